@@ -1,0 +1,150 @@
+/**
+ * Typed errors. Every error has a stable `code`; messages come from the catalog in
+ * `messages.ts` and never contain key material, ciphertext or plaintext of an encrypted field.
+ * Identifiers (model, field, row id, key id, scope, version) are not secret and are included.
+ */
+
+/** Stable error codes, safe to match on. */
+export type FieldsealErrorCode =
+  | 'FIELDSEAL_DECRYPTION_FAILED'
+  | 'FIELDSEAL_ENVELOPE_FORMAT'
+  | 'FIELDSEAL_KEYRING'
+  | 'FIELDSEAL_KEY_DESTROYED'
+  | 'FIELDSEAL_KEY_NOT_FOUND'
+  | 'FIELDSEAL_KEY_CONFLICT'
+  | 'FIELDSEAL_CONFIG'
+  | 'FIELDSEAL_UNSUPPORTED_QUERY'
+  | 'FIELDSEAL_INVALID_ARGUMENT';
+
+/** Where a failing value lives; all optional because core does not always know. */
+export interface ValueLocation {
+  readonly model?: string;
+  readonly field?: string;
+  readonly rowId?: string;
+}
+
+/** Base class of every error fieldseal throws. */
+export class FieldsealError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: FieldsealErrorCode;
+
+  constructor(code: FieldsealErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A stored value failed to authenticate or decrypt (tampered, moved, wrong key). */
+export class DecryptionError extends FieldsealError {
+  readonly model?: string;
+  readonly field?: string;
+  readonly rowId?: string;
+
+  constructor(message: string, location: ValueLocation = {}, options?: { cause?: unknown }) {
+    super('FIELDSEAL_DECRYPTION_FAILED', message, options);
+    this.model = location.model;
+    this.field = location.field;
+    this.rowId = location.rowId;
+  }
+}
+
+/** A string is not a well-formed envelope (bad tag, length, encoding, or trailing data). */
+export class EnvelopeFormatError extends FieldsealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FIELDSEAL_ENVELOPE_FORMAT', message, options);
+  }
+}
+
+/** A keyring call failed. Names the keyring and operation, never the bytes involved. */
+export class KeyringError extends FieldsealError {
+  readonly keyringId: string;
+  readonly operation: 'wrap' | 'unwrap' | 'generate' | 'describe';
+  /** Whether retrying later may succeed (throttling, timeouts, outages). */
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    details: { keyringId: string; operation: KeyringError['operation']; retryable?: boolean },
+    options?: { cause?: unknown },
+  ) {
+    super('FIELDSEAL_KEYRING', message, options);
+    this.keyringId = details.keyringId;
+    this.operation = details.operation;
+    this.retryable = details.retryable ?? false;
+  }
+}
+
+/** The key a value needs was destroyed (crypto-shredded): the value is gone for good. */
+export class KeyDestroyedError extends FieldsealError {
+  readonly keyId: string;
+  readonly scope: string;
+  readonly version: number;
+  readonly model?: string;
+  readonly field?: string;
+  readonly rowId?: string;
+
+  constructor(
+    message: string,
+    key: { keyId: string; scope: string; version: number },
+    location: ValueLocation = {},
+  ) {
+    super('FIELDSEAL_KEY_DESTROYED', message);
+    this.keyId = key.keyId;
+    this.scope = key.scope;
+    this.version = key.version;
+    this.model = location.model;
+    this.field = location.field;
+    this.rowId = location.rowId;
+  }
+}
+
+/** The key store has no key with the id and version a value names. */
+export class KeyNotFoundError extends FieldsealError {
+  readonly keyId: string;
+  readonly version?: number;
+
+  constructor(message: string, key: { keyId: string; version?: number }) {
+    super('FIELDSEAL_KEY_NOT_FOUND', message);
+    this.keyId = key.keyId;
+    this.version = key.version;
+  }
+}
+
+/** A key-store write lost a race (the key version already exists). Callers re-read. */
+export class KeyConflictError extends FieldsealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FIELDSEAL_KEY_CONFLICT', message, options);
+  }
+}
+
+/** Invalid configuration or schema annotations. */
+export class ConfigError extends FieldsealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FIELDSEAL_CONFIG', message, options);
+  }
+}
+
+/** A query would send an encrypted field's plaintext to the database, or cannot be answered. */
+export class UnsupportedQueryError extends FieldsealError {
+  readonly model: string;
+  readonly field: string;
+  readonly operation: string;
+
+  constructor(message: string, details: { model: string; field: string; operation: string }) {
+    super('FIELDSEAL_UNSUPPORTED_QUERY', message);
+    this.model = details.model;
+    this.field = details.field;
+    this.operation = details.operation;
+  }
+}
+
+/** A public function was called with a bad argument (names the argument, never its secret value). */
+export class InvalidArgumentError extends FieldsealError {
+  readonly argument: string;
+
+  constructor(message: string, argument: string) {
+    super('FIELDSEAL_INVALID_ARGUMENT', message);
+    this.argument = argument;
+  }
+}

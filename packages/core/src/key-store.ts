@@ -1,0 +1,87 @@
+/**
+ * The key-store contract: where wrapped scope keys and index root keys live (a table in the
+ * application's own database, see `@fieldseal/prisma`'s `PrismaKeyStore`). It holds only
+ * wrapped key material; nothing in it is usable without the keyring.
+ */
+
+/** `scope`: encrypts per-row data keys. `index`: root of the blind-index key derivation. */
+export type KeyKind = 'scope' | 'index';
+
+/** Lifecycle: one `active` version per (kind, scope); `retired` still decrypts; `destroyed` never again. */
+export type KeyState = 'active' | 'retired' | 'destroyed';
+
+/** One version of one key, as stored. */
+export interface StoredKey {
+  /** Random, stable across versions of one (kind, scope); written into every envelope. */
+  readonly keyId: string;
+  readonly kind: KeyKind;
+  /** `default`, or the value of the model's scope field (tenant id, user id, ...). */
+  readonly scope: string;
+  /** 1, 2, 3, ... */
+  readonly version: number;
+  readonly state: KeyState;
+  /** Base64 of the keyring's wrapped bytes; `null` once destroyed. */
+  readonly wrappedKey: string | null;
+  /** {@link Keyring.id} of the keyring that wrapped it. */
+  readonly keyringId: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** What {@link KeyStore.insert} and {@link KeyStore.rotate} take. */
+export interface NewStoredKey {
+  readonly keyId: string;
+  readonly kind: KeyKind;
+  readonly scope: string;
+  readonly version: number;
+  readonly wrappedKey: string;
+  readonly keyringId: string;
+}
+
+/** Filter for {@link KeyStore.list}; every given property must match. */
+export interface KeyFilter {
+  readonly kind?: KeyKind;
+  readonly scope?: string;
+  readonly state?: KeyState;
+}
+
+/**
+ * Persistence of wrapped keys. Implementations must make `insert` and `rotate` atomic and
+ * reject a second key for the same (kind, scope, version) with `KeyConflictError`, so that
+ * concurrent first use of a scope from several processes yields exactly one active key.
+ */
+export interface KeyStore {
+  /** The active version of (kind, scope), or `null` if none was ever created. */
+  getActive(kind: KeyKind, scope: string): Promise<StoredKey | null>;
+  /** One version by key id (as found in an envelope), or `null`. */
+  getVersion(keyId: string, version: number): Promise<StoredKey | null>;
+  /** All versions matching `filter`, ordered by kind, scope, version. */
+  list(filter?: KeyFilter): Promise<StoredKey[]>;
+  /**
+   * Inserts version 1 (or any version) in state `active`.
+   * @throws KeyConflictError when (kind, scope, version) or (keyId, version) already exists.
+   */
+  insert(key: NewStoredKey): Promise<StoredKey>;
+  /**
+   * In one transaction: marks the current active version of (kind, scope) `retired` and
+   * inserts `next` (which must be that version + 1) as `active`.
+   * @throws KeyConflictError when another writer rotated first.
+   */
+  rotate(next: NewStoredKey): Promise<StoredKey>;
+  /**
+   * Marks every version of (kind, scope) `destroyed` and erases its wrapped key material.
+   * @returns the number of versions destroyed.
+   */
+  destroy(kind: KeyKind, scope: string): Promise<number>;
+  /**
+   * Replaces the wrapped material of one version if it still equals `expectedWrappedKey`
+   * (compare-and-swap, for `keys rewrap`). @returns whether it was replaced.
+   */
+  replaceWrapped(
+    keyId: string,
+    version: number,
+    expectedWrappedKey: string,
+    wrappedKey: string,
+    keyringId: string,
+  ): Promise<boolean>;
+}

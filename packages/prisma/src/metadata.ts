@@ -1,0 +1,86 @@
+/**
+ * The schema metadata the generator emits and the extension and CLI read. It is the only
+ * place annotations are interpreted at run time: Prisma 7's runtime data model carries no
+ * documentation comments, so the generator (which receives the full DMMF) writes this.
+ */
+
+/** strict: fail closed. migrating: reads legacy plaintext, writes ciphertext. readonly: decrypts, writes plaintext. */
+export type EncryptionMode = 'strict' | 'migrating' | 'readonly';
+
+/** Blind-index normalizers, applied in order, identically on write and on query. */
+export type Normalizer = 'lowercase' | 'uppercase' | 'trim' | 'nfkc' | 'nfc' | 'digits' | 'collapse-whitespace';
+
+/** How a model's single id field gets its value. */
+export type IdGeneration = 'uuid' | 'cuid' | 'cuid2' | 'ulid' | 'nanoid' | 'autoincrement' | 'none' | 'database';
+
+/** A field marked `/// @encrypted`. */
+export interface EncryptedFieldMeta {
+  /** Prisma field name. */
+  readonly name: string;
+  /** Database column name (`@map`), bound into the associated data. */
+  readonly dbName: string;
+  readonly mode: EncryptionMode;
+  /** Whether the field is optional (`String?`); null stays null. */
+  readonly optional: boolean;
+}
+
+/** A column marked `/// @blindIndex(source: f, ...)`, computed by the extension. */
+export interface BlindIndexMeta {
+  /** Prisma field name of the index column. */
+  readonly name: string;
+  readonly dbName: string;
+  /** Prisma field name of the encrypted source field. */
+  readonly source: string;
+  readonly normalize: readonly Normalizer[];
+  /** Output length in bits (8..256, multiple of 8); 256 = full length. */
+  readonly bits: number;
+  /** `@unique` on the index column (only allowed at full length). */
+  readonly unique: boolean;
+  readonly optional: boolean;
+}
+
+/** A scalar or relation field of a model, enough for the extension to walk arguments. */
+export interface FieldMeta {
+  readonly name: string;
+  readonly dbName: string;
+  readonly kind: 'scalar' | 'object' | 'enum' | 'unsupported';
+  /** Prisma type name (`String`, `Int`, a model name for relations...). */
+  readonly type: string;
+  readonly isList: boolean;
+  readonly isRequired: boolean;
+  readonly isId: boolean;
+  /** For relation fields: the related model's name. */
+  readonly relationModel?: string;
+}
+
+/** One model as the extension sees it. Names are Prisma names unless called `dbName`. */
+export interface ModelMeta {
+  readonly name: string;
+  /** Table name (`@@map`), bound into the associated data. */
+  readonly dbName: string;
+  /** Primary key field names (one, or several for `@@id`). */
+  readonly idFields: readonly string[];
+  /** How the single id field is generated (`none` when supplied by the caller). */
+  readonly idGeneration: IdGeneration;
+  /**
+   * Policy: values of this model are bound to the row id (the id is known before the write:
+   * client-generated default or caller-supplied). Decided here, never by the stored value.
+   */
+  readonly bindRowId: boolean;
+  /** Field whose value names the scope key (`/// @encryption(scope: f)`); absent = `default`. */
+  readonly scopeField?: string;
+  readonly fields: Readonly<Record<string, FieldMeta>>;
+  readonly encrypted: Readonly<Record<string, EncryptedFieldMeta>>;
+  /** Keyed by the index column's field name. */
+  readonly blindIndexes: Readonly<Record<string, BlindIndexMeta>>;
+  /** Compound unique constraints (`@@unique`), as Prisma names the input (`provider_externalIdIdx`). */
+  readonly uniqueIndexes: readonly { readonly name: string; readonly fields: readonly string[] }[];
+}
+
+/** What the generator writes: `export const fieldsealSchema: FieldsealSchema = {...}`. */
+export interface FieldsealSchema {
+  readonly formatVersion: 1;
+  /** Prisma model name of the key store (`FieldsealKey` unless configured). */
+  readonly keyStoreModel: string;
+  readonly models: Readonly<Record<string, ModelMeta>>;
+}
