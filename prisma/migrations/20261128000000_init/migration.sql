@@ -84,3 +84,15 @@ ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_fkey" FOREIGN KEY ("author_i
 
 -- AddForeignKey
 ALTER TABLE "accounts" ADD CONSTRAINT "accounts_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- CreateTable
+CREATE TABLE "fieldseal_checkpoints" (
+    "id" TEXT NOT NULL,
+    "cursor" TEXT,
+    "state" TEXT NOT NULL,
+    "processed" INTEGER NOT NULL DEFAULT 0,
+    "detail" TEXT,
+    "updated_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "fieldseal_checkpoints_pkey" PRIMARY KEY ("id")
+);
