@@ -1,0 +1,14 @@
+/**
+ * The quick start's root key: a `LocalKeyring` whose 256-bit key is generated on first run
+ * into `.fieldseal-key` (mode 0600, git-ignored). LocalKeyring is for development: in
+ * production the root key lives in a KMS (`@fieldseal/kms-aws`) and never leaves it.
+ */
+import { existsSync } from 'node:fs';
+import { LocalKeyring } from '@fieldseal/core';
+
+/** Loads the keyring from `file`, generating the key file first when it does not exist. */
+export function loadKeyring(file: string): { keyring: LocalKeyring; created: boolean } {
+  const created = !existsSync(file);
+  if (created) LocalKeyring.generateKeyFile(file);
+  return { keyring: LocalKeyring.fromFile(file), created };
+}
