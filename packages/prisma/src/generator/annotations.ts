@@ -1,0 +1,254 @@
+/**
+ * What the annotations mean: turns the tokenizer's raw annotations into typed ones, with the
+ * `prisma-field-encryption` forms mapped onto ours, and reports every unknown name, argument
+ * or value instead of ignoring it.
+ */
+import type { EncryptionMode, Normalizer } from '../metadata';
+import { messages } from './messages';
+import { tokenize, type NameClass, type RawAnnotation, type RawArgument, type RawValue } from './tokenizer';
+
+/** `/// @encrypted`, `/// @encrypted(mode: ...)` or `/// @encrypted?mode=...`. */
+export interface EncryptedAnnotation {
+  readonly kind: 'encrypted';
+  readonly mode: EncryptionMode;
+}
+
+/** `/// @blindIndex(source: f, ...)` or `/// @encryption:hash(f)?normalize=...`. */
+export interface BlindIndexAnnotation {
+  readonly kind: 'blindIndex';
+  readonly source: string;
+  readonly normalize: readonly Normalizer[];
+  readonly bits: number;
+}
+
+/** `/// @encryption:cursor` (prisma-field-encryption): accepted, no effect. */
+export interface CursorAnnotation {
+  readonly kind: 'cursor';
+}
+
+/** Model level: `/// @encryption(scope: field)`. */
+export interface ScopeAnnotation {
+  readonly kind: 'scope';
+  readonly field: string;
+}
+
+/** Any annotation, typed. */
+export type Annotation = EncryptedAnnotation | BlindIndexAnnotation | CursorAnnotation | ScopeAnnotation;
+
+/** Annotations found on one model or field, and the problems with the rest. */
+export interface ParsedAnnotations {
+  readonly annotations: Annotation[];
+  readonly problems: string[];
+}
+
+/** Every annotation name we read, as written. */
+export const ANNOTATION_NAMES = ['encrypted', 'blindIndex', 'encryption', 'encryption:hash', 'encryption:cursor'] as const;
+
+/** Default blind-index length: the full HMAC-SHA256 output. */
+export const DEFAULT_BITS = 256;
+
+const MODES: readonly EncryptionMode[] = ['strict', 'migrating', 'readonly'];
+const NORMALIZERS: readonly Normalizer[] = ['lowercase', 'uppercase', 'trim', 'nfkc', 'nfc', 'digits', 'collapse-whitespace'];
+/** prisma-field-encryption's normalizers we cannot reproduce exactly, with the nearest of ours. */
+const UNSUPPORTED_PFE_NORMALIZERS: Readonly<Record<string, string>> = {
+  spaces: 'collapse-whitespace (which keeps one space instead of removing all)',
+  diacritics: 'nfkc (which keeps diacritics)',
+};
+/** prisma-field-encryption hash options that configure its unkeyed hash; the keyed index replaces it. */
+const IGNORED_PFE_HASH_OPTIONS = ['algorithm', 'inputEncoding', 'outputEncoding', 'salt', 'saltEnv'];
+
+/** Optimal-string-alignment distance (edits and adjacent transpositions), for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The known name closest to `name`. */
+export function closestName(name: string): string {
+  let best: string = ANNOTATION_NAMES[0];
+  for (const known of ANNOTATION_NAMES) {
+    if (editDistance(name.toLowerCase(), known.toLowerCase()) < editDistance(name.toLowerCase(), best.toLowerCase())) best = known;
+  }
+  return best;
+}
+
+/**
+ * Ours, a lookalike of ours (a typo that must not be silently ignored), or someone else's
+ * (`@see`, `@deprecated`, `@namespace`...).
+ */
+export function classifyName(name: string): NameClass {
+  if ((ANNOTATION_NAMES as readonly string[]).includes(name)) return 'ours';
+  const lower = name.toLowerCase();
+  if (lower.startsWith('encr') || lower.includes('crypt') || lower.startsWith('blind') || lower.startsWith('fieldseal')) {
+    return 'lookalike';
+  }
+  const near = ANNOTATION_NAMES.some((known) => editDistance(lower, known.toLowerCase()) <= 2);
+  return near ? 'lookalike' : 'foreign';
+}
+
+type Checked<T> = { ok: T } | { problem: string };
+
+function namedArgs(raw: RawAnnotation, allowed: readonly string[]): Checked<Map<string, RawValue>> {
+  const args = new Map<string, RawValue>();
+  for (const arg of raw.args ?? []) {
+    if (arg.key === null) return { problem: messages.positionalArgument(raw.name, arg.value.text, allowed) };
+    if (!allowed.includes(arg.key)) return { problem: messages.unknownArgument(raw.name, arg.key, allowed) };
+    if (args.has(arg.key)) return { problem: messages.duplicateArgument(raw.name, arg.key) };
+    args.set(arg.key, arg.value);
+  }
+  return { ok: args };
+}
+
+function fieldName(raw: RawAnnotation, arg: string, value: RawValue | undefined): Checked<string> {
+  if (value === undefined) return { problem: messages.missingArgument(raw.name, arg) };
+  if (value.kind === 'number' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.text)) {
+    return { problem: messages.badFieldName(raw.name, arg, value.text) };
+  }
+  return { ok: value.text };
+}
+
+function mode(raw: RawAnnotation, text: string): Checked<EncryptionMode> {
+  return (MODES as readonly string[]).includes(text)
+    ? { ok: text as EncryptionMode }
+    : { problem: messages.badValue(raw.name, 'mode', text, MODES) };
+}
+
+function normalizers(raw: RawAnnotation, list: readonly string[]): Checked<Normalizer[]> {
+  const out: Normalizer[] = [];
+  for (const item of list) {
+    if (item in UNSUPPORTED_PFE_NORMALIZERS) {
+      return { problem: messages.unsupportedNormalizer(raw.name, item, UNSUPPORTED_PFE_NORMALIZERS[item]) };
+    }
+    if (!(NORMALIZERS as readonly string[]).includes(item)) return { problem: messages.badValue(raw.name, 'normalize', item, NORMALIZERS) };
+    out.push(item as Normalizer);
+  }
+  return { ok: out };
+}
+
+function noQuery(raw: RawAnnotation): string | null {
+  return raw.query === null ? null : messages.unexpectedQuery(raw.name);
+}
+
+function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
+  if (raw.args !== null && raw.query !== null) return { problem: messages.mixedForms(raw.name) };
+  if (raw.query !== null) {
+    // prisma-field-encryption: `?mode=strict|readonly`, and its older bare flags `?strict`, `?readonly`.
+    let chosen: EncryptionMode | null = null;
+    for (const { key, value } of raw.query) {
+      let next: Checked<EncryptionMode>;
+      if (key === 'mode' && value !== null) next = mode(raw, value);
+      else if ((key === 'strict' || key === 'readonly') && value === null) next = { ok: key };
+      else return { problem: messages.unknownOption(raw.name, value === null ? key : `${key}=${value}`, ['mode']) };
+      if ('problem' in next) return next;
+      if (chosen !== null && chosen !== next.ok) return { problem: messages.conflictingModes(raw.name) };
+      chosen = next.ok;
+    }
+    return { ok: { kind: 'encrypted', mode: chosen ?? 'strict' } };
+  }
+  const args = namedArgs(raw, ['mode']);
+  if ('problem' in args) return args;
+  const value = args.ok.get('mode');
+  if (value === undefined) return { ok: { kind: 'encrypted', mode: 'strict' } };
+  const checked = mode(raw, value.text);
+  return 'problem' in checked ? checked : { ok: { kind: 'encrypted', mode: checked.ok } };
+}
+
+function bits(raw: RawAnnotation, value: RawValue | undefined): Checked<number> {
+  if (value === undefined) return { ok: DEFAULT_BITS };
+  const n = value.kind === 'number' ? Number(value.text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 8 || n > 256 || n % 8 !== 0) return { problem: messages.badBits(raw.name, value.text) };
+  return { ok: n };
+}
+
+function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
+  const query = noQuery(raw);
+  if (query) return { problem: query };
+  if (raw.args === null) return { problem: messages.missingArgument(raw.name, 'source') };
+  const args = namedArgs(raw, ['source', 'normalize', 'bits']);
+  if ('problem' in args) return args;
+  const source = fieldName(raw, 'source', args.ok.get('source'));
+  if ('problem' in source) return source;
+  const normalizeText = args.ok.get('normalize');
+  if (normalizeText?.kind === 'number') return { problem: messages.badValue(raw.name, 'normalize', normalizeText.text, NORMALIZERS) };
+  const list = normalizeText === undefined ? [] : normalizeText.text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const normalize = normalizers(raw, list);
+  if ('problem' in normalize) return normalize;
+  const length = bits(raw, args.ok.get('bits'));
+  if ('problem' in length) return length;
+  return { ok: { kind: 'blindIndex', source: source.ok, normalize: normalize.ok, bits: length.ok } };
+}
+
+function pfeHash(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
+  const args: readonly RawArgument[] = raw.args ?? [];
+  if (args.length !== 1 || args[0].key !== null) return { problem: messages.hashNeedsSource(raw.name) };
+  const source = fieldName(raw, 'source', args[0].value);
+  if ('problem' in source) return source;
+  const list: string[] = [];
+  for (const { key, value } of raw.query ?? []) {
+    if (key === 'normalize' && value !== null) list.push(value);
+    else if (!IGNORED_PFE_HASH_OPTIONS.includes(key) || value === null) {
+      return { problem: messages.unknownOption(raw.name, value === null ? key : `${key}=${value}`, ['normalize', ...IGNORED_PFE_HASH_OPTIONS]) };
+    }
+  }
+  const normalize = normalizers(raw, list);
+  if ('problem' in normalize) return normalize;
+  return { ok: { kind: 'blindIndex', source: source.ok, normalize: normalize.ok, bits: DEFAULT_BITS } };
+}
+
+function scope(raw: RawAnnotation): Checked<ScopeAnnotation> {
+  const query = noQuery(raw);
+  if (query) return { problem: query };
+  const args = namedArgs(raw, ['scope']);
+  if ('problem' in args) return args;
+  const field = fieldName(raw, 'scope', args.ok.get('scope'));
+  return 'problem' in field ? field : { ok: { kind: 'scope', field: field.ok } };
+}
+
+function cursor(raw: RawAnnotation): Checked<CursorAnnotation> {
+  if (raw.args !== null || raw.query !== null) return { problem: messages.takesNoArguments(raw.name) };
+  return { ok: { kind: 'cursor' } };
+}
+
+function interpret(raw: RawAnnotation, level: 'model' | 'field'): Checked<Annotation> {
+  const modelLevel = raw.name === 'encryption';
+  if (modelLevel !== (level === 'model')) return { problem: messages.wrongLevel(raw.name, level) };
+  switch (raw.name) {
+    case 'encrypted':
+      return encrypted(raw);
+    case 'blindIndex':
+      return blindIndex(raw);
+    case 'encryption:hash':
+      return pfeHash(raw);
+    case 'encryption:cursor':
+      return cursor(raw);
+    default:
+      return scope(raw);
+  }
+}
+
+/**
+ * Reads the annotations of one model's or one field's documentation.
+ * @returns the typed annotations, and one message per problem (unknown or misspelled names,
+ *   unknown arguments, bad values, syntax errors, annotations at the wrong level).
+ */
+export function parseAnnotations(documentation: string | undefined, level: 'model' | 'field'): ParsedAnnotations {
+  const { annotations: raws, problems: tokenProblems } = tokenize(documentation, classifyName);
+  const problems = tokenProblems.map((p) =>
+    p.reason === 'lookalike' ? messages.unknownAnnotation(p.name, closestName(p.name)) : messages.malformed(p.name, p.detail),
+  );
+  const annotations: Annotation[] = [];
+  for (const raw of raws) {
+    const checked = interpret(raw, level);
+    if ('problem' in checked) problems.push(checked.problem);
+    else annotations.push(checked.ok);
+  }
+  return { annotations, problems };
+}

@@ -1,0 +1,224 @@
+/**
+ * From the DMMF to the {@link FieldsealSchema} the extension and CLI read: interprets every
+ * model's and field's annotations and validates them against the data model. A pure function
+ * of its inputs; writing files is `emit.ts`'s job.
+ */
+import { ConfigError } from '@fieldseal/core';
+import type {
+  BlindIndexMeta,
+  EncryptedFieldMeta,
+  FieldMeta,
+  FieldsealSchema,
+  IdGeneration,
+  ModelMeta,
+} from '../metadata';
+import { parseAnnotations, type Annotation, type BlindIndexAnnotation } from './annotations';
+import type { DmmfDocument, DmmfField, DmmfModel } from './dmmf';
+import { checkKeyStoreModel } from './key-store-model';
+import { messages } from './messages';
+
+/** Settings from the `generator fieldseal { ... }` block. */
+export interface GeneratorSettings {
+  /** Prisma model name of the key store; default `FieldsealKey`. */
+  readonly keyStoreModel?: string;
+}
+
+/** The default key-store model name. */
+export const DEFAULT_KEY_STORE_MODEL = 'FieldsealKey';
+
+/** The outcome of {@link validateSchema}: the schema, or every problem found. */
+export type Validation = { readonly schema: FieldsealSchema; readonly problems: [] } | { readonly schema: null; readonly problems: string[] };
+
+const CLIENT_GENERATED: readonly IdGeneration[] = ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid', 'none'];
+const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
+
+/** How a single id field gets its value, from its `@default`. */
+export function idGenerationOf(field: DmmfField): IdGeneration {
+  const d = field.default;
+  if (!field.hasDefaultValue || d === undefined) return 'none';
+  // A literal default or an unknown function is chosen outside the extension's view: not bindable.
+  if (typeof d !== 'object' || Array.isArray(d) || !('name' in d)) return 'database';
+  switch (d.name) {
+    case 'uuid':
+    case 'ulid':
+    case 'nanoid':
+    case 'autoincrement':
+      return d.name;
+    case 'cuid':
+      return d.args[0] === 2 ? 'cuid2' : 'cuid';
+    default:
+      return 'database';
+  }
+}
+
+/** Parses the generator block's options. */
+export function readSettings(config: Readonly<Record<string, string | readonly string[] | undefined>>): {
+  settings: GeneratorSettings;
+  problems: string[];
+} {
+  const problems: string[] = [];
+  let keyStoreModel: string | undefined;
+  for (const [key, value] of Object.entries(config)) {
+    if (key !== 'keyStoreModel') problems.push(messages.configUnknown(key));
+    else if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(value)) problems.push(messages.configKeyStoreModel());
+    else keyStoreModel = value;
+  }
+  return { settings: { keyStoreModel }, problems };
+}
+
+class ModelBuilder {
+  readonly problems: string[] = [];
+  private readonly fieldAnnotations = new Map<string, Annotation[]>();
+  private scopeField: string | undefined;
+
+  constructor(private readonly model: DmmfModel, private readonly isKeyStore: boolean) {}
+
+  private report(field: string | null, problem: string): void {
+    this.problems.push(field === null ? `${this.model.name}: ${problem}` : `${this.model.name}.${field}: ${problem}`);
+  }
+
+  private field(name: string): DmmfField | undefined {
+    return this.model.fields.find((f) => f.name === name);
+  }
+
+  private annotationOf<K extends Annotation['kind']>(field: string, kind: K): Extract<Annotation, { kind: K }> | undefined {
+    return this.fieldAnnotations.get(field)?.find((a): a is Extract<Annotation, { kind: K }> => a.kind === kind);
+  }
+
+  private parse(): void {
+    const modelParsed = parseAnnotations(this.model.documentation, 'model');
+    for (const problem of modelParsed.problems) this.report(null, problem);
+    let annotated = modelParsed.annotations.length > 0;
+    const scopes = modelParsed.annotations.filter((a) => a.kind === 'scope');
+    if (scopes.length > 1) this.report(null, messages.duplicateScope());
+    this.scopeField = scopes[0]?.field;
+    for (const field of this.model.fields) {
+      const parsed = parseAnnotations(field.documentation, 'field');
+      for (const problem of parsed.problems) this.report(field.name, problem);
+      const meaningful = parsed.annotations.filter((a) => a.kind !== 'cursor');
+      if (meaningful.length > 1) {
+        this.report(field.name, messages.twoAnnotations(`@${meaningful[0].kind}`, `@${meaningful[1].kind}`));
+      }
+      annotated ||= meaningful.length > 0;
+      this.fieldAnnotations.set(field.name, meaningful.slice(0, 1));
+    }
+    if (this.isKeyStore && annotated) this.report(null, messages.keyStoreAnnotated(this.model.name));
+  }
+
+  private encrypted(field: DmmfField, mode: EncryptedFieldMeta['mode']): EncryptedFieldMeta {
+    if (field.type !== 'String' || field.isList || field.kind !== 'scalar') {
+      this.report(field.name, messages.encryptedType(field.type, field.isList));
+    }
+    if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.encryptedId());
+    if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
+    const relation = this.model.fields.find((f) => f.relationFromFields?.includes(field.name));
+    if (relation) this.report(field.name, messages.encryptedRelation(relation.name));
+    return { name: field.name, dbName: field.dbName ?? field.name, mode, optional: !field.isRequired };
+  }
+
+  private blindIndex(field: DmmfField, index: BlindIndexAnnotation): BlindIndexMeta {
+    if (field.type !== 'String' || field.isList || field.kind !== 'scalar') {
+      this.report(field.name, messages.indexType(field.type, field.isList));
+    }
+    const source = this.field(index.source);
+    if (!source) this.report(field.name, messages.indexSourceMissing(index.source));
+    else if (!this.annotationOf(index.source, 'encrypted')) this.report(field.name, messages.indexSourceNotEncrypted(index.source));
+    else if (field.isRequired && !source.isRequired) this.report(field.name, messages.indexRequiredSourceOptional(index.source));
+    if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.indexId());
+    if (field.hasDefaultValue) this.report(field.name, messages.indexDefault());
+    if (index.bits < 256) {
+      const compound = this.model.uniqueIndexes.find((u) => u.fields.includes(field.name));
+      if (field.isUnique) this.report(field.name, messages.indexTruncatedUnique(index.bits, '@unique'));
+      if (compound) this.report(field.name, messages.indexTruncatedUnique(index.bits, `part of @@unique([${compound.fields.join(', ')}])`));
+    }
+    const unique = field.isUnique || this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === field.name);
+    return {
+      name: field.name,
+      dbName: field.dbName ?? field.name,
+      source: index.source,
+      normalize: index.normalize,
+      bits: index.bits,
+      unique,
+      optional: !field.isRequired,
+    };
+  }
+
+  private checkScope(): void {
+    const name = this.scopeField;
+    if (name === undefined) return;
+    const field = this.field(name);
+    if (!field) return this.report(name, messages.scopeMissing(name));
+    if (field.kind !== 'scalar') this.report(name, messages.scopeNotScalar(name, `it is a ${field.kind} field`));
+    else if (field.isList) this.report(name, messages.scopeNotScalar(name, 'it is a list'));
+    else if (!field.isRequired) this.report(name, messages.scopeNotScalar(name, 'it is optional'));
+    else if (!SCOPE_TYPES.includes(field.type)) this.report(name, messages.scopeNotScalar(name, `it is ${field.type}`));
+    if (this.fieldAnnotations.get(name)?.length) this.report(name, messages.scopeEncrypted(name));
+  }
+
+  build(): ModelMeta {
+    this.parse();
+    const encrypted: Record<string, EncryptedFieldMeta> = {};
+    const blindIndexes: Record<string, BlindIndexMeta> = {};
+    const fields: Record<string, FieldMeta> = {};
+    for (const field of this.model.fields) {
+      const annotation = this.fieldAnnotations.get(field.name)?.[0];
+      if (annotation?.kind === 'encrypted') encrypted[field.name] = this.encrypted(field, annotation.mode);
+      if (annotation?.kind === 'blindIndex') blindIndexes[field.name] = this.blindIndex(field, annotation);
+      fields[field.name] = {
+        name: field.name,
+        dbName: field.dbName ?? field.name,
+        kind: field.kind,
+        type: field.type,
+        isList: field.isList,
+        isRequired: field.isRequired,
+        isId: field.isId,
+        ...(field.kind === 'object' ? { relationModel: field.type } : {}),
+      };
+    }
+    this.checkScope();
+    const idFields = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
+    const idField = idFields.length === 1 ? this.field(idFields[0]) : undefined;
+    const idGeneration = idField ? idGenerationOf(idField) : 'none';
+    return {
+      name: this.model.name,
+      dbName: this.model.dbName ?? this.model.name,
+      idFields: [...idFields],
+      idGeneration,
+      bindRowId: idField !== undefined && idField.type === 'String' && CLIENT_GENERATED.includes(idGeneration),
+      ...(this.scopeField !== undefined ? { scopeField: this.scopeField } : {}),
+      fields,
+      encrypted,
+      blindIndexes,
+      uniqueIndexes: this.model.uniqueIndexes.map((u) => ({ name: u.name ?? u.fields.join('_'), fields: [...u.fields] })),
+    };
+  }
+}
+
+/**
+ * Interprets and validates every annotation of the data model.
+ * @returns the schema, or (with `schema: null`) one `Model.field: ...` message per problem.
+ */
+export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): Validation {
+  const keyStoreModel = settings.keyStoreModel ?? DEFAULT_KEY_STORE_MODEL;
+  const problems = checkKeyStoreModel(dmmf.datamodel.models, keyStoreModel);
+  const models: Record<string, ModelMeta> = {};
+  for (const model of dmmf.datamodel.models) {
+    const builder = new ModelBuilder(model, model.name === keyStoreModel);
+    models[model.name] = builder.build();
+    problems.push(...builder.problems);
+  }
+  if (problems.length > 0) return { schema: null, problems };
+  return { schema: { formatVersion: 1, keyStoreModel, models }, problems: [] };
+}
+
+/**
+ * Builds the fieldseal schema from the DMMF.
+ * @throws ConfigError listing every problem, each naming its model and field.
+ * @example
+ * const schema = buildSchema(options.dmmf, { keyStoreModel: 'FieldsealKey' });
+ */
+export function buildSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): FieldsealSchema {
+  const result = validateSchema(dmmf, settings);
+  if (result.schema === null) throw new ConfigError(messages.report(result.problems));
+  return result.schema;
+}

@@ -1,0 +1,89 @@
+/**
+ * The catalog of the generator's messages. Each problem is reported as `Model.field: ...`
+ * (or `Model: ...`) by `validate.ts`; these say what is wrong and how to fix it.
+ */
+
+const list = (values: readonly string[]): string => values.join(', ');
+
+/** Generator messages, by problem. */
+export const messages = {
+  // Annotation syntax and vocabulary.
+  unknownAnnotation: (name: string, suggestion: string) =>
+    `unknown annotation @${name} (did you mean @${suggestion}?); fieldseal annotations are never ignored`,
+  malformed: (name: string, detail: string) => `malformed @${name}: ${detail}`,
+  wrongLevel: (name: string, level: 'model' | 'field') =>
+    level === 'field'
+      ? `@${name} belongs on a model, not on a field (write "/// @${name}(scope: field)" above the model)`
+      : `@${name} belongs on a field, not on a model`,
+  positionalArgument: (name: string, value: string, allowed: readonly string[]) =>
+    `@${name} takes named arguments (${list(allowed)}), found "${value}" without a name`,
+  unknownArgument: (name: string, arg: string, allowed: readonly string[]) =>
+    `@${name} has no argument "${arg}" (expected one of: ${list(allowed)})`,
+  duplicateArgument: (name: string, arg: string) => `@${name} gives "${arg}" twice`,
+  missingArgument: (name: string, arg: string) => `@${name} needs "${arg}"`,
+  badFieldName: (name: string, arg: string, value: string) => `@${name}: "${arg}" must name a field, got "${value}"`,
+  badValue: (name: string, arg: string, value: string, allowed: readonly string[]) =>
+    `@${name}: "${value}" is not a valid ${arg} (expected one of: ${list(allowed)})`,
+  badBits: (name: string, value: string) =>
+    `@${name}: bits must be a multiple of 8 from 8 to 256, got "${value}"`,
+  unexpectedQuery: (name: string) => `@${name} does not take "?option=value" options; use (name: value) arguments`,
+  mixedForms: (name: string) => `@${name} mixes (arguments) and ?options; use one form`,
+  unknownOption: (name: string, option: string, allowed: readonly string[]) =>
+    `@${name} has no option "${option}" (expected one of: ${list(allowed)})`,
+  conflictingModes: (name: string) => `@${name} names two different modes`,
+  unsupportedNormalizer: (name: string, value: string, nearest: string) =>
+    `@${name}: normalize=${value} from prisma-field-encryption is not supported; the nearest is ${nearest}`,
+  hashNeedsSource: (name: string) => `@${name} needs exactly one source field, as in @${name}(email)`,
+  takesNoArguments: (name: string) => `@${name} takes no arguments`,
+  twoAnnotations: (first: string, second: string) => `a field can carry one of @encrypted or @blindIndex, found ${first} and ${second}`,
+
+  // Encrypted fields.
+  encryptedType: (type: string, isList: boolean) =>
+    `@encrypted is only supported on String fields, not ${type}${isList ? '[]' : ''}`,
+  encryptedId: () => '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
+  encryptedDefault: () => '@encrypted field has a @default, which the database would store as plaintext; remove the default',
+  encryptedRelation: (relation: string) =>
+    `@encrypted field is a foreign key of relation ${relation}; relation scalars cannot be encrypted`,
+
+  // Blind indexes.
+  indexType: (type: string, isList: boolean) =>
+    `@blindIndex column must be a String or String?, not ${type}${isList ? '[]' : ''}`,
+  indexSourceMissing: (source: string) => `@blindIndex source "${source}" is not a field of this model`,
+  indexSourceNotEncrypted: (source: string) =>
+    `@blindIndex source "${source}" is not encrypted; add /// @encrypted to it (an index of a plaintext field would only leak it)`,
+  indexTruncatedUnique: (bits: number, constraint: string) =>
+    `@blindIndex truncated to ${bits} bits cannot be ${constraint}: different values share truncated indexes; ` +
+    'use the full length (omit bits) for unique lookups',
+  indexRequiredSourceOptional: (source: string) =>
+    `@blindIndex column is required but its source "${source}" is optional; make the column String?`,
+  indexDefault: () => '@blindIndex column has a @default; the extension computes it, remove the default',
+  indexId: () => '@blindIndex column cannot be the @id',
+
+  // Scope.
+  scopeMissing: (field: string) => `@encryption(scope: ${field}) names no field of this model`,
+  scopeNotScalar: (field: string, why: string) =>
+    `@encryption(scope: ${field}): the scope field must be a required String, Int or BigInt scalar (${why})`,
+  scopeEncrypted: (field: string) =>
+    `@encryption(scope: ${field}): the scope field cannot be encrypted or a blind index, its value names the key`,
+  duplicateScope: () => 'model has more than one @encryption(scope: ...)',
+
+  // Key store model.
+  keyStoreMissing: (model: string) =>
+    `the key-store model ${model} is missing; paste the FieldsealKey model from @fieldseal/prisma's docs/key-store.md ` +
+    'into your schema (or set keyStoreModel in the generator block to its name)',
+  keyStoreField: (model: string, field: string, expected: string) => `${model}.${field} must be ${expected}`,
+  keyStoreUnique: (model: string, fields: readonly string[]) =>
+    `${model} needs @@unique([${list(fields)}]) so that two writers cannot create the same key version`,
+  keyStoreId: (model: string) => `${model} needs a single @id with a default (e.g. id String @id @default(uuid()))`,
+  keyStoreAnnotated: (model: string) => `${model} is the key store and cannot carry fieldseal annotations`,
+
+  // Generator configuration.
+  configKeyStoreModel: () => 'generator option keyStoreModel must be a single model name',
+  configUnknown: (key: string) => `unknown generator option "${key}" (fieldseal reads: keyStoreModel)`,
+  noOutput: () => 'the fieldseal generator needs an output directory: output = "./generated/fieldseal"',
+
+  /** The whole report, one problem a line. */
+  report: (problems: readonly string[]) =>
+    `fieldseal: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the schema:\n` +
+    problems.map((p) => `  - ${p}`).join('\n'),
+} as const;

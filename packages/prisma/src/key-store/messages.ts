@@ -1,0 +1,21 @@
+/**
+ * The key store's messages. They name models, kinds, scopes, key ids and versions, which are
+ * not secret, and never a wrapped key.
+ */
+
+/** Key-store messages, by problem. */
+export const messages = {
+  invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
+  noModel: (model: string) =>
+    `the Prisma client has no model ${model}: add the key-store model to the schema ` +
+    "(see @fieldseal/prisma's docs/key-store.md) and run prisma generate",
+  alreadyActive: (kind: string, scope: string) => `a ${kind} key for scope "${scope}" is already active`,
+  rotateLost: (kind: string, scope: string, version: number) =>
+    `cannot rotate ${kind} key for scope "${scope}" to version ${version}: version ${version - 1} ` +
+    'is not the active one (another writer rotated first)',
+  versionExists: (operation: string, kind: string, scope: string, version: number) =>
+    `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: that version already exists ` +
+    '(another writer created it first)',
+  badRow: (model: string, keyId: string, version: number) =>
+    `${model} row for key ${keyId} version ${version} has an unknown kind or state; the key store was edited by hand`,
+} as const;

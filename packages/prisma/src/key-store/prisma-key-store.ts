@@ -1,0 +1,229 @@
+/**
+ * `PrismaKeyStore`: the core {@link KeyStore} contract on a model in the application's own
+ * database (`FieldsealKey`, table `fieldseal_keys`; see docs/key-store.md). It holds wrapped
+ * keys only. Races between processes are settled by the database: the unique constraints on
+ * (kind, scope, version) and (keyId, version) refuse a second copy of a key version, and
+ * state changes are conditional `updateMany`s that report whether they won.
+ */
+import { inspect } from 'node:util';
+import {
+  ConfigError,
+  InvalidArgumentError,
+  KeyConflictError,
+  type KeyFilter,
+  type KeyKind,
+  type KeyState,
+  type KeyStore,
+  type NewStoredKey,
+  type StoredKey,
+} from '@fieldseal/core';
+import { messages } from './messages';
+import { isUniqueViolation, isWriteConflict } from './prisma-errors';
+
+/** Options of {@link PrismaKeyStore}. */
+export interface PrismaKeyStoreOptions {
+  /** Prisma model name of the key store; default `FieldsealKey`. */
+  readonly model?: string;
+}
+
+/** A key-store row as Prisma returns it. */
+interface KeyRow {
+  keyId: string;
+  kind: string;
+  scope: string;
+  version: number;
+  state: string;
+  wrappedKey: string | null;
+  keyringId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The model delegate methods the store uses (`prisma.fieldsealKey`). */
+interface KeyDelegate {
+  findFirst(args: object): Promise<KeyRow | null>;
+  findMany(args: object): Promise<KeyRow[]>;
+  create(args: object): Promise<KeyRow>;
+  updateMany(args: object): Promise<{ count: number }>;
+}
+
+interface ClientLike {
+  $transaction<T>(fn: (tx: unknown) => Promise<T>, options?: { isolationLevel?: string }): Promise<T>;
+}
+
+const SELECT = {
+  keyId: true, kind: true, scope: true, version: true, state: true,
+  wrappedKey: true, keyringId: true, createdAt: true, updatedAt: true,
+} as const;
+const KINDS: readonly KeyKind[] = ['index', 'scope'];
+const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
+const MAX_VERSION = 2 ** 31 - 1;
+
+function needs(condition: boolean, argument: string, requirement: string): void {
+  if (!condition) throw new InvalidArgumentError(messages.invalidArgument(argument, requirement), argument);
+}
+
+function checkNewKey(key: NewStoredKey): void {
+  needs(typeof key === 'object' && key !== null, 'key', 'must be an object');
+  needs(typeof key.keyId === 'string' && key.keyId.length > 0, 'key.keyId', 'must be a non-empty string');
+  needs(KINDS.includes(key.kind), 'key.kind', "must be 'scope' or 'index'");
+  needs(typeof key.scope === 'string' && key.scope.length > 0, 'key.scope', 'must be a non-empty string');
+  needs(Number.isSafeInteger(key.version) && key.version >= 1 && key.version <= MAX_VERSION, 'key.version',
+    `must be an integer from 1 to ${MAX_VERSION}`);
+  needs(typeof key.wrappedKey === 'string' && key.wrappedKey.length > 0, 'key.wrappedKey', 'must be a non-empty string');
+  needs(typeof key.keyringId === 'string' && key.keyringId.length > 0, 'key.keyringId', 'must be a non-empty string');
+}
+
+/** Code-point order of scopes, the same in every database collation. */
+function compareKeys(a: StoredKey, b: StoredKey): number {
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  if (a.scope !== b.scope) return a.scope < b.scope ? -1 : 1;
+  return a.version - b.version;
+}
+
+/** A key store on a Prisma model. Give it the base client, not one extended by fieldseal. */
+export class PrismaKeyStore implements KeyStore {
+  readonly #client: ClientLike;
+  readonly #model: string;
+  readonly #delegateName: string;
+
+  /**
+   * @param client a base (unextended) PrismaClient whose schema has the key-store model.
+   * @param options `model`: the key-store model's name, default `FieldsealKey`.
+   * @throws ConfigError when the client has no such model.
+   * @example const keyStore = new PrismaKeyStore(prisma);
+   */
+  constructor(client: unknown, options: PrismaKeyStoreOptions = {}) {
+    const model = options.model ?? 'FieldsealKey';
+    needs(typeof model === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(model), 'options.model', 'must be a model name');
+    this.#model = model;
+    this.#delegateName = model[0].toLowerCase() + model.slice(1);
+    const delegate = (client as Record<string, unknown> | null)?.[this.#delegateName] as Partial<KeyDelegate> | undefined;
+    if (typeof (client as Partial<ClientLike> | null)?.$transaction !== 'function' || typeof delegate?.updateMany !== 'function') {
+      throw new ConfigError(messages.noModel(model));
+    }
+    this.#client = client as ClientLike;
+  }
+
+  /** The active version of (kind, scope), or `null`. */
+  async getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
+    const row = await this.#keys().findFirst({ where: { kind, scope, state: 'active' }, orderBy: { version: 'desc' }, select: SELECT });
+    return row === null ? null : this.#toStored(row);
+  }
+
+  /** One version by key id, or `null`. */
+  async getVersion(keyId: string, version: number): Promise<StoredKey | null> {
+    if (!Number.isSafeInteger(version) || version < 1 || version > MAX_VERSION) return null;
+    const row = await this.#keys().findFirst({ where: { keyId, version }, select: SELECT });
+    return row === null ? null : this.#toStored(row);
+  }
+
+  /** All versions matching `filter`, ordered by kind, scope (code points), version. */
+  async list(filter: KeyFilter = {}): Promise<StoredKey[]> {
+    const where = { kind: filter.kind, scope: filter.scope, state: filter.state };
+    const rows = await this.#keys().findMany({ where, select: SELECT });
+    return rows.map((row) => this.#toStored(row)).sort(compareKeys);
+  }
+
+  /**
+   * Inserts `key` as the active version of its (kind, scope).
+   * @throws KeyConflictError when that version or key-id version exists, or (kind, scope)
+   *   already has an active version.
+   */
+  async insert(key: NewStoredKey): Promise<StoredKey> {
+    checkNewKey(key);
+    return this.#conflictsAsKeyConflict(key, 'insert', () =>
+      this.#client.$transaction(async (tx) => {
+        const keys = this.#keys(tx);
+        const active = await keys.findFirst({ where: { kind: key.kind, scope: key.scope, state: 'active' }, select: { version: true } });
+        if (active !== null) throw new KeyConflictError(messages.alreadyActive(key.kind, key.scope));
+        return this.#toStored(await keys.create({ data: this.#row(key), select: SELECT }));
+      }));
+  }
+
+  /**
+   * In one transaction: retires the active version `next.version - 1` and inserts `next`.
+   * @throws KeyConflictError when that version is not the active one (another writer rotated
+   *   first) or `next` already exists.
+   */
+  async rotate(next: NewStoredKey): Promise<StoredKey> {
+    checkNewKey(next);
+    needs(next.version >= 2, 'next.version', 'must be at least 2 (rotation follows version 1)');
+    return this.#conflictsAsKeyConflict(next, 'rotate', () =>
+      this.#client.$transaction(async (tx) => {
+        const keys = this.#keys(tx);
+        const retired = await keys.updateMany({
+          where: { kind: next.kind, scope: next.scope, version: next.version - 1, state: 'active' },
+          data: { state: 'retired', updatedAt: new Date() },
+        });
+        if (retired.count !== 1) {
+          throw new KeyConflictError(messages.rotateLost(next.kind, next.scope, next.version));
+        }
+        return this.#toStored(await keys.create({ data: this.#row(next), select: SELECT }));
+      }));
+  }
+
+  /** Marks every version of (kind, scope) destroyed and erases its wrapped key. @returns how many. */
+  async destroy(kind: KeyKind, scope: string): Promise<number> {
+    const result = await this.#keys().updateMany({
+      where: { kind, scope, OR: [{ state: { not: 'destroyed' } }, { wrappedKey: { not: null } }] },
+      data: { state: 'destroyed', wrappedKey: null, updatedAt: new Date() },
+    });
+    return result.count;
+  }
+
+  /** Compare-and-swap of one live version's wrapped key. @returns whether it was replaced. */
+  async replaceWrapped(keyId: string, version: number, expectedWrappedKey: string, wrappedKey: string,
+    keyringId: string): Promise<boolean> {
+    needs(typeof wrappedKey === 'string' && wrappedKey.length > 0, 'wrappedKey', 'must be a non-empty string');
+    needs(typeof keyringId === 'string' && keyringId.length > 0, 'keyringId', 'must be a non-empty string');
+    if (typeof expectedWrappedKey !== 'string' || expectedWrappedKey.length === 0) return false;
+    const result = await this.#keys().updateMany({
+      where: { keyId, version, wrappedKey: expectedWrappedKey, state: { not: 'destroyed' } },
+      data: { wrappedKey, keyringId, updatedAt: new Date() },
+    });
+    return result.count === 1;
+  }
+
+  /** Names the model only. */
+  toJSON(): object {
+    return { model: this.#model };
+  }
+
+  /** Names the model only, never the client or any row. */
+  [inspect.custom](): string {
+    return `PrismaKeyStore { model: '${this.#model}' }`;
+  }
+
+  #keys(tx: unknown = this.#client): KeyDelegate {
+    return (tx as Record<string, KeyDelegate>)[this.#delegateName];
+  }
+
+  #row(key: NewStoredKey): object {
+    return {
+      keyId: key.keyId, kind: key.kind, scope: key.scope, version: key.version, state: 'active',
+      wrappedKey: key.wrappedKey, keyringId: key.keyringId,
+    };
+  }
+
+  async #conflictsAsKeyConflict(key: NewStoredKey, operation: 'insert' | 'rotate', write: () => Promise<StoredKey>): Promise<StoredKey> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isUniqueViolation(error) || isWriteConflict(error)) {
+        throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #toStored(row: KeyRow): StoredKey {
+    if (!KINDS.includes(row.kind as KeyKind) || !STATES.includes(row.state as KeyState)) {
+      throw new ConfigError(messages.badRow(this.#model, row.keyId, row.version));
+    }
+    return Object.freeze({
+      keyId: row.keyId, kind: row.kind as KeyKind, scope: row.scope, version: row.version, state: row.state as KeyState,
+      wrappedKey: row.wrappedKey, keyringId: row.keyringId, createdAt: row.createdAt, updatedAt: row.updatedAt,
+    });
+  }
+}
