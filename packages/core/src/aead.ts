@@ -1,0 +1,89 @@
+/**
+ * AES-256-GCM from `node:crypto`, the one AEAD fieldseal uses: 256-bit keys, 96-bit nonces,
+ * 128-bit tags, associated data always supplied. Misuse (wrong key or nonce size, missing
+ * associated data) is refused here, once, for every caller.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { needs, needsBytes } from './preconditions';
+
+/** AES-256 key size in bytes. */
+export const KEY_BYTES = 32;
+/** GCM nonce size in bytes (96 bits, the size GCM is specified for). */
+export const NONCE_BYTES = 12;
+/** GCM tag size in bytes (128 bits, never truncated). */
+export const TAG_BYTES = 16;
+/** Bytes {@link sealPacked} adds to a plaintext: nonce and tag. */
+export const PACKED_OVERHEAD = NONCE_BYTES + TAG_BYTES;
+
+const ALGORITHM = 'aes-256-gcm';
+
+function checkInputs(key: Buffer, nonce: Buffer, aad: Buffer): void {
+  needsBytes(key, KEY_BYTES, 'key');
+  needsBytes(nonce, NONCE_BYTES, 'nonce');
+  needs(Buffer.isBuffer(aad), 'aad', 'must be a Buffer (associated data is always supplied; it may be empty)');
+}
+
+/** A fresh random 96-bit nonce. */
+export function randomNonce(): Buffer {
+  return randomBytes(NONCE_BYTES);
+}
+
+/**
+ * Encrypts with an explicit nonce. Callers outside tests use {@link sealPacked}, which draws
+ * the nonce itself: reusing a nonce under one key breaks GCM completely.
+ * @returns ciphertext followed by the 16-byte tag
+ * @throws InvalidArgumentError when key, nonce or aad has the wrong type or size
+ * @example const sealed = seal(key, nonce, Buffer.from('hi'), aad);
+ */
+export function seal(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  checkInputs(key, nonce, aad);
+  needs(Buffer.isBuffer(plaintext), 'plaintext', 'must be a Buffer');
+  const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const head = cipher.update(plaintext);
+  const tail = cipher.final();
+  return Buffer.concat([head, tail, cipher.getAuthTag()]);
+}
+
+/**
+ * Decrypts and authenticates ciphertext-and-tag produced by {@link seal}.
+ * @returns the plaintext, or `null` when authentication fails (wrong key, nonce, aad or tampered
+ *   bytes). Callers turn `null` into the typed error that names where the value lives.
+ * @throws InvalidArgumentError when key, nonce or aad has the wrong type or size
+ */
+export function open(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
+  checkInputs(key, nonce, aad);
+  needs(Buffer.isBuffer(sealed), 'sealed', 'must be a Buffer');
+  if (sealed.length < TAG_BYTES) return null;
+  const split = sealed.length - TAG_BYTES;
+  const decipher = createDecipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(split));
+  const head = decipher.update(sealed.subarray(0, split));
+  try {
+    const tail = decipher.final();
+    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  } catch {
+    head.fill(0);
+    return null;
+  }
+}
+
+/**
+ * Encrypts under a fresh random nonce.
+ * @returns `nonce ‖ ciphertext ‖ tag` (plaintext length + {@link PACKED_OVERHEAD} bytes)
+ */
+export function sealPacked(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer = randomNonce()): Buffer {
+  const sealed = seal(key, nonce, plaintext, aad);
+  return Buffer.concat([nonce, sealed], NONCE_BYTES + sealed.length);
+}
+
+/**
+ * Decrypts `nonce ‖ ciphertext ‖ tag` from {@link sealPacked}.
+ * @returns the plaintext, or `null` when the input is too short or fails to authenticate
+ */
+export function openPacked(key: Buffer, packed: Buffer, aad: Buffer): Buffer | null {
+  needs(Buffer.isBuffer(packed), 'packed', 'must be a Buffer');
+  if (packed.length < PACKED_OVERHEAD) return null;
+  return open(key, packed.subarray(0, NONCE_BYTES), packed.subarray(NONCE_BYTES), aad);
+}

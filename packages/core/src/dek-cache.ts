@@ -1,0 +1,72 @@
+/**
+ * Cache of unwrapped per-row DEKs, keyed by the envelope text that names them (key id, key
+ * version and wrapped DEK), so warm repeated reads skip the unwrap. Bounded, with the key
+ * cache's TTL (a scope destroyed by another process stops decrypting here within it), and
+ * every DEK zeroed when dropped. Expired entries are swept on use rather than by a timer per
+ * entry, which would cost more than the unwrap it saves.
+ */
+import { LRUCache } from 'lru-cache';
+import { ENVELOPE_PREFIX, type ParsedEnvelope } from './envelope';
+
+/** Keys longer than this are copied so a cached key never retains a large envelope string. */
+const FLATTEN_ABOVE = 1024;
+
+/** The DEK cache id of a parsed envelope: `<keyId>$<version>$<wrappedDek>`. */
+export function dekCacheId(envelope: ParsedEnvelope): string {
+  const id = envelope.text.slice(ENVELOPE_PREFIX.length + 2, envelope.sealedStart - 1);
+  // V8 may keep a slice as a view of its parent string; copy it when the parent is large.
+  return envelope.text.length > FLATTEN_ABOVE ? Buffer.from(id, 'latin1').toString('latin1') : id;
+}
+
+/** Unwrapped DEKs by {@link dekCacheId}. */
+export class DekCache {
+  readonly #lru: LRUCache<string, Buffer>;
+  readonly #ttlMs: number;
+  #lastSweep = Date.now();
+  hits = 0;
+  misses = 0;
+
+  constructor(maxEntries: number, ttlMs: number) {
+    this.#ttlMs = ttlMs;
+    this.#lru = new LRUCache<string, Buffer>({ max: maxEntries, ttl: ttlMs, dispose: (dek) => dek.fill(0) });
+  }
+
+  /** The cached DEK (owned by the cache: use it synchronously, never keep it), counting hit or miss. */
+  get(id: string): Buffer | undefined {
+    const dek = this.#lru.get(id);
+    if (dek === undefined) this.misses++;
+    else this.hits++;
+    return dek;
+  }
+
+  /** Caches `dek`, taking ownership of it. */
+  set(id: string, dek: Buffer): void {
+    this.#lru.set(id, dek);
+  }
+
+  /** Drops (zeroes) expired DEKs, at most once per TTL. */
+  sweep(): void {
+    const now = Date.now();
+    if (now - this.#lastSweep < this.#ttlMs) return;
+    this.#lastSweep = now;
+    this.#lru.purgeStale();
+  }
+
+  /** Drops (zeroes) every DEK under one of `keyIds`. */
+  dropKeys(keyIds: readonly string[]): void {
+    const prefixes = keyIds.map((keyId) => `${keyId}$`);
+    for (const id of [...this.#lru.keys()]) {
+      if (prefixes.some((prefix) => id.startsWith(prefix))) this.#lru.delete(id);
+    }
+  }
+
+  /** DEKs held. */
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  /** Drops and zeroes everything. */
+  clear(): void {
+    this.#lru.clear();
+  }
+}

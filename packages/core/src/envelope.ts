@@ -1,0 +1,179 @@
+/**
+ * The envelope codec: how one encrypted value is stored, as an ASCII string that fits any
+ * `String` column. Format version 1:
+ *
+ * ```
+ * fse$1$<keyId>$<version>$<wrappedDek>$<sealedValue>
+ * ```
+ * - `fse$`: fixed prefix ({@link isEnvelope} tests only this);
+ * - `1`: format version;
+ * - `keyId`: the scope key's id, 1–64 base64url characters;
+ * - `version`: the scope key's version, decimal without leading zeros, 1 to 2^31−1;
+ * - `wrappedDek`: 80 base64url characters = 60 bytes: nonce (12) ‖ AES-256-GCM(scope key, DEK)
+ *   (32) ‖ tag (16), associated data {@link dekAad};
+ * - `sealedValue`: base64url of nonce (12) ‖ AES-256-GCM(DEK, UTF-8 plaintext) ‖ tag (16),
+ *   associated data {@link valueAad}.
+ *
+ * Base64url is unpadded and canonical (unused low bits zero). The parser uses no regular
+ * expressions, caps every length (and the whole input) before looking further, and rejects the
+ * whole string on any deviation with `EnvelopeFormatError`.
+ */
+import { NONCE_BYTES, PACKED_OVERHEAD, TAG_BYTES } from './aead';
+import { decodedLength, encodedLength, isCanonicalBase64url } from './base64url';
+import { EnvelopeFormatError } from './errors';
+import { encodeFields } from './length-prefixed';
+import { messages } from './messages';
+
+/** Every envelope starts with this. */
+export const ENVELOPE_PREFIX = 'fse$';
+/** The format version this codec writes. */
+export const FORMAT_VERSION = 1;
+/** Size of a wrapped DEK: nonce, 32-byte key, tag. */
+export const WRAPPED_DEK_BYTES = NONCE_BYTES + 32 + TAG_BYTES;
+/** Largest plaintext accepted, in UTF-8 bytes (16 MiB). */
+export const MAX_PLAINTEXT_BYTES = 16 * 1024 * 1024;
+/** Longest key id accepted. */
+export const MAX_KEY_ID_LENGTH = 64;
+/** Largest key version accepted. */
+export const MAX_KEY_VERSION = 2 ** 31 - 1;
+
+const SEPARATOR = '$';
+const WRAPPED_DEK_CHARS = encodedLength(WRAPPED_DEK_BYTES);
+const MAX_SEALED_CHARS = encodedLength(MAX_PLAINTEXT_BYTES + PACKED_OVERHEAD);
+/** Longest string the parser looks at. */
+export const MAX_ENVELOPE_LENGTH =
+  ENVELOPE_PREFIX.length + 2 + MAX_KEY_ID_LENGTH + 1 + 10 + 1 + WRAPPED_DEK_CHARS + 1 + MAX_SEALED_CHARS;
+
+/** A parsed envelope: positions into the original string, decoded lazily by the caller. */
+export interface ParsedEnvelope {
+  readonly text: string;
+  readonly formatVersion: number;
+  readonly keyId: string;
+  readonly version: number;
+  /** Start of the wrapped DEK; it runs to `sealedStart - 1`. */
+  readonly dekStart: number;
+  /** Start of the sealed value; it runs to the end. */
+  readonly sealedStart: number;
+}
+
+/** What {@link encodeEnvelope} writes. */
+export interface EnvelopeParts {
+  readonly keyId: string;
+  readonly version: number;
+  readonly wrappedDek: Buffer;
+  readonly sealedValue: Buffer;
+}
+
+/** Cheap prefix test: whether `value` claims to be an envelope (no parse). */
+export function isEnvelope(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(ENVELOPE_PREFIX);
+}
+
+function reject(reason: string): never {
+  throw new EnvelopeFormatError(messages.envelope(reason));
+}
+
+/** The header `fse$1$<keyId>$<version>$`, shared by every value of one row write. */
+export function envelopeHeader(keyId: string, version: number): string {
+  return `${ENVELOPE_PREFIX}${FORMAT_VERSION}${SEPARATOR}${keyId}${SEPARATOR}${version}${SEPARATOR}`;
+}
+
+/** Writes an envelope. Parts are produced by fieldseal itself, so only sizes are checked. */
+export function encodeEnvelope(parts: EnvelopeParts): string {
+  if (parts.wrappedDek.length !== WRAPPED_DEK_BYTES) reject('wrapped data key has the wrong size');
+  return envelopeHeader(parts.keyId, parts.version) + parts.wrappedDek.toString('base64url') + SEPARATOR +
+    parts.sealedValue.toString('base64url');
+}
+
+/** Parses the decimal at `[start, end)`: digits only, no leading zero, within bounds. */
+function parseDecimal(text: string, start: number, end: number, max: number, what: string): number {
+  const length = end - start;
+  if (length < 1 || length > 10) reject(`${what} has a bad length`);
+  if (text.charCodeAt(start) === 0x30) reject(`${what} has a leading zero`);
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) reject(`${what} is not a decimal number`);
+    value = value * 10 + digit;
+  }
+  if (value > max) reject(`${what} is out of range`);
+  return value;
+}
+
+/**
+ * Parses an envelope without decrypting it.
+ * @throws EnvelopeFormatError on any deviation from the format (the only error it throws)
+ */
+export function parseEnvelope(text: unknown): ParsedEnvelope {
+  if (typeof text !== 'string') reject('not a string');
+  if (text.length > MAX_ENVELOPE_LENGTH) reject('too long');
+  if (!text.startsWith(ENVELOPE_PREFIX)) reject('missing prefix');
+  const versionStart = ENVELOPE_PREFIX.length;
+  const versionEnd = text.indexOf(SEPARATOR, versionStart);
+  if (versionEnd < 0) reject('missing fields');
+  const formatVersion = parseDecimal(text, versionStart, versionEnd, 255, 'format version');
+  if (formatVersion !== FORMAT_VERSION) throw new EnvelopeFormatError(messages.unsupportedFormat(formatVersion));
+
+  const keyIdStart = versionEnd + 1;
+  const keyIdEnd = text.indexOf(SEPARATOR, keyIdStart);
+  if (keyIdEnd < 0) reject('missing fields');
+  const keyIdLength = keyIdEnd - keyIdStart;
+  if (keyIdLength < 1 || keyIdLength > MAX_KEY_ID_LENGTH) reject('key id has a bad length');
+  if (!isIdentifier(text, keyIdStart, keyIdEnd)) reject('key id has a bad character');
+
+  const keyVersionStart = keyIdEnd + 1;
+  const keyVersionEnd = text.indexOf(SEPARATOR, keyVersionStart);
+  if (keyVersionEnd < 0) reject('missing fields');
+  const version = parseDecimal(text, keyVersionStart, keyVersionEnd, MAX_KEY_VERSION, 'key version');
+
+  const dekStart = keyVersionEnd + 1;
+  const dekEnd = dekStart + WRAPPED_DEK_CHARS;
+  if (text.length <= dekEnd || text.charCodeAt(dekEnd) !== 0x24) reject('wrapped data key has a bad length');
+  if (!isCanonicalBase64url(text, dekStart, dekEnd)) reject('wrapped data key is not canonical base64url');
+
+  const sealedStart = dekEnd + 1;
+  const sealedLength = text.length - sealedStart;
+  const sealedBytes = decodedLength(sealedLength);
+  if (sealedBytes < PACKED_OVERHEAD) reject('sealed value has a bad length');
+  if (sealedLength > MAX_SEALED_CHARS) reject('sealed value is too long');
+  if (!isCanonicalBase64url(text, sealedStart, text.length)) reject('sealed value is not canonical base64url');
+
+  return { text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart };
+}
+
+const ID_CHARS = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') ID_CHARS[c.charCodeAt(0)] = 1;
+
+function isIdentifier(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || ID_CHARS[code] === 0) return false;
+  }
+  return true;
+}
+
+/** Whether `keyId` can be written into an envelope (1–64 characters of A–Z a–z 0–9 - _). */
+export function isValidKeyId(keyId: string): boolean {
+  return keyId.length >= 1 && keyId.length <= MAX_KEY_ID_LENGTH && isIdentifier(keyId, 0, keyId.length);
+}
+
+/** Associated data of a wrapped DEK: binds it to the scope key id and version. */
+export function dekAad(keyId: string, version: number): Buffer {
+  return encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/dek', keyId, { u32: version }]);
+}
+
+/**
+ * Associated data of a value: format version, model, field, key id, key version and, when
+ * given, the row id (with a presence byte, so "no row id" and "empty row id" differ).
+ */
+export function valueAad(keyId: string, version: number, model: string, field: string, rowId: string | undefined): Buffer {
+  return rowId === undefined
+    ? encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/value', model, field, keyId, { u32: version }, { u8: 0 }])
+    : encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/value', model, field, keyId, { u32: version }, { u8: 1 }, rowId]);
+}
+
+/** The format version, key id and key version an envelope names. @throws EnvelopeFormatError */
+export function describeEnvelope(text: string): { formatVersion: number; keyId: string; version: number } {
+  const { formatVersion, keyId, version } = parseEnvelope(text);
+  return { formatVersion, keyId, version };
+}

@@ -1,0 +1,284 @@
+/**
+ * `FieldCrypto`: the facade the Prisma extension and the CLI use. Encrypts the fields of one
+ * row write under one fresh DEK, decrypts single values and whole result sets, and computes
+ * blind indexes. The keyring is reached only through the key hierarchy's cache: at most one
+ * call per scope key version per TTL, however many rows.
+ */
+import { inspect } from 'node:util';
+import type { ActorContext, AuditSink } from './audit';
+import { AuditEmitter } from './audit-emitter';
+import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
+import { DekCache, dekCacheId } from './dek-cache';
+import { describeEnvelope, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
+import { DecryptionError, FieldsealError, KeyDestroyedError } from './errors';
+import { KeyCache, checkCacheOptions, type KeyCacheOptions } from './key-cache';
+import { KeyHierarchy } from './key-hierarchy';
+import type { KeyStore, StoredKey } from './key-store';
+import type { Keyring } from './keyring';
+import { messages } from './messages';
+import { needs } from './preconditions';
+import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
+import { openValue, unwrapDek } from './value-cipher';
+
+/** Options of {@link FieldCrypto}. */
+export interface FieldCryptoOptions {
+  keyring: Keyring;
+  keyStore: KeyStore;
+  /** Key cache; `ttlMs` is required (ConfigError without it). */
+  cache: KeyCacheOptions;
+  /** Unwrapped per-row DEKs keyed by wrapped DEK; default `{ maxEntries: 10000 }`; `false` disables. */
+  dekCache?: { maxEntries: number } | false;
+  audit?: AuditSink;
+  actor?: () => ActorContext | undefined;
+  /** Emit a `value.decrypt` event per value (they are many). Default false. */
+  auditDecrypts?: boolean;
+}
+
+/** Counters of the key and DEK caches. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  keyringCalls: number;
+  entries: number;
+  dekHits: number;
+  dekMisses: number;
+}
+
+/** One item of {@link FieldCrypto.decryptMany}. */
+export interface DecryptItem {
+  value: string;
+  ctx: FieldContext;
+}
+
+function located(error: unknown, ctx: FieldContext): FieldsealError {
+  if (error instanceof KeyDestroyedError) return new KeyDestroyedError(error.message, error, ctx);
+  if (error instanceof FieldsealError) return error;
+  return new DecryptionError(messages.decryptionFailed(ctx), ctx, { cause: error });
+}
+
+/**
+ * Field-level envelope encryption and blind indexes over a keyring and a key store.
+ * @example
+ * const crypto = new FieldCrypto({ keyring: LocalKeyring.fromEnv(), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+ * const row = await crypto.rowEncryptor('default');
+ * const stored = row.encrypt('ada@example.com', { model: 'users', field: 'email', rowId: id });
+ * row.dispose();
+ * await crypto.decrypt(stored, { model: 'users', field: 'email', rowId: id }); // 'ada@example.com'
+ */
+export class FieldCrypto {
+  /** Scope keys, index root key, and their lifecycle (create, rotate, destroy, rewrap). */
+  readonly keys: KeyHierarchy;
+  readonly #deks: DekCache | undefined;
+  readonly #indexKeys: KeyCache;
+  readonly #audit: AuditEmitter;
+  readonly #auditDecrypts: boolean;
+
+  /** @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid */
+  constructor(options: FieldCryptoOptions) {
+    needs(options !== null && typeof options === 'object', 'options', 'must be an object');
+    const cache = checkCacheOptions(options.cache);
+    this.keys = new KeyHierarchy(options);
+    const dekOption = options.dekCache ?? { maxEntries: 10_000 };
+    if (dekOption !== false) {
+      needs(Number.isSafeInteger(dekOption.maxEntries) && dekOption.maxEntries > 0, 'options.dekCache.maxEntries',
+        'must be a positive integer');
+      this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
+      this.keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
+    }
+    this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
+    this.#audit = new AuditEmitter(options.audit, options.actor);
+    this.#auditDecrypts = options.auditDecrypts === true && this.#audit.enabled;
+  }
+
+  /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
+  async rowEncryptor(scope: string): Promise<RowEncryptor> {
+    return this.unsafeRowEncryptor(scope);
+  }
+
+  /** @internal Test hook: a row encryptor with a fixed DEK and nonces (golden vectors). Never in production. */
+  async unsafeRowEncryptor(scope: string, determinism?: UnsafeDeterminism): Promise<RowEncryptor> {
+    const material = await this.keys.activeScopeKeyMaterial(scope);
+    try {
+      return createRowEncryptor(material, determinism);
+    } finally {
+      material.key.fill(0);
+    }
+  }
+
+  /**
+   * Decrypts one envelope written for `ctx`.
+   * @throws EnvelopeFormatError, DecryptionError (tampered or moved), KeyDestroyedError,
+   *   KeyNotFoundError, KeyringError
+   */
+  async decrypt(envelope: string, ctx: FieldContext): Promise<string> {
+    checkContext(ctx);
+    const parsed = parseEnvelope(envelope);
+    const deks = this.#deks;
+    deks?.sweep();
+    const cachedDek = deks?.get(dekCacheId(parsed));
+    if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
+    let scopeKey: Buffer;
+    try {
+      scopeKey = await this.keys.scopeKeyMaterial(parsed.keyId, parsed.version);
+    } catch (error) {
+      throw this.#failed(located(error, ctx), parsed, ctx);
+    }
+    try {
+      return this.#open(parsed, ctx, this.#dekFor(parsed, ctx, scopeKey, undefined));
+    } finally {
+      scopeKey.fill(0);
+    }
+  }
+
+  /**
+   * Decrypts many values: parses all, resolves each distinct (key id, version) once, then
+   * decrypts synchronously. Failures come back in place as typed errors, never thrown.
+   */
+  async decryptMany(items: readonly DecryptItem[]): Promise<(string | FieldsealError)[]> {
+    needs(Array.isArray(items), 'items', 'must be an array');
+    const out: (string | FieldsealError)[] = new Array(items.length);
+    const parsed: (ParsedEnvelope | undefined)[] = new Array(items.length);
+    const deks = this.#deks;
+    deks?.sweep();
+    const needed = new Map<string, { keyId: string; version: number; key?: Buffer; error?: unknown }>();
+    for (let i = 0; i < items.length; i++) {
+      const { value, ctx } = items[i];
+      try {
+        checkContext(ctx);
+        const envelope = parseEnvelope(value);
+        const cachedDek = deks?.get(dekCacheId(envelope));
+        if (cachedDek !== undefined) {
+          out[i] = this.#open(envelope, ctx, cachedDek);
+          continue;
+        }
+        parsed[i] = envelope;
+        const id = `${envelope.keyId}$${envelope.version}`;
+        if (!needed.has(id)) needed.set(id, { keyId: envelope.keyId, version: envelope.version });
+      } catch (error) {
+        out[i] = located(error, ctx);
+      }
+    }
+    if (needed.size === 0) return out;
+    await Promise.all([...needed.values()].map(async (entry) => {
+      try {
+        entry.key = await this.keys.scopeKeyMaterial(entry.keyId, entry.version);
+      } catch (error) {
+        entry.error = error;
+      }
+    }));
+    const batchDeks = deks === undefined ? new Map<string, Buffer>() : undefined;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const envelope = parsed[i];
+        if (envelope === undefined) continue;
+        const ctx = items[i].ctx;
+        const entry = needed.get(`${envelope.keyId}$${envelope.version}`)!;
+        try {
+          if (entry.key === undefined) throw this.#failed(located(entry.error, ctx), envelope, ctx);
+          out[i] = this.#open(envelope, ctx, this.#dekFor(envelope, ctx, entry.key, batchDeks));
+        } catch (error) {
+          out[i] = located(error, ctx);
+        }
+      }
+    } finally {
+      for (const entry of needed.values()) entry.key?.fill(0);
+      if (batchDeks !== undefined) for (const dek of batchDeks.values()) dek.fill(0);
+    }
+    return out;
+  }
+
+  /** Cheap prefix test: whether `value` looks like an envelope (no parse, no decryption). */
+  isEnvelope(value: string): boolean {
+    return isEnvelope(value);
+  }
+
+  /** The format version, key id and key version an envelope names. @throws EnvelopeFormatError */
+  describe(envelope: string): { formatVersion: number; keyId: string; version: number } {
+    return describeEnvelope(envelope);
+  }
+
+  /** The blind index of `value` under the current index root version. */
+  async blindIndex(spec: BlindIndexSpec, value: string): Promise<string> {
+    checkSpec(spec);
+    const [current] = await this.keys.indexRootVersions();
+    return this.#blindIndexUnder(current, spec, value);
+  }
+
+  /** The blind index of `value` under every live index root version, current first (for queries). */
+  async blindIndexAll(spec: BlindIndexSpec, value: string): Promise<string[]> {
+    checkSpec(spec);
+    const versions = await this.keys.indexRootVersions();
+    return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
+  }
+
+  /** The index root version embedded in a stored blind index value, or `null`. */
+  blindIndexVersion(indexValue: string): number | null {
+    return blindIndexVersion(indexValue);
+  }
+
+  /** Key-cache and DEK-cache counters. */
+  stats(): CacheStats {
+    const { hits, misses, keyringCalls, entries } = this.keys.counters();
+    return { hits, misses, keyringCalls, entries, dekHits: this.#deks?.hits ?? 0, dekMisses: this.#deks?.misses ?? 0 };
+  }
+
+  /** Prints counters only. */
+  toJSON(): CacheStats {
+    return this.stats();
+  }
+
+  /** Prints counters only. */
+  [inspect.custom](): string {
+    return `FieldCrypto ${inspect(this.stats())}`;
+  }
+
+  async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
+    const id = `${stored.keyId}\u0000${stored.version}\u0000${spec.model}\u0000${spec.field}\u0000${spec.name}`;
+    const key = await this.#indexKeys.get(id, async () => {
+      const root = await this.keys.indexRootMaterial(stored);
+      try {
+        return deriveIndexKey(root, spec, stored.version);
+      } finally {
+        root.fill(0);
+      }
+    });
+    try {
+      return computeBlindIndex(key, spec, stored.version, value);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** The envelope's DEK: from the DEK cache, the batch map, or unwrapped under `scopeKey`. */
+  #dekFor(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer, batch: Map<string, Buffer> | undefined): Buffer {
+    const id = dekCacheId(envelope);
+    const known = this.#deks?.get(id) ?? batch?.get(id);
+    if (known !== undefined) return known;
+    const dek = unwrapDek(scopeKey, envelope);
+    if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
+    if (this.#deks !== undefined) this.#deks.set(id, dek);
+    else batch?.set(id, dek);
+    return dek;
+  }
+
+  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {
+    const plaintext = openValue(dek, envelope, valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId));
+    if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
+    const text = plaintext.toString('utf8');
+    plaintext.fill(0);
+    if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'success');
+    return text;
+  }
+
+  #failed(error: FieldsealError, envelope: ParsedEnvelope, ctx: FieldContext): FieldsealError {
+    if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'failure', error.code);
+    return error;
+  }
+
+  #auditValue(envelope: ParsedEnvelope, ctx: FieldContext, outcome: 'success' | 'failure', errorCode?: string): void {
+    const detail: Record<string, string> = { model: ctx.model, field: ctx.field };
+    if (ctx.rowId !== undefined) detail.rowId = ctx.rowId;
+    this.#audit.emit({ operation: 'value.decrypt', outcome, keyId: envelope.keyId, kind: 'scope', version: envelope.version,
+      detail, ...(errorCode === undefined ? {} : { errorCode }) });
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * @fieldseal/core: envelope encryption, key hierarchy, key cache and blind indexes.
+ * No Prisma, no cloud SDK: only `node:crypto` and `lru-cache`.
+ */
+export * from './errors';
+export * from './keyring';
+export * from './key-store';
+export * from './audit';
+
+export { LocalKeyring } from './local-keyring';
+export { MemoryKeyStore } from './memory-key-store';
+export type { KeyCacheOptions } from './key-cache';
+export { KeyHierarchy } from './key-hierarchy';
+export type { KeyHierarchyOptions } from './key-hierarchy';
+export { FieldCrypto } from './field-crypto';
+export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
+export type { FieldContext, RowEncryptor } from './row-encryptor';
+export { normalize, NORMALIZERS } from './blind-index';
+export type { BlindIndexSpec, Normalizer } from './blind-index';
+export { ENVELOPE_PREFIX, FORMAT_VERSION, isEnvelope } from './envelope';

@@ -1,0 +1,170 @@
+/**
+ * The cache of unwrapped keys (lru-cache). It refuses to exist without a TTL, holds a bounded
+ * number of entries, optionally retires an entry after a number of uses, loads each missing
+ * key once however many callers ask at the same time (single-flight), and zeroes every key
+ * buffer it drops: on eviction, expiry, deletion and `clear()`.
+ *
+ * Callers get a copy of the cached key and own it (zero it when done): a key a caller is still
+ * using is never zeroed under it by an expiry or a destroy elsewhere.
+ */
+import { LRUCache } from 'lru-cache';
+import { inspect } from 'node:util';
+import { ConfigError } from './errors';
+import { messages } from './messages';
+
+/** Configuration of the key cache. `ttlMs` is required. */
+export interface KeyCacheOptions {
+  /** How long an unwrapped key stays cached, in milliseconds. Required. */
+  ttlMs: number;
+  /** Most keys held at once (least recently used dropped first). Default 1000. */
+  maxEntries?: number;
+  /** Drop a key after it served this many cache hits. Default: unlimited. */
+  maxUses?: number;
+}
+
+/** Counters readable by the caller. */
+export interface KeyCacheCounters {
+  /** Lookups served from the cache. */
+  hits: number;
+  /** Lookups that had to wait for a load (their own or one already in flight). */
+  misses: number;
+  /** Loads started (each is one keyring call). */
+  loads: number;
+  /** Keys currently held. */
+  entries: number;
+}
+
+interface Entry {
+  readonly key: Buffer;
+  uses: number;
+}
+
+/** Validates cache options. @throws ConfigError without a positive `ttlMs` or with bad bounds. */
+export function checkCacheOptions(options: KeyCacheOptions | undefined): Required<Omit<KeyCacheOptions, 'maxUses'>> & { maxUses?: number } {
+  const ttlMs = options?.ttlMs;
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new ConfigError(messages.cacheTtlRequired());
+  const maxEntries = options?.maxEntries ?? 1000;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new ConfigError('cache.maxEntries must be a positive integer');
+  const maxUses = options?.maxUses;
+  if (maxUses !== undefined && (!Number.isSafeInteger(maxUses) || maxUses < 1)) {
+    throw new ConfigError('cache.maxUses must be a positive integer');
+  }
+  return { ttlMs, maxEntries, maxUses };
+}
+
+/** A TTL-bounded, size-bounded, single-flight cache of 32-byte keys by string id. */
+export class KeyCache {
+  readonly #lru: LRUCache<string, Entry>;
+  readonly #pending = new Map<string, Promise<Buffer>>();
+  readonly #maxUses: number | undefined;
+  #hits = 0;
+  #misses = 0;
+  #loads = 0;
+
+  /** @throws ConfigError when `ttlMs` is missing or not positive */
+  constructor(options: KeyCacheOptions) {
+    const { ttlMs, maxEntries, maxUses } = checkCacheOptions(options);
+    this.#maxUses = maxUses;
+    this.#lru = new LRUCache<string, Entry>({
+      max: maxEntries,
+      ttl: ttlMs,
+      ttlAutopurge: true,
+      dispose: (entry) => entry.key.fill(0),
+    });
+  }
+
+  /**
+   * The key for `id`, loading it with `load` on a miss. Concurrent misses for one id share a
+   * single `load`. The cache takes ownership of the buffer `load` returns.
+   * @returns a copy the caller owns and should zero
+   */
+  async get(id: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    const cached = this.peek(id);
+    if (cached !== undefined) return cached;
+    this.#misses++;
+    const key = await (this.#pending.get(id) ?? this.#startLoad(id, load));
+    return Buffer.from(key);
+  }
+
+  /** The cached key for `id` (a copy the caller owns), or `undefined`; counts a hit when found. */
+  peek(id: string): Buffer | undefined {
+    const entry = this.#lru.get(id);
+    if (entry === undefined) return undefined;
+    this.#hits++;
+    const copy = Buffer.from(entry.key);
+    entry.uses++;
+    if (this.#maxUses !== undefined && entry.uses >= this.#maxUses) this.#lru.delete(id);
+    return copy;
+  }
+
+  /**
+   * Caches a key the caller just created (so its first use needs no keyring call). The cache
+   * takes ownership of `key`.
+   */
+  put(id: string, key: Buffer): void {
+    this.#pending.delete(id);
+    this.#lru.set(id, { key, uses: 0 });
+  }
+
+  /** Drops (and zeroes) `id`, and makes any load in flight for it skip the cache. */
+  delete(id: string): void {
+    this.#pending.delete(id);
+    this.#lru.delete(id);
+  }
+
+  /** Drops (and zeroes) every entry whose id satisfies `predicate`. @returns how many. */
+  deleteWhere(predicate: (id: string) => boolean): number {
+    let count = 0;
+    for (const id of [...this.#pending.keys()]) if (predicate(id)) this.#pending.delete(id);
+    for (const id of [...this.#lru.keys()]) {
+      if (predicate(id)) {
+        this.#lru.delete(id);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Drops and zeroes everything. */
+  clear(): void {
+    this.#pending.clear();
+    this.#lru.clear();
+  }
+
+  /** Hit, miss and load counters, and the number of keys held. */
+  counters(): KeyCacheCounters {
+    return { hits: this.#hits, misses: this.#misses, loads: this.#loads, entries: this.#lru.size };
+  }
+
+  /** Prints counters only. */
+  toJSON(): KeyCacheCounters {
+    return this.counters();
+  }
+
+  /** Prints counters only. */
+  [inspect.custom](): string {
+    return `KeyCache ${inspect(this.counters())}`;
+  }
+
+  #startLoad(id: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    this.#loads++;
+    const pending = (async () => load())();
+    this.#pending.set(id, pending);
+    // Registered before any waiter's continuation, so the entry is cached before they resume.
+    pending.then(
+      (key) => {
+        if (this.#pending.get(id) === pending) {
+          this.#pending.delete(id);
+          this.#lru.set(id, { key, uses: 0 });
+        } else {
+          // delete() raced this load: serve the waiters, cache nothing, zero once they copied.
+          setImmediate(() => key.fill(0));
+        }
+      },
+      () => {
+        if (this.#pending.get(id) === pending) this.#pending.delete(id);
+      },
+    );
+    return pending;
+  }
+}

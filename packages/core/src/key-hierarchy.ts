@@ -1,0 +1,323 @@
+/**
+ * The key hierarchy: root key (keyring) → scope keys and the index root key (random, wrapped by
+ * the keyring, stored in the key store) → per-row data keys (see `field-crypto.ts`).
+ *
+ * Scope keys are created on first use, race-safely across processes (the key store refuses a
+ * second version 1; the loser re-reads the winner's key). Rotation adds a version; old versions
+ * keep decrypting. Destroying a scope erases every version's wrapped key (crypto-shredding) and
+ * evicts and zeroes the cached copies here; other processes stop decrypting within their cache
+ * TTL. Every keyring call and lifecycle event is audited without key material.
+ */
+import { LRUCache } from 'lru-cache';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import type { ActorContext, AuditSink } from './audit';
+import { AuditEmitter } from './audit-emitter';
+import { KeyConflictError, KeyDestroyedError, KeyNotFoundError } from './errors';
+import { KeyCache, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
+import type { KeyFilter, KeyKind, KeyStore, StoredKey } from './key-store';
+import type { Keyring } from './keyring';
+import { KeyringCalls, type KeySlot } from './keyring-calls';
+import { messages } from './messages';
+import { needs, needsName } from './preconditions';
+
+/** The scope every index root key lives in. */
+export const INDEX_SCOPE = 'default';
+/** Longest scope accepted, in UTF-8 bytes. */
+export const MAX_SCOPE_BYTES = 1024;
+
+/** Options of {@link KeyHierarchy}; {@link FieldCrypto} builds one from its own options. */
+export interface KeyHierarchyOptions {
+  keyring: Keyring;
+  keyStore: KeyStore;
+  cache: KeyCacheOptions;
+  audit?: AuditSink;
+  actor?: () => ActorContext | undefined;
+}
+
+/** An unwrapped key version. `key` is a copy the receiver owns and zeroes. */
+export interface KeyMaterial {
+  readonly keyId: string;
+  readonly scope: string;
+  readonly version: number;
+  readonly key: Buffer;
+}
+
+/** Cache id of one key version; key ids never contain NUL. */
+function cacheId(keyId: string, version: number): string {
+  return `${keyId}\u0000${version}`;
+}
+
+/** Scope keys, the index root key, and their lifecycle. */
+export class KeyHierarchy {
+  readonly #store: KeyStore;
+  #keyring: Keyring;
+  readonly #keyrings = new Map<string, Keyring>();
+  readonly #audit: AuditEmitter;
+  readonly #calls: KeyringCalls;
+  readonly #keys: KeyCache;
+  /** (kind, scope) → active version, so writes cost no key-store query while warm. */
+  readonly #active: LRUCache<string, StoredKey>;
+  readonly #pendingActive = new Map<string, Promise<StoredKey>>();
+  /** Live index root versions, newest first. */
+  readonly #indexVersions: LRUCache<string, StoredKey[]>;
+  readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
+
+  /** @throws ConfigError when `cache.ttlMs` is missing */
+  constructor(options: KeyHierarchyOptions) {
+    needs(options?.keyring !== undefined && typeof options.keyring.wrapKey === 'function', 'options.keyring', 'must be a Keyring');
+    needs(options.keyStore !== undefined && typeof options.keyStore.getActive === 'function', 'options.keyStore', 'must be a KeyStore');
+    const cache = checkCacheOptions(options.cache);
+    this.#store = options.keyStore;
+    this.#keyring = options.keyring;
+    this.#keyrings.set(options.keyring.id, options.keyring);
+    this.#audit = new AuditEmitter(options.audit, options.actor);
+    this.#calls = new KeyringCalls(this.#audit);
+    this.#keys = new KeyCache(options.cache);
+    this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs });
+    this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs });
+  }
+
+  /** The active key of `scope` (created on first use). */
+  async activeScopeKey(scope: string): Promise<{ keyId: string; scope: string; version: number }> {
+    const { keyId, version } = await this.#activeKey('scope', scope);
+    return { keyId, scope, version };
+  }
+
+  /**
+   * Creates version 1 of `scope` (or, for a destroyed scope, its next version).
+   * @throws KeyConflictError when the scope already has a live key
+   */
+  async createScope(scope: string): Promise<StoredKey> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    return this.#create('scope', scope);
+  }
+
+  /**
+   * Adds a new active version of `scope`; values under older versions keep decrypting.
+   * @throws KeyNotFoundError when the scope has no key; KeyDestroyedError when it was destroyed;
+   *   KeyConflictError when another writer rotated first
+   */
+  async rotateScope(scope: string): Promise<StoredKey> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    return this.#rotate('scope', scope);
+  }
+
+  /**
+   * Crypto-shreds `scope`: erases every version's wrapped key from the key store, evicts and
+   * zeroes its cached keys. Its values can never be decrypted again.
+   * @returns the number of versions destroyed
+   */
+  async destroyScope(scope: string): Promise<number> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const versions = await this.#store.list({ kind: 'scope', scope });
+    const keyIds = [...new Set(versions.map((key) => key.keyId))];
+    const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0] };
+    const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
+    this.#active.delete(`scope\u0000${scope}`);
+    for (const key of versions) this.#keys.delete(cacheId(key.keyId, key.version));
+    for (const listener of this.#destroyListeners) listener(keyIds);
+    return count;
+  }
+
+  /** Adds a new index root version (creating version 1 if there is none). */
+  async rotateIndexKey(): Promise<StoredKey> {
+    const current = await this.#store.getActive('index', INDEX_SCOPE);
+    const next = current === null ? await this.#create('index', INDEX_SCOPE) : await this.#rotate('index', INDEX_SCOPE);
+    this.#indexVersions.clear();
+    return next;
+  }
+
+  /**
+   * Re-wraps every live key version under `newKeyring`, replacing each stored wrapped key only
+   * if it is still the one read (compare-and-swap). Afterwards new keys are wrapped by
+   * `newKeyring`.
+   * @returns how many versions were re-wrapped, and how many skipped (already under
+   *   `newKeyring`, or changed concurrently)
+   */
+  async rewrap(newKeyring: Keyring): Promise<{ rewrapped: number; skipped: number }> {
+    needs(newKeyring !== undefined && typeof newKeyring.wrapKey === 'function', 'newKeyring', 'must be a Keyring');
+    this.#keyrings.set(newKeyring.id, newKeyring);
+    let rewrapped = 0;
+    let skipped = 0;
+    for (const stored of await this.#store.list()) {
+      if (stored.state === 'destroyed' || stored.wrappedKey === null) continue;
+      if (stored.keyringId === newKeyring.id) {
+        skipped++;
+        continue;
+      }
+      const key = await this.#calls.unwrap(this.#keyringFor(stored), stored);
+      try {
+        const wrapped = await this.#calls.wrap(newKeyring, stored, key);
+        const draft = { operation: 'key.rewrap' as const, keyId: stored.keyId, kind: stored.kind, scope: stored.scope,
+          version: stored.version, keyringId: newKeyring.id };
+        const replaced = await this.#audit.timed(draft, () =>
+          this.#store.replaceWrapped(stored.keyId, stored.version, stored.wrappedKey!, wrapped.toString('base64'), newKeyring.id));
+        if (replaced) rewrapped++;
+        else skipped++;
+      } finally {
+        key.fill(0);
+      }
+    }
+    this.#keyring = newKeyring;
+    this.#active.clear();
+    this.#indexVersions.clear();
+    return { rewrapped, skipped };
+  }
+
+  /** Stored key versions matching `filter` (wrapped keys only; nothing here is secret alone). */
+  list(filter?: KeyFilter): Promise<StoredKey[]> {
+    return this.#store.list(filter);
+  }
+
+  /** @internal The active key of `scope` with its material (created on first use). */
+  async activeScopeKeyMaterial(scope: string): Promise<KeyMaterial> {
+    const stored = await this.#activeKey('scope', scope);
+    return { keyId: stored.keyId, scope, version: stored.version, key: await this.#material(stored) };
+  }
+
+  /**
+   * @internal The material of scope key `keyId` version `version`, as named by an envelope.
+   * @throws KeyDestroyedError, KeyNotFoundError, KeyringError
+   */
+  scopeKeyMaterial(keyId: string, version: number): Promise<Buffer> {
+    return this.#keys.get(cacheId(keyId, version), async () => {
+      const stored = await this.#store.getVersion(keyId, version);
+      if (stored === null || stored.kind !== 'scope') throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
+      return this.#unwrap(stored);
+    });
+  }
+
+  /** @internal The cached material of a scope key version, or `undefined` (no I/O). */
+  peekScopeKey(keyId: string, version: number): Buffer | undefined {
+    return this.#keys.peek(cacheId(keyId, version));
+  }
+
+  /** @internal Live index root versions, newest (active) first; version 1 created on first use. */
+  async indexRootVersions(): Promise<StoredKey[]> {
+    const cached = this.#indexVersions.get(INDEX_SCOPE);
+    if (cached !== undefined) return cached;
+    await this.#activeKey('index', INDEX_SCOPE);
+    const live = (await this.#store.list({ kind: 'index', scope: INDEX_SCOPE }))
+      .filter((key) => key.state !== 'destroyed')
+      .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
+    this.#indexVersions.set(INDEX_SCOPE, live);
+    return live;
+  }
+
+  /** @internal The material of one index root version (a copy the caller zeroes). */
+  indexRootMaterial(stored: StoredKey): Promise<Buffer> {
+    return this.#material(stored);
+  }
+
+  /** @internal Called with the key ids of a scope this process destroyed. */
+  onDestroy(listener: (keyIds: readonly string[]) => void): void {
+    this.#destroyListeners.push(listener);
+  }
+
+  /** Keyring calls made so far, and the key cache's counters. */
+  counters(): KeyCacheCounters & { keyringCalls: number } {
+    return { ...this.#keys.counters(), keyringCalls: this.#calls.count };
+  }
+
+  /** Prints counters only. */
+  toJSON(): object {
+    return { keyring: this.#keyring.id, ...this.counters() };
+  }
+
+  /** Prints counters only. */
+  [inspect.custom](): string {
+    return `KeyHierarchy ${inspect(this.toJSON())}`;
+  }
+
+  #material(stored: StoredKey): Promise<Buffer> {
+    return this.#keys.get(cacheId(stored.keyId, stored.version), () => this.#unwrap(stored));
+  }
+
+  async #unwrap(stored: StoredKey): Promise<Buffer> {
+    if (stored.state === 'destroyed' || stored.wrappedKey === null) {
+      throw new KeyDestroyedError(messages.scopeDestroyed(stored.scope, stored.keyId, stored.version), stored);
+    }
+    return this.#calls.unwrap(this.#keyringFor(stored), stored);
+  }
+
+  #keyringFor(stored: StoredKey): Keyring {
+    return this.#keyrings.get(stored.keyringId) ?? this.#keyring;
+  }
+
+  /** The active version of (kind, scope), created on first use; one lookup in flight per scope. */
+  #activeKey(kind: KeyKind, scope: string): Promise<StoredKey> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const id = `${kind}\u0000${scope}`;
+    const cached = this.#active.get(id);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let pending = this.#pendingActive.get(id);
+    if (pending === undefined) {
+      pending = this.#loadActive(kind, scope).finally(() => this.#pendingActive.delete(id));
+      this.#pendingActive.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
+    let stored = await this.#store.getActive(kind, scope);
+    if (stored === null) {
+      try {
+        stored = await this.#create(kind, scope, true);
+      } catch (error) {
+        if (!(error instanceof KeyConflictError)) throw error;
+        // Another process created it first: use theirs.
+        stored = await this.#store.getActive(kind, scope);
+        if (stored === null) throw error;
+      }
+    }
+    this.#active.set(`${kind}\u0000${scope}`, stored);
+    return stored;
+  }
+
+  async #create(kind: KeyKind, scope: string, firstUse = false): Promise<StoredKey> {
+    const versions = await this.#store.list({ kind, scope });
+    if (versions.some((key) => key.state !== 'destroyed')) throw new KeyConflictError(messages.scopeExists(kind, scope));
+    if (versions.length > 0 && kind === 'scope' && firstUse) {
+      // First use of a destroyed scope: writing must not silently resurrect it.
+      const last = versions[versions.length - 1];
+      throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
+    }
+    const slot: KeySlot = versions.length === 0
+      ? { keyId: randomBytes(9).toString('base64url'), kind, scope, version: 1 }
+      : { keyId: versions[0].keyId, kind, scope, version: versions[versions.length - 1].version + 1 };
+    return this.#persist(slot, 'key.create', (key) => this.#store.insert(key));
+  }
+
+  async #rotate(kind: KeyKind, scope: string): Promise<StoredKey> {
+    const current = await this.#store.getActive(kind, scope);
+    if (current === null) {
+      const versions = await this.#store.list({ kind, scope });
+      if (versions.length > 0) {
+        const last = versions[versions.length - 1];
+        throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
+      }
+      throw new KeyNotFoundError(messages.scopeNotFound(kind, scope), { keyId: `${kind}:${scope}` });
+    }
+    const slot: KeySlot = { keyId: current.keyId, kind, scope, version: current.version + 1 };
+    const next = await this.#persist(slot, 'key.rotate', (key) => this.#store.rotate(key));
+    this.#active.set(`${kind}\u0000${scope}`, next);
+    return next;
+  }
+
+  /** Generates a key for `slot`, stores its wrapped form with `write`, and caches it. */
+  async #persist(slot: KeySlot, operation: 'key.create' | 'key.rotate',
+    write: (key: Parameters<KeyStore['insert']>[0]) => Promise<StoredKey>): Promise<StoredKey> {
+    const keyring = this.#keyring;
+    const { key, wrapped } = await this.#calls.generate(keyring, slot);
+    try {
+      const stored = await this.#audit.timed({ operation, ...slot, keyringId: keyring.id }, () =>
+        write({ ...slot, wrappedKey: wrapped.toString('base64'), keyringId: keyring.id }));
+      this.#keys.put(cacheId(stored.keyId, stored.version), key);
+      return stored;
+    } catch (error) {
+      key.fill(0);
+      throw error;
+    }
+  }
+}

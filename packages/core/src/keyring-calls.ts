@@ -1,0 +1,98 @@
+/**
+ * Every call the key hierarchy makes to a keyring goes through here: it builds the encryption
+ * context that binds a wrapped key to its id, kind, scope and version, times the call, emits
+ * one audit event, counts it, and turns any failure into a `KeyringError`.
+ */
+import { randomBytes } from 'node:crypto';
+import { KEY_BYTES } from './aead';
+import type { AuditEmitter } from './audit-emitter';
+import { FieldsealError, KeyringError } from './errors';
+import type { EncryptionContext, Keyring } from './keyring';
+import type { KeyKind, StoredKey } from './key-store';
+import { messages } from './messages';
+
+/** What identifies one key version for wrapping. */
+export interface KeySlot {
+  readonly keyId: string;
+  readonly kind: KeyKind;
+  readonly scope: string;
+  readonly version: number;
+}
+
+/** The encryption context of a key version (see docs/CONTRACTS.md). */
+export function wrapContext(slot: KeySlot): EncryptionContext {
+  return {
+    purpose: slot.kind === 'scope' ? 'fieldseal/scope-key' : 'fieldseal/index-key',
+    keyId: slot.keyId,
+    scope: slot.scope,
+    version: String(slot.version),
+  };
+}
+
+function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringError['operation']): FieldsealError {
+  if (error instanceof FieldsealError) return error;
+  const reason = error instanceof Error ? error.name : 'unknown error';
+  return new KeyringError(messages.keyringFailed(keyring.id, operation, reason), { keyringId: keyring.id, operation },
+    { cause: error });
+}
+
+/** Audited, counted keyring calls. */
+export class KeyringCalls {
+  #count = 0;
+
+  constructor(private readonly audit: AuditEmitter) {}
+
+  /** Keyring calls made so far (wrap, unwrap and generate). */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** A fresh key and its wrapped form, through `generateKey` when the keyring has one. */
+  async generate(keyring: Keyring, slot: KeySlot): Promise<{ key: Buffer; wrapped: Buffer }> {
+    const context = wrapContext(slot);
+    if (typeof keyring.generateKey === 'function') {
+      const generated = await this.#call(keyring, 'generate', slot, () => keyring.generateKey!(context));
+      return { key: generated.plaintextKey, wrapped: generated.wrappedKey };
+    }
+    const key = randomBytes(KEY_BYTES);
+    try {
+      return { key, wrapped: await this.wrap(keyring, slot, key) };
+    } catch (error) {
+      key.fill(0);
+      throw error;
+    }
+  }
+
+  /** Wraps `key` for `slot`. */
+  wrap(keyring: Keyring, slot: KeySlot, key: Buffer): Promise<Buffer> {
+    return this.#call(keyring, 'wrap', slot, () => keyring.wrapKey(key, wrapContext(slot)));
+  }
+
+  /** Unwraps a stored key version (which must not be destroyed). */
+  unwrap(keyring: Keyring, stored: StoredKey): Promise<Buffer> {
+    const wrapped = Buffer.from(stored.wrappedKey ?? '', 'base64');
+    return this.#call(keyring, 'unwrap', stored, async () => {
+      const key = await keyring.unwrapKey(wrapped, wrapContext(stored));
+      if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
+        throw new KeyringError(messages.keyringFailed(keyring.id, 'unwrap', 'it returned a key that is not 32 bytes'),
+          { keyringId: keyring.id, operation: 'unwrap' });
+      }
+      return key;
+    });
+  }
+
+  #call<T>(keyring: Keyring, operation: 'wrap' | 'unwrap' | 'generate', slot: KeySlot, call: () => Promise<T>): Promise<T> {
+    this.#count++;
+    const draft = {
+      operation: `keyring.${operation}` as const, keyId: slot.keyId, kind: slot.kind, scope: slot.scope,
+      version: slot.version, keyringId: keyring.id,
+    };
+    return this.audit.timed(draft, async () => {
+      try {
+        return await call();
+      } catch (error) {
+        throw asKeyringError(error, keyring, operation);
+      }
+    });
+  }
+}

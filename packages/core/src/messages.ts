@@ -1,0 +1,57 @@
+/**
+ * The catalog every fieldseal error message comes from. Messages name arguments, keys
+ * (id, scope, version) and locations (model, field, row id), which are not secret; they never
+ * receive key material, ciphertext or plaintext, so none can leak through them.
+ */
+
+/** Formats a value location as ` (model.field, row r)` for messages; empty when unknown. */
+function where(location: { model?: string; field?: string; rowId?: string }): string {
+  if (location.model === undefined && location.field === undefined) return '';
+  const row = location.rowId === undefined ? '' : `, row ${location.rowId}`;
+  return ` (${location.model ?? '?'}.${location.field ?? '?'}${row})`;
+}
+
+/** Error messages, by error. */
+export const messages = {
+  invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
+
+  envelope: (reason: string) => `not a valid fieldseal envelope: ${reason}`,
+  unsupportedFormat: (version: number) => `unsupported fieldseal envelope format version ${version}`,
+
+  decryptionFailed: (location: { model?: string; field?: string; rowId?: string }) =>
+    `value failed to decrypt${where(location)}: it was tampered with, moved to another ` +
+    'row, field or model, or encrypted under another key',
+  dekUnwrapFailed: (location: { model?: string; field?: string; rowId?: string }) =>
+    `the value's data key failed to unwrap${where(location)}: the envelope was tampered with ` +
+    'or its key store entry does not match it',
+
+  scopeDestroyed: (scope: string, keyId: string, version: number) =>
+    `scope "${scope}" was destroyed (crypto-shredded): key ${keyId} version ${version} ` +
+    'no longer exists and its values can never be decrypted again',
+  scopeDestroyedForWrite: (scope: string) =>
+    `scope "${scope}" was destroyed (crypto-shredded); create it again explicitly with createScope to write new values`,
+  keyNotFound: (keyId: string, version?: number) =>
+    version === undefined ? `no key ${keyId} in the key store` : `no key ${keyId} version ${version} in the key store`,
+  scopeNotFound: (kind: string, scope: string) => `no ${kind} key for scope "${scope}" in the key store`,
+  wrongKind: (keyId: string, version: number, expected: string) =>
+    `key ${keyId} version ${version} is not a ${expected} key`,
+  scopeExists: (kind: string, scope: string) => `a ${kind} key for scope "${scope}" already exists`,
+  keyVersionExists: (kind: string, scope: string, version: number) =>
+    `${kind} key for scope "${scope}" version ${version} already exists`,
+  rotateConflict: (kind: string, scope: string, version: number) =>
+    `cannot rotate ${kind} key for scope "${scope}" to version ${version}: another writer rotated first`,
+
+  keyringFailed: (keyringId: string, operation: string, reason: string) =>
+    `keyring ${keyringId} failed to ${operation}: ${reason}`,
+  keyringContext: (keyringId: string) =>
+    `keyring ${keyringId} refused to unwrap: the wrapped key was tampered with, wrapped under ` +
+    'another root key, or presented with another encryption context',
+
+  cacheTtlRequired: () => 'cache.ttlMs is required: a positive number of milliseconds keys stay cached',
+  envMissing: (variable: string) => `environment variable ${variable} is not set (expected a base64 256-bit key)`,
+  keyEncoding: (source: string) => `${source} does not hold a base64 256-bit key`,
+  keyFileExists: (path: string) => `refusing to overwrite existing key file ${path}`,
+  keyFileRead: (path: string) => `cannot read key file ${path}`,
+
+  encryptorDisposed: () => 'was disposed; create a new one with rowEncryptor(scope)',
+} as const;

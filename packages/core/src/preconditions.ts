@@ -1,0 +1,35 @@
+/**
+ * Misuse checks, written once. Every public function states its preconditions with
+ * {@link needs}; a failed one throws an {@link InvalidArgumentError} naming the argument.
+ */
+import { InvalidArgumentError } from './errors';
+import { messages } from './messages';
+
+/**
+ * Asserts a precondition on an argument.
+ * @param condition - what must hold
+ * @param argument - the argument's name, e.g. `'nonce'`
+ * @param requirement - what it must be, e.g. `'must be 12 bytes'`
+ * @throws InvalidArgumentError `"<argument> <requirement>"` when `condition` is false
+ * @example needs(nonce.length === 12, 'nonce', 'must be 12 bytes');
+ */
+export function needs(condition: boolean, argument: string, requirement: string): asserts condition {
+  if (!condition) throw new InvalidArgumentError(messages.invalidArgument(argument, requirement), argument);
+}
+
+/** Asserts `value` is a Buffer of exactly `length` bytes. */
+export function needsBytes(value: unknown, length: number, argument: string): asserts value is Buffer {
+  needs(Buffer.isBuffer(value) && value.length === length, argument, `must be a Buffer of ${length} bytes`);
+}
+
+/** Asserts `value` is a string of 1..`maxBytes` UTF-8 bytes. */
+export function needsName(value: unknown, maxBytes: number, argument: string): asserts value is string {
+  needs(typeof value === 'string' && value.length > 0, argument, 'must be a non-empty string');
+  needs(Buffer.byteLength(value, 'utf8') <= maxBytes, argument, `must be at most ${maxBytes} bytes of UTF-8`);
+}
+
+/** Asserts `value` is an integer in `[min, max]`. */
+export function needsInteger(value: unknown, min: number, max: number, argument: string): asserts value is number {
+  needs(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max, argument,
+    `must be an integer from ${min} to ${max}`);
+}

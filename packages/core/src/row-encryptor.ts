@@ -1,0 +1,104 @@
+/**
+ * One row write: a fresh random DEK, wrapped once under the scope key, then used for every
+ * encrypted field of that row. The envelope header (prefix, key id, version, wrapped DEK) is
+ * built once and shared by the row's values.
+ */
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { KEY_BYTES, randomNonce } from './aead';
+import { envelopeHeader, MAX_PLAINTEXT_BYTES, valueAad } from './envelope';
+import type { KeyMaterial } from './key-hierarchy';
+import { messages } from './messages';
+import { needs } from './preconditions';
+import { sealValue, wrapDek } from './value-cipher';
+
+/** Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when present. */
+export interface FieldContext {
+  model: string;
+  field: string;
+  rowId?: string;
+}
+
+/** Encrypts the fields of one row write under one fresh DEK. */
+export interface RowEncryptor {
+  readonly keyId: string;
+  readonly version: number;
+  readonly scope: string;
+  /** Encrypts one field's plaintext into an envelope string. Synchronous. */
+  encrypt(plaintext: string, ctx: FieldContext): string;
+  /** Zeroes the DEK; later `encrypt` calls throw. */
+  dispose(): void;
+}
+
+/** Checks a field context. @throws InvalidArgumentError naming the bad property */
+export function checkContext(ctx: FieldContext): void {
+  needs(ctx !== null && typeof ctx === 'object', 'ctx', 'must be an object');
+  needs(typeof ctx.model === 'string' && ctx.model.length > 0 && ctx.model.length <= 255, 'ctx.model',
+    'must be a string of 1 to 255 characters');
+  needs(typeof ctx.field === 'string' && ctx.field.length > 0 && ctx.field.length <= 255, 'ctx.field',
+    'must be a string of 1 to 255 characters');
+  needs(ctx.rowId === undefined || (typeof ctx.rowId === 'string' && ctx.rowId.length <= 1024), 'ctx.rowId',
+    'must be a string of at most 1024 characters when given');
+}
+
+/** Test hooks: fixed DEK and nonces make envelopes reproducible (golden vectors). Never in production. */
+export interface UnsafeDeterminism {
+  readonly dek: Buffer;
+  /** Called for the DEK-wrap nonce first, then once per encrypted value. */
+  readonly nonce: () => Buffer;
+}
+
+class Encryptor implements RowEncryptor {
+  readonly keyId: string;
+  readonly version: number;
+  readonly scope: string;
+  #dek: Buffer | null;
+  readonly #header: string;
+  readonly #nonce: () => Buffer;
+
+  constructor(material: KeyMaterial, dek: Buffer, nonce: () => Buffer) {
+    this.keyId = material.keyId;
+    this.version = material.version;
+    this.scope = material.scope;
+    this.#dek = dek;
+    this.#nonce = nonce;
+    const wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce());
+    this.#header = envelopeHeader(material.keyId, material.version) + wrapped.toString('base64url') + '$';
+  }
+
+  encrypt(plaintext: string, ctx: FieldContext): string {
+    const dek = this.#dek;
+    needs(dek !== null, 'rowEncryptor', messages.encryptorDisposed());
+    needs(typeof plaintext === 'string', 'plaintext', 'must be a string');
+    needs((plaintext as unknown as { isWellFormed(): boolean }).isWellFormed(), 'plaintext',
+      'must be well-formed UTF-16 (it has a lone surrogate, which UTF-8 cannot carry)');
+    checkContext(ctx);
+    const bytes = Buffer.from(plaintext, 'utf8');
+    needs(bytes.length <= MAX_PLAINTEXT_BYTES, 'plaintext', `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`);
+    const sealed = sealValue(dek, bytes, valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId), this.#nonce());
+    bytes.fill(0);
+    return this.#header + sealed.toString('base64url');
+  }
+
+  dispose(): void {
+    this.#dek?.fill(0);
+    this.#dek = null;
+  }
+
+  toJSON(): object {
+    return { keyId: this.keyId, version: this.version, scope: this.scope };
+  }
+
+  [inspect.custom](): string {
+    return `RowEncryptor ${inspect(this.toJSON())}`;
+  }
+}
+
+/**
+ * A row encryptor under `material` (whose key it does not keep). Takes a fresh random DEK
+ * unless `unsafeDeterminism` (tests only) fixes it.
+ */
+export function createRowEncryptor(material: KeyMaterial, unsafeDeterminism?: UnsafeDeterminism): RowEncryptor {
+  if (unsafeDeterminism === undefined) return new Encryptor(material, randomBytes(KEY_BYTES), randomNonce);
+  return new Encryptor(material, Buffer.from(unsafeDeterminism.dek), unsafeDeterminism.nonce);
+}
