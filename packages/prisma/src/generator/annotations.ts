@@ -146,7 +146,7 @@ function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
       let next: Checked<EncryptionMode>;
       if (key === 'mode' && value !== null) next = mode(raw, value);
       else if ((key === 'strict' || key === 'readonly') && value === null) next = { ok: key };
-      else return { problem: messages.unknownOption(raw.name, value === null ? key : `${key}=${value}`, ['mode']) };
+      else return { problem: messages.unknownOption(raw.name, key, ['mode']) };
       if ('problem' in next) return next;
       if (chosen !== null && chosen !== next.ok) return { problem: messages.conflictingModes(raw.name) };
       chosen = next.ok;
@@ -193,10 +193,11 @@ function pfeHash(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   if ('problem' in source) return source;
   const list: string[] = [];
   for (const { key, value } of raw.query ?? []) {
-    if (key === 'normalize' && value !== null) list.push(value);
-    else if (!IGNORED_PFE_HASH_OPTIONS.includes(key) || value === null) {
-      return { problem: messages.unknownOption(raw.name, value === null ? key : `${key}=${value}`, ['normalize', ...IGNORED_PFE_HASH_OPTIONS]) };
+    if (key !== 'normalize' && !IGNORED_PFE_HASH_OPTIONS.includes(key)) {
+      return { problem: messages.unknownOption(raw.name, key, ['normalize', ...IGNORED_PFE_HASH_OPTIONS]) };
     }
+    if (value === null) return { problem: messages.optionNeedsValue(raw.name, key) };
+    if (key === 'normalize') list.push(value);
   }
   const normalize = normalizers(raw, list);
   if ('problem' in normalize) return normalize;

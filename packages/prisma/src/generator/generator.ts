@@ -6,7 +6,6 @@ import { basename } from 'node:path';
 import { ConfigError } from '@fieldseal/core';
 import type { GeneratorManifest, GeneratorOptions } from '@prisma/generator-helper';
 import { buildSchema, readSettings } from './build-schema';
-import type { DmmfDocument } from './dmmf';
 import { renderFiles, writeFiles } from './emit';
 import { messages } from './messages';
 
@@ -27,6 +26,6 @@ export async function generate(options: Pick<GeneratorOptions, 'generator' | 'dm
   if (!output) throw new ConfigError(messages.report([messages.noOutput()]));
   const { settings, problems } = readSettings(options.generator.config);
   if (problems.length > 0) throw new ConfigError(messages.report(problems));
-  const schema = buildSchema(options.dmmf as unknown as DmmfDocument, settings);
+  const schema = buildSchema(options.dmmf, settings);
   writeFiles(output, renderFiles(schema, basename(options.schemaPath)));
 }

@@ -30,6 +30,7 @@ export const messages = {
   mixedForms: (name: string) => `@${name} mixes (arguments) and ?options; use one form`,
   unknownOption: (name: string, option: string, allowed: readonly string[]) =>
     `@${name} has no option "${option}" (expected one of: ${list(allowed)})`,
+  optionNeedsValue: (name: string, option: string) => `@${name}: option "${option}" needs a value (${option}=...)`,
   conflictingModes: (name: string) => `@${name} names two different modes`,
   unsupportedNormalizer: (name: string, value: string, nearest: string) =>
     `@${name}: normalize=${value} from prisma-field-encryption is not supported; the nearest is ${nearest}`,

@@ -1,0 +1,136 @@
+import { classifyName, closestName, editDistance, parseAnnotations } from './annotations';
+
+const field = (doc: string) => parseAnnotations(doc, 'field');
+
+describe('annotation vocabulary', () => {
+  it('measures edits and adjacent transpositions', () => {
+    expect(editDistance('encrypted', 'encrypted')).toBe(0);
+    expect(editDistance('encrpyted', 'encrypted')).toBe(1);
+    expect(editDistance('encrypt', 'encrypted')).toBe(2);
+  });
+
+  it.each(['encrypt', 'encrpyted', 'Encrypted', 'blindindex', 'encryption:hsh', 'encyrption', 'decrypted', 'fieldseal'])(
+    'treats @%s as a misspelling of ours',
+    (name) => expect(classifyName(name)).toBe('lookalike'),
+  );
+
+  it.each(['deprecated', 'see', 'namespace', 'map', 'id', 'unique'])('leaves @%s to others', (name) => {
+    expect(classifyName(name)).toBe('foreign');
+  });
+
+  it('suggests the closest name', () => {
+    expect(closestName('encrpyted')).toBe('encrypted');
+    expect(closestName('blindindex')).toBe('blindIndex');
+    expect(closestName('encryption:hsh')).toBe('encryption:hash');
+  });
+});
+
+describe('field annotations', () => {
+  it('defaults @encrypted to strict mode', () => {
+    expect(field('@encrypted')).toEqual({ annotations: [{ kind: 'encrypted', mode: 'strict' }], problems: [] });
+  });
+
+  it.each([
+    ['@encrypted(mode: migrating)', 'migrating'],
+    ['@encrypted(mode: "readonly")', 'readonly'],
+    ['@encrypted(mode: strict)', 'strict'],
+    ['@encrypted()', 'strict'],
+    ['@encrypted?mode=strict', 'strict'],
+    ['@encrypted?mode=readonly', 'readonly'],
+    ['@encrypted?mode=migrating', 'migrating'],
+    ['@encrypted?readonly', 'readonly'],
+    ['@encrypted?strict', 'strict'],
+  ])('reads %s as mode %s', (doc, mode) => {
+    expect(field(doc)).toEqual({ annotations: [{ kind: 'encrypted', mode }], problems: [] });
+  });
+
+  it('reads a blind index with defaults', () => {
+    expect(field('@blindIndex(source: email)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: [], bits: 256 },
+    ]);
+  });
+
+  it('reads a blind index with normalizers and a length', () => {
+    expect(field('@blindIndex(source: "ssn", normalize: "digits, collapse-whitespace", bits: 16)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'ssn', normalize: ['digits', 'collapse-whitespace'], bits: 16 },
+    ]);
+  });
+
+  it('reads the prisma-field-encryption hash as a full-length blind index', () => {
+    const doc = '@encryption:hash(email)?normalize=lowercase&normalize=trim&algorithm=sha512&outputEncoding=base64';
+    expect(field(doc)).toEqual({
+      annotations: [{ kind: 'blindIndex', source: 'email', normalize: ['lowercase', 'trim'], bits: 256 }],
+      problems: [],
+    });
+  });
+
+  it('accepts @encryption:cursor without effect', () => {
+    expect(field('@encryption:cursor')).toEqual({ annotations: [{ kind: 'cursor' }], problems: [] });
+  });
+
+  it.each([
+    ['@encrypt', 'unknown annotation @encrypt (did you mean @encrypted?)'],
+    ['@encrpyted', 'unknown annotation @encrpyted (did you mean @encrypted?)'],
+    ['@blindindex(source: email)', 'unknown annotation @blindindex (did you mean @blindIndex?)'],
+    ['@encryption:hsh(email)', 'unknown annotation @encryption:hsh (did you mean @encryption:hash?)'],
+    ['@encrypted(mode: lenient)', '"lenient" is not a valid mode'],
+    ['@encrypted(mod: strict)', '@encrypted has no argument "mod"'],
+    ['@encrypted(strict)', 'takes named arguments'],
+    ['@encrypted(mode: strict, mode: strict)', 'gives "mode" twice'],
+    ['@encrypted?mode=lenient', '"lenient" is not a valid mode'],
+    ['@encrypted?strict&readonly', 'names two different modes'],
+    ['@encrypted?fast', '@encrypted has no option "fast"'],
+    ['@encrypted(mode: strict)?mode=strict', 'mixes (arguments) and ?options'],
+    ['@blindIndex', '@blindIndex needs "source"'],
+    ['@blindIndex(normalize: "trim")', '@blindIndex needs "source"'],
+    ['@blindIndex(source: 12)', '"source" must name a field'],
+    ['@blindIndex(source: email, bits: 7)', 'bits must be a multiple of 8 from 8 to 256, got "7"'],
+    ['@blindIndex(source: email, bits: 0)', 'bits must be a multiple of 8'],
+    ['@blindIndex(source: email, bits: 264)', 'bits must be a multiple of 8'],
+    ['@blindIndex(source: email, bits: "16")', 'bits must be a multiple of 8'],
+    ['@blindIndex(source: email, normalize: "lower")', '"lower" is not a valid normalize'],
+    ['@blindIndex(source: email, length: 16)', '@blindIndex has no argument "length"'],
+    ['@blindIndex(source: email)?bits=8', 'does not take "?option=value" options'],
+    ['@encryption:hash', 'needs exactly one source field'],
+    ['@encryption:hash(a, b)', 'needs exactly one source field'],
+    ['@encryption:hash(email)?normalize=spaces', 'normalize=spaces from prisma-field-encryption is not supported'],
+    ['@encryption:hash(email)?normalize=diacritics', 'normalize=diacritics from prisma-field-encryption is not supported'],
+    ['@encryption:hash(email)?normalize=shout', '"shout" is not a valid normalize'],
+    ['@encryption:hash(email)?pepper=x', 'has no option "pepper"'],
+    ['@encryption:hash(email)?normalize', 'option "normalize" needs a value'],
+    ['@encryption:cursor(id)', 'takes no arguments'],
+    ['@encryption(scope: tenantId)', 'belongs on a model'],
+  ])('rejects %s', (doc, message) => {
+    const parsed = field(doc);
+    expect(parsed.annotations).toEqual([]);
+    expect(parsed.problems).toHaveLength(1);
+    expect(parsed.problems[0]).toContain(message);
+  });
+
+  it('keeps reading after a problem and reports each one', () => {
+    const parsed = field('@encrypt\n@blindIndex(source: email)\n@encrypted(mode: x)');
+    expect(parsed.annotations).toEqual([{ kind: 'blindIndex', source: 'email', normalize: [], bits: 256 }]);
+    expect(parsed.problems).toHaveLength(2);
+  });
+});
+
+describe('model annotations', () => {
+  it('reads the scope field', () => {
+    expect(parseAnnotations('A tenant-scoped model.\n@encryption(scope: tenantId)', 'model')).toEqual({
+      annotations: [{ kind: 'scope', field: 'tenantId' }],
+      problems: [],
+    });
+  });
+
+  it.each([
+    ['@encryption', '@encryption needs "scope"'],
+    ['@encryption(tenant: tenantId)', 'has no argument "tenant"'],
+    ['@encryption(scope: tenantId)?x=1', 'does not take'],
+    ['@encrypted', '@encrypted belongs on a field'],
+    ['@blindIndex(source: a)', '@blindIndex belongs on a field'],
+  ])('rejects %s', (doc, message) => {
+    const parsed = parseAnnotations(doc, 'model');
+    expect(parsed.annotations).toEqual([]);
+    expect(parsed.problems[0]).toContain(message);
+  });
+});

@@ -1,0 +1,247 @@
+import { ConfigError } from '@fieldseal/core';
+import { buildSchema, idGenerationOf, readSettings, validateSchema } from './build-schema';
+import type { DmmfDefault, DmmfDocument, DmmfField, DmmfModel } from './dmmf';
+
+type FieldInit = Partial<DmmfField> & { name: string };
+
+function field(init: FieldInit): DmmfField {
+  return {
+    kind: 'scalar', type: 'String', isList: false, isRequired: true, isUnique: false, isId: false,
+    hasDefaultValue: init.default !== undefined, ...init,
+  };
+}
+
+function model(name: string, fields: FieldInit[], extra: Partial<DmmfModel> = {}): DmmfModel {
+  return { name, dbName: null, fields: fields.map(field), primaryKey: null, uniqueIndexes: [], ...extra };
+}
+
+const keyStore = (name = 'FieldsealKey'): DmmfModel =>
+  model(name, [
+    { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
+    { name: 'keyId' }, { name: 'kind' }, { name: 'scope' }, { name: 'version', type: 'Int' }, { name: 'state' },
+    { name: 'wrappedKey', isRequired: false }, { name: 'keyringId' },
+    { name: 'createdAt', type: 'DateTime', default: { name: 'now', args: [] } },
+    { name: 'updatedAt', type: 'DateTime', isUpdatedAt: true },
+  ], { uniqueIndexes: [{ name: null, fields: ['kind', 'scope', 'version'] }, { name: null, fields: ['keyId', 'version'] }] });
+
+const doc = (...models: DmmfModel[]): DmmfDocument => ({ datamodel: { models: [...models, keyStore()] } });
+
+const user = (overrides: FieldInit[] = [], extra: Partial<DmmfModel> = {}): DmmfModel => {
+  const base: FieldInit[] = [
+    { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
+    { name: 'tenantId' },
+    { name: 'email', documentation: '@encrypted' },
+    { name: 'emailIdx', dbName: 'email_idx', isUnique: true, documentation: '@blindIndex(source: email, normalize: "lowercase,trim")' },
+  ];
+  const fields = base.filter((f) => !overrides.some((o) => o.name === f.name)).concat(overrides);
+  return model('User', fields, { dbName: 'users', documentation: '@encryption(scope: tenantId)', ...extra });
+};
+
+function problemsOf(document: DmmfDocument, keyStoreModel?: string): string[] {
+  const result = validateSchema(document, { keyStoreModel });
+  expect(result.schema).toBeNull();
+  return result.problems;
+}
+
+describe('buildSchema', () => {
+  it('describes models, encrypted fields, blind indexes, scope and ids', () => {
+    const schema = buildSchema(doc(user([{ name: 'posts', kind: 'object', type: 'Post', isList: true }])));
+    expect(schema.formatVersion).toBe(1);
+    expect(schema.keyStoreModel).toBe('FieldsealKey');
+    const meta = schema.models.User;
+    expect(meta).toMatchObject({
+      name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
+      encrypted: { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } },
+      blindIndexes: {
+        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: false },
+      },
+      uniqueIndexes: [],
+    });
+    expect(meta.fields.posts).toEqual({
+      name: 'posts', dbName: 'posts', kind: 'object', type: 'Post', isList: true, isRequired: true, isId: false, relationModel: 'Post',
+    });
+    expect(meta.fields.emailIdx.dbName).toBe('email_idx');
+    expect(schema.models.FieldsealKey.encrypted).toEqual({});
+  });
+
+  it('names compound uniques as Prisma names their input', () => {
+    const account = model('Account', [
+      { name: 'id', isId: true, default: { name: 'cuid', args: [] } },
+      { name: 'provider' },
+      { name: 'externalId', documentation: '@encrypted' },
+      { name: 'externalIdIdx', documentation: '@blindIndex(source: externalId)' },
+      { name: 'a' }, { name: 'b' },
+    ], { uniqueIndexes: [{ name: null, fields: ['provider', 'externalIdIdx'] }, { name: 'pair', fields: ['a', 'b'] }] });
+    expect(buildSchema(doc(account)).models.Account.uniqueIndexes).toEqual([
+      { name: 'provider_externalIdIdx', fields: ['provider', 'externalIdIdx'] },
+      { name: 'pair', fields: ['a', 'b'] },
+    ]);
+  });
+
+  it('maps the prisma-field-encryption aliases onto the same metadata', () => {
+    const legacy = model('Legacy', [
+      { name: 'id', type: 'Int', isId: true, default: { name: 'autoincrement', args: [] } },
+      { name: 'email', documentation: '@encrypted?mode=readonly' },
+      { name: 'emailHash', isRequired: false, isUnique: true, documentation: '@encryption:hash(email)?normalize=lowercase&normalize=trim' },
+      { name: 'cursor', isUnique: true, documentation: '@encryption:cursor' },
+    ]);
+    const meta = buildSchema(doc(legacy)).models.Legacy;
+    expect(meta.encrypted.email.mode).toBe('readonly');
+    expect(meta.blindIndexes.emailHash).toMatchObject({ source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: true });
+    expect(meta.bindRowId).toBe(false);
+    expect(meta.idGeneration).toBe('autoincrement');
+  });
+
+  it('uses a configured key-store model', () => {
+    const document = { datamodel: { models: [keyStore('Keys')] } };
+    expect(buildSchema(document, { keyStoreModel: 'Keys' }).keyStoreModel).toBe('Keys');
+    expect(problemsOf(document)).toEqual([expect.stringContaining('the key-store model FieldsealKey is missing')]);
+  });
+
+  it('throws one ConfigError listing every problem with model and field', () => {
+    const bad = user([{ name: 'age', type: 'Int', documentation: '@encrypted' }, { name: 'note', documentation: '@encrpyted' }]);
+    let thrown: unknown;
+    try {
+      buildSchema(doc(bad));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).code).toBe('FIELDSEAL_CONFIG');
+    expect((thrown as Error).message).toContain('fieldseal: 2 problems in the schema');
+    expect((thrown as Error).message).toContain('User.age: @encrypted is only supported on String fields, not Int');
+    expect((thrown as Error).message).toContain('User.note: unknown annotation @encrpyted');
+  });
+});
+
+describe('id generation and row binding', () => {
+  const idOf = (def: DmmfDefault | undefined, type = 'String') => field({ name: 'id', type, isId: true, default: def });
+
+  it.each<[DmmfDefault | undefined, string]>([
+    [{ name: 'uuid', args: [] }, 'uuid'],
+    [{ name: 'uuid', args: [7] }, 'uuid'],
+    [{ name: 'cuid', args: [] }, 'cuid'],
+    [{ name: 'cuid', args: [1] }, 'cuid'],
+    [{ name: 'cuid', args: [2] }, 'cuid2'],
+    [{ name: 'ulid', args: [] }, 'ulid'],
+    [{ name: 'nanoid', args: [12] }, 'nanoid'],
+    [{ name: 'autoincrement', args: [] }, 'autoincrement'],
+    [{ name: 'dbgenerated', args: ['gen_random_uuid()'] }, 'database'],
+    [{ name: 'sequence', args: [] }, 'database'],
+    ['fixed', 'database'],
+    [undefined, 'none'],
+  ])('reads @default %j as %s', (def, expected) => {
+    expect(idGenerationOf(idOf(def))).toBe(expected);
+  });
+
+  it.each<[string, DmmfDefault | undefined, string, boolean]>([
+    ['client-generated uuid', { name: 'uuid', args: [] }, 'String', true],
+    ['cuid2', { name: 'cuid', args: [2] }, 'String', true],
+    ['ulid', { name: 'ulid', args: [] }, 'String', true],
+    ['nanoid', { name: 'nanoid', args: [] }, 'String', true],
+    ['caller-supplied String', undefined, 'String', true],
+    ['autoincrement', { name: 'autoincrement', args: [] }, 'Int', false],
+    ['database-generated', { name: 'dbgenerated', args: ['gen_random_uuid()'] }, 'String', false],
+    ['caller-supplied Int', undefined, 'Int', false],
+  ])('binds rows for a %s id: %s', (_label, def, type, bound) => {
+    const m = model('M', [{ name: 'id', type, isId: true, default: def }, { name: 'secret', documentation: '@encrypted' }]);
+    expect(buildSchema(doc(m)).models.M.bindRowId).toBe(bound);
+  });
+
+  it('does not bind rows of a compound primary key', () => {
+    const m = model('M', [{ name: 'a' }, { name: 'b' }, { name: 's', documentation: '@encrypted' }], {
+      primaryKey: { name: null, fields: ['a', 'b'] },
+    });
+    expect(buildSchema(doc(m)).models.M).toMatchObject({ idFields: ['a', 'b'], idGeneration: 'none', bindRowId: false });
+  });
+});
+
+describe('schema validation', () => {
+  it.each<[string, DmmfModel, string]>([
+    ['an @encrypted Int', user([{ name: 'age', type: 'Int', documentation: '@encrypted' }]), 'User.age: @encrypted is only supported on String fields, not Int'],
+    ['an @encrypted list', user([{ name: 'tags', isList: true, documentation: '@encrypted' }]), 'User.tags: @encrypted is only supported on String fields, not String[]'],
+    ['an @encrypted id', user([{ name: 'id', isId: true, documentation: '@encrypted' }]), 'User.id: @encrypted cannot be on an @id field'],
+    ['an @encrypted field with a default', user([{ name: 'notes', default: 'none', documentation: '@encrypted' }]), 'User.notes: @encrypted field has a @default'],
+    ['an @encrypted foreign key', user([
+      { name: 'orgId', documentation: '@encrypted' },
+      { name: 'org', kind: 'object', type: 'Org', relationName: 'OrgToUser', relationFromFields: ['orgId'] },
+    ]), 'User.orgId: @encrypted field is a foreign key of relation org'],
+    ['a blind index on an Int column', user([{ name: 'emailIdx', type: 'Int', documentation: '@blindIndex(source: email)' }]), 'User.emailIdx: @blindIndex column must be a String or String?, not Int'],
+    ['a blind index with a missing source', user([{ name: 'emailIdx', documentation: '@blindIndex(source: mail)' }]), 'User.emailIdx: @blindIndex source "mail" is not a field of this model'],
+    ['a blind index of a plaintext field', user([{ name: 'nameIdx', documentation: '@blindIndex(source: tenantId)' }]), 'User.nameIdx: @blindIndex source "tenantId" is not encrypted'],
+    ['a truncated @unique index', user([{ name: 'emailIdx', isUnique: true, documentation: '@blindIndex(source: email, bits: 16)' }]), 'User.emailIdx: @blindIndex truncated to 16 bits cannot be @unique'],
+    ['a truncated index in a compound unique', user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 32)' }], {
+      uniqueIndexes: [{ name: null, fields: ['tenantId', 'emailIdx'] }],
+    }), 'User.emailIdx: @blindIndex truncated to 32 bits cannot be part of @@unique([tenantId, emailIdx])'],
+    ['a required index of an optional source', user([
+      { name: 'ssn', isRequired: false, documentation: '@encrypted' },
+      { name: 'ssnIdx', documentation: '@blindIndex(source: ssn)' },
+    ]), 'User.ssnIdx: @blindIndex column is required but its source "ssn" is optional'],
+    ['a blind index with a default', user([{ name: 'emailIdx', default: 'x', documentation: '@blindIndex(source: email)' }]), 'User.emailIdx: @blindIndex column has a @default'],
+    ['bits out of range', user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 512)' }]), 'User.emailIdx: @blindIndex: bits must be a multiple of 8 from 8 to 256, got "512"'],
+    ['a field both encrypted and an index', user([{ name: 'emailIdx', documentation: '@encrypted\n@blindIndex(source: email)' }]), 'User.emailIdx: a field can carry one of @encrypted or @blindIndex'],
+    ['a misspelled field annotation', user([{ name: 'email', documentation: '@encrypt' }]), 'User.email: unknown annotation @encrypt (did you mean @encrypted?)'],
+    ['a misspelled model annotation', user([], { documentation: '@encyrption(scope: tenantId)' }), 'User: unknown annotation @encyrption (did you mean @encryption?)'],
+    ['a missing scope field', user([], { documentation: '@encryption(scope: tenant)' }), 'User.tenant: @encryption(scope: tenant) names no field of this model'],
+    ['an optional scope field', user([{ name: 'tenantId', isRequired: false }]), 'User.tenantId: @encryption(scope: tenantId): the scope field must be a required String, Int or BigInt scalar (it is optional)'],
+    ['a list scope field', user([{ name: 'tenantId', isList: true }]), '(it is a list)'],
+    ['a relation scope field', user([{ name: 'tenantId', kind: 'object', type: 'Tenant' }]), '(it is a object field)'],
+    ['a DateTime scope field', user([{ name: 'tenantId', type: 'DateTime' }]), '(it is DateTime)'],
+    ['an encrypted scope field', user([{ name: 'tenantId', documentation: '@encrypted' }]), 'User.tenantId: @encryption(scope: tenantId): the scope field cannot be encrypted'],
+    ['two scopes', user([], { documentation: '@encryption(scope: tenantId)\n@encryption(scope: id)' }), 'User: model has more than one @encryption(scope: ...)'],
+  ])('rejects %s', (_label, m, message) => {
+    const problems = problemsOf(doc(m));
+    expect(problems).toContainEqual(expect.stringContaining(message));
+  });
+
+  it('accepts ordinary documentation and foreign @tags', () => {
+    const m = user([{ name: 'tenantId', documentation: 'The tenant, see @see Tenant.\nWrite to ops@example.com.' }]);
+    expect(validateSchema(doc(m)).problems).toEqual([]);
+  });
+
+  it('accepts an Int or BigInt scope field', () => {
+    expect(buildSchema(doc(user([{ name: 'tenantId', type: 'BigInt' }]))).models.User.scopeField).toBe('tenantId');
+  });
+
+  it('accepts a truncated index that is not unique and an optional index of a required source', () => {
+    const m = user([{ name: 'emailIdx', isRequired: false, documentation: '@blindIndex(source: email, bits: 16)' }]);
+    expect(buildSchema(doc(m)).models.User.blindIndexes.emailIdx).toMatchObject({ bits: 16, unique: false, optional: true });
+  });
+});
+
+describe('key-store model checks', () => {
+  const broken = (change: (fields: DmmfField[]) => DmmfField[], extra: Partial<DmmfModel> = {}): DmmfDocument => {
+    const good = keyStore();
+    return { datamodel: { models: [{ ...good, fields: change([...good.fields]), ...extra }] } };
+  };
+  const without = (name: string) => (fields: DmmfField[]) => fields.filter((f) => f.name !== name);
+  const replace = (init: FieldInit) => (fields: DmmfField[]) => fields.map((f) => (f.name === init.name ? field(init) : f));
+
+  it.each<[string, DmmfDocument, string]>([
+    ['without keyId', broken(without('keyId')), 'FieldsealKey.keyId must be String'],
+    ['with an Int scope', broken(replace({ name: 'scope', type: 'Int' })), 'FieldsealKey.scope must be String'],
+    ['with a String version', broken(replace({ name: 'version' })), 'FieldsealKey.version must be Int'],
+    ['with a required wrappedKey', broken(replace({ name: 'wrappedKey' })), 'FieldsealKey.wrappedKey must be String?'],
+    ['with an optional state', broken(replace({ name: 'state', isRequired: false })), 'FieldsealKey.state must be String'],
+    ['without a createdAt default', broken(replace({ name: 'createdAt', type: 'DateTime' })), 'FieldsealKey.createdAt must be DateTime with a @default'],
+    ['without @updatedAt', broken(replace({ name: 'updatedAt', type: 'DateTime' })), 'FieldsealKey.updatedAt must be DateTime with @updatedAt'],
+    ['without the version unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['keyId', 'version'] }] }), 'FieldsealKey needs @@unique([kind, scope, version])'],
+    ['without the key-id unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['version', 'scope', 'kind'] }] }), 'FieldsealKey needs @@unique([keyId, version])'],
+    ['with an id lacking a default', broken(replace({ name: 'id', isId: true })), 'FieldsealKey needs a single @id with a default'],
+    ['with annotations', broken(replace({ name: 'scope', documentation: '@encrypted' })), 'FieldsealKey is the key store and cannot carry fieldseal annotations'],
+  ])('rejects a key store %s', (_label, document, message) => {
+    expect(problemsOf(document)).toContainEqual(expect.stringContaining(message));
+  });
+});
+
+describe('generator settings', () => {
+  it('reads keyStoreModel', () => {
+    expect(readSettings({ keyStoreModel: 'Keys' })).toEqual({ settings: { keyStoreModel: 'Keys' }, problems: [] });
+  });
+
+  it('rejects unknown options and bad model names', () => {
+    expect(readSettings({ keyStoreModle: 'Keys' }).problems).toEqual(['unknown generator option "keyStoreModle" (fieldseal reads: keyStoreModel)']);
+    expect(readSettings({ keyStoreModel: ['A', 'B'] }).problems).toEqual(['generator option keyStoreModel must be a single model name']);
+    expect(readSettings({ keyStoreModel: 'no spaces' }).problems).toHaveLength(1);
+  });
+});
