@@ -1,0 +1,7 @@
+/**
+ * `@fieldseal/kms-aws`: the AWS KMS keyring for fieldseal, and a multi-keyring for
+ * multi-Region disaster recovery. The only fieldseal package that imports the AWS SDK.
+ */
+export { AwsKmsKeyring, type AwsKmsKeyringOptions } from './aws-kms-keyring';
+export { MultiKeyring, type MultiKeyringOptions } from './multi-keyring';
+export type { RetryOptions } from './retry';

@@ -1,0 +1,112 @@
+/**
+ * Retry policy for KMS calls: which failures are worth retrying (throttling, transient
+ * server errors, network errors, timeouts) and how long to wait (exponential backoff with
+ * full jitter, as the AWS Architecture Blog recommends, so many clients do not retry in step).
+ */
+import { InvalidArgumentError } from '@fieldseal/core';
+
+/** Retry settings of `AwsKmsKeyring`. */
+export interface RetryOptions {
+  /** Total attempts per operation, the first included (1 disables retries). Default 4. */
+  readonly maxAttempts?: number;
+  /** Backoff base: the n-th retry waits up to `baseDelayMs * 2^(n-1)`. Default 50 ms. */
+  readonly baseDelayMs?: number;
+  /** Cap on one wait. Default 2,000 ms. */
+  readonly maxDelayMs?: number;
+  /** How to wait (inject a fake in tests). Default `setTimeout`. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Uniform random in [0, 1) for the jitter. Default `Math.random` (timing only, not secret). */
+  readonly random?: () => number;
+}
+
+/** {@link RetryOptions} with every default applied. */
+export type ResolvedRetryOptions = Required<RetryOptions>;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function needsInteger(value: number, min: number, max: number, argument: string): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${argument} must be an integer from ${min} to ${max}`, argument);
+  }
+}
+
+/**
+ * Applies defaults and checks ranges.
+ * @throws InvalidArgumentError naming the bad setting
+ */
+export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
+  const resolved: ResolvedRetryOptions = {
+    maxAttempts: options.maxAttempts ?? 4,
+    baseDelayMs: options.baseDelayMs ?? 50,
+    maxDelayMs: options.maxDelayMs ?? 2_000,
+    sleep: options.sleep ?? defaultSleep,
+    random: options.random ?? Math.random,
+  };
+  needsInteger(resolved.maxAttempts, 1, 20, 'retry.maxAttempts');
+  needsInteger(resolved.baseDelayMs, 0, 60_000, 'retry.baseDelayMs');
+  needsInteger(resolved.maxDelayMs, resolved.baseDelayMs, 300_000, 'retry.maxDelayMs');
+  return resolved;
+}
+
+/** Full jitter: a uniform wait in `[0, min(maxDelayMs, baseDelayMs * 2^(retry-1)))`. */
+export function backoffDelay(options: ResolvedRetryOptions, retry: number): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.floor(options.random() * ceiling);
+}
+
+/** AWS error codes that mean "try again later". */
+const RETRYABLE_AWS_CODES = new Set([
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'KeyUnavailableException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+/** Node/undici network error codes that mean the connection, not the request, failed. */
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** A failed KMS call, reduced to what fieldseal acts on. No message text is kept. */
+export interface ClassifiedFailure {
+  /** AWS error code (`DisabledException`), network code (`ECONNRESET`), `Timeout` or `UnknownError`. */
+  readonly code: string;
+  readonly retryable: boolean;
+}
+
+/** Classifies an error thrown by the KMS client; `timedOut` when our own timer aborted it. */
+export function classifyKmsError(error: unknown, timedOut: boolean): ClassifiedFailure {
+  if (timedOut) return { code: 'Timeout', retryable: true };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; cause?: unknown;
+  };
+  const networkCode = typeof e.code === 'string' ? e.code : (e.cause as { code?: unknown } | undefined)?.code;
+  if (typeof networkCode === 'string' && RETRYABLE_NETWORK_CODES.has(networkCode)) return { code: networkCode, retryable: true };
+  const status = e.$metadata?.httpStatusCode;
+  const name = typeof e.name === 'string' ? e.name : 'UnknownError';
+  if (status !== undefined && name !== 'Error') {
+    return { code: name, retryable: RETRYABLE_AWS_CODES.has(name) || status >= 500 || e.$retryable !== undefined };
+  }
+  if (typeof networkCode === 'string') return { code: networkCode, retryable: false };
+  return { code: name === 'Error' ? 'UnknownError' : name, retryable: RETRYABLE_AWS_CODES.has(name) };
+}
