@@ -1,0 +1,124 @@
+/**
+ * `pnpm bench [crypto|prisma|kms|migrator ...] [--long]`: runs the benchmarks on a scratch
+ * PostgreSQL database (created on `TEST_DATABASE_URL`'s server, dropped afterwards) and
+ * writes bench/RESULTS.md. See bench/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { describeEnvironment, REPO_ROOT } from './lib/environment';
+import { notRun, type Section } from './lib/report';
+import { writeResults } from './lib/results-file';
+import type { TestDatabase } from '../test/support/database';
+
+const BENCHMARKS = ['crypto', 'prisma', 'kms', 'migrator'] as const;
+type BenchmarkId = (typeof BENCHMARKS)[number];
+const TITLES: Record<BenchmarkId, string> = {
+  crypto: 'crypto: one value, envelope vs bare AES-256-GCM vs @47ng/cloak',
+  prisma: 'prisma: plain Prisma vs the fieldseal extension on PostgreSQL',
+  kms: 'kms: keyring calls and wall time with KMS latency',
+  migrator: 'migrator: fieldseal reencrypt throughput and memory',
+};
+const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+/** Generates the Prisma client and fieldseal metadata when a fresh clone has none. */
+function ensureGenerated(): void {
+  const generated = ['prisma/generated/client/client.ts', 'prisma/generated/fieldseal/index.ts'];
+  if (generated.every((file) => existsSync(join(REPO_ROOT, file)))) return;
+  log('generating the Prisma client and fieldseal metadata (node scripts/prisma-generate.js)');
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'prisma-generate.js'), 'prisma/schema.prisma'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
+async function postgresVersion(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  } finally {
+    await client.end();
+  }
+}
+
+async function runOne(id: BenchmarkId, db: TestDatabase | undefined, long: boolean): Promise<Section> {
+  const needDb = (): TestDatabase => {
+    if (!db) throw new Error('no database');
+    return db;
+  };
+  switch (id) {
+    case 'crypto':
+      return (await import('./suites/crypto')).runCryptoBench({ log });
+    case 'prisma':
+      return (await import('./suites/prisma')).runPrismaBench({ db: needDb(), log });
+    case 'kms':
+      return (await import('./suites/kms')).runKmsBench({ db: needDb(), log });
+    case 'migrator':
+      return (await import('./suites/migrator')).runMigratorBench({ db: needDb(), long, log });
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
+    allowPositionals: true,
+    options: { long: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    process.stdout.write(`usage: pnpm bench [${BENCHMARKS.join('|')} ...] [--long]\n`);
+    return 0;
+  }
+  const unknown = positionals.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+  if (unknown.length) {
+    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')} (known: ${BENCHMARKS.join(', ')})\n`);
+    return 2;
+  }
+  const selected = (positionals.length ? positionals : [...BENCHMARKS]) as BenchmarkId[];
+  const long = values.long ?? false;
+
+  process.env.TEST_DATABASE_URL ||= DEFAULT_URL;
+  process.env.FIELDSEAL_TEST_BACKEND = 'postgres';
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const environment = describeEnvironment(await postgresVersion(serverUrl));
+  if (selected.some((id) => id !== 'crypto')) ensureGenerated();
+
+  const { createTestDatabase } = await import('../test/support/database');
+  const db = selected.some((id) => id !== 'crypto') ? await createTestDatabase() : undefined;
+  if (db) log(`scratch database ${new URL(db.url as string).pathname.slice(1)} on ${new URL(serverUrl).host}`);
+  const sections: Section[] = [];
+  let failed = 0;
+  try {
+    for (const id of selected) {
+      const command = `pnpm bench ${id}${long && id === 'migrator' ? ' --long' : ''}`;
+      log(`${id}: starting`);
+      const started = Date.now();
+      try {
+        const section = await runOne(id, db, long);
+        sections.push({ ...section, command, seconds: (Date.now() - started) / 1000 });
+        log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      } catch (error) {
+        failed += 1;
+        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        log(`${id}: FAILED: ${error instanceof Error ? error.stack : reason}`);
+        sections.push(notRun(id, TITLES[id], command, `${reason} (failed at ${new Date().toISOString().slice(0, 16)}Z)`));
+      }
+      writeResults([sections[sections.length - 1]], environment);
+    }
+  } finally {
+    await db?.close();
+  }
+  log(`wrote bench/RESULTS.md${failed ? ` (${failed} benchmark(s) failed)` : ''}`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
