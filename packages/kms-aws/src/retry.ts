@@ -108,5 +108,19 @@ export function classifyKmsError(error: unknown, timedOut: boolean): ClassifiedF
     return { code: name, retryable: RETRYABLE_AWS_CODES.has(name) || status >= 500 || e.$retryable !== undefined };
   }
   if (typeof networkCode === 'string') return { code: networkCode, retryable: false };
+  const wrapped = networkCodeInMessage(error);
+  if (wrapped !== undefined) return { code: wrapped, retryable: true };
   return { code: name === 'Error' ? 'UnknownError' : name, retryable: RETRYABLE_AWS_CODES.has(name) };
+}
+
+/**
+ * The SDK replaces an error from another JavaScript realm (e.g. Node's socket errors seen from
+ * inside Jest's VM sandbox) with a plain `Error("AWS SDK error wrapper for ...")` that keeps
+ * only the text, so the network code is recovered from the words of the message.
+ */
+function networkCodeInMessage(error: unknown): string | undefined {
+  const message = (error as { message?: unknown })?.message;
+  if (typeof message !== 'string' || !message.startsWith('AWS SDK error wrapper for ')) return undefined;
+  if (message.includes('socket hang up')) return 'ECONNRESET';
+  return message.split(/[^A-Z_]+/).find((word) => RETRYABLE_NETWORK_CODES.has(word));
 }
