@@ -2,7 +2,9 @@
 // Runs `prisma generate` for every schema in the repository, offline.
 // Prisma 7.10's CLI wants a schema-engine binary on disk before it generates, and downloads
 // one when missing; generate never runs it, so any existing file satisfies the check here.
-// The fieldseal generator runs from packages/prisma/dist, so it is built first.
+// The fieldseal generator runs from packages/prisma/dist, so it is built first. Prisma runs a
+// generator's provider command in its own working directory, and the schemas name the
+// generator by a path relative to themselves, so each schema is generated from its directory.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -23,5 +25,5 @@ run(bin('tsc'), ['-b', 'packages/prisma']);
 for (const schema of schemas) {
   const file = path.join(root, schema);
   if (!require('node:fs').existsSync(file)) continue;
-  run(bin('prisma'), ['generate', '--schema', file]);
+  run(bin('prisma'), ['generate', '--schema', file], path.dirname(file));
 }
