@@ -1,0 +1,182 @@
+/**
+ * Compare-and-swap writes of a batch of rows: a row is updated only if every stored value the
+ * CLI read (encrypted fields, blind indexes, the scope field) is still what it read, so an
+ * application write that landed in between is never overwritten; that row "lost the race"
+ * and is re-read later. On PostgreSQL a whole batch is one `UPDATE ... FROM (VALUES ...)
+ * RETURNING` statement; elsewhere one transaction of `updateMany` calls. If the batch fails
+ * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
+ */
+import type { ModelMeta } from '@fieldseal/prisma';
+import type { BasePrismaClient } from './config';
+import { delegateOf, keyWhere } from './walker';
+
+/** One row's update: its key, what was read (the CAS condition), and what to write. */
+export interface RowWrite {
+  readonly key: readonly unknown[];
+  /** Prisma field → value as read; every one must still match for the write to apply. */
+  readonly expected: Readonly<Record<string, unknown>>;
+  /** Prisma field → new value. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** Per-row outcome, in input order. */
+export type WriteOutcome = { readonly status: 'applied' } | { readonly status: 'lost' } | { readonly status: 'error'; readonly error: unknown };
+
+/** Writes batches of rows of one model with compare-and-swap. */
+export interface CasWriter {
+  write(writes: readonly RowWrite[]): Promise<WriteOutcome[]>;
+}
+
+interface RawClient {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $transaction(queries: readonly Promise<unknown>[]): Promise<unknown[]>;
+  _activeProvider?: string;
+}
+
+/** PostgreSQL caps bind parameters per statement at 65,535; stay well below. */
+const MAX_PARAMS = 30_000;
+
+/** The fastest CAS writer the client's database supports. */
+export async function createCasWriter(client: BasePrismaClient, model: ModelMeta): Promise<CasWriter> {
+  const raw = client as unknown as RawClient;
+  const provider = raw._activeProvider ?? '';
+  if ((provider === 'postgresql' || provider === 'postgres') && typeof raw.$queryRawUnsafe === 'function') {
+    const types = await columnTypes(raw, model.dbName);
+    if (types.size > 0) return new PostgresCasWriter(raw, model, types);
+  }
+  return new PrismaCasWriter(client, model);
+}
+
+/** One `updateMany` per row, all in one batch transaction (any Prisma database). */
+export class PrismaCasWriter implements CasWriter {
+  constructor(
+    private readonly client: BasePrismaClient,
+    private readonly model: ModelMeta,
+  ) {}
+
+  async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
+    if (writes.length === 0) return [];
+    const delegate = delegateOf(this.client, this.model.name);
+    const request = (write: RowWrite) =>
+      delegate.updateMany({ where: { ...keyWhere(this.model.idFields, write.key), ...write.expected }, data: { ...write.data } });
+    try {
+      const results = (await (this.client as unknown as RawClient).$transaction(writes.map(request))) as { count: number }[];
+      return results.map((result) => (result.count === 1 ? { status: 'applied' } : { status: 'lost' }));
+    } catch {
+      return writeOneByOne(writes, async (write) => (await request(write)).count === 1);
+    }
+  }
+}
+
+/** One `UPDATE ... FROM (VALUES ...) RETURNING` statement per batch (PostgreSQL). */
+export class PostgresCasWriter implements CasWriter {
+  constructor(
+    private readonly client: RawClient,
+    private readonly model: ModelMeta,
+    private readonly types: ReadonlyMap<string, string>,
+  ) {}
+
+  async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
+    if (writes.length === 0) return [];
+    const outcomes: WriteOutcome[] = [];
+    for (const chunk of chunks(writes, this.rowsPerStatement(writes))) {
+      try {
+        const applied = await this.statement(chunk);
+        outcomes.push(...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })));
+      } catch {
+        outcomes.push(...(await writeOneByOne(chunk, async (write) => (await this.statement([write])).size === 1)));
+      }
+    }
+    return outcomes;
+  }
+
+  private rowsPerStatement(writes: readonly RowWrite[]): number {
+    const perRow = this.model.idFields.length + 2 * this.columns(writes).expected.length + 1;
+    return Math.max(1, Math.floor(MAX_PARAMS / perRow));
+  }
+
+  private columns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
+    const set = new Set<string>();
+    const expected = new Set<string>();
+    for (const write of writes) {
+      for (const field of Object.keys(write.data)) set.add(field);
+      for (const field of Object.keys(write.expected)) expected.add(field);
+    }
+    // A column written is also compared, so its old value is always present in `expected`.
+    for (const field of set) expected.add(field);
+    return { expected: [...expected].sort(), set: [...set].sort() };
+  }
+
+  /** Runs one statement; returns the indexes (within `writes`) of rows it updated. */
+  private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
+    const { expected, set } = this.columns(writes);
+    const idFields = this.model.idFields;
+    const params: unknown[] = [];
+    const cast = (field: string) => `::${quoteIdent(this.typeOf(field))}`;
+    const placeholder = (value: unknown, field: string) => {
+      params.push(value === undefined ? null : value);
+      return `$${params.length}${cast(field)}`;
+    };
+    const tuples = writes.map((write, index) => {
+      const cells = [`${index}::int4`];
+      idFields.forEach((field, i) => cells.push(placeholder(write.key[i], field)));
+      for (const field of expected) cells.push(placeholder(write.expected[field], field));
+      // An unchanged column is written back with the value the CAS condition just matched.
+      for (const field of set) cells.push(placeholder(field in write.data ? write.data[field] : write.expected[field], field));
+      return `(${cells.join(', ')})`;
+    });
+    const names = ['i', ...idFields.map((_, i) => `k${i}`), ...expected.map((_, i) => `o${i}`), ...set.map((_, i) => `n${i}`)];
+    const column = (field: string) => quoteIdent(this.dbName(field));
+    const sql =
+      `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
+      set.map((field, i) => `${column(field)} = v.n${i}`).join(', ') +
+      ` FROM (VALUES ${tuples.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
+      [
+        ...idFields.map((field, i) => `t.${column(field)} = v.k${i}`),
+        ...expected.map((field, i) => `t.${column(field)} IS NOT DISTINCT FROM v.o${i}`),
+      ].join(' AND ') +
+      ' RETURNING v.i';
+    const rows = await this.client.$queryRawUnsafe<{ i: number }[]>(sql, ...params);
+    return new Set(rows.map((row) => Number(row.i)));
+  }
+
+  private dbName(field: string): string {
+    return this.model.fields[field]?.dbName ?? field;
+  }
+
+  private typeOf(field: string): string {
+    return this.types.get(this.dbName(field)) ?? 'text';
+  }
+}
+
+async function writeOneByOne(writes: readonly RowWrite[], one: (write: RowWrite) => Promise<boolean>): Promise<WriteOutcome[]> {
+  const outcomes: WriteOutcome[] = [];
+  for (const write of writes) {
+    try {
+      outcomes.push((await one(write)) ? { status: 'applied' } : { status: 'lost' });
+    } catch (error) {
+      outcomes.push({ status: 'error', error });
+    }
+  }
+  return outcomes;
+}
+
+/** Column name → PostgreSQL type name (`udt_name`) for a table in the current schema. */
+async function columnTypes(client: RawClient, table: string): Promise<Map<string, string>> {
+  const rows = await client.$queryRawUnsafe<{ column_name: string; udt_name: string }[]>(
+    'SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
+    table,
+  );
+  return new Map(rows.map((row) => [row.column_name, row.udt_name]));
+}
+
+/** Quotes an SQL identifier (doubling embedded quotes). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,120 @@
+/**
+ * Where a bulk run got to, stored in the application's database (`FieldsealCheckpoint`), so
+ * that a killed `reencrypt` or `decrypt` resumes after the last committed batch. A checkpoint
+ * is written only after its batch's updates committed, so resuming never skips a row that
+ * was not processed; rows that lost a compare-and-swap race are kept in `pending`.
+ */
+import { ConfigError } from '@fieldseal/core';
+import type { BasePrismaClient } from './config';
+
+/** Run states: `running` (unfinished or killed), `done`, `partial` (finished with rows left undone). */
+export type CheckpointState = 'running' | 'done' | 'partial';
+
+/** Facts kept with a checkpoint (JSON in the `detail` column; identifiers only, no values). */
+export interface CheckpointDetail {
+  /** When the run that owns this checkpoint started (ISO). */
+  readonly startedAt: string;
+  /** Encoded primary keys of rows to retry (lost races), capped. */
+  readonly pending: readonly string[];
+  /** Whether more rows lost races than `pending` could hold (a later full pass is needed). */
+  readonly pendingOverflow?: boolean;
+  /** Rows left undone by errors (unreadable values, constraint violations). */
+  readonly failed?: number;
+}
+
+/** One stored checkpoint. */
+export interface Checkpoint {
+  readonly id: string;
+  /** Encoded primary key of the last row of the last committed batch; null before the first. */
+  readonly cursor: string | null;
+  readonly state: CheckpointState;
+  readonly processed: number;
+  readonly detail: CheckpointDetail;
+  readonly updatedAt: Date;
+}
+
+interface CheckpointRow {
+  id: string;
+  cursor: string | null;
+  state: string;
+  processed: number;
+  detail: string | null;
+  updatedAt: Date;
+}
+
+interface CheckpointDelegate {
+  findUnique(args: { where: { id: string } }): Promise<CheckpointRow | null>;
+  upsert(args: { where: { id: string }; create: Partial<CheckpointRow>; update: Partial<CheckpointRow> }): Promise<CheckpointRow>;
+  deleteMany(args: { where: { id: string } }): Promise<{ count: number }>;
+  update(args: { where: { id: string }; data: Partial<CheckpointRow> }): Promise<CheckpointRow>;
+}
+
+/** Most lost-race keys kept in one checkpoint; beyond it the run asks for another pass. */
+export const MAX_PENDING = 10_000;
+
+/** The checkpoint id of one command on one model (`reencrypt:User`). */
+export function checkpointId(command: 'reencrypt' | 'decrypt', model: string): string {
+  return `${command}:${model}`;
+}
+
+/** Reads and writes checkpoints through the base Prisma client. */
+export class CheckpointStore {
+  private readonly delegate: CheckpointDelegate;
+
+  /** @throws ConfigError when the schema has no `FieldsealCheckpoint` model. */
+  constructor(client: BasePrismaClient, model = 'FieldsealCheckpoint') {
+    const delegate = (client as Record<string, unknown>)[model.charAt(0).toLowerCase() + model.slice(1)];
+    if (!delegate || typeof (delegate as CheckpointDelegate).upsert !== 'function') {
+      throw new ConfigError(`the Prisma client has no ${model} model: add it to schema.prisma (see the CLI README)`);
+    }
+    this.delegate = delegate as CheckpointDelegate;
+  }
+
+  /** The checkpoint `id`, or null. */
+  async get(id: string): Promise<Checkpoint | null> {
+    const row = await this.delegate.findUnique({ where: { id } });
+    return row ? toCheckpoint(row) : null;
+  }
+
+  /** Starts a fresh run: no cursor, nothing processed. */
+  async start(id: string, startedAt: Date): Promise<Checkpoint> {
+    const detail = serialize({ startedAt: startedAt.toISOString(), pending: [] });
+    const fresh = { cursor: null, state: 'running', processed: 0, detail };
+    return toCheckpoint(await this.delegate.upsert({ where: { id }, create: { id, ...fresh }, update: fresh }));
+  }
+
+  /** Records a committed batch. */
+  async save(id: string, cursor: string | null, processed: number, detail: CheckpointDetail, state: CheckpointState = 'running'): Promise<void> {
+    await this.delegate.update({ where: { id }, data: { cursor, processed, state, detail: serialize(detail) } });
+  }
+
+  /** Deletes the checkpoint (`--restart`). @returns whether one existed. */
+  async clear(id: string): Promise<boolean> {
+    return (await this.delegate.deleteMany({ where: { id } })).count > 0;
+  }
+}
+
+function serialize(detail: CheckpointDetail): string {
+  const pending = detail.pending.slice(0, MAX_PENDING);
+  const overflow = detail.pendingOverflow || detail.pending.length > MAX_PENDING;
+  return JSON.stringify({ ...detail, pending, ...(overflow ? { pendingOverflow: true } : {}) });
+}
+
+function toCheckpoint(row: CheckpointRow): Checkpoint {
+  let detail: CheckpointDetail = { startedAt: new Date(0).toISOString(), pending: [] };
+  if (row.detail) {
+    try {
+      const parsed = JSON.parse(row.detail) as Partial<CheckpointDetail>;
+      detail = {
+        startedAt: typeof parsed.startedAt === 'string' ? parsed.startedAt : detail.startedAt,
+        pending: Array.isArray(parsed.pending) ? parsed.pending.filter((key): key is string => typeof key === 'string') : [],
+        ...(parsed.pendingOverflow ? { pendingOverflow: true } : {}),
+        ...(typeof parsed.failed === 'number' ? { failed: parsed.failed } : {}),
+      };
+    } catch {
+      // A hand-edited or truncated detail column: resume from the cursor, forget pending keys.
+    }
+  }
+  const state: CheckpointState = row.state === 'done' || row.state === 'partial' ? row.state : 'running';
+  return { id: row.id, cursor: row.cursor, state, processed: row.processed, detail, updatedAt: row.updatedAt };
+}

@@ -1,0 +1,91 @@
+/**
+ * Shared driver of `reencrypt` and `decrypt`: runs the migrator over each selected model,
+ * prints a per-model summary (or JSON), and maps the outcome to an exit code.
+ */
+import { CheckpointStore } from '../checkpoint';
+import { createCasWriter } from '../cas-writer';
+import type { CommandContext } from '../context';
+import { ExitCode } from '../exit-codes';
+import type { ExitCodeValue } from '../exit-codes';
+import { migrateModel } from '../migrator';
+import type { MigrateResult, ResumePolicy } from '../migrator';
+import { describeError } from '../output';
+import { PfeImporter } from '../pfe-import';
+import { createProgress } from '../progress';
+import type { PlanMode } from '../row-plan';
+
+/** Options shared by `reencrypt` and `decrypt`. */
+export interface BulkOptions {
+  readonly model?: string;
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly dryRun: boolean;
+  readonly resume: ResumePolicy;
+  readonly fromPfeKey?: readonly string[];
+  readonly quiet?: boolean;
+}
+
+/** Runs `mode` over the selected models. */
+export async function runBulk(ctx: CommandContext, mode: PlanMode, options: BulkOptions): Promise<ExitCodeValue> {
+  const models = ctx.models(options.model).filter((model) =>
+    Object.values(model.encrypted).some((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly')),
+  );
+  const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
+  const client = await ctx.client();
+  const crypto = await ctx.crypto();
+  const keyStore = await ctx.keyStore();
+  const checkpoints = new CheckpointStore(client);
+  const io = ctx.out.streams;
+  const progress = createProgress(io.stderr, { tty: io.stderrIsTTY, quiet: options.quiet });
+  const log = (line: string) => progress.note(line);
+  if (models.length === 0) log(mode === 'decrypt' ? 'no model has readonly fields: nothing to decrypt' : 'no model has fields to re-encrypt');
+
+  const results: MigrateResult[] = [];
+  let stopped: unknown;
+  for (const model of models) {
+    try {
+      results.push(
+        await migrateModel({
+          client, crypto, keyStore, model, mode, checkpoints, pfe, progress, log,
+          writer: await createCasWriter(client, model),
+          batchSize: options.batch,
+          concurrency: options.concurrency,
+          dryRun: options.dryRun,
+          resume: options.resume,
+        }),
+      );
+    } catch (error) {
+      stopped = error;
+      break;
+    }
+  }
+  progress.stop();
+
+  const incomplete = results.some((result) => result.failed > 0 || result.pending > 0);
+  const stop = stopped === undefined ? undefined : { model: models[results.length]?.name, ...describeError(stopped) };
+  ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}) }, () => [
+    ...results.map((result) => summaryLine(mode, result, options.dryRun)),
+    ...results.flatMap((result) => result.failures.slice(0, 10).map((failure) => `  ${result.model} row ${failure.key}${failure.field ? ` .${failure.field}` : ''}: ${failure.code} ${failure.message}`)),
+    ...(stop
+      ? [`stopped in ${stop.model}: ${stop.message} [${stop.code}]`, 'progress up to the last committed batch is checkpointed; rerun the same command to resume']
+      : []),
+  ]);
+  if (stop) return results.some((result) => result.written > 0) ? ExitCode.Partial : ExitCode.Failure;
+  return incomplete ? ExitCode.Partial : ExitCode.Ok;
+}
+
+function summaryLine(mode: PlanMode, result: MigrateResult, dryRun: boolean): string {
+  const verb = dryRun ? 'would write' : 'wrote';
+  const parts =
+    mode === 'decrypt'
+      ? [`${result.decrypted} values decrypted`]
+      : [`${result.encrypted} plaintext encrypted`, `${result.moved} moved to the active key`, `${result.imported} imported`, `${result.indexed} index values rebuilt`];
+  const extra = [
+    result.strictPlaintext ? `${result.strictPlaintext} plaintext in strict fields left alone` : '',
+    result.lostRaces ? `${result.lostRaces} lost races retried` : '',
+    result.pending ? `${result.pending} rows still changing (rerun)` : '',
+    result.failed ? `${result.failed} rows failed` : '',
+    result.resumedFrom ? `resumed after ${result.resumedFrom}` : '',
+  ].filter(Boolean);
+  return `${result.model}: ${result.scanned} rows scanned, ${verb} ${result.written} rows (${parts.join(', ')})${extra.length ? `; ${extra.join(', ')}` : ''}; ${result.rowsPerSecond} rows/s`;
+}

@@ -1,0 +1,158 @@
+/**
+ * `fieldseal doctor`: checks the deployment. Database reachable; TLS on the application's
+ * own connection (`pg_stat_ssl`: protocol, cipher); the server certificate's expiry (warning
+ * at 30/14/7 days, failure once expired); with `--require-tls`, TLS off is a failure; keyring
+ * round trip; key store reachable and wrapped by the configured keyring; schema metadata
+ * agreeing with the database and the key store (columns exist, sampled envelopes name keys
+ * the store holds, checkpoint model present).
+ */
+import type { StoredKey } from '@fieldseal/core';
+import type { CommandContext } from '../context';
+import { ExitCode } from '../exit-codes';
+import type { ExitCodeValue } from '../exit-codes';
+import { keyStoreSummary, keyringRoundTrip } from '../health';
+import { describeError } from '../output';
+import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
+import { delegateOf } from '../walker';
+
+/** Options of `doctor`. */
+export interface DoctorOptions {
+  readonly requireTls: boolean;
+  /** Connection string for the certificate probe (default: config `databaseUrl`, then `DATABASE_URL`). */
+  readonly url?: string;
+  readonly now?: Date;
+}
+
+/** One check's outcome. */
+export interface Check {
+  readonly check: string;
+  readonly level: 'ok' | 'warn' | 'fail' | 'skip';
+  readonly message: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+/** Runs `doctor`. Exit 1 when any check fails, 0 otherwise (warnings included). */
+export async function doctorCommand(ctx: CommandContext, options: DoctorOptions): Promise<ExitCodeValue> {
+  const checks: Check[] = [];
+  const add = (check: Check) => checks.push(check);
+  const client = await ctx.client();
+  const raw = client as unknown as { $queryRawUnsafe<T>(sql: string): Promise<T> };
+
+  let reachable = true;
+  try {
+    await raw.$queryRawUnsafe('SELECT 1');
+    add({ check: 'database', level: 'ok', message: 'database reachable' });
+  } catch (error) {
+    reachable = false;
+    add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}` });
+  }
+  if (reachable) await tlsChecks(client, ctx, options, add);
+  const keyring = await keyringRoundTrip(await ctx.keyring());
+  add(keyring.ok
+    ? { check: 'keyring', level: 'ok', message: `keyring ${keyring.keyringId} round trip ok (${keyring.latencyMs} ms)` }
+    : { check: 'keyring', level: 'fail', message: `keyring ${keyring.keyringId} round trip failed: ${keyring.error?.message}`, detail: { ...keyring.error } });
+  if (reachable) await consistencyChecks(ctx, keyring.keyringId, add);
+
+  const failed = checks.some((check) => check.level === 'fail');
+  ctx.out.result({ command: 'doctor', ok: !failed, checks }, () => [
+    ...checks.map((check) => `${{ ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' }[check.level]}  ${check.check}: ${check.message}`),
+    failed ? 'doctor: some checks failed' : 'doctor: no failures',
+  ]);
+  return failed ? ExitCode.Failure : ExitCode.Ok;
+}
+
+async function tlsChecks(client: object, ctx: CommandContext, options: DoctorOptions, add: (check: Check) => void): Promise<void> {
+  let ssl = false;
+  try {
+    const tls = await connectionTls(client);
+    if (!tls) add({ check: 'tls', level: 'skip', message: 'this database does not report TLS state' });
+    else if (tls.ssl) {
+      ssl = true;
+      add({ check: 'tls', level: 'ok', message: `connection uses TLS (${tls.version}, ${tls.cipher}, ${tls.bits} bits)`, detail: { ...tls } });
+    } else {
+      add({
+        check: 'tls',
+        level: options.requireTls ? 'fail' : 'warn',
+        message: 'connection does NOT use TLS: values travel encrypted, but blind indexes, ids and queries are visible on the network',
+        detail: { ...tls },
+      });
+    }
+  } catch (error) {
+    add({ check: 'tls', level: options.requireTls ? 'fail' : 'skip', message: `TLS state unavailable (pg_stat_ssl): ${describeError(error).message}` });
+  }
+
+  const url = options.url ?? ctx.loaded.config.databaseUrl ?? process.env.DATABASE_URL;
+  const target = url ? tcpTarget(url) : null;
+  if (!target) {
+    add({ check: 'certificate', level: 'skip', message: 'no TCP database URL (--url, config databaseUrl or DATABASE_URL) to read the certificate from' });
+    return;
+  }
+  try {
+    const cert = await probeServerCertificate(target);
+    if (!cert) {
+      add({ check: 'certificate', level: ssl || options.requireTls ? 'fail' : 'skip', message: `${target.host}:${target.port} does not offer TLS` });
+      return;
+    }
+    const expiry = classifyExpiry(cert.validTo, options.now);
+    const detail = { subject: cert.subject, issuer: cert.issuer, validTo: cert.validTo.toISOString(), daysLeft: expiry.daysLeft, selfSigned: cert.selfSigned, protocol: cert.protocol, cipher: cert.cipher, fingerprint256: cert.fingerprint256 };
+    const what = `certificate ${cert.subject || '(no subject)'}${cert.selfSigned ? ' (self-signed)' : ''}`;
+    if (expiry.level === 'fail') add({ check: 'certificate', level: 'fail', message: `${what} EXPIRED on ${cert.validTo.toISOString()}`, detail });
+    else if (expiry.level === 'warn') add({ check: 'certificate', level: 'warn', message: `${what} expires in ${expiry.daysLeft} days (under ${expiry.threshold}) on ${cert.validTo.toISOString()}`, detail });
+    else add({ check: 'certificate', level: 'ok', message: `${what} valid for ${expiry.daysLeft} more days (${cert.protocol}, ${cert.cipher})`, detail });
+  } catch (error) {
+    add({ check: 'certificate', level: 'warn', message: `could not read the certificate of ${target.host}:${target.port}: ${describeError(error).message}` });
+  }
+}
+
+async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (check: Check) => void): Promise<void> {
+  const client = await ctx.client();
+  let keys: StoredKey[] = [];
+  try {
+    const store = await keyStoreSummary(await ctx.keyStore());
+    keys = store.keys;
+    const foreign = Object.entries(store.summary.keyringIds).filter(([id]) => id !== keyringId);
+    add({ check: 'key store', level: 'ok', message: `key store reachable: ${store.summary.scopes} scope(s), ${keys.length} key version(s)`, detail: { ...store.summary } });
+    if (foreign.length > 0) {
+      add({ check: 'key store', level: 'warn', message: `${foreign.map(([id, count]) => `${count} key version(s) wrapped by ${id}`).join(', ')}; the configured keyring is ${keyringId} (finish \`keys rewrap\` or configure a MultiKeyring)` });
+    }
+  } catch (error) {
+    add({ check: 'key store', level: 'fail', message: `key store unavailable: ${describeError(error).message}` });
+    return;
+  }
+  const checkpoint = (client as Record<string, unknown>).fieldsealCheckpoint;
+  add(checkpoint
+    ? { check: 'schema', level: 'ok', message: 'FieldsealCheckpoint model present (reencrypt can resume)' }
+    : { check: 'schema', level: 'warn', message: 'no FieldsealCheckpoint model: reencrypt cannot checkpoint; add it to schema.prisma' });
+  const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
+  const crypto = await ctx.crypto();
+  for (const model of ctx.models()) {
+    const select = Object.fromEntries([...model.idFields, ...Object.keys(model.encrypted), ...Object.keys(model.blindIndexes)].map((field) => [field, true]));
+    try {
+      const rows = await delegateOf(client, model.name).findMany({ select, take: 100 });
+      let unknown = 0;
+      let destroyed = 0;
+      for (const row of rows) {
+        for (const field of Object.keys(model.encrypted)) {
+          const value = row[field];
+          if (typeof value !== 'string' || !crypto.isEnvelope(value)) continue;
+          try {
+            const described = crypto.describe(value);
+            const key = known.get(`${described.keyId}\u0000${described.version}`);
+            if (!key) unknown++;
+            else if (key.state === 'destroyed') destroyed++;
+          } catch {
+            unknown++;
+          }
+        }
+      }
+      if (unknown > 0) add({ check: 'schema', level: 'fail', message: `${model.name}: ${unknown} sampled value(s) name keys the key store does not hold (wrong key store or database?)` });
+      else add({ check: 'schema', level: 'ok', message: `${model.name}: columns match the schema metadata; sampled ${rows.length} row(s)${destroyed ? `, ${destroyed} value(s) under destroyed scopes` : ''}` });
+    } catch (error) {
+      add({ check: 'schema', level: 'fail', message: `${model.name}: cannot read its encrypted columns (${describeError(error).message}); regenerate the client and metadata` });
+    }
+  }
+  const needsIndex = ctx.models().some((model) => Object.keys(model.blindIndexes).length > 0);
+  if (needsIndex && !keys.some((key) => key.kind === 'index' && key.state === 'active')) {
+    add({ check: 'schema', level: 'warn', message: 'the schema has blind indexes but the key store has no active index key yet (created on first use)' });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * `fieldseal keys list | create | rotate | rewrap | shred`: the key lifecycle, through core's
+ * `KeyHierarchy` (which audits every event). Never prints wrapped or unwrapped key material.
+ */
+import { InvalidArgumentError } from '@fieldseal/core';
+import type { FieldCrypto, KeyKind, KeyState, StoredKey } from '@fieldseal/core';
+import type { ModelMeta } from '@fieldseal/prisma';
+import type { CommandContext } from '../context';
+import { ExitCode } from '../exit-codes';
+import type { ExitCodeValue } from '../exit-codes';
+import { resolveKeyringSource } from '../keyring-source';
+import { confirmTyped } from '../prompt';
+import { delegateOf, walkBatches } from '../walker';
+
+/** A stored key as the CLI shows it (no wrapped material). */
+export interface KeyView {
+  kind: KeyKind;
+  scope: string;
+  keyId: string;
+  version: number;
+  state: KeyState;
+  keyringId: string;
+  createdAt: string;
+}
+
+function view(key: StoredKey): KeyView {
+  return { kind: key.kind, scope: key.scope, keyId: key.keyId, version: key.version, state: key.state, keyringId: key.keyringId, createdAt: key.createdAt.toISOString() };
+}
+
+function line(key: KeyView): string {
+  return `${key.kind.padEnd(5)} ${key.scope.padEnd(20)} v${String(key.version).padEnd(3)} ${key.state.padEnd(9)} ${key.keyId}  ${key.keyringId}  ${key.createdAt}`;
+}
+
+/** `keys list [--scope S] [--kind K] [--state S]`. */
+export async function keysList(ctx: CommandContext, options: { scope?: string; kind?: string; state?: string }): Promise<ExitCodeValue> {
+  if (options.kind && options.kind !== 'scope' && options.kind !== 'index') throw new InvalidArgumentError('--kind must be scope or index', 'kind');
+  const keys = (await (await ctx.keyStore()).list({
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.kind ? { kind: options.kind as KeyKind } : {}),
+    ...(options.state ? { state: options.state as KeyState } : {}),
+  })).map(view);
+  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? ['no keys'] : ['kind  scope                version state     key id  keyring  created', ...keys.map(line)]));
+  return ExitCode.Ok;
+}
+
+/** `keys create --scope S`. */
+export async function keysCreate(ctx: CommandContext, options: { scope: string }): Promise<ExitCodeValue> {
+  const key = view(await (await ctx.crypto()).keys.createScope(options.scope));
+  ctx.out.result({ command: 'keys create', key }, () => [`created ${line(key)}`]);
+  return ExitCode.Ok;
+}
+
+/** `keys rotate --scope S | --all | --index`. */
+export async function keysRotate(ctx: CommandContext, options: { scope?: string; all?: boolean; index?: boolean }): Promise<ExitCodeValue> {
+  const chosen = [options.scope !== undefined, Boolean(options.all), Boolean(options.index)].filter(Boolean).length;
+  if (chosen !== 1) throw new InvalidArgumentError('keys rotate needs exactly one of --scope <scope>, --all or --index', 'scope');
+  const crypto = await ctx.crypto();
+  const rotated: KeyView[] = [];
+  const failed: { scope: string; code: string; message: string }[] = [];
+  if (options.index) rotated.push(view(await crypto.keys.rotateIndexKey()));
+  else {
+    const scopes = options.all ? [...new Set((await crypto.keys.list({ kind: 'scope', state: 'active' })).map((key) => key.scope))] : [options.scope as string];
+    for (const scope of scopes) {
+      try {
+        rotated.push(view(await crypto.keys.rotateScope(scope)));
+      } catch (error) {
+        if (!options.all) throw error;
+        failed.push({ scope, code: (error as { code?: string }).code ?? 'UNKNOWN', message: (error as Error).message });
+      }
+    }
+  }
+  ctx.out.result({ command: 'keys rotate', rotated, failed }, () => [
+    ...rotated.map((key) => `rotated ${line(key)}`),
+    ...failed.map((entry) => `FAILED scope ${entry.scope}: ${entry.message} [${entry.code}]`),
+    rotated.length > 0 ? 'old versions still decrypt; run `fieldseal reencrypt` to move data to the new version' : 'nothing rotated',
+  ]);
+  if (failed.length === 0) return ExitCode.Ok;
+  return rotated.length > 0 ? ExitCode.Partial : ExitCode.Failure;
+}
+
+/** `keys rewrap --to-keyring <name|file>`. */
+export async function keysRewrap(ctx: CommandContext, options: { toKeyring: string; cwd: string }): Promise<ExitCodeValue> {
+  const target = await resolveKeyringSource(options.toKeyring, ctx.loaded, options.cwd);
+  const crypto = await ctx.crypto();
+  const { rewrapped, skipped } = await crypto.keys.rewrap(target);
+  ctx.out.result({ command: 'keys rewrap', keyringId: target.id, rewrapped, skipped }, () => [
+    `rewrapped ${rewrapped} key version(s) under ${target.id}; ${skipped} skipped (destroyed, already rewrapped, or changed meanwhile)`,
+    'data rows were not touched; point fieldseal.config.ts (and the application) at the new keyring',
+  ]);
+  return ExitCode.Ok;
+}
+
+/** `keys shred --scope S [--yes]`: crypto-shreds a scope after confirmation. */
+export async function keysShred(ctx: CommandContext, options: { scope: string; yes?: boolean }): Promise<ExitCodeValue> {
+  const crypto = await ctx.crypto();
+  const versions = (await crypto.keys.list({ kind: 'scope', scope: options.scope })).filter((key) => key.state !== 'destroyed');
+  if (versions.length === 0) throw new InvalidArgumentError(`scope ${options.scope} has no live keys`, 'scope');
+  const io = ctx.out.streams;
+  if (!options.yes) {
+    if (!io.stdinIsTTY) throw new InvalidArgumentError('keys shred destroys data for good: pass --yes when stdin is not a terminal', 'yes');
+    const rows = await countRowsUnder(ctx, crypto, options.scope, new Set(versions.map((key) => key.keyId)));
+    ctx.out.info(`this destroys ${versions.length} key version(s) of scope ${options.scope}; ${rows.total} row(s) become unreadable, in every backup too.`);
+    if (!(await confirmTyped(io, `type the scope name (${options.scope}) to confirm: `, options.scope))) {
+      ctx.out.info('not confirmed; nothing destroyed');
+      return ExitCode.Aborted;
+    }
+  }
+  const rowsUnreadable = await countRowsUnder(ctx, crypto, options.scope, new Set(versions.map((key) => key.keyId)));
+  const destroyed = await crypto.keys.destroyScope(options.scope);
+  ctx.out.result({ command: 'keys shred', scope: options.scope, versionsDestroyed: destroyed, rowsUnreadable }, () => [
+    `shredded scope ${options.scope}: ${destroyed} key version(s) destroyed, ${rowsUnreadable.total} row(s) now unreadable`,
+  ]);
+  return ExitCode.Ok;
+}
+
+/** Rows (over all models) with at least one value encrypted under one of `keyIds`. */
+export async function countRowsUnder(ctx: CommandContext, crypto: FieldCrypto, scope: string, keyIds: ReadonlySet<string>): Promise<Record<string, number> & { total: number }> {
+  const client = await ctx.client();
+  const counts: Record<string, number> = {};
+  let total = 0;
+  for (const model of ctx.models()) {
+    if (!model.scopeField && scope !== 'default') continue;
+    const where = model.scopeField ? { [model.scopeField]: scopeValue(model, scope) } : undefined;
+    if (where && Object.values(where)[0] === undefined) continue;
+    const fields = Object.keys(model.encrypted);
+    let count = 0;
+    for await (const rows of walkBatches(delegateOf(client, model.name), { idFields: model.idFields, select: fields, batchSize: 5000, where })) {
+      for (const row of rows) {
+        const hit = fields.some((field) => {
+          const value = row[field];
+          if (typeof value !== 'string' || !crypto.isEnvelope(value)) return false;
+          try {
+            return keyIds.has(crypto.describe(value).keyId);
+          } catch {
+            return false;
+          }
+        });
+        if (hit) count++;
+      }
+    }
+    counts[model.name] = count;
+    total += count;
+  }
+  return Object.assign(counts, { total });
+}
+
+/** The scope string as a value of the model's scope field (numbers for Int fields). */
+function scopeValue(model: ModelMeta, scope: string): unknown {
+  const type = model.fields[model.scopeField as string]?.type;
+  if (type === 'Int' || type === 'Float') return /^-?\d+(\.\d+)?$/.test(scope) ? Number(scope) : undefined;
+  if (type === 'BigInt') return /^-?\d+$/.test(scope) ? BigInt(scope) : undefined;
+  return scope;
+}

@@ -1,0 +1,194 @@
+/**
+ * `fieldseal status`: what the stored data looks like, read-only. Per model and encrypted
+ * field: nulls, plaintext, prisma-field-encryption values, malformed values, and envelopes by
+ * scope-key version and state (active, retired, destroyed, unknown key), parsed with
+ * `FieldCrypto.describe` (no decryption); `--verify` also decrypts to count unreadable values.
+ * Per blind index: versions in use and missing values. Then key-store and keyring health.
+ */
+import type { FieldCrypto, FieldContext, StoredKey } from '@fieldseal/core';
+import type { ModelMeta } from '@fieldseal/prisma';
+import type { CommandContext } from '../context';
+import { ExitCode } from '../exit-codes';
+import type { ExitCodeValue } from '../exit-codes';
+import { keyStoreSummary, keyringRoundTrip } from '../health';
+import type { KeyStoreSummary, KeyringHealth } from '../health';
+import { isFieldsealError } from '../output';
+import { isPfeValue } from '../pfe-import';
+import { fieldContext } from '../row-plan';
+import { delegateOf, walkBatches } from '../walker';
+
+/** Options of `status`. */
+export interface StatusOptions {
+  readonly model?: string;
+  readonly batch: number;
+  readonly verify: boolean;
+}
+
+/** Counts for one encrypted field. */
+export interface FieldStatus {
+  readonly field: string;
+  readonly mode: string;
+  nulls: number;
+  plaintext: number;
+  pfe: number;
+  malformed: number;
+  /** Envelopes under the active version of their scope key. */
+  current: number;
+  /** Envelopes under a retired version (decrypt fine; `reencrypt` moves them). */
+  retired: number;
+  /** Envelopes under a destroyed (shredded) scope: unreadable for good. */
+  destroyed: number;
+  /** Envelopes naming a key the key store does not have. */
+  unknownKey: number;
+  /** Per scope-key version (largest first, at most 50). */
+  versions: { scope: string; keyId: string; version: number; state: string; count: number }[];
+  /** With `--verify`: values that failed to decrypt, by error code. */
+  unreadable?: Record<string, number>;
+}
+
+/** Counts for one blind index. */
+export interface IndexStatus {
+  readonly index: string;
+  readonly source: string;
+  /** Index values by embedded version ('unparseable' for foreign values). */
+  versions: Record<string, number>;
+  /** Source set but index empty. */
+  missing: number;
+}
+
+/** Status of one model. */
+export interface ModelStatus {
+  readonly model: string;
+  rows: number;
+  /** Rows with at least one value under a destroyed scope. */
+  rowsDestroyed: number;
+  fields: FieldStatus[];
+  indexes: IndexStatus[];
+}
+
+/** Runs `status`. */
+export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<ExitCodeValue> {
+  const client = await ctx.client();
+  const keyStore = await ctx.keyStore();
+  const crypto = await ctx.crypto();
+  const { summary, keys } = await keyStoreSummary(keyStore);
+  const byVersion = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
+  const models: ModelStatus[] = [];
+  for (const model of ctx.models(options.model)) models.push(await modelStatus(client, crypto, model, byVersion, options));
+  const keyring = await keyringRoundTrip(await ctx.keyring());
+  ctx.out.result({ command: 'status', models, keyStore: summary, keyring }, () => human(models, summary, keyring));
+  return keyring.ok ? ExitCode.Ok : ExitCode.Failure;
+}
+
+async function modelStatus(
+  client: object,
+  crypto: FieldCrypto,
+  model: ModelMeta,
+  keys: ReadonlyMap<string, StoredKey>,
+  options: StatusOptions,
+): Promise<ModelStatus> {
+  const fields = Object.values(model.encrypted);
+  const indexes = Object.values(model.blindIndexes);
+  const status: ModelStatus = {
+    model: model.name,
+    rows: 0,
+    rowsDestroyed: 0,
+    fields: fields.map((field) => ({ field: field.name, mode: field.mode, nulls: 0, plaintext: 0, pfe: 0, malformed: 0, current: 0, retired: 0, destroyed: 0, unknownKey: 0, versions: [], ...(options.verify ? { unreadable: {} } : {}) })),
+    indexes: indexes.map((index) => ({ index: index.name, source: index.source, versions: {}, missing: 0 })),
+  };
+  const versionCounts = fields.map(() => new Map<string, number>());
+  const select = [...fields.map((field) => field.name), ...indexes.map((index) => index.name)];
+  for await (const rows of walkBatches(delegateOf(client, model.name), { idFields: model.idFields, select, batchSize: options.batch })) {
+    status.rows += rows.length;
+    const toVerify: { value: string; ctx: FieldContext; field: FieldStatus }[] = [];
+    for (const row of rows) {
+      let destroyed = false;
+      fields.forEach((field, i) => {
+        const counts = status.fields[i];
+        const value = row[field.name];
+        if (value === null || value === undefined) return void counts.nulls++;
+        const text = String(value);
+        if (!crypto.isEnvelope(text)) return void (isPfeValue(text) ? counts.pfe++ : counts.plaintext++);
+        let described: { keyId: string; version: number };
+        try {
+          described = crypto.describe(text);
+        } catch {
+          return void counts.malformed++;
+        }
+        const id = `${described.keyId}\u0000${described.version}`;
+        versionCounts[i].set(id, (versionCounts[i].get(id) ?? 0) + 1);
+        const key = keys.get(id);
+        if (!key) counts.unknownKey++;
+        else if (key.state === 'destroyed') {
+          counts.destroyed++;
+          destroyed = true;
+        } else if (key.state === 'active') counts.current++;
+        else counts.retired++;
+        if (options.verify && key && key.state !== 'destroyed') toVerify.push({ value: text, ctx: fieldContext(model, field, row), field: counts });
+      });
+      if (destroyed) status.rowsDestroyed++;
+      indexes.forEach((index, i) => {
+        const stored = row[index.name];
+        if (stored === null || stored === undefined) {
+          if (row[index.source] !== null && row[index.source] !== undefined) status.indexes[i].missing++;
+          return;
+        }
+        const version = crypto.blindIndexVersion(String(stored));
+        const label = version === null ? 'unparseable' : String(version);
+        status.indexes[i].versions[label] = (status.indexes[i].versions[label] ?? 0) + 1;
+      });
+    }
+    if (toVerify.length > 0) {
+      const results = await crypto.decryptMany(toVerify.map(({ value, ctx }) => ({ value, ctx })));
+      results.forEach((result, i) => {
+        if (typeof result === 'string') return;
+        const code = isFieldsealError(result) ? result.code : 'UNKNOWN';
+        const unreadable = toVerify[i].field.unreadable as Record<string, number>;
+        unreadable[code] = (unreadable[code] ?? 0) + 1;
+      });
+    }
+  }
+  status.fields.forEach((field, i) => {
+    field.versions = [...versionCounts[i].entries()]
+      .map(([id, count]) => {
+        const [keyId, version] = id.split('\u0000');
+        const key = keys.get(id);
+        return { scope: key?.scope ?? '?', keyId, version: Number(version), state: key?.state ?? 'unknown', count };
+      })
+      .sort((a, b) => b.count - a.count)
+      .slice(0, 50);
+  });
+  return status;
+}
+
+function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: KeyringHealth): string[] {
+  const lines: string[] = [];
+  for (const model of models) {
+    lines.push(`${model.model}: ${model.rows} rows${model.rowsDestroyed ? `, ${model.rowsDestroyed} under destroyed scopes` : ''}`);
+    for (const field of model.fields) {
+      const parts = [
+        `${field.current} current`,
+        field.retired ? `${field.retired} on retired key versions` : '',
+        field.destroyed ? `${field.destroyed} destroyed` : '',
+        field.unknownKey ? `${field.unknownKey} unknown key` : '',
+        field.plaintext ? `${field.plaintext} plaintext` : '',
+        field.pfe ? `${field.pfe} prisma-field-encryption` : '',
+        field.malformed ? `${field.malformed} malformed` : '',
+        `${field.nulls} null`,
+        field.unreadable ? `${Object.values(field.unreadable).reduce((a, b) => a + b, 0)} unreadable` : '',
+      ].filter(Boolean);
+      lines.push(`  ${field.field} (${field.mode}): ${parts.join(', ')}`);
+      const scopes = new Set(field.versions.map((entry) => entry.scope));
+      if (scopes.size <= 5) for (const entry of field.versions) lines.push(`    scope ${entry.scope} v${entry.version} (${entry.state}): ${entry.count}`);
+      else lines.push(`    ${scopes.size}+ scopes (see --json)`);
+    }
+    for (const index of model.indexes) {
+      const versions = Object.entries(index.versions).map(([version, count]) => `v${version}: ${count}`).join(', ') || 'empty';
+      lines.push(`  ${index.index} (index of ${index.source}): ${versions}${index.missing ? `, ${index.missing} missing` : ''}`);
+    }
+  }
+  const states = Object.entries(keyStore.byState).map(([state, count]) => `${count} ${state}`).join(', ') || 'no keys';
+  lines.push(`key store: ${keyStore.scopes} scopes; ${states}`);
+  lines.push(keyring.ok ? `keyring ${keyring.keyringId}: ok (round trip ${keyring.latencyMs} ms)` : `keyring ${keyring.keyringId}: FAILED ${keyring.error?.message} [${keyring.error?.code}]`);
+  return lines;
+}

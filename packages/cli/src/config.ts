@@ -1,0 +1,143 @@
+/**
+ * `fieldseal.config.ts`: what the CLI needs to reach the data and the keys. It lives next to
+ * `prisma.config.ts` (found by walking up from the working directory) unless `--config` names
+ * it, and is loaded through jiti so that it may be TypeScript.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '@fieldseal/core';
+import type { ActorContext, AuditSink, KeyStore, Keyring } from '@fieldseal/core';
+import type { FieldsealSchema } from '@fieldseal/prisma';
+
+/** A value given directly or by a (possibly async) factory, so that configs can defer I/O. */
+export type Lazy<T> = T | (() => T | Promise<T>);
+
+/** The base (unextended) Prisma client the CLI reads and writes stored values with. */
+export type BasePrismaClient = object & { $disconnect(): Promise<void> };
+
+/** Key cache settings for the CLI's `FieldCrypto` (mirrors core's `KeyCacheOptions`). */
+export interface CliCacheOptions {
+  readonly ttlMs: number;
+  readonly maxEntries?: number;
+  readonly maxUses?: number;
+}
+
+/** What `fieldseal.config.ts` default-exports (build it with {@link defineConfig}). */
+export interface FieldsealConfig {
+  /** The generator's output (`fieldsealSchema` from `<output>/index.ts`). */
+  readonly schema: FieldsealSchema;
+  /** The root keyring (KMS or local) the application uses. */
+  readonly keyring: Lazy<Keyring>;
+  /** Returns a base PrismaClient: the CLI never uses the extended client. */
+  readonly prisma: () => BasePrismaClient | Promise<BasePrismaClient>;
+  /** Key store; default: `PrismaKeyStore` on the client from {@link FieldsealConfig.prisma}. */
+  readonly keyStore?: KeyStore | ((client: BasePrismaClient) => KeyStore);
+  /** Key cache; default `{ ttlMs: 5 minutes, maxEntries: 10000 }`. */
+  readonly cache?: CliCacheOptions;
+  /** Other keyrings by name, for `keys rewrap --to-keyring <name>`. */
+  readonly keyrings?: Readonly<Record<string, Lazy<Keyring>>>;
+  /** Connection string `doctor` uses to read the server certificate (default `DATABASE_URL`). */
+  readonly databaseUrl?: string;
+  /** Audit sink for key lifecycle events and keyring calls the CLI makes. */
+  readonly audit?: AuditSink;
+  /** The actor recorded in audit events (default: `{ tool: 'fieldseal-cli', user: $USER }`). */
+  readonly actor?: () => ActorContext | undefined;
+}
+
+/**
+ * Declares a fieldseal configuration (identity function that type-checks it).
+ * @example
+ * export default defineConfig({
+ *   schema: fieldsealSchema,
+ *   keyring: () => new AwsKmsKeyring({ keyId: process.env.KMS_KEY_ID! }),
+ *   prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) }),
+ * });
+ */
+export function defineConfig(config: FieldsealConfig): FieldsealConfig {
+  return config;
+}
+
+/** A loaded configuration and the module it came from (for named keyring exports). */
+export interface LoadedConfig {
+  readonly path: string;
+  readonly config: FieldsealConfig;
+  readonly module: Readonly<Record<string, unknown>>;
+}
+
+const CONFIG_NAMES = ['fieldseal.config.ts', 'fieldseal.config.mts', 'fieldseal.config.js', 'fieldseal.config.mjs', 'fieldseal.config.cjs'];
+const PRISMA_CONFIG_NAMES = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs', 'prisma.config.cjs'];
+
+/**
+ * Finds the configuration file: `explicit` if given, else `fieldseal.config.*` in the nearest
+ * directory (from `cwd` upwards) holding a `prisma.config.*`, else in `cwd` itself.
+ * @throws ConfigError when there is none.
+ */
+export function findConfigPath(cwd: string, explicit?: string): string {
+  if (explicit) {
+    const path = isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`);
+    return path;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const here = (names: string[]) => names.map((name) => join(dir, name)).find((path) => existsSync(path));
+    const own = here(CONFIG_NAMES);
+    if (own && (dir === resolve(cwd) || here(PRISMA_CONFIG_NAMES))) return own;
+    if (here(PRISMA_CONFIG_NAMES)) break;
+    if (dirname(dir) === dir) break;
+  }
+  throw new ConfigError(
+    `no fieldseal.config.ts found next to prisma.config.ts (searched from ${cwd}); pass --config <file>`,
+  );
+}
+
+/** Loads a module (TypeScript or JavaScript) through jiti. */
+export async function importModule(path: string): Promise<Record<string, unknown>> {
+  const { createJiti } = await import('jiti');
+  const jiti = createJiti(__filename, { moduleCache: false, fsCache: false, interopDefault: false });
+  return (await jiti.import(path)) as Record<string, unknown>;
+}
+
+/**
+ * Loads and validates the configuration file.
+ * @throws ConfigError when the file is missing, fails to load, or lacks schema/keyring/prisma.
+ */
+export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+  const path = findConfigPath(cwd, explicit);
+  let module: Record<string, unknown>;
+  try {
+    module = await importModule(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ConfigError(`could not load ${path}: ${reason}`, { cause: error });
+  }
+  let config = module.default as unknown;
+  if (config && typeof config === 'object' && 'default' in config && !('schema' in config)) {
+    config = (config as { default: unknown }).default; // CommonJS interop of `export default`
+  }
+  return { path, config: validateConfig(config, path), module };
+}
+
+/** Checks the shape of a configuration object. @throws ConfigError naming the bad property. */
+export function validateConfig(config: unknown, source = 'config'): FieldsealConfig {
+  if (!config || typeof config !== 'object') throw new ConfigError(`${source} must default-export defineConfig({...})`);
+  const candidate = config as Partial<FieldsealConfig>;
+  const schema = candidate.schema as Partial<FieldsealSchema> | undefined;
+  if (!schema || schema.formatVersion !== 1 || typeof schema.models !== 'object') {
+    throw new ConfigError(`${source}: 'schema' must be the generated fieldsealSchema (formatVersion 1)`);
+  }
+  if (!candidate.keyring || (typeof candidate.keyring !== 'function' && typeof candidate.keyring !== 'object')) {
+    throw new ConfigError(`${source}: 'keyring' must be a Keyring or a function returning one`);
+  }
+  if (typeof candidate.prisma !== 'function') {
+    throw new ConfigError(`${source}: 'prisma' must be a function returning a base PrismaClient`);
+  }
+  if (candidate.cache !== undefined && !(typeof candidate.cache.ttlMs === 'number' && candidate.cache.ttlMs > 0)) {
+    throw new ConfigError(`${source}: 'cache.ttlMs' must be a positive number of milliseconds`);
+  }
+  return candidate as FieldsealConfig;
+}
+
+/** Resolves a {@link Lazy} value. */
+export async function resolveLazy<T extends object>(value: Lazy<T>): Promise<T> {
+  return typeof value === 'function' ? await (value as () => T | Promise<T>)() : value;
+}

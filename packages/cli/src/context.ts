@@ -1,0 +1,102 @@
+/**
+ * What every command works with, built lazily from the configuration: the base Prisma client,
+ * the keyring, the key store and one `FieldCrypto`. `close()` disconnects what was opened.
+ */
+import { userInfo } from 'node:os';
+import { FieldCrypto } from '@fieldseal/core';
+import type { KeyStore, Keyring } from '@fieldseal/core';
+import { PrismaKeyStore } from '@fieldseal/prisma';
+import type { FieldsealSchema, ModelMeta } from '@fieldseal/prisma';
+import { InvalidArgumentError } from '@fieldseal/core';
+import type { BasePrismaClient, LoadedConfig } from './config';
+import { resolveLazy } from './config';
+import type { Output } from './output';
+
+/** Default key cache of the CLI: long enough for a run, bounded. */
+export const DEFAULT_CACHE = { ttlMs: 5 * 60_000, maxEntries: 10_000 };
+
+/** Lazily opened resources of one command invocation. */
+export class CommandContext {
+  readonly loaded: LoadedConfig;
+  readonly out: Output;
+  private clientPromise?: Promise<BasePrismaClient>;
+  private keyringPromise?: Promise<Keyring>;
+  private keyStorePromise?: Promise<KeyStore>;
+  private cryptoPromise?: Promise<FieldCrypto>;
+
+  constructor(loaded: LoadedConfig, out: Output) {
+    this.loaded = loaded;
+    this.out = out;
+  }
+
+  /** The generated schema metadata. */
+  get schema(): FieldsealSchema {
+    return this.loaded.config.schema;
+  }
+
+  /** Models with encrypted fields, optionally just `only` (Prisma model name). */
+  models(only?: string): ModelMeta[] {
+    const all = Object.values(this.schema.models).filter((model) => Object.keys(model.encrypted).length > 0);
+    if (!only) return all;
+    const model = this.schema.models[only] ?? Object.values(this.schema.models).find((candidate) => candidate.name.toLowerCase() === only.toLowerCase());
+    if (!model) throw new InvalidArgumentError(`unknown model ${only} (known: ${Object.keys(this.schema.models).join(', ')})`, 'model');
+    if (Object.keys(model.encrypted).length === 0) throw new InvalidArgumentError(`model ${model.name} has no encrypted fields`, 'model');
+    return [model];
+  }
+
+  /** The base (unextended) Prisma client. */
+  client(): Promise<BasePrismaClient> {
+    this.clientPromise ??= Promise.resolve(this.loaded.config.prisma());
+    return this.clientPromise;
+  }
+
+  /** The configured root keyring. */
+  keyring(): Promise<Keyring> {
+    this.keyringPromise ??= resolveLazy(this.loaded.config.keyring);
+    return this.keyringPromise;
+  }
+
+  /** The configured key store, or a `PrismaKeyStore` on the base client. */
+  keyStore(): Promise<KeyStore> {
+    this.keyStorePromise ??= (async () => {
+      const configured = this.loaded.config.keyStore;
+      const client = await this.client();
+      if (typeof configured === 'function') return configured(client);
+      if (configured) return configured;
+      return new PrismaKeyStore(client, { model: this.schema.keyStoreModel });
+    })();
+    return this.keyStorePromise;
+  }
+
+  /** One `FieldCrypto` for the whole invocation (one key cache). */
+  crypto(): Promise<FieldCrypto> {
+    this.cryptoPromise ??= (async () => {
+      const config = this.loaded.config;
+      return new FieldCrypto({
+        keyring: await this.keyring(),
+        keyStore: await this.keyStore(),
+        cache: { ...DEFAULT_CACHE, ...config.cache },
+        audit: config.audit,
+        actor: config.actor ?? defaultActor,
+      });
+    })();
+    return this.cryptoPromise;
+  }
+
+  /** Disconnects the Prisma client if it was opened. */
+  async close(): Promise<void> {
+    if (!this.clientPromise) return;
+    const client = await this.clientPromise.catch(() => undefined);
+    await client?.$disconnect().catch(() => undefined);
+  }
+}
+
+function defaultActor(): Record<string, string> {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep 'unknown'.
+  }
+  return { tool: 'fieldseal-cli', user };
+}

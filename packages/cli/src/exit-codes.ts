@@ -1,0 +1,33 @@
+/**
+ * Process exit codes of the `fieldseal` command. Distinct so that scripts and CI can tell a
+ * typo from a run that did part of its work from one that did none.
+ */
+
+/** The exit codes, stable across releases. */
+export const ExitCode = {
+  /** Everything asked for was done (or, for `doctor`, every check passed or only warned). */
+  Ok: 0,
+  /** Total failure: the command could not do its work (database, keyring, failed checks). */
+  Failure: 1,
+  /** Usage error: unknown option, bad argument, missing or invalid configuration. */
+  Usage: 2,
+  /** Partial failure: the run finished but some rows were left undone (unreadable, lost races). */
+  Partial: 3,
+  /** The user declined a confirmation (e.g. `keys shred`); nothing was changed. */
+  Aborted: 4,
+} as const;
+
+/** One of {@link ExitCode}'s values. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Thrown inside a command to end it with a given code after its output was printed. */
+export class CommandExit extends Error {
+  /** The exit code to end the process with. */
+  readonly exitCode: ExitCodeValue;
+
+  constructor(exitCode: ExitCodeValue, message = `exit ${exitCode}`) {
+    super(message);
+    this.name = 'CommandExit';
+    this.exitCode = exitCode;
+  }
+}

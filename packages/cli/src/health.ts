@@ -1,0 +1,59 @@
+/**
+ * Health checks shared by `status` and `doctor`: a keyring round trip (wrap then unwrap a
+ * throwaway random key under a context that names the check) and a key-store summary.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { KeyStore, Keyring, StoredKey } from '@fieldseal/core';
+import { describeError } from './output';
+
+/** Outcome of the keyring round trip. */
+export interface KeyringHealth {
+  readonly ok: boolean;
+  readonly keyringId: string;
+  readonly latencyMs: number;
+  readonly error?: { code: string; message: string };
+}
+
+/** Wraps and unwraps 32 random bytes; ok when the bytes come back unchanged. */
+export async function keyringRoundTrip(keyring: Keyring): Promise<KeyringHealth> {
+  const probe = randomBytes(32);
+  const context = { purpose: 'fieldseal/health-check', time: new Date().toISOString() };
+  const started = Date.now();
+  try {
+    const wrapped = await keyring.wrapKey(probe, context);
+    const back = await keyring.unwrapKey(wrapped, context);
+    const ok = back.length === probe.length && timingSafeEqual(back, probe);
+    back.fill(0);
+    return ok
+      ? { ok, keyringId: keyring.id, latencyMs: Date.now() - started }
+      : { ok, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code: 'FIELDSEAL_KEYRING', message: 'unwrapped bytes differ from the wrapped ones' } };
+  } catch (error) {
+    const { code, message } = describeError(error);
+    return { ok: false, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code, message } };
+  } finally {
+    probe.fill(0);
+  }
+}
+
+/** Counts of stored keys by kind and state, and which keyrings wrapped them. */
+export interface KeyStoreSummary {
+  readonly scopes: number;
+  readonly byState: Record<string, number>;
+  readonly indexVersions: { version: number; state: string }[];
+  readonly keyringIds: Record<string, number>;
+}
+
+/** Summarises the key store (one `list()`). */
+export async function keyStoreSummary(keyStore: KeyStore): Promise<{ summary: KeyStoreSummary; keys: StoredKey[] }> {
+  const keys = await keyStore.list();
+  const byState: Record<string, number> = {};
+  const keyringIds: Record<string, number> = {};
+  const scopes = new Set<string>();
+  for (const key of keys) {
+    byState[`${key.kind}:${key.state}`] = (byState[`${key.kind}:${key.state}`] ?? 0) + 1;
+    if (key.kind === 'scope') scopes.add(key.scope);
+    if (key.state !== 'destroyed') keyringIds[key.keyringId] = (keyringIds[key.keyringId] ?? 0) + 1;
+  }
+  const indexVersions = keys.filter((key) => key.kind === 'index').map((key) => ({ version: key.version, state: key.state }));
+  return { summary: { scopes: scopes.size, byState, indexVersions, keyringIds }, keys };
+}

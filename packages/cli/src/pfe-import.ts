@@ -1,0 +1,73 @@
+/**
+ * Reads values written by `prisma-field-encryption`, which stores `@47ng/cloak` strings
+ * (`v1.aesgcm256.<key fingerprint>.<iv>.<ciphertext>`) encrypted under keys the user holds
+ * (`k1.aesgcm256.<base64 key>`, given with `--from-pfe-key`). Decryption is cloak's own code
+ * (AES-256-GCM from node:crypto); this file only picks the key and types the failures.
+ */
+import { makeKeychainSync, decryptStringSync, parseCloakedString } from '@47ng/cloak';
+import type { CloakKeychain } from '@47ng/cloak';
+import { DecryptionError, InvalidArgumentError } from '@fieldseal/core';
+import type { ValueLocation } from '@fieldseal/core';
+
+const PREFIX = 'v1.aesgcm256.';
+const KEY_PREFIX = 'k1.aesgcm256.';
+
+/** Whether a stored value is in cloak's format (cheap prefix test, then cloak's parser). */
+export function isPfeValue(value: string): boolean {
+  return value.startsWith(PREFIX) && parseCloakedString(value) !== false;
+}
+
+/** Decrypts prisma-field-encryption values with the keys it was given. Prints no key. */
+export class PfeImporter {
+  private readonly keychain: CloakKeychain;
+
+  /**
+   * @param keys cloak keys (`k1.aesgcm256.…`), e.g. the app's `PRISMA_FIELD_ENCRYPTION_KEY`
+   *   and `PRISMA_FIELD_DECRYPTION_KEYS`.
+   * @throws InvalidArgumentError when a key is not a cloak key (the key is not echoed).
+   */
+  constructor(keys: readonly string[]) {
+    if (keys.length === 0) throw new InvalidArgumentError('--from-pfe-key needs at least one key', 'from-pfe-key');
+    for (const [i, key] of keys.entries()) {
+      if (!key.startsWith(KEY_PREFIX)) {
+        throw new InvalidArgumentError(`--from-pfe-key #${i + 1} is not a cloak key (expected k1.aesgcm256.…)`, 'from-pfe-key');
+      }
+    }
+    try {
+      this.keychain = makeKeychainSync([...keys]);
+    } catch (error) {
+      throw new InvalidArgumentError(`--from-pfe-key: a key could not be parsed (${(error as Error).name})`, 'from-pfe-key');
+    }
+  }
+
+  /** Number of keys held. */
+  get size(): number {
+    return Object.keys(this.keychain).length;
+  }
+
+  /**
+   * Decrypts one cloak value.
+   * @throws DecryptionError when no given key has its fingerprint or authentication fails.
+   */
+  decrypt(value: string, location: ValueLocation): string {
+    const parsed = parseCloakedString(value);
+    if (parsed === false) throw new DecryptionError('value is not in prisma-field-encryption (cloak) format', location);
+    const entry = this.keychain[parsed.groups.fingerprint];
+    if (!entry) throw new DecryptionError(`no --from-pfe-key has fingerprint ${parsed.groups.fingerprint}`, location);
+    try {
+      return decryptStringSync(value, entry.key);
+    } catch {
+      // cloak's own messages may quote the input: report only where it failed.
+      throw new DecryptionError('prisma-field-encryption value failed to authenticate', location);
+    }
+  }
+
+  /** Never prints keys. */
+  toJSON(): { keys: number } {
+    return { keys: this.size };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `PfeImporter { keys: ${this.size} }`;
+  }
+}

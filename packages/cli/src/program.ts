@@ -1,0 +1,159 @@
+/**
+ * The `fieldseal` command tree (commander 14). `run()` parses arguments, loads the config,
+ * runs one command and returns its exit code; it never calls `process.exit`, so tests run it
+ * in-process with their own streams.
+ */
+import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { loadConfig } from './config';
+import type { LoadedConfig } from './config';
+import { CommandContext } from './context';
+import { ExitCode } from './exit-codes';
+import type { ExitCodeValue } from './exit-codes';
+import { Output, hasCode, processIO } from './output';
+import type { CliIO } from './output';
+import { expandSecretArgs } from './secret-arg';
+import { decryptCommand } from './commands/decrypt';
+import { doctorCommand } from './commands/doctor';
+import { keysCreate, keysList, keysRewrap, keysRotate, keysShred } from './commands/keys';
+import { reencryptCommand } from './commands/reencrypt';
+import { statusCommand } from './commands/status';
+import type { BulkOptions } from './commands/bulk-run';
+import type { ResumePolicy } from './migrator';
+
+/** How `run` is wired: streams, working directory, and (for tests) a preloaded config. */
+export interface RunOptions {
+  readonly io?: CliIO;
+  readonly cwd?: string;
+  /** Use this configuration instead of loading `fieldseal.config.ts`. */
+  readonly config?: LoadedConfig;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) throw new CommanderArgumentError(`${name} must be a positive integer`);
+    return parsed;
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+type Action = (ctx: CommandContext, options: Record<string, unknown>) => Promise<ExitCodeValue>;
+
+/**
+ * Runs the CLI with `argv` (arguments after the program name).
+ * @returns the process exit code ({@link ExitCode}).
+ */
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  const io = options.io ?? processIO();
+  const cwd = options.cwd ?? process.cwd();
+  let exitCode: number = ExitCode.Ok;
+
+  const wrap = (action: Action) => async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const opts = command.optsWithGlobals() as Record<string, unknown>;
+    const out = new Output(io, Boolean(opts.json));
+    let ctx: CommandContext | undefined;
+    try {
+      const loaded = options.config ?? (await loadConfig(cwd, opts.config as string | undefined));
+      ctx = new CommandContext(loaded, out);
+      exitCode = await action(ctx, opts);
+    } catch (error) {
+      out.error(error);
+      exitCode = hasCode(error, 'FIELDSEAL_CONFIG') || hasCode(error, 'FIELDSEAL_INVALID_ARGUMENT') ? ExitCode.Usage : ExitCode.Failure;
+    } finally {
+      await ctx?.close();
+    }
+  };
+
+  const program = new Command('fieldseal')
+    .description('fieldseal: field-level encryption for Prisma: status, re-encryption, key lifecycle, health checks')
+    .option('--config <file>', 'fieldseal.config.ts to use (default: next to prisma.config.ts)')
+    .option('--json', 'print one JSON document on stdout')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+
+  program
+    .command('status')
+    .description('count plaintext, encrypted (by scope-key version), destroyed and unreadable values; key health')
+    .option('--model <model>', 'only this model')
+    .option('--batch <n>', 'rows read per query', positiveInt('--batch'), 5000)
+    .option('--verify', 'also decrypt every value to count unreadable ones', false)
+    .action(wrap((ctx, o) => statusCommand(ctx, { model: o.model as string | undefined, batch: o.batch as number, verify: Boolean(o.verify) })));
+
+  const bulk = (name: 'reencrypt' | 'decrypt', description: string, action: (ctx: CommandContext, options: BulkOptions) => Promise<ExitCodeValue>) =>
+    program
+      .command(name)
+      .description(description)
+      .option('--model <model>', 'only this model')
+      .option('--batch <n>', 'rows per batch (one read, one write statement)', positiveInt('--batch'), 500)
+      .option('--concurrency <n>', 'batches in flight at once', positiveInt('--concurrency'), 2)
+      .option('--dry-run', 'count what would change; write nothing, create no keys', false)
+      .addOption(new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'))
+      .option('--restart', 'ignore the checkpoint and start from the first row')
+      .option('--from-pfe-key <key>', 'prisma-field-encryption (cloak) key to import with; repeatable; env:NAME or file:PATH', collect)
+      .action(
+        wrap((ctx, o) => {
+          const resume: ResumePolicy = o.restart ? 'restart' : o.resume ? 'resume' : 'auto';
+          return action(ctx, {
+            model: o.model as string | undefined,
+            batch: o.batch as number,
+            concurrency: o.concurrency as number,
+            dryRun: Boolean(o.dryRun),
+            resume,
+            fromPfeKey: o.fromPfeKey ? expandSecretArgs(o.fromPfeKey as string[], 'from-pfe-key') : undefined,
+          });
+        }),
+      );
+  bulk('reencrypt', 'encrypt legacy plaintext, move values to the active key versions, rebuild blind indexes, import prisma-field-encryption data', reencryptCommand);
+  bulk('decrypt', 'write plaintext back for fields switched to readonly (the way out)', decryptCommand);
+
+  const keys = program.command('keys').description('key lifecycle: list, create, rotate, rewrap, shred');
+  keys
+    .command('list')
+    .description('list stored key versions (never their material)')
+    .option('--scope <scope>', 'only this scope')
+    .option('--kind <kind>', 'scope or index')
+    .option('--state <state>', 'active, retired or destroyed')
+    .action(wrap((ctx, o) => keysList(ctx, { scope: o.scope as string | undefined, kind: o.kind as string | undefined, state: o.state as string | undefined })));
+  keys
+    .command('create')
+    .description('create the first key of a scope')
+    .requiredOption('--scope <scope>', 'scope (default, or a tenant/user id)')
+    .action(wrap((ctx, o) => keysCreate(ctx, { scope: o.scope as string })));
+  keys
+    .command('rotate')
+    .description('make a new active key version (old versions still decrypt until reencrypt moves the data)')
+    .option('--scope <scope>', 'rotate this scope')
+    .option('--all', 'rotate every scope with an active key')
+    .option('--index', 'rotate the blind-index root key')
+    .action(wrap((ctx, o) => keysRotate(ctx, { scope: o.scope as string | undefined, all: Boolean(o.all), index: Boolean(o.index) })));
+  keys
+    .command('rewrap')
+    .description('re-wrap every live key under another root key; data rows are untouched')
+    .requiredOption('--to-keyring <source>', 'a name in the config (keyrings / named export), a module file, or a LocalKeyring key file')
+    .action(wrap((ctx, o) => keysRewrap(ctx, { toKeyring: o.toKeyring as string, cwd })));
+  keys
+    .command('shred')
+    .description("destroy a scope's keys: its data becomes unreadable for good (GDPR erasure)")
+    .requiredOption('--scope <scope>', 'scope to destroy')
+    .option('--yes', 'do not ask (required when stdin is not a terminal)')
+    .action(wrap((ctx, o) => keysShred(ctx, { scope: o.scope as string, yes: Boolean(o.yes) })));
+
+  program
+    .command('doctor')
+    .description('check database TLS and certificate expiry, keyring reachability, schema vs key store')
+    .option('--require-tls', 'fail when the database connection does not use TLS', false)
+    .option('--url <url>', 'connection string to read the server certificate from (default: config databaseUrl, DATABASE_URL)')
+    .action(wrap((ctx, o) => doctorCommand(ctx, { requireTls: Boolean(o.requireTls), url: o.url as string | undefined })));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,283 @@
+/**
+ * Decides, for one batch of rows, what each row needs and computes its new stored values:
+ * encrypt legacy plaintext (`migrating` fields), move envelopes to the scope's active key
+ * version, import prisma-field-encryption values, rebuild missing or outdated blind indexes
+ * (`reencrypt`), or write plaintext back (`decrypt`, for `readonly` fields). A row that is
+ * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
+ */
+import type { FieldCrypto, FieldContext, FieldsealError } from '@fieldseal/core';
+import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@fieldseal/prisma';
+import type { RowWrite } from './cas-writer';
+import { isFieldsealError } from './output';
+import { PfeImporter, isPfeValue } from './pfe-import';
+import { keyOf } from './walker';
+
+/** Which command is planning. */
+export type PlanMode = 'reencrypt' | 'decrypt';
+
+/** Why a row was written (a row may have several reasons). */
+export interface PlanTally {
+  /** Legacy plaintext values encrypted. */
+  encrypted: number;
+  /** Envelopes moved to the active scope-key version. */
+  moved: number;
+  /** prisma-field-encryption values imported. */
+  imported: number;
+  /** Blind-index values rebuilt (missing or outdated). */
+  indexed: number;
+  /** Values written back as plaintext (`decrypt`). */
+  decrypted: number;
+  /** Plaintext found in a `strict` field (left alone: strict fields never accept plaintext). */
+  strictPlaintext: number;
+}
+
+/** A row the plan could not handle, by key and field; no values. */
+export interface RowFailure {
+  readonly key: string;
+  readonly field?: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The plan for one batch. */
+export interface BatchPlan {
+  readonly writes: RowWrite[];
+  /** Rows that need a write (equals `writes.length` except in a dry run, where nothing is computed). */
+  readonly wouldWrite: number;
+  readonly failures: RowFailure[];
+  readonly tally: PlanTally;
+}
+
+/** What a plan needs besides the rows. */
+export interface PlanContext {
+  readonly model: ModelMeta;
+  readonly crypto: FieldCrypto;
+  readonly mode: PlanMode;
+  readonly pfe?: PfeImporter;
+  /** The key version values of `scope` must end under (null: none exists yet). */
+  readonly activeKey: (scope: string) => Promise<{ keyId: string; version: number } | null>;
+  /** Current version of each blind index (by index field name); null when unknown. */
+  readonly indexVersions: ReadonlyMap<string, number | null>;
+  /** Count what would change, without decrypting, encrypting or creating keys. */
+  readonly dryRun?: boolean;
+}
+
+/** Fields the planner reads from each row (besides the key). */
+export function plannedColumns(model: ModelMeta): string[] {
+  return [
+    ...Object.keys(model.encrypted),
+    ...Object.keys(model.blindIndexes),
+    ...(model.scopeField ? [model.scopeField] : []),
+  ];
+}
+
+/** An empty tally. */
+export function emptyTally(): PlanTally {
+  return { encrypted: 0, moved: 0, imported: 0, indexed: 0, decrypted: 0, strictPlaintext: 0 };
+}
+
+type Source = { kind: 'envelope' } | { kind: 'pfe' } | { kind: 'plain' };
+
+interface RowWork {
+  row: Record<string, unknown>;
+  key: string;
+  scope: string;
+  fields: EncryptedFieldMeta[];
+  rewrite: boolean;
+  indexes: BlindIndexMeta[];
+  plaintext: Map<string, string | FieldsealError>;
+  data: Record<string, unknown>;
+  reasons: PlanTally;
+}
+
+/** Plans one batch. Per-row problems become {@link RowFailure}s; keyring failures throw. */
+export async function planBatch(rows: readonly Record<string, unknown>[], context: PlanContext): Promise<BatchPlan> {
+  const { model, crypto, mode } = context;
+  const tally = emptyTally();
+  const failures: RowFailure[] = [];
+  const active = new Map<string, Promise<{ keyId: string; version: number } | null>>();
+  const activeKey = (scope: string) => {
+    if (!active.has(scope)) active.set(scope, context.activeKey(scope));
+    return active.get(scope) as Promise<{ keyId: string; version: number } | null>;
+  };
+  const indexVersions = context.indexVersions;
+  const works: RowWork[] = [];
+
+  for (const row of rows) {
+    const key = JSON.stringify(keyOf(row, model.idFields));
+    const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
+    if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
+      failures.push({ key, field: model.scopeField, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'scope field is empty' });
+      continue;
+    }
+    const work: RowWork = { row, key, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
+    const relevant = Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly'));
+    for (const field of relevant) {
+      const value = row[field.name];
+      if (value === null || value === undefined) continue;
+      const source = classify(String(value), crypto, context.pfe);
+      if (mode === 'decrypt') {
+        if (source.kind === 'plain') continue;
+        work.fields.push(field);
+        work.rewrite = true;
+        work.reasons.decrypted++;
+        continue;
+      }
+      if (source.kind === 'plain' && field.mode !== 'migrating') {
+        tally.strictPlaintext++;
+        continue;
+      }
+      work.fields.push(field);
+      if (source.kind === 'plain') {
+        work.rewrite = true;
+        work.reasons.encrypted++;
+      } else if (source.kind === 'pfe') {
+        work.rewrite = true;
+        work.reasons.imported++;
+      } else {
+        const described = describeSafely(crypto, String(value));
+        if (described === null) {
+          work.rewrite = true; // malformed: decryptMany below reports it as a failure
+          continue;
+        }
+        const target = await activeKey(work.scope);
+        if (!target || described.keyId !== target.keyId || described.version !== target.version) {
+          work.rewrite = true;
+          work.reasons.moved++;
+        }
+      }
+    }
+    if (mode === 'reencrypt') {
+      for (const index of Object.values(model.blindIndexes)) {
+        const source = model.encrypted[index.source];
+        if (!source || source.mode === 'readonly') continue;
+        const sourceValue = row[index.source];
+        const stored = row[index.name];
+        if (sourceValue === null || sourceValue === undefined) {
+          if (stored !== null && stored !== undefined) work.data[index.name] = null;
+          continue;
+        }
+        const version = typeof stored === 'string' ? crypto.blindIndexVersion(stored) : null;
+        const current = indexVersions.get(index.name) ?? null;
+        if (work.rewrite || version === null || current === null || version !== current) work.indexes.push(index);
+      }
+    }
+    if (work.rewrite || work.indexes.length > 0 || Object.keys(work.data).length > 0) works.push(work);
+  }
+
+  if (context.dryRun) {
+    for (const work of works) {
+      work.reasons.indexed += work.indexes.length;
+      addTally(tally, work.reasons);
+    }
+    return { writes: [], failures, tally, wouldWrite: works.length };
+  }
+
+  await decryptSources(works, context);
+
+  const writes: RowWrite[] = [];
+  for (const work of works) {
+    const failure = [...work.plaintext.entries()].find(([, value]) => typeof value !== 'string');
+    if (failure) {
+      const error = failure[1] as FieldsealError;
+      failures.push({ key: work.key, field: failure[0], code: error.code, message: error.message });
+      continue;
+    }
+    const plain = (field: string) => work.plaintext.get(field) as string | undefined;
+    if (work.rewrite && mode === 'decrypt') {
+      for (const field of work.fields) work.data[field.name] = plain(field.name);
+    } else if (work.rewrite) {
+      const encryptor = await crypto.rowEncryptor(work.scope);
+      try {
+        for (const field of work.fields) work.data[field.name] = encryptor.encrypt(plain(field.name) as string, fieldContext(model, field, work.row));
+      } finally {
+        encryptor.dispose();
+      }
+    }
+    for (const index of work.indexes) {
+      const source = plain(index.source);
+      if (source === undefined) continue;
+      work.data[index.name] = await crypto.blindIndex(indexSpec(model, index), source);
+      if (work.data[index.name] !== work.row[index.name]) work.reasons.indexed++;
+      else delete work.data[index.name];
+    }
+    if (Object.keys(work.data).length === 0) continue;
+    addTally(tally, work.reasons);
+    const expected = Object.fromEntries(plannedColumns(model).map((field) => [field, work.row[field] ?? null]));
+    writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
+  }
+  return { writes, failures, tally, wouldWrite: writes.length };
+}
+
+/** Decrypts every source value a row's new values need (one `decryptMany` per batch). */
+async function decryptSources(works: RowWork[], context: PlanContext): Promise<void> {
+  const { model, crypto } = context;
+  const items: { value: string; ctx: FieldContext }[] = [];
+  const targets: { work: RowWork; field: string }[] = [];
+  for (const work of works) {
+    const needed = new Set([...work.fields.map((field) => field.name), ...work.indexes.map((index) => index.source)]);
+    for (const name of needed) {
+      const field = model.encrypted[name];
+      const value = String(work.row[name]);
+      const source = classify(value, crypto, context.pfe);
+      if (source.kind === 'plain') work.plaintext.set(name, value);
+      else if (source.kind === 'pfe') {
+        try {
+          work.plaintext.set(name, (context.pfe as PfeImporter).decrypt(value, { model: model.name, field: name, rowId: work.key }));
+        } catch (error) {
+          work.plaintext.set(name, error as FieldsealError);
+        }
+      } else {
+        items.push({ value, ctx: fieldContext(model, field, work.row) });
+        targets.push({ work, field: name });
+      }
+    }
+  }
+  if (items.length === 0) return;
+  const results = await crypto.decryptMany(items);
+  results.forEach((result, i) => {
+    // A keyring failure (throttling, outage) stops the batch; the run retries or stops cleanly.
+    if (typeof result !== 'string' && (!isFieldsealError(result) || result.code === 'FIELDSEAL_KEYRING')) throw result;
+    targets[i].work.plaintext.set(targets[i].field, result);
+  });
+}
+
+function classify(value: string, crypto: FieldCrypto, pfe: PfeImporter | undefined): Source {
+  if (crypto.isEnvelope(value)) return { kind: 'envelope' };
+  if (pfe && isPfeValue(value)) return { kind: 'pfe' };
+  return { kind: 'plain' };
+}
+
+function describeSafely(crypto: FieldCrypto, value: string): { keyId: string; version: number } | null {
+  try {
+    return crypto.describe(value);
+  } catch {
+    return null;
+  }
+}
+
+/** The associated-data context of a field in a row (database names; row id per model policy). */
+export function fieldContext(model: ModelMeta, field: EncryptedFieldMeta, row: Record<string, unknown>): FieldContext {
+  const context: FieldContext = { model: model.dbName, field: field.dbName };
+  if (model.bindRowId && model.idFields.length === 1) return { ...context, rowId: String(row[model.idFields[0]]) };
+  return context;
+}
+
+/** The core blind-index spec of an index column (database names). */
+export function indexSpec(model: ModelMeta, index: BlindIndexMeta): { model: string; field: string; name: string; normalize: BlindIndexMeta['normalize']; bits: number } {
+  const source = model.encrypted[index.source];
+  return { model: model.dbName, field: source?.dbName ?? index.source, name: index.dbName, normalize: index.normalize, bits: index.bits };
+}
+
+/** The current version of each of the model's blind indexes (creates the index root key on first use). */
+export async function currentIndexVersions(model: ModelMeta, crypto: FieldCrypto): Promise<Map<string, number | null>> {
+  const versions = new Map<string, number | null>();
+  for (const index of Object.values(model.blindIndexes)) {
+    versions.set(index.name, crypto.blindIndexVersion(await crypto.blindIndex(indexSpec(model, index), 'fieldseal-version-probe')));
+  }
+  return versions;
+}
+
+function addTally(into: PlanTally, from: PlanTally): void {
+  for (const key of Object.keys(into) as (keyof PlanTally)[]) into[key] += from[key];
+}

@@ -1,0 +1,123 @@
+/**
+ * Walks a model in primary-key order, one batch at a time, through the base Prisma client:
+ * keyset pagination (`WHERE pk > last ORDER BY pk LIMIT n`), so memory stays flat however
+ * large the table and a cursor (the last key) is all a checkpoint needs.
+ */
+import { InvalidArgumentError } from '@fieldseal/core';
+
+/** A model delegate of the base client, as far as the CLI uses it. */
+export interface ModelDelegate {
+  findMany(args: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  updateMany(args: { where: Record<string, unknown>; data: Record<string, unknown> }): Promise<{ count: number }>;
+  count(args?: Record<string, unknown>): Promise<number>;
+}
+
+/** The delegate for a Prisma model name (`Customer` → `client.customer`). */
+export function delegateOf(client: object, model: string): ModelDelegate {
+  const delegate = (client as Record<string, unknown>)[model.charAt(0).toLowerCase() + model.slice(1)];
+  if (!delegate || typeof (delegate as ModelDelegate).findMany !== 'function') {
+    throw new InvalidArgumentError(`the Prisma client has no model ${model}`, 'model');
+  }
+  return delegate as ModelDelegate;
+}
+
+/** The primary-key values of `row`, in `idFields` order. */
+export function keyOf(row: Record<string, unknown>, idFields: readonly string[]): unknown[] {
+  return idFields.map((field) => row[field]);
+}
+
+/** Serializes a key for checkpoints and maps (JSON; bigints and dates tagged). */
+export function encodeKey(values: readonly unknown[]): string {
+  return JSON.stringify(
+    values.map((value) => {
+      if (typeof value === 'bigint') return { $bigint: value.toString() };
+      if (value instanceof Date) return { $date: value.toISOString() };
+      return value;
+    }),
+  );
+}
+
+/** Inverse of {@link encodeKey}. @throws InvalidArgumentError on a malformed cursor. */
+export function decodeKey(encoded: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(encoded);
+  } catch {
+    throw new InvalidArgumentError('checkpoint cursor is not valid JSON; rerun with --restart', 'cursor');
+  }
+  if (!Array.isArray(parsed)) throw new InvalidArgumentError('checkpoint cursor must be an array; rerun with --restart', 'cursor');
+  return parsed.map((value) => {
+    if (value && typeof value === 'object' && '$bigint' in value) return BigInt((value as { $bigint: string }).$bigint);
+    if (value && typeof value === 'object' && '$date' in value) return new Date((value as { $date: string }).$date);
+    return value;
+  });
+}
+
+/** `WHERE` for keys strictly after `after` in lexicographic primary-key order. */
+export function afterWhere(idFields: readonly string[], after: readonly unknown[]): Record<string, unknown> {
+  if (after.length !== idFields.length) {
+    throw new InvalidArgumentError(`cursor has ${after.length} values for a ${idFields.length}-field key; rerun with --restart`, 'cursor');
+  }
+  if (idFields.length === 1) return { [idFields[0]]: { gt: after[0] } };
+  const branches = idFields.map((field, i) => {
+    const equal = Object.fromEntries(idFields.slice(0, i).map((prefix, j) => [prefix, after[j]]));
+    return { ...equal, [field]: { gt: after[i] } };
+  });
+  return { OR: branches };
+}
+
+/** `WHERE` matching exactly one primary key. */
+export function keyWhere(idFields: readonly string[], key: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(idFields.map((field, i) => [field, key[i]]));
+}
+
+/** Options of {@link walkBatches}. */
+export interface WalkOptions {
+  readonly idFields: readonly string[];
+  /** Fields to read (the key fields are added). */
+  readonly select: readonly string[];
+  readonly batchSize: number;
+  /** Start after this key (a checkpoint's cursor). */
+  readonly after?: readonly unknown[];
+  /** Extra filter (e.g. one scope's rows). */
+  readonly where?: Record<string, unknown>;
+}
+
+/** Yields the model's rows in primary-key order, `batchSize` at a time. */
+export async function* walkBatches(delegate: ModelDelegate, options: WalkOptions): AsyncGenerator<Record<string, unknown>[]> {
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new InvalidArgumentError('batch size must be a positive integer', 'batch');
+  }
+  const select = Object.fromEntries([...new Set([...options.idFields, ...options.select])].map((field) => [field, true]));
+  const orderBy = options.idFields.map((field) => ({ [field]: 'asc' }));
+  let after = options.after;
+  for (;;) {
+    const conditions = [options.where, after ? afterWhere(options.idFields, after) : undefined].filter(Boolean);
+    const rows = await delegate.findMany({
+      where: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { AND: conditions },
+      orderBy,
+      take: options.batchSize,
+      select,
+    });
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < options.batchSize) return;
+    after = keyOf(rows[rows.length - 1], options.idFields);
+  }
+}
+
+/** Re-reads the rows with the given keys (for retrying lost races), in key order. */
+export async function fetchByKeys(
+  delegate: ModelDelegate,
+  idFields: readonly string[],
+  keys: readonly (readonly unknown[])[],
+  select: readonly string[],
+): Promise<Record<string, unknown>[]> {
+  if (keys.length === 0) return [];
+  const where = idFields.length === 1 ? { [idFields[0]]: { in: keys.map((key) => key[0]) } } : { OR: keys.map((key) => keyWhere(idFields, key)) };
+  return delegate.findMany({
+    where,
+    orderBy: idFields.map((field) => ({ [field]: 'asc' })),
+    select: Object.fromEntries([...new Set([...idFields, ...select])].map((field) => [field, true])),
+  });
+}
