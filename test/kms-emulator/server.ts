@@ -78,7 +78,8 @@ function readBody(request: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Injected latency; unref'd so a slow answer still pending never holds the test process open. */
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** Starts an emulator on 127.0.0.1 and a random free port. */
 export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promise<KmsEmulator> {
