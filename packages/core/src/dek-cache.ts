@@ -39,6 +39,11 @@ export class DekCache {
     return dek;
   }
 
+  /** Like {@link DekCache.get} without counting (a second look within one lookup). */
+  peek(id: string): Buffer | undefined {
+    return this.#lru.get(id);
+  }
+
   /** Caches `dek`, taking ownership of it. */
   set(id: string, dek: Buffer): void {
     this.#lru.set(id, dek);

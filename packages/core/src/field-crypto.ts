@@ -252,7 +252,7 @@ export class FieldCrypto {
   /** The envelope's DEK: from the DEK cache, the batch map, or unwrapped under `scopeKey`. */
   #dekFor(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer, batch: Map<string, Buffer> | undefined): Buffer {
     const id = dekCacheId(envelope);
-    const known = this.#deks?.get(id) ?? batch?.get(id);
+    const known = this.#deks?.peek(id) ?? batch?.get(id);
     if (known !== undefined) return known;
     const dek = unwrapDek(scopeKey, envelope);
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
