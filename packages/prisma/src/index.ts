@@ -3,4 +3,11 @@
  * Prisma-backed key store.
  */
 export * from './metadata';
+export {
+  fieldEncryption,
+  blindIndexSpec,
+  type FieldEncryptionOptions,
+  type FieldsealClientApi,
+} from './extension/extension';
+export type { OnDecryptError } from './extension/decrypt-result';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';

@@ -1,0 +1,230 @@
+/**
+ * Encrypts write data on the way in: create/update data and every nested write under a
+ * relation (create, createMany, connectOrCreate, upsert, update, updateMany, set, connect,
+ * disconnect, delete, deleteMany). One `RowEncryptor` (one fresh DEK) per row written,
+ * under the row's scope; blind-index columns are computed here from the plaintext; bound
+ * models get a client-side id so the ciphertext can name it. Null stays null.
+ *
+ * `readonly` fields are written as plaintext (the way out of encryption) but their blind
+ * indexes are still maintained, so equality lookups keep working across rows written before
+ * and after the switch.
+ */
+import type { FieldCrypto } from '@fieldseal/core';
+import type { ModelMeta } from '../metadata';
+import { scopeMissing, unsupported } from './messages';
+import { asList } from './query-guard';
+import type { Position } from './rewrite-where';
+import { generateRowId } from './row-ids';
+import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';
+
+/** What the encryptor knows about the row being written. */
+export interface RowContext {
+  /** The scope key to use (`default` for unscoped models). */
+  readonly scope: string;
+  /** The row id, bound into the associated data when the model is bound. */
+  readonly rowId?: string;
+}
+
+/** Reads what a nested update needs (id and scope) of the row a unique where names. */
+export type RowContextResolver = (model: ModelMeta, where: Args, operation: string) => Promise<RowContext>;
+
+/** Rewrites a where clause (see `rewrite-where.ts`). */
+export type WhereRewrite = (model: ModelMeta, where: unknown, position: Position) => Promise<unknown>;
+
+/** Encrypts write data; stateless apart from its collaborators. */
+export class DataEncryptor {
+  constructor(
+    private readonly view: SchemaView,
+    private readonly crypto: FieldCrypto,
+    private readonly rewrite: WhereRewrite,
+    private readonly resolveRow: RowContextResolver,
+  ) {}
+
+  /** A create's data: id generated for bound models, scope from the scope field. */
+  async create(model: ModelMeta, data: unknown): Promise<Args> {
+    if (!isPlainObject(data)) return data as Args;
+    const out: Args = { ...data };
+    if (this.writesEncrypted(model, data)) {
+      const context = { scope: this.scopeOf(model, data), rowId: this.ensureId(model, out) };
+      await this.sealRow(model, out, context);
+    } else if (this.touchesEncrypted(model, data)) {
+      await this.sealRow(model, out, { scope: 'default' });
+    }
+    await this.relations(model, out);
+    return out;
+  }
+
+  /**
+   * An update's data for one row whose context (scope, id) the caller resolved.
+   * @throws UnsupportedQueryError when `data` changes the id of a bound model.
+   */
+  async update(model: ModelMeta, data: unknown, context: RowContext | undefined, operation: string): Promise<Args> {
+    if (!isPlainObject(data)) return data as Args;
+    const out: Args = { ...data };
+    const id = this.view.idField(model);
+    if (model.bindRowId && id !== undefined && data[id] !== undefined && context?.rowId !== undefined) {
+      if (plainOf(data[id]) !== context.rowId) throw unsupported('rekeyMany', model.name, id, operation);
+    }
+    if (this.writesEncrypted(model, data) && context === undefined) {
+      const field = Object.keys(model.encrypted).find((name) => data[name] !== undefined) as string;
+      throw unsupported('rowContext', model.name, field, operation);
+    }
+    if (this.touchesEncrypted(model, data)) await this.sealRow(model, out, context ?? { scope: 'default' });
+    await this.relations(model, out);
+    return out;
+  }
+
+  /** Whether `data` writes a non-null value to an encrypted (not `readonly`) field: a DEK is needed. */
+  writesEncrypted(model: ModelMeta, data: Args): boolean {
+    for (const [name, meta] of Object.entries(model.encrypted)) {
+      const value = data[name];
+      if (value !== undefined && plainOf(value) !== null && meta.mode !== 'readonly') return true;
+    }
+    return false;
+  }
+
+  /** Whether `data` writes an encrypted field at all (null included: its blind index follows). */
+  touchesEncrypted(model: ModelMeta, data: Args): boolean {
+    return Object.keys(model.encrypted).some((name) => data[name] !== undefined);
+  }
+
+  /** Whether a write to `model` must know the row (bound id or scope field) to encrypt. */
+  needsRowContext(model: ModelMeta): boolean {
+    return model.bindRowId || model.scopeField !== undefined;
+  }
+
+  /** Encrypts the encrypted fields of `data` in place with one DEK and fills their blind indexes. */
+  private async sealRow(model: ModelMeta, data: Args, context: RowContext): Promise<void> {
+    const writes: [string, string | null, boolean][] = [];
+    for (const name of Object.keys(model.encrypted)) {
+      if (data[name] === undefined) continue;
+      const wrapped = isPlainObject(data[name]) && 'set' in (data[name] as Args);
+      writes.push([name, plainOf(data[name]) as string | null, wrapped]);
+    }
+    const sealed = writes.some(([name, plain]) => plain !== null && model.encrypted[name].mode !== 'readonly');
+    const encryptor = sealed ? await this.crypto.rowEncryptor(context.scope) : undefined;
+    try {
+      for (const [name, plain, wrapped] of writes) {
+        const meta = model.encrypted[name];
+        let stored: string | null = plain;
+        if (plain !== null && meta.mode !== 'readonly' && encryptor !== undefined) {
+          stored = encryptor.encrypt(plain, {
+            model: model.dbName,
+            field: meta.dbName,
+            rowId: model.bindRowId ? context.rowId : undefined,
+          });
+        }
+        data[name] = wrapped ? { set: stored } : stored;
+      }
+    } finally {
+      encryptor?.dispose();
+    }
+    for (const [name, plain] of writes) {
+      for (const index of this.view.indexesOf(model, name)) {
+        data[index.name] = plain === null ? null : await this.crypto.blindIndex(blindIndexSpec(model, index), plain);
+      }
+    }
+  }
+
+  /** The scope of a row being created: its scope field's value, or `default`. */
+  private scopeOf(model: ModelMeta, data: Args): string {
+    if (model.scopeField === undefined) return 'default';
+    const value = plainOf(data[model.scopeField]);
+    if (typeof value === 'string' && value.length > 0) return value;
+    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+    throw scopeMissing(model.name, model.scopeField);
+  }
+
+  /** The id of a row being created, generated (and written into `data`) for bound models. */
+  private ensureId(model: ModelMeta, data: Args): string | undefined {
+    const id = this.view.idField(model);
+    if (!model.bindRowId || id === undefined) return undefined;
+    if (data[id] !== undefined && data[id] !== null) return String(data[id]);
+    const generated = generateRowId(model.idGeneration);
+    if (generated === undefined) return undefined;
+    data[id] = generated;
+    return generated;
+  }
+
+  /** Nested writes under relation fields of `data` (modified in place with rewritten copies). */
+  private async relations(model: ModelMeta, data: Args): Promise<void> {
+    for (const [key, value] of Object.entries(data)) {
+      const target = this.view.relationTarget(model, key);
+      if (target === undefined || !isPlainObject(value) || !this.view.isSensitive(target)) continue;
+      const list = this.view.isListRelation(model, key);
+      const out: Args = {};
+      for (const [op, arg] of Object.entries(value)) {
+        const many = Array.isArray(arg);
+        const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, list)));
+        out[op] = many ? items : items[0];
+      }
+      data[key] = out;
+    }
+  }
+
+  private async nested(target: ModelMeta, op: string, item: unknown, list: boolean): Promise<unknown> {
+    if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
+    switch (op) {
+      case 'create':
+        return this.create(target, item);
+      case 'createMany':
+        return { ...item, data: await Promise.all(asList(item.data).map((row) => this.create(target, row))) };
+      case 'connect':
+      case 'set':
+      case 'disconnect':
+      case 'delete':
+        return this.rewrite(target, item, 'unique');
+      case 'deleteMany':
+        return this.rewrite(target, item, 'nested');
+      case 'connectOrCreate':
+        return { where: await this.rewrite(target, item.where, 'unique'), create: await this.create(target, item.create) };
+      case 'upsert':
+        return this.nestedUpsert(target, item, list);
+      case 'update':
+        return this.nestedUpdate(target, item, list);
+      case 'updateMany':
+        return this.nestedUpdateMany(target, item);
+      default:
+        return item;
+    }
+  }
+
+  private async nestedUpsert(target: ModelMeta, item: Args, list: boolean): Promise<Args> {
+    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, list ? 'unique' : 'nested');
+    const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert'), 'upsert');
+    const out: Args = { ...item, create: await this.create(target, item.create), update };
+    if (where !== undefined) out.where = where;
+    return out;
+  }
+
+  private async nestedUpdate(target: ModelMeta, item: Args, list: boolean): Promise<Args> {
+    const shaped = list || 'data' in item;
+    if (!shaped) return this.update(target, item, await this.contextFor(target, undefined, item, 'update'), 'update');
+    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, list ? 'unique' : 'nested');
+    const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update'), 'update');
+    const out: Args = { ...item, data };
+    if (where !== undefined) out.where = where;
+    return out;
+  }
+
+  private async nestedUpdateMany(target: ModelMeta, item: Args): Promise<Args> {
+    const where = await this.rewrite(target, item.where, 'nested');
+    const data = isPlainObject(item.data) ? item.data : {};
+    const context = this.needsRowContext(target) ? undefined : { scope: 'default' };
+    return { ...item, where, data: await this.update(target, data, context, 'updateMany') };
+  }
+
+  /** Row context for a nested update of `target`: only resolved when encrypted fields are written. */
+  private async contextFor(target: ModelMeta, where: unknown, data: unknown, operation: string): Promise<RowContext | undefined> {
+    if (!isPlainObject(data) || !this.writesEncrypted(target, data)) return undefined;
+    // unbound, unscoped models need nothing from the row
+    if (!this.needsRowContext(target)) return { scope: 'default' };
+    if (!isPlainObject(where)) return undefined;
+    return this.resolveRow(target, where, operation);
+  }
+}
+
+/** The plaintext of a write value: `v` or `{ set: v }`. */
+export function plainOf(value: unknown): unknown {
+  return isPlainObject(value) && 'set' in value ? value.set : value;
+}

@@ -1,0 +1,149 @@
+/**
+ * `fieldEncryption()`: the Prisma client extension. Encrypts on the way in, decrypts on the
+ * way out, answers equality lookups through blind indexes and refuses, before any query,
+ * whatever would send an encrypted field's plaintext to the database.
+ *
+ * @example
+ * const prisma = new PrismaClient({ adapter }).$extends(
+ *   fieldEncryption({ schema: fieldsealSchema, keyring: LocalKeyring.fromEnv() }),
+ * );
+ */
+import { Prisma } from '@prisma/client/extension';
+import {
+  type ActorContext,
+  type AuditSink,
+  type CacheStats,
+  ConfigError,
+  FieldCrypto,
+  type KeyCacheOptions,
+  type Keyring,
+  type KeyStore,
+} from '@fieldseal/core';
+import { PrismaKeyStore } from '../key-store/prisma-key-store';
+import type { FieldsealSchema } from '../metadata';
+import { type OnDecryptError, ResultDecryptor } from './decrypt-result';
+import { OperationHandler, type QueryParams } from './operations';
+import { SchemaView, blindIndexSpec } from './schema-view';
+import { type AnyClient, inTransaction } from './side-channel';
+import { TransactionKeyStore } from './transaction-key-store';
+
+/** Options of {@link fieldEncryption}. */
+export interface FieldEncryptionOptions {
+  /** The generator's output (`fieldsealSchema` from the generated module). */
+  readonly schema: FieldsealSchema;
+  /** The root keyring (KMS, or `LocalKeyring` for development). Not needed when `crypto` is given. */
+  readonly keyring?: Keyring;
+  /** Where wrapped keys live. Default: `PrismaKeyStore` on the client being extended. */
+  readonly keyStore?: KeyStore;
+  /** Key cache. Default `{ ttlMs: 300_000, maxEntries: 1000 }`. */
+  readonly cache?: KeyCacheOptions;
+  /** Share one `FieldCrypto` (e.g. with the CLI) instead of `keyring`/`keyStore`/`cache`. */
+  readonly crypto?: FieldCrypto;
+  /** Receives keyring and key lifecycle audit events. */
+  readonly audit?: AuditSink;
+  /** The acting user/request, attached to audit events. */
+  readonly actor?: () => ActorContext | undefined;
+  /**
+   * `throw` (default): a value that fails to decrypt throws a typed error. `null`: it reads
+   * as `null` instead (keyring outages still throw: they are transient, not data loss).
+   */
+  readonly onDecryptError?: OnDecryptError;
+  /**
+   * Whether the database driver has a single connection (PGlite). Detected from the adapter
+   * name when absent; decides whether keys may be created inside an interactive transaction.
+   */
+  readonly singleConnection?: boolean;
+}
+
+/** What the extended client gains as `prisma.$fieldseal`. */
+export interface FieldsealClientApi {
+  /** The crypto engine: key hierarchy (`crypto.keys`), blind indexes, cache counters. */
+  readonly crypto: FieldCrypto;
+  /** Key-cache and DEK-cache counters (hits, misses, keyring calls...). */
+  stats(): CacheStats;
+  /**
+   * Loads (creating on first use) the blind-index root key and the keys of `scopes`, so an
+   * interactive transaction on a single-connection driver needs no key-store write.
+   */
+  prepare(scopes?: readonly string[]): Promise<void>;
+}
+
+const DEFAULT_CACHE: KeyCacheOptions = { ttlMs: 5 * 60_000, maxEntries: 1000 };
+
+function isSingleConnection(client: AnyClient): boolean {
+  const adapter = (client._engineConfig as { adapter?: { adapterName?: string } } | undefined)?.adapter;
+  return /pglite|sqlite|d1/i.test(adapter?.adapterName ?? '');
+}
+
+/**
+ * The fieldseal client extension.
+ * @param options - schema and keys; see {@link FieldEncryptionOptions}
+ * @returns an extension for `prisma.$extends(...)`; the extended client has `$fieldseal`
+ * @throws ConfigError when neither `keyring` nor `crypto` is given, or the schema is not the generator's
+ */
+export function fieldEncryption(options: FieldEncryptionOptions) {
+  const { schema } = options;
+  if (schema?.formatVersion !== 1 || typeof schema.models !== 'object') {
+    throw new ConfigError('fieldEncryption: `schema` must be the fieldsealSchema the generator wrote (formatVersion 1)');
+  }
+  if (options.crypto === undefined && options.keyring === undefined) {
+    throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
+  }
+  return Prisma.defineExtension((client) => {
+    const base = client as unknown as AnyClient;
+    const crypto = options.crypto ?? createCrypto(options, base);
+    const view = new SchemaView(schema);
+    const decryptor = new ResultDecryptor(view, crypto, options.onDecryptError ?? 'throw');
+    const handler = new OperationHandler(view, crypto, decryptor, base);
+    const baseTransaction = base.$transaction as (...args: unknown[]) => Promise<unknown>;
+    const api: FieldsealClientApi = {
+      crypto,
+      stats: () => crypto.stats(),
+      prepare: async (scopes = []) => {
+        await crypto.keys.indexRootVersions();
+        for (const scope of scopes) (await crypto.rowEncryptor(scope)).dispose();
+      },
+    };
+    // Interactive transactions run their callback in a context naming the transaction client,
+    // so the extension's own queries (key lookups, row reads) join it. Kept out of the
+    // extension's type so `$transaction` keeps Prisma's own signature.
+    const transaction = {
+      $transaction(this: unknown, ...args: unknown[]): Promise<unknown> {
+        const self = Prisma.getExtensionContext(this);
+        const [first, ...rest] = args;
+        if (typeof first !== 'function') return baseTransaction.apply(self, args);
+        const callback = first as (tx: AnyClient) => Promise<unknown>;
+        return baseTransaction.apply(self, [(tx: AnyClient) => inTransaction(tx, () => callback(tx)), ...rest]);
+      },
+    } as object;
+    return client.$extends({
+      name: 'fieldseal',
+      client: { $fieldseal: api, ...transaction },
+      query: {
+        $allModels: {
+          $allOperations: (params) => handler.handle(params as unknown as QueryParams),
+        },
+      },
+    });
+  });
+}
+
+function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {
+  const model = options.schema.keyStoreModel;
+  const keyStore =
+    options.keyStore ??
+    new TransactionKeyStore(
+      new PrismaKeyStore(base, { model }),
+      model,
+      options.singleConnection ?? isSingleConnection(base),
+    );
+  return new FieldCrypto({
+    keyring: options.keyring as Keyring,
+    keyStore,
+    cache: options.cache ?? DEFAULT_CACHE,
+    audit: options.audit,
+    actor: options.actor,
+  });
+}
+
+export { blindIndexSpec };

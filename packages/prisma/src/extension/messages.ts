@@ -1,0 +1,74 @@
+/**
+ * The extension's error messages, in one place. They name models, fields, operations and
+ * row ids (not secret) and never receive a value of an encrypted field, a blind-index value,
+ * ciphertext or key material.
+ */
+import { DecryptionError, InvalidArgumentError, UnsupportedQueryError } from '@fieldseal/core';
+
+const catalog = {
+  operator: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted: "${operation}" would send its plaintext to the database or ` +
+    'cannot be answered from ciphertext; only equality, in, notIn and not are supported, through a blind index',
+  noBlindIndex: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted and has no blind index: "${operation}" cannot be answered ` +
+    '(add /// @blindIndex(source: ...) or filter on another field)',
+  ordering: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted or a blind index: "${operation}" on it would order or group by ` +
+    'ciphertext; sort or group after decryption instead',
+  truncated: (model: string, field: string, operation: string) =>
+    `${model}.${field} has a truncated blind index: "${operation}" is only supported as an equality or in ` +
+    'at the top level of a where (not under OR, NOT, a relation filter, a cursor, a connect or a batch $transaction)',
+  setBlindIndex: (model: string, field: string) =>
+    `${model}.${field} is a blind index computed by fieldseal; set its source field instead`,
+  aggregate: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted: "${operation}" would aggregate ciphertext`,
+  rowContext: (model: string, field: string, operation: string) =>
+    `cannot write ${model}.${field} in "${operation}": fieldseal needs the row's id and scope, ` +
+    'give the id in a unique where or write the row with a top-level update',
+  rekeyMany: (model: string, field: string, operation: string) =>
+    `"${operation}" cannot change ${model}.${field}: its value binds the row's encrypted fields; update rows one by one`,
+  notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
+  scopeMissing: (model: string, field: string) =>
+    `${model}.${field} names the encryption scope and must be given as a string when creating a row`,
+  decryptFailed: (model: string, field: string, rowId?: string) =>
+    `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
+    'to another row or column, or not an envelope',
+  notEnvelope: (model: string, field: string, rowId?: string) =>
+    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a value that is not a fieldseal ` +
+    'envelope; in strict mode it is never returned as plaintext',
+} as const;
+
+/** Throws nothing; builds the typed error for a query that would leak or cannot be answered. */
+export function unsupported(
+  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany',
+  model: string,
+  field: string,
+  operation: string,
+): UnsupportedQueryError {
+  return new UnsupportedQueryError(catalog[kind](model, field, operation), { model, field, operation });
+}
+
+/** A caller tried to write a blind-index column. */
+export function blindIndexWrite(model: string, field: string): UnsupportedQueryError {
+  return new UnsupportedQueryError(catalog.setBlindIndex(model, field), { model, field, operation: 'set' });
+}
+
+/** A caller passed a non-string value for an encrypted field. */
+export function notString(model: string, field: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.notString(model, field), `${model}.${field}`);
+}
+
+/** A create lacks the scope field's value. */
+export function scopeMissing(model: string, field: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.scopeMissing(model, field), `${model}.${field}`);
+}
+
+/** A value failed to decrypt; `cause` is core's typed error. */
+export function decryptFailed(model: string, field: string, rowId: string | undefined, cause?: unknown): DecryptionError {
+  return new DecryptionError(catalog.decryptFailed(model, field, rowId), { model, field, rowId }, { cause });
+}
+
+/** A strict-mode field holds something that is not an envelope. */
+export function notEnvelope(model: string, field: string, rowId: string | undefined): DecryptionError {
+  return new DecryptionError(catalog.notEnvelope(model, field, rowId), { model, field, rowId });
+}

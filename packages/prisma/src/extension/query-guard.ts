@@ -1,0 +1,256 @@
+/**
+ * Fail-closed checks, run synchronously over the whole argument tree BEFORE anything else
+ * (before key lookups, which are queries too), so a refused query sends nothing at all.
+ * Refused: any filter on an encrypted field other than equality/in/notIn/not through a blind
+ * index (contains, ranges, mode, search...), equality with no blind index, ordering,
+ * distinct, groupBy or aggregates over ciphertext, ordering by a blind-index column,
+ * truncated-index lookups where false positives cannot be removed, and writes to a
+ * blind-index column.
+ */
+import type { ModelMeta } from '../metadata';
+import { blindIndexWrite, notString, unsupported } from './messages';
+import { type Args, isPlainObject, type SchemaView } from './schema-view';
+
+const EQUALITY = new Set(['equals', 'in', 'notIn', 'not']);
+const AGGREGATES = ['_count', '_min', '_max', '_avg', '_sum'];
+const READ_KEYS = new Set(['where', 'orderBy', 'cursor', 'distinct', 'select', 'include', 'omit']);
+
+/** Where a where-clause sits: only the root's top-level conjuncts may use truncated indexes. */
+type Position = 'root' | 'nested' | 'unique';
+
+/** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
+export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args): void {
+  new Guard(view).operation(model, operation, args);
+}
+
+class Guard {
+  constructor(private readonly view: SchemaView) {}
+
+  operation(model: ModelMeta, operation: string, args: Args): void {
+    if (args.where !== undefined) this.where(model, args.where, 'root');
+    this.read(model, args, true);
+    if (operation === 'groupBy') this.groupBy(model, args);
+    if (operation === 'aggregate') this.aggregate(model, args);
+    if (args.data !== undefined) this.dataList(model, args.data);
+    if (operation === 'upsert') {
+      this.data(model, args.create);
+      this.data(model, args.update);
+    }
+  }
+
+  /** orderBy, cursor, distinct and nested selections of a read (root or nested). */
+  private read(model: ModelMeta, args: Args, root: boolean): void {
+    if (!root && args.where !== undefined) this.where(model, args.where, 'nested');
+    if (args.orderBy !== undefined) this.orderBy(model, args.orderBy);
+    if (args.cursor !== undefined) this.where(model, args.cursor, 'unique');
+    if (args.distinct !== undefined) this.distinct(model, args.distinct);
+    for (const key of ['select', 'include'] as const) {
+      const selection = args[key];
+      if (isPlainObject(selection)) this.selection(model, selection);
+    }
+  }
+
+  private selection(model: ModelMeta, selection: Args): void {
+    for (const [key, value] of Object.entries(selection)) {
+      if (key === '_count' && isPlainObject(value) && isPlainObject(value.select)) {
+        for (const [relation, countArgs] of Object.entries(value.select)) {
+          const target = this.view.relationTarget(model, relation);
+          if (target !== undefined && isPlainObject(countArgs) && countArgs.where !== undefined) {
+            this.where(target, countArgs.where, 'nested');
+          }
+        }
+        continue;
+      }
+      const target = this.view.relationTarget(model, key);
+      if (target !== undefined && isPlainObject(value)) this.read(target, value, false);
+    }
+  }
+
+  where(model: ModelMeta, where: unknown, position: Position): void {
+    if (!isPlainObject(where)) return;
+    for (const [key, value] of Object.entries(where)) {
+      if (value === undefined) continue;
+      if (key === 'AND') {
+        for (const item of asList(value)) this.where(model, item, position === 'root' ? 'root' : position);
+      } else if (key === 'OR' || key === 'NOT') {
+        for (const item of asList(value)) this.where(model, item, 'nested');
+      } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
+        this.fieldFilter(model, key, value, position);
+      } else if (this.view.relationTarget(model, key) !== undefined) {
+        this.relationFilter(this.view.relationTarget(model, key) as ModelMeta, value);
+      } else {
+        const compound = model.uniqueIndexes.find((unique) => unique.name === key);
+        if (compound !== undefined && isPlainObject(value)) {
+          for (const [field, part] of Object.entries(value)) {
+            if (this.view.encrypted(model, field) || this.view.blindIndex(model, field)) {
+              this.fieldFilter(model, field, part, 'unique');
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private relationFilter(target: ModelMeta, value: unknown): void {
+    if (!isPlainObject(value)) return;
+    const keys = Object.keys(value);
+    const wrapped = keys.length > 0 && keys.every((k) => ['some', 'every', 'none', 'is', 'isNot'].includes(k));
+    if (wrapped) for (const inner of Object.values(value)) this.where(target, inner, 'nested');
+    else this.where(target, value, 'nested');
+  }
+
+  /** A filter on an encrypted field or (meaning its plaintext) on its blind-index column. */
+  private fieldFilter(model: ModelMeta, key: string, filter: unknown, position: Position): void {
+    const index = this.view.blindIndex(model, key);
+    const source = index?.source ?? key;
+    const indexes = index !== undefined ? [index] : this.view.indexesOf(model, source);
+    const isNullCheck = (value: unknown) => value === null;
+    const check = (operation: string, value: unknown): void => {
+      if (isNullCheck(value)) return;
+      if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, operation);
+      const truncated = indexes.every((i) => i.bits < 256);
+      if (truncated && (position !== 'root' || operation === 'not' || operation === 'notIn')) {
+        throw unsupported('truncated', model.name, source, operation);
+      }
+      const values = operation === 'in' || operation === 'notIn' ? asList(value) : [value];
+      for (const item of values) if (typeof item !== 'string') throw notString(model.name, source);
+    };
+    if (!isPlainObject(filter)) return check('equals', filter);
+    for (const [operation, value] of Object.entries(filter)) {
+      if (value === undefined) continue;
+      if (!EQUALITY.has(operation)) throw unsupported('operator', model.name, source, operation);
+      if (operation === 'not' && isPlainObject(value)) {
+        if (Object.values(value).every(isNullCheck)) continue;
+        if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, 'not');
+        this.fieldFilter(model, key, value, position === 'root' ? 'nested' : position);
+        if (indexes.every((i) => i.bits < 256)) throw unsupported('truncated', model.name, source, 'not');
+        continue;
+      }
+      check(operation, value);
+    }
+  }
+
+  private orderBy(model: ModelMeta, orderBy: unknown): void {
+    for (const item of asList(orderBy)) {
+      if (!isPlainObject(item)) continue;
+      for (const [key, value] of Object.entries(item)) {
+        if (this.isSealed(model, key)) throw unsupported('ordering', model.name, key, 'orderBy');
+        if (key === '_relevance' && isPlainObject(value)) {
+          for (const field of asList(value.fields)) {
+            if (typeof field === 'string' && this.isSealed(model, field)) {
+              throw unsupported('ordering', model.name, field, 'orderBy _relevance');
+            }
+          }
+        }
+        if (AGGREGATES.includes(key) && isPlainObject(value)) {
+          for (const field of Object.keys(value)) {
+            if (key !== '_count' && this.isSealed(model, field)) throw unsupported('ordering', model.name, field, `orderBy ${key}`);
+          }
+        }
+        const target = this.view.relationTarget(model, key);
+        if (target !== undefined && !this.view.isListRelation(model, key)) this.orderBy(target, value);
+      }
+    }
+  }
+
+  private distinct(model: ModelMeta, distinct: unknown): void {
+    for (const field of asList(distinct)) {
+      if (typeof field !== 'string') continue;
+      if (this.view.encrypted(model, field)) throw unsupported('ordering', model.name, field, 'distinct');
+      const index = this.view.blindIndex(model, field);
+      if (index !== undefined && index.bits < 256) throw unsupported('truncated', model.name, field, 'distinct');
+    }
+  }
+
+  private groupBy(model: ModelMeta, args: Args): void {
+    for (const field of asList(args.by)) {
+      if (typeof field !== 'string') continue;
+      if (this.view.encrypted(model, field)) throw unsupported('ordering', model.name, field, 'groupBy by');
+      const index = this.view.blindIndex(model, field);
+      if (index !== undefined && index.bits < 256) throw unsupported('truncated', model.name, field, 'groupBy by');
+    }
+    if (isPlainObject(args.having)) this.having(model, args.having);
+    this.aggregate(model, args);
+  }
+
+  private having(model: ModelMeta, having: Args): void {
+    for (const [key, value] of Object.entries(having)) {
+      if (key === 'AND' || key === 'OR' || key === 'NOT') {
+        for (const item of asList(value)) if (isPlainObject(item)) this.having(model, item);
+      } else if (this.isSealed(model, key)) {
+        throw unsupported('ordering', model.name, key, 'groupBy having');
+      }
+    }
+  }
+
+  private aggregate(model: ModelMeta, args: Args): void {
+    for (const key of ['_min', '_max']) {
+      const selection = args[key];
+      if (!isPlainObject(selection)) continue;
+      for (const [field, on] of Object.entries(selection)) {
+        if (on && this.view.encrypted(model, field)) throw unsupported('aggregate', model.name, field, key);
+      }
+    }
+  }
+
+  private dataList(model: ModelMeta, data: unknown): void {
+    for (const row of asList(data)) this.data(model, row);
+  }
+
+  /** Write data, including nested writes under relations. */
+  data(model: ModelMeta, data: unknown): void {
+    if (!isPlainObject(data)) return;
+    for (const [key, value] of Object.entries(data)) {
+      if (value === undefined) continue;
+      if (this.view.blindIndex(model, key)) throw blindIndexWrite(model.name, key);
+      if (this.view.encrypted(model, key)) {
+        const plain = isPlainObject(value) && 'set' in value ? value.set : value;
+        if (plain !== null && typeof plain !== 'string') throw notString(model.name, key);
+        continue;
+      }
+      const target = this.view.relationTarget(model, key);
+      if (target !== undefined && isPlainObject(value)) this.nestedWrite(target, value);
+    }
+  }
+
+  private nestedWrite(target: ModelMeta, ops: Args): void {
+    for (const [op, value] of Object.entries(ops)) {
+      for (const item of asList(value)) {
+        if (op === 'create') this.data(target, item);
+        else if (op === 'createMany' && isPlainObject(item)) this.dataList(target, item.data);
+        else if (op === 'connect' || op === 'set' || op === 'disconnect' || op === 'delete') {
+          this.where(target, item, 'unique');
+        } else if (op === 'deleteMany') this.where(target, item, 'nested');
+        else if (op === 'connectOrCreate' && isPlainObject(item)) {
+          this.where(target, item.where, 'unique');
+          this.data(target, item.create);
+        } else if (op === 'upsert' && isPlainObject(item)) {
+          this.where(target, item.where, 'unique');
+          this.data(target, item.create);
+          this.data(target, item.update);
+        } else if ((op === 'update' || op === 'updateMany') && isPlainObject(item)) {
+          const hasData = isPlainObject(item.data) && (op === 'updateMany' || 'where' in item || 'data' in item);
+          if (hasData) {
+            this.where(target, item.where, op === 'update' ? 'unique' : 'nested');
+            this.data(target, item.data);
+          } else this.data(target, item);
+        }
+      }
+    }
+  }
+
+  private isSealed(model: ModelMeta, field: string): boolean {
+    return this.view.encrypted(model, field) !== undefined || this.view.blindIndex(model, field) !== undefined;
+  }
+}
+
+/** `value` as a list (Prisma accepts one item or an array in most places). */
+export function asList(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Whether the keys of `args` are those of a nested read (used by callers walking selections). */
+export function isReadArgs(value: unknown): value is Args {
+  return isPlainObject(value) && Object.keys(value).some((key) => READ_KEYS.has(key));
+}

@@ -1,0 +1,153 @@
+/**
+ * Rewrites filters on encrypted fields into filters on their blind-index columns, at any
+ * depth (AND/OR/NOT, relation filters, compound unique inputs, cursors, connects). Runs
+ * after {@link guardQuery}, so every filter it meets is an equality, `in`, `notIn`, `not` or a
+ * null check. The value given for a blind-index column in a where is the source field's
+ * plaintext (the form Prisma's unique-input types require), never a raw index value.
+ *
+ * During an index-key rotation every live index version is matched (`in` over all of them);
+ * unique inputs can name only one value, so the current version is used there.
+ */
+import type { FieldCrypto } from '@fieldseal/core';
+import type { BlindIndexMeta, ModelMeta } from '../metadata';
+import { asList } from './query-guard';
+import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';
+
+/** A root-level equality on a truncated index: candidates must be checked after decryption. */
+export interface TruncatedCondition {
+  /** Prisma name of the encrypted source field. */
+  readonly field: string;
+  readonly index: BlindIndexMeta;
+  /** Plaintext values that match (one for equality, several for `in`). */
+  readonly values: readonly string[];
+}
+
+/** Where-clause position: `unique` inputs must stay single-valued. */
+export type Position = 'root' | 'nested' | 'unique';
+
+/** Rewrites where clauses for one operation; collects truncated conditions met at the root. */
+export class WhereRewriter {
+  /** Root-level truncated-index conditions found while rewriting. */
+  readonly truncated: TruncatedCondition[] = [];
+
+  constructor(
+    private readonly view: SchemaView,
+    private readonly crypto: FieldCrypto,
+  ) {}
+
+  /** A rewritten copy of `where` (the input is not modified). */
+  async where(model: ModelMeta, where: unknown, position: Position): Promise<unknown> {
+    if (!isPlainObject(where)) return where;
+    const out: Args = {};
+    const extra: Args[] = [];
+    for (const [key, value] of Object.entries(where)) {
+      if (value === undefined) continue;
+      if (key === 'AND' || key === 'OR' || key === 'NOT') {
+        const inner = key === 'AND' ? position : 'nested';
+        out[key] = Array.isArray(value)
+          ? await Promise.all(value.map((item) => this.where(model, item, inner)))
+          : await this.where(model, value, inner);
+      } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
+        for (const condition of await this.field(model, key, value, position)) {
+          const [[column, filter]] = Object.entries(condition);
+          if (column in out) extra.push(condition);
+          else out[column] = filter;
+        }
+      } else if (this.view.relationTarget(model, key) !== undefined) {
+        out[key] = await this.relation(this.view.relationTarget(model, key) as ModelMeta, value);
+      } else {
+        const compound = model.uniqueIndexes.find((unique) => unique.name === key);
+        out[key] = compound !== undefined && isPlainObject(value) ? await this.compound(model, value) : value;
+      }
+    }
+    if (extra.length > 0) out.AND = [...asList(out.AND), ...extra];
+    return out;
+  }
+
+  private async relation(target: ModelMeta, value: unknown): Promise<unknown> {
+    if (!isPlainObject(value)) return value;
+    const keys = Object.keys(value);
+    const wrapped = keys.length > 0 && keys.every((k) => ['some', 'every', 'none', 'is', 'isNot'].includes(k));
+    if (!wrapped) return this.where(target, value, 'nested');
+    const out: Args = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = await this.where(target, inner, 'nested');
+    return out;
+  }
+
+  /** `{ provider, externalId }` or `{ provider, externalIdIdx: <plaintext> }` → `{ provider, externalIdIdx: <index> }`. */
+  private async compound(model: ModelMeta, value: Args): Promise<Args> {
+    const out: Args = {};
+    for (const [field, part] of Object.entries(value)) {
+      const index = this.indexFor(model, field);
+      if (index === undefined || typeof part !== 'string') out[field] = part;
+      else out[index.name] = await this.crypto.blindIndex(blindIndexSpec(model, index), part);
+    }
+    return out;
+  }
+
+  /** The conditions (one object per column) replacing a filter on `key`. */
+  private async field(model: ModelMeta, key: string, filter: unknown, position: Position): Promise<Args[]> {
+    const index = this.indexFor(model, key) as BlindIndexMeta;
+    const nullColumn = key;
+    if (filter === null) return [{ [nullColumn]: null }];
+    if (!isPlainObject(filter)) {
+      this.noteTruncated(index, [filter as string], position);
+      return [{ [index.name]: await this.equality(model, index, filter as string, position) }];
+    }
+    const nullPart: Args = {};
+    const indexPart: Args = {};
+    for (const [operation, value] of Object.entries(filter)) {
+      if (value === undefined) continue;
+      if (value === null) {
+        nullPart[operation] = null;
+      } else if (operation === 'equals') {
+        this.noteTruncated(index, [value as string], position);
+        const match = await this.equality(model, index, value as string, position);
+        if (isPlainObject(match)) Object.assign(indexPart, match);
+        else indexPart.equals = match;
+      } else if (operation === 'in' || operation === 'notIn') {
+        const plain = asList(value) as string[];
+        if (operation === 'in') this.noteTruncated(index, plain, position);
+        indexPart[operation] = (await Promise.all(plain.map((v) => this.all(model, index, v)))).flat();
+      } else if (operation === 'not' && typeof value === 'string') {
+        const hashes = await this.all(model, index, value);
+        if (hashes.length === 1) indexPart.not = hashes[0];
+        else indexPart.notIn = [...asList(indexPart.notIn), ...hashes];
+      } else if (operation === 'not') {
+        const inner = await this.field(model, key, value, 'nested');
+        for (const condition of inner) {
+          const [[column, part]] = Object.entries(condition);
+          if (column === index.name) indexPart.not = part;
+          else nullPart.not = part;
+        }
+      }
+    }
+    const conditions: Args[] = [];
+    if (Object.keys(nullPart).length > 0) conditions.push({ [nullColumn]: nullPart });
+    if (Object.keys(indexPart).length > 0) conditions.push({ [index.name]: indexPart });
+    return conditions;
+  }
+
+  /** Equality on one plaintext: the index value, or `{ in: [...] }` over live versions. */
+  private async equality(model: ModelMeta, index: BlindIndexMeta, value: string, position: Position): Promise<unknown> {
+    if (position === 'unique') return this.crypto.blindIndex(blindIndexSpec(model, index), value);
+    const hashes = await this.all(model, index, value);
+    return hashes.length === 1 ? hashes[0] : { in: hashes };
+  }
+
+  private all(model: ModelMeta, index: BlindIndexMeta, value: string): Promise<string[]> {
+    return this.crypto.blindIndexAll(blindIndexSpec(model, index), value);
+  }
+
+  private noteTruncated(index: BlindIndexMeta, values: string[], position: Position): void {
+    if (index.bits < 256 && position === 'root') this.truncated.push({ field: index.source, index, values });
+  }
+
+  /** The blind index a filter on `key` (source field or index column) goes through; full length preferred. */
+  private indexFor(model: ModelMeta, key: string): BlindIndexMeta | undefined {
+    const direct = this.view.blindIndex(model, key);
+    if (direct !== undefined) return direct;
+    const indexes = this.view.indexesOf(model, key);
+    return indexes.find((index) => index.bits === 256) ?? indexes[0];
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Read-only lookups over the generator's {@link FieldsealSchema}, shared by every step of
+ * the extension: which model a relation leads to, whether a model needs the extension at
+ * all, and the blind-index spec handed to `FieldCrypto` (database names, so that a Prisma
+ * rename does not orphan stored index values).
+ */
+import type { BlindIndexSpec } from '@fieldseal/core';
+import type { BlindIndexMeta, EncryptedFieldMeta, FieldsealSchema, ModelMeta } from '../metadata';
+
+/** Plain JSON-like object as Prisma passes arguments. */
+export type Args = Record<string, unknown>;
+
+/** Whether `value` is a plain object (not null, not an array, not a Date/Decimal/Buffer). */
+export function isPlainObject(value: unknown): value is Args {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Lookups over one schema; built once per extension. */
+export class SchemaView {
+  private readonly sensitive = new Map<string, boolean>();
+
+  constructor(readonly schema: FieldsealSchema) {}
+
+  /** The model, or `undefined` for a model the schema does not describe. */
+  model(name: string | undefined): ModelMeta | undefined {
+    return name === undefined ? undefined : this.schema.models[name];
+  }
+
+  /** The model a relation field leads to, or `undefined` when `field` is not a relation. */
+  relationTarget(model: ModelMeta, field: string): ModelMeta | undefined {
+    const meta = model.fields[field];
+    if (meta === undefined || meta.kind !== 'object') return undefined;
+    return this.schema.models[meta.relationModel ?? meta.type];
+  }
+
+  /** Whether the relation field is a list (to-many). */
+  isListRelation(model: ModelMeta, field: string): boolean {
+    return model.fields[field]?.isList === true;
+  }
+
+  /** The encrypted field `name` of `model`, if any. */
+  encrypted(model: ModelMeta, name: string): EncryptedFieldMeta | undefined {
+    return Object.prototype.hasOwnProperty.call(model.encrypted, name) ? model.encrypted[name] : undefined;
+  }
+
+  /** The blind-index column `name` of `model`, if any. */
+  blindIndex(model: ModelMeta, name: string): BlindIndexMeta | undefined {
+    return Object.prototype.hasOwnProperty.call(model.blindIndexes, name) ? model.blindIndexes[name] : undefined;
+  }
+
+  /** The blind indexes whose source is the encrypted field `source`. */
+  indexesOf(model: ModelMeta, source: string): BlindIndexMeta[] {
+    return Object.values(model.blindIndexes).filter((index) => index.source === source);
+  }
+
+  /**
+   * Whether an operation on `model` can involve an encrypted value: the model itself has
+   * encrypted fields, or a relation reaches (transitively) one that does. Cached.
+   */
+  isSensitive(model: ModelMeta): boolean {
+    const known = this.sensitive.get(model.name);
+    if (known !== undefined) return known;
+    this.sensitive.set(model.name, false); // cycle guard
+    let result = Object.keys(model.encrypted).length > 0;
+    for (const field of Object.values(model.fields)) {
+      if (result) break;
+      if (field.kind !== 'object') continue;
+      const target = this.schema.models[field.relationModel ?? field.type];
+      if (target !== undefined && this.isSensitive(target)) result = true;
+    }
+    this.sensitive.set(model.name, result);
+    return result;
+  }
+
+  /** The single id field of `model`, or `undefined` for a compound id. */
+  idField(model: ModelMeta): string | undefined {
+    return model.idFields.length === 1 ? model.idFields[0] : undefined;
+  }
+
+  /** The Prisma client property for a model (`FieldsealKey` → `fieldsealKey`). */
+  delegateName(model: ModelMeta): string {
+    return model.name.charAt(0).toLowerCase() + model.name.slice(1);
+  }
+}
+
+/**
+ * The spec `FieldCrypto.blindIndex` takes for one index column. Database names throughout;
+ * the CLI must build the same spec when it rebuilds indexes.
+ */
+export function blindIndexSpec(model: ModelMeta, index: BlindIndexMeta): BlindIndexSpec {
+  const source = model.encrypted[index.source];
+  return {
+    model: model.dbName,
+    field: source?.dbName ?? index.source,
+    name: index.dbName,
+    normalize: index.normalize,
+    bits: index.bits,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Makes sure a read returns what decryption needs: the row id of every bound model whose
+ * encrypted fields are selected (the id is part of the associated data), and any extra
+ * field a caller asked for (truncated-index post-filtering). What was added is stripped from
+ * the result again, so callers get exactly the shape Prisma declares for their selection.
+ */
+import type { ModelMeta } from '../metadata';
+import { type Args, isPlainObject, type SchemaView } from './schema-view';
+
+/** Fields added at one level, and the same for relations below it. */
+export interface StripPlan {
+  readonly fields: string[];
+  readonly relations: Record<string, StripPlan>;
+}
+
+/** Whether `field` will be in the result of a read with these arguments. */
+export function isReturned(args: Args, field: string): boolean {
+  if (isPlainObject(args.select)) return Boolean(args.select[field]);
+  return !(isPlainObject(args.omit) && args.omit[field] === true);
+}
+
+/** Whether `args` select or include anything nested (relations or an explicit scalar list). */
+function hasShape(args: Args): boolean {
+  return isPlainObject(args.select) || isPlainObject(args.include) || isPlainObject(args.omit);
+}
+
+/**
+ * Returns read arguments that also fetch the fields decryption needs, plus what to strip.
+ * @param extra - fields of the root model that must be returned (e.g. for post-filtering)
+ */
+export function ensureSelected(
+  view: SchemaView,
+  model: ModelMeta,
+  args: Args,
+  extra: readonly string[] = [],
+): { args: Args; strip: StripPlan } {
+  const out: Args = { ...args };
+  const strip: StripPlan = { fields: [], relations: {} };
+  const needs = [...extra];
+  const id = view.idField(model);
+  const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name));
+  if (model.bindRowId && id !== undefined && (encryptedReturned || extra.length > 0)) needs.push(id);
+  for (const field of needs) {
+    if (isReturned(out, field)) continue;
+    if (isPlainObject(out.select)) out.select = { ...out.select, [field]: true };
+    else if (isPlainObject(out.omit)) out.omit = { ...out.omit, [field]: false };
+    strip.fields.push(field);
+  }
+  for (const key of ['select', 'include'] as const) {
+    const selection = out[key];
+    if (!isPlainObject(selection)) continue;
+    const copy: Args = { ...selection };
+    for (const [field, value] of Object.entries(selection)) {
+      const target = view.relationTarget(model, field);
+      if (target === undefined || !view.isSensitive(target)) continue;
+      const nested = isPlainObject(value) ? value : {};
+      if (!hasShape(nested) && !target.bindRowId) continue;
+      const inner = ensureSelected(view, target, nested);
+      if (inner.strip.fields.length > 0 || Object.keys(inner.strip.relations).length > 0) {
+        copy[field] = inner.args;
+        strip.relations[field] = inner.strip;
+      } else if (isPlainObject(value)) copy[field] = inner.args;
+    }
+    out[key] = copy;
+  }
+  return { args: out, strip };
+}
+
+/** Removes what {@link ensureSelected} added, in place. */
+export function stripAdded(result: unknown, plan: StripPlan): void {
+  if (result === null || typeof result !== 'object') return;
+  if (Array.isArray(result)) {
+    for (const item of result) stripAdded(item, plan);
+    return;
+  }
+  const row = result as Args;
+  for (const field of plan.fields) delete row[field];
+  for (const [relation, inner] of Object.entries(plan.relations)) stripAdded(row[relation], inner);
+}
+
+/** The plan below a fluent-API data path (`['select', 'posts']`), or `undefined`. */
+export function planAt(plan: StripPlan, dataPath: readonly string[]): StripPlan | undefined {
+  let current: StripPlan | undefined = plan;
+  for (let i = 1; i < dataPath.length && current !== undefined; i += 2) current = current.relations[dataPath[i]];
+  return current;
+}

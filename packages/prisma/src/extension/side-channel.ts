@@ -1,0 +1,59 @@
+/**
+ * The extension sometimes needs a query of its own before (or instead of) the caller's:
+ * reading a row's id and scope before an update, listing candidates of a truncated-index
+ * lookup. Those queries must run in the caller's interactive transaction when there is one
+ * (same snapshot, same connection: on a single-connection driver such as PGlite anything else
+ * would wait for the transaction forever) and must not be rewritten a second time.
+ *
+ * The extended client's `$transaction` runs the callback inside an AsyncLocalStorage context
+ * holding the transaction client; queries issued here while `bypass` is set pass through
+ * the extension untouched.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** A Prisma client or transaction client, seen structurally. */
+export type AnyClient = Record<string, unknown>;
+
+/** The async context of one interactive transaction of the extended client. */
+export interface TransactionScope {
+  /** The transaction client Prisma handed to the callback. */
+  readonly tx: AnyClient;
+}
+
+interface Context {
+  readonly scope?: TransactionScope;
+  readonly bypass?: boolean;
+}
+
+const storage = new AsyncLocalStorage<Context>();
+
+/** Runs `fn` with `tx` as the current interactive transaction. */
+export function inTransaction<T>(tx: AnyClient, fn: () => T): T {
+  return storage.run({ scope: { tx } }, fn);
+}
+
+/** The current interactive transaction, if the caller is inside one. */
+export function currentTransaction(): TransactionScope | undefined {
+  return storage.getStore()?.scope;
+}
+
+/** Whether the current query was issued by the extension itself and must pass through. */
+export function isBypassed(): boolean {
+  return storage.getStore()?.bypass === true;
+}
+
+/**
+ * Runs `fn` with a client for the extension's own queries: the current transaction client
+ * (bypassing the extension) when inside an interactive transaction, else `base` (the client
+ * the extension was applied to, which does not run it).
+ */
+export function sideQuery<T>(base: AnyClient, fn: (client: AnyClient) => Promise<T>): Promise<T> {
+  const scope = currentTransaction();
+  if (scope === undefined) return storage.run({ bypass: true }, () => fn(base));
+  return storage.run({ scope, bypass: true }, () => fn(scope.tx));
+}
+
+/** The model delegate (`client.user`) of a client, as a map of operations. */
+export function delegate(client: AnyClient, name: string): Record<string, (args: unknown) => Promise<unknown>> {
+  return client[name] as Record<string, (args: unknown) => Promise<unknown>>;
+}

@@ -1,0 +1,82 @@
+/**
+ * The default key store, made safe inside interactive transactions. A key lookup issued
+ * while the caller's transaction holds the connection must not wait for another connection:
+ * on a single-connection driver (PGlite) it would wait for the transaction, which waits for
+ * the lookup, forever. So while an interactive transaction of the extended client runs,
+ * key-store reads go through that transaction (they see every committed key).
+ *
+ * Key creation never joins the caller's transaction: a key created there would vanish on
+ * rollback while this process keeps it cached, and values written with it later would be
+ * lost. It runs on the base client (its own connection, committed at once). On a
+ * single-connection driver that is impossible inside a transaction, so it fails with a
+ * `ConfigError` telling the caller to prepare the scope first (`prisma.$fieldseal.prepare`).
+ */
+import {
+  ConfigError,
+  type KeyFilter,
+  type KeyKind,
+  type KeyStore,
+  type NewStoredKey,
+  type StoredKey,
+} from '@fieldseal/core';
+import { PrismaKeyStore } from '../key-store/prisma-key-store';
+import { currentTransaction, sideQuery } from './side-channel';
+
+const message = (scope: string) =>
+  `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +
+  'database driver; call `await prisma.$fieldseal.prepare([scope])` before the transaction';
+
+/** Routes reads through the current interactive transaction; writes through the base store. */
+export class TransactionKeyStore implements KeyStore {
+  constructor(
+    private readonly base: KeyStore,
+    private readonly model: string,
+    private readonly singleConnection: boolean,
+  ) {}
+
+  getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
+    return this.read((store) => store.getActive(kind, scope));
+  }
+
+  getVersion(keyId: string, version: number): Promise<StoredKey | null> {
+    return this.read((store) => store.getVersion(keyId, version));
+  }
+
+  list(filter?: KeyFilter): Promise<StoredKey[]> {
+    return this.read((store) => store.list(filter));
+  }
+
+  insert(key: NewStoredKey): Promise<StoredKey> {
+    this.refuseInTransaction(key.scope);
+    return this.base.insert(key);
+  }
+
+  rotate(next: NewStoredKey): Promise<StoredKey> {
+    this.refuseInTransaction(next.scope);
+    return this.base.rotate(next);
+  }
+
+  destroy(kind: KeyKind, scope: string): Promise<number> {
+    this.refuseInTransaction(scope);
+    return this.base.destroy(kind, scope);
+  }
+
+  replaceWrapped(keyId: string, version: number, expected: string, wrapped: string, keyringId: string): Promise<boolean> {
+    this.refuseInTransaction('*');
+    return this.base.replaceWrapped(keyId, version, expected, wrapped, keyringId);
+  }
+
+  private read<T>(fn: (store: KeyStore) => Promise<T>): Promise<T> {
+    if (currentTransaction() === undefined) return fn(this.base);
+    return sideQuery({}, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+  }
+
+  private refuseInTransaction(scope: string): void {
+    if (this.singleConnection && currentTransaction() !== undefined) throw new ConfigError(message(scope));
+  }
+
+  /** Prints no client internals. */
+  toJSON(): string {
+    return 'TransactionKeyStore';
+  }
+}

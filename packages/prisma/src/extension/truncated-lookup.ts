@@ -1,0 +1,55 @@
+/**
+ * Truncated blind indexes (`bits` < 256) collide on purpose: an index match is only a
+ * candidate. Before the caller's query runs, the candidates are listed (id and the indexed
+ * fields, in the caller's transaction when there is one), decrypted, and compared on the
+ * normalized plaintext; the caller's where is then narrowed to the ids that really match.
+ * The caller's own query keeps its orderBy, skip, take, cursor and selection, so findFirst,
+ * take/skip pagination, count, updateMany and deleteMany are all exact, and findUnique can
+ * never return (or an update touch) a row that only collided.
+ *
+ * Cost: one extra query per lookup. Not available inside a batch `$transaction([...])`
+ * (the extension cannot issue its own query there), where it fails closed.
+ */
+import { normalize } from '@fieldseal/core';
+import type { ModelMeta } from '../metadata';
+import type { ResultDecryptor } from './decrypt-result';
+import { unsupported } from './messages';
+import { asList } from './query-guard';
+import type { TruncatedCondition } from './rewrite-where';
+import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import { delegate, sideQuery, type AnyClient } from './side-channel';
+
+/** Narrows `where` (already rewritten) to the rows whose decrypted values really match. */
+export async function narrowTruncated(options: {
+  view: SchemaView;
+  decryptor: ResultDecryptor;
+  base: AnyClient;
+  model: ModelMeta;
+  where: unknown;
+  conditions: readonly TruncatedCondition[];
+  batch: boolean;
+}): Promise<Args> {
+  const { view, decryptor, base, model, conditions } = options;
+  const where = isPlainObject(options.where) ? options.where : {};
+  const id = view.idField(model);
+  const first = conditions[0];
+  if (id === undefined || options.batch) {
+    throw unsupported('truncated', model.name, first.field, options.batch ? 'batch $transaction' : 'compound id');
+  }
+  const select: Args = { [id]: true };
+  for (const condition of conditions) select[condition.field] = true;
+  const rows = (await sideQuery(base, (client) =>
+    delegate(client, view.delegateName(model)).findMany({ where, select }),
+  )) as Args[];
+  await decryptor.decrypt(model, rows);
+  const matching = rows.filter((row) => conditions.every((condition) => matches(row, condition)));
+  const ids = matching.map((row) => row[id]);
+  return { ...where, AND: [...asList(where.AND), { [id]: { in: ids } }] };
+}
+
+function matches(row: Args, condition: TruncatedCondition): boolean {
+  const value = row[condition.field];
+  if (typeof value !== 'string') return false;
+  const wanted = new Set(condition.values.map((v) => normalize(v, condition.index.normalize)));
+  return wanted.has(normalize(value, condition.index.normalize));
+}

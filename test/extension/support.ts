@@ -1,0 +1,95 @@
+/**
+ * Shared set-up for the extension's integration tests: a migrated database, a plain Prisma
+ * client that logs every query with its parameters, the fieldseal-extended client on top of
+ * it, and assertions over what the database really stores.
+ */
+import { randomBytes } from 'node:crypto';
+import { isEnvelope, type Keyring, LocalKeyring } from '@fieldseal/core';
+import { fieldEncryption, type FieldEncryptionOptions } from '@fieldseal/prisma';
+import { fieldsealSchema } from '../../prisma/generated/fieldseal';
+import { createPrisma, createTestDatabase, type LoggedQuery, type TestDatabase } from '../support/database';
+import type { PrismaClient } from '../../prisma/generated/client/client';
+
+export { fieldsealSchema };
+
+/** Builds the extended client type for a base client. */
+function extend(prisma: PrismaClient, options: Partial<FieldEncryptionOptions> & { keyring: Keyring }) {
+  return prisma.$extends(fieldEncryption({ schema: fieldsealSchema, ...options }));
+}
+
+/** The fieldseal-extended client. */
+export type SealedClient = ReturnType<typeof extend>;
+
+/** Everything one test file needs. */
+export interface Harness {
+  readonly db: TestDatabase;
+  readonly base: PrismaClient;
+  readonly prisma: SealedClient;
+  readonly queries: LoggedQuery[];
+  readonly keyring: Keyring;
+  /** Another extended client on the same database and keyring, with cold caches. */
+  fresh(options?: Partial<FieldEncryptionOptions>): { base: PrismaClient; prisma: SealedClient; queries: LoggedQuery[] };
+  close(): Promise<void>;
+}
+
+/** A database, a logging base client and the extended client. */
+export async function createHarness(options: Partial<FieldEncryptionOptions> = {}): Promise<Harness> {
+  const db = await createTestDatabase();
+  const keyring = options.keyring ?? new LocalKeyring(randomBytes(32));
+  const clients: PrismaClient[] = [];
+  const make = (extra: Partial<FieldEncryptionOptions> = {}) => {
+    const { prisma: base, queries } = createPrisma(db);
+    clients.push(base);
+    return { base, queries, prisma: extend(base, { ...options, ...extra, keyring }) };
+  };
+  const first = make();
+  return {
+    db,
+    base: first.base,
+    prisma: first.prisma,
+    queries: first.queries,
+    keyring,
+    fresh: (extra) => make(extra),
+    close: async () => {
+      for (const client of clients) await client.$disconnect();
+      await db.close();
+    },
+  };
+}
+
+/** Every text value of every column of every row of `table`, as the database stores it. */
+export async function tableText(db: TestDatabase, table: string): Promise<string[]> {
+  const rows = await db.query<Record<string, unknown>>(`SELECT * FROM "${table}"`);
+  return rows.flatMap((row) => Object.values(row).map((value) => (value instanceof Date ? value.toISOString() : String(value))));
+}
+
+/** Asserts that no plaintext appears in any column of any row of `table`. */
+export async function expectNoPlaintextIn(db: TestDatabase, table: string, plaintexts: readonly string[]): Promise<void> {
+  const text = (await tableText(db, table)).join('\n');
+  for (const plain of plaintexts) expect(text.includes(plain)).toBe(false);
+}
+
+/** Asserts that no query and no parameter Prisma logged contains any of `plaintexts`. */
+export function expectNoPlaintextInLog(queries: readonly LoggedQuery[], plaintexts: readonly string[]): void {
+  const text = queries.map((q) => `${q.query}\n${q.params}`).join('\n');
+  for (const plain of plaintexts) expect(text.includes(plain)).toBe(false);
+}
+
+export { isEnvelope };
+
+/** Wraps a keyring and counts its calls. */
+export class CountingKeyring implements Keyring {
+  calls = 0;
+  constructor(private readonly inner: Keyring) {}
+  get id(): string {
+    return this.inner.id;
+  }
+  wrapKey(key: Buffer, context: Record<string, string>): Promise<Buffer> {
+    this.calls++;
+    return this.inner.wrapKey(key, context);
+  }
+  unwrapKey(wrapped: Buffer, context: Record<string, string>): Promise<Buffer> {
+    this.calls++;
+    return this.inner.unwrapKey(wrapped, context);
+  }
+}
