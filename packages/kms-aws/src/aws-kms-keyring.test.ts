@@ -1,0 +1,27 @@
+import { InvalidArgumentError } from '@fieldseal/core';
+import { AwsKmsKeyring } from './aws-kms-keyring';
+
+const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+describe('AwsKmsKeyring configuration', () => {
+  it('is identified by the configured key', () => {
+    const keyring = new AwsKmsKeyring({ keyId: arn });
+    expect(keyring.id).toBe(`aws-kms:${arn}`);
+    expect(JSON.stringify(keyring)).toBe(JSON.stringify({ id: `aws-kms:${arn}`, keyId: arn }));
+    keyring.destroy();
+  });
+
+  it('names the bad argument', () => {
+    expect(() => new AwsKmsKeyring({ keyId: '' })).toThrow(InvalidArgumentError);
+    expect(() => new AwsKmsKeyring({ keyId: arn, timeoutMs: 0 })).toThrow('timeoutMs must be an integer from 1 to 300000');
+    expect(() => new AwsKmsKeyring({ keyId: arn, retry: { maxAttempts: 0 } })).toThrow('retry.maxAttempts');
+  });
+
+  it('refuses malformed wrapped bytes and non-string context values before calling KMS', async () => {
+    const keyring = new AwsKmsKeyring({ keyId: arn, clientConfig: { endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } });
+    await expect(keyring.unwrapKey(Buffer.from('garbage'), { scope: 'a' })).rejects.toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap', retryable: false });
+    await expect(keyring.wrapKey(Buffer.alloc(32), { version: 1 as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(keyring.wrapKey(Buffer.alloc(0), {})).rejects.toThrow('plaintextKey must be a Buffer of 1 to 4096 bytes');
+    keyring.destroy();
+  });
+});
