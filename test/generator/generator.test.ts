@@ -1,0 +1,122 @@
+/**
+ * The fieldseal generator run by the real `prisma generate` (Prisma 7.10) on fixture schemas:
+ * every failure case fails generation with a message naming model and field, and the valid
+ * schemas (every annotation form, the prisma-field-encryption aliases, the repository's test
+ * schema) emit exactly the expected metadata.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FieldsealSchema } from '@fieldseal/prisma';
+import { buildGenerator, cleanUp, directives, FIXTURES, generateFixture, mapLimit, type GenerateResult } from './run-generate';
+
+jest.setTimeout(300_000);
+
+const invalid = readdirSync(join(FIXTURES, 'invalid')).filter((f) => f.endsWith('.prisma')).sort();
+const valid = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.prisma')).sort();
+const results = new Map<string, GenerateResult>();
+
+beforeAll(async () => {
+  await buildGenerator();
+  const fixtures = [...invalid.map((f) => `invalid/${f}`), ...valid.map((f) => `valid/${f}`)];
+  const runs = await mapLimit(fixtures, 3, generateFixture);
+  fixtures.forEach((fixture, i) => results.set(fixture, runs[i]));
+});
+
+afterAll(() => {
+  for (const result of results.values()) cleanUp(result);
+});
+
+function succeeded(fixture: string): FieldsealSchema {
+  const result = results.get(fixture)!;
+  if (result.status !== 0) throw new Error(`prisma generate failed for ${fixture}:\n${result.output}`);
+  expect(result.index).toContain('as const satisfies FieldsealSchema');
+  return result.schema!;
+}
+
+describe('prisma generate with an invalid schema', () => {
+  it('has a fixture for every failure case', () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(invalid)('fails for %s and names the model and field', (fixture) => {
+    const expected = directives(readFileSync(join(FIXTURES, 'invalid', fixture), 'utf8'), 'EXPECT');
+    expect(expected.length).toBeGreaterThan(0);
+    const result = results.get(`invalid/${fixture}`)!;
+    expect(result.status).not.toBe(0);
+    expect(result.schema).toBeNull();
+    // Exactly the expected problems: each fixture isolates one failure case.
+    expect(result.output).toContain(`fieldseal: ${expected.length} problem${expected.length === 1 ? '' : 's'} in the schema`);
+    for (const message of expected) expect(result.output).toContain(message);
+  });
+});
+
+describe('prisma generate with a valid schema', () => {
+  it('emits every annotation form of fieldseal', () => {
+    const { models, keyStoreModel } = succeeded('valid/every-form.prisma');
+    expect(keyStoreModel).toBe('FieldsealKey');
+    expect(models.Patient).toMatchObject({
+      dbName: 'patients', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'clinicId',
+      encrypted: {
+        email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
+        ssn: { name: 'ssn', dbName: 'ssn', mode: 'strict', optional: true },
+        phone: { name: 'phone', dbName: 'phone', mode: 'migrating', optional: true },
+        legacyNote: { name: 'legacyNote', dbName: 'legacyNote', mode: 'readonly', optional: true },
+      },
+      blindIndexes: {
+        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: false },
+        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits'], bits: 16, unique: false, optional: true },
+        phoneIdx: { name: 'phoneIdx', dbName: 'phoneIdx', source: 'phone', normalize: ['nfkc', 'collapse-whitespace', 'uppercase'], bits: 64, unique: false, optional: true },
+      },
+      uniqueIndexes: [],
+    });
+    expect(models.Patient.fields.clinicId).toEqual({
+      name: 'clinicId', dbName: 'clinic_id', kind: 'scalar', type: 'String', isList: false, isRequired: true, isId: false,
+    });
+    expect(models.Patient.fields.visits).toMatchObject({ kind: 'object', type: 'Visit', isList: true, relationModel: 'Visit' });
+    expect(models.Visit).toMatchObject({
+      dbName: 'visits', idGeneration: 'autoincrement', bindRowId: false, scopeField: 'practiceId',
+      encrypted: { reason: { dbName: 'reason_enc', mode: 'strict' } },
+      blindIndexes: { reasonIdx: { dbName: 'reason_idx', source: 'reason', normalize: ['trim'], bits: 256, unique: false } },
+      uniqueIndexes: [
+        { name: 'practiceId_reasonIdx', fields: ['practiceId', 'reasonIdx'] },
+        { name: 'patientPractice', fields: ['patientId', 'practiceId'] },
+      ],
+    });
+  });
+
+  it('maps the prisma-field-encryption forms onto the same metadata', () => {
+    const member = succeeded('valid/aliases.prisma').models.Member;
+    expect(member.encrypted).toEqual({
+      email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
+      name: { name: 'name', dbName: 'name', mode: 'strict', optional: true },
+      bio: { name: 'bio', dbName: 'bio', mode: 'readonly', optional: true },
+      phone: { name: 'phone', dbName: 'phone', mode: 'migrating', optional: true },
+      token: { name: 'token', dbName: 'token', mode: 'readonly', optional: true },
+    });
+    expect(member.blindIndexes).toEqual({
+      emailHash: { name: 'emailHash', dbName: 'emailHash', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: true },
+      nameHash: { name: 'nameHash', dbName: 'nameHash', source: 'name', normalize: [], bits: 256, unique: false, optional: true },
+    });
+    expect(Object.keys(member.encrypted)).not.toContain('handle');
+  });
+
+  it('reads how each id is generated and binds rows only where the id is known before the write', () => {
+    const { models } = succeeded('valid/id-generation.prisma');
+    const summary = Object.fromEntries(
+      Object.values(models).filter((m) => m.name.startsWith('By')).map((m) => [m.name, [m.idGeneration, m.bindRowId]]),
+    );
+    expect(summary).toEqual({
+      ByUuid: ['uuid', true], ByCuid: ['cuid', true], ByCuid2: ['cuid2', true], ByUlid: ['ulid', true],
+      ByNanoid: ['nanoid', true], BySequence: ['autoincrement', false], ByDatabase: ['database', false],
+      ByCaller: ['none', true], ByCompound: ['none', false],
+    });
+    expect(models.ByCompound.idFields).toEqual(['a', 'b']);
+  });
+
+  it('uses the key-store model named in the generator block', () => {
+    const schema = succeeded('valid/custom-key-store.prisma');
+    expect(schema.keyStoreModel).toBe('EncryptionKey');
+    expect(schema.models.EncryptionKey.dbName).toBe('encryption_keys');
+    expect(schema.models.FieldsealKey).toBeUndefined();
+  });
+});
