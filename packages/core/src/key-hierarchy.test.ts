@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditEvent } from './audit';
+import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
+import { KeyHierarchy } from './key-hierarchy';
+import type { EncryptionContext, Keyring } from './keyring';
+import { LocalKeyring } from './local-keyring';
+import { MemoryKeyStore } from './memory-key-store';
+
+/** A keyring that counts calls and can be made to fail, around a LocalKeyring. */
+class CountingKeyring implements Keyring {
+  calls = { wrap: 0, unwrap: 0 };
+  down = false;
+  readonly inner: LocalKeyring;
+  constructor(key = randomBytes(32), readonly id = 'counting:1') { this.inner = new LocalKeyring(key, { id }); }
+  async wrapKey(key: Buffer, context: EncryptionContext) {
+    this.calls.wrap++;
+    if (this.down) throw new Error('ECONNREFUSED');
+    return this.inner.wrapKey(key, context);
+  }
+  async unwrapKey(wrapped: Buffer, context: EncryptionContext) {
+    this.calls.unwrap++;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    if (this.down) throw new Error('ECONNREFUSED');
+    return this.inner.unwrapKey(wrapped, context);
+  }
+}
+
+function setup(keyring: Keyring = new CountingKeyring(), keyStore = new MemoryKeyStore()) {
+  const events: AuditEvent[] = [];
+  const keys = new KeyHierarchy({ keyring, keyStore, cache: { ttlMs: 60_000 }, audit: { emit: (e) => void events.push(e) },
+    actor: () => ({ user: 'alice', request: 'r-1' }) });
+  return { keys, keyStore, keyring, events };
+}
+
+describe('KeyHierarchy', () => {
+  it('creates a scope key on first use, wrapped with a context naming key id, scope and version', async () => {
+    const { keys, keyStore, keyring } = setup();
+    const active = await keys.activeScopeKey('tenant-1');
+    expect(active).toMatchObject({ scope: 'tenant-1', version: 1 });
+    const [stored] = await keyStore.list();
+    expect(stored).toMatchObject({ keyId: active.keyId, kind: 'scope', scope: 'tenant-1', version: 1, state: 'active',
+      keyringId: keyring.id });
+    const context = { purpose: 'fieldseal/scope-key', keyId: active.keyId, scope: 'tenant-1', version: '1' };
+    await expect(keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), context)).resolves.toHaveLength(32);
+    await expect(keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), { ...context, scope: 'tenant-2' }))
+      .rejects.toThrow(KeyringError);
+  });
+
+  it('yields exactly one key when many processes use a new scope at once', async () => {
+    const keyStore = new MemoryKeyStore();
+    const keyring = new CountingKeyring();
+    const processes = Array.from({ length: 5 }, () => setup(keyring, keyStore).keys);
+    const results = await Promise.all(processes.flatMap((keys) => [keys.activeScopeKey('new'), keys.activeScopeKey('new')]));
+    expect(new Set(results.map((r) => r.keyId)).size).toBe(1);
+    expect(await keyStore.list({ scope: 'new' })).toHaveLength(1);
+  });
+
+  it('createScope refuses a scope that exists', async () => {
+    const { keys } = setup();
+    await keys.createScope('s');
+    await expect(keys.createScope('s')).rejects.toThrow(KeyConflictError);
+  });
+
+  it('rotates to a new active version and old versions keep unwrapping', async () => {
+    const { keys, keyStore } = setup();
+    const v1 = await keys.activeScopeKey('s');
+    const v1Key = await keys.scopeKeyMaterial(v1.keyId, 1);
+    const v2 = await keys.rotateScope('s');
+    expect(v2).toMatchObject({ keyId: v1.keyId, version: 2, state: 'active' });
+    expect(await keys.activeScopeKey('s')).toEqual({ keyId: v1.keyId, scope: 's', version: 2 });
+    expect((await keyStore.getVersion(v1.keyId, 1))?.state).toBe('retired');
+    const fresh = setup(new CountingKeyring(), keyStore);
+    await expect(fresh.keys.scopeKeyMaterial(v1.keyId, 1)).rejects.toThrow(KeyringError); // other root key
+    expect(await keys.scopeKeyMaterial(v1.keyId, 1)).toEqual(v1Key);
+    expect(await keys.scopeKeyMaterial(v1.keyId, 2)).not.toEqual(v1Key);
+  });
+
+  it('rotating an unknown scope is KeyNotFoundError', async () => {
+    const { keys } = setup();
+    await expect(keys.rotateScope('nope')).rejects.toThrow(KeyNotFoundError);
+  });
+
+  it('destroy crypto-shreds every version, evicts the cache, and refuses writes and reads', async () => {
+    const { keys, keyStore } = setup();
+    const { keyId } = await keys.activeScopeKey('s');
+    await keys.rotateScope('s');
+    await keys.scopeKeyMaterial(keyId, 1);
+    expect(keys.counters().entries).toBe(2);
+    expect(await keys.destroyScope('s')).toBe(2);
+    expect(keys.counters().entries).toBe(0);
+    expect((await keyStore.list({ scope: 's' })).every((k) => k.state === 'destroyed' && k.wrappedKey === null)).toBe(true);
+    await expect(keys.scopeKeyMaterial(keyId, 1)).rejects.toThrow(KeyDestroyedError);
+    await expect(keys.scopeKeyMaterial(keyId, 1)).rejects.toThrow('scope "s" was destroyed');
+    await expect(keys.activeScopeKey('s')).rejects.toThrow(KeyDestroyedError);
+    await expect(keys.rotateScope('s')).rejects.toThrow(KeyDestroyedError);
+    const recreated = await keys.createScope('s');
+    expect(recreated).toMatchObject({ keyId, version: 3, state: 'active' });
+  });
+
+  it('calls the keyring at most once per key version per TTL', async () => {
+    const keyring = new CountingKeyring();
+    const keyStore = new MemoryKeyStore();
+    const { keyId } = await setup(keyring, keyStore).keys.activeScopeKey('s');
+    const { keys } = setup(keyring, keyStore);
+    keyring.calls.unwrap = 0;
+    await Promise.all(Array.from({ length: 20 }, () => keys.scopeKeyMaterial(keyId, 1)));
+    await keys.scopeKeyMaterial(keyId, 1);
+    expect(keyring.calls.unwrap).toBe(1);
+    expect(keys.counters()).toMatchObject({ keyringCalls: 1, loads: 1, hits: 1 });
+  });
+
+  it('keeps serving from a warm cache during a keyring outage, and reports the outage typed', async () => {
+    const keyring = new CountingKeyring();
+    const { keys } = setup(keyring);
+    const { keyId } = await keys.activeScopeKey('warm');
+    keyring.down = true;
+    await expect(keys.scopeKeyMaterial(keyId, 1)).resolves.toHaveLength(32);
+    await expect(keys.activeScopeKey('cold')).rejects.toThrow(KeyringError);
+  });
+
+  it('rewraps every live key under a new keyring with compare-and-swap', async () => {
+    const oldRing = new CountingKeyring(randomBytes(32), 'old');
+    const newRing = new CountingKeyring(randomBytes(32), 'new');
+    const { keys, keyStore } = setup(oldRing);
+    const a = await keys.activeScopeKey('a');
+    await keys.rotateScope('a');
+    await keys.activeScopeKey('b');
+    await keys.activeScopeKey('c');
+    await keys.destroyScope('c');
+    await keys.rotateIndexKey();
+    const before = await keys.scopeKeyMaterial(a.keyId, 1);
+    expect(await keys.rewrap(newRing)).toEqual({ rewrapped: 4, skipped: 0 });
+    const live = (await keyStore.list()).filter((k) => k.state !== 'destroyed');
+    expect(live.every((k) => k.keyringId === 'new')).toBe(true);
+    const reader = setup(newRing, keyStore).keys;
+    expect(await reader.scopeKeyMaterial(a.keyId, 1)).toEqual(before);
+    expect(await keys.rewrap(newRing)).toEqual({ rewrapped: 0, skipped: 4 });
+  });
+
+  it('rewrap skips a key whose stored value changed under it', async () => {
+    const { keys, keyStore } = setup(new CountingKeyring(randomBytes(32), 'old'));
+    await keys.activeScopeKey('a');
+    const original = keyStore.replaceWrapped.bind(keyStore);
+    keyStore.replaceWrapped = async (keyId, version, _expected, wrapped, ringId) =>
+      original(keyId, version, 'something else', wrapped, ringId);
+    expect(await keys.rewrap(new CountingKeyring(randomBytes(32), 'new'))).toEqual({ rewrapped: 0, skipped: 1 });
+  });
+
+  it('audits create, rotate, unwrap and destroy with outcome, latency and actor, never key material', async () => {
+    const { keys, events } = setup();
+    const { keyId } = await keys.activeScopeKey('s');
+    await keys.rotateScope('s');
+    await keys.destroyScope('s');
+    const ops = events.map((e) => e.operation);
+    expect(ops).toEqual(['keyring.wrap', 'key.create', 'keyring.wrap', 'key.rotate', 'key.destroy']);
+    for (const event of events) {
+      expect(event).toMatchObject({ outcome: 'success', scope: 's', actor: { user: 'alice', request: 'r-1' } });
+      expect(event.time).toBeInstanceOf(Date);
+      expect(typeof event.latencyMs).toBe('number');
+    }
+    expect(events[0]).toMatchObject({ keyId, kind: 'scope', version: 1, keyringId: 'counting:1' });
+  });
+
+  it('audits unwraps and failed keyring calls with the error code', async () => {
+    const keyring = new CountingKeyring();
+    const keyStore = new MemoryKeyStore();
+    const { keyId } = await setup(keyring, keyStore).keys.activeScopeKey('s');
+    const { keys, events } = setup(keyring, keyStore);
+    await keys.scopeKeyMaterial(keyId, 1);
+    keyring.down = true;
+    await keys.rotateScope('s').catch(() => undefined);
+    expect(events[0]).toMatchObject({ operation: 'keyring.unwrap', outcome: 'success', keyId, version: 1 });
+    expect(events[1]).toMatchObject({ operation: 'keyring.wrap', outcome: 'failure', errorCode: 'FIELDSEAL_KEYRING' });
+  });
+
+  it('no audit event carries key material', async () => {
+    const rootKey = randomBytes(32);
+    const { keys, events, keyStore } = setup(new CountingKeyring(rootKey));
+    const { keyId } = await keys.activeScopeKey('s');
+    const material = await keys.scopeKeyMaterial(keyId, 1);
+    await keys.rotateScope('s');
+    await keys.destroyScope('s');
+    const [stored] = await keyStore.list();
+    const text = JSON.stringify(events);
+    for (const secret of [rootKey, material]) {
+      for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(text).not.toContain(secret.toString(encoding));
+    }
+    expect(stored.wrappedKey).toBeNull();
+  });
+
+  it('a failing audit sink never fails the operation', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const keys = new KeyHierarchy({ keyring: new CountingKeyring(), keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000 },
+      audit: { emit: () => { throw new Error('sink down'); } } });
+    await expect(keys.activeScopeKey('s')).resolves.toMatchObject({ version: 1 });
+    expect(warn).toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('creates the index root key on first use and rotates it', async () => {
+    const { keys } = setup();
+    const [v1] = await keys.indexRootVersions();
+    expect(v1).toMatchObject({ kind: 'index', scope: 'default', version: 1 });
+    await keys.rotateIndexKey();
+    expect((await keys.indexRootVersions()).map((k) => k.version)).toEqual([2, 1]);
+  });
+
+  it('prints no key material', async () => {
+    const { keys } = setup();
+    const { keyId } = await keys.activeScopeKey('s');
+    const material = await keys.scopeKeyMaterial(keyId, 1);
+    const printed = require('node:util').inspect(keys, { depth: 9, showHidden: true }) + JSON.stringify(keys);
+    for (const encoding of ['hex', 'base64'] as const) expect(printed).not.toContain(material.toString(encoding));
+    expect(printed).not.toContain(String(material[0]) + ', ' + String(material[1]));
+  });
+});
