@@ -93,3 +93,8 @@ export class CountingKeyring implements Keyring {
     return this.inner.unwrapKey(wrapped, context);
   }
 }
+
+/** The wrapped data key inside an envelope (`fse$1$keyId$version$wrappedDek$sealed`). */
+export function wrappedDek(envelope: string): string {
+  return envelope.split('$')[4];
+}
