@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { DecryptionError, KeyDestroyedError, LocalKeyring } from '@fieldseal/core';
+import { CountingKeyring, createHarness, type Harness } from './support';
+
+describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
+  let h: Harness;
+  const keyring = new CountingKeyring(new LocalKeyring(randomBytes(32)));
+
+  beforeAll(async () => {
+    h = await createHarness({ keyring });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const fail = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
+
+  it('rejects a ciphertext moved to another row', async () => {
+    const a = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'A', email: 'swap-a@example.com' } });
+    const b = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'B', email: 'swap-b@example.com' } });
+    await h.db.query('UPDATE users SET email = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [a.id, b.id]);
+    const error = await fail(h.prisma.user.findUnique({ where: { id: b.id } }));
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error).toMatchObject({ code: 'FIELDSEAL_DECRYPTION_FAILED', model: 'User', field: 'email', rowId: b.id });
+    expect((error as Error).message).not.toContain('swap-a@example.com');
+    expect((await h.prisma.user.findUniqueOrThrow({ where: { id: a.id } })).email).toBe('swap-a@example.com');
+  });
+
+  it('rejects a ciphertext moved to another column of the same row', async () => {
+    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'C', email: 'col@example.com', notes: 'a note' } });
+    await h.db.query('UPDATE users SET notes = email WHERE id = $1', [user.id]);
+    const error = await fail(h.prisma.user.findUnique({ where: { id: user.id } }));
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error).toMatchObject({ model: 'User', field: 'notes', rowId: user.id });
+  });
+
+  it('rejects a ciphertext moved to another model', async () => {
+    const user = await h.prisma.user.create({ data: { tenantId: 'default', name: 'D', email: 'model@example.com' } });
+    const post = await h.prisma.post.create({ data: { title: 'p', body: 'post body', authorId: user.id } });
+    await h.db.query('UPDATE posts SET body = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [user.id, post.id]);
+    const error = await fail(h.prisma.post.findUnique({ where: { id: post.id } }));
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error).toMatchObject({ model: 'Post', field: 'body' });
+  });
+
+  it('shredding one scope makes exactly that tenant unreadable while the other keeps working', async () => {
+    const doomed = await h.prisma.user.create({ data: { tenantId: 'doomed', name: 'Doomed', email: 'doomed@example.com', ssn: '111-22-3333' } });
+    const kept = await h.prisma.user.create({ data: { tenantId: 'kept', name: 'Kept', email: 'kept@example.com', ssn: '444-55-6666' } });
+    expect(await h.prisma.$fieldseal.crypto.keys.destroyScope('doomed')).toBeGreaterThan(0);
+    const error = await fail(h.prisma.user.findUnique({ where: { id: doomed.id } }));
+    expect(error).toBeInstanceOf(KeyDestroyedError);
+    expect(error).toMatchObject({ code: 'FIELDSEAL_KEY_DESTROYED', scope: 'doomed', model: 'User', rowId: doomed.id });
+    expect(await h.prisma.user.findUnique({ where: { id: doomed.id }, select: { name: true } })).toEqual({ name: 'Doomed' });
+    expect((await h.prisma.user.findUniqueOrThrow({ where: { id: kept.id } })).ssn).toBe('444-55-6666');
+    const other = h.fresh();
+    await expect(other.prisma.user.findUnique({ where: { id: doomed.id } })).rejects.toBeInstanceOf(KeyDestroyedError);
+    expect((await other.prisma.user.findUniqueOrThrow({ where: { emailIdx: 'kept@example.com' } })).email).toBe('kept@example.com');
+  });
+
+  it('a findMany over many rows of one scope costs at most one keyring call with cold caches', async () => {
+    await h.prisma.user.createMany({
+      data: Array.from({ length: 300 }, (_, i) => ({ tenantId: 'bulk', name: 'bulk', email: `bulk${i}@example.com`, ssn: `${i}`, notes: `note ${i}` })),
+    });
+    const { prisma } = h.fresh();
+    keyring.calls = 0;
+    const users = await prisma.user.findMany({ where: { tenantId: 'bulk' } });
+    expect(users).toHaveLength(300);
+    expect(users[299].notes).toBe('note 299');
+    expect(keyring.calls).toBe(1);
+    expect(prisma.$fieldseal.stats().keyringCalls).toBe(1);
+    await prisma.user.findMany({ where: { tenantId: 'bulk' } });
+    expect(keyring.calls).toBe(1);
+  });
+});
