@@ -1,0 +1,247 @@
+/**
+ * `PrismaKeyStore` on the real database (PostgreSQL, or PGlite without TEST_DATABASE_URL):
+ * the whole `KeyStore` contract, checked against what the `fieldseal_keys` table really holds,
+ * and races between several Prisma clients on one database.
+ */
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { ConfigError, InvalidArgumentError, KeyConflictError, type NewStoredKey } from '@fieldseal/core';
+import { PrismaKeyStore } from '@fieldseal/prisma';
+import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
+
+interface Row {
+  key_id: string;
+  kind: string;
+  scope: string;
+  version: number;
+  state: string;
+  wrapped_key: string | null;
+  keyring_id: string;
+}
+
+let db: TestDatabase;
+let prisma: ReturnType<typeof createPrisma>['prisma'];
+let store: PrismaKeyStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db).prisma;
+  store = new PrismaKeyStore(prisma);
+});
+
+afterAll(async () => {
+  await prisma.$disconnect();
+  await db.close();
+});
+
+let counter = 0;
+/** A fresh scope per test, so tests share the database without seeing each other. */
+const freshScope = (): string => `scope-${++counter}-${randomBytes(3).toString('hex')}`;
+
+function newKey(scope: string, version = 1, overrides: Partial<NewStoredKey> = {}): NewStoredKey {
+  return {
+    keyId: `k-${scope}`, kind: 'scope', scope, version,
+    wrappedKey: randomBytes(61).toString('base64'), keyringId: 'local:test', ...overrides,
+  };
+}
+
+const rows = (scope: string): Promise<Row[]> =>
+  db.query<Row>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM fieldseal_keys WHERE scope = $1 ORDER BY kind, version', [scope]);
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('PrismaKeyStore', () => {
+  it('inserts an active key and stores exactly what it was given', async () => {
+    const scope = freshScope();
+    const key = newKey(scope);
+    const stored = await store.insert(key);
+    expect(stored).toMatchObject({ ...key, state: 'active' });
+    expect(stored.createdAt).toBeInstanceOf(Date);
+    expect(stored.updatedAt).toBeInstanceOf(Date);
+    expect(await rows(scope)).toEqual([
+      { key_id: key.keyId, kind: 'scope', scope, version: 1, state: 'active', wrapped_key: key.wrappedKey, keyring_id: 'local:test' },
+    ]);
+  });
+
+  it('finds the active key and versions by key id', async () => {
+    const scope = freshScope();
+    expect(await store.getActive('scope', scope)).toBeNull();
+    const stored = await store.insert(newKey(scope));
+    expect(await store.getActive('scope', scope)).toEqual(stored);
+    expect(await store.getActive('index', scope)).toBeNull();
+    expect(await store.getVersion(stored.keyId, 1)).toEqual(stored);
+    expect(await store.getVersion(stored.keyId, 2)).toBeNull();
+    expect(await store.getVersion('no-such-key', 1)).toBeNull();
+    expect(await store.getVersion(stored.keyId, 1.5)).toBeNull();
+  });
+
+  it('rejects a second copy of a version, of a key id version, or a second active key', async () => {
+    const scope = freshScope();
+    const first = newKey(scope);
+    await store.insert(first);
+    const sameVersion = await rejection(store.insert(newKey(scope, 1, { keyId: 'other-id' })));
+    expect(sameVersion).toBeInstanceOf(KeyConflictError);
+    expect((sameVersion as KeyConflictError).code).toBe('FIELDSEAL_KEY_CONFLICT');
+    const other = freshScope();
+    expect(await rejection(store.insert(newKey(other, 1, { keyId: first.keyId })))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.insert(newKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
+    expect(await rows(scope)).toHaveLength(1);
+    expect(await rows(other)).toEqual([]);
+  });
+
+  it('never puts a wrapped key into a conflict message', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    const duplicate = newKey(scope);
+    const error = (await rejection(store.insert(duplicate))) as Error;
+    expect(error.message).toContain(scope);
+    expect(error.message).not.toContain(duplicate.wrappedKey);
+  });
+
+  it('rotates: retires the active version and inserts the next in one transaction', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    const next = await store.rotate(newKey(scope, 2));
+    expect(next).toMatchObject({ version: 2, state: 'active' });
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    expect((await store.getActive('scope', scope))?.version).toBe(2);
+    expect((await store.getVersion(`k-${scope}`, 1))?.state).toBe('retired');
+  });
+
+  it('refuses a rotation from a version that is no longer active', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    await store.rotate(newKey(scope, 2));
+    expect(await rejection(store.rotate(newKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newKey(scope, 4)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+  });
+
+  it('rolls the retirement back when the new version cannot be inserted', async () => {
+    const scope = freshScope();
+    const taken = newKey(freshScope(), 2, { keyId: 'taken-id' });
+    await store.insert(taken);
+    await store.insert(newKey(scope));
+    // (keyId, version) collides with another scope's row: the insert fails after the retire ran.
+    expect(await rejection(store.rotate(newKey(scope, 2, { keyId: 'taken-id' })))).toBeInstanceOf(KeyConflictError);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'active']]);
+  });
+
+  it('destroys every version of one scope, erasing the wrapped keys in the table', async () => {
+    const scope = freshScope();
+    const bystander = freshScope();
+    await store.insert(newKey(scope));
+    await store.rotate(newKey(scope, 2));
+    await store.insert(newKey(scope, 1, { kind: 'index', keyId: `i-${scope}` }));
+    await store.insert(newKey(bystander));
+    expect(await store.destroy('scope', scope)).toBe(2);
+    const after = await rows(scope);
+    expect(after.filter((r) => r.kind === 'scope').map((r) => [r.state, r.wrapped_key])).toEqual([['destroyed', null], ['destroyed', null]]);
+    expect(after.find((r) => r.kind === 'index')).toMatchObject({ state: 'active', wrapped_key: expect.any(String) });
+    expect((await rows(bystander))[0]).toMatchObject({ state: 'active', wrapped_key: expect.any(String) });
+    expect(await store.getActive('scope', scope)).toBeNull();
+    expect(await store.destroy('scope', scope)).toBe(0);
+  });
+
+  it('accepts a new version of a destroyed scope, since nothing is active', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    await store.destroy('scope', scope);
+    expect(await store.insert(newKey(scope, 2))).toMatchObject({ version: 2, state: 'active' });
+  });
+
+  it('replaces a wrapped key only while it is still the expected one', async () => {
+    const scope = freshScope();
+    const key = newKey(scope);
+    await store.insert(key);
+    expect(await store.replaceWrapped(key.keyId, 1, 'c3RhbGU=', 'bmV3', 'kms:new')).toBe(false);
+    expect((await rows(scope))[0]).toMatchObject({ wrapped_key: key.wrappedKey, keyring_id: 'local:test' });
+    expect(await store.replaceWrapped(key.keyId, 1, key.wrappedKey, 'bmV3', 'kms:new')).toBe(true);
+    expect((await rows(scope))[0]).toMatchObject({ wrapped_key: 'bmV3', keyring_id: 'kms:new' });
+    expect(await store.replaceWrapped(key.keyId, 1, key.wrappedKey, 'YWdhaW4=', 'kms:other')).toBe(false);
+    await store.destroy('scope', scope);
+    expect(await store.replaceWrapped(key.keyId, 1, 'bmV3', 'YWdhaW4=', 'kms:other')).toBe(false);
+    expect((await rows(scope))[0]).toMatchObject({ wrapped_key: null, state: 'destroyed' });
+  });
+
+  it('lists by filter in kind, scope (code point) and version order', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const scopes = [`${tag}-b`, `${tag}-B`, `${tag}-é`, `${tag}-a`];
+    for (const scope of scopes) await store.insert(newKey(scope));
+    await store.rotate(newKey(`${tag}-a`, 2));
+    await store.insert(newKey(`${tag}-a`, 1, { kind: 'index', keyId: `i-${tag}` }));
+    const mine = (await store.list()).filter((k) => k.scope.startsWith(tag));
+    expect(mine.map((k) => `${k.kind}:${k.scope.slice(tag.length + 1)}:${k.version}`)).toEqual([
+      'index:a:1', 'scope:B:1', 'scope:a:1', 'scope:a:2', 'scope:b:1', 'scope:é:1',
+    ]);
+    expect((await store.list({ scope: `${tag}-a`, kind: 'scope' })).map((k) => k.version)).toEqual([1, 2]);
+    expect((await store.list({ scope: `${tag}-a`, state: 'retired' })).map((k) => k.version)).toEqual([1]);
+    expect(await store.list({ scope: `${tag}-none` })).toEqual([]);
+  });
+
+  it('refuses malformed keys before touching the database', async () => {
+    const scope = freshScope();
+    for (const bad of [{ version: 0 }, { version: 1.5 }, { keyId: '' }, { wrappedKey: '' }, { scope: '' }, { kind: 'data' as never }]) {
+      expect(await rejection(store.insert(newKey(scope, 1, bad)))).toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(await rejection(store.rotate(newKey(scope, 1)))).toBeInstanceOf(InvalidArgumentError);
+    expect(await rows(scope)).toEqual([]);
+  });
+
+  it('refuses a client without the key-store model and prints no client or row', () => {
+    expect(() => new PrismaKeyStore(prisma, { model: 'NoSuchModel' })).toThrow(ConfigError);
+    expect(() => new PrismaKeyStore({})).toThrow(ConfigError);
+    expect(inspect(store)).toBe("PrismaKeyStore { model: 'FieldsealKey' }");
+    expect(JSON.stringify(store)).toBe('{"model":"FieldsealKey"}');
+  });
+
+  it('reports a row edited by hand to an unknown state instead of trusting it', async () => {
+    const scope = freshScope();
+    const key = await store.insert(newKey(scope));
+    await db.query("UPDATE fieldseal_keys SET state = 'paused' WHERE key_id = $1", [key.keyId]);
+    expect(await rejection(store.getVersion(key.keyId, 1))).toBeInstanceOf(ConfigError);
+  });
+});
+
+describe('PrismaKeyStore under concurrent clients', () => {
+  const clients: ReturnType<typeof createPrisma>['prisma'][] = [];
+
+  beforeAll(() => {
+    for (let i = 0; i < 4; i++) clients.push(createPrisma(db).prisma);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.$disconnect()));
+  });
+
+  it('lets exactly one of several clients insert version 1 of a scope', async () => {
+    const scope = freshScope();
+    const outcomes = await Promise.allSettled(
+      clients.map((client, i) => new PrismaKeyStore(client).insert(newKey(scope, 1, { keyId: `racer-${i}-${scope}` }))),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost.map((o) => (o.reason as Error).constructor)).toEqual([KeyConflictError, KeyConflictError, KeyConflictError]);
+    const stored = await rows(scope);
+    expect(stored).toHaveLength(1);
+    expect(stored[0].key_id).toBe((won[0] as PromiseFulfilledResult<{ keyId: string }>).value.keyId);
+  });
+
+  it('lets exactly one of several clients rotate the same version', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    const outcomes = await Promise.allSettled(clients.map((client) => new PrismaKeyStore(client).rotate(newKey(scope, 2))));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(KeyConflictError);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+  });
+});
