@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { inspect } from 'node:util';
 import type { AuditEvent } from './audit';
 import { ConfigError, DecryptionError, EnvelopeFormatError, KeyDestroyedError } from './errors';
@@ -95,5 +96,165 @@ describe('FieldCrypto', () => {
     const all = await crypto.blindIndexAll(spec, 'ada@example.com');
     expect(all.map((v) => crypto.blindIndexVersion(v))).toEqual([2, 1]);
     expect(all[1]).toBe(a);
+  });
+});
+
+describe('FieldCrypto round trips (property)', () => {
+
+  it('round-trips arbitrary Unicode strings in any field and row', async () => {
+    const { crypto } = setup();
+    await fc.assert(fc.asyncProperty(
+      fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ minLength: 1, maxLength: 40 }),
+      fc.option(fc.string({ unit: 'binary', maxLength: 60 }), { nil: undefined }),
+      async (plaintext, field, rowId) => {
+        const ctx = { model: 'm', field, rowId };
+        const row = await crypto.rowEncryptor('default');
+        const stored = row.encrypt(plaintext, ctx);
+        row.dispose();
+        expect(await crypto.decrypt(stored, ctx)).toBe(plaintext);
+        expect((await crypto.decryptMany([{ value: stored, ctx }]))[0]).toBe(plaintext);
+      }), { numRuns: 300 });
+  });
+
+  it('round-trips the empty string and a 1 MiB string', async () => {
+    const { crypto } = setup();
+    const big = 'ab€😀cdefghi'.repeat(1024 * 1024 / 16);
+    expect(Buffer.byteLength(big)).toBe(1024 * 1024);
+    const row = await crypto.rowEncryptor('default');
+    for (const plaintext of ['', big]) {
+      const stored = row.encrypt(plaintext, users);
+      expect(await crypto.decrypt(stored, users)).toBe(plaintext);
+    }
+  });
+
+  it('refuses a lone surrogate instead of silently corrupting it', async () => {
+    const { crypto } = setup();
+    const row = await crypto.rowEncryptor('default');
+    expect(() => row.encrypt('a\ud800b', users)).toThrow('plaintext must be well-formed UTF-16');
+  });
+
+  it('refuses to encrypt after dispose, and zeroes the DEK', async () => {
+    const { crypto } = setup();
+    const row = await crypto.rowEncryptor('default');
+    row.dispose();
+    expect(() => row.encrypt('x', users)).toThrow('rowEncryptor was disposed');
+  });
+
+  it('names the bad context property', async () => {
+    const { crypto } = setup();
+    const row = await crypto.rowEncryptor('default');
+    expect(() => row.encrypt('x', { model: '', field: 'f' })).toThrow('ctx.model must be');
+    await expect(crypto.decrypt(row.encrypt('x', users), { model: 'm' } as never)).rejects.toThrow('ctx.field must be');
+  });
+});
+
+describe('FieldCrypto caches', () => {
+  it('N concurrent cold decrypts of one scope make one keyring unwrap', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const row = await crypto.rowEncryptor('t');
+    const values = Array.from({ length: 25 }, (_, i) => row.encrypt(`v${i}`, users));
+    const unwrap = jest.spyOn(keyring, 'unwrapKey');
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const results = await Promise.all(values.map((value) => reader.decrypt(value, users)));
+    expect(results).toEqual(values.map((_, i) => `v${i}`));
+    expect(unwrap).toHaveBeenCalledTimes(1);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1, misses: 25, hits: 0 });
+  });
+
+  it('decryptMany of 3 fields × many rows costs one keyring call and one DEK unwrap per row; warm reads skip both', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const items = [];
+    for (let r = 0; r < 200; r++) {
+      const row = await crypto.rowEncryptor('default');
+      for (const field of ['a', 'b', 'c']) {
+        const ctx = { model: 'users', field, rowId: `r${r}` };
+        items.push({ value: row.encrypt(`${field}${r}`, ctx), ctx });
+      }
+      row.dispose();
+    }
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const cold = await reader.decryptMany(items);
+    expect(cold).toEqual(items.map((item) => `${item.ctx.field}${item.ctx.rowId!.slice(1)}`));
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 600, dekHits: 0 });
+    await reader.decryptMany(items);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 600, dekHits: 600 });
+  });
+
+  it('works without a DEK cache, still unwrapping each row once per batch', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const row = await crypto.rowEncryptor('default');
+    const items = ['a', 'b'].map((field) => ({ value: row.encrypt(field, { ...users, field }), ctx: { ...users, field } }));
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, dekCache: false });
+    expect(await reader.decryptMany(items)).toEqual(['a', 'b']);
+    expect(reader.stats()).toMatchObject({ dekHits: 0, dekMisses: 0 });
+  });
+
+  it('destroying a scope drops its cached DEKs too', async () => {
+    const { crypto } = setup();
+    const stored = (await crypto.rowEncryptor('u1')).encrypt('x', users);
+    const other = (await crypto.rowEncryptor('u2')).encrypt('y', users);
+    await crypto.decryptMany([{ value: stored, ctx: users }, { value: other, ctx: users }]);
+    await crypto.keys.destroyScope('u1');
+    const [gone, kept] = await crypto.decryptMany([{ value: stored, ctx: users }, { value: other, ctx: users }]);
+    expect(gone).toBeInstanceOf(KeyDestroyedError);
+    expect(kept).toBe('y');
+  });
+
+  it('returns keyring failures in place from decryptMany', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const stored = (await crypto.rowEncryptor('default')).encrypt('x', users);
+    jest.spyOn(keyring, 'unwrapKey').mockRejectedValue(new Error('ETIMEDOUT'));
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const [result] = await reader.decryptMany([{ value: stored, ctx: users }]);
+    expect(result).toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap' });
+  });
+});
+
+describe('FieldCrypto secrecy', () => {
+  it('prints no key bytes under inspect or JSON.stringify, warm caches included', async () => {
+    const root = randomBytes(32);
+    const keyring = new LocalKeyring(root);
+    const keyStore = new MemoryKeyStore();
+    const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const row = await crypto.rowEncryptor('default');
+    const stored = row.encrypt('secret-plaintext', users);
+    await crypto.decrypt(stored, users);
+    const scopeKey = await crypto.keys.scopeKeyMaterial(stored.split('$')[2], 1);
+    const printed = [inspect(crypto, { depth: 20, showHidden: true }), JSON.stringify(crypto), inspect(row, { depth: 20 }),
+      JSON.stringify(row), inspect(crypto.keys, { depth: 20, showHidden: true })].join('\n');
+    for (const secret of [root, scopeKey]) {
+      for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(printed).not.toContain(secret.toString(encoding));
+    }
+    expect(printed).not.toContain('secret-plaintext');
+    expect(printed).not.toMatch(/<Buffer/);
+  });
+
+  it('error messages carry neither plaintext nor key material', async () => {
+    const { crypto } = setup();
+    const stored = (await crypto.rowEncryptor('default')).encrypt('secret-plaintext', users);
+    const error = await crypto.decrypt(stored, { ...users, rowId: 'other' }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error.message).toContain('users.email, row other');
+    expect(`${error.message}${inspect(error)}`).not.toContain('secret-plaintext');
+    expect(`${error.message}`).not.toContain(stored.split('$')[4]);
+  });
+
+  it('emits value.decrypt events only when asked, without plaintext', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const stored = (await crypto.rowEncryptor('default')).encrypt('secret-plaintext', users);
+    const events: AuditEvent[] = [];
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, auditDecrypts: true,
+      audit: { emit: (e) => void events.push(e) } });
+    await reader.decrypt(stored, users);
+    await reader.decrypt(stored, { ...users, rowId: 'x' }).catch(() => undefined);
+    const decrypts = events.filter((e) => e.operation === 'value.decrypt');
+    expect(decrypts.map((e) => e.outcome)).toEqual(['success', 'failure']);
+    expect(decrypts[0].detail).toEqual({ model: 'users', field: 'email', rowId: 'row-1' });
+    expect(JSON.stringify(events)).not.toContain('secret-plaintext');
+    expect(events.filter((e) => e.operation === 'value.decrypt')).toHaveLength(2);
+    const quiet: AuditEvent[] = [];
+    await new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, audit: { emit: (e) => void quiet.push(e) } })
+      .decrypt(stored, users);
+    expect(quiet.map((e) => e.operation)).toEqual(['keyring.unwrap']);
   });
 });
