@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from '../prisma/generated/client/client';
 import { MIGRATIONS_DIR } from './paths';
 
 /** An open database: PGlite for raw SQL, the names of migrations this open applied. */
@@ -25,9 +24,9 @@ export async function openDatabase(dir: string): Promise<Database> {
   return { pglite, created, applied };
 }
 
-/** A plain Prisma client on the open database (extend it with `fieldEncryption()`). */
-export function prismaClient(pglite: PGlite): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+/** A Prisma driver adapter on the open database. */
+export function adapterFor(pglite: PGlite): PrismaPGlite {
+  return new PrismaPGlite(pglite);
 }
 
 /** Applies, in name order, each migration not yet recorded in `_quickstart_migrations`. */

@@ -1,0 +1,61 @@
+/**
+ * The demo's key-management steps, done the way an operator does them: with the `fieldseal`
+ * CLI (rotate + reencrypt, status, shred), then checked from the application's side.
+ */
+import type { FieldsealCli } from './fieldseal-cli';
+import { dim, green, red, say, step } from './print';
+import { readEachTenant, type DemoContext } from './steps';
+import { storedPatients } from './stored';
+
+/** Runs one CLI command and prints its output, indented. */
+async function show(cli: FieldsealCli, args: readonly string[]): Promise<number> {
+  say(`$ fieldseal ${args.join(' ')}`);
+  const { exitCode, output } = await cli.run(args);
+  for (const line of output.trimEnd().split('\n')) say(dim(`  ${line}`));
+  if (exitCode !== 0) say(red(`(exit code ${exitCode})`));
+  return exitCode;
+}
+
+/** Stored patients of `tenantId` counted by the scope-key version their envelopes name. */
+async function versions({ db, clinic }: DemoContext, tenantId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const row of await storedPatients(db, tenantId)) {
+    const { version } = clinic.prisma.$fieldseal.crypto.describe(row.email);
+    counts[`key v${version}`] = (counts[`key v${version}`] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Step: rotate one tenant's scope key, then re-encrypt its rows under the new version. */
+export async function rotateAndReencrypt(context: DemoContext, cli: FieldsealCli): Promise<void> {
+  step("Rotating northside's scope key, then re-encrypting with `fieldseal reencrypt`");
+  say(`northside patients by key version before: ${JSON.stringify(await versions(context, 'northside'))}`);
+  await show(cli, ['keys', 'rotate', '--scope', 'northside']);
+  say(`after rotation (old rows still decrypt):  ${JSON.stringify(await versions(context, 'northside'))}`);
+  await show(cli, ['reencrypt']);
+  say(`after reencrypt:                          ${JSON.stringify(await versions(context, 'northside'))}`);
+  const ada = await context.clinic.prisma.patient.findFirst({ where: { email: 'ada.okafor@example.com' } });
+  say(ada ? green(`✓ the application still reads ${ada.mrn}: ${ada.name}, ${ada.email}`) : red('✗ N-1001 not found'));
+}
+
+/** Step: `fieldseal status`. */
+export async function status(cli: FieldsealCli): Promise<void> {
+  step('What is stored, by key version: `fieldseal status`');
+  await show(cli, ['status']);
+}
+
+/** Step: crypto-shred one tenant, then read both tenants. */
+export async function shredTenant(context: DemoContext, cli: FieldsealCli): Promise<void> {
+  step('Harbor Pediatrics leaves and asks for erasure: crypto-shredding its scope key');
+  await show(cli, ['keys', 'shred', '--scope', 'harbor', '--yes']);
+  const rows = await storedPatients(context.db, 'harbor');
+  say(`Harbor's ${rows.length} patient rows are still in the table (and in every backup), as ciphertext only.`);
+  say('Reading both tenants with a new application client:');
+  await readEachTenant(context);
+  say(
+    dim(
+      'A process that unwrapped the key before the shred keeps it in memory until its cache TTL ' +
+        '(5 minutes here) expires; after that, every reader fails the same way.',
+    ),
+  );
+}
