@@ -28,7 +28,7 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
     const created = new AwsKmsKeyring({
       keyId: key.arn,
       clientConfig: { endpoint: emulator.endpoint, region: emulator.region, credentials: emulator.credentials },
-      retry: { maxAttempts: 2, sleep: async () => undefined },
+      retry: { maxAttempts: 4, sleep: async () => undefined },
       timeoutMs: 2_000,
       audit: { emit: (event) => void events.push(event) },
     });
@@ -76,10 +76,25 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
     expect(reader.stats().keyringCalls).toBe(1);
   });
 
+  it('retries through 3 throttled Decrypt calls behind the cache: one unwrap, every value served', async () => {
+    const keyStore = new MemoryKeyStore();
+    const rows = await writeValues(keyStore, 'tenant-e', 100);
+    const reader = new FieldCrypto({ keyring: keyring(), keyStore, cache: { ttlMs: 60_000 } });
+    events = [];
+    emulator.faults.throttle(3, { operations: ['Decrypt'] });
+    const values = await Promise.all(rows.map((row) => reader.decrypt(row.value, row.ctx)));
+    expect(values).toEqual(rows.map((row) => row.plaintext));
+    expect(emulator.calls.get('Decrypt')).toBe(4);
+    expect(reader.stats().keyringCalls).toBe(1);
+    const unwraps = events.filter((event) => event.operation === 'keyring.unwrap');
+    expect(unwraps).toHaveLength(1);
+    expect(unwraps[0]).toMatchObject({ outcome: 'success', scope: 'tenant-e', detail: { attempts: 4 } });
+  });
+
   it('keeps serving through a KMS outage while the cache is warm, then fails closed with a typed error', async () => {
     const keyStore = new MemoryKeyStore();
     const rows = await writeValues(keyStore, 'tenant-b', 4);
-    const ttlMs = 600;
+    const ttlMs = 1_500;
     const reader = new FieldCrypto({ keyring: keyring(), keyStore, cache: { ttlMs }, dekCache: false });
     expect(await reader.decrypt(rows[0].value, rows[0].ctx)).toBe(rows[0].plaintext);
     const warmedAt = performance.now();

@@ -15,6 +15,8 @@ describe('AwsKmsKeyring configuration', () => {
     expect(() => new AwsKmsKeyring({ keyId: '' })).toThrow(InvalidArgumentError);
     expect(() => new AwsKmsKeyring({ keyId: arn, timeoutMs: 0 })).toThrow('timeoutMs must be an integer from 1 to 300000');
     expect(() => new AwsKmsKeyring({ keyId: arn, retry: { maxAttempts: 0 } })).toThrow('retry.maxAttempts');
+    expect(() => new AwsKmsKeyring({ keyId: arn, trustedAccountIds: ['1234'] })).toThrow('trustedAccountIds must be');
+    expect(() => new AwsKmsKeyring({ keyId: arn, trustedAccountIds: [] })).toThrow(InvalidArgumentError);
   });
 
   it('refuses malformed wrapped bytes and non-string context values before calling KMS', async () => {

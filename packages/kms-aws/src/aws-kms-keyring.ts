@@ -143,6 +143,10 @@ export class AwsKmsKeyring implements Keyring {
       actor: options.actor,
     };
     if (options.trustedAccountIds !== undefined) {
+      const accounts = options.trustedAccountIds;
+      if (!Array.isArray(accounts) || accounts.length === 0 || !accounts.every((account) => /^\d{12}$/.test(String(account)))) {
+        throw new InvalidArgumentError('trustedAccountIds must be a non-empty array of 12-digit AWS account ids', 'trustedAccountIds');
+      }
       this.#trustedAccounts = Promise.resolve(new Set(options.trustedAccountIds));
     } else if (arn !== null) {
       this.#trustedAccounts = Promise.resolve(new Set([arn.accountId]));
