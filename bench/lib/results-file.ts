@@ -19,6 +19,7 @@ interface StoredResults {
 
 /** The order sections appear in, whatever order they ran in. */
 const ORDER = ['crypto', 'prisma', 'kms', 'migrator'];
+const rank = (id: string): number => (ORDER.includes(id) ? ORDER.indexOf(id) : ORDER.length);
 
 function load(path: string): StoredResults {
   if (!existsSync(path)) return { sections: {} };
@@ -32,7 +33,7 @@ function load(path: string): StoredResults {
 /** Renders the whole RESULTS.md from stored results. */
 export function renderResults(stored: StoredResults): string {
   const entries = Object.values(stored.sections).sort(
-    (a, b) => ORDER.indexOf(a.section.id) - ORDER.indexOf(b.section.id),
+    (a, b) => rank(a.section.id) - rank(b.section.id) || a.section.id.localeCompare(b.section.id),
   );
   const latest = [...entries].sort((a, b) => b.ranAt.localeCompare(a.ranAt))[0];
   const lines = [

@@ -31,20 +31,29 @@ function input(size: number): string {
 
 type Op = () => unknown;
 
-/** Microseconds per op: calibrated batch size, median over the measured batches. */
-async function perOp(op: Op, plan: RunPlan, batchMs: number): Promise<number> {
-  const probe = await timeOnce(async () => {
-    for (let i = 0; i < 3; i += 1) await op();
-  });
-  const ops = Math.max(3, Math.min(50_000, Math.round((batchMs * 3) / Math.max(probe, 0.001))));
-  const batches: number[] = [];
-  for (let batch = 0; batch < plan.warmup + plan.runs; batch += 1) {
-    const elapsed = await timeOnce(async () => {
-      for (let i = 0; i < ops; i += 1) await op();
+/**
+ * Microseconds per op for each of `ops`: batch sizes calibrated to about `batchMs`, batches of
+ * the cases interleaved (so load from elsewhere hits all alike), median over measured batches.
+ */
+async function perOp(ops: readonly Op[], plan: RunPlan, batchMs: number): Promise<number[]> {
+  const counts: number[] = [];
+  for (const op of ops) {
+    const probe = await timeOnce(async () => {
+      for (let i = 0; i < 3; i += 1) await op();
     });
-    if (batch >= plan.warmup) batches.push((elapsed * 1000) / ops);
+    counts.push(Math.max(3, Math.min(50_000, Math.round((batchMs * 3) / Math.max(probe, 0.001)))));
   }
-  return median(batches);
+  const batches: number[][] = ops.map(() => []);
+  for (let batch = 0; batch < plan.warmup + plan.runs; batch += 1) {
+    for (let k = 0; k < ops.length; k += 1) {
+      const op = ops[k];
+      const elapsed = await timeOnce(async () => {
+        for (let i = 0; i < counts[k]; i += 1) await op();
+      });
+      if (batch >= plan.warmup) batches[k].push((elapsed * 1000) / counts[k]);
+    }
+  }
+  return batches.map(median);
 }
 
 /** Runs the crypto benchmark. */
@@ -92,10 +101,7 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
 
     log(`crypto: ${bytes(size)} values`);
     await envelope(); // creates the scope key: warm from here on
-    const floorUs = await perOp(bare, plan, batchMs);
-    const envelopeUs = await perOp(envelope, plan, batchMs);
-    const cloakSyncUs = await perOp(cloakSync, plan, batchMs);
-    const cloakAsyncUs = await perOp(cloakAsync, plan, batchMs);
+    const [floorUs, envelopeUs, cloakSyncUs, cloakAsyncUs] = await perOp([bare, envelope, cloakSync, cloakAsync], plan, batchMs);
     const encryptor = await crypto.rowEncryptor('default');
     const storedLength = Buffer.byteLength(encryptor.encrypt(plaintext, CTX));
     encryptor.dispose();
@@ -112,8 +118,7 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
     ]);
 
     if ((await crypto.blindIndex(SPEC, plaintext)).length === 0) throw new Error('empty blind index');
-    const hmacUs = await perOp(() => bareHmac(indexKey, plaintext.trim().toLowerCase()), plan, batchMs);
-    const indexUs = await perOp(() => crypto.blindIndex(SPEC, plaintext), plan, batchMs);
+    const [hmacUs, indexUs] = await perOp([() => bareHmac(indexKey, plaintext.trim().toLowerCase()), () => crypto.blindIndex(SPEC, plaintext)], plan, batchMs);
     indexRows.push([bytes(size), us(hmacUs), us(indexUs), ratio(indexUs / hmacUs)]);
   }
 

@@ -1,0 +1,104 @@
+/**
+ * Smoke test: every benchmark runs end to end with tiny sizes, so the bench code cannot rot
+ * while the packages change. No timing is asserted; what is asserted is that each benchmark
+ * measured what it claims (rows, call counts, stored ciphertext) and renders into RESULTS.md.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../test/support/database';
+import { describeEnvironment } from './lib/environment';
+import type { Section } from './lib/report';
+import { writeResults } from './lib/results-file';
+import { runCryptoBench } from './suites/crypto';
+import { runKmsBench } from './suites/kms';
+import { runMigratorBench } from './suites/migrator';
+import { runPrismaBench } from './suites/prisma';
+
+const once = { warmup: 0, runs: 1 };
+
+describe('benchmarks at smoke-test sizes', () => {
+  let db: TestDatabase;
+  const sections: Section[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('crypto compares the envelope with the bare calls and cloak at every size', async () => {
+    const section = await runCryptoBench({ sizes: [16, 1024], plan: once, batchMs: 1 });
+    sections.push(section);
+    expect(section.tables[0].rows.map((row) => row[0])).toEqual(['16 B', '1.0 KiB']);
+    expect(section.tables[1].rows).toHaveLength(2);
+    expect(section.targets[0].met).not.toBeNull();
+  });
+
+  it('prisma measures every operation, the floor, cold and warm reads, and scaling', async () => {
+    const section = await runPrismaBench({
+      db,
+      rows: 40,
+      lookups: 10,
+      updates: 10,
+      scaling: [20, 60],
+      tenants: 3,
+      writePlan: once,
+      plan: once,
+    });
+    sections.push(section);
+    const [writes, reads, scaling] = section.tables;
+    expect(writes.rows.map((row) => row[0])).toEqual([
+      'create ×40 (one by one)',
+      'createMany of 40',
+      'findUnique by blind index ×10',
+      'update (notes) ×10',
+    ]);
+    expect(reads.rows).toHaveLength(4);
+    // Cold reads resolve each of the 3 scope keys once through the keyring.
+    expect(reads.notes?.[0]).toContain('keyring calls per cold read: 3');
+    expect(scaling.rows.map((row) => row[0])).toEqual(['20', '60']);
+    expect(section.targets.every((target) => target.met !== null)).toBe(true);
+    const [{ users }] = await db.query<{ users: string }>('SELECT count(*) AS users FROM users');
+    expect(Number(users)).toBe(0); // the benchmark cleans up after itself
+  }, 120_000);
+
+  it('kms counts one keyring call per key against one KMS call per row for the naive baseline', async () => {
+    const section = await runKmsBench({ db, rows: 40, scopeCounts: [1, 3], latencyMs: 1, naiveRows: 10, plan: once });
+    sections.push(section);
+    const rows = section.tables[0].rows;
+    // write: scope keys + the index key; cold read: the scope keys; warm read: none.
+    expect(rows[0][2]).toBe('2 / 1 / 0');
+    expect(rows[1][2]).toBe('4 / 3 / 0');
+    expect(rows[2][2]).toBe('40 / 40 / 40');
+    expect(rows[2][0]).toContain('×4 extrapolated');
+    expect(section.targets.map((target) => target.met)).toEqual([true, true]);
+  }, 120_000);
+
+  it('migrator runs the real CLI in a child process and encrypts every legacy row', async () => {
+    if (!db.url) {
+      process.stdout.write('migrator smoke test skipped: the CLI child process needs a PostgreSQL server (PGlite lives in this process)\n');
+      return;
+    }
+    const section = await runMigratorBench({ db, rows: 300, runs: 1 });
+    sections.push(section);
+    expect(section.tables[0].rows[0][1]).toBe('300');
+    expect(section.targets[0].met).not.toBeNull();
+    expect(section.targets[1].met).toBeNull(); // the long run only happens with --long
+  }, 180_000);
+
+  it('renders every section into RESULTS.md', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fieldseal-bench-'));
+    try {
+      const paths = { json: join(dir, 'results.json'), markdown: join(dir, 'RESULTS.md') };
+      writeResults(sections, describeEnvironment('test'), paths);
+      const markdown = readFileSync(paths.markdown, 'utf8');
+      for (const section of sections) expect(markdown).toContain(`## ${section.title}`);
+      expect(markdown).toContain('**Targets at a glance**');
+      expect(markdown).toContain('| Node.js |');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
