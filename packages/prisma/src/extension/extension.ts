@@ -113,7 +113,9 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
         const [first, ...rest] = args;
         if (typeof first !== 'function') return baseTransaction.apply(self, args);
         const callback = first as (tx: AnyClient) => Promise<unknown>;
-        return baseTransaction.apply(self, [(tx: AnyClient) => inTransaction(tx, () => callback(tx)), ...rest]);
+        // `await` inside the context: a lazy PrismaPromise returned by the callback must run in it.
+        const run = (tx: AnyClient) => inTransaction(tx, async () => await callback(tx));
+        return baseTransaction.apply(self, [run, ...rest]);
       },
     } as object;
     return client.$extends({

@@ -1,0 +1,90 @@
+import { ConfigError } from '@fieldseal/core';
+import { createHarness, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+
+describe('fieldEncryption: $transaction', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Tx', email: 'tx@example.com' } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('batch transactions encrypt, rewrite and decrypt every query', async () => {
+    const [created, found, count] = await h.prisma.$transaction([
+      h.prisma.user.create({ data: { tenantId: 'acme', name: 'Batch', email: 'batch@example.com', notes: 'batch note' } }),
+      h.prisma.user.findMany({ where: { email: 'tx@example.com' } }),
+      h.prisma.user.count({ where: { email: { in: ['tx@example.com', 'nobody@example.com'] } } }),
+    ]);
+    expect(created.notes).toBe('batch note');
+    expect(found.map((u) => u.email)).toEqual(['tx@example.com']);
+    expect(count).toBe(1);
+    const [row] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [created.id]);
+    expect(isEnvelope(row.notes)).toBe(true);
+    expectNoPlaintextInLog(h.queries, ['batch@example.com', 'batch note', 'tx@example.com']);
+  });
+
+  it('interactive transactions encrypt and decrypt, and roll back', async () => {
+    const inside = await h.prisma.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { tenantId: 'acme', name: 'Itx', email: 'itx@example.com', ssn: '000-11-2222' } });
+      const again = await tx.user.findUniqueOrThrow({ where: { emailIdx: 'itx@example.com' } });
+      const updated = await tx.user.update({ where: { id: user.id }, data: { notes: 'itx note' } });
+      return { user, again, updated };
+    });
+    expect(inside.again.ssn).toBe('000-11-2222');
+    expect(inside.updated.notes).toBe('itx note');
+    await expect(
+      h.prisma.$transaction(async (tx) => {
+        await tx.user.create({ data: { tenantId: 'acme', name: 'Gone', email: 'gone@example.com' } });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await h.prisma.user.findFirst({ where: { email: 'gone@example.com' } })).toBeNull();
+    expectNoPlaintextInLog(h.queries, ['itx@example.com', 'itx note', '000-11-2222', 'gone@example.com']);
+  });
+
+  it('resolves keys through the transaction when the cache is cold (no deadlock on a single connection)', async () => {
+    const { prisma } = h.fresh();
+    const result = await prisma.$transaction(
+      async (tx) => {
+        const user = await tx.user.findUniqueOrThrow({ where: { emailIdx: 'tx@example.com' } });
+        return tx.user.update({ where: { id: user.id }, data: { notes: 'cold' } });
+      },
+      { timeout: 15_000 },
+    );
+    expect(result.notes).toBe('cold');
+  });
+
+  it('creates a new scope key outside the transaction, or asks for prepare() on a single connection', async () => {
+    const { prisma } = h.fresh();
+    const attempt = prisma.$transaction(
+      (tx) => tx.user.create({ data: { tenantId: 'newcomer', name: 'New', email: 'new@example.com' } }),
+      { timeout: 15_000 },
+    );
+    if (h.db.backend === 'pglite') {
+      await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+      await prisma.$fieldseal.prepare(['newcomer']);
+      const created = await prisma.$transaction((tx) =>
+        tx.user.create({ data: { tenantId: 'newcomer', name: 'New', email: 'new@example.com' } }),
+      );
+      expect(created.email).toBe('new@example.com');
+    } else {
+      expect((await attempt).email).toBe('new@example.com');
+    }
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await tx.user.create({ data: { tenantId: 'late', name: 'Late', email: 'late@example.com' } });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow(h.db.backend === 'pglite' ? ConfigError : Error);
+    const keys = await h.db.query<{ scope: string }>(`SELECT scope FROM fieldseal_keys WHERE scope = 'newcomer'`);
+    expect(keys).toHaveLength(1);
+    // a key created for a transaction that rolled back is committed on its own, never lost
+    const late = await h.db.query<{ scope: string }>(`SELECT scope FROM fieldseal_keys WHERE scope = 'late'`);
+    expect(late).toHaveLength(h.db.backend === 'pglite' ? 0 : 1);
+    const user = await h.fresh().prisma.user.create({ data: { tenantId: 'late', name: 'Late', email: 'late@example.com' } });
+    expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe('late@example.com');
+  });
+});
