@@ -232,7 +232,7 @@ describe('FieldCrypto secrecy', () => {
   it('error messages carry neither plaintext nor key material', async () => {
     const { crypto } = setup();
     const stored = (await crypto.rowEncryptor('default')).encrypt('secret-plaintext', users);
-    const error = await crypto.decrypt(stored, { ...users, rowId: 'other' }).catch((e: Error) => e);
+    const error = (await crypto.decrypt(stored, { ...users, rowId: 'other' }).catch((e: Error) => e)) as Error;
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error.message).toContain('users.email, row other');
     expect(`${error.message}${inspect(error)}`).not.toContain('secret-plaintext');

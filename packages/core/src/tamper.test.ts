@@ -42,7 +42,7 @@ describe('tampering', () => {
   it('rejects every truncation and every extension of an envelope', async () => {
     const { crypto } = setup();
     const stored = (await crypto.rowEncryptor('default')).encrypt('ada@example.com', ctx);
-    const variants = [];
+    const variants: string[] = [];
     for (let length = 0; length < stored.length; length++) variants.push(stored.slice(0, length));
     for (const tail of ['A', 'AA', 'AAA', 'AAAA', '$', '=', ' ', '\n', '\u0000']) variants.push(stored + tail);
     const results = await crypto.decryptMany(variants.map((value) => ({ value, ctx })));
