@@ -1,0 +1,76 @@
+import { inspect } from 'node:util';
+import { ConfigError, InvalidArgumentError, type NewStoredKey } from '@fieldseal/core';
+import { PrismaKeyStore } from './prisma-key-store';
+
+// The database behaviour is tested on PostgreSQL and PGlite in test/key-store*.test.ts; these
+// cover what must happen before any query: configuration and argument checks.
+
+/** A client shape that records every call, to prove malformed input never reaches it. */
+function recordingClient(model = 'fieldsealKey') {
+  const calls: string[] = [];
+  const record = (name: string) => async () => {
+    calls.push(name);
+    return null;
+  };
+  const delegate = { findFirst: record('findFirst'), findMany: record('findMany'), create: record('create'), updateMany: record('updateMany') };
+  return { calls, client: { [model]: delegate, $transaction: record('$transaction') } };
+}
+
+const key: NewStoredKey = { keyId: 'k1', kind: 'scope', scope: 'default', version: 1, wrappedKey: 'AAAA', keyringId: 'local:x' };
+
+describe('PrismaKeyStore configuration', () => {
+  it('uses the FieldsealKey model unless told otherwise', () => {
+    expect(() => new PrismaKeyStore(recordingClient().client)).not.toThrow();
+    expect(() => new PrismaKeyStore(recordingClient('encryptionKey').client, { model: 'EncryptionKey' })).not.toThrow();
+  });
+
+  it.each([
+    ['no client', undefined],
+    ['a client without the model', recordingClient('otherModel').client],
+    ['an object without $transaction', { fieldsealKey: recordingClient().client.fieldsealKey }],
+  ])('refuses %s with a ConfigError naming the model', (_label, client) => {
+    expect(() => new PrismaKeyStore(client)).toThrow(ConfigError);
+    expect(() => new PrismaKeyStore(client)).toThrow('no model FieldsealKey');
+  });
+
+  it('refuses a model option that is not a model name', () => {
+    expect(() => new PrismaKeyStore(recordingClient().client, { model: 'a b' })).toThrow(InvalidArgumentError);
+  });
+
+  it('prints only the model name', () => {
+    const store = new PrismaKeyStore(recordingClient().client);
+    expect(inspect(store)).toBe("PrismaKeyStore { model: 'FieldsealKey' }");
+    expect(JSON.parse(JSON.stringify({ store }))).toEqual({ store: { model: 'FieldsealKey' } });
+  });
+});
+
+describe('PrismaKeyStore argument checks', () => {
+  it.each<[string, Partial<NewStoredKey>, string]>([
+    ['an empty key id', { keyId: '' }, 'key.keyId'],
+    ['an unknown kind', { kind: 'data' as never }, 'key.kind'],
+    ['an empty scope', { scope: '' }, 'key.scope'],
+    ['version 0', { version: 0 }, 'key.version'],
+    ['a fractional version', { version: 1.5 }, 'key.version'],
+    ['a version past 2^31-1', { version: 2 ** 31 }, 'key.version'],
+    ['an empty wrapped key', { wrappedKey: '' }, 'key.wrappedKey'],
+    ['an empty keyring id', { keyringId: '' }, 'key.keyringId'],
+  ])('refuses %s before any query', async (_label, change, argument) => {
+    const { calls, client } = recordingClient();
+    const store = new PrismaKeyStore(client);
+    await expect(store.insert({ ...key, ...change })).rejects.toMatchObject({ name: 'InvalidArgumentError', argument });
+    await expect(store.rotate({ ...key, version: 2, ...change })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses to rotate to version 1', async () => {
+    const { calls, client } = recordingClient();
+    await expect(new PrismaKeyStore(client).rotate(key)).rejects.toMatchObject({ argument: 'next.version' });
+    expect(calls).toEqual([]);
+  });
+
+  it('answers an impossible version without a query', async () => {
+    const { calls, client } = recordingClient();
+    expect(await new PrismaKeyStore(client).getVersion('k1', -1)).toBeNull();
+    expect(calls).toEqual([]);
+  });
+});
