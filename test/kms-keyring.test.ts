@@ -191,7 +191,9 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
       expect((await ring.unwrapKey(oldWrapped, context)).equals(oldKey)).toBe(true);
       expect((await ring.unwrapKey(newWrapped, context)).equals(newKey)).toBe(true);
       // A fresh process configured with the alias learns the trusted account from DescribeKey.
+      const describes = target.emulator?.calls.get('DescribeKey');
       expect((await keyring(alias).unwrapKey(oldWrapped, context)).equals(oldKey)).toBe(true);
+      if (describes !== undefined) expect(target.emulator?.calls.get('DescribeKey')).toBe(describes + 1);
     });
 
     it('accepts a key id, an alias ARN and a multi-Region key ARN', async () => {

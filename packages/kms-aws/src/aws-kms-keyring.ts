@@ -26,6 +26,7 @@ import { arnForRegion, parseKmsArn } from './key-arn';
 import { callKms, type KmsCallSettings, type KmsCallTarget } from './kms-call';
 import { messages } from './messages';
 import { resolveRetryOptions, type RetryOptions } from './retry';
+import { TrustedAccounts } from './trusted-accounts';
 import { decodeWrappedKey, encodeWrappedKey } from './wrapped-key-format';
 
 /** Options of {@link AwsKmsKeyring}. */
@@ -111,7 +112,7 @@ export class AwsKmsKeyring implements Keyring {
   readonly #client: KMSClient;
   readonly #ownsClient: boolean;
   readonly #settings: KmsCallSettings;
-  #trustedAccounts: Promise<ReadonlySet<string>> | undefined;
+  readonly #trust: TrustedAccounts;
   #region: Promise<string> | undefined;
 
   /** @throws InvalidArgumentError for an empty `keyId` or out-of-range timeout/retry settings */
@@ -142,15 +143,7 @@ export class AwsKmsKeyring implements Keyring {
       audit: options.audit,
       actor: options.actor,
     };
-    if (options.trustedAccountIds !== undefined) {
-      const accounts = options.trustedAccountIds;
-      if (!Array.isArray(accounts) || accounts.length === 0 || !accounts.every((account) => /^\d{12}$/.test(String(account)))) {
-        throw new InvalidArgumentError('trustedAccountIds must be a non-empty array of 12-digit AWS account ids', 'trustedAccountIds');
-      }
-      this.#trustedAccounts = Promise.resolve(new Set(options.trustedAccountIds));
-    } else if (arn !== null) {
-      this.#trustedAccounts = Promise.resolve(new Set([arn.accountId]));
-    }
+    this.#trust = new TrustedAccounts(options.trustedAccountIds ?? (arn !== null ? [arn.accountId] : undefined), () => this.#describeAccount());
   }
 
   /**
@@ -207,7 +200,7 @@ export class AwsKmsKeyring implements Keyring {
     }
     const storedArn = parsed.value.keyArn;
     const owner = parseKmsArn(storedArn);
-    if (owner === null || owner.resourceType !== 'key' || !(await this.#trusted()).has(owner.accountId)) {
+    if (owner === null || owner.resourceType !== 'key' || !(await this.#trust.has(owner.accountId))) {
       throw new KeyringError(messages.untrustedKey(this.id, storedArn), { keyringId: this.id, operation: 'unwrap' });
     }
     const keyArn = arnForRegion(storedArn, await this.#clientRegion());
@@ -243,7 +236,7 @@ export class AwsKmsKeyring implements Keyring {
     if (arn === null || arn.resourceType !== 'key' || ciphertext === undefined) {
       throw this.#unexpected(target, 'no key ARN or ciphertext');
     }
-    this.#trustedAccounts ??= Promise.resolve(new Set([arn.accountId]));
+    this.#trust.learn(arn.accountId);
     try {
       return encodeWrappedKey(keyArn as string, ciphertext);
     } catch {
@@ -258,23 +251,15 @@ export class AwsKmsKeyring implements Keyring {
     });
   }
 
-  /** The trusted accounts; when unknown, learned once from `DescribeKey` of the configured key. */
-  #trusted(): Promise<ReadonlySet<string>> {
-    if (this.#trustedAccounts === undefined) {
-      const target: KmsCallTarget = { operation: 'describe', kmsOperation: 'DescribeKey', key: this.keyId };
-      const learned = callKms(this.#settings, target, (abortSignal) =>
-        this.#client.send(new DescribeKeyCommand({ KeyId: this.keyId }), { abortSignal }),
-      ).then((response) => {
-        const arn = parseKmsArn(response.KeyMetadata?.Arn ?? '');
-        if (arn === null) throw this.#unexpected(target, 'no key ARN');
-        return new Set([arn.accountId]) as ReadonlySet<string>;
-      });
-      this.#trustedAccounts = learned;
-      learned.catch(() => {
-        if (this.#trustedAccounts === learned) this.#trustedAccounts = undefined;
-      });
-    }
-    return this.#trustedAccounts;
+  /** The configured key's account, from `DescribeKey` (when `keyId` is not an ARN). */
+  async #describeAccount(): Promise<string> {
+    const target: KmsCallTarget = { operation: 'describe', kmsOperation: 'DescribeKey', key: this.keyId };
+    const response = await callKms(this.#settings, target, (abortSignal) =>
+      this.#client.send(new DescribeKeyCommand({ KeyId: this.keyId }), { abortSignal }),
+    );
+    const arn = parseKmsArn(response.KeyMetadata?.Arn ?? '');
+    if (arn === null) throw this.#unexpected(target, 'no key ARN');
+    return arn.accountId;
   }
 
   #clientRegion(): Promise<string> {
