@@ -44,10 +44,10 @@ export function checkCacheOptions(options: KeyCacheOptions | undefined): Require
   const ttlMs = options?.ttlMs;
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new ConfigError(messages.cacheTtlRequired());
   const maxEntries = options?.maxEntries ?? 1000;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new ConfigError('cache.maxEntries must be a positive integer');
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new ConfigError(messages.cacheBound('cache.maxEntries'));
   const maxUses = options?.maxUses;
   if (maxUses !== undefined && (!Number.isSafeInteger(maxUses) || maxUses < 1)) {
-    throw new ConfigError('cache.maxUses must be a positive integer');
+    throw new ConfigError(messages.cacheBound('cache.maxUses'));
   }
   return { ttlMs, maxEntries, maxUses };
 }

@@ -62,6 +62,8 @@ export class KeyHierarchy {
   /** Live index root versions, newest first. */
   readonly #indexVersions: LRUCache<string, StoredKey[]>;
   readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
+  /** Bumped by every destroy, so a first-use lookup that raced one does not cache its result. */
+  #epoch = 0;
 
   /** @throws ConfigError when `cache.ttlMs` is missing */
   constructor(options: KeyHierarchyOptions) {
@@ -114,6 +116,7 @@ export class KeyHierarchy {
     const keyIds = [...new Set(versions.map((key) => key.keyId))];
     const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0] };
     const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
+    this.#epoch++;
     this.#active.delete(`scope\u0000${scope}`);
     for (const key of versions) this.#keys.delete(cacheId(key.keyId, key.version));
     for (const listener of this.#destroyListeners) listener(keyIds);
@@ -260,6 +263,7 @@ export class KeyHierarchy {
   }
 
   async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
+    const epoch = this.#epoch;
     let stored = await this.#store.getActive(kind, scope);
     if (stored === null) {
       try {
@@ -271,7 +275,7 @@ export class KeyHierarchy {
         if (stored === null) throw error;
       }
     }
-    this.#active.set(`${kind}\u0000${scope}`, stored);
+    if (epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
     return stored;
   }
 

@@ -48,6 +48,7 @@ export const messages = {
     'another root key, or presented with another encryption context',
 
   cacheTtlRequired: () => 'cache.ttlMs is required: a positive number of milliseconds keys stay cached',
+  cacheBound: (option: string) => `${option} must be a positive integer`,
   envMissing: (variable: string) => `environment variable ${variable} is not set (expected a base64 256-bit key)`,
   keyEncoding: (source: string) => `${source} does not hold a base64 256-bit key`,
   keyFileExists: (path: string) => `refusing to overwrite existing key file ${path}`,
