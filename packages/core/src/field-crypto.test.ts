@@ -180,6 +180,19 @@ describe('FieldCrypto caches', () => {
     expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 600, dekHits: 600 });
   });
 
+  it('calls the keyring again once the cache TTL has passed', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const stored = (await crypto.rowEncryptor('default')).encrypt('x', users);
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 40 } });
+    await reader.decrypt(stored, users);
+    await reader.decrypt(stored, users);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekHits: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(reader.stats().entries).toBe(0);
+    await reader.decrypt(stored, users);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 2, dekHits: 1 });
+  });
+
   it('works without a DEK cache, still unwrapping each row once per batch', async () => {
     const { keyring, keyStore, crypto } = setup();
     const row = await crypto.rowEncryptor('default');

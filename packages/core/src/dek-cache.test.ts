@@ -1,0 +1,49 @@
+import { DekCache, dekCacheId } from './dek-cache';
+import { parseEnvelope } from './envelope';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const WRAPPED = 'AQEBAQEBAQEBAQEB12JHlswgzsF8_c2ztMr8d3vfPWglNqBrS2K9VyG0QI4N1MbwIG1MZ5s_Akxe4ij9';
+const envelope = (keyId: string, body = 'AwMDAwMDAwMDAwMDSSUIPUtqEUYNZRXoLaRBaA') => `fse$1$${keyId}$3$${WRAPPED}$${body}`;
+
+describe('DekCache', () => {
+  it('keys DEKs by key id, version and wrapped DEK, not by the value', () => {
+    const a = dekCacheId(parseEnvelope(envelope('k1')));
+    expect(a).toBe(`k1$3$${WRAPPED}`);
+    expect(dekCacheId(parseEnvelope(envelope('k1', 'AgICAgICAgICAgIC6igDzDsCJTfiiFCmdDGEUkY_pMhjjpTb7IdNvhJ3aA')))).toBe(a);
+    expect(dekCacheId(parseEnvelope(envelope('k2')))).not.toBe(a);
+  });
+
+  it('counts hits and misses, and zeroes a DEK evicted beyond maxEntries', () => {
+    const cache = new DekCache(2, 60_000);
+    const deks = [1, 2, 3].map((n) => Buffer.alloc(32, n));
+    cache.set('a', deks[0]);
+    cache.set('b', deks[1]);
+    expect(cache.get('a')).toBe(deks[0]);
+    expect(cache.get('zz')).toBeUndefined();
+    cache.set('c', deks[2]);
+    expect(deks[1].every((byte) => byte === 0)).toBe(true);
+    expect(deks[0].every((byte) => byte === 1)).toBe(true);
+    expect({ hits: cache.hits, misses: cache.misses, size: cache.size }).toEqual({ hits: 1, misses: 1, size: 2 });
+  });
+
+  it('expires DEKs after the TTL, zeroing them on the next sweep', async () => {
+    const cache = new DekCache(10, 20);
+    const dek = Buffer.alloc(32, 7);
+    cache.set('a', dek);
+    await sleep(50);
+    cache.sweep();
+    expect(dek.every((byte) => byte === 0)).toBe(true);
+    expect(cache.get('a')).toBeUndefined();
+  });
+
+  it('drops and zeroes the DEKs of destroyed key ids only', () => {
+    const cache = new DekCache(10, 60_000);
+    const doomed = Buffer.alloc(32, 1);
+    const kept = Buffer.alloc(32, 2);
+    cache.set(`k1$1$${WRAPPED}`, doomed);
+    cache.set(`k10$1$${WRAPPED}`, kept);
+    cache.dropKeys(['k1']);
+    expect(doomed.every((byte) => byte === 0)).toBe(true);
+    expect(kept.every((byte) => byte === 2)).toBe(true);
+  });
+});
