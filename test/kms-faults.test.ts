@@ -159,6 +159,13 @@ describe('AwsKmsKeyring under KMS faults', () => {
     expect((await ring.unwrapKey(wrapped, context)).equals(plaintext)).toBe(true);
   });
 
+  it('reports an unreachable KMS from describeKey as a retryable describe error', async () => {
+    await emulator.faults.outage();
+    const error = await failure(keyring().describeKey());
+    expect(error).toMatchObject({ operation: 'describe', retryable: true });
+    expect(error.message).toContain('DescribeKey');
+  });
+
   it('keeps working when the audit sink throws', async () => {
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {

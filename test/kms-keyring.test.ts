@@ -210,6 +210,18 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
       }
     });
 
+    it('describes the configured key and its state, following an alias to its current key', async () => {
+      const key = await admin.createKey();
+      const alias = `alias/fieldseal-${randomBytes(4).toString('hex')}`;
+      await admin.createAlias(alias, key.keyId);
+      const ring = keyring(alias);
+      expect(await ring.describeKey()).toEqual({
+        keyArn: key.arn, accountId: key.arn.split(':')[4], region: target.region, keyState: 'Enabled', enabled: true, multiRegion: false,
+      });
+      await admin.disableKey(key.keyId);
+      expect(await ring.describeKey()).toMatchObject({ keyState: 'Disabled', enabled: false });
+    });
+
     it('names a missing key in a typed error', async () => {
       const key = await admin.createKey();
       const missing = key.arn.replace(key.keyId, '00000000-0000-0000-0000-000000000000');

@@ -64,6 +64,18 @@ export interface AwsKmsKeyringOptions {
   readonly trustedAccountIds?: readonly string[];
 }
 
+/** What {@link AwsKmsKeyring.describeKey} reports. No secret. */
+export interface AwsKmsKeyDescription {
+  /** The key ARN the configured `keyId` resolves to (an alias's current target). */
+  readonly keyArn: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** `Enabled`, `Disabled`, `PendingDeletion`, ... as KMS reports it. */
+  readonly keyState: string;
+  readonly enabled: boolean;
+  readonly multiRegion: boolean;
+}
+
 /** 256-bit keys, as core's key hierarchy uses; KMS accepts up to 4096 bytes of plaintext. */
 const MAX_PLAINTEXT_BYTES = 4096;
 const GENERATED_KEY_BYTES = 32;
@@ -216,6 +228,29 @@ export class AwsKmsKeyring implements Keyring {
     return plaintextKey;
   }
 
+  /**
+   * Reachability and state of the configured key (`DescribeKey`), e.g. for `fieldseal doctor`.
+   * Needs `kms:DescribeKey`. Subject to the same timeout and retries as the other calls.
+   * @throws KeyringError (operation `describe`) when KMS refuses or cannot be reached
+   */
+  async describeKey(): Promise<AwsKmsKeyDescription> {
+    const target: KmsCallTarget = { operation: 'describe', kmsOperation: 'DescribeKey', key: this.keyId };
+    const response = await callKms(this.#settings, target, (abortSignal) =>
+      this.#client.send(new DescribeKeyCommand({ KeyId: this.keyId }), { abortSignal }),
+    );
+    const metadata = response.KeyMetadata;
+    const arn = parseKmsArn(metadata?.Arn ?? '');
+    if (metadata === undefined || arn === null || arn.resourceType !== 'key') throw this.#unexpected(target, 'no key ARN');
+    return {
+      keyArn: metadata.Arn as string,
+      accountId: arn.accountId,
+      region: arn.region,
+      keyState: String(metadata.KeyState ?? 'Unknown'),
+      enabled: metadata.Enabled === true,
+      multiRegion: metadata.MultiRegion === true,
+    };
+  }
+
   /** Closes the KMS client's connections if this keyring created the client. */
   destroy(): void {
     if (this.#ownsClient) this.#client.destroy();
@@ -253,13 +288,7 @@ export class AwsKmsKeyring implements Keyring {
 
   /** The configured key's account, from `DescribeKey` (when `keyId` is not an ARN). */
   async #describeAccount(): Promise<string> {
-    const target: KmsCallTarget = { operation: 'describe', kmsOperation: 'DescribeKey', key: this.keyId };
-    const response = await callKms(this.#settings, target, (abortSignal) =>
-      this.#client.send(new DescribeKeyCommand({ KeyId: this.keyId }), { abortSignal }),
-    );
-    const arn = parseKmsArn(response.KeyMetadata?.Arn ?? '');
-    if (arn === null) throw this.#unexpected(target, 'no key ARN');
-    return arn.accountId;
+    return (await this.describeKey()).accountId;
   }
 
   #clientRegion(): Promise<string> {

@@ -2,6 +2,6 @@
  * `@fieldseal/kms-aws`: the AWS KMS keyring for fieldseal, and a multi-keyring for
  * multi-Region disaster recovery. The only fieldseal package that imports the AWS SDK.
  */
-export { AwsKmsKeyring, type AwsKmsKeyringOptions } from './aws-kms-keyring';
+export { AwsKmsKeyring, type AwsKmsKeyringOptions, type AwsKmsKeyDescription } from './aws-kms-keyring';
 export { MultiKeyring, type MultiKeyringOptions } from './multi-keyring';
 export type { RetryOptions } from './retry';
