@@ -93,7 +93,7 @@ export function findConfigPath(cwd: string, explicit?: string): string {
 /** Loads a module (TypeScript or JavaScript) through jiti. */
 export async function importModule(path: string): Promise<Record<string, unknown>> {
   const { createJiti } = await import('jiti');
-  const jiti = createJiti(__filename, { moduleCache: false, fsCache: false, interopDefault: false });
+  const jiti = createJiti(__filename, { interopDefault: false });
   return (await jiti.import(path)) as Record<string, unknown>;
 }
 

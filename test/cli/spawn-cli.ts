@@ -1,0 +1,94 @@
+/**
+ * Runs the real `fieldseal` command in a child process, from the sources (`node --import tsx
+ * packages/cli/src/bin.ts`, with `@fieldseal/*` mapped to `packages/<pkg>/src` like Jest
+ * does), against a `fieldseal.config.ts` written into a temp directory. Used where a test
+ * needs a separate process: SIGKILL mid-run, a concurrent writer, KMS faults.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Repository root. */
+export const ROOT = resolve(__dirname, '..', '..');
+
+/** How the config's keyring is built. */
+export type KeyringSpec = { kind: 'local' } | { kind: 'aws-kms'; endpoint: string; keyId: string };
+
+/** A temp directory holding `fieldseal.config.ts` and the tsconfig mapping the workspace. */
+export interface CliSandbox {
+  readonly dir: string;
+  readonly configPath: string;
+  /** Environment for the child (database URL, root key). */
+  readonly env: NodeJS.ProcessEnv;
+  spawn(args: readonly string[], extraEnv?: NodeJS.ProcessEnv): SpawnedCli;
+  remove(): void;
+}
+
+/** A running child and its captured output. */
+export interface SpawnedCli {
+  readonly child: ChildProcess;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Writes the sandbox for a database URL and a base64 root key (or a KMS keyring). */
+export function createSandbox(databaseUrl: string, rootKeyBase64: string, keyring: KeyringSpec = { kind: 'local' }): CliSandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-cli-'));
+  const path = (relative: string) => JSON.stringify(join(ROOT, relative));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { baseUrl: ROOT, paths: { '@fieldseal/*': ['packages/*/src/index.ts'] }, module: 'commonjs', target: 'es2022', esModuleInterop: true } }),
+  );
+  const keyringCode =
+    keyring.kind === 'local'
+      ? `() => new LocalKeyring(Buffer.from(process.env.FIELDSEAL_TEST_ROOT_KEY as string, 'base64'))`
+      : `() => { const { AwsKmsKeyring } = require(${path('packages/kms-aws/src/index.ts')});
+           const { KMSClient } = require(require.resolve('@aws-sdk/client-kms', { paths: [${path('packages/kms-aws')}] }));
+           return new AwsKmsKeyring({ keyId: ${JSON.stringify(keyring.keyId)}, retry: { maxAttempts: 2, baseDelayMs: 20 }, timeoutMs: 2000,
+             client: new KMSClient({ endpoint: ${JSON.stringify(keyring.endpoint)}, region: 'us-east-1', maxAttempts: 1,
+               credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }) }); }`;
+  const configPath = join(dir, 'fieldseal.config.ts');
+  writeFileSync(
+    configPath,
+    `// Written by test/cli/spawn-cli.ts.
+const { PrismaPg } = require(require.resolve('@prisma/adapter-pg', { paths: [${JSON.stringify(ROOT)}] }));
+const { PrismaClient } = require(${path('prisma/generated/client/client.ts')});
+const { LocalKeyring } = require(${path('packages/core/src/index.ts')});
+const { fieldsealSchema } = require(${path('prisma/generated/fieldseal/index.ts')});
+export default {
+  schema: fieldsealSchema,
+  keyring: ${keyringCode},
+  prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.FIELDSEAL_TEST_DB_URL }) }),
+  databaseUrl: process.env.FIELDSEAL_TEST_DB_URL,
+};
+`,
+  );
+  const env = { ...process.env, FIELDSEAL_TEST_DB_URL: databaseUrl, FIELDSEAL_TEST_ROOT_KEY: rootKeyBase64, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
+  delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for the child
+  return {
+    dir,
+    configPath,
+    env,
+    spawn(args, extraEnv = {}) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts'), '--config', configPath, ...args], {
+        cwd: ROOT,
+        env: { ...env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolveDone) => {
+        child.on('close', (code, signal) =>
+          resolveDone({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+        );
+      });
+      return { child, done };
+    },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

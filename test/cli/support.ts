@@ -1,0 +1,107 @@
+/**
+ * Harness for CLI tests: a migrated test database, a local keyring, a config object as
+ * `fieldseal.config.ts` would export it, and `runCli()` running the command in-process with
+ * captured streams (stdin a TTY or not, as the test says).
+ */
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { FieldCrypto, LocalKeyring } from '@fieldseal/core';
+import type { FieldsealSchema } from '@fieldseal/prisma';
+import { PrismaKeyStore } from '@fieldseal/prisma';
+import { defineConfig, run } from '@fieldseal/cli';
+import type { FieldsealConfig, LoadedConfig } from '@fieldseal/cli';
+import { PrismaClient } from '../../prisma/generated/client/client';
+import { fieldsealSchema } from '../../prisma/generated/fieldseal';
+import { createTestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+
+/** The generated metadata of the test schema. */
+export const schema = fieldsealSchema as unknown as FieldsealSchema;
+
+/** What a CLI invocation printed and returned. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed as JSON (when `--json` was given). */
+  readonly json: any;
+}
+
+/** One test file's world: database, keyring, config, and a way to run the CLI against them. */
+export interface CliWorld {
+  readonly db: TestDatabase;
+  readonly rootKey: Buffer;
+  readonly keyring: LocalKeyring;
+  /** A base Prisma client for the test's own reads and writes. */
+  readonly prisma: PrismaClient;
+  config(overrides?: Partial<FieldsealConfig>): LoadedConfig;
+  runCli(args: readonly string[], options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<FieldsealConfig> }): Promise<CliResult>;
+  /** A FieldCrypto on the same key store, like the application would have. */
+  crypto(): FieldCrypto;
+  close(): Promise<void>;
+}
+
+/** Creates the world for one test file. */
+export async function createCliWorld(): Promise<CliWorld> {
+  const db = await createTestDatabase();
+  const rootKey = randomBytes(32);
+  const keyring = new LocalKeyring(rootKey);
+  const prisma = new PrismaClient({ adapter: db.adapter() });
+  const config = (overrides: Partial<FieldsealConfig> = {}): LoadedConfig => ({
+    path: '<test>',
+    module: {},
+    config: defineConfig({
+      schema,
+      keyring,
+      // PGlite lives in this process: share the test's client (the CLI disconnects what it gets).
+      prisma: () => (db.backend === 'pglite' ? sharedClient(prisma) : new PrismaClient({ adapter: db.adapter() })),
+      ...overrides,
+    }),
+  });
+  return {
+    db,
+    rootKey,
+    keyring,
+    prisma,
+    config,
+    async runCli(args, options = {}) {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const stdin = new PassThrough();
+      const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+      stdout.on('data', (chunk: Buffer) => chunks.out.push(chunk));
+      stderr.on('data', (chunk: Buffer) => chunks.err.push(chunk));
+      if (options.stdin !== undefined) stdin.end(options.stdin);
+      const code = await run(args, {
+        io: { stdout, stderr, stdin, stdinIsTTY: options.stdinIsTTY ?? false, stderrIsTTY: false },
+        config: config(options.config),
+      });
+      const out = Buffer.concat(chunks.out).toString('utf8');
+      let json: unknown;
+      try {
+        json = args.includes('--json') ? JSON.parse(out) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { code, stdout: out, stderr: Buffer.concat(chunks.err).toString('utf8'), json };
+    },
+    crypto() {
+      return new FieldCrypto({ keyring, keyStore: new PrismaKeyStore(prisma), cache: { ttlMs: 60_000 } });
+    },
+    async close() {
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}
+
+/** A view of `client` whose `$disconnect` does nothing (the test keeps using it). */
+function sharedClient(client: PrismaClient): PrismaClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === '$disconnect') return async () => undefined;
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
