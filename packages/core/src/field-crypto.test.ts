@@ -180,6 +180,15 @@ describe('FieldCrypto caches', () => {
     expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 600, dekHits: 600 });
   });
 
+  it('reading back a row it just wrote skips the DEK unwrap', async () => {
+    const { crypto } = setup();
+    const row = await crypto.rowEncryptor('default');
+    const stored = row.encrypt('x', users);
+    row.dispose();
+    await expect(crypto.decrypt(stored, users)).resolves.toBe('x');
+    expect(crypto.stats()).toMatchObject({ dekHits: 1, dekMisses: 0 });
+  });
+
   it('calls the keyring again once the cache TTL has passed', async () => {
     const { keyring, keyStore, crypto } = setup();
     const stored = (await crypto.rowEncryptor('default')).encrypt('x', users);

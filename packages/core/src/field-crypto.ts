@@ -99,7 +99,8 @@ export class FieldCrypto {
   async unsafeRowEncryptor(scope: string, determinism?: UnsafeDeterminism): Promise<RowEncryptor> {
     const material = await this.keys.activeScopeKeyMaterial(scope);
     try {
-      return createRowEncryptor(material, determinism);
+      const deks = this.#deks;
+      return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => deks.set(id, dek));
     } finally {
       material.key.fill(0);
     }

@@ -48,6 +48,9 @@ export interface UnsafeDeterminism {
   readonly nonce: () => Buffer;
 }
 
+/** Receives a copy of a new row's DEK and its DEK-cache id, so reading the row back skips the unwrap. */
+export type DekRegistrar = (dekCacheId: string, dek: Buffer) => void;
+
 class Encryptor implements RowEncryptor {
   readonly keyId: string;
   readonly version: number;
@@ -56,14 +59,15 @@ class Encryptor implements RowEncryptor {
   readonly #header: string;
   readonly #nonce: () => Buffer;
 
-  constructor(material: KeyMaterial, dek: Buffer, nonce: () => Buffer) {
+  constructor(material: KeyMaterial, dek: Buffer, nonce: () => Buffer, register?: DekRegistrar) {
     this.keyId = material.keyId;
     this.version = material.version;
     this.scope = material.scope;
     this.#dek = dek;
     this.#nonce = nonce;
-    const wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce());
-    this.#header = envelopeHeader(material.keyId, material.version) + wrapped.toString('base64url') + '$';
+    const wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce()).toString('base64url');
+    this.#header = envelopeHeader(material.keyId, material.version) + wrapped + '$';
+    register?.(`${material.keyId}$${material.version}$${wrapped}`, Buffer.from(dek));
   }
 
   encrypt(plaintext: string, ctx: FieldContext): string {
@@ -98,7 +102,8 @@ class Encryptor implements RowEncryptor {
  * A row encryptor under `material` (whose key it does not keep). Takes a fresh random DEK
  * unless `unsafeDeterminism` (tests only) fixes it.
  */
-export function createRowEncryptor(material: KeyMaterial, unsafeDeterminism?: UnsafeDeterminism): RowEncryptor {
-  if (unsafeDeterminism === undefined) return new Encryptor(material, randomBytes(KEY_BYTES), randomNonce);
-  return new Encryptor(material, Buffer.from(unsafeDeterminism.dek), unsafeDeterminism.nonce);
+export function createRowEncryptor(material: KeyMaterial, unsafeDeterminism?: UnsafeDeterminism,
+  register?: DekRegistrar): RowEncryptor {
+  if (unsafeDeterminism === undefined) return new Encryptor(material, randomBytes(KEY_BYTES), randomNonce, register);
+  return new Encryptor(material, Buffer.from(unsafeDeterminism.dek), unsafeDeterminism.nonce, register);
 }
