@@ -6,7 +6,7 @@ describe('KMS ARNs', () => {
       partition: 'aws', region: 'eu-west-1', accountId: '111122223333', resourceType: 'key', resourceId: '1234abcd-12ab',
     });
     expect(parseKmsArn('arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/app')).toMatchObject({ resourceType: 'alias', resourceId: 'app' });
-    for (const other of ['alias/app', '1234abcd-12ab', 'arn:aws:s3:::bucket', 'arn:aws:kms:eu-west-1:1111:key/x', 'arn:aws:kms:eu-west-1:111122223333:grant/x', 'arn:aws:kms:eu-west-1:111122223333:key/']) {
+    for (const other of ['alias/app', '1234abcd-12ab', 'arn:aws:s3:::bucket', 'arn:aws:kms:eu-west-1:1111:key/x', 'arn:aws:kms:eu-west-1:111122223333:grant/x', 'arn:aws:kms:eu-west-1:111122223333:key/', 'arn:aws:kms:eu-west-1:111122223333:key/a"b', 'arn:aws:kms:eu-west-1:111122223333:alias/a:b']) {
       expect(parseKmsArn(other)).toBeNull();
     }
   });

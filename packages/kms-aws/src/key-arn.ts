@@ -14,6 +14,10 @@ export interface KmsArn {
   readonly resourceId: string;
 }
 
+/** Key ids are UUIDs or `mrk-` + 32 hex digits; alias names use these characters (AWS rules). */
+const KEY_ID = /^[A-Za-z0-9-]{1,64}$/;
+const ALIAS_NAME = /^[A-Za-z0-9/_-]{1,250}$/;
+
 /** Parses a KMS key or alias ARN; `null` for anything else (bare ids and alias names included). */
 export function parseKmsArn(value: string): KmsArn | null {
   if (!value.startsWith('arn:') || value.length > 2048) return null;
@@ -23,7 +27,8 @@ export function parseKmsArn(value: string): KmsArn | null {
   const slash = resource.indexOf('/');
   if (slash <= 0 || slash === resource.length - 1) return null;
   const type = resource.slice(0, slash);
-  if (type !== 'key' && type !== 'alias') return null;
+  const id = resource.slice(slash + 1);
+  if (type === 'key' ? !KEY_ID.test(id) : type !== 'alias' || !ALIAS_NAME.test(id)) return null;
   return { partition: parts[1], region: parts[3], accountId: parts[4], resourceType: type, resourceId: resource.slice(slash + 1) };
 }
 

@@ -21,6 +21,7 @@ describe('KMS retry policy', () => {
     }
     expect(classifyKmsError(new Error('Region is missing'), false)).toEqual({ code: 'UnknownError', retryable: false });
     expect(classifyKmsError('a string', false)).toEqual({ code: 'UnknownError', retryable: false });
+    expect(classifyKmsError(awsError('Bad\nName <script>', 400), false)).toEqual({ code: 'UnknownError', retryable: false });
   });
 
   it('waits a uniform random share of an exponential, capped ceiling (full jitter)', () => {

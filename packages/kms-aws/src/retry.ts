@@ -87,6 +87,8 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;
+
 /** A failed KMS call, reduced to what fieldseal acts on. No message text is kept. */
 export interface ClassifiedFailure {
   /** AWS error code (`DisabledException`), network code (`ECONNRESET`), `Timeout` or `UnknownError`. */
@@ -103,11 +105,12 @@ export function classifyKmsError(error: unknown, timedOut: boolean): ClassifiedF
   const networkCode = typeof e.code === 'string' ? e.code : (e.cause as { code?: unknown } | undefined)?.code;
   if (typeof networkCode === 'string' && RETRYABLE_NETWORK_CODES.has(networkCode)) return { code: networkCode, retryable: true };
   const status = e.$metadata?.httpStatusCode;
-  const name = typeof e.name === 'string' ? e.name : 'UnknownError';
+  // The error name comes from the server's `__type`: keep it only if it looks like an error code.
+  const name = typeof e.name === 'string' && ERROR_CODE.test(e.name) ? e.name : 'UnknownError';
   if (status !== undefined && name !== 'Error') {
     return { code: name, retryable: RETRYABLE_AWS_CODES.has(name) || status >= 500 || e.$retryable !== undefined };
   }
-  if (typeof networkCode === 'string') return { code: networkCode, retryable: false };
+  if (typeof networkCode === 'string' && ERROR_CODE.test(networkCode)) return { code: networkCode, retryable: false };
   const wrapped = networkCodeInMessage(error);
   if (wrapped !== undefined) return { code: wrapped, retryable: true };
   return { code: name === 'Error' ? 'UnknownError' : name, retryable: RETRYABLE_AWS_CODES.has(name) };
