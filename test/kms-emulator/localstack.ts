@@ -14,7 +14,10 @@ export interface LocalStackKms extends KmsTarget {
   stop(): Promise<void>;
 }
 
-/** Image used when Docker is available; override with `FIELDSEAL_LOCALSTACK_IMAGE`. */
+/**
+ * Image used when Docker is available; override with `FIELDSEAL_LOCALSTACK_IMAGE`. Pinned: newer
+ * LocalStack images may require `LOCALSTACK_AUTH_TOKEN` (passed through when set).
+ */
 export const LOCALSTACK_IMAGE = process.env.FIELDSEAL_LOCALSTACK_IMAGE ?? 'localstack/localstack:4.0';
 
 /**
@@ -49,7 +52,10 @@ export async function startLocalStackKms(): Promise<LocalStackKms | null> {
     return null;
   }
   const { LocalstackContainer } = await import('@testcontainers/localstack');
-  const container = await new LocalstackContainer(LOCALSTACK_IMAGE).withEnvironment({ SERVICES: 'kms' }).start();
+  const token = process.env.LOCALSTACK_AUTH_TOKEN;
+  const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
+    .withEnvironment({ SERVICES: 'kms', ...(token ? { LOCALSTACK_AUTH_TOKEN: token } : {}) })
+    .start();
   return {
     endpoint: container.getConnectionUri(),
     region: 'us-east-1',
