@@ -140,6 +140,9 @@ export class AwsKmsKeyring implements Keyring {
     this.keyId = keyId;
     this.id = `aws-kms:${keyId}`;
     const arn = parseKmsArn(keyId);
+    const retry = resolveRetryOptions(options.retry);
+    this.#trust = new TrustedAccounts(options.trustedAccountIds ?? (arn !== null ? [arn.accountId] : undefined), () => this.#describeAccount());
+    this.#settings = { keyringId: this.id, timeoutMs, retry, audit: options.audit, actor: options.actor };
     this.#ownsClient = options.client === undefined;
     this.#client =
       options.client ??
@@ -148,14 +151,6 @@ export class AwsKmsKeyring implements Keyring {
         ...options.clientConfig,
         maxAttempts: options.clientConfig?.maxAttempts ?? 1,
       });
-    this.#settings = {
-      keyringId: this.id,
-      timeoutMs,
-      retry: resolveRetryOptions(options.retry),
-      audit: options.audit,
-      actor: options.actor,
-    };
-    this.#trust = new TrustedAccounts(options.trustedAccountIds ?? (arn !== null ? [arn.accountId] : undefined), () => this.#describeAccount());
   }
 
   /**
