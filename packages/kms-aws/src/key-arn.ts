@@ -26,10 +26,10 @@ export function parseKmsArn(value: string): KmsArn | null {
   const resource = parts[5];
   const slash = resource.indexOf('/');
   if (slash <= 0 || slash === resource.length - 1) return null;
-  const type = resource.slice(0, slash);
+  const type = resource.slice(0, slash) as KmsArn['resourceType'];
   const id = resource.slice(slash + 1);
   if (type === 'key' ? !KEY_ID.test(id) : type !== 'alias' || !ALIAS_NAME.test(id)) return null;
-  return { partition: parts[1], region: parts[3], accountId: parts[4], resourceType: type, resourceId: resource.slice(slash + 1) };
+  return { partition: parts[1], region: parts[3], accountId: parts[4], resourceType: type, resourceId: id };
 }
 
 /** Formats an ARN from its parts. */
