@@ -105,3 +105,9 @@ function sharedClient(client: PrismaClient): PrismaClient {
     },
   });
 }
+
+/** An application client: the base client extended with fieldseal, on its own FieldCrypto. */
+export function appClient(world: CliWorld) {
+  const { fieldEncryption } = require('@fieldseal/prisma') as typeof import('@fieldseal/prisma');
+  return world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
+}

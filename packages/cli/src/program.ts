@@ -93,6 +93,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--dry-run', 'count what would change; write nothing, create no keys', false)
       .addOption(new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'))
       .option('--restart', 'ignore the checkpoint and start from the first row')
+      .option('--keyring-attempts <n>', 'tries per batch while the keyring is throttled or down, backing off from 0.5 s', positiveInt('--keyring-attempts'), 5)
       .option('--from-pfe-key <key>', 'prisma-field-encryption (cloak) key to import with; repeatable; env:NAME or file:PATH', collect)
       .action(
         wrap((ctx, o) => {
@@ -103,6 +104,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             concurrency: o.concurrency as number,
             dryRun: Boolean(o.dryRun),
             resume,
+            keyringAttempts: o.keyringAttempts as number,
             fromPfeKey: o.fromPfeKey ? expandSecretArgs(o.fromPfeKey as string[], 'from-pfe-key') : undefined,
           });
         }),

@@ -110,12 +110,18 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       failures.push({ key, field: model.scopeField, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'scope field is empty' });
       continue;
     }
+    let blocked: RowFailure | undefined;
     const work: RowWork = { row, key, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
     const relevant = Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly'));
     for (const field of relevant) {
       const value = row[field.name];
       if (value === null || value === undefined) continue;
-      const source = classify(String(value), crypto, context.pfe);
+      const source = classify(String(value), crypto);
+      if (source.kind === 'pfe' && !context.pfe) {
+        // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
+        blocked ??= { key, field: field.name, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it' };
+        continue;
+      }
       if (mode === 'decrypt') {
         if (source.kind === 'plain') continue;
         work.fields.push(field);
@@ -140,12 +146,24 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
           work.rewrite = true; // malformed: decryptMany below reports it as a failure
           continue;
         }
-        const target = await activeKey(work.scope);
+        let target: { keyId: string; version: number } | null;
+        try {
+          target = await activeKey(work.scope);
+        } catch (error) {
+          // A destroyed scope's rows cannot be rewritten; the keyring failing stops the batch.
+          if (!isFieldsealError(error) || error.code === 'FIELDSEAL_KEYRING') throw error;
+          blocked ??= { key, field: field.name, code: error.code, message: error.message };
+          continue;
+        }
         if (!target || described.keyId !== target.keyId || described.version !== target.version) {
           work.rewrite = true;
           work.reasons.moved++;
         }
       }
+    }
+    if (blocked) {
+      failures.push(blocked);
+      continue;
     }
     if (mode === 'reencrypt') {
       for (const index of Object.values(model.blindIndexes)) {
@@ -187,7 +205,14 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
     if (work.rewrite && mode === 'decrypt') {
       for (const field of work.fields) work.data[field.name] = plain(field.name);
     } else if (work.rewrite) {
-      const encryptor = await crypto.rowEncryptor(work.scope);
+      let encryptor: Awaited<ReturnType<FieldCrypto['rowEncryptor']>>;
+      try {
+        encryptor = await crypto.rowEncryptor(work.scope);
+      } catch (error) {
+        if (!isFieldsealError(error) || error.code === 'FIELDSEAL_KEYRING') throw error;
+        failures.push({ key: work.key, code: error.code, message: error.message });
+        continue;
+      }
       try {
         for (const field of work.fields) work.data[field.name] = encryptor.encrypt(plain(field.name) as string, fieldContext(model, field, work.row));
       } finally {
@@ -219,7 +244,7 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
     for (const name of needed) {
       const field = model.encrypted[name];
       const value = String(work.row[name]);
-      const source = classify(value, crypto, context.pfe);
+      const source = classify(value, crypto);
       if (source.kind === 'plain') work.plaintext.set(name, value);
       else if (source.kind === 'pfe') {
         try {
@@ -242,9 +267,9 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
   });
 }
 
-function classify(value: string, crypto: FieldCrypto, pfe: PfeImporter | undefined): Source {
+function classify(value: string, crypto: FieldCrypto): Source {
   if (crypto.isEnvelope(value)) return { kind: 'envelope' };
-  if (pfe && isPfeValue(value)) return { kind: 'pfe' };
+  if (isPfeValue(value)) return { kind: 'pfe' };
   return { kind: 'plain' };
 }
 

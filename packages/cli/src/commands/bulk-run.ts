@@ -23,6 +23,8 @@ export interface BulkOptions {
   readonly resume: ResumePolicy;
   readonly fromPfeKey?: readonly string[];
   readonly quiet?: boolean;
+  /** Attempts per batch while the keyring is throttled or unreachable (default 5). */
+  readonly keyringAttempts?: number;
 }
 
 /** Runs `mode` over the selected models. */
@@ -52,6 +54,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
           concurrency: options.concurrency,
           dryRun: options.dryRun,
           resume: options.resume,
+          keyringAttempts: options.keyringAttempts,
         }),
       );
     } catch (error) {
