@@ -16,7 +16,11 @@ import { emptyTables, rowCounts } from './stored';
 import { rotateAndReencrypt, shredTenant, status } from './key-steps';
 import { openFieldseal } from './fieldseal-cli';
 
-const where = (path: string) => relative(process.cwd(), path) || '.';
+/** A path as the user best reads it: relative below the working directory, else absolute. */
+const where = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+};
 
 async function main(argv: readonly string[]): Promise<void> {
   const unknown = argv.filter((arg) => arg !== '--reset');

@@ -3,7 +3,7 @@
  * CLI (rotate + reencrypt, status, shred), then checked from the application's side.
  */
 import type { FieldsealCli } from './fieldseal-cli';
-import { dim, green, red, say, step } from './print';
+import { dim, green, note, red, say, step } from './print';
 import { readEachTenant, type DemoContext } from './steps';
 import { storedPatients } from './stored';
 
@@ -49,13 +49,16 @@ export async function shredTenant(context: DemoContext, cli: FieldsealCli): Prom
   step('Harbor Pediatrics leaves and asks for erasure: crypto-shredding its scope key');
   await show(cli, ['keys', 'shred', '--scope', 'harbor', '--yes']);
   const rows = await storedPatients(context.db, 'harbor');
-  say(`Harbor's ${rows.length} patient rows are still in the table (and in every backup), as ciphertext only.`);
+  say(`Harbor's ${rows.length} patient rows are still in the table, as ciphertext whose key no longer exists.`);
+  note(
+    'Backups of the data are as dead as the table. Backups of the key table taken before the shred still hold the ' +
+      "wrapped key: expire them, or rewrap to a new root key and retire the old one. The rows' blind-index values " +
+      'use the shared index key, so delete the rows too once shredded (see the README).',
+  );
   say('Reading both tenants with a new application client:');
   await readEachTenant(context);
-  say(
-    dim(
-      'A process that unwrapped the key before the shred keeps it in memory until its cache TTL ' +
-        '(5 minutes here) expires; after that, every reader fails the same way.',
-    ),
+  note(
+    'A process that unwrapped the key before the shred keeps it in memory until its cache TTL ' +
+      '(5 minutes here) expires; after that, every reader fails the same way.',
   );
 }

@@ -45,3 +45,17 @@ export function table(rows: readonly Record<string, string | number>[]): void {
   line(widths.map((w) => '─'.repeat(w)));
   for (const row of rows) line(columns.map((c) => String(row[c])));
 }
+
+/** Prints a dimmed explanatory note, wrapped to fit a terminal. */
+export function note(text: string, width = 96): void {
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      say(dim(line));
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') say(dim(line));
+}

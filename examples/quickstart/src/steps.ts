@@ -6,7 +6,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { FieldsealError, KeyDestroyedError, UnsupportedQueryError } from '@fieldseal/core';
 import type { Clinic } from './clinic';
 import { TENANTS } from './fixtures';
-import { bold, dim, green, red, say, short, step, table } from './print';
+import { bold, dim, green, note, red, say, short, step, table } from './print';
 import { countBySsnIndex, plaintextFound, storedPatients } from './stored';
 
 /** What the steps share. */
@@ -90,11 +90,9 @@ export async function lookups({ db, clinic }: DemoContext): Promise<void> {
   const [storedMatch] = (await storedPatients(db)).filter((row) => row.mrn === bySsn[0]?.mrn);
   if (storedMatch?.ssn_idx) {
     const candidates = await countBySsnIndex(db, storedMatch.ssn_idx);
-    say(
-      dim(
-        `ssn_idx keeps 16 bits, so one index value stands for many SSNs: ${candidates} stored row(s) matched it ` +
-          'and fieldseal decrypted them to drop false positives.',
-      ),
+    note(
+      `ssn_idx keeps 16 bits, so one index value stands for many SSNs: ${candidates} stored row(s) matched it ` +
+        'and fieldseal decrypted them to drop false positives.',
     );
   }
 }
@@ -150,10 +148,8 @@ export async function cacheCounters(context: DemoContext): Promise<void> {
     const stats = reader.prisma.$fieldseal.stats();
     say(`A fresh client read ${patients.length} patients with their visits: ${values} encrypted values.`);
     table([{ ...stats }]);
-    say(
-      `${bold(String(stats.keyringCalls))} keyring (KMS) call(s) for ${values} values: scope keys are unwrapped once ` +
-        'and cached; every row has its own data key, unwrapped locally.',
-    );
+    say(`${bold(String(stats.keyringCalls))} keyring (KMS) call(s) for ${values} values.`);
+    note('Scope keys are unwrapped once and cached; every row has its own data key, unwrapped locally.');
   } finally {
     await reader.base.$disconnect();
   }
