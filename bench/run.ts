@@ -88,6 +88,13 @@ async function main(): Promise<number> {
 
   const { createTestDatabase } = await import('../test/support/database');
   const db = selected.some((id) => id !== 'crypto') ? await createTestDatabase() : undefined;
+  // Interrupted: still drop the scratch database (DROP ... WITH (FORCE) ends open connections).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: dropping the scratch database and stopping`);
+      void (db?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
   if (db) log(`scratch database ${new URL(db.url as string).pathname.slice(1)} on ${new URL(serverUrl).host}`);
   const sections: Section[] = [];
   let failed = 0;
