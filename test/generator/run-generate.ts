@@ -3,7 +3,8 @@
  * temporary directory (see fixtures/README.md for the fixture format).
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,9 +38,39 @@ export function directives(text: string, directive: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length).trim());
 }
 
-/** Builds `packages/prisma` (and core) once, so the generator under test is current. */
+const BUILD_LOCK = join(tmpdir(), `fieldseal-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+
+function lockAge(): number {
+  try {
+    return Date.now() - statSync(BUILD_LOCK).mtimeMs;
+  } catch {
+    return 0; // released meanwhile
+  }
+}
+
+/**
+ * Builds `packages/prisma` (and core), so the generator under test is current. Jest runs test
+ * files in parallel workers: a lock directory keeps two builds from writing dist/ at once.
+ */
 export async function buildGenerator(): Promise<void> {
-  await execFileAsync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'packages/prisma'], { cwd: ROOT });
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than any build is left over from a killed run.
+      if (lockAge() > 180_000) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${BUILD_LOCK}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    await execFileAsync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b', 'packages/prisma'], { cwd: ROOT });
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
 }
 
 /** Runs `prisma generate` on one fixture file (path relative to fixtures/). */
