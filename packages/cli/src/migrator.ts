@@ -11,7 +11,7 @@ import type { CasWriter } from './cas-writer';
 import { CheckpointStore, checkpointId } from './checkpoint';
 import type { Checkpoint, CheckpointDetail } from './checkpoint';
 import type { BasePrismaClient } from './config';
-import { isFieldsealError } from './output';
+import { describeError, isFieldsealError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
 import { currentIndexVersions, emptyTally, planBatch, plannedColumns } from './row-plan';
@@ -62,11 +62,13 @@ export interface MigrateResult extends PlanTally {
   readonly failures: RowFailure[];
   elapsedMs: number;
   rowsPerSecond: number;
+  /** Set when the run stopped early (keyring down after all attempts, database gone). */
+  stopped?: { code: string; name: string; message: string };
 }
 
 const MAX_REPORTED_FAILURES = 100;
 
-/** Runs one model. Throws (after saving the checkpoint) when the keyring stays unavailable. */
+/** Runs one model. A run that cannot go on (keyring down) returns with `stopped` set, checkpoint saved. */
 export async function migrateModel(options: MigrateOptions): Promise<MigrateResult> {
   const { model, mode, checkpoints, dryRun } = options;
   const id = checkpointId(mode, model.name);
@@ -84,7 +86,6 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
   result.resumedFrom = cursor;
   if (!dryRun && checkpoints && !start) detailStartedAt = (await checkpoints.start(id, startedAt)).detail.startedAt;
 
-  const context = await planContext(options);
   const detail = (): CheckpointDetail => ({ startedAt: detailStartedAt, pending: [...pending.keys()], failed: result.failed });
   const save = async (state: 'running' | 'done' | 'partial') => {
     if (!dryRun && checkpoints) await checkpoints.save(id, cursor, processed, detail(), state);
@@ -92,10 +93,6 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
 
   const total = await delegate.count();
   options.progress.start(model.name, total, Math.min(processed, total));
-  const runBatch = (rows: Record<string, unknown>[]) => withKeyringRetry(options, () => processBatch(rows, context, options, result, pending));
-
-  // Rows a killed run left pending come first, then the walk from the cursor.
-  await retryPending(options, context, result, pending, columns, delegate, 1);
   const queue: { done: Promise<void>; last: string; size: number }[] = [];
   const commitHead = async () => {
     const head = queue.shift() as (typeof queue)[number];
@@ -106,6 +103,10 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
     options.progress.advance(head.size);
   };
   try {
+    const context = await planContext(options);
+    const runBatch = (rows: Record<string, unknown>[]) => withKeyringRetry(options, () => processBatch(rows, context, options, result, pending));
+    // Rows a killed run left pending come first, then the walk from the cursor.
+    await retryPending(options, context, result, pending, columns, delegate, 1);
     for await (const rows of walkBatches(delegate, { idFields: model.idFields, select: columns, batchSize: options.batchSize, after: cursor ? decodeKey(cursor) : undefined })) {
       const done = runBatch(rows);
       done.catch(() => undefined); // awaited in order by commitHead
@@ -113,20 +114,26 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
       while (queue.length >= Math.max(1, options.concurrency)) await commitHead();
     }
     while (queue.length > 0) await commitHead();
+    for (let pass = 2; pending.size > 0 && pass <= (options.maxPasses ?? 5); pass++) {
+      await sleep(100 * pass);
+      await retryPending(options, context, result, pending, columns, delegate, pass);
+    }
   } catch (error) {
+    // Stop cleanly: let in-flight batches settle, keep the checkpoint at the last committed one.
     await Promise.allSettled(queue.map((entry) => entry.done));
     await save('running').catch(() => undefined);
     options.progress.stop();
-    throw error;
+    result.stopped = describeError(error);
+    return finish(result, startedAt, pending.size);
   }
 
-  for (let pass = 2; pending.size > 0 && pass <= (options.maxPasses ?? 5); pass++) {
-    await sleep(100 * pass);
-    await retryPending(options, context, result, pending, columns, delegate, pass);
-  }
-  result.pending = pending.size;
   await save(pending.size === 0 && result.failed === 0 ? 'done' : 'partial');
   options.progress.stop();
+  return finish(result, startedAt, pending.size);
+}
+
+function finish(result: MigrateResult, startedAt: Date, pending: number): MigrateResult {
+  result.pending = pending;
   result.elapsedMs = Date.now() - startedAt.getTime();
   result.rowsPerSecond = result.elapsedMs > 0 ? Math.round((result.scanned * 1000) / result.elapsedMs) : 0;
   return result;

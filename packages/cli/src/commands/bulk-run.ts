@@ -9,7 +9,6 @@ import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { migrateModel } from '../migrator';
 import type { MigrateResult, ResumePolicy } from '../migrator';
-import { describeError } from '../output';
 import { PfeImporter } from '../pfe-import';
 import { createProgress } from '../progress';
 import type { PlanMode } from '../row-plan';
@@ -43,11 +42,8 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   if (models.length === 0) log(mode === 'decrypt' ? 'no model has readonly fields: nothing to decrypt' : 'no model has fields to re-encrypt');
 
   const results: MigrateResult[] = [];
-  let stopped: unknown;
   for (const model of models) {
-    try {
-      results.push(
-        await migrateModel({
+    const result = await migrateModel({
           client, crypto, keyStore, model, mode, checkpoints, pfe, progress, log,
           writer: await createCasWriter(client, model),
           batchSize: options.batch,
@@ -55,17 +51,15 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
           dryRun: options.dryRun,
           resume: options.resume,
           keyringAttempts: options.keyringAttempts,
-        }),
-      );
-    } catch (error) {
-      stopped = error;
-      break;
-    }
+        });
+    results.push(result);
+    if (result.stopped) break;
   }
   progress.stop();
 
   const incomplete = results.some((result) => result.failed > 0 || result.pending > 0);
-  const stop = stopped === undefined ? undefined : { model: models[results.length]?.name, ...describeError(stopped) };
+  const last = results[results.length - 1];
+  const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
   ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}) }, () => [
     ...results.map((result) => summaryLine(mode, result, options.dryRun)),
     ...results.flatMap((result) => result.failures.slice(0, 10).map((failure) => `  ${result.model} row ${failure.key}${failure.field ? ` .${failure.field}` : ''}: ${failure.code} ${failure.message}`)),
