@@ -1,71 +1,95 @@
 /**
- * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/profile.ts <scenario>`: runs one hot
- * path under `node --cpu-prof` and records the hot spots (self and total time per function)
- * as a section of bench/RESULTS.md. Scenarios: value-16, value-4k, value-1m, blind-index,
- * findmany, create.
+ * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/profile.ts <scenario> [seconds]`: runs one
+ * hot path under V8's CPU profiler (the one `node --cpu-prof` uses, started through
+ * `node:inspector` after the setup so seeding is not in the profile) and records the hot spots
+ * (self and total time per function) as a section of bench/RESULTS.md.
+ * Scenarios: value-16, value-4k, value-1m, blind-index, findmany, findmany-warm, create.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { Session } from 'node:inspector';
+import { Client } from 'pg';
 import { hotSpots, type HotSpot } from './lib/cpu-profile';
-import { describeEnvironment, REPO_ROOT } from './lib/environment';
-import type { Section, Table } from './lib/report';
+import { describeEnvironment } from './lib/environment';
+import { renderSection, type Section, type Table } from './lib/report';
 import { writeResults } from './lib/results-file';
 
-const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'create'] as const;
+const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'findmany-warm', 'create'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-/** The profiled work, run in the child process. */
-async function runScenario(scenario: Scenario, seconds: number): Promise<void> {
-  const until = Date.now() + seconds * 1000;
+/** Prepares a scenario; returns one iteration of the hot path and a cleanup. */
+type Prepared = { iteration: () => Promise<unknown>; close: () => Promise<void> };
+
+async function prepare(scenario: Scenario): Promise<Prepared> {
+  const { FieldCrypto, LocalKeyring, MemoryKeyStore } = await import('@fieldseal/core');
   if (scenario.startsWith('value-') || scenario === 'blind-index') {
-    const { FieldCrypto, LocalKeyring, MemoryKeyStore } = await import('@fieldseal/core');
     const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 3_600_000 }, dekCache: false });
     const size = scenario === 'value-16' ? 16 : scenario === 'value-4k' ? 4096 : scenario === 'value-1m' ? 1 << 20 : 32;
     const plaintext = randomBytes(size).toString('base64').slice(0, size);
     const ctx = { model: 'users', field: 'notes', rowId: 'row-1' };
     const spec = { model: 'users', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
-    while (Date.now() < until) {
-      for (let i = 0; i < 100; i += 1) {
-        if (scenario === 'blind-index') {
-          await crypto.blindIndex(spec, plaintext);
-        } else {
-          const encryptor = await crypto.rowEncryptor('default');
-          const stored = encryptor.encrypt(plaintext, ctx);
-          encryptor.dispose();
-          await crypto.decrypt(stored, ctx);
-        }
-      }
-    }
-    return;
+    const roundTrip = async (): Promise<void> => {
+      const encryptor = await crypto.rowEncryptor('default');
+      const stored = encryptor.encrypt(plaintext, ctx);
+      encryptor.dispose();
+      await crypto.decrypt(stored, ctx);
+    };
+    await roundTrip();
+    await crypto.blindIndex(spec, plaintext);
+    return {
+      iteration: scenario === 'blind-index' ? () => crypto.blindIndex(spec, plaintext) : roundTrip,
+      close: async () => undefined,
+    };
   }
   const { createTestDatabase } = await import('../test/support/database');
   const { encryptedClient, plainClient, truncateUsers } = await import('./lib/prisma-clients');
   const { chunks, userInputs } = await import('./lib/fixtures');
-  const { LocalKeyring } = await import('@fieldseal/core');
   const db = await createTestDatabase();
   const base = plainClient(db);
   const keyring = new LocalKeyring(randomBytes(32));
-  try {
-    if (scenario === 'findmany') {
-      const writer = encryptedClient(base, keyring).users;
-      for (const part of chunks(userInputs(0, 10_000, 'p', 10), 5_000)) await writer.createMany({ data: part });
-      while (Date.now() < until) await encryptedClient(base, keyring).users.findMany();
-    } else {
-      const writer = encryptedClient(base, keyring).users;
-      let run = 0;
-      while (Date.now() < until) {
-        await truncateUsers(db);
-        for (const row of userInputs(0, 500, `p${run}`, 10)) await writer.create({ data: row });
-        run += 1;
-      }
-    }
-  } finally {
+  const writer = encryptedClient(base, keyring).users;
+  const close = async (): Promise<void> => {
     await base.$disconnect();
     await db.close();
+  };
+  if (scenario === 'create') {
+    let run = 0;
+    return {
+      iteration: async () => {
+        await truncateUsers(db);
+        for (const row of userInputs(0, 200, `p${run}`, 10)) await writer.create({ data: row });
+        run += 1;
+      },
+      close,
+    };
+  }
+  for (const part of chunks(userInputs(0, 10_000, 'p', 10), 5_000)) await writer.createMany({ data: part });
+  const warm = encryptedClient(base, keyring).users;
+  await warm.findMany();
+  return {
+    iteration: scenario === 'findmany-warm' ? () => warm.findMany() : () => encryptedClient(base, keyring).users.findMany(),
+    close,
+  };
+}
+
+function post<T>(session: Session, method: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    session.post(method, (error, result) => (error ? reject(error) : resolve(result as T)));
+  });
+}
+
+/** Runs `iteration` for `seconds` under the CPU profiler; returns the profile. */
+async function profile(iteration: () => Promise<unknown>, seconds: number): Promise<object> {
+  const session = new Session();
+  session.connect();
+  try {
+    await post(session, 'Profiler.enable');
+    await post(session, 'Profiler.start');
+    const until = Date.now() + seconds * 1000;
+    while (Date.now() < until) await iteration();
+    return (await post<{ profile: object }>(session, 'Profiler.stop')).profile;
+  } finally {
+    session.disconnect();
   }
 }
 
@@ -93,41 +117,30 @@ async function main(): Promise<number> {
   }
   process.env.TEST_DATABASE_URL ||= DEFAULT_URL;
   process.env.FIELDSEAL_TEST_BACKEND = 'postgres';
-  if (args.includes('--child')) {
-    await runScenario(scenario, seconds);
-    return 0;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-profile-'));
+  const prepared = await prepare(scenario);
+  let recorded: object;
   try {
-    const child = spawnSync(
-      process.execPath,
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', join(__dirname, 'profile.ts'), scenario, String(seconds), '--child'],
-      { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json') } },
-    );
-    if (child.status !== 0) return child.status ?? 1;
-    const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-    if (!file) throw new Error('node wrote no .cpuprofile');
-    const all = hotSpots(join(dir, file));
-    const ours = all.filter((s) => s.where.includes('packages/')).sort((a, b) => b.totalMs - a.totalMs);
-    const section: Section = {
-      id: `profile-${scenario}`,
-      title: `profile: ${scenario} (node --cpu-prof, ${seconds} s)`,
-      command: `pnpm exec tsx --tsconfig bench/tsconfig.json bench/profile.ts ${scenario} ${seconds}`,
-      tables: [table('Top functions by self time (everything)', all, 15), table('fieldseal functions by total time', ours, 12)],
-      targets: [],
-    };
-    const { renderSection } = await import('./lib/report');
-    process.stdout.write(`${renderSection(section)}\n`);
-    const { Client } = await import('pg');
-    const client = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-    await client.connect();
-    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
-    await client.end();
-    writeResults([section], describeEnvironment(version));
-    return 0;
+    recorded = await profile(prepared.iteration, seconds);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await prepared.close();
   }
+  // Function-level shares; "(program)" and "(idle)" are V8 and the event loop waiting (I/O).
+  const all = hotSpots(recorded);
+  const ours = all.filter((s) => s.where.includes('packages/')).sort((a, b) => b.totalMs - a.totalMs);
+  const section: Section = {
+    id: `profile-${scenario}`,
+    title: `profile: ${scenario} (V8 CPU profile, ${seconds} s of the hot loop)`,
+    command: `pnpm exec tsx --tsconfig bench/tsconfig.json bench/profile.ts ${scenario} ${seconds}`,
+    tables: [table('Top functions by self time (everything)', all, 15), table('fieldseal functions by total time', ours, 12)],
+    targets: [],
+  };
+  process.stdout.write(`${renderSection(section)}\n`);
+  const client = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  await client.end();
+  writeResults([section], describeEnvironment(version));
+  return 0;
 }
 
 main().then(

@@ -41,10 +41,11 @@ function label(node: ProfileNode): string {
 
 /**
  * Self and total time per function (by name and location), heaviest first.
+ * @param source - a `.cpuprofile` path, or the profile object itself
  * @param filter - keep only functions whose label matches (e.g. `/packages\//`)
  */
-export function hotSpots(path: string, filter?: RegExp): HotSpot[] {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+export function hotSpots(source: string | object, filter?: RegExp): HotSpot[] {
+  const profile = (typeof source === 'string' ? JSON.parse(readFileSync(source, 'utf8')) : source) as CpuProfile;
   const totalSamples = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
   const msPerSample = totalSamples ? (profile.endTime - profile.startTime) / 1000 / totalSamples : 0;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));

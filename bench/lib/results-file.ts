@@ -11,6 +11,8 @@ import { renderSection, renderTable, verdict, type Section } from './report';
 /** Where the results go. */
 export const RESULTS_MD = join(__dirname, '..', 'RESULTS.md');
 export const RESULTS_JSON = join(__dirname, '..', 'results.json');
+/** Hand-written reading of the results and profiles (no numbers of its own), included if present. */
+export const FINDINGS_MD = join(__dirname, '..', 'FINDINGS.md');
 
 /** The stored form: sections by id, each with when and where it ran. */
 interface StoredResults {
@@ -50,6 +52,7 @@ export function renderResults(stored: StoredResults): string {
   if (targets.length) {
     lines.push('', renderTable({ title: 'Targets at a glance', columns: ['benchmark', 'target', 'measured', 'verdict'], rows: targets }));
   }
+  if (existsSync(FINDINGS_MD)) lines.push('', readFileSync(FINDINGS_MD, 'utf8').trim());
   lines.push(
     '',
     renderTable({
