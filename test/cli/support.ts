@@ -64,26 +64,8 @@ export async function createCliWorld(): Promise<CliWorld> {
     keyring,
     prisma,
     config,
-    async runCli(args, options = {}) {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      const stdin = new PassThrough();
-      const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-      stdout.on('data', (chunk: Buffer) => chunks.out.push(chunk));
-      stderr.on('data', (chunk: Buffer) => chunks.err.push(chunk));
-      if (options.stdin !== undefined) stdin.end(options.stdin);
-      const code = await run(args, {
-        io: { stdout, stderr, stdin, stdinIsTTY: options.stdinIsTTY ?? false, stderrIsTTY: false },
-        config: config(options.config),
-      });
-      const out = Buffer.concat(chunks.out).toString('utf8');
-      let json: unknown;
-      try {
-        json = args.includes('--json') ? JSON.parse(out) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { code, stdout: out, stderr: Buffer.concat(chunks.err).toString('utf8'), json };
+    runCli(args, options = {}) {
+      return runCliWith(config(options.config), args, options);
     },
     crypto() {
       return new FieldCrypto({ keyring, keyStore: new PrismaKeyStore(prisma), cache: { ttlMs: 60_000 } });
@@ -93,6 +75,26 @@ export async function createCliWorld(): Promise<CliWorld> {
       await db.close();
     },
   };
+}
+
+/** Runs the CLI in-process with `loaded` as its configuration and captured streams. */
+export async function runCliWith(loaded: LoadedConfig, args: readonly string[], options: { stdin?: string; stdinIsTTY?: boolean } = {}): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+  stdout.on('data', (chunk: Buffer) => chunks.out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => chunks.err.push(chunk));
+  if (options.stdin !== undefined) stdin.end(options.stdin);
+  const code = await run(args, { io: { stdout, stderr, stdin, stdinIsTTY: options.stdinIsTTY ?? false, stderrIsTTY: false }, config: loaded });
+  const out = Buffer.concat(chunks.out).toString('utf8');
+  let json: unknown;
+  try {
+    json = args.includes('--json') ? JSON.parse(out) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { code, stdout: out, stderr: Buffer.concat(chunks.err).toString('utf8'), json };
 }
 
 /** A view of `client` whose `$disconnect` does nothing (the test keeps using it). */
