@@ -68,13 +68,14 @@ export interface ModelStatus {
 
 /** Runs `status`. */
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<ExitCodeValue> {
+  const selected = ctx.models(options.model);
   const client = await ctx.client();
   const keyStore = await ctx.keyStore();
   const crypto = await ctx.crypto();
   const { summary, keys } = await keyStoreSummary(keyStore);
   const byVersion = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const models: ModelStatus[] = [];
-  for (const model of ctx.models(options.model)) models.push(await modelStatus(client, crypto, model, byVersion, options));
+  for (const model of selected) models.push(await modelStatus(client, crypto, model, byVersion, options));
   const keyring = await keyringRoundTrip(await ctx.keyring());
   ctx.out.result({ command: 'status', models, keyStore: summary, keyring }, () => human(models, summary, keyring));
   return keyring.ok ? ExitCode.Ok : ExitCode.Failure;

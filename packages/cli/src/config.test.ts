@@ -1,0 +1,70 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@fieldseal/core';
+import { findConfigPath, loadConfig, validateConfig } from './config';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fieldseal-config-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const CONFIG = `
+const keyring = { id: 'test:1', wrapKey: async (k: Buffer) => k, unwrapKey: async (k: Buffer) => k };
+export const spare = { id: 'test:2', wrapKey: async (k: Buffer) => k, unwrapKey: async (k: Buffer) => k };
+export default {
+  schema: { formatVersion: 1 as const, keyStoreModel: 'FieldsealKey', models: {} },
+  keyring,
+  prisma: () => ({ $disconnect: async () => undefined }),
+};
+`;
+
+test('finds fieldseal.config.ts next to prisma.config.ts from a subdirectory', () => {
+  writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
+  writeFileSync(join(dir, 'fieldseal.config.ts'), CONFIG);
+  mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+  expect(findConfigPath(join(dir, 'src', 'deep'))).toBe(join(dir, 'fieldseal.config.ts'));
+});
+
+test('stops at the prisma.config.ts directory and says how to point elsewhere', () => {
+  writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
+  expect(() => findConfigPath(dir)).toThrow(ConfigError);
+  expect(() => findConfigPath(dir)).toThrow(/--config/);
+});
+
+test('--config names a file explicitly, relative to the working directory', () => {
+  writeFileSync(join(dir, 'other.ts'), CONFIG);
+  expect(findConfigPath(dir, 'other.ts')).toBe(join(dir, 'other.ts'));
+  expect(() => findConfigPath(dir, 'missing.ts')).toThrow(/config file not found/);
+});
+
+test('loads a TypeScript config through jiti, keeping its named exports', async () => {
+  writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
+  writeFileSync(join(dir, 'fieldseal.config.ts'), CONFIG);
+  const loaded = await loadConfig(dir);
+  expect(loaded.config.schema.keyStoreModel).toBe('FieldsealKey');
+  expect((loaded.config.keyring as { id: string }).id).toBe('test:1');
+  expect((loaded.module.spare as { id: string }).id).toBe('test:2');
+});
+
+test('a config that fails to load is a ConfigError naming the file', async () => {
+  writeFileSync(join(dir, 'broken.ts'), 'throw new Error("boom");');
+  await expect(loadConfig(dir, 'broken.ts')).rejects.toThrow(/could not load .*broken\.ts: .*boom/);
+});
+
+test('validation names the missing or bad property', () => {
+  const schema = { formatVersion: 1, keyStoreModel: 'FieldsealKey', models: {} };
+  const keyring = { id: 'x', wrapKey: async () => Buffer.alloc(0), unwrapKey: async () => Buffer.alloc(0) };
+  const prisma = () => ({ $disconnect: async () => undefined });
+  expect(() => validateConfig(undefined)).toThrow(/defineConfig/);
+  expect(() => validateConfig({ keyring, prisma })).toThrow(/'schema'/);
+  expect(() => validateConfig({ schema, prisma })).toThrow(/'keyring'/);
+  expect(() => validateConfig({ schema, keyring })).toThrow(/'prisma'/);
+  expect(() => validateConfig({ schema, keyring, prisma, cache: {} })).toThrow(/'cache.ttlMs'/);
+  expect(validateConfig({ schema, keyring, prisma }).schema).toBe(schema);
+});

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ExitCode } from './exit-codes';
+import { run } from './program';
+import type { LoadedConfig } from './config';
+
+async function cli(args: string[], config?: LoadedConfig, cwd?: string) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const code = await run(args, { io: { stdout, stderr, stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false }, config, cwd });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+/** A config whose client and keyring must never be reached by a usage error. */
+const untouchable: LoadedConfig = {
+  path: '<test>',
+  module: {},
+  config: {
+    schema: { formatVersion: 1, keyStoreModel: 'FieldsealKey', models: {} },
+    keyring: () => {
+      throw new Error('keyring must not be built');
+    },
+    prisma: () => {
+      throw new Error('client must not be built');
+    },
+  },
+};
+
+test('--help lists every command and exits 0', async () => {
+  const result = await cli(['--help']);
+  expect(result.code).toBe(ExitCode.Ok);
+  for (const command of ['status', 'reencrypt', 'decrypt', 'keys', 'doctor']) expect(result.stdout).toContain(command);
+});
+
+test.each([
+  [['frobnicate']],
+  [['reencrypt', '--nope']],
+  [['reencrypt', '--batch', '0']],
+  [['reencrypt', '--concurrency', 'two']],
+  [['reencrypt', '--resume', '--restart']],
+  [['keys', 'create']],
+  [['keys', 'shred']],
+])('%j is a usage error (exit 2)', async (args) => {
+  const result = await cli(args, untouchable);
+  expect(result.code).toBe(ExitCode.Usage);
+});
+
+test('keys rotate needs exactly one target', async () => {
+  const result = await cli(['keys', 'rotate', '--json'], untouchable);
+  expect(result.code).toBe(ExitCode.Usage);
+  expect(JSON.parse(result.stdout).error.code).toBe('FIELDSEAL_INVALID_ARGUMENT');
+});
+
+test('an unknown --model is a usage error naming the known ones', async () => {
+  const result = await cli(['status', '--model', 'Nope'], untouchable);
+  expect(result.code).toBe(ExitCode.Usage);
+  expect(result.stderr).toContain('unknown model Nope');
+});
+
+test('a missing config file is a usage error with a hint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-noconfig-'));
+  try {
+    const result = await cli(['status', '--json'], undefined, dir);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'FIELDSEAL_CONFIG' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failure outside the user’s control exits 1', async () => {
+  const result = await cli(['keys', 'list'], untouchable);
+  expect(result.code).toBe(ExitCode.Failure);
+  expect(result.stderr).toContain('client must not be built');
+});
