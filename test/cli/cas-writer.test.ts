@@ -1,0 +1,67 @@
+/**
+ * Compare-and-swap writes, deterministically: a row changed between the CLI's read and its
+ * write is reported lost and keeps the other writer's value; both writers (one SQL statement
+ * per batch on PostgreSQL, `updateMany` in a transaction anywhere) behave the same, and a
+ * batch with one bad row still writes the others.
+ */
+import { PostgresCasWriter, PrismaCasWriter, createCasWriter } from '../../packages/cli/src/cas-writer';
+import type { CasWriter } from '../../packages/cli/src/cas-writer';
+import { createCliWorld, schema } from './support';
+import type { CliWorld } from './support';
+
+let world: CliWorld;
+const customer = schema.models.Customer;
+
+beforeAll(async () => {
+  world = await createCliWorld();
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+beforeEach(async () => {
+  await world.db.query('TRUNCATE customers RESTART IDENTITY');
+  await world.db.query(`INSERT INTO customers (email, phone, email_idx) VALUES ('a@x', NULL, NULL), ('b@x', 'pb', 'ib'), ('c@x', 'pc', NULL)`);
+});
+
+const writers: [string, () => Promise<CasWriter>][] = [
+  ['the fastest writer for this database', () => createCasWriter(world.prisma, customer)],
+  ['the portable updateMany writer', async () => new PrismaCasWriter(world.prisma, customer)],
+];
+
+describe.each(writers)('%s', (_name, make) => {
+  test('applies rows still as read and loses the one another writer changed', async () => {
+    const writer = await make();
+    await world.db.query(`UPDATE customers SET email = 'changed-by-app' WHERE id = 2`);
+    const outcomes = await writer.write([
+      { key: [1], expected: { email: 'a@x', phone: null, emailIdx: null }, data: { email: 'A', emailIdx: 'IA' } },
+      { key: [2], expected: { email: 'b@x', phone: 'pb', emailIdx: 'ib' }, data: { email: 'B' } },
+      { key: [3], expected: { email: 'c@x', phone: 'pc', emailIdx: null }, data: { phone: 'PC' } },
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'lost', 'applied']);
+    expect(await world.db.query('SELECT id, email, phone, email_idx FROM customers ORDER BY id')).toEqual([
+      { id: 1, email: 'A', phone: null, email_idx: 'IA' },
+      { id: 2, email: 'changed-by-app', phone: 'pb', email_idx: 'ib' },
+      { id: 3, email: 'c@x', phone: 'PC', email_idx: null },
+    ]);
+  });
+
+  test('a unique violation fails only its own row', async () => {
+    const writer = await make();
+    const outcomes = await writer.write([
+      { key: [1], expected: { email: 'a@x', emailIdx: null }, data: { emailIdx: 'ib' } },
+      { key: [3], expected: { email: 'c@x', emailIdx: null }, data: { emailIdx: 'ic' } },
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['error', 'applied']);
+    expect(await world.db.query('SELECT id, email_idx FROM customers ORDER BY id')).toEqual([
+      { id: 1, email_idx: null },
+      { id: 2, email_idx: 'ib' },
+      { id: 3, email_idx: 'ic' },
+    ]);
+  });
+});
+
+test('PostgreSQL gets the single-statement writer', async () => {
+  expect(await createCasWriter(world.prisma, customer)).toBeInstanceOf(PostgresCasWriter);
+});
