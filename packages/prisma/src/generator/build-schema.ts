@@ -29,6 +29,27 @@ export const DEFAULT_KEY_STORE_MODEL = 'FieldsealKey';
 /** The outcome of {@link validateSchema}: the schema, or every problem found. */
 export type Validation = { readonly schema: FieldsealSchema; readonly problems: [] } | { readonly schema: null; readonly problems: string[] };
 
+/**
+ * Shortest envelope (core's format 1): `fse$1$` + key id (≥ 1) + `$` + version (≥ 1) + `$` +
+ * wrapped DEK (80) + `$` + sealed empty value (38). Real ones are longer: the key ids fieldseal
+ * creates have 12 characters, and the value adds 4/3 of its UTF-8 bytes.
+ */
+export const MIN_ENVELOPE_LENGTH = 6 + 1 + 1 + 1 + 1 + 80 + 1 + 38;
+
+/** Longest blind-index value of `bits`: `v` + version (≤ 10 digits) + `.` + base64url digest. */
+export function maxIndexLength(bits: number): number {
+  return 12 + Math.ceil((bits / 8) * 4 / 3);
+}
+
+const LENGTH_LIMITED = ['VarChar', 'Char', 'NVarChar', 'NChar'];
+
+/** The declared maximum length of a `@db.VarChar(n)`-like column, or `null`. */
+function declaredLength(field: DmmfField): { type: string; length: number } | null {
+  const [type, args] = field.nativeType ?? ['', []];
+  const length = Number(args[0]);
+  return LENGTH_LIMITED.includes(type) && Number.isSafeInteger(length) ? { type, length } : null;
+}
+
 const CLIENT_GENERATED: readonly IdGeneration[] = ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid', 'none'];
 const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
 
@@ -111,6 +132,10 @@ class ModelBuilder {
     }
     if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.encryptedId());
     if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
+    const declared = declaredLength(field);
+    if (declared && declared.length < MIN_ENVELOPE_LENGTH) {
+      this.report(field.name, messages.columnTooShort('@encrypted', declared.type, declared.length, MIN_ENVELOPE_LENGTH, 'any envelope'));
+    }
     const relation = this.model.fields.find((f) => f.relationFromFields?.includes(field.name));
     if (relation) this.report(field.name, messages.encryptedRelation(relation.name));
     return { name: field.name, dbName: field.dbName ?? field.name, mode, optional: !field.isRequired };
@@ -126,6 +151,11 @@ class ModelBuilder {
     else if (field.isRequired && !source.isRequired) this.report(field.name, messages.indexRequiredSourceOptional(index.source));
     if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.indexId());
     if (field.hasDefaultValue) this.report(field.name, messages.indexDefault());
+    const declared = declaredLength(field);
+    if (declared && declared.length < maxIndexLength(index.bits)) {
+      const needed = maxIndexLength(index.bits);
+      this.report(field.name, messages.columnTooShort('@blindIndex', declared.type, declared.length, needed, `a ${index.bits}-bit index`));
+    }
     if (index.bits < 256) {
       const compound = this.model.uniqueIndexes.find((u) => u.fields.includes(field.name));
       if (field.isUnique) this.report(field.name, messages.indexTruncatedUnique(index.bits, '@unique'));

@@ -43,6 +43,9 @@ export const messages = {
     `@encrypted is only supported on String fields, not ${type}${isList ? '[]' : ''}`,
   encryptedId: () => '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
   encryptedDefault: () => '@encrypted field has a @default, which the database would store as plaintext; remove the default',
+  columnTooShort: (annotation: string, nativeType: string, length: number, needed: number, what: string) =>
+    `${annotation} column is @db.${nativeType}(${length}), too short for ${what} (at least ${needed} characters); ` +
+    'widen it or drop the length',
   encryptedRelation: (relation: string) =>
     `@encrypted field is a foreign key of relation ${relation}; relation scalars cannot be encrypted`,
 

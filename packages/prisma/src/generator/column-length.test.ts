@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@fieldseal/core';
+import { MIN_ENVELOPE_LENGTH, maxIndexLength, validateSchema } from './build-schema';
+import type { DmmfDocument, DmmfField } from './dmmf';
+
+// The generator refuses length-limited columns that can never hold what core writes. These
+// tests tie its bounds to core's real output, so a change of the envelope format shows here.
+
+const crypto = new FieldCrypto({
+  keyring: new LocalKeyring(randomBytes(32)),
+  keyStore: new MemoryKeyStore(),
+  cache: { ttlMs: 60_000 },
+});
+
+const field = (init: Partial<DmmfField> & { name: string }): DmmfField => ({
+  kind: 'scalar', type: 'String', isList: false, isRequired: true, isUnique: false, isId: false, hasDefaultValue: false, ...init,
+});
+
+const keyStoreModel = {
+  name: 'FieldsealKey', dbName: null, primaryKey: null,
+  uniqueIndexes: [{ name: null, fields: ['kind', 'scope', 'version'] }, { name: null, fields: ['keyId', 'version'] }],
+  fields: [
+    field({ name: 'id', isId: true, hasDefaultValue: true, default: { name: 'uuid', args: [] } }),
+    ...['keyId', 'kind', 'scope', 'state', 'keyringId'].map((name) => field({ name })),
+    field({ name: 'version', type: 'Int' }), field({ name: 'wrappedKey', isRequired: false }),
+    field({ name: 'createdAt', type: 'DateTime', hasDefaultValue: true, default: { name: 'now', args: [] } }),
+    field({ name: 'updatedAt', type: 'DateTime', isUpdatedAt: true }),
+  ],
+};
+
+function problems(email: [string, string[]] | null, index: [string, string[]] | null, bits = 256): string[] {
+  const document: DmmfDocument = {
+    datamodel: {
+      models: [keyStoreModel, {
+        name: 'User', dbName: null, primaryKey: null, uniqueIndexes: [],
+        fields: [
+          field({ name: 'id', isId: true }),
+          field({ name: 'email', documentation: '@encrypted', nativeType: email }),
+          field({ name: 'emailIdx', documentation: `@blindIndex(source: email, bits: ${bits})`, nativeType: index }),
+        ],
+      }],
+    },
+  };
+  return validateSchema(document).problems;
+}
+
+describe('length-limited columns', () => {
+  it('knows the shortest envelope core writes', async () => {
+    const row = await crypto.rowEncryptor('default');
+    try {
+      const envelope = row.encrypt('', { model: 'users', field: 'email' });
+      // Core's key ids are longer than the 1 character the bound assumes.
+      expect(envelope.length).toBe(MIN_ENVELOPE_LENGTH + row.keyId.length - 1);
+    } finally {
+      row.dispose();
+    }
+  });
+
+  it.each([8, 16, 128, 256])('knows an upper bound of a %i-bit index value', async (bits) => {
+    const value = await crypto.blindIndex({ model: 'users', field: 'email_idx', name: 'email_idx', normalize: [], bits }, 'a@b.c');
+    expect(value.length).toBeLessThanOrEqual(maxIndexLength(bits));
+    expect(value.length).toBe(maxIndexLength(bits) - 9); // 'v1.' instead of 'v' + 10 digits + '.'
+  });
+
+  it('rejects an encrypted @db.VarChar that cannot hold an envelope', () => {
+    expect(problems(['VarChar', ['100']], null)).toEqual([
+      `User.email: @encrypted column is @db.VarChar(100), too short for any envelope (at least ${MIN_ENVELOPE_LENGTH} characters); widen it or drop the length`,
+    ]);
+  });
+
+  it('rejects a blind-index @db.Char shorter than its longest value', () => {
+    expect(problems(null, ['Char', ['40']])).toEqual([
+      'User.emailIdx: @blindIndex column is @db.Char(40), too short for a 256-bit index (at least 55 characters); widen it or drop the length',
+    ]);
+    expect(problems(null, ['Char', ['40']], 64)).toEqual([]);
+  });
+
+  it('accepts wide enough, unbounded and other native types', () => {
+    expect(problems(['VarChar', ['1024']], ['VarChar', ['64']])).toEqual([]);
+    expect(problems(['Text', []], ['VarChar', []])).toEqual([]);
+    expect(problems(null, null)).toEqual([]);
+  });
+});
