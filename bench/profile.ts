@@ -3,7 +3,8 @@
  * hot path under V8's CPU profiler (the one `node --cpu-prof` uses, started through
  * `node:inspector` after the setup so seeding is not in the profile) and records the hot spots
  * (self and total time per function) as a section of bench/RESULTS.md.
- * Scenarios: value-16, value-4k, value-1m, blind-index, findmany, findmany-warm, create.
+ * Scenarios: value-16, value-4k, value-1m, blind-index, findmany, findmany-warm, create,
+ * reencrypt (the CLI's `run()` in this process on 20,000 legacy `Customer` rows per iteration).
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector';
@@ -13,7 +14,7 @@ import { describeEnvironment } from './lib/environment';
 import { renderSection, type Section, type Table } from './lib/report';
 import { writeResults } from './lib/results-file';
 
-const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'findmany-warm', 'create'] as const;
+const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'findmany-warm', 'create', 'reencrypt'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -52,6 +53,29 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
     await base.$disconnect();
     await db.close();
   };
+  if (scenario === 'reencrypt') {
+    const { run } = await import('@fieldseal/cli');
+    const { PrismaPg } = await import('@prisma/adapter-pg');
+    const { PrismaClient } = await import('../prisma/generated/client/client');
+    const { fieldsealSchema } = await import('../prisma/generated/fieldseal');
+    const { PassThrough } = await import('node:stream');
+    const config = {
+      schema: fieldsealSchema,
+      keyring,
+      prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url as string }) }),
+      cache: { ttlMs: 3_600_000 },
+    };
+    const io = { stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false };
+    return {
+      iteration: async () => {
+        await db.query('TRUNCATE customers, fieldseal_checkpoints RESTART IDENTITY');
+        await db.query(`INSERT INTO customers (email, phone) SELECT 'Customer.' || g || '@Example.com', '+1 555 ' || g FROM generate_series(1, 20000) AS g`);
+        const code = await run(['reencrypt', '--model', 'Customer', '--json'], { io, config: { path: 'bench/profile.ts', config, module: {} } });
+        if (code !== 0) throw new Error(`reencrypt exited with ${code}`);
+      },
+      close,
+    };
+  }
   if (scenario === 'create') {
     let run = 0;
     return {

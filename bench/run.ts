@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -62,14 +63,39 @@ async function runOne(id: BenchmarkId, db: TestDatabase | undefined, long: boole
   }
 }
 
+/** Which profile scenarios explain a missed target of each benchmark. */
+const PROFILES: Record<string, (target: string) => string[]> = {
+  crypto: () => ['value-16', 'value-1m'],
+  prisma: (target) => (target.startsWith('create') ? ['create'] : target.includes('warm') ? ['findmany-warm'] : ['findmany']),
+  kms: () => [],
+  migrator: (target) => (target.startsWith('reencrypt') ? ['reencrypt'] : []),
+};
+
+/** `--profile`: runs bench/profile.ts for each missed target; each adds its own section. */
+function profileMissed(sections: readonly Section[]): void {
+  const scenarios = new Set(sections.flatMap((section) => section.targets.filter((t) => t.met === false).flatMap((t) => PROFILES[section.id]?.(t.target) ?? [])));
+  for (const scenario of scenarios) {
+    log(`profiling ${scenario} (a target was missed)`);
+    execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'profile.ts'), scenario, '8'], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json') },
+    });
+  }
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2).filter((arg) => arg !== '--'),
     allowPositionals: true,
-    options: { long: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      long: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) {
-    process.stdout.write(`usage: pnpm bench [${BENCHMARKS.join('|')} ...] [--long]\n`);
+    process.stdout.write(`usage: pnpm bench [${BENCHMARKS.join('|')} ...] [--long] [--profile]\n`);
     return 0;
   }
   const unknown = positionals.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
@@ -103,9 +129,12 @@ async function main(): Promise<number> {
       const command = `pnpm bench ${id}${long && id === 'migrator' ? ' --long' : ''}`;
       log(`${id}: starting`);
       const started = Date.now();
+      const loadBefore = loadavg()[0];
       try {
         const section = await runOne(id, db, long);
-        sections.push({ ...section, command, seconds: (Date.now() - started) / 1000 });
+        // Other work on the machine skews absolute times; say how busy it was.
+        const load = `Machine load (1-minute load average, ${cpus().length} cores) at start / end: ${loadBefore.toFixed(1)} / ${loadavg()[0].toFixed(1)}.`;
+        sections.push({ ...section, command, seconds: (Date.now() - started) / 1000, notes: [...(section.notes ?? []), load] });
         log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       } catch (error) {
         failed += 1;
@@ -118,6 +147,7 @@ async function main(): Promise<number> {
   } finally {
     await db?.close();
   }
+  if (values.profile) profileMissed(sections);
   log(`wrote bench/RESULTS.md${failed ? ` (${failed} benchmark(s) failed)` : ''}`);
   return failed ? 1 : 0;
 }
