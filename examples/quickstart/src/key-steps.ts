@@ -31,6 +31,7 @@ export async function rotateAndReencrypt(context: DemoContext, cli: FieldsealCli
   step("Rotating northside's scope key, then re-encrypting with `fieldseal reencrypt`");
   say(`northside patients by key version before: ${JSON.stringify(await versions(context, 'northside'))}`);
   await show(cli, ['keys', 'rotate', '--scope', 'northside']);
+  await show(cli, ['keys', 'list', '--scope', 'northside']);
   say(`after rotation (old rows still decrypt):  ${JSON.stringify(await versions(context, 'northside'))}`);
   await show(cli, ['reencrypt']);
   say(`after reencrypt:                          ${JSON.stringify(await versions(context, 'northside'))}`);

@@ -3,12 +3,16 @@
  * into `.fieldseal-key` (mode 0600, git-ignored). LocalKeyring is for development: in
  * production the root key lives in a KMS (`@fieldseal/kms-aws`) and never leaves it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LocalKeyring } from '@fieldseal/core';
 
 /** Loads the keyring from `file`, generating the key file first when it does not exist. */
 export function loadKeyring(file: string): { keyring: LocalKeyring; created: boolean } {
   const created = !existsSync(file);
-  if (created) LocalKeyring.generateKeyFile(file);
+  if (created) {
+    mkdirSync(dirname(file), { recursive: true });
+    LocalKeyring.generateKeyFile(file);
+  }
   return { keyring: LocalKeyring.fromFile(file), created };
 }
