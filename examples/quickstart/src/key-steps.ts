@@ -3,8 +3,8 @@
  * CLI (rotate + reencrypt, status, shred), then checked from the application's side.
  */
 import type { FieldsealCli } from './fieldseal-cli';
-import { dim, green, note, red, say, step } from './print';
-import { readEachTenant, type DemoContext } from './steps';
+import { dim, green, note, say, step } from './print';
+import { fail, readEachTenant, type DemoContext } from './steps';
 import { storedPatients } from './stored';
 
 /** Runs one CLI command and prints its output, indented. */
@@ -12,7 +12,7 @@ async function show(cli: FieldsealCli, args: readonly string[]): Promise<number>
   say(`$ fieldseal ${args.join(' ')}`);
   const { exitCode, output } = await cli.run(args);
   for (const line of output.trimEnd().split('\n')) say(dim(`  ${line}`));
-  if (exitCode !== 0) say(red(`(exit code ${exitCode})`));
+  if (exitCode !== 0) fail(`fieldseal ${args[0]} exited with code ${exitCode}`);
   return exitCode;
 }
 
@@ -34,9 +34,12 @@ export async function rotateAndReencrypt(context: DemoContext, cli: FieldsealCli
   await show(cli, ['keys', 'list', '--scope', 'northside']);
   say(`after rotation (old rows still decrypt):  ${JSON.stringify(await versions(context, 'northside'))}`);
   await show(cli, ['reencrypt']);
-  say(`after reencrypt:                          ${JSON.stringify(await versions(context, 'northside'))}`);
+  const after = await versions(context, 'northside');
+  say(`after reencrypt:                          ${JSON.stringify(after)}`);
+  if (Object.keys(after).length !== 1) fail('reencrypt left northside values under more than one key version');
   const ada = await context.clinic.prisma.patient.findFirst({ where: { email: 'ada.okafor@example.com' } });
-  say(ada ? green(`✓ the application still reads ${ada.mrn}: ${ada.name}, ${ada.email}`) : red('✗ N-1001 not found'));
+  if (ada) say(green(`✓ the application still reads ${ada.mrn}: ${ada.name}, ${ada.email}`));
+  else fail('N-1001 not found after reencrypt');
 }
 
 /** Step: `fieldseal status`. */
@@ -57,7 +60,9 @@ export async function shredTenant(context: DemoContext, cli: FieldsealCli): Prom
       'use the shared index key, so delete the rows too once shredded (see the README).',
   );
   say('Reading both tenants with a new application client:');
-  await readEachTenant(context);
+  const outcome = await readEachTenant(context);
+  if (outcome.harbor !== 'KeyDestroyedError') fail('harbor is still readable after the shred');
+  if (outcome.northside !== 'readable') fail('northside is no longer readable');
   note(
     'A process that unwrapped the key before the shred keeps it in memory until its cache TTL ' +
       '(5 minutes here) expires; after that, every reader fails the same way.',

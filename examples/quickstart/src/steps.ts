@@ -17,6 +17,12 @@ export interface DemoContext {
   readonly freshClinic: () => Clinic;
 }
 
+/** Reports a failed expectation: the demo goes on, and exits with code 1. */
+export function fail(message: string): void {
+  say(red(`✗ ${message}`));
+  process.exitCode = 1;
+}
+
 const ALL_PATIENTS = TENANTS.flatMap((t) => t.patients.map((p) => ({ ...p, tenantId: t.id })));
 
 /** Step: the application writes both tenants' patients (with one visit each). */
@@ -65,8 +71,7 @@ export async function compareStored({ db, clinic }: DemoContext): Promise<void> 
   if (leaked.length === 0) {
     say(green(`✓ none of the ${secrets.length} sensitive values written appears anywhere in the patients or visits tables`));
   } else {
-    say(red(`✗ ${leaked.length} sensitive values found in plaintext`));
-    process.exitCode = 1;
+    fail(`${leaked.length} sensitive values found in plaintext`);
   }
 }
 
@@ -84,9 +89,12 @@ export async function lookups({ db, clinic }: DemoContext): Promise<void> {
     say(dim(`parameters: ${short(emailQuery.params, 70)}  (a keyed HMAC of "ada.okafor@example.com", not the address)`));
   }
 
+  if (byEmail?.mrn !== 'N-1001') fail('the email lookup did not find N-1001');
+
   const ssn = '900 34 5678';
   const bySsn = await prisma.patient.findMany({ where: { ssn } });
   say(`findMany({ where: { ssn: '${ssn}' } })  →  ${bySsn.map((p) => `found ${p.mrn} ${p.name}`).join(', ') || 'not found'}`);
+  if (bySsn.length !== 1 || bySsn[0].mrn !== 'N-1003') fail('the SSN lookup did not find exactly N-1003');
   const [storedMatch] = (await storedPatients(db)).filter((row) => row.mrn === bySsn[0]?.mrn);
   if (storedMatch?.ssn_idx) {
     const candidates = await countBySsnIndex(db, storedMatch.ssn_idx);
@@ -104,15 +112,15 @@ export async function refusals({ clinic }: DemoContext): Promise<void> {
   const before = sent.length;
   try {
     await prisma.patient.findMany({ where: { email: { contains: 'okafor' } } });
-    say(red('✗ contains on an encrypted field was not refused'));
-    process.exitCode = 1;
+    fail('contains on an encrypted field was not refused');
   } catch (error) {
     if (!(error instanceof UnsupportedQueryError)) throw error;
     say(`findMany({ where: { email: { contains: 'okafor' } } })`);
     say(`  →  ${error.name} [${error.code}]: ${error.message}`);
   }
   const queries = sent.length - before;
-  say(queries === 0 ? green('✓ no query reached the database') : red(`✗ ${queries} queries were sent`));
+  if (queries === 0) say(green('✓ no query reached the database'));
+  else fail(`${queries} queries were sent`);
 }
 
 /** Reads each tenant's patients with a cold client and reports readable or the error it got. */
