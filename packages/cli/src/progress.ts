@@ -93,7 +93,7 @@ class LineProgress implements Progress {
   }
 
   stop(): void {
-    if (this.model) this.line();
+    if (this.model && this.total > 0) this.line();
     this.model = '';
   }
 

@@ -72,6 +72,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
 }
 
 function summaryLine(mode: PlanMode, result: MigrateResult, dryRun: boolean): string {
+  if (result.scanned === 0 && !result.resumedFrom && !result.stopped) return `${result.model}: no rows`;
   const verb = dryRun ? 'would write' : 'wrote';
   const parts =
     mode === 'decrypt'

@@ -27,8 +27,10 @@ function view(key: StoredKey): KeyView {
   return { kind: key.kind, scope: key.scope, keyId: key.keyId, version: key.version, state: key.state, keyringId: key.keyringId, createdAt: key.createdAt.toISOString() };
 }
 
+const HEADER = `${'kind'.padEnd(5)} ${'scope'.padEnd(20)} ${'ver'.padEnd(4)} ${'state'.padEnd(9)} ${'key id'.padEnd(14)} ${'keyring'.padEnd(16)} created`;
+
 function line(key: KeyView): string {
-  return `${key.kind.padEnd(5)} ${key.scope.padEnd(20)} v${String(key.version).padEnd(3)} ${key.state.padEnd(9)} ${key.keyId}  ${key.keyringId}  ${key.createdAt}`;
+  return `${key.kind.padEnd(5)} ${key.scope.padEnd(20)} ${`v${key.version}`.padEnd(4)} ${key.state.padEnd(9)} ${key.keyId.padEnd(14)} ${key.keyringId.padEnd(16)} ${key.createdAt}`;
 }
 
 /** `keys list [--scope S] [--kind K] [--state S]`. */
@@ -39,7 +41,7 @@ export async function keysList(ctx: CommandContext, options: { scope?: string; k
     ...(options.kind ? { kind: options.kind as KeyKind } : {}),
     ...(options.state ? { state: options.state as KeyState } : {}),
   })).map(view);
-  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? ['no keys'] : ['kind  scope                version state     key id  keyring  created', ...keys.map(line)]));
+  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? ['no keys'] : [HEADER, ...keys.map(line)]));
   return ExitCode.Ok;
 }
 
