@@ -1,6 +1,7 @@
 /**
- * The demo's steps, in order. Each prints what it does, what the application sees and what the
- * database stores, and returns what later steps (and the end-to-end test) check.
+ * The demo's application-side steps, in order. Each prints what it does, what the application
+ * sees and what the database stores, and checks its own claim: a failed check prints ✗ and makes
+ * the demo exit with code 1 (the end-to-end test relies on it).
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { FieldsealError, KeyDestroyedError, UnsupportedQueryError } from '@fieldseal/core';
