@@ -234,7 +234,8 @@ export class FieldCrypto {
   }
 
   async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
-    const id = `${stored.keyId}\u0000${stored.version}\u0000${spec.model}\u0000${spec.field}\u0000${spec.name}`;
+    // JSON keeps the parts apart whatever characters the names hold.
+    const id = JSON.stringify([stored.keyId, stored.version, spec.model, spec.field, spec.name]);
     const key = await this.#indexKeys.get(id, async () => {
       const root = await this.keys.indexRootMaterial(stored);
       try {
