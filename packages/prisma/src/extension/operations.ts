@@ -66,8 +66,8 @@ export class OperationHandler {
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
     const args = params.args ?? {};
-    guardQuery(this.view, model, operation, args);
     const batch = params.__internalParams?.transaction?.kind === 'batch';
+    guardQuery(this.view, model, operation, args, batch);
     const rewriter = new WhereRewriter(this.view, this.crypto);
     const prepared = await this.prepare(model, operation, args, rewriter, batch);
     if ('result' in prepared) return prepared.result;

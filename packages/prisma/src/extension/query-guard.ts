@@ -19,15 +19,19 @@ const READ_KEYS = new Set(['where', 'orderBy', 'cursor', 'distinct', 'select', '
 type Position = 'root' | 'nested' | 'unique';
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
-export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args): void {
-  new Guard(view).operation(model, operation, args);
+export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args, batch = false): void {
+  new Guard(view, batch).operation(model, operation, args);
 }
 
 class Guard {
-  constructor(private readonly view: SchemaView) {}
+  constructor(
+    private readonly view: SchemaView,
+    private readonly batch: boolean,
+  ) {}
 
   operation(model: ModelMeta, operation: string, args: Args): void {
-    if (args.where !== undefined) this.where(model, args.where, 'root');
+    // inside a batch $transaction the extension cannot list truncated-index candidates first
+    if (args.where !== undefined) this.where(model, args.where, this.batch ? 'nested' : 'root');
     this.read(model, args, true);
     if (operation === 'groupBy') this.groupBy(model, args);
     if (operation === 'aggregate') this.aggregate(model, args);
@@ -71,7 +75,7 @@ class Guard {
     for (const [key, value] of Object.entries(where)) {
       if (value === undefined) continue;
       if (key === 'AND') {
-        for (const item of asList(value)) this.where(model, item, position === 'root' ? 'root' : position);
+        for (const item of asList(value)) this.where(model, item, position);
       } else if (key === 'OR' || key === 'NOT') {
         for (const item of asList(value)) this.where(model, item, 'nested');
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {

@@ -49,8 +49,9 @@ export function isBypassed(): boolean {
  */
 export function sideQuery<T>(base: AnyClient, fn: (client: AnyClient) => Promise<T>): Promise<T> {
   const scope = currentTransaction();
-  if (scope === undefined) return storage.run({ bypass: true }, () => fn(base));
-  return storage.run({ scope, bypass: true }, () => fn(scope.tx));
+  // `await` inside the context: Prisma's promises are lazy and run where they are awaited.
+  if (scope === undefined) return storage.run({ bypass: true }, async () => await fn(base));
+  return storage.run({ scope, bypass: true }, async () => await fn(scope.tx));
 }
 
 /** The model delegate (`client.user`) of a client, as a map of operations. */
