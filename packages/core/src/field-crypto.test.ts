@@ -202,6 +202,16 @@ describe('FieldCrypto caches', () => {
     expect(reader.stats()).toMatchObject({ keyringCalls: 2, dekHits: 1 });
   });
 
+  it('clearCaches drops every cached key and DEK', async () => {
+    const { crypto } = setup();
+    const stored = (await crypto.rowEncryptor('default')).encrypt('x', users);
+    await crypto.decrypt(stored, users);
+    crypto.clearCaches();
+    expect(crypto.stats().entries).toBe(0);
+    await expect(crypto.decrypt(stored, users)).resolves.toBe('x');
+    expect(crypto.stats()).toMatchObject({ keyringCalls: 2, dekMisses: 1 });
+  });
+
   it('works without a DEK cache, still unwrapping each row once per batch', async () => {
     const { keyring, keyStore, crypto } = setup();
     const row = await crypto.rowEncryptor('default');

@@ -217,6 +217,13 @@ export class FieldCrypto {
     return blindIndexVersion(indexValue);
   }
 
+  /** Drops and zeroes every cached scope key, index key and DEK (e.g. at shutdown). */
+  clearCaches(): void {
+    this.keys.clearCache();
+    this.#indexKeys.clear();
+    this.#deks?.clear();
+  }
+
   /** Key-cache and DEK-cache counters. */
   stats(): CacheStats {
     const { hits, misses, keyringCalls, entries } = this.keys.counters();

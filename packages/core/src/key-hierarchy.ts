@@ -218,6 +218,13 @@ export class KeyHierarchy {
     this.#destroyListeners.push(listener);
   }
 
+  /** Drops and zeroes every cached key (e.g. at shutdown); later uses unwrap again. */
+  clearCache(): void {
+    this.#keys.clear();
+    this.#active.clear();
+    this.#indexVersions.clear();
+  }
+
   /** Keyring calls made so far, and the key cache's counters. */
   counters(): KeyCacheCounters & { keyringCalls: number } {
     return { ...this.#keys.counters(), keyringCalls: this.#calls.count };
