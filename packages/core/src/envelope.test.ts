@@ -1,7 +1,8 @@
 import { createDecipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { EnvelopeFormatError } from './errors';
-import { describeEnvelope, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope } from './envelope';
+import { describeEnvelope, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope, valueAad } from './envelope';
+import { encodeFields } from './length-prefixed';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
@@ -138,5 +139,15 @@ describe('parseEnvelope', () => {
         if (!(error instanceof EnvelopeFormatError)) throw error;
       }
     }), { numRuns: 2000 });
+  });
+});
+
+describe('valueAad', () => {
+  it('equals the generic length-prefixed encoding, with and without a row id', () => {
+    for (const [model, field, rowId] of [['users', 'email', 'r1'], ['Müller', 'naïve', ''], ['m', 'f', undefined]] as const) {
+      const tail = rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId];
+      expect(valueAad('kid', 7, model, field, rowId))
+        .toEqual(encodeFields([{ u8: 1 }, 'fieldseal/value', model, field, 'kid', { u32: 7 }, ...tail]));
+    }
   });
 });
