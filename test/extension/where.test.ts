@@ -113,5 +113,12 @@ describe('fieldEncryption: where rewriting through blind indexes', () => {
     expect(names(await prisma.user.findMany({ where: { email: { in: ['ann@example.com', 'eve@example.com'] } } }))).toEqual(['ann', 'eve']);
     expect(names(await prisma.user.findMany({ where: { email: 'ann@example.com' } }))).toEqual(['ann']);
     expect(names(await prisma.user.findMany({ where: { email: { not: 'ann@example.com' } } }))).not.toContain('ann');
+    expect((await prisma.user.findUnique({ where: { emailIdx: 'ann@example.com' } }))?.id).toBe(ids.ann);
+    expect((await prisma.user.findUnique({ where: { emailIdx: 'eve@example.com' } }))?.id).toBe(eve.id);
+    const account = await prisma.account.findUnique({ where: { provider_externalIdIdx: { provider: 'github', externalIdIdx: 'gh-bob' } } });
+    expect(account?.externalId).toBe('gh-bob');
+    const post = await prisma.post.create({ data: { title: 'rot', body: 'x', author: { connect: { emailIdx: 'bob@example.com' } } } });
+    expect(post.authorId).toBe(ids.bob);
+    expect((await prisma.user.update({ where: { emailIdx: 'cat@example.com' }, data: { notes: 'rotated' } })).notes).toBe('rotated');
   });
 });

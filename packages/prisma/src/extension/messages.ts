@@ -26,7 +26,7 @@ const catalog = {
     `cannot write ${model}.${field} in "${operation}": fieldseal needs the row's id and scope, ` +
     'give the id in a unique where or write the row with a top-level update',
   rekeyMany: (model: string, field: string, operation: string) =>
-    `"${operation}" cannot change ${model}.${field}: its value binds the row's encrypted fields; update rows one by one`,
+    `"${operation}" cannot change ${model}.${field}: the row's encrypted values are bound to it; create a new row instead`,
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   scopeMissing: (model: string, field: string) =>
     `${model}.${field} names the encryption scope and must be given as a string when creating a row`,

@@ -68,7 +68,9 @@ export class OperationHandler {
     const args = params.args ?? {};
     const batch = params.__internalParams?.transaction?.kind === 'batch';
     guardQuery(this.view, model, operation, args, batch);
-    const rewriter = new WhereRewriter(this.view, this.crypto);
+    const rewriter = new WhereRewriter(this.view, this.crypto, (m, column, candidates) =>
+      this.storedIndexValue(m, column, candidates),
+    );
     const prepared = await this.prepare(model, operation, args, rewriter, batch);
     if ('result' in prepared) return prepared.result;
     const { args: queryArgs, strip } = RETURNS_ROWS.has(operation)
@@ -93,7 +95,8 @@ export class OperationHandler {
     batch: boolean,
   ): Promise<{ args: Args } | { result: unknown }> {
     const out: Args = { ...args };
-    if (args.where !== undefined) out.where = await rewriter.where(model, args.where, 'root');
+    const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
+    if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
     if (rewriter.truncated.length > 0) {
       out.where = await narrowTruncated({
         view: this.view, decryptor: this.decryptor, base: this.base, model,
@@ -243,6 +246,17 @@ export class OperationHandler {
     if (currentTransaction() !== undefined) return sideQuery(this.base, run);
     const transaction = this.base.$transaction as (fn: (tx: AnyClient) => Promise<unknown>) => Promise<unknown>;
     return transaction.call(this.base, (tx) => inTransaction(tx, () => sideQuery(this.base, run)));
+  }
+
+  /** During an index rotation: the index value a unique input must name (the row's own), else the current one. */
+  private async storedIndexValue(model: ModelMeta, column: string, candidates: readonly string[]): Promise<string> {
+    const row = (await sideQuery(this.base, (client) =>
+      delegate(client, this.view.delegateName(model)).findFirst({
+        where: { [column]: { in: candidates } },
+        select: { [column]: true },
+      }),
+    )) as Args | null;
+    return typeof row?.[column] === 'string' ? (row[column] as string) : candidates[0];
   }
 
   /** The model a fluent-API data path (`['select', 'posts']`) leads to. */

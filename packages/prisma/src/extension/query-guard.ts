@@ -35,10 +35,11 @@ class Guard {
     this.read(model, args, true);
     if (operation === 'groupBy') this.groupBy(model, args);
     if (operation === 'aggregate') this.aggregate(model, args);
-    if (args.data !== undefined) this.dataList(model, args.data);
+    const updating = operation.startsWith('update');
+    if (args.data !== undefined) for (const row of asList(args.data)) this.data(model, row, updating);
     if (operation === 'upsert') {
-      this.data(model, args.create);
-      this.data(model, args.update);
+      this.data(model, args.create, false);
+      this.data(model, args.update, true);
     }
   }
 
@@ -197,16 +198,18 @@ class Guard {
     }
   }
 
-  private dataList(model: ModelMeta, data: unknown): void {
-    for (const row of asList(data)) this.data(model, row);
-  }
-
-  /** Write data, including nested writes under relations. */
-  data(model: ModelMeta, data: unknown): void {
+  /**
+   * Write data, including nested writes under relations. An update may not change the id of
+   * a bound model: its stored ciphertexts name the old id (create a new row instead).
+   */
+  private data(model: ModelMeta, data: unknown, updating: boolean): void {
     if (!isPlainObject(data)) return;
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
       if (this.view.blindIndex(model, key)) throw blindIndexWrite(model.name, key);
+      if (updating && model.bindRowId && model.idFields.includes(key) && Object.keys(model.encrypted).length > 0) {
+        throw unsupported('rekeyMany', model.name, key, 'update');
+      }
       if (this.view.encrypted(model, key)) {
         const plain = isPlainObject(value) && 'set' in value ? value.set : value;
         if (plain !== null && typeof plain !== 'string') throw notString(model.name, key);
@@ -220,24 +223,24 @@ class Guard {
   private nestedWrite(target: ModelMeta, ops: Args): void {
     for (const [op, value] of Object.entries(ops)) {
       for (const item of asList(value)) {
-        if (op === 'create') this.data(target, item);
-        else if (op === 'createMany' && isPlainObject(item)) this.dataList(target, item.data);
+        if (op === 'create') this.data(target, item, false);
+        else if (op === 'createMany' && isPlainObject(item)) for (const row of asList(item.data)) this.data(target, row, false);
         else if (op === 'connect' || op === 'set' || op === 'disconnect' || op === 'delete') {
           this.where(target, item, 'unique');
         } else if (op === 'deleteMany') this.where(target, item, 'nested');
         else if (op === 'connectOrCreate' && isPlainObject(item)) {
           this.where(target, item.where, 'unique');
-          this.data(target, item.create);
+          this.data(target, item.create, false);
         } else if (op === 'upsert' && isPlainObject(item)) {
           this.where(target, item.where, 'unique');
-          this.data(target, item.create);
-          this.data(target, item.update);
+          this.data(target, item.create, false);
+          this.data(target, item.update, true);
         } else if ((op === 'update' || op === 'updateMany') && isPlainObject(item)) {
           const hasData = isPlainObject(item.data) && (op === 'updateMany' || 'where' in item || 'data' in item);
           if (hasData) {
             this.where(target, item.where, op === 'update' ? 'unique' : 'nested');
-            this.data(target, item.data);
-          } else this.data(target, item);
+            this.data(target, item.data, true);
+          } else this.data(target, item, true);
         }
       }
     }

@@ -6,7 +6,7 @@
  * plaintext (the form Prisma's unique-input types require), never a raw index value.
  *
  * During an index-key rotation every live index version is matched (`in` over all of them);
- * unique inputs can name only one value, so the current version is used there.
+ * a unique input can name only one value, so it names the one stored in the matching row.
  */
 import type { FieldCrypto } from '@fieldseal/core';
 import type { BlindIndexMeta, ModelMeta } from '../metadata';
@@ -22,8 +22,17 @@ export interface TruncatedCondition {
   readonly values: readonly string[];
 }
 
-/** Where-clause position: `unique` inputs must stay single-valued. */
-export type Position = 'root' | 'nested' | 'unique';
+/**
+ * Where-clause position: `unique` inputs must stay single-valued; `uniqueRoot` is the where of
+ * findUnique/update/upsert/delete (its own keys unique, its AND/OR/NOT free).
+ */
+export type Position = 'root' | 'uniqueRoot' | 'nested' | 'unique';
+
+/**
+ * Picks the one index value a unique input can name while several index versions are live:
+ * the value stored in the row that matches any of them (a side query, only during rotation).
+ */
+export type UniqueResolver = (model: ModelMeta, column: string, candidates: readonly string[]) => Promise<string>;
 
 /** Rewrites where clauses for one operation; collects truncated conditions met at the root. */
 export class WhereRewriter {
@@ -33,6 +42,7 @@ export class WhereRewriter {
   constructor(
     private readonly view: SchemaView,
     private readonly crypto: FieldCrypto,
+    private readonly resolveUnique: UniqueResolver,
   ) {}
 
   /** A rewritten copy of `where` (the input is not modified). */
@@ -43,7 +53,7 @@ export class WhereRewriter {
     for (const [key, value] of Object.entries(where)) {
       if (value === undefined) continue;
       if (key === 'AND' || key === 'OR' || key === 'NOT') {
-        const inner = key === 'AND' ? position : 'nested';
+        const inner = key !== 'AND' ? 'nested' : position === 'uniqueRoot' ? 'root' : position;
         out[key] = Array.isArray(value)
           ? await Promise.all(value.map((item) => this.where(model, item, inner)))
           : await this.where(model, value, inner);
@@ -80,7 +90,7 @@ export class WhereRewriter {
     for (const [field, part] of Object.entries(value)) {
       const index = this.indexFor(model, field);
       if (index === undefined || typeof part !== 'string') out[field] = part;
-      else out[index.name] = await this.crypto.blindIndex(blindIndexSpec(model, index), part);
+      else out[index.name] = await this.equality(model, index, part, 'unique');
     }
     return out;
   }
@@ -130,9 +140,10 @@ export class WhereRewriter {
 
   /** Equality on one plaintext: the index value, or `{ in: [...] }` over live versions. */
   private async equality(model: ModelMeta, index: BlindIndexMeta, value: string, position: Position): Promise<unknown> {
-    if (position === 'unique') return this.crypto.blindIndex(blindIndexSpec(model, index), value);
     const hashes = await this.all(model, index, value);
-    return hashes.length === 1 ? hashes[0] : { in: hashes };
+    if (hashes.length === 1) return hashes[0];
+    if (position === 'unique' || position === 'uniqueRoot') return this.resolveUnique(model, index.name, hashes);
+    return { in: hashes };
   }
 
   private all(model: ModelMeta, index: BlindIndexMeta, value: string): Promise<string[]> {
@@ -140,7 +151,7 @@ export class WhereRewriter {
   }
 
   private noteTruncated(index: BlindIndexMeta, values: string[], position: Position): void {
-    if (index.bits < 256 && position === 'root') this.truncated.push({ field: index.source, index, values });
+    if (index.bits < 256 && (position === 'root' || position === 'uniqueRoot')) this.truncated.push({ field: index.source, index, values });
   }
 
   /** The blind index a filter on `key` (source field or index column) goes through; full length preferred. */

@@ -1,0 +1,95 @@
+import { DecryptionError, UnsupportedQueryError } from '@fieldseal/core';
+import type { FieldsealSchema } from '@fieldseal/prisma';
+import { createHarness, expectNoPlaintextInLog, fieldsealSchema, type Harness, isEnvelope, wrappedDek } from './support';
+
+type Row = Record<string, string | number | null>;
+
+/** The test schema with Customer's fields switched to `readonly` (the way out of encryption). */
+function readonlySchema(): FieldsealSchema {
+  const customer = fieldsealSchema.models.Customer;
+  const encrypted = Object.fromEntries(Object.entries(customer.encrypted).map(([k, v]) => [k, { ...v, mode: 'readonly' as const }]));
+  return { ...fieldsealSchema, models: { ...fieldsealSchema.models, Customer: { ...customer, encrypted } } } as FieldsealSchema;
+}
+
+describe('fieldEncryption: modes, row binding and scope moves', () => {
+  let h: Harness;
+  const raw = async (table: string, id: string | number) => (await h.db.query<Row>(`SELECT * FROM ${table} WHERE id = $1`, [id]))[0];
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('migrating: reads legacy plaintext, writes ciphertext', async () => {
+    const [legacy] = await h.db.query<{ id: number }>(`INSERT INTO customers (email, phone) VALUES ('legacy@example.com', '555-0100') RETURNING id`);
+    const read = await h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } });
+    expect(read).toMatchObject({ email: 'legacy@example.com', phone: '555-0100' });
+    await h.prisma.customer.update({ where: { id: legacy.id }, data: { phone: '555-0199' } });
+    const row = await raw('customers', legacy.id);
+    expect(isEnvelope(row.phone)).toBe(true);
+    expect(row.email).toBe('legacy@example.com'); // untouched until written or re-encrypted by the CLI
+    const created = await h.prisma.customer.create({ data: { email: 'New@Example.com', phone: null } });
+    expect(isEnvelope((await raw('customers', created.id)).email)).toBe(true);
+    expect((await h.prisma.customer.findUnique({ where: { emailIdx: 'new@example.com' } }))?.id).toBe(created.id);
+    expect((await h.prisma.customer.findMany({ where: { id: { in: [legacy.id, created.id] } }, orderBy: { id: 'asc' } })).map((c) => c.email))
+      .toEqual(['legacy@example.com', 'New@Example.com']);
+  });
+
+  it('readonly: decrypts envelopes, writes plaintext and keeps the blind index', async () => {
+    const sealed = await h.prisma.customer.create({ data: { email: 'sealed@example.com', phone: '555-0111' } });
+    const { prisma } = h.fresh({ schema: readonlySchema() });
+    expect((await prisma.customer.findUniqueOrThrow({ where: { id: sealed.id } })).phone).toBe('555-0111');
+    const plain = await prisma.customer.create({ data: { email: 'Plain@Example.com', phone: '555-0122' } });
+    const row = await raw('customers', plain.id);
+    expect(row).toMatchObject({ email: 'Plain@Example.com', phone: '555-0122' });
+    expect(row.email_idx).toEqual(expect.any(String));
+    expect((await prisma.customer.findUnique({ where: { emailIdx: 'plain@example.com' } }))?.id).toBe(plain.id);
+    expect((await prisma.customer.findUnique({ where: { emailIdx: 'sealed@example.com' } }))?.id).toBe(sealed.id);
+  });
+
+  it('strict: an envelope of another model is refused, not returned', async () => {
+    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'S', email: 'strict@example.com' } });
+    const post = await h.prisma.post.create({ data: { title: 't', body: 'strict body', authorId: user.id } });
+    await h.db.query(`UPDATE posts SET body = 'plain body' WHERE id = $1`, [post.id]);
+    await expect(h.prisma.post.findUnique({ where: { id: post.id } })).rejects.toBeInstanceOf(DecryptionError);
+  });
+
+  it('binds ciphertext to the caller-supplied id and refuses to change the id of a bound row', async () => {
+    const id = '00000000-0000-4000-8000-000000000001';
+    const user = await h.prisma.user.create({ data: { id, tenantId: 'acme', name: 'Given', email: 'given@example.com' } });
+    expect(user.id).toBe(id);
+    const sent = h.queries.length;
+    await expect(
+      h.prisma.user.update({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000002', email: 'moved@example.com' } }),
+    ).rejects.toMatchObject({ code: 'FIELDSEAL_UNSUPPORTED_QUERY', model: 'User', field: 'id' });
+    expect(h.queries.length).toBe(sent);
+    await expect(h.prisma.user.updateMany({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000003' } })).rejects.toBeInstanceOf(
+      UnsupportedQueryError,
+    );
+    expect(h.queries.length).toBe(sent);
+    expect((await h.prisma.user.findUniqueOrThrow({ where: { id } })).email).toBe('given@example.com');
+  });
+
+  it('moving a row to another scope re-encrypts all its encrypted fields under the new scope', async () => {
+    const user = await h.prisma.user.create({ data: { tenantId: 'from', name: 'Mover', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' } });
+    const before = await raw('users', user.id);
+    const moved = await h.prisma.user.update({ where: { id: user.id }, data: { tenantId: 'to' } });
+    expect(moved).toMatchObject({ tenantId: 'to', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' });
+    const after = await raw('users', user.id);
+    const keyOf = (value: unknown) => String(value).split('$')[2];
+    expect(keyOf(after.email)).not.toBe(keyOf(before.email));
+    expect(keyOf(after.notes)).toBe(keyOf(after.email));
+    expect(wrappedDek(String(after.notes))).toBe(wrappedDek(String(after.email)));
+    await h.prisma.$fieldseal.crypto.keys.destroyScope('from');
+    expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).notes).toBe('moving note');
+    expectNoPlaintextInLog(h.queries, ['mover@example.com', '123-00-4567', 'moving note']);
+  });
+
+  it('refuses a scope move in updateMany inside a batch transaction', async () => {
+    await expect(h.prisma.$transaction([h.prisma.user.updateMany({ where: { name: 'Mover' }, data: { tenantId: 'x' } })])).rejects.toBeInstanceOf(
+      UnsupportedQueryError,
+    );
+  });
+});
