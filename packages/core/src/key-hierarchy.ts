@@ -19,6 +19,7 @@ import type { KeyFilter, KeyKind, KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
 import { messages } from './messages';
+import { rewrapKeys } from './rewrap';
 import { needs, needsName } from './preconditions';
 
 /** The scope every index root key lives in. */
@@ -141,31 +142,13 @@ export class KeyHierarchy {
   async rewrap(newKeyring: Keyring): Promise<{ rewrapped: number; skipped: number }> {
     needs(newKeyring !== undefined && typeof newKeyring.wrapKey === 'function', 'newKeyring', 'must be a Keyring');
     this.#keyrings.set(newKeyring.id, newKeyring);
-    let rewrapped = 0;
-    let skipped = 0;
-    for (const stored of await this.#store.list()) {
-      if (stored.state === 'destroyed' || stored.wrappedKey === null) continue;
-      if (stored.keyringId === newKeyring.id) {
-        skipped++;
-        continue;
-      }
-      const key = await this.#calls.unwrap(this.#keyringFor(stored), stored);
-      try {
-        const wrapped = await this.#calls.wrap(newKeyring, stored, key);
-        const draft = { operation: 'key.rewrap' as const, keyId: stored.keyId, kind: stored.kind, scope: stored.scope,
-          version: stored.version, keyringId: newKeyring.id };
-        const replaced = await this.#audit.timed(draft, () =>
-          this.#store.replaceWrapped(stored.keyId, stored.version, stored.wrappedKey!, wrapped.toString('base64'), newKeyring.id));
-        if (replaced) rewrapped++;
-        else skipped++;
-      } finally {
-        key.fill(0);
-      }
-    }
+    const result = await rewrapKeys(newKeyring, {
+      store: this.#store, calls: this.#calls, audit: this.#audit, keyringFor: (stored) => this.#keyringFor(stored),
+    });
     this.#keyring = newKeyring;
     this.#active.clear();
     this.#indexVersions.clear();
-    return { rewrapped, skipped };
+    return result;
   }
 
   /** Stored key versions matching `filter` (wrapped keys only; nothing here is secret alone). */
