@@ -1,0 +1,33 @@
+import { generateRowId } from './row-ids';
+
+describe('generateRowId', () => {
+  it('generates ids in the format of each client-side default', () => {
+    expect(generateRowId('uuid')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(generateRowId('cuid')).toMatch(/^c[0-9a-z]{24}$/);
+    expect(generateRowId('cuid2')).toMatch(/^[a-z][0-9a-z]{23}$/);
+    expect(generateRowId('ulid')).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(generateRowId('nanoid')).toMatch(/^[A-Za-z0-9_-]{21}$/);
+  });
+
+  it('returns undefined where only the database can make the id', () => {
+    expect(generateRowId('autoincrement')).toBeUndefined();
+    expect(generateRowId('database')).toBeUndefined();
+    expect(generateRowId('none')).toBeUndefined();
+  });
+
+  it('never repeats an id across many draws', () => {
+    for (const kind of ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid'] as const) {
+      const ids = new Set(Array.from({ length: 2000 }, () => generateRowId(kind)));
+      expect(ids.size).toBe(2000);
+    }
+  });
+
+  it('orders ULIDs by creation time', () => {
+    const first = generateRowId('ulid') as string;
+    const later = Date.now() + 5;
+    while (Date.now() < later) {
+      // wait for the clock to move
+    }
+    expect((generateRowId('ulid') as string).slice(0, 10) > first.slice(0, 10)).toBe(true);
+  });
+});
