@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { inspect } from 'node:util';
 import type { AuditEvent } from './audit';
-import { ConfigError, DecryptionError, EnvelopeFormatError, KeyDestroyedError } from './errors';
+import { ConfigError, DecryptionError, EnvelopeFormatError, FieldsealError, KeyDestroyedError } from './errors';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
@@ -28,6 +28,12 @@ describe('FieldCrypto', () => {
     expect(crypto.isEnvelope(stored)).toBe(true);
     expect(stored).not.toContain('ada');
     await expect(crypto.decrypt(stored, users)).resolves.toBe('ada@example.com');
+  });
+
+  it('decryptMany returns a typed error in place for a malformed item', async () => {
+    const { crypto } = setup();
+    const results = await crypto.decryptMany([null as never, { value: 'x', ctx: { model: 'm' } as never }]);
+    expect(results.map((r) => (r as FieldsealError).code)).toEqual(['FIELDSEAL_INVALID_ARGUMENT', 'FIELDSEAL_INVALID_ARGUMENT']);
   });
 
   it('refuses to be configured without a cache TTL', () => {

@@ -50,10 +50,10 @@ export interface DecryptItem {
   ctx: FieldContext;
 }
 
-function located(error: unknown, ctx: FieldContext): FieldsealError {
+function located(error: unknown, ctx: FieldContext | undefined): FieldsealError {
   if (error instanceof KeyDestroyedError) return new KeyDestroyedError(error.message, error, ctx);
   if (error instanceof FieldsealError) return error;
-  return new DecryptionError(messages.decryptionFailed(ctx), ctx, { cause: error });
+  return new DecryptionError(messages.decryptionFailed(ctx ?? {}), ctx, { cause: error });
 }
 
 /**
@@ -143,8 +143,10 @@ export class FieldCrypto {
     deks?.sweep();
     const needed = new Map<string, { keyId: string; version: number; key?: Buffer; error?: unknown }>();
     for (let i = 0; i < items.length; i++) {
-      const { value, ctx } = items[i];
+      const ctx = items[i]?.ctx;
       try {
+        needs(items[i] !== null && typeof items[i] === 'object', `items[${i}]`, 'must be { value, ctx }');
+        const value = items[i].value;
         checkContext(ctx);
         const envelope = parseEnvelope(value);
         const cachedDek = deks?.get(dekCacheId(envelope));
