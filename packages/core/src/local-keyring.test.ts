@@ -99,6 +99,10 @@ describe('LocalKeyring', () => {
     expect(readFileSync(path)).toEqual(before);
   });
 
+  it('reports a key file it cannot write', () => {
+    expect(() => LocalKeyring.generateKeyFile('/nonexistent-dir/root.key')).toThrow('cannot write key file');
+  });
+
   it('refuses a key file that is missing or malformed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fieldseal-'));
     expect(() => LocalKeyring.fromFile(join(dir, 'missing'))).toThrow(ConfigError);

@@ -123,7 +123,7 @@ export class LocalKeyring implements Keyring {
       writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ConfigError(messages.keyFileExists(path));
-      throw new ConfigError(messages.keyFileRead(path), { cause: error });
+      throw new ConfigError(messages.keyFileWrite(path), { cause: error });
     } finally {
       key.fill(0);
     }

@@ -53,6 +53,7 @@ export const messages = {
   keyEncoding: (source: string) => `${source} does not hold a base64 256-bit key`,
   keyFileExists: (path: string) => `refusing to overwrite existing key file ${path}`,
   keyFileRead: (path: string) => `cannot read key file ${path}`,
+  keyFileWrite: (path: string) => `cannot write key file ${path}`,
 
   encryptorDisposed: () => 'was disposed; create a new one with rowEncryptor(scope)',
 } as const;
