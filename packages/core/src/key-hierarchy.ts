@@ -119,8 +119,10 @@ export class KeyHierarchy {
     const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
     this.#epoch++;
     this.#active.delete(`scope\u0000${scope}`);
-    for (const key of versions) this.#keys.delete(cacheId(key.keyId, key.version));
-    for (const listener of this.#destroyListeners) listener(keyIds);
+    // Re-read: a version rotated in between the two calls was destroyed too and must be evicted.
+    const all = [...versions, ...await this.#store.list({ kind: 'scope', scope })];
+    for (const key of all) this.#keys.delete(cacheId(key.keyId, key.version));
+    for (const listener of this.#destroyListeners) listener([...new Set(all.map((key) => key.keyId))]);
     return count;
   }
 
