@@ -1,3 +1,4 @@
+import { computedBlindIndex } from '@fieldseal/prisma';
 import { DecryptionError, UnsupportedQueryError } from '@fieldseal/core';
 import { createHarness, type Harness } from './support';
 
@@ -7,7 +8,7 @@ describe('fieldEncryption: fails closed before any query', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Fay', email: 'fay@example.com', notes: 'n', posts: { create: { title: 't', body: 'b' } } } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Fay', email: 'fay@example.com', notes: 'n', posts: { create: { title: 't', body: 'b' } } } });
     userId = user.id;
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { DecryptionError, UnsupportedQueryError } from '@fieldseal/core';
-import type { FieldsealSchema } from '@fieldseal/prisma';
+import { computedBlindIndex, type FieldsealSchema } from '@fieldseal/prisma';
 import { createHarness, expectNoPlaintextInLog, fieldsealSchema, type Harness, isEnvelope, wrappedDek } from './support';
 
 type Row = Record<string, string | number | null>;
@@ -50,7 +50,7 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
   });
 
   it('strict: an envelope of another model is refused, not returned', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'S', email: 'strict@example.com' } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'S', email: 'strict@example.com' } });
     const post = await h.prisma.post.create({ data: { title: 't', body: 'strict body', authorId: user.id } });
     await h.db.query(`UPDATE posts SET body = 'plain body' WHERE id = $1`, [post.id]);
     await expect(h.prisma.post.findUnique({ where: { id: post.id } })).rejects.toBeInstanceOf(DecryptionError);
@@ -58,7 +58,7 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
 
   it('binds ciphertext to the caller-supplied id and refuses to change the id of a bound row', async () => {
     const id = '00000000-0000-4000-8000-000000000001';
-    const user = await h.prisma.user.create({ data: { id, tenantId: 'acme', name: 'Given', email: 'given@example.com' } });
+    const user = await h.prisma.user.create({ data: { id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Given', email: 'given@example.com' } });
     expect(user.id).toBe(id);
     const sent = h.queries.length;
     await expect(
@@ -73,7 +73,7 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
   });
 
   it('moving a row to another scope re-encrypts all its encrypted fields under the new scope', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'from', name: 'Mover', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'from', name: 'Mover', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' } });
     const before = await raw('users', user.id);
     const moved = await h.prisma.user.update({ where: { id: user.id }, data: { tenantId: 'to' } });
     expect(moved).toMatchObject({ tenantId: 'to', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' });

@@ -1,3 +1,4 @@
+import { computedBlindIndex } from '@fieldseal/prisma';
 import { UnsupportedQueryError } from '@fieldseal/core';
 import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
 
@@ -22,10 +23,11 @@ describe('fieldEncryption: nested writes under relations', () => {
     const user = await h.prisma.user.create({
       data: {
         tenantId: 'acme',
+        emailIdx: computedBlindIndex,
         name: 'Nest',
         email: 'nest@example.com',
         posts: { createMany: { data: [{ title: 'a', body: 'nested body' }, { title: 'b', body: 'second body' }] } },
-        accounts: { create: [{ provider: 'github', externalId: 'gh-nested' }] },
+        accounts: { create: [{ provider: 'github', externalId: 'gh-nested', externalIdIdx: computedBlindIndex }] },
       },
       include: { posts: { orderBy: { title: 'asc' } }, accounts: true },
     });
@@ -46,8 +48,8 @@ describe('fieldEncryption: nested writes under relations', () => {
         posts: { updateMany: { where: { title: { in: ['a', 'b'] } }, data: { body: 'many body' } } },
         accounts: {
           update: { where: { id: user.accounts[0].id }, data: { externalId: 'gh-updated' } },
-          upsert: { where: { provider_externalIdIdx: { provider: 'gitlab', externalIdIdx: 'gh-upsert' } }, create: { provider: 'gitlab', externalId: 'gh-upsert' }, update: {} },
-          connectOrCreate: { where: { provider_externalIdIdx: { provider: 'bitbucket', externalIdIdx: 'gh-coc' } }, create: { provider: 'bitbucket', externalId: 'gh-coc' } },
+          upsert: { where: { provider_externalIdIdx: { provider: 'gitlab', externalIdIdx: 'gh-upsert' } }, create: { provider: 'gitlab', externalId: 'gh-upsert', externalIdIdx: computedBlindIndex }, update: {} },
+          connectOrCreate: { where: { provider_externalIdIdx: { provider: 'bitbucket', externalIdIdx: 'gh-coc' } }, create: { provider: 'bitbucket', externalId: 'gh-coc', externalIdIdx: computedBlindIndex } },
         },
       },
       include: { posts: true, accounts: { orderBy: { provider: 'asc' } } },
@@ -71,7 +73,7 @@ describe('fieldEncryption: nested writes under relations', () => {
 
   it('nested to-one create and update of a scoped, bound parent', async () => {
     const post = await h.prisma.post.create({
-      data: { title: 'orphan', body: 'nested body', author: { create: { tenantId: 'beta', name: 'Author', email: 'created author' } } },
+      data: { title: 'orphan', body: 'nested body', author: { create: { emailIdx: computedBlindIndex, tenantId: 'beta', name: 'Author', email: 'created author' } } },
       include: { author: true },
     });
     expect(post.author.email).toBe('created author');

@@ -1,3 +1,4 @@
+import { computedBlindIndex } from '@fieldseal/prisma';
 import { randomBytes } from 'node:crypto';
 import { DecryptionError, KeyDestroyedError, LocalKeyring } from '@fieldseal/core';
 import { CountingKeyring, createHarness, type Harness } from './support';
@@ -16,8 +17,8 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
   const fail = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
 
   it('rejects a ciphertext moved to another row', async () => {
-    const a = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'A', email: 'swap-a@example.com' } });
-    const b = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'B', email: 'swap-b@example.com' } });
+    const a = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'A', email: 'swap-a@example.com' } });
+    const b = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'B', email: 'swap-b@example.com' } });
     await h.db.query('UPDATE users SET email = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [a.id, b.id]);
     const error = await fail(h.prisma.user.findUnique({ where: { id: b.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
@@ -27,7 +28,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
   });
 
   it('rejects a ciphertext moved to another column of the same row', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'C', email: 'col@example.com', notes: 'a note' } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'C', email: 'col@example.com', notes: 'a note' } });
     await h.db.query('UPDATE users SET notes = email WHERE id = $1', [user.id]);
     const error = await fail(h.prisma.user.findUnique({ where: { id: user.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
@@ -35,7 +36,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
   });
 
   it('rejects a ciphertext moved to another model', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'default', name: 'D', email: 'model@example.com' } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'default', name: 'D', email: 'model@example.com' } });
     const post = await h.prisma.post.create({ data: { title: 'p', body: 'post body', authorId: user.id } });
     await h.db.query('UPDATE posts SET body = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [user.id, post.id]);
     const error = await fail(h.prisma.post.findUnique({ where: { id: post.id } }));
@@ -44,8 +45,8 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
   });
 
   it('shredding one scope makes exactly that tenant unreadable while the other keeps working', async () => {
-    const doomed = await h.prisma.user.create({ data: { tenantId: 'doomed', name: 'Doomed', email: 'doomed@example.com', ssn: '111-22-3333' } });
-    const kept = await h.prisma.user.create({ data: { tenantId: 'kept', name: 'Kept', email: 'kept@example.com', ssn: '444-55-6666' } });
+    const doomed = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'doomed', name: 'Doomed', email: 'doomed@example.com', ssn: '111-22-3333' } });
+    const kept = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'kept', name: 'Kept', email: 'kept@example.com', ssn: '444-55-6666' } });
     expect(await h.prisma.$fieldseal.crypto.keys.destroyScope('doomed')).toBeGreaterThan(0);
     const error = await fail(h.prisma.user.findUnique({ where: { id: doomed.id } }));
     expect(error).toBeInstanceOf(KeyDestroyedError);
@@ -59,7 +60,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
 
   it('a findMany over many rows of one scope costs at most one keyring call with cold caches', async () => {
     await h.prisma.user.createMany({
-      data: Array.from({ length: 300 }, (_, i) => ({ tenantId: 'bulk', name: 'bulk', email: `bulk${i}@example.com`, ssn: `${i}`, notes: `note ${i}` })),
+      data: Array.from({ length: 300 }, (_, i) => ({ emailIdx: computedBlindIndex, tenantId: 'bulk', name: 'bulk', email: `bulk${i}@example.com`, ssn: `${i}`, notes: `note ${i}` })),
     });
     const { prisma } = h.fresh();
     keyring.calls = 0;

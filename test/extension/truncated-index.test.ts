@@ -1,5 +1,5 @@
 import { UnsupportedQueryError } from '@fieldseal/core';
-import { blindIndexSpec } from '@fieldseal/prisma';
+import { blindIndexSpec, computedBlindIndex } from '@fieldseal/prisma';
 import { createHarness, expectNoPlaintextInLog, fieldsealSchema, type Harness } from './support';
 
 describe('fieldEncryption: truncated blind indexes (candidates, then false positives dropped)', () => {
@@ -26,7 +26,7 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
     expect(a).toBeDefined();
     // b's row sorts first by name, so a naive findFirst on the index would return it
     for (const [name, ssn] of [['0-collider', b], ['1-wanted', a], ['2-other', '555-55-5555']] as const) {
-      ids[name] = (await h.prisma.user.create({ data: { tenantId: 'acme', name, email: `${name}@example.com`, ssn } })).id;
+      ids[name] = (await h.prisma.user.create({ data: { tenantId: 'acme', name, email: `${name}@example.com`, emailIdx: computedBlindIndex, ssn } })).id;
     }
   });
   afterEach(() => {

@@ -1,3 +1,4 @@
+import { computedBlindIndex } from '@fieldseal/prisma';
 import { createHarness, expectNoPlaintextInLog, type Harness } from './support';
 
 describe('fieldEncryption: where rewriting through blind indexes', () => {
@@ -11,11 +12,12 @@ describe('fieldEncryption: where rewriting through blind indexes', () => {
       const name = email.split('@')[0];
       const user = await h.prisma.user.create({
         data: {
+          emailIdx: computedBlindIndex,
           tenantId: name === 'dan' ? 'beta' : 'acme',
           name,
           email,
           posts: { create: [{ title: `${name} post`, body: `${name} body`, published: name !== 'cat' }] },
-          accounts: { create: { provider: 'github', externalId: `gh-${name}` } },
+          accounts: { create: { provider: 'github', externalId: `gh-${name}`, externalIdIdx: computedBlindIndex } },
         },
       });
       ids[name] = user.id;
@@ -107,7 +109,7 @@ describe('fieldEncryption: where rewriting through blind indexes', () => {
     const before = await h.db.query<{ email_idx: string }>('SELECT email_idx FROM users WHERE id = $1', [ids.ann]);
     await h.prisma.$fieldseal.crypto.keys.rotateIndexKey();
     const { prisma } = h.fresh();
-    const eve = await prisma.user.create({ data: { tenantId: 'acme', name: 'eve', email: 'eve@example.com' } });
+    const eve = await prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'eve', email: 'eve@example.com' } });
     const after = await h.db.query<{ email_idx: string }>('SELECT email_idx FROM users WHERE id = $1', [eve.id]);
     expect(prisma.$fieldseal.crypto.blindIndexVersion(after[0].email_idx)).toBe((prisma.$fieldseal.crypto.blindIndexVersion(before[0].email_idx) ?? 0) + 1);
     expect(names(await prisma.user.findMany({ where: { email: { in: ['ann@example.com', 'eve@example.com'] } } }))).toEqual(['ann', 'eve']);

@@ -1,3 +1,4 @@
+import { computedBlindIndex } from '@fieldseal/prisma';
 import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
 
 type Row = Record<string, string | null>;
@@ -27,7 +28,7 @@ describe('fieldEncryption: writes and reads', () => {
 
   it('create stores envelopes and a blind index and returns plaintext', async () => {
     const user = await h.prisma.user.create({
-      data: { tenantId: 'acme', name: 'Alice', email: secret('Alice@Example.com'), ssn: secret('123-45-6789'), notes: secret('likes tea') },
+      data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Alice', email: secret('Alice@Example.com'), ssn: secret('123-45-6789'), notes: secret('likes tea') },
     });
     expect(user).toMatchObject({ tenantId: 'acme', email: 'Alice@Example.com', ssn: '123-45-6789', notes: 'likes tea' });
     const row = await rawUser(user.id);
@@ -39,8 +40,18 @@ describe('fieldEncryption: writes and reads', () => {
     secret('alice@example.com');
   });
 
+  it('replaces the computedBlindIndex placeholder and never stores it', async () => {
+    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Ph', email: secret('ph@example.com'), emailIdx: computedBlindIndex, ssnIdx: computedBlindIndex } });
+    const row = await rawUser(user.id);
+    expect(row.email_idx).not.toContain('computed');
+    expect(row.ssn_idx).toBeNull();
+    await h.prisma.user.update({ where: { id: user.id }, data: { name: 'Ph2', emailIdx: computedBlindIndex } });
+    expect((await rawUser(user.id)).email_idx).toBe(row.email_idx);
+    expect(user.emailIdx).toBe(row.email_idx);
+  });
+
   it('create keeps null as null, with a null blind index', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Nul', email: secret('nul@example.com'), ssn: null } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Nul', email: secret('nul@example.com'), ssn: null } });
     expect(user.ssn).toBeNull();
     const row = await rawUser(user.id);
     expect(row.ssn).toBeNull();
@@ -49,9 +60,9 @@ describe('fieldEncryption: writes and reads', () => {
   });
 
   it('generates the id of a bound model client-side when the caller gives none', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Gen', email: secret('gen@example.com') } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Gen', email: secret('gen@example.com') } });
     expect(user.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const account = await h.prisma.account.create({ data: { provider: 'github', externalId: secret('gh-4242'), userId: user.id } });
+    const account = await h.prisma.account.create({ data: { provider: 'github', externalId: secret('gh-4242'), userId: user.id, externalIdIdx: computedBlindIndex } });
     expect(account.id).toMatch(/^c[0-9a-z]{24}$/);
     expect(isEnvelope((await h.db.query<Row>('SELECT external_id FROM accounts WHERE id = $1', [account.id]))[0].external_id)).toBe(true);
   });
@@ -59,15 +70,15 @@ describe('fieldEncryption: writes and reads', () => {
   it('createMany and createManyAndReturn encrypt every row with its own data key', async () => {
     const created = await h.prisma.user.createMany({
       data: [
-        { tenantId: 'acme', name: 'M1', email: secret('m1@example.com') },
-        { tenantId: 'beta', name: 'M2', email: secret('m2@example.com'), ssn: secret('999-00-1111') },
+        { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'M1', email: secret('m1@example.com') },
+        { emailIdx: computedBlindIndex, tenantId: 'beta', name: 'M2', email: secret('m2@example.com'), ssn: secret('999-00-1111') },
       ],
     });
     expect(created.count).toBe(2);
     const returned = await h.prisma.user.createManyAndReturn({
       data: [
-        { tenantId: 'acme', name: 'R1', email: secret('r1@example.com') },
-        { tenantId: 'acme', name: 'R2', email: secret('r2@example.com') },
+        { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'R1', email: secret('r1@example.com') },
+        { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'R2', email: secret('r2@example.com') },
       ],
       select: { email: true, name: true },
     });
@@ -80,7 +91,7 @@ describe('fieldEncryption: writes and reads', () => {
   });
 
   it('update, including { set }, re-encrypts the field and its blind index', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Up', email: secret('up@example.com') } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Up', email: secret('up@example.com') } });
     const before = await rawUser(user.id);
     const updated = await h.prisma.user.update({
       where: { id: user.id },
@@ -100,8 +111,8 @@ describe('fieldEncryption: writes and reads', () => {
   it('updateMany and updateManyAndReturn encrypt each row under its own id and scope', async () => {
     await h.prisma.user.createMany({
       data: [
-        { tenantId: 'acme', name: 'Bulk', email: secret('bulk1@example.com') },
-        { tenantId: 'beta', name: 'Bulk', email: secret('bulk2@example.com') },
+        { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Bulk', email: secret('bulk1@example.com') },
+        { emailIdx: computedBlindIndex, tenantId: 'beta', name: 'Bulk', email: secret('bulk2@example.com') },
       ],
     });
     const result = await h.prisma.user.updateMany({ where: { name: 'Bulk' }, data: { notes: secret('bulk note') } });
@@ -122,7 +133,7 @@ describe('fieldEncryption: writes and reads', () => {
   });
 
   it('updateMany on an unbound, unscoped model encrypts in one statement', async () => {
-    const user = await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Poster', email: secret('poster@example.com') } });
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Poster', email: secret('poster@example.com') } });
     await h.prisma.post.createMany({ data: [{ title: 'p1', body: secret('body one'), authorId: user.id }, { title: 'p2', body: secret('body two'), authorId: user.id }] });
     expect((await h.prisma.post.updateMany({ where: { authorId: user.id }, data: { body: secret('same body') } })).count).toBe(2);
     const posts = await h.prisma.post.findMany({ where: { authorId: user.id } });
@@ -132,13 +143,13 @@ describe('fieldEncryption: writes and reads', () => {
   it('upsert encrypts both the create and the update branch', async () => {
     const created = await h.prisma.user.upsert({
       where: { emailIdx: 'ups@example.com' },
-      create: { tenantId: 'acme', name: 'Ups', email: secret('ups@example.com') },
+      create: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Ups', email: secret('ups@example.com') },
       update: { notes: secret('never used') },
     });
     expect(created.email).toBe('ups@example.com');
     const updated = await h.prisma.user.upsert({
       where: { emailIdx: 'ups@example.com' },
-      create: { tenantId: 'acme', name: 'Ups', email: 'ups@example.com' },
+      create: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Ups', email: 'ups@example.com' },
       update: { notes: secret('upserted note') },
     });
     expect(updated.id).toBe(created.id);
@@ -147,8 +158,8 @@ describe('fieldEncryption: writes and reads', () => {
   });
 
   it('delete and deleteMany find rows through the blind index and return plaintext', async () => {
-    await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Del', email: secret('del@example.com') } });
-    await h.prisma.user.create({ data: { tenantId: 'acme', name: 'Del', email: secret('del2@example.com') } });
+    await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Del', email: secret('del@example.com') } });
+    await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Del', email: secret('del2@example.com') } });
     const deleted = await h.prisma.user.delete({ where: { emailIdx: 'del@example.com' } });
     expect(deleted.email).toBe('del@example.com');
     expect((await h.prisma.user.deleteMany({ where: { email: 'DEL2@example.com' } })).count).toBe(1);
@@ -157,7 +168,7 @@ describe('fieldEncryption: writes and reads', () => {
 
   it('reads with select, omit and include at any depth, adding and stripping the id a bound model needs', async () => {
     const user = await h.prisma.user.create({
-      data: { tenantId: 'acme', name: 'Sel', email: secret('sel@example.com'), posts: { create: { title: 't', body: secret('post body') } } },
+      data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Sel', email: secret('sel@example.com'), posts: { create: { title: 't', body: secret('post body') } } },
     });
     expect(await h.prisma.user.findUnique({ where: { id: user.id }, select: { email: true } })).toEqual({ email: 'sel@example.com' });
     const omitted = await h.prisma.user.findUnique({ where: { id: user.id }, omit: { id: true, ssn: true } });
@@ -180,7 +191,7 @@ describe('fieldEncryption: writes and reads', () => {
 
   it('the fluent API decrypts the related rows', async () => {
     const user = await h.prisma.user.create({
-      data: { tenantId: 'acme', name: 'Flu', email: secret('flu@example.com'), posts: { create: [{ title: 'a', body: secret('fluent a') }] } },
+      data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Flu', email: secret('flu@example.com'), posts: { create: [{ title: 'a', body: secret('fluent a') }] } },
     });
     const posts = await h.prisma.user.findUnique({ where: { id: user.id } }).posts();
     expect(posts?.map((p) => p.body)).toEqual(['fluent a']);
@@ -190,7 +201,7 @@ describe('fieldEncryption: writes and reads', () => {
   });
 
   it('count, aggregate and groupBy filter through the blind index', async () => {
-    await h.prisma.user.create({ data: { tenantId: 'agg', name: 'Agg', email: secret('agg@example.com') } });
+    await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'agg', name: 'Agg', email: secret('agg@example.com') } });
     expect(await h.prisma.user.count({ where: { email: 'agg@example.com' } })).toBe(1);
     const aggregate = await h.prisma.user.aggregate({ where: { email: { in: ['agg@example.com'] } }, _count: { _all: true } });
     expect(aggregate._count._all).toBe(1);

@@ -10,6 +10,7 @@ export {
   type FieldsealClientApi,
 } from './extension/extension';
 export type { OnDecryptError } from './extension/decrypt-result';
+export { computedBlindIndex } from './extension/computed-index';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';
 export { buildSchema, validateSchema, type GeneratorSettings, type Validation } from './generator/build-schema';
 export type { DmmfDocument, DmmfModel, DmmfField, DmmfDefault } from './generator/dmmf';

@@ -11,6 +11,7 @@
  */
 import type { FieldCrypto } from '@fieldseal/core';
 import type { ModelMeta } from '../metadata';
+import { isComputedPlaceholder } from './computed-index';
 import { scopeMissing, unsupported } from './messages';
 import { asList } from './query-guard';
 import type { Position } from './rewrite-where';
@@ -43,7 +44,7 @@ export class DataEncryptor {
   /** A create's data: id generated for bound models, scope from the scope field. */
   async create(model: ModelMeta, data: unknown): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
-    const out: Args = { ...data };
+    const out = withoutPlaceholders(model, data);
     if (this.writesEncrypted(model, data)) {
       const context = { scope: this.scopeOf(model, data), rowId: this.ensureId(model, out) };
       await this.sealRow(model, out, context);
@@ -60,7 +61,7 @@ export class DataEncryptor {
    */
   async update(model: ModelMeta, data: unknown, context: RowContext | undefined, operation: string): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
-    const out: Args = { ...data };
+    const out = withoutPlaceholders(model, data);
     const id = this.view.idField(model);
     if (model.bindRowId && id !== undefined && data[id] !== undefined && context?.rowId !== undefined) {
       if (plainOf(data[id]) !== context.rowId) throw unsupported('rekeyMany', model.name, id, operation);
@@ -222,6 +223,13 @@ export class DataEncryptor {
     if (!isPlainObject(where)) return undefined;
     return this.resolveRow(target, where, operation);
   }
+}
+
+/** A copy of `data` without {@link computedBlindIndex} placeholders (the columns are computed from their sources). */
+function withoutPlaceholders(model: ModelMeta, data: Args): Args {
+  const out: Args = { ...data };
+  for (const name of Object.keys(model.blindIndexes)) if (isComputedPlaceholder(out[name])) delete out[name];
+  return out;
 }
 
 /** The plaintext of a write value: `v` or `{ set: v }`. */

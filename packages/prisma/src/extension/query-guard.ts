@@ -8,6 +8,7 @@
  * blind-index column.
  */
 import type { ModelMeta } from '../metadata';
+import { isComputedPlaceholder } from './computed-index';
 import { blindIndexWrite, notString, unsupported } from './messages';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 
@@ -206,7 +207,10 @@ class Guard {
     if (!isPlainObject(data)) return;
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
-      if (this.view.blindIndex(model, key)) throw blindIndexWrite(model.name, key);
+      if (this.view.blindIndex(model, key)) {
+        if (isComputedPlaceholder(value)) continue;
+        throw blindIndexWrite(model.name, key);
+      }
       if (updating && model.bindRowId && model.idFields.includes(key) && Object.keys(model.encrypted).length > 0) {
         throw unsupported('rekeyMany', model.name, key, 'update');
       }
