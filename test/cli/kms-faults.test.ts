@@ -15,7 +15,7 @@ import type { CliWorld } from './support';
 let world: CliWorld;
 let kms: KmsEmulator;
 let keyring: AwsKmsKeyring;
-const ROWS = 2000;
+const ROWS = 3000;
 
 beforeAll(async () => {
   world = await createCliWorld();
@@ -56,20 +56,26 @@ test('throttling slows the run down, which backs off, retries and finishes', asy
 test('an outage mid-run stops it with a clear message; the next run resumes from the checkpoint', async () => {
   const rotated = await world.runCli(['keys', 'rotate', '--scope', 'default', '--json'], { config: { keyring } });
   expect(rotated.code).toBe(0);
-  // A short key-cache TTL makes the run go back to the KMS while it works.
+  // A short key-cache TTL makes the run go back to the KMS while it works; the KMS goes down
+  // at the first unwrap a second into the run (observed through the audit sink, so the
+  // trigger does not depend on polling the database the run is busy with).
+  const startedAt = Date.now();
+  let outage: Promise<void> | undefined;
+  const audit = {
+    emit(event: { operation: string }) {
+      if (!outage && event.operation === 'keyring.unwrap' && Date.now() - startedAt > 1000) outage = kms.faults.outage();
+    },
+  };
   const config = { keyring, cache: { ttlMs: 200 } };
-  const running = world.runCli(['reencrypt', '--model', 'Customer', '--batch', '50', '--concurrency', '1', '--keyring-attempts', '2', '--json'], { config });
-  for (let seen = await checkpoint(); !(seen && seen.state === 'running' && seen.processed >= 300); seen = await checkpoint()) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  await kms.faults.outage();
+  const running = world.runCli(['reencrypt', '--model', 'Customer', '--batch', '50', '--concurrency', '1', '--keyring-attempts', '2', '--json'], { config: { ...config, audit } });
   const stopped = await running;
   expect(stopped.code).toBe(3);
   expect(stopped.json.stopped).toMatchObject({ model: 'Customer', code: 'FIELDSEAL_KEYRING' });
   expect(stopped.stderr).toMatch(/keyring unavailable/);
+  expect(outage).toBeDefined();
   const atStop = await checkpoint();
   expect(atStop?.state).toBe('running');
-  expect(atStop?.processed).toBeGreaterThanOrEqual(300);
+  expect(atStop?.processed).toBeGreaterThan(0);
   expect(atStop?.processed).toBeLessThan(ROWS);
 
   const human = await world.runCli(['reencrypt', '--model', 'Customer', '--keyring-attempts', '1'], { config });

@@ -108,6 +108,9 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
     // Rows a killed run left pending come first, then the walk from the cursor.
     await retryPending(options, context, result, pending, columns, delegate, 1);
     for await (const rows of walkBatches(delegate, { idFields: model.idFields, select: columns, batchSize: options.batchSize, after: cursor ? decodeKey(cursor) : undefined })) {
+      // Let timers run between batches (cache expiry, progress, signals): an in-process
+      // database such as PGlite can otherwise resolve every query without leaving the microtask queue.
+      await new Promise((resolve) => setImmediate(resolve));
       const done = runBatch(rows);
       done.catch(() => undefined); // awaited in order by commitHead
       queue.push({ done, last: encodeKey(keyOf(rows[rows.length - 1], model.idFields)), size: rows.length });
