@@ -16,7 +16,7 @@ import {
 } from '@fieldseal/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
 import { decryptFailed, notEnvelope } from './messages';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import type { Args, SchemaView } from './schema-view';
 
 /** What to do with a value that fails to decrypt (keyring outages always throw). */
 export type OnDecryptError = 'throw' | 'null';
@@ -28,8 +28,16 @@ interface Slot {
   readonly rowId?: string;
 }
 
+interface ModelPlan {
+  readonly encrypted: readonly EncryptedFieldMeta[];
+  readonly boundId?: string;
+  readonly relations: readonly [string, ModelMeta][];
+}
+
 /** Decrypts results in place. */
 export class ResultDecryptor {
+  private readonly plans = new Map<string, ModelPlan>();
+
   constructor(
     private readonly view: SchemaView,
     private readonly crypto: FieldCrypto,
@@ -70,27 +78,44 @@ export class ResultDecryptor {
       for (const row of node) this.collect(model, row, slots, items, failures);
       return;
     }
-    if (!isPlainObject(node)) return;
-    const id = this.view.idField(model);
-    const rowId = model.bindRowId && id !== undefined && node[id] != null ? String(node[id]) : undefined;
-    for (const [key, value] of Object.entries(node)) {
-      const field = model.encrypted[key];
-      if (field !== undefined && Object.prototype.hasOwnProperty.call(model.encrypted, key)) {
-        if (typeof value !== 'string') continue;
-        const slot: Slot = { row: node, model, field, rowId };
-        if (!this.crypto.isEnvelope(value)) {
-          if (field.mode === 'strict') failures.push([slot, notEnvelope(model.name, field.name, rowId)]);
-          continue;
-        }
-        slots.push(slot);
-        items.push({ value, ctx: { model: model.dbName, field: field.dbName, rowId } });
+    if (node === null || typeof node !== 'object') return;
+    const row = node as Args;
+    const plan = this.planFor(model);
+    const rowId = plan.boundId !== undefined && row[plan.boundId] != null ? String(row[plan.boundId]) : undefined;
+    for (const field of plan.encrypted) {
+      const value = row[field.name];
+      if (typeof value !== 'string') continue;
+      const slot: Slot = { row, model, field, rowId };
+      if (!this.crypto.isEnvelope(value)) {
+        if (field.mode === 'strict') failures.push([slot, notEnvelope(model.name, field.name, rowId)]);
         continue;
       }
-      const target = this.view.relationTarget(model, key);
-      if (target !== undefined && value !== null && this.view.isSensitive(target)) {
-        this.collect(target, value, slots, items, failures);
-      }
+      slots.push(slot);
+      items.push({ value, ctx: { model: model.dbName, field: field.dbName, rowId } });
     }
+    for (const [relation, target] of plan.relations) {
+      const value = row[relation];
+      if (value != null) this.collect(target, value, slots, items, failures);
+    }
+  }
+
+  /** Per model, once: its encrypted fields, bound id field and relations that can hold ciphertext. */
+  private planFor(model: ModelMeta): ModelPlan {
+    let plan = this.plans.get(model.name);
+    if (plan === undefined) {
+      const relations: [string, ModelMeta][] = [];
+      for (const name of Object.keys(model.fields)) {
+        const target = this.view.relationTarget(model, name);
+        if (target !== undefined && this.view.isSensitive(target)) relations.push([name, target]);
+      }
+      plan = {
+        encrypted: Object.values(model.encrypted),
+        boundId: model.bindRowId ? this.view.idField(model) : undefined,
+        relations,
+      };
+      this.plans.set(model.name, plan);
+    }
+    return plan;
   }
 }
 
