@@ -108,6 +108,7 @@ describe('quickstart demo', () => {
 
   it('finds the right patients by email and by SSN through blind indexes', () => {
     expect(first.output).toMatch(/findFirst\(\{ where: \{ email: '  Ada\.Okafor@EXAMPLE\.com ' \} \}\)\s+→\s+found N-1001 Ada Okafor/);
+    expect(first.output).toMatch(/findUnique\(\{ where: \{ emailIdx: 'bruno\.silva@example\.com' \} \}\)\s+→\s+found N-1002 Bruno Silva/);
     expect(first.output).toMatch(/findMany\(\{ where: \{ ssn: '900 34 5678' \} \}\)\s+→\s+found N-1003 Chen Wei\n/);
     // The SQL that was sent names the index column, and its parameter is not the address.
     expect(first.output).toMatch(/SQL sent: .*"email_idx" = \$1/);

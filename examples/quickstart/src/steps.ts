@@ -91,6 +91,10 @@ export async function lookups({ db, clinic }: DemoContext): Promise<void> {
   }
 
   if (byEmail?.mrn !== 'N-1001') fail('the email lookup did not find N-1001');
+  // The unique index column takes the plaintext too: the extension turns it into the index value.
+  const unique = await prisma.patient.findUnique({ where: { emailIdx: 'bruno.silva@example.com' } });
+  say(`findUnique({ where: { emailIdx: 'bruno.silva@example.com' } })  →  ${unique ? `found ${unique.mrn} ${unique.name}` : 'not found'}`);
+  if (unique?.mrn !== 'N-1002') fail('the unique lookup did not find N-1002');
 
   const ssn = '900 34 5678';
   const bySsn = await prisma.patient.findMany({ where: { ssn } });
