@@ -1,0 +1,93 @@
+/**
+ * The extension's own reads of a row before writing it: the id and scope an update needs to
+ * encrypt (read only when the model is bound or scoped and the write touches encrypted
+ * fields or the scope), and the index value a unique input must name during an index-key
+ * rotation. They run in the caller's interactive transaction when there is one.
+ */
+import type { ModelMeta } from '../metadata';
+import type { ResultDecryptor } from './decrypt-result';
+import { plainOf, type RowContext } from './encrypt-data';
+import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import { type AnyClient, delegate, sideQuery } from './side-channel';
+
+/** Reads what encryption needs from existing rows. */
+export class RowReader {
+  constructor(
+    private readonly view: SchemaView,
+    private readonly decryptor: ResultDecryptor,
+    private readonly base: AnyClient,
+  ) {}
+
+  /** Id and scope of the row a nested write's unique where names (read only when not given). */
+  async nestedContext(model: ModelMeta, where: Args): Promise<RowContext> {
+    const id = this.view.idField(model);
+    const givenId = id !== undefined && typeof where[id] === 'string' ? (where[id] as string) : undefined;
+    if (model.scopeField === undefined && (givenId !== undefined || !model.bindRowId)) {
+      return { scope: 'default', rowId: givenId };
+    }
+    const row = await this.read(model, where, this.idAndScope(model));
+    return row === null ? { scope: 'default' } : this.contextOf(model, row);
+  }
+
+  /**
+   * The id and scope of the one row an update or upsert touches, read only when needed (the
+   * model is bound or scoped and encrypted fields or the scope field are written). When the
+   * scope changes, the row's other encrypted values are decrypted and re-encrypted under the
+   * new scope, in the same update.
+   */
+  async context(
+    model: ModelMeta,
+    where: Args,
+    data: unknown,
+  ): Promise<{ row: RowContext; data: unknown }> {
+    if (!isPlainObject(data)) return { row: { scope: 'default' }, data };
+    const scopeField = model.scopeField;
+    const movesScope = scopeField !== undefined && plainOf(data[scopeField]) !== undefined;
+    const writes = Object.keys(model.encrypted).some((name) => data[name] !== undefined);
+    if (!writes && !movesScope) return { row: { scope: 'default' }, data };
+    if (!model.bindRowId && scopeField === undefined) return { row: { scope: 'default' }, data };
+    const select = this.idAndScope(model);
+    if (movesScope) for (const name of Object.keys(model.encrypted)) select[name] = true;
+    const row = await this.read(model, where, select);
+    const newScope = movesScope ? String(plainOf(data[scopeField as string])) : undefined;
+    if (row === null) return { row: { scope: newScope ?? 'default' }, data }; // Prisma reports the missing row
+    const current = this.contextOf(model, row);
+    if (newScope === undefined || newScope === current.scope) return { row: current, data };
+    await this.decryptor.decrypt(model, row);
+    const moved: Args = { ...data };
+    for (const name of Object.keys(model.encrypted)) if (moved[name] === undefined) moved[name] = row[name];
+    return { row: { scope: newScope, rowId: current.rowId }, data: moved };
+  }
+
+  private idAndScope(model: ModelMeta): Args {
+    const select: Args = {};
+    const id = this.view.idField(model);
+    if (id !== undefined) select[id] = true;
+    if (model.scopeField !== undefined) select[model.scopeField] = true;
+    return select;
+  }
+
+  private contextOf(model: ModelMeta, row: Args): RowContext {
+    const id = this.view.idField(model);
+    const rowId = id !== undefined && row[id] != null ? String(row[id]) : undefined;
+    return { scope: model.scopeField === undefined ? 'default' : String(row[model.scopeField]), rowId };
+  }
+
+  private read(model: ModelMeta, where: Args, select: Args): Promise<Args | null> {
+    return sideQuery(this.base, (client) =>
+      delegate(client, this.view.delegateName(model)).findUnique({ where, select }),
+    ) as Promise<Args | null>;
+  }
+
+  /** During an index rotation: the index value a unique input must name (the row's own), else the current one. */
+  async storedIndexValue(model: ModelMeta, column: string, candidates: readonly string[]): Promise<string> {
+    const row = (await sideQuery(this.base, (client) =>
+      delegate(client, this.view.delegateName(model)).findFirst({
+        where: { [column]: { in: candidates } },
+        select: { [column]: true },
+      }),
+    )) as Args | null;
+    return typeof row?.[column] === 'string' ? (row[column] as string) : candidates[0];
+  }
+
+}

@@ -1,0 +1,58 @@
+/**
+ * updateMany / updateManyAndReturn on a bound or scoped model that writes encrypted fields
+ * (or moves rows to another scope): each row needs its own data key, id and scope, so the
+ * matching rows are listed and updated one by one, all in one transaction (the caller's
+ * interactive transaction, or a new one on the base client).
+ */
+import type { ModelMeta } from '../metadata';
+import type { ResultDecryptor } from './decrypt-result';
+import type { DataEncryptor } from './encrypt-data';
+import { unsupported } from './messages';
+import { asList } from './query-guard';
+import type { RowReader } from './row-reader';
+import type { Args, SchemaView } from './schema-view';
+import { ensureSelected, stripAdded } from './selection';
+import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from './side-channel';
+
+/** Collaborators of {@link updateEachRow}. */
+export interface UpdateEachRowDeps {
+  readonly view: SchemaView;
+  readonly decryptor: ResultDecryptor;
+  readonly reader: RowReader;
+  readonly encryptor: DataEncryptor;
+  readonly base: AnyClient;
+}
+
+/** Runs `operation` (rewritten `args`, plaintext `args.data`) row by row; returns what Prisma would. */
+export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, operation: string, args: Args): Promise<unknown> {
+  const { view, decryptor, reader, encryptor, base } = deps;
+  const id = view.idField(model);
+  const data = args.data as Args;
+  if (id === undefined) {
+    const field = Object.keys(model.encrypted).find((name) => data[name] !== undefined) ?? model.scopeField ?? '?';
+    throw unsupported('rowContext', model.name, field, operation);
+  }
+  const name = view.delegateName(model);
+  const shaped = operation === 'updateManyAndReturn' ? ensureSelected(view, model, args) : undefined;
+  const query = shaped?.args ?? args;
+  const run = async (client: AnyClient): Promise<unknown> => {
+    const rows = (await delegate(client, name).findMany({ where: query.where, select: { [id]: true } })) as Args[];
+    const returned: unknown[] = [];
+    let count = 0;
+    for (const row of rows) {
+      const where = { [id]: row[id] };
+      const context = await reader.context(model, where, data);
+      const sealed = await encryptor.update(model, context.data, context.row, operation);
+      const single: Args = { ...query, where: { AND: [...asList(query.where), where] }, data: sealed };
+      if (operation === 'updateMany') count += ((await delegate(client, name).updateMany(single)) as { count: number }).count;
+      else returned.push(...((await delegate(client, name).updateManyAndReturn(single)) as unknown[]));
+    }
+    if (operation === 'updateMany') return { count };
+    await decryptor.decrypt(model, returned);
+    if (shaped !== undefined) stripAdded(returned, shaped.strip);
+    return returned;
+  };
+  if (currentTransaction() !== undefined) return sideQuery(base, run);
+  const transaction = base.$transaction as (fn: (tx: AnyClient) => Promise<unknown>) => Promise<unknown>;
+  return transaction.call(base, (tx) => inTransaction(tx, () => sideQuery(base, run)));
+}
