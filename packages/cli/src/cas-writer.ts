@@ -2,7 +2,7 @@
  * Compare-and-swap writes of a batch of rows: a row is updated only if every stored value the
  * CLI read (encrypted fields, blind indexes, the scope field) is still what it read, so an
  * application write that landed in between is never overwritten; that row "lost the race"
- * and is re-read later. On PostgreSQL a whole batch is one `UPDATE ... FROM (VALUES ...)
+ * and is re-read later. On PostgreSQL a whole batch is one `UPDATE ... FROM unnest(...)
  * RETURNING` statement; elsewhere one transaction of `updateMany` calls. If the batch fails
  * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
  */
@@ -33,8 +33,8 @@ interface RawClient {
   _activeProvider?: string;
 }
 
-/** PostgreSQL caps bind parameters per statement at 65,535; stay well below. */
-const MAX_PARAMS = 30_000;
+/** Rows per statement: bounds the size of one array parameter and of one failed statement's redo. */
+const MAX_ROWS_PER_STATEMENT = 5_000;
 
 /** The fastest CAS writer the client's database supports. */
 export async function createCasWriter(client: BasePrismaClient, model: ModelMeta): Promise<CasWriter> {
@@ -68,7 +68,7 @@ export class PrismaCasWriter implements CasWriter {
   }
 }
 
-/** One `UPDATE ... FROM (VALUES ...) RETURNING` statement per batch (PostgreSQL). */
+/** One `UPDATE ... FROM unnest(...) RETURNING` statement per batch (PostgreSQL). */
 export class PostgresCasWriter implements CasWriter {
   constructor(
     private readonly client: RawClient,
@@ -79,7 +79,7 @@ export class PostgresCasWriter implements CasWriter {
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
     const outcomes: WriteOutcome[] = [];
-    for (const chunk of chunks(writes, this.rowsPerStatement(writes))) {
+    for (const chunk of chunks(writes, MAX_ROWS_PER_STATEMENT)) {
       try {
         const applied = await this.statement(chunk);
         outcomes.push(...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })));
@@ -90,10 +90,6 @@ export class PostgresCasWriter implements CasWriter {
     return outcomes;
   }
 
-  private rowsPerStatement(writes: readonly RowWrite[]): number {
-    const perRow = this.model.idFields.length + 2 * this.columns(writes).expected.length + 2;
-    return Math.max(1, Math.floor(MAX_PARAMS / perRow));
-  }
 
   private columns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
     const set = new Set<string>();
@@ -107,24 +103,27 @@ export class PostgresCasWriter implements CasWriter {
     return { expected: [...expected].sort(), set: [...set].sort() };
   }
 
-  /** Runs one statement; returns the indexes (within `writes`) of rows it updated. */
+  /**
+   * Runs one statement; returns the indexes (within `writes`) of rows it updated. Values travel
+   * as one array parameter per column (`unnest($1::type[], ...)`), so the statement text and
+   * the parameter count do not grow with the batch.
+   */
   private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
     const { expected, set } = this.columns(writes);
     const idFields = this.model.idFields;
     const params: unknown[] = [];
-    const cast = (field: string) => `::${quoteIdent(this.typeOf(field))}`;
-    const placeholder = (value: unknown, field: string) => {
-      params.push(value === undefined ? null : value);
-      return `$${params.length}${cast(field)}`;
+    const param = (value: unknown, field: string | null, array: boolean) => {
+      params.push(value);
+      return `$${params.length}::${field === null ? 'int4' : quoteIdent(this.typeOf(field))}${array ? '[]' : ''}`;
     };
-    const tuples = writes.map((write, index) => {
-      const cells = [`${index}::int4`];
-      idFields.forEach((field, i) => cells.push(placeholder(write.key[i], field)));
-      for (const field of expected) cells.push(placeholder(write.expected[field], field));
+    const nullable = (value: unknown) => (value === undefined ? null : value);
+    const arrays = [
+      param(writes.map((_, index) => index), null, true),
+      ...idFields.map((field, i) => param(writes.map((write) => write.key[i]), field, true)),
+      ...expected.map((field) => param(writes.map((write) => nullable(write.expected[field])), field, true)),
       // An unchanged column is written back with the value the CAS condition just matched.
-      for (const field of set) cells.push(placeholder(field in write.data ? write.data[field] : write.expected[field], field));
-      return `(${cells.join(', ')})`;
-    });
+      ...set.map((field) => param(writes.map((write) => nullable(field in write.data ? write.data[field] : write.expected[field])), field, true)),
+    ];
     const names = ['i', ...idFields.map((_, i) => `k${i}`), ...expected.map((_, i) => `o${i}`), ...set.map((_, i) => `n${i}`)];
     const column = (field: string) => quoteIdent(this.dbName(field));
     // Writes come in primary-key order: bounding the key lets PostgreSQL use the primary-key
@@ -132,12 +131,12 @@ export class PostgresCasWriter implements CasWriter {
     const range: string[] = [];
     if (idFields.length === 1) {
       const key = idFields[0];
-      range.push(`t.${column(key)} >= ${placeholder(writes[0].key[0], key)}`, `t.${column(key)} <= ${placeholder(writes[writes.length - 1].key[0], key)}`);
+      range.push(`t.${column(key)} >= ${param(writes[0].key[0], key, false)}`, `t.${column(key)} <= ${param(writes[writes.length - 1].key[0], key, false)}`);
     }
     const sql =
       `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
       set.map((field, i) => `${column(field)} = v.n${i}`).join(', ') +
-      ` FROM (VALUES ${tuples.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
+      ` FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
       [
         ...idFields.map((field, i) => `t.${column(field)} = v.k${i}`),
         ...expected.map((field, i) => `t.${column(field)} IS NOT DISTINCT FROM v.o${i}`),
