@@ -5,6 +5,7 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { FieldsealError, KeyDestroyedError, UnsupportedQueryError } from '@fieldseal/core';
+import { computedBlindIndex } from '@fieldseal/prisma';
 import type { Clinic } from './clinic';
 import { TENANTS } from './fixtures';
 import { bold, dim, green, note, red, say, short, step, table } from './print';
@@ -39,6 +40,7 @@ export async function writePatients({ clinic }: DemoContext): Promise<void> {
           mrn: p.mrn,
           name: p.name,
           email: p.email,
+          emailIdx: computedBlindIndex, // "compute it": the extension writes the keyed index
           ssn: p.ssn,
           diagnosisNotes: p.diagnosisNotes,
           visits: { create: { tenantId: tenant.id, visitedAt: new Date('2026-11-02T09:30:00Z'), notes: p.visitNotes } },
@@ -46,7 +48,7 @@ export async function writePatients({ clinic }: DemoContext): Promise<void> {
       });
     }
   }
-  say(`prisma.patient.create({ data: { name, email, ssn, diagnosisNotes, visits: { create: {...} } } })`);
+  say(`prisma.patient.create({ data: { name, email, emailIdx: computedBlindIndex, ssn, diagnosisNotes, visits: { create: {...} } } })`);
   table(ALL_PATIENTS.map((p) => ({ tenant: p.tenantId, mrn: p.mrn, name: p.name, email: p.email, ssn: p.ssn })));
 }
 

@@ -11,7 +11,7 @@ export interface StoredPatient {
   readonly mrn: string;
   readonly name: string;
   readonly email: string;
-  readonly email_idx: string | null;
+  readonly email_idx: string;
   readonly ssn: string | null;
   readonly ssn_idx: string | null;
   readonly diagnosis_notes: string | null;

@@ -14,7 +14,7 @@ CREATE TABLE "patients" (
     "mrn" TEXT NOT NULL,
     "name" TEXT NOT NULL,
     "email" TEXT NOT NULL,
-    "email_idx" TEXT,
+    "email_idx" TEXT NOT NULL,
     "ssn" TEXT,
     "ssn_idx" TEXT,
     "diagnosis_notes" TEXT,
