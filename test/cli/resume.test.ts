@@ -100,3 +100,34 @@ async function checkpoint(): Promise<{ cursor: string | null; processed: number;
   },
   300_000,
 );
+
+(multiProcess ? test : test.skip)(
+  'SIGTERM stops a run after the batches in flight (exit 4) and the next run resumes after them',
+  async () => {
+    expect((await world.runCli(['keys', 'rotate', '--scope', 'default'])).code).toBe(0);
+    const run = (sandbox as CliSandbox).spawn(['reencrypt', '--model', 'Customer', '--batch', '500', '--json']);
+    const started = Date.now();
+    for (let seen = await checkpoint(); !(seen && seen.state === 'running' && seen.processed >= 2000); seen = await checkpoint()) {
+      if (run.child.exitCode !== null) throw new Error(`reencrypt ended before it could be stopped:\n${(await run.done).stderr}`);
+      if (Date.now() - started > 60_000) throw new Error('reencrypt made no progress');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    run.child.kill('SIGTERM');
+    const stopped = await run.done;
+    expect(stopped.code).toBe(4);
+    expect(stopped.stderr).toContain('stopping after the current batch');
+    const result = JSON.parse(stopped.stdout);
+    expect(result.stopped).toMatchObject({ model: 'Customer', code: 'INTERRUPTED' });
+    const atStop = await checkpoint();
+    expect(atStop?.state).toBe('running');
+    expect(atStop?.processed).toBe(result.models[0].scanned);
+
+    const resumed = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.json.models[0]).toMatchObject({ resumedFrom: atStop?.cursor, scanned: ROWS - (atStop?.processed ?? 0), written: ROWS - (atStop?.processed ?? 0) });
+    const crypto = world.crypto();
+    const rows = await world.db.query<{ email: string }>('SELECT email FROM customers');
+    expect(new Set(rows.map((row) => crypto.describe(row.email).version))).toEqual(new Set([3]));
+  },
+  300_000,
+);

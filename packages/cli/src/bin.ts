@@ -1,13 +1,26 @@
 #!/usr/bin/env node
 /**
  * The `fieldseal` executable: runs the command tree on the process's arguments and streams,
- * then exits with its code (see `exit-codes.ts`).
+ * then exits with its code (see `exit-codes.ts`). The first SIGINT/SIGTERM asks a bulk run to
+ * stop after the batches in flight (checkpoint saved); a second one exits at once, which is
+ * also safe: the checkpoint only ever names committed batches.
  */
 import { run } from './program';
 
-run(process.argv.slice(2)).then(
+const controller = new AbortController();
+const interrupt = (signal: NodeJS.Signals) => {
+  if (controller.signal.aborted) process.exit(130);
+  process.stderr.write(`\nfieldseal: ${signal}: stopping after the current batch (again to quit at once)\n`);
+  controller.abort();
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
+
+run(process.argv.slice(2), { signal: controller.signal }).then(
   (code) => {
     process.exitCode = code;
+    process.removeListener('SIGINT', interrupt);
+    process.removeListener('SIGTERM', interrupt);
   },
   (error: unknown) => {
     process.stderr.write(`fieldseal: unexpected failure: ${error instanceof Error ? error.name : 'error'}\n`);

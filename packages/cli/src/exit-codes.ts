@@ -13,7 +13,10 @@ export const ExitCode = {
   Usage: 2,
   /** Partial failure: the run finished but some rows were left undone (unreadable, lost races). */
   Partial: 3,
-  /** The user declined a confirmation (e.g. `keys shred`); nothing was changed. */
+  /**
+   * The user stopped it: declined a confirmation (`keys shred`, nothing changed) or interrupted
+   * a bulk run (Ctrl-C; it stopped after its last committed batch and resumes from there).
+   */
   Aborted: 4,
 } as const;
 

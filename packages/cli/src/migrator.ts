@@ -43,6 +43,8 @@ export interface MigrateOptions {
   /** Base of the exponential backoff between keyring attempts (default 500 ms). */
   readonly backoffMs?: number;
   readonly log: (line: string) => void;
+  /** When aborted (Ctrl-C), no new batch starts; in-flight ones commit and the run stops. */
+  readonly signal?: AbortSignal;
 }
 
 /** What one model's run did. */
@@ -111,6 +113,7 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
       // Let timers run between batches (cache expiry, progress, signals): an in-process
       // database such as PGlite can otherwise resolve every query without leaving the microtask queue.
       await new Promise((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) throw new InterruptedError();
       const done = runBatch(rows);
       done.catch(() => undefined); // awaited in order by commitHead
       queue.push({ done, last: encodeKey(keyOf(rows[rows.length - 1], model.idFields)), size: rows.length });
@@ -122,8 +125,15 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
       await retryPending(options, context, result, pending, columns, delegate, pass);
     }
   } catch (error) {
-    // Stop cleanly: let in-flight batches settle, keep the checkpoint at the last committed one.
-    await Promise.allSettled(queue.map((entry) => entry.done));
+    // Stop cleanly: let in-flight batches settle and advance the checkpoint over those that
+    // committed, in order, up to the first that did not.
+    const settled = await Promise.allSettled(queue.map((entry) => entry.done));
+    for (const [i, outcome] of settled.entries()) {
+      if (outcome.status === 'rejected') break;
+      cursor = queue[i].last;
+      processed += queue[i].size;
+      options.progress.advance(queue[i].size);
+    }
     await save('running').catch(() => undefined);
     options.progress.stop();
     result.stopped = describeError(error);
@@ -262,6 +272,16 @@ async function withKeyringRetry<T>(options: MigrateOptions, work: () => Promise<
       options.log(`${options.model.name}: keyring unavailable (${error.message}); retrying in ${delay} ms (attempt ${attempt + 1}/${attempts})`);
       await sleep(delay);
     }
+  }
+}
+
+/** The run was interrupted (SIGINT/SIGTERM) between batches; its checkpoint is saved. */
+class InterruptedError extends Error {
+  readonly code = 'INTERRUPTED';
+
+  constructor() {
+    super('interrupted: stopped after the last committed batch');
+    this.name = 'InterruptedError';
   }
 }
 

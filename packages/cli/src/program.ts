@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly cwd?: string;
   /** Use this configuration instead of loading `fieldseal.config.ts`. */
   readonly config?: LoadedConfig;
+  /** Aborted to interrupt a bulk run between batches (the binary wires SIGINT/SIGTERM to it). */
+  readonly signal?: AbortSignal;
 }
 
 function positiveInt(name: string) {
@@ -105,6 +107,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             dryRun: Boolean(o.dryRun),
             resume,
             keyringAttempts: o.keyringAttempts as number,
+            signal: options.signal,
             fromPfeKey: o.fromPfeKey ? expandSecretArgs(o.fromPfeKey as string[], 'from-pfe-key') : undefined,
           });
         }),

@@ -24,6 +24,8 @@ export interface BulkOptions {
   readonly quiet?: boolean;
   /** Attempts per batch while the keyring is throttled or unreachable (default 5). */
   readonly keyringAttempts?: number;
+  /** Aborted on SIGINT/SIGTERM: stop after the batches in flight. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs `mode` over the selected models. */
@@ -51,6 +53,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
           dryRun: options.dryRun,
           resume: options.resume,
           keyringAttempts: options.keyringAttempts,
+          signal: options.signal,
         });
     results.push(result);
     if (result.stopped) break;
@@ -67,6 +70,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
       ? [`stopped in ${stop.model}: ${stop.message} [${stop.code}]`, 'progress up to the last committed batch is checkpointed; rerun the same command to resume']
       : []),
   ]);
+  if (stop?.code === 'INTERRUPTED') return ExitCode.Aborted;
   if (stop) return results.some((result) => result.written > 0) ? ExitCode.Partial : ExitCode.Failure;
   return incomplete ? ExitCode.Partial : ExitCode.Ok;
 }
