@@ -40,6 +40,8 @@ class BarProgress implements Progress {
         format: `${model.padEnd(16)} {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}`,
         etaBuffer: 50,
         hideCursor: true,
+        // Drawn only when the caller found a terminal; this lets a captured stream show it too.
+        noTTYOutput: true,
       },
       Presets.shades_classic,
     );
