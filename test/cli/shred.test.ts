@@ -77,6 +77,8 @@ test('shreds t1 after confirmation: t1 reads fail with KeyDestroyedError, t2 rea
 test('reencrypt leaves shredded rows alone and reports them as failed', async () => {
   const result = await world.runCli(['keys', 'rotate', '--scope', 't2', '--json']);
   expect(result.code).toBe(0);
+  const dry = await world.runCli(['reencrypt', '--model', 'User', '--dry-run', '--json']);
+  expect(dry.json.models[0]).toMatchObject({ written: 6, failed: 6 });
   const run = await world.runCli(['reencrypt', '--model', 'User', '--json']);
   if (run.code !== 3) console.log(run.stdout, run.stderr);
   expect(run.code).toBe(3);

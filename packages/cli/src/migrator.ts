@@ -5,6 +5,7 @@
  * passes. Up to `concurrency` batches are planned and written at once; the checkpoint only
  * advances past a batch when every batch before it committed, so a killed run never skips.
  */
+import { KeyDestroyedError } from '@fieldseal/core';
 import type { FieldCrypto, KeyStore } from '@fieldseal/core';
 import type { ModelMeta } from '@fieldseal/prisma';
 import type { CasWriter } from './cas-writer';
@@ -194,8 +195,12 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
   }
   const activeKey = async (scope: string) => {
     if (dryRun) {
+      // Read-only: look the key up instead of letting the hierarchy create it.
       const key = await keyStore.getActive('scope', scope);
-      return key ? { keyId: key.keyId, version: key.version } : null;
+      if (key) return { keyId: key.keyId, version: key.version };
+      const destroyed = (await keyStore.list({ kind: 'scope', scope, state: 'destroyed' }))[0];
+      if (destroyed) throw new KeyDestroyedError(`scope ${JSON.stringify(scope)} was destroyed (crypto-shredded)`, destroyed);
+      return null;
     }
     return crypto.keys.activeScopeKey(scope);
   };
