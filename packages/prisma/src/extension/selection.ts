@@ -1,7 +1,6 @@
 /**
  * Makes sure a read returns what decryption needs: the row id of every bound model whose
- * encrypted fields are selected (the id is part of the associated data), and any extra
- * field a caller asked for (truncated-index post-filtering). What was added is stripped from
+ * encrypted fields are selected (the id is part of the associated data). What was added is stripped from
  * the result again, so callers get exactly the shape Prisma declares for their selection.
  */
 import type { ModelMeta } from '../metadata';
@@ -24,22 +23,14 @@ function hasShape(args: Args): boolean {
   return isPlainObject(args.select) || isPlainObject(args.include) || isPlainObject(args.omit);
 }
 
-/**
- * Returns read arguments that also fetch the fields decryption needs, plus what to strip.
- * @param extra - fields of the root model that must be returned (e.g. for post-filtering)
- */
-export function ensureSelected(
-  view: SchemaView,
-  model: ModelMeta,
-  args: Args,
-  extra: readonly string[] = [],
-): { args: Args; strip: StripPlan } {
+/** Returns read arguments that also fetch the fields decryption needs, plus what to strip. */
+export function ensureSelected(view: SchemaView, model: ModelMeta, args: Args): { args: Args; strip: StripPlan } {
   const out: Args = { ...args };
   const strip: StripPlan = { fields: [], relations: {} };
-  const needs = [...extra];
+  const needs: string[] = [];
   const id = view.idField(model);
   const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name));
-  if (model.bindRowId && id !== undefined && (encryptedReturned || extra.length > 0)) needs.push(id);
+  if (model.bindRowId && id !== undefined && encryptedReturned) needs.push(id);
   for (const field of needs) {
     if (isReturned(out, field)) continue;
     if (isPlainObject(out.select)) out.select = { ...out.select, [field]: true };
