@@ -1,6 +1,6 @@
 /**
- * findMany scaling: the same read at growing table sizes, plain and through fieldseal (cold),
- * to show the cost per row stays flat (no per-query setup that grows, no cache thrash cliff).
+ * findMany scaling: the same read at growing table sizes, plain and through fieldseal (cold,
+ * and with scope keys warm), to show the cost per row stays flat.
  */
 import type { Keyring } from '@fieldseal/core';
 import type { PrismaClient } from '../../prisma/generated/client/client';
@@ -44,9 +44,12 @@ export async function runScaling(options: ScalingOptions): Promise<{ table: Tabl
   }
 
   const coldMs: number[] = [];
+  const keysWarmMs: number[] = [];
   await truncateUsers(db);
   filled = 0;
   const writer = encryptedClient(base, keyring).users;
+  // Scope keys cached, DEK cache off: the steady per-row cost, without one-off key resolution.
+  const keysWarm = encryptedClient(base, keyring, { dekCache: false }).users;
   for (const size of sizes) {
     log(`prisma: scaling, fieldseal findMany of ${count(size)}`);
     for (const part of chunks(userInputs(filled, size - filled, 's', tenants), 5_000)) await writer.createMany({ data: part });
@@ -59,33 +62,39 @@ export async function runScaling(options: ScalingOptions): Promise<{ table: Tabl
         }),
       ),
     );
+    await keysWarm.findMany(); // resolves every scope key once
+    keysWarmMs.push(medianMs(await sample(planFor(size), () => keysWarm.findMany())));
   }
   await truncateUsers(db);
 
   const perRow = sizes.map((size, i) => (coldMs[i] * 1000) / size);
-  const addedPerRow = sizes.map((size, i) => ((coldMs[i] - plainMs[i]) * 1000) / size);
-  const spreadFactor = Math.max(...perRow) / Math.min(...perRow);
+  const steadyPerRow = sizes.map((size, i) => (keysWarmMs[i] * 1000) / size);
+  const addedPerRow = sizes.map((size, i) => ((keysWarmMs[i] - plainMs[i]) * 1000) / size);
+  const spreadFactor = Math.max(...steadyPerRow) / Math.min(...steadyPerRow);
   return {
     table: {
-      title: 'findMany scaling (fieldseal cold: fresh caches each run)',
-      columns: ['rows', 'plain', 'plain per row', 'fieldseal', 'fieldseal per row', 'added per row', 'fieldseal / plain'],
+      title: 'findMany scaling',
+      columns: ['rows', 'plain', 'plain per row', 'fieldseal cold', 'cold per row', 'fieldseal keys warm', 'keys warm per row', 'added per row (keys warm)', 'keys warm / plain'],
       rows: sizes.map((size, i) => [
         count(size),
         ms(plainMs[i]),
         us((plainMs[i] * 1000) / size),
         ms(coldMs[i]),
         us(perRow[i]),
+        ms(keysWarmMs[i]),
+        us(steadyPerRow[i]),
         us(addedPerRow[i]),
-        ratio(coldMs[i] / plainMs[i]),
+        ratio(keysWarmMs[i] / plainMs[i]),
       ]),
       notes: [
         'Plain rows are inserted with SQL (untimed), encrypted rows through the extension (untimed); the table grows between sizes.',
-        'Cold at every size: with the default DEK cache (10,000 entries) a warm read of more rows than that would not be warm anyway.',
+        'Cold: a fresh `FieldCrypto` per run (scope keys from the key store and keyring, every DEK unwrapped); its per-row cost includes that one-off key resolution, which weighs most at 1,000 rows.',
+        'Keys warm: one `FieldCrypto` with scope keys cached and the DEK cache off (`dekCache: false`), so every row still unwraps its DEK: the steady cost per row. Flatness is judged on it.',
       ],
     },
     target: {
-      target: `findMany cost per row flat from ${count(sizes[0])} to ${count(sizes[sizes.length - 1])} rows (max/min per-row within ${FLAT_WITHIN}×)`,
-      measured: `${sizes.map((s, i) => `${count(s)}: ${us(perRow[i])}`).join(', ')} (max/min ${ratio(spreadFactor)})`,
+      target: `findMany cost per row flat from ${count(sizes[0])} to ${count(sizes[sizes.length - 1])} rows (keys warm, max/min per row within ${FLAT_WITHIN}×)`,
+      measured: `${sizes.map((s, i) => `${count(s)}: ${us(steadyPerRow[i])}`).join(', ')} (max/min ${ratio(spreadFactor)})`,
       met: spreadFactor <= FLAT_WITHIN,
     },
   };
