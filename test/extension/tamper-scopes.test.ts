@@ -1,6 +1,6 @@
 import { computedBlindIndex } from '@fieldseal/prisma';
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, KeyDestroyedError, LocalKeyring } from '@fieldseal/core';
+import { type AuditEvent, DecryptionError, KeyDestroyedError, LocalKeyring } from '@fieldseal/core';
 import { CountingKeyring, createHarness, type Harness } from './support';
 
 describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
@@ -55,7 +55,22 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
     expect((await h.prisma.user.findUniqueOrThrow({ where: { id: kept.id } })).ssn).toBe('444-55-6666');
     const other = h.fresh();
     await expect(other.prisma.user.findUnique({ where: { id: doomed.id } })).rejects.toBeInstanceOf(KeyDestroyedError);
+    const lenient = h.fresh({ onDecryptError: 'null' });
+    expect(await lenient.prisma.user.findUnique({ where: { id: doomed.id }, select: { email: true, ssn: true, name: true } })).toEqual({
+      email: null,
+      ssn: null,
+      name: 'Doomed',
+    });
     expect((await other.prisma.user.findUniqueOrThrow({ where: { emailIdx: 'kept@example.com' } })).email).toBe('kept@example.com');
+  });
+
+  it('reports keyring and key lifecycle events with the actor to the audit sink, without key material', async () => {
+    const events: AuditEvent[] = [];
+    const { prisma } = h.fresh({ audit: { emit: (event) => void events.push(event) }, actor: () => ({ user: 'auditor' }) });
+    await prisma.user.create({ data: { tenantId: 'audited', name: 'Au', email: 'audit@example.com', emailIdx: computedBlindIndex } });
+    const created = events.find((event) => event.operation === 'key.create' && event.scope === 'audited');
+    expect(created).toMatchObject({ outcome: 'success', kind: 'scope', actor: { user: 'auditor' } });
+    expect(JSON.stringify(events)).not.toContain('audit@example.com');
   });
 
   it('a findMany over many rows of one scope costs at most one keyring call with cold caches', async () => {
