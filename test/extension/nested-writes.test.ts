@@ -6,7 +6,7 @@ type Row = Record<string, string | null>;
 
 describe('fieldEncryption: nested writes under relations', () => {
   let h: Harness;
-  const secrets = ['nest@example.com', 'nested body', 'gh-nested', 'second body', 'gh-upsert', 'gh-updated', 'many body', 'created author', 'gh-coc'];
+  const secrets = ['nested author note', 'nest@example.com', 'nested body', 'gh-nested', 'second body', 'gh-upsert', 'gh-updated', 'many body', 'created author', 'gh-coc'];
 
   beforeAll(async () => {
     h = await createHarness();
@@ -71,7 +71,7 @@ describe('fieldEncryption: nested writes under relations', () => {
     expect(afterDelete.posts).toHaveLength(1);
   });
 
-  it('nested to-one create and update of a scoped, bound parent', async () => {
+  it('nested to-one create and update of a scoped, bound related row', async () => {
     const post = await h.prisma.post.create({
       data: { title: 'orphan', body: 'nested body', author: { create: { emailIdx: computedBlindIndex, tenantId: 'beta', name: 'Author', email: 'created author' } } },
       include: { author: true },
@@ -79,7 +79,22 @@ describe('fieldEncryption: nested writes under relations', () => {
     expect(post.author.email).toBe('created author');
     const [row] = await h.db.query<Row>('SELECT email FROM users WHERE id = $1', [post.authorId]);
     expect(isEnvelope(row.email)).toBe(true);
-    const refused = h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { notes: 'x' } } } });
+    const updated = await h.prisma.post.update({
+      where: { id: post.id },
+      data: { author: { update: { notes: 'nested author note' } } },
+      include: { author: true },
+    });
+    expect(updated.author.notes).toBe('nested author note');
+    const [author] = await h.db.query<Row>('SELECT notes, "tenantId" FROM users WHERE id = $1', [post.authorId]);
+    expect(isEnvelope(author.notes)).toBe(true);
+    expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: post.authorId } })).notes).toBe('nested author note');
+    // two levels down the parent row is not known: refused before any query
+    const sent = h.queries.length;
+    const refused = h.prisma.user.update({
+      where: { id: post.authorId },
+      data: { posts: { update: { where: { id: post.id }, data: { author: { update: { notes: 'x' } } } } } },
+    });
     await expect(refused).rejects.toBeInstanceOf(UnsupportedQueryError);
+    expect(h.queries.slice(sent).some((q) => q.query.startsWith('UPDATE'))).toBe(false);
   });
 });

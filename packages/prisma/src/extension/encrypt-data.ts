@@ -29,8 +29,21 @@ export interface RowContext {
 /** Reads what a nested update needs (id and scope) of the row a unique where names. */
 export type RowContextResolver = (model: ModelMeta, where: Args, operation: string) => Promise<RowContext>;
 
+/**
+ * Finds the row a to-one relation of the row being updated points to (nested `update` or
+ * `upsert` without a unique where), by reading the parent. Only the top-level row can do it.
+ */
+export type RelatedLocator = (relation: string, target: ModelMeta) => Promise<RowContext | undefined>;
+
 /** Rewrites a where clause (see `rewrite-where.ts`). */
 export type WhereRewrite = (model: ModelMeta, where: unknown, position: Position) => Promise<unknown>;
+
+/** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
+interface Place {
+  readonly relation: string;
+  readonly list: boolean;
+  readonly locate?: RelatedLocator;
+}
 
 /** Encrypts write data; stateless apart from its collaborators. */
 export class DataEncryptor {
@@ -59,7 +72,13 @@ export class DataEncryptor {
    * An update's data for one row whose context (scope, id) the caller resolved.
    * @throws UnsupportedQueryError when `data` changes the id of a bound model.
    */
-  async update(model: ModelMeta, data: unknown, context: RowContext | undefined, operation: string): Promise<Args> {
+  async update(
+    model: ModelMeta,
+    data: unknown,
+    context: RowContext | undefined,
+    operation: string,
+    locate?: RelatedLocator,
+  ): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
     const out = withoutPlaceholders(model, data);
     const id = this.view.idField(model);
@@ -71,7 +90,7 @@ export class DataEncryptor {
       throw unsupported('rowContext', model.name, field, operation);
     }
     if (this.touchesEncrypted(model, data)) await this.sealRow(model, out, context ?? { scope: 'default' });
-    await this.relations(model, out);
+    await this.relations(model, out, locate);
     return out;
   }
 
@@ -148,7 +167,7 @@ export class DataEncryptor {
   }
 
   /** Nested writes under relation fields of `data` (modified in place with rewritten copies). */
-  private async relations(model: ModelMeta, data: Args): Promise<void> {
+  private async relations(model: ModelMeta, data: Args, locate?: RelatedLocator): Promise<void> {
     for (const [key, value] of Object.entries(data)) {
       const target = this.view.relationTarget(model, key);
       if (target === undefined || !isPlainObject(value) || !this.view.isSensitive(target)) continue;
@@ -156,14 +175,15 @@ export class DataEncryptor {
       const out: Args = {};
       for (const [op, arg] of Object.entries(value)) {
         const many = Array.isArray(arg);
-        const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, list)));
+        const place = { relation: key, list, locate };
+        const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, place)));
         out[op] = many ? items : items[0];
       }
       data[key] = out;
     }
   }
 
-  private async nested(target: ModelMeta, op: string, item: unknown, list: boolean): Promise<unknown> {
+  private async nested(target: ModelMeta, op: string, item: unknown, place: Place): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
     switch (op) {
       case 'create':
@@ -180,9 +200,9 @@ export class DataEncryptor {
       case 'connectOrCreate':
         return { where: await this.rewrite(target, item.where, 'unique'), create: await this.create(target, item.create) };
       case 'upsert':
-        return this.nestedUpsert(target, item, list);
+        return this.nestedUpsert(target, item, place);
       case 'update':
-        return this.nestedUpdate(target, item, list);
+        return this.nestedUpdate(target, item, place);
       case 'updateMany':
         return this.nestedUpdateMany(target, item);
       default:
@@ -190,19 +210,19 @@ export class DataEncryptor {
     }
   }
 
-  private async nestedUpsert(target: ModelMeta, item: Args, list: boolean): Promise<Args> {
-    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, list ? 'unique' : 'nested');
-    const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert'), 'upsert');
+  private async nestedUpsert(target: ModelMeta, item: Args, place: Place): Promise<Args> {
+    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, place.list ? 'unique' : 'nested');
+    const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert', place), 'upsert');
     const out: Args = { ...item, create: await this.create(target, item.create), update };
     if (where !== undefined) out.where = where;
     return out;
   }
 
-  private async nestedUpdate(target: ModelMeta, item: Args, list: boolean): Promise<Args> {
-    const shaped = list || 'data' in item;
-    if (!shaped) return this.update(target, item, await this.contextFor(target, undefined, item, 'update'), 'update');
-    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, list ? 'unique' : 'nested');
-    const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update'), 'update');
+  private async nestedUpdate(target: ModelMeta, item: Args, place: Place): Promise<Args> {
+    const shaped = place.list || 'data' in item;
+    if (!shaped) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update');
+    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, place.list ? 'unique' : 'nested');
+    const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update', place), 'update');
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
     return out;
@@ -216,10 +236,17 @@ export class DataEncryptor {
   }
 
   /** Row context for a nested update of `target`: only resolved when encrypted fields are written. */
-  private async contextFor(target: ModelMeta, where: unknown, data: unknown, operation: string): Promise<RowContext | undefined> {
+  private async contextFor(
+    target: ModelMeta,
+    where: unknown,
+    data: unknown,
+    operation: string,
+    place: Place,
+  ): Promise<RowContext | undefined> {
     if (!isPlainObject(data) || !this.writesEncrypted(target, data)) return undefined;
     // unbound, unscoped models need nothing from the row
     if (!this.needsRowContext(target)) return { scope: 'default' };
+    if (!place.list) return place.locate?.(place.relation, target); // to-one: through the parent
     if (!isPlainObject(where)) return undefined;
     return this.resolveRow(target, where, operation);
   }

@@ -111,7 +111,9 @@ export class OperationHandler {
         break;
       case 'update': {
         const context = await this.reader.context(model, out.where as Args, args.data);
-        out.data = await encryptor.update(model, context.data, context.row, operation);
+        const locate = (relation: string, target: ModelMeta) =>
+          this.reader.relatedContext(model, out.where as Args, relation, target);
+        out.data = await encryptor.update(model, context.data, context.row, operation, locate);
         break;
       }
       case 'upsert': {

@@ -59,6 +59,13 @@ export class RowReader {
     return { row: { scope: newScope, rowId: current.rowId }, data: moved };
   }
 
+  /** Id and scope of the row the to-one `relation` of the row `where` names points to, or `undefined`. */
+  async relatedContext(model: ModelMeta, where: Args, relation: string, target: ModelMeta): Promise<RowContext | undefined> {
+    const parent = await this.read(model, where, { [relation]: { select: this.idAndScope(target) } });
+    const child = parent?.[relation];
+    return isPlainObject(child) ? this.contextOf(target, child) : undefined;
+  }
+
   private idAndScope(model: ModelMeta): Args {
     const select: Args = {};
     const id = this.view.idField(model);
