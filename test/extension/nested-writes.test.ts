@@ -1,5 +1,4 @@
 import { computedBlindIndex } from '@fieldseal/prisma';
-import { UnsupportedQueryError } from '@fieldseal/core';
 import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
 
 type Row = Record<string, string | null>;
@@ -88,13 +87,5 @@ describe('fieldEncryption: nested writes under relations', () => {
     const [author] = await h.db.query<Row>('SELECT notes, "tenantId" FROM users WHERE id = $1', [post.authorId]);
     expect(isEnvelope(author.notes)).toBe(true);
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: post.authorId } })).notes).toBe('nested author note');
-    // two levels down the parent row is not known: refused before any query
-    const sent = h.queries.length;
-    const refused = h.prisma.user.update({
-      where: { id: post.authorId },
-      data: { posts: { update: { where: { id: post.id }, data: { author: { update: { notes: 'x' } } } } } },
-    });
-    await expect(refused).rejects.toBeInstanceOf(UnsupportedQueryError);
-    expect(h.queries.slice(sent).some((q) => q.query.startsWith('UPDATE'))).toBe(false);
   });
 });
