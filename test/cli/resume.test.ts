@@ -12,13 +12,12 @@ const ROWS = 12_000;
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
 const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
+// Printed at load: Jest runs no hook of a file whose tests are all skipped.
+if (!multiProcess) process.stdout.write('resume.test: skipping the SIGKILL and SIGTERM tests: it needs a PostgreSQL server (TEST_DATABASE_URL) that a child process can reach; PGlite lives in this process\n');
 
 beforeAll(async () => {
   world = await createCliWorld();
-  if (!multiProcess) {
-    process.stdout.write('resume.test: skipping the SIGKILL test: it needs a PostgreSQL server (TEST_DATABASE_URL) that a child process can reach; PGlite lives in this process\n');
-    return;
-  }
+  if (!multiProcess) return;
   await world.db.query(
     `INSERT INTO customers (email, phone) SELECT 'person' || g || '@example.org', '+44 20 ' || g FROM generate_series(1, ${ROWS}) AS g`,
   );
