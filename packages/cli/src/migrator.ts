@@ -15,7 +15,8 @@ import type { BasePrismaClient } from './config';
 import { describeError, isFieldsealError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
-import { currentIndexVersions, emptyTally, planBatch, plannedColumns } from './row-plan';
+import { emptyTally, planBatch, plannedColumns } from './row-plan';
+import { currentIndexVersions } from './value-context';
 import type { PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
 import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, walkBatches } from './walker';
 

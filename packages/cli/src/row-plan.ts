@@ -6,7 +6,9 @@
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
 import type { FieldCrypto, FieldContext, FieldsealError } from '@fieldseal/core';
+import { blindIndexSpec } from '@fieldseal/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@fieldseal/prisma';
+import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
 import { isFieldsealError } from './output';
 import { PfeImporter, isPfeValue } from './pfe-import';
@@ -222,7 +224,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
     for (const index of work.indexes) {
       const source = plain(index.source);
       if (source === undefined) continue;
-      work.data[index.name] = await crypto.blindIndex(indexSpec(model, index), source);
+      work.data[index.name] = await crypto.blindIndex(blindIndexSpec(model, index), source);
       if (work.data[index.name] !== work.row[index.name]) work.reasons.indexed++;
       else delete work.data[index.name];
     }
@@ -279,28 +281,6 @@ function describeSafely(crypto: FieldCrypto, value: string): { keyId: string; ve
   } catch {
     return null;
   }
-}
-
-/** The associated-data context of a field in a row (database names; row id per model policy). */
-export function fieldContext(model: ModelMeta, field: EncryptedFieldMeta, row: Record<string, unknown>): FieldContext {
-  const context: FieldContext = { model: model.dbName, field: field.dbName };
-  if (model.bindRowId && model.idFields.length === 1) return { ...context, rowId: String(row[model.idFields[0]]) };
-  return context;
-}
-
-/** The core blind-index spec of an index column (database names). */
-export function indexSpec(model: ModelMeta, index: BlindIndexMeta): { model: string; field: string; name: string; normalize: BlindIndexMeta['normalize']; bits: number } {
-  const source = model.encrypted[index.source];
-  return { model: model.dbName, field: source?.dbName ?? index.source, name: index.dbName, normalize: index.normalize, bits: index.bits };
-}
-
-/** The current version of each of the model's blind indexes (creates the index root key on first use). */
-export async function currentIndexVersions(model: ModelMeta, crypto: FieldCrypto): Promise<Map<string, number | null>> {
-  const versions = new Map<string, number | null>();
-  for (const index of Object.values(model.blindIndexes)) {
-    versions.set(index.name, crypto.blindIndexVersion(await crypto.blindIndex(indexSpec(model, index), 'fieldseal-version-probe')));
-  }
-  return versions;
 }
 
 function addTally(into: PlanTally, from: PlanTally): void {

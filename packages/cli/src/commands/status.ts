@@ -14,7 +14,7 @@ import { keyStoreSummary, keyringRoundTrip } from '../health';
 import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isFieldsealError } from '../output';
 import { isPfeValue } from '../pfe-import';
-import { fieldContext } from '../row-plan';
+import { fieldContext } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
 /** Options of `status`. */
