@@ -4,7 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { FieldCrypto } from '@fieldseal/core';
-import type { KeyStore, Keyring } from '@fieldseal/core';
+import type { ActorContext, AuditSink, KeyStore, Keyring } from '@fieldseal/core';
 import { PrismaKeyStore } from '@fieldseal/prisma';
 import type { FieldsealSchema, ModelMeta } from '@fieldseal/prisma';
 import { InvalidArgumentError } from '@fieldseal/core';
@@ -81,6 +81,11 @@ export class CommandContext {
       });
     })();
     return this.cryptoPromise;
+  }
+
+  /** Audit sink and actor for keyring calls the CLI makes itself (health checks). */
+  get audit(): { sink?: AuditSink; actor: () => ActorContext | undefined } {
+    return { sink: this.loaded.config.audit, actor: this.loaded.config.actor ?? defaultActor };
   }
 
   /** Disconnects the Prisma client if it was opened. */

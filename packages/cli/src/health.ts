@@ -3,7 +3,7 @@
  * throwaway random key under a context that names the check) and a key-store summary.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyStore, Keyring, StoredKey } from '@fieldseal/core';
+import type { ActorContext, AuditEvent, AuditSink, KeyStore, Keyring, StoredKey } from '@fieldseal/core';
 import { describeError } from './output';
 
 /** Outcome of the keyring round trip. */
@@ -14,14 +14,35 @@ export interface KeyringHealth {
   readonly error?: { code: string; message: string };
 }
 
-/** Wraps and unwraps 32 random bytes; ok when the bytes come back unchanged. */
-export async function keyringRoundTrip(keyring: Keyring): Promise<KeyringHealth> {
+/** Where the round trip's two keyring calls are audited (they are KMS calls like any other). */
+export interface HealthAudit {
+  readonly sink?: AuditSink;
+  readonly actor?: () => ActorContext | undefined;
+}
+
+/**
+ * Wraps and unwraps 32 random bytes under a context naming the check; ok when the bytes come
+ * back unchanged. Both calls are audited (`keyring.wrap`, `keyring.unwrap`, detail
+ * `purpose: health-check`).
+ */
+export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}): Promise<KeyringHealth> {
   const probe = randomBytes(32);
   const context = { purpose: 'fieldseal/health-check', time: new Date().toISOString() };
   const started = Date.now();
+  const call = async <T>(operation: 'keyring.wrap' | 'keyring.unwrap', work: () => Promise<T>): Promise<T> => {
+    const begun = Date.now();
+    try {
+      const result = await work();
+      emit(audit, { operation, outcome: 'success', keyringId: keyring.id, latencyMs: Date.now() - begun });
+      return result;
+    } catch (error) {
+      emit(audit, { operation, outcome: 'failure', keyringId: keyring.id, latencyMs: Date.now() - begun, errorCode: describeError(error).code });
+      throw error;
+    }
+  };
   try {
-    const wrapped = await keyring.wrapKey(probe, context);
-    const back = await keyring.unwrapKey(wrapped, context);
+    const wrapped = await call('keyring.wrap', () => keyring.wrapKey(probe, context));
+    const back = await call('keyring.unwrap', () => keyring.unwrapKey(wrapped, context));
     const ok = back.length === probe.length && timingSafeEqual(back, probe);
     back.fill(0);
     return ok
@@ -32,6 +53,18 @@ export async function keyringRoundTrip(keyring: Keyring): Promise<KeyringHealth>
     return { ok: false, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code, message } };
   } finally {
     probe.fill(0);
+  }
+}
+
+/** Delivers one event; a failing sink is ignored (an audit sink must never break a check). */
+function emit(audit: HealthAudit, event: Omit<AuditEvent, 'time' | 'actor' | 'detail'>): void {
+  if (!audit.sink) return;
+  try {
+    const actor = audit.actor?.();
+    const delivered = audit.sink.emit({ ...event, time: new Date(), detail: { purpose: 'health-check' }, ...(actor ? { actor } : {}) });
+    if (delivered && typeof (delivered as Promise<void>).catch === 'function') (delivered as Promise<void>).catch(() => undefined);
+  } catch {
+    // ignored, see above
   }
 }
 

@@ -47,7 +47,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}` });
   }
   if (reachable) await tlsChecks(client, ctx, options, add);
-  const keyring = await keyringRoundTrip(await ctx.keyring());
+  const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
   add(keyring.ok
     ? { check: 'keyring', level: 'ok', message: `keyring ${keyring.keyringId} round trip ok (${keyring.latencyMs} ms)` }
     : { check: 'keyring', level: 'fail', message: `keyring ${keyring.keyringId} round trip failed: ${keyring.error?.message}`, detail: { ...keyring.error } });

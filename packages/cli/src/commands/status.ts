@@ -76,7 +76,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const byVersion = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const models: ModelStatus[] = [];
   for (const model of selected) models.push(await modelStatus(client, crypto, model, byVersion, options));
-  const keyring = await keyringRoundTrip(await ctx.keyring());
+  const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
   ctx.out.result({ command: 'status', models, keyStore: summary, keyring }, () => human(models, summary, keyring));
   return keyring.ok ? ExitCode.Ok : ExitCode.Failure;
 }
