@@ -3,12 +3,8 @@
  * Prisma-backed key store.
  */
 export * from './metadata';
-export {
-  fieldEncryption,
-  blindIndexSpec,
-  type FieldEncryptionOptions,
-  type FieldsealClientApi,
-} from './extension/extension';
+export { fieldEncryption, type FieldEncryptionOptions, type FieldsealClientApi } from './extension/extension';
+export { blindIndexSpec } from './extension/schema-view';
 export type { OnDecryptError } from './extension/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';

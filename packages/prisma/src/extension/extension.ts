@@ -23,7 +23,7 @@ import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import type { FieldsealSchema } from '../metadata';
 import { type OnDecryptError, ResultDecryptor } from './decrypt-result';
 import { OperationHandler, type QueryParams } from './operations';
-import { SchemaView, blindIndexSpec } from './schema-view';
+import { SchemaView } from './schema-view';
 import { type AnyClient, inTransaction } from './side-channel';
 import { TransactionKeyStore } from './transaction-key-store';
 
@@ -148,4 +148,3 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
   });
 }
 
-export { blindIndexSpec };
