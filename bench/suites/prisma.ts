@@ -10,7 +10,7 @@ import type { TestDatabase } from '../../test/support/database';
 import { bareReadRow, bareWriteRow, type BareRow } from '../lib/bare-crypto';
 import { chunks, plainUserInputs, userInputs, type UserInput } from '../lib/fixtures';
 import { medianMs, sample, sampleInterleaved, type RunPlan } from '../lib/measure';
-import { encryptedClient, plainClient, plainUsers, truncateUsers, type UserOps } from '../lib/prisma-clients';
+import { encryptedClient, plainClient, plainUsers, truncateUsers } from '../lib/prisma-clients';
 import { count, ms, ratio, us, type Section, type Table, type TargetCheck } from '../lib/report';
 import { runScaling } from './prisma-scaling';
 
