@@ -76,6 +76,9 @@ export class CommandContext {
         keyring: await this.keyring(),
         keyStore: await this.keyStore(),
         cache: { ...DEFAULT_CACHE, ...config.cache },
+        // A bulk run reads each value once and never re-reads what it writes: caching per-row
+        // data keys would only cost time and memory.
+        dekCache: false,
         audit: config.audit,
         actor: config.actor ?? defaultActor,
       });

@@ -179,7 +179,9 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
         }
         const version = typeof stored === 'string' ? crypto.blindIndexVersion(stored) : null;
         const current = indexVersions.get(index.name) ?? null;
-        if (work.rewrite || version === null || current === null || version !== current) work.indexes.push(index);
+        // The index depends only on the plaintext and the index key, not on the scope key:
+        // rewriting the envelope leaves a current index value valid.
+        if (version === null || current === null || version !== current) work.indexes.push(index);
       }
     }
     if (work.rewrite || work.indexes.length > 0 || Object.keys(work.data).length > 0) works.push(work);
