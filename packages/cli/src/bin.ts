@@ -13,6 +13,11 @@ const interrupt = (signal: NodeJS.Signals) => {
   process.stderr.write(`\nfieldseal: ${signal}: stopping after the current batch (again to quit at once)\n`);
   controller.abort();
 };
+// `fieldseal keys list | head`: a reader that went away is not an error of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);
 
