@@ -22,15 +22,3 @@ export const ExitCode = {
 
 /** One of {@link ExitCode}'s values. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** Thrown inside a command to end it with a given code after its output was printed. */
-export class CommandExit extends Error {
-  /** The exit code to end the process with. */
-  readonly exitCode: ExitCodeValue;
-
-  constructor(exitCode: ExitCodeValue, message = `exit ${exitCode}`) {
-    super(message);
-    this.name = 'CommandExit';
-    this.exitCode = exitCode;
-  }
-}

@@ -6,7 +6,7 @@ export { defineConfig, loadConfig, findConfigPath, validateConfig } from './conf
 export type { FieldsealConfig, LoadedConfig, BasePrismaClient, CliCacheOptions, Lazy } from './config';
 export { run } from './program';
 export type { RunOptions } from './program';
-export { ExitCode, CommandExit } from './exit-codes';
+export { ExitCode } from './exit-codes';
 export type { ExitCodeValue } from './exit-codes';
 export type { CliIO } from './output';
 export { CheckpointStore, checkpointId } from './checkpoint';
