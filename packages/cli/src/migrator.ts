@@ -171,6 +171,9 @@ async function startingPoint(options: MigrateOptions, id: string): Promise<Check
     log(`${options.model.name}: a key was rotated since the unfinished run started (${existing.detail.startedAt}); starting over (--resume forces resuming)`);
     return null;
   }
+  if (existing.detail.pendingOverflow) {
+    log(`${options.model.name}: the unfinished run lost more races than its checkpoint could record; run again with --restart afterwards for a full pass`);
+  }
   log(`${options.model.name}: resuming after ${existing.cursor ?? 'the start'} (${existing.processed} rows done, checkpoint of ${existing.updatedAt.toISOString()}; --restart ignores it)`);
   return existing;
 }
