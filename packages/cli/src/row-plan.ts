@@ -103,6 +103,8 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
     return active.get(scope) as Promise<{ keyId: string; version: number } | null>;
   };
   const indexVersions = context.indexVersions;
+  const relevant = Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly'));
+  const indexes = Object.values(model.blindIndexes);
   const works: RowWork[] = [];
 
   for (const row of rows) {
@@ -114,7 +116,6 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
     }
     let blocked: RowFailure | undefined;
     const work: RowWork = { row, key, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
-    const relevant = Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly'));
     for (const field of relevant) {
       const value = row[field.name];
       if (value === null || value === undefined) continue;
@@ -168,7 +169,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       continue;
     }
     if (mode === 'reencrypt') {
-      for (const index of Object.values(model.blindIndexes)) {
+      for (const index of indexes) {
         const source = model.encrypted[index.source];
         if (!source || source.mode === 'readonly') continue;
         const sourceValue = row[index.source];
