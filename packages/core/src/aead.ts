@@ -3,8 +3,9 @@
  * 128-bit tags, associated data always supplied. Misuse (wrong key or nonce size, missing
  * associated data) is refused here, once, for every caller.
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { needs, needsBytes } from './preconditions';
+import { randomSecret } from './random-pool';
 
 /** AES-256 key size in bytes. */
 export const KEY_BYTES = 32;
@@ -23,23 +24,9 @@ function checkInputs(key: Buffer, nonce: Buffer, aad: Buffer): void {
   needs(Buffer.isBuffer(aad), 'aad', 'must be a Buffer (associated data is always supplied; it may be empty)');
 }
 
-// Nonces are drawn from the CSPRNG in blocks: one randomFillSync per 256 nonces instead of a
-// native call per value, which costs as much as the encryption itself. Every byte is used once.
-const POOL_NONCES = 256;
-const pool = Buffer.alloc(NONCE_BYTES * POOL_NONCES);
-let poolOffset = pool.length;
-
-/** A fresh random 96-bit nonce (a new buffer, never shared). */
+/** A fresh random 96-bit nonce (a new buffer, never shared), drawn from the pooled CSPRNG. */
 export function randomNonce(): Buffer {
-  if (poolOffset === pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const nonce = Buffer.allocUnsafe(NONCE_BYTES);
-  pool.copy(nonce, 0, poolOffset, poolOffset + NONCE_BYTES);
-  pool.fill(0, poolOffset, poolOffset + NONCE_BYTES);
-  poolOffset += NONCE_BYTES;
-  return nonce;
+  return randomSecret(NONCE_BYTES);
 }
 
 /**

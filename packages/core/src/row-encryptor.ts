@@ -1,15 +1,15 @@
 /**
- * One row write: a fresh random DEK, wrapped once under the scope key, then used for every
+ * One row write: a fresh random DEK (from the pooled CSPRNG), wrapped once under the scope key, then used for every
  * encrypted field of that row. The envelope header (prefix, key id, version, wrapped DEK) is
  * built once and shared by the row's values.
  */
-import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { KEY_BYTES, randomNonce } from './aead';
 import { envelopeHeader, MAX_PLAINTEXT_BYTES, valueAad } from './envelope';
 import type { KeyMaterial } from './key-hierarchy';
 import { messages } from './messages';
 import { needs } from './preconditions';
+import { randomSecret } from './random-pool';
 import { sealValue, wrapDek } from './value-cipher';
 
 /** Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when present. */
@@ -104,6 +104,6 @@ class Encryptor implements RowEncryptor {
  */
 export function createRowEncryptor(material: KeyMaterial, unsafeDeterminism?: UnsafeDeterminism,
   register?: DekRegistrar): RowEncryptor {
-  if (unsafeDeterminism === undefined) return new Encryptor(material, randomBytes(KEY_BYTES), randomNonce, register);
+  if (unsafeDeterminism === undefined) return new Encryptor(material, randomSecret(KEY_BYTES), randomNonce, register);
   return new Encryptor(material, Buffer.from(unsafeDeterminism.dek), unsafeDeterminism.nonce, register);
 }
