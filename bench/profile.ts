@@ -3,7 +3,7 @@
  * hot path under V8's CPU profiler (the one `node --cpu-prof` uses, started through
  * `node:inspector` after the setup so seeding is not in the profile) and records the hot spots
  * (self and total time per function) as a section of bench/RESULTS.md.
- * Scenarios: value-16, value-4k, value-1m, blind-index, findmany, findmany-warm, create,
+ * Scenarios: value-16, value-4k, value-1m, blind-index, findmany, findmany-warm, findunique, create,
  * reencrypt (the CLI's `run()` in this process on 20,000 legacy `Customer` rows per iteration).
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { describeEnvironment } from './lib/environment';
 import { renderSection, type Section, type Table } from './lib/report';
 import { writeResults } from './lib/results-file';
 
-const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'findmany-warm', 'create', 'reencrypt'] as const;
+const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'findmany-warm', 'findunique', 'create', 'reencrypt'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -90,6 +90,15 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
   for (const part of chunks(userInputs(0, 10_000, 'p', 10), 5_000)) await writer.createMany({ data: part });
   const warm = encryptedClient(base, keyring).users;
   await warm.findMany();
+  if (scenario === 'findunique') {
+    const emails = Array.from({ length: 200 }, (_, j) => `user.p.${String((j * 7919) % 10_000).padStart(6, '0')}@example.com`);
+    return {
+      iteration: async () => {
+        for (const email of emails) await warm.findUnique({ where: { email } });
+      },
+      close,
+    };
+  }
   return {
     iteration: scenario === 'findmany-warm' ? () => warm.findMany() : () => encryptedClient(base, keyring).users.findMany(),
     close,

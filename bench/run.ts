@@ -66,7 +66,8 @@ async function runOne(id: BenchmarkId, db: TestDatabase | undefined, long: boole
 /** Which profile scenarios explain a missed target of each benchmark. */
 const PROFILES: Record<string, (target: string) => string[]> = {
   crypto: () => ['value-16', 'value-1m'],
-  prisma: (target) => (target.startsWith('create') ? ['create'] : target.includes('warm') ? ['findmany-warm'] : ['findmany']),
+  prisma: (target) =>
+    target.startsWith('create') ? ['create', 'findunique'] : target.includes('warm') ? ['findmany-warm'] : ['findmany'],
   kms: () => [],
   migrator: (target) => (target.startsWith('reencrypt') ? ['reencrypt'] : []),
 };
