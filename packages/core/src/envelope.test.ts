@@ -150,4 +150,24 @@ describe('valueAad', () => {
         .toEqual(encodeFields([{ u8: 1 }, 'fieldseal/value', model, field, 'kid', { u32: 7 }, ...tail]));
     }
   });
+
+  it('keeps names apart in its cache when their concatenations coincide, and past the cache bound', () => {
+    const expected = (keyId: string, version: number, model: string, field: string, rowId?: string) =>
+      encodeFields([{ u8: 1 }, 'fieldseal/value', model, field, keyId, { u32: version },
+        ...(rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId])]);
+    const cases: [string, number, string, string][] = [['k', 11, 'ab', 'c'], ['k', 11, 'a', 'bc'], ['k1', 1, 'ab', 'c'], ['k', 111, 'ab', 'c']];
+    for (let round = 0; round < 2; round++) {
+      for (const [keyId, version, model, field] of cases) {
+        expect(valueAad(keyId, version, model, field, 'r')).toEqual(expected(keyId, version, model, field, 'r'));
+        expect(valueAad(keyId, version, model, field, undefined)).toEqual(expected(keyId, version, model, field));
+      }
+    }
+    for (let i = 0; i < 3000; i++) expect(valueAad('k', 1, 'm', `f${i}`, `${i}`)).toEqual(expected('k', 1, 'm', `f${i}`, `${i}`));
+  });
+
+  it('returns a buffer the caller may change without affecting later values', () => {
+    const first = valueAad('kid', 1, 'users', 'email', undefined);
+    first.fill(0xff);
+    expect(valueAad('kid', 1, 'users', 'email', undefined)).toEqual(encodeFields([{ u8: 1 }, 'fieldseal/value', 'users', 'email', 'kid', { u32: 1 }, { u8: 0 }]));
+  });
 });

@@ -157,44 +157,65 @@ export function isValidKeyId(keyId: string): boolean {
   return keyId.length >= 1 && keyId.length <= MAX_KEY_ID_LENGTH && isIdentifier(keyId, 0, keyId.length);
 }
 
-/** Associated data of a wrapped DEK: binds it to the scope key id and version. */
+/**
+ * Associated data depends on a few names per (key, model, field) and on the row id, yet is
+ * needed for every value: the part before the row id is encoded once and cached. The caches
+ * hold names only (nothing secret) and are bounded: when full they start over.
+ */
+const AD_CACHE_MAX = 1024;
+const dekAads = new Map<string, Buffer>();
+const valuePrefixes = new Map<string, Buffer>();
+
+function remember(cache: Map<string, Buffer>, id: string, value: Buffer): Buffer {
+  if (cache.size >= AD_CACHE_MAX) cache.clear();
+  cache.set(id, value);
+  return value;
+}
+
+/**
+ * Associated data of a wrapped DEK: binds it to the scope key id and version,
+ * `u8(1) ‖ lp("fieldseal/dek") ‖ lp(keyId) ‖ u32(version)`.
+ * @returns a buffer shared by every caller: pass it to the cipher, never modify it
+ */
 export function dekAad(keyId: string, version: number): Buffer {
-  return encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/dek', keyId, { u32: version }]);
+  // Lengths first, so no two (keyId, version) pairs share an id whatever their characters.
+  const id = `${keyId.length}$${keyId}${version}`;
+  return dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/dek', keyId, { u32: version }]));
 }
 
 const VALUE_LABEL = 'fieldseal/value';
+
+/** `u8(1) ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version)`, cached. */
+function valueAadPrefix(keyId: string, version: number, model: string, field: string): Buffer {
+  const id = `${keyId.length}$${keyId}${version}$${model.length}$${model}${field}`;
+  return valuePrefixes.get(id) ??
+    remember(valuePrefixes, id, encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]));
+}
 
 /**
  * Associated data of a value: format version, model, field, key id, key version and, when
  * given, the row id (with a presence byte, so "no row id" and "empty row id" differ):
  * `u8(1) ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖
- * (u8(0) | u8(1) ‖ lp(rowId))`, the layout of `encodeFields`, written directly because it runs
- * once per decrypted value.
+ * (u8(0) | u8(1) ‖ lp(rowId))`, the layout of `encodeFields`. Runs once per value, so the part
+ * before the row id comes from a cache and only the row id is written.
+ * @returns a new buffer
  */
 export function valueAad(keyId: string, version: number, model: string, field: string, rowId: string | undefined): Buffer {
-  const modelBytes = Buffer.byteLength(model, 'utf8');
-  const fieldBytes = Buffer.byteLength(field, 'utf8');
-  const keyIdBytes = Buffer.byteLength(keyId, 'utf8');
-  const rowBytes = rowId === undefined ? 0 : 4 + Buffer.byteLength(rowId, 'utf8');
-  const out = Buffer.allocUnsafe(1 + 4 + VALUE_LABEL.length + 4 + modelBytes + 4 + fieldBytes + 4 + keyIdBytes + 4 + 1 + rowBytes);
-  let at = out.writeUInt8(FORMAT_VERSION, 0);
-  at = writeLengthPrefixed(out, at, VALUE_LABEL, VALUE_LABEL.length);
-  at = writeLengthPrefixed(out, at, model, modelBytes);
-  at = writeLengthPrefixed(out, at, field, fieldBytes);
-  at = writeLengthPrefixed(out, at, keyId, keyIdBytes);
-  at = out.writeUInt32BE(version, at);
+  const prefix = valueAadPrefix(keyId, version, model, field);
+  const at = prefix.length;
   if (rowId === undefined) {
-    out.writeUInt8(0, at);
-  } else {
-    at = out.writeUInt8(1, at);
-    writeLengthPrefixed(out, at, rowId, rowBytes - 4);
+    const out = Buffer.allocUnsafe(at + 1);
+    prefix.copy(out, 0);
+    out[at] = 0;
+    return out;
   }
+  const rowBytes = Buffer.byteLength(rowId, 'utf8');
+  const out = Buffer.allocUnsafe(at + 5 + rowBytes);
+  prefix.copy(out, 0);
+  out[at] = 1;
+  out.writeUInt32BE(rowBytes, at + 1);
+  out.write(rowId, at + 5, rowBytes, 'utf8');
   return out;
-}
-
-function writeLengthPrefixed(out: Buffer, at: number, text: string, bytes: number): number {
-  out.writeUInt32BE(bytes, at);
-  return at + 4 + out.write(text, at + 4, bytes, 'utf8');
 }
 
 /** The format version, key id and key version an envelope names. @throws EnvelopeFormatError */
