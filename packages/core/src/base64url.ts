@@ -1,14 +1,11 @@
 /**
  * Strict, canonical base64url (RFC 4648 §5, no padding) for parsers. Node's decoder is
- * lenient (it skips invalid characters and ignores stray bits), so parsers check a string
- * with {@link isCanonicalBase64url} before decoding it: every byte string then has exactly one
+ * lenient (it skips invalid characters, accepts the standard alphabet and padding, and ignores
+ * stray low bits), while its encoder is canonical. So a string is accepted only if decoding it
+ * and encoding the bytes again gives it back unchanged: every byte string then has exactly one
  * accepted encoding, and any edit to an encoded field changes the decoded bytes or is refused.
+ * Both steps are native; callers cap lengths before calling.
  */
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** Character code → 6-bit value, or -1. */
-const VALUES = new Int8Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) VALUES[ALPHABET.charCodeAt(i)] = i;
 
 /** The number of characters that encode `bytes` bytes without padding. */
 export function encodedLength(bytes: number): number {
@@ -23,34 +20,26 @@ export function decodedLength(chars: number): number {
 }
 
 /**
- * Whether `text[start, end)` is the canonical unpadded base64url encoding of some bytes:
- * only alphabet characters, a possible length, and zero bits in the unused low bits of the
- * last character.
+ * Decodes `text[start, end)` if it is the canonical unpadded base64url encoding of some bytes
+ * (only alphabet characters, a possible length, zero bits in the unused low bits of the last
+ * character), else returns `null`.
+ * @returns a new buffer the caller owns, or `null`
  */
+export function decodeCanonicalBase64url(text: string, start = 0, end = text.length): Buffer | null {
+  const slice = start === 0 && end === text.length ? text : text.slice(start, end);
+  const bytes = Buffer.from(slice, 'base64url');
+  // Node's encoder writes each byte string one way: any other input encodes back differently.
+  return bytes.toString('base64url') === slice ? bytes : null;
+}
+
+/** Whether `text[start, end)` is canonical unpadded base64url (see {@link decodeCanonicalBase64url}). */
 export function isCanonicalBase64url(text: string, start = 0, end = text.length): boolean {
-  const length = end - start;
-  if (length % 4 === 1) return false;
-  let last = 0;
-  for (let i = start; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 128) return false;
-    last = VALUES[code];
-    if (last < 0) return false;
-  }
-  const rest = length % 4;
-  if (rest === 2) return (last & 0x0f) === 0;
-  if (rest === 3) return (last & 0x03) === 0;
-  return true;
+  return decodeCanonicalBase64url(text, start, end) !== null;
 }
 
 /** Encodes bytes as unpadded base64url. */
 export function toBase64url(bytes: Buffer): string {
   return bytes.toString('base64url');
-}
-
-/** Decodes `text[start, end)`, which must have passed {@link isCanonicalBase64url}. */
-export function fromBase64url(text: string, start = 0, end = text.length): Buffer {
-  return Buffer.from(start === 0 && end === text.length ? text : text.slice(start, end), 'base64url');
 }
 
 /**

@@ -19,7 +19,7 @@
  * whole string on any deviation with `EnvelopeFormatError`.
  */
 import { NONCE_BYTES, PACKED_OVERHEAD, TAG_BYTES } from './aead';
-import { decodedLength, encodedLength, isCanonicalBase64url } from './base64url';
+import { decodeCanonicalBase64url, decodedLength, encodedLength } from './base64url';
 import { EnvelopeFormatError } from './errors';
 import { encodeFields } from './length-prefixed';
 import { messages } from './messages';
@@ -44,7 +44,7 @@ const MAX_SEALED_CHARS = encodedLength(MAX_PLAINTEXT_BYTES + PACKED_OVERHEAD);
 export const MAX_ENVELOPE_LENGTH =
   ENVELOPE_PREFIX.length + 2 + MAX_KEY_ID_LENGTH + 1 + 10 + 1 + WRAPPED_DEK_CHARS + 1 + MAX_SEALED_CHARS;
 
-/** A parsed envelope: positions into the original string, decoded lazily by the caller. */
+/** A parsed envelope: its header fields, positions into the original string, and the decoded bytes. */
 export interface ParsedEnvelope {
   readonly text: string;
   readonly formatVersion: number;
@@ -54,6 +54,10 @@ export interface ParsedEnvelope {
   readonly dekStart: number;
   /** Start of the sealed value; it runs to the end. */
   readonly sealedStart: number;
+  /** The wrapped DEK, decoded (60 bytes). */
+  readonly wrappedDek: Buffer;
+  /** The sealed value, decoded: nonce ‖ ciphertext ‖ tag. */
+  readonly sealed: Buffer;
 }
 
 /** What {@link encodeEnvelope} writes. */
@@ -129,16 +133,18 @@ export function parseEnvelope(text: unknown): ParsedEnvelope {
   const dekStart = keyVersionEnd + 1;
   const dekEnd = dekStart + WRAPPED_DEK_CHARS;
   if (text.length <= dekEnd || text.charCodeAt(dekEnd) !== 0x24) reject('wrapped data key has a bad length');
-  if (!isCanonicalBase64url(text, dekStart, dekEnd)) reject('wrapped data key is not canonical base64url');
+  const wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
+  if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
 
   const sealedStart = dekEnd + 1;
   const sealedLength = text.length - sealedStart;
   const sealedBytes = decodedLength(sealedLength);
   if (sealedBytes < PACKED_OVERHEAD) reject('sealed value has a bad length');
   if (sealedLength > MAX_SEALED_CHARS) reject('sealed value is too long');
-  if (!isCanonicalBase64url(text, sealedStart, text.length)) reject('sealed value is not canonical base64url');
+  const sealed = decodeCanonicalBase64url(text, sealedStart, text.length);
+  if (sealed === null) reject('sealed value is not canonical base64url');
 
-  return { text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart };
+  return { text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart, wrappedDek, sealed };
 }
 
 const ID_CHARS = new Uint8Array(128);

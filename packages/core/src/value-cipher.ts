@@ -3,7 +3,6 @@
  * sealed under the DEK. Synchronous, allocation-light: this is the hot path of every read.
  */
 import { KEY_BYTES, openPacked, randomNonce, sealPacked } from './aead';
-import { fromBase64url } from './base64url';
 import { dekAad, type ParsedEnvelope, WRAPPED_DEK_BYTES } from './envelope';
 
 /** Wraps a 32-byte DEK under a scope key: `nonce ‖ ciphertext ‖ tag` (60 bytes). */
@@ -13,7 +12,7 @@ export function wrapDek(scopeKey: Buffer, keyId: string, version: number, dek: B
 
 /** Unwraps a parsed envelope's DEK, or `null` when it fails to authenticate. */
 export function unwrapDek(scopeKey: Buffer, envelope: ParsedEnvelope): Buffer | null {
-  const wrapped = fromBase64url(envelope.text, envelope.dekStart, envelope.sealedStart - 1);
+  const wrapped = envelope.wrappedDek;
   if (wrapped.length !== WRAPPED_DEK_BYTES) return null;
   const dek = openPacked(scopeKey, wrapped, dekAad(envelope.keyId, envelope.version));
   if (dek !== null && dek.length !== KEY_BYTES) {
@@ -30,5 +29,5 @@ export function sealValue(dek: Buffer, plaintext: Buffer, aad: Buffer, nonce: Bu
 
 /** Opens a parsed envelope's value under its DEK, or `null` when it fails to authenticate. */
 export function openValue(dek: Buffer, envelope: ParsedEnvelope, aad: Buffer): Buffer | null {
-  return openPacked(dek, fromBase64url(envelope.text, envelope.sealedStart), aad);
+  return openPacked(dek, envelope.sealed, aad);
 }
