@@ -6,16 +6,11 @@
  * entry, which would cost more than the unwrap it saves.
  */
 import { LRUCache } from 'lru-cache';
-import { ENVELOPE_PREFIX, type ParsedEnvelope } from './envelope';
-
-/** Keys longer than this are copied so a cached key never retains a large envelope string. */
-const FLATTEN_ABOVE = 1024;
+import type { ParsedEnvelope } from './envelope';
 
 /** The DEK cache id of a parsed envelope: `<keyId>$<version>$<wrappedDek>`. */
 export function dekCacheId(envelope: ParsedEnvelope): string {
-  const id = envelope.text.slice(ENVELOPE_PREFIX.length + 2, envelope.sealedStart - 1);
-  // V8 may keep a slice as a view of its parent string; copy it when the parent is large.
-  return envelope.text.length > FLATTEN_ABOVE ? Buffer.from(id, 'latin1').toString('latin1') : id;
+  return envelope.dekId;
 }
 
 /** Unwrapped DEKs by {@link dekCacheId}. */

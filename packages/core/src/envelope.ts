@@ -54,7 +54,9 @@ export interface ParsedEnvelope {
   readonly dekStart: number;
   /** Start of the sealed value; it runs to the end. */
   readonly sealedStart: number;
-  /** The wrapped DEK, decoded (60 bytes). */
+  /** `<keyId>$<version>$<wrappedDek>`: names the row's DEK (the DEK cache's key). */
+  readonly dekId: string;
+  /** The wrapped DEK, decoded (60 bytes; shared by envelopes parsed with one `seen` map: never modify). */
   readonly wrappedDek: Buffer;
   /** The sealed value, decoded: nonce ‖ ciphertext ‖ tag. */
   readonly sealed: Buffer;
@@ -104,11 +106,16 @@ function parseDecimal(text: string, start: number, end: number, max: number, wha
   return value;
 }
 
+/** DEK ids longer than this are copied, so a kept id never retains a large envelope string. */
+const FLATTEN_ABOVE = 1024;
+
 /**
  * Parses an envelope without decrypting it.
+ * @param seen decoded wrapped DEKs by DEK id, shared across the values of one batch: a row's
+ *   fields carry the same header, which is then decoded once (it holds no secret)
  * @throws EnvelopeFormatError on any deviation from the format (the only error it throws)
  */
-export function parseEnvelope(text: unknown): ParsedEnvelope {
+export function parseEnvelope(text: unknown, seen?: Map<string, Buffer>): ParsedEnvelope {
   if (typeof text !== 'string') reject('not a string');
   if (text.length > MAX_ENVELOPE_LENGTH) reject('too long');
   if (!text.startsWith(ENVELOPE_PREFIX)) reject('missing prefix');
@@ -133,8 +140,16 @@ export function parseEnvelope(text: unknown): ParsedEnvelope {
   const dekStart = keyVersionEnd + 1;
   const dekEnd = dekStart + WRAPPED_DEK_CHARS;
   if (text.length <= dekEnd || text.charCodeAt(dekEnd) !== 0x24) reject('wrapped data key has a bad length');
-  const wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
-  if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
+  let dekId = text.slice(keyIdStart, dekEnd);
+  // V8 may keep a slice as a view of its parent string; copy it when the parent is large.
+  if (text.length > FLATTEN_ABOVE) dekId = Buffer.from(dekId, 'latin1').toString('latin1');
+  // An identical header (key id, version, wrapped DEK) was checked and decoded already.
+  let wrappedDek = seen?.get(dekId) ?? null;
+  if (wrappedDek === null) {
+    wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
+    if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
+    seen?.set(dekId, wrappedDek);
+  }
 
   const sealedStart = dekEnd + 1;
   const sealedLength = text.length - sealedStart;
@@ -144,7 +159,7 @@ export function parseEnvelope(text: unknown): ParsedEnvelope {
   const sealed = decodeCanonicalBase64url(text, sealedStart, text.length);
   if (sealed === null) reject('sealed value is not canonical base64url');
 
-  return { text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart, wrappedDek, sealed };
+  return { text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart, dekId, wrappedDek, sealed };
 }
 
 const ID_CHARS = new Uint8Array(128);

@@ -181,9 +181,28 @@ describe('FieldCrypto caches', () => {
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const cold = await reader.decryptMany(items);
     expect(cold).toEqual(items.map((item) => `${item.ctx.field}${item.ctx.rowId!.slice(1)}`));
-    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 600, dekHits: 0 });
+    // The DEK cache is consulted once per row: the row's three fields share its DEK.
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 200, dekHits: 0 });
     await reader.decryptMany(items);
-    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 600, dekHits: 600 });
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 200, dekHits: 200 });
+  });
+
+  it('decryptMany decrypts every value when the DEK cache is smaller than the batch and fields of a row are far apart', async () => {
+    const { keyring, keyStore, crypto } = setup();
+    const rows = [];
+    for (let r = 0; r < 20; r++) rows.push(await crypto.rowEncryptor(r % 2 === 0 ? 'default' : 'other'));
+    const items = [];
+    for (const field of ['a', 'b']) {
+      for (let r = 0; r < rows.length; r++) {
+        const ctx = { model: 'users', field, rowId: `r${r}` };
+        items.push({ value: rows[r].encrypt(`${field}${r}`, ctx), ctx });
+      }
+    }
+    for (const row of rows) row.dispose();
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, dekCache: { maxEntries: 2 } });
+    const expected = items.map((item) => `${item.ctx.field}${item.ctx.rowId.slice(1)}`);
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(await reader.decryptMany(items)).toEqual(expected);
   });
 
   it('reading back a row it just wrote skips the DEK unwrap', async () => {

@@ -8,11 +8,11 @@ import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
-import { DekCache, dekCacheId } from './dek-cache';
+import { DekCache } from './dek-cache';
 import { describeEnvelope, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
 import { DecryptionError, FieldsealError, KeyDestroyedError } from './errors';
-import { KeyCache, checkCacheOptions, type KeyCacheOptions } from './key-cache';
-import { KeyHierarchy } from './key-hierarchy';
+import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
+import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { messages } from './messages';
@@ -48,6 +48,16 @@ export interface CacheStats {
 export interface DecryptItem {
   value: string;
   ctx: FieldContext;
+}
+
+/** One distinct DEK of a {@link FieldCrypto.decryptMany} call. */
+interface BatchDek {
+  /** The first envelope naming it (its header is the DEK's). */
+  readonly envelope: ParsedEnvelope;
+  /** This call's own copy of the unwrapped DEK, zeroed when the call ends. */
+  dek?: Buffer;
+  /** Why its scope key could not be resolved. */
+  keyError?: unknown;
 }
 
 function located(error: unknown, ctx: FieldContext | undefined): FieldsealError {
@@ -92,6 +102,11 @@ export class FieldCrypto {
 
   /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
   async rowEncryptor(scope: string): Promise<RowEncryptor> {
+    // Warm path: the active version and its key are cached, so no await and no key copy.
+    if (typeof scope === 'string') {
+      const row = this.keys.withCachedActiveScopeKey(scope, (material) => this.#newRow(material, undefined));
+      if (row !== MISS) return row;
+    }
     return this.unsafeRowEncryptor(scope);
   }
 
@@ -99,8 +114,7 @@ export class FieldCrypto {
   async unsafeRowEncryptor(scope: string, determinism?: UnsafeDeterminism): Promise<RowEncryptor> {
     const material = await this.keys.activeScopeKeyMaterial(scope);
     try {
-      const deks = this.#deks;
-      return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => deks.set(id, dek));
+      return this.#newRow(material, determinism);
     } finally {
       material.key.fill(0);
     }
@@ -115,9 +129,14 @@ export class FieldCrypto {
     checkContext(ctx);
     const parsed = parseEnvelope(envelope);
     const deks = this.#deks;
-    deks?.sweep();
-    const cachedDek = deks?.get(dekCacheId(parsed));
-    if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
+    if (deks !== undefined) {
+      deks.sweep();
+      const cachedDek = deks.get(parsed.dekId);
+      if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
+    }
+    // Warm path: the scope key is cached, so no await and no key copy.
+    const warm = this.keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) => this.#unwrapAndOpen(parsed, ctx, scopeKey));
+    if (warm !== MISS) return warm;
     let scopeKey: Buffer;
     try {
       scopeKey = await this.keys.scopeKeyMaterial(parsed.keyId, parsed.version);
@@ -125,69 +144,70 @@ export class FieldCrypto {
       throw this.#failed(located(error, ctx), parsed, ctx);
     }
     try {
-      return this.#open(parsed, ctx, this.#dekFor(parsed, ctx, scopeKey, undefined));
+      return this.#unwrapAndOpen(parsed, ctx, scopeKey);
     } finally {
       scopeKey.fill(0);
     }
   }
 
   /**
-   * Decrypts many values: parses all, resolves each distinct (key id, version) once, then
-   * decrypts synchronously. Failures come back in place as typed errors, never thrown.
+   * Decrypts many values: parses all (a header shared by a row's fields is decoded once),
+   * unwraps each distinct DEK once (from the DEK cache when it holds it), resolves each
+   * distinct (key id, version) once, then decrypts synchronously. Failures come back in place
+   * as typed errors, never thrown.
    */
   async decryptMany(items: readonly DecryptItem[]): Promise<(string | FieldsealError)[]> {
     needs(Array.isArray(items), 'items', 'must be an array');
     const out: (string | FieldsealError)[] = new Array(items.length);
-    const parsed: (ParsedEnvelope | undefined)[] = new Array(items.length);
     const deks = this.#deks;
     deks?.sweep();
-    const needed = new Map<string, { keyId: string; version: number; key?: Buffer; error?: unknown }>();
-    for (let i = 0; i < items.length; i++) {
-      const ctx = items[i]?.ctx;
-      try {
-        needs(items[i] !== null && typeof items[i] === 'object', `items[${i}]`, 'must be { value, ctx }');
-        const value = items[i].value;
-        checkContext(ctx);
-        const envelope = parseEnvelope(value);
-        const cachedDek = deks?.get(dekCacheId(envelope));
-        if (cachedDek !== undefined) {
-          out[i] = this.#open(envelope, ctx, cachedDek);
-          continue;
-        }
-        parsed[i] = envelope;
-        const id = `${envelope.keyId}$${envelope.version}`;
-        if (!needed.has(id)) needed.set(id, { keyId: envelope.keyId, version: envelope.version });
-      } catch (error) {
-        out[i] = located(error, ctx);
-      }
-    }
-    if (needed.size === 0) return out;
-    await Promise.all([...needed.values()].map(async (entry) => {
-      try {
-        entry.key = await this.keys.scopeKeyMaterial(entry.keyId, entry.version);
-      } catch (error) {
-        entry.error = error;
-      }
-    }));
-    const batchDeks = deks === undefined ? new Map<string, Buffer>() : undefined;
+    const seen = new Map<string, Buffer>();
+    // One entry per distinct DEK; its `dek` is this call's own copy, zeroed before returning.
+    const rows = new Map<string, BatchDek>();
+    const waiting: number[] = [];
+    const parsed: ParsedEnvelope[] = new Array(items.length);
     try {
       for (let i = 0; i < items.length; i++) {
-        const envelope = parsed[i];
-        if (envelope === undefined) continue;
-        const ctx = items[i].ctx;
-        const entry = needed.get(`${envelope.keyId}$${envelope.version}`)!;
+        const item = items[i];
+        const ctx = item?.ctx;
         try {
-          if (entry.key === undefined) throw this.#failed(located(entry.error, ctx), envelope, ctx);
-          out[i] = this.#open(envelope, ctx, this.#dekFor(envelope, ctx, entry.key, batchDeks));
+          needs(item !== null && typeof item === 'object', `items[${i}]`, 'must be { value, ctx }');
+          checkContext(ctx);
+          const envelope = parseEnvelope(item.value, seen);
+          let row = rows.get(envelope.dekId);
+          if (row === undefined) {
+            const cached = deks?.get(envelope.dekId);
+            row = { envelope, dek: cached === undefined ? undefined : Buffer.from(cached) };
+            rows.set(envelope.dekId, row);
+          }
+          if (row.dek !== undefined) {
+            out[i] = this.#open(envelope, ctx, row.dek);
+          } else {
+            parsed[i] = envelope;
+            waiting.push(i);
+          }
         } catch (error) {
           out[i] = located(error, ctx);
         }
       }
+      if (waiting.length === 0) return out;
+      await this.#unwrapBatch(rows);
+      for (const i of waiting) {
+        const envelope = parsed[i];
+        const ctx = items[i].ctx;
+        const row = rows.get(envelope.dekId)!;
+        try {
+          if (row.dek !== undefined) out[i] = this.#open(envelope, ctx, row.dek);
+          else if (row.keyError !== undefined) out[i] = this.#failed(located(row.keyError, ctx), envelope, ctx);
+          else out[i] = this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
+        } catch (error) {
+          out[i] = located(error, ctx);
+        }
+      }
+      return out;
     } finally {
-      for (const entry of needed.values()) entry.key?.fill(0);
-      if (batchDeks !== undefined) for (const dek of batchDeks.values()) dek.fill(0);
+      for (const row of rows.values()) row.dek?.fill(0);
     }
-    return out;
   }
 
   /** Cheap prefix test: whether `value` looks like an envelope (no parse, no decryption). */
@@ -260,16 +280,64 @@ export class FieldCrypto {
     }
   }
 
-  /** The envelope's DEK: from the DEK cache, the batch map, or unwrapped under `scopeKey`. */
-  #dekFor(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer, batch: Map<string, Buffer> | undefined): Buffer {
-    const id = dekCacheId(envelope);
-    const known = this.#deks?.peek(id) ?? batch?.get(id);
-    if (known !== undefined) return known;
+  #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined): RowEncryptor {
+    const deks = this.#deks;
+    return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => deks.set(id, dek));
+  }
+
+  /** Unwraps the envelope's DEK under `scopeKey` and opens the value (the DEK cache gets a copy). */
+  #unwrapAndOpen(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer): string {
     const dek = unwrapDek(scopeKey, envelope);
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
-    if (this.#deks !== undefined) this.#deks.set(id, dek);
-    else batch?.set(id, dek);
-    return dek;
+    try {
+      this.#deks?.set(envelope.dekId, Buffer.from(dek));
+      return this.#open(envelope, ctx, dek);
+    } finally {
+      dek.fill(0);
+    }
+  }
+
+  /**
+   * Unwraps every DEK of `rows` not known yet, each under its scope key: cached keys are used
+   * in place, the others are resolved once per (key id, version), concurrently.
+   */
+  async #unwrapBatch(rows: Map<string, BatchDek>): Promise<void> {
+    const byKey = new Map<string, BatchDek[]>();
+    for (const row of rows.values()) {
+      if (row.dek !== undefined) continue;
+      const id = `${row.envelope.keyId}$${row.envelope.version}`;
+      const group = byKey.get(id);
+      if (group === undefined) byKey.set(id, [row]);
+      else group.push(row);
+    }
+    const unwrapAll = (group: BatchDek[], scopeKey: Buffer): void => {
+      for (const row of group) {
+        const dek = unwrapDek(scopeKey, row.envelope);
+        if (dek === null) continue;
+        row.dek = dek;
+        this.#deks?.set(row.envelope.dekId, Buffer.from(dek));
+      }
+    };
+    const missing: BatchDek[][] = [];
+    for (const group of byKey.values()) {
+      const { keyId, version } = group[0].envelope;
+      if (this.keys.withCachedScopeKey(keyId, version, (scopeKey) => unwrapAll(group, scopeKey)) === MISS) missing.push(group);
+    }
+    await Promise.all(missing.map(async (group) => {
+      const { keyId, version } = group[0].envelope;
+      let scopeKey: Buffer;
+      try {
+        scopeKey = await this.keys.scopeKeyMaterial(keyId, version);
+      } catch (error) {
+        for (const row of group) row.keyError = error;
+        return;
+      }
+      try {
+        unwrapAll(group, scopeKey);
+      } finally {
+        scopeKey.fill(0);
+      }
+    }));
   }
 
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {

@@ -1,5 +1,5 @@
 import { ConfigError } from './errors';
-import { KeyCache } from './key-cache';
+import { KeyCache, MISS } from './key-cache';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isZero = (buffer: Buffer) => buffer.every((byte) => byte === 0);
@@ -128,5 +128,19 @@ describe('KeyCache', () => {
     await cache.get('k', async () => Buffer.alloc(32, 0xab));
     const printed = `${require('node:util').inspect(cache, { showHidden: true, depth: 9 })}${JSON.stringify(cache)}`;
     expect(printed).not.toMatch(/ab ?ab|171|q6ur/i);
+  });
+
+  it('use() lends the cached key in place, counts a hit, and retires it after maxUses once the call is over', async () => {
+    const cache = new KeyCache({ ttlMs: 60_000, maxUses: 2 });
+    expect(cache.use('k', () => 'ran')).toBe(MISS);
+    expect(cache.counters()).toMatchObject({ hits: 0, misses: 0 });
+    const key = Buffer.alloc(32, 9);
+    cache.put('k', key);
+    expect(cache.use('k', (lent) => lent === key)).toBe(true);
+    // The second use reaches maxUses: the key is intact during the call and zeroed after it.
+    expect(cache.use('k', (lent) => lent.equals(Buffer.alloc(32, 9)))).toBe(true);
+    expect(key.equals(Buffer.alloc(32))).toBe(true);
+    expect(cache.use('k', () => 'ran')).toBe(MISS);
+    expect(cache.counters()).toMatchObject({ hits: 2, entries: 0 });
   });
 });

@@ -34,6 +34,9 @@ export interface KeyCacheCounters {
   entries: number;
 }
 
+/** What {@link KeyCache.use} returns when the key is not cached. */
+export const MISS: unique symbol = Symbol('fieldseal.keyCache.miss');
+
 interface Entry {
   readonly key: Buffer;
   uses: number;
@@ -95,6 +98,25 @@ export class KeyCache {
     entry.uses++;
     if (this.#maxUses !== undefined && entry.uses >= this.#maxUses) this.#lru.delete(id);
     return copy;
+  }
+
+  /**
+   * Runs `use` with the cached key for `id` itself (no copy), synchronously, counting a hit;
+   * nothing runs and nothing is counted when the key is not cached. Nothing asynchronous can
+   * run during the call, so no expiry or destroy zeroes the key under `use`; `use` must not
+   * keep the buffer, modify it or hand it out.
+   * @returns what `use` returned, or {@link MISS}
+   */
+  use<T>(id: string, use: (key: Buffer) => T): T | typeof MISS {
+    const entry = this.#lru.get(id);
+    if (entry === undefined) return MISS;
+    this.#hits++;
+    entry.uses++;
+    try {
+      return use(entry.key);
+    } finally {
+      if (this.#maxUses !== undefined && entry.uses >= this.#maxUses) this.#lru.delete(id);
+    }
   }
 
   /**

@@ -14,7 +14,7 @@ import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { KeyConflictError, KeyDestroyedError, KeyNotFoundError } from './errors';
-import { KeyCache, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
+import { KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
 import type { KeyFilter, KeyKind, KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
@@ -174,6 +174,27 @@ export class KeyHierarchy {
       if (stored === null || stored.kind !== 'scope') throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
       return this.#unwrap(stored);
     });
+  }
+
+  /**
+   * @internal Runs `use` with the cached material of scope key `keyId` version `version`,
+   * synchronously and without a copy (see `KeyCache.use`); {@link MISS} when it is not cached
+   * (no I/O: the caller falls back to {@link KeyHierarchy.scopeKeyMaterial}).
+   */
+  withCachedScopeKey<T>(keyId: string, version: number, use: (key: Buffer) => T): T | typeof MISS {
+    return this.#keys.use(cacheId(keyId, version), use);
+  }
+
+  /**
+   * @internal Runs `use` with the cached active version of `scope` and its material,
+   * synchronously and without a copy; {@link MISS} when either is not cached (the caller falls
+   * back to {@link KeyHierarchy.activeScopeKeyMaterial}).
+   */
+  withCachedActiveScopeKey<T>(scope: string, use: (material: KeyMaterial) => T): T | typeof MISS {
+    const stored = this.#active.get(`scope\u0000${scope}`);
+    if (stored === undefined) return MISS;
+    return this.#keys.use(cacheId(stored.keyId, stored.version), (key) =>
+      use({ keyId: stored.keyId, scope, version: stored.version, key }));
   }
 
   /** @internal The cached material of a scope key version, or `undefined` (no I/O). */
