@@ -57,11 +57,16 @@ export const NORMALIZERS: readonly Normalizer[] = Object.keys(STEPS) as Normaliz
 export function normalize(value: string, normalizers: readonly Normalizer[]): string {
   needs(typeof value === 'string', 'value', 'must be a string');
   needs(Array.isArray(normalizers), 'normalizers', 'must be an array');
-  let out = value;
   for (const name of normalizers as readonly Normalizer[]) {
     needs(Object.prototype.hasOwnProperty.call(STEPS, name), 'normalizers', `has unknown normalizer "${String(name)}"`);
-    out = STEPS[name](out);
   }
+  return applyNormalizers(value, normalizers);
+}
+
+/** Applies normalizers already checked (by {@link checkSpec}); the hot path of every index. */
+function applyNormalizers(value: string, normalizers: readonly Normalizer[]): string {
+  let out = value;
+  for (let i = 0; i < normalizers.length; i++) out = STEPS[normalizers[i]](out);
   return out;
 }
 
@@ -93,10 +98,10 @@ export function deriveIndexKey(indexRoot: Buffer, spec: Pick<BlindIndexSpec, 'mo
   return Buffer.from(hkdfSync('sha256', indexRoot, SALT, info, 32));
 }
 
-/** The encoded blind index of `value` (already checked spec) under a derived index key. */
+/** The encoded blind index of `value` under a derived index key; `spec` must have passed {@link checkSpec}. */
 export function computeBlindIndex(indexKey: Buffer, spec: BlindIndexSpec, rootVersion: number, value: string): string {
   needs(typeof value === 'string', 'value', 'must be a string');
-  const digest = createHmac('sha256', indexKey).update(normalize(value, spec.normalize), 'utf8').digest();
+  const digest = createHmac('sha256', indexKey).update(applyNormalizers(value, spec.normalize), 'utf8').digest();
   return `v${rootVersion}.${digest.subarray(0, spec.bits / 8).toString('base64url')}`;
 }
 

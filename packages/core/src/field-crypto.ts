@@ -50,6 +50,12 @@ export interface DecryptItem {
   ctx: FieldContext;
 }
 
+/** Cache id of one derived index key; lengths keep the parts apart whatever characters they hold. */
+function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
+  const { model, field, name } = spec;
+  return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+}
+
 /** One distinct DEK of a {@link FieldCrypto.decryptMany} call. */
 interface BatchDek {
   /** The first envelope naming it (its header is the DEK's). */
@@ -223,6 +229,13 @@ export class FieldCrypto {
   /** The blind index of `value` under the current index root version. */
   async blindIndex(spec: BlindIndexSpec, value: string): Promise<string> {
     checkSpec(spec);
+    // Warm path: root versions and the derived key are cached, so no await and no key copy.
+    const versions = this.keys.cachedIndexRootVersions();
+    if (versions !== undefined) {
+      const stored = versions[0];
+      const warm = this.#indexKeys.use(indexKeyId(stored, spec), (key) => computeBlindIndex(key, spec, stored.version, value));
+      if (warm !== MISS) return warm;
+    }
     const [current] = await this.keys.indexRootVersions();
     return this.#blindIndexUnder(current, spec, value);
   }
@@ -263,9 +276,7 @@ export class FieldCrypto {
   }
 
   async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
-    // JSON keeps the parts apart whatever characters the names hold.
-    const id = JSON.stringify([stored.keyId, stored.version, spec.model, spec.field, spec.name]);
-    const key = await this.#indexKeys.get(id, async () => {
+    const key = await this.#indexKeys.get(indexKeyId(stored, spec), async () => {
       const root = await this.keys.indexRootMaterial(stored);
       try {
         return deriveIndexKey(root, spec, stored.version);

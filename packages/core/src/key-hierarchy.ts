@@ -202,6 +202,11 @@ export class KeyHierarchy {
     return this.#keys.peek(cacheId(keyId, version));
   }
 
+  /** @internal The cached live index root versions, newest first, or `undefined` (no I/O). */
+  cachedIndexRootVersions(): StoredKey[] | undefined {
+    return this.#indexVersions.get(INDEX_SCOPE);
+  }
+
   /** @internal Live index root versions, newest (active) first; version 1 created on first use. */
   async indexRootVersions(): Promise<StoredKey[]> {
     const cached = this.#indexVersions.get(INDEX_SCOPE);

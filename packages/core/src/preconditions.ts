@@ -25,7 +25,9 @@ export function needsBytes(value: unknown, length: number, argument: string): as
 /** Asserts `value` is a string of 1..`maxBytes` UTF-8 bytes. */
 export function needsName(value: unknown, maxBytes: number, argument: string): asserts value is string {
   needs(typeof value === 'string' && value.length > 0, argument, 'must be a non-empty string');
-  needs(Buffer.byteLength(value, 'utf8') <= maxBytes, argument, `must be at most ${maxBytes} bytes of UTF-8`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short names need no byte count.
+  needs(value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes, argument,
+    `must be at most ${maxBytes} bytes of UTF-8`);
 }
 
 /** Asserts `value` is an integer in `[min, max]`. */
