@@ -18,5 +18,6 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   testTimeout: 60000,
 };
