@@ -37,13 +37,20 @@ export function randomNonce(): Buffer {
  * @example const sealed = seal(key, nonce, Buffer.from('hi'), aad);
  */
 export function seal(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  return encrypt(key, nonce, plaintext, aad, false);
+}
+
+/** AES-256-GCM encryption: `[nonce ‖] ciphertext ‖ tag`, assembled with a single copy. */
+function encrypt(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer, withNonce: boolean): Buffer {
   checkInputs(key, nonce, aad);
   needs(Buffer.isBuffer(plaintext), 'plaintext', 'must be a Buffer');
   const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const head = cipher.update(plaintext);
   const tail = cipher.final();
-  return Buffer.concat([head, tail, cipher.getAuthTag()]);
+  const tag = cipher.getAuthTag();
+  const length = (withNonce ? NONCE_BYTES : 0) + head.length + tail.length + TAG_BYTES;
+  return Buffer.concat(withNonce ? [nonce, head, tail, tag] : [head, tail, tag], length);
 }
 
 /**
@@ -75,8 +82,7 @@ export function open(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): B
  * @returns `nonce ‖ ciphertext ‖ tag` (plaintext length + {@link PACKED_OVERHEAD} bytes)
  */
 export function sealPacked(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer = randomNonce()): Buffer {
-  const sealed = seal(key, nonce, plaintext, aad);
-  return Buffer.concat([nonce, sealed], NONCE_BYTES + sealed.length);
+  return encrypt(key, nonce, plaintext, aad, true);
 }
 
 /**

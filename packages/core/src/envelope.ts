@@ -185,11 +185,22 @@ export function isValidKeyId(keyId: string): boolean {
  */
 const AD_CACHE_MAX = 1024;
 const dekAads = new Map<string, Buffer>();
-const valuePrefixes = new Map<string, Buffer>();
+/** model → field → key id → key version → prefix: lookups of existing strings, no id to build. */
+const valuePrefixes = new Map<string, Map<string, Map<string, Map<number, Buffer>>>>();
+let valuePrefixCount = 0;
 
 function remember(cache: Map<string, Buffer>, id: string, value: Buffer): Buffer {
   if (cache.size >= AD_CACHE_MAX) cache.clear();
   cache.set(id, value);
+  return value;
+}
+
+function child<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
   return value;
 }
 
@@ -208,9 +219,18 @@ const VALUE_LABEL = 'fieldseal/value';
 
 /** `u8(1) ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version)`, cached. */
 function valueAadPrefix(keyId: string, version: number, model: string, field: string): Buffer {
-  const id = `${keyId.length}$${keyId}${version}$${model.length}$${model}${field}`;
-  return valuePrefixes.get(id) ??
-    remember(valuePrefixes, id, encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]));
+  if (valuePrefixCount >= AD_CACHE_MAX) {
+    valuePrefixes.clear();
+    valuePrefixCount = 0;
+  }
+  const byVersion = child(child(child(valuePrefixes, model, () => new Map()), field, () => new Map()), keyId, () => new Map<number, Buffer>());
+  let prefix = byVersion.get(version);
+  if (prefix === undefined) {
+    prefix = encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]);
+    byVersion.set(version, prefix);
+    valuePrefixCount++;
+  }
+  return prefix;
 }
 
 /**
