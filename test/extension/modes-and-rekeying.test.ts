@@ -1,3 +1,4 @@
+import { encryptString, generateKey } from '@47ng/cloak';
 import { DecryptionError, UnsupportedQueryError } from '@fieldseal/core';
 import { computedBlindIndex, type FieldsealSchema } from '@fieldseal/prisma';
 import { createHarness, expectNoPlaintextInLog, fieldsealSchema, type Harness, isEnvelope, wrappedDek } from './support';
@@ -35,6 +36,17 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     expect((await h.prisma.customer.findUnique({ where: { emailIdx: 'new@example.com' } }))?.id).toBe(created.id);
     expect((await h.prisma.customer.findMany({ where: { id: { in: [legacy.id, created.id] } }, orderBy: { id: 'asc' } })).map((c) => c.email))
       .toEqual(['legacy@example.com', 'New@Example.com']);
+  });
+
+  it('migrating: refuses a prisma-field-encryption ciphertext instead of returning it as plaintext', async () => {
+    const cloaked = await encryptString('pfe@example.com', generateKey());
+    const [legacy] = await h.db.query<{ id: number }>('INSERT INTO customers (email) VALUES ($1) RETURNING id', [cloaked]);
+    const error = await h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error).toMatchObject({ model: 'Customer', field: 'email', rowId: undefined });
+    expect(String((error as Error).message)).toContain('--from-pfe-key');
+    expect(String((error as Error).message)).not.toContain(cloaked);
+    expect((await raw('customers', legacy.id)).email).toBe(cloaked); // nothing was written back
   });
 
   it('readonly: decrypts envelopes, writes plaintext and keeps the blind index', async () => {

@@ -4,7 +4,8 @@
  * bound models) and decrypts them all with ONE `FieldCrypto.decryptMany` call: each distinct
  * key is resolved once per result, never once per row. Values that are not envelopes are
  * refused in `strict` mode and passed through as legacy plaintext in `migrating` and
- * `readonly` mode.
+ * `readonly` mode, except values in prisma-field-encryption's ciphertext format, which are
+ * refused in every mode (the CLI imports them).
  */
 import {
   DecryptionError,
@@ -15,7 +16,7 @@ import {
   KeyringError,
 } from '@fieldseal/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
-import { decryptFailed, notEnvelope } from './messages';
+import { decryptFailed, foreignCiphertext, notEnvelope } from './messages';
 import type { Args, SchemaView } from './schema-view';
 
 /** What to do with a value that fails to decrypt (keyring outages always throw). */
@@ -88,6 +89,7 @@ export class ResultDecryptor {
       const slot: Slot = { row, model, field, rowId };
       if (!this.crypto.isEnvelope(value)) {
         if (field.mode === 'strict') failures.push([slot, notEnvelope(model.name, field.name, rowId)]);
+        else if (isCloakCiphertext(value)) failures.push([slot, foreignCiphertext(model.name, field.name, rowId)]);
         continue;
       }
       slots.push(slot);
@@ -133,4 +135,21 @@ function located(slot: Slot, error: FieldsealError): FieldsealError {
     return error;
   }
   return decryptFailed(model.name, field.name, rowId, error);
+}
+
+const CLOAK_PREFIX = 'v1.aesgcm256.';
+
+/**
+ * Whether a value has the shape of an `@47ng/cloak` ciphertext (what prisma-field-encryption
+ * stores): `v1.aesgcm256.<8 hex fingerprint>.<iv>.<ciphertext>`. A shape test, no regex.
+ */
+export function isCloakCiphertext(value: string): boolean {
+  if (!value.startsWith(CLOAK_PREFIX)) return false;
+  const rest = value.slice(CLOAK_PREFIX.length).split('.');
+  if (rest.length !== 3 || rest[0].length !== 8) return false;
+  for (let i = 0; i < 8; i++) {
+    const c = rest[0].charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return rest[1].length > 0 && rest[2].length > 0;
 }

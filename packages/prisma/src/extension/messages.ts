@@ -33,6 +33,10 @@ const catalog = {
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',
+  foreignCiphertext: (model: string, field: string, rowId?: string) =>
+    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a prisma-field-encryption ` +
+    '(@47ng/cloak) ciphertext, which is never returned as plaintext; import it with ' +
+    '`fieldseal reencrypt --from-pfe-key`',
   notEnvelope: (model: string, field: string, rowId?: string) =>
     `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a value that is not a fieldseal ` +
     'envelope; in strict mode it is never returned as plaintext',
@@ -71,4 +75,12 @@ export function decryptFailed(model: string, field: string, rowId: string | unde
 /** A strict-mode field holds something that is not an envelope. */
 export function notEnvelope(model: string, field: string, rowId: string | undefined): DecryptionError {
   return new DecryptionError(catalog.notEnvelope(model, field, rowId), { model, field, rowId });
+}
+
+/**
+ * A value in a `migrating`/`readonly` field that is another library's ciphertext: returning it
+ * as legacy plaintext would let the application write it back as if it were the real value.
+ */
+export function foreignCiphertext(model: string, field: string, rowId?: string): DecryptionError {
+  return new DecryptionError(catalog.foreignCiphertext(model, field, rowId), { model, field, rowId });
 }
