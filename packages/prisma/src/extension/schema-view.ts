@@ -62,13 +62,25 @@ export class SchemaView {
   isSensitive(model: ModelMeta): boolean {
     const known = this.sensitive.get(model.name);
     if (known !== undefined) return known;
-    this.sensitive.set(model.name, false); // cycle guard
-    let result = Object.keys(model.encrypted).length > 0;
-    for (const field of Object.values(model.fields)) {
-      if (result) break;
-      if (field.kind !== 'object') continue;
-      const target = this.schema.models[field.relationModel ?? field.type];
-      if (target !== undefined && this.isSensitive(target)) result = true;
+    // A walk over everything reachable; only the asked model's answer is cached, since a
+    // partial answer for a model met inside a cycle would miss paths through the cycle.
+    const seen = new Set<string>([model.name]);
+    const pending: ModelMeta[] = [model];
+    let result = false;
+    while (!result && pending.length > 0) {
+      const current = pending.pop() as ModelMeta;
+      if (this.sensitive.get(current.name) === true || Object.keys(current.encrypted).length > 0) {
+        result = true;
+        break;
+      }
+      for (const field of Object.values(current.fields)) {
+        if (field.kind !== 'object') continue;
+        const target = this.schema.models[field.relationModel ?? field.type];
+        if (target !== undefined && !seen.has(target.name)) {
+          seen.add(target.name);
+          pending.push(target);
+        }
+      }
     }
     this.sensitive.set(model.name, result);
     return result;

@@ -1,0 +1,34 @@
+import type { FieldsealSchema, ModelMeta } from '../metadata';
+import { SchemaView } from './schema-view';
+
+const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
+const relation = (name: string, target: string, isList: boolean) => ({ ...scalar(name), kind: 'object' as const, type: target, isList, relationModel: target });
+const model = (name: string, fields: ModelMeta['fields'], encrypted: ModelMeta['encrypted'] = {}): ModelMeta => ({
+  name, dbName: name.toLowerCase(), idFields: ['id'], idGeneration: 'uuid', bindRowId: false,
+  fields: { id: scalar('id'), ...fields }, encrypted, blindIndexes: {}, uniqueIndexes: [],
+});
+
+// Tag <-> Post -> User(email encrypted): Tag reaches ciphertext only through the cycle member Post.
+const tag = model('Tag', { posts: relation('posts', 'Post', true) });
+const post = model('Post', { tags: relation('tags', 'Tag', true), author: relation('author', 'User', false) });
+const user = model('User', { email: scalar('email') }, { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } });
+const schema = { formatVersion: 1, keyStoreModel: 'K', models: { Tag: tag, Post: post, User: user } } as FieldsealSchema;
+
+describe('SchemaView.isSensitive', () => {
+  it('marks a model sensitive when it reaches encrypted fields through a relation cycle, whichever model is asked first', () => {
+    const postFirst = new SchemaView(schema);
+    expect(postFirst.isSensitive(post)).toBe(true);
+    expect(postFirst.isSensitive(tag)).toBe(true);
+    const tagFirst = new SchemaView(schema);
+    expect(tagFirst.isSensitive(tag)).toBe(true);
+    expect(tagFirst.isSensitive(post)).toBe(true);
+  });
+
+  it('marks a model with no path to an encrypted field insensitive, cycles included', () => {
+    const a = model('A', { b: relation('b', 'B', false) });
+    const b = model('B', { a: relation('a', 'A', true) });
+    const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { A: a, B: b, User: user } } as FieldsealSchema);
+    expect(view.isSensitive(a)).toBe(false);
+    expect(view.isSensitive(b)).toBe(false);
+  });
+});
