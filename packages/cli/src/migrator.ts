@@ -99,8 +99,10 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
   options.progress.start(model.name, total, Math.min(processed, total));
   const queue: { done: Promise<void>; last: string; size: number }[] = [];
   const commitHead = async () => {
-    const head = queue.shift() as (typeof queue)[number];
+    // Leave a failed head in the queue: the stop path must see it and not advance past it.
+    const head = queue[0];
     await head.done;
+    queue.shift();
     cursor = head.last;
     processed += head.size;
     await save('running');
