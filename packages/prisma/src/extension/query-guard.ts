@@ -89,6 +89,9 @@ class Guard {
         if (compound !== undefined && isPlainObject(value)) {
           for (const [field, part] of Object.entries(value)) {
             if (this.view.encrypted(model, field) || this.view.blindIndex(model, field)) {
+              // A compound unique input takes plain values only; an object would reach Prisma
+              // unrewritten and its validation error would echo the plaintext.
+              if (typeof part !== 'string') throw notString(model.name, this.view.blindIndex(model, field)?.source ?? field);
               this.fieldFilter(model, field, part, 'unique');
             }
           }
