@@ -9,15 +9,18 @@ import { createHarness, expectNoPlaintextInLog, type Harness } from './support';
 
 describe('fieldEncryption: no plaintext in the errors of invalid argument shapes', () => {
   let h: Harness;
-  const secrets = ['gh-zed', 'zed@example.com'];
+  // Used through variables only: Prisma's messages quote the calling source lines too.
+  const externalId = ['gh', 'zed'].join('-');
+  const email = ['zed', 'example.com'].join('@');
+  const secrets = [externalId, email];
 
   beforeAll(async () => {
     h = await createHarness();
     await h.prisma.user.create({
       data: {
-        emailIdx: computedBlindIndex, tenantId: 'acme', name: 'zed', email: 'zed@example.com',
+        emailIdx: computedBlindIndex, tenantId: 'acme', name: 'zed', email,
         posts: { create: { title: 't', body: 'b' } },
-        accounts: { create: { provider: 'github', externalId: 'gh-zed', externalIdIdx: computedBlindIndex } },
+        accounts: { create: { provider: 'github', externalId, externalIdIdx: computedBlindIndex } },
       },
     });
   });
@@ -41,9 +44,18 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
 
   it('refuses a filter object inside a compound unique input before Prisma can echo it', async () => {
     const error = await failure(() =>
-      h.prisma.account.findUnique({ where: { provider_externalIdIdx: { provider: 'github', externalIdIdx: { equals: 'gh-zed' } } } as never }),
+      h.prisma.account.findUnique({ where: { provider_externalIdIdx: { provider: 'github', externalIdIdx: { equals: externalId } } } as never }),
     );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expectNoSecret(error);
+  });
+
+  it('rewrites a relation filter that mixes is/some with direct filters before Prisma can echo it', async () => {
+    const toOne = await failure(() => h.prisma.post.findMany({ where: { author: { is: { email }, name: 'zed' } } as never }));
+    expectNoSecret(toOne);
+    const toMany = await failure(() =>
+      h.prisma.user.findMany({ where: { accounts: { some: { provider: 'github' }, externalId } } as never }),
+    );
+    expectNoSecret(toMany);
   });
 });

@@ -13,6 +13,7 @@ import { blindIndexWrite, notString, unsupported } from './messages';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 
 const EQUALITY = new Set(['equals', 'in', 'notIn', 'not']);
+const RELATION_WRAPPERS = new Set(['some', 'every', 'none', 'is', 'isNot']);
 const AGGREGATES = ['_count', '_min', '_max', '_avg', '_sum'];
 const READ_KEYS = new Set(['where', 'orderBy', 'cursor', 'distinct', 'select', 'include', 'omit']);
 
@@ -102,10 +103,12 @@ class Guard {
 
   private relationFilter(target: ModelMeta, value: unknown): void {
     if (!isPlainObject(value)) return;
-    const keys = Object.keys(value);
-    const wrapped = keys.length > 0 && keys.every((k) => ['some', 'every', 'none', 'is', 'isNot'].includes(k));
-    if (wrapped) for (const inner of Object.values(value)) this.where(target, inner, 'nested');
-    else this.where(target, value, 'nested');
+    // Wrapper keys mixed with direct filters are invalid for Prisma, whose error would echo
+    // every value: each part is checked (and rewritten) as what it would mean.
+    for (const [key, inner] of Object.entries(value)) {
+      if (RELATION_WRAPPERS.has(key)) this.where(target, inner, 'nested');
+      else this.where(target, { [key]: inner }, 'nested');
+    }
   }
 
   /** A filter on an encrypted field or (meaning its plaintext) on its blind-index column. */

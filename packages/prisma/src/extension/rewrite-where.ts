@@ -13,6 +13,8 @@ import type { BlindIndexMeta, ModelMeta } from '../metadata';
 import { asList } from './query-guard';
 import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';
 
+const RELATION_WRAPPERS = new Set(['some', 'every', 'none', 'is', 'isNot']);
+
 /** A root-level equality on a truncated index: candidates must be checked after decryption. */
 export interface TruncatedCondition {
   /** Prisma name of the encrypted source field. */
@@ -77,11 +79,16 @@ export class WhereRewriter {
   private async relation(target: ModelMeta, value: unknown): Promise<unknown> {
     if (!isPlainObject(value)) return value;
     const keys = Object.keys(value);
-    const wrapped = keys.length > 0 && keys.every((k) => ['some', 'every', 'none', 'is', 'isNot'].includes(k));
-    if (!wrapped) return this.where(target, value, 'nested');
+    if (!keys.some((key) => RELATION_WRAPPERS.has(key))) return this.where(target, value, 'nested');
+    // Wrappers (`is`, `some`...) are rewritten as wheres of the target; any direct filter mixed
+    // in (invalid for Prisma) is rewritten too, so Prisma's error cannot echo its plaintext.
+    const direct: Args = {};
     const out: Args = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = await this.where(target, inner, 'nested');
-    return out;
+    for (const [key, inner] of Object.entries(value)) {
+      if (RELATION_WRAPPERS.has(key)) out[key] = await this.where(target, inner, 'nested');
+      else direct[key] = inner;
+    }
+    return Object.keys(direct).length === 0 ? out : { ...(await this.where(target, direct, 'nested') as Args), ...out };
   }
 
   /** `{ provider, externalId }` or `{ provider, externalIdIdx: <plaintext> }` → `{ provider, externalIdIdx: <index> }`. */
