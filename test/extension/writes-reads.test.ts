@@ -132,6 +132,18 @@ describe('fieldEncryption: writes and reads', () => {
     ]);
   });
 
+  it('updateMany and updateManyAndReturn written row by row keep to their limit', async () => {
+    await h.prisma.user.createMany({
+      data: ['l1', 'l2', 'l3'].map((n) => ({ emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Limited', email: secret(`${n}@example.com`) })),
+    });
+    expect((await h.prisma.user.updateMany({ where: { name: 'Limited' }, data: { notes: secret('limited note') }, limit: 1 })).count).toBe(1);
+    const rows = await h.db.query<Row>(`SELECT notes FROM users WHERE name = 'Limited' AND notes IS NOT NULL`);
+    expect(rows).toHaveLength(1);
+    const returned = await h.prisma.user.updateManyAndReturn({ where: { name: 'Limited', notes: null }, data: { notes: secret('limited note') }, limit: 1 });
+    expect(returned).toHaveLength(1);
+    expect(await h.db.query<Row>(`SELECT notes FROM users WHERE name = 'Limited' AND notes IS NULL`)).toHaveLength(1);
+  });
+
   it('updateMany on an unbound, unscoped model encrypts in one statement', async () => {
     const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Poster', email: secret('poster@example.com') } });
     await h.prisma.post.createMany({ data: [{ title: 'p1', body: secret('body one'), authorId: user.id }, { title: 'p2', body: secret('body two'), authorId: user.id }] });

@@ -36,7 +36,9 @@ export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, o
   const shaped = operation === 'updateManyAndReturn' ? ensureSelected(view, model, args) : undefined;
   const query = shaped?.args ?? args;
   const run = async (client: AnyClient): Promise<unknown> => {
-    const rows = (await delegate(client, name).findMany({ where: query.where, select: { [id]: true } })) as Args[];
+    // `limit` bounds the rows touched: list no more than it allows.
+    const take = typeof query.limit === 'number' ? { take: query.limit } : {};
+    const rows = (await delegate(client, name).findMany({ where: query.where, select: { [id]: true }, ...take })) as Args[];
     const returned: unknown[] = [];
     let count = 0;
     for (const row of rows) {
@@ -44,6 +46,7 @@ export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, o
       const context = await reader.context(model, where, data);
       const sealed = await encryptor.update(model, context.data, context.row, operation);
       const single: Args = { ...query, where: { AND: [...asList(query.where), where] }, data: sealed };
+      delete single.limit;
       if (operation === 'updateMany') count += ((await delegate(client, name).updateMany(single)) as { count: number }).count;
       else returned.push(...((await delegate(client, name).updateManyAndReturn(single)) as unknown[]));
     }
