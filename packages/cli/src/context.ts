@@ -7,7 +7,7 @@ import { FieldCrypto } from '@fieldseal/core';
 import type { ActorContext, AuditSink, KeyStore, Keyring } from '@fieldseal/core';
 import { PrismaKeyStore } from '@fieldseal/prisma';
 import type { FieldsealSchema, ModelMeta } from '@fieldseal/prisma';
-import { InvalidArgumentError } from '@fieldseal/core';
+import { ConfigError, InvalidArgumentError } from '@fieldseal/core';
 import type { BasePrismaClient, LoadedConfig } from './config';
 import { resolveLazy } from './config';
 import type { Output } from './output';
@@ -19,6 +19,7 @@ export const DEFAULT_CACHE = { ttlMs: 5 * 60_000, maxEntries: 10_000 };
 export class CommandContext {
   readonly loaded: LoadedConfig;
   readonly out: Output;
+  private openedClient?: Promise<BasePrismaClient>;
   private clientPromise?: Promise<BasePrismaClient>;
   private keyringPromise?: Promise<Keyring>;
   private keyStorePromise?: Promise<KeyStore>;
@@ -46,7 +47,15 @@ export class CommandContext {
 
   /** The base (unextended) Prisma client. */
   client(): Promise<BasePrismaClient> {
-    this.clientPromise ??= Promise.resolve(this.loaded.config.prisma());
+    this.openedClient ??= Promise.resolve(this.loaded.config.prisma());
+    // An extended client would hand the CLI decrypted values, which it would then send back
+    // to the database as compare-and-swap conditions: refuse it before any row is read.
+    this.clientPromise ??= this.openedClient.then((client) => {
+      if ((client as { $fieldseal?: unknown }).$fieldseal !== undefined) {
+        throw new ConfigError(`${this.loaded.path}: 'prisma' returned a fieldseal-extended client; return the base PrismaClient (without $extends(fieldEncryption(...)))`);
+      }
+      return client;
+    });
     return this.clientPromise;
   }
 
@@ -93,8 +102,8 @@ export class CommandContext {
 
   /** Disconnects the Prisma client if it was opened. */
   async close(): Promise<void> {
-    if (!this.clientPromise) return;
-    const client = await this.clientPromise.catch(() => undefined);
+    if (!this.openedClient) return;
+    const client = await this.openedClient.catch(() => undefined);
     await client?.$disconnect().catch(() => undefined);
   }
 }
