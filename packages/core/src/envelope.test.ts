@@ -1,7 +1,7 @@
 import { createDecipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { EnvelopeFormatError } from './errors';
-import { describeEnvelope, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope, valueAad } from './envelope';
+import { describeEnvelope, HeaderMemo, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope, valueAad } from './envelope';
 import { encodeFields } from './length-prefixed';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
@@ -139,6 +139,24 @@ describe('parseEnvelope', () => {
         if (!(error instanceof EnvelopeFormatError)) throw error;
       }
     }), { numRuns: 2000 });
+  });
+
+  it('parses alike with and without a batch memo, whatever came before', () => {
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (error) {
+        if (!(error instanceof EnvelopeFormatError)) throw error;
+        return `rejected: ${error.message}`;
+      }
+    };
+    const mutated = fc.tuple(fc.nat(good.length), fc.string({ maxLength: 8, unit: 'binary' }), fc.nat(8))
+      .map(([at, insert, cut]) => good.slice(0, at) + insert + good.slice(at + cut));
+    const text = fc.oneof(fc.constant(good), fc.constant(GOLDEN[1].envelope), mutated);
+    fc.assert(fc.property(fc.array(text, { maxLength: 6 }), (texts) => {
+      const memo = new HeaderMemo();
+      for (const t of texts) expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
+    }), { numRuns: 1000 });
   });
 });
 

@@ -110,14 +110,32 @@ function parseDecimal(text: string, start: number, end: number, max: number, wha
 const FLATTEN_ABOVE = 1024;
 
 /**
+ * What {@link parseEnvelope} remembers across the values of one batch: a row's fields carry the
+ * same header (key id, version, wrapped DEK), which is then checked and decoded once. It holds
+ * no secret (names and wrapped DEKs), and lives as long as the batch.
+ */
+export class HeaderMemo {
+  /** Decoded wrapped DEKs by DEK id. */
+  readonly wrappedDeks = new Map<string, Buffer>();
+  /** The last envelope parsed, and its header text `fse$1$<keyId>$<version>$<wrappedDek>$`. */
+  last: ParsedEnvelope | undefined;
+  lastHeader = '';
+}
+
+/**
  * Parses an envelope without decrypting it.
- * @param seen decoded wrapped DEKs by DEK id, shared across the values of one batch: a row's
- *   fields carry the same header, which is then decoded once (it holds no secret)
+ * @param memo shared across the values of one batch, so a repeated header is parsed once
  * @throws EnvelopeFormatError on any deviation from the format (the only error it throws)
  */
-export function parseEnvelope(text: unknown, seen?: Map<string, Buffer>): ParsedEnvelope {
+export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope {
   if (typeof text !== 'string') reject('not a string');
   if (text.length > MAX_ENVELOPE_LENGTH) reject('too long');
+  const last = memo?.last;
+  // The same header as the previous value (the next field of the same row): only the sealed
+  // value is new. The header text ends with its separator, so the match is exact.
+  if (last !== undefined && text.startsWith(memo!.lastHeader)) {
+    return { ...last, text, sealed: parseSealed(text, last.sealedStart) };
+  }
   if (!text.startsWith(ENVELOPE_PREFIX)) reject('missing prefix');
   const versionStart = ENVELOPE_PREFIX.length;
   const versionEnd = text.indexOf(SEPARATOR, versionStart);
@@ -144,22 +162,33 @@ export function parseEnvelope(text: unknown, seen?: Map<string, Buffer>): Parsed
   // V8 may keep a slice as a view of its parent string; copy it when the parent is large.
   if (text.length > FLATTEN_ABOVE) dekId = Buffer.from(dekId, 'latin1').toString('latin1');
   // An identical header (key id, version, wrapped DEK) was checked and decoded already.
-  let wrappedDek = seen?.get(dekId) ?? null;
+  let wrappedDek = memo?.wrappedDeks.get(dekId) ?? null;
   if (wrappedDek === null) {
     wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
     if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
-    seen?.set(dekId, wrappedDek);
+    memo?.wrappedDeks.set(dekId, wrappedDek);
   }
 
   const sealedStart = dekEnd + 1;
+  const sealed = parseSealed(text, sealedStart);
+  const parsed: ParsedEnvelope = {
+    text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart, dekId, wrappedDek, sealed,
+  };
+  if (memo !== undefined) {
+    memo.last = parsed;
+    memo.lastHeader = Buffer.from(text.slice(0, sealedStart), 'latin1').toString('latin1');
+  }
+  return parsed;
+}
+
+/** Checks and decodes the sealed value, from `sealedStart` to the end. */
+function parseSealed(text: string, sealedStart: number): Buffer {
   const sealedLength = text.length - sealedStart;
-  const sealedBytes = decodedLength(sealedLength);
-  if (sealedBytes < PACKED_OVERHEAD) reject('sealed value has a bad length');
+  if (decodedLength(sealedLength) < PACKED_OVERHEAD) reject('sealed value has a bad length');
   if (sealedLength > MAX_SEALED_CHARS) reject('sealed value is too long');
   const sealed = decodeCanonicalBase64url(text, sealedStart, text.length);
   if (sealed === null) reject('sealed value is not canonical base64url');
-
-  return { text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart, dekId, wrappedDek, sealed };
+  return sealed;
 }
 
 const ID_CHARS = new Uint8Array(128);

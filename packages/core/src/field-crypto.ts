@@ -9,7 +9,7 @@ import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
 import { DekCache } from './dek-cache';
-import { describeEnvelope, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
+import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
 import { DecryptionError, FieldsealError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
@@ -167,7 +167,7 @@ export class FieldCrypto {
     const out: (string | FieldsealError)[] = new Array(items.length);
     const deks = this.#deks;
     deks?.sweep();
-    const seen = new Map<string, Buffer>();
+    const memo = new HeaderMemo();
     // One entry per distinct DEK; its `dek` is this call's own copy, zeroed before returning.
     const rows = new Map<string, BatchDek>();
     const waiting: number[] = [];
@@ -179,7 +179,7 @@ export class FieldCrypto {
         try {
           needs(item !== null && typeof item === 'object', `items[${i}]`, 'must be { value, ctx }');
           checkContext(ctx);
-          const envelope = parseEnvelope(item.value, seen);
+          const envelope = parseEnvelope(item.value, memo);
           let row = rows.get(envelope.dekId);
           if (row === undefined) {
             const cached = deks?.get(envelope.dekId);
