@@ -62,8 +62,14 @@ export interface MigrateResult extends PlanTally {
   lostRaces: number;
   /** Rows still not done after the last pass because of lost races. */
   pending: number;
+  /** Rows left undone by errors, including those of the unfinished run this one resumed. */
   failed: number;
   readonly failures: RowFailure[];
+  /**
+   * Set when the resumed run lost more races than its checkpoint could record: rows before
+   * the cursor may still be stale, so a full pass (`--restart`) is needed.
+   */
+  pendingOverflow?: boolean;
   elapsedMs: number;
   rowsPerSecond: number;
   /** Set when the run stopped early (keyring down after all attempts, database gone). */
@@ -88,9 +94,14 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
   let cursor = start?.cursor ?? null;
   let detailStartedAt = start?.detail.startedAt ?? startedAt.toISOString();
   result.resumedFrom = cursor;
+  // Rows the resumed run left undone lie before the cursor: this run cannot end as done.
+  result.failed = start?.detail.failed ?? 0;
+  if (start?.detail.pendingOverflow) result.pendingOverflow = true;
   if (!dryRun && checkpoints && !start) detailStartedAt = (await checkpoints.start(id, startedAt)).detail.startedAt;
 
-  const detail = (): CheckpointDetail => ({ startedAt: detailStartedAt, pending: [...pending.keys()], failed: result.failed });
+  const detail = (): CheckpointDetail => ({
+    startedAt: detailStartedAt, pending: [...pending.keys()], failed: result.failed, ...(result.pendingOverflow ? { pendingOverflow: true } : {}),
+  });
   const save = async (state: 'running' | 'done' | 'partial') => {
     if (!dryRun && checkpoints) await checkpoints.save(id, cursor, processed, detail(), state);
   };
@@ -144,7 +155,7 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
     return finish(result, startedAt, pending.size);
   }
 
-  await save(pending.size === 0 && result.failed === 0 ? 'done' : 'partial');
+  await save(pending.size === 0 && result.failed === 0 && !result.pendingOverflow ? 'done' : 'partial');
   options.progress.stop();
   return finish(result, startedAt, pending.size);
 }

@@ -60,7 +60,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   }
   progress.stop();
 
-  const incomplete = results.some((result) => result.failed > 0 || result.pending > 0);
+  const incomplete = results.some((result) => result.failed > 0 || result.pending > 0 || result.pendingOverflow === true);
   const last = results[results.length - 1];
   const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
   ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}) }, () => [
@@ -87,6 +87,7 @@ function summaryLine(mode: PlanMode, result: MigrateResult, dryRun: boolean): st
     result.lostRaces ? `${result.lostRaces} lost races retried` : '',
     result.pending ? `${result.pending} rows still changing (rerun)` : '',
     result.failed ? `${result.failed} rows failed` : '',
+    result.pendingOverflow ? 'rows changed by other writers before the resumed checkpoint were not all recorded (run again with --restart)' : '',
     result.resumedFrom ? `resumed after ${result.resumedFrom}` : '',
   ].filter(Boolean);
   return `${result.model}: ${result.scanned} rows scanned, ${verb} ${result.written} rows (${parts.join(', ')})${extra.length ? `; ${extra.join(', ')}` : ''}; ${result.rowsPerSecond} rows/s`;
