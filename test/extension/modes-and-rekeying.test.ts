@@ -104,4 +104,26 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
       UnsupportedQueryError,
     );
   });
+
+  it('refuses a scope move in a nested write, which would leave the row under the old scope key', async () => {
+    const user = await h.prisma.user.create({
+      data: { emailIdx: computedBlindIndex, tenantId: 'nest-from', name: 'NestMover', email: 'nestmover@example.com', posts: { create: { title: 'nm', body: 'b' } } },
+    });
+    const post = await h.prisma.post.findFirstOrThrow({ where: { authorId: user.id } });
+    const sent = h.queries.length;
+    await expect(h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { tenantId: 'nest-to' } } } })).rejects.toMatchObject({
+      code: 'FIELDSEAL_UNSUPPORTED_QUERY', model: 'User', field: 'tenantId',
+    });
+    await expect(
+      h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { data: { tenantId: { set: 'nest-to' } } } } } }),
+    ).rejects.toBeInstanceOf(UnsupportedQueryError);
+    await expect(
+      h.prisma.post.update({
+        where: { id: post.id },
+        data: { author: { upsert: { create: { emailIdx: computedBlindIndex, tenantId: 'x', name: 'x', email: 'x@example.com' }, update: { tenantId: 'nest-to' } } } },
+      }),
+    ).rejects.toBeInstanceOf(UnsupportedQueryError);
+    expect(h.queries.length).toBe(sent);
+    expect((await raw('users', user.id)).tenantId).toBe('nest-from');
+  });
 });

@@ -27,6 +27,9 @@ const catalog = {
     'give the id in a unique where or write the row with a top-level update',
   rekeyMany: (model: string, field: string, operation: string) =>
     `"${operation}" cannot change ${model}.${field}: the row's encrypted values are bound to it; create a new row instead`,
+  scopeMove: (model: string, field: string, operation: string) =>
+    `a nested "${operation}" cannot move ${model}.${field} to another scope: the row's encrypted values would ` +
+    "stay under the old scope's key; move the row with a top-level update or updateMany",
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   scopeMissing: (model: string, field: string) =>
     `${model}.${field} names the encryption scope and must be given as a string when creating a row`,
@@ -44,7 +47,7 @@ const catalog = {
 
 /** Throws nothing; builds the typed error for a query that would leak or cannot be answered. */
 export function unsupported(
-  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany',
+  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany' | 'scopeMove',
   model: string,
   field: string,
   operation: string,

@@ -209,8 +209,13 @@ class Guard {
    * Write data, including nested writes under relations. An update may not change the id of
    * a bound model: its stored ciphertexts name the old id (create a new row instead).
    */
-  private data(model: ModelMeta, data: unknown, updating: boolean): void {
+  private data(model: ModelMeta, data: unknown, updating: boolean, nested = false): void {
     if (!isPlainObject(data)) return;
+    // Only a top-level update reads the row and re-encrypts it under the new scope.
+    const scope = model.scopeField;
+    if (nested && updating && scope !== undefined && data[scope] !== undefined && Object.keys(model.encrypted).length > 0) {
+      throw unsupported('scopeMove', model.name, scope, 'update');
+    }
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
       if (this.view.blindIndex(model, key)) {
@@ -244,13 +249,13 @@ class Guard {
         } else if (op === 'upsert' && isPlainObject(item)) {
           this.where(target, item.where, 'unique');
           this.data(target, item.create, false);
-          this.data(target, item.update, true);
+          this.data(target, item.update, true, true);
         } else if ((op === 'update' || op === 'updateMany') && isPlainObject(item)) {
           const hasData = isPlainObject(item.data) && (op === 'updateMany' || 'where' in item || 'data' in item);
           if (hasData) {
             this.where(target, item.where, op === 'update' ? 'unique' : 'nested');
-            this.data(target, item.data, true);
-          } else this.data(target, item, true);
+            this.data(target, item.data, true, true);
+          } else this.data(target, item, true, true);
         }
       }
     }
