@@ -49,6 +49,17 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     expect((await raw('customers', legacy.id)).email).toBe(cloaked); // nothing was written back
   });
 
+  it('migrating: refuses a prisma-field-encryption ciphertext whose fingerprint is upper-case hex (cloak parses it too)', async () => {
+    // A fingerprint with at least one hex letter, so upper-casing changes it.
+    let parts: string[];
+    do parts = (await encryptString('pfe-upper@example.com', generateKey())).split('.');
+    while (parts[2] === parts[2].toUpperCase());
+    parts[2] = parts[2].toUpperCase();
+    const upper = parts.join('.');
+    const [legacy] = await h.db.query<{ id: number }>('INSERT INTO customers (email) VALUES ($1) RETURNING id', [upper]);
+    await expect(h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } })).rejects.toBeInstanceOf(DecryptionError);
+  });
+
   it('readonly: decrypts envelopes, writes plaintext and keeps the blind index', async () => {
     const sealed = await h.prisma.customer.create({ data: { email: 'sealed@example.com', phone: '555-0111' } });
     const { prisma } = h.fresh({ schema: readonlySchema() });

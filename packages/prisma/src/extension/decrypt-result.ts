@@ -149,7 +149,8 @@ export function isCloakCiphertext(value: string): boolean {
   if (rest.length !== 3 || rest[0].length !== 8) return false;
   for (let i = 0; i < 8; i++) {
     const c = rest[0].charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+    // hex in either case: cloak's own parser (and so `fieldseal reencrypt`) accepts both
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) return false;
   }
   return rest[1].length > 0 && rest[2].length > 0;
 }
