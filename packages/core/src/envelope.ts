@@ -110,13 +110,11 @@ function parseDecimal(text: string, start: number, end: number, max: number, wha
 const FLATTEN_ABOVE = 1024;
 
 /**
- * What {@link parseEnvelope} remembers across the values of one batch: a row's fields carry the
- * same header (key id, version, wrapped DEK), which is then checked and decoded once. It holds
- * no secret (names and wrapped DEKs), and lives as long as the batch.
+ * What {@link parseEnvelope} remembers across the values of one batch: the previous envelope,
+ * whose header (key id, version, wrapped DEK) the next field of the same row repeats, so it is
+ * checked and decoded once per row. It holds no secret and lives as long as the batch.
  */
 export class HeaderMemo {
-  /** Decoded wrapped DEKs by DEK id. */
-  readonly wrappedDeks = new Map<string, Buffer>();
   /** The last envelope parsed, and its header text `fse$1$<keyId>$<version>$<wrappedDek>$`. */
   last: ParsedEnvelope | undefined;
   lastHeader = '';
@@ -124,7 +122,7 @@ export class HeaderMemo {
 
 /**
  * Parses an envelope without decrypting it.
- * @param memo shared across the values of one batch, so a repeated header is parsed once
+ * @param memo shared across the values of one batch, so a row's repeated header is parsed once
  * @throws EnvelopeFormatError on any deviation from the format (the only error it throws)
  */
 export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope {
@@ -161,13 +159,8 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   let dekId = text.slice(keyIdStart, dekEnd);
   // V8 may keep a slice as a view of its parent string; copy it when the parent is large.
   if (text.length > FLATTEN_ABOVE) dekId = Buffer.from(dekId, 'latin1').toString('latin1');
-  // An identical header (key id, version, wrapped DEK) was checked and decoded already.
-  let wrappedDek = memo?.wrappedDeks.get(dekId) ?? null;
-  if (wrappedDek === null) {
-    wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
-    if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
-    memo?.wrappedDeks.set(dekId, wrappedDek);
-  }
+  const wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
+  if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
 
   const sealedStart = dekEnd + 1;
   const sealed = parseSealed(text, sealedStart);
@@ -176,7 +169,7 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   };
   if (memo !== undefined) {
     memo.last = parsed;
-    memo.lastHeader = Buffer.from(text.slice(0, sealedStart), 'latin1').toString('latin1');
+    memo.lastHeader = text.slice(0, sealedStart);
   }
   return parsed;
 }

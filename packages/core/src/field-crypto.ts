@@ -168,10 +168,17 @@ export class FieldCrypto {
     const deks = this.#deks;
     deks?.sweep();
     const memo = new HeaderMemo();
-    // One entry per distinct DEK; its `dek` is this call's own copy, zeroed before returning.
+    // DEKs to unwrap, one entry per distinct wrapped DEK; each `dek` is this call's own copy,
+    // zeroed before returning. Warm rows keep no per-row state (it would outlive the young
+    // generation and make the garbage collector copy it).
     const rows = new Map<string, BatchDek>();
     const waiting: number[] = [];
     const parsed: ParsedEnvelope[] = new Array(items.length);
+    // The previous value's DEK id and cached DEK: the next field of the same row shares them.
+    // A DEK-cache entry is used in place: this loop is synchronous and adds nothing to the
+    // cache, so nothing can evict (and zero) it meanwhile.
+    let lastId: string | undefined;
+    let lastDek: Buffer | undefined;
     try {
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
@@ -180,14 +187,13 @@ export class FieldCrypto {
           needs(item !== null && typeof item === 'object', `items[${i}]`, 'must be { value, ctx }');
           checkContext(ctx);
           const envelope = parseEnvelope(item.value, memo);
-          let row = rows.get(envelope.dekId);
-          if (row === undefined) {
-            const cached = deks?.get(envelope.dekId);
-            row = { envelope, dek: cached === undefined ? undefined : Buffer.from(cached) };
-            rows.set(envelope.dekId, row);
+          if (envelope.dekId !== lastId) {
+            lastId = envelope.dekId;
+            lastDek = rows.has(lastId) ? undefined : deks?.get(lastId);
+            if (lastDek === undefined && !rows.has(lastId)) rows.set(lastId, { envelope });
           }
-          if (row.dek !== undefined) {
-            out[i] = this.#open(envelope, ctx, row.dek);
+          if (lastDek !== undefined) {
+            out[i] = this.#open(envelope, ctx, lastDek);
           } else {
             parsed[i] = envelope;
             waiting.push(i);
