@@ -69,6 +69,12 @@ export interface ModelMeta {
   readonly bindRowId: boolean;
   /** Field whose value names the scope key (`/// @encryption(scope: f)`); absent = `default`. */
   readonly scopeField?: string;
+  /**
+   * Relation field whose foreign key is the scope field (`tenant` for `tenant Tenant
+   * @relation(fields: [tenantId], ...)`). Writing it in an update would move the row to another
+   * scope without re-encrypting it, so the extension refuses that.
+   */
+  readonly scopeRelation?: string;
   readonly fields: Readonly<Record<string, FieldMeta>>;
   readonly encrypted: Readonly<Record<string, EncryptedFieldMeta>>;
   /** Keyed by the index column's field name. */

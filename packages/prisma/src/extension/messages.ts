@@ -30,6 +30,10 @@ const catalog = {
   scopeMove: (model: string, field: string, operation: string) =>
     `a nested "${operation}" cannot move ${model}.${field} to another scope: the row's encrypted values would ` +
     "stay under the old scope's key; move the row with a top-level update or updateMany",
+  scopeRelation: (model: string, field: string, operation: string) =>
+    `"${operation}" cannot write ${model}.${field}: the relation sets the row's encryption scope, and moving ` +
+    "the row there would leave its encrypted values under the old scope's key; set the scope field itself " +
+    'in a top-level update (fieldseal re-encrypts the row)',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   scopeMissing: (model: string, field: string) =>
     `${model}.${field} names the encryption scope and must be given as a string when creating a row`,
@@ -47,7 +51,7 @@ const catalog = {
 
 /** Throws nothing; builds the typed error for a query that would leak or cannot be answered. */
 export function unsupported(
-  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany' | 'scopeMove',
+  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany' | 'scopeMove' | 'scopeRelation',
   model: string,
   field: string,
   operation: string,

@@ -13,7 +13,7 @@ const schema: FieldsealSchema = {
   models: {
     Person: {
       name: 'Person', dbName: 'people', idFields: ['id'], idGeneration: 'uuid', bindRowId: true,
-      fields: { id: field('id', { isId: true }), email: field('email'), emailIdx: field('emailIdx'), ssn: field('ssn'), ssnIdx: field('ssnIdx'), note: field('note'), pets: field('pets', { kind: 'object', type: 'Pet', isList: true, relationModel: 'Pet' }) },
+      fields: { id: field('id', { isId: true }), email: field('email'), emailIdx: field('emailIdx'), ssn: field('ssn'), ssnIdx: field('ssnIdx'), note: field('note'), pets: field('pets', { kind: 'object', type: 'Pet', isList: true, relationModel: 'Pet' }), memos: field('memos', { kind: 'object', type: 'Memo', isList: true, relationModel: 'Memo' }) },
       encrypted: {
         email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
         ssn: { name: 'ssn', dbName: 'ssn', mode: 'strict', optional: true },
@@ -29,6 +29,14 @@ const schema: FieldsealSchema = {
       name: 'Pet', dbName: 'pets', idFields: ['id'], idGeneration: 'autoincrement', bindRowId: false,
       fields: { id: field('id', { isId: true, type: 'Int' }), name: field('name'), owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }) },
       encrypted: { name: { name: 'name', dbName: 'name', mode: 'strict', optional: false } },
+      blindIndexes: {},
+      uniqueIndexes: [],
+    },
+    Memo: {
+      name: 'Memo', dbName: 'memos', idFields: ['id'], idGeneration: 'uuid', bindRowId: true,
+      scopeField: 'ownerId', scopeRelation: 'owner',
+      fields: { id: field('id', { isId: true }), ownerId: field('ownerId'), text: field('text'), owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }) },
+      encrypted: { text: { name: 'text', dbName: 'text', mode: 'strict', optional: false } },
       blindIndexes: {},
       uniqueIndexes: [],
     },
@@ -78,5 +86,22 @@ describe('guardQuery', () => {
     expect(refusal(() => guard('Person', 'create', { data: { email: 'a', emailIdx: 'b' } }))).toMatchObject({ field: 'emailIdx', operation: 'set' });
     expect(refusal(() => guard('Person', 'update', { where: { id: '1' }, data: { id: '2' } }))).toMatchObject({ field: 'id', operation: 'update' });
     expect(() => guard('Person', 'create', { data: { id: '1', email: 'a' } })).not.toThrow();
+  });
+});
+
+describe('guardQuery: the scope set through a relation', () => {
+  it('refuses an update that connects the row to another scope through the relation', () => {
+    const error = refusal(() => guard('Memo', 'update', { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } }));
+    expect(error).toMatchObject({ model: 'Memo', field: 'owner', operation: 'update' });
+  });
+
+  it('refuses it in updateMany, upsert and a nested update too', () => {
+    refusal(() => guard('Memo', 'updateMany', { where: {}, data: { owner: { connect: { id: 'p2' } } } }));
+    refusal(() => guard('Memo', 'upsert', { where: { id: 'm1' }, create: { ownerId: 'p1', text: 't' }, update: { owner: { connect: { id: 'p2' } } } }));
+    refusal(() => guard('Person', 'update', { where: { id: 'p1' }, data: { memos: { update: { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } } } } }));
+  });
+
+  it('allows a create that connects the relation (the scope comes from the scope field)', () => {
+    expect(() => guard('Memo', 'create', { data: { ownerId: 'p1', text: 't' } })).not.toThrow();
   });
 });

@@ -216,6 +216,11 @@ class Guard {
     if (nested && updating && scope !== undefined && data[scope] !== undefined && Object.keys(model.encrypted).length > 0) {
       throw unsupported('scopeMove', model.name, scope, 'update');
     }
+    // Through the relation, the scope changes where the extension cannot see the new value.
+    const relation = model.scopeRelation;
+    if (updating && relation !== undefined && data[relation] !== undefined && Object.keys(model.encrypted).length > 0) {
+      throw unsupported('scopeRelation', model.name, relation, 'update');
+    }
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
       if (this.view.blindIndex(model, key)) {

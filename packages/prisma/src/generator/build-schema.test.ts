@@ -44,6 +44,13 @@ function problemsOf(document: DmmfDocument, keyStoreModel?: string): string[] {
 }
 
 describe('buildSchema', () => {
+  it('records the relation whose foreign key is the scope field, and none when there is no such relation', () => {
+    const tenant = model('Tenant', [{ name: 'id', isId: true }, { name: 'users', kind: 'object', type: 'User', isList: true }]);
+    const withRelation = buildSchema(doc(user([{ name: 'tenant', kind: 'object', type: 'Tenant', relationFromFields: ['tenantId'] }]), tenant));
+    expect(withRelation.models.User.scopeRelation).toBe('tenant');
+    expect(buildSchema(doc(user())).models.User.scopeRelation).toBeUndefined();
+  });
+
   it('describes models, encrypted fields, blind indexes, scope and ids', () => {
     const schema = buildSchema(doc(user([{ name: 'posts', kind: 'object', type: 'Post', isList: true }])));
     expect(schema.formatVersion).toBe(1);

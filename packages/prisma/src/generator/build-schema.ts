@@ -185,6 +185,14 @@ class ModelBuilder {
     if (this.fieldAnnotations.get(name)?.length) this.report(name, messages.scopeEncrypted(name));
   }
 
+  /** The relation whose foreign key is the scope field, if any (see `ModelMeta.scopeRelation`). */
+  private scopeRelation(): { scopeRelation?: string } {
+    const scope = this.scopeField;
+    if (scope === undefined) return {};
+    const relation = this.model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.includes(scope));
+    return relation ? { scopeRelation: relation.name } : {};
+  }
+
   build(): ModelMeta {
     this.parse();
     const encrypted: Record<string, EncryptedFieldMeta> = {};
@@ -216,6 +224,7 @@ class ModelBuilder {
       idGeneration,
       bindRowId: idField !== undefined && idField.type === 'String' && CLIENT_GENERATED.includes(idGeneration),
       ...(this.scopeField !== undefined ? { scopeField: this.scopeField } : {}),
+      ...this.scopeRelation(),
       fields,
       encrypted,
       blindIndexes,
