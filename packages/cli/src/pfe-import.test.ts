@@ -6,10 +6,16 @@ import { PfeImporter, isPfeValue } from './pfe-import';
 const key = generateKey();
 const other = generateKey();
 
-test('recognises cloak values and nothing else', () => {
+test('recognises cloak values, damaged ones included, and nothing else', () => {
   expect(isPfeValue(encryptStringSync('hello', key))).toBe(true);
   expect(isPfeValue('hello@example.com')).toBe(false);
-  expect(isPfeValue('v1.aesgcm256.not-a-value')).toBe(false);
+  // A damaged cloak value must never be taken for plaintext (and encrypted as such).
+  expect(isPfeValue('v1.aesgcm256.not-a-value')).toBe(true);
+});
+
+test('refuses a damaged cloak value with a typed error', () => {
+  const importer = new PfeImporter([key]);
+  expect(() => importer.decrypt('v1.aesgcm256.not-a-value', { model: 'Customer', field: 'email' })).toThrow(DecryptionError);
 });
 
 test('decrypts values made by cloak with any of its keys', () => {

@@ -12,9 +12,13 @@ import type { ValueLocation } from '@fieldseal/core';
 const PREFIX = 'v1.aesgcm256.';
 const KEY_PREFIX = 'k1.aesgcm256.';
 
-/** Whether a stored value is in cloak's format (cheap prefix test, then cloak's parser). */
+/**
+ * Whether a stored value claims to be in cloak's format. The prefix alone decides, as in the
+ * extension: a damaged cloak value then fails to import (a per-row failure) instead of being
+ * encrypted as if it were plaintext.
+ */
 export function isPfeValue(value: string): boolean {
-  return value.startsWith(PREFIX) && parseCloakedString(value) !== false;
+  return value.startsWith(PREFIX);
 }
 
 /** Decrypts prisma-field-encryption values with the keys it was given. Prints no key. */
