@@ -84,12 +84,7 @@ export class LocalKeyring implements Keyring {
   static fromEnv(variable = 'FIELDSEAL_LOCAL_KEY'): LocalKeyring {
     const text = process.env[variable];
     if (text === undefined || text === '') throw new ConfigError(messages.envMissing(variable));
-    const key = decodeRootKey(text, `environment variable ${variable}`);
-    try {
-      return new LocalKeyring(key);
-    } finally {
-      key.fill(0);
-    }
+    return LocalKeyring.#fromEncoded(text, `environment variable ${variable}`);
   }
 
   /**
@@ -104,7 +99,12 @@ export class LocalKeyring implements Keyring {
     } catch (error) {
       throw new ConfigError(messages.keyFileRead(path), { cause: error });
     }
-    const key = decodeRootKey(text, `key file ${path}`);
+    return LocalKeyring.#fromEncoded(text, `key file ${path}`);
+  }
+
+  /** A keyring from base64 text; the decoded copy is zeroed once the keyring holds its own. */
+  static #fromEncoded(text: string, source: string): LocalKeyring {
+    const key = decodeRootKey(text, source);
     try {
       return new LocalKeyring(key);
     } finally {
