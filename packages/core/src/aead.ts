@@ -42,15 +42,31 @@ export function seal(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer)
 
 /** AES-256-GCM encryption: `[nonce ‖] ciphertext ‖ tag`, assembled with a single copy. */
 function encrypt(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer, withNonce: boolean): Buffer {
+  const { ciphertext, tag } = sealParts(key, plaintext, aad, nonce);
+  const length = (withNonce ? NONCE_BYTES : 0) + ciphertext.length + TAG_BYTES;
+  return Buffer.concat(withNonce ? [nonce, ciphertext, tag] : [ciphertext, tag], length);
+}
+
+/** The parts of one AES-256-GCM encryption, not assembled. */
+export interface SealedParts {
+  readonly nonce: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+/**
+ * Encrypts under a fresh random nonce like {@link sealPacked}, but leaves the parts apart, so a
+ * caller that encodes them anyway needs no copy of a large ciphertext.
+ * @throws InvalidArgumentError when key, nonce or aad has the wrong type or size
+ */
+export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer = randomNonce()): SealedParts {
   checkInputs(key, nonce, aad);
   needs(Buffer.isBuffer(plaintext), 'plaintext', 'must be a Buffer');
   const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const head = cipher.update(plaintext);
-  const tail = cipher.final();
-  const tag = cipher.getAuthTag();
-  const length = (withNonce ? NONCE_BYTES : 0) + head.length + tail.length + TAG_BYTES;
-  return Buffer.concat(withNonce ? [nonce, head, tail, tag] : [head, tail, tag], length);
+  const tail = cipher.final(); // empty for GCM, a stream mode; kept for correctness whatever the build
+  return { nonce, ciphertext: tail.length === 0 ? head : Buffer.concat([head, tail]), tag: cipher.getAuthTag() };
 }
 
 /**

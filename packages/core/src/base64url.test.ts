@@ -36,6 +36,39 @@ describe('decodeCanonicalBase64url', () => {
     }), { numRuns: 5000 });
   });
 
+  it('accepts exactly what decoding and encoding again gives back, at any offsets', () => {
+    const reference = (text: string): Buffer | null => {
+      const bytes = Buffer.from(text, 'base64url');
+      return bytes.toString('base64url') === text ? bytes : null;
+    };
+    fc.assert(fc.property(fc.string({ maxLength: 8 }), fc.oneof(nearlyBase64url, fc.string({ unit: 'binary', maxLength: 40 })),
+      fc.string({ maxLength: 8 }), (before, text, after) => {
+        const whole = before + text + after;
+        expect(decodeCanonicalBase64url(whole, before.length, before.length + text.length)).toEqual(reference(text));
+      }), { numRuns: 5000 });
+  });
+
+  it('refuses every character outside the alphabet, wherever it stands', () => {
+    const valid = 'QUJDREVG'; // "ABCDEF"
+    const wrong: string[] = [];
+    const check = (text: string, expected: boolean): void => {
+      if ((decodeCanonicalBase64url(text) !== null) !== expected) wrong.push(JSON.stringify(text));
+    };
+    for (let code = 0; code <= 0xffff; code++) {
+      const char = String.fromCharCode(code);
+      const inAlphabet = ALPHABET.includes(char);
+      // Last: its unused bits count too (ten characters carry seven bytes and four spare bits).
+      check(`${valid}A${char}`, canonicalByDefinition(`${valid}A${char}`));
+      for (const at of [0, 3, 5, 7]) {
+        // Replaced: the length stays possible, so only the character can make it fail.
+        check(valid.slice(0, at) + char + valid.slice(at + 1), inAlphabet);
+        // Inserted: nine characters become ten, also a possible length.
+        check(`${valid.slice(0, at)}${char}${valid.slice(at)}A`, inAlphabet);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it.each([
     ['stray low bits', 'AB'],
     ['stray low bits after two bytes', 'AAB'],
@@ -44,7 +77,32 @@ describe('decodeCanonicalBase64url', () => {
     ['whitespace', 'AAAA AAAA'],
     ['an impossible length', 'AAAAA'],
     ['a non-ASCII character', 'AAA\u00c0'],
+    ['a character whose low byte is in the alphabet (Node decodes U+0141 as "A")', 'AAA\u0141'],
+    ['a character whose low byte is in the alphabet, mid-string', 'QU\u0144DREVG'],
+    ['a character that Node skips', 'AAA\u0000AAAA'],
+    ['"+" in place of "-"', 'AAA+'],
+    ['"/" in place of "_"', 'AAA/'],
+    ['"=" in the middle', 'AA=AAAAA'],
+    ['one character', 'A'],
+    ['one character past a group', 'AAAAB'],
+    ['a character past a group whose bits would fit', 'AAAAA'],
   ])('refuses %s', (_label, text) => {
     expect(decodeCanonicalBase64url(text)).toBeNull();
+    expect(decodeCanonicalBase64url(`AAAA${text}AAAA`, 4, 4 + text.length)).toBeNull();
+  });
+
+  it('decodes the empty string to no bytes', () => {
+    expect(decodeCanonicalBase64url('')).toEqual(Buffer.alloc(0));
+    expect(decodeCanonicalBase64url('$$', 1, 1)).toEqual(Buffer.alloc(0));
+  });
+
+  it('refuses a large value with one bad character anywhere', () => {
+    const text = Buffer.alloc(300_000, 7).toString('base64url');
+    expect(decodeCanonicalBase64url(text)?.length).toBe(300_000);
+    for (const bad of ['+', '/', '=', ' ', '\u00e9', '\u0141']) {
+      for (const at of [0, 123_457, text.length - 2]) {
+        expect(decodeCanonicalBase64url(text.slice(0, at) + bad + text.slice(at + 1))).toBeNull();
+      }
+    }
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Strict, canonical base64url (RFC 4648 §5, no padding) for parsers. Node's decoder is
- * lenient (it skips invalid characters, accepts the standard alphabet and padding, and ignores
- * stray low bits), while its encoder is canonical. So a string is accepted only if decoding it
- * and encoding the bytes again gives it back unchanged: every byte string then has exactly one
- * accepted encoding, and any edit to an encoded field changes the decoded bytes or is refused.
- * Both steps are native; callers cap lengths before calling.
+ * lenient (it skips characters outside the alphabet, reads `+` and `/` as `-` and `_`, stops at
+ * `=`, keeps only the low byte of a character above U+00FF, and ignores stray low bits), while
+ * its encoder is canonical. {@link decodeCanonicalBase64url} accepts a string only if it is the
+ * one encoding Node's encoder would write for the decoded bytes, without encoding them again
+ * (a second pass over a large value): every byte string then has exactly one accepted encoding,
+ * and any edit to an encoded field changes the decoded bytes or is refused. Callers cap lengths
+ * before calling.
  */
 
 /** The number of characters that encode `bytes` bytes without padding. */
@@ -19,17 +21,51 @@ export function decodedLength(chars: number): number {
   return ((chars - rest) / 4) * 3 + (rest === 0 ? 0 : rest - 1);
 }
 
+/** Value of each alphabet character by code (−1 elsewhere): for the last character's unused bits. */
+const VALUES = new Int8Array(128).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('').forEach((c, i) => {
+  VALUES[c.charCodeAt(0)] = i;
+});
+
+/**
+ * Matches a character above U+00FF. A single character class: linear, no backtracking, and V8
+ * answers it without scanning a string it stores one byte per character (nearly every input).
+ */
+const WIDE_CHAR = /[^\x00-\xff]/;
+
 /**
  * Decodes `text[start, end)` if it is the canonical unpadded base64url encoding of some bytes
  * (only alphabet characters, a possible length, zero bits in the unused low bits of the last
  * character), else returns `null`.
+ *
+ * Equivalent to "decode, encode again, compare", in native passes over the input only:
+ * - a character above U+00FF is refused outright (the decoder would keep its low byte);
+ * - `+`, `/` and `=` are refused by search (the decoder reads the first two as alphabet);
+ * - any other character outside the alphabet is skipped by the decoder, so the output comes
+ *   out shorter than the character count implies, and the length check refuses it;
+ * - the last character is looked up, so its unused low bits must be zero.
+ * `base64url.test.ts` holds this against the reference definition and Node's own encoder.
  * @returns a new buffer the caller owns, or `null`
  */
 export function decodeCanonicalBase64url(text: string, start = 0, end = text.length): Buffer | null {
+  const chars = end - start;
+  const bytes = decodedLength(chars);
+  if (bytes < 0) return null;
+  if (chars > 0 && !hasCanonicalLastChar(text.charCodeAt(end - 1), chars % 4)) return null;
   const slice = start === 0 && end === text.length ? text : text.slice(start, end);
-  const bytes = Buffer.from(slice, 'base64url');
-  // Node's encoder writes each byte string one way: any other input encodes back differently.
-  return bytes.toString('base64url') === slice ? bytes : null;
+  if (slice.indexOf('+') >= 0 || slice.indexOf('/') >= 0 || slice.indexOf('=') >= 0 || WIDE_CHAR.test(slice)) return null;
+  const decoded = Buffer.from(slice, 'base64url');
+  return decoded.length === bytes ? decoded : null;
+}
+
+/** Whether `code` is an alphabet character whose bits beyond the encoded bytes are zero. */
+function hasCanonicalLastChar(code: number, rest: number): boolean {
+  const value = code < 128 ? VALUES[code] : -1;
+  if (value < 0) return false;
+  // Two characters of a group carry one byte (4 spare bits), three carry two (2 spare bits).
+  if (rest === 2) return (value & 0x0f) === 0;
+  if (rest === 3) return (value & 0x03) === 0;
+  return true;
 }
 
 /** Whether `text[start, end)` is canonical unpadded base64url (see {@link decodeCanonicalBase64url}). */

@@ -14,9 +14,10 @@
  * - `sealedValue`: base64url of nonce (12) ‖ AES-256-GCM(DEK, UTF-8 plaintext) ‖ tag (16),
  *   associated data {@link valueAad}.
  *
- * Base64url is unpadded and canonical (unused low bits zero). The parser uses no regular
- * expressions, caps every length (and the whole input) before looking further, and rejects the
- * whole string on any deviation with `EnvelopeFormatError`.
+ * Base64url is unpadded and canonical (unused low bits zero). The parser uses no backtracking
+ * regular expressions (base64url.ts tests one character class), caps every length (and the
+ * whole input) before looking further, and rejects the whole string on any deviation with
+ * `EnvelopeFormatError`.
  */
 import { NONCE_BYTES, PACKED_OVERHEAD, TAG_BYTES } from './aead';
 import { decodeCanonicalBase64url, decodedLength, encodedLength } from './base64url';

@@ -10,7 +10,7 @@ import type { KeyMaterial } from './key-hierarchy';
 import { messages } from './messages';
 import { needs } from './preconditions';
 import { randomSecret } from './random-pool';
-import { sealValue, wrapDek } from './value-cipher';
+import { appendSealedValue, wrapDek } from './value-cipher';
 
 /** Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when present. */
 export interface FieldContext {
@@ -79,9 +79,10 @@ class Encryptor implements RowEncryptor {
     checkContext(ctx);
     const bytes = Buffer.from(plaintext, 'utf8');
     needs(bytes.length <= MAX_PLAINTEXT_BYTES, 'plaintext', `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`);
-    const sealed = sealValue(dek, bytes, valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId), this.#nonce());
+    const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId);
+    const envelope = appendSealedValue(this.#header, dek, bytes, aad, this.#nonce());
     bytes.fill(0);
-    return this.#header + sealed.toString('base64url');
+    return envelope;
   }
 
   dispose(): void {

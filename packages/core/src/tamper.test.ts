@@ -49,6 +49,23 @@ describe('tampering', () => {
     results.forEach((result, i) => expectRefused(result, JSON.stringify(variants[i])));
   });
 
+  it('rejects edits anywhere in a large envelope (assembled in one buffer when written)', async () => {
+    const { crypto } = setup();
+    const plaintext = 'x'.repeat(1024 * 1024);
+    const stored = (await crypto.rowEncryptor('default')).encrypt(plaintext, ctx);
+    const sealedStart = stored.lastIndexOf('$') + 1;
+    const variants: string[] = [];
+    for (const at of [sealedStart, sealedStart + 16, (sealedStart + stored.length) >> 1, stored.length - 1]) {
+      for (const char of ['A', 'B', '+', '/', '=', ' ', '\u00e9', '\u0141']) {
+        if (stored[at] !== char) variants.push(stored.slice(0, at) + char + stored.slice(at + 1));
+      }
+    }
+    variants.push(stored.slice(0, -1), `${stored}A`, `${stored}AA`);
+    const results = await crypto.decryptMany(variants.map((value) => ({ value, ctx })));
+    results.forEach((result, i) => expectRefused(result, `variant ${i}`));
+    await expect(crypto.decrypt(stored, ctx)).resolves.toBe(plaintext);
+  });
+
   it.each([
     ['another row', { ...ctx, rowId: 'row-2' }],
     ['no row id', { model: ctx.model, field: ctx.field }],
