@@ -54,8 +54,8 @@ function joinAscii(parts: readonly string[]): string {
   if (length < ASSEMBLE_FROM) return parts.join('');
   const out = Buffer.allocUnsafe(length);
   let at = 0;
-  for (const part of parts) at += out.latin1Write(part, at);
-  return out.latin1Slice(0, at);
+  for (const part of parts) at += out.write(part, at, 'latin1');
+  return out.toString('latin1', 0, at);
 }
 
 /** Opens a parsed envelope's value under its DEK, or `null` when it fails to authenticate. */
