@@ -18,7 +18,7 @@ import type { Progress } from './progress';
 import { emptyTally, planBatch, plannedColumns } from './row-plan';
 import { currentIndexVersions } from './value-context';
 import type { PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
-import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, walkBatches } from './walker';
+import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, readAhead, walkBatches } from './walker';
 
 /** How to treat an existing checkpoint: resume an unfinished one unless keys rotated since (`auto`). */
 export type ResumePolicy = 'auto' | 'resume' | 'restart';
@@ -109,6 +109,10 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
   const total = await delegate.count();
   options.progress.start(model.name, total, Math.min(processed, total));
   const queue: { done: Promise<void>; last: string; size: number }[] = [];
+  // Checkpoint saves run one after another in the background: each starts once its batch
+  // committed and the previous save finished, so the stored cursor only moves forward, and
+  // the next batch is planned meanwhile. A failed save stops the run at the next commit.
+  let saving: Promise<void> = Promise.resolve();
   const commitHead = async () => {
     // Leave a failed head in the queue: the stop path must see it and not advance past it.
     const head = queue[0];
@@ -116,15 +120,18 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
     queue.shift();
     cursor = head.last;
     processed += head.size;
-    await save('running');
     options.progress.advance(head.size);
+    await saving;
+    saving = save('running');
+    saving.catch(() => undefined); // awaited by the next commit or at the end
   };
   try {
     const context = await planContext(options);
     const runBatch = (rows: Record<string, unknown>[]) => withKeyringRetry(options, () => processBatch(rows, context, options, result, pending));
     // Rows a killed run left pending come first, then the walk from the cursor.
     await retryPending(options, context, result, pending, columns, delegate, 1);
-    for await (const rows of walkBatches(delegate, { idFields: model.idFields, select: columns, batchSize: options.batchSize, after: cursor ? decodeKey(cursor) : undefined })) {
+    const batches = walkBatches(delegate, { idFields: model.idFields, select: columns, batchSize: options.batchSize, after: cursor ? decodeKey(cursor) : undefined });
+    for await (const rows of readAhead(batches)) {
       // Let timers run between batches (cache expiry, progress, signals): an in-process
       // database such as PGlite can otherwise resolve every query without leaving the microtask queue.
       await new Promise((resolve) => setImmediate(resolve));
@@ -135,6 +142,7 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
       while (queue.length >= Math.max(1, options.concurrency)) await commitHead();
     }
     while (queue.length > 0) await commitHead();
+    await saving;
     for (let pass = 2; pending.size > 0 && pass <= (options.maxPasses ?? 5); pass++) {
       await sleep(100 * pass);
       await retryPending(options, context, result, pending, columns, delegate, pass);
@@ -143,6 +151,7 @@ export async function migrateModel(options: MigrateOptions): Promise<MigrateResu
     // Stop cleanly: let in-flight batches settle and advance the checkpoint over those that
     // committed, in order, up to the first that did not.
     const settled = await Promise.allSettled(queue.map((entry) => entry.done));
+    await saving.catch(() => undefined);
     for (const [i, outcome] of settled.entries()) {
       if (outcome.status === 'rejected') break;
       cursor = queue[i].last;
@@ -235,7 +244,7 @@ async function processBatch(
   const outcomes = options.dryRun ? [] : await options.writer.write(plan.writes);
   result.scanned += rows.length;
   for (const key of Object.keys(plan.tally) as (keyof PlanTally)[]) result[key] += plan.tally[key];
-  for (const row of rows) pending.delete(encodeKey(keyOf(row, options.model.idFields)));
+  if (pending.size > 0) for (const row of rows) pending.delete(encodeKey(keyOf(row, options.model.idFields)));
   const fail = (failure: RowFailure) => {
     result.failed++;
     if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure);

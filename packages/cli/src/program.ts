@@ -90,7 +90,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .command(name)
       .description(description)
       .option('--model <model>', 'only this model')
-      .option('--batch <n>', 'rows per batch (one read, one write statement)', positiveInt('--batch'), 500)
+      .option('--batch <n>', 'rows per batch (one read, one write statement)', positiveInt('--batch'), 1000)
       .option('--concurrency <n>', 'batches in flight at once', positiveInt('--concurrency'), 2)
       .option('--dry-run', 'count what would change; write nothing, create no keys', false)
       .addOption(new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'))

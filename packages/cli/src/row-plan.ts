@@ -5,7 +5,7 @@
  * (`reencrypt`), or write plaintext back (`decrypt`, for `readonly` fields). A row that is
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
-import type { FieldCrypto, FieldContext, FieldsealError } from '@fieldseal/core';
+import type { BlindIndexSpec, FieldCrypto, FieldContext, FieldsealError } from '@fieldseal/core';
 import { blindIndexSpec } from '@fieldseal/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@fieldseal/prisma';
 import { fieldContext } from './value-context';
@@ -78,11 +78,10 @@ export function emptyTally(): PlanTally {
   return { encrypted: 0, moved: 0, imported: 0, indexed: 0, decrypted: 0, strictPlaintext: 0 };
 }
 
-type Source = { kind: 'envelope' } | { kind: 'pfe' } | { kind: 'plain' };
+type Source = 'envelope' | 'pfe' | 'plain';
 
 interface RowWork {
   row: Record<string, unknown>;
-  key: string;
   scope: string;
   fields: EncryptedFieldMeta[];
   rewrite: boolean;
@@ -90,6 +89,14 @@ interface RowWork {
   plaintext: Map<string, string | FieldsealError>;
   data: Record<string, unknown>;
   reasons: PlanTally;
+}
+
+/** A blind index the plan may rebuild, with what the batch needs of it computed once. */
+interface PlannedIndex {
+  readonly meta: BlindIndexMeta;
+  readonly spec: BlindIndexSpec;
+  /** Whether its source field is one `reencrypt` maintains (encrypted, not `readonly`). */
+  readonly maintained: boolean;
 }
 
 /** Plans one batch. Per-row problems become {@link RowFailure}s; keyring failures throw. */
@@ -104,43 +111,47 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
   };
   const indexVersions = context.indexVersions;
   const relevant = Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly'));
-  const indexes = Object.values(model.blindIndexes);
+  // Per batch, not per row: the specs and columns are the same for every row.
+  const indexes: PlannedIndex[] = Object.values(model.blindIndexes).map((meta) => {
+    const source = model.encrypted[meta.source];
+    return { meta, spec: blindIndexSpec(model, meta), maintained: source !== undefined && source.mode !== 'readonly' };
+  });
+  const columns = plannedColumns(model);
   const works: RowWork[] = [];
 
   for (const row of rows) {
-    const key = JSON.stringify(keyOf(row, model.idFields));
     const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
     if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
-      failures.push({ key, field: model.scopeField, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'scope field is empty' });
+      failures.push({ key: rowKeyText(model, row), field: model.scopeField, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'scope field is empty' });
       continue;
     }
     let blocked: RowFailure | undefined;
-    const work: RowWork = { row, key, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
+    const work: RowWork = { row, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
     for (const field of relevant) {
       const value = row[field.name];
       if (value === null || value === undefined) continue;
       const source = classify(String(value), crypto);
-      if (source.kind === 'pfe' && !context.pfe) {
+      if (source === 'pfe' && !context.pfe) {
         // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
-        blocked ??= { key, field: field.name, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it' };
+        blocked ??= { key: rowKeyText(model, row), field: field.name, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it' };
         continue;
       }
       if (mode === 'decrypt') {
-        if (source.kind === 'plain') continue;
+        if (source === 'plain') continue;
         work.fields.push(field);
         work.rewrite = true;
         work.reasons.decrypted++;
         continue;
       }
-      if (source.kind === 'plain' && field.mode !== 'migrating') {
+      if (source === 'plain' && field.mode !== 'migrating') {
         tally.strictPlaintext++;
         continue;
       }
       work.fields.push(field);
-      if (source.kind === 'plain') {
+      if (source === 'plain') {
         work.rewrite = true;
         work.reasons.encrypted++;
-      } else if (source.kind === 'pfe') {
+      } else if (source === 'pfe') {
         work.rewrite = true;
         work.reasons.imported++;
       } else {
@@ -155,7 +166,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
         } catch (error) {
           // A destroyed scope's rows cannot be rewritten; the keyring failing stops the batch.
           if (!isFieldsealError(error) || error.code === 'FIELDSEAL_KEYRING') throw error;
-          blocked ??= { key, field: field.name, code: error.code, message: error.message };
+          blocked ??= { key: rowKeyText(model, row), field: field.name, code: error.code, message: error.message };
           continue;
         }
         if (!target || described.keyId !== target.keyId || described.version !== target.version) {
@@ -169,9 +180,8 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       continue;
     }
     if (mode === 'reencrypt') {
-      for (const index of indexes) {
-        const source = model.encrypted[index.source];
-        if (!source || source.mode === 'readonly') continue;
+      for (const { meta: index, maintained } of indexes) {
+        if (!maintained) continue;
         const sourceValue = row[index.source];
         const stored = row[index.name];
         if (sourceValue === null || sourceValue === undefined) {
@@ -185,7 +195,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
         if (version === null || current === null || version !== current) work.indexes.push(index);
       }
     }
-    if (work.rewrite || work.indexes.length > 0 || Object.keys(work.data).length > 0) works.push(work);
+    if (work.rewrite || work.indexes.length > 0 || hasKeys(work.data)) works.push(work);
   }
 
   if (context.dryRun) {
@@ -198,42 +208,43 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
 
   await decryptSources(works, context);
 
+  const specs = new Map(indexes.map((index) => [index.meta, index.spec]));
   const writes: RowWrite[] = [];
   for (const work of works) {
-    const failure = [...work.plaintext.entries()].find(([, value]) => typeof value !== 'string');
+    const failure = unreadable(work.plaintext);
     if (failure) {
-      const error = failure[1] as FieldsealError;
-      failures.push({ key: work.key, field: failure[0], code: error.code, message: error.message });
+      failures.push({ key: rowKeyText(model, work.row), field: failure[0], code: failure[1].code, message: failure[1].message });
       continue;
     }
-    const plain = (field: string) => work.plaintext.get(field) as string | undefined;
     if (work.rewrite && mode === 'decrypt') {
-      for (const field of work.fields) work.data[field.name] = plain(field.name);
+      for (const field of work.fields) work.data[field.name] = work.plaintext.get(field.name);
     } else if (work.rewrite) {
       let encryptor: Awaited<ReturnType<FieldCrypto['rowEncryptor']>>;
       try {
         encryptor = await crypto.rowEncryptor(work.scope);
       } catch (error) {
         if (!isFieldsealError(error) || error.code === 'FIELDSEAL_KEYRING') throw error;
-        failures.push({ key: work.key, code: error.code, message: error.message });
+        failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
       try {
-        for (const field of work.fields) work.data[field.name] = encryptor.encrypt(plain(field.name) as string, fieldContext(model, field, work.row));
+        for (const field of work.fields) work.data[field.name] = encryptor.encrypt(work.plaintext.get(field.name) as string, fieldContext(model, field, work.row));
       } finally {
         encryptor.dispose();
       }
     }
     for (const index of work.indexes) {
-      const source = plain(index.source);
-      if (source === undefined) continue;
-      work.data[index.name] = await crypto.blindIndex(blindIndexSpec(model, index), source);
-      if (work.data[index.name] !== work.row[index.name]) work.reasons.indexed++;
-      else delete work.data[index.name];
+      const source = work.plaintext.get(index.source);
+      if (typeof source !== 'string') continue;
+      const value = await crypto.blindIndex(specs.get(index) as BlindIndexSpec, source);
+      if (value === work.row[index.name]) continue;
+      work.data[index.name] = value;
+      work.reasons.indexed++;
     }
-    if (Object.keys(work.data).length === 0) continue;
+    if (!hasKeys(work.data)) continue;
     addTally(tally, work.reasons);
-    const expected = Object.fromEntries(plannedColumns(model).map((field) => [field, work.row[field] ?? null]));
+    const expected: Record<string, unknown> = {};
+    for (const field of columns) expected[field] = work.row[field] ?? null;
     writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
   }
   return { writes, failures, tally, wouldWrite: writes.length };
@@ -245,15 +256,17 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
   const items: { value: string; ctx: FieldContext }[] = [];
   const targets: { work: RowWork; field: string }[] = [];
   for (const work of works) {
-    const needed = new Set([...work.fields.map((field) => field.name), ...work.indexes.map((index) => index.source)]);
+    // Each source once, though a field may also feed a blind index.
+    const needed: string[] = work.fields.map((field) => field.name);
+    for (const index of work.indexes) if (!needed.includes(index.source)) needed.push(index.source);
     for (const name of needed) {
       const field = model.encrypted[name];
       const value = String(work.row[name]);
       const source = classify(value, crypto);
-      if (source.kind === 'plain') work.plaintext.set(name, value);
-      else if (source.kind === 'pfe') {
+      if (source === 'plain') work.plaintext.set(name, value);
+      else if (source === 'pfe') {
         try {
-          work.plaintext.set(name, (context.pfe as PfeImporter).decrypt(value, { model: model.name, field: name, rowId: work.key }));
+          work.plaintext.set(name, (context.pfe as PfeImporter).decrypt(value, { model: model.name, field: name, rowId: rowKeyText(model, work.row) }));
         } catch (error) {
           work.plaintext.set(name, error as FieldsealError);
         }
@@ -273,9 +286,25 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
 }
 
 function classify(value: string, crypto: FieldCrypto): Source {
-  if (crypto.isEnvelope(value)) return { kind: 'envelope' };
-  if (isPfeValue(value)) return { kind: 'pfe' };
-  return { kind: 'plain' };
+  if (crypto.isEnvelope(value)) return 'envelope';
+  if (isPfeValue(value)) return 'pfe';
+  return 'plain';
+}
+
+/** A row's primary key as failures name it (built only when needed: most rows never fail). */
+function rowKeyText(model: ModelMeta, row: Record<string, unknown>): string {
+  return JSON.stringify(keyOf(row, model.idFields));
+}
+
+/** The first source value that could not be read, if any. */
+function unreadable(plaintext: Map<string, string | FieldsealError>): [string, FieldsealError] | undefined {
+  for (const entry of plaintext) if (typeof entry[1] !== 'string') return entry as [string, FieldsealError];
+  return undefined;
+}
+
+function hasKeys(record: Record<string, unknown>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 function describeSafely(crypto: FieldCrypto, value: string): { keyId: string; version: number } | null {
@@ -287,5 +316,10 @@ function describeSafely(crypto: FieldCrypto, value: string): { keyId: string; ve
 }
 
 function addTally(into: PlanTally, from: PlanTally): void {
-  for (const key of Object.keys(into) as (keyof PlanTally)[]) into[key] += from[key];
+  into.encrypted += from.encrypted;
+  into.moved += from.moved;
+  into.imported += from.imported;
+  into.indexed += from.indexed;
+  into.decrypted += from.decrypted;
+  into.strictPlaintext += from.strictPlaintext;
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@fieldseal/core';
-import { afterWhere, decodeKey, encodeKey, keyWhere } from './walker';
+import { afterWhere, decodeKey, encodeKey, keyWhere, readAhead } from './walker';
 
 describe('cursor encoding', () => {
   test('round-trips numbers, strings, bigints and dates', () => {
@@ -31,4 +31,59 @@ describe('afterWhere', () => {
 
 test('keyWhere names every key field', () => {
   expect(keyWhere(['tenant', 'id'], ['t1', 7])).toEqual({ tenant: 't1', id: 7 });
+});
+
+describe('readAhead', () => {
+  /** A source that logs when each item is asked for and when the source is closed. */
+  function source(items: number[], events: string[], failAt?: number) {
+    return (async function* () {
+      try {
+        for (const [i, item] of items.entries()) {
+          events.push(`read ${item}`);
+          await new Promise((resolve) => setImmediate(resolve));
+          if (i === failAt) throw new Error('connection reset');
+          yield item;
+        }
+      } finally {
+        events.push('closed');
+      }
+    })();
+  }
+
+  test('yields every item in order and reads the next one while the caller works on the current one', async () => {
+    const events: string[] = [];
+    for await (const item of readAhead(source([1, 2, 3], events))) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push(`done ${item}`);
+    }
+    // Reading ahead of the last item finds the end, so the source closes before the caller is done.
+    expect(events).toEqual(['read 1', 'read 2', 'done 1', 'read 3', 'done 2', 'closed', 'done 3']);
+  });
+
+  test('closes the source when the caller stops early, without an unhandled failure of the read ahead', async () => {
+    const events: string[] = [];
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      for await (const item of readAhead(source([1, 2, 3], events, 1))) {
+        events.push(`done ${item}`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+    expect(events).toEqual(['read 1', 'read 2', 'done 1', 'closed']);
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  test('passes a failed read on to the caller', async () => {
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const item of readAhead(source([1, 2, 3], [], 1))) seen.push(item);
+      })(),
+    ).rejects.toThrow('connection reset');
+    expect(seen).toEqual([1]);
+  });
 });

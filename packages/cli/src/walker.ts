@@ -106,6 +106,28 @@ export async function* walkBatches(delegate: ModelDelegate, options: WalkOptions
   }
 }
 
+/**
+ * Yields what `source` yields, but asks it for the next item as soon as the current one is
+ * handed out, so the next batch's query runs while the caller works on this one. Holds at
+ * most one item beyond the caller's, so memory stays flat.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const item = await next;
+      if (item.done) return;
+      next = iterator.next();
+      // Awaited on the next turn; if the caller stops first, its failure must not go unhandled.
+      next.catch(() => undefined);
+      yield item.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
 /** Re-reads the rows with the given keys (for retrying lost races), in key order. */
 export async function fetchByKeys(
   delegate: ModelDelegate,
