@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { describeEnvironment } from './lib/environment';
 import type { Section } from './lib/report';
-import { writeResults } from './lib/results-file';
+import { writeResults, writeRunSummary } from './lib/results-file';
 import { runCryptoBench } from './suites/crypto';
 import { runKmsBench } from './suites/kms';
 import { runMigratorBench } from './suites/migrator';
 import { runPrismaBench } from './suites/prisma';
 
 const once = { warmup: 0, runs: 1 };
+/** Also exercises the warm-up paths. */
+const warmedOnce = { warmup: 1, runs: 1 };
 
 describe('benchmarks at smoke-test sizes', () => {
   let db: TestDatabase;
@@ -45,7 +47,7 @@ describe('benchmarks at smoke-test sizes', () => {
       scaling: [20, 60],
       tenants: 3,
       writePlan: once,
-      plan: once,
+      plan: warmedOnce,
     });
     sections.push(section);
     const [writes, reads, scaling] = section.tables;
@@ -65,7 +67,7 @@ describe('benchmarks at smoke-test sizes', () => {
   }, 120_000);
 
   it('kms counts one keyring call per key against one KMS call per row for the naive baseline', async () => {
-    const section = await runKmsBench({ db, rows: 40, scopeCounts: [1, 3], latencyMs: 1, naiveRows: 10, plan: once });
+    const section = await runKmsBench({ db, rows: 40, scopeCounts: [1, 3], latencyMs: 1, naiveRows: 10, plan: warmedOnce });
     sections.push(section);
     const rows = section.tables[0].rows;
     // write: scope keys + the index key; cold read: the scope keys; warm read: none.
@@ -88,12 +90,17 @@ describe('benchmarks at smoke-test sizes', () => {
     expect(section.targets[1].met).toBeNull(); // the long run only happens with --long
   }, 180_000);
 
-  it('renders every section into RESULTS.md', () => {
+  it('renders every section into RESULTS.md, headed by the wall time of the whole run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fieldseal-bench-'));
     try {
       const paths = { json: join(dir, 'results.json'), markdown: join(dir, 'RESULTS.md') };
       writeResults(sections, describeEnvironment('test'), paths);
+      const run = { command: 'pnpm bench', complete: true, startedAt: '2026-01-01T00:00:00Z', seconds: 431.4, load: [0.5, 1.25] as const, failed: 0 };
+      writeRunSummary(run, paths);
+      writeRunSummary({ ...run, command: 'pnpm bench crypto', complete: false, startedAt: '2026-01-01T01:00:00Z', seconds: 30 }, paths);
       const markdown = readFileSync(paths.markdown, 'utf8');
+      expect(markdown).toContain('**Wall time of the whole run**: `pnpm bench` took 7 min 11 s');
+      expect(markdown).toContain('**Latest run** (some sections below are newer than the whole run): `pnpm bench crypto` took 30 s');
       for (const section of sections) expect(markdown).toContain(`## ${section.title}`);
       expect(markdown).toContain('**Targets at a glance**');
       expect(markdown).toContain('| Node.js |');

@@ -44,7 +44,8 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
   }
   const { createTestDatabase } = await import('../test/support/database');
   const { encryptedClient, plainClient, truncateUsers } = await import('./lib/prisma-clients');
-  const { chunks, userInputs } = await import('./lib/fixtures');
+  const { userInputs } = await import('./lib/fixtures');
+  const { insertEncryptedUsers } = await import('./lib/seed-users');
   const db = await createTestDatabase();
   const base = plainClient(db);
   const keyring = new LocalKeyring(randomBytes(32));
@@ -87,7 +88,7 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
       close,
     };
   }
-  for (const part of chunks(userInputs(0, 10_000, 'p', 10), 5_000)) await writer.createMany({ data: part });
+  await insertEncryptedUsers(db, encryptedClient(base, keyring, { dekCache: false }).crypto, userInputs(0, 10_000, 'p', 10));
   const warm = encryptedClient(base, keyring).users;
   await warm.findMany();
   if (scenario === 'findunique') {

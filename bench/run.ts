@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { describeEnvironment, REPO_ROOT } from './lib/environment';
 import { notRun, type Section } from './lib/report';
-import { writeResults } from './lib/results-file';
+import { writeResults, writeRunSummary } from './lib/results-file';
 import type { TestDatabase } from '../test/support/database';
 
 const BENCHMARKS = ['crypto', 'prisma', 'kms', 'migrator'] as const;
@@ -24,8 +24,12 @@ const TITLES: Record<BenchmarkId, string> = {
 };
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
+let lastLog = Date.now();
+/** Progress on stderr, with the seconds since the previous line: where the time goes. */
 const log = (line: string): void => {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  const now = Date.now();
+  process.stderr.write(`[bench ${new Date(now).toISOString().slice(11, 19)} +${((now - lastLog) / 1000).toFixed(1)}s] ${line}\n`);
+  lastLog = now;
 };
 
 /** Generates the Prisma client and fieldseal metadata when a fresh clone has none. */
@@ -106,6 +110,8 @@ async function main(): Promise<number> {
   }
   const selected = (positionals.length ? positionals : [...BENCHMARKS]) as BenchmarkId[];
   const long = values.long ?? false;
+  const startedAt = new Date(Date.now() - process.uptime() * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const loadAtStart = loadavg()[0];
 
   process.env.TEST_DATABASE_URL ||= DEFAULT_URL;
   process.env.FIELDSEAL_TEST_BACKEND = 'postgres';
@@ -148,6 +154,16 @@ async function main(): Promise<number> {
   } finally {
     await db?.close();
   }
+  const seconds = process.uptime();
+  writeRunSummary({
+    command: ['pnpm bench', ...positionals, ...(long ? ['--long'] : [])].join(' '),
+    complete: BENCHMARKS.every((id) => selected.includes(id)),
+    startedAt,
+    seconds,
+    load: [loadAtStart, loadavg()[0]],
+    failed,
+  });
+  log(`all done in ${seconds.toFixed(0)} s (process start to the end of the last benchmark)`);
   if (values.profile) profileMissed(sections);
   log(`wrote bench/RESULTS.md${failed ? ` (${failed} benchmark(s) failed)` : ''}`);
   return failed ? 1 : 0;

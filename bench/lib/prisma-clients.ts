@@ -2,7 +2,6 @@
  * The two clients the Prisma benchmarks compare, on the same database and tables: the base
  * generated client writing plaintext, and the same client extended with `fieldEncryption`.
  */
-import { randomUUID } from 'node:crypto';
 import { FieldCrypto, type Keyring } from '@fieldseal/core';
 import { fieldEncryption, PrismaKeyStore } from '@fieldseal/prisma';
 import { PrismaClient } from '../../prisma/generated/client/client';
@@ -55,30 +54,6 @@ export function encryptedClient(
   });
   const client = base.$extends(fieldEncryption({ schema: fieldsealSchema, keyring, crypto }));
   return { users: client.user as unknown as UserOps, crypto };
-}
-
-/**
- * Inserts plaintext rows with one SQL statement per 10,000 rows, bypassing Prisma: only used
- * to fill tables quickly for read benchmarks, never timed.
- */
-export async function insertPlainUsers(db: TestDatabase, rows: readonly PlainUserInput[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 10_000) {
-    const part = rows.slice(i, i + 10_000);
-    await db.query(
-      `INSERT INTO users (id, "tenantId", name, email, email_idx, ssn, ssn_idx, notes)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
-      [
-        part.map(() => randomUUID()),
-        part.map((r) => r.tenantId),
-        part.map((r) => r.name),
-        part.map((r) => r.email),
-        part.map((r) => r.emailIdx),
-        part.map((r) => r.ssn),
-        part.map((r) => r.ssnIdx),
-        part.map((r) => r.notes),
-      ],
-    );
-  }
 }
 
 /** Empties the tables a benchmark writes (key store excepted: scope keys stay warm). */

@@ -14,9 +14,26 @@ export const RESULTS_JSON = join(__dirname, '..', 'results.json');
 /** Hand-written reading of the results and profiles (no numbers of its own), included if present. */
 export const FINDINGS_MD = join(__dirname, '..', 'FINDINGS.md');
 
-/** The stored form: sections by id, each with when and where it ran. */
+/** One invocation of the runner, from process start to exit. */
+export interface RunSummary {
+  /** As typed, e.g. `pnpm bench` or `pnpm bench crypto kms`. */
+  readonly command: string;
+  /** Whether it ran every benchmark (a plain `pnpm bench`, with or without `--long`). */
+  readonly complete: boolean;
+  readonly startedAt: string;
+  /** Wall time of the whole run, seconds: database set-up and teardown included. */
+  readonly seconds: number;
+  /** 1-minute load average at start and end. */
+  readonly load: readonly [number, number];
+  readonly failed: number;
+}
+
+/** The stored form: sections by id, each with when and where it ran; the latest runs. */
 interface StoredResults {
   readonly sections: Record<string, { ranAt: string; environment: Environment; section: Section }>;
+  /** The latest run of any kind, and the latest that ran every benchmark. */
+  lastRun?: RunSummary;
+  lastCompleteRun?: RunSummary;
 }
 
 /** The order sections appear in, whatever order they ran in. */
@@ -45,6 +62,10 @@ export function renderResults(stored: StoredResults): string {
     'median of several measured runs after warm-up runs that are thrown away. Absolute times',
     'depend on the machine; the ratios are what the targets in `DESIGN.md` are stated in.',
   ];
+  if (stored.lastCompleteRun) lines.push('', `**Wall time of the whole run**: ${describeRun(stored.lastCompleteRun)}`);
+  if (stored.lastRun && stored.lastRun.startedAt !== stored.lastCompleteRun?.startedAt) {
+    lines.push('', `**Latest run** (some sections below are newer than the whole run): ${describeRun(stored.lastRun)}`);
+  }
   if (latest) {
     lines.push('', renderTable({ title: 'Machine and versions', columns: ['', ''], rows: latest.environment.rows }));
   }
@@ -63,6 +84,25 @@ export function renderResults(stored: StoredResults): string {
   );
   for (const entry of entries) lines.push('', renderSection(entry.section));
   return `${lines.join('\n')}\n`;
+}
+
+/** `pnpm bench` took 7 min 12 s (started ..., load ...). */
+function describeRun(run: RunSummary): string {
+  const minutes = Math.floor(run.seconds / 60);
+  const took = `${minutes ? `${minutes} min ` : ''}${Math.round(run.seconds - minutes * 60)} s`;
+  return (
+    `\`${run.command}\` took ${took} from process start to the end of the last benchmark (started ${run.startedAt}; 1-minute load average at start / end ` +
+    `${run.load[0].toFixed(1)} / ${run.load[1].toFixed(1)}${run.failed ? `; ${run.failed} benchmark(s) failed` : ''}).`
+  );
+}
+
+/** Records one run of the runner (after its sections were written) and rewrites RESULTS.md. */
+export function writeRunSummary(run: RunSummary, paths: { json: string; markdown: string } = { json: RESULTS_JSON, markdown: RESULTS_MD }): void {
+  const stored = load(paths.json);
+  stored.lastRun = run;
+  if (run.complete) stored.lastCompleteRun = run;
+  writeFileSync(paths.json, `${JSON.stringify(stored, null, 2)}\n`);
+  writeFileSync(paths.markdown, renderResults(stored));
 }
 
 /**
