@@ -57,7 +57,7 @@ describe('benchmarks at smoke-test sizes', () => {
       'findUnique by blind index ×10',
       'update (notes) ×10',
     ]);
-    expect(reads.rows).toHaveLength(4);
+    expect(reads.rows).toHaveLength(5); // plain, floor, decrypts alone, cold, warm
     // Cold reads resolve each of the 3 scope keys once through the keyring.
     expect(reads.notes?.[0]).toContain('keyring calls per cold read: 3');
     expect(scaling.rows.map((row) => row[0])).toEqual(['20', '60']);

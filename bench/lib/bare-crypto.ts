@@ -52,9 +52,14 @@ export function bareWriteRow(scopeKey: Buffer, values: readonly string[], aad: B
 /** Reads a row the bare way: one DEK unwrap, then every value opened. */
 export function bareReadRow(scopeKey: Buffer, row: BareRow, aad: Buffer): string[] {
   const dek = bareOpen(scopeKey, row.wrappedDek, aad);
-  const values = row.fields.map((field) => bareOpen(dek, field, aad).toString('utf8'));
+  const values = bareReadFields(dek, row, aad);
   dek.fill(0);
   return values;
+}
+
+/** Opens every value of a row whose DEK is already unwrapped (what a warm DEK cache leaves). */
+export function bareReadFields(dek: Buffer, row: BareRow, aad: Buffer): string[] {
+  return row.fields.map((field) => bareOpen(dek, field, aad).toString('utf8'));
 }
 
 /** A bare keyed blind index: HMAC-SHA256 of the (already normalized) value, hex. */
