@@ -6,10 +6,14 @@
  * refused in `strict` mode and passed through as legacy plaintext in `migrating` and
  * `readonly` mode, except values in prisma-field-encryption's ciphertext format, which are
  * refused in every mode (the CLI imports them).
+ *
+ * A write's own result carries back the envelopes the write just sealed: those are answered
+ * from {@link SealedValues} (the plaintext the caller gave, for exactly that envelope, model,
+ * field and row id) instead of being decrypted again.
  */
 import {
   DecryptionError,
-  type FieldContext,
+  type DecryptItem,
   type FieldCrypto,
   type FieldsealError,
   KeyDestroyedError,
@@ -18,21 +22,31 @@ import {
 import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
 import { decryptFailed, foreignCiphertext, notEnvelope } from './messages';
 import type { Args, SchemaView } from './schema-view';
+import type { SealedValues } from './sealed-values';
 
 /** What to do with a value that fails to decrypt (keyring outages always throw). */
 export type OnDecryptError = 'throw' | 'null';
 
-interface Slot {
-  readonly row: Args;
-  readonly model: ModelMeta;
-  readonly field: EncryptedFieldMeta;
-  readonly rowId?: string;
-}
-
 interface ModelPlan {
+  readonly model: ModelMeta;
   readonly encrypted: readonly EncryptedFieldMeta[];
   readonly boundId?: string;
-  readonly relations: readonly [string, ModelMeta][];
+  readonly relations: readonly [string, ModelPlan][];
+}
+
+/**
+ * The values of one result to decrypt, as parallel arrays (no object per value beyond the
+ * item core needs): value `i` sits in `rows[i]` under `fields[i]`, of model `models[i]`.
+ */
+class Batch {
+  readonly rows: Args[] = [];
+  readonly models: ModelMeta[] = [];
+  readonly fields: EncryptedFieldMeta[] = [];
+  readonly rowIds: (string | undefined)[] = [];
+  readonly items: DecryptItem[] = [];
+  readonly failures: [Args, ModelMeta, EncryptedFieldMeta, string | undefined, FieldsealError][] = [];
+
+  constructor(readonly sealed: SealedValues | undefined) {}
 }
 
 /** Decrypts results in place. */
@@ -47,83 +61,91 @@ export class ResultDecryptor {
 
   /**
    * Replaces every envelope in `result` (rows of `model`) by its plaintext.
+   * @param sealed - envelopes the current write produced, answered without decrypting
    * @throws DecryptionError / KeyDestroyedError (typed, naming model, field and row) unless `onDecryptError: 'null'`
    */
-  async decrypt(model: ModelMeta, result: unknown): Promise<void> {
-    const slots: Slot[] = [];
-    const items: { value: string; ctx: FieldContext }[] = [];
-    const failures: [Slot, FieldsealError][] = [];
-    this.collect(model, result, slots, items, failures);
+  async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues): Promise<void> {
+    const batch = new Batch(sealed !== undefined && sealed.size > 0 ? sealed : undefined);
+    this.collect(this.planFor(model), result, batch);
+    const { rows, fields, items, failures } = batch;
     if (items.length > 0) {
       const plain = await this.crypto.decryptMany(items);
-      for (let i = 0; i < slots.length; i++) {
+      for (let i = 0; i < items.length; i++) {
         const value = plain[i];
-        if (typeof value === 'string') slots[i].row[slots[i].field.name] = value;
-        else failures.push([slots[i], value]);
+        if (typeof value === 'string') rows[i][fields[i].name] = value;
+        else failures.push([rows[i], batch.models[i], fields[i], batch.rowIds[i], value]);
       }
     }
-    for (const [slot, error] of failures) {
-      if (this.onError === 'null' && !(error instanceof KeyringError)) slot.row[slot.field.name] = null;
-      else throw located(slot, error);
+    for (const [row, owner, field, rowId, error] of failures) {
+      if (this.onError === 'null' && !(error instanceof KeyringError)) row[field.name] = null;
+      else throw located(owner, field, rowId, error);
     }
   }
 
-  private collect(
-    model: ModelMeta,
-    node: unknown,
-    slots: Slot[],
-    items: { value: string; ctx: FieldContext }[],
-    failures: [Slot, FieldsealError][],
-  ): void {
+  private collect(plan: ModelPlan, node: unknown, batch: Batch): void {
     if (Array.isArray(node)) {
-      for (const row of node) this.collect(model, row, slots, items, failures);
-      return;
+      for (let i = 0; i < node.length; i++) {
+        const row: unknown = node[i];
+        if (row !== null && typeof row === 'object') this.collectRow(plan, row as Args, batch);
+      }
+    } else if (node !== null && typeof node === 'object') {
+      this.collectRow(plan, node as Args, batch);
     }
-    if (node === null || typeof node !== 'object') return;
-    const row = node as Args;
-    const plan = this.planFor(model);
-    const rowId = plan.boundId !== undefined && row[plan.boundId] != null ? String(row[plan.boundId]) : undefined;
-    for (const field of plan.encrypted) {
+  }
+
+  private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
+    const { model, encrypted, boundId } = plan;
+    const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
+    for (let f = 0; f < encrypted.length; f++) {
+      const field = encrypted[f];
       const value = row[field.name];
       if (typeof value !== 'string') continue;
-      const slot: Slot = { row, model, field, rowId };
       if (!this.crypto.isEnvelope(value)) {
-        if (field.mode === 'strict') failures.push([slot, notEnvelope(model.name, field.name, rowId)]);
-        else if (isCloakCiphertext(value)) failures.push([slot, foreignCiphertext(model.name, field.name, rowId)]);
+        if (field.mode === 'strict') batch.failures.push([row, model, field, rowId, notEnvelope(model.name, field.name, rowId)]);
+        else if (isCloakCiphertext(value)) batch.failures.push([row, model, field, rowId, foreignCiphertext(model.name, field.name, rowId)]);
         continue;
       }
-      slots.push(slot);
-      items.push({ value, ctx: { model: model.dbName, field: field.dbName, rowId } });
+      const known = batch.sealed?.plaintextOf(value, model.dbName, field.dbName, rowId);
+      if (known !== undefined) {
+        row[field.name] = known;
+        continue;
+      }
+      batch.rows.push(row);
+      batch.models.push(model);
+      batch.fields.push(field);
+      batch.rowIds.push(rowId);
+      batch.items.push({ value, ctx: { model: model.dbName, field: field.dbName, rowId } });
     }
-    for (const [relation, target] of plan.relations) {
-      const value = row[relation];
-      if (value != null) this.collect(target, value, slots, items, failures);
+    const { relations } = plan;
+    for (let r = 0; r < relations.length; r++) {
+      const value = row[relations[r][0]];
+      if (value != null) this.collect(relations[r][1], value, batch);
     }
   }
 
   /** Per model, once: its encrypted fields, bound id field and relations that can hold ciphertext. */
   private planFor(model: ModelMeta): ModelPlan {
-    let plan = this.plans.get(model.name);
-    if (plan === undefined) {
-      const relations: [string, ModelMeta][] = [];
-      for (const name of Object.keys(model.fields)) {
-        const target = this.view.relationTarget(model, name);
-        if (target !== undefined && this.view.isSensitive(target)) relations.push([name, target]);
-      }
-      plan = {
-        encrypted: Object.values(model.encrypted),
-        boundId: model.bindRowId ? this.view.idField(model) : undefined,
-        relations,
-      };
-      this.plans.set(model.name, plan);
+    const known = this.plans.get(model.name);
+    if (known !== undefined) return known;
+    const relations: [string, ModelPlan][] = [];
+    const plan: ModelPlan = {
+      model,
+      encrypted: Object.values(model.encrypted),
+      boundId: model.bindRowId ? this.view.idField(model) : undefined,
+      relations,
+    };
+    // Registered before its relations are planned, so a relation cycle ends here.
+    this.plans.set(model.name, plan);
+    for (const name of Object.keys(model.fields)) {
+      const target = this.view.relationTarget(model, name);
+      if (target !== undefined && this.view.isSensitive(target)) relations.push([name, this.planFor(target)]);
     }
     return plan;
   }
 }
 
 /** core's per-item error, re-thrown with the Prisma model and field names and the row id. */
-function located(slot: Slot, error: FieldsealError): FieldsealError {
-  const { model, field, rowId } = slot;
+function located(model: ModelMeta, field: EncryptedFieldMeta, rowId: string | undefined, error: FieldsealError): FieldsealError {
   if (error instanceof KeyDestroyedError) {
     return new KeyDestroyedError(
       error.message,

@@ -16,7 +16,8 @@ import { scopeMissing, unsupported } from './messages';
 import { asList } from './query-guard';
 import type { Position } from './rewrite-where';
 import { generateRowId } from './row-ids';
-import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';
+import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import type { SealedValues } from './sealed-values';
 
 /** What the encryptor knows about the row being written. */
 export interface RowContext {
@@ -52,6 +53,8 @@ export class DataEncryptor {
     private readonly crypto: FieldCrypto,
     private readonly rewrite: WhereRewrite,
     private readonly resolveRow: RowContextResolver,
+    /** Receives every envelope sealed, so the write's own result need not decrypt it again. */
+    private readonly sealed?: SealedValues,
   ) {}
 
   /** A create's data: id generated for bound models, scope from the scope field. */
@@ -96,16 +99,17 @@ export class DataEncryptor {
 
   /** Whether `data` writes a non-null value to an encrypted (not `readonly`) field: a DEK is needed. */
   writesEncrypted(model: ModelMeta, data: Args): boolean {
-    for (const [name, meta] of Object.entries(model.encrypted)) {
-      const value = data[name];
-      if (value !== undefined && plainOf(value) !== null && meta.mode !== 'readonly') return true;
+    for (const meta of this.view.writePlan(model).encrypted) {
+      const value = data[meta.name];
+      if (value !== undefined && meta.mode !== 'readonly' && plainOf(value) !== null) return true;
     }
     return false;
   }
 
   /** Whether `data` writes an encrypted field at all (null included: its blind index follows). */
   touchesEncrypted(model: ModelMeta, data: Args): boolean {
-    return Object.keys(model.encrypted).some((name) => data[name] !== undefined);
+    for (const meta of this.view.writePlan(model).encrypted) if (data[meta.name] !== undefined) return true;
+    return false;
   }
 
   /** Whether a write to `model` must know the row (bound id or scope field) to encrypt. */
@@ -115,33 +119,40 @@ export class DataEncryptor {
 
   /** Encrypts the encrypted fields of `data` in place with one DEK and fills their blind indexes. */
   private async sealRow(model: ModelMeta, data: Args, context: RowContext): Promise<void> {
-    const writes: [string, string | null, boolean][] = [];
-    for (const name of Object.keys(model.encrypted)) {
-      if (data[name] === undefined) continue;
-      const wrapped = isPlainObject(data[name]) && 'set' in (data[name] as Args);
-      writes.push([name, plainOf(data[name]) as string | null, wrapped]);
+    const { encrypted } = this.view.writePlan(model);
+    // The plaintexts, read before any field is replaced; `undefined` = not written.
+    const plains: (string | null | undefined)[] = new Array(encrypted.length);
+    let sealed = false;
+    for (let i = 0; i < encrypted.length; i++) {
+      const value = data[encrypted[i].name];
+      if (value === undefined) continue;
+      const plain = plainOf(value) as string | null;
+      plains[i] = plain;
+      if (plain !== null && encrypted[i].mode !== 'readonly') sealed = true;
     }
-    const sealed = writes.some(([name, plain]) => plain !== null && model.encrypted[name].mode !== 'readonly');
     const encryptor = sealed ? await this.crypto.rowEncryptor(context.scope) : undefined;
+    const rowId = model.bindRowId ? context.rowId : undefined;
     try {
-      for (const [name, plain, wrapped] of writes) {
-        const meta = model.encrypted[name];
+      for (let i = 0; i < encrypted.length; i++) {
+        const plain = plains[i];
+        if (plain === undefined) continue;
+        const meta = encrypted[i];
         let stored: string | null = plain;
         if (plain !== null && meta.mode !== 'readonly' && encryptor !== undefined) {
-          stored = encryptor.encrypt(plain, {
-            model: model.dbName,
-            field: meta.dbName,
-            rowId: model.bindRowId ? context.rowId : undefined,
-          });
+          stored = encryptor.encrypt(plain, { model: model.dbName, field: meta.dbName, rowId });
+          this.sealed?.add(stored, plain, model.dbName, meta.dbName, rowId);
         }
-        data[name] = wrapped ? { set: stored } : stored;
+        const value = data[meta.name];
+        data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;
       }
     } finally {
       encryptor?.dispose();
     }
-    for (const [name, plain] of writes) {
-      for (const index of this.view.indexesOf(model, name)) {
-        data[index.name] = plain === null ? null : await this.crypto.blindIndex(blindIndexSpec(model, index), plain);
+    for (let i = 0; i < encrypted.length; i++) {
+      const plain = plains[i];
+      if (plain === undefined) continue;
+      for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
+        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain);
       }
     }
   }
@@ -168,10 +179,9 @@ export class DataEncryptor {
 
   /** Nested writes under relation fields of `data` (modified in place with rewritten copies). */
   private async relations(model: ModelMeta, data: Args, locate?: RelatedLocator): Promise<void> {
-    for (const [key, value] of Object.entries(data)) {
-      const target = this.view.relationTarget(model, key);
-      if (target === undefined || !isPlainObject(value) || !this.view.isSensitive(target)) continue;
-      const list = this.view.isListRelation(model, key);
+    for (const { name: key, target, list } of this.view.writePlan(model).relations) {
+      const value = data[key];
+      if (!isPlainObject(value)) continue;
       const out: Args = {};
       for (const [op, arg] of Object.entries(value)) {
         const many = Array.isArray(arg);

@@ -13,6 +13,7 @@ import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
+import { SealedValues } from './sealed-values';
 import { type AnyClient, isBypassed } from './side-channel';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from './update-each-row';
@@ -45,12 +46,13 @@ export class OperationHandler {
     this.reader = new RowReader(view, decryptor, base);
   }
 
-  private encryptorFor(rewriter: WhereRewriter): DataEncryptor {
+  private encryptorFor(rewriter: WhereRewriter, sealed?: SealedValues): DataEncryptor {
     return new DataEncryptor(
       this.view,
       this.crypto,
       (model, where, position) => rewriter.where(model, where, position),
       (model, where) => this.reader.nestedContext(model, where),
+      sealed,
     );
   }
 
@@ -65,16 +67,19 @@ export class OperationHandler {
     const rewriter = new WhereRewriter(this.view, this.crypto, (m, column, candidates) =>
       this.reader.storedIndexValue(m, column, candidates),
     );
-    const prepared = await this.prepare(model, operation, args, rewriter, batch);
+    const returnsRows = RETURNS_ROWS.has(operation);
+    // A write that returns rows gets its own envelopes back: they are not decrypted again.
+    const sealed = returnsRows ? new SealedValues() : undefined;
+    const prepared = await this.prepare(model, operation, args, rewriter, batch, sealed);
     if ('result' in prepared) return prepared.result;
-    const { args: queryArgs, strip } = RETURNS_ROWS.has(operation)
+    const { args: queryArgs, strip } = returnsRows
       ? ensureSelected(this.view, model, prepared.args)
       : { args: prepared.args, strip: undefined };
     const result = await params.query(queryArgs);
-    if (!RETURNS_ROWS.has(operation)) return result;
+    if (!returnsRows) return result;
     const dataPath = params.__internalParams?.dataPath ?? [];
     const target = this.modelAt(model, dataPath);
-    if (target !== undefined) await this.decryptor.decrypt(target, result);
+    if (target !== undefined) await this.decryptor.decrypt(target, result, sealed);
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
     return result;
@@ -87,6 +92,7 @@ export class OperationHandler {
     args: Args,
     rewriter: WhereRewriter,
     batch: boolean,
+    sealed: SealedValues | undefined,
   ): Promise<{ args: Args } | { result: unknown }> {
     const out: Args = { ...args };
     const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
@@ -98,7 +104,7 @@ export class OperationHandler {
       });
     }
     await this.rewriteReads(model, out, rewriter);
-    const encryptor = this.encryptorFor(rewriter);
+    const encryptor = this.encryptorFor(rewriter, sealed);
     switch (operation) {
       case 'create':
         out.data = await encryptor.create(model, args.data);

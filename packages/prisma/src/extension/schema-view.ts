@@ -17,9 +17,24 @@ export function isPlainObject(value: unknown): value is Args {
   return proto === Object.prototype || proto === null;
 }
 
+/** A blind-index column and the spec `FieldCrypto.blindIndex` takes for it. */
+export interface IndexSpec {
+  readonly index: BlindIndexMeta;
+  readonly spec: BlindIndexSpec;
+}
+
+/** What a write walks per row of a model, computed once per model. */
+export interface WritePlan {
+  readonly encrypted: readonly EncryptedFieldMeta[];
+  /** Relation fields whose target can hold encrypted values (nested writes to rewrite). */
+  readonly relations: readonly { readonly name: string; readonly target: ModelMeta; readonly list: boolean }[];
+}
+
 /** Lookups over one schema; built once per extension. */
 export class SchemaView {
   private readonly sensitive = new Map<string, boolean>();
+  private readonly specs = new Map<string, readonly IndexSpec[]>();
+  private readonly writePlans = new Map<string, WritePlan>();
 
   constructor(readonly schema: FieldsealSchema) {}
 
@@ -55,6 +70,17 @@ export class SchemaView {
     return Object.values(model.blindIndexes).filter((index) => index.source === source);
   }
 
+  /** {@link indexesOf} with each index's spec, built once per (model, source): writes compute them per row. */
+  indexSpecs(model: ModelMeta, source: string): readonly IndexSpec[] {
+    const key = `${model.name}\u0000${source}`;
+    let specs = this.specs.get(key);
+    if (specs === undefined) {
+      specs = this.indexesOf(model, source).map((index) => ({ index, spec: blindIndexSpec(model, index) }));
+      this.specs.set(key, specs);
+    }
+    return specs;
+  }
+
   /**
    * Whether an operation on `model` can involve an encrypted value: the model itself has
    * encrypted fields, or a relation reaches (transitively) one that does. Cached.
@@ -84,6 +110,21 @@ export class SchemaView {
     }
     this.sensitive.set(model.name, result);
     return result;
+  }
+
+  /** The model's encrypted fields and sensitive relations, as lists (writes walk them per row). */
+  writePlan(model: ModelMeta): WritePlan {
+    let plan = this.writePlans.get(model.name);
+    if (plan === undefined) {
+      const relations: WritePlan['relations'][number][] = [];
+      for (const name of Object.keys(model.fields)) {
+        const target = this.relationTarget(model, name);
+        if (target !== undefined && this.isSensitive(target)) relations.push({ name, target, list: this.isListRelation(model, name) });
+      }
+      plan = { encrypted: Object.values(model.encrypted), relations };
+      this.writePlans.set(model.name, plan);
+    }
+    return plan;
   }
 
   /** The single id field of `model`, or `undefined` for a compound id. */
