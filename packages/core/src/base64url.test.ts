@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { decodeCanonicalBase64url, isCanonicalBase64url } from './base64url';
 
@@ -96,13 +97,31 @@ describe('decodeCanonicalBase64url', () => {
     expect(decodeCanonicalBase64url('$$', 1, 1)).toEqual(Buffer.alloc(0));
   });
 
-  it('refuses a large value with one bad character anywhere', () => {
+  it('refuses a large value (decoded piece by piece) with one bad character anywhere', () => {
     const text = Buffer.alloc(300_000, 7).toString('base64url');
     expect(decodeCanonicalBase64url(text)?.length).toBe(300_000);
-    for (const bad of ['+', '/', '=', ' ', '\u00e9', '\u0141']) {
-      for (const at of [0, 123_457, text.length - 2]) {
+    // Either side of the 65,536-character pieces, inside one, and in the last.
+    for (const bad of ['+', '/', '=', ' ', '.', '\u0000', '\u00e9', '\u0141', '\u0144']) {
+      for (const at of [0, 1, 65_535, 65_536, 65_537, 123_457, 262_144, text.length - 2]) {
         expect(decodeCanonicalBase64url(text.slice(0, at) + bad + text.slice(at + 1))).toBeNull();
+        expect(decodeCanonicalBase64url(`${text.slice(0, at)}${bad}${text.slice(at)}AA`)).toBeNull();
       }
     }
+  });
+
+  it('decodes large values of every length around the piece size, at any offsets', () => {
+    for (const bytes of [49_151, 49_152, 49_153, 49_154, 98_304, 98_305, 300_001]) {
+      const data = randomBytes(bytes);
+      const text = data.toString('base64url');
+      expect(decodeCanonicalBase64url(text)).toEqual(data);
+      expect(decodeCanonicalBase64url(`$${text}$`, 1, text.length + 1)).toEqual(data);
+    }
+  });
+
+  it('refuses stray low bits at the end of a large value', () => {
+    const text = randomBytes(100_000).toString('base64url'); // 133,334 characters: 4 spare bits
+    const withBit = ALPHABET[ALPHABET.indexOf(text[text.length - 1]) | 1];
+    expect(decodeCanonicalBase64url(text)).not.toBeNull();
+    expect(decodeCanonicalBase64url(text.slice(0, -1) + withBit)).toBeNull();
   });
 });

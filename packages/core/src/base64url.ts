@@ -9,6 +9,8 @@
  * before calling.
  */
 
+import { hasWideChar } from './utf8';
+
 /** The number of characters that encode `bytes` bytes without padding. */
 export function encodedLength(bytes: number): number {
   return Math.ceil((bytes * 4) / 3);
@@ -28,12 +30,6 @@ const VALUES = new Int8Array(128).fill(-1);
 });
 
 /**
- * Matches a character above U+00FF. A single character class: linear, no backtracking, and V8
- * answers it without scanning a string it stores one byte per character (nearly every input).
- */
-const WIDE_CHAR = /[^\x00-\xff]/;
-
-/**
  * Decodes `text[start, end)` if it is the canonical unpadded base64url encoding of some bytes
  * (only alphabet characters, a possible length, zero bits in the unused low bits of the last
  * character), else returns `null`.
@@ -42,7 +38,8 @@ const WIDE_CHAR = /[^\x00-\xff]/;
  * - a character above U+00FF is refused outright (the decoder would keep its low byte);
  * - `+`, `/` and `=` are refused by search (the decoder reads the first two as alphabet);
  * - any other character outside the alphabet is skipped by the decoder, so the output comes
- *   out shorter than the character count implies, and the length check refuses it;
+ *   out shorter than the character count implies (also when decoded piece by piece: a piece
+ *   with a skipped character yields fewer bytes), and the length check refuses it;
  * - the last character is looked up, so its unused low bits must be zero.
  * `base64url.test.ts` holds this against the reference definition and Node's own encoder.
  * @returns a new buffer the caller owns, or `null`
@@ -53,10 +50,25 @@ export function decodeCanonicalBase64url(text: string, start = 0, end = text.len
   if (bytes < 0) return null;
   if (chars > 0 && !hasCanonicalLastChar(text.charCodeAt(end - 1), chars % 4)) return null;
   const slice = start === 0 && end === text.length ? text : text.slice(start, end);
-  if (slice.indexOf('+') >= 0 || slice.indexOf('/') >= 0 || slice.indexOf('=') >= 0 || WIDE_CHAR.test(slice)) return null;
-  const decoded = Buffer.from(slice, 'base64url');
-  return decoded.length === bytes ? decoded : null;
+  if (slice.indexOf('+') >= 0 || slice.indexOf('/') >= 0 || slice.indexOf('=') >= 0 || hasWideChar(slice)) return null;
+  if (chars < DECODE_IN_PIECES_FROM) {
+    const decoded = Buffer.from(slice, 'base64url');
+    return decoded.length === bytes ? decoded : null;
+  }
+  // Piece by piece into one buffer: Node copies a string it decodes unless the string owns its
+  // characters, and a fresh megabyte-long copy costs more than the decoding itself.
+  const decoded = Buffer.allocUnsafe(bytes);
+  let written = 0;
+  for (let at = 0; at < chars; at += PIECE_CHARS) {
+    written += decoded.write(slice.slice(at, Math.min(at + PIECE_CHARS, chars)), written, 'base64url');
+  }
+  return written === bytes ? decoded : null;
 }
+
+/** Encodings at least this long are decoded piece by piece. */
+const DECODE_IN_PIECES_FROM = 64 * 1024;
+/** Characters decoded at a time: a multiple of 4, so every piece but the last decodes whole. */
+const PIECE_CHARS = 64 * 1024;
 
 /** Whether `code` is an alphabet character whose bits beyond the encoded bytes are zero. */
 function hasCanonicalLastChar(code: number, rest: number): boolean {

@@ -1,7 +1,7 @@
 import { createDecipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { EnvelopeFormatError } from './errors';
-import { describeEnvelope, HeaderMemo, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope, valueAad } from './envelope';
+import { dekAad, describeEnvelope, HeaderMemo, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope, valueAad } from './envelope';
 import { encodeFields } from './length-prefixed';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
@@ -157,6 +157,15 @@ describe('parseEnvelope', () => {
       const memo = new HeaderMemo();
       for (const t of texts) expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
     }), { numRuns: 1000 });
+  });
+});
+
+describe('dekAad', () => {
+  it('gives each key id and version its own bytes, however calls interleave', () => {
+    const expected = (keyId: string, version: number): Buffer => encodeFields([{ u8: 1 }, 'fieldseal/dek', keyId, { u32: version }]);
+    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ab', '1'), fc.integer({ min: 1, max: 3 })), { maxLength: 30 }), (calls) => {
+      for (const [keyId, version] of calls) expect(dekAad(keyId, version)).toEqual(expected(keyId, version));
+    }));
   });
 });
 

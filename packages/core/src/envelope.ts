@@ -15,7 +15,7 @@
  *   associated data {@link valueAad}.
  *
  * Base64url is unpadded and canonical (unused low bits zero). The parser uses no backtracking
- * regular expressions (base64url.ts tests one character class), caps every length (and the
+ * regular expressions (one character class, in utf8.ts), caps every length (and the
  * whole input) before looking further, and rejects the whole string on any deviation with
  * `EnvelopeFormatError`.
  */
@@ -227,32 +227,41 @@ function child<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
+/** The last DEK associated data returned: a batch's rows mostly share one scope key version. */
+let lastDekKeyId = '';
+let lastDekVersion = -1;
+let lastDekAad: Buffer = Buffer.alloc(0);
+
 /**
  * Associated data of a wrapped DEK: binds it to the scope key id and version,
  * `u8(1) ‖ lp("fieldseal/dek") ‖ lp(keyId) ‖ u32(version)`.
  * @returns a buffer shared by every caller: pass it to the cipher, never modify it
  */
 export function dekAad(keyId: string, version: number): Buffer {
+  if (version === lastDekVersion && keyId === lastDekKeyId) return lastDekAad;
   // Lengths first, so no two (keyId, version) pairs share an id whatever their characters.
   const id = `${keyId.length}$${keyId}${version}`;
-  return dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/dek', keyId, { u32: version }]));
+  const aad = dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/dek', keyId, { u32: version }]));
+  lastDekKeyId = keyId;
+  lastDekVersion = version;
+  lastDekAad = aad;
+  return aad;
 }
 
 const VALUE_LABEL = 'fieldseal/value';
 
 /** `u8(1) ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version)`, cached. */
 function valueAadPrefix(keyId: string, version: number, model: string, field: string): Buffer {
+  const cached = valuePrefixes.get(model)?.get(field)?.get(keyId)?.get(version);
+  if (cached !== undefined) return cached;
   if (valuePrefixCount >= AD_CACHE_MAX) {
     valuePrefixes.clear();
     valuePrefixCount = 0;
   }
   const byVersion = child(child(child(valuePrefixes, model, () => new Map()), field, () => new Map()), keyId, () => new Map<number, Buffer>());
-  let prefix = byVersion.get(version);
-  if (prefix === undefined) {
-    prefix = encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]);
-    byVersion.set(version, prefix);
-    valuePrefixCount++;
-  }
+  const prefix = encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]);
+  byVersion.set(version, prefix);
+  valuePrefixCount++;
   return prefix;
 }
 

@@ -18,6 +18,7 @@ import type { Keyring } from './keyring';
 import { messages } from './messages';
 import { needs } from './preconditions';
 import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
+import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
 /** Options of {@link FieldCrypto}. */
@@ -184,7 +185,7 @@ export class FieldCrypto {
         const item = items[i];
         const ctx = item?.ctx;
         try {
-          needs(item !== null && typeof item === 'object', `items[${i}]`, 'must be { value, ctx }');
+          if (item === null || typeof item !== 'object') needs(false, `items[${i}]`, 'must be { value, ctx }');
           checkContext(ctx);
           const envelope = parseEnvelope(item.value, memo);
           if (envelope.dekId !== lastId) {
@@ -360,7 +361,7 @@ export class FieldCrypto {
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {
     const plaintext = openValue(dek, envelope, valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId));
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
-    const text = plaintext.toString('utf8');
+    const text = decodeUtf8(plaintext);
     plaintext.fill(0);
     if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'success');
     return text;

@@ -19,7 +19,8 @@ export function needs(condition: boolean, argument: string, requirement: string)
 
 /** Asserts `value` is a Buffer of exactly `length` bytes. */
 export function needsBytes(value: unknown, length: number, argument: string): asserts value is Buffer {
-  needs(Buffer.isBuffer(value) && value.length === length, argument, `must be a Buffer of ${length} bytes`);
+  // Runs on every AEAD call: the message is built only when it is thrown.
+  if (!Buffer.isBuffer(value) || value.length !== length) needs(false, argument, `must be a Buffer of ${length} bytes`);
 }
 
 /** Asserts `value` is a string of 1..`maxBytes` UTF-8 bytes. */

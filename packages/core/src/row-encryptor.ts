@@ -10,6 +10,7 @@ import type { KeyMaterial } from './key-hierarchy';
 import { messages } from './messages';
 import { needs } from './preconditions';
 import { randomSecret } from './random-pool';
+import { encodeUtf8 } from './utf8';
 import { appendSealedValue, wrapDek } from './value-cipher';
 
 /** Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when present. */
@@ -77,7 +78,7 @@ class Encryptor implements RowEncryptor {
     needs((plaintext as unknown as { isWellFormed(): boolean }).isWellFormed(), 'plaintext',
       'must be well-formed UTF-16 (it has a lone surrogate, which UTF-8 cannot carry)');
     checkContext(ctx);
-    const bytes = Buffer.from(plaintext, 'utf8');
+    const bytes = encodeUtf8(plaintext);
     needs(bytes.length <= MAX_PLAINTEXT_BYTES, 'plaintext', `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`);
     const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId);
     const envelope = appendSealedValue(this.#header, dek, bytes, aad, this.#nonce());

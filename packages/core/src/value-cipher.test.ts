@@ -6,8 +6,9 @@ describe('appendSealedValue', () => {
   const dek = randomBytes(32);
   const aad = Buffer.from('aad');
 
-  // Around the size from which the parts are encoded apart, at every remainder modulo 3.
-  it.each([0, 1, 2, 3, 100, 65_534, 65_535, 65_536, 65_537, 65_538, 65_539, 200_001, 786_390, 786_412, 786_413, 786_414, 1_048_576])(
+  // Around the size from which values are assembled piece by piece, at every remainder modulo 3,
+  // and around a whole number of pieces.
+  it.each([0, 1, 2, 3, 100, 65_534, 65_535, 65_536, 65_537, 65_538, 65_539, 49_152 * 3 - 1, 49_152 * 3, 49_152 * 3 + 1, 200_001, 1_048_576])(
     'appends a %i-byte value exactly as base64url of nonce ‖ ciphertext ‖ tag', (size) => {
       const plaintext = randomBytes(size);
       const nonce = randomBytes(12);

@@ -3,6 +3,7 @@
  * sealed under the DEK. Synchronous, allocation-light: this is the hot path of every read.
  */
 import { KEY_BYTES, openPacked, randomNonce, sealPacked, sealParts, TAG_BYTES } from './aead';
+import { encodedLength } from './base64url';
 import { dekAad, type ParsedEnvelope, WRAPPED_DEK_BYTES } from './envelope';
 
 /** Wraps a 32-byte DEK under a scope key: `nonce ‖ ciphertext ‖ tag` (60 bytes). */
@@ -22,14 +23,14 @@ export function unwrapDek(scopeKey: Buffer, envelope: ParsedEnvelope): Buffer | 
   return dek;
 }
 
-/** Ciphertexts at least this long are encoded in parts rather than copied into one buffer first. */
-const ENCODE_IN_PARTS_FROM = 64 * 1024;
 /**
- * Envelopes at least this long are assembled in one buffer. Node returns a string this long
- * read from a buffer outside V8's heap, while a joined string is copied into V8's heap when
- * first flattened, which costs several times the two copies made here.
+ * Ciphertexts at least this long are encoded piece by piece into one buffer read once as the
+ * envelope: no copy of the ciphertext, no megabyte-long intermediate string, and no joined
+ * string for V8 to copy into its heap on first use (which costs more than the copies saved).
  */
-const ASSEMBLE_FROM = 1024 * 1024;
+const ASSEMBLE_FROM = 64 * 1024;
+/** Bytes encoded at a time when assembling: a multiple of 3, so the pieces' encodings concatenate. */
+const PIECE_BYTES = 48 * 1024;
 
 /**
  * Seals UTF-8 plaintext under a DEK and appends it to an envelope header: `header` followed by
@@ -37,24 +38,18 @@ const ASSEMBLE_FROM = 1024 * 1024;
  */
 export function appendSealedValue(header: string, dek: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer = randomNonce()): string {
   const { ciphertext, tag } = sealParts(dek, plaintext, aad, nonce);
-  if (ciphertext.length < ENCODE_IN_PARTS_FROM) {
-    return header + Buffer.concat([nonce, ciphertext, tag], nonce.length + ciphertext.length + TAG_BYTES).toString('base64url');
-  }
+  const sealedLength = nonce.length + ciphertext.length + TAG_BYTES;
+  if (ciphertext.length < ASSEMBLE_FROM) return header + Buffer.concat([nonce, ciphertext, tag], sealedLength).toString('base64url');
   // Encodings of byte strings whose lengths are multiples of 3 concatenate into the encoding of
-  // their concatenation: the nonce (12 bytes) is one, and the ciphertext is cut at one.
+  // their concatenation: the nonce (12 bytes) is one, and the ciphertext is cut into such pieces.
+  const out = Buffer.allocUnsafe(header.length + encodedLength(sealedLength));
+  let at = out.write(header, 0, 'latin1');
+  at += out.write(nonce.toString('base64url'), at, 'latin1');
   const cut = ciphertext.length - (ciphertext.length % 3);
-  return joinAscii([header, nonce.toString('base64url'), ciphertext.toString('base64url', 0, cut),
-    Buffer.concat([ciphertext.subarray(cut), tag]).toString('base64url')]);
-}
-
-/** Joins ASCII strings into one flat string. */
-function joinAscii(parts: readonly string[]): string {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  if (length < ASSEMBLE_FROM) return parts.join('');
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const part of parts) at += out.write(part, at, 'latin1');
+  for (let start = 0; start < cut; start += PIECE_BYTES) {
+    at += out.write(ciphertext.toString('base64url', start, Math.min(start + PIECE_BYTES, cut)), at, 'latin1');
+  }
+  at += out.write(Buffer.concat([ciphertext.subarray(cut), tag]).toString('base64url'), at, 'latin1');
   return out.toString('latin1', 0, at);
 }
 
