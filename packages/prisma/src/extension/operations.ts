@@ -8,6 +8,7 @@ import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { DataEncryptor } from './encrypt-data';
 import { unsupported } from './messages';
+import { checkGivenContext, type GivenContext, givenContext } from './given-context';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
@@ -70,14 +71,21 @@ export class OperationHandler {
     const returnsRows = RETURNS_ROWS.has(operation);
     // A write that returns rows gets its own envelopes back: they are not decrypted again.
     const sealed = returnsRows ? new SealedValues() : undefined;
-    const prepared = await this.prepare(model, operation, args, rewriter, batch, sealed);
+    const dataPath = params.__internalParams?.dataPath ?? [];
+    const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent: dataPath.length > 0, sealed });
     if ('result' in prepared) return prepared.result;
+    const { given } = prepared;
     const { args: queryArgs, strip } = returnsRows
-      ? ensureSelected(this.view, model, prepared.args)
+      ? ensureSelected(this.view, model, prepared.args, given?.fields)
       : { args: prepared.args, strip: undefined };
     const result = await params.query(queryArgs);
     if (!returnsRows) return result;
-    const dataPath = params.__internalParams?.dataPath ?? [];
+    if (given !== undefined) {
+      await checkGivenContext({
+        view: this.view, base: this.base, encryptor: prepared.encryptor, model, given,
+        data: args.data as Args, sent: queryArgs.data as Args, row: result,
+      });
+    }
     const target = this.modelAt(model, dataPath);
     if (target !== undefined) await this.decryptor.decrypt(target, result, sealed);
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
@@ -91,9 +99,8 @@ export class OperationHandler {
     operation: string,
     args: Args,
     rewriter: WhereRewriter,
-    batch: boolean,
-    sealed: SealedValues | undefined,
-  ): Promise<{ args: Args } | { result: unknown }> {
+    { batch, fluent, sealed }: { batch: boolean; fluent: boolean; sealed: SealedValues | undefined },
+  ): Promise<{ args: Args; given?: GivenContext; encryptor: DataEncryptor } | { result: unknown }> {
     const out: Args = { ...args };
     const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
@@ -105,6 +112,7 @@ export class OperationHandler {
     }
     await this.rewriteReads(model, out, rewriter);
     const encryptor = this.encryptorFor(rewriter, sealed);
+    let given: GivenContext | undefined;
     switch (operation) {
       case 'create':
         out.data = await encryptor.create(model, args.data);
@@ -116,7 +124,14 @@ export class OperationHandler {
           : await encryptor.create(model, args.data);
         break;
       case 'update': {
-        const context = await this.reader.context(model, out.where as Args, args.data);
+        // The where may name the row's id and scope itself: then it is not read first, and the
+        // row the update returns is checked instead (not in a batch, not through the fluent API).
+        given = batch || fluent || !encryptor.writesEncrypted(model, isPlainObject(args.data) ? args.data : {})
+          ? undefined
+          : givenContext(this.view, model, out.where, args.data);
+        const context = given !== undefined
+          ? { row: given.context, data: args.data }
+          : await this.reader.context(model, out.where as Args, args.data);
         const locate = (relation: string, target: ModelMeta) =>
           this.reader.relatedContext(model, out.where as Args, relation, target);
         out.data = await encryptor.update(model, context.data, context.row, operation, locate);
@@ -144,7 +159,7 @@ export class OperationHandler {
       default:
         break;
     }
-    return { args: out };
+    return { args: out, given, encryptor };
   }
 
   /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */

@@ -23,14 +23,22 @@ function hasShape(args: Args): boolean {
   return isPlainObject(args.select) || isPlainObject(args.include) || isPlainObject(args.omit);
 }
 
-/** Returns read arguments that also fetch the fields decryption needs, plus what to strip. */
-export function ensureSelected(view: SchemaView, model: ModelMeta, args: Args): { args: Args; strip: StripPlan } {
+/**
+ * Returns read arguments that also fetch the fields decryption needs, plus what to strip.
+ * @param extra - top-level fields the extension itself needs in the result (stripped too)
+ */
+export function ensureSelected(
+  view: SchemaView,
+  model: ModelMeta,
+  args: Args,
+  extra: readonly string[] = [],
+): { args: Args; strip: StripPlan } {
   const out: Args = { ...args };
   const strip: StripPlan = { fields: [], relations: {} };
-  const needs: string[] = [];
+  const needs: string[] = [...extra];
   const id = view.idField(model);
   const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name));
-  if (model.bindRowId && id !== undefined && encryptedReturned) needs.push(id);
+  if (model.bindRowId && id !== undefined && encryptedReturned && !needs.includes(id)) needs.push(id);
   for (const field of needs) {
     if (isReturned(out, field)) continue;
     if (isPlainObject(out.select)) out.select = { ...out.select, [field]: true };

@@ -1,0 +1,86 @@
+/**
+ * An `update` whose where names the row's id and scope is written without reading the row
+ * first; the row the update returns is checked, and a row the database matched loosely (a
+ * case-insensitive collation) is re-sealed for its real scope.
+ */
+import { KeyDestroyedError } from '@fieldseal/core';
+import { computedBlindIndex } from '@fieldseal/prisma';
+import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './extension/support';
+
+describe('update with the id and scope in its where', () => {
+  let h: Harness;
+  const secrets: string[] = [];
+  const secret = (value: string) => {
+    secrets.push(value);
+    return value;
+  };
+  const userSelects = () => h.queries.filter((q) => /^SELECT/.test(q.query) && q.query.includes('"users"'));
+  const create = (tenantId: string, email: string) =>
+    h.prisma.user.create({ data: { tenantId, name: 'Upd', email: secret(email), emailIdx: computedBlindIndex } });
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    await expectNoPlaintextIn(h.db, 'users', secrets);
+    expectNoPlaintextInLog(h.queries, secrets);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('sends no read before the UPDATE and stores a value bound to the row', async () => {
+    const user = await create('tenant-a', 'given@example.com');
+    h.queries.length = 0;
+    const updated = await h.prisma.user.update({ where: { id: user.id, tenantId: 'tenant-a' }, data: { notes: secret('given note') } });
+    expect(updated).toMatchObject({ id: user.id, notes: 'given note', email: 'given@example.com' });
+    expect(userSelects()).toEqual([]);
+    const stored = (await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes;
+    expect(isEnvelope(stored)).toBe(true);
+    expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('given note');
+  });
+
+  it('keeps the caller\'s selection: the id and scope it needs are stripped again', async () => {
+    const user = await create('tenant-a', 'select@example.com');
+    const updated = await h.prisma.user.update({
+      where: { id: user.id, tenantId: 'tenant-a' }, data: { notes: secret('selected note') }, select: { notes: true },
+    });
+    expect(updated).toEqual({ notes: 'selected note' });
+  });
+
+  it('still reads the row first when the where gives only the id of a scoped model', async () => {
+    const user = await create('tenant-a', 'idonly@example.com');
+    h.queries.length = 0;
+    await h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('id-only note') } });
+    expect(userSelects()).toHaveLength(1);
+  });
+
+  it('updates nothing when the where names another scope', async () => {
+    const user = await create('tenant-a', 'other@example.com');
+    const before = (await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes;
+    await expect(
+      h.prisma.user.update({ where: { id: user.id, tenantId: 'tenant-b' }, data: { notes: secret('wrong tenant note') } }),
+    ).rejects.toThrow();
+    expect((await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes).toBe(before);
+  });
+
+  it('re-seals for the row\'s real scope when the database matched the where loosely', async () => {
+    await h.db.query(`CREATE COLLATION IF NOT EXISTS fieldseal_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
+    await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE fieldseal_ci');
+    try {
+      const user = await create('loose-tenant', 'loose@example.com');
+      const updated = await h.prisma.user.update({
+        where: { id: user.id, tenantId: 'LOOSE-TENANT' }, data: { notes: secret('loose note') },
+      });
+      expect(updated).toMatchObject({ tenantId: 'loose-tenant', notes: 'loose note' });
+      expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('loose note');
+      // the value lives under the row's own scope key: shredding that scope makes it unreadable
+      await h.prisma.$fieldseal.crypto.keys.destroyScope('loose-tenant');
+      await expect(h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }))
+        .rejects.toBeInstanceOf(KeyDestroyedError);
+    } finally {
+      await h.db.query('DELETE FROM users WHERE "tenantId" = $1', ['loose-tenant']);
+      await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE "default"');
+    }
+  });
+});
