@@ -77,6 +77,20 @@ describe('readAhead', () => {
     expect(unhandled).not.toHaveBeenCalled();
   });
 
+  test('a caller that stops does not wait for the read in flight', async () => {
+    const slow = (async function* () {
+      yield 1;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      yield 2;
+    })();
+    const started = Date.now();
+    for await (const item of readAhead(slow)) {
+      expect(item).toBe(1);
+      break;
+    }
+    expect(Date.now() - started).toBeLessThan(250);
+  });
+
   test('passes a failed read on to the caller', async () => {
     const seen: number[] = [];
     await expect(

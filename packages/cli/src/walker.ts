@@ -124,7 +124,8 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
       yield item.value;
     }
   } finally {
-    await iterator.return?.();
+    // Close the source once its read in flight settles, without making a stopping caller wait for it.
+    void iterator.return?.().catch(() => undefined);
   }
 }
 
