@@ -1,7 +1,8 @@
 /**
- * An `update` whose where names the row's id and scope is written without reading the row
- * first; the row the update returns is checked, and a row the database matched loosely (a
- * case-insensitive collation) is re-sealed for its real scope.
+ * An `update` whose where names the row's id and scope (or only the id of a row the client has
+ * seen) is written without reading the row first; the row the update returns is checked, a
+ * row the database matched loosely (a case-insensitive collation) is re-sealed for its real
+ * scope, and a row that moved to another scope is read and written again.
  */
 import { KeyDestroyedError } from '@fieldseal/core';
 import { computedBlindIndex } from '@fieldseal/prisma';
@@ -48,11 +49,48 @@ describe('update with the id and scope in its where', () => {
     expect(updated).toEqual({ notes: 'selected note' });
   });
 
-  it('still reads the row first when the where gives only the id of a scoped model', async () => {
+  it('still reads the row first when the where gives only the id of a row the client has not seen', async () => {
     const user = await create('tenant-a', 'idonly@example.com');
+    const other = h.fresh();
+    await other.prisma.user.update({ where: { id: user.id }, data: { notes: secret('id-only note') } });
+    expect(other.queries.filter((q) => /^SELECT/.test(q.query) && q.query.includes('"users"'))).toHaveLength(1);
+    other.queries.length = 0;
+    // now it has: the next update by id sends the UPDATE alone
+    await other.prisma.user.update({ where: { id: user.id }, data: { notes: secret('id-only note 2') } });
+    expect(other.queries.filter((q) => /^SELECT/.test(q.query) && q.query.includes('"users"'))).toEqual([]);
+    expect(other.queries.map((q) => q.params).join('\n')).toContain('tenant-a');
+    expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('id-only note 2');
+  });
+
+  it('reads a row moved to another scope behind the client\'s back again, and seals under its new scope', async () => {
+    const user = await create('tenant-c', 'moved@example.com');
+    await h.db.query('UPDATE users SET "tenantId" = $1 WHERE id = $2', ['tenant-d', user.id]);
     h.queries.length = 0;
-    await h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('id-only note') } });
-    expect(userSelects()).toHaveLength(1);
+    const updated = await h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('moved note') }, select: { notes: true, tenantId: true } });
+    expect(updated).toEqual({ notes: 'moved note', tenantId: 'tenant-d' });
+    // the remembered scope missed (no row), the row was read, then written under its real scope
+    const onUsers = h.queries.filter((q) => q.query.includes('"users"'));
+    expect(onUsers.map((q) => q.query.split(' ')[0])).toEqual(['UPDATE', 'SELECT', 'UPDATE']);
+    await h.prisma.$fieldseal.crypto.keys.destroyScope('tenant-d');
+    await expect(h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }))
+      .rejects.toBeInstanceOf(KeyDestroyedError);
+  });
+
+  it('retries inside an interactive transaction, which still commits', async () => {
+    const user = await create('tenant-e', 'tx@example.com');
+    await h.db.query('UPDATE users SET "tenantId" = $1 WHERE id = $2', ['tenant-f', user.id]);
+    await h.prisma.$transaction(async (tx) => {
+      await tx.user.update({ where: { id: user.id }, data: { notes: secret('tx note') } });
+    });
+    const read = await h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true, tenantId: true } });
+    expect(read).toEqual({ notes: 'tx note', tenantId: 'tenant-f' });
+  });
+
+  it('reports a missing row as Prisma does', async () => {
+    const user = await create('tenant-a', 'gone@example.com');
+    await h.db.query('DELETE FROM users WHERE id = $1', [user.id]);
+    await expect(h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('gone note') } }))
+      .rejects.toMatchObject({ code: 'P2025' });
   });
 
   it('updates nothing when the where names another scope', async () => {

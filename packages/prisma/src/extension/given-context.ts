@@ -13,6 +13,8 @@
 import type { ModelMeta } from '../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { plainOf } from './encrypt-data';
+import type { KnownScopes } from './known-scopes';
+import { asList } from './query-guard';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { type AnyClient, delegate, sideQuery } from './side-channel';
 
@@ -24,7 +26,7 @@ export interface GivenContext {
 }
 
 /** A where value usable as a row's id or scope: a string or an integer, compared as a string. */
-function exactValue(value: unknown): string | undefined {
+export function exactValue(value: unknown): string | undefined {
   if (typeof value === 'string' && value.length > 0) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return undefined;
@@ -53,6 +55,31 @@ export function givenContext(view: SchemaView, model: ModelMeta, where: unknown,
     fields.push(model.scopeField);
   }
   return { context: { scope, rowId }, fields };
+}
+
+/**
+ * The row context an update whose where names only the id takes from {@link KnownScopes}, with
+ * the where narrowed to that scope (so it only matches while the row still has it), or
+ * `undefined` when nothing is remembered of the row or it must be read (a scope move).
+ */
+export function rememberedContext(
+  view: SchemaView,
+  model: ModelMeta,
+  where: unknown,
+  data: unknown,
+  known: KnownScopes,
+): { given: GivenContext; where: Args } | undefined {
+  const id = view.idField(model);
+  const scopeField = model.scopeField;
+  if (id === undefined || scopeField === undefined || !isPlainObject(where) || !isPlainObject(data)) return undefined;
+  if (plainOf(data[scopeField]) !== undefined || where[scopeField] !== undefined) return undefined;
+  const rowId = exactValue(where[id]);
+  const scope = rowId === undefined ? undefined : known.recall(model, rowId);
+  if (rowId === undefined || scope === undefined) return undefined;
+  return {
+    given: { context: { scope, rowId: model.bindRowId ? rowId : undefined }, fields: [id, scopeField] },
+    where: { ...where, AND: [...asList(where.AND), { [scopeField]: scope }] },
+  };
 }
 
 /**

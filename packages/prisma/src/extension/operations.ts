@@ -8,7 +8,8 @@ import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { DataEncryptor } from './encrypt-data';
 import { unsupported } from './messages';
-import { checkGivenContext, type GivenContext, givenContext } from './given-context';
+import { checkGivenContext, exactValue, type GivenContext, givenContext, rememberedContext } from './given-context';
+import { KnownScopes } from './known-scopes';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
@@ -33,10 +34,18 @@ const RETURNS_ROWS = new Set([
   'createManyAndReturn', 'update', 'updateManyAndReturn', 'upsert', 'delete',
 ]);
 const UNIQUE_WHERE = new Set(['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete']);
+/** Operations returning one row, whose id and scope are remembered (see {@link KnownScopes}). */
+const ONE_ROW = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'update', 'upsert']);
+
+/** Prisma's "record not found" (P2025), e.g. an update whose where matched no row. */
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025';
+}
 
 /** Runs model operations through fieldseal. */
 export class OperationHandler {
   private readonly reader: RowReader;
+  private readonly known = new KnownScopes();
 
   constructor(
     private readonly view: SchemaView,
@@ -57,8 +66,11 @@ export class OperationHandler {
     );
   }
 
-  /** The `$allOperations` hook. */
-  async handle(params: QueryParams): Promise<unknown> {
+  /**
+   * The `$allOperations` hook.
+   * @param recall - whether an update may take a row's scope from {@link KnownScopes}
+   */
+  async handle(params: QueryParams, recall = true): Promise<unknown> {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
@@ -72,13 +84,22 @@ export class OperationHandler {
     // A write that returns rows gets its own envelopes back: they are not decrypted again.
     const sealed = returnsRows ? new SealedValues() : undefined;
     const dataPath = params.__internalParams?.dataPath ?? [];
-    const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent: dataPath.length > 0, sealed });
+    const fluent = dataPath.length > 0;
+    const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent, sealed, recall });
     if ('result' in prepared) return prepared.result;
-    const { given } = prepared;
+    const { given, recalled } = prepared;
     const { args: queryArgs, strip } = returnsRows
       ? ensureSelected(this.view, model, prepared.args, given?.fields)
       : { args: prepared.args, strip: undefined };
-    const result = await params.query(queryArgs);
+    let result: unknown;
+    try {
+      result = await params.query(queryArgs);
+    } catch (error) {
+      if (recalled === undefined || !isNotFound(error)) throw error;
+      // The row moved to another scope (or is gone): forget it and read it the usual way.
+      this.known.forget(model, recalled);
+      return this.handle(params, false);
+    }
     if (!returnsRows) return result;
     if (given !== undefined) {
       await checkGivenContext({
@@ -86,6 +107,7 @@ export class OperationHandler {
         data: args.data as Args, sent: queryArgs.data as Args, row: result,
       });
     }
+    if (!fluent && ONE_ROW.has(operation)) this.remember(model, result);
     const target = this.modelAt(model, dataPath);
     if (target !== undefined) await this.decryptor.decrypt(target, result, sealed);
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
@@ -99,8 +121,8 @@ export class OperationHandler {
     operation: string,
     args: Args,
     rewriter: WhereRewriter,
-    { batch, fluent, sealed }: { batch: boolean; fluent: boolean; sealed: SealedValues | undefined },
-  ): Promise<{ args: Args; given?: GivenContext; encryptor: DataEncryptor } | { result: unknown }> {
+    { batch, fluent, sealed, recall }: { batch: boolean; fluent: boolean; sealed: SealedValues | undefined; recall: boolean },
+  ): Promise<{ args: Args; given?: GivenContext; recalled?: string; encryptor: DataEncryptor } | { result: unknown }> {
     const out: Args = { ...args };
     const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
@@ -113,6 +135,7 @@ export class OperationHandler {
     await this.rewriteReads(model, out, rewriter);
     const encryptor = this.encryptorFor(rewriter, sealed);
     let given: GivenContext | undefined;
+    let recalled: string | undefined;
     switch (operation) {
       case 'create':
         out.data = await encryptor.create(model, args.data);
@@ -126,9 +149,18 @@ export class OperationHandler {
       case 'update': {
         // The where may name the row's id and scope itself: then it is not read first, and the
         // row the update returns is checked instead (not in a batch, not through the fluent API).
-        given = batch || fluent || !encryptor.writesEncrypted(model, isPlainObject(args.data) ? args.data : {})
-          ? undefined
-          : givenContext(this.view, model, out.where, args.data);
+        const direct = !batch && !fluent && isPlainObject(args.data) && encryptor.writesEncrypted(model, args.data);
+        given = direct ? givenContext(this.view, model, out.where, args.data) : undefined;
+        // Else the scope this client last saw the row in, checked by the update's where itself.
+        // Not with nested writes: a retry after "not found" must be the first attempt's twin.
+        const remembered = direct && given === undefined && recall && !this.writesRelations(model, args.data as Args)
+          ? rememberedContext(this.view, model, out.where, args.data, this.known)
+          : undefined;
+        if (remembered !== undefined) {
+          ({ given } = remembered);
+          out.where = remembered.where;
+          recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
+        }
         const context = given !== undefined
           ? { row: given.context, data: args.data }
           : await this.reader.context(model, out.where as Args, args.data);
@@ -159,7 +191,7 @@ export class OperationHandler {
       default:
         break;
     }
-    return { args: out, given, encryptor };
+    return { args: out, given, recalled, encryptor };
   }
 
   /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */
@@ -189,6 +221,21 @@ export class OperationHandler {
       }
       args[key] = copy;
     }
+  }
+
+  /** Whether `data` writes through a relation field (nested writes). */
+  private writesRelations(model: ModelMeta, data: Args): boolean {
+    for (const key of Object.keys(data)) if (model.fields[key]?.kind === 'object') return true;
+    return false;
+  }
+
+  /** Remembers the id and scope of a one-row result of a scoped model. */
+  private remember(model: ModelMeta, row: unknown): void {
+    const id = this.view.idField(model);
+    if (id === undefined || model.scopeField === undefined || !isPlainObject(row)) return;
+    const rowId = exactValue(row[id]);
+    const scope = exactValue(row[model.scopeField]);
+    if (rowId !== undefined && scope !== undefined) this.known.remember(model, rowId, scope);
   }
 
   private needsPerRow(model: ModelMeta, data: Args, encryptor: DataEncryptor): boolean {
