@@ -79,11 +79,16 @@ export function open(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): B
   checkInputs(key, nonce, aad);
   needs(Buffer.isBuffer(sealed), 'sealed', 'must be a Buffer');
   if (sealed.length < TAG_BYTES) return null;
+  return decrypt(key, nonce, sealed, 0, aad);
+}
+
+/** AES-256-GCM decryption of `sealed[from, length − 16)` with the tag that follows; inputs checked. */
+function decrypt(key: Buffer, nonce: Buffer, sealed: Buffer, from: number, aad: Buffer): Buffer | null {
   const split = sealed.length - TAG_BYTES;
   const decipher = createDecipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(split));
-  const head = decipher.update(sealed.subarray(0, split));
+  const head = decipher.update(sealed.subarray(from, split));
   try {
     const tail = decipher.final();
     return tail.length === 0 ? head : Buffer.concat([head, tail]);
@@ -108,5 +113,8 @@ export function sealPacked(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: B
 export function openPacked(key: Buffer, packed: Buffer, aad: Buffer): Buffer | null {
   needs(Buffer.isBuffer(packed), 'packed', 'must be a Buffer');
   if (packed.length < PACKED_OVERHEAD) return null;
-  return open(key, packed.subarray(0, NONCE_BYTES), packed.subarray(NONCE_BYTES), aad);
+  const nonce = packed.subarray(0, NONCE_BYTES);
+  checkInputs(key, nonce, aad);
+  // On every value read: the ciphertext is sliced once, straight out of the packed buffer.
+  return decrypt(key, nonce, packed, NONCE_BYTES, aad);
 }

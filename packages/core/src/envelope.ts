@@ -132,8 +132,11 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   const last = memo?.last;
   // The same header as the previous value (the next field of the same row): only the sealed
   // value is new. The header text ends with its separator, so the match is exact.
-  if (last !== undefined && text.startsWith(memo!.lastHeader)) {
-    return { ...last, text, sealed: parseSealed(text, last.sealedStart) };
+  // (A slice compared with === costs a fraction of startsWith on a 100-character header.)
+  if (last !== undefined && text.slice(0, memo!.lastHeader.length) === memo!.lastHeader) {
+    // Built field by field rather than spread: the same shape as the object below.
+    const { formatVersion, keyId, version, dekStart, sealedStart, dekId, wrappedDek } = last;
+    return { text, formatVersion, keyId, version, dekStart, sealedStart, dekId, wrappedDek, sealed: parseSealed(text, sealedStart) };
   }
   if (!text.startsWith(ENVELOPE_PREFIX)) reject('missing prefix');
   const versionStart = ENVELOPE_PREFIX.length;
