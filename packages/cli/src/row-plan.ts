@@ -126,6 +126,8 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       continue;
     }
     let blocked: RowFailure | undefined;
+    // Fields whose strict plaintext is left alone: their blind indexes are left alone too.
+    let strictPlain: Set<string> | undefined;
     const work: RowWork = { row, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
     for (const field of relevant) {
       const value = row[field.name];
@@ -145,6 +147,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       }
       if (source === 'plain' && field.mode !== 'migrating') {
         tally.strictPlaintext++;
+        (strictPlain ??= new Set()).add(field.name);
         continue;
       }
       work.fields.push(field);
@@ -181,7 +184,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
     }
     if (mode === 'reencrypt') {
       for (const { meta: index, maintained } of indexes) {
-        if (!maintained) continue;
+        if (!maintained || strictPlain?.has(index.source)) continue;
         const sourceValue = row[index.source];
         const stored = row[index.name];
         if (sourceValue === null || sourceValue === undefined) {

@@ -60,7 +60,8 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   }
   progress.stop();
 
-  const incomplete = results.some((result) => result.failed > 0 || result.pending > 0 || result.pendingOverflow === true);
+  // Plaintext left in a strict field is unreadable through the extension: the run is not done.
+  const incomplete = results.some((result) => result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true);
   const last = results[results.length - 1];
   const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
   ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}) }, () => [
@@ -83,7 +84,7 @@ function summaryLine(mode: PlanMode, result: MigrateResult, dryRun: boolean): st
       ? [`${result.decrypted} values decrypted`]
       : [`${result.encrypted} plaintext encrypted`, `${result.moved} moved to the active key`, `${result.imported} imported`, `${result.indexed} index values rebuilt`];
   const extra = [
-    result.strictPlaintext ? `${result.strictPlaintext} plaintext in strict fields left alone` : '',
+    result.strictPlaintext ? `${result.strictPlaintext} plaintext in strict fields left alone (unreadable; switch the field to migrating to adopt it)` : '',
     result.lostRaces ? `${result.lostRaces} lost races retried` : '',
     result.pending ? `${result.pending} rows still changing (rerun)` : '',
     result.failed ? `${result.failed} rows failed` : '',
