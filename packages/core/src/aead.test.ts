@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from './errors';
-import { open, openPacked, PACKED_OVERHEAD, randomNonce, seal, sealPacked } from './aead';
+import { open, openPacked, PACKED_OVERHEAD, randomNonce, seal, sealPacked, sealPieces } from './aead';
 
 const key = Buffer.alloc(32, 1);
 const aad = Buffer.from('context');
@@ -33,5 +33,21 @@ describe('aead', () => {
 
   it('encrypts the same plaintext differently each time', () => {
     expect(sealPacked(key, Buffer.from('x'), aad)).not.toEqual(sealPacked(key, Buffer.from('x'), aad));
+  });
+
+  it.each([1, 5, 16, 4096, 10_000])('sealPieces, %i bytes at a time, gives the ciphertext and tag seal gives', (pieceBytes) => {
+    const plaintext = Buffer.from(Array.from({ length: 10_007 }, (_, i) => i % 251));
+    const nonce = randomNonce();
+    const pieces: Buffer[] = [];
+    const tag = sealPieces(key, plaintext, aad, nonce, pieceBytes, (piece) => pieces.push(Buffer.from(piece)));
+    expect(pieces.every((piece) => piece.length <= pieceBytes)).toBe(true);
+    expect(Buffer.concat([...pieces, tag])).toEqual(seal(key, nonce, plaintext, aad));
+  });
+
+  it('sealPieces refuses a bad piece size, key or nonce', () => {
+    const noop = (): void => undefined;
+    expect(() => sealPieces(key, Buffer.from('x'), aad, randomNonce(), 0, noop)).toThrow(InvalidArgumentError);
+    expect(() => sealPieces(Buffer.alloc(16), Buffer.from('x'), aad, randomNonce(), 8, noop)).toThrow(InvalidArgumentError);
+    expect(() => sealPieces(key, Buffer.from('x'), aad, Buffer.alloc(8), 8, noop)).toThrow(InvalidArgumentError);
   });
 });

@@ -70,6 +70,29 @@ export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Bu
 }
 
 /**
+ * Encrypts like {@link sealParts}, handing the ciphertext to `onPiece` as it comes out of the
+ * cipher (pieces of at most `pieceBytes` of plaintext at a time), so that a large value never
+ * needs a buffer holding its whole ciphertext.
+ * @returns the tag
+ * @throws InvalidArgumentError when key, nonce or aad has the wrong type or size
+ */
+export function sealPieces(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer, pieceBytes: number,
+  onPiece: (ciphertext: Buffer) => void): Buffer {
+  checkInputs(key, nonce, aad);
+  needs(Buffer.isBuffer(plaintext), 'plaintext', 'must be a Buffer');
+  needs(Number.isSafeInteger(pieceBytes) && pieceBytes > 0, 'pieceBytes', 'must be a positive integer');
+  const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  for (let start = 0; start < plaintext.length; start += pieceBytes) {
+    const piece = cipher.update(plaintext.subarray(start, Math.min(start + pieceBytes, plaintext.length)));
+    if (piece.length > 0) onPiece(piece);
+  }
+  const tail = cipher.final();
+  if (tail.length > 0) onPiece(tail);
+  return cipher.getAuthTag();
+}
+
+/**
  * Decrypts and authenticates ciphertext-and-tag produced by {@link seal}.
  * @returns the plaintext, or `null` when authentication fails (wrong key, nonce, aad or tampered
  *   bytes). Callers turn `null` into the typed error that names where the value lives.

@@ -15,4 +15,11 @@ describe('appendSealedValue', () => {
       const expected = sealPacked(dek, plaintext, aad, Buffer.from(nonce)).toString('base64url');
       expect(appendSealedValue('fse$h$', dek, plaintext, aad, Buffer.from(nonce))).toBe(`fse$h$${expected}`);
     });
+
+  it.each([1, 2, 4, 7, 1000, 65_537])('gives the same envelope encrypting %i bytes at a time (carrying what a piece leaves over)', (pieceBytes) => {
+    const plaintext = randomBytes(70_001);
+    const nonce = randomBytes(12);
+    const expected = sealPacked(dek, plaintext, aad, Buffer.from(nonce)).toString('base64url');
+    expect(appendSealedValue('h$', dek, plaintext, aad, Buffer.from(nonce), pieceBytes)).toBe(`h$${expected}`);
+  });
 });
