@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { describeEnvironment, REPO_ROOT } from './lib/environment';
 import { notRun, type Section } from './lib/report';
-import { writeResults, writeRunSummary } from './lib/results-file';
+import { isoSeconds, writeResults, writeRunSummary } from './lib/results-file';
 import type { TestDatabase } from '../test/support/database';
 
 const BENCHMARKS = ['crypto', 'prisma', 'kms', 'migrator'] as const;
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   }
   const selected = (positionals.length ? positionals : [...BENCHMARKS]) as BenchmarkId[];
   const long = values.long ?? false;
-  const startedAt = new Date(Date.now() - process.uptime() * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const startedAt = isoSeconds(new Date(Date.now() - process.uptime() * 1000));
   const loadAtStart = loadavg()[0];
 
   process.env.TEST_DATABASE_URL ||= DEFAULT_URL;
@@ -141,15 +141,19 @@ async function main(): Promise<number> {
         const section = await runOne(id, db, long);
         // Other work on the machine skews absolute times; say how busy it was.
         const load = `Machine load (1-minute load average, ${cpus().length} cores) at start / end: ${loadBefore.toFixed(1)} / ${loadavg()[0].toFixed(1)}.`;
-        sections.push({ ...section, command, seconds: (Date.now() - started) / 1000, notes: [...(section.notes ?? []), load] });
+        const finishedAt = isoSeconds();
+        sections.push({ ...section, command, seconds: (Date.now() - started) / 1000, finishedAt, notes: [...(section.notes ?? []), load] });
         log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       } catch (error) {
         failed += 1;
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
         log(`${id}: FAILED: ${error instanceof Error ? error.stack : reason}`);
-        sections.push(notRun(id, TITLES[id], command, `${reason} (failed at ${new Date().toISOString().slice(0, 16)}Z)`));
+        const failedAt = isoSeconds();
+        sections.push({ ...notRun(id, TITLES[id], command, `${reason} (failed at ${failedAt.slice(0, 16)}Z)`), finishedAt: failedAt });
       }
-      writeResults([sections[sections.length - 1]], environment);
+      // All of this run's sections each time: RESULTS.md stays whole even if results.json was
+      // replaced meanwhile (another checkout of it), so the header's whole run is what it shows.
+      writeResults(sections, environment);
     }
   } finally {
     await db?.close();

@@ -33,6 +33,8 @@ export interface Section {
   readonly notes?: readonly string[];
   /** Wall time of the whole benchmark, seconds. */
   readonly seconds?: number;
+  /** When it finished (ISO 8601, UTC, whole seconds); set by the runner. */
+  readonly finishedAt?: string;
 }
 
 /** A section for a benchmark that could not run, saying why. */

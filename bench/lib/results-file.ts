@@ -14,6 +14,11 @@ export const RESULTS_JSON = join(__dirname, '..', 'results.json');
 /** Hand-written reading of the results and profiles (no numbers of its own), included if present. */
 export const FINDINGS_MD = join(__dirname, '..', 'FINDINGS.md');
 
+/** `date` as ISO 8601 UTC to the second, as RESULTS.md prints times. */
+export function isoSeconds(date: Date = new Date()): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 /** One invocation of the runner, from process start to exit. */
 export interface RunSummary {
   /** As typed, e.g. `pnpm bench` or `pnpm bench crypto kms`. */
@@ -115,8 +120,8 @@ export function writeResults(
   paths: { json: string; markdown: string } = { json: RESULTS_JSON, markdown: RESULTS_MD },
 ): void {
   const stored = load(paths.json);
-  const ranAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  for (const section of sections) stored.sections[section.id] = { ranAt, environment, section };
+  const now = isoSeconds();
+  for (const section of sections) stored.sections[section.id] = { ranAt: section.finishedAt ?? now, environment, section };
   writeFileSync(paths.json, `${JSON.stringify(stored, null, 2)}\n`);
   writeFileSync(paths.markdown, renderResults(stored));
 }
