@@ -136,7 +136,7 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
       notes: [
         `Up to ${maxRuns} runs, no new run started after ${budgetMs / 1000} s (keeps \`pnpm bench\` under 10 minutes when the migrator is slow).`,
         'Each run starts from plaintext rows inserted with SQL, an empty key store and no checkpoint; afterwards every row is checked in the database (blind index set, sampled values are envelopes).',
-        `The CLI runs from source through tsx (\`node --import tsx packages/cli/src/bin.ts reencrypt --model Customer --json --config bench/migrator/fieldseal.config.ts\`) with its defaults (batches of 500, 2 in flight). Peak RSS from ${observed[0].run.peakSource}.`,
+        `The CLI runs from source through tsx (\`node --import tsx packages/cli/src/bin.ts reencrypt --model Customer --json --config bench/migrator/fieldseal.config.ts\`) with its defaults (batches of 1,000, 2 in flight, the next batch read ahead). Peak RSS from ${observed[0].run.peakSource}.`,
         ...(long ? [] : ['The 1,000,000-row run is only done by `pnpm bench --long` (or `pnpm bench migrator --long`).']),
       ],
     };
