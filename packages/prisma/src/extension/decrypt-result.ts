@@ -27,24 +27,27 @@ import type { SealedValues } from './sealed-values';
 /** What to do with a value that fails to decrypt (keyring outages always throw). */
 export type OnDecryptError = 'throw' | 'null';
 
-interface ModelPlan {
+/** One encrypted field of one model: where a value sits. Built once per model plan. */
+interface Place {
   readonly model: ModelMeta;
-  readonly encrypted: readonly EncryptedFieldMeta[];
+  readonly field: EncryptedFieldMeta;
+}
+
+interface ModelPlan {
+  readonly places: readonly Place[];
   readonly boundId?: string;
   readonly relations: readonly [string, ModelPlan][];
 }
 
 /**
  * The values of one result to decrypt, as parallel arrays (no object per value beyond the
- * item core needs): value `i` sits in `rows[i]` under `fields[i]`, of model `models[i]`.
+ * item core needs): value `i` sits in `rows[i]` at `places[i]`; its row id is in its item.
  */
 class Batch {
   readonly rows: Args[] = [];
-  readonly models: ModelMeta[] = [];
-  readonly fields: EncryptedFieldMeta[] = [];
-  readonly rowIds: (string | undefined)[] = [];
+  readonly places: Place[] = [];
   readonly items: DecryptItem[] = [];
-  readonly failures: [Args, ModelMeta, EncryptedFieldMeta, string | undefined, FieldsealError][] = [];
+  readonly failures: [Args, Place, string | undefined, FieldsealError][] = [];
 
   constructor(readonly sealed: SealedValues | undefined) {}
 }
@@ -67,18 +70,18 @@ export class ResultDecryptor {
   async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues): Promise<void> {
     const batch = new Batch(sealed !== undefined && sealed.size > 0 ? sealed : undefined);
     this.collect(this.planFor(model), result, batch);
-    const { rows, fields, items, failures } = batch;
+    const { rows, places, items, failures } = batch;
     if (items.length > 0) {
       const plain = await this.crypto.decryptMany(items);
       for (let i = 0; i < items.length; i++) {
         const value = plain[i];
-        if (typeof value === 'string') rows[i][fields[i].name] = value;
-        else failures.push([rows[i], batch.models[i], fields[i], batch.rowIds[i], value]);
+        if (typeof value === 'string') rows[i][places[i].field.name] = value;
+        else failures.push([rows[i], places[i], items[i].ctx.rowId, value]);
       }
     }
-    for (const [row, owner, field, rowId, error] of failures) {
-      if (this.onError === 'null' && !(error instanceof KeyringError)) row[field.name] = null;
-      else throw located(owner, field, rowId, error);
+    for (const [row, place, rowId, error] of failures) {
+      if (this.onError === 'null' && !(error instanceof KeyringError)) row[place.field.name] = null;
+      else throw located(place, rowId, error);
     }
   }
 
@@ -94,15 +97,16 @@ export class ResultDecryptor {
   }
 
   private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
-    const { model, encrypted, boundId } = plan;
+    const { places, boundId } = plan;
     const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
-    for (let f = 0; f < encrypted.length; f++) {
-      const field = encrypted[f];
+    for (let f = 0; f < places.length; f++) {
+      const place = places[f];
+      const { model, field } = place;
       const value = row[field.name];
       if (typeof value !== 'string') continue;
       if (!this.crypto.isEnvelope(value)) {
-        if (field.mode === 'strict') batch.failures.push([row, model, field, rowId, notEnvelope(model.name, field.name, rowId)]);
-        else if (isCloakCiphertext(value)) batch.failures.push([row, model, field, rowId, foreignCiphertext(model.name, field.name, rowId)]);
+        if (field.mode === 'strict') batch.failures.push([row, place, rowId, notEnvelope(model.name, field.name, rowId)]);
+        else if (isCloakCiphertext(value)) batch.failures.push([row, place, rowId, foreignCiphertext(model.name, field.name, rowId)]);
         continue;
       }
       const known = batch.sealed?.plaintextOf(value, model.dbName, field.dbName, rowId);
@@ -111,9 +115,7 @@ export class ResultDecryptor {
         continue;
       }
       batch.rows.push(row);
-      batch.models.push(model);
-      batch.fields.push(field);
-      batch.rowIds.push(rowId);
+      batch.places.push(place);
       batch.items.push({ value, ctx: { model: model.dbName, field: field.dbName, rowId } });
     }
     const { relations } = plan;
@@ -129,8 +131,7 @@ export class ResultDecryptor {
     if (known !== undefined) return known;
     const relations: [string, ModelPlan][] = [];
     const plan: ModelPlan = {
-      model,
-      encrypted: Object.values(model.encrypted),
+      places: Object.values(model.encrypted).map((field) => ({ model, field })),
       boundId: model.bindRowId ? this.view.idField(model) : undefined,
       relations,
     };
@@ -145,7 +146,7 @@ export class ResultDecryptor {
 }
 
 /** core's per-item error, re-thrown with the Prisma model and field names and the row id. */
-function located(model: ModelMeta, field: EncryptedFieldMeta, rowId: string | undefined, error: FieldsealError): FieldsealError {
+function located({ model, field }: Place, rowId: string | undefined, error: FieldsealError): FieldsealError {
   if (error instanceof KeyDestroyedError) {
     return new KeyDestroyedError(
       error.message,
