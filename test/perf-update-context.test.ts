@@ -1,14 +1,14 @@
 /**
- * An `update` whose where names the row's id and scope (or only the id of a row the client has
- * seen) is written without reading the row first; the row the update returns is checked, a
- * row the database matched loosely (a case-insensitive collation) is re-sealed for its real
- * scope, and a row that moved to another scope is read and written again.
+ * An `update` of a row the client has seen (created, read or updated) is written without
+ * reading the row first, under the id and scope the database last returned for it; a where
+ * naming another scope, or a row the client has not seen, is read first as before; a row that
+ * moved to another scope behind the client's back is read and written again.
  */
 import { KeyDestroyedError } from '@fieldseal/core';
 import { computedBlindIndex } from '@fieldseal/prisma';
 import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './extension/support';
 
-describe('update with the id and scope in its where', () => {
+describe('update of a row the client has seen', () => {
   let h: Harness;
   const secrets: string[] = [];
   const secret = (value: string) => {
@@ -86,6 +86,14 @@ describe('update with the id and scope in its where', () => {
     expect(read).toEqual({ notes: 'tx note', tenantId: 'tenant-f' });
   });
 
+  it('creates no key for a scope the where names but no row has', async () => {
+    const scope = `never-used-${Date.now()}`;
+    const keys = async () => (await h.db.query('SELECT 1 FROM fieldseal_keys WHERE scope = $1', [scope])).length;
+    await expect(h.prisma.user.update({ where: { id: 'no-such-row', tenantId: scope }, data: { notes: secret('nowhere note') } }))
+      .rejects.toMatchObject({ code: 'P2025' });
+    expect(await keys()).toBe(0);
+  });
+
   it('reports a missing row as Prisma does', async () => {
     const user = await create('tenant-a', 'gone@example.com');
     await h.db.query('DELETE FROM users WHERE id = $1', [user.id]);
@@ -102,7 +110,7 @@ describe('update with the id and scope in its where', () => {
     expect((await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes).toBe(before);
   });
 
-  it('re-seals for the row\'s real scope when the database matched the where loosely', async () => {
+  it('seals for the row\'s real scope when the where names it in another case (a case-insensitive collation)', async () => {
     await h.db.query(`CREATE COLLATION IF NOT EXISTS fieldseal_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
     await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE fieldseal_ci');
     try {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@fieldseal/core';
 import type { FieldsealSchema, ModelMeta } from '../metadata';
 import { ResultDecryptor } from './decrypt-result';
-import { givenContext } from './given-context';
+import { rememberedContext } from './given-context';
+import { KnownScopes } from './known-scopes';
 import { OperationHandler, type QueryParams } from './operations';
 import { SchemaView } from './schema-view';
 
@@ -15,21 +16,36 @@ const user: ModelMeta = {
 };
 const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as FieldsealSchema);
 
-describe('givenContext', () => {
-  it('takes the id and scope a where names as strings or integers', () => {
-    expect(givenContext(view, user, { id: 'u1', tenantId: 't1' }, { notes: 'n' })).toEqual({
-      context: { scope: 't1', rowId: 'u1' }, fields: ['id', 'tenantId'],
+describe('rememberedContext', () => {
+  const known = new KnownScopes();
+  known.remember(user, 'u1', 't1');
+  known.remember(user, 'u7', 7);
+
+  it('seals for the remembered id and scope and narrows the where to that scope', () => {
+    expect(rememberedContext(view, user, { id: 'u1' }, { notes: 'n' }, known)).toEqual({
+      given: { context: { scope: 't1', rowId: 'u1' }, fields: ['id', 'tenantId'] },
+      where: { id: 'u1', AND: [{ tenantId: 't1' }] },
     });
-    expect(givenContext(view, user, { id: 'u1', tenantId: 7 }, { notes: 'n' })?.context).toEqual({ scope: '7', rowId: 'u1' });
   });
 
-  it('gives nothing when the row must be read: id or scope missing, not exact, or a scope move', () => {
-    expect(givenContext(view, user, { id: 'u1' }, { notes: 'n' })).toBeUndefined();
-    expect(givenContext(view, user, { tenantId: 't1' }, { notes: 'n' })).toBeUndefined();
-    expect(givenContext(view, user, { id: { equals: 'u1' }, tenantId: 't1' }, { notes: 'n' })).toBeUndefined();
-    expect(givenContext(view, user, { id: 'u1', tenantId: '' }, { notes: 'n' })).toBeUndefined();
-    expect(givenContext(view, user, { id: 'u1', tenantId: 't1' }, { notes: 'n', tenantId: 't2' })).toBeUndefined();
-    expect(givenContext(view, user, { id: 'u1', tenantId: 't1' }, { notes: 'n', tenantId: { set: 't2' } })).toBeUndefined();
+  it('narrows with the scope value as the database returned it (a number for an Int column)', () => {
+    const remembered = rememberedContext(view, user, { id: 'u7' }, { notes: 'n' }, known);
+    expect(remembered?.where).toEqual({ id: 'u7', AND: [{ tenantId: 7 }] });
+    expect(remembered?.given.context.scope).toBe('7');
+  });
+
+  it('keeps a where that names the remembered scope itself as it is', () => {
+    expect(rememberedContext(view, user, { id: 'u1', tenantId: 't1' }, { notes: 'n' }, known)?.where).toEqual({ id: 'u1', tenantId: 't1' });
+  });
+
+  it('gives nothing when the row must be read: not remembered, another scope named, not exact, or a scope move', () => {
+    expect(rememberedContext(view, user, { id: 'u2' }, { notes: 'n' }, known)).toBeUndefined();
+    // the caller's scope is never used: another scope (even one differing only in case) is read first
+    expect(rememberedContext(view, user, { id: 'u1', tenantId: 'T1' }, { notes: 'n' }, known)).toBeUndefined();
+    expect(rememberedContext(view, user, { id: 'u7', tenantId: '7' }, { notes: 'n' }, known)).toBeUndefined();
+    expect(rememberedContext(view, user, { id: { equals: 'u1' } }, { notes: 'n' }, known)).toBeUndefined();
+    expect(rememberedContext(view, user, { id: 'u1' }, { notes: 'n', tenantId: 't2' }, known)).toBeUndefined();
+    expect(rememberedContext(view, user, { id: 'u1' }, { notes: 'n', tenantId: { set: 't2' } }, known)).toBeUndefined();
   });
 });
 
@@ -39,10 +55,11 @@ describe('an update sealed for the where\'s id', () => {
     const repairs: { where: Record<string, unknown>; data: Record<string, unknown> }[] = [];
     const base = { user: { updateMany: async (args: (typeof repairs)[number]) => (repairs.push(args), { count: 1 }) } };
     const handler = new OperationHandler(view, crypto, new ResultDecryptor(view, crypto, 'throw'), base);
+    await handler.handle({ model: 'User', operation: 'findUnique', args: { where: { id: 'u1' } }, query: async () => ({ id: 'u1', tenantId: 't1' }) });
     let sent = '';
     const params: QueryParams = {
-      model: 'User', operation: 'update', args: { where: { id: 'u1', tenantId: 't1' }, data: { notes: 'a note' } },
-      // the database matched `U1` for `u1` (a case-insensitive collation)
+      model: 'User', operation: 'update', args: { where: { id: 'u1' }, data: { notes: 'a note' } },
+      // the database matched `U1` for `u1` (`u1` re-created as `U1` under a case-insensitive collation)
       query: async (args) => {
         sent = (args.data as { notes: string }).notes;
         return { id: 'U1', tenantId: 't1', notes: sent };
@@ -60,8 +77,9 @@ describe('an update sealed for the where\'s id', () => {
     const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
     const base = { user: { updateMany: async () => { throw new Error('no repair expected'); } } };
     const handler = new OperationHandler(view, crypto, new ResultDecryptor(view, crypto, 'throw'), base);
+    await handler.handle({ model: 'User', operation: 'findUnique', args: { where: { id: 'u1' } }, query: async () => ({ id: 'u1', tenantId: 't1' }) });
     const result = await handler.handle({
-      model: 'User', operation: 'update', args: { where: { id: 'u1', tenantId: 't1' }, data: { notes: 'kept' } },
+      model: 'User', operation: 'update', args: { where: { id: 'u1' }, data: { notes: 'kept' } },
       query: async (args) => ({ id: 'u1', tenantId: 't1', notes: (args.data as { notes: string }).notes }),
     });
     expect(result).toEqual({ id: 'u1', tenantId: 't1', notes: 'kept' });

@@ -1,14 +1,14 @@
 /**
- * A top-level `update` whose unique where already names the row's id (bound models) and scope
- * (scoped models), e.g. `where: { id, tenantId }`, needs no read of the row before it is
- * written: its values are sealed for the id and scope the where gives.
+ * A top-level `update` of a row this client has seen (see {@link KnownScopes}) needs no read
+ * of the row before it is written: its values are sealed for the id and scope the database
+ * last returned for it, and the where is narrowed to that scope, so it only matches while the
+ * row still has it.
  *
- * The database decides which row that where matches, and it may compare more loosely than
- * the associated data does (a case-insensitive collation, a `uuid` column accepting upper
- * case). So the row the update returns is checked: when its id or scope differ from what the
- * values were sealed for, the written fields are sealed again for the row's real id and scope
- * and written back at once, only if they still hold what this update wrote (compare-and-swap,
- * so a concurrent writer is never overwritten). The caller gets its plaintext either way.
+ * The row the update returns is still checked, as a last line: should its id or scope differ
+ * from what the values were sealed for (a row deleted and re-created under an id that a
+ * case-insensitive collation deems equal), the written fields are sealed again for the row's
+ * real id and scope and written back at once, only if they still hold what this update wrote
+ * (compare-and-swap, so a concurrent writer is never overwritten).
  */
 import type { ModelMeta } from '../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
@@ -25,7 +25,7 @@ export interface GivenContext {
   readonly fields: readonly string[];
 }
 
-/** A where value usable as a row's id or scope: a string or an integer, compared as a string. */
+/** A where value usable as a row's id: a string or an integer, compared as a string. */
 export function exactValue(value: unknown): string | undefined {
   if (typeof value === 'string' && value.length > 0) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
@@ -33,34 +33,14 @@ export function exactValue(value: unknown): string | undefined {
 }
 
 /**
- * The row context an update's where gives, or `undefined` when the row must be read (the where
- * lacks the id or the scope, or the update moves the row to another scope).
- */
-export function givenContext(view: SchemaView, model: ModelMeta, where: unknown, data: unknown): GivenContext | undefined {
-  if (!isPlainObject(where) || !isPlainObject(data)) return undefined;
-  const fields: string[] = [];
-  let rowId: string | undefined;
-  if (model.bindRowId) {
-    const id = view.idField(model);
-    rowId = id === undefined ? undefined : exactValue(where[id]);
-    if (id === undefined || rowId === undefined) return undefined;
-    fields.push(id);
-  }
-  let scope = 'default';
-  if (model.scopeField !== undefined) {
-    if (plainOf(data[model.scopeField]) !== undefined) return undefined; // a scope move re-encrypts the row
-    const given = exactValue(where[model.scopeField]);
-    if (given === undefined) return undefined;
-    scope = given;
-    fields.push(model.scopeField);
-  }
-  return { context: { scope, rowId }, fields };
-}
-
-/**
- * The row context an update whose where names only the id takes from {@link KnownScopes}, with
- * the where narrowed to that scope (so it only matches while the row still has it), or
- * `undefined` when nothing is remembered of the row or it must be read (a scope move).
+ * The row context an update whose where names the id of a row in {@link KnownScopes} takes
+ * from it, with the where narrowed to the remembered scope value (so it only matches while the
+ * row still has it), or `undefined` when nothing is remembered of the row, the where names
+ * another scope, or the update moves the row to another scope (then the row is read first).
+ *
+ * Only remembered values are used, never the caller's: they are the database's own forms of
+ * the id and scope, so the values are sealed for exactly the row the where can match, and no
+ * key is created for a scope no row has.
  */
 export function rememberedContext(
   view: SchemaView,
@@ -72,13 +52,15 @@ export function rememberedContext(
   const id = view.idField(model);
   const scopeField = model.scopeField;
   if (id === undefined || scopeField === undefined || !isPlainObject(where) || !isPlainObject(data)) return undefined;
-  if (plainOf(data[scopeField]) !== undefined || where[scopeField] !== undefined) return undefined;
+  if (plainOf(data[scopeField]) !== undefined) return undefined;
   const rowId = exactValue(where[id]);
   const scope = rowId === undefined ? undefined : known.recall(model, rowId);
   if (rowId === undefined || scope === undefined) return undefined;
+  const named = where[scopeField];
+  if (named !== undefined && named !== scope) return undefined;
   return {
-    given: { context: { scope, rowId: model.bindRowId ? rowId : undefined }, fields: [id, scopeField] },
-    where: { ...where, AND: [...asList(where.AND), { [scopeField]: scope }] },
+    given: { context: { scope: String(scope), rowId: model.bindRowId ? rowId : undefined }, fields: [id, scopeField] },
+    where: named === undefined ? { ...where, AND: [...asList(where.AND), { [scopeField]: scope }] } : where,
   };
 }
 

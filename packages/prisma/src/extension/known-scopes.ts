@@ -7,29 +7,43 @@
  * `given-context.ts`). When the row moved to another scope (or was deleted), Prisma reports
  * no record (P2025): the hint is dropped and the update runs again the usual way, reading the
  * row first. Bounded: the oldest entries go first. Holds ids and scope values only, which are
- * stored in plaintext in the database anyway.
+ * stored in plaintext in the database anyway. Both are kept exactly as the database returned
+them, so a where built from them matches the row exactly, whatever the column's collation.
  */
 import type { ModelMeta } from '../metadata';
 
 /** How many rows are remembered at most. */
 export const KNOWN_SCOPES_MAX = 10_000;
 
-/** Recently seen (model, row id) → scope. */
+/**
+ * A scope value as the database returned it: a non-empty string or a safe integer (an `Int`
+ * scope column must be compared with a number in a where), else `undefined`.
+ */
+export type ScopeValue = string | number;
+
+/** `value` as a {@link ScopeValue}, or `undefined` (nothing is remembered for other values). */
+export function scopeValue(value: unknown): ScopeValue | undefined {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  return undefined;
+}
+
+/** Recently seen (model, row id) → scope value, exactly as the database returned both. */
 export class KnownScopes {
-  private readonly byRow = new Map<string, string>();
+  private readonly byRow = new Map<string, ScopeValue>();
 
   constructor(private readonly max: number = KNOWN_SCOPES_MAX) {}
 
   /** Remembers that row `rowId` of `model` has scope `scope`. */
-  remember(model: ModelMeta, rowId: string, scope: string): void {
+  remember(model: ModelMeta, rowId: string, scope: ScopeValue): void {
     const key = `${model.name}\u0000${rowId}`;
     this.byRow.delete(key); // re-inserted as the newest
     this.byRow.set(key, scope);
     if (this.byRow.size > this.max) this.byRow.delete(this.byRow.keys().next().value as string);
   }
 
-  /** The scope last seen for the row, if remembered. */
-  recall(model: ModelMeta, rowId: string): string | undefined {
+  /** The scope value last seen for the row, if remembered. */
+  recall(model: ModelMeta, rowId: string): ScopeValue | undefined {
     return this.byRow.get(`${model.name}\u0000${rowId}`);
   }
 

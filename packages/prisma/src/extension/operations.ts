@@ -8,8 +8,8 @@ import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { DataEncryptor } from './encrypt-data';
 import { unsupported } from './messages';
-import { checkGivenContext, exactValue, type GivenContext, givenContext, rememberedContext } from './given-context';
-import { KnownScopes } from './known-scopes';
+import { checkGivenContext, exactValue, type GivenContext, rememberedContext } from './given-context';
+import { KnownScopes, scopeValue } from './known-scopes';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
@@ -147,13 +147,12 @@ export class OperationHandler {
           : await encryptor.create(model, args.data);
         break;
       case 'update': {
-        // The where may name the row's id and scope itself: then it is not read first, and the
-        // row the update returns is checked instead (not in a batch, not through the fluent API).
+        // A row this client has seen is not read first: it is written under the scope it last
+        // saw, which the update's where checks, and the row the update returns is checked too
+        // (not in a batch, not through the fluent API). Not with nested writes: a retry after
+        // "not found" must be the first attempt's twin.
         const direct = !batch && !fluent && isPlainObject(args.data) && encryptor.writesEncrypted(model, args.data);
-        given = direct ? givenContext(this.view, model, out.where, args.data) : undefined;
-        // Else the scope this client last saw the row in, checked by the update's where itself.
-        // Not with nested writes: a retry after "not found" must be the first attempt's twin.
-        const remembered = direct && given === undefined && recall && !this.writesRelations(model, args.data as Args)
+        const remembered = direct && recall && !this.writesRelations(model, args.data as Args)
           ? rememberedContext(this.view, model, out.where, args.data, this.known)
           : undefined;
         if (remembered !== undefined) {
@@ -234,7 +233,7 @@ export class OperationHandler {
     const id = this.view.idField(model);
     if (id === undefined || model.scopeField === undefined || !isPlainObject(row)) return;
     const rowId = exactValue(row[id]);
-    const scope = exactValue(row[model.scopeField]);
+    const scope = scopeValue(row[model.scopeField]);
     if (rowId !== undefined && scope !== undefined) this.known.remember(model, rowId, scope);
   }
 
