@@ -57,14 +57,24 @@ function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
   return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
 }
 
-/** One distinct DEK of a {@link FieldCrypto.decryptMany} call. */
-interface BatchDek {
-  /** The first envelope naming it (its header is the DEK's). */
-  readonly envelope: ParsedEnvelope;
-  /** This call's own copy of the unwrapped DEK, zeroed when the call ends. */
-  dek?: Buffer;
-  /** Why its scope key could not be resolved. */
-  keyError?: unknown;
+/** A scope key of one {@link FieldCrypto.decryptMany} call: its own copy (zeroed when the call ends) or why it could not be resolved. */
+interface ResolvedKey {
+  readonly key?: Buffer;
+  readonly error?: unknown;
+}
+
+/** Marks a scope key the first pass found neither held nor cached: resolved before the second. */
+const AWAITED: ResolvedKey = Object.freeze({});
+
+/** Values of a first decrypt pass left for the second, and the scope keys they need. */
+interface Waiting {
+  readonly indexes: number[];
+  readonly keys: Map<string, { readonly keyId: string; readonly version: number }>;
+}
+
+/** Id of one scope key version; the key id never holds `$`. */
+function scopeKeyId(keyId: string, version: number): string {
+  return `${keyId}$${version}`;
 }
 
 function located(error: unknown, ctx: FieldContext | undefined): FieldsealError {
@@ -158,68 +168,36 @@ export class FieldCrypto {
   }
 
   /**
-   * Decrypts many values: parses all (a header shared by a row's fields is decoded once),
-   * unwraps each distinct DEK once (from the DEK cache when it holds it), resolves each
-   * distinct (key id, version) once, then decrypts synchronously. Failures come back in place
-   * as typed errors, never thrown.
+   * Decrypts many values in one synchronous pass where it can: each value is parsed (a header
+   * shared by a row's fields is decoded once) and opened at once under its row's DEK, taken
+   * from the DEK cache or unwrapped in place under a cached scope key, once per row. Values
+   * whose scope key is not cached wait: each distinct (key id, version) among them is
+   * resolved once, concurrently, and they are decrypted in a second pass. Failures come back
+   * in place as typed errors, never thrown.
    */
   async decryptMany(items: readonly DecryptItem[]): Promise<(string | FieldsealError)[]> {
     needs(Array.isArray(items), 'items', 'must be an array');
     const out: (string | FieldsealError)[] = new Array(items.length);
-    const deks = this.#deks;
-    deks?.sweep();
-    const memo = new HeaderMemo();
-    // DEKs to unwrap, one entry per distinct wrapped DEK; each `dek` is this call's own copy,
-    // zeroed before returning. Warm rows keep no per-row state (it would outlive the young
-    // generation and make the garbage collector copy it).
-    const rows = new Map<string, BatchDek>();
-    const waiting: number[] = [];
-    const parsed: ParsedEnvelope[] = new Array(items.length);
-    // The previous value's DEK id and cached DEK: the next field of the same row shares them.
-    // A DEK-cache entry is used in place: this loop is synchronous and adds nothing to the
-    // cache, so nothing can evict (and zero) it meanwhile.
-    let lastId: string | undefined;
-    let lastDek: Buffer | undefined;
+    this.#deks?.sweep();
+    // This call's own copy of each scope key it uses (one key-cache hit per key per call, as
+    // many rows as it takes), or why it could not be resolved; zeroed when the call ends.
+    const keys = new Map<string, ResolvedKey>();
     try {
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        const ctx = item?.ctx;
+      // Nothing per value is kept between the passes but its index: per-value state held
+      // across the await would outlive the young generation and make the garbage collector copy it.
+      const waiting = this.#decryptPass(items, undefined, out, keys);
+      if (waiting === undefined) return out;
+      await Promise.all([...waiting.keys].map(async ([id, { keyId, version }]) => {
         try {
-          if (item === null || typeof item !== 'object') needs(false, `items[${i}]`, 'must be { value, ctx }');
-          checkContext(ctx);
-          const envelope = parseEnvelope(item.value, memo);
-          if (envelope.dekId !== lastId) {
-            lastId = envelope.dekId;
-            lastDek = rows.has(lastId) ? undefined : deks?.get(lastId);
-            if (lastDek === undefined && !rows.has(lastId)) rows.set(lastId, { envelope });
-          }
-          if (lastDek !== undefined) {
-            out[i] = this.#open(envelope, ctx, lastDek);
-          } else {
-            parsed[i] = envelope;
-            waiting.push(i);
-          }
+          keys.set(id, { key: await this.keys.scopeKeyMaterial(keyId, version) });
         } catch (error) {
-          out[i] = located(error, ctx);
+          keys.set(id, { error });
         }
-      }
-      if (waiting.length === 0) return out;
-      await this.#unwrapBatch(rows);
-      for (const i of waiting) {
-        const envelope = parsed[i];
-        const ctx = items[i].ctx;
-        const row = rows.get(envelope.dekId)!;
-        try {
-          if (row.dek !== undefined) out[i] = this.#open(envelope, ctx, row.dek);
-          else if (row.keyError !== undefined) out[i] = this.#failed(located(row.keyError, ctx), envelope, ctx);
-          else out[i] = this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
-        } catch (error) {
-          out[i] = located(error, ctx);
-        }
-      }
+      }));
+      this.#decryptPass(items, waiting.indexes, out, keys);
       return out;
     } finally {
-      for (const row of rows.values()) row.dek?.fill(0);
+      for (const entry of keys.values()) entry.key?.fill(0);
     }
   }
 
@@ -316,46 +294,99 @@ export class FieldCrypto {
   }
 
   /**
-   * Unwraps every DEK of `rows` not known yet, each under its scope key: cached keys are used
-   * in place, the others are resolved once per (key id, version), concurrently.
+   * One synchronous pass over `items` (or only those at `indexes`). The current row's DEK is
+   * either a DEK-cache entry used in place (nothing is added to the cache until the row
+   * changes, so nothing evicts and zeroes it meanwhile) or this pass's own copy, zeroed when
+   * the row changes. Values whose scope key is neither in `keys` nor cached are left out and
+   * returned with the keys they need (only the first pass meets any).
    */
-  async #unwrapBatch(rows: Map<string, BatchDek>): Promise<void> {
-    const byKey = new Map<string, BatchDek[]>();
-    for (const row of rows.values()) {
-      if (row.dek !== undefined) continue;
-      const id = `${row.envelope.keyId}$${row.envelope.version}`;
-      const group = byKey.get(id);
-      if (group === undefined) byKey.set(id, [row]);
-      else group.push(row);
+  #decryptPass(items: readonly DecryptItem[], indexes: readonly number[] | undefined, out: (string | FieldsealError)[],
+    keys: Map<string, ResolvedKey>): Waiting | undefined {
+    const deks = this.#deks;
+    const memo = new HeaderMemo();
+    let waiting: Waiting | undefined;
+    let lastId: string | undefined;
+    let dek: Buffer | undefined;
+    let owned = false;
+    // Why the current row's DEK is unavailable: a key error, or `null` when it failed to unwrap.
+    let failure: unknown;
+    let waits = false;
+    const count = indexes === undefined ? items.length : indexes.length;
+    try {
+      for (let n = 0; n < count; n++) {
+        const i = indexes === undefined ? n : indexes[n];
+        const item = items[i];
+        // A value of a row left for the second pass is left whole (the second pass checks it).
+        if (waits && item !== null && typeof item === 'object' && memo.repeats(item.value)) {
+          waiting!.indexes.push(i);
+          continue;
+        }
+        const ctx = item?.ctx;
+        try {
+          if (item === null || typeof item !== 'object') needs(false, `items[${i}]`, 'must be { value, ctx }');
+          checkContext(ctx);
+          const envelope = parseEnvelope(item.value, memo);
+          if (envelope.dekId !== lastId) {
+            if (owned) dek!.fill(0);
+            lastId = envelope.dekId;
+            owned = false;
+            failure = undefined;
+            waits = false;
+            // The second pass only sees rows the DEK cache missed (counted by the first).
+            dek = indexes === undefined ? deks?.get(lastId) : undefined;
+            if (dek === undefined) {
+              const unwrapped = this.#unwrapRow(envelope, keys);
+              if (unwrapped === MISS) {
+                waits = true;
+                waiting ??= { indexes: [], keys: new Map() };
+                waiting.keys.set(scopeKeyId(envelope.keyId, envelope.version), envelope);
+              } else if (Buffer.isBuffer(unwrapped)) {
+                dek = unwrapped;
+                owned = true;
+                deks?.set(lastId, Buffer.from(unwrapped));
+              } else failure = unwrapped.error;
+            }
+          }
+          if (dek !== undefined) {
+            out[i] = this.#open(envelope, ctx, dek);
+          } else if (waits) {
+            waiting!.indexes.push(i);
+          } else if (failure !== null) {
+            out[i] = this.#failed(located(failure, ctx), envelope, ctx);
+          } else {
+            out[i] = this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
+          }
+        } catch (error) {
+          out[i] = located(error, ctx);
+        }
+      }
+    } finally {
+      if (owned) dek!.fill(0);
     }
-    const unwrapAll = (group: BatchDek[], scopeKey: Buffer): void => {
-      for (const row of group) {
-        const dek = unwrapDek(scopeKey, row.envelope);
-        if (dek === null) continue;
-        row.dek = dek;
-        this.#deks?.set(row.envelope.dekId, Buffer.from(dek));
+    return waiting;
+  }
+
+  /**
+   * The row's DEK unwrapped under its scope key (this call's copy, taken from the key cache on
+   * first use): a new buffer, `{ error: null }` when it fails to authenticate, `{ error }` when
+   * the key could not be resolved, or `MISS` when the key is neither held nor cached.
+   */
+  #unwrapRow(envelope: ParsedEnvelope, keys: Map<string, ResolvedKey>): Buffer | { error: unknown } | typeof MISS {
+    const { keyId, version } = envelope;
+    const id = scopeKeyId(keyId, version);
+    let entry = keys.get(id);
+    if (entry === AWAITED) return MISS;
+    if (entry === undefined) {
+      const copy = this.keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey));
+      if (copy === MISS) {
+        keys.set(id, AWAITED);
+        return MISS;
       }
-    };
-    const missing: BatchDek[][] = [];
-    for (const group of byKey.values()) {
-      const { keyId, version } = group[0].envelope;
-      if (this.keys.withCachedScopeKey(keyId, version, (scopeKey) => unwrapAll(group, scopeKey)) === MISS) missing.push(group);
+      entry = { key: copy };
+      keys.set(id, entry);
     }
-    await Promise.all(missing.map(async (group) => {
-      const { keyId, version } = group[0].envelope;
-      let scopeKey: Buffer;
-      try {
-        scopeKey = await this.keys.scopeKeyMaterial(keyId, version);
-      } catch (error) {
-        for (const row of group) row.keyError = error;
-        return;
-      }
-      try {
-        unwrapAll(group, scopeKey);
-      } finally {
-        scopeKey.fill(0);
-      }
-    }));
+    if (entry.key === undefined) return { error: entry.error };
+    return unwrapDek(entry.key, envelope) ?? { error: null };
   }
 
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { DecryptionError, FieldsealError, InvalidArgumentError } from './errors';
+import { FieldCrypto } from './field-crypto';
+import { LocalKeyring } from './local-keyring';
+import { MemoryKeyStore } from './memory-key-store';
+import type { DecryptItem } from './field-crypto';
+
+/** `rows` rows of fields a, b, c, row r written under scope `scopes[r % scopes.length]`. */
+async function written(rows: number, scopes: string[]) {
+  const keyring = new LocalKeyring(randomBytes(32));
+  const keyStore = new MemoryKeyStore();
+  const writer = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+  const items: DecryptItem[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = await writer.rowEncryptor(scopes[r % scopes.length]);
+    for (const field of ['a', 'b', 'c']) {
+      const ctx = { model: 'users', field, rowId: `r${r}` };
+      items.push({ value: row.encrypt(`${field}${r}`, ctx), ctx });
+    }
+    row.dispose();
+  }
+  const expected = items.map((item) => `${item.ctx.field}${item.ctx.rowId!.slice(1)}`);
+  return { keyring, keyStore, items, expected };
+}
+
+describe('FieldCrypto.decryptMany', () => {
+  it('with scope keys cached and no DEK cache, takes one key-cache hit per scope key per call, however many rows', async () => {
+    const { keyring, keyStore, items, expected } = await written(30, ['s1', 's2']);
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000, maxUses: 3 }, dekCache: false });
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 2, hits: 0 });
+    // A key lent for every row would reach maxUses (3) within one call and be fetched again.
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 2, hits: 2 });
+  });
+
+  it('decrypts rows under a cached scope key at once and resolves the others once each, rows interleaved', async () => {
+    const { keyring, keyStore, items, expected } = await written(12, ['warm', 'cold1', 'cold2']);
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    expect(await reader.decryptMany(items.slice(0, 3))).toEqual(expected.slice(0, 3));
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1 });
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 3, dekMisses: 12, dekHits: 1 });
+  });
+
+  it('returns a key store failure in place for its scope only', async () => {
+    const { keyring, keyStore, items, expected } = await written(6, ['ok', 'broken']);
+    const broken = (await keyStore.getActive('scope', 'broken'))!.keyId;
+    const getVersion = keyStore.getVersion.bind(keyStore);
+    jest.spyOn(keyStore, 'getVersion').mockImplementation((keyId, version) =>
+      keyId === broken ? Promise.reject(new Error('connection reset')) : getVersion(keyId, version));
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const results = await reader.decryptMany(items);
+    results.forEach((result, i) => {
+      if (Math.floor(i / 3) % 2 === 0) expect(result).toBe(expected[i]);
+      else expect(result).toBeInstanceOf(FieldsealError);
+    });
+  });
+
+  it('checks every value of a row left for the second pass: malformed items and a tampered value fail in place', async () => {
+    const { keyring, keyStore, items, expected } = await written(2, ['default']);
+    const tampered = items[4].value.slice(0, -2) + (items[4].value.endsWith('AA') ? 'QA' : 'AA');
+    const batch: DecryptItem[] = [items[0], null as never, { value: items[2].value, ctx: { model: 'users' } as never },
+      items[3], { value: tampered, ctx: items[4].ctx }, { value: items[5].value, ctx: items[0].ctx }];
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const results = await reader.decryptMany(batch);
+    expect(results[0]).toBe(expected[0]);
+    expect(results[1]).toBeInstanceOf(InvalidArgumentError);
+    expect(results[2]).toBeInstanceOf(InvalidArgumentError);
+    expect(results[3]).toBe(expected[3]);
+    expect(results[4]).toBeInstanceOf(DecryptionError);
+    // Moved to another row's context: its associated data no longer matches.
+    expect(results[5]).toBeInstanceOf(DecryptionError);
+  });
+});
