@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, FieldsealError, InvalidArgumentError } from './errors';
+import { DecryptionError, EnvelopeFormatError, FieldsealError, InvalidArgumentError } from './errors';
+import { keyPrefixLength, parseEnvelope } from './envelope';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
@@ -71,5 +72,32 @@ describe('FieldCrypto.decryptMany', () => {
     expect(results[4]).toBeInstanceOf(DecryptionError);
     // Moved to another row's context: its associated data no longer matches.
     expect(results[5]).toBeInstanceOf(DecryptionError);
+  });
+
+  it('a cold read names a malformed value\'s error in place, whatever key its prefix names', async () => {
+    const { keyring, keyStore, items, expected } = await written(3, ['default']);
+    const prefix = items[0].value.slice(0, keyPrefixLength(items[0].value));
+    const batch: DecryptItem[] = [items[0], { value: 'fse$1$unknownKey$7$garbage', ctx: items[1].ctx }, items[2],
+      { value: `${prefix}not-base64!$x`, ctx: items[3].ctx }, items[4]];
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const results = await reader.decryptMany(batch);
+    expect([results[0], results[2], results[4]]).toEqual([expected[0], expected[2], expected[4]]);
+    expect(results[1]).toBeInstanceOf(EnvelopeFormatError);
+    expect(results[3]).toBeInstanceOf(EnvelopeFormatError);
+    expect(reader.stats()).toMatchObject({ keyringCalls: 1 });
+  });
+});
+
+describe('keyPrefixLength', () => {
+  it('measures `fse$1$<keyId>$<version>$` and refuses what parseEnvelope refuses in it', async () => {
+    const { items } = await written(1, ['default']);
+    const value = items[0].value;
+    const { keyId, version } = parseEnvelope(value);
+    expect(value.slice(0, keyPrefixLength(value))).toBe(`fse$1$${keyId}$${version}$`);
+    for (const bad of ['', 'fse$', 'fse$2$k$1$', 'fse$1$$1$', 'fse$1$k.y$1$', 'fse$1$k$01$', 'fse$1$k$x$', 'fse$1$k$2147483648$',
+      'fse$1$k$1', `fse$1$${'k'.repeat(65)}$1$`, 'fse$1$k$$']) {
+      expect(keyPrefixLength(bad)).toBe(0);
+    }
+    expect(keyPrefixLength('fse$1$k_-9$2147483647$')).toBe('fse$1$k_-9$2147483647$'.length);
   });
 });

@@ -183,6 +183,30 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   return parsed;
 }
 
+const KEY_PREFIX = `${ENVELOPE_PREFIX}${FORMAT_VERSION}${SEPARATOR}`;
+
+/**
+ * Length of `fse$1$<keyId>$<version>$` at the start of `text` when the key id and version are
+ * well formed (as {@link parseEnvelope} checks them), else 0. Looks no further: it names the
+ * scope key a value needs before the value itself is parsed.
+ */
+export function keyPrefixLength(text: string): number {
+  if (!text.startsWith(KEY_PREFIX)) return 0;
+  const keyIdEnd = text.indexOf(SEPARATOR, KEY_PREFIX.length);
+  const keyIdLength = keyIdEnd - KEY_PREFIX.length;
+  if (keyIdLength < 1 || keyIdLength > MAX_KEY_ID_LENGTH || !isIdentifier(text, KEY_PREFIX.length, keyIdEnd)) return 0;
+  const versionEnd = text.indexOf(SEPARATOR, keyIdEnd + 1);
+  const digits = versionEnd - keyIdEnd - 1;
+  if (digits < 1 || digits > 10 || text.charCodeAt(keyIdEnd + 1) === 0x30) return 0;
+  let version = 0;
+  for (let i = keyIdEnd + 1; i < versionEnd; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return 0;
+    version = version * 10 + digit;
+  }
+  return version > MAX_KEY_VERSION ? 0 : versionEnd + 1;
+}
+
 /** Checks and decodes the sealed value, from `sealedStart` to the end. */
 function parseSealed(text: string, sealedStart: number): Buffer {
   const sealedLength = text.length - sealedStart;

@@ -9,7 +9,7 @@ import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
 import { DekCache } from './dek-cache';
-import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
+import { describeEnvelope, HeaderMemo, isEnvelope, keyPrefixLength, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
 import { DecryptionError, FieldsealError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
@@ -69,10 +69,14 @@ const AWAITED: ResolvedKey = Object.freeze({});
 /** Values of a first decrypt pass left for the second, and the scope keys they need. */
 interface Waiting {
   readonly indexes: number[];
-  readonly keys: Map<string, { readonly keyId: string; readonly version: number }>;
+  /** {@link scopeKeyId}s. */
+  readonly keys: Set<string>;
 }
 
-/** Id of one scope key version; the key id never holds `$`. */
+/** Where `<keyId>$<version>` starts in an envelope (after `fse$1$`). */
+const ENVELOPE_KEY_FROM = 6;
+
+/** Id of one scope key version, as an envelope writes it; the key id never holds `$`. */
 function scopeKeyId(keyId: string, version: number): string {
   return `${keyId}$${version}`;
 }
@@ -187,7 +191,10 @@ export class FieldCrypto {
       // across the await would outlive the young generation and make the garbage collector copy it.
       const waiting = this.#decryptPass(items, undefined, out, keys);
       if (waiting === undefined) return out;
-      await Promise.all([...waiting.keys].map(async ([id, { keyId, version }]) => {
+      await Promise.all([...waiting.keys].map(async (id) => {
+        const split = id.indexOf('$');
+        const keyId = id.slice(0, split);
+        const version = Number(id.slice(split + 1));
         try {
           keys.set(id, { key: await this.keys.scopeKeyMaterial(keyId, version) });
         } catch (error) {
@@ -316,11 +323,6 @@ export class FieldCrypto {
       for (let n = 0; n < count; n++) {
         const i = indexes === undefined ? n : indexes[n];
         const item = items[i];
-        // A value of a row left for the second pass is left whole (the second pass checks it).
-        if (waits && item !== null && typeof item === 'object' && memo.repeats(item.value)) {
-          waiting!.indexes.push(i);
-          continue;
-        }
         const ctx = item?.ctx;
         try {
           if (item === null || typeof item !== 'object') needs(false, `items[${i}]`, 'must be { value, ctx }');
@@ -332,14 +334,17 @@ export class FieldCrypto {
             owned = false;
             failure = undefined;
             waits = false;
-            // The second pass only sees rows the DEK cache missed (counted by the first).
-            dek = indexes === undefined ? deks?.get(lastId) : undefined;
-            if (dek === undefined) {
+            // Counted once the row is decided: a row left for the second pass is counted there.
+            dek = deks?.peek(lastId);
+            if (dek !== undefined) deks!.hits++;
+            else {
               const unwrapped = this.#unwrapRow(envelope, keys);
-              if (unwrapped === MISS) {
+              if (unwrapped !== MISS && deks !== undefined) deks.misses++;
+              // The second pass holds every key the values it sees name: fail closed if not.
+              if (unwrapped === MISS && indexes !== undefined) failure = new Error('scope key not resolved');
+              else if (unwrapped === MISS) {
                 waits = true;
-                waiting ??= { indexes: [], keys: new Map() };
-                waiting.keys.set(scopeKeyId(envelope.keyId, envelope.version), envelope);
+                waiting = { indexes: [], keys: new Set([scopeKeyId(envelope.keyId, envelope.version)]) };
               } else if (Buffer.isBuffer(unwrapped)) {
                 dek = unwrapped;
                 owned = true;
@@ -351,6 +356,9 @@ export class FieldCrypto {
             out[i] = this.#open(envelope, ctx, dek);
           } else if (waits) {
             waiting!.indexes.push(i);
+            // From here on the first pass only notes the keys the rest of the values need.
+            this.#noteKeys(items, i + 1, waiting!, keys);
+            return waiting;
           } else if (failure !== null) {
             out[i] = this.#failed(located(failure, ctx), envelope, ctx);
           } else {
@@ -364,6 +372,33 @@ export class FieldCrypto {
       if (owned) dek!.fill(0);
     }
     return waiting;
+  }
+
+  /**
+   * Leaves `items[from..]` for the second pass and notes the scope keys they name that are
+   * neither held nor cached, reading only each value's key prefix (the second pass parses and
+   * checks every value; a malformed one names no key here).
+   */
+  #noteKeys(items: readonly DecryptItem[], from: number, waiting: Waiting, keys: Map<string, ResolvedKey>): void {
+    let lastPrefix = '\u0000';
+    for (let i = from; i < items.length; i++) {
+      waiting.indexes.push(i);
+      const value: unknown = items[i]?.value;
+      // A row's fields share the prefix: the comparison is short and usually true.
+      if (typeof value !== 'string' || value.startsWith(lastPrefix)) continue;
+      const length = keyPrefixLength(value);
+      if (length === 0) continue;
+      lastPrefix = value.slice(0, length);
+      const id = value.slice(ENVELOPE_KEY_FROM, length - 1);
+      if (keys.has(id)) continue;
+      const split = id.indexOf('$');
+      const copy = this.keys.withCachedScopeKey(id.slice(0, split), Number(id.slice(split + 1)), (scopeKey) => Buffer.from(scopeKey));
+      if (copy !== MISS) keys.set(id, { key: copy });
+      else {
+        keys.set(id, AWAITED);
+        waiting.keys.add(id);
+      }
+    }
   }
 
   /**
