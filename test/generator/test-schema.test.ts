@@ -74,9 +74,11 @@ describe('the generated metadata of the test schema', () => {
   it('describes Post, Account, Customer and the key store', () => {
     const { models, keyStoreModel } = result.schema!;
     expect(keyStoreModel).toBe('FieldsealKey');
-    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'FieldsealKey', 'FieldsealCheckpoint']);
+    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'FieldsealKey', 'FieldsealCheckpoint']);
     expect(models.Post).toMatchObject({ dbName: 'posts', idGeneration: 'autoincrement', bindRowId: false, encrypted: { body: { mode: 'strict' } } });
     expect(models.Post.fields.author).toMatchObject({ kind: 'object', relationModel: 'User' });
+    expect(models.Device).toMatchObject({ bindRowId: true, scopeField: 'tenantId', fields: { id: { uuid: true }, tenantId: { uuid: true } } });
+    expect(models.Device.fields.serial.uuid).toBeUndefined();
     expect(models.Post.scopeField).toBeUndefined();
     expect(models.Account).toMatchObject({
       idGeneration: 'cuid', bindRowId: true,

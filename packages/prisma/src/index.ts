@@ -7,6 +7,7 @@ export { fieldEncryption, type FieldEncryptionOptions, type FieldsealClientApi }
 export { blindIndexSpec } from './extension/schema-view';
 export type { OnDecryptError } from './extension/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';
+export { canonicalUuid } from './extension/canonical-values';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';
 export { buildSchema, validateSchema, type GeneratorSettings, type Validation } from './generator/build-schema';
 export type { DmmfDocument, DmmfModel, DmmfField, DmmfDefault } from './generator/dmmf';

@@ -51,6 +51,11 @@ export interface FieldMeta {
   readonly isId: boolean;
   /** For relation fields: the related model's name. */
   readonly relationModel?: string;
+  /**
+   * The column is a PostgreSQL `uuid` (`@db.Uuid`): the database keeps the canonical
+   * lower-case form of whatever UUID form was written, so the extension binds that form.
+   */
+  readonly uuid?: boolean;
 }
 
 /** One model as the extension sees it. Names are Prisma names unless called `dbName`. */

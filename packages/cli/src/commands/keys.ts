@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from '@fieldseal/core';
 import type { FieldCrypto, KeyKind, KeyState, StoredKey } from '@fieldseal/core';
-import type { ModelMeta } from '@fieldseal/prisma';
+import { canonicalUuid, type ModelMeta } from '@fieldseal/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
@@ -146,9 +146,15 @@ export async function countRowsUnder(ctx: CommandContext, crypto: FieldCrypto, s
   return Object.assign(counts, { total });
 }
 
-/** The scope string as a value of the model's scope field (numbers for Int fields). */
+/**
+ * The scope string as a value of the model's scope field (numbers for Int fields), or
+ * `undefined` when the field cannot hold it (its rows then have no values under the scope).
+ */
 function scopeValue(model: ModelMeta, scope: string): unknown {
-  const type = model.fields[model.scopeField as string]?.type;
+  const field = model.fields[model.scopeField as string];
+  // A uuid column holds only the canonical form, which is also the form keys are created under.
+  if (field?.uuid === true) return canonicalUuid(scope) === scope ? scope : undefined;
+  const type = field?.type;
   if (type === 'Int' || type === 'Float') return /^-?\d+(\.\d+)?$/.test(scope) ? Number(scope) : undefined;
   if (type === 'BigInt') return /^-?\d+$/.test(scope) ? BigInt(scope) : undefined;
   return scope;

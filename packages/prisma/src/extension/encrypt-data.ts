@@ -11,6 +11,7 @@
  */
 import type { FieldCrypto } from '@fieldseal/core';
 import type { ModelMeta } from '../metadata';
+import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';
 import { scopeMissing, unsupported } from './messages';
 import { asList } from './query-guard';
@@ -161,7 +162,7 @@ export class DataEncryptor {
   private scopeOf(model: ModelMeta, data: Args): string {
     if (model.scopeField === undefined) return 'default';
     const value = plainOf(data[model.scopeField]);
-    if (typeof value === 'string' && value.length > 0) return value;
+    if (typeof value === 'string' && value.length > 0) return storedForm(model, model.scopeField, value);
     if (typeof value === 'number' || typeof value === 'bigint') return String(value);
     throw scopeMissing(model.name, model.scopeField);
   }
@@ -170,7 +171,14 @@ export class DataEncryptor {
   private ensureId(model: ModelMeta, data: Args): string | undefined {
     const id = this.view.idField(model);
     if (!model.bindRowId || id === undefined) return undefined;
-    if (data[id] !== undefined && data[id] !== null) return String(data[id]);
+    const given = data[id];
+    if (given !== undefined && given !== null) {
+      if (typeof given !== 'string') return String(given);
+      // A caller's id is bound, and sent, in the form the database will return it in.
+      const stored = storedForm(model, id, given);
+      data[id] = stored;
+      return stored;
+    }
     const generated = generateRowId(model.idGeneration);
     if (generated === undefined) return undefined;
     data[id] = generated;

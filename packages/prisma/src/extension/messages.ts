@@ -35,6 +35,8 @@ const catalog = {
     "the row there would leave its encrypted values under the old scope's key; set the scope field itself " +
     'in a top-level update (fieldseal re-encrypts the row)',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
+  notUuid: (model: string, field: string) =>
+    `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
   scopeMissing: (model: string, field: string) =>
     `${model}.${field} names the encryption scope and must be given as a string when creating a row`,
   decryptFailed: (model: string, field: string, rowId?: string) =>
@@ -67,6 +69,11 @@ export function blindIndexWrite(model: string, field: string): UnsupportedQueryE
 /** A caller passed a non-string value for an encrypted field. */
 export function notString(model: string, field: string): InvalidArgumentError {
   return new InvalidArgumentError(catalog.notString(model, field), `${model}.${field}`);
+}
+
+/** A value for a `@db.Uuid` id or scope column that is not a UUID. */
+export function notUuid(model: string, field: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.notUuid(model, field), `${model}.${field}`);
 }
 
 /** A create lacks the scope field's value. */

@@ -5,6 +5,7 @@
  * rotation. They run in the caller's interactive transaction when there is one.
  */
 import type { ModelMeta } from '../metadata';
+import { storedForm } from './canonical-values';
 import type { ResultDecryptor } from './decrypt-result';
 import { plainOf, type RowContext } from './encrypt-data';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
@@ -49,7 +50,8 @@ export class RowReader {
     const select = this.idAndScope(model);
     if (movesScope) for (const name of Object.keys(model.encrypted)) select[name] = true;
     const row = await this.read(model, where, select);
-    const newScope = movesScope ? String(plainOf(data[scopeField as string])) : undefined;
+    const given = movesScope ? plainOf(data[scopeField as string]) : undefined;
+    const newScope = given === undefined ? undefined : typeof given === 'string' ? storedForm(model, scopeField as string, given) : String(given);
     if (row === null) return { row: { scope: newScope ?? 'default' }, data }; // Prisma reports the missing row
     const current = this.contextOf(model, row);
     if (newScope === undefined || newScope === current.scope) return { row: current, data };

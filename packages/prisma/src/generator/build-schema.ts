@@ -211,6 +211,7 @@ class ModelBuilder {
         isRequired: field.isRequired,
         isId: field.isId,
         ...(field.kind === 'object' ? { relationModel: field.type } : {}),
+        ...(field.nativeType?.[0] === 'Uuid' ? { uuid: true } : {}),
       };
     }
     this.checkScope();
