@@ -9,7 +9,7 @@ import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
 import { DekCache } from './dek-cache';
-import { describeEnvelope, HeaderMemo, isEnvelope, keyPrefixLength, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
+import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
 import { DecryptionError, FieldsealError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
@@ -18,6 +18,7 @@ import type { Keyring } from './keyring';
 import { messages } from './messages';
 import { needs } from './preconditions';
 import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
+import { AWAITED, noteKeys, type ResolvedKey, scopeKeyId, scopeKeyOf, type Waiting } from './decrypt-keys';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
@@ -55,30 +56,6 @@ export interface DecryptItem {
 function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
   const { model, field, name } = spec;
   return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
-}
-
-/** A scope key of one {@link FieldCrypto.decryptMany} call: its own copy (zeroed when the call ends) or why it could not be resolved. */
-interface ResolvedKey {
-  readonly key?: Buffer;
-  readonly error?: unknown;
-}
-
-/** Marks a scope key the first pass found neither held nor cached: resolved before the second. */
-const AWAITED: ResolvedKey = Object.freeze({});
-
-/** Values of a first decrypt pass left for the second, and the scope keys they need. */
-interface Waiting {
-  readonly indexes: number[];
-  /** {@link scopeKeyId}s. */
-  readonly keys: Set<string>;
-}
-
-/** Where `<keyId>$<version>` starts in an envelope (after `fse$1$`). */
-const ENVELOPE_KEY_FROM = 6;
-
-/** Id of one scope key version, as an envelope writes it; the key id never holds `$`. */
-function scopeKeyId(keyId: string, version: number): string {
-  return `${keyId}$${version}`;
 }
 
 function located(error: unknown, ctx: FieldContext | undefined): FieldsealError {
@@ -192,9 +169,7 @@ export class FieldCrypto {
       const waiting = this.#decryptPass(items, undefined, out, keys);
       if (waiting === undefined) return out;
       await Promise.all([...waiting.keys].map(async (id) => {
-        const split = id.indexOf('$');
-        const keyId = id.slice(0, split);
-        const version = Number(id.slice(split + 1));
+        const { keyId, version } = scopeKeyOf(id);
         try {
           keys.set(id, { key: await this.keys.scopeKeyMaterial(keyId, version) });
         } catch (error) {
@@ -357,7 +332,8 @@ export class FieldCrypto {
           } else if (waits) {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
-            this.#noteKeys(items, i + 1, waiting!, keys);
+            noteKeys(items, i + 1, waiting!, keys, (keyId, version) =>
+              this.keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey)));
             return waiting;
           } else if (failure !== null) {
             out[i] = this.#failed(located(failure, ctx), envelope, ctx);
@@ -372,33 +348,6 @@ export class FieldCrypto {
       if (owned) dek!.fill(0);
     }
     return waiting;
-  }
-
-  /**
-   * Leaves `items[from..]` for the second pass and notes the scope keys they name that are
-   * neither held nor cached, reading only each value's key prefix (the second pass parses and
-   * checks every value; a malformed one names no key here).
-   */
-  #noteKeys(items: readonly DecryptItem[], from: number, waiting: Waiting, keys: Map<string, ResolvedKey>): void {
-    let lastPrefix = '\u0000';
-    for (let i = from; i < items.length; i++) {
-      waiting.indexes.push(i);
-      const value: unknown = items[i]?.value;
-      // A row's fields share the prefix: the comparison is short and usually true.
-      if (typeof value !== 'string' || value.startsWith(lastPrefix)) continue;
-      const length = keyPrefixLength(value);
-      if (length === 0) continue;
-      lastPrefix = value.slice(0, length);
-      const id = value.slice(ENVELOPE_KEY_FROM, length - 1);
-      if (keys.has(id)) continue;
-      const split = id.indexOf('$');
-      const copy = this.keys.withCachedScopeKey(id.slice(0, split), Number(id.slice(split + 1)), (scopeKey) => Buffer.from(scopeKey));
-      if (copy !== MISS) keys.set(id, { key: copy });
-      else {
-        keys.set(id, AWAITED);
-        waiting.keys.add(id);
-      }
-    }
   }
 
   /**

@@ -1,0 +1,65 @@
+/**
+ * Bookkeeping of the scope keys one `FieldCrypto.decryptMany` call uses: the call's own copy of
+ * each (zeroed when the call ends), and, when some are neither held nor cached, which values
+ * wait for them and which keys to resolve. Holds no plaintext; the caller zeroes the copies.
+ */
+import { keyPrefixLength } from './envelope';
+import { MISS } from './key-cache';
+
+/** A scope key of one decryptMany call: its own copy (zeroed when the call ends) or why it could not be resolved. */
+export interface ResolvedKey {
+  readonly key?: Buffer;
+  readonly error?: unknown;
+}
+
+/** Marks a scope key the first pass found neither held nor cached: resolved before the second. */
+export const AWAITED: ResolvedKey = Object.freeze({});
+
+/** Values of a first decrypt pass left for the second, and the scope keys they need. */
+export interface Waiting {
+  readonly indexes: number[];
+  /** {@link scopeKeyId}s. */
+  readonly keys: Set<string>;
+}
+
+/** Where `<keyId>$<version>` starts in an envelope (after `fse$1$`). */
+const ENVELOPE_KEY_FROM = 6;
+
+/** Id of one scope key version, as an envelope writes it; the key id never holds `$`. */
+export function scopeKeyId(keyId: string, version: number): string {
+  return `${keyId}$${version}`;
+}
+
+/** The key id and version a {@link scopeKeyId} names. */
+export function scopeKeyOf(id: string): { keyId: string; version: number } {
+  const split = id.indexOf('$');
+  return { keyId: id.slice(0, split), version: Number(id.slice(split + 1)) };
+}
+
+/**
+ * Leaves `items[from..]` for the second pass and notes the scope keys they name that are
+ * neither held nor cached, reading only each value's key prefix: the second pass parses and
+ * checks every value, and a malformed one names no key here. `cachedCopy` returns a copy of a cached key (the caller's to zero) or `MISS`.
+ */
+export function noteKeys(items: readonly { value: unknown }[], from: number, waiting: Waiting, keys: Map<string, ResolvedKey>,
+  cachedCopy: (keyId: string, version: number) => Buffer | typeof MISS): void {
+  let lastPrefix = '\u0000';
+  for (let i = from; i < items.length; i++) {
+    waiting.indexes.push(i);
+    const value: unknown = items[i]?.value;
+    // A row's fields share the prefix: the comparison is short and usually true.
+    if (typeof value !== 'string' || value.startsWith(lastPrefix)) continue;
+    const length = keyPrefixLength(value);
+    if (length === 0) continue;
+    lastPrefix = value.slice(0, length);
+    const id = value.slice(ENVELOPE_KEY_FROM, length - 1);
+    if (keys.has(id)) continue;
+    const { keyId, version } = scopeKeyOf(id);
+    const copy = cachedCopy(keyId, version);
+    if (copy !== MISS) keys.set(id, { key: copy });
+    else {
+      keys.set(id, AWAITED);
+      waiting.keys.add(id);
+    }
+  }
+}
