@@ -7,6 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { ParsedEnvelope } from './envelope';
+import { EXACT_TTL_CLOCK } from './key-cache';
 
 /** The DEK cache id of a parsed envelope: `<keyId>$<version>$<wrappedDek>`. */
 export function dekCacheId(envelope: ParsedEnvelope): string {
@@ -23,7 +24,7 @@ export class DekCache {
 
   constructor(maxEntries: number, ttlMs: number) {
     this.#ttlMs = ttlMs;
-    this.#lru = new LRUCache<string, Buffer>({ max: maxEntries, ttl: ttlMs, dispose: (dek) => dek.fill(0) });
+    this.#lru = new LRUCache<string, Buffer>({ max: maxEntries, ttl: ttlMs, ...EXACT_TTL_CLOCK, dispose: (dek) => dek.fill(0) });
   }
 
   /** The cached DEK (owned by the cache: use it synchronously, never keep it), counting hit or miss. */

@@ -14,7 +14,7 @@ import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { KeyConflictError, KeyDestroyedError, KeyNotFoundError } from './errors';
-import { KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
+import { EXACT_TTL_CLOCK, KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
 import type { KeyFilter, KeyKind, KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
@@ -77,8 +77,8 @@ export class KeyHierarchy {
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#calls = new KeyringCalls(this.#audit);
     this.#keys = new KeyCache(options.cache);
-    this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs });
-    this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs });
+    this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+    this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
   }
 
   /** The active key of `scope` (created on first use). */
