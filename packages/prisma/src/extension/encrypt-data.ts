@@ -68,7 +68,7 @@ export class DataEncryptor {
     } else if (this.touchesEncrypted(model, data)) {
       await this.sealRow(model, out, { scope: 'default' });
     }
-    await this.relations(model, out);
+    if (this.view.writePlan(model).relations.length > 0) await this.relations(model, out);
     return out;
   }
 
@@ -131,7 +131,8 @@ export class DataEncryptor {
       plains[i] = plain;
       if (plain !== null && encrypted[i].mode !== 'readonly') sealed = true;
     }
-    const encryptor = sealed ? await this.crypto.rowEncryptor(context.scope) : undefined;
+    // The synchronous warm paths first: an await per row (and per index) is a microtask hop.
+    const encryptor = sealed ? this.crypto.cachedRowEncryptor(context.scope) ?? (await this.crypto.rowEncryptor(context.scope)) : undefined;
     const rowId = model.bindRowId ? context.rowId : undefined;
     try {
       for (let i = 0; i < encrypted.length; i++) {
@@ -153,7 +154,7 @@ export class DataEncryptor {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain);
+        data[index.name] = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain) ?? (await this.crypto.blindIndex(spec, plain));
       }
     }
   }
