@@ -9,7 +9,7 @@
  * indexes are still maintained, so equality lookups keep working across rows written before
  * and after the switch.
  */
-import type { FieldCrypto } from '@fieldseal/core';
+import type { FieldCrypto, RowEncryptor } from '@fieldseal/core';
 import type { ModelMeta } from '../metadata';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';
@@ -64,11 +64,13 @@ export class DataEncryptor {
     const out = withoutPlaceholders(model, data);
     if (this.writesEncrypted(model, data)) {
       const context = { scope: this.scopeOf(model, data), rowId: this.ensureId(model, out) };
-      await this.sealRow(model, out, context);
+      const pending = this.sealRow(model, out, context);
+      if (pending !== undefined) await pending;
     } else if (this.touchesEncrypted(model, data)) {
-      await this.sealRow(model, out, { scope: 'default' });
+      const pending = this.sealRow(model, out, { scope: 'default' });
+      if (pending !== undefined) await pending;
     }
-    if (this.view.writePlan(model).relations.length > 0) await this.relations(model, out);
+    if (this.writesRelations(model, out)) await this.relations(model, out);
     return out;
   }
 
@@ -94,7 +96,7 @@ export class DataEncryptor {
       throw unsupported('rowContext', model.name, field, operation);
     }
     if (this.touchesEncrypted(model, data)) await this.sealRow(model, out, context ?? { scope: 'default' });
-    await this.relations(model, out, locate);
+    if (this.writesRelations(model, out)) await this.relations(model, out, locate);
     return out;
   }
 
@@ -113,13 +115,24 @@ export class DataEncryptor {
     return false;
   }
 
+  /** Whether `data` writes under a sensitive relation (a nested write to walk). */
+  private writesRelations(model: ModelMeta, data: Args): boolean {
+    for (const { name } of this.view.writePlan(model).relations) if (isPlainObject(data[name])) return true;
+    return false;
+  }
+
   /** Whether a write to `model` must know the row (bound id or scope field) to encrypt. */
   needsRowContext(model: ModelMeta): boolean {
     return model.bindRowId || model.scopeField !== undefined;
   }
 
-  /** Encrypts the encrypted fields of `data` in place with one DEK and fills their blind indexes. */
-  private async sealRow(model: ModelMeta, data: Args, context: RowContext): Promise<void> {
+  /**
+   * Encrypts the encrypted fields of `data` in place with one DEK and fills their blind indexes.
+   * Synchronous when the scope key and index keys are cached (`undefined`): an await per row
+   * write is a microtask hop and a cold resume between database round trips. Otherwise the
+   * promise of the same work through the asynchronous (key-loading) calls.
+   */
+  private sealRow(model: ModelMeta, data: Args, context: RowContext): Promise<void> | undefined {
     const { encrypted } = this.view.writePlan(model);
     // The plaintexts, read before any field is replaced; `undefined` = not written.
     const plains: (string | null | undefined)[] = new Array(encrypted.length);
@@ -131,8 +144,22 @@ export class DataEncryptor {
       plains[i] = plain;
       if (plain !== null && encrypted[i].mode !== 'readonly') sealed = true;
     }
-    // The synchronous warm paths first: an await per row (and per index) is a microtask hop.
-    const encryptor = sealed ? this.crypto.cachedRowEncryptor(context.scope) ?? (await this.crypto.rowEncryptor(context.scope)) : undefined;
+    const encryptor = sealed ? this.crypto.cachedRowEncryptor(context.scope) : undefined;
+    if (sealed && encryptor === undefined) return this.sealRowCold(model, data, context, plains);
+    this.encryptFields(model, data, context, plains, encryptor);
+    return this.fillIndexes(model, data, plains);
+  }
+
+  /** {@link DataEncryptor.sealRow} when the scope key must be loaded (or created) first. */
+  private async sealRowCold(model: ModelMeta, data: Args, context: RowContext, plains: (string | null | undefined)[]): Promise<void> {
+    this.encryptFields(model, data, context, plains, await this.crypto.rowEncryptor(context.scope));
+    await this.fillIndexes(model, data, plains);
+  }
+
+  /** Replaces each written encrypted field with its envelope (plaintext for `readonly`); disposes `encryptor`. */
+  private encryptFields(model: ModelMeta, data: Args, context: RowContext, plains: (string | null | undefined)[],
+    encryptor: RowEncryptor | undefined): void {
+    const { encrypted } = this.view.writePlan(model);
     const rowId = model.bindRowId ? context.rowId : undefined;
     try {
       for (let i = 0; i < encrypted.length; i++) {
@@ -150,11 +177,31 @@ export class DataEncryptor {
     } finally {
       encryptor?.dispose();
     }
+  }
+
+  /** Fills the blind indexes of the written fields: synchronously when every index key is cached. */
+  private fillIndexes(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> | undefined {
+    const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        data[index.name] = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain) ?? (await this.crypto.blindIndex(spec, plain));
+        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain);
+        // A key to load: all indexes are (re)computed the asynchronous way (same values).
+        if (value === undefined) return this.fillIndexesCold(model, data, plains);
+        data[index.name] = value;
+      }
+    }
+    return undefined;
+  }
+
+  private async fillIndexesCold(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> {
+    const { encrypted } = this.view.writePlan(model);
+    for (let i = 0; i < encrypted.length; i++) {
+      const plain = plains[i];
+      if (plain === undefined) continue;
+      for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
+        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain);
       }
     }
   }
