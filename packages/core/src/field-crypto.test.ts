@@ -183,7 +183,8 @@ describe('FieldCrypto caches', () => {
     expect(cold).toEqual(items.map((item) => `${item.ctx.field}${item.ctx.rowId!.slice(1)}`));
     // The DEK cache is consulted once per row: the row's three fields share its DEK.
     expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 200, dekHits: 0 });
-    await reader.decryptMany(items);
+    // The cold read handed the DEKs it unwrapped to the cache: they must still be intact.
+    expect(await reader.decryptMany(items)).toEqual(cold);
     expect(reader.stats()).toMatchObject({ keyringCalls: 1, dekMisses: 200, dekHits: 200 });
   });
 

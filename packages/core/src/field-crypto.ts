@@ -295,10 +295,11 @@ export class FieldCrypto {
 
   /**
    * One synchronous pass over `items` (or only those at `indexes`). The current row's DEK is
-   * either a DEK-cache entry used in place (nothing is added to the cache until the row
-   * changes, so nothing evicts and zeroes it meanwhile) or this pass's own copy, zeroed when
-   * the row changes. Values whose scope key is neither in `keys` nor cached are left out and
-   * returned with the keys they need (only the first pass meets any).
+   * a DEK-cache entry used in place, found there or just unwrapped and added (nothing else is
+   * added until the row changes, so nothing evicts and zeroes it meanwhile), or, with no DEK
+   * cache, this pass's own, zeroed when the row changes. Values whose scope key is neither in
+   * `keys` nor cached are left out and returned with the keys they need (only the first pass
+   * meets any).
    */
   #decryptPass(items: readonly DecryptItem[], indexes: readonly number[] | undefined, out: (string | FieldsealError)[],
     keys: Map<string, ResolvedKey>): Waiting | undefined {
@@ -340,8 +341,10 @@ export class FieldCrypto {
                 waiting = { indexes: [], keys: new Set([scopeKeyId(envelope.keyId, envelope.version)]) };
               } else if (Buffer.isBuffer(unwrapped)) {
                 dek = unwrapped;
-                owned = true;
-                deks?.set(lastId, Buffer.from(unwrapped));
+                // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
+                // when it drops it; nothing is added before the row changes, so it stays valid.
+                if (deks === undefined) owned = true;
+                else deks.set(lastId, unwrapped);
               } else failure = unwrapped.error;
             }
           }
