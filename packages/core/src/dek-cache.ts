@@ -19,6 +19,7 @@ export class DekCache {
   readonly #lru: LRUCache<string, Buffer>;
   readonly #ttlMs: number;
   #lastSweep = Date.now();
+  #generation = 0;
   hits = 0;
   misses = 0;
 
@@ -40,9 +41,23 @@ export class DekCache {
     return this.#lru.get(id);
   }
 
-  /** Caches `dek`, taking ownership of it. */
-  set(id: string, dek: Buffer): void {
+  /**
+   * Bumped whenever DEKs are dropped for destroyed keys, or all of them. An operation reads it
+   * before it fetches key material (which may await): a DEK it unwraps under that material
+   * after a destroy must not be cached, or the destroyed scope would decrypt again from here.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Caches `dek`, taking ownership of it, unless DEKs were dropped since `generation` was read.
+   * @returns whether the cache took it; if not, the caller still owns (and must zero) it
+   */
+  set(id: string, dek: Buffer, generation: number = this.#generation): boolean {
+    if (generation !== this.#generation) return false;
     this.#lru.set(id, dek);
+    return true;
   }
 
   /** Drops (zeroes) expired DEKs, at most once per TTL. */
@@ -55,6 +70,7 @@ export class DekCache {
 
   /** Drops (zeroes) every DEK under one of `keyIds`. */
   dropKeys(keyIds: readonly string[]): void {
+    this.#generation++;
     const prefixes = keyIds.map((keyId) => `${keyId}$`);
     for (const id of [...this.#lru.keys()]) {
       if (prefixes.some((prefix) => id.startsWith(prefix))) this.#lru.delete(id);
@@ -68,6 +84,7 @@ export class DekCache {
 
   /** Drops and zeroes everything. */
   clear(): void {
+    this.#generation++;
     this.#lru.clear();
   }
 }

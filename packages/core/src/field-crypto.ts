@@ -112,15 +112,16 @@ export class FieldCrypto {
    */
   cachedRowEncryptor(scope: string): RowEncryptor | undefined {
     if (typeof scope !== 'string') return undefined;
-    const row = this.keys.withCachedActiveScopeKey(scope, (material) => this.#newRow(material, undefined));
+    const row = this.keys.withCachedActiveScopeKey(scope, (material) => this.#newRow(material, undefined, this.#deks?.generation));
     return row === MISS ? undefined : row;
   }
 
   /** @internal Test hook: a row encryptor with a fixed DEK and nonces (golden vectors). Never in production. */
   async unsafeRowEncryptor(scope: string, determinism?: UnsafeDeterminism): Promise<RowEncryptor> {
+    const generation = this.#deks?.generation;
     const material = await this.keys.activeScopeKeyMaterial(scope);
     try {
-      return this.#newRow(material, determinism);
+      return this.#newRow(material, determinism, generation);
     } finally {
       material.key.fill(0);
     }
@@ -135,13 +136,14 @@ export class FieldCrypto {
     checkContext(ctx);
     const parsed = parseEnvelope(envelope);
     const deks = this.#deks;
+    const generation = deks?.generation;
     if (deks !== undefined) {
       deks.sweep();
       const cachedDek = deks.get(parsed.dekId);
       if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
     }
     // Warm path: the scope key is cached, so no await and no key copy.
-    const warm = this.keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) => this.#unwrapAndOpen(parsed, ctx, scopeKey));
+    const warm = this.keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) => this.#unwrapAndOpen(parsed, ctx, scopeKey, generation));
     if (warm !== MISS) return warm;
     let scopeKey: Buffer;
     try {
@@ -150,7 +152,7 @@ export class FieldCrypto {
       throw this.#failed(located(error, ctx), parsed, ctx);
     }
     try {
-      return this.#unwrapAndOpen(parsed, ctx, scopeKey);
+      return this.#unwrapAndOpen(parsed, ctx, scopeKey, generation);
     } finally {
       scopeKey.fill(0);
     }
@@ -168,13 +170,15 @@ export class FieldCrypto {
     needs(Array.isArray(items), 'items', 'must be an array');
     const out: (string | FieldsealError)[] = new Array(items.length);
     this.#deks?.sweep();
+    // Read before any key is fetched: DEKs unwrapped after a destroy are not cached (see DekCache.generation).
+    const generation = this.#deks?.generation;
     // This call's own copy of each scope key it uses (one key-cache hit per key per call, as
     // many rows as it takes), or why it could not be resolved; zeroed when the call ends.
     const keys = new Map<string, ResolvedKey>();
     try {
       // Nothing per value is kept between the passes but its index: per-value state held
       // across the await would outlive the young generation and make the garbage collector copy it.
-      const waiting = this.#decryptPass(items, undefined, out, keys);
+      const waiting = this.#decryptPass(items, undefined, out, keys, generation);
       if (waiting === undefined) return out;
       await Promise.all([...waiting.keys].map(async (id) => {
         const { keyId, version } = scopeKeyOf(id);
@@ -184,7 +188,7 @@ export class FieldCrypto {
           keys.set(id, { error });
         }
       }));
-      this.#decryptPass(items, waiting.indexes, out, keys);
+      this.#decryptPass(items, waiting.indexes, out, keys, generation);
       return out;
     } finally {
       for (const entry of keys.values()) entry.key?.fill(0);
@@ -276,17 +280,24 @@ export class FieldCrypto {
     }
   }
 
-  #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined): RowEncryptor {
+  /** A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read. */
+  #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined, generation: number | undefined): RowEncryptor {
     const deks = this.#deks;
-    return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => deks.set(id, dek));
+    return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => {
+      if (!deks.set(id, dek, generation)) dek.fill(0);
+    });
   }
 
-  /** Unwraps the envelope's DEK under `scopeKey` and opens the value (the DEK cache gets a copy). */
-  #unwrapAndOpen(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer): string {
+  /**
+   * Unwraps the envelope's DEK under `scopeKey` and opens the value (the DEK cache gets a copy,
+   * unless DEKs were dropped since `generation` was read).
+   */
+  #unwrapAndOpen(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer, generation: number | undefined): string {
     const dek = unwrapDek(scopeKey, envelope);
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
     try {
-      this.#deks?.set(envelope.dekId, Buffer.from(dek));
+      const copy = this.#deks === undefined ? undefined : Buffer.from(dek);
+      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation)) copy.fill(0);
       return this.#open(envelope, ctx, dek);
     } finally {
       dek.fill(0);
@@ -302,7 +313,7 @@ export class FieldCrypto {
    * meets any).
    */
   #decryptPass(items: readonly DecryptItem[], indexes: readonly number[] | undefined, out: (string | FieldsealError)[],
-    keys: Map<string, ResolvedKey>): Waiting | undefined {
+    keys: Map<string, ResolvedKey>, generation: number | undefined): Waiting | undefined {
     const deks = this.#deks;
     const memo = new HeaderMemo();
     let waiting: Waiting | undefined;
@@ -343,8 +354,8 @@ export class FieldCrypto {
                 dek = unwrapped;
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
-                if (deks === undefined) owned = true;
-                else deks.set(lastId, unwrapped);
+                // Refused if a key was destroyed since the call began: then this pass owns it.
+                if (deks === undefined || !deks.set(lastId, unwrapped, generation)) owned = true;
               } else failure = unwrapped.error;
             }
           }
