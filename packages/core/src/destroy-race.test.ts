@@ -49,29 +49,28 @@ async function world() {
   return { reader, held, a2, b1 };
 }
 
+/** Starts a read, destroys scope A while the read waits on the held keyring, then lets it finish. */
+async function destroyDuring(reader: FieldCrypto, held: ReturnType<typeof heldKeyring>, start: () => Promise<unknown>) {
+  held.hold(true);
+  const read = start();
+  await new Promise((resolve) => setImmediate(resolve));
+  held.hold(false);
+  await reader.keys.destroyScope('A');
+  held.release();
+  await read;
+}
+
 describe('destroying a scope during a read', () => {
   it('a decryptMany waiting for another key does not re-cache the destroyed scope\'s DEKs', async () => {
     const { reader, held, a2, b1 } = await world();
-    held.hold(true);
-    const read = reader.decryptMany([{ value: b1, ctx: ctx('3') }, { value: a2, ctx: ctx('2') }]);
-    await new Promise((resolve) => setImmediate(resolve));
-    held.hold(false);
-    await reader.keys.destroyScope('A');
-    held.release();
-    await read;
+    await destroyDuring(reader, held, () => reader.decryptMany([{ value: b1, ctx: ctx('3') }, { value: a2, ctx: ctx('2') }]));
     await expect(reader.decrypt(a2, ctx('2'))).rejects.toBeInstanceOf(KeyDestroyedError);
   });
 
   it('a decrypt waiting for its key does not re-cache a DEK of a scope destroyed meanwhile', async () => {
     const { reader, held, a2 } = await world();
     reader.clearCaches(); // scope A's key now has to be unwrapped: the decrypt waits there
-    held.hold(true);
-    const read = reader.decrypt(a2, ctx('2')).catch((error: unknown) => error);
-    await new Promise((resolve) => setImmediate(resolve));
-    held.hold(false);
-    await reader.keys.destroyScope('A');
-    held.release();
-    await read;
+    await destroyDuring(reader, held, () => reader.decrypt(a2, ctx('2')).catch((error: unknown) => error));
     await expect(reader.decrypt(a2, ctx('2'))).rejects.toBeInstanceOf(KeyDestroyedError);
   });
 });
