@@ -13,7 +13,7 @@
 import type { ModelMeta } from '../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { plainOf } from './encrypt-data';
-import type { KnownScopes } from './known-scopes';
+import { type KnownScopes, scopeValue } from './known-scopes';
 import { asList } from './query-guard';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { type AnyClient, delegate, sideQuery } from './side-channel';
@@ -27,9 +27,8 @@ export interface GivenContext {
 
 /** A where value usable as a row's id: a string or an integer, compared as a string. */
 export function exactValue(value: unknown): string | undefined {
-  if (typeof value === 'string' && value.length > 0) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  return undefined;
+  const exact = scopeValue(value);
+  return exact === undefined ? undefined : String(exact);
 }
 
 /**

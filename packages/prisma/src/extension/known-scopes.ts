@@ -21,7 +21,7 @@ export const KNOWN_SCOPES_MAX = 10_000;
  */
 export type ScopeValue = string | number;
 
-/** `value` as a {@link ScopeValue}, or `undefined` (nothing is remembered for other values). */
+/** `value` as a {@link ScopeValue} (also the row-id forms a where can name exactly), or `undefined`. */
 export function scopeValue(value: unknown): ScopeValue | undefined {
   if (typeof value === 'string' && value.length > 0) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
