@@ -91,7 +91,7 @@ describe('benchmarks at smoke-test sizes', () => {
   }, 180_000);
 
   it('renders every section into RESULTS.md, headed by the wall time of the whole run', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fieldseal-bench-'));
+    const dir = mkdtempSync(join(tmpdir(), 'hushfield-bench-'));
     try {
       const paths = { json: join(dir, 'results.json'), markdown: join(dir, 'RESULTS.md') };
       writeResults(sections, describeEnvironment('test'), paths);

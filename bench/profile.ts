@@ -22,7 +22,7 @@ const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 type Prepared = { iteration: () => Promise<unknown>; close: () => Promise<void> };
 
 async function prepare(scenario: Scenario): Promise<Prepared> {
-  const { FieldCrypto, LocalKeyring, MemoryKeyStore } = await import('@fieldseal/core');
+  const { FieldCrypto, LocalKeyring, MemoryKeyStore } = await import('@hushfield/core');
   if (scenario.startsWith('value-') || scenario === 'blind-index') {
     const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 3_600_000 }, dekCache: false });
     const size = scenario === 'value-16' ? 16 : scenario === 'value-4k' ? 4096 : scenario === 'value-1m' ? 1 << 20 : 32;
@@ -55,13 +55,13 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
     await db.close();
   };
   if (scenario === 'reencrypt') {
-    const { run } = await import('@fieldseal/cli');
+    const { run } = await import('@hushfield/cli');
     const { PrismaPg } = await import('@prisma/adapter-pg');
     const { PrismaClient } = await import('../prisma/generated/client/client');
-    const { fieldsealSchema } = await import('../prisma/generated/fieldseal');
+    const { hushfieldSchema } = await import('../prisma/generated/hushfield');
     const { PassThrough } = await import('node:stream');
     const config = {
-      schema: fieldsealSchema,
+      schema: hushfieldSchema,
       keyring,
       prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url as string }) }),
       cache: { ttlMs: 3_600_000 },
@@ -69,7 +69,7 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
     const io = { stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false };
     return {
       iteration: async () => {
-        await db.query('TRUNCATE customers, fieldseal_checkpoints RESTART IDENTITY');
+        await db.query('TRUNCATE customers, hushfield_checkpoints RESTART IDENTITY');
         await db.query(`INSERT INTO customers (email, phone) SELECT 'Customer.' || g || '@Example.com', '+1 555 ' || g FROM generate_series(1, 20000) AS g`);
         const code = await run(['reencrypt', '--model', 'Customer', '--json'], { io, config: { path: 'bench/profile.ts', config, module: {} } });
         if (code !== 0) throw new Error(`reencrypt exited with ${code}`);
@@ -150,7 +150,7 @@ async function main(): Promise<number> {
     return 2;
   }
   process.env.TEST_DATABASE_URL ||= DEFAULT_URL;
-  process.env.FIELDSEAL_TEST_BACKEND = 'postgres';
+  process.env.HUSHFIELD_TEST_BACKEND = 'postgres';
   const prepared = await prepare(scenario);
   let recorded: object;
   try {
@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     id: `profile-${scenario}`,
     title: `profile: ${scenario} (V8 CPU profile, ${seconds} s of the hot loop)`,
     command: `pnpm exec tsx --tsconfig bench/tsconfig.json bench/profile.ts ${scenario} ${seconds}`,
-    tables: [table('Top functions by self time (everything)', all, 15), table('fieldseal functions by total time', ours, 12)],
+    tables: [table('Top functions by self time (everything)', all, 15), table('hushfield functions by total time', ours, 12)],
     targets: [],
   };
   process.stdout.write(`${renderSection(section)}\n`);

@@ -18,9 +18,9 @@ const BENCHMARKS = ['crypto', 'prisma', 'kms', 'migrator'] as const;
 type BenchmarkId = (typeof BENCHMARKS)[number];
 const TITLES: Record<BenchmarkId, string> = {
   crypto: 'crypto: one value, envelope vs bare AES-256-GCM vs @47ng/cloak',
-  prisma: 'prisma: plain Prisma vs the fieldseal extension on PostgreSQL',
+  prisma: 'prisma: plain Prisma vs the hushfield extension on PostgreSQL',
   kms: 'kms: keyring calls and wall time with KMS latency',
-  migrator: 'migrator: fieldseal reencrypt throughput and memory',
+  migrator: 'migrator: hushfield reencrypt throughput and memory',
 };
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -32,11 +32,11 @@ const log = (line: string): void => {
   lastLog = now;
 };
 
-/** Generates the Prisma client and fieldseal metadata when a fresh clone has none. */
+/** Generates the Prisma client and hushfield metadata when a fresh clone has none. */
 function ensureGenerated(): void {
-  const generated = ['prisma/generated/client/client.ts', 'prisma/generated/fieldseal/index.ts'];
+  const generated = ['prisma/generated/client/client.ts', 'prisma/generated/hushfield/index.ts'];
   if (generated.every((file) => existsSync(join(REPO_ROOT, file)))) return;
-  log('generating the Prisma client and fieldseal metadata (node scripts/prisma-generate.js)');
+  log('generating the Prisma client and hushfield metadata (node scripts/prisma-generate.js)');
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'prisma-generate.js'), 'prisma/schema.prisma'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
@@ -114,7 +114,7 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg()[0];
 
   process.env.TEST_DATABASE_URL ||= DEFAULT_URL;
-  process.env.FIELDSEAL_TEST_BACKEND = 'postgres';
+  process.env.HUSHFIELD_TEST_BACKEND = 'postgres';
   const serverUrl = process.env.TEST_DATABASE_URL;
   const environment = describeEnvironment(await postgresVersion(serverUrl));
   if (selected.some((id) => id !== 'crypto')) ensureGenerated();

@@ -8,15 +8,15 @@ const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 
-const dir = mkdtempSync(path.join(tmpdir(), 'fieldseal-jest-'));
-const env = { ...process.env, FIELDSEAL_JEST_SUMMARY: path.join(dir, 'summary.txt') };
+const dir = mkdtempSync(path.join(tmpdir(), 'hushfield-jest-'));
+const env = { ...process.env, HUSHFIELD_JEST_SUMMARY: path.join(dir, 'summary.txt') };
 env.NODE_OPTIONS = [env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
   .filter(Boolean)
   .join(' ');
 const jest = path.join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
 const result = spawnSync(process.execPath, [jest, ...process.argv.slice(2)], { stdio: 'inherit', env });
 try {
-  process.stdout.write(`\n${readFileSync(env.FIELDSEAL_JEST_SUMMARY, 'utf8')}\n`);
+  process.stdout.write(`\n${readFileSync(env.HUSHFIELD_JEST_SUMMARY, 'utf8')}\n`);
 } catch {
   // No totals: Jest stopped before running tests; its exit status says why.
 } finally {

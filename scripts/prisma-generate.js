@@ -2,7 +2,7 @@
 // Runs `prisma generate` for every schema in the repository, offline.
 // Prisma 7.10's CLI wants a schema-engine binary on disk before it generates, and downloads
 // one when missing; generate never runs it, so any existing file satisfies the check here.
-// The fieldseal generator runs from packages/prisma/dist, so it is built first. Prisma runs a
+// The hushfield generator runs from packages/prisma/dist, so it is built first. Prisma runs a
 // generator's provider command in its own working directory, and the schemas name the
 // generator by a path relative to themselves, so each schema is generated from its directory.
 'use strict';

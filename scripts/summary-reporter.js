@@ -8,7 +8,7 @@ class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
     const line = `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped`;
-    if (process.env.FIELDSEAL_JEST_SUMMARY) writeFileSync(process.env.FIELDSEAL_JEST_SUMMARY, line);
+    if (process.env.HUSHFIELD_JEST_SUMMARY) writeFileSync(process.env.HUSHFIELD_JEST_SUMMARY, line);
     else process.stderr.write(`\n${line}\n`);
   }
 }

@@ -1,11 +1,11 @@
 /**
- * The key hierarchy of @fieldseal/core over the real Prisma-backed key store: first use from
+ * The key hierarchy of @hushfield/core over the real Prisma-backed key store: first use from
  * several clients at once, rotation, crypto-shredding, rewrap, and a key row swapped in the
- * table, each checked against what `fieldseal_keys` really holds.
+ * table, each checked against what `hushfield_keys` really holds.
  */
 import { randomBytes } from 'node:crypto';
-import { FieldCrypto, KeyDestroyedError, KeyringError, LocalKeyring, type Keyring } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { FieldCrypto, KeyDestroyedError, KeyringError, LocalKeyring, type Keyring } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
 
 interface KeyRow { key_id: string; scope: string; version: number; state: string; wrapped_key: string | null; keyring_id: string }
@@ -23,7 +23,7 @@ function process_(ring: Keyring = keyring): FieldCrypto {
 }
 
 const keyRows = (scope: string) =>
-  db.query<KeyRow>('SELECT key_id, scope, version, state, wrapped_key, keyring_id FROM fieldseal_keys WHERE scope = $1 ORDER BY version', [scope]);
+  db.query<KeyRow>('SELECT key_id, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY version', [scope]);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -92,7 +92,7 @@ describe('core key hierarchy on PrismaKeyStore', () => {
     const a = (await crypto.rowEncryptor('swap-a')).encrypt('secret a', ctx);
     await crypto.rowEncryptor('swap-b');
     await db.query(
-      "UPDATE fieldseal_keys SET wrapped_key = (SELECT wrapped_key FROM fieldseal_keys WHERE scope = 'swap-b') WHERE scope = 'swap-a'");
+      "UPDATE hushfield_keys SET wrapped_key = (SELECT wrapped_key FROM hushfield_keys WHERE scope = 'swap-b') WHERE scope = 'swap-a'");
     const error = await process_(ring).decrypt(a, ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyringError);
     expect(String((error as Error).message)).not.toContain('secret a');

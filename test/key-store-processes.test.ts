@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyHierarchy, LocalKeyring } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { KeyHierarchy, LocalKeyring } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
 
 jest.setTimeout(180_000);
@@ -61,7 +61,7 @@ function startRacer(env: NodeJS.ProcessEnv): Racer {
 
 const activeRows = (scope: string) =>
   db.query<{ key_id: string; version: number; state: string }>(
-    "SELECT key_id, version, state FROM fieldseal_keys WHERE kind = 'scope' AND scope = $1",
+    "SELECT key_id, version, state FROM hushfield_keys WHERE kind = 'scope' AND scope = $1",
     [scope],
   );
 
@@ -84,12 +84,12 @@ describe('concurrent first use of a scope', () => {
         await Promise.all(clients.map((c) => c.$disconnect()));
       }
     } else {
-      const dir = mkdtempSync(join(tmpdir(), 'fieldseal-racers-'));
+      const dir = mkdtempSync(join(tmpdir(), 'hushfield-racers-'));
       const tsconfig = join(dir, 'tsconfig.json');
       writeFileSync(tsconfig, JSON.stringify({
         compilerOptions: {
           baseUrl: ROOT,
-          paths: { '@fieldseal/core': ['packages/core/src/index.ts'], '@fieldseal/prisma': ['packages/prisma/src/index.ts'] },
+          paths: { '@hushfield/core': ['packages/core/src/index.ts'], '@hushfield/prisma': ['packages/prisma/src/index.ts'] },
         },
       }));
       const env = { ...process.env, DATABASE_URL: db.url, SCOPE: scope, ROOT_KEY: rootKey.toString('base64'), TSX_TSCONFIG_PATH: tsconfig };

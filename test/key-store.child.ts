@@ -2,11 +2,11 @@
  * One competitor in the concurrent-first-use race of `key-store-processes.test.ts`: connects to
  * `DATABASE_URL`, prints `ready`, waits for `go` on stdin, then asks the key hierarchy for the
  * active key of `SCOPE` (creating version 1 if nobody has) and prints `{keyId, version}`.
- * Run with `node --import tsx` and `TSX_TSCONFIG_PATH` mapping `@fieldseal/*` to the sources.
+ * Run with `node --import tsx` and `TSX_TSCONFIG_PATH` mapping `@hushfield/*` to the sources.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
-import { KeyHierarchy, LocalKeyring } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { KeyHierarchy, LocalKeyring } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { PrismaClient } from '../prisma/generated/client/client';
 
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: DATABASE_URL }) });
   try {
     await prisma.$connect();
-    await prisma.fieldsealKey.count();
+    await prisma.hushfieldKey.count();
     const keys = new KeyHierarchy({
       keyring: new LocalKeyring(Buffer.from(ROOT_KEY, 'base64')),
       keyStore: new PrismaKeyStore(prisma),

@@ -1,12 +1,12 @@
 /**
  * `PrismaKeyStore` on the real database (PostgreSQL, or PGlite without TEST_DATABASE_URL):
- * the whole `KeyStore` contract, checked against what the `fieldseal_keys` table really holds,
+ * the whole `KeyStore` contract, checked against what the `hushfield_keys` table really holds,
  * and races between several Prisma clients on one database.
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ConfigError, InvalidArgumentError, KeyConflictError, type NewStoredKey } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { ConfigError, InvalidArgumentError, KeyConflictError, type NewStoredKey } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
 
 interface Row {
@@ -46,7 +46,7 @@ function newKey(scope: string, version = 1, overrides: Partial<NewStoredKey> = {
 }
 
 const rows = (scope: string): Promise<Row[]> =>
-  db.query<Row>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM fieldseal_keys WHERE scope = $1 ORDER BY kind, version', [scope]);
+  db.query<Row>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY kind, version', [scope]);
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -88,7 +88,7 @@ describe('PrismaKeyStore', () => {
     await store.insert(first);
     const sameVersion = await rejection(store.insert(newKey(scope, 1, { keyId: 'other-id' })));
     expect(sameVersion).toBeInstanceOf(KeyConflictError);
-    expect((sameVersion as KeyConflictError).code).toBe('FIELDSEAL_KEY_CONFLICT');
+    expect((sameVersion as KeyConflictError).code).toBe('HUSHFIELD_KEY_CONFLICT');
     const other = freshScope();
     expect(await rejection(store.insert(newKey(other, 1, { keyId: first.keyId })))).toBeInstanceOf(KeyConflictError);
     expect(await rejection(store.insert(newKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
@@ -199,14 +199,14 @@ describe('PrismaKeyStore', () => {
   it('refuses a client without the key-store model and prints no client or row', () => {
     expect(() => new PrismaKeyStore(prisma, { model: 'NoSuchModel' })).toThrow(ConfigError);
     expect(() => new PrismaKeyStore({})).toThrow(ConfigError);
-    expect(inspect(store)).toBe("PrismaKeyStore { model: 'FieldsealKey' }");
-    expect(JSON.stringify(store)).toBe('{"model":"FieldsealKey"}');
+    expect(inspect(store)).toBe("PrismaKeyStore { model: 'HushfieldKey' }");
+    expect(JSON.stringify(store)).toBe('{"model":"HushfieldKey"}');
   });
 
   it('reports a row edited by hand to an unknown state instead of trusting it', async () => {
     const scope = freshScope();
     const key = await store.insert(newKey(scope));
-    await db.query("UPDATE fieldseal_keys SET state = 'paused' WHERE key_id = $1", [key.keyId]);
+    await db.query("UPDATE hushfield_keys SET state = 'paused' WHERE key_id = $1", [key.keyId]);
     expect(await rejection(store.getVersion(key.keyId, 1))).toBeInstanceOf(ConfigError);
   });
 });

@@ -12,8 +12,8 @@ import {
   type AuditEvent,
   type FieldContext,
   type KeyStore,
-} from '@fieldseal/core';
-import { AwsKmsKeyring } from '@fieldseal/kms-aws';
+} from '@hushfield/core';
+import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
 
 const where = (rowId: string): FieldContext => ({ model: 'users', field: 'email', rowId });
@@ -104,7 +104,7 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
     await new Promise((resolve) => setTimeout(resolve, ttlMs + 100));
     const error = await reader.decrypt(rows[2].value, rows[2].ctx).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(KeyringError);
-    expect(error).toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap', retryable: true });
+    expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: true });
     expect((error as Error).message).not.toContain(rows[2].plaintext);
     await emulator.faults.restore();
     expect(await reader.decrypt(rows[3].value, rows[3].ctx)).toBe(rows[3].plaintext);
@@ -134,7 +134,7 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
       await crypto.decrypt(stored, where(randomUUID())).catch((e: unknown) => failures.push(e));
       const scopeKey = (await keyStore.getActive('scope', 'tenant-c'))!;
       const wrapped = Buffer.from(scopeKey.wrappedKey!, 'base64');
-      const scopeContext = { purpose: 'fieldseal/scope-key', keyId: scopeKey.keyId, scope: 'tenant-c', version: String(scopeKey.version) };
+      const scopeContext = { purpose: 'hushfield/scope-key', keyId: scopeKey.keyId, scope: 'tenant-c', version: String(scopeKey.version) };
       const plaintextKey = await ring.unwrapKey(wrapped, scopeContext);
       await ring.unwrapKey(wrapped, { ...scopeContext, scope: 'tenant-x' }).catch((e: unknown) => failures.push(e));
       const tampered = Buffer.from(wrapped);
@@ -175,7 +175,7 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
     const stored = (await keyStore.getActive('scope', 'tenant-d'))!;
     const wrapped = Buffer.from(stored.wrappedKey!, 'base64');
     expect(stored.keyringId).toBe(`aws-kms:${key.arn}`);
-    expect(wrapped.subarray(0, 3).toString('ascii')).toBe('FSK');
+    expect(wrapped.subarray(0, 3).toString('ascii')).toBe('HFK');
     expect(wrapped.toString('latin1')).toContain(key.arn);
     expect(emulator.calls.get('GenerateDataKey') + emulator.calls.get('Encrypt')).toBe(1);
   });

@@ -4,12 +4,12 @@
  * A middleware on the real client observes the SDK's output objects (nothing is mocked).
  */
 import { randomBytes } from 'node:crypto';
-// The SDK is a dependency of @fieldseal/kms-aws only; tests reach it through that package.
+// The SDK is a dependency of @hushfield/kms-aws only; tests reach it through that package.
 import { KMSClient } from '../packages/kms-aws/node_modules/@aws-sdk/client-kms';
-import { AwsKmsKeyring } from '@fieldseal/kms-aws';
+import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
 
-const context = { purpose: 'fieldseal/index-key', keyId: 'idx', scope: 'default', version: '1' };
+const context = { purpose: 'hushfield/index-key', keyId: 'idx', scope: 'default', version: '1' };
 
 describe('AwsKmsKeyring with an injected KMS client', () => {
   let emulator: KmsEmulator;

@@ -4,10 +4,10 @@
  * Asserts on what the database stores and on the KMS calls the emulator saw.
  */
 import { randomUUID } from 'node:crypto';
-import { isEnvelope, type AuditEvent } from '@fieldseal/core';
-import { AwsKmsKeyring } from '@fieldseal/kms-aws';
-import { fieldEncryption } from '@fieldseal/prisma';
-import { fieldsealSchema } from '../prisma/generated/fieldseal';
+import { isEnvelope, type AuditEvent } from '@hushfield/core';
+import { AwsKmsKeyring } from '@hushfield/kms-aws';
+import { fieldEncryption } from '@hushfield/prisma';
+import { hushfieldSchema } from '../prisma/generated/hushfield';
 import type { PrismaClient } from '../prisma/generated/client/client';
 import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
 import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
@@ -41,7 +41,7 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
     keyrings.push(keyring);
     const { prisma: base, queries } = createPrisma(db);
     bases.push(base);
-    return { prisma: base.$extends(fieldEncryption({ schema: fieldsealSchema, keyring, cache: { ttlMs: 60_000 } })), queries };
+    return { prisma: base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, cache: { ttlMs: 60_000 } })), queries };
   }
 
   const unwrapsByScope = (): Record<string, number> => {
@@ -54,7 +54,7 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
 
   beforeAll(async () => {
     emulator = await startKmsEmulator();
-    kmsKey = await kmsAdmin(emulator).createKey({ description: 'fieldseal e2e root key' });
+    kmsKey = await kmsAdmin(emulator).createKey({ description: 'hushfield e2e root key' });
     db = await createTestDatabase();
   }, 120_000);
   beforeEach(() => {
@@ -79,12 +79,12 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
       const created = await prisma.user.create({ data: { id: randomUUID(), ...person } });
       expect(created.email).toBe(person.email);
     }
-    const keys = await db.query<KeyRow>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM fieldseal_keys ORDER BY kind, scope');
+    const keys = await db.query<KeyRow>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys ORDER BY kind, scope');
     expect(keys.map((k) => `${k.kind}:${k.scope}`)).toEqual(['index:default', 'scope:acme', 'scope:globex']);
     for (const key of keys) {
       expect(key.keyring_id).toBe(`aws-kms:${kmsKey.arn}`);
       const wrapped = Buffer.from(key.wrapped_key, 'base64');
-      expect(wrapped.subarray(0, 3).toString('ascii')).toBe('FSK');
+      expect(wrapped.subarray(0, 3).toString('ascii')).toBe('HFK');
       expect(wrapped.toString('latin1')).toContain(kmsKey.arn);
     }
     // One KMS call per key created, none per row.
@@ -118,7 +118,7 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
     const perScope = unwrapsByScope();
     expect(perScope).toEqual({ 'scope:acme': 1, 'scope:globex': 1, 'index:default': 1 });
     expect(emulator.calls.get('Decrypt')).toBe(3);
-    expect(prisma.$fieldseal.stats().keyringCalls).toBe(3);
+    expect(prisma.$hushfield.stats().keyringCalls).toBe(3);
   });
 
   it('fails closed with a typed keyring error when the KMS key is disabled and the cache is cold', async () => {
@@ -130,7 +130,7 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
       expect(warmRead).toHaveLength(5);
       const { prisma: cold } = client();
       const error = await cold.user.findMany({ where: { tenantId: 'globex' } }).then(() => null, (e: unknown) => e);
-      expect(error).toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap', retryable: false });
+      expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false });
       expect((error as Error).message).toContain('DisabledException');
       for (const person of people) expect((error as Error).message).not.toContain(person.email);
     } finally {

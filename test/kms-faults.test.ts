@@ -4,11 +4,11 @@
  * the backoff instead of waiting.
  */
 import { randomBytes } from 'node:crypto';
-import { KeyringError, type AuditEvent } from '@fieldseal/core';
-import { AwsKmsKeyring, type AwsKmsKeyringOptions } from '@fieldseal/kms-aws';
+import { KeyringError, type AuditEvent } from '@hushfield/core';
+import { AwsKmsKeyring, type AwsKmsKeyringOptions } from '@hushfield/kms-aws';
 import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
 
-const context = { purpose: 'fieldseal/scope-key', keyId: 'k-9', scope: 'tenant-a', version: '3' };
+const context = { purpose: 'hushfield/scope-key', keyId: 'k-9', scope: 'tenant-a', version: '3' };
 
 describe('AwsKmsKeyring under KMS faults', () => {
   let emulator: KmsEmulator;
@@ -72,14 +72,14 @@ describe('AwsKmsKeyring under KMS faults', () => {
     const ring = keyring();
     emulator.faults.throttle(10);
     const error = await failure(ring.wrapKey(randomBytes(32), context));
-    expect(error).toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'wrap', retryable: true, keyringId: ring.id });
+    expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'wrap', retryable: true, keyringId: ring.id });
     expect(error.message).toContain('failed after 4 attempts');
     expect(error.message).toContain('ThrottlingException');
     expect(emulator.calls.get('Encrypt')).toBe(4);
     expect(sleeps).toHaveLength(3);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
-      operation: 'keyring.wrap', outcome: 'failure', errorCode: 'FIELDSEAL_KEYRING',
+      operation: 'keyring.wrap', outcome: 'failure', errorCode: 'HUSHFIELD_KEYRING',
       detail: { attempts: 4, awsErrorCode: 'ThrottlingException', retryable: true },
     });
   });

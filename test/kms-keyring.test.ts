@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { KeyringError } from '@fieldseal/core';
-import { AwsKmsKeyring, type AwsKmsKeyringOptions } from '@fieldseal/kms-aws';
+import { KeyringError } from '@hushfield/core';
+import { AwsKmsKeyring, type AwsKmsKeyringOptions } from '@hushfield/kms-aws';
 import {
   containerRuntimeLikely,
   kmsAdmin,
@@ -37,10 +37,10 @@ const targets: [string, boolean, () => Promise<Target>][] = [
   }],
 ];
 if (!targets[1][1]) {
-  process.stdout.write('fieldseal tests: no container runtime detected; the keyring suite runs on the KMS emulator only (LocalStack skipped).\n');
+  process.stdout.write('hushfield tests: no container runtime detected; the keyring suite runs on the KMS emulator only (LocalStack skipped).\n');
 }
 
-const context = { purpose: 'fieldseal/scope-key', keyId: 'k-1', scope: 'tenant-a', version: '1' };
+const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'tenant-a', version: '1' };
 
 /** The hex and base64 spellings of a secret, for "never printed" assertions. */
 function spellings(secret: Buffer): string[] {
@@ -111,7 +111,7 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
       const wrapped = await ring.wrapKey(plaintext, context);
       for (const other of [{ ...context, scope: 'tenant-b' }, { ...context, version: '2' }, { purpose: context.purpose }]) {
         const error = await refusal(ring.unwrapKey(wrapped, other));
-        expect(error).toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap', retryable: false, keyringId: ring.id });
+        expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false, keyringId: ring.id });
         expect(error.message).toContain('InvalidCiphertextException');
         expect(error.message).toContain(key.arn);
         for (const secret of [...spellings(plaintext), ...spellings(wrapped)]) expect(error.message).not.toContain(secret);
@@ -177,7 +177,7 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
     it('stores the resolved key ARN, so keys wrapped through an alias still unwrap after the alias moves', async () => {
       const first = await admin.createKey();
       const second = await admin.createKey();
-      const alias = `alias/fieldseal-${randomBytes(4).toString('hex')}`;
+      const alias = `alias/hushfield-${randomBytes(4).toString('hex')}`;
       await admin.createAlias(alias, first.keyId);
       const ring = keyring(alias);
       expect(ring.id).toBe(`aws-kms:${alias}`);
@@ -198,7 +198,7 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
 
     it('accepts a key id, an alias ARN and a multi-Region key ARN', async () => {
       const key = await admin.createKey();
-      const alias = `alias/fieldseal-${randomBytes(4).toString('hex')}`;
+      const alias = `alias/hushfield-${randomBytes(4).toString('hex')}`;
       await admin.createAlias(alias, key.keyId);
       const aliasArn = key.arn.replace(`key/${key.keyId}`, alias);
       const mrk = await admin.createKey({ multiRegion: true });
@@ -212,7 +212,7 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
 
     it('describes the configured key and its state, following an alias to its current key', async () => {
       const key = await admin.createKey();
-      const alias = `alias/fieldseal-${randomBytes(4).toString('hex')}`;
+      const alias = `alias/hushfield-${randomBytes(4).toString('hex')}`;
       await admin.createAlias(alias, key.keyId);
       const ring = keyring(alias);
       expect(await ring.describeKey()).toEqual({

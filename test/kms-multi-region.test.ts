@@ -4,11 +4,11 @@
  * keyring in the other Region decrypt what the first Region wrapped.
  */
 import { randomBytes } from 'node:crypto';
-import { KeyringError, LocalKeyring, type Keyring } from '@fieldseal/core';
-import { AwsKmsKeyring, MultiKeyring } from '@fieldseal/kms-aws';
+import { KeyringError, LocalKeyring, type Keyring } from '@hushfield/core';
+import { AwsKmsKeyring, MultiKeyring } from '@hushfield/kms-aws';
 import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
 
-const context = { purpose: 'fieldseal/scope-key', keyId: 'k-1', scope: 'default', version: '1' };
+const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'default', version: '1' };
 
 describe('multi-Region disaster recovery', () => {
   let primary: KmsEmulator;

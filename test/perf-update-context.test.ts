@@ -4,8 +4,8 @@
  * naming another scope, or a row the client has not seen, is read first as before; a row that
  * moved to another scope behind the client's back is read and written again.
  */
-import { KeyDestroyedError } from '@fieldseal/core';
-import { computedBlindIndex } from '@fieldseal/prisma';
+import { KeyDestroyedError } from '@hushfield/core';
+import { computedBlindIndex } from '@hushfield/prisma';
 import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './extension/support';
 
 describe('update of a row the client has seen', () => {
@@ -71,7 +71,7 @@ describe('update of a row the client has seen', () => {
     // the remembered scope missed (no row), the row was read, then written under its real scope
     const onUsers = h.queries.filter((q) => q.query.includes('"users"'));
     expect(onUsers.map((q) => q.query.split(' ')[0])).toEqual(['UPDATE', 'SELECT', 'UPDATE']);
-    await h.prisma.$fieldseal.crypto.keys.destroyScope('tenant-d');
+    await h.prisma.$hushfield.crypto.keys.destroyScope('tenant-d');
     await expect(h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }))
       .rejects.toBeInstanceOf(KeyDestroyedError);
   });
@@ -88,7 +88,7 @@ describe('update of a row the client has seen', () => {
 
   it('creates no key for a scope the where names but no row has', async () => {
     const scope = `never-used-${Date.now()}`;
-    const keys = async () => (await h.db.query('SELECT 1 FROM fieldseal_keys WHERE scope = $1', [scope])).length;
+    const keys = async () => (await h.db.query('SELECT 1 FROM hushfield_keys WHERE scope = $1', [scope])).length;
     await expect(h.prisma.user.update({ where: { id: 'no-such-row', tenantId: scope }, data: { notes: secret('nowhere note') } }))
       .rejects.toMatchObject({ code: 'P2025' });
     expect(await keys()).toBe(0);
@@ -111,8 +111,8 @@ describe('update of a row the client has seen', () => {
   });
 
   it('seals for the row\'s real scope when the where names it in another case (a case-insensitive collation)', async () => {
-    await h.db.query(`CREATE COLLATION IF NOT EXISTS fieldseal_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
-    await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE fieldseal_ci');
+    await h.db.query(`CREATE COLLATION IF NOT EXISTS hushfield_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
+    await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE hushfield_ci');
     try {
       const user = await create('loose-tenant', 'loose@example.com');
       const updated = await h.prisma.user.update({
@@ -121,7 +121,7 @@ describe('update of a row the client has seen', () => {
       expect(updated).toMatchObject({ tenantId: 'loose-tenant', notes: 'loose note' });
       expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('loose note');
       // the value lives under the row's own scope key: shredding that scope makes it unreadable
-      await h.prisma.$fieldseal.crypto.keys.destroyScope('loose-tenant');
+      await h.prisma.$hushfield.crypto.keys.destroyScope('loose-tenant');
       await expect(h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }))
         .rejects.toBeInstanceOf(KeyDestroyedError);
     } finally {

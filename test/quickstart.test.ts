@@ -8,11 +8,11 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyDestroyedError, LocalKeyring, isEnvelope } from '@fieldseal/core';
-import { fieldEncryption } from '@fieldseal/prisma';
+import { KeyDestroyedError, LocalKeyring, isEnvelope } from '@hushfield/core';
+import { fieldEncryption } from '@hushfield/prisma';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../examples/quickstart/prisma/generated/client/client';
-import { fieldsealSchema } from '../examples/quickstart/prisma/generated/fieldseal';
+import { hushfieldSchema } from '../examples/quickstart/prisma/generated/hushfield';
 import { TENANTS } from '../examples/quickstart/src/fixtures';
 
 const ROOT = join(__dirname, '..');
@@ -36,14 +36,14 @@ function runDemo(stateDir: string, args: readonly string[] = []): Promise<DemoRu
   });
 }
 
-/** Opens the demo's database (after the demo closed it) for raw SQL and a fieldseal client. */
+/** Opens the demo's database (after the demo closed it) for raw SQL and a hushfield client. */
 async function openDemoDatabase(stateDir: string) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
   const db = await PGlite.create(join(stateDir, '.data'));
-  const keyring = LocalKeyring.fromFile(join(stateDir, '.fieldseal-key'));
+  const keyring = LocalKeyring.fromFile(join(stateDir, '.hushfield-key'));
   const base = new PrismaClient({ adapter: new PrismaPGlite(db) as unknown as SqlDriverAdapterFactory });
-  const prisma = base.$extends(fieldEncryption({ schema: fieldsealSchema, keyring }));
+  const prisma = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring }));
   return {
     db,
     prisma,
@@ -64,13 +64,13 @@ describe('quickstart demo', () => {
   beforeAll(async () => {
     // `pnpm test` generates the clients and builds the packages first, as `pnpm demo` does; a
     // bare Jest run on a fresh clone does it here.
-    if (!existsSync(join(EXAMPLE, 'prisma', 'generated', 'fieldseal', 'index.ts'))) {
+    if (!existsSync(join(EXAMPLE, 'prisma', 'generated', 'hushfield', 'index.ts'))) {
       execFileSync(process.execPath, [join(ROOT, 'scripts', 'prisma-generate.js'), 'examples/quickstart/prisma/schema.prisma'], { cwd: ROOT });
     }
     if (!existsSync(join(ROOT, 'packages', 'cli', 'dist', 'index.js'))) {
       execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/cli'], { cwd: ROOT });
     }
-    stateDir = mkdtempSync(join(tmpdir(), 'fieldseal-quickstart-'));
+    stateDir = mkdtempSync(join(tmpdir(), 'hushfield-quickstart-'));
     first = await runDemo(stateDir);
   }, 600_000);
 
@@ -118,23 +118,23 @@ describe('quickstart demo', () => {
   });
 
   it('refuses contains on an encrypted field before any query is sent', () => {
-    expect(first.output).toContain('UnsupportedQueryError [FIELDSEAL_UNSUPPORTED_QUERY]');
+    expect(first.output).toContain('UnsupportedQueryError [HUSHFIELD_UNSUPPORTED_QUERY]');
     expect(first.output).toContain('✓ no query reached the database');
   });
 
-  it('moves the rotated tenant to the new key version with fieldseal reencrypt', () => {
-    expect(first.output).toContain('$ fieldseal keys rotate --scope northside');
+  it('moves the rotated tenant to the new key version with hushfield reencrypt', () => {
+    expect(first.output).toContain('$ hushfield keys rotate --scope northside');
     expect(first.output).toMatch(/after reencrypt:\s+\{"key v2":3\}/);
-    expect(first.output).toContain('$ fieldseal status');
+    expect(first.output).toContain('$ hushfield status');
   });
 
   it('leaves the shredded tenant unreadable and the other tenant readable', async () => {
-    expect(first.output).toMatch(/harbor\s+unreadable KeyDestroyedError \[FIELDSEAL_KEY_DESTROYED\]/);
+    expect(first.output).toMatch(/harbor\s+unreadable KeyDestroyedError \[HUSHFIELD_KEY_DESTROYED\]/);
     expect(first.output).toMatch(/northside\s+readable\s+N-1001 Ada Okafor, N-1002 Bruno Silva, N-1003 Chen Wei/);
     const { db, prisma, close } = await openDemoDatabase(stateDir);
     try {
       const keys = await db.query<{ state: string; wrapped_key: string | null }>(
-        "SELECT state, wrapped_key FROM fieldseal_keys WHERE kind = 'scope' AND scope = 'harbor'",
+        "SELECT state, wrapped_key FROM hushfield_keys WHERE kind = 'scope' AND scope = 'harbor'",
       );
       expect(keys.rows.length).toBeGreaterThan(0);
       for (const key of keys.rows) expect(key).toEqual({ state: 'destroyed', wrapped_key: null });

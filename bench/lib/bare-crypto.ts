@@ -3,7 +3,7 @@
  * with no envelope, no parsing, no base64, no cache. A value costs one encrypt and one
  * decrypt under its row's data key (DEK); a row costs one DEK wrap (write) and one DEK unwrap
  * (read) under the scope key. Associated data is supplied, as the design requires.
- * fieldseal's overhead is stated against this.
+ * hushfield's overhead is stated against this.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 

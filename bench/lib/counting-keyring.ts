@@ -2,7 +2,7 @@
  * A keyring that counts the calls it forwards, so a benchmark can report keyring (KMS) calls
  * independently of what the key cache says about itself.
  */
-import type { EncryptionContext, GeneratedKey, Keyring } from '@fieldseal/core';
+import type { EncryptionContext, GeneratedKey, Keyring } from '@hushfield/core';
 
 /** Calls counted so far, by operation. */
 export interface KeyringCalls {

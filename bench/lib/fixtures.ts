@@ -3,7 +3,7 @@
  * encrypted fields set (email, ssn, notes), deterministic so every run writes the same bytes.
  */
 
-/** What the application passes to `user.create` through the fieldseal extension. */
+/** What the application passes to `user.create` through the hushfield extension. */
 export interface UserInput {
   tenantId: string;
   name: string;

@@ -2,10 +2,10 @@
  * The two clients the Prisma benchmarks compare, on the same database and tables: the base
  * generated client writing plaintext, and the same client extended with `fieldEncryption`.
  */
-import { FieldCrypto, type Keyring } from '@fieldseal/core';
-import { fieldEncryption, PrismaKeyStore } from '@fieldseal/prisma';
+import { FieldCrypto, type Keyring } from '@hushfield/core';
+import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import { fieldsealSchema } from '../../prisma/generated/fieldseal';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import type { TestDatabase } from '../../test/support/database';
 import type { PlainUserInput, UserInput } from './fixtures';
 
@@ -52,7 +52,7 @@ export function encryptedClient(
     cache: { ttlMs: options.ttlMs ?? 60 * 60_000 },
     ...(options.dekCache === undefined ? {} : { dekCache: options.dekCache }),
   });
-  const client = base.$extends(fieldEncryption({ schema: fieldsealSchema, keyring, crypto }));
+  const client = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto }));
   return { users: client.user as unknown as UserOps, crypto };
 }
 

@@ -8,16 +8,16 @@
  * every read benchmark decrypts them through the extension, which fails loudly otherwise.
  */
 import { randomUUID } from 'node:crypto';
-import type { FieldCrypto } from '@fieldseal/core';
-import { blindIndexSpec, type ModelMeta } from '@fieldseal/prisma';
-import { fieldsealSchema } from '../../prisma/generated/fieldseal';
+import type { FieldCrypto } from '@hushfield/core';
+import { blindIndexSpec, type ModelMeta } from '@hushfield/prisma';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import type { TestDatabase } from '../../test/support/database';
 import type { PlainUserInput, UserInput } from './fixtures';
 
 /** A `users` row as stored, by Prisma field name: id set, index columns filled. */
 type StoredUser = Readonly<Record<(typeof COLUMNS)[number][0], string>>;
 
-const USER: ModelMeta = fieldsealSchema.models.User;
+const USER: ModelMeta = hushfieldSchema.models.User;
 /** Prisma field name and column of what is inserted. */
 const COLUMNS = [
   ['id', 'id'],
@@ -49,7 +49,7 @@ export async function insertPlainUsers(db: TestDatabase, rows: readonly PlainUse
 }
 
 /**
- * Inserts rows encrypted as the fieldseal extension's `create` would: a UUID id, every
+ * Inserts rows encrypted as the hushfield extension's `create` would: a UUID id, every
  * encrypted field sealed under one fresh DEK of the row's scope (`tenantId`) with the id
  * bound, every blind index computed from its source field.
  * @param crypto - a `FieldCrypto` on the same keyring and key store the readers use

@@ -1,11 +1,11 @@
 /**
- * crypto: one value through fieldseal's envelope against the bare AES-256-GCM calls the design
+ * crypto: one value through hushfield's envelope against the bare AES-256-GCM calls the design
  * needs for it, and against @47ng/cloak (the engine of prisma-field-encryption); blind-index
  * computation against a bare HMAC-SHA256. No database.
  */
 import { randomBytes } from 'node:crypto';
 import { decryptString, decryptStringSync, encryptString, encryptStringSync, generateKey, parseKeySync } from '@47ng/cloak';
-import { FieldCrypto, LocalKeyring, MemoryKeyStore, type BlindIndexSpec, type FieldContext } from '@fieldseal/core';
+import { FieldCrypto, LocalKeyring, MemoryKeyStore, type BlindIndexSpec, type FieldContext } from '@hushfield/core';
 import { bareHmac, bareOpen, bareSeal } from '../lib/bare-crypto';
 import { median, timeOnce, type RunPlan } from '../lib/measure';
 import { bytes, ratio, us, type Section } from '../lib/report';
@@ -72,7 +72,7 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
   });
   const scopeKey = randomBytes(32);
   const indexKey = randomBytes(32);
-  const aad = Buffer.from('fieldseal/v1|users|notes|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
+  const aad = Buffer.from('hushfield/v1|users|notes|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
   const cloakKey = parseKeySync(generateKey());
 
   const valueRows: string[][] = [];
@@ -132,22 +132,22 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
       'bare `node:crypto` calls the design needs — a fresh 256-bit DEK, its AES-256-GCM wrap under ' +
       'the scope key, the value encrypted under the DEK, then the DEK unwrap and the value ' +
       'decrypt (associated data supplied, UTF-8 conversion included, no envelope, no base64). ' +
-      '**fieldseal**: `FieldCrypto.rowEncryptor(scope)` + `encrypt` + `dispose` + `decrypt` with ' +
+      '**hushfield**: `FieldCrypto.rowEncryptor(scope)` + `encrypt` + `dispose` + `decrypt` with ' +
       'the scope key warm and the DEK cache off, so every decrypt unwraps its DEK. **cloak**: ' +
       '`@47ng/cloak` 1.2 with a parsed key (one key, no DEK, no associated data): the sync calls ' +
       'are what prisma-field-encryption uses, the async ones go through WebCrypto.',
     tables: [
       {
         title: 'Value encrypt + decrypt, per value',
-        columns: ['size', 'floor (bare)', 'fieldseal', 'fieldseal / floor', 'cloak sync', 'cloak async', 'stored overhead fieldseal / cloak'],
+        columns: ['size', 'floor (bare)', 'hushfield', 'hushfield / floor', 'cloak sync', 'cloak async', 'stored overhead hushfield / cloak'],
         rows: valueRows,
         notes: ['Stored overhead: bytes the stored string adds to the plaintext (UTF-8 length of stored value − plaintext length).'],
       },
       {
         title: 'Blind index, per value (normalize lowercase+trim, HMAC-SHA256, full length)',
-        columns: ['size', 'bare HMAC-SHA256 (+normalize)', 'fieldseal blindIndex', 'ratio'],
+        columns: ['size', 'bare HMAC-SHA256 (+normalize)', 'hushfield blindIndex', 'ratio'],
         rows: indexRows,
-        notes: ['fieldseal: `FieldCrypto.blindIndex(spec, value)` with the index key warm (derived key cached after first use).'],
+        notes: ['hushfield: `FieldCrypto.blindIndex(spec, value)` with the index key warm (derived key cached after first use).'],
       },
     ],
     targets: [

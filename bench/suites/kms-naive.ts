@@ -5,7 +5,7 @@
  * each stored as `wrappedDek.ciphertext` in base64; index columns are HMAC-SHA256.
  */
 import { randomBytes } from 'node:crypto';
-import type { Keyring } from '@fieldseal/core';
+import type { Keyring } from '@hushfield/core';
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import type { KmsEmulator } from '../../test/kms-emulator';
 import type { TestDatabase } from '../../test/support/database';

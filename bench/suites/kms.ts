@@ -1,10 +1,10 @@
 /**
  * kms: what the key hierarchy saves. With the KMS emulator adding latency to every call,
- * fieldseal (`AwsKmsKeyring` → scope keys → per-row DEKs) writes then reads N rows in 1 and in
+ * hushfield (`AwsKmsKeyring` → scope keys → per-row DEKs) writes then reads N rows in 1 and in
  * 100 scopes; a naive envelope baseline wraps each row's DEK with KMS directly (Encrypt per
  * write, Decrypt per read). Keyring calls, KMS requests and wall time.
  */
-import { AwsKmsKeyring } from '@fieldseal/kms-aws';
+import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import { kmsAdmin, startKmsEmulator, type KmsEmulator } from '../../test/kms-emulator';
 import type { TestDatabase } from '../../test/support/database';
@@ -28,7 +28,7 @@ export interface KmsBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-/** One fieldseal run's measurements. */
+/** One hushfield run's measurements. */
 interface Measured {
   writeMs: number;
   coldReadMs: number;
@@ -41,7 +41,7 @@ interface Measured {
 
 /** Starts an emulator with one symmetric key; returns a keyring on it. */
 async function kmsKeyring(emulator: KmsEmulator): Promise<AwsKmsKeyring> {
-  const { arn } = await kmsAdmin(emulator).createKey({ description: 'fieldseal bench root key' });
+  const { arn } = await kmsAdmin(emulator).createKey({ description: 'hushfield bench root key' });
   return new AwsKmsKeyring({
     keyId: arn,
     clientConfig: { endpoint: emulator.endpoint, region: emulator.region, credentials: emulator.credentials },
@@ -56,11 +56,11 @@ interface Setting {
   readonly emulator: KmsEmulator;
 }
 
-/** Writes `rows` rows over `scopes` scopes through fieldseal, then reads them back cold and warm. */
+/** Writes `rows` rows over `scopes` scopes through hushfield, then reads them back cold and warm. */
 async function oneRun({ db, base, aws, emulator }: Setting, scopes: number, rows: number, tag: string): Promise<Measured> {
   // A clean slate each run: no rows, no scope keys, so the write creates them.
   await truncateUsers(db);
-  await db.query('TRUNCATE fieldseal_keys');
+  await db.query('TRUNCATE hushfield_keys');
   const keyring = new CountingKeyring(aws);
   emulator.calls.reset();
   const data = userInputs(0, rows, tag, scopes);
@@ -105,14 +105,14 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
   const setting: Setting = { db, base, aws, emulator };
   const resultRows: string[][] = [];
   const targets: TargetCheck[] = [];
-  const fieldsealMs: { scopes: number; total: number }[] = [];
+  const hushfieldMs: { scopes: number; total: number }[] = [];
 
   try {
     // Every run starts from an empty key store, so only the code needs warming: once, on a
     // tenth of the rows, not a full run per case.
     for (let run = 0; run < plan.warmup; run += 1) await oneRun(setting, scopeCounts[0], Math.ceil(rows / 10), `kw${run}`);
     for (const scopes of scopeCounts) {
-      log(`kms: fieldseal, ${count(rows)} rows in ${scopes} scope(s)`);
+      log(`kms: hushfield, ${count(rows)} rows in ${scopes} scope(s)`);
       const runs: Measured[] = [];
       for (let run = 0; run < plan.runs; run += 1) {
         const measured = await oneRun(setting, scopes, rows, `k${scopes}-${run}`);
@@ -121,9 +121,9 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
       const pick = (f: (m: Measured) => number): number => median(runs.map(f));
       const last = runs[runs.length - 1];
       const total = pick((m) => m.writeMs + m.coldReadMs);
-      fieldsealMs.push({ scopes, total });
+      hushfieldMs.push({ scopes, total });
       resultRows.push([
-        `fieldseal, ${scopes} scope${scopes === 1 ? '' : 's'}`,
+        `hushfield, ${scopes} scope${scopes === 1 ? '' : 's'}`,
         count(rows),
         `${last.writeCalls} / ${last.coldReadCalls} / ${last.warmReadCalls}`,
         Object.entries(last.kmsRequests).map(([op, n]) => `${op} ${n}`).join(', '),
@@ -161,7 +161,7 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
       command: 'pnpm bench kms',
       intro:
         `The KMS emulator (\`test/kms-emulator\`, the real \`@aws-sdk/client-kms\` over loopback HTTP) adds ${latencyMs} ms to every call. ` +
-        `fieldseal: \`AwsKmsKeyring\` as the root keyring, \`PrismaKeyStore\`, \`User\` rows written with \`createMany\` in chunks of 1,000 ` +
+        `hushfield: \`AwsKmsKeyring\` as the root keyring, \`PrismaKeyStore\`, \`User\` rows written with \`createMany\` in chunks of 1,000 ` +
         'spread round robin over the scopes (tenantId), starting from an empty key store each run (so writes create the scope keys), then read ' +
         'back by a second client with fresh caches ("cold", as another process would) and once more by that client ("warm"). ' +
         'Naive: the same rows and tables, each row a fresh DEK wrapped by KMS `Encrypt` on write and unwrapped by KMS `Decrypt` on read ' +
@@ -173,7 +173,7 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
           rows: resultRows,
           notes: [
             `Medians of ${plan.runs} runs, after ${plan.warmup} warm-up run(s) of ${count(Math.ceil(rows / 10))} rows before the first case (each run starts from an empty key store, so only the code needs warming); call counts from the last run (they do not vary).`,
-            ...fieldsealMs.map((f) => `fieldseal with ${f.scopes} scope(s) is ${ratio(naiveTotal / f.total)} faster than the naive baseline (write + cold read).`),
+            ...hushfieldMs.map((f) => `hushfield with ${f.scopes} scope(s) is ${ratio(naiveTotal / f.total)} faster than the naive baseline (write + cold read).`),
           ],
         },
       ],
@@ -181,7 +181,7 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
     };
   } finally {
     await truncateUsers(db);
-    await db.query('TRUNCATE fieldseal_keys');
+    await db.query('TRUNCATE hushfield_keys');
     await base.$disconnect();
     aws.destroy();
     await emulator.stop();

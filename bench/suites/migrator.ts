@@ -1,11 +1,11 @@
 /**
- * migrator: `fieldseal reencrypt` adopting legacy plaintext. The `Customer` model (email and
+ * migrator: `hushfield reencrypt` adopting legacy plaintext. The `Customer` model (email and
  * phone in `migrating` mode, a blind index on email) is filled with plaintext rows; the real
  * CLI runs as a child process and encrypts them all. Rows/s and peak RSS, measured from outside.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { isEnvelope } from '@fieldseal/core';
+import { isEnvelope } from '@hushfield/core';
 import type { TestDatabase } from '../../test/support/database';
 import { REPO_ROOT } from '../lib/environment';
 import { runMeasured, type MeasuredRun } from '../lib/measured-child';
@@ -26,7 +26,7 @@ export interface MigratorBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-/** What one `fieldseal reencrypt` run reported and what was measured around it. */
+/** What one `hushfield reencrypt` run reported and what was measured around it. */
 interface Observed {
   readonly rows: number;
   readonly run: MeasuredRun;
@@ -36,14 +36,14 @@ interface Observed {
 }
 
 const CLI = join(REPO_ROOT, 'packages', 'cli', 'src', 'bin.ts');
-const CONFIG = join(__dirname, '..', 'migrator', 'fieldseal.config.ts');
+const CONFIG = join(__dirname, '..', 'migrator', 'hushfield.config.ts');
 const TARGET_ROWS_PER_SECOND = 5_000;
 /** Peak RSS at the long size within this factor of the normal size counts as flat. */
 const FLAT_WITHIN = 1.25;
 
 /** Fresh legacy plaintext: `rows` customers, no keys, no checkpoint. */
 async function seed(db: TestDatabase, rows: number): Promise<void> {
-  await db.query('TRUNCATE customers, fieldseal_checkpoints, fieldseal_keys RESTART IDENTITY');
+  await db.query('TRUNCATE customers, hushfield_checkpoints, hushfield_keys RESTART IDENTITY');
   await db.query(
     `INSERT INTO customers (email, phone)
      SELECT 'Customer.' || g || '@Example.com', '+1 555 ' || lpad(g::text, 7, '0') FROM generate_series(1, $1::int) AS g`,
@@ -64,18 +64,18 @@ async function verify(db: TestDatabase, rows: number): Promise<void> {
 async function reencrypt(db: TestDatabase, rows: number, key: string, log: (line: string) => void): Promise<Observed> {
   log(`migrator: seeding ${count(rows)} plaintext customers`);
   await seed(db, rows);
-  log(`migrator: fieldseal reencrypt --model Customer (${count(rows)} rows)`);
+  log(`migrator: hushfield reencrypt --model Customer (${count(rows)} rows)`);
   const run = await runMeasured(
     process.execPath,
     ['--import', 'tsx', CLI, 'reencrypt', '--model', 'Customer', '--json', '--config', CONFIG],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '..', 'tsconfig.json'), DATABASE_URL: db.url, FIELDSEAL_BENCH_KEY: key },
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '..', 'tsconfig.json'), DATABASE_URL: db.url, HUSHFIELD_BENCH_KEY: key },
     },
   );
   if (run.code !== 0) {
     const tail = run.stderr.split('\n').filter((line) => line && !/^\s+\S.*: /.test(line)).slice(-5).join(' | ');
-    throw new Error(`fieldseal reencrypt exited with ${run.code}: ${tail}`);
+    throw new Error(`hushfield reencrypt exited with ${run.code}: ${tail}`);
   }
   const result = JSON.parse(run.stdout) as { models: { model: string; written: number; rowsPerSecond: number }[] };
   const customer = result.models.find((model) => model.model === 'Customer');
@@ -130,13 +130,13 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
       timeline(o[o.length - 1].run),
     ];
     const table: Table = {
-      title: '`fieldseal reencrypt --model Customer` on legacy plaintext',
+      title: '`hushfield reencrypt --model Customer` on legacy plaintext',
       columns: ['run', 'rows', 'rows/s (CLI-reported)', 'rows/s (wall, incl. start-up)', 'wall time', 'peak RSS', 'RSS over the run (MiB)'],
       rows: [row(runs === 1 ? '1 run' : `median of ${runs}`, observed), ...(long ? [row('long (1 run)', [long])] : [])],
       notes: [
         `Up to ${maxRuns} runs, no new run started after ${budgetMs / 1000} s (keeps \`pnpm bench\` under 10 minutes when the migrator is slow).`,
         'Each run starts from plaintext rows inserted with SQL, an empty key store and no checkpoint; afterwards every row is checked in the database (blind index set, sampled values are envelopes).',
-        `The CLI runs from source through tsx (\`node --import tsx packages/cli/src/bin.ts reencrypt --model Customer --json --config bench/migrator/fieldseal.config.ts\`) with its defaults (batches of 1,000, 2 in flight, the next batch read ahead). Peak RSS from ${observed[0].run.peakSource}.`,
+        `The CLI runs from source through tsx (\`node --import tsx packages/cli/src/bin.ts reencrypt --model Customer --json --config bench/migrator/hushfield.config.ts\`) with its defaults (batches of 1,000, 2 in flight, the next batch read ahead). Peak RSS from ${observed[0].run.peakSource}.`,
         ...(long ? [] : ['The 1,000,000-row run is only done by `pnpm bench --long` (or `pnpm bench migrator --long`).']),
       ],
     };
@@ -155,15 +155,15 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
     }
     return {
       id: 'migrator',
-      title: 'migrator: fieldseal reencrypt throughput and memory',
+      title: 'migrator: hushfield reencrypt throughput and memory',
       command: 'pnpm bench migrator',
       intro:
         '`Customer` (`email` and `phone` in `migrating` mode, full-length blind index on email) filled with legacy plaintext; ' +
-        'the real `fieldseal` CLI encrypts every value and builds the index (compare-and-swap updates, checkpoints) with a local root key.',
+        'the real `hushfield` CLI encrypts every value and builds the index (compare-and-swap updates, checkpoints) with a local root key.',
       tables: [table],
       targets,
     };
   } finally {
-    await db.query('TRUNCATE customers, fieldseal_checkpoints, fieldseal_keys RESTART IDENTITY');
+    await db.query('TRUNCATE customers, hushfield_checkpoints, hushfield_keys RESTART IDENTITY');
   }
 }

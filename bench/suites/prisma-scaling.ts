@@ -1,8 +1,8 @@
 /**
- * findMany scaling: the same read at growing table sizes, plain and through fieldseal (cold,
+ * findMany scaling: the same read at growing table sizes, plain and through hushfield (cold,
  * and with scope keys warm), to show the cost per row stays flat.
  */
-import type { Keyring } from '@fieldseal/core';
+import type { Keyring } from '@hushfield/core';
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import type { TestDatabase } from '../../test/support/database';
 import { plainUserInputs, userInputs } from '../lib/fixtures';
@@ -58,7 +58,7 @@ export async function runScaling(options: ScalingOptions): Promise<{ table: Tabl
   // Scope keys cached, DEK cache off: the steady per-row cost, without one-off key resolution.
   const keysWarm = encryptedClient(base, keyring, { dekCache: false }).users;
   for (const size of sizes) {
-    log(`prisma: scaling, fieldseal findMany of ${count(size)}`);
+    log(`prisma: scaling, hushfield findMany of ${count(size)}`);
     await insertEncryptedUsers(db, writer, userInputs(filled, size - filled, 's', tenants));
     // Resolves every scope key once; they stay cached for the larger sizes.
     if (filled === 0) await keysWarm.findMany();
@@ -85,7 +85,7 @@ export async function runScaling(options: ScalingOptions): Promise<{ table: Tabl
   return {
     table: {
       title: 'findMany scaling',
-      columns: ['rows', 'plain', 'plain per row', 'fieldseal cold', 'cold per row', 'fieldseal keys warm', 'keys warm per row', 'added per row (keys warm)', 'keys warm / plain'],
+      columns: ['rows', 'plain', 'plain per row', 'hushfield cold', 'cold per row', 'hushfield keys warm', 'keys warm per row', 'added per row (keys warm)', 'keys warm / plain'],
       rows: sizes.map((size, i) => [
         count(size),
         ms(plainMs[i]),
@@ -98,7 +98,7 @@ export async function runScaling(options: ScalingOptions): Promise<{ table: Tabl
         ratio(keysWarmMs[i] / plainMs[i]),
       ]),
       notes: [
-        'Rows are inserted with SQL (untimed): plaintext as it is, fieldseal rows sealed as the extension writes them (`bench/lib/seed-users.ts`); the table grows between sizes.',
+        'Rows are inserted with SQL (untimed): plaintext as it is, hushfield rows sealed as the extension writes them (`bench/lib/seed-users.ts`); the table grows between sizes.',
         'Cold: a fresh `FieldCrypto` per run (scope keys from the key store and keyring, every DEK unwrapped); its per-row cost includes that one-off key resolution, which weighs most at 1,000 rows.',
         `Medians of ${sizes.map((size) => `${planFor(size).runs} runs at ${count(size)} rows`).join(', ')}; plain runs alone, cold and keys-warm runs alternate.`,
         'Keys warm: one `FieldCrypto` with scope keys cached and the DEK cache off (`dekCache: false`), so every row still unwraps its DEK: the steady cost per row. Flatness is judged on it.',

@@ -1,11 +1,11 @@
 /**
  * prisma: the test schema's `User` (3 encrypted fields, 2 blind indexes, scope = tenantId) on
- * PostgreSQL, plain Prisma writing plaintext to the same tables vs the fieldseal extension.
+ * PostgreSQL, plain Prisma writing plaintext to the same tables vs the hushfield extension.
  * Writes: create one by one, createMany. Reads: findMany against the bare-crypto floor, cold
  * and warm; findUnique through the blind index; update. Then findMany scaling.
  */
 import { randomBytes } from 'node:crypto';
-import { LocalKeyring } from '@fieldseal/core';
+import { LocalKeyring } from '@hushfield/core';
 import type { TestDatabase } from '../../test/support/database';
 import { bareOpen, bareReadFields, bareReadRow, bareWriteRow, type BareRow } from '../lib/bare-crypto';
 import { plainUserInputs, userInputs, type UserInput } from '../lib/fixtures';
@@ -93,7 +93,7 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     for (const row of plainUserInputs(0, warm, 'warm-plain', tenants)) await plain.create({ data: row });
     for (const row of userInputs(0, warm, 'warm-enc', tenants)) await enc.create({ data: row });
 
-    // One-by-one creates in short paired rounds (plain, fieldseal, plain, ...): a busy machine's
+    // One-by-one creates in short paired rounds (plain, hushfield, plain, ...): a busy machine's
     // load changes within seconds, so the ratio is the median of the per-round ratios.
     log(`prisma: create ×${count(rows)}, one by one`);
     const rounds = Math.min(CREATE_ROUNDS, rows);
@@ -144,7 +144,7 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
         fn: () => enc.createMany({ data: encBatch }),
       },
     });
-    await verifyStored(db, (v) => encrypted.crypto.isEnvelope(v)); // the last run was fieldseal's
+    await verifyStored(db, (v) => encrypted.crypto.isEnvelope(v)); // the last run was hushfield's
 
     // Reads, plain: a table of plaintext rows.
     log(`prisma: reads on ${count(rows)} plain rows`);
@@ -166,7 +166,7 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     await insertEncryptedUsers(db, encryptedClient(base, keyring, { dekCache: false }).crypto, written);
     // The floor for the same values: one DEK unwrap per row, three value decrypts.
     const scopeKey = randomBytes(32);
-    const aad = Buffer.from('fieldseal/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
+    const aad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
     const bareRows: BareRow[] = written.map((row) => bareWriteRow(scopeKey, [row.email, row.ssn, row.notes], aad));
     // For reference, not a target: the decrypts alone, DEKs unwrapped beforehand as a warm cache holds them.
     const bareDeks = bareRows.map((row) => bareOpen(scopeKey, row.wrappedDek, aad));
@@ -209,8 +209,8 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     const createRow = writeRow(`create ×${count(rows)} (one by one)`, createPlainMs, createEncMs, rows);
     createRow[3] = `${ratio(createRatio)} (rounds ${ratio(Math.min(...roundRatios))}–${ratio(Math.max(...roundRatios))})`;
     tables.push({
-      title: 'Writes and point operations: plain Prisma vs fieldseal',
-      columns: ['operation', 'plain', 'fieldseal', 'fieldseal / plain', 'fieldseal per op', 'added per op'],
+      title: 'Writes and point operations: plain Prisma vs hushfield',
+      columns: ['operation', 'plain', 'hushfield', 'hushfield / plain', 'hushfield per op', 'added per op'],
       rows: [
         createRow,
         writeRow(`createMany of ${count(rows)}`, p(bulk.plain), p(bulk.encrypted), rows),
@@ -218,9 +218,9 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
         writeRow(`update (notes) ×${count(updates)}`, p(plainUpdate), p(encUpdate), updates),
       ],
       notes: [
-        `Rows spread over ${tenants} scopes (tenantId). Plain writes the same values in plaintext, filling the index columns with the plaintext lookup keys; fieldseal computes them (HMAC).`,
-        `findUnique: plain looks up \`emailIdx\` by plaintext; fieldseal is asked \`findUnique({ where: { email } })\` and rewrites it to the blind index. create: ${writePlan.runs} runs of ${count(rows)}, each in ${rounds} rounds of ${count(perRound)} alternating plain and fieldseal; times are the median round × ${rounds}, the ratio is the median (and range) of the ${roundRatios.length} paired round ratios. Medians of ${bulkPlan.runs} runs for createMany (alternating, after a ${BULK_WARMUP_ROWS}-row createMany each as warm-up) and ${pointPlan.runs} for findUnique and update (after a tenth of the operations as warm-up). update: the extension remembers the scope of rows its client has created, read or updated, so from the second run on each update sends the UPDATE alone, as plain Prisma does; an update of a row the client has not seen first reads the row's id and scope (one more round trip).`,
-        'Tables for the reads are filled with SQL, untimed: plaintext rows as they are, fieldseal rows sealed with the same `FieldCrypto` calls the extension makes (`bench/lib/seed-users.ts`); every fieldseal read decrypts and checks them.',
+        `Rows spread over ${tenants} scopes (tenantId). Plain writes the same values in plaintext, filling the index columns with the plaintext lookup keys; hushfield computes them (HMAC).`,
+        `findUnique: plain looks up \`emailIdx\` by plaintext; hushfield is asked \`findUnique({ where: { email } })\` and rewrites it to the blind index. create: ${writePlan.runs} runs of ${count(rows)}, each in ${rounds} rounds of ${count(perRound)} alternating plain and hushfield; times are the median round × ${rounds}, the ratio is the median (and range) of the ${roundRatios.length} paired round ratios. Medians of ${bulkPlan.runs} runs for createMany (alternating, after a ${BULK_WARMUP_ROWS}-row createMany each as warm-up) and ${pointPlan.runs} for findUnique and update (after a tenth of the operations as warm-up). update: the extension remembers the scope of rows its client has created, read or updated, so from the second run on each update sends the UPDATE alone, as plain Prisma does; an update of a row the client has not seen first reads the row's id and scope (one more round trip).`,
+        'Tables for the reads are filled with SQL, untimed: plaintext rows as they are, hushfield rows sealed with the same `FieldCrypto` calls the extension makes (`bench/lib/seed-users.ts`); every hushfield read decrypts and checks them.',
       ],
     });
 
@@ -236,13 +236,13 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
         ['plain Prisma', ms(plainMs), '', '', ''],
         ['floor (bare crypto: 1 DEK unwrap + 3 decrypts per row)', ms(floorMs), '', '1.00×', us((floorMs * 1000) / rows)],
         ['for reference: bare decrypts alone (DEKs already unwrapped)', ms(p(decryptsOnly)), '', ratio(p(decryptsOnly) / floorMs), us((p(decryptsOnly) * 1000) / rows)],
-        findRow('fieldseal cold (fresh key and DEK caches)', coldMs),
-        findRow('fieldseal warm (DEK cache holds these rows)', warmMs),
+        findRow('hushfield cold (fresh key and DEK caches)', coldMs),
+        findRow('hushfield warm (DEK cache holds these rows)', warmMs),
       ],
       notes: [
         `Cold: a new \`FieldCrypto\` per run, so scope keys come from the key store and keyring (keyring calls per cold read: ${coldCalls.join(', ')}) and every DEK is unwrapped.`,
         `Warm: the same client read repeatedly; DEK cache after the runs: ${count(warmStats.dekHits)} hits, ${count(warmStats.dekMisses)} misses.`,
-        'The floor works on Buffers already in memory (no base64, no parsing); fieldseal decodes strings from the database.',
+        'The floor works on Buffers already in memory (no base64, no parsing); hushfield decodes strings from the database.',
         `DESIGN.md states both targets against the floor with its DEK unwrap, which a warm read skips; against the bare decrypts alone, the warm added time is ${ratio((warmMs - plainMs) / p(decryptsOnly))}.`,
       ],
     });
@@ -264,12 +264,12 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
 
   return {
     id: 'prisma',
-    title: 'prisma: plain Prisma vs the fieldseal extension on PostgreSQL',
+    title: 'prisma: plain Prisma vs the hushfield extension on PostgreSQL',
     command: 'pnpm bench prisma',
     intro:
       'The test schema (`prisma/schema.prisma`) `User` model: `email`, `ssn`, `notes` encrypted, blind ' +
       'indexes on email (full length, unique) and ssn (16 bits), scope = `tenantId`. One Prisma ' +
-      'client (`@prisma/adapter-pg`) on a scratch database; "fieldseal" is that client extended with ' +
+      'client (`@prisma/adapter-pg`) on a scratch database; "hushfield" is that client extended with ' +
       '`fieldEncryption({ schema, keyring: LocalKeyring, crypto })` with `PrismaKeyStore` on the same database.',
     tables,
     targets,

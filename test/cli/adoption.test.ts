@@ -1,6 +1,6 @@
 /**
  * Adoption: a table of legacy plaintext (`Customer`, fields in `migrating` mode) becomes fully
- * encrypted with its blind indexes filled, by `fieldseal reencrypt`, checked on what the
+ * encrypted with its blind indexes filled, by `hushfield reencrypt`, checked on what the
  * database stores.
  */
 import { createCliWorld } from './support';
@@ -27,9 +27,9 @@ test('reencrypt --dry-run counts the plaintext and writes nothing', async () => 
   expect(customer.scanned).toBe(ROWS);
   expect(customer.written).toBe(ROWS);
   expect(customer.encrypted).toBe(ROWS + Math.floor((ROWS * 2) / 3) + (ROWS % 3 === 2 ? 1 : 0));
-  const [{ plain }] = await world.db.query<{ plain: string }>(`SELECT count(*)::text AS plain FROM customers WHERE email NOT LIKE 'fse$%'`);
+  const [{ plain }] = await world.db.query<{ plain: string }>(`SELECT count(*)::text AS plain FROM customers WHERE email NOT LIKE 'hfe$%'`);
   expect(Number(plain)).toBe(ROWS);
-  const keys = await world.db.query('SELECT * FROM fieldseal_keys');
+  const keys = await world.db.query('SELECT * FROM hushfield_keys');
   expect(keys).toHaveLength(0);
 });
 
@@ -44,9 +44,9 @@ test('encrypts 10,000 plaintext customers and fills their blind indexes', async 
   const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string | null }>('SELECT id, email, phone, email_idx FROM customers ORDER BY id');
   expect(stored).toHaveLength(ROWS);
   for (const row of stored) {
-    expect(row.email.startsWith('fse$')).toBe(true);
+    expect(row.email.startsWith('hfe$')).toBe(true);
     expect(row.email).not.toContain('Example');
-    if (row.phone !== null) expect(row.phone.startsWith('fse$')).toBe(true);
+    if (row.phone !== null) expect(row.phone.startsWith('hfe$')).toBe(true);
     expect(row.email_idx).toEqual(expect.any(String));
   }
   expect(stored.filter((row) => row.phone === null)).toHaveLength(Math.ceil(ROWS / 3));

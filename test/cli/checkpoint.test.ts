@@ -1,4 +1,4 @@
-/** The checkpoint store on the `FieldsealCheckpoint` table. */
+/** The checkpoint store on the `HushfieldCheckpoint` table. */
 import { CheckpointStore, MAX_PENDING, checkpointId } from '../../packages/cli/src/checkpoint';
 import { createCliWorld } from './support';
 import type { CliWorld } from './support';
@@ -39,10 +39,10 @@ test('a hand-edited detail column does not stop a resume', async () => {
   const store = new CheckpointStore(world.prisma);
   const id = checkpointId('reencrypt', 'User');
   await store.start(id, new Date());
-  await world.db.query(`UPDATE fieldseal_checkpoints SET detail = '{not json', cursor = '["u1"]' WHERE id = $1`, [id]);
+  await world.db.query(`UPDATE hushfield_checkpoints SET detail = '{not json', cursor = '["u1"]' WHERE id = $1`, [id]);
   expect(await store.get(id)).toMatchObject({ cursor: '["u1"]', state: 'running', detail: { pending: [] } });
 });
 
-test('refuses a client without the FieldsealCheckpoint model', () => {
-  expect(() => new CheckpointStore({ $disconnect: async () => undefined })).toThrow(/FieldsealCheckpoint/);
+test('refuses a client without the HushfieldCheckpoint model', () => {
+  expect(() => new CheckpointStore({ $disconnect: async () => undefined })).toThrow(/HushfieldCheckpoint/);
 });

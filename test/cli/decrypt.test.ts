@@ -1,8 +1,8 @@
 /**
- * The way out: after fields are switched to `readonly`, `fieldseal decrypt` writes their
+ * The way out: after fields are switched to `readonly`, `hushfield decrypt` writes their
  * plaintext back in place, and leaves fields still encrypted alone.
  */
-import type { FieldsealSchema } from '@fieldseal/prisma';
+import type { HushfieldSchema } from '@hushfield/prisma';
 import { createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
 
@@ -10,7 +10,7 @@ let world: CliWorld;
 const ROWS = 1200;
 
 /** The test schema with Customer.email switched to readonly (phone stays migrating). */
-const readonlySchema: FieldsealSchema = {
+const readonlySchema: HushfieldSchema = {
   ...schema,
   models: {
     ...schema.models,
@@ -41,7 +41,7 @@ test('with no readonly field there is nothing to decrypt', async () => {
 test('--dry-run counts the values it would write back', async () => {
   const result = await world.runCli(['decrypt', '--dry-run', '--json'], { config: { schema: readonlySchema } });
   expect(result.json.models[0]).toMatchObject({ model: 'Customer', written: ROWS, decrypted: ROWS });
-  const [{ n }] = await world.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM customers WHERE email LIKE 'fse$%'`);
+  const [{ n }] = await world.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM customers WHERE email LIKE 'hfe$%'`);
   expect(Number(n)).toBe(ROWS);
 });
 
@@ -52,9 +52,9 @@ test('writes plaintext back for readonly fields only', async () => {
   const stored = await world.db.query<{ id: number; email: string; phone: string }>('SELECT id, email, phone FROM customers ORDER BY id');
   for (const row of stored) {
     expect(row.email).toBe(`out${row.id}@example.org`);
-    expect(row.phone.startsWith('fse$')).toBe(true);
+    expect(row.phone.startsWith('hfe$')).toBe(true);
   }
-  const [checkpoint] = await world.db.query<{ state: string }>(`SELECT state FROM fieldseal_checkpoints WHERE id = 'decrypt:Customer'`);
+  const [checkpoint] = await world.db.query<{ state: string }>(`SELECT state FROM hushfield_checkpoints WHERE id = 'decrypt:Customer'`);
   expect(checkpoint.state).toBe('done');
   // reencrypt no longer touches the readonly field.
   const again = await world.runCli(['reencrypt', '--json'], { config: { schema: readonlySchema } });

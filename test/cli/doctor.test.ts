@@ -1,10 +1,10 @@
 /**
- * `fieldseal doctor` against a PostgreSQL with TLS on (a self-signed certificate valid for
+ * `hushfield doctor` against a PostgreSQL with TLS on (a self-signed certificate valid for
  * 10 days, so the expiry warning fires) and against the plain test database (TLS off: a
  * warning, or a failure with `--require-tls`).
  */
-import { LocalKeyring } from '@fieldseal/core';
-import { defineConfig } from '@fieldseal/cli';
+import { LocalKeyring } from '@hushfield/core';
+import { defineConfig } from '@hushfield/cli';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
@@ -53,7 +53,7 @@ afterAll(async () => {
   expect(result.code).toBe(0);
   const checks = Object.fromEntries(result.json.checks.map((check: { check: string }) => [check.check, check]));
   expect(checks.tls).toMatchObject({ level: 'ok', detail: { ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/), cipher: expect.any(String) } });
-  expect(checks.certificate).toMatchObject({ level: 'warn', detail: { subject: 'CN=fieldseal-test-db', selfSigned: true } });
+  expect(checks.certificate).toMatchObject({ level: 'warn', detail: { subject: 'CN=hushfield-test-db', selfSigned: true } });
   expect(checks.certificate.detail.daysLeft).toBeGreaterThanOrEqual(8);
   expect(checks.certificate.detail.daysLeft).toBeLessThanOrEqual(10);
   expect(checks.certificate.message).toMatch(/expires in (8|9|10) days \(under 14\)/);
@@ -61,7 +61,7 @@ afterAll(async () => {
 
   const human = await runCliWith(loaded, ['doctor']);
   expect(human.stdout).toMatch(/ok +tls: connection uses TLS \(TLSv1\.[23], /);
-  expect(human.stdout).toMatch(/WARN +certificate: certificate CN=fieldseal-test-db \(self-signed\) expires in/);
+  expect(human.stdout).toMatch(/WARN +certificate: certificate CN=hushfield-test-db \(self-signed\) expires in/);
 }, 60_000);
 
 test('warns when the connection does not use TLS and fails with --require-tls', async () => {

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FieldCrypto, LocalKeyring } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { FieldCrypto, LocalKeyring } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCliWorld } from './support';
 import type { CliWorld } from './support';
 
@@ -30,15 +30,15 @@ test('create, rotate and list keys without printing key material', async () => {
   expect(created.json.key).toMatchObject({ kind: 'scope', scope: 'acme', version: 1, state: 'active', keyringId: world.keyring.id });
   const again = await world.runCli(['keys', 'create', '--scope', 'acme', '--json']);
   expect(again.code).toBe(1);
-  expect(again.json.error.code).toBe('FIELDSEAL_KEY_CONFLICT');
+  expect(again.json.error.code).toBe('HUSHFIELD_KEY_CONFLICT');
 
-  expect((await world.runCli(['keys', 'rotate', '--scope', 'acme'])).stdout).toContain('run `fieldseal reencrypt`');
+  expect((await world.runCli(['keys', 'rotate', '--scope', 'acme'])).stdout).toContain('run `hushfield reencrypt`');
   const index = await world.runCli(['keys', 'rotate', '--index', '--json']);
   expect(index.code).toBe(0);
   expect(index.json.rotated[0].kind).toBe('index');
 
   const list = await world.runCli(['keys', 'list', '--json']);
-  const wrapped = await world.db.query<{ wrapped_key: string }>('SELECT wrapped_key FROM fieldseal_keys');
+  const wrapped = await world.db.query<{ wrapped_key: string }>('SELECT wrapped_key FROM hushfield_keys');
   for (const { wrapped_key } of wrapped) expect(list.stdout).not.toContain(wrapped_key);
   expect(list.json.keys.map((key: { kind: string; scope: string; version: number; state: string }) => `${key.kind}/${key.scope}/v${key.version}/${key.state}`).sort()).toEqual(
     expect.arrayContaining(['scope/acme/v1/retired', 'scope/acme/v2/active']),
@@ -56,7 +56,7 @@ test('rewrap moves every live key under a new root key named in the config, leav
   expect(result.json.rewrapped).toBeGreaterThanOrEqual(3);
   expect(result.json.keyringId).toBe(newKeyring.id);
   expect(await world.db.query('SELECT * FROM customers ORDER BY id')).toEqual(rowsBefore);
-  const keyrings = await world.db.query<{ keyring_id: string }>(`SELECT DISTINCT keyring_id FROM fieldseal_keys WHERE state <> 'destroyed'`);
+  const keyrings = await world.db.query<{ keyring_id: string }>(`SELECT DISTINCT keyring_id FROM hushfield_keys WHERE state <> 'destroyed'`);
   expect(keyrings).toEqual([{ keyring_id: newKeyring.id }]);
 
   // Only the new root key reads the data now.
@@ -64,10 +64,10 @@ test('rewrap moves every live key under a new root key named in the config, leav
   const [row] = await world.db.query<{ email: string }>('SELECT email FROM customers WHERE id = 7');
   expect(await fresh.decrypt(row.email, { model: 'customers', field: 'email' })).toBe('r7@example.org');
   const stale = new FieldCrypto({ keyring: world.keyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 } });
-  await expect(stale.decrypt(row.email, { model: 'customers', field: 'email' })).rejects.toMatchObject({ code: 'FIELDSEAL_KEYRING' });
+  await expect(stale.decrypt(row.email, { model: 'customers', field: 'email' })).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING' });
 
   // And from a LocalKeyring key file.
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-rewrap-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hushfield-rewrap-'));
   try {
     const third = randomBytes(32);
     writeFileSync(join(dir, 'root.key'), third.toString('base64'), { mode: 0o600 });

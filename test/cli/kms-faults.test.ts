@@ -4,9 +4,9 @@
  * retries), an outage stops it with a clear message and its checkpoint, and the next run
  * resumes from there once the KMS is back.
  */
-import { FieldCrypto } from '@fieldseal/core';
-import { AwsKmsKeyring } from '@fieldseal/kms-aws';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { FieldCrypto } from '@hushfield/core';
+import { AwsKmsKeyring } from '@hushfield/kms-aws';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { kmsAdmin, startKmsEmulator } from '../kms-emulator';
 import type { KmsEmulator } from '../kms-emulator';
 import { createCliWorld } from './support';
@@ -38,7 +38,7 @@ afterAll(async () => {
 
 async function checkpoint(): Promise<{ cursor: string | null; processed: number; state: string } | undefined> {
   const [row] = await world.db.query<{ cursor: string | null; processed: number; state: string }>(
-    `SELECT cursor, processed, state FROM fieldseal_checkpoints WHERE id = 'reencrypt:Customer'`,
+    `SELECT cursor, processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
   );
   return row;
 }
@@ -70,7 +70,7 @@ test('an outage mid-run stops it with a clear message; the next run resumes from
   const running = world.runCli(['reencrypt', '--model', 'Customer', '--batch', '50', '--concurrency', '1', '--keyring-attempts', '2', '--json'], { config: { ...config, audit } });
   const stopped = await running;
   expect(stopped.code).toBe(3);
-  expect(stopped.json.stopped).toMatchObject({ model: 'Customer', code: 'FIELDSEAL_KEYRING' });
+  expect(stopped.json.stopped).toMatchObject({ model: 'Customer', code: 'HUSHFIELD_KEYRING' });
   expect(stopped.stderr).toMatch(/keyring unavailable/);
   expect(outage).toBeDefined();
   const atStop = await checkpoint();

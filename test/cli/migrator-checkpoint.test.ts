@@ -2,7 +2,7 @@
  * The checkpoint of a concurrent `reencrypt` run never moves past a batch that failed, even
  * when a later batch (running beside it) committed: a resumed run must not skip its rows.
  */
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCasWriter } from '../../packages/cli/src/cas-writer';
 import type { CasWriter } from '../../packages/cli/src/cas-writer';
 import { CheckpointStore, checkpointId } from '../../packages/cli/src/checkpoint';

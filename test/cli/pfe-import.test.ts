@@ -50,7 +50,7 @@ test('a wrong key fails per row and changes nothing; the key never appears in ou
   const result = await world.runCli(['reencrypt', '--model', 'Customer', '--restart', '--from-pfe-key', OTHER_KEY, '--json']);
   expect(result.code).toBe(3);
   expect(result.json.models[0]).toMatchObject({ written: 0, failed: ROWS });
-  expect(result.json.models[0].failures[0].code).toBe('FIELDSEAL_DECRYPTION_FAILED');
+  expect(result.json.models[0].failures[0].code).toBe('HUSHFIELD_DECRYPTION_FAILED');
   expect(result.stdout + result.stderr).not.toContain(OTHER_KEY.slice(13));
 });
 
@@ -66,7 +66,7 @@ test('imports every value with the right key (given as env:NAME), filling blind 
   const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string }>('SELECT id, email, phone, email_idx FROM customers ORDER BY id');
   const spec = { model: 'customers', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
   for (const [i, row] of stored.entries()) {
-    expect(row.email.startsWith('fse$')).toBe(true);
+    expect(row.email.startsWith('hfe$')).toBe(true);
     expect(await crypto.decrypt(row.email, { model: 'customers', field: 'email' })).toBe(email(i));
     if (i % 4 === 0) expect(row.phone).toBeNull();
     else expect(await crypto.decrypt(row.phone as string, { model: 'customers', field: 'phone' })).toBe(`+33 1 ${i}`);

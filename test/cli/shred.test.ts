@@ -4,7 +4,7 @@
  * counts t1's rows as destroyed.
  */
 import { randomUUID } from 'node:crypto';
-import { KeyDestroyedError } from '@fieldseal/core';
+import { KeyDestroyedError } from '@hushfield/core';
 import { appClient, createCliWorld } from './support';
 import type { CliWorld } from './support';
 
@@ -28,14 +28,14 @@ afterAll(async () => {
 });
 
 async function liveT1Keys(): Promise<number> {
-  const rows = await world.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM fieldseal_keys WHERE scope = 't1' AND state <> 'destroyed' AND wrapped_key IS NOT NULL`);
+  const rows = await world.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM hushfield_keys WHERE scope = 't1' AND state <> 'destroyed' AND wrapped_key IS NOT NULL`);
   return Number(rows[0].n);
 }
 
 test('refuses to shred without --yes when stdin is not a terminal', async () => {
   const result = await world.runCli(['keys', 'shred', '--scope', 't1', '--json'], { stdinIsTTY: false });
   expect(result.code).toBe(2);
-  expect(result.json.error.code).toBe('FIELDSEAL_INVALID_ARGUMENT');
+  expect(result.json.error.code).toBe('HUSHFIELD_INVALID_ARGUMENT');
   expect(await liveT1Keys()).toBe(1);
 });
 
@@ -51,12 +51,12 @@ test('shreds t1 after confirmation: t1 reads fail with KeyDestroyedError, t2 rea
   expect(result.code).toBe(0);
   expect(result.json).toMatchObject({ scope: 't1', versionsDestroyed: 1, rowsUnreadable: { User: 6, total: 6 } });
   expect(await liveT1Keys()).toBe(0);
-  const stored = await world.db.query<{ state: string; wrapped_key: string | null }>(`SELECT state, wrapped_key FROM fieldseal_keys WHERE scope = 't1'`);
+  const stored = await world.db.query<{ state: string; wrapped_key: string | null }>(`SELECT state, wrapped_key FROM hushfield_keys WHERE scope = 't1'`);
   expect(stored).toEqual([{ state: 'destroyed', wrapped_key: null }]);
 
   const app = appClient(world);
   await expect(app.user.findUnique({ where: { id: ids.t1[0] } })).rejects.toBeInstanceOf(KeyDestroyedError);
-  await expect(app.user.findUnique({ where: { id: ids.t1[0] } })).rejects.toMatchObject({ code: 'FIELDSEAL_KEY_DESTROYED', scope: 't1' });
+  await expect(app.user.findUnique({ where: { id: ids.t1[0] } })).rejects.toMatchObject({ code: 'HUSHFIELD_KEY_DESTROYED', scope: 't1' });
   const t2 = await app.user.findMany({ where: { tenantId: 't2' }, orderBy: { name: 'asc' } });
   expect(t2.map((user) => user.email)).toEqual(['t2-0@example.com', 't2-1@example.com', 't2-2@example.com', 't2-3@example.com', 't2-4@example.com', 't2-5@example.com']);
 
@@ -83,5 +83,5 @@ test('reencrypt leaves shredded rows alone and reports them as failed', async ()
   if (run.code !== 3) console.log(run.stdout, run.stderr);
   expect(run.code).toBe(3);
   expect(run.json.models[0]).toMatchObject({ written: 6, failed: 6 });
-  expect(run.json.models[0].failures[0]).toMatchObject({ code: 'FIELDSEAL_KEY_DESTROYED' });
+  expect(run.json.models[0].failures[0]).toMatchObject({ code: 'HUSHFIELD_KEY_DESTROYED' });
 });

@@ -1,7 +1,7 @@
 /**
- * Runs the real `fieldseal` command in a child process, from the sources (`node --import tsx
- * packages/cli/src/bin.ts`, with `@fieldseal/*` mapped to `packages/<pkg>/src` like Jest
- * does), against a `fieldseal.config.ts` written into a temp directory. Used where a test
+ * Runs the real `hushfield` command in a child process, from the sources (`node --import tsx
+ * packages/cli/src/bin.ts`, with `@hushfield/*` mapped to `packages/<pkg>/src` like Jest
+ * does), against a `hushfield.config.ts` written into a temp directory. Used where a test
  * needs a separate process: SIGKILL mid-run, a concurrent writer, KMS faults.
  */
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ export const ROOT = resolve(__dirname, '..', '..');
 /** How the config's keyring is built. */
 export type KeyringSpec = { kind: 'local' } | { kind: 'aws-kms'; endpoint: string; keyId: string };
 
-/** A temp directory holding `fieldseal.config.ts` and the tsconfig mapping the workspace. */
+/** A temp directory holding `hushfield.config.ts` and the tsconfig mapping the workspace. */
 export interface CliSandbox {
   readonly dir: string;
   readonly configPath: string;
@@ -34,37 +34,37 @@ export interface SpawnedCli {
 
 /** Writes the sandbox for a database URL and a base64 root key (or a KMS keyring). */
 export function createSandbox(databaseUrl: string, rootKeyBase64: string, keyring: KeyringSpec = { kind: 'local' }): CliSandbox {
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hushfield-cli-'));
   const path = (relative: string) => JSON.stringify(join(ROOT, relative));
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { baseUrl: ROOT, paths: { '@fieldseal/*': ['packages/*/src/index.ts'] }, module: 'commonjs', target: 'es2022', esModuleInterop: true } }),
+    JSON.stringify({ compilerOptions: { baseUrl: ROOT, paths: { '@hushfield/*': ['packages/*/src/index.ts'] }, module: 'commonjs', target: 'es2022', esModuleInterop: true } }),
   );
   const keyringCode =
     keyring.kind === 'local'
-      ? `() => new LocalKeyring(Buffer.from(process.env.FIELDSEAL_TEST_ROOT_KEY as string, 'base64'))`
+      ? `() => new LocalKeyring(Buffer.from(process.env.HUSHFIELD_TEST_ROOT_KEY as string, 'base64'))`
       : `() => { const { AwsKmsKeyring } = require(${path('packages/kms-aws/src/index.ts')});
            const { KMSClient } = require(require.resolve('@aws-sdk/client-kms', { paths: [${path('packages/kms-aws')}] }));
            return new AwsKmsKeyring({ keyId: ${JSON.stringify(keyring.keyId)}, retry: { maxAttempts: 2, baseDelayMs: 20 }, timeoutMs: 2000,
              client: new KMSClient({ endpoint: ${JSON.stringify(keyring.endpoint)}, region: 'us-east-1', maxAttempts: 1,
                credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }) }); }`;
-  const configPath = join(dir, 'fieldseal.config.ts');
+  const configPath = join(dir, 'hushfield.config.ts');
   writeFileSync(
     configPath,
     `// Written by test/cli/spawn-cli.ts.
 const { PrismaPg } = require(require.resolve('@prisma/adapter-pg', { paths: [${JSON.stringify(ROOT)}] }));
 const { PrismaClient } = require(${path('prisma/generated/client/client.ts')});
 const { LocalKeyring } = require(${path('packages/core/src/index.ts')});
-const { fieldsealSchema } = require(${path('prisma/generated/fieldseal/index.ts')});
+const { hushfieldSchema } = require(${path('prisma/generated/hushfield/index.ts')});
 export default {
-  schema: fieldsealSchema,
+  schema: hushfieldSchema,
   keyring: ${keyringCode},
-  prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.FIELDSEAL_TEST_DB_URL }) }),
-  databaseUrl: process.env.FIELDSEAL_TEST_DB_URL,
+  prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.HUSHFIELD_TEST_DB_URL }) }),
+  databaseUrl: process.env.HUSHFIELD_TEST_DB_URL,
 };
 `,
   );
-  const env = { ...process.env, FIELDSEAL_TEST_DB_URL: databaseUrl, FIELDSEAL_TEST_ROOT_KEY: rootKeyBase64, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
+  const env = { ...process.env, HUSHFIELD_TEST_DB_URL: databaseUrl, HUSHFIELD_TEST_ROOT_KEY: rootKeyBase64, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for the child
   return {
     dir,

@@ -1,5 +1,5 @@
 /**
- * Plaintext in a `strict` field: `fieldseal reencrypt` never encrypts it (only `migrating`
+ * Plaintext in a `strict` field: `hushfield reencrypt` never encrypts it (only `migrating`
  * fields adopt plaintext), leaves the row as it is, counts it, and exits 3, because the
  * extension refuses to read that row and the table is therefore not done.
  */

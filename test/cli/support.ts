@@ -1,22 +1,22 @@
 /**
  * Harness for CLI tests: a migrated test database, a local keyring, a config object as
- * `fieldseal.config.ts` would export it, and `runCli()` running the command in-process with
+ * `hushfield.config.ts` would export it, and `runCli()` running the command in-process with
  * captured streams (stdin a TTY or not, as the test says).
  */
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { FieldCrypto, LocalKeyring } from '@fieldseal/core';
-import type { FieldsealSchema } from '@fieldseal/prisma';
-import { PrismaKeyStore } from '@fieldseal/prisma';
-import { defineConfig, run } from '@fieldseal/cli';
-import type { FieldsealConfig, LoadedConfig } from '@fieldseal/cli';
+import { FieldCrypto, LocalKeyring } from '@hushfield/core';
+import type { HushfieldSchema } from '@hushfield/prisma';
+import { PrismaKeyStore } from '@hushfield/prisma';
+import { defineConfig, run } from '@hushfield/cli';
+import type { HushfieldConfig, LoadedConfig } from '@hushfield/cli';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import { fieldsealSchema } from '../../prisma/generated/fieldseal';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
 
 /** The generated metadata of the test schema. */
-export const schema = fieldsealSchema as unknown as FieldsealSchema;
+export const schema = hushfieldSchema as unknown as HushfieldSchema;
 
 /** What a CLI invocation printed and returned. */
 export interface CliResult {
@@ -34,8 +34,8 @@ export interface CliWorld {
   readonly keyring: LocalKeyring;
   /** A base Prisma client for the test's own reads and writes. */
   readonly prisma: PrismaClient;
-  config(overrides?: Partial<FieldsealConfig>): LoadedConfig;
-  runCli(args: readonly string[], options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<FieldsealConfig> }): Promise<CliResult>;
+  config(overrides?: Partial<HushfieldConfig>): LoadedConfig;
+  runCli(args: readonly string[], options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<HushfieldConfig> }): Promise<CliResult>;
   /** A FieldCrypto on the same key store, like the application would have. */
   crypto(): FieldCrypto;
   close(): Promise<void>;
@@ -47,7 +47,7 @@ export async function createCliWorld(): Promise<CliWorld> {
   const rootKey = randomBytes(32);
   const keyring = new LocalKeyring(rootKey);
   const prisma = new PrismaClient({ adapter: db.adapter() });
-  const config = (overrides: Partial<FieldsealConfig> = {}): LoadedConfig => ({
+  const config = (overrides: Partial<HushfieldConfig> = {}): LoadedConfig => ({
     path: '<test>',
     module: {},
     config: defineConfig({
@@ -108,8 +108,8 @@ function sharedClient(client: PrismaClient): PrismaClient {
   });
 }
 
-/** An application client: the base client extended with fieldseal, on its own FieldCrypto. */
+/** An application client: the base client extended with hushfield, on its own FieldCrypto. */
 export function appClient(world: CliWorld) {
-  const { fieldEncryption } = require('@fieldseal/prisma') as typeof import('@fieldseal/prisma');
+  const { fieldEncryption } = require('@hushfield/prisma') as typeof import('@hushfield/prisma');
   return world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
 }

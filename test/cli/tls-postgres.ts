@@ -47,10 +47,10 @@ function freePort(preferred: number): Promise<number> {
 
 /** Starts PostgreSQL with a self-signed certificate valid for `days` days. */
 export async function startTlsPostgres(days: number, preferredPort = 55432): Promise<TlsPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-tls-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hushfield-tls-pg-'));
   const data = join(dir, 'data');
   const asPostgres = (command: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', String(days), '-subj', '/CN=fieldseal-test-db',
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', String(days), '-subj', '/CN=hushfield-test-db',
     '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.crt')], { stdio: 'pipe' });
   chmodSync(dir, 0o755);
   chmodSync(join(dir, 'server.key'), 0o600);

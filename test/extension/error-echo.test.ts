@@ -1,10 +1,10 @@
 /**
  * Prisma's validation errors print the invocation's arguments with their values. An argument
- * shape fieldseal does not rewrite would therefore put an encrypted field's plaintext into an
+ * shape hushfield does not rewrite would therefore put an encrypted field's plaintext into an
  * error message (and the application's logs): such shapes are rewritten or refused first.
  */
-import { computedBlindIndex } from '@fieldseal/prisma';
-import { InvalidArgumentError } from '@fieldseal/core';
+import { computedBlindIndex } from '@hushfield/prisma';
+import { InvalidArgumentError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextInLog, type Harness } from './support';
 
 describe('fieldEncryption: no plaintext in the errors of invalid argument shapes', () => {

@@ -1,5 +1,5 @@
-import { computedBlindIndex } from '@fieldseal/prisma';
-import { DecryptionError, UnsupportedQueryError } from '@fieldseal/core';
+import { computedBlindIndex } from '@hushfield/prisma';
+import { DecryptionError, UnsupportedQueryError } from '@hushfield/core';
 import { createHarness, type Harness } from './support';
 
 describe('fieldEncryption: fails closed before any query', () => {
@@ -20,7 +20,7 @@ describe('fieldEncryption: fails closed before any query', () => {
     const sent = h.queries.length;
     const error = await fn().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedQueryError);
-    expect(error).toMatchObject({ code: 'FIELDSEAL_UNSUPPORTED_QUERY', ...expected });
+    expect(error).toMatchObject({ code: 'HUSHFIELD_UNSUPPORTED_QUERY', ...expected });
     expect(h.queries.length).toBe(sent);
   }
 
@@ -82,7 +82,7 @@ describe('fieldEncryption: fails closed before any query', () => {
   it('refuses a caller-set blind-index column, in any write', async () => {
     const refusedSet = async (fn: () => Promise<unknown>, model: string, field: string) => {
       const sent = h.queries.length;
-      await expect(fn()).rejects.toMatchObject({ code: 'FIELDSEAL_UNSUPPORTED_QUERY', model, field, operation: 'set' });
+      await expect(fn()).rejects.toMatchObject({ code: 'HUSHFIELD_UNSUPPORTED_QUERY', model, field, operation: 'set' });
       expect(h.queries.length).toBe(sent);
     };
     await refusedSet(() => h.prisma.user.create({ data: { tenantId: 'acme', name: 'x', email: 'x@example.com', emailIdx: 'forged' } }), 'User', 'emailIdx');

@@ -1,15 +1,15 @@
 import { encryptString, generateKey } from '@47ng/cloak';
-import { DecryptionError, UnsupportedQueryError } from '@fieldseal/core';
-import { computedBlindIndex, type FieldsealSchema } from '@fieldseal/prisma';
-import { createHarness, expectNoPlaintextInLog, fieldsealSchema, type Harness, isEnvelope, wrappedDek } from './support';
+import { DecryptionError, UnsupportedQueryError } from '@hushfield/core';
+import { computedBlindIndex, type HushfieldSchema } from '@hushfield/prisma';
+import { createHarness, expectNoPlaintextInLog, hushfieldSchema, type Harness, isEnvelope, wrappedDek } from './support';
 
 type Row = Record<string, string | number | null>;
 
 /** The test schema with Customer's fields switched to `readonly` (the way out of encryption). */
-function readonlySchema(): FieldsealSchema {
-  const customer = fieldsealSchema.models.Customer;
+function readonlySchema(): HushfieldSchema {
+  const customer = hushfieldSchema.models.Customer;
   const encrypted = Object.fromEntries(Object.entries(customer.encrypted).map(([k, v]) => [k, { ...v, mode: 'readonly' as const }]));
-  return { ...fieldsealSchema, models: { ...fieldsealSchema.models, Customer: { ...customer, encrypted } } } as FieldsealSchema;
+  return { ...hushfieldSchema, models: { ...hushfieldSchema.models, Customer: { ...customer, encrypted } } } as HushfieldSchema;
 }
 
 describe('fieldEncryption: modes, row binding and scope moves', () => {
@@ -86,7 +86,7 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     const sent = h.queries.length;
     await expect(
       h.prisma.user.update({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000002', email: 'moved@example.com' } }),
-    ).rejects.toMatchObject({ code: 'FIELDSEAL_UNSUPPORTED_QUERY', model: 'User', field: 'id' });
+    ).rejects.toMatchObject({ code: 'HUSHFIELD_UNSUPPORTED_QUERY', model: 'User', field: 'id' });
     expect(h.queries.length).toBe(sent);
     await expect(h.prisma.user.updateMany({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000003' } })).rejects.toBeInstanceOf(
       UnsupportedQueryError,
@@ -105,7 +105,7 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     expect(keyOf(after.email)).not.toBe(keyOf(before.email));
     expect(keyOf(after.notes)).toBe(keyOf(after.email));
     expect(wrappedDek(String(after.notes))).toBe(wrappedDek(String(after.email)));
-    await h.prisma.$fieldseal.crypto.keys.destroyScope('from');
+    await h.prisma.$hushfield.crypto.keys.destroyScope('from');
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).notes).toBe('moving note');
     expectNoPlaintextInLog(h.queries, ['mover@example.com', '123-00-4567', 'moving note']);
   });
@@ -123,7 +123,7 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     const post = await h.prisma.post.findFirstOrThrow({ where: { authorId: user.id } });
     const sent = h.queries.length;
     await expect(h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { tenantId: 'nest-to' } } } })).rejects.toMatchObject({
-      code: 'FIELDSEAL_UNSUPPORTED_QUERY', model: 'User', field: 'tenantId',
+      code: 'HUSHFIELD_UNSUPPORTED_QUERY', model: 'User', field: 'tenantId',
     });
     await expect(
       h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { data: { tenantId: { set: 'nest-to' } } } } } }),

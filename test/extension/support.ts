@@ -1,23 +1,23 @@
 /**
  * Shared set-up for the extension's integration tests: a migrated database, a plain Prisma
- * client that logs every query with its parameters, the fieldseal-extended client on top of
+ * client that logs every query with its parameters, the hushfield-extended client on top of
  * it, and assertions over what the database really stores.
  */
 import { randomBytes } from 'node:crypto';
-import { isEnvelope, type Keyring, LocalKeyring } from '@fieldseal/core';
-import { fieldEncryption, type FieldEncryptionOptions } from '@fieldseal/prisma';
-import { fieldsealSchema } from '../../prisma/generated/fieldseal';
+import { isEnvelope, type Keyring, LocalKeyring } from '@hushfield/core';
+import { fieldEncryption, type FieldEncryptionOptions } from '@hushfield/prisma';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import { createPrisma, createTestDatabase, type LoggedQuery, type TestDatabase } from '../support/database';
 import type { PrismaClient } from '../../prisma/generated/client/client';
 
-export { fieldsealSchema };
+export { hushfieldSchema };
 
 /** Builds the extended client type for a base client. */
 function extend(prisma: PrismaClient, options: Partial<FieldEncryptionOptions> & { keyring: Keyring }) {
-  return prisma.$extends(fieldEncryption({ schema: fieldsealSchema, ...options }));
+  return prisma.$extends(fieldEncryption({ schema: hushfieldSchema, ...options }));
 }
 
-/** The fieldseal-extended client. */
+/** The hushfield-extended client. */
 export type SealedClient = ReturnType<typeof extend>;
 
 /** Everything one test file needs. */
@@ -94,7 +94,7 @@ export class CountingKeyring implements Keyring {
   }
 }
 
-/** The wrapped data key inside an envelope (`fse$1$keyId$version$wrappedDek$sealed`). */
+/** The wrapped data key inside an envelope (`hfe$1$keyId$version$wrappedDek$sealed`). */
 export function wrappedDek(envelope: string): string {
   return envelope.split('$')[4];
 }

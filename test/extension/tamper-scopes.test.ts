@@ -1,6 +1,6 @@
-import { computedBlindIndex } from '@fieldseal/prisma';
+import { computedBlindIndex } from '@hushfield/prisma';
 import { randomBytes } from 'node:crypto';
-import { type AuditEvent, DecryptionError, KeyDestroyedError, LocalKeyring } from '@fieldseal/core';
+import { type AuditEvent, DecryptionError, KeyDestroyedError, LocalKeyring } from '@hushfield/core';
 import { CountingKeyring, createHarness, type Harness } from './support';
 
 describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
@@ -22,7 +22,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
     await h.db.query('UPDATE users SET email = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [a.id, b.id]);
     const error = await fail(h.prisma.user.findUnique({ where: { id: b.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
-    expect(error).toMatchObject({ code: 'FIELDSEAL_DECRYPTION_FAILED', model: 'User', field: 'email', rowId: b.id });
+    expect(error).toMatchObject({ code: 'HUSHFIELD_DECRYPTION_FAILED', model: 'User', field: 'email', rowId: b.id });
     expect((error as Error).message).not.toContain('swap-a@example.com');
     expect((await h.prisma.user.findUniqueOrThrow({ where: { id: a.id } })).email).toBe('swap-a@example.com');
   });
@@ -47,10 +47,10 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
   it('shredding one scope makes exactly that tenant unreadable while the other keeps working', async () => {
     const doomed = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'doomed', name: 'Doomed', email: 'doomed@example.com', ssn: '111-22-3333' } });
     const kept = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'kept', name: 'Kept', email: 'kept@example.com', ssn: '444-55-6666' } });
-    expect(await h.prisma.$fieldseal.crypto.keys.destroyScope('doomed')).toBeGreaterThan(0);
+    expect(await h.prisma.$hushfield.crypto.keys.destroyScope('doomed')).toBeGreaterThan(0);
     const error = await fail(h.prisma.user.findUnique({ where: { id: doomed.id } }));
     expect(error).toBeInstanceOf(KeyDestroyedError);
-    expect(error).toMatchObject({ code: 'FIELDSEAL_KEY_DESTROYED', scope: 'doomed', model: 'User', rowId: doomed.id });
+    expect(error).toMatchObject({ code: 'HUSHFIELD_KEY_DESTROYED', scope: 'doomed', model: 'User', rowId: doomed.id });
     expect(await h.prisma.user.findUnique({ where: { id: doomed.id }, select: { name: true } })).toEqual({ name: 'Doomed' });
     expect((await h.prisma.user.findUniqueOrThrow({ where: { id: kept.id } })).ssn).toBe('444-55-6666');
     const other = h.fresh();
@@ -83,7 +83,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
     expect(users).toHaveLength(300);
     expect(users[299].notes).toBe('note 299');
     expect(keyring.calls).toBe(1);
-    expect(prisma.$fieldseal.stats().keyringCalls).toBe(1);
+    expect(prisma.$hushfield.stats().keyringCalls).toBe(1);
     await prisma.user.findMany({ where: { tenantId: 'bulk' } });
     expect(keyring.calls).toBe(1);
   });

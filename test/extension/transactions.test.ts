@@ -1,5 +1,5 @@
-import { computedBlindIndex } from '@fieldseal/prisma';
-import { ConfigError } from '@fieldseal/core';
+import { computedBlindIndex } from '@hushfield/prisma';
+import { ConfigError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
 
 describe('fieldEncryption: $transaction', () => {
@@ -66,7 +66,7 @@ describe('fieldEncryption: $transaction', () => {
     );
     if (h.db.backend === 'pglite') {
       await expect(attempt).rejects.toBeInstanceOf(ConfigError);
-      await prisma.$fieldseal.prepare(['newcomer']);
+      await prisma.$hushfield.prepare(['newcomer']);
       const created = await prisma.$transaction((tx) =>
         tx.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'newcomer', name: 'New', email: 'new@example.com' } }),
       );
@@ -80,10 +80,10 @@ describe('fieldEncryption: $transaction', () => {
         throw new Error('roll back');
       }),
     ).rejects.toThrow(h.db.backend === 'pglite' ? ConfigError : Error);
-    const keys = await h.db.query<{ scope: string }>(`SELECT scope FROM fieldseal_keys WHERE scope = 'newcomer'`);
+    const keys = await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE scope = 'newcomer'`);
     expect(keys).toHaveLength(1);
     // a key created for a transaction that rolled back is committed on its own, never lost
-    const late = await h.db.query<{ scope: string }>(`SELECT scope FROM fieldseal_keys WHERE scope = 'late'`);
+    const late = await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE scope = 'late'`);
     expect(late).toHaveLength(h.db.backend === 'pglite' ? 0 : 1);
     const user = await h.fresh().prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'late', name: 'Late', email: 'late@example.com' } });
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe('late@example.com');

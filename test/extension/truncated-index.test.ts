@@ -1,6 +1,6 @@
-import { UnsupportedQueryError } from '@fieldseal/core';
-import { blindIndexSpec, computedBlindIndex } from '@fieldseal/prisma';
-import { createHarness, expectNoPlaintextInLog, fieldsealSchema, type Harness } from './support';
+import { UnsupportedQueryError } from '@hushfield/core';
+import { blindIndexSpec, computedBlindIndex } from '@hushfield/prisma';
+import { createHarness, expectNoPlaintextInLog, hushfieldSchema, type Harness } from './support';
 
 describe('fieldEncryption: truncated blind indexes (candidates, then false positives dropped)', () => {
   let h: Harness;
@@ -10,12 +10,12 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
 
   beforeAll(async () => {
     h = await createHarness();
-    const model = fieldsealSchema.models.User;
+    const model = hushfieldSchema.models.User;
     const spec = blindIndexSpec(model, model.blindIndexes.ssnIdx);
     const seen = new Map<string, string>();
     for (let i = 0; i < 20_000; i++) {
       const ssn = `${String(100 + (i % 900)).padStart(3, '0')}-${String(10 + (i % 89))}-${String(1000 + i).slice(-4)}`;
-      const index = await h.prisma.$fieldseal.crypto.blindIndex(spec, ssn);
+      const index = await h.prisma.$hushfield.crypto.blindIndex(spec, ssn);
       const other = seen.get(index);
       if (other !== undefined && other.replace(/\D/g, '') !== ssn.replace(/\D/g, '')) {
         [a, b] = [other, ssn];

@@ -5,7 +5,7 @@
  * row never reads back, leaving them unreadable.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextIn, type Harness, isEnvelope } from './support';
 
 let h: Harness;
@@ -28,7 +28,7 @@ it('reads back a row created with an upper-case id and scope, from a fresh clien
   expect(isEnvelope(stored.serial)).toBe(true);
   expect(await h.fresh().prisma.device.findUnique({ where: { id } })).toEqual({ id, tenantId: tenant, serial: 'SN-UPPER-0001' });
   // the key belongs to the scope as the row holds it
-  const keys = await h.db.query<{ scope: string }>('SELECT scope FROM fieldseal_keys WHERE scope = $1', [tenant]);
+  const keys = await h.db.query<{ scope: string }>('SELECT scope FROM hushfield_keys WHERE scope = $1', [tenant]);
   expect(keys.length).toBeGreaterThan(0);
 });
 
@@ -45,7 +45,7 @@ it('re-encrypts under the canonical scope when an update moves the row with an u
   await h.prisma.device.update({ where: { id: device.id }, data: { tenantId: target.toUpperCase() } });
   expect(await h.fresh().prisma.device.findUnique({ where: { id: device.id } })).toEqual({ id: device.id, tenantId: target, serial: 'SN-MOVED-0003' });
   // sealed under the key of the scope the row holds, not of the form the caller wrote
-  const scopes = (await h.db.query<{ scope: string }>('SELECT DISTINCT scope FROM fieldseal_keys WHERE lower(scope) = $1', [target])).map((r) => r.scope);
+  const scopes = (await h.db.query<{ scope: string }>('SELECT DISTINCT scope FROM hushfield_keys WHERE lower(scope) = $1', [target])).map((r) => r.scope);
   expect(scopes).toEqual([target]);
 });
 

@@ -1,4 +1,4 @@
-import { computedBlindIndex } from '@fieldseal/prisma';
+import { computedBlindIndex } from '@hushfield/prisma';
 import { createHarness, expectNoPlaintextInLog, type Harness } from './support';
 
 describe('fieldEncryption: where rewriting through blind indexes', () => {
@@ -107,11 +107,11 @@ describe('fieldEncryption: where rewriting through blind indexes', () => {
 
   it('matches every live index version during an index-key rotation', async () => {
     const before = await h.db.query<{ email_idx: string }>('SELECT email_idx FROM users WHERE id = $1', [ids.ann]);
-    await h.prisma.$fieldseal.crypto.keys.rotateIndexKey();
+    await h.prisma.$hushfield.crypto.keys.rotateIndexKey();
     const { prisma } = h.fresh();
     const eve = await prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'eve', email: 'eve@example.com' } });
     const after = await h.db.query<{ email_idx: string }>('SELECT email_idx FROM users WHERE id = $1', [eve.id]);
-    expect(prisma.$fieldseal.crypto.blindIndexVersion(after[0].email_idx)).toBe((prisma.$fieldseal.crypto.blindIndexVersion(before[0].email_idx) ?? 0) + 1);
+    expect(prisma.$hushfield.crypto.blindIndexVersion(after[0].email_idx)).toBe((prisma.$hushfield.crypto.blindIndexVersion(before[0].email_idx) ?? 0) + 1);
     expect(names(await prisma.user.findMany({ where: { email: { in: ['ann@example.com', 'eve@example.com'] } } }))).toEqual(['ann', 'eve']);
     expect(names(await prisma.user.findMany({ where: { email: 'ann@example.com' } }))).toEqual(['ann']);
     expect(names(await prisma.user.findMany({ where: { email: { not: 'ann@example.com' } } }))).not.toContain('ann');

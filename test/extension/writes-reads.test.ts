@@ -1,4 +1,4 @@
-import { computedBlindIndex } from '@fieldseal/prisma';
+import { computedBlindIndex } from '@hushfield/prisma';
 import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
 
 type Row = Record<string, string | null>;

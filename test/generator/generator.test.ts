@@ -1,12 +1,12 @@
 /**
- * The fieldseal generator run by the real `prisma generate` (Prisma 7.10) on fixture schemas:
+ * The hushfield generator run by the real `prisma generate` (Prisma 7.10) on fixture schemas:
  * every failure case fails generation with a message naming model and field, and the valid
  * schemas (every annotation form, the prisma-field-encryption aliases, the repository's test
  * schema) emit exactly the expected metadata.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FieldsealSchema } from '@fieldseal/prisma';
+import type { HushfieldSchema } from '@hushfield/prisma';
 import { buildGenerator, cleanUp, directives, FIXTURES, generateFixture, mapLimit, type GenerateResult } from './run-generate';
 
 jest.setTimeout(300_000);
@@ -26,10 +26,10 @@ afterAll(() => {
   for (const result of results.values()) cleanUp(result);
 });
 
-function succeeded(fixture: string): FieldsealSchema {
+function succeeded(fixture: string): HushfieldSchema {
   const result = results.get(fixture)!;
   if (result.status !== 0) throw new Error(`prisma generate failed for ${fixture}:\n${result.output}`);
-  expect(result.index).toContain('as const satisfies FieldsealSchema');
+  expect(result.index).toContain('as const satisfies HushfieldSchema');
   return result.schema!;
 }
 
@@ -45,15 +45,15 @@ describe('prisma generate with an invalid schema', () => {
     expect(result.status).not.toBe(0);
     expect(result.schema).toBeNull();
     // Exactly the expected problems: each fixture isolates one failure case.
-    expect(result.output).toContain(`fieldseal: ${expected.length} problem${expected.length === 1 ? '' : 's'} in the schema`);
+    expect(result.output).toContain(`hushfield: ${expected.length} problem${expected.length === 1 ? '' : 's'} in the schema`);
     for (const message of expected) expect(result.output).toContain(message);
   });
 });
 
 describe('prisma generate with a valid schema', () => {
-  it('emits every annotation form of fieldseal', () => {
+  it('emits every annotation form of hushfield', () => {
     const { models, keyStoreModel } = succeeded('valid/every-form.prisma');
-    expect(keyStoreModel).toBe('FieldsealKey');
+    expect(keyStoreModel).toBe('HushfieldKey');
     expect(models.Patient).toMatchObject({
       dbName: 'patients', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'clinicId',
       encrypted: {
@@ -117,6 +117,6 @@ describe('prisma generate with a valid schema', () => {
     const schema = succeeded('valid/custom-key-store.prisma');
     expect(schema.keyStoreModel).toBe('EncryptionKey');
     expect(schema.models.EncryptionKey.dbName).toBe('encryption_keys');
-    expect(schema.models.FieldsealKey).toBeUndefined();
+    expect(schema.models.HushfieldKey).toBeUndefined();
   });
 });

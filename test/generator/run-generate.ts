@@ -1,5 +1,5 @@
 /**
- * Runs the real `prisma generate` with the built fieldseal generator on a fixture, in a
+ * Runs the real `prisma generate` with the built hushfield generator on a fixture, in a
  * temporary directory (see fixtures/README.md for the fixture format).
  */
 import { execFile } from 'node:child_process';
@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { FieldsealSchema } from '@fieldseal/prisma';
+import type { HushfieldSchema } from '@hushfield/prisma';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,7 +25,7 @@ export interface GenerateResult {
   /** stdout and stderr together (Prisma prints generator errors to either). */
   readonly output: string;
   /** The emitted `schema.json`, when generation succeeded. */
-  readonly schema: FieldsealSchema | null;
+  readonly schema: HushfieldSchema | null;
   /** The emitted `index.ts`, when generation succeeded. */
   readonly index: string | null;
   /** The temporary directory (removed by {@link cleanUp}). */
@@ -38,7 +38,7 @@ export function directives(text: string, directive: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length).trim());
 }
 
-const BUILD_LOCK = join(tmpdir(), `fieldseal-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+const BUILD_LOCK = join(tmpdir(), `hushfield-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
 
 function lockAge(): number {
   try {
@@ -76,10 +76,10 @@ export async function buildGenerator(): Promise<void> {
 /** Runs `prisma generate` on one fixture file (path relative to fixtures/). */
 export async function generateFixture(fixture: string): Promise<GenerateResult> {
   const text = readFileSync(join(FIXTURES, fixture), 'utf8');
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-gen-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hushfield-gen-'));
   const settings = directives(text, 'GENERATOR').map((line) => `  ${line}\n`).join('');
   writeFileSync(join(dir, 'main.prisma'),
-    `generator fieldseal {\n  provider = "node ${GENERATOR_BIN}"\n  output   = "./generated"\n${settings}}\n\n` +
+    `generator hushfield {\n  provider = "node ${GENERATOR_BIN}"\n  output   = "./generated"\n${settings}}\n\n` +
     'datasource db {\n  provider = "postgresql"\n}\n');
   copyFileSync(join(FIXTURES, fixture), join(dir, 'models.prisma'));
   if (!directives(text, 'KEY-STORE').includes('none')) copyFileSync(join(FIXTURES, 'key-store.prisma'), join(dir, 'key-store.prisma'));
@@ -105,7 +105,7 @@ export async function runPrismaGenerate(dir: string, schema: string, outputDir =
   return {
     status,
     output,
-    schema: status === 0 && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as FieldsealSchema) : null,
+    schema: status === 0 && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as HushfieldSchema) : null,
     index: status === 0 && existsSync(indexFile) ? readFileSync(indexFile, 'utf8') : null,
     dir,
   };

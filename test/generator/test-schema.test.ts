@@ -1,7 +1,7 @@
 /**
  * The generator on the repository's test schema (`prisma/schema.prisma`), through the real
  * `prisma generate`: the metadata the extension, CLI and benches read, and a generated module
- * that type-checks against `FieldsealSchema` (and stops type-checking when it is wrong).
+ * that type-checks against `HushfieldSchema` (and stops type-checking when it is wrong).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,14 +17,14 @@ let result: GenerateResult;
 
 beforeAll(async () => {
   await buildGenerator();
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-test-schema-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hushfield-test-schema-'));
   // The repository schema as is, minus the client generator (not under test here), with the
-  // fieldseal generator named by absolute path.
+  // hushfield generator named by absolute path.
   const schema = readFileSync(join(ROOT, 'prisma', 'schema.prisma'), 'utf8')
     .replace(/generator client \{[^}]*\}/, '')
     .replace('node ../packages/prisma/dist/generator/bin.js', `node ${GENERATOR_BIN}`);
   writeFileSync(join(dir, 'schema.prisma'), schema);
-  result = await runPrismaGenerate(dir, join(dir, 'schema.prisma'), join(dir, 'generated', 'fieldseal'));
+  result = await runPrismaGenerate(dir, join(dir, 'schema.prisma'), join(dir, 'generated', 'hushfield'));
 });
 
 afterAll(() => cleanUp(result));
@@ -37,7 +37,7 @@ async function typeCheck(files: Record<string, string>): Promise<{ ok: boolean; 
     compilerOptions: {
       strict: true, noEmit: true, target: 'ES2022', module: 'commonjs', moduleResolution: 'node10', skipLibCheck: true,
       types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')], baseUrl: '.',
-      paths: { '@fieldseal/prisma': [join(ROOT, 'packages', 'prisma', 'dist', 'index.d.ts')] },
+      paths: { '@hushfield/prisma': [join(ROOT, 'packages', 'prisma', 'dist', 'index.d.ts')] },
     },
     files: Object.keys(files),
   }));
@@ -51,7 +51,7 @@ async function typeCheck(files: Record<string, string>): Promise<{ ok: boolean; 
 
 describe('the generated metadata of the test schema', () => {
   it('generates', () => {
-    expect(result.output).toContain('Generated fieldseal schema');
+    expect(result.output).toContain('Generated hushfield schema');
     expect(result.status).toBe(0);
   });
 
@@ -73,8 +73,8 @@ describe('the generated metadata of the test schema', () => {
 
   it('describes Post, Account, Customer and the key store', () => {
     const { models, keyStoreModel } = result.schema!;
-    expect(keyStoreModel).toBe('FieldsealKey');
-    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'FieldsealKey', 'FieldsealCheckpoint']);
+    expect(keyStoreModel).toBe('HushfieldKey');
+    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'HushfieldKey', 'HushfieldCheckpoint']);
     expect(models.Post).toMatchObject({ dbName: 'posts', idGeneration: 'autoincrement', bindRowId: false, encrypted: { body: { mode: 'strict' } } });
     expect(models.Post.fields.author).toMatchObject({ kind: 'object', relationModel: 'User' });
     expect(models.Device).toMatchObject({ bindRowId: true, scopeField: 'tenantId', fields: { id: { uuid: true }, tenantId: { uuid: true } } });
@@ -91,16 +91,16 @@ describe('the generated metadata of the test schema', () => {
       encrypted: { email: { mode: 'migrating', optional: false }, phone: { mode: 'migrating', optional: true } },
       blindIndexes: { emailIdx: { source: 'email', unique: true, optional: true } },
     });
-    expect(models.FieldsealKey.encrypted).toEqual({});
+    expect(models.HushfieldKey.encrypted).toEqual({});
   });
 
-  it('emits a module that type-checks as FieldsealSchema with literal types', async () => {
+  it('emits a module that type-checks as HushfieldSchema with literal types', async () => {
     const check = [
-      "import type { FieldsealSchema } from '@fieldseal/prisma';",
-      "import { fieldsealSchema } from './generated/index';",
-      'const schema: FieldsealSchema = fieldsealSchema;',
-      'const bits: 16 = fieldsealSchema.models.User.blindIndexes.ssnIdx.bits;',
-      "const mode: 'migrating' = fieldsealSchema.models.Customer.encrypted.email.mode;",
+      "import type { HushfieldSchema } from '@hushfield/prisma';",
+      "import { hushfieldSchema } from './generated/index';",
+      'const schema: HushfieldSchema = hushfieldSchema;',
+      'const bits: 16 = hushfieldSchema.models.User.blindIndexes.ssnIdx.bits;',
+      "const mode: 'migrating' = hushfieldSchema.models.Customer.encrypted.email.mode;",
       'export { schema, bits, mode };',
     ].join('\n');
     const checked = await typeCheck({ 'generated/index.ts': result.index!, 'check.ts': check });

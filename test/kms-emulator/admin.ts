@@ -75,7 +75,7 @@ export function kmsAdmin(target: KmsTarget): KmsAdmin {
     async createKey(options = {}) {
       const result = metadata(
         await call('CreateKey', {
-          Description: options.description ?? 'fieldseal test key',
+          Description: options.description ?? 'hushfield test key',
           KeyUsage: 'ENCRYPT_DECRYPT',
           KeySpec: 'SYMMETRIC_DEFAULT',
           MultiRegion: options.multiRegion ?? false,

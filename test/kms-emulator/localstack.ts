@@ -15,10 +15,10 @@ export interface LocalStackKms extends KmsTarget {
 }
 
 /**
- * Image used when Docker is available; override with `FIELDSEAL_LOCALSTACK_IMAGE`. Pinned: newer
+ * Image used when Docker is available; override with `HUSHFIELD_LOCALSTACK_IMAGE`. Pinned: newer
  * LocalStack images may require `LOCALSTACK_AUTH_TOKEN` (passed through when set).
  */
-export const LOCALSTACK_IMAGE = process.env.FIELDSEAL_LOCALSTACK_IMAGE ?? 'localstack/localstack:4.0';
+export const LOCALSTACK_IMAGE = process.env.HUSHFIELD_LOCALSTACK_IMAGE ?? 'localstack/localstack:4.0';
 
 /**
  * Synchronous first guess, for choosing `describe` vs `describe.skip` when a test file loads:
@@ -26,7 +26,7 @@ export const LOCALSTACK_IMAGE = process.env.FIELDSEAL_LOCALSTACK_IMAGE ?? 'local
  * testcontainers for real.
  */
 export function containerRuntimeLikely(): boolean {
-  if (process.env.FIELDSEAL_SKIP_LOCALSTACK === '1') return false;
+  if (process.env.HUSHFIELD_SKIP_LOCALSTACK === '1') return false;
   if (process.env.DOCKER_HOST) return true;
   const sockets = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock'), join(homedir(), '.testcontainers.properties')];
   return sockets.some((path) => existsSync(path));
@@ -35,7 +35,7 @@ export function containerRuntimeLikely(): boolean {
 /** Whether a container runtime answers (memoized). */
 let runtime: Promise<boolean> | undefined;
 export function containerRuntimeAvailable(): Promise<boolean> {
-  if (process.env.FIELDSEAL_SKIP_LOCALSTACK === '1') return Promise.resolve(false);
+  if (process.env.HUSHFIELD_SKIP_LOCALSTACK === '1') return Promise.resolve(false);
   runtime ??= import('testcontainers')
     .then(async ({ getContainerRuntimeClient }) => {
       await getContainerRuntimeClient();
@@ -48,7 +48,7 @@ export function containerRuntimeAvailable(): Promise<boolean> {
 /** Starts LocalStack with KMS, or returns `null` (with a printed notice) when no runtime answers. */
 export async function startLocalStackKms(): Promise<LocalStackKms | null> {
   if (!(await containerRuntimeAvailable())) {
-    process.stdout.write('fieldseal tests: no container runtime; skipping the LocalStack KMS run of the keyring suite.\n');
+    process.stdout.write('hushfield tests: no container runtime; skipping the LocalStack KMS run of the keyring suite.\n');
     return null;
   }
   const { LocalstackContainer } = await import('@testcontainers/localstack');

@@ -161,7 +161,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     endpoint: `http://127.0.0.1:${port}`,
     region,
     accountId,
-    credentials: { accessKeyId: 'fieldseal-emulator', secretAccessKey: 'fieldseal-emulator' },
+    credentials: { accessKeyId: 'hushfield-emulator', secretAccessKey: 'hushfield-emulator' },
     faults,
     calls,
     vault,

@@ -21,7 +21,7 @@ export interface TestDatabase {
   readonly url?: string;
   /** A Prisma driver adapter factory for this database. */
   adapter(): SqlDriverAdapterFactory;
-  /** Raw SQL, bypassing Prisma and fieldseal: what the database really stores. */
+  /** Raw SQL, bypassing Prisma and hushfield: what the database really stores. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Drops the database (or closes PGlite). */
   close(): Promise<void>;
@@ -37,7 +37,7 @@ export function migrationSql(dir: string = MIGRATIONS_DIR): string[] {
 }
 
 function backend(): TestDatabase['backend'] {
-  const chosen = process.env.FIELDSEAL_TEST_BACKEND;
+  const chosen = process.env.HUSHFIELD_TEST_BACKEND;
   if (chosen === 'pglite' || chosen === 'container' || chosen === 'postgres') return chosen;
   return process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 }
@@ -50,7 +50,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 async function createPostgres(kind: 'postgres' | 'container', serverUrl: string): Promise<TestDatabase> {
-  const name = `fieldseal_test_${randomBytes(6).toString('hex')}`;
+  const name = `hushfield_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {

@@ -7,22 +7,22 @@
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.TEST_DATABASE_URL) {
-    process.env.FIELDSEAL_TEST_BACKEND = 'postgres';
+    process.env.HUSHFIELD_TEST_BACKEND = 'postgres';
     return;
   }
-  if (process.env.FIELDSEAL_TEST_BACKEND === 'pglite') return;
+  if (process.env.HUSHFIELD_TEST_BACKEND === 'pglite') return;
   try {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:16-alpine').start();
-    (globalThis as { __fieldsealContainer?: unknown }).__fieldsealContainer = container;
+    (globalThis as { __hushfieldContainer?: unknown }).__hushfieldContainer = container;
     process.env.TEST_DATABASE_URL = container.getConnectionUri();
-    process.env.FIELDSEAL_TEST_BACKEND = 'container';
-    process.stdout.write(`\nfieldseal tests: PostgreSQL container at ${container.getHost()}:${container.getPort()}\n`);
+    process.env.HUSHFIELD_TEST_BACKEND = 'container';
+    process.stdout.write(`\nhushfield tests: PostgreSQL container at ${container.getHost()}:${container.getPort()}\n`);
   } catch (error) {
-    process.env.FIELDSEAL_TEST_BACKEND = 'pglite';
+    process.env.HUSHFIELD_TEST_BACKEND = 'pglite';
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     process.stdout.write(
-      `\nfieldseal tests: no TEST_DATABASE_URL and no container runtime (${reason}); ` +
+      `\nhushfield tests: no TEST_DATABASE_URL and no container runtime (${reason}); ` +
         'running on embedded PGlite.\n',
     );
   }

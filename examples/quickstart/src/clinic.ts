@@ -1,11 +1,11 @@
 /**
  * The clinic application's wiring: one PGlite database, a base Prisma client that records the
- * SQL it sends, and that client extended with fieldseal. This is the part of the quick start
+ * SQL it sends, and that client extended with hushfield. This is the part of the quick start
  * an application copies.
  */
-import { fieldEncryption } from '@fieldseal/prisma';
-import type { Keyring } from '@fieldseal/core';
-import { fieldsealSchema } from '../prisma/generated/fieldseal';
+import { fieldEncryption } from '@hushfield/prisma';
+import type { Keyring } from '@hushfield/core';
+import { hushfieldSchema } from '../prisma/generated/hushfield';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaClient } from '../prisma/generated/client/client';
 import { adapterFor } from './database';
@@ -16,7 +16,7 @@ export interface SentQuery {
   readonly params: string;
 }
 
-/** Builds the clinic's Prisma client: fieldseal on top of a plain client on `pglite`. */
+/** Builds the clinic's Prisma client: hushfield on top of a plain client on `pglite`. */
 export function createClinic(pglite: PGlite, keyring: Keyring) {
   const base = new PrismaClient({ adapter: adapterFor(pglite), log: [{ emit: 'event', level: 'query' }] });
   const sent: SentQuery[] = [];
@@ -25,7 +25,7 @@ export function createClinic(pglite: PGlite, keyring: Keyring) {
   });
   const prisma = base.$extends(
     fieldEncryption({
-      schema: fieldsealSchema,
+      schema: hushfieldSchema,
       keyring,
       // Scope keys stay unwrapped in memory for at most five minutes.
       cache: { ttlMs: 5 * 60_000, maxEntries: 1000 },

@@ -1,5 +1,5 @@
 /**
- * The fieldseal quick start: a two-tenant clinic on embedded PostgreSQL, step by step.
+ * The hushfield quick start: a two-tenant clinic on embedded PostgreSQL, step by step.
  *
  *   pnpm demo            run (reuses the database and root key of an earlier run)
  *   pnpm demo --reset    delete the database and the root key first, and start over
@@ -14,7 +14,7 @@ import { dataDir, keyFile } from './paths';
 import { cacheCounters, compareStored, lookups, readEachTenant, refusals, writePatients, type DemoContext } from './steps';
 import { emptyTables, rowCounts } from './stored';
 import { rotateAndReencrypt, shredTenant, status } from './key-steps';
-import { openFieldseal } from './fieldseal-cli';
+import { openHushfield } from './hushfield-cli';
 
 /** A path as the user best reads it: relative below the working directory, else absolute. */
 const where = (path: string) => {
@@ -29,7 +29,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  console.log(bold('fieldseal quick start: a two-tenant clinic on embedded PostgreSQL (PGlite)'));
+  console.log(bold('hushfield quick start: a two-tenant clinic on embedded PostgreSQL (PGlite)'));
   if (argv.includes('--reset')) {
     rmSync(dataDir(), { recursive: true, force: true });
     rmSync(keyFile(), { force: true });
@@ -56,14 +56,14 @@ async function main(argv: readonly string[]): Promise<void> {
       await emptyTables(db);
     }
 
-    const fieldseal = openFieldseal(db, keyring);
+    const hushfield = openHushfield(db, keyring);
     await writePatients(context);
     await compareStored(context);
     await lookups(context);
     await refusals(context);
-    await rotateAndReencrypt(context, fieldseal);
-    await status(fieldseal);
-    await shredTenant(context, fieldseal);
+    await rotateAndReencrypt(context, hushfield);
+    await status(hushfield);
+    await shredTenant(context, hushfield);
     await cacheCounters(context);
     console.log(`\n${bold('Done.')} The database and root key stay in ${where(dataDir())} and ${where(keyFile())}:`);
     say('run `pnpm demo` again to see the shredded tenant still unreadable, or `pnpm demo --reset` to start over.');

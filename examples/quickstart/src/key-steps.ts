@@ -1,18 +1,18 @@
 /**
- * The demo's key-management steps, done the way an operator does them: with the `fieldseal`
+ * The demo's key-management steps, done the way an operator does them: with the `hushfield`
  * CLI (rotate + reencrypt, status, shred), then checked from the application's side.
  */
-import type { FieldsealCli } from './fieldseal-cli';
+import type { HushfieldCli } from './hushfield-cli';
 import { dim, green, note, say, step } from './print';
 import { fail, readEachTenant, type DemoContext } from './steps';
 import { storedPatients } from './stored';
 
 /** Runs one CLI command and prints its output, indented. */
-async function show(cli: FieldsealCli, args: readonly string[]): Promise<number> {
-  say(`$ fieldseal ${args.join(' ')}`);
+async function show(cli: HushfieldCli, args: readonly string[]): Promise<number> {
+  say(`$ hushfield ${args.join(' ')}`);
   const { exitCode, output } = await cli.run(args);
   for (const line of output.trimEnd().split('\n')) say(dim(`  ${line}`));
-  if (exitCode !== 0) fail(`fieldseal ${args[0]} exited with code ${exitCode}`);
+  if (exitCode !== 0) fail(`hushfield ${args[0]} exited with code ${exitCode}`);
   return exitCode;
 }
 
@@ -20,15 +20,15 @@ async function show(cli: FieldsealCli, args: readonly string[]): Promise<number>
 async function versions({ db, clinic }: DemoContext, tenantId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const row of await storedPatients(db, tenantId)) {
-    const { version } = clinic.prisma.$fieldseal.crypto.describe(row.email);
+    const { version } = clinic.prisma.$hushfield.crypto.describe(row.email);
     counts[`key v${version}`] = (counts[`key v${version}`] ?? 0) + 1;
   }
   return counts;
 }
 
 /** Step: rotate one tenant's scope key, then re-encrypt its rows under the new version. */
-export async function rotateAndReencrypt(context: DemoContext, cli: FieldsealCli): Promise<void> {
-  step("Rotating northside's scope key, then re-encrypting with `fieldseal reencrypt`");
+export async function rotateAndReencrypt(context: DemoContext, cli: HushfieldCli): Promise<void> {
+  step("Rotating northside's scope key, then re-encrypting with `hushfield reencrypt`");
   say(`northside patients by key version before: ${JSON.stringify(await versions(context, 'northside'))}`);
   await show(cli, ['keys', 'rotate', '--scope', 'northside']);
   await show(cli, ['keys', 'list', '--scope', 'northside']);
@@ -42,14 +42,14 @@ export async function rotateAndReencrypt(context: DemoContext, cli: FieldsealCli
   else fail('N-1001 not found after reencrypt');
 }
 
-/** Step: `fieldseal status`. */
-export async function status(cli: FieldsealCli): Promise<void> {
-  step('What is stored, by key version: `fieldseal status`');
+/** Step: `hushfield status`. */
+export async function status(cli: HushfieldCli): Promise<void> {
+  step('What is stored, by key version: `hushfield status`');
   await show(cli, ['status']);
 }
 
 /** Step: crypto-shred one tenant, then read both tenants. */
-export async function shredTenant(context: DemoContext, cli: FieldsealCli): Promise<void> {
+export async function shredTenant(context: DemoContext, cli: HushfieldCli): Promise<void> {
   step('Harbor Pediatrics leaves and asks for erasure: crypto-shredding its scope key');
   await show(cli, ['keys', 'shred', '--scope', 'harbor', '--yes']);
   const rows = await storedPatients(context.db, 'harbor');

@@ -4,8 +4,8 @@
  * the demo exit with code 1 (the end-to-end test relies on it).
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { FieldsealError, KeyDestroyedError, UnsupportedQueryError } from '@fieldseal/core';
-import { computedBlindIndex } from '@fieldseal/prisma';
+import { HushfieldError, KeyDestroyedError, UnsupportedQueryError } from '@hushfield/core';
+import { computedBlindIndex } from '@hushfield/prisma';
 import type { Clinic } from './clinic';
 import { TENANTS } from './fixtures';
 import { bold, dim, green, note, red, say, short, step, table } from './print';
@@ -107,7 +107,7 @@ export async function lookups({ db, clinic }: DemoContext): Promise<void> {
     const candidates = await countBySsnIndex(db, storedMatch.ssn_idx);
     note(
       `ssn_idx keeps 16 bits, so one index value stands for many SSNs: ${candidates} stored row(s) matched it ` +
-        'and fieldseal decrypted them to drop false positives.',
+        'and hushfield decrypted them to drop false positives.',
     );
   }
 }
@@ -141,7 +141,7 @@ export async function readEachTenant(context: DemoContext): Promise<Record<strin
         outcome[tenant.id] = 'readable';
         say(`${tenant.id.padEnd(10)} ${green('readable')}   ${patients.map((p) => `${p.mrn} ${p.name}`).join(', ')}`);
       } catch (error) {
-        if (!(error instanceof FieldsealError)) throw error;
+        if (!(error instanceof HushfieldError)) throw error;
         outcome[tenant.id] = error.name;
         const detail = error instanceof KeyDestroyedError ? ` (scope '${error.scope}', key version ${error.version})` : '';
         say(`${tenant.id.padEnd(10)} ${red('unreadable')} ${error.name} [${error.code}]${detail}`);
@@ -160,7 +160,7 @@ export async function cacheCounters(context: DemoContext): Promise<void> {
   try {
     const patients = await reader.prisma.patient.findMany({ where: { tenantId: 'northside' }, include: { visits: true } });
     const values = patients.reduce((n, p) => n + 4 + p.visits.length, 0);
-    const stats = reader.prisma.$fieldseal.stats();
+    const stats = reader.prisma.$hushfield.stats();
     say(`A fresh client read ${patients.length} patients with their visits: ${values} encrypted values.`);
     table([{ ...stats }]);
     say(`${bold(String(stats.keyringCalls))} keyring (KMS) call(s) for ${values} values.`);
@@ -168,6 +168,6 @@ export async function cacheCounters(context: DemoContext): Promise<void> {
   } finally {
     await reader.base.$disconnect();
   }
-  const stats = context.clinic.prisma.$fieldseal.stats();
+  const stats = context.clinic.prisma.$hushfield.stats();
   say(`The demo's own client, over the whole run: ${stats.keyringCalls} keyring calls, ${stats.hits} cache hits, ${stats.misses} misses.`);
 }

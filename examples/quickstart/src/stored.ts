@@ -1,5 +1,5 @@
 /**
- * What the database really stores, read with raw SQL through PGlite: no Prisma, no fieldseal.
+ * What the database really stores, read with raw SQL through PGlite: no Prisma, no hushfield.
  * The demo prints these rows next to what the application reads.
  */
 import type { PGlite } from '@electric-sql/pglite';
@@ -49,12 +49,12 @@ export async function plaintextFound(db: PGlite, secrets: readonly string[]): Pr
 export async function rowCounts(db: PGlite): Promise<{ tenants: number; patients: number; keys: number }> {
   const result = await db.query<{ tenants: number; patients: number; keys: number }>(
     'SELECT (SELECT count(*)::int FROM tenants) AS tenants, (SELECT count(*)::int FROM patients) AS patients, ' +
-      '(SELECT count(*)::int FROM fieldseal_keys) AS keys',
+      '(SELECT count(*)::int FROM hushfield_keys) AS keys',
   );
   return result.rows[0];
 }
 
 /** Empties the clinic's tables and the key store, for a fresh round on an existing database. */
 export async function emptyTables(db: PGlite): Promise<void> {
-  await db.exec('TRUNCATE tenants, patients, visits, fieldseal_keys, fieldseal_checkpoints');
+  await db.exec('TRUNCATE tenants, patients, visits, hushfield_keys, hushfield_checkpoints');
 }

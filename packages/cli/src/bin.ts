@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `fieldseal` executable: runs the command tree on the process's arguments and streams,
+ * The `hushfield` executable: runs the command tree on the process's arguments and streams,
  * then exits with its code (see `exit-codes.ts`). The first SIGINT/SIGTERM asks a bulk run to
  * stop after the batches in flight (checkpoint saved); a second one exits at once, which is
  * also safe: the checkpoint only ever names committed batches.
@@ -10,10 +10,10 @@ import { run } from './program';
 const controller = new AbortController();
 const interrupt = (signal: NodeJS.Signals) => {
   if (controller.signal.aborted) process.exit(130);
-  process.stderr.write(`\nfieldseal: ${signal}: stopping after the current batch (again to quit at once)\n`);
+  process.stderr.write(`\nhushfield: ${signal}: stopping after the current batch (again to quit at once)\n`);
   controller.abort();
 };
-// `fieldseal keys list | head`: a reader that went away is not an error of ours.
+// `hushfield keys list | head`: a reader that went away is not an error of ours.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
@@ -28,7 +28,7 @@ run(process.argv.slice(2), { signal: controller.signal }).then(
     process.removeListener('SIGTERM', interrupt);
   },
   (error: unknown) => {
-    process.stderr.write(`fieldseal: unexpected failure: ${error instanceof Error ? error.name : 'error'}\n`);
+    process.stderr.write(`hushfield: unexpected failure: ${error instanceof Error ? error.name : 'error'}\n`);
     process.exitCode = 1;
   },
 );

@@ -6,7 +6,7 @@
  * RETURNING` statement; elsewhere one transaction of `updateMany` calls. If the batch fails
  * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
  */
-import type { ModelMeta } from '@fieldseal/prisma';
+import type { ModelMeta } from '@hushfield/prisma';
 import type { BasePrismaClient } from './config';
 import { delegateOf, keyWhere } from './walker';
 

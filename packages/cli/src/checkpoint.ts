@@ -1,10 +1,10 @@
 /**
- * Where a bulk run got to, stored in the application's database (`FieldsealCheckpoint`), so
+ * Where a bulk run got to, stored in the application's database (`HushfieldCheckpoint`), so
  * that a killed `reencrypt` or `decrypt` resumes after the last committed batch. A checkpoint
  * is written only after its batch's updates committed, so resuming never skips a row that
  * was not processed; rows that lost a compare-and-swap race are kept in `pending`.
  */
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError } from '@hushfield/core';
 import type { BasePrismaClient } from './config';
 
 /** Run states: `running` (unfinished or killed), `done`, `partial` (finished with rows left undone). */
@@ -61,8 +61,8 @@ export function checkpointId(command: 'reencrypt' | 'decrypt', model: string): s
 export class CheckpointStore {
   private readonly delegate: CheckpointDelegate;
 
-  /** @throws ConfigError when the schema has no `FieldsealCheckpoint` model. */
-  constructor(client: BasePrismaClient, model = 'FieldsealCheckpoint') {
+  /** @throws ConfigError when the schema has no `HushfieldCheckpoint` model. */
+  constructor(client: BasePrismaClient, model = 'HushfieldCheckpoint') {
     const delegate = (client as Record<string, unknown>)[model.charAt(0).toLowerCase() + model.slice(1)];
     if (!delegate || typeof (delegate as CheckpointDelegate).upsert !== 'function') {
       throw new ConfigError(`the Prisma client has no ${model} model: add it to schema.prisma (see the CLI README)`);

@@ -1,13 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError } from '@hushfield/core';
 import { findConfigPath, loadConfig, validateConfig } from './config';
 
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fieldseal-config-'));
+  dir = mkdtempSync(join(tmpdir(), 'hushfield-config-'));
 });
 
 afterEach(() => {
@@ -18,17 +18,17 @@ const CONFIG = `
 const keyring = { id: 'test:1', wrapKey: async (k: Buffer) => k, unwrapKey: async (k: Buffer) => k };
 export const spare = { id: 'test:2', wrapKey: async (k: Buffer) => k, unwrapKey: async (k: Buffer) => k };
 export default {
-  schema: { formatVersion: 1 as const, keyStoreModel: 'FieldsealKey', models: {} },
+  schema: { formatVersion: 1 as const, keyStoreModel: 'HushfieldKey', models: {} },
   keyring,
   prisma: () => ({ $disconnect: async () => undefined }),
 };
 `;
 
-test('finds fieldseal.config.ts next to prisma.config.ts from a subdirectory', () => {
+test('finds hushfield.config.ts next to prisma.config.ts from a subdirectory', () => {
   writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
-  writeFileSync(join(dir, 'fieldseal.config.ts'), CONFIG);
+  writeFileSync(join(dir, 'hushfield.config.ts'), CONFIG);
   mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
-  expect(findConfigPath(join(dir, 'src', 'deep'))).toBe(join(dir, 'fieldseal.config.ts'));
+  expect(findConfigPath(join(dir, 'src', 'deep'))).toBe(join(dir, 'hushfield.config.ts'));
 });
 
 test('stops at the prisma.config.ts directory and says how to point elsewhere', () => {
@@ -45,9 +45,9 @@ test('--config names a file explicitly, relative to the working directory', () =
 
 test('loads a TypeScript config through jiti, keeping its named exports', async () => {
   writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
-  writeFileSync(join(dir, 'fieldseal.config.ts'), CONFIG);
+  writeFileSync(join(dir, 'hushfield.config.ts'), CONFIG);
   const loaded = await loadConfig(dir);
-  expect(loaded.config.schema.keyStoreModel).toBe('FieldsealKey');
+  expect(loaded.config.schema.keyStoreModel).toBe('HushfieldKey');
   expect((loaded.config.keyring as { id: string }).id).toBe('test:1');
   expect((loaded.module.spare as { id: string }).id).toBe('test:2');
 });
@@ -58,7 +58,7 @@ test('a config that fails to load is a ConfigError naming the file', async () =>
 });
 
 test('validation names the missing or bad property', () => {
-  const schema = { formatVersion: 1, keyStoreModel: 'FieldsealKey', models: {} };
+  const schema = { formatVersion: 1, keyStoreModel: 'HushfieldKey', models: {} };
   const keyring = { id: 'x', wrapKey: async () => Buffer.alloc(0), unwrapKey: async () => Buffer.alloc(0) };
   const prisma = () => ({ $disconnect: async () => undefined });
   expect(() => validateConfig(undefined)).toThrow(/defineConfig/);

@@ -1,13 +1,13 @@
 /**
- * `fieldseal.config.ts`: what the CLI needs to reach the data and the keys. It lives next to
+ * `hushfield.config.ts`: what the CLI needs to reach the data and the keys. It lives next to
  * `prisma.config.ts` (found by walking up from the working directory) unless `--config` names
  * it, and is loaded through jiti so that it may be TypeScript.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from '@fieldseal/core';
-import type { ActorContext, AuditSink, KeyStore, Keyring } from '@fieldseal/core';
-import type { FieldsealSchema } from '@fieldseal/prisma';
+import { ConfigError } from '@hushfield/core';
+import type { ActorContext, AuditSink, KeyStore, Keyring } from '@hushfield/core';
+import type { HushfieldSchema } from '@hushfield/prisma';
 
 /** A value given directly or by a (possibly async) factory, so that configs can defer I/O. */
 export type Lazy<T> = T | (() => T | Promise<T>);
@@ -22,15 +22,15 @@ export interface CliCacheOptions {
   readonly maxUses?: number;
 }
 
-/** What `fieldseal.config.ts` default-exports (build it with {@link defineConfig}). */
-export interface FieldsealConfig {
-  /** The generator's output (`fieldsealSchema` from `<output>/index.ts`). */
-  readonly schema: FieldsealSchema;
+/** What `hushfield.config.ts` default-exports (build it with {@link defineConfig}). */
+export interface HushfieldConfig {
+  /** The generator's output (`hushfieldSchema` from `<output>/index.ts`). */
+  readonly schema: HushfieldSchema;
   /** The root keyring (KMS or local) the application uses. */
   readonly keyring: Lazy<Keyring>;
   /** Returns a base PrismaClient: the CLI never uses the extended client. */
   readonly prisma: () => BasePrismaClient | Promise<BasePrismaClient>;
-  /** Key store; default: `PrismaKeyStore` on the client from {@link FieldsealConfig.prisma}. */
+  /** Key store; default: `PrismaKeyStore` on the client from {@link HushfieldConfig.prisma}. */
   readonly keyStore?: KeyStore | ((client: BasePrismaClient) => KeyStore);
   /** Key cache; default `{ ttlMs: 5 minutes, maxEntries: 10000 }`. */
   readonly cache?: CliCacheOptions;
@@ -40,35 +40,35 @@ export interface FieldsealConfig {
   readonly databaseUrl?: string;
   /** Audit sink for key lifecycle events and keyring calls the CLI makes. */
   readonly audit?: AuditSink;
-  /** The actor recorded in audit events (default: `{ tool: 'fieldseal-cli', user: $USER }`). */
+  /** The actor recorded in audit events (default: `{ tool: 'hushfield-cli', user: $USER }`). */
   readonly actor?: () => ActorContext | undefined;
 }
 
 /**
- * Declares a fieldseal configuration (identity function that type-checks it).
+ * Declares a hushfield configuration (identity function that type-checks it).
  * @example
  * export default defineConfig({
- *   schema: fieldsealSchema,
+ *   schema: hushfieldSchema,
  *   keyring: () => new AwsKmsKeyring({ keyId: process.env.KMS_KEY_ID! }),
  *   prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) }),
  * });
  */
-export function defineConfig(config: FieldsealConfig): FieldsealConfig {
+export function defineConfig(config: HushfieldConfig): HushfieldConfig {
   return config;
 }
 
 /** A loaded configuration and the module it came from (for named keyring exports). */
 export interface LoadedConfig {
   readonly path: string;
-  readonly config: FieldsealConfig;
+  readonly config: HushfieldConfig;
   readonly module: Readonly<Record<string, unknown>>;
 }
 
-const CONFIG_NAMES = ['fieldseal.config.ts', 'fieldseal.config.mts', 'fieldseal.config.js', 'fieldseal.config.mjs', 'fieldseal.config.cjs'];
+const CONFIG_NAMES = ['hushfield.config.ts', 'hushfield.config.mts', 'hushfield.config.js', 'hushfield.config.mjs', 'hushfield.config.cjs'];
 const PRISMA_CONFIG_NAMES = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs', 'prisma.config.cjs'];
 
 /**
- * Finds the configuration file: `explicit` if given, else `fieldseal.config.*` in the nearest
+ * Finds the configuration file: `explicit` if given, else `hushfield.config.*` in the nearest
  * directory (from `cwd` upwards) holding a `prisma.config.*`, else in `cwd` itself.
  * @throws ConfigError when there is none.
  */
@@ -86,7 +86,7 @@ export function findConfigPath(cwd: string, explicit?: string): string {
     if (dirname(dir) === dir) break;
   }
   throw new ConfigError(
-    `no fieldseal.config.ts found next to prisma.config.ts (searched from ${cwd}); pass --config <file>`,
+    `no hushfield.config.ts found next to prisma.config.ts (searched from ${cwd}); pass --config <file>`,
   );
 }
 
@@ -118,12 +118,12 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
 }
 
 /** Checks the shape of a configuration object. @throws ConfigError naming the bad property. */
-export function validateConfig(config: unknown, source = 'config'): FieldsealConfig {
+export function validateConfig(config: unknown, source = 'config'): HushfieldConfig {
   if (!config || typeof config !== 'object') throw new ConfigError(`${source} must default-export defineConfig({...})`);
-  const candidate = config as Partial<FieldsealConfig>;
-  const schema = candidate.schema as Partial<FieldsealSchema> | undefined;
+  const candidate = config as Partial<HushfieldConfig>;
+  const schema = candidate.schema as Partial<HushfieldSchema> | undefined;
   if (!schema || schema.formatVersion !== 1 || typeof schema.models !== 'object') {
-    throw new ConfigError(`${source}: 'schema' must be the generated fieldsealSchema (formatVersion 1)`);
+    throw new ConfigError(`${source}: 'schema' must be the generated hushfieldSchema (formatVersion 1)`);
   }
   if (!candidate.keyring || (typeof candidate.keyring !== 'function' && typeof candidate.keyring !== 'object')) {
     throw new ConfigError(`${source}: 'keyring' must be a Keyring or a function returning one`);
@@ -134,7 +134,7 @@ export function validateConfig(config: unknown, source = 'config'): FieldsealCon
   if (candidate.cache !== undefined && !(typeof candidate.cache.ttlMs === 'number' && candidate.cache.ttlMs > 0)) {
     throw new ConfigError(`${source}: 'cache.ttlMs' must be a positive number of milliseconds`);
   }
-  return candidate as FieldsealConfig;
+  return candidate as HushfieldConfig;
 }
 
 /** Resolves a {@link Lazy} value. */

@@ -3,11 +3,11 @@
  * the keyring, the key store and one `FieldCrypto`. `close()` disconnects what was opened.
  */
 import { userInfo } from 'node:os';
-import { FieldCrypto } from '@fieldseal/core';
-import type { ActorContext, AuditSink, KeyStore, Keyring } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
-import type { FieldsealSchema, ModelMeta } from '@fieldseal/prisma';
-import { ConfigError, InvalidArgumentError } from '@fieldseal/core';
+import { FieldCrypto } from '@hushfield/core';
+import type { ActorContext, AuditSink, KeyStore, Keyring } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
+import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
+import { ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { BasePrismaClient, LoadedConfig } from './config';
 import { resolveLazy } from './config';
 import type { Output } from './output';
@@ -31,7 +31,7 @@ export class CommandContext {
   }
 
   /** The generated schema metadata. */
-  get schema(): FieldsealSchema {
+  get schema(): HushfieldSchema {
     return this.loaded.config.schema;
   }
 
@@ -51,8 +51,8 @@ export class CommandContext {
     // An extended client would hand the CLI decrypted values, which it would then send back
     // to the database as compare-and-swap conditions: refuse it before any row is read.
     this.clientPromise ??= this.openedClient.then((client) => {
-      if ((client as { $fieldseal?: unknown }).$fieldseal !== undefined) {
-        throw new ConfigError(`${this.loaded.path}: 'prisma' returned a fieldseal-extended client; return the base PrismaClient (without $extends(fieldEncryption(...)))`);
+      if ((client as { $hushfield?: unknown }).$hushfield !== undefined) {
+        throw new ConfigError(`${this.loaded.path}: 'prisma' returned a hushfield-extended client; return the base PrismaClient (without $extends(fieldEncryption(...)))`);
       }
       return client;
     });
@@ -115,5 +115,5 @@ function defaultActor(): Record<string, string> {
   } catch {
     // No passwd entry (containers): keep 'unknown'.
   }
-  return { tool: 'fieldseal-cli', user };
+  return { tool: 'hushfield-cli', user };
 }

@@ -1,5 +1,5 @@
 /**
- * Process exit codes of the `fieldseal` command. Distinct so that scripts and CI can tell a
+ * Process exit codes of the `hushfield` command. Distinct so that scripts and CI can tell a
  * typo from a run that did part of its work from one that did none.
  */
 

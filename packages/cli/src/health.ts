@@ -3,7 +3,7 @@
  * throwaway random key under a context that names the check) and a key-store summary.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ActorContext, AuditEvent, AuditSink, KeyStore, Keyring, StoredKey } from '@fieldseal/core';
+import type { ActorContext, AuditEvent, AuditSink, KeyStore, Keyring, StoredKey } from '@hushfield/core';
 import { describeError } from './output';
 
 /** Outcome of the keyring round trip. */
@@ -27,7 +27,7 @@ export interface HealthAudit {
  */
 export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}): Promise<KeyringHealth> {
   const probe = randomBytes(32);
-  const context = { purpose: 'fieldseal/health-check', time: new Date().toISOString() };
+  const context = { purpose: 'hushfield/health-check', time: new Date().toISOString() };
   const started = Date.now();
   const call = async <T>(operation: 'keyring.wrap' | 'keyring.unwrap', work: () => Promise<T>): Promise<T> => {
     const begun = Date.now();
@@ -47,7 +47,7 @@ export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}
     back.fill(0);
     return ok
       ? { ok, keyringId: keyring.id, latencyMs: Date.now() - started }
-      : { ok, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code: 'FIELDSEAL_KEYRING', message: 'unwrapped bytes differ from the wrapped ones' } };
+      : { ok, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code: 'HUSHFIELD_KEYRING', message: 'unwrapped bytes differ from the wrapped ones' } };
   } catch (error) {
     const { code, message } = describeError(error);
     return { ok: false, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code, message } };

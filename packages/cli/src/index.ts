@@ -1,9 +1,9 @@
 /**
- * `@fieldseal/cli`: the `fieldseal` command. The package exports `defineConfig` for
- * `fieldseal.config.ts`, and `run` plus the building blocks for programmatic use and tests.
+ * `@hushfield/cli`: the `hushfield` command. The package exports `defineConfig` for
+ * `hushfield.config.ts`, and `run` plus the building blocks for programmatic use and tests.
  */
 export { defineConfig, loadConfig, findConfigPath, validateConfig } from './config';
-export type { FieldsealConfig, LoadedConfig, BasePrismaClient, CliCacheOptions, Lazy } from './config';
+export type { HushfieldConfig, LoadedConfig, BasePrismaClient, CliCacheOptions, Lazy } from './config';
 export { run } from './program';
 export type { RunOptions } from './program';
 export { ExitCode } from './exit-codes';

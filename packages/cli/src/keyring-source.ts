@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { InvalidArgumentError, LocalKeyring } from '@fieldseal/core';
-import type { Keyring } from '@fieldseal/core';
+import { InvalidArgumentError, LocalKeyring } from '@hushfield/core';
+import type { Keyring } from '@hushfield/core';
 import type { Lazy, LoadedConfig } from './config';
 import { importModule, resolveLazy } from './config';
 

@@ -4,8 +4,8 @@
  * and a failed save must stop the run.
  */
 import { PassThrough } from 'node:stream';
-import { isEnvelope } from '@fieldseal/core';
-import { PrismaKeyStore } from '@fieldseal/prisma';
+import { isEnvelope } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCliWorld, schema } from '../../../test/cli/support';
 import type { CliWorld } from '../../../test/cli/support';
 import { createCasWriter } from './cas-writer';

@@ -5,14 +5,14 @@
  * passes. Up to `concurrency` batches are planned and written at once; the checkpoint only
  * advances past a batch when every batch before it committed, so a killed run never skips.
  */
-import { KeyDestroyedError } from '@fieldseal/core';
-import type { FieldCrypto, KeyStore } from '@fieldseal/core';
-import type { ModelMeta } from '@fieldseal/prisma';
+import { KeyDestroyedError } from '@hushfield/core';
+import type { FieldCrypto, KeyStore } from '@hushfield/core';
+import type { ModelMeta } from '@hushfield/prisma';
 import type { CasWriter } from './cas-writer';
 import { CheckpointStore, checkpointId } from './checkpoint';
 import type { Checkpoint, CheckpointDetail } from './checkpoint';
 import type { BasePrismaClient } from './config';
-import { describeError, isFieldsealError } from './output';
+import { describeError, isHushfieldError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
 import { emptyTally, planBatch, plannedColumns } from './row-plan';
@@ -261,7 +261,7 @@ async function processBatch(
       result.lostRaces++;
       pending.set(encodeKey(key), [...key]);
     } else {
-      const code = isFieldsealError(outcome.error) ? outcome.error.code : String((outcome.error as { code?: unknown })?.code ?? 'DATABASE');
+      const code = isHushfieldError(outcome.error) ? outcome.error.code : String((outcome.error as { code?: unknown })?.code ?? 'DATABASE');
       fail({ key: JSON.stringify(key), code, message: 'update failed (e.g. a unique blind index collides with another row)' });
     }
   });
@@ -297,7 +297,7 @@ async function withKeyringRetry<T>(options: MigrateOptions, work: () => Promise<
     try {
       return await work();
     } catch (error) {
-      const retryable = isFieldsealError(error) && error.code === 'FIELDSEAL_KEYRING' && (error as { retryable?: boolean }).retryable === true;
+      const retryable = isHushfieldError(error) && error.code === 'HUSHFIELD_KEYRING' && (error as { retryable?: boolean }).retryable === true;
       if (!retryable || attempt >= attempts) throw error;
       const delay = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
       options.log(`${options.model.name}: keyring unavailable (${error.message}); retrying in ${delay} ms (attempt ${attempt + 1}/${attempts})`);

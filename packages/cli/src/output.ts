@@ -4,7 +4,7 @@
  * human-readable lines. Errors are described from their typed `code`, never from a database
  * driver's message, which may echo query parameters (old plaintext in a CAS condition).
  */
-import { FieldsealError } from '@fieldseal/core';
+import { HushfieldError } from '@hushfield/core';
 
 /** Streams and terminal facts a command runs with (the process's, or a test's). */
 export interface CliIO {
@@ -30,7 +30,7 @@ export function processIO(): CliIO {
 
 /** A safe, one-line description of any thrown value, with its stable code when it has one. */
 export function describeError(error: unknown): { code: string; name: string; message: string } {
-  if (isFieldsealError(error)) return { code: error.code, name: error.name, message: error.message };
+  if (isHushfieldError(error)) return { code: error.code, name: error.name, message: error.message };
   if (error && typeof error === 'object') {
     const record = error as { name?: unknown; code?: unknown; clientVersion?: unknown; meta?: unknown };
     const name = typeof record.name === 'string' ? record.name : 'Error';
@@ -99,16 +99,16 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
 }
 
 /**
- * Whether `error` is a fieldseal error. Checked by code as well as by class, because a
- * configuration file loaded through jiti may carry its own copy of `@fieldseal/core`.
+ * Whether `error` is a hushfield error. Checked by code as well as by class, because a
+ * configuration file loaded through jiti may carry its own copy of `@hushfield/core`.
  */
-export function isFieldsealError(error: unknown): error is FieldsealError {
-  if (error instanceof FieldsealError) return true;
+export function isHushfieldError(error: unknown): error is HushfieldError {
+  if (error instanceof HushfieldError) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === 'string' && code.startsWith('FIELDSEAL_');
+  return error instanceof Error && typeof code === 'string' && code.startsWith('HUSHFIELD_');
 }
 
-/** Whether `error` is a fieldseal error with the given code. */
+/** Whether `error` is a hushfield error with the given code. */
 export function hasCode(error: unknown, code: string): boolean {
-  return isFieldsealError(error) && error.code === code;
+  return isHushfieldError(error) && error.code === code;
 }

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { encryptStringSync, generateKey } from '@47ng/cloak';
-import { DecryptionError, InvalidArgumentError } from '@fieldseal/core';
+import { DecryptionError, InvalidArgumentError } from '@hushfield/core';
 import { PfeImporter, isPfeValue } from './pfe-import';
 
 const key = generateKey();

@@ -6,8 +6,8 @@
  */
 import { makeKeychainSync, decryptStringSync, parseCloakedString } from '@47ng/cloak';
 import type { CloakKeychain } from '@47ng/cloak';
-import { DecryptionError, InvalidArgumentError } from '@fieldseal/core';
-import type { ValueLocation } from '@fieldseal/core';
+import { DecryptionError, InvalidArgumentError } from '@hushfield/core';
+import type { ValueLocation } from '@hushfield/core';
 
 const PREFIX = 'v1.aesgcm256.';
 const KEY_PREFIX = 'k1.aesgcm256.';

@@ -22,7 +22,7 @@ const untouchable: LoadedConfig = {
   path: '<test>',
   module: {},
   config: {
-    schema: { formatVersion: 1, keyStoreModel: 'FieldsealKey', models: {} },
+    schema: { formatVersion: 1, keyStoreModel: 'HushfieldKey', models: {} },
     keyring: () => {
       throw new Error('keyring must not be built');
     },
@@ -54,7 +54,7 @@ test.each([
 test('keys rotate needs exactly one target', async () => {
   const result = await cli(['keys', 'rotate', '--json'], untouchable);
   expect(result.code).toBe(ExitCode.Usage);
-  expect(JSON.parse(result.stdout).error.code).toBe('FIELDSEAL_INVALID_ARGUMENT');
+  expect(JSON.parse(result.stdout).error.code).toBe('HUSHFIELD_INVALID_ARGUMENT');
 });
 
 test('an unknown --model is a usage error naming the known ones', async () => {
@@ -64,11 +64,11 @@ test('an unknown --model is a usage error naming the known ones', async () => {
 });
 
 test('a missing config file is a usage error with a hint', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fieldseal-noconfig-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hushfield-noconfig-'));
   try {
     const result = await cli(['status', '--json'], undefined, dir);
     expect(result.code).toBe(ExitCode.Usage);
-    expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'FIELDSEAL_CONFIG' });
+    expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'HUSHFIELD_CONFIG' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 /**
- * The `fieldseal` command tree (commander 14). `run()` parses arguments, loads the config,
+ * The `hushfield` command tree (commander 14). `run()` parses arguments, loads the config,
  * runs one command and returns its exit code; it never calls `process.exit`, so tests run it
  * in-process with their own streams.
  */
@@ -24,7 +24,7 @@ import type { ResumePolicy } from './migrator';
 export interface RunOptions {
   readonly io?: CliIO;
   readonly cwd?: string;
-  /** Use this configuration instead of loading `fieldseal.config.ts`. */
+  /** Use this configuration instead of loading `hushfield.config.ts`. */
   readonly config?: LoadedConfig;
   /** Aborted to interrupt a bulk run between batches (the binary wires SIGINT/SIGTERM to it). */
   readonly signal?: AbortSignal;
@@ -64,15 +64,15 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       exitCode = await action(ctx, opts);
     } catch (error) {
       out.error(error);
-      exitCode = hasCode(error, 'FIELDSEAL_CONFIG') || hasCode(error, 'FIELDSEAL_INVALID_ARGUMENT') ? ExitCode.Usage : ExitCode.Failure;
+      exitCode = hasCode(error, 'HUSHFIELD_CONFIG') || hasCode(error, 'HUSHFIELD_INVALID_ARGUMENT') ? ExitCode.Usage : ExitCode.Failure;
     } finally {
       await ctx?.close();
     }
   };
 
-  const program = new Command('fieldseal')
-    .description('fieldseal: field-level encryption for Prisma: status, re-encryption, key lifecycle, health checks')
-    .option('--config <file>', 'fieldseal.config.ts to use (default: next to prisma.config.ts)')
+  const program = new Command('hushfield')
+    .description('hushfield: field-level encryption for Prisma: status, re-encryption, key lifecycle, health checks')
+    .option('--config <file>', 'hushfield.config.ts to use (default: next to prisma.config.ts)')
     .option('--json', 'print one JSON document on stdout')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });

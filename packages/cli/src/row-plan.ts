@@ -5,12 +5,12 @@
  * (`reencrypt`), or write plaintext back (`decrypt`, for `readonly` fields). A row that is
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
-import type { BlindIndexSpec, FieldCrypto, FieldContext, FieldsealError } from '@fieldseal/core';
-import { blindIndexSpec } from '@fieldseal/prisma';
-import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@fieldseal/prisma';
+import type { BlindIndexSpec, FieldCrypto, FieldContext, HushfieldError } from '@hushfield/core';
+import { blindIndexSpec } from '@hushfield/prisma';
+import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
-import { isFieldsealError } from './output';
+import { isHushfieldError } from './output';
 import { PfeImporter, isPfeValue } from './pfe-import';
 import { keyOf } from './walker';
 
@@ -86,7 +86,7 @@ interface RowWork {
   fields: EncryptedFieldMeta[];
   rewrite: boolean;
   indexes: BlindIndexMeta[];
-  plaintext: Map<string, string | FieldsealError>;
+  plaintext: Map<string, string | HushfieldError>;
   data: Record<string, unknown>;
   reasons: PlanTally;
 }
@@ -122,7 +122,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
   for (const row of rows) {
     const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
     if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
-      failures.push({ key: rowKeyText(model, row), field: model.scopeField, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'scope field is empty' });
+      failures.push({ key: rowKeyText(model, row), field: model.scopeField, code: 'HUSHFIELD_INVALID_ARGUMENT', message: 'scope field is empty' });
       continue;
     }
     let blocked: RowFailure | undefined;
@@ -135,7 +135,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       const source = classify(String(value), crypto);
       if (source === 'pfe' && !context.pfe) {
         // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
-        blocked ??= { key: rowKeyText(model, row), field: field.name, code: 'FIELDSEAL_INVALID_ARGUMENT', message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it' };
+        blocked ??= { key: rowKeyText(model, row), field: field.name, code: 'HUSHFIELD_INVALID_ARGUMENT', message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it' };
         continue;
       }
       if (mode === 'decrypt') {
@@ -168,7 +168,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
           target = await activeKey(work.scope);
         } catch (error) {
           // A destroyed scope's rows cannot be rewritten; the keyring failing stops the batch.
-          if (!isFieldsealError(error) || error.code === 'FIELDSEAL_KEYRING') throw error;
+          if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
           blocked ??= { key: rowKeyText(model, row), field: field.name, code: error.code, message: error.message };
           continue;
         }
@@ -226,7 +226,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       try {
         encryptor = await crypto.rowEncryptor(work.scope);
       } catch (error) {
-        if (!isFieldsealError(error) || error.code === 'FIELDSEAL_KEYRING') throw error;
+        if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
         failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
@@ -271,7 +271,7 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
         try {
           work.plaintext.set(name, (context.pfe as PfeImporter).decrypt(value, { model: model.name, field: name, rowId: rowKeyText(model, work.row) }));
         } catch (error) {
-          work.plaintext.set(name, error as FieldsealError);
+          work.plaintext.set(name, error as HushfieldError);
         }
       } else {
         items.push({ value, ctx: fieldContext(model, field, work.row) });
@@ -283,7 +283,7 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
   const results = await crypto.decryptMany(items);
   results.forEach((result, i) => {
     // A keyring failure (throttling, outage) stops the batch; the run retries or stops cleanly.
-    if (typeof result !== 'string' && (!isFieldsealError(result) || result.code === 'FIELDSEAL_KEYRING')) throw result;
+    if (typeof result !== 'string' && (!isHushfieldError(result) || result.code === 'HUSHFIELD_KEYRING')) throw result;
     targets[i].work.plaintext.set(targets[i].field, result);
   });
 }
@@ -300,8 +300,8 @@ function rowKeyText(model: ModelMeta, row: Record<string, unknown>): string {
 }
 
 /** The first source value that could not be read, if any. */
-function unreadable(plaintext: Map<string, string | FieldsealError>): [string, FieldsealError] | undefined {
-  for (const entry of plaintext) if (typeof entry[1] !== 'string') return entry as [string, FieldsealError];
+function unreadable(plaintext: Map<string, string | HushfieldError>): [string, HushfieldError] | undefined {
+  for (const entry of plaintext) if (typeof entry[1] !== 'string') return entry as [string, HushfieldError];
   return undefined;
 }
 

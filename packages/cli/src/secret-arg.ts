@@ -4,7 +4,7 @@
  * one secret per line).
  */
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 
 /** Expands `env:` / `file:` references; literal values pass through. Never echoes a secret. */
 export function expandSecretArgs(values: readonly string[], option: string): string[] {

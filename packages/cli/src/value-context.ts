@@ -4,9 +4,9 @@
  * value says so), and the current version of each blind index. Built exactly as the extension
  * builds them, or values written by one would not open under the other.
  */
-import type { FieldContext, FieldCrypto } from '@fieldseal/core';
-import { blindIndexSpec } from '@fieldseal/prisma';
-import type { EncryptedFieldMeta, ModelMeta } from '@fieldseal/prisma';
+import type { FieldContext, FieldCrypto } from '@hushfield/core';
+import { blindIndexSpec } from '@hushfield/prisma';
+import type { EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
 
 /** The associated-data context of `field` in `row`. */
 export function fieldContext(model: ModelMeta, field: EncryptedFieldMeta, row: Record<string, unknown>): FieldContext {
@@ -19,7 +19,7 @@ export function fieldContext(model: ModelMeta, field: EncryptedFieldMeta, row: R
 export async function currentIndexVersions(model: ModelMeta, crypto: FieldCrypto): Promise<Map<string, number | null>> {
   const versions = new Map<string, number | null>();
   for (const index of Object.values(model.blindIndexes)) {
-    versions.set(index.name, crypto.blindIndexVersion(await crypto.blindIndex(blindIndexSpec(model, index), 'fieldseal-version-probe')));
+    versions.set(index.name, crypto.blindIndexVersion(await crypto.blindIndex(blindIndexSpec(model, index), 'hushfield-version-probe')));
   }
   return versions;
 }

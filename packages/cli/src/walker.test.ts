@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 import { afterWhere, decodeKey, encodeKey, keyWhere, readAhead } from './walker';
 
 describe('cursor encoding', () => {

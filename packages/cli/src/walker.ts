@@ -3,7 +3,7 @@
  * keyset pagination (`WHERE pk > last ORDER BY pk LIMIT n`), so memory stays flat however
  * large the table and a cursor (the last key) is all a checkpoint needs.
  */
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 
 /** A model delegate of the base client, as far as the CLI uses it. */
 export interface ModelDelegate {

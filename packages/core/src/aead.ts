@@ -1,5 +1,5 @@
 /**
- * AES-256-GCM from `node:crypto`, the one AEAD fieldseal uses: 256-bit keys, 96-bit nonces,
+ * AES-256-GCM from `node:crypto`, the one AEAD hushfield uses: 256-bit keys, 96-bit nonces,
  * 128-bit tags, associated data always supplied. Misuse (wrong key or nonce size, missing
  * associated data) is refused here, once, for every caller.
  */

@@ -61,6 +61,6 @@ export class AuditEmitter {
 
   #report(error: unknown): void {
     const name = error instanceof Error ? error.name : typeof error;
-    process.emitWarning(`fieldseal audit sink failed (${name}); the event was dropped`, 'FieldsealAuditWarning');
+    process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
   }
 }

@@ -2,7 +2,7 @@
  * Keyed blind indexes for equality lookups on encrypted fields.
  *
  * - Per-index key: HKDF-SHA256 (`crypto.hkdfSync`) of the index root key, salt
- *   `"fieldseal/blind-index"`, info `lp("fieldseal/blind-index/v1") ‖ lp(model) ‖ lp(field) ‖
+ *   `"hushfield/blind-index"`, info `lp("hushfield/blind-index/v1") ‖ lp(model) ‖ lp(field) ‖
  *   lp(name) ‖ u32be(index root version)` (lp = u32be length ‖ UTF-8), 32 bytes. The index root
  *   key is its own key in the key store, never an encryption key.
  * - Value: HMAC-SHA256(per-index key, UTF-8 of the normalized input), truncated to the first
@@ -84,8 +84,8 @@ export function checkSpec(spec: BlindIndexSpec): void {
   }
 }
 
-const SALT = Buffer.from('fieldseal/blind-index', 'utf8');
-const INFO_LABEL = 'fieldseal/blind-index/v1';
+const SALT = Buffer.from('hushfield/blind-index', 'utf8');
+const INFO_LABEL = 'hushfield/blind-index/v1';
 
 /**
  * Derives one index's 32-byte key from an index root key version.

@@ -22,7 +22,7 @@ export interface Waiting {
   readonly keys: Set<string>;
 }
 
-/** Where `<keyId>$<version>` starts in an envelope (after `fse$1$`). */
+/** Where `<keyId>$<version>` starts in an envelope (after `hfe$1$`). */
 const ENVELOPE_KEY_FROM = 6;
 
 /** Id of one scope key version, as an envelope writes it; the key id never holds `$`. */

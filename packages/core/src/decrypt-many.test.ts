@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, EnvelopeFormatError, FieldsealError, InvalidArgumentError } from './errors';
+import { DecryptionError, EnvelopeFormatError, HushfieldError, InvalidArgumentError } from './errors';
 import { keyPrefixLength, parseEnvelope } from './envelope';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
@@ -54,7 +54,7 @@ describe('FieldCrypto.decryptMany', () => {
     const results = await reader.decryptMany(items);
     results.forEach((result, i) => {
       if (Math.floor(i / 3) % 2 === 0) expect(result).toBe(expected[i]);
-      else expect(result).toBeInstanceOf(FieldsealError);
+      else expect(result).toBeInstanceOf(HushfieldError);
     });
   });
 
@@ -77,7 +77,7 @@ describe('FieldCrypto.decryptMany', () => {
   it('a cold read names a malformed value\'s error in place, whatever key its prefix names', async () => {
     const { keyring, keyStore, items, expected } = await written(3, ['default']);
     const prefix = items[0].value.slice(0, keyPrefixLength(items[0].value));
-    const batch: DecryptItem[] = [items[0], { value: 'fse$1$unknownKey$7$garbage', ctx: items[1].ctx }, items[2],
+    const batch: DecryptItem[] = [items[0], { value: 'hfe$1$unknownKey$7$garbage', ctx: items[1].ctx }, items[2],
       { value: `${prefix}not-base64!$x`, ctx: items[3].ctx }, items[4]];
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const results = await reader.decryptMany(batch);
@@ -89,15 +89,15 @@ describe('FieldCrypto.decryptMany', () => {
 });
 
 describe('keyPrefixLength', () => {
-  it('measures `fse$1$<keyId>$<version>$` and refuses what parseEnvelope refuses in it', async () => {
+  it('measures `hfe$1$<keyId>$<version>$` and refuses what parseEnvelope refuses in it', async () => {
     const { items } = await written(1, ['default']);
     const value = items[0].value;
     const { keyId, version } = parseEnvelope(value);
-    expect(value.slice(0, keyPrefixLength(value))).toBe(`fse$1$${keyId}$${version}$`);
-    for (const bad of ['', 'fse$', 'fse$2$k$1$', 'fse$1$$1$', 'fse$1$k.y$1$', 'fse$1$k$01$', 'fse$1$k$x$', 'fse$1$k$2147483648$',
-      'fse$1$k$1', `fse$1$${'k'.repeat(65)}$1$`, 'fse$1$k$$']) {
+    expect(value.slice(0, keyPrefixLength(value))).toBe(`hfe$1$${keyId}$${version}$`);
+    for (const bad of ['', 'hfe$', 'hfe$2$k$1$', 'hfe$1$$1$', 'hfe$1$k.y$1$', 'hfe$1$k$01$', 'hfe$1$k$x$', 'hfe$1$k$2147483648$',
+      'hfe$1$k$1', `hfe$1$${'k'.repeat(65)}$1$`, 'hfe$1$k$$']) {
       expect(keyPrefixLength(bad)).toBe(0);
     }
-    expect(keyPrefixLength('fse$1$k_-9$2147483647$')).toBe('fse$1$k_-9$2147483647$'.length);
+    expect(keyPrefixLength('hfe$1$k_-9$2147483647$')).toBe('hfe$1$k_-9$2147483647$'.length);
   });
 });

@@ -3,7 +3,7 @@ import { parseEnvelope } from './envelope';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const WRAPPED = 'AQEBAQEBAQEBAQEB12JHlswgzsF8_c2ztMr8d3vfPWglNqBrS2K9VyG0QI4N1MbwIG1MZ5s_Akxe4ij9';
-const envelope = (keyId: string, body = 'AwMDAwMDAwMDAwMDSSUIPUtqEUYNZRXoLaRBaA') => `fse$1$${keyId}$3$${WRAPPED}$${body}`;
+const envelope = (keyId: string, body = 'AwMDAwMDAwMDAwMDSSUIPUtqEUYNZRXoLaRBaA') => `hfe$1$${keyId}$3$${WRAPPED}$${body}`;
 
 describe('DekCache', () => {
   it('keys DEKs by key id, version and wrapped DEK, not by the value', () => {

@@ -15,19 +15,19 @@ const SCOPE_KEY = Buffer.from('000102030405060708090a0b0c0d0e0f10111213141516171
 const DEK = Buffer.from('a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf', 'hex');
 const KEY_ID = 'GoldenKey-01';
 const ROW_ID = '7f0c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
-const WRAPPED_DEK = 'AQEBAQEBAQEBAQEB12JHlswgzsF8_c2ztMr8d3vfPWglNqBrS2K9VyG0QI4N1MbwIG1MZ5s_Akxe4ij9';
+const WRAPPED_DEK = 'AQEBAQEBAQEBAQEB12JHlswgzsF8_c2ztMr8d3vfPWglNqBrS2K9VyG0QI4nicplhXM22soH4Y35QXf8';
 const GOLDEN = [
   {
     plaintext: 'ada@example.com', ctx: { model: 'users', field: 'email', rowId: ROW_ID },
-    envelope: `fse$1$GoldenKey-01$3$${WRAPPED_DEK}$AgICAgICAgICAgIC6igDzDsCJTfiiFCmdDGEUkY_pMhjjpTb7IdNvhJ3aA`,
+    envelope: `hfe$1$GoldenKey-01$3$${WRAPPED_DEK}$AgICAgICAgICAgIC6igDzDsCJTfiiFCmdDGE7VYrlXrdQLJrJ2vvH0lAXg`,
   },
   {
     plaintext: '', ctx: { model: 'users', field: 'note' },
-    envelope: `fse$1$GoldenKey-01$3$${WRAPPED_DEK}$AwMDAwMDAwMDAwMDSSUIPUtqEUYNZRXoLaRBaA`,
+    envelope: `hfe$1$GoldenKey-01$3$${WRAPPED_DEK}$AwMDAwMDAwMDAwMDDKLMU43VDIIZmbOSNlBnhw`,
   },
   {
     plaintext: 'Zoë 🔐', ctx: { model: 'patients', field: 'name', rowId: '42' },
-    envelope: `fse$1$GoldenKey-01$3$${WRAPPED_DEK}$BAQEBAQEBAQEBAQEp-0AK_O7P45O7BN1cbW2K8FcCxThPlGHpA`,
+    envelope: `hfe$1$GoldenKey-01$3$${WRAPPED_DEK}$BAQEBAQEBAQEBAQEp-0AK_O7P45OM4yegKpubtLt8xqtpDdoLg`,
   },
 ];
 
@@ -52,7 +52,7 @@ describe('envelope golden vectors', () => {
   it('the expected strings decrypt to their plaintexts through FieldCrypto and a key store', async () => {
     const keyring = new LocalKeyring(Buffer.alloc(32, 7));
     const keyStore = new MemoryKeyStore();
-    const context = { purpose: 'fieldseal/scope-key', keyId: KEY_ID, scope: 'default', version: '3' };
+    const context = { purpose: 'hushfield/scope-key', keyId: KEY_ID, scope: 'default', version: '3' };
     await keyStore.insert({ keyId: KEY_ID, kind: 'scope', scope: 'default', version: 3, keyringId: keyring.id,
       wrappedKey: (await keyring.wrapKey(SCOPE_KEY, context)).toString('base64') });
     const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
@@ -62,18 +62,18 @@ describe('envelope golden vectors', () => {
   it('the layout is the documented one, checked with bare node:crypto', () => {
     const [, , keyId, version, wrappedDek, sealed] = GOLDEN[0].envelope.split('$');
     expect([keyId, version]).toEqual([KEY_ID, '3']);
-    // wrapped DEK = nonce ‖ AES-256-GCM(scope key, DEK) ‖ tag, AD = 01 ‖ lp("fieldseal/dek") ‖ lp(keyId) ‖ u32(version)
+    // wrapped DEK = nonce ‖ AES-256-GCM(scope key, DEK) ‖ tag, AD = 01 ‖ lp("hushfield/dek") ‖ lp(keyId) ‖ u32(version)
     const wrapped = Buffer.from(wrappedDek, 'base64url');
     expect(wrapped).toHaveLength(60);
-    const dekAd = Buffer.concat([hex('01'), lp('fieldseal/dek'), lp(KEY_ID), hex('00000003')]);
+    const dekAd = Buffer.concat([hex('01'), lp('hushfield/dek'), lp(KEY_ID), hex('00000003')]);
     const unwrap = createDecipheriv('aes-256-gcm', SCOPE_KEY, wrapped.subarray(0, 12));
     unwrap.setAAD(dekAd);
     unwrap.setAuthTag(wrapped.subarray(44));
     expect(Buffer.concat([unwrap.update(wrapped.subarray(12, 44)), unwrap.final()])).toEqual(DEK);
     // value = nonce ‖ AES-256-GCM(DEK, UTF-8) ‖ tag,
-    // AD = 01 ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖ 01 ‖ lp(rowId)
+    // AD = 01 ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖ 01 ‖ lp(rowId)
     const body = Buffer.from(sealed, 'base64url');
-    const valueAd = Buffer.concat([hex('01'), lp('fieldseal/value'), lp('users'), lp('email'), lp(KEY_ID), hex('00000003'),
+    const valueAd = Buffer.concat([hex('01'), lp('hushfield/value'), lp('users'), lp('email'), lp(KEY_ID), hex('00000003'),
       hex('01'), lp(ROW_ID)]);
     const open = createDecipheriv('aes-256-gcm', DEK, body.subarray(0, 12));
     open.setAAD(valueAd);
@@ -98,9 +98,9 @@ describe('parseEnvelope', () => {
   });
 
   it.each([
-    ['a wrong prefix', good.replace('fse$', 'fsx$')],
-    ['an unknown format version', good.replace('fse$1$', 'fse$2$')],
-    ['a leading zero in the format version', good.replace('fse$1$', 'fse$01$')],
+    ['a wrong prefix', good.replace('hfe$', 'fsx$')],
+    ['an unknown format version', good.replace('hfe$1$', 'hfe$2$')],
+    ['a leading zero in the format version', good.replace('hfe$1$', 'hfe$01$')],
     ['a leading zero in the key version', good.replace('$3$', '$03$')],
     ['a zero key version', good.replace('$3$', '$0$')],
     ['a key version over 2^31-1', good.replace('$3$', '$2147483648$')],
@@ -132,7 +132,7 @@ describe('parseEnvelope', () => {
     const mutated = fc.tuple(fc.nat(good.length), fc.string({ maxLength: 8, unit: 'binary' }), fc.nat(8))
       .map(([at, insert, cut]) => good.slice(0, at) + insert + good.slice(at + cut));
     fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary-ascii' }),
-      fc.string().map((tail) => `fse$1$${tail}`), mutated), (text) => {
+      fc.string().map((tail) => `hfe$1$${tail}`), mutated), (text) => {
       try {
         parseEnvelope(text);
       } catch (error) {
@@ -162,7 +162,7 @@ describe('parseEnvelope', () => {
 
 describe('dekAad', () => {
   it('gives each key id and version its own bytes, however calls interleave', () => {
-    const expected = (keyId: string, version: number): Buffer => encodeFields([{ u8: 1 }, 'fieldseal/dek', keyId, { u32: version }]);
+    const expected = (keyId: string, version: number): Buffer => encodeFields([{ u8: 1 }, 'hushfield/dek', keyId, { u32: version }]);
     fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ab', '1'), fc.integer({ min: 1, max: 3 })), { maxLength: 30 }), (calls) => {
       for (const [keyId, version] of calls) expect(dekAad(keyId, version)).toEqual(expected(keyId, version));
     }));
@@ -174,13 +174,13 @@ describe('valueAad', () => {
     for (const [model, field, rowId] of [['users', 'email', 'r1'], ['Müller', 'naïve', ''], ['m', 'f', undefined]] as const) {
       const tail = rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId];
       expect(valueAad('kid', 7, model, field, rowId))
-        .toEqual(encodeFields([{ u8: 1 }, 'fieldseal/value', model, field, 'kid', { u32: 7 }, ...tail]));
+        .toEqual(encodeFields([{ u8: 1 }, 'hushfield/value', model, field, 'kid', { u32: 7 }, ...tail]));
     }
   });
 
   it('keeps names apart in its cache when their concatenations coincide, and past the cache bound', () => {
     const expected = (keyId: string, version: number, model: string, field: string, rowId?: string) =>
-      encodeFields([{ u8: 1 }, 'fieldseal/value', model, field, keyId, { u32: version },
+      encodeFields([{ u8: 1 }, 'hushfield/value', model, field, keyId, { u32: version },
         ...(rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId])]);
     const cases: [string, number, string, string][] = [['k', 11, 'ab', 'c'], ['k', 11, 'a', 'bc'], ['k1', 1, 'ab', 'c'], ['k', 111, 'ab', 'c']];
     for (let round = 0; round < 2; round++) {
@@ -195,6 +195,6 @@ describe('valueAad', () => {
   it('returns a buffer the caller may change without affecting later values', () => {
     const first = valueAad('kid', 1, 'users', 'email', undefined);
     first.fill(0xff);
-    expect(valueAad('kid', 1, 'users', 'email', undefined)).toEqual(encodeFields([{ u8: 1 }, 'fieldseal/value', 'users', 'email', 'kid', { u32: 1 }, { u8: 0 }]));
+    expect(valueAad('kid', 1, 'users', 'email', undefined)).toEqual(encodeFields([{ u8: 1 }, 'hushfield/value', 'users', 'email', 'kid', { u32: 1 }, { u8: 0 }]));
   });
 });

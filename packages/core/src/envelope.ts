@@ -3,9 +3,9 @@
  * `String` column. Format version 1:
  *
  * ```
- * fse$1$<keyId>$<version>$<wrappedDek>$<sealedValue>
+ * hfe$1$<keyId>$<version>$<wrappedDek>$<sealedValue>
  * ```
- * - `fse$`: fixed prefix ({@link isEnvelope} tests only this);
+ * - `hfe$`: fixed prefix ({@link isEnvelope} tests only this);
  * - `1`: format version;
  * - `keyId`: the scope key's id, 1–64 base64url characters;
  * - `version`: the scope key's version, decimal without leading zeros, 1 to 2^31−1;
@@ -26,7 +26,7 @@ import { encodeFields } from './length-prefixed';
 import { messages } from './messages';
 
 /** Every envelope starts with this. */
-export const ENVELOPE_PREFIX = 'fse$';
+export const ENVELOPE_PREFIX = 'hfe$';
 /** The format version this codec writes. */
 export const FORMAT_VERSION = 1;
 /** Size of a wrapped DEK: nonce, 32-byte key, tag. */
@@ -80,12 +80,12 @@ function reject(reason: string): never {
   throw new EnvelopeFormatError(messages.envelope(reason));
 }
 
-/** The header `fse$1$<keyId>$<version>$`, shared by every value of one row write. */
+/** The header `hfe$1$<keyId>$<version>$`, shared by every value of one row write. */
 export function envelopeHeader(keyId: string, version: number): string {
   return `${ENVELOPE_PREFIX}${FORMAT_VERSION}${SEPARATOR}${keyId}${SEPARATOR}${version}${SEPARATOR}`;
 }
 
-/** Writes an envelope. Parts are produced by fieldseal itself, so only sizes are checked. */
+/** Writes an envelope. Parts are produced by hushfield itself, so only sizes are checked. */
 export function encodeEnvelope(parts: EnvelopeParts): string {
   if (parts.wrappedDek.length !== WRAPPED_DEK_BYTES) reject('wrapped data key has the wrong size');
   return envelopeHeader(parts.keyId, parts.version) + parts.wrappedDek.toString('base64url') + SEPARATOR +
@@ -116,7 +116,7 @@ const FLATTEN_ABOVE = 1024;
  * checked and decoded once per row. It holds no secret and lives as long as the batch.
  */
 export class HeaderMemo {
-  /** The last envelope parsed, and its header text `fse$1$<keyId>$<version>$<wrappedDek>$`. */
+  /** The last envelope parsed, and its header text `hfe$1$<keyId>$<version>$<wrappedDek>$`. */
   last: ParsedEnvelope | undefined;
   lastHeader = '';
 
@@ -186,7 +186,7 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
 const KEY_PREFIX = `${ENVELOPE_PREFIX}${FORMAT_VERSION}${SEPARATOR}`;
 
 /**
- * Length of `fse$1$<keyId>$<version>$` at the start of `text` when the key id and version are
+ * Length of `hfe$1$<keyId>$<version>$` at the start of `text` when the key id and version are
  * well formed (as {@link parseEnvelope} checks them), else 0. Looks no further: it names the
  * scope key a value needs before the value itself is parsed.
  */
@@ -266,23 +266,23 @@ let lastDekAad: Buffer = Buffer.alloc(0);
 
 /**
  * Associated data of a wrapped DEK: binds it to the scope key id and version,
- * `u8(1) ‖ lp("fieldseal/dek") ‖ lp(keyId) ‖ u32(version)`.
+ * `u8(1) ‖ lp("hushfield/dek") ‖ lp(keyId) ‖ u32(version)`.
  * @returns a buffer shared by every caller: pass it to the cipher, never modify it
  */
 export function dekAad(keyId: string, version: number): Buffer {
   if (version === lastDekVersion && keyId === lastDekKeyId) return lastDekAad;
   // Lengths first, so no two (keyId, version) pairs share an id whatever their characters.
   const id = `${keyId.length}$${keyId}${version}`;
-  const aad = dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'fieldseal/dek', keyId, { u32: version }]));
+  const aad = dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'hushfield/dek', keyId, { u32: version }]));
   lastDekKeyId = keyId;
   lastDekVersion = version;
   lastDekAad = aad;
   return aad;
 }
 
-const VALUE_LABEL = 'fieldseal/value';
+const VALUE_LABEL = 'hushfield/value';
 
-/** `u8(1) ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version)`, cached. */
+/** `u8(1) ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version)`, cached. */
 function valueAadPrefix(keyId: string, version: number, model: string, field: string): Buffer {
   const cached = valuePrefixes.get(model)?.get(field)?.get(keyId)?.get(version);
   if (cached !== undefined) return cached;
@@ -300,7 +300,7 @@ function valueAadPrefix(keyId: string, version: number, model: string, field: st
 /**
  * Associated data of a value: format version, model, field, key id, key version and, when
  * given, the row id (with a presence byte, so "no row id" and "empty row id" differ):
- * `u8(1) ‖ lp("fieldseal/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖
+ * `u8(1) ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖
  * (u8(0) | u8(1) ‖ lp(rowId))`, the layout of `encodeFields`. Runs once per value, so the part
  * before the row id comes from a cache and only the row id is written.
  * @returns a new buffer

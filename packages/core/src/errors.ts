@@ -5,16 +5,16 @@
  */
 
 /** Stable error codes, safe to match on. */
-export type FieldsealErrorCode =
-  | 'FIELDSEAL_DECRYPTION_FAILED'
-  | 'FIELDSEAL_ENVELOPE_FORMAT'
-  | 'FIELDSEAL_KEYRING'
-  | 'FIELDSEAL_KEY_DESTROYED'
-  | 'FIELDSEAL_KEY_NOT_FOUND'
-  | 'FIELDSEAL_KEY_CONFLICT'
-  | 'FIELDSEAL_CONFIG'
-  | 'FIELDSEAL_UNSUPPORTED_QUERY'
-  | 'FIELDSEAL_INVALID_ARGUMENT';
+export type HushfieldErrorCode =
+  | 'HUSHFIELD_DECRYPTION_FAILED'
+  | 'HUSHFIELD_ENVELOPE_FORMAT'
+  | 'HUSHFIELD_KEYRING'
+  | 'HUSHFIELD_KEY_DESTROYED'
+  | 'HUSHFIELD_KEY_NOT_FOUND'
+  | 'HUSHFIELD_KEY_CONFLICT'
+  | 'HUSHFIELD_CONFIG'
+  | 'HUSHFIELD_UNSUPPORTED_QUERY'
+  | 'HUSHFIELD_INVALID_ARGUMENT';
 
 /** Where a failing value lives; all optional because core does not always know. */
 export interface ValueLocation {
@@ -23,12 +23,12 @@ export interface ValueLocation {
   readonly rowId?: string;
 }
 
-/** Base class of every error fieldseal throws. */
-export class FieldsealError extends Error {
+/** Base class of every error hushfield throws. */
+export class HushfieldError extends Error {
   /** Stable machine-readable code. */
-  readonly code: FieldsealErrorCode;
+  readonly code: HushfieldErrorCode;
 
-  constructor(code: FieldsealErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: HushfieldErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -36,13 +36,13 @@ export class FieldsealError extends Error {
 }
 
 /** A stored value failed to authenticate or decrypt (tampered, moved, wrong key). */
-export class DecryptionError extends FieldsealError {
+export class DecryptionError extends HushfieldError {
   readonly model?: string;
   readonly field?: string;
   readonly rowId?: string;
 
   constructor(message: string, location: ValueLocation = {}, options?: { cause?: unknown }) {
-    super('FIELDSEAL_DECRYPTION_FAILED', message, options);
+    super('HUSHFIELD_DECRYPTION_FAILED', message, options);
     this.model = location.model;
     this.field = location.field;
     this.rowId = location.rowId;
@@ -50,14 +50,14 @@ export class DecryptionError extends FieldsealError {
 }
 
 /** A string is not a well-formed envelope (bad tag, length, encoding, or trailing data). */
-export class EnvelopeFormatError extends FieldsealError {
+export class EnvelopeFormatError extends HushfieldError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('FIELDSEAL_ENVELOPE_FORMAT', message, options);
+    super('HUSHFIELD_ENVELOPE_FORMAT', message, options);
   }
 }
 
 /** A keyring call failed. Names the keyring and operation, never the bytes involved. */
-export class KeyringError extends FieldsealError {
+export class KeyringError extends HushfieldError {
   readonly keyringId: string;
   readonly operation: 'wrap' | 'unwrap' | 'generate' | 'describe';
   /** Whether retrying later may succeed (throttling, timeouts, outages). */
@@ -68,7 +68,7 @@ export class KeyringError extends FieldsealError {
     details: { keyringId: string; operation: KeyringError['operation']; retryable?: boolean },
     options?: { cause?: unknown },
   ) {
-    super('FIELDSEAL_KEYRING', message, options);
+    super('HUSHFIELD_KEYRING', message, options);
     this.keyringId = details.keyringId;
     this.operation = details.operation;
     this.retryable = details.retryable ?? false;
@@ -76,7 +76,7 @@ export class KeyringError extends FieldsealError {
 }
 
 /** The key a value needs was destroyed (crypto-shredded): the value is gone for good. */
-export class KeyDestroyedError extends FieldsealError {
+export class KeyDestroyedError extends HushfieldError {
   readonly keyId: string;
   readonly scope: string;
   readonly version: number;
@@ -89,7 +89,7 @@ export class KeyDestroyedError extends FieldsealError {
     key: { keyId: string; scope: string; version: number },
     location: ValueLocation = {},
   ) {
-    super('FIELDSEAL_KEY_DESTROYED', message);
+    super('HUSHFIELD_KEY_DESTROYED', message);
     this.keyId = key.keyId;
     this.scope = key.scope;
     this.version = key.version;
@@ -100,39 +100,39 @@ export class KeyDestroyedError extends FieldsealError {
 }
 
 /** The key store has no key with the id and version a value names. */
-export class KeyNotFoundError extends FieldsealError {
+export class KeyNotFoundError extends HushfieldError {
   readonly keyId: string;
   readonly version?: number;
 
   constructor(message: string, key: { keyId: string; version?: number }) {
-    super('FIELDSEAL_KEY_NOT_FOUND', message);
+    super('HUSHFIELD_KEY_NOT_FOUND', message);
     this.keyId = key.keyId;
     this.version = key.version;
   }
 }
 
 /** A key-store write lost a race (the key version already exists). Callers re-read. */
-export class KeyConflictError extends FieldsealError {
+export class KeyConflictError extends HushfieldError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('FIELDSEAL_KEY_CONFLICT', message, options);
+    super('HUSHFIELD_KEY_CONFLICT', message, options);
   }
 }
 
 /** Invalid configuration or schema annotations. */
-export class ConfigError extends FieldsealError {
+export class ConfigError extends HushfieldError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('FIELDSEAL_CONFIG', message, options);
+    super('HUSHFIELD_CONFIG', message, options);
   }
 }
 
 /** A query would send an encrypted field's plaintext to the database, or cannot be answered. */
-export class UnsupportedQueryError extends FieldsealError {
+export class UnsupportedQueryError extends HushfieldError {
   readonly model: string;
   readonly field: string;
   readonly operation: string;
 
   constructor(message: string, details: { model: string; field: string; operation: string }) {
-    super('FIELDSEAL_UNSUPPORTED_QUERY', message);
+    super('HUSHFIELD_UNSUPPORTED_QUERY', message);
     this.model = details.model;
     this.field = details.field;
     this.operation = details.operation;
@@ -140,11 +140,11 @@ export class UnsupportedQueryError extends FieldsealError {
 }
 
 /** A public function was called with a bad argument (names the argument, never its secret value). */
-export class InvalidArgumentError extends FieldsealError {
+export class InvalidArgumentError extends HushfieldError {
   readonly argument: string;
 
   constructor(message: string, argument: string) {
-    super('FIELDSEAL_INVALID_ARGUMENT', message);
+    super('HUSHFIELD_INVALID_ARGUMENT', message);
     this.argument = argument;
   }
 }

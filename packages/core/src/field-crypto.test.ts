@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { inspect } from 'node:util';
 import type { AuditEvent } from './audit';
-import { ConfigError, DecryptionError, EnvelopeFormatError, FieldsealError, KeyDestroyedError } from './errors';
+import { ConfigError, DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError } from './errors';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
@@ -33,7 +33,7 @@ describe('FieldCrypto', () => {
   it('decryptMany returns a typed error in place for a malformed item', async () => {
     const { crypto } = setup();
     const results = await crypto.decryptMany([null as never, { value: 'x', ctx: { model: 'm' } as never }]);
-    expect(results.map((r) => (r as FieldsealError).code)).toEqual(['FIELDSEAL_INVALID_ARGUMENT', 'FIELDSEAL_INVALID_ARGUMENT']);
+    expect(results.map((r) => (r as HushfieldError).code)).toEqual(['HUSHFIELD_INVALID_ARGUMENT', 'HUSHFIELD_INVALID_ARGUMENT']);
   });
 
   it('refuses to be configured without a cache TTL', () => {
@@ -264,7 +264,7 @@ describe('FieldCrypto caches', () => {
     jest.spyOn(keyring, 'unwrapKey').mockRejectedValue(new Error('ETIMEDOUT'));
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const [result] = await reader.decryptMany([{ value: stored, ctx: users }]);
-    expect(result).toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap' });
+    expect(result).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap' });
   });
 });
 

@@ -10,7 +10,7 @@ import { AuditEmitter } from './audit-emitter';
 import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
 import { DekCache } from './dek-cache';
 import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
-import { DecryptionError, FieldsealError, KeyDestroyedError } from './errors';
+import { DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
@@ -58,9 +58,9 @@ function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
   return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
 }
 
-function located(error: unknown, ctx: FieldContext | undefined): FieldsealError {
+function located(error: unknown, ctx: FieldContext | undefined): HushfieldError {
   if (error instanceof KeyDestroyedError) return new KeyDestroyedError(error.message, error, ctx);
-  if (error instanceof FieldsealError) return error;
+  if (error instanceof HushfieldError) return error;
   return new DecryptionError(messages.decryptionFailed(ctx ?? {}), ctx, { cause: error });
 }
 
@@ -166,9 +166,9 @@ export class FieldCrypto {
    * resolved once, concurrently, and they are decrypted in a second pass. Failures come back
    * in place as typed errors, never thrown.
    */
-  async decryptMany(items: readonly DecryptItem[]): Promise<(string | FieldsealError)[]> {
+  async decryptMany(items: readonly DecryptItem[]): Promise<(string | HushfieldError)[]> {
     needs(Array.isArray(items), 'items', 'must be an array');
-    const out: (string | FieldsealError)[] = new Array(items.length);
+    const out: (string | HushfieldError)[] = new Array(items.length);
     this.#deks?.sweep();
     // Read before any key is fetched: DEKs unwrapped after a destroy are not cached (see DekCache.generation).
     const generation = this.#deks?.generation;
@@ -312,7 +312,7 @@ export class FieldCrypto {
    * `keys` nor cached are left out and returned with the keys they need (only the first pass
    * meets any).
    */
-  #decryptPass(items: readonly DecryptItem[], indexes: readonly number[] | undefined, out: (string | FieldsealError)[],
+  #decryptPass(items: readonly DecryptItem[], indexes: readonly number[] | undefined, out: (string | HushfieldError)[],
     keys: Map<string, ResolvedKey>, generation: number | undefined): Waiting | undefined {
     const deks = this.#deks;
     const memo = new HeaderMemo();
@@ -414,7 +414,7 @@ export class FieldCrypto {
     return text;
   }
 
-  #failed(error: FieldsealError, envelope: ParsedEnvelope, ctx: FieldContext): FieldsealError {
+  #failed(error: HushfieldError, envelope: ParsedEnvelope, ctx: FieldContext): HushfieldError {
     if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'failure', error.code);
     return error;
   }

@@ -1,5 +1,5 @@
 /**
- * @fieldseal/core: envelope encryption, key hierarchy, key cache and blind indexes.
+ * @hushfield/core: envelope encryption, key hierarchy, key cache and blind indexes.
  * No Prisma, no cloud SDK: only `node:crypto` and `lru-cache`.
  */
 export * from './errors';

@@ -44,7 +44,7 @@ export interface KeyCacheCounters {
 export const EXACT_TTL_CLOCK = { ttlResolution: 0 } as const;
 
 /** What {@link KeyCache.use} returns when the key is not cached. */
-export const MISS: unique symbol = Symbol('fieldseal.keyCache.miss');
+export const MISS: unique symbol = Symbol('hushfield.keyCache.miss');
 
 interface Entry {
   readonly key: Buffer;

@@ -40,7 +40,7 @@ describe('KeyHierarchy', () => {
     const [stored] = await keyStore.list();
     expect(stored).toMatchObject({ keyId: active.keyId, kind: 'scope', scope: 'tenant-1', version: 1, state: 'active',
       keyringId: keyring.id });
-    const context = { purpose: 'fieldseal/scope-key', keyId: active.keyId, scope: 'tenant-1', version: '1' };
+    const context = { purpose: 'hushfield/scope-key', keyId: active.keyId, scope: 'tenant-1', version: '1' };
     await expect(keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), context)).resolves.toHaveLength(32);
     await expect(keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), { ...context, scope: 'tenant-2' }))
       .rejects.toThrow(KeyringError);
@@ -170,7 +170,7 @@ describe('KeyHierarchy', () => {
     keyring.down = true;
     await keys.rotateScope('s').catch(() => undefined);
     expect(events[0]).toMatchObject({ operation: 'keyring.unwrap', outcome: 'success', keyId, version: 1 });
-    expect(events[1]).toMatchObject({ operation: 'keyring.wrap', outcome: 'failure', errorCode: 'FIELDSEAL_KEYRING' });
+    expect(events[1]).toMatchObject({ operation: 'keyring.wrap', outcome: 'failure', errorCode: 'HUSHFIELD_KEYRING' });
   });
 
   it('no audit event carries key material', async () => {

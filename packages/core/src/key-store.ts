@@ -1,6 +1,6 @@
 /**
  * The key-store contract: where wrapped scope keys and index root keys live (a table in the
- * application's own database, see `@fieldseal/prisma`'s `PrismaKeyStore`). It holds only
+ * application's own database, see `@hushfield/prisma`'s `PrismaKeyStore`). It holds only
  * wrapped key material; nothing in it is usable without the keyring.
  */
 

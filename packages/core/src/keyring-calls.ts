@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from './aead';
 import type { AuditEmitter } from './audit-emitter';
-import { FieldsealError, KeyringError } from './errors';
+import { HushfieldError, KeyringError } from './errors';
 import type { EncryptionContext, Keyring } from './keyring';
 import type { KeyKind, StoredKey } from './key-store';
 import { messages } from './messages';
@@ -22,15 +22,15 @@ export interface KeySlot {
 /** The encryption context of a key version (see docs/CONTRACTS.md). */
 export function wrapContext(slot: KeySlot): EncryptionContext {
   return {
-    purpose: slot.kind === 'scope' ? 'fieldseal/scope-key' : 'fieldseal/index-key',
+    purpose: slot.kind === 'scope' ? 'hushfield/scope-key' : 'hushfield/index-key',
     keyId: slot.keyId,
     scope: slot.scope,
     version: String(slot.version),
   };
 }
 
-function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringError['operation']): FieldsealError {
-  if (error instanceof FieldsealError) return error;
+function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringError['operation']): HushfieldError {
+  if (error instanceof HushfieldError) return error;
   const reason = error instanceof Error ? error.name : 'unknown error';
   return new KeyringError(messages.keyringFailed(keyring.id, operation, reason), { keyringId: keyring.id, operation },
     { cause: error });

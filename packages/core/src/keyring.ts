@@ -18,7 +18,7 @@ export interface GeneratedKey {
 
 /**
  * A root-key provider. Implementations: `LocalKeyring` (development and tests),
- * `AwsKmsKeyring` (`@fieldseal/kms-aws`). A keyring for another KMS implements these methods
+ * `AwsKmsKeyring` (`@hushfield/kms-aws`). A keyring for another KMS implements these methods
  * and nothing else changes.
  */
 export interface Keyring {

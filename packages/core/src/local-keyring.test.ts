@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { ConfigError, InvalidArgumentError, KeyringError } from './errors';
 import { LocalKeyring, serializeContext } from './local-keyring';
 
-const context = { purpose: 'fieldseal/scope-key', keyId: 'k1', scope: 'default', version: '1' };
+const context = { purpose: 'hushfield/scope-key', keyId: 'k1', scope: 'default', version: '1' };
 
 describe('LocalKeyring', () => {
   it('wraps and unwraps a key under the same context', async () => {
@@ -15,7 +15,7 @@ describe('LocalKeyring', () => {
     const wrapped = await keyring.wrapKey(key, context);
     expect(wrapped).toHaveLength(61);
     expect(await keyring.unwrapKey(wrapped, { ...context })).toEqual(key);
-    expect(await keyring.unwrapKey(wrapped, { version: '1', scope: 'default', keyId: 'k1', purpose: 'fieldseal/scope-key' }))
+    expect(await keyring.unwrapKey(wrapped, { version: '1', scope: 'default', keyId: 'k1', purpose: 'hushfield/scope-key' }))
       .toEqual(key);
   });
 
@@ -70,24 +70,24 @@ describe('LocalKeyring', () => {
 
   it('reads a base64 key from an environment variable', () => {
     const root = randomBytes(32);
-    process.env.FIELDSEAL_TEST_KEY = root.toString('base64');
-    process.env.FIELDSEAL_LOCAL_KEY = root.toString('base64');
+    process.env.HUSHFIELD_TEST_KEY = root.toString('base64');
+    process.env.HUSHFIELD_LOCAL_KEY = root.toString('base64');
     try {
-      expect(LocalKeyring.fromEnv('FIELDSEAL_TEST_KEY').id).toBe(new LocalKeyring(root).id);
+      expect(LocalKeyring.fromEnv('HUSHFIELD_TEST_KEY').id).toBe(new LocalKeyring(root).id);
       expect(LocalKeyring.fromEnv().id).toBe(new LocalKeyring(root).id);
-      process.env.FIELDSEAL_TEST_KEY = randomBytes(16).toString('base64');
-      expect(() => LocalKeyring.fromEnv('FIELDSEAL_TEST_KEY')).toThrow(ConfigError);
-      process.env.FIELDSEAL_TEST_KEY = 'not base64!';
-      expect(() => LocalKeyring.fromEnv('FIELDSEAL_TEST_KEY')).toThrow(ConfigError);
-      expect(() => LocalKeyring.fromEnv('FIELDSEAL_UNSET_VARIABLE')).toThrow('FIELDSEAL_UNSET_VARIABLE is not set');
+      process.env.HUSHFIELD_TEST_KEY = randomBytes(16).toString('base64');
+      expect(() => LocalKeyring.fromEnv('HUSHFIELD_TEST_KEY')).toThrow(ConfigError);
+      process.env.HUSHFIELD_TEST_KEY = 'not base64!';
+      expect(() => LocalKeyring.fromEnv('HUSHFIELD_TEST_KEY')).toThrow(ConfigError);
+      expect(() => LocalKeyring.fromEnv('HUSHFIELD_UNSET_VARIABLE')).toThrow('HUSHFIELD_UNSET_VARIABLE is not set');
     } finally {
-      delete process.env.FIELDSEAL_TEST_KEY;
-      delete process.env.FIELDSEAL_LOCAL_KEY;
+      delete process.env.HUSHFIELD_TEST_KEY;
+      delete process.env.HUSHFIELD_LOCAL_KEY;
     }
   });
 
   it('generates a key file with mode 0600, reads it back, and refuses to overwrite it', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'fieldseal-')), 'root.key');
+    const path = join(mkdtempSync(join(tmpdir(), 'hushfield-')), 'root.key');
     LocalKeyring.generateKeyFile(path);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64')).toHaveLength(32);
@@ -104,7 +104,7 @@ describe('LocalKeyring', () => {
   });
 
   it('refuses a key file that is missing or malformed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fieldseal-'));
+    const dir = mkdtempSync(join(tmpdir(), 'hushfield-'));
     expect(() => LocalKeyring.fromFile(join(dir, 'missing'))).toThrow(ConfigError);
     writeFileSync(join(dir, 'short'), randomBytes(31).toString('base64'));
     expect(() => LocalKeyring.fromFile(join(dir, 'short'))).toThrow(ConfigError);

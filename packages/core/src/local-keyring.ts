@@ -1,11 +1,11 @@
 /**
  * `LocalKeyring`: a root key held in this process. FOR DEVELOPMENT AND TESTS ONLY: the root key
  * sits in an environment variable or a file next to the data it protects, so anyone who can
- * read both reads everything. Production uses a KMS keyring (`@fieldseal/kms-aws`).
+ * read both reads everything. Production uses a KMS keyring (`@hushfield/kms-aws`).
  *
  * Wrapped key layout (61 bytes for a 32-byte key):
  * `0x01 ‖ nonce (12) ‖ AES-256-GCM ciphertext (32) ‖ tag (16)`, with associated data
- * `lp("fieldseal/local-keyring/v1") ‖ u32(pair count) ‖ (lp(name) ‖ lp(value))*` over the
+ * `lp("hushfield/local-keyring/v1") ‖ u32(pair count) ‖ (lp(name) ‖ lp(value))*` over the
  * encryption context sorted by name, so a wrapped key presented with any other context fails.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,7 +20,7 @@ import { messages } from './messages';
 import { needs, needsBytes } from './preconditions';
 
 const WRAP_VERSION = 0x01;
-const DOMAIN = 'fieldseal/local-keyring/v1';
+const DOMAIN = 'hushfield/local-keyring/v1';
 
 /**
  * Canonical bytes of an encryption context: names sorted by UTF-16 code unit, each pair
@@ -56,7 +56,7 @@ function decodeRootKey(text: string, source: string): Buffer {
  * A keyring whose root key is a local 256-bit key. Development and tests only (see the module
  * comment). Prints as `LocalKeyring { id: 'local:…' }`; the key is never shown.
  * @example
- * const keyring = LocalKeyring.fromEnv(); // FIELDSEAL_LOCAL_KEY=<base64 of 32 random bytes>
+ * const keyring = LocalKeyring.fromEnv(); // HUSHFIELD_LOCAL_KEY=<base64 of 32 random bytes>
  */
 export class LocalKeyring implements Keyring {
   /** `local:` and 8 hex digits of a domain-separated SHA-256 fingerprint of the root key. */
@@ -81,7 +81,7 @@ export class LocalKeyring implements Keyring {
    * Reads a base64 root key from an environment variable.
    * @throws ConfigError when the variable is unset or not a base64 256-bit key
    */
-  static fromEnv(variable = 'FIELDSEAL_LOCAL_KEY'): LocalKeyring {
+  static fromEnv(variable = 'HUSHFIELD_LOCAL_KEY'): LocalKeyring {
     const text = process.env[variable];
     if (text === undefined || text === '') throw new ConfigError(messages.envMissing(variable));
     return LocalKeyring.#fromEncoded(text, `environment variable ${variable}`);

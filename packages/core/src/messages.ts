@@ -1,5 +1,5 @@
 /**
- * The catalog every fieldseal error message comes from. Messages name arguments, keys
+ * The catalog every hushfield error message comes from. Messages name arguments, keys
  * (id, scope, version) and locations (model, field, row id), which are not secret; they never
  * receive key material, ciphertext or plaintext, so none can leak through them.
  */
@@ -15,8 +15,8 @@ function where(location: { model?: string; field?: string; rowId?: string }): st
 export const messages = {
   invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
 
-  envelope: (reason: string) => `not a valid fieldseal envelope: ${reason}`,
-  unsupportedFormat: (version: number) => `unsupported fieldseal envelope format version ${version}`,
+  envelope: (reason: string) => `not a valid hushfield envelope: ${reason}`,
+  unsupportedFormat: (version: number) => `unsupported hushfield envelope format version ${version}`,
 
   decryptionFailed: (location: { model?: string; field?: string; rowId?: string }) =>
     `value failed to decrypt${where(location)}: it was tampered with, moved to another ` +

@@ -3,7 +3,7 @@
  * plaintext; each is refused with a typed error.
  */
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, EnvelopeFormatError, FieldsealError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
+import { DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
 import { FieldCrypto } from './field-crypto';
 import type { KeyStore, NewStoredKey, StoredKey } from './key-store';
 import { LocalKeyring } from './local-keyring';
@@ -16,7 +16,7 @@ function setup(keyStore: KeyStore = new MemoryKeyStore()) {
   return { keyring, keyStore, crypto: new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } }) };
 }
 
-function expectRefused(result: string | FieldsealError, label: string): void {
+function expectRefused(result: string | HushfieldError, label: string): void {
   if (typeof result === 'string') throw new Error(`${label} decrypted to a value`);
   expect([EnvelopeFormatError, DecryptionError, KeyNotFoundError].some((type) => result instanceof type)).toBe(true);
 }

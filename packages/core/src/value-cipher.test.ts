@@ -13,7 +13,7 @@ describe('appendSealedValue', () => {
       const plaintext = randomBytes(size);
       const nonce = randomBytes(12);
       const expected = sealPacked(dek, plaintext, aad, Buffer.from(nonce)).toString('base64url');
-      expect(appendSealedValue('fse$h$', dek, plaintext, aad, Buffer.from(nonce))).toBe(`fse$h$${expected}`);
+      expect(appendSealedValue('hfe$h$', dek, plaintext, aad, Buffer.from(nonce))).toBe(`hfe$h$${expected}`);
     });
 
   it.each([1, 2, 4, 7, 1000, 65_537])('gives the same envelope encrypting %i bytes at a time (carrying what a piece leaves over)', (pieceBytes) => {

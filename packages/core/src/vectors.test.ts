@@ -1,6 +1,6 @@
 /**
  * Published known-answer tests (test/vectors, see its README for provenance) for every
- * primitive fieldseal takes from node:crypto, run through fieldseal's own wrappers where one
+ * primitive hushfield takes from node:crypto, run through hushfield's own wrappers where one
  * exists.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
@@ -30,8 +30,8 @@ describe('RFC 5869 HKDF-SHA256', () => {
 
   it('the blind-index key derivation is HKDF-SHA256 with the documented salt and info', () => {
     const root = hex('0b'.repeat(32));
-    const info = encodeFields(['fieldseal/blind-index/v1', 'users', 'email_idx', 'email', { u32: 3 }]);
-    const expected = Buffer.from(hkdfSync('sha256', root, Buffer.from('fieldseal/blind-index'), info, 32));
+    const info = encodeFields(['hushfield/blind-index/v1', 'users', 'email_idx', 'email', { u32: 3 }]);
+    const expected = Buffer.from(hkdfSync('sha256', root, Buffer.from('hushfield/blind-index'), info, 32));
     expect(deriveIndexKey(root, { model: 'users', field: 'email_idx', name: 'email' }, 3)).toEqual(expected);
   });
 });
@@ -70,7 +70,7 @@ describe('AES-256-GCM, McGrew–Viega test cases 13 to 18', () => {
     expect(open(hex(t.key), hex(t.iv), sealed, hex(t.aad))).toBeNull();
   });
 
-  it.each(otherIvs)('test case $tcId: node:crypto matches, and fieldseal refuses the IV size', (t) => {
+  it.each(otherIvs)('test case $tcId: node:crypto matches, and hushfield refuses the IV size', (t) => {
     const cipher = createCipheriv('aes-256-gcm', hex(t.key), hex(t.iv));
     cipher.setAAD(hex(t.aad));
     const ct = Buffer.concat([cipher.update(hex(t.pt)), cipher.final()]);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 import { AwsKmsKeyring } from './aws-kms-keyring';
 
 const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -21,7 +21,7 @@ describe('AwsKmsKeyring configuration', () => {
 
   it('refuses malformed wrapped bytes and non-string context values before calling KMS', async () => {
     const keyring = new AwsKmsKeyring({ keyId: arn, clientConfig: { endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } });
-    await expect(keyring.unwrapKey(Buffer.from('garbage'), { scope: 'a' })).rejects.toMatchObject({ code: 'FIELDSEAL_KEYRING', operation: 'unwrap', retryable: false });
+    await expect(keyring.unwrapKey(Buffer.from('garbage'), { scope: 'a' })).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false });
     await expect(keyring.wrapKey(Buffer.alloc(32), { version: 1 as never })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(keyring.wrapKey(Buffer.alloc(0), {})).rejects.toThrow('plaintextKey must be a Buffer of 1 to 4096 bytes');
     keyring.destroy();

@@ -21,7 +21,7 @@ import {
   type EncryptionContext,
   type GeneratedKey,
   type Keyring,
-} from '@fieldseal/core';
+} from '@hushfield/core';
 import { arnForRegion, parseKmsArn } from './key-arn';
 import { callKms, type KmsCallSettings, type KmsCallTarget } from './kms-call';
 import { messages } from './messages';
@@ -33,7 +33,7 @@ import { decodeWrappedKey, encodeWrappedKey } from './wrapped-key-format';
 export interface AwsKmsKeyringOptions {
   /**
    * The KMS key new keys are wrapped under: key ARN (recommended), multi-Region key ARN,
-   * alias ARN, alias name (`alias/fieldseal`) or key id. Unwrapping always uses the key ARN
+   * alias ARN, alias name (`alias/hushfield`) or key id. Unwrapping always uses the key ARN
    * stored with each wrapped key, so moving an alias never orphans existing keys.
    */
   readonly keyId: string;
@@ -224,7 +224,7 @@ export class AwsKmsKeyring implements Keyring {
   }
 
   /**
-   * Reachability and state of the configured key (`DescribeKey`), e.g. for `fieldseal doctor`.
+   * Reachability and state of the configured key (`DescribeKey`), e.g. for `hushfield doctor`.
    * Needs `kms:DescribeKey`. Subject to the same timeout and retries as the other calls.
    * @throws KeyringError (operation `describe`) when KMS refuses or cannot be reached
    */

@@ -4,7 +4,7 @@
  * outcome, and a typed `KeyringError` when it finally fails. Nothing here sees key material:
  * the request is built by the caller inside `send`.
  */
-import { KeyringError, type AuditOperation, type AuditSink, type ActorContext, type EncryptionContext } from '@fieldseal/core';
+import { KeyringError, type AuditOperation, type AuditSink, type ActorContext, type EncryptionContext } from '@hushfield/core';
 import { describeFailure, messages } from './messages';
 import { backoffDelay, classifyKmsError, type ResolvedRetryOptions } from './retry';
 
@@ -38,7 +38,7 @@ export interface KmsCallTarget {
 
 function reportSinkFailure(error: unknown): void {
   const name = error instanceof Error ? error.name : typeof error;
-  process.emitWarning(`fieldseal audit sink failed (${name}); the event was dropped`, 'FieldsealAuditWarning');
+  process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
 }
 
 function emit(settings: KmsCallSettings, target: KmsCallTarget, outcome: {
@@ -50,7 +50,7 @@ function emit(settings: KmsCallSettings, target: KmsCallTarget, outcome: {
     const context = target.context ?? {};
     const version = Number(context.version);
     const actor = settings.actor?.();
-    const kind = context.purpose === 'fieldseal/scope-key' ? 'scope' : context.purpose === 'fieldseal/index-key' ? 'index' : undefined;
+    const kind = context.purpose === 'hushfield/scope-key' ? 'scope' : context.purpose === 'hushfield/index-key' ? 'index' : undefined;
     const result = settings.audit.emit({
       time: new Date(),
       operation,
@@ -61,7 +61,7 @@ function emit(settings: KmsCallSettings, target: KmsCallTarget, outcome: {
       ...(kind !== undefined ? { kind } : {}),
       ...(context.scope !== undefined ? { scope: context.scope } : {}),
       ...(Number.isSafeInteger(version) ? { version } : {}),
-      ...(outcome.success ? {} : { errorCode: 'FIELDSEAL_KEYRING' }),
+      ...(outcome.success ? {} : { errorCode: 'HUSHFIELD_KEYRING' }),
       ...(actor !== undefined ? { actor } : {}),
       detail: {
         kmsOperation: target.kmsOperation,

@@ -1,5 +1,5 @@
 /**
- * Every message `@fieldseal/kms-aws` puts in an error. Messages name keys (ARNs, aliases,
+ * Every message `@hushfield/kms-aws` puts in an error. Messages name keys (ARNs, aliases,
  * keyring ids), operations and AWS error codes, which are not secret; they never receive key
  * material, wrapped bytes or ciphertext.
  */

@@ -24,13 +24,13 @@ describe('multi-keyring format', () => {
     const many = Buffer.from(valid);
     many[4] = MAX_MEMBERS + 1;
     expect(decodeWrappedCopies(many)).toEqual({ ok: false, reason: 'copy count out of range' });
-    expect(decodeWrappedCopies(Buffer.from('FSK\x01\x01'))).toEqual({ ok: false, reason: 'bad magic' });
+    expect(decodeWrappedCopies(Buffer.from('HFK\x01\x01'))).toEqual({ ok: false, reason: 'bad magic' });
   });
 
   it('never throws on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        const withMagic = Buffer.concat([Buffer.from('FSM\x01'), Buffer.from(bytes)]);
+        const withMagic = Buffer.concat([Buffer.from('HFM\x01'), Buffer.from(bytes)]);
         return [Buffer.from(bytes), withMagic].every((input) => typeof decodeWrappedCopies(input).ok === 'boolean');
       }),
       { numRuns: 500 },

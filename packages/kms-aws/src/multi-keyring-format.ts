@@ -5,12 +5,12 @@
  *
  * Layout (version 1):
  * ```
- * "FSM"  version(1)=0x01  count(1, 1..16)
+ * "HFM"  version(1)=0x01  count(1, 1..16)
  * count × { idLength(u16 BE, 1..512) id(UTF-8)  blobLength(u16 BE, 1..16384) blob }
  * ```
  */
 
-const MAGIC = Buffer.from('FSM', 'ascii');
+const MAGIC = Buffer.from('HFM', 'ascii');
 const FORMAT_VERSION = 0x01;
 /** Caps on what one wrapped key may hold. */
 export const MAX_MEMBERS = 16;

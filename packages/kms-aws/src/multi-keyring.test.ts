@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, KeyringError, LocalKeyring, type EncryptionContext, type Keyring } from '@fieldseal/core';
+import { InvalidArgumentError, KeyringError, LocalKeyring, type EncryptionContext, type Keyring } from '@hushfield/core';
 import { MultiKeyring } from './multi-keyring';
 import { decodeWrappedCopies, encodeWrappedCopies } from './multi-keyring-format';
 
-const context = { purpose: 'fieldseal/scope-key', keyId: 'k', scope: 'default', version: '1' };
+const context = { purpose: 'hushfield/scope-key', keyId: 'k', scope: 'default', version: '1' };
 
 /** A keyring without generateKey (wrapping delegated to a local key). */
 function wrapOnly(inner: LocalKeyring): Keyring {

@@ -11,7 +11,7 @@ import {
   type EncryptionContext,
   type GeneratedKey,
   type Keyring,
-} from '@fieldseal/core';
+} from '@hushfield/core';
 import { messages } from './messages';
 import { decodeWrappedCopies, encodeWrappedCopies, MAX_MEMBERS, type WrappedCopy } from './multi-keyring-format';
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 import { backoffDelay, classifyKmsError, resolveRetryOptions } from './retry';
 
 const awsError = (name: string, status: number): Error =>

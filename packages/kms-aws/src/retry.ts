@@ -3,7 +3,7 @@
  * server errors, network errors, timeouts) and how long to wait (exponential backoff with
  * full jitter, as the AWS Architecture Blog recommends, so many clients do not retry in step).
  */
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 
 /** Retry settings of `AwsKmsKeyring`. */
 export interface RetryOptions {
@@ -89,7 +89,7 @@ const RETRYABLE_NETWORK_CODES = new Set([
 
 const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;
 
-/** A failed KMS call, reduced to what fieldseal acts on. No message text is kept. */
+/** A failed KMS call, reduced to what hushfield acts on. No message text is kept. */
 export interface ClassifiedFailure {
   /** AWS error code (`DisabledException`), network code (`ECONNRESET`), `Timeout` or `UnknownError`. */
   readonly code: string;

@@ -3,7 +3,7 @@
  * names its KMS key ARN; without this check, anyone able to write the key-store table could
  * point the application at a KMS key they control (and then read what it encrypts).
  */
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 
 /** The accounts, given up front or learned once (from a KMS answer, or by asking). */
 export class TrustedAccounts {

@@ -50,7 +50,7 @@ describe('wrapped-key format', () => {
   });
 
   it('refuses to encode what it could not decode', () => {
-    expect(() => encodeWrappedKey('alias/fieldseal-root-key', Buffer.from([1]))).toThrow(RangeError);
+    expect(() => encodeWrappedKey('alias/hushfield-root-key', Buffer.from([1]))).toThrow(RangeError);
     expect(() => encodeWrappedKey(arn, Buffer.alloc(0))).toThrow(RangeError);
     expect(() => encodeWrappedKey(arn, Buffer.alloc(MAX_BLOB_BYTES + 1))).toThrow(RangeError);
   });

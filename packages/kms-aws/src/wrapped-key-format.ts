@@ -5,12 +5,12 @@
  *
  * Layout (version 1):
  * ```
- * "FSK"  version(1)=0x01  arnLength(u16 BE, 20..2048)  arn(ASCII)
+ * "HFK"  version(1)=0x01  arnLength(u16 BE, 20..2048)  arn(ASCII)
  *        blobLength(u16 BE, 1..6144)  blob
  * ```
  */
 
-const MAGIC = Buffer.from('FSK', 'ascii');
+const MAGIC = Buffer.from('HFK', 'ascii');
 const FORMAT_VERSION = 0x01;
 /** Caps: ARNs are at most 2048 characters, KMS ciphertext blobs at most 6144 bytes. */
 export const MAX_ARN_BYTES = 2048;

@@ -1,9 +1,9 @@
 /**
- * `@fieldseal/prisma`: the generator's schema metadata, the client extension and the
+ * `@hushfield/prisma`: the generator's schema metadata, the client extension and the
  * Prisma-backed key store.
  */
 export * from './metadata';
-export { fieldEncryption, type FieldEncryptionOptions, type FieldsealClientApi } from './extension/extension';
+export { fieldEncryption, type FieldEncryptionOptions, type HushfieldClientApi } from './extension/extension';
 export { blindIndexSpec } from './extension/schema-view';
 export type { OnDecryptError } from './extension/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';

@@ -88,10 +88,10 @@ export interface ModelMeta {
   readonly uniqueIndexes: readonly { readonly name: string; readonly fields: readonly string[] }[];
 }
 
-/** What the generator writes: `export const fieldsealSchema: FieldsealSchema = {...}`. */
-export interface FieldsealSchema {
+/** What the generator writes: `export const hushfieldSchema: HushfieldSchema = {...}`. */
+export interface HushfieldSchema {
   readonly formatVersion: 1;
-  /** Prisma model name of the key store (`FieldsealKey` unless configured). */
+  /** Prisma model name of the key store (`HushfieldKey` unless configured). */
   readonly keyStoreModel: string;
   readonly models: Readonly<Record<string, ModelMeta>>;
 }

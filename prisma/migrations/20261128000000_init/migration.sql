@@ -46,7 +46,7 @@ CREATE TABLE "customers" (
 );
 
 -- CreateTable
-CREATE TABLE "fieldseal_keys" (
+CREATE TABLE "hushfield_keys" (
     "id" TEXT NOT NULL,
     "key_id" TEXT NOT NULL,
     "kind" TEXT NOT NULL,
@@ -58,7 +58,7 @@ CREATE TABLE "fieldseal_keys" (
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMP(3) NOT NULL,
 
-    CONSTRAINT "fieldseal_keys_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "hushfield_keys_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
@@ -74,10 +74,10 @@ CREATE UNIQUE INDEX "accounts_provider_external_id_idx_key" ON "accounts"("provi
 CREATE UNIQUE INDEX "customers_email_idx_key" ON "customers"("email_idx");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "fieldseal_keys_kind_scope_version_key" ON "fieldseal_keys"("kind", "scope", "version");
+CREATE UNIQUE INDEX "hushfield_keys_kind_scope_version_key" ON "hushfield_keys"("kind", "scope", "version");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "fieldseal_keys_key_id_version_key" ON "fieldseal_keys"("key_id", "version");
+CREATE UNIQUE INDEX "hushfield_keys_key_id_version_key" ON "hushfield_keys"("key_id", "version");
 
 -- AddForeignKey
 ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_fkey" FOREIGN KEY ("author_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -86,7 +86,7 @@ ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_fkey" FOREIGN KEY ("author_i
 ALTER TABLE "accounts" ADD CONSTRAINT "accounts_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- CreateTable
-CREATE TABLE "fieldseal_checkpoints" (
+CREATE TABLE "hushfield_checkpoints" (
     "id" TEXT NOT NULL,
     "cursor" TEXT,
     "state" TEXT NOT NULL,
@@ -94,5 +94,5 @@ CREATE TABLE "fieldseal_checkpoints" (
     "detail" TEXT,
     "updated_at" TIMESTAMP(3) NOT NULL,
 
-    CONSTRAINT "fieldseal_checkpoints_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "hushfield_checkpoints_pkey" PRIMARY KEY ("id")
 );

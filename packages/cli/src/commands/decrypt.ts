@@ -1,5 +1,5 @@
 /**
- * `fieldseal decrypt`: the way out. For fields switched to `readonly`
+ * `hushfield decrypt`: the way out. For fields switched to `readonly`
  * (`/// @encrypted(mode: readonly)`), writes the plaintext back in place with the same
  * compare-and-swap, batching and checkpoints as `reencrypt`. Blind-index columns are left as
  * they are (drop them in a later migration).

@@ -1,12 +1,12 @@
 /**
- * `fieldseal doctor`: checks the deployment. Database reachable; TLS on the application's
+ * `hushfield doctor`: checks the deployment. Database reachable; TLS on the application's
  * own connection (`pg_stat_ssl`: protocol, cipher); the server certificate's expiry (warning
  * at 30/14/7 days, failure once expired); with `--require-tls`, TLS off is a failure; keyring
  * round trip; key store reachable and wrapped by the configured keyring; schema metadata
  * agreeing with the database and the key store (columns exist, sampled envelopes name keys
  * the store holds, checkpoint model present).
  */
-import type { StoredKey } from '@fieldseal/core';
+import type { StoredKey } from '@hushfield/core';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
@@ -119,10 +119,10 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
     add({ check: 'key store', level: 'fail', message: `key store unavailable: ${describeError(error).message}` });
     return;
   }
-  const checkpoint = (client as Record<string, unknown>).fieldsealCheckpoint;
+  const checkpoint = (client as Record<string, unknown>).hushfieldCheckpoint;
   add(checkpoint
-    ? { check: 'schema', level: 'ok', message: 'FieldsealCheckpoint model present (reencrypt can resume)' }
-    : { check: 'schema', level: 'warn', message: 'no FieldsealCheckpoint model: reencrypt cannot checkpoint; add it to schema.prisma' });
+    ? { check: 'schema', level: 'ok', message: 'HushfieldCheckpoint model present (reencrypt can resume)' }
+    : { check: 'schema', level: 'warn', message: 'no HushfieldCheckpoint model: reencrypt cannot checkpoint; add it to schema.prisma' });
   const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const crypto = await ctx.crypto();
   for (const model of ctx.models()) {

@@ -1,10 +1,10 @@
 /**
- * `fieldseal keys list | create | rotate | rewrap | shred`: the key lifecycle, through core's
+ * `hushfield keys list | create | rotate | rewrap | shred`: the key lifecycle, through core's
  * `KeyHierarchy` (which audits every event). Never prints wrapped or unwrapped key material.
  */
-import { InvalidArgumentError } from '@fieldseal/core';
-import type { FieldCrypto, KeyKind, KeyState, StoredKey } from '@fieldseal/core';
-import { canonicalUuid, type ModelMeta } from '@fieldseal/prisma';
+import { InvalidArgumentError } from '@hushfield/core';
+import type { FieldCrypto, KeyKind, KeyState, StoredKey } from '@hushfield/core';
+import { canonicalUuid, type ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
@@ -74,7 +74,7 @@ export async function keysRotate(ctx: CommandContext, options: { scope?: string;
   ctx.out.result({ command: 'keys rotate', rotated, failed }, () => [
     ...rotated.map((key) => `rotated ${line(key)}`),
     ...failed.map((entry) => `FAILED scope ${entry.scope}: ${entry.message} [${entry.code}]`),
-    rotated.length > 0 ? 'old versions still decrypt; run `fieldseal reencrypt` to move data to the new version' : 'nothing rotated',
+    rotated.length > 0 ? 'old versions still decrypt; run `hushfield reencrypt` to move data to the new version' : 'nothing rotated',
   ]);
   if (failed.length === 0) return ExitCode.Ok;
   return rotated.length > 0 ? ExitCode.Partial : ExitCode.Failure;
@@ -87,7 +87,7 @@ export async function keysRewrap(ctx: CommandContext, options: { toKeyring: stri
   const { rewrapped, skipped } = await crypto.keys.rewrap(target);
   ctx.out.result({ command: 'keys rewrap', keyringId: target.id, rewrapped, skipped }, () => [
     `rewrapped ${rewrapped} key version(s) under ${target.id}; ${skipped} skipped (destroyed, already rewrapped, or changed meanwhile)`,
-    'data rows were not touched; point fieldseal.config.ts (and the application) at the new keyring',
+    'data rows were not touched; point hushfield.config.ts (and the application) at the new keyring',
   ]);
   return ExitCode.Ok;
 }

@@ -1,5 +1,5 @@
 /**
- * `fieldseal reencrypt`: brings every stored value to the current state: legacy plaintext of
+ * `hushfield reencrypt`: brings every stored value to the current state: legacy plaintext of
  * `migrating` fields encrypted, envelopes moved to their scope's active key version,
  * prisma-field-encryption values imported (`--from-pfe-key`), blind indexes rebuilt.
  */

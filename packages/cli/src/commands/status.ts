@@ -1,18 +1,18 @@
 /**
- * `fieldseal status`: what the stored data looks like, read-only. Per model and encrypted
+ * `hushfield status`: what the stored data looks like, read-only. Per model and encrypted
  * field: nulls, plaintext, prisma-field-encryption values, malformed values, and envelopes by
  * scope-key version and state (active, retired, destroyed, unknown key), parsed with
  * `FieldCrypto.describe` (no decryption); `--verify` also decrypts to count unreadable values.
  * Per blind index: versions in use and missing values. Then key-store and keyring health.
  */
-import type { FieldCrypto, FieldContext, StoredKey } from '@fieldseal/core';
-import type { ModelMeta } from '@fieldseal/prisma';
+import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
+import type { ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { keyStoreSummary, keyringRoundTrip } from '../health';
 import type { KeyStoreSummary, KeyringHealth } from '../health';
-import { isFieldsealError } from '../output';
+import { isHushfieldError } from '../output';
 import { isPfeValue } from '../pfe-import';
 import { fieldContext } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
@@ -143,7 +143,7 @@ async function modelStatus(
       const results = await crypto.decryptMany(toVerify.map(({ value, ctx }) => ({ value, ctx })));
       results.forEach((result, i) => {
         if (typeof result === 'string') return;
-        const code = isFieldsealError(result) ? result.code : 'UNKNOWN';
+        const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
         const unreadable = toVerify[i].field.unreadable as Record<string, number>;
         unreadable[code] = (unreadable[code] ?? 0) + 1;
       });

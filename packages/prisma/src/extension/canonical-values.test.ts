@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@fieldseal/core';
+import { InvalidArgumentError } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import { canonicalUuid, storedForm } from './canonical-values';
 

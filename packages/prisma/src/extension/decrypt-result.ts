@@ -15,10 +15,10 @@ import {
   DecryptionError,
   type DecryptItem,
   type FieldCrypto,
-  type FieldsealError,
+  type HushfieldError,
   KeyDestroyedError,
   KeyringError,
-} from '@fieldseal/core';
+} from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
 import { decryptFailed, foreignCiphertext, notEnvelope } from './messages';
 import type { Args, SchemaView } from './schema-view';
@@ -47,7 +47,7 @@ class Batch {
   readonly rows: Args[] = [];
   readonly places: Place[] = [];
   readonly items: DecryptItem[] = [];
-  readonly failures: [Args, Place, string | undefined, FieldsealError][] = [];
+  readonly failures: [Args, Place, string | undefined, HushfieldError][] = [];
 
   constructor(readonly sealed: SealedValues | undefined) {}
 }
@@ -146,7 +146,7 @@ export class ResultDecryptor {
 }
 
 /** core's per-item error, re-thrown with the Prisma model and field names and the row id. */
-function located({ model, field }: Place, rowId: string | undefined, error: FieldsealError): FieldsealError {
+function located({ model, field }: Place, rowId: string | undefined, error: HushfieldError): HushfieldError {
   if (error instanceof KeyDestroyedError) {
     return new KeyDestroyedError(
       error.message,
@@ -165,7 +165,7 @@ const CLOAK_PREFIX = 'v1.aesgcm256.';
 /**
  * Whether a value claims to be an `@47ng/cloak` ciphertext (what prisma-field-encryption
  * stores: `v1.aesgcm256.<fingerprint>.<iv>.<ciphertext>`). The prefix alone decides, so a
- * damaged cloak value is refused too rather than returned as plaintext; `fieldseal reencrypt`
+ * damaged cloak value is refused too rather than returned as plaintext; `hushfield reencrypt`
  * uses the same test.
  */
 export function isCloakCiphertext(value: string): boolean {

@@ -9,7 +9,7 @@
  * indexes are still maintained, so equality lookups keep working across rows written before
  * and after the switch.
  */
-import type { FieldCrypto, RowEncryptor } from '@fieldseal/core';
+import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';

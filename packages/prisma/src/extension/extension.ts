@@ -5,7 +5,7 @@
  *
  * @example
  * const prisma = new PrismaClient({ adapter }).$extends(
- *   fieldEncryption({ schema: fieldsealSchema, keyring: LocalKeyring.fromEnv() }),
+ *   fieldEncryption({ schema: hushfieldSchema, keyring: LocalKeyring.fromEnv() }),
  * );
  */
 import { Prisma } from '@prisma/client/extension';
@@ -18,9 +18,9 @@ import {
   type KeyCacheOptions,
   type Keyring,
   type KeyStore,
-} from '@fieldseal/core';
+} from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
-import type { FieldsealSchema } from '../metadata';
+import type { HushfieldSchema } from '../metadata';
 import { type OnDecryptError, ResultDecryptor } from './decrypt-result';
 import { OperationHandler, type QueryParams } from './operations';
 import { SchemaView } from './schema-view';
@@ -29,8 +29,8 @@ import { TransactionKeyStore } from './transaction-key-store';
 
 /** Options of {@link fieldEncryption}. */
 export interface FieldEncryptionOptions {
-  /** The generator's output (`fieldsealSchema` from the generated module). */
-  readonly schema: FieldsealSchema;
+  /** The generator's output (`hushfieldSchema` from the generated module). */
+  readonly schema: HushfieldSchema;
   /** The root keyring (KMS, or `LocalKeyring` for development). Not needed when `crypto` is given. */
   readonly keyring?: Keyring;
   /** Where wrapped keys live. Default: `PrismaKeyStore` on the client being extended. */
@@ -55,8 +55,8 @@ export interface FieldEncryptionOptions {
   readonly singleConnection?: boolean;
 }
 
-/** What the extended client gains as `prisma.$fieldseal`. */
-export interface FieldsealClientApi {
+/** What the extended client gains as `prisma.$hushfield`. */
+export interface HushfieldClientApi {
   /** The crypto engine: key hierarchy (`crypto.keys`), blind indexes, cache counters. */
   readonly crypto: FieldCrypto;
   /** Key-cache and DEK-cache counters (hits, misses, keyring calls...). */
@@ -76,15 +76,15 @@ function isSingleConnection(client: AnyClient): boolean {
 }
 
 /**
- * The fieldseal client extension.
+ * The hushfield client extension.
  * @param options - schema and keys; see {@link FieldEncryptionOptions}
- * @returns an extension for `prisma.$extends(...)`; the extended client has `$fieldseal`
+ * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`
  * @throws ConfigError when neither `keyring` nor `crypto` is given, or the schema is not the generator's
  */
 export function fieldEncryption(options: FieldEncryptionOptions) {
   const { schema } = options;
   if (schema?.formatVersion !== 1 || typeof schema.models !== 'object') {
-    throw new ConfigError('fieldEncryption: `schema` must be the fieldsealSchema the generator wrote (formatVersion 1)');
+    throw new ConfigError('fieldEncryption: `schema` must be the hushfieldSchema the generator wrote (formatVersion 1)');
   }
   if (options.crypto === undefined && options.keyring === undefined) {
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
@@ -96,7 +96,7 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
     const decryptor = new ResultDecryptor(view, crypto, options.onDecryptError ?? 'throw');
     const handler = new OperationHandler(view, crypto, decryptor, base);
     const baseTransaction = base.$transaction as (...args: unknown[]) => Promise<unknown>;
-    const api: FieldsealClientApi = {
+    const api: HushfieldClientApi = {
       crypto,
       stats: () => crypto.stats(),
       prepare: async (scopes = []) => {
@@ -119,8 +119,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
       },
     } as object;
     return client.$extends({
-      name: 'fieldseal',
-      client: { $fieldseal: api, ...transaction },
+      name: 'hushfield',
+      client: { $hushfield: api, ...transaction },
       query: {
         $allModels: {
           $allOperations: (params) => handler.handle(params as unknown as QueryParams),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@fieldseal/core';
-import type { FieldsealSchema, ModelMeta } from '../metadata';
+import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { ResultDecryptor } from './decrypt-result';
 import { rememberedContext } from './given-context';
 import { KnownScopes } from './known-scopes';
@@ -14,7 +14,7 @@ const user: ModelMeta = {
   encrypted: { notes: { name: 'notes', dbName: 'notes', mode: 'strict', optional: true } },
   blindIndexes: {}, uniqueIndexes: [],
 };
-const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as FieldsealSchema);
+const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as HushfieldSchema);
 
 describe('rememberedContext', () => {
   const known = new KnownScopes();

@@ -3,7 +3,7 @@
  * row ids (not secret) and never receive a value of an encrypted field, a blind-index value,
  * ciphertext or key material.
  */
-import { DecryptionError, InvalidArgumentError, UnsupportedQueryError } from '@fieldseal/core';
+import { DecryptionError, InvalidArgumentError, UnsupportedQueryError } from '@hushfield/core';
 
 const catalog = {
   operator: (model: string, field: string, operation: string) =>
@@ -19,11 +19,11 @@ const catalog = {
     `${model}.${field} has a truncated blind index: "${operation}" is only supported as an equality or in ` +
     'at the top level of a where (not under OR, NOT, a relation filter, a cursor, a connect or a batch $transaction)',
   setBlindIndex: (model: string, field: string) =>
-    `${model}.${field} is a blind index computed by fieldseal; set its source field instead`,
+    `${model}.${field} is a blind index computed by hushfield; set its source field instead`,
   aggregate: (model: string, field: string, operation: string) =>
     `${model}.${field} is encrypted: "${operation}" would aggregate ciphertext`,
   rowContext: (model: string, field: string, operation: string) =>
-    `cannot write ${model}.${field} in "${operation}": fieldseal needs the row's id and scope, ` +
+    `cannot write ${model}.${field} in "${operation}": hushfield needs the row's id and scope, ` +
     'give the id in a unique where or write the row with a top-level update',
   rekeyMany: (model: string, field: string, operation: string) =>
     `"${operation}" cannot change ${model}.${field}: the row's encrypted values are bound to it; create a new row instead`,
@@ -33,7 +33,7 @@ const catalog = {
   scopeRelation: (model: string, field: string, operation: string) =>
     `"${operation}" cannot write ${model}.${field}: the relation sets the row's encryption scope, and moving ` +
     "the row there would leave its encrypted values under the old scope's key; set the scope field itself " +
-    'in a top-level update (fieldseal re-encrypts the row)',
+    'in a top-level update (hushfield re-encrypts the row)',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   notUuid: (model: string, field: string) =>
     `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
@@ -45,9 +45,9 @@ const catalog = {
   foreignCiphertext: (model: string, field: string, rowId?: string) =>
     `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a prisma-field-encryption ` +
     '(@47ng/cloak) ciphertext, which is never returned as plaintext; import it with ' +
-    '`fieldseal reencrypt --from-pfe-key`',
+    '`hushfield reencrypt --from-pfe-key`',
   notEnvelope: (model: string, field: string, rowId?: string) =>
-    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a value that is not a fieldseal ` +
+    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a value that is not a hushfield ` +
     'envelope; in strict mode it is never returned as plaintext',
 } as const;
 

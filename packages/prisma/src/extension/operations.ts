@@ -3,7 +3,7 @@
  * wheres to blind indexes, encrypt write data, make sure the selection carries what
  * decryption needs, run the query, decrypt the result and strip what was added.
  */
-import type { FieldCrypto } from '@fieldseal/core';
+import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { DataEncryptor } from './encrypt-data';
@@ -42,7 +42,7 @@ function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025';
 }
 
-/** Runs model operations through fieldseal. */
+/** Runs model operations through hushfield. */
 export class OperationHandler {
   private readonly reader: RowReader;
   private readonly known = new KnownScopes();

@@ -1,5 +1,5 @@
-import { UnsupportedQueryError } from '@fieldseal/core';
-import type { FieldsealSchema, ModelMeta } from '../metadata';
+import { UnsupportedQueryError } from '@hushfield/core';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { guardQuery } from './query-guard';
 import { SchemaView } from './schema-view';
 
@@ -7,9 +7,9 @@ const field = (name: string, extra: Partial<ModelMeta['fields'][string]> = {}) =
   name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: false, ...extra,
 });
 
-const schema: FieldsealSchema = {
+const schema: HushfieldSchema = {
   formatVersion: 1,
-  keyStoreModel: 'FieldsealKey',
+  keyStoreModel: 'HushfieldKey',
   models: {
     Person: {
       name: 'Person', dbName: 'people', idFields: ['id'], idGeneration: 'uuid', bindRowId: true,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@fieldseal/core';
-import type { FieldsealSchema, ModelMeta } from '../metadata';
+import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { WhereRewriter } from './rewrite-where';
 import { blindIndexSpec, SchemaView } from './schema-view';
 
@@ -16,7 +16,7 @@ const person: ModelMeta = {
   },
   uniqueIndexes: [{ name: 'org_emailIdx', fields: ['org', 'emailIdx'] }],
 };
-const schema: FieldsealSchema = { formatVersion: 1, keyStoreModel: 'FieldsealKey', models: { Person: person } };
+const schema: HushfieldSchema = { formatVersion: 1, keyStoreModel: 'HushfieldKey', models: { Person: person } };
 
 describe('WhereRewriter', () => {
   const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });

@@ -8,7 +8,7 @@
  * During an index-key rotation every live index version is matched (`in` over all of them);
  * a unique input can name only one value, so it names the one stored in the matching row.
  */
-import type { FieldCrypto } from '@fieldseal/core';
+import type { FieldCrypto } from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../metadata';
 import { asList } from './query-guard';
 import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';

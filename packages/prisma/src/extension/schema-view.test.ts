@@ -1,4 +1,4 @@
-import type { FieldsealSchema, ModelMeta } from '../metadata';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { SchemaView } from './schema-view';
 
 const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
@@ -12,7 +12,7 @@ const model = (name: string, fields: ModelMeta['fields'], encrypted: ModelMeta['
 const tag = model('Tag', { posts: relation('posts', 'Post', true) });
 const post = model('Post', { tags: relation('tags', 'Tag', true), author: relation('author', 'User', false) });
 const user = model('User', { email: scalar('email') }, { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } });
-const schema = { formatVersion: 1, keyStoreModel: 'K', models: { Tag: tag, Post: post, User: user } } as FieldsealSchema;
+const schema = { formatVersion: 1, keyStoreModel: 'K', models: { Tag: tag, Post: post, User: user } } as HushfieldSchema;
 
 describe('SchemaView.isSensitive', () => {
   it('marks a model sensitive when it reaches encrypted fields through a relation cycle, whichever model is asked first', () => {
@@ -27,7 +27,7 @@ describe('SchemaView.isSensitive', () => {
   it('marks a model with no path to an encrypted field insensitive, cycles included', () => {
     const a = model('A', { b: relation('b', 'B', false) });
     const b = model('B', { a: relation('a', 'A', true) });
-    const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { A: a, B: b, User: user } } as FieldsealSchema);
+    const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { A: a, B: b, User: user } } as HushfieldSchema);
     expect(view.isSensitive(a)).toBe(false);
     expect(view.isSensitive(b)).toBe(false);
   });

@@ -1,11 +1,11 @@
 /**
- * Read-only lookups over the generator's {@link FieldsealSchema}, shared by every step of
+ * Read-only lookups over the generator's {@link HushfieldSchema}, shared by every step of
  * the extension: which model a relation leads to, whether a model needs the extension at
  * all, and the blind-index spec handed to `FieldCrypto` (database names, so that a Prisma
  * rename does not orphan stored index values).
  */
-import type { BlindIndexSpec } from '@fieldseal/core';
-import type { BlindIndexMeta, EncryptedFieldMeta, FieldsealSchema, ModelMeta } from '../metadata';
+import type { BlindIndexSpec } from '@hushfield/core';
+import type { BlindIndexMeta, EncryptedFieldMeta, HushfieldSchema, ModelMeta } from '../metadata';
 
 /** Plain JSON-like object as Prisma passes arguments. */
 export type Args = Record<string, unknown>;
@@ -36,7 +36,7 @@ export class SchemaView {
   private readonly specs = new Map<string, readonly IndexSpec[]>();
   private readonly writePlans = new Map<string, WritePlan>();
 
-  constructor(readonly schema: FieldsealSchema) {}
+  constructor(readonly schema: HushfieldSchema) {}
 
   /** The model, or `undefined` for a model the schema does not describe. */
   model(name: string | undefined): ModelMeta | undefined {
@@ -132,7 +132,7 @@ export class SchemaView {
     return model.idFields.length === 1 ? model.idFields[0] : undefined;
   }
 
-  /** The Prisma client property for a model (`FieldsealKey` → `fieldsealKey`). */
+  /** The Prisma client property for a model (`HushfieldKey` → `hushfieldKey`). */
   delegateName(model: ModelMeta): string {
     return model.name.charAt(0).toLowerCase() + model.name.slice(1);
   }

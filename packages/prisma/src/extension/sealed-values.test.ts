@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, FieldCrypto, LocalKeyring, MemoryKeyStore } from '@fieldseal/core';
-import type { FieldsealSchema, ModelMeta } from '../metadata';
+import { DecryptionError, FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { ResultDecryptor } from './decrypt-result';
 import { OperationHandler, type QueryParams } from './operations';
 import { SchemaView } from './schema-view';
@@ -14,7 +14,7 @@ const user: ModelMeta = {
   encrypted: { email: strict('email'), notes: strict('notes') },
   blindIndexes: {}, uniqueIndexes: [],
 };
-const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as FieldsealSchema);
+const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as HushfieldSchema);
 
 function setup() {
   const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });

@@ -1,4 +1,4 @@
-import type { FieldsealSchema, ModelMeta } from '../metadata';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { SchemaView } from './schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
 
@@ -16,7 +16,7 @@ const post: ModelMeta = {
   encrypted: { body: { name: 'body', dbName: 'body', mode: 'strict', optional: false } },
   blindIndexes: {}, uniqueIndexes: [],
 };
-const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user, Post: post } } as FieldsealSchema);
+const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user, Post: post } } as HushfieldSchema);
 
 describe('ensureSelected', () => {
   it('adds the id of a bound model to a select or omit that drops it, at any depth, and strips it again', () => {

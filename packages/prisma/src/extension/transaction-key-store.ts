@@ -9,7 +9,7 @@
  * rollback while this process keeps it cached, and values written with it later would be
  * lost. It runs on the base client (its own connection, committed at once). On a
  * single-connection driver that is impossible inside a transaction, so it fails with a
- * `ConfigError` telling the caller to prepare the scope first (`prisma.$fieldseal.prepare`).
+ * `ConfigError` telling the caller to prepare the scope first (`prisma.$hushfield.prepare`).
  */
 import {
   ConfigError,
@@ -18,13 +18,13 @@ import {
   type KeyStore,
   type NewStoredKey,
   type StoredKey,
-} from '@fieldseal/core';
+} from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import { currentTransaction, sideQuery } from './side-channel';
 
 const message = (scope: string) =>
   `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +
-  'database driver; call `await prisma.$fieldseal.prepare([scope])` before the transaction';
+  'database driver; call `await prisma.$hushfield.prepare([scope])` before the transaction';
 
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {

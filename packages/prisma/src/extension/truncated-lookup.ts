@@ -10,7 +10,7 @@
  * Cost: one extra query per lookup. Not available inside a batch `$transaction([...])`
  * (the extension cannot issue its own query there), where it fails closed.
  */
-import { normalize } from '@fieldseal/core';
+import { normalize } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { unsupported } from './messages';

@@ -9,7 +9,7 @@ describe('annotation vocabulary', () => {
     expect(editDistance('encrypt', 'encrypted')).toBe(2);
   });
 
-  it.each(['encrypt', 'encrpyted', 'Encrypted', 'blindindex', 'encryption:hsh', 'encyrption', 'decrypted', 'fieldseal'])(
+  it.each(['encrypt', 'encrpyted', 'Encrypted', 'blindindex', 'encryption:hsh', 'encyrption', 'decrypted', 'hushfield'])(
     'treats @%s as a misspelling of ours',
     (name) => expect(classifyName(name)).toBe('lookalike'),
   );

@@ -87,7 +87,7 @@ export function closestName(name: string): string {
 export function classifyName(name: string): NameClass {
   if ((ANNOTATION_NAMES as readonly string[]).includes(name)) return 'ours';
   const lower = name.toLowerCase();
-  if (lower.startsWith('encr') || lower.includes('crypt') || lower.startsWith('blind') || lower.startsWith('fieldseal')) {
+  if (lower.startsWith('encr') || lower.includes('crypt') || lower.startsWith('blind') || lower.startsWith('hushfield')) {
     return 'lookalike';
   }
   const near = ANNOTATION_NAMES.some((known) => editDistance(lower, known.toLowerCase()) <= 2);

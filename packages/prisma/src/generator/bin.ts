@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Entry point Prisma runs for `generator fieldseal { provider = "fieldseal-generator" }`.
+ * Entry point Prisma runs for `generator hushfield { provider = "hushfield-generator" }`.
  */
 import { generatorHandler } from '@prisma/generator-helper';
 import { generate, manifest } from './generator';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError } from '@hushfield/core';
 import { buildSchema, idGenerationOf, readSettings, validateSchema } from './build-schema';
 import type { DmmfDefault, DmmfDocument, DmmfField, DmmfModel } from './dmmf';
 
@@ -15,7 +15,7 @@ function model(name: string, fields: FieldInit[], extra: Partial<DmmfModel> = {}
   return { name, dbName: null, fields: fields.map(field), primaryKey: null, uniqueIndexes: [], ...extra };
 }
 
-const keyStore = (name = 'FieldsealKey'): DmmfModel =>
+const keyStore = (name = 'HushfieldKey'): DmmfModel =>
   model(name, [
     { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
     { name: 'keyId' }, { name: 'kind' }, { name: 'scope' }, { name: 'version', type: 'Int' }, { name: 'state' },
@@ -54,7 +54,7 @@ describe('buildSchema', () => {
   it('describes models, encrypted fields, blind indexes, scope and ids', () => {
     const schema = buildSchema(doc(user([{ name: 'posts', kind: 'object', type: 'Post', isList: true }])));
     expect(schema.formatVersion).toBe(1);
-    expect(schema.keyStoreModel).toBe('FieldsealKey');
+    expect(schema.keyStoreModel).toBe('HushfieldKey');
     const meta = schema.models.User;
     expect(meta).toMatchObject({
       name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
@@ -68,7 +68,7 @@ describe('buildSchema', () => {
       name: 'posts', dbName: 'posts', kind: 'object', type: 'Post', isList: true, isRequired: true, isId: false, relationModel: 'Post',
     });
     expect(meta.fields.emailIdx.dbName).toBe('email_idx');
-    expect(schema.models.FieldsealKey.encrypted).toEqual({});
+    expect(schema.models.HushfieldKey.encrypted).toEqual({});
   });
 
   it('names compound uniques as Prisma names their input', () => {
@@ -102,7 +102,7 @@ describe('buildSchema', () => {
   it('uses a configured key-store model', () => {
     const document = { datamodel: { models: [keyStore('Keys')] } };
     expect(buildSchema(document, { keyStoreModel: 'Keys' }).keyStoreModel).toBe('Keys');
-    expect(problemsOf(document)).toEqual([expect.stringContaining('the key-store model FieldsealKey is missing')]);
+    expect(problemsOf(document)).toEqual([expect.stringContaining('the key-store model HushfieldKey is missing')]);
   });
 
   it('throws one ConfigError listing every problem with model and field', () => {
@@ -114,8 +114,8 @@ describe('buildSchema', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as ConfigError).code).toBe('FIELDSEAL_CONFIG');
-    expect((thrown as Error).message).toContain('fieldseal: 2 problems in the schema');
+    expect((thrown as ConfigError).code).toBe('HUSHFIELD_CONFIG');
+    expect((thrown as Error).message).toContain('hushfield: 2 problems in the schema');
     expect((thrown as Error).message).toContain('User.age: @encrypted is only supported on String fields, not Int');
     expect((thrown as Error).message).toContain('User.note: unknown annotation @encrpyted');
   });
@@ -225,17 +225,17 @@ describe('key-store model checks', () => {
   const replace = (init: FieldInit) => (fields: DmmfField[]) => fields.map((f) => (f.name === init.name ? field(init) : f));
 
   it.each<[string, DmmfDocument, string]>([
-    ['without keyId', broken(without('keyId')), 'FieldsealKey.keyId must be String'],
-    ['with an Int scope', broken(replace({ name: 'scope', type: 'Int' })), 'FieldsealKey.scope must be String'],
-    ['with a String version', broken(replace({ name: 'version' })), 'FieldsealKey.version must be Int'],
-    ['with a required wrappedKey', broken(replace({ name: 'wrappedKey' })), 'FieldsealKey.wrappedKey must be String?'],
-    ['with an optional state', broken(replace({ name: 'state', isRequired: false })), 'FieldsealKey.state must be String'],
-    ['without a createdAt default', broken(replace({ name: 'createdAt', type: 'DateTime' })), 'FieldsealKey.createdAt must be DateTime with a @default'],
-    ['without @updatedAt', broken(replace({ name: 'updatedAt', type: 'DateTime' })), 'FieldsealKey.updatedAt must be DateTime with @updatedAt'],
-    ['without the version unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['keyId', 'version'] }] }), 'FieldsealKey needs @@unique([kind, scope, version])'],
-    ['without the key-id unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['version', 'scope', 'kind'] }] }), 'FieldsealKey needs @@unique([keyId, version])'],
-    ['with an id lacking a default', broken(replace({ name: 'id', isId: true })), 'FieldsealKey needs a single @id with a default'],
-    ['with annotations', broken(replace({ name: 'scope', documentation: '@encrypted' })), 'FieldsealKey is the key store and cannot carry fieldseal annotations'],
+    ['without keyId', broken(without('keyId')), 'HushfieldKey.keyId must be String'],
+    ['with an Int scope', broken(replace({ name: 'scope', type: 'Int' })), 'HushfieldKey.scope must be String'],
+    ['with a String version', broken(replace({ name: 'version' })), 'HushfieldKey.version must be Int'],
+    ['with a required wrappedKey', broken(replace({ name: 'wrappedKey' })), 'HushfieldKey.wrappedKey must be String?'],
+    ['with an optional state', broken(replace({ name: 'state', isRequired: false })), 'HushfieldKey.state must be String'],
+    ['without a createdAt default', broken(replace({ name: 'createdAt', type: 'DateTime' })), 'HushfieldKey.createdAt must be DateTime with a @default'],
+    ['without @updatedAt', broken(replace({ name: 'updatedAt', type: 'DateTime' })), 'HushfieldKey.updatedAt must be DateTime with @updatedAt'],
+    ['without the version unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['keyId', 'version'] }] }), 'HushfieldKey needs @@unique([kind, scope, version])'],
+    ['without the key-id unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['version', 'scope', 'kind'] }] }), 'HushfieldKey needs @@unique([keyId, version])'],
+    ['with an id lacking a default', broken(replace({ name: 'id', isId: true })), 'HushfieldKey needs a single @id with a default'],
+    ['with annotations', broken(replace({ name: 'scope', documentation: '@encrypted' })), 'HushfieldKey is the key store and cannot carry hushfield annotations'],
   ])('rejects a key store %s', (_label, document, message) => {
     expect(problemsOf(document)).toContainEqual(expect.stringContaining(message));
   });
@@ -247,7 +247,7 @@ describe('generator settings', () => {
   });
 
   it('rejects unknown options and bad model names', () => {
-    expect(readSettings({ keyStoreModle: 'Keys' }).problems).toEqual(['unknown generator option "keyStoreModle" (fieldseal reads: keyStoreModel)']);
+    expect(readSettings({ keyStoreModle: 'Keys' }).problems).toEqual(['unknown generator option "keyStoreModle" (hushfield reads: keyStoreModel)']);
     expect(readSettings({ keyStoreModel: ['A', 'B'] }).problems).toEqual(['generator option keyStoreModel must be a single model name']);
     expect(readSettings({ keyStoreModel: 'no spaces' }).problems).toHaveLength(1);
   });

@@ -1,14 +1,14 @@
 /**
- * From the DMMF to the {@link FieldsealSchema} the extension and CLI read: interprets every
+ * From the DMMF to the {@link HushfieldSchema} the extension and CLI read: interprets every
  * model's and field's annotations and validates them against the data model. A pure function
  * of its inputs; writing files is `emit.ts`'s job.
  */
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError } from '@hushfield/core';
 import type {
   BlindIndexMeta,
   EncryptedFieldMeta,
   FieldMeta,
-  FieldsealSchema,
+  HushfieldSchema,
   IdGeneration,
   ModelMeta,
 } from '../metadata';
@@ -17,21 +17,21 @@ import type { DmmfDocument, DmmfField, DmmfModel } from './dmmf';
 import { checkKeyStoreModel } from './key-store-model';
 import { messages } from './messages';
 
-/** Settings from the `generator fieldseal { ... }` block. */
+/** Settings from the `generator hushfield { ... }` block. */
 export interface GeneratorSettings {
-  /** Prisma model name of the key store; default `FieldsealKey`. */
+  /** Prisma model name of the key store; default `HushfieldKey`. */
   readonly keyStoreModel?: string;
 }
 
 /** The default key-store model name. */
-export const DEFAULT_KEY_STORE_MODEL = 'FieldsealKey';
+export const DEFAULT_KEY_STORE_MODEL = 'HushfieldKey';
 
 /** The outcome of {@link validateSchema}: the schema, or every problem found. */
-export type Validation = { readonly schema: FieldsealSchema; readonly problems: [] } | { readonly schema: null; readonly problems: string[] };
+export type Validation = { readonly schema: HushfieldSchema; readonly problems: [] } | { readonly schema: null; readonly problems: string[] };
 
 /**
- * Shortest envelope (core's format 1): `fse$1$` + key id (≥ 1) + `$` + version (≥ 1) + `$` +
- * wrapped DEK (80) + `$` + sealed empty value (38). Real ones are longer: the key ids fieldseal
+ * Shortest envelope (core's format 1): `hfe$1$` + key id (≥ 1) + `$` + version (≥ 1) + `$` +
+ * wrapped DEK (80) + `$` + sealed empty value (38). Real ones are longer: the key ids hushfield
  * creates have 12 characters, and the value adds 4/3 of its UTF-8 bytes.
  */
 export const MIN_ENVELOPE_LENGTH = 6 + 1 + 1 + 1 + 1 + 80 + 1 + 38;
@@ -252,12 +252,12 @@ export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings =
 }
 
 /**
- * Builds the fieldseal schema from the DMMF.
+ * Builds the hushfield schema from the DMMF.
  * @throws ConfigError listing every problem, each naming its model and field.
  * @example
- * const schema = buildSchema(options.dmmf, { keyStoreModel: 'FieldsealKey' });
+ * const schema = buildSchema(options.dmmf, { keyStoreModel: 'HushfieldKey' });
  */
-export function buildSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): FieldsealSchema {
+export function buildSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): HushfieldSchema {
   const result = validateSchema(dmmf, settings);
   if (result.schema === null) throw new ConfigError(messages.report(result.problems));
   return result.schema;

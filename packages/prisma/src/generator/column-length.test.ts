@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@fieldseal/core';
+import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
 import { MIN_ENVELOPE_LENGTH, maxIndexLength, validateSchema } from './build-schema';
 import type { DmmfDocument, DmmfField } from './dmmf';
 
@@ -17,7 +17,7 @@ const field = (init: Partial<DmmfField> & { name: string }): DmmfField => ({
 });
 
 const keyStoreModel = {
-  name: 'FieldsealKey', dbName: null, primaryKey: null,
+  name: 'HushfieldKey', dbName: null, primaryKey: null,
   uniqueIndexes: [{ name: null, fields: ['kind', 'scope', 'version'] }, { name: null, fields: ['keyId', 'version'] }],
   fields: [
     field({ name: 'id', isId: true, hasDefaultValue: true, default: { name: 'uuid', args: [] } }),

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FieldsealSchema } from '../metadata';
+import type { HushfieldSchema } from '../metadata';
 import { renderFiles, renderJson, writeFiles } from './emit';
 
-const schema: FieldsealSchema = {
+const schema: HushfieldSchema = {
   formatVersion: 1,
-  keyStoreModel: 'FieldsealKey',
+  keyStoreModel: 'HushfieldKey',
   models: {
     User: {
       name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
@@ -29,12 +29,12 @@ describe('generator output', () => {
   });
 
   it('writes a typed module and a JSON file holding the same schema', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fieldseal-emit-'));
+    const dir = mkdtempSync(join(tmpdir(), 'hushfield-emit-'));
     try {
       writeFiles(join(dir, 'nested', 'out'), renderFiles(schema, 'schema.prisma'));
       const index = readFileSync(join(dir, 'nested', 'out', 'index.ts'), 'utf8');
-      expect(index).toContain("import type { FieldsealSchema } from '@fieldseal/prisma';");
-      expect(index).toContain('as const satisfies FieldsealSchema;');
+      expect(index).toContain("import type { HushfieldSchema } from '@hushfield/prisma';");
+      expect(index).toContain('as const satisfies HushfieldSchema;');
       const literal = index.slice(index.indexOf('= ') + 2, index.indexOf(' as const'));
       expect(JSON.parse(literal)).toEqual(schema);
       expect(JSON.parse(readFileSync(join(dir, 'nested', 'out', 'schema.json'), 'utf8'))).toEqual(schema);

@@ -1,9 +1,9 @@
 /**
- * The Prisma generator: receives the DMMF from `prisma generate`, builds the fieldseal schema
+ * The Prisma generator: receives the DMMF from `prisma generate`, builds the hushfield schema
  * and writes it. Any problem rejects, which makes `prisma generate` fail with the message.
  */
 import { basename } from 'node:path';
-import { ConfigError } from '@fieldseal/core';
+import { ConfigError } from '@hushfield/core';
 import type { GeneratorManifest, GeneratorOptions } from '@prisma/generator-helper';
 import { buildSchema, readSettings } from './build-schema';
 import { renderFiles, writeFiles } from './emit';
@@ -14,7 +14,7 @@ const VERSION: string = (require('../../package.json') as { version: string }).v
 
 /** What the generator tells Prisma about itself. */
 export function manifest(): GeneratorManifest {
-  return { prettyName: 'fieldseal schema', version: VERSION };
+  return { prettyName: 'hushfield schema', version: VERSION };
 }
 
 /**

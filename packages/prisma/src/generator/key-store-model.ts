@@ -1,5 +1,5 @@
 /**
- * Checks that the key-store model (`FieldsealKey` unless configured) has every field and
+ * Checks that the key-store model (`HushfieldKey` unless configured) has every field and
  * constraint `PrismaKeyStore` relies on, so a broken key store fails at `prisma generate`
  * rather than at the first encrypted write in production.
  */

@@ -9,7 +9,7 @@ const list = (values: readonly string[]): string => values.join(', ');
 export const messages = {
   // Annotation syntax and vocabulary.
   unknownAnnotation: (name: string, suggestion: string) =>
-    `unknown annotation @${name} (did you mean @${suggestion}?); fieldseal annotations are never ignored`,
+    `unknown annotation @${name} (did you mean @${suggestion}?); hushfield annotations are never ignored`,
   malformed: (name: string, detail: string) => `malformed @${name}: ${detail}`,
   wrongLevel: (name: string, level: 'model' | 'field') =>
     level === 'field'
@@ -73,21 +73,21 @@ export const messages = {
 
   // Key store model.
   keyStoreMissing: (model: string) =>
-    `the key-store model ${model} is missing; paste the FieldsealKey model from @fieldseal/prisma's docs/key-store.md ` +
+    `the key-store model ${model} is missing; paste the HushfieldKey model from @hushfield/prisma's docs/key-store.md ` +
     'into your schema (or set keyStoreModel in the generator block to its name)',
   keyStoreField: (model: string, field: string, expected: string) => `${model}.${field} must be ${expected}`,
   keyStoreUnique: (model: string, fields: readonly string[]) =>
     `${model} needs @@unique([${list(fields)}]) so that two writers cannot create the same key version`,
   keyStoreId: (model: string) => `${model} needs a single @id with a default (e.g. id String @id @default(uuid()))`,
-  keyStoreAnnotated: (model: string) => `${model} is the key store and cannot carry fieldseal annotations`,
+  keyStoreAnnotated: (model: string) => `${model} is the key store and cannot carry hushfield annotations`,
 
   // Generator configuration.
   configKeyStoreModel: () => 'generator option keyStoreModel must be a single model name',
-  configUnknown: (key: string) => `unknown generator option "${key}" (fieldseal reads: keyStoreModel)`,
-  noOutput: () => 'the fieldseal generator needs an output directory: output = "./generated/fieldseal"',
+  configUnknown: (key: string) => `unknown generator option "${key}" (hushfield reads: keyStoreModel)`,
+  noOutput: () => 'the hushfield generator needs an output directory: output = "./generated/hushfield"',
 
   /** The whole report, one problem a line. */
   report: (problems: readonly string[]) =>
-    `fieldseal: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the schema:\n` +
+    `hushfield: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the schema:\n` +
     problems.map((p) => `  - ${p}`).join('\n'),
 } as const;

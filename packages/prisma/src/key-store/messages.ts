@@ -8,7 +8,7 @@ export const messages = {
   invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
   noModel: (model: string) =>
     `the Prisma client has no model ${model}: add the key-store model to the schema ` +
-    "(see @fieldseal/prisma's docs/key-store.md) and run prisma generate",
+    "(see @hushfield/prisma's docs/key-store.md) and run prisma generate",
   alreadyActive: (kind: string, scope: string) => `a ${kind} key for scope "${scope}" is already active`,
   rotateLost: (kind: string, scope: string, version: number) =>
     `cannot rotate ${kind} key for scope "${scope}" to version ${version}: version ${version - 1} ` +

@@ -1,12 +1,12 @@
 import { inspect } from 'node:util';
-import { ConfigError, InvalidArgumentError, type NewStoredKey } from '@fieldseal/core';
+import { ConfigError, InvalidArgumentError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from './prisma-key-store';
 
 // The database behaviour is tested on PostgreSQL and PGlite in test/key-store*.test.ts; these
 // cover what must happen before any query: configuration and argument checks.
 
 /** A client shape that records every call, to prove malformed input never reaches it. */
-function recordingClient(model = 'fieldsealKey') {
+function recordingClient(model = 'hushfieldKey') {
   const calls: string[] = [];
   const record = (name: string) => async () => {
     calls.push(name);
@@ -19,7 +19,7 @@ function recordingClient(model = 'fieldsealKey') {
 const key: NewStoredKey = { keyId: 'k1', kind: 'scope', scope: 'default', version: 1, wrappedKey: 'AAAA', keyringId: 'local:x' };
 
 describe('PrismaKeyStore configuration', () => {
-  it('uses the FieldsealKey model unless told otherwise', () => {
+  it('uses the HushfieldKey model unless told otherwise', () => {
     expect(() => new PrismaKeyStore(recordingClient().client)).not.toThrow();
     expect(() => new PrismaKeyStore(recordingClient('encryptionKey').client, { model: 'EncryptionKey' })).not.toThrow();
   });
@@ -27,10 +27,10 @@ describe('PrismaKeyStore configuration', () => {
   it.each([
     ['no client', undefined],
     ['a client without the model', recordingClient('otherModel').client],
-    ['an object without $transaction', { fieldsealKey: recordingClient().client.fieldsealKey }],
+    ['an object without $transaction', { hushfieldKey: recordingClient().client.hushfieldKey }],
   ])('refuses %s with a ConfigError naming the model', (_label, client) => {
     expect(() => new PrismaKeyStore(client)).toThrow(ConfigError);
-    expect(() => new PrismaKeyStore(client)).toThrow('no model FieldsealKey');
+    expect(() => new PrismaKeyStore(client)).toThrow('no model HushfieldKey');
   });
 
   it('refuses a model option that is not a model name', () => {
@@ -39,8 +39,8 @@ describe('PrismaKeyStore configuration', () => {
 
   it('prints only the model name', () => {
     const store = new PrismaKeyStore(recordingClient().client);
-    expect(inspect(store)).toBe("PrismaKeyStore { model: 'FieldsealKey' }");
-    expect(JSON.parse(JSON.stringify({ store }))).toEqual({ store: { model: 'FieldsealKey' } });
+    expect(inspect(store)).toBe("PrismaKeyStore { model: 'HushfieldKey' }");
+    expect(JSON.parse(JSON.stringify({ store }))).toEqual({ store: { model: 'HushfieldKey' } });
   });
 });
 

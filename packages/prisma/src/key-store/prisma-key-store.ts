@@ -1,6 +1,6 @@
 /**
  * `PrismaKeyStore`: the core {@link KeyStore} contract on a model in the application's own
- * database (`FieldsealKey`, table `fieldseal_keys`; see docs/key-store.md). It holds wrapped
+ * database (`HushfieldKey`, table `hushfield_keys`; see docs/key-store.md). It holds wrapped
  * keys only. Races between processes are settled by the database: the unique constraints on
  * (kind, scope, version) and (keyId, version) refuse a second copy of a key version, and
  * state changes are conditional `updateMany`s that report whether they won.
@@ -16,13 +16,13 @@ import {
   type KeyStore,
   type NewStoredKey,
   type StoredKey,
-} from '@fieldseal/core';
+} from '@hushfield/core';
 import { messages } from './messages';
 import { isUniqueViolation, isWriteConflict } from './prisma-errors';
 
 /** Options of {@link PrismaKeyStore}. */
 export interface PrismaKeyStoreOptions {
-  /** Prisma model name of the key store; default `FieldsealKey`. */
+  /** Prisma model name of the key store; default `HushfieldKey`. */
   readonly model?: string;
 }
 
@@ -39,7 +39,7 @@ interface KeyRow {
   updatedAt: Date;
 }
 
-/** The model delegate methods the store uses (`prisma.fieldsealKey`). */
+/** The model delegate methods the store uses (`prisma.hushfieldKey`). */
 interface KeyDelegate {
   findFirst(args: object): Promise<KeyRow | null>;
   findMany(args: object): Promise<KeyRow[]>;
@@ -81,7 +81,7 @@ function compareKeys(a: StoredKey, b: StoredKey): number {
   return a.version - b.version;
 }
 
-/** A key store on a Prisma model. Give it the base client, not one extended by fieldseal. */
+/** A key store on a Prisma model. Give it the base client, not one extended by hushfield. */
 export class PrismaKeyStore implements KeyStore {
   readonly #client: ClientLike;
   readonly #model: string;
@@ -89,12 +89,12 @@ export class PrismaKeyStore implements KeyStore {
 
   /**
    * @param client a base (unextended) PrismaClient whose schema has the key-store model.
-   * @param options `model`: the key-store model's name, default `FieldsealKey`.
+   * @param options `model`: the key-store model's name, default `HushfieldKey`.
    * @throws ConfigError when the client has no such model.
    * @example const keyStore = new PrismaKeyStore(prisma);
    */
   constructor(client: unknown, options: PrismaKeyStoreOptions = {}) {
-    const model = options.model ?? 'FieldsealKey';
+    const model = options.model ?? 'HushfieldKey';
     needs(typeof model === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(model), 'options.model', 'must be a model name');
     this.#model = model;
     this.#delegateName = model[0].toLowerCase() + model.slice(1);

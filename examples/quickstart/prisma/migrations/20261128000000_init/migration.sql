@@ -35,7 +35,7 @@ CREATE TABLE "visits" (
 );
 
 -- CreateTable
-CREATE TABLE "fieldseal_keys" (
+CREATE TABLE "hushfield_keys" (
     "id" TEXT NOT NULL,
     "key_id" TEXT NOT NULL,
     "kind" TEXT NOT NULL,
@@ -47,11 +47,11 @@ CREATE TABLE "fieldseal_keys" (
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMP(3) NOT NULL,
 
-    CONSTRAINT "fieldseal_keys_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "hushfield_keys_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
-CREATE TABLE "fieldseal_checkpoints" (
+CREATE TABLE "hushfield_checkpoints" (
     "id" TEXT NOT NULL,
     "cursor" TEXT,
     "state" TEXT NOT NULL,
@@ -59,7 +59,7 @@ CREATE TABLE "fieldseal_checkpoints" (
     "detail" TEXT,
     "updated_at" TIMESTAMP(3) NOT NULL,
 
-    CONSTRAINT "fieldseal_checkpoints_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "hushfield_checkpoints_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
@@ -75,10 +75,10 @@ CREATE UNIQUE INDEX "patients_tenant_id_mrn_key" ON "patients"("tenant_id", "mrn
 CREATE INDEX "visits_patient_id_idx" ON "visits"("patient_id");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "fieldseal_keys_kind_scope_version_key" ON "fieldseal_keys"("kind", "scope", "version");
+CREATE UNIQUE INDEX "hushfield_keys_kind_scope_version_key" ON "hushfield_keys"("kind", "scope", "version");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "fieldseal_keys_key_id_version_key" ON "fieldseal_keys"("key_id", "version");
+CREATE UNIQUE INDEX "hushfield_keys_key_id_version_key" ON "hushfield_keys"("key_id", "version");
 
 -- AddForeignKey
 ALTER TABLE "patients" ADD CONSTRAINT "patients_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -1,17 +1,17 @@
 /**
- * The `fieldseal.config.ts` the migrator benchmark runs `fieldseal reencrypt` with: the test
- * schema, a local root key from `FIELDSEAL_BENCH_KEY` (base64, set by the benchmark) and the
+ * The `hushfield.config.ts` the migrator benchmark runs `hushfield reencrypt` with: the test
+ * schema, a local root key from `HUSHFIELD_BENCH_KEY` (base64, set by the benchmark) and the
  * scratch database from `DATABASE_URL`. Imports are relative so the CLI's config loader (jiti)
  * finds them without a workspace link.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import { LocalKeyring } from '../../packages/core/src/index';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import { fieldsealSchema } from '../../prisma/generated/fieldseal/index';
+import { hushfieldSchema } from '../../prisma/generated/hushfield/index';
 
 export default {
-  schema: fieldsealSchema,
-  keyring: () => LocalKeyring.fromEnv('FIELDSEAL_BENCH_KEY'),
+  schema: hushfieldSchema,
+  keyring: () => LocalKeyring.fromEnv('HUSHFIELD_BENCH_KEY'),
   prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL as string }) }),
   cache: { ttlMs: 30 * 60_000 },
 };
