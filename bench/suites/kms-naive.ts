@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Keyring } from '@hushfield/core';
 import type { PrismaClient } from '../../prisma/generated/client/client';
-import type { KmsEmulator } from '../../test/kms-emulator';
+import type { KmsEmulator } from '../../test/kms/emulator';
 import type { TestDatabase } from '../../test/support/database';
 import { bareHmac, bareOpen, bareSeal } from '../lib/bare-crypto';
 import { CountingKeyring, totalCalls } from '../lib/counting-keyring';

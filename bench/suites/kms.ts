@@ -6,7 +6,7 @@
  */
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import type { PrismaClient } from '../../prisma/generated/client/client';
-import { kmsAdmin, startKmsEmulator, type KmsEmulator } from '../../test/kms-emulator';
+import { kmsAdmin, startKmsEmulator, type KmsEmulator } from '../../test/kms/emulator';
 import type { TestDatabase } from '../../test/support/database';
 import { CountingKeyring, totalCalls } from '../lib/counting-keyring';
 import { chunks, userInputs } from '../lib/fixtures';
@@ -160,7 +160,7 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
       title: `kms: keyring calls and wall time with ${latencyMs} ms per KMS call`,
       command: 'pnpm bench kms',
       intro:
-        `The KMS emulator (\`test/kms-emulator\`, the real \`@aws-sdk/client-kms\` over loopback HTTP) adds ${latencyMs} ms to every call. ` +
+        `The KMS emulator (\`test/kms/emulator\`, the real \`@aws-sdk/client-kms\` over loopback HTTP) adds ${latencyMs} ms to every call. ` +
         `hushfield: \`AwsKmsKeyring\` as the root keyring, \`PrismaKeyStore\`, \`User\` rows written with \`createMany\` in chunks of 1,000 ` +
         'spread round robin over the scopes (tenantId), starting from an empty key store each run (so writes create the scope keys), then read ' +
         'back by a second client with fresh caches ("cold", as another process would) and once more by that client ("warm"). ' +

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 // The SDK is a dependency of @hushfield/kms-aws only; tests reach it through that package.
-import { KMSClient } from '../packages/kms-aws/node_modules/@aws-sdk/client-kms';
+import { KMSClient } from '../../packages/kms-aws/node_modules/@aws-sdk/client-kms';
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
-import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
+import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './emulator';
 
 const context = { purpose: 'hushfield/index-key', keyId: 'idx', scope: 'default', version: '1' };
 

@@ -14,7 +14,7 @@ import {
   type KeyStore,
 } from '@hushfield/core';
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
-import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
+import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './emulator';
 
 const where = (rowId: string): FieldContext => ({ model: 'users', field: 'email', rowId });
 

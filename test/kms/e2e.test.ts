@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { isEnvelope, type AuditEvent } from '@hushfield/core';
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { fieldEncryption } from '@hushfield/prisma';
-import { hushfieldSchema } from '../prisma/generated/hushfield';
-import type { PrismaClient } from '../prisma/generated/client/client';
-import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
-import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
+import type { PrismaClient } from '../../prisma/generated/client/client';
+import { createPrisma, createTestDatabase, type TestDatabase } from '../support/database';
+import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './emulator';
 
 interface KeyRow {
   key_id: string;

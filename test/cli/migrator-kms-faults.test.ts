@@ -7,8 +7,8 @@
 import { FieldCrypto } from '@hushfield/core';
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { PrismaKeyStore } from '@hushfield/prisma';
-import { kmsAdmin, startKmsEmulator } from '../kms-emulator';
-import type { KmsEmulator } from '../kms-emulator';
+import { kmsAdmin, startKmsEmulator } from '../kms/emulator';
+import type { KmsEmulator } from '../kms/emulator';
 import { createCliWorld } from './support';
 import type { CliWorld } from './support';
 

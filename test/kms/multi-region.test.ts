@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyringError, LocalKeyring, type Keyring } from '@hushfield/core';
 import { AwsKmsKeyring, MultiKeyring } from '@hushfield/kms-aws';
-import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
+import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './emulator';
 
 const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'default', version: '1' };
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyringError, type AuditEvent } from '@hushfield/core';
 import { AwsKmsKeyring, type AwsKmsKeyringOptions } from '@hushfield/kms-aws';
-import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './kms-emulator';
+import { kmsAdmin, startKmsEmulator, type CreatedKey, type KmsEmulator } from './emulator';
 
 const context = { purpose: 'hushfield/scope-key', keyId: 'k-9', scope: 'tenant-a', version: '3' };
 

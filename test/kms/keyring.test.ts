@@ -15,7 +15,7 @@ import {
   type KmsAdmin,
   type KmsEmulator,
   type LocalStackKms,
-} from './kms-emulator';
+} from './emulator';
 
 interface Target {
   readonly endpoint: string;
