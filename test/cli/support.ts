@@ -24,6 +24,7 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
   /** stdout parsed as JSON (when `--json` was given). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever a command printed
   readonly json: any;
 }
 
@@ -110,6 +111,7 @@ function sharedClient(client: PrismaClient): PrismaClient {
 
 /** An application client: the base client extended with hushfield, on its own FieldCrypto. */
 export function appClient(world: CliWorld) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed
   const { fieldEncryption } = require('@hushfield/prisma') as typeof import('@hushfield/prisma');
   return world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
 }

@@ -62,7 +62,7 @@ export async function buildGenerator(): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // A lock older than any build is left over from a killed run.
       if (lockAge() > 180_000) rmSync(BUILD_LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${BUILD_LOCK}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${BUILD_LOCK}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -91,7 +91,7 @@ export async function runPrismaGenerate(dir: string, schema: string, outputDir =
   const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for Prisma's CLI
   let status = 0;
-  let output = '';
+  let output: string;
   try {
     const result = await execFileAsync(join(ROOT, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', schema], { cwd: dir, env });
     output = result.stdout + result.stderr;

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { ConfigError } from './errors';
 import { KeyCache, MISS } from './key-cache';
 
@@ -126,7 +127,7 @@ describe('KeyCache', () => {
   it('prints counters, never keys', async () => {
     const cache = new KeyCache({ ttlMs: 60_000 });
     await cache.get('k', async () => Buffer.alloc(32, 0xab));
-    const printed = `${require('node:util').inspect(cache, { showHidden: true, depth: 9 })}${JSON.stringify(cache)}`;
+    const printed = `${inspect(cache, { showHidden: true, depth: 9 })}${JSON.stringify(cache)}`;
     expect(printed).not.toMatch(/ab ?ab|171|q6ur/i);
   });
 

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent } from './audit';
 import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
@@ -209,7 +210,7 @@ describe('KeyHierarchy', () => {
     const { keys } = setup();
     const { keyId } = await keys.activeScopeKey('s');
     const material = await keys.scopeKeyMaterial(keyId, 1);
-    const printed = require('node:util').inspect(keys, { depth: 9, showHidden: true }) + JSON.stringify(keys);
+    const printed = inspect(keys, { depth: 9, showHidden: true }) + JSON.stringify(keys);
     for (const encoding of ['hex', 'base64'] as const) expect(printed).not.toContain(material.toString(encoding));
     expect(printed).not.toContain(String(material[0]) + ', ' + String(material[1]));
   });

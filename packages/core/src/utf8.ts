@@ -14,6 +14,7 @@ const FAST_FROM = 64 * 1024;
  * Matches a character above U+00FF. A single character class: linear, no backtracking, and V8
  * answers it without scanning a string it stores one byte per character (nearly every input).
  */
+// eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
 const WIDE_CHAR = /[^\x00-\xff]/;
 
 /** Whether `text` has a character above U+00FF (free for a string V8 stores one byte a character). */

@@ -106,7 +106,7 @@ async function tlsChecks(client: object, ctx: CommandContext, options: DoctorOpt
 
 async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (check: Check) => void): Promise<void> {
   const client = await ctx.client();
-  let keys: StoredKey[] = [];
+  let keys: StoredKey[];
   try {
     const store = await keyStoreSummary(await ctx.keyStore());
     keys = store.keys;

@@ -10,6 +10,7 @@ import { renderFiles, writeFiles } from './emit';
 import { messages } from './messages';
 
 /** Package version, reported to Prisma. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside rootDir
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
 /** What the generator tells Prisma about itself. */
