@@ -79,101 +79,212 @@ export interface MigrateResult extends PlanTally {
 const MAX_REPORTED_FAILURES = 100;
 
 /** Runs one model. A run that cannot go on (keyring down) returns with `stopped` set, checkpoint saved. */
-export async function migrateModel(options: MigrateOptions): Promise<MigrateResult> {
-  const { model, mode, checkpoints, dryRun } = options;
-  const id = checkpointId(mode, model.name);
-  const startedAt = new Date();
-  const result: MigrateResult = {
-    model: model.name, ...emptyTally(), scanned: 0, written: 0, resumedFrom: null, lostRaces: 0, pending: 0, failed: 0, failures: [], elapsedMs: 0, rowsPerSecond: 0,
-  };
-  const delegate = delegateOf(options.client, model.name);
-  const columns = plannedColumns(model);
-  const start = await startingPoint(options, id);
-  let processed = start?.processed ?? 0;
-  const pending = new Map<string, unknown[]>((start?.detail.pending ?? []).map((key) => [key, decodeKey(key)]));
-  let cursor = start?.cursor ?? null;
-  let detailStartedAt = start?.detail.startedAt ?? startedAt.toISOString();
-  result.resumedFrom = cursor;
-  // Rows the resumed run left undone lie before the cursor: this run cannot end as done.
-  result.failed = start?.detail.failed ?? 0;
-  if (start?.detail.pendingOverflow) result.pendingOverflow = true;
-  if (!dryRun && checkpoints && !start) detailStartedAt = (await checkpoints.start(id, startedAt)).detail.startedAt;
-
-  const detail = (): CheckpointDetail => ({
-    startedAt: detailStartedAt, pending: [...pending.keys()], failed: result.failed, ...(result.pendingOverflow ? { pendingOverflow: true } : {}),
-  });
-  const save = async (state: 'running' | 'done' | 'partial') => {
-    if (!dryRun && checkpoints) await checkpoints.save(id, cursor, processed, detail(), state);
-  };
-
-  const total = await delegate.count();
-  options.progress.start(model.name, total, Math.min(processed, total));
-  const queue: { done: Promise<void>; last: string; size: number }[] = [];
-  // Checkpoint saves run one after another in the background: each starts once its batch
-  // committed and the previous save finished, so the stored cursor only moves forward, and
-  // the next batch is planned meanwhile. A failed save stops the run at the next commit.
-  let saving: Promise<void> = Promise.resolve();
-  const commitHead = async () => {
-    // Leave a failed head in the queue: the stop path must see it and not advance past it.
-    const head = queue[0];
-    await head.done;
-    queue.shift();
-    cursor = head.last;
-    processed += head.size;
-    options.progress.advance(head.size);
-    await saving;
-    saving = save('running');
-    saving.catch(() => undefined); // awaited by the next commit or at the end
-  };
-  try {
-    const context = await planContext(options);
-    const runBatch = (rows: Record<string, unknown>[]) => withKeyringRetry(options, () => processBatch(rows, context, options, result, pending));
-    // Rows a killed run left pending come first, then the walk from the cursor.
-    await retryPending(options, context, result, pending, columns, delegate, 1);
-    const batches = walkBatches(delegate, { idFields: model.idFields, select: columns, batchSize: options.batchSize, after: cursor ? decodeKey(cursor) : undefined });
-    for await (const rows of readAhead(batches)) {
-      // Let timers run between batches (cache expiry, progress, signals): an in-process
-      // database such as PGlite can otherwise resolve every query without leaving the microtask queue.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (options.signal?.aborted) throw new InterruptedError();
-      const done = runBatch(rows);
-      done.catch(() => undefined); // awaited in order by commitHead
-      queue.push({ done, last: encodeKey(keyOf(rows[rows.length - 1], model.idFields)), size: rows.length });
-      while (queue.length >= Math.max(1, options.concurrency)) await commitHead();
-    }
-    while (queue.length > 0) await commitHead();
-    await saving;
-    for (let pass = 2; pending.size > 0 && pass <= (options.maxPasses ?? 5); pass++) {
-      await sleep(100 * pass);
-      await retryPending(options, context, result, pending, columns, delegate, pass);
-    }
-  } catch (error) {
-    // Stop cleanly: let in-flight batches settle and advance the checkpoint over those that
-    // committed, in order, up to the first that did not.
-    const settled = await Promise.allSettled(queue.map((entry) => entry.done));
-    await saving.catch(() => undefined);
-    for (const [i, outcome] of settled.entries()) {
-      if (outcome.status === 'rejected') break;
-      cursor = queue[i].last;
-      processed += queue[i].size;
-      options.progress.advance(queue[i].size);
-    }
-    await save('running').catch(() => undefined);
-    options.progress.stop();
-    result.stopped = describeError(error);
-    return finish(result, startedAt, pending.size);
-  }
-
-  await save(pending.size === 0 && result.failed === 0 && !result.pendingOverflow ? 'done' : 'partial');
-  options.progress.stop();
-  return finish(result, startedAt, pending.size);
+export function migrateModel(options: MigrateOptions): Promise<MigrateResult> {
+  return new ModelRun(options).run();
 }
 
-function finish(result: MigrateResult, startedAt: Date, pending: number): MigrateResult {
-  result.pending = pending;
-  result.elapsedMs = Date.now() - startedAt.getTime();
-  result.rowsPerSecond = result.elapsedMs > 0 ? Math.round((result.scanned * 1000) / result.elapsedMs) : 0;
-  return result;
+/** An in-flight batch: settles when its rows are planned and written. */
+interface QueuedBatch {
+  readonly done: Promise<void>;
+  /** Encoded key of its last row: the checkpoint cursor once it commits. */
+  readonly last: string;
+  readonly size: number;
+}
+
+/**
+ * One model's run: the options, the tally, the rows that lost a race and the checkpoint
+ * position, held together while batches are walked, planned, written and committed in order.
+ */
+class ModelRun {
+  private readonly model: ModelMeta;
+  private readonly id: string;
+  private readonly startedAt = new Date();
+  private readonly result: MigrateResult;
+  private readonly delegate: ReturnType<typeof delegateOf>;
+  private readonly columns: string[];
+  /** Rows that lost a race, by encoded key: re-read on the next pass. */
+  private readonly pending = new Map<string, unknown[]>();
+  private readonly queue: QueuedBatch[] = [];
+  /** Checkpoint saves run one after another in the background (see {@link commitHead}). */
+  private saving: Promise<void> = Promise.resolve();
+  private cursor: string | null = null;
+  private processed = 0;
+  private detailStartedAt: string;
+
+  constructor(private readonly options: MigrateOptions) {
+    this.model = options.model;
+    this.id = checkpointId(options.mode, options.model.name);
+    this.result = {
+      model: this.model.name, ...emptyTally(), scanned: 0, written: 0, resumedFrom: null, lostRaces: 0, pending: 0,
+      failed: 0, failures: [], elapsedMs: 0, rowsPerSecond: 0,
+    };
+    this.delegate = delegateOf(options.client, this.model.name);
+    this.columns = plannedColumns(this.model);
+    this.detailStartedAt = this.startedAt.toISOString();
+  }
+
+  async run(): Promise<MigrateResult> {
+    const { options, result } = this;
+    await this.resumeFrom(await startingPoint(options, this.id));
+    const total = await this.delegate.count();
+    options.progress.start(this.model.name, total, Math.min(this.processed, total));
+    try {
+      const context = await planContext(options);
+      // Rows a killed run left pending come first, then the walk from the cursor.
+      await this.retryPending(context, 1);
+      const batches = walkBatches(this.delegate, {
+        idFields: this.model.idFields, select: this.columns, batchSize: options.batchSize,
+        after: this.cursor ? decodeKey(this.cursor) : undefined,
+      });
+      for await (const rows of readAhead(batches)) {
+        // Let timers run between batches (cache expiry, progress, signals): an in-process
+        // database such as PGlite can otherwise resolve every query without leaving the microtask queue.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) throw new InterruptedError();
+        const done = withKeyringRetry(options, () => this.processBatch(rows, context));
+        done.catch(() => undefined); // awaited in order by commitHead
+        this.queue.push({ done, last: encodeKey(keyOf(rows[rows.length - 1], this.model.idFields)), size: rows.length });
+        while (this.queue.length >= Math.max(1, options.concurrency)) await this.commitHead();
+      }
+      while (this.queue.length > 0) await this.commitHead();
+      await this.saving;
+      for (let pass = 2; this.pending.size > 0 && pass <= (options.maxPasses ?? 5); pass++) {
+        await sleep(100 * pass);
+        await this.retryPending(context, pass);
+      }
+    } catch (error) {
+      await this.stopAfterCommitted();
+      result.stopped = describeError(error);
+      return this.finish();
+    }
+    const complete = this.pending.size === 0 && result.failed === 0 && !result.pendingOverflow;
+    await this.save(complete ? 'done' : 'partial');
+    options.progress.stop();
+    return this.finish();
+  }
+
+  /** Takes over an unfinished run's position, or opens a new checkpoint. */
+  private async resumeFrom(start: Checkpoint | null): Promise<void> {
+    const { options, result } = this;
+    this.processed = start?.processed ?? 0;
+    for (const key of start?.detail.pending ?? []) this.pending.set(key, decodeKey(key));
+    this.cursor = start?.cursor ?? null;
+    result.resumedFrom = this.cursor;
+    // Rows the resumed run left undone lie before the cursor: this run cannot end as done.
+    result.failed = start?.detail.failed ?? 0;
+    if (start?.detail.pendingOverflow) result.pendingOverflow = true;
+    if (start) this.detailStartedAt = start.detail.startedAt;
+    else if (!options.dryRun && options.checkpoints) {
+      this.detailStartedAt = (await options.checkpoints.start(this.id, this.startedAt)).detail.startedAt;
+    }
+  }
+
+  private detail(): CheckpointDetail {
+    return {
+      startedAt: this.detailStartedAt, pending: [...this.pending.keys()], failed: this.result.failed,
+      ...(this.result.pendingOverflow ? { pendingOverflow: true } : {}),
+    };
+  }
+
+  private async save(state: 'running' | 'done' | 'partial'): Promise<void> {
+    const { checkpoints, dryRun } = this.options;
+    if (!dryRun && checkpoints) await checkpoints.save(this.id, this.cursor, this.processed, this.detail(), state);
+  }
+
+  /**
+   * Waits for the oldest in-flight batch and moves the checkpoint past it. Saves start once
+   * their batch committed and the previous save finished, so the stored cursor only moves
+   * forward while the next batch is planned; a failed save stops the run at the next commit.
+   */
+  private async commitHead(): Promise<void> {
+    // Leave a failed head in the queue: the stop path must see it and not advance past it.
+    const head = this.queue[0];
+    await head.done;
+    this.queue.shift();
+    this.advance(head);
+    await this.saving;
+    this.saving = this.save('running');
+    this.saving.catch(() => undefined); // awaited by the next commit or at the end
+  }
+
+  private advance(batch: QueuedBatch): void {
+    this.cursor = batch.last;
+    this.processed += batch.size;
+    this.options.progress.advance(batch.size);
+  }
+
+  /**
+   * Stops cleanly: lets in-flight batches settle and advances the checkpoint over those that
+   * committed, in order, up to the first that did not.
+   */
+  private async stopAfterCommitted(): Promise<void> {
+    const settled = await Promise.allSettled(this.queue.map((entry) => entry.done));
+    await this.saving.catch(() => undefined);
+    for (const [i, outcome] of settled.entries()) {
+      if (outcome.status === 'rejected') break;
+      this.advance(this.queue[i]);
+    }
+    await this.save('running').catch(() => undefined);
+    this.options.progress.stop();
+  }
+
+  private finish(): MigrateResult {
+    const { result } = this;
+    result.pending = this.pending.size;
+    result.elapsedMs = Date.now() - this.startedAt.getTime();
+    result.rowsPerSecond = result.elapsedMs > 0 ? Math.round((result.scanned * 1000) / result.elapsedMs) : 0;
+    return result;
+  }
+
+  /** Plans and writes one batch, and records what happened to each row. */
+  private async processBatch(rows: Record<string, unknown>[], context: PlanContext): Promise<void> {
+    const { options, result, pending } = this;
+    const plan = await planBatch(rows, context);
+    const outcomes = options.dryRun ? [] : await options.writer.write(plan.writes);
+    result.scanned += rows.length;
+    for (const key of Object.keys(plan.tally) as (keyof PlanTally)[]) result[key] += plan.tally[key];
+    if (pending.size > 0) for (const row of rows) pending.delete(encodeKey(keyOf(row, this.model.idFields)));
+    plan.failures.forEach((failure) => this.fail(failure));
+    if (options.dryRun) {
+      result.written += plan.wouldWrite;
+      return;
+    }
+    outcomes.forEach((outcome, i) => {
+      const key = plan.writes[i].key;
+      if (outcome.status === 'applied') result.written++;
+      else if (outcome.status === 'lost') {
+        result.lostRaces++;
+        pending.set(encodeKey(key), [...key]);
+      } else {
+        const code = isHushfieldError(outcome.error)
+          ? outcome.error.code
+          : String((outcome.error as { code?: unknown })?.code ?? 'DATABASE');
+        this.fail({ key: JSON.stringify(key), code, message: 'update failed (e.g. a unique blind index collides with another row)' });
+      }
+    });
+  }
+
+  private fail(failure: RowFailure): void {
+    this.result.failed++;
+    if (this.result.failures.length < MAX_REPORTED_FAILURES) this.result.failures.push(failure);
+  }
+
+  /** Re-reads the rows that lost a race (or that a killed run left pending) and plans them again. */
+  private async retryPending(context: PlanContext, pass: number): Promise<void> {
+    const { options, result, pending, model } = this;
+    if (pending.size === 0) return;
+    options.log(`${model.name}: pass ${pass}: re-reading ${pending.size} row(s) changed by another writer meanwhile`);
+    const keys = [...pending.values()];
+    for (let i = 0; i < keys.length; i += options.batchSize) {
+      const chunk = keys.slice(i, i + options.batchSize);
+      const rows = await fetchByKeys(this.delegate, model.idFields, chunk, this.columns);
+      const found = new Set(rows.map((row) => encodeKey(keyOf(row, model.idFields))));
+      for (const key of chunk) if (!found.has(encodeKey(key))) pending.delete(encodeKey(key)); // deleted meanwhile
+      const scannedBefore = result.scanned;
+      await withKeyringRetry(options, () => this.processBatch(rows, context));
+      result.scanned = scannedBefore; // re-reads are not new rows
+    }
+  }
 }
 
 /** The checkpoint to resume from, or null to start from the first row. */
@@ -231,63 +342,6 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
     return crypto.keys.activeScopeKey(scope);
   };
   return { model, crypto, mode, pfe, dryRun, activeKey, indexVersions };
-}
-
-async function processBatch(
-  rows: Record<string, unknown>[],
-  context: PlanContext,
-  options: MigrateOptions,
-  result: MigrateResult,
-  pending: Map<string, unknown[]>,
-): Promise<void> {
-  const plan = await planBatch(rows, context);
-  const outcomes = options.dryRun ? [] : await options.writer.write(plan.writes);
-  result.scanned += rows.length;
-  for (const key of Object.keys(plan.tally) as (keyof PlanTally)[]) result[key] += plan.tally[key];
-  if (pending.size > 0) for (const row of rows) pending.delete(encodeKey(keyOf(row, options.model.idFields)));
-  const fail = (failure: RowFailure) => {
-    result.failed++;
-    if (result.failures.length < MAX_REPORTED_FAILURES) result.failures.push(failure);
-  };
-  plan.failures.forEach(fail);
-  if (options.dryRun) {
-    result.written += plan.wouldWrite;
-    return;
-  }
-  outcomes.forEach((outcome, i) => {
-    const key = plan.writes[i].key;
-    if (outcome.status === 'applied') result.written++;
-    else if (outcome.status === 'lost') {
-      result.lostRaces++;
-      pending.set(encodeKey(key), [...key]);
-    } else {
-      const code = isHushfieldError(outcome.error) ? outcome.error.code : String((outcome.error as { code?: unknown })?.code ?? 'DATABASE');
-      fail({ key: JSON.stringify(key), code, message: 'update failed (e.g. a unique blind index collides with another row)' });
-    }
-  });
-}
-
-async function retryPending(
-  options: MigrateOptions,
-  context: PlanContext,
-  result: MigrateResult,
-  pending: Map<string, unknown[]>,
-  columns: string[],
-  delegate: ReturnType<typeof delegateOf>,
-  pass: number,
-): Promise<void> {
-  if (pending.size === 0) return;
-  options.log(`${options.model.name}: pass ${pass}: re-reading ${pending.size} row(s) changed by another writer meanwhile`);
-  const keys = [...pending.values()];
-  for (let i = 0; i < keys.length; i += options.batchSize) {
-    const chunk = keys.slice(i, i + options.batchSize);
-    const rows = await fetchByKeys(delegate, options.model.idFields, chunk, columns);
-    const found = new Set(rows.map((row) => encodeKey(keyOf(row, options.model.idFields))));
-    for (const key of chunk) if (!found.has(encodeKey(key))) pending.delete(encodeKey(key)); // deleted meanwhile
-    const scannedBefore = result.scanned;
-    await withKeyringRetry(options, () => processBatch(rows, context, options, result, pending));
-    result.scanned = scannedBefore; // re-reads are not new rows
-  }
 }
 
 /** Retries `work` while the keyring reports a retryable failure, with exponential backoff. */

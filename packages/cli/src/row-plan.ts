@@ -99,124 +99,182 @@ interface PlannedIndex {
   readonly maintained: boolean;
 }
 
+/** What classifying a batch found: the rows to rewrite, and the rows that cannot be handled. */
+interface ClassifiedBatch {
+  readonly works: RowWork[];
+  readonly failures: RowFailure[];
+  readonly tally: PlanTally;
+  readonly indexes: PlannedIndex[];
+}
+
+/** What every row of a batch is classified against, computed once per batch. */
+interface BatchScope {
+  readonly context: PlanContext;
+  /** Encrypted fields the mode acts on (`readonly` ones for `decrypt`, the others for `reencrypt`). */
+  readonly relevant: EncryptedFieldMeta[];
+  readonly indexes: PlannedIndex[];
+  /** The active key of a scope, asked once per batch. */
+  readonly activeKey: (scope: string) => Promise<{ keyId: string; version: number } | null>;
+  readonly tally: PlanTally;
+}
+
 /** Plans one batch. Per-row problems become {@link RowFailure}s; keyring failures throw. */
 export async function planBatch(rows: readonly Record<string, unknown>[], context: PlanContext): Promise<BatchPlan> {
-  const { model, crypto, mode } = context;
-  const tally = emptyTally();
-  const failures: RowFailure[] = [];
-  const active = new Map<string, Promise<{ keyId: string; version: number } | null>>();
-  const activeKey = (scope: string) => {
-    if (!active.has(scope)) active.set(scope, context.activeKey(scope));
-    return active.get(scope) as Promise<{ keyId: string; version: number } | null>;
-  };
-  const indexVersions = context.indexVersions;
-  const relevant = Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly'));
-  // Per batch, not per row: the specs and columns are the same for every row.
-  const indexes: PlannedIndex[] = Object.values(model.blindIndexes).map((meta) => {
-    const source = model.encrypted[meta.source];
-    return { meta, spec: blindIndexSpec(model, meta), maintained: source !== undefined && source.mode !== 'readonly' };
-  });
-  const columns = plannedColumns(model);
-  const works: RowWork[] = [];
-
-  for (const row of rows) {
-    const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
-    if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
-      failures.push({ key: rowKeyText(model, row), field: model.scopeField, code: 'HUSHFIELD_INVALID_ARGUMENT', message: 'scope field is empty' });
-      continue;
-    }
-    let blocked: RowFailure | undefined;
-    // Fields whose strict plaintext is left alone: their blind indexes are left alone too.
-    let strictPlain: Set<string> | undefined;
-    const work: RowWork = { row, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally() };
-    for (const field of relevant) {
-      const value = row[field.name];
-      if (value === null || value === undefined) continue;
-      const source = classify(String(value), crypto);
-      if (source === 'pfe' && !context.pfe) {
-        // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
-        blocked ??= { key: rowKeyText(model, row), field: field.name, code: 'HUSHFIELD_INVALID_ARGUMENT', message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it' };
-        continue;
-      }
-      if (mode === 'decrypt') {
-        if (source === 'plain') continue;
-        work.fields.push(field);
-        work.rewrite = true;
-        work.reasons.decrypted++;
-        continue;
-      }
-      if (source === 'plain' && field.mode !== 'migrating') {
-        tally.strictPlaintext++;
-        (strictPlain ??= new Set()).add(field.name);
-        continue;
-      }
-      work.fields.push(field);
-      if (source === 'plain') {
-        work.rewrite = true;
-        work.reasons.encrypted++;
-      } else if (source === 'pfe') {
-        work.rewrite = true;
-        work.reasons.imported++;
-      } else {
-        const described = describeSafely(crypto, String(value));
-        if (described === null) {
-          work.rewrite = true; // malformed: decryptMany below reports it as a failure
-          continue;
-        }
-        let target: { keyId: string; version: number } | null;
-        try {
-          target = await activeKey(work.scope);
-        } catch (error) {
-          // A destroyed scope's rows cannot be rewritten; the keyring failing stops the batch.
-          if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
-          blocked ??= { key: rowKeyText(model, row), field: field.name, code: error.code, message: error.message };
-          continue;
-        }
-        if (!target || described.keyId !== target.keyId || described.version !== target.version) {
-          work.rewrite = true;
-          work.reasons.moved++;
-        }
-      }
-    }
-    if (blocked) {
-      failures.push(blocked);
-      continue;
-    }
-    if (mode === 'reencrypt') {
-      for (const { meta: index, maintained } of indexes) {
-        if (!maintained || strictPlain?.has(index.source)) continue;
-        const sourceValue = row[index.source];
-        const stored = row[index.name];
-        if (sourceValue === null || sourceValue === undefined) {
-          if (stored !== null && stored !== undefined) work.data[index.name] = null;
-          continue;
-        }
-        const version = typeof stored === 'string' ? crypto.blindIndexVersion(stored) : null;
-        const current = indexVersions.get(index.name) ?? null;
-        // The index depends only on the plaintext and the index key, not on the scope key:
-        // rewriting the envelope leaves a current index value valid.
-        if (version === null || current === null || version !== current) work.indexes.push(index);
-      }
-    }
-    if (work.rewrite || work.indexes.length > 0 || hasKeys(work.data)) works.push(work);
-  }
-
+  const batch = await classifyBatch(rows, context);
   if (context.dryRun) {
-    for (const work of works) {
+    for (const work of batch.works) {
       work.reasons.indexed += work.indexes.length;
-      addTally(tally, work.reasons);
+      addTally(batch.tally, work.reasons);
     }
-    return { writes: [], failures, tally, wouldWrite: works.length };
+    return { writes: [], failures: batch.failures, tally: batch.tally, wouldWrite: batch.works.length };
   }
+  await decryptSources(batch.works, context);
+  const writes = await computeWrites(batch, context);
+  return { writes, failures: batch.failures, tally: batch.tally, wouldWrite: writes.length };
+}
 
-  await decryptSources(works, context);
+/** Decides what each row needs, without decrypting or encrypting anything. */
+async function classifyBatch(rows: readonly Record<string, unknown>[], context: PlanContext): Promise<ClassifiedBatch> {
+  const { model, mode } = context;
+  const active = new Map<string, Promise<{ keyId: string; version: number } | null>>();
+  const scope: BatchScope = {
+    context,
+    relevant: Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly')),
+    // Per batch, not per row: the specs and columns are the same for every row.
+    indexes: Object.values(model.blindIndexes).map((meta) => {
+      const source = model.encrypted[meta.source];
+      return { meta, spec: blindIndexSpec(model, meta), maintained: source !== undefined && source.mode !== 'readonly' };
+    }),
+    activeKey: (name) => {
+      if (!active.has(name)) active.set(name, context.activeKey(name));
+      return active.get(name) as Promise<{ keyId: string; version: number } | null>;
+    },
+    tally: emptyTally(),
+  };
+  const works: RowWork[] = [];
+  const failures: RowFailure[] = [];
+  for (const row of rows) {
+    const outcome = await classifyRow(row, scope);
+    if (outcome === null) continue;
+    if ('code' in outcome) failures.push(outcome);
+    else works.push(outcome);
+  }
+  return { works, failures, tally: scope.tally, indexes: scope.indexes };
+}
 
-  const specs = new Map(indexes.map((index) => [index.meta, index.spec]));
+/** The work one row needs, a failure when it cannot be handled, or null when it is current. */
+async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Promise<RowWork | RowFailure | null> {
+  const { model, crypto, mode } = batch.context;
+  const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
+  if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
+    return { key: rowKeyText(model, row), field: model.scopeField, code: 'HUSHFIELD_INVALID_ARGUMENT', message: 'scope field is empty' };
+  }
+  let blocked: RowFailure | undefined;
+  // Fields whose strict plaintext is left alone: their blind indexes are left alone too.
+  const strictPlain = new Set<string>();
+  const work: RowWork = {
+    row, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally(),
+  };
+  for (const field of batch.relevant) {
+    const value = row[field.name];
+    if (value === null || value === undefined) continue;
+    const source = classify(String(value), crypto);
+    if (source === 'pfe' && !batch.context.pfe) {
+      // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
+      blocked ??= {
+        key: rowKeyText(model, row), field: field.name, code: 'HUSHFIELD_INVALID_ARGUMENT',
+        message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it',
+      };
+      continue;
+    }
+    if (mode === 'decrypt') {
+      if (source === 'plain') continue;
+      work.fields.push(field);
+      work.rewrite = true;
+      work.reasons.decrypted++;
+      continue;
+    }
+    if (source === 'plain' && field.mode !== 'migrating') {
+      batch.tally.strictPlaintext++;
+      strictPlain.add(field.name);
+      continue;
+    }
+    work.fields.push(field);
+    if (source === 'plain') {
+      work.rewrite = true;
+      work.reasons.encrypted++;
+    } else if (source === 'pfe') {
+      work.rewrite = true;
+      work.reasons.imported++;
+    } else {
+      const moved = await needsMove(String(value), work.scope, batch);
+      if (typeof moved === 'object') {
+        blocked ??= { key: rowKeyText(model, row), field: field.name, ...moved };
+        continue;
+      }
+      if (moved) {
+        work.rewrite = true;
+        // A malformed envelope is rewritten too: decryptMany then reports it as a failure.
+        if (moved === 'moved') work.reasons.moved++;
+      }
+    }
+  }
+  if (blocked) return blocked;
+  if (mode === 'reencrypt') staleIndexes(work, batch, strictPlain);
+  return work.rewrite || work.indexes.length > 0 || hasKeys(work.data) ? work : null;
+}
+
+/**
+ * Whether an envelope must move to its scope's active key version: `'moved'`, `'malformed'`
+ * (rewritten so that decrypting it reports the failure), false when current, or the error
+ * of a scope that cannot be written (destroyed). A keyring failure throws: it stops the batch.
+ */
+async function needsMove(
+  value: string,
+  scope: string,
+  batch: BatchScope,
+): Promise<'moved' | 'malformed' | false | { code: string; message: string }> {
+  const described = describeSafely(batch.context.crypto, value);
+  if (described === null) return 'malformed';
+  let target: { keyId: string; version: number } | null;
+  try {
+    target = await batch.activeKey(scope);
+  } catch (error) {
+    if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+    return { code: error.code, message: error.message };
+  }
+  return !target || described.keyId !== target.keyId || described.version !== target.version ? 'moved' : false;
+}
+
+/** Adds to `work` the blind indexes `reencrypt` must rebuild (missing or outdated), or clear. */
+function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet<string>): void {
+  const { crypto, indexVersions } = batch.context;
+  for (const { meta: index, maintained } of batch.indexes) {
+    if (!maintained || strictPlain.has(index.source)) continue;
+    const sourceValue = work.row[index.source];
+    const stored = work.row[index.name];
+    if (sourceValue === null || sourceValue === undefined) {
+      if (stored !== null && stored !== undefined) work.data[index.name] = null;
+      continue;
+    }
+    const version = typeof stored === 'string' ? crypto.blindIndexVersion(stored) : null;
+    const current = indexVersions.get(index.name) ?? null;
+    // The index depends only on the plaintext and the index key, not on the scope key:
+    // rewriting the envelope leaves a current index value valid.
+    if (version === null || current === null || version !== current) work.indexes.push(index);
+  }
+}
+
+/** Computes the new stored values of every classified row whose sources could be read. */
+async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Promise<RowWrite[]> {
+  const { model, crypto, mode } = context;
+  const columns = plannedColumns(model);
+  const specs = new Map(batch.indexes.map((index) => [index.meta, index.spec]));
   const writes: RowWrite[] = [];
-  for (const work of works) {
+  for (const work of batch.works) {
     const failure = unreadable(work.plaintext);
     if (failure) {
-      failures.push({ key: rowKeyText(model, work.row), field: failure[0], code: failure[1].code, message: failure[1].message });
+      batch.failures.push({ key: rowKeyText(model, work.row), field: failure[0], code: failure[1].code, message: failure[1].message });
       continue;
     }
     if (work.rewrite && mode === 'decrypt') {
@@ -227,11 +285,13 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
         encryptor = await crypto.rowEncryptor(work.scope);
       } catch (error) {
         if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
-        failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
+        batch.failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
       try {
-        for (const field of work.fields) work.data[field.name] = encryptor.encrypt(work.plaintext.get(field.name) as string, fieldContext(model, field, work.row));
+        for (const field of work.fields) {
+          work.data[field.name] = encryptor.encrypt(work.plaintext.get(field.name) as string, fieldContext(model, field, work.row));
+        }
       } finally {
         encryptor.dispose();
       }
@@ -245,12 +305,12 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       work.reasons.indexed++;
     }
     if (!hasKeys(work.data)) continue;
-    addTally(tally, work.reasons);
+    addTally(batch.tally, work.reasons);
     const expected: Record<string, unknown> = {};
     for (const field of columns) expected[field] = work.row[field] ?? null;
     writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
   }
-  return { writes, failures, tally, wouldWrite: writes.length };
+  return writes;
 }
 
 /** Decrypts every source value a row's new values need (one `decryptMany` per batch). */
