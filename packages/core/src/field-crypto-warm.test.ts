@@ -83,7 +83,7 @@ describe('FieldCrypto synchronous warm paths', () => {
 
   it('cachedBlindIndex refuses an invalid spec with the typed error blindIndex throws', async () => {
     const { crypto } = setup();
-    const bad = { ...spec, bits: 7 };
+    const bad = { ...spec, bits: 0 };
     expect(() => crypto.cachedBlindIndex(bad, 'x')).toThrow(InvalidArgumentError);
     await expect(crypto.blindIndex(bad, 'x')).rejects.toThrow(InvalidArgumentError);
   });

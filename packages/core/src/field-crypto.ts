@@ -7,15 +7,18 @@
 import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
-import { checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, type BlindIndexSpec } from './blind-index';
+import {
+  checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, parseBlindIndex, type BlindIndexParts, type BlindIndexSpec,
+} from './blind-index';
 import { DekCache } from './dek-cache';
 import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
-import { DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
+import { ConfigError, DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { messages } from './messages';
+import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
 import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
 import { AWAITED, noteKeys, type ResolvedKey, scopeKeyId, scopeKeyOf, type Waiting } from './decrypt-keys';
@@ -34,6 +37,14 @@ export interface FieldCryptoOptions {
   actor?: () => ActorContext | undefined;
   /** Emit a `value.decrypt` event per value (they are many). Default false. */
   auditDecrypts?: boolean;
+  /**
+   * What to do when a blind index uses a normalizer pinned to another Unicode version than the
+   * runtime's (README, "Node upgrades and Unicode"): `'refuse'` (default) throws ConfigError
+   * before computing the index, `'warn'` computes it with the runtime's tables and emits one
+   * process warning per normalizer (index values of the few inputs whose normalization changed
+   * between the two versions then differ from the stored ones).
+   */
+  unicodeMismatch?: 'refuse' | 'warn';
 }
 
 /** Counters of the key and DEK caches. */
@@ -80,6 +91,9 @@ export class FieldCrypto {
   readonly #indexKeys: KeyCache;
   readonly #audit: AuditEmitter;
   readonly #auditDecrypts: boolean;
+  readonly #unicodeMismatch: 'refuse' | 'warn';
+  /** Normalizers already warned about (`'warn'` policy): one warning each per process. */
+  static readonly #warned = new Set<string>();
 
   /** @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid */
   constructor(options: FieldCryptoOptions) {
@@ -96,6 +110,9 @@ export class FieldCrypto {
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#auditDecrypts = options.auditDecrypts === true && this.#audit.enabled;
+    needs(options.unicodeMismatch === undefined || options.unicodeMismatch === 'refuse' || options.unicodeMismatch === 'warn',
+      'options.unicodeMismatch', "must be 'refuse' or 'warn'");
+    this.#unicodeMismatch = options.unicodeMismatch ?? 'refuse';
   }
 
   /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
@@ -221,7 +238,7 @@ export class FieldCrypto {
    * @example const index = crypto.cachedBlindIndex(spec, email) ?? (await crypto.blindIndex(spec, email));
    */
   cachedBlindIndex(spec: BlindIndexSpec, value: string): string | undefined {
-    checkSpec(spec);
+    this.#checkIndex(spec);
     const versions = this.keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
@@ -231,7 +248,7 @@ export class FieldCrypto {
 
   /** The blind index of `value` under every live index root version, current first (for queries). */
   async blindIndexAll(spec: BlindIndexSpec, value: string): Promise<string[]> {
-    checkSpec(spec);
+    this.#checkIndex(spec);
     const versions = await this.keys.indexRootVersions();
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
@@ -239,6 +256,15 @@ export class FieldCrypto {
   /** The index root version embedded in a stored blind index value, or `null`. */
   blindIndexVersion(indexValue: string): number | null {
     return blindIndexVersion(indexValue);
+  }
+
+  /**
+   * What a stored blind index value names: index root version, normalizer version and digest
+   * length, or `null` when it is not one. A value whose parts differ from a freshly computed
+   * one's is stale (`reencrypt` rebuilds it).
+   */
+  describeBlindIndex(indexValue: string): BlindIndexParts | null {
+    return parseBlindIndex(indexValue);
   }
 
   /** Drops and zeroes every cached scope key, index key and DEK (e.g. at shutdown). */
@@ -262,6 +288,24 @@ export class FieldCrypto {
   /** Prints counters only. */
   [inspect.custom](): string {
     return `FieldCrypto ${inspect(this.stats())}`;
+  }
+
+  /**
+   * Checks a spec, and that this runtime computes its normalizers as pinned.
+   * @throws InvalidArgumentError on a bad spec; ConfigError on a Unicode mismatch under `'refuse'`
+   */
+  #checkIndex(spec: BlindIndexSpec): void {
+    checkSpec(spec);
+    const mismatches = unicodeMismatches(spec.normalize);
+    if (mismatches.length === 0) return;
+    const [{ normalizer, pinned, runtime }] = mismatches;
+    const message = messages.unicodeMismatch(`${spec.model}.${spec.name}`, normalizer, pinned, runtime);
+    if (this.#unicodeMismatch === 'refuse') throw new ConfigError(message);
+    const id = `${normalizer}\u0000${runtime}`;
+    if (!FieldCrypto.#warned.has(id)) {
+      FieldCrypto.#warned.add(id);
+      process.emitWarning(message, { code: 'HUSHFIELD_UNICODE' });
+    }
   }
 
   async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {

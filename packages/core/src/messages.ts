@@ -55,5 +55,11 @@ export const messages = {
   keyFileRead: (path: string) => `cannot read key file ${path}`,
   keyFileWrite: (path: string) => `cannot write key file ${path}`,
 
+  unicodeMismatch: (index: string, normalizer: string, pinned: string, runtime: string) =>
+    `blind index ${index}: normalizer ${normalizer} is pinned to Unicode ${pinned}, but this runtime ` +
+    `(Node ${process.version}) has Unicode ${runtime}, so its index values could differ from the stored ones; ` +
+    "run a Node release with Unicode " + pinned + ", or see the README section \"Node upgrades and Unicode\" " +
+    "(option unicodeMismatch: 'warn')",
+
   encryptorDisposed: () => 'was disposed; create a new one with rowEncryptor(scope)',
 } as const;
