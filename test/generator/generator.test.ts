@@ -63,9 +63,9 @@ describe('prisma generate with a valid schema', () => {
         legacyNote: { name: 'legacyNote', dbName: 'legacyNote', mode: 'readonly', optional: true },
       },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: false },
-        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits'], bits: 16, unique: false, optional: true },
-        phoneIdx: { name: 'phoneIdx', dbName: 'phoneIdx', source: 'phone', normalize: ['nfkc', 'collapse-whitespace', 'uppercase'], bits: 64, unique: false, optional: true },
+        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: false },
+        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits@1'], bits: 16, unique: false, optional: true },
+        phoneIdx: { name: 'phoneIdx', dbName: 'phoneIdx', source: 'phone', normalize: ['nfkc@1', 'collapse-whitespace@1', 'uppercase@1'], bits: 64, unique: false, optional: true },
       },
       uniqueIndexes: [],
     });
@@ -76,7 +76,7 @@ describe('prisma generate with a valid schema', () => {
     expect(models.Visit).toMatchObject({
       dbName: 'visits', idGeneration: 'autoincrement', bindRowId: false, scopeField: 'practiceId',
       encrypted: { reason: { dbName: 'reason_enc', mode: 'strict' } },
-      blindIndexes: { reasonIdx: { dbName: 'reason_idx', source: 'reason', normalize: ['trim'], bits: 256, unique: false } },
+      blindIndexes: { reasonIdx: { dbName: 'reason_idx', source: 'reason', normalize: ['trim@1'], bits: 256, unique: false } },
       uniqueIndexes: [
         { name: 'practiceId_reasonIdx', fields: ['practiceId', 'reasonIdx'] },
         { name: 'patientPractice', fields: ['patientId', 'practiceId'] },
@@ -94,7 +94,7 @@ describe('prisma generate with a valid schema', () => {
       token: { name: 'token', dbName: 'token', mode: 'readonly', optional: true },
     });
     expect(member.blindIndexes).toEqual({
-      emailHash: { name: 'emailHash', dbName: 'emailHash', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: true },
+      emailHash: { name: 'emailHash', dbName: 'emailHash', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: true },
       nameHash: { name: 'nameHash', dbName: 'nameHash', source: 'name', normalize: [], bits: 256, unique: false, optional: true },
     });
     expect(Object.keys(member.encrypted)).not.toContain('handle');

@@ -64,8 +64,8 @@ describe('the generated metadata of the test schema', () => {
         notes: { name: 'notes', dbName: 'notes', mode: 'strict', optional: true },
       },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: false },
-        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits'], bits: 16, unique: false, optional: true },
+        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: false },
+        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits@1'], bits: 16, unique: false, optional: true },
       },
     });
     expect(Object.keys(result.schema!.models.User.encrypted)).toEqual(['email', 'ssn', 'notes']);

@@ -42,6 +42,8 @@ export interface HushfieldConfig {
   readonly audit?: AuditSink;
   /** The actor recorded in audit events (default: `{ tool: 'hushfield-cli', user: $USER }`). */
   readonly actor?: () => ActorContext | undefined;
+  /** As the extension's option: `'refuse'` (default) or `'warn'` on a Unicode mismatch of a normalizer. */
+  readonly unicodeMismatch?: 'refuse' | 'warn';
 }
 
 /**

@@ -90,6 +90,7 @@ export class CommandContext {
         dekCache: false,
         audit: config.audit,
         actor: config.actor ?? defaultActor,
+        unicodeMismatch: config.unicodeMismatch,
       });
     })();
     return this.cryptoPromise;

@@ -6,6 +6,7 @@
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
 import type { BlindIndexSpec, FieldCrypto, FieldContext, HushfieldError } from '@hushfield/core';
+import { normalizerVersion } from '@hushfield/core';
 import { blindIndexSpec } from '@hushfield/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
@@ -257,11 +258,12 @@ function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet
       if (stored !== null && stored !== undefined) work.data[index.name] = null;
       continue;
     }
-    const version = typeof stored === 'string' ? crypto.blindIndexVersion(stored) : null;
+    const parts = typeof stored === 'string' ? crypto.describeBlindIndex(stored) : null;
     const current = indexVersions.get(index.name) ?? null;
-    // The index depends only on the plaintext and the index key, not on the scope key:
-    // rewriting the envelope leaves a current index value valid.
-    if (version === null || current === null || version !== current) work.indexes.push(index);
+    // The index depends only on the plaintext, the index key, the normalizers and the length,
+    // not on the scope key: rewriting the envelope leaves a current index value valid.
+    if (parts === null || current === null || parts.rootVersion !== current || parts.normalizerVersion !== normalizerVersion(index.normalize) ||
+      parts.bytes !== Math.ceil(index.bits / 8)) work.indexes.push(index);
   }
 }
 

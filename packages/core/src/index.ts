@@ -17,6 +17,6 @@ export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto
 export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
 export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from './blind-index';
-export { isNormalizer, runtimeUnicodeVersion, unicodeMismatches, versionedName } from './normalizers';
+export { isNormalizer, normalizerVersion, runtimeUnicodeVersion, unicodeMismatches, versionedName } from './normalizers';
 export type { UnicodeMismatch } from './normalizers';
 export { ENVELOPE_PREFIX, FORMAT_VERSION, isEnvelope } from './envelope';

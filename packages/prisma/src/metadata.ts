@@ -3,12 +3,13 @@
  * place annotations are interpreted at run time: Prisma 7's runtime data model carries no
  * documentation comments, so the generator (which receives the full DMMF) writes this.
  */
+import type { Normalizer } from '@hushfield/core';
 
 /** strict: fail closed. migrating: reads legacy plaintext, writes ciphertext. readonly: decrypts, writes plaintext. */
 export type EncryptionMode = 'strict' | 'migrating' | 'readonly';
 
-/** Blind-index normalizers, applied in order, identically on write and on query. */
-export type Normalizer = 'lowercase' | 'uppercase' | 'trim' | 'nfkc' | 'nfc' | 'digits' | 'collapse-whitespace';
+/** Blind-index normalizers (pinned, versioned names such as `lowercase@1`), applied in order on write and on query. */
+export type { Normalizer };
 
 /** How a model's single id field gets its value. */
 export type IdGeneration = 'uuid' | 'cuid' | 'cuid2' | 'ulid' | 'nanoid' | 'autoincrement' | 'none' | 'database';
@@ -31,9 +32,12 @@ export interface BlindIndexMeta {
   readonly dbName: string;
   /** Prisma field name of the encrypted source field. */
   readonly source: string;
+  /** Versioned names (the generator writes `lowercase@1` for `lowercase`). */
   readonly normalize: readonly Normalizer[];
-  /** Output length in bits (8..256, multiple of 8); 256 = full length. */
+  /** Output length in bits, 1 to 256; 256 = full length. */
   readonly bits: number;
+  /** Distinct values the source is expected to hold (`expected:`), when given. */
+  readonly expected?: number;
   /** `@unique` on the index column (only allowed at full length). */
   readonly unique: boolean;
   readonly optional: boolean;

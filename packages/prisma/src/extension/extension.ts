@@ -53,6 +53,11 @@ export interface FieldEncryptionOptions {
    * name when absent; decides whether keys may be created inside an interactive transaction.
    */
   readonly singleConnection?: boolean;
+  /**
+   * A blind index whose normalizers are pinned to another Unicode version than this runtime's:
+   * `'refuse'` (default, a ConfigError before the query) or `'warn'` (README, "Node upgrades and Unicode").
+   */
+  readonly unicodeMismatch?: 'refuse' | 'warn';
 }
 
 /** What the extended client gains as `prisma.$hushfield`. */
@@ -145,6 +150,7 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     cache: options.cache ?? DEFAULT_CACHE,
     audit: options.audit,
     actor: options.actor,
+    unicodeMismatch: options.unicodeMismatch,
   });
 }
 

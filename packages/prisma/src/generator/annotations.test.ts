@@ -52,14 +52,21 @@ describe('field annotations', () => {
 
   it('reads a blind index with normalizers and a length', () => {
     expect(field('@blindIndex(source: "ssn", normalize: "digits, collapse-whitespace", bits: 16)').annotations).toEqual([
-      { kind: 'blindIndex', source: 'ssn', normalize: ['digits', 'collapse-whitespace'], bits: 16 },
+      { kind: 'blindIndex', source: 'ssn', normalize: ['digits@1', 'collapse-whitespace@1'], bits: 16 },
     ]);
+  });
+
+  it('reads versioned normalizers, any bit count from 1 to 256, and the expected number of values', () => {
+    expect(field('@blindIndex(source: email, normalize: "trim@1,lowercase", bits: 13, expected: 1000000)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: ['trim@1', 'lowercase@1'], bits: 13, expected: 1_000_000 },
+    ]);
+    expect(field('@blindIndex(source: email, bits: 1)').annotations).toEqual([{ kind: 'blindIndex', source: 'email', normalize: [], bits: 1 }]);
   });
 
   it('reads the prisma-field-encryption hash as a full-length blind index', () => {
     const doc = '@encryption:hash(email)?normalize=lowercase&normalize=trim&algorithm=sha512&outputEncoding=base64';
     expect(field(doc)).toEqual({
-      annotations: [{ kind: 'blindIndex', source: 'email', normalize: ['lowercase', 'trim'], bits: 256 }],
+      annotations: [{ kind: 'blindIndex', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256 }],
       problems: [],
     });
   });
@@ -84,10 +91,14 @@ describe('field annotations', () => {
     ['@blindIndex', '@blindIndex needs "source"'],
     ['@blindIndex(normalize: "trim")', '@blindIndex needs "source"'],
     ['@blindIndex(source: 12)', '"source" must name a field'],
-    ['@blindIndex(source: email, bits: 7)', 'bits must be a multiple of 8 from 8 to 256, got "7"'],
-    ['@blindIndex(source: email, bits: 0)', 'bits must be a multiple of 8'],
-    ['@blindIndex(source: email, bits: 264)', 'bits must be a multiple of 8'],
-    ['@blindIndex(source: email, bits: "16")', 'bits must be a multiple of 8'],
+    ['@blindIndex(source: email, bits: 257)', 'bits must be an integer from 1 to 256, got "257"'],
+    ['@blindIndex(source: email, bits: 0)', 'bits must be an integer from 1 to 256'],
+    ['@blindIndex(source: email, bits: -3)', 'bits must be an integer from 1 to 256'],
+    ['@blindIndex(source: email, bits: "16")', 'bits must be an integer from 1 to 256'],
+    ['@blindIndex(source: email, bits: 16, expected: 0)', 'expected must be a positive integer'],
+    ['@blindIndex(source: email, bits: 16, expected: "many")', 'expected must be a positive integer'],
+    ['@blindIndex(source: email, bits: 16, expected: -1)', 'expected must be a positive integer'],
+    ['@blindIndex(source: email, normalize: "lowercase@2")', '"lowercase@2" is not a valid normalize'],
     ['@blindIndex(source: email, normalize: "lower")', '"lower" is not a valid normalize'],
     ['@blindIndex(source: email, length: 16)', '@blindIndex has no argument "length"'],
     ['@blindIndex(source: email)?bits=8', 'does not take "?option=value" options'],

@@ -3,6 +3,7 @@
  * `prisma-field-encryption` forms mapped onto ours, and reports every unknown name, argument
  * or value instead of ignoring it.
  */
+import { isNormalizer, versionedName } from '@hushfield/core';
 import type { EncryptionMode, Normalizer } from '../metadata';
 import { messages } from './messages';
 import { tokenize, type NameClass, type RawAnnotation, type RawArgument, type RawValue } from './tokenizer';
@@ -17,8 +18,11 @@ export interface EncryptedAnnotation {
 export interface BlindIndexAnnotation {
   readonly kind: 'blindIndex';
   readonly source: string;
+  /** Versioned names (`lowercase@1`): a bare name in the annotation means version 1. */
   readonly normalize: readonly Normalizer[];
   readonly bits: number;
+  /** `expected`: how many distinct values the source will hold, to check the bucket size. */
+  readonly expected?: number;
 }
 
 /** `/// @encryption:cursor` (prisma-field-encryption): accepted, no effect. */
@@ -48,7 +52,8 @@ export const ANNOTATION_NAMES = ['encrypted', 'blindIndex', 'encryption', 'encry
 export const DEFAULT_BITS = 256;
 
 const MODES: readonly EncryptionMode[] = ['strict', 'migrating', 'readonly'];
-const NORMALIZERS: readonly Normalizer[] = ['lowercase', 'uppercase', 'trim', 'nfkc', 'nfc', 'digits', 'collapse-whitespace'];
+/** Bare names, listed in messages; each may carry a version (`lowercase@1`). */
+const NORMALIZERS: readonly string[] = ['lowercase', 'uppercase', 'trim', 'nfkc', 'nfc', 'digits', 'collapse-whitespace'];
 /** prisma-field-encryption's normalizers we cannot reproduce exactly, with the nearest of ours. */
 const UNSUPPORTED_PFE_NORMALIZERS: Readonly<Record<string, string>> = {
   spaces: 'collapse-whitespace (which keeps one space instead of removing all)',
@@ -127,9 +132,11 @@ function normalizers(raw: RawAnnotation, list: readonly string[]): Checked<Norma
     if (item in UNSUPPORTED_PFE_NORMALIZERS) {
       return { problem: messages.unsupportedNormalizer(raw.name, item, UNSUPPORTED_PFE_NORMALIZERS[item]) };
     }
-    if (!(NORMALIZERS as readonly string[]).includes(item)) return { problem: messages.badValue(raw.name, 'normalize', item, NORMALIZERS) };
-    out.push(item as Normalizer);
+    if (!isNormalizer(item)) return { problem: messages.badValue(raw.name, 'normalize', item, NORMALIZERS) };
+    out.push(versionedName(item) as Normalizer);
   }
+  const versions = new Set(out.map((name) => name.slice(name.indexOf('@') + 1)));
+  if (versions.size > 1) return { problem: messages.mixedNormalizerVersions(raw.name, out) };
   return { ok: out };
 }
 
@@ -164,7 +171,14 @@ function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
 function bits(raw: RawAnnotation, value: RawValue | undefined): Checked<number> {
   if (value === undefined) return { ok: DEFAULT_BITS };
   const n = value.kind === 'number' ? Number(value.text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 8 || n > 256 || n % 8 !== 0) return { problem: messages.badBits(raw.name, value.text) };
+  if (!Number.isSafeInteger(n) || n < 1 || n > 256) return { problem: messages.badBits(raw.name, value.text) };
+  return { ok: n };
+}
+
+function expected(raw: RawAnnotation, value: RawValue | undefined): Checked<number | undefined> {
+  if (value === undefined) return { ok: undefined };
+  const n = value.kind === 'number' ? Number(value.text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) return { problem: messages.badExpected(raw.name, value.text) };
   return { ok: n };
 }
 
@@ -172,7 +186,7 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   const query = noQuery(raw);
   if (query) return { problem: query };
   if (raw.args === null) return { problem: messages.missingArgument(raw.name, 'source') };
-  const args = namedArgs(raw, ['source', 'normalize', 'bits']);
+  const args = namedArgs(raw, ['source', 'normalize', 'bits', 'expected']);
   if ('problem' in args) return args;
   const source = fieldName(raw, 'source', args.ok.get('source'));
   if ('problem' in source) return source;
@@ -183,7 +197,10 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   if ('problem' in normalize) return normalize;
   const length = bits(raw, args.ok.get('bits'));
   if ('problem' in length) return length;
-  return { ok: { kind: 'blindIndex', source: source.ok, normalize: normalize.ok, bits: length.ok } };
+  const count = expected(raw, args.ok.get('expected'));
+  if ('problem' in count) return count;
+  const index: BlindIndexAnnotation = { kind: 'blindIndex', source: source.ok, normalize: normalize.ok, bits: length.ok };
+  return { ok: count.ok === undefined ? index : { ...index, expected: count.ok } };
 }
 
 function pfeHash(raw: RawAnnotation): Checked<BlindIndexAnnotation> {

@@ -60,7 +60,7 @@ describe('buildSchema', () => {
       name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
       encrypted: { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: false },
+        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: false },
       },
       uniqueIndexes: [],
     });
@@ -94,7 +94,7 @@ describe('buildSchema', () => {
     ]);
     const meta = buildSchema(doc(legacy)).models.Legacy;
     expect(meta.encrypted.email.mode).toBe('readonly');
-    expect(meta.blindIndexes.emailHash).toMatchObject({ source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: true });
+    expect(meta.blindIndexes.emailHash).toMatchObject({ source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: true });
     expect(meta.bindRowId).toBe(false);
     expect(meta.idGeneration).toBe('autoincrement');
   });
@@ -185,7 +185,7 @@ describe('schema validation', () => {
       { name: 'ssnIdx', documentation: '@blindIndex(source: ssn)' },
     ]), 'User.ssnIdx: @blindIndex column is required but its source "ssn" is optional'],
     ['a blind index with a default', user([{ name: 'emailIdx', default: 'x', documentation: '@blindIndex(source: email)' }]), 'User.emailIdx: @blindIndex column has a @default'],
-    ['bits out of range', user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 512)' }]), 'User.emailIdx: @blindIndex: bits must be a multiple of 8 from 8 to 256, got "512"'],
+    ['bits out of range', user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 512)' }]), 'User.emailIdx: @blindIndex: bits must be an integer from 1 to 256, got "512"'],
     ['a field both encrypted and an index', user([{ name: 'emailIdx', documentation: '@encrypted\n@blindIndex(source: email)' }]), 'User.emailIdx: a field can carry one of @encrypted or @blindIndex'],
     ['a misspelled field annotation', user([{ name: 'email', documentation: '@encrypt' }]), 'User.email: unknown annotation @encrypt (did you mean @encrypted?)'],
     ['a misspelled model annotation', user([], { documentation: '@encyrption(scope: tenantId)' }), 'User: unknown annotation @encyrption (did you mean @encryption?)'],
@@ -213,6 +213,50 @@ describe('schema validation', () => {
   it('accepts a truncated index that is not unique and an optional index of a required source', () => {
     const m = user([{ name: 'emailIdx', isRequired: false, documentation: '@blindIndex(source: email, bits: 16)' }]);
     expect(buildSchema(doc(m)).models.User.blindIndexes.emailIdx).toMatchObject({ bits: 16, unique: false, optional: true });
+  });
+});
+
+describe('bucket size warnings', () => {
+  const indexed = (annotation: string) => user([{ name: 'emailIdx', isRequired: false, documentation: annotation }]);
+
+  it('records expected and warns about nothing when buckets hold 2 to 1000 values', () => {
+    const result = validateSchema(doc(indexed('@blindIndex(source: email, bits: 16, expected: 1000000)')));
+    expect(result.warnings).toEqual([]);
+    expect(result.schema?.models.User.blindIndexes.emailIdx).toMatchObject({ bits: 16, expected: 1_000_000 });
+  });
+
+  it('warns when buckets would be too small to hide values (privacy), suggesting bit counts', () => {
+    const result = validateSchema(doc(indexed('@blindIndex(source: email, bits: 24, expected: 1000000)')));
+    expect(result.problems).toEqual([]);
+    expect(result.warnings).toEqual([
+      'User.emailIdx: @blindIndex with 24 bits and 1000000 expected values puts ~0.06 values in each bucket: most values would ' +
+        'sit alone in theirs, so the truncated index still tells them apart (privacy); use bits from 10 to 18 (2 to 1000 values per bucket)',
+    ]);
+  });
+
+  it('warns when buckets would be too large (many candidates per lookup)', () => {
+    expect(validateSchema(doc(indexed('@blindIndex(source: email, bits: 8, expected: 1000000)'))).warnings).toEqual([
+      'User.emailIdx: @blindIndex with 8 bits and 1000000 expected values puts ~3906 values in each bucket: every lookup would ' +
+        'fetch and decrypt that many candidate rows; use bits from 10 to 18 (2 to 1000 values per bucket)',
+    ]);
+  });
+
+  it('warns that expected changes nothing at full length, and when too few values exist for any truncation', () => {
+    expect(validateSchema(doc(indexed('@blindIndex(source: email, expected: 5000)'))).warnings).toEqual([
+      expect.stringContaining('no bits, so it is full length (unique per value) and expected changes nothing; to truncate it for ' +
+        'privacy, use bits from 3 to 11'),
+    ]);
+    expect(validateSchema(doc(indexed('@blindIndex(source: email, bits: 1, expected: 3)'))).warnings).toEqual([
+      expect.stringContaining('there are too few values for any truncation to hide them: keep the full length'),
+    ]);
+  });
+
+  it('keeps warnings apart from problems', () => {
+    const result = validateSchema(doc(indexed('@blindIndex(source: email, bits: 24, expected: 1000000)'),
+      model('Other', [{ name: 'id', isId: true }, { name: 'x', documentation: '@encrypt' }])));
+    expect(result.schema).toBeNull();
+    expect(result.problems).toHaveLength(1);
+    expect(result.warnings).toHaveLength(1);
   });
 });
 

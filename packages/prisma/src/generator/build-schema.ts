@@ -3,7 +3,7 @@
  * model's and field's annotations and validates them against the data model. A pure function
  * of its inputs; writing files is `emit.ts`'s job.
  */
-import { ConfigError } from '@hushfield/core';
+import { ConfigError, maxBlindIndexLength } from '@hushfield/core';
 import type {
   BlindIndexMeta,
   EncryptedFieldMeta,
@@ -26,8 +26,14 @@ export interface GeneratorSettings {
 /** The default key-store model name. */
 export const DEFAULT_KEY_STORE_MODEL = 'HushfieldKey';
 
-/** The outcome of {@link validateSchema}: the schema, or every problem found. */
-export type Validation = { readonly schema: HushfieldSchema; readonly problems: [] } | { readonly schema: null; readonly problems: string[] };
+/**
+ * The outcome of {@link validateSchema}: the schema, or every problem found; and warnings
+ * (`Model.field: ...`) about choices that work but are likely wrong, such as bucket sizes.
+ */
+export type Validation = (
+  | { readonly schema: HushfieldSchema; readonly problems: [] }
+  | { readonly schema: null; readonly problems: string[] }
+) & { readonly warnings: string[] };
 
 /**
  * Shortest envelope (core's format 1): `hfe$1$` + key id (≥ 1) + `$` + version (≥ 1) + `$` +
@@ -36,9 +42,27 @@ export type Validation = { readonly schema: HushfieldSchema; readonly problems: 
  */
 export const MIN_ENVELOPE_LENGTH = 6 + 1 + 1 + 1 + 1 + 80 + 1 + 38;
 
-/** Longest blind-index value of `bits`: `v` + version (≤ 10 digits) + `.` + base64url digest. */
+/**
+ * Longest blind-index value of `bits` (core's `maxBlindIndexLength`): `v` + root version
+ * (≤ 10 digits) + `.n` + normalizer version (≤ 3 digits) + `.` + base64url of ⌈bits / 8⌉ bytes.
+ */
 export function maxIndexLength(bits: number): number {
-  return 12 + Math.ceil((bits / 8) * 4 / 3);
+  return maxBlindIndexLength(bits);
+}
+
+/** Fewest values per bucket of a truncated index below which most values are alone in theirs. */
+export const MIN_VALUES_PER_BUCKET = 2;
+/** Most values per bucket (candidate rows each lookup decrypts) before the generator warns. */
+export const MAX_VALUES_PER_BUCKET = 1000;
+
+/**
+ * The bit counts that give `expected` distinct values 2 to 1000 values per bucket on average
+ * (`expected / 2^bits`), as `[low, high]` (empty when low > high).
+ */
+export function suggestedBits(expected: number): [number, number] {
+  const low = Math.max(1, Math.ceil(Math.log2(expected / MAX_VALUES_PER_BUCKET)));
+  const high = Math.min(255, Math.floor(Math.log2(expected / MIN_VALUES_PER_BUCKET)));
+  return [low, high];
 }
 
 const LENGTH_LIMITED = ['VarChar', 'Char', 'NVarChar', 'NChar'];
@@ -89,6 +113,7 @@ export function readSettings(config: Readonly<Record<string, string | readonly s
 
 class ModelBuilder {
   readonly problems: string[] = [];
+  readonly warnings: string[] = [];
   private readonly fieldAnnotations = new Map<string, Annotation[]>();
   private scopeField: string | undefined;
 
@@ -96,6 +121,10 @@ class ModelBuilder {
 
   private report(field: string | null, problem: string): void {
     this.problems.push(field === null ? `${this.model.name}: ${problem}` : `${this.model.name}.${field}: ${problem}`);
+  }
+
+  private warn(field: string, warning: string): void {
+    this.warnings.push(`${this.model.name}.${field}: ${warning}`);
   }
 
   private field(name: string): DmmfField | undefined {
@@ -161,6 +190,7 @@ class ModelBuilder {
       if (field.isUnique) this.report(field.name, messages.indexTruncatedUnique(index.bits, '@unique'));
       if (compound) this.report(field.name, messages.indexTruncatedUnique(index.bits, `part of @@unique([${compound.fields.join(', ')}])`));
     }
+    if (index.expected !== undefined) this.checkBuckets(field, index.bits, index.expected);
     const unique = field.isUnique || this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === field.name);
     return {
       name: field.name,
@@ -168,9 +198,20 @@ class ModelBuilder {
       source: index.source,
       normalize: index.normalize,
       bits: index.bits,
+      ...(index.expected !== undefined ? { expected: index.expected } : {}),
       unique,
       optional: !field.isRequired,
     };
+  }
+
+  /** Warns when `expected` values would make buckets of `bits` too small (privacy) or too large (candidates). */
+  private checkBuckets(field: DmmfField, bits: number, expected: number): void {
+    const [low, high] = suggestedBits(expected);
+    const suggestion = high < 1 ? messages.tooFewForTruncation() : messages.bitsSuggestion(low, high);
+    if (bits === 256) return this.warn(field.name, messages.expectedAtFullLength(expected, suggestion));
+    const perBucket = expected / 2 ** bits;
+    if (perBucket < MIN_VALUES_PER_BUCKET) this.warn(field.name, messages.bucketsTooSmall(bits, expected, perBucket, suggestion));
+    else if (perBucket > MAX_VALUES_PER_BUCKET) this.warn(field.name, messages.bucketsTooLarge(bits, expected, perBucket, suggestion));
   }
 
   private checkScope(): void {
@@ -241,14 +282,16 @@ class ModelBuilder {
 export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): Validation {
   const keyStoreModel = settings.keyStoreModel ?? DEFAULT_KEY_STORE_MODEL;
   const problems = checkKeyStoreModel(dmmf.datamodel.models, keyStoreModel);
+  const warnings: string[] = [];
   const models: Record<string, ModelMeta> = {};
   for (const model of dmmf.datamodel.models) {
     const builder = new ModelBuilder(model, model.name === keyStoreModel);
     models[model.name] = builder.build();
     problems.push(...builder.problems);
+    warnings.push(...builder.warnings);
   }
-  if (problems.length > 0) return { schema: null, problems };
-  return { schema: { formatVersion: 1, keyStoreModel, models }, problems: [] };
+  if (problems.length > 0) return { schema: null, problems, warnings };
+  return { schema: { formatVersion: 1, keyStoreModel, models }, problems: [], warnings };
 }
 
 /**

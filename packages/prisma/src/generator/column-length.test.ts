@@ -56,10 +56,11 @@ describe('length-limited columns', () => {
     }
   });
 
-  it.each([8, 16, 128, 256])('knows an upper bound of a %i-bit index value', async (bits) => {
+  it.each([1, 7, 8, 12, 16, 100, 128, 255, 256])('knows an upper bound of a %i-bit index value', async (bits) => {
     const value = await crypto.blindIndex({ model: 'users', field: 'email_idx', name: 'email_idx', normalize: [], bits }, 'a@b.c');
     expect(value.length).toBeLessThanOrEqual(maxIndexLength(bits));
-    expect(value.length).toBe(maxIndexLength(bits) - 9); // 'v1.' instead of 'v' + 10 digits + '.'
+    // 'v1.n1.' instead of 'v' + 10 digits + '.n' + 3 digits + '.'
+    expect(value.length).toBe(maxIndexLength(bits) - 11);
   });
 
   it('rejects an encrypted @db.VarChar that cannot hold an envelope', () => {
@@ -70,9 +71,14 @@ describe('length-limited columns', () => {
 
   it('rejects a blind-index @db.Char shorter than its longest value', () => {
     expect(problems(null, ['Char', ['40']])).toEqual([
-      'User.emailIdx: @blindIndex column is @db.Char(40), too short for a 256-bit index (at least 55 characters); widen it or drop the length',
+      'User.emailIdx: @blindIndex column is @db.Char(40), too short for a 256-bit index (at least 60 characters); widen it or drop the length',
     ]);
     expect(problems(null, ['Char', ['40']], 64)).toEqual([]);
+    // 12 bits take 2 bytes, 3 base64url characters: 'v' + 10 + '.n' + 3 + '.' + 3 = 20.
+    expect(problems(null, ['Char', ['19']], 12)).toEqual([
+      'User.emailIdx: @blindIndex column is @db.Char(19), too short for a 12-bit index (at least 20 characters); widen it or drop the length',
+    ]);
+    expect(problems(null, ['Char', ['20']], 12)).toEqual([]);
   });
 
   it('accepts wide enough, unbounded and other native types', () => {

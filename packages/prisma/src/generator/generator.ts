@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { ConfigError } from '@hushfield/core';
 import type { GeneratorManifest, GeneratorOptions } from '@prisma/generator-helper';
-import { buildSchema, readSettings } from './build-schema';
+import { readSettings, validateSchema } from './build-schema';
 import { renderFiles, writeFiles } from './emit';
 import { messages } from './messages';
 
@@ -20,6 +20,7 @@ export function manifest(): GeneratorManifest {
 
 /**
  * Builds and writes `<output>/index.ts` and `<output>/schema.json`.
+ * Warnings (likely mistakes that still work, such as bucket sizes) are printed, not thrown.
  * @throws ConfigError on an invalid generator block or schema annotations.
  */
 export async function generate(options: Pick<GeneratorOptions, 'generator' | 'dmmf' | 'schemaPath'>): Promise<void> {
@@ -27,6 +28,9 @@ export async function generate(options: Pick<GeneratorOptions, 'generator' | 'dm
   if (!output) throw new ConfigError(messages.report([messages.noOutput()]));
   const { settings, problems } = readSettings(options.generator.config);
   if (problems.length > 0) throw new ConfigError(messages.report(problems));
-  const schema = buildSchema(options.dmmf, settings);
-  writeFiles(output, renderFiles(schema, basename(options.schemaPath)));
+  const result = validateSchema(options.dmmf, settings);
+  // Prisma passes a generator's stdout through (stderr carries its JSON-RPC).
+  if (result.warnings.length > 0) process.stdout.write(`${messages.warnings(result.warnings)}\n`);
+  if (result.schema === null) throw new ConfigError(messages.report(result.problems));
+  writeFiles(output, renderFiles(result.schema, basename(options.schemaPath)));
 }

@@ -4,6 +4,7 @@
  */
 
 const list = (values: readonly string[]): string => values.join(', ');
+const round = (n: number): string => (n >= 10 ? String(Math.round(n)) : String(Math.round(n * 100) / 100));
 
 /** Generator messages, by problem. */
 export const messages = {
@@ -24,8 +25,11 @@ export const messages = {
   badFieldName: (name: string, arg: string, value: string) => `@${name}: "${arg}" must name a field, got "${value}"`,
   badValue: (name: string, arg: string, value: string, allowed: readonly string[]) =>
     `@${name}: "${value}" is not a valid ${arg} (expected one of: ${list(allowed)})`,
-  badBits: (name: string, value: string) =>
-    `@${name}: bits must be a multiple of 8 from 8 to 256, got "${value}"`,
+  badBits: (name: string, value: string) => `@${name}: bits must be an integer from 1 to 256, got "${value}"`,
+  badExpected: (name: string, value: string) =>
+    `@${name}: expected must be a positive integer (how many distinct values the source will hold), got "${value}"`,
+  mixedNormalizerVersions: (name: string, normalizers: readonly string[]) =>
+    `@${name}: normalize mixes normalizer versions (${list(normalizers)}); use one version for every step`,
   unexpectedQuery: (name: string) => `@${name} does not take "?option=value" options; use (name: value) arguments`,
   mixedForms: (name: string) => `@${name} mixes (arguments) and ?options; use one form`,
   unknownOption: (name: string, option: string, allowed: readonly string[]) =>
@@ -60,6 +64,18 @@ export const messages = {
     'use the full length (omit bits) for unique lookups',
   indexRequiredSourceOptional: (source: string) =>
     `@blindIndex column is required but its source "${source}" is optional; make the column String?`,
+  bucketsTooSmall: (bits: number, expected: number, perBucket: number, suggestion: string) =>
+    `@blindIndex with ${bits} bits and ${expected} expected values puts ~${round(perBucket)} values in each bucket: most values ` +
+    `would sit alone in theirs, so the truncated index still tells them apart (privacy); ${suggestion}`,
+  bucketsTooLarge: (bits: number, expected: number, perBucket: number, suggestion: string) =>
+    `@blindIndex with ${bits} bits and ${expected} expected values puts ~${round(perBucket)} values in each bucket: every ` +
+    `lookup would fetch and decrypt that many candidate rows; ${suggestion}`,
+  expectedAtFullLength: (expected: number, suggestion: string) =>
+    `@blindIndex has expected: ${expected} but no bits, so it is full length (unique per value) and expected changes nothing; ` +
+    `to truncate it for privacy, ${suggestion}`,
+  bitsSuggestion: (low: number, high: number) =>
+    low <= high ? `use bits from ${low} to ${high} (2 to 1000 values per bucket)` : 'no bit count gives 2 to 1000 values per bucket',
+  tooFewForTruncation: () => 'there are too few values for any truncation to hide them: keep the full length',
   indexDefault: () => '@blindIndex column has a @default; the extension computes it, remove the default',
   indexId: () => '@blindIndex column cannot be the @id',
 
@@ -85,6 +101,11 @@ export const messages = {
   configKeyStoreModel: () => 'generator option keyStoreModel must be a single model name',
   configUnknown: (key: string) => `unknown generator option "${key}" (hushfield reads: keyStoreModel)`,
   noOutput: () => 'the hushfield generator needs an output directory: output = "./generated/hushfield"',
+
+  /** Warnings, one a line. */
+  warnings: (warnings: readonly string[]) =>
+    `hushfield: ${warnings.length} warning${warnings.length === 1 ? '' : 's'} about the schema:\n` +
+    warnings.map((w) => `  - ${w}`).join('\n'),
 
   /** The whole report, one problem a line. */
   report: (problems: readonly string[]) =>
