@@ -40,6 +40,13 @@ export function serializeContext(context: EncryptionContext): Buffer {
   return encodeFields(fields);
 }
 
+/** `0x01 ‖ nonce ‖ AES-256-GCM(rootKey, key) ‖ tag`, associated data {@link serializeContext}. */
+function wrapUnder(rootKey: Buffer, plaintextKey: Buffer, context: EncryptionContext, nonce?: Buffer): Buffer {
+  needsBytes(plaintextKey, KEY_BYTES, 'plaintextKey');
+  const packed = sealPacked(rootKey, plaintextKey, serializeContext(context), nonce);
+  return Buffer.concat([Buffer.of(WRAP_VERSION), packed]);
+}
+
 /** Decodes a base64 256-bit key, refusing anything else. */
 function decodeRootKey(text: string, source: string): Buffer {
   const trimmed = text.trim();
@@ -131,9 +138,15 @@ export class LocalKeyring implements Keyring {
 
   /** Wraps a 32-byte key under the root key, binding `context`. */
   async wrapKey(plaintextKey: Buffer, context: EncryptionContext): Promise<Buffer> {
-    needsBytes(plaintextKey, KEY_BYTES, 'plaintextKey');
-    const packed = sealPacked(this.#rootKey, plaintextKey, serializeContext(context));
-    return Buffer.concat([Buffer.of(WRAP_VERSION), packed]);
+    return wrapUnder(this.#rootKey, plaintextKey, context);
+  }
+
+  /**
+   * @internal Test hook: wraps like {@link LocalKeyring.wrapKey} with a fixed nonce, for the
+   * published format vectors. Never in production: a nonce reused under the root key breaks GCM.
+   */
+  unsafeWrapKeyWithNonce(plaintextKey: Buffer, context: EncryptionContext, nonce: Buffer): Buffer {
+    return wrapUnder(this.#rootKey, plaintextKey, context, nonce);
   }
 
   /**
