@@ -27,6 +27,7 @@ test('reencrypt --dry-run counts the plaintext and writes nothing', async () => 
   expect(customer.scanned).toBe(ROWS);
   expect(customer.written).toBe(ROWS);
   expect(customer.encrypted).toBe(ROWS + Math.floor((ROWS * 2) / 3) + (ROWS % 3 === 2 ? 1 : 0));
+  expect(result.json.notices).toEqual([expect.stringContaining('still exists in backups')]);
   const [{ plain }] = await world.db.query<{ plain: string }>(`SELECT count(*)::text AS plain FROM customers WHERE email NOT LIKE 'hfe$%'`);
   expect(Number(plain)).toBe(ROWS);
   const keys = await world.db.query('SELECT * FROM hushfield_keys');
@@ -39,6 +40,7 @@ test('encrypts 10,000 plaintext customers and fills their blind indexes', async 
   expect(result.code).toBe(0);
   const customer = result.json.models[0];
   expect(customer).toMatchObject({ model: 'Customer', scanned: ROWS, written: ROWS, failed: 0, pending: 0 });
+  expect(result.json.notices).toEqual([expect.stringContaining('encryption cannot erase those copies')]);
   process.stdout.write(`adoption: ${ROWS} rows in ${customer.elapsedMs} ms, ${customer.rowsPerSecond} rows/s (${world.db.backend})\n`);
 
   const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string | null }>('SELECT id, email, phone, email_idx FROM customers ORDER BY id');

@@ -83,7 +83,10 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--model <model>', 'only this model')
     .option('--batch <n>', 'rows read per query', positiveInt('--batch'), 5000)
     .option('--verify', 'also decrypt every value to count unreadable ones', false)
-    .action(wrap((ctx, o) => statusCommand(ctx, { model: o.model as string | undefined, batch: o.batch as number, verify: Boolean(o.verify) })));
+    .option('--index-buckets', 'also report bucket sizes and skew of truncated blind indexes (counts only, never values)', false)
+    .action(wrap((ctx, o) => statusCommand(ctx, {
+      model: o.model as string | undefined, batch: o.batch as number, verify: Boolean(o.verify), indexBuckets: Boolean(o.indexBuckets),
+    })));
 
   const bulk = (name: 'reencrypt' | 'decrypt', description: string, action: (ctx: CommandContext, options: BulkOptions) => Promise<ExitCodeValue>) =>
     program

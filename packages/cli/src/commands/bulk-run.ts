@@ -64,8 +64,12 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   const incomplete = results.some((result) => result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true);
   const last = results[results.length - 1];
   const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
-  ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}) }, () => [
+  // Encrypting adopted plaintext cannot reach the copies made before: say so wherever it happens.
+  const adopted = mode === 'reencrypt' && results.some((result) => result.encrypted > 0);
+  const notices = adopted ? [ADOPTION_NOTICE] : [];
+  ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}), ...(adopted ? { notices } : {}) }, () => [
     ...results.map((result) => summaryLine(mode, result, options.dryRun)),
+    ...notices.map((notice) => `note: ${notice}`),
     ...results.flatMap((result) => result.failures.slice(0, 10).map((failure) => `  ${result.model} row ${failure.key}${failure.field ? ` .${failure.field}` : ''}: ${failure.code} ${failure.message}`)),
     ...(stop
       ? [`stopped in ${stop.model}: ${stop.message} [${stop.code}]`, 'progress up to the last committed batch is checkpointed; rerun the same command to resume']
@@ -75,6 +79,11 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   if (stop) return results.some((result) => result.written > 0) ? ExitCode.Partial : ExitCode.Failure;
   return incomplete ? ExitCode.Partial : ExitCode.Ok;
 }
+
+/** Printed when `reencrypt` encrypts (or would encrypt) plaintext it found in the database. */
+export const ADOPTION_NOTICE =
+  'plaintext encrypted here still exists in backups, snapshots, replicas, WAL/binlog archives and query logs taken before ' +
+  'this run; encryption cannot erase those copies (expire or destroy them on their own schedule)';
 
 function summaryLine(mode: PlanMode, result: MigrateResult, dryRun: boolean): string {
   if (result.scanned === 0 && !result.resumedFrom && !result.stopped) return `${result.model}: no rows`;

@@ -3,7 +3,8 @@
  * field: nulls, plaintext, prisma-field-encryption values, malformed values, and envelopes by
  * scope-key version and state (active, retired, destroyed, unknown key), parsed with
  * `FieldCrypto.describe` (no decryption); `--verify` also decrypts to count unreadable values.
- * Per blind index: versions in use and missing values. Then key-store and keyring health.
+ * Per blind index: versions in use and missing values; `--index-buckets` adds the bucket sizes
+ * of truncated indexes (counts only). Then key-store and keyring health.
  */
 import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
@@ -14,6 +15,7 @@ import { keyStoreSummary, keyringRoundTrip } from '../health';
 import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isHushfieldError } from '../output';
 import { isPfeValue } from '../pfe-import';
+import { BucketCounter, bucketLine, type BucketReport } from './index-buckets';
 import { fieldContext } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
@@ -22,6 +24,8 @@ export interface StatusOptions {
   readonly model?: string;
   readonly batch: number;
   readonly verify: boolean;
+  /** Also report the bucket sizes of truncated blind indexes. */
+  readonly indexBuckets?: boolean;
 }
 
 /** Counts for one encrypted field. */
@@ -54,6 +58,8 @@ export interface IndexStatus {
   versions: Record<string, number>;
   /** Source set but index empty. */
   missing: number;
+  /** With `--index-buckets`, for a truncated index: bucket sizes (counts only). */
+  buckets?: BucketReport;
 }
 
 /** Status of one model. */
@@ -98,6 +104,7 @@ async function modelStatus(
     indexes: indexes.map((index) => ({ index: index.name, source: index.source, versions: {}, missing: 0 })),
   };
   const versionCounts = fields.map(() => new Map<string, number>());
+  const bucketCounters = indexes.map((index) => (options.indexBuckets && index.bits < 256 ? new BucketCounter(index) : undefined));
   const select = [...fields.map((field) => field.name), ...indexes.map((index) => index.name)];
   for await (const rows of walkBatches(delegateOf(client, model.name), { idFields: model.idFields, select, batchSize: options.batch })) {
     status.rows += rows.length;
@@ -135,6 +142,7 @@ async function modelStatus(
           return;
         }
         const version = crypto.blindIndexVersion(String(stored));
+        if (version !== null) bucketCounters[i]?.add(String(stored));
         const label = version === null ? 'unparseable' : String(version);
         status.indexes[i].versions[label] = (status.indexes[i].versions[label] ?? 0) + 1;
       });
@@ -149,6 +157,9 @@ async function modelStatus(
       });
     }
   }
+  bucketCounters.forEach((counter, i) => {
+    if (counter) status.indexes[i].buckets = counter.report();
+  });
   status.fields.forEach((field, i) => {
     field.versions = [...versionCounts[i].entries()]
       .map(([id, count]) => {
@@ -186,6 +197,7 @@ function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: Keyrin
     for (const index of model.indexes) {
       const versions = Object.entries(index.versions).map(([version, count]) => `v${version}: ${count}`).join(', ') || 'empty';
       lines.push(`  ${index.index} (index of ${index.source}): ${versions}${index.missing ? `, ${index.missing} missing` : ''}`);
+      if (index.buckets) lines.push(bucketLine(index.buckets));
     }
   }
   const states = Object.entries(keyStore.byState).map(([state, count]) => `${count} ${state}`).join(', ') || 'no keys';
