@@ -25,6 +25,10 @@ import { AWAITED, noteKeys, type ResolvedKey, scopeKeyId, scopeKeyOf, type Waiti
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
+/** Text of U+0000–U+007F only. */
+// eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 /** Options of {@link FieldCrypto}. */
 export interface FieldCryptoOptions {
   keyring: Keyring;
@@ -38,8 +42,8 @@ export interface FieldCryptoOptions {
   /** Emit a `value.decrypt` event per value (they are many). Default false. */
   auditDecrypts?: boolean;
   /**
-   * What to do when a blind index uses a normalizer pinned to another Unicode version than the
-   * runtime's (README, "Node upgrades and Unicode"): `'refuse'` (default) throws ConfigError
+   * What to do when a non-ASCII value goes through a normalizer pinned to another Unicode
+   * version than the runtime's (README, "Node upgrades and Unicode"): `'refuse'` (default) throws ConfigError
    * before computing the index, `'warn'` computes it with the runtime's tables and emits one
    * process warning per normalizer (index values of the few inputs whose normalization changed
    * between the two versions then differ from the stored ones).
@@ -238,7 +242,7 @@ export class FieldCrypto {
    * @example const index = crypto.cachedBlindIndex(spec, email) ?? (await crypto.blindIndex(spec, email));
    */
   cachedBlindIndex(spec: BlindIndexSpec, value: string): string | undefined {
-    this.#checkIndex(spec);
+    this.#checkIndex(spec, value);
     const versions = this.keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
@@ -248,7 +252,7 @@ export class FieldCrypto {
 
   /** The blind index of `value` under every live index root version, current first (for queries). */
   async blindIndexAll(spec: BlindIndexSpec, value: string): Promise<string[]> {
-    this.#checkIndex(spec);
+    this.#checkIndex(spec, value);
     const versions = await this.keys.indexRootVersions();
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
@@ -291,13 +295,15 @@ export class FieldCrypto {
   }
 
   /**
-   * Checks a spec, and that this runtime computes its normalizers as pinned.
+   * Checks a spec, and that this runtime normalizes `value` as pinned. ASCII text normalizes
+   * the same under every Unicode version (its case mappings and its NFC/NFKC forms never
+   * change), so only a value with a non-ASCII character can differ.
    * @throws InvalidArgumentError on a bad spec; ConfigError on a Unicode mismatch under `'refuse'`
    */
-  #checkIndex(spec: BlindIndexSpec): void {
+  #checkIndex(spec: BlindIndexSpec, value: string): void {
     checkSpec(spec);
     const mismatches = unicodeMismatches(spec.normalize);
-    if (mismatches.length === 0) return;
+    if (mismatches.length === 0 || (typeof value === 'string' && ASCII_ONLY.test(value))) return;
     const [{ normalizer, pinned, runtime }] = mismatches;
     const message = messages.unicodeMismatch(`${spec.model}.${spec.name}`, normalizer, pinned, runtime);
     if (this.#unicodeMismatch === 'refuse') throw new ConfigError(message);
