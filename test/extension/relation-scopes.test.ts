@@ -195,6 +195,36 @@ describe('fieldEncryption: scopes taken from relations', () => {
     for (const row of stored) expect(keyIdOf(row.email)).toBe((await scopeKeys()).get(upserted.id)?.key_id);
   });
 
+  it('never moves an existing row to another scope through the parent side of its scope relation', async () => {
+    const beta = await h.prisma.organization.findUniqueOrThrow({ where: { slug: 'beta' } });
+    const ada = await h.prisma.member.findUniqueOrThrow({ where: { emailIdx: 'ada@acme.test' } });
+    // connect would rewrite ada's org_id with her values still under acme's key: refused, nothing sent
+    const queries = await logged(() =>
+      expect(h.prisma.organization.update({ where: { id: beta.id }, data: { members: { connect: { id: ada.id } } } })).rejects.toMatchObject({
+        code: 'HUSHFIELD_UNSUPPORTED_QUERY',
+        message: expect.stringContaining('would set Member.orgId of existing rows'),
+      }),
+    );
+    expect(queries).toEqual([]);
+    // connectOrCreate links only a row already in the scope: ada is not, so it tries to create her again
+    await expect(
+      h.prisma.organization.update({
+        where: { id: beta.id },
+        data: { members: { connectOrCreate: { where: { emailIdx: 'ada@acme.test' }, create: { email: 'ada@acme.test', emailIdx: computedBlindIndex } } } },
+      }),
+    ).rejects.toMatchObject({ code: 'P2002' });
+    const [row] = await h.db.query<Row>('SELECT org_id FROM members WHERE id = $1', [ada.id]);
+    expect(row.org_id).toBe(ada.orgId);
+    // ... and one that is there is linked as before
+    const cy = await h.prisma.member.findUniqueOrThrow({ where: { emailIdx: 'cy@beta.test' } });
+    const linked = await h.prisma.organization.update({
+      where: { id: beta.id },
+      data: { members: { connectOrCreate: { where: { emailIdx: 'cy@beta.test' }, create: { email: 'cy@beta.test', emailIdx: computedBlindIndex } } } },
+      include: { members: true },
+    });
+    expect(linked.members.map((m) => m.id)).toContain(cy.id);
+  });
+
   it('refuses, before any write and without creating a key, a create whose scope cannot be known', async () => {
     const keysBefore = await h.db.query<Row>('SELECT key_id FROM hushfield_keys');
     const membersBefore = await h.db.query<Row>('SELECT id FROM members');

@@ -13,7 +13,7 @@ import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';
-import { unsupported } from './messages';
+import { scopeMissing, unsupported } from './messages';
 import { asList } from './query-guard';
 import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import type { Position } from './rewrite-where';
@@ -328,8 +328,10 @@ export class DataEncryptor {
         return this.rewrite(target, item, 'unique');
       case 'deleteMany':
         return this.rewrite(target, item, 'nested');
-      case 'connectOrCreate':
-        return { where: await this.rewrite(target, item.where, 'unique'), create: await created(item.create) };
+      case 'connectOrCreate': {
+        const where = await this.rewrite(target, await this.inParentScope(target, item.where, place), 'unique');
+        return { where, create: await created(item.create) };
+      }
       case 'upsert':
         return this.nestedUpsert(target, item, place);
       case 'update':
@@ -368,6 +370,23 @@ export class DataEncryptor {
     const data = isPlainObject(item.data) ? item.data : {};
     const context = this.needsRowContext(target) ? undefined : { scope: 'default' };
     return { ...item, where, data: await this.update(target, data, context, 'updateMany') };
+  }
+
+  /**
+   * A nested connectOrCreate's where, when the relation sets the linked row's scope field:
+   * narrowed to the parent's value, so that it links only a row already in that scope (and
+   * otherwise creates one) instead of moving a row from another scope without re-encrypting it.
+   */
+  private async inParentScope(target: ModelMeta, where: unknown, place: Place): Promise<unknown> {
+    const scope = target.scopeField;
+    if (scope === undefined || !isPlainObject(where) || Object.keys(target.encrypted).length === 0) return where;
+    const back = this.view.backRelation(place.parent.model, place.relation)?.field;
+    const index = back?.relationFromFields?.indexOf(scope) ?? -1;
+    const referenced = index >= 0 ? back?.relationToFields?.[index] : undefined;
+    if (referenced === undefined) return where;
+    const value = await place.parent.value(referenced);
+    if (value === undefined) throw scopeMissing(target.name, scope);
+    return { ...where, AND: [...asList(where.AND), { [scope]: value }] };
   }
 
   /** A to-one related row being updated through its parent (no unique where of its own). */

@@ -34,6 +34,10 @@ const catalog = {
     `"${operation}" cannot write ${model}.${field}: the relation sets the row's encryption scope, and moving ` +
     "the row there would leave its encrypted values under the old scope's key; set the scope field itself " +
     'in a top-level update (hushfield re-encrypts the row)',
+  scopeLink: (model: string, field: string, operation: string) =>
+    `a nested "${operation}" would set ${model}.${field} of existing rows, moving them to another encryption scope ` +
+    "with their values still under the old scope's key; move a row with a top-level update of its scope field " +
+    '(hushfield re-encrypts it), or create it here',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   notUuid: (model: string, field: string) =>
     `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
@@ -59,7 +63,7 @@ const catalog = {
 
 /** Throws nothing; builds the typed error for a query that would leak or cannot be answered. */
 export function unsupported(
-  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany' | 'scopeMove' | 'scopeRelation',
+  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany' | 'scopeMove' | 'scopeRelation' | 'scopeLink',
   model: string,
   field: string,
   operation: string,
