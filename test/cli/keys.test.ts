@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FieldCrypto, LocalKeyring } from '@hushfield/core';
-import { PrismaKeyStore } from '@hushfield/prisma';
-import { createCliWorld } from './support';
+import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
+import { createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -65,6 +65,12 @@ test('rewrap moves every live key under a new root key named in the config, leav
   expect(await fresh.decrypt(row.email, { model: 'customers', field: 'email' })).toBe('r7@example.org');
   const stale = new FieldCrypto({ keyring: world.keyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 } });
   await expect(stale.decrypt(row.email, { model: 'customers', field: 'email' })).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING' });
+  // An application still on the old root key is told which keyring wrapped the key and which it asked.
+  const app = world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
+  const error = await app.customer.findUnique({ where: { id: 7 } }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', keyringId: world.keyring.id, wrappedBy: newKeyring.id, operation: 'unwrap' });
+  expect((error as Error).message).toMatch(new RegExp(`is wrapped by keyring ${newKeyring.id}, but keyring ${world.keyring.id} was asked to unwrap it`));
+  expect((error as Error).message).not.toMatch(/tampered/);
 
   // And from a LocalKeyring key file.
   const dir = mkdtempSync(join(tmpdir(), 'hushfield-rewrap-'));
