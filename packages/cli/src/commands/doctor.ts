@@ -12,6 +12,7 @@ import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { keyStoreSummary, keyringRoundTrip } from '../health';
+import { missingUrlHint } from '../env-file';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { fieldContext } from '../value-context';
@@ -46,7 +47,8 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     add({ check: 'database', level: 'ok', message: 'database reachable' });
   } catch (error) {
     reachable = false;
-    add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}` });
+    const hint = missingUrlHint(error, ctx.loaded.envFile);
+    add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}${hint ? `; ${hint}` : ''}` });
   }
   if (reachable) await tlsChecks(client, ctx, options, add);
   const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
