@@ -3,7 +3,7 @@
  * key material never printed, and `rewrap` moving every live key under a new root key without
  * touching data rows.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,22 @@ test('create, rotate and list keys without printing key material', async () => {
   );
   const human = await world.runCli(['keys', 'list', '--scope', 'acme']);
   expect(human.stdout.split('\n').filter((line) => line.startsWith('scope'))).toHaveLength(2);
+});
+
+test('keys list aligns its columns to the widest value, uuid scopes included', async () => {
+  const tenant = randomUUID();
+  expect((await world.runCli(['keys', 'create', '--scope', tenant])).code).toBe(0);
+  const { stdout } = await world.runCli(['keys', 'list', '--kind', 'scope']);
+  const lines = stdout.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^kind +scope +ver +state +key id +keyring +created$/);
+  const row = lines.find((line) => line.includes(tenant)) as string;
+  for (const column of ['ver', 'state', 'key id', 'keyring', 'created']) {
+    const at = lines[0].indexOf(column);
+    // every row has a value starting under each header, and a gap before it
+    for (const line of lines.slice(1)) expect(line.slice(at - 2, at)).toBe('  ');
+    expect(row.charAt(at)).not.toBe(' ');
+  }
+  expect(row.indexOf(tenant)).toBe(lines[0].indexOf('scope'));
 });
 
 test('rewrap moves every live key under a new root key named in the config, leaving data rows alone', async () => {
