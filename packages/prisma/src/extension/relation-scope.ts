@@ -146,8 +146,10 @@ export class CreateDraft extends RelatedRow {
     const view = this.services.view;
     if (field === view.idField(this.model)) {
       const generated = generateRowId(this.model.idGeneration);
-      if (generated !== undefined) this.data[field] = generated;
-      if (generated !== undefined) return generated;
+      if (generated !== undefined) {
+        this.data[field] = generated;
+        return generated;
+      }
     }
     const inherited = this.fromParent(this.parent, field, path);
     if (inherited !== undefined) {
