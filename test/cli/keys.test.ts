@@ -3,13 +3,13 @@
  * key material never printed, and `rewrap` moving every live key under a new root key without
  * touching data rows.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FieldCrypto, LocalKeyring } from '@hushfield/core';
-import { PrismaKeyStore } from '@hushfield/prisma';
-import { createCliWorld } from './support';
+import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
+import { createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -47,6 +47,22 @@ test('create, rotate and list keys without printing key material', async () => {
   expect(human.stdout.split('\n').filter((line) => line.startsWith('scope'))).toHaveLength(2);
 });
 
+test('keys list aligns its columns to the widest value, uuid scopes included', async () => {
+  const tenant = randomUUID();
+  expect((await world.runCli(['keys', 'create', '--scope', tenant])).code).toBe(0);
+  const { stdout } = await world.runCli(['keys', 'list', '--kind', 'scope']);
+  const lines = stdout.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^kind +scope +ver +state +key id +keyring +created$/);
+  const row = lines.find((line) => line.includes(tenant)) as string;
+  for (const column of ['ver', 'state', 'key id', 'keyring', 'created']) {
+    const at = lines[0].indexOf(column);
+    // every row has a value starting under each header, and a gap before it
+    for (const line of lines.slice(1)) expect(line.slice(at - 2, at)).toBe('  ');
+    expect(row.charAt(at)).not.toBe(' ');
+  }
+  expect(row.indexOf(tenant)).toBe(lines[0].indexOf('scope'));
+});
+
 test('rewrap moves every live key under a new root key named in the config, leaving data rows alone', async () => {
   expect((await world.runCli(['reencrypt', '--json'])).code).toBe(0);
   const rowsBefore = await world.db.query('SELECT * FROM customers ORDER BY id');
@@ -65,6 +81,12 @@ test('rewrap moves every live key under a new root key named in the config, leav
   expect(await fresh.decrypt(row.email, { model: 'customers', field: 'email' })).toBe('r7@example.org');
   const stale = new FieldCrypto({ keyring: world.keyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 } });
   await expect(stale.decrypt(row.email, { model: 'customers', field: 'email' })).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING' });
+  // An application still on the old root key is told which keyring wrapped the key and which it asked.
+  const app = world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
+  const error = await app.customer.findUnique({ where: { id: 7 } }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', keyringId: world.keyring.id, wrappedBy: newKeyring.id, operation: 'unwrap' });
+  expect((error as Error).message).toMatch(new RegExp(`is wrapped by keyring ${newKeyring.id}, but keyring ${world.keyring.id} was asked to unwrap it`));
+  expect((error as Error).message).not.toMatch(/tampered/);
 
   // And from a LocalKeyring key file.
   const dir = mkdtempSync(join(tmpdir(), 'hushfield-rewrap-'));

@@ -74,9 +74,11 @@ describe('the generated metadata of the test schema', () => {
   it('describes Post, Account, Customer and the key store', () => {
     const { models, keyStoreModel } = result.schema!;
     expect(keyStoreModel).toBe('HushfieldKey');
-    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'HushfieldKey', 'HushfieldCheckpoint']);
+    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'Organization', 'Member', 'Invoice', 'HushfieldKey', 'HushfieldCheckpoint']);
     expect(models.Post).toMatchObject({ dbName: 'posts', idGeneration: 'autoincrement', bindRowId: false, encrypted: { body: { mode: 'strict' } } });
-    expect(models.Post.fields.author).toMatchObject({ kind: 'object', relationModel: 'User' });
+    expect(models.Post.fields.author).toMatchObject({ kind: 'object', relationModel: 'User', relationName: 'PostToUser', relationFromFields: ['authorId'], relationToFields: ['id'] });
+    expect(models.User.fields.posts).toMatchObject({ kind: 'object', relationName: 'PostToUser' });
+    expect(models.User.fields.posts.relationFromFields).toBeUndefined();
     expect(models.Device).toMatchObject({ bindRowId: true, scopeField: 'tenantId', fields: { id: { uuid: true }, tenantId: { uuid: true } } });
     expect(models.Device.fields.serial.uuid).toBeUndefined();
     expect(models.Post.scopeField).toBeUndefined();
@@ -92,6 +94,15 @@ describe('the generated metadata of the test schema', () => {
       blindIndexes: { emailIdx: { source: 'email', unique: true, optional: true } },
     });
     expect(models.HushfieldKey.encrypted).toEqual({});
+  });
+
+  it('describes the scopes of Organization, Member and Invoice and the foreign keys that carry them', () => {
+    const { models } = result.schema!;
+    expect(models.Organization).toMatchObject({ idGeneration: 'uuid', bindRowId: true, scopeField: 'id' });
+    expect(models.Member).toMatchObject({ idGeneration: 'cuid', scopeField: 'orgId', scopeRelation: 'org' });
+    expect(models.Member.fields.org).toMatchObject({ relationFromFields: ['orgId'], relationToFields: ['id'] });
+    expect(models.Invoice).toMatchObject({ scopeField: 'orgId', scopeRelation: 'member' });
+    expect(models.Invoice.fields.member).toMatchObject({ relationFromFields: ['memberId', 'orgId'], relationToFields: ['id', 'orgId'] });
   });
 
   it('emits a module that type-checks as HushfieldSchema with literal types', async () => {

@@ -1,13 +1,15 @@
 /**
  * `hushfield.config.ts`: what the CLI needs to reach the data and the keys. It lives next to
  * `prisma.config.ts` (found by walking up from the working directory) unless `--config` names
- * it, and is loaded through jiti so that it may be TypeScript.
+ * it, and is loaded through jiti so that it may be TypeScript, after the `.env` beside it
+ * (see `env-file.ts`), as a `prisma.config.ts` that imports `dotenv/config` would.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '@hushfield/core';
 import type { ActorContext, AuditSink, KeyStore, Keyring } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
+import { type EnvFile, envFilePath, loadEnvFile } from './env-file';
 
 /** A value given directly or by a (possibly async) factory, so that configs can defer I/O. */
 export type Lazy<T> = T | (() => T | Promise<T>);
@@ -64,6 +66,8 @@ export interface LoadedConfig {
   readonly path: string;
   readonly config: HushfieldConfig;
   readonly module: Readonly<Record<string, unknown>>;
+  /** The env file read before the configuration was imported. */
+  readonly envFile?: EnvFile;
 }
 
 const CONFIG_NAMES = ['hushfield.config.ts', 'hushfield.config.mts', 'hushfield.config.js', 'hushfield.config.mjs', 'hushfield.config.cjs'];
@@ -100,11 +104,14 @@ export async function importModule(path: string): Promise<Record<string, unknown
 }
 
 /**
- * Loads and validates the configuration file.
- * @throws ConfigError when the file is missing, fails to load, or lacks schema/keyring/prisma.
+ * Loads and validates the configuration file, after reading the env file: `envFile` (relative
+ * to `cwd`), else the `.env` beside the configuration when there is one.
+ * @throws ConfigError when the file is missing, fails to load, or lacks schema/keyring/prisma,
+ *   or when `envFile` is missing
  */
-export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
+export async function loadConfig(cwd: string, explicit?: string, envFile?: string): Promise<LoadedConfig> {
   const path = findConfigPath(cwd, explicit);
+  const env = loadEnvFile(envFilePath(path, cwd, envFile), envFile !== undefined);
   let module: Record<string, unknown>;
   try {
     module = await importModule(path);
@@ -116,7 +123,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   if (config && typeof config === 'object' && 'default' in config && !('schema' in config)) {
     config = (config as { default: unknown }).default; // CommonJS interop of `export default`
   }
-  return { path, config: validateConfig(config, path), module };
+  return { path, config: validateConfig(config, path), module, envFile: env };
 }
 
 /** Checks the shape of a configuration object. @throws ConfigError naming the bad property. */

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { loadConfig } from './config';
+import { missingUrlHint } from './env-file';
 import type { LoadedConfig } from './config';
 import { CommandContext } from './context';
 import { ExitCode } from './exit-codes';
@@ -59,11 +60,13 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     const out = new Output(io, Boolean(opts.json));
     let ctx: CommandContext | undefined;
     try {
-      const loaded = options.config ?? (await loadConfig(cwd, opts.config as string | undefined));
+      const loaded = options.config ?? (await loadConfig(cwd, opts.config as string | undefined, opts.dotenv as string | undefined));
       ctx = new CommandContext(loaded, out);
       exitCode = await action(ctx, opts);
     } catch (error) {
       out.error(error);
+      const hint = ctx === undefined ? undefined : missingUrlHint(error, ctx.loaded.envFile);
+      if (hint !== undefined) out.info(`hint: ${hint}`);
       exitCode = hasCode(error, 'HUSHFIELD_CONFIG') || hasCode(error, 'HUSHFIELD_INVALID_ARGUMENT') ? ExitCode.Usage : ExitCode.Failure;
     } finally {
       await ctx?.close();
@@ -73,6 +76,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const program = new Command('hushfield')
     .description('hushfield: field-level encryption for Prisma: status, re-encryption, key lifecycle, health checks')
     .option('--config <file>', 'hushfield.config.ts to use (default: next to prisma.config.ts)')
+    // not --env-file: Node 20 takes that flag for itself, even after the script name
+    .option('--dotenv <file>', 'env file to read first (default: the .env next to the config file, if any); the environment wins')
     .option('--json', 'print one JSON document on stdout')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });

@@ -62,16 +62,22 @@ export class KeyringError extends HushfieldError {
   readonly operation: 'wrap' | 'unwrap' | 'generate' | 'describe';
   /** Whether retrying later may succeed (throttling, timeouts, outages). */
   readonly retryable: boolean;
+  /**
+   * For an unwrap: the keyring the key store says wrapped the key, when it is not
+   * `keyringId` (the one asked), e.g. after `keys rewrap`.
+   */
+  readonly wrappedBy?: string;
 
   constructor(
     message: string,
-    details: { keyringId: string; operation: KeyringError['operation']; retryable?: boolean },
+    details: { keyringId: string; operation: KeyringError['operation']; retryable?: boolean; wrappedBy?: string },
     options?: { cause?: unknown },
   ) {
     super('HUSHFIELD_KEYRING', message, options);
     this.keyringId = details.keyringId;
     this.operation = details.operation;
     this.retryable = details.retryable ?? false;
+    if (details.wrappedBy !== undefined) this.wrappedBy = details.wrappedBy;
   }
 }
 

@@ -138,6 +138,29 @@ describe('KeyHierarchy', () => {
     expect(await keys.rewrap(newRing)).toEqual({ rewrapped: 0, skipped: 4 });
   });
 
+  it('after a rewrap, the old keyring fails naming the keyring that wrapped the key and the one asked, not tampering', async () => {
+    const oldRing = new CountingKeyring(randomBytes(32), 'old');
+    const newRing = new CountingKeyring(randomBytes(32), 'new');
+    const { keys, keyStore } = setup(oldRing);
+    const { keyId } = await keys.activeScopeKey('a');
+    await keys.rewrap(newRing);
+    const stale = setup(oldRing, keyStore).keys;
+    const error = await stale.scopeKeyMaterial(keyId, 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyringError);
+    expect(error).toMatchObject({ keyringId: 'old', wrappedBy: 'new', operation: 'unwrap', retryable: false });
+    expect((error as Error).message).toContain(`scope key ${keyId} v1 (scope a) is wrapped by keyring new, but keyring old was asked`);
+    expect((error as Error).message).not.toContain('tampered');
+    // a transient failure (throttling, outage) of the keyring asked is reported as itself
+    const throttled: Keyring = {
+      id: 'old',
+      wrapKey: async () => Buffer.alloc(0),
+      unwrapKey: async () => { throw new KeyringError('throttled', { keyringId: 'old', operation: 'unwrap', retryable: true }); },
+    };
+    const down = await setup(throttled, keyStore).keys.scopeKeyMaterial(keyId, 1).catch((e: unknown) => e);
+    expect(down).toMatchObject({ message: 'throttled', retryable: true });
+    expect((down as { wrappedBy?: string }).wrappedBy).toBeUndefined();
+  });
+
   it('rewrap skips a key whose stored value changed under it', async () => {
     const { keys, keyStore } = setup(new CountingKeyring(randomBytes(32), 'old'));
     await keys.activeScopeKey('a');

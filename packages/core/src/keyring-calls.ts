@@ -36,6 +36,17 @@ function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringErro
     { cause: error });
 }
 
+/**
+ * The error for a key another keyring wrapped (its row names that keyring) which `keyring`
+ * failed to unwrap: it names both, since "tampered" would send the operator the wrong way.
+ * `undefined` for the keyring that wrapped it, and for transient failures (an outage stays one).
+ */
+function wrappedElsewhere(error: unknown, keyring: Keyring, stored: StoredKey): KeyringError | undefined {
+  if (stored.keyringId === keyring.id || (error instanceof KeyringError && error.retryable)) return undefined;
+  return new KeyringError(messages.keyringMismatch(stored, stored.keyringId, keyring.id),
+    { keyringId: keyring.id, operation: 'unwrap', wrappedBy: stored.keyringId }, { cause: error });
+}
+
 /** Audited, counted keyring calls. */
 export class KeyringCalls {
   #count = 0;
@@ -72,7 +83,12 @@ export class KeyringCalls {
   unwrap(keyring: Keyring, stored: StoredKey): Promise<Buffer> {
     const wrapped = Buffer.from(stored.wrappedKey ?? '', 'base64');
     return this.#call(keyring, 'unwrap', stored, async () => {
-      const key = await keyring.unwrapKey(wrapped, wrapContext(stored));
+      let key: Buffer;
+      try {
+        key = await keyring.unwrapKey(wrapped, wrapContext(stored));
+      } catch (error) {
+        throw wrappedElsewhere(error, keyring, stored) ?? error;
+      }
       if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
         throw new KeyringError(messages.keyringFailed(keyring.id, 'unwrap', 'it returned a key that is not 32 bytes'),
           { keyringId: keyring.id, operation: 'unwrap' });

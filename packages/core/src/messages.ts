@@ -43,6 +43,10 @@ export const messages = {
 
   keyringFailed: (keyringId: string, operation: string, reason: string) =>
     `keyring ${keyringId} failed to ${operation}: ${reason}`,
+  keyringMismatch: (slot: { kind: string; keyId: string; scope: string; version: number }, wrappedBy: string, asked: string) =>
+    `the ${slot.kind} key ${slot.keyId} v${slot.version} (scope ${slot.scope}) is wrapped by keyring ${wrappedBy}, ` +
+    `but keyring ${asked} was asked to unwrap it and cannot: the key store was re-wrapped (\`keys rewrap\`) or is ` +
+    `shared with another root key; configure keyring ${wrappedBy} (or a MultiKeyring that holds it)`,
   keyringContext: (keyringId: string) =>
     `keyring ${keyringId} refused to unwrap: the wrapped key was tampered with, wrapped under ` +
     'another root key, or presented with another encryption context',

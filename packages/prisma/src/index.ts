@@ -3,7 +3,14 @@
  * Prisma-backed key store.
  */
 export * from './metadata';
-export { fieldEncryption, type FieldEncryptionOptions, type HushfieldClientApi } from './extension/extension';
+export {
+  type DecryptErrorResults,
+  fieldEncryption,
+  type FieldEncryptionOptions,
+  type HushfieldClientApi,
+  type HushfieldExtension,
+  type NullableEncryptedFields,
+} from './extension/extension';
 export { blindIndexSpec } from './extension/schema-view';
 export type { OnDecryptError } from './extension/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';

@@ -55,6 +55,15 @@ export interface FieldMeta {
   readonly isId: boolean;
   /** For relation fields: the related model's name. */
   readonly relationModel?: string;
+  /** For relation fields: Prisma's name of the relation, which both of its sides carry. */
+  readonly relationName?: string;
+  /**
+   * For the side of a relation that holds the foreign key: its scalar fields, and the fields of
+   * the related model they reference, in the same order. A create under the relation takes
+   * these values (the scope among them) from the related row.
+   */
+  readonly relationFromFields?: readonly string[];
+  readonly relationToFields?: readonly string[];
   /**
    * The column is a PostgreSQL `uuid` (`@db.Uuid`): the database keeps the canonical
    * lower-case form of whatever UUID form was written, so the extension binds that form.

@@ -4,15 +4,18 @@
  * at 30/14/7 days, failure once expired); with `--require-tls`, TLS off is a failure; keyring
  * round trip; key store reachable and wrapped by the configured keyring; schema metadata
  * agreeing with the database and the key store (columns exist, sampled envelopes name keys
- * the store holds, checkpoint model present).
+ * the store holds and decrypt, checkpoint model present). An unreadable sampled value fails
+ * the check: tampering shows up here, and in full with `status --verify`.
  */
-import type { StoredKey } from '@hushfield/core';
+import type { DecryptItem, StoredKey } from '@hushfield/core';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { keyStoreSummary, keyringRoundTrip } from '../health';
-import { describeError } from '../output';
+import { missingUrlHint } from '../env-file';
+import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
+import { fieldContext } from '../value-context';
 import { delegateOf } from '../walker';
 
 /** Options of `doctor`. */
@@ -44,7 +47,8 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     add({ check: 'database', level: 'ok', message: 'database reachable' });
   } catch (error) {
     reachable = false;
-    add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}` });
+    const hint = missingUrlHint(error, ctx.loaded.envFile);
+    add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}${hint ? `; ${hint}` : ''}` });
   }
   if (reachable) await tlsChecks(client, ctx, options, add);
   const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
@@ -131,22 +135,35 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
       const rows = await delegateOf(client, model.name).findMany({ select, take: 100 });
       let unknown = 0;
       let destroyed = 0;
+      const toVerify: DecryptItem[] = [];
       for (const row of rows) {
-        for (const field of Object.keys(model.encrypted)) {
-          const value = row[field];
+        for (const field of Object.values(model.encrypted)) {
+          const value = row[field.name];
           if (typeof value !== 'string' || !crypto.isEnvelope(value)) continue;
           try {
             const described = crypto.describe(value);
             const key = known.get(`${described.keyId}\u0000${described.version}`);
             if (!key) unknown++;
             else if (key.state === 'destroyed') destroyed++;
+            else toVerify.push({ value, ctx: fieldContext(model, field, row) });
           } catch {
             unknown++;
           }
         }
       }
+      const unreadable = await unreadableCodes(crypto, toVerify);
+      const failed = Object.values(unreadable).reduce((a, b) => a + b, 0);
       if (unknown > 0) add({ check: 'schema', level: 'fail', message: `${model.name}: ${unknown} sampled value(s) name keys the key store does not hold (wrong key store or database?)` });
-      else add({ check: 'schema', level: 'ok', message: `${model.name}: columns match the schema metadata; sampled ${rows.length} row(s)${destroyed ? `, ${destroyed} value(s) under destroyed scopes` : ''}` });
+      else if (failed === 0) add({ check: 'schema', level: 'ok', message: `${model.name}: columns match the schema metadata; sampled ${rows.length} row(s)${destroyed ? `, ${destroyed} value(s) under destroyed scopes` : ''}` });
+      if (failed > 0) {
+        const codes = Object.entries(unreadable).map(([code, count]) => `${code}: ${count}`).join(', ');
+        add({
+          check: 'values',
+          level: 'fail',
+          message: `${model.name}: ${failed} of ${toVerify.length} sampled value(s) fail to decrypt (${codes}): tampered, moved, or wrapped under a key this keyring cannot open; \`hushfield status --verify\` counts them all`,
+          detail: { model: model.name, sampled: toVerify.length, unreadable },
+        });
+      }
     } catch (error) {
       add({ check: 'schema', level: 'fail', message: `${model.name}: cannot read its encrypted columns (${describeError(error).message}); regenerate the client and metadata` });
     }
@@ -155,4 +172,16 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
   if (needsIndex && !keys.some((key) => key.kind === 'index' && key.state === 'active')) {
     add({ check: 'schema', level: 'warn', message: 'the schema has blind indexes but the key store has no active index key yet (created on first use)' });
   }
+}
+
+/** Decrypts the sampled values and counts the failures by error code (no plaintext is kept). */
+async function unreadableCodes(crypto: Awaited<ReturnType<CommandContext['crypto']>>, items: readonly DecryptItem[]): Promise<Record<string, number>> {
+  const codes: Record<string, number> = {};
+  if (items.length === 0) return codes;
+  for (const result of await crypto.decryptMany(items)) {
+    if (typeof result === 'string') continue;
+    const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
+    codes[code] = (codes[code] ?? 0) + 1;
+  }
+  return codes;
 }

@@ -27,10 +27,30 @@ function view(key: StoredKey): KeyView {
   return { kind: key.kind, scope: key.scope, keyId: key.keyId, version: key.version, state: key.state, keyringId: key.keyringId, createdAt: key.createdAt.toISOString() };
 }
 
-const HEADER = `${'kind'.padEnd(5)} ${'scope'.padEnd(20)} ${'ver'.padEnd(4)} ${'state'.padEnd(9)} ${'key id'.padEnd(14)} ${'keyring'.padEnd(16)} created`;
+/** The columns of `keys list`, as printed: header and cell of each. */
+const COLUMNS: readonly [string, (key: KeyView) => string][] = [
+  ['kind', (key) => key.kind],
+  ['scope', (key) => key.scope],
+  ['ver', (key) => `v${key.version}`],
+  ['state', (key) => key.state],
+  ['key id', (key) => key.keyId],
+  ['keyring', (key) => key.keyringId],
+  ['created', (key) => key.createdAt],
+];
+
+/**
+ * `keys` as aligned lines, each column as wide as its widest cell (a uuid scope is 36
+ * characters, a KMS keyring id longer still), the header first when `header` is set.
+ */
+function table(keys: readonly KeyView[], header = true): string[] {
+  const rows = keys.map((key) => COLUMNS.map(([, cell]) => cell(key)));
+  if (header) rows.unshift(COLUMNS.map(([name]) => name));
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+}
 
 function line(key: KeyView): string {
-  return `${key.kind.padEnd(5)} ${key.scope.padEnd(20)} ${`v${key.version}`.padEnd(4)} ${key.state.padEnd(9)} ${key.keyId.padEnd(14)} ${key.keyringId.padEnd(16)} ${key.createdAt}`;
+  return table([key], false)[0];
 }
 
 /** `keys list [--scope S] [--kind K] [--state S]`. */
@@ -41,7 +61,7 @@ export async function keysList(ctx: CommandContext, options: { scope?: string; k
     ...(options.kind ? { kind: options.kind as KeyKind } : {}),
     ...(options.state ? { state: options.state as KeyState } : {}),
   })).map(view);
-  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? ['no keys'] : [HEADER, ...keys.map(line)]));
+  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? ['no keys'] : table(keys)));
   return ExitCode.Ok;
 }
 
@@ -72,7 +92,7 @@ export async function keysRotate(ctx: CommandContext, options: { scope?: string;
     }
   }
   ctx.out.result({ command: 'keys rotate', rotated, failed }, () => [
-    ...rotated.map((key) => `rotated ${line(key)}`),
+    ...table(rotated, false).map((row) => `rotated ${row}`),
     ...failed.map((entry) => `FAILED scope ${entry.scope}: ${entry.message} [${entry.code}]`),
     rotated.length > 0 ? 'old versions still decrypt; run `hushfield reencrypt` to move data to the new version' : 'nothing rotated',
   ]);

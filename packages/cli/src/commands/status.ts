@@ -5,6 +5,9 @@
  * `FieldCrypto.describe` (no decryption); `--verify` also decrypts to count unreadable values.
  * Per blind index: versions in use and missing values; `--index-buckets` adds the bucket sizes
  * of truncated indexes (counts only). Then key-store and keyring health.
+ *
+ * With `--verify` it exits {@link ExitCode.Partial} (3) when it finds values the application
+ * cannot read, so that monitoring catches tampering: see {@link unreadableValues}.
  */
 import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
@@ -72,7 +75,18 @@ export interface ModelStatus {
   indexes: IndexStatus[];
 }
 
-/** Runs `status`. */
+/**
+ * The values of a field the application cannot read, as `--verify` counts them: those that
+ * failed to decrypt, malformed envelopes, envelopes naming a key the store does not have,
+ * prisma-field-encryption values (to import first), and plaintext in a strict field. Values
+ * under a destroyed scope are not counted: a shred makes them unreadable on purpose.
+ */
+export function unreadableValues(field: FieldStatus): number {
+  const failed = Object.values(field.unreadable ?? {}).reduce((a, b) => a + b, 0);
+  return failed + field.malformed + field.unknownKey + field.pfe + (field.mode === 'strict' ? field.plaintext : 0);
+}
+
+/** Runs `status`. Exit 3 when `--verify` finds unreadable values, 1 when the keyring fails. */
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<ExitCodeValue> {
   const selected = ctx.models(options.model);
   const client = await ctx.client();
@@ -83,8 +97,11 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const models: ModelStatus[] = [];
   for (const model of selected) models.push(await modelStatus(client, crypto, model, byVersion, options));
   const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
-  ctx.out.result({ command: 'status', models, keyStore: summary, keyring }, () => human(models, summary, keyring));
-  return keyring.ok ? ExitCode.Ok : ExitCode.Failure;
+  const unreadable = options.verify ? models.reduce((sum, model) => sum + model.fields.reduce((n, field) => n + unreadableValues(field), 0), 0) : undefined;
+  const verify = unreadable === undefined ? {} : { verify: { unreadable } };
+  ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () => human(models, summary, keyring, unreadable));
+  if (!keyring.ok) return ExitCode.Failure;
+  return unreadable ? ExitCode.Partial : ExitCode.Ok;
 }
 
 async function modelStatus(
@@ -173,7 +190,7 @@ async function modelStatus(
   return status;
 }
 
-function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: KeyringHealth): string[] {
+function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: KeyringHealth, unreadable?: number): string[] {
   const lines: string[] = [];
   for (const model of models) {
     lines.push(`${model.model}: ${model.rows} rows${model.rowsDestroyed ? `, ${model.rowsDestroyed} under destroyed scopes` : ''}`);
@@ -203,5 +220,10 @@ function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: Keyrin
   const states = Object.entries(keyStore.byState).map(([state, count]) => `${count} ${state}`).join(', ') || 'no keys';
   lines.push(`key store: ${keyStore.scopes} scopes; ${states}`);
   lines.push(keyring.ok ? `keyring ${keyring.keyringId}: ok (round trip ${keyring.latencyMs} ms)` : `keyring ${keyring.keyringId}: FAILED ${keyring.error?.message} [${keyring.error?.code}]`);
+  if (unreadable !== undefined) {
+    lines.push(unreadable === 0
+      ? 'verify: every value is readable (values under destroyed scopes aside)'
+      : `verify: ${unreadable} value(s) the application cannot read (failed to decrypt, malformed, unknown key, not imported, or plaintext in a strict field); exit 3`);
+  }
   return lines;
 }

@@ -65,9 +65,12 @@ export class ResultDecryptor {
   /**
    * Replaces every envelope in `result` (rows of `model`) by its plaintext.
    * @param sealed - envelopes the current write produced, answered without decrypting
+   * @param removed - `result` is what a delete removed: a value that fails to decrypt, for
+   *   whatever reason (a shredded scope, damage, a keyring outage), reads as `null` whatever
+   *   `onDecryptError` says, since the write has happened and must not be reported as failed
    * @throws DecryptionError / KeyDestroyedError (typed, naming model, field and row) unless `onDecryptError: 'null'`
    */
-  async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues): Promise<void> {
+  async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues, removed = false): Promise<void> {
     const batch = new Batch(sealed !== undefined && sealed.size > 0 ? sealed : undefined);
     this.collect(this.planFor(model), result, batch);
     const { rows, places, items, failures } = batch;
@@ -80,7 +83,7 @@ export class ResultDecryptor {
       }
     }
     for (const [row, place, rowId, error] of failures) {
-      if (this.onError === 'null' && !(error instanceof KeyringError)) row[place.field.name] = null;
+      if (removed || (this.onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
       else throw located(place, rowId, error);
     }
   }

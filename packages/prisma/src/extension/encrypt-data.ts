@@ -15,6 +15,7 @@ import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';
 import { scopeMissing, unsupported } from './messages';
 import { asList } from './query-guard';
+import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import type { Position } from './rewrite-where';
 import { generateRowId } from './row-ids';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
@@ -40,15 +41,22 @@ export type RelatedLocator = (relation: string, target: ModelMeta) => Promise<Ro
 /** Rewrites a where clause (see `rewrite-where.ts`). */
 export type WhereRewrite = (model: ModelMeta, where: unknown, position: Position) => Promise<unknown>;
 
+/** Reads `fields` of the row a rewritten unique where names (see `relation-scope.ts`). */
+export type FieldReader = (model: ModelMeta, where: Args, fields: readonly string[]) => Promise<Args | null>;
+
 /** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
 interface Place {
   readonly relation: string;
   readonly list: boolean;
   readonly locate?: RelatedLocator;
+  /** The row whose relation this is: creates under it take their scope from it. */
+  readonly parent: RelatedRow;
 }
 
 /** Encrypts write data; stateless apart from its collaborators. */
 export class DataEncryptor {
+  private readonly services: RowServices;
+
   constructor(
     private readonly view: SchemaView,
     private readonly crypto: FieldCrypto,
@@ -56,26 +64,75 @@ export class DataEncryptor {
     private readonly resolveRow: RowContextResolver,
     /** Receives every envelope sealed, so the write's own result need not decrypt it again. */
     private readonly sealed?: SealedValues,
-  ) {}
+    readFields?: FieldReader,
+  ) {
+    this.services = {
+      view,
+      prepare: withoutPlaceholders,
+      rewrite,
+      read: readFields ?? (async () => null),
+    };
+  }
 
-  /** A create's data: id generated for bound models, scope from the scope field. */
-  async create(model: ModelMeta, data: unknown): Promise<Args> {
+  /** The row a create's `data` makes, for {@link DataEncryptor.create} and for an upsert's update to fall back on. */
+  draft(model: ModelMeta, data: Args): CreateDraft {
+    return new CreateDraft(model, data, this.services);
+  }
+
+  /**
+   * A create's data: id generated for bound models, scope from the scope field or, when the
+   * data does not give it, from the related rows (see `relation-scope.ts`). A top-level
+   * create knows every scope of its nested creates before it seals anything.
+   * @throws InvalidArgumentError when a row's scope cannot be known
+   */
+  async create(model: ModelMeta, data: unknown, draft?: CreateDraft, nested = false): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
-    const out = withoutPlaceholders(model, data);
+    const row = draft ?? this.draft(model, data);
+    const out = row.data;
+    const relations = this.writesRelations(model, out);
+    if (!nested && relations) await this.knowScopes(row);
     if (this.writesEncrypted(model, data)) {
-      const context = { scope: this.scopeOf(model, data), rowId: this.ensureId(model, out) };
+      const scope = this.givenScope(model, out) ?? (await row.scope());
+      const context = { scope, rowId: this.ensureId(model, out) };
       const pending = this.sealRow(model, out, context);
       if (pending !== undefined) await pending;
     } else if (this.touchesEncrypted(model, data)) {
       const pending = this.sealRow(model, out, { scope: 'default' });
       if (pending !== undefined) await pending;
     }
-    if (this.writesRelations(model, out)) await this.relations(model, out);
+    if (relations) await this.relations(model, out, undefined, row);
     return out;
   }
 
+  /** Resolves the scope of every row `row` creates (itself and nested creates at any depth) that writes a value. */
+  private async knowScopes(row: RelatedRow): Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    if (row instanceof CreateDraft && this.writesEncrypted(row.model, row.data) && this.givenScope(row.model, row.data) === undefined) {
+      pending.push(row.scope());
+    }
+    const data = row instanceof CreateDraft ? row.data : undefined;
+    for (const { name } of data === undefined ? [] : this.view.writePlan(row.model).relations) {
+      const ops = (data as Args)[name];
+      if (!isPlainObject(ops)) continue;
+      for (const item of createdItems(ops)) pending.push(this.knowScopes(row.child(name, item)));
+    }
+    await Promise.all(pending);
+  }
+
+  /** Resolves the scopes of the rows an update's nested creates make under `row`. */
+  private async knowNestedScopes(row: RelatedRow, data: Args): Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    for (const { name } of this.view.writePlan(row.model).relations) {
+      const ops = data[name];
+      if (!isPlainObject(ops)) continue;
+      for (const item of createdItems(ops)) pending.push(this.knowScopes(row.child(name, item)));
+    }
+    await Promise.all(pending);
+  }
+
   /**
-   * An update's data for one row whose context (scope, id) the caller resolved.
+   * An update's data for one row whose context (scope, id) the caller resolved. `row` is the
+   * updated row as the parent of the update's nested creates (where they take their scope).
    * @throws UnsupportedQueryError when `data` changes the id of a bound model.
    */
   async update(
@@ -84,9 +141,12 @@ export class DataEncryptor {
     context: RowContext | undefined,
     operation: string,
     locate?: RelatedLocator,
+    row?: RelatedRow,
   ): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
     const out = withoutPlaceholders(model, data);
+    const relations = this.writesRelations(model, out);
+    const self = row ?? new UpdatedRow(model, this.services);
     const id = this.view.idField(model);
     if (model.bindRowId && id !== undefined && data[id] !== undefined && context?.rowId !== undefined) {
       if (plainOf(data[id]) !== context.rowId) throw unsupported('rekeyMany', model.name, id, operation);
@@ -95,9 +155,15 @@ export class DataEncryptor {
       const field = Object.keys(model.encrypted).find((name) => data[name] !== undefined) as string;
       throw unsupported('rowContext', model.name, field, operation);
     }
+    if (relations) await this.knowNestedScopes(self, out);
     if (this.touchesEncrypted(model, data)) await this.sealRow(model, out, context ?? { scope: 'default' });
-    if (this.writesRelations(model, out)) await this.relations(model, out, locate);
+    if (relations) await this.relations(model, out, locate, self);
     return out;
+  }
+
+  /** A row being updated, as the parent of its nested creates: `where` names it (rewritten). */
+  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft): UpdatedRow {
+    return new UpdatedRow(model, this.services, { where: isPlainObject(where) ? where : undefined, fallback });
   }
 
   /** Whether `data` writes a non-null value to an encrypted (not `readonly`) field: a DEK is needed. */
@@ -206,13 +272,10 @@ export class DataEncryptor {
     }
   }
 
-  /** The scope of a row being created: its scope field's value, or `default`. */
-  private scopeOf(model: ModelMeta, data: Args): string {
+  /** The scope of a row being created when its data gives it (or the model has none), else `undefined`. */
+  private givenScope(model: ModelMeta, data: Args): string | undefined {
     if (model.scopeField === undefined) return 'default';
-    const value = plainOf(data[model.scopeField]);
-    if (typeof value === 'string' && value.length > 0) return storedForm(model, model.scopeField, value);
-    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-    throw scopeMissing(model.name, model.scopeField);
+    return scopeString(model, model.scopeField, plainOf(data[model.scopeField]));
   }
 
   /** The id of a row being created, generated (and written into `data`) for bound models. */
@@ -234,14 +297,14 @@ export class DataEncryptor {
   }
 
   /** Nested writes under relation fields of `data` (modified in place with rewritten copies). */
-  private async relations(model: ModelMeta, data: Args, locate?: RelatedLocator): Promise<void> {
+  private async relations(model: ModelMeta, data: Args, locate: RelatedLocator | undefined, parent: RelatedRow): Promise<void> {
     for (const { name: key, target, list } of this.view.writePlan(model).relations) {
       const value = data[key];
       if (!isPlainObject(value)) continue;
       const out: Args = {};
       for (const [op, arg] of Object.entries(value)) {
         const many = Array.isArray(arg);
-        const place = { relation: key, list, locate };
+        const place = { relation: key, list, locate, parent };
         const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, place)));
         out[op] = many ? items : items[0];
       }
@@ -251,11 +314,13 @@ export class DataEncryptor {
 
   private async nested(target: ModelMeta, op: string, item: unknown, place: Place): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
+    const created = (data: unknown) =>
+      isPlainObject(data) ? this.create(target, data, place.parent.child(place.relation, data), true) : data;
     switch (op) {
       case 'create':
-        return this.create(target, item);
+        return created(item);
       case 'createMany':
-        return { ...item, data: await Promise.all(asList(item.data).map((row) => this.create(target, row))) };
+        return { ...item, data: await Promise.all(asList(item.data).map(created)) };
       case 'connect':
       case 'set':
       case 'disconnect':
@@ -263,8 +328,10 @@ export class DataEncryptor {
         return this.rewrite(target, item, 'unique');
       case 'deleteMany':
         return this.rewrite(target, item, 'nested');
-      case 'connectOrCreate':
-        return { where: await this.rewrite(target, item.where, 'unique'), create: await this.create(target, item.create) };
+      case 'connectOrCreate': {
+        const where = await this.rewrite(target, await this.inParentScope(target, item.where, place), 'unique');
+        return { where, create: await created(item.create) };
+      }
       case 'upsert':
         return this.nestedUpsert(target, item, place);
       case 'update':
@@ -278,17 +345,21 @@ export class DataEncryptor {
 
   private async nestedUpsert(target: ModelMeta, item: Args, place: Place): Promise<Args> {
     const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, place.list ? 'unique' : 'nested');
-    const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert', place), 'upsert');
-    const out: Args = { ...item, create: await this.create(target, item.create), update };
+    const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
+    const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
+    const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert', place), 'upsert', undefined, row);
+    const out: Args = { ...item, create: draft === undefined ? item.create : await this.create(target, item.create, draft, true), update };
     if (where !== undefined) out.where = where;
     return out;
   }
 
   private async nestedUpdate(target: ModelMeta, item: Args, place: Place): Promise<Args> {
     const shaped = place.list || 'data' in item;
-    if (!shaped) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update');
+    const located = this.locatedRow(target, place);
+    if (!shaped) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update', undefined, located);
     const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, place.list ? 'unique' : 'nested');
-    const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update', place), 'update');
+    const row = place.list ? this.updatedRow(target, where) : located;
+    const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update', place), 'update', undefined, row);
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
     return out;
@@ -299,6 +370,29 @@ export class DataEncryptor {
     const data = isPlainObject(item.data) ? item.data : {};
     const context = this.needsRowContext(target) ? undefined : { scope: 'default' };
     return { ...item, where, data: await this.update(target, data, context, 'updateMany') };
+  }
+
+  /**
+   * A nested connectOrCreate's where, when the relation sets the linked row's scope field:
+   * narrowed to the parent's value, so that it links only a row already in that scope (and
+   * otherwise creates one) instead of moving a row from another scope without re-encrypting it.
+   */
+  private async inParentScope(target: ModelMeta, where: unknown, place: Place): Promise<unknown> {
+    const scope = target.scopeField;
+    if (scope === undefined || !isPlainObject(where) || Object.keys(target.encrypted).length === 0) return where;
+    const back = this.view.backRelation(place.parent.model, place.relation)?.field;
+    const index = back?.relationFromFields?.indexOf(scope) ?? -1;
+    const referenced = index >= 0 ? back?.relationToFields?.[index] : undefined;
+    if (referenced === undefined) return where;
+    const value = await place.parent.value(referenced);
+    if (value === undefined) throw scopeMissing(target.name, scope);
+    return { ...where, AND: [...asList(where.AND), { [scope]: value }] };
+  }
+
+  /** A to-one related row being updated through its parent (no unique where of its own). */
+  private locatedRow(target: ModelMeta, place: Place): UpdatedRow {
+    const locate = place.locate;
+    return new UpdatedRow(target, this.services, { locate: locate && (() => locate(place.relation, target)) });
   }
 
   /** Row context for a nested update of `target`: only resolved when encrypted fields are written. */
@@ -316,6 +410,17 @@ export class DataEncryptor {
     if (!isPlainObject(where)) return undefined;
     return this.resolveRow(target, where, operation);
   }
+}
+
+/** The rows a relation's nested writes create (`create`, `createMany`, `connectOrCreate`). */
+function createdItems(ops: Args): Args[] {
+  const items: Args[] = [];
+  for (const item of asList(ops.create)) if (isPlainObject(item)) items.push(item);
+  for (const many of asList(ops.createMany)) {
+    if (isPlainObject(many)) for (const item of asList(many.data)) if (isPlainObject(item)) items.push(item);
+  }
+  for (const link of asList(ops.connectOrCreate)) if (isPlainObject(link) && isPlainObject(link.create)) items.push(link.create);
+  return items;
 }
 
 /** A copy of `data` without {@link computedBlindIndex} placeholders (the columns are computed from their sources). */

@@ -8,7 +8,8 @@
  *   fieldEncryption({ schema: hushfieldSchema, keyring: LocalKeyring.fromEnv() }),
  * );
  */
-import { Prisma } from '@prisma/client/extension';
+import { Prisma, type PrismaClientExtends } from '@prisma/client/extension';
+import type { DefaultArgs, InternalArgs } from '@prisma/client/runtime/client';
 import {
   type ActorContext,
   type AuditSink,
@@ -45,7 +46,8 @@ export interface FieldEncryptionOptions {
   readonly actor?: () => ActorContext | undefined;
   /**
    * `throw` (default): a value that fails to decrypt throws a typed error. `null`: it reads
-   * as `null` instead (keyring outages still throw: they are transient, not data loss).
+   * as `null` instead (keyring outages still throw: they are transient, not data loss), and
+   * the extended client's result types say so: every encrypted field is `string | null`.
    */
   readonly onDecryptError?: OnDecryptError;
   /**
@@ -73,6 +75,29 @@ export interface HushfieldClientApi {
   prepare(scopes?: readonly string[]): Promise<void>;
 }
 
+/**
+ * Each encrypted field of each model of the schema `S` typed `string | null`, in the shape of
+ * a result extension (`{ user: { email: { compute } } }`): what reads return under
+ * `onDecryptError: 'null'`.
+ */
+export type NullableEncryptedFields<S extends HushfieldSchema> = {
+  -readonly [M in keyof S['models'] as S['models'][M]['encrypted'] extends Record<string, never> ? never : Uncapitalize<M & string>]: {
+    -readonly [F in keyof S['models'][M]['encrypted']]: { compute: () => string | null };
+  };
+};
+
+/**
+ * What {@link fieldEncryption} returns, for `prisma.$extends(...)`: the client gains
+ * `$hushfield`, and result types change by `R` (a result-extension shape; no computed fields
+ * exist at run time, the values are what the query extension returns).
+ */
+export type HushfieldExtension<R = {}> = (
+  client: any, // as Prisma's own defineExtension types it
+) => PrismaClientExtends<InternalArgs<R, {}, {}, { $hushfield: HushfieldClientApi }> & DefaultArgs>;
+
+/** The result-type changes `onDecryptError: E` implies for schema `S` (none unless `E` may be `'null'`). */
+export type DecryptErrorResults<S extends HushfieldSchema, E extends OnDecryptError> = 'null' extends E ? NullableEncryptedFields<S> : {};
+
 const DEFAULT_CACHE: KeyCacheOptions = { ttlMs: 5 * 60_000, maxEntries: 1000 };
 
 function isSingleConnection(client: AnyClient): boolean {
@@ -83,10 +108,13 @@ function isSingleConnection(client: AnyClient): boolean {
 /**
  * The hushfield client extension.
  * @param options - schema and keys; see {@link FieldEncryptionOptions}
- * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`
+ * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
+ *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
  * @throws ConfigError when neither `keyring` nor `crypto` is given, or the schema is not the generator's
  */
-export function fieldEncryption(options: FieldEncryptionOptions) {
+export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
+  options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
+): HushfieldExtension<DecryptErrorResults<S, E>> {
   const { schema } = options;
   if (schema?.formatVersion !== 1 || typeof schema.models !== 'object') {
     throw new ConfigError('fieldEncryption: `schema` must be the hushfieldSchema the generator wrote (formatVersion 1)');
@@ -94,7 +122,7 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
   if (options.crypto === undefined && options.keyring === undefined) {
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
   }
-  return Prisma.defineExtension((client) => {
+  const extension = Prisma.defineExtension((client) => {
     const base = client as unknown as AnyClient;
     const crypto = options.crypto ?? createCrypto(options, base);
     const view = new SchemaView(schema);
@@ -133,6 +161,8 @@ export function fieldEncryption(options: FieldEncryptionOptions) {
       },
     });
   });
+  // The result types are stated, not computed: the query extension is what returns null.
+  return extension as unknown as HushfieldExtension<DecryptErrorResults<S, E>>;
 }
 
 function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {

@@ -63,6 +63,7 @@ export class OperationHandler {
       (model, where, position) => rewriter.where(model, where, position),
       (model, where) => this.reader.nestedContext(model, where),
       sealed,
+      (model, where, fields) => this.reader.fields(model, where, fields),
     );
   }
 
@@ -109,7 +110,8 @@ export class OperationHandler {
     }
     if (!fluent && ONE_ROW.has(operation)) this.remember(model, result);
     const target = this.modelAt(model, dataPath);
-    if (target !== undefined) await this.decryptor.decrypt(target, result, sealed);
+    // A delete has removed its row by now: what it returns never turns that into a failure.
+    if (target !== undefined) await this.decryptor.decrypt(target, result, sealed, operation === 'delete');
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
     return result;
@@ -165,13 +167,16 @@ export class OperationHandler {
           : await this.reader.context(model, out.where as Args, args.data);
         const locate = (relation: string, target: ModelMeta) =>
           this.reader.relatedContext(model, out.where as Args, relation, target);
-        out.data = await encryptor.update(model, context.data, context.row, operation, locate);
+        out.data = await encryptor.update(model, context.data, context.row, operation, locate, encryptor.updatedRow(model, out.where));
         break;
       }
       case 'upsert': {
-        out.create = await encryptor.create(model, args.create);
+        const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
+        out.create = await encryptor.create(model, args.create, created);
         const context = await this.reader.context(model, out.where as Args, args.update);
-        out.update = await encryptor.update(model, context.data, context.row, operation);
+        // Nested creates under the update take their scope from the row, or (none yet) the created one.
+        const row = encryptor.updatedRow(model, out.where, created);
+        out.update = await encryptor.update(model, context.data, context.row, operation, undefined, row);
         break;
       }
       case 'updateMany':

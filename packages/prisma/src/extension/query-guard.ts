@@ -236,12 +236,24 @@ class Guard {
         continue;
       }
       const target = this.view.relationTarget(model, key);
-      if (target !== undefined && isPlainObject(value)) this.nestedWrite(target, value);
+      if (target !== undefined && isPlainObject(value)) this.nestedWrite(target, value, this.movesScope(model, key, target));
     }
   }
 
-  private nestedWrite(target: ModelMeta, ops: Args): void {
+  /**
+   * Whether linking an existing row through `model.relation` sets that row's scope field (the
+   * foreign key on the other side carries it): a `connect` or `set` there would move rows to
+   * another scope without re-encrypting them.
+   */
+  private movesScope(model: ModelMeta, relation: string, target: ModelMeta): boolean {
+    const scope = target.scopeField;
+    if (scope === undefined || Object.keys(target.encrypted).length === 0) return false;
+    return this.view.backRelation(model, relation)?.field.relationFromFields?.includes(scope) === true;
+  }
+
+  private nestedWrite(target: ModelMeta, ops: Args, movesScope: boolean): void {
     for (const [op, value] of Object.entries(ops)) {
+      if (movesScope && (op === 'connect' || op === 'set')) throw unsupported('scopeLink', target.name, target.scopeField as string, op);
       for (const item of asList(value)) {
         if (op === 'create') this.data(target, item, false);
         else if (op === 'createMany' && isPlainObject(item)) for (const row of asList(item.data)) this.data(target, row, false);

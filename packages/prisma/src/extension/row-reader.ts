@@ -68,6 +68,11 @@ export class RowReader {
     return isPlainObject(child) ? this.contextOf(target, child) : undefined;
   }
 
+  /** `fields` of the row a (rewritten) unique where names, or `null`: the value a related create takes. */
+  fields(model: ModelMeta, where: Args, fields: readonly string[]): Promise<Args | null> {
+    return this.read(model, where, Object.fromEntries(fields.map((field) => [field, true])));
+  }
+
   private idAndScope(model: ModelMeta): Args {
     const select: Args = {};
     const id = this.view.idField(model);

@@ -5,7 +5,7 @@
  * rename does not orphan stored index values).
  */
 import type { BlindIndexSpec } from '@hushfield/core';
-import type { BlindIndexMeta, EncryptedFieldMeta, HushfieldSchema, ModelMeta } from '../metadata';
+import type { BlindIndexMeta, EncryptedFieldMeta, FieldMeta, HushfieldSchema, ModelMeta } from '../metadata';
 
 /** Plain JSON-like object as Prisma passes arguments. */
 export type Args = Record<string, unknown>;
@@ -35,6 +35,7 @@ export class SchemaView {
   private readonly sensitive = new Map<string, boolean>();
   private readonly specs = new Map<string, readonly IndexSpec[]>();
   private readonly writePlans = new Map<string, WritePlan>();
+  private readonly keySources = new Map<string, readonly { relation: string; target: ModelMeta; toField: string }[]>();
 
   constructor(readonly schema: HushfieldSchema) {}
 
@@ -125,6 +126,45 @@ export class SchemaView {
       this.writePlans.set(model.name, plan);
     }
     return plan;
+  }
+
+  /**
+   * The other side of the relation field `field` of `model` (the field of the related model
+   * carrying the same relation name), or `undefined` when the metadata does not name relations.
+   */
+  backRelation(model: ModelMeta, field: string): { model: ModelMeta; field: FieldMeta } | undefined {
+    const meta = model.fields[field];
+    const target = this.relationTarget(model, field);
+    if (meta?.relationName === undefined || target === undefined) return undefined;
+    for (const other of Object.values(target.fields)) {
+      if (other.kind !== 'object' || other.relationName !== meta.relationName) continue;
+      // a self-relation has both sides in the same model
+      if (target.name === model.name && other.name === field) continue;
+      return { model: target, field: other };
+    }
+    return undefined;
+  }
+
+  /**
+   * The relations of `model` whose foreign key contains the scalar `field`, each with the
+   * related model's field that `field` references: where a create can take `field` from.
+   */
+  foreignKeySources(model: ModelMeta, field: string): readonly { readonly relation: string; readonly target: ModelMeta; readonly toField: string }[] {
+    const key = `${model.name}\u0000${field}`;
+    let sources = this.keySources.get(key);
+    if (sources === undefined) {
+      const found: { relation: string; target: ModelMeta; toField: string }[] = [];
+      for (const relation of Object.values(model.fields)) {
+        const index = relation.relationFromFields?.indexOf(field) ?? -1;
+        const target = this.relationTarget(model, relation.name);
+        if (index >= 0 && target !== undefined && relation.relationToFields?.[index] !== undefined) {
+          found.push({ relation: relation.name, target, toField: relation.relationToFields[index] });
+        }
+      }
+      sources = found;
+      this.keySources.set(key, sources);
+    }
+    return sources;
   }
 
   /** The single id field of `model`, or `undefined` for a compound id. */

@@ -251,7 +251,7 @@ class ModelBuilder {
         isList: field.isList,
         isRequired: field.isRequired,
         isId: field.isId,
-        ...(field.kind === 'object' ? { relationModel: field.type } : {}),
+        ...(field.kind === 'object' ? relationOf(field) : {}),
         ...(field.nativeType?.[0] === 'Uuid' ? { uuid: true } : {}),
       };
     }
@@ -273,6 +273,17 @@ class ModelBuilder {
       uniqueIndexes: this.model.uniqueIndexes.map((u) => ({ name: u.name ?? u.fields.join('_'), fields: [...u.fields] })),
     };
   }
+}
+
+/** What the metadata keeps of a relation field: the related model, and the foreign key when this side holds it. */
+function relationOf(field: DmmfField): Pick<FieldMeta, 'relationModel' | 'relationName' | 'relationFromFields' | 'relationToFields'> {
+  const from = field.relationFromFields ?? [];
+  const to = field.relationToFields ?? [];
+  return {
+    relationModel: field.type,
+    ...(field.relationName ? { relationName: field.relationName } : {}),
+    ...(from.length > 0 && from.length === to.length ? { relationFromFields: [...from], relationToFields: [...to] } : {}),
+  };
 }
 
 /**

@@ -26,6 +26,7 @@ export interface DmmfField {
   readonly default?: DmmfDefault;
   readonly relationName?: string;
   readonly relationFromFields?: readonly string[];
+  readonly relationToFields?: readonly string[];
   /** `@db.VarChar(191)` is `['VarChar', ['191']]`. */
   readonly nativeType?: readonly [string, readonly string[]] | null;
   /** The `///` comment lines, without the slashes, joined by `\n`. */

@@ -1,0 +1,97 @@
+import { InvalidArgumentError } from '@hushfield/core';
+import type { FieldMeta, HushfieldSchema, IdGeneration, ModelMeta } from '../metadata';
+import { CreateDraft, type RowServices } from './relation-scope';
+import { type Args, SchemaView } from './schema-view';
+
+const scalar = (name: string, type = 'String'): FieldMeta => ({ name, dbName: name, kind: 'scalar', type, isList: false, isRequired: true, isId: name === 'id' });
+const relation = (name: string, target: string, relationName: string, key?: [string[], string[]]): FieldMeta => ({
+  ...scalar(name), kind: 'object', type: target, isList: key === undefined, relationModel: target, relationName,
+  ...(key ? { relationFromFields: key[0], relationToFields: key[1] } : {}),
+});
+const model = (name: string, idGeneration: IdGeneration, fields: FieldMeta[], scopeField?: string): ModelMeta => ({
+  name, dbName: name.toLowerCase(), idFields: ['id'], idGeneration, bindRowId: idGeneration !== 'autoincrement',
+  ...(scopeField ? { scopeField } : {}),
+  fields: Object.fromEntries([scalar('id', idGeneration === 'autoincrement' ? 'Int' : 'String'), ...fields].map((f) => [f.name, f])),
+  encrypted: { secret: { name: 'secret', dbName: 'secret', mode: 'strict', optional: true } }, blindIndexes: {}, uniqueIndexes: [],
+});
+
+const team = model('Team', 'cuid', [scalar('slug'), relation('players', 'Player', 'PlayerToTeam')], 'id');
+const player = model('Player', 'uuid', [scalar('teamId'), relation('team', 'Team', 'PlayerToTeam', [['teamId'], ['id']])], 'teamId');
+const ledger = model('Ledger', 'autoincrement', [relation('entries', 'Entry', 'EntryToLedger')], 'id');
+const entry = model('Entry', 'uuid', [scalar('ledgerId', 'Int'), relation('ledger', 'Ledger', 'EntryToLedger', [['ledgerId'], ['id']])], 'ledgerId');
+const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { Team: team, Player: player, Ledger: ledger, Entry: entry } } as HushfieldSchema);
+
+function services(rows: Record<string, Args> = {}): RowServices & { reads: number } {
+  const result = {
+    reads: 0,
+    view,
+    prepare: (_model: ModelMeta, data: Args) => ({ ...data }),
+    rewrite: async (_model: ModelMeta, where: unknown) => where,
+    read: async (_model: ModelMeta, where: Args) => {
+      result.reads++;
+      return rows[String(where.slug)] ?? null;
+    },
+  };
+  return result;
+}
+
+describe('CreateDraft: the scope of a row being created', () => {
+  it('scope: id with @default(cuid()) generates the id on the client and scopes the row by it', async () => {
+    const draft = new CreateDraft(team, { slug: 'a' }, services());
+    const scope = await draft.scope();
+    expect(scope).toMatch(/^c[0-9a-z]{24}$/);
+    expect(draft.data.id).toBe(scope);
+  });
+
+  it('a child created under the parent takes the same generated id, asked once', async () => {
+    const parent = new CreateDraft(team, { slug: 'a' }, services());
+    const items = [{ secret: 'x' }, { secret: 'y' }];
+    const scopes = await Promise.all(items.map((item) => parent.child('players', item).scope()));
+    expect(scopes[0]).toBe(parent.data.id);
+    expect(scopes[1]).toBe(parent.data.id);
+    expect(parent.child('players', items[0]).data.teamId).toBeUndefined(); // Prisma fills the foreign key
+  });
+
+  it('refuses scope: id when the database generates the id (autoincrement), and a child under such a parent', async () => {
+    await expect(new CreateDraft(ledger, {}, services()).scope()).rejects.toThrow(InvalidArgumentError);
+    const parent = new CreateDraft(ledger, {}, services());
+    await expect(parent.child('entries', { secret: 'x' }).scope()).rejects.toThrow(/Entry\.ledgerId names the encryption scope/);
+  });
+
+  it('takes an Int scope given by the parent as its decimal string', async () => {
+    const parent = new CreateDraft(ledger, { id: 42 }, services());
+    expect(await parent.child('entries', {}).scope()).toBe('42');
+  });
+
+  it('a connect by another unique reads the id once and pins the connect to it', async () => {
+    const s = services({ a: { id: 'team-a' } });
+    const draft = new CreateDraft(player, { team: { connect: { slug: 'a' } } }, s);
+    expect(await draft.scope()).toBe('team-a');
+    expect(await draft.scope()).toBe('team-a');
+    expect(s.reads).toBe(1);
+    expect(draft.data.team).toEqual({ connect: { slug: 'a', id: 'team-a' } });
+  });
+
+  it('a connectOrCreate of a missing row creates it with the id the row was sealed for, and pins the where', async () => {
+    const create = { slug: 'new' };
+    const draft = new CreateDraft(player, { team: { connectOrCreate: { where: { slug: 'new' }, create } } }, services());
+    const scope = await draft.scope();
+    const link = (draft.data.team as Args).connectOrCreate as Args;
+    expect(link.where).toEqual({ slug: 'new', id: scope });
+    expect(draft.child('team', create).data.id).toBe(scope);
+  });
+
+  it('a connectOrCreate of an existing row gives its create the existing id, and refuses a create naming another', async () => {
+    const create = { slug: 'a' };
+    const draft = new CreateDraft(player, { team: { connectOrCreate: { where: { slug: 'a' }, create } } }, services({ a: { id: 'team-a' } }));
+    expect(await draft.scope()).toBe('team-a');
+    expect(draft.child('team', create).data.id).toBe('team-a');
+    const conflicting = new CreateDraft(player, { team: { connectOrCreate: { where: { slug: 'a' }, create: { id: 'other', slug: 'a' } } } }, services({ a: { id: 'team-a' } }));
+    await expect(conflicting.scope()).rejects.toThrow(/connectOrCreate's where and create give Team\.id different values/);
+  });
+
+  it('a connect naming no row is refused with a typed error', async () => {
+    const draft = new CreateDraft(player, { team: { connect: { slug: 'none' } } }, services());
+    await expect(draft.scope()).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'Player.team' });
+  });
+});

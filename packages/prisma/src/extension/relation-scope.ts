@@ -1,0 +1,284 @@
+/**
+ * Where a row being created takes the values it does not give itself, its scope above all.
+ * Prisma's nested-write inputs have no foreign-key fields (`MemberCreateWithoutOrgInput` has
+ * no `orgId`): the database fills them from the related row, so the extension must find the
+ * same value before it seals anything:
+ *
+ * - a create nested under a parent takes the parent's value of the referenced field: a parent
+ *   being created gives it from its data, from its own relations or parent in turn, or
+ *   generates its id on the client; a parent being updated gives it from its where, or is
+ *   read once;
+ * - a create that writes the relation itself takes the value from a nested `create`, or from
+ *   the row a `connect` / `connectOrCreate` names: given in the where, or read with one query.
+ *   The where is then narrowed to that value, so the write fails rather than link a row whose
+ *   value changed in between, and a `connectOrCreate` creates its row with the same value;
+ * - `scope: id` takes the id, generated on the client when the create gives none.
+ *
+ * A row whose scope cannot be known this way is refused (`scopeMissing`) before anything is
+ * sealed or written.
+ */
+import type { ModelMeta } from '../metadata';
+import { storedForm } from './canonical-values';
+import { scopeValue } from './known-scopes';
+import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from './messages';
+import type { Position } from './rewrite-where';
+import { generateRowId } from './row-ids';
+import { type Args, isPlainObject, type SchemaView } from './schema-view';
+
+/** What the rows need from the extension: the schema, where rewriting and reads of its own. */
+export interface RowServices {
+  readonly view: SchemaView;
+  /** A create's data as it will be sent (a copy, without blind-index placeholders). */
+  prepare(model: ModelMeta, data: Args): Args;
+  /** Rewrites a where clause (blind indexes) for a read. */
+  rewrite(model: ModelMeta, where: unknown, position: Position): Promise<unknown>;
+  /** Reads `fields` of the row a rewritten unique where names, or `null`. */
+  read(model: ModelMeta, where: Args, fields: readonly string[]): Promise<Args | null>;
+}
+
+/** Calls on the way to a value, so that a relation cycle ends instead of waiting on itself. */
+type Path = ReadonlySet<string>;
+
+let rows = 0;
+
+/**
+ * A row being written whose field values a create under one of its relations may need.
+ * Built for every row a create writes: its maps are made on first use.
+ */
+export abstract class RelatedRow {
+  private children?: Map<string, Map<object, CreateDraft>>;
+  private values?: Map<string, Promise<unknown>>;
+  /** Distinguishes rows on a {@link Path}. */
+  private id = 0;
+
+  constructor(
+    readonly model: ModelMeta,
+    protected readonly services: RowServices,
+  ) {}
+
+  /**
+   * The value the row has (or will have) in `field`, or `undefined` when it cannot be known.
+   * Asked once per field: every create under the row gets the same answer (and the same
+   * generated id).
+   */
+  value(field: string, path: Path = new Set()): Promise<unknown> {
+    this.id ||= ++rows;
+    const step = `${this.id}.${field}`;
+    if (path.has(step)) return Promise.resolve(undefined);
+    this.values ??= new Map();
+    let known = this.values.get(field);
+    if (known === undefined) {
+      known = this.find(field, new Set([...path, step]));
+      this.values.set(field, known);
+    }
+    return known;
+  }
+
+  /** Records `value` as the row's value of `field` (also in the data sent, for a create). */
+  protected settle(field: string, value: unknown): void {
+    (this.values ??= new Map()).set(field, Promise.resolve(value));
+  }
+
+  protected abstract find(field: string, path: Path): Promise<unknown>;
+
+  /** The row created by `item` under this row's relation `relation` (one per item). */
+  child(relation: string, item: Args): CreateDraft {
+    this.children ??= new Map();
+    let byItem = this.children.get(relation);
+    if (byItem === undefined) {
+      byItem = new Map();
+      this.children.set(relation, byItem);
+    }
+    let draft = byItem.get(item);
+    if (draft === undefined) {
+      const target = this.services.view.relationTarget(this.model, relation) as ModelMeta;
+      draft = new CreateDraft(target, item, this.services, { row: this, relation });
+      byItem.set(item, draft);
+    }
+    return draft;
+  }
+
+  /** The value of `field` this row takes from its parent through the relation it sits under. */
+  protected fromParent(parent: ParentLink | undefined, field: string, path: Path): Promise<unknown> | undefined {
+    if (parent === undefined) return undefined;
+    const back = this.services.view.backRelation(parent.row.model, parent.relation)?.field;
+    const index = back?.relationFromFields?.indexOf(field) ?? -1;
+    const referenced = index >= 0 ? back?.relationToFields?.[index] : undefined;
+    return referenced === undefined ? undefined : parent.row.value(referenced, path);
+  }
+}
+
+/** Where a nested write sits: the parent row and the parent's relation field that leads to it. */
+export interface ParentLink {
+  readonly row: RelatedRow;
+  readonly relation: string;
+}
+
+/** A row being created. `data` is what will be sent; generated ids and pinned wheres go into it. */
+export class CreateDraft extends RelatedRow {
+  readonly data: Args;
+  private scopePromise?: Promise<string>;
+
+  constructor(model: ModelMeta, data: Args, services: RowServices, readonly parent?: ParentLink) {
+    super(model, services);
+    this.data = services.prepare(model, data);
+  }
+
+  /**
+   * The scope the row is created under, in the form keys are named by.
+   * @throws InvalidArgumentError when it can be known neither from the data, nor from a
+   *   related row, nor from an id generated on the client
+   */
+  scope(): Promise<string> {
+    this.scopePromise ??= (async () => {
+      const field = this.model.scopeField;
+      if (field === undefined) return 'default';
+      const scope = scopeString(this.model, field, await this.value(field));
+      if (scope === undefined) throw scopeMissing(this.model.name, field);
+      return scope;
+    })();
+    return this.scopePromise;
+  }
+
+  protected async find(field: string, path: Path): Promise<unknown> {
+    const given = this.data[field];
+    if (given !== undefined && given !== null && !isPlainObject(given)) return given;
+    const view = this.services.view;
+    if (field === view.idField(this.model)) {
+      const generated = generateRowId(this.model.idGeneration);
+      if (generated !== undefined) {
+        this.data[field] = generated;
+        return generated;
+      }
+    }
+    const inherited = this.fromParent(this.parent, field, path);
+    if (inherited !== undefined) {
+      const value = await inherited;
+      if (value !== undefined) return value;
+    }
+    for (const source of view.foreignKeySources(this.model, field)) {
+      if (!isPlainObject(this.data[source.relation])) continue;
+      const value = await this.through(source.relation, source.target, source.toField, path);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  /** The value of `toField` of the row this create links through its own relation `relation`. */
+  private async through(relation: string, target: ModelMeta, toField: string, path: Path): Promise<unknown> {
+    const ops = this.data[relation] as Args;
+    if (isPlainObject(ops.create)) return this.child(relation, ops.create).value(toField, path);
+    if (isPlainObject(ops.connect)) {
+      const value = await this.lookup(target, ops.connect, toField);
+      if (value === undefined) throw relatedRowMissing(this.model.name, relation, target.name);
+      this.pin(relation, 'connect', toField, value);
+      return value;
+    }
+    if (isPlainObject(ops.connectOrCreate) && isPlainObject(ops.connectOrCreate.where)) {
+      const { where, create } = ops.connectOrCreate;
+      const draft = isPlainObject(create) ? this.child(relation, create) : undefined;
+      const found = await this.lookup(target, where, toField);
+      let value = found;
+      if (draft !== undefined) {
+        // The create must make a row with the same value, should it run after all.
+        const derived = target.fields[toField] !== undefined && this.services.view.foreignKeySources(target, toField).length > 0;
+        if (found !== undefined && !derived && draft.data[toField] === undefined) draft.assign(toField, found);
+        const created = await draft.value(toField, path);
+        value ??= created;
+        if (created !== undefined && value !== undefined && String(created) !== String(value)) {
+          throw connectOrCreateConflict(this.model.name, relation, `${target.name}.${toField}`);
+        }
+      }
+      if (value === undefined) return undefined;
+      this.pin(relation, 'connectOrCreate', toField, value);
+      return value;
+    }
+    return undefined;
+  }
+
+  /** Sets `field` in the data sent (a connectOrCreate's create made to match its where). */
+  assign(field: string, value: unknown): void {
+    this.data[field] = value;
+    this.settle(field, value);
+  }
+
+  /** `toField` of the row `where` names: from the where itself, else one read; `undefined` when no row. */
+  private async lookup(target: ModelMeta, where: Args, toField: string): Promise<unknown> {
+    const named = exactIn(target, where, toField);
+    if (named !== undefined) return named;
+    const rewritten = (await this.services.rewrite(target, where, 'unique')) as Args;
+    const row = await this.services.read(target, rewritten, [toField]);
+    const value = row?.[toField];
+    return value === null ? undefined : value;
+  }
+
+  /** Narrows a connect's (or connectOrCreate's) where to the value the row was sealed for. */
+  private pin(relation: string, op: 'connect' | 'connectOrCreate', toField: string, value: unknown): void {
+    const ops = this.data[relation] as Args;
+    const item = ops[op] as Args;
+    if (exactIn(this.services.view.relationTarget(this.model, relation) as ModelMeta, op === 'connect' ? item : (item.where as Args), toField) !== undefined) return;
+    this.data[relation] = op === 'connect'
+      ? { ...ops, connect: { ...item, [toField]: value } }
+      : { ...ops, connectOrCreate: { ...item, where: { ...(item.where as Args), [toField]: value } } };
+  }
+}
+
+/** Options of {@link UpdatedRow}. */
+export interface UpdatedRowOptions {
+  /** The (rewritten) unique where naming the row, when there is one. */
+  readonly where?: Args;
+  /** Id and scope of a to-one related row, found through its parent (no where of its own). */
+  readonly locate?: () => Promise<{ scope: string; rowId?: string } | undefined>;
+  /**
+   * An upsert's create: when no row matches the where, the update's nested writes do not run
+   * unless a row is created meanwhile, so the values are the created row's, and the where is
+   * narrowed to them (a row created meanwhile with other values makes the write fail).
+   */
+  readonly fallback?: CreateDraft;
+}
+
+/** A row being updated, whose values a create under it takes: from its where, else read once. */
+export class UpdatedRow extends RelatedRow {
+  constructor(model: ModelMeta, services: RowServices, private readonly options: UpdatedRowOptions = {}) {
+    super(model, services);
+  }
+
+  protected async find(field: string, path: Path): Promise<unknown> {
+    const { where, locate, fallback } = this.options;
+    if (where !== undefined) {
+      const named = exactIn(this.model, where, field);
+      if (named !== undefined) return named;
+      const row = await this.services.read(this.model, where, [field]);
+      if (row !== null) return row[field] === null ? undefined : row[field];
+      if (fallback === undefined) return undefined;
+      const value = await fallback.value(field, path);
+      if (value !== undefined) where[field] = value;
+      return value;
+    }
+    const located = await locate?.();
+    if (located === undefined) return undefined;
+    if (field === this.model.scopeField) return located.scope;
+    return field === this.services.view.idField(this.model) ? located.rowId : undefined;
+  }
+}
+
+/** The scope key name for a value of `model.field`, or `undefined` when the value names none. */
+export function scopeString(model: ModelMeta, field: string, value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0) return storedForm(model, field, value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return undefined;
+}
+
+/** The value a unique where gives `field` exactly (directly or in a compound unique), else `undefined`. */
+function exactIn(model: ModelMeta, where: Args, field: string): unknown {
+  const direct = scopeValue(where[field]);
+  if (direct !== undefined) return direct;
+  for (const unique of model.uniqueIndexes) {
+    const compound = where[unique.name];
+    if (unique.fields.includes(field) && isPlainObject(compound)) {
+      const part = scopeValue(compound[field]);
+      if (part !== undefined) return part;
+    }
+  }
+  return undefined;
+}
