@@ -5,6 +5,7 @@
  * was not processed; rows that lost a compare-and-swap race are kept in `pending`.
  */
 import { ConfigError } from '@hushfield/core';
+import { delegateName } from '@hushfield/prisma';
 import type { BasePrismaClient } from './config';
 
 /** Run states: `running` (unfinished or killed), `done`, `partial` (finished with rows left undone). */
@@ -63,7 +64,7 @@ export class CheckpointStore {
 
   /** @throws ConfigError when the schema has no `HushfieldCheckpoint` model. */
   constructor(client: BasePrismaClient, model = 'HushfieldCheckpoint') {
-    const delegate = (client as Record<string, unknown>)[model.charAt(0).toLowerCase() + model.slice(1)];
+    const delegate = (client as Record<string, unknown>)[delegateName(model)];
     if (!delegate || typeof (delegate as CheckpointDelegate).upsert !== 'function') {
       throw new ConfigError(`the Prisma client has no ${model} model: add it to schema.prisma (see the CLI README)`);
     }

@@ -8,18 +8,16 @@ import { makeKeychainSync, decryptStringSync, parseCloakedString } from '@47ng/c
 import type { CloakKeychain } from '@47ng/cloak';
 import { DecryptionError, InvalidArgumentError } from '@hushfield/core';
 import type { ValueLocation } from '@hushfield/core';
+import { isCloakCiphertext } from '@hushfield/prisma';
 
-const PREFIX = 'v1.aesgcm256.';
 const KEY_PREFIX = 'k1.aesgcm256.';
 
 /**
- * Whether a stored value claims to be in cloak's format. The prefix alone decides, as in the
- * extension: a damaged cloak value then fails to import (a per-row failure) instead of being
- * encrypted as if it were plaintext.
+ * Whether a stored value claims to be in cloak's format: the extension's own test
+ * (`isCloakCiphertext`), so the two never disagree. The prefix alone decides: a damaged cloak
+ * value then fails to import (a per-row failure) instead of being encrypted as if it were plaintext.
  */
-export function isPfeValue(value: string): boolean {
-  return value.startsWith(PREFIX);
-}
+export const isPfeValue: (value: string) => boolean = isCloakCiphertext;
 
 /** Decrypts prisma-field-encryption values with the keys it was given. Prints no key. */
 export class PfeImporter {

@@ -4,6 +4,7 @@
  * large the table and a cursor (the last key) is all a checkpoint needs.
  */
 import { InvalidArgumentError } from '@hushfield/core';
+import { delegateName } from '@hushfield/prisma';
 
 /** A model delegate of the base client, as far as the CLI uses it. */
 export interface ModelDelegate {
@@ -14,7 +15,7 @@ export interface ModelDelegate {
 
 /** The delegate for a Prisma model name (`Customer` → `client.customer`). */
 export function delegateOf(client: object, model: string): ModelDelegate {
-  const delegate = (client as Record<string, unknown>)[model.charAt(0).toLowerCase() + model.slice(1)];
+  const delegate = (client as Record<string, unknown>)[delegateName(model)];
   if (!delegate || typeof (delegate as ModelDelegate).findMany !== 'function') {
     throw new InvalidArgumentError(`the Prisma client has no model ${model}`, 'model');
   }

@@ -12,6 +12,8 @@ export {
   type NullableEncryptedFields,
 } from './extension/extension';
 export { blindIndexSpec } from './extension/schema-view';
+export { boundRowId, delegateName, valueContext } from './value-context';
+export { isCloakCiphertext } from './extension/decrypt-result';
 export type { OnDecryptError } from './extension/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';
 export { canonicalUuid } from './extension/canonical-values';

@@ -20,6 +20,7 @@ import {
   KeyringError,
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
+import { valueContext } from '../value-context';
 import { decryptFailed, foreignCiphertext, notEnvelope } from './messages';
 import type { Args, SchemaView } from './schema-view';
 import type { SealedValues } from './sealed-values';
@@ -119,7 +120,7 @@ export class ResultDecryptor {
       }
       batch.rows.push(row);
       batch.places.push(place);
-      batch.items.push({ value, ctx: { model: model.dbName, field: field.dbName, rowId } });
+      batch.items.push({ value, ctx: valueContext(model, field, rowId) });
     }
     const { relations } = plan;
     for (let r = 0; r < relations.length; r++) {

@@ -11,6 +11,7 @@
  */
 import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
+import { valueContext } from '../value-context';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';
 import { scopeMissing, unsupported } from './messages';
@@ -234,7 +235,7 @@ export class DataEncryptor {
         const meta = encrypted[i];
         let stored: string | null = plain;
         if (plain !== null && meta.mode !== 'readonly' && encryptor !== undefined) {
-          stored = encryptor.encrypt(plain, { model: model.dbName, field: meta.dbName, rowId });
+          stored = encryptor.encrypt(plain, valueContext(model, meta, rowId));
           this.sealed?.add(stored, plain, model.dbName, meta.dbName, rowId);
         }
         const value = data[meta.name];

@@ -6,6 +6,7 @@
  */
 import type { BlindIndexSpec } from '@hushfield/core';
 import type { BlindIndexMeta, EncryptedFieldMeta, FieldMeta, HushfieldSchema, ModelMeta } from '../metadata';
+import { delegateName } from '../value-context';
 
 /** Plain JSON-like object as Prisma passes arguments. */
 export type Args = Record<string, unknown>;
@@ -174,7 +175,7 @@ export class SchemaView {
 
   /** The Prisma client property for a model (`HushfieldKey` → `hushfieldKey`). */
   delegateName(model: ModelMeta): string {
-    return model.name.charAt(0).toLowerCase() + model.name.slice(1);
+    return delegateName(model.name);
   }
 }
 

@@ -1,0 +1,31 @@
+/**
+ * Where a stored value lives, as core binds it: the associated-data context of an encrypted
+ * field in a row (database names; the row id only when the model's policy binds it, never
+ * because the stored value says so), and the client delegate a model is reached through. The
+ * extension and the CLI both build them here: values written by one must open under the other.
+ */
+import type { FieldContext } from '@hushfield/core';
+import type { EncryptedFieldMeta, ModelMeta } from './metadata';
+
+/**
+ * The associated-data context of `field` in a row of `model` whose bound row id is `rowId`
+ * (see {@link boundRowId}).
+ */
+export function valueContext(model: ModelMeta, field: EncryptedFieldMeta, rowId: string | undefined): FieldContext {
+  return { model: model.dbName, field: field.dbName, rowId };
+}
+
+/**
+ * The row id `model`'s values are bound to in `row`: its single id field as a string when the
+ * model binds row ids, otherwise (or when the row does not hold the id) `undefined`.
+ */
+export function boundRowId(model: ModelMeta, row: Readonly<Record<string, unknown>>): string | undefined {
+  if (!model.bindRowId || model.idFields.length !== 1) return undefined;
+  const id = row[model.idFields[0]];
+  return id === null || id === undefined ? undefined : String(id);
+}
+
+/** The Prisma client property of a model (`User` → `user`, `APIKey` → `aPIKey`). */
+export function delegateName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1);
+}
