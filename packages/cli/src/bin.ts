@@ -6,11 +6,12 @@
  * also safe: the checkpoint only ever names committed batches.
  */
 import { run } from './program';
+import { messages } from './messages';
 
 const controller = new AbortController();
 const interrupt = (signal: NodeJS.Signals) => {
   if (controller.signal.aborted) process.exit(130);
-  process.stderr.write(`\nhushfield: ${signal}: stopping after the current batch (again to quit at once)\n`);
+  process.stderr.write(`\n${messages.bin.stopping(signal)}\n`);
   controller.abort();
 };
 // `hushfield keys list | head`: a reader that went away is not an error of ours.
@@ -28,7 +29,7 @@ run(process.argv.slice(2), { signal: controller.signal }).then(
     process.removeListener('SIGTERM', interrupt);
   },
   (error: unknown) => {
-    process.stderr.write(`hushfield: unexpected failure: ${error instanceof Error ? error.name : 'error'}\n`);
+    process.stderr.write(`${messages.bin.unexpectedFailure(error instanceof Error ? error.name : 'error')}\n`);
     process.exitCode = 1;
   },
 );

@@ -7,6 +7,7 @@
 import { ConfigError } from '@hushfield/core';
 import { delegateName } from '@hushfield/prisma';
 import type { BasePrismaClient } from './config';
+import { messages } from './messages';
 
 /** Run states: `running` (unfinished or killed), `done`, `partial` (finished with rows left undone). */
 export type CheckpointState = 'running' | 'done' | 'partial';
@@ -66,7 +67,7 @@ export class CheckpointStore {
   constructor(client: BasePrismaClient, model = 'HushfieldCheckpoint') {
     const delegate = (client as Record<string, unknown>)[delegateName(model)];
     if (!delegate || typeof (delegate as CheckpointDelegate).upsert !== 'function') {
-      throw new ConfigError(`the Prisma client has no ${model} model: add it to schema.prisma (see the CLI README)`);
+      throw new ConfigError(messages.walk.noCheckpointModel(model));
     }
     this.delegate = delegate as CheckpointDelegate;
   }

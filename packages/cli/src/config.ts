@@ -10,6 +10,7 @@ import { ConfigError } from '@hushfield/core';
 import type { ActorContext, AuditSink, KeyStore, Keyring } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
 import { type EnvFile, envFilePath, loadEnvFile } from './env-file';
+import { messages } from './messages';
 
 /** A value given directly or by a (possibly async) factory, so that configs can defer I/O. */
 export type Lazy<T> = T | (() => T | Promise<T>);
@@ -81,7 +82,7 @@ const PRISMA_CONFIG_NAMES = ['prisma.config.ts', 'prisma.config.mts', 'prisma.co
 export function findConfigPath(cwd: string, explicit?: string): string {
   if (explicit) {
     const path = isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
-    if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`);
+    if (!existsSync(path)) throw new ConfigError(messages.config.notFound(path));
     return path;
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -91,9 +92,7 @@ export function findConfigPath(cwd: string, explicit?: string): string {
     if (here(PRISMA_CONFIG_NAMES)) break;
     if (dirname(dir) === dir) break;
   }
-  throw new ConfigError(
-    `no hushfield.config.ts found next to prisma.config.ts (searched from ${cwd}); pass --config <file>`,
-  );
+  throw new ConfigError(messages.config.notFoundNearPrisma(cwd));
 }
 
 /** Loads a module (TypeScript or JavaScript) through jiti. */
@@ -117,7 +116,7 @@ export async function loadConfig(cwd: string, explicit?: string, envFile?: strin
     module = await importModule(path);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ConfigError(`could not load ${path}: ${reason}`, { cause: error });
+    throw new ConfigError(messages.config.loadFailed(path, reason), { cause: error });
   }
   let config = module.default as unknown;
   if (config && typeof config === 'object' && 'default' in config && !('schema' in config)) {
@@ -128,20 +127,20 @@ export async function loadConfig(cwd: string, explicit?: string, envFile?: strin
 
 /** Checks the shape of a configuration object. @throws ConfigError naming the bad property. */
 export function validateConfig(config: unknown, source = 'config'): HushfieldConfig {
-  if (!config || typeof config !== 'object') throw new ConfigError(`${source} must default-export defineConfig({...})`);
+  if (!config || typeof config !== 'object') throw new ConfigError(messages.config.noDefaultExport(source));
   const candidate = config as Partial<HushfieldConfig>;
   const schema = candidate.schema as Partial<HushfieldSchema> | undefined;
   if (!schema || schema.formatVersion !== 1 || typeof schema.models !== 'object') {
-    throw new ConfigError(`${source}: 'schema' must be the generated hushfieldSchema (formatVersion 1)`);
+    throw new ConfigError(messages.config.schema(source));
   }
   if (!candidate.keyring || (typeof candidate.keyring !== 'function' && typeof candidate.keyring !== 'object')) {
-    throw new ConfigError(`${source}: 'keyring' must be a Keyring or a function returning one`);
+    throw new ConfigError(messages.config.keyring(source));
   }
   if (typeof candidate.prisma !== 'function') {
-    throw new ConfigError(`${source}: 'prisma' must be a function returning a base PrismaClient`);
+    throw new ConfigError(messages.config.prisma(source));
   }
   if (candidate.cache !== undefined && !(typeof candidate.cache.ttlMs === 'number' && candidate.cache.ttlMs > 0)) {
-    throw new ConfigError(`${source}: 'cache.ttlMs' must be a positive number of milliseconds`);
+    throw new ConfigError(messages.config.cacheTtl(source));
   }
   return candidate as HushfieldConfig;
 }

@@ -10,6 +10,7 @@ import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
 import { ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { BasePrismaClient, LoadedConfig } from './config';
 import { resolveLazy } from './config';
+import { messages } from './messages';
 import type { Output } from './output';
 
 /** Default key cache of the CLI: long enough for a run, bounded. */
@@ -40,8 +41,12 @@ export class CommandContext {
     const all = Object.values(this.schema.models).filter((model) => Object.keys(model.encrypted).length > 0);
     if (!only) return all;
     const model = this.schema.models[only] ?? Object.values(this.schema.models).find((candidate) => candidate.name.toLowerCase() === only.toLowerCase());
-    if (!model) throw new InvalidArgumentError(`unknown model ${only} (known: ${Object.keys(this.schema.models).join(', ')})`, 'model');
-    if (Object.keys(model.encrypted).length === 0) throw new InvalidArgumentError(`model ${model.name} has no encrypted fields`, 'model');
+    if (!model) {
+      throw new InvalidArgumentError(messages.config.unknownModel(only, Object.keys(this.schema.models)), 'model');
+    }
+    if (Object.keys(model.encrypted).length === 0) {
+      throw new InvalidArgumentError(messages.config.noEncryptedFields(model.name), 'model');
+    }
     return [model];
   }
 
@@ -52,7 +57,7 @@ export class CommandContext {
     // to the database as compare-and-swap conditions: refuse it before any row is read.
     this.clientPromise ??= this.openedClient.then((client) => {
       if ((client as { $hushfield?: unknown }).$hushfield !== undefined) {
-        throw new ConfigError(`${this.loaded.path}: 'prisma' returned a hushfield-extended client; return the base PrismaClient (without $extends(fieldEncryption(...)))`);
+        throw new ConfigError(messages.config.extendedClient(this.loaded.path));
       }
       return client;
     });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '@hushfield/core';
 import { parse } from 'dotenv';
+import { messages } from './messages';
 
 /** What was read from an env file. */
 export interface EnvFile {
@@ -34,14 +35,14 @@ export function envFilePath(configPath: string, cwd: string, explicit?: string):
  */
 export function loadEnvFile(path: string, required: boolean, env: NodeJS.ProcessEnv = process.env): EnvFile {
   if (!existsSync(path)) {
-    if (required) throw new ConfigError(`env file not found: ${path}`);
+    if (required) throw new ConfigError(messages.envFile.notFound(path));
     return { path, found: false, loaded: [], kept: [] };
   }
   let parsed: Record<string, string>;
   try {
     parsed = parse(readFileSync(path));
   } catch (error) {
-    throw new ConfigError(`cannot read env file ${path}`, { cause: error });
+    throw new ConfigError(messages.envFile.unreadable(path), { cause: error });
   }
   const loaded: string[] = [];
   const kept: string[] = [];
@@ -76,8 +77,5 @@ function isConnectionFailure(error: unknown): boolean {
  */
 export function missingUrlHint(error: unknown, envFile: EnvFile | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!isConnectionFailure(error) || env.DATABASE_URL !== undefined) return undefined;
-  const where = envFile === undefined
-    ? 'no env file was read'
-    : envFile.found ? `${envFile.path} does not set it` : `there is no ${envFile.path}`;
-  return `DATABASE_URL is not set (${where}): set it in the environment, in the .env next to hushfield.config.ts, or name a file with --dotenv`;
+  return messages.envFile.missingDatabaseUrl(envFile);
 }

@@ -5,6 +5,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ActorContext, AuditEvent, AuditSink, KeyStore, Keyring, StoredKey } from '@hushfield/core';
 import { describeError } from './output';
+import { messages } from './messages';
 
 /** Outcome of the keyring round trip. */
 export interface KeyringHealth {
@@ -45,9 +46,10 @@ export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}
     const back = await call('keyring.unwrap', () => keyring.unwrapKey(wrapped, context));
     const ok = back.length === probe.length && timingSafeEqual(back, probe);
     back.fill(0);
-    return ok
-      ? { ok, keyringId: keyring.id, latencyMs: Date.now() - started }
-      : { ok, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code: 'HUSHFIELD_KEYRING', message: 'unwrapped bytes differ from the wrapped ones' } };
+    const latencyMs = Date.now() - started;
+    if (ok) return { ok, keyringId: keyring.id, latencyMs };
+    const error = { code: 'HUSHFIELD_KEYRING', message: messages.status.roundTripMismatch() };
+    return { ok, keyringId: keyring.id, latencyMs, error };
   } catch (error) {
     const { code, message } = describeError(error);
     return { ok: false, keyringId: keyring.id, latencyMs: Date.now() - started, error: { code, message } };

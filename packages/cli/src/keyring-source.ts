@@ -10,6 +10,7 @@ import { InvalidArgumentError, LocalKeyring } from '@hushfield/core';
 import type { Keyring } from '@hushfield/core';
 import type { Lazy, LoadedConfig } from './config';
 import { importModule, resolveLazy } from './config';
+import { messages } from './messages';
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
@@ -27,13 +28,15 @@ export async function resolveKeyringSource(source: string, loaded: LoadedConfig,
   let candidate: unknown = named;
   if (candidate === undefined) {
     const path = isAbsolute(source) ? source : resolve(cwd, source);
-    if (!existsSync(path)) throw new InvalidArgumentError(`--to-keyring ${source}: no such keyring in the config and no such file`, 'to-keyring');
+    if (!existsSync(path)) throw new InvalidArgumentError(messages.keys.noSuchKeyring(source), 'to-keyring');
     if (!MODULE_EXTENSIONS.has(extname(path))) return LocalKeyring.fromFile(path);
     const module = await importModule(path);
     candidate = module.default ?? module.keyring;
   }
-  if (!isKeyringLike(candidate)) throw new InvalidArgumentError(`--to-keyring ${source} is not a Keyring or a function returning one`, 'to-keyring');
+  if (!isKeyringLike(candidate)) throw new InvalidArgumentError(messages.keys.notKeyring(source), 'to-keyring');
   const keyring = await resolveLazy(candidate);
-  if (!isKeyringLike(keyring) || typeof keyring === 'function') throw new InvalidArgumentError(`--to-keyring ${source} did not yield a Keyring`, 'to-keyring');
+  if (!isKeyringLike(keyring) || typeof keyring === 'function') {
+    throw new InvalidArgumentError(messages.keys.noKeyringYielded(source), 'to-keyring');
+  }
   return keyring;
 }

@@ -12,6 +12,7 @@ import type { CasWriter } from './cas-writer';
 import { CheckpointStore, checkpointId } from './checkpoint';
 import type { Checkpoint, CheckpointDetail } from './checkpoint';
 import type { BasePrismaClient } from './config';
+import { messages } from './messages';
 import { describeError, isHushfieldError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
@@ -259,7 +260,7 @@ class ModelRun {
         const code = isHushfieldError(outcome.error)
           ? outcome.error.code
           : String((outcome.error as { code?: unknown })?.code ?? 'DATABASE');
-        this.fail({ key: JSON.stringify(key), code, message: 'update failed (e.g. a unique blind index collides with another row)' });
+        this.fail({ key: JSON.stringify(key), code, message: messages.migrate.updateFailed() });
       }
     });
   }
@@ -273,7 +274,7 @@ class ModelRun {
   private async retryPending(context: PlanContext, pass: number): Promise<void> {
     const { options, result, pending, model } = this;
     if (pending.size === 0) return;
-    options.log(`${model.name}: pass ${pass}: re-reading ${pending.size} row(s) changed by another writer meanwhile`);
+    options.log(messages.migrate.rereading(model.name, pass, pending.size));
     const keys = [...pending.values()];
     for (let i = 0; i < keys.length; i += options.batchSize) {
       const chunk = keys.slice(i, i + options.batchSize);
@@ -292,22 +293,23 @@ async function startingPoint(options: MigrateOptions, id: string): Promise<Check
   const { checkpoints, resume, dryRun, log } = options;
   if (!checkpoints) return null;
   if (resume === 'restart') {
-    if (!dryRun && (await checkpoints.clear(id))) log(`${options.model.name}: checkpoint cleared (--restart)`);
+    if (!dryRun && (await checkpoints.clear(id))) log(messages.migrate.checkpointCleared(options.model.name));
     return null;
   }
   const existing = await checkpoints.get(id);
   if (!existing || existing.state !== 'running') {
-    if (resume === 'resume') log(`${options.model.name}: no unfinished run to resume; starting from the first row`);
+    if (resume === 'resume') log(messages.migrate.nothingToResume(options.model.name));
     return null;
   }
   if (resume === 'auto' && options.mode === 'reencrypt' && (await keysRotatedSince(options.keyStore, new Date(existing.detail.startedAt)))) {
-    log(`${options.model.name}: a key was rotated since the unfinished run started (${existing.detail.startedAt}); starting over (--resume forces resuming)`);
+    log(messages.migrate.rotatedSince(options.model.name, existing.detail.startedAt));
     return null;
   }
   if (existing.detail.pendingOverflow) {
-    log(`${options.model.name}: the unfinished run lost more races than its checkpoint could record; run again with --restart afterwards for a full pass`);
+    log(messages.migrate.pendingOverflow(options.model.name));
   }
-  log(`${options.model.name}: resuming after ${existing.cursor ?? 'the start'} (${existing.processed} rows done, checkpoint of ${existing.updatedAt.toISOString()}; --restart ignores it)`);
+  const savedAt = existing.updatedAt.toISOString();
+  log(messages.migrate.resuming(options.model.name, existing.cursor, existing.processed, savedAt));
   return existing;
 }
 
@@ -336,7 +338,7 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
       const key = await keyStore.getActive('scope', scope);
       if (key) return { keyId: key.keyId, version: key.version };
       const destroyed = (await keyStore.list({ kind: 'scope', scope, state: 'destroyed' }))[0];
-      if (destroyed) throw new KeyDestroyedError(`scope ${JSON.stringify(scope)} was destroyed (crypto-shredded)`, destroyed);
+      if (destroyed) throw new KeyDestroyedError(messages.migrate.scopeDestroyed(scope), destroyed);
       return null;
     }
     return crypto.keys.activeScopeKey(scope);
@@ -354,7 +356,7 @@ async function withKeyringRetry<T>(options: MigrateOptions, work: () => Promise<
       const retryable = isHushfieldError(error) && error.code === 'HUSHFIELD_KEYRING' && (error as { retryable?: boolean }).retryable === true;
       if (!retryable || attempt >= attempts) throw error;
       const delay = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
-      options.log(`${options.model.name}: keyring unavailable (${error.message}); retrying in ${delay} ms (attempt ${attempt + 1}/${attempts})`);
+      options.log(messages.migrate.keyringRetry(options.model.name, error.message, delay, attempt + 1, attempts));
       await sleep(delay);
     }
   }
@@ -365,7 +367,7 @@ class InterruptedError extends Error {
   readonly code = 'INTERRUPTED';
 
   constructor() {
-    super('interrupted: stopped after the last committed batch');
+    super(messages.migrate.interrupted());
     this.name = 'InterruptedError';
   }
 }

@@ -5,6 +5,7 @@
  * driver's message, which may echo query parameters (old plaintext in a CAS condition).
  */
 import { HushfieldError } from '@hushfield/core';
+import { messages } from './messages';
 
 /** Streams and terminal facts a command runs with (the process's, or a test's). */
 export interface CliIO {
@@ -42,7 +43,7 @@ export function describeError(error: unknown): { code: string; name: string; mes
         .filter((key) => typeof meta[key] === 'string' || Array.isArray(meta[key]))
         .map((key) => `${key}=${String(meta[key])}`)
         .join(' ');
-      return { code, name, message: `database request failed (${code}${where ? ` ${where}` : ''})` };
+      return { code, name, message: messages.run.databaseRequestFailed(code, where) };
     }
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     return { code, name, message };
@@ -82,14 +83,14 @@ export class Output {
 
   /** A warning line on stderr. */
   warn(line: string): void {
-    this.io.stderr.write(`warning: ${line}\n`);
+    this.io.stderr.write(`${messages.run.warning(line)}\n`);
   }
 
   /** Reports a failure: `{ "error": ... }` on stdout with `--json`, a line on stderr otherwise. */
   error(error: unknown): void {
     const described = describeError(error);
     if (this.json) this.io.stdout.write(`${JSON.stringify({ error: described }, null, 2)}\n`);
-    else this.io.stderr.write(`error: ${described.message} [${described.code}]\n`);
+    else this.io.stderr.write(`${messages.run.error(described.message, described.code)}\n`);
   }
 }
 

@@ -9,6 +9,7 @@ import type { CloakKeychain } from '@47ng/cloak';
 import { DecryptionError, InvalidArgumentError } from '@hushfield/core';
 import type { ValueLocation } from '@hushfield/core';
 import { isCloakCiphertext } from '@hushfield/prisma';
+import { messages } from './messages';
 
 const KEY_PREFIX = 'k1.aesgcm256.';
 
@@ -29,16 +30,16 @@ export class PfeImporter {
    * @throws InvalidArgumentError when a key is not a cloak key (the key is not echoed).
    */
   constructor(keys: readonly string[]) {
-    if (keys.length === 0) throw new InvalidArgumentError('--from-pfe-key needs at least one key', 'from-pfe-key');
+    if (keys.length === 0) throw new InvalidArgumentError(messages.pfe.noKeys(), 'from-pfe-key');
     for (const [i, key] of keys.entries()) {
       if (!key.startsWith(KEY_PREFIX)) {
-        throw new InvalidArgumentError(`--from-pfe-key #${i + 1} is not a cloak key (expected k1.aesgcm256.…)`, 'from-pfe-key');
+        throw new InvalidArgumentError(messages.pfe.notCloakKey(i + 1), 'from-pfe-key');
       }
     }
     try {
       this.keychain = makeKeychainSync([...keys]);
     } catch (error) {
-      throw new InvalidArgumentError(`--from-pfe-key: a key could not be parsed (${(error as Error).name})`, 'from-pfe-key');
+      throw new InvalidArgumentError(messages.pfe.unparsableKey((error as Error).name), 'from-pfe-key');
     }
   }
 
@@ -53,14 +54,14 @@ export class PfeImporter {
    */
   decrypt(value: string, location: ValueLocation): string {
     const parsed = parseCloakedString(value);
-    if (parsed === false) throw new DecryptionError('value is not in prisma-field-encryption (cloak) format', location);
+    if (parsed === false) throw new DecryptionError(messages.pfe.notCloakValue(), location);
     const entry = this.keychain[parsed.groups.fingerprint];
-    if (!entry) throw new DecryptionError(`no --from-pfe-key has fingerprint ${parsed.groups.fingerprint}`, location);
+    if (!entry) throw new DecryptionError(messages.pfe.noKeyForFingerprint(parsed.groups.fingerprint), location);
     try {
       return decryptStringSync(value, entry.key);
     } catch {
       // cloak's own messages may quote the input: report only where it failed.
-      throw new DecryptionError('prisma-field-encryption value failed to authenticate', location);
+      throw new DecryptionError(messages.pfe.authenticationFailed(), location);
     }
   }
 

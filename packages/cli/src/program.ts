@@ -9,6 +9,7 @@ import { missingUrlHint } from './env-file';
 import type { LoadedConfig } from './config';
 import { CommandContext } from './context';
 import { ExitCode } from './exit-codes';
+import { messages } from './messages';
 import type { ExitCodeValue } from './exit-codes';
 import { Output, hasCode, processIO } from './output';
 import type { CliIO } from './output';
@@ -34,7 +35,7 @@ export interface RunOptions {
 function positiveInt(name: string) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1) throw new CommanderArgumentError(`${name} must be a positive integer`);
+    if (!Number.isInteger(parsed) || parsed < 1) throw new CommanderArgumentError(messages.run.positiveInteger(name));
     return parsed;
   };
 }
@@ -66,7 +67,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     } catch (error) {
       out.error(error);
       const hint = ctx === undefined ? undefined : missingUrlHint(error, ctx.loaded.envFile);
-      if (hint !== undefined) out.info(`hint: ${hint}`);
+      if (hint !== undefined) out.info(messages.run.hint(hint));
       exitCode = hasCode(error, 'HUSHFIELD_CONFIG') || hasCode(error, 'HUSHFIELD_INVALID_ARGUMENT') ? ExitCode.Usage : ExitCode.Failure;
     } finally {
       await ctx?.close();

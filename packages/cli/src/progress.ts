@@ -4,6 +4,7 @@
  * nothing at all when silenced. Always on stderr, so `--json` output stays parseable.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { messages } from './messages';
 
 /** Receives progress of one model at a time. */
 export interface Progress {
@@ -37,7 +38,7 @@ class BarProgress implements Progress {
     this.bar = new SingleBar(
       {
         stream: this.stream as NodeJS.WritableStream & { isTTY?: boolean },
-        format: `${model.padEnd(16)} {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}`,
+        format: messages.progress.bar(model),
         etaBuffer: 50,
         hideCursor: true,
         // Drawn only when the caller found a terminal; this lets a captured stream show it too.
@@ -105,6 +106,6 @@ class LineProgress implements Progress {
     const speed = rate(this.done - this.startDone, elapsed);
     const left = Math.max(0, this.total - this.done);
     const eta = speed > 0 ? `${Math.ceil(left / speed)}s` : '?';
-    this.stream.write(`${this.model}: ${this.done}/${this.total} rows, ${speed} rows/s, ETA ${eta}\n`);
+    this.stream.write(`${messages.progress.line(this.model, this.done, this.total, speed, eta)}\n`);
   }
 }

@@ -12,6 +12,7 @@ import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@hushfield/p
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
 import { isHushfieldError } from './output';
+import { messages } from './messages';
 import { PfeImporter, isPfeValue } from './pfe-import';
 import { keyOf } from './walker';
 
@@ -168,7 +169,10 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
   const { model, crypto, mode } = batch.context;
   const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
   if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
-    return { key: rowKeyText(model, row), field: model.scopeField, code: 'HUSHFIELD_INVALID_ARGUMENT', message: 'scope field is empty' };
+    return {
+      key: rowKeyText(model, row), field: model.scopeField, code: 'HUSHFIELD_INVALID_ARGUMENT',
+      message: messages.migrate.emptyScope(),
+    };
   }
   let blocked: RowFailure | undefined;
   // Fields whose strict plaintext is left alone: their blind indexes are left alone too.
@@ -184,7 +188,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
       // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
       blocked ??= {
         key: rowKeyText(model, row), field: field.name, code: 'HUSHFIELD_INVALID_ARGUMENT',
-        message: 'holds a prisma-field-encryption value: pass --from-pfe-key to import it',
+        message: messages.migrate.pfeWithoutKey(),
       };
       continue;
     }

@@ -7,6 +7,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { messages } from './messages';
 
 /** What `pg_stat_ssl` reports for the current backend. */
 export interface ConnectionTls {
@@ -67,7 +68,7 @@ export function probeServerCertificate(target: { host: string; port: number }, t
     const socket = netConnect({ host: target.host, port: target.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`TLS probe of ${target.host}:${target.port} timed out after ${timeoutMs} ms`));
+      reject(new Error(messages.doctor.probeTimeout(target.host, target.port, timeoutMs)));
     }, timeoutMs);
     const finish = (error: Error | null, result?: ServerCertificate | null) => {
       clearTimeout(timer);
@@ -87,7 +88,7 @@ export function probeServerCertificate(target: { host: string; port: number }, t
         const cipher = tls.getCipher();
         const protocol = tls.getProtocol();
         tls.destroy();
-        if (!cert || !cert.valid_to) return finish(new Error('server presented no certificate'));
+        if (!cert || !cert.valid_to) return finish(new Error(messages.doctor.noCertificate()));
         const name = (entity: Record<string, unknown> | undefined) =>
           entity ? Object.entries(entity).map(([key, value]) => `${key}=${String(value)}`).join(', ') : '';
         finish(null, {

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '@hushfield/core';
 import { delegateName } from '@hushfield/prisma';
+import { messages } from './messages';
 
 /** A model delegate of the base client, as far as the CLI uses it. */
 export interface ModelDelegate {
@@ -17,7 +18,7 @@ export interface ModelDelegate {
 export function delegateOf(client: object, model: string): ModelDelegate {
   const delegate = (client as Record<string, unknown>)[delegateName(model)];
   if (!delegate || typeof (delegate as ModelDelegate).findMany !== 'function') {
-    throw new InvalidArgumentError(`the Prisma client has no model ${model}`, 'model');
+    throw new InvalidArgumentError(messages.walk.noModel(model), 'model');
   }
   return delegate as ModelDelegate;
 }
@@ -44,9 +45,9 @@ export function decodeKey(encoded: string): unknown[] {
   try {
     parsed = JSON.parse(encoded);
   } catch {
-    throw new InvalidArgumentError('checkpoint cursor is not valid JSON; rerun with --restart', 'cursor');
+    throw new InvalidArgumentError(messages.walk.cursorNotJson(), 'cursor');
   }
-  if (!Array.isArray(parsed)) throw new InvalidArgumentError('checkpoint cursor must be an array; rerun with --restart', 'cursor');
+  if (!Array.isArray(parsed)) throw new InvalidArgumentError(messages.walk.cursorNotArray(), 'cursor');
   return parsed.map((value) => {
     if (value && typeof value === 'object' && '$bigint' in value) return BigInt((value as { $bigint: string }).$bigint);
     if (value && typeof value === 'object' && '$date' in value) return new Date((value as { $date: string }).$date);
@@ -57,7 +58,7 @@ export function decodeKey(encoded: string): unknown[] {
 /** `WHERE` for keys strictly after `after` in lexicographic primary-key order. */
 export function afterWhere(idFields: readonly string[], after: readonly unknown[]): Record<string, unknown> {
   if (after.length !== idFields.length) {
-    throw new InvalidArgumentError(`cursor has ${after.length} values for a ${idFields.length}-field key; rerun with --restart`, 'cursor');
+    throw new InvalidArgumentError(messages.walk.cursorArity(after.length, idFields.length), 'cursor');
   }
   if (idFields.length === 1) return { [idFields[0]]: { gt: after[0] } };
   const branches = idFields.map((field, i) => {
@@ -87,7 +88,7 @@ export interface WalkOptions {
 /** Yields the model's rows in primary-key order, `batchSize` at a time. */
 export async function* walkBatches(delegate: ModelDelegate, options: WalkOptions): AsyncGenerator<Record<string, unknown>[]> {
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-    throw new InvalidArgumentError('batch size must be a positive integer', 'batch');
+    throw new InvalidArgumentError(messages.walk.batchSize(), 'batch');
   }
   const select = Object.fromEntries([...new Set([...options.idFields, ...options.select])].map((field) => [field, true]));
   const orderBy = options.idFields.map((field) => ({ [field]: 'asc' }));
