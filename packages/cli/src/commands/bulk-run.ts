@@ -7,6 +7,7 @@ import { createCasWriter } from '../cas-writer';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
+import { messages } from '../messages';
 import { migrateModel } from '../migrator';
 import type { MigrateResult, ResumePolicy } from '../migrator';
 import { PfeImporter } from '../pfe-import';
@@ -41,7 +42,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   const io = ctx.out.streams;
   const progress = createProgress(io.stderr, { tty: io.stderrIsTTY, quiet: options.quiet });
   const log = (line: string) => progress.note(line);
-  if (models.length === 0) log(mode === 'decrypt' ? 'no model has readonly fields: nothing to decrypt' : 'no model has fields to re-encrypt');
+  if (models.length === 0) log(messages.bulk.nothingToDo(mode));
 
   const results: MigrateResult[] = [];
   for (const model of models) {
@@ -66,39 +67,15 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
   // Encrypting adopted plaintext cannot reach the copies made before: say so wherever it happens.
   const adopted = mode === 'reencrypt' && results.some((result) => result.encrypted > 0);
-  const notices = adopted ? [ADOPTION_NOTICE] : [];
+  const notices = adopted ? [messages.bulk.adoptionNotice()] : [];
   ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}), ...(adopted ? { notices } : {}) }, () => [
-    ...results.map((result) => summaryLine(mode, result, options.dryRun)),
-    ...notices.map((notice) => `note: ${notice}`),
-    ...results.flatMap((result) => result.failures.slice(0, 10).map((failure) => `  ${result.model} row ${failure.key}${failure.field ? ` .${failure.field}` : ''}: ${failure.code} ${failure.message}`)),
-    ...(stop
-      ? [`stopped in ${stop.model}: ${stop.message} [${stop.code}]`, 'progress up to the last committed batch is checkpointed; rerun the same command to resume']
-      : []),
+    ...results.map((result) => messages.bulk.summary(mode, result, options.dryRun)),
+    ...notices.map((notice) => messages.bulk.note(notice)),
+    ...results.flatMap((result) => result.failures.slice(0, 10).map((failure) =>
+      messages.bulk.rowFailure(result.model, failure.key, failure.field, failure.code, failure.message))),
+    ...(stop ? [messages.bulk.stopped(stop.model, stop.message, stop.code), messages.bulk.resumable()] : []),
   ]);
   if (stop?.code === 'INTERRUPTED') return ExitCode.Aborted;
   if (stop) return results.some((result) => result.written > 0) ? ExitCode.Partial : ExitCode.Failure;
   return incomplete ? ExitCode.Partial : ExitCode.Ok;
-}
-
-/** Printed when `reencrypt` encrypts (or would encrypt) plaintext it found in the database. */
-export const ADOPTION_NOTICE =
-  'plaintext encrypted here still exists in backups, snapshots, replicas, WAL/binlog archives and query logs taken before ' +
-  'this run; encryption cannot erase those copies (expire or destroy them on their own schedule)';
-
-function summaryLine(mode: PlanMode, result: MigrateResult, dryRun: boolean): string {
-  if (result.scanned === 0 && !result.resumedFrom && !result.stopped) return `${result.model}: no rows`;
-  const verb = dryRun ? 'would write' : 'wrote';
-  const parts =
-    mode === 'decrypt'
-      ? [`${result.decrypted} values decrypted`]
-      : [`${result.encrypted} plaintext encrypted`, `${result.moved} moved to the active key`, `${result.imported} imported`, `${result.indexed} index values rebuilt`];
-  const extra = [
-    result.strictPlaintext ? `${result.strictPlaintext} plaintext in strict fields left alone (unreadable; switch the field to migrating to adopt it)` : '',
-    result.lostRaces ? `${result.lostRaces} lost races retried` : '',
-    result.pending ? `${result.pending} rows still changing (rerun)` : '',
-    result.failed ? `${result.failed} rows failed` : '',
-    result.pendingOverflow ? 'rows changed by other writers before the resumed checkpoint were not all recorded (run again with --restart)' : '',
-    result.resumedFrom ? `resumed after ${result.resumedFrom}` : '',
-  ].filter(Boolean);
-  return `${result.model}: ${result.scanned} rows scanned, ${verb} ${result.written} rows (${parts.join(', ')})${extra.length ? `; ${extra.join(', ')}` : ''}; ${result.rowsPerSecond} rows/s`;
 }

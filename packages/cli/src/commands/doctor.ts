@@ -13,6 +13,7 @@ import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { keyStoreSummary, keyringRoundTrip } from '../health';
 import { missingUrlHint } from '../env-file';
+import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { fieldContext } from '../value-context';
@@ -44,23 +45,27 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
   let reachable = true;
   try {
     await raw.$queryRawUnsafe('SELECT 1');
-    add({ check: 'database', level: 'ok', message: 'database reachable' });
+    add({ check: 'database', level: 'ok', message: messages.doctor.databaseReachable() });
   } catch (error) {
     reachable = false;
     const hint = missingUrlHint(error, ctx.loaded.envFile);
-    add({ check: 'database', level: 'fail', message: `database unreachable: ${describeError(error).message}${hint ? `; ${hint}` : ''}` });
+    const message = messages.doctor.databaseUnreachable(describeError(error).message, hint);
+    add({ check: 'database', level: 'fail', message });
   }
   if (reachable) await tlsChecks(client, ctx, options, add);
   const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
   add(keyring.ok
-    ? { check: 'keyring', level: 'ok', message: `keyring ${keyring.keyringId} round trip ok (${keyring.latencyMs} ms)` }
-    : { check: 'keyring', level: 'fail', message: `keyring ${keyring.keyringId} round trip failed: ${keyring.error?.message}`, detail: { ...keyring.error } });
+    ? { check: 'keyring', level: 'ok', message: messages.doctor.keyringOk(keyring.keyringId, keyring.latencyMs) }
+    : {
+      check: 'keyring', level: 'fail',
+      message: messages.doctor.keyringFailed(keyring.keyringId, keyring.error?.message), detail: { ...keyring.error },
+    });
   if (reachable) await consistencyChecks(ctx, keyring.keyringId, add);
 
   const failed = checks.some((check) => check.level === 'fail');
   ctx.out.result({ command: 'doctor', ok: !failed, checks }, () => [
-    ...checks.map((check) => `${{ ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' }[check.level]}  ${check.check}: ${check.message}`),
-    failed ? 'doctor: some checks failed' : 'doctor: no failures',
+    ...checks.map((check) => messages.doctor.line(check.level, check.check, check.message)),
+    messages.doctor.outcome(failed),
   ]);
   return failed ? ExitCode.Failure : ExitCode.Ok;
 }
@@ -69,42 +74,53 @@ async function tlsChecks(client: object, ctx: CommandContext, options: DoctorOpt
   let ssl = false;
   try {
     const tls = await connectionTls(client);
-    if (!tls) add({ check: 'tls', level: 'skip', message: 'this database does not report TLS state' });
+    if (!tls) add({ check: 'tls', level: 'skip', message: messages.doctor.tlsUnknown() });
     else if (tls.ssl) {
       ssl = true;
-      add({ check: 'tls', level: 'ok', message: `connection uses TLS (${tls.version}, ${tls.cipher}, ${tls.bits} bits)`, detail: { ...tls } });
+      const message = messages.doctor.tlsOn(tls.version, tls.cipher, tls.bits);
+      add({ check: 'tls', level: 'ok', message, detail: { ...tls } });
     } else {
       add({
         check: 'tls',
         level: options.requireTls ? 'fail' : 'warn',
-        message: 'connection does NOT use TLS: values travel encrypted, but blind indexes, ids and queries are visible on the network',
+        message: messages.doctor.tlsOff(),
         detail: { ...tls },
       });
     }
   } catch (error) {
-    add({ check: 'tls', level: options.requireTls ? 'fail' : 'skip', message: `TLS state unavailable (pg_stat_ssl): ${describeError(error).message}` });
+    const message = messages.doctor.tlsUnavailable(describeError(error).message);
+    add({ check: 'tls', level: options.requireTls ? 'fail' : 'skip', message });
   }
 
   const url = options.url ?? ctx.loaded.config.databaseUrl ?? process.env.DATABASE_URL;
   const target = url ? tcpTarget(url) : null;
   if (!target) {
-    add({ check: 'certificate', level: 'skip', message: 'no TCP database URL (--url, config databaseUrl or DATABASE_URL) to read the certificate from' });
+    add({ check: 'certificate', level: 'skip', message: messages.doctor.noTcpUrl() });
     return;
   }
   try {
     const cert = await probeServerCertificate(target);
     if (!cert) {
-      add({ check: 'certificate', level: ssl || options.requireTls ? 'fail' : 'skip', message: `${target.host}:${target.port} does not offer TLS` });
+      const level = ssl || options.requireTls ? 'fail' : 'skip';
+      add({ check: 'certificate', level, message: messages.doctor.noTlsOffered(target.host, target.port) });
       return;
     }
     const expiry = classifyExpiry(cert.validTo, options.now);
     const detail = { subject: cert.subject, issuer: cert.issuer, validTo: cert.validTo.toISOString(), daysLeft: expiry.daysLeft, selfSigned: cert.selfSigned, protocol: cert.protocol, cipher: cert.cipher, fingerprint256: cert.fingerprint256 };
-    const what = `certificate ${cert.subject || '(no subject)'}${cert.selfSigned ? ' (self-signed)' : ''}`;
-    if (expiry.level === 'fail') add({ check: 'certificate', level: 'fail', message: `${what} EXPIRED on ${cert.validTo.toISOString()}`, detail });
-    else if (expiry.level === 'warn') add({ check: 'certificate', level: 'warn', message: `${what} expires in ${expiry.daysLeft} days (under ${expiry.threshold}) on ${cert.validTo.toISOString()}`, detail });
-    else add({ check: 'certificate', level: 'ok', message: `${what} valid for ${expiry.daysLeft} more days (${cert.protocol}, ${cert.cipher})`, detail });
+    const what = messages.doctor.certificate(cert.subject, cert.selfSigned);
+    const validTo = cert.validTo.toISOString();
+    if (expiry.level === 'fail') {
+      add({ check: 'certificate', level: 'fail', message: messages.doctor.certificateExpired(what, validTo), detail });
+    } else if (expiry.level === 'warn') {
+      const message = messages.doctor.certificateExpiring(what, expiry.daysLeft, expiry.threshold, validTo);
+      add({ check: 'certificate', level: 'warn', message, detail });
+    } else {
+      const message = messages.doctor.certificateValid(what, expiry.daysLeft, cert.protocol, cert.cipher);
+      add({ check: 'certificate', level: 'ok', message, detail });
+    }
   } catch (error) {
-    add({ check: 'certificate', level: 'warn', message: `could not read the certificate of ${target.host}:${target.port}: ${describeError(error).message}` });
+    const message = messages.doctor.certificateUnreadable(target.host, target.port, describeError(error).message);
+    add({ check: 'certificate', level: 'warn', message });
   }
 }
 
@@ -115,18 +131,20 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
     const store = await keyStoreSummary(await ctx.keyStore());
     keys = store.keys;
     const foreign = Object.entries(store.summary.keyringIds).filter(([id]) => id !== keyringId);
-    add({ check: 'key store', level: 'ok', message: `key store reachable: ${store.summary.scopes} scope(s), ${keys.length} key version(s)`, detail: { ...store.summary } });
+    const message = messages.doctor.keyStoreOk(store.summary.scopes, keys.length);
+    add({ check: 'key store', level: 'ok', message, detail: { ...store.summary } });
     if (foreign.length > 0) {
-      add({ check: 'key store', level: 'warn', message: `${foreign.map(([id, count]) => `${count} key version(s) wrapped by ${id}`).join(', ')}; the configured keyring is ${keyringId} (finish \`keys rewrap\` or configure a MultiKeyring)` });
+      add({ check: 'key store', level: 'warn', message: messages.doctor.foreignKeyrings(foreign, keyringId) });
     }
   } catch (error) {
-    add({ check: 'key store', level: 'fail', message: `key store unavailable: ${describeError(error).message}` });
+    const message = messages.doctor.keyStoreUnavailable(describeError(error).message);
+    add({ check: 'key store', level: 'fail', message });
     return;
   }
   const checkpoint = (client as Record<string, unknown>).hushfieldCheckpoint;
   add(checkpoint
-    ? { check: 'schema', level: 'ok', message: 'HushfieldCheckpoint model present (reencrypt can resume)' }
-    : { check: 'schema', level: 'warn', message: 'no HushfieldCheckpoint model: reencrypt cannot checkpoint; add it to schema.prisma' });
+    ? { check: 'schema', level: 'ok', message: messages.doctor.checkpointModel() }
+    : { check: 'schema', level: 'warn', message: messages.doctor.noCheckpointModel() });
   const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const crypto = await ctx.crypto();
   for (const model of ctx.models()) {
@@ -153,24 +171,28 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
       }
       const unreadable = await unreadableCodes(crypto, toVerify);
       const failed = Object.values(unreadable).reduce((a, b) => a + b, 0);
-      if (unknown > 0) add({ check: 'schema', level: 'fail', message: `${model.name}: ${unknown} sampled value(s) name keys the key store does not hold (wrong key store or database?)` });
-      else if (failed === 0) add({ check: 'schema', level: 'ok', message: `${model.name}: columns match the schema metadata; sampled ${rows.length} row(s)${destroyed ? `, ${destroyed} value(s) under destroyed scopes` : ''}` });
+      if (unknown > 0) {
+        add({ check: 'schema', level: 'fail', message: messages.doctor.unknownKeys(model.name, unknown) });
+      } else if (failed === 0) {
+        const message = messages.doctor.columnsMatch(model.name, rows.length, destroyed);
+        add({ check: 'schema', level: 'ok', message });
+      }
       if (failed > 0) {
-        const codes = Object.entries(unreadable).map(([code, count]) => `${code}: ${count}`).join(', ');
         add({
           check: 'values',
           level: 'fail',
-          message: `${model.name}: ${failed} of ${toVerify.length} sampled value(s) fail to decrypt (${codes}): tampered, moved, or wrapped under a key this keyring cannot open; \`hushfield status --verify\` counts them all`,
+          message: messages.doctor.undecryptable(model.name, failed, toVerify.length, unreadable),
           detail: { model: model.name, sampled: toVerify.length, unreadable },
         });
       }
     } catch (error) {
-      add({ check: 'schema', level: 'fail', message: `${model.name}: cannot read its encrypted columns (${describeError(error).message}); regenerate the client and metadata` });
+      const message = messages.doctor.columnsUnreadable(model.name, describeError(error).message);
+      add({ check: 'schema', level: 'fail', message });
     }
   }
   const needsIndex = ctx.models().some((model) => Object.keys(model.blindIndexes).length > 0);
   if (needsIndex && !keys.some((key) => key.kind === 'index' && key.state === 'active')) {
-    add({ check: 'schema', level: 'warn', message: 'the schema has blind indexes but the key store has no active index key yet (created on first use)' });
+    add({ check: 'schema', level: 'warn', message: messages.doctor.noIndexKey() });
   }
 }
 

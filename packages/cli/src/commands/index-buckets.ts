@@ -4,6 +4,7 @@
  * so the report can be shared like the rest of `status`.
  */
 import type { BlindIndexMeta } from '@hushfield/prisma';
+import { messages } from '../messages';
 
 /** Bucket sizes of one truncated blind index (index values counted per distinct value, every key version included). */
 export interface BucketReport {
@@ -74,11 +75,7 @@ export class BucketCounter {
   }
 }
 
-/** One line of the human report. */
+/** One line of the human report (the wording is the catalog's: `messages.status.buckets`). */
 export function bucketLine(report: BucketReport): string {
-  if (report.values === 0) return `    buckets (${report.bits} bits): no values`;
-  const alone = Math.round((report.singletons / report.values) * 100);
-  return `    buckets (${report.bits} bits${report.expected !== undefined ? `, expected ${report.expected} values` : ''}): ` +
-    `${report.values} values in ${report.buckets} buckets; per bucket min ${report.min}, median ${report.median}, ` +
-    `mean ${report.mean}, max ${report.max} (skew ${report.skew}); ${report.singletons} values alone in their bucket (${alone}%)`;
+  return messages.status.buckets(report);
 }

@@ -9,6 +9,7 @@ import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { resolveKeyringSource } from '../keyring-source';
+import { messages } from '../messages';
 import { confirmTyped } from '../prompt';
 import { delegateOf, walkBatches } from '../walker';
 
@@ -55,27 +56,29 @@ function line(key: KeyView): string {
 
 /** `keys list [--scope S] [--kind K] [--state S]`. */
 export async function keysList(ctx: CommandContext, options: { scope?: string; kind?: string; state?: string }): Promise<ExitCodeValue> {
-  if (options.kind && options.kind !== 'scope' && options.kind !== 'index') throw new InvalidArgumentError('--kind must be scope or index', 'kind');
+  if (options.kind && options.kind !== 'scope' && options.kind !== 'index') {
+    throw new InvalidArgumentError(messages.keys.badKind(), 'kind');
+  }
   const keys = (await (await ctx.keyStore()).list({
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.kind ? { kind: options.kind as KeyKind } : {}),
     ...(options.state ? { state: options.state as KeyState } : {}),
   })).map(view);
-  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? ['no keys'] : table(keys)));
+  ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? [messages.keys.none()] : table(keys)));
   return ExitCode.Ok;
 }
 
 /** `keys create --scope S`. */
 export async function keysCreate(ctx: CommandContext, options: { scope: string }): Promise<ExitCodeValue> {
   const key = view(await (await ctx.crypto()).keys.createScope(options.scope));
-  ctx.out.result({ command: 'keys create', key }, () => [`created ${line(key)}`]);
+  ctx.out.result({ command: 'keys create', key }, () => [messages.keys.created(line(key))]);
   return ExitCode.Ok;
 }
 
 /** `keys rotate --scope S | --all | --index`. */
 export async function keysRotate(ctx: CommandContext, options: { scope?: string; all?: boolean; index?: boolean }): Promise<ExitCodeValue> {
   const chosen = [options.scope !== undefined, Boolean(options.all), Boolean(options.index)].filter(Boolean).length;
-  if (chosen !== 1) throw new InvalidArgumentError('keys rotate needs exactly one of --scope <scope>, --all or --index', 'scope');
+  if (chosen !== 1) throw new InvalidArgumentError(messages.keys.rotateTarget(), 'scope');
   const crypto = await ctx.crypto();
   const rotated: KeyView[] = [];
   const failed: { scope: string; code: string; message: string }[] = [];
@@ -92,9 +95,9 @@ export async function keysRotate(ctx: CommandContext, options: { scope?: string;
     }
   }
   ctx.out.result({ command: 'keys rotate', rotated, failed }, () => [
-    ...table(rotated, false).map((row) => `rotated ${row}`),
-    ...failed.map((entry) => `FAILED scope ${entry.scope}: ${entry.message} [${entry.code}]`),
-    rotated.length > 0 ? 'old versions still decrypt; run `hushfield reencrypt` to move data to the new version' : 'nothing rotated',
+    ...table(rotated, false).map((row) => messages.keys.rotated(row)),
+    ...failed.map((entry) => messages.keys.rotateFailed(entry.scope, entry.message, entry.code)),
+    rotated.length > 0 ? messages.keys.rotatedNext() : messages.keys.nothingRotated(),
   ]);
   if (failed.length === 0) return ExitCode.Ok;
   return rotated.length > 0 ? ExitCode.Partial : ExitCode.Failure;
@@ -106,8 +109,8 @@ export async function keysRewrap(ctx: CommandContext, options: { toKeyring: stri
   const crypto = await ctx.crypto();
   const { rewrapped, skipped } = await crypto.keys.rewrap(target);
   ctx.out.result({ command: 'keys rewrap', keyringId: target.id, rewrapped, skipped }, () => [
-    `rewrapped ${rewrapped} key version(s) under ${target.id}; ${skipped} skipped (destroyed, already rewrapped, or changed meanwhile)`,
-    'data rows were not touched; point hushfield.config.ts (and the application) at the new keyring',
+    messages.keys.rewrapped(rewrapped, target.id, skipped),
+    messages.keys.rewrapNext(),
   ]);
   return ExitCode.Ok;
 }
@@ -116,21 +119,21 @@ export async function keysRewrap(ctx: CommandContext, options: { toKeyring: stri
 export async function keysShred(ctx: CommandContext, options: { scope: string; yes?: boolean }): Promise<ExitCodeValue> {
   const crypto = await ctx.crypto();
   const versions = (await crypto.keys.list({ kind: 'scope', scope: options.scope })).filter((key) => key.state !== 'destroyed');
-  if (versions.length === 0) throw new InvalidArgumentError(`scope ${options.scope} has no live keys`, 'scope');
+  if (versions.length === 0) throw new InvalidArgumentError(messages.keys.noLiveKeys(options.scope), 'scope');
   const io = ctx.out.streams;
   if (!options.yes) {
-    if (!io.stdinIsTTY) throw new InvalidArgumentError('keys shred destroys data for good: pass --yes when stdin is not a terminal', 'yes');
+    if (!io.stdinIsTTY) throw new InvalidArgumentError(messages.keys.shredNeedsYes(), 'yes');
     const rows = await countRowsUnder(ctx, crypto, options.scope, new Set(versions.map((key) => key.keyId)));
-    ctx.out.info(`this destroys ${versions.length} key version(s) of scope ${options.scope}; ${rows.total} row(s) become unreadable, in every backup too.`);
-    if (!(await confirmTyped(io, `type the scope name (${options.scope}) to confirm: `, options.scope))) {
-      ctx.out.info('not confirmed; nothing destroyed');
+    ctx.out.info(messages.keys.shredWarning(versions.length, options.scope, rows.total));
+    if (!(await confirmTyped(io, messages.keys.shredPrompt(options.scope), options.scope))) {
+      ctx.out.info(messages.keys.shredDeclined());
       return ExitCode.Aborted;
     }
   }
   const rowsUnreadable = await countRowsUnder(ctx, crypto, options.scope, new Set(versions.map((key) => key.keyId)));
   const destroyed = await crypto.keys.destroyScope(options.scope);
   ctx.out.result({ command: 'keys shred', scope: options.scope, versionsDestroyed: destroyed, rowsUnreadable }, () => [
-    `shredded scope ${options.scope}: ${destroyed} key version(s) destroyed, ${rowsUnreadable.total} row(s) now unreadable`,
+    messages.keys.shredded(options.scope, destroyed, rowsUnreadable.total),
   ]);
   return ExitCode.Ok;
 }

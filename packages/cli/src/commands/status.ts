@@ -17,8 +17,9 @@ import type { ExitCodeValue } from '../exit-codes';
 import { keyStoreSummary, keyringRoundTrip } from '../health';
 import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isHushfieldError } from '../output';
+import { messages } from '../messages';
 import { isPfeValue } from '../pfe-import';
-import { BucketCounter, bucketLine, type BucketReport } from './index-buckets';
+import { BucketCounter, type BucketReport } from './index-buckets';
 import { fieldContext } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
@@ -193,37 +194,24 @@ async function modelStatus(
 function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: KeyringHealth, unreadable?: number): string[] {
   const lines: string[] = [];
   for (const model of models) {
-    lines.push(`${model.model}: ${model.rows} rows${model.rowsDestroyed ? `, ${model.rowsDestroyed} under destroyed scopes` : ''}`);
+    lines.push(messages.status.model(model));
     for (const field of model.fields) {
-      const parts = [
-        `${field.current} current`,
-        field.retired ? `${field.retired} on retired key versions` : '',
-        field.destroyed ? `${field.destroyed} destroyed` : '',
-        field.unknownKey ? `${field.unknownKey} unknown key` : '',
-        field.plaintext ? `${field.plaintext} plaintext` : '',
-        field.pfe ? `${field.pfe} prisma-field-encryption` : '',
-        field.malformed ? `${field.malformed} malformed` : '',
-        `${field.nulls} null`,
-        field.unreadable ? `${Object.values(field.unreadable).reduce((a, b) => a + b, 0)} unreadable` : '',
-      ].filter(Boolean);
-      lines.push(`  ${field.field} (${field.mode}): ${parts.join(', ')}`);
+      lines.push(messages.status.field(field));
       const scopes = new Set(field.versions.map((entry) => entry.scope));
-      if (scopes.size <= 5) for (const entry of field.versions) lines.push(`    scope ${entry.scope} v${entry.version} (${entry.state}): ${entry.count}`);
-      else lines.push(`    ${scopes.size}+ scopes (see --json)`);
+      if (scopes.size > 5) lines.push(messages.status.manyScopes(scopes.size));
+      else {
+        for (const entry of field.versions) {
+          lines.push(messages.status.scopeVersion(entry.scope, entry.version, entry.state, entry.count));
+        }
+      }
     }
     for (const index of model.indexes) {
-      const versions = Object.entries(index.versions).map(([version, count]) => `v${version}: ${count}`).join(', ') || 'empty';
-      lines.push(`  ${index.index} (index of ${index.source}): ${versions}${index.missing ? `, ${index.missing} missing` : ''}`);
-      if (index.buckets) lines.push(bucketLine(index.buckets));
+      lines.push(messages.status.index(index));
+      if (index.buckets) lines.push(messages.status.buckets(index.buckets));
     }
   }
-  const states = Object.entries(keyStore.byState).map(([state, count]) => `${count} ${state}`).join(', ') || 'no keys';
-  lines.push(`key store: ${keyStore.scopes} scopes; ${states}`);
-  lines.push(keyring.ok ? `keyring ${keyring.keyringId}: ok (round trip ${keyring.latencyMs} ms)` : `keyring ${keyring.keyringId}: FAILED ${keyring.error?.message} [${keyring.error?.code}]`);
-  if (unreadable !== undefined) {
-    lines.push(unreadable === 0
-      ? 'verify: every value is readable (values under destroyed scopes aside)'
-      : `verify: ${unreadable} value(s) the application cannot read (failed to decrypt, malformed, unknown key, not imported, or plaintext in a strict field); exit 3`);
-  }
+  lines.push(messages.status.keyStore(keyStore));
+  lines.push(messages.status.keyring(keyring));
+  if (unreadable !== undefined) lines.push(messages.status.verified(unreadable));
   return lines;
 }
