@@ -15,7 +15,7 @@ import type { CliWorld } from './support';
 let world: CliWorld;
 let kms: KmsEmulator;
 let keyring: AwsKmsKeyring;
-const ROWS = 3000;
+const ROWS = 6000;
 
 beforeAll(async () => {
   world = await createCliWorld();
@@ -66,7 +66,7 @@ test('an outage mid-run stops it with a clear message; the next run resumes from
       if (event.operation === 'keyring.unwrap' && ++unwraps >= 6 && !outage) outage = kms.faults.outage();
     },
   };
-  const config = { keyring, cache: { ttlMs: 200 } };
+  const config = { keyring, cache: { ttlMs: 100 } };
   const running = world.runCli(['reencrypt', '--model', 'Customer', '--batch', '50', '--concurrency', '1', '--keyring-attempts', '2', '--json'], { config: { ...config, audit } });
   const stopped = await running;
   expect(stopped.code).toBe(3);
