@@ -71,6 +71,8 @@ export interface VaultServer {
   createToken(paths: readonly string[], options?: { namespace?: string; ttlSeconds?: number; renewable?: boolean }): string;
   /** Revokes a token: later requests with it get 403. */
   revokeToken(token: string): void;
+  /** Revokes every token issued so far except the root token. */
+  revokeIssued(): void;
   /** An AppRole whose tokens are limited to `paths`. */
   createAppRole(roleId: string, secretId: string, paths: readonly string[], options?: { namespace?: string; ttlSeconds?: number; renewable?: boolean }): void;
   /** Answers the next `count` requests (optionally only those whose path contains `pathIncludes`) with `fault`. */
@@ -326,6 +328,9 @@ export async function startVaultServer(): Promise<VaultServer> {
     revokeToken(token) {
       const entry = tokens.get(token);
       if (entry !== undefined) entry.revoked = true;
+    },
+    revokeIssued() {
+      for (const [token, entry] of tokens) if (token !== rootToken) entry.revoked = true;
     },
     createAppRole(roleId, secretId, paths, options = {}) {
       appRoles.set(`${options.namespace ?? ROOT}|approle|${roleId}`, {
