@@ -15,8 +15,13 @@ describe('Transit context encoding', () => {
   it('matches the documented layout', () => {
     const bytes = encodeContext({ k: 'v' });
     const expected = Buffer.concat([
-      Buffer.from([0, 0, 0, 26]), Buffer.from('hushfield/vault-context/v1'), Buffer.from([0, 0, 0, 1]),
-      Buffer.from([0, 0, 0, 1]), Buffer.from('k'), Buffer.from([0, 0, 0, 1]), Buffer.from('v'),
+      Buffer.from([0, 0, 0, 26]),
+      Buffer.from('hushfield/vault-context/v1'),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from('k'),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from('v'),
     ]);
     expect(bytes.equals(expected)).toBe(true);
   });

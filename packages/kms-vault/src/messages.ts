@@ -20,21 +20,33 @@ export const messages = {
 export function describeFailure(code: VaultErrorCode, status: number | undefined, timeoutMs: number): string {
   const http = status === undefined ? '' : ` (HTTP ${status})`;
   switch (code) {
-    case 'Sealed': return `Vault is sealed${http}`;
-    case 'Unavailable': return `Vault is unavailable${http}`;
-    case 'Throttled': return `rate limited by Vault${http}`;
-    case 'ServerError': return `Vault internal error${http}`;
-    case 'Timeout': return `no answer within ${timeoutMs} ms`;
-    case 'NetworkError': return 'Vault could not be reached';
-    case 'PermissionDenied': return `permission denied: the token is invalid, expired or its policy lacks this path${http}`;
-    case 'AuthFailed': return `login failed${http}`;
-    case 'KeyNotFound': return `the Transit key does not exist${http}`;
+    case 'Sealed':
+      return `Vault is sealed${http}`;
+    case 'Unavailable':
+      return `Vault is unavailable${http}`;
+    case 'Throttled':
+      return `rate limited by Vault${http}`;
+    case 'ServerError':
+      return `Vault internal error${http}`;
+    case 'Timeout':
+      return `no answer within ${timeoutMs} ms`;
+    case 'NetworkError':
+      return 'Vault could not be reached';
+    case 'PermissionDenied':
+      return `permission denied: the token is invalid, expired or its policy lacks this path${http}`;
+    case 'AuthFailed':
+      return `login failed${http}`;
+    case 'KeyNotFound':
+      return `the Transit key does not exist${http}`;
     case 'KeyVersionRetired':
       return `the key version that wrapped this key is below the Transit key's min_decryption_version${http}`;
-    case 'KeyVersionInvalid': return `the pinned key version is above the latest or below min_encryption_version${http}`;
-    case 'ContextRequired': return `the Transit key is derived and needs a context${http}`;
+    case 'KeyVersionInvalid':
+      return `the pinned key version is above the latest or below min_encryption_version${http}`;
+    case 'ContextRequired':
+      return `the Transit key is derived and needs a context${http}`;
     case 'InvalidCiphertext':
       return `the wrapped key was tampered with or presented with another encryption context${http}`;
-    default: return `${code}${http}`;
+    default:
+      return `${code}${http}`;
   }
 }

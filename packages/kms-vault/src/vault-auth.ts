@@ -51,7 +51,11 @@ function needsSecret(value: unknown, argument: string): void {
 export function checkMount(value: unknown, argument: string): string {
   const text = typeof value === 'string' ? value.replace(/^\/+|\/+$/g, '') : '';
   const segments = text.split('/');
-  if (text.length === 0 || text.length > 255 || segments.some((s) => s === '' || s === '.' || s === '..' || /[?#%\s]/.test(s))) {
+  if (
+    text.length === 0 ||
+    text.length > 255 ||
+    segments.some((s) => s === '' || s === '.' || s === '..' || /[?#%\s]/.test(s))
+  ) {
     throw new InvalidArgumentError(`${argument} must be a Vault mount path`, argument);
   }
   return text;
@@ -64,10 +68,13 @@ class StaticToken implements TokenSource {
 
   token(): Promise<string> {
     this.#current ??= resolveSecret(this.source).then((token) => {
-      if (typeof token !== 'string' || token.length === 0) throw new InvalidArgumentError('auth.token returned no token', 'auth.token');
+      if (typeof token !== 'string' || token.length === 0)
+        throw new InvalidArgumentError('auth.token returned no token', 'auth.token');
       return token;
     });
-    this.#current.catch(() => { this.#current = undefined; });
+    this.#current.catch(() => {
+      this.#current = undefined;
+    });
     return this.#current;
   }
 
@@ -103,7 +110,9 @@ class AppRoleToken implements TokenSource {
     const lease = this.#lease;
     const now = this.now();
     if (lease !== undefined && now < lease.renewAt) return lease.token;
-    this.#pending ??= this.#refresh(lease, now, operation).finally(() => { this.#pending = undefined; });
+    this.#pending ??= this.#refresh(lease, now, operation).finally(() => {
+      this.#pending = undefined;
+    });
     return (await this.#pending).token;
   }
 
@@ -122,31 +131,40 @@ class AppRoleToken implements TokenSource {
       }
     }
     const secretId = await resolveSecret(this.options.secretId);
-    this.#lease = await this.#call(operation, `auth/${this.#mount}/login`,
-      () => Buffer.from(JSON.stringify({ role_id: this.options.roleId, secret_id: secretId })));
+    this.#lease = await this.#call(operation, `auth/${this.#mount}/login`, () =>
+      Buffer.from(JSON.stringify({ role_id: this.options.roleId, secret_id: secretId })),
+    );
     return this.#lease;
   }
 
   async #call(operation: KeyringOperation, path: string, body: () => Buffer, token?: string): Promise<Lease> {
     const started = this.now();
-    const auth: TokenSource | undefined = token === undefined ? undefined : { token: async () => token, invalidate: () => false };
+    const auth: TokenSource | undefined =
+      token === undefined ? undefined : { token: async () => token, invalidate: () => false };
     let response: Record<string, unknown>;
     try {
       response = await callVault(this.settings, { operation, method: 'POST', path, body, auth });
     } catch (error) {
       if (error instanceof VaultKeyringError && !error.retryable) {
         throw new VaultKeyringError(error.message, {
-          keyringId: this.settings.keyringId, operation, vaultCode: 'AuthFailed', httpStatus: error.httpStatus,
+          keyringId: this.settings.keyringId,
+          operation,
+          vaultCode: 'AuthFailed',
+          httpStatus: error.httpStatus,
         });
       }
       throw error;
     }
-    const result = response.auth as { client_token?: unknown; lease_duration?: unknown; renewable?: unknown } | undefined;
+    const result = response.auth as
+      { client_token?: unknown; lease_duration?: unknown; renewable?: unknown } | undefined;
     const clientToken = result?.client_token;
     const seconds = result?.lease_duration;
     if (typeof clientToken !== 'string' || clientToken.length === 0 || typeof seconds !== 'number' || !(seconds >= 0)) {
-      throw new VaultKeyringError(messages.unexpectedResponse(path, 'no client token or lease duration'),
-        { keyringId: this.settings.keyringId, operation, vaultCode: 'AuthFailed' });
+      throw new VaultKeyringError(messages.unexpectedResponse(path, 'no client token or lease duration'), {
+        keyringId: this.settings.keyringId,
+        operation,
+        vaultCode: 'AuthFailed',
+      });
     }
     // A lease of 0 never expires (root-like tokens).
     const expiresAt = seconds === 0 ? Number.POSITIVE_INFINITY : started + seconds * 1000;

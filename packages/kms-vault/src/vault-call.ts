@@ -81,7 +81,9 @@ const ERROR_PHRASES: ReadonlyArray<readonly [string, VaultErrorCode]> = [
 
 function errorStrings(body: unknown): string[] {
   const errors = (body as { errors?: unknown } | null)?.errors;
-  return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === 'string').map((e) => e.toLowerCase()) : [];
+  return Array.isArray(errors)
+    ? errors.filter((e): e is string => typeof e === 'string').map((e) => e.toLowerCase())
+    : [];
 }
 
 /** Classifies a non-2xx answer by status, then by Vault's error strings. */
@@ -118,7 +120,11 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
-async function attempt(settings: VaultCallSettings, request: VaultRequest, token: string | undefined): Promise<Attempt> {
+async function attempt(
+  settings: VaultCallSettings,
+  request: VaultRequest,
+  token: string | undefined,
+): Promise<Attempt> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token !== undefined) headers['x-vault-token'] = token;
   if (settings.namespace !== undefined) headers['x-vault-namespace'] = settings.namespace;
@@ -159,15 +165,27 @@ function reportSinkFailure(error: unknown): void {
   process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
 }
 
-function emit(settings: VaultCallSettings, request: VaultRequest, outcome: {
-  success: boolean; latencyMs: number; attempts: number; failure?: Failure;
-}): void {
+function emit(
+  settings: VaultCallSettings,
+  request: VaultRequest,
+  outcome: {
+    success: boolean;
+    latencyMs: number;
+    attempts: number;
+    failure?: Failure;
+  },
+): void {
   const operation = AUDIT_OPERATIONS[request.operation];
   if (settings.audit === undefined || operation === undefined || request.audit === undefined) return;
   try {
     const context = request.audit.context;
     const version = Number(context.version);
-    const kind = context.purpose === 'hushfield/scope-key' ? 'scope' : context.purpose === 'hushfield/index-key' ? 'index' : undefined;
+    const kind =
+      context.purpose === 'hushfield/scope-key'
+        ? 'scope'
+        : context.purpose === 'hushfield/index-key'
+          ? 'index'
+          : undefined;
     const actor = settings.actor?.();
     const result = settings.audit.emit({
       time: new Date(),
@@ -218,7 +236,12 @@ export async function callVault(settings: VaultCallSettings, request: VaultReque
       return result.body;
     }
     const failure = result.failure;
-    if (failure.code === 'PermissionDenied' && token !== undefined && !reauthenticated && request.auth!.invalidate(token)) {
+    if (
+      failure.code === 'PermissionDenied' &&
+      token !== undefined &&
+      !reauthenticated &&
+      request.auth!.invalidate(token)
+    ) {
       reauthenticated = true;
       continue;
     }
@@ -230,12 +253,22 @@ export async function callVault(settings: VaultCallSettings, request: VaultReque
     emit(settings, request, { success: false, latencyMs: performance.now() - started, attempts, failure });
     throw new VaultKeyringError(
       messages.callFailed(request.path, describeFailure(failure.code, failure.status, settings.timeoutMs), attempts),
-      { keyringId: settings.keyringId, operation: request.operation, vaultCode: failure.code, httpStatus: failure.status },
+      {
+        keyringId: settings.keyringId,
+        operation: request.operation,
+        vaultCode: failure.code,
+        httpStatus: failure.status,
+      },
     );
   }
 }
 
-async function tokenOrFail(settings: VaultCallSettings, request: VaultRequest, started: number, attempts: number): Promise<string> {
+async function tokenOrFail(
+  settings: VaultCallSettings,
+  request: VaultRequest,
+  started: number,
+  attempts: number,
+): Promise<string> {
   try {
     return await request.auth!.token(request.operation);
   } catch (error) {
@@ -246,8 +279,14 @@ async function tokenOrFail(settings: VaultCallSettings, request: VaultRequest, s
 }
 
 /** A typed error for a 2xx answer that lacks what it should hold. */
-export function unexpectedResponse(settings: VaultCallSettings, request: VaultRequest, reason: string): VaultKeyringError {
+export function unexpectedResponse(
+  settings: VaultCallSettings,
+  request: VaultRequest,
+  reason: string,
+): VaultKeyringError {
   return new VaultKeyringError(messages.unexpectedResponse(request.path, reason), {
-    keyringId: settings.keyringId, operation: request.operation, vaultCode: 'UnexpectedResponse',
+    keyringId: settings.keyringId,
+    operation: request.operation,
+    vaultCode: 'UnexpectedResponse',
   });
 }

@@ -29,7 +29,12 @@ export type VaultErrorCode =
 
 /** The retryable {@link VaultErrorCode}s. */
 export const RETRYABLE_VAULT_CODES: ReadonlySet<VaultErrorCode> = new Set([
-  'Sealed', 'Unavailable', 'Throttled', 'ServerError', 'Timeout', 'NetworkError',
+  'Sealed',
+  'Unavailable',
+  'Throttled',
+  'ServerError',
+  'Timeout',
+  'NetworkError',
 ]);
 
 /** A failed Vault Transit keyring call. Never holds key material, plaintext or ciphertext. */
@@ -41,9 +46,18 @@ export class VaultKeyringError extends KeyringError {
 
   constructor(
     message: string,
-    details: { keyringId: string; operation: KeyringError['operation']; vaultCode: VaultErrorCode; httpStatus?: number },
+    details: {
+      keyringId: string;
+      operation: KeyringError['operation'];
+      vaultCode: VaultErrorCode;
+      httpStatus?: number;
+    },
   ) {
-    super(message, { keyringId: details.keyringId, operation: details.operation, retryable: RETRYABLE_VAULT_CODES.has(details.vaultCode) });
+    super(message, {
+      keyringId: details.keyringId,
+      operation: details.operation,
+      retryable: RETRYABLE_VAULT_CODES.has(details.vaultCode),
+    });
     this.vaultCode = details.vaultCode;
     if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
   }

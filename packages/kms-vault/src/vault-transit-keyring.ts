@@ -17,7 +17,13 @@ import { contextParameter } from './context-encoding';
 import { messages } from './messages';
 import { resolveRetryOptions, type RetryOptions } from './retry';
 import { checkMount, createTokenSource, type VaultAuthOptions } from './vault-auth';
-import { callVault, unexpectedResponse, type TokenSource, type VaultCallSettings, type VaultRequest } from './vault-call';
+import {
+  callVault,
+  unexpectedResponse,
+  type TokenSource,
+  type VaultCallSettings,
+  type VaultRequest,
+} from './vault-call';
 import { VaultKeyringError } from './vault-error';
 import { ciphertextVersion, decodeWrappedKey, encodeWrappedKey, MAX_KEY_NAME_BYTES } from './wrapped-key-format';
 
@@ -87,19 +93,33 @@ function checkAddress(address: unknown, allowInsecureHttp: boolean): string {
   } catch {
     throw new InvalidArgumentError('address must be an http(s) URL', 'address');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('address must be an http(s) URL', 'address');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new InvalidArgumentError('address must be an http(s) URL', 'address');
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     throw new InvalidArgumentError('address must not hold credentials, a query or a fragment', 'address');
   }
   if (url.protocol === 'http:' && !allowInsecureHttp && !LOOPBACK_HOSTS.has(url.hostname)) {
-    throw new InvalidArgumentError('address must use https (or set allowInsecureHttp for a trusted network)', 'address');
+    throw new InvalidArgumentError(
+      'address must use https (or set allowInsecureHttp for a trusted network)',
+      'address',
+    );
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
 function checkKeyName(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_KEY_NAME_BYTES || /[/?#%\s]/.test(value) || value === '.' || value === '..') {
-    throw new InvalidArgumentError('keyName must be a Transit key name (no slashes, spaces or query characters)', 'keyName');
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    Buffer.byteLength(value) > MAX_KEY_NAME_BYTES ||
+    /[/?#%\s]/.test(value) ||
+    value === '.' ||
+    value === '..'
+  ) {
+    throw new InvalidArgumentError(
+      'keyName must be a Transit key name (no slashes, spaces or query characters)',
+      'keyName',
+    );
   }
   return value;
 }
@@ -150,7 +170,8 @@ export class VaultTransitKeyring implements Keyring {
 
   /** @throws InvalidArgumentError naming the bad option */
   constructor(options: VaultTransitKeyringOptions) {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object', 'options');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('options must be an object', 'options');
     const address = checkAddress(options.address, options.allowInsecureHttp === true);
     this.keyName = checkKeyName(options.keyName);
     this.mount = checkMount(options.mount ?? 'transit', 'mount');
@@ -168,8 +189,11 @@ export class VaultTransitKeyring implements Keyring {
       throw new InvalidArgumentError('id must be a non-empty string', 'id');
     }
     const fetchImpl = options.fetch ?? globalThis.fetch;
-    if (typeof fetchImpl !== 'function') throw new InvalidArgumentError('fetch must be a function (Node 20 has a global fetch)', 'fetch');
-    this.id = options.id ?? `vault-transit:${this.namespace !== undefined ? `${this.namespace}/` : ''}${this.mount}/${this.keyName}`;
+    if (typeof fetchImpl !== 'function')
+      throw new InvalidArgumentError('fetch must be a function (Node 20 has a global fetch)', 'fetch');
+    this.id =
+      options.id ??
+      `vault-transit:${this.namespace !== undefined ? `${this.namespace}/` : ''}${this.mount}/${this.keyName}`;
     this.#settings = {
       keyringId: this.id,
       address,
@@ -190,19 +214,33 @@ export class VaultTransitKeyring implements Keyring {
    */
   async wrapKey(plaintextKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     if (!Buffer.isBuffer(plaintextKey) || plaintextKey.length === 0 || plaintextKey.length > MAX_PLAINTEXT_BYTES) {
-      throw new InvalidArgumentError(`plaintextKey must be a Buffer of 1 to ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintextKey');
+      throw new InvalidArgumentError(
+        `plaintextKey must be a Buffer of 1 to ${MAX_PLAINTEXT_BYTES} bytes`,
+        'plaintextKey',
+      );
     }
     const bound = contextParameter(context);
-    const request = this.#request('wrap', 'encrypt', context, () => this.#body({
-      plaintext: plaintextKey.toString('base64'),
-      ...(this.#keyVersion !== undefined ? { key_version: this.#keyVersion } : {}),
-    }, bound));
-    const data = (await callVault(this.#settings, request)).data as { ciphertext?: unknown; key_version?: unknown } | undefined;
+    const request = this.#request('wrap', 'encrypt', context, () =>
+      this.#body(
+        {
+          plaintext: plaintextKey.toString('base64'),
+          ...(this.#keyVersion !== undefined ? { key_version: this.#keyVersion } : {}),
+        },
+        bound,
+      ),
+    );
+    const data = (await callVault(this.#settings, request)).data as
+      { ciphertext?: unknown; key_version?: unknown } | undefined;
     const ciphertext = data?.ciphertext;
     const version = typeof ciphertext === 'string' ? ciphertextVersion(ciphertext) : undefined;
-    if (typeof ciphertext !== 'string' || version === undefined) throw unexpectedResponse(this.#settings, request, 'no vault:v<N>: ciphertext');
+    if (typeof ciphertext !== 'string' || version === undefined)
+      throw unexpectedResponse(this.#settings, request, 'no vault:v<N>: ciphertext');
     if (this.#keyVersion !== undefined && version !== this.#keyVersion) {
-      throw unexpectedResponse(this.#settings, request, `the ciphertext is version ${version}, not the pinned ${this.#keyVersion}`);
+      throw unexpectedResponse(
+        this.#settings,
+        request,
+        `the ciphertext is version ${version}, not the pinned ${this.#keyVersion}`,
+      );
     }
     try {
       return encodeWrappedKey(this.keyName, ciphertext);
@@ -221,14 +259,22 @@ export class VaultTransitKeyring implements Keyring {
     const bound = contextParameter(context);
     const parsed = decodeWrappedKey(wrappedKey);
     if (!parsed.ok) {
-      throw new VaultKeyringError(messages.malformedWrappedKey(this.id, parsed.reason),
-        { keyringId: this.id, operation: 'unwrap', vaultCode: 'MalformedWrappedKey' });
+      throw new VaultKeyringError(messages.malformedWrappedKey(this.id, parsed.reason), {
+        keyringId: this.id,
+        operation: 'unwrap',
+        vaultCode: 'MalformedWrappedKey',
+      });
     }
     if (parsed.value.keyName !== this.keyName) {
-      throw new VaultKeyringError(messages.wrongKey(this.id, parsed.value.keyName),
-        { keyringId: this.id, operation: 'unwrap', vaultCode: 'WrongKey' });
+      throw new VaultKeyringError(messages.wrongKey(this.id, parsed.value.keyName), {
+        keyringId: this.id,
+        operation: 'unwrap',
+        vaultCode: 'WrongKey',
+      });
     }
-    const request = this.#request('unwrap', 'decrypt', context, () => this.#body({ ciphertext: parsed.value.ciphertext }, bound));
+    const request = this.#request('unwrap', 'decrypt', context, () =>
+      this.#body({ ciphertext: parsed.value.ciphertext }, bound),
+    );
     const data = (await callVault(this.#settings, request)).data as { plaintext?: unknown } | undefined;
     const plaintextKey = decodePlaintext(data?.plaintext);
     if (plaintextKey === undefined) throw unexpectedResponse(this.#settings, request, 'no base64 plaintext');
@@ -241,10 +287,16 @@ export class VaultTransitKeyring implements Keyring {
    * @throws VaultKeyringError (operation `describe`) when Vault refuses or cannot be reached
    */
   async describeKey(): Promise<VaultTransitKeyDescription> {
-    const request: VaultRequest = { operation: 'describe', method: 'GET', path: `${this.mount}/keys/${this.keyName}`, auth: this.#tokens };
+    const request: VaultRequest = {
+      operation: 'describe',
+      method: 'GET',
+      path: `${this.mount}/keys/${this.keyName}`,
+      auth: this.#tokens,
+    };
     const data = (await callVault(this.#settings, request)).data as Record<string, unknown> | undefined;
     const latest = data?.latest_version;
-    if (data === undefined || typeof latest !== 'number') throw unexpectedResponse(this.#settings, request, 'no latest_version');
+    if (data === undefined || typeof latest !== 'number')
+      throw unexpectedResponse(this.#settings, request, 'no latest_version');
     return {
       name: typeof data.name === 'string' ? data.name : this.keyName,
       type: typeof data.type === 'string' ? data.type : 'unknown',
@@ -264,10 +316,20 @@ export class VaultTransitKeyring implements Keyring {
 
   /** JSON form: identifiers only. */
   toJSON(): { id: string; keyName: string; mount: string; namespace?: string } {
-    return { id: this.id, keyName: this.keyName, mount: this.mount, ...(this.namespace !== undefined ? { namespace: this.namespace } : {}) };
+    return {
+      id: this.id,
+      keyName: this.keyName,
+      mount: this.mount,
+      ...(this.namespace !== undefined ? { namespace: this.namespace } : {}),
+    };
   }
 
-  #request(operation: 'wrap' | 'unwrap', endpoint: 'encrypt' | 'decrypt', context: EncryptionContext, body: () => Buffer): VaultRequest {
+  #request(
+    operation: 'wrap' | 'unwrap',
+    endpoint: 'encrypt' | 'decrypt',
+    context: EncryptionContext,
+    body: () => Buffer,
+  ): VaultRequest {
     return {
       operation,
       method: 'POST',

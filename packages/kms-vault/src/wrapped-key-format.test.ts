@@ -10,7 +10,16 @@ describe('Vault wrapped key format', () => {
 
   it('reads versions only from well-formed vault:v<N>: prefixes', () => {
     expect(ciphertextVersion('vault:v1:AAAA')).toBe(1);
-    for (const bad of ['vault:v0:AAAA', 'vault:v01:AAAA', 'vault:v:AAAA', 'vault:vx:AAAA', 'vault:v1:', 'vault:v1:AA$A', 'v1:AAAA', 'vault:v1234567890:AA']) {
+    for (const bad of [
+      'vault:v0:AAAA',
+      'vault:v01:AAAA',
+      'vault:v:AAAA',
+      'vault:vx:AAAA',
+      'vault:v1:',
+      'vault:v1:AA$A',
+      'v1:AAAA',
+      'vault:v1234567890:AA',
+    ]) {
       expect(ciphertextVersion(bad)).toBeUndefined();
     }
   });
@@ -18,8 +27,14 @@ describe('Vault wrapped key format', () => {
   it('rejects truncated, trailing, foreign and oversized input', () => {
     const good = encodeWrappedKey('k', ciphertext);
     expect(decodeWrappedKey(good.subarray(0, good.length - 1))).toMatchObject({ ok: false });
-    expect(decodeWrappedKey(Buffer.concat([good, Buffer.of(0)]))).toMatchObject({ ok: false, reason: 'truncated or trailing bytes' });
-    expect(decodeWrappedKey(Buffer.from('HFK\x01abc'))).toMatchObject({ ok: false, reason: 'not a Vault Transit wrapped key' });
+    expect(decodeWrappedKey(Buffer.concat([good, Buffer.of(0)]))).toMatchObject({
+      ok: false,
+      reason: 'truncated or trailing bytes',
+    });
+    expect(decodeWrappedKey(Buffer.from('HFK\x01abc'))).toMatchObject({
+      ok: false,
+      reason: 'not a Vault Transit wrapped key',
+    });
     expect(decodeWrappedKey(Buffer.alloc(0))).toMatchObject({ ok: false });
     expect(() => encodeWrappedKey('', ciphertext)).toThrow(RangeError);
     expect(() => encodeWrappedKey('k', 'not-vault')).toThrow(RangeError);

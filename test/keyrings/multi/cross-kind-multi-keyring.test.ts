@@ -5,7 +5,14 @@
  * data after Vault is lost.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { FieldCrypto, LocalKeyring, MemoryKeyStore, type FieldContext, type Keyring, type KeyStore } from '@hushfield/core';
+import {
+  FieldCrypto,
+  LocalKeyring,
+  MemoryKeyStore,
+  type FieldContext,
+  type Keyring,
+  type KeyStore,
+} from '@hushfield/core';
 import { AwsKmsKeyring, MultiKeyring } from '@hushfield/kms-aws';
 import { VaultTransitKeyring } from '@hushfield/kms-vault';
 import { kmsAdmin, startKmsEmulator, type KmsEmulator } from '../../kms/emulator';
@@ -17,12 +24,13 @@ describe('MultiKeyring with a Vault Transit primary', () => {
   let aws: AwsKmsKeyring;
   const ctx = (): FieldContext => ({ model: 'users', field: 'email', rowId: randomUUID() });
 
-  const vaultKeyring = () => new VaultTransitKeyring({
-    address: vault.address,
-    keyName: 'hushfield',
-    auth: { token: vault.createToken(['transit/encrypt/hushfield', 'transit/decrypt/hushfield']) },
-    retry: { maxAttempts: 2, sleep: async () => undefined },
-  });
+  const vaultKeyring = () =>
+    new VaultTransitKeyring({
+      address: vault.address,
+      keyName: 'hushfield',
+      auth: { token: vault.createToken(['transit/encrypt/hushfield', 'transit/decrypt/hushfield']) },
+      retry: { maxAttempts: 2, sleep: async () => undefined },
+    });
 
   async function write(keyring: Keyring, keyStore: KeyStore, scope: string, count: number) {
     const writer = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
@@ -61,14 +69,22 @@ describe('MultiKeyring with a Vault Transit primary', () => {
     const rows = await write(keyring, keyStore, 'tenant-a', 3);
     expect(vault.count('encrypt/hushfield')).toBeGreaterThanOrEqual(1);
 
-    const reader = new FieldCrypto({ keyring: new MultiKeyring([vaultKeyring(), aws]), keyStore, cache: { ttlMs: 60_000 } });
+    const reader = new FieldCrypto({
+      keyring: new MultiKeyring([vaultKeyring(), aws]),
+      keyStore,
+      cache: { ttlMs: 60_000 },
+    });
     expect(await reader.decrypt(rows[0].value, rows[0].ctx)).toBe(rows[0].plaintext);
     const kmsDecryptsBefore = kms.calls.get('Decrypt');
     expect(kmsDecryptsBefore).toBe(0); // Vault answered first
 
     const vaultDecryptsBefore = vault.count('decrypt/hushfield');
     vault.sealed = true;
-    const duringOutage = new FieldCrypto({ keyring: new MultiKeyring([vaultKeyring(), aws]), keyStore, cache: { ttlMs: 60_000 } });
+    const duringOutage = new FieldCrypto({
+      keyring: new MultiKeyring([vaultKeyring(), aws]),
+      keyStore,
+      cache: { ttlMs: 60_000 },
+    });
     expect(await duringOutage.decrypt(rows[1].value, rows[1].ctx)).toBe(rows[1].plaintext);
     expect(kms.calls.get('Decrypt')).toBe(1);
     expect(vault.count('decrypt/hushfield') - vaultDecryptsBefore).toBe(2); // one attempt and one retry, then the fallback
@@ -81,7 +97,10 @@ describe('MultiKeyring with a Vault Transit primary', () => {
   it('refuses to create a key while Vault is sealed, rather than leave a key without its Vault copy', async () => {
     const keyring = new MultiKeyring([vaultKeyring(), new LocalKeyring(randomBytes(32))]);
     vault.sealed = true;
-    await expect(write(keyring, new MemoryKeyStore(), 'tenant-b', 1)).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING', retryable: true });
+    await expect(write(keyring, new MemoryKeyStore(), 'tenant-b', 1)).rejects.toMatchObject({
+      code: 'HUSHFIELD_KEYRING',
+      retryable: true,
+    });
   });
 
   it('recovers with a LocalKeyring copy when the Vault member fails for good (key version retired)', async () => {
@@ -89,12 +108,19 @@ describe('MultiKeyring with a Vault Transit primary', () => {
     const keyStore = new MemoryKeyStore();
     vault.createKey('retiring', { derived: true });
     const retiring = new VaultTransitKeyring({
-      address: vault.address, keyName: 'retiring', auth: { token: vault.rootToken }, retry: { maxAttempts: 1 },
+      address: vault.address,
+      keyName: 'retiring',
+      auth: { token: vault.rootToken },
+      retry: { maxAttempts: 1 },
     });
     const rows = await write(new MultiKeyring([retiring, local]), keyStore, 'tenant-c', 2);
     vault.rotateKey('retiring');
     vault.configureKey('retiring', { minDecryptionVersion: 2 });
-    const reader = new FieldCrypto({ keyring: new MultiKeyring([retiring, local]), keyStore, cache: { ttlMs: 60_000 } });
+    const reader = new FieldCrypto({
+      keyring: new MultiKeyring([retiring, local]),
+      keyStore,
+      cache: { ttlMs: 60_000 },
+    });
     expect(await reader.decrypt(rows[0].value, rows[0].ctx)).toBe(rows[0].plaintext);
     expect(vault.count('decrypt/retiring')).toBe(1);
   });

@@ -66,15 +66,27 @@ export interface VaultServer {
   /** Adds a key version (`POST <mount>/keys/<name>/rotate`). */
   rotateKey(name: string, options?: { namespace?: string; mount?: string }): number;
   /** Sets `min_decryption_version` / `min_encryption_version` (`POST <mount>/keys/<name>/config`). */
-  configureKey(name: string, config: { minDecryptionVersion?: number; minEncryptionVersion?: number }, options?: { namespace?: string; mount?: string }): void;
+  configureKey(
+    name: string,
+    config: { minDecryptionVersion?: number; minEncryptionVersion?: number },
+    options?: { namespace?: string; mount?: string },
+  ): void;
   /** A token limited to `paths` (e.g. `transit/encrypt/hushfield`), like a least-privilege policy. */
-  createToken(paths: readonly string[], options?: { namespace?: string; ttlSeconds?: number; renewable?: boolean }): string;
+  createToken(
+    paths: readonly string[],
+    options?: { namespace?: string; ttlSeconds?: number; renewable?: boolean },
+  ): string;
   /** Revokes a token: later requests with it get 403. */
   revokeToken(token: string): void;
   /** Revokes every token issued so far except the root token. */
   revokeIssued(): void;
   /** An AppRole whose tokens are limited to `paths`. */
-  createAppRole(roleId: string, secretId: string, paths: readonly string[], options?: { namespace?: string; ttlSeconds?: number; renewable?: boolean }): void;
+  createAppRole(
+    roleId: string,
+    secretId: string,
+    paths: readonly string[],
+    options?: { namespace?: string; ttlSeconds?: number; renewable?: boolean },
+  ): void;
   /** Answers the next `count` requests (optionally only those whose path contains `pathIncludes`) with `fault`. */
   inject(fault: VaultFault, count: number, pathIncludes?: string): void;
   /** Seals or unseals: sealed, every request gets 503 `Vault is sealed`. */
@@ -91,7 +103,10 @@ const DERIVED_REQUIRES_CONTEXT =
   "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key";
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly errors: readonly string[]) {
+  constructor(
+    readonly status: number,
+    readonly errors: readonly string[],
+  ) {
     super(errors.join('; '));
   }
 }
@@ -128,12 +143,31 @@ export async function startVaultServer(): Promise<VaultServer> {
   };
 
   const authBody = (token: string, entry: Token) => ({
-    request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data: null, wrap_info: null, warnings: null,
-    auth: { client_token: token, accessor: randomUUID(), policies: ['hushfield'], lease_duration: entry.ttlSeconds, renewable: entry.renewable },
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data: null,
+    wrap_info: null,
+    warnings: null,
+    auth: {
+      client_token: token,
+      accessor: randomUUID(),
+      policies: ['hushfield'],
+      lease_duration: entry.ttlSeconds,
+      renewable: entry.renewable,
+    },
   });
 
   const dataBody = (data: unknown) => ({
-    request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data, wrap_info: null, warnings: null, auth: null,
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
   });
 
   function keyFor(key: TransitKey, version: number, context: Buffer | undefined): Buffer {
@@ -154,7 +188,8 @@ export async function startVaultServer(): Promise<VaultServer> {
       version = body.key_version as number;
       if (version > latest) throw badRequest('requested version for encryption is higher than the latest key version');
     }
-    if (version < key.minEncryptionVersion) throw badRequest('requested version for encryption is less than the minimum encryption key version');
+    if (version < key.minEncryptionVersion)
+      throw badRequest('requested version for encryption is less than the minimum encryption key version');
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', keyFor(key, version, context), nonce);
     if (aad !== undefined) cipher.setAAD(aad);
@@ -171,7 +206,8 @@ export async function startVaultServer(): Promise<VaultServer> {
     if (!fields[1].startsWith('v') || !Number.isSafeInteger(version) || version < 1) {
       throw badRequest('invalid ciphertext: version number could not be decoded');
     }
-    if (version < key.minDecryptionVersion) throw badRequest('ciphertext or signature version is disallowed by policy (too old)');
+    if (version < key.minDecryptionVersion)
+      throw badRequest('ciphertext or signature version is disallowed by policy (too old)');
     if (version > key.versions.length) throw badRequest('invalid ciphertext: version is too new');
     const context = body.context === undefined ? undefined : strictBase64(body.context, 'context');
     const aad = body.associated_data === undefined ? undefined : strictBase64(body.associated_data, 'associated_data');
@@ -196,7 +232,13 @@ export async function startVaultServer(): Promise<VaultServer> {
     return entry;
   }
 
-  function route(method: string, path: string, namespace: string, token: string | undefined, body: Record<string, unknown>): unknown {
+  function route(
+    method: string,
+    path: string,
+    namespace: string,
+    token: string | undefined,
+    body: Record<string, unknown>,
+  ): unknown {
     const approle = /^auth\/([^/]+)\/login$/.exec(path);
     if (method === 'POST' && approle !== null) {
       const role = appRoles.get(`${namespace}|${approle[1]}|${String(body.role_id)}`);
@@ -218,11 +260,20 @@ export async function startVaultServer(): Promise<VaultServer> {
     if (operation === 'keys' && method === 'GET') {
       if (key === undefined) throw new HttpError(404, []);
       return {
-        name: key.name, type: 'aes256-gcm96', derived: key.derived, exportable: false, deletion_allowed: false,
+        name: key.name,
+        type: 'aes256-gcm96',
+        derived: key.derived,
+        exportable: false,
+        deletion_allowed: false,
         keys: Object.fromEntries(key.versions.map((_, i) => [String(i + 1), 1700000000 + i])),
-        latest_version: key.versions.length, min_available_version: 0,
-        min_decryption_version: key.minDecryptionVersion, min_encryption_version: key.minEncryptionVersion,
-        supports_encryption: true, supports_decryption: true, supports_derivation: true, supports_signing: false,
+        latest_version: key.versions.length,
+        min_available_version: 0,
+        min_decryption_version: key.minDecryptionVersion,
+        min_encryption_version: key.minEncryptionVersion,
+        supports_encryption: true,
+        supports_decryption: true,
+        supports_derivation: true,
+        supports_signing: false,
       };
     }
     if (method !== 'POST' || operation === 'keys') throw new HttpError(405, ['unsupported operation']);
@@ -238,7 +289,11 @@ export async function startVaultServer(): Promise<VaultServer> {
 
   const send = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const payload = Buffer.from(JSON.stringify(body));
-    response.writeHead(status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
+    response.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': String(payload.length),
+      ...headers,
+    });
     response.end(payload);
   };
 
@@ -258,9 +313,11 @@ export async function startVaultServer(): Promise<VaultServer> {
       }
     }
     requests.push({
-      method: request.method ?? '', path,
+      method: request.method ?? '',
+      path,
       ...(request.headers['x-vault-namespace'] !== undefined ? { namespace } : {}),
-      hadToken: token !== undefined, bodyFields: Object.keys(body).sort(),
+      hadToken: token !== undefined,
+      bodyFields: Object.keys(body).sort(),
     });
     const fault = faults.find((f) => f.left > 0 && (f.pathIncludes === undefined || path.includes(f.pathIncludes)));
     if (fault !== undefined) {
@@ -269,10 +326,19 @@ export async function startVaultServer(): Promise<VaultServer> {
         await new Promise((resolve) => setTimeout(resolve, fault.fault.hangMs).unref());
         if (response.destroyed || request.socket.destroyed) return;
       } else {
-        const errors = fault.fault.errors ?? (fault.fault.status === 503 ? ['Vault is sealed'] : fault.fault.status === 429
-          ? [`request path "${path}": rate limit quota exceeded`] : ['internal error']);
-        return send(response, fault.fault.status, { errors },
-          fault.fault.retryAfter !== undefined ? { 'retry-after': String(fault.fault.retryAfter) } : {});
+        const errors =
+          fault.fault.errors ??
+          (fault.fault.status === 503
+            ? ['Vault is sealed']
+            : fault.fault.status === 429
+              ? [`request path "${path}": rate limit quota exceeded`]
+              : ['internal error']);
+        return send(
+          response,
+          fault.fault.status,
+          { errors },
+          fault.fault.retryAfter !== undefined ? { 'retry-after': String(fault.fault.retryAfter) } : {},
+        );
       }
     }
     if (server.sealed) return send(response, 503, { errors: ['Vault is sealed'] });
@@ -309,7 +375,11 @@ export async function startVaultServer(): Promise<VaultServer> {
     sealed: false,
     createKey(name, options = {}) {
       keys.set(keyId(options.namespace, options.mount, name), {
-        name, derived: options.derived ?? false, versions: [randomBytes(32)], minDecryptionVersion: 1, minEncryptionVersion: 0,
+        name,
+        derived: options.derived ?? false,
+        versions: [randomBytes(32)],
+        minDecryptionVersion: 1,
+        minEncryptionVersion: 0,
       });
     },
     rotateKey(name, options) {
@@ -334,7 +404,11 @@ export async function startVaultServer(): Promise<VaultServer> {
     },
     createAppRole(roleId, secretId, paths, options = {}) {
       appRoles.set(`${options.namespace ?? ROOT}|approle|${roleId}`, {
-        secretId, namespace: options.namespace ?? ROOT, paths, ttlSeconds: options.ttlSeconds ?? 3600, renewable: options.renewable ?? true,
+        secretId,
+        namespace: options.namespace ?? ROOT,
+        paths,
+        ttlSeconds: options.ttlSeconds ?? 3600,
+        renewable: options.renewable ?? true,
       });
     },
     inject(fault, count, pathIncludes) {

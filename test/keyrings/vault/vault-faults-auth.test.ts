@@ -16,17 +16,27 @@ describe('VaultTransitKeyring faults and authentication', () => {
   let sleeps: number[];
   let events: AuditEvent[];
 
-  const keyring = (options: Partial<VaultTransitKeyringOptions> = {}) => new VaultTransitKeyring({
-    address: vault.address,
-    keyName: 'hushfield',
-    auth: { token: vault.createToken(paths) },
-    retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) },
-    audit: { emit: (event) => void events.push(event) },
-    ...options,
-  });
+  const keyring = (options: Partial<VaultTransitKeyringOptions> = {}) =>
+    new VaultTransitKeyring({
+      address: vault.address,
+      keyName: 'hushfield',
+      auth: { token: vault.createToken(paths) },
+      retry: {
+        maxAttempts: 4,
+        baseDelayMs: 100,
+        maxDelayMs: 1_000,
+        random: () => 0.5,
+        sleep: async (ms) => void sleeps.push(ms),
+      },
+      audit: { emit: (event) => void events.push(event) },
+      ...options,
+    });
 
   const failure = async (promise: Promise<unknown>): Promise<VaultKeyringError> => {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(VaultKeyringError);
     return error as VaultKeyringError;
   };
@@ -59,15 +69,28 @@ describe('VaultTransitKeyring faults and authentication', () => {
     it('gives up with a typed retryable error after maxAttempts (sealed, throttled, 500)', async () => {
       const ring = keyring();
       const wrapped = await ring.wrapKey(randomBytes(32), context);
-      for (const [status, code] of [[503, 'Sealed'], [429, 'Throttled'], [500, 'ServerError']] as const) {
+      for (const [status, code] of [
+        [503, 'Sealed'],
+        [429, 'Throttled'],
+        [500, 'ServerError'],
+      ] as const) {
         vault.reset();
         vault.inject({ status }, 10);
         const error = await failure(ring.unwrapKey(wrapped, context));
-        expect(error).toMatchObject({ vaultCode: code, retryable: true, httpStatus: status, operation: 'unwrap', code: 'HUSHFIELD_KEYRING' });
+        expect(error).toMatchObject({
+          vaultCode: code,
+          retryable: true,
+          httpStatus: status,
+          operation: 'unwrap',
+          code: 'HUSHFIELD_KEYRING',
+        });
         expect(error.message).toContain('after 4 attempts');
         expect(vault.count('decrypt/hushfield')).toBe(4);
       }
-      expect(events.at(-1)).toMatchObject({ outcome: 'failure', detail: { attempts: 4, vaultErrorCode: 'ServerError', retryable: true, httpStatus: 500 } });
+      expect(events.at(-1)).toMatchObject({
+        outcome: 'failure',
+        detail: { attempts: 4, vaultErrorCode: 'ServerError', retryable: true, httpStatus: 500 },
+      });
     });
 
     it('fails closed while Vault is sealed and recovers once it is unsealed', async () => {
@@ -87,7 +110,12 @@ describe('VaultTransitKeyring faults and authentication', () => {
       expect(Date.now() - started).toBeLessThan(1_500);
       expect(sleeps).toHaveLength(1);
       vault.inject({ hangMs: 2_000 }, 10);
-      const error = await failure(keyring({ timeoutMs: 100, retry: { maxAttempts: 2, sleep: async () => undefined } }).wrapKey(randomBytes(32), context));
+      const error = await failure(
+        keyring({ timeoutMs: 100, retry: { maxAttempts: 2, sleep: async () => undefined } }).wrapKey(
+          randomBytes(32),
+          context,
+        ),
+      );
       expect(error).toMatchObject({ vaultCode: 'Timeout', retryable: true });
       expect(error.message).toContain('no answer within 100 ms');
     });
@@ -112,14 +140,27 @@ describe('VaultTransitKeyring faults and authentication', () => {
     it('logs in with AppRole on first use, then reuses the token', async () => {
       vault.createAppRole('role-1', 'secret-1', paths);
       let secretReads = 0;
-      const ring = keyring({ auth: { appRole: { roleId: 'role-1', secretId: () => { secretReads++; return 'secret-1'; } } } });
+      const ring = keyring({
+        auth: {
+          appRole: {
+            roleId: 'role-1',
+            secretId: () => {
+              secretReads++;
+              return 'secret-1';
+            },
+          },
+        },
+      });
       const key = randomBytes(32);
       const [a, b] = await Promise.all([ring.wrapKey(key, context), ring.wrapKey(key, context)]);
       expect((await ring.unwrapKey(a, context)).equals(key)).toBe(true);
       expect((await ring.unwrapKey(b, context)).equals(key)).toBe(true);
       expect(vault.count('auth/approle/login')).toBe(1);
       expect(secretReads).toBe(1);
-      expect(vault.requests.find((r) => r.path === 'auth/approle/login')).toMatchObject({ hadToken: false, bodyFields: ['role_id', 'secret_id'] });
+      expect(vault.requests.find((r) => r.path === 'auth/approle/login')).toMatchObject({
+        hadToken: false,
+        bodyFields: ['role_id', 'secret_id'],
+      });
       expect(vault.requests.filter((r) => r.path.startsWith('transit/')).every((r) => r.hadToken)).toBe(true);
     });
 
@@ -128,17 +169,32 @@ describe('VaultTransitKeyring faults and authentication', () => {
       vault.createAppRole('role-ns', 'secret-ns', paths, { namespace: 'ops' });
       const ring = keyring({ namespace: 'ops', auth: { appRole: { roleId: 'role-ns', secretId: 'secret-ns' } } });
       await ring.wrapKey(randomBytes(32), context);
-      expect(vault.requests.map((r) => [r.path, r.namespace])).toEqual([['auth/approle/login', 'ops'], ['transit/encrypt/hushfield', 'ops']]);
-      const elsewhere = keyring({ auth: { appRole: { roleId: 'role-ns', secretId: 'secret-ns', mount: 'approle-ci' } } });
-      expect(await failure(elsewhere.wrapKey(randomBytes(32), context))).toMatchObject({ vaultCode: 'AuthFailed', retryable: false });
+      expect(vault.requests.map((r) => [r.path, r.namespace])).toEqual([
+        ['auth/approle/login', 'ops'],
+        ['transit/encrypt/hushfield', 'ops'],
+      ]);
+      const elsewhere = keyring({
+        auth: { appRole: { roleId: 'role-ns', secretId: 'secret-ns', mount: 'approle-ci' } },
+      });
+      expect(await failure(elsewhere.wrapKey(randomBytes(32), context))).toMatchObject({
+        vaultCode: 'AuthFailed',
+        retryable: false,
+      });
     });
 
     it('fails with AuthFailed (final) on a wrong secret id, naming no secret', async () => {
       vault.createAppRole('role-2', 'right-secret', paths);
-      const error = await failure(keyring({ auth: { appRole: { roleId: 'role-2', secretId: 'wrong-secret' } } }).wrapKey(randomBytes(32), context));
+      const error = await failure(
+        keyring({ auth: { appRole: { roleId: 'role-2', secretId: 'wrong-secret' } } }).wrapKey(
+          randomBytes(32),
+          context,
+        ),
+      );
       expect(error).toMatchObject({ vaultCode: 'AuthFailed', retryable: false, httpStatus: 400 });
       expect(`${error.message} ${JSON.stringify(events)}`).not.toMatch(/wrong-secret|right-secret/);
-      expect(events).toMatchObject([{ operation: 'keyring.wrap', outcome: 'failure', detail: { vaultErrorCode: 'AuthFailed' } }]);
+      expect(events).toMatchObject([
+        { operation: 'keyring.wrap', outcome: 'failure', detail: { vaultErrorCode: 'AuthFailed' } },
+      ]);
     });
 
     it('renews the token with renew-self after two thirds of its lease, and logs in again once it expired', async () => {
@@ -185,9 +241,11 @@ describe('VaultTransitKeyring faults and authentication', () => {
       const fixed = keyring({ auth: { token: second } });
       vault.revokeToken(second);
       vault.reset();
-      expect(await failure(fixed.unwrapKey(wrapped, context))).toMatchObject({ vaultCode: 'PermissionDenied', retryable: false });
+      expect(await failure(fixed.unwrapKey(wrapped, context))).toMatchObject({
+        vaultCode: 'PermissionDenied',
+        retryable: false,
+      });
       expect(vault.count('decrypt/hushfield')).toBe(1);
     });
   });
 });
-
