@@ -276,6 +276,13 @@ export const messages = {
     keyringOk: (keyringId: string, latencyMs: number) => `keyring ${keyringId} round trip ok (${latencyMs} ms)`,
     keyringFailed: (keyringId: string, reason: string | undefined) =>
       `keyring ${keyringId} round trip failed: ${reason}`,
+    memberOk: (keyringId: string, latencyMs: number) => `member ${keyringId} round trip ok (${latencyMs} ms)`,
+    memberFailed: (keyringId: string, reason: string | undefined) =>
+      `member ${keyringId} round trip failed: ${reason} (reads fall back to the other members; its copies cannot recover keys)`,
+    namedOk: (name: string, keyringId: string, latencyMs: number) =>
+      `keyrings.${name} (${keyringId}) round trip ok (${latencyMs} ms)`,
+    namedFailed: (name: string, reason: string | undefined) =>
+      `keyrings.${name} round trip failed: ${reason} (keys rewrap --to-keyring ${name} would fail)`,
     tlsUnknown: () => 'this database does not report TLS state',
     tlsOn: (version: string | null, cipher: string | null, bits: number | null) =>
       `connection uses TLS (${version}, ${cipher}, ${bits} bits)`,

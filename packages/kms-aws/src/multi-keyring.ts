@@ -72,6 +72,11 @@ export class MultiKeyring implements Keyring {
     this.id = `multi(${ids.join(',')})`;
   }
 
+  /** The member keyrings, in order (for health checks of each: `hushfield doctor`). */
+  get members(): readonly Keyring[] {
+    return this.#members;
+  }
+
   /**
    * Wraps under every member (concurrently).
    * @throws KeyringError naming the first member that failed

@@ -7,7 +7,8 @@
  * the store holds and decrypt, checkpoint model present). An unreadable sampled value fails
  * the check: tampering shows up here, and in full with `status --verify`.
  */
-import type { DecryptItem, StoredKey } from '@hushfield/core';
+import type { DecryptItem, Keyring, StoredKey } from '@hushfield/core';
+import { resolveLazy } from '../config';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
@@ -60,6 +61,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
       check: 'keyring', level: 'fail',
       message: messages.doctor.keyringFailed(keyring.keyringId, keyring.error?.message), detail: { ...keyring.error },
     });
+  await otherKeyringChecks(ctx, await ctx.keyring(), add);
   if (reachable) await consistencyChecks(ctx, keyring.keyringId, add);
 
   const failed = checks.some((check) => check.level === 'fail');
@@ -121,6 +123,38 @@ async function tlsChecks(client: object, ctx: CommandContext, options: DoctorOpt
   } catch (error) {
     const message = messages.doctor.certificateUnreadable(target.host, target.port, describeError(error).message);
     add({ check: 'certificate', level: 'warn', message });
+  }
+}
+
+/**
+ * Round trips through each member of a multi-keyring (a member that fails leaves the others
+ * serving, but its copies can no longer recover keys) and through each named keyring of the
+ * config (the targets of `keys rewrap --to-keyring`). Failures there are warnings: the
+ * configured keyring's own round trip decides whether the application works.
+ */
+async function otherKeyringChecks(ctx: CommandContext, keyring: Keyring, add: (check: Check) => void): Promise<void> {
+  const members = (keyring as { members?: unknown }).members;
+  if (Array.isArray(members) && members.length > 1) {
+    for (const member of members as Keyring[]) {
+      const health = await keyringRoundTrip(member, ctx.audit);
+      add(health.ok
+        ? { check: 'keyring', level: 'ok', message: messages.doctor.memberOk(health.keyringId, health.latencyMs) }
+        : { check: 'keyring', level: 'warn', message: messages.doctor.memberFailed(health.keyringId, health.error?.message) });
+    }
+  }
+  for (const [name, lazy] of Object.entries(ctx.loaded.config.keyrings ?? {})) {
+    let named: Keyring;
+    try {
+      named = await resolveLazy(lazy);
+    } catch (error) {
+      add({ check: 'keyring', level: 'warn', message: messages.doctor.namedFailed(name, describeError(error).message) });
+      continue;
+    }
+    if (named.id === keyring.id) continue;
+    const health = await keyringRoundTrip(named, ctx.audit);
+    add(health.ok
+      ? { check: 'keyring', level: 'ok', message: messages.doctor.namedOk(name, health.keyringId, health.latencyMs) }
+      : { check: 'keyring', level: 'warn', message: messages.doctor.namedFailed(name, health.error?.message) });
   }
 }
 
