@@ -16,6 +16,7 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import { decodeCanonicalBase64url, decodedLength, encodedLength } from './base64url';
+import { readDecimal } from './envelope';
 import { encodeFields } from './length-prefixed';
 import { applyNormalizers, checkNormalizers, normalizerVersion, type Normalizer } from './normalizers';
 import { needs, needsInteger, needsName } from './preconditions';
@@ -94,18 +95,6 @@ export interface BlindIndexParts {
   readonly bytes: number;
 }
 
-/** Reads the decimal at `[start, end)` (1–10 digits, no leading zero), or -1. */
-function decimal(text: string, start: number, end: number): number {
-  if (end - start < 1 || end - start > 10 || text.charCodeAt(start) === 0x30) return -1;
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
 /** Parses a stored blind index value without regular expressions, or returns `null` if it is not one. */
 export function parseBlindIndex(indexValue: string): BlindIndexParts | null {
   if (typeof indexValue !== 'string' || indexValue.length > maxBlindIndexLength(256) || indexValue.charCodeAt(0) !== 0x76) return null;
@@ -113,8 +102,8 @@ export function parseBlindIndex(indexValue: string): BlindIndexParts | null {
   if (first < 0 || indexValue.charCodeAt(first + 1) !== 0x6e) return null;
   const second = indexValue.indexOf('.', first + 2);
   if (second < 0) return null;
-  const rootVersion = decimal(indexValue, 1, first);
-  const normalizer = decimal(indexValue, first + 2, second);
+  const rootVersion = readDecimal(indexValue, 1, first);
+  const normalizer = readDecimal(indexValue, first + 2, second);
   if (rootVersion < 1 || rootVersion > MAX_ROOT_VERSION || normalizer < 1 || normalizer > MAX_NORMALIZER_VERSION) return null;
   const bytes = decodedLength(indexValue.length - second - 1);
   if (bytes < 1 || bytes > 32 || decodeCanonicalBase64url(indexValue, second + 1) === null) return null;

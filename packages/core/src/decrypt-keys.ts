@@ -3,7 +3,7 @@
  * each (zeroed when the call ends), and, when some are neither held nor cached, which values
  * wait for them and which keys to resolve. Holds no plaintext; the caller zeroes the copies.
  */
-import { keyPrefixLength } from './envelope';
+import { KEY_ID_START, keyPrefixLength, scopeKeyOf } from './envelope';
 import { MISS } from './key-cache';
 
 /** A scope key of one decryptMany call: its own copy (zeroed when the call ends) or why it could not be resolved. */
@@ -18,22 +18,8 @@ export const AWAITED: ResolvedKey = Object.freeze({});
 /** Values of a first decrypt pass left for the second, and the scope keys they need. */
 export interface Waiting {
   readonly indexes: number[];
-  /** {@link scopeKeyId}s. */
+  /** Scope key version ids (`scopeKeyId` of envelope.ts). */
   readonly keys: Set<string>;
-}
-
-/** Where `<keyId>$<version>` starts in an envelope (after `hfe$1$`). */
-const ENVELOPE_KEY_FROM = 6;
-
-/** Id of one scope key version, as an envelope writes it; the key id never holds `$`. */
-export function scopeKeyId(keyId: string, version: number): string {
-  return `${keyId}$${version}`;
-}
-
-/** The key id and version a {@link scopeKeyId} names. */
-export function scopeKeyOf(id: string): { keyId: string; version: number } {
-  const split = id.indexOf('$');
-  return { keyId: id.slice(0, split), version: Number(id.slice(split + 1)) };
 }
 
 /**
@@ -52,7 +38,7 @@ export function noteKeys(items: readonly { value: unknown }[], from: number, wai
     const length = keyPrefixLength(value);
     if (length === 0) continue;
     lastPrefix = value.slice(0, length);
-    const id = value.slice(ENVELOPE_KEY_FROM, length - 1);
+    const id = value.slice(KEY_ID_START, length - 1);
     if (keys.has(id)) continue;
     const { keyId, version } = scopeKeyOf(id);
     const copy = cachedCopy(keyId, version);

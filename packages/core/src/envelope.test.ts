@@ -1,7 +1,8 @@
 import { createDecipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { EnvelopeFormatError } from './errors';
-import { dekAad, describeEnvelope, HeaderMemo, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope, valueAad } from './envelope';
+import { dekAad, valueAad } from './associated-data';
+import { describeEnvelope, HeaderMemo, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope } from './envelope';
 import { encodeFields } from './length-prefixed';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';

@@ -10,9 +10,9 @@
  * - `keyId`: the scope key's id, 1–64 base64url characters;
  * - `version`: the scope key's version, decimal without leading zeros, 1 to 2^31−1;
  * - `wrappedDek`: 80 base64url characters = 60 bytes: nonce (12) ‖ AES-256-GCM(scope key, DEK)
- *   (32) ‖ tag (16), associated data {@link dekAad};
+ *   (32) ‖ tag (16), associated data `dekAad` (associated-data.ts);
  * - `sealedValue`: base64url of nonce (12) ‖ AES-256-GCM(DEK, UTF-8 plaintext) ‖ tag (16),
- *   associated data {@link valueAad}.
+ *   associated data `valueAad` (associated-data.ts).
  *
  * Base64url is unpadded and canonical (unused low bits zero). The parser uses no backtracking
  * regular expressions (one character class, in utf8.ts), caps every length (and the
@@ -22,7 +22,6 @@
 import { NONCE_BYTES, PACKED_OVERHEAD, TAG_BYTES } from './aead';
 import { decodeCanonicalBase64url, decodedLength, encodedLength } from './base64url';
 import { EnvelopeFormatError } from './errors';
-import { encodeFields } from './length-prefixed';
 import { messages } from './messages';
 
 /** Every envelope starts with this. */
@@ -63,14 +62,6 @@ export interface ParsedEnvelope {
   readonly sealed: Buffer;
 }
 
-/** What {@link encodeEnvelope} writes. */
-export interface EnvelopeParts {
-  readonly keyId: string;
-  readonly version: number;
-  readonly wrappedDek: Buffer;
-  readonly sealedValue: Buffer;
-}
-
 /** Cheap prefix test: whether `value` claims to be an envelope (no parse). */
 export function isEnvelope(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(ENVELOPE_PREFIX);
@@ -85,11 +76,41 @@ export function envelopeHeader(keyId: string, version: number): string {
   return `${ENVELOPE_PREFIX}${FORMAT_VERSION}${SEPARATOR}${keyId}${SEPARATOR}${version}${SEPARATOR}`;
 }
 
-/** Writes an envelope. Parts are produced by hushfield itself, so only sizes are checked. */
-export function encodeEnvelope(parts: EnvelopeParts): string {
-  if (parts.wrappedDek.length !== WRAPPED_DEK_BYTES) reject('wrapped data key has the wrong size');
-  return envelopeHeader(parts.keyId, parts.version) + parts.wrappedDek.toString('base64url') + SEPARATOR +
-    parts.sealedValue.toString('base64url');
+/** Where `<keyId>` starts in an envelope: after `hfe$1$`. */
+export const KEY_ID_START = ENVELOPE_PREFIX.length + String(FORMAT_VERSION).length + SEPARATOR.length;
+
+/** Id of one scope key version as an envelope writes it, `<keyId>$<version>` (a key id never holds `$`). */
+export function scopeKeyId(keyId: string, version: number): string {
+  return `${keyId}${SEPARATOR}${version}`;
+}
+
+/** The key id and version a {@link scopeKeyId} names. */
+export function scopeKeyOf(id: string): { keyId: string; version: number } {
+  const split = id.indexOf(SEPARATOR);
+  return { keyId: id.slice(0, split), version: Number(id.slice(split + 1)) };
+}
+
+/**
+ * Id of a row's data key as its envelopes name it, `<keyId>$<version>$<wrappedDek>`
+ * ({@link ParsedEnvelope.dekId}): the DEK cache's key.
+ */
+export function dekId(keyId: string, version: number, wrappedDek: string): string {
+  return `${scopeKeyId(keyId, version)}${SEPARATOR}${wrappedDek}`;
+}
+
+/**
+ * Reads the decimal at `[start, end)` as the formats write numbers (1–10 digits, no leading
+ * zero), or returns -1. Shared by the envelope and blind-index parsers.
+ */
+export function readDecimal(text: string, start: number, end: number): number {
+  if (end - start < 1 || end - start > 10 || text.charCodeAt(start) === 0x30) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Parses the decimal at `[start, end)`: digits only, no leading zero, within bounds. */
@@ -97,12 +118,8 @@ function parseDecimal(text: string, start: number, end: number, max: number, wha
   const length = end - start;
   if (length < 1 || length > 10) reject(`${what} has a bad length`);
   if (text.charCodeAt(start) === 0x30) reject(`${what} has a leading zero`);
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) reject(`${what} is not a decimal number`);
-    value = value * 10 + digit;
-  }
+  const value = readDecimal(text, start, end);
+  if (value < 0) reject(`${what} is not a decimal number`);
   if (value > max) reject(`${what} is out of range`);
   return value;
 }
@@ -226,101 +243,6 @@ function isIdentifier(text: string, start: number, end: number): boolean {
     if (code >= 128 || ID_CHARS[code] === 0) return false;
   }
   return true;
-}
-
-/** Whether `keyId` can be written into an envelope (1–64 characters of A–Z a–z 0–9 - _). */
-export function isValidKeyId(keyId: string): boolean {
-  return keyId.length >= 1 && keyId.length <= MAX_KEY_ID_LENGTH && isIdentifier(keyId, 0, keyId.length);
-}
-
-/**
- * Associated data depends on a few names per (key, model, field) and on the row id, yet is
- * needed for every value: the part before the row id is encoded once and cached. The caches
- * hold names only (nothing secret) and are bounded: when full they start over.
- */
-const AD_CACHE_MAX = 1024;
-const dekAads = new Map<string, Buffer>();
-/** model → field → key id → key version → prefix: lookups of existing strings, no id to build. */
-const valuePrefixes = new Map<string, Map<string, Map<string, Map<number, Buffer>>>>();
-let valuePrefixCount = 0;
-
-function remember(cache: Map<string, Buffer>, id: string, value: Buffer): Buffer {
-  if (cache.size >= AD_CACHE_MAX) cache.clear();
-  cache.set(id, value);
-  return value;
-}
-
-function child<K, V>(map: Map<K, V>, key: K, create: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = create();
-    map.set(key, value);
-  }
-  return value;
-}
-
-/** The last DEK associated data returned: a batch's rows mostly share one scope key version. */
-let lastDekKeyId = '';
-let lastDekVersion = -1;
-let lastDekAad: Buffer = Buffer.alloc(0);
-
-/**
- * Associated data of a wrapped DEK: binds it to the scope key id and version,
- * `u8(1) ‖ lp("hushfield/dek") ‖ lp(keyId) ‖ u32(version)`.
- * @returns a buffer shared by every caller: pass it to the cipher, never modify it
- */
-export function dekAad(keyId: string, version: number): Buffer {
-  if (version === lastDekVersion && keyId === lastDekKeyId) return lastDekAad;
-  // Lengths first, so no two (keyId, version) pairs share an id whatever their characters.
-  const id = `${keyId.length}$${keyId}${version}`;
-  const aad = dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'hushfield/dek', keyId, { u32: version }]));
-  lastDekKeyId = keyId;
-  lastDekVersion = version;
-  lastDekAad = aad;
-  return aad;
-}
-
-const VALUE_LABEL = 'hushfield/value';
-
-/** `u8(1) ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version)`, cached. */
-function valueAadPrefix(keyId: string, version: number, model: string, field: string): Buffer {
-  const cached = valuePrefixes.get(model)?.get(field)?.get(keyId)?.get(version);
-  if (cached !== undefined) return cached;
-  if (valuePrefixCount >= AD_CACHE_MAX) {
-    valuePrefixes.clear();
-    valuePrefixCount = 0;
-  }
-  const byVersion = child(child(child(valuePrefixes, model, () => new Map()), field, () => new Map()), keyId, () => new Map<number, Buffer>());
-  const prefix = encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]);
-  byVersion.set(version, prefix);
-  valuePrefixCount++;
-  return prefix;
-}
-
-/**
- * Associated data of a value: format version, model, field, key id, key version and, when
- * given, the row id (with a presence byte, so "no row id" and "empty row id" differ):
- * `u8(1) ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖
- * (u8(0) | u8(1) ‖ lp(rowId))`, the layout of `encodeFields`. Runs once per value, so the part
- * before the row id comes from a cache and only the row id is written.
- * @returns a new buffer
- */
-export function valueAad(keyId: string, version: number, model: string, field: string, rowId: string | undefined): Buffer {
-  const prefix = valueAadPrefix(keyId, version, model, field);
-  const at = prefix.length;
-  if (rowId === undefined) {
-    const out = Buffer.allocUnsafe(at + 1);
-    prefix.copy(out, 0);
-    out[at] = 0;
-    return out;
-  }
-  const rowBytes = Buffer.byteLength(rowId, 'utf8');
-  const out = Buffer.allocUnsafe(at + 5 + rowBytes);
-  prefix.copy(out, 0);
-  out[at] = 1;
-  out.writeUInt32BE(rowBytes, at + 1);
-  out.write(rowId, at + 5, rowBytes, 'utf8');
-  return out;
 }
 
 /** The format version, key id and key version an envelope names. @throws EnvelopeFormatError */

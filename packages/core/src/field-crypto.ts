@@ -11,7 +11,8 @@ import {
   checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, parseBlindIndex, type BlindIndexParts, type BlindIndexSpec,
 } from './blind-index';
 import { DekCache } from './dek-cache';
-import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, valueAad, type ParsedEnvelope } from './envelope';
+import { valueAad } from './associated-data';
+import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, scopeKeyId, scopeKeyOf, type ParsedEnvelope } from './envelope';
 import { ConfigError, DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
@@ -21,7 +22,7 @@ import { messages } from './messages';
 import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
 import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
-import { AWAITED, noteKeys, type ResolvedKey, scopeKeyId, scopeKeyOf, type Waiting } from './decrypt-keys';
+import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeBlindIndex, deriveIndexKey, type BlindIndexSpec } from './blind-index';
-import { dekAad, valueAad } from './envelope';
+import { dekAad, valueAad } from './associated-data';
 import { FieldCrypto } from './field-crypto';
 import { wrapContext } from './keyring-calls';
 import { encodeFields } from './length-prefixed';

@@ -5,7 +5,8 @@
  */
 import { inspect } from 'node:util';
 import { KEY_BYTES, randomNonce } from './aead';
-import { envelopeHeader, MAX_PLAINTEXT_BYTES, valueAad } from './envelope';
+import { valueAad } from './associated-data';
+import { dekId, envelopeHeader, MAX_PLAINTEXT_BYTES } from './envelope';
 import type { KeyMaterial } from './key-hierarchy';
 import { messages } from './messages';
 import { needs } from './preconditions';
@@ -68,7 +69,7 @@ class Encryptor implements RowEncryptor {
     this.#nonce = nonce;
     const wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce()).toString('base64url');
     this.#header = envelopeHeader(material.keyId, material.version) + wrapped + '$';
-    register?.(`${material.keyId}$${material.version}$${wrapped}`, Buffer.from(dek));
+    register?.(dekId(material.keyId, material.version, wrapped), Buffer.from(dek));
   }
 
   encrypt(plaintext: string, ctx: FieldContext): string {

@@ -4,7 +4,8 @@
  */
 import { KEY_BYTES, openPacked, randomNonce, sealPacked, sealParts, sealPieces, TAG_BYTES } from './aead';
 import { encodedLength } from './base64url';
-import { dekAad, type ParsedEnvelope, WRAPPED_DEK_BYTES } from './envelope';
+import { dekAad } from './associated-data';
+import { type ParsedEnvelope, WRAPPED_DEK_BYTES } from './envelope';
 
 /** Wraps a 32-byte DEK under a scope key: `nonce ‖ ciphertext ‖ tag` (60 bytes). */
 export function wrapDek(scopeKey: Buffer, keyId: string, version: number, dek: Buffer, nonce: Buffer = randomNonce()): Buffer {
