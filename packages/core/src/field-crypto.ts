@@ -122,7 +122,7 @@ export class FieldCrypto {
 
   /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
   async rowEncryptor(scope: string): Promise<RowEncryptor> {
-    return this.cachedRowEncryptor(scope) ?? this.unsafeRowEncryptor(scope);
+    return this.cachedRowEncryptor(scope) ?? this.#loadedRowEncryptor(scope, undefined);
   }
 
   /**
@@ -139,7 +139,12 @@ export class FieldCrypto {
   }
 
   /** @internal Test hook: a row encryptor with a fixed DEK and nonces (golden vectors). Never in production. */
-  async unsafeRowEncryptor(scope: string, determinism?: UnsafeDeterminism): Promise<RowEncryptor> {
+  unsafeRowEncryptor(scope: string, determinism?: UnsafeDeterminism): Promise<RowEncryptor> {
+    return this.#loadedRowEncryptor(scope, determinism);
+  }
+
+  /** A row encryptor after loading (or creating) `scope`'s active key. */
+  async #loadedRowEncryptor(scope: string, determinism: UnsafeDeterminism | undefined): Promise<RowEncryptor> {
     const generation = this.#deks?.generation;
     const material = await this.keys.activeScopeKeyMaterial(scope);
     try {
