@@ -15,7 +15,7 @@ import { valueContext } from '../value-context';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from './computed-index';
 import { scopeMissing, unsupported } from './messages';
-import { asList } from './query-guard';
+import { asList, nestedCreates, nestedWriteParts, type NestedWriteParts } from './arg-shapes';
 import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import type { Position } from './rewrite-where';
 import { generateRowId } from './row-ids';
@@ -112,10 +112,10 @@ export class DataEncryptor {
       pending.push(row.scope());
     }
     const data = row instanceof CreateDraft ? row.data : undefined;
-    for (const { name } of data === undefined ? [] : this.view.writePlan(row.model).relations) {
+    for (const { name, list } of data === undefined ? [] : this.view.writePlan(row.model).relations) {
       const ops = (data as Args)[name];
       if (!isPlainObject(ops)) continue;
-      for (const item of createdItems(ops)) pending.push(this.knowScopes(row.child(name, item)));
+      for (const item of nestedCreates(ops, list)) pending.push(this.knowScopes(row.child(name, item)));
     }
     await Promise.all(pending);
   }
@@ -123,10 +123,10 @@ export class DataEncryptor {
   /** Resolves the scopes of the rows an update's nested creates make under `row`. */
   private async knowNestedScopes(row: RelatedRow, data: Args): Promise<void> {
     const pending: Promise<unknown>[] = [];
-    for (const { name } of this.view.writePlan(row.model).relations) {
+    for (const { name, list } of this.view.writePlan(row.model).relations) {
       const ops = data[name];
       if (!isPlainObject(ops)) continue;
-      for (const item of createdItems(ops)) pending.push(this.knowScopes(row.child(name, item)));
+      for (const item of nestedCreates(ops, list)) pending.push(this.knowScopes(row.child(name, item)));
     }
     await Promise.all(pending);
   }
@@ -315,37 +315,38 @@ export class DataEncryptor {
 
   private async nested(target: ModelMeta, op: string, item: unknown, place: Place): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
+    const parts = nestedWriteParts(op, item, place.list);
     const created = (data: unknown) =>
       isPlainObject(data) ? this.create(target, data, place.parent.child(place.relation, data), true) : data;
     switch (op) {
       case 'create':
         return created(item);
       case 'createMany':
-        return { ...item, data: await Promise.all(asList(item.data).map(created)) };
+        return { ...item, data: await Promise.all(parts.creates.map(created)) };
       case 'connect':
       case 'set':
       case 'disconnect':
       case 'delete':
-        return this.rewrite(target, item, 'unique');
       case 'deleteMany':
-        return this.rewrite(target, item, 'nested');
+        return this.rewrite(target, item, (parts.where as NonNullable<NestedWriteParts['where']>).position);
       case 'connectOrCreate': {
-        const where = await this.rewrite(target, await this.inParentScope(target, item.where, place), 'unique');
+        const scoped = await this.inParentScope(target, item.where, place);
+        const where = await this.rewrite(target, scoped, (parts.where as NonNullable<NestedWriteParts['where']>).position);
         return { where, create: await created(item.create) };
       }
       case 'upsert':
-        return this.nestedUpsert(target, item, place);
+        return this.nestedUpsert(target, item, place, parts);
       case 'update':
-        return this.nestedUpdate(target, item, place);
+        return this.nestedUpdate(target, item, place, parts);
       case 'updateMany':
-        return this.nestedUpdateMany(target, item);
+        return this.nestedUpdateMany(target, item, parts);
       default:
         return item;
     }
   }
 
-  private async nestedUpsert(target: ModelMeta, item: Args, place: Place): Promise<Args> {
-    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, place.list ? 'unique' : 'nested');
+  private async nestedUpsert(target: ModelMeta, item: Args, place: Place, parts: NestedWriteParts): Promise<Args> {
+    const where = parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
     const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert', place), 'upsert', undefined, row);
@@ -354,11 +355,11 @@ export class DataEncryptor {
     return out;
   }
 
-  private async nestedUpdate(target: ModelMeta, item: Args, place: Place): Promise<Args> {
-    const shaped = place.list || 'data' in item;
+  private async nestedUpdate(target: ModelMeta, item: Args, place: Place, parts: NestedWriteParts): Promise<Args> {
     const located = this.locatedRow(target, place);
-    if (!shaped) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update', undefined, located);
-    const where = item.where === undefined ? undefined : await this.rewrite(target, item.where, place.list ? 'unique' : 'nested');
+    // A to-one update given as the data itself (not `{ where?, data }`).
+    if (parts.update === item) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update', undefined, located);
+    const where = parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const row = place.list ? this.updatedRow(target, where) : located;
     const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update', place), 'update', undefined, row);
     const out: Args = { ...item, data };
@@ -366,8 +367,8 @@ export class DataEncryptor {
     return out;
   }
 
-  private async nestedUpdateMany(target: ModelMeta, item: Args): Promise<Args> {
-    const where = await this.rewrite(target, item.where, 'nested');
+  private async nestedUpdateMany(target: ModelMeta, item: Args, parts: NestedWriteParts): Promise<Args> {
+    const where = await this.rewrite(target, item.where, parts.where?.position ?? 'nested');
     const data = isPlainObject(item.data) ? item.data : {};
     const context = this.needsRowContext(target) ? undefined : { scope: 'default' };
     return { ...item, where, data: await this.update(target, data, context, 'updateMany') };
@@ -411,17 +412,6 @@ export class DataEncryptor {
     if (!isPlainObject(where)) return undefined;
     return this.resolveRow(target, where, operation);
   }
-}
-
-/** The rows a relation's nested writes create (`create`, `createMany`, `connectOrCreate`). */
-function createdItems(ops: Args): Args[] {
-  const items: Args[] = [];
-  for (const item of asList(ops.create)) if (isPlainObject(item)) items.push(item);
-  for (const many of asList(ops.createMany)) {
-    if (isPlainObject(many)) for (const item of asList(many.data)) if (isPlainObject(item)) items.push(item);
-  }
-  for (const link of asList(ops.connectOrCreate)) if (isPlainObject(link) && isPlainObject(link.create)) items.push(link.create);
-  return items;
 }
 
 /** A copy of `data` without {@link computedBlindIndex} placeholders (the columns are computed from their sources). */

@@ -1,0 +1,66 @@
+import {
+  asList, isLogicalKey, isReadArgs, isRootPosition, logicalPosition, nestedCreates, nestedWriteParts, operationWherePosition,
+} from './arg-shapes';
+
+describe('where positions', () => {
+  it('an operation with a unique where starts at uniqueRoot, the others at root', () => {
+    for (const op of ['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete']) expect(operationWherePosition(op)).toBe('uniqueRoot');
+    for (const op of ['findMany', 'findFirst', 'count', 'updateMany', 'deleteMany']) expect(operationWherePosition(op)).toBe('root');
+  });
+
+  it('AND keeps a root (a unique root becomes a root), OR and NOT nest', () => {
+    expect(logicalPosition('AND', 'uniqueRoot')).toBe('root');
+    expect(logicalPosition('AND', 'root')).toBe('root');
+    expect(logicalPosition('AND', 'unique')).toBe('unique');
+    expect(logicalPosition('OR', 'root')).toBe('nested');
+    expect(logicalPosition('NOT', 'uniqueRoot')).toBe('nested');
+    expect([isRootPosition('root'), isRootPosition('uniqueRoot'), isRootPosition('unique'), isRootPosition('nested')])
+      .toEqual([true, true, false, false]);
+    expect(['AND', 'OR', 'NOT', 'and', 'email'].map(isLogicalKey)).toEqual([true, true, true, false, false]);
+  });
+});
+
+describe('nested reads', () => {
+  it('recognizes read arguments by their keys', () => {
+    expect(isReadArgs({ where: {} })).toBe(true);
+    expect(isReadArgs({ select: { id: true } })).toBe(true);
+    expect(isReadArgs({ email: 'x' })).toBe(false);
+    expect(isReadArgs(true)).toBe(false);
+    expect(asList(undefined)).toEqual([]);
+    expect(asList(1)).toEqual([1]);
+  });
+});
+
+describe('nested writes', () => {
+  it('names the where, the created rows and the update data of each operation', () => {
+    expect(nestedWriteParts('create', { a: 1 }, true)).toEqual({ creates: [{ a: 1 }] });
+    expect(nestedWriteParts('createMany', { data: [{ a: 1 }, { a: 2 }] }, true)).toEqual({ creates: [{ a: 1 }, { a: 2 }] });
+    expect(nestedWriteParts('connect', { id: 1 }, false)).toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [] });
+    expect(nestedWriteParts('delete', true, false)).toEqual({ creates: [] });
+    expect(nestedWriteParts('deleteMany', { a: 1 }, true)).toEqual({ where: { value: { a: 1 }, position: 'nested' }, creates: [] });
+    expect(nestedWriteParts('connectOrCreate', { where: { id: 1 }, create: { a: 1 } }, true))
+      .toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [{ a: 1 }] });
+    expect(nestedWriteParts('upsert', { where: { id: 1 }, create: { a: 1 }, update: { a: 2 } }, true))
+      .toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [{ a: 1 }], update: { a: 2 } });
+    expect(nestedWriteParts('upsert', { create: { a: 1 }, update: { a: 2 } }, false))
+      .toEqual({ where: undefined, creates: [{ a: 1 }], update: { a: 2 } });
+    expect(nestedWriteParts('updateMany', { where: { a: 1 }, data: { a: 2 } }, true))
+      .toEqual({ where: { value: { a: 1 }, position: 'nested' }, creates: [], update: { a: 2 } });
+  });
+
+  it('reads a to-one update as the data itself unless it is shaped { where?, data }', () => {
+    expect(nestedWriteParts('update', { email: 'x' }, false)).toEqual({ creates: [], update: { email: 'x' } });
+    expect(nestedWriteParts('update', { where: { a: 1 }, data: { email: 'x' } }, false))
+      .toEqual({ where: { value: { a: 1 }, position: 'nested' }, creates: [], update: { email: 'x' } });
+    expect(nestedWriteParts('update', { where: { id: 1 }, data: { email: 'x' } }, true))
+      .toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [], update: { email: 'x' } });
+  });
+
+  it('lists every row the nested writes of one relation always create (not an upsert\'s)', () => {
+    const ops = {
+      create: [{ n: 1 }], createMany: { data: [{ n: 2 }] }, connectOrCreate: { where: { id: 9 }, create: { n: 3 } },
+      connect: { id: 4 }, upsert: { where: { id: 5 }, create: { n: 5 }, update: {} },
+    };
+    expect(nestedCreates(ops, true)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+});

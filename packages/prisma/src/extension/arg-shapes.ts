@@ -1,0 +1,144 @@
+/**
+ * Prisma's argument shapes, described once: the keys of a where clause and what position
+ * their values take, the relation filters, the keys of a nested read, and what each
+ * nested-write operation under a relation field holds. The guard (synchronous, first), the
+ * where rewriter and the write and read walks all read these descriptions, so a shape Prisma
+ * adds is taught to every walk in one place.
+ */
+import { type Args, isPlainObject } from './schema-view';
+
+/**
+ * Where a where clause sits, which decides what it may use:
+ * - `root`: the where of a list or first-row read, count, or many-row write: its top-level
+ *   conjuncts may go through truncated indexes (candidates are re-checked after decryption);
+ * - `uniqueRoot`: the where of findUnique, update, upsert or delete: its own keys form a
+ *   unique input (single-valued), its AND conjuncts are a `root`;
+ * - `unique`: a unique input elsewhere (cursor, connect, nested upsert...): single-valued;
+ * - `nested`: anywhere else (under OR or NOT, relation filters, nested reads and writes).
+ */
+export type WherePosition = 'root' | 'uniqueRoot' | 'unique' | 'nested';
+
+/** Operations whose `where` is a unique input. */
+const UNIQUE_WHERE = new Set(['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete']);
+
+/** The position of an operation's own `where`. */
+export function operationWherePosition(operation: string): WherePosition {
+  return UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
+}
+
+/** Whether truncated-index candidates found at `position` can be re-checked (root conjuncts only). */
+export function isRootPosition(position: WherePosition): boolean {
+  return position === 'root' || position === 'uniqueRoot';
+}
+
+/** The logical combinators of a where clause. */
+export type LogicalKey = 'AND' | 'OR' | 'NOT';
+
+/** Whether `key` is a logical combinator (`AND`, `OR`, `NOT`). */
+export function isLogicalKey(key: string): key is LogicalKey {
+  return key === 'AND' || key === 'OR' || key === 'NOT';
+}
+
+/**
+ * The position of the clauses under a logical key: `AND` keeps a root (a unique root's
+ * conjuncts are an ordinary root), `OR` and `NOT` make everything nested.
+ */
+export function logicalPosition(key: LogicalKey, position: WherePosition): WherePosition {
+  if (key !== 'AND') return 'nested';
+  return position === 'uniqueRoot' ? 'root' : position;
+}
+
+/** Wrappers of a relation filter: `some`/`every`/`none` on lists, `is`/`isNot` on to-one. */
+export const RELATION_FILTERS: ReadonlySet<string> = new Set(['some', 'every', 'none', 'is', 'isNot']);
+
+/** Filter operators the extension answers on an encrypted field, through a blind index. */
+export const EQUALITY_OPERATORS: ReadonlySet<string> = new Set(['equals', 'in', 'notIn', 'not']);
+
+/** Aggregate keys of orderBy, groupBy and aggregate. */
+export const AGGREGATES: ReadonlySet<string> = new Set(['_count', '_min', '_max', '_avg', '_sum']);
+
+/** Keys that make an object the arguments of a nested read. */
+const READ_KEYS: ReadonlySet<string> = new Set(['where', 'orderBy', 'cursor', 'distinct', 'select', 'include', 'omit']);
+
+/** Whether the keys of `value` are those of a nested read (a selection's relation arguments). */
+export function isReadArgs(value: unknown): value is Args {
+  return isPlainObject(value) && Object.keys(value).some((key) => READ_KEYS.has(key));
+}
+
+/** The selection keys of read arguments that can hold nested reads. */
+export const SELECTION_KEYS = ['select', 'include'] as const;
+
+/** `value` as a list (Prisma accepts one item or an array in most places). */
+export function asList(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** What one item of a nested-write operation under a relation field holds. */
+export interface NestedWriteParts {
+  /** A where clause naming existing rows, with its position. */
+  readonly where?: { readonly value: unknown; readonly position: WherePosition };
+  /** Data of rows it creates. */
+  readonly creates: readonly unknown[];
+  /** Data it writes to existing rows (an update). */
+  readonly update?: unknown;
+}
+
+const NONE: NestedWriteParts = { creates: [] };
+
+/**
+ * The parts of one item of the nested-write operation `operation` (`create`, `createMany`,
+ * `connect`, `connectOrCreate`, `set`, `disconnect`, `delete`, `deleteMany`, `update`,
+ * `updateMany`, `upsert`) under a relation field, to-many when `list`. A to-one `update` item
+ * is either the data itself or `{ where, data }`; a to-one `disconnect`/`delete` may be a
+ * boolean (no where).
+ */
+export function nestedWriteParts(operation: string, item: unknown, list: boolean): NestedWriteParts {
+  switch (operation) {
+    case 'create':
+      return { creates: [item] };
+    case 'createMany':
+      return isPlainObject(item) ? { creates: asList(item.data) } : NONE;
+    case 'connect':
+    case 'set':
+    case 'disconnect':
+    case 'delete':
+      return isPlainObject(item) ? { where: { value: item, position: 'unique' }, creates: [] } : NONE;
+    case 'deleteMany':
+      return { where: { value: item, position: 'nested' }, creates: [] };
+    case 'connectOrCreate':
+      return isPlainObject(item) ? { where: { value: item.where, position: 'unique' }, creates: [item.create] } : NONE;
+    case 'upsert':
+      if (!isPlainObject(item)) return NONE;
+      return {
+        where: item.where === undefined ? undefined : { value: item.where, position: list ? 'unique' : 'nested' },
+        creates: [item.create],
+        update: item.update,
+      };
+    case 'update': {
+      if (!isPlainObject(item)) return NONE;
+      // To-many: `{ where, data }`; to-one: the data itself, or `{ where?, data }`.
+      if (!list && !('data' in item)) return { creates: [], update: item };
+      const where = item.where === undefined ? undefined : { value: item.where, position: list ? 'unique' : 'nested' } as const;
+      return { where, creates: [], update: item.data };
+    }
+    case 'updateMany':
+      return isPlainObject(item) ? { where: { value: item.where, position: 'nested' }, creates: [], update: item.data } : NONE;
+    default:
+      return NONE;
+  }
+}
+
+/** Nested-write operations whose items always create rows (an `upsert`'s create only may). */
+const CREATING_OPERATIONS = ['create', 'createMany', 'connectOrCreate'] as const;
+
+/** The data of every row the nested writes `ops` under one relation field always create (objects only). */
+export function nestedCreates(ops: Args, list: boolean): Args[] {
+  const rows: Args[] = [];
+  for (const operation of CREATING_OPERATIONS) {
+    for (const item of asList(ops[operation])) {
+      for (const row of nestedWriteParts(operation, item, list).creates) if (isPlainObject(row)) rows.push(row);
+    }
+  }
+  return rows;
+}
