@@ -103,6 +103,17 @@ describe('FieldCrypto', () => {
     expect(all.map((v) => crypto.blindIndexVersion(v))).toEqual([2, 1]);
     expect(all[1]).toBe(a);
   });
+
+  it('refuses a blind index of a lone surrogate before reading any key (it would hash as U+FFFD)', async () => {
+    const { crypto, keyStore } = setup();
+    const list = jest.spyOn(keyStore, 'list');
+    const getActive = jest.spyOn(keyStore, 'getActive');
+    const spec = { model: 'users', field: 'emailIdx', name: 'email', normalize: [] as const, bits: 256 };
+    await expect(crypto.blindIndex(spec, 'a\ud800')).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'value' });
+    await expect(crypto.blindIndexAll(spec, 'a\udc00')).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'value' });
+    expect(list).not.toHaveBeenCalled();
+    expect(getActive).not.toHaveBeenCalled();
+  });
 });
 
 describe('FieldCrypto round trips (property)', () => {

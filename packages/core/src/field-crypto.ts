@@ -20,7 +20,7 @@ import type { Keyring } from './keyring';
 import { messages } from './messages';
 import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
-import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
+import { checkContext, checkPlaintext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
 import { AWAITED, noteKeys, type ResolvedKey, scopeKeyId, scopeKeyOf, type Waiting } from './decrypt-keys';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
@@ -298,10 +298,12 @@ export class FieldCrypto {
    * Checks a spec, and that this runtime normalizes `value` as pinned. ASCII text normalizes
    * the same under every Unicode version (its case mappings and its NFC/NFKC forms never
    * change), so only a value with a non-ASCII character can differ.
-   * @throws InvalidArgumentError on a bad spec; ConfigError on a Unicode mismatch under `'refuse'`
+   * @throws InvalidArgumentError on a bad spec or value; ConfigError on a Unicode mismatch under `'refuse'`
    */
   #checkIndex(spec: BlindIndexSpec, value: string): void {
     checkSpec(spec);
+    // Before any key lookup (a query): a lone surrogate would be hashed as U+FFFD.
+    checkPlaintext(value, 'value');
     const mismatches = unicodeMismatches(spec.normalize);
     if (mismatches.length === 0 || (typeof value === 'string' && ASCII_ONLY.test(value))) return;
     const [{ normalizer, pinned, runtime }] = mismatches;
