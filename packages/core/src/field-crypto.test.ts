@@ -239,6 +239,27 @@ describe('FieldCrypto caches', () => {
     expect(reader.stats()).toMatchObject({ keyringCalls: 2, dekHits: 1 });
   });
 
+  it('caches a DEK no longer than its scope key, so a shred elsewhere stops decryption within the TTL', async () => {
+    const { keyring, keyStore, crypto: other } = setup();
+    const ctx = (rowId: string) => ({ ...users, rowId });
+    const write = async (rowId: string, crypto: FieldCrypto) => (await crypto.rowEncryptor('tenant')).encrypt(rowId, ctx(rowId));
+    const first = await write('r1', other);
+    const second = await write('r2', other);
+    const ttlMs = 400;
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs } });
+    const start = performance.now();
+    await reader.decrypt(first, ctx('r1')); // caches the scope key until start + ttlMs
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await reader.decrypt(second, ctx('r2')); // a DEK unwrapped late in the scope key's life
+    const written = await write('r3', reader); // and one registered by a write
+    await other.keys.destroyScope('tenant'); // in another process: nothing evicted here
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + ttlMs + 50 - performance.now())));
+    await expect(reader.decrypt(second, ctx('r2'))).rejects.toBeInstanceOf(KeyDestroyedError);
+    await expect(reader.decrypt(written, ctx('r3'))).rejects.toBeInstanceOf(KeyDestroyedError);
+    const many = await reader.decryptMany([{ value: second, ctx: ctx('r2') }]);
+    expect(many[0]).toBeInstanceOf(KeyDestroyedError);
+  });
+
   it('clearCaches drops every cached key and DEK', async () => {
     const { crypto } = setup();
     const stored = (await crypto.rowEncryptor('default')).encrypt('x', users);

@@ -336,7 +336,7 @@ export class FieldCrypto {
   #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined, generation: number | undefined): RowEncryptor {
     const deks = this.#deks;
     return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => {
-      if (!deks.set(id, dek, generation)) dek.fill(0);
+      if (!deks.set(id, dek, generation, this.keys.scopeKeyRemainingTtl(material.keyId, material.version))) dek.fill(0);
     });
   }
 
@@ -349,7 +349,7 @@ export class FieldCrypto {
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
     try {
       const copy = this.#deks === undefined ? undefined : Buffer.from(dek);
-      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation)) copy.fill(0);
+      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation, this.#keyTtl(envelope))) copy.fill(0);
       return this.#open(envelope, ctx, dek);
     } finally {
       dek.fill(0);
@@ -407,7 +407,7 @@ export class FieldCrypto {
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
                 // Refused if a key was destroyed since the call began: then this pass owns it.
-                if (deks === undefined || !deks.set(lastId, unwrapped, generation)) owned = true;
+                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtl(envelope))) owned = true;
               } else failure = unwrapped.error;
             }
           }
@@ -455,6 +455,11 @@ export class FieldCrypto {
     }
     if (entry.key === undefined) return { error: entry.error };
     return unwrapDek(entry.key, envelope) ?? { error: null };
+  }
+
+  /** How long the envelope's scope key stays cached: its DEKs are cached no longer. */
+  #keyTtl(envelope: ParsedEnvelope): number {
+    return this.keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
   }
 
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {

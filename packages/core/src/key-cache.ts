@@ -160,6 +160,11 @@ export class KeyCache {
     this.#lru.set(id, { key, uses: 0, owner });
   }
 
+  /** Milliseconds until the cached key for `id` expires; 0 when it is not cached. No hit counted. */
+  remainingTtl(id: string): number {
+    return this.#lru.has(id) ? this.#lru.getRemainingTTL(id) : 0;
+  }
+
   /** Drops (and zeroes) `id`, and makes any load in flight for it skip the cache. */
   delete(id: string): void {
     this.#pending.delete(id);

@@ -206,6 +206,14 @@ export class KeyHierarchy {
       use({ keyId: stored.keyId, scope, version: stored.version, key }), ownerOf('scope', scope));
   }
 
+  /**
+   * @internal Milliseconds until the cached scope key version expires (0 when not cached): what
+   * is derived from it, such as an unwrapped DEK, must not be cached for longer.
+   */
+  scopeKeyRemainingTtl(keyId: string, version: number): number {
+    return this.#keys.remainingTtl(cacheId(keyId, version));
+  }
+
   /** @internal The cached material of a scope key version, or `undefined` (no I/O). */
   peekScopeKey(keyId: string, version: number): Buffer | undefined {
     return this.#keys.peek(cacheId(keyId, version));
