@@ -53,6 +53,22 @@ export async function narrowTruncated(options: {
   return { ...where, AND: [...asList(where.AND), { [id]: { in: ids } }] };
 }
 
+/**
+ * Drops, from a decrypted read result (one row, null, or a list), the rows whose values do not
+ * match the root-level conditions of a full-length index: a hit whose index value was copied
+ * from another row in SQL. A row whose value could not be decrypted cannot be confirmed and is
+ * dropped too.
+ */
+export function dropMismatches(result: unknown, conditions: readonly TruncatedCondition[]): unknown {
+  const ok = (row: unknown) => isPlainObject(row) && conditions.every((condition) => matches(row, condition));
+  if (Array.isArray(result)) {
+    const kept = result.filter(ok);
+    if (kept.length !== result.length) result.splice(0, result.length, ...kept);
+    return result;
+  }
+  return result === null || result === undefined || ok(result) ? result : null;
+}
+
 function matches(row: Args, condition: TruncatedCondition): boolean {
   const value = row[condition.field];
   if (typeof value !== 'string') return false;
