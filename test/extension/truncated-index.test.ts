@@ -75,4 +75,16 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
     await expect(h.prisma.$transaction([h.prisma.user.findMany({ where: { ssn: a } })])).rejects.toBeInstanceOf(UnsupportedQueryError);
     expect(h.queries.length).toBe(sent);
   });
+
+  it("skips candidates of a shredded scope instead of failing another tenant's lookup", async () => {
+    // A row of another tenant in a's bucket (same ssn), then that tenant is shredded.
+    await h.prisma.user.create({ data: { tenantId: 'shredded', name: '3-shredded', email: 'x@example.com', emailIdx: computedBlindIndex, ssn: a } });
+    await h.prisma.$hushfield.crypto.keys.destroyScope('shredded');
+    const found = await h.prisma.user.findMany({ where: { ssn: a }, orderBy: { name: 'asc' } });
+    expect(found.map((u) => [u.name, u.ssn])).toEqual([['1-wanted', a]]);
+    expect(await h.prisma.user.count({ where: { ssn: { in: [a, b] } } })).toBe(2);
+    // From a fresh client too (the destroyed key is read from the store, not evicted here).
+    const other = h.fresh().prisma;
+    expect((await other.user.findFirst({ where: { ssn: a } }))?.name).toBe('1-wanted');
+  });
 });

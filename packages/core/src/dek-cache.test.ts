@@ -36,6 +36,16 @@ describe('DekCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
+  it('caches a DEK no longer than the TTL it is given (its scope key\'s), and not at all for 0', async () => {
+    const cache = new DekCache(10, 60_000);
+    expect(cache.set('a', Buffer.alloc(32, 1), cache.generation, 20)).toBe(true);
+    expect(cache.set('b', Buffer.alloc(32, 2), cache.generation, 0)).toBe(false);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    await sleep(50);
+    expect(cache.get('a')).toBeUndefined();
+  });
+
   it('drops and zeroes the DEKs of destroyed key ids only', () => {
     const cache = new DekCache(10, 60_000);
     const doomed = Buffer.alloc(32, 1);

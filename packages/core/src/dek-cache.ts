@@ -1,7 +1,8 @@
 /**
  * Cache of unwrapped per-row DEKs, keyed by the envelope text that names them (key id, key
- * version and wrapped DEK), so warm repeated reads skip the unwrap. Bounded, with the key
- * cache's TTL (a scope destroyed by another process stops decrypting here within it), and
+ * version and wrapped DEK), so warm repeated reads skip the unwrap. Bounded, each DEK cached
+ * no longer than the scope key it was unwrapped under (a scope destroyed by another process
+ * stops decrypting here within the key cache's TTL), and
  * every DEK zeroed when dropped. Expired entries are swept on use rather than by a timer per
  * entry, which would cost more than the unwrap it saves.
  */
@@ -52,11 +53,14 @@ export class DekCache {
 
   /**
    * Caches `dek`, taking ownership of it, unless DEKs were dropped since `generation` was read.
+   * @param ttlMs - how long its scope key stays cached: the DEK is cached no longer (not at all
+   *   when 0), so a shred elsewhere stops decryption here within the key cache's TTL, not twice it
    * @returns whether the cache took it; if not, the caller still owns (and must zero) it
    */
-  set(id: string, dek: Buffer, generation: number = this.#generation): boolean {
-    if (generation !== this.#generation) return false;
-    this.#lru.set(id, dek);
+  set(id: string, dek: Buffer, generation: number = this.#generation, ttlMs: number = this.#ttlMs): boolean {
+    if (generation !== this.#generation || !(ttlMs > 0)) return false;
+    if (ttlMs < this.#ttlMs) this.#lru.set(id, dek, { ttl: Math.max(1, Math.floor(ttlMs)) });
+    else this.#lru.set(id, dek);
     return true;
   }
 

@@ -103,6 +103,17 @@ describe('FieldCrypto', () => {
     expect(all.map((v) => crypto.blindIndexVersion(v))).toEqual([2, 1]);
     expect(all[1]).toBe(a);
   });
+
+  it('refuses a blind index of a lone surrogate before reading any key (it would hash as U+FFFD)', async () => {
+    const { crypto, keyStore } = setup();
+    const list = jest.spyOn(keyStore, 'list');
+    const getActive = jest.spyOn(keyStore, 'getActive');
+    const spec = { model: 'users', field: 'emailIdx', name: 'email', normalize: [] as const, bits: 256 };
+    await expect(crypto.blindIndex(spec, 'a\ud800')).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'value' });
+    await expect(crypto.blindIndexAll(spec, 'a\udc00')).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'value' });
+    expect(list).not.toHaveBeenCalled();
+    expect(getActive).not.toHaveBeenCalled();
+  });
 });
 
 describe('FieldCrypto round trips (property)', () => {
@@ -226,6 +237,27 @@ describe('FieldCrypto caches', () => {
     expect(reader.stats().entries).toBe(0);
     await reader.decrypt(stored, users);
     expect(reader.stats()).toMatchObject({ keyringCalls: 2, dekHits: 1 });
+  });
+
+  it('caches a DEK no longer than its scope key, so a shred elsewhere stops decryption within the TTL', async () => {
+    const { keyring, keyStore, crypto: other } = setup();
+    const ctx = (rowId: string) => ({ ...users, rowId });
+    const write = async (rowId: string, crypto: FieldCrypto) => (await crypto.rowEncryptor('tenant')).encrypt(rowId, ctx(rowId));
+    const first = await write('r1', other);
+    const second = await write('r2', other);
+    const ttlMs = 400;
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs } });
+    const start = performance.now();
+    await reader.decrypt(first, ctx('r1')); // caches the scope key until start + ttlMs
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await reader.decrypt(second, ctx('r2')); // a DEK unwrapped late in the scope key's life
+    const written = await write('r3', reader); // and one registered by a write
+    await other.keys.destroyScope('tenant'); // in another process: nothing evicted here
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + ttlMs + 50 - performance.now())));
+    await expect(reader.decrypt(second, ctx('r2'))).rejects.toBeInstanceOf(KeyDestroyedError);
+    await expect(reader.decrypt(written, ctx('r3'))).rejects.toBeInstanceOf(KeyDestroyedError);
+    const many = await reader.decryptMany([{ value: second, ctx: ctx('r2') }]);
+    expect(many[0]).toBeInstanceOf(KeyDestroyedError);
   });
 
   it('clearCaches drops every cached key and DEK', async () => {

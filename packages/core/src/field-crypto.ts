@@ -21,7 +21,7 @@ import type { Keyring } from './keyring';
 import { messages } from './messages';
 import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
-import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
+import { checkContext, checkPlaintext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
 import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
@@ -304,10 +304,12 @@ export class FieldCrypto {
    * Checks a spec, and that this runtime normalizes `value` as pinned. ASCII text normalizes
    * the same under every Unicode version (its case mappings and its NFC/NFKC forms never
    * change), so only a value with a non-ASCII character can differ.
-   * @throws InvalidArgumentError on a bad spec; ConfigError on a Unicode mismatch under `'refuse'`
+   * @throws InvalidArgumentError on a bad spec or value; ConfigError on a Unicode mismatch under `'refuse'`
    */
   #checkIndex(spec: BlindIndexSpec, value: string): void {
     checkSpec(spec);
+    // Before any key lookup (a query): a lone surrogate would be hashed as U+FFFD.
+    checkPlaintext(value, 'value');
     const mismatches = unicodeMismatches(spec.normalize);
     if (mismatches.length === 0 || (typeof value === 'string' && ASCII_ONLY.test(value))) return;
     const [{ normalizer, pinned, runtime }] = mismatches;
@@ -340,7 +342,7 @@ export class FieldCrypto {
   #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined, generation: number | undefined): RowEncryptor {
     const deks = this.#deks;
     return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => {
-      if (!deks.set(id, dek, generation)) dek.fill(0);
+      if (!deks.set(id, dek, generation, this.keys.scopeKeyRemainingTtl(material.keyId, material.version))) dek.fill(0);
     });
   }
 
@@ -353,7 +355,7 @@ export class FieldCrypto {
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
     try {
       const copy = this.#deks === undefined ? undefined : Buffer.from(dek);
-      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation)) copy.fill(0);
+      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation, this.#keyTtl(envelope))) copy.fill(0);
       return this.#open(envelope, ctx, dek);
     } finally {
       dek.fill(0);
@@ -411,7 +413,7 @@ export class FieldCrypto {
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
                 // Refused if a key was destroyed since the call began: then this pass owns it.
-                if (deks === undefined || !deks.set(lastId, unwrapped, generation)) owned = true;
+                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtl(envelope))) owned = true;
               } else failure = unwrapped.error;
             }
           }
@@ -459,6 +461,11 @@ export class FieldCrypto {
     }
     if (entry.key === undefined) return { error: entry.error };
     return unwrapDek(entry.key, envelope) ?? { error: null };
+  }
+
+  /** How long the envelope's scope key stays cached: its DEKs are cached no longer. */
+  #keyTtl(envelope: ParsedEnvelope): number {
+    return this.keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
   }
 
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {

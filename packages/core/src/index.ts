@@ -15,6 +15,7 @@ export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
+export { checkPlaintext } from './row-encryptor';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
 export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from './blind-index';
 export { isNormalizer, normalizerVersion, runtimeUnicodeVersion, unicodeMismatches, versionedName } from './normalizers';

@@ -144,4 +144,25 @@ describe('KeyCache', () => {
     expect(cache.use('k', () => 'ran')).toBe(MISS);
     expect(cache.counters()).toMatchObject({ hits: 2, entries: 0 });
   });
+
+  it('serves a key only to the owner it was loaded for; another owner loads on its own and caches nothing', async () => {
+    const cache = new KeyCache({ ttlMs: 60_000 });
+    await cache.get('k', async () => Buffer.alloc(32, 1), 'scope\u0000a');
+    expect(cache.use('k', (key) => key[0], 'scope\u0000a')).toBe(1);
+    expect(cache.use('k', (key) => key[0], 'scope\u0000b')).toBe(MISS);
+    expect(cache.peek('k', 'scope\u0000b')).toBeUndefined();
+    await expect(cache.get('k', async () => {
+      throw new Error('unwrap refused');
+    }, 'scope\u0000b')).rejects.toThrow('unwrap refused');
+    // The owner's entry is untouched, and an owner-less lookup (by key id, for decryption) still finds it.
+    expect(cache.use('k', (key) => key[0], 'scope\u0000a')).toBe(1);
+    expect(cache.use('k', (key) => key[0])).toBe(1);
+  });
+
+  it('a load may name its owner with its key (the owner is known only once loaded)', async () => {
+    const cache = new KeyCache({ ttlMs: 60_000 });
+    await cache.get('k', async () => ({ key: Buffer.alloc(32, 2), owner: 'scope\u0000a' }));
+    expect(cache.use('k', (key) => key[0], 'scope\u0000a')).toBe(2);
+    expect(cache.use('k', (key) => key[0], 'scope\u0000b')).toBe(MISS);
+  });
 });

@@ -49,6 +49,14 @@ export const MISS: unique symbol = Symbol('hushfield.keyCache.miss');
 interface Entry {
   readonly key: Buffer;
   uses: number;
+  /** What the key was loaded for (e.g. its kind and scope), when the caller said. */
+  readonly owner?: string;
+}
+
+/** A loaded key and what it was loaded for (see {@link KeyCache.get}'s `owner`). */
+export interface Owned {
+  readonly key: Buffer;
+  readonly owner?: string;
 }
 
 /** Validates cache options. @throws ConfigError without a positive `ttlMs` or with bad bounds. */
@@ -67,7 +75,7 @@ export function checkCacheOptions(options: KeyCacheOptions | undefined): Require
 /** A TTL-bounded, size-bounded, single-flight cache of 32-byte keys by string id. */
 export class KeyCache {
   readonly #lru: LRUCache<string, Entry>;
-  readonly #pending = new Map<string, Promise<Buffer>>();
+  readonly #pending = new Map<string, { readonly key: Promise<Owned>; readonly owner: string | undefined }>();
   readonly #maxUses: number | undefined;
   #hits = 0;
   #misses = 0;
@@ -89,20 +97,33 @@ export class KeyCache {
   /**
    * The key for `id`, loading it with `load` on a miss. Concurrent misses for one id share a
    * single `load`. The cache takes ownership of the buffer `load` returns.
+   * @param owner - what the key is for (e.g. its kind and scope): an entry or a load in flight
+   *   for another owner is not used; `load` then runs on its own and its key is not cached
+   *   (the cached entry stays), so a relabelled key-store row cannot reach a cached key
    * @returns a copy the caller owns and should zero
    */
-  async get(id: string, load: () => Promise<Buffer>): Promise<Buffer> {
-    const cached = this.peek(id);
+  async get(id: string, load: () => Promise<Buffer | Owned>, owner?: string): Promise<Buffer> {
+    const cached = this.peek(id, owner);
     if (cached !== undefined) return cached;
     this.#misses++;
-    const key = await (this.#pending.get(id) ?? this.#startLoad(id, load));
-    return Buffer.from(key);
+    if (owner !== undefined && (this.#lru.peek(id)?.owner ?? owner) !== owner) return this.#loadAlone(load);
+    const pending = this.#pending.get(id);
+    if (pending !== undefined && owner !== undefined && pending.owner !== undefined && pending.owner !== owner) {
+      return this.#loadAlone(load);
+    }
+    const loaded = await (pending?.key ?? this.#startLoad(id, load, owner));
+    // A load that did not say its owner beforehand says it with its key.
+    if (owner !== undefined && loaded.owner !== owner) return this.#loadAlone(load);
+    return Buffer.from(loaded.key);
   }
 
-  /** The cached key for `id` (a copy the caller owns), or `undefined`; counts a hit when found. */
-  peek(id: string): Buffer | undefined {
+  /**
+   * The cached key for `id` (a copy the caller owns), or `undefined`; counts a hit when found.
+   * @param owner - when given, an entry loaded for another owner is not returned
+   */
+  peek(id: string, owner?: string): Buffer | undefined {
     const entry = this.#lru.get(id);
-    if (entry === undefined) return undefined;
+    if (entry === undefined || (owner !== undefined && entry.owner !== owner)) return undefined;
     this.#hits++;
     const copy = Buffer.from(entry.key);
     entry.uses++;
@@ -115,11 +136,12 @@ export class KeyCache {
    * nothing runs and nothing is counted when the key is not cached. Nothing asynchronous can
    * run during the call, so no expiry or destroy zeroes the key under `use`; `use` must not
    * keep the buffer, modify it or hand it out.
+   * @param owner - when given, an entry loaded for another owner is a {@link MISS}
    * @returns what `use` returned, or {@link MISS}
    */
-  use<T>(id: string, use: (key: Buffer) => T): T | typeof MISS {
+  use<T>(id: string, use: (key: Buffer) => T, owner?: string): T | typeof MISS {
     const entry = this.#lru.get(id);
-    if (entry === undefined) return MISS;
+    if (entry === undefined || (owner !== undefined && entry.owner !== owner)) return MISS;
     this.#hits++;
     entry.uses++;
     try {
@@ -133,9 +155,14 @@ export class KeyCache {
    * Caches a key the caller just created (so its first use needs no keyring call). The cache
    * takes ownership of `key`.
    */
-  put(id: string, key: Buffer): void {
+  put(id: string, key: Buffer, owner?: string): void {
     this.#pending.delete(id);
-    this.#lru.set(id, { key, uses: 0 });
+    this.#lru.set(id, { key, uses: 0, owner });
+  }
+
+  /** Milliseconds until the cached key for `id` expires; 0 when it is not cached. No hit counted. */
+  remainingTtl(id: string): number {
+    return this.#lru.has(id) ? this.#lru.getRemainingTTL(id) : 0;
   }
 
   /** Drops (and zeroes) `id`, and makes any load in flight for it skip the cache. */
@@ -178,23 +205,34 @@ export class KeyCache {
     return `KeyCache ${inspect(this.counters())}`;
   }
 
-  #startLoad(id: string, load: () => Promise<Buffer>): Promise<Buffer> {
+  /** Runs `load` for one caller, caching nothing. @returns the key (the caller's to zero) */
+  async #loadAlone(load: () => Promise<Buffer | Owned>): Promise<Buffer> {
     this.#loads++;
-    const pending = (async () => load())();
-    this.#pending.set(id, pending);
+    const loaded = await load();
+    return Buffer.isBuffer(loaded) ? loaded : loaded.key;
+  }
+
+  #startLoad(id: string, load: () => Promise<Buffer | Owned>, owner: string | undefined): Promise<Owned> {
+    this.#loads++;
+    const pending = (async (): Promise<Owned> => {
+      const loaded = await load();
+      return Buffer.isBuffer(loaded) ? { key: loaded, owner } : loaded;
+    })();
+    const flight = { key: pending, owner };
+    this.#pending.set(id, flight);
     // Registered before any waiter's continuation, so the entry is cached before they resume.
     pending.then(
-      (key) => {
-        if (this.#pending.get(id) === pending) {
+      ({ key, owner: loadedFor }) => {
+        if (this.#pending.get(id) === flight) {
           this.#pending.delete(id);
-          this.#lru.set(id, { key, uses: 0 });
+          this.#lru.set(id, { key, uses: 0, owner: loadedFor });
         } else {
           // delete() raced this load: serve the waiters, cache nothing, zero once they copied.
           setImmediate(() => key.fill(0));
         }
       },
       () => {
-        if (this.#pending.get(id) === pending) this.#pending.delete(id);
+        if (this.#pending.get(id) === flight) this.#pending.delete(id);
       },
     );
     return pending;

@@ -49,6 +49,15 @@ function cacheId(keyId: string, version: number): string {
   return `${keyId}\u0000${version}`;
 }
 
+/**
+ * What a key version was unwrapped for: its kind and scope, as its key-store row names them
+ * (and the wrap context binds). A cached key is used only for the same kind and scope, so a
+ * row relabelled in SQL (`scope = 'victim'`) cannot make writes to another scope seal under it.
+ */
+function ownerOf(kind: KeyKind, scope: string): string {
+  return `${kind}\u0000${scope}`;
+}
+
 /** Scope keys, the index root key, and their lifecycle. */
 export class KeyHierarchy {
   readonly #store: KeyStore;
@@ -172,7 +181,7 @@ export class KeyHierarchy {
     return this.#keys.get(cacheId(keyId, version), async () => {
       const stored = await this.#store.getVersion(keyId, version);
       if (stored === null || stored.kind !== 'scope') throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
-      return this.#unwrap(stored);
+      return { key: await this.#unwrap(stored), owner: ownerOf(stored.kind, stored.scope) };
     });
   }
 
@@ -194,7 +203,15 @@ export class KeyHierarchy {
     const stored = this.#active.get(`scope\u0000${scope}`);
     if (stored === undefined) return MISS;
     return this.#keys.use(cacheId(stored.keyId, stored.version), (key) =>
-      use({ keyId: stored.keyId, scope, version: stored.version, key }));
+      use({ keyId: stored.keyId, scope, version: stored.version, key }), ownerOf('scope', scope));
+  }
+
+  /**
+   * @internal Milliseconds until the cached scope key version expires (0 when not cached): what
+   * is derived from it, such as an unwrapped DEK, must not be cached for longer.
+   */
+  scopeKeyRemainingTtl(keyId: string, version: number): number {
+    return this.#keys.remainingTtl(cacheId(keyId, version));
   }
 
   /** @internal The cached material of a scope key version, or `undefined` (no I/O). */
@@ -252,7 +269,9 @@ export class KeyHierarchy {
   }
 
   #material(stored: StoredKey): Promise<Buffer> {
-    return this.#keys.get(cacheId(stored.keyId, stored.version), () => this.#unwrap(stored));
+    // Unwrapped for this row's kind and scope, or (cached for another) unwrapped again under
+    // this row's wrap context, which fails if the row was relabelled.
+    return this.#keys.get(cacheId(stored.keyId, stored.version), () => this.#unwrap(stored), ownerOf(stored.kind, stored.scope));
   }
 
   async #unwrap(stored: StoredKey): Promise<Buffer> {
@@ -335,7 +354,7 @@ export class KeyHierarchy {
     try {
       const stored = await this.#audit.timed({ operation, ...slot, keyringId: keyring.id }, () =>
         write({ ...slot, wrappedKey: wrapped.toString('base64'), keyringId: keyring.id }));
-      this.#keys.put(cacheId(stored.keyId, stored.version), key);
+      this.#keys.put(cacheId(stored.keyId, stored.version), key, ownerOf(stored.kind, stored.scope));
       return stored;
     } catch (error) {
       key.fill(0);

@@ -43,6 +43,23 @@ export function checkContext(ctx: FieldContext): void {
     'must be a string of at most 1024 characters when given');
 }
 
+/**
+ * Checks a value to encrypt or to look up, before any key is fetched: a string, well-formed
+ * UTF-16 (a lone surrogate would become U+FFFD in UTF-8, so a lookup would match rows holding
+ * U+FFFD), at most {@link MAX_PLAINTEXT_BYTES} bytes of UTF-8. The message never holds the value.
+ * @param argument - what to name in the error, e.g. `'User.email'`
+ * @throws InvalidArgumentError naming `argument`
+ * @example checkPlaintext(data.email, 'User.email');
+ */
+export function checkPlaintext(value: unknown, argument: string): asserts value is string {
+  needs(typeof value === 'string', argument, 'must be a string');
+  needs((value as unknown as { isWellFormed(): boolean }).isWellFormed(), argument,
+    'must be well-formed UTF-16 (it has a lone surrogate, which UTF-8 cannot carry)');
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most values need no byte count.
+  needs(value.length * 3 <= MAX_PLAINTEXT_BYTES || Buffer.byteLength(value, 'utf8') <= MAX_PLAINTEXT_BYTES, argument,
+    `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`);
+}
+
 /** Test hooks: fixed DEK and nonces make envelopes reproducible (golden vectors). Never in production. */
 export interface UnsafeDeterminism {
   readonly dek: Buffer;
@@ -75,12 +92,9 @@ class Encryptor implements RowEncryptor {
   encrypt(plaintext: string, ctx: FieldContext): string {
     const dek = this.#dek;
     needs(dek !== null, 'rowEncryptor', messages.encryptorDisposed());
-    needs(typeof plaintext === 'string', 'plaintext', 'must be a string');
-    needs((plaintext as unknown as { isWellFormed(): boolean }).isWellFormed(), 'plaintext',
-      'must be well-formed UTF-16 (it has a lone surrogate, which UTF-8 cannot carry)');
+    checkPlaintext(plaintext, 'plaintext');
     checkContext(ctx);
     const bytes = encodeUtf8(plaintext);
-    needs(bytes.length <= MAX_PLAINTEXT_BYTES, 'plaintext', `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`);
     const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId);
     const envelope = appendSealedValue(this.#header, dek, bytes, aad, this.#nonce());
     bytes.fill(0);

@@ -69,9 +69,12 @@ export class ResultDecryptor {
    * @param removed - `result` is what a delete removed: a value that fails to decrypt, for
    *   whatever reason (a shredded scope, damage, a keyring outage), reads as `null` whatever
    *   `onDecryptError` says, since the write has happened and must not be reported as failed
+   * @param destroyed - when given, a row holding a value whose scope key was destroyed is added
+   *   to it (the value is left as stored) instead of throwing: lookup candidates of a shredded
+   *   scope cannot be matches, and must not fail another scope's lookup
    * @throws DecryptionError / KeyDestroyedError (typed, naming model, field and row) unless `onDecryptError: 'null'`
    */
-  async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues, removed = false): Promise<void> {
+  async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues, removed = false, destroyed?: Set<Args>): Promise<void> {
     const batch = new Batch(sealed !== undefined && sealed.size > 0 ? sealed : undefined);
     this.collect(this.planFor(model), result, batch);
     const { rows, places, items, failures } = batch;
@@ -84,7 +87,8 @@ export class ResultDecryptor {
       }
     }
     for (const [row, place, rowId, error] of failures) {
-      if (removed || (this.onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
+      if (destroyed !== undefined && error instanceof KeyDestroyedError) destroyed.add(row);
+      else if (removed || (this.onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
       else throw located(place, rowId, error);
     }
   }

@@ -17,7 +17,7 @@ import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
 import { SealedValues } from './sealed-values';
 import { type AnyClient, isBypassed } from './side-channel';
-import { narrowTruncated } from './truncated-lookup';
+import { dropMismatches, narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from './update-each-row';
 
 /** What Prisma hands a `$allOperations` query extension. */
@@ -34,6 +34,10 @@ const RETURNS_ROWS = new Set([
   'createManyAndReturn', 'update', 'updateManyAndReturn', 'upsert', 'delete',
 ]);
 const UNIQUE_WHERE = new Set(['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete']);
+/** Reads whose full-length blind-index hits are re-checked on the decrypted result (and dropped if they differ). */
+const RECHECKED = new Set(['findUnique', 'findFirst', 'findMany']);
+/** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
+const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
 /** Operations returning one row, whose id and scope are remembered (see {@link KnownScopes}). */
 const ONE_ROW = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'update', 'upsert']);
 
@@ -89,8 +93,11 @@ export class OperationHandler {
     const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent, sealed, recall });
     if ('result' in prepared) return prepared.result;
     const { given, recalled } = prepared;
+    // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
+    const recheck = RECHECKED.has(operation) && !fluent && rewriter.fullLength.length > 0 ? rewriter.fullLength : undefined;
+    const extra = [...(given?.fields ?? []), ...(recheck === undefined ? [] : this.recheckFields(model, recheck))];
     const { args: queryArgs, strip } = returnsRows
-      ? ensureSelected(this.view, model, prepared.args, given?.fields)
+      ? ensureSelected(this.view, model, prepared.args, extra)
       : { args: prepared.args, strip: undefined };
     let result: unknown;
     try {
@@ -112,6 +119,7 @@ export class OperationHandler {
     const target = this.modelAt(model, dataPath);
     // A delete has removed its row by now: what it returns never turns that into a failure.
     if (target !== undefined) await this.decryptor.decrypt(target, result, sealed, operation === 'delete');
+    if (recheck !== undefined) result = dropMismatches(result, recheck);
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
     return result;
@@ -128,10 +136,15 @@ export class OperationHandler {
     const out: Args = { ...args };
     const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
-    if (rewriter.truncated.length > 0) {
+    // *OrThrow reads must throw when only a tampered row matched: their full-length hits are
+    // checked with the truncated ones, before the query (not in a batch, which cannot side-query).
+    const narrowed = RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
+      ? [...rewriter.truncated, ...rewriter.fullLength]
+      : rewriter.truncated;
+    if (narrowed.length > 0) {
       out.where = await narrowTruncated({
         view: this.view, decryptor: this.decryptor, base: this.base, model,
-        where: out.where, conditions: rewriter.truncated, batch,
+        where: out.where, conditions: narrowed, batch,
       });
     }
     await this.rewriteReads(model, out, rewriter);
@@ -225,6 +238,14 @@ export class OperationHandler {
       }
       args[key] = copy;
     }
+  }
+
+  /** The fields a re-check reads: the conditions' source fields, and the id they are bound to. */
+  private recheckFields(model: ModelMeta, conditions: readonly { field: string }[]): string[] {
+    const fields = conditions.map((condition) => condition.field);
+    const id = this.view.idField(model);
+    if (model.bindRowId && id !== undefined) fields.push(id);
+    return fields;
   }
 
   /** Whether `data` writes through a relation field (nested writes). */

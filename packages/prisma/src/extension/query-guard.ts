@@ -4,9 +4,11 @@
  * Refused: any filter on an encrypted field other than equality/in/notIn/not through a blind
  * index (contains, ranges, mode, search...), equality with no blind index, ordering,
  * distinct, groupBy or aggregates over ciphertext, ordering by a blind-index column,
- * truncated-index lookups where false positives cannot be removed, and writes to a
- * blind-index column.
+ * truncated-index lookups where false positives cannot be removed, writes to a
+ * blind-index column, and values to write or look up that cannot be encrypted (lone
+ * surrogates, over the size cap).
  */
+import { checkPlaintext } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import { isComputedPlaceholder } from './computed-index';
 import { blindIndexWrite, notString, unsupported } from './messages';
@@ -125,7 +127,11 @@ class Guard {
         throw unsupported('truncated', model.name, source, operation);
       }
       const values = operation === 'in' || operation === 'notIn' ? asList(value) : [value];
-      for (const item of values) if (typeof item !== 'string') throw notString(model.name, source);
+      for (const item of values) {
+        if (typeof item !== 'string') throw notString(model.name, source);
+        // A lone surrogate would be hashed as U+FFFD and match rows holding U+FFFD.
+        checkPlaintext(item, `${model.name}.${source}`);
+      }
     };
     if (!isPlainObject(filter)) return check('equals', filter);
     for (const [operation, value] of Object.entries(filter)) {
@@ -233,6 +239,8 @@ class Guard {
       if (this.view.encrypted(model, key)) {
         const plain = isPlainObject(value) && 'set' in value ? value.set : value;
         if (plain !== null && typeof plain !== 'string') throw notString(model.name, key);
+        // Refused here, before the scope's key is read or created for it.
+        if (plain !== null) checkPlaintext(plain, `${model.name}.${key}`);
         continue;
       }
       const target = this.view.relationTarget(model, key);

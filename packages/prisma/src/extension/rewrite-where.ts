@@ -40,6 +40,11 @@ export type UniqueResolver = (model: ModelMeta, column: string, candidates: read
 export class WhereRewriter {
   /** Root-level truncated-index conditions found while rewriting. */
   readonly truncated: TruncatedCondition[] = [];
+  /**
+   * Root-level full-length-index conditions: a hit is re-checked on the decrypted value too,
+   * since a row's index value can be swapped in SQL for another row's.
+   */
+  readonly fullLength: TruncatedCondition[] = [];
 
   constructor(
     private readonly view: SchemaView,
@@ -158,7 +163,8 @@ export class WhereRewriter {
   }
 
   private noteTruncated(index: BlindIndexMeta, values: string[], position: Position): void {
-    if (index.bits < 256 && (position === 'root' || position === 'uniqueRoot')) this.truncated.push({ field: index.source, index, values });
+    if (position !== 'root' && position !== 'uniqueRoot') return;
+    (index.bits < 256 ? this.truncated : this.fullLength).push({ field: index.source, index, values });
   }
 
   /** The blind index a filter on `key` (source field or index column) goes through; full length preferred. */

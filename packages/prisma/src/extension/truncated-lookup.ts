@@ -7,6 +7,9 @@
  * take/skip pagination, count, updateMany and deleteMany are all exact, and findUnique can
  * never return (or an update touch) a row that only collided.
  *
+ * Candidates whose scope was shredded are skipped (they cannot match); any other failure to
+ * decrypt a candidate throws, as for any read.
+ *
  * Cost: one extra query per lookup. Not available inside a batch `$transaction([...])`
  * (the extension cannot issue its own query there), where it fails closed.
  */
@@ -41,10 +44,29 @@ export async function narrowTruncated(options: {
   const rows = (await sideQuery(base, (client) =>
     delegate(client, view.delegateName(model)).findMany({ where, select }),
   )) as Args[];
-  await decryptor.decrypt(model, rows);
-  const matching = rows.filter((row) => conditions.every((condition) => matches(row, condition)));
+  // A candidate of a shredded scope cannot be a match (its value is gone): skipped, so
+  // another scope's lookup that shares its bucket does not fail.
+  const destroyed = new Set<Args>();
+  await decryptor.decrypt(model, rows, undefined, false, destroyed);
+  const matching = rows.filter((row) => !destroyed.has(row) && conditions.every((condition) => matches(row, condition)));
   const ids = matching.map((row) => row[id]);
   return { ...where, AND: [...asList(where.AND), { [id]: { in: ids } }] };
+}
+
+/**
+ * Drops, from a decrypted read result (one row, null, or a list), the rows whose values do not
+ * match the root-level conditions of a full-length index: a hit whose index value was copied
+ * from another row in SQL. A row whose value could not be decrypted cannot be confirmed and is
+ * dropped too.
+ */
+export function dropMismatches(result: unknown, conditions: readonly TruncatedCondition[]): unknown {
+  const ok = (row: unknown) => isPlainObject(row) && conditions.every((condition) => matches(row, condition));
+  if (Array.isArray(result)) {
+    const kept = result.filter(ok);
+    if (kept.length !== result.length) result.splice(0, result.length, ...kept);
+    return result;
+  }
+  return result === null || result === undefined || ok(result) ? result : null;
 }
 
 function matches(row: Args, condition: TruncatedCondition): boolean {

@@ -40,6 +40,9 @@ describe('field annotations', () => {
     ['@encrypted?mode=migrating', 'migrating'],
     ['@encrypted?readonly', 'readonly'],
     ['@encrypted?strict', 'strict'],
+    // prisma-field-encryption's deprecated flags: readonly takes precedence over strict there.
+    ['@encrypted?strict&readonly', 'readonly'],
+    ['@encrypted?readonly&strict', 'readonly'],
   ])('reads %s as mode %s', (doc, mode) => {
     expect(field(doc)).toEqual({ annotations: [{ kind: 'encrypted', mode }], problems: [] });
   });
@@ -85,7 +88,8 @@ describe('field annotations', () => {
     ['@encrypted(strict)', 'takes named arguments'],
     ['@encrypted(mode: strict, mode: strict)', 'gives "mode" twice'],
     ['@encrypted?mode=lenient', '"lenient" is not a valid mode'],
-    ['@encrypted?strict&readonly', 'names two different modes'],
+    ['@encrypted?mode=strict&mode=readonly', 'names two different modes'],
+    ['@encrypted?mode=strict&readonly', 'names two different modes'],
     ['@encrypted?fast', '@encrypted has no option "fast"'],
     ['@encrypted(mode: strict)?mode=strict', 'mixes (arguments) and ?options'],
     ['@blindIndex', '@blindIndex needs "source"'],

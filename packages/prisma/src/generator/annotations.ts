@@ -148,11 +148,14 @@ function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
   if (raw.args !== null && raw.query !== null) return { problem: messages.mixedForms(raw.name) };
   if (raw.query !== null) {
     // prisma-field-encryption: `?mode=strict|readonly`, and its older bare flags `?strict`, `?readonly`.
+    // Among the bare flags readonly takes precedence there (`?strict&readonly` is readonly), so it does here.
+    const flags = raw.query.filter(({ key, value }) => value === null && (key === 'strict' || key === 'readonly'));
+    const readonlyFlag = flags.some(({ key }) => key === 'readonly');
     let chosen: EncryptionMode | null = null;
     for (const { key, value } of raw.query) {
       let next: Checked<EncryptionMode>;
       if (key === 'mode' && value !== null) next = mode(raw, value);
-      else if ((key === 'strict' || key === 'readonly') && value === null) next = { ok: key };
+      else if ((key === 'strict' || key === 'readonly') && value === null) next = { ok: readonlyFlag ? 'readonly' : key };
       else return { problem: messages.unknownOption(raw.name, key, ['mode']) };
       if ('problem' in next) return next;
       if (chosen !== null && chosen !== next.ok) return { problem: messages.conflictingModes(raw.name) };
