@@ -14,7 +14,7 @@ import type { ModelMeta } from '../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { plainOf } from './encrypt-data';
 import { type KnownScopes, scopeValue } from './known-scopes';
-import { asList } from './query-guard';
+import { asList } from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { type AnyClient, delegate, sideQuery } from './side-channel';
 

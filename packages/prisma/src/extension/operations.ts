@@ -10,6 +10,7 @@ import { DataEncryptor } from './encrypt-data';
 import { unsupported } from './messages';
 import { checkGivenContext, exactValue, type GivenContext, rememberedContext } from './given-context';
 import { KnownScopes, scopeValue } from './known-scopes';
+import { operationWherePosition, SELECTION_KEYS } from './arg-shapes';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
@@ -33,7 +34,6 @@ const RETURNS_ROWS = new Set([
   'findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'create',
   'createManyAndReturn', 'update', 'updateManyAndReturn', 'upsert', 'delete',
 ]);
-const UNIQUE_WHERE = new Set(['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete']);
 /** Reads whose full-length blind-index hits are re-checked on the decrypted result (and dropped if they differ). */
 const RECHECKED = new Set(['findUnique', 'findFirst', 'findMany']);
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
@@ -134,7 +134,7 @@ export class OperationHandler {
     { batch, fluent, sealed, recall }: { batch: boolean; fluent: boolean; sealed: SealedValues | undefined; recall: boolean },
   ): Promise<{ args: Args; given?: GivenContext; recalled?: string; encryptor: DataEncryptor } | { result: unknown }> {
     const out: Args = { ...args };
-    const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
+    const position = operationWherePosition(operation);
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
     // *OrThrow reads must throw when only a tampered row matched: their full-length hits are
     // checked with the truncated ones, before the query (not in a batch, which cannot side-query).
@@ -214,7 +214,7 @@ export class OperationHandler {
   /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */
   private async rewriteReads(model: ModelMeta, args: Args, rewriter: WhereRewriter): Promise<void> {
     if (args.cursor !== undefined) args.cursor = await rewriter.where(model, args.cursor, 'unique');
-    for (const key of ['select', 'include'] as const) {
+    for (const key of SELECTION_KEYS) {
       const selection = args[key];
       if (!isPlainObject(selection)) continue;
       const copy: Args = { ...selection };

@@ -12,15 +12,12 @@ import { checkPlaintext } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import { isComputedPlaceholder } from './computed-index';
 import { blindIndexWrite, notString, unsupported } from './messages';
+import {
+  AGGREGATES, asList, EQUALITY_OPERATORS, isLogicalKey, isRootPosition, logicalPosition, nestedWriteParts, operationWherePosition,
+  RELATION_FILTERS, SELECTION_KEYS, type WherePosition,
+} from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 
-const EQUALITY = new Set(['equals', 'in', 'notIn', 'not']);
-const RELATION_WRAPPERS = new Set(['some', 'every', 'none', 'is', 'isNot']);
-const AGGREGATES = ['_count', '_min', '_max', '_avg', '_sum'];
-const READ_KEYS = new Set(['where', 'orderBy', 'cursor', 'distinct', 'select', 'include', 'omit']);
-
-/** Where a where-clause sits: only the root's top-level conjuncts may use truncated indexes. */
-type Position = 'root' | 'nested' | 'unique';
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
 export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args, batch = false): void {
@@ -35,7 +32,7 @@ class Guard {
 
   operation(model: ModelMeta, operation: string, args: Args): void {
     // inside a batch $transaction the extension cannot list truncated-index candidates first
-    if (args.where !== undefined) this.where(model, args.where, this.batch ? 'nested' : 'root');
+    if (args.where !== undefined) this.where(model, args.where, this.batch ? 'nested' : operationWherePosition(operation));
     this.read(model, args, true);
     if (operation === 'groupBy') this.groupBy(model, args);
     if (operation === 'aggregate') this.aggregate(model, args);
@@ -53,7 +50,7 @@ class Guard {
     if (args.orderBy !== undefined) this.orderBy(model, args.orderBy);
     if (args.cursor !== undefined) this.where(model, args.cursor, 'unique');
     if (args.distinct !== undefined) this.distinct(model, args.distinct);
-    for (const key of ['select', 'include'] as const) {
+    for (const key of SELECTION_KEYS) {
       const selection = args[key];
       if (isPlainObject(selection)) this.selection(model, selection);
     }
@@ -75,14 +72,12 @@ class Guard {
     }
   }
 
-  where(model: ModelMeta, where: unknown, position: Position): void {
+  where(model: ModelMeta, where: unknown, position: WherePosition): void {
     if (!isPlainObject(where)) return;
     for (const [key, value] of Object.entries(where)) {
       if (value === undefined) continue;
-      if (key === 'AND') {
-        for (const item of asList(value)) this.where(model, item, position);
-      } else if (key === 'OR' || key === 'NOT') {
-        for (const item of asList(value)) this.where(model, item, 'nested');
+      if (isLogicalKey(key)) {
+        for (const item of asList(value)) this.where(model, item, logicalPosition(key, position));
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
         this.fieldFilter(model, key, value, position);
       } else if (this.view.relationTarget(model, key) !== undefined) {
@@ -108,13 +103,13 @@ class Guard {
     // Wrapper keys mixed with direct filters are invalid for Prisma, whose error would echo
     // every value: each part is checked (and rewritten) as what it would mean.
     for (const [key, inner] of Object.entries(value)) {
-      if (RELATION_WRAPPERS.has(key)) this.where(target, inner, 'nested');
+      if (RELATION_FILTERS.has(key)) this.where(target, inner, 'nested');
       else this.where(target, { [key]: inner }, 'nested');
     }
   }
 
   /** A filter on an encrypted field or (meaning its plaintext) on its blind-index column. */
-  private fieldFilter(model: ModelMeta, key: string, filter: unknown, position: Position): void {
+  private fieldFilter(model: ModelMeta, key: string, filter: unknown, position: WherePosition): void {
     const index = this.view.blindIndex(model, key);
     const source = index?.source ?? key;
     const indexes = index !== undefined ? [index] : this.view.indexesOf(model, source);
@@ -123,7 +118,7 @@ class Guard {
       if (isNullCheck(value)) return;
       if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, operation);
       const truncated = indexes.every((i) => i.bits < 256);
-      if (truncated && (position !== 'root' || operation === 'not' || operation === 'notIn')) {
+      if (truncated && (!isRootPosition(position) || operation === 'not' || operation === 'notIn')) {
         throw unsupported('truncated', model.name, source, operation);
       }
       const values = operation === 'in' || operation === 'notIn' ? asList(value) : [value];
@@ -136,11 +131,11 @@ class Guard {
     if (!isPlainObject(filter)) return check('equals', filter);
     for (const [operation, value] of Object.entries(filter)) {
       if (value === undefined) continue;
-      if (!EQUALITY.has(operation)) throw unsupported('operator', model.name, source, operation);
+      if (!EQUALITY_OPERATORS.has(operation)) throw unsupported('operator', model.name, source, operation);
       if (operation === 'not' && isPlainObject(value)) {
         if (Object.values(value).every(isNullCheck)) continue;
         if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, 'not');
-        this.fieldFilter(model, key, value, position === 'root' ? 'nested' : position);
+        this.fieldFilter(model, key, value, isRootPosition(position) ? 'nested' : position);
         if (indexes.every((i) => i.bits < 256)) throw unsupported('truncated', model.name, source, 'not');
         continue;
       }
@@ -160,7 +155,7 @@ class Guard {
             }
           }
         }
-        if (AGGREGATES.includes(key) && isPlainObject(value)) {
+        if (AGGREGATES.has(key) && isPlainObject(value)) {
           for (const field of Object.keys(value)) {
             if (key !== '_count' && this.isSealed(model, field)) throw unsupported('ordering', model.name, field, `orderBy ${key}`);
           }
@@ -244,7 +239,9 @@ class Guard {
         continue;
       }
       const target = this.view.relationTarget(model, key);
-      if (target !== undefined && isPlainObject(value)) this.nestedWrite(target, value, this.movesScope(model, key, target));
+      if (target !== undefined && isPlainObject(value)) {
+        this.nestedWrite(target, value, this.movesScope(model, key, target), this.view.isListRelation(model, key));
+      }
     }
   }
 
@@ -259,29 +256,14 @@ class Guard {
     return this.view.backRelation(model, relation)?.field.relationFromFields?.includes(scope) === true;
   }
 
-  private nestedWrite(target: ModelMeta, ops: Args, movesScope: boolean): void {
+  private nestedWrite(target: ModelMeta, ops: Args, movesScope: boolean, list: boolean): void {
     for (const [op, value] of Object.entries(ops)) {
       if (movesScope && (op === 'connect' || op === 'set')) throw unsupported('scopeLink', target.name, target.scopeField as string, op);
       for (const item of asList(value)) {
-        if (op === 'create') this.data(target, item, false);
-        else if (op === 'createMany' && isPlainObject(item)) for (const row of asList(item.data)) this.data(target, row, false);
-        else if (op === 'connect' || op === 'set' || op === 'disconnect' || op === 'delete') {
-          this.where(target, item, 'unique');
-        } else if (op === 'deleteMany') this.where(target, item, 'nested');
-        else if (op === 'connectOrCreate' && isPlainObject(item)) {
-          this.where(target, item.where, 'unique');
-          this.data(target, item.create, false);
-        } else if (op === 'upsert' && isPlainObject(item)) {
-          this.where(target, item.where, 'unique');
-          this.data(target, item.create, false);
-          this.data(target, item.update, true, true);
-        } else if ((op === 'update' || op === 'updateMany') && isPlainObject(item)) {
-          const hasData = isPlainObject(item.data) && (op === 'updateMany' || 'where' in item || 'data' in item);
-          if (hasData) {
-            this.where(target, item.where, op === 'update' ? 'unique' : 'nested');
-            this.data(target, item.data, true, true);
-          } else this.data(target, item, true, true);
-        }
+        const parts = nestedWriteParts(op, item, list);
+        if (parts.where !== undefined) this.where(target, parts.where.value, parts.where.position);
+        for (const row of parts.creates) this.data(target, row, false);
+        if (parts.update !== undefined) this.data(target, parts.update, true, true);
       }
     }
   }
@@ -289,15 +271,4 @@ class Guard {
   private isSealed(model: ModelMeta, field: string): boolean {
     return this.view.encrypted(model, field) !== undefined || this.view.blindIndex(model, field) !== undefined;
   }
-}
-
-/** `value` as a list (Prisma accepts one item or an array in most places). */
-export function asList(value: unknown): unknown[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/** Whether the keys of `args` are those of a nested read (used by callers walking selections). */
-export function isReadArgs(value: unknown): value is Args {
-  return isPlainObject(value) && Object.keys(value).some((key) => READ_KEYS.has(key));
 }

@@ -10,10 +10,8 @@
  */
 import type { FieldCrypto } from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../metadata';
-import { asList } from './query-guard';
+import { asList, isLogicalKey, isRootPosition, logicalPosition, RELATION_FILTERS, type WherePosition } from './arg-shapes';
 import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';
-
-const RELATION_WRAPPERS = new Set(['some', 'every', 'none', 'is', 'isNot']);
 
 /** A root-level equality on a truncated index: candidates must be checked after decryption. */
 export interface TruncatedCondition {
@@ -24,11 +22,8 @@ export interface TruncatedCondition {
   readonly values: readonly string[];
 }
 
-/**
- * Where-clause position: `unique` inputs must stay single-valued; `uniqueRoot` is the where of
- * findUnique/update/upsert/delete (its own keys unique, its AND/OR/NOT free).
- */
-export type Position = 'root' | 'uniqueRoot' | 'nested' | 'unique';
+/** Where a where clause sits (arg-shapes.ts): `unique` inputs must stay single-valued. */
+export type Position = WherePosition;
 
 /**
  * Picks the one index value a unique input can name while several index versions are live:
@@ -59,8 +54,8 @@ export class WhereRewriter {
     const extra: Args[] = [];
     for (const [key, value] of Object.entries(where)) {
       if (value === undefined) continue;
-      if (key === 'AND' || key === 'OR' || key === 'NOT') {
-        const inner = key !== 'AND' ? 'nested' : position === 'uniqueRoot' ? 'root' : position;
+      if (isLogicalKey(key)) {
+        const inner = logicalPosition(key, position);
         out[key] = Array.isArray(value)
           ? await Promise.all(value.map((item) => this.where(model, item, inner)))
           : await this.where(model, value, inner);
@@ -84,13 +79,13 @@ export class WhereRewriter {
   private async relation(target: ModelMeta, value: unknown): Promise<unknown> {
     if (!isPlainObject(value)) return value;
     const keys = Object.keys(value);
-    if (!keys.some((key) => RELATION_WRAPPERS.has(key))) return this.where(target, value, 'nested');
+    if (!keys.some((key) => RELATION_FILTERS.has(key))) return this.where(target, value, 'nested');
     // Wrappers (`is`, `some`...) are rewritten as wheres of the target; any direct filter mixed
     // in (invalid for Prisma) is rewritten too, so Prisma's error cannot echo its plaintext.
     const direct: Args = {};
     const out: Args = {};
     for (const [key, inner] of Object.entries(value)) {
-      if (RELATION_WRAPPERS.has(key)) out[key] = await this.where(target, inner, 'nested');
+      if (RELATION_FILTERS.has(key)) out[key] = await this.where(target, inner, 'nested');
       else direct[key] = inner;
     }
     return Object.keys(direct).length === 0 ? out : { ...(await this.where(target, direct, 'nested') as Args), ...out };
@@ -163,7 +158,7 @@ export class WhereRewriter {
   }
 
   private noteTruncated(index: BlindIndexMeta, values: string[], position: Position): void {
-    if (position !== 'root' && position !== 'uniqueRoot') return;
+    if (!isRootPosition(position)) return;
     (index.bits < 256 ? this.truncated : this.fullLength).push({ field: index.source, index, values });
   }
 

@@ -4,6 +4,7 @@
  * the result again, so callers get exactly the shape Prisma declares for their selection.
  */
 import type { ModelMeta } from '../metadata';
+import { SELECTION_KEYS } from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 
 /** Fields added at one level, and the same for relations below it. */
@@ -45,7 +46,7 @@ export function ensureSelected(
     else if (isPlainObject(out.omit)) out.omit = { ...out.omit, [field]: false };
     strip.fields.push(field);
   }
-  for (const key of ['select', 'include'] as const) {
+  for (const key of SELECTION_KEYS) {
     const selection = out[key];
     if (!isPlainObject(selection)) continue;
     const copy: Args = { ...selection };

@@ -17,7 +17,7 @@ import { normalize } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { unsupported } from './messages';
-import { asList } from './query-guard';
+import { asList } from './arg-shapes';
 import type { TruncatedCondition } from './rewrite-where';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { delegate, sideQuery, type AnyClient } from './side-channel';

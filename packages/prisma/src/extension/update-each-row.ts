@@ -8,7 +8,7 @@ import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import type { DataEncryptor } from './encrypt-data';
 import { unsupported } from './messages';
-import { asList } from './query-guard';
+import { asList } from './arg-shapes';
 import type { RowReader } from './row-reader';
 import type { Args, SchemaView } from './schema-view';
 import { ensureSelected, stripAdded } from './selection';
