@@ -8,7 +8,7 @@
  * refused in every mode (the CLI imports them).
  *
  * A write's own result carries back the envelopes the write just sealed: those are answered
- * from {@link SealedValues} (the plaintext the caller gave, for exactly that envelope, model,
+ * from {@link WrittenEnvelopes} (the plaintext the caller gave, for exactly that envelope, model,
  * field and row id) instead of being decrypted again.
  */
 import {
@@ -23,19 +23,19 @@ import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
 import { valueContext } from '../value-context';
 import { decryptFailed, foreignCiphertext, notEnvelope } from './messages';
 import type { Args, SchemaView } from './schema-view';
-import type { SealedValues } from './sealed-values';
+import type { WrittenEnvelopes } from './written-envelopes';
 
 /** What to do with a value that fails to decrypt (keyring outages always throw). */
 export type OnDecryptError = 'throw' | 'null';
 
 /** One encrypted field of one model: where a value sits. Built once per model plan. */
-interface Place {
+interface ReadPlace {
   readonly model: ModelMeta;
   readonly field: EncryptedFieldMeta;
 }
 
 interface ModelPlan {
-  readonly places: readonly Place[];
+  readonly places: readonly ReadPlace[];
   readonly boundId?: string;
   readonly relations: readonly [string, ModelPlan][];
 }
@@ -46,11 +46,11 @@ interface ModelPlan {
  */
 class Batch {
   readonly rows: Args[] = [];
-  readonly places: Place[] = [];
+  readonly places: ReadPlace[] = [];
   readonly items: DecryptItem[] = [];
-  readonly failures: [Args, Place, string | undefined, HushfieldError][] = [];
+  readonly failures: [Args, ReadPlace, string | undefined, HushfieldError][] = [];
 
-  constructor(readonly sealed: SealedValues | undefined) {}
+  constructor(readonly written: WrittenEnvelopes | undefined) {}
 }
 
 /** Decrypts results in place. */
@@ -65,7 +65,7 @@ export class ResultDecryptor {
 
   /**
    * Replaces every envelope in `result` (rows of `model`) by its plaintext.
-   * @param sealed - envelopes the current write produced, answered without decrypting
+   * @param written - envelopes the current write produced, answered without decrypting
    * @param removed - `result` is what a delete removed: a value that fails to decrypt, for
    *   whatever reason (a shredded scope, damage, a keyring outage), reads as `null` whatever
    *   `onDecryptError` says, since the write has happened and must not be reported as failed
@@ -74,8 +74,8 @@ export class ResultDecryptor {
    *   scope cannot be matches, and must not fail another scope's lookup
    * @throws DecryptionError / KeyDestroyedError (typed, naming model, field and row) unless `onDecryptError: 'null'`
    */
-  async decrypt(model: ModelMeta, result: unknown, sealed?: SealedValues, removed = false, destroyed?: Set<Args>): Promise<void> {
-    const batch = new Batch(sealed !== undefined && sealed.size > 0 ? sealed : undefined);
+  async decrypt(model: ModelMeta, result: unknown, written?: WrittenEnvelopes, removed = false, destroyed?: Set<Args>): Promise<void> {
+    const batch = new Batch(written !== undefined && written.size > 0 ? written : undefined);
     this.collect(this.planFor(model), result, batch);
     const { rows, places, items, failures } = batch;
     if (items.length > 0) {
@@ -117,7 +117,7 @@ export class ResultDecryptor {
         else if (isCloakCiphertext(value)) batch.failures.push([row, place, rowId, foreignCiphertext(model.name, field.name, rowId)]);
         continue;
       }
-      const known = batch.sealed?.plaintextOf(value, model.dbName, field.dbName, rowId);
+      const known = batch.written?.plaintextOf(value, model.dbName, field.dbName, rowId);
       if (known !== undefined) {
         row[field.name] = known;
         continue;
@@ -154,7 +154,7 @@ export class ResultDecryptor {
 }
 
 /** core's per-item error, re-thrown with the Prisma model and field names and the row id. */
-function located({ model, field }: Place, rowId: string | undefined, error: HushfieldError): HushfieldError {
+function located({ model, field }: ReadPlace, rowId: string | undefined, error: HushfieldError): HushfieldError {
   if (error instanceof KeyDestroyedError) {
     return new KeyDestroyedError(
       error.message,

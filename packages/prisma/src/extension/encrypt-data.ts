@@ -20,7 +20,7 @@ import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow
 import type { Position } from './rewrite-where';
 import { generateRowId } from './row-ids';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import type { SealedValues } from './sealed-values';
+import type { WrittenEnvelopes } from './written-envelopes';
 
 /** What the encryptor knows about the row being written. */
 export interface RowContext {
@@ -46,7 +46,7 @@ export type WhereRewrite = (model: ModelMeta, where: unknown, position: Position
 export type FieldReader = (model: ModelMeta, where: Args, fields: readonly string[]) => Promise<Args | null>;
 
 /** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
-interface Place {
+interface NestedWritePlace {
   readonly relation: string;
   readonly list: boolean;
   readonly locate?: RelatedLocator;
@@ -64,7 +64,7 @@ export class DataEncryptor {
     private readonly rewrite: WhereRewrite,
     private readonly resolveRow: RowContextResolver,
     /** Receives every envelope sealed, so the write's own result need not decrypt it again. */
-    private readonly sealed?: SealedValues,
+    private readonly written?: WrittenEnvelopes,
     readFields?: FieldReader,
   ) {
     this.services = {
@@ -203,16 +203,16 @@ export class DataEncryptor {
     const { encrypted } = this.view.writePlan(model);
     // The plaintexts, read before any field is replaced; `undefined` = not written.
     const plains: (string | null | undefined)[] = new Array(encrypted.length);
-    let sealed = false;
+    let sealsAny = false;
     for (let i = 0; i < encrypted.length; i++) {
       const value = data[encrypted[i].name];
       if (value === undefined) continue;
       const plain = plainOf(value) as string | null;
       plains[i] = plain;
-      if (plain !== null && encrypted[i].mode !== 'readonly') sealed = true;
+      if (plain !== null && encrypted[i].mode !== 'readonly') sealsAny = true;
     }
-    const encryptor = sealed ? this.crypto.cachedRowEncryptor(context.scope) : undefined;
-    if (sealed && encryptor === undefined) return this.sealRowCold(model, data, context, plains);
+    const encryptor = sealsAny ? this.crypto.cachedRowEncryptor(context.scope) : undefined;
+    if (sealsAny && encryptor === undefined) return this.sealRowCold(model, data, context, plains);
     this.encryptFields(model, data, context, plains, encryptor);
     return this.fillIndexes(model, data, plains);
   }
@@ -236,7 +236,7 @@ export class DataEncryptor {
         let stored: string | null = plain;
         if (plain !== null && meta.mode !== 'readonly' && encryptor !== undefined) {
           stored = encryptor.encrypt(plain, valueContext(model, meta, rowId));
-          this.sealed?.add(stored, plain, model.dbName, meta.dbName, rowId);
+          this.written?.add(stored, plain, model.dbName, meta.dbName, rowId);
         }
         const value = data[meta.name];
         data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;
@@ -313,7 +313,7 @@ export class DataEncryptor {
     }
   }
 
-  private async nested(target: ModelMeta, op: string, item: unknown, place: Place): Promise<unknown> {
+  private async nested(target: ModelMeta, op: string, item: unknown, place: NestedWritePlace): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
     const parts = nestedWriteParts(op, item, place.list);
     const created = (data: unknown) =>
@@ -345,7 +345,7 @@ export class DataEncryptor {
     }
   }
 
-  private async nestedUpsert(target: ModelMeta, item: Args, place: Place, parts: NestedWriteParts): Promise<Args> {
+  private async nestedUpsert(target: ModelMeta, item: Args, place: NestedWritePlace, parts: NestedWriteParts): Promise<Args> {
     const where = parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
@@ -355,7 +355,7 @@ export class DataEncryptor {
     return out;
   }
 
-  private async nestedUpdate(target: ModelMeta, item: Args, place: Place, parts: NestedWriteParts): Promise<Args> {
+  private async nestedUpdate(target: ModelMeta, item: Args, place: NestedWritePlace, parts: NestedWriteParts): Promise<Args> {
     const located = this.locatedRow(target, place);
     // A to-one update given as the data itself (not `{ where?, data }`).
     if (parts.update === item) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update', undefined, located);
@@ -379,7 +379,7 @@ export class DataEncryptor {
    * narrowed to the parent's value, so that it links only a row already in that scope (and
    * otherwise creates one) instead of moving a row from another scope without re-encrypting it.
    */
-  private async inParentScope(target: ModelMeta, where: unknown, place: Place): Promise<unknown> {
+  private async inParentScope(target: ModelMeta, where: unknown, place: NestedWritePlace): Promise<unknown> {
     const scope = target.scopeField;
     if (scope === undefined || !isPlainObject(where) || Object.keys(target.encrypted).length === 0) return where;
     const back = this.view.backRelation(place.parent.model, place.relation)?.field;
@@ -392,7 +392,7 @@ export class DataEncryptor {
   }
 
   /** A to-one related row being updated through its parent (no unique where of its own). */
-  private locatedRow(target: ModelMeta, place: Place): UpdatedRow {
+  private locatedRow(target: ModelMeta, place: NestedWritePlace): UpdatedRow {
     const locate = place.locate;
     return new UpdatedRow(target, this.services, { locate: locate && (() => locate(place.relation, target)) });
   }
@@ -403,7 +403,7 @@ export class DataEncryptor {
     where: unknown,
     data: unknown,
     operation: string,
-    place: Place,
+    place: NestedWritePlace,
   ): Promise<RowContext | undefined> {
     if (!isPlainObject(data) || !this.writesEncrypted(target, data)) return undefined;
     // unbound, unscoped models need nothing from the row

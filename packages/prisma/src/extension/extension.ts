@@ -25,7 +25,7 @@ import type { HushfieldSchema } from '../metadata';
 import { type OnDecryptError, ResultDecryptor } from './decrypt-result';
 import { OperationHandler, type QueryParams } from './operations';
 import { SchemaView } from './schema-view';
-import { type AnyClient, inTransaction } from './side-channel';
+import { type AnyClient, inTransaction } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';
 
 /** Options of {@link fieldEncryption}. */

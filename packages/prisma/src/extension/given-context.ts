@@ -16,7 +16,7 @@ import { plainOf } from './encrypt-data';
 import { type KnownScopes, scopeValue } from './known-scopes';
 import { asList } from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { type AnyClient, delegate, sideQuery } from './side-channel';
+import { type AnyClient, delegate, sideQuery } from './transaction-context';
 
 /** An update sealed for the where's id and scope, to check against the row it returns. */
 export interface GivenContext {

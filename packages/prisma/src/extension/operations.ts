@@ -16,8 +16,8 @@ import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
-import { SealedValues } from './sealed-values';
-import { type AnyClient, isBypassed } from './side-channel';
+import { WrittenEnvelopes } from './written-envelopes';
+import { type AnyClient, isBypassed } from './transaction-context';
 import { dropMismatches, narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from './update-each-row';
 
@@ -60,13 +60,13 @@ export class OperationHandler {
     this.reader = new RowReader(view, decryptor, base);
   }
 
-  private encryptorFor(rewriter: WhereRewriter, sealed?: SealedValues): DataEncryptor {
+  private encryptorFor(rewriter: WhereRewriter, written?: WrittenEnvelopes): DataEncryptor {
     return new DataEncryptor(
       this.view,
       this.crypto,
       (model, where, position) => rewriter.where(model, where, position),
       (model, where) => this.reader.nestedContext(model, where),
-      sealed,
+      written,
       (model, where, fields) => this.reader.fields(model, where, fields),
     );
   }
@@ -87,10 +87,10 @@ export class OperationHandler {
     );
     const returnsRows = RETURNS_ROWS.has(operation);
     // A write that returns rows gets its own envelopes back: they are not decrypted again.
-    const sealed = returnsRows ? new SealedValues() : undefined;
+    const written = returnsRows ? new WrittenEnvelopes() : undefined;
     const dataPath = params.__internalParams?.dataPath ?? [];
     const fluent = dataPath.length > 0;
-    const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent, sealed, recall });
+    const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });
     if ('result' in prepared) return prepared.result;
     const { given, recalled } = prepared;
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
@@ -118,7 +118,7 @@ export class OperationHandler {
     if (!fluent && ONE_ROW.has(operation)) this.remember(model, result);
     const target = this.modelAt(model, dataPath);
     // A delete has removed its row by now: what it returns never turns that into a failure.
-    if (target !== undefined) await this.decryptor.decrypt(target, result, sealed, operation === 'delete');
+    if (target !== undefined) await this.decryptor.decrypt(target, result, written, operation === 'delete');
     if (recheck !== undefined) result = dropMismatches(result, recheck);
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
@@ -131,7 +131,7 @@ export class OperationHandler {
     operation: string,
     args: Args,
     rewriter: WhereRewriter,
-    { batch, fluent, sealed, recall }: { batch: boolean; fluent: boolean; sealed: SealedValues | undefined; recall: boolean },
+    { batch, fluent, written, recall }: { batch: boolean; fluent: boolean; written: WrittenEnvelopes | undefined; recall: boolean },
   ): Promise<{ args: Args; given?: GivenContext; recalled?: string; encryptor: DataEncryptor } | { result: unknown }> {
     const out: Args = { ...args };
     const position = operationWherePosition(operation);
@@ -148,7 +148,7 @@ export class OperationHandler {
       });
     }
     await this.rewriteReads(model, out, rewriter);
-    const encryptor = this.encryptorFor(rewriter, sealed);
+    const encryptor = this.encryptorFor(rewriter, written);
     let given: GivenContext | undefined;
     let recalled: string | undefined;
     switch (operation) {

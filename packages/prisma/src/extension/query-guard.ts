@@ -147,17 +147,17 @@ class Guard {
     for (const item of asList(orderBy)) {
       if (!isPlainObject(item)) continue;
       for (const [key, value] of Object.entries(item)) {
-        if (this.isSealed(model, key)) throw unsupported('ordering', model.name, key, 'orderBy');
+        if (this.isProtected(model, key)) throw unsupported('ordering', model.name, key, 'orderBy');
         if (key === '_relevance' && isPlainObject(value)) {
           for (const field of asList(value.fields)) {
-            if (typeof field === 'string' && this.isSealed(model, field)) {
+            if (typeof field === 'string' && this.isProtected(model, field)) {
               throw unsupported('ordering', model.name, field, 'orderBy _relevance');
             }
           }
         }
         if (AGGREGATES.has(key) && isPlainObject(value)) {
           for (const field of Object.keys(value)) {
-            if (key !== '_count' && this.isSealed(model, field)) throw unsupported('ordering', model.name, field, `orderBy ${key}`);
+            if (key !== '_count' && this.isProtected(model, field)) throw unsupported('ordering', model.name, field, `orderBy ${key}`);
           }
         }
         const target = this.view.relationTarget(model, key);
@@ -190,7 +190,7 @@ class Guard {
     for (const [key, value] of Object.entries(having)) {
       if (key === 'AND' || key === 'OR' || key === 'NOT') {
         for (const item of asList(value)) if (isPlainObject(item)) this.having(model, item);
-      } else if (this.isSealed(model, key)) {
+      } else if (this.isProtected(model, key)) {
         throw unsupported('ordering', model.name, key, 'groupBy having');
       }
     }
@@ -268,7 +268,8 @@ class Guard {
     }
   }
 
-  private isSealed(model: ModelMeta, field: string): boolean {
+  /** Whether `field` stores ciphertext or a blind index: ordering or aggregating it is meaningless. */
+  private isProtected(model: ModelMeta, field: string): boolean {
     return this.view.encrypted(model, field) !== undefined || this.view.blindIndex(model, field) !== undefined;
   }
 }

@@ -9,7 +9,7 @@ import { storedForm } from './canonical-values';
 import type { ResultDecryptor } from './decrypt-result';
 import { plainOf, type RowContext } from './encrypt-data';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { type AnyClient, delegate, sideQuery } from './side-channel';
+import { type AnyClient, delegate, sideQuery } from './transaction-context';
 
 /** Reads what encryption needs from existing rows. */
 export class RowReader {

@@ -20,7 +20,7 @@ import {
   type StoredKey,
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
-import { currentTransaction, sideQuery } from './side-channel';
+import { currentTransaction, sideQuery } from './transaction-context';
 
 const message = (scope: string) =>
   `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +

@@ -20,7 +20,7 @@ import { unsupported } from './messages';
 import { asList } from './arg-shapes';
 import type { TruncatedCondition } from './rewrite-where';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { delegate, sideQuery, type AnyClient } from './side-channel';
+import { delegate, sideQuery, type AnyClient } from './transaction-context';
 
 /** Narrows `where` (already rewritten) to the rows whose decrypted values really match. */
 export async function narrowTruncated(options: {

@@ -12,7 +12,7 @@ import { asList } from './arg-shapes';
 import type { RowReader } from './row-reader';
 import type { Args, SchemaView } from './schema-view';
 import { ensureSelected, stripAdded } from './selection';
-import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from './side-channel';
+import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from './transaction-context';
 
 /** Collaborators of {@link updateEachRow}. */
 export interface UpdateEachRowDeps {

@@ -4,7 +4,7 @@ import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { ResultDecryptor } from './decrypt-result';
 import { OperationHandler, type QueryParams } from './operations';
 import { SchemaView } from './schema-view';
-import { SealedValues } from './sealed-values';
+import { WrittenEnvelopes } from './written-envelopes';
 
 const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
 const strict = (name: string) => ({ name, dbName: name, mode: 'strict' as const, optional: false });
@@ -28,9 +28,9 @@ function setup() {
   return { crypto, decrypted, handler: new OperationHandler(view, crypto, decryptor, {}), decryptor };
 }
 
-describe('SealedValues', () => {
+describe('WrittenEnvelopes', () => {
   it('answers only the exact envelope, model, field and row id it recorded', () => {
-    const sealed = new SealedValues();
+    const sealed = new WrittenEnvelopes();
     sealed.add('env-1', 'secret', 'users', 'email', 'row-1');
     expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-1')).toBe('secret');
     expect(sealed.plaintextOf('env-2', 'users', 'email', 'row-1')).toBeUndefined();

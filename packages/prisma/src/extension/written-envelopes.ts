@@ -17,7 +17,7 @@ interface Sealed {
 }
 
 /** Envelopes sealed by one operation (database names, as in the associated data). */
-export class SealedValues {
+export class WrittenEnvelopes {
   private readonly byEnvelope = new Map<string, Sealed>();
 
   /** How many envelopes are recorded. */
