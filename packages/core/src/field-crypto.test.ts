@@ -4,6 +4,8 @@ import { inspect } from 'node:util';
 import type { AuditEvent } from './audit';
 import { ConfigError, DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError } from './errors';
 import { FieldCrypto } from './field-crypto';
+import { KeyAdmin } from './key-admin';
+import { KeyHierarchy } from './key-hierarchy';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
 
@@ -301,6 +303,17 @@ describe('FieldCrypto caches', () => {
 });
 
 describe('FieldCrypto secrecy', () => {
+  it('crypto.keys offers the key lifecycle and no method that returns key material', () => {
+    const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+    expect(crypto.keys).toBeInstanceOf(KeyAdmin);
+    const methods = Object.getOwnPropertyNames(KeyAdmin.prototype).filter((name) => name !== 'constructor').sort();
+    expect(methods).toEqual([
+      'activeScopeKey', 'clearCache', 'createScope', 'destroyScope', 'indexRootVersions', 'list', 'rewrap', 'rotateIndexKey',
+      'rotateScope', 'toJSON',
+    ]);
+    expect((crypto.keys as unknown as Record<string, unknown>).scopeKeyMaterial).toBeUndefined();
+  });
+
   it('prints no key bytes under inspect or JSON.stringify, warm caches included', async () => {
     const root = randomBytes(32);
     const keyring = new LocalKeyring(root);
@@ -309,7 +322,7 @@ describe('FieldCrypto secrecy', () => {
     const row = await crypto.rowEncryptor('default');
     const stored = row.encrypt('secret-plaintext', users);
     await crypto.decrypt(stored, users);
-    const scopeKey = await crypto.keys.scopeKeyMaterial(stored.split('$')[2], 1);
+    const scopeKey = await new KeyHierarchy({ keyring, keyStore, cache: { ttlMs: 60_000 } }).scopeKeyMaterial(stored.split('$')[2], 1);
     const printed = [inspect(crypto, { depth: 20, showHidden: true }), JSON.stringify(crypto), inspect(row, { depth: 20 }),
       JSON.stringify(row), inspect(crypto.keys, { depth: 20, showHidden: true })].join('\n');
     for (const secret of [root, scopeKey]) {

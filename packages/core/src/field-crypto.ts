@@ -15,6 +15,7 @@ import { valueAad } from './associated-data';
 import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, scopeKeyId, scopeKeyOf, type ParsedEnvelope } from './envelope';
 import { ConfigError, DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
+import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
@@ -90,8 +91,9 @@ function located(error: unknown, ctx: FieldContext | undefined): HushfieldError 
  * await crypto.decrypt(stored, { model: 'users', field: 'email', rowId: id }); // 'ada@example.com'
  */
 export class FieldCrypto {
-  /** Scope keys, index root key, and their lifecycle (create, rotate, destroy, rewrap). */
-  readonly keys: KeyHierarchy;
+  /** The key lifecycle (create, rotate, destroy, rewrap, list); never key material. */
+  readonly keys: KeyAdmin;
+  readonly #keys: KeyHierarchy;
   readonly #deks: DekCache | undefined;
   readonly #indexKeys: KeyCache;
   readonly #audit: AuditEmitter;
@@ -104,13 +106,14 @@ export class FieldCrypto {
   constructor(options: FieldCryptoOptions) {
     needs(options !== null && typeof options === 'object', 'options', 'must be an object');
     const cache = checkCacheOptions(options.cache);
-    this.keys = new KeyHierarchy(options);
+    this.#keys = new KeyHierarchy(options);
+    this.keys = new KeyAdmin(this.#keys);
     const dekOption = options.dekCache ?? { maxEntries: 10_000 };
     if (dekOption !== false) {
       needs(Number.isSafeInteger(dekOption.maxEntries) && dekOption.maxEntries > 0, 'options.dekCache.maxEntries',
         'must be a positive integer');
       this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
-      this.keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
+      this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
     this.#audit = new AuditEmitter(options.audit, options.actor);
@@ -134,7 +137,7 @@ export class FieldCrypto {
    */
   cachedRowEncryptor(scope: string): RowEncryptor | undefined {
     if (typeof scope !== 'string') return undefined;
-    const row = this.keys.withCachedActiveScopeKey(scope, (material) => this.#newRow(material, undefined, this.#deks?.generation));
+    const row = this.#keys.withCachedActiveScopeKey(scope, (material) => this.#newRow(material, undefined, this.#deks?.generation));
     return row === MISS ? undefined : row;
   }
 
@@ -146,7 +149,7 @@ export class FieldCrypto {
   /** A row encryptor after loading (or creating) `scope`'s active key. */
   async #loadedRowEncryptor(scope: string, determinism: UnsafeDeterminism | undefined): Promise<RowEncryptor> {
     const generation = this.#deks?.generation;
-    const material = await this.keys.activeScopeKeyMaterial(scope);
+    const material = await this.#keys.activeScopeKeyMaterial(scope);
     try {
       return this.#newRow(material, determinism, generation);
     } finally {
@@ -170,11 +173,11 @@ export class FieldCrypto {
       if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
     }
     // Warm path: the scope key is cached, so no await and no key copy.
-    const warm = this.keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) => this.#unwrapAndOpen(parsed, ctx, scopeKey, generation));
+    const warm = this.#keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) => this.#unwrapAndOpen(parsed, ctx, scopeKey, generation));
     if (warm !== MISS) return warm;
     let scopeKey: Buffer;
     try {
-      scopeKey = await this.keys.scopeKeyMaterial(parsed.keyId, parsed.version);
+      scopeKey = await this.#keys.scopeKeyMaterial(parsed.keyId, parsed.version);
     } catch (error) {
       throw this.#failed(located(error, ctx), parsed, ctx);
     }
@@ -210,7 +213,7 @@ export class FieldCrypto {
       await Promise.all([...waiting.keys].map(async (id) => {
         const { keyId, version } = scopeKeyOf(id);
         try {
-          keys.set(id, { key: await this.keys.scopeKeyMaterial(keyId, version) });
+          keys.set(id, { key: await this.#keys.scopeKeyMaterial(keyId, version) });
         } catch (error) {
           keys.set(id, { error });
         }
@@ -236,7 +239,7 @@ export class FieldCrypto {
   async blindIndex(spec: BlindIndexSpec, value: string): Promise<string> {
     const warm = this.cachedBlindIndex(spec, value);
     if (warm !== undefined) return warm;
-    const [current] = await this.keys.indexRootVersions();
+    const [current] = await this.#keys.indexRootVersions();
     return this.#blindIndexUnder(current, spec, value);
   }
 
@@ -249,7 +252,7 @@ export class FieldCrypto {
    */
   cachedBlindIndex(spec: BlindIndexSpec, value: string): string | undefined {
     this.#checkIndex(spec, value);
-    const versions = this.keys.cachedIndexRootVersions();
+    const versions = this.#keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
     const warm = this.#indexKeys.use(indexKeyId(stored, spec), (key) => computeBlindIndex(key, spec, stored.version, value));
@@ -259,7 +262,7 @@ export class FieldCrypto {
   /** The blind index of `value` under every live index root version, current first (for queries). */
   async blindIndexAll(spec: BlindIndexSpec, value: string): Promise<string[]> {
     this.#checkIndex(spec, value);
-    const versions = await this.keys.indexRootVersions();
+    const versions = await this.#keys.indexRootVersions();
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
 
@@ -279,14 +282,14 @@ export class FieldCrypto {
 
   /** Drops and zeroes every cached scope key, index key and DEK (e.g. at shutdown). */
   clearCaches(): void {
-    this.keys.clearCache();
+    this.#keys.clearCache();
     this.#indexKeys.clear();
     this.#deks?.clear();
   }
 
   /** Key-cache and DEK-cache counters. */
   stats(): CacheStats {
-    const { hits, misses, keyringCalls, entries } = this.keys.counters();
+    const { hits, misses, keyringCalls, entries } = this.#keys.counters();
     return { hits, misses, keyringCalls, entries, dekHits: this.#deks?.hits ?? 0, dekMisses: this.#deks?.misses ?? 0 };
   }
 
@@ -324,7 +327,7 @@ export class FieldCrypto {
 
   async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
     const key = await this.#indexKeys.get(indexKeyId(stored, spec), async () => {
-      const root = await this.keys.indexRootMaterial(stored);
+      const root = await this.#keys.indexRootMaterial(stored);
       try {
         return deriveIndexKey(root, spec, stored.version);
       } finally {
@@ -342,7 +345,7 @@ export class FieldCrypto {
   #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined, generation: number | undefined): RowEncryptor {
     const deks = this.#deks;
     return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => {
-      if (!deks.set(id, dek, generation, this.keys.scopeKeyRemainingTtl(material.keyId, material.version))) dek.fill(0);
+      if (!deks.set(id, dek, generation, this.#keys.scopeKeyRemainingTtl(material.keyId, material.version))) dek.fill(0);
     });
   }
 
@@ -423,7 +426,7 @@ export class FieldCrypto {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
             noteKeys(items, i + 1, waiting!, keys, (keyId, version) =>
-              this.keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey)));
+              this.#keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey)));
             return waiting;
           } else if (failure !== null) {
             out[i] = this.#failed(located(failure, ctx), envelope, ctx);
@@ -451,7 +454,7 @@ export class FieldCrypto {
     let entry = keys.get(id);
     if (entry === AWAITED) return MISS;
     if (entry === undefined) {
-      const copy = this.keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey));
+      const copy = this.#keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey));
       if (copy === MISS) {
         keys.set(id, AWAITED);
         return MISS;
@@ -465,7 +468,7 @@ export class FieldCrypto {
 
   /** How long the envelope's scope key stays cached: its DEKs are cached no longer. */
   #keyTtl(envelope: ParsedEnvelope): number {
-    return this.keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
+    return this.#keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
   }
 
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {

@@ -11,6 +11,7 @@ export { LocalKeyring } from './local-keyring';
 export { MemoryKeyStore } from './memory-key-store';
 export type { KeyCacheOptions } from './key-cache';
 export { KeyHierarchy } from './key-hierarchy';
+export { KeyAdmin } from './key-admin';
 export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';

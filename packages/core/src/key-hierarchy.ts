@@ -214,11 +214,6 @@ export class KeyHierarchy {
     return this.#keys.remainingTtl(cacheId(keyId, version));
   }
 
-  /** @internal The cached material of a scope key version, or `undefined` (no I/O). */
-  peekScopeKey(keyId: string, version: number): Buffer | undefined {
-    return this.#keys.peek(cacheId(keyId, version));
-  }
-
   /** @internal The cached live index root versions, newest first, or `undefined` (no I/O). */
   cachedIndexRootVersions(): StoredKey[] | undefined {
     return this.#indexVersions.get(INDEX_SCOPE);

@@ -1,0 +1,88 @@
+/**
+ * What `FieldCrypto.keys` offers the application and the CLI: the key lifecycle (create,
+ * rotate, destroy, rewrap, list) and the live index versions. It holds the key hierarchy but
+ * passes on no method that returns key material, so no code handed a `FieldCrypto` (or the
+ * extended client's `$hushfield.crypto`) can read a scope or index key through it.
+ */
+import { inspect } from 'node:util';
+import type { KeyHierarchy } from './key-hierarchy';
+import type { KeyFilter, StoredKey } from './key-store';
+import type { Keyring } from './keyring';
+
+/** The key lifecycle of one {@link FieldCrypto}, without access to key material. */
+export class KeyAdmin {
+  readonly #keys: KeyHierarchy;
+
+  /** @internal Built by FieldCrypto around its own hierarchy. */
+  constructor(keys: KeyHierarchy) {
+    this.#keys = keys;
+  }
+
+  /** The active key of `scope` (created on first use): its id and version, not its material. */
+  activeScopeKey(scope: string): Promise<{ keyId: string; scope: string; version: number }> {
+    return this.#keys.activeScopeKey(scope);
+  }
+
+  /**
+   * Creates version 1 of `scope` (or, for a destroyed scope, its next version).
+   * @throws KeyConflictError when the scope already has a live key
+   */
+  createScope(scope: string): Promise<StoredKey> {
+    return this.#keys.createScope(scope);
+  }
+
+  /**
+   * Adds a new active version of `scope`; values under older versions keep decrypting.
+   * @throws KeyNotFoundError, KeyDestroyedError, KeyConflictError
+   */
+  rotateScope(scope: string): Promise<StoredKey> {
+    return this.#keys.rotateScope(scope);
+  }
+
+  /**
+   * Crypto-shreds `scope`: erases every version's wrapped key from the key store and evicts its
+   * cached keys. Its values can never be decrypted again.
+   * @returns the number of versions destroyed
+   */
+  destroyScope(scope: string): Promise<number> {
+    return this.#keys.destroyScope(scope);
+  }
+
+  /** Adds a new index root version (creating version 1 if there is none). */
+  rotateIndexKey(): Promise<StoredKey> {
+    return this.#keys.rotateIndexKey();
+  }
+
+  /**
+   * Re-wraps every live key version under `newKeyring` (compare-and-swap per version).
+   * @returns how many versions were re-wrapped, and how many skipped
+   */
+  rewrap(newKeyring: Keyring): Promise<{ rewrapped: number; skipped: number }> {
+    return this.#keys.rewrap(newKeyring);
+  }
+
+  /** Stored key versions matching `filter` (wrapped keys only). */
+  list(filter?: KeyFilter): Promise<StoredKey[]> {
+    return this.#keys.list(filter);
+  }
+
+  /** Live index root versions, newest (active) first; version 1 created on first use. */
+  indexRootVersions(): Promise<StoredKey[]> {
+    return this.#keys.indexRootVersions();
+  }
+
+  /** Drops and zeroes every cached key (e.g. at shutdown); later uses unwrap again. */
+  clearCache(): void {
+    this.#keys.clearCache();
+  }
+
+  /** Prints counters only. */
+  toJSON(): object {
+    return this.#keys.toJSON();
+  }
+
+  /** Prints counters only. */
+  [inspect.custom](): string {
+    return `KeyAdmin ${inspect(this.toJSON())}`;
+  }
+}
