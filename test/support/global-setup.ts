@@ -6,6 +6,8 @@
  * Test files then create their own database (or PGlite instance) through `database.ts`.
  */
 export default async function globalSetup(): Promise<void> {
+  // SoftHSM reads SOFTHSM2_CONF from the real environment, which test files cannot set.
+  (await import('../keyrings/pkcs11/softhsm')).prepareSoftHsm();
   if (process.env.TEST_DATABASE_URL) {
     process.env.HUSHFIELD_TEST_BACKEND = 'postgres';
     return;

@@ -22,3 +22,11 @@ export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from
 export { isNormalizer, normalizerVersion, runtimeUnicodeVersion, unicodeMismatches, versionedName } from './normalizers';
 export type { UnicodeMismatch } from './normalizers';
 export { ENVELOPE_PREFIX, FORMAT_VERSION, isEnvelope } from './envelope';
+export {
+  callRemoteKeyring, keyringBackoffDelay, networkErrorCode, remoteCallFailedMessage, resolveKeyringRetry,
+  resolveKeyringTimeout, RETRYABLE_NETWORK_CODES,
+} from './remote-keyring-call';
+export type {
+  KeyringFailure, KeyringRetryOptions, RemoteCallTarget, RemoteKeyringSettings, ResolvedKeyringRetryOptions,
+} from './remote-keyring-call';
+export { wrapContext, type KeySlot } from './keyring-calls';

@@ -1,0 +1,310 @@
+/**
+ * The token side of the keyring: the PKCS#11 module (loaded and initialised once per library
+ * per process, finalised when its last user closes), the slot found by token label, a small
+ * pool of sessions logged in as the user, and the AES key found by label. A session runs one
+ * operation at a time; an operation the caller stopped waiting for (timeout) keeps its
+ * session until the token answers. After a session-level failure every session is reopened
+ * and the key looked up again.
+ */
+import * as pkcs11js from 'pkcs11js';
+import { InvalidArgumentError } from '@hushfield/core';
+import { PIN_FAILURES, Pkcs11SetupError, RESET_SESSIONS, returnValueName } from './pkcs11-errors';
+
+/** The PKCS#11 calls the keyring makes (`pkcs11js.PKCS11`, or a test double wrapping one). */
+export type Pkcs11Module = Pick<pkcs11js.PKCS11,
+  'C_GetSlotList' | 'C_GetTokenInfo' | 'C_OpenSession' | 'C_CloseSession' | 'C_Login' | 'C_FindObjectsInit' |
+  'C_FindObjects' | 'C_FindObjectsFinal' | 'C_GetAttributeValue' | 'C_EncryptInit' | 'C_Encrypt' | 'C_DecryptInit' | 'C_Decrypt'>;
+
+/** A secret given directly or by a (possibly async) function called when it is needed. */
+export type PinSource = string | (() => string | Promise<string>);
+
+/** Where the key is. */
+export interface TokenLocation {
+  /** The PKCS#11 module: a library path (loaded and initialised here) or a loaded, initialised module. */
+  readonly module: string | Pkcs11Module;
+  /** The token's label (CKA/`CK_TOKEN_INFO.label`, trailing spaces ignored). */
+  readonly tokenLabel: string;
+  /** The user PIN. */
+  readonly pin: PinSource;
+  /** The AES key's CKA_LABEL. */
+  readonly keyLabel: string;
+  /** Sessions opened on the token (concurrent operations). */
+  readonly sessions: number;
+}
+
+interface LoadedModule {
+  readonly module: pkcs11js.PKCS11;
+  users: number;
+  /** Whether this process's C_Initialize was ours (else someone else finalises). */
+  readonly owned: boolean;
+}
+
+const loaded = new Map<string, LoadedModule>();
+
+/** Loads and initialises `library` once per process; counted, so {@link releaseModule} finalises it with its last user. */
+function acquireModule(library: string): pkcs11js.PKCS11 {
+  const existing = loaded.get(library);
+  if (existing !== undefined) {
+    existing.users++;
+    return existing.module;
+  }
+  const module = new pkcs11js.PKCS11();
+  module.load(library);
+  let owned = true;
+  try {
+    module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  } catch (error) {
+    if (returnValueName(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw error;
+    owned = false;
+  }
+  loaded.set(library, { module, users: 1, owned });
+  return module;
+}
+
+function releaseModule(library: string): void {
+  const entry = loaded.get(library);
+  if (entry === undefined || --entry.users > 0) return;
+  loaded.delete(library);
+  if (entry.owned) {
+    try {
+      entry.module.C_Finalize();
+    } catch {
+      // already finalised or the library is gone: nothing left to release
+    }
+  }
+}
+
+const AES_GCM_PARAMS = pkcs11js.CK_PARAMS_AES_GCM;
+
+/** The CKM_AES_GCM mechanism: 96-bit IV, 128-bit tag, the context as AAD. */
+export function aesGcm(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
+  return { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: AES_GCM_PARAMS, iv, aad, ivBits: iv.length * 8, tagBits: 128 } as pkcs11js.AesGCM };
+}
+
+/** Calls a pkcs11js function in its asynchronous (thread-pool) form. */
+function nativeCall(call: (done: (error: Error | null, data: Buffer) => void) => void): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    call((error, data) => (error ? reject(error) : resolve(data)));
+  });
+}
+
+interface Session {
+  readonly handle: pkcs11js.Handle;
+  busy: boolean;
+  /** Dropped by a reset while busy: closed when its operation ends. */
+  dropped: boolean;
+}
+
+/** One keyring's view of its token. */
+export class Pkcs11Token {
+  readonly #location: TokenLocation;
+  readonly #module: Pkcs11Module;
+  readonly #library: string | undefined;
+  #sessions: Session[] = [];
+  #key: pkcs11js.Handle | undefined;
+  #opening: Promise<void> | undefined;
+  #waiters: (() => void)[] = [];
+  #pinRefused = false;
+  #closed = false;
+
+  /** @throws whatever loading the library throws (a missing file, not a PKCS#11 module) */
+  constructor(location: TokenLocation) {
+    this.#location = location;
+    this.#library = typeof location.module === 'string' ? location.module : undefined;
+    this.#module = typeof location.module === 'string' ? acquireModule(location.module) : location.module;
+  }
+
+  /**
+   * Runs `operation` on a free, logged-in session with the key's handle. Rejects when `signal`
+   * fires first; the session stays taken until the token answers, and `discard` receives a
+   * result nobody waits for any more (to zero it).
+   */
+  async run<T>(signal: AbortSignal, operation: (module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle) => Promise<T>, discard: (result: T) => void = () => undefined): Promise<T> {
+    if (this.#closed) throw new Pkcs11SetupError('Closed');
+    if (this.#pinRefused) throw new Pkcs11SetupError('PinRefused');
+    await abortable(this.#ready(), signal);
+    const session = await this.#checkout(signal);
+    const key = this.#key as pkcs11js.Handle;
+    // Async wrapper: a PKCS#11 call that throws synchronously (C_EncryptInit) must still free the session.
+    const work = (async () => operation(this.#module, session.handle, key))().finally(() => this.#checkin(session));
+    work.then(undefined, (error: unknown) => {
+      const name = returnValueName(error);
+      if (name !== undefined && RESET_SESSIONS.has(name)) this.#reset();
+    });
+    try {
+      return await abortable(work, signal);
+    } catch (error) {
+      if (signal.aborted) work.then(discard, () => undefined);
+      throw error;
+    }
+  }
+
+  /** Reads attributes of the key (for `describeKey`). */
+  attributes(signal: AbortSignal): Promise<{ valueLength: number; sensitive: boolean; extractable: boolean; tokenLabel: string }> {
+    return this.run(signal, async (module, session, key) => {
+      const [length, sensitive, extractable] = module.C_GetAttributeValue(session, key, [
+        { type: pkcs11js.CKA_VALUE_LEN }, { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE },
+      ]);
+      return {
+        valueLength: readUlong(length.value),
+        sensitive: readBool(sensitive.value),
+        extractable: readBool(extractable.value),
+        tokenLabel: this.#location.tokenLabel,
+      };
+    });
+  }
+
+  /** Closes the sessions and releases the module (finalising it with its last user). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reset();
+    if (this.#library !== undefined) releaseModule(this.#library);
+  }
+
+  #ready(): Promise<void> {
+    if (this.#sessions.length > 0 && this.#key !== undefined) return Promise.resolve();
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    const module = this.#module;
+    const slot = module.C_GetSlotList(true).find((candidate) => module.C_GetTokenInfo(candidate).label.trimEnd() === this.#location.tokenLabel);
+    if (slot === undefined) throw new Pkcs11SetupError('TokenNotFound');
+    const pin = await readPin(this.#location.pin);
+    const sessions: Session[] = [];
+    try {
+      for (let i = 0; i < this.#location.sessions; i++) {
+        sessions.push({ handle: module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION), busy: false, dropped: false });
+      }
+      try {
+        module.C_Login(sessions[0].handle, pkcs11js.CKU_USER, pin);
+      } catch (error) {
+        const name = returnValueName(error);
+        if (name !== 'CKR_USER_ALREADY_LOGGED_IN') {
+          if (name !== undefined && PIN_FAILURES.has(name)) this.#pinRefused = true;
+          throw error;
+        }
+      }
+      this.#key = findKey(module, sessions[0].handle, this.#location.keyLabel);
+    } catch (error) {
+      for (const session of sessions) closeQuietly(module, session.handle);
+      throw error;
+    }
+    this.#sessions = sessions;
+  }
+
+  async #checkout(signal: AbortSignal): Promise<Session> {
+    for (;;) {
+      const free = this.#sessions.find((session) => !session.busy);
+      if (free !== undefined) {
+        free.busy = true;
+        return free;
+      }
+      if (this.#sessions.length === 0) await abortable(this.#ready(), signal);
+      else await abortable(new Promise<void>((resolve) => this.#waiters.push(resolve)), signal);
+    }
+  }
+
+  #checkin(session: Session): void {
+    session.busy = false;
+    if (session.dropped) closeQuietly(this.#module, session.handle);
+    this.#waiters.shift()?.();
+  }
+
+  /** Drops every session (closing the idle ones now, busy ones when they finish) and the key handle. */
+  #reset(): void {
+    const sessions = this.#sessions;
+    this.#sessions = [];
+    this.#key = undefined;
+    for (const session of sessions) {
+      if (session.busy) session.dropped = true;
+      else closeQuietly(this.#module, session.handle);
+    }
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+function closeQuietly(module: Pkcs11Module, session: pkcs11js.Handle): void {
+  try {
+    module.C_CloseSession(session);
+  } catch {
+    // the session is already gone
+  }
+}
+
+/** Finds the one AES secret key labelled `label` that is 256 bits, sensitive, and allows encrypt and decrypt. */
+function findKey(module: Pkcs11Module, session: pkcs11js.Handle, label: string): pkcs11js.Handle {
+  module.C_FindObjectsInit(session, [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+    { type: pkcs11js.CKA_LABEL, value: label },
+  ]);
+  let found: pkcs11js.Handle[];
+  try {
+    found = module.C_FindObjects(session, 2);
+  } finally {
+    module.C_FindObjectsFinal(session);
+  }
+  if (found.length === 0) throw new Pkcs11SetupError('KeyNotFound');
+  if (found.length > 1) throw new Pkcs11SetupError('KeyAmbiguous');
+  const [length, sensitive, encrypt, decrypt] = module.C_GetAttributeValue(session, found[0], [
+    { type: pkcs11js.CKA_VALUE_LEN }, { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_ENCRYPT }, { type: pkcs11js.CKA_DECRYPT },
+  ]);
+  if (readUlong(length.value) !== 32 || !readBool(sensitive.value) || !readBool(encrypt.value) || !readBool(decrypt.value)) {
+    throw new Pkcs11SetupError('KeyUnfit');
+  }
+  return found[0];
+}
+
+async function readPin(source: PinSource): Promise<string> {
+  const pin = typeof source === 'function' ? await source() : source;
+  if (typeof pin !== 'string' || pin.length === 0 || pin.length > 256) throw new InvalidArgumentError('pin must yield a non-empty string', 'pin');
+  return pin;
+}
+
+function readBool(value: unknown): boolean {
+  return Buffer.isBuffer(value) ? value.length > 0 && value[0] !== 0 : value === true;
+}
+
+/** A CK_ULONG attribute (native endianness and width, 8 bytes on 64-bit Linux). */
+function readUlong(value: unknown): number {
+  if (!Buffer.isBuffer(value)) return typeof value === 'number' ? value : -1;
+  if (value.length === 8) return Number(value.readBigUInt64LE());
+  if (value.length === 4) return value.readUInt32LE();
+  return -1;
+}
+
+/** `promise`, or a rejection when `signal` fires first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** C_Encrypt in the thread pool. */
+export function encrypt(module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle, mechanism: pkcs11js.Mechanism, data: Buffer, outLength: number): Promise<Buffer> {
+  module.C_EncryptInit(session, mechanism, key);
+  return nativeCall((done) => module.C_Encrypt(session, data, Buffer.alloc(outLength), done));
+}
+
+/** C_Decrypt in the thread pool. */
+export function decrypt(module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle, mechanism: pkcs11js.Mechanism, data: Buffer, outLength: number): Promise<Buffer> {
+  module.C_DecryptInit(session, mechanism, key);
+  return nativeCall((done) => module.C_Decrypt(session, data, Buffer.alloc(outLength), done));
+}
