@@ -7,10 +7,10 @@ import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { DataEncryptor } from './encrypt-data';
-import { unsupported } from './messages';
+import { rowMoved, unsupported } from './messages';
 import { checkGivenContext, exactValue, type GivenContext, rememberedContext } from './given-context';
 import { KnownScopes, scopeValue } from './known-scopes';
-import { guardQuery } from './query-guard';
+import { asList, guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
@@ -40,6 +40,25 @@ const RECHECKED = new Set(['findUnique', 'findFirst', 'findMany']);
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
 /** Operations returning one row, whose id and scope are remembered (see {@link KnownScopes}). */
 const ONE_ROW = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'update', 'upsert']);
+
+/** How many times an update is read and sent while its row keeps moving to another scope. */
+const MAX_ATTEMPTS = 3;
+
+/** An update narrowed to the id and scope read before it (see {@link RowReader.context}). */
+interface Guarded {
+  /** The where without the guard: names the row wherever it moved. */
+  readonly where: Args;
+  readonly guard: Args;
+}
+
+/** An operation's rewritten arguments, and what its result is checked or retried by. */
+interface Prepared {
+  readonly args: Args;
+  readonly given?: GivenContext;
+  readonly recalled?: string;
+  readonly guarded?: Guarded;
+  readonly encryptor: DataEncryptor;
+}
 
 /** Prisma's "record not found" (P2025), e.g. an update whose where matched no row. */
 function isNotFound(error: unknown): boolean {
@@ -74,8 +93,11 @@ export class OperationHandler {
   /**
    * The `$allOperations` hook.
    * @param recall - whether an update may take a row's scope from {@link KnownScopes}
+   * @param attempt - how many times this operation was sent before (its row had moved)
+   * @throws RowMovedError when an update's row moved to another scope between the read of its
+   *   scope and the write, {@link MAX_ATTEMPTS} times
    */
-  async handle(params: QueryParams, recall = true): Promise<unknown> {
+  async handle(params: QueryParams, recall = true, attempt = 1): Promise<unknown> {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
@@ -92,7 +114,7 @@ export class OperationHandler {
     const fluent = dataPath.length > 0;
     const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent, sealed, recall });
     if ('result' in prepared) return prepared.result;
-    const { given, recalled } = prepared;
+    const { given, recalled, guarded } = prepared;
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
     const recheck = RECHECKED.has(operation) && !fluent && rewriter.fullLength.length > 0 ? rewriter.fullLength : undefined;
     const extra = [...(given?.fields ?? []), ...(recheck === undefined ? [] : this.recheckFields(model, recheck))];
@@ -103,10 +125,17 @@ export class OperationHandler {
     try {
       result = await params.query(queryArgs);
     } catch (error) {
-      if (recalled === undefined || !isNotFound(error)) throw error;
-      // The row moved to another scope (or is gone): forget it and read it the usual way.
-      this.known.forget(model, recalled);
-      return this.handle(params, false);
+      if (!isNotFound(error)) throw error;
+      if (recalled !== undefined) {
+        // The row moved to another scope (or is gone): forget it and read it the usual way.
+        this.known.forget(model, recalled);
+        return this.handle(params, false);
+      }
+      // Not when "not found" came from elsewhere (a nested write), nor in a batch, which cannot be sent again.
+      if (guarded === undefined || batch) throw error;
+      if (!(await this.reader.moved(model, guarded.where, guarded.guard))) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw rowMoved(model.name, operation, attempt);
+      return this.handle(params, false, attempt + 1);
     }
     if (!returnsRows) return result;
     if (given !== undefined) {
@@ -132,7 +161,7 @@ export class OperationHandler {
     args: Args,
     rewriter: WhereRewriter,
     { batch, fluent, sealed, recall }: { batch: boolean; fluent: boolean; sealed: SealedValues | undefined; recall: boolean },
-  ): Promise<{ args: Args; given?: GivenContext; recalled?: string; encryptor: DataEncryptor } | { result: unknown }> {
+  ): Promise<Prepared | { result: unknown }> {
     const out: Args = { ...args };
     const position = UNIQUE_WHERE.has(operation) ? 'uniqueRoot' : 'root';
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
@@ -151,6 +180,7 @@ export class OperationHandler {
     const encryptor = this.encryptorFor(rewriter, sealed);
     let given: GivenContext | undefined;
     let recalled: string | undefined;
+    let guarded: Guarded | undefined;
     switch (operation) {
       case 'create':
         out.data = await encryptor.create(model, args.data);
@@ -176,8 +206,13 @@ export class OperationHandler {
           recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
         }
         const context = given !== undefined
-          ? { row: given.context, data: args.data }
+          ? { row: given.context, data: args.data, guard: undefined }
           : await this.reader.context(model, out.where as Args, args.data);
+        // Read first: the update must still find the row with the id and scope its values are sealed for.
+        if (context.guard !== undefined) {
+          guarded = { where: out.where as Args, guard: context.guard };
+          out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
+        }
         const locate = (relation: string, target: ModelMeta) =>
           this.reader.relatedContext(model, out.where as Args, relation, target);
         out.data = await encryptor.update(model, context.data, context.row, operation, locate, encryptor.updatedRow(model, out.where));
@@ -208,7 +243,7 @@ export class OperationHandler {
       default:
         break;
     }
-    return { args: out, given, recalled, encryptor };
+    return { args: out, given, recalled, guarded, encryptor };
   }
 
   /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */
