@@ -148,4 +148,50 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     expect(reads).toBe(2);
     expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'nested@example.com' });
   });
+
+  describe('updateMany (row by row)', () => {
+    it('seals a row that moved between its read and its update under the new tenant\'s key', async () => {
+      const id = await createUser('many-old', 'many@example.com');
+      await createUser('many-new', 'many-new@example.com');
+      // The listing is a findMany: the hook runs after the read of the row itself.
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'many-new');
+      };
+      const result = await client.user.updateMany({ where: { id }, data: { email: 'many-after@example.com' } });
+      expect(result).toEqual({ count: 1 });
+      expect(await stored(id)).toMatchObject({ tenantId: 'many-new', keyScope: 'many-new' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+        .toMatchObject({ email: 'many-after@example.com' });
+    });
+
+    it('skips a row that left the where between the listing and its update', async () => {
+      const id = await createUser('many-left', 'left@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'many-elsewhere');
+      };
+      const result = await client.user.updateManyAndReturn({
+        where: { tenantId: 'many-left' }, data: { email: 'left-after@example.com' },
+      });
+      expect(result).toEqual([]);
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'left@example.com' });
+    });
+
+    it('gives up with RowMovedError when the row moves every time, writing nothing', async () => {
+      const id = await createUser('many-x', 'many-pingpong@example.com');
+      await createUser('many-y', 'many-y@example.com');
+      const before = await stored(id);
+      afterRead = async () => {
+        const [row] = await h.db.query<{ tenantId: string }>('SELECT "tenantId" FROM users WHERE id = $1', [id]);
+        await moveTo(id, row.tenantId === 'many-x' ? 'many-y' : 'many-x');
+      };
+      const error = await fail(client.user.updateMany({ where: { id }, data: { email: 'many-never@example.com' } }));
+      afterRead = undefined;
+      expect(error).toBeInstanceOf(RowMovedError);
+      expect(error).toMatchObject({ code: 'HUSHFIELD_ROW_MOVED', model: 'User', operation: 'updateMany', attempts: 3 });
+      expect((error as Error).message).not.toContain('example.com');
+      expect((await stored(id)).email).toBe(before.email);
+    });
+  });
 });
