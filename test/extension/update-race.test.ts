@@ -194,4 +194,44 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       expect((await stored(id)).email).toBe(before.email);
     });
   });
+
+  describe('upsert', () => {
+    it('re-seals the updated row under the new tenant\'s key when it moved before the upsert', async () => {
+      const id = await createUser('upsert-old', 'upsert@example.com');
+      await createUser('upsert-new', 'upsert-new@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'upsert-new');
+      };
+      const result = await client.user.upsert({
+        where: { id },
+        update: { email: 'upsert-after@example.com' },
+        create: { emailIdx: computedBlindIndex, tenantId: 'upsert-old', name: 'N', email: 'created@example.com' },
+      });
+      expect(result).toMatchObject({ id, tenantId: 'upsert-new', email: 'upsert-after@example.com' });
+      expect(await stored(id)).toMatchObject({ tenantId: 'upsert-new', keyScope: 'upsert-new' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+        .toMatchObject({ email: 'upsert-after@example.com' });
+      expect(await h.db.query('SELECT id FROM users WHERE "tenantId" LIKE $1', ['upsert-%'])).toHaveLength(2);
+    });
+
+    it('returns the created row as created when the row was deleted after the read', async () => {
+      const id = await createUser('upsert-del', 'upsert-del@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await h.db.query('DELETE FROM users WHERE id = $1', [id]);
+      };
+      const result = await client.user.upsert({
+        where: { id },
+        update: { email: 'upsert-del-after@example.com' },
+        create: {
+          id, emailIdx: computedBlindIndex, tenantId: 'upsert-del2', name: 'N', email: 'upsert-made@example.com',
+        },
+      });
+      expect(result).toMatchObject({ id, tenantId: 'upsert-del2', email: 'upsert-made@example.com' });
+      expect(await stored(id)).toMatchObject({ tenantId: 'upsert-del2', keyScope: 'upsert-del2' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+        .toMatchObject({ email: 'upsert-made@example.com' });
+    });
+  });
 });

@@ -139,9 +139,10 @@ export class OperationHandler {
     }
     if (!returnsRows) return result;
     if (given !== undefined) {
+      const written = operation === 'upsert' ? 'update' : 'data';
       await checkGivenContext({
         view: this.view, base: this.base, encryptor: prepared.encryptor, model, given,
-        data: args.data as Args, sent: queryArgs.data as Args, row: result,
+        data: args[written] as Args, sent: queryArgs[written] as Args, row: result,
       });
     }
     if (!fluent && ONE_ROW.has(operation)) this.remember(model, result);
@@ -222,6 +223,12 @@ export class OperationHandler {
         const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
         out.create = await encryptor.create(model, args.create, created);
         const context = await this.reader.context(model, out.where as Args, args.update);
+        // Its where cannot be narrowed to the scope read (the upsert would create a row instead):
+        // the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
+        const id = this.view.idField(model);
+        if (context.guard !== undefined && !batch && !fluent && id !== undefined && model.scopeField !== undefined) {
+          given = { context: context.row, fields: [id, model.scopeField] };
+        }
         // Nested creates under the update take their scope from the row, or (none yet) the created one.
         const row = encryptor.updatedRow(model, out.where, created);
         out.update = await encryptor.update(model, context.data, context.row, operation, undefined, row);
