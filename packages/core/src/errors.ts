@@ -14,7 +14,8 @@ export type HushfieldErrorCode =
   | 'HUSHFIELD_KEY_CONFLICT'
   | 'HUSHFIELD_CONFIG'
   | 'HUSHFIELD_UNSUPPORTED_QUERY'
-  | 'HUSHFIELD_INVALID_ARGUMENT';
+  | 'HUSHFIELD_INVALID_ARGUMENT'
+  | 'HUSHFIELD_ROW_MOVED';
 
 /** Where a failing value lives; all optional because core does not always know. */
 export interface ValueLocation {
@@ -152,5 +153,24 @@ export class InvalidArgumentError extends HushfieldError {
   constructor(message: string, argument: string) {
     super('HUSHFIELD_INVALID_ARGUMENT', message);
     this.argument = argument;
+  }
+}
+
+/**
+ * A write sealed for a row's scope kept missing the row: each time it was read, another client
+ * moved it to another scope (or changed its id) before the write. Nothing was written; retrying
+ * later may succeed.
+ */
+export class RowMovedError extends HushfieldError {
+  readonly model: string;
+  readonly operation: string;
+  /** How many times the row was read and the write sent. */
+  readonly attempts: number;
+
+  constructor(message: string, details: { model: string; operation: string; attempts: number }) {
+    super('HUSHFIELD_ROW_MOVED', message);
+    this.model = details.model;
+    this.operation = details.operation;
+    this.attempts = details.attempts;
   }
 }

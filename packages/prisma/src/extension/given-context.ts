@@ -101,7 +101,10 @@ export async function checkGivenContext(options: {
   const resealed = await options.encryptor.update(model, plain, actual, 'update');
   const where: Args = { ...written };
   for (const field of given.fields) where[field] = row[field];
-  await sideQuery(options.base, (client) => delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }));
+  const { count } = (await sideQuery(options.base, (client) =>
+    delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }))) as { count: number };
+  // Nothing written back (another writer's values, or an upsert that created the row): the row keeps its own.
+  if (count === 0) return;
   for (const name of Object.keys(written)) {
     const value = plainOf(resealed[name]);
     if (name in row) row[name] = value;

@@ -3,7 +3,7 @@
  * row ids (not secret) and never receive a value of an encrypted field, a blind-index value,
  * ciphertext or key material.
  */
-import { DecryptionError, InvalidArgumentError, UnsupportedQueryError } from '@hushfield/core';
+import { DecryptionError, InvalidArgumentError, RowMovedError, UnsupportedQueryError } from '@hushfield/core';
 
 const catalog = {
   operator: (model: string, field: string, operation: string) =>
@@ -59,6 +59,9 @@ const catalog = {
   notEnvelope: (model: string, field: string, rowId?: string) =>
     `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a value that is not a hushfield ` +
     'envelope; in strict mode it is never returned as plaintext',
+  rowMoved: (model: string, operation: string, attempts: number) =>
+    `"${operation}" on ${model} was not written: the row moved to another scope between hushfield's read ` +
+    `of its scope and the write, ${attempts} times in a row; nothing was written, try again`,
 } as const;
 
 /** Throws nothing; builds the typed error for a query that would leak or cannot be answered. */
@@ -117,4 +120,9 @@ export function notEnvelope(model: string, field: string, rowId: string | undefi
  */
 export function foreignCiphertext(model: string, field: string, rowId?: string): DecryptionError {
   return new DecryptionError(catalog.foreignCiphertext(model, field, rowId), { model, field, rowId });
+}
+
+/** An update kept finding its row moved to another scope between the read and the write. */
+export function rowMoved(model: string, operation: string, attempts: number): RowMovedError {
+  return new RowMovedError(catalog.rowMoved(model, operation, attempts), { model, operation, attempts });
 }

@@ -7,10 +7,10 @@ import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import { DataEncryptor } from './encrypt-data';
-import { unsupported } from './messages';
+import { rowMoved, unsupported } from './messages';
 import { checkGivenContext, exactValue, type GivenContext, rememberedContext } from './given-context';
 import { KnownScopes, scopeValue } from './known-scopes';
-import { operationWherePosition, SELECTION_KEYS } from './arg-shapes';
+import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { RowReader } from './row-reader';
@@ -40,6 +40,25 @@ const RECHECKED = new Set(['findUnique', 'findFirst', 'findMany']);
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
 /** Operations returning one row, whose id and scope are remembered (see {@link KnownScopes}). */
 const ONE_ROW = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'update', 'upsert']);
+
+/** How many times an update is read and sent while its row keeps moving to another scope. */
+const MAX_ATTEMPTS = 3;
+
+/** An update narrowed to the id and scope read before it (see {@link RowReader.context}). */
+interface Guarded {
+  /** The where without the guard: names the row wherever it moved. */
+  readonly where: Args;
+  readonly guard: Args;
+}
+
+/** An operation's rewritten arguments, and what its result is checked or retried by. */
+interface Prepared {
+  readonly args: Args;
+  readonly given?: GivenContext;
+  readonly recalled?: string;
+  readonly guarded?: Guarded;
+  readonly encryptor: DataEncryptor;
+}
 
 /** Prisma's "record not found" (P2025), e.g. an update whose where matched no row. */
 function isNotFound(error: unknown): boolean {
@@ -74,8 +93,11 @@ export class OperationHandler {
   /**
    * The `$allOperations` hook.
    * @param recall - whether an update may take a row's scope from {@link KnownScopes}
+   * @param attempt - how many times this operation was sent before (its row had moved)
+   * @throws RowMovedError when an update's row moved to another scope between the read of its
+   *   scope and the write, {@link MAX_ATTEMPTS} times
    */
-  async handle(params: QueryParams, recall = true): Promise<unknown> {
+  async handle(params: QueryParams, recall = true, attempt = 1): Promise<unknown> {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
@@ -92,7 +114,7 @@ export class OperationHandler {
     const fluent = dataPath.length > 0;
     const prepared = await this.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });
     if ('result' in prepared) return prepared.result;
-    const { given, recalled } = prepared;
+    const { given, recalled, guarded } = prepared;
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
     const recheck = RECHECKED.has(operation) && !fluent && rewriter.fullLength.length > 0 ? rewriter.fullLength : undefined;
     const extra = [...(given?.fields ?? []), ...(recheck === undefined ? [] : this.recheckFields(model, recheck))];
@@ -103,16 +125,24 @@ export class OperationHandler {
     try {
       result = await params.query(queryArgs);
     } catch (error) {
-      if (recalled === undefined || !isNotFound(error)) throw error;
-      // The row moved to another scope (or is gone): forget it and read it the usual way.
-      this.known.forget(model, recalled);
-      return this.handle(params, false);
+      if (!isNotFound(error)) throw error;
+      if (recalled !== undefined) {
+        // The row moved to another scope (or is gone): forget it and read it the usual way.
+        this.known.forget(model, recalled);
+        return this.handle(params, false);
+      }
+      // Not when "not found" came from elsewhere (a nested write), nor in a batch, which cannot be sent again.
+      if (guarded === undefined || batch) throw error;
+      if (!(await this.reader.moved(model, guarded.where, guarded.guard))) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw rowMoved(model.name, operation, attempt);
+      return this.handle(params, false, attempt + 1);
     }
     if (!returnsRows) return result;
     if (given !== undefined) {
+      const written = operation === 'upsert' ? 'update' : 'data';
       await checkGivenContext({
         view: this.view, base: this.base, encryptor: prepared.encryptor, model, given,
-        data: args.data as Args, sent: queryArgs.data as Args, row: result,
+        data: args[written] as Args, sent: queryArgs[written] as Args, row: result,
       });
     }
     if (!fluent && ONE_ROW.has(operation)) this.remember(model, result);
@@ -132,7 +162,7 @@ export class OperationHandler {
     args: Args,
     rewriter: WhereRewriter,
     { batch, fluent, written, recall }: { batch: boolean; fluent: boolean; written: WrittenEnvelopes | undefined; recall: boolean },
-  ): Promise<{ args: Args; given?: GivenContext; recalled?: string; encryptor: DataEncryptor } | { result: unknown }> {
+  ): Promise<Prepared | { result: unknown }> {
     const out: Args = { ...args };
     const position = operationWherePosition(operation);
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
@@ -151,6 +181,7 @@ export class OperationHandler {
     const encryptor = this.encryptorFor(rewriter, written);
     let given: GivenContext | undefined;
     let recalled: string | undefined;
+    let guarded: Guarded | undefined;
     switch (operation) {
       case 'create':
         out.data = await encryptor.create(model, args.data);
@@ -176,8 +207,13 @@ export class OperationHandler {
           recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
         }
         const context = given !== undefined
-          ? { row: given.context, data: args.data }
+          ? { row: given.context, data: args.data, guard: undefined }
           : await this.reader.context(model, out.where as Args, args.data);
+        // Read first: the update must still find the row with the id and scope its values are sealed for.
+        if (context.guard !== undefined) {
+          guarded = { where: out.where as Args, guard: context.guard };
+          out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
+        }
         const locate = (relation: string, target: ModelMeta) =>
           this.reader.relatedContext(model, out.where as Args, relation, target);
         out.data = await encryptor.update(model, context.data, context.row, operation, locate, encryptor.updatedRow(model, out.where));
@@ -187,6 +223,12 @@ export class OperationHandler {
         const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
         out.create = await encryptor.create(model, args.create, created);
         const context = await this.reader.context(model, out.where as Args, args.update);
+        // Its where cannot be narrowed to the scope read (the upsert would create a row instead):
+        // the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
+        const id = this.view.idField(model);
+        if (context.guard !== undefined && !batch && !fluent && id !== undefined && model.scopeField !== undefined) {
+          given = { context: context.row, fields: [id, model.scopeField] };
+        }
         // Nested creates under the update take their scope from the row, or (none yet) the created one.
         const row = encryptor.updatedRow(model, out.where, created);
         out.update = await encryptor.update(model, context.data, context.row, operation, undefined, row);
@@ -208,7 +250,7 @@ export class OperationHandler {
       default:
         break;
     }
-    return { args: out, given, recalled, encryptor };
+    return { args: out, given, recalled, guarded, encryptor };
   }
 
   /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */

@@ -35,12 +35,17 @@ export class RowReader {
    * model is bound or scoped and encrypted fields or the scope field are written). When the
    * scope changes, the row's other encrypted values are decrypted and re-encrypted under the
    * new scope, in the same update.
+   *
+   * When a row was read, `guard` holds the id (of a bound model) and the scope value it had,
+   * exactly as the database returned them: the write must add it to its where, so that it
+   * matches nothing (rather than sealing under the old scope) should another client move the
+   * row between this read and the write.
    */
   async context(
     model: ModelMeta,
     where: Args,
     data: unknown,
-  ): Promise<{ row: RowContext; data: unknown }> {
+  ): Promise<{ row: RowContext; data: unknown; guard?: Args }> {
     if (!isPlainObject(data)) return { row: { scope: 'default' }, data };
     const scopeField = model.scopeField;
     const movesScope = scopeField !== undefined && plainOf(data[scopeField]) !== undefined;
@@ -54,11 +59,32 @@ export class RowReader {
     const newScope = given === undefined ? undefined : typeof given === 'string' ? storedForm(model, scopeField as string, given) : String(given);
     if (row === null) return { row: { scope: newScope ?? 'default' }, data }; // Prisma reports the missing row
     const current = this.contextOf(model, row);
-    if (newScope === undefined || newScope === current.scope) return { row: current, data };
+    const guard = this.guardOf(model, row);
+    if (newScope === undefined || newScope === current.scope) return { row: current, data, guard };
     await this.decryptor.decrypt(model, row);
     const moved: Args = { ...data };
     for (const name of Object.keys(model.encrypted)) if (moved[name] === undefined) moved[name] = row[name];
-    return { row: { scope: newScope, rowId: current.rowId }, data: moved };
+    return { row: { scope: newScope, rowId: current.rowId }, data: moved, guard };
+  }
+
+  /**
+   * Whether the row `where` names no longer has the id or scope of `guard` (see {@link context}):
+   * then a write narrowed to `guard` found nothing because the row moved, not because it is
+   * gone or something else failed. A missing row is not a moved one.
+   */
+  async moved(model: ModelMeta, where: Args, guard: Args): Promise<boolean> {
+    const row = await this.read(model, where, this.idAndScope(model));
+    if (row === null) return false;
+    return Object.entries(guard).some(([field, value]) => String(row[field]) !== String(value));
+  }
+
+  /** The read values a write sealed for them must still find: the scope value, and a bound row's id. */
+  private guardOf(model: ModelMeta, row: Args): Args | undefined {
+    const guard: Args = {};
+    const id = this.view.idField(model);
+    if (model.bindRowId && id !== undefined && row[id] != null) guard[id] = row[id];
+    if (model.scopeField !== undefined) guard[model.scopeField] = row[model.scopeField];
+    return Object.keys(guard).length === 0 ? undefined : guard;
   }
 
   /** Id and scope of the row the to-one `relation` of the row `where` names points to, or `undefined`. */

@@ -7,8 +7,8 @@
 import type { ModelMeta } from '../metadata';
 import type { ResultDecryptor } from './decrypt-result';
 import type { DataEncryptor } from './encrypt-data';
-import { unsupported } from './messages';
 import { asList } from './arg-shapes';
+import { rowMoved, unsupported } from './messages';
 import type { RowReader } from './row-reader';
 import type { Args, SchemaView } from './schema-view';
 import { ensureSelected, stripAdded } from './selection';
@@ -22,6 +22,9 @@ export interface UpdateEachRowDeps {
   readonly encryptor: DataEncryptor;
   readonly base: AnyClient;
 }
+
+/** How many times a row is read and updated while it keeps moving to another scope. */
+const MAX_ATTEMPTS = 3;
 
 /** Runs `operation` (rewritten `args`, plaintext `args.data`) row by row; returns what Prisma would. */
 export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, operation: string, args: Args): Promise<unknown> {
@@ -43,12 +46,26 @@ export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, o
     let count = 0;
     for (const row of rows) {
       const where = { [id]: row[id] };
-      const context = await reader.context(model, where, data);
-      const sealed = await encryptor.update(model, context.data, context.row, operation);
-      const single: Args = { ...query, where: { AND: [...asList(query.where), where] }, data: sealed };
-      delete single.limit;
-      if (operation === 'updateMany') count += ((await delegate(client, name).updateMany(single)) as { count: number }).count;
-      else returned.push(...((await delegate(client, name).updateManyAndReturn(single)) as unknown[]));
+      for (let attempt = 1; ; attempt++) {
+        const context = await reader.context(model, where, data);
+        const sealed = await encryptor.update(model, context.data, context.row, operation);
+        // Narrowed to the scope read: a row another client moved since is not sealed under the old one.
+        const narrowed = [...asList(query.where), where, ...(context.guard === undefined ? [] : [context.guard])];
+        const single: Args = { ...query, where: { AND: narrowed }, data: sealed };
+        delete single.limit;
+        let touched: number;
+        if (operation === 'updateMany') {
+          touched = ((await delegate(client, name).updateMany(single)) as { count: number }).count;
+          count += touched;
+        } else {
+          const rowsBack = (await delegate(client, name).updateManyAndReturn(single)) as unknown[];
+          touched = rowsBack.length;
+          returned.push(...rowsBack);
+        }
+        // Nothing matched: the row left the caller's where or is gone (skip it), or it moved (again).
+        if (touched > 0 || context.guard === undefined || !(await reader.moved(model, where, context.guard))) break;
+        if (attempt >= MAX_ATTEMPTS) throw rowMoved(model.name, operation, attempt);
+      }
     }
     if (operation === 'updateMany') return { count };
     await decryptor.decrypt(model, returned);

@@ -1,0 +1,237 @@
+/**
+ * Issue 12 item 4: an update that reads its row's id and scope first must not seal under the
+ * old tenant when another client moves the row between that read and the UPDATE. The UPDATE
+ * is narrowed to the scope read; when it then matches nothing the row is read again and the
+ * update sent again, a bounded number of times.
+ *
+ * The move is made deterministic by a query hook on the client hushfield extends: right after
+ * the extension's own read of the row, "another client" (raw SQL) moves the row.
+ */
+import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
+import { HushfieldError, RowMovedError } from '@hushfield/core';
+import { createHarness, type Harness, hushfieldSchema, type SealedClient } from './support';
+
+describe('fieldEncryption: a row moved to another tenant between the read and the update', () => {
+  let h: Harness;
+  /** Run once after each of the extension's reads of a user, while set. */
+  let afterRead: (() => Promise<void>) | undefined;
+  let client: SealedClient;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  beforeEach(() => {
+    afterRead = undefined;
+    // A new client for each test: it has seen no row, so its updates read the row first.
+    const { base } = h.fresh();
+    const hooked = base.$extends({
+      query: {
+        user: {
+          async findUnique({ args, query }) {
+            const row = await query(args);
+            if (afterRead !== undefined) await afterRead();
+            return row;
+          },
+        },
+      },
+    });
+    const extension = fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring });
+    client = hooked.$extends(extension) as unknown as SealedClient;
+  });
+
+  const fail = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
+
+  async function createUser(tenantId: string, email: string): Promise<string> {
+    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId, name: 'U', email } });
+    return user.id;
+  }
+
+  const moveTo = (id: string, tenantId: string) =>
+    h.db.query('UPDATE users SET "tenantId" = $1 WHERE id = $2', [tenantId, id]);
+
+  /** The scope of the key an envelope (`hfe$1$keyId$...`) names, as the key store records it. */
+  async function keyScopeOf(envelope: string): Promise<string> {
+    const keys = await h.db.query<{ scope: string }>(
+      `SELECT DISTINCT scope FROM hushfield_keys WHERE kind = 'scope' AND key_id = $1`, [envelope.split('$')[2]]);
+    expect(keys).toHaveLength(1);
+    return keys[0].scope;
+  }
+
+  /** The stored row of `id`: its tenant, its email envelope, and the scope of the key that sealed it. */
+  async function stored(id: string): Promise<{ tenantId: string; email: string; keyScope: string }> {
+    const [row] = await h.db.query<{ tenantId: string; email: string }>(
+      'SELECT "tenantId", email FROM users WHERE id = $1', [id]);
+    return { ...row, keyScope: await keyScopeOf(row.email) };
+  }
+
+  it('seals under the new tenant\'s key when the row moves once', async () => {
+    const id = await createUser('race-old', 'before@example.com');
+    // Both tenants have keys, as in a real move between existing tenants.
+    await createUser('race-new', 'other@example.com');
+    afterRead = async () => {
+      afterRead = undefined;
+      await moveTo(id, 'race-new');
+    };
+    const updated = await client.user.update({ where: { id }, data: { email: 'after@example.com' } });
+    expect(updated).toMatchObject({ id, tenantId: 'race-new', email: 'after@example.com' });
+    expect(await stored(id)).toMatchObject({ tenantId: 'race-new', keyScope: 'race-new' });
+    for (const reader of [client, h.fresh().prisma]) {
+      expect(await reader.user.findUnique({ where: { id } }))
+        .toMatchObject({ tenantId: 'race-new', email: 'after@example.com' });
+    }
+    // Shredding the old tenant leaves the moved row readable.
+    await h.prisma.$hushfield.crypto.keys.destroyScope('race-old');
+    expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'after@example.com' });
+  });
+
+  it('finds the row by another unique field and re-reads it after the move', async () => {
+    const id = await createUser('race-a', 'unique@example.com');
+    afterRead = async () => {
+      afterRead = undefined;
+      await moveTo(id, 'race-b');
+    };
+    await client.user.update({ where: { emailIdx: 'unique@example.com' }, data: { notes: 'moved notes' } });
+    const [row] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [id]);
+    expect(await keyScopeOf(row.notes)).toBe('race-b');
+    expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+      .toMatchObject({ tenantId: 'race-b', notes: 'moved notes' });
+  });
+
+  it('gives up with RowMovedError when the row moves every time, writing nothing', async () => {
+    const id = await createUser('race-x', 'pingpong@example.com');
+    await createUser('race-y', 'y@example.com');
+    const before = await stored(id);
+    let reads = 0;
+    afterRead = async () => {
+      reads++;
+      const [row] = await h.db.query<{ tenantId: string }>('SELECT "tenantId" FROM users WHERE id = $1', [id]);
+      await moveTo(id, row.tenantId === 'race-x' ? 'race-y' : 'race-x');
+    };
+    const error = await fail(client.user.update({ where: { id }, data: { email: 'never@example.com' } }));
+    afterRead = undefined;
+    expect(error).toBeInstanceOf(RowMovedError);
+    expect(error).toBeInstanceOf(HushfieldError);
+    expect(error).toMatchObject({ code: 'HUSHFIELD_ROW_MOVED', model: 'User', operation: 'update', attempts: 3 });
+    expect((error as Error).message).not.toContain('example.com');
+    // Three reads for the update and one after each miss, to tell a moved row from a missing one.
+    expect(reads).toBe(6);
+    expect((await stored(id)).email).toBe(before.email);
+  });
+
+  it('reports a missing row as Prisma does, without retrying', async () => {
+    const id = await createUser('race-gone', 'gone@example.com');
+    afterRead = async () => {
+      afterRead = undefined;
+      await h.db.query('DELETE FROM users WHERE id = $1', [id]);
+    };
+    await expect(client.user.update({ where: { id }, data: { email: 'late@example.com' } }))
+      .rejects.toMatchObject({ code: 'P2025' });
+  });
+
+  it('does not retry a "not found" that comes from a nested write', async () => {
+    const id = await createUser('race-nested', 'nested@example.com');
+    let reads = 0;
+    afterRead = async () => {
+      reads++;
+    };
+    const error = await fail(client.user.update({
+      where: { id },
+      data: { email: 'nested2@example.com', posts: { update: { where: { id: 2147483000 }, data: { title: 'x' } } } },
+    }));
+    expect(error).not.toBeInstanceOf(RowMovedError);
+    expect(error).toMatchObject({ code: 'P2025' });
+    // One read for the update, one to see the row has not moved.
+    expect(reads).toBe(2);
+    expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'nested@example.com' });
+  });
+
+  describe('updateMany (row by row)', () => {
+    it('seals a row that moved between its read and its update under the new tenant\'s key', async () => {
+      const id = await createUser('many-old', 'many@example.com');
+      await createUser('many-new', 'many-new@example.com');
+      // The listing is a findMany: the hook runs after the read of the row itself.
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'many-new');
+      };
+      const result = await client.user.updateMany({ where: { id }, data: { email: 'many-after@example.com' } });
+      expect(result).toEqual({ count: 1 });
+      expect(await stored(id)).toMatchObject({ tenantId: 'many-new', keyScope: 'many-new' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+        .toMatchObject({ email: 'many-after@example.com' });
+    });
+
+    it('skips a row that left the where between the listing and its update', async () => {
+      const id = await createUser('many-left', 'left@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'many-elsewhere');
+      };
+      const result = await client.user.updateManyAndReturn({
+        where: { tenantId: 'many-left' }, data: { email: 'left-after@example.com' },
+      });
+      expect(result).toEqual([]);
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'left@example.com' });
+    });
+
+    it('gives up with RowMovedError when the row moves every time, writing nothing', async () => {
+      const id = await createUser('many-x', 'many-pingpong@example.com');
+      await createUser('many-y', 'many-y@example.com');
+      const before = await stored(id);
+      afterRead = async () => {
+        const [row] = await h.db.query<{ tenantId: string }>('SELECT "tenantId" FROM users WHERE id = $1', [id]);
+        await moveTo(id, row.tenantId === 'many-x' ? 'many-y' : 'many-x');
+      };
+      const error = await fail(client.user.updateMany({ where: { id }, data: { email: 'many-never@example.com' } }));
+      afterRead = undefined;
+      expect(error).toBeInstanceOf(RowMovedError);
+      expect(error).toMatchObject({ code: 'HUSHFIELD_ROW_MOVED', model: 'User', operation: 'updateMany', attempts: 3 });
+      expect((error as Error).message).not.toContain('example.com');
+      expect((await stored(id)).email).toBe(before.email);
+    });
+  });
+
+  describe('upsert', () => {
+    it('re-seals the updated row under the new tenant\'s key when it moved before the upsert', async () => {
+      const id = await createUser('upsert-old', 'upsert@example.com');
+      await createUser('upsert-new', 'upsert-new@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'upsert-new');
+      };
+      const result = await client.user.upsert({
+        where: { id },
+        update: { email: 'upsert-after@example.com' },
+        create: { emailIdx: computedBlindIndex, tenantId: 'upsert-old', name: 'N', email: 'created@example.com' },
+      });
+      expect(result).toMatchObject({ id, tenantId: 'upsert-new', email: 'upsert-after@example.com' });
+      expect(await stored(id)).toMatchObject({ tenantId: 'upsert-new', keyScope: 'upsert-new' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+        .toMatchObject({ email: 'upsert-after@example.com' });
+      expect(await h.db.query('SELECT id FROM users WHERE "tenantId" LIKE $1', ['upsert-%'])).toHaveLength(2);
+    });
+
+    it('returns the created row as created when the row was deleted after the read', async () => {
+      const id = await createUser('upsert-del', 'upsert-del@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await h.db.query('DELETE FROM users WHERE id = $1', [id]);
+      };
+      const result = await client.user.upsert({
+        where: { id },
+        update: { email: 'upsert-del-after@example.com' },
+        create: {
+          id, emailIdx: computedBlindIndex, tenantId: 'upsert-del2', name: 'N', email: 'upsert-made@example.com',
+        },
+      });
+      expect(result).toMatchObject({ id, tenantId: 'upsert-del2', email: 'upsert-made@example.com' });
+      expect(await stored(id)).toMatchObject({ tenantId: 'upsert-del2', keyScope: 'upsert-del2' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
+        .toMatchObject({ email: 'upsert-made@example.com' });
+    });
+  });
+});
