@@ -60,6 +60,19 @@ interface Prepared {
   readonly encryptor: DataEncryptor;
 }
 
+/** One write operation being prepared: its arguments, their rewritten copy and its encryptor. */
+interface WriteStep {
+  readonly model: ModelMeta;
+  readonly args: Args;
+  /** The rewritten arguments being built (modified in place). */
+  readonly out: Args;
+  readonly encryptor: DataEncryptor;
+  readonly batch: boolean;
+  readonly fluent: boolean;
+  /** Whether an update may take a row's scope from {@link KnownScopes}. */
+  readonly recall: boolean;
+}
+
 /** Prisma's "record not found" (P2025), e.g. an update whose where matched no row. */
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025';
@@ -178,79 +191,95 @@ export class OperationHandler {
       });
     }
     await this.rewriteReads(model, out, rewriter);
-    const encryptor = this.encryptorFor(rewriter, written);
-    let given: GivenContext | undefined;
-    let recalled: string | undefined;
-    let guarded: Guarded | undefined;
+    const step: WriteStep = { model, args, out, encryptor: this.encryptorFor(rewriter, written), batch, fluent, recall };
     switch (operation) {
       case 'create':
-        out.data = await encryptor.create(model, args.data);
-        break;
+        out.data = await step.encryptor.create(model, args.data);
+        return { args: out, encryptor: step.encryptor };
       case 'createMany':
       case 'createManyAndReturn':
         out.data = Array.isArray(args.data)
-          ? await Promise.all(args.data.map((row) => encryptor.create(model, row)))
-          : await encryptor.create(model, args.data);
-        break;
-      case 'update': {
-        // A row this client has seen is not read first: it is written under the scope it last
-        // saw, which the update's where checks, and the row the update returns is checked too
-        // (not in a batch, not through the fluent API). Not with nested writes: a retry after
-        // "not found" must be the first attempt's twin.
-        const direct = !batch && !fluent && isPlainObject(args.data) && encryptor.writesEncrypted(model, args.data);
-        const remembered = direct && recall && !this.writesRelations(model, args.data as Args)
-          ? rememberedContext(this.view, model, out.where, args.data, this.known)
-          : undefined;
-        if (remembered !== undefined) {
-          ({ given } = remembered);
-          out.where = remembered.where;
-          recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
-        }
-        const context = given !== undefined
-          ? { row: given.context, data: args.data, guard: undefined }
-          : await this.reader.context(model, out.where as Args, args.data);
-        // Read first: the update must still find the row with the id and scope its values are sealed for.
-        if (context.guard !== undefined) {
-          guarded = { where: out.where as Args, guard: context.guard };
-          out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
-        }
-        const locate = (relation: string, target: ModelMeta) =>
-          this.reader.relatedContext(model, out.where as Args, relation, target);
-        out.data = await encryptor.update(model, context.data, context.row, operation, locate, encryptor.updatedRow(model, out.where));
-        break;
-      }
-      case 'upsert': {
-        const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
-        out.create = await encryptor.create(model, args.create, created);
-        const context = await this.reader.context(model, out.where as Args, args.update);
-        // Its where cannot be narrowed to the scope read (the upsert would create a row instead):
-        // the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
-        const id = this.view.idField(model);
-        if (context.guard !== undefined && !batch && !fluent && id !== undefined && model.scopeField !== undefined) {
-          given = { context: context.row, fields: [id, model.scopeField] };
-        }
-        // Nested creates under the update take their scope from the row, or (none yet) the created one.
-        const row = encryptor.updatedRow(model, out.where, created);
-        out.update = await encryptor.update(model, context.data, context.row, operation, undefined, row);
-        break;
-      }
+          ? await Promise.all(args.data.map((row) => step.encryptor.create(model, row)))
+          : await step.encryptor.create(model, args.data);
+        return { args: out, encryptor: step.encryptor };
+      case 'update':
+        return this.prepareUpdate(step);
+      case 'upsert':
+        return this.prepareUpsert(step);
       case 'updateMany':
       case 'updateManyAndReturn':
-        if (isPlainObject(args.data) && this.needsPerRow(model, args.data, encryptor)) {
-          if (batch) throw unsupported('rowContext', model.name, this.firstWritten(model, args.data), 'batch $transaction');
-          return {
-            result: await updateEachRow(
-              { view: this.view, decryptor: this.decryptor, reader: this.reader, encryptor, base: this.base },
-              model, operation, { ...out, data: args.data },
-            ),
-          };
-        }
-        out.data = await encryptor.update(model, args.data, { scope: 'default' }, operation);
-        break;
+        return this.prepareUpdateMany(step, operation);
       default:
-        break;
+        return { args: out, encryptor: step.encryptor };
     }
+  }
+
+  /**
+   * An update. A row this client has seen is not read first: it is written under the scope it
+   * last saw, which the update's where checks, and the row the update returns is checked too
+   * (not in a batch, not through the fluent API). Not with nested writes: a retry after "not
+   * found" must be the first attempt's twin. Any other row is read first, and the update is
+   * narrowed to the id and scope read.
+   */
+  private async prepareUpdate({ model, args, out, encryptor, batch, fluent, recall }: WriteStep): Promise<Prepared> {
+    let given: GivenContext | undefined;
+    let recalled: string | undefined;
+    let guarded: Guarded | undefined;
+    const direct = !batch && !fluent && isPlainObject(args.data) && encryptor.writesEncrypted(model, args.data);
+    const remembered = direct && recall && !this.writesRelations(model, args.data as Args)
+      ? rememberedContext(this.view, model, out.where, args.data, this.known)
+      : undefined;
+    if (remembered !== undefined) {
+      ({ given } = remembered);
+      out.where = remembered.where;
+      recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
+    }
+    const context = given !== undefined
+      ? { row: given.context, data: args.data, guard: undefined }
+      : await this.reader.context(model, out.where as Args, args.data);
+    // Read first: the update must still find the row with the id and scope its values are sealed for.
+    if (context.guard !== undefined) {
+      guarded = { where: out.where as Args, guard: context.guard };
+      out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
+    }
+    const locate = (relation: string, target: ModelMeta) =>
+      this.reader.relatedContext(model, out.where as Args, relation, target);
+    out.data = await encryptor.update(model, context.data, context.row, 'update', locate, encryptor.updatedRow(model, out.where));
     return { args: out, given, recalled, guarded, encryptor };
+  }
+
+  /**
+   * An upsert. Its where cannot be narrowed to the scope read (it would create a row instead):
+   * the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
+   */
+  private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
+    const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
+    out.create = await encryptor.create(model, args.create, created);
+    const context = await this.reader.context(model, out.where as Args, args.update);
+    const id = this.view.idField(model);
+    let given: GivenContext | undefined;
+    if (context.guard !== undefined && !batch && !fluent && id !== undefined && model.scopeField !== undefined) {
+      given = { context: context.row, fields: [id, model.scopeField] };
+    }
+    // Nested creates under the update take their scope from the row, or (none yet) the created one.
+    const row = encryptor.updatedRow(model, out.where, created);
+    out.update = await encryptor.update(model, context.data, context.row, 'upsert', undefined, row);
+    return { args: out, given, encryptor };
+  }
+
+  /** An updateMany: row by row when its values depend on each row's id or scope, else at once. */
+  private async prepareUpdateMany({ model, args, out, encryptor, batch }: WriteStep, operation: string): Promise<Prepared | { result: unknown }> {
+    if (isPlainObject(args.data) && this.needsPerRow(model, args.data, encryptor)) {
+      if (batch) throw unsupported('rowContext', model.name, this.firstWritten(model, args.data), 'batch $transaction');
+      return {
+        result: await updateEachRow(
+          { view: this.view, decryptor: this.decryptor, reader: this.reader, encryptor, base: this.base },
+          model, operation, { ...out, data: args.data },
+        ),
+      };
+    }
+    out.data = await encryptor.update(model, args.data, { scope: 'default' }, operation);
+    return { args: out, encryptor };
   }
 
   /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */
