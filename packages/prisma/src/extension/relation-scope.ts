@@ -19,7 +19,7 @@
  */
 import type { ModelMeta } from '../metadata';
 import { storedForm } from './canonical-values';
-import { scopeValue } from './known-scopes';
+import { scopeValue } from './seen-rows';
 import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from './messages';
 import type { Position } from './rewrite-where';
 import { generateRowId } from './row-ids';

@@ -1,8 +1,16 @@
 /**
- * A top-level `update` of a row this client has seen (see {@link KnownScopes}) needs no read
- * of the row before it is written: its values are sealed for the id and scope the database
- * last returned for it, and the where is narrowed to that scope, so it only matches while the
- * row still has it.
+ * Updating a row already seen. The extension remembers the scope of rows this client recently
+ * wrote or read ({@link KnownScopes}), so that an `update` whose where names only the id need
+ * not read the row's scope first ({@link rememberedContext}), and checks the row such an
+ * update returns ({@link checkGivenContext}).
+ *
+ * The remembered scope is a hint, never trusted: the update is sent with it added to its
+ * where, so it only matches while the row still has that scope. When the row moved to another
+ * scope (or was deleted), Prisma reports no record (P2025): the hint is dropped and the update
+ * runs again the usual way, reading the row first. Bounded: the oldest entries go first. Holds
+ * ids and scope values only, which are stored in plaintext in the database anyway, kept exactly
+ * as the database returned them, so a where built from them matches the row exactly, whatever
+ * the column's collation.
  *
  * The row the update returns is still checked, as a last line: should its id or scope differ
  * from what the values were sealed for (a row deleted and re-created under an id that a
@@ -13,10 +21,50 @@
 import type { ModelMeta } from '../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { plainOf } from './encrypt-data';
-import { type KnownScopes, scopeValue } from './known-scopes';
 import { asList } from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from './schema-view';
 import { type AnyClient, delegate, sideQuery } from './transaction-context';
+
+/** How many rows are remembered at most. */
+export const KNOWN_SCOPES_MAX = 10_000;
+
+/**
+ * A scope value as the database returned it: a non-empty string or a safe integer (an `Int`
+ * scope column must be compared with a number in a where), else `undefined`.
+ */
+export type ScopeValue = string | number;
+
+/** `value` as a {@link ScopeValue} (also the row-id forms a where can name exactly), or `undefined`. */
+export function scopeValue(value: unknown): ScopeValue | undefined {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  return undefined;
+}
+
+/** Recently seen (model, row id) → scope value, exactly as the database returned both. */
+export class KnownScopes {
+  private readonly byRow = new Map<string, ScopeValue>();
+
+  constructor(private readonly max: number = KNOWN_SCOPES_MAX) {}
+
+  /** Remembers that row `rowId` of `model` has scope `scope`. */
+  remember(model: ModelMeta, rowId: string, scope: ScopeValue): void {
+    const key = `${model.name}\u0000${rowId}`;
+    this.byRow.delete(key); // re-inserted as the newest
+    this.byRow.set(key, scope);
+    if (this.byRow.size > this.max) this.byRow.delete(this.byRow.keys().next().value as string);
+  }
+
+  /** The scope value last seen for the row, if remembered. */
+  recall(model: ModelMeta, rowId: string): ScopeValue | undefined {
+    return this.byRow.get(`${model.name}\u0000${rowId}`);
+  }
+
+  /** Drops what is remembered of the row. */
+  forget(model: ModelMeta, rowId: string): void {
+    this.byRow.delete(`${model.name}\u0000${rowId}`);
+  }
+}
 
 /** An update sealed for the where's id and scope, to check against the row it returns. */
 export interface GivenContext {
