@@ -13,10 +13,10 @@ export {
 } from './extension/extension';
 export { blindIndexSpec } from './extension/schema-view';
 export { boundRowId, delegateName, valueContext } from './value-context';
-export { isCloakCiphertext } from './extension/decrypt-result';
-export type { OnDecryptError } from './extension/decrypt-result';
+export { isCloakCiphertext } from './extension/read/decrypt-result';
+export type { OnDecryptError } from './extension/read/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';
-export { canonicalUuid } from './extension/canonical-values';
+export { canonicalUuid } from './extension/write/canonical-values';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';
 export { buildSchema, validateSchema, type GeneratorSettings, type Validation } from './generator/build-schema';
 export type { DmmfDocument, DmmfModel, DmmfField, DmmfDefault } from './generator/dmmf';

@@ -22,8 +22,8 @@ import {
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import type { HushfieldSchema } from '../metadata';
-import { type OnDecryptError, ResultDecryptor } from './decrypt-result';
-import { OperationHandler, type QueryParams } from './operations';
+import { type OnDecryptError, ResultDecryptor } from './read/decrypt-result';
+import { OperationHandler, type QueryParams } from './query/operations';
 import { SchemaView } from './schema-view';
 import { type AnyClient, inTransaction } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';

@@ -4,7 +4,7 @@
  * the schema's `@default(...)` would have produced. Randomness comes from `node:crypto`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IdGeneration } from '../metadata';
+import type { IdGeneration } from '../../metadata';
 
 const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -3,9 +3,9 @@
  * encrypted fields are selected (the id is part of the associated data). What was added is stripped from
  * the result again, so callers get exactly the shape Prisma declares for their selection.
  */
-import type { ModelMeta } from '../metadata';
-import { SELECTION_KEYS } from './arg-shapes';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import type { ModelMeta } from '../../metadata';
+import { SELECTION_KEYS } from '../query/arg-shapes';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
 /** Fields added at one level, and the same for relations below it. */
 export interface StripPlan {

@@ -18,12 +18,12 @@
  * real id and scope and written back at once, only if they still hold what this update wrote
  * (compare-and-swap, so a concurrent writer is never overwritten).
  */
-import type { ModelMeta } from '../metadata';
+import type { ModelMeta } from '../../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { plainOf } from './encrypt-data';
-import { asList } from './arg-shapes';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { type AnyClient, delegate, sideQuery } from './transaction-context';
+import { asList } from '../query/arg-shapes';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 
 /** How many rows are remembered at most. */
 export const KNOWN_SCOPES_MAX = 10_000;

@@ -5,7 +5,7 @@
  * where rewriter and the write and read walks all read these descriptions, so a shape Prisma
  * adds is taught to every walk in one place.
  */
-import { type Args, isPlainObject } from './schema-view';
+import { type Args, isPlainObject } from '../schema-view';
 
 /**
  * Where a where clause sits, which decides what it may use:

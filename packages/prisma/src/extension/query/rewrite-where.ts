@@ -9,9 +9,9 @@
  * a unique input can name only one value, so it names the one stored in the matching row.
  */
 import type { FieldCrypto } from '@hushfield/core';
-import type { BlindIndexMeta, ModelMeta } from '../metadata';
+import type { BlindIndexMeta, ModelMeta } from '../../metadata';
 import { asList, isLogicalKey, isRootPosition, logicalPosition, RELATION_FILTERS, type WherePosition } from './arg-shapes';
-import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from './schema-view';
+import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from '../schema-view';
 
 /** A root-level equality on a truncated index: candidates must be checked after decryption. */
 export interface TruncatedCondition {

@@ -19,11 +19,11 @@ import {
   KeyDestroyedError,
   KeyringError,
 } from '@hushfield/core';
-import type { EncryptedFieldMeta, ModelMeta } from '../metadata';
-import { valueContext } from '../value-context';
-import { decryptFailed, foreignCiphertext, notEnvelope } from './messages';
-import type { Args, SchemaView } from './schema-view';
-import type { WrittenEnvelopes } from './written-envelopes';
+import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
+import { valueContext } from '../../value-context';
+import { decryptFailed, foreignCiphertext, notEnvelope } from '../messages';
+import type { Args, SchemaView } from '../schema-view';
+import type { WrittenEnvelopes } from '../write/written-envelopes';
 
 /** What to do with a value that fails to decrypt (keyring outages always throw). */
 export type OnDecryptError = 'throw' | 'null';

@@ -4,15 +4,15 @@
  * matching rows are listed and updated one by one, all in one transaction (the caller's
  * interactive transaction, or a new one on the base client).
  */
-import type { ModelMeta } from '../metadata';
-import type { ResultDecryptor } from './decrypt-result';
+import type { ModelMeta } from '../../metadata';
+import type { ResultDecryptor } from '../read/decrypt-result';
 import type { DataEncryptor } from './encrypt-data';
-import { asList } from './arg-shapes';
-import { rowMoved, unsupported } from './messages';
+import { asList } from '../query/arg-shapes';
+import { rowMoved, unsupported } from '../messages';
 import type { RowReader } from './row-reader';
-import type { Args, SchemaView } from './schema-view';
-import { ensureSelected, stripAdded } from './selection';
-import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from './transaction-context';
+import type { Args, SchemaView } from '../schema-view';
+import { ensureSelected, stripAdded } from '../read/selection';
+import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from '../transaction-context';
 
 /** Collaborators of {@link updateEachRow}. */
 export interface UpdateEachRowDeps {

@@ -17,13 +17,13 @@
  * A row whose scope cannot be known this way is refused (`scopeMissing`) before anything is
  * sealed or written.
  */
-import type { ModelMeta } from '../metadata';
+import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
 import { scopeValue } from './seen-rows';
-import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from './messages';
-import type { Position } from './rewrite-where';
+import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from '../messages';
+import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
 /** What the rows need from the extension: the schema, where rewriting and reads of its own. */
 export interface RowServices {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import type { HushfieldSchema, ModelMeta } from '../metadata';
+import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { WhereRewriter } from './rewrite-where';
-import { blindIndexSpec, SchemaView } from './schema-view';
+import { blindIndexSpec, SchemaView } from '../schema-view';
 
 const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
 const person: ModelMeta = {

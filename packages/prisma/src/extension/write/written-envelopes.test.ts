@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DecryptionError, FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import type { HushfieldSchema, ModelMeta } from '../metadata';
-import { ResultDecryptor } from './decrypt-result';
-import { OperationHandler, type QueryParams } from './operations';
-import { SchemaView } from './schema-view';
+import type { HushfieldSchema, ModelMeta } from '../../metadata';
+import { ResultDecryptor } from '../read/decrypt-result';
+import { OperationHandler, type QueryParams } from '../query/operations';
+import { SchemaView } from '../schema-view';
 import { WrittenEnvelopes } from './written-envelopes';
 
 const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });

@@ -10,16 +10,16 @@
  * and after the switch.
  */
 import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
-import type { ModelMeta } from '../metadata';
-import { valueContext } from '../value-context';
+import type { ModelMeta } from '../../metadata';
+import { valueContext } from '../../value-context';
 import { storedForm } from './canonical-values';
-import { isComputedPlaceholder } from './computed-index';
-import { scopeMissing, unsupported } from './messages';
-import { asList, nestedCreates, nestedWriteParts, type NestedWriteParts } from './arg-shapes';
+import { isComputedPlaceholder } from '../computed-index';
+import { scopeMissing, unsupported } from '../messages';
+import { asList, nestedCreates, nestedWriteParts, type NestedWriteParts } from '../query/arg-shapes';
 import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
-import type { Position } from './rewrite-where';
+import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
 
 /** What the encryptor knows about the row being written. */

@@ -4,21 +4,21 @@
  * decryption needs, run the query, decrypt the result and strip what was added.
  */
 import type { FieldCrypto } from '@hushfield/core';
-import type { ModelMeta } from '../metadata';
-import type { ResultDecryptor } from './decrypt-result';
-import { DataEncryptor } from './encrypt-data';
-import { rowMoved, unsupported } from './messages';
-import { checkGivenContext, exactValue, type GivenContext, KnownScopes, rememberedContext, scopeValue } from './seen-rows';
+import type { ModelMeta } from '../../metadata';
+import type { ResultDecryptor } from '../read/decrypt-result';
+import { DataEncryptor } from '../write/encrypt-data';
+import { rowMoved, unsupported } from '../messages';
+import { checkGivenContext, exactValue, type GivenContext, KnownScopes, rememberedContext, scopeValue } from '../write/seen-rows';
 import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
-import { RowReader } from './row-reader';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { ensureSelected, planAt, stripAdded } from './selection';
-import { WrittenEnvelopes } from './written-envelopes';
-import { type AnyClient, isBypassed } from './transaction-context';
+import { RowReader } from '../write/row-reader';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { ensureSelected, planAt, stripAdded } from '../read/selection';
+import { WrittenEnvelopes } from '../write/written-envelopes';
+import { type AnyClient, isBypassed } from '../transaction-context';
 import { dropMismatches, narrowTruncated } from './truncated-lookup';
-import { updateEachRow } from './update-each-row';
+import { updateEachRow } from '../write/update-each-row';
 
 /** What Prisma hands a `$allOperations` query extension. */
 export interface QueryParams {

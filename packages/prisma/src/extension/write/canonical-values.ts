@@ -5,8 +5,8 @@
  * accepts upper case, braces and missing hyphens but stores and returns the canonical
  * lower-case hyphenated form. Other columns store the value as written.
  */
-import type { ModelMeta } from '../metadata';
-import { notUuid } from './messages';
+import type { ModelMeta } from '../../metadata';
+import { notUuid } from '../messages';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import type { HushfieldSchema, ModelMeta } from '../metadata';
-import { ResultDecryptor } from './decrypt-result';
+import type { HushfieldSchema, ModelMeta } from '../../metadata';
+import { ResultDecryptor } from '../read/decrypt-result';
 import { KnownScopes, rememberedContext } from './seen-rows';
-import { OperationHandler, type QueryParams } from './operations';
-import { SchemaView } from './schema-view';
+import { OperationHandler, type QueryParams } from '../query/operations';
+import { SchemaView } from '../schema-view';
 
 const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
 const user: ModelMeta = {

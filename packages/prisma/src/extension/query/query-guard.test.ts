@@ -1,7 +1,7 @@
 import { UnsupportedQueryError } from '@hushfield/core';
-import type { HushfieldSchema, ModelMeta } from '../metadata';
+import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { guardQuery } from './query-guard';
-import { SchemaView } from './schema-view';
+import { SchemaView } from '../schema-view';
 
 const field = (name: string, extra: Partial<ModelMeta['fields'][string]> = {}) => ({
   name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: false, ...extra,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@hushfield/core';
-import type { ModelMeta } from '../metadata';
+import type { ModelMeta } from '../../metadata';
 import { canonicalUuid, storedForm } from './canonical-values';
 
 const CANONICAL = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';

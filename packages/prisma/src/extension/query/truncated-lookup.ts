@@ -14,13 +14,13 @@
  * (the extension cannot issue its own query there), where it fails closed.
  */
 import { normalize } from '@hushfield/core';
-import type { ModelMeta } from '../metadata';
-import type { ResultDecryptor } from './decrypt-result';
-import { unsupported } from './messages';
+import type { ModelMeta } from '../../metadata';
+import type { ResultDecryptor } from '../read/decrypt-result';
+import { unsupported } from '../messages';
 import { asList } from './arg-shapes';
 import type { TruncatedCondition } from './rewrite-where';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { delegate, sideQuery, type AnyClient } from './transaction-context';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { delegate, sideQuery, type AnyClient } from '../transaction-context';
 
 /** Narrows `where` (already rewritten) to the rows whose decrypted values really match. */
 export async function narrowTruncated(options: {

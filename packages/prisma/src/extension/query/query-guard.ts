@@ -9,14 +9,14 @@
  * surrogates, over the size cap).
  */
 import { checkPlaintext } from '@hushfield/core';
-import type { ModelMeta } from '../metadata';
-import { isComputedPlaceholder } from './computed-index';
-import { blindIndexWrite, notString, unsupported } from './messages';
+import type { ModelMeta } from '../../metadata';
+import { isComputedPlaceholder } from '../computed-index';
+import { blindIndexWrite, notString, unsupported } from '../messages';
 import {
   AGGREGATES, asList, EQUALITY_OPERATORS, isLogicalKey, isRootPosition, logicalPosition, nestedWriteParts, operationWherePosition,
   RELATION_FILTERS, SELECTION_KEYS, type WherePosition,
 } from './arg-shapes';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */

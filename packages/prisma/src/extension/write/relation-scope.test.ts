@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@hushfield/core';
-import type { FieldMeta, HushfieldSchema, IdGeneration, ModelMeta } from '../metadata';
+import type { FieldMeta, HushfieldSchema, IdGeneration, ModelMeta } from '../../metadata';
 import { CreateDraft, type RowServices } from './relation-scope';
-import { type Args, SchemaView } from './schema-view';
+import { type Args, SchemaView } from '../schema-view';
 
 const scalar = (name: string, type = 'String'): FieldMeta => ({ name, dbName: name, kind: 'scalar', type, isList: false, isRequired: true, isId: name === 'id' });
 const relation = (name: string, target: string, relationName: string, key?: [string[], string[]]): FieldMeta => ({

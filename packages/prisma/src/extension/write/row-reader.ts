@@ -4,12 +4,12 @@
  * fields or the scope), and the index value a unique input must name during an index-key
  * rotation. They run in the caller's interactive transaction when there is one.
  */
-import type { ModelMeta } from '../metadata';
+import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
-import type { ResultDecryptor } from './decrypt-result';
+import type { ResultDecryptor } from '../read/decrypt-result';
 import { plainOf, type RowContext } from './encrypt-data';
-import { type Args, isPlainObject, type SchemaView } from './schema-view';
-import { type AnyClient, delegate, sideQuery } from './transaction-context';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 
 /** Reads what encryption needs from existing rows. */
 export class RowReader {

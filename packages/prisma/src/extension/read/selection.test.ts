@@ -1,5 +1,5 @@
-import type { HushfieldSchema, ModelMeta } from '../metadata';
-import { SchemaView } from './schema-view';
+import type { HushfieldSchema, ModelMeta } from '../../metadata';
+import { SchemaView } from '../schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
 
 const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
