@@ -23,6 +23,7 @@ import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
 import { checkContext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
 import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
+import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
@@ -118,6 +119,7 @@ export class FieldCrypto {
     needs(options.unicodeMismatch === undefined || options.unicodeMismatch === 'refuse' || options.unicodeMismatch === 'warn',
       'options.unicodeMismatch', "must be 'refuse' or 'warn'");
     this.#unicodeMismatch = options.unicodeMismatch ?? 'refuse';
+    observeCaches(this);
   }
 
   /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
@@ -466,11 +468,13 @@ export class FieldCrypto {
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
     const text = decodeUtf8(plaintext);
     plaintext.fill(0);
+    countDecrypted(ctx.model, ctx.field);
     if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'success');
     return text;
   }
 
   #failed(error: HushfieldError, envelope: ParsedEnvelope, ctx: FieldContext): HushfieldError {
+    countDecryptFailure(error.code, ctx.model, ctx.field);
     if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'failure', error.code);
     return error;
   }

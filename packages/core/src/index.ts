@@ -1,6 +1,7 @@
 /**
  * @hushfield/core: envelope encryption, key hierarchy, key cache and blind indexes.
- * No Prisma, no cloud SDK: only `node:crypto` and `lru-cache`.
+ * No Prisma, no cloud SDK: only `node:crypto`, `lru-cache` and
+ * `@opentelemetry/api` (a no-op until the application installs an OpenTelemetry SDK).
  */
 export * from './errors';
 export * from './keyring';
@@ -20,3 +21,4 @@ export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from
 export { isNormalizer, normalizerVersion, runtimeUnicodeVersion, unicodeMismatches, versionedName } from './normalizers';
 export type { UnicodeMismatch } from './normalizers';
 export { ENVELOPE_PREFIX, FORMAT_VERSION, isEnvelope } from './envelope';
+export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';

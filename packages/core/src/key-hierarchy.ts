@@ -21,6 +21,7 @@ import { KeyringCalls, type KeySlot } from './keyring-calls';
 import { messages } from './messages';
 import { rewrapKeys } from './rewrap';
 import { needs, needsName } from './preconditions';
+import { keyLoadSpan } from './telemetry';
 
 /** The scope every index root key lives in. */
 export const INDEX_SCOPE = 'default';
@@ -169,11 +170,11 @@ export class KeyHierarchy {
    * @throws KeyDestroyedError, KeyNotFoundError, KeyringError
    */
   scopeKeyMaterial(keyId: string, version: number): Promise<Buffer> {
-    return this.#keys.get(cacheId(keyId, version), async () => {
+    return this.#keys.get(cacheId(keyId, version), () => keyLoadSpan({ keyId, kind: 'scope', version }, async () => {
       const stored = await this.#store.getVersion(keyId, version);
       if (stored === null || stored.kind !== 'scope') throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
       return this.#unwrap(stored);
-    });
+    }));
   }
 
   /**
@@ -252,7 +253,7 @@ export class KeyHierarchy {
   }
 
   #material(stored: StoredKey): Promise<Buffer> {
-    return this.#keys.get(cacheId(stored.keyId, stored.version), () => this.#unwrap(stored));
+    return this.#keys.get(cacheId(stored.keyId, stored.version), () => keyLoadSpan(stored, () => this.#unwrap(stored)));
   }
 
   async #unwrap(stored: StoredKey): Promise<Buffer> {
