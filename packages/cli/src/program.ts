@@ -14,6 +14,7 @@ import type { ExitCodeValue } from './exit-codes';
 import { Output, hasCode, processIO } from './output';
 import type { CliIO } from './output';
 import { expandSecretArgs } from './secret-arg';
+import { commandSpan } from './telemetry';
 import { decryptCommand } from './commands/decrypt';
 import { doctorCommand } from './commands/doctor';
 import { keysCreate, keysList, keysRewrap, keysRotate, keysShred } from './commands/keys';
@@ -63,7 +64,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     try {
       const loaded = options.config ?? (await loadConfig(cwd, opts.config as string | undefined, opts.dotenv as string | undefined));
       ctx = new CommandContext(loaded, out);
-      exitCode = await action(ctx, opts);
+      const commandCtx = ctx;
+      exitCode = await commandSpan(command, () => action(commandCtx, opts));
     } catch (error) {
       out.error(error);
       const hint = ctx === undefined ? undefined : missingUrlHint(error, ctx.loaded.envFile);
