@@ -22,3 +22,4 @@ export { isNormalizer, normalizerVersion, runtimeUnicodeVersion, unicodeMismatch
 export type { UnicodeMismatch } from './normalizers';
 export { ENVELOPE_PREFIX, FORMAT_VERSION, isEnvelope } from './envelope';
 export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';
+export * from './audit-sinks';
