@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const ctx = (rowId: string) => ({ model: 'patients', field: 'ssn', rowId });
 
-test('keyring calls and sampled-in value decrypts land in the table; audit lists them by scope, actor, time', async () => {
+test('keyring calls and value decrypts land in the table; audit lists them by scope, actor, time', async () => {
   const sink = new PrismaAuditSink(world.prisma, { batchSize: 50 });
   let actor: ActorContext = { user: 'alice', requestId: 'r-1' };
   const crypto = new FieldCrypto({

@@ -63,7 +63,8 @@ export async function auditCommand(ctx: CommandContext, options: AuditOptions): 
   const keyStore = options.scope === undefined ? undefined : await ctx.keyStore();
   const keys = keyStore === undefined ? [] : await keyStore.list({ kind: 'scope', scope: options.scope });
   const events = await listAuditEvents(await ctx.client(), {
-    scope: options.scope, scopeKeyIds: [...new Set(keys.map((key) => key.keyId))], actor: options.actor, operation: options.operation as AuditOperation | undefined,
+    scope: options.scope, scopeKeyIds: [...new Set(keys.map((key) => key.keyId))], actor: options.actor,
+    operation: options.operation as AuditOperation | undefined,
     since: parseTime(options.since, '--since', now), until: parseTime(options.until, '--until', now),
     limit: options.limit, model: options.model,
   });
