@@ -15,6 +15,7 @@ export { KeyHierarchy } from './key-hierarchy';
 export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
+export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
 export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from './blind-index';
