@@ -31,9 +31,18 @@ interface Instruments {
   keyringDuration: Histogram;
   keyringErrors: Counter;
   decryptFailures: Counter;
-  encrypted: Counter;
-  decrypted: Counter;
   auditDropped: Counter;
+}
+
+/**
+ * Values encrypted and decrypted per (model, field), counted here and reported by observable
+ * counters: a per-value `Counter.add` costs microseconds under an SDK (attribute hashing),
+ * comparable to the decryption itself; an increment costs nanoseconds.
+ */
+interface FieldCounts {
+  readonly attributes: Attributes;
+  encrypted: number;
+  decrypted: number;
 }
 
 let provider: MeterProvider | undefined;
@@ -56,6 +65,16 @@ function instruments(): Instruments {
     dekHits: meter.createObservableCounter('hushfield.dek_cache.hits', { description: 'DEK cache hits' }),
     dekMisses: meter.createObservableCounter('hushfield.dek_cache.misses', { description: 'DEK cache misses' }),
   };
+  const values = {
+    encrypted: meter.createObservableCounter('hushfield.values.encrypted', { description: 'Values encrypted' }),
+    decrypted: meter.createObservableCounter('hushfield.values.decrypted', { description: 'Values decrypted' }),
+  };
+  meter.addBatchObservableCallback((result) => {
+    for (const counts of fieldCounts.values()) {
+      if (counts.encrypted > 0) result.observe(values.encrypted, counts.encrypted, counts.attributes);
+      if (counts.decrypted > 0) result.observe(values.decrypted, counts.decrypted, counts.attributes);
+    }
+  }, Object.values(values));
   meter.addBatchObservableCallback((result) => {
     for (const source of sources) {
       const crypto = source.ref.deref();
@@ -78,8 +97,6 @@ function instruments(): Instruments {
       { unit: 'ms', description: 'Keyring call latency' }),
     keyringErrors: meter.createCounter('hushfield.keyring.errors', { description: 'Failed keyring calls' }),
     decryptFailures: meter.createCounter('hushfield.decrypt.failures', { description: 'Values not decrypted' }),
-    encrypted: meter.createCounter('hushfield.values.encrypted', { description: 'Values encrypted' }),
-    decrypted: meter.createCounter('hushfield.values.decrypted', { description: 'Values decrypted' }),
     auditDropped: meter.createCounter('hushfield.audit.dropped', { description: 'Audit events dropped by a sink' }),
   };
   return current;
@@ -153,33 +170,41 @@ export function keyLoadSpan<T>(slot: KeyAttributes, load: () => Promise<T>): Pro
   return inSpan('hushfield.key.load', keyAttributes(slot), load);
 }
 
-/** Attribute objects per (model, field), built once each: counting a value allocates nothing. */
-const fieldAttributes = new Map<string, Attributes>();
-const MAX_FIELD_ATTRIBUTES = 4096;
+/** Counts per (model, field); past the bound (a schema has far fewer), the rest share one entry. */
+const fieldCounts = new Map<string, FieldCounts>();
+const MAX_FIELDS = 4096;
+const OTHER: FieldCounts = { attributes: { 'hushfield.model': '(other)', 'hushfield.field': '(other)' }, encrypted: 0,
+  decrypted: 0 };
+/** Values counted since the meter provider was last checked: an SDK installed later is noticed within 1,024. */
+let sinceCheck = 0;
 
-function fieldOf(model: string, field: string): Attributes {
+function countsOf(model: string, field: string): FieldCounts {
+  if ((++sinceCheck & 1023) === 0 || provider === undefined) instruments();
   const id = `${model}\u0000${field}`;
-  let attributes = fieldAttributes.get(id);
-  if (attributes === undefined) {
-    attributes = { 'hushfield.model': model, 'hushfield.field': field };
-    if (fieldAttributes.size < MAX_FIELD_ATTRIBUTES) fieldAttributes.set(id, attributes);
+  let counts = fieldCounts.get(id);
+  if (counts === undefined) {
+    if (fieldCounts.size >= MAX_FIELDS) return OTHER;
+    counts = { attributes: { 'hushfield.model': model, 'hushfield.field': field }, encrypted: 0, decrypted: 0 };
+    if (fieldCounts.size === MAX_FIELDS - 1) fieldCounts.set('\u0000other', OTHER);
+    fieldCounts.set(id, counts);
   }
-  return attributes;
+  return counts;
 }
 
 /** Counts one value encrypted for `model`.`field` (database names). */
 export function countEncrypted(model: string, field: string): void {
-  instruments().encrypted.add(1, fieldOf(model, field));
+  countsOf(model, field).encrypted++;
 }
 
 /** Counts one value decrypted for `model`.`field`. */
 export function countDecrypted(model: string, field: string): void {
-  instruments().decrypted.add(1, fieldOf(model, field));
+  countsOf(model, field).decrypted++;
 }
 
 /** Counts one value that failed to decrypt, by error code. */
 export function countDecryptFailure(code: string, model: string, field: string): void {
-  instruments().decryptFailures.add(1, { ...fieldOf(model, field), 'hushfield.error.code': code });
+  const { attributes } = countsOf(model, field);
+  instruments().decryptFailures.add(1, { ...attributes, 'hushfield.error.code': code });
 }
 
 /** Counts audit events a sink dropped. */
