@@ -78,7 +78,8 @@ export class BatchingAuditSink implements AuditSink {
       return;
     }
     this.#queue.push(event);
-    if (this.#queue.length >= this.#batchSize) void this.flush();
+    // One drain at a time takes every queued batch; the timer catches events queued as it ends.
+    if (this.#queue.length >= this.#batchSize && this.#flushing === undefined) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.#intervalMs).unref();
   }
 
