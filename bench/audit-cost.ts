@@ -29,7 +29,8 @@ async function items(crypto: FieldCrypto): Promise<DecryptItem[]> {
 
 function make(auditDecrypts?: boolean | { sample: number }, sink?: 'sync' | 'batching'): FieldCrypto {
   const audit = sink === 'sync' ? { emit: () => undefined }
-    : sink === 'batching' ? new BatchingAuditSink(async () => undefined, { maxQueue: 1_000_000, batchSize: 500 }) : undefined;
+    : sink === 'batching' ? new BatchingAuditSink(async () => undefined, { maxQueue: 1_000_000, batchSize: 500 })
+      : undefined;
   return new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 600_000 }, audit, auditDecrypts });
 }
 
