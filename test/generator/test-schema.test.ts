@@ -74,7 +74,8 @@ describe('the generated metadata of the test schema', () => {
   it('describes Post, Account, Customer and the key store', () => {
     const { models, keyStoreModel } = result.schema!;
     expect(keyStoreModel).toBe('HushfieldKey');
-    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'Organization', 'Member', 'Invoice', 'HushfieldKey', 'HushfieldCheckpoint']);
+    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'Organization', 'Member', 'Invoice', 'HushfieldKey', 'HushfieldCheckpoint',
+      'HushfieldAuditEvent']);
     expect(models.Post).toMatchObject({ dbName: 'posts', idGeneration: 'autoincrement', bindRowId: false, encrypted: { body: { mode: 'strict' } } });
     expect(models.Post.fields.author).toMatchObject({ kind: 'object', relationModel: 'User', relationName: 'PostToUser', relationFromFields: ['authorId'], relationToFields: ['id'] });
     expect(models.User.fields.posts).toMatchObject({ kind: 'object', relationName: 'PostToUser' });

@@ -330,4 +330,13 @@ export const messages = {
     noIndexKey: () =>
       'the schema has blind indexes but the key store has no active index key yet (created on first use)',
   },
+  audit: {
+    badTime: (option: string) => `${option} must be an ISO 8601 date or time, or a duration ago such as 7d, 12h, 30m`,
+    badOperation: (operations: readonly string[]) => `--operation must be one of ${operations.join(', ')}`,
+    none: () => 'no audit events match',
+    /** One event: time, operation, outcome, scope, key, actor, detail (never key material: events hold none). */
+    row: (time: string, operation: string, outcome: string, rest: string) =>
+      `${time}  ${operation} ${outcome}  ${rest}`,
+    limited: (limit: number) => `(newest ${limit} shown; raise --limit or narrow --since/--until for more)`,
+  },
 } as const;

@@ -14,6 +14,8 @@ import type { ExitCodeValue } from './exit-codes';
 import { Output, hasCode, processIO } from './output';
 import type { CliIO } from './output';
 import { expandSecretArgs } from './secret-arg';
+import { commandSpan } from './telemetry';
+import { auditCommand } from './commands/audit';
 import { decryptCommand } from './commands/decrypt';
 import { doctorCommand } from './commands/doctor';
 import { keysCreate, keysList, keysRewrap, keysRotate, keysShred } from './commands/keys';
@@ -63,7 +65,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     try {
       const loaded = options.config ?? (await loadConfig(cwd, opts.config as string | undefined, opts.dotenv as string | undefined));
       ctx = new CommandContext(loaded, out);
-      exitCode = await action(ctx, opts);
+      const commandCtx = ctx;
+      exitCode = await commandSpan(command, () => action(commandCtx, opts));
     } catch (error) {
       out.error(error);
       const hint = ctx === undefined ? undefined : missingUrlHint(error, ctx.loaded.envFile);
@@ -162,6 +165,20 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--require-tls', 'fail when the database connection does not use TLS', false)
     .option('--url <url>', 'connection string to read the server certificate from (default: config databaseUrl, DATABASE_URL)')
     .action(wrap((ctx, o) => doctorCommand(ctx, { requireTls: Boolean(o.requireTls), url: o.url as string | undefined })));
+
+  program
+    .command('audit')
+    .description('list audit events (the HushfieldAuditEvent table PrismaAuditSink writes) by scope, actor, time')
+    .option('--scope <scope>', 'only events of this scope (tenant, user)')
+    .option('--actor <actor>', 'only events whose actor has this value (key=value, or a value of any field)')
+    .option('--since <time>', 'from this time on: ISO 8601, or a duration ago (7d, 12h, 30m)')
+    .option('--until <time>', 'before this time: ISO 8601, or a duration ago')
+    .option('--operation <op>', 'only this operation (keyring.unwrap, key.destroy, value.decrypt, ...)')
+    .option('--limit <n>', 'newest events shown at most', positiveInt('--limit'), 100)
+    .action(wrap((ctx, o) => auditCommand(ctx, {
+      scope: o.scope as string | undefined, actor: o.actor as string | undefined, since: o.since as string | undefined,
+      until: o.until as string | undefined, operation: o.operation as string | undefined, limit: o.limit as number,
+    })));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

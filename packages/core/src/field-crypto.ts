@@ -11,6 +11,7 @@ import {
   checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, parseBlindIndex, type BlindIndexParts, type BlindIndexSpec,
 } from './blind-index';
 import { DekCache } from './dek-cache';
+import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
 import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, scopeKeyId, scopeKeyOf, type ParsedEnvelope } from './envelope';
 import { ConfigError, DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
@@ -24,6 +25,7 @@ import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
 import { checkContext, checkPlaintext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
 import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
+import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
@@ -41,8 +43,11 @@ export interface FieldCryptoOptions {
   dekCache?: { maxEntries: number } | false;
   audit?: AuditSink;
   actor?: () => ActorContext | undefined;
-  /** Emit a `value.decrypt` event per value (they are many). Default false. */
-  auditDecrypts?: boolean;
+  /**
+   * Emit `value.decrypt` events (they are many): `true` for every value, `{ sample: 0.01 }` for
+   * about 1 % of successful decrypts (and every failure). Default false.
+   */
+  auditDecrypts?: AuditDecryptsOption;
   /**
    * What to do when a non-ASCII value goes through a normalizer pinned to another Unicode
    * version than the runtime's (README, "Node upgrades and Unicode"): `'refuse'` (default) throws ConfigError
@@ -97,7 +102,8 @@ export class FieldCrypto {
   readonly #deks: DekCache | undefined;
   readonly #indexKeys: KeyCache;
   readonly #audit: AuditEmitter;
-  readonly #auditDecrypts: boolean;
+  /** Fraction of successful decrypts audited (0: off). */
+  readonly #auditDecrypts: number;
   readonly #unicodeMismatch: 'refuse' | 'warn';
   /** Normalizers already warned about (`'warn'` policy): one warning each per process. */
   static readonly #warned = new Set<string>();
@@ -117,10 +123,11 @@ export class FieldCrypto {
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
     this.#audit = new AuditEmitter(options.audit, options.actor);
-    this.#auditDecrypts = options.auditDecrypts === true && this.#audit.enabled;
+    this.#auditDecrypts = this.#audit.enabled ? decryptSampleRate(options.auditDecrypts) : 0;
     needs(options.unicodeMismatch === undefined || options.unicodeMismatch === 'refuse' || options.unicodeMismatch === 'warn',
       'options.unicodeMismatch', "must be 'refuse' or 'warn'");
     this.#unicodeMismatch = options.unicodeMismatch ?? 'refuse';
+    observeCaches(this);
   }
 
   /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
@@ -476,17 +483,20 @@ export class FieldCrypto {
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
     const text = decodeUtf8(plaintext);
     plaintext.fill(0);
-    if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'success');
+    countDecrypted(ctx.model, ctx.field);
+    if (this.#auditDecrypts > 0 && sampled(this.#auditDecrypts)) this.#auditValue(envelope, ctx, 'success');
     return text;
   }
 
   #failed(error: HushfieldError, envelope: ParsedEnvelope, ctx: FieldContext): HushfieldError {
-    if (this.#auditDecrypts) this.#auditValue(envelope, ctx, 'failure', error.code);
+    countDecryptFailure(error.code, ctx.model, ctx.field);
+    if (this.#auditDecrypts > 0) this.#auditValue(envelope, ctx, 'failure', error.code);
     return error;
   }
 
   #auditValue(envelope: ParsedEnvelope, ctx: FieldContext, outcome: 'success' | 'failure', errorCode?: string): void {
-    const detail: Record<string, string> = { model: ctx.model, field: ctx.field };
+    const detail: Record<string, string | number> = { model: ctx.model, field: ctx.field };
+    if (this.#auditDecrypts < 1 && outcome === 'success') detail.sampleRate = this.#auditDecrypts;
     if (ctx.rowId !== undefined) detail.rowId = ctx.rowId;
     this.#audit.emit({ operation: 'value.decrypt', outcome, keyId: envelope.keyId, kind: 'scope', version: envelope.version,
       detail, ...(errorCode === undefined ? {} : { errorCode }) });

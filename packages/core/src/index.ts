@@ -1,6 +1,7 @@
 /**
  * @hushfield/core: envelope encryption, key hierarchy, key cache and blind indexes.
- * No Prisma, no cloud SDK: only `node:crypto` and `lru-cache`.
+ * No Prisma, no cloud SDK: only `node:crypto`, `lru-cache` and
+ * `@opentelemetry/api` (a no-op until the application installs an OpenTelemetry SDK).
  */
 export * from './errors';
 export * from './keyring';
@@ -15,6 +16,7 @@ export { KeyAdmin } from './key-admin';
 export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
+export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { checkPlaintext } from './row-encryptor';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
@@ -30,3 +32,5 @@ export type {
   KeyringFailure, KeyringRetryOptions, RemoteCallTarget, RemoteKeyringSettings, ResolvedKeyringRetryOptions,
 } from './remote-keyring-call';
 export { wrapContext, type KeySlot } from './keyring-calls';
+export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';
+export * from './audit-sinks';

@@ -21,6 +21,7 @@ import { KeyringCalls, type KeySlot } from './keyring-calls';
 import { messages } from './messages';
 import { rewrapKeys } from './rewrap';
 import { needs, needsName } from './preconditions';
+import { keyLoadSpan } from './telemetry';
 
 /** The scope every index root key lives in. */
 export const INDEX_SCOPE = 'default';
@@ -178,11 +179,11 @@ export class KeyHierarchy {
    * @throws KeyDestroyedError, KeyNotFoundError, KeyringError
    */
   scopeKeyMaterial(keyId: string, version: number): Promise<Buffer> {
-    return this.#keys.get(cacheId(keyId, version), async () => {
+    return this.#keys.get(cacheId(keyId, version), () => keyLoadSpan({ keyId, kind: 'scope', version }, async () => {
       const stored = await this.#store.getVersion(keyId, version);
       if (stored === null || stored.kind !== 'scope') throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
       return { key: await this.#unwrap(stored), owner: ownerOf(stored.kind, stored.scope) };
-    });
+    }));
   }
 
   /**
@@ -266,7 +267,8 @@ export class KeyHierarchy {
   #material(stored: StoredKey): Promise<Buffer> {
     // Unwrapped for this row's kind and scope, or (cached for another) unwrapped again under
     // this row's wrap context, which fails if the row was relabelled.
-    return this.#keys.get(cacheId(stored.keyId, stored.version), () => this.#unwrap(stored), ownerOf(stored.kind, stored.scope));
+    return this.#keys.get(cacheId(stored.keyId, stored.version), () => keyLoadSpan(stored, () => this.#unwrap(stored)),
+      ownerOf(stored.kind, stored.scope));
   }
 
   async #unwrap(stored: StoredKey): Promise<Buffer> {

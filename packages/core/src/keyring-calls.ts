@@ -10,6 +10,7 @@ import { HushfieldError, KeyringError } from './errors';
 import type { EncryptionContext, Keyring } from './keyring';
 import type { KeyKind, StoredKey } from './key-store';
 import { messages } from './messages';
+import { keyringSpan } from './telemetry';
 
 /** What identifies one key version for wrapping. */
 export interface KeySlot {
@@ -103,12 +104,12 @@ export class KeyringCalls {
       operation: `keyring.${operation}` as const, keyId: slot.keyId, kind: slot.kind, scope: slot.scope,
       version: slot.version, keyringId: keyring.id,
     };
-    return this.audit.timed(draft, async () => {
+    return keyringSpan(keyring.id, operation, slot, () => this.audit.timed(draft, async () => {
       try {
         return await call();
       } catch (error) {
         throw asKeyringError(error, keyring, operation);
       }
-    });
+    }));
   }
 }

@@ -13,6 +13,7 @@ import { needs } from './preconditions';
 import { randomSecret } from './random-pool';
 import { encodeUtf8 } from './utf8';
 import { appendSealedValue, wrapDek } from './value-cipher';
+import { countEncrypted } from './telemetry';
 
 /** Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when present. */
 export interface FieldContext {
@@ -98,6 +99,7 @@ class Encryptor implements RowEncryptor {
     const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId);
     const envelope = appendSealedValue(this.#header, dek, bytes, aad, this.#nonce());
     bytes.fill(0);
+    countEncrypted(ctx.model, ctx.field);
     return envelope;
   }
 

@@ -20,3 +20,5 @@ export { canonicalUuid } from './extension/write/canonical-values';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';
 export { buildSchema, validateSchema, type GeneratorSettings, type Validation } from './generator/build-schema';
 export type { DmmfDocument, DmmfModel, DmmfField, DmmfDefault } from './generator/dmmf';
+export { PrismaAuditSink, listAuditEvents } from './audit/prisma-audit-sink';
+export type { AuditQuery, PrismaAuditSinkOptions, StoredAuditEvent } from './audit/prisma-audit-sink';

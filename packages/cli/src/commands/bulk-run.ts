@@ -13,6 +13,7 @@ import type { MigrateResult, ResumePolicy } from '../migrator';
 import { PfeImporter } from '../pfe-import';
 import { createProgress } from '../progress';
 import type { PlanMode } from '../row-plan';
+import { bulkModelSpan } from '../telemetry';
 
 /** Options shared by `reencrypt` and `decrypt`. */
 export interface BulkOptions {
@@ -46,7 +47,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
 
   const results: MigrateResult[] = [];
   for (const model of models) {
-    const result = await migrateModel({
+    const result = await bulkModelSpan(mode, model.name, async () => migrateModel({
           client, crypto, keyStore, model, mode, checkpoints, pfe, progress, log,
           writer: await createCasWriter(client, model),
           batchSize: options.batch,
@@ -55,7 +56,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
           resume: options.resume,
           keyringAttempts: options.keyringAttempts,
           signal: options.signal,
-        });
+        }));
     results.push(result);
     if (result.stopped) break;
   }

@@ -12,6 +12,7 @@ import { Prisma, type PrismaClientExtends } from '@prisma/client/extension';
 import type { DefaultArgs, InternalArgs } from '@prisma/client/runtime/client';
 import {
   type ActorContext,
+  type AuditDecryptsOption,
   type AuditSink,
   type CacheStats,
   ConfigError,
@@ -44,6 +45,8 @@ export interface FieldEncryptionOptions {
   readonly audit?: AuditSink;
   /** The acting user/request, attached to audit events. */
   readonly actor?: () => ActorContext | undefined;
+  /** Per-value `value.decrypt` audit events: `true`, or `{ sample: 0.01 }`; default off. */
+  readonly auditDecrypts?: AuditDecryptsOption;
   /**
    * `throw` (default): a value that fails to decrypt throws a typed error. `null`: it reads
    * as `null` instead (keyring outages still throw: they are transient, not data loss), and
@@ -180,6 +183,7 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     cache: options.cache ?? DEFAULT_CACHE,
     audit: options.audit,
     actor: options.actor,
+    auditDecrypts: options.auditDecrypts,
     unicodeMismatch: options.unicodeMismatch,
   });
 }

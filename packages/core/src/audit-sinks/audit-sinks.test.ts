@@ -1,0 +1,95 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { AuditEvent } from '../audit';
+import { BatchingAuditSink } from './batching';
+import { JsonLinesAuditSink } from './json-lines';
+
+const event = (n: number): AuditEvent => ({
+  time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)), operation: 'keyring.unwrap', outcome: 'success', keyId: `k${n}`,
+  scope: 'tenant-1', actor: { user: 'alice' },
+});
+
+describe('JsonLinesAuditSink', () => {
+  it('appends one JSON object per line to a file, time in ISO 8601', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hushfield-audit-')), 'audit.jsonl');
+    const sink = new JsonLinesAuditSink(path);
+    sink.emit(event(1));
+    sink.emit(event(2));
+    await sink.close();
+    const again = new JsonLinesAuditSink(path);
+    again.emit(event(3));
+    await again.close();
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.keyId)).toEqual(['k1', 'k2', 'k3']);
+    expect(lines[0]).toMatchObject({ time: '2026-01-01T00:00:01.000Z', scope: 'tenant-1', actor: { user: 'alice' } });
+  });
+
+  it('drops and counts events while more than maxBufferedBytes wait on a stalled stream', () => {
+    const stream = new PassThrough({ highWaterMark: 1 }); // never read: writes stay buffered
+    const sink = new JsonLinesAuditSink(stream, { maxBufferedBytes: 200 });
+    for (let n = 0; n < 20; n++) sink.emit(event(n));
+    expect(sink.dropped).toBeGreaterThan(10);
+    expect(stream.writableLength).toBeLessThan(400);
+  });
+
+  it('rejects a target that is neither a path nor a stream', () => {
+    expect(() => new JsonLinesAuditSink(42 as unknown as string)).toThrow(/target must be a file path or a writable stream/);
+  });
+});
+
+describe('BatchingAuditSink', () => {
+  it('writes full batches at once and the rest on flush', async () => {
+    const batches: number[] = [];
+    const sink = new BatchingAuditSink(async (events) => void batches.push(events.length), { batchSize: 3 });
+    for (let n = 0; n < 7; n++) sink.emit(event(n));
+    await sink.flush();
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(3);
+    expect(sink.written).toBe(7);
+  });
+
+  it('writes a partial batch after flushIntervalMs', async () => {
+    const written: AuditEvent[] = [];
+    const sink = new BatchingAuditSink(async (events) => void written.push(...events), { flushIntervalMs: 10 });
+    sink.emit(event(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(written).toHaveLength(1);
+  });
+
+  it('never blocks emit on a slow writer: beyond maxQueue events are dropped and counted', async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sink = new BatchingAuditSink(() => gate, { maxQueue: 5, batchSize: 2, name: 'db' });
+    const started = performance.now();
+    for (let n = 0; n < 20; n++) sink.emit(event(n));
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(sink.dropped).toBeGreaterThanOrEqual(13);
+    release();
+    await sink.flush();
+    expect(sink.dropped + sink.written).toBe(20);
+    expect(warning).toHaveBeenCalledTimes(1);
+    expect(String(warning.mock.calls[0][0])).toContain("'db' is dropping events: its queue is full");
+    warning.mockRestore();
+  });
+
+  it('drops and counts a batch whose write fails, and keeps going', async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    let fail = true;
+    const sink = new BatchingAuditSink(async () => {
+      if (fail) throw new TypeError('connection refused');
+    }, { batchSize: 2 });
+    sink.emit(event(1));
+    sink.emit(event(2));
+    await sink.flush();
+    fail = false;
+    sink.emit(event(3));
+    await sink.flush();
+    expect(sink.dropped).toBe(2);
+    expect(sink.written).toBe(1);
+    expect(String(warning.mock.calls[0][0])).toContain('a write failed (TypeError)');
+    warning.mockRestore();
+  });
+});

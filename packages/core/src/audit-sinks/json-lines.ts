@@ -1,0 +1,77 @@
+/**
+ * An audit sink that appends one JSON object per line to a file or a stream (for a log
+ * shipper). Writes are buffered by the stream; when more than `maxBufferedBytes` wait to be
+ * written (a stalled disk or pipe) new events are dropped and counted, never queued without bound.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { AuditEvent, AuditSink } from '../audit';
+import { needs } from '../preconditions';
+import { countAuditDropped } from '../telemetry';
+
+/** Options of {@link JsonLinesAuditSink}. */
+export interface JsonLinesAuditSinkOptions {
+  /** Bytes buffered at most before new events are dropped; default 16 MiB. */
+  readonly maxBufferedBytes?: number;
+}
+
+/** One audit event as a JSON line (time as ISO 8601). */
+export function auditEventLine(event: AuditEvent): string {
+  return `${JSON.stringify({ ...event, time: event.time.toISOString() })}\n`;
+}
+
+/**
+ * Appends audit events as JSON lines.
+ * @example
+ * const audit = new JsonLinesAuditSink('/var/log/hushfield/audit.jsonl');
+ * const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, audit });
+ */
+export class JsonLinesAuditSink implements AuditSink {
+  readonly #stream: Writable;
+  readonly #owned: boolean;
+  readonly #maxBuffered: number;
+  #dropped = 0;
+  #failed = false;
+
+  /**
+   * @param target a file path (opened for append, created if missing) or a writable stream
+   * @throws InvalidArgumentError on a bad target or bound
+   */
+  constructor(target: string | Writable, options: JsonLinesAuditSinkOptions = {}) {
+    needs(typeof target === 'string' || (target !== null && typeof target?.write === 'function'), 'target',
+      'must be a file path or a writable stream');
+    const max = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    needs(Number.isSafeInteger(max) && max > 0, 'options.maxBufferedBytes', 'must be a positive integer');
+    this.#maxBuffered = max;
+    this.#owned = typeof target === 'string';
+    this.#stream = typeof target === 'string' ? createWriteStream(target, { flags: 'a', mode: 0o600 }) : target;
+    // A write error must not crash the process: events after it are dropped and counted.
+    this.#stream.on('error', () => {
+      this.#failed = true;
+    });
+  }
+
+  /** Events dropped so far. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Appends `event`; never waits, never throws. */
+  emit(event: AuditEvent): void {
+    if (this.#failed || this.#stream.writableLength > this.#maxBuffered) {
+      this.#dropped++;
+      countAuditDropped('json-lines');
+      return;
+    }
+    this.#stream.write(auditEventLine(event));
+  }
+
+  /** Waits until buffered lines are written; closes the file if this sink opened it. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#owned) this.#stream.end(resolve);
+      else if (this.#stream.writableLength === 0) resolve();
+      else this.#stream.once('drain', resolve);
+    });
+  }
+}
