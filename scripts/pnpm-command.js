@@ -8,6 +8,7 @@
  * pnpm 12 is a single executable; older releases are a script run by node, handled too.
  */
 const { execFileSync } = require('node:child_process');
+const { accessSync, constants } = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
@@ -27,10 +28,25 @@ function versionOf({ command, args }) {
   }
 }
 
+/** The absolute path of `name` on PATH (callers may put shims named `pnpm` on PATH). */
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 let cached;
 
 /**
- * The pinned pnpm as `{ command, args, version }`: spawn `command` with `[...args, ...yours]`.
+ * The pinned pnpm as `{ command, args, version }`: spawn `command` (an absolute path, or
+ * `npx`) with `[...args, ...yours]`.
  * @returns {{ command: string, args: string[], version: string }}
  */
 function pnpmCommand() {
@@ -38,7 +54,8 @@ function pnpmCommand() {
   const candidates = [];
   const execPath = process.env.npm_execpath;
   if (execPath && /pnpm/.test(path.basename(execPath))) candidates.push(launcher(execPath));
-  candidates.push({ command: 'pnpm', args: [] });
+  const fromPath = onPath('pnpm');
+  if (fromPath) candidates.push({ command: fromPath, args: [] });
   for (const candidate of candidates) {
     if (versionOf(candidate) === PNPM_VERSION) return (cached = { ...candidate, version: PNPM_VERSION });
   }
