@@ -49,7 +49,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return createPostgres(kind, process.env.TEST_DATABASE_URL as string);
 }
 
-async function createPostgres(kind: 'postgres' | 'container', serverUrl: string): Promise<TestDatabase> {
+/** An empty, randomly named database on a PostgreSQL server. */
+export interface EmptyDatabase {
+  readonly name: string;
+  /** Connection string of the new database (the server's, with its name). */
+  readonly url: string;
+  /** Drops it, closing any connection still open to it. */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database on the server `serverUrl` points at (no migrations applied). */
+export async function createEmptyDatabase(serverUrl: string): Promise<EmptyDatabase> {
   const name = `hushfield_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
@@ -60,7 +70,24 @@ async function createPostgres(kind: 'postgres' | 'container', serverUrl: string)
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const connectionString = url.toString();
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const drop = new Client({ connectionString: serverUrl });
+      await drop.connect();
+      try {
+        await drop.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await drop.end();
+      }
+    },
+  };
+}
+
+async function createPostgres(kind: 'postgres' | 'container', serverUrl: string): Promise<TestDatabase> {
+  const database = await createEmptyDatabase(serverUrl);
+  const connectionString = database.url;
   const client = new Client({ connectionString });
   await client.connect();
   for (const sql of migrationSql()) await client.query(sql);
@@ -71,13 +98,7 @@ async function createPostgres(kind: 'postgres' | 'container', serverUrl: string)
     query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
     close: async () => {
       await client.end();
-      const drop = new Client({ connectionString: serverUrl });
-      await drop.connect();
-      try {
-        await drop.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await drop.end();
-      }
+      await database.drop();
     },
   };
 }
