@@ -28,9 +28,12 @@ async function items(crypto: FieldCrypto): Promise<DecryptItem[]> {
 }
 
 function make(auditDecrypts?: boolean | { sample: number }, sink?: 'sync' | 'batching'): FieldCrypto {
-  const audit = sink === 'sync' ? { emit: () => undefined }
-    : sink === 'batching' ? new BatchingAuditSink(async () => undefined, { maxQueue: 1_000_000, batchSize: 500 })
-      : undefined;
+  const audit =
+    sink === 'sync'
+      ? { emit: () => undefined }
+      : sink === 'batching'
+        ? new BatchingAuditSink(async () => undefined, { maxQueue: 1_000_000, batchSize: 500 })
+        : undefined;
   return new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 600_000 }, audit, auditDecrypts });
 }
 
@@ -74,7 +77,10 @@ async function main(): Promise<void> {
   }
   trace.setGlobalTracerProvider(new BasicTracerProvider());
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new Reader()] }));
-  const sdk = await measure([['no audit sink, OTel SDK installed', make()], ['no audit sink (again)', cases[0][1]]]);
+  const sdk = await measure([
+    ['no audit sink, OTel SDK installed', make()],
+    ['no audit sink (again)', cases[0][1]],
+  ]);
   report(sdk, base);
 }
 

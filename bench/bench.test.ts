@@ -67,7 +67,14 @@ describe('benchmarks at smoke-test sizes', () => {
   }, 120_000);
 
   it('kms counts one keyring call per key against one KMS call per row for the naive baseline', async () => {
-    const section = await runKmsBench({ db, rows: 40, scopeCounts: [1, 3], latencyMs: 1, naiveRows: 10, plan: warmedOnce });
+    const section = await runKmsBench({
+      db,
+      rows: 40,
+      scopeCounts: [1, 3],
+      latencyMs: 1,
+      naiveRows: 10,
+      plan: warmedOnce,
+    });
     sections.push(section);
     const rows = section.tables[0].rows;
     // write: scope keys + the index key; cold read: the scope keys; warm read: none.
@@ -80,7 +87,9 @@ describe('benchmarks at smoke-test sizes', () => {
 
   it('migrator runs the real CLI in a child process and encrypts every legacy row', async () => {
     if (!db.url) {
-      process.stdout.write('migrator smoke test skipped: the CLI child process needs a PostgreSQL server (PGlite lives in this process)\n');
+      process.stdout.write(
+        'migrator smoke test skipped: the CLI child process needs a PostgreSQL server (PGlite lives in this process)\n',
+      );
       return;
     }
     const section = await runMigratorBench({ db, rows: 300, runs: 1 });
@@ -95,12 +104,24 @@ describe('benchmarks at smoke-test sizes', () => {
     try {
       const paths = { json: join(dir, 'results.json'), markdown: join(dir, 'RESULTS.md') };
       writeResults(sections, describeEnvironment('test'), paths);
-      const run = { command: 'pnpm bench', complete: true, startedAt: '2026-01-01T00:00:00Z', seconds: 431.4, load: [0.5, 1.25] as const, failed: 0 };
+      const run = {
+        command: 'pnpm bench',
+        complete: true,
+        startedAt: '2026-01-01T00:00:00Z',
+        seconds: 431.4,
+        load: [0.5, 1.25] as const,
+        failed: 0,
+      };
       writeRunSummary(run, paths);
-      writeRunSummary({ ...run, command: 'pnpm bench crypto', complete: false, startedAt: '2026-01-01T01:00:00Z', seconds: 30 }, paths);
+      writeRunSummary(
+        { ...run, command: 'pnpm bench crypto', complete: false, startedAt: '2026-01-01T01:00:00Z', seconds: 30 },
+        paths,
+      );
       const markdown = readFileSync(paths.markdown, 'utf8');
       expect(markdown).toContain('**Wall time of the whole run**: `pnpm bench` took 7 min 11 s');
-      expect(markdown).toContain('**Latest run** (some sections below are newer than the whole run): `pnpm bench crypto` took 30 s');
+      expect(markdown).toContain(
+        '**Latest run** (some sections below are newer than the whole run): `pnpm bench crypto` took 30 s',
+      );
       for (const section of sections) expect(markdown).toContain(`## ${section.title}`);
       expect(markdown).toContain('**Targets at a glance**');
       expect(markdown).toContain('| Node.js |');

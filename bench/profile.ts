@@ -14,7 +14,17 @@ import { describeEnvironment } from './lib/environment';
 import { renderSection, type Section, type Table } from './lib/report';
 import { writeResults } from './lib/results-file';
 
-const SCENARIOS = ['value-16', 'value-4k', 'value-1m', 'blind-index', 'findmany', 'findmany-warm', 'findunique', 'create', 'reencrypt'] as const;
+const SCENARIOS = [
+  'value-16',
+  'value-4k',
+  'value-1m',
+  'blind-index',
+  'findmany',
+  'findmany-warm',
+  'findunique',
+  'create',
+  'reencrypt',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -24,11 +34,22 @@ type Prepared = { iteration: () => Promise<unknown>; close: () => Promise<void> 
 async function prepare(scenario: Scenario): Promise<Prepared> {
   const { FieldCrypto, LocalKeyring, MemoryKeyStore } = await import('@hushfield/core');
   if (scenario.startsWith('value-') || scenario === 'blind-index') {
-    const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 3_600_000 }, dekCache: false });
+    const crypto = new FieldCrypto({
+      keyring: new LocalKeyring(randomBytes(32)),
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 3_600_000 },
+      dekCache: false,
+    });
     const size = scenario === 'value-16' ? 16 : scenario === 'value-4k' ? 4096 : scenario === 'value-1m' ? 1 << 20 : 32;
     const plaintext = randomBytes(size).toString('base64').slice(0, size);
     const ctx = { model: 'users', field: 'notes', rowId: 'row-1' };
-    const spec = { model: 'users', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
+    const spec = {
+      model: 'users',
+      field: 'email',
+      name: 'email_idx',
+      normalize: ['lowercase', 'trim'] as const,
+      bits: 256,
+    };
     const roundTrip = async (): Promise<void> => {
       const encryptor = await crypto.rowEncryptor('default');
       const stored = encryptor.encrypt(plaintext, ctx);
@@ -66,12 +87,23 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
       prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url as string }) }),
       cache: { ttlMs: 3_600_000 },
     };
-    const io = { stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false };
+    const io = {
+      stdout: new PassThrough().resume(),
+      stderr: new PassThrough().resume(),
+      stdin: new PassThrough(),
+      stdinIsTTY: false,
+      stderrIsTTY: false,
+    };
     return {
       iteration: async () => {
         await db.query('TRUNCATE customers, hushfield_checkpoints RESTART IDENTITY');
-        await db.query(`INSERT INTO customers (email, phone) SELECT 'Customer.' || g || '@Example.com', '+1 555 ' || g FROM generate_series(1, 20000) AS g`);
-        const code = await run(['reencrypt', '--model', 'Customer', '--json'], { io, config: { path: 'bench/profile.ts', config, module: {} } });
+        await db.query(
+          `INSERT INTO customers (email, phone) SELECT 'Customer.' || g || '@Example.com', '+1 555 ' || g FROM generate_series(1, 20000) AS g`,
+        );
+        const code = await run(['reencrypt', '--model', 'Customer', '--json'], {
+          io,
+          config: { path: 'bench/profile.ts', config, module: {} },
+        });
         if (code !== 0) throw new Error(`reencrypt exited with ${code}`);
       },
       close,
@@ -88,11 +120,18 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
       close,
     };
   }
-  await insertEncryptedUsers(db, encryptedClient(base, keyring, { dekCache: false }).crypto, userInputs(0, 10_000, 'p', 10));
+  await insertEncryptedUsers(
+    db,
+    encryptedClient(base, keyring, { dekCache: false }).crypto,
+    userInputs(0, 10_000, 'p', 10),
+  );
   const warm = encryptedClient(base, keyring).users;
   await warm.findMany();
   if (scenario === 'findunique') {
-    const emails = Array.from({ length: 200 }, (_, j) => `user.p.${String((j * 7919) % 10_000).padStart(6, '0')}@example.com`);
+    const emails = Array.from(
+      { length: 200 },
+      (_, j) => `user.p.${String((j * 7919) % 10_000).padStart(6, '0')}@example.com`,
+    );
     return {
       iteration: async () => {
         for (const email of emails) await warm.findUnique({ where: { email } });
@@ -101,7 +140,8 @@ async function prepare(scenario: Scenario): Promise<Prepared> {
     };
   }
   return {
-    iteration: scenario === 'findmany-warm' ? () => warm.findMany() : () => encryptedClient(base, keyring).users.findMany(),
+    iteration:
+      scenario === 'findmany-warm' ? () => warm.findMany() : () => encryptedClient(base, keyring).users.findMany(),
     close,
   };
 }
@@ -131,13 +171,15 @@ function table(title: string, spots: readonly HotSpot[], count: number): Table {
   return {
     title,
     columns: ['function', 'self', 'self %', 'total', 'total %'],
-    rows: spots.slice(0, count).map((s) => [
-      `\`${s.where}\``,
-      `${s.selfMs.toFixed(0)} ms`,
-      `${(s.selfShare * 100).toFixed(1)} %`,
-      `${s.totalMs.toFixed(0)} ms`,
-      `${(s.totalShare * 100).toFixed(1)} %`,
-    ]),
+    rows: spots
+      .slice(0, count)
+      .map((s) => [
+        `\`${s.where}\``,
+        `${s.selfMs.toFixed(0)} ms`,
+        `${(s.selfShare * 100).toFixed(1)} %`,
+        `${s.totalMs.toFixed(0)} ms`,
+        `${(s.totalShare * 100).toFixed(1)} %`,
+      ]),
   };
 }
 
@@ -165,7 +207,10 @@ async function main(): Promise<number> {
     id: `profile-${scenario}`,
     title: `profile: ${scenario} (V8 CPU profile, ${seconds} s of the hot loop)`,
     command: `pnpm exec tsx --tsconfig bench/tsconfig.json bench/profile.ts ${scenario} ${seconds}`,
-    tables: [table('Top functions by self time (everything)', all, 15), table('hushfield functions by total time', ours, 12)],
+    tables: [
+      table('Top functions by self time (everything)', all, 15),
+      table('hushfield functions by total time', ours, 12),
+    ],
     targets: [],
   };
   process.stdout.write(`${renderSection(section)}\n`);

@@ -23,14 +23,22 @@ async function main(): Promise<void> {
     const emails: string[] = [];
     for (let i = 0; i < ROWS; i++) {
       emails.push(`user${i}@example.com`);
-      await users.create({ data: { tenantId: 'acme', name: `n${i}`, email: emails[i], emailIdx: computedBlindIndex, notes: 'x' } as never });
+      await users.create({
+        data: { tenantId: 'acme', name: `n${i}`, email: emails[i], emailIdx: computedBlindIndex, notes: 'x' } as never,
+      });
     }
     const u = users as unknown as Record<string, (args: object) => Promise<unknown>>;
     const cases: [string, (i: number) => Promise<unknown>][] = [
       ['findUnique by emailIdx (all fields)', (i) => u.findUnique({ where: { emailIdx: emails[i % ROWS] } })],
-      ['findUnique by emailIdx, select name', (i) => u.findUnique({ where: { emailIdx: emails[i % ROWS] }, select: { name: true } })],
+      [
+        'findUnique by emailIdx, select name',
+        (i) => u.findUnique({ where: { emailIdx: emails[i % ROWS] }, select: { name: true } }),
+      ],
       ['findFirst by email (all fields)', (i) => u.findFirst({ where: { email: emails[i % ROWS] } })],
-      ['findUniqueOrThrow by emailIdx (all fields)', (i) => u.findUniqueOrThrow({ where: { emailIdx: emails[i % ROWS] } })],
+      [
+        'findUniqueOrThrow by emailIdx (all fields)',
+        (i) => u.findUniqueOrThrow({ where: { emailIdx: emails[i % ROWS] } }),
+      ],
     ];
     for (const [, run] of cases) for (let i = 0; i < 100; i++) await run(i); // warm caches and JIT
     const samples = new Map<string, number[]>(cases.map(([name]) => [name, []]));

@@ -28,7 +28,9 @@ let lastLog = Date.now();
 /** Progress on stderr, with the seconds since the previous line: where the time goes. */
 const log = (line: string): void => {
   const now = Date.now();
-  process.stderr.write(`[bench ${new Date(now).toISOString().slice(11, 19)} +${((now - lastLog) / 1000).toFixed(1)}s] ${line}\n`);
+  process.stderr.write(
+    `[bench ${new Date(now).toISOString().slice(11, 19)} +${((now - lastLog) / 1000).toFixed(1)}s] ${line}\n`,
+  );
   lastLog = now;
 };
 
@@ -37,7 +39,10 @@ function ensureGenerated(): void {
   const generated = ['prisma/generated/client/client.ts', 'prisma/generated/hushfield/index.ts'];
   if (generated.every((file) => existsSync(join(REPO_ROOT, file)))) return;
   log('generating the Prisma client and hushfield metadata (node scripts/prisma-generate.js)');
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'prisma-generate.js'), 'prisma/schema.prisma'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'prisma-generate.js'), 'prisma/schema.prisma'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 }
 
 async function postgresVersion(url: string): Promise<string> {
@@ -78,7 +83,11 @@ const PROFILES: Record<string, (target: string) => string[]> = {
 
 /** `--profile`: runs bench/profile.ts for each missed target; each adds its own section. */
 function profileMissed(sections: readonly Section[]): void {
-  const scenarios = new Set(sections.flatMap((section) => section.targets.filter((t) => t.met === false).flatMap((t) => PROFILES[section.id]?.(t.target) ?? [])));
+  const scenarios = new Set(
+    sections.flatMap((section) =>
+      section.targets.filter((t) => t.met === false).flatMap((t) => PROFILES[section.id]?.(t.target) ?? []),
+    ),
+  );
   for (const scenario of scenarios) {
     log(`profiling ${scenario} (a target was missed)`);
     execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'profile.ts'), scenario, '8'], {
@@ -142,14 +151,23 @@ async function main(): Promise<number> {
         // Other work on the machine skews absolute times; say how busy it was.
         const load = `Machine load (1-minute load average, ${cpus().length} cores) at start / end: ${loadBefore.toFixed(1)} / ${loadavg()[0].toFixed(1)}.`;
         const finishedAt = isoSeconds();
-        sections.push({ ...section, command, seconds: (Date.now() - started) / 1000, finishedAt, notes: [...(section.notes ?? []), load] });
+        sections.push({
+          ...section,
+          command,
+          seconds: (Date.now() - started) / 1000,
+          finishedAt,
+          notes: [...(section.notes ?? []), load],
+        });
         log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       } catch (error) {
         failed += 1;
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
         log(`${id}: FAILED: ${error instanceof Error ? error.stack : reason}`);
         const failedAt = isoSeconds();
-        sections.push({ ...notRun(id, TITLES[id], command, `${reason} (failed at ${failedAt.slice(0, 16)}Z)`), finishedAt: failedAt });
+        sections.push({
+          ...notRun(id, TITLES[id], command, `${reason} (failed at ${failedAt.slice(0, 16)}Z)`),
+          finishedAt: failedAt,
+        });
       }
       // All of this run's sections each time: RESULTS.md stays whole even if results.json was
       // replaced meanwhile (another checkout of it), so the header's whole run is what it shows.

@@ -57,12 +57,16 @@ if (!values['no-build']) {
 mkdirSync(out, { recursive: true });
 const pnpm = pnpmCommand();
 const filters = packages.flatMap((dir) => ['--filter', `./${dir}`]);
-const report = execFileSync(pnpm.command, [...pnpm.args, ...filters, '--recursive', 'pack', '--pack-destination', out, '--json'], {
-  cwd: ROOT,
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-  maxBuffer: 64 * 1024 * 1024,
-});
+const report = execFileSync(
+  pnpm.command,
+  [...pnpm.args, ...filters, '--recursive', 'pack', '--pack-destination', out, '--json'],
+  {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  },
+);
 const packed = JSON.parse(report);
 const list = Array.isArray(packed) ? packed : [packed];
 if (list.length !== packages.length) {

@@ -13,7 +13,9 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 /** The pinned version, e.g. `12.4.2`. */
-const PNPM_VERSION = require(path.join(ROOT, 'package.json')).packageManager.replace(/^pnpm@/, '').split('+')[0];
+const PNPM_VERSION = require(path.join(ROOT, 'package.json'))
+  .packageManager.replace(/^pnpm@/, '')
+  .split('+')[0];
 
 /** How to start `file`: directly, or through node when it is a JavaScript file. */
 function launcher(file) {
@@ -22,7 +24,10 @@ function launcher(file) {
 
 function versionOf({ command, args }) {
   try {
-    return execFileSync(command, [...args, '--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(command, [...args, '--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return undefined;
   }
@@ -61,7 +66,8 @@ function pnpmCommand() {
   }
   const npx = { command: 'npx', args: ['-y', `pnpm@${PNPM_VERSION}`] };
   const version = versionOf(npx);
-  if (version !== PNPM_VERSION) throw new Error(`pnpm ${PNPM_VERSION} not found (npx answered ${version ?? 'nothing'})`);
+  if (version !== PNPM_VERSION)
+    throw new Error(`pnpm ${PNPM_VERSION} not found (npx answered ${version ?? 'nothing'})`);
   return (cached = { ...npx, version });
 }
 

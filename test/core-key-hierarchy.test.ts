@@ -8,7 +8,14 @@ import { FieldCrypto, KeyDestroyedError, KeyringError, LocalKeyring, type Keyrin
 import { PrismaKeyStore } from '@hushfield/prisma';
 import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
 
-interface KeyRow { key_id: string; scope: string; version: number; state: string; wrapped_key: string | null; keyring_id: string }
+interface KeyRow {
+  key_id: string;
+  scope: string;
+  version: number;
+  state: string;
+  wrapped_key: string | null;
+  keyring_id: string;
+}
 
 let db: TestDatabase;
 const clients: ReturnType<typeof createPrisma>['prisma'][] = [];
@@ -23,7 +30,10 @@ function process_(ring: Keyring = keyring): FieldCrypto {
 }
 
 const keyRows = (scope: string) =>
-  db.query<KeyRow>('SELECT key_id, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY version', [scope]);
+  db.query<KeyRow>(
+    'SELECT key_id, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY version',
+    [scope],
+  );
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -37,7 +47,9 @@ afterAll(async () => {
 describe('core key hierarchy on PrismaKeyStore', () => {
   it('creates exactly one key when several clients use a new scope at once, and each decrypts the others', async () => {
     const crypto = [process_(), process_(), process_()];
-    const rows = await Promise.all(crypto.flatMap((c) => [c.rowEncryptor('tenant-race'), c.rowEncryptor('tenant-race')]));
+    const rows = await Promise.all(
+      crypto.flatMap((c) => [c.rowEncryptor('tenant-race'), c.rowEncryptor('tenant-race')]),
+    );
     expect(new Set(rows.map((row) => row.keyId)).size).toBe(1);
     const stored = await keyRows('tenant-race');
     expect(stored).toHaveLength(1);
@@ -55,9 +67,17 @@ describe('core key hierarchy on PrismaKeyStore', () => {
     const fresh = (await crypto.rowEncryptor('tenant-rot')).encrypt('new', ctx);
     expect(crypto.describe(old).version).toBe(1);
     expect(crypto.describe(fresh).version).toBe(2);
-    expect((await keyRows('tenant-rot')).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    expect((await keyRows('tenant-rot')).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
     const reader = process_();
-    expect(await reader.decryptMany([{ value: old, ctx }, { value: fresh, ctx }])).toEqual(['old', 'new']);
+    expect(
+      await reader.decryptMany([
+        { value: old, ctx },
+        { value: fresh, ctx },
+      ]),
+    ).toEqual(['old', 'new']);
   });
 
   it('crypto-shreds: the rows lose their wrapped keys and every client gets KeyDestroyedError', async () => {
@@ -86,14 +106,17 @@ describe('core key hierarchy on PrismaKeyStore', () => {
     await expect(process_(keyring).decrypt(value, ctx)).rejects.toThrow(KeyringError);
   });
 
-  it('refuses at unwrap a wrapped key copied into another scope\'s row', async () => {
+  it("refuses at unwrap a wrapped key copied into another scope's row", async () => {
     const ring = new LocalKeyring(randomBytes(32));
     const crypto = process_(ring);
     const a = (await crypto.rowEncryptor('swap-a')).encrypt('secret a', ctx);
     await crypto.rowEncryptor('swap-b');
     await db.query(
-      "UPDATE hushfield_keys SET wrapped_key = (SELECT wrapped_key FROM hushfield_keys WHERE scope = 'swap-b') WHERE scope = 'swap-a'");
-    const error = await process_(ring).decrypt(a, ctx).catch((e: unknown) => e);
+      "UPDATE hushfield_keys SET wrapped_key = (SELECT wrapped_key FROM hushfield_keys WHERE scope = 'swap-b') WHERE scope = 'swap-a'",
+    );
+    const error = await process_(ring)
+      .decrypt(a, ctx)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyringError);
     expect(String((error as Error).message)).not.toContain('secret a');
   });

@@ -46,20 +46,35 @@ function open(key: Buffer, packed: Buffer, aad: Buffer): Buffer | null {
 // --- Keys and the key store ------------------------------------------------------------------
 function localKeyringAad(context: Record<string, string>): Buffer {
   const names = Object.keys(context).sort();
-  return Buffer.concat([lp('hushfield/local-keyring/v1'), u32(names.length), ...names.flatMap((name) => [lp(name), lp(context[name])])]);
+  return Buffer.concat([
+    lp('hushfield/local-keyring/v1'),
+    u32(names.length),
+    ...names.flatMap((name) => [lp(name), lp(context[name])]),
+  ]);
 }
 
-function unwrapLocal(rootKey: Buffer, row: { keyId: string; kind: string; scope: string; version: number; wrappedKey: string }): Buffer | null {
+function unwrapLocal(
+  rootKey: Buffer,
+  row: { keyId: string; kind: string; scope: string; version: number; wrappedKey: string },
+): Buffer | null {
   const wrapped = Buffer.from(row.wrappedKey, 'base64');
   if (wrapped.length !== 61 || wrapped[0] !== 0x01) return null;
   const purpose = row.kind === 'scope' ? 'hushfield/scope-key' : 'hushfield/index-key';
-  return open(rootKey, wrapped.subarray(1), localKeyringAad({ purpose, keyId: row.keyId, scope: row.scope, version: String(row.version) }));
+  return open(
+    rootKey,
+    wrapped.subarray(1),
+    localKeyringAad({ purpose, keyId: row.keyId, scope: row.scope, version: String(row.version) }),
+  );
 }
 
 // --- Envelope --------------------------------------------------------------------------------
 const DECIMAL = /^[1-9][0-9]{0,9}$/;
 
-function readEnvelope(text: string, ctx: { model: string; field: string; rowId?: string }, scopeKeys: Map<string, Buffer>): string | null {
+function readEnvelope(
+  text: string,
+  ctx: { model: string; field: string; rowId?: string },
+  scopeKeys: Map<string, Buffer>,
+): string | null {
   const parts = text.split('$');
   if (parts.length !== 6 || parts[0] !== 'hfe' || parts[1] !== '1') return null;
   const [, , keyId, versionText, wrappedText, sealedText] = parts;
@@ -78,8 +93,10 @@ function readEnvelope(text: string, ctx: { model: string; field: string; rowId?:
 }
 
 // --- Blind index -----------------------------------------------------------------------------
-const W = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007,
-  0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]);
+const W = new Set([
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007,
+  0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+]);
 const NORMALIZERS: Record<string, (s: string) => string> = {
   'trim@1': (s) => {
     const chars = [...s];
@@ -107,7 +124,11 @@ const NORMALIZERS: Record<string, (s: string) => string> = {
   'nfkc@1': (s) => s.normalize('NFKC'),
 };
 
-function blindIndex(indexRoot: Buffer, rootVersion: number, v: { model: string; field: string; name: string; normalize: string[]; bits: number; input: string }) {
+function blindIndex(
+  indexRoot: Buffer,
+  rootVersion: number,
+  v: { model: string; field: string; name: string; normalize: string[]; bits: number; input: string },
+) {
   const info = Buffer.concat([lp('hushfield/blind-index/v1'), lp(v.model), lp(v.field), lp(v.name), u32(rootVersion)]);
   const key = Buffer.from(hkdfSync('sha256', indexRoot, Buffer.from('hushfield/blind-index', 'ascii'), info, 32));
   const normalized = v.normalize.reduce((text, name) => NORMALIZERS[name](text), v.input);

@@ -13,7 +13,15 @@ describe('test database harness', () => {
     const { prisma, queries } = createPrisma(db);
     try {
       await prisma.hushfieldKey.create({
-        data: { keyId: 'k1', kind: 'scope', scope: 'default', version: 1, state: 'active', wrappedKey: 'AA', keyringId: 'test' },
+        data: {
+          keyId: 'k1',
+          kind: 'scope',
+          scope: 'default',
+          version: 1,
+          state: 'active',
+          wrappedKey: 'AA',
+          keyringId: 'test',
+        },
       });
       const rows = await db.query<{ key_id: string }>('SELECT key_id FROM hushfield_keys');
       expect(rows).toEqual([{ key_id: 'k1' }]);

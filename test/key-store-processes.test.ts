@@ -75,9 +75,14 @@ describe('concurrent first use of a scope', () => {
       // Multi-process is impossible on an in-process database: race separate clients instead.
       const clients = Array.from({ length: RACERS }, () => createPrisma(db).prisma);
       try {
-        const hierarchies = clients.map((client) => new KeyHierarchy({
-          keyring: new LocalKeyring(rootKey), keyStore: new PrismaKeyStore(client), cache: { ttlMs: 60_000 },
-        }));
+        const hierarchies = clients.map(
+          (client) =>
+            new KeyHierarchy({
+              keyring: new LocalKeyring(rootKey),
+              keyStore: new PrismaKeyStore(client),
+              cache: { ttlMs: 60_000 },
+            }),
+        );
         const active = await Promise.all(hierarchies.map((h) => h.activeScopeKey(scope)));
         keys = active.map(({ keyId, version }) => ({ keyId, version }));
       } finally {
@@ -86,13 +91,25 @@ describe('concurrent first use of a scope', () => {
     } else {
       const dir = mkdtempSync(join(tmpdir(), 'hushfield-racers-'));
       const tsconfig = join(dir, 'tsconfig.json');
-      writeFileSync(tsconfig, JSON.stringify({
-        compilerOptions: {
-          baseUrl: ROOT,
-          paths: { '@hushfield/core': ['packages/core/src/index.ts'], '@hushfield/prisma': ['packages/prisma/src/index.ts'] },
-        },
-      }));
-      const env = { ...process.env, DATABASE_URL: db.url, SCOPE: scope, ROOT_KEY: rootKey.toString('base64'), TSX_TSCONFIG_PATH: tsconfig };
+      writeFileSync(
+        tsconfig,
+        JSON.stringify({
+          compilerOptions: {
+            baseUrl: ROOT,
+            paths: {
+              '@hushfield/core': ['packages/core/src/index.ts'],
+              '@hushfield/prisma': ['packages/prisma/src/index.ts'],
+            },
+          },
+        }),
+      );
+      const env = {
+        ...process.env,
+        DATABASE_URL: db.url,
+        SCOPE: scope,
+        ROOT_KEY: rootKey.toString('base64'),
+        TSX_TSCONFIG_PATH: tsconfig,
+      };
       delete env.NODE_OPTIONS;
       const racers = Array.from({ length: RACERS }, () => startRacer(env));
       try {

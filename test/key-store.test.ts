@@ -40,13 +40,21 @@ const freshScope = (): string => `scope-${++counter}-${randomBytes(3).toString('
 
 function newKey(scope: string, version = 1, overrides: Partial<NewStoredKey> = {}): NewStoredKey {
   return {
-    keyId: `k-${scope}`, kind: 'scope', scope, version,
-    wrappedKey: randomBytes(61).toString('base64'), keyringId: 'local:test', ...overrides,
+    keyId: `k-${scope}`,
+    kind: 'scope',
+    scope,
+    version,
+    wrappedKey: randomBytes(61).toString('base64'),
+    keyringId: 'local:test',
+    ...overrides,
   };
 }
 
 const rows = (scope: string): Promise<Row[]> =>
-  db.query<Row>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY kind, version', [scope]);
+  db.query<Row>(
+    'SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY kind, version',
+    [scope],
+  );
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -66,7 +74,15 @@ describe('PrismaKeyStore', () => {
     expect(stored.createdAt).toBeInstanceOf(Date);
     expect(stored.updatedAt).toBeInstanceOf(Date);
     expect(await rows(scope)).toEqual([
-      { key_id: key.keyId, kind: 'scope', scope, version: 1, state: 'active', wrapped_key: key.wrappedKey, keyring_id: 'local:test' },
+      {
+        key_id: key.keyId,
+        kind: 'scope',
+        scope,
+        version: 1,
+        state: 'active',
+        wrapped_key: key.wrappedKey,
+        keyring_id: 'local:test',
+      },
     ]);
   });
 
@@ -110,7 +126,10 @@ describe('PrismaKeyStore', () => {
     await store.insert(newKey(scope));
     const next = await store.rotate(newKey(scope, 2));
     expect(next).toMatchObject({ version: 2, state: 'active' });
-    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
     expect((await store.getActive('scope', scope))?.version).toBe(2);
     expect((await store.getVersion(`k-${scope}`, 1))?.state).toBe('retired');
   });
@@ -122,7 +141,10 @@ describe('PrismaKeyStore', () => {
     expect(await rejection(store.rotate(newKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(KeyConflictError);
     expect(await rejection(store.rotate(newKey(scope, 4)))).toBeInstanceOf(KeyConflictError);
     expect(await rejection(store.rotate(newKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
-    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
   });
 
   it('rolls the retirement back when the new version cannot be inserted', async () => {
@@ -144,7 +166,10 @@ describe('PrismaKeyStore', () => {
     await store.insert(newKey(bystander));
     expect(await store.destroy('scope', scope)).toBe(2);
     const after = await rows(scope);
-    expect(after.filter((r) => r.kind === 'scope').map((r) => [r.state, r.wrapped_key])).toEqual([['destroyed', null], ['destroyed', null]]);
+    expect(after.filter((r) => r.kind === 'scope').map((r) => [r.state, r.wrapped_key])).toEqual([
+      ['destroyed', null],
+      ['destroyed', null],
+    ]);
     expect(after.find((r) => r.kind === 'index')).toMatchObject({ state: 'active', wrapped_key: expect.any(String) });
     expect((await rows(bystander))[0]).toMatchObject({ state: 'active', wrapped_key: expect.any(String) });
     expect(await store.getActive('scope', scope)).toBeNull();
@@ -180,7 +205,12 @@ describe('PrismaKeyStore', () => {
     await store.insert(newKey(`${tag}-a`, 1, { kind: 'index', keyId: `i-${tag}` }));
     const mine = (await store.list()).filter((k) => k.scope.startsWith(tag));
     expect(mine.map((k) => `${k.kind}:${k.scope.slice(tag.length + 1)}:${k.version}`)).toEqual([
-      'index:a:1', 'scope:B:1', 'scope:a:1', 'scope:a:2', 'scope:b:1', 'scope:é:1',
+      'index:a:1',
+      'scope:B:1',
+      'scope:a:1',
+      'scope:a:2',
+      'scope:b:1',
+      'scope:é:1',
     ]);
     expect((await store.list({ scope: `${tag}-a`, kind: 'scope' })).map((k) => k.version)).toEqual([1, 2]);
     expect((await store.list({ scope: `${tag}-a`, state: 'retired' })).map((k) => k.version)).toEqual([1]);
@@ -189,7 +219,14 @@ describe('PrismaKeyStore', () => {
 
   it('refuses malformed keys before touching the database', async () => {
     const scope = freshScope();
-    for (const bad of [{ version: 0 }, { version: 1.5 }, { keyId: '' }, { wrappedKey: '' }, { scope: '' }, { kind: 'data' as never }]) {
+    for (const bad of [
+      { version: 0 },
+      { version: 1.5 },
+      { keyId: '' },
+      { wrappedKey: '' },
+      { scope: '' },
+      { kind: 'data' as never },
+    ]) {
       expect(await rejection(store.insert(newKey(scope, 1, bad)))).toBeInstanceOf(InvalidArgumentError);
     }
     expect(await rejection(store.rotate(newKey(scope, 1)))).toBeInstanceOf(InvalidArgumentError);
@@ -230,7 +267,11 @@ describe('PrismaKeyStore under concurrent clients', () => {
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(won).toHaveLength(1);
-    expect(lost.map((o) => (o.reason as Error).constructor)).toEqual([KeyConflictError, KeyConflictError, KeyConflictError]);
+    expect(lost.map((o) => (o.reason as Error).constructor)).toEqual([
+      KeyConflictError,
+      KeyConflictError,
+      KeyConflictError,
+    ]);
     const stored = await rows(scope);
     expect(stored).toHaveLength(1);
     expect(stored[0].key_id).toBe((won[0] as PromiseFulfilledResult<{ keyId: string }>).value.keyId);
@@ -239,9 +280,14 @@ describe('PrismaKeyStore under concurrent clients', () => {
   it('lets exactly one of several clients rotate the same version', async () => {
     const scope = freshScope();
     await store.insert(newKey(scope));
-    const outcomes = await Promise.allSettled(clients.map((client) => new PrismaKeyStore(client).rotate(newKey(scope, 2))));
+    const outcomes = await Promise.allSettled(
+      clients.map((client) => new PrismaKeyStore(client).rotate(newKey(scope, 2))),
+    );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(KeyConflictError);
-    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
   });
 });

@@ -6,7 +6,13 @@
  */
 import { KeyDestroyedError } from '@hushfield/core';
 import { computedBlindIndex } from '@hushfield/prisma';
-import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './extension/support';
+import {
+  createHarness,
+  expectNoPlaintextIn,
+  expectNoPlaintextInLog,
+  type Harness,
+  isEnvelope,
+} from './extension/support';
 
 describe('update of a row the client has seen', () => {
   let h: Harness;
@@ -33,7 +39,10 @@ describe('update of a row the client has seen', () => {
   it('sends no read before the UPDATE and stores a value bound to the row', async () => {
     const user = await create('tenant-a', 'given@example.com');
     h.queries.length = 0;
-    const updated = await h.prisma.user.update({ where: { id: user.id, tenantId: 'tenant-a' }, data: { notes: secret('given note') } });
+    const updated = await h.prisma.user.update({
+      where: { id: user.id, tenantId: 'tenant-a' },
+      data: { notes: secret('given note') },
+    });
     expect(updated).toMatchObject({ id: user.id, notes: 'given note', email: 'given@example.com' });
     expect(userSelects()).toEqual([]);
     const stored = (await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes;
@@ -41,10 +50,12 @@ describe('update of a row the client has seen', () => {
     expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('given note');
   });
 
-  it('keeps the caller\'s selection: the id and scope it needs are stripped again', async () => {
+  it("keeps the caller's selection: the id and scope it needs are stripped again", async () => {
     const user = await create('tenant-a', 'select@example.com');
     const updated = await h.prisma.user.update({
-      where: { id: user.id, tenantId: 'tenant-a' }, data: { notes: secret('selected note') }, select: { notes: true },
+      where: { id: user.id, tenantId: 'tenant-a' },
+      data: { notes: secret('selected note') },
+      select: { notes: true },
     });
     expect(updated).toEqual({ notes: 'selected note' });
   });
@@ -62,18 +73,23 @@ describe('update of a row the client has seen', () => {
     expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('id-only note 2');
   });
 
-  it('reads a row moved to another scope behind the client\'s back again, and seals under its new scope', async () => {
+  it("reads a row moved to another scope behind the client's back again, and seals under its new scope", async () => {
     const user = await create('tenant-c', 'moved@example.com');
     await h.db.query('UPDATE users SET "tenantId" = $1 WHERE id = $2', ['tenant-d', user.id]);
     h.queries.length = 0;
-    const updated = await h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('moved note') }, select: { notes: true, tenantId: true } });
+    const updated = await h.prisma.user.update({
+      where: { id: user.id },
+      data: { notes: secret('moved note') },
+      select: { notes: true, tenantId: true },
+    });
     expect(updated).toEqual({ notes: 'moved note', tenantId: 'tenant-d' });
     // the remembered scope missed (no row), the row was read, then written under its real scope
     const onUsers = h.queries.filter((q) => q.query.includes('"users"'));
     expect(onUsers.map((q) => q.query.split(' ')[0])).toEqual(['UPDATE', 'SELECT', 'UPDATE']);
     await h.prisma.$hushfield.crypto.keys.destroyScope('tenant-d');
-    await expect(h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }))
-      .rejects.toBeInstanceOf(KeyDestroyedError);
+    await expect(
+      h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }),
+    ).rejects.toBeInstanceOf(KeyDestroyedError);
   });
 
   it('retries inside an interactive transaction, which still commits', async () => {
@@ -82,48 +98,62 @@ describe('update of a row the client has seen', () => {
     await h.prisma.$transaction(async (tx) => {
       await tx.user.update({ where: { id: user.id }, data: { notes: secret('tx note') } });
     });
-    const read = await h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true, tenantId: true } });
+    const read = await h
+      .fresh()
+      .prisma.user.findUnique({ where: { id: user.id }, select: { notes: true, tenantId: true } });
     expect(read).toEqual({ notes: 'tx note', tenantId: 'tenant-f' });
   });
 
   it('creates no key for a scope the where names but no row has', async () => {
     const scope = `never-used-${Date.now()}`;
     const keys = async () => (await h.db.query('SELECT 1 FROM hushfield_keys WHERE scope = $1', [scope])).length;
-    await expect(h.prisma.user.update({ where: { id: 'no-such-row', tenantId: scope }, data: { notes: secret('nowhere note') } }))
-      .rejects.toMatchObject({ code: 'P2025' });
+    await expect(
+      h.prisma.user.update({ where: { id: 'no-such-row', tenantId: scope }, data: { notes: secret('nowhere note') } }),
+    ).rejects.toMatchObject({ code: 'P2025' });
     expect(await keys()).toBe(0);
   });
 
   it('reports a missing row as Prisma does', async () => {
     const user = await create('tenant-a', 'gone@example.com');
     await h.db.query('DELETE FROM users WHERE id = $1', [user.id]);
-    await expect(h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('gone note') } }))
-      .rejects.toMatchObject({ code: 'P2025' });
+    await expect(
+      h.prisma.user.update({ where: { id: user.id }, data: { notes: secret('gone note') } }),
+    ).rejects.toMatchObject({ code: 'P2025' });
   });
 
   it('updates nothing when the where names another scope', async () => {
     const user = await create('tenant-a', 'other@example.com');
-    const before = (await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes;
+    const before = (await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0]
+      .notes;
     await expect(
-      h.prisma.user.update({ where: { id: user.id, tenantId: 'tenant-b' }, data: { notes: secret('wrong tenant note') } }),
+      h.prisma.user.update({
+        where: { id: user.id, tenantId: 'tenant-b' },
+        data: { notes: secret('wrong tenant note') },
+      }),
     ).rejects.toThrow();
-    expect((await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes).toBe(before);
+    expect(
+      (await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [user.id]))[0].notes,
+    ).toBe(before);
   });
 
-  it('seals for the row\'s real scope when the where names it in another case (a case-insensitive collation)', async () => {
-    await h.db.query(`CREATE COLLATION IF NOT EXISTS hushfield_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
+  it("seals for the row's real scope when the where names it in another case (a case-insensitive collation)", async () => {
+    await h.db.query(
+      `CREATE COLLATION IF NOT EXISTS hushfield_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+    );
     await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE hushfield_ci');
     try {
       const user = await create('loose-tenant', 'loose@example.com');
       const updated = await h.prisma.user.update({
-        where: { id: user.id, tenantId: 'LOOSE-TENANT' }, data: { notes: secret('loose note') },
+        where: { id: user.id, tenantId: 'LOOSE-TENANT' },
+        data: { notes: secret('loose note') },
       });
       expect(updated).toMatchObject({ tenantId: 'loose-tenant', notes: 'loose note' });
       expect((await h.fresh().prisma.user.findUnique({ where: { id: user.id } }))?.notes).toBe('loose note');
       // the value lives under the row's own scope key: shredding that scope makes it unreadable
       await h.prisma.$hushfield.crypto.keys.destroyScope('loose-tenant');
-      await expect(h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }))
-        .rejects.toBeInstanceOf(KeyDestroyedError);
+      await expect(
+        h.fresh().prisma.user.findUnique({ where: { id: user.id }, select: { notes: true } }),
+      ).rejects.toBeInstanceOf(KeyDestroyedError);
     } finally {
       await h.db.query('DELETE FROM users WHERE "tenantId" = $1', ['loose-tenant']);
       await h.db.query('ALTER TABLE users ALTER COLUMN "tenantId" TYPE text COLLATE "default"');

@@ -29,10 +29,15 @@ function runDemo(stateDir: string, args: readonly string[] = []): Promise<DemoRu
   const env: NodeJS.ProcessEnv = { ...process.env, QUICKSTART_STATE_DIR: stateDir, NO_COLOR: '1' };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not the demo's business
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, 'src/demo.ts', ...args], { cwd: EXAMPLE, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      [TSX, 'src/demo.ts', ...args],
+      { cwd: EXAMPLE, env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -55,7 +60,9 @@ async function openDemoDatabase(stateDir: string) {
 }
 
 const northside = TENANTS.find((t) => t.id === 'northside')!;
-const secrets = TENANTS.flatMap((t) => t.patients.flatMap((p) => [p.name, p.email, p.ssn, p.diagnosisNotes, p.visitNotes]));
+const secrets = TENANTS.flatMap((t) =>
+  t.patients.flatMap((p) => [p.name, p.email, p.ssn, p.diagnosisNotes, p.visitNotes]),
+);
 
 describe('quickstart demo', () => {
   let stateDir: string;
@@ -65,10 +72,16 @@ describe('quickstart demo', () => {
     // `pnpm test` generates the clients and builds the packages first, as `pnpm demo` does; a
     // bare Jest run on a fresh clone does it here.
     if (!existsSync(join(EXAMPLE, 'prisma', 'generated', 'hushfield', 'index.ts'))) {
-      execFileSync(process.execPath, [join(ROOT, 'scripts', 'prisma-generate.js'), 'examples/quickstart/prisma/schema.prisma'], { cwd: ROOT });
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'scripts', 'prisma-generate.js'), 'examples/quickstart/prisma/schema.prisma'],
+        { cwd: ROOT },
+      );
     }
     if (!existsSync(join(ROOT, 'packages', 'cli', 'dist', 'index.js'))) {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/cli'], { cwd: ROOT });
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/cli'], {
+        cwd: ROOT,
+      });
     }
     stateDir = mkdtempSync(join(tmpdir(), 'hushfield-quickstart-'));
     first = await runDemo(stateDir);
@@ -90,14 +103,16 @@ describe('quickstart demo', () => {
     expect(first.output).toMatch(/✓ none of the 25 sensitive values written appears anywhere/);
     const { db, close } = await openDemoDatabase(stateDir);
     try {
-      const patients = await db.query<Record<string, string | null>>('SELECT name, email, ssn, diagnosis_notes FROM patients');
+      const patients = await db.query<Record<string, string | null>>(
+        'SELECT name, email, ssn, diagnosis_notes FROM patients',
+      );
       const visits = await db.query<{ notes: string }>('SELECT notes FROM visits');
       const stored = [...patients.rows.flatMap((row) => Object.values(row)), ...visits.rows.map((row) => row.notes)];
       expect(stored).toHaveLength(5 * 4 + 5);
       for (const value of stored) expect(isEnvelope(value as string)).toBe(true);
       const dump = await db.query<{ t: string }>(
-        'SELECT lower(string_agg(row_to_json(x)::text, \'\')) AS t FROM (SELECT * FROM patients) x ' +
-          'UNION ALL SELECT lower(string_agg(row_to_json(v)::text, \'\')) FROM visits v',
+        "SELECT lower(string_agg(row_to_json(x)::text, '')) AS t FROM (SELECT * FROM patients) x " +
+          "UNION ALL SELECT lower(string_agg(row_to_json(v)::text, '')) FROM visits v",
       );
       const text = dump.rows.map((row) => row.t).join('');
       for (const secret of secrets) expect(text).not.toContain(secret.toLowerCase());
@@ -107,8 +122,12 @@ describe('quickstart demo', () => {
   }, 120_000);
 
   it('finds the right patients by email and by SSN through blind indexes', () => {
-    expect(first.output).toMatch(/findFirst\(\{ where: \{ email: ' {2}Ada\.Okafor@EXAMPLE\.com ' \} \}\)\s+→\s+found N-1001 Ada Okafor/);
-    expect(first.output).toMatch(/findUnique\(\{ where: \{ emailIdx: 'bruno\.silva@example\.com' \} \}\)\s+→\s+found N-1002 Bruno Silva/);
+    expect(first.output).toMatch(
+      /findFirst\(\{ where: \{ email: ' {2}Ada\.Okafor@EXAMPLE\.com ' \} \}\)\s+→\s+found N-1001 Ada Okafor/,
+    );
+    expect(first.output).toMatch(
+      /findUnique\(\{ where: \{ emailIdx: 'bruno\.silva@example\.com' \} \}\)\s+→\s+found N-1002 Bruno Silva/,
+    );
     expect(first.output).toMatch(/findMany\(\{ where: \{ ssn: '900 34 5678' \} \}\)\s+→\s+found N-1003 Chen Wei\n/);
     // The SQL that was sent names the index column, and its parameter is not the address.
     expect(first.output).toMatch(/SQL sent: .*"email_idx" = \$1/);
@@ -138,7 +157,9 @@ describe('quickstart demo', () => {
       );
       expect(keys.rows.length).toBeGreaterThan(0);
       for (const key of keys.rows) expect(key).toEqual({ state: 'destroyed', wrapped_key: null });
-      await expect(prisma.patient.findMany({ where: { tenantId: 'harbor' } })).rejects.toBeInstanceOf(KeyDestroyedError);
+      await expect(prisma.patient.findMany({ where: { tenantId: 'harbor' } })).rejects.toBeInstanceOf(
+        KeyDestroyedError,
+      );
       const readable = await prisma.patient.findMany({ where: { tenantId: 'northside' }, orderBy: { mrn: 'asc' } });
       expect(readable.map((p) => [p.mrn, p.name, p.email, p.ssn])).toEqual(
         northside.patients.map((p) => [p.mrn, p.name, p.email, p.ssn]),

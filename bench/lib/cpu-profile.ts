@@ -34,8 +34,10 @@ export interface HotSpot {
 function label(node: ProfileNode): string {
   // Line numbers are left out: under tsx they point into transpiled code, not the source.
   const { functionName, url } = node.callFrame;
-  const file = (url.startsWith('file://') ? relative(REPO_ROOT, url.slice('file://'.length)) : url)
-    .replace(/node_modules\/\.pnpm\/[^/]+\/node_modules\//, 'node_modules/'); // pnpm's store path says nothing more
+  const file = (url.startsWith('file://') ? relative(REPO_ROOT, url.slice('file://'.length)) : url).replace(
+    /node_modules\/\.pnpm\/[^/]+\/node_modules\//,
+    'node_modules/',
+  ); // pnpm's store path says nothing more
   const name = functionName || '(anonymous)';
   return file ? `${name} (${file})` : name;
 }

@@ -16,7 +16,11 @@ export interface Environment {
 
 function packageVersion(name: string, from = REPO_ROOT): string {
   try {
-    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [from] }), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [from] }), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     // Not exported by the package: walk up from its entry point instead.
   }

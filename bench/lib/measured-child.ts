@@ -30,7 +30,8 @@ const TIME = '/usr/bin/time';
 function readStatus(pid: number): { rssKb: number; hwmKb: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string): number => Number(/^(\w+):\s+(\d+)/m.exec(status.slice(status.indexOf(`${name}:`)))?.[2] ?? 0);
+    const field = (name: string): number =>
+      Number(/^(\w+):\s+(\d+)/m.exec(status.slice(status.indexOf(`${name}:`)))?.[2] ?? 0);
     const rssKb = field('VmRSS');
     // A process that is exiting has no memory fields left: not a sample.
     return rssKb > 0 ? { rssKb, hwmKb: field('VmHWM') } : null;

@@ -74,9 +74,18 @@ export function renderResults(stored: StoredResults): string {
   if (latest) {
     lines.push('', renderTable({ title: 'Machine and versions', columns: ['', ''], rows: latest.environment.rows }));
   }
-  const targets = entries.flatMap((entry) => entry.section.targets.map((t) => [entry.section.id, t.target, t.measured, verdict(t.met)]));
+  const targets = entries.flatMap((entry) =>
+    entry.section.targets.map((t) => [entry.section.id, t.target, t.measured, verdict(t.met)]),
+  );
   if (targets.length) {
-    lines.push('', renderTable({ title: 'Targets at a glance', columns: ['benchmark', 'target', 'measured', 'verdict'], rows: targets }));
+    lines.push(
+      '',
+      renderTable({
+        title: 'Targets at a glance',
+        columns: ['benchmark', 'target', 'measured', 'verdict'],
+        rows: targets,
+      }),
+    );
   }
   if (existsSync(FINDINGS_MD)) lines.push('', readFileSync(FINDINGS_MD, 'utf8').trim());
   lines.push(
@@ -102,7 +111,10 @@ function describeRun(run: RunSummary): string {
 }
 
 /** Records one run of the runner (after its sections were written) and rewrites RESULTS.md. */
-export function writeRunSummary(run: RunSummary, paths: { json: string; markdown: string } = { json: RESULTS_JSON, markdown: RESULTS_MD }): void {
+export function writeRunSummary(
+  run: RunSummary,
+  paths: { json: string; markdown: string } = { json: RESULTS_JSON, markdown: RESULTS_MD },
+): void {
   const stored = load(paths.json);
   stored.lastRun = run;
   if (run.complete) stored.lastCompleteRun = run;
@@ -121,7 +133,8 @@ export function writeResults(
 ): void {
   const stored = load(paths.json);
   const now = isoSeconds();
-  for (const section of sections) stored.sections[section.id] = { ranAt: section.finishedAt ?? now, environment, section };
+  for (const section of sections)
+    stored.sections[section.id] = { ranAt: section.finishedAt ?? now, environment, section };
   writeFileSync(paths.json, `${JSON.stringify(stored, null, 2)}\n`);
   writeFileSync(paths.markdown, renderResults(stored));
 }

@@ -45,7 +45,10 @@ async function insertUsers(db: TestDatabase, rows: readonly StoredUser[]): Promi
 
 /** Inserts plaintext rows (the plain client's view: index columns hold the plaintext keys). */
 export async function insertPlainUsers(db: TestDatabase, rows: readonly PlainUserInput[]): Promise<void> {
-  await insertUsers(db, rows.map((row) => ({ ...row, id: randomUUID() })));
+  await insertUsers(
+    db,
+    rows.map((row) => ({ ...row, id: randomUUID() })),
+  );
 }
 
 /**
@@ -54,14 +57,22 @@ export async function insertPlainUsers(db: TestDatabase, rows: readonly PlainUse
  * bound, every blind index computed from its source field.
  * @param crypto - a `FieldCrypto` on the same keyring and key store the readers use
  */
-export async function insertEncryptedUsers(db: TestDatabase, crypto: FieldCrypto, rows: readonly UserInput[]): Promise<void> {
+export async function insertEncryptedUsers(
+  db: TestDatabase,
+  crypto: FieldCrypto,
+  rows: readonly UserInput[],
+): Promise<void> {
   const stored: StoredUser[] = [];
   for (const row of rows) {
     const out: Record<string, string> = { ...row, id: randomUUID() };
     const encryptor = await crypto.rowEncryptor(row.tenantId);
     try {
       for (const field of Object.values(USER.encrypted)) {
-        out[field.name] = encryptor.encrypt(row[field.name as keyof UserInput], { model: USER.dbName, field: field.dbName, rowId: out.id });
+        out[field.name] = encryptor.encrypt(row[field.name as keyof UserInput], {
+          model: USER.dbName,
+          field: field.dbName,
+          rowId: out.id,
+        });
       }
     } finally {
       encryptor.dispose();

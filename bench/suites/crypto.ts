@@ -4,7 +4,14 @@
  * computation against a bare HMAC-SHA256. No database.
  */
 import { randomBytes } from 'node:crypto';
-import { decryptString, decryptStringSync, encryptString, encryptStringSync, generateKey, parseKeySync } from '@47ng/cloak';
+import {
+  decryptString,
+  decryptStringSync,
+  encryptString,
+  encryptStringSync,
+  generateKey,
+  parseKeySync,
+} from '@47ng/cloak';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore, type BlindIndexSpec, type FieldContext } from '@hushfield/core';
 import { bareHmac, bareOpen, bareSeal } from '../lib/bare-crypto';
 import { median, timeOnce, type RunPlan } from '../lib/measure';
@@ -22,11 +29,19 @@ export interface CryptoBenchOptions {
 
 const DEFAULT_SIZES = [16, 256, 4096, 1024 * 1024];
 const CTX: FieldContext = { model: 'users', field: 'notes', rowId: '7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11' };
-const SPEC: BlindIndexSpec = { model: 'users', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'], bits: 256 };
+const SPEC: BlindIndexSpec = {
+  model: 'users',
+  field: 'email',
+  name: 'email_idx',
+  normalize: ['lowercase', 'trim'],
+  bits: 256,
+};
 
 /** A printable string of exactly `size` UTF-8 bytes. */
 function input(size: number): string {
-  return randomBytes(Math.ceil((size * 3) / 4) + 3).toString('base64').slice(0, size);
+  return randomBytes(Math.ceil((size * 3) / 4) + 3)
+    .toString('base64')
+    .slice(0, size);
 }
 
 type Op = () => unknown;
@@ -97,11 +112,16 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
       check(bareOpen(unwrapped, sealed, aad).toString('utf8'));
     };
     const cloakSync = (): void => check(decryptStringSync(encryptStringSync(plaintext, cloakKey), cloakKey));
-    const cloakAsync = async (): Promise<void> => check(await decryptString(await encryptString(plaintext, cloakKey), cloakKey));
+    const cloakAsync = async (): Promise<void> =>
+      check(await decryptString(await encryptString(plaintext, cloakKey), cloakKey));
 
     log(`crypto: ${bytes(size)} values`);
     await envelope(); // creates the scope key: warm from here on
-    const [floorUs, envelopeUs, cloakSyncUs, cloakAsyncUs] = await perOp([bare, envelope, cloakSync, cloakAsync], plan, batchMs);
+    const [floorUs, envelopeUs, cloakSyncUs, cloakAsyncUs] = await perOp(
+      [bare, envelope, cloakSync, cloakAsync],
+      plan,
+      batchMs,
+    );
     const encryptor = await crypto.rowEncryptor('default');
     const storedLength = Buffer.byteLength(encryptor.encrypt(plaintext, CTX));
     encryptor.dispose();
@@ -118,7 +138,11 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
     ]);
 
     if ((await crypto.blindIndex(SPEC, plaintext)).length === 0) throw new Error('empty blind index');
-    const [hmacUs, indexUs] = await perOp([() => bareHmac(indexKey, plaintext.trim().toLowerCase()), () => crypto.blindIndex(SPEC, plaintext)], plan, batchMs);
+    const [hmacUs, indexUs] = await perOp(
+      [() => bareHmac(indexKey, plaintext.trim().toLowerCase()), () => crypto.blindIndex(SPEC, plaintext)],
+      plan,
+      batchMs,
+    );
     indexRows.push([bytes(size), us(hmacUs), us(indexUs), ratio(indexUs / hmacUs)]);
   }
 
@@ -139,15 +163,27 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
     tables: [
       {
         title: 'Value encrypt + decrypt, per value',
-        columns: ['size', 'floor (bare)', 'hushfield', 'hushfield / floor', 'cloak sync', 'cloak async', 'stored overhead hushfield / cloak'],
+        columns: [
+          'size',
+          'floor (bare)',
+          'hushfield',
+          'hushfield / floor',
+          'cloak sync',
+          'cloak async',
+          'stored overhead hushfield / cloak',
+        ],
         rows: valueRows,
-        notes: ['Stored overhead: bytes the stored string adds to the plaintext (UTF-8 length of stored value − plaintext length).'],
+        notes: [
+          'Stored overhead: bytes the stored string adds to the plaintext (UTF-8 length of stored value − plaintext length).',
+        ],
       },
       {
         title: 'Blind index, per value (normalize lowercase+trim, HMAC-SHA256, full length)',
         columns: ['size', 'bare HMAC-SHA256 (+normalize)', 'hushfield blindIndex', 'ratio'],
         rows: indexRows,
-        notes: ['hushfield: `FieldCrypto.blindIndex(spec, value)` with the index key warm (derived key cached after first use).'],
+        notes: [
+          'hushfield: `FieldCrypto.blindIndex(spec, value)` with the index key warm (derived key cached after first use).',
+        ],
       },
     ],
     targets: [

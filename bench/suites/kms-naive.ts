@@ -101,5 +101,11 @@ export async function runNaive(options: NaiveOptions): Promise<NaiveResult> {
     }
   }
   await truncateUsers(db);
-  return { writeMs: median(writes), readMs: median(reads), writeCalls: calls.write, readCalls: calls.read, kmsRequests: calls.requests };
+  return {
+    writeMs: median(writes),
+    readMs: median(reads),
+    writeCalls: calls.write,
+    readCalls: calls.read,
+    kmsRequests: calls.requests,
+  };
 }

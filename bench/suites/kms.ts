@@ -57,7 +57,12 @@ interface Setting {
 }
 
 /** Writes `rows` rows over `scopes` scopes through hushfield, then reads them back cold and warm. */
-async function oneRun({ db, base, aws, emulator }: Setting, scopes: number, rows: number, tag: string): Promise<Measured> {
+async function oneRun(
+  { db, base, aws, emulator }: Setting,
+  scopes: number,
+  rows: number,
+  tag: string,
+): Promise<Measured> {
   // A clean slate each run: no rows, no scope keys, so the write creates them.
   await truncateUsers(db);
   await db.query('TRUNCATE hushfield_keys');
@@ -83,7 +88,15 @@ async function oneRun({ db, base, aws, emulator }: Setting, scopes: number, rows
   keyring.reset();
   const warmReadMs = await timeOnce(() => reader.users.findMany());
   const warmReadCalls = totalCalls(keyring.calls);
-  return { writeMs, coldReadMs, warmReadMs, writeCalls, coldReadCalls, warmReadCalls, kmsRequests: emulator.calls.snapshot() };
+  return {
+    writeMs,
+    coldReadMs,
+    warmReadMs,
+    writeCalls,
+    coldReadCalls,
+    warmReadCalls,
+    kmsRequests: emulator.calls.snapshot(),
+  };
 }
 
 /** Runs the KMS benchmark. */
@@ -110,7 +123,8 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
   try {
     // Every run starts from an empty key store, so only the code needs warming: once, on a
     // tenth of the rows, not a full run per case.
-    for (let run = 0; run < plan.warmup; run += 1) await oneRun(setting, scopeCounts[0], Math.ceil(rows / 10), `kw${run}`);
+    for (let run = 0; run < plan.warmup; run += 1)
+      await oneRun(setting, scopeCounts[0], Math.ceil(rows / 10), `kw${run}`);
     for (const scopes of scopeCounts) {
       log(`kms: hushfield, ${count(rows)} rows in ${scopes} scope(s)`);
       const runs: Measured[] = [];
@@ -126,7 +140,9 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
         `hushfield, ${scopes} scope${scopes === 1 ? '' : 's'}`,
         count(rows),
         `${last.writeCalls} / ${last.coldReadCalls} / ${last.warmReadCalls}`,
-        Object.entries(last.kmsRequests).map(([op, n]) => `${op} ${n}`).join(', '),
+        Object.entries(last.kmsRequests)
+          .map(([op, n]) => `${op} ${n}`)
+          .join(', '),
         ms(pick((m) => m.writeMs)),
         ms(pick((m) => m.coldReadMs)),
         ms(pick((m) => m.warmReadMs)),
@@ -142,14 +158,23 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
     }
 
     log(`kms: naive baseline, ${count(naiveRows)} rows (extrapolated to ${count(rows)})`);
-    const naive = await runNaive({ db, base, keyring: aws, emulator, rows: naiveRows, plan: { warmup: 0, runs: plan.runs } });
+    const naive = await runNaive({
+      db,
+      base,
+      keyring: aws,
+      emulator,
+      rows: naiveRows,
+      plan: { warmup: 0, runs: plan.runs },
+    });
     const scale = rows / naiveRows;
     const naiveTotal = (naive.writeMs + naive.readMs) * scale;
     resultRows.push([
       `naive: KMS Encrypt/Decrypt per row${scale === 1 ? '' : ` (ran ${count(naiveRows)}, ×${scale} extrapolated)`}`,
       count(rows),
       `${count(naive.writeCalls * scale)} / ${count(naive.readCalls * scale)} / ${count(naive.readCalls * scale)}`,
-      Object.entries(naive.kmsRequests).map(([op, n]) => `${op} ${count(n * scale)}`).join(', '),
+      Object.entries(naive.kmsRequests)
+        .map(([op, n]) => `${op} ${count(n * scale)}`)
+        .join(', '),
       ms(naive.writeMs * scale),
       ms(naive.readMs * scale),
       ms(naive.readMs * scale),
@@ -169,11 +194,23 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
       tables: [
         {
           title: `Writing then reading ${count(rows)} User rows (3 encrypted fields each)`,
-          columns: ['case', 'rows', 'keyring calls write / cold read / warm read', 'KMS requests (emulator, whole run)', 'write', 'read cold', 'read warm', 'write + cold read'],
+          columns: [
+            'case',
+            'rows',
+            'keyring calls write / cold read / warm read',
+            'KMS requests (emulator, whole run)',
+            'write',
+            'read cold',
+            'read warm',
+            'write + cold read',
+          ],
           rows: resultRows,
           notes: [
             `Medians of ${plan.runs} runs, after ${plan.warmup} warm-up run(s) of ${count(Math.ceil(rows / 10))} rows before the first case (each run starts from an empty key store, so only the code needs warming); call counts from the last run (they do not vary).`,
-            ...hushfieldMs.map((f) => `hushfield with ${f.scopes} scope(s) is ${ratio(naiveTotal / f.total)} faster than the naive baseline (write + cold read).`),
+            ...hushfieldMs.map(
+              (f) =>
+                `hushfield with ${f.scopes} scope(s) is ${ratio(naiveTotal / f.total)} faster than the naive baseline (write + cold read).`,
+            ),
           ],
         },
       ],

@@ -53,9 +53,13 @@ async function seed(db: TestDatabase, rows: number): Promise<void> {
 
 /** Checks every row was encrypted and indexed, from what the database stores. */
 async function verify(db: TestDatabase, rows: number): Promise<void> {
-  const [{ unindexed }] = await db.query<{ unindexed: string }>('SELECT count(*) AS unindexed FROM customers WHERE email_idx IS NULL');
+  const [{ unindexed }] = await db.query<{ unindexed: string }>(
+    'SELECT count(*) AS unindexed FROM customers WHERE email_idx IS NULL',
+  );
   if (Number(unindexed) !== 0) throw new Error(`${unindexed} of ${rows} customers have no blind index after reencrypt`);
-  const sample = await db.query<{ email: string; phone: string }>('SELECT email, phone FROM customers ORDER BY random() LIMIT 500');
+  const sample = await db.query<{ email: string; phone: string }>(
+    'SELECT email, phone FROM customers ORDER BY random() LIMIT 500',
+  );
   if (sample.some((row) => !isEnvelope(row.email) || !isEnvelope(row.phone))) {
     throw new Error('plaintext left in customers after reencrypt');
   }
@@ -70,16 +74,26 @@ async function reencrypt(db: TestDatabase, rows: number, key: string, log: (line
     ['--import', 'tsx', CLI, 'reencrypt', '--model', 'Customer', '--json', '--config', CONFIG],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '..', 'tsconfig.json'), DATABASE_URL: db.url, HUSHFIELD_BENCH_KEY: key },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: join(__dirname, '..', 'tsconfig.json'),
+        DATABASE_URL: db.url,
+        HUSHFIELD_BENCH_KEY: key,
+      },
     },
   );
   if (run.code !== 0) {
-    const tail = run.stderr.split('\n').filter((line) => line && !/^\s+\S.*: /.test(line)).slice(-5).join(' | ');
+    const tail = run.stderr
+      .split('\n')
+      .filter((line) => line && !/^\s+\S.*: /.test(line))
+      .slice(-5)
+      .join(' | ');
     throw new Error(`hushfield reencrypt exited with ${run.code}: ${tail}`);
   }
   const result = JSON.parse(run.stdout) as { models: { model: string; written: number; rowsPerSecond: number }[] };
   const customer = result.models.find((model) => model.model === 'Customer');
-  if (!customer || customer.written !== rows) throw new Error(`reencrypt wrote ${customer?.written ?? 0} of ${rows} rows`);
+  if (!customer || customer.written !== rows)
+    throw new Error(`reencrypt wrote ${customer?.written ?? 0} of ${rows} rows`);
   await verify(db, rows);
   return { rows, run, cliRowsPerSecond: customer.rowsPerSecond, written: customer.written };
 }
@@ -99,7 +113,10 @@ function timeline(run: MeasuredRun): string {
 /** Runs the migrator benchmark. */
 export async function runMigratorBench(options: MigratorBenchOptions): Promise<Section> {
   const { db } = options;
-  if (!db.url) throw new Error('the migrator benchmark runs the CLI in another process: it needs a PostgreSQL server (TEST_DATABASE_URL)');
+  if (!db.url)
+    throw new Error(
+      'the migrator benchmark runs the CLI in another process: it needs a PostgreSQL server (TEST_DATABASE_URL)',
+    );
   const rows = options.rows ?? 100_000;
   const longRows = options.longRows ?? 1_000_000;
   const maxRuns = options.runs ?? 3;
@@ -119,7 +136,8 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
     const cliRate = median(observed.map((o) => o.cliRowsPerSecond));
     const wallRate = median(observed.map((o) => (o.rows * 1000) / o.run.wallMs));
     const peakKb = median(observed.map((o) => o.run.peakRssKb ?? Number.NaN));
-    const mib = (kb: number | null): string => (kb === null || !Number.isFinite(kb) ? 'n/a' : `${(kb / 1024).toFixed(0)} MiB`);
+    const mib = (kb: number | null): string =>
+      kb === null || !Number.isFinite(kb) ? 'n/a' : `${(kb / 1024).toFixed(0)} MiB`;
     const row = (label: string, o: Observed[]): string[] => [
       label,
       count(o[0].rows),
@@ -131,17 +149,31 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
     ];
     const table: Table = {
       title: '`hushfield reencrypt --model Customer` on legacy plaintext',
-      columns: ['run', 'rows', 'rows/s (CLI-reported)', 'rows/s (wall, incl. start-up)', 'wall time', 'peak RSS', 'RSS over the run (MiB)'],
+      columns: [
+        'run',
+        'rows',
+        'rows/s (CLI-reported)',
+        'rows/s (wall, incl. start-up)',
+        'wall time',
+        'peak RSS',
+        'RSS over the run (MiB)',
+      ],
       rows: [row(runs === 1 ? '1 run' : `median of ${runs}`, observed), ...(long ? [row('long (1 run)', [long])] : [])],
       notes: [
         `Up to ${maxRuns} runs, no new run started after ${budgetMs / 1000} s (keeps \`pnpm bench\` under 10 minutes when the migrator is slow).`,
         'Each run starts from plaintext rows inserted with SQL, an empty key store and no checkpoint; afterwards every row is checked in the database (blind index set, sampled values are envelopes).',
         `The CLI runs from source through tsx (\`node --import tsx packages/cli/src/bin.ts reencrypt --model Customer --json --config bench/migrator/hushfield.config.ts\`) with its defaults (batches of 1,000, 2 in flight, the next batch read ahead). Peak RSS from ${observed[0].run.peakSource}.`,
-        ...(long ? [] : ['The 1,000,000-row run is only done by `pnpm bench --long` (or `pnpm bench migrator --long`).']),
+        ...(long
+          ? []
+          : ['The 1,000,000-row run is only done by `pnpm bench --long` (or `pnpm bench migrator --long`).']),
       ],
     };
     const targets: TargetCheck[] = [
-      { target: `reencrypt ≥ ${count(TARGET_ROWS_PER_SECOND)} rows/s (${count(rows)} rows)`, measured: `${count(cliRate)} rows/s (wall ${count(wallRate)})`, met: cliRate >= TARGET_ROWS_PER_SECOND },
+      {
+        target: `reencrypt ≥ ${count(TARGET_ROWS_PER_SECOND)} rows/s (${count(rows)} rows)`,
+        measured: `${count(cliRate)} rows/s (wall ${count(wallRate)})`,
+        met: cliRate >= TARGET_ROWS_PER_SECOND,
+      },
     ];
     if (long) {
       const growth = (long.run.peakRssKb ?? Number.NaN) / peakKb;
@@ -151,7 +183,11 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
         met: Number.isFinite(growth) ? growth <= FLAT_WITHIN : null,
       });
     } else {
-      targets.push({ target: `flat memory over ${count(longRows)} rows`, measured: 'not run: needs `pnpm bench --long`', met: null });
+      targets.push({
+        target: `flat memory over ${count(longRows)} rows`,
+        measured: 'not run: needs `pnpm bench --long`',
+        met: null,
+      });
     }
     return {
       id: 'migrator',

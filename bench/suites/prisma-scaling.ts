@@ -85,7 +85,17 @@ export async function runScaling(options: ScalingOptions): Promise<{ table: Tabl
   return {
     table: {
       title: 'findMany scaling',
-      columns: ['rows', 'plain', 'plain per row', 'hushfield cold', 'cold per row', 'hushfield keys warm', 'keys warm per row', 'added per row (keys warm)', 'keys warm / plain'],
+      columns: [
+        'rows',
+        'plain',
+        'plain per row',
+        'hushfield cold',
+        'cold per row',
+        'hushfield keys warm',
+        'keys warm per row',
+        'added per row (keys warm)',
+        'keys warm / plain',
+      ],
       rows: sizes.map((size, i) => [
         count(size),
         ms(plainMs[i]),

@@ -40,8 +40,13 @@ const BULK_WARMUP_ROWS = 100;
 
 /** Checks what the encrypted client stored is ciphertext, from what the database holds. */
 async function verifyStored(db: TestDatabase, isEnvelope: (v: string) => boolean): Promise<void> {
-  const stored = await db.query<{ email: string; ssn: string; notes: string }>('SELECT email, ssn, notes FROM users LIMIT 100');
-  if (stored.length === 0 || stored.some((row) => !isEnvelope(row.email) || !isEnvelope(row.ssn) || !isEnvelope(row.notes))) {
+  const stored = await db.query<{ email: string; ssn: string; notes: string }>(
+    'SELECT email, ssn, notes FROM users LIMIT 100',
+  );
+  if (
+    stored.length === 0 ||
+    stored.some((row) => !isEnvelope(row.email) || !isEnvelope(row.ssn) || !isEnvelope(row.notes))
+  ) {
     throw new Error('the encrypted client stored something that is not an envelope');
   }
 }
@@ -98,19 +103,22 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     log(`prisma: create ×${count(rows)}, one by one`);
     const rounds = Math.min(CREATE_ROUNDS, rows);
     const perRound = Math.ceil(rows / rounds);
-    const creates = await sampleInterleaved({ warmup: 0, runs: writePlan.runs * rounds }, {
-      plain: {
-        before: (run) => (run % rounds === 0 ? truncateUsers(db) : undefined),
-        fn: async (run) => {
-          for (const row of plainUserInputs(0, perRound, `c${run}`, tenants)) await plain.create({ data: row });
+    const creates = await sampleInterleaved(
+      { warmup: 0, runs: writePlan.runs * rounds },
+      {
+        plain: {
+          before: (run) => (run % rounds === 0 ? truncateUsers(db) : undefined),
+          fn: async (run) => {
+            for (const row of plainUserInputs(0, perRound, `c${run}`, tenants)) await plain.create({ data: row });
+          },
+        },
+        encrypted: {
+          fn: async (run) => {
+            for (const row of userInputs(0, perRound, `c${run}`, tenants)) await enc.create({ data: row });
+          },
         },
       },
-      encrypted: {
-        fn: async (run) => {
-          for (const row of userInputs(0, perRound, `c${run}`, tenants)) await enc.create({ data: row });
-        },
-      },
-    });
+    );
     const roundRatios = creates.encrypted.runsMs.map((ms, i) => ms / creates.plain.runsMs[i]);
     // Time for all rows: the median round, times the rounds (robust to a round hit by a stall).
     const createPlainMs = median(creates.plain.runsMs) * rounds;
@@ -151,13 +159,20 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     await truncateUsers(db);
     await insertPlainUsers(db, plainUserInputs(0, rows, 'r', tenants));
     const plainFind = await sample(plan, () => plain.findMany());
-    const lookupEmails = Array.from({ length: lookups }, (_, j) => `user.r.${String((j * 7919) % rows).padStart(6, '0')}@example.com`);
+    const lookupEmails = Array.from(
+      { length: lookups },
+      (_, j) => `user.r.${String((j * 7919) % rows).padStart(6, '0')}@example.com`,
+    );
     const plainLookup = async (email: string): Promise<void> => {
       if (!(await plain.findUnique({ where: { emailIdx: email } }))) throw new Error('plain lookup missed');
     };
     const plainUnique = await samplePoint(lookupEmails, plainLookup);
-    const plainIds = (await db.query<{ id: string }>('SELECT id FROM users ORDER BY id LIMIT $1', [updates])).map((r) => r.id);
-    const plainUpdate = await samplePoint(plainIds, (id, run) => plain.update({ where: { id }, data: { notes: `updated in run ${run}` } }));
+    const plainIds = (await db.query<{ id: string }>('SELECT id FROM users ORDER BY id LIMIT $1', [updates])).map(
+      (r) => r.id,
+    );
+    const plainUpdate = await samplePoint(plainIds, (id, run) =>
+      plain.update({ where: { id }, data: { notes: `updated in run ${run}` } }),
+    );
 
     // Reads, encrypted: the same rows, sealed as the extension writes them (lib/seed-users.ts).
     log(`prisma: reads on ${count(rows)} encrypted rows`);
@@ -200,11 +215,22 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     const encUnique = await samplePoint(lookupEmails, async (email) => {
       if (!(await enc.findUnique({ where: { email } }))) throw new Error('encrypted lookup missed');
     });
-    const encIds = (await db.query<{ id: string }>('SELECT id FROM users ORDER BY id LIMIT $1', [updates])).map((r) => r.id);
-    const encUpdate = await samplePoint(encIds, (id, run) => enc.update({ where: { id }, data: { notes: `updated in run ${run}` } }));
+    const encIds = (await db.query<{ id: string }>('SELECT id FROM users ORDER BY id LIMIT $1', [updates])).map(
+      (r) => r.id,
+    );
+    const encUpdate = await samplePoint(encIds, (id, run) =>
+      enc.update({ where: { id }, data: { notes: `updated in run ${run}` } }),
+    );
 
     const p = (s: { runsMs: readonly number[] }) => medianMs(s);
-    const writeRow = (name: string, a: number, b: number, n: number): string[] => [name, ms(a), ms(b), ratio(b / a), us((b * 1000) / n), us(((b - a) * 1000) / n)];
+    const writeRow = (name: string, a: number, b: number, n: number): string[] => [
+      name,
+      ms(a),
+      ms(b),
+      ratio(b / a),
+      us((b * 1000) / n),
+      us(((b - a) * 1000) / n),
+    ];
     // create's ratio is the median of the paired rounds (with their range), not totals divided.
     const createRow = writeRow(`create ×${count(rows)} (one by one)`, createPlainMs, createEncMs, rows);
     createRow[3] = `${ratio(createRatio)} (rounds ${ratio(Math.min(...roundRatios))}–${ratio(Math.max(...roundRatios))})`;
@@ -228,14 +254,32 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     const floorMs = p(floor);
     const coldMs = p(cold);
     const warmMs = p(warmRead);
-    const findRow = (name: string, value: number): string[] => [name, ms(value), ms(value - plainMs), ratio((value - plainMs) / floorMs), us(((value - plainMs) * 1000) / rows)];
+    const findRow = (name: string, value: number): string[] => [
+      name,
+      ms(value),
+      ms(value - plainMs),
+      ratio((value - plainMs) / floorMs),
+      us(((value - plainMs) * 1000) / rows),
+    ];
     tables.push({
       title: `findMany of ${count(rows)} rows × 3 encrypted fields`,
       columns: ['case', 'time', 'added over plain', 'added / floor', 'added per row'],
       rows: [
         ['plain Prisma', ms(plainMs), '', '', ''],
-        ['floor (bare crypto: 1 DEK unwrap + 3 decrypts per row)', ms(floorMs), '', '1.00×', us((floorMs * 1000) / rows)],
-        ['for reference: bare decrypts alone (DEKs already unwrapped)', ms(p(decryptsOnly)), '', ratio(p(decryptsOnly) / floorMs), us((p(decryptsOnly) * 1000) / rows)],
+        [
+          'floor (bare crypto: 1 DEK unwrap + 3 decrypts per row)',
+          ms(floorMs),
+          '',
+          '1.00×',
+          us((floorMs * 1000) / rows),
+        ],
+        [
+          'for reference: bare decrypts alone (DEKs already unwrapped)',
+          ms(p(decryptsOnly)),
+          '',
+          ratio(p(decryptsOnly) / floorMs),
+          us((p(decryptsOnly) * 1000) / rows),
+        ],
         findRow('hushfield cold (fresh key and DEK caches)', coldMs),
         findRow('hushfield warm (DEK cache holds these rows)', warmMs),
       ],
@@ -249,12 +293,32 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     const addedCold = (coldMs - plainMs) / floorMs;
     const addedWarm = (warmMs - plainMs) / floorMs;
     targets.push(
-      { target: `findMany ${count(rows)} × 3: added over plain ≤ 1.5× floor, cold`, measured: ratio(addedCold), met: addedCold <= 1.5 },
-      { target: `findMany ${count(rows)} × 3: added over plain ≤ 1.5× floor, warm`, measured: ratio(addedWarm), met: addedWarm <= 1.5 },
+      {
+        target: `findMany ${count(rows)} × 3: added over plain ≤ 1.5× floor, cold`,
+        measured: ratio(addedCold),
+        met: addedCold <= 1.5,
+      },
+      {
+        target: `findMany ${count(rows)} × 3: added over plain ≤ 1.5× floor, warm`,
+        measured: ratio(addedWarm),
+        met: addedWarm <= 1.5,
+      },
     );
-    targets.push({ target: `create ×${count(rows)} one by one ≤ 1.15× plain`, measured: ratio(createRatio), met: createRatio <= 1.15 });
+    targets.push({
+      target: `create ×${count(rows)} one by one ≤ 1.15× plain`,
+      measured: ratio(createRatio),
+      met: createRatio <= 1.15,
+    });
 
-    const scaling = await runScaling({ db, base, keyring, sizes: options.scaling ?? [1_000, 10_000, 100_000], tenants, plan, log });
+    const scaling = await runScaling({
+      db,
+      base,
+      keyring,
+      sizes: options.scaling ?? [1_000, 10_000, 100_000],
+      tenants,
+      plan,
+      log,
+    });
     tables.push(scaling.table);
     targets.push(scaling.target);
   } finally {

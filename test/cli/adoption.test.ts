@@ -12,7 +12,8 @@ const ROWS = 10_000;
 beforeAll(async () => {
   world = await createCliWorld();
   const values: string[] = [];
-  for (let i = 0; i < ROWS; i++) values.push(`('  Customer${i}@Example.com ', ${i % 3 === 0 ? 'NULL' : `'+1 555 ${String(i).padStart(4, '0')}'`})`);
+  for (let i = 0; i < ROWS; i++)
+    values.push(`('  Customer${i}@Example.com ', ${i % 3 === 0 ? 'NULL' : `'+1 555 ${String(i).padStart(4, '0')}'`})`);
   await world.db.query(`INSERT INTO customers (email, phone) VALUES ${values.join(', ')}`);
 }, 120_000);
 
@@ -28,7 +29,9 @@ test('reencrypt --dry-run counts the plaintext and writes nothing', async () => 
   expect(customer.written).toBe(ROWS);
   expect(customer.encrypted).toBe(ROWS + Math.floor((ROWS * 2) / 3) + (ROWS % 3 === 2 ? 1 : 0));
   expect(result.json.notices).toEqual([expect.stringContaining('still exists in backups')]);
-  const [{ plain }] = await world.db.query<{ plain: string }>(`SELECT count(*)::text AS plain FROM customers WHERE email NOT LIKE 'hfe$%'`);
+  const [{ plain }] = await world.db.query<{ plain: string }>(
+    `SELECT count(*)::text AS plain FROM customers WHERE email NOT LIKE 'hfe$%'`,
+  );
   expect(Number(plain)).toBe(ROWS);
   const keys = await world.db.query('SELECT * FROM hushfield_keys');
   expect(keys).toHaveLength(0);
@@ -41,9 +44,13 @@ test('encrypts 10,000 plaintext customers and fills their blind indexes', async 
   const customer = result.json.models[0];
   expect(customer).toMatchObject({ model: 'Customer', scanned: ROWS, written: ROWS, failed: 0, pending: 0 });
   expect(result.json.notices).toEqual([expect.stringContaining('encryption cannot erase those copies')]);
-  process.stdout.write(`adoption: ${ROWS} rows in ${customer.elapsedMs} ms, ${customer.rowsPerSecond} rows/s (${world.db.backend})\n`);
+  process.stdout.write(
+    `adoption: ${ROWS} rows in ${customer.elapsedMs} ms, ${customer.rowsPerSecond} rows/s (${world.db.backend})\n`,
+  );
 
-  const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string | null }>('SELECT id, email, phone, email_idx FROM customers ORDER BY id');
+  const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string | null }>(
+    'SELECT id, email, phone, email_idx FROM customers ORDER BY id',
+  );
   expect(stored).toHaveLength(ROWS);
   for (const row of stored) {
     expect(row.email.startsWith('hfe$')).toBe(true);
@@ -55,8 +62,16 @@ test('encrypts 10,000 plaintext customers and fills their blind indexes', async 
 
   const crypto = world.crypto();
   const sample = stored[4242];
-  expect(await crypto.decrypt(sample.email, { model: 'customers', field: 'email' })).toBe('  Customer4242@Example.com ');
-  const spec = { model: 'customers', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
+  expect(await crypto.decrypt(sample.email, { model: 'customers', field: 'email' })).toBe(
+    '  Customer4242@Example.com ',
+  );
+  const spec = {
+    model: 'customers',
+    field: 'email',
+    name: 'email_idx',
+    normalize: ['lowercase', 'trim'] as const,
+    bits: 256,
+  };
   expect(await crypto.blindIndex(spec, 'customer4242@example.com')).toBe(sample.email_idx);
   expect(new Set(stored.map((row) => row.email_idx)).size).toBe(ROWS);
 });

@@ -25,8 +25,12 @@ test('keyring calls and value decrypts land in the table; audit lists them by sc
   const sink = new PrismaAuditSink(world.prisma, { batchSize: 50 });
   let actor: ActorContext = { user: 'alice', requestId: 'r-1' };
   const crypto = new FieldCrypto({
-    keyring: world.keyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 },
-    audit: sink, actor: () => actor, auditDecrypts: true,
+    keyring: world.keyring,
+    keyStore: new PrismaKeyStore(world.prisma),
+    cache: { ttlMs: 60_000 },
+    audit: sink,
+    actor: () => actor,
+    auditDecrypts: true,
   });
   const stored: Record<string, string> = {};
   for (const scope of ['tenant-a', 'tenant-b']) {
@@ -49,8 +53,9 @@ test('keyring calls and value decrypts land in the table; audit lists them by sc
   // value.decrypt events name the key, not the scope: they match through tenant-a's key ids.
   expect(events[0].operation).toBe('value.decrypt');
   expect(events.map((event) => event.operation).sort()).toEqual(['key.create', 'keyring.generate', 'value.decrypt']);
-  expect(events.filter((event) => event.operation !== 'value.decrypt').every((event) => event.scope === 'tenant-a'))
-    .toBe(true);
+  expect(
+    events.filter((event) => event.operation !== 'value.decrypt').every((event) => event.scope === 'tenant-a'),
+  ).toBe(true);
   expect(events[0].actor).toEqual({ user: 'bob', requestId: 'r-2' });
 
   const bob = await world.runCli(['audit', '--actor', 'user=bob', '--json']);
@@ -73,8 +78,11 @@ test('a stalled audit table never blocks a read: the queue is bounded and drops 
   const stalled = { hushfieldAuditEvent: { createMany: () => new Promise(() => undefined), findMany: async () => [] } };
   const sink = new PrismaAuditSink(stalled, { maxQueue: 10, batchSize: 5 });
   const crypto = new FieldCrypto({
-    keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 },
-    audit: sink, auditDecrypts: true,
+    keyring: new LocalKeyring(randomBytes(32)),
+    keyStore: new MemoryKeyStore(),
+    cache: { ttlMs: 60_000 },
+    audit: sink,
+    auditDecrypts: true,
   });
   const row = await crypto.rowEncryptor('default');
   const value = row.encrypt('secret', ctx('r'));

@@ -19,15 +19,28 @@ afterAll(async () => {
 
 test('key lifecycle and health-check keyring calls are audited with the actor, without key material', async () => {
   const events: AuditEvent[] = [];
-  const config = { audit: { emit: (event: AuditEvent) => void events.push(event) }, actor: () => ({ tool: 'hushfield-cli', user: 'ops-alice' }) };
+  const config = {
+    audit: { emit: (event: AuditEvent) => void events.push(event) },
+    actor: () => ({ tool: 'hushfield-cli', user: 'ops-alice' }),
+  };
   expect((await world.runCli(['keys', 'create', '--scope', 'tenant-9'], { config })).code).toBe(0);
   expect((await world.runCli(['keys', 'rotate', '--scope', 'tenant-9'], { config })).code).toBe(0);
   expect((await world.runCli(['doctor'], { config })).code).toBe(0);
-  const wrapped = (await world.db.query<{ wrapped_key: string }>('SELECT wrapped_key FROM hushfield_keys')).map((row) => row.wrapped_key);
+  const wrapped = (await world.db.query<{ wrapped_key: string }>('SELECT wrapped_key FROM hushfield_keys')).map(
+    (row) => row.wrapped_key,
+  );
   expect((await world.runCli(['keys', 'shred', '--scope', 'tenant-9', '--yes'], { config })).code).toBe(0);
 
   const operations = events.map((event) => `${event.operation}:${event.outcome}`);
-  expect(operations).toEqual(expect.arrayContaining(['key.create:success', 'key.rotate:success', 'key.destroy:success', 'keyring.wrap:success', 'keyring.unwrap:success']));
+  expect(operations).toEqual(
+    expect.arrayContaining([
+      'key.create:success',
+      'key.rotate:success',
+      'key.destroy:success',
+      'keyring.wrap:success',
+      'keyring.unwrap:success',
+    ]),
+  );
   for (const event of events) expect(event.actor).toEqual({ tool: 'hushfield-cli', user: 'ops-alice' });
   const health = events.filter((event) => event.detail?.purpose === 'health-check');
   expect(health.map((event) => event.operation)).toEqual(['keyring.wrap', 'keyring.unwrap']);

@@ -22,7 +22,9 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await world.db.query('TRUNCATE customers RESTART IDENTITY');
-  await world.db.query(`INSERT INTO customers (email, phone, email_idx) VALUES ('a@x', NULL, NULL), ('b@x', 'pb', 'ib'), ('c@x', 'pc', NULL)`);
+  await world.db.query(
+    `INSERT INTO customers (email, phone, email_idx) VALUES ('a@x', NULL, NULL), ('b@x', 'pb', 'ib'), ('c@x', 'pc', NULL)`,
+  );
 });
 
 const writers: [string, () => Promise<CasWriter>][] = [

@@ -17,9 +17,20 @@ test('start, save and read back a checkpoint; restart clears it', async () => {
   const store = new CheckpointStore(world.prisma);
   const id = checkpointId('reencrypt', 'Customer');
   const started = await store.start(id, new Date('2026-01-01T00:00:00Z'));
-  expect(started).toMatchObject({ id: 'reencrypt:Customer', cursor: null, state: 'running', processed: 0, detail: { startedAt: '2026-01-01T00:00:00.000Z', pending: [] } });
+  expect(started).toMatchObject({
+    id: 'reencrypt:Customer',
+    cursor: null,
+    state: 'running',
+    processed: 0,
+    detail: { startedAt: '2026-01-01T00:00:00.000Z', pending: [] },
+  });
   await store.save(id, '[500]', 500, { startedAt: started.detail.startedAt, pending: ['[42]'], failed: 1 });
-  expect(await store.get(id)).toMatchObject({ cursor: '[500]', processed: 500, state: 'running', detail: { pending: ['[42]'], failed: 1 } });
+  expect(await store.get(id)).toMatchObject({
+    cursor: '[500]',
+    processed: 500,
+    state: 'running',
+    detail: { pending: ['[42]'], failed: 1 },
+  });
   expect(await store.clear(id)).toBe(true);
   expect(await store.get(id)).toBeNull();
 });

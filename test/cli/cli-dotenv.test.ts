@@ -21,10 +21,26 @@ beforeAll(async () => {
   db = await createTestDatabase();
   dir = mkdtempSync(join(tmpdir(), 'hushfield-env-'));
   const path = (relative: string) => JSON.stringify(join(ROOT, relative));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { baseUrl: ROOT, paths: { '@hushfield/*': ['packages/*/src/index.ts'] }, module: 'commonjs', target: 'es2022', esModuleInterop: true } }));
-  writeFileSync(join(dir, 'prisma.config.ts'), "// the project's Prisma config (not read by hushfield)\nexport default {};\n");
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        baseUrl: ROOT,
+        paths: { '@hushfield/*': ['packages/*/src/index.ts'] },
+        module: 'commonjs',
+        target: 'es2022',
+        esModuleInterop: true,
+      },
+    }),
+  );
+  writeFileSync(
+    join(dir, 'prisma.config.ts'),
+    "// the project's Prisma config (not read by hushfield)\nexport default {};\n",
+  );
   // A config as the README shows it: everything from the environment.
-  writeFileSync(join(dir, 'hushfield.config.ts'), `
+  writeFileSync(
+    join(dir, 'hushfield.config.ts'),
+    `
 const { PrismaPg } = require(require.resolve('@prisma/adapter-pg', { paths: [${JSON.stringify(ROOT)}] }));
 const { PrismaClient } = require(${path('prisma/generated/client/client.ts')});
 const { LocalKeyring } = require(${path('packages/core/src/index.ts')});
@@ -34,7 +50,8 @@ export default {
   keyring: () => LocalKeyring.fromEnv(),
   prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }) }),
 };
-`);
+`,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -43,8 +60,15 @@ afterAll(async () => {
 });
 
 /** Runs `hushfield <args>` in the project directory with only `env` (and what node needs) set. */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
+function cli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json'),
+  };
   // tsx by path: the project directory has no node_modules of its own
   const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
   const child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'packages/cli/src/bin.ts'), ...args], {
@@ -56,7 +80,11 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ co
   const err: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() })));
+  return new Promise((resolve) =>
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    ),
+  );
 }
 
 const pglite = () => db.backend === 'pglite';
@@ -67,13 +95,20 @@ test('with DATABASE_URL and the root key only in .env, commands run from the pro
   const result = await cli(['status', '--model', 'User', '--json']);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(JSON.parse(result.stdout)).toMatchObject({ command: 'status', models: [{ model: 'User', rows: 0 }], keyring: { ok: true } });
+  expect(JSON.parse(result.stdout)).toMatchObject({
+    command: 'status',
+    models: [{ model: 'User', rows: 0 }],
+    keyring: { ok: true },
+  });
   expect(result.stdout + result.stderr).not.toContain(rootKey);
 }, 60_000);
 
 test('a variable set in the environment wins over .env', async () => {
   if (pglite()) return;
-  writeFileSync(join(dir, '.env'), `DATABASE_URL=postgresql://nobody@127.0.0.1:1/nowhere\nHUSHFIELD_LOCAL_KEY=${rootKey}\n`);
+  writeFileSync(
+    join(dir, '.env'),
+    `DATABASE_URL=postgresql://nobody@127.0.0.1:1/nowhere\nHUSHFIELD_LOCAL_KEY=${rootKey}\n`,
+  );
   const result = await cli(['keys', 'list', '--json'], { DATABASE_URL: db.url });
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toEqual({ command: 'keys list', keys: [] });
@@ -86,7 +121,10 @@ test('--dotenv names another file; a missing one is a usage error', async () => 
   expect((await cli(['keys', 'list', '--dotenv', 'production.env'])).code).toBe(0);
   const missing = await cli(['keys', 'list', '--dotenv', 'staging.env', '--json']);
   expect(missing.code).toBe(2);
-  expect(JSON.parse(missing.stdout).error).toMatchObject({ code: 'HUSHFIELD_CONFIG', message: `env file not found: ${join(dir, 'staging.env')}` });
+  expect(JSON.parse(missing.stdout).error).toMatchObject({
+    code: 'HUSHFIELD_CONFIG',
+    message: `env file not found: ${join(dir, 'staging.env')}`,
+  });
 }, 60_000);
 
 test('without DATABASE_URL anywhere, the failure says what is missing and where the CLI looked', async () => {

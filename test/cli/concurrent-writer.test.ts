@@ -17,7 +17,10 @@ let world: CliWorld;
 let sandbox: CliSandbox | undefined;
 const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
 // Printed at load: Jest runs no hook of a file whose tests are all skipped.
-if (!multiProcess) process.stdout.write('concurrent-writer.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by two processes; PGlite lives in this process\n');
+if (!multiProcess)
+  process.stdout.write(
+    'concurrent-writer.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by two processes; PGlite lives in this process\n',
+  );
 
 beforeAll(async () => {
   world = await createCliWorld();
@@ -50,7 +53,16 @@ afterAll(async () => {
     const app = appClient(world); // created after the rotation: writes the new version
     const ids = (await world.db.query<{ id: string }>('SELECT id FROM users ORDER BY id')).map((row) => row.id);
     const latest = new Map<string, string>();
-    const run = (sandbox as CliSandbox).spawn(['reencrypt', '--model', 'User', '--batch', '100', '--concurrency', '2', '--json']);
+    const run = (sandbox as CliSandbox).spawn([
+      'reencrypt',
+      '--model',
+      'User',
+      '--batch',
+      '100',
+      '--concurrency',
+      '2',
+      '--json',
+    ]);
     let exited = false;
     void run.done.then(() => (exited = true));
     let generation = 0;
@@ -70,19 +82,31 @@ afterAll(async () => {
     const finished = await run.done;
     expect(finished.code).toBe(0);
     const result = JSON.parse(finished.stdout).models[0];
-    process.stdout.write(`concurrent writer: ${updates} application updates, ${result.lostRaces} lost races retried, ${result.written} rows re-encrypted\n`);
+    process.stdout.write(
+      `concurrent writer: ${updates} application updates, ${result.lostRaces} lost races retried, ${result.written} rows re-encrypted\n`,
+    );
     expect(result.failed).toBe(0);
     expect(result.pending).toBe(0);
     expect(updates).toBeGreaterThan(0);
 
     const crypto = world.crypto();
-    const stored = await world.db.query<{ id: string; tenantId: string; email: string; email_idx: string; ssn: string }>(
-      'SELECT id, "tenantId", email, email_idx, ssn FROM users ORDER BY id',
-    );
+    const stored = await world.db.query<{
+      id: string;
+      tenantId: string;
+      email: string;
+      email_idx: string;
+      ssn: string;
+    }>('SELECT id, "tenantId", email, email_idx, ssn FROM users ORDER BY id');
     expect(stored).toHaveLength(USERS);
     const active = new Map<string, number>();
     for (const tenant of TENANTS) active.set(tenant, (await crypto.keys.activeScopeKey(tenant)).version);
-    const spec = { model: 'users', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
+    const spec = {
+      model: 'users',
+      field: 'email',
+      name: 'email_idx',
+      normalize: ['lowercase', 'trim'] as const,
+      bits: 256,
+    };
     for (const row of stored) {
       expect(crypto.describe(row.email).version).toBe(active.get(row.tenantId));
       expect(crypto.describe(row.ssn).version).toBe(2);

@@ -16,14 +16,19 @@ const readonlySchema: HushfieldSchema = {
     ...schema.models,
     Customer: {
       ...schema.models.Customer,
-      encrypted: { ...schema.models.Customer.encrypted, email: { ...schema.models.Customer.encrypted.email, mode: 'readonly' } },
+      encrypted: {
+        ...schema.models.Customer.encrypted,
+        email: { ...schema.models.Customer.encrypted.email, mode: 'readonly' },
+      },
     },
   },
 };
 
 beforeAll(async () => {
   world = await createCliWorld();
-  await world.db.query(`INSERT INTO customers (email, phone) SELECT 'out' || g || '@example.org', 'p' || g FROM generate_series(1, ${ROWS}) AS g`);
+  await world.db.query(
+    `INSERT INTO customers (email, phone) SELECT 'out' || g || '@example.org', 'p' || g FROM generate_series(1, ${ROWS}) AS g`,
+  );
   const encrypted = await world.runCli(['reencrypt', '--json']);
   expect(encrypted.code).toBe(0);
 }, 120_000);
@@ -41,22 +46,36 @@ test('with no readonly field there is nothing to decrypt', async () => {
 test('--dry-run counts the values it would write back', async () => {
   const result = await world.runCli(['decrypt', '--dry-run', '--json'], { config: { schema: readonlySchema } });
   expect(result.json.models[0]).toMatchObject({ model: 'Customer', written: ROWS, decrypted: ROWS });
-  const [{ n }] = await world.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM customers WHERE email LIKE 'hfe$%'`);
+  const [{ n }] = await world.db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM customers WHERE email LIKE 'hfe$%'`,
+  );
   expect(Number(n)).toBe(ROWS);
 });
 
 test('writes plaintext back for readonly fields only', async () => {
   const result = await world.runCli(['decrypt', '--batch', '250', '--json'], { config: { schema: readonlySchema } });
   expect(result.code).toBe(0);
-  expect(result.json.models[0]).toMatchObject({ model: 'Customer', scanned: ROWS, written: ROWS, decrypted: ROWS, failed: 0 });
-  const stored = await world.db.query<{ id: number; email: string; phone: string }>('SELECT id, email, phone FROM customers ORDER BY id');
+  expect(result.json.models[0]).toMatchObject({
+    model: 'Customer',
+    scanned: ROWS,
+    written: ROWS,
+    decrypted: ROWS,
+    failed: 0,
+  });
+  const stored = await world.db.query<{ id: number; email: string; phone: string }>(
+    'SELECT id, email, phone FROM customers ORDER BY id',
+  );
   for (const row of stored) {
     expect(row.email).toBe(`out${row.id}@example.org`);
     expect(row.phone.startsWith('hfe$')).toBe(true);
   }
-  const [checkpoint] = await world.db.query<{ state: string }>(`SELECT state FROM hushfield_checkpoints WHERE id = 'decrypt:Customer'`);
+  const [checkpoint] = await world.db.query<{ state: string }>(
+    `SELECT state FROM hushfield_checkpoints WHERE id = 'decrypt:Customer'`,
+  );
   expect(checkpoint.state).toBe('done');
   // reencrypt no longer touches the readonly field.
   const again = await world.runCli(['reencrypt', '--json'], { config: { schema: readonlySchema } });
-  expect(again.json.models.find((model: { model: string }) => model.model === 'Customer')).toMatchObject({ written: 0 });
+  expect(again.json.models.find((model: { model: string }) => model.model === 'Customer')).toMatchObject({
+    written: 0,
+  });
 });

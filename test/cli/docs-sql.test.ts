@@ -37,7 +37,10 @@ async function shape(schema: string, table: string): Promise<unknown> {
     'SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname',
     [schema, table],
   );
-  return { columns, indexes: indexes.map((index) => ({ ...index, indexdef: index.indexdef.replace(`${schema}.`, '') })) };
+  return {
+    columns,
+    indexes: indexes.map((index) => ({ ...index, indexdef: index.indexdef.replace(`${schema}.`, '') })),
+  };
 }
 
 it.each([
@@ -49,7 +52,11 @@ it.each([
   // Unqualified names in the documented SQL land in the first schema of the search path.
   await db.query(`SET search_path TO "${schema}"`);
   try {
-    for (const statement of documentedSql(file, table).split(';').map((part) => part.trim()).filter(Boolean)) await db.query(statement);
+    for (const statement of documentedSql(file, table)
+      .split(';')
+      .map((part) => part.trim())
+      .filter(Boolean))
+      await db.query(statement);
   } finally {
     await db.query('SET search_path TO public');
   }

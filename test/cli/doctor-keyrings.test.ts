@@ -35,10 +35,15 @@ test('reports each member of a MultiKeyring, and warns about the one that is dow
   const result = await world.runCli(['doctor', '--json'], { config: { keyring } });
   const keyrings = (result.json.checks as Check[]).filter((check) => check.check === 'keyring');
   expect(keyrings[0]).toMatchObject({ level: 'fail' }); // a wrap must reach every member
-  expect(keyrings).toContainEqual(expect.objectContaining({ level: 'ok', message: expect.stringMatching(/^member local-primary round trip ok/) }));
-  expect(keyrings).toContainEqual(expect.objectContaining({
-    level: 'warn', message: expect.stringMatching(/^member recovery-down round trip failed: keyring recovery-down unreachable/),
-  }));
+  expect(keyrings).toContainEqual(
+    expect.objectContaining({ level: 'ok', message: expect.stringMatching(/^member local-primary round trip ok/) }),
+  );
+  expect(keyrings).toContainEqual(
+    expect.objectContaining({
+      level: 'warn',
+      message: expect.stringMatching(/^member recovery-down round trip failed: keyring recovery-down unreachable/),
+    }),
+  );
   expect(result.code).toBe(1);
 });
 
@@ -51,6 +56,8 @@ test('checks the named keyrings of the config and warns about the unreachable on
   const keyrings = (result.json.checks as Check[]).filter((check) => check.check === 'keyring');
   expect(keyrings.map((check) => check.level)).toEqual(['ok', 'ok', 'warn']);
   expect(keyrings[1].message).toMatch(/^keyrings\.spare \(local-spare\) round trip ok/);
-  expect(keyrings[2].message).toMatch(/^keyrings\.vault round trip failed: .*\(keys rewrap --to-keyring vault would fail\)/);
+  expect(keyrings[2].message).toMatch(
+    /^keyrings\.vault round trip failed: .*\(keys rewrap --to-keyring vault would fail\)/,
+  );
   expect(result.code).toBe(0); // warnings only: the configured keyring works
 });

@@ -37,32 +37,45 @@ afterAll(async () => {
   await world?.close();
 });
 
-(unavailable ? test.skip : test)('reports TLS protocol, cipher and a certificate expiring within 14 days as a warning', async () => {
-  const server = tlsServer as TlsPostgres;
-  const loaded = {
-    path: '<test>',
-    module: {},
-    config: defineConfig({
-      schema,
-      keyring: new LocalKeyring(randomBytes(32)),
-      prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: server.url, ssl: { rejectUnauthorized: false } }) }),
-      databaseUrl: server.url,
-    }),
-  };
-  const result = await runCliWith(loaded, ['doctor', '--require-tls', '--json']);
-  expect(result.code).toBe(0);
-  const checks = Object.fromEntries(result.json.checks.map((check: { check: string }) => [check.check, check]));
-  expect(checks.tls).toMatchObject({ level: 'ok', detail: { ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/), cipher: expect.any(String) } });
-  expect(checks.certificate).toMatchObject({ level: 'warn', detail: { subject: 'CN=hushfield-test-db', selfSigned: true } });
-  expect(checks.certificate.detail.daysLeft).toBeGreaterThanOrEqual(8);
-  expect(checks.certificate.detail.daysLeft).toBeLessThanOrEqual(10);
-  expect(checks.certificate.message).toMatch(/expires in (8|9|10) days \(under 14\)/);
-  expect(checks.keyring.level).toBe('ok');
+(unavailable ? test.skip : test)(
+  'reports TLS protocol, cipher and a certificate expiring within 14 days as a warning',
+  async () => {
+    const server = tlsServer as TlsPostgres;
+    const loaded = {
+      path: '<test>',
+      module: {},
+      config: defineConfig({
+        schema,
+        keyring: new LocalKeyring(randomBytes(32)),
+        prisma: () =>
+          new PrismaClient({
+            adapter: new PrismaPg({ connectionString: server.url, ssl: { rejectUnauthorized: false } }),
+          }),
+        databaseUrl: server.url,
+      }),
+    };
+    const result = await runCliWith(loaded, ['doctor', '--require-tls', '--json']);
+    expect(result.code).toBe(0);
+    const checks = Object.fromEntries(result.json.checks.map((check: { check: string }) => [check.check, check]));
+    expect(checks.tls).toMatchObject({
+      level: 'ok',
+      detail: { ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/), cipher: expect.any(String) },
+    });
+    expect(checks.certificate).toMatchObject({
+      level: 'warn',
+      detail: { subject: 'CN=hushfield-test-db', selfSigned: true },
+    });
+    expect(checks.certificate.detail.daysLeft).toBeGreaterThanOrEqual(8);
+    expect(checks.certificate.detail.daysLeft).toBeLessThanOrEqual(10);
+    expect(checks.certificate.message).toMatch(/expires in (8|9|10) days \(under 14\)/);
+    expect(checks.keyring.level).toBe('ok');
 
-  const human = await runCliWith(loaded, ['doctor']);
-  expect(human.stdout).toMatch(/ok +tls: connection uses TLS \(TLSv1\.[23], /);
-  expect(human.stdout).toMatch(/WARN +certificate: certificate CN=hushfield-test-db \(self-signed\) expires in/);
-}, 60_000);
+    const human = await runCliWith(loaded, ['doctor']);
+    expect(human.stdout).toMatch(/ok +tls: connection uses TLS \(TLSv1\.[23], /);
+    expect(human.stdout).toMatch(/WARN +certificate: certificate CN=hushfield-test-db \(self-signed\) expires in/);
+  },
+  60_000,
+);
 
 test('warns when the connection does not use TLS and fails with --require-tls', async () => {
   const url = world.db.url;
@@ -80,8 +93,14 @@ test('warns when the connection does not use TLS and fails with --require-tls', 
 });
 
 test('fails when the keyring cannot unwrap what it wrapped', async () => {
-  const broken = { id: 'broken:1', wrapKey: async (key: Buffer) => Buffer.from(key), unwrapKey: async () => randomBytes(32) };
+  const broken = {
+    id: 'broken:1',
+    wrapKey: async (key: Buffer) => Buffer.from(key),
+    unwrapKey: async () => randomBytes(32),
+  };
   const result = await world.runCli(['doctor', '--json'], { config: { keyring: broken } });
   expect(result.code).toBe(1);
-  expect(result.json.checks.find((check: { check: string }) => check.check === 'keyring')).toMatchObject({ level: 'fail' });
+  expect(result.json.checks.find((check: { check: string }) => check.check === 'keyring')).toMatchObject({
+    level: 'fail',
+  });
 });

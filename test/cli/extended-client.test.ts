@@ -21,8 +21,13 @@ test('refuses a config whose prisma() returns a hushfield-extended client', asyn
   await app.customer.create({ data: { email: 'ext@example.org' } });
   const before = await world.db.query<{ email: string }>('SELECT email FROM customers');
   // The CLI disconnects the client it gets: hand it a view that keeps the test's connection.
-  const extended = new Proxy(app, { get: (target, property) => (property === '$disconnect' ? async () => undefined : Reflect.get(target, property)) });
-  for (const command of [['reencrypt', '--json'], ['status', '--json']]) {
+  const extended = new Proxy(app, {
+    get: (target, property) => (property === '$disconnect' ? async () => undefined : Reflect.get(target, property)),
+  });
+  for (const command of [
+    ['reencrypt', '--json'],
+    ['status', '--json'],
+  ]) {
     const result = await world.runCli(command, { config: { prisma: () => extended as never } });
     expect(result.code).toBe(2);
     expect(result.json.error.code).toBe('HUSHFIELD_CONFIG');

@@ -32,7 +32,12 @@ test('reports bucket sizes of truncated indexes only, and no index value', async
   expect(ssn.buckets).toMatchObject({ bits: 16, values: ROWS, min: expect.any(Number), spreadMean: 0.001 });
   expect(ssn.buckets.buckets).toBeLessThanOrEqual(40);
   expect(ssn.buckets.max).toBeGreaterThanOrEqual(2);
-  expect(ssn.buckets.histogram.reduce((sum: number, row: { size: string; buckets: number }) => sum + Number(row.size) * row.buckets, 0)).toBe(ROWS);
+  expect(
+    ssn.buckets.histogram.reduce(
+      (sum: number, row: { size: string; buckets: number }) => sum + Number(row.size) * row.buckets,
+      0,
+    ),
+  ).toBe(ROWS);
 
   const stored = await world.db.query<{ ssn_idx: string; email_idx: string }>('SELECT ssn_idx, email_idx FROM users');
   const human = await world.runCli(['status', '--model', 'User', '--index-buckets']);

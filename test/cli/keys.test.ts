@@ -16,7 +16,9 @@ let world: CliWorld;
 
 beforeAll(async () => {
   world = await createCliWorld();
-  await world.db.query(`INSERT INTO customers (email) SELECT 'r' || g || '@example.org' FROM generate_series(1, 50) AS g`);
+  await world.db.query(
+    `INSERT INTO customers (email) SELECT 'r' || g || '@example.org' FROM generate_series(1, 50) AS g`,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -27,7 +29,13 @@ test('create, rotate and list keys without printing key material', async () => {
   expect((await world.runCli(['keys', 'list'])).stdout).toContain('no keys');
   const created = await world.runCli(['keys', 'create', '--scope', 'acme', '--json']);
   expect(created.code).toBe(0);
-  expect(created.json.key).toMatchObject({ kind: 'scope', scope: 'acme', version: 1, state: 'active', keyringId: world.keyring.id });
+  expect(created.json.key).toMatchObject({
+    kind: 'scope',
+    scope: 'acme',
+    version: 1,
+    state: 'active',
+    keyringId: world.keyring.id,
+  });
   const again = await world.runCli(['keys', 'create', '--scope', 'acme', '--json']);
   expect(again.code).toBe(1);
   expect(again.json.error.code).toBe('HUSHFIELD_KEY_CONFLICT');
@@ -40,9 +48,14 @@ test('create, rotate and list keys without printing key material', async () => {
   const list = await world.runCli(['keys', 'list', '--json']);
   const wrapped = await world.db.query<{ wrapped_key: string }>('SELECT wrapped_key FROM hushfield_keys');
   for (const { wrapped_key } of wrapped) expect(list.stdout).not.toContain(wrapped_key);
-  expect(list.json.keys.map((key: { kind: string; scope: string; version: number; state: string }) => `${key.kind}/${key.scope}/v${key.version}/${key.state}`).sort()).toEqual(
-    expect.arrayContaining(['scope/acme/v1/retired', 'scope/acme/v2/active']),
-  );
+  expect(
+    list.json.keys
+      .map(
+        (key: { kind: string; scope: string; version: number; state: string }) =>
+          `${key.kind}/${key.scope}/v${key.version}/${key.state}`,
+      )
+      .sort(),
+  ).toEqual(expect.arrayContaining(['scope/acme/v1/retired', 'scope/acme/v2/active']));
   const human = await world.runCli(['keys', 'list', '--scope', 'acme']);
   expect(human.stdout.split('\n').filter((line) => line.startsWith('scope'))).toHaveLength(2);
 });
@@ -67,25 +80,46 @@ test('rewrap moves every live key under a new root key named in the config, leav
   expect((await world.runCli(['reencrypt', '--json'])).code).toBe(0);
   const rowsBefore = await world.db.query('SELECT * FROM customers ORDER BY id');
   const newKeyring = new LocalKeyring(randomBytes(32));
-  const result = await world.runCli(['keys', 'rewrap', '--to-keyring', 'next', '--json'], { config: { keyrings: { next: newKeyring } } });
+  const result = await world.runCli(['keys', 'rewrap', '--to-keyring', 'next', '--json'], {
+    config: { keyrings: { next: newKeyring } },
+  });
   expect(result.code).toBe(0);
   expect(result.json.rewrapped).toBeGreaterThanOrEqual(3);
   expect(result.json.keyringId).toBe(newKeyring.id);
   expect(await world.db.query('SELECT * FROM customers ORDER BY id')).toEqual(rowsBefore);
-  const keyrings = await world.db.query<{ keyring_id: string }>(`SELECT DISTINCT keyring_id FROM hushfield_keys WHERE state <> 'destroyed'`);
+  const keyrings = await world.db.query<{ keyring_id: string }>(
+    `SELECT DISTINCT keyring_id FROM hushfield_keys WHERE state <> 'destroyed'`,
+  );
   expect(keyrings).toEqual([{ keyring_id: newKeyring.id }]);
 
   // Only the new root key reads the data now.
-  const fresh = new FieldCrypto({ keyring: newKeyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 } });
+  const fresh = new FieldCrypto({
+    keyring: newKeyring,
+    keyStore: new PrismaKeyStore(world.prisma),
+    cache: { ttlMs: 60_000 },
+  });
   const [row] = await world.db.query<{ email: string }>('SELECT email FROM customers WHERE id = 7');
   expect(await fresh.decrypt(row.email, { model: 'customers', field: 'email' })).toBe('r7@example.org');
-  const stale = new FieldCrypto({ keyring: world.keyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 } });
-  await expect(stale.decrypt(row.email, { model: 'customers', field: 'email' })).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING' });
+  const stale = new FieldCrypto({
+    keyring: world.keyring,
+    keyStore: new PrismaKeyStore(world.prisma),
+    cache: { ttlMs: 60_000 },
+  });
+  await expect(stale.decrypt(row.email, { model: 'customers', field: 'email' })).rejects.toMatchObject({
+    code: 'HUSHFIELD_KEYRING',
+  });
   // An application still on the old root key is told which keyring wrapped the key and which it asked.
   const app = world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
   const error = await app.customer.findUnique({ where: { id: 7 } }).catch((e: unknown) => e);
-  expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', keyringId: world.keyring.id, wrappedBy: newKeyring.id, operation: 'unwrap' });
-  expect((error as Error).message).toMatch(new RegExp(`is wrapped by keyring ${newKeyring.id}, but keyring ${world.keyring.id} was asked to unwrap it`));
+  expect(error).toMatchObject({
+    code: 'HUSHFIELD_KEYRING',
+    keyringId: world.keyring.id,
+    wrappedBy: newKeyring.id,
+    operation: 'unwrap',
+  });
+  expect((error as Error).message).toMatch(
+    new RegExp(`is wrapped by keyring ${newKeyring.id}, but keyring ${world.keyring.id} was asked to unwrap it`),
+  );
   expect((error as Error).message).not.toMatch(/tampered/);
 
   // And from a LocalKeyring key file.
@@ -93,7 +127,9 @@ test('rewrap moves every live key under a new root key named in the config, leav
   try {
     const third = randomBytes(32);
     writeFileSync(join(dir, 'root.key'), third.toString('base64'), { mode: 0o600 });
-    const fromFile = await world.runCli(['keys', 'rewrap', '--to-keyring', join(dir, 'root.key'), '--json'], { config: { keyring: newKeyring } });
+    const fromFile = await world.runCli(['keys', 'rewrap', '--to-keyring', join(dir, 'root.key'), '--json'], {
+      config: { keyring: newKeyring },
+    });
     expect(fromFile.code).toBe(0);
     expect(fromFile.json.keyringId).toBe(new LocalKeyring(third).id);
     expect(fromFile.stdout).not.toContain(third.toString('base64'));

@@ -15,12 +15,28 @@ import type { CliWorld } from './support';
 let world: CliWorld;
 
 /** One migrateModel run over Customer with the defaults of these tests. */
-function run(options: { writer: CasWriter; checkpoints: CheckpointStore; batchSize?: number; concurrency?: number; signal?: AbortSignal }) {
+function run(options: {
+  writer: CasWriter;
+  checkpoints: CheckpointStore;
+  batchSize?: number;
+  concurrency?: number;
+  signal?: AbortSignal;
+}) {
   return migrateModel({
-    client: world.prisma, crypto: world.crypto(), keyStore: new PrismaKeyStore(world.prisma), model: schema.models.Customer, mode: 'reencrypt',
-    writer: options.writer, checkpoints: options.checkpoints, batchSize: options.batchSize ?? 2, concurrency: options.concurrency ?? 1,
-    dryRun: false, resume: 'auto', signal: options.signal,
-    progress: createProgress(new PassThrough(), { tty: false, quiet: true }), log: () => undefined,
+    client: world.prisma,
+    crypto: world.crypto(),
+    keyStore: new PrismaKeyStore(world.prisma),
+    model: schema.models.Customer,
+    mode: 'reencrypt',
+    writer: options.writer,
+    checkpoints: options.checkpoints,
+    batchSize: options.batchSize ?? 2,
+    concurrency: options.concurrency ?? 1,
+    dryRun: false,
+    resume: 'auto',
+    signal: options.signal,
+    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
+    log: () => undefined,
   });
 }
 
@@ -60,7 +76,9 @@ test('a failed batch keeps the checkpoint before it although the batch after it 
 });
 
 test('a run resumed after rows failed does not end as done', async () => {
-  await world.db.query(`INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 4) AS g`);
+  await world.db.query(
+    `INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 4) AS g`,
+  );
   const real = await createCasWriter(world.prisma, schema.models.Customer);
   const checkpoints = new CheckpointStore(world.prisma);
   const stop = new AbortController();
@@ -83,7 +101,9 @@ test('a run resumed after rows failed does not end as done', async () => {
 });
 
 test('a run resumed from a checkpoint whose pending list overflowed does not end as done', async () => {
-  await world.db.query(`INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 4) AS g`);
+  await world.db.query(
+    `INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 4) AS g`,
+  );
   const checkpoints = new CheckpointStore(world.prisma);
   const id = checkpointId('reencrypt', 'Customer');
   const started = await checkpoints.start(id, new Date());

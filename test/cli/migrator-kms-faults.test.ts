@@ -27,7 +27,9 @@ beforeAll(async () => {
     retry: { maxAttempts: 2, baseDelayMs: 10 },
     timeoutMs: 1000,
   });
-  await world.db.query(`INSERT INTO customers (email, phone) SELECT 'k' || g || '@example.org', 'p' || g FROM generate_series(1, ${ROWS}) AS g`);
+  await world.db.query(
+    `INSERT INTO customers (email, phone) SELECT 'k' || g || '@example.org', 'p' || g FROM generate_series(1, ${ROWS}) AS g`,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -67,7 +69,10 @@ test('an outage mid-run stops it with a clear message; the next run resumes from
     },
   };
   const config = { keyring, cache: { ttlMs: 100 } };
-  const running = world.runCli(['reencrypt', '--model', 'Customer', '--batch', '50', '--concurrency', '1', '--keyring-attempts', '2', '--json'], { config: { ...config, audit } });
+  const running = world.runCli(
+    ['reencrypt', '--model', 'Customer', '--batch', '50', '--concurrency', '1', '--keyring-attempts', '2', '--json'],
+    { config: { ...config, audit } },
+  );
   const stopped = await running;
   expect(stopped.code).toBe(3);
   expect(stopped.json.stopped).toMatchObject({ model: 'Customer', code: 'HUSHFIELD_KEYRING' });
@@ -90,7 +95,9 @@ test('an outage mid-run stops it with a clear message; the next run resumes from
 
   const crypto = new FieldCrypto({ keyring, keyStore: new PrismaKeyStore(world.prisma), cache: { ttlMs: 60_000 } });
   const rows = await world.db.query<{ id: number; email: string }>('SELECT id, email FROM customers ORDER BY id');
-  const emails = await crypto.decryptMany(rows.map((row) => ({ value: row.email, ctx: { model: 'customers', field: 'email' } })));
+  const emails = await crypto.decryptMany(
+    rows.map((row) => ({ value: row.email, ctx: { model: 'customers', field: 'email' } })),
+  );
   rows.forEach((row, i) => {
     expect(crypto.describe(row.email).version).toBe(2);
     expect(emails[i]).toBe(`k${row.id}@example.org`);

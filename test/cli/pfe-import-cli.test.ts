@@ -47,7 +47,15 @@ test('without --from-pfe-key the cloak values are left alone, not encrypted as p
 });
 
 test('a wrong key fails per row and changes nothing; the key never appears in output', async () => {
-  const result = await world.runCli(['reencrypt', '--model', 'Customer', '--restart', '--from-pfe-key', OTHER_KEY, '--json']);
+  const result = await world.runCli([
+    'reencrypt',
+    '--model',
+    'Customer',
+    '--restart',
+    '--from-pfe-key',
+    OTHER_KEY,
+    '--json',
+  ]);
   expect(result.code).toBe(3);
   expect(result.json.models[0]).toMatchObject({ written: 0, failed: ROWS });
   expect(result.json.models[0].failures[0].code).toBe('HUSHFIELD_DECRYPTION_FAILED');
@@ -56,15 +64,31 @@ test('a wrong key fails per row and changes nothing; the key never appears in ou
 
 test('imports every value with the right key (given as env:NAME), filling blind indexes', async () => {
   process.env.TEST_PFE_KEYS = `${OTHER_KEY},${KEY}`;
-  const result = await world.runCli(['reencrypt', '--model', 'Customer', '--restart', '--from-pfe-key', 'env:TEST_PFE_KEYS', '--json']);
+  const result = await world.runCli([
+    'reencrypt',
+    '--model',
+    'Customer',
+    '--restart',
+    '--from-pfe-key',
+    'env:TEST_PFE_KEYS',
+    '--json',
+  ]);
   delete process.env.TEST_PFE_KEYS;
   expect(result.code).toBe(0);
   expect(result.json.models[0]).toMatchObject({ written: ROWS, imported: ROWS + (ROWS - ROWS / 4), failed: 0 });
   expect(result.stdout + result.stderr).not.toContain(KEY.slice(13));
 
   const crypto = world.crypto();
-  const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string }>('SELECT id, email, phone, email_idx FROM customers ORDER BY id');
-  const spec = { model: 'customers', field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
+  const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string }>(
+    'SELECT id, email, phone, email_idx FROM customers ORDER BY id',
+  );
+  const spec = {
+    model: 'customers',
+    field: 'email',
+    name: 'email_idx',
+    normalize: ['lowercase', 'trim'] as const,
+    bits: 256,
+  };
   for (const [i, row] of stored.entries()) {
     expect(row.email.startsWith('hfe$')).toBe(true);
     expect(await crypto.decrypt(row.email, { model: 'customers', field: 'email' })).toBe(email(i));

@@ -13,7 +13,10 @@ let world: CliWorld;
 let sandbox: CliSandbox | undefined;
 const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
 // Printed at load: Jest runs no hook of a file whose tests are all skipped.
-if (!multiProcess) process.stdout.write('resume.test: skipping the SIGKILL and SIGTERM tests: it needs a PostgreSQL server (TEST_DATABASE_URL) that a child process can reach; PGlite lives in this process\n');
+if (!multiProcess)
+  process.stdout.write(
+    'resume.test: skipping the SIGKILL and SIGTERM tests: it needs a PostgreSQL server (TEST_DATABASE_URL) that a child process can reach; PGlite lives in this process\n',
+  );
 
 beforeAll(async () => {
   world = await createCliWorld();
@@ -44,15 +47,26 @@ async function checkpoint(): Promise<{ cursor: string | null; processed: number;
     const rotated = await world.runCli(['keys', 'rotate', '--scope', 'default', '--json']);
     expect(rotated.code).toBe(0);
     expect(rotated.json.rotated[0].version).toBe(2);
-    const before = await world.db.query<{ id: number; email_idx: string }>('SELECT id, email_idx FROM customers ORDER BY id');
+    const before = await world.db.query<{ id: number; email_idx: string }>(
+      'SELECT id, email_idx FROM customers ORDER BY id',
+    );
 
-    const run = (sandbox as CliSandbox).spawn(['reencrypt', '--model', 'Customer', '--batch', '500', '--concurrency', '2']);
+    const run = (sandbox as CliSandbox).spawn([
+      'reencrypt',
+      '--model',
+      'Customer',
+      '--batch',
+      '500',
+      '--concurrency',
+      '2',
+    ]);
     const started = Date.now();
     let seen: Awaited<ReturnType<typeof checkpoint>>;
     for (;;) {
       seen = await checkpoint();
       if (seen && seen.state === 'running' && seen.processed >= 2000) break;
-      if (run.child.exitCode !== null) throw new Error(`reencrypt ended before it could be killed:\n${(await run.done).stderr}`);
+      if (run.child.exitCode !== null)
+        throw new Error(`reencrypt ended before it could be killed:\n${(await run.done).stderr}`);
       if (Date.now() - started > 60_000) throw new Error('reencrypt made no progress');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -66,7 +80,11 @@ async function checkpoint(): Promise<{ cursor: string | null; processed: number;
     expect(atKill?.processed).toBeLessThan(ROWS);
     const crypto = world.crypto();
     const describeAll = async () =>
-      (await world.db.query<{ id: number; email: string; phone: string }>('SELECT id, email, phone FROM customers ORDER BY id')).map((row) => ({
+      (
+        await world.db.query<{ id: number; email: string; phone: string }>(
+          'SELECT id, email, phone FROM customers ORDER BY id',
+        )
+      ).map((row) => ({
         ...row,
         emailVersion: crypto.describe(row.email).version,
         phoneVersion: crypto.describe(row.phone).version,
@@ -87,13 +105,19 @@ async function checkpoint(): Promise<{ cursor: string | null; processed: number;
     const after = await describeAll();
     expect(after).toHaveLength(ROWS);
     expect(after.every((row) => row.emailVersion === 2 && row.phoneVersion === 2)).toBe(true);
-    const emails = await crypto.decryptMany(after.map((row) => ({ value: row.email, ctx: { model: 'customers', field: 'email' } })));
-    const phones = await crypto.decryptMany(after.map((row) => ({ value: row.phone, ctx: { model: 'customers', field: 'phone' } })));
+    const emails = await crypto.decryptMany(
+      after.map((row) => ({ value: row.email, ctx: { model: 'customers', field: 'email' } })),
+    );
+    const phones = await crypto.decryptMany(
+      after.map((row) => ({ value: row.phone, ctx: { model: 'customers', field: 'phone' } })),
+    );
     after.forEach((row, i) => {
       expect(emails[i]).toBe(`person${row.id}@example.org`);
       expect(phones[i]).toBe(`+44 20 ${row.id}`);
     });
-    const indexes = await world.db.query<{ id: number; email_idx: string }>('SELECT id, email_idx FROM customers ORDER BY id');
+    const indexes = await world.db.query<{ id: number; email_idx: string }>(
+      'SELECT id, email_idx FROM customers ORDER BY id',
+    );
     expect(indexes).toEqual(before);
     expect((await checkpoint())?.state).toBe('done');
   },
@@ -106,8 +130,13 @@ async function checkpoint(): Promise<{ cursor: string | null; processed: number;
     expect((await world.runCli(['keys', 'rotate', '--scope', 'default'])).code).toBe(0);
     const run = (sandbox as CliSandbox).spawn(['reencrypt', '--model', 'Customer', '--batch', '500', '--json']);
     const started = Date.now();
-    for (let seen = await checkpoint(); !(seen && seen.state === 'running' && seen.processed >= 2000); seen = await checkpoint()) {
-      if (run.child.exitCode !== null) throw new Error(`reencrypt ended before it could be stopped:\n${(await run.done).stderr}`);
+    for (
+      let seen = await checkpoint();
+      !(seen && seen.state === 'running' && seen.processed >= 2000);
+      seen = await checkpoint()
+    ) {
+      if (run.child.exitCode !== null)
+        throw new Error(`reencrypt ended before it could be stopped:\n${(await run.done).stderr}`);
       if (Date.now() - started > 60_000) throw new Error('reencrypt made no progress');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -123,7 +152,11 @@ async function checkpoint(): Promise<{ cursor: string | null; processed: number;
 
     const resumed = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
     expect(resumed.code).toBe(0);
-    expect(resumed.json.models[0]).toMatchObject({ resumedFrom: atStop?.cursor, scanned: ROWS - (atStop?.processed ?? 0), written: ROWS - (atStop?.processed ?? 0) });
+    expect(resumed.json.models[0]).toMatchObject({
+      resumedFrom: atStop?.cursor,
+      scanned: ROWS - (atStop?.processed ?? 0),
+      written: ROWS - (atStop?.processed ?? 0),
+    });
     const crypto = world.crypto();
     const rows = await world.db.query<{ email: string }>('SELECT email FROM customers');
     expect(new Set(rows.map((row) => crypto.describe(row.email).version))).toEqual(new Set([3]));

@@ -18,7 +18,15 @@ beforeAll(async () => {
     for (let i = 0; i < 6; i++) {
       const id = randomUUID();
       ids[tenantId].push(id);
-      await app.user.create({ data: { id, tenantId, name: `n${i}`, email: `${tenantId}-${i}@example.com`, ssn: i % 2 ? null : `000-00-000${i}` } });
+      await app.user.create({
+        data: {
+          id,
+          tenantId,
+          name: `n${i}`,
+          email: `${tenantId}-${i}@example.com`,
+          ssn: i % 2 ? null : `000-00-000${i}`,
+        },
+      });
     }
   }
 }, 120_000);
@@ -28,7 +36,9 @@ afterAll(async () => {
 });
 
 async function liveT1Keys(): Promise<number> {
-  const rows = await world.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM hushfield_keys WHERE scope = 't1' AND state <> 'destroyed' AND wrapped_key IS NOT NULL`);
+  const rows = await world.db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM hushfield_keys WHERE scope = 't1' AND state <> 'destroyed' AND wrapped_key IS NOT NULL`,
+  );
   return Number(rows[0].n);
 }
 
@@ -51,14 +61,26 @@ test('shreds t1 after confirmation: t1 reads fail with KeyDestroyedError, t2 rea
   expect(result.code).toBe(0);
   expect(result.json).toMatchObject({ scope: 't1', versionsDestroyed: 1, rowsUnreadable: { User: 6, total: 6 } });
   expect(await liveT1Keys()).toBe(0);
-  const stored = await world.db.query<{ state: string; wrapped_key: string | null }>(`SELECT state, wrapped_key FROM hushfield_keys WHERE scope = 't1'`);
+  const stored = await world.db.query<{ state: string; wrapped_key: string | null }>(
+    `SELECT state, wrapped_key FROM hushfield_keys WHERE scope = 't1'`,
+  );
   expect(stored).toEqual([{ state: 'destroyed', wrapped_key: null }]);
 
   const app = appClient(world);
   await expect(app.user.findUnique({ where: { id: ids.t1[0] } })).rejects.toBeInstanceOf(KeyDestroyedError);
-  await expect(app.user.findUnique({ where: { id: ids.t1[0] } })).rejects.toMatchObject({ code: 'HUSHFIELD_KEY_DESTROYED', scope: 't1' });
+  await expect(app.user.findUnique({ where: { id: ids.t1[0] } })).rejects.toMatchObject({
+    code: 'HUSHFIELD_KEY_DESTROYED',
+    scope: 't1',
+  });
   const t2 = await app.user.findMany({ where: { tenantId: 't2' }, orderBy: { name: 'asc' } });
-  expect(t2.map((user) => user.email)).toEqual(['t2-0@example.com', 't2-1@example.com', 't2-2@example.com', 't2-3@example.com', 't2-4@example.com', 't2-5@example.com']);
+  expect(t2.map((user) => user.email)).toEqual([
+    't2-0@example.com',
+    't2-1@example.com',
+    't2-2@example.com',
+    't2-3@example.com',
+    't2-4@example.com',
+    't2-5@example.com',
+  ]);
 
   const status = await world.runCli(['status', '--model', 'User', '--verify', '--json']);
   expect(status.code).toBe(0);

@@ -33,12 +33,24 @@ export interface SpawnedCli {
 }
 
 /** Writes the sandbox for a database URL and a base64 root key (or a KMS keyring). */
-export function createSandbox(databaseUrl: string, rootKeyBase64: string, keyring: KeyringSpec = { kind: 'local' }): CliSandbox {
+export function createSandbox(
+  databaseUrl: string,
+  rootKeyBase64: string,
+  keyring: KeyringSpec = { kind: 'local' },
+): CliSandbox {
   const dir = mkdtempSync(join(tmpdir(), 'hushfield-cli-'));
   const path = (relative: string) => JSON.stringify(join(ROOT, relative));
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { baseUrl: ROOT, paths: { '@hushfield/*': ['packages/*/src/index.ts'] }, module: 'commonjs', target: 'es2022', esModuleInterop: true } }),
+    JSON.stringify({
+      compilerOptions: {
+        baseUrl: ROOT,
+        paths: { '@hushfield/*': ['packages/*/src/index.ts'] },
+        module: 'commonjs',
+        target: 'es2022',
+        esModuleInterop: true,
+      },
+    }),
   );
   const keyringCode =
     keyring.kind === 'local'
@@ -64,27 +76,43 @@ export default {
 };
 `,
   );
-  const env = { ...process.env, HUSHFIELD_TEST_DB_URL: databaseUrl, HUSHFIELD_TEST_ROOT_KEY: rootKeyBase64, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
+  const env = {
+    ...process.env,
+    HUSHFIELD_TEST_DB_URL: databaseUrl,
+    HUSHFIELD_TEST_ROOT_KEY: rootKeyBase64,
+    TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json'),
+  };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for the child
   return {
     dir,
     configPath,
     env,
     spawn(args, extraEnv = {}) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts'), '--config', configPath, ...args], {
-        cwd: ROOT,
-        env: { ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts'), '--config', configPath, ...args],
+        {
+          cwd: ROOT,
+          env: { ...env, ...extraEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
       child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolveDone) => {
-        child.on('close', (code, signal) =>
-          resolveDone({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-        );
-      });
+      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+        (resolveDone) => {
+          child.on('close', (code, signal) =>
+            resolveDone({
+              code,
+              signal,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(err).toString('utf8'),
+            }),
+          );
+        },
+      );
       return { child, done };
     },
     remove() {

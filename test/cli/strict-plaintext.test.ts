@@ -25,7 +25,9 @@ test('reencrypt exits 3, counts the strict plaintext and leaves the row untouche
   expect(result.code).toBe(3);
   const [user] = result.json.models;
   expect(user).toMatchObject({ model: 'User', scanned: 1, strictPlaintext: 1 });
-  const [row] = await world.db.query<{ email: string; email_idx: string }>(`SELECT email, email_idx FROM users WHERE id = 'strict-1'`);
+  const [row] = await world.db.query<{ email: string; email_idx: string }>(
+    `SELECT email, email_idx FROM users WHERE id = 'strict-1'`,
+  );
   expect(row).toEqual({ email: LEGACY_EMAIL, email_idx: 'not-an-index' });
   expect(result.stdout + result.stderr).not.toContain(LEGACY_EMAIL);
 });
@@ -33,6 +35,8 @@ test('reencrypt exits 3, counts the strict plaintext and leaves the row untouche
 test('the human summary says why and how to adopt it', async () => {
   const result = await world.runCli(['reencrypt', '--model', 'User']);
   expect(result.code).toBe(3);
-  expect(result.stdout + result.stderr).toContain('1 plaintext in strict fields left alone (unreadable; switch the field to migrating to adopt it)');
+  expect(result.stdout + result.stderr).toContain(
+    '1 plaintext in strict fields left alone (unreadable; switch the field to migrating to adopt it)',
+  );
   expect(result.stdout + result.stderr).not.toContain(LEGACY_EMAIL);
 });

@@ -36,7 +36,10 @@ export interface CliWorld {
   /** A base Prisma client for the test's own reads and writes. */
   readonly prisma: PrismaClient;
   config(overrides?: Partial<HushfieldConfig>): LoadedConfig;
-  runCli(args: readonly string[], options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<HushfieldConfig> }): Promise<CliResult>;
+  runCli(
+    args: readonly string[],
+    options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<HushfieldConfig> },
+  ): Promise<CliResult>;
   /** A FieldCrypto on the same key store, like the application would have. */
   crypto(): FieldCrypto;
   close(): Promise<void>;
@@ -79,7 +82,11 @@ export async function createCliWorld(): Promise<CliWorld> {
 }
 
 /** Runs the CLI in-process with `loaded` as its configuration and captured streams. */
-export async function runCliWith(loaded: LoadedConfig, args: readonly string[], options: { stdin?: string; stdinIsTTY?: boolean } = {}): Promise<CliResult> {
+export async function runCliWith(
+  loaded: LoadedConfig,
+  args: readonly string[],
+  options: { stdin?: string; stdinIsTTY?: boolean } = {},
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
@@ -87,7 +94,10 @@ export async function runCliWith(loaded: LoadedConfig, args: readonly string[], 
   stdout.on('data', (chunk: Buffer) => chunks.out.push(chunk));
   stderr.on('data', (chunk: Buffer) => chunks.err.push(chunk));
   if (options.stdin !== undefined) stdin.end(options.stdin);
-  const code = await run(args, { io: { stdout, stderr, stdin, stdinIsTTY: options.stdinIsTTY ?? false, stderrIsTTY: false }, config: loaded });
+  const code = await run(args, {
+    io: { stdout, stderr, stdin, stdinIsTTY: options.stdinIsTTY ?? false, stderrIsTTY: false },
+    config: loaded,
+  });
   const out = Buffer.concat(chunks.out).toString('utf8');
   let json: unknown;
   try {

@@ -49,9 +49,28 @@ function freePort(preferred: number): Promise<number> {
 export async function startTlsPostgres(days: number, preferredPort = 55432): Promise<TlsPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'hushfield-tls-pg-'));
   const data = join(dir, 'data');
-  const asPostgres = (command: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', String(days), '-subj', '/CN=hushfield-test-db',
-    '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.crt')], { stdio: 'pipe' });
+  const asPostgres = (command: string, args: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      String(days),
+      '-subj',
+      '/CN=hushfield-test-db',
+      '-keyout',
+      join(dir, 'server.key'),
+      '-out',
+      join(dir, 'server.crt'),
+    ],
+    { stdio: 'pipe' },
+  );
   chmodSync(dir, 0o755);
   chmodSync(join(dir, 'server.key'), 0o600);
   execFileSync('chown', ['-R', 'postgres:postgres', dir]);
@@ -59,8 +78,16 @@ export async function startTlsPostgres(days: number, preferredPort = 55432): Pro
   const port = await freePort(preferredPort);
   appendFileSync(
     join(data, 'postgresql.conf'),
-    [`port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`, 'ssl = on',
-      `ssl_cert_file = '${join(dir, 'server.crt')}'`, `ssl_key_file = '${join(dir, 'server.key')}'`, 'fsync = off', ''].join('\n'),
+    [
+      `port = ${port}`,
+      `listen_addresses = '127.0.0.1'`,
+      `unix_socket_directories = '${dir}'`,
+      'ssl = on',
+      `ssl_cert_file = '${join(dir, 'server.crt')}'`,
+      `ssl_key_file = '${join(dir, 'server.key')}'`,
+      'fsync = off',
+      '',
+    ].join('\n'),
   );
   asPostgres(join(BIN, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   return {

@@ -15,7 +15,9 @@ beforeAll(async () => {
   world = await createCliWorld();
   const app = appClient(world);
   for (let i = 0; i < 4; i++) {
-    const user = await app.user.create({ data: { tenantId: 'verify', name: `v${i}`, email: `verify-${i}@example.com`, emailIdx: computedBlindIndex } });
+    const user = await app.user.create({
+      data: { tenantId: 'verify', name: `v${i}`, email: `verify-${i}@example.com`, emailIdx: computedBlindIndex },
+    });
     ids.push(user.id);
   }
 }, 120_000);
@@ -33,7 +35,10 @@ test('status --verify exits 0 while every value reads', async () => {
 test('status --verify exits 3 and counts what the application cannot read; without --verify it still exits 0', async () => {
   const [saved] = await world.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [ids[0]]);
   // A ciphertext copied to another row fails to decrypt there (it is bound to its row id).
-  await world.db.query('UPDATE users SET email = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [ids[1], ids[0]]);
+  await world.db.query('UPDATE users SET email = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [
+    ids[1],
+    ids[0],
+  ]);
   // Plaintext written past the extension into a strict field.
   await world.db.query("UPDATE users SET email = 'planted@example.com' WHERE id = $1", [ids[2]]);
 
@@ -54,7 +59,10 @@ test('status --verify exits 3 and counts what the application cannot read; witho
   expect(doctor.code).toBe(1);
   const values = doctor.json.checks.filter((check: { check: string }) => check.check === 'values');
   expect(values).toEqual([
-    expect.objectContaining({ level: 'fail', detail: { model: 'User', sampled: 3, unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } } }),
+    expect.objectContaining({
+      level: 'fail',
+      detail: { model: 'User', sampled: 3, unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } },
+    }),
   ]);
   expect(values[0].message).toContain('User: 1 of 3 sampled value(s) fail to decrypt');
 

@@ -15,7 +15,17 @@
  * the other dependencies (their caches make a second run quick).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,15 +55,27 @@ let packed: PackedPackage[];
  * Runs a command to completion, with no input (a prompt ends instead of waiting) and killed
  * after `COMMAND_TIMEOUT`; on failure the error carries the command and all its output.
  */
-async function exec(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+async function exec(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<string> {
   try {
-    const running = run(file, args, { ...options, maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT, killSignal: 'SIGKILL' });
+    const running = run(file, args, {
+      ...options,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: COMMAND_TIMEOUT,
+      killSignal: 'SIGKILL',
+    });
     running.child.stdin?.end();
     const { stdout } = await running;
     return stdout;
   } catch (error) {
     const failed = error as { code?: unknown; stdout?: string; stderr?: string };
-    throw new Error(`${[file, ...args].join(' ')} (in ${options.cwd}) exited ${String(failed.code)}\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`);
+    throw new Error(
+      `${[file, ...args].join(' ')} (in ${options.cwd}) exited ${String(failed.code)}\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`,
+      { cause: error },
+    );
   }
 }
 
@@ -118,7 +140,8 @@ describe('the README install section', () => {
   });
 
   it('gives, for the hushfield tables, the SQL the migrations run', () => {
-    const ours = (sql: string) => statements(sql).filter((statement) => /"hushfield_(keys|checkpoints)"/.test(statement));
+    const ours = (sql: string) =>
+      statements(sql).filter((statement) => /"hushfield_(keys|checkpoints)"/.test(statement));
     expect(existsSync(MIGRATIONS_DIR)).toBe(true);
     expect(statements(docs.sql)).toEqual(ours(migrationSql().join(';\n')));
   });
@@ -129,116 +152,190 @@ describe.each(['npm', 'pnpm'] as const)('a new project installing the tarballs w
   let database: EmptyDatabase | undefined;
   const rootKey = Buffer.alloc(32, 7).toString('base64');
 
-  const inApp = (file: string, args: readonly string[], extra?: NodeJS.ProcessEnv) => exec(file, args, { cwd: app, env: appEnv(extra) });
+  const inApp = (file: string, args: readonly string[], extra?: NodeJS.ProcessEnv) =>
+    exec(file, args, { cwd: app, env: appEnv(extra) });
   const withDatabase = (): NodeJS.ProcessEnv => ({ DATABASE_URL: database!.url, HUSHFIELD_LOCAL_KEY: rootKey });
-  const tsc = (project: string) => inApp(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]);
-  const hushfield = (args: readonly string[]) => inApp(join(app, 'node_modules', '.bin', 'hushfield'), args, withDatabase());
+  const tsc = (project: string) =>
+    inApp(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]);
+  const hushfield = (args: readonly string[]) =>
+    inApp(join(app, 'node_modules', '.bin', 'hushfield'), args, withDatabase());
 
   beforeAll(() => {
     app = join(workDir, `app-${manager}`);
     cpSync(FIXTURE, app, { recursive: true });
     // An existing TypeScript project, with the workspace's versions of the tools (cached).
-    const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-    const devDependencies = { typescript: rootManifest.devDependencies.typescript, '@types/node': rootManifest.devDependencies['@types/node'] };
-    writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: `hushfield-install-${manager}`, private: true, type: 'module', devDependencies }, null, 2)}\n`);
+    const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    const devDependencies = {
+      typescript: rootManifest.devDependencies.typescript,
+      '@types/node': rootManifest.devDependencies['@types/node'],
+    };
+    writeFileSync(
+      join(app, 'package.json'),
+      `${JSON.stringify({ name: `hushfield-install-${manager}`, private: true, type: 'module', devDependencies }, null, 2)}\n`,
+    );
     const schema = readFileSync(join(app, 'prisma', 'app.prisma'), 'utf8');
     writeFileSync(join(app, 'prisma', 'schema.prisma'), `${schema}\n${docs.models}`);
-    if (manager === 'pnpm') writeFileSync(join(app, 'pnpm-workspace.yaml'), docs.pnpmWorkspace.replaceAll(README_TARBALL_DIR, tarballDir));
+    if (manager === 'pnpm')
+      writeFileSync(join(app, 'pnpm-workspace.yaml'), docs.pnpmWorkspace.replaceAll(README_TARBALL_DIR, tarballDir));
   });
 
   afterAll(async () => {
     await database?.drop();
   });
 
-  it("installs the four tarballs with the README's commands", async () => {
-    const commands = (manager === 'npm' ? docs.npm : docs.pnpm).replaceAll(README_TARBALL_DIR, tarballDir);
-    await inApp('sh', ['-e', '-c', commands]);
-    for (const pkg of packed) {
-      const installed = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as { version: string };
-      expect({ name: pkg.name, version: installed.version }).toEqual({ name: pkg.name, version: pkg.version });
-    }
-    // One copy of core, the tarball's, whichever package asks for it.
-    if (manager === 'pnpm') {
-      expect(readdirSync(join(app, 'node_modules', '.pnpm')).filter((entry) => entry.startsWith('@hushfield+core@'))).toHaveLength(1);
-    } else {
-      const nested = ['prisma', 'kms-aws', 'cli'].filter((dir) => existsSync(join(app, 'node_modules', '@hushfield', dir, 'node_modules', '@hushfield', 'core')));
-      expect(nested).toEqual([]);
-    }
-  }, STEP_TIMEOUT);
+  it(
+    "installs the four tarballs with the README's commands",
+    async () => {
+      const commands = (manager === 'npm' ? docs.npm : docs.pnpm).replaceAll(README_TARBALL_DIR, tarballDir);
+      await inApp('sh', ['-e', '-c', commands]);
+      for (const pkg of packed) {
+        const installed = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as {
+          version: string;
+        };
+        expect({ name: pkg.name, version: installed.version }).toEqual({ name: pkg.name, version: pkg.version });
+      }
+      // One copy of core, the tarball's, whichever package asks for it.
+      if (manager === 'pnpm') {
+        expect(
+          readdirSync(join(app, 'node_modules', '.pnpm')).filter((entry) => entry.startsWith('@hushfield+core@')),
+        ).toHaveLength(1);
+      } else {
+        const nested = ['prisma', 'kms-aws', 'cli'].filter((dir) =>
+          existsSync(join(app, 'node_modules', '@hushfield', dir, 'node_modules', '@hushfield', 'core')),
+        );
+        expect(nested).toEqual([]);
+      }
+    },
+    STEP_TIMEOUT,
+  );
 
-  it('generates the client and the hushfield metadata with the installed generator, offline', async () => {
-    await inApp(manager === 'npm' ? 'npx' : 'pnpm', manager === 'npm' ? ['--no', 'prisma', 'generate'] : ['exec', 'prisma', 'generate']);
-    const metadata = readFileSync(join(app, 'prisma', 'generated', 'hushfield', 'index.ts'), 'utf8');
-    expect(metadata).toContain('"Patient"');
-    expect(metadata).toContain('"keyStoreModel": "HushfieldKey"');
-  }, STEP_TIMEOUT);
+  it(
+    'generates the client and the hushfield metadata with the installed generator, offline',
+    async () => {
+      await inApp(
+        manager === 'npm' ? 'npx' : 'pnpm',
+        manager === 'npm' ? ['--no', 'prisma', 'generate'] : ['exec', 'prisma', 'generate'],
+      );
+      const metadata = readFileSync(join(app, 'prisma', 'generated', 'hushfield', 'index.ts'), 'utf8');
+      expect(metadata).toContain('"Patient"');
+      expect(metadata).toContain('"keyStoreModel": "HushfieldKey"');
+    },
+    STEP_TIMEOUT,
+  );
 
-  it('type-checks with tsc --strict under nodenext (ESM and CommonJS files) and bundler', async () => {
-    await tsc('tsconfig.json');
-    await tsc('tsconfig.bundler.json');
-  }, STEP_TIMEOUT);
+  it(
+    'type-checks with tsc --strict under nodenext (ESM and CommonJS files) and bundler',
+    async () => {
+      await tsc('tsconfig.json');
+      await tsc('tsconfig.bundler.json');
+    },
+    STEP_TIMEOUT,
+  );
 
-  it('imports every package by name from ESM and from CommonJS at run time', async () => {
-    const expected = {
-      LocalKeyring: 'function',
-      isEnvelope: 'function',
-      AwsKmsKeyring: 'function',
-      computedBlindIndex: 'string',
-      fieldEncryption: 'function',
-      ExitCode: 'object',
-      defineConfig: 'function',
-    };
-    expect(JSON.parse(await inApp(process.execPath, ['dist/src/exports.js']))).toEqual(expected);
-    expect(JSON.parse(await inApp(process.execPath, ['dist/src/exports-cjs.cjs']))).toEqual(expected);
-  }, STEP_TIMEOUT);
+  it(
+    'imports every package by name from ESM and from CommonJS at run time',
+    async () => {
+      const expected = {
+        LocalKeyring: 'function',
+        isEnvelope: 'function',
+        AwsKmsKeyring: 'function',
+        computedBlindIndex: 'string',
+        fieldEncryption: 'function',
+        ExitCode: 'object',
+        defineConfig: 'function',
+      };
+      expect(JSON.parse(await inApp(process.execPath, ['dist/src/exports.js']))).toEqual(expected);
+      expect(JSON.parse(await inApp(process.execPath, ['dist/src/exports-cjs.cjs']))).toEqual(expected);
+    },
+    STEP_TIMEOUT,
+  );
 
-  itWithPostgres('creates a row and finds it by its blind index; the table holds only ciphertext', async () => {
-    database = await createEmptyDatabase(process.env.TEST_DATABASE_URL as string);
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(readFileSync(join(app, 'prisma', 'app.sql'), 'utf8'));
-      await client.query(docs.sql);
-      const result = JSON.parse(await inApp(process.execPath, ['dist/src/main.js'], withDatabase())) as Record<string, unknown>;
-      expect(result).toMatchObject({ email: 'ada@example.com', notes: 'allergic to penicillin' });
-      expect(result.found).toBe(result.created);
-      expect(result.unique).toBe(result.created);
-      const rows = (await client.query('SELECT email, email_idx, notes FROM patients')).rows as { email: string; email_idx: string; notes: string }[];
-      expect(rows).toHaveLength(1);
-      expect(rows[0].email.startsWith(ENVELOPE_PREFIX)).toBe(true);
-      expect(rows[0].notes.startsWith(ENVELOPE_PREFIX)).toBe(true);
-      expect(JSON.stringify(rows)).not.toMatch(/ada@example|penicillin/i);
-      const keys = (await client.query('SELECT kind, scope, wrapped_key FROM hushfield_keys ORDER BY kind')).rows;
-      expect(keys).toEqual([
-        { kind: 'index', scope: expect.any(String), wrapped_key: expect.any(String) },
-        { kind: 'scope', scope: 'acme', wrapped_key: expect.any(String) },
-      ]);
-    } finally {
-      await client.end();
-    }
-  }, STEP_TIMEOUT);
+  itWithPostgres(
+    'creates a row and finds it by its blind index; the table holds only ciphertext',
+    async () => {
+      database = await createEmptyDatabase(process.env.TEST_DATABASE_URL as string);
+      const client = new Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query(readFileSync(join(app, 'prisma', 'app.sql'), 'utf8'));
+        await client.query(docs.sql);
+        const result = JSON.parse(await inApp(process.execPath, ['dist/src/main.js'], withDatabase())) as Record<
+          string,
+          unknown
+        >;
+        expect(result).toMatchObject({ email: 'ada@example.com', notes: 'allergic to penicillin' });
+        expect(result.found).toBe(result.created);
+        expect(result.unique).toBe(result.created);
+        const rows = (await client.query('SELECT email, email_idx, notes FROM patients')).rows as {
+          email: string;
+          email_idx: string;
+          notes: string;
+        }[];
+        expect(rows).toHaveLength(1);
+        expect(rows[0].email.startsWith(ENVELOPE_PREFIX)).toBe(true);
+        expect(rows[0].notes.startsWith(ENVELOPE_PREFIX)).toBe(true);
+        expect(JSON.stringify(rows)).not.toMatch(/ada@example|penicillin/i);
+        const keys = (await client.query('SELECT kind, scope, wrapped_key FROM hushfield_keys ORDER BY kind')).rows;
+        expect(keys).toEqual([
+          { kind: 'index', scope: expect.any(String), wrapped_key: expect.any(String) },
+          { kind: 'scope', scope: 'acme', wrapped_key: expect.any(String) },
+        ]);
+      } finally {
+        await client.end();
+      }
+    },
+    STEP_TIMEOUT,
+  );
 
-  itWithPostgres('runs the installed hushfield binary: status, keys rotate, reencrypt (checkpointed), status', async () => {
-    type Status = { models: { model: string; rows: number; fields: { field: string; plaintext: number; current: number; versions: { version: number; count: number }[] }[] }[]; keyring: { ok: boolean } };
-    const before = JSON.parse(await hushfield(['status', '--json'])) as Status;
-    expect(before.keyring.ok).toBe(true);
-    const patient = before.models.find((model) => model.model === 'Patient');
-    expect(patient?.rows).toBe(1);
-    expect(patient?.fields.find((field) => field.field === 'email')).toMatchObject({ plaintext: 0, current: 1, versions: [{ version: 1, count: 1 }] });
+  itWithPostgres(
+    'runs the installed hushfield binary: status, keys rotate, reencrypt (checkpointed), status',
+    async () => {
+      type Status = {
+        models: {
+          model: string;
+          rows: number;
+          fields: {
+            field: string;
+            plaintext: number;
+            current: number;
+            versions: { version: number; count: number }[];
+          }[];
+        }[];
+        keyring: { ok: boolean };
+      };
+      const before = JSON.parse(await hushfield(['status', '--json'])) as Status;
+      expect(before.keyring.ok).toBe(true);
+      const patient = before.models.find((model) => model.model === 'Patient');
+      expect(patient?.rows).toBe(1);
+      expect(patient?.fields.find((field) => field.field === 'email')).toMatchObject({
+        plaintext: 0,
+        current: 1,
+        versions: [{ version: 1, count: 1 }],
+      });
 
-    await hushfield(['keys', 'rotate', '--scope', 'acme', '--json']);
-    const reencrypt = JSON.parse(await hushfield(['reencrypt', '--json'])) as { models: { model: string; written: number; failed: number }[] };
-    expect(reencrypt.models).toEqual([expect.objectContaining({ model: 'Patient', written: 1, failed: 0 })]);
+      await hushfield(['keys', 'rotate', '--scope', 'acme', '--json']);
+      const reencrypt = JSON.parse(await hushfield(['reencrypt', '--json'])) as {
+        models: { model: string; written: number; failed: number }[];
+      };
+      expect(reencrypt.models).toEqual([expect.objectContaining({ model: 'Patient', written: 1, failed: 0 })]);
 
-    const after = JSON.parse(await hushfield(['status', '--json'])) as Status;
-    const email = after.models.find((model) => model.model === 'Patient')?.fields.find((field) => field.field === 'email');
-    expect(email).toMatchObject({ current: 1, versions: [{ version: 2, count: 1 }] });
-    const client = new Client({ connectionString: database!.url });
-    await client.connect();
-    try {
-      expect((await client.query('SELECT id, state FROM hushfield_checkpoints')).rows).toEqual([{ id: 'reencrypt:Patient', state: 'done' }]);
-    } finally {
-      await client.end();
-    }
-  }, STEP_TIMEOUT);
+      const after = JSON.parse(await hushfield(['status', '--json'])) as Status;
+      const email = after.models
+        .find((model) => model.model === 'Patient')
+        ?.fields.find((field) => field.field === 'email');
+      expect(email).toMatchObject({ current: 1, versions: [{ version: 2, count: 1 }] });
+      const client = new Client({ connectionString: database!.url });
+      await client.connect();
+      try {
+        expect((await client.query('SELECT id, state FROM hushfield_checkpoints')).rows).toEqual([
+          { id: 'reencrypt:Patient', state: 'done' },
+        ]);
+      } finally {
+        await client.end();
+      }
+    },
+    STEP_TIMEOUT,
+  );
 });

@@ -38,14 +38,18 @@ export function readInstallDocs(readme = join(ROOT, 'README.md')): InstallDocs {
   const blocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map(([, lang, body]) => ({ lang, body }));
   const one = (what: string, test: (block: { lang: string; body: string }) => boolean): string => {
     const found = blocks.filter(test);
-    if (found.length !== 1) throw new Error(`README install section: expected one ${what} block, found ${found.length}`);
+    if (found.length !== 1)
+      throw new Error(`README install section: expected one ${what} block, found ${found.length}`);
     return found[0].body;
   };
   return {
     npm: one('sh with `npm install`', (block) => block.lang === 'sh' && /^npm install /m.test(block.body)),
     pnpm: one('sh with `pnpm add`', (block) => block.lang === 'sh' && /^pnpm add /m.test(block.body)),
     pnpmWorkspace: one('yaml', (block) => block.lang === 'yaml'),
-    models: one('prisma with model HushfieldKey', (block) => block.lang === 'prisma' && block.body.includes('model HushfieldKey')),
+    models: one(
+      'prisma with model HushfieldKey',
+      (block) => block.lang === 'prisma' && block.body.includes('model HushfieldKey'),
+    ),
     sql: one('sql', (block) => block.lang === 'sql'),
     tarballNames: [...new Set(section.match(/hushfield-[a-z-]+-\d+\.\d+\.\d+\.tgz/g) ?? [])].sort(),
   };

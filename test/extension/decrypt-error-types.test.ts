@@ -13,5 +13,7 @@ const ROOT = join(__dirname, '..', '..');
 it('types encrypted fields string | null under onDecryptError: null, and string otherwise', async () => {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const run = promisify(execFile)(process.execPath, [tsc, '-p', join(ROOT, 'test', 'types')], { cwd: ROOT });
-  await expect(run.catch((error: { stdout?: string }) => Promise.reject(new Error(error.stdout)))).resolves.toBeDefined();
+  await expect(
+    run.catch((error: { stdout?: string }) => Promise.reject(new Error(error.stdout))),
+  ).resolves.toBeDefined();
 }, 120_000);

@@ -18,7 +18,10 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
     h = await createHarness();
     await h.prisma.user.create({
       data: {
-        emailIdx: computedBlindIndex, tenantId: 'acme', name: 'zed', email,
+        emailIdx: computedBlindIndex,
+        tenantId: 'acme',
+        name: 'zed',
+        email,
         posts: { create: { title: 't', body: 'b' } },
         accounts: { create: { provider: 'github', externalId, externalIdIdx: computedBlindIndex } },
       },
@@ -32,7 +35,10 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
   });
 
   async function failure(fn: () => Promise<unknown>): Promise<Error> {
-    const error = await fn().then(() => undefined, (e: unknown) => e);
+    const error = await fn().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     return error as Error;
   }
@@ -44,14 +50,18 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
 
   it('refuses a filter object inside a compound unique input before Prisma can echo it', async () => {
     const error = await failure(() =>
-      h.prisma.account.findUnique({ where: { provider_externalIdIdx: { provider: 'github', externalIdIdx: { equals: externalId } } } as never }),
+      h.prisma.account.findUnique({
+        where: { provider_externalIdIdx: { provider: 'github', externalIdIdx: { equals: externalId } } } as never,
+      }),
     );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expectNoSecret(error);
   });
 
   it('rewrites a relation filter that mixes is/some with direct filters before Prisma can echo it', async () => {
-    const toOne = await failure(() => h.prisma.post.findMany({ where: { author: { is: { email }, name: 'zed' } } as never }));
+    const toOne = await failure(() =>
+      h.prisma.post.findMany({ where: { author: { is: { email }, name: 'zed' } } as never }),
+    );
     expectNoSecret(toOne);
     const toMany = await failure(() =>
       h.prisma.user.findMany({ where: { accounts: { some: { provider: 'github' }, externalId } } as never }),

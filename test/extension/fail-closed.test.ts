@@ -8,7 +8,16 @@ describe('fieldEncryption: fails closed before any query', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Fay', email: 'fay@example.com', notes: 'n', posts: { create: { title: 't', body: 'b' } } } });
+    const user = await h.prisma.user.create({
+      data: {
+        emailIdx: computedBlindIndex,
+        tenantId: 'acme',
+        name: 'Fay',
+        email: 'fay@example.com',
+        notes: 'n',
+        posts: { create: { title: 't', body: 'b' } },
+      },
+    });
     userId = user.id;
   });
   afterAll(async () => {
@@ -18,7 +27,10 @@ describe('fieldEncryption: fails closed before any query', () => {
   /** Runs `fn`, expects an UnsupportedQueryError naming model/field/operation, and that no query was sent. */
   async function refuses(fn: () => Promise<unknown>, expected: { model: string; field: string; operation: string }) {
     const sent = h.queries.length;
-    const error = await fn().then(() => undefined, (e: unknown) => e);
+    const error = await fn().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UnsupportedQueryError);
     expect(error).toMatchObject({ code: 'HUSHFIELD_UNSUPPORTED_QUERY', ...expected });
     expect(h.queries.length).toBe(sent);
@@ -35,20 +47,52 @@ describe('fieldEncryption: fails closed before any query', () => {
     ['mode', { email: { equals: 'fay@example.com', mode: 'insensitive' } }],
     ['search', { email: { search: 'fay' } }],
   ])('refuses %s on an encrypted field', async (operation, where) => {
-    await refuses(() => h.prisma.user.findMany({ where: where as never }), { model: 'User', field: 'email', operation });
+    await refuses(() => h.prisma.user.findMany({ where: where as never }), {
+      model: 'User',
+      field: 'email',
+      operation,
+    });
   });
 
   it('refuses the same operators inside OR, NOT, relation filters and nested reads', async () => {
-    await refuses(() => h.prisma.user.findMany({ where: { OR: [{ name: 'x' }, { email: { contains: 'a' } }] } }), { model: 'User', field: 'email', operation: 'contains' });
-    await refuses(() => h.prisma.post.findMany({ where: { author: { is: { email: { startsWith: 'f' } } } } }), { model: 'User', field: 'email', operation: 'startsWith' });
-    await refuses(() => h.prisma.user.findMany({ include: { posts: { where: { body: { contains: 'b' } } } } }), { model: 'Post', field: 'body', operation: 'contains' });
-    await refuses(() => h.prisma.user.count({ where: { NOT: { notes: { endsWith: 'n' } } } }), { model: 'User', field: 'notes', operation: 'endsWith' });
+    await refuses(() => h.prisma.user.findMany({ where: { OR: [{ name: 'x' }, { email: { contains: 'a' } }] } }), {
+      model: 'User',
+      field: 'email',
+      operation: 'contains',
+    });
+    await refuses(() => h.prisma.post.findMany({ where: { author: { is: { email: { startsWith: 'f' } } } } }), {
+      model: 'User',
+      field: 'email',
+      operation: 'startsWith',
+    });
+    await refuses(() => h.prisma.user.findMany({ include: { posts: { where: { body: { contains: 'b' } } } } }), {
+      model: 'Post',
+      field: 'body',
+      operation: 'contains',
+    });
+    await refuses(() => h.prisma.user.count({ where: { NOT: { notes: { endsWith: 'n' } } } }), {
+      model: 'User',
+      field: 'notes',
+      operation: 'endsWith',
+    });
   });
 
   it('refuses equality on an encrypted field without a blind index', async () => {
-    await refuses(() => h.prisma.user.findMany({ where: { notes: 'n' } }), { model: 'User', field: 'notes', operation: 'equals' });
-    await refuses(() => h.prisma.post.findMany({ where: { body: { in: ['b'] } } }), { model: 'Post', field: 'body', operation: 'in' });
-    await refuses(() => h.prisma.user.findMany({ where: { posts: { some: { body: 'b' } } } }), { model: 'Post', field: 'body', operation: 'equals' });
+    await refuses(() => h.prisma.user.findMany({ where: { notes: 'n' } }), {
+      model: 'User',
+      field: 'notes',
+      operation: 'equals',
+    });
+    await refuses(() => h.prisma.post.findMany({ where: { body: { in: ['b'] } } }), {
+      model: 'Post',
+      field: 'body',
+      operation: 'in',
+    });
+    await refuses(() => h.prisma.user.findMany({ where: { posts: { some: { body: 'b' } } } }), {
+      model: 'Post',
+      field: 'body',
+      operation: 'equals',
+    });
   });
 
   it('allows null checks on an encrypted field without a blind index', async () => {
@@ -57,21 +101,53 @@ describe('fieldEncryption: fails closed before any query', () => {
   });
 
   it('refuses orderBy on an encrypted field or a blind index, at any depth', async () => {
-    await refuses(() => h.prisma.user.findMany({ orderBy: { email: 'asc' } }), { model: 'User', field: 'email', operation: 'orderBy' });
-    await refuses(() => h.prisma.user.findMany({ orderBy: [{ name: 'asc' }, { emailIdx: 'desc' }] }), { model: 'User', field: 'emailIdx', operation: 'orderBy' });
-    await refuses(() => h.prisma.post.findMany({ orderBy: { author: { email: 'asc' } } }), { model: 'User', field: 'email', operation: 'orderBy' });
-    await refuses(() => h.prisma.user.findMany({ include: { posts: { orderBy: { body: 'asc' } } } }), { model: 'Post', field: 'body', operation: 'orderBy' });
+    await refuses(() => h.prisma.user.findMany({ orderBy: { email: 'asc' } }), {
+      model: 'User',
+      field: 'email',
+      operation: 'orderBy',
+    });
+    await refuses(() => h.prisma.user.findMany({ orderBy: [{ name: 'asc' }, { emailIdx: 'desc' }] }), {
+      model: 'User',
+      field: 'emailIdx',
+      operation: 'orderBy',
+    });
+    await refuses(() => h.prisma.post.findMany({ orderBy: { author: { email: 'asc' } } }), {
+      model: 'User',
+      field: 'email',
+      operation: 'orderBy',
+    });
+    await refuses(() => h.prisma.user.findMany({ include: { posts: { orderBy: { body: 'asc' } } } }), {
+      model: 'Post',
+      field: 'body',
+      operation: 'orderBy',
+    });
   });
 
   it('refuses distinct, groupBy by/having and min/max over encrypted fields', async () => {
-    await refuses(() => h.prisma.user.findMany({ distinct: ['email'] }), { model: 'User', field: 'email', operation: 'distinct' });
-    await refuses(() => h.prisma.user.findMany({ distinct: ['ssnIdx'] }), { model: 'User', field: 'ssnIdx', operation: 'distinct' });
-    await refuses(() => h.prisma.user.groupBy({ by: ['email'] }) as Promise<unknown>, { model: 'User', field: 'email', operation: 'groupBy by' });
+    await refuses(() => h.prisma.user.findMany({ distinct: ['email'] }), {
+      model: 'User',
+      field: 'email',
+      operation: 'distinct',
+    });
+    await refuses(() => h.prisma.user.findMany({ distinct: ['ssnIdx'] }), {
+      model: 'User',
+      field: 'ssnIdx',
+      operation: 'distinct',
+    });
+    await refuses(() => h.prisma.user.groupBy({ by: ['email'] }) as Promise<unknown>, {
+      model: 'User',
+      field: 'email',
+      operation: 'groupBy by',
+    });
     await refuses(
       () => h.prisma.user.groupBy({ by: ['tenantId'], having: { email: { _count: { gt: 1 } } } }) as Promise<unknown>,
       { model: 'User', field: 'email', operation: 'groupBy having' },
     );
-    await refuses(() => h.prisma.user.aggregate({ _max: { email: true } }), { model: 'User', field: 'email', operation: '_max' });
+    await refuses(() => h.prisma.user.aggregate({ _max: { email: true } }), {
+      model: 'User',
+      field: 'email',
+      operation: '_max',
+    });
   });
 
   it('allows distinct and groupBy on a full-length blind index (equality only)', async () => {
@@ -85,24 +161,51 @@ describe('fieldEncryption: fails closed before any query', () => {
       await expect(fn()).rejects.toMatchObject({ code: 'HUSHFIELD_UNSUPPORTED_QUERY', model, field, operation: 'set' });
       expect(h.queries.length).toBe(sent);
     };
-    await refusedSet(() => h.prisma.user.create({ data: { tenantId: 'acme', name: 'x', email: 'x@example.com', emailIdx: 'forged' } }), 'User', 'emailIdx');
-    await refusedSet(() => h.prisma.user.update({ where: { id: userId }, data: { ssnIdx: 'forged' } }), 'User', 'ssnIdx');
     await refusedSet(
-      () => h.prisma.user.update({ where: { id: userId }, data: { accounts: { create: { provider: 'p', externalId: 'e', externalIdIdx: 'forged' } } } }),
+      () => h.prisma.user.create({ data: { tenantId: 'acme', name: 'x', email: 'x@example.com', emailIdx: 'forged' } }),
+      'User',
+      'emailIdx',
+    );
+    await refusedSet(
+      () => h.prisma.user.update({ where: { id: userId }, data: { ssnIdx: 'forged' } }),
+      'User',
+      'ssnIdx',
+    );
+    await refusedSet(
+      () =>
+        h.prisma.user.update({
+          where: { id: userId },
+          data: { accounts: { create: { provider: 'p', externalId: 'e', externalIdIdx: 'forged' } } },
+        }),
       'Account',
       'externalIdIdx',
     );
   });
 
   it('refuses a truncated-index lookup where false positives cannot be removed', async () => {
-    await refuses(() => h.prisma.user.findMany({ where: { OR: [{ ssn: '1' }, { name: 'x' }] } }), { model: 'User', field: 'ssn', operation: 'equals' });
-    await refuses(() => h.prisma.user.findMany({ where: { ssn: { not: '123' } } }), { model: 'User', field: 'ssn', operation: 'not' });
-    await refuses(() => h.prisma.post.findMany({ where: { author: { ssn: '123' } } }), { model: 'User', field: 'ssn', operation: 'equals' });
+    await refuses(() => h.prisma.user.findMany({ where: { OR: [{ ssn: '1' }, { name: 'x' }] } }), {
+      model: 'User',
+      field: 'ssn',
+      operation: 'equals',
+    });
+    await refuses(() => h.prisma.user.findMany({ where: { ssn: { not: '123' } } }), {
+      model: 'User',
+      field: 'ssn',
+      operation: 'not',
+    });
+    await refuses(() => h.prisma.post.findMany({ where: { author: { ssn: '123' } } }), {
+      model: 'User',
+      field: 'ssn',
+      operation: 'equals',
+    });
   });
 
   it('never returns a stored value that is not an envelope in strict mode', async () => {
     await h.db.query(`UPDATE users SET notes = 'planted plaintext' WHERE id = $1`, [userId]);
-    const error = await h.prisma.user.findUnique({ where: { id: userId } }).then(() => undefined, (e: unknown) => e);
+    const error = await h.prisma.user.findUnique({ where: { id: userId } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'User', field: 'notes', rowId: userId });
     expect(String((error as Error).message)).not.toContain('planted plaintext');

@@ -1,20 +1,33 @@
 import { encryptString, generateKey } from '@47ng/cloak';
 import { DecryptionError, UnsupportedQueryError } from '@hushfield/core';
 import { computedBlindIndex, type HushfieldSchema } from '@hushfield/prisma';
-import { createHarness, expectNoPlaintextInLog, hushfieldSchema, type Harness, isEnvelope, wrappedDek } from './support';
+import {
+  createHarness,
+  expectNoPlaintextInLog,
+  hushfieldSchema,
+  type Harness,
+  isEnvelope,
+  wrappedDek,
+} from './support';
 
 type Row = Record<string, string | number | null>;
 
 /** The test schema with Customer's fields switched to `readonly` (the way out of encryption). */
 function readonlySchema(): HushfieldSchema {
   const customer = hushfieldSchema.models.Customer;
-  const encrypted = Object.fromEntries(Object.entries(customer.encrypted).map(([k, v]) => [k, { ...v, mode: 'readonly' as const }]));
-  return { ...hushfieldSchema, models: { ...hushfieldSchema.models, Customer: { ...customer, encrypted } } } as HushfieldSchema;
+  const encrypted = Object.fromEntries(
+    Object.entries(customer.encrypted).map(([k, v]) => [k, { ...v, mode: 'readonly' as const }]),
+  );
+  return {
+    ...hushfieldSchema,
+    models: { ...hushfieldSchema.models, Customer: { ...customer, encrypted } },
+  } as HushfieldSchema;
 }
 
 describe('fieldEncryption: modes, row binding and scope moves', () => {
   let h: Harness;
-  const raw = async (table: string, id: string | number) => (await h.db.query<Row>(`SELECT * FROM ${table} WHERE id = $1`, [id]))[0];
+  const raw = async (table: string, id: string | number) =>
+    (await h.db.query<Row>(`SELECT * FROM ${table} WHERE id = $1`, [id]))[0];
 
   beforeAll(async () => {
     h = await createHarness();
@@ -24,7 +37,9 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
   });
 
   it('migrating: reads legacy plaintext, writes ciphertext', async () => {
-    const [legacy] = await h.db.query<{ id: number }>(`INSERT INTO customers (email, phone) VALUES ('legacy@example.com', '555-0100') RETURNING id`);
+    const [legacy] = await h.db.query<{ id: number }>(
+      `INSERT INTO customers (email, phone) VALUES ('legacy@example.com', '555-0100') RETURNING id`,
+    );
     const read = await h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } });
     expect(read).toMatchObject({ email: 'legacy@example.com', phone: '555-0100' });
     await h.prisma.customer.update({ where: { id: legacy.id }, data: { phone: '555-0199' } });
@@ -34,13 +49,18 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     const created = await h.prisma.customer.create({ data: { email: 'New@Example.com', phone: null } });
     expect(isEnvelope((await raw('customers', created.id)).email)).toBe(true);
     expect((await h.prisma.customer.findUnique({ where: { emailIdx: 'new@example.com' } }))?.id).toBe(created.id);
-    expect((await h.prisma.customer.findMany({ where: { id: { in: [legacy.id, created.id] } }, orderBy: { id: 'asc' } })).map((c) => c.email))
-      .toEqual(['legacy@example.com', 'New@Example.com']);
+    expect(
+      (
+        await h.prisma.customer.findMany({ where: { id: { in: [legacy.id, created.id] } }, orderBy: { id: 'asc' } })
+      ).map((c) => c.email),
+    ).toEqual(['legacy@example.com', 'New@Example.com']);
   });
 
   it('migrating: refuses a prisma-field-encryption ciphertext instead of returning it as plaintext', async () => {
     const cloaked = await encryptString('pfe@example.com', generateKey());
-    const [legacy] = await h.db.query<{ id: number }>('INSERT INTO customers (email) VALUES ($1) RETURNING id', [cloaked]);
+    const [legacy] = await h.db.query<{ id: number }>('INSERT INTO customers (email) VALUES ($1) RETURNING id', [
+      cloaked,
+    ]);
     const error = await h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'Customer', field: 'email', rowId: undefined });
@@ -56,8 +76,12 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     while (parts[2] === parts[2].toUpperCase());
     parts[2] = parts[2].toUpperCase();
     const upper = parts.join('.');
-    const [legacy] = await h.db.query<{ id: number }>('INSERT INTO customers (email) VALUES ($1) RETURNING id', [upper]);
-    await expect(h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } })).rejects.toBeInstanceOf(DecryptionError);
+    const [legacy] = await h.db.query<{ id: number }>('INSERT INTO customers (email) VALUES ($1) RETURNING id', [
+      upper,
+    ]);
+    await expect(h.prisma.customer.findUniqueOrThrow({ where: { id: legacy.id } })).rejects.toBeInstanceOf(
+      DecryptionError,
+    );
   });
 
   it('readonly: decrypts envelopes, writes plaintext and keeps the blind index', async () => {
@@ -73,7 +97,9 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
   });
 
   it('strict: an envelope of another model is refused, not returned', async () => {
-    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'S', email: 'strict@example.com' } });
+    const user = await h.prisma.user.create({
+      data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'S', email: 'strict@example.com' },
+    });
     const post = await h.prisma.post.create({ data: { title: 't', body: 'strict body', authorId: user.id } });
     await h.db.query(`UPDATE posts SET body = 'plain body' WHERE id = $1`, [post.id]);
     await expect(h.prisma.post.findUnique({ where: { id: post.id } })).rejects.toBeInstanceOf(DecryptionError);
@@ -81,25 +107,44 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
 
   it('binds ciphertext to the caller-supplied id and refuses to change the id of a bound row', async () => {
     const id = '00000000-0000-4000-8000-000000000001';
-    const user = await h.prisma.user.create({ data: { id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Given', email: 'given@example.com' } });
+    const user = await h.prisma.user.create({
+      data: { id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Given', email: 'given@example.com' },
+    });
     expect(user.id).toBe(id);
     const sent = h.queries.length;
     await expect(
-      h.prisma.user.update({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000002', email: 'moved@example.com' } }),
+      h.prisma.user.update({
+        where: { id },
+        data: { id: '00000000-0000-4000-8000-000000000002', email: 'moved@example.com' },
+      }),
     ).rejects.toMatchObject({ code: 'HUSHFIELD_UNSUPPORTED_QUERY', model: 'User', field: 'id' });
     expect(h.queries.length).toBe(sent);
-    await expect(h.prisma.user.updateMany({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000003' } })).rejects.toBeInstanceOf(
-      UnsupportedQueryError,
-    );
+    await expect(
+      h.prisma.user.updateMany({ where: { id }, data: { id: '00000000-0000-4000-8000-000000000003' } }),
+    ).rejects.toBeInstanceOf(UnsupportedQueryError);
     expect(h.queries.length).toBe(sent);
     expect((await h.prisma.user.findUniqueOrThrow({ where: { id } })).email).toBe('given@example.com');
   });
 
   it('moving a row to another scope re-encrypts all its encrypted fields under the new scope', async () => {
-    const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'from', name: 'Mover', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' } });
+    const user = await h.prisma.user.create({
+      data: {
+        emailIdx: computedBlindIndex,
+        tenantId: 'from',
+        name: 'Mover',
+        email: 'mover@example.com',
+        ssn: '123-00-4567',
+        notes: 'moving note',
+      },
+    });
     const before = await raw('users', user.id);
     const moved = await h.prisma.user.update({ where: { id: user.id }, data: { tenantId: 'to' } });
-    expect(moved).toMatchObject({ tenantId: 'to', email: 'mover@example.com', ssn: '123-00-4567', notes: 'moving note' });
+    expect(moved).toMatchObject({
+      tenantId: 'to',
+      email: 'mover@example.com',
+      ssn: '123-00-4567',
+      notes: 'moving note',
+    });
     const after = await raw('users', user.id);
     const keyOf = (value: unknown) => String(value).split('$')[2];
     expect(keyOf(after.email)).not.toBe(keyOf(before.email));
@@ -111,27 +156,47 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
   });
 
   it('refuses a scope move in updateMany inside a batch transaction', async () => {
-    await expect(h.prisma.$transaction([h.prisma.user.updateMany({ where: { name: 'Mover' }, data: { tenantId: 'x' } })])).rejects.toBeInstanceOf(
-      UnsupportedQueryError,
-    );
+    await expect(
+      h.prisma.$transaction([h.prisma.user.updateMany({ where: { name: 'Mover' }, data: { tenantId: 'x' } })]),
+    ).rejects.toBeInstanceOf(UnsupportedQueryError);
   });
 
   it('refuses a scope move in a nested write, which would leave the row under the old scope key', async () => {
     const user = await h.prisma.user.create({
-      data: { emailIdx: computedBlindIndex, tenantId: 'nest-from', name: 'NestMover', email: 'nestmover@example.com', posts: { create: { title: 'nm', body: 'b' } } },
+      data: {
+        emailIdx: computedBlindIndex,
+        tenantId: 'nest-from',
+        name: 'NestMover',
+        email: 'nestmover@example.com',
+        posts: { create: { title: 'nm', body: 'b' } },
+      },
     });
     const post = await h.prisma.post.findFirstOrThrow({ where: { authorId: user.id } });
     const sent = h.queries.length;
-    await expect(h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { tenantId: 'nest-to' } } } })).rejects.toMatchObject({
-      code: 'HUSHFIELD_UNSUPPORTED_QUERY', model: 'User', field: 'tenantId',
+    await expect(
+      h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { tenantId: 'nest-to' } } } }),
+    ).rejects.toMatchObject({
+      code: 'HUSHFIELD_UNSUPPORTED_QUERY',
+      model: 'User',
+      field: 'tenantId',
     });
     await expect(
-      h.prisma.post.update({ where: { id: post.id }, data: { author: { update: { data: { tenantId: { set: 'nest-to' } } } } } }),
+      h.prisma.post.update({
+        where: { id: post.id },
+        data: { author: { update: { data: { tenantId: { set: 'nest-to' } } } } },
+      }),
     ).rejects.toBeInstanceOf(UnsupportedQueryError);
     await expect(
       h.prisma.post.update({
         where: { id: post.id },
-        data: { author: { upsert: { create: { emailIdx: computedBlindIndex, tenantId: 'x', name: 'x', email: 'x@example.com' }, update: { tenantId: 'nest-to' } } } },
+        data: {
+          author: {
+            upsert: {
+              create: { emailIdx: computedBlindIndex, tenantId: 'x', name: 'x', email: 'x@example.com' },
+              update: { tenantId: 'nest-to' },
+            },
+          },
+        },
       }),
     ).rejects.toBeInstanceOf(UnsupportedQueryError);
     expect(h.queries.length).toBe(sent);

@@ -5,7 +5,18 @@ type Row = Record<string, string | null>;
 
 describe('fieldEncryption: nested writes under relations', () => {
   let h: Harness;
-  const secrets = ['nested author note', 'nest@example.com', 'nested body', 'gh-nested', 'second body', 'gh-upsert', 'gh-updated', 'many body', 'created author', 'gh-coc'];
+  const secrets = [
+    'nested author note',
+    'nest@example.com',
+    'nested body',
+    'gh-nested',
+    'second body',
+    'gh-upsert',
+    'gh-updated',
+    'many body',
+    'created author',
+    'gh-coc',
+  ];
 
   beforeAll(async () => {
     h = await createHarness();
@@ -25,7 +36,14 @@ describe('fieldEncryption: nested writes under relations', () => {
         emailIdx: computedBlindIndex,
         name: 'Nest',
         email: 'nest@example.com',
-        posts: { createMany: { data: [{ title: 'a', body: 'nested body' }, { title: 'b', body: 'second body' }] } },
+        posts: {
+          createMany: {
+            data: [
+              { title: 'a', body: 'nested body' },
+              { title: 'b', body: 'second body' },
+            ],
+          },
+        },
         accounts: { create: [{ provider: 'github', externalId: 'gh-nested', externalIdIdx: computedBlindIndex }] },
       },
       include: { posts: { orderBy: { title: 'asc' } }, accounts: true },
@@ -40,15 +58,25 @@ describe('fieldEncryption: nested writes under relations', () => {
   });
 
   it('nested update, updateMany, upsert, connectOrCreate, delete and deleteMany', async () => {
-    const user = await h.prisma.user.findUniqueOrThrow({ where: { emailIdx: 'nest@example.com' }, include: { posts: true, accounts: true } });
+    const user = await h.prisma.user.findUniqueOrThrow({
+      where: { emailIdx: 'nest@example.com' },
+      include: { posts: true, accounts: true },
+    });
     const updated = await h.prisma.user.update({
       where: { emailIdx: 'nest@example.com' },
       data: {
         posts: { updateMany: { where: { title: { in: ['a', 'b'] } }, data: { body: 'many body' } } },
         accounts: {
           update: { where: { id: user.accounts[0].id }, data: { externalId: 'gh-updated' } },
-          upsert: { where: { provider_externalIdIdx: { provider: 'gitlab', externalIdIdx: 'gh-upsert' } }, create: { provider: 'gitlab', externalId: 'gh-upsert', externalIdIdx: computedBlindIndex }, update: {} },
-          connectOrCreate: { where: { provider_externalIdIdx: { provider: 'bitbucket', externalIdIdx: 'gh-coc' } }, create: { provider: 'bitbucket', externalId: 'gh-coc', externalIdIdx: computedBlindIndex } },
+          upsert: {
+            where: { provider_externalIdIdx: { provider: 'gitlab', externalIdIdx: 'gh-upsert' } },
+            create: { provider: 'gitlab', externalId: 'gh-upsert', externalIdIdx: computedBlindIndex },
+            update: {},
+          },
+          connectOrCreate: {
+            where: { provider_externalIdIdx: { provider: 'bitbucket', externalIdIdx: 'gh-coc' } },
+            create: { provider: 'bitbucket', externalId: 'gh-coc', externalIdIdx: computedBlindIndex },
+          },
         },
       },
       include: { posts: true, accounts: { orderBy: { provider: 'asc' } } },
@@ -63,7 +91,10 @@ describe('fieldEncryption: nested writes under relations', () => {
     for (const row of rows) expect(isEnvelope(row.external_id)).toBe(true);
     const afterDelete = await h.prisma.user.update({
       where: { id: user.id },
-      data: { accounts: { delete: { provider_externalIdIdx: { provider: 'gitlab', externalIdIdx: 'gh-upsert' } } }, posts: { deleteMany: { id: user.posts[1].id } } },
+      data: {
+        accounts: { delete: { provider_externalIdIdx: { provider: 'gitlab', externalIdIdx: 'gh-upsert' } } },
+        posts: { deleteMany: { id: user.posts[1].id } },
+      },
       include: { accounts: true, posts: true },
     });
     expect(afterDelete.accounts).toHaveLength(2);
@@ -72,7 +103,11 @@ describe('fieldEncryption: nested writes under relations', () => {
 
   it('nested to-one create and update of a scoped, bound related row', async () => {
     const post = await h.prisma.post.create({
-      data: { title: 'orphan', body: 'nested body', author: { create: { emailIdx: computedBlindIndex, tenantId: 'beta', name: 'Author', email: 'created author' } } },
+      data: {
+        title: 'orphan',
+        body: 'nested body',
+        author: { create: { emailIdx: computedBlindIndex, tenantId: 'beta', name: 'Author', email: 'created author' } },
+      },
       include: { author: true },
     });
     expect(post.author.email).toBe('created author');
@@ -86,6 +121,8 @@ describe('fieldEncryption: nested writes under relations', () => {
     expect(updated.author.notes).toBe('nested author note');
     const [author] = await h.db.query<Row>('SELECT notes, "tenantId" FROM users WHERE id = $1', [post.authorId]);
     expect(isEnvelope(author.notes)).toBe(true);
-    expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: post.authorId } })).notes).toBe('nested author note');
+    expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: post.authorId } })).notes).toBe(
+      'nested author note',
+    );
   });
 });

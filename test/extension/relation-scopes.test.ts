@@ -18,7 +18,29 @@ const keyIdOf = (envelope: string | null) => (envelope as string).split('$')[2];
 
 describe('fieldEncryption: scopes taken from relations', () => {
   let h: Harness;
-  const secrets = ['Acme Holdings Ltd', 'ada@acme.test', 'bob@acme.test', 'memo one', 'memo two', 'memo three', 'Beta GmbH', 'cy@beta.test', 'memo four', 'dee@beta.test', 'Gamma SA', 'eve@gamma.test', 'memo five', 'fay@delta.test', 'Delta Co', 'gil@delta.test', 'memo six', 'delta-member@delta.test', 'eps@eps.test', 'eps2@eps.test', 'nobody@nowhere.test'];
+  const secrets = [
+    'Acme Holdings Ltd',
+    'ada@acme.test',
+    'bob@acme.test',
+    'memo one',
+    'memo two',
+    'memo three',
+    'Beta GmbH',
+    'cy@beta.test',
+    'memo four',
+    'dee@beta.test',
+    'Gamma SA',
+    'eve@gamma.test',
+    'memo five',
+    'fay@delta.test',
+    'Delta Co',
+    'gil@delta.test',
+    'memo six',
+    'delta-member@delta.test',
+    'eps@eps.test',
+    'eps2@eps.test',
+    'nobody@nowhere.test',
+  ];
 
   beforeAll(async () => {
     h = await createHarness();
@@ -51,7 +73,11 @@ describe('fieldEncryption: scopes taken from relations', () => {
         legalName: 'Acme Holdings Ltd',
         members: {
           create: [
-            { email: 'ada@acme.test', emailIdx: computedBlindIndex, invoices: { create: [{ memo: 'memo one' }, { memo: 'memo two' }] } },
+            {
+              email: 'ada@acme.test',
+              emailIdx: computedBlindIndex,
+              invoices: { create: [{ memo: 'memo one' }, { memo: 'memo two' }] },
+            },
             { email: 'bob@acme.test', emailIdx: computedBlindIndex, invoices: { create: { memo: 'memo three' } } },
           ],
         },
@@ -84,13 +110,24 @@ describe('fieldEncryption: scopes taken from relations', () => {
     // One scope key, for the organization: nothing created under 'default' or another scope.
     expect([...(await scopeKeys()).keys()]).toEqual([org.id]);
 
-    const fresh = await h.fresh().prisma.organization.findUniqueOrThrow({ where: { slug: 'acme' }, include: { members: { include: { invoices: true } } } });
-    expect(fresh.members.flatMap((m) => m.invoices.map((i) => i.memo)).sort()).toEqual(['memo one', 'memo three', 'memo two']);
+    const fresh = await h.fresh().prisma.organization.findUniqueOrThrow({
+      where: { slug: 'acme' },
+      include: { members: { include: { invoices: true } } },
+    });
+    expect(fresh.members.flatMap((m) => m.invoices.map((i) => i.memo)).sort()).toEqual([
+      'memo one',
+      'memo three',
+      'memo two',
+    ]);
   });
 
   it('a nested createMany takes the scope from the parent too', async () => {
     const org = await h.prisma.organization.create({
-      data: { slug: 'beta', legalName: 'Beta GmbH', members: { createMany: { data: [{ email: 'cy@beta.test', emailIdx: computedBlindIndex }] } } },
+      data: {
+        slug: 'beta',
+        legalName: 'Beta GmbH',
+        members: { createMany: { data: [{ email: 'cy@beta.test', emailIdx: computedBlindIndex }] } },
+      },
     });
     const [member] = await h.db.query<Row>('SELECT org_id, email FROM members WHERE org_id = $1', [org.id]);
     expect(keyIdOf(member.email)).toBe((await scopeKeys()).get(org.id)?.key_id);
@@ -99,11 +136,15 @@ describe('fieldEncryption: scopes taken from relations', () => {
   it('connect by the referenced id takes the scope from the where, with no read', async () => {
     const org = await h.prisma.organization.findUniqueOrThrow({ where: { slug: 'beta' } });
     const queries = await logged(() =>
-      h.prisma.member.create({ data: { email: 'dee@beta.test', emailIdx: computedBlindIndex, org: { connect: { id: org.id } } } }),
+      h.prisma.member.create({
+        data: { email: 'dee@beta.test', emailIdx: computedBlindIndex, org: { connect: { id: org.id } } },
+      }),
     );
     // Prisma's own check of the connected row, and no read by the extension.
     expect(queries.filter((q) => q.includes('"organizations"'))).toHaveLength(1);
-    const [member] = await h.db.query<Row>('SELECT org_id, email FROM members WHERE org_id = $1 ORDER BY id DESC', [org.id]);
+    const [member] = await h.db.query<Row>('SELECT org_id, email FROM members WHERE org_id = $1 ORDER BY id DESC', [
+      org.id,
+    ]);
     expect(keyIdOf(member.email)).toBe((await scopeKeys()).get(org.id)?.key_id);
     const read = await h.fresh().prisma.member.findUniqueOrThrow({ where: { emailIdx: 'dee@beta.test' } });
     expect(read).toMatchObject({ email: 'dee@beta.test', orgId: org.id });
@@ -126,7 +167,9 @@ describe('fieldEncryption: scopes taken from relations', () => {
 
     let bySlug: { orgId: string } | undefined;
     const queries = await logged(async () => {
-      bySlug = await h.prisma.member.create({ data: { email: 'fay@delta.test', emailIdx: computedBlindIndex, org: { connect: { slug: 'beta' } } } });
+      bySlug = await h.prisma.member.create({
+        data: { email: 'fay@delta.test', emailIdx: computedBlindIndex, org: { connect: { slug: 'beta' } } },
+      });
     });
     const beta = await h.prisma.organization.findUniqueOrThrow({ where: { slug: 'beta' } });
     expect(bySlug?.orgId).toBe(beta.id);
@@ -139,23 +182,35 @@ describe('fieldEncryption: scopes taken from relations', () => {
   it('connect through a compound unique that names the scope needs no read', async () => {
     const member = await h.prisma.member.findUniqueOrThrow({ where: { emailIdx: 'bob@acme.test' } });
     const queries = await logged(() =>
-      h.prisma.invoice.create({ data: { memo: 'memo five', member: { connect: { id_orgId: { id: member.id, orgId: member.orgId } } } } }),
+      h.prisma.invoice.create({
+        data: { memo: 'memo five', member: { connect: { id_orgId: { id: member.id, orgId: member.orgId } } } },
+      }),
     );
     // Prisma's own check of the connected row only.
     expect(queries.filter((q) => /^SELECT/.test(q) && q.includes('"members"'))).toHaveLength(1);
-    const [stored] = await h.db.query<Row>("SELECT org_id, memo FROM invoices WHERE member_id = $1 ORDER BY id", [member.id]);
+    const [stored] = await h.db.query<Row>('SELECT org_id, memo FROM invoices WHERE member_id = $1 ORDER BY id', [
+      member.id,
+    ]);
     expect(stored.org_id).toBe(member.orgId);
   });
 
   it('connectOrCreate links an existing organization or creates one with a client-generated id', async () => {
     const beta = await h.prisma.organization.findUniqueOrThrow({ where: { slug: 'beta' } });
     const existing = await h.prisma.member.create({
-      data: { email: 'gil@delta.test', emailIdx: computedBlindIndex, org: { connectOrCreate: { where: { slug: 'beta' }, create: { slug: 'beta' } } } },
+      data: {
+        email: 'gil@delta.test',
+        emailIdx: computedBlindIndex,
+        org: { connectOrCreate: { where: { slug: 'beta' }, create: { slug: 'beta' } } },
+      },
     });
     expect(existing.orgId).toBe(beta.id);
 
     const created = await h.prisma.member.create({
-      data: { email: 'eve@gamma.test', emailIdx: computedBlindIndex, org: { connectOrCreate: { where: { slug: 'gamma' }, create: { slug: 'gamma', legalName: 'Gamma SA' } } } },
+      data: {
+        email: 'eve@gamma.test',
+        emailIdx: computedBlindIndex,
+        org: { connectOrCreate: { where: { slug: 'gamma' }, create: { slug: 'gamma', legalName: 'Gamma SA' } } },
+      },
       include: { org: true },
     });
     expect(created.org).toMatchObject({ slug: 'gamma', legalName: 'Gamma SA' });
@@ -172,7 +227,15 @@ describe('fieldEncryption: scopes taken from relations', () => {
     const org = await h.prisma.organization.create({ data: { slug: 'delta', legalName: 'Delta Co' } });
     await h.prisma.organization.update({
       where: { slug: 'delta' },
-      data: { members: { create: { email: 'delta-member@delta.test', emailIdx: computedBlindIndex, invoices: { create: { memo: 'memo six' } } } } },
+      data: {
+        members: {
+          create: {
+            email: 'delta-member@delta.test',
+            emailIdx: computedBlindIndex,
+            invoices: { create: { memo: 'memo six' } },
+          },
+        },
+      },
     });
     const [invoice] = await h.db.query<Row>('SELECT org_id, memo FROM invoices WHERE org_id = $1', [org.id]);
     expect(keyIdOf(invoice.memo)).toBe((await scopeKeys()).get(org.id)?.key_id);
@@ -200,7 +263,9 @@ describe('fieldEncryption: scopes taken from relations', () => {
     const ada = await h.prisma.member.findUniqueOrThrow({ where: { emailIdx: 'ada@acme.test' } });
     // connect would rewrite ada's org_id with her values still under acme's key: refused, nothing sent
     const queries = await logged(() =>
-      expect(h.prisma.organization.update({ where: { id: beta.id }, data: { members: { connect: { id: ada.id } } } })).rejects.toMatchObject({
+      expect(
+        h.prisma.organization.update({ where: { id: beta.id }, data: { members: { connect: { id: ada.id } } } }),
+      ).rejects.toMatchObject({
         code: 'HUSHFIELD_UNSUPPORTED_QUERY',
         message: expect.stringContaining('would set Member.orgId of existing rows'),
       }),
@@ -210,7 +275,14 @@ describe('fieldEncryption: scopes taken from relations', () => {
     await expect(
       h.prisma.organization.update({
         where: { id: beta.id },
-        data: { members: { connectOrCreate: { where: { emailIdx: 'ada@acme.test' }, create: { email: 'ada@acme.test', emailIdx: computedBlindIndex } } } },
+        data: {
+          members: {
+            connectOrCreate: {
+              where: { emailIdx: 'ada@acme.test' },
+              create: { email: 'ada@acme.test', emailIdx: computedBlindIndex },
+            },
+          },
+        },
       }),
     ).rejects.toMatchObject({ code: 'P2002' });
     const [row] = await h.db.query<Row>('SELECT org_id FROM members WHERE id = $1', [ada.id]);
@@ -219,7 +291,14 @@ describe('fieldEncryption: scopes taken from relations', () => {
     const cy = await h.prisma.member.findUniqueOrThrow({ where: { emailIdx: 'cy@beta.test' } });
     const linked = await h.prisma.organization.update({
       where: { id: beta.id },
-      data: { members: { connectOrCreate: { where: { emailIdx: 'cy@beta.test' }, create: { email: 'cy@beta.test', emailIdx: computedBlindIndex } } } },
+      data: {
+        members: {
+          connectOrCreate: {
+            where: { emailIdx: 'cy@beta.test' },
+            create: { email: 'cy@beta.test', emailIdx: computedBlindIndex },
+          },
+        },
+      },
       include: { members: true },
     });
     expect(linked.members.map((m) => m.id)).toContain(cy.id);
@@ -229,10 +308,14 @@ describe('fieldEncryption: scopes taken from relations', () => {
     const keysBefore = await h.db.query<Row>('SELECT key_id FROM hushfield_keys');
     const membersBefore = await h.db.query<Row>('SELECT id FROM members');
     await expect(
-      h.prisma.member.create({ data: { email: 'nobody@nowhere.test', emailIdx: computedBlindIndex, org: { connect: { slug: 'no-such-org' } } } }),
+      h.prisma.member.create({
+        data: { email: 'nobody@nowhere.test', emailIdx: computedBlindIndex, org: { connect: { slug: 'no-such-org' } } },
+      }),
     ).rejects.toThrow(InvalidArgumentError);
     const queries = await logged(() =>
-      expect(h.prisma.member.create({ data: { email: 'nobody@nowhere.test', emailIdx: computedBlindIndex } as never })).rejects.toMatchObject({
+      expect(
+        h.prisma.member.create({ data: { email: 'nobody@nowhere.test', emailIdx: computedBlindIndex } as never }),
+      ).rejects.toMatchObject({
         code: 'HUSHFIELD_INVALID_ARGUMENT',
         message: expect.stringContaining('Member.orgId names the encryption scope'),
       }),

@@ -28,7 +28,11 @@ export interface Harness {
   readonly queries: LoggedQuery[];
   readonly keyring: Keyring;
   /** Another extended client on the same database and keyring, with cold caches. */
-  fresh(options?: Partial<FieldEncryptionOptions>): { base: PrismaClient; prisma: SealedClient; queries: LoggedQuery[] };
+  fresh(options?: Partial<FieldEncryptionOptions>): {
+    base: PrismaClient;
+    prisma: SealedClient;
+    queries: LoggedQuery[];
+  };
   close(): Promise<void>;
 }
 
@@ -60,11 +64,17 @@ export async function createHarness(options: Partial<FieldEncryptionOptions> = {
 /** Every text value of every column of every row of `table`, as the database stores it. */
 export async function tableText(db: TestDatabase, table: string): Promise<string[]> {
   const rows = await db.query<Record<string, unknown>>(`SELECT * FROM "${table}"`);
-  return rows.flatMap((row) => Object.values(row).map((value) => (value instanceof Date ? value.toISOString() : String(value))));
+  return rows.flatMap((row) =>
+    Object.values(row).map((value) => (value instanceof Date ? value.toISOString() : String(value))),
+  );
 }
 
 /** Asserts that no plaintext appears in any column of any row of `table`. */
-export async function expectNoPlaintextIn(db: TestDatabase, table: string, plaintexts: readonly string[]): Promise<void> {
+export async function expectNoPlaintextIn(
+  db: TestDatabase,
+  table: string,
+  plaintexts: readonly string[],
+): Promise<void> {
   const text = (await tableText(db, table)).join('\n');
   for (const plain of plaintexts) expect(text.includes(plain)).toBe(false);
 }

@@ -7,7 +7,9 @@ describe('fieldEncryption: $transaction', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Tx', email: 'tx@example.com' } });
+    await h.prisma.user.create({
+      data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Tx', email: 'tx@example.com' },
+    });
   });
   afterAll(async () => {
     await h.close();
@@ -15,7 +17,15 @@ describe('fieldEncryption: $transaction', () => {
 
   it('batch transactions encrypt, rewrite and decrypt every query', async () => {
     const [created, found, count] = await h.prisma.$transaction([
-      h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Batch', email: 'batch@example.com', notes: 'batch note' } }),
+      h.prisma.user.create({
+        data: {
+          emailIdx: computedBlindIndex,
+          tenantId: 'acme',
+          name: 'Batch',
+          email: 'batch@example.com',
+          notes: 'batch note',
+        },
+      }),
       h.prisma.user.findMany({ where: { email: 'tx@example.com' } }),
       h.prisma.user.count({ where: { email: { in: ['tx@example.com', 'nobody@example.com'] } } }),
     ]);
@@ -29,7 +39,15 @@ describe('fieldEncryption: $transaction', () => {
 
   it('interactive transactions encrypt and decrypt, and roll back', async () => {
     const inside = await h.prisma.$transaction(async (tx) => {
-      const user = await tx.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Itx', email: 'itx@example.com', ssn: '000-11-2222' } });
+      const user = await tx.user.create({
+        data: {
+          emailIdx: computedBlindIndex,
+          tenantId: 'acme',
+          name: 'Itx',
+          email: 'itx@example.com',
+          ssn: '000-11-2222',
+        },
+      });
       const again = await tx.user.findUniqueOrThrow({ where: { emailIdx: 'itx@example.com' } });
       const updated = await tx.user.update({ where: { id: user.id }, data: { notes: 'itx note' } });
       return { user, again, updated };
@@ -38,7 +56,9 @@ describe('fieldEncryption: $transaction', () => {
     expect(inside.updated.notes).toBe('itx note');
     await expect(
       h.prisma.$transaction(async (tx) => {
-        await tx.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Gone', email: 'gone@example.com' } });
+        await tx.user.create({
+          data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Gone', email: 'gone@example.com' },
+        });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
@@ -61,14 +81,19 @@ describe('fieldEncryption: $transaction', () => {
   it('creates a new scope key outside the transaction, or asks for prepare() on a single connection', async () => {
     const { prisma } = h.fresh();
     const attempt = prisma.$transaction(
-      (tx) => tx.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'newcomer', name: 'New', email: 'new@example.com' } }),
+      (tx) =>
+        tx.user.create({
+          data: { emailIdx: computedBlindIndex, tenantId: 'newcomer', name: 'New', email: 'new@example.com' },
+        }),
       { timeout: 15_000 },
     );
     if (h.db.backend === 'pglite') {
       await expect(attempt).rejects.toBeInstanceOf(ConfigError);
       await prisma.$hushfield.prepare(['newcomer']);
       const created = await prisma.$transaction((tx) =>
-        tx.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'newcomer', name: 'New', email: 'new@example.com' } }),
+        tx.user.create({
+          data: { emailIdx: computedBlindIndex, tenantId: 'newcomer', name: 'New', email: 'new@example.com' },
+        }),
       );
       expect(created.email).toBe('new@example.com');
     } else {
@@ -76,7 +101,9 @@ describe('fieldEncryption: $transaction', () => {
     }
     await expect(
       prisma.$transaction(async (tx) => {
-        await tx.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'late', name: 'Late', email: 'late@example.com' } });
+        await tx.user.create({
+          data: { emailIdx: computedBlindIndex, tenantId: 'late', name: 'Late', email: 'late@example.com' },
+        });
         throw new Error('roll back');
       }),
     ).rejects.toThrow(h.db.backend === 'pglite' ? ConfigError : Error);
@@ -85,7 +112,9 @@ describe('fieldEncryption: $transaction', () => {
     // a key created for a transaction that rolled back is committed on its own, never lost
     const late = await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE scope = 'late'`);
     expect(late).toHaveLength(h.db.backend === 'pglite' ? 0 : 1);
-    const user = await h.fresh().prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId: 'late', name: 'Late', email: 'late@example.com' } });
+    const user = await h.fresh().prisma.user.create({
+      data: { emailIdx: computedBlindIndex, tenantId: 'late', name: 'Late', email: 'late@example.com' },
+    });
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe('late@example.com');
   });
 });

@@ -25,8 +25,16 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
     }
     expect(a).toBeDefined();
     // b's row sorts first by name, so a naive findFirst on the index would return it
-    for (const [name, ssn] of [['0-collider', b], ['1-wanted', a], ['2-other', '555-55-5555']] as const) {
-      ids[name] = (await h.prisma.user.create({ data: { tenantId: 'acme', name, email: `${name}@example.com`, emailIdx: computedBlindIndex, ssn } })).id;
+    for (const [name, ssn] of [
+      ['0-collider', b],
+      ['1-wanted', a],
+      ['2-other', '555-55-5555'],
+    ] as const) {
+      ids[name] = (
+        await h.prisma.user.create({
+          data: { tenantId: 'acme', name, email: `${name}@example.com`, emailIdx: computedBlindIndex, ssn },
+        })
+      ).id;
     }
   });
   afterEach(() => {
@@ -37,7 +45,10 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
   });
 
   it('the two test values really collide in the stored index', async () => {
-    const rows = await h.db.query<{ ssn_idx: string }>('SELECT ssn_idx FROM users WHERE id IN ($1, $2)', [ids['0-collider'], ids['1-wanted']]);
+    const rows = await h.db.query<{ ssn_idx: string }>('SELECT ssn_idx FROM users WHERE id IN ($1, $2)', [
+      ids['0-collider'],
+      ids['1-wanted'],
+    ]);
     expect(rows[0].ssn_idx).toBe(rows[1].ssn_idx);
   });
 
@@ -46,20 +57,30 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
     expect(await h.prisma.user.count({ where: { ssn: a } })).toBe(1);
     const both = await h.prisma.user.findMany({ where: { ssn: { in: [a, '555555555'] } }, orderBy: { name: 'asc' } });
     expect(both.map((u) => u.name)).toEqual(['1-wanted', '2-other']);
-    expect(await h.prisma.user.findMany({ where: { ssn: a.replace(/\D/g, '') }, select: { name: true } })).toEqual([{ name: '1-wanted' }]);
+    expect(await h.prisma.user.findMany({ where: { ssn: a.replace(/\D/g, '') }, select: { name: true } })).toEqual([
+      { name: '1-wanted' },
+    ]);
   });
 
   it('findFirst, take and skip see only true matches', async () => {
     expect((await h.prisma.user.findFirst({ where: { ssn: a }, orderBy: { name: 'asc' } }))?.name).toBe('1-wanted');
-    expect((await h.prisma.user.findMany({ where: { AND: [{ ssn: a }] }, orderBy: { name: 'asc' }, take: 1 })).map((u) => u.name)).toEqual(['1-wanted']);
+    expect(
+      (await h.prisma.user.findMany({ where: { AND: [{ ssn: a }] }, orderBy: { name: 'asc' }, take: 1 })).map(
+        (u) => u.name,
+      ),
+    ).toEqual(['1-wanted']);
     expect(await h.prisma.user.findMany({ where: { ssn: a }, orderBy: { name: 'asc' }, skip: 1 })).toEqual([]);
-    await expect(h.prisma.user.findFirstOrThrow({ where: { ssn: a, name: '0-collider' } })).rejects.toMatchObject({ code: 'P2025' });
+    await expect(h.prisma.user.findFirstOrThrow({ where: { ssn: a, name: '0-collider' } })).rejects.toMatchObject({
+      code: 'P2025',
+    });
   });
 
   it('findUnique never returns a row that only collided', async () => {
     expect(await h.prisma.user.findUnique({ where: { id: ids['0-collider'], ssn: a } })).toBeNull();
     expect((await h.prisma.user.findUnique({ where: { id: ids['1-wanted'], ssn: a } }))?.ssn).toBe(a);
-    await expect(h.prisma.user.findUniqueOrThrow({ where: { id: ids['0-collider'], ssn: a } })).rejects.toMatchObject({ code: 'P2025' });
+    await expect(h.prisma.user.findUniqueOrThrow({ where: { id: ids['0-collider'], ssn: a } })).rejects.toMatchObject({
+      code: 'P2025',
+    });
   });
 
   it('updateMany and deleteMany touch only true matches', async () => {
@@ -72,13 +93,17 @@ describe('fieldEncryption: truncated blind indexes (candidates, then false posit
     const found = await h.prisma.$transaction(async (tx) => tx.user.findMany({ where: { ssn: b } }));
     expect(found.map((u) => u.name)).toEqual(['0-collider']);
     const sent = h.queries.length;
-    await expect(h.prisma.$transaction([h.prisma.user.findMany({ where: { ssn: a } })])).rejects.toBeInstanceOf(UnsupportedQueryError);
+    await expect(h.prisma.$transaction([h.prisma.user.findMany({ where: { ssn: a } })])).rejects.toBeInstanceOf(
+      UnsupportedQueryError,
+    );
     expect(h.queries.length).toBe(sent);
   });
 
   it("skips candidates of a shredded scope instead of failing another tenant's lookup", async () => {
     // A row of another tenant in a's bucket (same ssn), then that tenant is shredded.
-    await h.prisma.user.create({ data: { tenantId: 'shredded', name: '3-shredded', email: 'x@example.com', emailIdx: computedBlindIndex, ssn: a } });
+    await h.prisma.user.create({
+      data: { tenantId: 'shredded', name: '3-shredded', email: 'x@example.com', emailIdx: computedBlindIndex, ssn: a },
+    });
     await h.prisma.$hushfield.crypto.keys.destroyScope('shredded');
     const found = await h.prisma.user.findMany({ where: { ssn: a }, orderBy: { name: 'asc' } });
     expect(found.map((u) => [u.name, u.ssn])).toEqual([['1-wanted', a]]);

@@ -43,7 +43,11 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     client = hooked.$extends(extension) as unknown as SealedClient;
   });
 
-  const fail = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
+  const fail = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   async function createUser(tenantId: string, email: string): Promise<string> {
     const user = await h.prisma.user.create({ data: { emailIdx: computedBlindIndex, tenantId, name: 'U', email } });
@@ -56,7 +60,9 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   /** The scope of the key an envelope (`hfe$1$keyId$...`) names, as the key store records it. */
   async function keyScopeOf(envelope: string): Promise<string> {
     const keys = await h.db.query<{ scope: string }>(
-      `SELECT DISTINCT scope FROM hushfield_keys WHERE kind = 'scope' AND key_id = $1`, [envelope.split('$')[2]]);
+      `SELECT DISTINCT scope FROM hushfield_keys WHERE kind = 'scope' AND key_id = $1`,
+      [envelope.split('$')[2]],
+    );
     expect(keys).toHaveLength(1);
     return keys[0].scope;
   }
@@ -64,11 +70,13 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   /** The stored row of `id`: its tenant, its email envelope, and the scope of the key that sealed it. */
   async function stored(id: string): Promise<{ tenantId: string; email: string; keyScope: string }> {
     const [row] = await h.db.query<{ tenantId: string; email: string }>(
-      'SELECT "tenantId", email FROM users WHERE id = $1', [id]);
+      'SELECT "tenantId", email FROM users WHERE id = $1',
+      [id],
+    );
     return { ...row, keyScope: await keyScopeOf(row.email) };
   }
 
-  it('seals under the new tenant\'s key when the row moves once', async () => {
+  it("seals under the new tenant's key when the row moves once", async () => {
     const id = await createUser('race-old', 'before@example.com');
     // Both tenants have keys, as in a real move between existing tenants.
     await createUser('race-new', 'other@example.com');
@@ -80,8 +88,10 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     expect(updated).toMatchObject({ id, tenantId: 'race-new', email: 'after@example.com' });
     expect(await stored(id)).toMatchObject({ tenantId: 'race-new', keyScope: 'race-new' });
     for (const reader of [client, h.fresh().prisma]) {
-      expect(await reader.user.findUnique({ where: { id } }))
-        .toMatchObject({ tenantId: 'race-new', email: 'after@example.com' });
+      expect(await reader.user.findUnique({ where: { id } })).toMatchObject({
+        tenantId: 'race-new',
+        email: 'after@example.com',
+      });
     }
     // Shredding the old tenant leaves the moved row readable.
     await h.prisma.$hushfield.crypto.keys.destroyScope('race-old');
@@ -97,8 +107,10 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     await client.user.update({ where: { emailIdx: 'unique@example.com' }, data: { notes: 'moved notes' } });
     const [row] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [id]);
     expect(await keyScopeOf(row.notes)).toBe('race-b');
-    expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
-      .toMatchObject({ tenantId: 'race-b', notes: 'moved notes' });
+    expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({
+      tenantId: 'race-b',
+      notes: 'moved notes',
+    });
   });
 
   it('gives up with RowMovedError when the row moves every time, writing nothing', async () => {
@@ -128,8 +140,9 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       afterRead = undefined;
       await h.db.query('DELETE FROM users WHERE id = $1', [id]);
     };
-    await expect(client.user.update({ where: { id }, data: { email: 'late@example.com' } }))
-      .rejects.toMatchObject({ code: 'P2025' });
+    await expect(client.user.update({ where: { id }, data: { email: 'late@example.com' } })).rejects.toMatchObject({
+      code: 'P2025',
+    });
   });
 
   it('does not retry a "not found" that comes from a nested write', async () => {
@@ -138,10 +151,12 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     afterRead = async () => {
       reads++;
     };
-    const error = await fail(client.user.update({
-      where: { id },
-      data: { email: 'nested2@example.com', posts: { update: { where: { id: 2147483000 }, data: { title: 'x' } } } },
-    }));
+    const error = await fail(
+      client.user.update({
+        where: { id },
+        data: { email: 'nested2@example.com', posts: { update: { where: { id: 2147483000 }, data: { title: 'x' } } } },
+      }),
+    );
     expect(error).not.toBeInstanceOf(RowMovedError);
     expect(error).toMatchObject({ code: 'P2025' });
     // One read for the update, one to see the row has not moved.
@@ -150,7 +165,7 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   });
 
   describe('updateMany (row by row)', () => {
-    it('seals a row that moved between its read and its update under the new tenant\'s key', async () => {
+    it("seals a row that moved between its read and its update under the new tenant's key", async () => {
       const id = await createUser('many-old', 'many@example.com');
       await createUser('many-new', 'many-new@example.com');
       // The listing is a findMany: the hook runs after the read of the row itself.
@@ -161,8 +176,9 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       const result = await client.user.updateMany({ where: { id }, data: { email: 'many-after@example.com' } });
       expect(result).toEqual({ count: 1 });
       expect(await stored(id)).toMatchObject({ tenantId: 'many-new', keyScope: 'many-new' });
-      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
-        .toMatchObject({ email: 'many-after@example.com' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({
+        email: 'many-after@example.com',
+      });
     });
 
     it('skips a row that left the where between the listing and its update', async () => {
@@ -172,7 +188,8 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
         await moveTo(id, 'many-elsewhere');
       };
       const result = await client.user.updateManyAndReturn({
-        where: { tenantId: 'many-left' }, data: { email: 'left-after@example.com' },
+        where: { tenantId: 'many-left' },
+        data: { email: 'left-after@example.com' },
       });
       expect(result).toEqual([]);
       expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'left@example.com' });
@@ -196,7 +213,7 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   });
 
   describe('upsert', () => {
-    it('re-seals the updated row under the new tenant\'s key when it moved before the upsert', async () => {
+    it("re-seals the updated row under the new tenant's key when it moved before the upsert", async () => {
       const id = await createUser('upsert-old', 'upsert@example.com');
       await createUser('upsert-new', 'upsert-new@example.com');
       afterRead = async () => {
@@ -210,8 +227,9 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       });
       expect(result).toMatchObject({ id, tenantId: 'upsert-new', email: 'upsert-after@example.com' });
       expect(await stored(id)).toMatchObject({ tenantId: 'upsert-new', keyScope: 'upsert-new' });
-      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
-        .toMatchObject({ email: 'upsert-after@example.com' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({
+        email: 'upsert-after@example.com',
+      });
       expect(await h.db.query('SELECT id FROM users WHERE "tenantId" LIKE $1', ['upsert-%'])).toHaveLength(2);
     });
 
@@ -225,13 +243,18 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
         where: { id },
         update: { email: 'upsert-del-after@example.com' },
         create: {
-          id, emailIdx: computedBlindIndex, tenantId: 'upsert-del2', name: 'N', email: 'upsert-made@example.com',
+          id,
+          emailIdx: computedBlindIndex,
+          tenantId: 'upsert-del2',
+          name: 'N',
+          email: 'upsert-made@example.com',
         },
       });
       expect(result).toMatchObject({ id, tenantId: 'upsert-del2', email: 'upsert-made@example.com' });
       expect(await stored(id)).toMatchObject({ tenantId: 'upsert-del2', keyScope: 'upsert-del2' });
-      expect(await h.fresh().prisma.user.findUnique({ where: { id } }))
-        .toMatchObject({ email: 'upsert-made@example.com' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({
+        email: 'upsert-made@example.com',
+      });
     });
   });
 });

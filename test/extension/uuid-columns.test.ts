@@ -22,11 +22,17 @@ afterAll(async () => {
 it('reads back a row created with an upper-case id and scope, from a fresh client', async () => {
   const id = randomUUID();
   const tenant = randomUUID();
-  const created = await h.prisma.device.create({ data: { id: id.toUpperCase(), tenantId: tenant.toUpperCase(), serial: 'SN-UPPER-0001' } });
+  const created = await h.prisma.device.create({
+    data: { id: id.toUpperCase(), tenantId: tenant.toUpperCase(), serial: 'SN-UPPER-0001' },
+  });
   expect(created).toEqual({ id, tenantId: tenant, serial: 'SN-UPPER-0001' });
   const [stored] = await h.db.query<{ serial: string }>('SELECT serial FROM devices WHERE id = $1', [id]);
   expect(isEnvelope(stored.serial)).toBe(true);
-  expect(await h.fresh().prisma.device.findUnique({ where: { id } })).toEqual({ id, tenantId: tenant, serial: 'SN-UPPER-0001' });
+  expect(await h.fresh().prisma.device.findUnique({ where: { id } })).toEqual({
+    id,
+    tenantId: tenant,
+    serial: 'SN-UPPER-0001',
+  });
   // the key belongs to the scope as the row holds it
   const keys = await h.db.query<{ scope: string }>('SELECT scope FROM hushfield_keys WHERE scope = $1', [tenant]);
   expect(keys.length).toBeGreaterThan(0);
@@ -35,7 +41,9 @@ it('reads back a row created with an upper-case id and scope, from a fresh clien
 it('binds the canonical form of a brace-wrapped id without hyphens', async () => {
   const id = randomUUID();
   const tenant = randomUUID();
-  await h.prisma.device.create({ data: { id: `{${id.replace(/-/g, '').toUpperCase()}}`, tenantId: tenant, serial: 'SN-BRACES-0002' } });
+  await h.prisma.device.create({
+    data: { id: `{${id.replace(/-/g, '').toUpperCase()}}`, tenantId: tenant, serial: 'SN-BRACES-0002' },
+  });
   expect((await h.fresh().prisma.device.findUnique({ where: { id } }))?.serial).toBe('SN-BRACES-0002');
 });
 
@@ -43,15 +51,22 @@ it('re-encrypts under the canonical scope when an update moves the row with an u
   const device = await h.prisma.device.create({ data: { tenantId: randomUUID(), serial: 'SN-MOVED-0003' } });
   const target = randomUUID();
   await h.prisma.device.update({ where: { id: device.id }, data: { tenantId: target.toUpperCase() } });
-  expect(await h.fresh().prisma.device.findUnique({ where: { id: device.id } })).toEqual({ id: device.id, tenantId: target, serial: 'SN-MOVED-0003' });
+  expect(await h.fresh().prisma.device.findUnique({ where: { id: device.id } })).toEqual({
+    id: device.id,
+    tenantId: target,
+    serial: 'SN-MOVED-0003',
+  });
   // sealed under the key of the scope the row holds, not of the form the caller wrote
-  const scopes = (await h.db.query<{ scope: string }>('SELECT DISTINCT scope FROM hushfield_keys WHERE lower(scope) = $1', [target])).map((r) => r.scope);
+  const scopes = (
+    await h.db.query<{ scope: string }>('SELECT DISTINCT scope FROM hushfield_keys WHERE lower(scope) = $1', [target])
+  ).map((r) => r.scope);
   expect(scopes).toEqual([target]);
 });
 
 it('refuses an id that is not a UUID with a typed error before anything is sent', async () => {
   const fresh = h.fresh();
-  await expect(fresh.prisma.device.create({ data: { id: 'not-a-uuid', tenantId: randomUUID(), serial: 'SN-BAD-0004' } }))
-    .rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(
+    fresh.prisma.device.create({ data: { id: 'not-a-uuid', tenantId: randomUUID(), serial: 'SN-BAD-0004' } }),
+  ).rejects.toBeInstanceOf(InvalidArgumentError);
   expect(fresh.queries.filter((q) => q.query.includes('"devices"'))).toEqual([]);
 });

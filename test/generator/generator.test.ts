@@ -7,12 +7,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HushfieldSchema } from '@hushfield/prisma';
-import { buildGenerator, cleanUp, directives, FIXTURES, generateFixture, mapLimit, type GenerateResult } from './run-generate';
+import {
+  buildGenerator,
+  cleanUp,
+  directives,
+  FIXTURES,
+  generateFixture,
+  mapLimit,
+  type GenerateResult,
+} from './run-generate';
 
 jest.setTimeout(300_000);
 
-const invalid = readdirSync(join(FIXTURES, 'invalid')).filter((f) => f.endsWith('.prisma')).sort();
-const valid = readdirSync(join(FIXTURES, 'valid')).filter((f) => f.endsWith('.prisma')).sort();
+const invalid = readdirSync(join(FIXTURES, 'invalid'))
+  .filter((f) => f.endsWith('.prisma'))
+  .sort();
+const valid = readdirSync(join(FIXTURES, 'valid'))
+  .filter((f) => f.endsWith('.prisma'))
+  .sort();
 const results = new Map<string, GenerateResult>();
 
 beforeAll(async () => {
@@ -45,7 +57,9 @@ describe('prisma generate with an invalid schema', () => {
     expect(result.status).not.toBe(0);
     expect(result.schema).toBeNull();
     // Exactly the expected problems: each fixture isolates one failure case.
-    expect(result.output).toContain(`hushfield: ${expected.length} problem${expected.length === 1 ? '' : 's'} in the schema`);
+    expect(result.output).toContain(
+      `hushfield: ${expected.length} problem${expected.length === 1 ? '' : 's'} in the schema`,
+    );
     for (const message of expected) expect(result.output).toContain(message);
   });
 });
@@ -55,7 +69,11 @@ describe('prisma generate with a valid schema', () => {
     const { models, keyStoreModel } = succeeded('valid/every-form.prisma');
     expect(keyStoreModel).toBe('HushfieldKey');
     expect(models.Patient).toMatchObject({
-      dbName: 'patients', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'clinicId',
+      dbName: 'patients',
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      scopeField: 'clinicId',
       encrypted: {
         email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
         ssn: { name: 'ssn', dbName: 'ssn', mode: 'strict', optional: true },
@@ -63,20 +81,60 @@ describe('prisma generate with a valid schema', () => {
         legacyNote: { name: 'legacyNote', dbName: 'legacyNote', mode: 'readonly', optional: true },
       },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: false },
-        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits@1'], bits: 16, unique: false, optional: true },
-        phoneIdx: { name: 'phoneIdx', dbName: 'phoneIdx', source: 'phone', normalize: ['nfkc@1', 'collapse-whitespace@1', 'uppercase@1'], bits: 64, unique: false, optional: true },
+        emailIdx: {
+          name: 'emailIdx',
+          dbName: 'email_idx',
+          source: 'email',
+          normalize: ['lowercase@1', 'trim@1'],
+          bits: 256,
+          unique: true,
+          optional: false,
+        },
+        ssnIdx: {
+          name: 'ssnIdx',
+          dbName: 'ssn_idx',
+          source: 'ssn',
+          normalize: ['digits@1'],
+          bits: 16,
+          unique: false,
+          optional: true,
+        },
+        phoneIdx: {
+          name: 'phoneIdx',
+          dbName: 'phoneIdx',
+          source: 'phone',
+          normalize: ['nfkc@1', 'collapse-whitespace@1', 'uppercase@1'],
+          bits: 64,
+          unique: false,
+          optional: true,
+        },
       },
       uniqueIndexes: [],
     });
     expect(models.Patient.fields.clinicId).toEqual({
-      name: 'clinicId', dbName: 'clinic_id', kind: 'scalar', type: 'String', isList: false, isRequired: true, isId: false,
+      name: 'clinicId',
+      dbName: 'clinic_id',
+      kind: 'scalar',
+      type: 'String',
+      isList: false,
+      isRequired: true,
+      isId: false,
     });
-    expect(models.Patient.fields.visits).toMatchObject({ kind: 'object', type: 'Visit', isList: true, relationModel: 'Visit' });
+    expect(models.Patient.fields.visits).toMatchObject({
+      kind: 'object',
+      type: 'Visit',
+      isList: true,
+      relationModel: 'Visit',
+    });
     expect(models.Visit).toMatchObject({
-      dbName: 'visits', idGeneration: 'autoincrement', bindRowId: false, scopeField: 'practiceId',
+      dbName: 'visits',
+      idGeneration: 'autoincrement',
+      bindRowId: false,
+      scopeField: 'practiceId',
       encrypted: { reason: { dbName: 'reason_enc', mode: 'strict' } },
-      blindIndexes: { reasonIdx: { dbName: 'reason_idx', source: 'reason', normalize: ['trim@1'], bits: 256, unique: false } },
+      blindIndexes: {
+        reasonIdx: { dbName: 'reason_idx', source: 'reason', normalize: ['trim@1'], bits: 256, unique: false },
+      },
       uniqueIndexes: [
         { name: 'practiceId_reasonIdx', fields: ['practiceId', 'reasonIdx'] },
         { name: 'patientPractice', fields: ['patientId', 'practiceId'] },
@@ -94,8 +152,24 @@ describe('prisma generate with a valid schema', () => {
       token: { name: 'token', dbName: 'token', mode: 'readonly', optional: true },
     });
     expect(member.blindIndexes).toEqual({
-      emailHash: { name: 'emailHash', dbName: 'emailHash', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: true },
-      nameHash: { name: 'nameHash', dbName: 'nameHash', source: 'name', normalize: [], bits: 256, unique: false, optional: true },
+      emailHash: {
+        name: 'emailHash',
+        dbName: 'emailHash',
+        source: 'email',
+        normalize: ['lowercase@1', 'trim@1'],
+        bits: 256,
+        unique: true,
+        optional: true,
+      },
+      nameHash: {
+        name: 'nameHash',
+        dbName: 'nameHash',
+        source: 'name',
+        normalize: [],
+        bits: 256,
+        unique: false,
+        optional: true,
+      },
     });
     expect(Object.keys(member.encrypted)).not.toContain('handle');
   });
@@ -103,12 +177,20 @@ describe('prisma generate with a valid schema', () => {
   it('reads how each id is generated and binds rows only where the id is known before the write', () => {
     const { models } = succeeded('valid/id-generation.prisma');
     const summary = Object.fromEntries(
-      Object.values(models).filter((m) => m.name.startsWith('By')).map((m) => [m.name, [m.idGeneration, m.bindRowId]]),
+      Object.values(models)
+        .filter((m) => m.name.startsWith('By'))
+        .map((m) => [m.name, [m.idGeneration, m.bindRowId]]),
     );
     expect(summary).toEqual({
-      ByUuid: ['uuid', true], ByCuid: ['cuid', true], ByCuid2: ['cuid2', true], ByUlid: ['ulid', true],
-      ByNanoid: ['nanoid', true], BySequence: ['autoincrement', false], ByDatabase: ['database', false],
-      ByCaller: ['none', true], ByCompound: ['none', false],
+      ByUuid: ['uuid', true],
+      ByCuid: ['cuid', true],
+      ByCuid2: ['cuid2', true],
+      ByUlid: ['ulid', true],
+      ByNanoid: ['nanoid', true],
+      BySequence: ['autoincrement', false],
+      ByDatabase: ['database', false],
+      ByCaller: ['none', true],
+      ByCompound: ['none', false],
     });
     expect(models.ByCompound.idFields).toEqual(['a', 'b']);
   });

@@ -4,7 +4,16 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,10 +44,16 @@ export interface GenerateResult {
 /** Lines of a fixture starting with `// <directive>:`. */
 export function directives(text: string, directive: string): string[] {
   const prefix = `// ${directive}:`;
-  return text.split('\n').filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length).trim());
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length).trim());
 }
 
-const BUILD_LOCK = join(tmpdir(), `hushfield-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+const BUILD_LOCK = join(
+  tmpdir(),
+  `hushfield-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`,
+);
 
 function lockAge(): number {
   try {
@@ -77,23 +92,40 @@ export async function buildGenerator(): Promise<void> {
 export async function generateFixture(fixture: string): Promise<GenerateResult> {
   const text = readFileSync(join(FIXTURES, fixture), 'utf8');
   const dir = mkdtempSync(join(tmpdir(), 'hushfield-gen-'));
-  const settings = directives(text, 'GENERATOR').map((line) => `  ${line}\n`).join('');
-  writeFileSync(join(dir, 'main.prisma'),
+  const settings = directives(text, 'GENERATOR')
+    .map((line) => `  ${line}\n`)
+    .join('');
+  writeFileSync(
+    join(dir, 'main.prisma'),
     `generator hushfield {\n  provider = "node ${GENERATOR_BIN}"\n  output   = "./generated"\n${settings}}\n\n` +
-    'datasource db {\n  provider = "postgresql"\n}\n');
+      'datasource db {\n  provider = "postgresql"\n}\n',
+  );
   copyFileSync(join(FIXTURES, fixture), join(dir, 'models.prisma'));
-  if (!directives(text, 'KEY-STORE').includes('none')) copyFileSync(join(FIXTURES, 'key-store.prisma'), join(dir, 'key-store.prisma'));
+  if (!directives(text, 'KEY-STORE').includes('none'))
+    copyFileSync(join(FIXTURES, 'key-store.prisma'), join(dir, 'key-store.prisma'));
   return runPrismaGenerate(dir, dir);
 }
 
 /** Runs `prisma generate --schema <schema>` from `dir`; collects the output files under dir/generated. */
-export async function runPrismaGenerate(dir: string, schema: string, outputDir = join(dir, 'generated')): Promise<GenerateResult> {
-  const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' };
+export async function runPrismaGenerate(
+  dir: string,
+  schema: string,
+  outputDir = join(dir, 'generated'),
+): Promise<GenerateResult> {
+  const env = {
+    ...process.env,
+    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    CHECKPOINT_DISABLE: '1',
+  };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for Prisma's CLI
   let status = 0;
   let output: string;
   try {
-    const result = await execFileAsync(join(ROOT, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', schema], { cwd: dir, env });
+    const result = await execFileAsync(join(ROOT, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', schema], {
+      cwd: dir,
+      env,
+    });
     output = result.stdout + result.stderr;
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -105,7 +137,8 @@ export async function runPrismaGenerate(dir: string, schema: string, outputDir =
   return {
     status,
     output,
-    schema: status === 0 && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as HushfieldSchema) : null,
+    schema:
+      status === 0 && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as HushfieldSchema) : null,
     index: status === 0 && existsSync(indexFile) ? readFileSync(indexFile, 'utf8') : null,
     dir,
   };

@@ -33,14 +33,24 @@ async function typeCheck(files: Record<string, string>): Promise<{ ok: boolean; 
   const dir = join(result.dir, `tsc-${Object.keys(files).length}-${Date.now()}`);
   mkdirSync(join(dir, 'generated'), { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      strict: true, noEmit: true, target: 'ES2022', module: 'commonjs', moduleResolution: 'node10', skipLibCheck: true,
-      types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')], baseUrl: '.',
-      paths: { '@hushfield/prisma': [join(ROOT, 'packages', 'prisma', 'dist', 'index.d.ts')] },
-    },
-    files: Object.keys(files),
-  }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2022',
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        skipLibCheck: true,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+        baseUrl: '.',
+        paths: { '@hushfield/prisma': [join(ROOT, 'packages', 'prisma', 'dist', 'index.d.ts')] },
+      },
+      files: Object.keys(files),
+    }),
+  );
   try {
     await execFileAsync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', dir], { cwd: dir });
     return { ok: true, output: '' };
@@ -57,15 +67,35 @@ describe('the generated metadata of the test schema', () => {
 
   it('describes User: uuid ids bound to rows, tenant scope, a unique and a truncated blind index', () => {
     expect(result.schema!.models.User).toMatchObject({
-      dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
+      dbName: 'users',
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      scopeField: 'tenantId',
       encrypted: {
         email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
         ssn: { name: 'ssn', dbName: 'ssn', mode: 'strict', optional: true },
         notes: { name: 'notes', dbName: 'notes', mode: 'strict', optional: true },
       },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: false },
-        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: ['digits@1'], bits: 16, unique: false, optional: true },
+        emailIdx: {
+          name: 'emailIdx',
+          dbName: 'email_idx',
+          source: 'email',
+          normalize: ['lowercase@1', 'trim@1'],
+          bits: 256,
+          unique: true,
+          optional: false,
+        },
+        ssnIdx: {
+          name: 'ssnIdx',
+          dbName: 'ssn_idx',
+          source: 'ssn',
+          normalize: ['digits@1'],
+          bits: 16,
+          unique: false,
+          optional: true,
+        },
       },
     });
     expect(Object.keys(result.schema!.models.User.encrypted)).toEqual(['email', 'ssn', 'notes']);
@@ -74,17 +104,44 @@ describe('the generated metadata of the test schema', () => {
   it('describes Post, Account, Customer and the key store', () => {
     const { models, keyStoreModel } = result.schema!;
     expect(keyStoreModel).toBe('HushfieldKey');
-    expect(Object.keys(models)).toEqual(['User', 'Post', 'Account', 'Customer', 'Device', 'Organization', 'Member', 'Invoice', 'HushfieldKey', 'HushfieldCheckpoint',
-      'HushfieldAuditEvent']);
-    expect(models.Post).toMatchObject({ dbName: 'posts', idGeneration: 'autoincrement', bindRowId: false, encrypted: { body: { mode: 'strict' } } });
-    expect(models.Post.fields.author).toMatchObject({ kind: 'object', relationModel: 'User', relationName: 'PostToUser', relationFromFields: ['authorId'], relationToFields: ['id'] });
+    expect(Object.keys(models)).toEqual([
+      'User',
+      'Post',
+      'Account',
+      'Customer',
+      'Device',
+      'Organization',
+      'Member',
+      'Invoice',
+      'HushfieldKey',
+      'HushfieldCheckpoint',
+      'HushfieldAuditEvent',
+    ]);
+    expect(models.Post).toMatchObject({
+      dbName: 'posts',
+      idGeneration: 'autoincrement',
+      bindRowId: false,
+      encrypted: { body: { mode: 'strict' } },
+    });
+    expect(models.Post.fields.author).toMatchObject({
+      kind: 'object',
+      relationModel: 'User',
+      relationName: 'PostToUser',
+      relationFromFields: ['authorId'],
+      relationToFields: ['id'],
+    });
     expect(models.User.fields.posts).toMatchObject({ kind: 'object', relationName: 'PostToUser' });
     expect(models.User.fields.posts.relationFromFields).toBeUndefined();
-    expect(models.Device).toMatchObject({ bindRowId: true, scopeField: 'tenantId', fields: { id: { uuid: true }, tenantId: { uuid: true } } });
+    expect(models.Device).toMatchObject({
+      bindRowId: true,
+      scopeField: 'tenantId',
+      fields: { id: { uuid: true }, tenantId: { uuid: true } },
+    });
     expect(models.Device.fields.serial.uuid).toBeUndefined();
     expect(models.Post.scopeField).toBeUndefined();
     expect(models.Account).toMatchObject({
-      idGeneration: 'cuid', bindRowId: true,
+      idGeneration: 'cuid',
+      bindRowId: true,
       encrypted: { externalId: { dbName: 'external_id' } },
       blindIndexes: { externalIdIdx: { dbName: 'external_id_idx', source: 'externalId', bits: 256, unique: false } },
       uniqueIndexes: [{ name: 'provider_externalIdIdx', fields: ['provider', 'externalIdIdx'] }],
@@ -103,7 +160,10 @@ describe('the generated metadata of the test schema', () => {
     expect(models.Member).toMatchObject({ idGeneration: 'cuid', scopeField: 'orgId', scopeRelation: 'org' });
     expect(models.Member.fields.org).toMatchObject({ relationFromFields: ['orgId'], relationToFields: ['id'] });
     expect(models.Invoice).toMatchObject({ scopeField: 'orgId', scopeRelation: 'member' });
-    expect(models.Invoice.fields.member).toMatchObject({ relationFromFields: ['memberId', 'orgId'], relationToFields: ['id', 'orgId'] });
+    expect(models.Invoice.fields.member).toMatchObject({
+      relationFromFields: ['memberId', 'orgId'],
+      relationToFields: ['id', 'orgId'],
+    });
   });
 
   it('emits a module that type-checks as HushfieldSchema with literal types', async () => {

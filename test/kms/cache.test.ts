@@ -37,7 +37,11 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
   };
 
   /** Writes `count` values of one scope, each row under its own DEK, through a first FieldCrypto. */
-  async function writeValues(keyStore: KeyStore, scope: string, count: number): Promise<{ value: string; ctx: FieldContext; plaintext: string }[]> {
+  async function writeValues(
+    keyStore: KeyStore,
+    scope: string,
+    count: number,
+  ): Promise<{ value: string; ctx: FieldContext; plaintext: string }[]> {
     const writer = new FieldCrypto({ keyring: keyring(), keyStore, cache: { ttlMs: 60_000 } });
     const rows = [];
     for (let i = 0; i < count; i++) {
@@ -102,7 +106,10 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
     expect(await reader.decrypt(rows[1].value, rows[1].ctx)).toBe(rows[1].plaintext);
     expect(performance.now() - warmedAt).toBeLessThan(ttlMs);
     await new Promise((resolve) => setTimeout(resolve, ttlMs + 100));
-    const error = await reader.decrypt(rows[2].value, rows[2].ctx).then(() => null, (e: unknown) => e);
+    const error = await reader.decrypt(rows[2].value, rows[2].ctx).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KeyringError);
     expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: true });
     expect((error as Error).message).not.toContain(rows[2].plaintext);
@@ -113,17 +120,26 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
   it('never prints, audits or throws key material', async () => {
     const printed: string[] = [];
     const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((level) =>
-      jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(args.map((a) => inspect(a, { depth: 8 })).join(' '))),
+      jest
+        .spyOn(console, level)
+        .mockImplementation(
+          (...args: unknown[]) => void printed.push(args.map((a) => inspect(a, { depth: 8 })).join(' ')),
+        ),
     );
-    const warnings = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => void printed.push(String(warning)));
+    const warnings = jest
+      .spyOn(process, 'emitWarning')
+      .mockImplementation((warning: string | Error) => void printed.push(String(warning)));
     const coreEvents: AuditEvent[] = [];
     const failures: unknown[] = [];
     try {
       const keyStore = new MemoryKeyStore();
       const ring = keyring();
       const crypto = new FieldCrypto({
-        keyring: ring, keyStore, cache: { ttlMs: 60_000 },
-        audit: { emit: (event) => void coreEvents.push(event) }, auditDecrypts: true,
+        keyring: ring,
+        keyStore,
+        cache: { ttlMs: 60_000 },
+        audit: { emit: (event) => void coreEvents.push(event) },
+        auditDecrypts: true,
       });
       const ctx = where(randomUUID());
       const encryptor = await crypto.rowEncryptor('tenant-c');
@@ -134,7 +150,12 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
       await crypto.decrypt(stored, where(randomUUID())).catch((e: unknown) => failures.push(e));
       const scopeKey = (await keyStore.getActive('scope', 'tenant-c'))!;
       const wrapped = Buffer.from(scopeKey.wrappedKey!, 'base64');
-      const scopeContext = { purpose: 'hushfield/scope-key', keyId: scopeKey.keyId, scope: 'tenant-c', version: String(scopeKey.version) };
+      const scopeContext = {
+        purpose: 'hushfield/scope-key',
+        keyId: scopeKey.keyId,
+        scope: 'tenant-c',
+        version: String(scopeKey.version),
+      };
       const plaintextKey = await ring.unwrapKey(wrapped, scopeContext);
       await ring.unwrapKey(wrapped, { ...scopeContext, scope: 'tenant-x' }).catch((e: unknown) => failures.push(e));
       const tampered = Buffer.from(wrapped);
@@ -149,15 +170,24 @@ describe('AwsKmsKeyring behind the FieldCrypto key cache', () => {
       const output = [
         ...printed,
         ...failures.map((e) => `${inspect(e, { depth: 8, showHidden: true })} ${JSON.stringify(e)}`),
-        JSON.stringify(events), inspect(events, { depth: 8 }), JSON.stringify(coreEvents),
-        inspect(ring, { depth: 8, showHidden: true }), inspect(crypto, { depth: 8 }), JSON.stringify(crypto),
+        JSON.stringify(events),
+        inspect(events, { depth: 8 }),
+        JSON.stringify(coreEvents),
+        inspect(ring, { depth: 8, showHidden: true }),
+        inspect(crypto, { depth: 8 }),
+        JSON.stringify(crypto),
       ].join('\n');
       expect(events.length).toBeGreaterThanOrEqual(4);
       expect(output).toContain(key.arn); // identifiers are printed, so the search below is meaningful
       const secrets = [plaintextKey, wrapped.subarray(wrapped.length - 48)];
       for (const secret of secrets) {
         const spacedHex = [...secret].map((byte) => byte.toString(16).padStart(2, '0')).join(' '); // util.inspect(Buffer)
-        for (const spelling of [secret.toString('hex'), spacedHex, secret.toString('base64'), secret.toString('base64url')]) {
+        for (const spelling of [
+          secret.toString('hex'),
+          spacedHex,
+          secret.toString('base64'),
+          secret.toString('base64url'),
+        ]) {
           expect(output).not.toContain(spelling);
         }
       }

@@ -20,7 +20,12 @@ describe('AwsKmsKeyring with an injected KMS client', () => {
   beforeAll(async () => {
     emulator = await startKmsEmulator();
     key = await kmsAdmin(emulator).createKey();
-    client = new KMSClient({ endpoint: emulator.endpoint, region: emulator.region, credentials: emulator.credentials, maxAttempts: 1 });
+    client = new KMSClient({
+      endpoint: emulator.endpoint,
+      region: emulator.region,
+      credentials: emulator.credentials,
+      maxAttempts: 1,
+    });
     client.middlewareStack.add(
       (next) => async (args) => {
         const result = await next(args);

@@ -41,13 +41,17 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
     keyrings.push(keyring);
     const { prisma: base, queries } = createPrisma(db);
     bases.push(base);
-    return { prisma: base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, cache: { ttlMs: 60_000 } })), queries };
+    return {
+      prisma: base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, cache: { ttlMs: 60_000 } })),
+      queries,
+    };
   }
 
   const unwrapsByScope = (): Record<string, number> => {
     const counts: Record<string, number> = {};
     for (const event of events) {
-      if (event.operation === 'keyring.unwrap') counts[`${event.kind}:${event.scope}`] = (counts[`${event.kind}:${event.scope}`] ?? 0) + 1;
+      if (event.operation === 'keyring.unwrap')
+        counts[`${event.kind}:${event.scope}`] = (counts[`${event.kind}:${event.scope}`] ?? 0) + 1;
     }
     return counts;
   };
@@ -69,8 +73,18 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
   });
 
   const people = [
-    ...Array.from({ length: 5 }, (_, i) => ({ tenantId: 'acme', name: `A${i}`, email: `a${i}@acme.example`, ssn: `100-00-000${i}` })),
-    ...Array.from({ length: 3 }, (_, i) => ({ tenantId: 'globex', name: `G${i}`, email: `g${i}@globex.example`, ssn: `200-00-000${i}` })),
+    ...Array.from({ length: 5 }, (_, i) => ({
+      tenantId: 'acme',
+      name: `A${i}`,
+      email: `a${i}@acme.example`,
+      ssn: `100-00-000${i}`,
+    })),
+    ...Array.from({ length: 3 }, (_, i) => ({
+      tenantId: 'globex',
+      name: `G${i}`,
+      email: `g${i}@globex.example`,
+      ssn: `200-00-000${i}`,
+    })),
   ];
 
   it('creates users whose keys KMS wrapped, storing only envelopes and KMS blobs', async () => {
@@ -79,7 +93,9 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
       const created = await prisma.user.create({ data: { id: randomUUID(), ...person } });
       expect(created.email).toBe(person.email);
     }
-    const keys = await db.query<KeyRow>('SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys ORDER BY kind, scope');
+    const keys = await db.query<KeyRow>(
+      'SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys ORDER BY kind, scope',
+    );
     expect(keys.map((k) => `${k.kind}:${k.scope}`)).toEqual(['index:default', 'scope:acme', 'scope:globex']);
     for (const key of keys) {
       expect(key.keyring_id).toBe(`aws-kms:${kmsKey.arn}`);
@@ -91,7 +107,9 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
     expect(emulator.calls.get('GenerateDataKey') + emulator.calls.get('Encrypt')).toBe(3);
     expect(emulator.calls.get('Decrypt')).toBe(0);
 
-    const rows = await db.query<{ email: string; ssn: string; email_idx: string }>('SELECT email, ssn, email_idx FROM users');
+    const rows = await db.query<{ email: string; ssn: string; email_idx: string }>(
+      'SELECT email, ssn, email_idx FROM users',
+    );
     expect(rows).toHaveLength(people.length);
     for (const row of rows) {
       expect(isEnvelope(row.email)).toBe(true);
@@ -129,7 +147,10 @@ describe('Prisma extension with AwsKmsKeyring against the KMS emulator', () => {
       const warmRead = await warm.user.findMany({ where: { tenantId: 'acme' } });
       expect(warmRead).toHaveLength(5);
       const { prisma: cold } = client();
-      const error = await cold.user.findMany({ where: { tenantId: 'globex' } }).then(() => null, (e: unknown) => e);
+      const error = await cold.user.findMany({ where: { tenantId: 'globex' } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false });
       expect((error as Error).message).toContain('DisabledException');
       for (const person of people) expect((error as Error).message).not.toContain(person.email);

@@ -21,7 +21,13 @@ describe('AwsKmsKeyring under KMS faults', () => {
     const created = new AwsKmsKeyring({
       keyId: key.arn,
       clientConfig: { endpoint: emulator.endpoint, region: emulator.region, credentials: emulator.credentials },
-      retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) },
+      retry: {
+        maxAttempts: 4,
+        baseDelayMs: 100,
+        maxDelayMs: 1_000,
+        random: () => 0.5,
+        sleep: async (ms) => void sleeps.push(ms),
+      },
       audit: { emit: (event) => void events.push(event) },
       ...options,
     });
@@ -30,7 +36,10 @@ describe('AwsKmsKeyring under KMS faults', () => {
   };
 
   const failure = async (promise: Promise<unknown>): Promise<KeyringError> => {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KeyringError);
     return error as KeyringError;
   };
@@ -62,8 +71,14 @@ describe('AwsKmsKeyring under KMS faults', () => {
     expect(sleeps).toEqual([50, 100, 200]);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
-      operation: 'keyring.unwrap', outcome: 'success', keyId: 'k-9', scope: 'tenant-a', version: 3, kind: 'scope',
-      keyringId: ring.id, detail: { kmsOperation: 'Decrypt', attempts: 4, kmsKey: key.arn },
+      operation: 'keyring.unwrap',
+      outcome: 'success',
+      keyId: 'k-9',
+      scope: 'tenant-a',
+      version: 3,
+      kind: 'scope',
+      keyringId: ring.id,
+      detail: { kmsOperation: 'Decrypt', attempts: 4, kmsKey: key.arn },
     });
     expect(events[0].latencyMs).toBeGreaterThanOrEqual(0);
   });
@@ -79,13 +94,23 @@ describe('AwsKmsKeyring under KMS faults', () => {
     expect(sleeps).toHaveLength(3);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
-      operation: 'keyring.wrap', outcome: 'failure', errorCode: 'HUSHFIELD_KEYRING',
+      operation: 'keyring.wrap',
+      outcome: 'failure',
+      errorCode: 'HUSHFIELD_KEYRING',
       detail: { attempts: 4, awsErrorCode: 'ThrottlingException', retryable: true },
     });
   });
 
   it('caps the backoff at maxDelayMs', async () => {
-    const ring = keyring({ retry: { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 300, random: () => 0.999, sleep: async (ms) => void sleeps.push(ms) } });
+    const ring = keyring({
+      retry: {
+        maxAttempts: 6,
+        baseDelayMs: 100,
+        maxDelayMs: 300,
+        random: () => 0.999,
+        sleep: async (ms) => void sleeps.push(ms),
+      },
+    });
     emulator.faults.throttle(5);
     await ring.wrapKey(randomBytes(32), context);
     expect(sleeps).toEqual([99, 199, 299, 299, 299]);
@@ -169,10 +194,22 @@ describe('AwsKmsKeyring under KMS faults', () => {
   it('keeps working when the audit sink throws', async () => {
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      const ring = keyring({ audit: { emit: () => { throw new TypeError('sink broke'); } } });
+      const ring = keyring({
+        audit: {
+          emit: () => {
+            throw new TypeError('sink broke');
+          },
+        },
+      });
       const plaintext = randomBytes(32);
       expect((await ring.unwrapKey(await ring.wrapKey(plaintext, context), context)).equals(plaintext)).toBe(true);
-      const asyncRing = keyring({ audit: { emit: async () => { throw new RangeError('sink broke later'); } } });
+      const asyncRing = keyring({
+        audit: {
+          emit: async () => {
+            throw new RangeError('sink broke later');
+          },
+        },
+      });
       await asyncRing.wrapKey(plaintext, context);
       await new Promise((resolve) => setImmediate(resolve));
       const warnings = emitWarning.mock.calls.map((call) => String(call[0]));

@@ -26,18 +26,28 @@ interface Target {
 }
 
 const targets: [string, boolean, () => Promise<Target>][] = [
-  ['the KMS emulator', true, async () => {
-    const emulator = await startKmsEmulator();
-    return { ...emulator, emulator, stop: () => emulator.stop() };
-  }],
-  ['LocalStack', containerRuntimeLikely(), async () => {
-    const localstack = (await startLocalStackKms()) as LocalStackKms;
-    if (localstack === null) throw new Error('a container runtime was detected but LocalStack did not start');
-    return localstack;
-  }],
+  [
+    'the KMS emulator',
+    true,
+    async () => {
+      const emulator = await startKmsEmulator();
+      return { ...emulator, emulator, stop: () => emulator.stop() };
+    },
+  ],
+  [
+    'LocalStack',
+    containerRuntimeLikely(),
+    async () => {
+      const localstack = (await startLocalStackKms()) as LocalStackKms;
+      if (localstack === null) throw new Error('a container runtime was detected but LocalStack did not start');
+      return localstack;
+    },
+  ],
 ];
 if (!targets[1][1]) {
-  process.stdout.write('hushfield tests: no container runtime detected; the keyring suite runs on the KMS emulator only (LocalStack skipped).\n');
+  process.stdout.write(
+    'hushfield tests: no container runtime detected; the keyring suite runs on the KMS emulator only (LocalStack skipped).\n',
+  );
 }
 
 const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'tenant-a', version: '1' };
@@ -67,7 +77,10 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
     };
 
     const refusal = async (promise: Promise<unknown>): Promise<KeyringError> => {
-      const error = await promise.then(() => null, (e: unknown) => e);
+      const error = await promise.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(KeyringError);
       return error as KeyringError;
     };
@@ -109,12 +122,22 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
       const ring = keyring(key.arn);
       const plaintext = randomBytes(32);
       const wrapped = await ring.wrapKey(plaintext, context);
-      for (const other of [{ ...context, scope: 'tenant-b' }, { ...context, version: '2' }, { purpose: context.purpose }]) {
+      for (const other of [
+        { ...context, scope: 'tenant-b' },
+        { ...context, version: '2' },
+        { purpose: context.purpose },
+      ]) {
         const error = await refusal(ring.unwrapKey(wrapped, other));
-        expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false, keyringId: ring.id });
+        expect(error).toMatchObject({
+          code: 'HUSHFIELD_KEYRING',
+          operation: 'unwrap',
+          retryable: false,
+          keyringId: ring.id,
+        });
         expect(error.message).toContain('InvalidCiphertextException');
         expect(error.message).toContain(key.arn);
-        for (const secret of [...spellings(plaintext), ...spellings(wrapped)]) expect(error.message).not.toContain(secret);
+        for (const secret of [...spellings(plaintext), ...spellings(wrapped)])
+          expect(error.message).not.toContain(secret);
       }
     });
 
@@ -216,7 +239,12 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
       await admin.createAlias(alias, key.keyId);
       const ring = keyring(alias);
       expect(await ring.describeKey()).toEqual({
-        keyArn: key.arn, accountId: key.arn.split(':')[4], region: target.region, keyState: 'Enabled', enabled: true, multiRegion: false,
+        keyArn: key.arn,
+        accountId: key.arn.split(':')[4],
+        region: target.region,
+        keyState: 'Enabled',
+        enabled: true,
+        multiRegion: false,
       });
       await admin.disableKey(key.keyId);
       expect(await ring.describeKey()).toMatchObject({ keyState: 'Disabled', enabled: false });
@@ -247,7 +275,11 @@ describe.each(targets)('AwsKmsKeyring against %s', (_name, available, start) => 
       const key = await admin.createKey();
       const canary = `canary-${randomBytes(8).toString('hex')}`;
       const ring = keyring(key.arn, {
-        clientConfig: { endpoint: target.endpoint, region: target.region, credentials: { accessKeyId: 'AKIDCANARY', secretAccessKey: canary } },
+        clientConfig: {
+          endpoint: target.endpoint,
+          region: target.region,
+          credentials: { accessKeyId: 'AKIDCANARY', secretAccessKey: canary },
+        },
       });
       const plaintext = randomBytes(32);
       expect((await ring.unwrapKey(await ring.wrapKey(plaintext, context), context)).equals(plaintext)).toBe(true);

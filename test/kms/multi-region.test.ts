@@ -96,7 +96,10 @@ describe('multi-Region disaster recovery', () => {
     const wrapped = await multi.wrapKey(randomBytes(32), context);
     await primary.faults.outage();
     await secondary.faults.outage();
-    const error = await multi.unwrapKey(wrapped, context).then(() => null, (e: unknown) => e);
+    const error = await multi.unwrapKey(wrapped, context).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KeyringError);
     expect(error).toMatchObject({ operation: 'unwrap', retryable: true, keyringId: multi.id });
     expect((error as Error).message).toContain(primaryKey.arn);
@@ -106,7 +109,10 @@ describe('multi-Region disaster recovery', () => {
   it('refuses to wrap when any Region fails, so no key lacks its recovery copy', async () => {
     const multi = bothRegions();
     secondary.faults.throttle(10);
-    const error = await multi.wrapKey(randomBytes(32), context).then(() => null, (e: unknown) => e);
+    const error = await multi.wrapKey(randomBytes(32), context).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ operation: 'wrap', retryable: true });
     expect((error as Error).message).toContain(`failed to wrap under aws-kms:${secondaryKey.arn}`);
   });
@@ -114,7 +120,10 @@ describe('multi-Region disaster recovery', () => {
   it('refuses a copy presented under another context in every Region', async () => {
     const multi = bothRegions();
     const wrapped = await multi.wrapKey(randomBytes(32), context);
-    const error = await multi.unwrapKey(wrapped, { ...context, scope: 'other' }).then(() => null, (e: unknown) => e);
+    const error = await multi.unwrapKey(wrapped, { ...context, scope: 'other' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ operation: 'unwrap', retryable: false });
     expect(primary.calls.get('Decrypt') + secondary.calls.get('Decrypt')).toBe(2);
   });

@@ -20,8 +20,9 @@ test('each command runs in a span naming it, with its exit code; a bulk run has 
   const spans = otel.spans();
   const create = spans.find((span) => span.name === 'hushfield.cli keys create');
   expect(create?.attributes).toMatchObject({ 'hushfield.cli.command': 'keys create', 'hushfield.cli.exit_code': 0 });
-  expect(spans.some((span) => span.name === 'hushfield.keyring.wrap' || span.name === 'hushfield.keyring.generate'))
-    .toBe(true);
+  expect(
+    spans.some((span) => span.name === 'hushfield.keyring.wrap' || span.name === 'hushfield.keyring.generate'),
+  ).toBe(true);
   expect(spans.find((span) => span.name === 'hushfield.cli reencrypt')).toBeDefined();
   const bulk = spans.filter((span) => span.name === 'hushfield.bulk');
   expect(bulk.length).toBeGreaterThan(0);

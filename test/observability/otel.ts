@@ -5,7 +5,10 @@
 import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import {
-  BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 
 /** A reader that exports only when the test collects. */
@@ -75,8 +78,11 @@ function flatten(resource: ResourceMetrics): Point[] {
 /** Sum of a counter's points whose attributes include `match`. */
 export function total(points: readonly Point[], name: string, match: Record<string, unknown> = {}): number {
   return points
-    .filter((point) => point.name === name
-      && Object.entries(match).every(([key, value]) => point.attributes[key] === value))
-    .reduce((sum, point) => sum
-      + (typeof point.value === 'number' ? point.value : (point.value as { count: number }).count), 0);
+    .filter(
+      (point) => point.name === name && Object.entries(match).every(([key, value]) => point.attributes[key] === value),
+    )
+    .reduce(
+      (sum, point) => sum + (typeof point.value === 'number' ? point.value : (point.value as { count: number }).count),
+      0,
+    );
 }

@@ -59,7 +59,8 @@ describe('OpenTelemetry spans and metrics', () => {
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     expect(await reader.decrypt(stored[0], users('r1'))).toBe(plaintexts[0]);
     const many = await reader.decryptMany([
-      { value: stored[1], ctx: ssn('r1') }, { value: stored[2], ctx: users('r2') },
+      { value: stored[1], ctx: ssn('r1') },
+      { value: stored[2], ctx: users('r2') },
       { value: stored[2], ctx: users('moved') },
     ]);
     expect(many.slice(0, 2)).toEqual(plaintexts.slice(1));
@@ -81,11 +82,14 @@ describe('OpenTelemetry spans and metrics', () => {
     const spans = otel.spans();
     const unwraps = spans.filter((span) => span.name === 'hushfield.keyring.unwrap');
     expect(unwraps.length).toBeGreaterThanOrEqual(2);
-    expect(unwraps[0].attributes)
-      .toMatchObject({ 'hushfield.keyring.operation': 'unwrap', 'hushfield.keyring.id': keyring.id });
+    expect(unwraps[0].attributes).toMatchObject({
+      'hushfield.keyring.operation': 'unwrap',
+      'hushfield.keyring.id': keyring.id,
+    });
     expect(unwraps[0].attributes['hushfield.key.id']).toEqual(expect.any(String));
-    expect(spans.some((span) => span.name === 'hushfield.keyring.wrap' || span.name === 'hushfield.keyring.generate'))
-      .toBe(true);
+    expect(
+      spans.some((span) => span.name === 'hushfield.keyring.wrap' || span.name === 'hushfield.keyring.generate'),
+    ).toBe(true);
     const failed = unwraps.filter((span) => span.status.code === 2);
     expect(failed).toHaveLength(1);
     expect(failed[0].attributes['hushfield.error.code']).toBe('HUSHFIELD_KEYRING');

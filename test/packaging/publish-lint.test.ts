@@ -35,7 +35,11 @@ async function tool(file: string, args: string[]): Promise<{ code: number; stdou
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : 1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    };
   }
 }
 
@@ -77,7 +81,12 @@ const byName = (name: string) => {
 };
 
 const NAMES = [
-  '@hushfield/core', '@hushfield/kms-aws', '@hushfield/kms-vault', '@hushfield/kms-pkcs11', '@hushfield/prisma', '@hushfield/cli',
+  '@hushfield/core',
+  '@hushfield/kms-aws',
+  '@hushfield/kms-vault',
+  '@hushfield/kms-pkcs11',
+  '@hushfield/prisma',
+  '@hushfield/cli',
 ];
 
 it('packs every publishable package', () => {
@@ -95,7 +104,15 @@ describe.each(NAMES)('%s', (name) => {
     const result = await tool(binOf('@arethetypeswrong/cli', 'attw'), [byName(name).filename, '--format', 'json']);
     const report = JSON.parse(result.stdout) as {
       analysis: {
-        entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string }; implementationResolution?: { fileName: string } }> }>;
+        entrypoints: Record<
+          string,
+          {
+            resolutions: Record<
+              string,
+              { resolution?: { fileName: string }; implementationResolution?: { fileName: string } }
+            >;
+          }
+        >;
         problems: unknown[];
       };
     };
@@ -103,14 +120,22 @@ describe.each(NAMES)('%s', (name) => {
     expect(result.code).toBe(0);
     const root = report.analysis.entrypoints['.'];
     for (const mode of ['node10', 'node16-cjs', 'node16-esm', 'bundler']) {
-      expect({ mode, types: root.resolutions[mode]?.resolution?.fileName }).toEqual({ mode, types: expect.stringMatching(/\.d\.ts$/) });
-      expect({ mode, js: root.resolutions[mode]?.implementationResolution?.fileName }).toEqual({ mode, js: expect.stringMatching(/\.js$/) });
+      expect({ mode, types: root.resolutions[mode]?.resolution?.fileName }).toEqual({
+        mode,
+        types: expect.stringMatching(/\.d\.ts$/),
+      });
+      expect({ mode, js: root.resolutions[mode]?.implementationResolution?.fileName }).toEqual({
+        mode,
+        js: expect.stringMatching(/\.js$/),
+      });
     }
   }, 120_000);
 
   it('ships only build output, the sources its maps name, docs and the README: no tests', () => {
     const paths = byName(name).files.map((file) => file.path);
-    expect(paths.filter((path) => !/^(dist\/|src\/|docs\/|README\.md$|package\.json$|LICENSE$)/.test(path))).toEqual([]);
+    expect(paths.filter((path) => !/^(dist\/|src\/|docs\/|README\.md$|package\.json$|LICENSE$)/.test(path))).toEqual(
+      [],
+    );
     expect(paths.filter((path) => /\.(test|spec)\.[cm]?[jt]s$|(^|\/)__tests__\//.test(path))).toEqual([]);
     expect(paths).toContain('README.md');
   });
@@ -121,7 +146,10 @@ describe.each(NAMES)('%s', (name) => {
     expect(maps.length).toBeGreaterThan(0);
     const missing: string[] = [];
     for (const map of maps) {
-      const { sources, sourceRoot } = JSON.parse(readFileSync(unpacked(byName(name), map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+      const { sources, sourceRoot } = JSON.parse(readFileSync(unpacked(byName(name), map), 'utf8')) as {
+        sources: string[];
+        sourceRoot?: string;
+      };
       for (const source of sources) {
         const target = posix.normalize(posix.join(posix.dirname(map), sourceRoot ?? '', source));
         if (!paths.has(target)) missing.push(`${map} -> ${target}`);
@@ -148,7 +176,10 @@ describe.each(NAMES)('%s', (name) => {
   it('declares every package its build output requires', () => {
     const pkg = byName(name);
     const manifest = manifestOf(pkg);
-    const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
     const builtins = new Set(builtinModules);
     const undeclared = new Set<string>();
     for (const { path } of pkg.files.filter((file) => /^dist\/.*\.js$/.test(file.path))) {
@@ -167,7 +198,10 @@ describe.each(NAMES)('%s', (name) => {
 
 it('makes @prisma/client 7 a peer dependency of the packages that reach Prisma', () => {
   for (const name of ['@hushfield/prisma', '@hushfield/cli']) {
-    expect({ name, peer: manifestOf(byName(name)).peerDependencies?.['@prisma/client'] }).toEqual({ name, peer: '^7.0.0' });
+    expect({ name, peer: manifestOf(byName(name)).peerDependencies?.['@prisma/client'] }).toEqual({
+      name,
+      peer: '^7.0.0',
+    });
   }
   for (const name of ['@hushfield/core', '@hushfield/kms-aws', '@hushfield/kms-vault', '@hushfield/kms-pkcs11']) {
     expect({ name, peers: manifestOf(byName(name)).peerDependencies }).toEqual({ name, peers: undefined });

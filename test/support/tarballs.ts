@@ -31,16 +31,23 @@ export interface PackedPackage {
 export function packTarballs(outDir: string): PackedPackage[] {
   if (PACKAGE_DIRS.some((dir) => !existsSync(join(ROOT, 'packages', dir, 'dist', 'index.js')))) {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    execFileSync(process.execPath, [tsc, '-b', ...PACKAGE_DIRS.map((dir) => `packages/${dir}`)], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [tsc, '-b', ...PACKAGE_DIRS.map((dir) => `packages/${dir}`)], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not pnpm's business
-  const report = execFileSync(process.execPath, [join(ROOT, 'scripts', 'pack.js'), '--out', outDir, '--no-build', '--json'], {
-    cwd: ROOT,
-    env,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const report = execFileSync(
+    process.execPath,
+    [join(ROOT, 'scripts', 'pack.js'), '--out', outDir, '--no-build', '--json'],
+    {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return JSON.parse(report) as PackedPackage[];
 }

@@ -45,7 +45,10 @@ export async function nullReadsAreTyped(): Promise<void> {
   expectType<Equals<(typeof selected)[number]['email'], string | null>>();
   expectType<Equals<(typeof selected)[number]['posts'][number]['body'], string | null>>();
 
-  const org = await lenient.organization.create({ data: { slug: 's' }, include: { members: { include: { invoices: true } } } });
+  const org = await lenient.organization.create({
+    data: { slug: 's' },
+    include: { members: { include: { invoices: true } } },
+  });
   expectType<Equals<typeof org.legalName, string | null>>();
   expectType<Equals<(typeof org.members)[number]['email'], string | null>>();
   expectType<Equals<(typeof org.members)[number]['invoices'][number]['memo'], string | null>>();

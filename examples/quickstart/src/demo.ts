@@ -11,7 +11,15 @@ import { openDatabase } from './database';
 import { loadKeyring } from './keyring';
 import { bold, dim, say, step } from './print';
 import { dataDir, keyFile } from './paths';
-import { cacheCounters, compareStored, lookups, readEachTenant, refusals, writePatients, type DemoContext } from './steps';
+import {
+  cacheCounters,
+  compareStored,
+  lookups,
+  readEachTenant,
+  refusals,
+  writePatients,
+  type DemoContext,
+} from './steps';
 import { emptyTables, rowCounts } from './stored';
 import { rotateAndReencrypt, shredTenant, status } from './key-steps';
 import { openHushfield } from './hushfield-cli';
@@ -37,10 +45,14 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 
   const { keyring, created: keyCreated } = loadKeyring(keyFile());
-  say(`${keyCreated ? 'generated' : 'reusing'} the local root key in ${where(keyFile())}  ${dim(`(keyring ${keyring.id})`)}`);
+  say(
+    `${keyCreated ? 'generated' : 'reusing'} the local root key in ${where(keyFile())}  ${dim(`(keyring ${keyring.id})`)}`,
+  );
   const database = await openDatabase(dataDir());
-  say(`${database.created ? 'created' : 'reusing'} the database in ${where(dataDir())}` +
-    (database.applied.length > 0 ? `, applied migration ${database.applied.join(', ')}` : ''));
+  say(
+    `${database.created ? 'created' : 'reusing'} the database in ${where(dataDir())}` +
+      (database.applied.length > 0 ? `, applied migration ${database.applied.join(', ')}` : ''),
+  );
 
   const { pglite: db } = database;
   const clinic = createClinic(db, keyring);
@@ -49,7 +61,9 @@ async function main(argv: readonly string[]): Promise<void> {
     const previous = await rowCounts(db);
     if (previous.tenants > 0 || previous.keys > 0) {
       step('State left by the previous run');
-      say(`${previous.patients} patients of ${previous.tenants} tenants, ${previous.keys} keys in the key store. Reading them now:`);
+      say(
+        `${previous.patients} patients of ${previous.tenants} tenants, ${previous.keys} keys in the key store. Reading them now:`,
+      );
       await readEachTenant(context);
       say('Starting a fresh round: emptying the clinic tables and the key store (the root key is kept;');
       say('`pnpm demo --reset` deletes it too).');

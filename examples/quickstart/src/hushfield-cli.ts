@@ -17,7 +17,10 @@ export interface HushfieldCli {
 
 /** A CLI runner on the open database `pglite`, unwrapping keys with `keyring`. */
 export function openHushfield(pglite: PGlite, keyring: Keyring): HushfieldCli {
-  const config = clinicConfig(() => pglite, () => keyring);
+  const config = clinicConfig(
+    () => pglite,
+    () => keyring,
+  );
   return {
     async run(args) {
       let output = '';
@@ -28,7 +31,11 @@ export function openHushfield(pglite: PGlite, keyring: Keyring): HushfieldCli {
         },
       });
       const io: CliIO = { stdout: sink, stderr: sink, stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false };
-      const exitCode = await run(args, { io, cwd: EXAMPLE_DIR, config: { path: 'hushfield.config.ts', config, module: {} } });
+      const exitCode = await run(args, {
+        io,
+        cwd: EXAMPLE_DIR,
+        config: { path: 'hushfield.config.ts', config, module: {} },
+      });
       return { exitCode, output };
     },
   };

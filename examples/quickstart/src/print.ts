@@ -40,7 +40,13 @@ export function table(rows: readonly Record<string, string | number>[]): void {
   }
   const columns = Object.keys(rows[0]);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells: string[]) => say(cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const line = (cells: string[]) =>
+    say(
+      cells
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
   line(columns);
   line(widths.map((w) => '─'.repeat(w)));
   for (const row of rows) line(columns.map((c) => String(row[c])));

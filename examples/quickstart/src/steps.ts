@@ -48,7 +48,9 @@ export async function writePatients({ clinic }: DemoContext): Promise<void> {
       });
     }
   }
-  say(`prisma.patient.create({ data: { name, email, emailIdx: computedBlindIndex, ssn, diagnosisNotes, visits: { create: {...} } } })`);
+  say(
+    `prisma.patient.create({ data: { name, email, emailIdx: computedBlindIndex, ssn, diagnosisNotes, visits: { create: {...} } } })`,
+  );
   table(ALL_PATIENTS.map((p) => ({ tenant: p.tenantId, mrn: p.mrn, name: p.name, email: p.email, ssn: p.ssn })));
 }
 
@@ -64,7 +66,11 @@ export async function compareStored({ db, clinic }: DemoContext): Promise<void> 
     { column: 'email_idx', 'application reads': dim('(blind index)'), 'database stores': short(stored.email_idx) },
     { column: 'ssn', 'application reads': patient.ssn ?? 'NULL', 'database stores': short(stored.ssn) },
     { column: 'ssn_idx', 'application reads': dim('(blind index)'), 'database stores': short(stored.ssn_idx) },
-    { column: 'diagnosis_notes', 'application reads': short(patient.diagnosisNotes, 36), 'database stores': short(stored.diagnosis_notes) },
+    {
+      column: 'diagnosis_notes',
+      'application reads': short(patient.diagnosisNotes, 36),
+      'database stores': short(stored.diagnosis_notes),
+    },
   ]);
   say(`visit notes: "${patient.visits[0]?.notes}" (stored encrypted in visits.notes)`);
   say(`A stored email is ${stored.email.length} characters for a ${patient.email.length}-character address.`);
@@ -72,7 +78,11 @@ export async function compareStored({ db, clinic }: DemoContext): Promise<void> 
   const secrets = ALL_PATIENTS.flatMap((p) => [p.name, p.email, p.ssn, p.diagnosisNotes, p.visitNotes]);
   const leaked = await plaintextFound(db, secrets);
   if (leaked.length === 0) {
-    say(green(`✓ none of the ${secrets.length} sensitive values written appears anywhere in the patients or visits tables`));
+    say(
+      green(
+        `✓ none of the ${secrets.length} sensitive values written appears anywhere in the patients or visits tables`,
+      ),
+    );
   } else {
     fail(`${leaked.length} sensitive values found in plaintext`);
   }
@@ -85,22 +95,30 @@ export async function lookups({ db, clinic }: DemoContext): Promise<void> {
   const typed = '  Ada.Okafor@EXAMPLE.com ';
   const before = sent.length;
   const byEmail = await prisma.patient.findFirst({ where: { email: typed } });
-  say(`findFirst({ where: { email: '${typed}' } })  →  ${byEmail ? `found ${byEmail.mrn} ${byEmail.name}` : 'not found'}`);
+  say(
+    `findFirst({ where: { email: '${typed}' } })  →  ${byEmail ? `found ${byEmail.mrn} ${byEmail.name}` : 'not found'}`,
+  );
   const emailQuery = sent.slice(before).find((q) => q.query.includes('"patients"'));
   if (emailQuery) {
     say(dim(`SQL sent: …${short(emailQuery.query.slice(emailQuery.query.indexOf('WHERE')), 70)}`));
-    say(dim(`parameters: ${short(emailQuery.params, 70)}  (a keyed HMAC of "ada.okafor@example.com", not the address)`));
+    say(
+      dim(`parameters: ${short(emailQuery.params, 70)}  (a keyed HMAC of "ada.okafor@example.com", not the address)`),
+    );
   }
 
   if (byEmail?.mrn !== 'N-1001') fail('the email lookup did not find N-1001');
   // The unique index column takes the plaintext too: the extension turns it into the index value.
   const unique = await prisma.patient.findUnique({ where: { emailIdx: 'bruno.silva@example.com' } });
-  say(`findUnique({ where: { emailIdx: 'bruno.silva@example.com' } })  →  ${unique ? `found ${unique.mrn} ${unique.name}` : 'not found'}`);
+  say(
+    `findUnique({ where: { emailIdx: 'bruno.silva@example.com' } })  →  ${unique ? `found ${unique.mrn} ${unique.name}` : 'not found'}`,
+  );
   if (unique?.mrn !== 'N-1002') fail('the unique lookup did not find N-1002');
 
   const ssn = '900 34 5678';
   const bySsn = await prisma.patient.findMany({ where: { ssn } });
-  say(`findMany({ where: { ssn: '${ssn}' } })  →  ${bySsn.map((p) => `found ${p.mrn} ${p.name}`).join(', ') || 'not found'}`);
+  say(
+    `findMany({ where: { ssn: '${ssn}' } })  →  ${bySsn.map((p) => `found ${p.mrn} ${p.name}`).join(', ') || 'not found'}`,
+  );
   if (bySsn.length !== 1 || bySsn[0].mrn !== 'N-1003') fail('the SSN lookup did not find exactly N-1003');
   const [storedMatch] = (await storedPatients(db)).filter((row) => row.mrn === bySsn[0]?.mrn);
   if (storedMatch?.ssn_idx) {
@@ -137,13 +155,17 @@ export async function readEachTenant(context: DemoContext): Promise<Record<strin
   try {
     for (const tenant of TENANTS) {
       try {
-        const patients = await reader.prisma.patient.findMany({ where: { tenantId: tenant.id }, orderBy: { mrn: 'asc' } });
+        const patients = await reader.prisma.patient.findMany({
+          where: { tenantId: tenant.id },
+          orderBy: { mrn: 'asc' },
+        });
         outcome[tenant.id] = 'readable';
         say(`${tenant.id.padEnd(10)} ${green('readable')}   ${patients.map((p) => `${p.mrn} ${p.name}`).join(', ')}`);
       } catch (error) {
         if (!(error instanceof HushfieldError)) throw error;
         outcome[tenant.id] = error.name;
-        const detail = error instanceof KeyDestroyedError ? ` (scope '${error.scope}', key version ${error.version})` : '';
+        const detail =
+          error instanceof KeyDestroyedError ? ` (scope '${error.scope}', key version ${error.version})` : '';
         say(`${tenant.id.padEnd(10)} ${red('unreadable')} ${error.name} [${error.code}]${detail}`);
       }
     }
@@ -158,7 +180,10 @@ export async function cacheCounters(context: DemoContext): Promise<void> {
   step('Key cache: keyring calls against rows');
   const reader = context.freshClinic();
   try {
-    const patients = await reader.prisma.patient.findMany({ where: { tenantId: 'northside' }, include: { visits: true } });
+    const patients = await reader.prisma.patient.findMany({
+      where: { tenantId: 'northside' },
+      include: { visits: true },
+    });
     const values = patients.reduce((n, p) => n + 4 + p.visits.length, 0);
     const stats = reader.prisma.$hushfield.stats();
     say(`A fresh client read ${patients.length} patients with their visits: ${values} encrypted values.`);
@@ -169,5 +194,7 @@ export async function cacheCounters(context: DemoContext): Promise<void> {
     await reader.base.$disconnect();
   }
   const stats = context.clinic.prisma.$hushfield.stats();
-  say(`The demo's own client, over the whole run: ${stats.keyringCalls} keyring calls, ${stats.hits} cache hits, ${stats.misses} misses.`);
+  say(
+    `The demo's own client, over the whole run: ${stats.keyringCalls} keyring calls, ${stats.hits} cache hits, ${stats.misses} misses.`,
+  );
 }

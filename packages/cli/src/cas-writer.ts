@@ -20,7 +20,8 @@ export interface RowWrite {
 }
 
 /** Per-row outcome, in input order. */
-export type WriteOutcome = { readonly status: 'applied' } | { readonly status: 'lost' } | { readonly status: 'error'; readonly error: unknown };
+export type WriteOutcome =
+  { readonly status: 'applied' } | { readonly status: 'lost' } | { readonly status: 'error'; readonly error: unknown };
 
 /** Writes batches of rows of one model with compare-and-swap. */
 export interface CasWriter {
@@ -58,9 +59,14 @@ export class PrismaCasWriter implements CasWriter {
     if (writes.length === 0) return [];
     const delegate = delegateOf(this.client, this.model.name);
     const request = (write: RowWrite) =>
-      delegate.updateMany({ where: { ...keyWhere(this.model.idFields, write.key), ...write.expected }, data: { ...write.data } });
+      delegate.updateMany({
+        where: { ...keyWhere(this.model.idFields, write.key), ...write.expected },
+        data: { ...write.data },
+      });
     try {
-      const results = (await (this.client as unknown as RawClient).$transaction(writes.map(request))) as { count: number }[];
+      const results = (await (this.client as unknown as RawClient).$transaction(writes.map(request))) as {
+        count: number;
+      }[];
       return results.map((result) => (result.count === 1 ? { status: 'applied' } : { status: 'lost' }));
     } catch {
       return writeOneByOne(writes, async (write) => (await request(write)).count === 1);
@@ -82,14 +88,15 @@ export class PostgresCasWriter implements CasWriter {
     for (const chunk of chunks(writes, MAX_ROWS_PER_STATEMENT)) {
       try {
         const applied = await this.statement(chunk);
-        outcomes.push(...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })));
+        outcomes.push(
+          ...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })),
+        );
       } catch {
         outcomes.push(...(await writeOneByOne(chunk, async (write) => (await this.statement([write])).size === 1)));
       }
     }
     return outcomes;
   }
-
 
   private columns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
     const set = new Set<string>();
@@ -118,20 +125,50 @@ export class PostgresCasWriter implements CasWriter {
     };
     const nullable = (value: unknown) => (value === undefined ? null : value);
     const arrays = [
-      param(writes.map((_, index) => index), null, true),
-      ...idFields.map((field, i) => param(writes.map((write) => write.key[i]), field, true)),
-      ...expected.map((field) => param(writes.map((write) => nullable(write.expected[field])), field, true)),
+      param(
+        writes.map((_, index) => index),
+        null,
+        true,
+      ),
+      ...idFields.map((field, i) =>
+        param(
+          writes.map((write) => write.key[i]),
+          field,
+          true,
+        ),
+      ),
+      ...expected.map((field) =>
+        param(
+          writes.map((write) => nullable(write.expected[field])),
+          field,
+          true,
+        ),
+      ),
       // An unchanged column is written back with the value the CAS condition just matched.
-      ...set.map((field) => param(writes.map((write) => nullable(field in write.data ? write.data[field] : write.expected[field])), field, true)),
+      ...set.map((field) =>
+        param(
+          writes.map((write) => nullable(field in write.data ? write.data[field] : write.expected[field])),
+          field,
+          true,
+        ),
+      ),
     ];
-    const names = ['i', ...idFields.map((_, i) => `k${i}`), ...expected.map((_, i) => `o${i}`), ...set.map((_, i) => `n${i}`)];
+    const names = [
+      'i',
+      ...idFields.map((_, i) => `k${i}`),
+      ...expected.map((_, i) => `o${i}`),
+      ...set.map((_, i) => `n${i}`),
+    ];
     const column = (field: string) => quoteIdent(this.dbName(field));
     // Writes come in primary-key order: bounding the key lets PostgreSQL use the primary-key
     // index instead of hashing the whole table for every batch.
     const range: string[] = [];
     if (idFields.length === 1) {
       const key = idFields[0];
-      range.push(`t.${column(key)} >= ${param(writes[0].key[0], key, false)}`, `t.${column(key)} <= ${param(writes[writes.length - 1].key[0], key, false)}`);
+      range.push(
+        `t.${column(key)} >= ${param(writes[0].key[0], key, false)}`,
+        `t.${column(key)} <= ${param(writes[writes.length - 1].key[0], key, false)}`,
+      );
     }
     const sql =
       `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
@@ -156,7 +193,10 @@ export class PostgresCasWriter implements CasWriter {
   }
 }
 
-async function writeOneByOne(writes: readonly RowWrite[], one: (write: RowWrite) => Promise<boolean>): Promise<WriteOutcome[]> {
+async function writeOneByOne(
+  writes: readonly RowWrite[],
+  one: (write: RowWrite) => Promise<boolean>,
+): Promise<WriteOutcome[]> {
   const outcomes: WriteOutcome[] = [];
   for (const write of writes) {
     try {

@@ -46,7 +46,11 @@ interface CheckpointRow {
 
 interface CheckpointDelegate {
   findUnique(args: { where: { id: string } }): Promise<CheckpointRow | null>;
-  upsert(args: { where: { id: string }; create: Partial<CheckpointRow>; update: Partial<CheckpointRow> }): Promise<CheckpointRow>;
+  upsert(args: {
+    where: { id: string };
+    create: Partial<CheckpointRow>;
+    update: Partial<CheckpointRow>;
+  }): Promise<CheckpointRow>;
   deleteMany(args: { where: { id: string } }): Promise<{ count: number }>;
   update(args: { where: { id: string }; data: Partial<CheckpointRow> }): Promise<CheckpointRow>;
 }
@@ -86,7 +90,13 @@ export class CheckpointStore {
   }
 
   /** Records a committed batch. */
-  async save(id: string, cursor: string | null, processed: number, detail: CheckpointDetail, state: CheckpointState = 'running'): Promise<void> {
+  async save(
+    id: string,
+    cursor: string | null,
+    processed: number,
+    detail: CheckpointDetail,
+    state: CheckpointState = 'running',
+  ): Promise<void> {
     await this.delegate.update({ where: { id }, data: { cursor, processed, state, detail: serialize(detail) } });
   }
 
@@ -109,7 +119,9 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
       const parsed = JSON.parse(row.detail) as Partial<CheckpointDetail>;
       detail = {
         startedAt: typeof parsed.startedAt === 'string' ? parsed.startedAt : detail.startedAt,
-        pending: Array.isArray(parsed.pending) ? parsed.pending.filter((key): key is string => typeof key === 'string') : [],
+        pending: Array.isArray(parsed.pending)
+          ? parsed.pending.filter((key): key is string => typeof key === 'string')
+          : [],
         ...(parsed.pendingOverflow ? { pendingOverflow: true } : {}),
         ...(typeof parsed.failed === 'number' ? { failed: parsed.failed } : {}),
       };

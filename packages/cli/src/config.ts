@@ -71,8 +71,20 @@ export interface LoadedConfig {
   readonly envFile?: EnvFile;
 }
 
-const CONFIG_NAMES = ['hushfield.config.ts', 'hushfield.config.mts', 'hushfield.config.js', 'hushfield.config.mjs', 'hushfield.config.cjs'];
-const PRISMA_CONFIG_NAMES = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs', 'prisma.config.cjs'];
+const CONFIG_NAMES = [
+  'hushfield.config.ts',
+  'hushfield.config.mts',
+  'hushfield.config.js',
+  'hushfield.config.mjs',
+  'hushfield.config.cjs',
+];
+const PRISMA_CONFIG_NAMES = [
+  'prisma.config.ts',
+  'prisma.config.mts',
+  'prisma.config.js',
+  'prisma.config.mjs',
+  'prisma.config.cjs',
+];
 
 /**
  * Finds the configuration file: `explicit` if given, else `hushfield.config.*` in the nearest

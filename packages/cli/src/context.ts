@@ -40,7 +40,9 @@ export class CommandContext {
   models(only?: string): ModelMeta[] {
     const all = Object.values(this.schema.models).filter((model) => Object.keys(model.encrypted).length > 0);
     if (!only) return all;
-    const model = this.schema.models[only] ?? Object.values(this.schema.models).find((candidate) => candidate.name.toLowerCase() === only.toLowerCase());
+    const model =
+      this.schema.models[only] ??
+      Object.values(this.schema.models).find((candidate) => candidate.name.toLowerCase() === only.toLowerCase());
     if (!model) {
       throw new InvalidArgumentError(messages.config.unknownModel(only, Object.keys(this.schema.models)), 'model');
     }

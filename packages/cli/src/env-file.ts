@@ -22,7 +22,10 @@ export interface EnvFile {
   readonly kept: readonly string[];
 }
 
-/** The env file for a configuration at `configPath`: `explicit` (relative to `cwd`), else `.env` beside the configuration. */
+/**
+ * The env file for a configuration at `configPath`: `explicit` (relative to `cwd`), else `.env`
+ * beside the configuration.
+ */
 export function envFilePath(configPath: string, cwd: string, explicit?: string): string {
   if (explicit !== undefined) return isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
   return join(dirname(configPath), '.env');
@@ -57,13 +60,34 @@ export function loadEnvFile(path: string, required: boolean, env: NodeJS.Process
 }
 
 /** Prisma's error codes for a database that could not be reached or refused the credentials. */
-const CONNECTION_CODES = new Set(['P1000', 'P1001', 'P1002', 'P1003', 'P1010', 'P1011', 'P1013', 'P1017', 'ECONNREFUSED', 'ENOTFOUND']);
+const CONNECTION_CODES = new Set([
+  'P1000',
+  'P1001',
+  'P1002',
+  'P1003',
+  'P1010',
+  'P1011',
+  'P1013',
+  'P1017',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+]);
 /** The same failures as a driver adapter reports them (a raw query's P2010 carries them). */
-const CONNECTION_KINDS = new Set(['DatabaseNotReachable', 'DatabaseAccessDenied', 'DatabaseDoesNotExist', 'AuthenticationFailed', 'TlsConnectionError']);
+const CONNECTION_KINDS = new Set([
+  'DatabaseNotReachable',
+  'DatabaseAccessDenied',
+  'DatabaseDoesNotExist',
+  'AuthenticationFailed',
+  'TlsConnectionError',
+]);
 
 function isConnectionFailure(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const { code, errorCode, meta } = error as { code?: unknown; errorCode?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } };
+  const { code, errorCode, meta } = error as {
+    code?: unknown;
+    errorCode?: unknown;
+    meta?: { driverAdapterError?: { cause?: { kind?: unknown } } };
+  };
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (typeof errorCode === 'string' && CONNECTION_CODES.has(errorCode)) return true;
   const kind = meta?.driverAdapterError?.cause?.kind;
@@ -75,7 +99,11 @@ function isConnectionFailure(error: unknown): boolean {
  * CLI looked for it; `undefined` otherwise. (A config may read another variable; this is the
  * one `prisma.config.ts` and the quick start use.)
  */
-export function missingUrlHint(error: unknown, envFile: EnvFile | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function missingUrlHint(
+  error: unknown,
+  envFile: EnvFile | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (!isConnectionFailure(error) || env.DATABASE_URL !== undefined) return undefined;
   return messages.envFile.missingDatabaseUrl(envFile);
 }

@@ -37,7 +37,13 @@ export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}
       emit(audit, { operation, outcome: 'success', keyringId: keyring.id, latencyMs: Date.now() - begun });
       return result;
     } catch (error) {
-      emit(audit, { operation, outcome: 'failure', keyringId: keyring.id, latencyMs: Date.now() - begun, errorCode: describeError(error).code });
+      emit(audit, {
+        operation,
+        outcome: 'failure',
+        keyringId: keyring.id,
+        latencyMs: Date.now() - begun,
+        errorCode: describeError(error).code,
+      });
       throw error;
     }
   };
@@ -63,8 +69,14 @@ function emit(audit: HealthAudit, event: Omit<AuditEvent, 'time' | 'actor' | 'de
   if (!audit.sink) return;
   try {
     const actor = audit.actor?.();
-    const delivered = audit.sink.emit({ ...event, time: new Date(), detail: { purpose: 'health-check' }, ...(actor ? { actor } : {}) });
-    if (delivered && typeof (delivered as Promise<void>).catch === 'function') (delivered as Promise<void>).catch(() => undefined);
+    const delivered = audit.sink.emit({
+      ...event,
+      time: new Date(),
+      detail: { purpose: 'health-check' },
+      ...(actor ? { actor } : {}),
+    });
+    if (delivered && typeof (delivered as Promise<void>).catch === 'function')
+      (delivered as Promise<void>).catch(() => undefined);
   } catch {
     // ignored, see above
   }
@@ -89,6 +101,8 @@ export async function keyStoreSummary(keyStore: KeyStore): Promise<{ summary: Ke
     if (key.kind === 'scope') scopes.add(key.scope);
     if (key.state !== 'destroyed') keyringIds[key.keyringId] = (keyringIds[key.keyringId] ?? 0) + 1;
   }
-  const indexVersions = keys.filter((key) => key.kind === 'index').map((key) => ({ version: key.version, state: key.state }));
+  const indexVersions = keys
+    .filter((key) => key.kind === 'index')
+    .map((key) => ({ version: key.version, state: key.state }));
   return { summary: { scopes: scopes.size, byState, indexVersions, keyringIds }, keys };
 }

@@ -16,7 +16,12 @@ const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']
 
 function isKeyringLike(value: unknown): value is Lazy<Keyring> {
   if (typeof value === 'function') return true;
-  return Boolean(value && typeof value === 'object' && typeof (value as Keyring).wrapKey === 'function' && typeof (value as Keyring).unwrapKey === 'function');
+  return Boolean(
+    value &&
+    typeof value === 'object' &&
+    typeof (value as Keyring).wrapKey === 'function' &&
+    typeof (value as Keyring).unwrapKey === 'function',
+  );
 }
 
 /**

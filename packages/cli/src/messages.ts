@@ -15,8 +15,22 @@ import type { KeyStoreSummary, KeyringHealth } from './health';
 /** What a bulk run's summary line reports of one model's run (counts, the model, a row key). */
 export type BulkSummary = Pick<
   MigrateResult,
-  | 'model' | 'scanned' | 'written' | 'decrypted' | 'encrypted' | 'moved' | 'imported' | 'indexed' | 'strictPlaintext'
-  | 'lostRaces' | 'pending' | 'failed' | 'pendingOverflow' | 'resumedFrom' | 'stopped' | 'rowsPerSecond'
+  | 'model'
+  | 'scanned'
+  | 'written'
+  | 'decrypted'
+  | 'encrypted'
+  | 'moved'
+  | 'imported'
+  | 'indexed'
+  | 'strictPlaintext'
+  | 'lostRaces'
+  | 'pending'
+  | 'failed'
+  | 'pendingOverflow'
+  | 'resumedFrom'
+  | 'stopped'
+  | 'rowsPerSecond'
 >;
 
 /** A check's level as `doctor` prints it, padded so that the check names line up. */
@@ -65,11 +79,16 @@ export const messages = {
     unreadable: (path: string) => `cannot read env file ${path}`,
     /** Where the CLI looked for `DATABASE_URL`: no env file read, a file without it, or no file. */
     missingDatabaseUrl: (envFile: { readonly path: string; readonly found: boolean } | undefined) => {
-      const where = envFile === undefined
-        ? 'no env file was read'
-        : envFile.found ? `${envFile.path} does not set it` : `there is no ${envFile.path}`;
-      return `DATABASE_URL is not set (${where}): set it in the environment, in the .env next to ` +
-        'hushfield.config.ts, or name a file with --dotenv';
+      const where =
+        envFile === undefined
+          ? 'no env file was read'
+          : envFile.found
+            ? `${envFile.path} does not set it`
+            : `there is no ${envFile.path}`;
+      return (
+        `DATABASE_URL is not set (${where}): set it in the environment, in the .env next to ` +
+        'hushfield.config.ts, or name a file with --dotenv'
+      );
     },
   },
 
@@ -150,12 +169,15 @@ export const messages = {
     summary: (mode: PlanMode, result: BulkSummary, dryRun: boolean) => {
       if (result.scanned === 0 && !result.resumedFrom && !result.stopped) return `${result.model}: no rows`;
       const verb = dryRun ? 'would write' : 'wrote';
-      const parts = mode === 'decrypt'
-        ? [`${result.decrypted} values decrypted`]
-        : [
-          `${result.encrypted} plaintext encrypted`, `${result.moved} moved to the active key`,
-          `${result.imported} imported`, `${result.indexed} index values rebuilt`,
-        ];
+      const parts =
+        mode === 'decrypt'
+          ? [`${result.decrypted} values decrypted`]
+          : [
+              `${result.encrypted} plaintext encrypted`,
+              `${result.moved} moved to the active key`,
+              `${result.imported} imported`,
+              `${result.indexed} index values rebuilt`,
+            ];
       const extra = [
         result.strictPlaintext
           ? `${result.strictPlaintext} plaintext in strict fields left alone (unreadable; switch the field to ` +
@@ -170,8 +192,10 @@ export const messages = {
           : '',
         result.resumedFrom ? `resumed after ${result.resumedFrom}` : '',
       ].filter(Boolean);
-      return `${result.model}: ${result.scanned} rows scanned, ${verb} ${result.written} rows (${parts.join(', ')})` +
-        `${extra.length ? `; ${extra.join(', ')}` : ''}; ${result.rowsPerSecond} rows/s`;
+      return (
+        `${result.model}: ${result.scanned} rows scanned, ${verb} ${result.written} rows (${parts.join(', ')})` +
+        `${extra.length ? `; ${extra.join(', ')}` : ''}; ${result.rowsPerSecond} rows/s`
+      );
     },
     /** A row left undone: its key, the field when known, and the error's code and safe message. */
     rowFailure: (model: string, key: string, field: string | undefined, code: string, reason: string) =>
@@ -233,23 +257,31 @@ export const messages = {
       `    scope ${scope} v${version} (${state}): ${count}`,
     manyScopes: (scopes: number) => `    ${scopes}+ scopes (see --json)`,
     index: (index: IndexStatus) => {
-      const versions = Object.entries(index.versions).map(([version, count]) => `v${version}: ${count}`).join(', ');
-      return `  ${index.index} (index of ${index.source}): ${versions || 'empty'}` +
-        `${index.missing ? `, ${index.missing} missing` : ''}`;
+      const versions = Object.entries(index.versions)
+        .map(([version, count]) => `v${version}: ${count}`)
+        .join(', ');
+      return (
+        `  ${index.index} (index of ${index.source}): ${versions || 'empty'}` +
+        `${index.missing ? `, ${index.missing} missing` : ''}`
+      );
     },
     /** A truncated blind index's bucket sizes (counts only). */
     buckets: (report: BucketReport) => {
       if (report.values === 0) return `    buckets (${report.bits} bits): no values`;
       const alone = Math.round((report.singletons / report.values) * 100);
       const expected = report.expected !== undefined ? `, expected ${report.expected} values` : '';
-      return `    buckets (${report.bits} bits${expected}): ` +
+      return (
+        `    buckets (${report.bits} bits${expected}): ` +
         `${report.values} values in ${report.buckets} buckets; ` +
         `per bucket min ${report.min}, median ${report.median}, ` +
         `mean ${report.mean}, max ${report.max} (skew ${report.skew}); ${report.singletons} values alone in their ` +
-        `bucket (${alone}%)`;
+        `bucket (${alone}%)`
+      );
     },
     keyStore: (summary: Pick<KeyStoreSummary, 'scopes' | 'byState'>) => {
-      const states = Object.entries(summary.byState).map(([state, count]) => `${count} ${state}`).join(', ');
+      const states = Object.entries(summary.byState)
+        .map(([state, count]) => `${count} ${state}`)
+        .join(', ');
       return `key store: ${summary.scopes} scopes; ${states || 'no keys'}`;
     },
     keyring: (health: KeyringHealth) =>
@@ -322,7 +354,9 @@ export const messages = {
     /** `codes`: failures by error code. */
     undecryptable: (model: string, failed: number, sampled: number, codes: Readonly<Record<string, number>>) =>
       `${model}: ${failed} of ${sampled} sampled value(s) fail to decrypt ` +
-      `(${Object.entries(codes).map(([code, count]) => `${code}: ${count}`).join(', ')}): ` +
+      `(${Object.entries(codes)
+        .map(([code, count]) => `${code}: ${count}`)
+        .join(', ')}): ` +
       'tampered, moved, or wrapped ' +
       'under a key this keyring cannot open; `hushfield status --verify` counts them all',
     columnsUnreadable: (model: string, reason: string) =>

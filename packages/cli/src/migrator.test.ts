@@ -18,7 +18,9 @@ let world: CliWorld;
 
 beforeEach(async () => {
   world = await createCliWorld();
-  await world.db.query(`INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 12) AS g`);
+  await world.db.query(
+    `INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 12) AS g`,
+  );
 });
 
 afterEach(async () => {
@@ -41,7 +43,13 @@ class ObservedStore extends CheckpointStore {
     super(world.prisma);
   }
 
-  override async save(id: string, cursor: string | null, processed: number, detail: CheckpointDetail, state?: CheckpointState): Promise<void> {
+  override async save(
+    id: string,
+    cursor: string | null,
+    processed: number,
+    detail: CheckpointDetail,
+    state?: CheckpointState,
+  ): Promise<void> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -59,9 +67,19 @@ class ObservedStore extends CheckpointStore {
 
 async function run(checkpoints: CheckpointStore) {
   return migrateModel({
-    client: world.prisma, crypto: world.crypto(), keyStore: new PrismaKeyStore(world.prisma), model: schema.models.Customer, mode: 'reencrypt',
-    writer: await createCasWriter(world.prisma, schema.models.Customer), checkpoints, batchSize: 2, concurrency: 2,
-    dryRun: false, resume: 'auto', progress: createProgress(new PassThrough(), { tty: false, quiet: true }), log: () => undefined,
+    client: world.prisma,
+    crypto: world.crypto(),
+    keyStore: new PrismaKeyStore(world.prisma),
+    model: schema.models.Customer,
+    mode: 'reencrypt',
+    writer: await createCasWriter(world.prisma, schema.models.Customer),
+    checkpoints,
+    batchSize: 2,
+    concurrency: 2,
+    dryRun: false,
+    resume: 'auto',
+    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
+    log: () => undefined,
   });
 }
 

@@ -116,8 +116,17 @@ class ModelRun {
     this.model = options.model;
     this.id = checkpointId(options.mode, options.model.name);
     this.result = {
-      model: this.model.name, ...emptyTally(), scanned: 0, written: 0, resumedFrom: null, lostRaces: 0, pending: 0,
-      failed: 0, failures: [], elapsedMs: 0, rowsPerSecond: 0,
+      model: this.model.name,
+      ...emptyTally(),
+      scanned: 0,
+      written: 0,
+      resumedFrom: null,
+      lostRaces: 0,
+      pending: 0,
+      failed: 0,
+      failures: [],
+      elapsedMs: 0,
+      rowsPerSecond: 0,
     };
     this.delegate = delegateOf(options.client, this.model.name);
     this.columns = plannedColumns(this.model);
@@ -134,7 +143,9 @@ class ModelRun {
       // Rows a killed run left pending come first, then the walk from the cursor.
       await this.retryPending(context, 1);
       const batches = walkBatches(this.delegate, {
-        idFields: this.model.idFields, select: this.columns, batchSize: options.batchSize,
+        idFields: this.model.idFields,
+        select: this.columns,
+        batchSize: options.batchSize,
         after: this.cursor ? decodeKey(this.cursor) : undefined,
       });
       for await (const rows of readAhead(batches)) {
@@ -144,7 +155,11 @@ class ModelRun {
         if (options.signal?.aborted) throw new InterruptedError();
         const done = withKeyringRetry(options, () => this.processBatch(rows, context));
         done.catch(() => undefined); // awaited in order by commitHead
-        this.queue.push({ done, last: encodeKey(keyOf(rows[rows.length - 1], this.model.idFields)), size: rows.length });
+        this.queue.push({
+          done,
+          last: encodeKey(keyOf(rows[rows.length - 1], this.model.idFields)),
+          size: rows.length,
+        });
         while (this.queue.length >= Math.max(1, options.concurrency)) await this.commitHead();
       }
       while (this.queue.length > 0) await this.commitHead();
@@ -182,7 +197,9 @@ class ModelRun {
 
   private detail(): CheckpointDetail {
     return {
-      startedAt: this.detailStartedAt, pending: [...this.pending.keys()], failed: this.result.failed,
+      startedAt: this.detailStartedAt,
+      pending: [...this.pending.keys()],
+      failed: this.result.failed,
       ...(this.result.pendingOverflow ? { pendingOverflow: true } : {}),
     };
   }
@@ -301,7 +318,11 @@ async function startingPoint(options: MigrateOptions, id: string): Promise<Check
     if (resume === 'resume') log(messages.migrate.nothingToResume(options.model.name));
     return null;
   }
-  if (resume === 'auto' && options.mode === 'reencrypt' && (await keysRotatedSince(options.keyStore, new Date(existing.detail.startedAt)))) {
+  if (
+    resume === 'auto' &&
+    options.mode === 'reencrypt' &&
+    (await keysRotatedSince(options.keyStore, new Date(existing.detail.startedAt)))
+  ) {
     log(messages.migrate.rotatedSince(options.model.name, existing.detail.startedAt));
     return null;
   }
@@ -329,7 +350,8 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
       else if (dryRun) indexVersions.set(index.name, indexKey?.version ?? null);
     }
     if (!dryRun) {
-      for (const [name, version] of await withKeyringRetry(options, () => currentIndexVersions(model, crypto))) indexVersions.set(name, version);
+      for (const [name, version] of await withKeyringRetry(options, () => currentIndexVersions(model, crypto)))
+        indexVersions.set(name, version);
     }
   }
   const activeKey = async (scope: string) => {
@@ -353,7 +375,10 @@ async function withKeyringRetry<T>(options: MigrateOptions, work: () => Promise<
     try {
       return await work();
     } catch (error) {
-      const retryable = isHushfieldError(error) && error.code === 'HUSHFIELD_KEYRING' && (error as { retryable?: boolean }).retryable === true;
+      const retryable =
+        isHushfieldError(error) &&
+        error.code === 'HUSHFIELD_KEYRING' &&
+        (error as { retryable?: boolean }).retryable === true;
       if (!retryable || attempt >= attempts) throw error;
       const delay = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
       options.log(messages.migrate.keyringRetry(options.model.name, error.message, delay, attempt + 1, attempts));

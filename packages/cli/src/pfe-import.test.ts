@@ -15,7 +15,9 @@ test('recognises cloak values, damaged ones included, and nothing else', () => {
 
 test('refuses a damaged cloak value with a typed error', () => {
   const importer = new PfeImporter([key]);
-  expect(() => importer.decrypt('v1.aesgcm256.not-a-value', { model: 'Customer', field: 'email' })).toThrow(DecryptionError);
+  expect(() => importer.decrypt('v1.aesgcm256.not-a-value', { model: 'Customer', field: 'email' })).toThrow(
+    DecryptionError,
+  );
 });
 
 test('decrypts values made by cloak with any of its keys', () => {

@@ -13,7 +13,11 @@ async function cli(args: string[], config?: LoadedConfig, cwd?: string) {
   const err: Buffer[] = [];
   stdout.on('data', (chunk: Buffer) => out.push(chunk));
   stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await run(args, { io: { stdout, stderr, stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false }, config, cwd });
+  const code = await run(args, {
+    io: { stdout, stderr, stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false },
+    config,
+    cwd,
+  });
   return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 

@@ -57,31 +57,41 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const cwd = options.cwd ?? process.cwd();
   let exitCode: number = ExitCode.Ok;
 
-  const wrap = (action: Action) => async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const opts = command.optsWithGlobals() as Record<string, unknown>;
-    const out = new Output(io, Boolean(opts.json));
-    let ctx: CommandContext | undefined;
-    try {
-      const loaded = options.config ?? (await loadConfig(cwd, opts.config as string | undefined, opts.dotenv as string | undefined));
-      ctx = new CommandContext(loaded, out);
-      const commandCtx = ctx;
-      exitCode = await commandSpan(command, () => action(commandCtx, opts));
-    } catch (error) {
-      out.error(error);
-      const hint = ctx === undefined ? undefined : missingUrlHint(error, ctx.loaded.envFile);
-      if (hint !== undefined) out.info(messages.run.hint(hint));
-      exitCode = hasCode(error, 'HUSHFIELD_CONFIG') || hasCode(error, 'HUSHFIELD_INVALID_ARGUMENT') ? ExitCode.Usage : ExitCode.Failure;
-    } finally {
-      await ctx?.close();
-    }
-  };
+  const wrap =
+    (action: Action) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const opts = command.optsWithGlobals() as Record<string, unknown>;
+      const out = new Output(io, Boolean(opts.json));
+      let ctx: CommandContext | undefined;
+      try {
+        const loaded =
+          options.config ??
+          (await loadConfig(cwd, opts.config as string | undefined, opts.dotenv as string | undefined));
+        ctx = new CommandContext(loaded, out);
+        const commandCtx = ctx;
+        exitCode = await commandSpan(command, () => action(commandCtx, opts));
+      } catch (error) {
+        out.error(error);
+        const hint = ctx === undefined ? undefined : missingUrlHint(error, ctx.loaded.envFile);
+        if (hint !== undefined) out.info(messages.run.hint(hint));
+        exitCode =
+          hasCode(error, 'HUSHFIELD_CONFIG') || hasCode(error, 'HUSHFIELD_INVALID_ARGUMENT')
+            ? ExitCode.Usage
+            : ExitCode.Failure;
+      } finally {
+        await ctx?.close();
+      }
+    };
 
   const program = new Command('hushfield')
     .description('hushfield: field-level encryption for Prisma: status, re-encryption, key lifecycle, health checks')
     .option('--config <file>', 'hushfield.config.ts to use (default: next to prisma.config.ts)')
     // not --env-file: Node 20 takes that flag for itself, even after the script name
-    .option('--dotenv <file>', 'env file to read first (default: the .env next to the config file, if any); the environment wins')
+    .option(
+      '--dotenv <file>',
+      'env file to read first (default: the .env next to the config file, if any); the environment wins',
+    )
     .option('--json', 'print one JSON document on stdout')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
@@ -92,12 +102,27 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--model <model>', 'only this model')
     .option('--batch <n>', 'rows read per query', positiveInt('--batch'), 5000)
     .option('--verify', 'also decrypt every value to count unreadable ones', false)
-    .option('--index-buckets', 'also report bucket sizes and skew of truncated blind indexes (counts only, never values)', false)
-    .action(wrap((ctx, o) => statusCommand(ctx, {
-      model: o.model as string | undefined, batch: o.batch as number, verify: Boolean(o.verify), indexBuckets: Boolean(o.indexBuckets),
-    })));
+    .option(
+      '--index-buckets',
+      'also report bucket sizes and skew of truncated blind indexes (counts only, never values)',
+      false,
+    )
+    .action(
+      wrap((ctx, o) =>
+        statusCommand(ctx, {
+          model: o.model as string | undefined,
+          batch: o.batch as number,
+          verify: Boolean(o.verify),
+          indexBuckets: Boolean(o.indexBuckets),
+        }),
+      ),
+    );
 
-  const bulk = (name: 'reencrypt' | 'decrypt', description: string, action: (ctx: CommandContext, options: BulkOptions) => Promise<ExitCodeValue>) =>
+  const bulk = (
+    name: 'reencrypt' | 'decrypt',
+    description: string,
+    action: (ctx: CommandContext, options: BulkOptions) => Promise<ExitCodeValue>,
+  ) =>
     program
       .command(name)
       .description(description)
@@ -105,10 +130,21 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--batch <n>', 'rows per batch (one read, one write statement)', positiveInt('--batch'), 1000)
       .option('--concurrency <n>', 'batches in flight at once', positiveInt('--concurrency'), 2)
       .option('--dry-run', 'count what would change; write nothing, create no keys', false)
-      .addOption(new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'))
+      .addOption(
+        new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'),
+      )
       .option('--restart', 'ignore the checkpoint and start from the first row')
-      .option('--keyring-attempts <n>', 'tries per batch while the keyring is throttled or down, backing off from 0.5 s', positiveInt('--keyring-attempts'), 5)
-      .option('--from-pfe-key <key>', 'prisma-field-encryption (cloak) key to import with; repeatable; env:NAME or file:PATH', collect)
+      .option(
+        '--keyring-attempts <n>',
+        'tries per batch while the keyring is throttled or down, backing off from 0.5 s',
+        positiveInt('--keyring-attempts'),
+        5,
+      )
+      .option(
+        '--from-pfe-key <key>',
+        'prisma-field-encryption (cloak) key to import with; repeatable; env:NAME or file:PATH',
+        collect,
+      )
       .action(
         wrap((ctx, o) => {
           const resume: ResumePolicy = o.restart ? 'restart' : o.resume ? 'resume' : 'auto';
@@ -124,7 +160,11 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
           });
         }),
       );
-  bulk('reencrypt', 'encrypt legacy plaintext, move values to the active key versions, rebuild blind indexes, import prisma-field-encryption data', reencryptCommand);
+  bulk(
+    'reencrypt',
+    'encrypt legacy plaintext, move values to the active key versions, rebuild blind indexes, import prisma-field-encryption data',
+    reencryptCommand,
+  );
   bulk('decrypt', 'write plaintext back for fields switched to readonly (the way out)', decryptCommand);
 
   const keys = program.command('keys').description('key lifecycle: list, create, rotate, rewrap, shred');
@@ -134,7 +174,15 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--scope <scope>', 'only this scope')
     .option('--kind <kind>', 'scope or index')
     .option('--state <state>', 'active, retired or destroyed')
-    .action(wrap((ctx, o) => keysList(ctx, { scope: o.scope as string | undefined, kind: o.kind as string | undefined, state: o.state as string | undefined })));
+    .action(
+      wrap((ctx, o) =>
+        keysList(ctx, {
+          scope: o.scope as string | undefined,
+          kind: o.kind as string | undefined,
+          state: o.state as string | undefined,
+        }),
+      ),
+    );
   keys
     .command('create')
     .description('create the first key of a scope')
@@ -146,11 +194,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--scope <scope>', 'rotate this scope')
     .option('--all', 'rotate every scope with an active key')
     .option('--index', 'rotate the blind-index root key')
-    .action(wrap((ctx, o) => keysRotate(ctx, { scope: o.scope as string | undefined, all: Boolean(o.all), index: Boolean(o.index) })));
+    .action(
+      wrap((ctx, o) =>
+        keysRotate(ctx, { scope: o.scope as string | undefined, all: Boolean(o.all), index: Boolean(o.index) }),
+      ),
+    );
   keys
     .command('rewrap')
     .description('re-wrap every live key under another root key; data rows are untouched')
-    .requiredOption('--to-keyring <source>', 'a name in the config (keyrings / named export), a module file, or a LocalKeyring key file')
+    .requiredOption(
+      '--to-keyring <source>',
+      'a name in the config (keyrings / named export), a module file, or a LocalKeyring key file',
+    )
     .action(wrap((ctx, o) => keysRewrap(ctx, { toKeyring: o.toKeyring as string, cwd })));
   keys
     .command('shred')
@@ -163,8 +218,13 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .command('doctor')
     .description('check database TLS and certificate expiry, keyring reachability, schema vs key store')
     .option('--require-tls', 'fail when the database connection does not use TLS', false)
-    .option('--url <url>', 'connection string to read the server certificate from (default: config databaseUrl, DATABASE_URL)')
-    .action(wrap((ctx, o) => doctorCommand(ctx, { requireTls: Boolean(o.requireTls), url: o.url as string | undefined })));
+    .option(
+      '--url <url>',
+      'connection string to read the server certificate from (default: config databaseUrl, DATABASE_URL)',
+    )
+    .action(
+      wrap((ctx, o) => doctorCommand(ctx, { requireTls: Boolean(o.requireTls), url: o.url as string | undefined })),
+    );
 
   program
     .command('audit')
@@ -175,10 +235,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--until <time>', 'before this time: ISO 8601, or a duration ago')
     .option('--operation <op>', 'only this operation (keyring.unwrap, key.destroy, value.decrypt, ...)')
     .option('--limit <n>', 'newest events shown at most', positiveInt('--limit'), 100)
-    .action(wrap((ctx, o) => auditCommand(ctx, {
-      scope: o.scope as string | undefined, actor: o.actor as string | undefined, since: o.since as string | undefined,
-      until: o.until as string | undefined, operation: o.operation as string | undefined, limit: o.limit as number,
-    })));
+    .action(
+      wrap((ctx, o) =>
+        auditCommand(ctx, {
+          scope: o.scope as string | undefined,
+          actor: o.actor as string | undefined,
+          since: o.since as string | undefined,
+          until: o.until as string | undefined,
+          operation: o.operation as string | undefined,
+          limit: o.limit as number,
+        }),
+      ),
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

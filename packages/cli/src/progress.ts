@@ -20,7 +20,10 @@ export function rate(rows: number, elapsedMs: number): number {
 }
 
 /** A progress reporter for `stream`: a bar on a terminal, lines otherwise. */
-export function createProgress(stream: NodeJS.WritableStream, options: { tty: boolean; quiet?: boolean; intervalMs?: number }): Progress {
+export function createProgress(
+  stream: NodeJS.WritableStream,
+  options: { tty: boolean; quiet?: boolean; intervalMs?: number },
+): Progress {
   if (options.quiet) return { start() {}, advance() {}, note() {}, stop() {} };
   return options.tty ? new BarProgress(stream) : new LineProgress(stream, options.intervalMs ?? 5000);
 }
@@ -83,7 +86,14 @@ class LineProgress implements Progress {
   ) {}
 
   start(model: string, total: number, done: number): void {
-    Object.assign(this, { model, total: Math.max(total, done), done, startDone: done, startedAt: Date.now(), lastLine: Date.now() });
+    Object.assign(this, {
+      model,
+      total: Math.max(total, done),
+      done,
+      startDone: done,
+      startedAt: Date.now(),
+      lastLine: Date.now(),
+    });
   }
 
   advance(rows: number): void {

@@ -141,11 +141,17 @@ async function classifyBatch(rows: readonly Record<string, unknown>[], context: 
   const active = new Map<string, Promise<{ keyId: string; version: number } | null>>();
   const scope: BatchScope = {
     context,
-    relevant: Object.values(model.encrypted).filter((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly')),
+    relevant: Object.values(model.encrypted).filter((field) =>
+      mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly',
+    ),
     // Per batch, not per row: the specs and columns are the same for every row.
     indexes: Object.values(model.blindIndexes).map((meta) => {
       const source = model.encrypted[meta.source];
-      return { meta, spec: blindIndexSpec(model, meta), maintained: source !== undefined && source.mode !== 'readonly' };
+      return {
+        meta,
+        spec: blindIndexSpec(model, meta),
+        maintained: source !== undefined && source.mode !== 'readonly',
+      };
     }),
     activeKey: (name) => {
       if (!active.has(name)) active.set(name, context.activeKey(name));
@@ -170,7 +176,9 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
   const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
   if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
     return {
-      key: rowKeyText(model, row), field: model.scopeField, code: 'HUSHFIELD_INVALID_ARGUMENT',
+      key: rowKeyText(model, row),
+      field: model.scopeField,
+      code: 'HUSHFIELD_INVALID_ARGUMENT',
       message: messages.migrate.emptyScope(),
     };
   }
@@ -178,7 +186,14 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
   // Fields whose strict plaintext is left alone: their blind indexes are left alone too.
   const strictPlain = new Set<string>();
   const work: RowWork = {
-    row, scope: String(scopeValue), fields: [], rewrite: false, indexes: [], plaintext: new Map(), data: {}, reasons: emptyTally(),
+    row,
+    scope: String(scopeValue),
+    fields: [],
+    rewrite: false,
+    indexes: [],
+    plaintext: new Map(),
+    data: {},
+    reasons: emptyTally(),
   };
   for (const field of batch.relevant) {
     const value = row[field.name];
@@ -187,7 +202,9 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     if (source === 'pfe' && !batch.context.pfe) {
       // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
       blocked ??= {
-        key: rowKeyText(model, row), field: field.name, code: 'HUSHFIELD_INVALID_ARGUMENT',
+        key: rowKeyText(model, row),
+        field: field.name,
+        code: 'HUSHFIELD_INVALID_ARGUMENT',
         message: messages.migrate.pfeWithoutKey(),
       };
       continue;
@@ -266,8 +283,14 @@ function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet
     const current = indexVersions.get(index.name) ?? null;
     // The index depends only on the plaintext, the index key, the normalizers and the length,
     // not on the scope key: rewriting the envelope leaves a current index value valid.
-    if (parts === null || current === null || parts.rootVersion !== current || parts.normalizerVersion !== normalizerVersion(index.normalize) ||
-      parts.bytes !== Math.ceil(index.bits / 8)) work.indexes.push(index);
+    if (
+      parts === null ||
+      current === null ||
+      parts.rootVersion !== current ||
+      parts.normalizerVersion !== normalizerVersion(index.normalize) ||
+      parts.bytes !== Math.ceil(index.bits / 8)
+    )
+      work.indexes.push(index);
   }
 }
 
@@ -280,7 +303,12 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
   for (const work of batch.works) {
     const failure = unreadable(work.plaintext);
     if (failure) {
-      batch.failures.push({ key: rowKeyText(model, work.row), field: failure[0], code: failure[1].code, message: failure[1].message });
+      batch.failures.push({
+        key: rowKeyText(model, work.row),
+        field: failure[0],
+        code: failure[1].code,
+        message: failure[1].message,
+      });
       continue;
     }
     if (work.rewrite && mode === 'decrypt') {
@@ -296,7 +324,10 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
       }
       try {
         for (const field of work.fields) {
-          work.data[field.name] = encryptor.encrypt(work.plaintext.get(field.name) as string, fieldContext(model, field, work.row));
+          work.data[field.name] = encryptor.encrypt(
+            work.plaintext.get(field.name) as string,
+            fieldContext(model, field, work.row),
+          );
         }
       } finally {
         encryptor.dispose();
@@ -335,7 +366,14 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
       if (source === 'plain') work.plaintext.set(name, value);
       else if (source === 'pfe') {
         try {
-          work.plaintext.set(name, (context.pfe as PfeImporter).decrypt(value, { model: model.name, field: name, rowId: rowKeyText(model, work.row) }));
+          work.plaintext.set(
+            name,
+            (context.pfe as PfeImporter).decrypt(value, {
+              model: model.name,
+              field: name,
+              rowId: rowKeyText(model, work.row),
+            }),
+          );
         } catch (error) {
           work.plaintext.set(name, error as HushfieldError);
         }

@@ -18,7 +18,10 @@ export function expandSecretArgs(values: readonly string[], option: string): str
     }
     if (value.startsWith('file:')) {
       try {
-        return readFileSync(value.slice(5), 'utf8').split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+        return readFileSync(value.slice(5), 'utf8')
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter(Boolean);
       } catch {
         throw new InvalidArgumentError(messages.secretArg.fileUnreadable(option, value.slice(5)), option);
       }

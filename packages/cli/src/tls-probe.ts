@@ -33,12 +33,17 @@ export interface ServerCertificate {
 export async function connectionTls(client: object): Promise<ConnectionTls | null> {
   const raw = client as { $queryRawUnsafe?: <T>(sql: string) => Promise<T> };
   if (typeof raw.$queryRawUnsafe !== 'function') return null;
-  const rows = await raw.$queryRawUnsafe<{ ssl: boolean; version: string | null; cipher: string | null; bits: number | null }[]>(
-    'SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
-  );
+  const rows = await raw.$queryRawUnsafe<
+    { ssl: boolean; version: string | null; cipher: string | null; bits: number | null }[]
+  >('SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
   if (rows.length === 0) return { ssl: false, version: null, cipher: null, bits: null };
   const row = rows[0];
-  return { ssl: Boolean(row.ssl), version: row.version, cipher: row.cipher, bits: row.bits === null ? null : Number(row.bits) };
+  return {
+    ssl: Boolean(row.ssl),
+    version: row.version,
+    cipher: row.cipher,
+    bits: row.bits === null ? null : Number(row.bits),
+  };
 }
 
 /** Host and port of a `postgresql://` URL, or null for a Unix socket / unparsable URL. */
@@ -63,7 +68,10 @@ const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
  * Reads the server certificate with an SSLRequest + TLS handshake.
  * @returns null when the server refuses TLS ('N').
  */
-export function probeServerCertificate(target: { host: string; port: number }, timeoutMs = 5000): Promise<ServerCertificate | null> {
+export function probeServerCertificate(
+  target: { host: string; port: number },
+  timeoutMs = 5000,
+): Promise<ServerCertificate | null> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: target.host, port: target.port });
     const timer = setTimeout(() => {
@@ -90,14 +98,20 @@ export function probeServerCertificate(target: { host: string; port: number }, t
         tls.destroy();
         if (!cert || !cert.valid_to) return finish(new Error(messages.doctor.noCertificate()));
         const name = (entity: Record<string, unknown> | undefined) =>
-          entity ? Object.entries(entity).map(([key, value]) => `${key}=${String(value)}`).join(', ') : '';
+          entity
+            ? Object.entries(entity)
+                .map(([key, value]) => `${key}=${String(value)}`)
+                .join(', ')
+            : '';
         finish(null, {
           subject: name(cert.subject as unknown as Record<string, unknown>),
           issuer: name(cert.issuer as unknown as Record<string, unknown>),
           validFrom: new Date(cert.valid_from),
           validTo: new Date(cert.valid_to),
           fingerprint256: cert.fingerprint256,
-          selfSigned: cert.fingerprint256 === cert.issuerCertificate?.fingerprint256 || name(cert.subject as never) === name(cert.issuer as never),
+          selfSigned:
+            cert.fingerprint256 === cert.issuerCertificate?.fingerprint256 ||
+            name(cert.subject as never) === name(cert.issuer as never),
           protocol: protocol ?? null,
           cipher: cipher?.name ?? null,
         });
@@ -110,7 +124,10 @@ export function probeServerCertificate(target: { host: string; port: number }, t
 export const EXPIRY_WARNINGS = [30, 14, 7] as const;
 
 /** Classifies a certificate's remaining validity: fail when expired, warn at 30/14/7 days or fewer. */
-export function classifyExpiry(validTo: Date, now: Date = new Date()): { level: 'ok' | 'warn' | 'fail'; daysLeft: number; threshold?: number } {
+export function classifyExpiry(
+  validTo: Date,
+  now: Date = new Date(),
+): { level: 'ok' | 'warn' | 'fail'; daysLeft: number; threshold?: number } {
   const daysLeft = Math.floor((validTo.getTime() - now.getTime()) / 86_400_000);
   if (validTo.getTime() <= now.getTime()) return { level: 'fail', daysLeft };
   const threshold = [...EXPIRY_WARNINGS].sort((a, b) => a - b).find((days) => daysLeft <= days);

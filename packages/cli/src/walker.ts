@@ -86,11 +86,16 @@ export interface WalkOptions {
 }
 
 /** Yields the model's rows in primary-key order, `batchSize` at a time. */
-export async function* walkBatches(delegate: ModelDelegate, options: WalkOptions): AsyncGenerator<Record<string, unknown>[]> {
+export async function* walkBatches(
+  delegate: ModelDelegate,
+  options: WalkOptions,
+): AsyncGenerator<Record<string, unknown>[]> {
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new InvalidArgumentError(messages.walk.batchSize(), 'batch');
   }
-  const select = Object.fromEntries([...new Set([...options.idFields, ...options.select])].map((field) => [field, true]));
+  const select = Object.fromEntries(
+    [...new Set([...options.idFields, ...options.select])].map((field) => [field, true]),
+  );
   const orderBy = options.idFields.map((field) => ({ [field]: 'asc' }));
   let after = options.after;
   for (;;) {
@@ -139,7 +144,10 @@ export async function fetchByKeys(
   select: readonly string[],
 ): Promise<Record<string, unknown>[]> {
   if (keys.length === 0) return [];
-  const where = idFields.length === 1 ? { [idFields[0]]: { in: keys.map((key) => key[0]) } } : { OR: keys.map((key) => keyWhere(idFields, key)) };
+  const where =
+    idFields.length === 1
+      ? { [idFields[0]]: { in: keys.map((key) => key[0]) } }
+      : { OR: keys.map((key) => keyWhere(idFields, key)) };
   return delegate.findMany({
     where,
     orderBy: idFields.map((field) => ({ [field]: 'asc' })),

@@ -76,8 +76,14 @@ export function sealParts(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Bu
  * @returns the tag
  * @throws InvalidArgumentError when key, nonce or aad has the wrong type or size
  */
-export function sealPieces(key: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer, pieceBytes: number,
-  onPiece: (ciphertext: Buffer) => void): Buffer {
+export function sealPieces(
+  key: Buffer,
+  plaintext: Buffer,
+  aad: Buffer,
+  nonce: Buffer,
+  pieceBytes: number,
+  onPiece: (ciphertext: Buffer) => void,
+): Buffer {
   checkInputs(key, nonce, aad);
   needs(Buffer.isBuffer(plaintext), 'plaintext', 'must be a Buffer');
   needs(Number.isSafeInteger(pieceBytes) && pieceBytes > 0, 'pieceBytes', 'must be a positive integer');

@@ -46,7 +46,9 @@ export function dekAad(keyId: string, version: number): Buffer {
   if (version === lastDekVersion && keyId === lastDekKeyId) return lastDekAad;
   // Lengths first, so no two (keyId, version) pairs share an id whatever their characters.
   const id = `${keyId.length}$${keyId}${version}`;
-  const aad = dekAads.get(id) ?? remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'hushfield/dek', keyId, { u32: version }]));
+  const aad =
+    dekAads.get(id) ??
+    remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'hushfield/dek', keyId, { u32: version }]));
   lastDekKeyId = keyId;
   lastDekVersion = version;
   lastDekAad = aad;
@@ -63,7 +65,15 @@ function valueAadPrefix(keyId: string, version: number, model: string, field: st
     valuePrefixes.clear();
     valuePrefixCount = 0;
   }
-  const byVersion = child(child(child(valuePrefixes, model, () => new Map()), field, () => new Map()), keyId, () => new Map<number, Buffer>());
+  const byVersion = child(
+    child(
+      child(valuePrefixes, model, () => new Map()),
+      field,
+      () => new Map(),
+    ),
+    keyId,
+    () => new Map<number, Buffer>(),
+  );
   const prefix = encodeFields([{ u8: FORMAT_VERSION }, VALUE_LABEL, model, field, keyId, { u32: version }]);
   byVersion.set(version, prefix);
   valuePrefixCount++;
@@ -78,7 +88,13 @@ function valueAadPrefix(keyId: string, version: number, model: string, field: st
  * before the row id comes from a cache and only the row id is written.
  * @returns a new buffer
  */
-export function valueAad(keyId: string, version: number, model: string, field: string, rowId: string | undefined): Buffer {
+export function valueAad(
+  keyId: string,
+  version: number,
+  model: string,
+  field: string,
+  rowId: string | undefined,
+): Buffer {
   const prefix = valueAadPrefix(keyId, version, model, field);
   const at = prefix.length;
   if (rowId === undefined) {

@@ -29,7 +29,8 @@ export class AuditEmitter {
     if (sink === undefined) return;
     try {
       const actor = this.#actor?.();
-      const event: AuditEvent = actor === undefined ? { time: new Date(), ...draft } : { time: new Date(), ...draft, actor };
+      const event: AuditEvent =
+        actor === undefined ? { time: new Date(), ...draft } : { time: new Date(), ...draft, actor };
       const result = sink.emit(event);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
         (result as Promise<void>).then(undefined, (error: unknown) => this.#report(error));
@@ -52,7 +53,9 @@ export class AuditEmitter {
     } catch (error) {
       const errorCode = (error as { code?: unknown })?.code;
       this.emit({
-        ...draft, outcome: 'failure', latencyMs: performance.now() - started,
+        ...draft,
+        outcome: 'failure',
+        latencyMs: performance.now() - started,
         ...(typeof errorCode === 'string' ? { errorCode } : {}),
       });
       throw error;

@@ -18,23 +18,31 @@ function canonicalByDefinition(text: string): boolean {
 }
 
 const nearlyBase64url = fc.string({
-  unit: fc.oneof(fc.constantFrom(...ALPHABET), fc.constantFrom('+', '/', '=', ' ', '\n', '.', '\u00e9', '\u0141', '\ud83d\ude00')),
+  unit: fc.oneof(
+    fc.constantFrom(...ALPHABET),
+    fc.constantFrom('+', '/', '=', ' ', '\n', '.', '\u00e9', '\u0141', '\ud83d\ude00'),
+  ),
   maxLength: 40,
 });
 
 describe('decodeCanonicalBase64url', () => {
   it('decodes what Node encodes, for every length', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
-      const text = Buffer.from(bytes).toString('base64url');
-      expect(decodeCanonicalBase64url(text)).toEqual(Buffer.from(bytes));
-      expect(decodeCanonicalBase64url(`$${text}$`, 1, text.length + 1)).toEqual(Buffer.from(bytes));
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        const text = Buffer.from(bytes).toString('base64url');
+        expect(decodeCanonicalBase64url(text)).toEqual(Buffer.from(bytes));
+        expect(decodeCanonicalBase64url(`$${text}$`, 1, text.length + 1)).toEqual(Buffer.from(bytes));
+      }),
+    );
   });
 
   it('accepts exactly the strings the character-by-character definition accepts', () => {
-    fc.assert(fc.property(fc.oneof(nearlyBase64url, fc.string({ unit: 'binary', maxLength: 20 })), (text) => {
-      expect(isCanonicalBase64url(text)).toBe(canonicalByDefinition(text));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.oneof(nearlyBase64url, fc.string({ unit: 'binary', maxLength: 20 })), (text) => {
+        expect(isCanonicalBase64url(text)).toBe(canonicalByDefinition(text));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('accepts exactly what decoding and encoding again gives back, at any offsets', () => {
@@ -42,11 +50,18 @@ describe('decodeCanonicalBase64url', () => {
       const bytes = Buffer.from(text, 'base64url');
       return bytes.toString('base64url') === text ? bytes : null;
     };
-    fc.assert(fc.property(fc.string({ maxLength: 8 }), fc.oneof(nearlyBase64url, fc.string({ unit: 'binary', maxLength: 40 })),
-      fc.string({ maxLength: 8 }), (before, text, after) => {
-        const whole = before + text + after;
-        expect(decodeCanonicalBase64url(whole, before.length, before.length + text.length)).toEqual(reference(text));
-      }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 8 }),
+        fc.oneof(nearlyBase64url, fc.string({ unit: 'binary', maxLength: 40 })),
+        fc.string({ maxLength: 8 }),
+        (before, text, after) => {
+          const whole = before + text + after;
+          expect(decodeCanonicalBase64url(whole, before.length, before.length + text.length)).toEqual(reference(text));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('refuses every character outside the alphabet, wherever it stands', () => {

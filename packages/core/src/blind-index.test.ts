@@ -1,10 +1,22 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from './errors';
 import {
-  blindIndexVersion, checkSpec, computeBlindIndex, deriveIndexKey, maxBlindIndexLength, parseBlindIndex, truncateDigest,
+  blindIndexVersion,
+  checkSpec,
+  computeBlindIndex,
+  deriveIndexKey,
+  maxBlindIndexLength,
+  parseBlindIndex,
+  truncateDigest,
 } from './blind-index';
 
-const spec = { model: 'users', field: 'email_idx', name: 'email', normalize: ['trim@1', 'lowercase@1'] as const, bits: 256 };
+const spec = {
+  model: 'users',
+  field: 'email_idx',
+  name: 'email',
+  normalize: ['trim@1', 'lowercase@1'] as const,
+  bits: 256,
+};
 
 describe('blind index', () => {
   const root = randomBytes(32);
@@ -21,7 +33,9 @@ describe('blind index', () => {
 
   it('treats bare normalizer names as version 1', () => {
     const key = deriveIndexKey(root, spec, 1);
-    expect(computeBlindIndex(key, { ...spec, normalize: ['trim', 'lowercase'] }, 1, ' X ')).toBe(computeBlindIndex(key, spec, 1, ' X '));
+    expect(computeBlindIndex(key, { ...spec, normalize: ['trim', 'lowercase'] }, 1, ' X ')).toBe(
+      computeBlindIndex(key, spec, 1, ' X '),
+    );
   });
 
   it('derives a different key per model, field, index name, version and root', () => {
@@ -37,27 +51,32 @@ describe('blind index', () => {
     for (const other of others) expect(other.equals(base)).toBe(false);
   });
 
-  it.each([1, 2, 7, 8, 9, 12, 16, 20, 64, 127, 128, 248, 255, 256])('truncates to %i bits, zeroing the last byte\'s unused low bits', (bits) => {
-    const key = deriveIndexKey(root, spec, 1);
-    for (const input of ['x', 'y', 'ada@example.com', '']) {
-      const full = createHmac('sha256', key).update(input).digest();
-      const value = computeBlindIndex(key, { ...spec, normalize: [], bits }, 1, input);
-      const digest = Buffer.from(value.slice('v1.n1.'.length), 'base64url');
-      expect(digest).toHaveLength(Math.ceil(bits / 8));
-      // Bit i of the digest (most significant first) is bit i of the HMAC for i < bits, else 0.
-      for (let i = 0; i < digest.length * 8; i++) {
-        const bit = (digest[i >> 3] >> (7 - (i & 7))) & 1;
-        expect(bit).toBe(i < bits ? (full[i >> 3] >> (7 - (i & 7))) & 1 : 0);
+  it.each([1, 2, 7, 8, 9, 12, 16, 20, 64, 127, 128, 248, 255, 256])(
+    "truncates to %i bits, zeroing the last byte's unused low bits",
+    (bits) => {
+      const key = deriveIndexKey(root, spec, 1);
+      for (const input of ['x', 'y', 'ada@example.com', '']) {
+        const full = createHmac('sha256', key).update(input).digest();
+        const value = computeBlindIndex(key, { ...spec, normalize: [], bits }, 1, input);
+        const digest = Buffer.from(value.slice('v1.n1.'.length), 'base64url');
+        expect(digest).toHaveLength(Math.ceil(bits / 8));
+        // Bit i of the digest (most significant first) is bit i of the HMAC for i < bits, else 0.
+        for (let i = 0; i < digest.length * 8; i++) {
+          const bit = (digest[i >> 3] >> (7 - (i & 7))) & 1;
+          expect(bit).toBe(i < bits ? (full[i >> 3] >> (7 - (i & 7))) & 1 : 0);
+        }
+        expect(parseBlindIndex(value)).toEqual({ rootVersion: 1, normalizerVersion: 1, bytes: Math.ceil(bits / 8) });
+        expect(value.length).toBeLessThanOrEqual(maxBlindIndexLength(bits));
       }
-      expect(parseBlindIndex(value)).toEqual({ rootVersion: 1, normalizerVersion: 1, bytes: Math.ceil(bits / 8) });
-      expect(value.length).toBeLessThanOrEqual(maxBlindIndexLength(bits));
-    }
-  });
+    },
+  );
 
   it('gives at most 2^bits distinct values', () => {
     const key = deriveIndexKey(root, spec, 1);
     for (const bits of [1, 3]) {
-      const seen = new Set(Array.from({ length: 200 }, (_, i) => computeBlindIndex(key, { ...spec, bits }, 1, `v${i}`)));
+      const seen = new Set(
+        Array.from({ length: 200 }, (_, i) => computeBlindIndex(key, { ...spec, bits }, 1, `v${i}`)),
+      );
       expect(seen.size).toBe(2 ** bits);
     }
   });
@@ -67,7 +86,11 @@ describe('blind index', () => {
     for (const bits of [1, 12, 256]) {
       const value = computeBlindIndex(key, { ...spec, bits }, 2 ** 31 - 1, 'x').replace('.n1.', '.n999.');
       expect(value).toHaveLength(maxBlindIndexLength(bits));
-      expect(parseBlindIndex(value)).toEqual({ rootVersion: 2 ** 31 - 1, normalizerVersion: 999, bytes: Math.ceil(bits / 8) });
+      expect(parseBlindIndex(value)).toEqual({
+        rootVersion: 2 ** 31 - 1,
+        normalizerVersion: 999,
+        bytes: Math.ceil(bits / 8),
+      });
     }
   });
 
@@ -83,13 +106,37 @@ describe('blind index', () => {
   });
 
   it('refuses an unknown normalizer or version, and a chain mixing versions', () => {
-    expect(() => checkSpec({ ...spec, normalize: ['lowercase@2' as never] })).toThrow('spec.normalize has unknown normalizer "lowercase@2"');
-    expect(() => checkSpec({ ...spec, normalize: ['rot13' as never] })).toThrow('spec.normalize has unknown normalizer "rot13"');
+    expect(() => checkSpec({ ...spec, normalize: ['lowercase@2' as never] })).toThrow(
+      'spec.normalize has unknown normalizer "lowercase@2"',
+    );
+    expect(() => checkSpec({ ...spec, normalize: ['rot13' as never] })).toThrow(
+      'spec.normalize has unknown normalizer "rot13"',
+    );
   });
 
-  it.each(['', 'plain', 'v.abc', 'v1.AAAA', 'v0.n1.AAAA', 'v01.n1.AAAA', 'v1.n0.AAAA', 'v1.n01.AAAA', 'v1.n1000.AAAA', 'v1.n.AAAA',
-    'v1.x1.AAAA', 'v1.n1.', 'v1.n1.A', 'v1.n1.AB', `v1.n1.${'A'.repeat(44)}`, 'v1.n1.AAA=', 'V1.n1.AAAA', 's1.n1.AAAA',
-    'v2147483648.n1.AAAA', 'v1.n1.AAAA.AAAA', 'v1.n1.AB+A'])('reads nothing from %j', (value) => {
+  it.each([
+    '',
+    'plain',
+    'v.abc',
+    'v1.AAAA',
+    'v0.n1.AAAA',
+    'v01.n1.AAAA',
+    'v1.n0.AAAA',
+    'v1.n01.AAAA',
+    'v1.n1000.AAAA',
+    'v1.n.AAAA',
+    'v1.x1.AAAA',
+    'v1.n1.',
+    'v1.n1.A',
+    'v1.n1.AB',
+    `v1.n1.${'A'.repeat(44)}`,
+    'v1.n1.AAA=',
+    'V1.n1.AAAA',
+    's1.n1.AAAA',
+    'v2147483648.n1.AAAA',
+    'v1.n1.AAAA.AAAA',
+    'v1.n1.AB+A',
+  ])('reads nothing from %j', (value) => {
     expect(parseBlindIndex(value)).toBeNull();
     expect(blindIndexVersion(value)).toBeNull();
   });

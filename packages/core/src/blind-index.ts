@@ -46,11 +46,18 @@ export function checkSpec(spec: BlindIndexSpec): void {
   needsName(spec.model, 255, 'spec.model');
   needsName(spec.field, 255, 'spec.field');
   needsName(spec.name, 255, 'spec.name');
-  needs(Number.isInteger(spec.bits) && spec.bits >= 1 && spec.bits <= 256, 'spec.bits', 'must be an integer from 1 to 256');
+  needs(
+    Number.isInteger(spec.bits) && spec.bits >= 1 && spec.bits <= 256,
+    'spec.bits',
+    'must be an integer from 1 to 256',
+  );
   checkNormalizers(spec.normalize, 'spec.normalize');
 }
 
-/** Longest index value of `bits` bits: `v` + root version (≤ 10 digits) + `.n` + normalizer version (≤ 3) + `.` + digest. */
+/**
+ * Longest index value of `bits` bits: `v` + root version (≤ 10 digits) + `.n` + normalizer
+ * version (≤ 3) + `.` + digest.
+ */
 export function maxBlindIndexLength(bits: number): number {
   return 1 + 10 + 2 + 3 + 1 + encodedLength(Math.ceil(bits / 8));
 }
@@ -62,7 +69,11 @@ const INFO_LABEL = 'hushfield/blind-index/v1';
  * Derives one index's 32-byte key from an index root key version.
  * @returns a new buffer the caller owns and zeroes
  */
-export function deriveIndexKey(indexRoot: Buffer, spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name'>, rootVersion: number): Buffer {
+export function deriveIndexKey(
+  indexRoot: Buffer,
+  spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name'>,
+  rootVersion: number,
+): Buffer {
   needs(Buffer.isBuffer(indexRoot) && indexRoot.length === 32, 'indexRoot', 'must be a Buffer of 32 bytes');
   needsInteger(rootVersion, 1, MAX_ROOT_VERSION, 'rootVersion');
   const info = encodeFields([INFO_LABEL, spec.model, spec.field, spec.name, { u32: rootVersion }]);
@@ -97,14 +108,20 @@ export interface BlindIndexParts {
 
 /** Parses a stored blind index value without regular expressions, or returns `null` if it is not one. */
 export function parseBlindIndex(indexValue: string): BlindIndexParts | null {
-  if (typeof indexValue !== 'string' || indexValue.length > maxBlindIndexLength(256) || indexValue.charCodeAt(0) !== 0x76) return null;
+  if (
+    typeof indexValue !== 'string' ||
+    indexValue.length > maxBlindIndexLength(256) ||
+    indexValue.charCodeAt(0) !== 0x76
+  )
+    return null;
   const first = indexValue.indexOf('.');
   if (first < 0 || indexValue.charCodeAt(first + 1) !== 0x6e) return null;
   const second = indexValue.indexOf('.', first + 2);
   if (second < 0) return null;
   const rootVersion = readDecimal(indexValue, 1, first);
   const normalizer = readDecimal(indexValue, first + 2, second);
-  if (rootVersion < 1 || rootVersion > MAX_ROOT_VERSION || normalizer < 1 || normalizer > MAX_NORMALIZER_VERSION) return null;
+  if (rootVersion < 1 || rootVersion > MAX_ROOT_VERSION || normalizer < 1 || normalizer > MAX_NORMALIZER_VERSION)
+    return null;
   const bytes = decodedLength(indexValue.length - second - 1);
   if (bytes < 1 || bytes > 32 || decodeCanonicalBase64url(indexValue, second + 1) === null) return null;
   return { rootVersion, normalizerVersion: normalizer, bytes };

@@ -25,10 +25,16 @@ export interface Waiting {
 /**
  * Leaves `items[from..]` for the second pass and notes the scope keys they name that are
  * neither held nor cached, reading only each value's key prefix: the second pass parses and
- * checks every value, and a malformed one names no key here. `cachedCopy` returns a copy of a cached key (the caller's to zero) or `MISS`.
+ * checks every value, and a malformed one names no key here. `cachedCopy` returns a copy of a
+ * cached key (the caller's to zero) or `MISS`.
  */
-export function noteKeys(items: readonly { value: unknown }[], from: number, waiting: Waiting, keys: Map<string, ResolvedKey>,
-  cachedCopy: (keyId: string, version: number) => Buffer | typeof MISS): void {
+export function noteKeys(
+  items: readonly { value: unknown }[],
+  from: number,
+  waiting: Waiting,
+  keys: Map<string, ResolvedKey>,
+  cachedCopy: (keyId: string, version: number) => Buffer | typeof MISS,
+): void {
   let lastPrefix = '\u0000';
   for (let i = from; i < items.length; i++) {
     waiting.indexes.push(i);

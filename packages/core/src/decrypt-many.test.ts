@@ -48,8 +48,11 @@ describe('FieldCrypto.decryptMany', () => {
     const { keyring, keyStore, items, expected } = await written(6, ['ok', 'broken']);
     const broken = (await keyStore.getActive('scope', 'broken'))!.keyId;
     const getVersion = keyStore.getVersion.bind(keyStore);
-    jest.spyOn(keyStore, 'getVersion').mockImplementation((keyId, version) =>
-      keyId === broken ? Promise.reject(new Error('connection reset')) : getVersion(keyId, version));
+    jest
+      .spyOn(keyStore, 'getVersion')
+      .mockImplementation((keyId, version) =>
+        keyId === broken ? Promise.reject(new Error('connection reset')) : getVersion(keyId, version),
+      );
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const results = await reader.decryptMany(items);
     results.forEach((result, i) => {
@@ -61,8 +64,14 @@ describe('FieldCrypto.decryptMany', () => {
   it('checks every value of a row left for the second pass: malformed items and a tampered value fail in place', async () => {
     const { keyring, keyStore, items, expected } = await written(2, ['default']);
     const tampered = items[4].value.slice(0, -2) + (items[4].value.endsWith('AA') ? 'QA' : 'AA');
-    const batch: DecryptItem[] = [items[0], null as never, { value: items[2].value, ctx: { model: 'users' } as never },
-      items[3], { value: tampered, ctx: items[4].ctx }, { value: items[5].value, ctx: items[0].ctx }];
+    const batch: DecryptItem[] = [
+      items[0],
+      null as never,
+      { value: items[2].value, ctx: { model: 'users' } as never },
+      items[3],
+      { value: tampered, ctx: items[4].ctx },
+      { value: items[5].value, ctx: items[0].ctx },
+    ];
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const results = await reader.decryptMany(batch);
     expect(results[0]).toBe(expected[0]);
@@ -74,11 +83,16 @@ describe('FieldCrypto.decryptMany', () => {
     expect(results[5]).toBeInstanceOf(DecryptionError);
   });
 
-  it('a cold read names a malformed value\'s error in place, whatever key its prefix names', async () => {
+  it("a cold read names a malformed value's error in place, whatever key its prefix names", async () => {
     const { keyring, keyStore, items, expected } = await written(3, ['default']);
     const prefix = items[0].value.slice(0, keyPrefixLength(items[0].value));
-    const batch: DecryptItem[] = [items[0], { value: 'hfe$1$unknownKey$7$garbage', ctx: items[1].ctx }, items[2],
-      { value: `${prefix}not-base64!$x`, ctx: items[3].ctx }, items[4]];
+    const batch: DecryptItem[] = [
+      items[0],
+      { value: 'hfe$1$unknownKey$7$garbage', ctx: items[1].ctx },
+      items[2],
+      { value: `${prefix}not-base64!$x`, ctx: items[3].ctx },
+      items[4],
+    ];
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const results = await reader.decryptMany(batch);
     expect([results[0], results[2], results[4]]).toEqual([expected[0], expected[2], expected[4]]);
@@ -94,8 +108,19 @@ describe('keyPrefixLength', () => {
     const value = items[0].value;
     const { keyId, version } = parseEnvelope(value);
     expect(value.slice(0, keyPrefixLength(value))).toBe(`hfe$1$${keyId}$${version}$`);
-    for (const bad of ['', 'hfe$', 'hfe$2$k$1$', 'hfe$1$$1$', 'hfe$1$k.y$1$', 'hfe$1$k$01$', 'hfe$1$k$x$', 'hfe$1$k$2147483648$',
-      'hfe$1$k$1', `hfe$1$${'k'.repeat(65)}$1$`, 'hfe$1$k$$']) {
+    for (const bad of [
+      '',
+      'hfe$',
+      'hfe$2$k$1$',
+      'hfe$1$$1$',
+      'hfe$1$k.y$1$',
+      'hfe$1$k$01$',
+      'hfe$1$k$x$',
+      'hfe$1$k$2147483648$',
+      'hfe$1$k$1',
+      `hfe$1$${'k'.repeat(65)}$1$`,
+      'hfe$1$k$$',
+    ]) {
       expect(keyPrefixLength(bad)).toBe(0);
     }
     expect(keyPrefixLength('hfe$1$k_-9$2147483647$')).toBe('hfe$1$k_-9$2147483647$'.length);

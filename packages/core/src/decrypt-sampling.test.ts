@@ -9,8 +9,11 @@ const ctx = (rowId: string) => ({ model: 'users', field: 'email', rowId });
 async function setup(auditDecrypts?: boolean | { sample: number }) {
   const events: AuditEvent[] = [];
   const crypto = new FieldCrypto({
-    keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 },
-    audit: { emit: (event) => void events.push(event) }, auditDecrypts,
+    keyring: new LocalKeyring(randomBytes(32)),
+    keyStore: new MemoryKeyStore(),
+    cache: { ttlMs: 60_000 },
+    audit: { emit: (event) => void events.push(event) },
+    auditDecrypts,
   });
   const items = [];
   for (let n = 0; n < 2000; n++) {
@@ -54,9 +57,15 @@ describe('auditDecrypts sampling', () => {
   });
 
   it.each([0, -0.5, 1.5, Number.NaN, '0.1'])('rejects a sample of %p', (sample) => {
-    expect(() => new FieldCrypto({
-      keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000 },
-      audit: { emit: () => undefined }, auditDecrypts: { sample: sample as number },
-    })).toThrow(/options\.auditDecrypts\.sample must be a number greater than 0 and at most 1/);
+    expect(
+      () =>
+        new FieldCrypto({
+          keyring: new LocalKeyring(randomBytes(32)),
+          keyStore: new MemoryKeyStore(),
+          cache: { ttlMs: 1000 },
+          audit: { emit: () => undefined },
+          auditDecrypts: { sample: sample as number },
+        }),
+    ).toThrow(/options\.auditDecrypts\.sample must be a number greater than 0 and at most 1/);
   });
 });

@@ -16,8 +16,11 @@ export function decryptSampleRate(option: AuditDecryptsOption | undefined): numb
   if (option === undefined || option === false) return 0;
   if (option === true) return 1;
   const sample = (option as { sample?: unknown } | null)?.sample;
-  needs(typeof sample === 'number' && sample > 0 && sample <= 1, 'options.auditDecrypts.sample',
-    'must be a number greater than 0 and at most 1');
+  needs(
+    typeof sample === 'number' && sample > 0 && sample <= 1,
+    'options.auditDecrypts.sample',
+    'must be a number greater than 0 and at most 1',
+  );
   return sample;
 }
 

@@ -3,13 +3,16 @@ import { parseEnvelope } from './envelope';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const WRAPPED = 'AQEBAQEBAQEBAQEB12JHlswgzsF8_c2ztMr8d3vfPWglNqBrS2K9VyG0QI4N1MbwIG1MZ5s_Akxe4ij9';
-const envelope = (keyId: string, body = 'AwMDAwMDAwMDAwMDSSUIPUtqEUYNZRXoLaRBaA') => `hfe$1$${keyId}$3$${WRAPPED}$${body}`;
+const envelope = (keyId: string, body = 'AwMDAwMDAwMDAwMDSSUIPUtqEUYNZRXoLaRBaA') =>
+  `hfe$1$${keyId}$3$${WRAPPED}$${body}`;
 
 describe('DekCache', () => {
   it('keys DEKs by key id, version and wrapped DEK, not by the value', () => {
     const a = dekCacheId(parseEnvelope(envelope('k1')));
     expect(a).toBe(`k1$3$${WRAPPED}`);
-    expect(dekCacheId(parseEnvelope(envelope('k1', 'AgICAgICAgICAgIC6igDzDsCJTfiiFCmdDGEUkY_pMhjjpTb7IdNvhJ3aA')))).toBe(a);
+    expect(
+      dekCacheId(parseEnvelope(envelope('k1', 'AgICAgICAgICAgIC6igDzDsCJTfiiFCmdDGEUkY_pMhjjpTb7IdNvhJ3aA'))),
+    ).toBe(a);
     expect(dekCacheId(parseEnvelope(envelope('k2')))).not.toBe(a);
   });
 
@@ -36,7 +39,7 @@ describe('DekCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
-  it('caches a DEK no longer than the TTL it is given (its scope key\'s), and not at all for 0', async () => {
+  it("caches a DEK no longer than the TTL it is given (its scope key's), and not at all for 0", async () => {
     const cache = new DekCache(10, 60_000);
     expect(cache.set('a', Buffer.alloc(32, 1), cache.generation, 20)).toBe(true);
     expect(cache.set('b', Buffer.alloc(32, 2), cache.generation, 0)).toBe(false);

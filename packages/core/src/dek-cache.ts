@@ -26,7 +26,12 @@ export class DekCache {
 
   constructor(maxEntries: number, ttlMs: number) {
     this.#ttlMs = ttlMs;
-    this.#lru = new LRUCache<string, Buffer>({ max: maxEntries, ttl: ttlMs, ...EXACT_TTL_CLOCK, dispose: (dek) => dek.fill(0) });
+    this.#lru = new LRUCache<string, Buffer>({
+      max: maxEntries,
+      ttl: ttlMs,
+      ...EXACT_TTL_CLOCK,
+      dispose: (dek) => dek.fill(0),
+    });
   }
 
   /** The cached DEK (owned by the cache: use it synchronously, never keep it), counting hit or miss. */

@@ -23,7 +23,11 @@ function heldKeyring(base: LocalKeyring) {
     },
     generateKey: base.generateKey.bind(base),
   } as Keyring;
-  return { keyring, hold: (on: boolean) => (hold = on), release: () => waiting.splice(0).forEach((resolve) => resolve()) };
+  return {
+    keyring,
+    hold: (on: boolean) => (hold = on),
+    release: () => waiting.splice(0).forEach((resolve) => resolve()),
+  };
 }
 
 const ctx = (rowId: string) => ({ model: 'users', field: 'email', rowId });
@@ -61,9 +65,14 @@ async function destroyDuring(reader: FieldCrypto, held: ReturnType<typeof heldKe
 }
 
 describe('destroying a scope during a read', () => {
-  it('a decryptMany waiting for another key does not re-cache the destroyed scope\'s DEKs', async () => {
+  it("a decryptMany waiting for another key does not re-cache the destroyed scope's DEKs", async () => {
     const { reader, held, a2, b1 } = await world();
-    await destroyDuring(reader, held, () => reader.decryptMany([{ value: b1, ctx: ctx('3') }, { value: a2, ctx: ctx('2') }]));
+    await destroyDuring(reader, held, () =>
+      reader.decryptMany([
+        { value: b1, ctx: ctx('3') },
+        { value: a2, ctx: ctx('2') },
+      ]),
+    );
     await expect(reader.decrypt(a2, ctx('2'))).rejects.toBeInstanceOf(KeyDestroyedError);
   });
 

@@ -19,23 +19,28 @@ const ROW_ID = '7f0c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
 const WRAPPED_DEK = 'AQEBAQEBAQEBAQEB12JHlswgzsF8_c2ztMr8d3vfPWglNqBrS2K9VyG0QI4nicplhXM22soH4Y35QXf8';
 const GOLDEN = [
   {
-    plaintext: 'ada@example.com', ctx: { model: 'users', field: 'email', rowId: ROW_ID },
+    plaintext: 'ada@example.com',
+    ctx: { model: 'users', field: 'email', rowId: ROW_ID },
     envelope: `hfe$1$GoldenKey-01$3$${WRAPPED_DEK}$AgICAgICAgICAgIC6igDzDsCJTfiiFCmdDGE7VYrlXrdQLJrJ2vvH0lAXg`,
   },
   {
-    plaintext: '', ctx: { model: 'users', field: 'note' },
+    plaintext: '',
+    ctx: { model: 'users', field: 'note' },
     envelope: `hfe$1$GoldenKey-01$3$${WRAPPED_DEK}$AwMDAwMDAwMDAwMDDKLMU43VDIIZmbOSNlBnhw`,
   },
   {
-    plaintext: 'Zoë 🔐', ctx: { model: 'patients', field: 'name', rowId: '42' },
+    plaintext: 'Zoë 🔐',
+    ctx: { model: 'patients', field: 'name', rowId: '42' },
     envelope: `hfe$1$GoldenKey-01$3$${WRAPPED_DEK}$BAQEBAQEBAQEBAQEp-0AK_O7P45OM4yegKpubtLt8xqtpDdoLg`,
   },
 ];
 
 function goldenEncryptor() {
   let counter = 0;
-  return createRowEncryptor({ keyId: KEY_ID, scope: 'default', version: 3, key: SCOPE_KEY },
-    { dek: DEK, nonce: () => Buffer.alloc(12, ++counter) });
+  return createRowEncryptor(
+    { keyId: KEY_ID, scope: 'default', version: 3, key: SCOPE_KEY },
+    { dek: DEK, nonce: () => Buffer.alloc(12, ++counter) },
+  );
 }
 
 const hex = (text: string) => Buffer.from(text, 'hex');
@@ -54,10 +59,17 @@ describe('envelope golden vectors', () => {
     const keyring = new LocalKeyring(Buffer.alloc(32, 7));
     const keyStore = new MemoryKeyStore();
     const context = { purpose: 'hushfield/scope-key', keyId: KEY_ID, scope: 'default', version: '3' };
-    await keyStore.insert({ keyId: KEY_ID, kind: 'scope', scope: 'default', version: 3, keyringId: keyring.id,
-      wrappedKey: (await keyring.wrapKey(SCOPE_KEY, context)).toString('base64') });
+    await keyStore.insert({
+      keyId: KEY_ID,
+      kind: 'scope',
+      scope: 'default',
+      version: 3,
+      keyringId: keyring.id,
+      wrappedKey: (await keyring.wrapKey(SCOPE_KEY, context)).toString('base64'),
+    });
     const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
-    for (const vector of GOLDEN) await expect(crypto.decrypt(vector.envelope, vector.ctx)).resolves.toBe(vector.plaintext);
+    for (const vector of GOLDEN)
+      await expect(crypto.decrypt(vector.envelope, vector.ctx)).resolves.toBe(vector.plaintext);
   });
 
   it('the layout is the documented one, checked with bare node:crypto', () => {
@@ -74,12 +86,22 @@ describe('envelope golden vectors', () => {
     // value = nonce ‖ AES-256-GCM(DEK, UTF-8) ‖ tag,
     // AD = 01 ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖ 01 ‖ lp(rowId)
     const body = Buffer.from(sealed, 'base64url');
-    const valueAd = Buffer.concat([hex('01'), lp('hushfield/value'), lp('users'), lp('email'), lp(KEY_ID), hex('00000003'),
-      hex('01'), lp(ROW_ID)]);
+    const valueAd = Buffer.concat([
+      hex('01'),
+      lp('hushfield/value'),
+      lp('users'),
+      lp('email'),
+      lp(KEY_ID),
+      hex('00000003'),
+      hex('01'),
+      lp(ROW_ID),
+    ]);
     const open = createDecipheriv('aes-256-gcm', DEK, body.subarray(0, 12));
     open.setAAD(valueAd);
     open.setAuthTag(body.subarray(body.length - 16));
-    expect(Buffer.concat([open.update(body.subarray(12, body.length - 16)), open.final()]).toString('utf8')).toBe('ada@example.com');
+    expect(Buffer.concat([open.update(body.subarray(12, body.length - 16)), open.final()]).toString('utf8')).toBe(
+      'ada@example.com',
+    );
   });
 
   it('is 89 + key id + version digits + base64url(n + 28) characters long (140 for an empty value)', () => {
@@ -118,7 +140,10 @@ describe('parseEnvelope', () => {
     ['standard base64 characters', good.replace('_', '/')],
     ['whitespace', `${good} `],
     ['a sealed value shorter than nonce and tag', `${good.slice(0, good.lastIndexOf('$') + 1)}AAAA`],
-    ['a non-canonical last character', `${good.slice(0, -1)}${String.fromCharCode(good.charCodeAt(good.length - 1) + 1)}`],
+    [
+      'a non-canonical last character',
+      `${good.slice(0, -1)}${String.fromCharCode(good.charCodeAt(good.length - 1) + 1)}`,
+    ],
     ['an input over the length cap', `${good}${'A'.repeat(MAX_ENVELOPE_LENGTH)}`],
     ['the empty string', ''],
   ])('rejects %s with EnvelopeFormatError', (_name, text) => {
@@ -130,16 +155,27 @@ describe('parseEnvelope', () => {
   });
 
   it('throws nothing but EnvelopeFormatError on arbitrary input', () => {
-    const mutated = fc.tuple(fc.nat(good.length), fc.string({ maxLength: 8, unit: 'binary' }), fc.nat(8))
+    const mutated = fc
+      .tuple(fc.nat(good.length), fc.string({ maxLength: 8, unit: 'binary' }), fc.nat(8))
       .map(([at, insert, cut]) => good.slice(0, at) + insert + good.slice(at + cut));
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary-ascii' }),
-      fc.string().map((tail) => `hfe$1$${tail}`), mutated), (text) => {
-      try {
-        parseEnvelope(text);
-      } catch (error) {
-        if (!(error instanceof EnvelopeFormatError)) throw error;
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.string({ unit: 'binary-ascii' }),
+          fc.string().map((tail) => `hfe$1$${tail}`),
+          mutated,
+        ),
+        (text) => {
+          try {
+            parseEnvelope(text);
+          } catch (error) {
+            if (!(error instanceof EnvelopeFormatError)) throw error;
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('parses alike with and without a batch memo, whatever came before', () => {
@@ -151,51 +187,81 @@ describe('parseEnvelope', () => {
         return `rejected: ${error.message}`;
       }
     };
-    const mutated = fc.tuple(fc.nat(good.length), fc.string({ maxLength: 8, unit: 'binary' }), fc.nat(8))
+    const mutated = fc
+      .tuple(fc.nat(good.length), fc.string({ maxLength: 8, unit: 'binary' }), fc.nat(8))
       .map(([at, insert, cut]) => good.slice(0, at) + insert + good.slice(at + cut));
     const text = fc.oneof(fc.constant(good), fc.constant(GOLDEN[1].envelope), mutated);
-    fc.assert(fc.property(fc.array(text, { maxLength: 6 }), (texts) => {
-      const memo = new HeaderMemo();
-      for (const t of texts) expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 6 }), (texts) => {
+        const memo = new HeaderMemo();
+        for (const t of texts) expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
 describe('dekAad', () => {
   it('gives each key id and version its own bytes, however calls interleave', () => {
-    const expected = (keyId: string, version: number): Buffer => encodeFields([{ u8: 1 }, 'hushfield/dek', keyId, { u32: version }]);
-    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ab', '1'), fc.integer({ min: 1, max: 3 })), { maxLength: 30 }), (calls) => {
-      for (const [keyId, version] of calls) expect(dekAad(keyId, version)).toEqual(expected(keyId, version));
-    }));
+    const expected = (keyId: string, version: number): Buffer =>
+      encodeFields([{ u8: 1 }, 'hushfield/dek', keyId, { u32: version }]);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ab', '1'), fc.integer({ min: 1, max: 3 })), { maxLength: 30 }),
+        (calls) => {
+          for (const [keyId, version] of calls) expect(dekAad(keyId, version)).toEqual(expected(keyId, version));
+        },
+      ),
+    );
   });
 });
 
 describe('valueAad', () => {
   it('equals the generic length-prefixed encoding, with and without a row id', () => {
-    for (const [model, field, rowId] of [['users', 'email', 'r1'], ['Müller', 'naïve', ''], ['m', 'f', undefined]] as const) {
+    for (const [model, field, rowId] of [
+      ['users', 'email', 'r1'],
+      ['Müller', 'naïve', ''],
+      ['m', 'f', undefined],
+    ] as const) {
       const tail = rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId];
-      expect(valueAad('kid', 7, model, field, rowId))
-        .toEqual(encodeFields([{ u8: 1 }, 'hushfield/value', model, field, 'kid', { u32: 7 }, ...tail]));
+      expect(valueAad('kid', 7, model, field, rowId)).toEqual(
+        encodeFields([{ u8: 1 }, 'hushfield/value', model, field, 'kid', { u32: 7 }, ...tail]),
+      );
     }
   });
 
   it('keeps names apart in its cache when their concatenations coincide, and past the cache bound', () => {
     const expected = (keyId: string, version: number, model: string, field: string, rowId?: string) =>
-      encodeFields([{ u8: 1 }, 'hushfield/value', model, field, keyId, { u32: version },
-        ...(rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId])]);
-    const cases: [string, number, string, string][] = [['k', 11, 'ab', 'c'], ['k', 11, 'a', 'bc'], ['k1', 1, 'ab', 'c'], ['k', 111, 'ab', 'c']];
+      encodeFields([
+        { u8: 1 },
+        'hushfield/value',
+        model,
+        field,
+        keyId,
+        { u32: version },
+        ...(rowId === undefined ? [{ u8: 0 }] : [{ u8: 1 }, rowId]),
+      ]);
+    const cases: [string, number, string, string][] = [
+      ['k', 11, 'ab', 'c'],
+      ['k', 11, 'a', 'bc'],
+      ['k1', 1, 'ab', 'c'],
+      ['k', 111, 'ab', 'c'],
+    ];
     for (let round = 0; round < 2; round++) {
       for (const [keyId, version, model, field] of cases) {
         expect(valueAad(keyId, version, model, field, 'r')).toEqual(expected(keyId, version, model, field, 'r'));
         expect(valueAad(keyId, version, model, field, undefined)).toEqual(expected(keyId, version, model, field));
       }
     }
-    for (let i = 0; i < 3000; i++) expect(valueAad('k', 1, 'm', `f${i}`, `${i}`)).toEqual(expected('k', 1, 'm', `f${i}`, `${i}`));
+    for (let i = 0; i < 3000; i++)
+      expect(valueAad('k', 1, 'm', `f${i}`, `${i}`)).toEqual(expected('k', 1, 'm', `f${i}`, `${i}`));
   });
 
   it('returns a buffer the caller may change without affecting later values', () => {
     const first = valueAad('kid', 1, 'users', 'email', undefined);
     first.fill(0xff);
-    expect(valueAad('kid', 1, 'users', 'email', undefined)).toEqual(encodeFields([{ u8: 1 }, 'hushfield/value', 'users', 'email', 'kid', { u32: 1 }, { u8: 0 }]));
+    expect(valueAad('kid', 1, 'users', 'email', undefined)).toEqual(
+      encodeFields([{ u8: 1 }, 'hushfield/value', 'users', 'email', 'kid', { u32: 1 }, { u8: 0 }]),
+    );
   });
 });

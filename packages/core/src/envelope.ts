@@ -139,7 +139,9 @@ export class HeaderMemo {
 
   /** Whether `text` repeats the last envelope's header exactly (its sealed value is not looked at). */
   repeats(text: unknown): boolean {
-    return this.last !== undefined && typeof text === 'string' && text.slice(0, this.lastHeader.length) === this.lastHeader;
+    return (
+      this.last !== undefined && typeof text === 'string' && text.slice(0, this.lastHeader.length) === this.lastHeader
+    );
   }
 }
 
@@ -158,7 +160,17 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   if (last !== undefined && memo!.repeats(text)) {
     // Built field by field rather than spread: the same shape as the object below.
     const { formatVersion, keyId, version, dekStart, sealedStart, dekId, wrappedDek } = last;
-    return { text, formatVersion, keyId, version, dekStart, sealedStart, dekId, wrappedDek, sealed: parseSealed(text, sealedStart) };
+    return {
+      text,
+      formatVersion,
+      keyId,
+      version,
+      dekStart,
+      sealedStart,
+      dekId,
+      wrappedDek,
+      sealed: parseSealed(text, sealedStart),
+    };
   }
   if (!text.startsWith(ENVELOPE_PREFIX)) reject('missing prefix');
   const versionStart = ENVELOPE_PREFIX.length;
@@ -191,7 +203,15 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   const sealedStart = dekEnd + 1;
   const sealed = parseSealed(text, sealedStart);
   const parsed: ParsedEnvelope = {
-    text, formatVersion, keyId: text.slice(keyIdStart, keyIdEnd), version, dekStart, sealedStart, dekId, wrappedDek, sealed,
+    text,
+    formatVersion,
+    keyId: text.slice(keyIdStart, keyIdEnd),
+    version,
+    dekStart,
+    sealedStart,
+    dekId,
+    wrappedDek,
+    sealed,
   };
   if (memo !== undefined) {
     memo.last = parsed;

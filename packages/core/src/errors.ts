@@ -91,11 +91,7 @@ export class KeyDestroyedError extends HushfieldError {
   readonly field?: string;
   readonly rowId?: string;
 
-  constructor(
-    message: string,
-    key: { keyId: string; scope: string; version: number },
-    location: ValueLocation = {},
-  ) {
+  constructor(message: string, key: { keyId: string; scope: string; version: number }, location: ValueLocation = {}) {
     super('HUSHFIELD_KEY_DESTROYED', message);
     this.keyId = key.keyId;
     this.scope = key.scope;

@@ -16,7 +16,11 @@ function setup(extra: Partial<ConstructorParameters<typeof FieldCrypto>[0]> = {}
   const keyStore = new MemoryKeyStore();
   const events: AuditEvent[] = [];
   const crypto = new FieldCrypto({
-    keyring, keyStore, cache: { ttlMs: 60_000 }, audit: { emit: (event) => void events.push(event) }, ...extra,
+    keyring,
+    keyStore,
+    cache: { ttlMs: 60_000 },
+    audit: { emit: (event) => void events.push(event) },
+    ...extra,
   });
   return { keyring, keyStore, crypto, events };
 }
@@ -35,7 +39,10 @@ describe('FieldCrypto', () => {
   it('decryptMany returns a typed error in place for a malformed item', async () => {
     const { crypto } = setup();
     const results = await crypto.decryptMany([null as never, { value: 'x', ctx: { model: 'm' } as never }]);
-    expect(results.map((r) => (r as HushfieldError).code)).toEqual(['HUSHFIELD_INVALID_ARGUMENT', 'HUSHFIELD_INVALID_ARGUMENT']);
+    expect(results.map((r) => (r as HushfieldError).code)).toEqual([
+      'HUSHFIELD_INVALID_ARGUMENT',
+      'HUSHFIELD_INVALID_ARGUMENT',
+    ]);
   });
 
   it('refuses to be configured without a cache TTL', () => {
@@ -69,7 +76,9 @@ describe('FieldCrypto', () => {
     const good = writer.encrypt('v', users);
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const result = await reader.decryptMany([
-      { value: good, ctx: users }, { value: 'garbage', ctx: users }, { value: good, ctx: { ...users, rowId: 'x' } },
+      { value: good, ctx: users },
+      { value: 'garbage', ctx: users },
+      { value: good, ctx: { ...users, rowId: 'x' } },
     ]);
     expect(result[0]).toBe('v');
     expect(result[1]).toBeInstanceOf(EnvelopeFormatError);
@@ -96,7 +105,13 @@ describe('FieldCrypto', () => {
 
   it('computes versioned blind indexes', async () => {
     const { crypto } = setup();
-    const spec = { model: 'users', field: 'emailIdx', name: 'email', normalize: ['trim', 'lowercase'] as const, bits: 256 };
+    const spec = {
+      model: 'users',
+      field: 'emailIdx',
+      name: 'email',
+      normalize: ['trim', 'lowercase'] as const,
+      bits: 256,
+    };
     const a = await crypto.blindIndex(spec, ' Ada@Example.com');
     expect(a).toBe(await crypto.blindIndex(spec, 'ada@example.com'));
     expect(crypto.blindIndexVersion(a)).toBe(1);
@@ -111,33 +126,43 @@ describe('FieldCrypto', () => {
     const list = jest.spyOn(keyStore, 'list');
     const getActive = jest.spyOn(keyStore, 'getActive');
     const spec = { model: 'users', field: 'emailIdx', name: 'email', normalize: [] as const, bits: 256 };
-    await expect(crypto.blindIndex(spec, 'a\ud800')).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'value' });
-    await expect(crypto.blindIndexAll(spec, 'a\udc00')).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'value' });
+    await expect(crypto.blindIndex(spec, 'a\ud800')).rejects.toMatchObject({
+      code: 'HUSHFIELD_INVALID_ARGUMENT',
+      argument: 'value',
+    });
+    await expect(crypto.blindIndexAll(spec, 'a\udc00')).rejects.toMatchObject({
+      code: 'HUSHFIELD_INVALID_ARGUMENT',
+      argument: 'value',
+    });
     expect(list).not.toHaveBeenCalled();
     expect(getActive).not.toHaveBeenCalled();
   });
 });
 
 describe('FieldCrypto round trips (property)', () => {
-
   it('round-trips arbitrary Unicode strings in any field and row', async () => {
     const { crypto } = setup();
-    await fc.assert(fc.asyncProperty(
-      fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ minLength: 1, maxLength: 40 }),
-      fc.option(fc.string({ unit: 'binary', maxLength: 60 }), { nil: undefined }),
-      async (plaintext, field, rowId) => {
-        const ctx = { model: 'm', field, rowId };
-        const row = await crypto.rowEncryptor('default');
-        const stored = row.encrypt(plaintext, ctx);
-        row.dispose();
-        expect(await crypto.decrypt(stored, ctx)).toBe(plaintext);
-        expect((await crypto.decryptMany([{ value: stored, ctx }]))[0]).toBe(plaintext);
-      }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.option(fc.string({ unit: 'binary', maxLength: 60 }), { nil: undefined }),
+        async (plaintext, field, rowId) => {
+          const ctx = { model: 'm', field, rowId };
+          const row = await crypto.rowEncryptor('default');
+          const stored = row.encrypt(plaintext, ctx);
+          row.dispose();
+          expect(await crypto.decrypt(stored, ctx)).toBe(plaintext);
+          expect((await crypto.decryptMany([{ value: stored, ctx }]))[0]).toBe(plaintext);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('round-trips the empty string and a 1 MiB string', async () => {
     const { crypto } = setup();
-    const big = 'ab€😀cdefghi'.repeat(1024 * 1024 / 16);
+    const big = 'ab€😀cdefghi'.repeat((1024 * 1024) / 16);
     expect(Buffer.byteLength(big)).toBe(1024 * 1024);
     const row = await crypto.rowEncryptor('default');
     for (const plaintext of ['', big]) {
@@ -244,7 +269,8 @@ describe('FieldCrypto caches', () => {
   it('caches a DEK no longer than its scope key, so a shred elsewhere stops decryption within the TTL', async () => {
     const { keyring, keyStore, crypto: other } = setup();
     const ctx = (rowId: string) => ({ ...users, rowId });
-    const write = async (rowId: string, crypto: FieldCrypto) => (await crypto.rowEncryptor('tenant')).encrypt(rowId, ctx(rowId));
+    const write = async (rowId: string, crypto: FieldCrypto) =>
+      (await crypto.rowEncryptor('tenant')).encrypt(rowId, ctx(rowId));
     const first = await write('r1', other);
     const second = await write('r2', other);
     const ttlMs = 400;
@@ -275,7 +301,10 @@ describe('FieldCrypto caches', () => {
   it('works without a DEK cache, still unwrapping each row once per batch', async () => {
     const { keyring, keyStore, crypto } = setup();
     const row = await crypto.rowEncryptor('default');
-    const items = ['a', 'b'].map((field) => ({ value: row.encrypt(field, { ...users, field }), ctx: { ...users, field } }));
+    const items = ['a', 'b'].map((field) => ({
+      value: row.encrypt(field, { ...users, field }),
+      ctx: { ...users, field },
+    }));
     const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, dekCache: false });
     expect(await reader.decryptMany(items)).toEqual(['a', 'b']);
     expect(reader.stats()).toMatchObject({ dekHits: 0, dekMisses: 0 });
@@ -285,9 +314,15 @@ describe('FieldCrypto caches', () => {
     const { crypto } = setup();
     const stored = (await crypto.rowEncryptor('u1')).encrypt('x', users);
     const other = (await crypto.rowEncryptor('u2')).encrypt('y', users);
-    await crypto.decryptMany([{ value: stored, ctx: users }, { value: other, ctx: users }]);
+    await crypto.decryptMany([
+      { value: stored, ctx: users },
+      { value: other, ctx: users },
+    ]);
     await crypto.keys.destroyScope('u1');
-    const [gone, kept] = await crypto.decryptMany([{ value: stored, ctx: users }, { value: other, ctx: users }]);
+    const [gone, kept] = await crypto.decryptMany([
+      { value: stored, ctx: users },
+      { value: other, ctx: users },
+    ]);
     expect(gone).toBeInstanceOf(KeyDestroyedError);
     expect(kept).toBe('y');
   });
@@ -304,12 +339,26 @@ describe('FieldCrypto caches', () => {
 
 describe('FieldCrypto secrecy', () => {
   it('crypto.keys offers the key lifecycle and no method that returns key material', () => {
-    const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+    const crypto = new FieldCrypto({
+      keyring: new LocalKeyring(randomBytes(32)),
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 60_000 },
+    });
     expect(crypto.keys).toBeInstanceOf(KeyAdmin);
-    const methods = Object.getOwnPropertyNames(KeyAdmin.prototype).filter((name) => name !== 'constructor').sort();
+    const methods = Object.getOwnPropertyNames(KeyAdmin.prototype)
+      .filter((name) => name !== 'constructor')
+      .sort();
     expect(methods).toEqual([
-      'activeScopeKey', 'clearCache', 'createScope', 'destroyScope', 'indexRootVersions', 'list', 'rewrap', 'rotateIndexKey',
-      'rotateScope', 'toJSON',
+      'activeScopeKey',
+      'clearCache',
+      'createScope',
+      'destroyScope',
+      'indexRootVersions',
+      'list',
+      'rewrap',
+      'rotateIndexKey',
+      'rotateScope',
+      'toJSON',
     ]);
     expect((crypto.keys as unknown as Record<string, unknown>).scopeKeyMaterial).toBeUndefined();
   });
@@ -322,11 +371,20 @@ describe('FieldCrypto secrecy', () => {
     const row = await crypto.rowEncryptor('default');
     const stored = row.encrypt('secret-plaintext', users);
     await crypto.decrypt(stored, users);
-    const scopeKey = await new KeyHierarchy({ keyring, keyStore, cache: { ttlMs: 60_000 } }).scopeKeyMaterial(stored.split('$')[2], 1);
-    const printed = [inspect(crypto, { depth: 20, showHidden: true }), JSON.stringify(crypto), inspect(row, { depth: 20 }),
-      JSON.stringify(row), inspect(crypto.keys, { depth: 20, showHidden: true })].join('\n');
+    const scopeKey = await new KeyHierarchy({ keyring, keyStore, cache: { ttlMs: 60_000 } }).scopeKeyMaterial(
+      stored.split('$')[2],
+      1,
+    );
+    const printed = [
+      inspect(crypto, { depth: 20, showHidden: true }),
+      JSON.stringify(crypto),
+      inspect(row, { depth: 20 }),
+      JSON.stringify(row),
+      inspect(crypto.keys, { depth: 20, showHidden: true }),
+    ].join('\n');
     for (const secret of [root, scopeKey]) {
-      for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(printed).not.toContain(secret.toString(encoding));
+      for (const encoding of ['hex', 'base64', 'base64url'] as const)
+        expect(printed).not.toContain(secret.toString(encoding));
     }
     expect(printed).not.toContain('secret-plaintext');
     expect(printed).not.toMatch(/<Buffer/);
@@ -346,8 +404,13 @@ describe('FieldCrypto secrecy', () => {
     const { keyring, keyStore, crypto } = setup();
     const stored = (await crypto.rowEncryptor('default')).encrypt('secret-plaintext', users);
     const events: AuditEvent[] = [];
-    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, auditDecrypts: true,
-      audit: { emit: (e) => void events.push(e) } });
+    const reader = new FieldCrypto({
+      keyring,
+      keyStore,
+      cache: { ttlMs: 60_000 },
+      auditDecrypts: true,
+      audit: { emit: (e) => void events.push(e) },
+    });
     await reader.decrypt(stored, users);
     await reader.decrypt(stored, { ...users, rowId: 'x' }).catch(() => undefined);
     const decrypts = events.filter((e) => e.operation === 'value.decrypt');
@@ -356,8 +419,12 @@ describe('FieldCrypto secrecy', () => {
     expect(JSON.stringify(events)).not.toContain('secret-plaintext');
     expect(events.filter((e) => e.operation === 'value.decrypt')).toHaveLength(2);
     const quiet: AuditEvent[] = [];
-    await new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, audit: { emit: (e) => void quiet.push(e) } })
-      .decrypt(stored, users);
+    await new FieldCrypto({
+      keyring,
+      keyStore,
+      cache: { ttlMs: 60_000 },
+      audit: { emit: (e) => void quiet.push(e) },
+    }).decrypt(stored, users);
     expect(quiet.map((e) => e.operation)).toEqual(['keyring.unwrap']);
   });
 });

@@ -8,12 +8,26 @@ import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import {
-  checkSpec, computeBlindIndex, deriveIndexKey, blindIndexVersion, parseBlindIndex, type BlindIndexParts, type BlindIndexSpec,
+  checkSpec,
+  computeBlindIndex,
+  deriveIndexKey,
+  blindIndexVersion,
+  parseBlindIndex,
+  type BlindIndexParts,
+  type BlindIndexSpec,
 } from './blind-index';
 import { DekCache } from './dek-cache';
 import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
-import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, scopeKeyId, scopeKeyOf, type ParsedEnvelope } from './envelope';
+import {
+  describeEnvelope,
+  HeaderMemo,
+  isEnvelope,
+  parseEnvelope,
+  scopeKeyId,
+  scopeKeyOf,
+  type ParsedEnvelope,
+} from './envelope';
 import { ConfigError, DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyAdmin } from './key-admin';
@@ -23,7 +37,14 @@ import type { Keyring } from './keyring';
 import { messages } from './messages';
 import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
-import { checkContext, checkPlaintext, createRowEncryptor, type FieldContext, type RowEncryptor, type UnsafeDeterminism } from './row-encryptor';
+import {
+  checkContext,
+  checkPlaintext,
+  createRowEncryptor,
+  type FieldContext,
+  type RowEncryptor,
+  type UnsafeDeterminism,
+} from './row-encryptor';
 import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
 import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
@@ -89,7 +110,11 @@ function located(error: unknown, ctx: FieldContext | undefined): HushfieldError 
 /**
  * Field-level envelope encryption and blind indexes over a keyring and a key store.
  * @example
- * const crypto = new FieldCrypto({ keyring: LocalKeyring.fromEnv(), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+ * const crypto = new FieldCrypto({
+ *   keyring: LocalKeyring.fromEnv(),
+ *   keyStore: new MemoryKeyStore(),
+ *   cache: { ttlMs: 60_000 },
+ * });
  * const row = await crypto.rowEncryptor('default');
  * const stored = row.encrypt('ada@example.com', { model: 'users', field: 'email', rowId: id });
  * row.dispose();
@@ -116,16 +141,24 @@ export class FieldCrypto {
     this.keys = new KeyAdmin(this.#keys);
     const dekOption = options.dekCache ?? { maxEntries: 10_000 };
     if (dekOption !== false) {
-      needs(Number.isSafeInteger(dekOption.maxEntries) && dekOption.maxEntries > 0, 'options.dekCache.maxEntries',
-        'must be a positive integer');
+      needs(
+        Number.isSafeInteger(dekOption.maxEntries) && dekOption.maxEntries > 0,
+        'options.dekCache.maxEntries',
+        'must be a positive integer',
+      );
       this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
       this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#auditDecrypts = this.#audit.enabled ? decryptSampleRate(options.auditDecrypts) : 0;
-    needs(options.unicodeMismatch === undefined || options.unicodeMismatch === 'refuse' || options.unicodeMismatch === 'warn',
-      'options.unicodeMismatch', "must be 'refuse' or 'warn'");
+    needs(
+      options.unicodeMismatch === undefined ||
+        options.unicodeMismatch === 'refuse' ||
+        options.unicodeMismatch === 'warn',
+      'options.unicodeMismatch',
+      "must be 'refuse' or 'warn'",
+    );
     this.#unicodeMismatch = options.unicodeMismatch ?? 'refuse';
     observeCaches(this);
   }
@@ -144,7 +177,9 @@ export class FieldCrypto {
    */
   cachedRowEncryptor(scope: string): RowEncryptor | undefined {
     if (typeof scope !== 'string') return undefined;
-    const row = this.#keys.withCachedActiveScopeKey(scope, (material) => this.#newRow(material, undefined, this.#deks?.generation));
+    const row = this.#keys.withCachedActiveScopeKey(scope, (material) =>
+      this.#newRow(material, undefined, this.#deks?.generation),
+    );
     return row === MISS ? undefined : row;
   }
 
@@ -180,7 +215,9 @@ export class FieldCrypto {
       if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
     }
     // Warm path: the scope key is cached, so no await and no key copy.
-    const warm = this.#keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) => this.#unwrapAndOpen(parsed, ctx, scopeKey, generation));
+    const warm = this.#keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) =>
+      this.#unwrapAndOpen(parsed, ctx, scopeKey, generation),
+    );
     if (warm !== MISS) return warm;
     let scopeKey: Buffer;
     try {
@@ -217,14 +254,16 @@ export class FieldCrypto {
       // across the await would outlive the young generation and make the garbage collector copy it.
       const waiting = this.#decryptPass(items, undefined, out, keys, generation);
       if (waiting === undefined) return out;
-      await Promise.all([...waiting.keys].map(async (id) => {
-        const { keyId, version } = scopeKeyOf(id);
-        try {
-          keys.set(id, { key: await this.#keys.scopeKeyMaterial(keyId, version) });
-        } catch (error) {
-          keys.set(id, { error });
-        }
-      }));
+      await Promise.all(
+        [...waiting.keys].map(async (id) => {
+          const { keyId, version } = scopeKeyOf(id);
+          try {
+            keys.set(id, { key: await this.#keys.scopeKeyMaterial(keyId, version) });
+          } catch (error) {
+            keys.set(id, { error });
+          }
+        }),
+      );
       this.#decryptPass(items, waiting.indexes, out, keys, generation);
       return out;
     } finally {
@@ -262,7 +301,9 @@ export class FieldCrypto {
     const versions = this.#keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
-    const warm = this.#indexKeys.use(indexKeyId(stored, spec), (key) => computeBlindIndex(key, spec, stored.version, value));
+    const warm = this.#indexKeys.use(indexKeyId(stored, spec), (key) =>
+      computeBlindIndex(key, spec, stored.version, value),
+    );
     return warm === MISS ? undefined : warm;
   }
 
@@ -349,23 +390,40 @@ export class FieldCrypto {
   }
 
   /** A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read. */
-  #newRow(material: KeyMaterial, determinism: UnsafeDeterminism | undefined, generation: number | undefined): RowEncryptor {
+  #newRow(
+    material: KeyMaterial,
+    determinism: UnsafeDeterminism | undefined,
+    generation: number | undefined,
+  ): RowEncryptor {
     const deks = this.#deks;
-    return createRowEncryptor(material, determinism, deks === undefined ? undefined : (id, dek) => {
-      if (!deks.set(id, dek, generation, this.#keys.scopeKeyRemainingTtl(material.keyId, material.version))) dek.fill(0);
-    });
+    return createRowEncryptor(
+      material,
+      determinism,
+      deks === undefined
+        ? undefined
+        : (id, dek) => {
+            if (!deks.set(id, dek, generation, this.#keys.scopeKeyRemainingTtl(material.keyId, material.version)))
+              dek.fill(0);
+          },
+    );
   }
 
   /**
    * Unwraps the envelope's DEK under `scopeKey` and opens the value (the DEK cache gets a copy,
    * unless DEKs were dropped since `generation` was read).
    */
-  #unwrapAndOpen(envelope: ParsedEnvelope, ctx: FieldContext, scopeKey: Buffer, generation: number | undefined): string {
+  #unwrapAndOpen(
+    envelope: ParsedEnvelope,
+    ctx: FieldContext,
+    scopeKey: Buffer,
+    generation: number | undefined,
+  ): string {
     const dek = unwrapDek(scopeKey, envelope);
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
     try {
       const copy = this.#deks === undefined ? undefined : Buffer.from(dek);
-      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation, this.#keyTtl(envelope))) copy.fill(0);
+      if (copy !== undefined && !this.#deks?.set(envelope.dekId, copy, generation, this.#keyTtl(envelope)))
+        copy.fill(0);
       return this.#open(envelope, ctx, dek);
     } finally {
       dek.fill(0);
@@ -380,8 +438,13 @@ export class FieldCrypto {
    * `keys` nor cached are left out and returned with the keys they need (only the first pass
    * meets any).
    */
-  #decryptPass(items: readonly DecryptItem[], indexes: readonly number[] | undefined, out: (string | HushfieldError)[],
-    keys: Map<string, ResolvedKey>, generation: number | undefined): Waiting | undefined {
+  #decryptPass(
+    items: readonly DecryptItem[],
+    indexes: readonly number[] | undefined,
+    out: (string | HushfieldError)[],
+    keys: Map<string, ResolvedKey>,
+    generation: number | undefined,
+  ): Waiting | undefined {
     const deks = this.#deks;
     const memo = new HeaderMemo();
     let waiting: Waiting | undefined;
@@ -423,7 +486,8 @@ export class FieldCrypto {
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
                 // Refused if a key was destroyed since the call began: then this pass owns it.
-                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtl(envelope))) owned = true;
+                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtl(envelope)))
+                  owned = true;
               } else failure = unwrapped.error;
             }
           }
@@ -433,7 +497,8 @@ export class FieldCrypto {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
             noteKeys(items, i + 1, waiting!, keys, (keyId, version) =>
-              this.#keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey)));
+              this.#keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey)),
+            );
             return waiting;
           } else if (failure !== null) {
             out[i] = this.#failed(located(failure, ctx), envelope, ctx);
@@ -479,7 +544,11 @@ export class FieldCrypto {
   }
 
   #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {
-    const plaintext = openValue(dek, envelope, valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId));
+    const plaintext = openValue(
+      dek,
+      envelope,
+      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId),
+    );
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
     const text = decodeUtf8(plaintext);
     plaintext.fill(0);
@@ -498,7 +567,14 @@ export class FieldCrypto {
     const detail: Record<string, string | number> = { model: ctx.model, field: ctx.field };
     if (this.#auditDecrypts < 1 && outcome === 'success') detail.sampleRate = this.#auditDecrypts;
     if (ctx.rowId !== undefined) detail.rowId = ctx.rowId;
-    this.#audit.emit({ operation: 'value.decrypt', outcome, keyId: envelope.keyId, kind: 'scope', version: envelope.version,
-      detail, ...(errorCode === undefined ? {} : { errorCode }) });
+    this.#audit.emit({
+      operation: 'value.decrypt',
+      outcome,
+      keyId: envelope.keyId,
+      kind: 'scope',
+      version: envelope.version,
+      detail,
+      ...(errorCode === undefined ? {} : { errorCode }),
+    });
   }
 }

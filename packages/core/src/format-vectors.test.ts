@@ -28,7 +28,13 @@ const nonce = (byte: number) => Buffer.alloc(12, byte);
 
 const ROOT_KEY = counting(0x00);
 const SCOPE = { keyId: 'GoldenScope-1', kind: 'scope' as const, scope: 'tenant-42', version: 3, key: counting(0x20) };
-const INDEX_ROOT = { keyId: 'GoldenIndex-1', kind: 'index' as const, scope: 'default', version: 2, key: counting(0x40) };
+const INDEX_ROOT = {
+  keyId: 'GoldenIndex-1',
+  kind: 'index' as const,
+  scope: 'default',
+  version: 2,
+  key: counting(0x40),
+};
 
 interface RowInput {
   readonly comment: string;
@@ -39,11 +45,14 @@ interface RowInput {
 
 const ROWS: readonly RowInput[] = [
   {
-    comment: 'one row write: two fields share the row\'s DEK and wrapped DEK; the model binds the row id',
+    comment: "one row write: two fields share the row's DEK and wrapped DEK; the model binds the row id",
     dek: counting(0xa0),
     nonces: [0x01, 0x02, 0x03],
     fields: [
-      { plaintext: 'ada@example.com', ctx: { model: 'users', field: 'email', rowId: '7f0c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' } },
+      {
+        plaintext: 'ada@example.com',
+        ctx: { model: 'users', field: 'email', rowId: '7f0c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' },
+      },
       { plaintext: '', ctx: { model: 'users', field: 'note', rowId: '7f0c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' } },
     ],
   },
@@ -56,13 +65,47 @@ const ROWS: readonly RowInput[] = [
 ];
 
 const INDEXES: readonly { comment: string; spec: BlindIndexSpec; input: string }[] = [
-  { comment: 'full length, trim and lowercase', spec: { model: 'users', field: 'email', name: 'email_idx', normalize: ['trim@1', 'lowercase@1'], bits: 256 }, input: '  Ada@Example.COM ' },
-  { comment: 'no normalizer', spec: { model: 'users', field: 'email', name: 'email_idx', normalize: [], bits: 256 }, input: 'Ada@Example.COM' },
-  { comment: '16 bits (2 whole bytes)', spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 16 }, input: '123-45-6789' },
-  { comment: '12 bits: 2 bytes, the low 4 bits of the second zeroed', spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 12 }, input: '123-45-6789' },
-  { comment: '1 bit', spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 1 }, input: '123-45-6789' },
-  { comment: '255 bits', spec: { model: 'users', field: 'email', name: 'email_idx', normalize: [], bits: 255 }, input: 'x' },
-  { comment: 'NFKC and collapse-whitespace over non-ASCII input', spec: { model: 'patients', field: 'naïve_name', name: 'name_idx', normalize: ['nfkc@1', 'collapse-whitespace@1', 'lowercase@1'], bits: 64 }, input: 'Ｚｏë\u00a0\u2003Müller' },
+  {
+    comment: 'full length, trim and lowercase',
+    spec: { model: 'users', field: 'email', name: 'email_idx', normalize: ['trim@1', 'lowercase@1'], bits: 256 },
+    input: '  Ada@Example.COM ',
+  },
+  {
+    comment: 'no normalizer',
+    spec: { model: 'users', field: 'email', name: 'email_idx', normalize: [], bits: 256 },
+    input: 'Ada@Example.COM',
+  },
+  {
+    comment: '16 bits (2 whole bytes)',
+    spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 16 },
+    input: '123-45-6789',
+  },
+  {
+    comment: '12 bits: 2 bytes, the low 4 bits of the second zeroed',
+    spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 12 },
+    input: '123-45-6789',
+  },
+  {
+    comment: '1 bit',
+    spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 1 },
+    input: '123-45-6789',
+  },
+  {
+    comment: '255 bits',
+    spec: { model: 'users', field: 'email', name: 'email_idx', normalize: [], bits: 255 },
+    input: 'x',
+  },
+  {
+    comment: 'NFKC and collapse-whitespace over non-ASCII input',
+    spec: {
+      model: 'patients',
+      field: 'naïve_name',
+      name: 'name_idx',
+      normalize: ['nfkc@1', 'collapse-whitespace@1', 'lowercase@1'],
+      bits: 64,
+    },
+    input: 'Ｚｏë\u00a0\u2003Müller',
+  },
 ];
 
 /** The envelope with bit 0 of the last byte of its sealed value (the tag's last byte) flipped. */
@@ -73,7 +116,8 @@ function flipLastBit(envelope: string): string {
   return envelope.slice(0, at) + sealed.toString('base64url');
 }
 
-const escapeNonAscii = (json: string) => json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const escapeNonAscii = (json: string) =>
+  json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function wrappedKeyVector(keyring: LocalKeyring, slot: typeof SCOPE | typeof INDEX_ROOT, wrapNonce: Buffer) {
   const context = wrapContext(slot);
@@ -95,8 +139,10 @@ function buildVectors(): object {
   const keyring = new LocalKeyring(ROOT_KEY);
   const envelopes = ROWS.flatMap((row) => {
     let next = 0;
-    const encryptor = createRowEncryptor({ keyId: SCOPE.keyId, scope: SCOPE.scope, version: SCOPE.version, key: SCOPE.key },
-      { dek: row.dek, nonce: () => nonce(row.nonces[next++]) });
+    const encryptor = createRowEncryptor(
+      { keyId: SCOPE.keyId, scope: SCOPE.scope, version: SCOPE.version, key: SCOPE.key },
+      { dek: row.dek, nonce: () => nonce(row.nonces[next++]) },
+    );
     try {
       return row.fields.map(({ plaintext, ctx }, i) => ({
         comment: i === 0 ? row.comment : 'same row write as the previous vector',
@@ -128,14 +174,21 @@ function buildVectors(): object {
       input,
       normalized: normalize(input, spec.normalize),
       hkdfSalt: Buffer.from('hushfield/blind-index').toString('hex'),
-      hkdfInfo: encodeFields(['hushfield/blind-index/v1', spec.model, spec.field, spec.name, { u32: INDEX_ROOT.version }]).toString('hex'),
+      hkdfInfo: encodeFields([
+        'hushfield/blind-index/v1',
+        spec.model,
+        spec.field,
+        spec.name,
+        { u32: INDEX_ROOT.version },
+      ]).toString('hex'),
       indexKey: key.toString('hex'),
       value: computeBlindIndex(key, spec, INDEX_ROOT.version, input),
     };
   });
   const [first] = envelopes;
   return {
-    description: 'hushfield format vectors, format 1 (envelope hfe$1$, LocalKeyring wrap 0x01, blind index v<root>.n<normalizer>). ' +
+    description:
+      'hushfield format vectors, format 1 (envelope hfe$1$, LocalKeyring wrap 0x01, blind index v<root>.n<normalizer>). ' +
       'Specified by README.md in this directory; byte strings are lowercase hex unless named otherwise.',
     localRootKey: ROOT_KEY.toString('hex'),
     scopeKey: wrappedKeyVector(keyring, SCOPE, nonce(0x0a)),
@@ -143,13 +196,32 @@ function buildVectors(): object {
     envelopes,
     blindIndexes,
     mustFail: [
-      { comment: 'the first envelope presented for another row id', envelope: first.envelope, model: first.model, field: first.field, rowId: 'another-row' },
-      { comment: 'the first envelope presented for another field', envelope: first.envelope, model: first.model, field: 'note', rowId: first.rowId },
-      { comment: 'the first envelope presented without its row id', envelope: first.envelope, model: first.model, field: first.field },
+      {
+        comment: 'the first envelope presented for another row id',
+        envelope: first.envelope,
+        model: first.model,
+        field: first.field,
+        rowId: 'another-row',
+      },
+      {
+        comment: 'the first envelope presented for another field',
+        envelope: first.envelope,
+        model: first.model,
+        field: 'note',
+        rowId: first.rowId,
+      },
+      {
+        comment: 'the first envelope presented without its row id',
+        envelope: first.envelope,
+        model: first.model,
+        field: first.field,
+      },
       {
         comment: 'the first envelope with the last tag bit flipped',
         envelope: flipLastBit(first.envelope),
-        model: first.model, field: first.field, rowId: first.rowId,
+        model: first.model,
+        field: first.field,
+        rowId: first.rowId,
       },
     ],
   };
@@ -159,8 +231,22 @@ const render = (document: object) => `${escapeNonAscii(JSON.stringify(document, 
 
 if (process.env.HUSHFIELD_WRITE_VECTORS === '1') writeFileSync(FILE, render(buildVectors()));
 
-interface EnvelopeVector { model: string; field: string; rowId?: string; plaintext: string; envelope: string }
-interface IndexVector { model: string; field: string; name: string; normalize: Normalizer[]; bits: number; input: string; value: string }
+interface EnvelopeVector {
+  model: string;
+  field: string;
+  rowId?: string;
+  plaintext: string;
+  envelope: string;
+}
+interface IndexVector {
+  model: string;
+  field: string;
+  name: string;
+  normalize: Normalizer[];
+  bits: number;
+  input: string;
+  value: string;
+}
 const published = JSON.parse(readFileSync(FILE, 'utf8')) as {
   localRootKey: string;
   scopeKey: { keyId: string; scope: string; version: number; wrappedKey: string };
@@ -178,8 +264,18 @@ describe('published format vectors', () => {
   async function cryptoFromFile(): Promise<FieldCrypto> {
     const keyring = new LocalKeyring(hex(published.localRootKey));
     const keyStore = new MemoryKeyStore();
-    for (const [kind, stored] of [['scope', published.scopeKey], ['index', published.indexRootKey]] as const) {
-      await keyStore.insert({ keyId: stored.keyId, kind, scope: stored.scope, version: stored.version, keyringId: keyring.id, wrappedKey: stored.wrappedKey });
+    for (const [kind, stored] of [
+      ['scope', published.scopeKey],
+      ['index', published.indexRootKey],
+    ] as const) {
+      await keyStore.insert({
+        keyId: stored.keyId,
+        kind,
+        scope: stored.scope,
+        version: stored.version,
+        keyringId: keyring.id,
+        wrappedKey: stored.wrappedKey,
+      });
     }
     return new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
   }
@@ -196,16 +292,25 @@ describe('published format vectors', () => {
   it('its index values are what FieldCrypto computes under the index root key from the file', async () => {
     const crypto = await cryptoFromFile();
     for (const v of published.blindIndexes) {
-      await expect(crypto.blindIndex({ model: v.model, field: v.field, name: v.name, normalize: v.normalize, bits: v.bits }, v.input))
-        .resolves.toBe(v.value);
+      await expect(
+        crypto.blindIndex(
+          { model: v.model, field: v.field, name: v.name, normalize: v.normalize, bits: v.bits },
+          v.input,
+        ),
+      ).resolves.toBe(v.value);
     }
   });
 
   it('its must-fail cases fail to decrypt', async () => {
     const crypto = await cryptoFromFile();
     for (const v of published.mustFail) {
-      await expect(crypto.decrypt(v.envelope, { model: v.model, field: v.field, ...(v.rowId === undefined ? {} : { rowId: v.rowId }) }))
-        .rejects.toThrow();
+      await expect(
+        crypto.decrypt(v.envelope, {
+          model: v.model,
+          field: v.field,
+          ...(v.rowId === undefined ? {} : { rowId: v.rowId }),
+        }),
+      ).rejects.toThrow();
     }
   });
 });

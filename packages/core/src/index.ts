@@ -21,15 +21,30 @@ export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { checkPlaintext } from './row-encryptor';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
 export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from './blind-index';
-export { isNormalizer, normalizerVersion, runtimeUnicodeVersion, unicodeMismatches, versionedName } from './normalizers';
+export {
+  isNormalizer,
+  normalizerVersion,
+  runtimeUnicodeVersion,
+  unicodeMismatches,
+  versionedName,
+} from './normalizers';
 export type { UnicodeMismatch } from './normalizers';
 export { ENVELOPE_PREFIX, FORMAT_VERSION, isEnvelope } from './envelope';
 export {
-  callRemoteKeyring, keyringBackoffDelay, networkErrorCode, remoteCallFailedMessage, resolveKeyringRetry,
-  resolveKeyringTimeout, RETRYABLE_NETWORK_CODES,
+  callRemoteKeyring,
+  keyringBackoffDelay,
+  networkErrorCode,
+  remoteCallFailedMessage,
+  resolveKeyringRetry,
+  resolveKeyringTimeout,
+  RETRYABLE_NETWORK_CODES,
 } from './remote-keyring-call';
 export type {
-  KeyringFailure, KeyringRetryOptions, RemoteCallTarget, RemoteKeyringSettings, ResolvedKeyringRetryOptions,
+  KeyringFailure,
+  KeyringRetryOptions,
+  RemoteCallTarget,
+  RemoteKeyringSettings,
+  ResolvedKeyringRetryOptions,
 } from './remote-keyring-call';
 export { wrapContext, type KeySlot } from './keyring-calls';
 export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';

@@ -10,7 +10,9 @@ function loader() {
   let calls = 0;
   return {
     made,
-    get calls() { return calls; },
+    get calls() {
+      return calls;
+    },
     load: async () => {
       calls++;
       await sleep(5);
@@ -151,9 +153,15 @@ describe('KeyCache', () => {
     expect(cache.use('k', (key) => key[0], 'scope\u0000a')).toBe(1);
     expect(cache.use('k', (key) => key[0], 'scope\u0000b')).toBe(MISS);
     expect(cache.peek('k', 'scope\u0000b')).toBeUndefined();
-    await expect(cache.get('k', async () => {
-      throw new Error('unwrap refused');
-    }, 'scope\u0000b')).rejects.toThrow('unwrap refused');
+    await expect(
+      cache.get(
+        'k',
+        async () => {
+          throw new Error('unwrap refused');
+        },
+        'scope\u0000b',
+      ),
+    ).rejects.toThrow('unwrap refused');
     // The owner's entry is untouched, and an owner-less lookup (by key id, for decryption) still finds it.
     expect(cache.use('k', (key) => key[0], 'scope\u0000a')).toBe(1);
     expect(cache.use('k', (key) => key[0])).toBe(1);

@@ -60,11 +60,15 @@ export interface Owned {
 }
 
 /** Validates cache options. @throws ConfigError without a positive `ttlMs` or with bad bounds. */
-export function checkCacheOptions(options: KeyCacheOptions | undefined): Required<Omit<KeyCacheOptions, 'maxUses'>> & { maxUses?: number } {
+export function checkCacheOptions(
+  options: KeyCacheOptions | undefined,
+): Required<Omit<KeyCacheOptions, 'maxUses'>> & { maxUses?: number } {
   const ttlMs = options?.ttlMs;
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new ConfigError(messages.cacheTtlRequired());
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new ConfigError(messages.cacheTtlRequired());
   const maxEntries = options?.maxEntries ?? 1000;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new ConfigError(messages.cacheBound('cache.maxEntries'));
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+    throw new ConfigError(messages.cacheBound('cache.maxEntries'));
   const maxUses = options?.maxUses;
   if (maxUses !== undefined && (!Number.isSafeInteger(maxUses) || maxUses < 1)) {
     throw new ConfigError(messages.cacheBound('cache.maxUses'));

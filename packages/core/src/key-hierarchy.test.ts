@@ -12,7 +12,12 @@ class CountingKeyring implements Keyring {
   calls = { wrap: 0, unwrap: 0 };
   down = false;
   readonly inner: LocalKeyring;
-  constructor(key = randomBytes(32), readonly id = 'counting:1') { this.inner = new LocalKeyring(key, { id }); }
+  constructor(
+    key = randomBytes(32),
+    readonly id = 'counting:1',
+  ) {
+    this.inner = new LocalKeyring(key, { id });
+  }
   async wrapKey(key: Buffer, context: EncryptionContext) {
     this.calls.wrap++;
     if (this.down) throw new Error('ECONNREFUSED');
@@ -28,8 +33,13 @@ class CountingKeyring implements Keyring {
 
 function setup(keyring: Keyring = new CountingKeyring(), keyStore = new MemoryKeyStore()) {
   const events: AuditEvent[] = [];
-  const keys = new KeyHierarchy({ keyring, keyStore, cache: { ttlMs: 60_000 }, audit: { emit: (e) => void events.push(e) },
-    actor: () => ({ user: 'alice', request: 'r-1' }) });
+  const keys = new KeyHierarchy({
+    keyring,
+    keyStore,
+    cache: { ttlMs: 60_000 },
+    audit: { emit: (e) => void events.push(e) },
+    actor: () => ({ user: 'alice', request: 'r-1' }),
+  });
   return { keys, keyStore, keyring, events };
 }
 
@@ -39,19 +49,28 @@ describe('KeyHierarchy', () => {
     const active = await keys.activeScopeKey('tenant-1');
     expect(active).toMatchObject({ scope: 'tenant-1', version: 1 });
     const [stored] = await keyStore.list();
-    expect(stored).toMatchObject({ keyId: active.keyId, kind: 'scope', scope: 'tenant-1', version: 1, state: 'active',
-      keyringId: keyring.id });
+    expect(stored).toMatchObject({
+      keyId: active.keyId,
+      kind: 'scope',
+      scope: 'tenant-1',
+      version: 1,
+      state: 'active',
+      keyringId: keyring.id,
+    });
     const context = { purpose: 'hushfield/scope-key', keyId: active.keyId, scope: 'tenant-1', version: '1' };
     await expect(keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), context)).resolves.toHaveLength(32);
-    await expect(keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), { ...context, scope: 'tenant-2' }))
-      .rejects.toThrow(KeyringError);
+    await expect(
+      keyring.unwrapKey(Buffer.from(stored.wrappedKey!, 'base64'), { ...context, scope: 'tenant-2' }),
+    ).rejects.toThrow(KeyringError);
   });
 
   it('yields exactly one key when many processes use a new scope at once', async () => {
     const keyStore = new MemoryKeyStore();
     const keyring = new CountingKeyring();
     const processes = Array.from({ length: 5 }, () => setup(keyring, keyStore).keys);
-    const results = await Promise.all(processes.flatMap((keys) => [keys.activeScopeKey('new'), keys.activeScopeKey('new')]));
+    const results = await Promise.all(
+      processes.flatMap((keys) => [keys.activeScopeKey('new'), keys.activeScopeKey('new')]),
+    );
     expect(new Set(results.map((r) => r.keyId)).size).toBe(1);
     expect(await keyStore.list({ scope: 'new' })).toHaveLength(1);
   });
@@ -89,7 +108,9 @@ describe('KeyHierarchy', () => {
     expect(keys.counters().entries).toBe(2);
     expect(await keys.destroyScope('s')).toBe(2);
     expect(keys.counters().entries).toBe(0);
-    expect((await keyStore.list({ scope: 's' })).every((k) => k.state === 'destroyed' && k.wrappedKey === null)).toBe(true);
+    expect((await keyStore.list({ scope: 's' })).every((k) => k.state === 'destroyed' && k.wrappedKey === null)).toBe(
+      true,
+    );
     await expect(keys.scopeKeyMaterial(keyId, 1)).rejects.toThrow(KeyDestroyedError);
     await expect(keys.scopeKeyMaterial(keyId, 1)).rejects.toThrow('scope "s" was destroyed');
     await expect(keys.activeScopeKey('s')).rejects.toThrow(KeyDestroyedError);
@@ -148,15 +169,21 @@ describe('KeyHierarchy', () => {
     const error = await stale.scopeKeyMaterial(keyId, 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyringError);
     expect(error).toMatchObject({ keyringId: 'old', wrappedBy: 'new', operation: 'unwrap', retryable: false });
-    expect((error as Error).message).toContain(`scope key ${keyId} v1 (scope a) is wrapped by keyring new, but keyring old was asked`);
+    expect((error as Error).message).toContain(
+      `scope key ${keyId} v1 (scope a) is wrapped by keyring new, but keyring old was asked`,
+    );
     expect((error as Error).message).not.toContain('tampered');
     // a transient failure (throttling, outage) of the keyring asked is reported as itself
     const throttled: Keyring = {
       id: 'old',
       wrapKey: async () => Buffer.alloc(0),
-      unwrapKey: async () => { throw new KeyringError('throttled', { keyringId: 'old', operation: 'unwrap', retryable: true }); },
+      unwrapKey: async () => {
+        throw new KeyringError('throttled', { keyringId: 'old', operation: 'unwrap', retryable: true });
+      },
     };
-    const down = await setup(throttled, keyStore).keys.scopeKeyMaterial(keyId, 1).catch((e: unknown) => e);
+    const down = await setup(throttled, keyStore)
+      .keys.scopeKeyMaterial(keyId, 1)
+      .catch((e: unknown) => e);
     expect(down).toMatchObject({ message: 'throttled', retryable: true });
     expect((down as { wrappedBy?: string }).wrappedBy).toBeUndefined();
   });
@@ -207,15 +234,24 @@ describe('KeyHierarchy', () => {
     const [stored] = await keyStore.list();
     const text = JSON.stringify(events);
     for (const secret of [rootKey, material]) {
-      for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(text).not.toContain(secret.toString(encoding));
+      for (const encoding of ['hex', 'base64', 'base64url'] as const)
+        expect(text).not.toContain(secret.toString(encoding));
     }
     expect(stored.wrappedKey).toBeNull();
   });
 
   it('a failing audit sink never fails the operation', async () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const keys = new KeyHierarchy({ keyring: new CountingKeyring(), keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000 },
-      audit: { emit: () => { throw new Error('sink down'); } } });
+    const keys = new KeyHierarchy({
+      keyring: new CountingKeyring(),
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 1000 },
+      audit: {
+        emit: () => {
+          throw new Error('sink down');
+        },
+      },
+    });
     await expect(keys.activeScopeKey('s')).resolves.toMatchObject({ version: 1 });
     expect(warn).toHaveBeenCalled();
     warn.mockRestore();

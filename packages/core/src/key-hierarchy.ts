@@ -14,7 +14,14 @@ import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { KeyConflictError, KeyDestroyedError, KeyNotFoundError } from './errors';
-import { EXACT_TTL_CLOCK, KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
+import {
+  EXACT_TTL_CLOCK,
+  KeyCache,
+  MISS,
+  checkCacheOptions,
+  type KeyCacheCounters,
+  type KeyCacheOptions,
+} from './key-cache';
 import type { KeyFilter, KeyKind, KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
@@ -78,8 +85,16 @@ export class KeyHierarchy {
 
   /** @throws ConfigError when `cache.ttlMs` is missing */
   constructor(options: KeyHierarchyOptions) {
-    needs(options?.keyring !== undefined && typeof options.keyring.wrapKey === 'function', 'options.keyring', 'must be a Keyring');
-    needs(options.keyStore !== undefined && typeof options.keyStore.getActive === 'function', 'options.keyStore', 'must be a KeyStore');
+    needs(
+      options?.keyring !== undefined && typeof options.keyring.wrapKey === 'function',
+      'options.keyring',
+      'must be a Keyring',
+    );
+    needs(
+      options.keyStore !== undefined && typeof options.keyStore.getActive === 'function',
+      'options.keyStore',
+      'must be a KeyStore',
+    );
     const cache = checkCacheOptions(options.cache);
     this.#store = options.keyStore;
     this.#keyring = options.keyring;
@@ -130,7 +145,7 @@ export class KeyHierarchy {
     this.#epoch++;
     this.#active.delete(`scope\u0000${scope}`);
     // Re-read: a version rotated in between the two calls was destroyed too and must be evicted.
-    const all = [...versions, ...await this.#store.list({ kind: 'scope', scope })];
+    const all = [...versions, ...(await this.#store.list({ kind: 'scope', scope }))];
     for (const key of all) this.#keys.delete(cacheId(key.keyId, key.version));
     for (const listener of this.#destroyListeners) listener([...new Set(all.map((key) => key.keyId))]);
     return count;
@@ -155,7 +170,10 @@ export class KeyHierarchy {
     needs(newKeyring !== undefined && typeof newKeyring.wrapKey === 'function', 'newKeyring', 'must be a Keyring');
     this.#keyrings.set(newKeyring.id, newKeyring);
     const result = await rewrapKeys(newKeyring, {
-      store: this.#store, calls: this.#calls, audit: this.#audit, keyringFor: (stored) => this.#keyringFor(stored),
+      store: this.#store,
+      calls: this.#calls,
+      audit: this.#audit,
+      keyringFor: (stored) => this.#keyringFor(stored),
     });
     this.#keyring = newKeyring;
     this.#active.clear();
@@ -179,11 +197,14 @@ export class KeyHierarchy {
    * @throws KeyDestroyedError, KeyNotFoundError, KeyringError
    */
   scopeKeyMaterial(keyId: string, version: number): Promise<Buffer> {
-    return this.#keys.get(cacheId(keyId, version), () => keyLoadSpan({ keyId, kind: 'scope', version }, async () => {
-      const stored = await this.#store.getVersion(keyId, version);
-      if (stored === null || stored.kind !== 'scope') throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
-      return { key: await this.#unwrap(stored), owner: ownerOf(stored.kind, stored.scope) };
-    }));
+    return this.#keys.get(cacheId(keyId, version), () =>
+      keyLoadSpan({ keyId, kind: 'scope', version }, async () => {
+        const stored = await this.#store.getVersion(keyId, version);
+        if (stored === null || stored.kind !== 'scope')
+          throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
+        return { key: await this.#unwrap(stored), owner: ownerOf(stored.kind, stored.scope) };
+      }),
+    );
   }
 
   /**
@@ -203,8 +224,11 @@ export class KeyHierarchy {
   withCachedActiveScopeKey<T>(scope: string, use: (material: KeyMaterial) => T): T | typeof MISS {
     const stored = this.#active.get(`scope\u0000${scope}`);
     if (stored === undefined) return MISS;
-    return this.#keys.use(cacheId(stored.keyId, stored.version), (key) =>
-      use({ keyId: stored.keyId, scope, version: stored.version, key }), ownerOf('scope', scope));
+    return this.#keys.use(
+      cacheId(stored.keyId, stored.version),
+      (key) => use({ keyId: stored.keyId, scope, version: stored.version, key }),
+      ownerOf('scope', scope),
+    );
   }
 
   /**
@@ -267,8 +291,11 @@ export class KeyHierarchy {
   #material(stored: StoredKey): Promise<Buffer> {
     // Unwrapped for this row's kind and scope, or (cached for another) unwrapped again under
     // this row's wrap context, which fails if the row was relabelled.
-    return this.#keys.get(cacheId(stored.keyId, stored.version), () => keyLoadSpan(stored, () => this.#unwrap(stored)),
-      ownerOf(stored.kind, stored.scope));
+    return this.#keys.get(
+      cacheId(stored.keyId, stored.version),
+      () => keyLoadSpan(stored, () => this.#unwrap(stored)),
+      ownerOf(stored.kind, stored.scope),
+    );
   }
 
   async #unwrap(stored: StoredKey): Promise<Buffer> {
@@ -315,15 +342,17 @@ export class KeyHierarchy {
 
   async #create(kind: KeyKind, scope: string, firstUse = false): Promise<StoredKey> {
     const versions = await this.#store.list({ kind, scope });
-    if (versions.some((key) => key.state !== 'destroyed')) throw new KeyConflictError(messages.scopeExists(kind, scope));
+    if (versions.some((key) => key.state !== 'destroyed'))
+      throw new KeyConflictError(messages.scopeExists(kind, scope));
     if (versions.length > 0 && kind === 'scope' && firstUse) {
       // First use of a destroyed scope: writing must not silently resurrect it.
       const last = versions[versions.length - 1];
       throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
     }
-    const slot: KeySlot = versions.length === 0
-      ? { keyId: randomBytes(9).toString('base64url'), kind, scope, version: 1 }
-      : { keyId: versions[0].keyId, kind, scope, version: versions[versions.length - 1].version + 1 };
+    const slot: KeySlot =
+      versions.length === 0
+        ? { keyId: randomBytes(9).toString('base64url'), kind, scope, version: 1 }
+        : { keyId: versions[0].keyId, kind, scope, version: versions[versions.length - 1].version + 1 };
     return this.#persist(slot, 'key.create', (key) => this.#store.insert(key));
   }
 
@@ -344,13 +373,17 @@ export class KeyHierarchy {
   }
 
   /** Generates a key for `slot`, stores its wrapped form with `write`, and caches it. */
-  async #persist(slot: KeySlot, operation: 'key.create' | 'key.rotate',
-    write: (key: Parameters<KeyStore['insert']>[0]) => Promise<StoredKey>): Promise<StoredKey> {
+  async #persist(
+    slot: KeySlot,
+    operation: 'key.create' | 'key.rotate',
+    write: (key: Parameters<KeyStore['insert']>[0]) => Promise<StoredKey>,
+  ): Promise<StoredKey> {
     const keyring = this.#keyring;
     const { key, wrapped } = await this.#calls.generate(keyring, slot);
     try {
       const stored = await this.#audit.timed({ operation, ...slot, keyringId: keyring.id }, () =>
-        write({ ...slot, wrappedKey: wrapped.toString('base64'), keyringId: keyring.id }));
+        write({ ...slot, wrappedKey: wrapped.toString('base64'), keyringId: keyring.id }),
+      );
       this.#keys.put(cacheId(stored.keyId, stored.version), key, ownerOf(stored.kind, stored.scope));
       return stored;
     } catch (error) {

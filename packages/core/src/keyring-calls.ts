@@ -33,8 +33,11 @@ export function wrapContext(slot: KeySlot): EncryptionContext {
 function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringError['operation']): HushfieldError {
   if (error instanceof HushfieldError) return error;
   const reason = error instanceof Error ? error.name : 'unknown error';
-  return new KeyringError(messages.keyringFailed(keyring.id, operation, reason), { keyringId: keyring.id, operation },
-    { cause: error });
+  return new KeyringError(
+    messages.keyringFailed(keyring.id, operation, reason),
+    { keyringId: keyring.id, operation },
+    { cause: error },
+  );
 }
 
 /**
@@ -44,8 +47,11 @@ function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringErro
  */
 function wrappedElsewhere(error: unknown, keyring: Keyring, stored: StoredKey): KeyringError | undefined {
   if (stored.keyringId === keyring.id || (error instanceof KeyringError && error.retryable)) return undefined;
-  return new KeyringError(messages.keyringMismatch(stored, stored.keyringId, keyring.id),
-    { keyringId: keyring.id, operation: 'unwrap', wrappedBy: stored.keyringId }, { cause: error });
+  return new KeyringError(
+    messages.keyringMismatch(stored, stored.keyringId, keyring.id),
+    { keyringId: keyring.id, operation: 'unwrap', wrappedBy: stored.keyringId },
+    { cause: error },
+  );
 }
 
 /** Audited, counted keyring calls. */
@@ -91,25 +97,38 @@ export class KeyringCalls {
         throw wrappedElsewhere(error, keyring, stored) ?? error;
       }
       if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
-        throw new KeyringError(messages.keyringFailed(keyring.id, 'unwrap', 'it returned a key that is not 32 bytes'),
-          { keyringId: keyring.id, operation: 'unwrap' });
+        throw new KeyringError(messages.keyringFailed(keyring.id, 'unwrap', 'it returned a key that is not 32 bytes'), {
+          keyringId: keyring.id,
+          operation: 'unwrap',
+        });
       }
       return key;
     });
   }
 
-  #call<T>(keyring: Keyring, operation: 'wrap' | 'unwrap' | 'generate', slot: KeySlot, call: () => Promise<T>): Promise<T> {
+  #call<T>(
+    keyring: Keyring,
+    operation: 'wrap' | 'unwrap' | 'generate',
+    slot: KeySlot,
+    call: () => Promise<T>,
+  ): Promise<T> {
     this.#count++;
     const draft = {
-      operation: `keyring.${operation}` as const, keyId: slot.keyId, kind: slot.kind, scope: slot.scope,
-      version: slot.version, keyringId: keyring.id,
+      operation: `keyring.${operation}` as const,
+      keyId: slot.keyId,
+      kind: slot.kind,
+      scope: slot.scope,
+      version: slot.version,
+      keyringId: keyring.id,
     };
-    return keyringSpan(keyring.id, operation, slot, () => this.audit.timed(draft, async () => {
-      try {
-        return await call();
-      } catch (error) {
-        throw asKeyringError(error, keyring, operation);
-      }
-    }));
+    return keyringSpan(keyring.id, operation, slot, () =>
+      this.audit.timed(draft, async () => {
+        try {
+          return await call();
+        } catch (error) {
+          throw asKeyringError(error, keyring, operation);
+        }
+      }),
+    );
   }
 }

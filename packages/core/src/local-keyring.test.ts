@@ -15,8 +15,9 @@ describe('LocalKeyring', () => {
     const wrapped = await keyring.wrapKey(key, context);
     expect(wrapped).toHaveLength(61);
     expect(await keyring.unwrapKey(wrapped, { ...context })).toEqual(key);
-    expect(await keyring.unwrapKey(wrapped, { version: '1', scope: 'default', keyId: 'k1', purpose: 'hushfield/scope-key' }))
-      .toEqual(key);
+    expect(
+      await keyring.unwrapKey(wrapped, { version: '1', scope: 'default', keyId: 'k1', purpose: 'hushfield/scope-key' }),
+    ).toEqual(key);
   });
 
   it.each([
@@ -93,7 +94,9 @@ describe('LocalKeyring', () => {
     expect(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64')).toHaveLength(32);
     const keyring = LocalKeyring.fromFile(path);
     const again = LocalKeyring.fromFile(path);
-    expect(await again.unwrapKey(await keyring.wrapKey(Buffer.alloc(32, 1), context), context)).toEqual(Buffer.alloc(32, 1));
+    expect(await again.unwrapKey(await keyring.wrapKey(Buffer.alloc(32, 1), context), context)).toEqual(
+      Buffer.alloc(32, 1),
+    );
     const before = readFileSync(path);
     expect(() => LocalKeyring.generateKeyFile(path)).toThrow(ConfigError);
     expect(readFileSync(path)).toEqual(before);
@@ -115,7 +118,8 @@ describe('LocalKeyring', () => {
     const keyring = new LocalKeyring(root);
     const printed = inspect(keyring, { showHidden: true, depth: 9 }) + JSON.stringify(keyring) + String(keyring);
     expect(printed).toContain(keyring.id);
-    for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(printed).not.toContain(root.toString(encoding));
+    for (const encoding of ['hex', 'base64', 'base64url'] as const)
+      expect(printed).not.toContain(root.toString(encoding));
     expect(JSON.parse(JSON.stringify(keyring))).toEqual({ id: keyring.id });
   });
 });

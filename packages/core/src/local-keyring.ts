@@ -77,10 +77,16 @@ export class LocalKeyring implements Keyring {
    */
   constructor(rootKey: Buffer, options: { id?: string } = {}) {
     needsBytes(rootKey, KEY_BYTES, 'rootKey');
-    needs(options.id === undefined || (typeof options.id === 'string' && options.id.length > 0), 'options.id',
-      'must be a non-empty string');
+    needs(
+      options.id === undefined || (typeof options.id === 'string' && options.id.length > 0),
+      'options.id',
+      'must be a non-empty string',
+    );
     this.#rootKey = Buffer.from(rootKey);
-    const fingerprint = createHash('sha256').update(DOMAIN + '/id').update(rootKey).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(DOMAIN + '/id')
+      .update(rootKey)
+      .digest('hex');
     this.id = options.id ?? `local:${fingerprint.slice(0, 8)}`;
   }
 
@@ -157,10 +163,12 @@ export class LocalKeyring implements Keyring {
   async unwrapKey(wrappedKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     needs(Buffer.isBuffer(wrappedKey), 'wrappedKey', 'must be a Buffer');
     const aad = serializeContext(context);
-    const key = wrappedKey.length === 1 + 12 + KEY_BYTES + 16 && wrappedKey[0] === WRAP_VERSION
-      ? openPacked(this.#rootKey, wrappedKey.subarray(1), aad)
-      : null;
-    if (key === null) throw new KeyringError(messages.keyringContext(this.id), { keyringId: this.id, operation: 'unwrap' });
+    const key =
+      wrappedKey.length === 1 + 12 + KEY_BYTES + 16 && wrappedKey[0] === WRAP_VERSION
+        ? openPacked(this.#rootKey, wrappedKey.subarray(1), aad)
+        : null;
+    if (key === null)
+      throw new KeyringError(messages.keyringContext(this.id), { keyringId: this.id, operation: 'unwrap' });
     return key;
   }
 

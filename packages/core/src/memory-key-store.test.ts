@@ -1,8 +1,15 @@
 import { KeyConflictError, InvalidArgumentError } from './errors';
 import { MemoryKeyStore } from './memory-key-store';
 
-const key = (version: number, extra: object = {}) =>
-  ({ keyId: 'k1', kind: 'scope' as const, scope: 's', version, wrappedKey: `w${version}`, keyringId: 'r', ...extra });
+const key = (version: number, extra: object = {}) => ({
+  keyId: 'k1',
+  kind: 'scope' as const,
+  scope: 's',
+  version,
+  wrappedKey: `w${version}`,
+  keyringId: 'r',
+  ...extra,
+});
 
 describe('MemoryKeyStore', () => {
   it('inserts, reads the active version, and lists in order', async () => {
@@ -19,7 +26,9 @@ describe('MemoryKeyStore', () => {
     const store = new MemoryKeyStore();
     const results = await Promise.allSettled([store.insert(key(1)), store.insert({ ...key(1), keyId: 'k2' })]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(KeyConflictError);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(
+      KeyConflictError,
+    );
     expect(await store.list()).toHaveLength(1);
   });
 
@@ -28,7 +37,10 @@ describe('MemoryKeyStore', () => {
     await store.insert(key(1));
     const results = await Promise.allSettled([store.rotate(key(2)), store.rotate({ ...key(2), wrappedKey: 'other' })]);
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-    expect((await store.list()).map((k) => [k.version, k.state])).toEqual([[1, 'retired'], [2, 'active']]);
+    expect((await store.list()).map((k) => [k.version, k.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
     await expect(store.rotate(key(4))).rejects.toThrow(KeyConflictError);
   });
 

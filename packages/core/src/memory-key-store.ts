@@ -34,9 +34,12 @@ export class MemoryKeyStore implements KeyStore {
   /** All versions matching `filter`, ordered by kind, scope, version. */
   async list(filter: KeyFilter = {}): Promise<StoredKey[]> {
     return [...this.#byVersion.values()]
-      .filter((key) => (filter.kind === undefined || key.kind === filter.kind)
-        && (filter.scope === undefined || key.scope === filter.scope)
-        && (filter.state === undefined || key.state === filter.state))
+      .filter(
+        (key) =>
+          (filter.kind === undefined || key.kind === filter.kind) &&
+          (filter.scope === undefined || key.scope === filter.scope) &&
+          (filter.state === undefined || key.state === filter.state),
+      )
       .sort(compareKeys);
   }
 
@@ -47,7 +50,8 @@ export class MemoryKeyStore implements KeyStore {
    */
   async insert(key: NewStoredKey): Promise<StoredKey> {
     this.#check(key);
-    if (this.#findActive(key.kind, key.scope) !== null) throw new KeyConflictError(messages.scopeExists(key.kind, key.scope));
+    if (this.#findActive(key.kind, key.scope) !== null)
+      throw new KeyConflictError(messages.scopeExists(key.kind, key.scope));
     this.#refuseDuplicate(key);
     return this.#put(key);
   }
@@ -72,15 +76,23 @@ export class MemoryKeyStore implements KeyStore {
     let count = 0;
     for (const key of this.#byVersion.values()) {
       if (key.kind !== kind || key.scope !== scope || key.state === 'destroyed') continue;
-      this.#byVersion.set(this.#id(key), Object.freeze({ ...key, state: 'destroyed', wrappedKey: null, updatedAt: new Date() }));
+      this.#byVersion.set(
+        this.#id(key),
+        Object.freeze({ ...key, state: 'destroyed', wrappedKey: null, updatedAt: new Date() }),
+      );
       count++;
     }
     return count;
   }
 
   /** Compare-and-swap of one version's wrapped key. @returns whether it was replaced. */
-  async replaceWrapped(keyId: string, version: number, expectedWrappedKey: string, wrappedKey: string,
-    keyringId: string): Promise<boolean> {
+  async replaceWrapped(
+    keyId: string,
+    version: number,
+    expectedWrappedKey: string,
+    wrappedKey: string,
+    keyringId: string,
+  ): Promise<boolean> {
     const key = this.#byVersion.get(`${keyId}\u0000${version}`);
     if (key === undefined || key.state === 'destroyed' || key.wrappedKey !== expectedWrappedKey) return false;
     this.#byVersion.set(this.#id(key), Object.freeze({ ...key, wrappedKey, keyringId, updatedAt: new Date() }));
@@ -103,7 +115,11 @@ export class MemoryKeyStore implements KeyStore {
     needs(key.kind === 'scope' || key.kind === 'index', 'key.kind', "must be 'scope' or 'index'");
     needs(typeof key.scope === 'string' && key.scope.length > 0, 'key.scope', 'must be a non-empty string');
     needsInteger(key.version, 1, 2 ** 31 - 1, 'key.version');
-    needs(typeof key.wrappedKey === 'string' && key.wrappedKey.length > 0, 'key.wrappedKey', 'must be a non-empty string');
+    needs(
+      typeof key.wrappedKey === 'string' && key.wrappedKey.length > 0,
+      'key.wrappedKey',
+      'must be a non-empty string',
+    );
   }
 
   #refuseDuplicate(key: NewStoredKey): void {
@@ -118,8 +134,15 @@ export class MemoryKeyStore implements KeyStore {
   #put(key: NewStoredKey): StoredKey {
     const now = new Date();
     const stored: StoredKey = Object.freeze({
-      keyId: key.keyId, kind: key.kind, scope: key.scope, version: key.version, state: 'active',
-      wrappedKey: key.wrappedKey, keyringId: key.keyringId, createdAt: now, updatedAt: now,
+      keyId: key.keyId,
+      kind: key.kind,
+      scope: key.scope,
+      version: key.version,
+      state: 'active',
+      wrappedKey: key.wrappedKey,
+      keyringId: key.keyringId,
+      createdAt: now,
+      updatedAt: now,
     });
     this.#byVersion.set(this.#id(stored), stored);
     return stored;

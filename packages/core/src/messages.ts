@@ -43,7 +43,11 @@ export const messages = {
 
   keyringFailed: (keyringId: string, operation: string, reason: string) =>
     `keyring ${keyringId} failed to ${operation}: ${reason}`,
-  keyringMismatch: (slot: { kind: string; keyId: string; scope: string; version: number }, wrappedBy: string, asked: string) =>
+  keyringMismatch: (
+    slot: { kind: string; keyId: string; scope: string; version: number },
+    wrappedBy: string,
+    asked: string,
+  ) =>
     `the ${slot.kind} key ${slot.keyId} v${slot.version} (scope ${slot.scope}) is wrapped by keyring ${wrappedBy}, ` +
     `but keyring ${asked} was asked to unwrap it and cannot: the key store was re-wrapped (\`keys rewrap\`) or is ` +
     `shared with another root key; configure keyring ${wrappedBy} (or a MultiKeyring that holds it)`,
@@ -62,7 +66,9 @@ export const messages = {
   unicodeMismatch: (index: string, normalizer: string, pinned: string, runtime: string) =>
     `blind index ${index}: normalizer ${normalizer} is pinned to Unicode ${pinned}, but this runtime ` +
     `(Node ${process.version}) has Unicode ${runtime}, so its index values could differ from the stored ones; ` +
-    "run a Node release with Unicode " + pinned + ", or see the README section \"Node upgrades and Unicode\" " +
+    'run a Node release with Unicode ' +
+    pinned +
+    ', or see the README section "Node upgrades and Unicode" ' +
     "(option unicodeMismatch: 'warn')",
 
   encryptorDisposed: () => 'was disposed; create a new one with rowEncryptor(scope)',

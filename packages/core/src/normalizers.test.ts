@@ -9,13 +9,31 @@ import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
 import {
-  isNormalizer, normalize, normalizerVersion, NORMALIZERS, PINNED_UNICODE_VERSION, runtimeUnicodeVersion, unicodeMismatches,
-  versionedName, type Normalizer,
+  isNormalizer,
+  normalize,
+  normalizerVersion,
+  NORMALIZERS,
+  PINNED_UNICODE_VERSION,
+  runtimeUnicodeVersion,
+  unicodeMismatches,
+  versionedName,
+  type Normalizer,
 } from './normalizers';
 
-interface Case { input: string; inputCodePoints: string; output: string; comment: string }
-interface Change extends Case { normalizer: Normalizer; unicode14: string; changedIn: string }
-const vectors = JSON.parse(readFileSync(join(__dirname, '../../../test/vectors/hushfield-normalizers.json'), 'utf8')) as {
+interface Case {
+  input: string;
+  inputCodePoints: string;
+  output: string;
+  comment: string;
+}
+interface Change extends Case {
+  normalizer: Normalizer;
+  unicode14: string;
+  changedIn: string;
+}
+const vectors = JSON.parse(
+  readFileSync(join(__dirname, '../../../test/vectors/hushfield-normalizers.json'), 'utf8'),
+) as {
   pinnedUnicode: string;
   normalizers: Record<string, { unicode: string | null; tests: Case[] }>;
   unicodeChanges: Change[];
@@ -34,26 +52,33 @@ describe('pinned normalizers', () => {
     }
   });
 
-  const runtimeFree = Object.entries(vectors.normalizers).filter(([, v]) => v.unicode === null)
+  const runtimeFree = Object.entries(vectors.normalizers)
+    .filter(([, v]) => v.unicode === null)
     .flatMap(([name, v]) => v.tests.map((t) => ({ name, ...t })));
-  const unicodeBound = Object.entries(vectors.normalizers).filter(([, v]) => v.unicode !== null)
+  const unicodeBound = Object.entries(vectors.normalizers)
+    .filter(([, v]) => v.unicode !== null)
     .flatMap(([name, v]) => v.tests.map((t) => ({ name, ...t })));
 
   it.each(runtimeFree)('$name: $inputCodePoints ($comment)', ({ name, input, output }) => {
     expect(normalize(input, [name as Normalizer])).toBe(output);
   });
 
-  (pinnedRuntime ? it.each(unicodeBound) : it.skip.each(unicodeBound))('$name: $inputCodePoints ($comment)', ({ name, input, output }) => {
-    expect(normalize(input, [name as Normalizer])).toBe(output);
-  });
+  (pinnedRuntime ? it.each(unicodeBound) : it.skip.each(unicodeBound))(
+    '$name: $inputCodePoints ($comment)',
+    ({ name, input, output }) => {
+      expect(normalize(input, [name as Normalizer])).toBe(output);
+    },
+  );
 
   (pinnedRuntime ? it.each(vectors.unicodeChanges) : it.skip.each(vectors.unicodeChanges))(
-    '$normalizer: $inputCodePoints changed in Unicode $changedIn ($comment)', ({ normalizer, input, output, unicode14 }) => {
+    '$normalizer: $inputCodePoints changed in Unicode $changedIn ($comment)',
+    ({ normalizer, input, output, unicode14 }) => {
       expect(normalize(input, [normalizer])).toBe(output);
       expect(output).not.toBe(unicode14);
-    });
+    },
+  );
 
-  it('trim@1 and collapse-whitespace@1 use exactly the white space of this runtime\'s \\s when it has the pinned Unicode data', () => {
+  it("trim@1 and collapse-whitespace@1 use exactly the white space of this runtime's \\s when it has the pinned Unicode data", () => {
     const pinned: number[] = [];
     const runtime: number[] = [];
     for (let code = 0; code <= 0x10ffff; code++) {
@@ -62,10 +87,36 @@ describe('pinned normalizers', () => {
       if (normalize(`a${char}b`, ['collapse-whitespace@1']) === 'a b') pinned.push(code);
       if (/\s/u.test(char)) runtime.push(code);
     }
-    expect(pinned.map((c) => c.toString(16))).toEqual(['9', 'a', 'b', 'c', 'd', '20', 'a0', '1680', '2000', '2001', '2002', '2003', '2004',
-      '2005', '2006', '2007', '2008', '2009', '200a', '2028', '2029', '202f', '205f', '3000', 'feff']);
+    expect(pinned.map((c) => c.toString(16))).toEqual([
+      '9',
+      'a',
+      'b',
+      'c',
+      'd',
+      '20',
+      'a0',
+      '1680',
+      '2000',
+      '2001',
+      '2002',
+      '2003',
+      '2004',
+      '2005',
+      '2006',
+      '2007',
+      '2008',
+      '2009',
+      '200a',
+      '2028',
+      '2029',
+      '202f',
+      '205f',
+      '3000',
+      'feff',
+    ]);
     if (pinnedRuntime) expect(runtime).toEqual(pinned);
-    for (const code of pinned) expect(normalize(`${String.fromCharCode(code)}a${String.fromCharCode(code)}`, ['trim@1'])).toBe('a');
+    for (const code of pinned)
+      expect(normalize(`${String.fromCharCode(code)}a${String.fromCharCode(code)}`, ['trim@1'])).toBe('a');
   });
 
   it('applies a chain in order', () => {
@@ -102,9 +153,20 @@ describe('pinned normalizers', () => {
 });
 
 describe('FieldCrypto on a runtime with other Unicode data', () => {
-  const spec = { model: 'users', field: 'email', name: 'email_idx', normalize: ['trim', 'lowercase'] as Normalizer[], bits: 256 };
+  const spec = {
+    model: 'users',
+    field: 'email',
+    name: 'email_idx',
+    normalize: ['trim', 'lowercase'] as Normalizer[],
+    bits: 256,
+  };
   const make = (unicodeMismatch?: 'refuse' | 'warn') =>
-    new FieldCrypto({ keyring: new LocalKeyring(Buffer.alloc(32, 1)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 }, unicodeMismatch });
+    new FieldCrypto({
+      keyring: new LocalKeyring(Buffer.alloc(32, 1)),
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 60_000 },
+      unicodeMismatch,
+    });
 
   // process.versions is read-only but configurable: the runtime's version is swapped for the test.
   const original = Object.getOwnPropertyDescriptor(process.versions, 'unicode')!;
@@ -118,7 +180,8 @@ describe('FieldCrypto on a runtime with other Unicode data', () => {
     const crypto = make();
     await expect(crypto.blindIndex(spec, 'Zoë@example.com')).rejects.toThrow(ConfigError);
     await expect(crypto.blindIndexAll(spec, 'ɤ@example.com')).rejects.toThrow(
-      `blind index users.email_idx: normalizer lowercase@1 is pinned to Unicode ${PINNED_UNICODE_VERSION}, but this runtime`);
+      `blind index users.email_idx: normalizer lowercase@1 is pinned to Unicode ${PINNED_UNICODE_VERSION}, but this runtime`,
+    );
     expect(() => crypto.cachedBlindIndex(spec, 'ɤ@example.com')).toThrow('has Unicode 16.0');
   });
 
@@ -140,7 +203,9 @@ describe('FieldCrypto on a runtime with other Unicode data', () => {
     const value = await crypto.blindIndex(spec, 'Secrét@example.com');
     await crypto.blindIndex(spec, 'Öther@example.com');
     expect(value).toMatch(/^v1\.n1\./);
-    const ours = emit.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'HUSHFIELD_UNICODE');
+    const ours = emit.mock.calls.filter(
+      ([, options]) => (options as { code?: string } | undefined)?.code === 'HUSHFIELD_UNICODE',
+    );
     expect(ours).toHaveLength(1);
     expect(String(ours[0][0])).toContain('lowercase@1');
     expect(String(ours[0][0])).not.toMatch(/secr|ther/i);

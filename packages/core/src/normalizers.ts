@@ -41,8 +41,17 @@ interface Definition {
 function isSpace(code: number): boolean {
   if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
   if (code < 0xa0) return false;
-  return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
-    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 function trim(value: string): string {
@@ -128,7 +137,11 @@ export function normalizerVersion(normalizers: readonly Normalizer[], what = 'no
   for (const name of normalizers) {
     const definition = BY_NAME.get(name);
     if (definition === undefined) continue;
-    needs(version === 0 || definition.version === version, what, 'mixes normalizer versions; use one version for every step');
+    needs(
+      version === 0 || definition.version === version,
+      what,
+      'mixes normalizer versions; use one version for every step',
+    );
     version = definition.version;
   }
   return version === 0 ? 1 : version;
@@ -165,7 +178,10 @@ export interface UnicodeMismatch {
 }
 
 /** The normalizers of a (checked) chain that this runtime cannot compute as pinned. */
-export function unicodeMismatches(normalizers: readonly Normalizer[], runtime = runtimeUnicodeVersion()): UnicodeMismatch[] {
+export function unicodeMismatches(
+  normalizers: readonly Normalizer[],
+  runtime = runtimeUnicodeVersion(),
+): UnicodeMismatch[] {
   const out: UnicodeMismatch[] = [];
   for (const name of normalizers) {
     const definition = BY_NAME.get(name);

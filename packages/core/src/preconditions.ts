@@ -27,12 +27,18 @@ export function needsBytes(value: unknown, length: number, argument: string): as
 export function needsName(value: unknown, maxBytes: number, argument: string): asserts value is string {
   needs(typeof value === 'string' && value.length > 0, argument, 'must be a non-empty string');
   // A UTF-16 code unit is at most 3 UTF-8 bytes: short names need no byte count.
-  needs(value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes, argument,
-    `must be at most ${maxBytes} bytes of UTF-8`);
+  needs(
+    value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes,
+    argument,
+    `must be at most ${maxBytes} bytes of UTF-8`,
+  );
 }
 
 /** Asserts `value` is an integer in `[min, max]`. */
 export function needsInteger(value: unknown, min: number, max: number, argument: string): asserts value is number {
-  needs(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max, argument,
-    `must be an integer from ${min} to ${max}`);
+  needs(
+    Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max,
+    argument,
+    `must be an integer from ${min} to ${max}`,
+  );
 }

@@ -31,8 +31,9 @@ describe('RandomPool', () => {
     expect(out.equals(Buffer.alloc(16, 0xab))).toBe(true);
     out.fill(1);
     expect(pool.subarray(16).every((byte) => byte === 0xab)).toBe(true);
-    expect(out.buffer === pool.buffer && out.byteOffset >= pool.byteOffset && out.byteOffset < pool.byteOffset + pool.length)
-      .toBe(false);
+    expect(
+      out.buffer === pool.buffer && out.byteOffset >= pool.byteOffset && out.byteOffset < pool.byteOffset + pool.length,
+    ).toBe(false);
   });
 
   it('draws distinct secrets from the CSPRNG, across many refills', () => {

@@ -33,7 +33,11 @@ export class RandomPool {
    */
   draw(size: number): Buffer {
     const pool = this.#pool;
-    needs(Number.isInteger(size) && size > 0 && size <= pool.length, 'size', `must be an integer from 1 to ${pool.length}`);
+    needs(
+      Number.isInteger(size) && size > 0 && size <= pool.length,
+      'size',
+      `must be an integer from 1 to ${pool.length}`,
+    );
     if (pool.length - this.#offset < size) {
       // The unused tail is dropped (wiped by the refill), never combined with fresh bytes.
       this.#fill(pool);

@@ -113,16 +113,28 @@ function reportSinkFailure(error: unknown): void {
   process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
 }
 
-function emit(settings: RemoteKeyringSettings, target: RemoteCallTarget, outcome: {
-  success: boolean; latencyMs: number; attempts: number; failure?: KeyringFailure;
-}): void {
+function emit(
+  settings: RemoteKeyringSettings,
+  target: RemoteCallTarget,
+  outcome: {
+    success: boolean;
+    latencyMs: number;
+    attempts: number;
+    failure?: KeyringFailure;
+  },
+): void {
   const operation = AUDIT_OPERATIONS[target.operation];
   if (settings.audit === undefined || operation === undefined) return;
   try {
     const context = target.context ?? {};
     const version = Number(context.version);
     const actor = settings.actor?.();
-    const kind = context.purpose === 'hushfield/scope-key' ? 'scope' : context.purpose === 'hushfield/index-key' ? 'index' : undefined;
+    const kind =
+      context.purpose === 'hushfield/scope-key'
+        ? 'scope'
+        : context.purpose === 'hushfield/index-key'
+          ? 'index'
+          : undefined;
     const result = settings.audit.emit({
       time: new Date(),
       operation,
@@ -139,7 +151,9 @@ function emit(settings: RemoteKeyringSettings, target: RemoteCallTarget, outcome
         kmsOperation: target.remoteOperation,
         kmsKey: target.key,
         attempts: outcome.attempts,
-        ...(outcome.failure !== undefined ? { kmsErrorCode: outcome.failure.code, retryable: outcome.failure.retryable } : {}),
+        ...(outcome.failure !== undefined
+          ? { kmsErrorCode: outcome.failure.code, retryable: outcome.failure.retryable }
+          : {}),
       },
     });
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -151,7 +165,13 @@ function emit(settings: RemoteKeyringSettings, target: RemoteCallTarget, outcome
 }
 
 /** `<service> <operation> with key <key> failed after <n> attempt(s): <reason>`. */
-export function remoteCallFailedMessage(service: string, remoteOperation: string, key: string, reason: string, attempts: number): string {
+export function remoteCallFailedMessage(
+  service: string,
+  remoteOperation: string,
+  key: string,
+  reason: string,
+  attempts: number,
+): string {
   return `${service} ${remoteOperation} with key ${key} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`;
 }
 
@@ -195,7 +215,13 @@ export async function callRemoteKeyring<T>(
     }
     emit(settings, target, { success: false, latencyMs: performance.now() - started, attempts: attempt, failure });
     throw new KeyringError(
-      remoteCallFailedMessage(settings.service, target.remoteOperation, target.key, settings.describe(failure.code), attempt),
+      remoteCallFailedMessage(
+        settings.service,
+        target.remoteOperation,
+        target.key,
+        settings.describe(failure.code),
+        attempt,
+      ),
       { keyringId: settings.keyringId, operation: target.operation, retryable: failure.retryable },
     );
   }

@@ -23,7 +23,10 @@ export interface RewrapContext {
  *   concurrently)
  * @throws KeyringError when a key cannot be unwrapped or wrapped (keys done so far stay done)
  */
-export async function rewrapKeys(newKeyring: Keyring, context: RewrapContext): Promise<{ rewrapped: number; skipped: number }> {
+export async function rewrapKeys(
+  newKeyring: Keyring,
+  context: RewrapContext,
+): Promise<{ rewrapped: number; skipped: number }> {
   let rewrapped = 0;
   let skipped = 0;
   for (const stored of await context.store.list()) {
@@ -35,10 +38,23 @@ export async function rewrapKeys(newKeyring: Keyring, context: RewrapContext): P
     const key = await context.calls.unwrap(context.keyringFor(stored), stored);
     try {
       const wrapped = await context.calls.wrap(newKeyring, stored, key);
-      const draft = { operation: 'key.rewrap' as const, keyId: stored.keyId, kind: stored.kind, scope: stored.scope,
-        version: stored.version, keyringId: newKeyring.id };
+      const draft = {
+        operation: 'key.rewrap' as const,
+        keyId: stored.keyId,
+        kind: stored.kind,
+        scope: stored.scope,
+        version: stored.version,
+        keyringId: newKeyring.id,
+      };
       const replaced = await context.audit.timed(draft, () =>
-        context.store.replaceWrapped(stored.keyId, stored.version, stored.wrappedKey!, wrapped.toString('base64'), newKeyring.id));
+        context.store.replaceWrapped(
+          stored.keyId,
+          stored.version,
+          stored.wrappedKey!,
+          wrapped.toString('base64'),
+          newKeyring.id,
+        ),
+      );
       if (replaced) rewrapped++;
       else skipped++;
     } finally {

@@ -36,12 +36,21 @@ export interface RowEncryptor {
 /** Checks a field context. @throws InvalidArgumentError naming the bad property */
 export function checkContext(ctx: FieldContext): void {
   needs(ctx !== null && typeof ctx === 'object', 'ctx', 'must be an object');
-  needs(typeof ctx.model === 'string' && ctx.model.length > 0 && ctx.model.length <= 255, 'ctx.model',
-    'must be a string of 1 to 255 characters');
-  needs(typeof ctx.field === 'string' && ctx.field.length > 0 && ctx.field.length <= 255, 'ctx.field',
-    'must be a string of 1 to 255 characters');
-  needs(ctx.rowId === undefined || (typeof ctx.rowId === 'string' && ctx.rowId.length <= 1024), 'ctx.rowId',
-    'must be a string of at most 1024 characters when given');
+  needs(
+    typeof ctx.model === 'string' && ctx.model.length > 0 && ctx.model.length <= 255,
+    'ctx.model',
+    'must be a string of 1 to 255 characters',
+  );
+  needs(
+    typeof ctx.field === 'string' && ctx.field.length > 0 && ctx.field.length <= 255,
+    'ctx.field',
+    'must be a string of 1 to 255 characters',
+  );
+  needs(
+    ctx.rowId === undefined || (typeof ctx.rowId === 'string' && ctx.rowId.length <= 1024),
+    'ctx.rowId',
+    'must be a string of at most 1024 characters when given',
+  );
 }
 
 /**
@@ -54,11 +63,17 @@ export function checkContext(ctx: FieldContext): void {
  */
 export function checkPlaintext(value: unknown, argument: string): asserts value is string {
   needs(typeof value === 'string', argument, 'must be a string');
-  needs((value as unknown as { isWellFormed(): boolean }).isWellFormed(), argument,
-    'must be well-formed UTF-16 (it has a lone surrogate, which UTF-8 cannot carry)');
+  needs(
+    (value as unknown as { isWellFormed(): boolean }).isWellFormed(),
+    argument,
+    'must be well-formed UTF-16 (it has a lone surrogate, which UTF-8 cannot carry)',
+  );
   // A UTF-16 code unit is at most 3 UTF-8 bytes: most values need no byte count.
-  needs(value.length * 3 <= MAX_PLAINTEXT_BYTES || Buffer.byteLength(value, 'utf8') <= MAX_PLAINTEXT_BYTES, argument,
-    `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`);
+  needs(
+    value.length * 3 <= MAX_PLAINTEXT_BYTES || Buffer.byteLength(value, 'utf8') <= MAX_PLAINTEXT_BYTES,
+    argument,
+    `must be at most ${MAX_PLAINTEXT_BYTES} bytes of UTF-8`,
+  );
 }
 
 /** Test hooks: fixed DEK and nonces make envelopes reproducible (golden vectors). Never in production. */
@@ -121,8 +136,11 @@ class Encryptor implements RowEncryptor {
  * A row encryptor under `material` (whose key it does not keep). Takes a fresh random DEK
  * unless `unsafeDeterminism` (tests only) fixes it.
  */
-export function createRowEncryptor(material: KeyMaterial, unsafeDeterminism?: UnsafeDeterminism,
-  register?: DekRegistrar): RowEncryptor {
+export function createRowEncryptor(
+  material: KeyMaterial,
+  unsafeDeterminism?: UnsafeDeterminism,
+  register?: DekRegistrar,
+): RowEncryptor {
   if (unsafeDeterminism === undefined) return new Encryptor(material, randomSecret(KEY_BYTES), randomNonce, register);
   return new Encryptor(material, Buffer.from(unsafeDeterminism.dek), unsafeDeterminism.nonce, register);
 }

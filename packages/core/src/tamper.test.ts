@@ -3,7 +3,14 @@
  * plaintext; each is refused with a typed error.
  */
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
+import {
+  DecryptionError,
+  EnvelopeFormatError,
+  HushfieldError,
+  KeyDestroyedError,
+  KeyNotFoundError,
+  KeyringError,
+} from './errors';
 import { FieldCrypto } from './field-crypto';
 import type { KeyStore, NewStoredKey, StoredKey } from './key-store';
 import { LocalKeyring } from './local-keyring';
@@ -78,7 +85,7 @@ describe('tampering', () => {
     await expect(crypto.decrypt(stored, moved)).rejects.toThrow(DecryptionError);
   });
 
-  it('rejects a value whose wrapped DEK was swapped with another row\'s', async () => {
+  it("rejects a value whose wrapped DEK was swapped with another row's", async () => {
     const { crypto } = setup();
     const a = (await crypto.rowEncryptor('default')).encrypt('ada@example.com', ctx);
     const b = (await crypto.rowEncryptor('default')).encrypt('bob@example.com', ctx);
@@ -89,7 +96,7 @@ describe('tampering', () => {
     await expect(crypto.decrypt(swapped, ctx)).rejects.toThrow(DecryptionError);
   });
 
-  it('rejects a value relabelled with another scope\'s key id', async () => {
+  it("rejects a value relabelled with another scope's key id", async () => {
     const { crypto } = setup();
     const a = (await crypto.rowEncryptor('tenant-a')).encrypt('ada@example.com', ctx);
     const b = (await crypto.rowEncryptor('tenant-b')).encrypt('bob@example.com', ctx);
@@ -132,15 +139,31 @@ describe('tampering', () => {
 
 /** A key store that serves another scope's wrapped key for one key id. */
 class SwappingStore implements KeyStore {
-  constructor(private readonly inner: KeyStore, private readonly keyId: string, private readonly wrappedKey: string) {}
-  getActive(kind: StoredKey['kind'], scope: string) { return this.inner.getActive(kind, scope); }
+  constructor(
+    private readonly inner: KeyStore,
+    private readonly keyId: string,
+    private readonly wrappedKey: string,
+  ) {}
+  getActive(kind: StoredKey['kind'], scope: string) {
+    return this.inner.getActive(kind, scope);
+  }
   async getVersion(keyId: string, version: number) {
     const key = await this.inner.getVersion(keyId, version);
     return key !== null && keyId === this.keyId ? { ...key, wrappedKey: this.wrappedKey } : key;
   }
-  list(filter?: Parameters<KeyStore['list']>[0]) { return this.inner.list(filter); }
-  insert(key: NewStoredKey) { return this.inner.insert(key); }
-  rotate(key: NewStoredKey) { return this.inner.rotate(key); }
-  destroy(kind: StoredKey['kind'], scope: string) { return this.inner.destroy(kind, scope); }
-  replaceWrapped(...args: Parameters<KeyStore['replaceWrapped']>) { return this.inner.replaceWrapped(...args); }
+  list(filter?: Parameters<KeyStore['list']>[0]) {
+    return this.inner.list(filter);
+  }
+  insert(key: NewStoredKey) {
+    return this.inner.insert(key);
+  }
+  rotate(key: NewStoredKey) {
+    return this.inner.rotate(key);
+  }
+  destroy(kind: StoredKey['kind'], scope: string) {
+    return this.inner.destroy(kind, scope);
+  }
+  replaceWrapped(...args: Parameters<KeyStore['replaceWrapped']>) {
+    return this.inner.replaceWrapped(...args);
+  }
 }

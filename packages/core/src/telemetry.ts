@@ -16,7 +16,14 @@
  * - `hushfield.audit.dropped` (counter; sink): audit events a sink dropped (queue full, write failed)
  */
 import {
-  metrics, SpanStatusCode, trace, type Attributes, type Counter, type Histogram, type MeterProvider, type Span,
+  metrics,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  type Span,
 } from '@opentelemetry/api';
 
 /** Name of the tracer and meter. */
@@ -93,8 +100,10 @@ function instruments(): Instruments {
     }
   }, Object.values(cacheObservables));
   current = {
-    keyringDuration: meter.createHistogram('hushfield.keyring.duration',
-      { unit: 'ms', description: 'Keyring call latency' }),
+    keyringDuration: meter.createHistogram('hushfield.keyring.duration', {
+      unit: 'ms',
+      description: 'Keyring call latency',
+    }),
     keyringErrors: meter.createCounter('hushfield.keyring.errors', { description: 'Failed keyring calls' }),
     decryptFailures: meter.createCounter('hushfield.decrypt.failures', { description: 'Values not decrypted' }),
     auditDropped: meter.createCounter('hushfield.audit.dropped', { description: 'Audit events dropped by a sink' }),
@@ -147,8 +156,12 @@ function keyAttributes(slot: KeyAttributes): Attributes {
 }
 
 /** A keyring call: span `hushfield.keyring.<operation>`, latency histogram, errors by code. */
-export function keyringSpan<T>(keyringId: string, operation: string, slot: KeyAttributes,
-  call: () => Promise<T>): Promise<T> {
+export function keyringSpan<T>(
+  keyringId: string,
+  operation: string,
+  slot: KeyAttributes,
+  call: () => Promise<T>,
+): Promise<T> {
   const base = { 'hushfield.keyring.operation': operation, 'hushfield.keyring.id': keyringId };
   return inSpan(`hushfield.keyring.${operation}`, { ...base, ...keyAttributes(slot) }, async () => {
     const started = performance.now();
@@ -173,8 +186,11 @@ export function keyLoadSpan<T>(slot: KeyAttributes, load: () => Promise<T>): Pro
 /** Counts per (model, field); past the bound (a schema has far fewer), the rest share one entry. */
 const fieldCounts = new Map<string, FieldCounts>();
 const MAX_FIELDS = 4096;
-const OTHER: FieldCounts = { attributes: { 'hushfield.model': '(other)', 'hushfield.field': '(other)' }, encrypted: 0,
-  decrypted: 0 };
+const OTHER: FieldCounts = {
+  attributes: { 'hushfield.model': '(other)', 'hushfield.field': '(other)' },
+  encrypted: 0,
+  decrypted: 0,
+};
 /** Values counted since the meter provider was last checked: an SDK installed later is noticed within 1,024. */
 let sinceCheck = 0;
 

@@ -21,11 +21,14 @@ describe('encodeUtf8', () => {
   });
 
   it('gives the UTF-8 bytes of any well-formed string', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 50 }), fc.integer({ min: 0, max: 2 }), (text, scale) => {
-      const long = text + ascii.slice(0, scale * LARGE);
-      expect(encodeUtf8(long).equals(Buffer.from(long, 'utf8'))).toBe(true);
-      expect(encodeUtf8(text).equals(Buffer.from(text, 'utf8'))).toBe(true);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 50 }), fc.integer({ min: 0, max: 2 }), (text, scale) => {
+        const long = text + ascii.slice(0, scale * LARGE);
+        expect(encodeUtf8(long).equals(Buffer.from(long, 'utf8'))).toBe(true);
+        expect(encodeUtf8(text).equals(Buffer.from(text, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -35,10 +38,13 @@ describe('decodeUtf8', () => {
   });
 
   it('decodes any bytes as toString("utf8") does, invalid sequences included', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.boolean(), (tail, large) => {
-      const bytes = Buffer.concat([large ? Buffer.from(ascii) : Buffer.alloc(0), Buffer.from(tail)]);
-      expect(decodeUtf8(bytes)).toBe(bytes.toString('utf8'));
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.boolean(), (tail, large) => {
+        const bytes = Buffer.concat([large ? Buffer.from(ascii) : Buffer.alloc(0), Buffer.from(tail)]);
+        expect(decodeUtf8(bytes)).toBe(bytes.toString('utf8'));
+      }),
+      { numRuns: 200 },
+    );
     const random = randomBytes(LARGE * 2);
     expect(decodeUtf8(random)).toBe(random.toString('utf8'));
   });
@@ -46,7 +52,13 @@ describe('decodeUtf8', () => {
 
 describe('hasWideChar', () => {
   it.each([
-    ['', false], ['abc', false], ['é\u00ff', false], ['\u0100', true], ['aŁ', true], ['😀', true], [`Ł${ascii}`.slice(1), false],
+    ['', false],
+    ['abc', false],
+    ['é\u00ff', false],
+    ['\u0100', true],
+    ['aŁ', true],
+    ['😀', true],
+    [`Ł${ascii}`.slice(1), false],
   ])('%j → %s', (text, wide) => {
     expect(hasWideChar(text as string)).toBe(wide);
   });

@@ -8,7 +8,13 @@ import { dekAad } from './associated-data';
 import { type ParsedEnvelope, WRAPPED_DEK_BYTES } from './envelope';
 
 /** Wraps a 32-byte DEK under a scope key: `nonce ‖ ciphertext ‖ tag` (60 bytes). */
-export function wrapDek(scopeKey: Buffer, keyId: string, version: number, dek: Buffer, nonce: Buffer = randomNonce()): Buffer {
+export function wrapDek(
+  scopeKey: Buffer,
+  keyId: string,
+  version: number,
+  dek: Buffer,
+  nonce: Buffer = randomNonce(),
+): Buffer {
   return sealPacked(scopeKey, dek, dekAad(keyId, version), nonce);
 }
 
@@ -40,11 +46,20 @@ const PIECE_BYTES = 48 * 1024;
  * @param pieceBytes how much plaintext is encrypted and encoded at a time (a parameter so that
  *   tests can exercise the carry between pieces; callers leave the default)
  */
-export function appendSealedValue(header: string, dek: Buffer, plaintext: Buffer, aad: Buffer, nonce: Buffer = randomNonce(),
-  pieceBytes = PIECE_BYTES): string {
+export function appendSealedValue(
+  header: string,
+  dek: Buffer,
+  plaintext: Buffer,
+  aad: Buffer,
+  nonce: Buffer = randomNonce(),
+  pieceBytes = PIECE_BYTES,
+): string {
   if (plaintext.length < ASSEMBLE_FROM) {
     const { ciphertext, tag } = sealParts(dek, plaintext, aad, nonce);
-    return header + Buffer.concat([nonce, ciphertext, tag], nonce.length + ciphertext.length + TAG_BYTES).toString('base64url');
+    return (
+      header +
+      Buffer.concat([nonce, ciphertext, tag], nonce.length + ciphertext.length + TAG_BYTES).toString('base64url')
+    );
   }
   // Encodings of byte strings whose lengths are multiples of 3 concatenate into the encoding of
   // their concatenation: the nonce (12 bytes) is one, and each piece is encoded up to one, the

@@ -14,10 +14,41 @@ import { encodeFields } from './length-prefixed';
 const vectors = (name: string) => JSON.parse(readFileSync(join(__dirname, '../../../test/vectors', name), 'utf8'));
 const hex = (text: string) => Buffer.from(text, 'hex');
 
-interface HkdfCase { tcId: number; ikm: string; salt: string; info: string; length: number; prk: string; okm: string }
-interface HmacCase { tcId: number; key: string; data: string; mac: string; truncatedBits: number }
-interface GcmCase { tcId: number; key: string; iv: string; aad: string; pt: string; ct: string; tag: string }
-interface WycheproofCase { tcId: number; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: string }
+interface HkdfCase {
+  tcId: number;
+  ikm: string;
+  salt: string;
+  info: string;
+  length: number;
+  prk: string;
+  okm: string;
+}
+interface HmacCase {
+  tcId: number;
+  key: string;
+  data: string;
+  mac: string;
+  truncatedBits: number;
+}
+interface GcmCase {
+  tcId: number;
+  key: string;
+  iv: string;
+  aad: string;
+  pt: string;
+  ct: string;
+  tag: string;
+}
+interface WycheproofCase {
+  tcId: number;
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+  result: string;
+}
 
 describe('RFC 5869 HKDF-SHA256', () => {
   const { tests } = vectors('rfc5869-hkdf-sha256.json') as { tests: HkdfCase[] };
@@ -97,7 +128,11 @@ describe('AES-256-GCM, Wycheproof', () => {
     expect(open(hex(t.key), hex(t.iv), hex(t.ct + t.tag), hex(t.aad))?.toString('hex')).toBe(t.msg);
   });
   it.each(invalid)('tcId $tcId (invalid: $comment) fails to authenticate', (t) => {
-    expect(seal(hex(t.key), hex(t.iv), hex(t.msg), hex(t.aad)).subarray(0, t.ct.length / 2).toString('hex')).toBe(t.ct);
+    expect(
+      seal(hex(t.key), hex(t.iv), hex(t.msg), hex(t.aad))
+        .subarray(0, t.ct.length / 2)
+        .toString('hex'),
+    ).toBe(t.ct);
     expect(open(hex(t.key), hex(t.iv), hex(t.ct + t.tag), hex(t.aad))).toBeNull();
   });
 });

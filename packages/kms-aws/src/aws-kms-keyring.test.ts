@@ -13,17 +13,30 @@ describe('AwsKmsKeyring configuration', () => {
 
   it('names the bad argument', () => {
     expect(() => new AwsKmsKeyring({ keyId: '' })).toThrow(InvalidArgumentError);
-    expect(() => new AwsKmsKeyring({ keyId: arn, timeoutMs: 0 })).toThrow('timeoutMs must be an integer from 1 to 300000');
+    expect(() => new AwsKmsKeyring({ keyId: arn, timeoutMs: 0 })).toThrow(
+      'timeoutMs must be an integer from 1 to 300000',
+    );
     expect(() => new AwsKmsKeyring({ keyId: arn, retry: { maxAttempts: 0 } })).toThrow('retry.maxAttempts');
     expect(() => new AwsKmsKeyring({ keyId: arn, trustedAccountIds: ['1234'] })).toThrow('trustedAccountIds must be');
     expect(() => new AwsKmsKeyring({ keyId: arn, trustedAccountIds: [] })).toThrow(InvalidArgumentError);
   });
 
   it('refuses malformed wrapped bytes and non-string context values before calling KMS', async () => {
-    const keyring = new AwsKmsKeyring({ keyId: arn, clientConfig: { endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } });
-    await expect(keyring.unwrapKey(Buffer.from('garbage'), { scope: 'a' })).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false });
-    await expect(keyring.wrapKey(Buffer.alloc(32), { version: 1 as never })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(keyring.wrapKey(Buffer.alloc(0), {})).rejects.toThrow('plaintextKey must be a Buffer of 1 to 4096 bytes');
+    const keyring = new AwsKmsKeyring({
+      keyId: arn,
+      clientConfig: { endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+    });
+    await expect(keyring.unwrapKey(Buffer.from('garbage'), { scope: 'a' })).rejects.toMatchObject({
+      code: 'HUSHFIELD_KEYRING',
+      operation: 'unwrap',
+      retryable: false,
+    });
+    await expect(keyring.wrapKey(Buffer.alloc(32), { version: 1 as never })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(keyring.wrapKey(Buffer.alloc(0), {})).rejects.toThrow(
+      'plaintextKey must be a Buffer of 1 to 4096 bytes',
+    );
     keyring.destroy();
   });
 });

@@ -141,7 +141,9 @@ export class AwsKmsKeyring implements Keyring {
     this.id = `aws-kms:${keyId}`;
     const arn = parseKmsArn(keyId);
     const retry = resolveRetryOptions(options.retry);
-    this.#trust = new TrustedAccounts(options.trustedAccountIds ?? (arn !== null ? [arn.accountId] : undefined), () => this.#describeAccount());
+    this.#trust = new TrustedAccounts(options.trustedAccountIds ?? (arn !== null ? [arn.accountId] : undefined), () =>
+      this.#describeAccount(),
+    );
     this.#settings = { keyringId: this.id, timeoutMs, retry, audit: options.audit, actor: options.actor };
     this.#ownsClient = options.client === undefined;
     this.#client =
@@ -160,12 +162,18 @@ export class AwsKmsKeyring implements Keyring {
    */
   async wrapKey(plaintextKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     if (!Buffer.isBuffer(plaintextKey) || plaintextKey.length === 0 || plaintextKey.length > MAX_PLAINTEXT_BYTES) {
-      throw new InvalidArgumentError(`plaintextKey must be a Buffer of 1 to ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintextKey');
+      throw new InvalidArgumentError(
+        `plaintextKey must be a Buffer of 1 to ${MAX_PLAINTEXT_BYTES} bytes`,
+        'plaintextKey',
+      );
     }
     const encryptionContext = checkContext(context);
     const target: KmsCallTarget = { operation: 'wrap', kmsOperation: 'Encrypt', key: this.keyId, context };
     const response = await callKms(this.#settings, target, (abortSignal) =>
-      this.#client.send(new EncryptCommand({ KeyId: this.keyId, Plaintext: plaintextKey, EncryptionContext: encryptionContext }), { abortSignal }),
+      this.#client.send(
+        new EncryptCommand({ KeyId: this.keyId, Plaintext: plaintextKey, EncryptionContext: encryptionContext }),
+        { abortSignal },
+      ),
     );
     return this.#frame(target, response.KeyId, response.CiphertextBlob);
   }
@@ -178,7 +186,10 @@ export class AwsKmsKeyring implements Keyring {
     const encryptionContext = checkContext(context);
     const target: KmsCallTarget = { operation: 'generate', kmsOperation: 'GenerateDataKey', key: this.keyId, context };
     const response = await callKms(this.#settings, target, (abortSignal) =>
-      this.#client.send(new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: encryptionContext }), { abortSignal }),
+      this.#client.send(
+        new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: encryptionContext }),
+        { abortSignal },
+      ),
     );
     const plaintextKey = takePlaintext(response.Plaintext);
     if (plaintextKey === undefined || plaintextKey.length !== GENERATED_KEY_BYTES) {
@@ -203,7 +214,10 @@ export class AwsKmsKeyring implements Keyring {
     const encryptionContext = checkContext(context);
     const parsed = decodeWrappedKey(wrappedKey);
     if (!parsed.ok) {
-      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), { keyringId: this.id, operation: 'unwrap' });
+      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), {
+        keyringId: this.id,
+        operation: 'unwrap',
+      });
     }
     const storedArn = parsed.value.keyArn;
     const owner = parseKmsArn(storedArn);
@@ -213,7 +227,14 @@ export class AwsKmsKeyring implements Keyring {
     const keyArn = arnForRegion(storedArn, await this.#clientRegion());
     const target: KmsCallTarget = { operation: 'unwrap', kmsOperation: 'Decrypt', key: keyArn, context };
     const response = await callKms(this.#settings, target, (abortSignal) =>
-      this.#client.send(new DecryptCommand({ KeyId: keyArn, CiphertextBlob: parsed.value.ciphertext, EncryptionContext: encryptionContext }), { abortSignal }),
+      this.#client.send(
+        new DecryptCommand({
+          KeyId: keyArn,
+          CiphertextBlob: parsed.value.ciphertext,
+          EncryptionContext: encryptionContext,
+        }),
+        { abortSignal },
+      ),
     );
     const plaintextKey = takePlaintext(response.Plaintext);
     if (plaintextKey === undefined || response.KeyId !== keyArn) {
@@ -235,7 +256,8 @@ export class AwsKmsKeyring implements Keyring {
     );
     const metadata = response.KeyMetadata;
     const arn = parseKmsArn(metadata?.Arn ?? '');
-    if (metadata === undefined || arn === null || arn.resourceType !== 'key') throw this.#unexpected(target, 'no key ARN');
+    if (metadata === undefined || arn === null || arn.resourceType !== 'key')
+      throw this.#unexpected(target, 'no key ARN');
     return {
       keyArn: metadata.Arn as string,
       accountId: arn.accountId,

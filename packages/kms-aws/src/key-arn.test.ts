@@ -3,10 +3,26 @@ import { arnForRegion, parseKmsArn } from './key-arn';
 describe('KMS ARNs', () => {
   it('parses key and alias ARNs and nothing else', () => {
     expect(parseKmsArn('arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab')).toEqual({
-      partition: 'aws', region: 'eu-west-1', accountId: '111122223333', resourceType: 'key', resourceId: '1234abcd-12ab',
+      partition: 'aws',
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      resourceType: 'key',
+      resourceId: '1234abcd-12ab',
     });
-    expect(parseKmsArn('arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/app')).toMatchObject({ resourceType: 'alias', resourceId: 'app' });
-    for (const other of ['alias/app', '1234abcd-12ab', 'arn:aws:s3:::bucket', 'arn:aws:kms:eu-west-1:1111:key/x', 'arn:aws:kms:eu-west-1:111122223333:grant/x', 'arn:aws:kms:eu-west-1:111122223333:key/', 'arn:aws:kms:eu-west-1:111122223333:key/a"b', 'arn:aws:kms:eu-west-1:111122223333:alias/a:b']) {
+    expect(parseKmsArn('arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/app')).toMatchObject({
+      resourceType: 'alias',
+      resourceId: 'app',
+    });
+    for (const other of [
+      'alias/app',
+      '1234abcd-12ab',
+      'arn:aws:s3:::bucket',
+      'arn:aws:kms:eu-west-1:1111:key/x',
+      'arn:aws:kms:eu-west-1:111122223333:grant/x',
+      'arn:aws:kms:eu-west-1:111122223333:key/',
+      'arn:aws:kms:eu-west-1:111122223333:key/a"b',
+      'arn:aws:kms:eu-west-1:111122223333:alias/a:b',
+    ]) {
       expect(parseKmsArn(other)).toBeNull();
     }
   });

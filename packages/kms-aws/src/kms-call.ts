@@ -4,7 +4,13 @@
  * outcome, and a typed `KeyringError` when it finally fails. Nothing here sees key material:
  * the request is built by the caller inside `send`.
  */
-import { KeyringError, type AuditOperation, type AuditSink, type ActorContext, type EncryptionContext } from '@hushfield/core';
+import {
+  KeyringError,
+  type AuditOperation,
+  type AuditSink,
+  type ActorContext,
+  type EncryptionContext,
+} from '@hushfield/core';
 import { describeFailure, messages } from './messages';
 import { backoffDelay, classifyKmsError, type ResolvedRetryOptions } from './retry';
 
@@ -41,16 +47,29 @@ function reportSinkFailure(error: unknown): void {
   process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
 }
 
-function emit(settings: KmsCallSettings, target: KmsCallTarget, outcome: {
-  success: boolean; latencyMs: number; attempts: number; awsErrorCode?: string; retryable?: boolean;
-}): void {
+function emit(
+  settings: KmsCallSettings,
+  target: KmsCallTarget,
+  outcome: {
+    success: boolean;
+    latencyMs: number;
+    attempts: number;
+    awsErrorCode?: string;
+    retryable?: boolean;
+  },
+): void {
   const operation = AUDIT_OPERATIONS[target.operation];
   if (settings.audit === undefined || operation === undefined) return;
   try {
     const context = target.context ?? {};
     const version = Number(context.version);
     const actor = settings.actor?.();
-    const kind = context.purpose === 'hushfield/scope-key' ? 'scope' : context.purpose === 'hushfield/index-key' ? 'index' : undefined;
+    const kind =
+      context.purpose === 'hushfield/scope-key'
+        ? 'scope'
+        : context.purpose === 'hushfield/index-key'
+          ? 'index'
+          : undefined;
     const result = settings.audit.emit({
       time: new Date(),
       operation,
@@ -67,7 +86,9 @@ function emit(settings: KmsCallSettings, target: KmsCallTarget, outcome: {
         kmsOperation: target.kmsOperation,
         kmsKey: target.key,
         attempts: outcome.attempts,
-        ...(outcome.awsErrorCode !== undefined ? { awsErrorCode: outcome.awsErrorCode, retryable: outcome.retryable === true } : {}),
+        ...(outcome.awsErrorCode !== undefined
+          ? { awsErrorCode: outcome.awsErrorCode, retryable: outcome.retryable === true }
+          : {}),
       },
     });
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -112,11 +133,19 @@ export async function callKms<T>(
       continue;
     }
     emit(settings, target, {
-      success: false, latencyMs: performance.now() - started, attempts: attempt,
-      awsErrorCode: failure.code, retryable: failure.retryable,
+      success: false,
+      latencyMs: performance.now() - started,
+      attempts: attempt,
+      awsErrorCode: failure.code,
+      retryable: failure.retryable,
     });
     throw new KeyringError(
-      messages.kmsCallFailed(target.kmsOperation, target.key, describeFailure(failure.code, settings.timeoutMs), attempt),
+      messages.kmsCallFailed(
+        target.kmsOperation,
+        target.key,
+        describeFailure(failure.code, settings.timeoutMs),
+        attempt,
+      ),
       { keyringId: settings.keyringId, operation: target.operation, retryable: failure.retryable },
     );
   }

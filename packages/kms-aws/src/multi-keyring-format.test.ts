@@ -13,9 +13,18 @@ describe('multi-keyring format', () => {
 
   it('rejects truncation, trailing bytes, duplicate ids and bad counts', () => {
     const valid = encodeWrappedCopies(copies);
-    expect(decodeWrappedCopies(valid.subarray(0, valid.length - 1))).toEqual({ ok: false, reason: 'copy length out of range' });
-    expect(decodeWrappedCopies(Buffer.concat([valid, Buffer.from([0])]))).toEqual({ ok: false, reason: 'trailing bytes' });
-    const duplicate = encodeWrappedCopies([copies[0], { ...copies[1], keyringId: 'x'.repeat(copies[0].keyringId.length) }]);
+    expect(decodeWrappedCopies(valid.subarray(0, valid.length - 1))).toEqual({
+      ok: false,
+      reason: 'copy length out of range',
+    });
+    expect(decodeWrappedCopies(Buffer.concat([valid, Buffer.from([0])]))).toEqual({
+      ok: false,
+      reason: 'trailing bytes',
+    });
+    const duplicate = encodeWrappedCopies([
+      copies[0],
+      { ...copies[1], keyringId: 'x'.repeat(copies[0].keyringId.length) },
+    ]);
     duplicate.write(copies[0].keyringId, duplicate.indexOf('x'.repeat(copies[0].keyringId.length)), 'utf8');
     expect(decodeWrappedCopies(duplicate)).toEqual({ ok: false, reason: 'duplicate keyring id' });
     const zero = Buffer.from(valid);
@@ -39,6 +48,10 @@ describe('multi-keyring format', () => {
 
   it('refuses to encode no copies or too many', () => {
     expect(() => encodeWrappedCopies([])).toThrow(RangeError);
-    expect(() => encodeWrappedCopies(Array.from({ length: MAX_MEMBERS + 1 }, (_, i) => ({ keyringId: `k${i}`, wrappedKey: Buffer.from([i]) })))).toThrow(RangeError);
+    expect(() =>
+      encodeWrappedCopies(
+        Array.from({ length: MAX_MEMBERS + 1 }, (_, i) => ({ keyringId: `k${i}`, wrappedKey: Buffer.from([i]) })),
+      ),
+    ).toThrow(RangeError);
   });
 });

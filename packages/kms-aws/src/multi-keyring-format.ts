@@ -25,8 +25,7 @@ export interface WrappedCopy {
 
 /** The result of {@link decodeWrappedCopies}: the copies, or why they were rejected. */
 export type DecodeCopiesResult =
-  | { readonly ok: true; readonly copies: readonly WrappedCopy[] }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly copies: readonly WrappedCopy[] } | { readonly ok: false; readonly reason: string };
 
 /**
  * Frames the copies in order.
@@ -66,7 +65,8 @@ export function decodeWrappedCopies(bytes: Buffer): DecodeCopiesResult {
     if (bytes.length < offset + 2) return fail('truncated keyring id length');
     const idLength = bytes.readUInt16BE(offset);
     offset += 2;
-    if (idLength < 1 || idLength > MAX_ID_BYTES || bytes.length < offset + idLength + 2) return fail('keyring id length out of range');
+    if (idLength < 1 || idLength > MAX_ID_BYTES || bytes.length < offset + idLength + 2)
+      return fail('keyring id length out of range');
     const idBytes = bytes.subarray(offset, offset + idLength);
     const keyringId = idBytes.toString('utf8');
     if (!Buffer.from(keyringId, 'utf8').equals(idBytes)) return fail('keyring id is not UTF-8');
@@ -75,7 +75,8 @@ export function decodeWrappedCopies(bytes: Buffer): DecodeCopiesResult {
     offset += idLength;
     const copyLength = bytes.readUInt16BE(offset);
     offset += 2;
-    if (copyLength < 1 || copyLength > MAX_COPY_BYTES || bytes.length < offset + copyLength) return fail('copy length out of range');
+    if (copyLength < 1 || copyLength > MAX_COPY_BYTES || bytes.length < offset + copyLength)
+      return fail('copy length out of range');
     copies.push({ keyringId, wrappedKey: Buffer.from(bytes.subarray(offset, offset + copyLength)) });
     offset += copyLength;
   }

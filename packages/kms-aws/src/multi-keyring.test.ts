@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, KeyringError, LocalKeyring, type EncryptionContext, type Keyring } from '@hushfield/core';
+import {
+  InvalidArgumentError,
+  KeyringError,
+  LocalKeyring,
+  type EncryptionContext,
+  type Keyring,
+} from '@hushfield/core';
 import { MultiKeyring } from './multi-keyring';
 import { decodeWrappedCopies, encodeWrappedCopies } from './multi-keyring-format';
 
@@ -7,7 +13,11 @@ const context = { purpose: 'hushfield/scope-key', keyId: 'k', scope: 'default', 
 
 /** A keyring without generateKey (wrapping delegated to a local key). */
 function wrapOnly(inner: LocalKeyring): Keyring {
-  return { id: `wrap-only:${inner.id}`, wrapKey: (k, c) => inner.wrapKey(k, c), unwrapKey: (w, c: EncryptionContext) => inner.unwrapKey(w, c) };
+  return {
+    id: `wrap-only:${inner.id}`,
+    wrapKey: (k, c) => inner.wrapKey(k, c),
+    unwrapKey: (w, c: EncryptionContext) => inner.unwrapKey(w, c),
+  };
 }
 
 describe('MultiKeyring', () => {

@@ -118,7 +118,10 @@ export class MultiKeyring implements Keyring {
   async unwrapKey(wrappedKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     const parsed = decodeWrappedCopies(wrappedKey);
     if (!parsed.ok) {
-      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), { keyringId: this.id, operation: 'unwrap' });
+      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), {
+        keyringId: this.id,
+        operation: 'unwrap',
+      });
     }
     const copies = new Map(parsed.copies.map((copy) => [copy.keyringId, copy.wrappedKey]));
     const candidates = this.#members.filter((member) => copies.has(member.id));
@@ -137,8 +140,15 @@ export class MultiKeyring implements Keyring {
       }
     }
     throw new KeyringError(
-      messages.multiUnwrapFailed(this.id, failures.map((failure) => describeError(failure.id, failure.error))),
-      { keyringId: this.id, operation: 'unwrap', retryable: failures.some((failure) => (failure.error as KeyringError)?.retryable === true) },
+      messages.multiUnwrapFailed(
+        this.id,
+        failures.map((failure) => describeError(failure.id, failure.error)),
+      ),
+      {
+        keyringId: this.id,
+        operation: 'unwrap',
+        retryable: failures.some((failure) => (failure.error as KeyringError)?.retryable === true),
+      },
     );
   }
 
@@ -152,7 +162,12 @@ export class MultiKeyring implements Keyring {
     return { id: this.id, members: this.#members.map((member) => member.id) };
   }
 
-  async #wrapAll(plaintextKey: Buffer, context: EncryptionContext, known: Map<string, Buffer>, operation: 'wrap' | 'generate'): Promise<Buffer> {
+  async #wrapAll(
+    plaintextKey: Buffer,
+    context: EncryptionContext,
+    known: Map<string, Buffer>,
+    operation: 'wrap' | 'generate',
+  ): Promise<Buffer> {
     const copies = await Promise.all(
       this.#members.map(async (member): Promise<WrappedCopy> => {
         const done = known.get(member.id);
@@ -172,7 +187,11 @@ export class MultiKeyring implements Keyring {
   }
 
   /** First success wins; later successes are zeroed; `undefined` when all fail. */
-  #race(candidates: readonly Keyring[], attempt: (member: Keyring) => Promise<Buffer>, failures: { id: string; error: unknown }[]): Promise<Buffer | undefined> {
+  #race(
+    candidates: readonly Keyring[],
+    attempt: (member: Keyring) => Promise<Buffer>,
+    failures: { id: string; error: unknown }[],
+  ): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
       let settled = false;
       let pending = candidates.length;

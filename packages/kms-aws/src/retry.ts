@@ -100,10 +100,15 @@ export interface ClassifiedFailure {
 export function classifyKmsError(error: unknown, timedOut: boolean): ClassifiedFailure {
   if (timedOut) return { code: 'Timeout', retryable: true };
   const e = (typeof error === 'object' && error !== null ? error : {}) as {
-    name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; cause?: unknown;
+    name?: unknown;
+    code?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+    cause?: unknown;
   };
   const networkCode = typeof e.code === 'string' ? e.code : (e.cause as { code?: unknown } | undefined)?.code;
-  if (typeof networkCode === 'string' && RETRYABLE_NETWORK_CODES.has(networkCode)) return { code: networkCode, retryable: true };
+  if (typeof networkCode === 'string' && RETRYABLE_NETWORK_CODES.has(networkCode))
+    return { code: networkCode, retryable: true };
   const status = e.$metadata?.httpStatusCode;
   // The error name comes from the server's `__type`: keep it only if it looks like an error code.
   const name = typeof e.name === 'string' && ERROR_CODE.test(e.name) ? e.name : 'UnknownError';

@@ -19,8 +19,15 @@ export class TrustedAccounts {
     private readonly discover: () => Promise<string>,
   ) {
     if (configured !== undefined) {
-      if (!Array.isArray(configured) || configured.length === 0 || !configured.every((id) => /^\d{12}$/.test(String(id)))) {
-        throw new InvalidArgumentError('trustedAccountIds must be a non-empty array of 12-digit AWS account ids', 'trustedAccountIds');
+      if (
+        !Array.isArray(configured) ||
+        configured.length === 0 ||
+        !configured.every((id) => /^\d{12}$/.test(String(id)))
+      ) {
+        throw new InvalidArgumentError(
+          'trustedAccountIds must be a non-empty array of 12-digit AWS account ids',
+          'trustedAccountIds',
+        );
       }
       this.#accounts = Promise.resolve(new Set(configured));
     }

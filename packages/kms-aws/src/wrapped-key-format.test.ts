@@ -22,7 +22,8 @@ describe('wrapped-key format', () => {
 
   it('rejects every deviation with a reason', () => {
     const valid = encodeWrappedKey(arn, Buffer.from([9, 9, 9]));
-    const reject = (bytes: Buffer, reason: string): void => expect(decodeWrappedKey(bytes)).toEqual({ ok: false, reason });
+    const reject = (bytes: Buffer, reason: string): void =>
+      expect(decodeWrappedKey(bytes)).toEqual({ ok: false, reason });
     reject(Buffer.concat([Buffer.from('FSX'), valid.subarray(3)]), 'bad magic');
     reject(Buffer.concat([valid.subarray(0, 3), Buffer.from([2]), valid.subarray(4)]), 'unsupported format version 2');
     reject(valid.subarray(0, valid.length - 1), 'truncated ciphertext');

@@ -26,7 +26,8 @@ export interface WrappedKmsKey {
 }
 
 /** The result of {@link decodeWrappedKey}: the parts, or why they were rejected. */
-export type DecodeResult = { readonly ok: true; readonly value: WrappedKmsKey } | { readonly ok: false; readonly reason: string };
+export type DecodeResult =
+  { readonly ok: true; readonly value: WrappedKmsKey } | { readonly ok: false; readonly reason: string };
 
 function isPrintableAscii(bytes: Buffer): boolean {
   for (const byte of bytes) if (byte < 0x21 || byte > 0x7e) return false;
@@ -39,7 +40,12 @@ function isPrintableAscii(bytes: Buffer): boolean {
  */
 export function encodeWrappedKey(keyArn: string, ciphertext: Uint8Array): Buffer {
   const arn = Buffer.from(keyArn, 'ascii');
-  if (arn.length < MIN_ARN_BYTES || arn.length > MAX_ARN_BYTES || !keyArn.startsWith('arn:') || !isPrintableAscii(arn)) {
+  if (
+    arn.length < MIN_ARN_BYTES ||
+    arn.length > MAX_ARN_BYTES ||
+    !keyArn.startsWith('arn:') ||
+    !isPrintableAscii(arn)
+  ) {
     throw new RangeError('keyArn must be an ARN of 20 to 2048 printable ASCII characters');
   }
   if (ciphertext.length < 1 || ciphertext.length > MAX_BLOB_BYTES) {
@@ -70,10 +76,12 @@ export function decodeWrappedKey(bytes: Buffer): DecodeResult {
   if (bytes.length < offset + arnLength + 2) return fail('truncated ARN');
   const arn = bytes.subarray(offset, offset + arnLength);
   offset += arnLength;
-  if (!isPrintableAscii(arn) || arn.toString('ascii', 0, 4) !== 'arn:') return fail('ARN is not printable ASCII starting with "arn:"');
+  if (!isPrintableAscii(arn) || arn.toString('ascii', 0, 4) !== 'arn:')
+    return fail('ARN is not printable ASCII starting with "arn:"');
   const blobLength = bytes.readUInt16BE(offset);
   offset += 2;
   if (blobLength < 1 || blobLength > MAX_BLOB_BYTES) return fail('ciphertext length out of range');
-  if (bytes.length !== offset + blobLength) return fail(bytes.length < offset + blobLength ? 'truncated ciphertext' : 'trailing bytes');
+  if (bytes.length !== offset + blobLength)
+    return fail(bytes.length < offset + blobLength ? 'truncated ciphertext' : 'trailing bytes');
   return { ok: true, value: { keyArn: arn.toString('ascii'), ciphertext: Buffer.from(bytes.subarray(offset)) } };
 }

@@ -36,6 +36,7 @@ export function contextAad(context: EncryptionContext): Buffer {
     parts.push(lengthPrefixed(name), lengthPrefixed(value));
   }
   const bytes = Buffer.concat(parts);
-  if (bytes.length > MAX_CONTEXT_BYTES) throw new InvalidArgumentError(`context must encode to at most ${MAX_CONTEXT_BYTES} bytes`, 'context');
+  if (bytes.length > MAX_CONTEXT_BYTES)
+    throw new InvalidArgumentError(`context must encode to at most ${MAX_CONTEXT_BYTES} bytes`, 'context');
   return bytes;
 }

@@ -54,12 +54,21 @@ export const RESET_SESSIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** PIN failures: the keyring stops asking the token after one (tokens lock after a few). */
-export const PIN_FAILURES: ReadonlySet<string> = new Set(['CKR_PIN_INCORRECT', 'CKR_PIN_INVALID', 'CKR_PIN_LEN_RANGE', 'CKR_PIN_LOCKED', 'CKR_PIN_EXPIRED']);
+export const PIN_FAILURES: ReadonlySet<string> = new Set([
+  'CKR_PIN_INCORRECT',
+  'CKR_PIN_INVALID',
+  'CKR_PIN_LEN_RANGE',
+  'CKR_PIN_LOCKED',
+  'CKR_PIN_EXPIRED',
+]);
 
 /** The `CKR_*` name of a PKCS#11 error, `undefined` for other errors. */
 export function returnValueName(error: unknown): string | undefined {
   // Duck-typed: the binding's error class may come from another realm (e.g. a test sandbox).
-  const { code, name } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; name?: unknown };
+  const { code, name } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    name?: unknown;
+  };
   if (typeof code !== 'number' || name !== 'Pkcs11Error') return undefined;
   return CKR_NAMES.get(code) ?? `CKR_0x${code.toString(16).padStart(8, '0')}`;
 }
@@ -80,8 +89,10 @@ export function describePkcs11Failure(code: string, timeoutMs: number): string {
     case 'CKR_ENCRYPTED_DATA_LEN_RANGE':
       return `the wrapped key was tampered with, made under another key, or presented with another encryption context (${code})`;
     case 'CKR_GENERAL_ERROR':
-      return 'the token refused: the wrapped key was tampered with, made under another key, or presented with another ' +
-        'encryption context (SoftHSM reports a failed GCM tag this way), or the token failed (CKR_GENERAL_ERROR)';
+      return (
+        'the token refused: the wrapped key was tampered with, made under another key, or presented with another ' +
+        'encryption context (SoftHSM reports a failed GCM tag this way), or the token failed (CKR_GENERAL_ERROR)'
+      );
     case 'CKR_PIN_INCORRECT':
     case 'CKR_PIN_INVALID':
     case 'CKR_PIN_LEN_RANGE':

@@ -3,7 +3,14 @@ import { Pkcs11Keyring } from './pkcs11-keyring';
 import type { Pkcs11Module } from './pkcs11-token';
 
 /** A module that must never be called: these tests stop before the token. */
-const untouchable = new Proxy({}, { get: (_, name) => () => { throw new Error(`called ${String(name)}`); } }) as Pkcs11Module;
+const untouchable = new Proxy(
+  {},
+  {
+    get: (_, name) => () => {
+      throw new Error(`called ${String(name)}`);
+    },
+  },
+) as Pkcs11Module;
 const base = { module: untouchable, tokenLabel: 'hsm', pin: '1234', keyLabel: 'root' };
 
 describe('Pkcs11Keyring configuration', () => {
@@ -15,7 +22,9 @@ describe('Pkcs11Keyring configuration', () => {
   });
 
   it('names the bad argument', () => {
-    expect(() => new Pkcs11Keyring({ ...base, tokenLabel: '' })).toThrow('tokenLabel must be a string of 1 to 64 bytes');
+    expect(() => new Pkcs11Keyring({ ...base, tokenLabel: '' })).toThrow(
+      'tokenLabel must be a string of 1 to 64 bytes',
+    );
     expect(() => new Pkcs11Keyring({ ...base, keyLabel: 'x'.repeat(65) })).toThrow('keyLabel');
     expect(() => new Pkcs11Keyring({ ...base, pin: '' })).toThrow('pin must be');
     expect(() => new Pkcs11Keyring({ ...base, sessions: 0 })).toThrow('sessions must be an integer from 1 to 64');
@@ -25,8 +34,14 @@ describe('Pkcs11Keyring configuration', () => {
 
   it('refuses bad arguments and malformed wrapped bytes before calling the token', async () => {
     const keyring = new Pkcs11Keyring(base);
-    await expect(keyring.wrapKey(Buffer.alloc(0), {})).rejects.toThrow('plaintextKey must be a Buffer of 1 to 4096 bytes');
+    await expect(keyring.wrapKey(Buffer.alloc(0), {})).rejects.toThrow(
+      'plaintextKey must be a Buffer of 1 to 4096 bytes',
+    );
     await expect(keyring.wrapKey(Buffer.alloc(32), { v: 1 as never })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(keyring.unwrapKey(Buffer.from('nonsense'), {})).rejects.toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false });
+    await expect(keyring.unwrapKey(Buffer.from('nonsense'), {})).rejects.toMatchObject({
+      code: 'HUSHFIELD_KEYRING',
+      operation: 'unwrap',
+      retryable: false,
+    });
   });
 });

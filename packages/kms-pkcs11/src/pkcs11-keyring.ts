@@ -99,7 +99,10 @@ export class Pkcs11Keyring implements Keyring {
   readonly #token: Pkcs11Token;
   readonly #settings: RemoteKeyringSettings;
 
-  /** @throws InvalidArgumentError for bad labels, session count or timeout/retry settings; whatever loading the library throws */
+  /**
+   * @throws InvalidArgumentError for bad labels, session count or timeout/retry settings;
+   *   whatever loading the library throws
+   */
   constructor(options: Pkcs11KeyringOptions) {
     this.tokenLabel = checkLabel(options?.tokenLabel, 'tokenLabel');
     this.keyLabel = checkLabel(options.keyLabel, 'keyLabel');
@@ -113,7 +116,10 @@ export class Pkcs11Keyring implements Keyring {
     if (typeof options.module !== 'string' && (typeof options.module !== 'object' || options.module === null)) {
       throw new InvalidArgumentError('module must be a library path or a loaded pkcs11js module', 'module');
     }
-    if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0 || options.id.length > 512)) {
+    if (
+      options.id !== undefined &&
+      (typeof options.id !== 'string' || options.id.length === 0 || options.id.length > 512)
+    ) {
       throw new InvalidArgumentError('id must be a string of 1 to 512 characters', 'id');
     }
     this.id = options.id ?? `pkcs11:${this.tokenLabel}/${this.keyLabel}`;
@@ -128,7 +134,13 @@ export class Pkcs11Keyring implements Keyring {
       classify: classifyPkcs11Error,
       describe: (code) => describePkcs11Failure(code, timeoutMs),
     };
-    this.#token = new Pkcs11Token({ module: options.module, tokenLabel: this.tokenLabel, pin: options.pin, keyLabel: this.keyLabel, sessions });
+    this.#token = new Pkcs11Token({
+      module: options.module,
+      tokenLabel: this.tokenLabel,
+      pin: options.pin,
+      keyLabel: this.keyLabel,
+      sessions,
+    });
   }
 
   /**
@@ -138,7 +150,10 @@ export class Pkcs11Keyring implements Keyring {
    */
   async wrapKey(plaintextKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     if (!Buffer.isBuffer(plaintextKey) || plaintextKey.length === 0 || plaintextKey.length > MAX_PLAINTEXT_BYTES) {
-      throw new InvalidArgumentError(`plaintextKey must be a Buffer of 1 to ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintextKey');
+      throw new InvalidArgumentError(
+        `plaintextKey must be a Buffer of 1 to ${MAX_PLAINTEXT_BYTES} bytes`,
+        'plaintextKey',
+      );
     }
     return this.#wrap(plaintextKey, context, 'wrap');
   }
@@ -168,16 +183,31 @@ export class Pkcs11Keyring implements Keyring {
     const aad = contextAad(context);
     const parsed = decodeWrappedGcm(wrappedKey);
     if (!parsed.ok) {
-      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), { keyringId: this.id, operation: 'unwrap' });
+      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), {
+        keyringId: this.id,
+        operation: 'unwrap',
+      });
     }
     const { iv, sealed } = parsed.value;
-    const target: RemoteCallTarget = { operation: 'unwrap', remoteOperation: 'C_Decrypt', key: this.#keyName(), context };
+    const target: RemoteCallTarget = {
+      operation: 'unwrap',
+      remoteOperation: 'C_Decrypt',
+      key: this.#keyName(),
+      context,
+    };
     const plaintext = await callRemoteKeyring(this.#settings, target, (signal) =>
-      this.#token.run(signal, (module, session, key) => decrypt(module, session, key, aesGcm(iv, aad), sealed, sealed.length), (late) => late.fill(0)),
+      this.#token.run(
+        signal,
+        (module, session, key) => decrypt(module, session, key, aesGcm(iv, aad), sealed, sealed.length),
+        (late) => late.fill(0),
+      ),
     );
     if (plaintext.length !== sealed.length - TAG_BYTES) {
       plaintext.fill(0);
-      throw new KeyringError(messages.unexpectedOutput(this.id, 'C_Decrypt'), { keyringId: this.id, operation: 'unwrap' });
+      throw new KeyringError(messages.unexpectedOutput(this.id, 'C_Decrypt'), {
+        keyringId: this.id,
+        operation: 'unwrap',
+      });
     }
     return plaintext;
   }
@@ -187,9 +217,19 @@ export class Pkcs11Keyring implements Keyring {
    * @throws KeyringError (operation `describe`) when the token, the PIN or the key is refused
    */
   async describeKey(): Promise<Pkcs11KeyDescription> {
-    const target: RemoteCallTarget = { operation: 'describe', remoteOperation: 'C_GetAttributeValue', key: this.#keyName() };
+    const target: RemoteCallTarget = {
+      operation: 'describe',
+      remoteOperation: 'C_GetAttributeValue',
+      key: this.#keyName(),
+    };
     const attributes = await callRemoteKeyring(this.#settings, target, (signal) => this.#token.attributes(signal));
-    return { tokenLabel: this.tokenLabel, keyLabel: this.keyLabel, valueLength: attributes.valueLength, sensitive: attributes.sensitive, extractable: attributes.extractable };
+    return {
+      tokenLabel: this.tokenLabel,
+      keyLabel: this.keyLabel,
+      valueLength: attributes.valueLength,
+      sensitive: attributes.sensitive,
+      extractable: attributes.extractable,
+    };
   }
 
   /** Closes the sessions and, with a library path, finalises the module when no other keyring uses it. */
@@ -216,7 +256,9 @@ export class Pkcs11Keyring implements Keyring {
     const iv = randomBytes(IV_BYTES);
     const target: RemoteCallTarget = { operation, remoteOperation: 'C_Encrypt', key: this.#keyName(), context };
     const sealed = await callRemoteKeyring(this.#settings, target, (signal) =>
-      this.#token.run(signal, (module, session, key) => encrypt(module, session, key, aesGcm(iv, aad), plaintextKey, plaintextKey.length + TAG_BYTES)),
+      this.#token.run(signal, (module, session, key) =>
+        encrypt(module, session, key, aesGcm(iv, aad), plaintextKey, plaintextKey.length + TAG_BYTES),
+      ),
     );
     if (sealed.length !== plaintextKey.length + TAG_BYTES) {
       throw new KeyringError(messages.unexpectedOutput(this.id, 'C_Encrypt'), { keyringId: this.id, operation });

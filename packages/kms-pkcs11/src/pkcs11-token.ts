@@ -11,9 +11,22 @@ import { InvalidArgumentError } from '@hushfield/core';
 import { PIN_FAILURES, Pkcs11SetupError, RESET_SESSIONS, returnValueName } from './pkcs11-errors';
 
 /** The PKCS#11 calls the keyring makes (`pkcs11js.PKCS11`, or a test double wrapping one). */
-export type Pkcs11Module = Pick<pkcs11js.PKCS11,
-  'C_GetSlotList' | 'C_GetTokenInfo' | 'C_OpenSession' | 'C_CloseSession' | 'C_Login' | 'C_FindObjectsInit' |
-  'C_FindObjects' | 'C_FindObjectsFinal' | 'C_GetAttributeValue' | 'C_EncryptInit' | 'C_Encrypt' | 'C_DecryptInit' | 'C_Decrypt'>;
+export type Pkcs11Module = Pick<
+  pkcs11js.PKCS11,
+  | 'C_GetSlotList'
+  | 'C_GetTokenInfo'
+  | 'C_OpenSession'
+  | 'C_CloseSession'
+  | 'C_Login'
+  | 'C_FindObjectsInit'
+  | 'C_FindObjects'
+  | 'C_FindObjectsFinal'
+  | 'C_GetAttributeValue'
+  | 'C_EncryptInit'
+  | 'C_Encrypt'
+  | 'C_DecryptInit'
+  | 'C_Decrypt'
+>;
 
 /** A secret given directly or by a (possibly async) function called when it is needed. */
 export type PinSource = string | (() => string | Promise<string>);
@@ -41,7 +54,10 @@ interface LoadedModule {
 
 const loaded = new Map<string, LoadedModule>();
 
-/** Loads and initialises `library` once per process; counted, so {@link releaseModule} finalises it with its last user. */
+/**
+ * Loads and initialises `library` once per process; counted, so {@link releaseModule} finalises
+ * it with its last user.
+ */
 function acquireModule(library: string): pkcs11js.PKCS11 {
   const existing = loaded.get(library);
   if (existing !== undefined) {
@@ -78,7 +94,10 @@ const AES_GCM_PARAMS = pkcs11js.CK_PARAMS_AES_GCM;
 
 /** The CKM_AES_GCM mechanism: 96-bit IV, 128-bit tag, the context as AAD. */
 export function aesGcm(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
-  return { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: AES_GCM_PARAMS, iv, aad, ivBits: iv.length * 8, tagBits: 128 } as pkcs11js.AesGCM };
+  return {
+    mechanism: pkcs11js.CKM_AES_GCM,
+    parameter: { type: AES_GCM_PARAMS, iv, aad, ivBits: iv.length * 8, tagBits: 128 } as pkcs11js.AesGCM,
+  };
 }
 
 /** Calls a pkcs11js function in its asynchronous (thread-pool) form. */
@@ -119,7 +138,11 @@ export class Pkcs11Token {
    * fires first; the session stays taken until the token answers, and `discard` receives a
    * result nobody waits for any more (to zero it).
    */
-  async run<T>(signal: AbortSignal, operation: (module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle) => Promise<T>, discard: (result: T) => void = () => undefined): Promise<T> {
+  async run<T>(
+    signal: AbortSignal,
+    operation: (module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle) => Promise<T>,
+    discard: (result: T) => void = () => undefined,
+  ): Promise<T> {
     if (this.#closed) throw new Pkcs11SetupError('Closed');
     if (this.#pinRefused) throw new Pkcs11SetupError('PinRefused');
     await abortable(this.#ready(), signal);
@@ -140,10 +163,14 @@ export class Pkcs11Token {
   }
 
   /** Reads attributes of the key (for `describeKey`). */
-  attributes(signal: AbortSignal): Promise<{ valueLength: number; sensitive: boolean; extractable: boolean; tokenLabel: string }> {
+  attributes(
+    signal: AbortSignal,
+  ): Promise<{ valueLength: number; sensitive: boolean; extractable: boolean; tokenLabel: string }> {
     return this.run(signal, async (module, session, key) => {
       const [length, sensitive, extractable] = module.C_GetAttributeValue(session, key, [
-        { type: pkcs11js.CKA_VALUE_LEN }, { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE },
+        { type: pkcs11js.CKA_VALUE_LEN },
+        { type: pkcs11js.CKA_SENSITIVE },
+        { type: pkcs11js.CKA_EXTRACTABLE },
       ]);
       return {
         valueLength: readUlong(length.value),
@@ -172,7 +199,9 @@ export class Pkcs11Token {
 
   async #open(): Promise<void> {
     const module = this.#module;
-    const slot = module.C_GetSlotList(true).find((candidate) => module.C_GetTokenInfo(candidate).label.trimEnd() === this.#location.tokenLabel);
+    const slot = module
+      .C_GetSlotList(true)
+      .find((candidate) => module.C_GetTokenInfo(candidate).label.trimEnd() === this.#location.tokenLabel);
     if (slot === undefined) throw new Pkcs11SetupError('TokenNotFound');
     const pin = await readPin(this.#location.pin);
     const sessions: Session[] = [];
@@ -252,9 +281,17 @@ function findKey(module: Pkcs11Module, session: pkcs11js.Handle, label: string):
   if (found.length === 0) throw new Pkcs11SetupError('KeyNotFound');
   if (found.length > 1) throw new Pkcs11SetupError('KeyAmbiguous');
   const [length, sensitive, encrypt, decrypt] = module.C_GetAttributeValue(session, found[0], [
-    { type: pkcs11js.CKA_VALUE_LEN }, { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_ENCRYPT }, { type: pkcs11js.CKA_DECRYPT },
+    { type: pkcs11js.CKA_VALUE_LEN },
+    { type: pkcs11js.CKA_SENSITIVE },
+    { type: pkcs11js.CKA_ENCRYPT },
+    { type: pkcs11js.CKA_DECRYPT },
   ]);
-  if (readUlong(length.value) !== 32 || !readBool(sensitive.value) || !readBool(encrypt.value) || !readBool(decrypt.value)) {
+  if (
+    readUlong(length.value) !== 32 ||
+    !readBool(sensitive.value) ||
+    !readBool(encrypt.value) ||
+    !readBool(decrypt.value)
+  ) {
     throw new Pkcs11SetupError('KeyUnfit');
   }
   return found[0];
@@ -262,7 +299,8 @@ function findKey(module: Pkcs11Module, session: pkcs11js.Handle, label: string):
 
 async function readPin(source: PinSource): Promise<string> {
   const pin = typeof source === 'function' ? await source() : source;
-  if (typeof pin !== 'string' || pin.length === 0 || pin.length > 256) throw new InvalidArgumentError('pin must yield a non-empty string', 'pin');
+  if (typeof pin !== 'string' || pin.length === 0 || pin.length > 256)
+    throw new InvalidArgumentError('pin must yield a non-empty string', 'pin');
   return pin;
 }
 
@@ -298,13 +336,27 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** C_Encrypt in the thread pool. */
-export function encrypt(module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle, mechanism: pkcs11js.Mechanism, data: Buffer, outLength: number): Promise<Buffer> {
+export function encrypt(
+  module: Pkcs11Module,
+  session: pkcs11js.Handle,
+  key: pkcs11js.Handle,
+  mechanism: pkcs11js.Mechanism,
+  data: Buffer,
+  outLength: number,
+): Promise<Buffer> {
   module.C_EncryptInit(session, mechanism, key);
   return nativeCall((done) => module.C_Encrypt(session, data, Buffer.alloc(outLength), done));
 }
 
 /** C_Decrypt in the thread pool. */
-export function decrypt(module: Pkcs11Module, session: pkcs11js.Handle, key: pkcs11js.Handle, mechanism: pkcs11js.Mechanism, data: Buffer, outLength: number): Promise<Buffer> {
+export function decrypt(
+  module: Pkcs11Module,
+  session: pkcs11js.Handle,
+  key: pkcs11js.Handle,
+  mechanism: pkcs11js.Mechanism,
+  data: Buffer,
+  outLength: number,
+): Promise<Buffer> {
   module.C_DecryptInit(session, mechanism, key);
   return nativeCall((done) => module.C_Decrypt(session, data, Buffer.alloc(outLength), done));
 }

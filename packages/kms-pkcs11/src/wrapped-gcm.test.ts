@@ -17,7 +17,9 @@ describe('wrapped GCM key', () => {
       return result.ok ? 'ok' : result.reason;
     };
     expect(reason(Buffer.from('HFK\x01\x01'))).toBe('bad magic');
-    expect(reason(Buffer.concat([Buffer.from('HFP\x02\x01'), framed.subarray(5)]))).toBe('unsupported format version 2');
+    expect(reason(Buffer.concat([Buffer.from('HFP\x02\x01'), framed.subarray(5)]))).toBe(
+      'unsupported format version 2',
+    );
     expect(reason(Buffer.concat([Buffer.from('HFP\x01\x09'), framed.subarray(5)]))).toBe('unsupported mechanism 9');
     expect(reason(framed.subarray(0, 5 + 12 + 16))).toBe('truncated');
     expect(reason(Buffer.concat([framed, Buffer.alloc(4096)]))).toBe('too long');

@@ -28,7 +28,8 @@ export interface WrappedGcmKey {
 }
 
 /** The result of {@link decodeWrappedGcm}: the parts, or why they were rejected. */
-export type DecodeGcmResult = { readonly ok: true; readonly value: WrappedGcmKey } | { readonly ok: false; readonly reason: string };
+export type DecodeGcmResult =
+  { readonly ok: true; readonly value: WrappedGcmKey } | { readonly ok: false; readonly reason: string };
 
 /**
  * Frames an IV and the token's GCM output.

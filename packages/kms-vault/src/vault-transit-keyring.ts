@@ -54,7 +54,10 @@ export interface VaultTransitKeyringOptions {
   readonly keyVersion?: number;
   /** Per-attempt timeout in milliseconds (`AbortSignal.timeout`). Default 5,000. */
   readonly timeoutMs?: number;
-  /** Retry policy for sealed/standby/throttled/5xx/network/timeout failures (default 4 attempts, 50 ms base, 2 s cap). */
+  /**
+   * Retry policy for sealed/standby/throttled/5xx/network/timeout failures (default 4 attempts,
+   * 50 ms base, 2 s cap).
+   */
   readonly retry?: RetryOptions;
   /** Receives one event per keyring operation (latency, attempts, outcome). */
   readonly audit?: AuditSink;
@@ -150,7 +153,12 @@ function decodePlaintext(text: unknown): Buffer | undefined {
  * const keyring = new VaultTransitKeyring({
  *   address: 'https://vault.example.com:8200',
  *   keyName: 'hushfield',
- *   auth: { appRole: { roleId: process.env.VAULT_ROLE_ID!, secretId: () => readFile('/run/secrets/vault-secret-id', 'utf8') } },
+ *   auth: {
+ *     appRole: {
+ *       roleId: process.env.VAULT_ROLE_ID!,
+ *       secretId: () => readFile('/run/secrets/vault-secret-id', 'utf8'),
+ *     },
+ *   },
  * });
  * ```
  */

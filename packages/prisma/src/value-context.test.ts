@@ -2,13 +2,15 @@ import type { EncryptedFieldMeta, ModelMeta } from './metadata';
 import { boundRowId, delegateName, valueContext } from './value-context';
 
 const model = (bindRowId: boolean, idFields: string[] = ['id']) =>
-  ({ name: 'User', dbName: 'users', idFields, bindRowId } as unknown as ModelMeta);
+  ({ name: 'User', dbName: 'users', idFields, bindRowId }) as unknown as ModelMeta;
 const field = { name: 'email', dbName: 'email_address' } as unknown as EncryptedFieldMeta;
 
 describe('valueContext and boundRowId', () => {
   it('binds database names, and the row id only where the model binds it', () => {
     expect(valueContext(model(true), field, boundRowId(model(true), { id: 42 }))).toEqual({
-      model: 'users', field: 'email_address', rowId: '42',
+      model: 'users',
+      field: 'email_address',
+      rowId: '42',
     });
     expect(boundRowId(model(false), { id: 42 })).toBeUndefined();
   });

@@ -25,7 +25,10 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
   let sleeps: number[];
   const keyring = (options: Partial<Pkcs11KeyringOptions> = {}): Pkcs11Keyring => {
     const created = new Pkcs11Keyring({
-      module: SOFTHSM_LIBRARY, tokenLabel: TOKEN, pin: PIN, keyLabel: 'hushfield-root',
+      module: SOFTHSM_LIBRARY,
+      tokenLabel: TOKEN,
+      pin: PIN,
+      keyLabel: 'hushfield-root',
       retry: { maxAttempts: 3, baseDelayMs: 10, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) },
       ...options,
     });
@@ -33,15 +36,22 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
     return created;
   };
   const failure = async (promise: Promise<unknown>): Promise<KeyringError> => {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KeyringError);
     return error as KeyringError;
   };
 
   beforeAll(() => {
     createSoftHsmToken(TOKEN, PIN, [
-      { label: 'hushfield-root' }, { label: 'other-root' }, { label: 'exposed', sensitive: false }, { label: 'short', length: 16 },
-      { label: 'twice' }, { label: 'twice' },
+      { label: 'hushfield-root' },
+      { label: 'other-root' },
+      { label: 'exposed', sensitive: false },
+      { label: 'short', length: 16 },
+      { label: 'twice' },
+      { label: 'twice' },
     ]);
     createSoftHsmToken(`${TOKEN}-b`, PIN, [{ label: 'hushfield-root' }]);
   });
@@ -67,9 +77,19 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
   it('binds the context: another scope, version or key id fails inside the token and is not retried', async () => {
     const ring = keyring();
     const wrapped = await ring.wrapKey(randomBytes(32), context);
-    for (const other of [{ ...context, scope: 'tenant-b' }, { ...context, version: '2' }, { ...context, keyId: 'k-2' }, { ...context, extra: '' }]) {
+    for (const other of [
+      { ...context, scope: 'tenant-b' },
+      { ...context, version: '2' },
+      { ...context, keyId: 'k-2' },
+      { ...context, extra: '' },
+    ]) {
       const error = await failure(ring.unwrapKey(wrapped, other));
-      expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', operation: 'unwrap', retryable: false, keyringId: `pkcs11:${TOKEN}/hushfield-root` });
+      expect(error).toMatchObject({
+        code: 'HUSHFIELD_KEYRING',
+        operation: 'unwrap',
+        retryable: false,
+        keyringId: `pkcs11:${TOKEN}/hushfield-root`,
+      });
       expect(error.message).toContain('presented with another encryption context');
     }
     expect(sleeps).toEqual([]);
@@ -84,8 +104,12 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
       expect((await failure(ring.unwrapKey(tampered, context))).retryable).toBe(false);
     }
     expect((await failure(keyring({ keyLabel: 'other-root' }).unwrapKey(wrapped, context))).retryable).toBe(false);
-    expect((await failure(ring.unwrapKey(Buffer.from('HFP\x01\x02'), context))).message).toContain('malformed (unsupported mechanism 2)');
-    expect((await failure(ring.unwrapKey(wrapped.subarray(0, 30), context))).message).toContain('malformed (truncated)');
+    expect((await failure(ring.unwrapKey(Buffer.from('HFP\x01\x02'), context))).message).toContain(
+      'malformed (unsupported mechanism 2)',
+    );
+    expect((await failure(ring.unwrapKey(wrapped.subarray(0, 30), context))).message).toContain(
+      'malformed (truncated)',
+    );
   });
 
   it('runs concurrent operations over its sessions', async () => {
@@ -97,7 +121,8 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
   });
 
   it('refuses a missing token or key, a key that is not sensitive, not 256-bit or not unique', async () => {
-    const reason = async (options: Partial<Pkcs11KeyringOptions>) => (await failure(keyring(options).wrapKey(randomBytes(32), context))).message;
+    const reason = async (options: Partial<Pkcs11KeyringOptions>) =>
+      (await failure(keyring(options).wrapKey(randomBytes(32), context))).message;
     expect(await reason({ tokenLabel: 'no-such-token' })).toContain('no token with that label');
     expect(await reason({ keyLabel: 'no-such-key' })).toContain('no AES secret key with that label');
     expect(await reason({ keyLabel: 'exposed' })).toContain('sensitive');
@@ -120,7 +145,13 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
 
   it('describes the key without revealing it, and prints no PIN', async () => {
     const ring = keyring({ pin: () => PIN });
-    expect(await ring.describeKey()).toEqual({ tokenLabel: TOKEN, keyLabel: 'hushfield-root', valueLength: 32, sensitive: true, extractable: false });
+    expect(await ring.describeKey()).toEqual({
+      tokenLabel: TOKEN,
+      keyLabel: 'hushfield-root',
+      valueLength: 32,
+      sensitive: true,
+      extractable: false,
+    });
     expect(inspect(ring)).toBe(`Pkcs11Keyring { id: "pkcs11:${TOKEN}/hushfield-root" }`);
     expect(JSON.stringify(ring)).not.toContain(PIN);
   });
@@ -130,10 +161,22 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
     const ring = keyring({ audit: { emit: (event) => void events.push(event) } });
     const keyStore = new MemoryKeyStore();
     const field = { model: 'users', field: 'email' };
-    const sealed = (await new FieldCrypto({ keyring: ring, keyStore, cache: { ttlMs: 60_000 } }).rowEncryptor('tenant-a')).encrypt('ada@example.com', field);
-    expect(await new FieldCrypto({ keyring: ring, keyStore, cache: { ttlMs: 60_000 } }).decrypt(sealed, field)).toBe('ada@example.com');
-    expect(events.map((event) => [event.operation, event.detail?.kmsOperation])).toEqual([['keyring.generate', 'C_Encrypt'], ['keyring.unwrap', 'C_Decrypt']]);
-    expect(events[1]).toMatchObject({ outcome: 'success', scope: 'tenant-a', kind: 'scope', detail: { kmsKey: `${TOKEN}/hushfield-root`, attempts: 1 } });
+    const sealed = (
+      await new FieldCrypto({ keyring: ring, keyStore, cache: { ttlMs: 60_000 } }).rowEncryptor('tenant-a')
+    ).encrypt('ada@example.com', field);
+    expect(await new FieldCrypto({ keyring: ring, keyStore, cache: { ttlMs: 60_000 } }).decrypt(sealed, field)).toBe(
+      'ada@example.com',
+    );
+    expect(events.map((event) => [event.operation, event.detail?.kmsOperation])).toEqual([
+      ['keyring.generate', 'C_Encrypt'],
+      ['keyring.unwrap', 'C_Decrypt'],
+    ]);
+    expect(events[1]).toMatchObject({
+      outcome: 'success',
+      scope: 'tenant-a',
+      kind: 'scope',
+      detail: { kmsKey: `${TOKEN}/hushfield-root`, attempts: 1 },
+    });
   });
 
   describe('under token faults', () => {
@@ -166,7 +209,9 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
       fail('C_Encrypt', 10, pkcs11js.CKR_DEVICE_ERROR);
       const error = await failure(ring.wrapKey(randomBytes(32), context));
       expect(error).toMatchObject({ retryable: true, operation: 'wrap' });
-      expect(error.message).toBe(`PKCS#11 C_Encrypt with key ${TOKEN}/hushfield-root failed after 3 attempts: the token is unavailable (CKR_DEVICE_ERROR)`);
+      expect(error.message).toBe(
+        `PKCS#11 C_Encrypt with key ${TOKEN}/hushfield-root failed after 3 attempts: the token is unavailable (CKR_DEVICE_ERROR)`,
+      );
     });
 
     it('times out a slow token, zeroes the late result, and keeps working', async () => {
@@ -207,7 +252,10 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
         return (...args: unknown[]) => {
           calls[property] = (calls[property] ?? 0) + 1;
           const fault = faults[property];
-          const callback = typeof args[args.length - 1] === 'function' ? (args[args.length - 1] as (e: Error | null, d: Buffer | null) => void) : undefined;
+          const callback =
+            typeof args[args.length - 1] === 'function'
+              ? (args[args.length - 1] as (e: Error | null, d: Buffer | null) => void)
+              : undefined;
           if (fault !== undefined && fault.count > 0) {
             fault.count--;
             const error = new pkcs11js.Pkcs11Error(`CKR_DEVICE_ERROR:${fault.code}`, fault.code, property);
@@ -217,17 +265,21 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
           if (callback && delays[property] !== undefined) {
             const wait = delays[property];
             delete delays[property];
-            args[args.length - 1] = (e: Error | null, d: Buffer | null) => setTimeout(() => {
-              if (d) late.push(d);
-              callback(e, d);
-            }, wait);
+            args[args.length - 1] = (e: Error | null, d: Buffer | null) =>
+              setTimeout(() => {
+                if (d) late.push(d);
+                callback(e, d);
+              }, wait);
           }
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     }) as unknown as Pkcs11Module;
     return {
-      module, real, calls, late,
+      module,
+      real,
+      calls,
+      late,
       fail: (method: string, count: number, code: number) => void (faults[method] = { count, code }),
       slow: (method: string, ms: number) => void (delays[method] = ms),
     };

@@ -23,7 +23,8 @@ export function softHsmMissing(): string | undefined {
   } catch {
     return 'softhsm2-util is not on PATH (apt-get install softhsm2)';
   }
-  if (!process.env.SOFTHSM2_CONF || !existsSync(process.env.SOFTHSM2_CONF)) return 'SOFTHSM2_CONF was not prepared by the global setup';
+  if (!process.env.SOFTHSM2_CONF || !existsSync(process.env.SOFTHSM2_CONF))
+    return 'SOFTHSM2_CONF was not prepared by the global setup';
   return undefined;
 }
 
@@ -32,7 +33,10 @@ export function prepareSoftHsm(): void {
   if (process.env.SOFTHSM2_CONF || !existsSync(SOFTHSM_LIBRARY)) return;
   const dir = mkdtempSync(join(tmpdir(), 'hushfield-softhsm-'));
   mkdirSync(join(dir, 'tokens'));
-  writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    join(dir, 'softhsm2.conf'),
+    `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   process.env.SOFTHSM2_CONF = join(dir, 'softhsm2.conf');
   process.env.HUSHFIELD_SOFTHSM_DIR = dir;
 }
@@ -57,7 +61,9 @@ export interface TestKey {
  * persistent AES keys on it.
  */
 export function createSoftHsmToken(label: string, pin: string, keys: readonly TestKey[]): void {
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], { stdio: 'ignore' });
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], {
+    stdio: 'ignore',
+  });
   const script = `
     const p = require(${JSON.stringify(PKCS11JS)});
     const m = new p.PKCS11();

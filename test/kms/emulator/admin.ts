@@ -62,7 +62,9 @@ export function kmsAdmin(target: KmsTarget): KmsAdmin {
     const text = await response.text();
     const parsed = text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {};
     if (!response.ok) {
-      const type = String(parsed.__type ?? 'UnknownError').split('#').pop() as string;
+      const type = String(parsed.__type ?? 'UnknownError')
+        .split('#')
+        .pop() as string;
       throw new KmsAdminError(type, String(parsed.message ?? parsed.Message ?? ''), response.status);
     }
     return parsed;

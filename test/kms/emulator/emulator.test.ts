@@ -12,7 +12,10 @@ describe('KMS emulator', () => {
   let admin: KmsAdmin;
 
   const refusal = async (promise: Promise<unknown>): Promise<KmsAdminError> => {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KmsAdminError);
     return error as KmsAdminError;
   };
@@ -33,16 +36,28 @@ describe('KMS emulator', () => {
     const key = await admin.createKey({ description: 'd' });
     expect(key.arn).toBe(`arn:aws:kms:eu-west-3:444455556666:key/${key.keyId}`);
     const described = await admin.call('DescribeKey', { KeyId: key.arn });
-    expect(described.KeyMetadata).toMatchObject({ KeyId: key.keyId, KeyState: 'Enabled', Enabled: true, Description: 'd', CreationDate: expect.any(Number) });
+    expect(described.KeyMetadata).toMatchObject({
+      KeyId: key.keyId,
+      KeyState: 'Enabled',
+      Enabled: true,
+      Description: 'd',
+      CreationDate: expect.any(Number),
+    });
   });
 
   it('binds the encryption context regardless of key order and refuses any other', async () => {
     const key = await admin.createKey();
-    const { CiphertextBlob } = await admin.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('k'), EncryptionContext: { a: '1', b: '2' } });
+    const { CiphertextBlob } = await admin.call('Encrypt', {
+      KeyId: key.keyId,
+      Plaintext: b64('k'),
+      EncryptionContext: { a: '1', b: '2' },
+    });
     const ok = await admin.call('Decrypt', { CiphertextBlob, EncryptionContext: { b: '2', a: '1' } });
     expect(ok).toMatchObject({ KeyId: key.arn, Plaintext: b64('k') });
     for (const other of [{ a: '1' }, { a: '1', b: '3' }, { a: '1', b: '2', c: '3' }, undefined]) {
-      expect((await refusal(admin.call('Decrypt', { CiphertextBlob, EncryptionContext: other }))).type).toBe('InvalidCiphertextException');
+      expect((await refusal(admin.call('Decrypt', { CiphertextBlob, EncryptionContext: other }))).type).toBe(
+        'InvalidCiphertextException',
+      );
     }
   });
 
@@ -62,15 +77,24 @@ describe('KMS emulator', () => {
     const first = await admin.createKey();
     const second = await admin.createKey();
     const { CiphertextBlob } = await admin.call('Encrypt', { KeyId: first.keyId, Plaintext: b64('x') });
-    expect((await refusal(admin.call('Decrypt', { KeyId: second.arn, CiphertextBlob }))).type).toBe('IncorrectKeyException');
+    expect((await refusal(admin.call('Decrypt', { KeyId: second.arn, CiphertextBlob }))).type).toBe(
+      'IncorrectKeyException',
+    );
   });
 
   it('re-encrypts under another key and context', async () => {
     const first = await admin.createKey();
     const second = await admin.createKey();
-    const { CiphertextBlob } = await admin.call('Encrypt', { KeyId: first.keyId, Plaintext: b64('moved'), EncryptionContext: { s: '1' } });
+    const { CiphertextBlob } = await admin.call('Encrypt', {
+      KeyId: first.keyId,
+      Plaintext: b64('moved'),
+      EncryptionContext: { s: '1' },
+    });
     const moved = await admin.call('ReEncrypt', {
-      CiphertextBlob, SourceEncryptionContext: { s: '1' }, DestinationKeyId: second.keyId, DestinationEncryptionContext: { s: '2' },
+      CiphertextBlob,
+      SourceEncryptionContext: { s: '1' },
+      DestinationKeyId: second.keyId,
+      DestinationEncryptionContext: { s: '2' },
     });
     expect(moved).toMatchObject({ SourceKeyId: first.arn, KeyId: second.arn });
     const back = await admin.call('Decrypt', { CiphertextBlob: moved.CiphertextBlob, EncryptionContext: { s: '2' } });
@@ -83,7 +107,10 @@ describe('KMS emulator', () => {
     expect((await refusal(admin.createAlias('alias/app', key.keyId))).type).toBe('AlreadyExistsException');
     expect((await refusal(admin.updateAlias('alias/none', key.keyId))).type).toBe('NotFoundException');
     expect((await refusal(admin.createAlias('alias/aws/reserved', key.keyId))).type).toBe('ValidationException');
-    expect((await refusal(admin.call('Encrypt', { KeyId: key.keyId, Plaintext: Buffer.alloc(4097).toString('base64') }))).type).toBe('ValidationException');
+    expect(
+      (await refusal(admin.call('Encrypt', { KeyId: key.keyId, Plaintext: Buffer.alloc(4097).toString('base64') })))
+        .type,
+    ).toBe('ValidationException');
     await admin.disableKey('alias/app');
     const disabled = await refusal(admin.call('GenerateDataKey', { KeyId: 'alias/app', KeySpec: 'AES_256' }));
     expect([disabled.type, disabled.status]).toEqual(['DisabledException', 400]);
@@ -98,7 +125,9 @@ describe('KMS emulator', () => {
     const key = await admin.createKey();
     kms.faults.throttle(2, { operations: ['Encrypt'] });
     await admin.describeKey(key.keyId);
-    expect((await refusal(admin.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') }))).type).toBe('ThrottlingException');
+    expect((await refusal(admin.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') }))).type).toBe(
+      'ThrottlingException',
+    );
     expect((await refusal(admin.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') }))).status).toBe(400);
     await admin.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') });
     kms.faults.fail(1, { type: 'KMSInternalException', status: 500 });
@@ -124,7 +153,14 @@ describe('KMS emulator', () => {
   it('destroys the connection of a reset call without answering', async () => {
     kms.faults.resetConnections(1);
     const outcome = await new Promise<string>((resolve) => {
-      const req = request(kms.endpoint, { method: 'POST', headers: { 'x-amz-target': 'TrentService.CreateKey', 'content-type': 'application/x-amz-json-1.1' } }, () => resolve('answered'));
+      const req = request(
+        kms.endpoint,
+        {
+          method: 'POST',
+          headers: { 'x-amz-target': 'TrentService.CreateKey', 'content-type': 'application/x-amz-json-1.1' },
+        },
+        () => resolve('answered'),
+      );
       req.on('error', (error: NodeJS.ErrnoException) => resolve(String(error.code)));
       req.end('{}');
     });

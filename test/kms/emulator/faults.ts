@@ -43,7 +43,11 @@ export class KmsFaults {
 
   /** The next `count` matching calls answer the given AWS error (e.g. `KMSInternalException`, 500). */
   fail(count: number, error: { type: string; status?: number; message?: string }, filter: FaultFilter = {}): void {
-    this.enqueue(count, { kind: 'error', type: error.type, status: error.status ?? 400, message: error.message ?? '' }, filter);
+    this.enqueue(
+      count,
+      { kind: 'error', type: error.type, status: error.status ?? 400, message: error.message ?? '' },
+      filter,
+    );
   }
 
   /** The next `count` matching calls have their TCP connection destroyed without an answer. */

@@ -6,4 +6,9 @@ export { startKmsEmulator, type KmsEmulator, type KmsEmulatorOptions } from './s
 export { KmsFaults, KmsCallCounter, type FaultFilter } from './faults';
 export { KMS_OPERATIONS, type KmsOperation } from './operations';
 export { kmsAdmin, KmsAdminError, type KmsAdmin, type KmsTarget, type CreatedKey } from './admin';
-export { startLocalStackKms, containerRuntimeAvailable, containerRuntimeLikely, type LocalStackKms } from './localstack';
+export {
+  startLocalStackKms,
+  containerRuntimeAvailable,
+  containerRuntimeLikely,
+  type LocalStackKms,
+} from './localstack';

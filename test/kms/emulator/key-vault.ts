@@ -90,7 +90,10 @@ export class KeyVault {
   /** Resolves a key id, key ARN, alias name or alias ARN (any state). */
   resolve(keyIdOrAlias: unknown): EmulatedKey {
     if (typeof keyIdOrAlias !== 'string' || keyIdOrAlias.length === 0 || keyIdOrAlias.length > 2048) {
-      throw new KmsFault('ValidationException', '1 validation error detected: Value at \'keyId\' failed to satisfy constraint');
+      throw new KmsFault(
+        'ValidationException',
+        "1 validation error detected: Value at 'keyId' failed to satisfy constraint",
+      );
     }
     let reference = keyIdOrAlias;
     if (reference.startsWith('arn:')) {
@@ -103,7 +106,8 @@ export class KeyVault {
     }
     if (reference.startsWith('alias/')) {
       const target = this.aliases.get(reference);
-      if (target === undefined) throw new KmsFault('NotFoundException', `Alias ${this.aliasArn(reference)} is not found.`);
+      if (target === undefined)
+        throw new KmsFault('NotFoundException', `Alias ${this.aliasArn(reference)} is not found.`);
       reference = target;
     }
     const key = this.keys.get(reference);
@@ -124,8 +128,10 @@ export class KeyVault {
       throw new KmsFault('ValidationException', 'Alias must start with the prefix "alias/" and not "alias/aws/".');
     }
     const exists = this.aliases.has(aliasName);
-    if (mode === 'create' && exists) throw new KmsFault('AlreadyExistsException', `An alias with the name ${this.aliasArn(aliasName)} already exists`);
-    if (mode === 'update' && !exists) throw new KmsFault('NotFoundException', `Alias ${this.aliasArn(aliasName)} is not found.`);
+    if (mode === 'create' && exists)
+      throw new KmsFault('AlreadyExistsException', `An alias with the name ${this.aliasArn(aliasName)} already exists`);
+    if (mode === 'update' && !exists)
+      throw new KmsFault('NotFoundException', `Alias ${this.aliasArn(aliasName)} is not found.`);
     if (typeof targetKeyId === 'string' && targetKeyId.startsWith('alias/')) {
       throw new KmsFault('ValidationException', 'TargetKeyId must be a key id or key ARN');
     }
@@ -219,7 +225,8 @@ export function keyMetadata(key: EmulatedKey, accountId: string): Record<string,
 
 function assertUsable(key: EmulatedKey): void {
   if (key.state === 'Disabled') throw new KmsFault('DisabledException', `${key.arn} is disabled.`);
-  if (key.state === 'PendingDeletion') throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+  if (key.state === 'PendingDeletion')
+    throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
 }
 
 function invalidCiphertext(): KmsFault {

@@ -28,7 +28,11 @@ export const LOCALSTACK_IMAGE = process.env.HUSHFIELD_LOCALSTACK_IMAGE ?? 'local
 export function containerRuntimeLikely(): boolean {
   if (process.env.HUSHFIELD_SKIP_LOCALSTACK === '1') return false;
   if (process.env.DOCKER_HOST) return true;
-  const sockets = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock'), join(homedir(), '.testcontainers.properties')];
+  const sockets = [
+    '/var/run/docker.sock',
+    join(homedir(), '.docker', 'run', 'docker.sock'),
+    join(homedir(), '.testcontainers.properties'),
+  ];
   return sockets.some((path) => existsSync(path));
 }
 
@@ -48,7 +52,9 @@ export function containerRuntimeAvailable(): Promise<boolean> {
 /** Starts LocalStack with KMS, or returns `null` (with a printed notice) when no runtime answers. */
 export async function startLocalStackKms(): Promise<LocalStackKms | null> {
   if (!(await containerRuntimeAvailable())) {
-    process.stdout.write('hushfield tests: no container runtime; skipping the LocalStack KMS run of the keyring suite.\n');
+    process.stdout.write(
+      'hushfield tests: no container runtime; skipping the LocalStack KMS run of the keyring suite.\n',
+    );
     return null;
   }
   const { LocalstackContainer } = await import('@testcontainers/localstack');

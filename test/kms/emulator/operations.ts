@@ -32,7 +32,10 @@ type Handler = (vault: KeyVault, request: Body) => Body;
 function blob(request: Body, field: string): Buffer {
   const value = request[field];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new KmsFault('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+    throw new KmsFault(
+      'ValidationException',
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   return Buffer.from(value, 'base64');
 }
@@ -59,7 +62,10 @@ function dataKeyLength(request: Body): number {
 function checkNamedKey(vault: KeyVault, named: unknown, actual: EmulatedKey): void {
   if (named === undefined || named === null) return;
   if (vault.resolve(named).keyId !== actual.keyId) {
-    throw new KmsFault('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
+    throw new KmsFault(
+      'IncorrectKeyException',
+      'The key ID in the request does not identify a KMS key that can perform this operation.',
+    );
   }
 }
 
@@ -109,7 +115,9 @@ const handlers: Record<KmsOperation, Handler> = {
     const destination = vault.usable(request.DestinationKeyId);
     const { key: source, plaintext } = vault.decrypt(ciphertext, context(request, 'SourceEncryptionContext'));
     return {
-      CiphertextBlob: vault.encrypt(destination, plaintext, context(request, 'DestinationEncryptionContext')).toString('base64'),
+      CiphertextBlob: vault
+        .encrypt(destination, plaintext, context(request, 'DestinationEncryptionContext'))
+        .toString('base64'),
       SourceKeyId: source.arn,
       KeyId: destination.arn,
       SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
@@ -127,13 +135,15 @@ const handlers: Record<KmsOperation, Handler> = {
   },
   DisableKey: (vault, request) => {
     const key = vault.resolve(request.KeyId);
-    if (key.state === 'PendingDeletion') throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    if (key.state === 'PendingDeletion')
+      throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     key.state = 'Disabled';
     return {};
   },
   EnableKey: (vault, request) => {
     const key = vault.resolve(request.KeyId);
-    if (key.state === 'PendingDeletion') throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    if (key.state === 'PendingDeletion')
+      throw new KmsFault('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     key.state = 'Enabled';
     return {};
   },
@@ -145,7 +155,12 @@ const handlers: Record<KmsOperation, Handler> = {
     }
     key.state = 'PendingDeletion';
     key.deletionDate = new Date(Date.now() + days * 86_400_000);
-    return { KeyId: key.arn, DeletionDate: key.deletionDate.getTime() / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: days };
+    return {
+      KeyId: key.arn,
+      DeletionDate: key.deletionDate.getTime() / 1000,
+      KeyState: 'PendingDeletion',
+      PendingWindowInDays: days,
+    };
   },
 };
 

@@ -112,7 +112,8 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     if (!String(request.headers['content-type'] ?? '').startsWith(JSON_11)) {
       return sendFault(response, { type: 'SerializationException', message: 'Unexpected content type', status: 400 });
     }
-    if (body === null) return sendFault(response, { type: 'ValidationException', message: 'Request too large', status: 413 });
+    if (body === null)
+      return sendFault(response, { type: 'ValidationException', message: 'Request too large', status: 413 });
     let input: unknown;
     try {
       input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -167,7 +168,8 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     vault,
     replicateKey(keyId, target) {
       const key = vault.resolve(keyId);
-      if (!key.multiRegion) throw new KmsFault('UnsupportedOperationException', `${key.arn} is not a multi-Region key.`);
+      if (!key.multiRegion)
+        throw new KmsFault('UnsupportedOperationException', `${key.arn} is not a multi-Region key.`);
       target.vault.importReplica(key);
     },
     async stop() {

@@ -27,7 +27,13 @@ export interface AuditOptions {
 }
 
 const OPERATIONS: readonly AuditOperation[] = [
-  'keyring.wrap', 'keyring.unwrap', 'keyring.generate', 'key.create', 'key.rotate', 'key.rewrap', 'key.destroy',
+  'keyring.wrap',
+  'keyring.unwrap',
+  'keyring.generate',
+  'key.create',
+  'key.rotate',
+  'key.rewrap',
+  'key.destroy',
   'value.decrypt',
 ];
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000 };
@@ -48,7 +54,9 @@ function describe(event: StoredAuditEvent): string {
   const version = event.version === undefined ? '' : ` v${event.version}`;
   if (event.keyId !== undefined) parts.push(`key=${event.keyId}${version}`);
   if (event.errorCode !== undefined) parts.push(`error=${event.errorCode}`);
-  const actor = Object.entries(event.actor ?? {}).map(([key, value]) => `${key}:${value}`).join(',');
+  const actor = Object.entries(event.actor ?? {})
+    .map(([key, value]) => `${key}:${value}`)
+    .join(',');
   if (event.actor !== undefined) parts.push(`actor=${actor}`);
   if (event.detail !== undefined) parts.push(...Object.entries(event.detail).map(([k, v]) => `${k}=${v}`));
   return parts.join('  ');
@@ -63,15 +71,20 @@ export async function auditCommand(ctx: CommandContext, options: AuditOptions): 
   const keyStore = options.scope === undefined ? undefined : await ctx.keyStore();
   const keys = keyStore === undefined ? [] : await keyStore.list({ kind: 'scope', scope: options.scope });
   const events = await listAuditEvents(await ctx.client(), {
-    scope: options.scope, scopeKeyIds: [...new Set(keys.map((key) => key.keyId))], actor: options.actor,
+    scope: options.scope,
+    scopeKeyIds: [...new Set(keys.map((key) => key.keyId))],
+    actor: options.actor,
     operation: options.operation as AuditOperation | undefined,
-    since: parseTime(options.since, '--since', now), until: parseTime(options.until, '--until', now),
-    limit: options.limit, model: options.model,
+    since: parseTime(options.since, '--since', now),
+    until: parseTime(options.until, '--until', now),
+    limit: options.limit,
+    model: options.model,
   });
   ctx.out.result({ command: 'audit', events }, () => {
     if (events.length === 0) return [messages.audit.none()];
     const lines = events.map((event) =>
-      messages.audit.row(event.time.toISOString(), event.operation, event.outcome, describe(event)));
+      messages.audit.row(event.time.toISOString(), event.operation, event.outcome, describe(event)),
+    );
     return events.length === options.limit ? [...lines, messages.audit.limited(options.limit)] : lines;
   });
   return ExitCode.Ok;

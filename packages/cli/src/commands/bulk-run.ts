@@ -32,9 +32,13 @@ export interface BulkOptions {
 
 /** Runs `mode` over the selected models. */
 export async function runBulk(ctx: CommandContext, mode: PlanMode, options: BulkOptions): Promise<ExitCodeValue> {
-  const models = ctx.models(options.model).filter((model) =>
-    Object.values(model.encrypted).some((field) => (mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly')),
-  );
+  const models = ctx
+    .models(options.model)
+    .filter((model) =>
+      Object.values(model.encrypted).some((field) =>
+        mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly',
+      ),
+    );
   const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
   const client = await ctx.client();
   const crypto = await ctx.crypto();
@@ -47,35 +51,62 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
 
   const results: MigrateResult[] = [];
   for (const model of models) {
-    const result = await bulkModelSpan(mode, model.name, async () => migrateModel({
-          client, crypto, keyStore, model, mode, checkpoints, pfe, progress, log,
-          writer: await createCasWriter(client, model),
-          batchSize: options.batch,
-          concurrency: options.concurrency,
-          dryRun: options.dryRun,
-          resume: options.resume,
-          keyringAttempts: options.keyringAttempts,
-          signal: options.signal,
-        }));
+    const result = await bulkModelSpan(mode, model.name, async () =>
+      migrateModel({
+        client,
+        crypto,
+        keyStore,
+        model,
+        mode,
+        checkpoints,
+        pfe,
+        progress,
+        log,
+        writer: await createCasWriter(client, model),
+        batchSize: options.batch,
+        concurrency: options.concurrency,
+        dryRun: options.dryRun,
+        resume: options.resume,
+        keyringAttempts: options.keyringAttempts,
+        signal: options.signal,
+      }),
+    );
     results.push(result);
     if (result.stopped) break;
   }
   progress.stop();
 
   // Plaintext left in a strict field is unreadable through the extension: the run is not done.
-  const incomplete = results.some((result) => result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true);
+  const incomplete = results.some(
+    (result) =>
+      result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true,
+  );
   const last = results[results.length - 1];
   const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
   // Encrypting adopted plaintext cannot reach the copies made before: say so wherever it happens.
   const adopted = mode === 'reencrypt' && results.some((result) => result.encrypted > 0);
   const notices = adopted ? [messages.bulk.adoptionNotice()] : [];
-  ctx.out.result({ command: mode, dryRun: options.dryRun, models: results, ...(stop ? { stopped: stop } : {}), ...(adopted ? { notices } : {}) }, () => [
-    ...results.map((result) => messages.bulk.summary(mode, result, options.dryRun)),
-    ...notices.map((notice) => messages.bulk.note(notice)),
-    ...results.flatMap((result) => result.failures.slice(0, 10).map((failure) =>
-      messages.bulk.rowFailure(result.model, failure.key, failure.field, failure.code, failure.message))),
-    ...(stop ? [messages.bulk.stopped(stop.model, stop.message, stop.code), messages.bulk.resumable()] : []),
-  ]);
+  ctx.out.result(
+    {
+      command: mode,
+      dryRun: options.dryRun,
+      models: results,
+      ...(stop ? { stopped: stop } : {}),
+      ...(adopted ? { notices } : {}),
+    },
+    () => [
+      ...results.map((result) => messages.bulk.summary(mode, result, options.dryRun)),
+      ...notices.map((notice) => messages.bulk.note(notice)),
+      ...results.flatMap((result) =>
+        result.failures
+          .slice(0, 10)
+          .map((failure) =>
+            messages.bulk.rowFailure(result.model, failure.key, failure.field, failure.code, failure.message),
+          ),
+      ),
+      ...(stop ? [messages.bulk.stopped(stop.model, stop.message, stop.code), messages.bulk.resumable()] : []),
+    ],
+  );
   if (stop?.code === 'INTERRUPTED') return ExitCode.Aborted;
   if (stop) return results.some((result) => result.written > 0) ? ExitCode.Partial : ExitCode.Failure;
   return incomplete ? ExitCode.Partial : ExitCode.Ok;

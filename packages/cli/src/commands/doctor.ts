@@ -55,12 +55,16 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
   }
   if (reachable) await tlsChecks(client, ctx, options, add);
   const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
-  add(keyring.ok
-    ? { check: 'keyring', level: 'ok', message: messages.doctor.keyringOk(keyring.keyringId, keyring.latencyMs) }
-    : {
-      check: 'keyring', level: 'fail',
-      message: messages.doctor.keyringFailed(keyring.keyringId, keyring.error?.message), detail: { ...keyring.error },
-    });
+  add(
+    keyring.ok
+      ? { check: 'keyring', level: 'ok', message: messages.doctor.keyringOk(keyring.keyringId, keyring.latencyMs) }
+      : {
+          check: 'keyring',
+          level: 'fail',
+          message: messages.doctor.keyringFailed(keyring.keyringId, keyring.error?.message),
+          detail: { ...keyring.error },
+        },
+  );
   await otherKeyringChecks(ctx, await ctx.keyring(), add);
   if (reachable) await consistencyChecks(ctx, keyring.keyringId, add);
 
@@ -72,7 +76,12 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
   return failed ? ExitCode.Failure : ExitCode.Ok;
 }
 
-async function tlsChecks(client: object, ctx: CommandContext, options: DoctorOptions, add: (check: Check) => void): Promise<void> {
+async function tlsChecks(
+  client: object,
+  ctx: CommandContext,
+  options: DoctorOptions,
+  add: (check: Check) => void,
+): Promise<void> {
   let ssl = false;
   try {
     const tls = await connectionTls(client);
@@ -108,7 +117,16 @@ async function tlsChecks(client: object, ctx: CommandContext, options: DoctorOpt
       return;
     }
     const expiry = classifyExpiry(cert.validTo, options.now);
-    const detail = { subject: cert.subject, issuer: cert.issuer, validTo: cert.validTo.toISOString(), daysLeft: expiry.daysLeft, selfSigned: cert.selfSigned, protocol: cert.protocol, cipher: cert.cipher, fingerprint256: cert.fingerprint256 };
+    const detail = {
+      subject: cert.subject,
+      issuer: cert.issuer,
+      validTo: cert.validTo.toISOString(),
+      daysLeft: expiry.daysLeft,
+      selfSigned: cert.selfSigned,
+      protocol: cert.protocol,
+      cipher: cert.cipher,
+      fingerprint256: cert.fingerprint256,
+    };
     const what = messages.doctor.certificate(cert.subject, cert.selfSigned);
     const validTo = cert.validTo.toISOString();
     if (expiry.level === 'fail') {
@@ -137,9 +155,15 @@ async function otherKeyringChecks(ctx: CommandContext, keyring: Keyring, add: (c
   if (Array.isArray(members) && members.length > 1) {
     for (const member of members as Keyring[]) {
       const health = await keyringRoundTrip(member, ctx.audit);
-      add(health.ok
-        ? { check: 'keyring', level: 'ok', message: messages.doctor.memberOk(health.keyringId, health.latencyMs) }
-        : { check: 'keyring', level: 'warn', message: messages.doctor.memberFailed(health.keyringId, health.error?.message) });
+      add(
+        health.ok
+          ? { check: 'keyring', level: 'ok', message: messages.doctor.memberOk(health.keyringId, health.latencyMs) }
+          : {
+              check: 'keyring',
+              level: 'warn',
+              message: messages.doctor.memberFailed(health.keyringId, health.error?.message),
+            },
+      );
     }
   }
   for (const [name, lazy] of Object.entries(ctx.loaded.config.keyrings ?? {})) {
@@ -147,14 +171,20 @@ async function otherKeyringChecks(ctx: CommandContext, keyring: Keyring, add: (c
     try {
       named = await resolveLazy(lazy);
     } catch (error) {
-      add({ check: 'keyring', level: 'warn', message: messages.doctor.namedFailed(name, describeError(error).message) });
+      add({
+        check: 'keyring',
+        level: 'warn',
+        message: messages.doctor.namedFailed(name, describeError(error).message),
+      });
       continue;
     }
     if (named.id === keyring.id) continue;
     const health = await keyringRoundTrip(named, ctx.audit);
-    add(health.ok
-      ? { check: 'keyring', level: 'ok', message: messages.doctor.namedOk(name, health.keyringId, health.latencyMs) }
-      : { check: 'keyring', level: 'warn', message: messages.doctor.namedFailed(name, health.error?.message) });
+    add(
+      health.ok
+        ? { check: 'keyring', level: 'ok', message: messages.doctor.namedOk(name, health.keyringId, health.latencyMs) }
+        : { check: 'keyring', level: 'warn', message: messages.doctor.namedFailed(name, health.error?.message) },
+    );
   }
 }
 
@@ -176,13 +206,20 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
     return;
   }
   const checkpoint = (client as Record<string, unknown>).hushfieldCheckpoint;
-  add(checkpoint
-    ? { check: 'schema', level: 'ok', message: messages.doctor.checkpointModel() }
-    : { check: 'schema', level: 'warn', message: messages.doctor.noCheckpointModel() });
+  add(
+    checkpoint
+      ? { check: 'schema', level: 'ok', message: messages.doctor.checkpointModel() }
+      : { check: 'schema', level: 'warn', message: messages.doctor.noCheckpointModel() },
+  );
   const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const crypto = await ctx.crypto();
   for (const model of ctx.models()) {
-    const select = Object.fromEntries([...model.idFields, ...Object.keys(model.encrypted), ...Object.keys(model.blindIndexes)].map((field) => [field, true]));
+    const select = Object.fromEntries(
+      [...model.idFields, ...Object.keys(model.encrypted), ...Object.keys(model.blindIndexes)].map((field) => [
+        field,
+        true,
+      ]),
+    );
     try {
       const rows = await delegateOf(client, model.name).findMany({ select, take: 100 });
       let unknown = 0;
@@ -231,7 +268,10 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
 }
 
 /** Decrypts the sampled values and counts the failures by error code (no plaintext is kept). */
-async function unreadableCodes(crypto: Awaited<ReturnType<CommandContext['crypto']>>, items: readonly DecryptItem[]): Promise<Record<string, number>> {
+async function unreadableCodes(
+  crypto: Awaited<ReturnType<CommandContext['crypto']>>,
+  items: readonly DecryptItem[],
+): Promise<Record<string, number>> {
   const codes: Record<string, number> = {};
   if (items.length === 0) return codes;
   for (const result of await crypto.decryptMany(items)) {

@@ -26,7 +26,10 @@ export interface BucketReport {
   readonly singletons: number;
   /** Largest bucket over the mean bucket in use: 1 is perfectly even; repeated plaintexts raise it. */
   readonly skew: number;
-  /** Number of buckets of each size, smallest sizes first (at most 20 sizes; larger ones in the last row as `size+`). */
+  /**
+   * Number of buckets of each size, smallest sizes first (at most 20 sizes; larger ones in the
+   * last row as `size+`).
+   */
   readonly histogram: readonly { readonly size: string; readonly buckets: number }[];
 }
 
@@ -55,9 +58,17 @@ export class BucketCounter {
     const entries = [...bySize.entries()];
     const histogram = entries.slice(0, 19).map(([size, count]) => ({ size: String(size), buckets: count }));
     if (entries.length > 19) {
-      histogram.push({ size: `${entries[19][0]}+`, buckets: entries.slice(19).reduce((sum, [, count]) => sum + count, 0) });
+      histogram.push({
+        size: `${entries[19][0]}+`,
+        buckets: entries.slice(19).reduce((sum, [, count]) => sum + count, 0),
+      });
     }
-    const middle = buckets === 0 ? 0 : buckets % 2 === 1 ? sizes[(buckets - 1) / 2] : (sizes[buckets / 2 - 1] + sizes[buckets / 2]) / 2;
+    const middle =
+      buckets === 0
+        ? 0
+        : buckets % 2 === 1
+          ? sizes[(buckets - 1) / 2]
+          : (sizes[buckets / 2 - 1] + sizes[buckets / 2]) / 2;
     return {
       bits: this.index.bits,
       ...(this.index.expected !== undefined ? { expected: this.index.expected } : {}),

@@ -25,7 +25,15 @@ export interface KeyView {
 }
 
 function view(key: StoredKey): KeyView {
-  return { kind: key.kind, scope: key.scope, keyId: key.keyId, version: key.version, state: key.state, keyringId: key.keyringId, createdAt: key.createdAt.toISOString() };
+  return {
+    kind: key.kind,
+    scope: key.scope,
+    keyId: key.keyId,
+    version: key.version,
+    state: key.state,
+    keyringId: key.keyringId,
+    createdAt: key.createdAt.toISOString(),
+  };
 }
 
 /** The columns of `keys list`, as printed: header and cell of each. */
@@ -55,15 +63,22 @@ function line(key: KeyView): string {
 }
 
 /** `keys list [--scope S] [--kind K] [--state S]`. */
-export async function keysList(ctx: CommandContext, options: { scope?: string; kind?: string; state?: string }): Promise<ExitCodeValue> {
+export async function keysList(
+  ctx: CommandContext,
+  options: { scope?: string; kind?: string; state?: string },
+): Promise<ExitCodeValue> {
   if (options.kind && options.kind !== 'scope' && options.kind !== 'index') {
     throw new InvalidArgumentError(messages.keys.badKind(), 'kind');
   }
-  const keys = (await (await ctx.keyStore()).list({
-    ...(options.scope ? { scope: options.scope } : {}),
-    ...(options.kind ? { kind: options.kind as KeyKind } : {}),
-    ...(options.state ? { state: options.state as KeyState } : {}),
-  })).map(view);
+  const keys = (
+    await (
+      await ctx.keyStore()
+    ).list({
+      ...(options.scope ? { scope: options.scope } : {}),
+      ...(options.kind ? { kind: options.kind as KeyKind } : {}),
+      ...(options.state ? { state: options.state as KeyState } : {}),
+    })
+  ).map(view);
   ctx.out.result({ command: 'keys list', keys }, () => (keys.length === 0 ? [messages.keys.none()] : table(keys)));
   return ExitCode.Ok;
 }
@@ -76,7 +91,10 @@ export async function keysCreate(ctx: CommandContext, options: { scope: string }
 }
 
 /** `keys rotate --scope S | --all | --index`. */
-export async function keysRotate(ctx: CommandContext, options: { scope?: string; all?: boolean; index?: boolean }): Promise<ExitCodeValue> {
+export async function keysRotate(
+  ctx: CommandContext,
+  options: { scope?: string; all?: boolean; index?: boolean },
+): Promise<ExitCodeValue> {
   const chosen = [options.scope !== undefined, Boolean(options.all), Boolean(options.index)].filter(Boolean).length;
   if (chosen !== 1) throw new InvalidArgumentError(messages.keys.rotateTarget(), 'scope');
   const crypto = await ctx.crypto();
@@ -84,7 +102,9 @@ export async function keysRotate(ctx: CommandContext, options: { scope?: string;
   const failed: { scope: string; code: string; message: string }[] = [];
   if (options.index) rotated.push(view(await crypto.keys.rotateIndexKey()));
   else {
-    const scopes = options.all ? [...new Set((await crypto.keys.list({ kind: 'scope', state: 'active' })).map((key) => key.scope))] : [options.scope as string];
+    const scopes = options.all
+      ? [...new Set((await crypto.keys.list({ kind: 'scope', state: 'active' })).map((key) => key.scope))]
+      : [options.scope as string];
     for (const scope of scopes) {
       try {
         rotated.push(view(await crypto.keys.rotateScope(scope)));
@@ -104,7 +124,10 @@ export async function keysRotate(ctx: CommandContext, options: { scope?: string;
 }
 
 /** `keys rewrap --to-keyring <name|file>`. */
-export async function keysRewrap(ctx: CommandContext, options: { toKeyring: string; cwd: string }): Promise<ExitCodeValue> {
+export async function keysRewrap(
+  ctx: CommandContext,
+  options: { toKeyring: string; cwd: string },
+): Promise<ExitCodeValue> {
   const target = await resolveKeyringSource(options.toKeyring, ctx.loaded, options.cwd);
   const crypto = await ctx.crypto();
   const { rewrapped, skipped } = await crypto.keys.rewrap(target);
@@ -116,9 +139,14 @@ export async function keysRewrap(ctx: CommandContext, options: { toKeyring: stri
 }
 
 /** `keys shred --scope S [--yes]`: crypto-shreds a scope after confirmation. */
-export async function keysShred(ctx: CommandContext, options: { scope: string; yes?: boolean }): Promise<ExitCodeValue> {
+export async function keysShred(
+  ctx: CommandContext,
+  options: { scope: string; yes?: boolean },
+): Promise<ExitCodeValue> {
   const crypto = await ctx.crypto();
-  const versions = (await crypto.keys.list({ kind: 'scope', scope: options.scope })).filter((key) => key.state !== 'destroyed');
+  const versions = (await crypto.keys.list({ kind: 'scope', scope: options.scope })).filter(
+    (key) => key.state !== 'destroyed',
+  );
   if (versions.length === 0) throw new InvalidArgumentError(messages.keys.noLiveKeys(options.scope), 'scope');
   const io = ctx.out.streams;
   if (!options.yes) {
@@ -139,7 +167,12 @@ export async function keysShred(ctx: CommandContext, options: { scope: string; y
 }
 
 /** Rows (over all models) with at least one value encrypted under one of `keyIds`. */
-export async function countRowsUnder(ctx: CommandContext, crypto: FieldCrypto, scope: string, keyIds: ReadonlySet<string>): Promise<Record<string, number> & { total: number }> {
+export async function countRowsUnder(
+  ctx: CommandContext,
+  crypto: FieldCrypto,
+  scope: string,
+  keyIds: ReadonlySet<string>,
+): Promise<Record<string, number> & { total: number }> {
   const client = await ctx.client();
   const counts: Record<string, number> = {};
   let total = 0;
@@ -149,7 +182,12 @@ export async function countRowsUnder(ctx: CommandContext, crypto: FieldCrypto, s
     if (where && Object.values(where)[0] === undefined) continue;
     const fields = Object.keys(model.encrypted);
     let count = 0;
-    for await (const rows of walkBatches(delegateOf(client, model.name), { idFields: model.idFields, select: fields, batchSize: 5000, where })) {
+    for await (const rows of walkBatches(delegateOf(client, model.name), {
+      idFields: model.idFields,
+      select: fields,
+      batchSize: 5000,
+      where,
+    })) {
       for (const row of rows) {
         const hit = fields.some((field) => {
           const value = row[field];

@@ -98,9 +98,13 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const models: ModelStatus[] = [];
   for (const model of selected) models.push(await modelStatus(client, crypto, model, byVersion, options));
   const keyring = await keyringRoundTrip(await ctx.keyring(), ctx.audit);
-  const unreadable = options.verify ? models.reduce((sum, model) => sum + model.fields.reduce((n, field) => n + unreadableValues(field), 0), 0) : undefined;
+  const unreadable = options.verify
+    ? models.reduce((sum, model) => sum + model.fields.reduce((n, field) => n + unreadableValues(field), 0), 0)
+    : undefined;
   const verify = unreadable === undefined ? {} : { verify: { unreadable } };
-  ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () => human(models, summary, keyring, unreadable));
+  ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () =>
+    human(models, summary, keyring, unreadable),
+  );
   if (!keyring.ok) return ExitCode.Failure;
   return unreadable ? ExitCode.Partial : ExitCode.Ok;
 }
@@ -118,13 +122,32 @@ async function modelStatus(
     model: model.name,
     rows: 0,
     rowsDestroyed: 0,
-    fields: fields.map((field) => ({ field: field.name, mode: field.mode, nulls: 0, plaintext: 0, pfe: 0, malformed: 0, current: 0, retired: 0, destroyed: 0, unknownKey: 0, versions: [], ...(options.verify ? { unreadable: {} } : {}) })),
+    fields: fields.map((field) => ({
+      field: field.name,
+      mode: field.mode,
+      nulls: 0,
+      plaintext: 0,
+      pfe: 0,
+      malformed: 0,
+      current: 0,
+      retired: 0,
+      destroyed: 0,
+      unknownKey: 0,
+      versions: [],
+      ...(options.verify ? { unreadable: {} } : {}),
+    })),
     indexes: indexes.map((index) => ({ index: index.name, source: index.source, versions: {}, missing: 0 })),
   };
   const versionCounts = fields.map(() => new Map<string, number>());
-  const bucketCounters = indexes.map((index) => (options.indexBuckets && index.bits < 256 ? new BucketCounter(index) : undefined));
+  const bucketCounters = indexes.map((index) =>
+    options.indexBuckets && index.bits < 256 ? new BucketCounter(index) : undefined,
+  );
   const select = [...fields.map((field) => field.name), ...indexes.map((index) => index.name)];
-  for await (const rows of walkBatches(delegateOf(client, model.name), { idFields: model.idFields, select, batchSize: options.batch })) {
+  for await (const rows of walkBatches(delegateOf(client, model.name), {
+    idFields: model.idFields,
+    select,
+    batchSize: options.batch,
+  })) {
     status.rows += rows.length;
     const toVerify: { value: string; ctx: FieldContext; field: FieldStatus }[] = [];
     for (const row of rows) {
@@ -150,7 +173,8 @@ async function modelStatus(
           destroyed = true;
         } else if (key.state === 'active') counts.current++;
         else counts.retired++;
-        if (options.verify && key && key.state !== 'destroyed') toVerify.push({ value: text, ctx: fieldContext(model, field, row), field: counts });
+        if (options.verify && key && key.state !== 'destroyed')
+          toVerify.push({ value: text, ctx: fieldContext(model, field, row), field: counts });
       });
       if (destroyed) status.rowsDestroyed++;
       indexes.forEach((index, i) => {
@@ -191,7 +215,12 @@ async function modelStatus(
   return status;
 }
 
-function human(models: ModelStatus[], keyStore: KeyStoreSummary, keyring: KeyringHealth, unreadable?: number): string[] {
+function human(
+  models: ModelStatus[],
+  keyStore: KeyStoreSummary,
+  keyring: KeyringHealth,
+  unreadable?: number,
+): string[] {
   const lines: string[] = [];
   for (const model of models) {
     lines.push(messages.status.model(model));

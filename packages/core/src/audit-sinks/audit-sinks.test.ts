@@ -7,8 +7,12 @@ import { BatchingAuditSink } from './batching';
 import { JsonLinesAuditSink } from './json-lines';
 
 const event = (n: number): AuditEvent => ({
-  time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)), operation: 'keyring.unwrap', outcome: 'success', keyId: `k${n}`,
-  scope: 'tenant-1', actor: { user: 'alice' },
+  time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
+  operation: 'keyring.unwrap',
+  outcome: 'success',
+  keyId: `k${n}`,
+  scope: 'tenant-1',
+  actor: { user: 'alice' },
 });
 
 describe('JsonLinesAuditSink', () => {
@@ -21,7 +25,10 @@ describe('JsonLinesAuditSink', () => {
     const again = new JsonLinesAuditSink(path);
     again.emit(event(3));
     await again.close();
-    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(path, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.keyId)).toEqual(['k1', 'k2', 'k3']);
     expect(lines[0]).toMatchObject({ time: '2026-01-01T00:00:01.000Z', scope: 'tenant-1', actor: { user: 'alice' } });
   });
@@ -35,7 +42,9 @@ describe('JsonLinesAuditSink', () => {
   });
 
   it('rejects a target that is neither a path nor a stream', () => {
-    expect(() => new JsonLinesAuditSink(42 as unknown as string)).toThrow(/target must be a file path or a writable stream/);
+    expect(() => new JsonLinesAuditSink(42 as unknown as string)).toThrow(
+      /target must be a file path or a writable stream/,
+    );
   });
 });
 
@@ -78,9 +87,12 @@ describe('BatchingAuditSink', () => {
   it('drops and counts a batch whose write fails, and keeps going', async () => {
     const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     let fail = true;
-    const sink = new BatchingAuditSink(async () => {
-      if (fail) throw new TypeError('connection refused');
-    }, { batchSize: 2 });
+    const sink = new BatchingAuditSink(
+      async () => {
+        if (fail) throw new TypeError('connection refused');
+      },
+      { batchSize: 2 },
+    );
     sink.emit(event(1));
     sink.emit(event(2));
     await sink.flush();

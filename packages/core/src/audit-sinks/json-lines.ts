@@ -38,8 +38,11 @@ export class JsonLinesAuditSink implements AuditSink {
    * @throws InvalidArgumentError on a bad target or bound
    */
   constructor(target: string | Writable, options: JsonLinesAuditSinkOptions = {}) {
-    needs(typeof target === 'string' || (target !== null && typeof target?.write === 'function'), 'target',
-      'must be a file path or a writable stream');
+    needs(
+      typeof target === 'string' || (target !== null && typeof target?.write === 'function'),
+      'target',
+      'must be a file path or a writable stream',
+    );
     const max = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     needs(Number.isSafeInteger(max) && max > 0, 'options.maxBufferedBytes', 'must be a positive integer');
     this.#maxBuffered = max;

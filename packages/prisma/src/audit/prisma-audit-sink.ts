@@ -50,9 +50,16 @@ function delegateOf(client: unknown, model: string): AuditDelegate {
 
 function toRow(event: AuditEvent): object {
   return {
-    time: event.time, operation: event.operation, outcome: event.outcome,
-    keyId: event.keyId ?? null, kind: event.kind ?? null, scope: event.scope ?? null, version: event.version ?? null,
-    keyringId: event.keyringId ?? null, latencyMs: event.latencyMs ?? null, errorCode: event.errorCode ?? null,
+    time: event.time,
+    operation: event.operation,
+    outcome: event.outcome,
+    keyId: event.keyId ?? null,
+    kind: event.kind ?? null,
+    scope: event.scope ?? null,
+    version: event.version ?? null,
+    keyringId: event.keyringId ?? null,
+    latencyMs: event.latencyMs ?? null,
+    errorCode: event.errorCode ?? null,
     // Prisma writes SQL NULL for an omitted Json field.
     ...(event.actor === undefined ? {} : { actor: event.actor }),
     ...(event.detail === undefined ? {} : { detail: event.detail }),
@@ -71,9 +78,12 @@ function toRow(event: AuditEvent): object {
 export class PrismaAuditSink extends BatchingAuditSink {
   constructor(client: unknown, options: PrismaAuditSinkOptions = {}) {
     const delegate = delegateOf(client, options.model ?? 'HushfieldAuditEvent');
-    super(async (events) => {
-      await delegate.createMany({ data: events.map(toRow) });
-    }, { name: 'prisma', ...options });
+    super(
+      async (events) => {
+        await delegate.createMany({ data: events.map(toRow) });
+      },
+      { name: 'prisma', ...options },
+    );
   }
 }
 
@@ -112,12 +122,23 @@ function actorMatches(filter: string | undefined): (actor: unknown) => boolean {
 }
 
 const OPTIONAL_FIELDS = [
-  'keyId', 'kind', 'scope', 'version', 'keyringId', 'latencyMs', 'errorCode', 'actor', 'detail',
+  'keyId',
+  'kind',
+  'scope',
+  'version',
+  'keyringId',
+  'latencyMs',
+  'errorCode',
+  'actor',
+  'detail',
 ] as const;
 
 function fromRow(row: AuditRow): StoredAuditEvent {
   const event: Record<string, unknown> = {
-    id: String(row.id), time: row.time, operation: row.operation, outcome: row.outcome,
+    id: String(row.id),
+    time: row.time,
+    operation: row.operation,
+    outcome: row.outcome,
   };
   for (const field of OPTIONAL_FIELDS) {
     if (row[field] !== null && row[field] !== undefined) event[field] = row[field];
@@ -155,7 +176,9 @@ export async function listAuditEvents(client: unknown, query: AuditQuery = {}): 
   for (;;) {
     const take = query.actor === undefined ? Math.min(PAGE, limit - out.length) : PAGE;
     const rows = await delegate.findMany({
-      where, orderBy: [{ time: 'desc' }, { id: 'desc' }], take,
+      where,
+      orderBy: [{ time: 'desc' }, { id: 'desc' }],
+      take,
       ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }),
     });
     for (const row of rows) {

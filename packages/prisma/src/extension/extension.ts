@@ -84,7 +84,11 @@ export interface HushfieldClientApi {
  * `onDecryptError: 'null'`.
  */
 export type NullableEncryptedFields<S extends HushfieldSchema> = {
-  -readonly [M in keyof S['models'] as S['models'][M]['encrypted'] extends Record<string, never> ? never : Uncapitalize<M & string>]: {
+  -readonly [
+    M in keyof S['models'] as S['models'][M]['encrypted'] extends Record<string, never>
+      ? never
+      : Uncapitalize<M & string>
+  ]: {
     -readonly [F in keyof S['models'][M]['encrypted']]: { compute: () => string | null };
   };
 };
@@ -94,12 +98,17 @@ export type NullableEncryptedFields<S extends HushfieldSchema> = {
  * `$hushfield`, and result types change by `R` (a result-extension shape; no computed fields
  * exist at run time, the values are what the query extension returns).
  */
+/* eslint-disable @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any --
+   Prisma's own extension types are written with `{}` and `any`; these mirror them. */
 export type HushfieldExtension<R = {}> = (
   client: any, // as Prisma's own defineExtension types it
 ) => PrismaClientExtends<InternalArgs<R, {}, {}, { $hushfield: HushfieldClientApi }> & DefaultArgs>;
 
 /** The result-type changes `onDecryptError: E` implies for schema `S` (none unless `E` may be `'null'`). */
-export type DecryptErrorResults<S extends HushfieldSchema, E extends OnDecryptError> = 'null' extends E ? NullableEncryptedFields<S> : {};
+export type DecryptErrorResults<S extends HushfieldSchema, E extends OnDecryptError> = 'null' extends E
+  ? NullableEncryptedFields<S>
+  : {};
+/* eslint-enable @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any */
 
 const DEFAULT_CACHE: KeyCacheOptions = { ttlMs: 5 * 60_000, maxEntries: 1000 };
 
@@ -120,7 +129,9 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
 ): HushfieldExtension<DecryptErrorResults<S, E>> {
   const { schema } = options;
   if (schema?.formatVersion !== 1 || typeof schema.models !== 'object') {
-    throw new ConfigError('fieldEncryption: `schema` must be the hushfieldSchema the generator wrote (formatVersion 1)');
+    throw new ConfigError(
+      'fieldEncryption: `schema` must be the hushfieldSchema the generator wrote (formatVersion 1)',
+    );
   }
   if (options.crypto === undefined && options.keyring === undefined) {
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
@@ -187,4 +198,3 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     unicodeMismatch: options.unicodeMismatch,
   });
 }
-

@@ -66,7 +66,17 @@ const catalog = {
 
 /** Throws nothing; builds the typed error for a query that would leak or cannot be answered. */
 export function unsupported(
-  kind: 'operator' | 'noBlindIndex' | 'ordering' | 'truncated' | 'aggregate' | 'rowContext' | 'rekeyMany' | 'scopeMove' | 'scopeRelation' | 'scopeLink',
+  kind:
+    | 'operator'
+    | 'noBlindIndex'
+    | 'ordering'
+    | 'truncated'
+    | 'aggregate'
+    | 'rowContext'
+    | 'rekeyMany'
+    | 'scopeMove'
+    | 'scopeRelation'
+    | 'scopeLink',
   model: string,
   field: string,
   operation: string,
@@ -105,7 +115,12 @@ export function connectOrCreateConflict(model: string, relation: string, field: 
 }
 
 /** A value failed to decrypt; `cause` is core's typed error. */
-export function decryptFailed(model: string, field: string, rowId: string | undefined, cause?: unknown): DecryptionError {
+export function decryptFailed(
+  model: string,
+  field: string,
+  rowId: string | undefined,
+  cause?: unknown,
+): DecryptionError {
   return new DecryptionError(catalog.decryptFailed(model, field, rowId), { model, field, rowId }, { cause });
 }
 

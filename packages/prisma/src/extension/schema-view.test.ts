@@ -1,18 +1,47 @@
 import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { SchemaView } from './schema-view';
 
-const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
-const relation = (name: string, target: string, isList: boolean) => ({ ...scalar(name), kind: 'object' as const, type: target, isList, relationModel: target });
+const scalar = (name: string) => ({
+  name,
+  dbName: name,
+  kind: 'scalar' as const,
+  type: 'String',
+  isList: false,
+  isRequired: true,
+  isId: name === 'id',
+});
+const relation = (name: string, target: string, isList: boolean) => ({
+  ...scalar(name),
+  kind: 'object' as const,
+  type: target,
+  isList,
+  relationModel: target,
+});
 const model = (name: string, fields: ModelMeta['fields'], encrypted: ModelMeta['encrypted'] = {}): ModelMeta => ({
-  name, dbName: name.toLowerCase(), idFields: ['id'], idGeneration: 'uuid', bindRowId: false,
-  fields: { id: scalar('id'), ...fields }, encrypted, blindIndexes: {}, uniqueIndexes: [],
+  name,
+  dbName: name.toLowerCase(),
+  idFields: ['id'],
+  idGeneration: 'uuid',
+  bindRowId: false,
+  fields: { id: scalar('id'), ...fields },
+  encrypted,
+  blindIndexes: {},
+  uniqueIndexes: [],
 });
 
 // Tag <-> Post -> User(email encrypted): Tag reaches ciphertext only through the cycle member Post.
 const tag = model('Tag', { posts: relation('posts', 'Post', true) });
 const post = model('Post', { tags: relation('tags', 'Tag', true), author: relation('author', 'User', false) });
-const user = model('User', { email: scalar('email') }, { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } });
-const schema = { formatVersion: 1, keyStoreModel: 'K', models: { Tag: tag, Post: post, User: user } } as HushfieldSchema;
+const user = model(
+  'User',
+  { email: scalar('email') },
+  { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } },
+);
+const schema = {
+  formatVersion: 1,
+  keyStoreModel: 'K',
+  models: { Tag: tag, Post: post, User: user },
+} as HushfieldSchema;
 
 describe('SchemaView.isSensitive', () => {
   it('marks a model sensitive when it reaches encrypted fields through a relation cycle, whichever model is asked first', () => {
@@ -27,7 +56,11 @@ describe('SchemaView.isSensitive', () => {
   it('marks a model with no path to an encrypted field insensitive, cycles included', () => {
     const a = model('A', { b: relation('b', 'B', false) });
     const b = model('B', { a: relation('a', 'A', true) });
-    const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { A: a, B: b, User: user } } as HushfieldSchema);
+    const view = new SchemaView({
+      formatVersion: 1,
+      keyStoreModel: 'K',
+      models: { A: a, B: b, User: user },
+    } as HushfieldSchema);
     expect(view.isSensitive(a)).toBe(false);
     expect(view.isSensitive(b)).toBe(false);
   });

@@ -121,7 +121,8 @@ export class SchemaView {
       const relations: WritePlan['relations'][number][] = [];
       for (const name of Object.keys(model.fields)) {
         const target = this.relationTarget(model, name);
-        if (target !== undefined && this.isSensitive(target)) relations.push({ name, target, list: this.isListRelation(model, name) });
+        if (target !== undefined && this.isSensitive(target))
+          relations.push({ name, target, list: this.isListRelation(model, name) });
       }
       plan = { encrypted: Object.values(model.encrypted), relations };
       this.writePlans.set(model.name, plan);
@@ -150,7 +151,10 @@ export class SchemaView {
    * The relations of `model` whose foreign key contains the scalar `field`, each with the
    * related model's field that `field` references: where a create can take `field` from.
    */
-  foreignKeySources(model: ModelMeta, field: string): readonly { readonly relation: string; readonly target: ModelMeta; readonly toField: string }[] {
+  foreignKeySources(
+    model: ModelMeta,
+    field: string,
+  ): readonly { readonly relation: string; readonly target: ModelMeta; readonly toField: string }[] {
     const key = `${model.name}\u0000${field}`;
     let sources = this.keySources.get(key);
     if (sources === undefined) {

@@ -61,7 +61,13 @@ export class TransactionKeyStore implements KeyStore {
     return this.base.destroy(kind, scope);
   }
 
-  replaceWrapped(keyId: string, version: number, expected: string, wrapped: string, keyringId: string): Promise<boolean> {
+  replaceWrapped(
+    keyId: string,
+    version: number,
+    expected: string,
+    wrapped: string,
+    keyringId: string,
+  ): Promise<boolean> {
     this.refuseInTransaction('*');
     return this.base.replaceWrapped(keyId, version, expected, wrapped, keyringId);
   }

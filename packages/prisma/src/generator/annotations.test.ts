@@ -9,10 +9,16 @@ describe('annotation vocabulary', () => {
     expect(editDistance('encrypt', 'encrypted')).toBe(2);
   });
 
-  it.each(['encrypt', 'encrpyted', 'Encrypted', 'blindindex', 'encryption:hsh', 'encyrption', 'decrypted', 'hushfield'])(
-    'treats @%s as a misspelling of ours',
-    (name) => expect(classifyName(name)).toBe('lookalike'),
-  );
+  it.each([
+    'encrypt',
+    'encrpyted',
+    'Encrypted',
+    'blindindex',
+    'encryption:hsh',
+    'encyrption',
+    'decrypted',
+    'hushfield',
+  ])('treats @%s as a misspelling of ours', (name) => expect(classifyName(name)).toBe('lookalike'));
 
   it.each(['deprecated', 'see', 'namespace', 'map', 'id', 'unique'])('leaves @%s to others', (name) => {
     expect(classifyName(name)).toBe('foreign');
@@ -54,16 +60,20 @@ describe('field annotations', () => {
   });
 
   it('reads a blind index with normalizers and a length', () => {
-    expect(field('@blindIndex(source: "ssn", normalize: "digits, collapse-whitespace", bits: 16)').annotations).toEqual([
-      { kind: 'blindIndex', source: 'ssn', normalize: ['digits@1', 'collapse-whitespace@1'], bits: 16 },
-    ]);
+    expect(field('@blindIndex(source: "ssn", normalize: "digits, collapse-whitespace", bits: 16)').annotations).toEqual(
+      [{ kind: 'blindIndex', source: 'ssn', normalize: ['digits@1', 'collapse-whitespace@1'], bits: 16 }],
+    );
   });
 
   it('reads versioned normalizers, any bit count from 1 to 256, and the expected number of values', () => {
-    expect(field('@blindIndex(source: email, normalize: "trim@1,lowercase", bits: 13, expected: 1000000)').annotations).toEqual([
+    expect(
+      field('@blindIndex(source: email, normalize: "trim@1,lowercase", bits: 13, expected: 1000000)').annotations,
+    ).toEqual([
       { kind: 'blindIndex', source: 'email', normalize: ['trim@1', 'lowercase@1'], bits: 13, expected: 1_000_000 },
     ]);
-    expect(field('@blindIndex(source: email, bits: 1)').annotations).toEqual([{ kind: 'blindIndex', source: 'email', normalize: [], bits: 1 }]);
+    expect(field('@blindIndex(source: email, bits: 1)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: [], bits: 1 },
+    ]);
   });
 
   it('reads the prisma-field-encryption hash as a full-length blind index', () => {
@@ -109,7 +119,10 @@ describe('field annotations', () => {
     ['@encryption:hash', 'needs exactly one source field'],
     ['@encryption:hash(a, b)', 'needs exactly one source field'],
     ['@encryption:hash(email)?normalize=spaces', 'normalize=spaces from prisma-field-encryption is not supported'],
-    ['@encryption:hash(email)?normalize=diacritics', 'normalize=diacritics from prisma-field-encryption is not supported'],
+    [
+      '@encryption:hash(email)?normalize=diacritics',
+      'normalize=diacritics from prisma-field-encryption is not supported',
+    ],
     ['@encryption:hash(email)?normalize=shout', '"shout" is not a valid normalize'],
     ['@encryption:hash(email)?pepper=x', 'has no option "pepper"'],
     ['@encryption:hash(email)?normalize', 'option "normalize" needs a value'],

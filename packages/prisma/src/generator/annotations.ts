@@ -46,14 +46,28 @@ export interface ParsedAnnotations {
 }
 
 /** Every annotation name we read, as written. */
-export const ANNOTATION_NAMES = ['encrypted', 'blindIndex', 'encryption', 'encryption:hash', 'encryption:cursor'] as const;
+export const ANNOTATION_NAMES = [
+  'encrypted',
+  'blindIndex',
+  'encryption',
+  'encryption:hash',
+  'encryption:cursor',
+] as const;
 
 /** Default blind-index length: the full HMAC-SHA256 output. */
 export const DEFAULT_BITS = 256;
 
 const MODES: readonly EncryptionMode[] = ['strict', 'migrating', 'readonly'];
 /** Bare names, listed in messages; each may carry a version (`lowercase@1`). */
-const NORMALIZERS: readonly string[] = ['lowercase', 'uppercase', 'trim', 'nfkc', 'nfc', 'digits', 'collapse-whitespace'];
+const NORMALIZERS: readonly string[] = [
+  'lowercase',
+  'uppercase',
+  'trim',
+  'nfkc',
+  'nfc',
+  'digits',
+  'collapse-whitespace',
+];
 /** prisma-field-encryption's normalizers we cannot reproduce exactly, with the nearest of ours. */
 const UNSUPPORTED_PFE_NORMALIZERS: Readonly<Record<string, string>> = {
   spaces: 'collapse-whitespace (which keeps one space instead of removing all)',
@@ -70,7 +84,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -80,7 +95,8 @@ export function editDistance(a: string, b: string): number {
 export function closestName(name: string): string {
   let best: string = ANNOTATION_NAMES[0];
   for (const known of ANNOTATION_NAMES) {
-    if (editDistance(name.toLowerCase(), known.toLowerCase()) < editDistance(name.toLowerCase(), best.toLowerCase())) best = known;
+    if (editDistance(name.toLowerCase(), known.toLowerCase()) < editDistance(name.toLowerCase(), best.toLowerCase()))
+      best = known;
   }
   return best;
 }
@@ -92,7 +108,12 @@ export function closestName(name: string): string {
 export function classifyName(name: string): NameClass {
   if ((ANNOTATION_NAMES as readonly string[]).includes(name)) return 'ours';
   const lower = name.toLowerCase();
-  if (lower.startsWith('encr') || lower.includes('crypt') || lower.startsWith('blind') || lower.startsWith('hushfield')) {
+  if (
+    lower.startsWith('encr') ||
+    lower.includes('crypt') ||
+    lower.startsWith('blind') ||
+    lower.startsWith('hushfield')
+  ) {
     return 'lookalike';
   }
   const near = ANNOTATION_NAMES.some((known) => editDistance(lower, known.toLowerCase()) <= 2);
@@ -155,7 +176,8 @@ function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
     for (const { key, value } of raw.query) {
       let next: Checked<EncryptionMode>;
       if (key === 'mode' && value !== null) next = mode(raw, value);
-      else if ((key === 'strict' || key === 'readonly') && value === null) next = { ok: readonlyFlag ? 'readonly' : key };
+      else if ((key === 'strict' || key === 'readonly') && value === null)
+        next = { ok: readonlyFlag ? 'readonly' : key };
       else return { problem: messages.unknownOption(raw.name, key, ['mode']) };
       if ('problem' in next) return next;
       if (chosen !== null && chosen !== next.ok) return { problem: messages.conflictingModes(raw.name) };
@@ -194,15 +216,27 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   const source = fieldName(raw, 'source', args.ok.get('source'));
   if ('problem' in source) return source;
   const normalizeText = args.ok.get('normalize');
-  if (normalizeText?.kind === 'number') return { problem: messages.badValue(raw.name, 'normalize', normalizeText.text, NORMALIZERS) };
-  const list = normalizeText === undefined ? [] : normalizeText.text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (normalizeText?.kind === 'number')
+    return { problem: messages.badValue(raw.name, 'normalize', normalizeText.text, NORMALIZERS) };
+  const list =
+    normalizeText === undefined
+      ? []
+      : normalizeText.text
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   const normalize = normalizers(raw, list);
   if ('problem' in normalize) return normalize;
   const length = bits(raw, args.ok.get('bits'));
   if ('problem' in length) return length;
   const count = expected(raw, args.ok.get('expected'));
   if ('problem' in count) return count;
-  const index: BlindIndexAnnotation = { kind: 'blindIndex', source: source.ok, normalize: normalize.ok, bits: length.ok };
+  const index: BlindIndexAnnotation = {
+    kind: 'blindIndex',
+    source: source.ok,
+    normalize: normalize.ok,
+    bits: length.ok,
+  };
   return { ok: count.ok === undefined ? index : { ...index, expected: count.ok } };
 }
 
@@ -263,7 +297,9 @@ function interpret(raw: RawAnnotation, level: 'model' | 'field'): Checked<Annota
 export function parseAnnotations(documentation: string | undefined, level: 'model' | 'field'): ParsedAnnotations {
   const { annotations: raws, problems: tokenProblems } = tokenize(documentation, classifyName);
   const problems = tokenProblems.map((p) =>
-    p.reason === 'lookalike' ? messages.unknownAnnotation(p.name, closestName(p.name)) : messages.malformed(p.name, p.detail),
+    p.reason === 'lookalike'
+      ? messages.unknownAnnotation(p.name, closestName(p.name))
+      : messages.malformed(p.name, p.detail),
   );
   const annotations: Annotation[] = [];
   for (const raw of raws) {

@@ -6,8 +6,14 @@ type FieldInit = Partial<DmmfField> & { name: string };
 
 function field(init: FieldInit): DmmfField {
   return {
-    kind: 'scalar', type: 'String', isList: false, isRequired: true, isUnique: false, isId: false,
-    hasDefaultValue: init.default !== undefined, ...init,
+    kind: 'scalar',
+    type: 'String',
+    isList: false,
+    isRequired: true,
+    isUnique: false,
+    isId: false,
+    hasDefaultValue: init.default !== undefined,
+    ...init,
   };
 }
 
@@ -16,13 +22,27 @@ function model(name: string, fields: FieldInit[], extra: Partial<DmmfModel> = {}
 }
 
 const keyStore = (name = 'HushfieldKey'): DmmfModel =>
-  model(name, [
-    { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
-    { name: 'keyId' }, { name: 'kind' }, { name: 'scope' }, { name: 'version', type: 'Int' }, { name: 'state' },
-    { name: 'wrappedKey', isRequired: false }, { name: 'keyringId' },
-    { name: 'createdAt', type: 'DateTime', default: { name: 'now', args: [] } },
-    { name: 'updatedAt', type: 'DateTime', isUpdatedAt: true },
-  ], { uniqueIndexes: [{ name: null, fields: ['kind', 'scope', 'version'] }, { name: null, fields: ['keyId', 'version'] }] });
+  model(
+    name,
+    [
+      { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
+      { name: 'keyId' },
+      { name: 'kind' },
+      { name: 'scope' },
+      { name: 'version', type: 'Int' },
+      { name: 'state' },
+      { name: 'wrappedKey', isRequired: false },
+      { name: 'keyringId' },
+      { name: 'createdAt', type: 'DateTime', default: { name: 'now', args: [] } },
+      { name: 'updatedAt', type: 'DateTime', isUpdatedAt: true },
+    ],
+    {
+      uniqueIndexes: [
+        { name: null, fields: ['kind', 'scope', 'version'] },
+        { name: null, fields: ['keyId', 'version'] },
+      ],
+    },
+  );
 
 const doc = (...models: DmmfModel[]): DmmfDocument => ({ datamodel: { models: [...models, keyStore()] } });
 
@@ -31,7 +51,12 @@ const user = (overrides: FieldInit[] = [], extra: Partial<DmmfModel> = {}): Dmmf
     { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
     { name: 'tenantId' },
     { name: 'email', documentation: '@encrypted' },
-    { name: 'emailIdx', dbName: 'email_idx', isUnique: true, documentation: '@blindIndex(source: email, normalize: "lowercase,trim")' },
+    {
+      name: 'emailIdx',
+      dbName: 'email_idx',
+      isUnique: true,
+      documentation: '@blindIndex(source: email, normalize: "lowercase,trim")',
+    },
   ];
   const fields = base.filter((f) => !overrides.some((o) => o.name === f.name)).concat(overrides);
   return model('User', fields, { dbName: 'users', documentation: '@encryption(scope: tenantId)', ...extra });
@@ -45,8 +70,13 @@ function problemsOf(document: DmmfDocument, keyStoreModel?: string): string[] {
 
 describe('buildSchema', () => {
   it('records the relation whose foreign key is the scope field, and none when there is no such relation', () => {
-    const tenant = model('Tenant', [{ name: 'id', isId: true }, { name: 'users', kind: 'object', type: 'User', isList: true }]);
-    const withRelation = buildSchema(doc(user([{ name: 'tenant', kind: 'object', type: 'Tenant', relationFromFields: ['tenantId'] }]), tenant));
+    const tenant = model('Tenant', [
+      { name: 'id', isId: true },
+      { name: 'users', kind: 'object', type: 'User', isList: true },
+    ]);
+    const withRelation = buildSchema(
+      doc(user([{ name: 'tenant', kind: 'object', type: 'Tenant', relationFromFields: ['tenantId'] }]), tenant),
+    );
     expect(withRelation.models.User.scopeRelation).toBe('tenant');
     expect(buildSchema(doc(user())).models.User.scopeRelation).toBeUndefined();
   });
@@ -57,28 +87,58 @@ describe('buildSchema', () => {
     expect(schema.keyStoreModel).toBe('HushfieldKey');
     const meta = schema.models.User;
     expect(meta).toMatchObject({
-      name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
+      name: 'User',
+      dbName: 'users',
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      scopeField: 'tenantId',
       encrypted: { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: false },
+        emailIdx: {
+          name: 'emailIdx',
+          dbName: 'email_idx',
+          source: 'email',
+          normalize: ['lowercase@1', 'trim@1'],
+          bits: 256,
+          unique: true,
+          optional: false,
+        },
       },
       uniqueIndexes: [],
     });
     expect(meta.fields.posts).toEqual({
-      name: 'posts', dbName: 'posts', kind: 'object', type: 'Post', isList: true, isRequired: true, isId: false, relationModel: 'Post',
+      name: 'posts',
+      dbName: 'posts',
+      kind: 'object',
+      type: 'Post',
+      isList: true,
+      isRequired: true,
+      isId: false,
+      relationModel: 'Post',
     });
     expect(meta.fields.emailIdx.dbName).toBe('email_idx');
     expect(schema.models.HushfieldKey.encrypted).toEqual({});
   });
 
   it('names compound uniques as Prisma names their input', () => {
-    const account = model('Account', [
-      { name: 'id', isId: true, default: { name: 'cuid', args: [] } },
-      { name: 'provider' },
-      { name: 'externalId', documentation: '@encrypted' },
-      { name: 'externalIdIdx', documentation: '@blindIndex(source: externalId)' },
-      { name: 'a' }, { name: 'b' },
-    ], { uniqueIndexes: [{ name: null, fields: ['provider', 'externalIdIdx'] }, { name: 'pair', fields: ['a', 'b'] }] });
+    const account = model(
+      'Account',
+      [
+        { name: 'id', isId: true, default: { name: 'cuid', args: [] } },
+        { name: 'provider' },
+        { name: 'externalId', documentation: '@encrypted' },
+        { name: 'externalIdIdx', documentation: '@blindIndex(source: externalId)' },
+        { name: 'a' },
+        { name: 'b' },
+      ],
+      {
+        uniqueIndexes: [
+          { name: null, fields: ['provider', 'externalIdIdx'] },
+          { name: 'pair', fields: ['a', 'b'] },
+        ],
+      },
+    );
     expect(buildSchema(doc(account)).models.Account.uniqueIndexes).toEqual([
       { name: 'provider_externalIdIdx', fields: ['provider', 'externalIdIdx'] },
       { name: 'pair', fields: ['a', 'b'] },
@@ -89,12 +149,23 @@ describe('buildSchema', () => {
     const legacy = model('Legacy', [
       { name: 'id', type: 'Int', isId: true, default: { name: 'autoincrement', args: [] } },
       { name: 'email', documentation: '@encrypted?mode=readonly' },
-      { name: 'emailHash', isRequired: false, isUnique: true, documentation: '@encryption:hash(email)?normalize=lowercase&normalize=trim' },
+      {
+        name: 'emailHash',
+        isRequired: false,
+        isUnique: true,
+        documentation: '@encryption:hash(email)?normalize=lowercase&normalize=trim',
+      },
       { name: 'cursor', isUnique: true, documentation: '@encryption:cursor' },
     ]);
     const meta = buildSchema(doc(legacy)).models.Legacy;
     expect(meta.encrypted.email.mode).toBe('readonly');
-    expect(meta.blindIndexes.emailHash).toMatchObject({ source: 'email', normalize: ['lowercase@1', 'trim@1'], bits: 256, unique: true, optional: true });
+    expect(meta.blindIndexes.emailHash).toMatchObject({
+      source: 'email',
+      normalize: ['lowercase@1', 'trim@1'],
+      bits: 256,
+      unique: true,
+      optional: true,
+    });
     expect(meta.bindRowId).toBe(false);
     expect(meta.idGeneration).toBe('autoincrement');
   });
@@ -106,7 +177,10 @@ describe('buildSchema', () => {
   });
 
   it('throws one ConfigError listing every problem with model and field', () => {
-    const bad = user([{ name: 'age', type: 'Int', documentation: '@encrypted' }, { name: 'note', documentation: '@encrpyted' }]);
+    const bad = user([
+      { name: 'age', type: 'Int', documentation: '@encrypted' },
+      { name: 'note', documentation: '@encrpyted' },
+    ]);
     let thrown: unknown;
     try {
       buildSchema(doc(bad));
@@ -151,7 +225,10 @@ describe('id generation and row binding', () => {
     ['database-generated', { name: 'dbgenerated', args: ['gen_random_uuid()'] }, 'String', false],
     ['caller-supplied Int', undefined, 'Int', false],
   ])('binds rows for a %s id: %s', (_label, def, type, bound) => {
-    const m = model('M', [{ name: 'id', type, isId: true, default: def }, { name: 'secret', documentation: '@encrypted' }]);
+    const m = model('M', [
+      { name: 'id', type, isId: true, default: def },
+      { name: 'secret', documentation: '@encrypted' },
+    ]);
     expect(buildSchema(doc(m)).models.M.bindRowId).toBe(bound);
   });
 
@@ -159,43 +236,127 @@ describe('id generation and row binding', () => {
     const m = model('M', [{ name: 'a' }, { name: 'b' }, { name: 's', documentation: '@encrypted' }], {
       primaryKey: { name: null, fields: ['a', 'b'] },
     });
-    expect(buildSchema(doc(m)).models.M).toMatchObject({ idFields: ['a', 'b'], idGeneration: 'none', bindRowId: false });
+    expect(buildSchema(doc(m)).models.M).toMatchObject({
+      idFields: ['a', 'b'],
+      idGeneration: 'none',
+      bindRowId: false,
+    });
   });
 });
 
 describe('schema validation', () => {
   it.each<[string, DmmfModel, string]>([
-    ['an @encrypted Int', user([{ name: 'age', type: 'Int', documentation: '@encrypted' }]), 'User.age: @encrypted is only supported on String fields, not Int'],
-    ['an @encrypted list', user([{ name: 'tags', isList: true, documentation: '@encrypted' }]), 'User.tags: @encrypted is only supported on String fields, not String[]'],
-    ['an @encrypted id', user([{ name: 'id', isId: true, documentation: '@encrypted' }]), 'User.id: @encrypted cannot be on an @id field'],
-    ['an @encrypted field with a default', user([{ name: 'notes', default: 'none', documentation: '@encrypted' }]), 'User.notes: @encrypted field has a @default'],
-    ['an @encrypted foreign key', user([
-      { name: 'orgId', documentation: '@encrypted' },
-      { name: 'org', kind: 'object', type: 'Org', relationName: 'OrgToUser', relationFromFields: ['orgId'] },
-    ]), 'User.orgId: @encrypted field is a foreign key of relation org'],
-    ['a blind index on an Int column', user([{ name: 'emailIdx', type: 'Int', documentation: '@blindIndex(source: email)' }]), 'User.emailIdx: @blindIndex column must be a String or String?, not Int'],
-    ['a blind index with a missing source', user([{ name: 'emailIdx', documentation: '@blindIndex(source: mail)' }]), 'User.emailIdx: @blindIndex source "mail" is not a field of this model'],
-    ['a blind index of a plaintext field', user([{ name: 'nameIdx', documentation: '@blindIndex(source: tenantId)' }]), 'User.nameIdx: @blindIndex source "tenantId" is not encrypted'],
-    ['a truncated @unique index', user([{ name: 'emailIdx', isUnique: true, documentation: '@blindIndex(source: email, bits: 16)' }]), 'User.emailIdx: @blindIndex truncated to 16 bits cannot be @unique'],
-    ['a truncated index in a compound unique', user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 32)' }], {
-      uniqueIndexes: [{ name: null, fields: ['tenantId', 'emailIdx'] }],
-    }), 'User.emailIdx: @blindIndex truncated to 32 bits cannot be part of @@unique([tenantId, emailIdx])'],
-    ['a required index of an optional source', user([
-      { name: 'ssn', isRequired: false, documentation: '@encrypted' },
-      { name: 'ssnIdx', documentation: '@blindIndex(source: ssn)' },
-    ]), 'User.ssnIdx: @blindIndex column is required but its source "ssn" is optional'],
-    ['a blind index with a default', user([{ name: 'emailIdx', default: 'x', documentation: '@blindIndex(source: email)' }]), 'User.emailIdx: @blindIndex column has a @default'],
-    ['bits out of range', user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 512)' }]), 'User.emailIdx: @blindIndex: bits must be an integer from 1 to 256, got "512"'],
-    ['a field both encrypted and an index', user([{ name: 'emailIdx', documentation: '@encrypted\n@blindIndex(source: email)' }]), 'User.emailIdx: a field can carry one of @encrypted or @blindIndex'],
-    ['a misspelled field annotation', user([{ name: 'email', documentation: '@encrypt' }]), 'User.email: unknown annotation @encrypt (did you mean @encrypted?)'],
-    ['a misspelled model annotation', user([], { documentation: '@encyrption(scope: tenantId)' }), 'User: unknown annotation @encyrption (did you mean @encryption?)'],
-    ['a missing scope field', user([], { documentation: '@encryption(scope: tenant)' }), 'User.tenant: @encryption(scope: tenant) names no field of this model'],
-    ['an optional scope field', user([{ name: 'tenantId', isRequired: false }]), 'User.tenantId: @encryption(scope: tenantId): the scope field must be a required String, Int or BigInt scalar (it is optional)'],
+    [
+      'an @encrypted Int',
+      user([{ name: 'age', type: 'Int', documentation: '@encrypted' }]),
+      'User.age: @encrypted is only supported on String fields, not Int',
+    ],
+    [
+      'an @encrypted list',
+      user([{ name: 'tags', isList: true, documentation: '@encrypted' }]),
+      'User.tags: @encrypted is only supported on String fields, not String[]',
+    ],
+    [
+      'an @encrypted id',
+      user([{ name: 'id', isId: true, documentation: '@encrypted' }]),
+      'User.id: @encrypted cannot be on an @id field',
+    ],
+    [
+      'an @encrypted field with a default',
+      user([{ name: 'notes', default: 'none', documentation: '@encrypted' }]),
+      'User.notes: @encrypted field has a @default',
+    ],
+    [
+      'an @encrypted foreign key',
+      user([
+        { name: 'orgId', documentation: '@encrypted' },
+        { name: 'org', kind: 'object', type: 'Org', relationName: 'OrgToUser', relationFromFields: ['orgId'] },
+      ]),
+      'User.orgId: @encrypted field is a foreign key of relation org',
+    ],
+    [
+      'a blind index on an Int column',
+      user([{ name: 'emailIdx', type: 'Int', documentation: '@blindIndex(source: email)' }]),
+      'User.emailIdx: @blindIndex column must be a String or String?, not Int',
+    ],
+    [
+      'a blind index with a missing source',
+      user([{ name: 'emailIdx', documentation: '@blindIndex(source: mail)' }]),
+      'User.emailIdx: @blindIndex source "mail" is not a field of this model',
+    ],
+    [
+      'a blind index of a plaintext field',
+      user([{ name: 'nameIdx', documentation: '@blindIndex(source: tenantId)' }]),
+      'User.nameIdx: @blindIndex source "tenantId" is not encrypted',
+    ],
+    [
+      'a truncated @unique index',
+      user([{ name: 'emailIdx', isUnique: true, documentation: '@blindIndex(source: email, bits: 16)' }]),
+      'User.emailIdx: @blindIndex truncated to 16 bits cannot be @unique',
+    ],
+    [
+      'a truncated index in a compound unique',
+      user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 32)' }], {
+        uniqueIndexes: [{ name: null, fields: ['tenantId', 'emailIdx'] }],
+      }),
+      'User.emailIdx: @blindIndex truncated to 32 bits cannot be part of @@unique([tenantId, emailIdx])',
+    ],
+    [
+      'a required index of an optional source',
+      user([
+        { name: 'ssn', isRequired: false, documentation: '@encrypted' },
+        { name: 'ssnIdx', documentation: '@blindIndex(source: ssn)' },
+      ]),
+      'User.ssnIdx: @blindIndex column is required but its source "ssn" is optional',
+    ],
+    [
+      'a blind index with a default',
+      user([{ name: 'emailIdx', default: 'x', documentation: '@blindIndex(source: email)' }]),
+      'User.emailIdx: @blindIndex column has a @default',
+    ],
+    [
+      'bits out of range',
+      user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, bits: 512)' }]),
+      'User.emailIdx: @blindIndex: bits must be an integer from 1 to 256, got "512"',
+    ],
+    [
+      'a field both encrypted and an index',
+      user([{ name: 'emailIdx', documentation: '@encrypted\n@blindIndex(source: email)' }]),
+      'User.emailIdx: a field can carry one of @encrypted or @blindIndex',
+    ],
+    [
+      'a misspelled field annotation',
+      user([{ name: 'email', documentation: '@encrypt' }]),
+      'User.email: unknown annotation @encrypt (did you mean @encrypted?)',
+    ],
+    [
+      'a misspelled model annotation',
+      user([], { documentation: '@encyrption(scope: tenantId)' }),
+      'User: unknown annotation @encyrption (did you mean @encryption?)',
+    ],
+    [
+      'a missing scope field',
+      user([], { documentation: '@encryption(scope: tenant)' }),
+      'User.tenant: @encryption(scope: tenant) names no field of this model',
+    ],
+    [
+      'an optional scope field',
+      user([{ name: 'tenantId', isRequired: false }]),
+      'User.tenantId: @encryption(scope: tenantId): the scope field must be a required String, Int or BigInt scalar (it is optional)',
+    ],
     ['a list scope field', user([{ name: 'tenantId', isList: true }]), '(it is a list)'],
     ['a relation scope field', user([{ name: 'tenantId', kind: 'object', type: 'Tenant' }]), '(it is a object field)'],
     ['a DateTime scope field', user([{ name: 'tenantId', type: 'DateTime' }]), '(it is DateTime)'],
-    ['an encrypted scope field', user([{ name: 'tenantId', documentation: '@encrypted' }]), 'User.tenantId: @encryption(scope: tenantId): the scope field cannot be encrypted'],
-    ['two scopes', user([], { documentation: '@encryption(scope: tenantId)\n@encryption(scope: id)' }), 'User: model has more than one @encryption(scope: ...)'],
+    [
+      'an encrypted scope field',
+      user([{ name: 'tenantId', documentation: '@encrypted' }]),
+      'User.tenantId: @encryption(scope: tenantId): the scope field cannot be encrypted',
+    ],
+    [
+      'two scopes',
+      user([], { documentation: '@encryption(scope: tenantId)\n@encryption(scope: id)' }),
+      'User: model has more than one @encryption(scope: ...)',
+    ],
   ])('rejects %s', (_label, m, message) => {
     const problems = problemsOf(doc(m));
     expect(problems).toContainEqual(expect.stringContaining(message));
@@ -212,7 +373,11 @@ describe('schema validation', () => {
 
   it('accepts a truncated index that is not unique and an optional index of a required source', () => {
     const m = user([{ name: 'emailIdx', isRequired: false, documentation: '@blindIndex(source: email, bits: 16)' }]);
-    expect(buildSchema(doc(m)).models.User.blindIndexes.emailIdx).toMatchObject({ bits: 16, unique: false, optional: true });
+    expect(buildSchema(doc(m)).models.User.blindIndexes.emailIdx).toMatchObject({
+      bits: 16,
+      unique: false,
+      optional: true,
+    });
   });
 });
 
@@ -243,8 +408,10 @@ describe('bucket size warnings', () => {
 
   it('warns that expected changes nothing at full length, and when too few values exist for any truncation', () => {
     expect(validateSchema(doc(indexed('@blindIndex(source: email, expected: 5000)'))).warnings).toEqual([
-      expect.stringContaining('no bits, so it is full length (unique per value) and expected changes nothing; to truncate it for ' +
-        'privacy, use bits from 3 to 11'),
+      expect.stringContaining(
+        'no bits, so it is full length (unique per value) and expected changes nothing; to truncate it for ' +
+          'privacy, use bits from 3 to 11',
+      ),
     ]);
     expect(validateSchema(doc(indexed('@blindIndex(source: email, bits: 1, expected: 3)'))).warnings).toEqual([
       expect.stringContaining('there are too few values for any truncation to hide them: keep the full length'),
@@ -252,8 +419,15 @@ describe('bucket size warnings', () => {
   });
 
   it('keeps warnings apart from problems', () => {
-    const result = validateSchema(doc(indexed('@blindIndex(source: email, bits: 24, expected: 1000000)'),
-      model('Other', [{ name: 'id', isId: true }, { name: 'x', documentation: '@encrypt' }])));
+    const result = validateSchema(
+      doc(
+        indexed('@blindIndex(source: email, bits: 24, expected: 1000000)'),
+        model('Other', [
+          { name: 'id', isId: true },
+          { name: 'x', documentation: '@encrypt' },
+        ]),
+      ),
+    );
     expect(result.schema).toBeNull();
     expect(result.problems).toHaveLength(1);
     expect(result.warnings).toHaveLength(1);
@@ -266,20 +440,49 @@ describe('key-store model checks', () => {
     return { datamodel: { models: [{ ...good, fields: change([...good.fields]), ...extra }] } };
   };
   const without = (name: string) => (fields: DmmfField[]) => fields.filter((f) => f.name !== name);
-  const replace = (init: FieldInit) => (fields: DmmfField[]) => fields.map((f) => (f.name === init.name ? field(init) : f));
+  const replace = (init: FieldInit) => (fields: DmmfField[]) =>
+    fields.map((f) => (f.name === init.name ? field(init) : f));
 
   it.each<[string, DmmfDocument, string]>([
     ['without keyId', broken(without('keyId')), 'HushfieldKey.keyId must be String'],
     ['with an Int scope', broken(replace({ name: 'scope', type: 'Int' })), 'HushfieldKey.scope must be String'],
     ['with a String version', broken(replace({ name: 'version' })), 'HushfieldKey.version must be Int'],
     ['with a required wrappedKey', broken(replace({ name: 'wrappedKey' })), 'HushfieldKey.wrappedKey must be String?'],
-    ['with an optional state', broken(replace({ name: 'state', isRequired: false })), 'HushfieldKey.state must be String'],
-    ['without a createdAt default', broken(replace({ name: 'createdAt', type: 'DateTime' })), 'HushfieldKey.createdAt must be DateTime with a @default'],
-    ['without @updatedAt', broken(replace({ name: 'updatedAt', type: 'DateTime' })), 'HushfieldKey.updatedAt must be DateTime with @updatedAt'],
-    ['without the version unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['keyId', 'version'] }] }), 'HushfieldKey needs @@unique([kind, scope, version])'],
-    ['without the key-id unique', broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['version', 'scope', 'kind'] }] }), 'HushfieldKey needs @@unique([keyId, version])'],
-    ['with an id lacking a default', broken(replace({ name: 'id', isId: true })), 'HushfieldKey needs a single @id with a default'],
-    ['with annotations', broken(replace({ name: 'scope', documentation: '@encrypted' })), 'HushfieldKey is the key store and cannot carry hushfield annotations'],
+    [
+      'with an optional state',
+      broken(replace({ name: 'state', isRequired: false })),
+      'HushfieldKey.state must be String',
+    ],
+    [
+      'without a createdAt default',
+      broken(replace({ name: 'createdAt', type: 'DateTime' })),
+      'HushfieldKey.createdAt must be DateTime with a @default',
+    ],
+    [
+      'without @updatedAt',
+      broken(replace({ name: 'updatedAt', type: 'DateTime' })),
+      'HushfieldKey.updatedAt must be DateTime with @updatedAt',
+    ],
+    [
+      'without the version unique',
+      broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['keyId', 'version'] }] }),
+      'HushfieldKey needs @@unique([kind, scope, version])',
+    ],
+    [
+      'without the key-id unique',
+      broken((f) => f, { uniqueIndexes: [{ name: null, fields: ['version', 'scope', 'kind'] }] }),
+      'HushfieldKey needs @@unique([keyId, version])',
+    ],
+    [
+      'with an id lacking a default',
+      broken(replace({ name: 'id', isId: true })),
+      'HushfieldKey needs a single @id with a default',
+    ],
+    [
+      'with annotations',
+      broken(replace({ name: 'scope', documentation: '@encrypted' })),
+      'HushfieldKey is the key store and cannot carry hushfield annotations',
+    ],
   ])('rejects a key store %s', (_label, document, message) => {
     expect(problemsOf(document)).toContainEqual(expect.stringContaining(message));
   });
@@ -291,8 +494,12 @@ describe('generator settings', () => {
   });
 
   it('rejects unknown options and bad model names', () => {
-    expect(readSettings({ keyStoreModle: 'Keys' }).problems).toEqual(['unknown generator option "keyStoreModle" (hushfield reads: keyStoreModel)']);
-    expect(readSettings({ keyStoreModel: ['A', 'B'] }).problems).toEqual(['generator option keyStoreModel must be a single model name']);
+    expect(readSettings({ keyStoreModle: 'Keys' }).problems).toEqual([
+      'unknown generator option "keyStoreModle" (hushfield reads: keyStoreModel)',
+    ]);
+    expect(readSettings({ keyStoreModel: ['A', 'B'] }).problems).toEqual([
+      'generator option keyStoreModel must be a single model name',
+    ]);
     expect(readSettings({ keyStoreModel: 'no spaces' }).problems).toHaveLength(1);
   });
 });

@@ -31,8 +31,7 @@ export const DEFAULT_KEY_STORE_MODEL = 'HushfieldKey';
  * (`Model.field: ...`) about choices that work but are likely wrong, such as bucket sizes.
  */
 export type Validation = (
-  | { readonly schema: HushfieldSchema; readonly problems: [] }
-  | { readonly schema: null; readonly problems: string[] }
+  { readonly schema: HushfieldSchema; readonly problems: [] } | { readonly schema: null; readonly problems: string[] }
 ) & { readonly warnings: string[] };
 
 /**
@@ -105,7 +104,8 @@ export function readSettings(config: Readonly<Record<string, string | readonly s
   let keyStoreModel: string | undefined;
   for (const [key, value] of Object.entries(config)) {
     if (key !== 'keyStoreModel') problems.push(messages.configUnknown(key));
-    else if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(value)) problems.push(messages.configKeyStoreModel());
+    else if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(value))
+      problems.push(messages.configKeyStoreModel());
     else keyStoreModel = value;
   }
   return { settings: { keyStoreModel }, problems };
@@ -117,7 +117,10 @@ class ModelBuilder {
   private readonly fieldAnnotations = new Map<string, Annotation[]>();
   private scopeField: string | undefined;
 
-  constructor(private readonly model: DmmfModel, private readonly isKeyStore: boolean) {}
+  constructor(
+    private readonly model: DmmfModel,
+    private readonly isKeyStore: boolean,
+  ) {}
 
   private report(field: string | null, problem: string): void {
     this.problems.push(field === null ? `${this.model.name}: ${problem}` : `${this.model.name}.${field}: ${problem}`);
@@ -131,7 +134,10 @@ class ModelBuilder {
     return this.model.fields.find((f) => f.name === name);
   }
 
-  private annotationOf<K extends Annotation['kind']>(field: string, kind: K): Extract<Annotation, { kind: K }> | undefined {
+  private annotationOf<K extends Annotation['kind']>(
+    field: string,
+    kind: K,
+  ): Extract<Annotation, { kind: K }> | undefined {
     return this.fieldAnnotations.get(field)?.find((a): a is Extract<Annotation, { kind: K }> => a.kind === kind);
   }
 
@@ -159,11 +165,15 @@ class ModelBuilder {
     if (field.type !== 'String' || field.isList || field.kind !== 'scalar') {
       this.report(field.name, messages.encryptedType(field.type, field.isList));
     }
-    if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.encryptedId());
+    if (field.isId || this.model.primaryKey?.fields.includes(field.name))
+      this.report(field.name, messages.encryptedId());
     if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
     const declared = declaredLength(field);
     if (declared && declared.length < MIN_ENVELOPE_LENGTH) {
-      this.report(field.name, messages.columnTooShort('@encrypted', declared.type, declared.length, MIN_ENVELOPE_LENGTH, 'any envelope'));
+      this.report(
+        field.name,
+        messages.columnTooShort('@encrypted', declared.type, declared.length, MIN_ENVELOPE_LENGTH, 'any envelope'),
+      );
     }
     const relation = this.model.fields.find((f) => f.relationFromFields?.includes(field.name));
     if (relation) this.report(field.name, messages.encryptedRelation(relation.name));
@@ -176,22 +186,32 @@ class ModelBuilder {
     }
     const source = this.field(index.source);
     if (!source) this.report(field.name, messages.indexSourceMissing(index.source));
-    else if (!this.annotationOf(index.source, 'encrypted')) this.report(field.name, messages.indexSourceNotEncrypted(index.source));
-    else if (field.isRequired && !source.isRequired) this.report(field.name, messages.indexRequiredSourceOptional(index.source));
+    else if (!this.annotationOf(index.source, 'encrypted'))
+      this.report(field.name, messages.indexSourceNotEncrypted(index.source));
+    else if (field.isRequired && !source.isRequired)
+      this.report(field.name, messages.indexRequiredSourceOptional(index.source));
     if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.indexId());
     if (field.hasDefaultValue) this.report(field.name, messages.indexDefault());
     const declared = declaredLength(field);
     if (declared && declared.length < maxIndexLength(index.bits)) {
       const needed = maxIndexLength(index.bits);
-      this.report(field.name, messages.columnTooShort('@blindIndex', declared.type, declared.length, needed, `a ${index.bits}-bit index`));
+      this.report(
+        field.name,
+        messages.columnTooShort('@blindIndex', declared.type, declared.length, needed, `a ${index.bits}-bit index`),
+      );
     }
     if (index.bits < 256) {
       const compound = this.model.uniqueIndexes.find((u) => u.fields.includes(field.name));
       if (field.isUnique) this.report(field.name, messages.indexTruncatedUnique(index.bits, '@unique'));
-      if (compound) this.report(field.name, messages.indexTruncatedUnique(index.bits, `part of @@unique([${compound.fields.join(', ')}])`));
+      if (compound)
+        this.report(
+          field.name,
+          messages.indexTruncatedUnique(index.bits, `part of @@unique([${compound.fields.join(', ')}])`),
+        );
     }
     if (index.expected !== undefined) this.checkBuckets(field, index.bits, index.expected);
-    const unique = field.isUnique || this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === field.name);
+    const unique =
+      field.isUnique || this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === field.name);
     return {
       name: field.name,
       dbName: field.dbName ?? field.name,
@@ -210,8 +230,10 @@ class ModelBuilder {
     const suggestion = high < 1 ? messages.tooFewForTruncation() : messages.bitsSuggestion(low, high);
     if (bits === 256) return this.warn(field.name, messages.expectedAtFullLength(expected, suggestion));
     const perBucket = expected / 2 ** bits;
-    if (perBucket < MIN_VALUES_PER_BUCKET) this.warn(field.name, messages.bucketsTooSmall(bits, expected, perBucket, suggestion));
-    else if (perBucket > MAX_VALUES_PER_BUCKET) this.warn(field.name, messages.bucketsTooLarge(bits, expected, perBucket, suggestion));
+    if (perBucket < MIN_VALUES_PER_BUCKET)
+      this.warn(field.name, messages.bucketsTooSmall(bits, expected, perBucket, suggestion));
+    else if (perBucket > MAX_VALUES_PER_BUCKET)
+      this.warn(field.name, messages.bucketsTooLarge(bits, expected, perBucket, suggestion));
   }
 
   private checkScope(): void {
@@ -270,19 +292,26 @@ class ModelBuilder {
       fields,
       encrypted,
       blindIndexes,
-      uniqueIndexes: this.model.uniqueIndexes.map((u) => ({ name: u.name ?? u.fields.join('_'), fields: [...u.fields] })),
+      uniqueIndexes: this.model.uniqueIndexes.map((u) => ({
+        name: u.name ?? u.fields.join('_'),
+        fields: [...u.fields],
+      })),
     };
   }
 }
 
 /** What the metadata keeps of a relation field: the related model, and the foreign key when this side holds it. */
-function relationOf(field: DmmfField): Pick<FieldMeta, 'relationModel' | 'relationName' | 'relationFromFields' | 'relationToFields'> {
+function relationOf(
+  field: DmmfField,
+): Pick<FieldMeta, 'relationModel' | 'relationName' | 'relationFromFields' | 'relationToFields'> {
   const from = field.relationFromFields ?? [];
   const to = field.relationToFields ?? [];
   return {
     relationModel: field.type,
     ...(field.relationName ? { relationName: field.relationName } : {}),
-    ...(from.length > 0 && from.length === to.length ? { relationFromFields: [...from], relationToFields: [...to] } : {}),
+    ...(from.length > 0 && from.length === to.length
+      ? { relationFromFields: [...from], relationToFields: [...to] }
+      : {}),
   };
 }
 

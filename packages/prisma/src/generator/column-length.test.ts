@@ -13,16 +13,29 @@ const crypto = new FieldCrypto({
 });
 
 const field = (init: Partial<DmmfField> & { name: string }): DmmfField => ({
-  kind: 'scalar', type: 'String', isList: false, isRequired: true, isUnique: false, isId: false, hasDefaultValue: false, ...init,
+  kind: 'scalar',
+  type: 'String',
+  isList: false,
+  isRequired: true,
+  isUnique: false,
+  isId: false,
+  hasDefaultValue: false,
+  ...init,
 });
 
 const keyStoreModel = {
-  name: 'HushfieldKey', dbName: null, primaryKey: null,
-  uniqueIndexes: [{ name: null, fields: ['kind', 'scope', 'version'] }, { name: null, fields: ['keyId', 'version'] }],
+  name: 'HushfieldKey',
+  dbName: null,
+  primaryKey: null,
+  uniqueIndexes: [
+    { name: null, fields: ['kind', 'scope', 'version'] },
+    { name: null, fields: ['keyId', 'version'] },
+  ],
   fields: [
     field({ name: 'id', isId: true, hasDefaultValue: true, default: { name: 'uuid', args: [] } }),
     ...['keyId', 'kind', 'scope', 'state', 'keyringId'].map((name) => field({ name })),
-    field({ name: 'version', type: 'Int' }), field({ name: 'wrappedKey', isRequired: false }),
+    field({ name: 'version', type: 'Int' }),
+    field({ name: 'wrappedKey', isRequired: false }),
     field({ name: 'createdAt', type: 'DateTime', hasDefaultValue: true, default: { name: 'now', args: [] } }),
     field({ name: 'updatedAt', type: 'DateTime', isUpdatedAt: true }),
   ],
@@ -31,14 +44,20 @@ const keyStoreModel = {
 function problems(email: [string, string[]] | null, index: [string, string[]] | null, bits = 256): string[] {
   const document: DmmfDocument = {
     datamodel: {
-      models: [keyStoreModel, {
-        name: 'User', dbName: null, primaryKey: null, uniqueIndexes: [],
-        fields: [
-          field({ name: 'id', isId: true }),
-          field({ name: 'email', documentation: '@encrypted', nativeType: email }),
-          field({ name: 'emailIdx', documentation: `@blindIndex(source: email, bits: ${bits})`, nativeType: index }),
-        ],
-      }],
+      models: [
+        keyStoreModel,
+        {
+          name: 'User',
+          dbName: null,
+          primaryKey: null,
+          uniqueIndexes: [],
+          fields: [
+            field({ name: 'id', isId: true }),
+            field({ name: 'email', documentation: '@encrypted', nativeType: email }),
+            field({ name: 'emailIdx', documentation: `@blindIndex(source: email, bits: ${bits})`, nativeType: index }),
+          ],
+        },
+      ],
     },
   };
   return validateSchema(document).problems;
@@ -57,7 +76,10 @@ describe('length-limited columns', () => {
   });
 
   it.each([1, 7, 8, 12, 16, 100, 128, 255, 256])('knows an upper bound of a %i-bit index value', async (bits) => {
-    const value = await crypto.blindIndex({ model: 'users', field: 'email_idx', name: 'email_idx', normalize: [], bits }, 'a@b.c');
+    const value = await crypto.blindIndex(
+      { model: 'users', field: 'email_idx', name: 'email_idx', normalize: [], bits },
+      'a@b.c',
+    );
     expect(value.length).toBeLessThanOrEqual(maxIndexLength(bits));
     // 'v1.n1.' instead of 'v' + 10 digits + '.n' + 3 digits + '.'
     expect(value.length).toBe(maxIndexLength(bits) - 11);

@@ -9,11 +9,26 @@ const schema: HushfieldSchema = {
   keyStoreModel: 'HushfieldKey',
   models: {
     User: {
-      name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
-      fields: { id: { name: 'id', dbName: 'id', kind: 'scalar', type: 'String', isList: false, isRequired: true, isId: true } },
+      name: 'User',
+      dbName: 'users',
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      scopeField: 'tenantId',
+      fields: {
+        id: { name: 'id', dbName: 'id', kind: 'scalar', type: 'String', isList: false, isRequired: true, isId: true },
+      },
       encrypted: { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: ['lowercase', 'trim'], bits: 256, unique: true, optional: false },
+        emailIdx: {
+          name: 'emailIdx',
+          dbName: 'email_idx',
+          source: 'email',
+          normalize: ['lowercase', 'trim'],
+          bits: 256,
+          unique: true,
+          optional: false,
+        },
       },
       uniqueIndexes: [{ name: 'a_b', fields: ['a', 'b'] }],
     },
@@ -24,7 +39,9 @@ describe('generator output', () => {
   it('renders JSON that parses back to the same value, one field a line', () => {
     const text = renderJson(schema);
     expect(JSON.parse(text)).toEqual(schema);
-    expect(text).toContain('"emailIdx": { "name": "emailIdx", "dbName": "email_idx", "source": "email", "normalize": ["lowercase", "trim"]');
+    expect(text).toContain(
+      '"emailIdx": { "name": "emailIdx", "dbName": "email_idx", "source": "email", "normalize": ["lowercase", "trim"]',
+    );
     expect(renderJson({ a: [], b: {}, c: 'x"y' })).toBe('{ "a": [], "b": {}, "c": "x\\"y" }');
   });
 

@@ -22,7 +22,8 @@ export function renderJson(value: unknown, indent = ''): string {
   if (typeof value !== 'object' || value === null) return JSON.stringify(value);
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
-    if (value.every((v) => typeof v !== 'object' || v === null)) return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    if (value.every((v) => typeof v !== 'object' || v === null))
+      return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
     return `[\n${value.map((v) => inner + renderJson(v, inner)).join(',\n')}\n${indent}]`;
   }
   const entries = Object.entries(value);

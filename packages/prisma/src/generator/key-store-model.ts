@@ -62,7 +62,8 @@ export function checkKeyStoreModel(models: readonly DmmfModel[], name: string): 
     if (!field || !fits(field, expected)) problems.push(messages.keyStoreField(name, fieldName, describe(expected)));
   }
   for (const unique of KEY_STORE_UNIQUES) {
-    if (!model.uniqueIndexes.some((index) => sameSet(index.fields, unique))) problems.push(messages.keyStoreUnique(name, unique));
+    if (!model.uniqueIndexes.some((index) => sameSet(index.fields, unique)))
+      problems.push(messages.keyStoreUnique(name, unique));
   }
   const ids = model.primaryKey ? model.primaryKey.fields : model.fields.filter((f) => f.isId).map((f) => f.name);
   const id = ids.length === 1 ? model.fields.find((f) => f.name === ids[0]) : undefined;

@@ -40,13 +40,16 @@ export const messages = {
     `@${name}: normalize=${value} from prisma-field-encryption is not supported; the nearest is ${nearest}`,
   hashNeedsSource: (name: string) => `@${name} needs exactly one source field, as in @${name}(email)`,
   takesNoArguments: (name: string) => `@${name} takes no arguments`,
-  twoAnnotations: (first: string, second: string) => `a field can carry one of @encrypted or @blindIndex, found ${first} and ${second}`,
+  twoAnnotations: (first: string, second: string) =>
+    `a field can carry one of @encrypted or @blindIndex, found ${first} and ${second}`,
 
   // Encrypted fields.
   encryptedType: (type: string, isList: boolean) =>
     `@encrypted is only supported on String fields, not ${type}${isList ? '[]' : ''}`,
-  encryptedId: () => '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
-  encryptedDefault: () => '@encrypted field has a @default, which the database would store as plaintext; remove the default',
+  encryptedId: () =>
+    '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
+  encryptedDefault: () =>
+    '@encrypted field has a @default, which the database would store as plaintext; remove the default',
   columnTooShort: (annotation: string, nativeType: string, length: number, needed: number, what: string) =>
     `${annotation} column is @db.${nativeType}(${length}), too short for ${what} (at least ${needed} characters); ` +
     'widen it or drop the length',
@@ -74,7 +77,9 @@ export const messages = {
     `@blindIndex has expected: ${expected} but no bits, so it is full length (unique per value) and expected changes nothing; ` +
     `to truncate it for privacy, ${suggestion}`,
   bitsSuggestion: (low: number, high: number) =>
-    low <= high ? `use bits from ${low} to ${high} (2 to 1000 values per bucket)` : 'no bit count gives 2 to 1000 values per bucket',
+    low <= high
+      ? `use bits from ${low} to ${high} (2 to 1000 values per bucket)`
+      : 'no bit count gives 2 to 1000 values per bucket',
   tooFewForTruncation: () => 'there are too few values for any truncation to hide them: keep the full length',
   indexDefault: () => '@blindIndex column has a @default; the extension computes it, remove the default',
   indexId: () => '@blindIndex column cannot be the @id',

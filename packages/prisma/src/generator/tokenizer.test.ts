@@ -1,7 +1,8 @@
 import { tokenize, type NameClass } from './tokenizer';
 
 const ours = ['encrypted', 'blindIndex', 'encryption', 'encryption:hash'];
-const classify = (name: string): NameClass => (ours.includes(name) ? 'ours' : name.startsWith('encr') ? 'lookalike' : 'foreign');
+const classify = (name: string): NameClass =>
+  ours.includes(name) ? 'ours' : name.startsWith('encr') ? 'lookalike' : 'foreign';
 
 describe('annotation tokenizer', () => {
   it('reads a bare annotation', () => {
@@ -42,7 +43,8 @@ describe('annotation tokenizer', () => {
   });
 
   it('finds annotations among ordinary comment lines and after prose on the same line', () => {
-    const doc = 'The e-mail address, see RFC 5322.\npre @encrypted <- annotate fields to encrypt\n@blindIndex(source: email)';
+    const doc =
+      'The e-mail address, see RFC 5322.\npre @encrypted <- annotate fields to encrypt\n@blindIndex(source: email)';
     const { annotations, problems } = tokenize(doc, classify);
     expect(problems).toEqual([]);
     expect(annotations.map((a) => a.name)).toEqual(['encrypted', 'blindIndex']);

@@ -140,7 +140,8 @@ function readArguments(s: LineScanner): RawArgument[] {
     const value = readValue(s);
     s.skipSpaces();
     if (s.peek() === ':') {
-      if (value.kind !== 'identifier') throw new SyntaxProblem(`an argument name must be a plain name, not ${value.kind} "${value.text}"`);
+      if (value.kind !== 'identifier')
+        throw new SyntaxProblem(`an argument name must be a plain name, not ${value.kind} "${value.text}"`);
       s.pos++;
       s.skipSpaces();
       args.push({ key: value.text, value: readValue(s) });

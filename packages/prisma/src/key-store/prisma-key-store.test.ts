@@ -12,11 +12,23 @@ function recordingClient(model = 'hushfieldKey') {
     calls.push(name);
     return null;
   };
-  const delegate = { findFirst: record('findFirst'), findMany: record('findMany'), create: record('create'), updateMany: record('updateMany') };
+  const delegate = {
+    findFirst: record('findFirst'),
+    findMany: record('findMany'),
+    create: record('create'),
+    updateMany: record('updateMany'),
+  };
   return { calls, client: { [model]: delegate, $transaction: record('$transaction') } };
 }
 
-const key: NewStoredKey = { keyId: 'k1', kind: 'scope', scope: 'default', version: 1, wrappedKey: 'AAAA', keyringId: 'local:x' };
+const key: NewStoredKey = {
+  keyId: 'k1',
+  kind: 'scope',
+  scope: 'default',
+  version: 1,
+  wrappedKey: 'AAAA',
+  keyringId: 'local:x',
+};
 
 describe('PrismaKeyStore configuration', () => {
   it('uses the HushfieldKey model unless told otherwise', () => {

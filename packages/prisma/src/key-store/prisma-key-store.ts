@@ -52,8 +52,15 @@ interface ClientLike {
 }
 
 const SELECT = {
-  keyId: true, kind: true, scope: true, version: true, state: true,
-  wrappedKey: true, keyringId: true, createdAt: true, updatedAt: true,
+  keyId: true,
+  kind: true,
+  scope: true,
+  version: true,
+  state: true,
+  wrappedKey: true,
+  keyringId: true,
+  createdAt: true,
+  updatedAt: true,
 } as const;
 const KINDS: readonly KeyKind[] = ['index', 'scope'];
 const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
@@ -68,9 +75,16 @@ function checkNewKey(key: NewStoredKey): void {
   needs(typeof key.keyId === 'string' && key.keyId.length > 0, 'key.keyId', 'must be a non-empty string');
   needs(KINDS.includes(key.kind), 'key.kind', "must be 'scope' or 'index'");
   needs(typeof key.scope === 'string' && key.scope.length > 0, 'key.scope', 'must be a non-empty string');
-  needs(Number.isSafeInteger(key.version) && key.version >= 1 && key.version <= MAX_VERSION, 'key.version',
-    `must be an integer from 1 to ${MAX_VERSION}`);
-  needs(typeof key.wrappedKey === 'string' && key.wrappedKey.length > 0, 'key.wrappedKey', 'must be a non-empty string');
+  needs(
+    Number.isSafeInteger(key.version) && key.version >= 1 && key.version <= MAX_VERSION,
+    'key.version',
+    `must be an integer from 1 to ${MAX_VERSION}`,
+  );
+  needs(
+    typeof key.wrappedKey === 'string' && key.wrappedKey.length > 0,
+    'key.wrappedKey',
+    'must be a non-empty string',
+  );
   needs(typeof key.keyringId === 'string' && key.keyringId.length > 0, 'key.keyringId', 'must be a non-empty string');
 }
 
@@ -98,8 +112,12 @@ export class PrismaKeyStore implements KeyStore {
     needs(typeof model === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(model), 'options.model', 'must be a model name');
     this.#model = model;
     this.#delegateName = model[0].toLowerCase() + model.slice(1);
-    const delegate = (client as Record<string, unknown> | null)?.[this.#delegateName] as Partial<KeyDelegate> | undefined;
-    if (typeof (client as Partial<ClientLike> | null)?.$transaction !== 'function' || typeof delegate?.updateMany !== 'function') {
+    const delegate = (client as Record<string, unknown> | null)?.[this.#delegateName] as
+      Partial<KeyDelegate> | undefined;
+    if (
+      typeof (client as Partial<ClientLike> | null)?.$transaction !== 'function' ||
+      typeof delegate?.updateMany !== 'function'
+    ) {
       throw new ConfigError(messages.noModel(model));
     }
     this.#client = client as ClientLike;
@@ -107,7 +125,11 @@ export class PrismaKeyStore implements KeyStore {
 
   /** The active version of (kind, scope), or `null`. */
   async getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
-    const row = await this.#keys().findFirst({ where: { kind, scope, state: 'active' }, orderBy: { version: 'desc' }, select: SELECT });
+    const row = await this.#keys().findFirst({
+      where: { kind, scope, state: 'active' },
+      orderBy: { version: 'desc' },
+      select: SELECT,
+    });
     return row === null ? null : this.#toStored(row);
   }
 
@@ -135,10 +157,14 @@ export class PrismaKeyStore implements KeyStore {
     return this.#conflictsAsKeyConflict(key, 'insert', () =>
       this.#client.$transaction(async (tx) => {
         const keys = this.#keys(tx);
-        const active = await keys.findFirst({ where: { kind: key.kind, scope: key.scope, state: 'active' }, select: { version: true } });
+        const active = await keys.findFirst({
+          where: { kind: key.kind, scope: key.scope, state: 'active' },
+          select: { version: true },
+        });
         if (active !== null) throw new KeyConflictError(messages.alreadyActive(key.kind, key.scope));
         return this.#toStored(await keys.create({ data: this.#row(key), select: SELECT }));
-      }));
+      }),
+    );
   }
 
   /**
@@ -160,7 +186,8 @@ export class PrismaKeyStore implements KeyStore {
           throw new KeyConflictError(messages.rotateLost(next.kind, next.scope, next.version));
         }
         return this.#toStored(await keys.create({ data: this.#row(next), select: SELECT }));
-      }));
+      }),
+    );
   }
 
   /** Marks every version of (kind, scope) destroyed and erases its wrapped key. @returns how many. */
@@ -173,8 +200,13 @@ export class PrismaKeyStore implements KeyStore {
   }
 
   /** Compare-and-swap of one live version's wrapped key. @returns whether it was replaced. */
-  async replaceWrapped(keyId: string, version: number, expectedWrappedKey: string, wrappedKey: string,
-    keyringId: string): Promise<boolean> {
+  async replaceWrapped(
+    keyId: string,
+    version: number,
+    expectedWrappedKey: string,
+    wrappedKey: string,
+    keyringId: string,
+  ): Promise<boolean> {
     needs(typeof wrappedKey === 'string' && wrappedKey.length > 0, 'wrappedKey', 'must be a non-empty string');
     needs(typeof keyringId === 'string' && keyringId.length > 0, 'keyringId', 'must be a non-empty string');
     if (typeof expectedWrappedKey !== 'string' || expectedWrappedKey.length === 0) return false;
@@ -201,17 +233,28 @@ export class PrismaKeyStore implements KeyStore {
 
   #row(key: NewStoredKey): object {
     return {
-      keyId: key.keyId, kind: key.kind, scope: key.scope, version: key.version, state: 'active',
-      wrappedKey: key.wrappedKey, keyringId: key.keyringId,
+      keyId: key.keyId,
+      kind: key.kind,
+      scope: key.scope,
+      version: key.version,
+      state: 'active',
+      wrappedKey: key.wrappedKey,
+      keyringId: key.keyringId,
     };
   }
 
-  async #conflictsAsKeyConflict(key: NewStoredKey, operation: 'insert' | 'rotate', write: () => Promise<StoredKey>): Promise<StoredKey> {
+  async #conflictsAsKeyConflict(
+    key: NewStoredKey,
+    operation: 'insert' | 'rotate',
+    write: () => Promise<StoredKey>,
+  ): Promise<StoredKey> {
     try {
       return await write();
     } catch (error) {
       if (isUniqueViolation(error) || isWriteConflict(error)) {
-        throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), { cause: error });
+        throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -222,8 +265,15 @@ export class PrismaKeyStore implements KeyStore {
       throw new ConfigError(messages.badRow(this.#model, row.keyId, row.version));
     }
     return Object.freeze({
-      keyId: row.keyId, kind: row.kind as KeyKind, scope: row.scope, version: row.version, state: row.state as KeyState,
-      wrappedKey: row.wrappedKey, keyringId: row.keyringId, createdAt: row.createdAt, updatedAt: row.updatedAt,
+      keyId: row.keyId,
+      kind: row.kind as KeyKind,
+      scope: row.scope,
+      version: row.version,
+      state: row.state as KeyState,
+      wrappedKey: row.wrappedKey,
+      keyringId: row.keyringId,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
     });
   }
 }

@@ -4,4 +4,9 @@ import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { ExitCode, defineConfig } from '@hushfield/cli';
 
-console.log(JSON.stringify({ LocalKeyring, isEnvelope, AwsKmsKeyring, computedBlindIndex, fieldEncryption, ExitCode, defineConfig }, (key, value) => (key ? typeof value : value)));
+console.log(
+  JSON.stringify(
+    { LocalKeyring, isEnvelope, AwsKmsKeyring, computedBlindIndex, fieldEncryption, ExitCode, defineConfig },
+    (key, value) => (key ? typeof value : value),
+  ),
+);

@@ -11,5 +11,14 @@ const unique = await prisma.patient.findUnique({ where: { emailIdx: 'ada@example
 // The extended client keeps Prisma's types: `email` is a string, `notes` a string or null.
 const email: string | undefined = found?.email;
 const notes: string | null | undefined = found?.notes;
-console.log(JSON.stringify({ created: created.id, found: found?.id, email, notes, unique: unique?.id, stats: prisma.$hushfield.stats() }));
+console.log(
+  JSON.stringify({
+    created: created.id,
+    found: found?.id,
+    email,
+    notes,
+    unique: unique?.id,
+    stats: prisma.$hushfield.stats(),
+  }),
+);
 await base.$disconnect();

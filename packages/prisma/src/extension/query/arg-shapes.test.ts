@@ -1,11 +1,20 @@
 import {
-  asList, isLogicalKey, isReadArgs, isRootPosition, logicalPosition, nestedCreates, nestedWriteParts, operationWherePosition,
+  asList,
+  isLogicalKey,
+  isReadArgs,
+  isRootPosition,
+  logicalPosition,
+  nestedCreates,
+  nestedWriteParts,
+  operationWherePosition,
 } from './arg-shapes';
 
 describe('where positions', () => {
   it('an operation with a unique where starts at uniqueRoot, the others at root', () => {
-    for (const op of ['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete']) expect(operationWherePosition(op)).toBe('uniqueRoot');
-    for (const op of ['findMany', 'findFirst', 'count', 'updateMany', 'deleteMany']) expect(operationWherePosition(op)).toBe('root');
+    for (const op of ['findUnique', 'findUniqueOrThrow', 'update', 'upsert', 'delete'])
+      expect(operationWherePosition(op)).toBe('uniqueRoot');
+    for (const op of ['findMany', 'findFirst', 'count', 'updateMany', 'deleteMany'])
+      expect(operationWherePosition(op)).toBe('root');
   });
 
   it('AND keeps a root (a unique root becomes a root), OR and NOT nest', () => {
@@ -14,8 +23,12 @@ describe('where positions', () => {
     expect(logicalPosition('AND', 'unique')).toBe('unique');
     expect(logicalPosition('OR', 'root')).toBe('nested');
     expect(logicalPosition('NOT', 'uniqueRoot')).toBe('nested');
-    expect([isRootPosition('root'), isRootPosition('uniqueRoot'), isRootPosition('unique'), isRootPosition('nested')])
-      .toEqual([true, true, false, false]);
+    expect([
+      isRootPosition('root'),
+      isRootPosition('uniqueRoot'),
+      isRootPosition('unique'),
+      isRootPosition('nested'),
+    ]).toEqual([true, true, false, false]);
     expect(['AND', 'OR', 'NOT', 'and', 'email'].map(isLogicalKey)).toEqual([true, true, true, false, false]);
   });
 });
@@ -34,32 +47,60 @@ describe('nested reads', () => {
 describe('nested writes', () => {
   it('names the where, the created rows and the update data of each operation', () => {
     expect(nestedWriteParts('create', { a: 1 }, true)).toEqual({ creates: [{ a: 1 }] });
-    expect(nestedWriteParts('createMany', { data: [{ a: 1 }, { a: 2 }] }, true)).toEqual({ creates: [{ a: 1 }, { a: 2 }] });
-    expect(nestedWriteParts('connect', { id: 1 }, false)).toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [] });
+    expect(nestedWriteParts('createMany', { data: [{ a: 1 }, { a: 2 }] }, true)).toEqual({
+      creates: [{ a: 1 }, { a: 2 }],
+    });
+    expect(nestedWriteParts('connect', { id: 1 }, false)).toEqual({
+      where: { value: { id: 1 }, position: 'unique' },
+      creates: [],
+    });
     expect(nestedWriteParts('delete', true, false)).toEqual({ creates: [] });
-    expect(nestedWriteParts('deleteMany', { a: 1 }, true)).toEqual({ where: { value: { a: 1 }, position: 'nested' }, creates: [] });
-    expect(nestedWriteParts('connectOrCreate', { where: { id: 1 }, create: { a: 1 } }, true))
-      .toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [{ a: 1 }] });
-    expect(nestedWriteParts('upsert', { where: { id: 1 }, create: { a: 1 }, update: { a: 2 } }, true))
-      .toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [{ a: 1 }], update: { a: 2 } });
-    expect(nestedWriteParts('upsert', { create: { a: 1 }, update: { a: 2 } }, false))
-      .toEqual({ where: undefined, creates: [{ a: 1 }], update: { a: 2 } });
-    expect(nestedWriteParts('updateMany', { where: { a: 1 }, data: { a: 2 } }, true))
-      .toEqual({ where: { value: { a: 1 }, position: 'nested' }, creates: [], update: { a: 2 } });
+    expect(nestedWriteParts('deleteMany', { a: 1 }, true)).toEqual({
+      where: { value: { a: 1 }, position: 'nested' },
+      creates: [],
+    });
+    expect(nestedWriteParts('connectOrCreate', { where: { id: 1 }, create: { a: 1 } }, true)).toEqual({
+      where: { value: { id: 1 }, position: 'unique' },
+      creates: [{ a: 1 }],
+    });
+    expect(nestedWriteParts('upsert', { where: { id: 1 }, create: { a: 1 }, update: { a: 2 } }, true)).toEqual({
+      where: { value: { id: 1 }, position: 'unique' },
+      creates: [{ a: 1 }],
+      update: { a: 2 },
+    });
+    expect(nestedWriteParts('upsert', { create: { a: 1 }, update: { a: 2 } }, false)).toEqual({
+      where: undefined,
+      creates: [{ a: 1 }],
+      update: { a: 2 },
+    });
+    expect(nestedWriteParts('updateMany', { where: { a: 1 }, data: { a: 2 } }, true)).toEqual({
+      where: { value: { a: 1 }, position: 'nested' },
+      creates: [],
+      update: { a: 2 },
+    });
   });
 
   it('reads a to-one update as the data itself unless it is shaped { where?, data }', () => {
     expect(nestedWriteParts('update', { email: 'x' }, false)).toEqual({ creates: [], update: { email: 'x' } });
-    expect(nestedWriteParts('update', { where: { a: 1 }, data: { email: 'x' } }, false))
-      .toEqual({ where: { value: { a: 1 }, position: 'nested' }, creates: [], update: { email: 'x' } });
-    expect(nestedWriteParts('update', { where: { id: 1 }, data: { email: 'x' } }, true))
-      .toEqual({ where: { value: { id: 1 }, position: 'unique' }, creates: [], update: { email: 'x' } });
+    expect(nestedWriteParts('update', { where: { a: 1 }, data: { email: 'x' } }, false)).toEqual({
+      where: { value: { a: 1 }, position: 'nested' },
+      creates: [],
+      update: { email: 'x' },
+    });
+    expect(nestedWriteParts('update', { where: { id: 1 }, data: { email: 'x' } }, true)).toEqual({
+      where: { value: { id: 1 }, position: 'unique' },
+      creates: [],
+      update: { email: 'x' },
+    });
   });
 
-  it('lists every row the nested writes of one relation always create (not an upsert\'s)', () => {
+  it("lists every row the nested writes of one relation always create (not an upsert's)", () => {
     const ops = {
-      create: [{ n: 1 }], createMany: { data: [{ n: 2 }] }, connectOrCreate: { where: { id: 9 }, create: { n: 3 } },
-      connect: { id: 4 }, upsert: { where: { id: 5 }, create: { n: 5 }, update: {} },
+      create: [{ n: 1 }],
+      createMany: { data: [{ n: 2 }] },
+      connectOrCreate: { where: { id: 9 }, create: { n: 3 } },
+      connect: { id: 4 },
+      upsert: { where: { id: 5 }, create: { n: 5 }, update: {} },
     };
     expect(nestedCreates(ops, true)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });

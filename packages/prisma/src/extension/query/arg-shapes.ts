@@ -119,11 +119,14 @@ export function nestedWriteParts(operation: string, item: unknown, list: boolean
       if (!isPlainObject(item)) return NONE;
       // To-many: `{ where, data }`; to-one: the data itself, or `{ where?, data }`.
       if (!list && !('data' in item)) return { creates: [], update: item };
-      const where = item.where === undefined ? undefined : { value: item.where, position: list ? 'unique' : 'nested' } as const;
+      const where =
+        item.where === undefined ? undefined : ({ value: item.where, position: list ? 'unique' : 'nested' } as const);
       return { where, creates: [], update: item.data };
     }
     case 'updateMany':
-      return isPlainObject(item) ? { where: { value: item.where, position: 'nested' }, creates: [], update: item.data } : NONE;
+      return isPlainObject(item)
+        ? { where: { value: item.where, position: 'nested' }, creates: [], update: item.data }
+        : NONE;
     default:
       return NONE;
   }

@@ -8,7 +8,14 @@ import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import { DataEncryptor } from '../write/encrypt-data';
 import { rowMoved, unsupported } from '../messages';
-import { checkGivenContext, exactValue, type GivenContext, KnownScopes, rememberedContext, scopeValue } from '../write/seen-rows';
+import {
+  checkGivenContext,
+  exactValue,
+  type GivenContext,
+  KnownScopes,
+  rememberedContext,
+  scopeValue,
+} from '../write/seen-rows';
 import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
 import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
@@ -30,15 +37,32 @@ export interface QueryParams {
 }
 
 const RETURNS_ROWS = new Set([
-  'findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'create',
-  'createManyAndReturn', 'update', 'updateManyAndReturn', 'upsert', 'delete',
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'create',
+  'createManyAndReturn',
+  'update',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
 ]);
 /** Reads whose full-length blind-index hits are re-checked on the decrypted result (and dropped if they differ). */
 const RECHECKED = new Set(['findUnique', 'findFirst', 'findMany']);
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
 /** Operations returning one row, whose id and scope are remembered (see {@link KnownScopes}). */
-const ONE_ROW = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'update', 'upsert']);
+const ONE_ROW = new Set([
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'create',
+  'update',
+  'upsert',
+]);
 
 /** How many times an update is read and sent while its row keeps moving to another scope. */
 const MAX_ATTEMPTS = 3;
@@ -128,7 +152,8 @@ export class OperationHandler {
     if ('result' in prepared) return prepared.result;
     const { given, recalled, guarded } = prepared;
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
-    const recheck = RECHECKED.has(operation) && !fluent && rewriter.fullLength.length > 0 ? rewriter.fullLength : undefined;
+    const recheck =
+      RECHECKED.has(operation) && !fluent && rewriter.fullLength.length > 0 ? rewriter.fullLength : undefined;
     const extra = [...(given?.fields ?? []), ...(recheck === undefined ? [] : this.recheckFields(model, recheck))];
     const { args: queryArgs, strip } = returnsRows
       ? ensureSelected(this.view, model, prepared.args, extra)
@@ -153,8 +178,14 @@ export class OperationHandler {
     if (given !== undefined) {
       const written = operation === 'upsert' ? 'update' : 'data';
       await checkGivenContext({
-        view: this.view, base: this.base, encryptor: prepared.encryptor, model, given,
-        data: args[written] as Args, sent: queryArgs[written] as Args, row: result,
+        view: this.view,
+        base: this.base,
+        encryptor: prepared.encryptor,
+        model,
+        given,
+        data: args[written] as Args,
+        sent: queryArgs[written] as Args,
+        row: result,
       });
     }
     if (!fluent && ONE_ROW.has(operation)) this.remember(model, result);
@@ -173,24 +204,43 @@ export class OperationHandler {
     operation: string,
     args: Args,
     rewriter: WhereRewriter,
-    { batch, fluent, written, recall }: { batch: boolean; fluent: boolean; written: WrittenEnvelopes | undefined; recall: boolean },
+    {
+      batch,
+      fluent,
+      written,
+      recall,
+    }: { batch: boolean; fluent: boolean; written: WrittenEnvelopes | undefined; recall: boolean },
   ): Promise<Prepared | { result: unknown }> {
     const out: Args = { ...args };
     const position = operationWherePosition(operation);
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
     // *OrThrow reads must throw when only a tampered row matched: their full-length hits are
     // checked with the truncated ones, before the query (not in a batch, which cannot side-query).
-    const narrowed = RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
-      ? [...rewriter.truncated, ...rewriter.fullLength]
-      : rewriter.truncated;
+    const narrowed =
+      RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
+        ? [...rewriter.truncated, ...rewriter.fullLength]
+        : rewriter.truncated;
     if (narrowed.length > 0) {
       out.where = await narrowTruncated({
-        view: this.view, decryptor: this.decryptor, base: this.base, model,
-        where: out.where, conditions: narrowed, batch,
+        view: this.view,
+        decryptor: this.decryptor,
+        base: this.base,
+        model,
+        where: out.where,
+        conditions: narrowed,
+        batch,
       });
     }
     await this.rewriteReads(model, out, rewriter);
-    const step: WriteStep = { model, args, out, encryptor: this.encryptorFor(rewriter, written), batch, fluent, recall };
+    const step: WriteStep = {
+      model,
+      args,
+      out,
+      encryptor: this.encryptorFor(rewriter, written),
+      batch,
+      fluent,
+      recall,
+    };
     switch (operation) {
       case 'create':
         out.data = await step.encryptor.create(model, args.data);
@@ -225,17 +275,19 @@ export class OperationHandler {
     let recalled: string | undefined;
     let guarded: Guarded | undefined;
     const direct = !batch && !fluent && isPlainObject(args.data) && encryptor.writesEncrypted(model, args.data);
-    const remembered = direct && recall && !this.writesRelations(model, args.data as Args)
-      ? rememberedContext(this.view, model, out.where, args.data, this.known)
-      : undefined;
+    const remembered =
+      direct && recall && !this.writesRelations(model, args.data as Args)
+        ? rememberedContext(this.view, model, out.where, args.data, this.known)
+        : undefined;
     if (remembered !== undefined) {
       ({ given } = remembered);
       out.where = remembered.where;
       recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
     }
-    const context = given !== undefined
-      ? { row: given.context, data: args.data, guard: undefined }
-      : await this.reader.context(model, out.where as Args, args.data);
+    const context =
+      given !== undefined
+        ? { row: given.context, data: args.data, guard: undefined }
+        : await this.reader.context(model, out.where as Args, args.data);
     // Read first: the update must still find the row with the id and scope its values are sealed for.
     if (context.guard !== undefined) {
       guarded = { where: out.where as Args, guard: context.guard };
@@ -243,7 +295,14 @@ export class OperationHandler {
     }
     const locate = (relation: string, target: ModelMeta) =>
       this.reader.relatedContext(model, out.where as Args, relation, target);
-    out.data = await encryptor.update(model, context.data, context.row, 'update', locate, encryptor.updatedRow(model, out.where));
+    out.data = await encryptor.update(
+      model,
+      context.data,
+      context.row,
+      'update',
+      locate,
+      encryptor.updatedRow(model, out.where),
+    );
     return { args: out, given, recalled, guarded, encryptor };
   }
 
@@ -267,13 +326,18 @@ export class OperationHandler {
   }
 
   /** An updateMany: row by row when its values depend on each row's id or scope, else at once. */
-  private async prepareUpdateMany({ model, args, out, encryptor, batch }: WriteStep, operation: string): Promise<Prepared | { result: unknown }> {
+  private async prepareUpdateMany(
+    { model, args, out, encryptor, batch }: WriteStep,
+    operation: string,
+  ): Promise<Prepared | { result: unknown }> {
     if (isPlainObject(args.data) && this.needsPerRow(model, args.data, encryptor)) {
       if (batch) throw unsupported('rowContext', model.name, this.firstWritten(model, args.data), 'batch $transaction');
       return {
         result: await updateEachRow(
           { view: this.view, decryptor: this.decryptor, reader: this.reader, encryptor, base: this.base },
-          model, operation, { ...out, data: args.data },
+          model,
+          operation,
+          { ...out, data: args.data },
         ),
       };
     }
@@ -352,4 +416,3 @@ export class OperationHandler {
     return current;
   }
 }
-

@@ -4,7 +4,14 @@ import { guardQuery } from './query-guard';
 import { SchemaView } from '../schema-view';
 
 const field = (name: string, extra: Partial<ModelMeta['fields'][string]> = {}) => ({
-  name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: false, ...extra,
+  name,
+  dbName: name,
+  kind: 'scalar' as const,
+  type: 'String',
+  isList: false,
+  isRequired: true,
+  isId: false,
+  ...extra,
 });
 
 const schema: HushfieldSchema = {
@@ -12,30 +19,77 @@ const schema: HushfieldSchema = {
   keyStoreModel: 'HushfieldKey',
   models: {
     Person: {
-      name: 'Person', dbName: 'people', idFields: ['id'], idGeneration: 'uuid', bindRowId: true,
-      fields: { id: field('id', { isId: true }), email: field('email'), emailIdx: field('emailIdx'), ssn: field('ssn'), ssnIdx: field('ssnIdx'), note: field('note'), pets: field('pets', { kind: 'object', type: 'Pet', isList: true, relationModel: 'Pet' }), memos: field('memos', { kind: 'object', type: 'Memo', isList: true, relationModel: 'Memo' }) },
+      name: 'Person',
+      dbName: 'people',
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      fields: {
+        id: field('id', { isId: true }),
+        email: field('email'),
+        emailIdx: field('emailIdx'),
+        ssn: field('ssn'),
+        ssnIdx: field('ssnIdx'),
+        note: field('note'),
+        pets: field('pets', { kind: 'object', type: 'Pet', isList: true, relationModel: 'Pet' }),
+        memos: field('memos', { kind: 'object', type: 'Memo', isList: true, relationModel: 'Memo' }),
+      },
       encrypted: {
         email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
         ssn: { name: 'ssn', dbName: 'ssn', mode: 'strict', optional: true },
         note: { name: 'note', dbName: 'note', mode: 'strict', optional: true },
       },
       blindIndexes: {
-        emailIdx: { name: 'emailIdx', dbName: 'email_idx', source: 'email', normalize: [], bits: 256, unique: true, optional: false },
-        ssnIdx: { name: 'ssnIdx', dbName: 'ssn_idx', source: 'ssn', normalize: [], bits: 16, unique: false, optional: true },
+        emailIdx: {
+          name: 'emailIdx',
+          dbName: 'email_idx',
+          source: 'email',
+          normalize: [],
+          bits: 256,
+          unique: true,
+          optional: false,
+        },
+        ssnIdx: {
+          name: 'ssnIdx',
+          dbName: 'ssn_idx',
+          source: 'ssn',
+          normalize: [],
+          bits: 16,
+          unique: false,
+          optional: true,
+        },
       },
       uniqueIndexes: [],
     },
     Pet: {
-      name: 'Pet', dbName: 'pets', idFields: ['id'], idGeneration: 'autoincrement', bindRowId: false,
-      fields: { id: field('id', { isId: true, type: 'Int' }), name: field('name'), owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }) },
+      name: 'Pet',
+      dbName: 'pets',
+      idFields: ['id'],
+      idGeneration: 'autoincrement',
+      bindRowId: false,
+      fields: {
+        id: field('id', { isId: true, type: 'Int' }),
+        name: field('name'),
+        owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }),
+      },
       encrypted: { name: { name: 'name', dbName: 'name', mode: 'strict', optional: false } },
       blindIndexes: {},
       uniqueIndexes: [],
     },
     Memo: {
-      name: 'Memo', dbName: 'memos', idFields: ['id'], idGeneration: 'uuid', bindRowId: true,
-      scopeField: 'ownerId', scopeRelation: 'owner',
-      fields: { id: field('id', { isId: true }), ownerId: field('ownerId'), text: field('text'), owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }) },
+      name: 'Memo',
+      dbName: 'memos',
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      scopeField: 'ownerId',
+      scopeRelation: 'owner',
+      fields: {
+        id: field('id', { isId: true }),
+        ownerId: field('ownerId'),
+        text: field('text'),
+        owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }),
+      },
       encrypted: { text: { name: 'text', dbName: 'text', mode: 'strict', optional: false } },
       blindIndexes: {},
       uniqueIndexes: [],
@@ -57,48 +111,95 @@ const refusal = (fn: () => void) => {
 
 describe('guardQuery', () => {
   it('accepts equality, in, notIn, not and null checks through a full-length blind index', () => {
-    expect(() => guard('Person', 'findMany', { where: { email: 'a', AND: [{ email: { in: ['a'] } }, { email: { notIn: ['b'], not: 'c' } }], note: null } })).not.toThrow();
-    expect(() => guard('Person', 'findMany', { where: { OR: [{ emailIdx: 'a' }], NOT: { email: { not: { equals: 'x' } } } } })).not.toThrow();
+    expect(() =>
+      guard('Person', 'findMany', {
+        where: { email: 'a', AND: [{ email: { in: ['a'] } }, { email: { notIn: ['b'], not: 'c' } }], note: null },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      guard('Person', 'findMany', { where: { OR: [{ emailIdx: 'a' }], NOT: { email: { not: { equals: 'x' } } } } }),
+    ).not.toThrow();
   });
 
   it('names model, field and operation of a refused filter', () => {
-    expect(refusal(() => guard('Person', 'findMany', { where: { email: { contains: 'a' } } }))).toMatchObject({ model: 'Person', field: 'email', operation: 'contains' });
-    expect(refusal(() => guard('Person', 'findMany', { where: { note: 'x' } }))).toMatchObject({ field: 'note', operation: 'equals' });
-    expect(refusal(() => guard('Person', 'findMany', { where: { pets: { some: { name: { in: ['rex'] } } } } }))).toMatchObject({ model: 'Pet', field: 'name', operation: 'in' });
+    expect(refusal(() => guard('Person', 'findMany', { where: { email: { contains: 'a' } } }))).toMatchObject({
+      model: 'Person',
+      field: 'email',
+      operation: 'contains',
+    });
+    expect(refusal(() => guard('Person', 'findMany', { where: { note: 'x' } }))).toMatchObject({
+      field: 'note',
+      operation: 'equals',
+    });
+    expect(
+      refusal(() => guard('Person', 'findMany', { where: { pets: { some: { name: { in: ['rex'] } } } } })),
+    ).toMatchObject({ model: 'Pet', field: 'name', operation: 'in' });
   });
 
   it('reports a blind-index column filter under its source field', () => {
-    expect(refusal(() => guard('Person', 'findMany', { where: { emailIdx: { startsWith: 'a' } } }))).toMatchObject({ field: 'email', operation: 'startsWith' });
+    expect(refusal(() => guard('Person', 'findMany', { where: { emailIdx: { startsWith: 'a' } } }))).toMatchObject({
+      field: 'email',
+      operation: 'startsWith',
+    });
   });
 
   it('allows truncated-index equality only at the top level of the root where, outside batches', () => {
     expect(() => guard('Person', 'findMany', { where: { ssn: '1', AND: [{ ssn: { in: ['2'] } }] } })).not.toThrow();
-    expect(refusal(() => guard('Person', 'findMany', { where: { OR: [{ ssn: '1' }] } }))).toMatchObject({ field: 'ssn' });
-    expect(refusal(() => guard('Person', 'findMany', { where: { ssn: { notIn: ['1'] } } }))).toMatchObject({ operation: 'notIn' });
+    expect(refusal(() => guard('Person', 'findMany', { where: { OR: [{ ssn: '1' }] } }))).toMatchObject({
+      field: 'ssn',
+    });
+    expect(refusal(() => guard('Person', 'findMany', { where: { ssn: { notIn: ['1'] } } }))).toMatchObject({
+      operation: 'notIn',
+    });
     expect(refusal(() => guard('Person', 'findMany', { where: { ssn: '1' } }, true))).toMatchObject({ field: 'ssn' });
     expect(refusal(() => guard('Person', 'findMany', { cursor: { ssn: '1' } }))).toMatchObject({ field: 'ssn' });
   });
 
   it('refuses ordering, distinct and aggregates over ciphertext and writes to index columns or bound ids', () => {
-    expect(refusal(() => guard('Pet', 'findMany', { orderBy: [{ owner: { email: 'asc' } }] }))).toMatchObject({ model: 'Person', field: 'email' });
-    expect(refusal(() => guard('Person', 'findMany', { select: { pets: { distinct: ['name'] } } }))).toMatchObject({ model: 'Pet', operation: 'distinct' });
+    expect(refusal(() => guard('Pet', 'findMany', { orderBy: [{ owner: { email: 'asc' } }] }))).toMatchObject({
+      model: 'Person',
+      field: 'email',
+    });
+    expect(refusal(() => guard('Person', 'findMany', { select: { pets: { distinct: ['name'] } } }))).toMatchObject({
+      model: 'Pet',
+      operation: 'distinct',
+    });
     expect(refusal(() => guard('Pet', 'aggregate', { _min: { name: true } }))).toMatchObject({ operation: '_min' });
-    expect(refusal(() => guard('Person', 'create', { data: { email: 'a', emailIdx: 'b' } }))).toMatchObject({ field: 'emailIdx', operation: 'set' });
-    expect(refusal(() => guard('Person', 'update', { where: { id: '1' }, data: { id: '2' } }))).toMatchObject({ field: 'id', operation: 'update' });
+    expect(refusal(() => guard('Person', 'create', { data: { email: 'a', emailIdx: 'b' } }))).toMatchObject({
+      field: 'emailIdx',
+      operation: 'set',
+    });
+    expect(refusal(() => guard('Person', 'update', { where: { id: '1' }, data: { id: '2' } }))).toMatchObject({
+      field: 'id',
+      operation: 'update',
+    });
     expect(() => guard('Person', 'create', { data: { id: '1', email: 'a' } })).not.toThrow();
   });
 });
 
 describe('guardQuery: the scope set through a relation', () => {
   it('refuses an update that connects the row to another scope through the relation', () => {
-    const error = refusal(() => guard('Memo', 'update', { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } }));
+    const error = refusal(() =>
+      guard('Memo', 'update', { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } }),
+    );
     expect(error).toMatchObject({ model: 'Memo', field: 'owner', operation: 'update' });
   });
 
   it('refuses it in updateMany, upsert and a nested update too', () => {
     refusal(() => guard('Memo', 'updateMany', { where: {}, data: { owner: { connect: { id: 'p2' } } } }));
-    refusal(() => guard('Memo', 'upsert', { where: { id: 'm1' }, create: { ownerId: 'p1', text: 't' }, update: { owner: { connect: { id: 'p2' } } } }));
-    refusal(() => guard('Person', 'update', { where: { id: 'p1' }, data: { memos: { update: { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } } } } }));
+    refusal(() =>
+      guard('Memo', 'upsert', {
+        where: { id: 'm1' },
+        create: { ownerId: 'p1', text: 't' },
+        update: { owner: { connect: { id: 'p2' } } },
+      }),
+    );
+    refusal(() =>
+      guard('Person', 'update', {
+        where: { id: 'p1' },
+        data: { memos: { update: { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } } } },
+      }),
+    );
   });
 
   it('allows a create that connects the relation (the scope comes from the scope field)', () => {

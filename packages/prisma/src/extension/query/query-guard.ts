@@ -13,11 +13,19 @@ import type { ModelMeta } from '../../metadata';
 import { isComputedPlaceholder } from '../computed-index';
 import { blindIndexWrite, notString, unsupported } from '../messages';
 import {
-  AGGREGATES, asList, EQUALITY_OPERATORS, isLogicalKey, isRootPosition, logicalPosition, nestedWriteParts, operationWherePosition,
-  RELATION_FILTERS, SELECTION_KEYS, type WherePosition,
+  AGGREGATES,
+  asList,
+  EQUALITY_OPERATORS,
+  isLogicalKey,
+  isRootPosition,
+  logicalPosition,
+  nestedWriteParts,
+  operationWherePosition,
+  RELATION_FILTERS,
+  SELECTION_KEYS,
+  type WherePosition,
 } from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
-
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
 export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args, batch = false): void {
@@ -32,7 +40,8 @@ class Guard {
 
   operation(model: ModelMeta, operation: string, args: Args): void {
     // inside a batch $transaction the extension cannot list truncated-index candidates first
-    if (args.where !== undefined) this.where(model, args.where, this.batch ? 'nested' : operationWherePosition(operation));
+    if (args.where !== undefined)
+      this.where(model, args.where, this.batch ? 'nested' : operationWherePosition(operation));
     this.read(model, args, true);
     if (operation === 'groupBy') this.groupBy(model, args);
     if (operation === 'aggregate') this.aggregate(model, args);
@@ -89,7 +98,8 @@ class Guard {
             if (this.view.encrypted(model, field) || this.view.blindIndex(model, field)) {
               // A compound unique input takes plain values only; an object would reach Prisma
               // unrewritten and its validation error would echo the plaintext.
-              if (typeof part !== 'string') throw notString(model.name, this.view.blindIndex(model, field)?.source ?? field);
+              if (typeof part !== 'string')
+                throw notString(model.name, this.view.blindIndex(model, field)?.source ?? field);
               this.fieldFilter(model, field, part, 'unique');
             }
           }
@@ -157,7 +167,8 @@ class Guard {
         }
         if (AGGREGATES.has(key) && isPlainObject(value)) {
           for (const field of Object.keys(value)) {
-            if (key !== '_count' && this.isProtected(model, field)) throw unsupported('ordering', model.name, field, `orderBy ${key}`);
+            if (key !== '_count' && this.isProtected(model, field))
+              throw unsupported('ordering', model.name, field, `orderBy ${key}`);
           }
         }
         const target = this.view.relationTarget(model, key);
@@ -214,7 +225,13 @@ class Guard {
     if (!isPlainObject(data)) return;
     // Only a top-level update reads the row and re-encrypts it under the new scope.
     const scope = model.scopeField;
-    if (nested && updating && scope !== undefined && data[scope] !== undefined && Object.keys(model.encrypted).length > 0) {
+    if (
+      nested &&
+      updating &&
+      scope !== undefined &&
+      data[scope] !== undefined &&
+      Object.keys(model.encrypted).length > 0
+    ) {
       throw unsupported('scopeMove', model.name, scope, 'update');
     }
     // Through the relation, the scope changes where the extension cannot see the new value.
@@ -258,7 +275,8 @@ class Guard {
 
   private nestedWrite(target: ModelMeta, ops: Args, movesScope: boolean, list: boolean): void {
     for (const [op, value] of Object.entries(ops)) {
-      if (movesScope && (op === 'connect' || op === 'set')) throw unsupported('scopeLink', target.name, target.scopeField as string, op);
+      if (movesScope && (op === 'connect' || op === 'set'))
+        throw unsupported('scopeLink', target.name, target.scopeField as string, op);
       for (const item of asList(value)) {
         const parts = nestedWriteParts(op, item, list);
         if (parts.where !== undefined) this.where(target, parts.where.value, parts.where.position);

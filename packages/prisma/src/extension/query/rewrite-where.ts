@@ -10,7 +10,14 @@
  */
 import type { FieldCrypto } from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../../metadata';
-import { asList, isLogicalKey, isRootPosition, logicalPosition, RELATION_FILTERS, type WherePosition } from './arg-shapes';
+import {
+  asList,
+  isLogicalKey,
+  isRootPosition,
+  logicalPosition,
+  RELATION_FILTERS,
+  type WherePosition,
+} from './arg-shapes';
 import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from '../schema-view';
 
 /** A root-level equality on a truncated index: candidates must be checked after decryption. */
@@ -88,10 +95,15 @@ export class WhereRewriter {
       if (RELATION_FILTERS.has(key)) out[key] = await this.where(target, inner, 'nested');
       else direct[key] = inner;
     }
-    return Object.keys(direct).length === 0 ? out : { ...(await this.where(target, direct, 'nested') as Args), ...out };
+    return Object.keys(direct).length === 0
+      ? out
+      : { ...((await this.where(target, direct, 'nested')) as Args), ...out };
   }
 
-  /** `{ provider, externalId }` or `{ provider, externalIdIdx: <plaintext> }` → `{ provider, externalIdIdx: <index> }`. */
+  /**
+   * `{ provider, externalId }` or `{ provider, externalIdIdx: <plaintext> }` →
+   * `{ provider, externalIdIdx: <index> }`.
+   */
   private async compound(model: ModelMeta, value: Args): Promise<Args> {
     const out: Args = {};
     for (const [field, part] of Object.entries(value)) {

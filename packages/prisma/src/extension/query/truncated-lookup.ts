@@ -48,7 +48,9 @@ export async function narrowTruncated(options: {
   // another scope's lookup that shares its bucket does not fail.
   const destroyed = new Set<Args>();
   await decryptor.decrypt(model, rows, undefined, false, destroyed);
-  const matching = rows.filter((row) => !destroyed.has(row) && conditions.every((condition) => matches(row, condition)));
+  const matching = rows.filter(
+    (row) => !destroyed.has(row) && conditions.every((condition) => matches(row, condition)),
+  );
   const ids = matching.map((row) => row[id]);
   return { ...where, AND: [...asList(where.AND), { [id]: { in: ids } }] };
 }

@@ -74,7 +74,13 @@ export class ResultDecryptor {
    *   scope cannot be matches, and must not fail another scope's lookup
    * @throws DecryptionError / KeyDestroyedError (typed, naming model, field and row) unless `onDecryptError: 'null'`
    */
-  async decrypt(model: ModelMeta, result: unknown, written?: WrittenEnvelopes, removed = false, destroyed?: Set<Args>): Promise<void> {
+  async decrypt(
+    model: ModelMeta,
+    result: unknown,
+    written?: WrittenEnvelopes,
+    removed = false,
+    destroyed?: Set<Args>,
+  ): Promise<void> {
     const batch = new Batch(written !== undefined && written.size > 0 ? written : undefined);
     this.collect(this.planFor(model), result, batch);
     const { rows, places, items, failures } = batch;
@@ -113,8 +119,10 @@ export class ResultDecryptor {
       const value = row[field.name];
       if (typeof value !== 'string') continue;
       if (!this.crypto.isEnvelope(value)) {
-        if (field.mode === 'strict') batch.failures.push([row, place, rowId, notEnvelope(model.name, field.name, rowId)]);
-        else if (isCloakCiphertext(value)) batch.failures.push([row, place, rowId, foreignCiphertext(model.name, field.name, rowId)]);
+        if (field.mode === 'strict')
+          batch.failures.push([row, place, rowId, notEnvelope(model.name, field.name, rowId)]);
+        else if (isCloakCiphertext(value))
+          batch.failures.push([row, place, rowId, foreignCiphertext(model.name, field.name, rowId)]);
         continue;
       }
       const known = batch.written?.plaintextOf(value, model.dbName, field.dbName, rowId);

@@ -2,21 +2,49 @@ import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { SchemaView } from '../schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
 
-const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
-const relation = (name: string, target: string, isList: boolean) => ({ ...scalar(name), kind: 'object' as const, type: target, isList, relationModel: target });
+const scalar = (name: string) => ({
+  name,
+  dbName: name,
+  kind: 'scalar' as const,
+  type: 'String',
+  isList: false,
+  isRequired: true,
+  isId: name === 'id',
+});
+const relation = (name: string, target: string, isList: boolean) => ({
+  ...scalar(name),
+  kind: 'object' as const,
+  type: target,
+  isList,
+  relationModel: target,
+});
 const user: ModelMeta = {
-  name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true,
+  name: 'User',
+  dbName: 'users',
+  idFields: ['id'],
+  idGeneration: 'uuid',
+  bindRowId: true,
   fields: { id: scalar('id'), name: scalar('name'), email: scalar('email'), posts: relation('posts', 'Post', true) },
   encrypted: { email: { name: 'email', dbName: 'email', mode: 'strict', optional: false } },
-  blindIndexes: {}, uniqueIndexes: [],
+  blindIndexes: {},
+  uniqueIndexes: [],
 };
 const post: ModelMeta = {
-  name: 'Post', dbName: 'posts', idFields: ['id'], idGeneration: 'cuid', bindRowId: true,
+  name: 'Post',
+  dbName: 'posts',
+  idFields: ['id'],
+  idGeneration: 'cuid',
+  bindRowId: true,
   fields: { id: scalar('id'), body: scalar('body'), author: relation('author', 'User', false) },
   encrypted: { body: { name: 'body', dbName: 'body', mode: 'strict', optional: false } },
-  blindIndexes: {}, uniqueIndexes: [],
+  blindIndexes: {},
+  uniqueIndexes: [],
 };
-const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user, Post: post } } as HushfieldSchema);
+const view = new SchemaView({
+  formatVersion: 1,
+  keyStoreModel: 'K',
+  models: { User: user, Post: post },
+} as HushfieldSchema);
 
 describe('ensureSelected', () => {
   it('adds the id of a bound model to a select or omit that drops it, at any depth, and strips it again', () => {
@@ -26,14 +54,21 @@ describe('ensureSelected', () => {
     expect(args).toEqual({
       select: { email: true, id: true, posts: { select: { body: true, id: true, author: { omit: { id: false } } } } },
     });
-    const result = { email: 'e', id: 'u1', posts: [{ body: 'b', id: 'p1', author: { id: 'u1', name: 'n', email: 'e' } }] };
+    const result = {
+      email: 'e',
+      id: 'u1',
+      posts: [{ body: 'b', id: 'p1', author: { id: 'u1', name: 'n', email: 'e' } }],
+    };
     stripAdded(result, strip);
     expect(result).toEqual({ email: 'e', posts: [{ body: 'b', author: { name: 'n', email: 'e' } }] });
   });
 
   it('adds nothing when no encrypted field is selected or the id is already there', () => {
     expect(ensureSelected(view, user, { select: { name: true } }).strip).toEqual({ fields: [], relations: {} });
-    expect(ensureSelected(view, user, { select: { id: true, email: true } }).strip).toEqual({ fields: [], relations: {} });
+    expect(ensureSelected(view, user, { select: { id: true, email: true } }).strip).toEqual({
+      fields: [],
+      relations: {},
+    });
     expect(ensureSelected(view, user, { include: { posts: true } }).strip).toEqual({ fields: [], relations: {} });
   });
 

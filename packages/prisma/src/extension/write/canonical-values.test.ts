@@ -19,8 +19,19 @@ describe('canonicalUuid', () => {
   });
 
   it('refuses what PostgreSQL refuses', () => {
-    for (const bad of ['', 'not-a-uuid', `${CANONICAL}0`, CANONICAL.slice(1), `{${CANONICAL}`, `-${CANONICAL}`, `${CANONICAL}-`,
-      'a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eeb-c999c0b4ef8bb6d6bb9bd380a11', 'g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', ` ${CANONICAL}`]) {
+    for (const bad of [
+      '',
+      'not-a-uuid',
+      `${CANONICAL}0`,
+      CANONICAL.slice(1),
+      `{${CANONICAL}`,
+      `-${CANONICAL}`,
+      `${CANONICAL}-`,
+      'a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11',
+      'a0eeb-c999c0b4ef8bb6d6bb9bd380a11',
+      'g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      ` ${CANONICAL}`,
+    ]) {
       expect(canonicalUuid(bad)).toBeUndefined();
     }
   });
@@ -32,7 +43,7 @@ describe('storedForm', () => {
     fields: { id: { name: 'id', uuid: true }, code: { name: 'code' } },
   } as unknown as ModelMeta;
 
-  it('rewrites a uuid column\'s value to its canonical form and leaves other columns as written', () => {
+  it("rewrites a uuid column's value to its canonical form and leaves other columns as written", () => {
     expect(storedForm(model, 'id', CANONICAL.toUpperCase())).toBe(CANONICAL);
     expect(storedForm(model, 'code', 'ABC')).toBe('ABC');
   });

@@ -108,7 +108,11 @@ export class DataEncryptor {
   /** Resolves the scope of every row `row` creates (itself and nested creates at any depth) that writes a value. */
   private async knowScopes(row: RelatedRow): Promise<void> {
     const pending: Promise<unknown>[] = [];
-    if (row instanceof CreateDraft && this.writesEncrypted(row.model, row.data) && this.givenScope(row.model, row.data) === undefined) {
+    if (
+      row instanceof CreateDraft &&
+      this.writesEncrypted(row.model, row.data) &&
+      this.givenScope(row.model, row.data) === undefined
+    ) {
       pending.push(row.scope());
     }
     const data = row instanceof CreateDraft ? row.data : undefined;
@@ -218,14 +222,24 @@ export class DataEncryptor {
   }
 
   /** {@link DataEncryptor.sealRow} when the scope key must be loaded (or created) first. */
-  private async sealRowCold(model: ModelMeta, data: Args, context: RowContext, plains: (string | null | undefined)[]): Promise<void> {
+  private async sealRowCold(
+    model: ModelMeta,
+    data: Args,
+    context: RowContext,
+    plains: (string | null | undefined)[],
+  ): Promise<void> {
     this.encryptFields(model, data, context, plains, await this.crypto.rowEncryptor(context.scope));
     await this.fillIndexes(model, data, plains);
   }
 
   /** Replaces each written encrypted field with its envelope (plaintext for `readonly`); disposes `encryptor`. */
-  private encryptFields(model: ModelMeta, data: Args, context: RowContext, plains: (string | null | undefined)[],
-    encryptor: RowEncryptor | undefined): void {
+  private encryptFields(
+    model: ModelMeta,
+    data: Args,
+    context: RowContext,
+    plains: (string | null | undefined)[],
+    encryptor: RowEncryptor | undefined,
+  ): void {
     const { encrypted } = this.view.writePlan(model);
     const rowId = model.bindRowId ? context.rowId : undefined;
     try {
@@ -298,7 +312,12 @@ export class DataEncryptor {
   }
 
   /** Nested writes under relation fields of `data` (modified in place with rewritten copies). */
-  private async relations(model: ModelMeta, data: Args, locate: RelatedLocator | undefined, parent: RelatedRow): Promise<void> {
+  private async relations(
+    model: ModelMeta,
+    data: Args,
+    locate: RelatedLocator | undefined,
+    parent: RelatedRow,
+  ): Promise<void> {
     for (const { name: key, target, list } of this.view.writePlan(model).relations) {
       const value = data[key];
       if (!isPlainObject(value)) continue;
@@ -331,7 +350,11 @@ export class DataEncryptor {
         return this.rewrite(target, item, (parts.where as NonNullable<NestedWriteParts['where']>).position);
       case 'connectOrCreate': {
         const scoped = await this.inParentScope(target, item.where, place);
-        const where = await this.rewrite(target, scoped, (parts.where as NonNullable<NestedWriteParts['where']>).position);
+        const where = await this.rewrite(
+          target,
+          scoped,
+          (parts.where as NonNullable<NestedWriteParts['where']>).position,
+        );
         return { where, create: await created(item.create) };
       }
       case 'upsert':
@@ -345,23 +368,61 @@ export class DataEncryptor {
     }
   }
 
-  private async nestedUpsert(target: ModelMeta, item: Args, place: NestedWritePlace, parts: NestedWriteParts): Promise<Args> {
-    const where = parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
+  private async nestedUpsert(
+    target: ModelMeta,
+    item: Args,
+    place: NestedWritePlace,
+    parts: NestedWriteParts,
+  ): Promise<Args> {
+    const where =
+      parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
-    const update = await this.update(target, item.update, await this.contextFor(target, where, item.update, 'upsert', place), 'upsert', undefined, row);
-    const out: Args = { ...item, create: draft === undefined ? item.create : await this.create(target, item.create, draft, true), update };
+    const update = await this.update(
+      target,
+      item.update,
+      await this.contextFor(target, where, item.update, 'upsert', place),
+      'upsert',
+      undefined,
+      row,
+    );
+    const out: Args = {
+      ...item,
+      create: draft === undefined ? item.create : await this.create(target, item.create, draft, true),
+      update,
+    };
     if (where !== undefined) out.where = where;
     return out;
   }
 
-  private async nestedUpdate(target: ModelMeta, item: Args, place: NestedWritePlace, parts: NestedWriteParts): Promise<Args> {
+  private async nestedUpdate(
+    target: ModelMeta,
+    item: Args,
+    place: NestedWritePlace,
+    parts: NestedWriteParts,
+  ): Promise<Args> {
     const located = this.locatedRow(target, place);
     // A to-one update given as the data itself (not `{ where?, data }`).
-    if (parts.update === item) return this.update(target, item, await this.contextFor(target, undefined, item, 'update', place), 'update', undefined, located);
-    const where = parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
+    if (parts.update === item)
+      return this.update(
+        target,
+        item,
+        await this.contextFor(target, undefined, item, 'update', place),
+        'update',
+        undefined,
+        located,
+      );
+    const where =
+      parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const row = place.list ? this.updatedRow(target, where) : located;
-    const data = await this.update(target, item.data, await this.contextFor(target, where, item.data, 'update', place), 'update', undefined, row);
+    const data = await this.update(
+      target,
+      item.data,
+      await this.contextFor(target, where, item.data, 'update', place),
+      'update',
+      undefined,
+      row,
+    );
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
     return out;

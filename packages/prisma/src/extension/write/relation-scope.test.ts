@@ -3,23 +3,58 @@ import type { FieldMeta, HushfieldSchema, IdGeneration, ModelMeta } from '../../
 import { CreateDraft, type RowServices } from './relation-scope';
 import { type Args, SchemaView } from '../schema-view';
 
-const scalar = (name: string, type = 'String'): FieldMeta => ({ name, dbName: name, kind: 'scalar', type, isList: false, isRequired: true, isId: name === 'id' });
+const scalar = (name: string, type = 'String'): FieldMeta => ({
+  name,
+  dbName: name,
+  kind: 'scalar',
+  type,
+  isList: false,
+  isRequired: true,
+  isId: name === 'id',
+});
 const relation = (name: string, target: string, relationName: string, key?: [string[], string[]]): FieldMeta => ({
-  ...scalar(name), kind: 'object', type: target, isList: key === undefined, relationModel: target, relationName,
+  ...scalar(name),
+  kind: 'object',
+  type: target,
+  isList: key === undefined,
+  relationModel: target,
+  relationName,
   ...(key ? { relationFromFields: key[0], relationToFields: key[1] } : {}),
 });
 const model = (name: string, idGeneration: IdGeneration, fields: FieldMeta[], scopeField?: string): ModelMeta => ({
-  name, dbName: name.toLowerCase(), idFields: ['id'], idGeneration, bindRowId: idGeneration !== 'autoincrement',
+  name,
+  dbName: name.toLowerCase(),
+  idFields: ['id'],
+  idGeneration,
+  bindRowId: idGeneration !== 'autoincrement',
   ...(scopeField ? { scopeField } : {}),
-  fields: Object.fromEntries([scalar('id', idGeneration === 'autoincrement' ? 'Int' : 'String'), ...fields].map((f) => [f.name, f])),
-  encrypted: { secret: { name: 'secret', dbName: 'secret', mode: 'strict', optional: true } }, blindIndexes: {}, uniqueIndexes: [],
+  fields: Object.fromEntries(
+    [scalar('id', idGeneration === 'autoincrement' ? 'Int' : 'String'), ...fields].map((f) => [f.name, f]),
+  ),
+  encrypted: { secret: { name: 'secret', dbName: 'secret', mode: 'strict', optional: true } },
+  blindIndexes: {},
+  uniqueIndexes: [],
 });
 
 const team = model('Team', 'cuid', [scalar('slug'), relation('players', 'Player', 'PlayerToTeam')], 'id');
-const player = model('Player', 'uuid', [scalar('teamId'), relation('team', 'Team', 'PlayerToTeam', [['teamId'], ['id']])], 'teamId');
+const player = model(
+  'Player',
+  'uuid',
+  [scalar('teamId'), relation('team', 'Team', 'PlayerToTeam', [['teamId'], ['id']])],
+  'teamId',
+);
 const ledger = model('Ledger', 'autoincrement', [relation('entries', 'Entry', 'EntryToLedger')], 'id');
-const entry = model('Entry', 'uuid', [scalar('ledgerId', 'Int'), relation('ledger', 'Ledger', 'EntryToLedger', [['ledgerId'], ['id']])], 'ledgerId');
-const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { Team: team, Player: player, Ledger: ledger, Entry: entry } } as HushfieldSchema);
+const entry = model(
+  'Entry',
+  'uuid',
+  [scalar('ledgerId', 'Int'), relation('ledger', 'Ledger', 'EntryToLedger', [['ledgerId'], ['id']])],
+  'ledgerId',
+);
+const view = new SchemaView({
+  formatVersion: 1,
+  keyStoreModel: 'K',
+  models: { Team: team, Player: player, Ledger: ledger, Entry: entry },
+} as HushfieldSchema);
 
 function services(rows: Record<string, Args> = {}): RowServices & { reads: number } {
   const result = {
@@ -55,7 +90,9 @@ describe('CreateDraft: the scope of a row being created', () => {
   it('refuses scope: id when the database generates the id (autoincrement), and a child under such a parent', async () => {
     await expect(new CreateDraft(ledger, {}, services()).scope()).rejects.toThrow(InvalidArgumentError);
     const parent = new CreateDraft(ledger, {}, services());
-    await expect(parent.child('entries', { secret: 'x' }).scope()).rejects.toThrow(/Entry\.ledgerId names the encryption scope/);
+    await expect(parent.child('entries', { secret: 'x' }).scope()).rejects.toThrow(
+      /Entry\.ledgerId names the encryption scope/,
+    );
   });
 
   it('takes an Int scope given by the parent as its decimal string', async () => {
@@ -74,7 +111,11 @@ describe('CreateDraft: the scope of a row being created', () => {
 
   it('a connectOrCreate of a missing row creates it with the id the row was sealed for, and pins the where', async () => {
     const create = { slug: 'new' };
-    const draft = new CreateDraft(player, { team: { connectOrCreate: { where: { slug: 'new' }, create } } }, services());
+    const draft = new CreateDraft(
+      player,
+      { team: { connectOrCreate: { where: { slug: 'new' }, create } } },
+      services(),
+    );
     const scope = await draft.scope();
     const link = (draft.data.team as Args).connectOrCreate as Args;
     expect(link.where).toEqual({ slug: 'new', id: scope });
@@ -83,11 +124,21 @@ describe('CreateDraft: the scope of a row being created', () => {
 
   it('a connectOrCreate of an existing row gives its create the existing id, and refuses a create naming another', async () => {
     const create = { slug: 'a' };
-    const draft = new CreateDraft(player, { team: { connectOrCreate: { where: { slug: 'a' }, create } } }, services({ a: { id: 'team-a' } }));
+    const draft = new CreateDraft(
+      player,
+      { team: { connectOrCreate: { where: { slug: 'a' }, create } } },
+      services({ a: { id: 'team-a' } }),
+    );
     expect(await draft.scope()).toBe('team-a');
     expect(draft.child('team', create).data.id).toBe('team-a');
-    const conflicting = new CreateDraft(player, { team: { connectOrCreate: { where: { slug: 'a' }, create: { id: 'other', slug: 'a' } } } }, services({ a: { id: 'team-a' } }));
-    await expect(conflicting.scope()).rejects.toThrow(/connectOrCreate's where and create give Team\.id different values/);
+    const conflicting = new CreateDraft(
+      player,
+      { team: { connectOrCreate: { where: { slug: 'a' }, create: { id: 'other', slug: 'a' } } } },
+      services({ a: { id: 'team-a' } }),
+    );
+    await expect(conflicting.scope()).rejects.toThrow(
+      /connectOrCreate's where and create give Team\.id different values/,
+    );
   });
 
   it('a connect naming no row is refused with a typed error', async () => {

@@ -119,7 +119,12 @@ export class CreateDraft extends RelatedRow {
   readonly data: Args;
   private scopePromise?: Promise<string>;
 
-  constructor(model: ModelMeta, data: Args, services: RowServices, readonly parent?: ParentLink) {
+  constructor(
+    model: ModelMeta,
+    data: Args,
+    services: RowServices,
+    readonly parent?: ParentLink,
+  ) {
     super(model, services);
     this.data = services.prepare(model, data);
   }
@@ -181,7 +186,8 @@ export class CreateDraft extends RelatedRow {
       let value = found;
       if (draft !== undefined) {
         // The create must make a row with the same value, should it run after all.
-        const derived = target.fields[toField] !== undefined && this.services.view.foreignKeySources(target, toField).length > 0;
+        const derived =
+          target.fields[toField] !== undefined && this.services.view.foreignKeySources(target, toField).length > 0;
         if (found !== undefined && !derived && draft.data[toField] === undefined) draft.assign(toField, found);
         const created = await draft.value(toField, path);
         value ??= created;
@@ -216,10 +222,18 @@ export class CreateDraft extends RelatedRow {
   private pin(relation: string, op: 'connect' | 'connectOrCreate', toField: string, value: unknown): void {
     const ops = this.data[relation] as Args;
     const item = ops[op] as Args;
-    if (exactIn(this.services.view.relationTarget(this.model, relation) as ModelMeta, op === 'connect' ? item : (item.where as Args), toField) !== undefined) return;
-    this.data[relation] = op === 'connect'
-      ? { ...ops, connect: { ...item, [toField]: value } }
-      : { ...ops, connectOrCreate: { ...item, where: { ...(item.where as Args), [toField]: value } } };
+    if (
+      exactIn(
+        this.services.view.relationTarget(this.model, relation) as ModelMeta,
+        op === 'connect' ? item : (item.where as Args),
+        toField,
+      ) !== undefined
+    )
+      return;
+    this.data[relation] =
+      op === 'connect'
+        ? { ...ops, connect: { ...item, [toField]: value } }
+        : { ...ops, connectOrCreate: { ...item, where: { ...(item.where as Args), [toField]: value } } };
   }
 }
 
@@ -239,7 +253,11 @@ export interface UpdatedRowOptions {
 
 /** A row being updated, whose values a create under it takes: from its where, else read once. */
 export class UpdatedRow extends RelatedRow {
-  constructor(model: ModelMeta, services: RowServices, private readonly options: UpdatedRowOptions = {}) {
+  constructor(
+    model: ModelMeta,
+    services: RowServices,
+    private readonly options: UpdatedRowOptions = {},
+  ) {
     super(model, services);
   }
 

@@ -56,7 +56,12 @@ export class RowReader {
     if (movesScope) for (const name of Object.keys(model.encrypted)) select[name] = true;
     const row = await this.read(model, where, select);
     const given = movesScope ? plainOf(data[scopeField as string]) : undefined;
-    const newScope = given === undefined ? undefined : typeof given === 'string' ? storedForm(model, scopeField as string, given) : String(given);
+    const newScope =
+      given === undefined
+        ? undefined
+        : typeof given === 'string'
+          ? storedForm(model, scopeField as string, given)
+          : String(given);
     if (row === null) return { row: { scope: newScope ?? 'default' }, data }; // Prisma reports the missing row
     const current = this.contextOf(model, row);
     const guard = this.guardOf(model, row);
@@ -88,7 +93,12 @@ export class RowReader {
   }
 
   /** Id and scope of the row the to-one `relation` of the row `where` names points to, or `undefined`. */
-  async relatedContext(model: ModelMeta, where: Args, relation: string, target: ModelMeta): Promise<RowContext | undefined> {
+  async relatedContext(
+    model: ModelMeta,
+    where: Args,
+    relation: string,
+    target: ModelMeta,
+  ): Promise<RowContext | undefined> {
     const parent = await this.read(model, where, { [relation]: { select: this.idAndScope(target) } });
     const child = parent?.[relation];
     return isPlainObject(child) ? this.contextOf(target, child) : undefined;
@@ -129,5 +139,4 @@ export class RowReader {
     )) as Args | null;
     return typeof row?.[column] === 'string' ? (row[column] as string) : candidates[0];
   }
-
 }

@@ -6,12 +6,26 @@ import { KnownScopes, rememberedContext } from './seen-rows';
 import { OperationHandler, type QueryParams } from '../query/operations';
 import { SchemaView } from '../schema-view';
 
-const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
+const scalar = (name: string) => ({
+  name,
+  dbName: name,
+  kind: 'scalar' as const,
+  type: 'String',
+  isList: false,
+  isRequired: true,
+  isId: name === 'id',
+});
 const user: ModelMeta = {
-  name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
+  name: 'User',
+  dbName: 'users',
+  idFields: ['id'],
+  idGeneration: 'uuid',
+  bindRowId: true,
+  scopeField: 'tenantId',
   fields: { id: scalar('id'), tenantId: scalar('tenantId'), notes: scalar('notes') },
   encrypted: { notes: { name: 'notes', dbName: 'notes', mode: 'strict', optional: true } },
-  blindIndexes: {}, uniqueIndexes: [],
+  blindIndexes: {},
+  uniqueIndexes: [],
 };
 const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as HushfieldSchema);
 
@@ -34,7 +48,10 @@ describe('rememberedContext', () => {
   });
 
   it('keeps a where that names the remembered scope itself as it is', () => {
-    expect(rememberedContext(view, user, { id: 'u1', tenantId: 't1' }, { notes: 'n' }, known)?.where).toEqual({ id: 'u1', tenantId: 't1' });
+    expect(rememberedContext(view, user, { id: 'u1', tenantId: 't1' }, { notes: 'n' }, known)?.where).toEqual({
+      id: 'u1',
+      tenantId: 't1',
+    });
   });
 
   it('gives nothing when the row must be read: not remembered, another scope named, not exact, or a scope move', () => {
@@ -48,16 +65,27 @@ describe('rememberedContext', () => {
   });
 });
 
-describe('an update sealed for the where\'s id', () => {
-  it('is re-sealed for the id of the row the database returned, only where it still holds this update\'s value', async () => {
-    const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+describe("an update sealed for the where's id", () => {
+  it("is re-sealed for the id of the row the database returned, only where it still holds this update's value", async () => {
+    const crypto = new FieldCrypto({
+      keyring: new LocalKeyring(randomBytes(32)),
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 60_000 },
+    });
     const repairs: { where: Record<string, unknown>; data: Record<string, unknown> }[] = [];
     const base = { user: { updateMany: async (args: (typeof repairs)[number]) => (repairs.push(args), { count: 1 }) } };
     const handler = new OperationHandler(view, crypto, new ResultDecryptor(view, crypto, 'throw'), base);
-    await handler.handle({ model: 'User', operation: 'findUnique', args: { where: { id: 'u1' } }, query: async () => ({ id: 'u1', tenantId: 't1' }) });
+    await handler.handle({
+      model: 'User',
+      operation: 'findUnique',
+      args: { where: { id: 'u1' } },
+      query: async () => ({ id: 'u1', tenantId: 't1' }),
+    });
     let sent = '';
     const params: QueryParams = {
-      model: 'User', operation: 'update', args: { where: { id: 'u1' }, data: { notes: 'a note' } },
+      model: 'User',
+      operation: 'update',
+      args: { where: { id: 'u1' }, data: { notes: 'a note' } },
       // the database matched `U1` for `u1` (`u1` re-created as `U1` under a case-insensitive collation)
       query: async (args) => {
         sent = (args.data as { notes: string }).notes;
@@ -73,12 +101,29 @@ describe('an update sealed for the where\'s id', () => {
   });
 
   it('is left alone when the returned row is the one the where named', async () => {
-    const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
-    const base = { user: { updateMany: async () => { throw new Error('no repair expected'); } } };
+    const crypto = new FieldCrypto({
+      keyring: new LocalKeyring(randomBytes(32)),
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 60_000 },
+    });
+    const base = {
+      user: {
+        updateMany: async () => {
+          throw new Error('no repair expected');
+        },
+      },
+    };
     const handler = new OperationHandler(view, crypto, new ResultDecryptor(view, crypto, 'throw'), base);
-    await handler.handle({ model: 'User', operation: 'findUnique', args: { where: { id: 'u1' } }, query: async () => ({ id: 'u1', tenantId: 't1' }) });
+    await handler.handle({
+      model: 'User',
+      operation: 'findUnique',
+      args: { where: { id: 'u1' } },
+      query: async () => ({ id: 'u1', tenantId: 't1' }),
+    });
     const result = await handler.handle({
-      model: 'User', operation: 'update', args: { where: { id: 'u1' }, data: { notes: 'kept' } },
+      model: 'User',
+      operation: 'update',
+      args: { where: { id: 'u1' }, data: { notes: 'kept' } },
       query: async (args) => ({ id: 'u1', tenantId: 't1', notes: (args.data as { notes: string }).notes }),
     });
     expect(result).toEqual({ id: 'u1', tenantId: 't1', notes: 'kept' });

@@ -150,7 +150,8 @@ export async function checkGivenContext(options: {
   const where: Args = { ...written };
   for (const field of given.fields) where[field] = row[field];
   const { count } = (await sideQuery(options.base, (client) =>
-    delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }))) as { count: number };
+    delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }),
+  )) as { count: number };
   // Nothing written back (another writer's values, or an upsert that created the row): the row keeps its own.
   if (count === 0) return;
   for (const name of Object.keys(written)) {

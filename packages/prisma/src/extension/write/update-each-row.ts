@@ -27,7 +27,12 @@ export interface UpdateEachRowDeps {
 const MAX_ATTEMPTS = 3;
 
 /** Runs `operation` (rewritten `args`, plaintext `args.data`) row by row; returns what Prisma would. */
-export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, operation: string, args: Args): Promise<unknown> {
+export async function updateEachRow(
+  deps: UpdateEachRowDeps,
+  model: ModelMeta,
+  operation: string,
+  args: Args,
+): Promise<unknown> {
   const { view, decryptor, reader, encryptor, base } = deps;
   const id = view.idField(model);
   const data = args.data as Args;
@@ -41,7 +46,11 @@ export async function updateEachRow(deps: UpdateEachRowDeps, model: ModelMeta, o
   const run = async (client: AnyClient): Promise<unknown> => {
     // `limit` bounds the rows touched: list no more than it allows.
     const take = typeof query.limit === 'number' ? { take: query.limit } : {};
-    const rows = (await delegate(client, name).findMany({ where: query.where, select: { [id]: true }, ...take })) as Args[];
+    const rows = (await delegate(client, name).findMany({
+      where: query.where,
+      select: { [id]: true },
+      ...take,
+    })) as Args[];
     const returned: unknown[] = [];
     let count = 0;
     for (const row of rows) {

@@ -6,18 +6,36 @@ import { OperationHandler, type QueryParams } from '../query/operations';
 import { SchemaView } from '../schema-view';
 import { WrittenEnvelopes } from './written-envelopes';
 
-const scalar = (name: string) => ({ name, dbName: name, kind: 'scalar' as const, type: 'String', isList: false, isRequired: true, isId: name === 'id' });
+const scalar = (name: string) => ({
+  name,
+  dbName: name,
+  kind: 'scalar' as const,
+  type: 'String',
+  isList: false,
+  isRequired: true,
+  isId: name === 'id',
+});
 const strict = (name: string) => ({ name, dbName: name, mode: 'strict' as const, optional: false });
 const user: ModelMeta = {
-  name: 'User', dbName: 'users', idFields: ['id'], idGeneration: 'uuid', bindRowId: true, scopeField: 'tenantId',
+  name: 'User',
+  dbName: 'users',
+  idFields: ['id'],
+  idGeneration: 'uuid',
+  bindRowId: true,
+  scopeField: 'tenantId',
   fields: { id: scalar('id'), tenantId: scalar('tenantId'), email: scalar('email'), notes: scalar('notes') },
   encrypted: { email: strict('email'), notes: strict('notes') },
-  blindIndexes: {}, uniqueIndexes: [],
+  blindIndexes: {},
+  uniqueIndexes: [],
 };
 const view = new SchemaView({ formatVersion: 1, keyStoreModel: 'K', models: { User: user } } as HushfieldSchema);
 
 function setup() {
-  const crypto = new FieldCrypto({ keyring: new LocalKeyring(randomBytes(32)), keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+  const crypto = new FieldCrypto({
+    keyring: new LocalKeyring(randomBytes(32)),
+    keyStore: new MemoryKeyStore(),
+    cache: { ttlMs: 60_000 },
+  });
   const decrypted: string[] = [];
   const decryptMany = crypto.decryptMany.bind(crypto);
   crypto.decryptMany = (items) => {
@@ -43,16 +61,21 @@ describe('WrittenEnvelopes', () => {
 
 describe('a write reading back what it sealed', () => {
   const create = (query: QueryParams['query']): QueryParams => ({
-    model: 'User', operation: 'create', args: { data: { tenantId: 't1', email: 'ada@example.com', notes: 'n' } }, query,
+    model: 'User',
+    operation: 'create',
+    args: { data: { tenantId: 't1', email: 'ada@example.com', notes: 'n' } },
+    query,
   });
 
   it('returns the plaintexts of its own envelopes without decrypting them', async () => {
     const { handler, crypto, decrypted } = setup();
     let sent: Record<string, unknown> = {};
-    const result = await handler.handle(create(async (args) => {
-      sent = { ...(args.data as object) };
-      return { ...sent };
-    }));
+    const result = await handler.handle(
+      create(async (args) => {
+        sent = { ...(args.data as object) };
+        return { ...sent };
+      }),
+    );
     expect(crypto.isEnvelope(sent.email as string)).toBe(true);
     expect(result).toEqual({ id: sent.id, tenantId: 't1', email: 'ada@example.com', notes: 'n' });
     expect(decrypted).toEqual([]);
@@ -61,10 +84,12 @@ describe('a write reading back what it sealed', () => {
   it('decrypts an envelope the database returns under another field, and refuses it', async () => {
     const { handler, decrypted } = setup();
     // e.g. a trigger that swapped the two columns: each value is bound to the other field
-    const swapped = handler.handle(create(async (args) => {
-      const data = args.data as Record<string, unknown>;
-      return { ...data, email: data.notes, notes: data.email };
-    }));
+    const swapped = handler.handle(
+      create(async (args) => {
+        const data = args.data as Record<string, unknown>;
+        return { ...data, email: data.notes, notes: data.email };
+      }),
+    );
     await expect(swapped).rejects.toBeInstanceOf(DecryptionError);
     expect(decrypted.sort()).toEqual(['email', 'notes']);
   });
@@ -82,12 +107,16 @@ describe('a write reading back what it sealed', () => {
     const stored = writer.encrypt('older notes', { model: 'users', field: 'notes', rowId: 'u1' });
     writer.dispose();
     const update: QueryParams = {
-      model: 'User', operation: 'upsert',
+      model: 'User',
+      operation: 'upsert',
       args: { where: { id: 'u1' }, create: { id: 'u1', tenantId: 't1', email: 'a@b.c', notes: 'new' }, update: {} },
       query: async (args) => ({ ...(args.create as object), notes: stored }),
     };
     // upsert reads the row's scope first; this handler's base client has none, so stub the read
-    (handler as unknown as { reader: { context: () => Promise<unknown> } }).reader.context = async () => ({ row: { scope: 't1', rowId: 'u1' }, data: {} });
+    (handler as unknown as { reader: { context: () => Promise<unknown> } }).reader.context = async () => ({
+      row: { scope: 't1', rowId: 'u1' },
+      data: {},
+    });
     expect(await handler.handle(update)).toMatchObject({ email: 'a@b.c', notes: 'older notes' });
     expect(decrypted).toEqual(['notes']);
   });

@@ -33,7 +33,8 @@ export class WrittenEnvelopes {
   /** The plaintext `envelope` was sealed from, if it was sealed here for exactly this place. */
   plaintextOf(envelope: string, model: string, field: string, rowId: string | undefined): string | undefined {
     const sealed = this.byEnvelope.get(envelope);
-    if (sealed === undefined || sealed.model !== model || sealed.field !== field || sealed.rowId !== rowId) return undefined;
+    if (sealed === undefined || sealed.model !== model || sealed.field !== field || sealed.rowId !== rowId)
+      return undefined;
     return sealed.plain;
   }
 }
