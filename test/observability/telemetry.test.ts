@@ -65,6 +65,10 @@ describe('OpenTelemetry spans and metrics', () => {
     ]);
     expect(many.slice(0, 2)).toEqual(plaintexts.slice(1));
     expect(many[2]).toBeInstanceOf(Error);
+    // Malformed values, one through each path: counted by their code too.
+    await expect(reader.decrypt('hfe$1$not-an-envelope', users('r3'))).rejects.toThrow();
+    const malformed = await reader.decryptMany([{ value: 'hfe$1$x$1$y$z', ctx: users('r4') }]);
+    expect(malformed[0]).toBeInstanceOf(Error);
     const index = await crypto.blindIndex(spec, plaintexts[0]);
     // Keyring outage on a cold cache: a failed unwrap.
     keyring.down = true;
@@ -111,6 +115,7 @@ describe('OpenTelemetry spans and metrics', () => {
     const failed = { 'hushfield.error.code': 'HUSHFIELD_DECRYPTION_FAILED' };
     expect(total(points, 'hushfield.decrypt.failures', failed)).toBe(1);
     expect(total(points, 'hushfield.decrypt.failures', { 'hushfield.error.code': 'HUSHFIELD_KEYRING' })).toBe(1);
+    expect(total(points, 'hushfield.decrypt.failures', { 'hushfield.error.code': 'HUSHFIELD_ENVELOPE_FORMAT' })).toBe(2);
   });
 
   it('records keyring latency and errors by code', async () => {

@@ -28,7 +28,7 @@ import {
   scopeKeyOf,
   type ParsedEnvelope,
 } from './envelope';
-import { ConfigError, DecryptionError, HushfieldError, KeyDestroyedError } from './errors';
+import { ConfigError, DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
@@ -206,7 +206,7 @@ export class FieldCrypto {
    */
   async decrypt(envelope: string, ctx: FieldContext): Promise<string> {
     checkContext(ctx);
-    const parsed = parseEnvelope(envelope);
+    const parsed = this.#parse(envelope, ctx);
     const deks = this.#deks;
     const generation = deks?.generation;
     if (deks !== undefined) {
@@ -506,6 +506,8 @@ export class FieldCrypto {
             out[i] = this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
           }
         } catch (error) {
+          // A malformed value fails before #failed counts it (which every other failure passes).
+          if (error instanceof EnvelopeFormatError) countDecryptFailure(error.code, ctx.model, ctx.field);
           out[i] = located(error, ctx);
         }
       }
@@ -555,6 +557,16 @@ export class FieldCrypto {
     countDecrypted(ctx.model, ctx.field);
     if (this.#auditDecrypts > 0 && sampled(this.#auditDecrypts)) this.#auditValue(envelope, ctx, 'success');
     return text;
+  }
+
+  /** Parses an envelope to decrypt for `ctx`; a malformed one is counted as a decrypt failure. */
+  #parse(envelope: string, ctx: FieldContext): ParsedEnvelope {
+    try {
+      return parseEnvelope(envelope);
+    } catch (error) {
+      if (error instanceof EnvelopeFormatError) countDecryptFailure(error.code, ctx.model, ctx.field);
+      throw error;
+    }
   }
 
   #failed(error: HushfieldError, envelope: ParsedEnvelope, ctx: FieldContext): HushfieldError {
