@@ -115,7 +115,9 @@ describe('OpenTelemetry spans and metrics', () => {
     const failed = { 'hushfield.error.code': 'HUSHFIELD_DECRYPTION_FAILED' };
     expect(total(points, 'hushfield.decrypt.failures', failed)).toBe(1);
     expect(total(points, 'hushfield.decrypt.failures', { 'hushfield.error.code': 'HUSHFIELD_KEYRING' })).toBe(1);
-    expect(total(points, 'hushfield.decrypt.failures', { 'hushfield.error.code': 'HUSHFIELD_ENVELOPE_FORMAT' })).toBe(2);
+    expect(total(points, 'hushfield.decrypt.failures', { 'hushfield.error.code': 'HUSHFIELD_ENVELOPE_FORMAT' })).toBe(
+      2,
+    );
   });
 
   it('records keyring latency and errors by code', async () => {
