@@ -50,6 +50,8 @@ let workDir: string;
 let tarballDir: string;
 let binDir: string;
 let packed: PackedPackage[];
+/** The packages the README's install commands name (the keyring packages beyond AWS are optional). */
+let required: PackedPackage[];
 
 /**
  * Runs a command to completion, with no input (a prompt ends instead of waiting) and killed
@@ -115,6 +117,7 @@ beforeAll(() => {
   expect(relative(ROOT, workDir).startsWith('..')).toBe(true); // outside the workspace
   tarballDir = join(workDir, 'tarballs');
   packed = packTarballs(tarballDir);
+  required = packed.filter((pkg) => docs.npm.includes(basename(pkg.filename)));
   // `pnpm` in the README's commands is the pinned pnpm, whatever else is on PATH.
   binDir = join(workDir, 'bin');
   mkdirSync(binDir);
@@ -137,6 +140,15 @@ afterAll(() => {
 describe('the README install section', () => {
   it('names the tarballs pack:all writes', () => {
     expect(docs.tarballNames).toEqual(packed.map((pkg) => basename(pkg.filename)).sort());
+  });
+
+  it('installs the four packages every project needs; the keyring packages are optional', () => {
+    expect(required.map((pkg) => pkg.name).sort()).toEqual([
+      '@hushfield/cli',
+      '@hushfield/core',
+      '@hushfield/kms-aws',
+      '@hushfield/prisma',
+    ]);
   });
 
   it('gives, for the hushfield tables, the SQL the migrations run', () => {
@@ -190,7 +202,7 @@ describe.each(['npm', 'pnpm'] as const)('a new project installing the tarballs w
     async () => {
       const commands = (manager === 'npm' ? docs.npm : docs.pnpm).replaceAll(README_TARBALL_DIR, tarballDir);
       await inApp('sh', ['-e', '-c', commands]);
-      for (const pkg of packed) {
+      for (const pkg of required) {
         const installed = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as {
           version: string;
         };

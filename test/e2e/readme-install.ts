@@ -51,6 +51,6 @@ export function readInstallDocs(readme = join(ROOT, 'README.md')): InstallDocs {
       (block) => block.lang === 'prisma' && block.body.includes('model HushfieldKey'),
     ),
     sql: one('sql', (block) => block.lang === 'sql'),
-    tarballNames: [...new Set(section.match(/hushfield-[a-z-]+-\d+\.\d+\.\d+\.tgz/g) ?? [])].sort(),
+    tarballNames: [...new Set(section.match(/hushfield-[a-z0-9-]+?-\d+\.\d+\.\d+\.tgz/g) ?? [])].sort(),
   };
 }
