@@ -2,60 +2,35 @@
  * Retry policy for Vault calls: exponential backoff with full jitter (so many clients do not
  * retry in step), raised to the server's `Retry-After` when it sends one, capped.
  */
-import { InvalidArgumentError } from '@hushfield/core';
+import {
+  keyringBackoffDelay,
+  type KeyringRetryOptions,
+  type ResolvedKeyringRetryOptions,
+  resolveKeyringRetry,
+} from '@hushfield/core';
 
-/** Retry settings of `VaultTransitKeyring`. */
-export interface RetryOptions {
-  /** Total attempts per operation, the first included (1 disables retries). Default 4. */
-  readonly maxAttempts?: number;
-  /** Backoff base: the n-th retry waits up to `baseDelayMs * 2^(n-1)`. Default 50 ms. */
-  readonly baseDelayMs?: number;
-  /** Cap on one wait, `Retry-After` included. Default 2,000 ms. */
-  readonly maxDelayMs?: number;
-  /** How to wait (inject a fake in tests). Default `setTimeout`. */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Uniform random in [0, 1) for the jitter. Default `Math.random` (timing only, not secret). */
-  readonly random?: () => number;
-}
+/**
+ * Retry settings of `VaultTransitKeyring`: core's settings of every remote keyring (the cap
+ * also bounds `Retry-After`).
+ */
+export type RetryOptions = KeyringRetryOptions;
 
 /** {@link RetryOptions} with every default applied. */
-export type ResolvedRetryOptions = Required<RetryOptions>;
-
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function needsInteger(value: number, min: number, max: number, argument: string): void {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${argument} must be an integer from ${min} to ${max}`, argument);
-  }
-}
+export type ResolvedRetryOptions = ResolvedKeyringRetryOptions;
 
 /**
- * Applies defaults and checks ranges.
+ * Applies defaults (4 attempts, 50 ms base, 2 s cap) and checks ranges.
  * @throws InvalidArgumentError naming the bad setting
  */
-export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  const resolved: ResolvedRetryOptions = {
-    maxAttempts: options.maxAttempts ?? 4,
-    baseDelayMs: options.baseDelayMs ?? 50,
-    maxDelayMs: options.maxDelayMs ?? 2_000,
-    sleep: options.sleep ?? defaultSleep,
-    random: options.random ?? Math.random,
-  };
-  needsInteger(resolved.maxAttempts, 1, 20, 'retry.maxAttempts');
-  needsInteger(resolved.baseDelayMs, 0, 60_000, 'retry.baseDelayMs');
-  needsInteger(resolved.maxDelayMs, resolved.baseDelayMs, 300_000, 'retry.maxDelayMs');
-  return resolved;
-}
+export const resolveRetryOptions: (options?: RetryOptions) => ResolvedRetryOptions = resolveKeyringRetry;
 
 /**
- * The wait before retry number `retry` (1-based): full jitter in
+ * The wait before retry number `retry` (1-based): core's full jitter in
  * `[0, min(maxDelayMs, baseDelayMs * 2^(retry-1)))`, at least `retryAfterMs` when the server
  * asked for it, never above `maxDelayMs`.
  */
 export function backoffDelay(options: ResolvedRetryOptions, retry: number, retryAfterMs?: number): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  const jittered = Math.floor(options.random() * ceiling);
-  return Math.min(options.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));
+  return Math.min(options.maxDelayMs, Math.max(keyringBackoffDelay(options, retry), retryAfterMs ?? 0));
 }
 
 /** `Retry-After` in milliseconds (seconds form only; HTTP dates are ignored), or `undefined`. */
