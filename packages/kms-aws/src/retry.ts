@@ -8,6 +8,7 @@ import {
   type KeyringRetryOptions,
   type ResolvedKeyringRetryOptions,
   resolveKeyringRetry,
+  RETRYABLE_NETWORK_CODES,
 } from '@hushfield/core';
 
 /** Retry settings of `AwsKmsKeyring`: core's settings of every remote keyring. */
@@ -39,23 +40,6 @@ const RETRYABLE_AWS_CODES = new Set([
   'ServiceUnavailableException',
   'RequestTimeout',
   'RequestTimeoutException',
-]);
-
-/** Node/undici network error codes that mean the connection, not the request, failed. */
-const RETRYABLE_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;

@@ -1,7 +1,6 @@
 import {
   asList,
   isLogicalKey,
-  isReadArgs,
   isRootPosition,
   logicalPosition,
   nestedCreates,
@@ -33,12 +32,8 @@ describe('where positions', () => {
   });
 });
 
-describe('nested reads', () => {
-  it('recognizes read arguments by their keys', () => {
-    expect(isReadArgs({ where: {} })).toBe(true);
-    expect(isReadArgs({ select: { id: true } })).toBe(true);
-    expect(isReadArgs({ email: 'x' })).toBe(false);
-    expect(isReadArgs(true)).toBe(false);
+describe('asList', () => {
+  it('reads one item or an array as a list', () => {
     expect(asList(undefined)).toEqual([]);
     expect(asList(1)).toEqual([1]);
   });

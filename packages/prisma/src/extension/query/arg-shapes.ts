@@ -57,14 +57,6 @@ export const EQUALITY_OPERATORS: ReadonlySet<string> = new Set(['equals', 'in', 
 /** Aggregate keys of orderBy, groupBy and aggregate. */
 export const AGGREGATES: ReadonlySet<string> = new Set(['_count', '_min', '_max', '_avg', '_sum']);
 
-/** Keys that make an object the arguments of a nested read. */
-const READ_KEYS: ReadonlySet<string> = new Set(['where', 'orderBy', 'cursor', 'distinct', 'select', 'include', 'omit']);
-
-/** Whether the keys of `value` are those of a nested read (a selection's relation arguments). */
-export function isReadArgs(value: unknown): value is Args {
-  return isPlainObject(value) && Object.keys(value).some((key) => READ_KEYS.has(key));
-}
-
 /** The selection keys of read arguments that can hold nested reads. */
 export const SELECTION_KEYS = ['select', 'include'] as const;
 
