@@ -97,7 +97,7 @@ describe('AwsKmsKeyring under KMS faults', () => {
       operation: 'keyring.wrap',
       outcome: 'failure',
       errorCode: 'HUSHFIELD_KEYRING',
-      detail: { attempts: 4, awsErrorCode: 'ThrottlingException', retryable: true },
+      detail: { attempts: 4, kmsErrorCode: 'ThrottlingException', retryable: true },
     });
   });
 

@@ -35,6 +35,7 @@ export {
   keyringBackoffDelay,
   networkErrorCode,
   remoteCallFailedMessage,
+  emitKeyringCallEvent,
   resolveKeyringRetry,
   resolveKeyringTimeout,
   RETRYABLE_NETWORK_CODES,

@@ -7,9 +7,10 @@
  * Nothing here sees key material: the request is built by the caller inside `send`, and
  * failure reasons come from the caller's fixed catalog, never from a server's error text.
  *
- * `@hushfield/kms-aws` has the same semantics in its own `kms-call.ts` (it predates this).
+ * Every remote keyring of hushfield (AWS KMS, Vault Transit, PKCS#11, ...) calls through here.
  */
 import type { ActorContext, AuditOperation, AuditSink } from './audit';
+import { AuditEmitter } from './audit-emitter';
 import { KeyringError } from './errors';
 import type { EncryptionContext } from './keyring';
 import { needsInteger } from './preconditions';
@@ -108,60 +109,51 @@ const AUDIT_OPERATIONS: Partial<Record<KeyringError['operation'], AuditOperation
   generate: 'keyring.generate',
 };
 
-function reportSinkFailure(error: unknown): void {
-  const name = error instanceof Error ? error.name : typeof error;
-  process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
+/**
+ * Sends the one audit event of a remote keyring call: operation, key id, kind, scope and
+ * version are read from the encryption context; `detail` is the service's own (operation, key
+ * name, attempts, error code). A failing sink is reported as a process warning, never thrown.
+ */
+export function emitKeyringCallEvent(
+  sink: { readonly keyringId: string; readonly audit?: AuditSink; readonly actor?: () => ActorContext | undefined },
+  operation: KeyringError['operation'],
+  context: EncryptionContext | undefined,
+  outcome: { readonly success: boolean; readonly latencyMs: number },
+  detail: Readonly<Record<string, string | number | boolean>>,
+): void {
+  const auditOperation = AUDIT_OPERATIONS[operation];
+  if (sink.audit === undefined || auditOperation === undefined) return;
+  const fields = context ?? {};
+  const version = Number(fields.version);
+  const kind =
+    fields.purpose === 'hushfield/scope-key' ? 'scope' : fields.purpose === 'hushfield/index-key' ? 'index' : undefined;
+  new AuditEmitter(sink.audit, sink.actor).emit({
+    operation: auditOperation,
+    outcome: outcome.success ? 'success' : 'failure',
+    keyringId: sink.keyringId,
+    latencyMs: outcome.latencyMs,
+    ...(fields.keyId !== undefined ? { keyId: fields.keyId } : {}),
+    ...(kind !== undefined ? { kind } : {}),
+    ...(fields.scope !== undefined ? { scope: fields.scope } : {}),
+    ...(Number.isSafeInteger(version) ? { version } : {}),
+    ...(outcome.success ? {} : { errorCode: 'HUSHFIELD_KEYRING' }),
+    detail,
+  });
 }
 
 function emit(
   settings: RemoteKeyringSettings,
   target: RemoteCallTarget,
-  outcome: {
-    success: boolean;
-    latencyMs: number;
-    attempts: number;
-    failure?: KeyringFailure;
-  },
+  outcome: { success: boolean; latencyMs: number; attempts: number; failure?: KeyringFailure },
 ): void {
-  const operation = AUDIT_OPERATIONS[target.operation];
-  if (settings.audit === undefined || operation === undefined) return;
-  try {
-    const context = target.context ?? {};
-    const version = Number(context.version);
-    const actor = settings.actor?.();
-    const kind =
-      context.purpose === 'hushfield/scope-key'
-        ? 'scope'
-        : context.purpose === 'hushfield/index-key'
-          ? 'index'
-          : undefined;
-    const result = settings.audit.emit({
-      time: new Date(),
-      operation,
-      outcome: outcome.success ? 'success' : 'failure',
-      keyringId: settings.keyringId,
-      latencyMs: outcome.latencyMs,
-      ...(context.keyId !== undefined ? { keyId: context.keyId } : {}),
-      ...(kind !== undefined ? { kind } : {}),
-      ...(context.scope !== undefined ? { scope: context.scope } : {}),
-      ...(Number.isSafeInteger(version) ? { version } : {}),
-      ...(outcome.success ? {} : { errorCode: 'HUSHFIELD_KEYRING' }),
-      ...(actor !== undefined ? { actor } : {}),
-      detail: {
-        kmsOperation: target.remoteOperation,
-        kmsKey: target.key,
-        attempts: outcome.attempts,
-        ...(outcome.failure !== undefined
-          ? { kmsErrorCode: outcome.failure.code, retryable: outcome.failure.retryable }
-          : {}),
-      },
-    });
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(undefined, reportSinkFailure);
-    }
-  } catch (error) {
-    reportSinkFailure(error);
-  }
+  emitKeyringCallEvent(settings, target.operation, target.context, outcome, {
+    kmsOperation: target.remoteOperation,
+    kmsKey: target.key,
+    attempts: outcome.attempts,
+    ...(outcome.failure !== undefined
+      ? { kmsErrorCode: outcome.failure.code, retryable: outcome.failure.retryable }
+      : {}),
+  });
 }
 
 /** `<service> <operation> with key <key> failed after <n> attempt(s): <reason>`. */

@@ -14,18 +14,21 @@ import {
   type KMSClientConfig,
 } from '@aws-sdk/client-kms';
 import {
+  callRemoteKeyring,
   InvalidArgumentError,
   KeyringError,
+  resolveKeyringTimeout,
   type ActorContext,
   type AuditSink,
   type EncryptionContext,
   type GeneratedKey,
   type Keyring,
+  type RemoteCallTarget,
+  type RemoteKeyringSettings,
 } from '@hushfield/core';
 import { arnForRegion, parseKmsArn } from './key-arn';
-import { callKms, type KmsCallSettings, type KmsCallTarget } from './kms-call';
-import { messages } from './messages';
-import { resolveRetryOptions, type RetryOptions } from './retry';
+import { describeFailure, messages } from './messages';
+import { classifyKmsError, resolveRetryOptions, type RetryOptions } from './retry';
 import { TrustedAccounts } from './trusted-accounts';
 import { decodeWrappedKey, encodeWrappedKey } from './wrapped-key-format';
 
@@ -123,7 +126,7 @@ export class AwsKmsKeyring implements Keyring {
   readonly keyId: string;
   readonly #client: KMSClient;
   readonly #ownsClient: boolean;
-  readonly #settings: KmsCallSettings;
+  readonly #settings: RemoteKeyringSettings;
   readonly #trust: TrustedAccounts;
   #region: Promise<string> | undefined;
 
@@ -133,10 +136,7 @@ export class AwsKmsKeyring implements Keyring {
     if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > 2048) {
       throw new InvalidArgumentError('keyId must be a KMS key ARN, alias or key id', 'keyId');
     }
-    const timeoutMs = options.timeoutMs ?? 5_000;
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 300_000) {
-      throw new InvalidArgumentError('timeoutMs must be an integer from 1 to 300000', 'timeoutMs');
-    }
+    const timeoutMs = resolveKeyringTimeout(options.timeoutMs);
     this.keyId = keyId;
     this.id = `aws-kms:${keyId}`;
     const arn = parseKmsArn(keyId);
@@ -144,7 +144,16 @@ export class AwsKmsKeyring implements Keyring {
     this.#trust = new TrustedAccounts(options.trustedAccountIds ?? (arn !== null ? [arn.accountId] : undefined), () =>
       this.#describeAccount(),
     );
-    this.#settings = { keyringId: this.id, timeoutMs, retry, audit: options.audit, actor: options.actor };
+    this.#settings = {
+      keyringId: this.id,
+      service: 'AWS KMS',
+      timeoutMs,
+      retry,
+      audit: options.audit,
+      actor: options.actor,
+      classify: classifyKmsError,
+      describe: (code) => describeFailure(code, timeoutMs),
+    };
     this.#ownsClient = options.client === undefined;
     this.#client =
       options.client ??
@@ -168,8 +177,8 @@ export class AwsKmsKeyring implements Keyring {
       );
     }
     const encryptionContext = checkContext(context);
-    const target: KmsCallTarget = { operation: 'wrap', kmsOperation: 'Encrypt', key: this.keyId, context };
-    const response = await callKms(this.#settings, target, (abortSignal) =>
+    const target: RemoteCallTarget = { operation: 'wrap', remoteOperation: 'Encrypt', key: this.keyId, context };
+    const response = await callRemoteKeyring(this.#settings, target, (abortSignal) =>
       this.#client.send(
         new EncryptCommand({ KeyId: this.keyId, Plaintext: plaintextKey, EncryptionContext: encryptionContext }),
         { abortSignal },
@@ -184,8 +193,13 @@ export class AwsKmsKeyring implements Keyring {
    */
   async generateKey(context: EncryptionContext): Promise<GeneratedKey> {
     const encryptionContext = checkContext(context);
-    const target: KmsCallTarget = { operation: 'generate', kmsOperation: 'GenerateDataKey', key: this.keyId, context };
-    const response = await callKms(this.#settings, target, (abortSignal) =>
+    const target: RemoteCallTarget = {
+      operation: 'generate',
+      remoteOperation: 'GenerateDataKey',
+      key: this.keyId,
+      context,
+    };
+    const response = await callRemoteKeyring(this.#settings, target, (abortSignal) =>
       this.#client.send(
         new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: encryptionContext }),
         { abortSignal },
@@ -225,8 +239,8 @@ export class AwsKmsKeyring implements Keyring {
       throw new KeyringError(messages.untrustedKey(this.id, storedArn), { keyringId: this.id, operation: 'unwrap' });
     }
     const keyArn = arnForRegion(storedArn, await this.#clientRegion());
-    const target: KmsCallTarget = { operation: 'unwrap', kmsOperation: 'Decrypt', key: keyArn, context };
-    const response = await callKms(this.#settings, target, (abortSignal) =>
+    const target: RemoteCallTarget = { operation: 'unwrap', remoteOperation: 'Decrypt', key: keyArn, context };
+    const response = await callRemoteKeyring(this.#settings, target, (abortSignal) =>
       this.#client.send(
         new DecryptCommand({
           KeyId: keyArn,
@@ -250,8 +264,8 @@ export class AwsKmsKeyring implements Keyring {
    * @throws KeyringError (operation `describe`) when KMS refuses or cannot be reached
    */
   async describeKey(): Promise<AwsKmsKeyDescription> {
-    const target: KmsCallTarget = { operation: 'describe', kmsOperation: 'DescribeKey', key: this.keyId };
-    const response = await callKms(this.#settings, target, (abortSignal) =>
+    const target: RemoteCallTarget = { operation: 'describe', remoteOperation: 'DescribeKey', key: this.keyId };
+    const response = await callRemoteKeyring(this.#settings, target, (abortSignal) =>
       this.#client.send(new DescribeKeyCommand({ KeyId: this.keyId }), { abortSignal }),
     );
     const metadata = response.KeyMetadata;
@@ -283,7 +297,7 @@ export class AwsKmsKeyring implements Keyring {
     return { id: this.id, keyId: this.keyId };
   }
 
-  #frame(target: KmsCallTarget, keyArn: string | undefined, ciphertext: Uint8Array | undefined): Buffer {
+  #frame(target: RemoteCallTarget, keyArn: string | undefined, ciphertext: Uint8Array | undefined): Buffer {
     const arn = keyArn === undefined ? null : parseKmsArn(keyArn);
     if (arn === null || arn.resourceType !== 'key' || ciphertext === undefined) {
       throw this.#unexpected(target, 'no key ARN or ciphertext');
@@ -296,8 +310,8 @@ export class AwsKmsKeyring implements Keyring {
     }
   }
 
-  #unexpected(target: KmsCallTarget, reason: string): KeyringError {
-    return new KeyringError(messages.unexpectedResponse(target.kmsOperation, target.key, reason), {
+  #unexpected(target: RemoteCallTarget, reason: string): KeyringError {
+    return new KeyringError(messages.unexpectedResponse(target.remoteOperation, target.key, reason), {
       keyringId: this.id,
       operation: target.operation,
     });

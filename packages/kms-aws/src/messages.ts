@@ -6,8 +6,6 @@
 
 /** Error messages of this package, by situation. */
 export const messages = {
-  kmsCallFailed: (kmsOperation: string, key: string, reason: string, attempts: number) =>
-    `AWS KMS ${kmsOperation} with key ${key} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
   malformedWrappedKey: (keyringId: string, reason: string) =>
     `keyring ${keyringId} cannot unwrap: the wrapped key is malformed (${reason})`,
   untrustedKey: (keyringId: string, keyArn: string) =>

@@ -7,7 +7,13 @@
  * Request and response bodies may hold a plaintext key (base64): the byte buffers this module
  * owns are zeroed after use. Vault's error text is classified, never copied into messages.
  */
-import type { ActorContext, AuditOperation, AuditSink, EncryptionContext, KeyringError } from '@hushfield/core';
+import {
+  emitKeyringCallEvent,
+  type ActorContext,
+  type AuditSink,
+  type EncryptionContext,
+  type KeyringError,
+} from '@hushfield/core';
 import { describeFailure, messages } from './messages';
 import { backoffDelay, parseRetryAfter, type ResolvedRetryOptions } from './retry';
 import { RETRYABLE_VAULT_CODES, VaultKeyringError, type VaultErrorCode } from './vault-error';
@@ -48,12 +54,6 @@ export interface VaultRequest {
   /** Audited keyring calls: the context names the key id, scope and version. */
   readonly audit?: { readonly context: EncryptionContext; readonly vaultKey: string };
 }
-
-const AUDIT_OPERATIONS: Partial<Record<KeyringOperation, AuditOperation>> = {
-  wrap: 'keyring.wrap',
-  unwrap: 'keyring.unwrap',
-  generate: 'keyring.generate',
-};
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -160,61 +160,21 @@ async function attempt(
   }
 }
 
-function reportSinkFailure(error: unknown): void {
-  const name = error instanceof Error ? error.name : typeof error;
-  process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
-}
-
 function emit(
   settings: VaultCallSettings,
   request: VaultRequest,
-  outcome: {
-    success: boolean;
-    latencyMs: number;
-    attempts: number;
-    failure?: Failure;
-  },
+  outcome: { success: boolean; latencyMs: number; attempts: number; failure?: Failure },
 ): void {
-  const operation = AUDIT_OPERATIONS[request.operation];
-  if (settings.audit === undefined || operation === undefined || request.audit === undefined) return;
-  try {
-    const context = request.audit.context;
-    const version = Number(context.version);
-    const kind =
-      context.purpose === 'hushfield/scope-key'
-        ? 'scope'
-        : context.purpose === 'hushfield/index-key'
-          ? 'index'
-          : undefined;
-    const actor = settings.actor?.();
-    const result = settings.audit.emit({
-      time: new Date(),
-      operation,
-      outcome: outcome.success ? 'success' : 'failure',
-      keyringId: settings.keyringId,
-      latencyMs: outcome.latencyMs,
-      ...(context.keyId !== undefined ? { keyId: context.keyId } : {}),
-      ...(kind !== undefined ? { kind } : {}),
-      ...(context.scope !== undefined ? { scope: context.scope } : {}),
-      ...(Number.isSafeInteger(version) ? { version } : {}),
-      ...(outcome.success ? {} : { errorCode: 'HUSHFIELD_KEYRING' }),
-      ...(actor !== undefined ? { actor } : {}),
-      detail: {
-        vaultPath: request.path,
-        vaultKey: request.audit.vaultKey,
-        attempts: outcome.attempts,
-        ...(outcome.failure !== undefined
-          ? { vaultErrorCode: outcome.failure.code, retryable: RETRYABLE_VAULT_CODES.has(outcome.failure.code) }
-          : {}),
-        ...(outcome.failure?.status !== undefined ? { httpStatus: outcome.failure.status } : {}),
-      },
-    });
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(undefined, reportSinkFailure);
-    }
-  } catch (error) {
-    reportSinkFailure(error);
-  }
+  if (request.audit === undefined) return;
+  emitKeyringCallEvent(settings, request.operation, request.audit.context, outcome, {
+    vaultPath: request.path,
+    vaultKey: request.audit.vaultKey,
+    attempts: outcome.attempts,
+    ...(outcome.failure !== undefined
+      ? { vaultErrorCode: outcome.failure.code, retryable: RETRYABLE_VAULT_CODES.has(outcome.failure.code) }
+      : {}),
+    ...(outcome.failure?.status !== undefined ? { httpStatus: outcome.failure.status } : {}),
+  });
 }
 
 /**
