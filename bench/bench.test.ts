@@ -11,6 +11,7 @@ import { describeEnvironment } from './lib/environment';
 import type { Section } from './lib/report';
 import { writeResults, writeRunSummary } from './lib/results-file';
 import { runCryptoBench } from './suites/crypto';
+import { runKeyringsBench } from './suites/keyrings';
 import { runKmsBench } from './suites/kms';
 import { runMigratorBench } from './suites/migrator';
 import { runPrismaBench } from './suites/prisma';
@@ -83,6 +84,24 @@ describe('benchmarks at smoke-test sizes', () => {
     expect(rows[2][2]).toBe('40 / 40 / 40');
     expect(rows[2][0]).toContain('×4 extrapolated');
     expect(section.targets.map((target) => target.met)).toEqual([true, true]);
+  }, 120_000);
+
+  it('keyrings holds one keyring call per key per TTL for every keyring shipped', async () => {
+    const section = await runKeyringsBench({ db, rows: 30, scopeCounts: [1, 3], plan: warmedOnce });
+    sections.push(section);
+    const rows = section.tables[0].rows;
+    const kinds = ['LocalKeyring', 'AwsKmsKeyring', 'VaultTransitKeyring', 'Pkcs11Keyring'];
+    const ran = kinds.filter((kind) => rows.some((row) => row[0].startsWith(kind)));
+    // SoftHSM is the only one that may be missing (it comes from apt); the note says why.
+    expect(ran.slice(0, 3)).toEqual(kinds.slice(0, 3));
+    if (ran.length === 3)
+      expect(section.tables[0].notes?.join(' ')).toContain('Pkcs11Keyring (SoftHSM v2 token) not run');
+    for (const row of rows) {
+      // write: scope keys + the index key; cold read: the scope keys; warm read: none.
+      expect(row[2]).toBe(row[1] === '1' ? '2 / 1 / 0' : '4 / 3 / 0');
+    }
+    expect(section.targets).toHaveLength(ran.length * 2);
+    expect(section.targets.every((target) => target.met === true)).toBe(true);
   }, 120_000);
 
   it('migrator runs the real CLI in a child process and encrypts every legacy row', async () => {

@@ -322,22 +322,23 @@ export async function startVaultServer(): Promise<VaultServer> {
     const fault = faults.find((f) => f.left > 0 && (f.pathIncludes === undefined || path.includes(f.pathIncludes)));
     if (fault !== undefined) {
       fault.left--;
-      if ('hangMs' in fault.fault) {
-        await new Promise((resolve) => setTimeout(resolve, fault.fault.hangMs).unref());
+      const injected = fault.fault;
+      if ('hangMs' in injected) {
+        await new Promise((resolve) => setTimeout(resolve, injected.hangMs).unref());
         if (response.destroyed || request.socket.destroyed) return;
       } else {
         const errors =
-          fault.fault.errors ??
-          (fault.fault.status === 503
+          injected.errors ??
+          (injected.status === 503
             ? ['Vault is sealed']
-            : fault.fault.status === 429
+            : injected.status === 429
               ? [`request path "${path}": rate limit quota exceeded`]
               : ['internal error']);
         return send(
           response,
-          fault.fault.status,
+          injected.status,
           { errors },
-          fault.fault.retryAfter !== undefined ? { 'retry-after': String(fault.fault.retryAfter) } : {},
+          injected.retryAfter !== undefined ? { 'retry-after': String(injected.retryAfter) } : {},
         );
       }
     }
