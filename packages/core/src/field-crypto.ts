@@ -30,6 +30,17 @@ import {
 } from './envelope';
 import { ConfigError, DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
+import {
+  checkMatchSpec,
+  codePointLength,
+  deriveMatchKey,
+  MAX_MATCH_ROOT_VERSION,
+  matchPositions,
+  queryGrams,
+  valueGrams,
+  type MatchIndexSpec,
+  type MatchKind,
+} from './match-index';
 import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
@@ -96,9 +107,14 @@ export interface DecryptItem {
 }
 
 /** Cache id of one derived index key; lengths keep the parts apart whatever characters they hold. */
-function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
+function indexKeyId(stored: StoredKey, spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name'>): string {
   const { model, field, name } = spec;
   return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+}
+
+/** Cache id of one derived match key: `m` keeps it apart from blind-index key ids. */
+function matchKeyId(stored: StoredKey, spec: MatchIndexSpec): string {
+  return `m${spec.tokens}.${spec.bits}.${spec.hashes}.${spec.fold}$${indexKeyId(stored, spec)}`;
 }
 
 function located(error: unknown, ctx: FieldContext | undefined): HushfieldError {
@@ -314,6 +330,53 @@ export class FieldCrypto {
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
 
+  /**
+   * The match index of `value` (its sorted positions) under the current index root version.
+   * @throws InvalidArgumentError on a bad spec, a lone surrogate, or a value longer than
+   *   `spec.maxLength` code points (the message names the field, never the value)
+   */
+  async matchIndex(spec: MatchIndexSpec, value: string): Promise<number[]> {
+    const warm = this.cachedMatchIndex(spec, value);
+    if (warm !== undefined) return warm;
+    const [current] = await this.#keys.indexRootVersions();
+    return this.#withMatchKey(current, spec, (key) =>
+      matchPositions(key, spec, current.version, valueGrams(spec, value)),
+    );
+  }
+
+  /**
+   * Like {@link FieldCrypto.matchIndex}, synchronously, when the index root versions and the
+   * derived match key are cached; `undefined` (no I/O) when a key must be loaded first.
+   */
+  cachedMatchIndex(spec: MatchIndexSpec, value: string): number[] | undefined {
+    this.#checkMatchValue(spec, value, 'value');
+    const versions = this.#keys.cachedIndexRootVersions();
+    if (versions === undefined) return undefined;
+    const stored = versions[0];
+    const warm = this.#indexKeys.use(matchKeyId(stored, spec), (key) =>
+      matchPositions(key, spec, stored.version, valueGrams(spec, value)),
+    );
+    return warm === MISS ? undefined : warm;
+  }
+
+  /**
+   * The positions a row's match index must hold for `kind` of `query` to possibly match, under
+   * every live index root version, current first; `null` when the query is too short to form
+   * one n-gram (the caller refuses it).
+   * @throws InvalidArgumentError on a bad spec or a lone surrogate in `query`
+   */
+  async matchQueryAll(spec: MatchIndexSpec, kind: MatchKind, query: string): Promise<number[][] | null> {
+    this.#checkMatchValue(spec, query, 'query');
+    const ngrams = queryGrams(spec, kind, query);
+    if (ngrams === null) return null;
+    const versions = await this.#keys.indexRootVersions();
+    return Promise.all(
+      versions.map((stored) =>
+        this.#withMatchKey(stored, spec, (key) => matchPositions(key, spec, stored.version, ngrams)),
+      ),
+    );
+  }
+
   /** The index root version embedded in a stored blind index value, or `null`. */
   blindIndexVersion(indexValue: string): number | null {
     return blindIndexVersion(indexValue);
@@ -361,15 +424,52 @@ export class FieldCrypto {
     checkSpec(spec);
     // Before any key lookup (a query): a lone surrogate would be hashed as U+FFFD.
     checkPlaintext(value, 'value');
-    const mismatches = unicodeMismatches(spec.normalize);
+    this.#checkUnicode(`${spec.model}.${spec.name}`, spec.normalize, value);
+  }
+
+  /** Refuses (or warns about) a non-ASCII value under normalizers this runtime's Unicode data would change. */
+  #checkUnicode(index: string, normalizers: BlindIndexSpec['normalize'], value: string): void {
+    const mismatches = unicodeMismatches(normalizers);
     if (mismatches.length === 0 || (typeof value === 'string' && ASCII_ONLY.test(value))) return;
     const [{ normalizer, pinned, runtime }] = mismatches;
-    const message = messages.unicodeMismatch(`${spec.model}.${spec.name}`, normalizer, pinned, runtime);
+    const message = messages.unicodeMismatch(index, normalizer, pinned, runtime);
     if (this.#unicodeMismatch === 'refuse') throw new ConfigError(message);
     const id = `${normalizer}\u0000${runtime}`;
     if (!FieldCrypto.#warned.has(id)) {
       FieldCrypto.#warned.add(id);
       process.emitWarning(message, { code: 'HUSHFIELD_UNICODE' });
+    }
+  }
+
+  #checkMatchValue(spec: MatchIndexSpec, value: string, what: string): void {
+    checkMatchSpec(spec);
+    checkPlaintext(value, what);
+    needs(
+      codePointLength(value) <= spec.maxLength,
+      `${spec.model}.${spec.field}`,
+      `is longer than the ${spec.maxLength} code points its match index ${spec.name} takes (maxLength)`,
+    );
+    if (spec.fold === 'case') this.#checkUnicode(`${spec.model}.${spec.name}`, ['lowercase@1'], value);
+  }
+
+  async #withMatchKey<T>(stored: StoredKey, spec: MatchIndexSpec, use: (key: Buffer) => T): Promise<T> {
+    needs(
+      stored.version <= MAX_MATCH_ROOT_VERSION,
+      'index root version',
+      `must be at most ${MAX_MATCH_ROOT_VERSION} for match indexes`,
+    );
+    const key = await this.#indexKeys.get(matchKeyId(stored, spec), async () => {
+      const root = await this.#keys.indexRootMaterial(stored);
+      try {
+        return deriveMatchKey(root, spec, stored.version);
+      } finally {
+        root.fill(0);
+      }
+    });
+    try {
+      return use(key);
+    } finally {
+      key.fill(0);
     }
   }
 

@@ -20,6 +20,15 @@ export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { checkPlaintext } from './row-encryptor';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
+export {
+  checkMatchSpec,
+  codePointLength,
+  MAX_MATCH_ROOT_VERSION,
+  matchesQuery,
+  matchPositionVersion,
+  queryGrams,
+} from './match-index';
+export type { MatchFold, MatchIndexSpec, MatchKind } from './match-index';
 export type { BlindIndexParts, BlindIndexSpec, Normalizer, NormalizerName } from './blind-index';
 export {
   isNormalizer,
