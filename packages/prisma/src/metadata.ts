@@ -43,6 +43,28 @@ export interface BlindIndexMeta {
   readonly optional: boolean;
 }
 
+/**
+ * A column marked `/// @matchIndex(source: f, ...)`: an `Int[]` of Bloom-filter positions of
+ * the source's n-grams, computed by the extension, for `contains`/`startsWith`/`endsWith`.
+ */
+export interface MatchIndexMeta {
+  /** Prisma field name of the index column. */
+  readonly name: string;
+  readonly dbName: string;
+  /** Prisma field name of the encrypted source field. */
+  readonly source: string;
+  /** n-gram length in code points. */
+  readonly tokens: number;
+  /** Filter size in bits (a power of two). */
+  readonly bits: number;
+  /** Positions per n-gram. */
+  readonly hashes: number;
+  /** `case`: code points lower-cased one by one (`normalize: "lowercase"`); `none`: as written. */
+  readonly fold: 'none' | 'case';
+  /** Longest source value indexed, in code points; a longer one is refused on write. */
+  readonly maxLength: number;
+}
+
 /** A scalar or relation field of a model, enough for the extension to walk arguments. */
 export interface FieldMeta {
   readonly name: string;
@@ -97,6 +119,8 @@ export interface ModelMeta {
   readonly encrypted: Readonly<Record<string, EncryptedFieldMeta>>;
   /** Keyed by the index column's field name. */
   readonly blindIndexes: Readonly<Record<string, BlindIndexMeta>>;
+  /** Keyed by the index column's field name; absent when the model has none. */
+  readonly matchIndexes?: Readonly<Record<string, MatchIndexMeta>>;
   /** Compound unique constraints (`@@unique`), as Prisma names the input (`provider_externalIdIdx`). */
   readonly uniqueIndexes: readonly { readonly name: string; readonly fields: readonly string[] }[];
 }

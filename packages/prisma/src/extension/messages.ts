@@ -18,6 +18,24 @@ const catalog = {
   truncated: (model: string, field: string, operation: string) =>
     `${model}.${field} has a truncated blind index: "${operation}" is only supported as an equality or in ` +
     'at the top level of a where (not under OR, NOT, a relation filter, a cursor, a connect or a batch $transaction)',
+  noMatchIndex: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted and has no match index: "${operation}" cannot be answered from ciphertext ` +
+    '(add /// @matchIndex(source: ...) on an Int[] column, or filter on another field)',
+  matchPosition: (model: string, field: string, operation: string) =>
+    `${model}.${field}: "${operation}" through a match index is only supported at the top level of a where or ` +
+    'under AND (not under OR, NOT, a relation filter, a cursor, a connect or a batch $transaction), where hushfield ' +
+    'can decrypt the candidates and drop the false positives',
+  matchMode: (model: string, field: string, operation: string) =>
+    `${model}.${field}: "${operation}" needs a match index with normalize: "lowercase" (mode: 'insensitive'), ` +
+    'and mode can only accompany contains, startsWith or endsWith on an encrypted field',
+  matchTooShort: (model: string, field: string, operation: string) =>
+    `${model}.${field}: the "${operation}" text is shorter than its match index's n-gram (counting the start or ` +
+    'end of the value for startsWith and endsWith), so the index cannot narrow it; give a longer text',
+  matchTooLong: (model: string, field: string, operation: string) =>
+    `${model}.${field}: the "${operation}" text is longer than the values its match index takes (maxLength), ` +
+    'so no stored value can match it',
+  setMatchIndex: (model: string, field: string) =>
+    `${model}.${field} is a match index computed by hushfield; set its source field instead`,
   setBlindIndex: (model: string, field: string) =>
     `${model}.${field} is a blind index computed by hushfield; set its source field instead`,
   aggregate: (model: string, field: string, operation: string) =>
@@ -71,6 +89,11 @@ export function unsupported(
     | 'noBlindIndex'
     | 'ordering'
     | 'truncated'
+    | 'noMatchIndex'
+    | 'matchPosition'
+    | 'matchMode'
+    | 'matchTooShort'
+    | 'matchTooLong'
     | 'aggregate'
     | 'rowContext'
     | 'rekeyMany'
@@ -87,6 +110,11 @@ export function unsupported(
 /** A caller tried to write a blind-index column. */
 export function blindIndexWrite(model: string, field: string): UnsupportedQueryError {
   return new UnsupportedQueryError(catalog.setBlindIndex(model, field), { model, field, operation: 'set' });
+}
+
+/** A caller tried to write a match-index column. */
+export function matchIndexWrite(model: string, field: string): UnsupportedQueryError {
+  return new UnsupportedQueryError(catalog.setMatchIndex(model, field), { model, field, operation: 'set' });
 }
 
 /** A caller passed a non-string value for an encrypted field. */

@@ -4,8 +4,15 @@
  * all, and the blind-index spec handed to `FieldCrypto` (database names, so that a Prisma
  * rename does not orphan stored index values).
  */
-import type { BlindIndexSpec } from '@hushfield/core';
-import type { BlindIndexMeta, EncryptedFieldMeta, FieldMeta, HushfieldSchema, ModelMeta } from '../metadata';
+import type { BlindIndexSpec, MatchIndexSpec } from '@hushfield/core';
+import type {
+  BlindIndexMeta,
+  EncryptedFieldMeta,
+  FieldMeta,
+  HushfieldSchema,
+  MatchIndexMeta,
+  ModelMeta,
+} from '../metadata';
 import { delegateName } from '../value-context';
 
 /** Plain JSON-like object as Prisma passes arguments. */
@@ -16,6 +23,12 @@ export function isPlainObject(value: unknown): value is Args {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/** A match-index column and the spec `FieldCrypto.matchIndex` takes for it. */
+export interface MatchSpec {
+  readonly index: MatchIndexMeta;
+  readonly spec: MatchIndexSpec;
 }
 
 /** A blind-index column and the spec `FieldCrypto.blindIndex` takes for it. */
@@ -35,6 +48,7 @@ export interface WritePlan {
 export class SchemaView {
   private readonly sensitive = new Map<string, boolean>();
   private readonly specs = new Map<string, readonly IndexSpec[]>();
+  private readonly matchSpecCache = new Map<string, readonly MatchSpec[]>();
   private readonly writePlans = new Map<string, WritePlan>();
   private readonly keySources = new Map<string, readonly { relation: string; target: ModelMeta; toField: string }[]>();
 
@@ -70,6 +84,26 @@ export class SchemaView {
   /** The blind indexes whose source is the encrypted field `source`. */
   indexesOf(model: ModelMeta, source: string): BlindIndexMeta[] {
     return Object.values(model.blindIndexes).filter((index) => index.source === source);
+  }
+
+  /** The match-index column `name` of `model`, if any. */
+  matchIndex(model: ModelMeta, name: string): MatchIndexMeta | undefined {
+    const indexes = model.matchIndexes;
+    return indexes !== undefined && Object.prototype.hasOwnProperty.call(indexes, name) ? indexes[name] : undefined;
+  }
+
+  /** The match indexes whose source is the encrypted field `source`, each with its spec. Cached. */
+  matchSpecs(model: ModelMeta, source: string): readonly MatchSpec[] {
+    if (model.matchIndexes === undefined) return [];
+    const key = `${model.name}\u0000${source}`;
+    let specs = this.matchSpecCache.get(key);
+    if (specs === undefined) {
+      specs = Object.values(model.matchIndexes)
+        .filter((index) => index.source === source)
+        .map((index) => ({ index, spec: matchIndexSpec(model, index) }));
+      this.matchSpecCache.set(key, specs);
+    }
+    return specs;
   }
 
   /** {@link indexesOf} with each index's spec, built once per (model, source): writes compute them per row. */
@@ -196,4 +230,31 @@ export function blindIndexSpec(model: ModelMeta, index: BlindIndexMeta): BlindIn
     normalize: index.normalize,
     bits: index.bits,
   };
+}
+
+/**
+ * The spec `FieldCrypto.matchIndex` takes for one match-index column. Database names
+ * throughout; the CLI must build the same spec when it rebuilds indexes.
+ */
+export function matchIndexSpec(model: ModelMeta, index: MatchIndexMeta): MatchIndexSpec {
+  const source = model.encrypted[index.source];
+  return {
+    model: model.dbName,
+    field: source?.dbName ?? index.source,
+    name: index.dbName,
+    tokens: index.tokens,
+    bits: index.bits,
+    hashes: index.hashes,
+    fold: index.fold,
+    maxLength: index.maxLength,
+  };
+}
+
+/**
+ * The match index a filter goes through: one that folds case for `mode: 'insensitive'`;
+ * otherwise one that keeps case (fewer candidates), else any.
+ */
+export function pickMatchIndex(indexes: readonly MatchSpec[], insensitive: boolean): MatchSpec | undefined {
+  if (insensitive) return indexes.find((m) => m.index.fold === 'case');
+  return indexes.find((m) => m.index.fold === 'none') ?? indexes[0];
 }

@@ -25,6 +25,22 @@ export interface BlindIndexAnnotation {
   readonly expected?: number;
 }
 
+/** `/// @matchIndex(source: f, tokens: 3, bits: 1024, hashes: 3, normalize: "lowercase", maxLength: 256)`. */
+export interface MatchIndexAnnotation {
+  readonly kind: 'matchIndex';
+  readonly source: string;
+  /** n-gram length in code points. */
+  readonly tokens: number;
+  /** Filter size: a power of two from 64 to 65536. */
+  readonly bits: number;
+  /** Positions per n-gram. */
+  readonly hashes: number;
+  /** `case` for `normalize: "lowercase"` (each code point lower-cased on its own), else `none`. */
+  readonly fold: 'none' | 'case';
+  /** Longest value indexed, in code points. */
+  readonly maxLength: number;
+}
+
 /** `/// @encryption:cursor` (prisma-field-encryption): accepted, no effect. */
 export interface CursorAnnotation {
   readonly kind: 'cursor';
@@ -37,7 +53,8 @@ export interface ScopeAnnotation {
 }
 
 /** Any annotation, typed. */
-export type Annotation = EncryptedAnnotation | BlindIndexAnnotation | CursorAnnotation | ScopeAnnotation;
+export type Annotation =
+  EncryptedAnnotation | BlindIndexAnnotation | MatchIndexAnnotation | CursorAnnotation | ScopeAnnotation;
 
 /** Annotations found on one model or field, and the problems with the rest. */
 export interface ParsedAnnotations {
@@ -49,6 +66,7 @@ export interface ParsedAnnotations {
 export const ANNOTATION_NAMES = [
   'encrypted',
   'blindIndex',
+  'matchIndex',
   'encryption',
   'encryption:hash',
   'encryption:cursor',
@@ -56,6 +74,9 @@ export const ANNOTATION_NAMES = [
 
 /** Default blind-index length: the full HMAC-SHA256 output. */
 export const DEFAULT_BITS = 256;
+
+/** Match-index defaults: trigrams, a 1,024-bit filter, 3 positions per trigram, values up to 256 code points. */
+export const MATCH_DEFAULTS = { tokens: 3, bits: 1024, hashes: 3, maxLength: 256 } as const;
 
 const MODES: readonly EncryptionMode[] = ['strict', 'migrating', 'readonly'];
 /** Bare names, listed in messages; each may carry a version (`lowercase@1`). */
@@ -112,6 +133,7 @@ export function classifyName(name: string): NameClass {
     lower.startsWith('encr') ||
     lower.includes('crypt') ||
     lower.startsWith('blind') ||
+    lower.startsWith('match') ||
     lower.startsWith('hushfield')
   ) {
     return 'lookalike';
@@ -240,6 +262,73 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   return { ok: count.ok === undefined ? index : { ...index, expected: count.ok } };
 }
 
+function integer(
+  raw: RawAnnotation,
+  name: string,
+  value: RawValue | undefined,
+  fallback: number,
+  valid: (n: number) => boolean,
+  rule: string,
+): Checked<number> {
+  if (value === undefined) return { ok: fallback };
+  const n = value.kind === 'number' ? Number(value.text) : NaN;
+  return Number.isSafeInteger(n) && valid(n)
+    ? { ok: n }
+    : { problem: messages.badMatchOption(raw.name, name, value.text, rule) };
+}
+
+function matchIndex(raw: RawAnnotation): Checked<MatchIndexAnnotation> {
+  const query = noQuery(raw);
+  if (query) return { problem: query };
+  if (raw.args === null) return { problem: messages.missingArgument(raw.name, 'source') };
+  const args = namedArgs(raw, ['source', 'tokens', 'bits', 'hashes', 'normalize', 'maxLength']);
+  if ('problem' in args) return args;
+  const source = fieldName(raw, 'source', args.ok.get('source'));
+  if ('problem' in source) return source;
+  const get = (name: string) => args.ok.get(name);
+  const tokens = integer(raw, 'tokens', get('tokens'), MATCH_DEFAULTS.tokens, (n) => n >= 2 && n <= 5, 'from 2 to 5');
+  if ('problem' in tokens) return tokens;
+  const size = integer(
+    raw,
+    'bits',
+    get('bits'),
+    MATCH_DEFAULTS.bits,
+    (n) => n >= 64 && n <= 65_536 && (n & (n - 1)) === 0,
+    'a power of two from 64 to 65536',
+  );
+  if ('problem' in size) return size;
+  const hashes = integer(raw, 'hashes', get('hashes'), MATCH_DEFAULTS.hashes, (n) => n >= 1 && n <= 8, 'from 1 to 8');
+  if ('problem' in hashes) return hashes;
+  const maxLength = integer(
+    raw,
+    'maxLength',
+    get('maxLength'),
+    MATCH_DEFAULTS.maxLength,
+    (n) => n >= 1 && n <= 1_000_000,
+    'from 1 to 1000000',
+  );
+  if ('problem' in maxLength) return maxLength;
+  const normalize = get('normalize');
+  // Only a per-code-point mapping keeps "x contains y" true after normalizing both, which the
+  // candidate filter relies on; trim, NFKC and the rest do not.
+  if (
+    normalize !== undefined &&
+    !(normalize.kind !== 'number' && ['lowercase', 'lowercase@1'].includes(normalize.text))
+  )
+    return { problem: messages.badMatchNormalizer(raw.name, normalize.text) };
+  return {
+    ok: {
+      kind: 'matchIndex',
+      source: source.ok,
+      tokens: tokens.ok,
+      bits: size.ok,
+      hashes: hashes.ok,
+      fold: normalize === undefined ? 'none' : 'case',
+      maxLength: maxLength.ok,
+    },
+  };
+}
+
 function pfeHash(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   const args: readonly RawArgument[] = raw.args ?? [];
   if (args.length !== 1 || args[0].key !== null) return { problem: messages.hashNeedsSource(raw.name) };
@@ -280,6 +369,8 @@ function interpret(raw: RawAnnotation, level: 'model' | 'field'): Checked<Annota
       return encrypted(raw);
     case 'blindIndex':
       return blindIndex(raw);
+    case 'matchIndex':
+      return matchIndex(raw);
     case 'encryption:hash':
       return pfeHash(raw);
     case 'encryption:cursor':

@@ -10,9 +10,10 @@ import type {
   FieldMeta,
   HushfieldSchema,
   IdGeneration,
+  MatchIndexMeta,
   ModelMeta,
 } from '../metadata';
-import { parseAnnotations, type Annotation, type BlindIndexAnnotation } from './annotations';
+import { parseAnnotations, type Annotation, type BlindIndexAnnotation, type MatchIndexAnnotation } from './annotations';
 import type { DmmfDocument, DmmfField, DmmfModel } from './dmmf';
 import { checkKeyStoreModel } from './key-store-model';
 import { messages } from './messages';
@@ -21,6 +22,8 @@ import { messages } from './messages';
 export interface GeneratorSettings {
   /** Prisma model name of the key store; default `HushfieldKey`. */
   readonly keyStoreModel?: string;
+  /** The datasource's provider (`postgresql`, `mysql`, `sqlite`...), from the schema; unchecked when absent. */
+  readonly provider?: string;
 }
 
 /** The default key-store model name. */
@@ -120,6 +123,7 @@ class ModelBuilder {
   constructor(
     private readonly model: DmmfModel,
     private readonly isKeyStore: boolean,
+    private readonly provider?: string,
   ) {}
 
   private report(field: string | null, problem: string): void {
@@ -224,6 +228,31 @@ class ModelBuilder {
     };
   }
 
+  private matchIndex(field: DmmfField, index: MatchIndexAnnotation): MatchIndexMeta {
+    if (field.type !== 'Int' || !field.isList || field.kind !== 'scalar') {
+      this.report(field.name, messages.matchType(field.type, field.isList));
+    }
+    if (this.provider !== undefined && this.provider !== 'postgresql' && this.provider !== 'postgres')
+      this.report(field.name, messages.matchProvider(this.provider));
+    const source = this.field(index.source);
+    if (!source) this.report(field.name, messages.matchSourceMissing(index.source));
+    else if (!this.annotationOf(index.source, 'encrypted'))
+      this.report(field.name, messages.matchSourceNotEncrypted(index.source));
+    if (field.hasDefaultValue) this.report(field.name, messages.matchDefault());
+    const ids = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
+    if (ids.length !== 1) this.report(field.name, messages.matchNoId());
+    return {
+      name: field.name,
+      dbName: field.dbName ?? field.name,
+      source: index.source,
+      tokens: index.tokens,
+      bits: index.bits,
+      hashes: index.hashes,
+      fold: index.fold,
+      maxLength: index.maxLength,
+    };
+  }
+
   /** Warns when `expected` values would make buckets of `bits` too small (privacy) or too large (candidates). */
   private checkBuckets(field: DmmfField, bits: number, expected: number): void {
     const [low, high] = suggestedBits(expected);
@@ -260,11 +289,13 @@ class ModelBuilder {
     this.parse();
     const encrypted: Record<string, EncryptedFieldMeta> = {};
     const blindIndexes: Record<string, BlindIndexMeta> = {};
+    const matchIndexes: Record<string, MatchIndexMeta> = {};
     const fields: Record<string, FieldMeta> = {};
     for (const field of this.model.fields) {
       const annotation = this.fieldAnnotations.get(field.name)?.[0];
       if (annotation?.kind === 'encrypted') encrypted[field.name] = this.encrypted(field, annotation.mode);
       if (annotation?.kind === 'blindIndex') blindIndexes[field.name] = this.blindIndex(field, annotation);
+      if (annotation?.kind === 'matchIndex') matchIndexes[field.name] = this.matchIndex(field, annotation);
       fields[field.name] = {
         name: field.name,
         dbName: field.dbName ?? field.name,
@@ -292,6 +323,7 @@ class ModelBuilder {
       fields,
       encrypted,
       blindIndexes,
+      ...(Object.keys(matchIndexes).length > 0 ? { matchIndexes } : {}),
       uniqueIndexes: this.model.uniqueIndexes.map((u) => ({
         name: u.name ?? u.fields.join('_'),
         fields: [...u.fields],
@@ -325,7 +357,7 @@ export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings =
   const warnings: string[] = [];
   const models: Record<string, ModelMeta> = {};
   for (const model of dmmf.datamodel.models) {
-    const builder = new ModelBuilder(model, model.name === keyStoreModel);
+    const builder = new ModelBuilder(model, model.name === keyStoreModel, settings.provider);
     models[model.name] = builder.build();
     problems.push(...builder.problems);
     warnings.push(...builder.warnings);

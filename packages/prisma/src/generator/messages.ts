@@ -28,6 +28,11 @@ export const messages = {
   badBits: (name: string, value: string) => `@${name}: bits must be an integer from 1 to 256, got "${value}"`,
   badExpected: (name: string, value: string) =>
     `@${name}: expected must be a positive integer (how many distinct values the source will hold), got "${value}"`,
+  badMatchOption: (name: string, option: string, value: string, rule: string) =>
+    `@${name}: ${option} must be an integer ${rule}, got "${value}"`,
+  badMatchNormalizer: (name: string, value: string) =>
+    `@${name}: normalize must be "lowercase" (each code point lower-cased on its own) or left out, got "${value}"; ` +
+    'other normalizers (trim, nfkc, ...) do not keep "x contains y" true after normalizing, so results could miss rows',
   mixedNormalizerVersions: (name: string, normalizers: readonly string[]) =>
     `@${name}: normalize mixes normalizer versions (${list(normalizers)}); use one version for every step`,
   unexpectedQuery: (name: string) => `@${name} does not take "?option=value" options; use (name: value) arguments`,
@@ -41,7 +46,7 @@ export const messages = {
   hashNeedsSource: (name: string) => `@${name} needs exactly one source field, as in @${name}(email)`,
   takesNoArguments: (name: string) => `@${name} takes no arguments`,
   twoAnnotations: (first: string, second: string) =>
-    `a field can carry one of @encrypted or @blindIndex, found ${first} and ${second}`,
+    `a field can carry one of @encrypted, @blindIndex or @matchIndex, found ${first} and ${second}`,
 
   // Encrypted fields.
   encryptedType: (type: string, isList: boolean) =>
@@ -83,6 +88,19 @@ export const messages = {
   tooFewForTruncation: () => 'there are too few values for any truncation to hide them: keep the full length',
   indexDefault: () => '@blindIndex column has a @default; the extension computes it, remove the default',
   indexId: () => '@blindIndex column cannot be the @id',
+
+  // Match indexes.
+  matchType: (type: string, isList: boolean) =>
+    `@matchIndex column must be Int[] (positions of a Bloom filter), not ${type}${isList ? '[]' : ''}`,
+  matchProvider: (provider: string) =>
+    `@matchIndex needs PostgreSQL (an Int[] column with a GIN index answers "holds every position"); ${provider} has ` +
+    'no integer array with an inverted index, so every lookup would scan and decrypt the whole table',
+  matchSourceMissing: (source: string) => `@matchIndex source "${source}" is not a field of this model`,
+  matchSourceNotEncrypted: (source: string) =>
+    `@matchIndex source "${source}" is not an encrypted String field; add /// @encrypted to it`,
+  matchDefault: () => '@matchIndex column has a @default; the extension computes it, remove the default',
+  matchNoId: () =>
+    '@matchIndex needs a model with a single @id: candidates are narrowed to the matching ids before the query',
 
   // Scope.
   scopeMissing: (field: string) => `@encryption(scope: ${field}) names no field of this model`,

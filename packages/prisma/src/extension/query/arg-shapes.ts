@@ -54,6 +54,9 @@ export const RELATION_FILTERS: ReadonlySet<string> = new Set(['some', 'every', '
 /** Filter operators the extension answers on an encrypted field, through a blind index. */
 export const EQUALITY_OPERATORS: ReadonlySet<string> = new Set(['equals', 'in', 'notIn', 'not']);
 
+/** String filters a match index answers (with candidates re-checked after decryption). */
+export const MATCH_OPERATORS: ReadonlySet<string> = new Set(['contains', 'startsWith', 'endsWith']);
+
 /** Aggregate keys of orderBy, groupBy and aggregate. */
 export const AGGREGATES: ReadonlySet<string> = new Set(['_count', '_min', '_max', '_avg', '_sum']);
 

@@ -216,10 +216,12 @@ export class OperationHandler {
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
     // *OrThrow reads must throw when only a tampered row matched: their full-length hits are
     // checked with the truncated ones, before the query (not in a batch, which cannot side-query).
-    const narrowed =
-      RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
+    const narrowed = [
+      ...(RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
         ? [...rewriter.truncated, ...rewriter.fullLength]
-        : rewriter.truncated;
+        : rewriter.truncated),
+      ...rewriter.matches,
+    ];
     if (narrowed.length > 0) {
       out.where = await narrowTruncated({
         view: this.view,

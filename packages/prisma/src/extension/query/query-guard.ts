@@ -8,10 +8,10 @@
  * blind-index column, and values to write or look up that cannot be encrypted (lone
  * surrogates, over the size cap).
  */
-import { checkPlaintext } from '@hushfield/core';
+import { checkPlaintext, codePointLength, queryGrams, type MatchKind } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { isComputedPlaceholder } from '../computed-index';
-import { blindIndexWrite, notString, unsupported } from '../messages';
+import { blindIndexWrite, matchIndexWrite, notString, unsupported } from '../messages';
 import {
   AGGREGATES,
   asList,
@@ -19,13 +19,14 @@ import {
   isLogicalKey,
   isRootPosition,
   logicalPosition,
+  MATCH_OPERATORS,
   nestedWriteParts,
   operationWherePosition,
   RELATION_FILTERS,
   SELECTION_KEYS,
   type WherePosition,
 } from './arg-shapes';
-import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, isPlainObject, pickMatchIndex, type SchemaView } from '../schema-view';
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
 export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args, batch = false): void {
@@ -139,8 +140,16 @@ class Guard {
       }
     };
     if (!isPlainObject(filter)) return check('equals', filter);
+    if (index === undefined && Object.keys(filter).some((operation) => MATCH_OPERATORS.has(operation))) {
+      this.matchFilter(model, source, filter, position);
+    }
     for (const [operation, value] of Object.entries(filter)) {
       if (value === undefined) continue;
+      if (index === undefined && (MATCH_OPERATORS.has(operation) || operation === 'mode')) {
+        if (operation === 'mode' && !Object.keys(filter).some((key) => MATCH_OPERATORS.has(key)))
+          throw unsupported('matchMode', model.name, source, 'mode');
+        continue;
+      }
       if (!EQUALITY_OPERATORS.has(operation)) throw unsupported('operator', model.name, source, operation);
       if (operation === 'not' && isPlainObject(value)) {
         if (Object.values(value).every(isNullCheck)) continue;
@@ -150,6 +159,33 @@ class Guard {
         continue;
       }
       check(operation, value);
+    }
+  }
+
+  /**
+   * contains / startsWith / endsWith (and mode) on an encrypted field: answered through a match
+   * index at a root position only, where the candidates can be decrypted and re-checked.
+   */
+  private matchFilter(model: ModelMeta, source: string, filter: Args, position: WherePosition): void {
+    const indexes = this.view.matchSpecs(model, source);
+    const insensitive = filter.mode === 'insensitive';
+    for (const [operation, value] of Object.entries(filter)) {
+      if (value === undefined || !MATCH_OPERATORS.has(operation)) continue;
+      if (indexes.length === 0) throw unsupported('noMatchIndex', model.name, source, operation);
+      if (!isRootPosition(position)) throw unsupported('matchPosition', model.name, source, operation);
+      if (filter.mode !== undefined && filter.mode !== 'default' && !insensitive)
+        throw unsupported('matchMode', model.name, source, 'mode');
+      // Insensitive equality through a blind index would depend on its normalizers: refused.
+      if (insensitive && Object.keys(filter).some((key) => EQUALITY_OPERATORS.has(key)))
+        throw unsupported('matchMode', model.name, source, 'mode');
+      const chosen = pickMatchIndex(indexes, insensitive);
+      if (chosen === undefined) throw unsupported('matchMode', model.name, source, `${operation} (mode: insensitive)`);
+      if (typeof value !== 'string') throw notString(model.name, source);
+      checkPlaintext(value, `${model.name}.${source}`);
+      if (codePointLength(value) > chosen.spec.maxLength)
+        throw unsupported('matchTooLong', model.name, source, operation);
+      if (queryGrams(chosen.spec, operation as MatchKind, value) === null)
+        throw unsupported('matchTooShort', model.name, source, operation);
     }
   }
 
@@ -245,6 +281,7 @@ class Guard {
         if (isComputedPlaceholder(value)) continue;
         throw blindIndexWrite(model.name, key);
       }
+      if (this.view.matchIndex(model, key)) throw matchIndexWrite(model.name, key);
       if (updating && model.bindRowId && model.idFields.includes(key) && Object.keys(model.encrypted).length > 0) {
         throw unsupported('rekeyMany', model.name, key, 'update');
       }

@@ -8,17 +8,18 @@
  * During an index-key rotation every live index version is matched (`in` over all of them);
  * a unique input can name only one value, so it names the one stored in the matching row.
  */
-import type { FieldCrypto } from '@hushfield/core';
+import type { FieldCrypto, MatchIndexSpec, MatchKind } from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../../metadata';
 import {
   asList,
   isLogicalKey,
   isRootPosition,
   logicalPosition,
+  MATCH_OPERATORS,
   RELATION_FILTERS,
   type WherePosition,
 } from './arg-shapes';
-import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, blindIndexSpec, isPlainObject, pickMatchIndex, type SchemaView } from '../schema-view';
 
 /** A root-level equality on a truncated index: candidates must be checked after decryption. */
 export interface TruncatedCondition {
@@ -27,6 +28,16 @@ export interface TruncatedCondition {
   readonly index: BlindIndexMeta;
   /** Plaintext values that match (one for equality, several for `in`). */
   readonly values: readonly string[];
+}
+
+/** A root-level contains / startsWith / endsWith through a match index: candidates are re-checked after decryption. */
+export interface MatchCondition {
+  /** Prisma name of the encrypted source field. */
+  readonly field: string;
+  readonly kind: MatchKind;
+  readonly query: string;
+  readonly insensitive: boolean;
+  readonly spec: MatchIndexSpec;
 }
 
 /** Where a where clause sits (arg-shapes.ts): `unique` inputs must stay single-valued. */
@@ -47,6 +58,8 @@ export class WhereRewriter {
    * since a row's index value can be swapped in SQL for another row's.
    */
   readonly fullLength: TruncatedCondition[] = [];
+  /** Root-level match-index conditions found while rewriting (the guard allows no others). */
+  readonly matches: MatchCondition[] = [];
 
   constructor(
     private readonly view: SchemaView,
@@ -67,7 +80,10 @@ export class WhereRewriter {
           ? await Promise.all(value.map((item) => this.where(model, item, inner)))
           : await this.where(model, value, inner);
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
-        for (const condition of await this.field(model, key, value, position)) {
+        const { match, rest } = this.splitMatch(model, key, value);
+        if (match !== undefined) extra.push(...(await this.match(model, key, match)));
+        if (rest === undefined) continue;
+        for (const condition of await this.field(model, key, rest, position)) {
           const [[column, filter]] = Object.entries(condition);
           if (column in out) extra.push(condition);
           else out[column] = filter;
@@ -81,6 +97,43 @@ export class WhereRewriter {
     }
     if (extra.length > 0) out.AND = [...asList(out.AND), ...extra];
     return out;
+  }
+
+  /** A filter on an encrypted field, split into its match operators (with mode) and the rest. */
+  private splitMatch(model: ModelMeta, key: string, filter: unknown): { match?: Args; rest?: unknown } {
+    if (!isPlainObject(filter) || this.view.encrypted(model, key) === undefined) return { rest: filter };
+    if (!Object.keys(filter).some((operation) => MATCH_OPERATORS.has(operation))) return { rest: filter };
+    const match: Args = {};
+    const rest: Args = {};
+    for (const [operation, value] of Object.entries(filter)) {
+      if (MATCH_OPERATORS.has(operation) || operation === 'mode') match[operation] = value;
+      else rest[operation] = value;
+    }
+    return { match, rest: Object.keys(rest).length > 0 ? rest : undefined };
+  }
+
+  /**
+   * `{ contains: 'ada' }` on a source field → conditions that the match-index column holds every
+   * position of the query's n-grams (under any live index root version), recorded for re-checking.
+   */
+  private async match(model: ModelMeta, key: string, filter: Args): Promise<Args[]> {
+    const insensitive = filter.mode === 'insensitive';
+    const chosen = pickMatchIndex(this.view.matchSpecs(model, key), insensitive);
+    const conditions: Args[] = [];
+    if (chosen === undefined) return conditions; // the guard has refused this already
+    for (const [operation, query] of Object.entries(filter)) {
+      if (!MATCH_OPERATORS.has(operation) || typeof query !== 'string') continue;
+      const kind = operation as MatchKind;
+      const versions = (await this.crypto.matchQueryAll(chosen.spec, kind, query)) ?? [];
+      this.matches.push({ field: key, kind, query, insensitive, spec: chosen.spec });
+      const column = chosen.index.name;
+      conditions.push(
+        versions.length === 1
+          ? { [column]: { hasEvery: versions[0] } }
+          : { OR: versions.map((positions) => ({ [column]: { hasEvery: positions } })) },
+      );
+    }
+    return conditions;
   }
 
   private async relation(target: ModelMeta, value: unknown): Promise<unknown> {

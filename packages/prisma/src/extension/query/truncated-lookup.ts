@@ -13,23 +13,26 @@
  * Cost: one extra query per lookup. Not available inside a batch `$transaction([...])`
  * (the extension cannot issue its own query there), where it fails closed.
  */
-import { normalize } from '@hushfield/core';
+import { matchesQuery, normalize } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import { unsupported } from '../messages';
 import { asList } from './arg-shapes';
-import type { TruncatedCondition } from './rewrite-where';
+import type { MatchCondition, TruncatedCondition } from './rewrite-where';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { delegate, sideQuery, type AnyClient } from '../transaction-context';
 
-/** Narrows `where` (already rewritten) to the rows whose decrypted values really match. */
+/**
+ * Narrows `where` (already rewritten) to the rows whose decrypted values really match: the
+ * truncated-index conditions, and the match-index ones (contains / startsWith / endsWith).
+ */
 export async function narrowTruncated(options: {
   view: SchemaView;
   decryptor: ResultDecryptor;
   base: AnyClient;
   model: ModelMeta;
   where: unknown;
-  conditions: readonly TruncatedCondition[];
+  conditions: readonly (TruncatedCondition | MatchCondition)[];
   batch: boolean;
 }): Promise<Args> {
   const { view, decryptor, base, model, conditions } = options;
@@ -37,7 +40,8 @@ export async function narrowTruncated(options: {
   const id = view.idField(model);
   const first = conditions[0];
   if (id === undefined || options.batch) {
-    throw unsupported('truncated', model.name, first.field, options.batch ? 'batch $transaction' : 'compound id');
+    const kind = 'kind' in first ? 'matchPosition' : 'truncated';
+    throw unsupported(kind, model.name, first.field, options.batch ? 'batch $transaction' : 'compound id');
   }
   const select: Args = { [id]: true };
   for (const condition of conditions) select[condition.field] = true;
@@ -71,9 +75,11 @@ export function dropMismatches(result: unknown, conditions: readonly TruncatedCo
   return result === null || result === undefined || ok(result) ? result : null;
 }
 
-function matches(row: Args, condition: TruncatedCondition): boolean {
+function matches(row: Args, condition: TruncatedCondition | MatchCondition): boolean {
   const value = row[condition.field];
   if (typeof value !== 'string') return false;
+  if ('kind' in condition)
+    return matchesQuery(condition.spec, condition.kind, value, condition.query, condition.insensitive);
   const wanted = new Set(condition.values.map((v) => normalize(v, condition.index.normalize)));
   return wanted.has(normalize(value, condition.index.normalize));
 }

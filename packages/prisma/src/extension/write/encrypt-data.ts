@@ -260,7 +260,7 @@ export class DataEncryptor {
     }
   }
 
-  /** Fills the blind indexes of the written fields: synchronously when every index key is cached. */
+  /** Fills the blind and match indexes of the written fields: synchronously when every index key is cached. */
   private fillIndexes(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> | undefined {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
@@ -271,6 +271,11 @@ export class DataEncryptor {
         // A key to load: all indexes are (re)computed the asynchronous way (same values).
         if (value === undefined) return this.fillIndexesCold(model, data, plains);
         data[index.name] = value;
+      }
+      for (const { index, spec } of this.view.matchSpecs(model, encrypted[i].name)) {
+        const positions = plain === null ? [] : this.crypto.cachedMatchIndex(spec, plain);
+        if (positions === undefined) return this.fillIndexesCold(model, data, plains);
+        data[index.name] = positions;
       }
     }
     return undefined;
@@ -283,6 +288,9 @@ export class DataEncryptor {
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
         data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain);
+      }
+      for (const { index, spec } of this.view.matchSpecs(model, encrypted[i].name)) {
+        data[index.name] = plain === null ? [] : await this.crypto.matchIndex(spec, plain);
       }
     }
   }
