@@ -120,9 +120,16 @@ export class PostgresCasWriter implements CasWriter {
     const idFields = this.model.idFields;
     const params: unknown[] = [];
     const param = (value: unknown, field: string | null, array: boolean) => {
+      // A list column (Int[], String[]) cannot be one level of an unnest()ed array: its values
+      // travel as text array literals, cast back to the column's type where they are used.
+      if (array && field !== null && this.isList(field)) {
+        params.push((value as unknown[]).map((item) => (Array.isArray(item) ? arrayLiteral(item) : null)));
+        return `$${params.length}::text[]`;
+      }
       params.push(value);
       return `$${params.length}::${field === null ? 'int4' : quoteIdent(this.typeOf(field))}${array ? '[]' : ''}`;
     };
+    const cast = (field: string) => (this.isList(field) ? `::${quoteIdent(this.typeOf(field))}` : '');
     const nullable = (value: unknown) => (value === undefined ? null : value);
     const arrays = [
       param(
@@ -172,11 +179,16 @@ export class PostgresCasWriter implements CasWriter {
     }
     const sql =
       `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
-      set.map((field, i) => `${column(field)} = v.n${i}`).join(', ') +
+      set.map((field, i) => `${column(field)} = v.n${i}${cast(field)}`).join(', ') +
       ` FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
       [
         ...idFields.map((field, i) => `t.${column(field)} = v.k${i}`),
-        ...expected.map((field, i) => `t.${column(field)} IS NOT DISTINCT FROM v.o${i}`),
+        // Prisma reads a NULL list as [], which is what `expected` holds.
+        ...expected.map((field, i) =>
+          this.isList(field)
+            ? `coalesce(t.${column(field)}, '{}'${cast(field)}) IS NOT DISTINCT FROM v.o${i}${cast(field)}`
+            : `t.${column(field)} IS NOT DISTINCT FROM v.o${i}`,
+        ),
         ...range,
       ].join(' AND ') +
       ' RETURNING v.i';
@@ -190,6 +202,11 @@ export class PostgresCasWriter implements CasWriter {
 
   private typeOf(field: string): string {
     return this.types.get(this.dbName(field)) ?? 'text';
+  }
+
+  /** Whether the column is a PostgreSQL array (its `udt_name` starts with `_`, as in `_int4`). */
+  private isList(field: string): boolean {
+    return this.typeOf(field).startsWith('_');
   }
 }
 
@@ -215,6 +232,13 @@ async function columnTypes(client: RawClient, table: string): Promise<Map<string
     table,
   );
   return new Map(rows.map((row) => [row.column_name, row.udt_name]));
+}
+
+/** A PostgreSQL array literal of `items`, every element quoted (`{"1","2"}`), NULL for null. */
+export function arrayLiteral(items: readonly unknown[]): string {
+  const element = (item: unknown) =>
+    item === null || item === undefined ? 'NULL' : `"${String(item).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return `{${items.map(element).join(',')}}`;
 }
 
 /** Quotes an SQL identifier (doubling embedded quotes). */

@@ -345,9 +345,8 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
   const indexVersions = new Map<string, number | null>();
   if (mode === 'reencrypt') {
     const indexKey = dryRun ? await keyStore.getActive('index', 'default') : null;
-    for (const index of Object.values(model.blindIndexes)) {
-      if (dryRun && !indexKey) indexVersions.set(index.name, null);
-      else if (dryRun) indexVersions.set(index.name, indexKey?.version ?? null);
+    for (const name of [...Object.keys(model.blindIndexes), ...Object.keys(model.matchIndexes ?? {})]) {
+      if (dryRun) indexVersions.set(name, indexKey?.version ?? null);
     }
     if (!dryRun) {
       for (const [name, version] of await withKeyringRetry(options, () => currentIndexVersions(model, crypto)))

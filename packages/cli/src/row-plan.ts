@@ -5,10 +5,10 @@
  * (`reencrypt`), or write plaintext back (`decrypt`, for `readonly` fields). A row that is
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
-import type { BlindIndexSpec, FieldCrypto, FieldContext, HushfieldError } from '@hushfield/core';
-import { normalizerVersion } from '@hushfield/core';
-import { blindIndexSpec } from '@hushfield/prisma';
-import type { BlindIndexMeta, EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
+import type { BlindIndexSpec, FieldCrypto, FieldContext, HushfieldError, MatchIndexSpec } from '@hushfield/core';
+import { matchFingerprint, matchPositionVersion, normalizerVersion } from '@hushfield/core';
+import { blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
+import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
 import { isHushfieldError } from './output';
@@ -27,7 +27,7 @@ export interface PlanTally {
   moved: number;
   /** prisma-field-encryption values imported. */
   imported: number;
-  /** Blind-index values rebuilt (missing or outdated). */
+  /** Blind-index and match-index values rebuilt (missing or outdated). */
   indexed: number;
   /** Values written back as plaintext (`decrypt`). */
   decrypted: number;
@@ -60,7 +60,7 @@ export interface PlanContext {
   readonly pfe?: PfeImporter;
   /** The key version values of `scope` must end under (null: none exists yet). */
   readonly activeKey: (scope: string) => Promise<{ keyId: string; version: number } | null>;
-  /** Current version of each blind index (by index field name); null when unknown. */
+  /** Current version of each blind and match index (by index field name); null when unknown. */
   readonly indexVersions: ReadonlyMap<string, number | null>;
   /** Count what would change, without decrypting, encrypting or creating keys. */
   readonly dryRun?: boolean;
@@ -71,6 +71,7 @@ export function plannedColumns(model: ModelMeta): string[] {
   return [
     ...Object.keys(model.encrypted),
     ...Object.keys(model.blindIndexes),
+    ...Object.keys(model.matchIndexes ?? {}),
     ...(model.scopeField ? [model.scopeField] : []),
   ];
 }
@@ -88,6 +89,7 @@ interface RowWork {
   fields: EncryptedFieldMeta[];
   rewrite: boolean;
   indexes: BlindIndexMeta[];
+  matches: PlannedMatch[];
   plaintext: Map<string, string | HushfieldError>;
   data: Record<string, unknown>;
   reasons: PlanTally;
@@ -98,6 +100,14 @@ interface PlannedIndex {
   readonly meta: BlindIndexMeta;
   readonly spec: BlindIndexSpec;
   /** Whether its source field is one `reencrypt` maintains (encrypted, not `readonly`). */
+  readonly maintained: boolean;
+}
+
+/** A match index the plan may rebuild, with its spec and fingerprint computed once per batch. */
+interface PlannedMatch {
+  readonly meta: MatchIndexMeta;
+  readonly spec: MatchIndexSpec;
+  readonly fingerprint: number;
   readonly maintained: boolean;
 }
 
@@ -115,6 +125,7 @@ interface BatchScope {
   /** Encrypted fields the mode acts on (`readonly` ones for `decrypt`, the others for `reencrypt`). */
   readonly relevant: EncryptedFieldMeta[];
   readonly indexes: PlannedIndex[];
+  readonly matches: PlannedMatch[];
   /** The active key of a scope, asked once per batch. */
   readonly activeKey: (scope: string) => Promise<{ keyId: string; version: number } | null>;
   readonly tally: PlanTally;
@@ -125,7 +136,7 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
   const batch = await classifyBatch(rows, context);
   if (context.dryRun) {
     for (const work of batch.works) {
-      work.reasons.indexed += work.indexes.length;
+      work.reasons.indexed += work.indexes.length + work.matches.length;
       addTally(batch.tally, work.reasons);
     }
     return { writes: [], failures: batch.failures, tally: batch.tally, wouldWrite: batch.works.length };
@@ -150,6 +161,16 @@ async function classifyBatch(rows: readonly Record<string, unknown>[], context: 
       return {
         meta,
         spec: blindIndexSpec(model, meta),
+        maintained: source !== undefined && source.mode !== 'readonly',
+      };
+    }),
+    matches: Object.values(model.matchIndexes ?? {}).map((meta) => {
+      const source = model.encrypted[meta.source];
+      const spec = matchIndexSpec(model, meta);
+      return {
+        meta,
+        spec,
+        fingerprint: matchFingerprint(spec),
         maintained: source !== undefined && source.mode !== 'readonly',
       };
     }),
@@ -191,6 +212,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     fields: [],
     rewrite: false,
     indexes: [],
+    matches: [],
     plaintext: new Map(),
     data: {},
     reasons: emptyTally(),
@@ -242,8 +264,11 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     }
   }
   if (blocked) return blocked;
-  if (mode === 'reencrypt') staleIndexes(work, batch, strictPlain);
-  return work.rewrite || work.indexes.length > 0 || hasKeys(work.data) ? work : null;
+  if (mode === 'reencrypt') {
+    staleIndexes(work, batch, strictPlain);
+    staleMatches(work, batch, strictPlain);
+  }
+  return work.rewrite || work.indexes.length > 0 || work.matches.length > 0 || hasKeys(work.data) ? work : null;
 }
 
 /**
@@ -294,6 +319,30 @@ function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet
   }
 }
 
+/**
+ * Adds to `work` the match indexes `reencrypt` must rebuild: missing, made under other
+ * parameters (fingerprint) or another index root version; or clears one whose source is null.
+ */
+function staleMatches(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet<string>): void {
+  const { indexVersions } = batch.context;
+  for (const planned of batch.matches) {
+    if (!planned.maintained || strictPlain.has(planned.meta.source)) continue;
+    const stored = work.row[planned.meta.name];
+    const sourceValue = work.row[planned.meta.source];
+    if (sourceValue === null || sourceValue === undefined) {
+      if (Array.isArray(stored) && stored.length > 0) work.data[planned.meta.name] = [];
+      continue;
+    }
+    const current = indexVersions.get(planned.meta.name) ?? null;
+    const fresh =
+      Array.isArray(stored) &&
+      stored[0] === planned.fingerprint &&
+      current !== null &&
+      stored.slice(1).every((position) => matchPositionVersion(position) === current);
+    if (!fresh) work.matches.push(planned);
+  }
+}
+
 /** Computes the new stored values of every classified row whose sources could be read. */
 async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Promise<RowWrite[]> {
   const { model, crypto, mode } = context;
@@ -341,6 +390,12 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
       work.data[index.name] = value;
       work.reasons.indexed++;
     }
+    for (const planned of work.matches) {
+      const source = work.plaintext.get(planned.meta.source);
+      if (typeof source !== 'string') continue;
+      work.data[planned.meta.name] = await crypto.matchIndex(planned.spec, source);
+      work.reasons.indexed++;
+    }
     if (!hasKeys(work.data)) continue;
     addTally(batch.tally, work.reasons);
     const expected: Record<string, unknown> = {};
@@ -358,7 +413,8 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
   for (const work of works) {
     // Each source once, though a field may also feed a blind index.
     const needed: string[] = work.fields.map((field) => field.name);
-    for (const index of work.indexes) if (!needed.includes(index.source)) needed.push(index.source);
+    for (const index of [...work.indexes, ...work.matches.map((m) => m.meta)])
+      if (!needed.includes(index.source)) needed.push(index.source);
     for (const name of needed) {
       const field = model.encrypted[name];
       const value = String(work.row[name]);

@@ -13,10 +13,11 @@ export function fieldContext(model: ModelMeta, field: EncryptedFieldMeta, row: R
 }
 
 /**
- * The current index root version of each of the model's blind indexes, by index field name,
+ * The current index root version of each of the model's blind and match indexes, by index field name,
  * as the key hierarchy holds it (creates the index root key on first use).
  */
 export async function currentIndexVersions(model: ModelMeta, crypto: FieldCrypto): Promise<Map<string, number | null>> {
   const [current] = await crypto.keys.indexRootVersions();
-  return new Map(Object.values(model.blindIndexes).map((index) => [index.name, current?.version ?? null]));
+  const names = [...Object.keys(model.blindIndexes), ...Object.keys(model.matchIndexes ?? {})];
+  return new Map(names.map((name) => [name, current?.version ?? null]));
 }

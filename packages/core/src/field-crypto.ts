@@ -35,6 +35,7 @@ import {
   codePointLength,
   deriveMatchKey,
   MAX_MATCH_ROOT_VERSION,
+  matchFingerprint,
   matchPositions,
   queryGrams,
   valueGrams,
@@ -110,6 +111,11 @@ export interface DecryptItem {
 function indexKeyId(stored: StoredKey, spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name'>): string {
   const { model, field, name } = spec;
   return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+}
+
+/** What a match-index column stores for `value`: the fingerprint, then the sorted positions. */
+function storedMatch(key: Buffer, spec: MatchIndexSpec, rootVersion: number, value: string): number[] {
+  return [matchFingerprint(spec), ...matchPositions(key, spec, rootVersion, valueGrams(spec, value))];
 }
 
 /** Cache id of one derived match key: `m` keeps it apart from blind-index key ids. */
@@ -331,7 +337,8 @@ export class FieldCrypto {
   }
 
   /**
-   * The match index of `value` (its sorted positions) under the current index root version.
+   * What the match-index column stores for `value` under the current index root version: the
+   * parameters' fingerprint (negative), then the sorted positions.
    * @throws InvalidArgumentError on a bad spec, a lone surrogate, or a value longer than
    *   `spec.maxLength` code points (the message names the field, never the value)
    */
@@ -339,9 +346,7 @@ export class FieldCrypto {
     const warm = this.cachedMatchIndex(spec, value);
     if (warm !== undefined) return warm;
     const [current] = await this.#keys.indexRootVersions();
-    return this.#withMatchKey(current, spec, (key) =>
-      matchPositions(key, spec, current.version, valueGrams(spec, value)),
-    );
+    return this.#withMatchKey(current, spec, (key) => storedMatch(key, spec, current.version, value));
   }
 
   /**
@@ -353,9 +358,7 @@ export class FieldCrypto {
     const versions = this.#keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
-    const warm = this.#indexKeys.use(matchKeyId(stored, spec), (key) =>
-      matchPositions(key, spec, stored.version, valueGrams(spec, value)),
-    );
+    const warm = this.#indexKeys.use(matchKeyId(stored, spec), (key) => storedMatch(key, spec, stored.version, value));
     return warm === MISS ? undefined : warm;
   }
 

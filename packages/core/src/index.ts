@@ -25,6 +25,7 @@ export {
   codePointLength,
   MAX_MATCH_ROOT_VERSION,
   matchesQuery,
+  matchFingerprint,
   matchPositionVersion,
   queryGrams,
 } from './match-index';

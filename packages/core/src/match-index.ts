@@ -14,7 +14,10 @@
  * - Bits: for each distinct n-gram, HMAC-SHA256(per-index key, UTF-8 of the n-gram); its first
  *   `hashes` big-endian 32-bit words, each modulo `bits` (a power of two), are set positions.
  * - Stored: each position as `rootVersion × 65536 + position`, sorted, no repeats, so the root
- *   version travels with the value and a query during a rotation asks for each live version.
+ *   version travels with the value and a query during a rotation asks for each live version;
+ *   first, one negative element, the parameters' fingerprint (`-(tokens × 1,000,000 + log2(bits)
+ *   × 10,000 + hashes × 100 + fold)`, fold 0 = none, 1 = case), so `reencrypt` can tell a value
+ *   indexed under other parameters without decrypting it. Queries never ask for it.
  *
  * A query asks for rows whose list holds every position of the query's own n-grams (a
  * superset of the matches: no false negatives, some false positives); the caller decrypts the
@@ -147,6 +150,16 @@ export function matchPositions(
     for (let h = 0; h < spec.hashes; h++) positions.add(base + (digest.readUInt32BE(h * 4) & mask));
   }
   return [...positions].sort((a, b) => a - b);
+}
+
+/** The negative first element of every stored match index: which parameters produced it. */
+export function matchFingerprint(spec: Pick<MatchIndexSpec, 'tokens' | 'bits' | 'hashes' | 'fold'>): number {
+  return -(
+    spec.tokens * 1_000_000 +
+    Math.log2(spec.bits) * 10_000 +
+    spec.hashes * 100 +
+    (spec.fold === 'case' ? 1 : 0)
+  );
 }
 
 /** The index root version of a stored position, or `null` when it is not one. */
