@@ -322,7 +322,7 @@ describe('schema validation', () => {
     [
       'a field both encrypted and an index',
       user([{ name: 'emailIdx', documentation: '@encrypted\n@blindIndex(source: email)' }]),
-      'User.emailIdx: a field can carry one of @encrypted or @blindIndex',
+      'User.emailIdx: a field can carry one of @encrypted, @blindIndex or @matchIndex',
     ],
     [
       'a misspelled field annotation',
