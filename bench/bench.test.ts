@@ -13,6 +13,7 @@ import { writeResults, writeRunSummary } from './lib/results-file';
 import { runCryptoBench } from './suites/crypto';
 import { runKeyringsBench } from './suites/keyrings';
 import { runKmsBench } from './suites/kms';
+import { runMatchBench } from './suites/match';
 import { runMigratorBench } from './suites/migrator';
 import { runPrismaBench } from './suites/prisma';
 
@@ -103,6 +104,18 @@ describe('benchmarks at smoke-test sizes', () => {
     expect(section.targets).toHaveLength(ran.length * 2);
     expect(section.targets.every((target) => target.met === true)).toBe(true);
   }, 120_000);
+
+  it('match answers contains exactly and reports false positives, candidates and index size', async () => {
+    const section = await runMatchBench({ db, rows: 300, words: 400, queries: 4 });
+    sections.push(section);
+    const [fp, pg] = section.tables;
+    expect(fp.rows).toHaveLength(9); // 3 filter sizes x 3 hash counts
+    for (const row of fp.rows) expect(Number(row[3])).toBeGreaterThanOrEqual(Number(row[2])); // candidates >= matches
+    expect(pg.rows).toHaveLength(2);
+    expect(pg.notes?.[0]).toContain('every answer equalled plain filtering');
+    const [{ n }] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM contacts');
+    expect(n).toBe('0'); // the benchmark cleans up after itself
+  }, 180_000);
 
   it('migrator runs the real CLI in a child process and encrypts every legacy row', async () => {
     if (!db.url) {

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [crypto|prisma|kms|keyrings|migrator ...] [--long]`: runs the benchmarks on a scratch
+ * `pnpm bench [crypto|prisma|kms|keyrings|match|migrator ...] [--long]`: runs the benchmarks on a scratch
  * PostgreSQL database (created on `TEST_DATABASE_URL`'s server, dropped afterwards) and
  * writes bench/RESULTS.md. See bench/README.md.
  */
@@ -14,12 +14,13 @@ import { notRun, type Section } from './lib/report';
 import { isoSeconds, writeResults, writeRunSummary } from './lib/results-file';
 import type { TestDatabase } from '../test/support/database';
 
-const BENCHMARKS = ['crypto', 'prisma', 'kms', 'keyrings', 'migrator'] as const;
+const BENCHMARKS = ['crypto', 'prisma', 'kms', 'keyrings', 'match', 'migrator'] as const;
 type BenchmarkId = (typeof BENCHMARKS)[number];
 const TITLES: Record<BenchmarkId, string> = {
   crypto: 'crypto: one value, envelope vs bare AES-256-GCM vs @47ng/cloak',
   prisma: 'prisma: plain Prisma vs the hushfield extension on PostgreSQL',
   kms: 'kms: keyring calls and wall time with KMS latency',
+  match: 'match: contains on encrypted fields through keyed match indexes',
   keyrings: 'keyrings: keyring calls per scope per TTL, for every keyring',
   migrator: 'migrator: hushfield reencrypt throughput and memory',
 };
@@ -68,6 +69,8 @@ async function runOne(id: BenchmarkId, db: TestDatabase | undefined, long: boole
       return (await import('./suites/prisma')).runPrismaBench({ db: needDb(), log });
     case 'kms':
       return (await import('./suites/kms')).runKmsBench({ db: needDb(), log });
+    case 'match':
+      return (await import('./suites/match')).runMatchBench({ db: needDb(), log });
     case 'keyrings':
       return (await import('./suites/keyrings')).runKeyringsBench({ db: needDb(), log });
     case 'migrator':
@@ -81,6 +84,7 @@ const PROFILES: Record<string, (target: string) => string[]> = {
   prisma: (target) =>
     target.startsWith('create') ? ['create', 'findunique'] : target.includes('warm') ? ['findmany-warm'] : ['findmany'],
   kms: () => [],
+  match: () => [],
   keyrings: () => [],
   migrator: (target) => (target.startsWith('reencrypt') ? ['reencrypt'] : []),
 };

@@ -42,7 +42,7 @@ interface StoredResults {
 }
 
 /** The order sections appear in, whatever order they ran in. */
-const ORDER = ['crypto', 'prisma', 'kms', 'keyrings', 'migrator'];
+const ORDER = ['crypto', 'prisma', 'kms', 'keyrings', 'match', 'migrator'];
 const rank = (id: string): number => (ORDER.includes(id) ? ORDER.indexOf(id) : ORDER.length);
 
 function load(path: string): StoredResults {

@@ -323,8 +323,12 @@ class Guard {
     }
   }
 
-  /** Whether `field` stores ciphertext or a blind index: ordering or aggregating it is meaningless. */
+  /** Whether `field` stores ciphertext, a blind index or a match index: ordering or aggregating it is meaningless. */
   private isProtected(model: ModelMeta, field: string): boolean {
-    return this.view.encrypted(model, field) !== undefined || this.view.blindIndex(model, field) !== undefined;
+    return (
+      this.view.encrypted(model, field) !== undefined ||
+      this.view.blindIndex(model, field) !== undefined ||
+      this.view.matchIndex(model, field) !== undefined
+    );
   }
 }
