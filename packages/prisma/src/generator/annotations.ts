@@ -4,7 +4,7 @@
  * or value instead of ignoring it.
  */
 import { isNormalizer, versionedName } from '@hushfield/core';
-import type { EncryptionMode, Normalizer } from '../metadata';
+import type { EncryptionMode, MatchIndexMeta, Normalizer } from '../metadata';
 import { messages } from './messages';
 import { tokenize, type NameClass, type RawAnnotation, type RawArgument, type RawValue } from './tokenizer';
 
@@ -26,20 +26,7 @@ export interface BlindIndexAnnotation {
 }
 
 /** `/// @matchIndex(source: f, tokens: 3, bits: 1024, hashes: 3, normalize: "lowercase", maxLength: 256)`. */
-export interface MatchIndexAnnotation {
-  readonly kind: 'matchIndex';
-  readonly source: string;
-  /** n-gram length in code points. */
-  readonly tokens: number;
-  /** Filter size: a power of two from 64 to 65536. */
-  readonly bits: number;
-  /** Positions per n-gram. */
-  readonly hashes: number;
-  /** `case` for `normalize: "lowercase"` (each code point lower-cased on its own), else `none`. */
-  readonly fold: 'none' | 'case';
-  /** Longest value indexed, in code points. */
-  readonly maxLength: number;
-}
+export type MatchIndexAnnotation = { readonly kind: 'matchIndex' } & Omit<MatchIndexMeta, 'name' | 'dbName'>;
 
 /** `/// @encryption:cursor` (prisma-field-encryption): accepted, no effect. */
 export interface CursorAnnotation {

@@ -241,16 +241,9 @@ class ModelBuilder {
     if (field.hasDefaultValue) this.report(field.name, messages.matchDefault());
     const ids = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
     if (ids.length !== 1) this.report(field.name, messages.matchNoId());
-    return {
-      name: field.name,
-      dbName: field.dbName ?? field.name,
-      source: index.source,
-      tokens: index.tokens,
-      bits: index.bits,
-      hashes: index.hashes,
-      fold: index.fold,
-      maxLength: index.maxLength,
-    };
+    const { tokens, bits, hashes, fold, maxLength } = index;
+    const dbName = field.dbName ?? field.name;
+    return { name: field.name, dbName, source: index.source, tokens, bits, hashes, fold, maxLength };
   }
 
   /** Warns when `expected` values would make buckets of `bits` too small (privacy) or too large (candidates). */
