@@ -455,38 +455,49 @@ export class FieldCrypto {
     if (spec.fold === 'case') this.#checkUnicode(`${spec.model}.${spec.name}`, ['lowercase@1'], value);
   }
 
-  async #withMatchKey<T>(stored: StoredKey, spec: MatchIndexSpec, use: (key: Buffer) => T): Promise<T> {
+  #withMatchKey<T>(stored: StoredKey, spec: MatchIndexSpec, use: (key: Buffer) => T): Promise<T> {
     needs(
       stored.version <= MAX_MATCH_ROOT_VERSION,
       'index root version',
       `must be at most ${MAX_MATCH_ROOT_VERSION} for match indexes`,
     );
-    const key = await this.#indexKeys.get(matchKeyId(stored, spec), async () => {
+    return this.#withIndexKey(
+      matchKeyId(stored, spec),
+      stored,
+      (root) => deriveMatchKey(root, spec, stored.version),
+      use,
+    );
+  }
+
+  #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
+    return this.#withIndexKey(
+      indexKeyId(stored, spec),
+      stored,
+      (root) => deriveIndexKey(root, spec, stored.version),
+      (key) => computeBlindIndex(key, spec, stored.version, value),
+    );
+  }
+
+  /**
+   * Runs `use` with a key derived from an index root version (cached under `cacheId`; derived
+   * from the unwrapped root on a miss, the root zeroed at once), zeroing the lent copy after.
+   */
+  async #withIndexKey<T>(
+    cacheId: string,
+    stored: StoredKey,
+    derive: (root: Buffer) => Buffer,
+    use: (key: Buffer) => T,
+  ): Promise<T> {
+    const key = await this.#indexKeys.get(cacheId, async () => {
       const root = await this.#keys.indexRootMaterial(stored);
       try {
-        return deriveMatchKey(root, spec, stored.version);
+        return derive(root);
       } finally {
         root.fill(0);
       }
     });
     try {
       return use(key);
-    } finally {
-      key.fill(0);
-    }
-  }
-
-  async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
-    const key = await this.#indexKeys.get(indexKeyId(stored, spec), async () => {
-      const root = await this.#keys.indexRootMaterial(stored);
-      try {
-        return deriveIndexKey(root, spec, stored.version);
-      } finally {
-        root.fill(0);
-      }
-    });
-    try {
-      return computeBlindIndex(key, spec, stored.version, value);
     } finally {
       key.fill(0);
     }
