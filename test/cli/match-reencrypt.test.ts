@@ -30,6 +30,12 @@ const found = async (query: string) =>
 test('fills match indexes missing from existing rows, then has nothing left to do', async () => {
   await world.db.query('UPDATE contacts SET name_match = NULL, city_match = NULL');
   expect(await found('Love')).toEqual([]);
+  const before = await world.runCli(['status', '--json']);
+  const contact = before.json.models.find((m: { model: string }) => m.model === 'Contact');
+  expect(contact.matchIndexes).toEqual([
+    { index: 'nameMatch', source: 'name', versions: {}, missing: 4, otherParameters: 0 },
+    { index: 'cityMatch', source: 'city', versions: {}, missing: 1, otherParameters: 0 },
+  ]);
   const result = await world.runCli(['reencrypt', '--model', 'Contact', '--json']);
   expect(result.code).toBe(0);
   expect(result.json.models[0]).toMatchObject({ model: 'Contact', scanned: 4 });
@@ -47,6 +53,9 @@ test('fills match indexes missing from existing rows, then has nothing left to d
   const again = await world.runCli(['reencrypt', '--model', 'Contact', '--json']);
   expect(again.code).toBe(0);
   expect(again.json.models[0].indexed ?? 0).toBe(0);
+  const after = await world.runCli(['status']);
+  expect(after.stdout).toContain('nameMatch (match index of name): v1: 4');
+  expect(after.stdout).not.toMatch(/Lovelace|Hopper|London/);
 });
 
 test('rebuilds match indexes under the new index root version after an index-key rotation', async () => {
@@ -64,6 +73,9 @@ test('rebuilds match indexes under the new index root version after an index-key
 
 test('rebuilds a value indexed under other parameters (its fingerprint differs)', async () => {
   await world.db.query(`UPDATE contacts SET name_match = ARRAY[-2100101, 1, 2, 3] WHERE name IS NOT NULL`);
+  const status = await world.runCli(['status', '--json']);
+  const contact = status.json.models.find((m: { model: string }) => m.model === 'Contact');
+  expect(contact.matchIndexes[0].otherParameters).toBe(4);
   const result = await world.runCli(['reencrypt', '--model', 'Contact', '--json']);
   expect(result.code).toBe(0);
   expect(result.json.models[0].indexed).toBeGreaterThanOrEqual(4);

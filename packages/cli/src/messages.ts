@@ -256,6 +256,16 @@ export const messages = {
     scopeVersion: (scope: string, version: number, state: string, count: number) =>
       `    scope ${scope} v${version} (${state}): ${count}`,
     manyScopes: (scopes: number) => `    ${scopes}+ scopes (see --json)`,
+    matchIndex: (index: IndexStatus) => {
+      const versions = Object.entries(index.versions)
+        .map(([version, count]) => (version === 'empty' ? `no n-gram: ${count}` : `v${version}: ${count}`))
+        .join(', ');
+      return (
+        `  ${index.index} (match index of ${index.source}): ${versions || 'empty'}` +
+        `${index.missing ? `, ${index.missing} missing` : ''}` +
+        `${index.otherParameters ? `, ${index.otherParameters} under other parameters (run reencrypt)` : ''}`
+      );
+    },
     index: (index: IndexStatus) => {
       const versions = Object.entries(index.versions)
         .map(([version, count]) => `v${version}: ${count}`)

@@ -10,7 +10,9 @@
  * cannot read, so that monitoring catches tampering: see {@link unreadableValues}.
  */
 import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
-import type { ModelMeta } from '@hushfield/prisma';
+import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
+import { matchIndexSpec } from '@hushfield/prisma';
+import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
@@ -64,6 +66,8 @@ export interface IndexStatus {
   missing: number;
   /** With `--index-buckets`, for a truncated index: bucket sizes (counts only). */
   buckets?: BucketReport;
+  /** Match indexes only: values made under other parameters (`reencrypt` rebuilds them). */
+  otherParameters?: number;
 }
 
 /** Status of one model. */
@@ -74,6 +78,8 @@ export interface ModelStatus {
   rowsDestroyed: number;
   fields: FieldStatus[];
   indexes: IndexStatus[];
+  /** Match indexes: values by index root version, missing, made under other parameters. */
+  matchIndexes: IndexStatus[];
 }
 
 /**
@@ -118,6 +124,10 @@ async function modelStatus(
 ): Promise<ModelStatus> {
   const fields = Object.values(model.encrypted);
   const indexes = Object.values(model.blindIndexes);
+  const matches = Object.values(model.matchIndexes ?? {}).map((meta) => ({
+    meta,
+    fingerprint: matchFingerprint(matchIndexSpec(model, meta)),
+  }));
   const status: ModelStatus = {
     model: model.name,
     rows: 0,
@@ -137,12 +147,23 @@ async function modelStatus(
       ...(options.verify ? { unreadable: {} } : {}),
     })),
     indexes: indexes.map((index) => ({ index: index.name, source: index.source, versions: {}, missing: 0 })),
+    matchIndexes: matches.map(({ meta }) => ({
+      index: meta.name,
+      source: meta.source,
+      versions: {},
+      missing: 0,
+      otherParameters: 0,
+    })),
   };
   const versionCounts = fields.map(() => new Map<string, number>());
   const bucketCounters = indexes.map((index) =>
     options.indexBuckets && index.bits < 256 ? new BucketCounter(index) : undefined,
   );
-  const select = [...fields.map((field) => field.name), ...indexes.map((index) => index.name)];
+  const select = [
+    ...fields.map((field) => field.name),
+    ...indexes.map((index) => index.name),
+    ...matches.map(({ meta }) => meta.name),
+  ];
   for await (const rows of walkBatches(delegateOf(client, model.name), {
     idFields: model.idFields,
     select,
@@ -188,6 +209,7 @@ async function modelStatus(
         const label = version === null ? 'unparseable' : String(version);
         status.indexes[i].versions[label] = (status.indexes[i].versions[label] ?? 0) + 1;
       });
+      matches.forEach(({ meta, fingerprint }, i) => countMatch(status.matchIndexes[i], row, meta, fingerprint));
     }
     if (toVerify.length > 0) {
       const results = await crypto.decryptMany(toVerify.map(({ value, ctx }) => ({ value, ctx })));
@@ -238,9 +260,33 @@ function human(
       lines.push(messages.status.index(index));
       if (index.buckets) lines.push(messages.status.buckets(index.buckets));
     }
+    for (const index of model.matchIndexes) lines.push(messages.status.matchIndex(index));
   }
   lines.push(messages.status.keyStore(keyStore));
   lines.push(messages.status.keyring(keyring));
   if (unreadable !== undefined) lines.push(messages.status.verified(unreadable));
   return lines;
+}
+
+/** Counts one row's match-index value: by index root version, missing, or under other parameters. */
+function countMatch(
+  counts: IndexStatus,
+  row: Record<string, unknown>,
+  meta: MatchIndexMeta,
+  fingerprint: number,
+): void {
+  const stored = row[meta.name];
+  const hasSource = row[meta.source] !== null && row[meta.source] !== undefined;
+  if (!Array.isArray(stored) || stored.length === 0) {
+    if (hasSource) counts.missing++;
+    return;
+  }
+  if (stored[0] !== fingerprint) {
+    counts.otherParameters = (counts.otherParameters ?? 0) + 1;
+    return;
+  }
+  // A value shorter than one n-gram has no positions: it counts under no version.
+  const version = stored.length > 1 ? matchPositionVersion(stored[1]) : null;
+  const label = stored.length === 1 ? 'empty' : version === null ? 'unparseable' : String(version);
+  counts.versions[label] = (counts.versions[label] ?? 0) + 1;
 }
