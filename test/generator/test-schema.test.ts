@@ -115,6 +115,8 @@ describe('the generated metadata of the test schema', () => {
       'Invoice',
       'HushfieldKey',
       'HushfieldCheckpoint',
+      'HushfieldRun',
+      'HushfieldRange',
       'HushfieldAuditEvent',
     ]);
     expect(models.Post).toMatchObject({
