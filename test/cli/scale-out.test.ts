@@ -143,11 +143,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
       'SELECT id, email, phone, email_idx FROM customers ORDER BY id',
     );
     expect(stored).toHaveLength(ROWS);
-    for (const row of stored) {
-      expect(crypto.describe(row.email)).toMatchObject({ keyId: active.keyId, version: active.version });
-      expect(crypto.describe(row.phone)).toMatchObject({ keyId: active.keyId, version: active.version });
-      expect(row.email_idx).toEqual(expect.any(String));
-    }
+    // Counted first, asserted once: 400,000 expect() calls would cost more than the run.
+    const current = (value: string | null) => {
+      if (value === null || !crypto.isEnvelope(value)) return false;
+      const described = crypto.describe(value);
+      return described.keyId === active.keyId && described.version === active.version;
+    };
+    const stale = stored.filter((row) => !current(row.email) || !current(row.phone) || !row.email_idx);
+    expect(stale.map((row) => row.id)).toEqual([]);
     // Through the application: every row it wrote reads back its latest value, and every 50th row
     // the original one; a sample is found by its email (the blind index the CLI built).
     const checked = stored.filter((row) => latest.has(row.id) || row.id % 50 === 0).map((row) => row.id);
