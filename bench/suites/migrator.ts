@@ -226,6 +226,9 @@ interface ScaledObserved {
 
 const SCALE_TARGET = 1.7;
 
+/** Ranges per run: 20, so that two workers or processes share the table evenly to the end. */
+const rangeRowsFor = (rows: number): number => Math.max(500, Math.round(rows / 20));
+
 /** Runs `processes` CLI processes of one run with `args`, sampling the run's progress. */
 async function scaled(
   db: TestDatabase,
@@ -240,7 +243,16 @@ async function scaled(
   await seed(db, rows);
   log(`migrator: ${label} (${count(rows)} rows)`);
   const runId = `bench-${processes}x${workersEach}`;
-  const base = ['reencrypt', '--model', 'Customer', '--run', runId, '--range-rows', '10000', ...args];
+  const base = [
+    'reencrypt',
+    '--model',
+    'Customer',
+    '--run',
+    runId,
+    '--range-rows',
+    String(rangeRowsFor(rows)),
+    ...args,
+  ];
   // Keys first, so that the processes do not race to create them.
   await runCli(db, key, ['keys', 'create', '--scope', 'default']);
   const samples: { at: number; processed: number }[] = [];
@@ -305,7 +317,7 @@ async function scaledRuns(
     rows: [line(one), line(two), line(procs)],
     notes: [
       "Rows/s are read from the run's ranges in the database (rows checkpointed between 10% and 90% of the table), so thread and process start-up (tsx compiling the sources, loading the config) are left out; wall time includes them.",
-      'Ranges of 10,000 rows, batches of 1,000, 2 batches in flight per worker, local root key, PostgreSQL on the same 2-core machine (its CPU is shared with the CLI).',
+      `Ranges of ${count(rangeRowsFor(rows))} rows, batches of 1,000, 2 batches in flight per worker, local root key, PostgreSQL on the same 2-core machine (its CPU is shared with the CLI).`,
       `Projection for 10⁹ rows at the best rate measured here (${count(Math.round(best))} rows/s): ${hours(best)} on this one 2-core machine; ` +
         `with k such machines (one process per core each) about ${hours(best)}/k while the database keeps up. Assumptions: per-row cost as here (two fields and one blind index, no KMS round trip per row: one data key per row, scope keys cached), ` +
         'keyset reads that cost the same at any table size (they walk the primary-key index), a database server sized so that it is not the bottleneck (on this machine it shares the two cores), ' +

@@ -200,7 +200,11 @@ async function runRange(
     rows: range.rows,
     cursor: range.cursor,
     processed: range.processed,
-    detail: range.detail,
+    // A range never worked on has no detail yet: it starts now.
+    detail:
+      range.cursor === null && range.processed === 0
+        ? { ...range.detail, startedAt: new Date().toISOString() }
+        : range.detail,
     save: (cursor, processed, detail, state) =>
       store.save(range, owner, cursor, processed, detail, state === 'running' ? 'claimed' : state),
   };
