@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       client: await ctx.client(),
       crypto: await ctx.crypto(),
       keyStore: await ctx.keyStore(),
-      models: bulkModels(ctx, data.mode, data.model),
+      models: bulkModels(ctx, data.mode),
       mode: data.mode,
       runId: data.runId,
       owner: data.owner,

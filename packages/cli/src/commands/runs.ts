@@ -26,9 +26,7 @@ export async function runsSetState(ctx: CommandContext, id: string, state: Extra
   if (!run) throw new InvalidArgumentError(messages.runs.noSuchRun(id), 'run');
   const changed = run.state !== 'done' && (await store.setState(id, state));
   const now = changed ? state : run.state;
-  ctx.out.result({ id, state: now, changed }, () => [
-    messages.runs.stateSet(id, state === 'paused' ? 'paused' : 'running', changed),
-  ]);
+  ctx.out.result({ id, state: now, changed }, () => [messages.runs.stateSet(id, now, changed)]);
   return ExitCode.Ok;
 }
 

@@ -55,7 +55,6 @@ export interface ThreadData {
   readonly configPath: string;
   readonly dotenv?: string;
   readonly cwd: string;
-  readonly model?: string;
   readonly mode: PlanMode;
   readonly runId: string;
   readonly owner: string;
@@ -91,6 +90,8 @@ export async function runScaled(
     scale.run ?? `${mode}-${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(3).toString('hex')}`;
   if (!RUN_ID.test(runId)) throw new InvalidArgumentError(messages.runs.badRunId(), 'run');
   const models = bulkModels(ctx, mode, options.model);
+  // A run may hold ranges of models another process planned (`--model` picks what this one plans).
+  const runModels = bulkModels(ctx, mode);
   const client = await ctx.client();
   const store = new RunStore(client);
   const log = (line: string) => {
@@ -168,7 +169,7 @@ export async function runScaled(
   try {
     workers = threads
       ? await Promise.all(owners.map((owner) => startThread(owner, runId, mode, options, scale, bucket, onRows, log)))
-      : await runHere(owners, runId, mode, models, ctx, options, scale, bucket, onRows, log);
+      : await runHere(owners, runId, mode, runModels, ctx, options, scale, bucket, onRows, log);
   } finally {
     clearInterval(monitor);
   }
@@ -310,7 +311,6 @@ function startThread(
   const launch = scale.launch as NonNullable<ScaleOptions['launch']>;
   const data: ThreadData = {
     ...launch,
-    model: options.model,
     mode,
     runId,
     owner,
