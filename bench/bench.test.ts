@@ -124,12 +124,19 @@ describe('benchmarks at smoke-test sizes', () => {
       );
       return;
     }
-    const section = await runMigratorBench({ db, rows: 300, runs: 1 });
+    const section = await runMigratorBench({ db, rows: 300, runs: 1, scaleRows: 2000 });
     sections.push(section);
     expect(section.tables[0].rows[0][1]).toBe('300');
     expect(section.targets[0].met).not.toBeNull();
     expect(section.targets[1].met).toBeNull(); // the long run only happens with --long
-  }, 180_000);
+    // The scaled-out runs: 1 worker thread, 2 worker threads, 2 processes of one run.
+    expect(section.tables[1].rows.map((row) => row[0])).toEqual([
+      expect.stringContaining('1 worker'),
+      expect.stringContaining('2 worker threads'),
+      expect.stringContaining('2 processes'),
+    ]);
+    expect(section.targets[2].target).toMatch(/2 workers/);
+  }, 420_000);
 
   it('renders every section into RESULTS.md, headed by the wall time of the whole run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hushfield-bench-'));

@@ -45,6 +45,8 @@ async function shape(schema: string, table: string): Promise<unknown> {
 
 it.each([
   ['packages/cli/README.md', 'hushfield_checkpoints'],
+  ['packages/cli/README.md', 'hushfield_runs'],
+  ['packages/cli/README.md', 'hushfield_ranges'],
   ['packages/prisma/docs/key-store.md', 'hushfield_keys'],
 ])('the SQL in %s creates %s as the migrations do', async (file, table) => {
   const schema = `docs_${table}`;

@@ -116,6 +116,8 @@ describe('the generated metadata of the test schema', () => {
       'Contact',
       'HushfieldKey',
       'HushfieldCheckpoint',
+      'HushfieldRun',
+      'HushfieldRange',
       'HushfieldAuditEvent',
     ]);
     expect(models.Post).toMatchObject({

@@ -106,17 +106,19 @@ export class CheckpointStore {
   }
 }
 
-function serialize(detail: CheckpointDetail): string {
+/** The `detail` column of a checkpoint or range: pending keys capped at {@link MAX_PENDING}. */
+export function serialize(detail: CheckpointDetail): string {
   const pending = detail.pending.slice(0, MAX_PENDING);
   const overflow = detail.pendingOverflow || detail.pending.length > MAX_PENDING;
   return JSON.stringify({ ...detail, pending, ...(overflow ? { pendingOverflow: true } : {}) });
 }
 
-function toCheckpoint(row: CheckpointRow): Checkpoint {
+/** Parses a `detail` column (JSON); a hand-edited or truncated one keeps the cursor, forgets pending keys. */
+export function parseDetail(text: string | null): CheckpointDetail {
   let detail: CheckpointDetail = { startedAt: new Date(0).toISOString(), pending: [] };
-  if (row.detail) {
+  if (text) {
     try {
-      const parsed = JSON.parse(row.detail) as Partial<CheckpointDetail>;
+      const parsed = JSON.parse(text) as Partial<CheckpointDetail>;
       detail = {
         startedAt: typeof parsed.startedAt === 'string' ? parsed.startedAt : detail.startedAt,
         pending: Array.isArray(parsed.pending)
@@ -126,9 +128,14 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
         ...(typeof parsed.failed === 'number' ? { failed: parsed.failed } : {}),
       };
     } catch {
-      // A hand-edited or truncated detail column: resume from the cursor, forget pending keys.
+      // Resume from the cursor, forget pending keys.
     }
   }
+  return detail;
+}
+
+function toCheckpoint(row: CheckpointRow): Checkpoint {
+  const detail = parseDetail(row.detail);
   const state: CheckpointState = row.state === 'done' || row.state === 'partial' ? row.state : 'running';
   return { id: row.id, cursor: row.cursor, state, processed: row.processed, detail, updatedAt: row.updatedAt };
 }

@@ -204,6 +204,61 @@ export const messages = {
     resumable: () => 'progress up to the last committed batch is checkpointed; rerun the same command to resume',
   },
 
+  /**
+   * Scaled-out runs: `--run`, `--workers`, leases, caps, pause/resume (`run-store.ts`,
+   * `range-worker.ts`, `commands/scaled-run.ts`, `commands/runs.ts`); run ids, models, range
+   * numbers, owners (host:pid:worker) and counts only.
+   */
+  runs: {
+    unsupportedDatabase: (provider: string) =>
+      `scaled-out runs (--run, --workers) need PostgreSQL for now (this database: ${provider}); ` +
+      'MySQL/MariaDB and SQLite are planned; run without --run/--workers',
+    leaseLost: (model: string, seq: number) =>
+      `${model} range ${seq}: lease taken over by another worker; leaving the range to it`,
+    badRunId: () => '--run must be 1-100 letters, digits, dots, dashes, underscores or colons',
+    dryRun: () => '--dry-run cannot be combined with --run or --workers (a dry run writes no checkpoint)',
+    controlNeedsRun: (option: string) => `${option} needs --run <id>`,
+    noSuchRun: (id: string) => `no run ${id} (hushfield runs list shows the runs)`,
+    started: (id: string, created: boolean, ranges: number, workers: number) =>
+      `run ${id}: ${created ? 'started' : 'joined'}, ${ranges} range(s); ${workers} worker(s) here ` +
+      `(another process joins with --run ${id}; Ctrl-C stops after the current batch)`,
+    planned: (model: string, ranges: number, rows: number) => `${model}: ${rows} rows in ${ranges} range(s)`,
+    restarted: (id: string) => `run ${id}: ranges cleared (--restart); planning again`,
+    alreadyDone: (id: string) => `run ${id} is done (--restart runs it again)`,
+    paused: (id: string) =>
+      `run ${id} is paused: workers finish their batch, give their ranges back and wait (hushfield runs resume ${id})`,
+    resumed: (id: string) => `run ${id} resumed`,
+    stateSet: (id: string, state: string, changed: boolean) =>
+      changed ? `run ${id}: ${state}` : `run ${id} was already ${state}`,
+    tookOver: (owner: string, model: string, seq: number, from: string) =>
+      `${owner}: took over ${model} range ${seq} from ${from} (its lease expired)`,
+    workerFailed: (owner: string, reason: string) => `${owner}: stopped: ${reason}`,
+    workerExited: (owner: string) => `worker ${owner} exited without a result`,
+    otherMode: (id: string, mode: string) => `run ${id} is a ${mode} run; use another --run id`,
+    /** The progress line of a run: the whole run's rows and rate, then this process's workers. */
+    progress: (id: string, done: number, total: number, speed: number, eta: string, workers: string) =>
+      `run ${id}: ${done}/${total} rows, ${speed} rows/s, ETA ${eta}${workers ? ` | here: ${workers}` : ''}`,
+    workerRate: (worker: string, speed: number) => `${worker} ${speed} rows/s`,
+    workersSummary: (workers: number, rows: number, speed: number, elapsedMs: number) =>
+      `${workers} worker(s) here: ${rows} rows in ${(elapsedMs / 1000).toFixed(1)} s, ${speed} rows/s`,
+    workerSummary: (owner: string, ranges: number, rows: number, speed: number, peakRssMb: number) =>
+      `  ${owner}: ${ranges} range(s), ${rows} rows, ${speed} rows/s, peak RSS ${peakRssMb} MB`,
+    none: () => 'no runs',
+    runLine: (id: string, mode: string, state: string, createdAt: string, caps: string) =>
+      `${id}  ${mode}  ${state}  started ${createdAt}${caps ? `  ${caps}` : ''}`,
+    rangeLine: (
+      model: string,
+      seq: number,
+      span: string,
+      state: string,
+      owner: string,
+      processed: number,
+      rows: number,
+    ) => `  ${model} #${seq} ${span}: ${state}${owner ? ` by ${owner}` : ''}, ${processed}/${rows} rows`,
+    rangesTotal: (done: number, ranges: number, processed: number, rows: number) =>
+      `  ${done}/${ranges} range(s) finished, ${processed}/${rows} rows`,
+  },
+
   /** `keys list | create | rotate | rewrap | shred` (`commands/keys.ts`, `keyring-source.ts`). */
   keys: {
     badKind: () => '--kind must be scope or index',
@@ -355,6 +410,10 @@ export const messages = {
       `the configured keyring is ${keyringId} (finish \`keys rewrap\` or configure a MultiKeyring)`,
     keyStoreUnavailable: (reason: string) => `key store unavailable: ${reason}`,
     checkpointModel: () => 'HushfieldCheckpoint model present (reencrypt can resume)',
+    runModels: () => 'HushfieldRun and HushfieldRange models present (reencrypt --run / --workers can scale out)',
+    noRunModels: () =>
+      'no HushfieldRun/HushfieldRange models: reencrypt --run and --workers need them; add them to schema.prisma ' +
+      '(see the CLI README)',
     noCheckpointModel: () => 'no HushfieldCheckpoint model: reencrypt cannot checkpoint; add it to schema.prisma',
     unknownKeys: (model: string, values: number) =>
       `${model}: ${values} sampled value(s) name keys the key store does not hold (wrong key store or database?)`,

@@ -4,13 +4,15 @@
  * after every committed batch (`checkpoint.ts`), and re-reads rows that lost a race on later
  * passes. Up to `concurrency` batches are planned and written at once; the checkpoint only
  * advances past a batch when every batch before it committed, so a killed run never skips.
+ * A scaled-out run (`range-worker.ts`) runs one {@link RangeTarget} at a time the same way,
+ * its position kept in the range's row instead of the model's checkpoint.
  */
 import { KeyDestroyedError } from '@hushfield/core';
 import type { FieldCrypto, KeyStore } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CasWriter } from './cas-writer';
 import { CheckpointStore, checkpointId } from './checkpoint';
-import type { Checkpoint, CheckpointDetail } from './checkpoint';
+import type { Checkpoint, CheckpointDetail, CheckpointState } from './checkpoint';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
 import { describeError, isHushfieldError } from './output';
@@ -23,6 +25,25 @@ import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, readAhead, walkBa
 
 /** How to treat an existing checkpoint: resume an unfinished one unless keys rotated since (`auto`). */
 export type ResumePolicy = 'auto' | 'resume' | 'restart';
+
+/**
+ * One primary-key range of a scaled-out run: where to start, where to stop, and how its
+ * position is saved (in `hushfield_ranges`, fenced by the lease, see `run-store.ts`).
+ */
+export interface RangeTarget {
+  /** Encoded key the range starts after (its lower bound); null from the first row. */
+  readonly lo: string | null;
+  /** Encoded last key of the range (inclusive); null: to the end of the table. */
+  readonly hi: string | null;
+  /** Rows the range held when it was planned (for progress). */
+  readonly rows: number;
+  /** Encoded key of the last committed row of an earlier owner; null when it has not started. */
+  readonly cursor: string | null;
+  readonly processed: number;
+  readonly detail: CheckpointDetail;
+  /** Saves the range's position; rejects (lease lost) when another worker took it over. */
+  save(cursor: string | null, processed: number, detail: CheckpointDetail, state: CheckpointState): Promise<void>;
+}
 
 /** Options of one model's run. */
 export interface MigrateOptions {
@@ -48,6 +69,10 @@ export interface MigrateOptions {
   readonly log: (line: string) => void;
   /** When aborted (Ctrl-C), no new batch starts; in-flight ones commit and the run stops. */
   readonly signal?: AbortSignal;
+  /** Run only this primary-key range, its position kept by the range (not the model's checkpoint). */
+  readonly range?: RangeTarget;
+  /** Waits until `rows` more rows may be read (a rate cap); called before each batch. */
+  readonly throttle?: (rows: number) => Promise<void>;
 }
 
 /** What one model's run did. */
@@ -135,8 +160,11 @@ class ModelRun {
 
   async run(): Promise<MigrateResult> {
     const { options, result } = this;
-    await this.resumeFrom(await startingPoint(options, this.id));
-    const total = await this.delegate.count();
+    const { range } = options;
+    await this.resumeFrom(range ? rangeStart(range) : await startingPoint(options, this.id));
+    if (range) result.resumedFrom = range.cursor;
+    // A range knows its size: counting a large table once per range would cost a scan each.
+    const total = range ? range.rows : await this.delegate.count();
     options.progress.start(this.model.name, total, Math.min(this.processed, total));
     try {
       const context = await planContext(options);
@@ -147,12 +175,17 @@ class ModelRun {
         select: this.columns,
         batchSize: options.batchSize,
         after: this.cursor ? decodeKey(this.cursor) : undefined,
+        upTo: range?.hi ? decodeKey(range.hi) : undefined,
       });
       for await (const rows of readAhead(batches)) {
         // Let timers run between batches (cache expiry, progress, signals): an in-process
         // database such as PGlite can otherwise resolve every query without leaving the microtask queue.
         await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) throw new InterruptedError();
+        if (options.throttle) {
+          await options.throttle(rows.length);
+          if (options.signal?.aborted) throw new InterruptedError();
+        }
         const done = withKeyringRetry(options, () => this.processBatch(rows, context));
         done.catch(() => undefined); // awaited in order by commitHead
         this.queue.push({
@@ -204,9 +237,11 @@ class ModelRun {
     };
   }
 
-  private async save(state: 'running' | 'done' | 'partial'): Promise<void> {
-    const { checkpoints, dryRun } = this.options;
-    if (!dryRun && checkpoints) await checkpoints.save(this.id, this.cursor, this.processed, this.detail(), state);
+  private async save(state: CheckpointState): Promise<void> {
+    const { checkpoints, dryRun, range } = this.options;
+    if (dryRun) return;
+    if (range) await range.save(this.cursor, this.processed, this.detail(), state);
+    else if (checkpoints) await checkpoints.save(this.id, this.cursor, this.processed, this.detail(), state);
   }
 
   /**
@@ -303,6 +338,18 @@ class ModelRun {
       result.scanned = scannedBefore; // re-reads are not new rows
     }
   }
+}
+
+/** A range's position as a checkpoint: after its cursor, else after its lower bound. */
+function rangeStart(range: RangeTarget): Checkpoint {
+  return {
+    id: '',
+    cursor: range.cursor ?? range.lo,
+    state: 'running',
+    processed: range.processed,
+    detail: range.detail,
+    updatedAt: new Date(),
+  };
 }
 
 /** The checkpoint to resume from, or null to start from the first row. */

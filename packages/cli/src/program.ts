@@ -21,6 +21,7 @@ import { doctorCommand } from './commands/doctor';
 import { keysCreate, keysList, keysRewrap, keysRotate, keysShred } from './commands/keys';
 import { reencryptCommand } from './commands/reencrypt';
 import { statusCommand } from './commands/status';
+import { runStatus, runsList, runsSetState } from './commands/runs';
 import type { BulkOptions } from './commands/bulk-run';
 import type { ResumePolicy } from './migrator';
 
@@ -61,7 +62,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     (action: Action) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
-      const opts = command.optsWithGlobals() as Record<string, unknown>;
+      // Positional arguments (`runs pause <id>`) join the options under their names.
+      const positional = Object.fromEntries(command.registeredArguments.map((arg, i) => [arg.name(), args[i]]));
+      const opts = { ...(command.optsWithGlobals() as Record<string, unknown>), ...positional };
       const out = new Output(io, Boolean(opts.json));
       let ctx: CommandContext | undefined;
       try {
@@ -102,6 +105,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--model <model>', 'only this model')
     .option('--batch <n>', 'rows read per query', positiveInt('--batch'), 5000)
     .option('--verify', 'also decrypt every value to count unreadable ones', false)
+    .option('--run <id>', "show a scaled-out run's ranges, their owners and leases instead")
     .option(
       '--index-buckets',
       'also report bucket sizes and skew of truncated blind indexes (counts only, never values)',
@@ -109,12 +113,14 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     )
     .action(
       wrap((ctx, o) =>
-        statusCommand(ctx, {
-          model: o.model as string | undefined,
-          batch: o.batch as number,
-          verify: Boolean(o.verify),
-          indexBuckets: Boolean(o.indexBuckets),
-        }),
+        o.run !== undefined
+          ? runStatus(ctx, o.run as string)
+          : statusCommand(ctx, {
+              model: o.model as string | undefined,
+              batch: o.batch as number,
+              verify: Boolean(o.verify),
+              indexBuckets: Boolean(o.indexBuckets),
+            }),
       ),
     );
 
@@ -145,9 +151,25 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
         'prisma-field-encryption (cloak) key to import with; repeatable; env:NAME or file:PATH',
         collect,
       )
+      .option('--run <id>', 'start or join the scaled-out run <id>: processes on any host share its ranges')
+      .option('--workers <n>', 'worker threads in this process (a scaled-out run)', positiveInt('--workers'))
+      .option(
+        '--max-rows-per-second <n>',
+        'rows read per second, for the whole run',
+        positiveInt('--max-rows-per-second'),
+      )
+      .option('--max-concurrency <n>', 'ranges worked on at once across the run', positiveInt('--max-concurrency'))
+      .option(
+        '--lease-seconds <n>',
+        'lease of a claimed range (a dead worker is replaced after it)',
+        positiveInt('--lease-seconds'),
+        30,
+      )
+      .option('--range-rows <n>', 'rows per range when a run is planned', positiveInt('--range-rows'), 50_000)
       .action(
         wrap((ctx, o) => {
           const resume: ResumePolicy = o.restart ? 'restart' : o.resume ? 'resume' : 'auto';
+          const scaled = o.run !== undefined || o.workers !== undefined || o.maxConcurrency !== undefined;
           return action(ctx, {
             model: o.model as string | undefined,
             batch: o.batch as number,
@@ -157,6 +179,22 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             keyringAttempts: o.keyringAttempts as number,
             signal: options.signal,
             fromPfeKey: o.fromPfeKey ? expandSecretArgs(o.fromPfeKey as string[], 'from-pfe-key') : undefined,
+            maxRowsPerSecond: o.maxRowsPerSecond as number | undefined,
+            scale: scaled
+              ? {
+                  run: o.run as string | undefined,
+                  workers: o.workers as number | undefined,
+                  leaseSeconds: o.leaseSeconds as number,
+                  rangeRows: o.rangeRows as number,
+                  maxRowsPerSecond: o.maxRowsPerSecond as number | undefined,
+                  maxConcurrency: o.maxConcurrency as number | undefined,
+                  restart: Boolean(o.restart),
+                  // Worker threads load the config themselves; a preloaded one (tests) keeps them on this thread.
+                  launch: options.config
+                    ? undefined
+                    : { configPath: ctx.loaded.path, dotenv: o.dotenv as string | undefined, cwd },
+                }
+              : undefined,
           });
         }),
       );
@@ -166,6 +204,22 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     reencryptCommand,
   );
   bulk('decrypt', 'write plaintext back for fields switched to readonly (the way out)', decryptCommand);
+
+  const runs = program
+    .command('runs')
+    .description('scaled-out runs (reencrypt --run / --workers): list, pause, resume');
+  runs
+    .command('list')
+    .description("list runs, newest first (status --run <id> shows one run's ranges)")
+    .action(wrap((ctx) => runsList(ctx)));
+  runs
+    .command('pause <id>')
+    .description('pause a run: every worker, in every process, finishes its batch and waits (survives restarts)')
+    .action(wrap((ctx, o) => runsSetState(ctx, o.id as string, 'paused')));
+  runs
+    .command('resume <id>')
+    .description('resume a paused run')
+    .action(wrap((ctx, o) => runsSetState(ctx, o.id as string, 'running')));
 
   const keys = program.command('keys').description('key lifecycle: list, create, rotate, rewrap, shred');
   keys

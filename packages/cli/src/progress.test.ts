@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { createProgress, rate } from './progress';
+import { RunProgress, createProgress, rate } from './progress';
 
 function capture() {
   const stream = new PassThrough();
@@ -46,4 +46,35 @@ test('on a terminal, draws a cli-progress bar with rows/s and ETA', () => {
   progress.advance(40);
   progress.stop();
   expect(out.text()).toMatch(/Customer .*40% \| 40\/100 rows \| \d+ rows\/s \| ETA/);
+});
+
+describe('RunProgress', () => {
+  it('prints the whole run and each worker here, at most once per interval, and always at the end', () => {
+    const lines: string[] = [];
+    const progress = new RunProgress('r1', (line) => lines.push(line), { quiet: false, intervalMs: 60_000 });
+    progress.sample(1000, 10_000, new Map([['vm:1:w1', 0]]));
+    progress.sample(2000, 10_000, new Map([['vm:1:w1', 500]]));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^run r1: 1000\/10000 rows, 0 rows\/s, ETA \? \| here: w1 0 rows\/s$/);
+    progress.sample(
+      10_000,
+      10_000,
+      new Map([
+        ['vm:1:w1', 4000],
+        ['vm:1:w2', 5000],
+      ]),
+      true,
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(
+      /^run r1: 10000\/10000 rows, \d+ rows\/s, ETA 0s \| here: w1 \d+ rows\/s, w2 \d+ rows\/s$/,
+    );
+  });
+
+  it('prints nothing when quiet', () => {
+    const lines: string[] = [];
+    const progress = new RunProgress('r1', (line) => lines.push(line), { quiet: true });
+    progress.sample(5, 10, new Map(), true);
+    expect(lines).toEqual([]);
+  });
 });

@@ -119,3 +119,36 @@ class LineProgress implements Progress {
     this.stream.write(`${messages.progress.line(this.model, this.done, this.total, speed, eta)}\n`);
   }
 }
+
+/**
+ * Progress of a scaled-out run, one plain line every `intervalMs` (and one at the end): the
+ * whole run's rows (checkpointed by every process), its rows/s since this process joined and
+ * the ETA, then each worker of this process with its own rows/s.
+ */
+export class RunProgress {
+  private readonly startedAt = Date.now();
+  private startDone: number | null = null;
+  private lastLine = 0;
+
+  constructor(
+    private readonly runId: string,
+    private readonly write: (line: string) => void,
+    private readonly options: { quiet: boolean; intervalMs?: number },
+  ) {}
+
+  /** Records the run's rows done and planned, and this process's rows per worker; prints when due. */
+  sample(done: number, total: number, workers: ReadonlyMap<string, number>, final = false): void {
+    this.startDone ??= done;
+    const now = Date.now();
+    if (this.options.quiet || (!final && now - this.lastLine < (this.options.intervalMs ?? 5000))) return;
+    this.lastLine = now;
+    const elapsed = now - this.startedAt;
+    const speed = rate(done - this.startDone, elapsed);
+    const left = Math.max(0, total - done);
+    const eta = left === 0 ? '0s' : speed > 0 ? `${Math.ceil(left / speed)}s` : '?';
+    const perWorker = [...workers]
+      .map(([worker, rows]) => messages.runs.workerRate(worker.slice(worker.lastIndexOf(':') + 1), rate(rows, elapsed)))
+      .join(', ');
+    this.write(messages.runs.progress(this.runId, done, Math.max(total, done), speed, eta, perWorker));
+  }
+}

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@hushfield/core';
-import { afterWhere, decodeKey, encodeKey, keyWhere, readAhead } from './walker';
+import { afterWhere, decodeKey, encodeKey, keyWhere, rangeBoundaries, readAhead, throughWhere } from './walker';
+import type { ModelDelegate } from './walker';
 
 describe('cursor encoding', () => {
   test('round-trips numbers, strings, bigints and dates', () => {
@@ -99,5 +100,54 @@ describe('readAhead', () => {
       })(),
     ).rejects.toThrow('connection reset');
     expect(seen).toEqual([1]);
+  });
+});
+
+describe('throughWhere (a range ends on its last key, inclusive)', () => {
+  test('a single-field key', () => {
+    expect(throughWhere(['id'], [500])).toEqual({ id: { lte: 500 } });
+  });
+
+  test('a compound key: every key up to and including the last one, in lexicographic order', () => {
+    expect(throughWhere(['a', 'b'], [1, 'x'])).toEqual({
+      OR: [{ a: { lt: 1 } }, { a: 1, b: { lt: 'x' } }, { a: 1, b: 'x' }],
+    });
+  });
+
+  test('rejects a bound of the wrong width', () => {
+    expect(() => throughWhere(['a', 'b'], [1])).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('rangeBoundaries', () => {
+  /** A delegate over ids 1..n answering keyset + OFFSET queries as a database would. */
+  function table(n: number): ModelDelegate & { queries: number } {
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    const delegate = {
+      queries: 0,
+      async findMany(args: Record<string, unknown>) {
+        delegate.queries++;
+        const after = (args.where as { id?: { gt: number } } | undefined)?.id?.gt ?? 0;
+        const row = ids.filter((id) => id > after)[(args.skip as number) ?? 0];
+        return row === undefined ? [] : [{ id: row }];
+      },
+      updateMany: async () => ({ count: 0 }),
+      count: async () => n,
+    };
+    return delegate;
+  }
+
+  test('ends a range every `rowsPerRange` rows; the last range is what is left', async () => {
+    expect(await rangeBoundaries(table(25), ['id'], 10)).toEqual(['[10]', '[20]']);
+  });
+
+  test('an exact multiple ends the last full range on the last row (an empty open range follows)', async () => {
+    expect(await rangeBoundaries(table(20), ['id'], 10)).toEqual(['[10]', '[20]']);
+  });
+
+  test('a table smaller than a range has no boundary: one range, the whole table', async () => {
+    const small = table(3);
+    expect(await rangeBoundaries(small, ['id'], 10)).toEqual([]);
+    expect(small.queries).toBe(1);
   });
 });

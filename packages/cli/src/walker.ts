@@ -68,6 +68,17 @@ export function afterWhere(idFields: readonly string[], after: readonly unknown[
   return { OR: branches };
 }
 
+/** `WHERE` for keys up to and including `last` in lexicographic primary-key order (a range's end). */
+export function throughWhere(idFields: readonly string[], last: readonly unknown[]): Record<string, unknown> {
+  if (last.length !== idFields.length) {
+    throw new InvalidArgumentError(messages.walk.cursorArity(last.length, idFields.length), 'cursor');
+  }
+  if (idFields.length === 1) return { [idFields[0]]: { lte: last[0] } };
+  const equal = (upTo: number) => Object.fromEntries(idFields.slice(0, upTo).map((prefix, j) => [prefix, last[j]]));
+  const branches = idFields.map((field, i) => ({ ...equal(i), [field]: { lt: last[i] } }));
+  return { OR: [...branches, equal(idFields.length)] };
+}
+
 /** `WHERE` matching exactly one primary key. */
 export function keyWhere(idFields: readonly string[], key: readonly unknown[]): Record<string, unknown> {
   return Object.fromEntries(idFields.map((field, i) => [field, key[i]]));
@@ -81,6 +92,8 @@ export interface WalkOptions {
   readonly batchSize: number;
   /** Start after this key (a checkpoint's cursor). */
   readonly after?: readonly unknown[];
+  /** Stop after this key, inclusive (a range's last key). */
+  readonly upTo?: readonly unknown[];
   /** Extra filter (e.g. one scope's rows). */
   readonly where?: Record<string, unknown>;
 }
@@ -99,7 +112,11 @@ export async function* walkBatches(
   const orderBy = options.idFields.map((field) => ({ [field]: 'asc' }));
   let after = options.after;
   for (;;) {
-    const conditions = [options.where, after ? afterWhere(options.idFields, after) : undefined].filter(Boolean);
+    const conditions = [
+      options.where,
+      after ? afterWhere(options.idFields, after) : undefined,
+      options.upTo ? throughWhere(options.idFields, options.upTo) : undefined,
+    ].filter(Boolean);
     const rows = await delegate.findMany({
       where: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { AND: conditions },
       orderBy,
@@ -133,6 +150,36 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
   } finally {
     // Close the source once its read in flight settles, without making a stopping caller wait for it.
     void iterator.return?.().catch(() => undefined);
+  }
+}
+
+/**
+ * Splits the model's rows, in primary-key order, into ranges of `rowsPerRange` rows: returns
+ * the last key of every full range (encoded), found with one `OFFSET` step per range from the
+ * previous boundary (an index-only walk of the table, once per run). The last range, from the
+ * final boundary to the end of the table, also takes rows inserted later.
+ */
+export async function rangeBoundaries(
+  delegate: ModelDelegate,
+  idFields: readonly string[],
+  rowsPerRange: number,
+): Promise<string[]> {
+  const select = Object.fromEntries(idFields.map((field) => [field, true]));
+  const orderBy = idFields.map((field) => ({ [field]: 'asc' }));
+  const boundaries: string[] = [];
+  let after: unknown[] | undefined;
+  for (;;) {
+    const [row] = await delegate.findMany({
+      where: after ? afterWhere(idFields, after) : undefined,
+      orderBy,
+      skip: rowsPerRange - 1,
+      take: 1,
+      select,
+    });
+    if (!row) return boundaries;
+    after = keyOf(row, idFields);
+    // A range ending on the table's very last row would leave an empty last range: harmless.
+    boundaries.push(encodeKey(after));
   }
 }
 

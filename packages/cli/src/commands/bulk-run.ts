@@ -13,6 +13,10 @@ import type { MigrateResult, ResumePolicy } from '../migrator';
 import { PfeImporter } from '../pfe-import';
 import { createProgress } from '../progress';
 import type { PlanMode } from '../row-plan';
+import type { ModelMeta } from '@hushfield/prisma';
+import { runScaled } from './scaled-run';
+import type { ScaleOptions } from './scaled-run';
+import { TokenBucket } from '../rate-limit';
 import { bulkModelSpan } from '../telemetry';
 
 /** Options shared by `reencrypt` and `decrypt`. */
@@ -28,17 +32,30 @@ export interface BulkOptions {
   readonly keyringAttempts?: number;
   /** Aborted on SIGINT/SIGTERM: stop after the batches in flight. */
   readonly signal?: AbortSignal;
+  /** Rows read per second at most (a token bucket; in a scaled-out run, for the whole run). */
+  readonly maxRowsPerSecond?: number;
+  /** Scale out (`--run`, `--workers`, caps): see `scaled-run.ts`. Absent: one process, one checkpoint per model. */
+  readonly scale?: ScaleOptions;
 }
 
-/** Runs `mode` over the selected models. */
+/** Runs `mode` over the selected models: in this process alone, or as (part of) a scaled-out run. */
 export async function runBulk(ctx: CommandContext, mode: PlanMode, options: BulkOptions): Promise<ExitCodeValue> {
-  const models = ctx
-    .models(options.model)
+  return options.scale ? runScaled(ctx, mode, options, options.scale) : runSingle(ctx, mode, options);
+}
+
+/** The models `mode` acts on (`--model`, else every model with fields it handles). */
+export function bulkModels(ctx: CommandContext, mode: PlanMode, only?: string): ModelMeta[] {
+  return ctx
+    .models(only)
     .filter((model) =>
       Object.values(model.encrypted).some((field) =>
         mode === 'decrypt' ? field.mode === 'readonly' : field.mode !== 'readonly',
       ),
     );
+}
+
+async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptions): Promise<ExitCodeValue> {
+  const models = bulkModels(ctx, mode, options.model);
   const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
   const client = await ctx.client();
   const crypto = await ctx.crypto();
@@ -48,6 +65,7 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
   const progress = createProgress(io.stderr, { tty: io.stderrIsTTY, quiet: options.quiet });
   const log = (line: string) => progress.note(line);
   if (models.length === 0) log(messages.bulk.nothingToDo(mode));
+  const bucket = options.maxRowsPerSecond ? new TokenBucket(options.maxRowsPerSecond, options.batch) : undefined;
 
   const results: MigrateResult[] = [];
   for (const model of models) {
@@ -69,33 +87,50 @@ export async function runBulk(ctx: CommandContext, mode: PlanMode, options: Bulk
         resume: options.resume,
         keyringAttempts: options.keyringAttempts,
         signal: options.signal,
+        throttle: bucket ? (rows) => bucket.take(rows, options.signal) : undefined,
       }),
     );
     results.push(result);
     if (result.stopped) break;
   }
   progress.stop();
+  return reportBulk(ctx, mode, options.dryRun, results);
+}
 
+/**
+ * Prints the per-model summary (or the JSON document, with `extra` merged in and `extraLines`
+ * after the models) and maps the outcome to an exit code.
+ */
+export function reportBulk(
+  ctx: CommandContext,
+  mode: PlanMode,
+  dryRun: boolean,
+  results: readonly MigrateResult[],
+  extra: Record<string, unknown> = {},
+  extraLines: readonly string[] = [],
+): ExitCodeValue {
   // Plaintext left in a strict field is unreadable through the extension: the run is not done.
   const incomplete = results.some(
     (result) =>
       result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true,
   );
-  const last = results[results.length - 1];
-  const stop = last?.stopped ? { model: last.model, ...last.stopped } : undefined;
+  const stopped = results.find((result) => result.stopped);
+  const stop = stopped?.stopped ? { model: stopped.model, ...stopped.stopped } : undefined;
   // Encrypting adopted plaintext cannot reach the copies made before: say so wherever it happens.
   const adopted = mode === 'reencrypt' && results.some((result) => result.encrypted > 0);
   const notices = adopted ? [messages.bulk.adoptionNotice()] : [];
   ctx.out.result(
     {
       command: mode,
-      dryRun: options.dryRun,
+      dryRun,
       models: results,
+      ...extra,
       ...(stop ? { stopped: stop } : {}),
       ...(adopted ? { notices } : {}),
     },
     () => [
-      ...results.map((result) => messages.bulk.summary(mode, result, options.dryRun)),
+      ...results.map((result) => messages.bulk.summary(mode, result, dryRun)),
+      ...extraLines,
       ...notices.map((notice) => messages.bulk.note(notice)),
       ...results.flatMap((result) =>
         result.failures

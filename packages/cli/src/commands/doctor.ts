@@ -211,6 +211,12 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
       ? { check: 'schema', level: 'ok', message: messages.doctor.checkpointModel() }
       : { check: 'schema', level: 'warn', message: messages.doctor.noCheckpointModel() },
   );
+  const runModels = ['hushfieldRun', 'hushfieldRange'].every((name) => (client as Record<string, unknown>)[name]);
+  add(
+    runModels
+      ? { check: 'schema', level: 'ok', message: messages.doctor.runModels() }
+      : { check: 'schema', level: 'warn', message: messages.doctor.noRunModels() },
+  );
   const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const crypto = await ctx.crypto();
   for (const model of ctx.models()) {

@@ -1,0 +1,359 @@
+/**
+ * `reencrypt` / `decrypt` scaled out: `--run <id>` makes this process one of any number
+ * (on one host or many) working on the same run, `--workers N` runs N worker threads here.
+ * The first process plans the run's primary-key ranges (`run-store.ts`); every worker claims
+ * ranges under a lease until none is left (`range-worker.ts`). This module starts the
+ * workers, shares the process's rate cap between them, draws the progress of the whole run
+ * and of each worker here, and prints the summary.
+ */
+import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { InvalidArgumentError } from '@hushfield/core';
+import type { ModelMeta } from '@hushfield/prisma';
+import type { CommandContext } from '../context';
+import type { ExitCodeValue } from '../exit-codes';
+import { messages } from '../messages';
+import type { MigrateResult } from '../migrator';
+import { describeError } from '../output';
+import { PfeImporter } from '../pfe-import';
+import { RunProgress } from '../progress';
+import { add, emptyResult, runRangeWorker } from '../range-worker';
+import type { WorkerResult } from '../range-worker';
+import { TokenBucket } from '../rate-limit';
+import type { PlanMode } from '../row-plan';
+import { RunStore } from '../run-store';
+import type { PlannedRange, RunSettings } from '../run-store';
+import { delegateOf, rangeBoundaries } from '../walker';
+import type { BulkOptions } from './bulk-run';
+import { bulkModels, reportBulk } from './bulk-run';
+
+/** How a bulk run scales out. */
+export interface ScaleOptions {
+  /** The run to start or join; a fresh id when absent (printed, to resume with). */
+  readonly run?: string;
+  /** Worker threads in this process; absent: one worker on the main thread. */
+  readonly workers?: number;
+  /** Lease of a claimed range, renewed every third of it (default 30 s). */
+  readonly leaseSeconds: number;
+  /** Rows per range when the run is planned (default 50,000). */
+  readonly rangeRows: number;
+  readonly maxRowsPerSecond?: number;
+  readonly maxConcurrency?: number;
+  /** Clear the run's ranges and plan again. */
+  readonly restart: boolean;
+  /** How often the run is polled (pause, leases, progress); default 1000 ms. */
+  readonly pollMs?: number;
+  /** Where worker threads load the configuration from; absent (a preloaded config): workers run on the main thread. */
+  readonly launch?: { readonly configPath: string; readonly dotenv?: string; readonly cwd: string };
+}
+
+/** What a worker thread is started with (`worker-thread.ts`). */
+export interface ThreadData {
+  readonly configPath: string;
+  readonly dotenv?: string;
+  readonly cwd: string;
+  readonly mode: PlanMode;
+  readonly runId: string;
+  readonly owner: string;
+  readonly leaseSeconds: number;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly keyringAttempts?: number;
+  readonly fromPfeKey?: readonly string[];
+  readonly pollMs?: number;
+}
+
+/** Messages of a worker thread to the main thread. */
+export type ThreadMessage =
+  | { readonly type: 'rows'; readonly rows: number }
+  | { readonly type: 'take'; readonly id: number; readonly rows: number }
+  | { readonly type: 'log'; readonly line: string }
+  | { readonly type: 'result'; readonly result: WorkerResult };
+
+/** Messages of the main thread to a worker thread. */
+export type MainMessage = { readonly type: 'grant'; readonly id: number } | { readonly type: 'stop' };
+
+const RUN_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** Starts or joins a run and works on it until its ranges are done (or Ctrl-C, or a pause... which waits). */
+export async function runScaled(
+  ctx: CommandContext,
+  mode: PlanMode,
+  options: BulkOptions,
+  scale: ScaleOptions,
+): Promise<ExitCodeValue> {
+  if (options.dryRun) throw new InvalidArgumentError(messages.runs.dryRun(), 'dry-run');
+  const runId =
+    scale.run ?? `${mode}-${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(3).toString('hex')}`;
+  if (!RUN_ID.test(runId)) throw new InvalidArgumentError(messages.runs.badRunId(), 'run');
+  const models = bulkModels(ctx, mode, options.model);
+  // A run may hold ranges of models another process planned (`--model` picks what this one plans).
+  const runModels = bulkModels(ctx, mode);
+  const client = await ctx.client();
+  const store = new RunStore(client);
+  const log = (line: string) => {
+    if (!options.quiet) ctx.out.streams.stderr.write(`${line}\n`);
+  };
+  if (scale.restart && (await store.get(runId))) {
+    await store.clearRanges(runId);
+    await store.setState(runId, 'running');
+    log(messages.runs.restarted(runId));
+  }
+  const settings: RunSettings = {
+    ...(scale.maxRowsPerSecond !== undefined ? { maxRowsPerSecond: scale.maxRowsPerSecond } : {}),
+    ...(scale.maxConcurrency !== undefined ? { maxConcurrency: scale.maxConcurrency } : {}),
+  };
+  const { run, created } = await store.open(
+    runId,
+    mode,
+    settings,
+    models.map((model) => model.name),
+    async (name) => {
+      const planned = await planRanges(
+        client,
+        models.find((model) => model.name === name) as ModelMeta,
+        scale.rangeRows,
+      );
+      log(
+        messages.runs.planned(
+          name,
+          planned.length,
+          planned.reduce((sum, range) => sum + range.rows, 0),
+        ),
+      );
+      return planned;
+    },
+  );
+  if (run.mode !== mode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode), 'run');
+  const ranges = await store.ranges(runId);
+  if (run.state === 'done') {
+    log(messages.runs.alreadyDone(runId));
+    return reportBulk(ctx, mode, false, [], { run: { id: runId, state: 'done', ranges: ranges.length } });
+  }
+
+  const threads = scale.workers !== undefined && scale.launch !== undefined;
+  const count = scale.workers ?? 1;
+  const prefix = `${hostname()}:${process.pid}:`;
+  log(messages.runs.started(runId, created, ranges.length, count));
+  const cap = run.settings.maxRowsPerSecond;
+  const bucket = cap !== undefined ? new TokenBucket(cap, Math.max(options.batch, 1)) : undefined;
+  const progress = new RunProgress(runId, log, { quiet: options.quiet === true });
+  const rowsByWorker = new Map<string, number>();
+  const owners = Array.from({ length: count }, (_, i) => `${prefix}w${i + 1}`);
+  for (const owner of owners) rowsByWorker.set(owner, 0);
+  const onRows = (owner: string, rows: number) => rowsByWorker.set(owner, (rowsByWorker.get(owner) ?? 0) + rows);
+
+  // Once a second: the run's caps (any process may change them), this process's share of the
+  // rate cap (by live leases), and the progress of the whole run.
+  const monitor = setInterval(() => {
+    void store
+      .poll(runId, prefix)
+      .then((poll) => {
+        if (!poll) return;
+        const runCap = poll.run.settings.maxRowsPerSecond;
+        if (bucket && runCap !== undefined) {
+          const share =
+            poll.ownLeases > 0 && poll.liveLeases > 0 ? poll.ownLeases / poll.liveLeases : 1 / (poll.liveLeases + 1);
+          bucket.setRate(runCap * share);
+        }
+        progress.sample(poll.processed, poll.rows, rowsByWorker);
+      })
+      .catch(() => undefined);
+  }, scale.pollMs ?? 1000);
+
+  const startedAt = Date.now();
+  let workers: WorkerResult[];
+  try {
+    workers = threads
+      ? await Promise.all(owners.map((owner) => startThread(owner, runId, mode, options, scale, bucket, onRows, log)))
+      : await runHere(owners, runId, mode, runModels, ctx, options, scale, bucket, onRows, log);
+  } finally {
+    clearInterval(monitor);
+  }
+  const elapsedMs = Date.now() - startedAt;
+  const final = await store.poll(runId, prefix).catch(() => null);
+  if (final) progress.sample(final.processed, final.rows, rowsByWorker, true);
+
+  const byModel = new Map<string, MigrateResult>();
+  for (const worker of workers) for (const result of worker.models) add(byModel, result);
+  const rows = workers.reduce((sum, worker) => sum + worker.rows, 0);
+  const rowsPerSecond = elapsedMs > 0 ? Math.round((rows * 1000) / elapsedMs) : 0;
+  const results = [...byModel.values()].map((result) => ({ ...result, elapsedMs, rowsPerSecond }));
+  // A worker that stopped on an error (not a takeover) stops the summary like a single run's model would.
+  const stoppedWorker = workers.find((worker) => worker.stopped);
+  if (stoppedWorker?.stopped && !results.some((result) => result.stopped)) {
+    const model = results[0]?.model ?? models[0]?.name ?? '';
+    if (results.length === 0) results.push({ ...emptyResult(model), stopped: stoppedWorker.stopped });
+    else results[0] = { ...results[0], stopped: stoppedWorker.stopped };
+  }
+  const peakRss = Math.max(...workers.map((worker) => worker.peakRss), process.resourceUsage().maxRSS * 1024);
+  const summary = {
+    id: runId,
+    created,
+    state: final?.run.state ?? run.state,
+    ranges: { total: ranges.length, open: final?.open ?? null },
+    processed: final?.processed ?? null,
+    rows,
+    elapsedMs,
+    rowsPerSecond,
+    threads,
+    peakRssBytes: peakRss,
+    workers: workers.map((worker) => ({
+      owner: worker.owner,
+      ranges: worker.ranges,
+      tookOver: worker.tookOver,
+      rows: worker.rows,
+      rowsPerSecond: worker.rowsPerSecond,
+      ...(worker.stopped ? { stopped: worker.stopped } : {}),
+    })),
+  };
+  const lines = [
+    messages.runs.workersSummary(workers.length, rows, rowsPerSecond, elapsedMs),
+    ...workers.map((worker) =>
+      messages.runs.workerSummary(
+        worker.owner,
+        worker.ranges,
+        worker.rows,
+        worker.rowsPerSecond,
+        Math.round(peakRss / 2 ** 20),
+      ),
+    ),
+  ];
+  return reportBulk(ctx, mode, false, results, { run: summary }, lines);
+}
+
+/** The model's ranges: `rangeRows` rows each, in primary-key order, the last one open-ended. */
+export async function planRanges(client: object, model: ModelMeta, rangeRows: number): Promise<PlannedRange[]> {
+  const delegate = delegateOf(client, model.name);
+  const total = await delegate.count();
+  const boundaries = await rangeBoundaries(delegate, model.idFields, rangeRows);
+  return [...boundaries, null].map((hi, seq) => ({
+    model: model.name,
+    seq,
+    lo: seq === 0 ? null : boundaries[seq - 1],
+    hi,
+    rows: hi === null ? Math.max(0, total - boundaries.length * rangeRows) : rangeRows,
+  }));
+}
+
+/** Workers on the main thread (a preloaded config, or no `--workers`): same loop, one event loop. */
+async function runHere(
+  owners: readonly string[],
+  runId: string,
+  mode: PlanMode,
+  models: readonly ModelMeta[],
+  ctx: CommandContext,
+  options: BulkOptions,
+  scale: ScaleOptions,
+  bucket: TokenBucket | undefined,
+  onRows: (owner: string, rows: number) => void,
+  log: (line: string) => void,
+): Promise<WorkerResult[]> {
+  const client = await ctx.client();
+  const crypto = await ctx.crypto();
+  const keyStore = await ctx.keyStore();
+  const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
+  return Promise.all(
+    owners.map((owner) =>
+      runRangeWorker({
+        client,
+        crypto,
+        keyStore,
+        models,
+        mode,
+        runId,
+        owner,
+        pfe,
+        leaseSeconds: scale.leaseSeconds,
+        batchSize: options.batch,
+        concurrency: options.concurrency,
+        keyringAttempts: options.keyringAttempts,
+        pollMs: scale.pollMs,
+        signal: options.signal,
+        throttle: bucket ? (rows, signal) => bucket.take(rows, signal) : undefined,
+        onRows: (rows) => onRows(owner, rows),
+        log,
+      }),
+    ),
+  );
+}
+
+/**
+ * Starts a worker thread on `worker-thread.js` beside the compiled CLI; when the CLI runs from
+ * its TypeScript sources (under tsx: tests, development), the thread registers tsx's require
+ * hook first, since Node does not hand a parent's loader hooks to worker threads.
+ */
+export function startWorker(data: ThreadData): Worker {
+  const compiled = join(__dirname, '..', 'worker-thread.js');
+  if (existsSync(compiled)) return new Worker(compiled, { workerData: data });
+  const source = join(__dirname, '..', 'worker-thread.ts');
+  const hook = require.resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, {
+    eval: true,
+    workerData: data,
+  });
+}
+
+/** One worker thread: it loads the config itself and reports rows, logs and its result. */
+function startThread(
+  owner: string,
+  runId: string,
+  mode: PlanMode,
+  options: BulkOptions,
+  scale: ScaleOptions,
+  bucket: TokenBucket | undefined,
+  onRows: (owner: string, rows: number) => void,
+  log: (line: string) => void,
+): Promise<WorkerResult> {
+  const launch = scale.launch as NonNullable<ScaleOptions['launch']>;
+  const data: ThreadData = {
+    ...launch,
+    mode,
+    runId,
+    owner,
+    leaseSeconds: scale.leaseSeconds,
+    batchSize: options.batch,
+    concurrency: options.concurrency,
+    keyringAttempts: options.keyringAttempts,
+    fromPfeKey: options.fromPfeKey,
+    pollMs: scale.pollMs,
+  };
+  const worker = startWorker(data);
+  const stop = () => worker.postMessage({ type: 'stop' } satisfies MainMessage);
+  options.signal?.addEventListener('abort', stop, { once: true });
+  return new Promise((resolve) => {
+    let result: WorkerResult | undefined;
+    worker.on('message', (message: ThreadMessage) => {
+      if (message.type === 'rows') onRows(owner, message.rows);
+      else if (message.type === 'log') log(message.line);
+      else if (message.type === 'result') result = message.result;
+      else if (message.type === 'take') {
+        const grant = () => worker.postMessage({ type: 'grant', id: message.id } satisfies MainMessage);
+        if (bucket) void bucket.take(message.rows, options.signal).then(grant);
+        else grant();
+      }
+    });
+    const failed = (error: unknown): WorkerResult => ({
+      owner,
+      models: [],
+      ranges: 0,
+      tookOver: 0,
+      rows: 0,
+      elapsedMs: 0,
+      rowsPerSecond: 0,
+      peakRss: 0,
+      stopped: describeError(error),
+    });
+    worker.on('error', (error) => {
+      log(messages.runs.workerFailed(owner, describeError(error).message));
+      result ??= failed(error);
+    });
+    worker.on('exit', () => {
+      options.signal?.removeEventListener('abort', stop);
+      resolve(result ?? failed(new Error(messages.runs.workerExited(owner))));
+    });
+  });
+}

@@ -1,0 +1,316 @@
+/**
+ * One worker of a scaled-out run: claims a range (`run-store.ts`), runs it with the same
+ * engine as a single-process run (`migrator.ts`: batches, compare-and-swap, retries of lost
+ * races), renews its lease while it works, and claims the next, until every range of the run
+ * is finished. The same loop runs in a worker thread (`worker-thread.ts`), on the main thread,
+ * or in another process or host: the database decides who does what.
+ *
+ * While the run is paused the worker finishes its batch, gives its range back (cursor kept)
+ * and waits. A worker whose lease was taken over (it stalled past the lease) cannot save
+ * into the range any more and moves on; a row it still wrote is safe: every write is a
+ * compare-and-swap against the values read, so nothing is lost and no row is skipped.
+ */
+import type { FieldCrypto, KeyStore } from '@hushfield/core';
+import type { ModelMeta } from '@hushfield/prisma';
+import { createCasWriter } from './cas-writer';
+import type { CasWriter } from './cas-writer';
+import type { BasePrismaClient } from './config';
+import { messages } from './messages';
+import { migrateModel } from './migrator';
+import type { MigrateResult, RangeTarget } from './migrator';
+import { describeError } from './output';
+import type { PfeImporter } from './pfe-import';
+import type { Progress } from './progress';
+import { abortableSleep } from './rate-limit';
+import { emptyTally } from './row-plan';
+import type { PlanMode } from './row-plan';
+import { LeaseLostError, RunStore } from './run-store';
+import type { RangeInfo } from './run-store';
+
+/** What a worker needs to run ranges. */
+export interface RangeWorkerOptions {
+  readonly client: BasePrismaClient;
+  readonly crypto: FieldCrypto;
+  readonly keyStore: KeyStore;
+  /** The run's models (by Prisma model name). */
+  readonly models: readonly ModelMeta[];
+  readonly mode: PlanMode;
+  readonly runId: string;
+  /** This worker's name in the ranges table: `host:pid:wN`. */
+  readonly owner: string;
+  readonly leaseSeconds: number;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly keyringAttempts?: number;
+  readonly pfe?: PfeImporter;
+  /** How often the run's state is read (pause) and, every third of a lease, the lease renewed. */
+  readonly pollMs?: number;
+  /** Aborted on Ctrl-C: finish the batch, give the range back, stop. */
+  readonly signal?: AbortSignal;
+  /** The process's rate cap: waits until `rows` more rows may be read. */
+  readonly throttle?: (rows: number, signal: AbortSignal) => Promise<void>;
+  /** Rows committed (for progress). */
+  readonly onRows?: (rows: number) => void;
+  readonly log: (line: string) => void;
+}
+
+/** What one worker did. */
+export interface WorkerResult {
+  readonly owner: string;
+  /** Per model, the ranges' results added up. */
+  readonly models: MigrateResult[];
+  /** Ranges this worker finished. */
+  ranges: number;
+  /** Ranges it took over from a worker whose lease expired. */
+  tookOver: number;
+  rows: number;
+  elapsedMs: number;
+  rowsPerSecond: number;
+  /** Peak resident set of the worker's process, in bytes (threads share it). */
+  peakRss: number;
+  /** Set when the worker stopped before the run was finished (Ctrl-C, keyring down). */
+  stopped?: { code: string; name: string; message: string };
+}
+
+/** Runs ranges of the run until none is left, the user stops it, or a range stops on an error. */
+export async function runRangeWorker(options: RangeWorkerOptions): Promise<WorkerResult> {
+  const store = new RunStore(options.client);
+  const startedAt = Date.now();
+  const byModel = new Map<string, MigrateResult>();
+  const writers = new Map<string, CasWriter>();
+  const result: WorkerResult = {
+    owner: options.owner,
+    models: [],
+    ranges: 0,
+    tookOver: 0,
+    rows: 0,
+    elapsedMs: 0,
+    rowsPerSecond: 0,
+    peakRss: 0,
+  };
+  const pollMs = options.pollMs ?? 1000;
+  let notedPause = false;
+  try {
+    while (!options.signal?.aborted) {
+      const poll = await store.poll(options.runId, options.owner);
+      if (!poll) throw new Error(messages.runs.noSuchRun(options.runId));
+      if (poll.run.state === 'done' || poll.open === 0) break;
+      if (poll.run.state === 'paused') {
+        if (!notedPause) options.log(messages.runs.paused(options.runId));
+        notedPause = true;
+        await abortableSleep(pollMs, options.signal);
+        continue;
+      }
+      notedPause = false;
+      const range = await store.claim(
+        options.runId,
+        options.owner,
+        options.leaseSeconds,
+        poll.run.settings.maxConcurrency,
+      );
+      if (!range) {
+        // The rest is leased by live workers: wait for them to finish, or for a lease to expire.
+        await abortableSleep(pollMs, options.signal);
+        continue;
+      }
+      if (range.tookOverFrom) {
+        result.tookOver++;
+        options.log(messages.runs.tookOver(options.owner, range.model, range.seq, range.tookOverFrom));
+      }
+      const model = options.models.find((candidate) => candidate.name === range.model);
+      if (!model)
+        throw new Error(
+          messages.config.unknownModel(
+            range.model,
+            options.models.map((m) => m.name),
+          ),
+        );
+      let writer = writers.get(model.name);
+      if (!writer) writers.set(model.name, (writer = await createCasWriter(options.client, model)));
+      const outcome = await runRange(options, store, range, model, writer);
+      add(byModel, outcome.result);
+      result.rows += outcome.result.scanned;
+      if (outcome.finished) result.ranges++;
+      if (outcome.stop) {
+        result.stopped = outcome.result.stopped;
+        break;
+      }
+    }
+    if (options.signal?.aborted && !result.stopped) result.stopped = interrupted();
+    if (!result.stopped) {
+      const poll = await store.poll(options.runId, options.owner);
+      if (poll && poll.open === 0) await store.setState(options.runId, 'done');
+    }
+  } catch (error) {
+    result.stopped = describeError(error);
+  }
+  result.models.push(...byModel.values());
+  result.elapsedMs = Date.now() - startedAt;
+  result.rowsPerSecond = result.elapsedMs > 0 ? Math.round((result.rows * 1000) / result.elapsedMs) : 0;
+  result.peakRss = process.resourceUsage().maxRSS * 1024;
+  return result;
+}
+
+/**
+ * Runs one claimed range. A heartbeat renews the lease and watches for a pause; either a
+ * pause, a lost lease or Ctrl-C stops the range after its batches in flight committed.
+ */
+async function runRange(
+  options: RangeWorkerOptions,
+  store: RunStore,
+  range: RangeInfo,
+  model: ModelMeta,
+  writer: CasWriter,
+): Promise<{ result: MigrateResult; finished: boolean; stop: boolean }> {
+  const { owner, leaseSeconds } = options;
+  const abort = new AbortController();
+  const onUserAbort = () => abort.abort();
+  options.signal?.addEventListener('abort', onUserAbort, { once: true });
+  let lost = false;
+  let paused = false;
+  let renewedAt = Date.now();
+  let beating = false;
+  const heartbeat = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void (async () => {
+      try {
+        const run = await store.get(range.runId);
+        if (run?.state === 'paused') {
+          paused = true;
+          abort.abort();
+        }
+        if (Date.now() - renewedAt >= (leaseSeconds * 1000) / 3) {
+          if (await store.renew(range, owner, leaseSeconds)) renewedAt = Date.now();
+          else {
+            lost = true;
+            abort.abort();
+          }
+        }
+      } catch {
+        // A failed heartbeat is retried on the next tick; the lease outlives two missed ones.
+      } finally {
+        beating = false;
+      }
+    })();
+  }, options.pollMs ?? 1000);
+  const target: RangeTarget = {
+    lo: range.lo,
+    hi: range.hi,
+    rows: range.rows,
+    cursor: range.cursor,
+    processed: range.processed,
+    // A range never worked on has no detail yet: it starts now.
+    detail:
+      range.cursor === null && range.processed === 0
+        ? { ...range.detail, startedAt: new Date().toISOString() }
+        : range.detail,
+    save: (cursor, processed, detail, state) =>
+      store.save(range, owner, cursor, processed, detail, state === 'running' ? 'claimed' : state),
+  };
+  let result: MigrateResult;
+  try {
+    result = await migrateModel({
+      client: options.client,
+      crypto: options.crypto,
+      keyStore: options.keyStore,
+      model,
+      mode: options.mode,
+      writer,
+      batchSize: options.batchSize,
+      concurrency: options.concurrency,
+      dryRun: false,
+      resume: 'auto',
+      pfe: options.pfe,
+      keyringAttempts: options.keyringAttempts,
+      progress: rowCounter(options),
+      log: options.log,
+      signal: abort.signal,
+      range: target,
+      throttle: options.throttle ? (rows) => options.throttle!(rows, abort.signal) : undefined,
+    });
+  } catch (error) {
+    // Only the final save can throw here: its lease was taken over at the very end.
+    if (!(error instanceof LeaseLostError)) throw error;
+    options.log(error.message);
+    return { result: emptyResult(model.name), finished: false, stop: false };
+  } finally {
+    clearInterval(heartbeat);
+    options.signal?.removeEventListener('abort', onUserAbort);
+  }
+  const code = result.stopped?.code;
+  if (code === undefined) return { result, finished: true, stop: false };
+  if (lost || code === 'LEASE_LOST') {
+    options.log(messages.runs.leaseLost(range.model, range.seq));
+    // The new owner resumes from the last saved position and redoes what came after it,
+    // retries and failures included: they are its to report.
+    delete result.stopped;
+    delete result.pendingOverflow;
+    result.pending = 0;
+    result.failed = 0;
+    result.failures.length = 0;
+    return { result, finished: false, stop: false };
+  }
+  // Paused, interrupted, or stopped on an error: the range goes back with its cursor.
+  await store.release(range, owner).catch(() => undefined);
+  if (paused && !options.signal?.aborted) {
+    delete result.stopped;
+    return { result, finished: false, stop: false };
+  }
+  return { result, finished: false, stop: true };
+}
+
+/** A progress sink that only counts committed rows (the run's progress is drawn by the driver). */
+function rowCounter(options: RangeWorkerOptions): Progress {
+  return {
+    start() {},
+    advance: (rows) => options.onRows?.(rows),
+    note: (line) => options.log(line),
+    stop() {},
+  };
+}
+
+/** A model's result before any range of it ran. */
+export function emptyResult(model: string): MigrateResult {
+  return {
+    model,
+    ...emptyTally(),
+    scanned: 0,
+    written: 0,
+    resumedFrom: null,
+    lostRaces: 0,
+    pending: 0,
+    failed: 0,
+    failures: [],
+    elapsedMs: 0,
+    rowsPerSecond: 0,
+  };
+}
+
+/** Adds a range's result into its model's running total. */
+export function add(into: Map<string, MigrateResult>, result: MigrateResult): void {
+  const total = into.get(result.model) ?? emptyResult(result.model);
+  into.set(result.model, total);
+  for (const key of [
+    'encrypted',
+    'moved',
+    'imported',
+    'indexed',
+    'decrypted',
+    'strictPlaintext',
+    'scanned',
+    'written',
+    'lostRaces',
+    'pending',
+    'failed',
+  ] as const)
+    total[key] += result[key];
+  for (const failure of result.failures) if (total.failures.length < 100) total.failures.push(failure);
+  if (result.pendingOverflow) total.pendingOverflow = true;
+  if (result.stopped && !total.stopped) total.stopped = result.stopped;
+  total.elapsedMs = Math.max(total.elapsedMs, result.elapsedMs);
+}
+
+function interrupted(): { code: string; name: string; message: string } {
+  return { code: 'INTERRUPTED', name: 'InterruptedError', message: messages.migrate.interrupted() };
+}

@@ -1,0 +1,194 @@
+/**
+ * Controls of a scaled-out run: the `--max-rows-per-second` cap (two worker threads of one
+ * process, measured from the outside, in the database), a pause that reaches a running
+ * process and outlives its restart, `status --run` and `runs list`, workers on the main thread
+ * (a preloaded config), and the options a scaled-out run refuses.
+ */
+import { createCliWorld, appClient } from './support';
+import type { CliWorld } from './support';
+import { createSandbox } from './spawn-cli';
+import type { CliSandbox } from './spawn-cli';
+
+const ROWS = 12_000;
+let world: CliWorld;
+let sandbox: CliSandbox | undefined;
+const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
+if (!multiProcess)
+  process.stdout.write(
+    'scale-control.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by several processes\n',
+  );
+
+beforeAll(async () => {
+  world = await createCliWorld();
+  if (!multiProcess) return;
+  await world.db.query(
+    `INSERT INTO customers (email, phone) SELECT 'user' || g || '@example.com', '555-' || g FROM generate_series(1, ${ROWS}) g`,
+  );
+  // The scope and index keys exist before any worker starts.
+  await appClient(world).customer.update({ where: { id: 1 }, data: { email: 'first@example.net' } });
+  sandbox = createSandbox(world.db.url as string, world.rootKey.toString('base64'));
+}, 120_000);
+
+afterAll(async () => {
+  sandbox?.remove();
+  await world?.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function progress(run: string): Promise<{ processed: number; claimed: number; rows: number }> {
+  const [row] = await world.db.query<{ processed: number; claimed: number; rows: number }>(
+    `SELECT coalesce(sum(processed), 0)::int AS processed, coalesce(sum(rows), 0)::int AS rows,
+            count(*) FILTER (WHERE state = 'claimed')::int AS claimed
+       FROM hushfield_ranges WHERE run_id = $1`,
+    [run],
+  );
+  return row;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const maybe = multiProcess ? test : test.skip;
+
+maybe(
+  'two worker threads under --max-rows-per-second 800 read 800 rows/s within 10%',
+  async () => {
+    const CAP = 800;
+    const run = (sandbox as CliSandbox).spawn([
+      'reencrypt',
+      '--model',
+      'Customer',
+      '--run',
+      'capped',
+      '--workers',
+      '2',
+      '--max-rows-per-second',
+      String(CAP),
+      '--range-rows',
+      '2000',
+      '--batch',
+      '200',
+      '--json',
+    ]);
+    let exited = false;
+    void run.done.then(() => (exited = true));
+    // Rows checkpointed over time, read from the database (not from the CLI's own report).
+    const samples: { at: number; processed: number }[] = [];
+    while (!exited) {
+      const { processed } = await progress('capped').catch(() => ({ processed: 0 }));
+      samples.push({ at: performance.now(), processed });
+      await sleep(200);
+    }
+    const outcome = await run.done;
+    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    const summary = JSON.parse(outcome.stdout);
+    expect(summary.run.threads).toBe(true);
+    expect(summary.run.workers).toHaveLength(2);
+    for (const worker of summary.run.workers) expect(worker.rows).toBeGreaterThan(0);
+    expect(summary.models[0]).toMatchObject({ scanned: ROWS, failed: 0, pending: 0 });
+
+    // The steady part of the run: past the first 10% (threads starting) and before the last 10%.
+    const first = samples.find((sample) => sample.processed >= ROWS * 0.1) as (typeof samples)[number];
+    const last = [...samples].reverse().find((sample) => sample.processed <= ROWS * 0.9) as (typeof samples)[number];
+    const measured = ((last.processed - first.processed) * 1000) / (last.at - first.at);
+    process.stdout.write(
+      `scale-control: ${Math.round(measured)} rows/s under a cap of ${CAP} over ` +
+        `${((last.at - first.at) / 1000).toFixed(1)} s (${last.processed - first.processed} rows)\n`,
+    );
+    expect(last.at - first.at).toBeGreaterThan(8000);
+    expect(measured).toBeGreaterThan(CAP * 0.9);
+    expect(measured).toBeLessThan(CAP * 1.1);
+  },
+  120_000,
+);
+
+maybe(
+  'a pause reaches a running process, outlives its restart, and resume finishes the run',
+  async () => {
+    const RUN = 'paused';
+    const args = ['reencrypt', '--model', 'Customer', '--run', RUN, '--max-rows-per-second', '1500'];
+    const first = (sandbox as CliSandbox).spawn([...args, '--range-rows', '1000', '--batch', '200', '--json']);
+    await until(
+      'rows to be processed',
+      async () => (await progress(RUN).catch(() => ({ processed: 0 }))).processed >= 2000,
+    );
+
+    const paused = await world.runCli(['runs', 'pause', RUN, '--json']);
+    expect(paused.code).toBe(0);
+    expect(paused.json).toMatchObject({ id: RUN, state: 'paused', changed: true });
+    // Workers finish their batch and give their range back.
+    await until('the ranges to be released', async () => (await progress(RUN)).claimed === 0, 30_000);
+    const atPause = (await progress(RUN)).processed;
+    expect(atPause).toBeLessThan(ROWS);
+
+    // Killed while paused, restarted: the new process waits too.
+    first.child.kill('SIGKILL');
+    await first.done;
+    const second = (sandbox as CliSandbox).spawn([...args, '--json']);
+    await sleep(4000);
+    expect(await progress(RUN)).toMatchObject({ processed: atPause, claimed: 0 });
+    const status = await world.runCli(['status', '--run', RUN, '--json']);
+    expect(status.code).toBe(0);
+    const shown = status.json as { run: { state: string }; ranges: { state: string; owner: string | null }[] };
+    expect(shown.run.state).toBe('paused');
+    expect(shown.ranges).toHaveLength(ROWS / 1000 + 1);
+    expect(shown.ranges.some((range) => range.state === 'done' && range.owner?.includes(`:${first.child.pid}:`))).toBe(
+      true,
+    );
+
+    const resumed = await world.runCli(['runs', 'resume', RUN, '--json']);
+    expect(resumed.json).toMatchObject({ id: RUN, state: 'running', changed: true });
+    const outcome = await second.done;
+    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await progress(RUN)).toMatchObject({ processed: ROWS, claimed: 0 });
+    const list = await world.runCli(['runs', 'list', '--json']);
+    expect((list.json as { runs: { id: string; state: string }[] }).runs).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: RUN, state: 'done' })]),
+    );
+  },
+  120_000,
+);
+
+maybe(
+  'workers on the main thread when the config is preloaded; a done run is not run again',
+  async () => {
+    const result = await world.runCli([
+      'reencrypt',
+      '--model',
+      'Customer',
+      '--run',
+      'here',
+      '--workers',
+      '2',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const summary = result.json as {
+      run: { threads: boolean; workers: { rows: number }[] };
+      models: { scanned: number }[];
+    };
+    expect(summary.run.threads).toBe(false);
+    expect(summary.run.workers).toHaveLength(2);
+    expect(summary.models[0].scanned).toBe(ROWS);
+    const again = await world.runCli(['reencrypt', '--model', 'Customer', '--run', 'here', '--json']);
+    expect(again.code).toBe(0);
+    expect(again.json).toMatchObject({ models: [], run: { state: 'done' } });
+  },
+  120_000,
+);
+
+maybe('refuses --dry-run with --run, a malformed run id, and an unknown run', async () => {
+  const dry = await world.runCli(['reencrypt', '--run', 'x', '--dry-run']);
+  expect(dry.code).toBe(2);
+  expect(dry.stderr).toMatch(/--dry-run cannot be combined/);
+  const bad = await world.runCli(['reencrypt', '--run', 'no spaces; please']);
+  expect(bad.code).toBe(2);
+  expect((await world.runCli(['runs', 'pause', 'nope'])).code).toBe(2);
+  expect((await world.runCli(['status', '--run', 'nope'])).code).toBe(2);
+});
