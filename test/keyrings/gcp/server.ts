@@ -160,6 +160,8 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
   const faults: Array<{ fault: CloudKmsFault; left: number; method?: 'encrypt' | 'decrypt' }> = [];
   const requests: SeenRequest[] = [];
   const sockets = new Set<Socket>();
+  /** Pending hangs, ended by stop(). */
+  const hangs = new Set<() => void>();
 
   const keyOf = (name: string): CryptoKey => {
     const key = keys.get(name);
@@ -336,8 +338,16 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
     });
     const fault = takeFault(method);
     if (fault !== undefined && 'hangMs' in fault) {
-      await new Promise((resolve) => setTimeout(resolve, fault.hangMs));
-      if (response.destroyed) return;
+      await new Promise<void>((resolve) => {
+        const end = () => {
+          clearTimeout(timer);
+          hangs.delete(end);
+          resolve();
+        };
+        const timer = setTimeout(end, fault.hangMs);
+        hangs.add(end);
+      });
+      if (response.destroyed || request.socket.destroyed) return;
     }
     if (fault !== undefined && 'reset' in fault) {
       request.socket.destroy();
@@ -415,6 +425,7 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
       requests.length = 0;
     },
     async stop() {
+      for (const end of [...hangs]) end();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
