@@ -92,6 +92,8 @@ export interface CloudKmsFake {
   inject(fault: CloudKmsFault, count: number, method?: 'encrypt' | 'decrypt'): void;
   /** Requests of `method`. */
   count(method: 'encrypt' | 'decrypt'): number;
+  /** Milliseconds added before every answer (benchmarks: a network round trip). Default 0. */
+  latencyMs: number;
   /** Clears faults and the request log (keys stay). */
   reset(): void;
   stop(): Promise<void>;
@@ -336,6 +338,7 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
       fields: Object.keys(body).sort(),
       ...(typeof aad === 'string' ? { aad } : {}),
     });
+    if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs));
     const fault = takeFault(method);
     if (fault !== undefined && 'hangMs' in fault) {
       await new Promise<void>((resolve) => {
@@ -377,10 +380,11 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const fake: CloudKmsFake = {
     apiEndpoint: '127.0.0.1',
     port,
     requests,
+    latencyMs: 0,
     createKey(name) {
       if (!/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.test(name)) {
         throw new Error(`not a CryptoKey name: ${name}`);
@@ -430,4 +434,5 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return fake;
 }
