@@ -5,6 +5,7 @@
  * {@link GcpKmsKeyring} built on it.
  */
 import { PassThroughClient } from 'google-auth-library';
+import { KeyringError } from '@hushfield/core';
 import { GcpKmsKeyring, type GcpKmsClientOptions, type GcpKmsKeyringOptions } from '@hushfield/kms-gcp';
 import type { CloudKmsFake } from './server';
 
@@ -28,4 +29,29 @@ export function fakeKeyring(
   options: Partial<GcpKmsKeyringOptions> = {},
 ): GcpKmsKeyring {
   return new GcpKmsKeyring({ keyName: KEY, clientOptions: fakeClientOptions(fake), ...options });
+}
+
+/** Keyrings a test file creates, closed together when it ends. */
+export class KeyringPool {
+  readonly #rings: GcpKmsKeyring[] = [];
+
+  /** Remembers `ring` for {@link KeyringPool.close}; returns it. */
+  add(ring: GcpKmsKeyring): GcpKmsKeyring {
+    this.#rings.push(ring);
+    return ring;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#rings.map((ring) => ring.close()));
+  }
+}
+
+/** The `KeyringError` `promise` rejects with (failing the test when it resolves or throws anything else). */
+export async function keyringFailure(promise: Promise<unknown>): Promise<KeyringError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(KeyringError);
+  return error as KeyringError;
 }

@@ -5,20 +5,19 @@
  * Data rows are never touched; a rewrap to an unavailable Cloud KMS changes nothing.
  */
 import { FieldCrypto } from '@hushfield/core';
-import { wrappedKeyVersion, type GcpKmsKeyring } from '@hushfield/kms-gcp';
+import { wrappedKeyVersion } from '@hushfield/kms-gcp';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCliWorld, type CliWorld } from '../../cli/support';
-import { fakeKeyring, KEY } from './client';
+import { fakeKeyring, KEY, KeyringPool } from './client';
 import { startCloudKmsFake, type CloudKmsFake } from './server';
 
 let world: CliWorld;
 let fake: CloudKmsFake;
-const rings: GcpKmsKeyring[] = [];
+const pool = new KeyringPool();
 
 const gcp = () => {
   const ring = fakeKeyring(fake, { retry: { maxAttempts: 1 } });
-  rings.push(ring);
-  return ring;
+  return pool.add(ring);
 };
 
 beforeAll(async () => {
@@ -31,7 +30,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(rings.map((ring) => ring.close()));
+  await pool.close();
   await fake?.stop();
   await world?.close();
 });

@@ -5,9 +5,9 @@
  * records the backoff instead of waiting; timeouts are real and bounded.
  */
 import { randomBytes } from 'node:crypto';
-import { KeyringError, type AuditEvent } from '@hushfield/core';
-import type { GcpKmsKeyring, GcpKmsKeyringOptions } from '@hushfield/kms-gcp';
-import { fakeKeyring, KEY } from './client';
+import type { AuditEvent } from '@hushfield/core';
+import type { GcpKmsKeyringOptions } from '@hushfield/kms-gcp';
+import { fakeKeyring, KEY, KeyringPool, keyringFailure } from './client';
 import { startCloudKmsFake, type CloudKmsFake, type RpcStatus } from './server';
 
 const context = { purpose: 'hushfield/index-key', keyId: 'k-7', scope: 'default', version: '2' };
@@ -16,7 +16,7 @@ describe('GcpKmsKeyring faults', () => {
   let fake: CloudKmsFake;
   let sleeps: number[];
   let events: AuditEvent[];
-  const rings: GcpKmsKeyring[] = [];
+  const pool = new KeyringPool();
 
   const keyring = (options: Partial<GcpKmsKeyringOptions> = {}) => {
     const ring = fakeKeyring(fake, {
@@ -30,17 +30,7 @@ describe('GcpKmsKeyring faults', () => {
       audit: { emit: (event) => void events.push(event) },
       ...options,
     });
-    rings.push(ring);
-    return ring;
-  };
-
-  const failure = async (promise: Promise<unknown>): Promise<KeyringError> => {
-    const error = await promise.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(KeyringError);
-    return error as KeyringError;
+    return pool.add(ring);
   };
 
   beforeAll(async () => {
@@ -53,7 +43,7 @@ describe('GcpKmsKeyring faults', () => {
     events = [];
   });
   afterAll(async () => {
-    await Promise.all(rings.map((ring) => ring.close()));
+    await pool.close();
     await fake.stop();
   });
 
@@ -79,7 +69,7 @@ describe('GcpKmsKeyring faults', () => {
       fake.reset();
       events = [];
       fake.inject({ status }, 10);
-      const error = await failure(ring.unwrapKey(wrapped, context));
+      const error = await keyringFailure(ring.unwrapKey(wrapped, context));
       expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', retryable: true, operation: 'unwrap' });
       expect(error.message).toContain(`(${status})`);
       expect(error.message).toContain('after 4 attempts');
@@ -98,7 +88,7 @@ describe('GcpKmsKeyring faults', () => {
     for (const status of ['PERMISSION_DENIED', 'UNAUTHENTICATED', 'INVALID_ARGUMENT'] as RpcStatus[]) {
       fake.reset();
       fake.inject({ status }, 10);
-      const error = await failure(ring.wrapKey(randomBytes(32), context));
+      const error = await keyringFailure(ring.wrapKey(randomBytes(32), context));
       expect(error).toMatchObject({ retryable: false, operation: 'wrap' });
       expect(error.message).toContain(`(${status})`);
       expect(fake.count('encrypt')).toBe(1);
@@ -118,7 +108,7 @@ describe('GcpKmsKeyring faults', () => {
 
     fake.inject({ hangMs: 2_000 }, 10, 'decrypt');
     const began = performance.now();
-    const error = await failure(ring.unwrapKey(wrapped, context));
+    const error = await keyringFailure(ring.unwrapKey(wrapped, context));
     const elapsed = performance.now() - began;
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toContain('no answer within 200 ms');
@@ -146,10 +136,10 @@ describe('GcpKmsKeyring faults', () => {
         retry: { maxAttempts: 3, sleep: async (ms) => void sleeps.push(ms), random: () => 0 },
       },
     );
-    rings.push(unreachable);
+    pool.add(unreachable);
     const wrapped = await ring.wrapKey(randomBytes(32), context);
     const started = performance.now();
-    const error = await failure(unreachable.unwrapKey(wrapped, context));
+    const error = await keyringFailure(unreachable.unwrapKey(wrapped, context));
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(error).toMatchObject({ retryable: true, operation: 'unwrap' });
     expect(error.message).toContain('could not be reached (ECONNREFUSED)');

@@ -7,18 +7,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FieldCrypto, KeyringError, MemoryKeyStore, type FieldContext } from '@hushfield/core';
-import { wrappedKeyVersion, type GcpKmsKeyring } from '@hushfield/kms-gcp';
-import { fakeKeyring, KEY } from './client';
+import { wrappedKeyVersion } from '@hushfield/kms-gcp';
+import { fakeKeyring, KEY, KeyringPool } from './client';
 import { startCloudKmsFake, type CloudKmsFake } from './server';
 
 describe('FieldCrypto on GcpKmsKeyring', () => {
   let fake: CloudKmsFake;
-  const rings: GcpKmsKeyring[] = [];
+  const pool = new KeyringPool();
 
   const keyring = (key = KEY) => {
     const ring = fakeKeyring(fake, { keyName: key, retry: { maxAttempts: 2, sleep: async () => undefined } });
-    rings.push(ring);
-    return ring;
+    return pool.add(ring);
   };
   const crypto = (keyStore: MemoryKeyStore, key = KEY) =>
     new FieldCrypto({ keyring: keyring(key), keyStore, cache: { ttlMs: 60_000 } });
@@ -40,7 +39,7 @@ describe('FieldCrypto on GcpKmsKeyring', () => {
   });
   beforeEach(() => fake.reset());
   afterAll(async () => {
-    await Promise.all(rings.map((ring) => ring.close()));
+    await pool.close();
     await fake.stop();
   });
 

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { InvalidArgumentError, KeyringError, type AuditEvent } from '@hushfield/core';
+import { InvalidArgumentError, type AuditEvent } from '@hushfield/core';
 import { GcpKmsKeyring, contextAad, wrappedKeyVersion, type GcpKmsKeyringOptions } from '@hushfield/kms-gcp';
-import { fakeKeyring, KEY } from './client';
+import { fakeKeyring, KEY, KeyringPool, keyringFailure } from './client';
 import { startCloudKmsFake, type CloudKmsFake } from './server';
 
 const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'tenant-a', version: '1' };
@@ -15,7 +15,7 @@ const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'tenant-a
 describe('GcpKmsKeyring against the Cloud KMS fake', () => {
   let fake: CloudKmsFake;
   let events: AuditEvent[];
-  const rings: GcpKmsKeyring[] = [];
+  const pool = new KeyringPool();
 
   const keyring = (options: Partial<GcpKmsKeyringOptions> = {}) => {
     const ring = fakeKeyring(fake, {
@@ -23,17 +23,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
       retry: { sleep: async () => undefined },
       ...options,
     });
-    rings.push(ring);
-    return ring;
-  };
-
-  const failure = async (promise: Promise<unknown>): Promise<KeyringError> => {
-    const error = await promise.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(KeyringError);
-    return error as KeyringError;
+    return pool.add(ring);
   };
 
   beforeAll(async () => {
@@ -45,7 +35,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     events = [];
   });
   afterAll(async () => {
-    await Promise.all(rings.map((ring) => ring.close()));
+    await pool.close();
     await fake.stop();
   });
 
@@ -77,7 +67,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     const wrapped = await ring.wrapKey(randomBytes(32), context);
     for (const other of [{ ...context, scope: 'tenant-b' }, { ...context, version: '2' }, { ...context, x: '' }, {}]) {
       fake.reset();
-      const error = await failure(ring.unwrapKey(wrapped, other));
+      const error = await keyringFailure(ring.unwrapKey(wrapped, other));
       expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', retryable: false, operation: 'unwrap' });
       expect(error.message).toContain('INVALID_ARGUMENT');
       expect(fake.count('decrypt')).toBe(1);
@@ -96,8 +86,8 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     const contextB = { ...context, keyId: 'k-b', scope: 'tenant-b' };
     const wrappedA = await ring.wrapKey(randomBytes(32), contextA);
     const wrappedB = await ring.wrapKey(randomBytes(32), contextB);
-    expect(await failure(ring.unwrapKey(wrappedA, contextB))).toMatchObject({ retryable: false });
-    expect(await failure(ring.unwrapKey(wrappedB, contextA))).toMatchObject({ retryable: false });
+    expect(await keyringFailure(ring.unwrapKey(wrappedA, contextB))).toMatchObject({ retryable: false });
+    expect(await keyringFailure(ring.unwrapKey(wrappedB, contextA))).toMatchObject({ retryable: false });
     await expect(ring.unwrapKey(wrappedA, contextA)).resolves.toHaveLength(32);
   });
 
@@ -107,7 +97,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     for (const at of [wrapped.length - 1, wrapped.length - 20, wrapped.length - 40]) {
       const tampered = Buffer.from(wrapped);
       tampered[at] ^= 0x01;
-      expect((await failure(ring.unwrapKey(tampered, context))).message).toContain('INVALID_ARGUMENT');
+      expect((await keyringFailure(ring.unwrapKey(tampered, context))).message).toContain('INVALID_ARGUMENT');
     }
     const calls = fake.requests.length;
     const malformed = [
@@ -117,7 +107,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
       Buffer.alloc(0),
     ];
     for (const bytes of malformed) {
-      expect((await failure(ring.unwrapKey(bytes, context))).message).toContain('malformed');
+      expect((await keyringFailure(ring.unwrapKey(bytes, context))).message).toContain('malformed');
     }
     expect(fake.requests.length).toBe(calls);
   });
@@ -127,7 +117,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     fake.createKey(other);
     const wrapped = await keyring({ keyName: other }).wrapKey(randomBytes(32), context);
     fake.reset();
-    const error = await failure(keyring().unwrapKey(wrapped, context));
+    const error = await keyringFailure(keyring().unwrapKey(wrapped, context));
     expect(error.message).toContain('another CryptoKey');
     expect(fake.requests).toHaveLength(0);
   });
@@ -148,7 +138,7 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
 
     fake.setVersionState(rotating, 1, 'DISABLED');
     fake.reset();
-    const disabled = await failure(ring.unwrapKey(v1, context));
+    const disabled = await keyringFailure(ring.unwrapKey(v1, context));
     expect(disabled).toMatchObject({ retryable: false, operation: 'unwrap' });
     expect(disabled.message).toContain('FAILED_PRECONDITION');
     expect(disabled.message).toContain(`${rotating}/cryptoKeyVersions/1`);
@@ -158,11 +148,11 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     fake.setVersionState(rotating, 1, 'ENABLED');
     expect((await ring.unwrapKey(v1, context)).equals(key1)).toBe(true);
     fake.setVersionState(rotating, 1, 'DESTROYED');
-    expect((await failure(ring.unwrapKey(v1, context))).message).toContain('FAILED_PRECONDITION');
+    expect((await keyringFailure(ring.unwrapKey(v1, context))).message).toContain('FAILED_PRECONDITION');
 
     // A disabled primary refuses new wraps the same way.
     fake.setVersionState(rotating, 2, 'DISABLED');
-    expect(await failure(ring.wrapKey(key2, context))).toMatchObject({ operation: 'wrap', retryable: false });
+    expect(await keyringFailure(ring.wrapKey(key2, context))).toMatchObject({ operation: 'wrap', retryable: false });
   });
 
   it('a caller without useToDecrypt gets a final PERMISSION_DENIED; an unknown key likewise', async () => {
@@ -171,13 +161,13 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     fake.revoke(limited, 'cloudkms.cryptoKeyVersions.useToDecrypt');
     const ring = keyring({ keyName: limited });
     const wrapped = await ring.wrapKey(randomBytes(32), context);
-    const denied = await failure(ring.unwrapKey(wrapped, context));
+    const denied = await keyringFailure(ring.unwrapKey(wrapped, context));
     expect(denied).toMatchObject({ retryable: false });
     expect(denied.message).toContain('PERMISSION_DENIED');
     expect(fake.count('decrypt')).toBe(1);
 
     const missing = keyring({ keyName: 'projects/acme/locations/europe-west1/keyRings/hushfield/cryptoKeys/absent' });
-    expect((await failure(missing.wrapKey(randomBytes(32), context))).message).toContain('PERMISSION_DENIED');
+    expect((await keyringFailure(missing.wrapKey(randomBytes(32), context))).message).toContain('PERMISSION_DENIED');
   });
 
   describe('CRC32C integrity', () => {
@@ -209,14 +199,14 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
       const ring = keyring({ retry: { maxAttempts: 3, sleep: async () => undefined } });
       const wrapped = await ring.wrapKey(randomBytes(32), context);
       fake.inject({ corrupt: 'plaintext' }, 10, 'decrypt');
-      const corrupted = await failure(ring.unwrapKey(wrapped, context));
+      const corrupted = await keyringFailure(ring.unwrapKey(wrapped, context));
       expect(corrupted).toMatchObject({ retryable: true });
       expect(corrupted.message).toContain('CRC32C');
       expect(corrupted.message).toContain('after 3 attempts');
 
       fake.reset();
       fake.inject({ corrupt: 'versionName' }, 1, 'encrypt');
-      expect((await failure(ring.wrapKey(randomBytes(32), context))).message).toContain('names another key');
+      expect((await keyringFailure(ring.wrapKey(randomBytes(32), context))).message).toContain('names another key');
       expect(fake.count('encrypt')).toBe(1);
     });
   });
@@ -241,15 +231,18 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     const wrapped = await ring.wrapKey(key, context);
     const tampered = Buffer.from(wrapped);
     tampered[tampered.length - 5] ^= 1;
-    const errors = [await failure(ring.unwrapKey(tampered, { ...context, scope: 'x' }))];
+    const errors = [await keyringFailure(ring.unwrapKey(tampered, { ...context, scope: 'x' }))];
     fake.inject({ status: 'UNAVAILABLE' }, 10);
-    errors.push(await failure(ring.wrapKey(key, context)), await failure(ring.unwrapKey(wrapped, context)));
+    errors.push(
+      await keyringFailure(ring.wrapKey(key, context)),
+      await keyringFailure(ring.unwrapKey(wrapped, context)),
+    );
     fake.reset();
     fake.inject({ corrupt: 'plaintext' }, 10);
-    errors.push(await failure(ring.unwrapKey(wrapped, context)));
+    errors.push(await keyringFailure(ring.unwrapKey(wrapped, context)));
     fake.reset();
     fake.inject({ status: 'INVALID_ARGUMENT', message: `echo ${key.toString('base64')}` }, 1);
-    errors.push(await failure(ring.wrapKey(key, context)));
+    errors.push(await keyringFailure(ring.wrapKey(key, context)));
     const ciphertext = wrapped.subarray(wrapped.length - 40);
     const visible = [
       ...errors.map((e) => `${e.message} ${inspect(e, { showHidden: true, depth: 5 })} ${JSON.stringify(e)}`),

@@ -7,19 +7,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore, type FieldContext, type Keyring } from '@hushfield/core';
 import { MultiKeyring } from '@hushfield/kms-aws';
-import type { GcpKmsKeyring } from '@hushfield/kms-gcp';
-import { fakeKeyring, KEY } from './client';
+import { fakeKeyring, KEY, KeyringPool } from './client';
 import { startCloudKmsFake, type CloudKmsFake } from './server';
 
 describe('MultiKeyring with a Google Cloud KMS primary', () => {
   let fake: CloudKmsFake;
-  const rings: GcpKmsKeyring[] = [];
+  const pool = new KeyringPool();
   const recovery = new LocalKeyring(randomBytes(32));
 
   const gcp = (keyName = KEY) => {
     const ring = fakeKeyring(fake, { keyName, retry: { maxAttempts: 2, sleep: async () => undefined } });
-    rings.push(ring);
-    return ring;
+    return pool.add(ring);
   };
   const reader = (keyring: Keyring, keyStore: MemoryKeyStore) =>
     new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
@@ -38,7 +36,7 @@ describe('MultiKeyring with a Google Cloud KMS primary', () => {
   });
   beforeEach(() => fake.reset());
   afterAll(async () => {
-    await Promise.all(rings.map((ring) => ring.close()));
+    await pool.close();
     await fake.stop();
   });
 

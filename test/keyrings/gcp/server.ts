@@ -94,12 +94,24 @@ export interface CloudKmsFake {
   count(method: 'encrypt' | 'decrypt'): number;
   /** Milliseconds added before every answer (benchmarks: a network round trip). Default 0. */
   latencyMs: number;
+  /** Serves one call in proto3 JSON form (for other transports' fronts, e.g. grpc-front.ts). */
+  serve(
+    method: 'encrypt' | 'decrypt',
+    name: string,
+    body: Record<string, unknown>,
+    gone: () => boolean,
+  ): Promise<Outcome>;
   /** Clears faults and the request log (keys stay). */
   reset(): void;
   stop(): Promise<void>;
 }
 
-class RpcError extends Error {
+/** What one call comes to: an answer (proto3 JSON), a canonical error, or a dropped connection. */
+export type Outcome =
+  { readonly answer: Record<string, unknown> } | { readonly error: RpcError } | { readonly drop: true };
+
+/** A canonical error the fake answers with. */
+export class RpcError extends Error {
   constructor(
     readonly status: RpcStatus,
     message: string,
@@ -314,23 +326,16 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
     send(response, code, { error: { code, message: error.message, status: error.status } });
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const match = /^\/v1\/(projects\/[^:]+):(encrypt|decrypt)$/.exec(decodeURIComponent(url.pathname));
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (request.method !== 'POST' || match === null) {
-      send(response, 404, { error: { code: 404, message: 'Not Found', status: 'NOT_FOUND' } });
-      return;
-    }
-    const [, name, method] = match as unknown as [string, string, 'encrypt' | 'decrypt'];
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
-    } catch {
-      sendError(response, new RpcError('INVALID_ARGUMENT', 'Invalid JSON payload received.'));
-      return;
-    }
+  /**
+   * One call in proto3 JSON form, whatever the transport: logged, delayed, faulted, answered.
+   * `gone()` says whether the caller hung up while a hang fault held the call.
+   */
+  async function serve(
+    method: 'encrypt' | 'decrypt',
+    name: string,
+    body: Record<string, unknown>,
+    gone: () => boolean,
+  ): Promise<Outcome> {
     const aad = body.additionalAuthenticatedData;
     requests.push({
       method,
@@ -350,24 +355,42 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
         const timer = setTimeout(end, fault.hangMs);
         hangs.add(end);
       });
-      if (response.destroyed || request.socket.destroyed) return;
+      if (gone()) return { drop: true };
     }
-    if (fault !== undefined && 'reset' in fault) {
-      request.socket.destroy();
-      return;
-    }
+    if (fault !== undefined && 'reset' in fault) return { drop: true };
     if (fault !== undefined && 'status' in fault) {
-      sendError(response, new RpcError(fault.status, fault.message ?? `injected ${fault.status}`));
-      return;
+      return { error: new RpcError(fault.status, fault.message ?? `injected ${fault.status}`) };
     }
     try {
       const answer = method === 'encrypt' ? encrypt(name, body) : decrypt(name, body);
       if (fault !== undefined && 'corrupt' in fault) spoil(answer, fault);
-      send(response, 200, answer);
+      return { answer };
     } catch (error) {
-      if (error instanceof RpcError) sendError(response, error);
-      else send(response, 500, { error: { code: 500, message: 'Internal error.', status: 'INTERNAL' } });
+      return { error: error instanceof RpcError ? error : new RpcError('INTERNAL', 'Internal error.') };
     }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const match = /^\/v1\/(projects\/[^:]+):(encrypt|decrypt)$/.exec(decodeURIComponent(url.pathname));
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    if (request.method !== 'POST' || match === null) {
+      send(response, 404, { error: { code: 404, message: 'Not Found', status: 'NOT_FOUND' } });
+      return;
+    }
+    const [, name, method] = match as unknown as [string, string, 'encrypt' | 'decrypt'];
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      sendError(response, new RpcError('INVALID_ARGUMENT', 'Invalid JSON payload received.'));
+      return;
+    }
+    const outcome = await serve(method, name, body, () => response.destroyed || request.socket.destroyed);
+    if ('drop' in outcome) request.socket.destroy();
+    else if ('error' in outcome) sendError(response, outcome.error);
+    else send(response, 200, outcome.answer);
   }
 
   const server = createServer((request, response) => {
@@ -385,6 +408,7 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
     port,
     requests,
     latencyMs: 0,
+    serve,
     createKey(name) {
       if (!/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.test(name)) {
         throw new Error(`not a CryptoKey name: ${name}`);
