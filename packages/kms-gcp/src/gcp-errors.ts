@@ -114,7 +114,10 @@ export function classifyGcpError(error: unknown, timedOut: boolean): KeyringFail
 export function describeGcpFailure(code: string, timeoutMs: number): string {
   switch (code) {
     case 'INVALID_ARGUMENT':
-      return 'Cloud KMS refused the request: the wrapped key was tampered with, made under another key, or presented with another encryption context (INVALID_ARGUMENT)';
+      return (
+        'Cloud KMS refused the request as invalid: on Decrypt, the wrapped key was tampered with, made under ' +
+        'another key, or presented with another encryption context (INVALID_ARGUMENT)'
+      );
     case 'FAILED_PRECONDITION':
       return 'the CryptoKeyVersion is not enabled: disabled, scheduled for destruction or destroyed (FAILED_PRECONDITION)';
     case 'PERMISSION_DENIED':
