@@ -92,8 +92,6 @@ export interface CloudKmsFake {
   inject(fault: CloudKmsFault, count: number, method?: 'encrypt' | 'decrypt'): void;
   /** Requests of `method`. */
   count(method: 'encrypt' | 'decrypt'): number;
-  /** Milliseconds added before every answer (benchmarks: a network round trip). Default 0. */
-  latencyMs: number;
   /** Serves one call in proto3 JSON form (for other transports' fronts, e.g. grpc-front.ts). */
   serve(
     method: 'encrypt' | 'decrypt',
@@ -343,7 +341,6 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
       fields: Object.keys(body).sort(),
       ...(typeof aad === 'string' ? { aad } : {}),
     });
-    if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs));
     const fault = takeFault(method);
     if (fault !== undefined && 'hangMs' in fault) {
       await new Promise<void>((resolve) => {
@@ -407,7 +404,6 @@ export async function startCloudKmsFake(): Promise<CloudKmsFake> {
     apiEndpoint: '127.0.0.1',
     port,
     requests,
-    latencyMs: 0,
     serve,
     createKey(name) {
       if (!/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.test(name)) {
