@@ -2,13 +2,16 @@
  * keyrings: the key hierarchy's promise — at most one keyring call per key per cache TTL —
  * held by every keyring hushfield ships, each against what it talks to here: `LocalKeyring`,
  * `AwsKmsKeyring` on the KMS emulator, `VaultTransitKeyring` on the loopback Transit server,
- * `Pkcs11Keyring` on a SoftHSM v2 token (skipped, with the reason, where SoftHSM is missing).
+ * `Pkcs11Keyring` on a SoftHSM v2 token (skipped, with the reason, where SoftHSM is missing),
+ * `GcpKmsKeyring` through the official client on the loopback Cloud KMS fake.
  * The same rows and phases as the `kms` benchmark (write, cold read, warm read), per keyring.
  */
 import { randomBytes } from 'node:crypto';
 import { LocalKeyring, type Keyring } from '@hushfield/core';
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { Pkcs11Keyring } from '@hushfield/kms-pkcs11';
+import { fakeKeyring, KEY } from '../../test/keyrings/gcp/client';
+import { startCloudKmsFake } from '../../test/keyrings/gcp/server';
 import { VaultTransitKeyring } from '@hushfield/kms-vault';
 import { kmsAdmin, startKmsEmulator } from '../../test/kms/emulator';
 import {
@@ -89,6 +92,22 @@ const KINDS: readonly KeyringKind[] = [
         auth: { token: vault.createToken(['transit/encrypt/hushfield', 'transit/decrypt/hushfield']) },
       });
       return { name: 'VaultTransitKeyring (loopback Transit server)', keyring, close: () => vault.stop() };
+    },
+  },
+  {
+    name: 'GcpKmsKeyring (loopback Cloud KMS fake, REST transport)',
+    start: async () => {
+      const fake = await startCloudKmsFake();
+      fake.createKey(KEY);
+      const keyring = fakeKeyring(fake);
+      return {
+        name: 'GcpKmsKeyring (loopback Cloud KMS fake, REST transport)',
+        keyring,
+        close: async () => {
+          await keyring.close();
+          await fake.stop();
+        },
+      };
     },
   },
   {
