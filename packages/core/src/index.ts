@@ -34,6 +34,7 @@ export {
   callRemoteKeyring,
   keyringBackoffDelay,
   networkErrorCode,
+  parseRetryAfter,
   remoteCallFailedMessage,
   resolveKeyringRetry,
   resolveKeyringTimeout,
@@ -47,5 +48,6 @@ export type {
   ResolvedKeyringRetryOptions,
 } from './remote-keyring-call';
 export { wrapContext, type KeySlot } from './keyring-calls';
+export { canonicalContext } from './length-prefixed';
 export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';
 export * from './audit-sinks';

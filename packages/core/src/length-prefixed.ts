@@ -4,6 +4,9 @@
  * sequences of fields encode to the same bytes ("ab","c" ≠ "a","bc").
  */
 
+import type { EncryptionContext } from './keyring';
+import { needs } from './preconditions';
+
 /** One field of a length-prefixed encoding. */
 export type Field = string | { readonly u32: number } | { readonly u8: number };
 
@@ -33,4 +36,28 @@ export function encodeFields(fields: readonly Field[]): Buffer {
     }
   }
   return out;
+}
+
+/**
+ * Canonical bytes of an encryption context: `lp(domain) ‖ u32(pair count) ‖ (lp(name) ‖
+ * lp(value))*`, names sorted by UTF-16 code unit, so equal contexts (in any property order)
+ * encode identically and different ones never do. The domain label keeps one keyring's
+ * encoding from being taken for another's.
+ * @throws InvalidArgumentError when `context` is not an object or a value is not a string
+ * @example canonicalContext('hushfield/azure-key-vault/v1', { scope: 'tenant-a', version: '1' })
+ */
+export function canonicalContext(domain: string, context: EncryptionContext): Buffer {
+  needs(
+    context !== null && typeof context === 'object' && !Array.isArray(context),
+    'context',
+    'must be an object of strings',
+  );
+  const names = Object.keys(context).sort();
+  const fields: Field[] = [domain, { u32: names.length }];
+  for (const name of names) {
+    const value = context[name];
+    needs(typeof value === 'string', `context.${name}`, 'must be a string');
+    fields.push(name, value);
+  }
+  return encodeFields(fields);
 }
