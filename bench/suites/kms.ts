@@ -4,6 +4,7 @@
  * 100 scopes; a naive envelope baseline wraps each row's DEK with KMS directly (Encrypt per
  * write, Decrypt per read). Keyring calls, KMS requests and wall time.
  */
+import type { Keyring } from '@hushfield/core';
 import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import type { PrismaClient } from '../../prisma/generated/client/client';
 import { kmsAdmin, startKmsEmulator, type KmsEmulator } from '../../test/kms/emulator';
@@ -29,7 +30,7 @@ export interface KmsBenchOptions {
 }
 
 /** One hushfield run's measurements. */
-interface Measured {
+export interface Measured {
   writeMs: number;
   coldReadMs: number;
   warmReadMs: number;
@@ -48,17 +49,17 @@ async function kmsKeyring(emulator: KmsEmulator): Promise<AwsKmsKeyring> {
   });
 }
 
-/** What every run shares: the scratch database, the base client, the KMS keyring and emulator. */
-interface Setting {
+/** What every run shares: the scratch database, the base client, the root keyring and its service's request counts. */
+export interface Setting {
   readonly db: TestDatabase;
   readonly base: PrismaClient;
-  readonly aws: AwsKmsKeyring;
-  readonly emulator: KmsEmulator;
+  readonly root: Keyring;
+  readonly service: { reset(): void; snapshot(): Record<string, number> };
 }
 
 /** Writes `rows` rows over `scopes` scopes through hushfield, then reads them back cold and warm. */
-async function oneRun(
-  { db, base, aws, emulator }: Setting,
+export async function oneRun(
+  { db, base, root, service }: Setting,
   scopes: number,
   rows: number,
   tag: string,
@@ -66,8 +67,8 @@ async function oneRun(
   // A clean slate each run: no rows, no scope keys, so the write creates them.
   await truncateUsers(db);
   await db.query('TRUNCATE hushfield_keys');
-  const keyring = new CountingKeyring(aws);
-  emulator.calls.reset();
+  const keyring = new CountingKeyring(root);
+  service.reset();
   const data = userInputs(0, rows, tag, scopes);
   const writer = encryptedClient(base, keyring);
   const writeMs = await timeOnce(async () => {
@@ -95,7 +96,7 @@ async function oneRun(
     writeCalls,
     coldReadCalls,
     warmReadCalls,
-    kmsRequests: emulator.calls.snapshot(),
+    kmsRequests: service.snapshot(),
   };
 }
 
@@ -115,7 +116,7 @@ export async function runKmsBench(options: KmsBenchOptions): Promise<Section> {
   const aws = await kmsKeyring(emulator);
   emulator.faults.latencyMs = latencyMs;
   const base = plainClient(db);
-  const setting: Setting = { db, base, aws, emulator };
+  const setting: Setting = { db, base, root: aws, service: emulator.calls };
   const resultRows: string[][] = [];
   const targets: TargetCheck[] = [];
   const hushfieldMs: { scopes: number; total: number }[] = [];
