@@ -257,8 +257,8 @@ export class AzureKeyVaultKeyring implements Keyring {
 
   /**
    * One keyring operation through core's retry loop. The failure of the last attempt is kept
-   * so that the error thrown names its `azureCode`. A client whose attempt failed is dropped
-   * (the SDK caches the key's properties it fetched; a rebuilt client fetches them again).
+   * so that the error thrown names its `azureCode`. A client the SDK refused locally is dropped
+   * (it caches the key properties it fetched; a rebuilt client fetches them again).
    */
   async #call<T>(
     operation: 'wrap' | 'unwrap',
@@ -280,7 +280,9 @@ export class AzureKeyVaultKeyring implements Keyring {
         try {
           return await send(client, signal);
         } catch (error) {
-          if (this.#clients.get(version) === client) this.#clients.delete(version);
+          // The SDK refused from the key properties it cached (expired, say): fetch them anew next time.
+          const refusedLocally = classifyAzureError(error, false).code === 'KeyNotUsable';
+          if (refusedLocally && this.#clients.get(version) === client) this.#clients.delete(version);
           throw error;
         }
       });

@@ -167,6 +167,7 @@ describe.each([
     // A new keyring (as after a restart) and the same one both follow the rotation.
     const fresh = await keyring({ keyName: 'rotating' }).wrapKey(key, context);
     expect(fresh.includes(Buffer.from(v2))).toBe(true);
+    expect((await ring.wrapKey(key, context)).includes(Buffer.from(v2))).toBe(true);
     expect(old.includes(Buffer.from(v1))).toBe(true);
     expect((await ring.unwrapKey(old, context)).equals(key)).toBe(true);
     expect((await ring.unwrapKey(fresh, context)).equals(key)).toBe(true);
@@ -184,6 +185,20 @@ describe.each([
     expect(await failure(ring.unwrapKey(old, context))).toMatchObject({ azureCode: 'KeyDisabled', retryable: false });
     expect((await ring.unwrapKey(fresh, context)).equals(key)).toBe(true);
     fake.setEnabled('rotating', v1, true);
+  });
+
+  it('an expired key version is a final KeyNotUsable (the SDK checks it); after a rotation the same keyring wraps again', async () => {
+    fake.createKey('expiring', type);
+    const [v1] = fake.versions('expiring');
+    fake.setExpires('expiring', v1, Math.floor(Date.now() / 1000) - 60);
+    const ring = keyring({ keyName: 'expiring', permissions: ['get', 'wrapKey', 'unwrapKey'] });
+    expect(await failure(ring.wrapKey(randomBytes(32), context))).toMatchObject({
+      azureCode: 'KeyNotUsable',
+      retryable: false,
+    });
+    expect(fake.count('/wrapkey')).toBe(0);
+    const v2 = fake.rotateKey('expiring');
+    expect((await ring.wrapKey(randomBytes(32), context)).includes(Buffer.from(v2))).toBe(true);
   });
 
   it('an identity without the permission gets a final Forbidden; a missing key a final KeyNotFound', async () => {

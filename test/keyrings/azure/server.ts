@@ -38,6 +38,8 @@ interface KeyVersion {
   readonly rsa?: { readonly publicKey: KeyObject; readonly privateKey: KeyObject };
   readonly aes?: Buffer;
   enabled: boolean;
+  /** `exp` attribute, Unix seconds. */
+  expires?: number;
 }
 
 interface FakeKey {
@@ -86,6 +88,8 @@ export interface AzureFake {
   rotateKey(name: string): string;
   /** Enables or disables a version. */
   setEnabled(name: string, version: string, enabled: boolean): void;
+  /** Sets a version's `exp` attribute (Unix seconds), as `az keyvault key set-attributes --expires` does. */
+  setExpires(name: string, version: string, expires: number): void;
   /** The versions of a key, oldest first. */
   versions(name: string): string[];
   /** Refuses every token issued so far (as after a revoked role assignment): 401. */
@@ -231,7 +235,11 @@ export async function startAzureFake(
       const { n, e } = version.rsa.publicKey.export({ format: 'jwk' });
       Object.assign(jwk, { n, e });
     }
-    return { key: jwk, attributes: { enabled: version.enabled, created: 1_700_000_000, recoveryLevel: 'Recoverable' } };
+    const attributes = { enabled: version.enabled, created: 1_700_000_000, recoveryLevel: 'Recoverable' };
+    return {
+      key: jwk,
+      attributes: version.expires === undefined ? attributes : { ...attributes, exp: version.expires },
+    };
   };
 
   const wrap = (key: FakeKey, version: KeyVersion, alg: unknown, value: Buffer): Buffer => {
@@ -457,6 +465,9 @@ export async function startAzureFake(
     },
     setEnabled(name, version, enabled) {
       keys.get(name)!.versions.find((v) => v.version === version)!.enabled = enabled;
+    },
+    setExpires(name, version, expires) {
+      keys.get(name)!.versions.find((v) => v.version === version)!.expires = expires;
     },
     versions: (name) => keys.get(name)!.versions.map((v) => v.version),
     revokeTokens: () => tokens.clear(),
