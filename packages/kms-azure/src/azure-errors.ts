@@ -48,7 +48,6 @@ export class AzureKeyringError extends KeyringError {
     },
   ) {
     super(message, details);
-    this.name = 'AzureKeyringError';
     this.azureCode = details.azureCode;
   }
 }

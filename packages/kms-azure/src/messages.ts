@@ -12,6 +12,4 @@ export const messages = {
     `keyring ${keyringId} cannot unwrap: the key was wrapped by Key Vault key ${JSON.stringify(storedKey)}, not this keyring's`,
   algorithmMismatch: (keyringId: string, stored: string, configured: string) =>
     `keyring ${keyringId} cannot unwrap: the key was wrapped with ${stored}, but this keyring uses ${configured}`,
-  unexpectedWrap: (keyringId: string, reason: string) =>
-    `keyring ${keyringId}: Key Vault's wrapKey answer is unusable (${reason})`,
 } as const;
