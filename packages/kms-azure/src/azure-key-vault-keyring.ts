@@ -257,8 +257,8 @@ export class AzureKeyVaultKeyring implements Keyring {
 
   /**
    * One keyring operation through core's retry loop. The failure of the last attempt is kept
-   * so that the error thrown names its `azureCode`. A client the SDK refused locally is dropped
-   * (it caches the key properties it fetched; a rebuilt client fetches them again).
+   * so that the error thrown names its `azureCode`. A client with a stale token or stale key
+   * properties is dropped; after a 401 the attempt goes on once with a new client (a new token).
    */
   async #call<T>(
     operation: 'wrap' | 'unwrap',
@@ -276,14 +276,19 @@ export class AzureKeyVaultKeyring implements Keyring {
     const target: RemoteCallTarget = { operation, remoteOperation, key, context };
     try {
       return await callRemoteKeyring(settings, target, async (signal) => {
-        const client = this.#client(version);
-        try {
-          return await send(client, signal);
-        } catch (error) {
-          // The SDK refused from the key properties it cached (expired, say): fetch them anew next time.
-          const refusedLocally = classifyAzureError(error, false).code === 'KeyNotUsable';
-          if (refusedLocally && this.#clients.get(version) === client) this.#clients.delete(version);
-          throw error;
+        for (let renewed = false; ; renewed = true) {
+          const client = this.#client(version);
+          try {
+            return await send(client, signal);
+          } catch (error) {
+            const code = classifyAzureError(error, false).code;
+            // A client whose cached token (401) or key properties (expired, say) are stale is rebuilt:
+            // a new one asks the credential and Key Vault again. A 401 is tried once more that way.
+            if ((code === 'Unauthorized' || code === 'KeyNotUsable') && this.#clients.get(version) === client) {
+              this.#clients.delete(version);
+            }
+            if (code !== 'Unauthorized' || renewed) throw error;
+          }
         }
       });
     } catch (error) {

@@ -81,27 +81,34 @@ describe('AzureKeyVaultKeyring faults', () => {
   });
 
   it.each([
-    [401, 'Unauthorized'],
-    [403, 'Forbidden'],
-  ] as const)('a %i is final: %s, one attempt', async (status, code) => {
+    // The SDK answers a 401's challenge once with its cached token; the keyring then once with a new client.
+    [401, 'Unauthorized', 4],
+    [403, 'Forbidden', 1],
+  ] as const)('a %i is final: %s, no backoff retries', async (status, code, requests) => {
     const ring = keyring();
     const wrapped = await ring.wrapKey(randomBytes(32), context);
     fake.reset();
     fake.inject({ status }, 100, '/unwrapkey');
     expect(await failure(ring.unwrapKey(wrapped, context))).toMatchObject({ azureCode: code, retryable: false });
-    expect(fake.count('/unwrapkey')).toBe(1);
+    expect(fake.count('/unwrapkey')).toBe(requests);
     expect(sleeps).toEqual([]);
   });
 
-  it('a revoked token: the SDK answers the 401 challenge with a fresh token, and succeeds', async () => {
+  it('a revoked token: the same keyring gets a new one from the credential and succeeds', async () => {
     const credential = fake.credential();
     const ring = keyring({ credential });
     const key = randomBytes(32);
-    const wrapped = await ring.wrapKey(key, context);
+    await ring.wrapKey(key, context);
     const tokensBefore = credential.calls.length;
     fake.revokeTokens();
+    // The same client (the latest version's) was used before: its cached token is refused, twice
+    // (the SDK answers the 401's challenge with the token it cached); a new client asks for a new one.
+    const wrapped = await ring.wrapKey(key, context);
+    expect(credential.calls.length).toBe(tokensBefore + 1);
+    expect(fake.requests.filter((r) => r.path.endsWith('/wrapkey') && r.hadToken).map((r) => r.status)).toEqual([
+      200, 401, 401, 200,
+    ]);
     expect((await ring.unwrapKey(wrapped, context)).equals(key)).toBe(true);
-    expect(credential.calls.length).toBeGreaterThan(tokensBefore);
   });
 
   it('bounds a hanging Key Vault by the per-attempt timeout, retries, and then succeeds', async () => {

@@ -343,6 +343,11 @@ export async function startAzureFake(
     response.end(text);
   }
 
+  // Every 401 carries the challenge, as Key Vault's do.
+  const challenge = {
+    'www-authenticate': `Bearer authorization="https://login.localhost/00000000-0000-0000-0000-00000000f00d", resource="${resource}"`,
+  };
+
   const server = createServer({ key: tlsKey, cert }, (request, response) => {
     const url = new URL(request.url ?? '/', `https://${host}`);
     const record = (status: number, alg?: string) =>
@@ -362,9 +367,7 @@ export async function startAzureFake(
         response,
         401,
         { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
-        {
-          'www-authenticate': `Bearer authorization="https://login.localhost/00000000-0000-0000-0000-00000000f00d", resource="${resource}"`,
-        },
+        challenge,
       );
       return;
     }
@@ -401,7 +404,10 @@ export async function startAzureFake(
         response,
         f.status,
         { error: { code, message: `injected ${code}` } },
-        f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {},
+        {
+          ...(f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}),
+          ...(f.status === 401 ? challenge : {}),
+        },
       );
       return;
     }
@@ -413,9 +419,12 @@ export async function startAzureFake(
       (error: unknown) => {
         const e = error instanceof HttpError ? error : new HttpError(500, 'InternalServerError', 'fake failed');
         record(e.status);
-        send(response, e.status, {
-          error: { code: e.code, message: e.message, ...(e.inner ? { innererror: { code: e.inner } } : {}) },
-        });
+        send(
+          response,
+          e.status,
+          { error: { code: e.code, message: e.message, ...(e.inner ? { innererror: { code: e.inner } } : {}) } },
+          e.status === 401 ? challenge : {},
+        );
       },
     );
   });
