@@ -29,13 +29,9 @@ export async function runAzureKeyringBench(options: {
   const log = options.log ?? (() => undefined);
   const fake = await startAzureFake({ kind: 'managedhsm' });
   fake.createKey('hushfield', 'oct-HSM');
-  const root = new AzureKeyVaultKeyring({
-    vaultUrl: fake.vaultUrl,
-    keyName: 'hushfield',
-    algorithm: 'A256KW',
-    credential: fake.credential(),
-    clientOptions: { agent: fake.agent({ keepAlive: true }) },
-  });
+  const root = new AzureKeyVaultKeyring(
+    fake.keyringOptions({ clientOptions: { agent: fake.agent({ keepAlive: true }) } }),
+  );
   const service = {
     reset: () => fake.reset(),
     // Requests that carried a token, by operation (the SDK's challenge round trips are left out).

@@ -13,14 +13,7 @@ let world: CliWorld;
 let fake: AzureFake;
 
 const azure = () =>
-  new AzureKeyVaultKeyring({
-    vaultUrl: fake.vaultUrl,
-    keyName: 'hushfield',
-    algorithm: 'A256KW',
-    credential: fake.credential(),
-    clientOptions: { agent: fake.agent() },
-    retry: { maxAttempts: 2, sleep: async () => undefined },
-  });
+  new AzureKeyVaultKeyring(fake.keyringOptions({ retry: { maxAttempts: 2, sleep: async () => undefined } }));
 
 beforeAll(async () => {
   world = await createCliWorld();

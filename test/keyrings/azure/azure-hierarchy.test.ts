@@ -26,14 +26,9 @@ describe('the key hierarchy on an Azure Key Vault keyring', () => {
   let fake: AzureFake;
 
   const azure = (maxAttempts = 2) =>
-    new AzureKeyVaultKeyring({
-      vaultUrl: fake.vaultUrl,
-      keyName: 'root',
-      algorithm: 'A256KW',
-      credential: fake.credential(),
-      clientOptions: { agent: fake.agent() },
-      retry: { maxAttempts, sleep: async () => undefined },
-    });
+    new AzureKeyVaultKeyring(
+      fake.keyringOptions({ keyName: 'root', retry: { maxAttempts, sleep: async () => undefined } }),
+    );
 
   async function write(keyring: Keyring, keyStore: KeyStore, scope: string, count: number) {
     const writer = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
@@ -99,14 +94,7 @@ describe('the key hierarchy on an Azure Key Vault keyring', () => {
 
   it('after a Key Vault key rotation, keys rotate wraps the new scope key under the new version', async () => {
     fake.createKey('rotating', 'oct-HSM');
-    const keyring = new AzureKeyVaultKeyring({
-      vaultUrl: fake.vaultUrl,
-      keyName: 'rotating',
-      algorithm: 'A256KW',
-      credential: fake.credential(),
-      clientOptions: { agent: fake.agent() },
-      retry: { maxAttempts: 1 },
-    });
+    const keyring = new AzureKeyVaultKeyring(fake.keyringOptions({ keyName: 'rotating', retry: { maxAttempts: 1 } }));
     const keyStore = new MemoryKeyStore();
     const before = await write(keyring, keyStore, 'tenant-d', 2);
     const [v1] = fake.versions('rotating');

@@ -23,16 +23,13 @@ describe.each([
   let version1: string;
 
   const keyring = (options: Partial<AzureKeyVaultKeyringOptions> & { permissions?: FakePermission[] } = {}) =>
-    new AzureKeyVaultKeyring({
-      vaultUrl: fake.vaultUrl,
-      keyName: 'hushfield',
-      algorithm,
-      credential: fake.credential(options.permissions),
-      clientOptions: { agent: fake.agent() },
-      audit: { emit: (event) => void events.push(event) },
-      retry: { maxAttempts: 2, sleep: async () => undefined },
-      ...options,
-    });
+    new AzureKeyVaultKeyring(
+      fake.keyringOptions({
+        audit: { emit: (event) => void events.push(event) },
+        retry: { maxAttempts: 2, sleep: async () => undefined },
+        ...options,
+      }),
+    );
 
   beforeAll(async () => {
     fake = await startAzureFake({ kind });
@@ -266,13 +263,7 @@ describe('what the context binding guarantees, per algorithm', () => {
     ]);
 
   it('RSA-OAEP-256: anyone with the public key can make a wrapped key that unwraps (documented limitation)', async () => {
-    const ring = new AzureKeyVaultKeyring({
-      vaultUrl: vault.vaultUrl,
-      keyName: 'hushfield',
-      algorithm: 'RSA-OAEP-256',
-      credential: vault.credential(),
-      clientOptions: { agent: vault.agent() },
-    });
+    const ring = new AzureKeyVaultKeyring(vault.keyringOptions());
     const genuine = await ring.wrapKey(randomBytes(32), context2);
     // An attacker with write access to the key store and the public key (readable with `get`):
     const reader = vault.credential(['get']);
@@ -308,14 +299,7 @@ describe('what the context binding guarantees, per algorithm', () => {
   });
 
   it('A256KW: without wrap permission on the HSM key no one can make a wrapped key that unwraps', async () => {
-    const ring = new AzureKeyVaultKeyring({
-      vaultUrl: hsm.vaultUrl,
-      keyName: 'hushfield',
-      algorithm: 'A256KW',
-      credential: hsm.credential(),
-      clientOptions: { agent: hsm.agent() },
-      retry: { maxAttempts: 1 },
-    });
+    const ring = new AzureKeyVaultKeyring(hsm.keyringOptions({ retry: { maxAttempts: 1 } }));
     const genuine = await ring.wrapKey(randomBytes(32), context2);
     // The same forgery under any key but the HSM's fails AES key wrap's integrity check.
     const { createCipheriv } = await import('node:crypto');
@@ -334,14 +318,7 @@ describe('AzureKeyVaultKeyring configuration and the authentication challenge', 
   });
   afterAll(() => fake.stop());
 
-  const base = (): AzureKeyVaultKeyringOptions => ({
-    vaultUrl: fake.vaultUrl,
-    keyName: 'hushfield',
-    algorithm: 'RSA-OAEP-256',
-    credential: fake.credential(),
-    clientOptions: { agent: fake.agent() },
-    retry: { maxAttempts: 1 },
-  });
+  const base = (): AzureKeyVaultKeyringOptions => fake.keyringOptions({ retry: { maxAttempts: 1 } });
 
   it.each([
     [{ vaultUrl: 'http://hushfield.vault.localhost' }, 'vaultUrl'],

@@ -26,6 +26,7 @@ import type { LookupFunction, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import type { AzureKeyVaultKeyringOptions } from '@hushfield/kms-azure';
 
 /** Key types the fake holds: RSA (Key Vault) and oct-HSM (Managed HSM). */
 export type FakeKeyType = 'RSA' | 'oct-HSM';
@@ -80,6 +81,14 @@ export interface AzureFake {
    * names, to 127.0.0.1 (the vault's name must end with the challenge resource's host).
    */
   agent(options?: AgentOptions): Agent;
+  /**
+   * Options of an `AzureKeyVaultKeyring` on this fake: its URL, the key `hushfield`, the
+   * algorithm of its kind (`A256KW` on a Managed HSM, `RSA-OAEP-256` on a vault), a credential
+   * with `permissions`, and an agent trusting the fake; `overrides` last.
+   */
+  keyringOptions(
+    overrides?: Partial<AzureKeyVaultKeyringOptions> & { readonly permissions?: readonly FakePermission[] },
+  ): AzureKeyVaultKeyringOptions;
   /** A TokenCredential whose tokens carry `permissions` (default: wrapKey and unwrapKey). */
   credential(permissions?: readonly FakePermission[]): TokenCredential & { readonly calls: string[][] };
   /** Creates a key with one version; returns that version. */
@@ -445,6 +454,16 @@ export async function startAzureFake(
       return issued;
     },
     agent: (agentOptions = {}) => new Agent({ ca: cert, lookup: loopbackLookup, ...agentOptions }),
+    keyringOptions({ permissions, ...overrides } = {}) {
+      return {
+        vaultUrl,
+        keyName: 'hushfield',
+        algorithm: kind === 'managedhsm' ? 'A256KW' : 'RSA-OAEP-256',
+        credential: this.credential(permissions),
+        clientOptions: { agent: this.agent() },
+        ...overrides,
+      };
+    },
     credential(permissions = ['wrapKey', 'unwrapKey']) {
       const calls: string[][] = [];
       const granted = new Set(permissions);
