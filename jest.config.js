@@ -15,7 +15,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|pglite-prisma-adapter)/)'],
   moduleNameMapper: {
-    '^@hushfield/(core|kms-aws|kms-vault|kms-pkcs11|kms-gcp|prisma|cli)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hushfield/(core|kms-aws|kms-vault|kms-pkcs11|kms-gcp|kms-azure|prisma|cli)$':
+      '<rootDir>/packages/$1/src/index.ts',
     // The prisma-client generator writes relative imports with a .ts extension.
     '^(\\.{1,2}/.*)\\.ts$': '$1',
   },

@@ -91,11 +91,18 @@ describe('benchmarks at smoke-test sizes', () => {
     const section = await runKeyringsBench({ db, rows: 30, scopeCounts: [1, 3], plan: warmedOnce });
     sections.push(section);
     const rows = section.tables[0].rows;
-    const kinds = ['LocalKeyring', 'AwsKmsKeyring', 'VaultTransitKeyring', 'GcpKmsKeyring', 'Pkcs11Keyring'];
+    const kinds = [
+      'LocalKeyring',
+      'AwsKmsKeyring',
+      'VaultTransitKeyring',
+      'GcpKmsKeyring',
+      'AzureKeyVaultKeyring',
+      'Pkcs11Keyring',
+    ];
     const ran = kinds.filter((kind) => rows.some((row) => row[0].startsWith(kind)));
     // SoftHSM is the only one that may be missing (it comes from apt); the note says why.
-    expect(ran.slice(0, 4)).toEqual(kinds.slice(0, 4));
-    if (ran.length === 4)
+    expect(ran.slice(0, 5)).toEqual(kinds.slice(0, 5));
+    if (ran.length === 5)
       expect(section.tables[0].notes?.join(' ')).toContain('Pkcs11Keyring (SoftHSM v2 token) not run');
     for (const row of rows) {
       // write: scope keys + the index key; cold read: the scope keys; warm read: none.

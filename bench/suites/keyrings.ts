@@ -3,7 +3,8 @@
  * held by every keyring hushfield ships, each against what it talks to here: `LocalKeyring`,
  * `AwsKmsKeyring` on the KMS emulator, `VaultTransitKeyring` on the loopback Transit server,
  * `Pkcs11Keyring` on a SoftHSM v2 token (skipped, with the reason, where SoftHSM is missing),
- * `GcpKmsKeyring` through the official client on the loopback Cloud KMS fake.
+ * `GcpKmsKeyring` through the official client on the loopback Cloud KMS fake,
+ * `AzureKeyVaultKeyring` through the official SDK on the loopback HTTPS Key Vault fake.
  * The same rows and phases as the `kms` benchmark (write, cold read, warm read), per keyring.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,8 @@ import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { Pkcs11Keyring } from '@hushfield/kms-pkcs11';
 import { fakeKeyring, KEY } from '../../test/keyrings/gcp/client';
 import { startCloudKmsFake } from '../../test/keyrings/gcp/server';
+import { startAzureFake } from '../../test/keyrings/azure/server';
+import { AzureKeyVaultKeyring } from '@hushfield/kms-azure';
 import { VaultTransitKeyring } from '@hushfield/kms-vault';
 import { kmsAdmin, startKmsEmulator } from '../../test/kms/emulator';
 import {
@@ -107,6 +110,21 @@ const KINDS: readonly KeyringKind[] = [
           await keyring.close();
           await fake.stop();
         },
+      };
+    },
+  },
+  {
+    name: 'AzureKeyVaultKeyring (loopback HTTPS Key Vault fake, A256KW)',
+    start: async () => {
+      const fake = await startAzureFake({ kind: 'managedhsm' });
+      fake.createKey('hushfield', 'oct-HSM');
+      const keyring = new AzureKeyVaultKeyring(
+        fake.keyringOptions({ clientOptions: { agent: fake.agent({ keepAlive: true }) } }),
+      );
+      return {
+        name: 'AzureKeyVaultKeyring (loopback HTTPS Key Vault fake, A256KW)',
+        keyring,
+        close: () => fake.stop(),
       };
     },
   },

@@ -30,7 +30,8 @@ export function encodeEncryptionContext(domain: string, context: EncryptionConte
   const fields: Field[] = [domain, { u32: names.length }];
   for (const name of names) {
     const value = context[name];
-    if (typeof value !== 'string') throw new InvalidArgumentError(`context.${name} must be a string`, 'context');
+    if (typeof value !== 'string')
+      throw new InvalidArgumentError(`context.${name} must be a string`, `context.${name}`);
     fields.push(name, value);
   }
   const encoded = encodeFields(fields);

@@ -44,6 +44,7 @@ export {
   callRemoteKeyring,
   keyringBackoffDelay,
   networkErrorCode,
+  parseRetryAfter,
   remoteCallFailedMessage,
   emitKeyringCallEvent,
   resolveKeyringRetry,

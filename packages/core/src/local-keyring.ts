@@ -15,7 +15,7 @@ import { KEY_BYTES, openPacked, sealPacked } from './aead';
 import { isCanonicalBase64 } from './base64url';
 import { ConfigError, KeyringError } from './errors';
 import type { EncryptionContext, GeneratedKey, Keyring } from './keyring';
-import { encodeFields, type Field } from './length-prefixed';
+import { encodeEncryptionContext } from './canonical-context';
 import { messages } from './messages';
 import { needs, needsBytes } from './preconditions';
 
@@ -23,21 +23,12 @@ const WRAP_VERSION = 0x01;
 const DOMAIN = 'hushfield/local-keyring/v1';
 
 /**
- * Canonical bytes of an encryption context: names sorted by UTF-16 code unit, each pair
- * length-prefixed, so equal contexts (in any property order) serialize identically and
- * different ones never do.
+ * Canonical bytes of an encryption context under this keyring's domain label (see
+ * {@link encodeEncryptionContext}).
  * @throws InvalidArgumentError when a value is not a string
  */
 export function serializeContext(context: EncryptionContext): Buffer {
-  needs(context !== null && typeof context === 'object', 'context', 'must be an object of strings');
-  const names = Object.keys(context).sort();
-  const fields: Field[] = [DOMAIN, { u32: names.length }];
-  for (const name of names) {
-    const value = context[name];
-    needs(typeof value === 'string', `context.${name}`, 'must be a string');
-    fields.push(name, value);
-  }
-  return encodeFields(fields);
+  return encodeEncryptionContext(DOMAIN, context);
 }
 
 /** `0x01 ‖ nonce ‖ AES-256-GCM(rootKey, key) ‖ tag`, associated data {@link serializeContext}. */

@@ -251,3 +251,16 @@ export function networkErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A `Retry-After` header in milliseconds: the delta-seconds form only (an HTTP date, a
+ * negative or an overlong value gives `undefined`). The retry loop caps it at `maxDelayMs`.
+ * @example parseRetryAfter('2') // 2000
+ */
+export function parseRetryAfter(header: string | null | undefined): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const trimmed = header.trim();
+  if (trimmed.length === 0 || trimmed.length > 6) return undefined;
+  for (const char of trimmed) if (char < '0' || char > '9') return undefined;
+  return Number(trimmed) * 1000;
+}

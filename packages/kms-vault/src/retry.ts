@@ -4,6 +4,7 @@
  */
 import {
   keyringBackoffDelay,
+  parseRetryAfter as coreParseRetryAfter,
   type KeyringRetryOptions,
   type ResolvedKeyringRetryOptions,
   resolveKeyringRetry,
@@ -33,11 +34,5 @@ export function backoffDelay(options: ResolvedRetryOptions, retry: number, retry
   return Math.min(options.maxDelayMs, Math.max(keyringBackoffDelay(options, retry), retryAfterMs ?? 0));
 }
 
-/** `Retry-After` in milliseconds (seconds form only; HTTP dates are ignored), or `undefined`. */
-export function parseRetryAfter(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  if (trimmed.length === 0 || trimmed.length > 6) return undefined;
-  for (const char of trimmed) if (char < '0' || char > '9') return undefined;
-  return Number(trimmed) * 1000;
-}
+/** `Retry-After` in milliseconds (seconds form only; HTTP dates are ignored), or `undefined`: core's. */
+export const parseRetryAfter: (header: string | null) => number | undefined = coreParseRetryAfter;
