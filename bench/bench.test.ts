@@ -120,7 +120,7 @@ describe('benchmarks at smoke-test sizes', () => {
     for (const row of fp.rows) expect(Number(row[3])).toBeGreaterThanOrEqual(Number(row[2])); // candidates >= matches
     expect(pg.rows).toHaveLength(2);
     expect(pg.notes?.[0]).toContain('every answer equalled plain filtering');
-    const [{ n }] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM contacts');
+    const [{ n }] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM people');
     expect(n).toBe('0'); // the benchmark cleans up after itself
   }, 180_000);
 

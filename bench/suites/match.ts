@@ -4,7 +4,7 @@
  * 1. False positives by filter size (in memory): values from a real word list (Debian's
  *    `wamerican`, /usr/share/dict/american-english), queries that are substrings of them; for
  *    each (bits, hashes), how many rows the index returns against how many really match.
- * 2. On PostgreSQL: `contains` over N `Contact` rows (two words each), plain Prisma on a
+ * 2. On PostgreSQL: `contains` over N `Person` rows (two words each), plain Prisma on a
  *    plaintext column (a LIKE scan) against hushfield (GIN `@>` on the Int[] column, then the
  *    candidates decrypted and re-checked): time per query, candidates per query, index bytes per row.
  */
@@ -117,7 +117,7 @@ function falsePositives(values: readonly string[], queries: readonly string[], s
 }
 
 const BASE_SPEC: MatchIndexSpec = {
-  model: 'contacts',
+  model: 'people',
   field: 'name',
   name: 'name_match',
   tokens: 3,
@@ -164,34 +164,32 @@ export async function runMatchBench(options: MatchBenchOptions): Promise<Section
   const sealed = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto }));
   const expected = queries.map((query) => names.filter((name) => name.includes(query)).length);
   try {
-    await db.query('TRUNCATE contacts');
+    await db.query('TRUNCATE people');
     log(`match: plain Prisma, ${count(rows)} plaintext rows`);
     for (const part of chunks(names, 5_000))
-      await base.contact.createMany({ data: part.map((name) => ({ tenantId: 't', name })) });
-    await db.query('ANALYZE contacts');
-    const [plainSize] = await db.query<{ text: string }>(
-      'SELECT avg(pg_column_size(name))::text AS text FROM contacts',
-    );
+      await base.person.createMany({ data: part.map((name) => ({ tenantId: 't', name })) });
+    await db.query('ANALYZE people');
+    const [plainSize] = await db.query<{ text: string }>('SELECT avg(pg_column_size(name))::text AS text FROM people');
     const plainMs: number[] = [];
     for (const [i, query] of queries.entries()) {
       let found = 0;
       plainMs.push(
         await timeOnce(
-          async () => (found = (await base.contact.findMany({ where: { name: { contains: query } } })).length),
+          async () => (found = (await base.person.findMany({ where: { name: { contains: query } } })).length),
         ),
       );
       if (found !== expected[i]) throw new Error('plain contains returned another number of rows than expected');
     }
 
-    await db.query('TRUNCATE contacts');
+    await db.query('TRUNCATE people');
     log(`match: hushfield, ${count(rows)} encrypted rows with a match index`);
     const writeMs = await timeOnce(async () => {
       for (const part of chunks(names, 1_000))
-        await sealed.contact.createMany({ data: part.map((name) => ({ tenantId: 't', name })) });
+        await sealed.person.createMany({ data: part.map((name) => ({ tenantId: 't', name })) });
     });
-    await db.query('ANALYZE contacts');
+    await db.query('ANALYZE people');
     const [size] = await db.query<{ bytes: string; text: string }>(
-      'SELECT avg(pg_column_size(name_match))::text AS bytes, avg(pg_column_size(name))::text AS text FROM contacts',
+      'SELECT avg(pg_column_size(name_match))::text AS bytes, avg(pg_column_size(name))::text AS text FROM people',
     );
     const sealedMs: number[] = [];
     const candidates: number[] = [];
@@ -199,14 +197,14 @@ export async function runMatchBench(options: MatchBenchOptions): Promise<Section
       let found = 0;
       sealedMs.push(
         await timeOnce(
-          async () => (found = (await sealed.contact.findMany({ where: { name: { contains: query } } })).length),
+          async () => (found = (await sealed.person.findMany({ where: { name: { contains: query } } })).length),
         ),
       );
       if (found !== expected[i])
         throw new Error('hushfield contains returned another number of rows than plain filtering');
       const [wanted] = (await crypto.matchQueryAll({ ...BASE_SPEC, fold: 'case' }, 'contains', query)) as number[][];
       const [row] = await db.query<{ n: string }>(
-        'SELECT count(*)::text AS n FROM contacts WHERE name_match @> $1::int4[]',
+        'SELECT count(*)::text AS n FROM people WHERE name_match @> $1::int4[]',
         [wanted],
       );
       candidates.push(Number(row.n));
@@ -272,7 +270,7 @@ export async function runMatchBench(options: MatchBenchOptions): Promise<Section
       targets: [],
     };
   } finally {
-    await db.query('TRUNCATE contacts');
+    await db.query('TRUNCATE people');
     await base.$disconnect();
   }
 }

@@ -44,7 +44,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
     for (const [i, name] of NAMES.entries()) {
       const tenantId = i % 3 === 0 ? 'acme' : 'globex';
       const city = CITIES[i % CITIES.length];
-      const created = await h.prisma.contact.create({ data: { tenantId, name, city } });
+      const created = await h.prisma.person.create({ data: { tenantId, name, city } });
       rows.push({ id: created.id, tenantId, name, city });
     }
   });
@@ -61,7 +61,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
 
   it('stores an Int[] of positions carrying the index root version, and no plaintext anywhere in the table', async () => {
     const stored = await h.db.query<{ name_match: number[]; city_match: number[]; city: string | null }>(
-      'SELECT name_match, city_match, city FROM contacts',
+      'SELECT name_match, city_match, city FROM people',
     );
     for (const row of stored) {
       const [fingerprint, ...positions] = row.name_match;
@@ -70,7 +70,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
       expect(positions.every((p) => matchPositionVersion(p) === 1)).toBe(true);
       if (row.city === null) expect(row.city_match).toEqual([]);
     }
-    await expectNoPlaintextIn(h.db, 'contacts', [...NAMES, 'London', 'Paris', 'Lyon', 'Oslo']);
+    await expectNoPlaintextIn(h.db, 'people', [...NAMES, 'London', 'Paris', 'Lyon', 'Oslo']);
   });
 
   it('contains, startsWith and endsWith return exactly what plain filtering returns', async () => {
@@ -88,9 +88,9 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
     ];
     for (const [kind, query] of cases) {
       h.queries.length = 0;
-      const found = await h.prisma.contact.findMany({ where: { name: { [kind]: query } } });
+      const found = await h.prisma.person.findMany({ where: { name: { [kind]: query } } });
       expect(names(found)).toEqual(expected(kind, query));
-      expect(await h.prisma.contact.count({ where: { name: { [kind]: query } } })).toBe(expected(kind, query).length);
+      expect(await h.prisma.person.count({ where: { name: { [kind]: query } } })).toBe(expected(kind, query).length);
       // Neither the query text nor any of its n-grams reaches the database.
       // Values travel as parameters; the SQL text is Prisma's own (table and column names).
       const params = h.queries.map((q) => q.params).join('\n');
@@ -102,10 +102,10 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
 
   it("mode: 'insensitive' goes through the index that folds case", async () => {
     for (const query of ['ada', 'ADA', 'lovelace', 'HOP']) {
-      const found = await h.prisma.contact.findMany({ where: { name: { contains: query, mode: 'insensitive' } } });
+      const found = await h.prisma.person.findMany({ where: { name: { contains: query, mode: 'insensitive' } } });
       expect(names(found)).toEqual(expected('contains', query, true));
     }
-    const starts = await h.prisma.contact.findMany({ where: { name: { startsWith: 'ad', mode: 'insensitive' } } });
+    const starts = await h.prisma.person.findMany({ where: { name: { startsWith: 'ad', mode: 'insensitive' } } });
     expect(names(starts)).toEqual(expected('startsWith', 'ad', true));
   });
 
@@ -128,7 +128,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
           const asked = insensitive ? query.toUpperCase() : query;
           if (Array.from(asked).length < 3) return;
           const where = { name: { [kind]: asked, ...(insensitive ? { mode: 'insensitive' as const } : {}) } };
-          expect(names(await h.prisma.contact.findMany({ where }))).toEqual(expected(kind, asked, insensitive));
+          expect(names(await h.prisma.person.findMany({ where }))).toEqual(expected(kind, asked, insensitive));
         },
       ),
       { numRuns: 40 },
@@ -136,7 +136,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
   });
 
   it('combines with other conditions under AND, with a blind index, ordering and paging', async () => {
-    const acme = await h.prisma.contact.findMany({
+    const acme = await h.prisma.person.findMany({
       where: { tenantId: 'acme', name: { contains: 'a' + 'ce' } },
       orderBy: { id: 'asc' },
     });
@@ -146,7 +146,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
         .map((r) => r.name)
         .sort(),
     );
-    const both = await h.prisma.contact.findMany({
+    const both = await h.prisma.person.findMany({
       where: { AND: [{ name: { contains: 'son' } }, { city: 'London' }] },
     });
     expect(names(both)).toEqual(
@@ -155,98 +155,96 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
         .map((r) => r.name)
         .sort(),
     );
-    const twoFilters = await h.prisma.contact.findMany({ where: { name: { startsWith: 'Ad', endsWith: 'ace' } } });
+    const twoFilters = await h.prisma.person.findMany({ where: { name: { startsWith: 'Ad', endsWith: 'ace' } } });
     expect(names(twoFilters)).toEqual(['Ada Lovelace']);
     const all = expected('contains', 'ton');
-    const page = await h.prisma.contact.findMany({
+    const page = await h.prisma.person.findMany({
       where: { name: { contains: 'ton' } },
       orderBy: { id: 'asc' },
       take: 2,
     });
     expect(page).toHaveLength(Math.min(2, all.length));
-    const city = await h.prisma.contact.findMany({ where: { city: { startsWith: 'Lo' } } });
+    const city = await h.prisma.person.findMany({ where: { city: { startsWith: 'Lo' } } });
     expect(names(city)).toEqual(expected('startsWith', 'Lo', false, 'city'));
   });
 
   it('drops candidates that only share filter bits, including a row whose match column was copied in SQL', async () => {
     const target = rows.find((r) => r.name === 'Radia Perlman')!;
     const source = rows.find((r) => r.name === 'Donald Knuth')!;
-    await h.db.query('UPDATE contacts SET name_match = (SELECT name_match FROM contacts WHERE id = $1) WHERE id = $2', [
+    await h.db.query('UPDATE people SET name_match = (SELECT name_match FROM people WHERE id = $1) WHERE id = $2', [
       source.id,
       target.id,
     ]);
     // Radia's row now looks like a Knuth candidate to the database, but its decrypted name is not.
-    expect(names(await h.prisma.contact.findMany({ where: { name: { contains: 'Knuth' } } }))).toEqual([
-      'Donald Knuth',
-    ]);
+    expect(names(await h.prisma.person.findMany({ where: { name: { contains: 'Knuth' } } }))).toEqual(['Donald Knuth']);
     // And a query for Radia misses her row (its index no longer says so), never returning a wrong row.
-    expect(await h.prisma.contact.findMany({ where: { name: { contains: 'Radia' } } })).toEqual([]);
-    await h.prisma.contact.update({ where: { id: target.id }, data: { name: target.name } });
-    expect(names(await h.prisma.contact.findMany({ where: { name: { contains: 'Radia' } } }))).toEqual([
+    expect(await h.prisma.person.findMany({ where: { name: { contains: 'Radia' } } })).toEqual([]);
+    await h.prisma.person.update({ where: { id: target.id }, data: { name: target.name } });
+    expect(names(await h.prisma.person.findMany({ where: { name: { contains: 'Radia' } } }))).toEqual([
       'Radia Perlman',
     ]);
   });
 
   it('updateMany and deleteMany touch only true matches', async () => {
-    const created = await h.prisma.contact.createMany({
+    const created = await h.prisma.person.createMany({
       data: [
         { tenantId: 'tmp', name: 'Temp Abcdef', city: 'Nowhere' },
         { tenantId: 'tmp', name: 'Temp Xyz', city: 'Nowhere' },
       ],
     });
     expect(created.count).toBe(2);
-    const updated = await h.prisma.contact.updateMany({
+    const updated = await h.prisma.person.updateMany({
       where: { name: { endsWith: 'Abcdef' } },
       data: { city: 'Somewhere' },
     });
     expect(updated.count).toBe(1);
-    expect(names(await h.prisma.contact.findMany({ where: { city: 'Somewhere' } }))).toEqual(['Temp Abcdef']);
-    expect((await h.prisma.contact.deleteMany({ where: { name: { startsWith: 'Temp' } } })).count).toBe(2);
+    expect(names(await h.prisma.person.findMany({ where: { city: 'Somewhere' } }))).toEqual(['Temp Abcdef']);
+    expect((await h.prisma.person.deleteMany({ where: { name: { startsWith: 'Temp' } } })).count).toBe(2);
   });
 
   it('an update re-indexes the new value and a null clears the list', async () => {
-    const row = await h.prisma.contact.create({ data: { tenantId: 'acme', name: 'Old Name', city: 'Berlin' } });
-    await h.prisma.contact.update({ where: { id: row.id }, data: { name: 'Brand New', city: null } });
-    expect(await h.prisma.contact.findMany({ where: { name: { contains: 'Old N' } } })).toEqual([]);
-    expect(names(await h.prisma.contact.findMany({ where: { name: { contains: 'rand N' } } }))).toEqual(['Brand New']);
-    const [stored] = await h.db.query<{ city_match: number[] }>('SELECT city_match FROM contacts WHERE id = $1', [
+    const row = await h.prisma.person.create({ data: { tenantId: 'acme', name: 'Old Name', city: 'Berlin' } });
+    await h.prisma.person.update({ where: { id: row.id }, data: { name: 'Brand New', city: null } });
+    expect(await h.prisma.person.findMany({ where: { name: { contains: 'Old N' } } })).toEqual([]);
+    expect(names(await h.prisma.person.findMany({ where: { name: { contains: 'rand N' } } }))).toEqual(['Brand New']);
+    const [stored] = await h.db.query<{ city_match: number[] }>('SELECT city_match FROM people WHERE id = $1', [
       row.id,
     ]);
     expect(stored.city_match).toEqual([]);
-    await h.prisma.contact.delete({ where: { id: row.id } });
+    await h.prisma.person.delete({ where: { id: row.id } });
   });
 
   describe('refused with a typed error before any SQL', () => {
     const refusals: [string, () => Promise<unknown>, string][] = [
       [
         'under OR',
-        () => h.prisma.contact.findMany({ where: { OR: [{ name: { contains: 'Ada' } }, { tenantId: 'x' }] } }),
+        () => h.prisma.person.findMany({ where: { OR: [{ name: { contains: 'Ada' } }, { tenantId: 'x' }] } }),
         'top level',
       ],
-      ['under NOT', () => h.prisma.contact.findMany({ where: { NOT: { name: { contains: 'Ada' } } } }), 'top level'],
+      ['under NOT', () => h.prisma.person.findMany({ where: { NOT: { name: { contains: 'Ada' } } } }), 'top level'],
       [
         'as not: { contains }',
-        () => h.prisma.contact.findMany({ where: { city: { not: { contains: 'Lon' } } } }),
+        () => h.prisma.person.findMany({ where: { city: { not: { contains: 'Lon' } } } }),
         'top level',
       ],
       [
         'a query shorter than one n-gram',
-        () => h.prisma.contact.findMany({ where: { name: { contains: 'Ad' } } }),
+        () => h.prisma.person.findMany({ where: { name: { contains: 'Ad' } } }),
         'shorter',
       ],
       [
         'an endsWith of one character',
-        () => h.prisma.contact.findMany({ where: { name: { endsWith: 'e' } } }),
+        () => h.prisma.person.findMany({ where: { name: { endsWith: 'e' } } }),
         'shorter',
       ],
       [
         'insensitive on an index that keeps case',
-        () => h.prisma.contact.findMany({ where: { city: { contains: 'lon', mode: 'insensitive' } } }),
+        () => h.prisma.person.findMany({ where: { city: { contains: 'lon', mode: 'insensitive' } } }),
         'lowercase',
       ],
       [
         'mode with equality',
-        () => h.prisma.contact.findMany({ where: { city: { equals: 'x', mode: 'insensitive' } } }),
+        () => h.prisma.person.findMany({ where: { city: { equals: 'x', mode: 'insensitive' } } }),
         'mode',
       ],
       [
@@ -256,17 +254,17 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
       ],
       [
         'a query longer than maxLength',
-        () => h.prisma.contact.findMany({ where: { city: { contains: 'x'.repeat(65) } } }),
+        () => h.prisma.person.findMany({ where: { city: { contains: 'x'.repeat(65) } } }),
         'maxLength',
       ],
       [
         'a write to the match column',
-        () => h.prisma.contact.create({ data: { tenantId: 'acme', name: 'Someone', nameMatch: [1, 2, 3] } }),
+        () => h.prisma.person.create({ data: { tenantId: 'acme', name: 'Someone', nameMatch: [1, 2, 3] } }),
         'match index computed by hushfield',
       ],
       [
         'a batch $transaction',
-        () => h.prisma.$transaction([h.prisma.contact.findMany({ where: { name: { contains: 'Ada' } } })]),
+        () => h.prisma.$transaction([h.prisma.person.findMany({ where: { name: { contains: 'Ada' } } })]),
         'top level',
       ],
     ];
@@ -285,7 +283,7 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
 
   it('a value longer than maxLength is refused on write, naming the field and not the value', async () => {
     h.queries.length = 0;
-    const error = await h.prisma.contact
+    const error = await h.prisma.person
       .create({ data: { tenantId: 'acme', name: 'Long', city: 'Secretcity'.repeat(7) } })
       .catch((e: unknown) => e);
     expect((error as Error).message).toContain('maxLength');
@@ -296,12 +294,12 @@ describe('fieldEncryption: match indexes (contains / startsWith / endsWith)', ()
   it('during an index-key rotation, rows under either version match', async () => {
     await h.prisma.$hushfield.crypto.keys.rotateIndexKey();
     const fresh = h.fresh();
-    const created = await fresh.prisma.contact.create({ data: { tenantId: 'acme', name: 'Rotated Lovelace' } });
-    const [stored] = await h.db.query<{ name_match: number[] }>('SELECT name_match FROM contacts WHERE id = $1', [
+    const created = await fresh.prisma.person.create({ data: { tenantId: 'acme', name: 'Rotated Lovelace' } });
+    const [stored] = await h.db.query<{ name_match: number[] }>('SELECT name_match FROM people WHERE id = $1', [
       created.id,
     ]);
     expect(stored.name_match.slice(1).every((p) => matchPositionVersion(p) === 2)).toBe(true);
-    const found = await fresh.prisma.contact.findMany({ where: { name: { contains: 'Lovelace' } } });
+    const found = await fresh.prisma.person.findMany({ where: { name: { contains: 'Lovelace' } } });
     expect(names(found)).toEqual(['Ada Lovelace', 'Rotated Lovelace', 'Élodie Lovelace']);
   });
 });

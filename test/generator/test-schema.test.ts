@@ -113,7 +113,7 @@ describe('the generated metadata of the test schema', () => {
       'Organization',
       'Member',
       'Invoice',
-      'Contact',
+      'Person',
       'HushfieldKey',
       'HushfieldCheckpoint',
       'HushfieldRun',
