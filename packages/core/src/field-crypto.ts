@@ -11,6 +11,7 @@ import {
   checkSpec,
   computeBlindIndex,
   deriveIndexKey,
+  deriveScopedIndexKey,
   blindIndexVersion,
   parseBlindIndex,
   type BlindIndexParts,
@@ -99,6 +100,25 @@ export interface DecryptItem {
 function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
   const { model, field, name } = spec;
   return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+}
+
+/**
+ * A per-scope index value under one scope key version. The derived key is not cached: it is one
+ * HKDF from the cached scope key, so it lives exactly as long as that key (a shred or the TTL
+ * ends both at once).
+ */
+function scopedBlindIndex(
+  scopeKey: Buffer,
+  spec: BlindIndexSpec,
+  version: { keyId: string; version: number },
+  value: string,
+): string {
+  const key = deriveScopedIndexKey(scopeKey, spec, version.keyId, version.version);
+  try {
+    return computeBlindIndex(key, spec, version.version, value);
+  } finally {
+    key.fill(0);
+  }
 }
 
 function located(error: unknown, ctx: FieldContext | undefined): HushfieldError {
@@ -281,23 +301,41 @@ export class FieldCrypto {
     return describeEnvelope(envelope);
   }
 
-  /** The blind index of `value` under the current index root version. */
-  async blindIndex(spec: BlindIndexSpec, value: string): Promise<string> {
-    const warm = this.cachedBlindIndex(spec, value);
+  /**
+   * The blind index of `value` under the current index root version, or, for a per-scope index
+   * (`spec.perScope`), under the active key of `scope` (created on first use, as for a write).
+   * @throws InvalidArgumentError when `spec` is invalid or a per-scope index is given no scope
+   */
+  async blindIndex(spec: BlindIndexSpec, value: string, scope?: string): Promise<string> {
+    const warm = this.cachedBlindIndex(spec, value, scope);
     if (warm !== undefined) return warm;
+    if (spec.perScope === true) {
+      const material = await this.#keys.activeScopeKeyMaterial(scope as string);
+      try {
+        return scopedBlindIndex(material.key, spec, material, value);
+      } finally {
+        material.key.fill(0);
+      }
+    }
     const [current] = await this.#keys.indexRootVersions();
     return this.#blindIndexUnder(current, spec, value);
   }
 
   /**
-   * Like {@link FieldCrypto.blindIndex}, synchronously, when the index root versions and the
-   * derived index key are cached: the same index value, or `undefined` (no I/O) when a key must
-   * be loaded first.
+   * Like {@link FieldCrypto.blindIndex}, synchronously, when the keys it needs are cached (the
+   * index root versions and the derived index key; for a per-scope index, `scope`'s active
+   * key): the same index value, or `undefined` (no I/O) when a key must be loaded first.
    * @throws InvalidArgumentError when `spec` is invalid (as `blindIndex` does)
    * @example const index = crypto.cachedBlindIndex(spec, email) ?? (await crypto.blindIndex(spec, email));
    */
-  cachedBlindIndex(spec: BlindIndexSpec, value: string): string | undefined {
-    this.#checkIndex(spec, value);
+  cachedBlindIndex(spec: BlindIndexSpec, value: string, scope?: string): string | undefined {
+    this.#checkIndex(spec, value, scope);
+    if (spec.perScope === true) {
+      const warm = this.#keys.withCachedActiveScopeKey(scope as string, (material) =>
+        scopedBlindIndex(material.key, spec, material, value),
+      );
+      return warm === MISS ? undefined : warm;
+    }
     const versions = this.#keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
@@ -307,9 +345,27 @@ export class FieldCrypto {
     return warm === MISS ? undefined : warm;
   }
 
-  /** The blind index of `value` under every live index root version, current first (for queries). */
-  async blindIndexAll(spec: BlindIndexSpec, value: string): Promise<string[]> {
-    this.#checkIndex(spec, value);
+  /**
+   * The blind index of `value` under every live key version, current first (for queries): the
+   * index root versions, or for a per-scope index the live versions of `scope`'s key, none
+   * when the scope has no key or was destroyed (nothing can match; no key is created).
+   * @throws InvalidArgumentError when `spec` is invalid or a per-scope index is given no scope
+   */
+  async blindIndexAll(spec: BlindIndexSpec, value: string, scope?: string): Promise<string[]> {
+    this.#checkIndex(spec, value, scope);
+    if (spec.perScope === true) {
+      const versions = await this.#keys.liveScopeVersions(scope as string);
+      return Promise.all(
+        versions.map(async (stored) => {
+          const key = await this.#keys.scopeKeyMaterial(stored.keyId, stored.version);
+          try {
+            return scopedBlindIndex(key, spec, stored, value);
+          } finally {
+            key.fill(0);
+          }
+        }),
+      );
+    }
     const versions = await this.#keys.indexRootVersions();
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
@@ -357,8 +413,9 @@ export class FieldCrypto {
    * change), so only a value with a non-ASCII character can differ.
    * @throws InvalidArgumentError on a bad spec or value; ConfigError on a Unicode mismatch under `'refuse'`
    */
-  #checkIndex(spec: BlindIndexSpec, value: string): void {
+  #checkIndex(spec: BlindIndexSpec, value: string, scope: string | undefined): void {
     checkSpec(spec);
+    if (spec.perScope === true) needs(typeof scope === 'string', 'scope', 'must be given for a per-scope index');
     // Before any key lookup (a query): a lone surrogate would be hashed as U+FFFD.
     checkPlaintext(value, 'value');
     const mismatches = unicodeMismatches(spec.normalize);
