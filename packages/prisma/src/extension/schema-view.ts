@@ -195,5 +195,6 @@ export function blindIndexSpec(model: ModelMeta, index: BlindIndexMeta): BlindIn
     name: index.dbName,
     normalize: index.normalize,
     bits: index.bits,
+    ...(index.perScope === true ? { perScope: true } : {}),
   };
 }

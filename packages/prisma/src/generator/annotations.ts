@@ -23,6 +23,8 @@ export interface BlindIndexAnnotation {
   readonly bits: number;
   /** `expected`: how many distinct values the source will hold, to check the bucket size. */
   readonly expected?: number;
+  /** `perScope: true`: keyed by each row's scope key (a shred destroys the index key too). */
+  readonly perScope?: boolean;
 }
 
 /** `/// @encryption:cursor` (prisma-field-encryption): accepted, no effect. */
@@ -207,11 +209,18 @@ function expected(raw: RawAnnotation, value: RawValue | undefined): Checked<numb
   return { ok: n };
 }
 
+function perScope(raw: RawAnnotation, value: RawValue | undefined): Checked<boolean> {
+  if (value === undefined) return { ok: false };
+  if (value.kind === 'identifier' && (value.text === 'true' || value.text === 'false'))
+    return { ok: value.text === 'true' };
+  return { problem: messages.badValue(raw.name, 'perScope', value.text, ['true', 'false']) };
+}
+
 function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   const query = noQuery(raw);
   if (query) return { problem: query };
   if (raw.args === null) return { problem: messages.missingArgument(raw.name, 'source') };
-  const args = namedArgs(raw, ['source', 'normalize', 'bits', 'expected']);
+  const args = namedArgs(raw, ['source', 'normalize', 'bits', 'expected', 'perScope']);
   if ('problem' in args) return args;
   const source = fieldName(raw, 'source', args.ok.get('source'));
   if ('problem' in source) return source;
@@ -231,13 +240,17 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   if ('problem' in length) return length;
   const count = expected(raw, args.ok.get('expected'));
   if ('problem' in count) return count;
+  const scoped = perScope(raw, args.ok.get('perScope'));
+  if ('problem' in scoped) return scoped;
   const index: BlindIndexAnnotation = {
     kind: 'blindIndex',
     source: source.ok,
     normalize: normalize.ok,
     bits: length.ok,
+    ...(count.ok === undefined ? {} : { expected: count.ok }),
+    ...(scoped.ok ? { perScope: true } : {}),
   };
-  return { ok: count.ok === undefined ? index : { ...index, expected: count.ok } };
+  return { ok: index };
 }
 
 function pfeHash(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
