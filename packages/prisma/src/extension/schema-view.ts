@@ -72,6 +72,17 @@ export class SchemaView {
     return Object.values(model.blindIndexes).filter((index) => index.source === source);
   }
 
+  /**
+   * The blind index a filter on `key` (a source field or an index column) goes through: the
+   * column itself, else the source's full-length index if it has one, else its first.
+   */
+  lookupIndex(model: ModelMeta, key: string): BlindIndexMeta | undefined {
+    const direct = this.blindIndex(model, key);
+    if (direct !== undefined) return direct;
+    const indexes = this.indexesOf(model, key);
+    return indexes.find((index) => index.bits === 256) ?? indexes[0];
+  }
+
   /** {@link indexesOf} with each index's spec, built once per (model, source): writes compute them per row. */
   indexSpecs(model: ModelMeta, source: string): readonly IndexSpec[] {
     const key = `${model.name}\u0000${source}`;

@@ -171,11 +171,16 @@ export class DataEncryptor {
     return new UpdatedRow(model, this.services, { where: isPlainObject(where) ? where : undefined, fallback });
   }
 
-  /** Whether `data` writes a non-null value to an encrypted (not `readonly`) field: a DEK is needed. */
+  /**
+   * Whether `data` writes a non-null value that needs the row's scope: to an encrypted (not
+   * `readonly`) field (a DEK is needed), or to any source of a per-scope blind index.
+   */
   writesEncrypted(model: ModelMeta, data: Args): boolean {
     for (const meta of this.view.writePlan(model).encrypted) {
       const value = data[meta.name];
-      if (value !== undefined && meta.mode !== 'readonly' && plainOf(value) !== null) return true;
+      if (value === undefined || plainOf(value) === null) continue;
+      if (meta.mode !== 'readonly' || this.view.indexesOf(model, meta.name).some((index) => index.perScope === true))
+        return true;
     }
     return false;
   }
@@ -218,7 +223,7 @@ export class DataEncryptor {
     const encryptor = sealsAny ? this.crypto.cachedRowEncryptor(context.scope) : undefined;
     if (sealsAny && encryptor === undefined) return this.sealRowCold(model, data, context, plains);
     this.encryptFields(model, data, context, plains, encryptor);
-    return this.fillIndexes(model, data, plains);
+    return this.fillIndexes(model, data, plains, context.scope);
   }
 
   /** {@link DataEncryptor.sealRow} when the scope key must be loaded (or created) first. */
@@ -229,7 +234,7 @@ export class DataEncryptor {
     plains: (string | null | undefined)[],
   ): Promise<void> {
     this.encryptFields(model, data, context, plains, await this.crypto.rowEncryptor(context.scope));
-    await this.fillIndexes(model, data, plains);
+    await this.fillIndexes(model, data, plains, context.scope);
   }
 
   /** Replaces each written encrypted field with its envelope (plaintext for `readonly`); disposes `encryptor`. */
@@ -260,29 +265,42 @@ export class DataEncryptor {
     }
   }
 
-  /** Fills the blind indexes of the written fields: synchronously when every index key is cached. */
-  private fillIndexes(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> | undefined {
+  /**
+   * Fills the blind indexes of the written fields (per-scope ones under the row's `scope`):
+   * synchronously when every index key is cached.
+   */
+  private fillIndexes(
+    model: ModelMeta,
+    data: Args,
+    plains: (string | null | undefined)[],
+    scope: string,
+  ): Promise<void> | undefined {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain);
+        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain, scope);
         // A key to load: all indexes are (re)computed the asynchronous way (same values).
-        if (value === undefined) return this.fillIndexesCold(model, data, plains);
+        if (value === undefined) return this.fillIndexesCold(model, data, plains, scope);
         data[index.name] = value;
       }
     }
     return undefined;
   }
 
-  private async fillIndexesCold(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> {
+  private async fillIndexesCold(
+    model: ModelMeta,
+    data: Args,
+    plains: (string | null | undefined)[],
+    scope: string,
+  ): Promise<void> {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain);
+        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain, scope);
       }
     }
   }
