@@ -258,11 +258,17 @@ export const messages = {
     manyScopes: (scopes: number) => `    ${scopes}+ scopes (see --json)`,
     index: (index: IndexStatus) => {
       const versions = Object.entries(index.versions)
-        .map(([version, count]) => `v${version}: ${count}`)
+        .map(([version, count]) => `${/^[0-9]/.test(version) ? 'v' : ''}${version}: ${count}`)
         .join(', ');
+      const { shared, perScope } = index.keyed;
+      // Per-scope values, or a schema that wants them: how far `reencrypt` has moved the index.
+      const keyed =
+        index.perScope || perScope > 0
+          ? `; ${shared} shared, ${perScope} per scope (schema: ${index.perScope ? 'per scope' : 'shared'})`
+          : '';
       return (
         `  ${index.index} (index of ${index.source}): ${versions || 'empty'}` +
-        `${index.missing ? `, ${index.missing} missing` : ''}`
+        `${index.missing ? `, ${index.missing} missing` : ''}${keyed}`
       );
     },
     /** A truncated blind index's bucket sizes (counts only). */

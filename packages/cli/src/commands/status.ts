@@ -11,6 +11,7 @@
  */
 import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
+import { isPerScopeIndex } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
@@ -58,8 +59,15 @@ export interface FieldStatus {
 export interface IndexStatus {
   readonly index: string;
   readonly source: string;
-  /** Index values by embedded version ('unparseable' for foreign values). */
+  /** Whether the schema keys this index per scope (`perScope: true`): `reencrypt` moves values to match. */
+  readonly perScope: boolean;
+  /**
+   * Index values by embedded version: `'2'` for shared values under index root version 2, `'s2'`
+   * for per-scope values under scope key version 2, `'unparseable'` for foreign values.
+   */
   versions: Record<string, number>;
+  /** Index values keyed by the shared index root key, and keyed per scope. */
+  keyed: { shared: number; perScope: number };
   /** Source set but index empty. */
   missing: number;
   /** With `--index-buckets`, for a truncated index: bucket sizes (counts only). */
@@ -136,7 +144,14 @@ async function modelStatus(
       versions: [],
       ...(options.verify ? { unreadable: {} } : {}),
     })),
-    indexes: indexes.map((index) => ({ index: index.name, source: index.source, versions: {}, missing: 0 })),
+    indexes: indexes.map((index) => ({
+      index: index.name,
+      source: index.source,
+      perScope: isPerScopeIndex(index),
+      versions: {},
+      keyed: { shared: 0, perScope: 0 },
+      missing: 0,
+    })),
   };
   const versionCounts = fields.map(() => new Map<string, number>());
   const bucketCounters = indexes.map((index) =>
@@ -183,10 +198,15 @@ async function modelStatus(
           if (row[index.source] !== null && row[index.source] !== undefined) status.indexes[i].missing++;
           return;
         }
-        const version = crypto.blindIndexVersion(String(stored));
-        if (version !== null) bucketCounters[i]?.add(String(stored));
-        const label = version === null ? 'unparseable' : String(version);
-        status.indexes[i].versions[label] = (status.indexes[i].versions[label] ?? 0) + 1;
+        const parts = crypto.describeBlindIndex(String(stored));
+        const counts = status.indexes[i];
+        if (parts !== null) {
+          bucketCounters[i]?.add(String(stored));
+          if (parts.perScope) counts.keyed.perScope++;
+          else counts.keyed.shared++;
+        }
+        const label = parts === null ? 'unparseable' : `${parts.perScope ? 's' : ''}${parts.rootVersion}`;
+        counts.versions[label] = (counts.versions[label] ?? 0) + 1;
       });
     }
     if (toVerify.length > 0) {

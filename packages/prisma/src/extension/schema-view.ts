@@ -206,6 +206,11 @@ export function blindIndexSpec(model: ModelMeta, index: BlindIndexMeta): BlindIn
     name: index.dbName,
     normalize: index.normalize,
     bits: index.bits,
-    ...(index.perScope === true ? { perScope: true } : {}),
+    ...(isPerScopeIndex(index) ? { perScope: true } : {}),
   };
+}
+
+/** Whether an index's values are keyed per scope (`perScope: true` or `'migrating'`). */
+export function isPerScopeIndex(index: BlindIndexMeta): boolean {
+  return index.perScope === true || index.perScope === 'migrating';
 }

@@ -76,9 +76,12 @@ describe('field annotations', () => {
     ]);
   });
 
-  it('reads perScope: true and perScope: false, and refuses any other value', () => {
+  it('reads perScope: true, migrating and false, and refuses any other value', () => {
     expect(field('@blindIndex(source: email, perScope: true)').annotations).toEqual([
       { kind: 'blindIndex', source: 'email', normalize: [], bits: 256, perScope: true },
+    ]);
+    expect(field('@blindIndex(source: email, perScope: migrating)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: [], bits: 256, perScope: 'migrating' },
     ]);
     expect(field('@blindIndex(source: email, perScope: false)').annotations).toEqual([
       { kind: 'blindIndex', source: 'email', normalize: [], bits: 256 },

@@ -23,8 +23,11 @@ export interface BlindIndexAnnotation {
   readonly bits: number;
   /** `expected`: how many distinct values the source will hold, to check the bucket size. */
   readonly expected?: number;
-  /** `perScope: true`: keyed by each row's scope key (a shred destroys the index key too). */
-  readonly perScope?: boolean;
+  /**
+   * `perScope: true`: keyed by each row's scope key (a shred destroys the index key too);
+   * `perScope: migrating`: the same, while lookups also match the shared values not yet moved.
+   */
+  readonly perScope?: true | 'migrating';
 }
 
 /** `/// @encryption:cursor` (prisma-field-encryption): accepted, no effect. */
@@ -209,11 +212,13 @@ function expected(raw: RawAnnotation, value: RawValue | undefined): Checked<numb
   return { ok: n };
 }
 
-function perScope(raw: RawAnnotation, value: RawValue | undefined): Checked<boolean> {
-  if (value === undefined) return { ok: false };
-  if (value.kind === 'identifier' && (value.text === 'true' || value.text === 'false'))
-    return { ok: value.text === 'true' };
-  return { problem: messages.badValue(raw.name, 'perScope', value.text, ['true', 'false']) };
+const PER_SCOPE_VALUES = ['true', 'false', 'migrating'];
+
+function perScope(raw: RawAnnotation, value: RawValue | undefined): Checked<true | 'migrating' | undefined> {
+  if (value === undefined || (value.kind === 'identifier' && value.text === 'false')) return { ok: undefined };
+  if (value.kind === 'identifier' && value.text === 'true') return { ok: true };
+  if (value.kind === 'identifier' && value.text === 'migrating') return { ok: 'migrating' };
+  return { problem: messages.badValue(raw.name, 'perScope', value.text, PER_SCOPE_VALUES) };
 }
 
 function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
@@ -248,7 +253,7 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
     normalize: normalize.ok,
     bits: length.ok,
     ...(count.ok === undefined ? {} : { expected: count.ok }),
-    ...(scoped.ok ? { perScope: true } : {}),
+    ...(scoped.ok === undefined ? {} : { perScope: scoped.ok }),
   };
   return { ok: index };
 }

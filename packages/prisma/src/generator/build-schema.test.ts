@@ -74,6 +74,10 @@ describe('buildSchema', () => {
       doc(user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: true)' }])),
     );
     expect(scoped.models.User.blindIndexes.emailIdx.perScope).toBe(true);
+    const migrating = buildSchema(
+      doc(user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: migrating)' }])),
+    );
+    expect(migrating.models.User.blindIndexes.emailIdx.perScope).toBe('migrating');
     const shared = buildSchema(
       doc(user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: false)' }])),
     );
@@ -335,7 +339,7 @@ describe('schema validation', () => {
     [
       'a perScope that is not true or false',
       user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: yes)' }]),
-      'User.emailIdx: @blindIndex: "yes" is not a valid perScope (expected one of: true, false)',
+      'User.emailIdx: @blindIndex: "yes" is not a valid perScope (expected one of: true, false, migrating)',
     ],
     [
       'bits out of range',

@@ -25,7 +25,7 @@ import {
   SELECTION_KEYS,
   type WherePosition,
 } from './arg-shapes';
-import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import { scopeOfWhere } from './where-scope';
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
@@ -131,7 +131,8 @@ class Guard {
       if (isNullCheck(value)) return;
       if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, operation);
       // Its index values are keyed per scope: computable only for the scope the where names.
-      if (!scoped && this.view.lookupIndex(model, key)?.perScope === true)
+      const used = this.view.lookupIndex(model, key);
+      if (!scoped && used !== undefined && isPerScopeIndex(used))
         throw scopeRequired(model.name, source, model.scopeField as string);
       const truncated = indexes.every((i) => i.bits < 256);
       if (truncated && (!isRootPosition(position) || operation === 'not' || operation === 'notIn')) {

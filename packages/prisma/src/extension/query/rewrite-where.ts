@@ -18,7 +18,7 @@ import {
   RELATION_FILTERS,
   type WherePosition,
 } from './arg-shapes';
-import { type Args, blindIndexSpec, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, blindIndexSpec, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import { scopeOfWhere } from './where-scope';
 
 /**
@@ -194,9 +194,21 @@ export class WhereRewriter {
     return { in: hashes };
   }
 
-  /** The index values of `value` under every live key (for a per-scope index: of `scope`, which the guard checked). */
-  private all(model: ModelMeta, index: BlindIndexMeta, value: string, scope: string | undefined): Promise<string[]> {
-    return this.crypto.blindIndexAll(blindIndexSpec(model, index), value, index.perScope === true ? scope : undefined);
+  /**
+   * The index values of `value` under every live key: for a per-scope index, the keys of `scope`
+   * (which the guard checked is given), and while it is `migrating` the shared ones too.
+   */
+  private async all(
+    model: ModelMeta,
+    index: BlindIndexMeta,
+    value: string,
+    scope: string | undefined,
+  ): Promise<string[]> {
+    const spec = blindIndexSpec(model, index);
+    if (!isPerScopeIndex(index)) return this.crypto.blindIndexAll(spec, value);
+    const scoped = await this.crypto.blindIndexAll(spec, value, scope);
+    if (index.perScope !== 'migrating') return scoped;
+    return [...scoped, ...(await this.crypto.blindIndexAll({ ...spec, perScope: false }, value))];
   }
 
   private noteTruncated(index: BlindIndexMeta, values: string[], position: Position): void {

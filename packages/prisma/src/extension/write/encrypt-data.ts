@@ -19,7 +19,7 @@ import { asList, nestedCreates, nestedWriteParts, type NestedWriteParts } from '
 import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
-import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
 
 /** What the encryptor knows about the row being written. */
@@ -179,8 +179,7 @@ export class DataEncryptor {
     for (const meta of this.view.writePlan(model).encrypted) {
       const value = data[meta.name];
       if (value === undefined || plainOf(value) === null) continue;
-      if (meta.mode !== 'readonly' || this.view.indexesOf(model, meta.name).some((index) => index.perScope === true))
-        return true;
+      if (meta.mode !== 'readonly' || this.view.indexesOf(model, meta.name).some(isPerScopeIndex)) return true;
     }
     return false;
   }
