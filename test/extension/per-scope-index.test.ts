@@ -151,6 +151,27 @@ describe('fieldEncryption: per-scope blind indexes', () => {
     expect((await h.prisma.contact.findFirst({ where: { orgId: a, email: 'vic@copy.test' } }))?.id).toBe(victim.id);
   });
 
+  it("a key-store row relabelled to another organization does not lend it that organization's cached key", async () => {
+    const [a, b] = [await org('ps-relabel-a'), await org('ps-relabel-b')];
+    const victim = await contact(a, 'rel@relabel.test'); // a's key is now cached
+    const decoy = await contact(b, 'decoy@relabel.test');
+    await h.db.query('UPDATE contacts SET org_id = $1, email_idx = $2 WHERE id = $3', [
+      b,
+      (await stored(victim.id)).email_idx,
+      decoy.id,
+    ]);
+    // b's own key rows are hidden and a's row is relabelled as b's: a lookup in b must not be
+    // computed with a's cached key (it would match the copied value).
+    await h.db.query(`UPDATE hushfield_keys SET scope = 'hidden' WHERE scope = $1`, [b]);
+    await h.db.query('UPDATE hushfield_keys SET scope = $1 WHERE scope = $2', [b, a]);
+    try {
+      await expect(h.prisma.contact.findFirst({ where: { orgId: b, email: 'rel@relabel.test' } })).rejects.toThrow();
+    } finally {
+      await h.db.query('UPDATE hushfield_keys SET scope = $1 WHERE scope = $2', [a, b]);
+      await h.db.query(`UPDATE hushfield_keys SET scope = $1 WHERE scope = 'hidden'`, [b]);
+    }
+  });
+
   it('an update recomputes the index under the row’s scope, and moving the row to another organization re-keys it', async () => {
     const [a, b] = [await org('ps-move-a'), await org('ps-move-b')];
     const row = await contact(a, 'max@move.test');

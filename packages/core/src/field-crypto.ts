@@ -357,7 +357,8 @@ export class FieldCrypto {
       const versions = await this.#keys.liveScopeVersions(scope as string);
       return Promise.all(
         versions.map(async (stored) => {
-          const key = await this.#keys.scopeKeyMaterial(stored.keyId, stored.version);
+          // For this scope only: a key-store row relabelled to it cannot lend it another scope's cached key.
+          const key = await this.#keys.versionMaterial(stored);
           try {
             return scopedBlindIndex(key, spec, stored, value);
           } finally {
@@ -432,7 +433,7 @@ export class FieldCrypto {
 
   async #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
     const key = await this.#indexKeys.get(indexKeyId(stored, spec), async () => {
-      const root = await this.#keys.indexRootMaterial(stored);
+      const root = await this.#keys.versionMaterial(stored);
       try {
         return deriveIndexKey(root, spec, stored.version);
       } finally {

@@ -279,8 +279,12 @@ export class KeyHierarchy {
     return live;
   }
 
-  /** @internal The material of one index root version (a copy the caller zeroes). */
-  indexRootMaterial(stored: StoredKey): Promise<Buffer> {
+  /**
+   * @internal The material of one stored key version (an index root version, or a version of
+   * {@link KeyHierarchy.liveScopeVersions}), used only if it was unwrapped for that row's kind
+   * and scope (a copy the caller zeroes).
+   */
+  versionMaterial(stored: StoredKey): Promise<Buffer> {
     return this.#material(stored);
   }
 
