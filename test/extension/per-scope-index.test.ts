@@ -98,8 +98,13 @@ describe('fieldEncryption: per-scope blind indexes', () => {
         }),
     ];
     for (const query of refused) {
-      await expect(query()).rejects.toBeInstanceOf(UnsupportedQueryError);
-      await expect(query()).rejects.toThrow('the same where must give Contact.orgId one value');
+      const error = await query().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(UnsupportedQueryError);
+      expect((error as Error).message).toContain('the same where must give Contact.orgId one value');
+      expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain('refuse.test');
     }
     expect(h.queries.length).toBe(sent);
     expect(await h.prisma.contact.count({ where: { orgId: a } })).toBe(1);
