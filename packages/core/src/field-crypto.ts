@@ -96,29 +96,20 @@ export interface DecryptItem {
   ctx: FieldContext;
 }
 
-/** Cache id of one derived index key; lengths keep the parts apart whatever characters they hold. */
-function indexKeyId(stored: StoredKey, spec: BlindIndexSpec): string {
+/**
+ * Cache id of one derived index key; lengths keep the parts apart whatever characters they
+ * hold. Keys derived from a scope key (per-scope indexes) start with `s`, then the scope key id
+ * (see {@link scopedKeyPrefix}).
+ */
+function indexKeyId(stored: { keyId: string; version: number }, spec: BlindIndexSpec): string {
   const { model, field, name } = spec;
-  return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+  const id = `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+  return spec.perScope === true ? `s${id}` : id;
 }
 
-/**
- * A per-scope index value under one scope key version. The derived key is not cached: it is one
- * HKDF from the cached scope key, so it lives exactly as long as that key (a shred or the TTL
- * ends both at once).
- */
-function scopedBlindIndex(
-  scopeKey: Buffer,
-  spec: BlindIndexSpec,
-  version: { keyId: string; version: number },
-  value: string,
-): string {
-  const key = deriveScopedIndexKey(scopeKey, spec, version.keyId, version.version);
-  try {
-    return computeBlindIndex(key, spec, version.version, value);
-  } finally {
-    key.fill(0);
-  }
+/** The start of the cache id of every per-scope index key derived from scope key `keyId`. */
+function scopedKeyPrefix(keyId: string): string {
+  return `s${keyId.length}$${keyId}`;
 }
 
 function located(error: unknown, ctx: FieldContext | undefined): HushfieldError {
@@ -170,6 +161,11 @@ export class FieldCrypto {
       this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
+    // Per-scope index keys die with their scope key (here at once; elsewhere with its TTL).
+    this.#keys.onDestroy((keyIds) => {
+      const prefixes = keyIds.map(scopedKeyPrefix);
+      this.#indexKeys.deleteWhere((id) => prefixes.some((prefix) => id.startsWith(prefix)));
+    });
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#auditDecrypts = this.#audit.enabled ? decryptSampleRate(options.auditDecrypts) : 0;
     needs(
@@ -312,7 +308,7 @@ export class FieldCrypto {
     if (spec.perScope === true) {
       const material = await this.#keys.activeScopeKeyMaterial(scope as string);
       try {
-        return scopedBlindIndex(material.key, spec, material, value);
+        return this.#scopedBlindIndex(material.key, spec, material, value);
       } finally {
         material.key.fill(0);
       }
@@ -332,7 +328,7 @@ export class FieldCrypto {
     this.#checkIndex(spec, value, scope);
     if (spec.perScope === true) {
       const warm = this.#keys.withCachedActiveScopeKey(scope as string, (material) =>
-        scopedBlindIndex(material.key, spec, material, value),
+        this.#scopedBlindIndex(material.key, spec, material, value),
       );
       return warm === MISS ? undefined : warm;
     }
@@ -360,7 +356,7 @@ export class FieldCrypto {
           // For this scope only: a key-store row relabelled to it cannot lend it another scope's cached key.
           const key = await this.#keys.versionMaterial(stored);
           try {
-            return scopedBlindIndex(key, spec, stored, value);
+            return this.#scopedBlindIndex(key, spec, stored, value);
           } finally {
             key.fill(0);
           }
@@ -445,6 +441,25 @@ export class FieldCrypto {
     } finally {
       key.fill(0);
     }
+  }
+
+  /**
+   * A per-scope index value under one scope key version, which the caller holds (so it was
+   * unwrapped for this scope). The derived key is cached no longer than that scope key is.
+   */
+  #scopedBlindIndex(
+    scopeKey: Buffer,
+    spec: BlindIndexSpec,
+    version: { keyId: string; version: number },
+    value: string,
+  ): string {
+    const id = indexKeyId(version, spec);
+    const warm = this.#indexKeys.use(id, (key) => computeBlindIndex(key, spec, version.version, value));
+    if (warm !== MISS) return warm;
+    const key = deriveScopedIndexKey(scopeKey, spec, version.keyId, version.version);
+    const computed = computeBlindIndex(key, spec, version.version, value);
+    this.#indexKeys.put(id, key, undefined, this.#keys.scopeKeyRemainingTtl(version.keyId, version.version));
+    return computed;
   }
 
   /** A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read. */

@@ -80,6 +80,19 @@ describe('per-scope blind indexes', () => {
     expect(candidates).not.toContain(stored);
   });
 
+  it('a shred in this process drops the per-scope index keys derived from the scope at once', async () => {
+    const { crypto } = setup();
+    await crypto.blindIndex(spec, 'ada@example.com', 'acme');
+    await crypto.blindIndex(spec, 'ada@example.com', 'globex');
+    await crypto.keys.destroyScope('acme');
+    expect(crypto.cachedBlindIndex(spec, 'ada@example.com', 'acme')).toBeUndefined();
+    await expect(crypto.blindIndex(spec, 'ada@example.com', 'acme')).rejects.toBeInstanceOf(KeyDestroyedError);
+    // The other scope's derived key still serves it without any key load.
+    const before = crypto.stats();
+    expect(crypto.cachedBlindIndex(spec, 'ada@example.com', 'globex')).toMatch(/^s1\./);
+    expect(crypto.stats().keyringCalls).toBe(before.keyringCalls);
+  });
+
   it('refuses a per-scope index without a scope', async () => {
     const { crypto } = setup();
     await expect(crypto.blindIndex(spec, 'ada@example.com')).rejects.toBeInstanceOf(InvalidArgumentError);
