@@ -124,6 +124,17 @@ const NORMALIZERS: Record<string, (s: string) => string> = {
   'nfkc@1': (s) => s.normalize('NFKC'),
 };
 
+/** Steps 2–4 under a per-index key, encoded with a leading `v` and version 0 (the caller sets both). */
+function blindIndexUnder(key: Buffer, v: { normalize: string[]; bits: number; input: string }) {
+  const normalized = v.normalize.reduce((text, name) => NORMALIZERS[name](text), v.input);
+  const bytes = Math.ceil(v.bits / 8);
+  const digest = createHmac('sha256', key).update(Buffer.from(normalized, 'utf8')).digest().subarray(0, bytes);
+  digest[bytes - 1] &= (0xff << (bytes * 8 - v.bits)) & 0xff;
+  const versions = new Set(v.normalize.map((name) => Number(name.split('@')[1])));
+  const normalizerVersion = versions.size === 0 ? 1 : [...versions][0];
+  return { normalized, value: `v0.n${normalizerVersion}.${digest.toString('base64url')}` };
+}
+
 function blindIndex(
   indexRoot: Buffer,
   rootVersion: number,
@@ -131,13 +142,43 @@ function blindIndex(
 ) {
   const info = Buffer.concat([lp('hushfield/blind-index/v1'), lp(v.model), lp(v.field), lp(v.name), u32(rootVersion)]);
   const key = Buffer.from(hkdfSync('sha256', indexRoot, Buffer.from('hushfield/blind-index', 'ascii'), info, 32));
-  const normalized = v.normalize.reduce((text, name) => NORMALIZERS[name](text), v.input);
-  const bytes = Math.ceil(v.bits / 8);
-  const digest = createHmac('sha256', key).update(Buffer.from(normalized, 'utf8')).digest().subarray(0, bytes);
-  digest[bytes - 1] &= (0xff << (bytes * 8 - v.bits)) & 0xff;
-  const versions = new Set(v.normalize.map((name) => Number(name.split('@')[1])));
-  const normalizerVersion = versions.size === 0 ? 1 : [...versions][0];
-  return { info, key, normalized, value: `v${rootVersion}.n${normalizerVersion}.${digest.toString('base64url')}` };
+  const { normalized, value } = blindIndexUnder(key, v);
+  return { info, key, normalized, value: `v${rootVersion}${value.slice(2)}` };
+}
+
+/** A per-scope index value: the key is derived from the row's scope key version instead. */
+function scopedBlindIndex(
+  scopeKey: Buffer,
+  v: {
+    model: string;
+    field: string;
+    name: string;
+    keyId: string;
+    version: number;
+    normalize: string[];
+    bits: number;
+    input: string;
+  },
+) {
+  const info = Buffer.concat([
+    lp('hushfield/scoped-blind-index/v1'),
+    lp(v.model),
+    lp(v.field),
+    lp(v.name),
+    lp(v.keyId),
+    u32(v.version),
+  ]);
+  const key = Buffer.from(hkdfSync('sha256', scopeKey, Buffer.from('hushfield/scoped-blind-index', 'ascii'), info, 32));
+  const shared = blindIndexUnder(key, v);
+  return { info, key, normalized: shared.normalized, value: `s${v.version}${shared.value.slice(2)}` };
+}
+
+/** Which key an index value names: `v` the shared index root, `s` the row's scope key; else null. */
+function indexKind(value: string): 'shared' | 'per-scope' | null {
+  const dot = value.indexOf('.');
+  const version = value.slice(1, dot);
+  if (dot < 2 || !/^[1-9][0-9]*$/.test(version)) return null;
+  return value[0] === 'v' ? 'shared' : value[0] === 's' ? 'per-scope' : null;
 }
 
 // --- The vectors, read with the above --------------------------------------------------------
@@ -172,6 +213,28 @@ describe('an independent reader written from the format specification', () => {
       expect(computed.key.toString('hex')).toBe(v.indexKey);
       expect(computed.normalized).toBe(v.normalized);
       expect(computed.value).toBe(v.value);
+      expect(indexKind(v.value)).toBe('shared');
     }
+  });
+
+  it("recomputes every per-scope index value from the scope key the value's row is in, and tells it from a shared one", () => {
+    expect(vectors.scopedBlindIndexes.length).toBeGreaterThanOrEqual(2);
+    for (const v of vectors.scopedBlindIndexes) {
+      expect(v.scope).toBe(vectors.scopeKey.scope);
+      expect(v.keyId).toBe(vectors.scopeKey.keyId);
+      const computed = scopedBlindIndex(scopeKey!, v);
+      expect(computed.info.toString('hex')).toBe(v.hkdfInfo);
+      expect(Buffer.from('hushfield/scoped-blind-index', 'ascii').toString('hex')).toBe(v.hkdfSalt);
+      expect(computed.key.toString('hex')).toBe(v.indexKey);
+      expect(computed.normalized).toBe(v.normalized);
+      expect(computed.value).toBe(v.value);
+      expect(indexKind(v.value)).toBe('per-scope');
+      // The index root key, the root key or another version of the scope key give other values.
+      const digest = (value: string) => value.split('.')[2];
+      expect(digest(blindIndex(indexRoot!, v.version, v).value)).not.toBe(digest(v.value));
+      expect(digest(scopedBlindIndex(scopeKey!, { ...v, version: v.version + 1 }).value)).not.toBe(digest(v.value));
+      expect(digest(scopedBlindIndex(rootKey, v).value)).not.toBe(digest(v.value));
+    }
+    for (const bad of ['x1.n1.AAAA', 'S1.n1.AAAA', 's0.n1.AAAA', 's01.n1.AAAA']) expect(indexKind(bad)).toBeNull();
   });
 });

@@ -101,6 +101,14 @@ describe('the generated metadata of the test schema', () => {
     expect(Object.keys(result.schema!.models.User.encrypted)).toEqual(['email', 'ssn', 'notes']);
   });
 
+  it('describes Contact: per-scope blind indexes, scoped by its organization', () => {
+    const contact = result.schema!.models.Contact;
+    expect(contact.scopeField).toBe('orgId');
+    expect(contact.blindIndexes.emailIdx).toMatchObject({ perScope: true, bits: 256, dbName: 'email_idx' });
+    expect(contact.blindIndexes.phoneIdx).toMatchObject({ perScope: true, bits: 12 });
+    expect('perScope' in result.schema!.models.User.blindIndexes.emailIdx).toBe(false);
+  });
+
   it('describes Post, Account, Customer and the key store', () => {
     const { models, keyStoreModel } = result.schema!;
     expect(keyStoreModel).toBe('HushfieldKey');
@@ -113,6 +121,7 @@ describe('the generated metadata of the test schema', () => {
       'Organization',
       'Member',
       'Invoice',
+      'Contact',
       'Person',
       'HushfieldKey',
       'HushfieldCheckpoint',

@@ -9,7 +9,7 @@
 import type { MigrateResult } from './migrator';
 import type { PlanMode } from './row-plan';
 import type { BucketReport } from './commands/index-buckets';
-import type { FieldStatus, IndexStatus, ModelStatus } from './commands/status';
+import type { FieldStatus, IndexStatus, MatchIndexStatus, ModelStatus } from './commands/status';
 import type { KeyStoreSummary, KeyringHealth } from './health';
 
 /** What a bulk run's summary line reports of one model's run (counts, the model, a row key). */
@@ -311,7 +311,7 @@ export const messages = {
     scopeVersion: (scope: string, version: number, state: string, count: number) =>
       `    scope ${scope} v${version} (${state}): ${count}`,
     manyScopes: (scopes: number) => `    ${scopes}+ scopes (see --json)`,
-    matchIndex: (index: IndexStatus) => {
+    matchIndex: (index: MatchIndexStatus) => {
       const versions = Object.entries(index.versions)
         .map(([version, count]) => (version === 'empty' ? `no n-gram: ${count}` : `v${version}: ${count}`))
         .join(', ');
@@ -323,11 +323,17 @@ export const messages = {
     },
     index: (index: IndexStatus) => {
       const versions = Object.entries(index.versions)
-        .map(([version, count]) => `v${version}: ${count}`)
+        .map(([version, count]) => `${/^[0-9]/.test(version) ? 'v' : ''}${version}: ${count}`)
         .join(', ');
+      const { shared, perScope } = index.keyed;
+      // Per-scope values, or a schema that wants them: how far `reencrypt` has moved the index.
+      const keyed =
+        index.perScope || perScope > 0
+          ? `; ${shared} shared, ${perScope} per scope (schema: ${index.perScope ? 'per scope' : 'shared'})`
+          : '';
       return (
         `  ${index.index} (index of ${index.source}): ${versions || 'empty'}` +
-        `${index.missing ? `, ${index.missing} missing` : ''}`
+        `${index.missing ? `, ${index.missing} missing` : ''}${keyed}`
       );
     },
     /** A truncated blind index's bucket sizes (counts only). */

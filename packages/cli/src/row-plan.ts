@@ -7,7 +7,7 @@
  */
 import type { BlindIndexSpec, FieldCrypto, FieldContext, HushfieldError, MatchIndexSpec } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion, normalizerVersion } from '@hushfield/core';
-import { blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
+import { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from '@hushfield/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
@@ -265,7 +265,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
   }
   if (blocked) return blocked;
   if (mode === 'reencrypt') {
-    staleIndexes(work, batch, strictPlain);
+    await staleIndexes(work, batch, strictPlain);
     staleMatches(work, batch, strictPlain);
   }
   return work.rewrite || work.indexes.length > 0 || work.matches.length > 0 || hasKeys(work.data) ? work : null;
@@ -293,8 +293,13 @@ async function needsMove(
   return !target || described.keyId !== target.keyId || described.version !== target.version ? 'moved' : false;
 }
 
-/** Adds to `work` the blind indexes `reencrypt` must rebuild (missing or outdated), or clear. */
-function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet<string>): void {
+/**
+ * Adds to `work` the blind indexes `reencrypt` must rebuild (missing, outdated, or keyed the
+ * other way than the schema says: shared ↔ per scope), or clear. A per-scope index is current
+ * under the active version of the row's scope key; a scope that cannot be written (destroyed)
+ * leaves it alone. A keyring failure throws: it stops the batch.
+ */
+async function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet<string>): Promise<void> {
   const { crypto, indexVersions } = batch.context;
   for (const { meta: index, maintained } of batch.indexes) {
     if (!maintained || strictPlain.has(index.source)) continue;
@@ -305,12 +310,16 @@ function staleIndexes(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet
       continue;
     }
     const parts = typeof stored === 'string' ? crypto.describeBlindIndex(stored) : null;
-    const current = indexVersions.get(index.name) ?? null;
-    // The index depends only on the plaintext, the index key, the normalizers and the length,
-    // not on the scope key: rewriting the envelope leaves a current index value valid.
+    const perScope = isPerScopeIndex(index);
+    // A shared index depends only on the plaintext, the index root key, the normalizers and the
+    // length: rewriting the envelope leaves a current value valid. A per-scope one also follows
+    // the scope key's active version, as the envelopes do.
+    const current = perScope ? await activeScopeVersion(work.scope, batch) : (indexVersions.get(index.name) ?? null);
+    if (current === undefined) continue;
     if (
       parts === null ||
       current === null ||
+      parts.perScope !== perScope ||
       parts.rootVersion !== current ||
       parts.normalizerVersion !== normalizerVersion(index.normalize) ||
       parts.bytes !== Math.ceil(index.bits / 8)
@@ -340,6 +349,16 @@ function staleMatches(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet
       current !== null &&
       stored.slice(1).every((position) => matchPositionVersion(position) === current);
     if (!fresh) work.matches.push(planned);
+  }
+}
+
+/** The active version of `scope`'s key (null when it has none yet), or `undefined` when it cannot be written. */
+async function activeScopeVersion(scope: string, batch: BatchScope): Promise<number | null | undefined> {
+  try {
+    return (await batch.activeKey(scope))?.version ?? null;
+  } catch (error) {
+    if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+    return undefined;
   }
 }
 
@@ -382,13 +401,11 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
         encryptor.dispose();
       }
     }
-    for (const index of work.indexes) {
-      const source = work.plaintext.get(index.source);
-      if (typeof source !== 'string') continue;
-      const value = await crypto.blindIndex(specs.get(index) as BlindIndexSpec, source);
-      if (value === work.row[index.name]) continue;
-      work.data[index.name] = value;
-      work.reasons.indexed++;
+    const indexed = await indexValues(work, specs, crypto);
+    if (indexed !== undefined) {
+      // The row is left whole (no envelope rewritten without its index).
+      batch.failures.push({ key: rowKeyText(model, work.row), code: indexed.code, message: indexed.message });
+      continue;
     }
     for (const planned of work.matches) {
       const source = work.plaintext.get(planned.meta.source);
@@ -403,6 +420,33 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
     writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
   }
   return writes;
+}
+
+/**
+ * Puts the rebuilt blind indexes of `work` into its data (per-scope ones under the row's
+ * scope), or returns why one cannot be computed (its scope cannot be written). A keyring
+ * failure throws: it stops the batch.
+ */
+async function indexValues(
+  work: RowWork,
+  specs: ReadonlyMap<BlindIndexMeta, BlindIndexSpec>,
+  crypto: FieldCrypto,
+): Promise<{ code: string; message: string } | undefined> {
+  for (const index of work.indexes) {
+    const source = work.plaintext.get(index.source);
+    if (typeof source !== 'string') continue;
+    let value: string;
+    try {
+      value = await crypto.blindIndex(specs.get(index) as BlindIndexSpec, source, work.scope);
+    } catch (error) {
+      if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+      return { code: error.code, message: error.message };
+    }
+    if (value === work.row[index.name]) continue;
+    work.data[index.name] = value;
+    work.reasons.indexed++;
+  }
+  return undefined;
 }
 
 /** Decrypts every source value a row's new values need (one `decryptMany` per batch). */

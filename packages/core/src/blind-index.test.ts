@@ -5,6 +5,7 @@ import {
   checkSpec,
   computeBlindIndex,
   deriveIndexKey,
+  deriveScopedIndexKey,
   maxBlindIndexLength,
   parseBlindIndex,
   truncateDigest,
@@ -27,7 +28,7 @@ describe('blind index', () => {
     expect(a).toBe(computeBlindIndex(key, spec, 4, 'ada@example.com'));
     expect(a).toMatch(/^v4\.n1\.[A-Za-z0-9_-]{43}$/);
     expect(blindIndexVersion(a)).toBe(4);
-    expect(parseBlindIndex(a)).toEqual({ rootVersion: 4, normalizerVersion: 1, bytes: 32 });
+    expect(parseBlindIndex(a)).toEqual({ rootVersion: 4, perScope: false, normalizerVersion: 1, bytes: 32 });
     expect(computeBlindIndex(key, spec, 4, 'bob@example.com')).not.toBe(a);
   });
 
@@ -65,7 +66,12 @@ describe('blind index', () => {
           const bit = (digest[i >> 3] >> (7 - (i & 7))) & 1;
           expect(bit).toBe(i < bits ? (full[i >> 3] >> (7 - (i & 7))) & 1 : 0);
         }
-        expect(parseBlindIndex(value)).toEqual({ rootVersion: 1, normalizerVersion: 1, bytes: Math.ceil(bits / 8) });
+        expect(parseBlindIndex(value)).toEqual({
+          rootVersion: 1,
+          perScope: false,
+          normalizerVersion: 1,
+          bytes: Math.ceil(bits / 8),
+        });
         expect(value.length).toBeLessThanOrEqual(maxBlindIndexLength(bits));
       }
     },
@@ -88,6 +94,7 @@ describe('blind index', () => {
       expect(value).toHaveLength(maxBlindIndexLength(bits));
       expect(parseBlindIndex(value)).toEqual({
         rootVersion: 2 ** 31 - 1,
+        perScope: false,
         normalizerVersion: 999,
         bytes: Math.ceil(bits / 8),
       });
@@ -132,12 +139,54 @@ describe('blind index', () => {
     `v1.n1.${'A'.repeat(44)}`,
     'v1.n1.AAA=',
     'V1.n1.AAAA',
-    's1.n1.AAAA',
+    'S1.n1.AAAA',
+    'x1.n1.AAAA',
+    's0.n1.AAAA',
+    's1.n1.',
     'v2147483648.n1.AAAA',
     'v1.n1.AAAA.AAAA',
     'v1.n1.AB+A',
   ])('reads nothing from %j', (value) => {
     expect(parseBlindIndex(value)).toBeNull();
     expect(blindIndexVersion(value)).toBeNull();
+  });
+
+  describe('per scope', () => {
+    const scopeKey = randomBytes(32);
+    const scoped = { ...spec, perScope: true };
+
+    it('is keyed by the scope key version and says so with a leading s', () => {
+      const key = deriveScopedIndexKey(scopeKey, scoped, 'KeyId-1', 3);
+      const value = computeBlindIndex(key, scoped, 3, ' Ada@Example.com ');
+      expect(value).toMatch(/^s3\.n1\.[A-Za-z0-9_-]{43}$/);
+      expect(value).toBe(computeBlindIndex(key, scoped, 3, 'ada@example.com'));
+      expect(parseBlindIndex(value)).toEqual({ rootVersion: 3, perScope: true, normalizerVersion: 1, bytes: 32 });
+      expect(blindIndexVersion(value)).toBe(3);
+      expect(value.length).toBeLessThanOrEqual(maxBlindIndexLength(256));
+    });
+
+    it('derives a different key per scope key, key id, version, model, field and index name', () => {
+      const base = deriveScopedIndexKey(scopeKey, scoped, 'KeyId-1', 1);
+      const others = [
+        deriveScopedIndexKey(randomBytes(32), scoped, 'KeyId-1', 1),
+        deriveScopedIndexKey(scopeKey, scoped, 'KeyId-2', 1),
+        deriveScopedIndexKey(scopeKey, scoped, 'KeyId-1', 2),
+        deriveScopedIndexKey(scopeKey, { ...scoped, model: 'admins' }, 'KeyId-1', 1),
+        deriveScopedIndexKey(scopeKey, { ...scoped, field: 'other' }, 'KeyId-1', 1),
+        deriveScopedIndexKey(scopeKey, { ...scoped, name: 'other' }, 'KeyId-1', 1),
+      ];
+      for (const other of others) expect(other.equals(base)).toBe(false);
+    });
+
+    it('never equals the shared key derived from the same bytes (separate salt and label)', () => {
+      expect(deriveScopedIndexKey(scopeKey, spec, 'KeyId-1', 1).equals(deriveIndexKey(scopeKey, spec, 1))).toBe(false);
+    });
+
+    it('refuses a key of the wrong size, a bad key id or version, and a non-boolean perScope', () => {
+      expect(() => deriveScopedIndexKey(randomBytes(16), spec, 'KeyId-1', 1)).toThrow(InvalidArgumentError);
+      expect(() => deriveScopedIndexKey(scopeKey, spec, '', 1)).toThrow(InvalidArgumentError);
+      expect(() => deriveScopedIndexKey(scopeKey, spec, 'KeyId-1', 0)).toThrow(InvalidArgumentError);
+      expect(() => checkSpec({ ...spec, perScope: 'yes' as never })).toThrow('spec.perScope must be a boolean');
+    });
   });
 });

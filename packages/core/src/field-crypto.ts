@@ -11,6 +11,7 @@ import {
   checkSpec,
   computeBlindIndex,
   deriveIndexKey,
+  deriveScopedIndexKey,
   blindIndexVersion,
   parseBlindIndex,
   type BlindIndexParts,
@@ -107,10 +108,23 @@ export interface DecryptItem {
   ctx: FieldContext;
 }
 
-/** Cache id of one derived index key; lengths keep the parts apart whatever characters they hold. */
-function indexKeyId(stored: StoredKey, spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name'>): string {
+/**
+ * Cache id of one derived index key; lengths keep the parts apart whatever characters they
+ * hold. Keys derived from a scope key (per-scope indexes) start with `s`, then the scope key id
+ * (see {@link scopedKeyPrefix}).
+ */
+function indexKeyId(
+  stored: { keyId: string; version: number },
+  spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name' | 'perScope'>,
+): string {
   const { model, field, name } = spec;
-  return `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+  const id = `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
+  return spec.perScope === true ? `s${id}` : id;
+}
+
+/** The start of the cache id of every per-scope index key derived from scope key `keyId`. */
+function scopedKeyPrefix(keyId: string): string {
+  return `s${keyId.length}$${keyId}`;
 }
 
 /** What a match-index column stores for `value`: the fingerprint, then the sorted positions. */
@@ -172,6 +186,11 @@ export class FieldCrypto {
       this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
+    // Per-scope index keys die with their scope key (here at once; elsewhere with its TTL).
+    this.#keys.onDestroy((keyIds) => {
+      const prefixes = keyIds.map(scopedKeyPrefix);
+      this.#indexKeys.deleteWhere((id) => prefixes.some((prefix) => id.startsWith(prefix)));
+    });
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#auditDecrypts = this.#audit.enabled ? decryptSampleRate(options.auditDecrypts) : 0;
     needs(
@@ -303,23 +322,41 @@ export class FieldCrypto {
     return describeEnvelope(envelope);
   }
 
-  /** The blind index of `value` under the current index root version. */
-  async blindIndex(spec: BlindIndexSpec, value: string): Promise<string> {
-    const warm = this.cachedBlindIndex(spec, value);
+  /**
+   * The blind index of `value` under the current index root version, or, for a per-scope index
+   * (`spec.perScope`), under the active key of `scope` (created on first use, as for a write).
+   * @throws InvalidArgumentError when `spec` is invalid or a per-scope index is given no scope
+   */
+  async blindIndex(spec: BlindIndexSpec, value: string, scope?: string): Promise<string> {
+    const warm = this.cachedBlindIndex(spec, value, scope);
     if (warm !== undefined) return warm;
+    if (spec.perScope === true) {
+      const material = await this.#keys.activeScopeKeyMaterial(scope as string);
+      try {
+        return this.#scopedBlindIndex(material.key, spec, material, value);
+      } finally {
+        material.key.fill(0);
+      }
+    }
     const [current] = await this.#keys.indexRootVersions();
     return this.#blindIndexUnder(current, spec, value);
   }
 
   /**
-   * Like {@link FieldCrypto.blindIndex}, synchronously, when the index root versions and the
-   * derived index key are cached: the same index value, or `undefined` (no I/O) when a key must
-   * be loaded first.
+   * Like {@link FieldCrypto.blindIndex}, synchronously, when the keys it needs are cached (the
+   * index root versions and the derived index key; for a per-scope index, `scope`'s active
+   * key): the same index value, or `undefined` (no I/O) when a key must be loaded first.
    * @throws InvalidArgumentError when `spec` is invalid (as `blindIndex` does)
    * @example const index = crypto.cachedBlindIndex(spec, email) ?? (await crypto.blindIndex(spec, email));
    */
-  cachedBlindIndex(spec: BlindIndexSpec, value: string): string | undefined {
-    this.#checkIndex(spec, value);
+  cachedBlindIndex(spec: BlindIndexSpec, value: string, scope?: string): string | undefined {
+    this.#checkIndex(spec, value, scope);
+    if (spec.perScope === true) {
+      const warm = this.#keys.withCachedActiveScopeKey(scope as string, (material) =>
+        this.#scopedBlindIndex(material.key, spec, material, value),
+      );
+      return warm === MISS ? undefined : warm;
+    }
     const versions = this.#keys.cachedIndexRootVersions();
     if (versions === undefined) return undefined;
     const stored = versions[0];
@@ -329,9 +366,28 @@ export class FieldCrypto {
     return warm === MISS ? undefined : warm;
   }
 
-  /** The blind index of `value` under every live index root version, current first (for queries). */
-  async blindIndexAll(spec: BlindIndexSpec, value: string): Promise<string[]> {
-    this.#checkIndex(spec, value);
+  /**
+   * The blind index of `value` under every live key version, current first (for queries): the
+   * index root versions, or for a per-scope index the live versions of `scope`'s key, none
+   * when the scope has no key or was destroyed (nothing can match; no key is created).
+   * @throws InvalidArgumentError when `spec` is invalid or a per-scope index is given no scope
+   */
+  async blindIndexAll(spec: BlindIndexSpec, value: string, scope?: string): Promise<string[]> {
+    this.#checkIndex(spec, value, scope);
+    if (spec.perScope === true) {
+      const versions = await this.#keys.liveScopeVersions(scope as string);
+      return Promise.all(
+        versions.map(async (stored) => {
+          // For this scope only: a key-store row relabelled to it cannot lend it another scope's cached key.
+          const key = await this.#keys.versionMaterial(stored);
+          try {
+            return this.#scopedBlindIndex(key, spec, stored, value);
+          } finally {
+            key.fill(0);
+          }
+        }),
+      );
+    }
     const versions = await this.#keys.indexRootVersions();
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
@@ -423,8 +479,9 @@ export class FieldCrypto {
    * change), so only a value with a non-ASCII character can differ.
    * @throws InvalidArgumentError on a bad spec or value; ConfigError on a Unicode mismatch under `'refuse'`
    */
-  #checkIndex(spec: BlindIndexSpec, value: string): void {
+  #checkIndex(spec: BlindIndexSpec, value: string, scope: string | undefined): void {
     checkSpec(spec);
+    if (spec.perScope === true) needs(typeof scope === 'string', 'scope', 'must be given for a per-scope index');
     // Before any key lookup (a query): a lone surrogate would be hashed as U+FFFD.
     checkPlaintext(value, 'value');
     this.#checkUnicode(`${spec.model}.${spec.name}`, spec.normalize, value);
@@ -489,7 +546,7 @@ export class FieldCrypto {
     use: (key: Buffer) => T,
   ): Promise<T> {
     const key = await this.#indexKeys.get(cacheId, async () => {
-      const root = await this.#keys.indexRootMaterial(stored);
+      const root = await this.#keys.versionMaterial(stored);
       try {
         return derive(root);
       } finally {
@@ -501,6 +558,25 @@ export class FieldCrypto {
     } finally {
       key.fill(0);
     }
+  }
+
+  /**
+   * A per-scope index value under one scope key version, which the caller holds (so it was
+   * unwrapped for this scope). The derived key is cached no longer than that scope key is.
+   */
+  #scopedBlindIndex(
+    scopeKey: Buffer,
+    spec: BlindIndexSpec,
+    version: { keyId: string; version: number },
+    value: string,
+  ): string {
+    const id = indexKeyId(version, spec);
+    const warm = this.#indexKeys.use(id, (key) => computeBlindIndex(key, spec, version.version, value));
+    if (warm !== MISS) return warm;
+    const key = deriveScopedIndexKey(scopeKey, spec, version.keyId, version.version);
+    const computed = computeBlindIndex(key, spec, version.version, value);
+    this.#indexKeys.put(id, key, undefined, this.#keys.scopeKeyRemainingTtl(version.keyId, version.version));
+    return computed;
   }
 
   /** A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read. */

@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeBlindIndex, deriveIndexKey, type BlindIndexSpec } from './blind-index';
+import { computeBlindIndex, deriveIndexKey, deriveScopedIndexKey, type BlindIndexSpec } from './blind-index';
 import { dekAad, valueAad } from './associated-data';
 import { FieldCrypto } from './field-crypto';
 import { wrapContext } from './keyring-calls';
@@ -108,6 +108,27 @@ const INDEXES: readonly { comment: string; spec: BlindIndexSpec; input: string }
   },
 ];
 
+/** Per-scope indexes, keyed by the scope key of the file (`SCOPE`): a shred of that scope destroys them. */
+const SCOPED_INDEXES: readonly { comment: string; spec: BlindIndexSpec; input: string }[] = [
+  {
+    comment: 'per scope, full length, trim and lowercase: the same input as the first shared vector, another value',
+    spec: {
+      model: 'users',
+      field: 'email',
+      name: 'email_idx',
+      normalize: ['trim@1', 'lowercase@1'],
+      bits: 256,
+      perScope: true,
+    },
+    input: '  Ada@Example.COM ',
+  },
+  {
+    comment: 'per scope, 12 bits, digits',
+    spec: { model: 'users', field: 'ssn', name: 'ssn_idx', normalize: ['digits@1'], bits: 12, perScope: true },
+    input: '123-45-6789',
+  },
+];
+
 /** The envelope with bit 0 of the last byte of its sealed value (the tag's last byte) flipped. */
 function flipLastBit(envelope: string): string {
   const at = envelope.lastIndexOf('$') + 1;
@@ -185,16 +206,45 @@ function buildVectors(): object {
       value: computeBlindIndex(key, spec, INDEX_ROOT.version, input),
     };
   });
+  const scopedBlindIndexes = SCOPED_INDEXES.map(({ comment, spec, input }) => {
+    const key = deriveScopedIndexKey(SCOPE.key, spec, SCOPE.keyId, SCOPE.version);
+    return {
+      comment,
+      model: spec.model,
+      field: spec.field,
+      name: spec.name,
+      scope: SCOPE.scope,
+      keyId: SCOPE.keyId,
+      version: SCOPE.version,
+      normalize: spec.normalize,
+      bits: spec.bits,
+      input,
+      normalized: normalize(input, spec.normalize),
+      hkdfSalt: Buffer.from('hushfield/scoped-blind-index').toString('hex'),
+      hkdfInfo: encodeFields([
+        'hushfield/scoped-blind-index/v1',
+        spec.model,
+        spec.field,
+        spec.name,
+        SCOPE.keyId,
+        { u32: SCOPE.version },
+      ]).toString('hex'),
+      indexKey: key.toString('hex'),
+      value: computeBlindIndex(key, spec, SCOPE.version, input),
+    };
+  });
   const [first] = envelopes;
   return {
     description:
-      'hushfield format vectors, format 1 (envelope hfe$1$, LocalKeyring wrap 0x01, blind index v<root>.n<normalizer>). ' +
+      'hushfield format vectors, format 1 (envelope hfe$1$, LocalKeyring wrap 0x01, blind index v<root>.n<normalizer>, ' +
+      'per-scope blind index s<scope key version>.n<normalizer>). ' +
       'Specified by README.md in this directory; byte strings are lowercase hex unless named otherwise.',
     localRootKey: ROOT_KEY.toString('hex'),
     scopeKey: wrappedKeyVector(keyring, SCOPE, nonce(0x0a)),
     indexRootKey: wrappedKeyVector(keyring, INDEX_ROOT, nonce(0x0b)),
     envelopes,
     blindIndexes,
+    scopedBlindIndexes,
     mustFail: [
       {
         comment: 'the first envelope presented for another row id',
@@ -253,6 +303,7 @@ const published = JSON.parse(readFileSync(FILE, 'utf8')) as {
   indexRootKey: { keyId: string; scope: string; version: number; wrappedKey: string };
   envelopes: EnvelopeVector[];
   blindIndexes: IndexVector[];
+  scopedBlindIndexes: (IndexVector & { scope: string })[];
   mustFail: { envelope: string; model: string; field: string; rowId?: string }[];
 };
 
@@ -299,6 +350,23 @@ describe('published format vectors', () => {
         ),
       ).resolves.toBe(v.value);
     }
+  });
+
+  it("its per-scope index values are what FieldCrypto computes under the file's scope key, and only in its scope", async () => {
+    const crypto = await cryptoFromFile();
+    for (const v of published.scopedBlindIndexes) {
+      const spec = {
+        model: v.model,
+        field: v.field,
+        name: v.name,
+        normalize: v.normalize,
+        bits: v.bits,
+        perScope: true,
+      };
+      await expect(crypto.blindIndexAll(spec, v.input, v.scope)).resolves.toEqual([v.value]);
+      await expect(crypto.blindIndexAll(spec, v.input, 'another-scope')).resolves.toEqual([]);
+    }
+    expect(published.scopedBlindIndexes.length).toBeGreaterThanOrEqual(2);
   });
 
   it('its must-fail cases fail to decrypt', async () => {

@@ -80,6 +80,20 @@ describe('KeyCache', () => {
     expect(source.calls).toBe(2);
   });
 
+  it('put with a shorter lifetime expires the key then, and with none left caches nothing and zeroes it', async () => {
+    const cache = new KeyCache({ ttlMs: 60_000 });
+    const short = Buffer.alloc(32, 7);
+    cache.put('short', short, undefined, 20);
+    expect(cache.use('short', (key) => key[0])).toBe(7);
+    await sleep(40);
+    expect(cache.use('short', (key) => key[0])).toBe(MISS);
+    expect(isZero(short)).toBe(true);
+    const none = Buffer.alloc(32, 9);
+    cache.put('none', none, undefined, 0);
+    expect(cache.use('none', (key) => key[0])).toBe(MISS);
+    expect(isZero(none)).toBe(true);
+  });
+
   it('evicts the least recently used key beyond maxEntries and zeroes it', async () => {
     const cache = new KeyCache({ ttlMs: 60_000, maxEntries: 2 });
     const source = loader();

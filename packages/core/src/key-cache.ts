@@ -158,10 +158,17 @@ export class KeyCache {
   /**
    * Caches a key the caller just created (so its first use needs no keyring call). The cache
    * takes ownership of `key`.
+   * @param ttlMs - a shorter lifetime than the cache's (a key derived from another cached key
+   *   must not outlive it); a non-positive one caches nothing (and zeroes `key`)
    */
-  put(id: string, key: Buffer, owner?: string): void {
+  put(id: string, key: Buffer, owner?: string, ttlMs?: number): void {
     this.#pending.delete(id);
-    this.#lru.set(id, { key, uses: 0, owner });
+    if (ttlMs !== undefined && !(ttlMs > 0)) {
+      this.#lru.delete(id);
+      key.fill(0);
+      return;
+    }
+    this.#lru.set(id, { key, uses: 0, owner }, ttlMs === undefined ? undefined : { ttl: ttlMs });
   }
 
   /** Milliseconds until the cached key for `id` expires; 0 when it is not cached. No hit counted. */

@@ -79,6 +79,8 @@ export class KeyHierarchy {
   readonly #pendingActive = new Map<string, Promise<StoredKey>>();
   /** Live index root versions, newest first. */
   readonly #indexVersions: LRUCache<string, StoredKey[]>;
+  /** scope → its live scope key versions, active first (per-scope index lookups); never empty. */
+  readonly #scopeVersions: LRUCache<string, StoredKey[]>;
   readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
   /** Bumped by every destroy, so a first-use lookup that raced one does not cache its result. */
   #epoch = 0;
@@ -104,6 +106,7 @@ export class KeyHierarchy {
     this.#keys = new KeyCache(options.cache);
     this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
     this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+    this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
   }
 
   /** The active key of `scope` (created on first use). */
@@ -144,6 +147,7 @@ export class KeyHierarchy {
     const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
     this.#epoch++;
     this.#active.delete(`scope\u0000${scope}`);
+    this.#scopeVersions.delete(scope);
     // Re-read: a version rotated in between the two calls was destroyed too and must be evicted.
     const all = [...versions, ...(await this.#store.list({ kind: 'scope', scope }))];
     for (const key of all) this.#keys.delete(cacheId(key.keyId, key.version));
@@ -178,6 +182,7 @@ export class KeyHierarchy {
     this.#keyring = newKeyring;
     this.#active.clear();
     this.#indexVersions.clear();
+    this.#scopeVersions.clear();
     return result;
   }
 
@@ -256,8 +261,30 @@ export class KeyHierarchy {
     return live;
   }
 
-  /** @internal The material of one index root version (a copy the caller zeroes). */
-  indexRootMaterial(stored: StoredKey): Promise<Buffer> {
+  /**
+   * @internal The live (active and retired) versions of `scope`'s key, active first, without
+   * creating one: empty when the scope has no key or was destroyed. A per-scope index lookup
+   * matches every one of them. Cached for the TTL when non-empty (a scope created by another
+   * process is seen at once; a rotation there within the TTL, as for the index root).
+   */
+  async liveScopeVersions(scope: string): Promise<StoredKey[]> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const cached = this.#scopeVersions.get(scope);
+    if (cached !== undefined) return cached;
+    const epoch = this.#epoch;
+    const live = (await this.#store.list({ kind: 'scope', scope }))
+      .filter((key) => key.state !== 'destroyed')
+      .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
+    if (live.length > 0 && epoch === this.#epoch) this.#scopeVersions.set(scope, live);
+    return live;
+  }
+
+  /**
+   * @internal The material of one stored key version (an index root version, or a version of
+   * {@link KeyHierarchy.liveScopeVersions}), used only if it was unwrapped for that row's kind
+   * and scope (a copy the caller zeroes).
+   */
+  versionMaterial(stored: StoredKey): Promise<Buffer> {
     return this.#material(stored);
   }
 
@@ -271,6 +298,7 @@ export class KeyHierarchy {
     this.#keys.clear();
     this.#active.clear();
     this.#indexVersions.clear();
+    this.#scopeVersions.clear();
   }
 
   /** Keyring calls made so far, and the key cache's counters. */
@@ -369,6 +397,7 @@ export class KeyHierarchy {
     const slot: KeySlot = { keyId: current.keyId, kind, scope, version: current.version + 1 };
     const next = await this.#persist(slot, 'key.rotate', (key) => this.#store.rotate(key));
     this.#active.set(`${kind}\u0000${scope}`, next);
+    if (kind === 'scope') this.#scopeVersions.delete(scope);
     return next;
   }
 
@@ -385,6 +414,7 @@ export class KeyHierarchy {
         write({ ...slot, wrappedKey: wrapped.toString('base64'), keyringId: keyring.id }),
       );
       this.#keys.put(cacheId(stored.keyId, stored.version), key, ownerOf(stored.kind, stored.scope));
+      if (stored.kind === 'scope') this.#scopeVersions.delete(stored.scope);
       return stored;
     } catch (error) {
       key.fill(0);

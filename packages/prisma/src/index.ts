@@ -11,7 +11,7 @@ export {
   type HushfieldExtension,
   type NullableEncryptedFields,
 } from './extension/extension';
-export { blindIndexSpec, matchIndexSpec } from './extension/schema-view';
+export { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from './extension/schema-view';
 export { boundRowId, delegateName, valueContext } from './value-context';
 export { isCloakCiphertext } from './extension/read/decrypt-result';
 export type { OnDecryptError } from './extension/read/decrypt-result';

@@ -38,6 +38,13 @@ export interface BlindIndexMeta {
   readonly bits: number;
   /** Distinct values the source is expected to hold (`expected:`), when given. */
   readonly expected?: number;
+  /**
+   * `perScope: true`: keyed by each row's scope key instead of the shared index root key (a
+   * shred of the scope makes its index values meaningless); lookups must name the scope.
+   * `'migrating'`: the same, and lookups also match values still keyed by the shared index
+   * root key (while `hushfield reencrypt` moves an existing index to per-scope keys).
+   */
+  readonly perScope?: true | 'migrating';
   /** `@unique` on the index column (only allowed at full length). */
   readonly unique: boolean;
   readonly optional: boolean;

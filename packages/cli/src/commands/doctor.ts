@@ -267,7 +267,10 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
       add({ check: 'schema', level: 'fail', message });
     }
   }
-  const needsIndex = ctx.models().some((model) => Object.keys(model.blindIndexes).length > 0);
+  // Per-scope indexes are keyed by scope keys (while migrating, the shared values still need it).
+  const needsIndex = ctx
+    .models()
+    .some((model) => Object.values(model.blindIndexes).some((index) => index.perScope !== true));
   if (needsIndex && !keys.some((key) => key.kind === 'index' && key.state === 'active')) {
     add({ check: 'schema', level: 'warn', message: messages.doctor.noIndexKey() });
   }

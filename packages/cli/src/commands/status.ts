@@ -11,7 +11,7 @@
  */
 import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { matchIndexSpec } from '@hushfield/prisma';
+import { isPerScopeIndex, matchIndexSpec } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -60,14 +60,31 @@ export interface FieldStatus {
 export interface IndexStatus {
   readonly index: string;
   readonly source: string;
-  /** Index values by embedded version ('unparseable' for foreign values). */
+  /** Whether the schema keys this index per scope (`perScope: true`): `reencrypt` moves values to match. */
+  readonly perScope: boolean;
+  /**
+   * Index values by embedded version: `'2'` for shared values under index root version 2, `'s2'`
+   * for per-scope values under scope key version 2, `'unparseable'` for foreign values.
+   */
   versions: Record<string, number>;
+  /** Index values keyed by the shared index root key, and keyed per scope. */
+  keyed: { shared: number; perScope: number };
   /** Source set but index empty. */
   missing: number;
   /** With `--index-buckets`, for a truncated index: bucket sizes (counts only). */
   buckets?: BucketReport;
-  /** Match indexes only: values made under other parameters (`reencrypt` rebuilds them). */
-  otherParameters?: number;
+}
+
+/** Counts for one match index. */
+export interface MatchIndexStatus {
+  readonly index: string;
+  readonly source: string;
+  /** Values by index root version (`'empty'`: a value too short for one n-gram). */
+  versions: Record<string, number>;
+  /** Source set but index empty. */
+  missing: number;
+  /** Values made under other parameters (`reencrypt` rebuilds them). */
+  otherParameters: number;
 }
 
 /** Status of one model. */
@@ -79,7 +96,7 @@ export interface ModelStatus {
   fields: FieldStatus[];
   indexes: IndexStatus[];
   /** Match indexes: values by index root version, missing, made under other parameters. */
-  matchIndexes: IndexStatus[];
+  matchIndexes: MatchIndexStatus[];
 }
 
 /**
@@ -146,7 +163,14 @@ async function modelStatus(
       versions: [],
       ...(options.verify ? { unreadable: {} } : {}),
     })),
-    indexes: indexes.map((index) => ({ index: index.name, source: index.source, versions: {}, missing: 0 })),
+    indexes: indexes.map((index) => ({
+      index: index.name,
+      source: index.source,
+      perScope: isPerScopeIndex(index),
+      versions: {},
+      keyed: { shared: 0, perScope: 0 },
+      missing: 0,
+    })),
     matchIndexes: matches.map(({ meta }) => ({
       index: meta.name,
       source: meta.source,
@@ -204,10 +228,15 @@ async function modelStatus(
           if (row[index.source] !== null && row[index.source] !== undefined) status.indexes[i].missing++;
           return;
         }
-        const version = crypto.blindIndexVersion(String(stored));
-        if (version !== null) bucketCounters[i]?.add(String(stored));
-        const label = version === null ? 'unparseable' : String(version);
-        status.indexes[i].versions[label] = (status.indexes[i].versions[label] ?? 0) + 1;
+        const parts = crypto.describeBlindIndex(String(stored));
+        const counts = status.indexes[i];
+        if (parts !== null) {
+          bucketCounters[i]?.add(String(stored));
+          if (parts.perScope) counts.keyed.perScope++;
+          else counts.keyed.shared++;
+        }
+        const label = parts === null ? 'unparseable' : `${parts.perScope ? 's' : ''}${parts.rootVersion}`;
+        counts.versions[label] = (counts.versions[label] ?? 0) + 1;
       });
       matches.forEach(({ meta, fingerprint }, i) => countMatch(status.matchIndexes[i], row, meta, fingerprint));
     }
@@ -270,7 +299,7 @@ function human(
 
 /** Counts one row's match-index value: by index root version, missing, or under other parameters. */
 function countMatch(
-  counts: IndexStatus,
+  counts: MatchIndexStatus,
   row: Record<string, unknown>,
   meta: MatchIndexMeta,
   fingerprint: number,
@@ -282,7 +311,7 @@ function countMatch(
     return;
   }
   if (stored[0] !== fingerprint) {
-    counts.otherParameters = (counts.otherParameters ?? 0) + 1;
+    counts.otherParameters++;
     return;
   }
   // A value shorter than one n-gram has no positions: it counts under no version.

@@ -56,6 +56,9 @@ const catalog = {
     `a nested "${operation}" would set ${model}.${field} of existing rows, moving them to another encryption scope ` +
     "with their values still under the old scope's key; move a row with a top-level update of its scope field " +
     '(hushfield re-encrypts it), or create it here',
+  scopeRequired: (model: string, field: string, scopeField: string) =>
+    `${model}.${field} is looked up through a per-scope blind index, whose values are keyed by each row's scope: ` +
+    `the same where must give ${model}.${scopeField} one value (an equality beside it or in an AND around it)`,
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   notUuid: (model: string, field: string) =>
     `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
@@ -115,6 +118,15 @@ export function blindIndexWrite(model: string, field: string): UnsupportedQueryE
 /** A caller tried to write a match-index column. */
 export function matchIndexWrite(model: string, field: string): UnsupportedQueryError {
   return new UnsupportedQueryError(catalog.setMatchIndex(model, field), { model, field, operation: 'set' });
+}
+
+/** A lookup through a per-scope blind index whose where does not name the scope. */
+export function scopeRequired(model: string, field: string, scopeField: string): UnsupportedQueryError {
+  return new UnsupportedQueryError(catalog.scopeRequired(model, field, scopeField), {
+    model,
+    field,
+    operation: 'where',
+  });
 }
 
 /** A caller passed a non-string value for an encrypted field. */

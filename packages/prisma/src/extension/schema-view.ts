@@ -106,6 +106,17 @@ export class SchemaView {
     return specs;
   }
 
+  /**
+   * The blind index a filter on `key` (a source field or an index column) goes through: the
+   * column itself, else the source's full-length index if it has one, else its first.
+   */
+  lookupIndex(model: ModelMeta, key: string): BlindIndexMeta | undefined {
+    const direct = this.blindIndex(model, key);
+    if (direct !== undefined) return direct;
+    const indexes = this.indexesOf(model, key);
+    return indexes.find((index) => index.bits === 256) ?? indexes[0];
+  }
+
   /** {@link indexesOf} with each index's spec, built once per (model, source): writes compute them per row. */
   indexSpecs(model: ModelMeta, source: string): readonly IndexSpec[] {
     const key = `${model.name}\u0000${source}`;
@@ -229,6 +240,7 @@ export function blindIndexSpec(model: ModelMeta, index: BlindIndexMeta): BlindIn
     name: index.dbName,
     normalize: index.normalize,
     bits: index.bits,
+    ...(isPerScopeIndex(index) ? { perScope: true } : {}),
   };
 }
 
@@ -257,4 +269,9 @@ export function matchIndexSpec(model: ModelMeta, index: MatchIndexMeta): MatchIn
 export function pickMatchIndex(indexes: readonly MatchSpec[], insensitive: boolean): MatchSpec | undefined {
   if (insensitive) return indexes.find((m) => m.index.fold === 'case');
   return indexes.find((m) => m.index.fold === 'none') ?? indexes[0];
+}
+
+/** Whether an index's values are keyed per scope (`perScope: true` or `'migrating'`). */
+export function isPerScopeIndex(index: BlindIndexMeta): boolean {
+  return index.perScope === true || index.perScope === 'migrating';
 }

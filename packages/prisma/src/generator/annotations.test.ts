@@ -76,6 +76,23 @@ describe('field annotations', () => {
     ]);
   });
 
+  it('reads perScope: true, migrating and false, and refuses any other value', () => {
+    expect(field('@blindIndex(source: email, perScope: true)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: [], bits: 256, perScope: true },
+    ]);
+    expect(field('@blindIndex(source: email, perScope: migrating)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: [], bits: 256, perScope: 'migrating' },
+    ]);
+    expect(field('@blindIndex(source: email, perScope: false)').annotations).toEqual([
+      { kind: 'blindIndex', source: 'email', normalize: [], bits: 256 },
+    ]);
+    for (const value of ['yes', '"true"', '1']) {
+      const parsed = field(`@blindIndex(source: email, perScope: ${value})`);
+      expect(parsed.annotations).toEqual([]);
+      expect(parsed.problems.join('\n')).toContain('perScope');
+    }
+  });
+
   it('reads the prisma-field-encryption hash as a full-length blind index', () => {
     const doc = '@encryption:hash(email)?normalize=lowercase&normalize=trim&algorithm=sha512&outputEncoding=base64';
     expect(field(doc)).toEqual({

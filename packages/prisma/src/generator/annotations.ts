@@ -23,6 +23,11 @@ export interface BlindIndexAnnotation {
   readonly bits: number;
   /** `expected`: how many distinct values the source will hold, to check the bucket size. */
   readonly expected?: number;
+  /**
+   * `perScope: true`: keyed by each row's scope key (a shred destroys the index key too);
+   * `perScope: migrating`: the same, while lookups also match the shared values not yet moved.
+   */
+  readonly perScope?: true | 'migrating';
 }
 
 /** `/// @matchIndex(source: f, tokens: 3, bits: 1024, hashes: 3, normalize: "lowercase", maxLength: 256)`. */
@@ -216,11 +221,20 @@ function expected(raw: RawAnnotation, value: RawValue | undefined): Checked<numb
   return { ok: n };
 }
 
+const PER_SCOPE_VALUES = ['true', 'false', 'migrating'];
+
+function perScope(raw: RawAnnotation, value: RawValue | undefined): Checked<true | 'migrating' | undefined> {
+  if (value === undefined || (value.kind === 'identifier' && value.text === 'false')) return { ok: undefined };
+  if (value.kind === 'identifier' && value.text === 'true') return { ok: true };
+  if (value.kind === 'identifier' && value.text === 'migrating') return { ok: 'migrating' };
+  return { problem: messages.badValue(raw.name, 'perScope', value.text, PER_SCOPE_VALUES) };
+}
+
 function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   const query = noQuery(raw);
   if (query) return { problem: query };
   if (raw.args === null) return { problem: messages.missingArgument(raw.name, 'source') };
-  const args = namedArgs(raw, ['source', 'normalize', 'bits', 'expected']);
+  const args = namedArgs(raw, ['source', 'normalize', 'bits', 'expected', 'perScope']);
   if ('problem' in args) return args;
   const source = fieldName(raw, 'source', args.ok.get('source'));
   if ('problem' in source) return source;
@@ -240,13 +254,17 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   if ('problem' in length) return length;
   const count = expected(raw, args.ok.get('expected'));
   if ('problem' in count) return count;
+  const scoped = perScope(raw, args.ok.get('perScope'));
+  if ('problem' in scoped) return scoped;
   const index: BlindIndexAnnotation = {
     kind: 'blindIndex',
     source: source.ok,
     normalize: normalize.ok,
     bits: length.ok,
+    ...(count.ok === undefined ? {} : { expected: count.ok }),
+    ...(scoped.ok === undefined ? {} : { perScope: scoped.ok }),
   };
-  return { ok: count.ok === undefined ? index : { ...index, expected: count.ok } };
+  return { ok: index };
 }
 
 function integer(

@@ -69,6 +69,21 @@ function problemsOf(document: DmmfDocument, keyStoreModel?: string): string[] {
 }
 
 describe('buildSchema', () => {
+  it('carries perScope: true into the index metadata, and leaves it out otherwise', () => {
+    const scoped = buildSchema(
+      doc(user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: true)' }])),
+    );
+    expect(scoped.models.User.blindIndexes.emailIdx.perScope).toBe(true);
+    const migrating = buildSchema(
+      doc(user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: migrating)' }])),
+    );
+    expect(migrating.models.User.blindIndexes.emailIdx.perScope).toBe('migrating');
+    const shared = buildSchema(
+      doc(user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: false)' }])),
+    );
+    expect('perScope' in shared.models.User.blindIndexes.emailIdx).toBe(false);
+  });
+
   it('records the relation whose foreign key is the scope field, and none when there is no such relation', () => {
     const tenant = model('Tenant', [
       { name: 'id', isId: true },
@@ -313,6 +328,18 @@ describe('schema validation', () => {
       'a blind index with a default',
       user([{ name: 'emailIdx', default: 'x', documentation: '@blindIndex(source: email)' }]),
       'User.emailIdx: @blindIndex column has a @default',
+    ],
+    [
+      'a per-scope index on a model without a scope',
+      user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: true)' }], {
+        documentation: null,
+      }),
+      'User.emailIdx: @blindIndex(perScope: true) needs the model to have a scope',
+    ],
+    [
+      'a perScope that is not true or false',
+      user([{ name: 'emailIdx', documentation: '@blindIndex(source: email, perScope: yes)' }]),
+      'User.emailIdx: @blindIndex: "yes" is not a valid perScope (expected one of: true, false, migrating)',
     ],
     [
       'bits out of range',

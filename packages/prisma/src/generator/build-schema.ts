@@ -214,6 +214,8 @@ class ModelBuilder {
         );
     }
     if (index.expected !== undefined) this.checkBuckets(field, index.bits, index.expected);
+    if (index.perScope !== undefined && this.scopeField === undefined)
+      this.report(field.name, messages.indexPerScopeUnscoped());
     const unique =
       field.isUnique || this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === field.name);
     return {
@@ -223,6 +225,7 @@ class ModelBuilder {
       normalize: index.normalize,
       bits: index.bits,
       ...(index.expected !== undefined ? { expected: index.expected } : {}),
+      ...(index.perScope !== undefined ? { perScope: index.perScope } : {}),
       unique,
       optional: !field.isRequired,
     };

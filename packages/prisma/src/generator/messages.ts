@@ -86,6 +86,9 @@ export const messages = {
       ? `use bits from ${low} to ${high} (2 to 1000 values per bucket)`
       : 'no bit count gives 2 to 1000 values per bucket',
   tooFewForTruncation: () => 'there are too few values for any truncation to hide them: keep the full length',
+  indexPerScopeUnscoped: () =>
+    '@blindIndex(perScope: true) needs the model to have a scope: add /// @encryption(scope: <field>) to the model ' +
+    '(without one every row is in the scope "default", and a per-scope key would be one shared key)',
   indexDefault: () => '@blindIndex column has a @default; the extension computes it, remove the default',
   indexId: () => '@blindIndex column cannot be the @id',
 

@@ -11,7 +11,7 @@
 import { checkPlaintext, codePointLength, queryGrams, type MatchKind } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { isComputedPlaceholder } from '../computed-index';
-import { blindIndexWrite, matchIndexWrite, notString, unsupported } from '../messages';
+import { blindIndexWrite, matchIndexWrite, notString, scopeRequired, unsupported } from '../messages';
 import {
   AGGREGATES,
   asList,
@@ -26,7 +26,8 @@ import {
   SELECTION_KEYS,
   type WherePosition,
 } from './arg-shapes';
-import { type Args, isPlainObject, pickMatchIndex, type SchemaView } from '../schema-view';
+import { type Args, isPerScopeIndex, isPlainObject, pickMatchIndex, type SchemaView } from '../schema-view';
+import { scopeOfWhere } from './where-scope';
 
 /** Validates the arguments of one model operation; throws `UnsupportedQueryError` on the first problem. */
 export function guardQuery(view: SchemaView, model: ModelMeta, operation: string, args: Args, batch = false): void {
@@ -82,14 +83,16 @@ class Guard {
     }
   }
 
-  where(model: ModelMeta, where: unknown, position: WherePosition): void {
+  /** @param scoped - whether an enclosing where already names the scope (see `where-scope.ts`) */
+  where(model: ModelMeta, where: unknown, position: WherePosition, scoped = false): void {
     if (!isPlainObject(where)) return;
+    const inScope = scoped || scopeOfWhere(model, where) !== undefined;
     for (const [key, value] of Object.entries(where)) {
       if (value === undefined) continue;
       if (isLogicalKey(key)) {
-        for (const item of asList(value)) this.where(model, item, logicalPosition(key, position));
+        for (const item of asList(value)) this.where(model, item, logicalPosition(key, position), inScope);
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
-        this.fieldFilter(model, key, value, position);
+        this.fieldFilter(model, key, value, position, inScope);
       } else if (this.view.relationTarget(model, key) !== undefined) {
         this.relationFilter(this.view.relationTarget(model, key) as ModelMeta, value);
       } else {
@@ -101,7 +104,7 @@ class Guard {
               // unrewritten and its validation error would echo the plaintext.
               if (typeof part !== 'string')
                 throw notString(model.name, this.view.blindIndex(model, field)?.source ?? field);
-              this.fieldFilter(model, field, part, 'unique');
+              this.fieldFilter(model, field, part, 'unique', inScope);
             }
           }
         }
@@ -120,7 +123,7 @@ class Guard {
   }
 
   /** A filter on an encrypted field or (meaning its plaintext) on its blind-index column. */
-  private fieldFilter(model: ModelMeta, key: string, filter: unknown, position: WherePosition): void {
+  private fieldFilter(model: ModelMeta, key: string, filter: unknown, position: WherePosition, scoped: boolean): void {
     const index = this.view.blindIndex(model, key);
     const source = index?.source ?? key;
     const indexes = index !== undefined ? [index] : this.view.indexesOf(model, source);
@@ -128,6 +131,10 @@ class Guard {
     const check = (operation: string, value: unknown): void => {
       if (isNullCheck(value)) return;
       if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, operation);
+      // Its index values are keyed per scope: computable only for the scope the where names.
+      const used = this.view.lookupIndex(model, key);
+      if (!scoped && used !== undefined && isPerScopeIndex(used))
+        throw scopeRequired(model.name, source, model.scopeField as string);
       const truncated = indexes.every((i) => i.bits < 256);
       if (truncated && (!isRootPosition(position) || operation === 'not' || operation === 'notIn')) {
         throw unsupported('truncated', model.name, source, operation);
@@ -154,7 +161,7 @@ class Guard {
       if (operation === 'not' && isPlainObject(value)) {
         if (Object.values(value).every(isNullCheck)) continue;
         if (indexes.length === 0) throw unsupported('noBlindIndex', model.name, source, 'not');
-        this.fieldFilter(model, key, value, isRootPosition(position) ? 'nested' : position);
+        this.fieldFilter(model, key, value, isRootPosition(position) ? 'nested' : position, scoped);
         if (indexes.every((i) => i.bits < 256)) throw unsupported('truncated', model.name, source, 'not');
         continue;
       }

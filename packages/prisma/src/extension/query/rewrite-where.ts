@@ -19,7 +19,22 @@ import {
   RELATION_FILTERS,
   type WherePosition,
 } from './arg-shapes';
-import { type Args, blindIndexSpec, isPlainObject, pickMatchIndex, type SchemaView } from '../schema-view';
+import {
+  type Args,
+  blindIndexSpec,
+  isPerScopeIndex,
+  isPlainObject,
+  pickMatchIndex,
+  type SchemaView,
+} from '../schema-view';
+import { scopeOfWhere } from './where-scope';
+
+/**
+ * What a unique input names when no index value can match (a per-scope index whose scope has
+ * no live key: never written, or shredded). Not an index value (no key version 0), so no row
+ * the extension wrote holds it.
+ */
+const MATCHES_NOTHING = 's0.n0.';
 
 /** A root-level equality on a truncated index: candidates must be checked after decryption. */
 export interface TruncatedCondition {
@@ -67,9 +82,13 @@ export class WhereRewriter {
     private readonly resolveUnique: UniqueResolver,
   ) {}
 
-  /** A rewritten copy of `where` (the input is not modified). */
-  async where(model: ModelMeta, where: unknown, position: Position): Promise<unknown> {
+  /**
+   * A rewritten copy of `where` (the input is not modified).
+   * @param scope - the scope an enclosing where names (per-scope indexes are computed for it)
+   */
+  async where(model: ModelMeta, where: unknown, position: Position, scope?: string): Promise<unknown> {
     if (!isPlainObject(where)) return where;
+    const inScope = scope ?? scopeOfWhere(model, where);
     const out: Args = {};
     const extra: Args[] = [];
     for (const [key, value] of Object.entries(where)) {
@@ -77,13 +96,13 @@ export class WhereRewriter {
       if (isLogicalKey(key)) {
         const inner = logicalPosition(key, position);
         out[key] = Array.isArray(value)
-          ? await Promise.all(value.map((item) => this.where(model, item, inner)))
-          : await this.where(model, value, inner);
+          ? await Promise.all(value.map((item) => this.where(model, item, inner, inScope)))
+          : await this.where(model, value, inner, inScope);
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
         const { match, rest } = this.splitMatch(model, key, value);
         if (match !== undefined) extra.push(...(await this.match(model, key, match)));
         if (rest === undefined) continue;
-        for (const condition of await this.field(model, key, rest, position)) {
+        for (const condition of await this.field(model, key, rest, position, inScope)) {
           const [[column, filter]] = Object.entries(condition);
           if (column in out) extra.push(condition);
           else out[column] = filter;
@@ -92,7 +111,7 @@ export class WhereRewriter {
         out[key] = await this.relation(this.view.relationTarget(model, key) as ModelMeta, value);
       } else {
         const compound = model.uniqueIndexes.find((unique) => unique.name === key);
-        out[key] = compound !== undefined && isPlainObject(value) ? await this.compound(model, value) : value;
+        out[key] = compound !== undefined && isPlainObject(value) ? await this.compound(model, value, inScope) : value;
       }
     }
     if (extra.length > 0) out.AND = [...asList(out.AND), ...extra];
@@ -157,24 +176,30 @@ export class WhereRewriter {
    * `{ provider, externalId }` or `{ provider, externalIdIdx: <plaintext> }` →
    * `{ provider, externalIdIdx: <index> }`.
    */
-  private async compound(model: ModelMeta, value: Args): Promise<Args> {
+  private async compound(model: ModelMeta, value: Args, scope: string | undefined): Promise<Args> {
     const out: Args = {};
     for (const [field, part] of Object.entries(value)) {
-      const index = this.indexFor(model, field);
+      const index = this.view.lookupIndex(model, field);
       if (index === undefined || typeof part !== 'string') out[field] = part;
-      else out[index.name] = await this.equality(model, index, part, 'unique');
+      else out[index.name] = await this.equality(model, index, part, 'unique', scope);
     }
     return out;
   }
 
   /** The conditions (one object per column) replacing a filter on `key`. */
-  private async field(model: ModelMeta, key: string, filter: unknown, position: Position): Promise<Args[]> {
-    const index = this.indexFor(model, key) as BlindIndexMeta;
+  private async field(
+    model: ModelMeta,
+    key: string,
+    filter: unknown,
+    position: Position,
+    scope: string | undefined,
+  ): Promise<Args[]> {
+    const index = this.view.lookupIndex(model, key) as BlindIndexMeta;
     const nullColumn = key;
     if (filter === null) return [{ [nullColumn]: null }];
     if (!isPlainObject(filter)) {
       this.noteTruncated(index, [filter as string], position);
-      return [{ [index.name]: await this.equality(model, index, filter as string, position) }];
+      return [{ [index.name]: await this.equality(model, index, filter as string, position, scope) }];
     }
     const nullPart: Args = {};
     const indexPart: Args = {};
@@ -184,19 +209,19 @@ export class WhereRewriter {
         nullPart[operation] = null;
       } else if (operation === 'equals') {
         this.noteTruncated(index, [value as string], position);
-        const match = await this.equality(model, index, value as string, position);
+        const match = await this.equality(model, index, value as string, position, scope);
         if (isPlainObject(match)) Object.assign(indexPart, match);
         else indexPart.equals = match;
       } else if (operation === 'in' || operation === 'notIn') {
         const plain = asList(value) as string[];
         if (operation === 'in') this.noteTruncated(index, plain, position);
-        indexPart[operation] = (await Promise.all(plain.map((v) => this.all(model, index, v)))).flat();
+        indexPart[operation] = (await Promise.all(plain.map((v) => this.all(model, index, v, scope)))).flat();
       } else if (operation === 'not' && typeof value === 'string') {
-        const hashes = await this.all(model, index, value);
+        const hashes = await this.all(model, index, value, scope);
         if (hashes.length === 1) indexPart.not = hashes[0];
         else indexPart.notIn = [...asList(indexPart.notIn), ...hashes];
       } else if (operation === 'not') {
-        const inner = await this.field(model, key, value, 'nested');
+        const inner = await this.field(model, key, value, 'nested', scope);
         for (const condition of inner) {
           const [[column, part]] = Object.entries(condition);
           if (column === index.name) indexPart.not = part;
@@ -210,28 +235,44 @@ export class WhereRewriter {
     return conditions;
   }
 
-  /** Equality on one plaintext: the index value, or `{ in: [...] }` over live versions. */
-  private async equality(model: ModelMeta, index: BlindIndexMeta, value: string, position: Position): Promise<unknown> {
-    const hashes = await this.all(model, index, value);
+  /**
+   * Equality on one plaintext: the index value, or `{ in: [...] }` over live versions (`{ in: [] }`,
+   * matching nothing, when a per-scope index's scope has no live key).
+   */
+  private async equality(
+    model: ModelMeta,
+    index: BlindIndexMeta,
+    value: string,
+    position: Position,
+    scope: string | undefined,
+  ): Promise<unknown> {
+    const hashes = await this.all(model, index, value, scope);
     if (hashes.length === 1) return hashes[0];
-    if (position === 'unique' || position === 'uniqueRoot') return this.resolveUnique(model, index.name, hashes);
+    const unique = position === 'unique' || position === 'uniqueRoot';
+    if (unique && hashes.length === 0) return MATCHES_NOTHING;
+    if (unique) return this.resolveUnique(model, index.name, hashes);
     return { in: hashes };
   }
 
-  private all(model: ModelMeta, index: BlindIndexMeta, value: string): Promise<string[]> {
-    return this.crypto.blindIndexAll(blindIndexSpec(model, index), value);
+  /**
+   * The index values of `value` under every live key: for a per-scope index, the keys of `scope`
+   * (which the guard checked is given), and while it is `migrating` the shared ones too.
+   */
+  private async all(
+    model: ModelMeta,
+    index: BlindIndexMeta,
+    value: string,
+    scope: string | undefined,
+  ): Promise<string[]> {
+    const spec = blindIndexSpec(model, index);
+    if (!isPerScopeIndex(index)) return this.crypto.blindIndexAll(spec, value);
+    const scoped = await this.crypto.blindIndexAll(spec, value, scope);
+    if (index.perScope !== 'migrating') return scoped;
+    return [...scoped, ...(await this.crypto.blindIndexAll({ ...spec, perScope: false }, value))];
   }
 
   private noteTruncated(index: BlindIndexMeta, values: string[], position: Position): void {
     if (!isRootPosition(position)) return;
     (index.bits < 256 ? this.truncated : this.fullLength).push({ field: index.source, index, values });
-  }
-
-  /** The blind index a filter on `key` (source field or index column) goes through; full length preferred. */
-  private indexFor(model: ModelMeta, key: string): BlindIndexMeta | undefined {
-    const direct = this.view.blindIndex(model, key);
-    if (direct !== undefined) return direct;
-    const indexes = this.view.indexesOf(model, key);
-    return indexes.find((index) => index.bits === 256) ?? indexes[0];
   }
 }

@@ -19,7 +19,7 @@ import { asList, nestedCreates, nestedWriteParts, type NestedWriteParts } from '
 import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
-import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
 
 /** What the encryptor knows about the row being written. */
@@ -171,11 +171,15 @@ export class DataEncryptor {
     return new UpdatedRow(model, this.services, { where: isPlainObject(where) ? where : undefined, fallback });
   }
 
-  /** Whether `data` writes a non-null value to an encrypted (not `readonly`) field: a DEK is needed. */
+  /**
+   * Whether `data` writes a non-null value that needs the row's scope: to an encrypted (not
+   * `readonly`) field (a DEK is needed), or to any source of a per-scope blind index.
+   */
   writesEncrypted(model: ModelMeta, data: Args): boolean {
     for (const meta of this.view.writePlan(model).encrypted) {
       const value = data[meta.name];
-      if (value !== undefined && meta.mode !== 'readonly' && plainOf(value) !== null) return true;
+      if (value === undefined || plainOf(value) === null) continue;
+      if (meta.mode !== 'readonly' || this.view.indexesOf(model, meta.name).some(isPerScopeIndex)) return true;
     }
     return false;
   }
@@ -218,7 +222,7 @@ export class DataEncryptor {
     const encryptor = sealsAny ? this.crypto.cachedRowEncryptor(context.scope) : undefined;
     if (sealsAny && encryptor === undefined) return this.sealRowCold(model, data, context, plains);
     this.encryptFields(model, data, context, plains, encryptor);
-    return this.fillIndexes(model, data, plains);
+    return this.fillIndexes(model, data, plains, context.scope);
   }
 
   /** {@link DataEncryptor.sealRow} when the scope key must be loaded (or created) first. */
@@ -229,7 +233,7 @@ export class DataEncryptor {
     plains: (string | null | undefined)[],
   ): Promise<void> {
     this.encryptFields(model, data, context, plains, await this.crypto.rowEncryptor(context.scope));
-    await this.fillIndexes(model, data, plains);
+    await this.fillIndexes(model, data, plains, context.scope);
   }
 
   /** Replaces each written encrypted field with its envelope (plaintext for `readonly`); disposes `encryptor`. */
@@ -260,34 +264,47 @@ export class DataEncryptor {
     }
   }
 
-  /** Fills the blind and match indexes of the written fields: synchronously when every index key is cached. */
-  private fillIndexes(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> | undefined {
+  /**
+   * Fills the blind and match indexes of the written fields (per-scope ones under the row's `scope`):
+   * synchronously when every index key is cached.
+   */
+  private fillIndexes(
+    model: ModelMeta,
+    data: Args,
+    plains: (string | null | undefined)[],
+    scope: string,
+  ): Promise<void> | undefined {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain);
+        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain, scope);
         // A key to load: all indexes are (re)computed the asynchronous way (same values).
-        if (value === undefined) return this.fillIndexesCold(model, data, plains);
+        if (value === undefined) return this.fillIndexesCold(model, data, plains, scope);
         data[index.name] = value;
       }
       for (const { index, spec } of this.view.matchSpecs(model, encrypted[i].name)) {
         const positions = plain === null ? [] : this.crypto.cachedMatchIndex(spec, plain);
-        if (positions === undefined) return this.fillIndexesCold(model, data, plains);
+        if (positions === undefined) return this.fillIndexesCold(model, data, plains, scope);
         data[index.name] = positions;
       }
     }
     return undefined;
   }
 
-  private async fillIndexesCold(model: ModelMeta, data: Args, plains: (string | null | undefined)[]): Promise<void> {
+  private async fillIndexesCold(
+    model: ModelMeta,
+    data: Args,
+    plains: (string | null | undefined)[],
+    scope: string,
+  ): Promise<void> {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain);
+        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain, scope);
       }
       for (const { index, spec } of this.view.matchSpecs(model, encrypted[i].name)) {
         data[index.name] = plain === null ? [] : await this.crypto.matchIndex(spec, plain);

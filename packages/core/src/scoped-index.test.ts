@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import type { BlindIndexSpec } from './blind-index';
+import { InvalidArgumentError, KeyDestroyedError } from './errors';
+import { FieldCrypto } from './field-crypto';
+import { LocalKeyring } from './local-keyring';
+import { MemoryKeyStore } from './memory-key-store';
+
+const spec: BlindIndexSpec = {
+  model: 'users',
+  field: 'email',
+  name: 'email_idx',
+  normalize: ['trim@1', 'lowercase@1'],
+  bits: 256,
+  perScope: true,
+};
+const shared: BlindIndexSpec = { ...spec, perScope: false };
+
+function setup() {
+  const keyring = new LocalKeyring(randomBytes(32));
+  const keyStore = new MemoryKeyStore();
+  const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+  return { keyring, keyStore, crypto };
+}
+
+describe('per-scope blind indexes', () => {
+  it('differ between scopes for one plaintext, agree within a scope, and say they are per scope', async () => {
+    const { crypto } = setup();
+    const a = await crypto.blindIndex(spec, ' Ada@Example.com ', 'acme');
+    expect(a).toBe(await crypto.blindIndex(spec, 'ada@example.com', 'acme'));
+    expect(a).not.toBe(await crypto.blindIndex(spec, 'ada@example.com', 'globex'));
+    expect(a).not.toBe(await crypto.blindIndex(shared, 'ada@example.com'));
+    expect(a.startsWith('s1.n1.')).toBe(true);
+    expect(crypto.describeBlindIndex(a)).toMatchObject({ perScope: true, rootVersion: 1 });
+    expect(await crypto.blindIndexAll(spec, 'ADA@example.com', 'acme')).toEqual([a]);
+  });
+
+  it('costs no keyring call beyond the scope key itself, and is computed synchronously once it is cached', async () => {
+    const { crypto } = setup();
+    await crypto.blindIndex(spec, 'warm@example.com', 'acme');
+    const before = crypto.stats().keyringCalls;
+    for (let i = 0; i < 50; i++) {
+      expect(crypto.cachedBlindIndex(spec, `user${i}@example.com`, 'acme')).toMatch(/^s1\.n1\./);
+      await crypto.blindIndexAll(spec, `user${i}@example.com`, 'acme');
+    }
+    expect(crypto.stats().keyringCalls).toBe(before);
+    expect(crypto.cachedBlindIndex(spec, 'x@example.com', 'never-used')).toBeUndefined();
+  });
+
+  it('matches every live scope key version after a rotation, the active one first', async () => {
+    const { crypto } = setup();
+    const before = await crypto.blindIndex(spec, 'ada@example.com', 'acme');
+    await crypto.keys.rotateScope('acme');
+    const after = await crypto.blindIndex(spec, 'ada@example.com', 'acme');
+    expect(after.startsWith('s2.')).toBe(true);
+    expect(await crypto.blindIndexAll(spec, 'ada@example.com', 'acme')).toEqual([after, before]);
+  });
+
+  it('a lookup in a scope without a key matches nothing and creates no key', async () => {
+    const { crypto, keyStore } = setup();
+    expect(await crypto.blindIndexAll(spec, 'ada@example.com', 'nobody')).toEqual([]);
+    expect(await keyStore.list({ kind: 'scope', scope: 'nobody' })).toEqual([]);
+  });
+
+  it('a shred leaves nothing to match and nothing to recompute, even with the root key and the index root key', async () => {
+    const { crypto, keyring, keyStore } = setup();
+    const stored = await crypto.blindIndex(spec, 'ada@example.com', 'acme');
+    await crypto.blindIndex(shared, 'ada@example.com'); // the shared index root key exists and stays
+    await crypto.keys.destroyScope('acme');
+    expect(await crypto.blindIndexAll(spec, 'ada@example.com', 'acme')).toEqual([]);
+    await expect(crypto.blindIndex(spec, 'ada@example.com', 'acme')).rejects.toBeInstanceOf(KeyDestroyedError);
+    // A new process holding the same root key and key store (index root included):
+    const fresh = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    expect(await fresh.blindIndexAll(spec, 'ada@example.com', 'acme')).toEqual([]);
+    expect((await keyStore.list({ kind: 'scope', scope: 'acme' })).every((key) => key.wrappedKey === null)).toBe(true);
+    // Neither the shared index nor any other scope's index reproduces the stored value.
+    const candidates = [
+      ...(await fresh.blindIndexAll(shared, 'ada@example.com')),
+      await fresh.blindIndex(spec, 'ada@example.com', 'acme-2'),
+    ];
+    expect(candidates).not.toContain(stored);
+  });
+
+  it('a shred in this process drops the per-scope index keys derived from the scope at once', async () => {
+    const { crypto } = setup();
+    await crypto.blindIndex(spec, 'ada@example.com', 'acme');
+    await crypto.blindIndex(spec, 'ada@example.com', 'globex');
+    await crypto.keys.destroyScope('acme');
+    expect(crypto.cachedBlindIndex(spec, 'ada@example.com', 'acme')).toBeUndefined();
+    await expect(crypto.blindIndex(spec, 'ada@example.com', 'acme')).rejects.toBeInstanceOf(KeyDestroyedError);
+    // The other scope's derived key still serves it without any key load.
+    const before = crypto.stats();
+    expect(crypto.cachedBlindIndex(spec, 'ada@example.com', 'globex')).toMatch(/^s1\./);
+    expect(crypto.stats().keyringCalls).toBe(before.keyringCalls);
+  });
+
+  it('refuses a per-scope index without a scope', async () => {
+    const { crypto } = setup();
+    await expect(crypto.blindIndex(spec, 'ada@example.com')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(crypto.blindIndexAll(spec, 'ada@example.com')).rejects.toThrow(
+      'scope must be given for a per-scope index',
+    );
+    expect(() => crypto.cachedBlindIndex(spec, 'ada@example.com')).toThrow(InvalidArgumentError);
+  });
+});
