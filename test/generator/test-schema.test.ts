@@ -113,6 +113,7 @@ describe('the generated metadata of the test schema', () => {
       'Organization',
       'Member',
       'Invoice',
+      'Document',
       'HushfieldKey',
       'HushfieldCheckpoint',
       'HushfieldAuditEvent',

@@ -39,6 +39,13 @@ const catalog = {
     "with their values still under the old scope's key; move a row with a top-level update of its scope field " +
     '(hushfield re-encrypts it), or create it here',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
+  notTyped: (model: string, field: string, what: string) => `${model}.${field} is encrypted and takes ${what}`,
+  typedFilter: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted and sealed whole: "${operation}" cannot be answered from its ciphertext ` +
+    '(only null checks are; a JSON null is sealed like any other value), filter after reading instead',
+  listPush: (model: string, field: string, operation: string) =>
+    `${model}.${field} is an encrypted list: "${operation}" cannot add to it in the database (each element is ` +
+    'bound to its position and the list length); read the list and write it whole with set',
   notUuid: (model: string, field: string) =>
     `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
   scopeMissing: (model: string, field: string) =>
@@ -76,7 +83,9 @@ export function unsupported(
     | 'rekeyMany'
     | 'scopeMove'
     | 'scopeRelation'
-    | 'scopeLink',
+    | 'scopeLink'
+    | 'typedFilter'
+    | 'listPush',
   model: string,
   field: string,
   operation: string,
@@ -87,6 +96,14 @@ export function unsupported(
 /** A caller tried to write a blind-index column. */
 export function blindIndexWrite(model: string, field: string): UnsupportedQueryError {
   return new UnsupportedQueryError(catalog.setBlindIndex(model, field), { model, field, operation: 'set' });
+}
+
+/**
+ * A caller passed a value of the wrong type for an encrypted `Json`, `Bytes` or `String[]` field
+ * (`what` says what it takes, e.g. `'bytes (a Uint8Array) or null'`).
+ */
+export function notTyped(model: string, field: string, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.notTyped(model, field, what), `${model}.${field}`);
 }
 
 /** A caller passed a non-string value for an encrypted field. */

@@ -116,6 +116,8 @@ export class WhereRewriter {
 
   /** The conditions (one object per column) replacing a filter on `key`. */
   private async field(model: ModelMeta, key: string, filter: unknown, position: Position): Promise<Args[]> {
+    // A Json, Bytes or String[] field has no blind index: the guard let only its null checks through.
+    if (this.view.encrypted(model, key)?.type !== undefined) return [{ [key]: filter }];
     const index = this.indexFor(model, key) as BlindIndexMeta;
     const nullColumn = key;
     if (filter === null) return [{ [nullColumn]: null }];
