@@ -79,10 +79,9 @@ function declaredLength(field: DmmfField): { type: string; length: number } | nu
  */
 export const MIN_BINARY_ENVELOPE_BYTES = 3 + 1 + 1 + 1 + 4 + 60 + 28;
 
-/** Binary native types with a fixed or declared maximum length: MySQL `BINARY(n)`, `VARBINARY(n)`, `TINYBLOB`. */
+/** The declared length of a binary native type: MySQL `BINARY(n)`, `VARBINARY(n)`. */
 function binaryLength(field: DmmfField): { type: string; length: number } | null {
   const [type, args] = field.nativeType ?? ['', []];
-  if (type === 'TinyBlob') return { type, length: 255 };
   const length = Number(args[0]);
   return (type === 'Binary' || type === 'VarBinary') && Number.isSafeInteger(length) ? { type, length } : null;
 }

@@ -48,7 +48,7 @@ export const messages = {
     `@encrypted is only supported on String, String[], Json and Bytes fields, not ${type}${isList ? '[]' : ''}` +
     ': its ciphertext is text or bytes, which a column of that type cannot hold',
   binaryColumnTooShort: (nativeType: string, length: number, needed: number) =>
-    `@encrypted column is @db.${nativeType}${length > 0 ? `(${length})` : ''}, too short for a binary envelope ` +
+    `@encrypted column is @db.${nativeType}(${length}), too short for a binary envelope ` +
     `(at least ${needed} bytes); use a BLOB or bytea column`,
   indexSourceType: (source: string, type: string) =>
     `@blindIndex source "${source}" is a ${type} field; blind indexes are computed from String fields only`,
