@@ -13,17 +13,7 @@ export {
 } from './extension/extension';
 export { blindIndexSpec } from './extension/schema-view';
 export { boundRowId, delegateName, valueContext } from './value-context';
-export {
-  encryptedType,
-  isPrismaNull,
-  isSealedValue,
-  itemCount,
-  jsonText,
-  sealTyped,
-  typedItems,
-  typedPlain,
-  type EncryptedType,
-} from './typed-values';
+export { isPrismaNull, isSealedValue, itemCount, jsonText, sealTyped, typedItems, typedPlain } from './typed-values';
 export { isCloakCiphertext } from './extension/read/decrypt-result';
 export type { OnDecryptError } from './extension/read/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';

@@ -15,14 +15,6 @@
 import type { DecryptItem, FieldContext, RowEncryptor } from '@hushfield/core';
 import type { EncryptedFieldMeta } from './metadata';
 
-/** A field's value type as the metadata names it (`String` when `EncryptedFieldMeta.type` is absent). */
-export type EncryptedType = NonNullable<EncryptedFieldMeta['type']> | 'String';
-
-/** The value type of an encrypted field. */
-export function encryptedType(field: EncryptedFieldMeta): EncryptedType {
-  return field.type ?? 'String';
-}
-
 /** Whether `value` is one of Prisma's null markers named `name` (`JsonNull`, `DbNull`, `AnyNull`). */
 export function isPrismaNull(value: unknown, name?: 'JsonNull' | 'DbNull' | 'AnyNull'): boolean {
   if (value === null || typeof value !== 'object') return false;

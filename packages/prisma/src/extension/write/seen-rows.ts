@@ -148,9 +148,10 @@ export async function checkGivenContext(options: {
   }
   if (Object.keys(written).length === 0) return;
   const resealed = await options.encryptor.update(model, plain, actual, 'update');
-  // `equals` compares every type (a Json field takes no bare value); the envelopes are unique.
+  // A Json, Bytes or list field is compared through `equals` (a Json field takes no bare value).
   const where: Args = {};
-  for (const [name, value] of Object.entries(written)) where[name] = { equals: value };
+  for (const [name, value] of Object.entries(written))
+    where[name] = view.encrypted(model, name)?.type === undefined ? value : { equals: value };
   for (const field of given.fields) where[field] = row[field];
   const { count } = (await sideQuery(options.base, (client) =>
     delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }),
