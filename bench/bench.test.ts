@@ -37,6 +37,11 @@ describe('benchmarks at smoke-test sizes', () => {
     sections.push(section);
     expect(section.tables[0].rows.map((row) => row[0])).toEqual(['16 B', '1.0 KiB']);
     expect(section.tables[1].rows).toHaveLength(2);
+    expect(section.tables[2].rows.map((row) => row[0])).toEqual([
+      expect.stringMatching(/^Json, 1\.0 KiB document$/),
+      'Bytes, 4.0 KiB',
+      'Bytes, 1.0 MiB',
+    ]);
     expect(section.targets[0].met).not.toBeNull();
   });
 

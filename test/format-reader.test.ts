@@ -70,26 +70,75 @@ function unwrapLocal(
 // --- Envelope --------------------------------------------------------------------------------
 const DECIMAL = /^[1-9][0-9]{0,9}$/;
 
-function readEnvelope(
-  text: string,
-  ctx: { model: string; field: string; rowId?: string },
+/** Where a value is read: its table and column, the row id when bound, and a typed value's tag. */
+interface ReadContext {
+  model: string;
+  field: string;
+  rowId?: string;
+  kind?: 'json' | 'bytes' | 'list';
+  index?: number;
+  count?: number;
+}
+
+/** The type tag `T` appended to the value associated data (none for String text). */
+function typeTag(ctx: ReadContext): Buffer {
+  if (ctx.kind === undefined) return Buffer.alloc(0);
+  if (ctx.kind === 'list') return Buffer.concat([u8(3), u32(ctx.index!), u32(ctx.count!)]);
+  return u8(ctx.kind === 'json' ? 1 : 2);
+}
+
+/** Unwraps the DEK and opens the sealed value; shared by the text and binary envelopes. */
+function openValue(
+  keyId: string,
+  version: number,
+  wrappedDek: Buffer,
+  sealed: Buffer,
+  ctx: ReadContext,
   scopeKeys: Map<string, Buffer>,
-): string | null {
+): Buffer | null {
+  const scopeKey = scopeKeys.get(`${keyId}/${version}`);
+  if (!scopeKey) return null;
+  const dek = open(scopeKey, wrappedDek, Buffer.concat([u8(1), lp('hushfield/dek'), lp(keyId), u32(version)]));
+  if (!dek || dek.length !== 32) return null;
+  const row = ctx.rowId === undefined ? u8(0) : Buffer.concat([u8(1), lp(ctx.rowId)]);
+  const aad = Buffer.concat([
+    u8(1),
+    lp('hushfield/value'),
+    lp(ctx.model),
+    lp(ctx.field),
+    lp(keyId),
+    u32(version),
+    row,
+    typeTag(ctx),
+  ]);
+  return open(dek, sealed, aad);
+}
+
+/** The binary envelope of a Bytes value: its bytes, or null. */
+function readBinaryEnvelope(bytes: Buffer, ctx: ReadContext, scopeKeys: Map<string, Buffer>): Buffer | null {
+  if (bytes.length < 5 || bytes.toString('latin1', 0, 3) !== 'hfb' || bytes[3] !== 1) return null;
+  const idLength = bytes[4];
+  const dekStart = 5 + idLength + 4;
+  if (idLength < 1 || idLength > 64 || bytes.length < dekStart + 60 + 28) return null;
+  const keyId = bytes.toString('latin1', 5, 5 + idLength);
+  if ([...keyId].some((c) => !ALPHABET.includes(c))) return null;
+  const version = bytes.readUInt32BE(5 + idLength);
+  if (version < 1 || version > 2 ** 31 - 1) return null;
+  const wrapped = bytes.subarray(dekStart, dekStart + 60);
+  return openValue(keyId, version, wrapped, bytes.subarray(dekStart + 60), { ...ctx, kind: 'bytes' }, scopeKeys);
+}
+
+function readEnvelope(text: string, ctx: ReadContext, scopeKeys: Map<string, Buffer>): string | null {
   const parts = text.split('$');
   if (parts.length !== 6 || parts[0] !== 'hfe' || parts[1] !== '1') return null;
   const [, , keyId, versionText, wrappedText, sealedText] = parts;
   if (keyId.length < 1 || keyId.length > 64 || [...keyId].some((c) => !ALPHABET.includes(c))) return null;
   if (!DECIMAL.test(versionText) || Number(versionText) > 2 ** 31 - 1) return null;
   const version = Number(versionText);
-  const scopeKey = scopeKeys.get(`${keyId}/${version}`);
   const wrappedDek = wrappedText.length === 80 ? base64url(wrappedText) : null;
   const sealed = base64url(sealedText);
-  if (!scopeKey || !wrappedDek || !sealed) return null;
-  const dek = open(scopeKey, wrappedDek, Buffer.concat([u8(1), lp('hushfield/dek'), lp(keyId), u32(version)]));
-  if (!dek || dek.length !== 32) return null;
-  const row = ctx.rowId === undefined ? u8(0) : Buffer.concat([u8(1), lp(ctx.rowId)]);
-  const aad = Buffer.concat([u8(1), lp('hushfield/value'), lp(ctx.model), lp(ctx.field), lp(keyId), u32(version), row]);
-  return open(dek, sealed, aad)?.toString('utf8') ?? null;
+  if (!wrappedDek || !sealed) return null;
+  return openValue(keyId, version, wrappedDek, sealed, ctx, scopeKeys)?.toString('utf8') ?? null;
 }
 
 // --- Blind index -----------------------------------------------------------------------------
@@ -204,6 +253,18 @@ describe('an independent reader written from the format specification', () => {
   it('fails every must-fail case', () => {
     const keys = new Map([[`${vectors.scopeKey.keyId}/${vectors.scopeKey.version}`, scopeKey!]]);
     for (const v of vectors.mustFail) expect(readEnvelope(v.envelope, v, keys)).toBeNull();
+  });
+
+  it('opens every typed value (Json text, binary Bytes envelope, list element) and fails the typed must-fail cases', () => {
+    const keys = new Map([[`${vectors.scopeKey.keyId}/${vectors.scopeKey.version}`, scopeKey!]]);
+    const read = (v: ReadContext & { envelope?: string; envelopeHex?: string }) =>
+      v.envelopeHex !== undefined
+        ? (readBinaryEnvelope(hex(v.envelopeHex), v, keys)?.toString('hex') ?? null)
+        : readEnvelope(v.envelope!, v, keys);
+    for (const v of vectors.typedValues) expect(read(v)).toBe(v.plaintext);
+    expect(new Set(vectors.typedValues.map((v: ReadContext) => v.kind))).toEqual(new Set(['json', 'bytes', 'list']));
+    for (const v of vectors.typedMustFail) expect(read(v)).toBeNull();
+    expect(vectors.typedMustFail.length).toBeGreaterThanOrEqual(5);
   });
 
   it('recomputes every blind index value, key and HKDF info', () => {

@@ -13,6 +13,7 @@ import {
   parseKeySync,
 } from '@47ng/cloak';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore, type BlindIndexSpec, type FieldContext } from '@hushfield/core';
+import { sealTyped, typedItems, typedPlain, type EncryptedFieldMeta } from '@hushfield/prisma';
 import { bareHmac, bareOpen, bareSeal } from '../lib/bare-crypto';
 import { median, timeOnce, type RunPlan } from '../lib/measure';
 import { bytes, ratio, us, type Section } from '../lib/report';
@@ -28,6 +29,28 @@ export interface CryptoBenchOptions {
 }
 
 const DEFAULT_SIZES = [16, 256, 4096, 1024 * 1024];
+const JSON_FIELD: EncryptedFieldMeta = {
+  name: 'profile',
+  dbName: 'profile',
+  mode: 'strict',
+  optional: false,
+  type: 'Json',
+};
+const BYTES_FIELD: EncryptedFieldMeta = {
+  name: 'scan',
+  dbName: 'scan',
+  mode: 'strict',
+  optional: false,
+  type: 'Bytes',
+};
+
+/** A JSON document of at least `size` bytes serialized (a few dozen more): nested objects, arrays, numbers, text. */
+function jsonDocument(size: number): object {
+  const items: object[] = [];
+  const doc = { id: 'a1b2c3', active: true, score: 12.5, tags: ['x', 'y'], items };
+  while (JSON.stringify(doc).length < size) items.push({ n: items.length, label: input(16), at: [items.length, -1.5] });
+  return doc;
+}
 const CTX: FieldContext = { model: 'users', field: 'notes', rowId: '7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11' };
 const SPEC: BlindIndexSpec = {
   model: 'users',
@@ -146,6 +169,8 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
     indexRows.push([bytes(size), us(hmacUs), us(indexUs), ratio(indexUs / hmacUs)]);
   }
 
+  const typedRows = await typedValueRows(crypto, scopeKey, aad, plan, batchMs, log);
+
   const worst = Math.max(...ratios);
   return {
     id: 'crypto',
@@ -185,6 +210,18 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
           'hushfield: `FieldCrypto.blindIndex(spec, value)` with the index key warm (derived key cached after first use).',
         ],
       },
+      {
+        title: 'Json and Bytes values, encrypt + decrypt, per value',
+        columns: ['value', 'floor (bare)', 'hushfield', 'hushfield / floor', 'stored overhead'],
+        rows: typedRows,
+        notes: [
+          'Json floor: `JSON.stringify`, the bare DEK wrap and value seal, the unwrap and open, `JSON.parse`. hushfield: ' +
+            "`@hushfield/prisma`'s `sealTyped` (the JSON text sealed as one text envelope, bound as `json`) and " +
+            '`typedItems` + `FieldCrypto.decrypt` + `typedPlain`, as the extension does.',
+          'Bytes floor: the bare calls on the bytes. hushfield: `RowEncryptor.encryptBytes` (binary envelope, no ' +
+            'base64) and `FieldCrypto.decryptBytes`. Stored overhead: stored bytes (JSON string or binary) − plaintext bytes.',
+        ],
+      },
     ],
     targets: [
       {
@@ -194,4 +231,83 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
       },
     ],
   };
+}
+
+/** Json (1 KiB document) and Bytes (4 KiB, 1 MiB) values through hushfield against the bare calls. */
+async function typedValueRows(
+  crypto: FieldCrypto,
+  scopeKey: Buffer,
+  aad: Buffer,
+  plan: RunPlan,
+  batchMs: number,
+  log: (line: string) => void,
+): Promise<string[][]> {
+  const rows: string[][] = [];
+  const doc = jsonDocument(1024);
+  const docText = JSON.stringify(doc);
+  const jsonCtx: FieldContext = { ...CTX, field: 'profile' };
+  const sameDoc = (out: unknown): void => {
+    if (JSON.stringify(out) !== docText) throw new Error('round trip changed a Json value');
+  };
+  const bareJson = (): void => {
+    const dek = randomBytes(32);
+    const wrappedDek = bareSeal(scopeKey, dek, aad);
+    const sealed = bareSeal(dek, Buffer.from(JSON.stringify(doc), 'utf8'), aad);
+    sameDoc(JSON.parse(bareOpen(bareOpen(scopeKey, wrappedDek, aad), sealed, aad).toString('utf8')));
+  };
+  const envelopeJson = async (): Promise<void> => {
+    const encryptor = await crypto.rowEncryptor('default');
+    const stored = sealTyped(encryptor, JSON_FIELD, doc, jsonCtx);
+    encryptor.dispose();
+    const [item] = typedItems(JSON_FIELD, stored, jsonCtx);
+    sameDoc(typedPlain(JSON_FIELD, [await crypto.decrypt(item.value as string, item.ctx)]));
+  };
+  log('crypto: Json 1 KiB document');
+  await envelopeJson();
+  const [jsonFloor, jsonUs] = await perOp([bareJson, envelopeJson], plan, batchMs);
+  const jsonEncryptor = await crypto.rowEncryptor('default');
+  const jsonStored = JSON.stringify(sealTyped(jsonEncryptor, JSON_FIELD, doc, jsonCtx));
+  jsonEncryptor.dispose();
+  rows.push([
+    `Json, ${bytes(docText.length)} document`,
+    us(jsonFloor),
+    us(jsonUs),
+    ratio(jsonUs / jsonFloor),
+    `${jsonStored.length - docText.length} B`,
+  ]);
+
+  const bytesCtx: FieldContext = { ...CTX, field: 'scan' };
+  for (const size of [4096, 1024 * 1024]) {
+    const data = randomBytes(size);
+    const same = (out: Uint8Array): void => {
+      if (!Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(data))
+        throw new Error(`round trip changed ${size} bytes`);
+    };
+    const bareBytes = (): void => {
+      const dek = randomBytes(32);
+      const wrappedDek = bareSeal(scopeKey, dek, aad);
+      const sealed = bareSeal(dek, data, aad);
+      same(bareOpen(bareOpen(scopeKey, wrappedDek, aad), sealed, aad));
+    };
+    const envelopeBytes = async (): Promise<void> => {
+      const encryptor = await crypto.rowEncryptor('default');
+      const stored = sealTyped(encryptor, BYTES_FIELD, data, bytesCtx) as Buffer;
+      encryptor.dispose();
+      same(await crypto.decryptBytes(stored, bytesCtx));
+    };
+    log(`crypto: Bytes ${bytes(size)}`);
+    await envelopeBytes();
+    const [floorUs, bytesUs] = await perOp([bareBytes, envelopeBytes], plan, batchMs);
+    const encryptor = await crypto.rowEncryptor('default');
+    const storedLength = encryptor.encryptBytes(data, bytesCtx).length;
+    encryptor.dispose();
+    rows.push([
+      `Bytes, ${bytes(size)}`,
+      us(floorUs),
+      us(bytesUs),
+      ratio(bytesUs / floorUs),
+      `${storedLength - size} B`,
+    ]);
+  }
+  return rows;
 }

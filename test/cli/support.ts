@@ -45,9 +45,9 @@ export interface CliWorld {
   close(): Promise<void>;
 }
 
-/** Creates the world for one test file. */
-export async function createCliWorld(): Promise<CliWorld> {
-  const db = await createTestDatabase();
+/** Creates the world for one test file (on `backend` when given, see `createTestDatabase`). */
+export async function createCliWorld(backend?: TestDatabase['backend']): Promise<CliWorld> {
+  const db = await createTestDatabase(backend);
   const rootKey = randomBytes(32);
   const keyring = new LocalKeyring(rootKey);
   const prisma = new PrismaClient({ adapter: db.adapter() });

@@ -36,9 +36,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A database, a logging base client and the extended client. */
-export async function createHarness(options: Partial<FieldEncryptionOptions> = {}): Promise<Harness> {
-  const db = await createTestDatabase();
+/** A database (on `backend` when given, see `createTestDatabase`), a logging base client and the extended client. */
+export async function createHarness(
+  options: Partial<FieldEncryptionOptions> = {},
+  backend?: TestDatabase['backend'],
+): Promise<Harness> {
+  const db = await createTestDatabase(backend);
   const keyring = options.keyring ?? new LocalKeyring(randomBytes(32));
   const clients: PrismaClient[] = [];
   const make = (extra: Partial<FieldEncryptionOptions> = {}) => {

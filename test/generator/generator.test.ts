@@ -195,6 +195,17 @@ describe('prisma generate with a valid schema', () => {
     expect(models.ByCompound.idFields).toEqual(['a', 'b']);
   });
 
+  it('accepts Json, Json?, Bytes, Bytes? and String[] fields and records their types', () => {
+    const { encrypted } = succeeded('valid/typed-fields.prisma').models.Chart;
+    expect(encrypted).toEqual({
+      body: { name: 'body', dbName: 'body', mode: 'strict', optional: false, type: 'Json' },
+      extra: { name: 'extra', dbName: 'extra', mode: 'strict', optional: true, type: 'Json' },
+      scan: { name: 'scan', dbName: 'scan', mode: 'strict', optional: false, type: 'Bytes' },
+      thumb: { name: 'thumb', dbName: 'thumb', mode: 'migrating', optional: true, type: 'Bytes' },
+      codes: { name: 'codes', dbName: 'diagnosis_codes', mode: 'strict', optional: false, type: 'String[]' },
+    });
+  });
+
   it('uses the key-store model named in the generator block', () => {
     const schema = succeeded('valid/custom-key-store.prisma');
     expect(schema.keyStoreModel).toBe('EncryptionKey');

@@ -122,6 +122,7 @@ describe('the generated metadata of the test schema', () => {
       'Member',
       'Invoice',
       'Contact',
+      'Document',
       'Person',
       'HushfieldKey',
       'HushfieldCheckpoint',

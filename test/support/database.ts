@@ -42,9 +42,11 @@ function backend(): TestDatabase['backend'] {
   return process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 }
 
-/** Creates and migrates a database for the calling test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const kind = backend();
+/**
+ * Creates and migrates a database for the calling test file, on `kind` when given (a file that
+ * runs on every backend), else on the backend `global-setup.ts` chose.
+ */
+export async function createTestDatabase(kind: TestDatabase['backend'] = backend()): Promise<TestDatabase> {
   if (kind === 'pglite') return createPglite();
   return createPostgres(kind, process.env.TEST_DATABASE_URL as string);
 }

@@ -60,7 +60,7 @@ export class PrismaCasWriter implements CasWriter {
     const delegate = delegateOf(this.client, this.model.name);
     const request = (write: RowWrite) =>
       delegate.updateMany({
-        where: { ...keyWhere(this.model.idFields, write.key), ...write.expected },
+        where: { ...keyWhere(this.model.idFields, write.key), ...this.conditions(write.expected) },
         data: { ...write.data },
       });
     try {
@@ -71,6 +71,22 @@ export class PrismaCasWriter implements CasWriter {
     } catch {
       return writeOneByOne(writes, async (write) => (await request(write)).count === 1);
     }
+  }
+
+  /**
+   * The CAS conditions: a value as read, through `equals` for Json, Bytes and list fields (a
+   * Json field takes no bare value). A null Json is not compared: Prisma reads SQL NULL and JSON
+   * null alike, and its filter must name which (the envelopes beside it still are compared).
+   */
+  private conditions(expected: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(expected)) {
+      const field = this.model.fields[name];
+      const typed = field !== undefined && (field.type === 'Json' || field.type === 'Bytes' || field.isList);
+      if (!typed) out[name] = value;
+      else if (value !== null || field.type !== 'Json') out[name] = { equals: value };
+    }
+    return out;
   }
 }
 
@@ -120,16 +136,10 @@ export class PostgresCasWriter implements CasWriter {
     const idFields = this.model.idFields;
     const params: unknown[] = [];
     const param = (value: unknown, field: string | null, array: boolean) => {
-      // A list column (Int[], String[]) cannot be one level of an unnest()ed array: its values
-      // travel as text array literals, cast back to the column's type where they are used.
-      if (array && field !== null && this.isList(field)) {
-        params.push((value as unknown[]).map((item) => (Array.isArray(item) ? arrayLiteral(item) : null)));
-        return `$${params.length}::text[]`;
-      }
-      params.push(value);
-      return `$${params.length}::${field === null ? 'int4' : quoteIdent(this.typeOf(field))}${array ? '[]' : ''}`;
+      params.push(array && field !== null ? (value as unknown[]).map(this.carrier(field).encode) : value);
+      const type = field === null ? 'int4' : this.carrier(field).type;
+      return `$${params.length}::${quoteIdent(type)}${array ? '[]' : ''}`;
     };
-    const cast = (field: string) => (this.isList(field) ? `::${quoteIdent(this.typeOf(field))}` : '');
     const nullable = (value: unknown) => (value === undefined ? null : value);
     const arrays = [
       param(
@@ -179,16 +189,11 @@ export class PostgresCasWriter implements CasWriter {
     }
     const sql =
       `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
-      set.map((field, i) => `${column(field)} = v.n${i}${cast(field)}`).join(', ') +
+      set.map((field, i) => `${column(field)} = ${this.carrier(field).value(`v.n${i}`)}`).join(', ') +
       ` FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
       [
         ...idFields.map((field, i) => `t.${column(field)} = v.k${i}`),
-        // Prisma reads a NULL list as [], which is what `expected` holds.
-        ...expected.map((field, i) =>
-          this.isList(field)
-            ? `coalesce(t.${column(field)}, '{}'${cast(field)}) IS NOT DISTINCT FROM v.o${i}${cast(field)}`
-            : `t.${column(field)} IS NOT DISTINCT FROM v.o${i}`,
-        ),
+        ...expected.map((field, i) => this.carrier(field).matches(`t.${column(field)}`, `v.o${i}`)),
         ...range,
       ].join(' AND ') +
       ' RETURNING v.i';
@@ -204,10 +209,64 @@ export class PostgresCasWriter implements CasWriter {
     return this.types.get(this.dbName(field)) ?? 'text';
   }
 
-  /** Whether the column is a PostgreSQL array (its `udt_name` starts with `_`, as in `_int4`). */
-  private isList(field: string): boolean {
-    return this.typeOf(field).startsWith('_');
+  /**
+   * How a column's values travel in the unnest arrays and are read back in SQL. Most travel as
+   * themselves; a Json value as JSON text, bytes as hex text, a list as a JSON array (one array
+   * parameter cannot hold lists of different lengths): as `text`, which every driver sends alike.
+   */
+  private carrier(field: string): Carrier {
+    const meta = this.model.fields[field];
+    const type = this.typeOf(field);
+    const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+    if (meta?.isList) {
+      const list = (ref: string) =>
+        `(CASE WHEN ${ref} IS NULL THEN NULL ELSE ARRAY(SELECT e FROM jsonb_array_elements_text(${ref}::jsonb) ` +
+        `WITH ORDINALITY AS a(e, n) ORDER BY n)::${quoteIdent(type)} END)`;
+      return {
+        type: 'text',
+        encode: json,
+        value: list,
+        // Prisma reads a NULL list as [], which is what a reference then holds.
+        matches: (column, ref) => `coalesce(${column}, '{}') IS NOT DISTINCT FROM ${list(ref)}`,
+      };
+    }
+    if (meta?.type === 'Json')
+      return {
+        type: 'text',
+        encode: json,
+        value: (ref) => `${ref}::jsonb::${quoteIdent(type)}`,
+        // Prisma reads a JSON null as null: either null matches a value read as null.
+        matches: (column, ref) =>
+          `(${column}::jsonb IS NOT DISTINCT FROM ${ref}::jsonb OR (${ref} IS NULL AND ${column}::jsonb = 'null'::jsonb))`,
+      };
+    if (meta?.type === 'Bytes') {
+      const bytes = (ref: string) => `decode(${ref}, 'hex')`;
+      return {
+        type: 'text',
+        encode: (value) => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value),
+        value: bytes,
+        matches: (column, ref) => `${column} IS NOT DISTINCT FROM ${bytes(ref)}`,
+      };
+    }
+    return {
+      type,
+      encode: (value) => value,
+      value: (ref) => ref,
+      matches: (column, ref) => `${column} IS NOT DISTINCT FROM ${ref}`,
+    };
   }
+}
+
+/** How the values of one column travel in the PostgreSQL writer's statement (see `PostgresCasWriter.carrier`). */
+interface Carrier {
+  /** The parameter's element type. */
+  readonly type: string;
+  /** A value as sent in the parameter array. */
+  readonly encode: (value: unknown) => unknown;
+  /** The SQL for the column's value from a parameter reference. */
+  readonly value: (ref: string) => string;
+  /** The SQL condition that the column still holds the value a reference names. */
+  readonly matches: (column: string, ref: string) => string;
 }
 
 async function writeOneByOne(
@@ -232,13 +291,6 @@ async function columnTypes(client: RawClient, table: string): Promise<Map<string
     table,
   );
   return new Map(rows.map((row) => [row.column_name, row.udt_name]));
-}
-
-/** A PostgreSQL array literal of `items`, every element quoted (`{"1","2"}`), NULL for null. */
-export function arrayLiteral(items: readonly unknown[]): string {
-  const element = (item: unknown) =>
-    item === null || item === undefined ? 'NULL' : `"${String(item).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return `{${items.map(element).join(',')}}`;
 }
 
 /** Quotes an SQL identifier (doubling embedded quotes). */

@@ -122,6 +122,7 @@ export const messages = {
 
   /** The bulk engine of `reencrypt` and `decrypt` (`migrator.ts`, `row-plan.ts`); lines start with the model. */
   migrate: {
+    unreadableJson: () => 'the value decrypted but is not JSON; it was not written by hushfield',
     checkpointCleared: (model: string) => `${model}: checkpoint cleared (--restart)`,
     nothingToResume: (model: string) => `${model}: no unfinished run to resume; starting from the first row`,
     rotatedSince: (model: string, startedAt: string) =>

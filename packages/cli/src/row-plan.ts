@@ -5,15 +5,15 @@
  * (`reencrypt`), or write plaintext back (`decrypt`, for `readonly` fields). A row that is
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
-import type { BlindIndexSpec, FieldCrypto, FieldContext, HushfieldError, MatchIndexSpec } from '@hushfield/core';
-import { matchFingerprint, matchPositionVersion, normalizerVersion } from '@hushfield/core';
-import { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from '@hushfield/prisma';
+import type { BlindIndexSpec, DecryptItem, FieldCrypto, HushfieldError, MatchIndexSpec } from '@hushfield/core';
+import { DecryptionError, matchFingerprint, matchPositionVersion, normalizerVersion } from '@hushfield/core';
+import { blindIndexSpec, isPerScopeIndex, matchIndexSpec, sealTyped, typedItems, typedPlain } from '@hushfield/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
-import { fieldContext } from './value-context';
+import { classifyStored, describeStored, fieldContext, type StoredSource } from './value-context';
 import type { RowWrite } from './cas-writer';
 import { isHushfieldError } from './output';
 import { messages } from './messages';
-import { PfeImporter, isPfeValue } from './pfe-import';
+import type { PfeImporter } from './pfe-import';
 import { keyOf } from './walker';
 
 /** Which command is planning. */
@@ -81,8 +81,6 @@ export function emptyTally(): PlanTally {
   return { encrypted: 0, moved: 0, imported: 0, indexed: 0, decrypted: 0, strictPlaintext: 0 };
 }
 
-type Source = 'envelope' | 'pfe' | 'plain';
-
 interface RowWork {
   row: Record<string, unknown>;
   scope: string;
@@ -90,7 +88,8 @@ interface RowWork {
   rewrite: boolean;
   indexes: BlindIndexMeta[];
   matches: PlannedMatch[];
-  plaintext: Map<string, string | HushfieldError>;
+  /** Plaintext by field: a string, or the value of a Json, Bytes or String[] field; or why it could not be read. */
+  plaintext: Map<string, unknown>;
   data: Record<string, unknown>;
   reasons: PlanTally;
 }
@@ -220,7 +219,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
   for (const field of batch.relevant) {
     const value = row[field.name];
     if (value === null || value === undefined) continue;
-    const source = classify(String(value), crypto);
+    const source = classifyStored(field, value, crypto);
     if (source === 'pfe' && !batch.context.pfe) {
       // Never mistake another library's ciphertext for plaintext (it would be encrypted twice).
       blocked ??= {
@@ -251,7 +250,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
       work.rewrite = true;
       work.reasons.imported++;
     } else {
-      const moved = await needsMove(String(value), work.scope, batch);
+      const moved = await needsMove(field, value, work.scope, batch);
       if (typeof moved === 'object') {
         blocked ??= { key: rowKeyText(model, row), field: field.name, ...moved };
         continue;
@@ -277,12 +276,14 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
  * of a scope that cannot be written (destroyed). A keyring failure throws: it stops the batch.
  */
 async function needsMove(
-  value: string,
+  field: EncryptedFieldMeta,
+  value: unknown,
   scope: string,
   batch: BatchScope,
 ): Promise<'moved' | 'malformed' | false | { code: string; message: string }> {
-  const described = describeSafely(batch.context.crypto, value);
+  const described = describeStored(field, value, batch.context.crypto);
   if (described === null) return 'malformed';
+  if (described.length === 0) return false;
   let target: { keyId: string; version: number } | null;
   try {
     target = await batch.activeKey(scope);
@@ -290,7 +291,8 @@ async function needsMove(
     if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
     return { code: error.code, message: error.message };
   }
-  return !target || described.keyId !== target.keyId || described.version !== target.version ? 'moved' : false;
+  const stale = described.some((named) => named.keyId !== target?.keyId || named.version !== target.version);
+  return !target || stale ? 'moved' : false;
 }
 
 /**
@@ -392,10 +394,8 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
       }
       try {
         for (const field of work.fields) {
-          work.data[field.name] = encryptor.encrypt(
-            work.plaintext.get(field.name) as string,
-            fieldContext(model, field, work.row),
-          );
+          const ctx = fieldContext(model, field, work.row);
+          work.data[field.name] = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
         }
       } finally {
         encryptor.dispose();
@@ -452,8 +452,9 @@ async function indexValues(
 /** Decrypts every source value a row's new values need (one `decryptMany` per batch). */
 async function decryptSources(works: RowWork[], context: PlanContext): Promise<void> {
   const { model, crypto } = context;
-  const items: { value: string; ctx: FieldContext }[] = [];
-  const targets: { work: RowWork; field: string }[] = [];
+  const items: DecryptItem[] = [];
+  // Each value's items are items[first, first + count) (a list has one per element).
+  const targets: { work: RowWork; field: EncryptedFieldMeta; first: number; count: number }[] = [];
   for (const work of works) {
     // Each source once, though a field may also feed a blind index.
     const needed: string[] = work.fields.map((field) => field.name);
@@ -461,14 +462,14 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
       if (!needed.includes(index.source)) needed.push(index.source);
     for (const name of needed) {
       const field = model.encrypted[name];
-      const value = String(work.row[name]);
-      const source = classify(value, crypto);
-      if (source === 'plain') work.plaintext.set(name, value);
+      const stored = work.row[name];
+      const source: StoredSource = classifyStored(field, stored, crypto);
+      if (source === 'plain') work.plaintext.set(name, field.type === undefined ? String(stored) : stored);
       else if (source === 'pfe') {
         try {
           work.plaintext.set(
             name,
-            (context.pfe as PfeImporter).decrypt(value, {
+            (context.pfe as PfeImporter).decrypt(String(stored), {
               model: model.name,
               field: name,
               rowId: rowKeyText(model, work.row),
@@ -478,24 +479,38 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
           work.plaintext.set(name, error as HushfieldError);
         }
       } else {
-        items.push({ value, ctx: fieldContext(model, field, work.row) });
-        targets.push({ work, field: name });
+        const own = typedItems(field, stored, fieldContext(model, field, work.row));
+        targets.push({ work, field, first: items.length, count: own.length });
+        items.push(...own);
       }
     }
   }
-  if (items.length === 0) return;
-  const results = await crypto.decryptMany(items);
-  results.forEach((result, i) => {
+  // (An empty list has no items: it opens as an empty list, with no call.)
+  const results = items.length === 0 ? [] : await crypto.decryptMany(items);
+  for (const result of results) {
     // A keyring failure (throttling, outage) stops the batch; the run retries or stops cleanly.
-    if (typeof result !== 'string' && (!isHushfieldError(result) || result.code === 'HUSHFIELD_KEYRING')) throw result;
-    targets[i].work.plaintext.set(targets[i].field, result);
-  });
-}
-
-function classify(value: string, crypto: FieldCrypto): Source {
-  if (crypto.isEnvelope(value)) return 'envelope';
-  if (isPfeValue(value)) return 'pfe';
-  return 'plain';
+    if (
+      typeof result !== 'string' &&
+      !Buffer.isBuffer(result) &&
+      (!isHushfieldError(result) || result.code === 'HUSHFIELD_KEYRING')
+    )
+      throw result;
+  }
+  for (const { work, field, first, count } of targets) {
+    const opened = results.slice(first, first + count);
+    const failed = opened.find((result) => isHushfieldError(result));
+    if (failed !== undefined) work.plaintext.set(field.name, failed);
+    else {
+      try {
+        work.plaintext.set(field.name, typedPlain(field, opened as (string | Buffer)[]));
+      } catch {
+        work.plaintext.set(
+          field.name,
+          new DecryptionError(messages.migrate.unreadableJson(), { model: model.name, field: field.name }),
+        );
+      }
+    }
+  }
 }
 
 /** A row's primary key as failures name it (built only when needed: most rows never fail). */
@@ -504,22 +519,14 @@ function rowKeyText(model: ModelMeta, row: Record<string, unknown>): string {
 }
 
 /** The first source value that could not be read, if any. */
-function unreadable(plaintext: Map<string, string | HushfieldError>): [string, HushfieldError] | undefined {
-  for (const entry of plaintext) if (typeof entry[1] !== 'string') return entry as [string, HushfieldError];
+function unreadable(plaintext: Map<string, unknown>): [string, HushfieldError] | undefined {
+  for (const entry of plaintext) if (isHushfieldError(entry[1])) return entry as [string, HushfieldError];
   return undefined;
 }
 
 function hasKeys(record: Record<string, unknown>): boolean {
   for (const key in record) if (Object.hasOwn(record, key)) return true;
   return false;
-}
-
-function describeSafely(crypto: FieldCrypto, value: string): { keyId: string; version: number } | null {
-  try {
-    return crypto.describe(value);
-  } catch {
-    return null;
-  }
 }
 
 function addTally(into: PlanTally, from: PlanTally): void {

@@ -81,11 +81,41 @@ function valueAadPrefix(keyId: string, version: number, model: string, field: st
 }
 
 /**
+ * What a value's plaintext is, beyond the UTF-8 text of a `String` field (which has no tag):
+ * a serialized JSON value (`json`), raw bytes (`bytes`), or one element of a string list
+ * (`list`, with its position and the list's length).
+ */
+export type ValueKind = 'json' | 'bytes' | 'list';
+
+/** The type tag of a value, as {@link valueAad} binds it. */
+export interface ValueType {
+  readonly kind?: ValueKind;
+  /** For `list`: the element's position, from 0. */
+  readonly index?: number;
+  /** For `list`: how many elements the list holds. */
+  readonly count?: number;
+}
+
+/** The byte each kind is tagged with in the associated data. */
+export const KIND_TAGS: Readonly<Record<ValueKind, number>> = { json: 1, bytes: 2, list: 3 };
+
+/** Bytes the type tag adds after the row id: none for text, the kind, and for a list element u32 index ‖ u32 count. */
+function typeTagLength(type: ValueType | undefined): number {
+  const kind = type?.kind;
+  if (kind === undefined) return 0;
+  return kind === 'list' ? 9 : 1;
+}
+
+/**
  * Associated data of a value: format version, model, field, key id, key version and, when
  * given, the row id (with a presence byte, so "no row id" and "empty row id" differ):
  * `u8(1) ‖ lp("hushfield/value") ‖ lp(model) ‖ lp(field) ‖ lp(keyId) ‖ u32(version) ‖
- * (u8(0) | u8(1) ‖ lp(rowId))`, the layout of `encodeFields`. Runs once per value, so the part
- * before the row id comes from a cache and only the row id is written.
+ * (u8(0) | u8(1) ‖ lp(rowId))`, the layout of `encodeFields`; then, for a value that is not
+ * `String` text, its type tag: `u8(kind)` (1 json, 2 bytes) or, for the element of a string
+ * list, `u8(3) ‖ u32(index) ‖ u32(count)`. Text values carry no tag (the format-1 layout is
+ * unchanged); since the row-id part is self-delimiting, a tagged layout never equals an untagged
+ * one, and tags of different kinds, positions or lengths differ. Runs once per value, so the part
+ * before the row id comes from a cache and only the row id (and tag) is written.
  * @returns a new buffer
  */
 export function valueAad(
@@ -94,20 +124,34 @@ export function valueAad(
   model: string,
   field: string,
   rowId: string | undefined,
+  type?: ValueType,
 ): Buffer {
   const prefix = valueAadPrefix(keyId, version, model, field);
   const at = prefix.length;
+  const tag = typeTagLength(type);
+  let out: Buffer;
+  let end: number;
   if (rowId === undefined) {
-    const out = Buffer.allocUnsafe(at + 1);
+    out = Buffer.allocUnsafe(at + 1 + tag);
     prefix.copy(out, 0);
     out[at] = 0;
-    return out;
+    end = at + 1;
+  } else {
+    const rowBytes = Buffer.byteLength(rowId, 'utf8');
+    out = Buffer.allocUnsafe(at + 5 + rowBytes + tag);
+    prefix.copy(out, 0);
+    out[at] = 1;
+    out.writeUInt32BE(rowBytes, at + 1);
+    out.write(rowId, at + 5, rowBytes, 'utf8');
+    end = at + 5 + rowBytes;
   }
-  const rowBytes = Buffer.byteLength(rowId, 'utf8');
-  const out = Buffer.allocUnsafe(at + 5 + rowBytes);
-  prefix.copy(out, 0);
-  out[at] = 1;
-  out.writeUInt32BE(rowBytes, at + 1);
-  out.write(rowId, at + 5, rowBytes, 'utf8');
+  if (tag > 0) {
+    const kind = type!.kind!;
+    out[end] = KIND_TAGS[kind];
+    if (kind === 'list') {
+      out.writeUInt32BE(type!.index!, end + 1);
+      out.writeUInt32BE(type!.count!, end + 5);
+    }
+  }
   return out;
 }

@@ -3,7 +3,8 @@
  * each (zeroed when the call ends), and, when some are neither held nor cached, which values
  * wait for them and which keys to resolve. Holds no plaintext; the caller zeroes the copies.
  */
-import { KEY_ID_START, keyPrefixLength, scopeKeyOf } from './envelope';
+import { binaryKeyOf } from './binary-envelope';
+import { KEY_ID_START, keyPrefixLength, scopeKeyId, scopeKeyOf } from './envelope';
 import { MISS } from './key-cache';
 
 /** A scope key of one decryptMany call: its own copy (zeroed when the call ends) or why it could not be resolved. */
@@ -39,12 +40,19 @@ export function noteKeys(
   for (let i = from; i < items.length; i++) {
     waiting.indexes.push(i);
     const value: unknown = items[i]?.value;
-    // A row's fields share the prefix: the comparison is short and usually true.
-    if (typeof value !== 'string' || value.startsWith(lastPrefix)) continue;
-    const length = keyPrefixLength(value);
-    if (length === 0) continue;
-    lastPrefix = value.slice(0, length);
-    const id = value.slice(KEY_ID_START, length - 1);
+    let id: string;
+    if (value instanceof Uint8Array) {
+      const named = binaryKeyOf(value);
+      if (named === null) continue;
+      id = scopeKeyId(named.keyId, named.version);
+    } else {
+      // A row's fields share the prefix: the comparison is short and usually true.
+      if (typeof value !== 'string' || value.startsWith(lastPrefix)) continue;
+      const length = keyPrefixLength(value);
+      if (length === 0) continue;
+      lastPrefix = value.slice(0, length);
+      id = value.slice(KEY_ID_START, length - 1);
+    }
     if (keys.has(id)) continue;
     const { keyId, version } = scopeKeyOf(id);
     const copy = cachedCopy(keyId, version);

@@ -20,6 +20,7 @@ import {
 import { DekCache } from './dek-cache';
 import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
+import { parseBinaryEnvelope } from './binary-envelope';
 import {
   describeEnvelope,
   HeaderMemo,
@@ -102,9 +103,12 @@ export interface CacheStats {
   dekMisses: number;
 }
 
-/** One item of {@link FieldCrypto.decryptMany}. */
+/**
+ * One item of {@link FieldCrypto.decryptMany}: a text envelope, or a binary envelope when
+ * `ctx.kind` is `bytes` (the context, never the stored value, decides which).
+ */
 export interface DecryptItem {
-  value: string;
+  value: string | Uint8Array;
   ctx: FieldContext;
 }
 
@@ -247,6 +251,23 @@ export class FieldCrypto {
    */
   async decrypt(envelope: string, ctx: FieldContext): Promise<string> {
     checkContext(ctx);
+    needs(ctx.kind !== 'bytes', 'ctx.kind', "'bytes' values are decrypted with decryptBytes");
+    return (await this.#decryptOne(envelope, ctx)) as string;
+  }
+
+  /**
+   * Decrypts one binary envelope (a `Bytes` value, binary-envelope.ts) written for `ctx`
+   * (whose `kind` is taken as `bytes`).
+   * @returns a new buffer holding the bytes
+   * @throws as {@link FieldCrypto.decrypt}
+   */
+  async decryptBytes(envelope: Uint8Array, ctx: FieldContext): Promise<Buffer> {
+    checkContext(ctx);
+    needs(ctx.kind === undefined || ctx.kind === 'bytes', 'ctx.kind', "must be 'bytes' (or absent) for bytes");
+    return (await this.#decryptOne(envelope, { ...ctx, kind: 'bytes' })) as Buffer;
+  }
+
+  async #decryptOne(envelope: string | Uint8Array, ctx: FieldContext): Promise<string | Buffer> {
     const parsed = this.#parse(envelope, ctx);
     const deks = this.#deks;
     const generation = deks?.generation;
@@ -281,9 +302,9 @@ export class FieldCrypto {
    * resolved once, concurrently, and they are decrypted in a second pass. Failures come back
    * in place as typed errors, never thrown.
    */
-  async decryptMany(items: readonly DecryptItem[]): Promise<(string | HushfieldError)[]> {
+  async decryptMany(items: readonly DecryptItem[]): Promise<(string | Buffer | HushfieldError)[]> {
     needs(Array.isArray(items), 'items', 'must be an array');
-    const out: (string | HushfieldError)[] = new Array(items.length);
+    const out: (string | Buffer | HushfieldError)[] = new Array(items.length);
     this.#deks?.sweep();
     // Read before any key is fetched: DEKs unwrapped after a destroy are not cached (see DekCache.generation).
     const generation = this.#deks?.generation;
@@ -607,7 +628,7 @@ export class FieldCrypto {
     ctx: FieldContext,
     scopeKey: Buffer,
     generation: number | undefined,
-  ): string {
+  ): string | Buffer {
     const dek = unwrapDek(scopeKey, envelope);
     if (dek === null) throw this.#failed(new DecryptionError(messages.dekUnwrapFailed(ctx), ctx), envelope, ctx);
     try {
@@ -631,7 +652,7 @@ export class FieldCrypto {
   #decryptPass(
     items: readonly DecryptItem[],
     indexes: readonly number[] | undefined,
-    out: (string | HushfieldError)[],
+    out: (string | Buffer | HushfieldError)[],
     keys: Map<string, ResolvedKey>,
     generation: number | undefined,
   ): Waiting | undefined {
@@ -653,7 +674,7 @@ export class FieldCrypto {
         try {
           if (item === null || typeof item !== 'object') needs(false, `items[${i}]`, 'must be { value, ctx }');
           checkContext(ctx);
-          const envelope = parseEnvelope(item.value, memo);
+          const envelope = ctx.kind === 'bytes' ? parseBinaryEnvelope(item.value) : parseEnvelope(item.value, memo);
           if (envelope.dekId !== lastId) {
             if (owned) dek!.fill(0);
             lastId = envelope.dekId;
@@ -735,24 +756,28 @@ export class FieldCrypto {
     return this.#keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
   }
 
-  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string {
+  /** Opens a value under its row's DEK: its text, or for a `bytes` context its bytes (a new buffer). */
+  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string | Buffer {
     const plaintext = openValue(
       dek,
       envelope,
-      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId),
+      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId, ctx),
     );
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
-    const text = decodeUtf8(plaintext);
-    plaintext.fill(0);
+    let value: string | Buffer = plaintext;
+    if (ctx.kind !== 'bytes') {
+      value = decodeUtf8(plaintext);
+      plaintext.fill(0);
+    }
     countDecrypted(ctx.model, ctx.field);
     if (this.#auditDecrypts > 0 && sampled(this.#auditDecrypts)) this.#auditValue(envelope, ctx, 'success');
-    return text;
+    return value;
   }
 
   /** Parses an envelope to decrypt for `ctx`; a malformed one is counted as a decrypt failure. */
-  #parse(envelope: string, ctx: FieldContext): ParsedEnvelope {
+  #parse(envelope: string | Uint8Array, ctx: FieldContext): ParsedEnvelope {
     try {
-      return parseEnvelope(envelope);
+      return ctx.kind === 'bytes' ? parseBinaryEnvelope(envelope) : parseEnvelope(envelope);
     } catch (error) {
       if (error instanceof EnvelopeFormatError) countDecryptFailure(error.code, ctx.model, ctx.field);
       throw error;

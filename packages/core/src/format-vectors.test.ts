@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeBlindIndex, deriveIndexKey, deriveScopedIndexKey, type BlindIndexSpec } from './blind-index';
 import { dekAad, valueAad } from './associated-data';
+import { DecryptionError } from './errors';
 import { FieldCrypto } from './field-crypto';
 import { wrapContext } from './keyring-calls';
 import { encodeFields } from './length-prefixed';
@@ -61,6 +62,44 @@ const ROWS: readonly RowInput[] = [
     dek: counting(0xc0),
     nonces: [0x04, 0x05],
     fields: [{ plaintext: 'Zoë Müller 🔐', ctx: { model: 'patients', field: 'naïve_name' } }],
+  },
+];
+
+/** One typed value of a row write: JSON text, bytes (hex in the file), or a list element. */
+interface TypedInput {
+  readonly ctx: FieldContext;
+  readonly plaintext: string;
+}
+
+const TYPED_ROWS: readonly {
+  comment: string;
+  dek: Buffer;
+  nonces: readonly number[];
+  values: readonly TypedInput[];
+}[] = [
+  {
+    comment:
+      'one row write of typed values: a Json value (its JSON text), Bytes (binary envelope) and a three-element ' +
+      "String[] (each element bound to its index and the list's length), all under the row's DEK",
+    dek: counting(0xe0),
+    nonces: [0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b],
+    values: [
+      { ctx: { model: 'documents', field: 'body', rowId: 'doc-1', kind: 'json' }, plaintext: '{"a":[1,"ü"],"b":null}' },
+      { ctx: { model: 'documents', field: 'blob', rowId: 'doc-1', kind: 'bytes' }, plaintext: '00ff10' },
+      ...['x', '', 'x'].map((plaintext, index) => ({
+        ctx: { model: 'documents', field: 'tags', rowId: 'doc-1', kind: 'list' as const, index, count: 3 },
+        plaintext,
+      })),
+    ],
+  },
+  {
+    comment: 'empty bytes and a sealed JSON null, in a model that binds no row id',
+    dek: counting(0x60),
+    nonces: [0x0c, 0x0d, 0x0e],
+    values: [
+      { ctx: { model: 'blobs', field: 'data', kind: 'bytes' }, plaintext: '' },
+      { ctx: { model: 'blobs', field: 'meta', kind: 'json' }, plaintext: 'null' },
+    ],
   },
 ];
 
@@ -182,6 +221,34 @@ function buildVectors(): object {
       encryptor.dispose();
     }
   });
+  const typedValues = TYPED_ROWS.flatMap((row) => {
+    let next = 0;
+    const encryptor = createRowEncryptor(
+      { keyId: SCOPE.keyId, scope: SCOPE.scope, version: SCOPE.version, key: SCOPE.key },
+      { dek: row.dek, nonce: () => nonce(row.nonces[next++]) },
+    );
+    try {
+      return row.values.map(({ plaintext, ctx }, i) => ({
+        comment: i === 0 ? row.comment : 'same row write as the previous vector',
+        model: ctx.model,
+        field: ctx.field,
+        ...(ctx.rowId === undefined ? {} : { rowId: ctx.rowId }),
+        kind: ctx.kind,
+        ...(ctx.kind === 'list' ? { index: ctx.index, count: ctx.count } : {}),
+        plaintext,
+        dek: row.dek.toString('hex'),
+        dekNonce: nonce(row.nonces[0]).toString('hex'),
+        valueNonce: nonce(row.nonces[i + 1]).toString('hex'),
+        valueAad: valueAad(SCOPE.keyId, SCOPE.version, ctx.model, ctx.field, ctx.rowId, ctx).toString('hex'),
+        ...(ctx.kind === 'bytes'
+          ? { envelopeHex: encryptor.encryptBytes(hex(plaintext), ctx).toString('hex') }
+          : { envelope: encryptor.encrypt(plaintext, ctx) }),
+      }));
+    } finally {
+      encryptor.dispose();
+    }
+  });
+  const [json, bytes, firstItem] = typedValues;
   const blindIndexes = INDEXES.map(({ comment, spec, input }) => {
     const key = deriveIndexKey(INDEX_ROOT.key, spec, INDEX_ROOT.version);
     return {
@@ -274,7 +341,68 @@ function buildVectors(): object {
         rowId: first.rowId,
       },
     ],
+    typedValues,
+    typedMustFail: [
+      {
+        comment: 'the Json envelope presented as a String value (no type tag)',
+        envelope: json.envelope,
+        model: json.model,
+        field: json.field,
+        rowId: json.rowId,
+      },
+      {
+        comment: 'the first list element presented at index 1',
+        envelope: firstItem.envelope,
+        model: firstItem.model,
+        field: firstItem.field,
+        rowId: firstItem.rowId,
+        kind: 'list',
+        index: 1,
+        count: 3,
+      },
+      {
+        comment: 'the first list element presented in a list of 2 (truncated)',
+        envelope: firstItem.envelope,
+        model: firstItem.model,
+        field: firstItem.field,
+        rowId: firstItem.rowId,
+        kind: 'list',
+        index: 0,
+        count: 2,
+      },
+      {
+        comment: 'the first list element presented as a Json value',
+        envelope: firstItem.envelope,
+        model: firstItem.model,
+        field: firstItem.field,
+        rowId: firstItem.rowId,
+        kind: 'json',
+      },
+      {
+        comment: 'the Bytes envelope with the last tag bit flipped',
+        envelopeHex: flipLastByteBit(bytes.envelopeHex as string),
+        model: bytes.model,
+        field: bytes.field,
+        rowId: bytes.rowId,
+        kind: 'bytes',
+      },
+      {
+        comment: 'the Bytes envelope presented for another row id',
+        envelopeHex: bytes.envelopeHex,
+        model: bytes.model,
+        field: bytes.field,
+        rowId: 'doc-2',
+        kind: 'bytes',
+      },
+    ],
   };
+}
+
+/** Hex bytes with bit 0 of the last byte flipped. */
+function flipLastByteBit(hexText: string): string {
+  const bytes = hex(hexText);
+  bytes[bytes.length - 1] ^= 0x01;
+  return bytes.toString('hex');
 }
 
 const render = (document: object) => `${escapeNonAscii(JSON.stringify(document, null, 2))}\n`;
@@ -305,7 +433,24 @@ const published = JSON.parse(readFileSync(FILE, 'utf8')) as {
   blindIndexes: IndexVector[];
   scopedBlindIndexes: (IndexVector & { scope: string })[];
   mustFail: { envelope: string; model: string; field: string; rowId?: string }[];
+  typedValues: TypedVector[];
+  typedMustFail: TypedVector[];
 };
+
+/** A typed value of the file: a text `envelope` or a binary `envelopeHex`, and where it is bound. */
+interface TypedVector extends FieldContext {
+  plaintext?: string;
+  envelope?: string;
+  envelopeHex?: string;
+}
+
+/** The context a typed vector names (its model, field, row id and type tag). */
+function typedContext(v: TypedVector): FieldContext {
+  const { model, field, rowId, kind, index, count } = v;
+  return Object.fromEntries(
+    Object.entries({ model, field, rowId, kind, index, count }).filter(([, value]) => value !== undefined),
+  ) as unknown as FieldContext;
+}
 
 describe('published format vectors', () => {
   it('hushfield produces exactly the published file (fixed keys, DEKs and nonces)', () => {
@@ -367,6 +512,36 @@ describe('published format vectors', () => {
       await expect(crypto.blindIndexAll(spec, v.input, 'another-scope')).resolves.toEqual([]);
     }
     expect(published.scopedBlindIndexes.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('its typed values (Json text, Bytes, list elements) decrypt through FieldCrypto', async () => {
+    const crypto = await cryptoFromFile();
+    for (const v of published.typedValues) {
+      if (v.envelopeHex !== undefined) {
+        const bytes = await crypto.decryptBytes(new Uint8Array(hex(v.envelopeHex)), typedContext(v));
+        expect(bytes.toString('hex')).toBe(v.plaintext);
+      } else await expect(crypto.decrypt(v.envelope as string, typedContext(v))).resolves.toBe(v.plaintext);
+    }
+    expect(published.typedValues.map((v) => v.kind)).toEqual([
+      'json',
+      'bytes',
+      'list',
+      'list',
+      'list',
+      'bytes',
+      'json',
+    ]);
+  });
+
+  it('its typed must-fail cases fail to decrypt', async () => {
+    const crypto = await cryptoFromFile();
+    for (const v of published.typedMustFail) {
+      const opened =
+        v.envelopeHex !== undefined
+          ? crypto.decryptBytes(hex(v.envelopeHex), typedContext(v))
+          : crypto.decrypt(v.envelope as string, typedContext(v));
+      await expect(opened).rejects.toThrow(DecryptionError);
+    }
   });
 
   it('its must-fail cases fail to decrypt', async () => {

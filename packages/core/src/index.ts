@@ -18,7 +18,15 @@ export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
 export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
-export { checkPlaintext } from './row-encryptor';
+export { checkBytes, checkPlaintext } from './row-encryptor';
+export type { ValueKind, ValueType } from './associated-data';
+export {
+  BINARY_FORMAT_VERSION,
+  BINARY_MAGIC,
+  binaryKeyOf,
+  isBinaryEnvelope,
+  MAX_BINARY_ENVELOPE_BYTES,
+} from './binary-envelope';
 export { maxBlindIndexLength, normalize, NORMALIZERS, PINNED_UNICODE_VERSION } from './blind-index';
 export {
   checkMatchSpec,

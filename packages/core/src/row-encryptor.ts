@@ -4,8 +4,9 @@
  * built once and shared by the row's values.
  */
 import { inspect } from 'node:util';
-import { KEY_BYTES, randomNonce } from './aead';
-import { valueAad } from './associated-data';
+import { KEY_BYTES, randomNonce, sealParts, TAG_BYTES } from './aead';
+import { KIND_TAGS, valueAad, type ValueType } from './associated-data';
+import { binaryHeader } from './binary-envelope';
 import { dekId, envelopeHeader, MAX_PLAINTEXT_BYTES } from './envelope';
 import type { KeyMaterial } from './key-hierarchy';
 import { messages } from './messages';
@@ -15,8 +16,12 @@ import { encodeUtf8 } from './utf8';
 import { appendSealedValue, wrapDek } from './value-cipher';
 import { countEncrypted } from './telemetry';
 
-/** Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when present. */
-export interface FieldContext {
+/**
+ * Database names (`@@map`/`@map`) of where a value lives; `rowId` is bound into the AD when
+ * present, and so is the value's type (`kind`; absent for `String` text; with `index` and
+ * `count` for the element of a string list): a value sealed as one type never opens as another.
+ */
+export interface FieldContext extends ValueType {
   model: string;
   field: string;
   rowId?: string;
@@ -27,8 +32,16 @@ export interface RowEncryptor {
   readonly keyId: string;
   readonly version: number;
   readonly scope: string;
-  /** Encrypts one field's plaintext into an envelope string. Synchronous. */
+  /**
+   * Encrypts one field's plaintext into an envelope string. Synchronous. `ctx.kind` says what
+   * the text is (absent for a `String`, `json` for serialized JSON, `list` for a list element).
+   */
   encrypt(plaintext: string, ctx: FieldContext): string;
+  /**
+   * Encrypts bytes into a binary envelope (binary-envelope.ts) under the row's DEK, bound as
+   * `bytes` (`ctx.kind` must be absent or `bytes`). Synchronous; `bytes` is not modified.
+   */
+  encryptBytes(bytes: Uint8Array, ctx: FieldContext): Buffer;
   /** Zeroes the DEK; later `encrypt` calls throw. */
   dispose(): void;
 }
@@ -51,6 +64,25 @@ export function checkContext(ctx: FieldContext): void {
     'ctx.rowId',
     'must be a string of at most 1024 characters when given',
   );
+  const { kind, index, count } = ctx;
+  if (kind === undefined && index === undefined && count === undefined) return;
+  needs(
+    kind === undefined || Object.hasOwn(KIND_TAGS, kind),
+    'ctx.kind',
+    "must be 'json', 'bytes' or 'list' when given",
+  );
+  if (kind === 'list') {
+    needs(Number.isSafeInteger(count) && count! >= 1 && count! <= 0xffffffff, 'ctx.count', 'must be the list length');
+    needs(Number.isSafeInteger(index) && index! >= 0 && index! < count!, 'ctx.index', 'must be a position in the list');
+  } else {
+    needs(index === undefined && count === undefined, 'ctx.index', "is only given for kind 'list'");
+  }
+}
+
+/** Checks bytes to encrypt: a Uint8Array of at most {@link MAX_PLAINTEXT_BYTES}. @throws InvalidArgumentError */
+export function checkBytes(value: unknown, argument: string): asserts value is Uint8Array {
+  needs(value instanceof Uint8Array, argument, 'must be a Uint8Array');
+  needs(value.byteLength <= MAX_PLAINTEXT_BYTES, argument, `must be at most ${MAX_PLAINTEXT_BYTES} bytes`);
 }
 
 /**
@@ -86,12 +118,16 @@ export interface UnsafeDeterminism {
 /** Receives a copy of a new row's DEK and its DEK-cache id, so reading the row back skips the unwrap. */
 export type DekRegistrar = (dekCacheId: string, dek: Buffer) => void;
 
+const BYTES: ValueType = { kind: 'bytes' };
+
 class Encryptor implements RowEncryptor {
   readonly keyId: string;
   readonly version: number;
   readonly scope: string;
   #dek: Buffer | null;
   readonly #header: string;
+  readonly #wrapped: Buffer;
+  #binaryHeader: Buffer | undefined;
   readonly #nonce: () => Buffer;
 
   constructor(material: KeyMaterial, dek: Buffer, nonce: () => Buffer, register?: DekRegistrar) {
@@ -100,7 +136,8 @@ class Encryptor implements RowEncryptor {
     this.scope = material.scope;
     this.#dek = dek;
     this.#nonce = nonce;
-    const wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce()).toString('base64url');
+    this.#wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce());
+    const wrapped = this.#wrapped.toString('base64url');
     this.#header = envelopeHeader(material.keyId, material.version) + wrapped + '$';
     register?.(dekId(material.keyId, material.version, wrapped), Buffer.from(dek));
   }
@@ -110,10 +147,30 @@ class Encryptor implements RowEncryptor {
     needs(dek !== null, 'rowEncryptor', messages.encryptorDisposed());
     checkPlaintext(plaintext, 'plaintext');
     checkContext(ctx);
+    needs(ctx.kind !== 'bytes', 'ctx.kind', "'bytes' values are encrypted with encryptBytes");
     const bytes = encodeUtf8(plaintext);
-    const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId);
+    const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId, ctx);
     const envelope = appendSealedValue(this.#header, dek, bytes, aad, this.#nonce());
     bytes.fill(0);
+    countEncrypted(ctx.model, ctx.field);
+    return envelope;
+  }
+
+  encryptBytes(bytes: Uint8Array, ctx: FieldContext): Buffer {
+    const dek = this.#dek;
+    needs(dek !== null, 'rowEncryptor', messages.encryptorDisposed());
+    checkBytes(bytes, 'bytes');
+    checkContext(ctx);
+    needs(ctx.kind === undefined || ctx.kind === 'bytes', 'ctx.kind', "must be 'bytes' (or absent) for bytes");
+    const aad = valueAad(this.keyId, this.version, ctx.model, ctx.field, ctx.rowId, BYTES);
+    const nonce = this.#nonce();
+    const plain = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const { ciphertext, tag } = sealParts(dek, plain, aad, nonce);
+    const header = (this.#binaryHeader ??= binaryHeader(this.keyId, this.version, this.#wrapped));
+    const envelope = Buffer.concat(
+      [header, nonce, ciphertext, tag],
+      header.length + nonce.length + ciphertext.length + TAG_BYTES,
+    );
     countEncrypted(ctx.model, ctx.field);
     return envelope;
   }

@@ -13,6 +13,7 @@ export {
 } from './extension/extension';
 export { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from './extension/schema-view';
 export { boundRowId, delegateName, valueContext } from './value-context';
+export { isPrismaNull, isSealedValue, itemCount, jsonText, sealTyped, typedItems, typedPlain } from './typed-values';
 export { isCloakCiphertext } from './extension/read/decrypt-result';
 export type { OnDecryptError } from './extension/read/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';

@@ -23,6 +23,12 @@ export interface EncryptedFieldMeta {
   readonly mode: EncryptionMode;
   /** Whether the field is optional (`String?`); null stays null. */
   readonly optional: boolean;
+  /**
+   * The field's value type when it is not `String`: `Json` (sealed as one JSON text), `Bytes`
+   * (a binary envelope) or `String[]` (each element sealed, bound to its position and the
+   * list's length). See typed-values.ts.
+   */
+  readonly type?: 'Json' | 'Bytes' | 'String[]';
 }
 
 /** A column marked `/// @blindIndex(source: f, ...)`, computed by the extension. */

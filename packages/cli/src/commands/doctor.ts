@@ -17,7 +17,8 @@ import { missingUrlHint } from '../env-file';
 import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
-import { fieldContext } from '../value-context';
+import { typedItems } from '@hushfield/prisma';
+import { classifyStored, describeStored, fieldContext } from '../value-context';
 import { delegateOf } from '../walker';
 
 /** Options of `doctor`. */
@@ -234,15 +235,14 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
       for (const row of rows) {
         for (const field of Object.values(model.encrypted)) {
           const value = row[field.name];
-          if (typeof value !== 'string' || !crypto.isEnvelope(value)) continue;
-          try {
-            const described = crypto.describe(value);
-            const key = known.get(`${described.keyId}\u0000${described.version}`);
+          if (value === null || value === undefined || classifyStored(field, value, crypto) !== 'envelope') continue;
+          const named = describeStored(field, value, crypto);
+          if (named === null) unknown++;
+          else if (named.length > 0) {
+            const key = known.get(`${named[0].keyId}\u0000${named[0].version}`);
             if (!key) unknown++;
             else if (key.state === 'destroyed') destroyed++;
-            else toVerify.push({ value, ctx: fieldContext(model, field, row) });
-          } catch {
-            unknown++;
+            else toVerify.push(...typedItems(field, value, fieldContext(model, field, row)));
           }
         }
       }
@@ -284,7 +284,7 @@ async function unreadableCodes(
   const codes: Record<string, number> = {};
   if (items.length === 0) return codes;
   for (const result of await crypto.decryptMany(items)) {
-    if (typeof result === 'string') continue;
+    if (typeof result === 'string' || Buffer.isBuffer(result)) continue;
     const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
     codes[code] = (codes[code] ?? 0) + 1;
   }

@@ -9,9 +9,9 @@
  * With `--verify` it exits {@link ExitCode.Partial} (3) when it finds values the application
  * cannot read, so that monitoring catches tampering: see {@link unreadableValues}.
  */
-import type { FieldCrypto, FieldContext, StoredKey } from '@hushfield/core';
+import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { isPerScopeIndex, matchIndexSpec } from '@hushfield/prisma';
+import { isPerScopeIndex, matchIndexSpec, typedItems } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -20,9 +20,8 @@ import { keyStoreSummary, keyringRoundTrip } from '../health';
 import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isHushfieldError } from '../output';
 import { messages } from '../messages';
-import { isPfeValue } from '../pfe-import';
 import { BucketCounter, type BucketReport } from './index-buckets';
-import { fieldContext } from '../value-context';
+import { classifyStored, describeStored, fieldContext } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
 /** Options of `status`. */
@@ -194,21 +193,20 @@ async function modelStatus(
     batchSize: options.batch,
   })) {
     status.rows += rows.length;
-    const toVerify: { value: string; ctx: FieldContext; field: FieldStatus }[] = [];
+    const toVerify: { items: DecryptItem[]; field: FieldStatus }[] = [];
     for (const row of rows) {
       let destroyed = false;
       fields.forEach((field, i) => {
         const counts = status.fields[i];
         const value = row[field.name];
         if (value === null || value === undefined) return void counts.nulls++;
-        const text = String(value);
-        if (!crypto.isEnvelope(text)) return void (isPfeValue(text) ? counts.pfe++ : counts.plaintext++);
-        let described: { keyId: string; version: number };
-        try {
-          described = crypto.describe(text);
-        } catch {
-          return void counts.malformed++;
-        }
+        const source = classifyStored(field, value, crypto);
+        if (source !== 'envelope') return void (source === 'pfe' ? counts.pfe++ : counts.plaintext++);
+        const named = describeStored(field, value, crypto);
+        if (named === null) return void counts.malformed++;
+        // A list's elements share their row's key (an empty list names none: nothing to count).
+        if (named.length === 0) return void counts.current++;
+        const [described] = named;
         const id = `${described.keyId}\u0000${described.version}`;
         versionCounts[i].set(id, (versionCounts[i].get(id) ?? 0) + 1);
         const key = keys.get(id);
@@ -219,7 +217,7 @@ async function modelStatus(
         } else if (key.state === 'active') counts.current++;
         else counts.retired++;
         if (options.verify && key && key.state !== 'destroyed')
-          toVerify.push({ value: text, ctx: fieldContext(model, field, row), field: counts });
+          toVerify.push({ items: typedItems(field, value, fieldContext(model, field, row)), field: counts });
       });
       if (destroyed) status.rowsDestroyed++;
       indexes.forEach((index, i) => {
@@ -241,13 +239,18 @@ async function modelStatus(
       matches.forEach(({ meta, fingerprint }, i) => countMatch(status.matchIndexes[i], row, meta, fingerprint));
     }
     if (toVerify.length > 0) {
-      const results = await crypto.decryptMany(toVerify.map(({ value, ctx }) => ({ value, ctx })));
-      results.forEach((result, i) => {
-        if (typeof result === 'string') return;
-        const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
-        const unreadable = toVerify[i].field.unreadable as Record<string, number>;
+      const results = await crypto.decryptMany(toVerify.flatMap(({ items }) => items));
+      let at = 0;
+      for (const { items, field } of toVerify) {
+        // A value is unreadable when any of its items (list elements) is; counted once.
+        const failed = results
+          .slice(at, (at += items.length))
+          .find((r) => typeof r !== 'string' && !Buffer.isBuffer(r));
+        if (failed === undefined) continue;
+        const code = isHushfieldError(failed) ? failed.code : 'UNKNOWN';
+        const unreadable = field.unreadable as Record<string, number>;
         unreadable[code] = (unreadable[code] ?? 0) + 1;
-      });
+      }
     }
   }
   bucketCounters.forEach((counter, i) => {

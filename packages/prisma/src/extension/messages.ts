@@ -60,6 +60,13 @@ const catalog = {
     `${model}.${field} is looked up through a per-scope blind index, whose values are keyed by each row's scope: ` +
     `the same where must give ${model}.${scopeField} one value (an equality beside it or in an AND around it)`,
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
+  notTyped: (model: string, field: string, what: string) => `${model}.${field} is encrypted and takes ${what}`,
+  typedFilter: (model: string, field: string, operation: string) =>
+    `${model}.${field} is encrypted and sealed whole: "${operation}" cannot be answered from its ciphertext ` +
+    '(only null checks are; a JSON null is sealed like any other value), filter after reading instead',
+  listPush: (model: string, field: string, operation: string) =>
+    `${model}.${field} is an encrypted list: "${operation}" cannot add to it in the database (each element is ` +
+    'bound to its position and the list length); read the list and write it whole with set',
   notUuid: (model: string, field: string) =>
     `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
   scopeMissing: (model: string, field: string) =>
@@ -102,7 +109,9 @@ export function unsupported(
     | 'rekeyMany'
     | 'scopeMove'
     | 'scopeRelation'
-    | 'scopeLink',
+    | 'scopeLink'
+    | 'typedFilter'
+    | 'listPush',
   model: string,
   field: string,
   operation: string,
@@ -127,6 +136,14 @@ export function scopeRequired(model: string, field: string, scopeField: string):
     field,
     operation: 'where',
   });
+}
+
+/**
+ * A caller passed a value of the wrong type for an encrypted `Json`, `Bytes` or `String[]` field
+ * (`what` says what it takes, e.g. `'bytes (a Uint8Array) or null'`).
+ */
+export function notTyped(model: string, field: string, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.notTyped(model, field, what), `${model}.${field}`);
 }
 
 /** A caller passed a non-string value for an encrypted field. */

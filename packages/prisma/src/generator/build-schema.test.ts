@@ -205,7 +205,9 @@ describe('buildSchema', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).code).toBe('HUSHFIELD_CONFIG');
     expect((thrown as Error).message).toContain('hushfield: 2 problems in the schema');
-    expect((thrown as Error).message).toContain('User.age: @encrypted is only supported on String fields, not Int');
+    expect((thrown as Error).message).toContain(
+      'User.age: @encrypted is only supported on String, String[], Json and Bytes fields, not Int',
+    );
     expect((thrown as Error).message).toContain('User.note: unknown annotation @encrpyted');
   });
 });
@@ -259,17 +261,94 @@ describe('id generation and row binding', () => {
   });
 });
 
+describe('encrypted field types', () => {
+  it('accepts Json, Json?, Bytes, Bytes? and String[] and records their type (String has none)', () => {
+    const m = user([
+      { name: 'profile', type: 'Json', documentation: '@encrypted' },
+      { name: 'extra', type: 'Json', isRequired: false, documentation: '@encrypted' },
+      { name: 'scan', type: 'Bytes', nativeType: ['ByteA', []], documentation: '@encrypted' },
+      {
+        name: 'thumb',
+        type: 'Bytes',
+        isRequired: false,
+        nativeType: ['VarBinary', ['98']],
+        documentation: '@encrypted',
+      },
+      { name: 'tags', isList: true, documentation: '@encrypted' },
+      { name: 'codes', isList: true, nativeType: ['VarChar', ['200']], documentation: '@encrypted' },
+    ]);
+    const { encrypted } = buildSchema(doc(m)).models.User;
+    expect(encrypted.profile).toEqual({
+      name: 'profile',
+      dbName: 'profile',
+      mode: 'strict',
+      optional: false,
+      type: 'Json',
+    });
+    expect(encrypted.extra).toMatchObject({ optional: true, type: 'Json' });
+    expect(encrypted.scan).toMatchObject({ type: 'Bytes' });
+    expect(encrypted.thumb).toMatchObject({ optional: true, type: 'Bytes' });
+    expect(encrypted.tags).toMatchObject({ type: 'String[]' });
+    expect(encrypted.codes).toMatchObject({ type: 'String[]' });
+    expect(encrypted.email).not.toHaveProperty('type');
+  });
+
+  it('checks a list element column length like a String column', () => {
+    const m = user([{ name: 'tags', isList: true, nativeType: ['VarChar', ['40']], documentation: '@encrypted' }]);
+    expect(validateSchema(doc(m)).problems).toEqual([
+      expect.stringContaining('User.tags: @encrypted column is @db.VarChar(40)'),
+    ]);
+  });
+});
+
 describe('schema validation', () => {
   it.each<[string, DmmfModel, string]>([
     [
       'an @encrypted Int',
       user([{ name: 'age', type: 'Int', documentation: '@encrypted' }]),
-      'User.age: @encrypted is only supported on String fields, not Int',
+      'User.age: @encrypted is only supported on String, String[], Json and Bytes fields, not Int',
     ],
     [
-      'an @encrypted list',
-      user([{ name: 'tags', isList: true, documentation: '@encrypted' }]),
-      'User.tags: @encrypted is only supported on String fields, not String[]',
+      'an @encrypted DateTime',
+      user([{ name: 'born', type: 'DateTime', documentation: '@encrypted' }]),
+      'User.born: @encrypted is only supported on String, String[], Json and Bytes fields, not DateTime: its ' +
+        'ciphertext is text or bytes',
+    ],
+    [
+      'an @encrypted Decimal',
+      user([{ name: 'balance', type: 'Decimal', documentation: '@encrypted' }]),
+      'User.balance: @encrypted is only supported on String, String[], Json and Bytes fields, not Decimal',
+    ],
+    [
+      'an @encrypted Int list',
+      user([{ name: 'codes', type: 'Int', isList: true, documentation: '@encrypted' }]),
+      'User.codes: @encrypted is only supported on String, String[], Json and Bytes fields, not Int[]',
+    ],
+    [
+      'an @encrypted enum',
+      user([{ name: 'role', kind: 'enum', type: 'Role', documentation: '@encrypted' }]),
+      'User.role: @encrypted is only supported on String, String[], Json and Bytes fields, not Role',
+    ],
+    [
+      'an @encrypted Bytes in a column too short for a binary envelope',
+      user([{ name: 'scan', type: 'Bytes', nativeType: ['VarBinary', ['64']], documentation: '@encrypted' }]),
+      'User.scan: @encrypted column is @db.VarBinary(64), too short for a binary envelope (at least 98 bytes)',
+    ],
+    [
+      'a blind index of a Json field',
+      user([
+        { name: 'profile', type: 'Json', documentation: '@encrypted' },
+        { name: 'profileIdx', documentation: '@blindIndex(source: profile)' },
+      ]),
+      'User.profileIdx: @blindIndex source "profile" is a Json field; blind indexes are computed from String fields only',
+    ],
+    [
+      'a blind index of a String list',
+      user([
+        { name: 'tags', isList: true, documentation: '@encrypted' },
+        { name: 'tagsIdx', documentation: '@blindIndex(source: tags)' },
+      ]),
+      'User.tagsIdx: @blindIndex source "tags" is a String[] field',
     ],
     [
       'an @encrypted id',

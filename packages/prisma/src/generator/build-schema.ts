@@ -76,6 +76,27 @@ function declaredLength(field: DmmfField): { type: string; length: number } | nu
   return LENGTH_LIMITED.includes(type) && Number.isSafeInteger(length) ? { type, length } : null;
 }
 
+/**
+ * Shortest binary envelope (core's binary-envelope.ts): `hfb` + version + key id length + key id
+ * (≥ 1) + key version (4) + wrapped DEK (60) + nonce and tag of an empty value (28).
+ */
+export const MIN_BINARY_ENVELOPE_BYTES = 3 + 1 + 1 + 1 + 4 + 60 + 28;
+
+/** The declared length of a binary native type: MySQL `BINARY(n)`, `VARBINARY(n)`. */
+function binaryLength(field: DmmfField): { type: string; length: number } | null {
+  const [type, args] = field.nativeType ?? ['', []];
+  const length = Number(args[0]);
+  return (type === 'Binary' || type === 'VarBinary') && Number.isSafeInteger(length) ? { type, length } : null;
+}
+
+/** The value type of a field `@encrypted` can be on, or null: String, String[] (scalar lists), Json, Bytes. */
+function encryptedTypeOf(field: DmmfField): 'String' | NonNullable<EncryptedFieldMeta['type']> | null {
+  if (field.kind !== 'scalar') return null;
+  if (field.type === 'String') return field.isList ? 'String[]' : 'String';
+  if (field.isList) return null;
+  return field.type === 'Json' || field.type === 'Bytes' ? field.type : null;
+}
+
 const CLIENT_GENERATED: readonly IdGeneration[] = ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid', 'none'];
 const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
 
@@ -166,8 +187,15 @@ class ModelBuilder {
   }
 
   private encrypted(field: DmmfField, mode: EncryptedFieldMeta['mode']): EncryptedFieldMeta {
-    if (field.type !== 'String' || field.isList || field.kind !== 'scalar') {
-      this.report(field.name, messages.encryptedType(field.type, field.isList));
+    const type = encryptedTypeOf(field);
+    if (type === null) this.report(field.name, messages.encryptedType(field.type, field.isList));
+    if (type === 'Bytes') {
+      const declared = binaryLength(field);
+      if (declared !== null && declared.length < MIN_BINARY_ENVELOPE_BYTES)
+        this.report(
+          field.name,
+          messages.binaryColumnTooShort(declared.type, declared.length, MIN_BINARY_ENVELOPE_BYTES),
+        );
     }
     if (field.isId || this.model.primaryKey?.fields.includes(field.name))
       this.report(field.name, messages.encryptedId());
@@ -181,7 +209,13 @@ class ModelBuilder {
     }
     const relation = this.model.fields.find((f) => f.relationFromFields?.includes(field.name));
     if (relation) this.report(field.name, messages.encryptedRelation(relation.name));
-    return { name: field.name, dbName: field.dbName ?? field.name, mode, optional: !field.isRequired };
+    return {
+      name: field.name,
+      dbName: field.dbName ?? field.name,
+      mode,
+      optional: !field.isRequired,
+      ...(type !== null && type !== 'String' ? { type } : {}),
+    };
   }
 
   private blindIndex(field: DmmfField, index: BlindIndexAnnotation): BlindIndexMeta {
@@ -192,6 +226,8 @@ class ModelBuilder {
     if (!source) this.report(field.name, messages.indexSourceMissing(index.source));
     else if (!this.annotationOf(index.source, 'encrypted'))
       this.report(field.name, messages.indexSourceNotEncrypted(index.source));
+    else if (encryptedTypeOf(source) !== 'String')
+      this.report(field.name, messages.indexSourceType(index.source, source.type + (source.isList ? '[]' : '')));
     else if (field.isRequired && !source.isRequired)
       this.report(field.name, messages.indexRequiredSourceOptional(index.source));
     if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.indexId());
@@ -239,7 +275,7 @@ class ModelBuilder {
       this.report(field.name, messages.matchProvider(this.provider));
     const source = this.field(index.source);
     if (!source) this.report(field.name, messages.matchSourceMissing(index.source));
-    else if (!this.annotationOf(index.source, 'encrypted'))
+    else if (!this.annotationOf(index.source, 'encrypted') || source.type !== 'String' || source.isList)
       this.report(field.name, messages.matchSourceNotEncrypted(index.source));
     if (field.hasDefaultValue) this.report(field.name, messages.matchDefault());
     const ids = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);

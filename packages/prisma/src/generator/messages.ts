@@ -50,7 +50,13 @@ export const messages = {
 
   // Encrypted fields.
   encryptedType: (type: string, isList: boolean) =>
-    `@encrypted is only supported on String fields, not ${type}${isList ? '[]' : ''}`,
+    `@encrypted is only supported on String, String[], Json and Bytes fields, not ${type}${isList ? '[]' : ''}` +
+    ': its ciphertext is text or bytes, which a column of that type cannot hold',
+  binaryColumnTooShort: (nativeType: string, length: number, needed: number) =>
+    `@encrypted column is @db.${nativeType}(${length}), too short for a binary envelope ` +
+    `(at least ${needed} bytes); use a BLOB or bytea column`,
+  indexSourceType: (source: string, type: string) =>
+    `@blindIndex source "${source}" is a ${type} field; blind indexes are computed from String fields only`,
   encryptedId: () =>
     '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
   encryptedDefault: () =>

@@ -8,10 +8,11 @@
  * blind-index column, and values to write or look up that cannot be encrypted (lone
  * surrogates, over the size cap).
  */
-import { checkPlaintext, codePointLength, queryGrams, type MatchKind } from '@hushfield/core';
-import type { ModelMeta } from '../../metadata';
+import { checkBytes, checkPlaintext, codePointLength, queryGrams, type MatchKind } from '@hushfield/core';
+import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
+import { isPrismaNull, jsonText } from '../../typed-values';
 import { isComputedPlaceholder } from '../computed-index';
-import { blindIndexWrite, matchIndexWrite, notString, scopeRequired, unsupported } from '../messages';
+import { blindIndexWrite, matchIndexWrite, notString, notTyped, scopeRequired, unsupported } from '../messages';
 import {
   AGGREGATES,
   asList,
@@ -124,6 +125,8 @@ class Guard {
 
   /** A filter on an encrypted field or (meaning its plaintext) on its blind-index column. */
   private fieldFilter(model: ModelMeta, key: string, filter: unknown, position: WherePosition, scoped: boolean): void {
+    const typed = this.view.encrypted(model, key);
+    if (typed?.type !== undefined) return typedFilter(model, typed, filter);
     const index = this.view.blindIndex(model, key);
     const source = index?.source ?? key;
     const indexes = index !== undefined ? [index] : this.view.indexesOf(model, source);
@@ -292,7 +295,12 @@ class Guard {
       if (updating && model.bindRowId && model.idFields.includes(key) && Object.keys(model.encrypted).length > 0) {
         throw unsupported('rekeyMany', model.name, key, 'update');
       }
-      if (this.view.encrypted(model, key)) {
+      const encrypted = this.view.encrypted(model, key);
+      if (encrypted?.type !== undefined) {
+        typedWrite(model, encrypted, value);
+        continue;
+      }
+      if (encrypted) {
         const plain = isPlainObject(value) && 'set' in value ? value.set : value;
         if (plain !== null && typeof plain !== 'string') throw notString(model.name, key);
         // Refused here, before the scope's key is read or created for it.
@@ -337,5 +345,70 @@ class Guard {
       this.view.blindIndex(model, field) !== undefined ||
       this.view.matchIndex(model, field) !== undefined
     );
+  }
+}
+
+/**
+ * A filter on an encrypted `Json`, `Bytes` or `String[]` field: its value is sealed whole (a
+ * list element by element), so only null checks can be answered: `null` (or `{ equals: null }`,
+ * `{ not: null }`) on `Bytes?`, and `Prisma.DbNull` (SQL NULL) on `Json?`. Every other filter
+ * (JSON `path`, `array_contains`, `equals` on a value, list `has`/`hasSome`/`hasEvery`/`isEmpty`,
+ * JsonNull and AnyNull, which would need to see into the sealed value) is refused.
+ */
+function typedFilter(model: ModelMeta, field: EncryptedFieldMeta, filter: unknown): void {
+  const isNullCheck = (value: unknown) =>
+    field.type === 'Json' ? isPrismaNull(value, 'DbNull') : field.type === 'Bytes' && value === null;
+  if (filter === null && field.type !== 'Json') return;
+  if (!isPlainObject(filter)) throw unsupported('typedFilter', model.name, field.name, 'equals');
+  for (const [operation, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if ((operation === 'equals' || operation === 'not') && isNullCheck(value)) continue;
+    const named = isPrismaNull(value) ? `${operation} ${String(value)}` : operation;
+    throw unsupported('typedFilter', model.name, field.name, named);
+  }
+}
+
+/**
+ * A value written to an encrypted `Json`, `Bytes` or `String[]` field, checked before anything is
+ * sent or any key read: a JSON-serializable value (or `Prisma.JsonNull`/`DbNull`) of at most
+ * 16 MiB serialized, a `Uint8Array` of at most 16 MiB, a list of strings written whole (`set`;
+ * `push` is refused). Plain `null` is left to Prisma, which decides what it means for the field.
+ */
+function typedWrite(model: ModelMeta, field: EncryptedFieldMeta, value: unknown): void {
+  const argument = `${model.name}.${field.name}`;
+  switch (field.type) {
+    case 'Json': {
+      if (value === null || isPrismaNull(value)) return;
+      let text: string | undefined;
+      try {
+        text = jsonText(value);
+      } catch {
+        text = undefined;
+      }
+      if (text === undefined) throw notTyped(model.name, field.name, 'a JSON value, Prisma.JsonNull or Prisma.DbNull');
+      checkPlaintext(text, argument);
+      return;
+    }
+    case 'Bytes': {
+      const plain = isPlainObject(value) && 'set' in value ? value.set : value;
+      if (plain === null) return;
+      if (!(plain instanceof Uint8Array)) throw notTyped(model.name, field.name, 'bytes (a Uint8Array) or null');
+      checkBytes(plain, argument);
+      return;
+    }
+    case 'String[]': {
+      if (isPlainObject(value)) {
+        const other = Object.keys(value).find((key) => key !== 'set' && value[key] !== undefined);
+        if (other !== undefined) throw unsupported('listPush', model.name, field.name, other);
+      }
+      const plain = isPlainObject(value) ? value.set : value;
+      if (plain === null || plain === undefined) return;
+      if (!Array.isArray(plain)) throw notTyped(model.name, field.name, 'a list of strings');
+      for (const item of plain) {
+        if (typeof item !== 'string') throw notTyped(model.name, field.name, 'a list of strings');
+        checkPlaintext(item, argument);
+      }
+      return;
+    }
   }
 }

@@ -194,6 +194,8 @@ export class WhereRewriter {
     position: Position,
     scope: string | undefined,
   ): Promise<Args[]> {
+    // A Json, Bytes or String[] field has no blind index: the guard let only its null checks through.
+    if (this.view.encrypted(model, key)?.type !== undefined) return [{ [key]: filter }];
     const index = this.view.lookupIndex(model, key) as BlindIndexMeta;
     const nullColumn = key;
     if (filter === null) return [{ [nullColumn]: null }];

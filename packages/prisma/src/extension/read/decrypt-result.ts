@@ -16,10 +16,12 @@ import {
   type DecryptItem,
   type FieldCrypto,
   type HushfieldError,
+  isBinaryEnvelope,
   KeyDestroyedError,
   KeyringError,
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
+import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
 import { valueContext } from '../../value-context';
 import { decryptFailed, foreignCiphertext, notEnvelope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
@@ -40,12 +42,24 @@ interface ModelPlan {
   readonly relations: readonly [string, ModelPlan][];
 }
 
+/** A `Json`, `Bytes` or `String[]` value of a result: its items are `items[first, first + count)`. */
+interface TypedValue {
+  readonly row: Args;
+  readonly place: ReadPlace;
+  readonly rowId: string | undefined;
+  readonly first: number;
+  readonly count: number;
+}
+
 /**
  * The values of one result to decrypt, as parallel arrays (no object per value beyond the
  * item core needs): value `i` sits in `rows[i]` at `places[i]`; its row id is in its item.
+ * Items of typed values (`Json`, `Bytes`, `String[]`) have no row (`undefined`): they are put
+ * together from {@link Batch.typed} once decrypted.
  */
 class Batch {
-  readonly rows: Args[] = [];
+  readonly rows: (Args | undefined)[] = [];
+  readonly typed: TypedValue[] = [];
   readonly places: ReadPlace[] = [];
   readonly items: DecryptItem[] = [];
   readonly failures: [Args, ReadPlace, string | undefined, HushfieldError][] = [];
@@ -87,15 +101,57 @@ export class ResultDecryptor {
     if (items.length > 0) {
       const plain = await this.crypto.decryptMany(items);
       for (let i = 0; i < items.length; i++) {
+        const row = rows[i];
+        if (row === undefined) continue;
         const value = plain[i];
-        if (typeof value === 'string') rows[i][places[i].field.name] = value;
-        else failures.push([rows[i], places[i], items[i].ctx.rowId, value]);
+        if (typeof value === 'string') row[places[i].field.name] = value;
+        else failures.push([row, places[i], items[i].ctx.rowId, value as HushfieldError]);
       }
+      for (const typed of batch.typed) this.assemble(typed, plain, failures);
     }
     for (const [row, place, rowId, error] of failures) {
       if (destroyed !== undefined && error instanceof KeyDestroyedError) destroyed.add(row);
       else if (removed || (this.onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
       else throw located(place, rowId, error);
+    }
+  }
+
+  /** Puts a typed value back together from its decrypted items, or records why it cannot be. */
+  private assemble(
+    { row, place, rowId, first, count }: TypedValue,
+    plain: readonly (string | Buffer | HushfieldError)[],
+    failures: Batch['failures'],
+  ): void {
+    const opened = plain.slice(first, first + count);
+    const error = opened.find((value) => typeof value !== 'string' && !Buffer.isBuffer(value));
+    if (error !== undefined) return void failures.push([row, place, rowId, error as HushfieldError]);
+    try {
+      row[place.field.name] = typedPlain(place.field, opened as (string | Buffer)[]);
+    } catch (cause) {
+      failures.push([row, place, rowId, decryptFailed(place.model.name, place.field.name, rowId, cause)]);
+    }
+  }
+
+  /** Collects a `Json`, `Bytes` or `String[]` value: its items, or a failure when strict and not sealed. */
+  private collectTyped(row: Args, place: ReadPlace, rowId: string | undefined, value: unknown, batch: Batch): void {
+    const { model, field } = place;
+    if (!isSealedValue(field, value, (text) => this.crypto.isEnvelope(text), isBinaryEnvelope)) {
+      // Legacy plaintext passes in migrating and readonly mode; a list half sealed never does.
+      const mixed =
+        Array.isArray(value) && value.some((item) => typeof item === 'string' && this.crypto.isEnvelope(item));
+      if (field.mode === 'strict' || mixed)
+        batch.failures.push([row, place, rowId, notEnvelope(model.name, field.name, rowId)]);
+      else if (typeof value === 'string' && isCloakCiphertext(value))
+        batch.failures.push([row, place, rowId, foreignCiphertext(model.name, field.name, rowId)]);
+      return;
+    }
+    const count = itemCount(field, value);
+    if (count === 0) return;
+    batch.typed.push({ row, place, rowId, first: batch.items.length, count });
+    for (const item of typedItems(field, value, valueContext(model, field, rowId))) {
+      batch.rows.push(undefined);
+      batch.places.push(place);
+      batch.items.push(item);
     }
   }
 
@@ -117,6 +173,10 @@ export class ResultDecryptor {
       const place = places[f];
       const { model, field } = place;
       const value = row[field.name];
+      if (field.type !== undefined) {
+        if (value !== null && value !== undefined) this.collectTyped(row, place, rowId, value, batch);
+        continue;
+      }
       if (typeof value !== 'string') continue;
       if (!this.crypto.isEnvelope(value)) {
         if (field.mode === 'strict')

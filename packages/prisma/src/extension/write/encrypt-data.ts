@@ -10,7 +10,8 @@
  * and after the switch.
  */
 import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
-import type { ModelMeta } from '../../metadata';
+import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
+import { isNullWrite, sealTyped } from '../../typed-values';
 import { valueContext } from '../../value-context';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from '../computed-index';
@@ -178,7 +179,7 @@ export class DataEncryptor {
   writesEncrypted(model: ModelMeta, data: Args): boolean {
     for (const meta of this.view.writePlan(model).encrypted) {
       const value = data[meta.name];
-      if (value === undefined || plainOf(value) === null) continue;
+      if (value === undefined || isNullWrite(meta, fieldPlainOf(meta, value))) continue;
       if (meta.mode !== 'readonly' || this.view.indexesOf(model, meta.name).some(isPerScopeIndex)) return true;
     }
     return false;
@@ -209,15 +210,15 @@ export class DataEncryptor {
    */
   private sealRow(model: ModelMeta, data: Args, context: RowContext): Promise<void> | undefined {
     const { encrypted } = this.view.writePlan(model);
-    // The plaintexts, read before any field is replaced; `undefined` = not written.
-    const plains: (string | null | undefined)[] = new Array(encrypted.length);
+    // The plaintexts, read before any field is replaced; `undefined` = not written, `null` = SQL NULL.
+    const plains: unknown[] = new Array(encrypted.length);
     let sealsAny = false;
     for (let i = 0; i < encrypted.length; i++) {
       const value = data[encrypted[i].name];
       if (value === undefined) continue;
-      const plain = plainOf(value) as string | null;
-      plains[i] = plain;
-      if (plain !== null && encrypted[i].mode !== 'readonly') sealsAny = true;
+      const plain = fieldPlainOf(encrypted[i], value);
+      plains[i] = isNullWrite(encrypted[i], plain) ? null : plain;
+      if (plains[i] !== null && encrypted[i].mode !== 'readonly') sealsAny = true;
     }
     const encryptor = sealsAny ? this.crypto.cachedRowEncryptor(context.scope) : undefined;
     if (sealsAny && encryptor === undefined) return this.sealRowCold(model, data, context, plains);
@@ -226,12 +227,7 @@ export class DataEncryptor {
   }
 
   /** {@link DataEncryptor.sealRow} when the scope key must be loaded (or created) first. */
-  private async sealRowCold(
-    model: ModelMeta,
-    data: Args,
-    context: RowContext,
-    plains: (string | null | undefined)[],
-  ): Promise<void> {
+  private async sealRowCold(model: ModelMeta, data: Args, context: RowContext, plains: unknown[]): Promise<void> {
     this.encryptFields(model, data, context, plains, await this.crypto.rowEncryptor(context.scope));
     await this.fillIndexes(model, data, plains, context.scope);
   }
@@ -241,7 +237,7 @@ export class DataEncryptor {
     model: ModelMeta,
     data: Args,
     context: RowContext,
-    plains: (string | null | undefined)[],
+    plains: unknown[],
     encryptor: RowEncryptor | undefined,
   ): void {
     const { encrypted } = this.view.writePlan(model);
@@ -251,11 +247,16 @@ export class DataEncryptor {
         const plain = plains[i];
         if (plain === undefined) continue;
         const meta = encrypted[i];
-        let stored: string | null = plain;
-        if (plain !== null && meta.mode !== 'readonly' && encryptor !== undefined) {
-          stored = encryptor.encrypt(plain, valueContext(model, meta, rowId));
-          this.written?.add(stored, plain, model.dbName, meta.dbName, rowId);
+        if (plain === null || meta.mode === 'readonly' || encryptor === undefined) continue;
+        const ctx = valueContext(model, meta, rowId);
+        if (meta.type !== undefined) {
+          const stored = sealTyped(encryptor, meta, plain, ctx);
+          const value = data[meta.name];
+          data[meta.name] = meta.type !== 'Json' && isPlainObject(value) ? { set: stored } : stored;
+          continue;
         }
+        const stored = encryptor.encrypt(plain as string, ctx);
+        this.written?.add(stored, plain as string, model.dbName, meta.dbName, rowId);
         const value = data[meta.name];
         data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;
       }
@@ -268,24 +269,19 @@ export class DataEncryptor {
    * Fills the blind and match indexes of the written fields (per-scope ones under the row's `scope`):
    * synchronously when every index key is cached.
    */
-  private fillIndexes(
-    model: ModelMeta,
-    data: Args,
-    plains: (string | null | undefined)[],
-    scope: string,
-  ): Promise<void> | undefined {
+  private fillIndexes(model: ModelMeta, data: Args, plains: unknown[], scope: string): Promise<void> | undefined {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain, scope);
+        const value = plain === null ? null : this.crypto.cachedBlindIndex(spec, plain as string, scope);
         // A key to load: all indexes are (re)computed the asynchronous way (same values).
         if (value === undefined) return this.fillIndexesCold(model, data, plains, scope);
         data[index.name] = value;
       }
       for (const { index, spec } of this.view.matchSpecs(model, encrypted[i].name)) {
-        const positions = plain === null ? [] : this.crypto.cachedMatchIndex(spec, plain);
+        const positions = plain === null ? [] : this.crypto.cachedMatchIndex(spec, plain as string);
         if (positions === undefined) return this.fillIndexesCold(model, data, plains, scope);
         data[index.name] = positions;
       }
@@ -293,21 +289,16 @@ export class DataEncryptor {
     return undefined;
   }
 
-  private async fillIndexesCold(
-    model: ModelMeta,
-    data: Args,
-    plains: (string | null | undefined)[],
-    scope: string,
-  ): Promise<void> {
+  private async fillIndexesCold(model: ModelMeta, data: Args, plains: unknown[], scope: string): Promise<void> {
     const { encrypted } = this.view.writePlan(model);
     for (let i = 0; i < encrypted.length; i++) {
       const plain = plains[i];
       if (plain === undefined) continue;
       for (const { index, spec } of this.view.indexSpecs(model, encrypted[i].name)) {
-        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain, scope);
+        data[index.name] = plain === null ? null : await this.crypto.blindIndex(spec, plain as string, scope);
       }
       for (const { index, spec } of this.view.matchSpecs(model, encrypted[i].name)) {
-        data[index.name] = plain === null ? [] : await this.crypto.matchIndex(spec, plain);
+        data[index.name] = plain === null ? [] : await this.crypto.matchIndex(spec, plain as string);
       }
     }
   }
@@ -510,4 +501,9 @@ function withoutPlaceholders(model: ModelMeta, data: Args): Args {
 /** The plaintext of a write value: `v` or `{ set: v }`. */
 export function plainOf(value: unknown): unknown {
   return isPlainObject(value) && 'set' in value ? value.set : value;
+}
+
+/** The plaintext of a write to an encrypted field: as {@link plainOf}, but a `Json` value is the value itself. */
+export function fieldPlainOf(meta: EncryptedFieldMeta, value: unknown): unknown {
+  return meta.type === 'Json' ? value : plainOf(value);
 }

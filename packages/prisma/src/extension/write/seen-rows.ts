@@ -20,7 +20,8 @@
  */
 import type { ModelMeta } from '../../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
-import { plainOf } from './encrypt-data';
+import { fieldPlainOf, plainOf } from './encrypt-data';
+import { isNullWrite } from '../../typed-values';
 import { asList } from '../query/arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
@@ -140,14 +141,17 @@ export async function checkGivenContext(options: {
   const written: Args = {};
   for (const meta of view.writePlan(model).encrypted) {
     // only envelopes were bound (readonly fields are written as plaintext, never compared in SQL)
-    const value = plainOf(sent[meta.name]);
-    if (meta.mode === 'readonly' || typeof value !== 'string') continue;
+    const value = fieldPlainOf(meta, sent[meta.name]);
+    if (meta.mode === 'readonly' || value === undefined || isNullWrite(meta, value)) continue;
     plain[meta.name] = data[meta.name];
     written[meta.name] = value;
   }
   if (Object.keys(written).length === 0) return;
   const resealed = await options.encryptor.update(model, plain, actual, 'update');
-  const where: Args = { ...written };
+  // A Json, Bytes or list field is compared through `equals` (a Json field takes no bare value).
+  const where: Args = {};
+  for (const [name, value] of Object.entries(written))
+    where[name] = view.encrypted(model, name)?.type === undefined ? value : { equals: value };
   for (const field of given.fields) where[field] = row[field];
   const { count } = (await sideQuery(options.base, (client) =>
     delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }),
@@ -155,7 +159,7 @@ export async function checkGivenContext(options: {
   // Nothing written back (another writer's values, or an upsert that created the row): the row keeps its own.
   if (count === 0) return;
   for (const name of Object.keys(written)) {
-    const value = plainOf(resealed[name]);
+    const value = fieldPlainOf(view.encrypted(model, name)!, resealed[name]);
     if (name in row) row[name] = value;
   }
 }
