@@ -265,6 +265,15 @@ describe('KeyHierarchy', () => {
     expect((await keys.indexRootVersions()).map((k) => k.version)).toEqual([2, 1]);
   });
 
+  it('lists the index root versions once for many concurrent cold callers (single flight)', async () => {
+    const store = new MemoryKeyStore();
+    const list = jest.spyOn(store, 'list');
+    const { keys } = setup(new CountingKeyring(), store);
+    const all = await Promise.all(Array.from({ length: 500 }, () => keys.indexRootVersions()));
+    expect(new Set(all.map((versions) => versions[0].keyId)).size).toBe(1);
+    expect(list.mock.calls.filter(([filter]) => filter?.kind === 'index').length).toBeLessThanOrEqual(2);
+  });
+
   it('prints no key material', async () => {
     const { keys } = setup();
     const { keyId } = await keys.activeScopeKey('s');

@@ -81,6 +81,7 @@ export class KeyHierarchy {
   readonly #indexVersions: LRUCache<string, StoredKey[]>;
   /** scope → its live scope key versions, active first (per-scope index lookups); never empty. */
   readonly #scopeVersions: LRUCache<string, StoredKey[]>;
+  #indexVersionsLoading: Promise<StoredKey[]> | undefined;
   readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
   /** Bumped by every destroy, so a first-use lookup that raced one does not cache its result. */
   #epoch = 0;
@@ -250,9 +251,18 @@ export class KeyHierarchy {
   }
 
   /** @internal Live index root versions, newest (active) first; version 1 created on first use. */
-  async indexRootVersions(): Promise<StoredKey[]> {
+  indexRootVersions(): Promise<StoredKey[]> {
     const cached = this.#indexVersions.get(INDEX_SCOPE);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return Promise.resolve(cached);
+    // Single flight: a cold createMany of thousands of rows asks once, not once a row (which
+    // exhausted a connection pool of 10 on MariaDB).
+    this.#indexVersionsLoading ??= this.#loadIndexRootVersions().finally(() => {
+      this.#indexVersionsLoading = undefined;
+    });
+    return this.#indexVersionsLoading;
+  }
+
+  async #loadIndexRootVersions(): Promise<StoredKey[]> {
     await this.#activeKey('index', INDEX_SCOPE);
     const live = (await this.#store.list({ kind: 'index', scope: INDEX_SCOPE }))
       .filter((key) => key.state !== 'destroyed')
