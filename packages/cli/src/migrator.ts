@@ -140,19 +140,7 @@ class ModelRun {
   constructor(private readonly options: MigrateOptions) {
     this.model = options.model;
     this.id = checkpointId(options.mode, options.model.name);
-    this.result = {
-      model: this.model.name,
-      ...emptyTally(),
-      scanned: 0,
-      written: 0,
-      resumedFrom: null,
-      lostRaces: 0,
-      pending: 0,
-      failed: 0,
-      failures: [],
-      elapsedMs: 0,
-      rowsPerSecond: 0,
-    };
+    this.result = emptyResult(this.model.name);
     this.delegate = delegateOf(options.client, this.model.name);
     this.columns = plannedColumns(this.model);
     this.detailStartedAt = this.startedAt.toISOString();
@@ -445,4 +433,21 @@ class InterruptedError extends Error {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A model's result before any row of it was read (a run, or a range of a scaled-out run). */
+export function emptyResult(model: string): MigrateResult {
+  return {
+    model,
+    ...emptyTally(),
+    scanned: 0,
+    written: 0,
+    resumedFrom: null,
+    lostRaces: 0,
+    pending: 0,
+    failed: 0,
+    failures: [],
+    elapsedMs: 0,
+    rowsPerSecond: 0,
+  };
 }

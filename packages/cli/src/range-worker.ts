@@ -16,13 +16,12 @@ import { createCasWriter } from './cas-writer';
 import type { CasWriter } from './cas-writer';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
-import { migrateModel } from './migrator';
+import { emptyResult, migrateModel } from './migrator';
 import type { MigrateResult, RangeTarget } from './migrator';
 import { describeError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
 import { abortableSleep } from './rate-limit';
-import { emptyTally } from './row-plan';
 import type { PlanMode } from './row-plan';
 import { LeaseLostError, RunStore } from './run-store';
 import type { RangeInfo } from './run-store';
@@ -267,23 +266,6 @@ function rowCounter(options: RangeWorkerOptions): Progress {
     advance: (rows) => options.onRows?.(rows),
     note: (line) => options.log(line),
     stop() {},
-  };
-}
-
-/** A model's result before any range of it ran. */
-export function emptyResult(model: string): MigrateResult {
-  return {
-    model,
-    ...emptyTally(),
-    scanned: 0,
-    written: 0,
-    resumedFrom: null,
-    lostRaces: 0,
-    pending: 0,
-    failed: 0,
-    failures: [],
-    elapsedMs: 0,
-    rowsPerSecond: 0,
   };
 }
 
