@@ -77,16 +77,7 @@ export async function runRangeWorker(options: RangeWorkerOptions): Promise<Worke
   const startedAt = Date.now();
   const byModel = new Map<string, MigrateResult>();
   const writers = new Map<string, CasWriter>();
-  const result: WorkerResult = {
-    owner: options.owner,
-    models: [],
-    ranges: 0,
-    tookOver: 0,
-    rows: 0,
-    elapsedMs: 0,
-    rowsPerSecond: 0,
-    peakRss: 0,
-  };
+  const result = emptyWorkerResult(options.owner);
   const pollMs = options.pollMs ?? 1000;
   let notedPause = false;
   try {
@@ -267,6 +258,11 @@ function rowCounter(options: RangeWorkerOptions): Progress {
     note: (line) => options.log(line),
     stop() {},
   };
+}
+
+/** A worker's result before it ran any range (also what a worker that failed to start reports). */
+export function emptyWorkerResult(owner: string): WorkerResult {
+  return { owner, models: [], ranges: 0, tookOver: 0, rows: 0, elapsedMs: 0, rowsPerSecond: 0, peakRss: 0 };
 }
 
 /** Adds a range's result into its model's running total. */

@@ -10,7 +10,7 @@ import { loadConfig } from './config';
 import { CommandContext } from './context';
 import { Output, describeError } from './output';
 import { PfeImporter } from './pfe-import';
-import { runRangeWorker } from './range-worker';
+import { emptyWorkerResult, runRangeWorker } from './range-worker';
 import { bulkModels } from './commands/bulk-run';
 import type { MainMessage, ThreadData, ThreadMessage } from './commands/scaled-run';
 
@@ -82,17 +82,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   post({
     type: 'result',
-    result: {
-      owner: data.owner,
-      models: [],
-      ranges: 0,
-      tookOver: 0,
-      rows: 0,
-      elapsedMs: 0,
-      rowsPerSecond: 0,
-      peakRss: 0,
-      stopped: describeError(error),
-    },
+    result: { ...emptyWorkerResult(data.owner), stopped: describeError(error) },
   });
   port.close();
 });

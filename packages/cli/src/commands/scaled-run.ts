@@ -21,7 +21,7 @@ import { describeError } from '../output';
 import { PfeImporter } from '../pfe-import';
 import { RunProgress } from '../progress';
 import { emptyResult } from '../migrator';
-import { add, runRangeWorker } from '../range-worker';
+import { add, emptyWorkerResult, runRangeWorker } from '../range-worker';
 import type { WorkerResult } from '../range-worker';
 import { TokenBucket } from '../rate-limit';
 import type { PlanMode } from '../row-plan';
@@ -337,17 +337,7 @@ function startThread(
         else grant();
       }
     });
-    const failed = (error: unknown): WorkerResult => ({
-      owner,
-      models: [],
-      ranges: 0,
-      tookOver: 0,
-      rows: 0,
-      elapsedMs: 0,
-      rowsPerSecond: 0,
-      peakRss: 0,
-      stopped: describeError(error),
-    });
+    const failed = (error: unknown): WorkerResult => ({ ...emptyWorkerResult(owner), stopped: describeError(error) });
     worker.on('error', (error) => {
       log(messages.runs.workerFailed(owner, describeError(error).message));
       result ??= failed(error);
