@@ -1,8 +1,9 @@
 /**
  * Where the CPU of one `hushfield reencrypt` run goes: the CLI process (per thread) against the
- * PostgreSQL backends serving it, read from /proc while the run goes (Linux only). Seeds
- * `rows` legacy plaintext customers in a scratch database, runs the CLI from source with the
- * given arguments, and prints CPU seconds by side and the run's wall time.
+ * PostgreSQL backends serving it, read from /proc every 100 ms while the run goes (Linux only;
+ * a backend's last 100 ms before it exits are missed). Seeds `rows` legacy plaintext customers
+ * in a scratch database, runs the CLI from source with the given arguments, and prints one JSON
+ * line: CPU seconds by side and by thread, whole run and from the first row written (`steady`).
  *
  *   tsx --tsconfig bench/tsconfig.json bench/cpu-split.ts <rows> [CLI args...]
  *   e.g. bench/cpu-split.ts 100000 --run p1 --workers 1 --range-rows 5000
@@ -74,9 +75,10 @@ async function main(): Promise<void> {
     const started = performance.now();
     const threads = new Map<string, number>();
     const backends = new Map<number, number>();
+    const backendTypes = new Map<number, string>();
     let firstRowAt: number | null = null;
     const sum = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-    let atFirstRow = { node: 0, pg: 0 };
+    let atFirstRow = { node: 0, pg: 0, threads: new Map<string, number>() };
     const sample = async () => {
       const pid = child.pid as number;
       for (const tid of (() => {
@@ -89,13 +91,14 @@ async function main(): Promise<void> {
         const cpu = cpuOf(`/proc/${pid}/task/${tid}/stat`);
         if (cpu) threads.set(`${tid} ${cpu.comm}`, cpu.ticks);
       }
-      const pids = await db.query<{ pid: number }>(
-        'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      const pids = await db.query<{ pid: number; backend_type: string }>(
+        'SELECT pid, backend_type FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
         [dbName],
       );
-      for (const { pid: backend } of pids) {
+      for (const { pid: backend, backend_type: type } of pids) {
         const cpu = cpuOf(`/proc/${backend}/stat`);
         if (cpu) backends.set(backend, cpu.ticks);
+        backendTypes.set(backend, type);
       }
       if (firstRowAt === null) {
         const [{ n }] = await db.query<{ n: string }>(
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
         );
         if (Number(n) > 0) {
           firstRowAt = performance.now();
-          atFirstRow = { node: sum(threads), pg: sum(backends) };
+          atFirstRow = { node: sum(threads), pg: sum(backends), threads: new Map(threads) };
         }
       }
     };
@@ -132,12 +135,21 @@ async function main(): Promise<void> {
         nodeCpuSeconds: nodeTicks / TICK,
         steadyNodeCpuSeconds: (nodeTicks - atFirstRow.node) / TICK,
         steadyPostgresCpuSeconds: (pgTicks - atFirstRow.pg) / TICK,
-        // Threads by id (the main thread's id is the process id; worker threads start last).
-        nodeThreads: Object.fromEntries(
-          [...threads].filter(([, v]) => v > 0).map(([k, v]) => [k.split(' ')[0], v / TICK]),
+        // Threads by id, from the first row written to the end (the main thread's id is the
+        // process id; V8's helper threads, which run the parallel and concurrent GC, come next;
+        // worker threads start last).
+        steadyNodeThreads: Object.fromEntries(
+          [...threads]
+            .map(([k, v]) => [k.split(' ')[0], (v - (atFirstRow.threads.get(k) ?? 0)) / TICK] as const)
+            .filter(([, v]) => v > 0),
         ),
         postgresCpuSeconds: pgTicks / TICK,
         postgresBackends: backends.size,
+        postgresByType: [...backends].reduce<Record<string, number>>((out, [pid, ticks]) => {
+          const type = backendTypes.get(pid) ?? '?';
+          out[type] = (out[type] ?? 0) + ticks / TICK;
+          return out;
+        }, {}),
         written: summary.models?.[0]?.written,
         load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       }),
