@@ -18,6 +18,7 @@ import {
   type BlindIndexSpec,
 } from './blind-index';
 import { DekCache } from './dek-cache';
+import { DekPool, type DekPoolOptions } from './dek-pool';
 import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
 import { parseBinaryEnvelope } from './binary-envelope';
@@ -55,6 +56,7 @@ import {
   checkContext,
   checkPlaintext,
   createRowEncryptor,
+  freshDek,
   type FieldContext,
   type RowEncryptor,
   type UnsafeDeterminism,
@@ -76,6 +78,12 @@ export interface FieldCryptoOptions {
   cache: KeyCacheOptions;
   /** Unwrapped per-row DEKs keyed by wrapped DEK; default `{ maxEntries: 10000 }`; `false` disables. */
   dekCache?: { maxEntries: number } | false;
+  /**
+   * Fresh DEKs prepared (drawn and wrapped) off the request path after a write, a few per scope,
+   * each handed out once: default `{ perScope: 2, maxScopes: 64, maxAgeMs: 10000 }`; `false`
+   * disables. What it changes for a memory dump: README, "What it does not protect".
+   */
+  dekPool?: DekPoolOptions | false;
   audit?: AuditSink;
   actor?: () => ActorContext | undefined;
   /**
@@ -101,6 +109,9 @@ export interface CacheStats {
   entries: number;
   dekHits: number;
   dekMisses: number;
+  /** Prepared DEKs handed out to row writes, and held ready now (see `dekPool`). */
+  dekPoolTaken: number;
+  dekPoolReady: number;
 }
 
 /**
@@ -165,6 +176,7 @@ export class FieldCrypto {
   readonly keys: KeyAdmin;
   readonly #keys: KeyHierarchy;
   readonly #deks: DekCache | undefined;
+  readonly #pool: DekPool | undefined;
   readonly #indexKeys: KeyCache;
   readonly #audit: AuditEmitter;
   /** Fraction of successful decrypts audited (0: off). */
@@ -188,6 +200,12 @@ export class FieldCrypto {
       );
       this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
       this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
+    }
+    if (options.dekPool !== false) {
+      const pool = new DekPool(options.dekPool ?? {});
+      this.#pool = pool;
+      this.#keys.onDestroy((keyIds) => pool.flushKeys(keyIds));
+      this.#keys.onRotate((scope) => pool.flush([scope]));
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
     // Per-scope index keys die with their scope key (here at once; elsewhere with its TTL).
@@ -476,12 +494,22 @@ export class FieldCrypto {
     this.#keys.clearCache();
     this.#indexKeys.clear();
     this.#deks?.clear();
+    this.#pool?.flush();
   }
 
   /** Key-cache and DEK-cache counters. */
   stats(): CacheStats {
     const { hits, misses, keyringCalls, entries } = this.#keys.counters();
-    return { hits, misses, keyringCalls, entries, dekHits: this.#deks?.hits ?? 0, dekMisses: this.#deks?.misses ?? 0 };
+    return {
+      hits,
+      misses,
+      keyringCalls,
+      entries,
+      dekHits: this.#deks?.hits ?? 0,
+      dekMisses: this.#deks?.misses ?? 0,
+      dekPoolTaken: this.#pool?.taken ?? 0,
+      dekPoolReady: this.#pool?.size ?? 0,
+    };
   }
 
   /** Prints counters only. */
@@ -600,14 +628,20 @@ export class FieldCrypto {
     return computed;
   }
 
-  /** A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read. */
+  /**
+   * A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read.
+   * Takes a DEK prepared under this very key version when the pool holds one, and asks for
+   * the scope to be refilled once the current task is done.
+   */
   #newRow(
     material: KeyMaterial,
     determinism: UnsafeDeterminism | undefined,
     generation: number | undefined,
   ): RowEncryptor {
     const deks = this.#deks;
-    return createRowEncryptor(
+    const pool = determinism === undefined ? this.#pool : undefined;
+    const prepared = pool?.take(material.scope, material.keyId, material.version);
+    const row = createRowEncryptor(
       material,
       determinism,
       deks === undefined
@@ -616,7 +650,33 @@ export class FieldCrypto {
             if (!deks.set(id, dek, generation, this.#keys.scopeKeyRemainingTtl(material.keyId, material.version)))
               dek.fill(0);
           },
+      prepared,
     );
+    pool?.requestRefill(material.scope, (scopes) => this.#refill(pool, scopes));
+    return row;
+  }
+
+  /**
+   * Tops up the pool for `scopes`, each under its active key version while that key is cached
+   * (nothing for a scope whose key is not: destroyed, expired, or never loaded here). Runs
+   * from `setImmediate`, so it never throws: a failure leaves the scope's entries flushed.
+   */
+  #refill(pool: DekPool, scopes: readonly string[]): void {
+    const generation = pool.generation;
+    for (const scope of scopes) {
+      try {
+        this.#keys.withCachedActiveScopeKey(scope, (material) => {
+          const { keyId, version } = material;
+          const ttl = this.#keys.scopeKeyRemainingTtl(keyId, version);
+          for (let ready = pool.ready(scope, keyId, version); ready < pool.perScope && ttl > 0; ready++) {
+            const entry = { keyId, version, expiresAt: pool.expiry(ttl), ...freshDek(material) };
+            if (!pool.put(scope, entry, generation)) break;
+          }
+        });
+      } catch {
+        pool.flush([scope]);
+      }
+    }
   }
 
   /**
