@@ -66,6 +66,11 @@ import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry'
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
+/** Sealed values up to this size are decoded into one buffer per decrypt pass (larger ones get their own). */
+const PASS_SCRATCH_BYTES = 16 * 1024;
+/** Associated data up to this size is built in one buffer per decrypt pass. */
+const AAD_SCRATCH_BYTES = 2048;
+
 /** Text of U+0000–U+007F only. */
 // eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
@@ -717,7 +722,12 @@ export class FieldCrypto {
     generation: number | undefined,
   ): Waiting | undefined {
     const deks = this.#deks;
-    const memo = new HeaderMemo();
+    // One buffer each for the sealed value being opened and its associated data, reused value
+    // after value (each is handed to the cipher before the next is written): no allocation per value.
+    const memo = new HeaderMemo(PASS_SCRATCH_BYTES);
+    const aadScratch = Buffer.allocUnsafe(AAD_SCRATCH_BYTES);
+    // When each scope key's cached copy expires (a row's DEK is cached no longer): looked up once per pass.
+    const keyExpiry = new Map<string, number>();
     let waiting: Waiting | undefined;
     let lastId: string | undefined;
     let dek: Buffer | undefined;
@@ -757,13 +767,16 @@ export class FieldCrypto {
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
                 // Refused if a key was destroyed since the call began: then this pass owns it.
-                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtl(envelope)))
+                if (
+                  deks === undefined ||
+                  !deks.set(lastId, unwrapped, generation, this.#keyTtlMemo(envelope, keyExpiry))
+                )
                   owned = true;
               } else failure = unwrapped.error;
             }
           }
           if (dek !== undefined) {
-            out[i] = this.#open(envelope, ctx, dek);
+            out[i] = this.#open(envelope, ctx, dek, aadScratch);
           } else if (waits) {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
@@ -816,12 +829,29 @@ export class FieldCrypto {
     return this.#keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
   }
 
-  /** Opens a value under its row's DEK: its text, or for a `bytes` context its bytes (a new buffer). */
-  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string | Buffer {
+  /**
+   * Like {@link FieldCrypto.#keyTtl}, reading each scope key's expiry once per pass (`expiry`)
+   * and the clock per row, so a DEK is still cached no longer than its scope key.
+   */
+  #keyTtlMemo(envelope: ParsedEnvelope, expiry: Map<string, number>): number {
+    const id = scopeKeyId(envelope.keyId, envelope.version);
+    let at = expiry.get(id);
+    if (at === undefined) {
+      at = performance.now() + this.#keyTtl(envelope);
+      expiry.set(id, at);
+    }
+    return at - performance.now();
+  }
+
+  /**
+   * Opens a value under its row's DEK: its text, or for a `bytes` context its bytes (a new buffer).
+   * @param aadScratch - where to build the associated data (see `valueAad`), when the caller has one
+   */
+  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer, aadScratch?: Buffer): string | Buffer {
     const plaintext = openValue(
       dek,
       envelope,
-      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId, ctx),
+      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId, ctx, aadScratch),
     );
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
     let value: string | Buffer = plaintext;
