@@ -62,7 +62,7 @@ describe('benchmarks at smoke-test sizes', () => {
     const [writes, reads, include, scaling] = section.tables;
     expect(writes.rows.map((row) => row[0])).toEqual([
       'create ×40 (one by one)',
-      'create ×40 (one by one), DEK pool off',
+      'create ×40 (one by one), DEK pool on',
       'createMany of 40',
       'findUnique by blind index ×10 (plain: + its HMAC)',
       'update (notes) of a seen row ×10',

@@ -1,9 +1,14 @@
 /**
  * Fresh per-row DEKs prepared ahead of use, with their wraps: a small pool per scope, refilled
- * off the request path (after a write has taken one, once the current task is done, which for
- * a database write is while it waits for the round trip). A one-by-one create then pays for
- * its row's value seals and blind indexes only, not for drawing and wrapping a DEK with cold
- * CPU caches between two round trips.
+ * off the request path (once a write leaves a scope below its low-water mark, after the current
+ * task, which for a database write is while it waits for the round trip), in batches so that
+ * the first wrap warms the cipher for the rest. A one-by-one create then pays for its row's
+ * value seals and blind indexes only, not for drawing and wrapping a DEK.
+ *
+ * Off by default (`FieldCrypto`'s `dekPool` option): on the 2-core machine of `bench/`, a
+ * prepared DEK did not make creates measurably faster (the work moves, it does not shrink, and
+ * a refill between round trips runs with caches as cold as the write did), see
+ * bench/RESULTS.md.
  *
  * What it changes, and what it does not:
  * - **Never reused.** {@link DekPool.take} removes the entry it returns: a prepared DEK is
@@ -42,7 +47,7 @@ export interface PreparedDek {
 
 /** Bounds of the pool. */
 export interface DekPoolOptions {
-  /** Entries kept ready per scope. Default 2. */
+  /** Entries a scope is refilled to once it falls below a quarter of them. Default 8. */
   readonly perScope?: number;
   /** Scopes with entries ready (least recently written dropped first). Default 64. */
   readonly maxScopes?: number;
@@ -53,7 +58,7 @@ export interface DekPoolOptions {
 /** Validates pool bounds. @throws InvalidArgumentError naming a bad bound */
 export function checkDekPoolOptions(options: DekPoolOptions): Required<DekPoolOptions> {
   needs(options !== null && typeof options === 'object', 'options.dekPool', 'must be an object or false');
-  const { perScope = 2, maxScopes = 64, maxAgeMs = 10_000 } = options;
+  const { perScope = 8, maxScopes = 64, maxAgeMs = 10_000 } = options;
   needs(
     Number.isSafeInteger(perScope) && perScope >= 1 && perScope <= 64,
     'options.dekPool.perScope',
@@ -101,6 +106,14 @@ export class DekPool {
   /** How many entries each scope is refilled to. */
   get perScope(): number {
     return this.#perScope;
+  }
+
+  /**
+   * Whether `scope` has fallen below its low-water mark (a quarter of `perScope`, at least one
+   * entry): refills then come in batches, so a refill's first wrap warms the cipher for the rest.
+   */
+  low(scope: string): boolean {
+    return (this.#scopes.get(scope)?.length ?? 0) < Math.max(1, this.#perScope >> 2);
   }
 
   /** Read before preparing entries; {@link DekPool.put} refuses them if a flush came in between. */

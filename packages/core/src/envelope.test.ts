@@ -194,7 +194,7 @@ describe('parseEnvelope', () => {
     fc.assert(
       fc.property(fc.array(text, { maxLength: 6 }), (texts) => {
         const memo = new HeaderMemo();
-        const scratch = new HeaderMemo(64); // sealed values decoded into one reused buffer
+        const scratch = new HeaderMemo(Buffer.alloc(64)); // sealed values decoded into one reused buffer
         for (const t of texts) {
           expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
           expect(outcome(() => parseEnvelope(t, scratch))).toEqual(outcome(() => parseEnvelope(t)));

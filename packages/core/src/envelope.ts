@@ -143,8 +143,8 @@ export class HeaderMemo {
    */
   readonly scratch: Buffer | undefined;
 
-  constructor(scratchBytes = 0) {
-    this.scratch = scratchBytes > 0 ? Buffer.allocUnsafe(scratchBytes) : undefined;
+  constructor(scratch?: Buffer) {
+    this.scratch = scratch;
   }
 
   /** Whether `text` repeats the last envelope's header exactly (its sealed value is not looked at). */

@@ -11,7 +11,8 @@ const wrappedDekOf = (envelope: string) => envelope.split('$')[4];
 function setup() {
   const keyring = new LocalKeyring(randomBytes(32));
   const keyStore = new MemoryKeyStore();
-  return { keyring, keyStore, crypto: new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } }) };
+  const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, dekPool: { perScope: 2 } });
+  return { keyring, keyStore, crypto };
 }
 
 /** Writes one row of `scope` the way the extension does on a warm cache, and lets the pool refill. */
@@ -28,11 +29,15 @@ async function writeRow(crypto: FieldCrypto, scope: string, value = 'ada@example
 describe('FieldCrypto DEK pool', () => {
   it('prepares DEKs after a write, off its path, and later writes take them', async () => {
     const { crypto } = setup();
-    await writeRow(crypto, 't1');
+    const row = crypto.cachedRowEncryptor('t1') ?? (await crypto.rowEncryptor('t1'));
+    expect(crypto.stats().dekPoolReady).toBe(0); // not on the write's path
+    row.dispose();
+    await nextTask();
     expect(crypto.stats().dekPoolReady).toBe(2);
     await writeRow(crypto, 't1');
-    expect(crypto.stats().dekPoolTaken).toBe(1);
-    expect(crypto.stats().dekPoolReady).toBe(2); // refilled
+    expect(crypto.stats()).toMatchObject({ dekPoolTaken: 1, dekPoolReady: 1 }); // above low water: no refill yet
+    await writeRow(crypto, 't1');
+    expect(crypto.stats()).toMatchObject({ dekPoolTaken: 2, dekPoolReady: 2 }); // ran dry: refilled in one batch
   });
 
   it('never gives two writes the same DEK, whether prepared or drawn on the spot', async () => {
@@ -85,14 +90,16 @@ describe('FieldCrypto DEK pool', () => {
     expect(crypto.stats().dekPoolReady).toBe(0);
   });
 
-  it('clearCaches empties the pool, and dekPool: false prepares nothing', async () => {
+  it('clearCaches empties the pool, and without the dekPool option (or with false) nothing is prepared', async () => {
     const { crypto, keyring, keyStore } = setup();
     await writeRow(crypto, 't1');
     crypto.clearCaches();
     expect(crypto.stats().dekPoolReady).toBe(0);
-    const off = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, dekPool: false });
-    await writeRow(off, 't1');
-    await writeRow(off, 't1');
-    expect(off.stats()).toMatchObject({ dekPoolReady: 0, dekPoolTaken: 0 });
+    for (const dekPool of [undefined, false as const]) {
+      const off = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, dekPool });
+      await writeRow(off, 't1');
+      await writeRow(off, 't1');
+      expect(off.stats()).toMatchObject({ dekPoolReady: 0, dekPoolTaken: 0 });
+    }
   });
 });

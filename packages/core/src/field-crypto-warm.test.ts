@@ -92,8 +92,6 @@ describe('FieldCrypto synchronous warm paths', () => {
     const { crypto } = setup();
     const stored = (await crypto.rowEncryptor('default')).encrypt('x', users);
     await crypto.blindIndex(spec, 'x');
-    // The DEK pool's first fill arms its one sweep timer (one per maxAgeMs while it holds DEKs, not per lookup).
-    await new Promise((resolve) => setImmediate(resolve));
     const spy = jest.spyOn(global, 'setTimeout');
     try {
       for (let i = 0; i < 3; i++) {

@@ -66,10 +66,14 @@ import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry'
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
 
-/** Sealed values up to this size are decoded into one buffer per decrypt pass (larger ones get their own). */
-const PASS_SCRATCH_BYTES = 16 * 1024;
-/** Associated data up to this size is built in one buffer per decrypt pass. */
-const AAD_SCRATCH_BYTES = 2048;
+/**
+ * Sealed values up to 16 KiB are decoded into this one buffer, and associated data up to 2 KiB
+ * built in the other, by every decrypt pass: a pass is synchronous and opens each value before
+ * it parses the next, so one process-wide pair serves them all (allocated once: a buffer per
+ * pass cost a point read more than it saved). They hold ciphertext and names only.
+ */
+const passScratch = Buffer.allocUnsafe(16 * 1024);
+const aadPassScratch = Buffer.allocUnsafe(2048);
 
 /** Text of U+0000–U+007F only. */
 // eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
@@ -85,8 +89,10 @@ export interface FieldCryptoOptions {
   dekCache?: { maxEntries: number } | false;
   /**
    * Fresh DEKs prepared (drawn and wrapped) off the request path after a write, a few per scope,
-   * each handed out once: default `{ perScope: 2, maxScopes: 64, maxAgeMs: 10000 }`; `false`
-   * disables. What it changes for a memory dump: README, "What it does not protect".
+   * each handed out once, zeroed when dropped. Off by default (`false`); `{}` turns it on with
+   * `{ perScope: 8, maxScopes: 64, maxAgeMs: 10000 }`. It did not make creates measurably faster
+   * on the benchmark machine (bench/RESULTS.md); what it changes for a memory dump: README,
+   * "What it does not protect".
    */
   dekPool?: DekPoolOptions | false;
   audit?: AuditSink;
@@ -206,8 +212,8 @@ export class FieldCrypto {
       this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
       this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
     }
-    if (options.dekPool !== false) {
-      const pool = new DekPool(options.dekPool ?? {});
+    if (options.dekPool !== undefined && options.dekPool !== false) {
+      const pool = new DekPool(options.dekPool);
       this.#pool = pool;
       this.#keys.onDestroy((keyIds) => pool.flushKeys(keyIds));
       this.#keys.onRotate((scope) => pool.flush([scope]));
@@ -657,7 +663,7 @@ export class FieldCrypto {
           },
       prepared,
     );
-    pool?.requestRefill(material.scope, (scopes) => this.#refill(pool, scopes));
+    if (pool?.low(material.scope)) pool.requestRefill(material.scope, (scopes) => this.#refill(pool, scopes));
     return row;
   }
 
@@ -724,8 +730,8 @@ export class FieldCrypto {
     const deks = this.#deks;
     // One buffer each for the sealed value being opened and its associated data, reused value
     // after value (each is handed to the cipher before the next is written): no allocation per value.
-    const memo = new HeaderMemo(PASS_SCRATCH_BYTES);
-    const aadScratch = Buffer.allocUnsafe(AAD_SCRATCH_BYTES);
+    const memo = new HeaderMemo(passScratch);
+    const aadScratch = aadPassScratch;
     // When each scope key's cached copy expires (a row's DEK is cached no longer): looked up once per pass.
     const keyExpiry = new Map<string, number>();
     let waiting: Waiting | undefined;
