@@ -51,20 +51,24 @@ describe('benchmarks at smoke-test sizes', () => {
       rows: 40,
       lookups: 10,
       updates: 10,
+      parents: 6,
+      children: 2,
       scaling: [20, 60],
       tenants: 3,
       writePlan: once,
       plan: warmedOnce,
     });
     sections.push(section);
-    const [writes, reads, scaling] = section.tables;
+    const [writes, reads, include, scaling] = section.tables;
     expect(writes.rows.map((row) => row[0])).toEqual([
       'create ×40 (one by one)',
+      'create ×40 (one by one), DEK pool on',
       'createMany of 40',
-      'findUnique by blind index ×10',
-      'update (notes) ×10',
+      'findUnique by blind index ×10 (plain: + its HMAC)',
+      'update (notes) of a seen row ×10',
     ]);
     expect(reads.rows).toHaveLength(5); // plain, floor, decrypts alone, cold, warm
+    expect(include.rows).toHaveLength(3); // plain, floor, cold
     // Cold reads resolve each of the 3 scope keys once through the keyring.
     expect(reads.notes?.[0]).toContain('keyring calls per cold read: 3');
     expect(scaling.rows.map((row) => row[0])).toEqual(['20', '60']);

@@ -44,13 +44,14 @@ export interface EncryptedClient {
 export function encryptedClient(
   base: PrismaClient,
   keyring: Keyring,
-  options: { dekCache?: { maxEntries: number } | false; ttlMs?: number } = {},
+  options: { dekCache?: { maxEntries: number } | false; dekPool?: boolean; ttlMs?: number } = {},
 ): EncryptedClient {
   const crypto = new FieldCrypto({
     keyring,
     keyStore: new PrismaKeyStore(base),
     cache: { ttlMs: options.ttlMs ?? 60 * 60_000 },
     ...(options.dekCache === undefined ? {} : { dekCache: options.dekCache }),
+    ...(options.dekPool === true ? { dekPool: {} } : {}),
   });
   const client = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto }));
   return { users: client.user as unknown as UserOps, crypto };
