@@ -77,6 +77,40 @@ describe('benchmarks at smoke-test sizes', () => {
     expect(Number(users)).toBe(0); // the benchmark cleans up after itself
   }, 120_000);
 
+  // The same section on the other providers (`pnpm bench prisma-mysql`, `prisma-sqlite`): the
+  // seeding, cleanup and every measured operation are portable. MariaDB where a server is named.
+  it.each([
+    ['sqlite', true],
+    ['mariadb', Boolean(process.env.TEST_MYSQL_URL)],
+  ] as const)(
+    'prisma runs on %s too',
+    async (kind, available) => {
+      if (!available) return;
+      const other = await createTestDatabase(kind);
+      try {
+        const section = await runPrismaBench({
+          db: other,
+          rows: 20,
+          lookups: 5,
+          updates: 5,
+          parents: 3,
+          children: 2,
+          scaling: [10],
+          tenants: 2,
+          writePlan: once,
+          plan: once,
+        });
+        expect(section.tables[0].rows[0][0]).toBe('create ×20 (one by one)');
+        expect(section.targets.every((target) => target.met !== null)).toBe(true);
+        const [{ users }] = await other.query<{ users: string }>('SELECT count(*) AS users FROM users');
+        expect(Number(users)).toBe(0);
+      } finally {
+        await other.close();
+      }
+    },
+    120_000,
+  );
+
   it('kms counts one keyring call per key against one KMS call per row for the naive baseline', async () => {
     const section = await runKmsBench({
       db,

@@ -33,15 +33,37 @@ const COLUMNS = [
 const INSERT_ROWS = 10_000;
 
 async function insertUsers(db: TestDatabase, rows: readonly StoredUser[]): Promise<string[]> {
+  const columns = COLUMNS.map(([, column]) => column).join(', ');
+  if (db.provider !== 'postgresql') {
+    await insertValues(
+      db,
+      `INSERT INTO users (${columns})`,
+      rows.map((row) => COLUMNS.map(([key]) => row[key])),
+    );
+    return rows.map((row) => row.id);
+  }
   for (let i = 0; i < rows.length; i += INSERT_ROWS) {
     const part = rows.slice(i, i + INSERT_ROWS);
     await db.query(
-      `INSERT INTO users (${COLUMNS.map(([, column]) => column).join(', ')})
+      `INSERT INTO users (${columns})
        SELECT * FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')})`,
       COLUMNS.map(([key]) => part.map((row) => row[key])),
     );
   }
   return rows.map((row) => row.id);
+}
+
+/** Rows per multi-row VALUES insert on MySQL and SQLite (under SQLite's 32,766 parameters). */
+const VALUES_ROWS = 1_000;
+
+/** `insert` followed by multi-row `VALUES` lists of `rows`, in statements of {@link VALUES_ROWS}. */
+async function insertValues(db: TestDatabase, insert: string, rows: readonly (readonly string[])[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += VALUES_ROWS) {
+    const part = rows.slice(i, i + VALUES_ROWS);
+    let n = 0;
+    const values = part.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
+    await db.query(`${insert} VALUES ${values}`, part.flat());
+  }
 }
 
 /**
@@ -127,6 +149,11 @@ export async function insertPosts(
         encryptor.dispose();
       }
     }
+  }
+  if (db.provider !== 'postgresql') {
+    const rows = titles.map((title, i) => [title, bodies[i], authors[i]]);
+    await insertValues(db, 'INSERT INTO posts (title, body, author_id)', rows);
+    return;
   }
   for (let i = 0; i < titles.length; i += INSERT_ROWS) {
     const end = i + INSERT_ROWS;
