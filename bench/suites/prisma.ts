@@ -22,6 +22,12 @@ import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import { dropMismatches } from '../../packages/prisma/src/extension/query/truncated-lookup';
 import { runScaling } from './prisma-scaling';
 
+/** The driver adapter the section's client uses, by provider. */
+const ADAPTERS = {
+  postgresql: '@prisma/adapter-pg',
+  mysql: '@prisma/adapter-mariadb',
+  sqlite: '@prisma/adapter-better-sqlite3',
+} as const;
 /** Sizes and repetitions; the defaults are the published benchmark. */
 export interface PrismaBenchOptions {
   readonly db: TestDatabase;
@@ -512,7 +518,7 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     intro:
       'The test schema (`prisma/schema.prisma`) `User` model: `email`, `ssn`, `notes` encrypted, blind ' +
       'indexes on email (full length, unique) and ssn (16 bits), scope = `tenantId`. One Prisma ' +
-      'client (`@prisma/adapter-pg`) on a scratch database; "hushfield" is that client extended with ' +
+      `client (\`${ADAPTERS[db.provider]}\`) on a scratch database; "hushfield" is that client extended with ` +
       '`fieldEncryption({ schema, keyring: LocalKeyring, crypto })` with `PrismaKeyStore` on the same database. ' +
       'Every ratio is the median with its min–max over paired rounds or runs, so a reader can tell a miss from noise.',
     tables,
