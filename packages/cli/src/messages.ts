@@ -212,8 +212,8 @@ export const messages = {
    */
   runs: {
     unsupportedDatabase: (provider: string) =>
-      `scaled-out runs (--run, --workers) need PostgreSQL for now (this database: ${provider}); ` +
-      'MySQL/MariaDB and SQLite are planned; run without --run/--workers',
+      `scaled-out runs (--run, --workers) need PostgreSQL, MySQL/MariaDB or SQLite (this database: ${provider}); ` +
+      'run without --run/--workers',
     leaseLost: (model: string, seq: number) =>
       `${model} range ${seq}: lease taken over by another worker; leaving the range to it`,
     badRunId: () => '--run must be 1-100 letters, digits, dots, dashes, underscores or colons',
