@@ -1,11 +1,25 @@
 // One Jest run for the whole repository: package unit tests beside the code, integration
 // tests in test/. TypeScript is compiled by swc; workspace packages resolve to their sources
 // so that tests never run against a stale build.
-/** @type {import('jest').Config} */
-module.exports = {
+// The integration suites that touch a database run once per provider (Jest projects
+// `postgresql`, `mysql`, `sqlite`): everything runs on PostgreSQL; the extension, key-store and
+// CLI suites run again on MariaDB/MySQL and on SQLite, with `prisma/generated/...` mapped to
+// that provider's generated client (see test/support/provider.ts). HUSHFIELD_TEST_PROVIDER
+// set in the environment runs that one project only. The MySQL project runs where a server
+// answers: TEST_MYSQL_URL, else a container when a Docker engine is there (global-setup.ts),
+// else it is left out with a notice.
+const { existsSync } = require('node:fs');
+
+const workspace = {
+  '^@hushfield/(core|kms-aws|kms-vault|kms-pkcs11|kms-gcp|kms-azure|prisma|cli)$': '<rootDir>/packages/$1/src/index.ts',
+};
+// The prisma-client generator writes relative imports with a .ts extension.
+const stripTs = { '^(\\.{1,2}/.*)\\.ts$': '$1' };
+
+/** What every project shares. */
+const shared = {
+  rootDir: __dirname,
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/test', '<rootDir>/examples', '<rootDir>/bench'],
-  testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/generated/'],
   transform: {
     '^.+\\.(t|j)sx?$': [
@@ -14,14 +28,68 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|pglite-prisma-adapter)/)'],
-  moduleNameMapper: {
-    '^@hushfield/(core|kms-aws|kms-vault|kms-pkcs11|kms-gcp|kms-azure|prisma|cli)$':
-      '<rootDir>/packages/$1/src/index.ts',
-    // The prisma-client generator writes relative imports with a .ts extension.
-    '^(\\.{1,2}/.*)\\.ts$': '$1',
-  },
+  moduleNameMapper: { ...workspace, ...stripTs },
+};
+
+/** The suites that run on every provider. */
+const MATRIX = [
+  '<rootDir>/test/extension/**/*.test.ts',
+  '<rootDir>/test/cli/**/*.test.ts',
+  '<rootDir>/test/key-store*.test.ts',
+  '<rootDir>/test/provider-schemas.test.ts',
+];
+
+/**
+ * Matrix suites about what only PostgreSQL has: `uuid` columns that fold any UUID form to lower
+ * case; scalar lists (encrypted `String[]`; json-bytes.test.ts covers Json and Bytes everywhere).
+ */
+const POSTGRES_ONLY = ['/test/extension/uuid-columns.test.ts', '/test/extension/typed-fields.test.ts'];
+
+/** The project running the matrix suites on `provider`. */
+function matrixProject(provider) {
+  return {
+    ...shared,
+    displayName: provider,
+    testMatch: MATRIX,
+    testPathIgnorePatterns: [...shared.testPathIgnorePatterns, ...POSTGRES_ONLY],
+    setupFiles: [`<rootDir>/test/support/provider-${provider}.ts`],
+    moduleNameMapper: {
+      ...workspace,
+      '^(?:\\.{1,2}/)+prisma/generated/(.*)$': `<rootDir>/prisma/${provider}/generated/$1`,
+      ...stripTs,
+    },
+  };
+}
+
+/** Whether the MySQL project has a server to run on (see global-setup.ts). */
+function mysqlAvailable() {
+  if (process.env.TEST_MYSQL_URL) return true;
+  if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock')) return true;
+  process.stdout.write('\nhushfield tests: no TEST_MYSQL_URL and no Docker engine: the mysql project is left out.\n');
+  return false;
+}
+
+const postgresql = {
+  ...shared,
+  displayName: 'postgresql',
+  roots: ['<rootDir>/packages', '<rootDir>/test', '<rootDir>/examples', '<rootDir>/bench'],
+  testMatch: ['**/*.test.ts'],
+};
+
+const chosen = process.env.HUSHFIELD_TEST_PROVIDER;
+const projects = [
+  ...(!chosen || chosen === 'postgresql' ? [postgresql] : []),
+  ...((!chosen || chosen === 'mysql') && mysqlAvailable() ? [matrixProject('mysql')] : []),
+  ...(!chosen || chosen === 'sqlite' ? [matrixProject('sqlite')] : []),
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   testTimeout: 60000,
 };
+// Shared with jest.unit.config.js; not enumerable, so Jest does not read it as an unknown option.
+Object.defineProperty(module.exports, 'shared', { value: shared, enumerable: false });

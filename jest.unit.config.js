@@ -1,11 +1,12 @@
 // The unit tests beside the code in packages/: no database, no KMS emulator, no global setup.
 // `pnpm test:unit` runs them in seconds; `pnpm test` runs them again with everything else.
-const base = require('./jest.config');
+const { shared } = require('./jest.config');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  ...base,
+  ...shared,
   roots: ['<rootDir>/packages'],
-  globalSetup: undefined,
-  globalTeardown: undefined,
+  testMatch: ['**/*.test.ts'],
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
+  testTimeout: 60000,
 };

@@ -5,14 +5,18 @@
 // The hushfield generator runs from packages/prisma/dist, so it is built first. Prisma runs a
 // generator's provider command in its own working directory, and the schemas name the
 // generator by a path relative to themselves, so each schema is generated from its directory.
+// The MySQL and SQLite test schemas are derived from prisma/schema.prisma first
+// (scripts/provider-schema.js).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
+const { writeProviderSchemas } = require('./provider-schema');
+
 const schemas = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['prisma/schema.prisma', 'examples/quickstart/prisma/schema.prisma'];
+  : ['prisma/schema.prisma', ...writeProviderSchemas(), 'examples/quickstart/prisma/schema.prisma'];
 const env = { ...process.env };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath;
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1';

@@ -1,5 +1,6 @@
 /**
- * Concurrent first use of a scope creates exactly one active key. On PostgreSQL the racers are
+ * Concurrent first use of a scope creates exactly one active key. On PostgreSQL, MySQL/MariaDB
+ * and SQLite (a file several processes open) the racers are
  * separate processes (`key-store.child.ts`), each with its own Prisma client, key store and
  * key hierarchy, released together; on PGlite (one process by nature) they are key
  * hierarchies on separate Prisma clients in this process.

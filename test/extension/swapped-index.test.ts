@@ -26,14 +26,14 @@ describe('fieldEncryption: full-length blind-index values swapped in SQL', () =>
       ).id;
     }
     // Swap the two rows' email index values (through a placeholder: the column is unique).
-    await h.db.query(
-      `
-      WITH pair AS (SELECT a.email_idx AS ai, b.email_idx AS bi FROM users a, users b WHERE a.id = $1 AND b.id = $2)
-      UPDATE users SET email_idx = CASE WHEN id = $1 THEN 'tmp-' || (SELECT bi FROM pair) ELSE (SELECT ai FROM pair) END
-      WHERE id IN ($1, $2)`,
-      [ids.ann, ids.bob],
-    );
-    await h.db.query(`UPDATE users SET email_idx = substr(email_idx, 5) WHERE id = $1`, [ids.ann]);
+    const indexOf = async (id: string) =>
+      (await h.db.query<{ email_idx: string }>('SELECT email_idx FROM users WHERE id = $1', [id]))[0].email_idx;
+    const [annIdx, bobIdx] = [await indexOf(ids.ann), await indexOf(ids.bob)];
+    const setIndex = (id: string, value: string) =>
+      h.db.query('UPDATE users SET email_idx = $1 WHERE id = $2', [value, id]);
+    await setIndex(ids.ann, `tmp-${bobIdx}`);
+    await setIndex(ids.bob, annIdx);
+    await setIndex(ids.ann, bobIdx);
   });
   afterAll(async () => {
     await h.close();

@@ -133,7 +133,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
     keyring.calls = 0;
     const users = await prisma.user.findMany({ where: { tenantId: 'bulk' } });
     expect(users).toHaveLength(300);
-    expect(users[299].notes).toBe('note 299');
+    expect(users.map((user) => user.notes)).toContain('note 299');
     expect(keyring.calls).toBe(1);
     expect(prisma.$hushfield.stats().keyringCalls).toBe(1);
     await prisma.user.findMany({ where: { tenantId: 'bulk' } });

@@ -79,6 +79,8 @@ describe('fieldEncryption: $transaction', () => {
   });
 
   it('creates a new scope key outside the transaction, or asks for prepare() on a single connection', async () => {
+    // PGlite and SQLite (one writer) give a transaction the one connection there is.
+    const singleConnection = h.db.backend === 'pglite' || h.db.backend === 'sqlite';
     const { prisma } = h.fresh();
     const attempt = prisma.$transaction(
       (tx) =>
@@ -87,7 +89,7 @@ describe('fieldEncryption: $transaction', () => {
         }),
       { timeout: 15_000 },
     );
-    if (h.db.backend === 'pglite') {
+    if (singleConnection) {
       await expect(attempt).rejects.toBeInstanceOf(ConfigError);
       await prisma.$hushfield.prepare(['newcomer']);
       const created = await prisma.$transaction((tx) =>
@@ -106,12 +108,12 @@ describe('fieldEncryption: $transaction', () => {
         });
         throw new Error('roll back');
       }),
-    ).rejects.toThrow(h.db.backend === 'pglite' ? ConfigError : Error);
+    ).rejects.toThrow(singleConnection ? ConfigError : Error);
     const keys = await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE scope = 'newcomer'`);
     expect(keys).toHaveLength(1);
     // a key created for a transaction that rolled back is committed on its own, never lost
     const late = await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE scope = 'late'`);
-    expect(late).toHaveLength(h.db.backend === 'pglite' ? 0 : 1);
+    expect(late).toHaveLength(singleConnection ? 0 : 1);
     const user = await h.fresh().prisma.user.create({
       data: { emailIdx: computedBlindIndex, tenantId: 'late', name: 'Late', email: 'late@example.com' },
     });

@@ -1,27 +1,39 @@
 /**
- * A fresh, migrated database for one test file, on whichever backend `global-setup.ts` chose:
- * a new database on the PostgreSQL server (dropped on close), or a new in-memory PGlite.
- * Migrations are the SQL files in `prisma/migrations/`, applied in order through the driver.
+ * A fresh, migrated database for one test file, on the provider the Jest project runs
+ * (`HUSHFIELD_TEST_PROVIDER`, see `provider.ts`) and the backend `global-setup.ts` chose:
+ * - PostgreSQL: a new database on the server (dropped on close), or a new in-memory PGlite;
+ * - MySQL/MariaDB: a new database on the server `TEST_MYSQL_URL` points at (dropped on close);
+ * - SQLite: a new file in the temporary directory (deleted on close).
+ * Migrations are the provider's SQL files (`prisma/migrations/`, `prisma/mysql/migrations/`,
+ * `prisma/sqlite/migrations/`), applied in order through the driver.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Client } from 'pg';
 import { PrismaClient } from '../../prisma/generated/client/client';
+import { migrationsDir, testProvider, type TestProvider } from './provider';
 
-/** Where the migrations live. */
-export const MIGRATIONS_DIR = join(__dirname, '..', '..', 'prisma', 'migrations');
+/** Where the PostgreSQL migrations live. */
+export const MIGRATIONS_DIR = migrationsDir('postgresql');
 
 /** A database for one test file. */
 export interface TestDatabase {
-  readonly backend: 'postgres' | 'container' | 'pglite';
+  readonly backend: 'postgres' | 'container' | 'pglite' | 'mariadb' | 'sqlite';
+  /** The Prisma provider of the database's schema. */
+  readonly provider: TestProvider;
   /** Connection string (absent on PGlite, which lives in this process). */
   readonly url?: string;
   /** A Prisma driver adapter factory for this database. */
   adapter(): SqlDriverAdapterFactory;
-  /** Raw SQL, bypassing Prisma and hushfield: what the database really stores. */
+  /**
+   * Raw SQL, bypassing Prisma and hushfield: what the database really stores. Written as for
+   * PostgreSQL (`$1` placeholders, double-quoted identifiers); on MySQL and SQLite the
+   * placeholders are rewritten and identifiers quoted that way are accepted (ANSI_QUOTES).
+   */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Drops the database (or closes PGlite). */
   close(): Promise<void>;
@@ -37,6 +49,9 @@ export function migrationSql(dir: string = MIGRATIONS_DIR): string[] {
 }
 
 function backend(): TestDatabase['backend'] {
+  const provider = testProvider();
+  if (provider === 'mysql') return 'mariadb';
+  if (provider === 'sqlite') return 'sqlite';
   const chosen = process.env.HUSHFIELD_TEST_BACKEND;
   if (chosen === 'pglite' || chosen === 'container' || chosen === 'postgres') return chosen;
   return process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
@@ -48,6 +63,8 @@ function backend(): TestDatabase['backend'] {
  */
 export async function createTestDatabase(kind: TestDatabase['backend'] = backend()): Promise<TestDatabase> {
   if (kind === 'pglite') return createPglite();
+  if (kind === 'mariadb') return createMariadb(mysqlServerUrl());
+  if (kind === 'sqlite') return createSqlite();
   return createPostgres(kind, process.env.TEST_DATABASE_URL as string);
 }
 
@@ -95,6 +112,7 @@ async function createPostgres(kind: 'postgres' | 'container', serverUrl: string)
   for (const sql of migrationSql()) await client.query(sql);
   return {
     backend: kind,
+    provider: 'postgresql',
     url: connectionString,
     adapter: () => new PrismaPg({ connectionString }),
     query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
@@ -112,10 +130,94 @@ async function createPglite(): Promise<TestDatabase> {
   for (const sql of migrationSql()) await db.exec(sql);
   return {
     backend: 'pglite',
+    provider: 'postgresql',
     adapter: () => new PrismaPGlite(db) as unknown as SqlDriverAdapterFactory,
     query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
     close: async () => {
       await db.close();
+    },
+  };
+}
+
+/** The MySQL/MariaDB server the tests use (`TEST_MYSQL_URL`, else the local service). */
+export function mysqlServerUrl(): string {
+  return process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+}
+
+/** Rewrites PostgreSQL's `$n` placeholders to `?`, with the parameters in the order they appear. */
+function positional(sql: string, params: readonly unknown[] = []): { sql: string; params: unknown[] } {
+  const ordered: unknown[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+    ordered.push(params[Number(n) - 1]);
+    return '?';
+  });
+  return { sql: text, params: ordered };
+}
+
+async function createMariadb(serverUrl: string): Promise<TestDatabase> {
+  const mariadb = await import('mariadb');
+  const { PrismaMariaDb } = await import('@prisma/adapter-mariadb');
+  const server = new URL(serverUrl);
+  const name = `hushfield_test_${randomBytes(6).toString('hex')}`;
+  const options = {
+    host: server.hostname,
+    port: Number(server.port || 3306),
+    user: decodeURIComponent(server.username || 'root'),
+    password: decodeURIComponent(server.password),
+  };
+  const admin = await mariadb.createConnection(options);
+  try {
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await admin.end();
+  }
+  const connection = await mariadb.createConnection({ ...options, database: name, multipleStatements: true });
+  for (const sql of migrationSql(migrationsDir('mysql'))) await connection.query(sql);
+  await connection.query("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES')");
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    backend: 'mariadb',
+    provider: 'mysql',
+    url: url.toString(),
+    // A few connections a client: test files make many clients, and the server allows 151 in all.
+    adapter: () => new PrismaMariaDb({ ...options, database: name, connectionLimit: 4 }),
+    query: async <T>(sql: string, params?: unknown[]) => {
+      const rewritten = positional(sql, params);
+      const result: unknown = await connection.query(rewritten.sql, rewritten.params);
+      return (Array.isArray(result) ? [...result] : []) as T[];
+    },
+    close: async () => {
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await connection.end();
+    },
+  };
+}
+
+async function createSqlite(): Promise<TestDatabase> {
+  const { default: Database } = await import('better-sqlite3');
+  const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
+  const file = join(tmpdir(), `hushfield_test_${randomBytes(6).toString('hex')}.db`);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  for (const sql of migrationSql(migrationsDir('sqlite'))) db.exec(sql);
+  return {
+    backend: 'sqlite',
+    provider: 'sqlite',
+    url: `file:${file}`,
+    adapter: () => new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 }),
+    query: async <T>(sql: string, params: unknown[] = []) => {
+      const rewritten = positional(sql, params);
+      const statement = db.prepare(rewritten.sql);
+      const values = rewritten.params.map((value) => (typeof value === 'boolean' ? Number(value) : value));
+      if (statement.reader) return statement.all(...values) as T[];
+      statement.run(...values);
+      return [];
+    },
+    close: async () => {
+      db.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
     },
   };
 }

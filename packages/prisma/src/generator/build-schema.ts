@@ -44,6 +44,9 @@ export type Validation = (
  */
 export const MIN_ENVELOPE_LENGTH = 6 + 1 + 1 + 1 + 1 + 80 + 1 + 38;
 
+/** What Prisma makes of a String without `@db` on MySQL: `VARCHAR(191)`. */
+export const MYSQL_DEFAULT_VARCHAR = 191;
+
 /**
  * Longest blind-index value of `bits` (core's `maxBlindIndexLength`): `v` + root version
  * (≤ 10 digits) + `.n` + normalizer version (≤ 3 digits) + `.` + base64url of ⌈bits / 8⌉ bytes.
@@ -206,6 +209,10 @@ class ModelBuilder {
         field.name,
         messages.columnTooShort('@encrypted', declared.type, declared.length, MIN_ENVELOPE_LENGTH, 'any envelope'),
       );
+    }
+    if (this.provider === 'mysql' && type === 'String' && !field.nativeType) {
+      const fits = Math.floor(((MYSQL_DEFAULT_VARCHAR - MIN_ENVELOPE_LENGTH) * 3) / 4);
+      this.report(field.name, messages.mysqlDefaultVarchar(MYSQL_DEFAULT_VARCHAR, MIN_ENVELOPE_LENGTH, fits));
     }
     const relation = this.model.fields.find((f) => f.relationFromFields?.includes(field.name));
     if (relation) this.report(field.name, messages.encryptedRelation(relation.name));

@@ -41,7 +41,12 @@ const keyStoreModel = {
   ],
 };
 
-function problems(email: [string, string[]] | null, index: [string, string[]] | null, bits = 256): string[] {
+function problems(
+  email: [string, string[]] | null,
+  index: [string, string[]] | null,
+  bits = 256,
+  provider?: string,
+): string[] {
   const document: DmmfDocument = {
     datamodel: {
       models: [
@@ -60,7 +65,7 @@ function problems(email: [string, string[]] | null, index: [string, string[]] | 
       ],
     },
   };
-  return validateSchema(document).problems;
+  return validateSchema(document, provider === undefined ? {} : { provider }).problems;
 }
 
 describe('length-limited columns', () => {
@@ -101,6 +106,26 @@ describe('length-limited columns', () => {
       'User.emailIdx: @blindIndex column is @db.Char(19), too short for a 12-bit index (at least 20 characters); widen it or drop the length',
     ]);
     expect(problems(null, ['Char', ['20']], 12)).toEqual([]);
+  });
+
+  it("on MySQL, rejects an encrypted String left at Prisma's default VARCHAR(191), naming the types that fit", async () => {
+    const [problem] = problems(null, null, 256, 'mysql');
+    expect(problem).toContain('User.email: @encrypted String has no @db type, which on MySQL is VARCHAR(191)');
+    expect(problem).toContain('@db.Text');
+    // The bound it states is real: the longest value that fits 191 characters, and one byte more does not.
+    const fits = Number(/only values up to (\d+) bytes/.exec(problem)![1]);
+    const row = await crypto.rowEncryptor('default');
+    try {
+      const spare = row.keyId.length - 1;
+      expect(row.encrypt('x'.repeat(fits), { model: 'users', field: 'email' }).length - spare).toBeLessThanOrEqual(191);
+      expect(row.encrypt('x'.repeat(fits + 3), { model: 'users', field: 'email' }).length - spare).toBeGreaterThan(191);
+    } finally {
+      row.dispose();
+    }
+    expect(problems(['Text', []], null, 256, 'mysql')).toEqual([]);
+    expect(problems(['MediumText', []], null, 256, 'mysql')).toEqual([]);
+    expect(problems(null, null, 256, 'postgresql')).toEqual([]);
+    expect(problems(null, null, 256, 'sqlite')).toEqual([]);
   });
 
   it('accepts wide enough, unbounded and other native types', () => {

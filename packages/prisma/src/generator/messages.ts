@@ -64,6 +64,10 @@ export const messages = {
   columnTooShort: (annotation: string, nativeType: string, length: number, needed: number, what: string) =>
     `${annotation} column is @db.${nativeType}(${length}), too short for ${what} (at least ${needed} characters); ` +
     'widen it or drop the length',
+  mysqlDefaultVarchar: (length: number, overhead: number, fits: number) =>
+    `@encrypted String has no @db type, which on MySQL is VARCHAR(${length}): an envelope is ${overhead} ` +
+    `characters plus 4/3 of the value, so only values up to ${fits} bytes would fit; declare @db.Text ` +
+    '(values up to about 48 KiB), @db.MediumText or @db.LongText',
   encryptedRelation: (relation: string) =>
     `@encrypted field is a foreign key of relation ${relation}; relation scalars cannot be encrypted`,
 

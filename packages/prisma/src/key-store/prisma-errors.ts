@@ -13,7 +13,20 @@ export function isUniqueViolation(error: unknown): boolean {
   return codeOf(error) === 'P2002';
 }
 
-/** P2034: the transaction lost a write conflict or deadlock to a concurrent one. */
+/**
+ * P2034: the transaction lost a write conflict or deadlock to a concurrent one. On SQLite the
+ * same loss arrives as `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT` (a read transaction that another connection's write
+ * overtook cannot become a write transaction), which Prisma reports as a timeout (P1008).
+ */
 export function isWriteConflict(error: unknown): boolean {
-  return codeOf(error) === 'P2034';
+  const driver = driverCode(error);
+  return codeOf(error) === 'P2034' || (typeof driver === 'string' && driver.startsWith('SQLITE_BUSY'));
+}
+
+/** The database's own error code under a Prisma error from a driver adapter, if any. */
+function driverCode(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const adapterError = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta
+    ?.driverAdapterError;
+  return adapterError?.cause?.originalCode;
 }

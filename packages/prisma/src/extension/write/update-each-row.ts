@@ -82,6 +82,23 @@ export async function updateEachRow(
     return returned;
   };
   if (currentTransaction() !== undefined) return sideQuery(base, run);
-  const transaction = base.$transaction as (fn: (tx: AnyClient) => Promise<unknown>) => Promise<unknown>;
-  return transaction.call(base, (tx) => inTransaction(tx, () => sideQuery(base, run)));
+  const transaction = base.$transaction as (
+    fn: (tx: AnyClient) => Promise<unknown>,
+    options?: { isolationLevel?: string },
+  ) => Promise<unknown>;
+  return transaction.call(base, (tx) => inTransaction(tx, () => sideQuery(base, run)), ownIsolation(base));
+}
+
+/**
+ * The isolation of the transaction the extension opens itself. The re-read that tells a row
+ * that moved from one that left the where must see other transactions' commits, as PostgreSQL's
+ * default READ COMMITTED does; MySQL's default REPEATABLE READ would re-read the snapshot and
+ * skip a row that moved, so there the transaction asks for READ COMMITTED. (Inside the
+ * caller's own transaction its isolation stands: under REPEATABLE READ such a row is skipped,
+ * never sealed under the scope it left.)
+ */
+function ownIsolation(base: AnyClient): { isolationLevel: string } | undefined {
+  return (base as { _activeProvider?: string })._activeProvider === 'mysql'
+    ? { isolationLevel: 'ReadCommitted' }
+    : undefined;
 }
