@@ -1,29 +1,32 @@
 /**
- * Compare-and-swap writes on MySQL/MariaDB (one `UPDATE ... JOIN` per batch, read back when some
- * rows lost) and SQLite (`updateMany` per row in one transaction), against the machine's MariaDB
- * and a real SQLite file: outcomes exact per row in mixed batches, a change of case or trailing
- * space still a lost race under a case-insensitive collation, one bad row failing alone, Bytes
- * compared as bytes and Json batches through Prisma's comparison.
+ * Compare-and-swap writes on the provider of the Jest project: PostgreSQL (one `UPDATE ... FROM
+ * unnest`), MySQL/MariaDB (one `UPDATE ... JOIN` per batch, read back when some rows lost) and
+ * SQLite (`updateMany` per row in one transaction): outcomes exact per row in mixed batches, a
+ * change of case or trailing space still a lost race (on MySQL under a case-insensitive
+ * collation too), one bad row failing alone, Bytes compared as bytes, Json batches exact.
  */
 import { MysqlCasWriter } from '../../packages/cli/src/cas-writer-mysql';
-import { PrismaCasWriter, createCasWriter } from '../../packages/cli/src/cas-writer';
+import { PostgresCasWriter, PrismaCasWriter, createCasWriter } from '../../packages/cli/src/cas-writer';
 import type { RowWrite } from '../../packages/cli/src/cas-writer';
 import type { BasePrismaClient } from '../../packages/cli/src/config';
+import { PrismaClient } from '../../prisma/generated/client/client';
+import { createTestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { testProvider } from '../support/provider';
 import { schema } from './support';
-import { createScratchDatabase } from './scratch-provider';
-import type { ScratchDatabase, ScratchProvider } from './scratch-provider';
 
 const customer = schema.models.Customer;
 const document = schema.models.Document;
+const provider = testProvider();
+const WRITERS = { postgresql: PostgresCasWriter, mysql: MysqlCasWriter, sqlite: PrismaCasWriter };
 
-describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provider) => {
-  let db: ScratchDatabase;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the provider's PrismaClient
-  let prisma: any;
+describe(`CAS writes on ${provider}`, () => {
+  let db: TestDatabase;
+  let prisma: PrismaClient;
 
   beforeAll(async () => {
-    db = await createScratchDatabase(provider);
-    prisma = db.client();
+    db = await createTestDatabase();
+    prisma = new PrismaClient({ adapter: db.adapter() });
   });
 
   afterAll(async () => {
@@ -51,8 +54,8 @@ describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provide
   });
 
   test('the writer for this database', async () => {
-    const writer = await createCasWriter(prisma as BasePrismaClient, customer);
-    expect(writer).toBeInstanceOf(provider === 'mysql' ? MysqlCasWriter : PrismaCasWriter);
+    const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
+    expect(writer).toBeInstanceOf(db.backend === 'pglite' ? PrismaCasWriter : WRITERS[provider]);
   });
 
   test('a mixed batch: every row applied or lost exactly as it happened', async () => {
@@ -60,7 +63,7 @@ describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provide
     await db.query("UPDATE customers SET email = 'app' WHERE id IN (2, 5)");
     await db.query('UPDATE customers SET phone = NULL WHERE id = 7');
     await db.query('DELETE FROM customers WHERE id = 8');
-    const writer = await createCasWriter(prisma as BasePrismaClient, customer);
+    const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
     const outcomes = await writer.write([1, 2, 3, 4, 5, 6, 7, 8].map((id) => rewrite(id)));
     expect(outcomes.map((outcome) => outcome.status)).toEqual([
       'applied',
@@ -84,7 +87,7 @@ describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provide
   });
 
   test('all applied, then the same batch again: all lost (the values moved on)', async () => {
-    const writer = await createCasWriter(prisma as BasePrismaClient, customer);
+    const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
     const batch = [3, 1, 2].map((id) => rewrite(id));
     expect((await writer.write(batch)).map((outcome) => outcome.status)).toEqual(['applied', 'applied', 'applied']);
     expect((await writer.write(batch)).map((outcome) => outcome.status)).toEqual(['lost', 'lost', 'lost']);
@@ -96,7 +99,7 @@ describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provide
     try {
       await db.query("UPDATE customers SET email = 'E1@X' WHERE id = 1");
       await db.query("UPDATE customers SET email = 'e2@x ' WHERE id = 2");
-      const writer = await createCasWriter(prisma as BasePrismaClient, customer);
+      const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
       const outcomes = await writer.write([rewrite(1), rewrite(2), rewrite(3)]);
       expect(outcomes.map((outcome) => outcome.status)).toEqual(['lost', 'lost', 'applied']);
       expect((await rows()).slice(0, 2).map((row) => row.email)).toEqual(['E1@X', 'e2@x ']);
@@ -107,7 +110,7 @@ describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provide
 
   test('a unique violation fails only its own row', async () => {
     await db.query("UPDATE customers SET email_idx = 'taken' WHERE id = 8");
-    const writer = await createCasWriter(prisma as BasePrismaClient, customer);
+    const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
     const outcomes = await writer.write([
       { key: [1], expected: { email: 'e1@x', emailIdx: null }, data: { emailIdx: 'taken' } },
       { key: [2], expected: { email: 'e2@x', emailIdx: null }, data: { emailIdx: 'i2' } },
@@ -129,7 +132,7 @@ describe.each<ScratchProvider>(['mysql', 'sqlite'])('CAS writes on %s', (provide
       })),
     });
     await prisma.document.update({ where: { id: 'd2' }, data: { blob: Uint8Array.from([1, 2, 4]) } });
-    const writer = await createCasWriter(prisma as BasePrismaClient, document);
+    const writer = await createCasWriter(prisma as unknown as BasePrismaClient, document);
     const bytes = (id: string): RowWrite => ({
       key: [id],
       expected: { blob: Uint8Array.from([1, 2, 3]), note: null },

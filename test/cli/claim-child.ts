@@ -10,7 +10,11 @@ import type { BasePrismaClient } from '../../packages/cli/src/config';
 async function main(): Promise<void> {
   const [provider, url, runId, owner] = process.argv.slice(2);
   let client: BasePrismaClient;
-  if (provider === 'mysql') {
+  if (provider === 'postgresql') {
+    const { PrismaPg } = await import('@prisma/adapter-pg');
+    const { PrismaClient } = await import('../../prisma/generated/client/client');
+    client = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as BasePrismaClient;
+  } else if (provider === 'mysql') {
     const { PrismaMariaDb } = await import('@prisma/adapter-mariadb');
     const { PrismaClient } = await import('../../prisma/mysql/generated/client/client');
     client = new PrismaClient({ adapter: new PrismaMariaDb(url) }) as unknown as BasePrismaClient;

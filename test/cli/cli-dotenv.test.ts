@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ROOT } from './spawn-cli';
+import { ROOT, providerClientSource } from './spawn-cli';
 
 let db: TestDatabase;
 let dir: string;
@@ -38,17 +38,16 @@ beforeAll(async () => {
     "// the project's Prisma config (not read by hushfield)\nexport default {};\n",
   );
   // A config as the README shows it: everything from the environment.
+  const source = providerClientSource('process.env.DATABASE_URL');
   writeFileSync(
     join(dir, 'hushfield.config.ts'),
     `
-const { PrismaPg } = require(require.resolve('@prisma/adapter-pg', { paths: [${JSON.stringify(ROOT)}] }));
-const { PrismaClient } = require(${path('prisma/generated/client/client.ts')});
+${source.setup}
 const { LocalKeyring } = require(${path('packages/core/src/index.ts')});
-const { hushfieldSchema } = require(${path('prisma/generated/hushfield/index.ts')});
 export default {
   schema: hushfieldSchema,
   keyring: () => LocalKeyring.fromEnv(),
-  prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }) }),
+  prisma: () => ${source.client},
 };
 `,
   );
