@@ -36,7 +36,7 @@ afterAll(async () => {
 
 async function checkpoint(): Promise<{ cursor: string | null; processed: number; state: string } | undefined> {
   const [row] = await world.db.query<{ cursor: string | null; processed: number; state: string }>(
-    `SELECT cursor, processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
+    `SELECT "cursor", processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
   );
   return row;
 }

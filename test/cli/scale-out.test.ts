@@ -103,7 +103,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     }
     const outcomes = await finished;
     for (const outcome of outcomes)
-      expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({
+        code: 0,
+        stderr: '',
+      });
     // Progress, takeovers and summaries name ranges, keys and owners, never a value.
     for (const outcome of outcomes) expect(outcome.stdout + outcome.stderr).not.toMatch(/@example\.(com|net)|555-/);
     const summaries = outcomes.map((outcome) => JSON.parse(outcome.stdout));

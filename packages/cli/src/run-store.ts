@@ -274,9 +274,12 @@ export class RunStore {
     plan: (model: string) => Promise<PlannedRange[]>,
   ): Promise<{ run: RunInfo; created: boolean }> {
     const { dialect } = this;
-    const created = await this.raw.$transaction(
+    // The run's row is inserted on its own, before the transaction that locks it: on MySQL, an
+    // INSERT that finds the row another transaction is inserting holds a shared lock on it,
+    // and two such waiters asking for the exclusive lock next would deadlock.
+    const inserted = await this.write(id, dialect.insertRun, id, mode, JSON.stringify(settings));
+    await this.raw.$transaction(
       async (tx) => {
-        const inserted = await this.execute(tx, dialect.insertRun, id, mode, JSON.stringify(settings));
         await this.execute(tx, dialect.lockRun, id);
         if (inserted === 0 && hasSettings(settings)) {
           await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(settings));
@@ -305,12 +308,11 @@ export class RunStore {
             await this.execute(tx, insert(some.length), id, model, ...values);
           }
         }
-        return inserted > 0;
       },
       // Planning walks the primary-key index once: minutes on a table of a billion rows.
       { timeout: 60 * 60_000, maxWait: 60_000 },
     );
-    return { run: (await this.get(id)) as RunInfo, created };
+    return { run: (await this.get(id)) as RunInfo, created: inserted > 0 };
   }
 
   /** Deletes the run's ranges (`--restart`): the next `open` plans them again. */
