@@ -253,10 +253,30 @@ export class RunStore {
    */
   private async write(id: string, sql: string, ...values: unknown[]): Promise<number> {
     if (!this.dialect.exclusiveWrites) return this.execute(this.raw, sql, ...values);
-    return this.raw.$transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       await this.execute(tx, this.dialect.lockRun, id);
       return this.execute(tx, sql, ...values);
     }, WAIT_FOR_WRITER);
+  }
+
+  /**
+   * A transaction; on a single-writer database retried while SQLite answers busy at once. The
+   * better-sqlite3 adapter runs a statement sent outside any transaction (a read of the next
+   * batch) on the connection's open transaction, which then holds a snapshot: its first write
+   * fails with SQLITE_BUSY_SNAPSHOT when another process wrote meanwhile, without waiting.
+   */
+  private async transaction<T>(
+    work: (tx: RawClient) => Promise<T>,
+    options?: { timeout?: number; maxWait?: number },
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.raw.$transaction(work, options);
+      } catch (error) {
+        if (!this.dialect.exclusiveWrites || attempt >= BUSY_RETRIES || !isSqliteBusy(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * attempt) * Math.random()));
+      }
+    }
   }
 
   /**
@@ -278,7 +298,7 @@ export class RunStore {
     // INSERT that finds the row another transaction is inserting holds a shared lock on it,
     // and two such waiters asking for the exclusive lock next would deadlock.
     const inserted = await this.write(id, dialect.insertRun, id, mode, JSON.stringify(settings));
-    await this.raw.$transaction(
+    await this.transaction(
       async (tx) => {
         await this.execute(tx, dialect.lockRun, id);
         if (inserted === 0 && hasSettings(settings)) {
@@ -349,7 +369,7 @@ export class RunStore {
     else {
       // The cap counts live leases: claims of this run take turns on the run's row lock. A
       // claim in steps is one transaction (on SQLite the lock is the database's write lock).
-      row = await this.raw.$transaction(async (tx) => {
+      row = await this.transaction(async (tx) => {
         if (maxConcurrency === undefined && !dialect.exclusiveWrites) return claim(tx);
         await this.execute(tx, dialect.lockRun, id);
         if (maxConcurrency === undefined) return claim(tx);
@@ -468,6 +488,16 @@ type ClaimedRow = RangeRow & ClaimedFrom;
  * the transaction that writes (a batch of rows), longer than Prisma's default 2 s wait.
  */
 const WAIT_FOR_WRITER = { maxWait: 60_000, timeout: 60_000 };
+
+/** Attempts of a transaction that SQLite answered busy at once (see `RunStore.transaction`). */
+const BUSY_RETRIES = 50;
+
+/** SQLite's `SQLITE_BUSY` family (`SQLITE_BUSY_SNAPSHOT` among them), as Prisma reports it. */
+function isSqliteBusy(error: unknown): boolean {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } })?.meta;
+  const code = meta?.driverAdapterError?.cause?.originalCode;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
 
 /** Ranges per `INSERT` where they are sent as one row of parameters each (4 parameters a range). */
 const RANGES_PER_INSERT = 500;
