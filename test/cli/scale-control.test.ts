@@ -86,7 +86,10 @@ maybe(
       await sleep(200);
     }
     const outcome = await run.done;
-    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({ code: 0, stderr: '' });
+    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({
+      code: 0,
+      stderr: '',
+    });
     const summary = JSON.parse(outcome.stdout);
     expect(summary.run.threads).toBe(true);
     expect(summary.run.workers).toHaveLength(2);
@@ -145,7 +148,10 @@ maybe(
     const resumed = await world.runCli(['runs', 'resume', RUN, '--json']);
     expect(resumed.json).toMatchObject({ id: RUN, state: 'running', changed: true });
     const outcome = await second.done;
-    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({ code: 0, stderr: '' });
+    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({
+      code: 0,
+      stderr: '',
+    });
     expect(await progress(RUN)).toMatchObject({ processed: ROWS, claimed: 0 });
     const list = await world.runCli(['runs', 'list', '--json']);
     expect((list.json as { runs: { id: string; state: string }[] }).runs).toEqual(
