@@ -1,7 +1,9 @@
 /**
- * `pnpm bench [crypto|prisma|kms|keyrings|match|migrator ...] [--long]`: runs the benchmarks on a scratch
- * PostgreSQL database (created on `TEST_DATABASE_URL`'s server, dropped afterwards) and
- * writes bench/RESULTS.md. See bench/README.md.
+ * `pnpm bench [crypto|prisma|prisma-mysql|prisma-sqlite|kms|keyrings|match|migrator ...] [--long]`:
+ * runs the benchmarks on a scratch PostgreSQL database (created on `TEST_DATABASE_URL`'s server,
+ * dropped afterwards) and writes bench/RESULTS.md. `prisma-mysql` runs the prisma section on a
+ * scratch database of the MariaDB/MySQL server `TEST_MYSQL_URL` names (default: the local one),
+ * `prisma-sqlite` on a SQLite file. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,11 +16,22 @@ import { notRun, type Section } from './lib/report';
 import { isoSeconds, writeResults, writeRunSummary } from './lib/results-file';
 import type { TestDatabase } from '../test/support/database';
 
-const BENCHMARKS = ['crypto', 'prisma', 'kms', 'keyrings', 'match', 'migrator'] as const;
+const BENCHMARKS = [
+  'crypto',
+  'prisma',
+  'prisma-mysql',
+  'prisma-sqlite',
+  'kms',
+  'keyrings',
+  'match',
+  'migrator',
+] as const;
 type BenchmarkId = (typeof BENCHMARKS)[number];
 const TITLES: Record<BenchmarkId, string> = {
   crypto: 'crypto: one value, envelope vs bare AES-256-GCM vs @47ng/cloak',
   prisma: 'prisma: plain Prisma vs the hushfield extension on PostgreSQL',
+  'prisma-mysql': 'prisma-mysql: plain Prisma vs the hushfield extension on MariaDB',
+  'prisma-sqlite': 'prisma-sqlite: plain Prisma vs the hushfield extension on SQLite',
   kms: 'kms: keyring calls and wall time with KMS latency',
   match: 'match: contains on encrypted fields through keyed match indexes',
   keyrings: 'keyrings: keyring calls per scope per TTL, for every keyring',
@@ -36,12 +49,15 @@ const log = (line: string): void => {
   lastLog = now;
 };
 
-/** Generates the Prisma client and hushfield metadata when a fresh clone has none. */
+/** Generates the Prisma clients and hushfield metadata (every provider's) when a fresh clone has none. */
 function ensureGenerated(): void {
-  const generated = ['prisma/generated/client/client.ts', 'prisma/generated/hushfield/index.ts'];
+  const generated = ['', 'mysql/', 'sqlite/'].flatMap((dir) => [
+    `prisma/${dir}generated/client/client.ts`,
+    `prisma/${dir}generated/hushfield/index.ts`,
+  ]);
   if (generated.every((file) => existsSync(join(REPO_ROOT, file)))) return;
   log('generating the Prisma client and hushfield metadata (node scripts/prisma-generate.js)');
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'prisma-generate.js'), 'prisma/schema.prisma'], {
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'prisma-generate.js')], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
   });
@@ -67,6 +83,9 @@ async function runOne(id: BenchmarkId, db: TestDatabase | undefined, long: boole
       return (await import('./suites/crypto')).runCryptoBench({ log });
     case 'prisma':
       return (await import('./suites/prisma')).runPrismaBench({ db: needDb(), log });
+    case 'prisma-mysql':
+    case 'prisma-sqlite':
+      return runPrismaElsewhere(id, id === 'prisma-mysql' ? 'mariadb' : 'sqlite');
     case 'kms':
       return (await import('./suites/kms')).runKmsBench({ db: needDb(), log });
     case 'match':
@@ -78,9 +97,27 @@ async function runOne(id: BenchmarkId, db: TestDatabase | undefined, long: boole
   }
 }
 
+/** The prisma section on a scratch database of another provider, created and dropped here. */
+async function runPrismaElsewhere(id: BenchmarkId, kind: 'mariadb' | 'sqlite'): Promise<Section> {
+  const { createTestDatabase } = await import('../test/support/database');
+  const other = await createTestDatabase(kind);
+  try {
+    const section = await (await import('./suites/prisma')).runPrismaBench({ db: other, log });
+    const version = (
+      await other.query<{ v: string }>(kind === 'mariadb' ? 'SELECT VERSION() AS v' : 'SELECT sqlite_version() AS v')
+    )[0].v;
+    const engine = kind === 'mariadb' ? `MariaDB ${version}` : `SQLite ${version} (a file, better-sqlite3)`;
+    return { ...section, id, title: TITLES[id], intro: `On ${engine}. ${section.intro ?? ''}`.trim() };
+  } finally {
+    await other.close();
+  }
+}
+
 /** Which profile scenarios explain a missed target of each benchmark. */
 const PROFILES: Record<string, (target: string) => string[]> = {
   crypto: () => ['value-16', 'value-1m'],
+  'prisma-mysql': () => [],
+  'prisma-sqlite': () => [],
   prisma: (target) =>
     target.startsWith('create') ? ['create', 'findunique'] : target.includes('warm') ? ['findmany-warm'] : ['findmany'],
   kms: () => [],
@@ -137,7 +174,9 @@ async function main(): Promise<number> {
   if (selected.some((id) => id !== 'crypto')) ensureGenerated();
 
   const { createTestDatabase } = await import('../test/support/database');
-  const db = selected.some((id) => id !== 'crypto') ? await createTestDatabase() : undefined;
+  process.env.TEST_MYSQL_URL ||= 'mysql://root@127.0.0.1:3306';
+  const onPostgres = selected.some((id) => !['crypto', 'prisma-mysql', 'prisma-sqlite'].includes(id));
+  const db = onPostgres ? await createTestDatabase('postgres') : undefined;
   // Interrupted: still drop the scratch database (DROP ... WITH (FORCE) ends open connections).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -4,9 +4,33 @@
  */
 import { FieldCrypto, type Keyring } from '@hushfield/core';
 import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
-import { PrismaClient } from '../../prisma/generated/client/client';
-import { hushfieldSchema } from '../../prisma/generated/hushfield';
+import type { PrismaClient } from '../../prisma/generated/client/client';
+import type { hushfieldSchema as PostgresSchema } from '../../prisma/generated/hushfield';
 import type { TestDatabase } from '../../test/support/database';
+import type { TestProvider } from '../../test/support/provider';
+
+/**
+ * The generated client class and hushfield schema of `provider` (`prisma/generated/` for
+ * PostgreSQL, `prisma/<provider>/generated/` for the schemas derived from it). The `User` and
+ * `Post` models the benchmarks use are the same in each; typed as PostgreSQL's.
+ */
+export function generatedFor(provider: TestProvider): {
+  PrismaClient: typeof PrismaClient;
+  hushfieldSchema: typeof PostgresSchema;
+} {
+  const dir = provider === 'postgresql' ? '../../prisma/generated' : `../../prisma/${provider}/generated`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- chosen at run time, one provider per section
+  const client = require(`${dir}/client/client`) as { PrismaClient: typeof PrismaClient };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+  const schema = require(`${dir}/hushfield`) as { hushfieldSchema: typeof PostgresSchema };
+  return { PrismaClient: client.PrismaClient, hushfieldSchema: schema.hushfieldSchema };
+}
+
+/** The provider a client was generated for. */
+function providerOf(client: PrismaClient): TestProvider {
+  const provider = (client as unknown as { _activeProvider?: string })._activeProvider;
+  return provider === 'mysql' || provider === 'sqlite' ? provider : 'postgresql';
+}
 import type { PlainUserInput, UserInput } from './fixtures';
 
 /**
@@ -23,7 +47,8 @@ export interface UserOps {
 
 /** A base client on `db`. */
 export function plainClient(db: TestDatabase): PrismaClient {
-  return new PrismaClient({ adapter: db.adapter() });
+  const { PrismaClient: Client } = generatedFor(db.provider);
+  return new Client({ adapter: db.adapter() });
 }
 
 /** The base client's `user` delegate, typed as {@link UserOps}. */
@@ -44,19 +69,25 @@ export interface EncryptedClient {
 export function encryptedClient(
   base: PrismaClient,
   keyring: Keyring,
-  options: { dekCache?: { maxEntries: number } | false; ttlMs?: number } = {},
+  options: { dekCache?: { maxEntries: number } | false; dekPool?: boolean; ttlMs?: number } = {},
 ): EncryptedClient {
   const crypto = new FieldCrypto({
     keyring,
     keyStore: new PrismaKeyStore(base),
     cache: { ttlMs: options.ttlMs ?? 60 * 60_000 },
     ...(options.dekCache === undefined ? {} : { dekCache: options.dekCache }),
+    ...(options.dekPool === true ? { dekPool: {} } : {}),
   });
+  const { hushfieldSchema } = generatedFor(providerOf(base));
   const client = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto }));
   return { users: client.user as unknown as UserOps, crypto };
 }
 
 /** Empties the tables a benchmark writes (key store excepted: scope keys stay warm). */
 export async function truncateUsers(db: TestDatabase): Promise<void> {
-  await db.query('TRUNCATE users, posts, accounts');
+  if (db.provider === 'postgresql') {
+    await db.query('TRUNCATE users, posts, accounts');
+    return;
+  }
+  for (const table of ['accounts', 'posts', 'users']) await db.query(`DELETE FROM ${table}`);
 }

@@ -103,6 +103,19 @@ export function ratio(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a';
 }
 
+/**
+ * Ratios of several runs (rounds) as their median with the range, `1.23× (1.10–1.40×)`, so a
+ * reader can tell a miss from noise.
+ */
+export function ratioRange(values: readonly number[]): string {
+  if (values.length === 0) return 'n/a';
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  if (sorted.length === 1) return ratio(median);
+  return `${ratio(median)} (${sorted[0].toFixed(2)}–${ratio(sorted[sorted.length - 1])})`;
+}
+
 /** An integer with thousands separators. */
 export function count(value: number): string {
   return Math.round(value).toLocaleString('en-US');

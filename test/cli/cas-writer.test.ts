@@ -70,3 +70,27 @@ describeOn(['postgresql'], 'cas-dialects.test.ts names the writer of each provid
     expect(await createCasWriter(world.prisma, customer)).toBeInstanceOf(PostgresCasWriter);
   });
 });
+
+test('the single-statement writer sends values that need quoting in an array parameter intact', async () => {
+  const writer = await createCasWriter(world.prisma, customer);
+  const tricky = ['a"b\\c,{d} e', 'NULL', '', ' spaced ', 'ünï\tcode'];
+  const outcomes = await writer.write([
+    {
+      key: [1],
+      expected: { email: 'a@x', phone: null, email_idx: null },
+      data: { email: tricky[0], phone: tricky[1] },
+    },
+    {
+      key: [2],
+      expected: { email: 'b@x', phone: 'pb', email_idx: 'ib' },
+      data: { email: tricky[2], phone: tricky[3] },
+    },
+    { key: [3], expected: { email: 'c@x', phone: 'pc', email_idx: null }, data: { email: tricky[4], phone: null } },
+  ]);
+  expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'applied', 'applied']);
+  expect(await world.db.query('SELECT id, email, phone FROM customers ORDER BY id')).toEqual([
+    { id: 1, email: tricky[0], phone: 'NULL' },
+    { id: 2, email: '', phone: ' spaced ' },
+    { id: 3, email: tricky[4], phone: null },
+  ]);
+});

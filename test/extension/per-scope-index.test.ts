@@ -57,7 +57,13 @@ describe('fieldEncryption: per-scope blind indexes', () => {
     const shared = await h.prisma.$hushfield.crypto.blindIndexAll({ ...emailSpec, perScope: false }, 'ada@example.com');
     expect(shared).not.toContain(rowA.email_idx);
     expect(shared).not.toContain(rowB.email_idx);
-    await expectNoPlaintextIn(h.db, 'contacts', ['ada@example.com', 'Ada@Example.com', '555']);
+    await expectNoPlaintextIn(h.db, 'contacts', [
+      'ada@example.com',
+      'Ada@Example.com',
+      '+1 555 0100',
+      '15550100',
+      '555 0100',
+    ]);
   });
 
   it('finds rows by equality, in, compound unique and truncated index when the where names the organization', async () => {

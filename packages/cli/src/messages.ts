@@ -188,8 +188,7 @@ export const messages = {
         result.pending ? `${result.pending} rows still changing (rerun)` : '',
         result.failed ? `${result.failed} rows failed` : '',
         result.pendingOverflow
-          ? 'rows changed by other writers before the resumed checkpoint were not all recorded ' +
-            '(run again with --restart)'
+          ? 'more rows were changed by other writers than could be held for re-reading ' + '(run again with --restart)'
           : '',
         result.resumedFrom ? `resumed after ${result.resumedFrom}` : '',
       ].filter(Boolean);

@@ -9,9 +9,11 @@ import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCliWorld, schema } from '../../../test/cli/support';
 import type { CliWorld } from '../../../test/cli/support';
 import { createCasWriter } from './cas-writer';
+import type { CasWriter } from './cas-writer';
 import { CheckpointStore } from './checkpoint';
 import type { CheckpointDetail, CheckpointState } from './checkpoint';
 import { migrateModel } from './migrator';
+import type { MigrateOptions } from './migrator';
 import { createProgress } from './progress';
 
 let world: CliWorld;
@@ -37,7 +39,7 @@ async function encryptedIds(): Promise<number[]> {
 class ObservedStore extends CheckpointStore {
   inFlight = 0;
   maxInFlight = 0;
-  readonly saved: { cursor: string | null; state: CheckpointState; committed: number[] }[] = [];
+  readonly saved: { cursor: string | null; state: CheckpointState; committed: number[]; pending: number }[] = [];
 
   constructor(private readonly failOnSave?: number) {
     super(world.prisma);
@@ -56,7 +58,7 @@ class ObservedStore extends CheckpointStore {
       // What the database holds when the checkpoint is written.
       const committed = await encryptedIds();
       await new Promise((resolve) => setTimeout(resolve, 15));
-      this.saved.push({ cursor, state: state ?? 'running', committed });
+      this.saved.push({ cursor, state: state ?? 'running', committed, pending: detail.pending.length });
       if (this.saved.length === this.failOnSave) throw new Error('connection reset');
       await super.save(id, cursor, processed, detail, state);
     } finally {
@@ -65,7 +67,7 @@ class ObservedStore extends CheckpointStore {
   }
 }
 
-async function run(checkpoints: CheckpointStore) {
+async function run(checkpoints: CheckpointStore, overrides: Partial<MigrateOptions> = {}) {
   return migrateModel({
     client: world.prisma,
     crypto: world.crypto(),
@@ -80,6 +82,7 @@ async function run(checkpoints: CheckpointStore) {
     resume: 'auto',
     progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
     log: () => undefined,
+    ...overrides,
   });
 }
 
@@ -109,4 +112,28 @@ test('a failed checkpoint save stops the run with a checkpoint that names commit
   const upTo = cursorId(stored?.cursor ?? null);
   expect(stored?.state).toBe('running');
   expect((await encryptedIds()).filter((id) => id <= upTo)).toEqual(Array.from({ length: upTo }, (_, i) => i + 1));
+});
+
+test('rows that keep losing races are held up to maxPending, then the run asks for a full pass', async () => {
+  const real = await createCasWriter(world.prisma, schema.models.Customer);
+  // An application that rewrites every row between the CLI's read and its compare-and-swap.
+  const racing: CasWriter = {
+    async write(writes) {
+      const ids = writes.map((write) => write.key[0] as number);
+      await world.db.query(
+        "UPDATE customers SET email = 'app' || id || '.' || md5(random()::text) WHERE id = ANY($1)",
+        [ids],
+      );
+      return real.write(writes);
+    },
+  };
+  const checkpoints = new ObservedStore();
+  const result = await run(checkpoints, { writer: racing, maxPending: 3, maxPasses: 2 });
+  expect(result.lostRaces).toBeGreaterThanOrEqual(12);
+  expect(result.pending).toBeLessThanOrEqual(3);
+  expect(result.pendingOverflow).toBe(true);
+  expect(Math.max(...checkpoints.saved.map((save) => save.pending))).toBeLessThanOrEqual(3);
+  expect(checkpoints.saved.at(-1)?.state).toBe('partial');
+  // Nothing the application wrote was overwritten.
+  expect(await encryptedIds()).toEqual([]);
 });

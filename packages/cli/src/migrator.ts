@@ -11,7 +11,7 @@ import { KeyDestroyedError } from '@hushfield/core';
 import type { FieldCrypto, KeyStore } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CasWriter } from './cas-writer';
-import { CheckpointStore, checkpointId } from './checkpoint';
+import { CheckpointStore, MAX_PENDING, checkpointId } from './checkpoint';
 import type { Checkpoint, CheckpointDetail, CheckpointState } from './checkpoint';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
@@ -62,6 +62,12 @@ export interface MigrateOptions {
   readonly progress: Progress;
   /** Passes over rows that lost a race (default 5). */
   readonly maxPasses?: number;
+  /**
+   * Most rows that lost a race held for re-reading (default {@link MAX_PENDING}, what a
+   * checkpoint records). Beyond it the run sets `pendingOverflow` and ends `partial`, so the
+   * run's memory does not grow with the rows other writers change.
+   */
+  readonly maxPending?: number;
   /** Attempts per batch when the keyring is throttled or unreachable (default 5). */
   readonly keyringAttempts?: number;
   /** Base of the exponential backoff between keyring attempts (default 500 ms). */
@@ -92,8 +98,8 @@ export interface MigrateResult extends PlanTally {
   failed: number;
   readonly failures: RowFailure[];
   /**
-   * Set when the resumed run lost more races than its checkpoint could record: rows before
-   * the cursor may still be stale, so a full pass (`--restart`) is needed.
+   * Set when more rows lost races than the run (or the resumed run's checkpoint) could hold
+   * for re-reading: rows before the cursor may still be stale, so a full pass (`--restart`) is needed.
    */
   pendingOverflow?: boolean;
   elapsedMs: number;
@@ -128,8 +134,9 @@ class ModelRun {
   private readonly result: MigrateResult;
   private readonly delegate: ReturnType<typeof delegateOf>;
   private readonly columns: string[];
-  /** Rows that lost a race, by encoded key: re-read on the next pass. */
+  /** Rows that lost a race, by encoded key: re-read on the next pass (at most `maxPending`). */
   private readonly pending = new Map<string, unknown[]>();
+  private readonly maxPending: number;
   private readonly queue: QueuedBatch[] = [];
   /** Checkpoint saves run one after another in the background (see {@link commitHead}). */
   private saving: Promise<void> = Promise.resolve();
@@ -144,6 +151,7 @@ class ModelRun {
     this.delegate = delegateOf(options.client, this.model.name);
     this.columns = plannedColumns(this.model);
     this.detailStartedAt = this.startedAt.toISOString();
+    this.maxPending = options.maxPending ?? MAX_PENDING;
   }
 
   async run(): Promise<MigrateResult> {
@@ -204,7 +212,7 @@ class ModelRun {
   private async resumeFrom(start: Checkpoint | null): Promise<void> {
     const { options, result } = this;
     this.processed = start?.processed ?? 0;
-    for (const key of start?.detail.pending ?? []) this.pending.set(key, decodeKey(key));
+    for (const key of start?.detail.pending ?? []) this.holdPending(key, decodeKey(key));
     this.cursor = start?.cursor ?? null;
     result.resumedFrom = this.cursor;
     // Rows the resumed run left undone lie before the cursor: this run cannot end as done.
@@ -295,7 +303,7 @@ class ModelRun {
       if (outcome.status === 'applied') result.written++;
       else if (outcome.status === 'lost') {
         result.lostRaces++;
-        pending.set(encodeKey(key), [...key]);
+        this.holdPending(encodeKey(key), [...key]);
       } else {
         const code = isHushfieldError(outcome.error)
           ? outcome.error.code
@@ -303,6 +311,12 @@ class ModelRun {
         this.fail({ key: JSON.stringify(key), code, message: messages.migrate.updateFailed() });
       }
     });
+  }
+
+  /** Holds a row for re-reading; past `maxPending` rows, notes that a full pass is needed instead. */
+  private holdPending(encoded: string, key: unknown[]): void {
+    if (this.pending.has(encoded) || this.pending.size < this.maxPending) this.pending.set(encoded, key);
+    else this.result.pendingOverflow = true;
   }
 
   private fail(failure: RowFailure): void {

@@ -99,6 +99,15 @@ export interface ValueType {
 /** The byte each kind is tagged with in the associated data. */
 export const KIND_TAGS: Readonly<Record<ValueKind, number>> = { json: 1, bytes: 2, list: 3 };
 
+/** Text of U+0000–U+007F only, whose UTF-8 is its Latin-1. */
+// eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** A view of `scratch` of `length` bytes when it is large enough, else a new buffer. */
+function into(scratch: Buffer | undefined, length: number): Buffer {
+  return scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : Buffer.allocUnsafe(length);
+}
+
 /** Bytes the type tag adds after the row id: none for text, the kind, and for a list element u32 index ‖ u32 count. */
 function typeTagLength(type: ValueType | undefined): number {
   const kind = type?.kind;
@@ -116,7 +125,9 @@ function typeTagLength(type: ValueType | undefined): number {
  * unchanged); since the row-id part is self-delimiting, a tagged layout never equals an untagged
  * one, and tags of different kinds, positions or lengths differ. Runs once per value, so the part
  * before the row id comes from a cache and only the row id (and tag) is written.
- * @returns a new buffer
+ * @param scratch - when given and large enough, the associated data is written into it (a batch
+ *   that passes it to the cipher at once reuses one buffer instead of allocating one per value)
+ * @returns a new buffer, or a view of `scratch` valid until it is written again
  */
 export function valueAad(
   keyId: string,
@@ -125,6 +136,7 @@ export function valueAad(
   field: string,
   rowId: string | undefined,
   type?: ValueType,
+  scratch?: Buffer,
 ): Buffer {
   const prefix = valueAadPrefix(keyId, version, model, field);
   const at = prefix.length;
@@ -132,17 +144,18 @@ export function valueAad(
   let out: Buffer;
   let end: number;
   if (rowId === undefined) {
-    out = Buffer.allocUnsafe(at + 1 + tag);
+    out = into(scratch, at + 1 + tag);
     prefix.copy(out, 0);
     out[at] = 0;
     end = at + 1;
   } else {
-    const rowBytes = Buffer.byteLength(rowId, 'utf8');
-    out = Buffer.allocUnsafe(at + 5 + rowBytes + tag);
+    const rowBytes = rowId.length <= 255 && ASCII.test(rowId) ? rowId.length : Buffer.byteLength(rowId, 'utf8');
+    out = into(scratch, at + 5 + rowBytes + tag);
     prefix.copy(out, 0);
     out[at] = 1;
     out.writeUInt32BE(rowBytes, at + 1);
-    out.write(rowId, at + 5, rowBytes, 'utf8');
+    if (rowBytes === rowId.length) out.write(rowId, at + 5, rowBytes, 'latin1');
+    else out.write(rowId, at + 5, rowBytes, 'utf8');
     end = at + 5 + rowBytes;
   }
   if (tag > 0) {

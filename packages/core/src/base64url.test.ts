@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { decodeCanonicalBase64url, isCanonicalBase64url } from './base64url';
+import { decodeCanonicalBase64url, decodeCanonicalBase64urlInto, isCanonicalBase64url } from './base64url';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -138,5 +138,33 @@ describe('decodeCanonicalBase64url', () => {
     const withBit = ALPHABET[ALPHABET.indexOf(text[text.length - 1]) | 1];
     expect(decodeCanonicalBase64url(text)).not.toBeNull();
     expect(decodeCanonicalBase64url(text.slice(0, -1) + withBit)).toBeNull();
+  });
+});
+
+describe('decodeCanonicalBase64urlInto', () => {
+  it('accepts and decodes exactly what decodeCanonicalBase64url does, into the given buffer', () => {
+    const target = Buffer.alloc(64, 0xee);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          nearlyBase64url,
+          fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toString('base64url')),
+        ),
+        (text) => {
+          const into = decodeCanonicalBase64urlInto(`$${text}`, 1, text.length + 1, target);
+          const fresh = decodeCanonicalBase64url(text);
+          expect(into).toEqual(fresh);
+          if (into !== null && into.length > 0 && text.length < 80) expect(into.buffer).toBe(target.buffer);
+        },
+      ),
+    );
+  });
+
+  it('decodes into a new buffer when the target is too small', () => {
+    const bytes = randomBytes(40);
+    const target = Buffer.alloc(8);
+    const decoded = decodeCanonicalBase64urlInto(bytes.toString('base64url'), 0, 54, target);
+    expect(decoded).toEqual(bytes);
+    expect(decoded!.buffer).not.toBe(target.buffer);
   });
 });

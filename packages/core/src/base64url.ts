@@ -65,6 +65,25 @@ export function decodeCanonicalBase64url(text: string, start = 0, end = text.len
   return written === bytes ? decoded : null;
 }
 
+/**
+ * Like {@link decodeCanonicalBase64url}, but decodes into `target` (when it is large enough;
+ * else into a new buffer, as that does): a batch reuses one buffer for values it opens at once,
+ * instead of allocating one per value.
+ * @returns a view of `target` (valid until `target` is written again) or a new buffer, or `null`
+ */
+export function decodeCanonicalBase64urlInto(text: string, start: number, end: number, target: Buffer): Buffer | null {
+  const chars = end - start;
+  const bytes = decodedLength(chars);
+  if (bytes < 0 || bytes > target.length || chars >= DECODE_IN_PIECES_FROM)
+    return decodeCanonicalBase64url(text, start, end);
+  if (chars > 0 && !hasCanonicalLastChar(text.charCodeAt(end - 1), chars % 4)) return null;
+  const slice = start === 0 && end === text.length ? text : text.slice(start, end);
+  if (slice.indexOf('+') >= 0 || slice.indexOf('/') >= 0 || slice.indexOf('=') >= 0 || hasWideChar(slice)) return null;
+  // Fewer bytes than the characters imply: a character outside the alphabet was skipped.
+  if (target.write(slice, 0, bytes, 'base64url') !== bytes) return null;
+  return target.subarray(0, bytes);
+}
+
 /** Encodings at least this long are decoded piece by piece. */
 const DECODE_IN_PIECES_FROM = 64 * 1024;
 /** Characters decoded at a time: a multiple of 4, so every piece but the last decodes whole. */

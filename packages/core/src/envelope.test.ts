@@ -194,7 +194,11 @@ describe('parseEnvelope', () => {
     fc.assert(
       fc.property(fc.array(text, { maxLength: 6 }), (texts) => {
         const memo = new HeaderMemo();
-        for (const t of texts) expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
+        const scratch = new HeaderMemo(Buffer.alloc(64)); // sealed values decoded into one reused buffer
+        for (const t of texts) {
+          expect(outcome(() => parseEnvelope(t, memo))).toEqual(outcome(() => parseEnvelope(t)));
+          expect(outcome(() => parseEnvelope(t, scratch))).toEqual(outcome(() => parseEnvelope(t)));
+        }
       }),
       { numRuns: 1000 },
     );
@@ -263,5 +267,26 @@ describe('valueAad', () => {
     expect(valueAad('kid', 1, 'users', 'email', undefined)).toEqual(
       encodeFields([{ u8: 1 }, 'hushfield/value', 'users', 'email', 'kid', { u32: 1 }, { u8: 0 }]),
     );
+  });
+
+  it('writes the same bytes into a scratch buffer, ASCII and UTF-8 row ids, typed or not', () => {
+    const scratch = Buffer.alloc(256, 0xaa);
+    for (const rowId of [
+      undefined,
+      'r1',
+      '7f0c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f',
+      'zeilé-ü',
+      '\u{1f600}',
+      'x'.repeat(300),
+    ]) {
+      for (const type of [undefined, { kind: 'json' as const }, { kind: 'list' as const, index: 2, count: 5 }]) {
+        expect(valueAad('kid', 3, 'users', 'email', rowId, type, scratch)).toEqual(
+          valueAad('kid', 3, 'users', 'email', rowId, type),
+        );
+      }
+    }
+    // Too small a scratch buffer: a new buffer instead, never a truncated one.
+    const small = valueAad('kid', 3, 'users', 'email', 'r1', undefined, Buffer.alloc(4));
+    expect(small).toEqual(valueAad('kid', 3, 'users', 'email', 'r1'));
   });
 });

@@ -20,7 +20,7 @@
  * `EnvelopeFormatError`.
  */
 import { NONCE_BYTES, PACKED_OVERHEAD, TAG_BYTES } from './aead';
-import { decodeCanonicalBase64url, decodedLength, encodedLength } from './base64url';
+import { decodeCanonicalBase64url, decodeCanonicalBase64urlInto, decodedLength, encodedLength } from './base64url';
 import { EnvelopeFormatError } from './errors';
 import { messages } from './messages';
 
@@ -136,6 +136,16 @@ export class HeaderMemo {
   /** The last envelope parsed, and its header text `hfe$1$<keyId>$<version>$<wrappedDek>$`. */
   last: ParsedEnvelope | undefined;
   lastHeader = '';
+  /**
+   * When set, sealed values up to its size are decoded into it rather than into a new buffer
+   * each: an envelope's `sealed` is then valid only until the next parse with this memo (a
+   * batch that opens each value at once). It holds ciphertext only, never a secret.
+   */
+  readonly scratch: Buffer | undefined;
+
+  constructor(scratch?: Buffer) {
+    this.scratch = scratch;
+  }
 
   /** Whether `text` repeats the last envelope's header exactly (its sealed value is not looked at). */
   repeats(text: unknown): boolean {
@@ -169,7 +179,7 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
       sealedStart,
       dekId,
       wrappedDek,
-      sealed: parseSealed(text, sealedStart),
+      sealed: parseSealed(text, sealedStart, memo!.scratch),
     };
   }
   if (!text.startsWith(ENVELOPE_PREFIX)) reject('missing prefix');
@@ -201,7 +211,7 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
 
   const sealedStart = dekEnd + 1;
-  const sealed = parseSealed(text, sealedStart);
+  const sealed = parseSealed(text, sealedStart, memo?.scratch);
   const parsed: ParsedEnvelope = {
     text,
     formatVersion,
@@ -244,12 +254,15 @@ export function keyPrefixLength(text: string): number {
   return version > MAX_KEY_VERSION ? 0 : versionEnd + 1;
 }
 
-/** Checks and decodes the sealed value, from `sealedStart` to the end. */
-function parseSealed(text: string, sealedStart: number): Buffer {
+/** Checks and decodes the sealed value, from `sealedStart` to the end (into `scratch` when given and large enough). */
+function parseSealed(text: string, sealedStart: number, scratch: Buffer | undefined): Buffer {
   const sealedLength = text.length - sealedStart;
   if (decodedLength(sealedLength) < PACKED_OVERHEAD) reject('sealed value has a bad length');
   if (sealedLength > MAX_SEALED_CHARS) reject('sealed value is too long');
-  const sealed = decodeCanonicalBase64url(text, sealedStart, text.length);
+  const sealed =
+    scratch === undefined
+      ? decodeCanonicalBase64url(text, sealedStart, text.length)
+      : decodeCanonicalBase64urlInto(text, sealedStart, text.length, scratch);
   if (sealed === null) reject('sealed value is not canonical base64url');
   return sealed;
 }

@@ -18,6 +18,7 @@ import {
   type BlindIndexSpec,
 } from './blind-index';
 import { DekCache } from './dek-cache';
+import { DekPool, type DekPoolOptions } from './dek-pool';
 import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
 import { parseBinaryEnvelope } from './binary-envelope';
@@ -55,6 +56,7 @@ import {
   checkContext,
   checkPlaintext,
   createRowEncryptor,
+  freshDek,
   type FieldContext,
   type RowEncryptor,
   type UnsafeDeterminism,
@@ -63,6 +65,15 @@ import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-key
 import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
+
+/**
+ * Sealed values up to 16 KiB are decoded into this one buffer, and associated data up to 2 KiB
+ * built in the other, by every decrypt pass: a pass is synchronous and opens each value before
+ * it parses the next, so one process-wide pair serves them all (allocated once: a buffer per
+ * pass cost a point read more than it saved). They hold ciphertext and names only.
+ */
+const passScratch = Buffer.allocUnsafe(16 * 1024);
+const aadPassScratch = Buffer.allocUnsafe(2048);
 
 /** Text of U+0000–U+007F only. */
 // eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
@@ -76,6 +87,14 @@ export interface FieldCryptoOptions {
   cache: KeyCacheOptions;
   /** Unwrapped per-row DEKs keyed by wrapped DEK; default `{ maxEntries: 10000 }`; `false` disables. */
   dekCache?: { maxEntries: number } | false;
+  /**
+   * Fresh DEKs prepared (drawn and wrapped) off the request path after a write, a few per scope,
+   * each handed out once, zeroed when dropped. Off by default (`false`); `{}` turns it on with
+   * `{ perScope: 8, maxScopes: 64, maxAgeMs: 10000 }`. It did not make creates measurably faster
+   * on the benchmark machine (bench/RESULTS.md); what it changes for a memory dump: README,
+   * "What it does not protect".
+   */
+  dekPool?: DekPoolOptions | false;
   audit?: AuditSink;
   actor?: () => ActorContext | undefined;
   /**
@@ -101,6 +120,9 @@ export interface CacheStats {
   entries: number;
   dekHits: number;
   dekMisses: number;
+  /** Prepared DEKs handed out to row writes, and held ready now (see `dekPool`). */
+  dekPoolTaken: number;
+  dekPoolReady: number;
 }
 
 /**
@@ -165,6 +187,7 @@ export class FieldCrypto {
   readonly keys: KeyAdmin;
   readonly #keys: KeyHierarchy;
   readonly #deks: DekCache | undefined;
+  readonly #pool: DekPool | undefined;
   readonly #indexKeys: KeyCache;
   readonly #audit: AuditEmitter;
   /** Fraction of successful decrypts audited (0: off). */
@@ -188,6 +211,12 @@ export class FieldCrypto {
       );
       this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
       this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
+    }
+    if (options.dekPool !== undefined && options.dekPool !== false) {
+      const pool = new DekPool(options.dekPool);
+      this.#pool = pool;
+      this.#keys.onDestroy((keyIds) => pool.flushKeys(keyIds));
+      this.#keys.onRotate((scope) => pool.flush([scope]));
     }
     this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
     // Per-scope index keys die with their scope key (here at once; elsewhere with its TTL).
@@ -476,12 +505,22 @@ export class FieldCrypto {
     this.#keys.clearCache();
     this.#indexKeys.clear();
     this.#deks?.clear();
+    this.#pool?.flush();
   }
 
   /** Key-cache and DEK-cache counters. */
   stats(): CacheStats {
     const { hits, misses, keyringCalls, entries } = this.#keys.counters();
-    return { hits, misses, keyringCalls, entries, dekHits: this.#deks?.hits ?? 0, dekMisses: this.#deks?.misses ?? 0 };
+    return {
+      hits,
+      misses,
+      keyringCalls,
+      entries,
+      dekHits: this.#deks?.hits ?? 0,
+      dekMisses: this.#deks?.misses ?? 0,
+      dekPoolTaken: this.#pool?.taken ?? 0,
+      dekPoolReady: this.#pool?.size ?? 0,
+    };
   }
 
   /** Prints counters only. */
@@ -600,14 +639,20 @@ export class FieldCrypto {
     return computed;
   }
 
-  /** A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read. */
+  /**
+   * A row encryptor; its DEK is cached unless DEKs were dropped since `generation` was read.
+   * Takes a DEK prepared under this very key version when the pool holds one, and asks for
+   * the scope to be refilled once the current task is done.
+   */
   #newRow(
     material: KeyMaterial,
     determinism: UnsafeDeterminism | undefined,
     generation: number | undefined,
   ): RowEncryptor {
     const deks = this.#deks;
-    return createRowEncryptor(
+    const pool = determinism === undefined ? this.#pool : undefined;
+    const prepared = pool?.take(material.scope, material.keyId, material.version);
+    const row = createRowEncryptor(
       material,
       determinism,
       deks === undefined
@@ -616,7 +661,33 @@ export class FieldCrypto {
             if (!deks.set(id, dek, generation, this.#keys.scopeKeyRemainingTtl(material.keyId, material.version)))
               dek.fill(0);
           },
+      prepared,
     );
+    if (pool?.low(material.scope)) pool.requestRefill(material.scope, (scopes) => this.#refill(pool, scopes));
+    return row;
+  }
+
+  /**
+   * Tops up the pool for `scopes`, each under its active key version while that key is cached
+   * (nothing for a scope whose key is not: destroyed, expired, or never loaded here). Runs
+   * from `setImmediate`, so it never throws: a failure leaves the scope's entries flushed.
+   */
+  #refill(pool: DekPool, scopes: readonly string[]): void {
+    const generation = pool.generation;
+    for (const scope of scopes) {
+      try {
+        this.#keys.withCachedActiveScopeKey(scope, (material) => {
+          const { keyId, version } = material;
+          const ttl = this.#keys.scopeKeyRemainingTtl(keyId, version);
+          for (let ready = pool.ready(scope, keyId, version); ready < pool.perScope && ttl > 0; ready++) {
+            const entry = { keyId, version, expiresAt: pool.expiry(ttl), ...freshDek(material) };
+            if (!pool.put(scope, entry, generation)) break;
+          }
+        });
+      } catch {
+        pool.flush([scope]);
+      }
+    }
   }
 
   /**
@@ -657,7 +728,12 @@ export class FieldCrypto {
     generation: number | undefined,
   ): Waiting | undefined {
     const deks = this.#deks;
-    const memo = new HeaderMemo();
+    // One buffer each for the sealed value being opened and its associated data, reused value
+    // after value (each is handed to the cipher before the next is written): no allocation per value.
+    const memo = new HeaderMemo(passScratch);
+    const aadScratch = aadPassScratch;
+    // When each scope key's cached copy expires (a row's DEK is cached no longer): looked up once per pass.
+    const keyExpiry = new Map<string, number>();
     let waiting: Waiting | undefined;
     let lastId: string | undefined;
     let dek: Buffer | undefined;
@@ -697,13 +773,16 @@ export class FieldCrypto {
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
                 // Refused if a key was destroyed since the call began: then this pass owns it.
-                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtl(envelope)))
+                if (
+                  deks === undefined ||
+                  !deks.set(lastId, unwrapped, generation, this.#keyTtlMemo(envelope, keyExpiry))
+                )
                   owned = true;
               } else failure = unwrapped.error;
             }
           }
           if (dek !== undefined) {
-            out[i] = this.#open(envelope, ctx, dek);
+            out[i] = this.#open(envelope, ctx, dek, aadScratch);
           } else if (waits) {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
@@ -756,12 +835,29 @@ export class FieldCrypto {
     return this.#keys.scopeKeyRemainingTtl(envelope.keyId, envelope.version);
   }
 
-  /** Opens a value under its row's DEK: its text, or for a `bytes` context its bytes (a new buffer). */
-  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer): string | Buffer {
+  /**
+   * Like {@link FieldCrypto.#keyTtl}, reading each scope key's expiry once per pass (`expiry`)
+   * and the clock per row, so a DEK is still cached no longer than its scope key.
+   */
+  #keyTtlMemo(envelope: ParsedEnvelope, expiry: Map<string, number>): number {
+    const id = scopeKeyId(envelope.keyId, envelope.version);
+    let at = expiry.get(id);
+    if (at === undefined) {
+      at = performance.now() + this.#keyTtl(envelope);
+      expiry.set(id, at);
+    }
+    return at - performance.now();
+  }
+
+  /**
+   * Opens a value under its row's DEK: its text, or for a `bytes` context its bytes (a new buffer).
+   * @param aadScratch - where to build the associated data (see `valueAad`), when the caller has one
+   */
+  #open(envelope: ParsedEnvelope, ctx: FieldContext, dek: Buffer, aadScratch?: Buffer): string | Buffer {
     const plaintext = openValue(
       dek,
       envelope,
-      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId, ctx),
+      valueAad(envelope.keyId, envelope.version, ctx.model, ctx.field, ctx.rowId, ctx, aadScratch),
     );
     if (plaintext === null) throw this.#failed(new DecryptionError(messages.decryptionFailed(ctx), ctx), envelope, ctx);
     let value: string | Buffer = plaintext;

@@ -17,6 +17,7 @@ export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
 export type { AuditDecryptsOption } from './decrypt-sampling';
+export type { DekPoolOptions } from './dek-pool';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { checkBytes, checkPlaintext } from './row-encryptor';
 export type { ValueKind, ValueType } from './associated-data';

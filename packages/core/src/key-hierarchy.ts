@@ -83,6 +83,7 @@ export class KeyHierarchy {
   readonly #scopeVersions: LRUCache<string, StoredKey[]>;
   #indexVersionsLoading: Promise<StoredKey[]> | undefined;
   readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
+  readonly #rotateListeners: ((scope: string) => void)[] = [];
   /** Bumped by every destroy, so a first-use lookup that raced one does not cache its result. */
   #epoch = 0;
 
@@ -303,6 +304,11 @@ export class KeyHierarchy {
     this.#destroyListeners.push(listener);
   }
 
+  /** @internal Called with the scope whose key this process rotated (a new active version). */
+  onRotate(listener: (scope: string) => void): void {
+    this.#rotateListeners.push(listener);
+  }
+
   /** Drops and zeroes every cached key (e.g. at shutdown); later uses unwrap again. */
   clearCache(): void {
     this.#keys.clear();
@@ -407,7 +413,10 @@ export class KeyHierarchy {
     const slot: KeySlot = { keyId: current.keyId, kind, scope, version: current.version + 1 };
     const next = await this.#persist(slot, 'key.rotate', (key) => this.#store.rotate(key));
     this.#active.set(`${kind}\u0000${scope}`, next);
-    if (kind === 'scope') this.#scopeVersions.delete(scope);
+    if (kind === 'scope') {
+      this.#scopeVersions.delete(scope);
+      for (const listener of this.#rotateListeners) listener(scope);
+    }
     return next;
   }
 

@@ -115,6 +115,26 @@ export interface UnsafeDeterminism {
   readonly nonce: () => Buffer;
 }
 
+/** A DEK not used yet and its wrap under the scope key (binary and base64url). */
+export interface FreshDek {
+  readonly dek: Buffer;
+  readonly wrapped: Buffer;
+  readonly wrappedText: string;
+}
+
+/**
+ * Draws a fresh random DEK and wraps it under `material`'s key (whose key it does not keep).
+ * @param nonce the wrap's nonce; a fresh random one unless a test fixes it
+ */
+export function freshDek(
+  material: KeyMaterial,
+  dek: Buffer = randomSecret(KEY_BYTES),
+  nonce: Buffer = randomNonce(),
+): FreshDek {
+  const wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce);
+  return { dek, wrapped, wrappedText: wrapped.toString('base64url') };
+}
+
 /** Receives a copy of a new row's DEK and its DEK-cache id, so reading the row back skips the unwrap. */
 export type DekRegistrar = (dekCacheId: string, dek: Buffer) => void;
 
@@ -130,16 +150,20 @@ class Encryptor implements RowEncryptor {
   #binaryHeader: Buffer | undefined;
   readonly #nonce: () => Buffer;
 
-  constructor(material: KeyMaterial, dek: Buffer, nonce: () => Buffer, register?: DekRegistrar) {
-    this.keyId = material.keyId;
-    this.version = material.version;
-    this.scope = material.scope;
-    this.#dek = dek;
+  constructor(
+    owner: { keyId: string; version: number; scope: string },
+    fresh: FreshDek,
+    nonce: () => Buffer,
+    register?: DekRegistrar,
+  ) {
+    this.keyId = owner.keyId;
+    this.version = owner.version;
+    this.scope = owner.scope;
+    this.#dek = fresh.dek;
     this.#nonce = nonce;
-    this.#wrapped = wrapDek(material.key, material.keyId, material.version, dek, nonce());
-    const wrapped = this.#wrapped.toString('base64url');
-    this.#header = envelopeHeader(material.keyId, material.version) + wrapped + '$';
-    register?.(dekId(material.keyId, material.version, wrapped), Buffer.from(dek));
+    this.#wrapped = fresh.wrapped;
+    this.#header = envelopeHeader(owner.keyId, owner.version) + fresh.wrappedText + '$';
+    register?.(dekId(owner.keyId, owner.version, fresh.wrappedText), Buffer.from(fresh.dek));
   }
 
   encrypt(plaintext: string, ctx: FieldContext): string {
@@ -190,14 +214,19 @@ class Encryptor implements RowEncryptor {
 }
 
 /**
- * A row encryptor under `material` (whose key it does not keep). Takes a fresh random DEK
+ * A row encryptor under `material` (whose key it does not keep). Takes `prepared` (a fresh DEK
+ * wrapped under the same key version, which it now owns) when given, else a fresh random DEK,
  * unless `unsafeDeterminism` (tests only) fixes it.
  */
 export function createRowEncryptor(
   material: KeyMaterial,
   unsafeDeterminism?: UnsafeDeterminism,
   register?: DekRegistrar,
+  prepared?: FreshDek,
 ): RowEncryptor {
-  if (unsafeDeterminism === undefined) return new Encryptor(material, randomSecret(KEY_BYTES), randomNonce, register);
-  return new Encryptor(material, Buffer.from(unsafeDeterminism.dek), unsafeDeterminism.nonce, register);
+  if (unsafeDeterminism !== undefined) {
+    const { dek, nonce } = unsafeDeterminism;
+    return new Encryptor(material, freshDek(material, Buffer.from(dek), nonce()), nonce, register);
+  }
+  return new Encryptor(material, prepared ?? freshDek(material), randomNonce, register);
 }
