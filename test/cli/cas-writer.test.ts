@@ -77,15 +77,15 @@ test('the single-statement writer sends values that need quoting in an array par
   const outcomes = await writer.write([
     {
       key: [1],
-      expected: { email: 'a@x', phone: null, email_idx: null },
+      expected: { email: 'a@x', phone: null, emailIdx: null },
       data: { email: tricky[0], phone: tricky[1] },
     },
     {
       key: [2],
-      expected: { email: 'b@x', phone: 'pb', email_idx: 'ib' },
+      expected: { email: 'b@x', phone: 'pb', emailIdx: 'ib' },
       data: { email: tricky[2], phone: tricky[3] },
     },
-    { key: [3], expected: { email: 'c@x', phone: 'pc', email_idx: null }, data: { email: tricky[4], phone: null } },
+    { key: [3], expected: { email: 'c@x', phone: 'pc', emailIdx: null }, data: { email: tricky[4], phone: null } },
   ]);
   expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'applied', 'applied']);
   expect(await world.db.query('SELECT id, email, phone FROM customers ORDER BY id')).toEqual([
