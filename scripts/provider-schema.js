@@ -23,6 +23,12 @@ const SOURCE = path.join(root, 'prisma', 'schema.prisma');
 /** The providers derived from the PostgreSQL schema, with their directory under prisma/. */
 const PROVIDERS = { mysql: 'mysql', sqlite: 'sqlite' };
 
+/**
+ * Columns that outgrow TEXT's 64 KB on MySQL: a checkpoint's or a range's `detail` holds up to
+ * 10,000 pending primary keys (the CLI's MAX_PENDING), a few hundred KB.
+ */
+const LONG_TEXT = new Set(['HushfieldCheckpoint.detail', 'HushfieldRange.detail']);
+
 /** Field names a model's block attributes or relations use as keys or in indexes. */
 function keyedFields(lines) {
   const keyed = new Set();
@@ -72,7 +78,8 @@ function deriveModel(model, lines, provider, referenced) {
       else rewritten = rewritten.replace(/\s*@db\.Uuid/, '');
       const isKeyed = keyed.has(name) || referenced.has(`${model}.${name}`);
       if (provider === 'mysql' && type === 'String' && !list && !isKeyed && !/@db\./.test(rewritten)) {
-        rewritten = rewritten.replace(/^(\s*\w+\s+String\??)/, '$1 @db.Text');
+        const text = LONG_TEXT.has(`${model}.${name}`) ? '@db.MediumText' : '@db.Text';
+        rewritten = rewritten.replace(/^(\s*\w+\s+String\??)/, `$1 ${text}`);
       }
       out.push(...docs, rewritten);
       docs = [];

@@ -50,7 +50,9 @@ test('a hand-edited detail column does not stop a resume', async () => {
   const store = new CheckpointStore(world.prisma);
   const id = checkpointId('reencrypt', 'User');
   await store.start(id, new Date());
-  await world.db.query(`UPDATE hushfield_checkpoints SET detail = '{not json', cursor = '["u1"]' WHERE id = $1`, [id]);
+  await world.db.query(`UPDATE hushfield_checkpoints SET detail = '{not json', "cursor" = '["u1"]' WHERE id = $1`, [
+    id,
+  ]);
   expect(await store.get(id)).toMatchObject({ cursor: '["u1"]', state: 'running', detail: { pending: [] } });
 });
 

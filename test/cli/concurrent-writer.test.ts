@@ -5,6 +5,7 @@
  * blind index matching.
  */
 import { randomUUID } from 'node:crypto';
+import { testProvider } from '../support/provider';
 import { createCliWorld, appClient } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
@@ -15,11 +16,18 @@ const original = new Map<string, string>();
 const TENANTS = ['t1', 't2', 't3'];
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
+// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
+// On SQLite the CLI finishes its run, but this Jest process then hangs (the application's
+// writes here share one connection and SQLite's blocking busy wait): not solved yet, so skipped
+// there; cas-dialects.test.ts checks SQLite's lost races row by row.
+const multiProcess =
+  testProvider() === 'mysql' || (testProvider() === 'postgresql' && Boolean(process.env.TEST_DATABASE_URL));
 // Printed at load: Jest runs no hook of a file whose tests are all skipped.
 if (!multiProcess)
   process.stdout.write(
-    'concurrent-writer.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by two processes; PGlite lives in this process\n',
+    testProvider() === 'sqlite'
+      ? 'concurrent-writer.test: skipping on sqlite: this Jest process hangs after the run (not solved yet)\n'
+      : 'concurrent-writer.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by two processes; PGlite lives in this process\n',
   );
 
 beforeAll(async () => {

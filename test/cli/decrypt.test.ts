@@ -3,7 +3,7 @@
  * plaintext back in place, and leaves fields still encrypted alone.
  */
 import type { HushfieldSchema } from '@hushfield/prisma';
-import { createCliWorld, schema } from './support';
+import { createCliWorld, schema, insertRows, countRows } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -26,9 +26,7 @@ const readonlySchema: HushfieldSchema = {
 
 beforeAll(async () => {
   world = await createCliWorld();
-  await world.db.query(
-    `INSERT INTO customers (email, phone) SELECT 'out' || g || '@example.org', 'p' || g FROM generate_series(1, ${ROWS}) AS g`,
-  );
+  await insertRows(world.db, 'customers', ['email', 'phone'], ROWS, (i) => [`out${i}@example.org`, `p${i}`]);
   const encrypted = await world.runCli(['reencrypt', '--json']);
   expect(encrypted.code).toBe(0);
 }, 120_000);
@@ -46,10 +44,7 @@ test('with no readonly field there is nothing to decrypt', async () => {
 test('--dry-run counts the values it would write back', async () => {
   const result = await world.runCli(['decrypt', '--dry-run', '--json'], { config: { schema: readonlySchema } });
   expect(result.json.models[0]).toMatchObject({ model: 'Customer', written: ROWS, decrypted: ROWS });
-  const [{ n }] = await world.db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM customers WHERE email LIKE 'hfe$%'`,
-  );
-  expect(Number(n)).toBe(ROWS);
+  expect(await countRows(world.db, "customers WHERE email LIKE 'hfe$%'")).toBe(ROWS);
 });
 
 test('writes plaintext back for readonly fields only', async () => {

@@ -9,16 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FieldCrypto, LocalKeyring } from '@hushfield/core';
 import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
-import { createCliWorld, schema } from './support';
+import { createCliWorld, schema, insertRows } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
 
 beforeAll(async () => {
   world = await createCliWorld();
-  await world.db.query(
-    `INSERT INTO customers (email) SELECT 'r' || g || '@example.org' FROM generate_series(1, 50) AS g`,
-  );
+  await insertRows(world.db, 'customers', ['email'], 50, (i) => [`r${i}@example.org`]);
 }, 60_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { CheckpointStore, checkpointId } from '../../packages/cli/src/checkpoint
 import { migrateModel } from '../../packages/cli/src/migrator';
 import { createProgress } from '../../packages/cli/src/progress';
 import { PassThrough } from 'node:stream';
-import { createCliWorld, schema } from './support';
+import { createCliWorld, schema, insertRows } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -76,9 +76,7 @@ test('a failed batch keeps the checkpoint before it although the batch after it 
 });
 
 test('a run resumed after rows failed does not end as done', async () => {
-  await world.db.query(
-    `INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 4) AS g`,
-  );
+  await insertRows(world.db, 'customers', ['id', 'email'], 4, (i) => [i, `row${i}@example.org`]);
   const real = await createCasWriter(world.prisma, schema.models.Customer);
   const checkpoints = new CheckpointStore(world.prisma);
   const stop = new AbortController();
@@ -101,9 +99,7 @@ test('a run resumed after rows failed does not end as done', async () => {
 });
 
 test('a run resumed from a checkpoint whose pending list overflowed does not end as done', async () => {
-  await world.db.query(
-    `INSERT INTO customers (id, email) SELECT g, 'row' || g || '@example.org' FROM generate_series(1, 4) AS g`,
-  );
+  await insertRows(world.db, 'customers', ['id', 'email'], 4, (i) => [i, `row${i}@example.org`]);
   const checkpoints = new CheckpointStore(world.prisma);
   const id = checkpointId('reencrypt', 'Customer');
   const started = await checkpoints.start(id, new Date());

@@ -9,7 +9,7 @@ import { AwsKmsKeyring } from '@hushfield/kms-aws';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import { kmsAdmin, startKmsEmulator } from '../kms/emulator';
 import type { KmsEmulator } from '../kms/emulator';
-import { createCliWorld } from './support';
+import { createCliWorld, insertRows } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -27,9 +27,7 @@ beforeAll(async () => {
     retry: { maxAttempts: 2, baseDelayMs: 10 },
     timeoutMs: 1000,
   });
-  await world.db.query(
-    `INSERT INTO customers (email, phone) SELECT 'k' || g || '@example.org', 'p' || g FROM generate_series(1, ${ROWS}) AS g`,
-  );
+  await insertRows(world.db, 'customers', ['email', 'phone'], ROWS, (i) => [`k${i}@example.org`, `p${i}`]);
 }, 120_000);
 
 afterAll(async () => {
@@ -40,7 +38,7 @@ afterAll(async () => {
 
 async function checkpoint(): Promise<{ cursor: string | null; processed: number; state: string } | undefined> {
   const [row] = await world.db.query<{ cursor: string | null; processed: number; state: string }>(
-    `SELECT cursor, processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
+    `SELECT "cursor", processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
   );
   return row;
 }

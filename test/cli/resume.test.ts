@@ -3,7 +3,8 @@
  * Every row must end under the target key version, decrypt to its original value (never
  * encrypted twice), none lost, and the rerun must start after the checkpoint.
  */
-import { createCliWorld } from './support';
+import { testProvider } from '../support/provider';
+import { createCliWorld, insertRows } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox } from './spawn-cli';
@@ -11,7 +12,8 @@ import type { CliSandbox } from './spawn-cli';
 const ROWS = 12_000;
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
+// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
+const multiProcess = testProvider() !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
 // Printed at load: Jest runs no hook of a file whose tests are all skipped.
 if (!multiProcess)
   process.stdout.write(
@@ -21,9 +23,7 @@ if (!multiProcess)
 beforeAll(async () => {
   world = await createCliWorld();
   if (!multiProcess) return;
-  await world.db.query(
-    `INSERT INTO customers (email, phone) SELECT 'person' || g || '@example.org', '+44 20 ' || g FROM generate_series(1, ${ROWS}) AS g`,
-  );
+  await insertRows(world.db, 'customers', ['email', 'phone'], ROWS, (i) => [`person${i}@example.org`, `+44 20 ${i}`]);
   const first = await world.runCli(['reencrypt', '--json']);
   expect(first.code).toBe(0);
   sandbox = createSandbox(world.db.url as string, world.rootKey.toString('base64'));
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 async function checkpoint(): Promise<{ cursor: string | null; processed: number; state: string } | undefined> {
   const [row] = await world.db.query<{ cursor: string | null; processed: number; state: string }>(
-    `SELECT cursor, processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
+    `SELECT "cursor", processed, state FROM hushfield_checkpoints WHERE id = 'reencrypt:Customer'`,
   );
   return row;
 }

@@ -4,7 +4,8 @@
  * process and outlives its restart, `status --run` and `runs list`, workers on the main thread
  * (a preloaded config), and the options a scaled-out run refuses.
  */
-import { createCliWorld, appClient } from './support';
+import { testProvider } from '../support/provider';
+import { createCliWorld, appClient, insertRows } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox } from './spawn-cli';
@@ -12,18 +13,17 @@ import type { CliSandbox } from './spawn-cli';
 const ROWS = 12_000;
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-const multiProcess = Boolean(process.env.TEST_DATABASE_URL);
+// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
+const multiProcess = testProvider() !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
 if (!multiProcess)
   process.stdout.write(
-    'scale-control.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by several processes\n',
+    'scale-control.test: skipping: it needs a database server (TEST_DATABASE_URL) shared by several processes\n',
   );
 
 beforeAll(async () => {
   world = await createCliWorld();
   if (!multiProcess) return;
-  await world.db.query(
-    `INSERT INTO customers (email, phone) SELECT 'user' || g || '@example.com', '555-' || g FROM generate_series(1, ${ROWS}) g`,
-  );
+  await insertRows(world.db, 'customers', ['email', 'phone'], ROWS, (i) => [`user${i}@example.com`, `555-${i}`]);
   // The scope and index keys exist before any worker starts.
   await appClient(world).customer.update({ where: { id: 1 }, data: { email: 'first@example.net' } });
   sandbox = createSandbox(world.db.url as string, world.rootKey.toString('base64'));
@@ -37,13 +37,13 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function progress(run: string): Promise<{ processed: number; claimed: number; rows: number }> {
-  const [row] = await world.db.query<{ processed: number; claimed: number; rows: number }>(
-    `SELECT coalesce(sum(processed), 0)::int AS processed, coalesce(sum(rows), 0)::int AS rows,
-            count(*) FILTER (WHERE state = 'claimed')::int AS claimed
+  const [row] = await world.db.query<{ processed: unknown; claimed: unknown; rows: unknown }>(
+    `SELECT coalesce(sum(processed), 0) AS processed, coalesce(sum("rows"), 0) AS "rows",
+            coalesce(sum(CASE WHEN state = 'claimed' THEN 1 ELSE 0 END), 0) AS claimed
        FROM hushfield_ranges WHERE run_id = $1`,
     [run],
   );
-  return row;
+  return { processed: Number(row.processed), claimed: Number(row.claimed), rows: Number(row.rows) };
 }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -86,7 +86,10 @@ maybe(
       await sleep(200);
     }
     const outcome = await run.done;
-    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({
+      code: 0,
+      stderr: '',
+    });
     const summary = JSON.parse(outcome.stdout);
     expect(summary.run.threads).toBe(true);
     expect(summary.run.workers).toHaveLength(2);
@@ -145,7 +148,10 @@ maybe(
     const resumed = await world.runCli(['runs', 'resume', RUN, '--json']);
     expect(resumed.json).toMatchObject({ id: RUN, state: 'running', changed: true });
     const outcome = await second.done;
-    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: outcome.code, stderr: outcome.code === 0 ? '' : outcome.stderr + outcome.stdout }).toEqual({
+      code: 0,
+      stderr: '',
+    });
     expect(await progress(RUN)).toMatchObject({ processed: ROWS, claimed: 0 });
     const list = await world.runCli(['runs', 'list', '--json']);
     expect((list.json as { runs: { id: string; state: string }[] }).runs).toEqual(

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KeyDestroyedError } from '@hushfield/core';
-import { appClient, createCliWorld } from './support';
+import { appClient, createCliWorld, countRows } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -36,10 +36,7 @@ afterAll(async () => {
 });
 
 async function liveT1Keys(): Promise<number> {
-  const rows = await world.db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM hushfield_keys WHERE scope = 't1' AND state <> 'destroyed' AND wrapped_key IS NOT NULL`,
-  );
-  return Number(rows[0].n);
+  return countRows(world.db, "hushfield_keys WHERE scope = 't1' AND state <> 'destroyed' AND wrapped_key IS NOT NULL");
 }
 
 test('refuses to shred without --yes when stdin is not a terminal', async () => {

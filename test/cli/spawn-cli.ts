@@ -9,9 +9,36 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { testProvider } from '../support/provider';
 
 /** Repository root. */
 export const ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * Config-file source for the Jest project's provider: the lines loading its generated client,
+ * hushfield schema and driver adapter (`PrismaClient`, `hushfieldSchema`, `adapter(url)`),
+ * and a client on the connection string the expression `url` evaluates to in the child.
+ */
+export function providerClientSource(url: string): { setup: string; client: string } {
+  const path = (relative: string) => JSON.stringify(join(ROOT, relative));
+  const root = JSON.stringify(ROOT);
+  const provider = testProvider();
+  const generated = provider === 'postgresql' ? 'prisma/generated' : `prisma/${provider}/generated`;
+  const adapter = {
+    postgresql: `const { PrismaPg } = require(require.resolve('@prisma/adapter-pg', { paths: [${root}] }));
+const adapter = (url) => new PrismaPg({ connectionString: url });`,
+    mysql: `const { PrismaMariaDb } = require(require.resolve('@prisma/adapter-mariadb', { paths: [${root}] }));
+const adapter = (url) => new PrismaMariaDb(url);`,
+    sqlite: `const { PrismaBetterSqlite3 } = require(require.resolve('@prisma/adapter-better-sqlite3', { paths: [${root}] }));
+const adapter = (url) => new PrismaBetterSqlite3({ url, timeout: 30000 });`,
+  }[provider];
+  return {
+    setup: `${adapter}
+const { PrismaClient } = require(${path(`${generated}/client/client.ts`)});
+const { hushfieldSchema } = require(${path(`${generated}/hushfield/index.ts`)});`,
+    client: `new PrismaClient({ adapter: adapter(${url}) })`,
+  };
+}
 
 /** How the config's keyring is built. */
 export type KeyringSpec = { kind: 'local' } | { kind: 'aws-kms'; endpoint: string; keyId: string };
@@ -61,17 +88,16 @@ export function createSandbox(
              client: new KMSClient({ endpoint: ${JSON.stringify(keyring.endpoint)}, region: 'us-east-1', maxAttempts: 1,
                credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }) }); }`;
   const configPath = join(dir, 'hushfield.config.ts');
+  const source = providerClientSource('process.env.HUSHFIELD_TEST_DB_URL');
   writeFileSync(
     configPath,
     `// Written by test/cli/spawn-cli.ts.
-const { PrismaPg } = require(require.resolve('@prisma/adapter-pg', { paths: [${JSON.stringify(ROOT)}] }));
-const { PrismaClient } = require(${path('prisma/generated/client/client.ts')});
+${source.setup}
 const { LocalKeyring } = require(${path('packages/core/src/index.ts')});
-const { hushfieldSchema } = require(${path('prisma/generated/hushfield/index.ts')});
 export default {
   schema: hushfieldSchema,
   keyring: ${keyringCode},
-  prisma: () => new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.HUSHFIELD_TEST_DB_URL }) }),
+  prisma: () => ${source.client},
   databaseUrl: process.env.HUSHFIELD_TEST_DB_URL,
 };
 `,

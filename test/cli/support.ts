@@ -108,6 +108,35 @@ export async function runCliWith(
   return { code, stdout: out, stderr: Buffer.concat(chunks.err).toString('utf8'), json };
 }
 
+/**
+ * Inserts `count` rows into `table` on any provider: `row(i)` gives the values (for `columns`)
+ * of row `i`, from 1. Sent as multi-row INSERTs of bounded parameter count (SQLite allows 32,766).
+ */
+export async function insertRows(
+  db: TestDatabase,
+  table: string,
+  columns: readonly string[],
+  count: number,
+  row: (i: number) => readonly unknown[],
+): Promise<void> {
+  const perStatement = Math.max(1, Math.min(5_000, Math.floor(30_000 / columns.length)));
+  for (let first = 1; first <= count; first += perStatement) {
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    for (let i = first; i < first + perStatement && i <= count; i++) {
+      const values = row(i);
+      tuples.push(`(${values.map((value) => `$${params.push(value)}`).join(', ')})`);
+    }
+    await db.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+  }
+}
+
+/** `SELECT count(*)` of `from` (a table and its conditions) as a number, on any provider. */
+export async function countRows(db: TestDatabase, from: string, params?: unknown[]): Promise<number> {
+  const [row] = await db.query<{ n: number | bigint | string }>(`SELECT count(*) AS n FROM ${from}`, params);
+  return Number(row.n);
+}
+
 /** A view of `client` whose `$disconnect` does nothing (the test keeps using it). */
 function sharedClient(client: PrismaClient): PrismaClient {
   return new Proxy(client, {

@@ -3,11 +3,13 @@
  * CLI read (encrypted fields, blind indexes, the scope field) is still what it read, so an
  * application write that landed in between is never overwritten; that row "lost the race"
  * and is re-read later. On PostgreSQL a whole batch is one `UPDATE ... FROM unnest(...)
- * RETURNING` statement; elsewhere one transaction of `updateMany` calls. If the batch fails
+ * RETURNING` statement; on MySQL/MariaDB one `UPDATE ... JOIN` (`cas-writer-mysql.ts`);
+ * elsewhere (SQLite) one transaction of `updateMany` calls. If the batch fails
  * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
  */
 import type { ModelMeta } from '@hushfield/prisma';
 import type { BasePrismaClient } from './config';
+import { MysqlCasWriter } from './cas-writer-mysql';
 import { delegateOf, keyWhere } from './walker';
 
 /** One row's update: its key, what was read (the CAS condition), and what to write. */
@@ -44,6 +46,9 @@ export async function createCasWriter(client: BasePrismaClient, model: ModelMeta
   if ((provider === 'postgresql' || provider === 'postgres') && typeof raw.$queryRawUnsafe === 'function') {
     const types = await columnTypes(raw, model.dbName);
     if (types.size > 0) return new PostgresCasWriter(raw, model, types);
+  }
+  if (provider === 'mysql' && typeof raw.$queryRawUnsafe === 'function') {
+    return new MysqlCasWriter(client as never, model, new PrismaCasWriter(client, model));
   }
   return new PrismaCasWriter(client, model);
 }
@@ -269,7 +274,8 @@ interface Carrier {
   readonly matches: (column: string, ref: string) => string;
 }
 
-async function writeOneByOne(
+/** Writes rows one at a time (a batch failed): each row's outcome, an error kept as its own. */
+export async function writeOneByOne(
   writes: readonly RowWrite[],
   one: (write: RowWrite) => Promise<boolean>,
 ): Promise<WriteOutcome[]> {

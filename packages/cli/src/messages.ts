@@ -211,8 +211,8 @@ export const messages = {
    */
   runs: {
     unsupportedDatabase: (provider: string) =>
-      `scaled-out runs (--run, --workers) need PostgreSQL for now (this database: ${provider}); ` +
-      'MySQL/MariaDB and SQLite are planned; run without --run/--workers',
+      `scaled-out runs (--run, --workers) need PostgreSQL, MySQL/MariaDB or SQLite (this database: ${provider}); ` +
+      'run without --run/--workers',
     leaseLost: (model: string, seq: number) =>
       `${model} range ${seq}: lease taken over by another worker; leaving the range to it`,
     badRunId: () => '--run must be 1-100 letters, digits, dots, dashes, underscores or colons',
@@ -388,11 +388,12 @@ export const messages = {
       `keyrings.${name} round trip failed: ${reason} (keys rewrap --to-keyring ${name} would fail)`,
     tlsUnknown: () => 'this database does not report TLS state',
     tlsOn: (version: string | null, cipher: string | null, bits: number | null) =>
-      `connection uses TLS (${version}, ${cipher}, ${bits} bits)`,
+      `connection uses TLS (${[version, cipher, bits === null ? null : `${bits} bits`].filter(Boolean).join(', ')})`,
     tlsOff: () =>
       'connection does NOT use TLS: values travel encrypted, but blind indexes, ids and queries are visible ' +
       'on the network',
-    tlsUnavailable: (reason: string) => `TLS state unavailable (pg_stat_ssl): ${reason}`,
+    tlsUnavailable: (reason: string) => `TLS state unavailable: ${reason}`,
+    tlsNotApplicable: () => 'TLS does not apply: SQLite is a file on this host, not a network connection',
     noTcpUrl: () => 'no TCP database URL (--url, config databaseUrl or DATABASE_URL) to read the certificate from',
     noTlsOffered: (host: string, port: number) => `${host}:${port} does not offer TLS`,
     /** `certificate <subject>[ (self-signed)]`, the start of every certificate message. */

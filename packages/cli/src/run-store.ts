@@ -7,15 +7,16 @@
  * over cannot write), and take over ranges whose lease expired (a killed worker). Lease times
  * are the database's clock (`now()`), so hosts with skewed clocks agree.
  *
- * The SQL differs by database, so it sits behind {@link RunDialect}. Only PostgreSQL is
- * implemented today; MySQL/MariaDB 8 have `FOR UPDATE SKIP LOCKED` too, and SQLite (one writer
- * at a time) can claim in a `BEGIN IMMEDIATE` transaction: each is a new dialect, nothing else.
+ * The SQL differs by database, so it sits behind {@link RunDialect}: PostgreSQL's is here,
+ * MySQL/MariaDB's (`FOR UPDATE SKIP LOCKED` too) and SQLite's (one writer: a claim holds the
+ * database's write lock) are in `run-dialects.ts`.
  */
 import { ConfigError } from '@hushfield/core';
 import { parseDetail, serialize } from './checkpoint';
 import type { CheckpointDetail } from './checkpoint';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
+import { bindPositional, mysqlDialect, sqliteDialect } from './run-dialects';
 
 /** A run's state: workers claim ranges only while it is `running`. */
 export type RunState = 'running' | 'paused' | 'done';
@@ -83,19 +84,43 @@ export interface PlannedRange {
   readonly rows: number;
 }
 
-/** The SQL of one database: statements with positional parameters. */
+/**
+ * A claim as three statements in one transaction, for databases without PostgreSQL's
+ * `UPDATE ... FROM (... FOR UPDATE SKIP LOCKED) RETURNING`: pick a free or expired range (params
+ * run id; returns its key with `previous`, `previous_state`), take it (params run id, model, seq,
+ * owner, lease seconds), read it back (params run id, model, seq).
+ */
+export interface ClaimSteps {
+  readonly pick: string;
+  readonly take: string;
+  readonly read: string;
+}
+
+/** The SQL of one database: statements with `$n` parameters. */
 export interface RunDialect {
   readonly name: string;
+  /** `numbered`: sent as written; `positional`: renumbered to `?` in order (see `bindPositional`). */
+  readonly placeholders?: 'numbered' | 'positional';
+  /**
+   * The database has one writer at a time (SQLite): the store's writes run in transactions
+   * that lock the run first, so a write never lands inside another caller's open transaction
+   * on the same connection, and a claim holds the write lock from its first statement.
+   */
+  readonly exclusiveWrites?: boolean;
   readonly insertRun: string;
   readonly lockRun: string;
   readonly selectRun: string;
   readonly updateRunSettings: string;
   readonly setRunState: string;
   readonly countRanges: string;
-  readonly insertRange: string;
+  /**
+   * Inserts a model's planned ranges: params run id, model, then four arrays (seq, lo, hi, rows);
+   * or, as a function of the number of ranges, params run id, model, then seq, lo, hi, rows of each.
+   */
+  readonly insertRange: string | ((ranges: number) => string);
   readonly deleteRanges: string;
-  /** Claims the first free or expired range: params run id, owner, lease seconds. */
-  readonly claim: string;
+  /** Claims the first free or expired range: params run id, owner, lease seconds (or {@link ClaimSteps}). */
+  readonly claim: string | ClaimSteps;
   readonly liveLeases: string;
   readonly renew: string;
   readonly saveRange: string;
@@ -111,6 +136,7 @@ const RANGE_COLUMNS =
 /** PostgreSQL: `FOR UPDATE SKIP LOCKED`, `now()`, `$n` parameters. */
 export const postgresDialect: RunDialect = {
   name: 'postgresql',
+  placeholders: 'numbered',
   insertRun:
     'INSERT INTO "hushfield_runs" (id, mode, state, detail, created_at, updated_at) ' +
     "VALUES ($1, $2, 'running', $3, now(), now()) ON CONFLICT (id) DO NOTHING",
@@ -141,11 +167,11 @@ export const postgresDialect: RunDialect = {
     "WHERE run_id = $1 AND state = 'claimed' AND lease_until >= now()",
   renew:
     'UPDATE "hushfield_ranges" SET lease_until = now() + make_interval(secs => $5), updated_at = now() ' +
-    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed' RETURNING seq",
+    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
   saveRange:
     'UPDATE "hushfield_ranges" SET cursor = $5, processed = $6, detail = $7, state = $8, ' +
     "lease_until = CASE WHEN $8 = 'claimed' THEN lease_until ELSE NULL END, updated_at = now() " +
-    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed' RETURNING seq",
+    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
   releaseRange:
     'UPDATE "hushfield_ranges" SET state = \'pending\', lease_until = NULL, updated_at = now() ' +
     "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
@@ -168,10 +194,12 @@ interface RawClient {
   _activeProvider?: string;
 }
 
-/** The dialect of the client's database. @throws ConfigError for one not supported yet. */
+/** The dialect of the client's database. @throws ConfigError for one not supported. */
 export function dialectOf(client: BasePrismaClient): RunDialect {
   const provider = (client as unknown as RawClient)._activeProvider ?? '';
   if (provider === 'postgresql' || provider === 'postgres') return postgresDialect;
+  if (provider === 'mysql') return mysqlDialect;
+  if (provider === 'sqlite') return sqliteDialect;
   throw new ConfigError(messages.runs.unsupportedDatabase(provider || 'unknown'));
 }
 
@@ -198,13 +226,57 @@ export class RunStore {
 
   /** The run `id`, or null. */
   async get(id: string): Promise<RunInfo | null> {
-    const rows = await this.raw.$queryRawUnsafe<RunRow[]>(this.dialect.selectRun, id);
+    const rows = await this.query<RunRow>(this.raw, this.dialect.selectRun, id);
     return rows[0] ? toRun(rows[0]) : null;
   }
 
   /** Every run, newest first. */
   async list(): Promise<RunInfo[]> {
-    return (await this.raw.$queryRawUnsafe<RunRow[]>(this.dialect.listRuns)).map(toRun);
+    return (await this.query<RunRow>(this.raw, this.dialect.listRuns)).map(toRun);
+  }
+
+  /** Runs a query with `$n` parameters in the dialect's placeholders. */
+  private query<T>(client: RawClient, sql: string, ...values: unknown[]): Promise<T[]> {
+    if (this.dialect.placeholders !== 'positional') return client.$queryRawUnsafe<T[]>(sql, ...values);
+    return client.$queryRawUnsafe<T[]>(...bindPositional(sql, values));
+  }
+
+  /** Runs a statement with `$n` parameters in the dialect's placeholders. @returns the rows it changed */
+  private execute(client: RawClient, sql: string, ...values: unknown[]): Promise<number> {
+    if (this.dialect.placeholders !== 'positional') return client.$executeRawUnsafe(sql, ...values);
+    return client.$executeRawUnsafe(...bindPositional(sql, values));
+  }
+
+  /**
+   * Runs a write of the run `id`'s rows; on a single-writer database (see
+   * {@link RunDialect.exclusiveWrites}) in a transaction that takes the write lock first.
+   */
+  private async write(id: string, sql: string, ...values: unknown[]): Promise<number> {
+    if (!this.dialect.exclusiveWrites) return this.execute(this.raw, sql, ...values);
+    return this.transaction(async (tx) => {
+      await this.execute(tx, this.dialect.lockRun, id);
+      return this.execute(tx, sql, ...values);
+    }, WAIT_FOR_WRITER);
+  }
+
+  /**
+   * A transaction; on a single-writer database retried while SQLite answers busy at once. The
+   * better-sqlite3 adapter runs a statement sent outside any transaction (a read of the next
+   * batch) on the connection's open transaction, which then holds a snapshot: its first write
+   * fails with SQLITE_BUSY_SNAPSHOT when another process wrote meanwhile, without waiting.
+   */
+  private async transaction<T>(
+    work: (tx: RawClient) => Promise<T>,
+    options?: { timeout?: number; maxWait?: number },
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.raw.$transaction(work, options);
+      } catch (error) {
+        if (!this.dialect.exclusiveWrites || attempt >= BUSY_RETRIES || !isSqliteBusy(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * attempt) * Math.random()));
+      }
+    }
   }
 
   /**
@@ -222,43 +294,55 @@ export class RunStore {
     plan: (model: string) => Promise<PlannedRange[]>,
   ): Promise<{ run: RunInfo; created: boolean }> {
     const { dialect } = this;
-    const created = await this.raw.$transaction(
+    // The run's row is inserted on its own, before the transaction that locks it: on MySQL, an
+    // INSERT that finds the row another transaction is inserting holds a shared lock on it,
+    // and two such waiters asking for the exclusive lock next would deadlock.
+    const inserted = await this.write(id, dialect.insertRun, id, mode, JSON.stringify(settings));
+    await this.transaction(
       async (tx) => {
-        const inserted = await tx.$executeRawUnsafe(dialect.insertRun, id, mode, JSON.stringify(settings));
-        await tx.$queryRawUnsafe(dialect.lockRun, id);
+        await this.execute(tx, dialect.lockRun, id);
         if (inserted === 0 && hasSettings(settings)) {
-          await tx.$executeRawUnsafe(dialect.updateRunSettings, id, JSON.stringify(settings));
+          await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(settings));
         }
         for (const model of models) {
-          const [{ n }] = await tx.$queryRawUnsafe<{ n: number }[]>(dialect.countRanges, id, model);
-          if (n > 0) continue;
+          const [{ n }] = await this.query<{ n: number }>(tx, dialect.countRanges, id, model);
+          if (Number(n) > 0) continue;
           const ranges = await plan(model);
-          await tx.$executeRawUnsafe(
-            dialect.insertRange,
-            id,
-            model,
-            ranges.map((range) => range.seq),
-            ranges.map((range) => range.lo),
-            ranges.map((range) => range.hi),
-            ranges.map((range) => range.rows),
-          );
+          const insert = dialect.insertRange;
+          if (typeof insert === 'string') {
+            await this.execute(
+              tx,
+              insert,
+              id,
+              model,
+              ranges.map((range) => range.seq),
+              ranges.map((range) => range.lo),
+              ranges.map((range) => range.hi),
+              ranges.map((range) => range.rows),
+            );
+            continue;
+          }
+          for (let at = 0; at < ranges.length; at += RANGES_PER_INSERT) {
+            const some = ranges.slice(at, at + RANGES_PER_INSERT);
+            const values = some.flatMap((range) => [range.seq, range.lo, range.hi, range.rows]);
+            await this.execute(tx, insert(some.length), id, model, ...values);
+          }
         }
-        return inserted > 0;
       },
       // Planning walks the primary-key index once: minutes on a table of a billion rows.
       { timeout: 60 * 60_000, maxWait: 60_000 },
     );
-    return { run: (await this.get(id)) as RunInfo, created };
+    return { run: (await this.get(id)) as RunInfo, created: inserted > 0 };
   }
 
   /** Deletes the run's ranges (`--restart`): the next `open` plans them again. */
   async clearRanges(id: string): Promise<number> {
-    return this.raw.$executeRawUnsafe(this.dialect.deleteRanges, id);
+    return this.write(id, this.dialect.deleteRanges, id);
   }
 
   /** Sets the run's state. @returns whether it changed */
   async setState(id: string, state: RunState): Promise<boolean> {
-    return (await this.raw.$executeRawUnsafe(this.dialect.setRunState, id, state)) > 0;
+    return (await this.write(id, this.dialect.setRunState, id, state)) > 0;
   }
 
   /**
@@ -267,17 +351,31 @@ export class RunStore {
    */
   async claim(id: string, owner: string, leaseSeconds: number, maxConcurrency?: number): Promise<RangeInfo | null> {
     const { dialect } = this;
-    const claim = async (client: RawClient) =>
-      (await client.$queryRawUnsafe<ClaimedRow[]>(dialect.claim, id, owner, leaseSeconds))[0];
+    const steps = dialect.claim;
+    const claim = async (client: RawClient): Promise<ClaimedRow | undefined> => {
+      if (typeof steps === 'string') return (await this.query<ClaimedRow>(client, steps, id, owner, leaseSeconds))[0];
+      const [free] = await this.query<{ run_id: string; model: string; seq: number } & ClaimedFrom>(
+        client,
+        steps.pick,
+        id,
+      );
+      if (!free) return undefined;
+      await this.execute(client, steps.take, free.run_id, free.model, free.seq, owner, leaseSeconds);
+      const [row] = await this.query<RangeRow>(client, steps.read, free.run_id, free.model, free.seq);
+      return { ...row, previous: free.previous, previous_state: free.previous_state };
+    };
     let row: ClaimedRow | undefined;
-    if (maxConcurrency === undefined) row = await claim(this.raw);
+    if (maxConcurrency === undefined && typeof steps === 'string') row = await claim(this.raw);
     else {
-      // The cap counts live leases: claims of this run take turns on the run's row lock.
-      row = await this.raw.$transaction(async (tx) => {
-        await tx.$queryRawUnsafe(dialect.lockRun, id);
-        const [{ n }] = await tx.$queryRawUnsafe<{ n: number }[]>(dialect.liveLeases, id);
-        return n >= maxConcurrency ? undefined : claim(tx);
-      });
+      // The cap counts live leases: claims of this run take turns on the run's row lock. A
+      // claim in steps is one transaction (on SQLite the lock is the database's write lock).
+      row = await this.transaction(async (tx) => {
+        if (maxConcurrency === undefined && !dialect.exclusiveWrites) return claim(tx);
+        await this.execute(tx, dialect.lockRun, id);
+        if (maxConcurrency === undefined) return claim(tx);
+        const [{ n }] = await this.query<{ n: number }>(tx, dialect.liveLeases, id);
+        return Number(n) >= maxConcurrency ? undefined : claim(tx);
+      }, WAIT_FOR_WRITER);
     }
     if (!row) return null;
     const range = toRange(row);
@@ -286,7 +384,8 @@ export class RunStore {
 
   /** Extends `owner`'s lease. @returns false when the lease was lost (taken over) */
   async renew(range: RangeInfo, owner: string, leaseSeconds: number): Promise<boolean> {
-    const rows = await this.raw.$queryRawUnsafe<unknown[]>(
+    const changed = await this.write(
+      range.runId,
       this.dialect.renew,
       range.runId,
       range.model,
@@ -294,7 +393,7 @@ export class RunStore {
       owner,
       leaseSeconds,
     );
-    return rows.length > 0;
+    return changed > 0;
   }
 
   /**
@@ -309,7 +408,8 @@ export class RunStore {
     detail: CheckpointDetail,
     state: 'claimed' | 'done' | 'partial',
   ): Promise<void> {
-    const rows = await this.raw.$queryRawUnsafe<unknown[]>(
+    const changed = await this.write(
+      range.runId,
       this.dialect.saveRange,
       range.runId,
       range.model,
@@ -320,19 +420,19 @@ export class RunStore {
       serialize(detail),
       state,
     );
-    if (rows.length === 0) throw new LeaseLostError(range.model, range.seq);
+    if (changed === 0) throw new LeaseLostError(range.model, range.seq);
   }
 
   /** Gives the range back (pause, Ctrl-C) with its cursor, for any worker to claim. */
   async release(range: RangeInfo, owner: string): Promise<void> {
-    await this.raw.$executeRawUnsafe(this.dialect.releaseRange, range.runId, range.model, range.seq, owner);
+    await this.write(range.runId, this.dialect.releaseRange, range.runId, range.model, range.seq, owner);
   }
 
   /** The run, its leases (all, and those of owners starting with `ownerPrefix`) and its open ranges. */
   async poll(id: string, ownerPrefix: string): Promise<RunPoll | null> {
-    const [row] = await this.raw.$queryRawUnsafe<
-      (RunRow & { live: number; own: number; open: number; processed: number; rows: number })[]
-    >(this.dialect.poll, id, ownerPrefix);
+    const [row] = await this.query<
+      RunRow & { live: number; own: number; open: number; processed: number; rows: number }
+    >(this.raw, this.dialect.poll, id, ownerPrefix);
     if (!row) return null;
     return {
       run: toRun(row),
@@ -346,7 +446,7 @@ export class RunStore {
 
   /** The run's ranges, by model and position. */
   async ranges(id: string): Promise<RangeInfo[]> {
-    return (await this.raw.$queryRawUnsafe<RangeRow[]>(this.dialect.listRanges, id)).map(toRange);
+    return (await this.query<RangeRow>(this.raw, this.dialect.listRanges, id)).map(toRange);
   }
 }
 
@@ -375,7 +475,32 @@ interface RangeRow {
   updated_at: Date;
 }
 
-type ClaimedRow = RangeRow & { previous: string | null; previous_state: string };
+/** Who held a claimed range before, and in which state it was. */
+interface ClaimedFrom {
+  previous: string | null;
+  previous_state: string;
+}
+
+type ClaimedRow = RangeRow & ClaimedFrom;
+
+/**
+ * Transaction options of claims and writes: a single-writer database makes them queue behind
+ * the transaction that writes (a batch of rows), longer than Prisma's default 2 s wait.
+ */
+const WAIT_FOR_WRITER = { maxWait: 60_000, timeout: 60_000 };
+
+/** Attempts of a transaction that SQLite answered busy at once (see `RunStore.transaction`). */
+const BUSY_RETRIES = 50;
+
+/** SQLite's `SQLITE_BUSY` family (`SQLITE_BUSY_SNAPSHOT` among them), as Prisma reports it. */
+function isSqliteBusy(error: unknown): boolean {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } })?.meta;
+  const code = meta?.driverAdapterError?.cause?.originalCode;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** Ranges per `INSERT` where they are sent as one row of parameters each (4 parameters a range). */
+const RANGES_PER_INSERT = 500;
 
 function hasSettings(settings: RunSettings): boolean {
   return settings.maxConcurrency !== undefined || settings.maxRowsPerSecond !== undefined;

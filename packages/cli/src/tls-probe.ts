@@ -1,15 +1,19 @@
 /**
  * TLS facts about the database connection for `doctor`. What the server says about our own
- * backend (`pg_stat_ssl`: in use, protocol, cipher) comes through the application's Prisma
- * client, i.e. the real connection; the certificate and its expiry come from a separate
- * handshake: PostgreSQL's 8-byte SSLRequest over node:net, then `tls.connect({ socket })`.
- * The probe reads the certificate without trusting it (doctor reports, it does not verify).
+ * session (PostgreSQL `pg_stat_ssl`, MySQL/MariaDB `SHOW SESSION STATUS LIKE 'Ssl_%'`: in use,
+ * protocol, cipher) comes through the application's Prisma client, i.e. the real connection;
+ * the certificate and its expiry come from a separate handshake: the database's request to
+ * switch to TLS over node:net (PostgreSQL's 8-byte SSLRequest here, MySQL's SSL request packet
+ * in `tls-probe-mysql.ts`), then `tls.connect({ socket })`. The probe reads the certificate
+ * without trusting it (doctor reports, it does not verify). SQLite is a file: TLS does not apply.
  */
 import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { messages } from './messages';
+import { mysqlConnectionTls } from './tls-probe-mysql';
 
-/** What `pg_stat_ssl` reports for the current backend. */
+/** What the database reports about TLS on the current session. */
 export interface ConnectionTls {
   readonly ssl: boolean;
   readonly version: string | null;
@@ -29,10 +33,15 @@ export interface ServerCertificate {
   readonly cipher: string | null;
 }
 
-/** TLS state of the Prisma client's own connection (PostgreSQL). Null when unavailable. */
-export async function connectionTls(client: object): Promise<ConnectionTls | null> {
-  const raw = client as { $queryRawUnsafe?: <T>(sql: string) => Promise<T> };
+/**
+ * TLS state of the Prisma client's own connection (PostgreSQL, MySQL/MariaDB); `'file'` for
+ * SQLite, where TLS does not apply. Null when unavailable.
+ */
+export async function connectionTls(client: object): Promise<ConnectionTls | 'file' | null> {
+  const raw = client as { $queryRawUnsafe?: <T>(sql: string) => Promise<T>; _activeProvider?: string };
+  if (raw._activeProvider === 'sqlite') return 'file';
   if (typeof raw.$queryRawUnsafe !== 'function') return null;
+  if (raw._activeProvider === 'mysql') return mysqlConnectionTls(raw as Parameters<typeof mysqlConnectionTls>[0]);
   const rows = await raw.$queryRawUnsafe<
     { ssl: boolean; version: string | null; cipher: string | null; bits: number | null }[]
   >('SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
@@ -65,12 +74,29 @@ export function tcpTarget(url: string): { host: string; port: number } | null {
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
 /**
- * Reads the server certificate with an SSLRequest + TLS handshake.
+ * Reads the PostgreSQL server's certificate with an SSLRequest + TLS handshake.
  * @returns null when the server refuses TLS ('N').
  */
 export function probeServerCertificate(
   target: { host: string; port: number },
   timeoutMs = 5000,
+): Promise<ServerCertificate | null> {
+  return probeCertificate(target, timeoutMs, (socket, agreed) => {
+    socket.once('connect', () => socket.write(SSL_REQUEST));
+    socket.once('data', (answer) => agreed(answer[0] === 0x53 /* 'S' */));
+  });
+}
+
+/**
+ * Connects to `target`, lets `negotiate` ask the server to switch to TLS (it calls `agreed`
+ * with the answer, or `failed`), then reads the certificate in a TLS handshake.
+ * @returns null when the server does not agree to TLS.
+ * @internal shared by the PostgreSQL and MySQL probes
+ */
+export function probeCertificate(
+  target: { host: string; port: number },
+  timeoutMs: number,
+  negotiate: (socket: Socket, agreed: (tls: boolean) => void, failed: (error: Error) => void) => void,
 ): Promise<ServerCertificate | null> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: target.host, port: target.port });
@@ -85,38 +111,41 @@ export function probeServerCertificate(
       else resolve(result ?? null);
     };
     socket.once('error', (error) => finish(error));
-    socket.once('connect', () => socket.write(SSL_REQUEST));
-    socket.once('data', (answer) => {
-      if (answer[0] !== 0x53 /* 'S' */) return finish(null, null);
-      const servername = /^[\d.:]+$/.test(target.host) ? undefined : target.host;
-      const tls = tlsConnect({ socket, servername, rejectUnauthorized: false });
-      tls.once('error', (error) => finish(error));
-      tls.once('secureConnect', () => {
-        const cert = tls.getPeerCertificate(true);
-        const cipher = tls.getCipher();
-        const protocol = tls.getProtocol();
-        tls.destroy();
-        if (!cert || !cert.valid_to) return finish(new Error(messages.doctor.noCertificate()));
-        const name = (entity: Record<string, unknown> | undefined) =>
-          entity
-            ? Object.entries(entity)
-                .map(([key, value]) => `${key}=${String(value)}`)
-                .join(', ')
-            : '';
-        finish(null, {
-          subject: name(cert.subject as unknown as Record<string, unknown>),
-          issuer: name(cert.issuer as unknown as Record<string, unknown>),
-          validFrom: new Date(cert.valid_from),
-          validTo: new Date(cert.valid_to),
-          fingerprint256: cert.fingerprint256,
-          selfSigned:
-            cert.fingerprint256 === cert.issuerCertificate?.fingerprint256 ||
-            name(cert.subject as never) === name(cert.issuer as never),
-          protocol: protocol ?? null,
-          cipher: cipher?.name ?? null,
+    negotiate(
+      socket,
+      (agreedToTls) => {
+        if (!agreedToTls) return finish(null, null);
+        const servername = /^[\d.:]+$/.test(target.host) ? undefined : target.host;
+        const tls = tlsConnect({ socket, servername, rejectUnauthorized: false });
+        tls.once('error', (error) => finish(error));
+        tls.once('secureConnect', () => {
+          const cert = tls.getPeerCertificate(true);
+          const cipher = tls.getCipher();
+          const protocol = tls.getProtocol();
+          tls.destroy();
+          if (!cert || !cert.valid_to) return finish(new Error(messages.doctor.noCertificate()));
+          const name = (entity: Record<string, unknown> | undefined) =>
+            entity
+              ? Object.entries(entity)
+                  .map(([key, value]) => `${key}=${String(value)}`)
+                  .join(', ')
+              : '';
+          finish(null, {
+            subject: name(cert.subject as unknown as Record<string, unknown>),
+            issuer: name(cert.issuer as unknown as Record<string, unknown>),
+            validFrom: new Date(cert.valid_from),
+            validTo: new Date(cert.valid_to),
+            fingerprint256: cert.fingerprint256,
+            selfSigned:
+              cert.fingerprint256 === cert.issuerCertificate?.fingerprint256 ||
+              name(cert.subject as never) === name(cert.issuer as never),
+            protocol: protocol ?? null,
+            cipher: cipher?.name ?? null,
+          });
         });
-      });
-    });
+      },
+      (error) => finish(error),
+    );
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * `hushfield doctor`: checks the deployment. Database reachable; TLS on the application's
- * own connection (`pg_stat_ssl`: protocol, cipher); the server certificate's expiry (warning
+ * own connection (PostgreSQL `pg_stat_ssl`, MySQL/MariaDB `Ssl_%` session status: protocol,
+ * cipher; SQLite is a file, where TLS does not apply); the server certificate's expiry (warning
  * at 30/14/7 days, failure once expired); with `--require-tls`, TLS off is a failure; keyring
  * round trip; key store reachable and wrapped by the configured keyring; schema metadata
  * agreeing with the database and the key store (columns exist, sampled envelopes name keys
@@ -17,6 +18,7 @@ import { missingUrlHint } from '../env-file';
 import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
+import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
 import { typedItems } from '@hushfield/prisma';
 import { classifyStored, describeStored, fieldContext } from '../value-context';
 import { delegateOf } from '../walker';
@@ -86,6 +88,11 @@ async function tlsChecks(
   let ssl = false;
   try {
     const tls = await connectionTls(client);
+    if (tls === 'file') {
+      add({ check: 'tls', level: 'skip', message: messages.doctor.tlsNotApplicable() });
+      add({ check: 'certificate', level: 'skip', message: messages.doctor.tlsNotApplicable() });
+      return;
+    }
     if (!tls) add({ check: 'tls', level: 'skip', message: messages.doctor.tlsUnknown() });
     else if (tls.ssl) {
       ssl = true;
@@ -105,13 +112,15 @@ async function tlsChecks(
   }
 
   const url = options.url ?? ctx.loaded.config.databaseUrl ?? process.env.DATABASE_URL;
-  const target = url ? tcpTarget(url) : null;
+  const postgres = url ? tcpTarget(url) : null;
+  const mysql = url && !postgres ? mysqlTarget(url) : null;
+  const target = postgres ?? mysql;
   if (!target) {
     add({ check: 'certificate', level: 'skip', message: messages.doctor.noTcpUrl() });
     return;
   }
   try {
-    const cert = await probeServerCertificate(target);
+    const cert = postgres ? await probeServerCertificate(target) : await probeMysqlCertificate(target);
     if (!cert) {
       const level = ssl || options.requireTls ? 'fail' : 'skip';
       add({ check: 'certificate', level, message: messages.doctor.noTlsOffered(target.host, target.port) });

@@ -158,7 +158,7 @@ CREATE TABLE `hushfield_checkpoints` (
     `cursor` TEXT NULL,
     `state` TEXT NOT NULL,
     `processed` INTEGER NOT NULL DEFAULT 0,
-    `detail` TEXT NULL,
+    `detail` MEDIUMTEXT NULL,
     `updated_at` DATETIME(3) NOT NULL,
 
     PRIMARY KEY (`id`)
@@ -189,7 +189,7 @@ CREATE TABLE `hushfield_ranges` (
     `owner` TEXT NULL,
     `lease_until` DATETIME(3) NULL,
     `processed` INTEGER NOT NULL DEFAULT 0,
-    `detail` TEXT NULL,
+    `detail` MEDIUMTEXT NULL,
     `updated_at` DATETIME(3) NOT NULL,
 
     INDEX `hushfield_ranges_run_id_state_idx`(`run_id`, `state`),

@@ -1,0 +1,149 @@
+/**
+ * Compare-and-swap writes on MySQL/MariaDB: a batch is one `UPDATE t JOIN (SELECT ? AS i, ...
+ * UNION ALL SELECT ...) AS v ON <key> SET ... WHERE <every value read still there>`, in a
+ * transaction with, when needed, a read-back that tells which rows it wrote.
+ *
+ * MySQL reports how many rows an `UPDATE` matched, not which (there is no `RETURNING` on
+ * `UPDATE`). When the count is the batch's size every row applied, when it is zero none did;
+ * in between (some rows lost a race with an application write) the rows are read back in the
+ * same transaction, under the locks the `UPDATE` took: a row holding the values just written
+ * applied, any other lost. The new values carry fresh ciphertext (a random IV), so a row an
+ * application wrote cannot hold them by chance; were every written column deterministic (a
+ * blind index alone), a row holding them holds what this write would have left, which is as good.
+ *
+ * String values are compared as bytes (`CAST(... AS BINARY)`): under a case- or
+ * accent-insensitive collation, or a PAD SPACE one, `'Alice' = 'alice '` holds, and an
+ * application write changing only that would be overwritten. NULLs compare with `<=>`.
+ * A batch with a Json field goes through `updateMany` per row (Prisma's own JSON comparison).
+ */
+import type { ModelMeta } from '@hushfield/prisma';
+import { writeOneByOne } from './cas-writer';
+import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
+
+interface RawClient {
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
+}
+
+/** Parameters per statement: below the protocol's 65,535 placeholders. */
+const MAX_PARAMS_PER_STATEMENT = 60_000;
+
+/** Rows per statement at most, whatever the row's width. */
+const MAX_ROWS_PER_STATEMENT = 2_000;
+
+/** Quotes a MySQL identifier (backticks, doubling embedded ones). */
+export function quoteMysqlIdent(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** One `UPDATE ... JOIN (SELECT ... UNION ALL ...)` per batch (MySQL/MariaDB). */
+export class MysqlCasWriter implements CasWriter {
+  constructor(
+    private readonly client: RawClient,
+    private readonly model: ModelMeta,
+    /** The writer of batches this one does not take (a Json field): `updateMany` per row. */
+    private readonly fallback: CasWriter,
+  ) {}
+
+  async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
+    if (writes.length === 0) return [];
+    const { expected, set } = columns(writes);
+    if ([...expected, ...set].some((field) => this.model.fields[field]?.type === 'Json')) {
+      return this.fallback.write(writes);
+    }
+    const perRow = 1 + this.model.idFields.length + expected.length + set.length;
+    const size = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS_PER_STATEMENT / perRow)));
+    const outcomes: WriteOutcome[] = [];
+    for (let at = 0; at < writes.length; at += size) {
+      const chunk = writes.slice(at, at + size);
+      try {
+        const applied = await this.statement(chunk);
+        outcomes.push(
+          ...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })),
+        );
+      } catch {
+        outcomes.push(...(await writeOneByOne(chunk, async (write) => (await this.statement([write])).size === 1)));
+      }
+    }
+    return outcomes;
+  }
+
+  /** Writes `writes` in one transaction; returns the indexes (within `writes`) of the rows written. */
+  private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
+    const { expected, set } = columns(writes);
+    const idFields = this.model.idFields;
+    const nullable = (value: unknown) => (value === undefined ? null : value);
+    const newValue = (write: RowWrite, field: string) =>
+      nullable(field in write.data ? write.data[field] : write.expected[field]);
+    const column = (field: string) => quoteMysqlIdent(this.model.fields[field]?.dbName ?? field);
+    const table = quoteMysqlIdent(this.model.dbName);
+    const keyJoin = idFields.map((field, i) => `t.${column(field)} = v.k${i}`);
+    // A column written is compared too (`columns`), so `o` holds its old value and `n` its new one.
+    const same = (field: string, ref: string) =>
+      this.model.fields[field]?.type === 'String'
+        ? `CAST(t.${column(field)} AS BINARY) <=> CAST(${ref} AS BINARY)`
+        : `t.${column(field)} <=> ${ref}`;
+
+    const updateValues: unknown[] = [];
+    const updateRows = writes.map((write, index) => {
+      updateValues.push(
+        index,
+        ...idFields.map((_, i) => write.key[i]),
+        ...expected.map((field) => nullable(write.expected[field])),
+        ...set.map((field) => newValue(write, field)),
+      );
+      return index === 0
+        ? 'SELECT ? AS i, ' +
+            [
+              ...idFields.map((_, i) => `? AS k${i}`),
+              ...expected.map((_, i) => `? AS o${i}`),
+              ...set.map((_, i) => `? AS n${i}`),
+            ].join(', ')
+        : `SELECT ${Array.from({ length: 1 + idFields.length + expected.length + set.length }, () => '?').join(', ')}`;
+    });
+    const update =
+      `UPDATE ${table} AS t JOIN (${updateRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} SET ` +
+      set.map((field, i) => `t.${column(field)} = v.n${i}`).join(', ') +
+      ' WHERE ' +
+      expected.map((field, i) => same(field, `v.o${i}`)).join(' AND ');
+
+    return this.client.$transaction(
+      async (tx) => {
+        const matched = await tx.$executeRawUnsafe(update, ...updateValues);
+        if (matched === writes.length) return new Set(writes.map((_, i) => i));
+        if (matched === 0) return new Set<number>();
+        // Some rows lost: which ones hold what was just written (still locked by this transaction)?
+        const readValues: unknown[] = [];
+        const readRows = writes.map((write, index) => {
+          readValues.push(
+            index,
+            ...idFields.map((_, i) => write.key[i]),
+            ...set.map((field) => newValue(write, field)),
+          );
+          return index === 0
+            ? `SELECT ? AS i, ${[...idFields.map((_, i) => `? AS k${i}`), ...set.map((_, i) => `? AS n${i}`)].join(', ')}`
+            : `SELECT ${Array.from({ length: 1 + idFields.length + set.length }, () => '?').join(', ')}`;
+        });
+        const read =
+          `SELECT v.i AS i FROM ${table} AS t JOIN (${readRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} ` +
+          `WHERE ${set.map((field, i) => same(field, `v.n${i}`)).join(' AND ')}`;
+        const rows = await tx.$queryRawUnsafe<{ i: number | bigint }[]>(read, ...readValues);
+        return new Set(rows.map((row) => Number(row.i)));
+      },
+      { timeout: 120_000, maxWait: 60_000 },
+    );
+  }
+}
+
+/** The fields compared and the fields written over a batch (a field written is also compared). */
+function columns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
+  const set = new Set<string>();
+  const expected = new Set<string>();
+  for (const write of writes) {
+    for (const field of Object.keys(write.data)) set.add(field);
+    for (const field of Object.keys(write.expected)) expected.add(field);
+  }
+  for (const field of set) expected.add(field);
+  return { expected: [...expected].sort(), set: [...set].sort() };
+}

@@ -1,0 +1,156 @@
+/**
+ * The run coordinator's SQL for MySQL/MariaDB and SQLite (PostgreSQL's is in `run-store.ts`).
+ * Statements are written with `$n` parameters like PostgreSQL's and renumbered to `?` in
+ * order by {@link bindPositional}, so a parameter used twice is sent twice.
+ *
+ * MySQL/MariaDB (MySQL 8, MariaDB 10.6 or later): a claim is three statements in one
+ * transaction, `SELECT ... FOR UPDATE SKIP LOCKED` (another claimer's locked range is skipped),
+ * the `UPDATE` of that range and a read-back, as MySQL has no `RETURNING` on `UPDATE`. Lease
+ * times are `UTC_TIMESTAMP(3)`, the clock Prisma's `DATETIME(3)` values are in.
+ *
+ * SQLite: one writer at a time per database file. A claim's transaction starts with a write (a
+ * no-op `UPDATE` of the run's row), which takes the file's write lock at once: Prisma's
+ * interactive transaction on the better-sqlite3 adapter opens with a deferred `BEGIN`, and a
+ * transaction that read first could not upgrade to the write lock while another one writes.
+ * Taking it first makes the transaction `BEGIN IMMEDIATE` in effect: other processes wait for
+ * it (the driver's busy timeout), so two processes never pick the same range. Lease times are
+ * ISO-8601 text in the form the adapter writes `DateTime` values (`...T12:00:00.000+00:00`),
+ * which compares in time order.
+ */
+import type { RunDialect } from './run-store';
+
+const MYSQL_NOW = 'UTC_TIMESTAMP(3)';
+const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')";
+
+/** The columns of `hushfield_ranges` as selected, each quoted by `quote`. */
+function rangeColumns(quote: (name: string) => string): string {
+  return ['run_id', 'model', 'seq', 'lo', 'hi', 'rows', 'cursor', 'state', 'owner', 'lease_until', 'processed']
+    .concat(['detail', 'updated_at'])
+    .map(quote)
+    .join(', ');
+}
+
+/** The statements MySQL and SQLite share, given how each quotes, tells the time and adds seconds to it. */
+function sharedDialect(
+  name: string,
+  quote: (name: string) => string,
+  now: string,
+  later: (seconds: string) => string,
+  chars: string,
+  lockRun: string,
+): Omit<RunDialect, 'insertRun'> {
+  const q = quote;
+  const runs = q('hushfield_runs');
+  const ranges = q('hushfield_ranges');
+  const columns = rangeColumns(q);
+  const live = `g.${q('state')} = 'claimed' AND g.${q('lease_until')} >= ${now}`;
+  const count = (condition: string) => `SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;
+  const key = `${q('run_id')} = $1 AND ${q('model')} = $2 AND ${q('seq')} = $3`;
+  return {
+    name,
+    placeholders: 'positional',
+    lockRun,
+    selectRun: `SELECT id, mode, ${q('state')}, detail, created_at, updated_at FROM ${runs} WHERE id = $1`,
+    updateRunSettings: `UPDATE ${runs} SET detail = $2, updated_at = ${now} WHERE id = $1`,
+    setRunState: `UPDATE ${runs} SET ${q('state')} = $2, updated_at = ${now} WHERE id = $1 AND ${q('state')} <> $2`,
+    countRanges: `SELECT count(*) AS n FROM ${ranges} WHERE ${q('run_id')} = $1 AND ${q('model')} = $2`,
+    // Parameters: run id, model, then seq, lo, hi, rows of each range.
+    insertRange: (count: number) =>
+      `INSERT INTO ${ranges} (${columns}) VALUES ` +
+      Array.from({ length: count }, (_, i) => {
+        const at = 3 + i * 4;
+        return `($1, $2, $${at}, $${at + 1}, $${at + 2}, $${at + 3}, NULL, 'pending', NULL, NULL, 0, NULL, ${now})`;
+      }).join(', '),
+    deleteRanges: `DELETE FROM ${ranges} WHERE ${q('run_id')} = $1`,
+    claim: {
+      pick:
+        `SELECT ${q('run_id')}, ${q('model')}, ${q('seq')}, ${q('owner')} AS previous, ${q('state')} AS previous_state ` +
+        `FROM ${ranges} WHERE ${q('run_id')} = $1 AND (${q('state')} = 'pending' OR ` +
+        `(${q('state')} = 'claimed' AND ${q('lease_until')} < ${now})) ORDER BY ${q('model')}, ${q('seq')} LIMIT 1` +
+        (name === 'mysql' ? ' FOR UPDATE SKIP LOCKED' : ''),
+      take:
+        `UPDATE ${ranges} SET ${q('state')} = 'claimed', ${q('owner')} = $4, ` +
+        `${q('lease_until')} = ${later('$5')}, updated_at = ${now} WHERE ${key}`,
+      read: `SELECT ${columns} FROM ${ranges} WHERE ${key}`,
+    },
+    liveLeases:
+      `SELECT count(*) AS n FROM ${ranges} ` +
+      `WHERE ${q('run_id')} = $1 AND ${q('state')} = 'claimed' AND ${q('lease_until')} >= ${now}`,
+    renew:
+      `UPDATE ${ranges} SET ${q('lease_until')} = ${later('$5')}, updated_at = ${now} ` +
+      `WHERE ${key} AND ${q('owner')} = $4 AND ${q('state')} = 'claimed'`,
+    saveRange:
+      `UPDATE ${ranges} SET ${q('cursor')} = $5, processed = $6, detail = $7, ${q('state')} = $8, ` +
+      `${q('lease_until')} = CASE WHEN $8 = 'claimed' THEN ${q('lease_until')} ELSE NULL END, updated_at = ${now} ` +
+      `WHERE ${key} AND ${q('owner')} = $4 AND ${q('state')} = 'claimed'`,
+    releaseRange:
+      `UPDATE ${ranges} SET ${q('state')} = 'pending', ${q('lease_until')} = NULL, updated_at = ${now} ` +
+      `WHERE ${key} AND ${q('owner')} = $4 AND ${q('state')} = 'claimed'`,
+    poll:
+      `SELECT u.id, u.mode, u.${q('state')}, u.detail, u.created_at, u.updated_at, ` +
+      `${count(live)} AS live, ` +
+      `${count(`${live} AND substr(g.${q('owner')}, 1, ${chars}($2)) = $2`)} AS own, ` +
+      `${count(`g.${q('state')} IN ('pending', 'claimed')`)} AS open, ` +
+      `coalesce(sum(g.processed), 0) AS processed, coalesce(sum(g.${q('rows')}), 0) AS ${q('rows')} ` +
+      `FROM ${runs} u LEFT JOIN ${ranges} g ON g.${q('run_id')} = u.id WHERE u.id = $1 ` +
+      `GROUP BY u.id, u.mode, u.${q('state')}, u.detail, u.created_at, u.updated_at`,
+    listRanges: `SELECT ${columns} FROM ${ranges} WHERE ${q('run_id')} = $1 ORDER BY ${q('model')}, ${q('seq')}`,
+    listRuns: `SELECT id, mode, ${q('state')}, detail, created_at, updated_at FROM ${runs} ORDER BY created_at DESC`,
+  };
+}
+
+const backtick = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+const doubleQuote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** MySQL 8 / MariaDB 10.6+: `FOR UPDATE SKIP LOCKED`, `UTC_TIMESTAMP(3)`, `?` parameters, backticks. */
+export const mysqlDialect: RunDialect = {
+  ...sharedDialect(
+    'mysql',
+    backtick,
+    MYSQL_NOW,
+    (seconds) => `${MYSQL_NOW} + INTERVAL ${seconds} SECOND`,
+    'CHAR_LENGTH',
+    'SELECT id FROM `hushfield_runs` WHERE id = $1 FOR UPDATE',
+  ),
+  // IGNORE: a run that exists is left as it is (0 rows affected), as PostgreSQL's ON CONFLICT DO NOTHING.
+  insertRun:
+    'INSERT IGNORE INTO `hushfield_runs` (id, mode, `state`, detail, created_at, updated_at) ' +
+    `VALUES ($1, $2, 'running', $3, ${MYSQL_NOW}, ${MYSQL_NOW})`,
+};
+
+/** SQLite: one writer, a claim under the write lock, ISO-8601 lease times, `?` parameters. */
+export const sqliteDialect: RunDialect = {
+  ...sharedDialect(
+    'sqlite',
+    doubleQuote,
+    SQLITE_NOW,
+    (seconds) => `strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+' || ${seconds} || ' seconds')`,
+    'length',
+    // A write (of nothing) takes the database's write lock: the transaction holds it from here on.
+    'UPDATE "hushfield_runs" SET "state" = "state" WHERE id = $1',
+  ),
+  insertRun:
+    'INSERT INTO "hushfield_runs" (id, mode, "state", detail, created_at, updated_at) ' +
+    `VALUES ($1, $2, 'running', $3, ${SQLITE_NOW}, ${SQLITE_NOW}) ON CONFLICT (id) DO NOTHING`,
+  exclusiveWrites: true,
+};
+
+const renumbered = new Map<string, { sql: string; order: number[] }>();
+
+/**
+ * A statement written with `$n` parameters as one with `?` parameters, and its values in the
+ * order the `?` take them (a `$n` used twice takes its value twice).
+ */
+export function bindPositional(sql: string, values: readonly unknown[]): [string, ...unknown[]] {
+  let found = renumbered.get(sql);
+  if (!found) {
+    const order: number[] = [];
+    const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+      order.push(Number(n) - 1);
+      return '?';
+    });
+    found = { sql: text, order };
+    renumbered.set(sql, found);
+  }
+  return [found.sql, ...found.order.map((index) => values[index])];
+}

@@ -1,0 +1,223 @@
+/**
+ * The run coordinator (`RunStore`) on the provider of the Jest project (PostgreSQL, MySQL/MariaDB,
+ * SQLite): planning once, claims that never overlap (two clients on a server, two processes on
+ * SQLite, whose single writer serializes them), a lease taken over after it expired (the old
+ * owner fenced off), the concurrency cap, release, pause and resume as stored.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { LeaseLostError, RunStore, dialectOf } from '../../packages/cli/src/run-store';
+import type { BasePrismaClient } from '../../packages/cli/src/config';
+import type { PlannedRange } from '../../packages/cli/src/run-store';
+import { PrismaClient } from '../../prisma/generated/client/client';
+import { createTestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { describeOn, testProvider } from '../support/provider';
+import { createSandbox, ROOT } from './spawn-cli';
+
+const DETAIL = { startedAt: '2026-12-04T00:00:00.000Z', pending: [] };
+
+function plan(count: number): PlannedRange[] {
+  return Array.from({ length: count }, (_, seq) => ({
+    model: 'Customer',
+    seq,
+    lo: seq === 0 ? null : String(seq * 100),
+    hi: seq === count - 1 ? null : String((seq + 1) * 100),
+    rows: 100,
+  }));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** claim-child.ts in a separate process: `ready` once connected, `go()` starts its claims. */
+interface ChildClaimer {
+  readonly ready: Promise<void>;
+  go(): void;
+  /** The sequence numbers it claimed. */
+  readonly claimed: Promise<number[]>;
+}
+
+function claimInChild(db: TestDatabase, run: string, owner: string): ChildClaimer {
+  const url = db.url as string;
+  const sandbox = createSandbox(url, '');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'claim-child.ts'), db.provider, url, run, owner],
+    { cwd: ROOT, env: sandbox.env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.startsWith('ready\n')) onReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const claimed = new Promise<number[]>((resolve, reject) => {
+    child.on('close', (code) => {
+      sandbox.remove();
+      onReady();
+      if (code === 0) resolve(JSON.parse(out.slice('ready\n'.length)) as number[]);
+      else reject(new Error(`claim-child ${owner} exited ${code}: ${err}`));
+    });
+  });
+  return { ready, go: () => child.stdin.end('go\n'), claimed };
+}
+
+const provider = testProvider();
+// PGlite serves one client in one process: the claimers need a server (or SQLite's file).
+const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
+
+(separateClients ? describe : describeOn([], 'PGlite serves one client; set TEST_DATABASE_URL'))(
+  `RunStore on ${provider}`,
+  () => {
+    let db: TestDatabase;
+    const clients: PrismaClient[] = [];
+    // A client each on a server (its own connections, like another process); one shared client on
+    // SQLite, whose one connection per process takes turns through the adapter's transaction lock
+    // (a second connection in the same thread would block it in SQLite's busy wait).
+    const store = (): RunStore => {
+      if (provider === 'sqlite' && clients.length > 0) return new RunStore(clients[0] as unknown as BasePrismaClient);
+      const client = new PrismaClient({ adapter: db.adapter() });
+      clients.push(client);
+      return new RunStore(client as unknown as BasePrismaClient);
+    };
+
+    beforeAll(async () => {
+      db = await createTestDatabase();
+    });
+
+    afterAll(async () => {
+      for (const client of clients) await client.$disconnect();
+      await db?.close();
+    });
+
+    test('the dialect is picked from the client, and an unknown provider keeps its message', () => {
+      expect(store().dialect.name).toBe(provider);
+      expect(() => dialectOf({ _activeProvider: 'sqlserver' } as unknown as BasePrismaClient)).toThrow(
+        /need PostgreSQL, MySQL\/MariaDB or SQLite \(this database: sqlserver\)/,
+      );
+    });
+
+    test('open plans each model once (first caller), keeps settings with the run', async () => {
+      const a = store();
+      const b = store();
+      let planned = 0;
+      const planner = async () => {
+        planned++;
+        return plan(1200);
+      };
+      const [first, second] = await Promise.all([
+        a.open('plan-once', 'reencrypt', { maxConcurrency: 4 }, ['Customer'], planner),
+        b.open('plan-once', 'reencrypt', {}, ['Customer'], planner),
+      ]);
+      expect(planned).toBe(1);
+      expect([first.created, second.created].sort()).toEqual([false, true]);
+      const ranges = await a.ranges('plan-once');
+      expect(ranges.map((range) => range.seq)).toEqual(plan(1200).map((range) => range.seq));
+      expect(ranges[0]).toMatchObject({
+        lo: null,
+        hi: '100',
+        rows: 100,
+        state: 'pending',
+        owner: null,
+        leaseUntil: null,
+      });
+      const stored = await db.query<{ n: number | bigint }>(
+        "SELECT count(*) AS n FROM hushfield_ranges WHERE run_id = 'plan-once'",
+      );
+      expect(Number(stored[0].n)).toBe(1200);
+      expect((await b.get('plan-once'))?.settings).toEqual({ maxConcurrency: 4 });
+      await b.open('plan-once', 'reencrypt', { maxRowsPerSecond: 50 }, ['Customer'], planner);
+      expect((await a.get('plan-once'))?.settings).toEqual({ maxRowsPerSecond: 50 });
+      expect(planned).toBe(1);
+    });
+
+    test('two concurrent claimers never get the same range, and together get every range', async () => {
+      const setup = store();
+      await setup.open('race', 'reencrypt', {}, ['Customer'], async () => plan(40));
+      let claims: number[][];
+      if (provider !== 'sqlite') {
+        const claimer = async (owner: string) => {
+          const mine = store();
+          const got: number[] = [];
+          for (;;) {
+            const range = await mine.claim('race', owner, 30);
+            if (!range) return got;
+            got.push(range.seq);
+            await mine.save(range, owner, null, range.rows, DETAIL, 'done');
+          }
+        };
+        claims = await Promise.all([claimer('a'), claimer('b')]);
+      } else {
+        // SQLite: the busy wait of a second connection blocks its thread, so the claimers are processes.
+        const children = [claimInChild(db, 'race', 'a'), claimInChild(db, 'race', 'b')];
+        await Promise.all(children.map((child) => child.ready));
+        for (const child of children) child.go();
+        claims = await Promise.all(children.map((child) => child.claimed));
+      }
+      const all = claims.flat().sort((x, y) => x - y);
+      expect(all).toEqual(plan(40).map((range) => range.seq));
+      expect(new Set(all).size).toBe(all.length);
+      // Both took part (each claims one range at a time while the other holds the lock).
+      expect(claims[0].length).toBeGreaterThan(0);
+      expect(claims[1].length).toBeGreaterThan(0);
+      const ranges = await setup.ranges('race');
+      expect(ranges.every((range) => range.state === 'done')).toBe(true);
+      for (const range of ranges) expect(claims[range.owner === 'a' ? 0 : 1]).toContain(range.seq);
+    }, 120_000);
+
+    test('an expired lease is taken over; the old owner can neither renew nor save', async () => {
+      const a = store();
+      const b = store();
+      await a.open('takeover', 'reencrypt', {}, ['Customer'], async () => plan(1));
+      const held = (await a.claim('takeover', 'owner-a', 1)) as NonNullable<Awaited<ReturnType<RunStore['claim']>>>;
+      expect(held).toMatchObject({ seq: 0, state: 'claimed', owner: 'owner-a', tookOverFrom: null });
+      expect(held.leaseUntil).toBeInstanceOf(Date);
+      expect(Math.abs((held.leaseUntil as Date).getTime() - Date.now() - 1000)).toBeLessThan(5000);
+      await a.save(held, 'owner-a', '42', 42, DETAIL, 'claimed');
+      expect(await b.claim('takeover', 'owner-b', 30)).toBeNull(); // live lease: nothing to claim
+      await sleep(1500);
+      const taken = await b.claim('takeover', 'owner-b', 30);
+      expect(taken).toMatchObject({ seq: 0, owner: 'owner-b', tookOverFrom: 'owner-a', cursor: '42', processed: 42 });
+      expect(await a.renew(held, 'owner-a', 30)).toBe(false);
+      await expect(a.save(held, 'owner-a', '50', 50, DETAIL, 'claimed')).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await b.renew(taken!, 'owner-b', 30)).toBe(true);
+      await b.save(taken!, 'owner-b', null, 100, DETAIL, 'done');
+      const [range] = await a.ranges('takeover');
+      expect(range).toMatchObject({ state: 'done', owner: 'owner-b', processed: 100, leaseUntil: null });
+    }, 30_000);
+
+    test('the concurrency cap counts live leases; a released range is claimed again from its cursor', async () => {
+      const a = store();
+      await a.open('capped', 'reencrypt', { maxConcurrency: 1 }, ['Customer'], async () => plan(3));
+      const first = await a.claim('capped', 'p1:w1', 30, 1);
+      expect(first?.seq).toBe(0);
+      expect(await a.claim('capped', 'p1:w2', 30, 1)).toBeNull();
+      expect(await a.claim('capped', 'p2:w1', 30, 2)).toMatchObject({ seq: 1 });
+      const poll = await a.poll('capped', 'p1:');
+      expect(poll).toMatchObject({ liveLeases: 2, ownLeases: 1, open: 3, processed: 0, rows: 300 });
+      await a.save(first!, 'p1:w1', '7', 7, DETAIL, 'claimed');
+      await a.release(first!, 'p1:w1');
+      const again = await a.claim('capped', 'p1:w3', 30, 2);
+      expect(again).toMatchObject({ seq: 0, cursor: '7', processed: 7, owner: 'p1:w3', tookOverFrom: null });
+    });
+
+    test('pause and resume are stored with the run, seen by another client', async () => {
+      const a = store();
+      const b = store();
+      await a.open('paused', 'decrypt', {}, ['Customer'], async () => plan(2));
+      expect(await a.setState('paused', 'paused')).toBe(true);
+      expect(await a.setState('paused', 'paused')).toBe(false);
+      expect((await b.get('paused'))?.state).toBe('paused');
+      const stored = await db.query<{ state: string }>("SELECT state FROM hushfield_runs WHERE id = 'paused'");
+      expect(stored[0].state).toBe('paused');
+      expect(await b.setState('paused', 'running')).toBe(true);
+      expect((await a.get('paused'))?.state).toBe('running');
+      expect((await a.list()).map((run) => run.id)).toEqual(expect.arrayContaining(['paused', 'capped']));
+      expect(await a.clearRanges('paused')).toBe(2);
+      expect(await a.ranges('paused')).toEqual([]);
+    });
+  },
+);
