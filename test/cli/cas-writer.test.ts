@@ -50,6 +50,21 @@ describe.each(writers)('%s', (_name, make) => {
     ]);
   });
 
+  test('applies a batch whatever order its rows come in', async () => {
+    const writer = await make();
+    const outcomes = await writer.write([
+      { key: [3], expected: { email: 'c@x' }, data: { email: 'C' } },
+      { key: [1], expected: { email: 'a@x' }, data: { email: 'A' } },
+      { key: [2], expected: { email: 'b@x' }, data: { email: 'B' } },
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'applied', 'applied']);
+    expect((await world.db.query('SELECT email FROM customers ORDER BY id')).map((row) => row.email)).toEqual([
+      'A',
+      'B',
+      'C',
+    ]);
+  });
+
   test('a unique violation fails only its own row', async () => {
     const writer = await make();
     const outcomes = await writer.write([

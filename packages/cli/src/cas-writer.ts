@@ -182,15 +182,16 @@ export class PostgresCasWriter implements CasWriter {
       ...set.map((_, i) => `n${i}`),
     ];
     const column = (field: string) => quoteIdent(this.dbName(field));
-    // Writes come in primary-key order: bounding the key lets PostgreSQL use the primary-key
-    // index instead of hashing the whole table for every batch.
+    // Bounding the key by the batch's smallest and largest (in the database's order, whatever
+    // order the writes come in) lets PostgreSQL use the primary-key index instead of hashing
+    // the whole table for every batch.
     const range: string[] = [];
     if (idFields.length === 1) {
-      const key = idFields[0];
-      range.push(
-        `t.${column(key)} >= ${param(writes[0].key[0], key, false)}`,
-        `t.${column(key)} <= ${param(writes[writes.length - 1].key[0], key, false)}`,
-      );
+      const key = `t.${column(idFields[0])}`;
+      const keys = arrays[1];
+      // ORDER BY, not min()/max(): PostgreSQL 15 has no min(uuid).
+      const bound = (order: string) => `(SELECT k FROM unnest(${keys}) AS k ORDER BY k ${order} LIMIT 1)`;
+      range.push(`${key} >= ${bound('ASC')}`, `${key} <= ${bound('DESC')}`);
     }
     const sql =
       `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
