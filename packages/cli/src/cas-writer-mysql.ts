@@ -17,7 +17,7 @@
  * A batch with a Json field goes through `updateMany` per row (Prisma's own JSON comparison).
  */
 import type { ModelMeta } from '@hushfield/prisma';
-import { writeOneByOne } from './cas-writer';
+import { casColumns, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
 
 interface RawClient {
@@ -48,30 +48,18 @@ export class MysqlCasWriter implements CasWriter {
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
-    const { expected, set } = columns(writes);
+    const { expected, set } = casColumns(writes);
     if ([...expected, ...set].some((field) => this.model.fields[field]?.type === 'Json')) {
       return this.fallback.write(writes);
     }
     const perRow = 1 + this.model.idFields.length + expected.length + set.length;
     const size = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS_PER_STATEMENT / perRow)));
-    const outcomes: WriteOutcome[] = [];
-    for (let at = 0; at < writes.length; at += size) {
-      const chunk = writes.slice(at, at + size);
-      try {
-        const applied = await this.statement(chunk);
-        outcomes.push(
-          ...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })),
-        );
-      } catch {
-        outcomes.push(...(await writeOneByOne(chunk, async (write) => (await this.statement([write])).size === 1)));
-      }
-    }
-    return outcomes;
+    return writeInStatements(writes, size, (chunk) => this.statement(chunk));
   }
 
   /** Writes `writes` in one transaction; returns the indexes (within `writes`) of the rows written. */
   private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
-    const { expected, set } = columns(writes);
+    const { expected, set } = casColumns(writes);
     const idFields = this.model.idFields;
     const nullable = (value: unknown) => (value === undefined ? null : value);
     const newValue = (write: RowWrite, field: string) =>
@@ -79,7 +67,7 @@ export class MysqlCasWriter implements CasWriter {
     const column = (field: string) => quoteMysqlIdent(this.model.fields[field]?.dbName ?? field);
     const table = quoteMysqlIdent(this.model.dbName);
     const keyJoin = idFields.map((field, i) => `t.${column(field)} = v.k${i}`);
-    // A column written is compared too (`columns`), so `o` holds its old value and `n` its new one.
+    // A column written is compared too (`casColumns`), so `o` holds its old value and `n` its new one.
     const same = (field: string, ref: string) =>
       this.model.fields[field]?.type === 'String'
         ? `CAST(t.${column(field)} AS BINARY) <=> CAST(${ref} AS BINARY)`
@@ -134,16 +122,4 @@ export class MysqlCasWriter implements CasWriter {
       { timeout: 120_000, maxWait: 60_000 },
     );
   }
-}
-
-/** The fields compared and the fields written over a batch (a field written is also compared). */
-function columns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
-  const set = new Set<string>();
-  const expected = new Set<string>();
-  for (const write of writes) {
-    for (const field of Object.keys(write.data)) set.add(field);
-    for (const field of Object.keys(write.expected)) expected.add(field);
-  }
-  for (const field of set) expected.add(field);
-  return { expected: [...expected].sort(), set: [...set].sort() };
 }

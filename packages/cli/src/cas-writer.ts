@@ -103,32 +103,8 @@ export class PostgresCasWriter implements CasWriter {
     private readonly types: ReadonlyMap<string, string>,
   ) {}
 
-  async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
-    if (writes.length === 0) return [];
-    const outcomes: WriteOutcome[] = [];
-    for (const chunk of chunks(writes, MAX_ROWS_PER_STATEMENT)) {
-      try {
-        const applied = await this.statement(chunk);
-        outcomes.push(
-          ...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })),
-        );
-      } catch {
-        outcomes.push(...(await writeOneByOne(chunk, async (write) => (await this.statement([write])).size === 1)));
-      }
-    }
-    return outcomes;
-  }
-
-  private columns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
-    const set = new Set<string>();
-    const expected = new Set<string>();
-    for (const write of writes) {
-      for (const field of Object.keys(write.data)) set.add(field);
-      for (const field of Object.keys(write.expected)) expected.add(field);
-    }
-    // A column written is also compared, so its old value is always present in `expected`.
-    for (const field of set) expected.add(field);
-    return { expected: [...expected].sort(), set: [...set].sort() };
+  write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
+    return writeInStatements(writes, MAX_ROWS_PER_STATEMENT, (chunk) => this.statement(chunk));
   }
 
   /**
@@ -137,7 +113,7 @@ export class PostgresCasWriter implements CasWriter {
    * the parameter count do not grow with the batch.
    */
   private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
-    const { expected, set } = this.columns(writes);
+    const { expected, set } = casColumns(writes);
     const idFields = this.model.idFields;
     const params: unknown[] = [];
     const param = (value: unknown, field: string | null, array: boolean) => {
@@ -275,6 +251,46 @@ interface Carrier {
   readonly matches: (column: string, ref: string) => string;
 }
 
+/**
+ * Writes `writes` in statements of at most `size` rows through `statement`, which returns the
+ * indexes (within the rows it got) of those it wrote: the others lost their race. A statement
+ * that fails is redone row by row, so one bad row fails alone.
+ */
+export async function writeInStatements(
+  writes: readonly RowWrite[],
+  size: number,
+  statement: (rows: readonly RowWrite[]) => Promise<ReadonlySet<number>>,
+): Promise<WriteOutcome[]> {
+  const outcomes: WriteOutcome[] = [];
+  for (let at = 0; at < writes.length; at += size) {
+    const chunk = writes.slice(at, at + size);
+    try {
+      const applied = await statement(chunk);
+      outcomes.push(
+        ...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })),
+      );
+    } catch {
+      outcomes.push(...(await writeOneByOne(chunk, async (write) => (await statement([write])).size === 1)));
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * The fields a batch compares (`expected`) and writes (`set`), sorted. A field written is also
+ * compared, so its old value is always among the expected ones.
+ */
+export function casColumns(writes: readonly RowWrite[]): { expected: string[]; set: string[] } {
+  const set = new Set<string>();
+  const expected = new Set<string>();
+  for (const write of writes) {
+    for (const field of Object.keys(write.data)) set.add(field);
+    for (const field of Object.keys(write.expected)) expected.add(field);
+  }
+  for (const field of set) expected.add(field);
+  return { expected: [...expected].sort(), set: [...set].sort() };
+}
+
 /** Writes rows one at a time (a batch failed): each row's outcome, an error kept as its own. */
 export async function writeOneByOne(
   writes: readonly RowWrite[],
@@ -303,10 +319,4 @@ async function columnTypes(client: RawClient, table: string): Promise<Map<string
 /** Quotes an SQL identifier (doubling embedded quotes). */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
