@@ -47,6 +47,11 @@ const describeTls = unavailable
   ? describeOn([], `a throwaway MariaDB cannot start here: ${unavailable}`)
   : describeOn(['mysql'], 'a MariaDB server with TLS');
 
+// The throwaway server has been seen, about one run in eight, to close the first connection
+// of the clear-session test ("socket has unexpectedly been closed", before any query): not
+// understood yet, and not seen against the machine's own MariaDB. One retry, with the error logged.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 describeTls('doctor on a MariaDB with TLS (self-signed, 10 days left)', () => {
   let server: TlsMariaDb;
   const database = 'hushfield_doctor';
