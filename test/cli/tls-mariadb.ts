@@ -2,14 +2,23 @@
  * A throwaway MariaDB with TLS on, for `doctor` on MySQL/MariaDB: `mariadb-install-db` in a temp
  * directory (the server runs as the `mysql` OS user), a self-signed certificate from `openssl req -x509` valid
  * for a chosen number of days, `mariadbd --ssl-cert/--ssl-key` on a free loopback port.
- * `stop()` shuts it down and removes it.
+ * `stop()` waits for the clients' connections to close, then shuts it down and removes it.
+ *
+ * Why the wait: the `mariadb` driver's pool keeps opening connections in the background, and
+ * `pool.end()` does not wait for one still in its handshake. When the server stops while such a
+ * connection is between authentication and its set-up queries, the driver rejects a promise
+ * nobody holds ("socket has unexpectedly been closed", or "disconnected before secure TLS
+ * connection was established"), an unhandled rejection Jest pins on the running test.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /** A running TLS MariaDB (root, no password). */
 export interface TlsMariaDb {
@@ -100,9 +109,24 @@ export async function startTlsMariaDb(days: number): Promise<TlsMariaDb> {
     host: '127.0.0.1',
     port,
     async stop() {
+      await drained(port);
       server.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits (up to 15 s, without blocking the event loop the pools' handshakes run on) until the server
+ * holds no connection but the one asking, authenticated or not.
+ */
+async function drained(port: number): Promise<void> {
+  const sql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND <> 'Daemon'";
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const { stdout } = await execFileAsync('mariadb', ['-h127.0.0.1', `-P${port}`, '-uroot', '-N', '-e', sql]);
+    if (stdout.trim() === '0') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
