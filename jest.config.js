@@ -1,6 +1,5 @@
 // One Jest run for the whole repository: package unit tests beside the code, integration
-// tests in test/. TypeScript is compiled by swc; workspace packages resolve to their sources
-// so that tests never run against a stale build.
+// tests in test/ (compilation and module mapping: jest.shared.js).
 // The integration suites that touch a database run once per provider (Jest projects
 // `postgresql`, `mysql`, `sqlite`): everything runs on PostgreSQL; the extension, key-store and
 // CLI suites run again on MariaDB/MySQL and on SQLite, with `prisma/generated/...` mapped to
@@ -10,26 +9,7 @@
 // else it is left out with a notice.
 const { existsSync } = require('node:fs');
 
-const workspace = {
-  '^@hushfield/(core|kms-aws|kms-vault|kms-pkcs11|kms-gcp|kms-azure|prisma|cli)$': '<rootDir>/packages/$1/src/index.ts',
-};
-// The prisma-client generator writes relative imports with a .ts extension.
-const stripTs = { '^(\\.{1,2}/.*)\\.ts$': '$1' };
-
-/** What every project shares. */
-const shared = {
-  rootDir: __dirname,
-  testEnvironment: 'node',
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/generated/'],
-  transform: {
-    '^.+\\.(t|j)sx?$': [
-      '@swc/jest',
-      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
-    ],
-  },
-  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|pglite-prisma-adapter)/)'],
-  moduleNameMapper: { ...workspace, ...stripTs },
-};
+const { shared, stripTs, workspace } = require('./jest.shared');
 
 /** The suites that run on every provider. */
 const MATRIX = [
@@ -91,5 +71,3 @@ module.exports = {
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   testTimeout: 60000,
 };
-// Shared with jest.unit.config.js; not enumerable, so Jest does not read it as an unknown option.
-Object.defineProperty(module.exports, 'shared', { value: shared, enumerable: false });

@@ -5,8 +5,7 @@
  * blind index matching.
  */
 import { randomUUID } from 'node:crypto';
-import { testProvider } from '../support/provider';
-import { createCliWorld, appClient } from './support';
+import { childProcessesReachDatabase, createCliWorld, appClient } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox } from './spawn-cli';
@@ -16,13 +15,7 @@ const original = new Map<string, string>();
 const TENANTS = ['t1', 't2', 't3'];
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
-const multiProcess = testProvider() !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
-// Printed at load: Jest runs no hook of a file whose tests are all skipped.
-if (!multiProcess)
-  process.stdout.write(
-    'concurrent-writer.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by two processes; PGlite lives in this process\n',
-  );
+const multiProcess = childProcessesReachDatabase('concurrent-writer.test');
 
 beforeAll(async () => {
   world = await createCliWorld();

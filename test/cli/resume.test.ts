@@ -3,8 +3,7 @@
  * Every row must end under the target key version, decrypt to its original value (never
  * encrypted twice), none lost, and the rerun must start after the checkpoint.
  */
-import { testProvider } from '../support/provider';
-import { createCliWorld, insertRows } from './support';
+import { childProcessesReachDatabase, createCliWorld, insertRows } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox } from './spawn-cli';
@@ -12,13 +11,7 @@ import type { CliSandbox } from './spawn-cli';
 const ROWS = 12_000;
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
-const multiProcess = testProvider() !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
-// Printed at load: Jest runs no hook of a file whose tests are all skipped.
-if (!multiProcess)
-  process.stdout.write(
-    'resume.test: skipping the SIGKILL and SIGTERM tests: it needs a PostgreSQL server (TEST_DATABASE_URL) that a child process can reach; PGlite lives in this process\n',
-  );
+const multiProcess = childProcessesReachDatabase('resume.test: the SIGKILL and SIGTERM tests');
 
 beforeAll(async () => {
   world = await createCliWorld();

@@ -4,8 +4,7 @@
  * process and outlives its restart, `status --run` and `runs list`, workers on the main thread
  * (a preloaded config), and the options a scaled-out run refuses.
  */
-import { testProvider } from '../support/provider';
-import { createCliWorld, appClient, insertRows } from './support';
+import { childProcessesReachDatabase, createCliWorld, appClient, insertRows } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox } from './spawn-cli';
@@ -13,12 +12,7 @@ import type { CliSandbox } from './spawn-cli';
 const ROWS = 12_000;
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
-const multiProcess = testProvider() !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
-if (!multiProcess)
-  process.stdout.write(
-    'scale-control.test: skipping: it needs a database server (TEST_DATABASE_URL) shared by several processes\n',
-  );
+const multiProcess = childProcessesReachDatabase('scale-control.test');
 
 beforeAll(async () => {
   world = await createCliWorld();

@@ -6,8 +6,7 @@
  * Afterwards every row is encrypted under the active key, every application write is there,
  * and the checkpoint (the run's ranges) is consistent: every range done, each counted once.
  */
-import { testProvider } from '../support/provider';
-import { createCliWorld, appClient, insertRows } from './support';
+import { childProcessesReachDatabase, createCliWorld, appClient, insertRows } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox, SpawnedCli } from './spawn-cli';
@@ -16,13 +15,8 @@ const ROWS = 200_000;
 const RUN = 'scale-kill';
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-// Several processes share the database: a server, or SQLite's file (not PGlite, in this process).
 // On SQLite the processes take turns on the file's one write lock: correct, not faster.
-const multiProcess = testProvider() !== 'postgresql' || Boolean(process.env.TEST_DATABASE_URL);
-if (!multiProcess)
-  process.stdout.write(
-    'scale-out.test: skipping: it needs a PostgreSQL server (TEST_DATABASE_URL) shared by several processes; PGlite lives in this process\n',
-  );
+const multiProcess = childProcessesReachDatabase('scale-out.test');
 
 beforeAll(async () => {
   world = await createCliWorld();

@@ -12,7 +12,7 @@ import { defineConfig, run } from '@hushfield/cli';
 import type { HushfieldConfig, LoadedConfig } from '@hushfield/cli';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase, testBackend } from '../support/database';
 import type { TestDatabase } from '../support/database';
 
 /** The generated metadata of the test schema. */
@@ -153,4 +153,17 @@ export function appClient(world: CliWorld) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed
   const { fieldEncryption } = require('@hushfield/prisma') as typeof import('@hushfield/prisma');
   return world.prisma.$extends(fieldEncryption({ schema, keyring: world.keyring, cache: { ttlMs: 60_000 } }));
+}
+
+/**
+ * Whether CLI child processes can reach the test database: a server (PostgreSQL, MariaDB) or
+ * SQLite's file, not PGlite, which lives in this process. When they cannot, prints that `what`
+ * is skipped and why; call it at load, since Jest runs no hook of a file whose tests are all skipped.
+ */
+export function childProcessesReachDatabase(what: string): boolean {
+  if (testBackend() !== 'pglite') return true;
+  process.stdout.write(
+    `${what}: skipping: it needs a database server (TEST_DATABASE_URL, or a container) that child processes can reach; PGlite lives in this process\n`,
+  );
+  return false;
 }

@@ -48,7 +48,8 @@ export function migrationSql(dir: string = MIGRATIONS_DIR): string[] {
     .map((name) => readFileSync(join(dir, name, 'migration.sql'), 'utf8'));
 }
 
-function backend(): TestDatabase['backend'] {
+/** The backend this test process creates its databases on (`global-setup.ts` chose it for PostgreSQL). */
+export function testBackend(): TestDatabase['backend'] {
   const provider = testProvider();
   if (provider === 'mysql') return 'mariadb';
   if (provider === 'sqlite') return 'sqlite';
@@ -61,7 +62,7 @@ function backend(): TestDatabase['backend'] {
  * Creates and migrates a database for the calling test file, on `kind` when given (a file that
  * runs on every backend), else on the backend `global-setup.ts` chose.
  */
-export async function createTestDatabase(kind: TestDatabase['backend'] = backend()): Promise<TestDatabase> {
+export async function createTestDatabase(kind: TestDatabase['backend'] = testBackend()): Promise<TestDatabase> {
   if (kind === 'pglite') return createPglite();
   if (kind === 'mariadb') return createMariadb(mysqlServerUrl());
   if (kind === 'sqlite') return createSqlite();
