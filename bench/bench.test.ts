@@ -59,7 +59,7 @@ describe('benchmarks at smoke-test sizes', () => {
       plan: warmedOnce,
     });
     sections.push(section);
-    const [writes, reads, include, scaling] = section.tables;
+    const [writes, reference, reads, include, scaling] = section.tables;
     expect(writes.rows.map((row) => row[0])).toEqual([
       'create ×40 (one by one)',
       'create ×40 (one by one), DEK pool on',
@@ -67,6 +67,12 @@ describe('benchmarks at smoke-test sizes', () => {
       'findUnique by blind index ×10 (plain: + its HMAC)',
       'update (notes) of a seen row ×10',
     ]);
+    // Point operations against plain + their bare crypto: both measured, each ratio a range.
+    expect(reference.rows.map((row) => row[0])).toEqual([
+      'findUnique by blind index ×10',
+      'update (notes) of a seen row ×10',
+    ]);
+    for (const row of reference.rows) expect(row[3]).toMatch(/^\d+\.\d\d× \(/);
     expect(reads.rows).toHaveLength(5); // plain, floor, decrypts alone, cold, warm
     expect(include.rows).toHaveLength(3); // plain, floor, cold
     // Cold reads resolve each of the 3 scope keys once through the keyring.
