@@ -409,6 +409,11 @@ export const messages = {
     probeTimeout: (host: string, port: number, timeoutMs: number) =>
       `TLS probe of ${host}:${port} timed out after ${timeoutMs} ms`,
     noCertificate: () => 'server presented no certificate',
+    probeClosed: (host: string, port: number) =>
+      `${host}:${port} closed the connection before its certificate was read`,
+    greetingTooLong: (bytes: number) =>
+      `the server's greeting announces ${bytes} bytes (a MySQL greeting is under 1 KiB)`,
+    serverRefused: (text: string) => `the server refused the connection: ${text}`,
     keyStoreOk: (scopes: number, versions: number) =>
       `key store reachable: ${scopes} scope(s), ${versions} key version(s)`,
     /** Key versions wrapped by keyrings other than the configured one, with their counts. */

@@ -8,6 +8,7 @@
  */
 import type { ConnectionTls, ServerCertificate } from './tls-probe';
 import { probeCertificate } from './tls-probe';
+import { messages } from './messages';
 
 /** The capability bits the probe uses (MySQL client/server protocol). */
 const CLIENT_LONG_PASSWORD = 0x0001;
@@ -16,6 +17,10 @@ const CLIENT_SSL = 0x0800;
 const CLIENT_SECURE_CONNECTION = 0x8000;
 /** utf8mb4_general_ci: the character set announced in the SSL request. */
 const UTF8MB4 = 45;
+/** A greeting longer than this is not one (MySQL's and MariaDB's are about 100 bytes). */
+const MAX_GREETING = 1024;
+/** How much of a server's error text is shown, control characters removed. */
+const MAX_ERROR_TEXT = 200;
 
 /** TLS state of the client's own MySQL/MariaDB session (a connection of its pool). */
 export async function mysqlConnectionTls(client: {
@@ -59,6 +64,10 @@ export function probeMysqlCertificate(
       received = Buffer.concat([received, chunk]);
       if (received.length < 4) return;
       const length = received.readUIntLE(0, 3);
+      if (length > MAX_GREETING) {
+        socket.off('data', onData);
+        return failed(new Error(messages.doctor.greetingTooLong(length)));
+      }
       if (received.length < 4 + length) return;
       socket.off('data', onData);
       const greeting = received.subarray(4, 4 + length);
@@ -82,11 +91,17 @@ function greetingCapabilities(greeting: Buffer): number | null {
   return greeting.length >= at + 2 ? greeting.readUInt16LE(at) : null;
 }
 
-/** What an error packet (0xff, code, `#` state, message) says, for the probe's error. */
+/**
+ * What an error packet (0xff, code, `#` state, message) says, for the probe's error: the
+ * server's text is untrusted, so control characters (terminal escapes) are dropped and it is cut short.
+ */
 function greetingError(packet: Buffer): string {
   if (packet[0] !== 0xff) return 'unexpected greeting from the server';
-  const text = packet.subarray(3).toString('utf8');
-  return text.startsWith('#') ? text.slice(6) : text;
+  const raw = packet.subarray(3).toString('utf8');
+  const text = Array.from(raw.startsWith('#') ? raw.slice(6) : raw)
+    .filter((char) => !isControl(char))
+    .join('');
+  return messages.doctor.serverRefused(text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text);
 }
 
 /** The SSL request packet: capabilities with CLIENT_SSL, max packet size, character set, 23 zero bytes. */
@@ -98,4 +113,10 @@ function sslRequest(sequence: number): Buffer {
   packet.writeUInt32LE(16 * 1024 * 1024, 8);
   packet[12] = UTF8MB4;
   return packet;
+}
+
+/** C0 and C1 control characters and DEL (what a terminal may read as an escape sequence). */
+function isControl(char: string): boolean {
+  const code = char.codePointAt(0) as number;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
 }

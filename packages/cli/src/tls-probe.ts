@@ -111,6 +111,8 @@ export function probeCertificate(
       else resolve(result ?? null);
     };
     socket.once('error', (error) => finish(error));
+    // A server that hangs up says so at once, rather than after the timeout (no-op once settled).
+    socket.once('close', () => finish(new Error(messages.doctor.probeClosed(target.host, target.port))));
     negotiate(
       socket,
       (agreedToTls) => {
