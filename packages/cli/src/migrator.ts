@@ -308,7 +308,7 @@ class ModelRun {
         const code = isHushfieldError(outcome.error)
           ? outcome.error.code
           : String((outcome.error as { code?: unknown })?.code ?? 'DATABASE');
-        this.fail({ key: JSON.stringify(key), code, message: messages.migrate.updateFailed() });
+        this.fail({ key: encodeKey(key), code, message: messages.migrate.updateFailed() });
       }
     });
   }

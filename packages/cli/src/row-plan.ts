@@ -14,7 +14,7 @@ import type { RowWrite } from './cas-writer';
 import { isHushfieldError } from './output';
 import { messages } from './messages';
 import type { PfeImporter } from './pfe-import';
-import { keyOf } from './walker';
+import { encodeKey, keyOf } from './walker';
 
 /** Which command is planning. */
 export type PlanMode = 'reencrypt' | 'decrypt';
@@ -515,7 +515,7 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
 
 /** A row's primary key as failures name it (built only when needed: most rows never fail). */
 function rowKeyText(model: ModelMeta, row: Record<string, unknown>): string {
-  return JSON.stringify(keyOf(row, model.idFields));
+  return encodeKey(keyOf(row, model.idFields));
 }
 
 /** The first source value that could not be read, if any. */
