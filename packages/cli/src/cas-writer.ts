@@ -44,8 +44,8 @@ export async function createCasWriter(client: BasePrismaClient, model: ModelMeta
   const raw = client as unknown as RawClient;
   const provider = raw._activeProvider ?? '';
   if ((provider === 'postgresql' || provider === 'postgres') && typeof raw.$queryRawUnsafe === 'function') {
-    const types = await columnTypes(raw, model.dbName);
-    if (types.size > 0) return new PostgresCasWriter(raw, model, types);
+    const { types, collations } = await columnCatalog(raw, model.dbName);
+    if (types.size > 0) return new PostgresCasWriter(raw, model, types, collations);
   }
   if (provider === 'mysql' && typeof raw.$queryRawUnsafe === 'function') {
     return new MysqlCasWriter(client as never, model, new PrismaCasWriter(client, model));
@@ -101,6 +101,8 @@ export class PostgresCasWriter implements CasWriter {
     private readonly client: RawClient,
     private readonly model: ModelMeta,
     private readonly types: ReadonlyMap<string, string>,
+    /** Column name → its collation as SQL (`"schema"."name"`), for columns declared with one. */
+    private readonly collations: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
@@ -158,15 +160,19 @@ export class PostgresCasWriter implements CasWriter {
       ...set.map((_, i) => `n${i}`),
     ];
     const column = (field: string) => quoteIdent(this.dbName(field));
-    // Bounding the key by the batch's smallest and largest (in the database's order, whatever
-    // order the writes come in) lets PostgreSQL use the primary-key index instead of hashing
-    // the whole table for every batch.
+    // Bounding the key by the batch's smallest and largest (in the key column's own order,
+    // whatever order the writes come in) lets PostgreSQL use the primary-key index instead of
+    // hashing the whole table for every batch.
     const range: string[] = [];
     if (idFields.length === 1) {
       const key = `t.${column(idFields[0])}`;
       const keys = arrays[1];
+      // A text key declared with its own collation is compared in it: the bounds are sorted in
+      // the same one, or a batch whose keys sort differently would match nothing.
+      const collation = this.collations.get(this.dbName(idFields[0]));
+      const k = collation === undefined ? 'k' : `k COLLATE ${collation}`;
       // ORDER BY, not min()/max(): PostgreSQL 15 has no min(uuid).
-      const bound = (order: string) => `(SELECT k FROM unnest(${keys}) AS k ORDER BY k ${order} LIMIT 1)`;
+      const bound = (order: string) => `(SELECT k FROM unnest(${keys}) AS k ORDER BY ${k} ${order} LIMIT 1)`;
       range.push(`${key} >= ${bound('ASC')}`, `${key} <= ${bound('DESC')}`);
     }
     const sql =
@@ -307,13 +313,29 @@ export async function writeOneByOne(
   return outcomes;
 }
 
-/** Column name → PostgreSQL type name (`udt_name`) for a table in the current schema. */
-async function columnTypes(client: RawClient, table: string): Promise<Map<string, string>> {
-  const rows = await client.$queryRawUnsafe<{ column_name: string; udt_name: string }[]>(
-    'SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
+/**
+ * For a table in the current schema: column name → PostgreSQL type name (`udt_name`), and
+ * column name → collation as SQL for the columns declared with a collation other than the
+ * database's default (`information_schema` names those only).
+ */
+async function columnCatalog(
+  client: RawClient,
+  table: string,
+): Promise<{ types: Map<string, string>; collations: Map<string, string> }> {
+  const rows = await client.$queryRawUnsafe<
+    { column_name: string; udt_name: string; collation_schema: string | null; collation_name: string | null }[]
+  >(
+    'SELECT column_name, udt_name, collation_schema, collation_name FROM information_schema.columns ' +
+      'WHERE table_schema = current_schema() AND table_name = $1',
     table,
   );
-  return new Map(rows.map((row) => [row.column_name, row.udt_name]));
+  const collations = new Map<string, string>();
+  for (const row of rows) {
+    if (row.collation_name === null) continue;
+    const schema = row.collation_schema === null ? '' : `${quoteIdent(row.collation_schema)}.`;
+    collations.set(row.column_name, `${schema}${quoteIdent(row.collation_name)}`);
+  }
+  return { types: new Map(rows.map((row) => [row.column_name, row.udt_name])), collations };
 }
 
 /** Quotes an SQL identifier (doubling embedded quotes). */
