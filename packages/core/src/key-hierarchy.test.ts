@@ -75,6 +75,43 @@ describe('KeyHierarchy', () => {
     expect(await keyStore.list({ scope: 'new' })).toHaveLength(1);
   });
 
+  it('first use waits for a competing creation it lost to but cannot see yet, then uses that key', async () => {
+    // As on SQLite with a rollback journal: the insert fails busy while the competitor has
+    // written but not committed, so an immediate re-read still finds no active key.
+    const keyring = new CountingKeyring();
+    let competitor: Promise<unknown> | undefined;
+    class RacingStore extends MemoryKeyStore {
+      raced = false;
+      override async insert(key: Parameters<MemoryKeyStore['insert']>[0]) {
+        if (this.raced) return super.insert(key);
+        this.raced = true;
+        competitor = new Promise((resolve) => setTimeout(resolve, 30)).then(() =>
+          setup(keyring, this).keys.activeScopeKey('busy'),
+        );
+        throw new KeyConflictError('database is locked (SQLITE_BUSY)');
+      }
+    }
+    const keyStore = new RacingStore();
+    const { keys } = setup(keyring, keyStore);
+    const mine = await keys.activeScopeKey('busy');
+    expect(mine).toEqual(await competitor);
+    expect(await keyStore.list({ scope: 'busy' })).toHaveLength(1);
+  });
+
+  it('first use gives up with the conflict when the key never appears', async () => {
+    class AlwaysBusyStore extends MemoryKeyStore {
+      inserts = 0;
+      override async insert(): Promise<never> {
+        this.inserts++;
+        throw new KeyConflictError('database is locked (SQLITE_BUSY)');
+      }
+    }
+    const keyStore = new AlwaysBusyStore();
+    const { keys } = setup(new CountingKeyring(), keyStore);
+    await expect(keys.activeScopeKey('never')).rejects.toThrow('database is locked (SQLITE_BUSY)');
+    expect(keyStore.inserts).toBe(5);
+  });
+
   it('createScope refuses a scope that exists', async () => {
     const { keys } = setup();
     await keys.createScope('s');

@@ -30,6 +30,9 @@ import { rewrapKeys } from './rewrap';
 import { needs, needsName } from './preconditions';
 import { keyLoadSpan } from './telemetry';
 
+/** How often first use of a scope tries to create its key when a concurrent creation conflicts (backoff 20–160 ms). */
+const CREATE_ATTEMPTS = 5;
+
 /** The scope every index root key lives in. */
 export const INDEX_SCOPE = 'default';
 /** Longest scope accepted, in UTF-8 bytes. */
@@ -370,14 +373,19 @@ export class KeyHierarchy {
   async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
     const epoch = this.#epoch;
     let stored = await this.#store.getActive(kind, scope);
-    if (stored === null) {
+    for (let attempt = 1; stored === null; attempt++) {
       try {
         stored = await this.#create(kind, scope, true);
       } catch (error) {
         if (!(error instanceof KeyConflictError)) throw error;
-        // Another process created it first: use theirs.
+        // Another process created it first: use theirs. Its write may not be visible yet (on
+        // SQLite with a rollback journal a competing writer's busy lock is seen before its
+        // commit), or it may have rolled back: read again, then create again, a few times.
         stored = await this.#store.getActive(kind, scope);
-        if (stored === null) throw error;
+        if (stored !== null) break;
+        if (attempt >= CREATE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+        stored = await this.#store.getActive(kind, scope);
       }
     }
     if (epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
