@@ -134,6 +134,40 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       expect(planned).toBe(1);
     });
 
+    (provider === 'mysql' ? test : test.skip)(
+      "on MySQL a second process waits out a planning longer than the server's lock wait timeout",
+      async () => {
+        // New sessions give up a lock wait after 1 s; the planner below takes 2.5 s.
+        const [{ previous }] = await db.query<{ previous: number | bigint }>(
+          'SELECT @@GLOBAL.innodb_lock_wait_timeout AS previous',
+        );
+        await db.query('SET GLOBAL innodb_lock_wait_timeout = 1');
+        try {
+          const a = store();
+          const b = store();
+          let planned = 0;
+          let planning: () => void = () => undefined;
+          const started = new Promise<void>((resolve) => (planning = resolve));
+          const slowPlanner = async () => {
+            planned++;
+            planning();
+            await sleep(2_500);
+            return plan(10);
+          };
+          const first = a.open('plan-slow', 'reencrypt', {}, ['Customer'], slowPlanner);
+          await started;
+          const second = b.open('plan-slow', 'reencrypt', {}, ['Customer'], slowPlanner);
+          const [one, two] = await Promise.all([first, second]);
+          expect([one.created, two.created]).toEqual([true, false]);
+          expect(planned).toBe(1);
+          expect((await b.ranges('plan-slow')).map((range) => range.seq)).toEqual(plan(10).map((range) => range.seq));
+        } finally {
+          await db.query(`SET GLOBAL innodb_lock_wait_timeout = ${Number(previous)}`);
+        }
+      },
+      30_000,
+    );
+
     test('two concurrent claimers never get the same range, and together get every range', async () => {
       const setup = store();
       await setup.open('race', 'reencrypt', {}, ['Customer'], async () => plan(40));

@@ -112,6 +112,9 @@ export const mysqlDialect: RunDialect = {
     'CHAR_LENGTH',
     'SELECT id FROM `hushfield_runs` WHERE id = $1 FOR UPDATE',
   ),
+  // As long as open()'s transaction may last (an hour: planning walks the primary key), then
+  // back to the server's value for whatever else the pooled connection runs.
+  waitForPlanning: ['SET SESSION innodb_lock_wait_timeout = 3600', 'SET SESSION innodb_lock_wait_timeout = DEFAULT'],
   // IGNORE: a run that exists is left as it is (0 rows affected), as PostgreSQL's ON CONFLICT DO NOTHING.
   insertRun:
     'INSERT IGNORE INTO `hushfield_runs` (id, mode, `state`, detail, created_at, updated_at) ' +

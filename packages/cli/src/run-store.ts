@@ -109,6 +109,12 @@ export interface RunDialect {
   readonly exclusiveWrites?: boolean;
   readonly insertRun: string;
   readonly lockRun: string;
+  /**
+   * Run first, and (`[1]`) last, in `open`'s transactions (the run's insert, then its lock and
+   * planning): lets a process wait for another one's planning however long it takes (MySQL
+   * gives up a lock wait after `innodb_lock_wait_timeout`, 50 s by default; PostgreSQL waits).
+   */
+  readonly waitForPlanning?: readonly [string, string];
   readonly selectRun: string;
   readonly updateRunSettings: string;
   readonly setRunState: string;
@@ -129,6 +135,9 @@ export interface RunDialect {
   readonly listRanges: string;
   readonly listRuns: string;
 }
+
+/** Planning walks the primary-key index once: minutes on a table of a billion rows. */
+const PLANNING_WAIT = { timeout: 60 * 60_000, maxWait: 60_000 };
 
 const RANGE_COLUMNS =
   'run_id, model, seq, lo, hi, rows, cursor, state, owner, lease_until, processed, detail, updated_at';
@@ -297,41 +306,48 @@ export class RunStore {
     // The run's row is inserted on its own, before the transaction that locks it: on MySQL, an
     // INSERT that finds the row another transaction is inserting holds a shared lock on it,
     // and two such waiters asking for the exclusive lock next would deadlock.
-    const inserted = await this.write(id, dialect.insertRun, id, mode, JSON.stringify(settings));
-    await this.transaction(
-      async (tx) => {
-        await this.execute(tx, dialect.lockRun, id);
-        if (inserted === 0 && hasSettings(settings)) {
-          await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(settings));
+    // It waits, too, while another process plans (its duplicate key meets the locked row).
+    const wait = dialect.waitForPlanning;
+    const inserted = wait
+      ? await this.transaction(async (tx) => {
+          await this.execute(tx, wait[0]);
+          const n = await this.execute(tx, dialect.insertRun, id, mode, JSON.stringify(settings));
+          await this.execute(tx, wait[1]);
+          return n;
+        }, PLANNING_WAIT)
+      : await this.write(id, dialect.insertRun, id, mode, JSON.stringify(settings));
+    await this.transaction(async (tx) => {
+      if (wait) await this.execute(tx, wait[0]);
+      await this.execute(tx, dialect.lockRun, id);
+      if (inserted === 0 && hasSettings(settings)) {
+        await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(settings));
+      }
+      for (const model of models) {
+        const [{ n }] = await this.query<{ n: number }>(tx, dialect.countRanges, id, model);
+        if (Number(n) > 0) continue;
+        const ranges = await plan(model);
+        const insert = dialect.insertRange;
+        if (typeof insert === 'string') {
+          await this.execute(
+            tx,
+            insert,
+            id,
+            model,
+            ranges.map((range) => range.seq),
+            ranges.map((range) => range.lo),
+            ranges.map((range) => range.hi),
+            ranges.map((range) => range.rows),
+          );
+          continue;
         }
-        for (const model of models) {
-          const [{ n }] = await this.query<{ n: number }>(tx, dialect.countRanges, id, model);
-          if (Number(n) > 0) continue;
-          const ranges = await plan(model);
-          const insert = dialect.insertRange;
-          if (typeof insert === 'string') {
-            await this.execute(
-              tx,
-              insert,
-              id,
-              model,
-              ranges.map((range) => range.seq),
-              ranges.map((range) => range.lo),
-              ranges.map((range) => range.hi),
-              ranges.map((range) => range.rows),
-            );
-            continue;
-          }
-          for (let at = 0; at < ranges.length; at += RANGES_PER_INSERT) {
-            const some = ranges.slice(at, at + RANGES_PER_INSERT);
-            const values = some.flatMap((range) => [range.seq, range.lo, range.hi, range.rows]);
-            await this.execute(tx, insert(some.length), id, model, ...values);
-          }
+        for (let at = 0; at < ranges.length; at += RANGES_PER_INSERT) {
+          const some = ranges.slice(at, at + RANGES_PER_INSERT);
+          const values = some.flatMap((range) => [range.seq, range.lo, range.hi, range.rows]);
+          await this.execute(tx, insert(some.length), id, model, ...values);
         }
-      },
-      // Planning walks the primary-key index once: minutes on a table of a billion rows.
-      { timeout: 60 * 60_000, maxWait: 60_000 },
-    );
+      }
+      if (wait) await this.execute(tx, wait[1]);
+    }, PLANNING_WAIT);
     return { run: (await this.get(id)) as RunInfo, created: inserted > 0 };
   }
 
