@@ -157,4 +157,35 @@ describe(`CAS writes on ${provider}`, () => {
       { id: 'd3', body: { v: 'app' }, note: null },
     ]);
   });
+
+  test('a batch with Json: a String changed only in case or trailing space is still a lost race', async () => {
+    if (provider === 'mysql')
+      await db.query('ALTER TABLE documents MODIFY title TEXT COLLATE utf8mb4_unicode_ci NOT NULL');
+    try {
+      await db.query('DELETE FROM documents');
+      await prisma.document.createMany({
+        data: ['d1', 'd2', 'd3'].map((id) => ({ id, tenantId: 't', title: id, body: { v: id } })),
+      });
+      // The application changes d1's title in case and d2's by a trailing space, after the read.
+      await prisma.document.update({ where: { id: 'd1' }, data: { title: 'D1' } });
+      await prisma.document.update({ where: { id: 'd2' }, data: { title: 'd2 ' } });
+      const writer = await createCasWriter(prisma as unknown as BasePrismaClient, document);
+      const outcomes = await writer.write(
+        ['d1', 'd2', 'd3'].map((id) => ({
+          key: [id],
+          expected: { title: id, body: { v: id } },
+          data: { body: { v: `new-${id}` } },
+        })),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['lost', 'lost', 'applied']);
+      const stored = await prisma.document.findMany({ orderBy: { id: 'asc' }, select: { title: true, body: true } });
+      expect(stored).toEqual([
+        { title: 'D1', body: { v: 'd1' } },
+        { title: 'd2 ', body: { v: 'd2' } },
+        { title: 'd3', body: { v: 'new-d3' } },
+      ]);
+    } finally {
+      if (provider === 'mysql') await db.query('ALTER TABLE documents MODIFY title TEXT COLLATE utf8mb4_bin NOT NULL');
+    }
+  });
 });

@@ -14,11 +14,15 @@
  * String values are compared as bytes (`CAST(... AS BINARY)`): under a case- or
  * accent-insensitive collation, or a PAD SPACE one, `'Alice' = 'alice '` holds, and an
  * application write changing only that would be overwritten. NULLs compare with `<=>`.
- * A batch with a Json field goes through `updateMany` per row (Prisma's own JSON comparison).
+ *
+ * A batch with a Json field is written row by row, each in its own transaction: the row's
+ * String columns are read `FOR UPDATE` and compared exactly in JavaScript, then `updateMany`
+ * with every condition (Prisma's own JSON comparison) writes it, the row still locked.
  */
 import type { ModelMeta } from '@hushfield/prisma';
-import { casColumns, writeInStatements } from './cas-writer';
+import { casColumns, casConditions, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
+import { delegateOf, keyWhere } from './walker';
 
 interface RawClient {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
@@ -42,19 +46,56 @@ export class MysqlCasWriter implements CasWriter {
   constructor(
     private readonly client: RawClient,
     private readonly model: ModelMeta,
-    /** The writer of batches this one does not take (a Json field): `updateMany` per row. */
-    private readonly fallback: CasWriter,
   ) {}
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
     const { expected, set } = casColumns(writes);
     if ([...expected, ...set].some((field) => this.model.fields[field]?.type === 'Json')) {
-      return this.fallback.write(writes);
+      const outcomes: WriteOutcome[] = [];
+      for (const write of writes) {
+        try {
+          outcomes.push((await this.writeLocked(write)) ? { status: 'applied' } : { status: 'lost' });
+        } catch (error) {
+          outcomes.push({ status: 'error', error });
+        }
+      }
+      return outcomes;
     }
     const perRow = 1 + this.model.idFields.length + expected.length + set.length;
     const size = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS_PER_STATEMENT / perRow)));
     return writeInStatements(writes, size, (chunk) => this.statement(chunk));
+  }
+
+  /**
+   * One row of a batch with a Json field, in its own transaction: its String columns as read
+   * must be exactly those locked now (`FOR UPDATE`), then `updateMany` checks every condition
+   * (Json as Prisma compares it) and writes. @returns whether it applied
+   */
+  private writeLocked(write: RowWrite): Promise<boolean> {
+    const strings = Object.keys(write.expected).filter((field) => {
+      const meta = this.model.fields[field];
+      return meta?.type === 'String' && !meta.isList;
+    });
+    const column = (field: string) => quoteMysqlIdent(this.model.fields[field]?.dbName ?? field);
+    const lock =
+      `SELECT ${['1 AS found', ...strings.map((field, i) => `${column(field)} AS s${i}`)].join(', ')} ` +
+      `FROM ${quoteMysqlIdent(this.model.dbName)} WHERE ` +
+      this.model.idFields.map((field) => `${column(field)} = ?`).join(' AND ') +
+      ' FOR UPDATE';
+    return this.client.$transaction(
+      async (tx) => {
+        const [row] = await tx.$queryRawUnsafe<Record<string, string | null>[]>(lock, ...write.key);
+        if (row === undefined) return false;
+        if (strings.some((field, i) => (row[`s${i}`] ?? null) !== (write.expected[field] ?? null))) return false;
+        const { count } = await delegateOf(tx, this.model.name).updateMany({
+          where: { ...keyWhere(this.model.idFields, write.key), ...casConditions(this.model, write.expected) },
+          data: { ...write.data },
+        });
+        return count === 1;
+      },
+      { timeout: 60_000, maxWait: 60_000 },
+    );
   }
 
   /** Writes `writes` in one transaction; returns the indexes (within `writes`) of the rows written. */

@@ -48,7 +48,7 @@ export async function createCasWriter(client: BasePrismaClient, model: ModelMeta
     if (types.size > 0) return new PostgresCasWriter(raw, model, types, collations);
   }
   if (provider === 'mysql' && typeof raw.$queryRawUnsafe === 'function') {
-    return new MysqlCasWriter(client as never, model, new PrismaCasWriter(client, model));
+    return new MysqlCasWriter(client as never, model);
   }
   return new PrismaCasWriter(client, model);
 }
@@ -78,21 +78,26 @@ export class PrismaCasWriter implements CasWriter {
     }
   }
 
-  /**
-   * The CAS conditions: a value as read, through `equals` for Json, Bytes and list fields (a
-   * Json field takes no bare value). A null Json is not compared: Prisma reads SQL NULL and JSON
-   * null alike, and its filter must name which (the envelopes beside it still are compared).
-   */
   private conditions(expected: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(expected)) {
-      const field = this.model.fields[name];
-      const typed = field !== undefined && (field.type === 'Json' || field.type === 'Bytes' || field.isList);
-      if (!typed) out[name] = value;
-      else if (value !== null || field.type !== 'Json') out[name] = { equals: value };
-    }
-    return out;
+    return casConditions(this.model, expected);
   }
+}
+
+/**
+ * The CAS conditions of a row as Prisma filters: a value as read, through `equals` for Json,
+ * Bytes and list fields (a Json field takes no bare value). A null Json is not compared: Prisma
+ * reads SQL NULL and JSON null alike, and its filter must name which (the envelopes beside it
+ * still are compared). Strings compare under the column's collation.
+ */
+export function casConditions(model: ModelMeta, expected: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(expected)) {
+    const field = model.fields[name];
+    const typed = field !== undefined && (field.type === 'Json' || field.type === 'Bytes' || field.isList);
+    if (!typed) out[name] = value;
+    else if (value !== null || field.type !== 'Json') out[name] = { equals: value };
+  }
+  return out;
 }
 
 /** One `UPDATE ... FROM unnest(...) RETURNING` statement per batch (PostgreSQL). */
