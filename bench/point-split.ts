@@ -1,26 +1,32 @@
 /**
- * Where the time a hushfield `create` adds goes, and why a tight loop understates it.
+ * Where the time hushfield adds to a point operation goes, and why a tight loop understates it.
  *
  * 1. `creates` one-by-one creates on PostgreSQL through plain Prisma, through Prisma with a
  *    no-op query extension, and through hushfield, each under V8's sampling profiler (100 µs):
  *    CPU per create by group (hushfield core and extension, node:crypto's JavaScript and native
  *    parts, lru-cache, the Prisma runtime, pg, GC, idle) and the difference hushfield − plain.
- * 2. The same row work in core alone (seal 3 values under a fresh DEK, 2 blind indexes, open the
+ * 2. `findUnique` by blind index on 10,000 sealed rows: wall and CPU per lookup, split into the
+ *    extension's work before it calls Prisma's query, the query (Prisma and the round trip) and
+ *    its work after (decrypt, re-check); then the same extension work in a tight loop with the
+ *    query answered from memory.
+ * 3. The same row work in core alone (seal 3 values under a fresh DEK, 2 blind indexes, open the
  *    3 values), CPU per row in a tight loop and with `--thrash` MiB of memory touched between
  *    rows (the thrash itself not counted): what the CPU caches being cold does to that work,
- *    which is how it runs between one create's database round trips.
+ *    which is how it runs between one operation's database round trips.
  *
- *   tsx --tsconfig bench/tsconfig.json bench/create-split.ts [creates=3000] [--thrash 2,16]
+ *   tsx --tsconfig bench/tsconfig.json bench/point-split.ts [creates=3000] [--thrash 2,16]
  *
  * Uses TEST_DATABASE_URL (else PostgreSQL on 127.0.0.1:5432). Prints a report; writes nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
+import { OperationHandler, type QueryParams } from '../packages/prisma/src/extension/query/operations';
 import type { PrismaClient } from '../prisma/generated/client/client';
 import { createTestDatabase } from '../test/support/database';
 import { plainUserInputs, userInputs } from './lib/fixtures';
 import { encryptedClient, plainClient, plainUsers, truncateUsers, type UserOps } from './lib/prisma-clients';
+import { insertEncryptedUsers } from './lib/seed-users';
 
 process.env.TEST_DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -112,6 +118,112 @@ async function createSplit(creates: number): Promise<void> {
   }
 }
 
+/** Times spent in and around the extension's handler, summed over the lookups it served. */
+interface Segments {
+  before: number;
+  query: number;
+  after: number;
+  count: number;
+  /** The handler that served them (the extension's own instance). */
+  handler?: OperationHandler;
+}
+
+/**
+ * Wraps `OperationHandler.prototype.handle` so that each call adds its segments to `into`
+ * (the query callback is wrapped too): before the query, in it, after it. @returns the restorer
+ */
+function timeHandler(into: Segments): () => void {
+  const original = OperationHandler.prototype.handle;
+  OperationHandler.prototype.handle = async function (this: OperationHandler, params: QueryParams, ...rest) {
+    const start = performance.now();
+    let sent = start;
+    let answered = start;
+    const query = async (args: Record<string, unknown>) => {
+      sent = performance.now();
+      const result = await params.query(args);
+      answered = performance.now();
+      return result;
+    };
+    const result = await original.call(this, { ...params, query }, ...rest);
+    into.before += sent - start;
+    into.query += answered - sent;
+    into.after += performance.now() - answered;
+    into.count++;
+    into.handler = this;
+    return result;
+  };
+  return () => {
+    OperationHandler.prototype.handle = original;
+  };
+}
+
+async function lookupSplit(lookups: number): Promise<void> {
+  const db = await createTestDatabase('postgres');
+  const keyring = new LocalKeyring(randomBytes(32));
+  const base: PrismaClient = plainClient(db);
+  try {
+    const rows = userInputs(0, 10_000, 'q', 10);
+    await insertEncryptedUsers(db, encryptedClient(base, keyring, { dekCache: false }).crypto, rows);
+    const users = encryptedClient(base, keyring).users;
+    const email = (j: number) => rows[(j * 7919) % rows.length].email;
+    for (let j = 0; j < 2_000; j++) await users.findUnique({ where: { email: email(j) } });
+    const segments: Segments = { before: 0, query: 0, after: 0, count: 0 };
+    const restore = timeHandler(segments);
+    let wallMs: number;
+    let cpuUs: number;
+    try {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      for (let j = 0; j < lookups; j++) await users.findUnique({ where: { email: email(j) } });
+      wallMs = performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      cpuUs = used.user + used.system;
+    } finally {
+      restore();
+    }
+    const per = (ms: number) => ((ms * 1000) / segments.count).toFixed(1);
+    console.log(`\n${lookups} findUnique by blind index on PostgreSQL (10,000 sealed rows): µs per lookup\n`);
+    console.log(`wall ${per(wallMs)}, CPU ${(cpuUs / lookups).toFixed(1)}`);
+    console.log(
+      `hushfield before the query ${per(segments.before)}, the query (Prisma, round trip) ${per(segments.query)},`,
+    );
+    console.log(
+      `hushfield after it (decrypt, re-check) ${per(segments.after)}, around the handler ${per(wallMs - segments.before - segments.query - segments.after)}`,
+    );
+
+    // The same handler work with the query answered from memory, in a tight loop.
+    // What Prisma's query returns for each row: the plain client reads the envelopes as stored.
+    const stored = (await base.user.findMany()) as unknown as Record<string, unknown>[];
+    const byIndex = new Map(stored.map((row) => [row.emailIdx, row]));
+    const tight: Segments = { before: 0, query: 0, after: 0, count: 0 };
+    const handler = segments.handler as OperationHandler;
+    const memoryQuery = async (args: Record<string, unknown>) => ({
+      ...byIndex.get((args.where as Record<string, unknown>).emailIdx),
+    });
+    const restoreTight = timeHandler(tight);
+    try {
+      const cpu = process.cpuUsage();
+      for (let j = 0; j < 50_000; j++) {
+        await handler.handle({
+          model: 'User',
+          operation: 'findUnique',
+          args: { where: { email: email(j) } },
+          query: memoryQuery,
+        });
+      }
+      const used = process.cpuUsage(cpu);
+      console.log(
+        `the handler alone, query answered from memory, tight loop: CPU ${((used.user + used.system) / 50_000).toFixed(1)}`,
+      );
+    } finally {
+      restoreTight();
+    }
+  } finally {
+    await base.$disconnect();
+    await db.close();
+  }
+}
+
 async function coldCache(thrashMiB: readonly number[]): Promise<void> {
   const crypto = new FieldCrypto({
     keyring: new LocalKeyring(randomBytes(32)),
@@ -168,6 +280,7 @@ async function main(): Promise<void> {
   const thrashAt = args.indexOf('--thrash');
   const thrash = thrashAt >= 0 ? args.splice(thrashAt, 2)[1].split(',').map(Number) : [2, 16];
   await createSplit(Number(args[0] ?? 3_000));
+  await lookupSplit(3_000);
   await coldCache(thrash);
 }
 
