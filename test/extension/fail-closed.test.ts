@@ -200,6 +200,59 @@ describe('fieldEncryption: fails closed before any query', () => {
     });
   });
 
+  it('refuses a misspelt nested write before Prisma could echo its plaintext', async () => {
+    const posts = await h.prisma.post.findMany({ where: { authorId: userId } });
+    const data = { posts: { craete: { title: 't', body: 'typo secret body' } } } as never;
+    await refuses(() => h.prisma.user.update({ where: { id: userId }, data }), {
+      model: 'Post',
+      field: '',
+      operation: 'craete',
+    });
+    // Nothing was written.
+    expect(await h.prisma.post.findMany({ where: { authorId: userId } })).toEqual(posts);
+  });
+
+  it('refuses a to-one nested update mixing { data } with fields, and writes both real forms encrypted', async () => {
+    const post = await h.prisma.post.findFirstOrThrow({ where: { authorId: userId } });
+    const mixed = { author: { update: { data: { name: 'Fay' }, notes: 'mixed secret' } } } as never;
+    await refuses(() => h.prisma.post.update({ where: { id: post.id }, data: mixed }), {
+      model: 'User',
+      field: '',
+      operation: 'update',
+    });
+    for (const [notes, update] of [
+      ['wrapped secret', { data: { notes: 'wrapped secret' } }],
+      ['direct secret', { notes: 'direct secret' }],
+    ] as const) {
+      await h.prisma.post.update({ where: { id: post.id }, data: { author: { update } } });
+      const [stored] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [userId]);
+      expect(stored.notes).not.toContain(notes);
+      expect((await h.prisma.user.findUniqueOrThrow({ where: { id: userId } })).notes).toBe(notes);
+    }
+    await h.prisma.user.update({ where: { id: userId }, data: { notes: 'n' } });
+  });
+
+  it('refuses comparing a column with an encrypted or index column through a field reference', async () => {
+    const fields = (h.prisma.user as unknown as { fields: Record<string, unknown> }).fields;
+    for (const [field, operation] of [
+      ['email', 'name equals'],
+      ['emailIdx', 'name equals'],
+    ] as const) {
+      await refuses(() => h.prisma.user.findMany({ where: { name: { equals: fields[field] } } as never }), {
+        model: 'User',
+        field,
+        operation,
+      });
+    }
+    await refuses(() => h.prisma.user.findMany({ where: { NOT: { name: { not: { in: [fields.ssn] } } } } as never }), {
+      model: 'User',
+      field: 'ssn',
+      operation: 'name in',
+    });
+    // A reference to a plain column is Prisma's business.
+    expect(await h.prisma.user.findMany({ where: { name: { equals: fields.name } } as never })).toHaveLength(1);
+  });
+
   it('never returns a stored value that is not an envelope in strict mode', async () => {
     await h.db.query(`UPDATE users SET notes = 'planted plaintext' WHERE id = $1`, [userId]);
     const error = await h.prisma.user.findUnique({ where: { id: userId } }).then(

@@ -64,6 +64,15 @@ const catalog = {
   typedFilter: (model: string, field: string, operation: string) =>
     `${model}.${field} is encrypted and sealed whole: "${operation}" cannot be answered from its ciphertext ` +
     '(only null checks are; a JSON null is sealed like any other value), filter after reading instead',
+  nestedOperation: (model: string, _field: string, operation: string) =>
+    `"${operation}" is not a nested write Prisma knows (under a relation to ${model}, which holds encrypted ` +
+    'fields): refused before Prisma could echo its arguments, plaintext included, in a validation error',
+  nestedUpdateShape: (model: string, _field: string, operation: string) =>
+    `a nested "${operation}" of ${model} mixes the { where, data } form with fields of its own, and ${model} has ` +
+    'no field named data: refused before Prisma could echo its arguments, plaintext included, in a validation error',
+  fieldReference: (model: string, field: string, operation: string) =>
+    `${model}.${field} stores ciphertext or a keyed index: comparing another column with it ("${operation}") ` +
+    'would compare against ciphertext and silently match nothing',
   listPush: (model: string, field: string, operation: string) =>
     `${model}.${field} is an encrypted list: "${operation}" cannot add to it in the database (each element is ` +
     'bound to its position and the list length); read the list and write it whole with set',
@@ -111,7 +120,10 @@ export function unsupported(
     | 'scopeRelation'
     | 'scopeLink'
     | 'typedFilter'
-    | 'listPush',
+    | 'listPush'
+    | 'nestedOperation'
+    | 'nestedUpdateShape'
+    | 'fieldReference',
   model: string,
   field: string,
   operation: string,

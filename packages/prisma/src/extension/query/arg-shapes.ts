@@ -112,8 +112,9 @@ export function nestedWriteParts(operation: string, item: unknown, list: boolean
       };
     case 'update': {
       if (!isPlainObject(item)) return NONE;
-      // To-many: `{ where, data }`; to-one: the data itself, or `{ where?, data }`.
-      if (!list && !('data' in item)) return { creates: [], update: item };
+      // To-many: `{ where, data }`; to-one: the data itself, or `{ where?, data }`, which has no
+      // other key (data beside other keys is the target's own field named `data`).
+      if (!list && !isToOneUpdateWrapper(item)) return { creates: [], update: item };
       const where =
         item.where === undefined ? undefined : ({ value: item.where, position: list ? 'unique' : 'nested' } as const);
       return { where, creates: [], update: item.data };
@@ -126,6 +127,26 @@ export function nestedWriteParts(operation: string, item: unknown, list: boolean
       return NONE;
   }
 }
+
+/** Whether a to-one nested `update` item is the `{ where?, data }` form rather than the data itself. */
+function isToOneUpdateWrapper(item: Args): boolean {
+  return isPlainObject(item.data) && Object.keys(item).every((key) => key === 'data' || key === 'where');
+}
+
+/** Every nested-write operation Prisma has under a relation field. */
+export const NESTED_WRITE_OPERATIONS = new Set([
+  'create',
+  'createMany',
+  'connect',
+  'connectOrCreate',
+  'set',
+  'disconnect',
+  'delete',
+  'deleteMany',
+  'update',
+  'updateMany',
+  'upsert',
+]);
 
 /** Nested-write operations whose items always create rows (an `upsert`'s create only may). */
 const CREATING_OPERATIONS = ['create', 'createMany', 'connectOrCreate'] as const;

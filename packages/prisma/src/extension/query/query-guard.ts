@@ -21,6 +21,7 @@ import {
   isRootPosition,
   logicalPosition,
   MATCH_OPERATORS,
+  NESTED_WRITE_OPERATIONS,
   nestedWriteParts,
   operationWherePosition,
   RELATION_FILTERS,
@@ -97,6 +98,7 @@ class Guard {
       } else if (this.view.relationTarget(model, key) !== undefined) {
         this.relationFilter(this.view.relationTarget(model, key) as ModelMeta, value);
       } else {
+        this.fieldReferences(key, value);
         const compound = model.uniqueIndexes.find((unique) => unique.name === key);
         if (compound !== undefined && isPlainObject(value)) {
           for (const [field, part] of Object.entries(value)) {
@@ -110,6 +112,26 @@ class Guard {
           }
         }
       }
+    }
+  }
+
+  /**
+   * A filter on a plain column comparing it with another column (`prisma.user.fields.email`):
+   * refused when that column holds ciphertext or a keyed index, which the comparison would read
+   * as is and match nothing, silently.
+   */
+  private fieldReferences(key: string, filter: unknown): void {
+    const check = (value: unknown, operation: string) => {
+      if (!isFieldReference(value)) return;
+      const target = this.view.model(value.modelName);
+      if (target !== undefined && this.isProtected(target, value.name))
+        throw unsupported('fieldReference', target.name, value.name, `${key} ${operation}`);
+    };
+    check(filter, 'equals');
+    if (!isPlainObject(filter)) return;
+    for (const [operation, value] of Object.entries(filter)) {
+      if (operation === 'not' && isPlainObject(value)) this.fieldReferences(key, value);
+      else for (const item of asList(value)) check(item, operation);
     }
   }
 
@@ -327,9 +349,19 @@ class Guard {
 
   private nestedWrite(target: ModelMeta, ops: Args, movesScope: boolean, list: boolean): void {
     for (const [op, value] of Object.entries(ops)) {
+      if (value === undefined) continue;
+      // A misspelt operation would reach Prisma, whose validation error prints the arguments.
+      if (!NESTED_WRITE_OPERATIONS.has(op) && this.view.isSensitive(target)) {
+        throw unsupported('nestedOperation', target.name, '', op);
+      }
       if (movesScope && (op === 'connect' || op === 'set'))
         throw unsupported('scopeLink', target.name, target.scopeField as string, op);
       for (const item of asList(value)) {
+        // To-one `{ data, ...fields }` is the target's own data only if it has a field `data`.
+        if (op === 'update' && !list && isPlainObject(item) && 'data' in item && target.fields.data === undefined) {
+          if (Object.keys(item).some((key) => key !== 'data' && key !== 'where'))
+            throw unsupported('nestedUpdateShape', target.name, '', op);
+        }
         const parts = nestedWriteParts(op, item, list);
         if (parts.where !== undefined) this.where(target, parts.where.value, parts.where.position);
         for (const row of parts.creates) this.data(target, row, false);
@@ -346,6 +378,13 @@ class Guard {
       this.view.matchIndex(model, field) !== undefined
     );
   }
+}
+
+/** A Prisma field reference (`prisma.<model>.fields.<field>`), recognised by its shape. */
+function isFieldReference(value: unknown): value is { modelName: string; name: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const ref = value as { modelName?: unknown; name?: unknown; typeName?: unknown };
+  return typeof ref.modelName === 'string' && typeof ref.name === 'string' && typeof ref.typeName === 'string';
 }
 
 /**
