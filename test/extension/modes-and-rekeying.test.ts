@@ -155,6 +155,39 @@ describe('fieldEncryption: modes, row binding and scope moves', () => {
     expectNoPlaintextInLog(h.queries, ['mover@example.com', '123-00-4567', 'moving note']);
   });
 
+  it('a scope move stops on a value it cannot decrypt, even with onDecryptError null, and keeps it', async () => {
+    const user = await h.prisma.user.create({
+      data: {
+        emailIdx: computedBlindIndex,
+        tenantId: 'from2',
+        name: 'Damaged',
+        email: 'damaged@example.com',
+        notes: 'keep me',
+      },
+    });
+    // The notes envelope of another row (same scope, another row id): it fails to decrypt here.
+    const other = await h.prisma.user.create({
+      data: {
+        emailIdx: computedBlindIndex,
+        tenantId: 'from2',
+        name: 'Other',
+        email: 'other@example.com',
+        notes: 'other note',
+      },
+    });
+    const foreign = (await raw('users', other.id)).notes;
+    await h.db.query('UPDATE users SET notes = $1 WHERE id = $2', [foreign, user.id]);
+    const { prisma } = h.fresh({ onDecryptError: 'null' });
+    await expect(prisma.user.update({ where: { id: user.id }, data: { tenantId: 'to2' } })).rejects.toMatchObject({
+      code: 'HUSHFIELD_DECRYPTION_FAILED',
+      model: 'User',
+      field: 'notes',
+    });
+    const after = await raw('users', user.id);
+    expect(after.tenantId).toBe('from2');
+    expect(after.notes).toBe(foreign);
+  });
+
   it('refuses a scope move in updateMany inside a batch transaction', async () => {
     await expect(
       h.prisma.$transaction([h.prisma.user.updateMany({ where: { name: 'Mover' }, data: { tenantId: 'x' } })]),

@@ -95,6 +95,27 @@ export class ResultDecryptor {
     removed = false,
     destroyed?: Set<Args>,
   ): Promise<void> {
+    return this.run(model, result, written, removed, destroyed, this.onError);
+  }
+
+  /**
+   * Like {@link ResultDecryptor.decrypt}, but a value that fails to decrypt always throws,
+   * whatever `onDecryptError` says: for values the extension itself writes back (a row moved
+   * to another scope is re-encrypted whole), where reading `null` would overwrite the stored
+   * value with it.
+   */
+  decryptOrThrow(model: ModelMeta, result: unknown): Promise<void> {
+    return this.run(model, result, undefined, false, undefined, 'throw');
+  }
+
+  private async run(
+    model: ModelMeta,
+    result: unknown,
+    written: WrittenEnvelopes | undefined,
+    removed: boolean,
+    destroyed: Set<Args> | undefined,
+    onError: OnDecryptError,
+  ): Promise<void> {
     const batch = new Batch(written !== undefined && written.size > 0 ? written : undefined);
     this.collect(this.planFor(model), result, batch);
     const { rows, places, items, failures } = batch;
@@ -111,7 +132,7 @@ export class ResultDecryptor {
     }
     for (const [row, place, rowId, error] of failures) {
       if (destroyed !== undefined && error instanceof KeyDestroyedError) destroyed.add(row);
-      else if (removed || (this.onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
+      else if (removed || (onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
       else throw located(place, rowId, error);
     }
   }

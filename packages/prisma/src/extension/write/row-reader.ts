@@ -66,7 +66,9 @@ export class RowReader {
     const current = this.contextOf(model, row);
     const guard = this.guardOf(model, row);
     if (newScope === undefined || newScope === current.scope) return { row: current, data, guard };
-    await this.decryptor.decrypt(model, row);
+    // Every value is written back under the new scope: one that fails to decrypt must stop the
+    // write, never be written back as null over what is stored.
+    await this.decryptor.decryptOrThrow(model, row);
     const moved: Args = { ...data };
     for (const name of Object.keys(model.encrypted)) if (moved[name] === undefined) moved[name] = row[name];
     return { row: { scope: newScope, rowId: current.rowId }, data: moved, guard };
