@@ -1,5 +1,5 @@
-import { computedBlindIndex } from '@hushfield/prisma';
-import { DecryptionError, UnsupportedQueryError } from '@hushfield/core';
+import { computedBlindIndex, PrismaKeyStore } from '@hushfield/prisma';
+import { DecryptionError, KeyStoreError, UnsupportedQueryError } from '@hushfield/core';
 import { createHarness, type Harness } from './support';
 
 describe('fieldEncryption: fails closed before any query', () => {
@@ -251,6 +251,22 @@ describe('fieldEncryption: fails closed before any query', () => {
     });
     // A reference to a plain column is Prisma's business.
     expect(await h.prisma.user.findMany({ where: { name: { equals: fields.name } } as never })).toHaveLength(1);
+  });
+
+  it("a key-store outage while reading throws KeyStoreError, even with onDecryptError 'null'", async () => {
+    // The key store's database fails under reads of key material (a new process: cold caches).
+    class FailingStore extends PrismaKeyStore {
+      override async getVersion(): Promise<never> {
+        throw new Error('Connection terminated unexpectedly');
+      }
+    }
+    const { prisma } = h.fresh({ onDecryptError: 'null', keyStore: new FailingStore(h.base) });
+    const error = await prisma.user.findUnique({ where: { id: userId } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(KeyStoreError);
+    expect(error).toMatchObject({ code: 'HUSHFIELD_KEY_STORE', model: 'User', rowId: userId });
   });
 
   it('never returns a stored value that is not an envelope in strict mode', async () => {

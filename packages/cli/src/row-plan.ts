@@ -288,7 +288,7 @@ async function needsMove(
   try {
     target = await batch.activeKey(scope);
   } catch (error) {
-    if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+    if (!isHushfieldError(error) || isOutage(error)) throw error;
     return { code: error.code, message: error.message };
   }
   const stale = described.some((named) => named.keyId !== target?.keyId || named.version !== target.version);
@@ -359,7 +359,7 @@ async function activeScopeVersion(scope: string, batch: BatchScope): Promise<num
   try {
     return (await batch.activeKey(scope))?.version ?? null;
   } catch (error) {
-    if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+    if (!isHushfieldError(error) || isOutage(error)) throw error;
     return undefined;
   }
 }
@@ -388,7 +388,7 @@ async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Prom
       try {
         encryptor = await crypto.rowEncryptor(work.scope);
       } catch (error) {
-        if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+        if (!isHushfieldError(error) || isOutage(error)) throw error;
         batch.failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
@@ -439,7 +439,7 @@ async function indexValues(
     try {
       value = await crypto.blindIndex(specs.get(index) as BlindIndexSpec, source, work.scope);
     } catch (error) {
-      if (!isHushfieldError(error) || error.code === 'HUSHFIELD_KEYRING') throw error;
+      if (!isHushfieldError(error) || isOutage(error)) throw error;
       return { code: error.code, message: error.message };
     }
     if (value === work.row[index.name]) continue;
@@ -536,4 +536,13 @@ function addTally(into: PlanTally, from: PlanTally): void {
   into.indexed += from.indexed;
   into.decrypted += from.decrypted;
   into.strictPlaintext += from.strictPlaintext;
+}
+
+/**
+ * Whether a hushfield error stops the run rather than failing one row: keyring and key-store
+ * outages say nothing about the row and would fail every row after it (the run resumes from
+ * its checkpoint). Anything that is not a hushfield error (the database) stops it too.
+ */
+function isOutage(error: HushfieldError): boolean {
+  return error.code === 'HUSHFIELD_KEYRING' || error.code === 'HUSHFIELD_KEY_STORE';
 }

@@ -12,6 +12,7 @@ export type HushfieldErrorCode =
   | 'HUSHFIELD_KEY_DESTROYED'
   | 'HUSHFIELD_KEY_NOT_FOUND'
   | 'HUSHFIELD_KEY_CONFLICT'
+  | 'HUSHFIELD_KEY_STORE'
   | 'HUSHFIELD_CONFIG'
   | 'HUSHFIELD_UNSUPPORTED_QUERY'
   | 'HUSHFIELD_INVALID_ARGUMENT'
@@ -111,6 +112,33 @@ export class KeyNotFoundError extends HushfieldError {
     super('HUSHFIELD_KEY_NOT_FOUND', message);
     this.keyId = key.keyId;
     this.version = key.version;
+  }
+}
+
+/**
+ * The key store failed under a read of key material (its database errored or timed out): a
+ * transient outage, not a verdict on the value, so it is never read as `null`. The database's
+ * own error is the `cause`; the message names the key and the value's location only.
+ */
+export class KeyStoreError extends HushfieldError {
+  readonly keyId: string;
+  readonly version: number;
+  readonly model?: string;
+  readonly field?: string;
+  readonly rowId?: string;
+
+  constructor(
+    message: string,
+    key: { keyId: string; version: number },
+    location: ValueLocation = {},
+    options?: { cause?: unknown },
+  ) {
+    super('HUSHFIELD_KEY_STORE', message, options);
+    this.keyId = key.keyId;
+    this.version = key.version;
+    this.model = location.model;
+    this.field = location.field;
+    this.rowId = location.rowId;
   }
 }
 

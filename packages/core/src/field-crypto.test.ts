@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { inspect } from 'node:util';
 import type { AuditEvent } from './audit';
-import { ConfigError, DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError } from './errors';
+import {
+  ConfigError,
+  DecryptionError,
+  EnvelopeFormatError,
+  HushfieldError,
+  KeyDestroyedError,
+  KeyStoreError,
+} from './errors';
 import { FieldCrypto } from './field-crypto';
 import { KeyAdmin } from './key-admin';
 import { KeyHierarchy } from './key-hierarchy';
@@ -43,6 +50,38 @@ describe('FieldCrypto', () => {
       'HUSHFIELD_INVALID_ARGUMENT',
       'HUSHFIELD_INVALID_ARGUMENT',
     ]);
+  });
+
+  it('a key-store failure while reading a key is a KeyStoreError (transient), never a decryption failure', async () => {
+    const keyring = new LocalKeyring(randomBytes(32));
+    const keyStore = new MemoryKeyStore();
+    const writer = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const encryptor = await writer.rowEncryptor('tenant-1');
+    const sealed = encryptor.encrypt('ada@example.com', users);
+    encryptor.dispose();
+    // A new process whose database fails under the key store's reads.
+    class FailingStore extends MemoryKeyStore {
+      override async getVersion(): Promise<never> {
+        throw new Error('connection terminated unexpectedly');
+      }
+    }
+    const failing = new FailingStore();
+    for (const key of await keyStore.list({})) await failing.insert(key);
+    const reader = new FieldCrypto({ keyring, keyStore: failing, cache: { ttlMs: 60_000 } });
+    const [many] = await reader.decryptMany([{ value: sealed, ctx: users }]);
+    expect(many).toBeInstanceOf(KeyStoreError);
+    expect(many).toMatchObject({
+      code: 'HUSHFIELD_KEY_STORE',
+      model: 'users',
+      field: 'email',
+      rowId: 'row-1',
+      version: 1,
+    });
+    expect((many as Error).message).not.toContain('ada@example.com');
+    expect((many as Error & { cause?: unknown }).cause).toMatchObject({
+      message: 'connection terminated unexpectedly',
+    });
+    await expect(reader.decrypt(sealed, users)).rejects.toBeInstanceOf(KeyStoreError);
   });
 
   it('refuses to be configured without a cache TTL', () => {

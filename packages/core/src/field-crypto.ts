@@ -31,7 +31,14 @@ import {
   scopeKeyOf,
   type ParsedEnvelope,
 } from './envelope';
-import { ConfigError, DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError } from './errors';
+import {
+  ConfigError,
+  DecryptionError,
+  EnvelopeFormatError,
+  HushfieldError,
+  KeyDestroyedError,
+  KeyStoreError,
+} from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import {
   checkMatchSpec,
@@ -163,8 +170,21 @@ function matchKeyId(stored: StoredKey, spec: MatchIndexSpec): string {
   return `m${spec.tokens}.${spec.bits}.${spec.hashes}.${spec.fold}$${indexKeyId(stored, spec)}`;
 }
 
+/**
+ * A failure to load key material for a value: hushfield's own errors as they are (located), any
+ * other (the key store's database) as a {@link KeyStoreError}, transient.
+ */
+function keyLoadFailure(error: unknown, key: { keyId: string; version: number }, ctx?: FieldContext): HushfieldError {
+  if (error instanceof HushfieldError) return located(error, ctx);
+  return new KeyStoreError(messages.keyStoreFailed(key.keyId, key.version, ctx ?? {}), key, ctx, { cause: error });
+}
+
 function located(error: unknown, ctx: FieldContext | undefined): HushfieldError {
   if (error instanceof KeyDestroyedError) return new KeyDestroyedError(error.message, error, ctx);
+  if (error instanceof KeyStoreError && ctx !== undefined) {
+    const message = messages.keyStoreFailed(error.keyId, error.version, ctx);
+    return new KeyStoreError(message, error, ctx, { cause: error.cause });
+  }
   if (error instanceof HushfieldError) return error;
   return new DecryptionError(messages.decryptionFailed(ctx ?? {}), ctx, { cause: error });
 }
@@ -314,7 +334,7 @@ export class FieldCrypto {
     try {
       scopeKey = await this.#keys.scopeKeyMaterial(parsed.keyId, parsed.version);
     } catch (error) {
-      throw this.#failed(located(error, ctx), parsed, ctx);
+      throw this.#failed(keyLoadFailure(error, parsed, ctx), parsed, ctx);
     }
     try {
       return this.#unwrapAndOpen(parsed, ctx, scopeKey, generation);
@@ -351,7 +371,7 @@ export class FieldCrypto {
           try {
             keys.set(id, { key: await this.#keys.scopeKeyMaterial(keyId, version) });
           } catch (error) {
-            keys.set(id, { error });
+            keys.set(id, { error: keyLoadFailure(error, { keyId, version }) });
           }
         }),
       );

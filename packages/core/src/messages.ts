@@ -21,6 +21,9 @@ export const messages = {
   decryptionFailed: (location: { model?: string; field?: string; rowId?: string }) =>
     `value failed to decrypt${where(location)}: it was tampered with, moved to another ` +
     'row, field or model, or encrypted under another key',
+  keyStoreFailed: (keyId: string, version: number, location: { model?: string; field?: string; rowId?: string }) =>
+    `the key store failed while reading key ${keyId} version ${version}${where(location)}; ` +
+    'the value was not read (retry when the database answers)',
   dekUnwrapFailed: (location: { model?: string; field?: string; rowId?: string }) =>
     `the value's data key failed to unwrap${where(location)}: the envelope was tampered with ` +
     'or its key store entry does not match it',

@@ -19,6 +19,7 @@ import {
   isBinaryEnvelope,
   KeyDestroyedError,
   KeyringError,
+  KeyStoreError,
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
@@ -27,7 +28,7 @@ import { decryptFailed, foreignCiphertext, notEnvelope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
 
-/** What to do with a value that fails to decrypt (keyring outages always throw). */
+/** What to do with a value that fails to decrypt (keyring and key-store outages always throw). */
 export type OnDecryptError = 'throw' | 'null';
 
 /** One encrypted field of one model: where a value sits. Built once per model plan. */
@@ -132,7 +133,7 @@ export class ResultDecryptor {
     }
     for (const [row, place, rowId, error] of failures) {
       if (destroyed !== undefined && error instanceof KeyDestroyedError) destroyed.add(row);
-      else if (removed || (onError === 'null' && !(error instanceof KeyringError))) row[place.field.name] = null;
+      else if (removed || (onError === 'null' && !isTransient(error))) row[place.field.name] = null;
       else throw located(place, rowId, error);
     }
   }
@@ -251,6 +252,15 @@ function located({ model, field }: ReadPlace, rowId: string | undefined, error: 
       { model: model.name, field: field.name, rowId },
     );
   }
+  if (error instanceof KeyStoreError) {
+    const key = { keyId: error.keyId, version: error.version };
+    return new KeyStoreError(
+      error.message,
+      key,
+      { model: model.name, field: field.name, rowId },
+      { cause: error.cause },
+    );
+  }
   if (error instanceof KeyringError || (error instanceof DecryptionError && error.model === model.name)) {
     return error;
   }
@@ -267,4 +277,9 @@ const CLOAK_PREFIX = 'v1.aesgcm256.';
  */
 export function isCloakCiphertext(value: string): boolean {
   return value.startsWith(CLOAK_PREFIX);
+}
+
+/** A keyring or key-store outage: says nothing about the value, so it is never read as `null`. */
+function isTransient(error: unknown): boolean {
+  return error instanceof KeyringError || error instanceof KeyStoreError;
 }
