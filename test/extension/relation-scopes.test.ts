@@ -309,6 +309,32 @@ describe('fieldEncryption: scopes taken from relations', () => {
     expect(linked.members.map((m) => m.id)).toContain(cy.id);
   });
 
+  it('never lets a cascading foreign-key update move rows to another scope under their old key', async () => {
+    const beta = await h.prisma.organization.findUniqueOrThrow({ where: { slug: 'beta' } });
+    const ada = await h.prisma.member.findUniqueOrThrow({ where: { emailIdx: 'ada@acme.test' } });
+    const invoicesBefore = await h.db.query<Row>('SELECT id, org_id, memo FROM invoices WHERE member_id = $1', [
+      ada.id,
+    ]);
+    expect(invoicesBefore.length).toBeGreaterThan(0);
+    // Moving ada would cascade to her invoices' org_id (their scope) through [memberId, orgId].
+    for (const move of [
+      () => h.prisma.member.update({ where: { id: ada.id }, data: { orgId: beta.id } }),
+      () => h.prisma.member.updateMany({ where: { id: ada.id }, data: { orgId: beta.id } }),
+      () => h.prisma.organization.update({ where: { id: ada.orgId }, data: { id: 'renamed-org' } }),
+    ]) {
+      const queries = await logged(() =>
+        expect(move()).rejects.toMatchObject({
+          code: 'HUSHFIELD_UNSUPPORTED_QUERY',
+          message: expect.stringContaining('moving them to another encryption scope'),
+        }),
+      );
+      expect(queries).toEqual([]);
+    }
+    expect(await h.db.query<Row>('SELECT id, org_id, memo FROM invoices WHERE member_id = $1', [ada.id])).toEqual(
+      invoicesBefore,
+    );
+  });
+
   it('refuses, before any write and without creating a key, a create whose scope cannot be known', async () => {
     const keysBefore = await h.db.query<Row>('SELECT key_id FROM hushfield_keys');
     const membersBefore = await h.db.query<Row>('SELECT id FROM members');

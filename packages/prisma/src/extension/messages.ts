@@ -67,6 +67,10 @@ const catalog = {
   nestedOperation: (model: string, _field: string, operation: string) =>
     `"${operation}" is not a nested write Prisma knows (under a relation to ${model}, which holds encrypted ` +
     'fields): refused before Prisma could echo its arguments, plaintext included, in a validation error',
+  scopeCascade: (model: string, field: string, operation: string) =>
+    `${operation} would change ${model}.${field} of existing rows through their foreign key (a cascading update), ` +
+    "moving them to another encryption scope with their values still under the old scope's key; " +
+    'this column cannot be updated while such rows exist',
   nestedUpdateShape: (model: string, _field: string, operation: string) =>
     `a nested "${operation}" of ${model} mixes the { where, data } form with fields of its own, and ${model} has ` +
     'no field named data: refused before Prisma could echo its arguments, plaintext included, in a validation error',
@@ -123,6 +127,7 @@ export function unsupported(
     | 'listPush'
     | 'nestedOperation'
     | 'nestedUpdateShape'
+    | 'scopeCascade'
     | 'fieldReference',
   model: string,
   field: string,

@@ -51,12 +51,37 @@ export class SchemaView {
   private readonly matchSpecCache = new Map<string, readonly MatchSpec[]>();
   private readonly writePlans = new Map<string, WritePlan>();
   private readonly keySources = new Map<string, readonly { relation: string; target: ModelMeta; toField: string }[]>();
+  private scopeCarriers: Map<string, { child: ModelMeta; relation: string }> | undefined;
 
   constructor(readonly schema: HushfieldSchema) {}
 
   /** The model, or `undefined` for a model the schema does not describe. */
   model(name: string | undefined): ModelMeta | undefined {
     return name === undefined ? undefined : this.schema.models[name];
+  }
+
+  /**
+   * The model whose scope column is a foreign key to `model`.`field` (through `relation`), if
+   * any: updating that field cascades (Prisma's default `onUpdate`) to the scope of rows whose
+   * values are sealed under it, or is refused by the database.
+   */
+  scopeCarriedBy(model: ModelMeta, field: string): { child: ModelMeta; relation: string } | undefined {
+    if (this.scopeCarriers === undefined) {
+      const carriers = new Map<string, { child: ModelMeta; relation: string }>();
+      for (const child of Object.values(this.schema.models)) {
+        const scope = child.scopeField;
+        if (scope === undefined || Object.keys(child.encrypted).length === 0) continue;
+        for (const meta of Object.values(child.fields)) {
+          if (meta.kind !== 'object') continue;
+          const at = meta.relationFromFields?.indexOf(scope) ?? -1;
+          const referenced = at < 0 ? undefined : meta.relationToFields?.[at];
+          if (referenced === undefined) continue;
+          carriers.set(`${meta.relationModel ?? meta.type}\u0000${referenced}`, { child, relation: meta.name });
+        }
+      }
+      this.scopeCarriers = carriers;
+    }
+    return this.scopeCarriers.get(`${model.name}\u0000${field}`);
   }
 
   /** The model a relation field leads to, or `undefined` when `field` is not a relation. */

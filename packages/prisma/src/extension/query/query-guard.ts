@@ -309,6 +309,11 @@ class Guard {
     }
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
+      const carried = updating ? this.view.scopeCarriedBy(model, key) : undefined;
+      if (carried !== undefined) {
+        const scope = carried.child.scopeField as string;
+        throw unsupported('scopeCascade', carried.child.name, scope, `updating ${model.name}.${key}`);
+      }
       if (this.view.blindIndex(model, key)) {
         if (isComputedPlaceholder(value)) continue;
         throw blindIndexWrite(model.name, key);
