@@ -84,6 +84,20 @@ export class SchemaView {
     return this.scopeCarriers.get(`${model.name}\u0000${field}`);
   }
 
+  /**
+   * The relation fields of `model` through which its scope changes: the one its scope is taken
+   * from, and every other whose foreign key holds the scope field.
+   */
+  scopeRelations(model: ModelMeta): string[] {
+    const scope = model.scopeField;
+    if (scope === undefined) return [];
+    const relations = new Set<string>(model.scopeRelation === undefined ? [] : [model.scopeRelation]);
+    for (const meta of Object.values(model.fields)) {
+      if (meta.kind === 'object' && meta.relationFromFields?.includes(scope)) relations.add(meta.name);
+    }
+    return [...relations];
+  }
+
   /** The model a relation field leads to, or `undefined` when `field` is not a relation. */
   relationTarget(model: ModelMeta, field: string): ModelMeta | undefined {
     const meta = model.fields[field];

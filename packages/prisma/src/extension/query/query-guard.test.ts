@@ -89,6 +89,15 @@ const schema: HushfieldSchema = {
         ownerId: field('ownerId'),
         text: field('text'),
         owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }),
+        // A second relation whose foreign key also holds the scope.
+        reviewerId: field('reviewerId'),
+        reviewer: field('reviewer', {
+          kind: 'object',
+          type: 'Person',
+          relationModel: 'Person',
+          relationFromFields: ['reviewerId', 'ownerId'],
+          relationToFields: ['id', 'teamId'],
+        }),
       },
       encrypted: { text: { name: 'text', dbName: 'text', mode: 'strict', optional: false } },
       blindIndexes: {},
@@ -183,6 +192,15 @@ describe('guardQuery: the scope set through a relation', () => {
       guard('Memo', 'update', { where: { id: 'm1' }, data: { owner: { connect: { id: 'p2' } } } }),
     );
     expect(error).toMatchObject({ model: 'Memo', field: 'owner', operation: 'update' });
+  });
+
+  it('refuses it through any other relation whose foreign key holds the scope', () => {
+    const data = { reviewer: { connect: { id_teamId: { id: 'p3', teamId: 't2' } } } };
+    expect(refusal(() => guard('Memo', 'update', { where: { id: 'm1' }, data }))).toMatchObject({
+      model: 'Memo',
+      field: 'reviewer',
+      operation: 'update',
+    });
   });
 
   it('refuses it in updateMany, upsert and a nested update too', () => {

@@ -303,9 +303,11 @@ class Guard {
       throw unsupported('scopeMove', model.name, scope, 'update');
     }
     // Through the relation, the scope changes where the extension cannot see the new value.
-    const relation = model.scopeRelation;
-    if (updating && relation !== undefined && data[relation] !== undefined && Object.keys(model.encrypted).length > 0) {
-      throw unsupported('scopeRelation', model.name, relation, 'update');
+    if (updating && scope !== undefined && Object.keys(model.encrypted).length > 0) {
+      // Every relation whose foreign key holds the scope, not only the one the scope is taken from.
+      for (const relation of this.view.scopeRelations(model)) {
+        if (data[relation] !== undefined) throw unsupported('scopeRelation', model.name, relation, 'update');
+      }
     }
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
