@@ -268,4 +268,30 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       });
     });
   });
+  it('an upsert whose row another client creates after the read seals its update for that row', async () => {
+    const email = 'upsert-race@example.com';
+    // "Another client's" row, sealed as it would be, kept aside: it is inserted right after the
+    // extension's read found no row, so Prisma takes the upsert's update branch.
+    const id = await createUser('acme', email);
+    const [stored] = await h.db.query<Record<string, unknown>>('SELECT * FROM users WHERE id = $1', [id]);
+    await h.db.query('DELETE FROM users WHERE id = $1', [id]);
+    const columns = Object.keys(stored);
+    afterRead = async () => {
+      afterRead = undefined;
+      await h.db.query(
+        `INSERT INTO users (${columns.map((column) => `"${column}"`).join(', ')}) ` +
+          `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((column) => stored[column]),
+      );
+    };
+    const row = await client.user.upsert({
+      where: { email },
+      create: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Upsert', email },
+      update: { notes: 'from the upsert' },
+    });
+    expect(row).toMatchObject({ tenantId: 'acme', name: 'U', notes: 'from the upsert' });
+    // Sealed for the row as it is (its tenant, its id), so any client reads it.
+    const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } });
+    expect(read.notes).toBe('from the upsert');
+  });
 });

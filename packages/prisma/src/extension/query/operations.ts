@@ -318,8 +318,10 @@ export class OperationHandler {
     const context = await this.reader.context(model, out.where as Args, args.update);
     const id = this.view.idField(model);
     let given: GivenContext | undefined;
-    if (context.guard !== undefined && !batch && !fluent && id !== undefined && model.scopeField !== undefined) {
-      given = { context: context.row, fields: [id, model.scopeField] };
+    // Checked whether or not a row was read: one another client creates between the read and
+    // the upsert takes the update branch, sealed for no row (no id, the default scope).
+    if (!batch && !fluent && id !== undefined && (model.scopeField !== undefined || model.bindRowId)) {
+      given = { context: context.row, fields: model.scopeField === undefined ? [id] : [id, model.scopeField] };
     }
     // Nested creates under the update take their scope from the row, or (none yet) the created one.
     const row = encryptor.updatedRow(model, out.where, created);

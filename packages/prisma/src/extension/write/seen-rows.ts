@@ -147,6 +147,11 @@ export async function checkGivenContext(options: {
     written[meta.name] = value;
   }
   if (Object.keys(written).length === 0) return;
+  // The row holds none of the envelopes sent (an upsert that created it, or another writer's
+  // values): nothing of this write to re-seal, no query needed. Compared on text envelopes
+  // only; with typed values the conditional update below decides.
+  const values = Object.entries(written);
+  if (values.every(([name, value]) => typeof value === 'string' && row[name] !== value)) return;
   const resealed = await options.encryptor.update(model, plain, actual, 'update');
   // A Json, Bytes or list field is compared through `equals` (a Json field takes no bare value).
   const where: Args = {};
