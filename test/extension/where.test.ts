@@ -160,6 +160,22 @@ describe('fieldEncryption: where rewriting through blind indexes', () => {
       where: { provider_externalIdIdx: { provider: 'github', externalIdIdx: 'gh-bob' } },
     });
     expect(account?.externalId).toBe('gh-bob');
+    // The same external id under another provider, indexed under the new version: each compound
+    // lookup finds its own provider's row, whichever candidate hash the other row holds.
+    await prisma.user.update({
+      where: { id: ids.cat },
+      data: { accounts: { create: { provider: 'gitlab', externalId: 'gh-bob', externalIdIdx: computedBlindIndex } } },
+    });
+    for (const provider of ['github', 'gitlab']) {
+      const found = await prisma.account.findUnique({
+        where: { provider_externalIdIdx: { provider, externalIdIdx: 'gh-bob' } },
+      });
+      expect(found).toMatchObject({
+        provider,
+        externalId: 'gh-bob',
+        userId: provider === 'github' ? ids.bob : ids.cat,
+      });
+    }
     const post = await prisma.post.create({
       data: { title: 'rot', body: 'x', author: { connect: { emailIdx: 'bob@example.com' } } },
     });

@@ -140,8 +140,8 @@ export class OperationHandler {
     const args = params.args ?? {};
     const batch = params.__internalParams?.transaction?.kind === 'batch';
     guardQuery(this.view, model, operation, args, batch);
-    const rewriter = new WhereRewriter(this.view, this.crypto, (m, column, candidates) =>
-      this.reader.storedIndexValue(m, column, candidates),
+    const rewriter = new WhereRewriter(this.view, this.crypto, (m, column, candidates, also) =>
+      this.reader.storedIndexValue(m, column, candidates, also),
     );
     const returnsRows = RETURNS_ROWS.has(operation);
     // A write that returns rows gets its own envelopes back: they are not decrypted again.

@@ -134,6 +134,9 @@ describe('WhereRewriter', () => {
     expect(await rewriter().where(person, { emailIdx: 'a@x' }, 'uniqueRoot')).toEqual({
       emailIdx: all[all.length - 1],
     });
-    expect(unique).toHaveBeenCalledWith(person, 'emailIdx', all);
+    expect(unique).toHaveBeenCalledWith(person, 'emailIdx', all, undefined);
+    // In a compound unique input the other parts narrow which row's value it names.
+    await rewriter().where(person, { org_emailIdx: { org: 'o1', emailIdx: 'a@x' } }, 'uniqueRoot');
+    expect(unique).toHaveBeenLastCalledWith(person, 'emailIdx', all, { org: 'o1' });
   });
 });

@@ -62,7 +62,13 @@ export type Position = WherePosition;
  * Picks the one index value a unique input can name while several index versions are live:
  * the value stored in the row that matches any of them (a side query, only during rotation).
  */
-export type UniqueResolver = (model: ModelMeta, column: string, candidates: readonly string[]) => Promise<string>;
+export type UniqueResolver = (
+  model: ModelMeta,
+  column: string,
+  candidates: readonly string[],
+  /** The other parts of a compound unique input, which the row must also hold. */
+  also?: Args,
+) => Promise<string>;
 
 /** Rewrites where clauses for one operation; collects truncated conditions met at the root. */
 export class WhereRewriter {
@@ -177,11 +183,16 @@ export class WhereRewriter {
    * `{ provider, externalIdIdx: <index> }`.
    */
   private async compound(model: ModelMeta, value: Args, scope: string | undefined): Promise<Args> {
+    const indexed = (field: string, part: unknown) =>
+      typeof part === 'string' ? this.view.lookupIndex(model, field) : undefined;
+    // The plain parts also narrow which row's index value a rotation resolves to.
+    const plain: Args = {};
+    for (const [field, part] of Object.entries(value)) if (indexed(field, part) === undefined) plain[field] = part;
     const out: Args = {};
     for (const [field, part] of Object.entries(value)) {
-      const index = this.view.lookupIndex(model, field);
-      if (index === undefined || typeof part !== 'string') out[field] = part;
-      else out[index.name] = await this.equality(model, index, part, 'unique', scope);
+      const index = indexed(field, part);
+      if (index === undefined) out[field] = part;
+      else out[index.name] = await this.equality(model, index, part as string, 'unique', scope, plain);
     }
     return out;
   }
@@ -247,12 +258,13 @@ export class WhereRewriter {
     value: string,
     position: Position,
     scope: string | undefined,
+    also?: Args,
   ): Promise<unknown> {
     const hashes = await this.all(model, index, value, scope);
     if (hashes.length === 1) return hashes[0];
     const unique = position === 'unique' || position === 'uniqueRoot';
     if (unique && hashes.length === 0) return MATCHES_NOTHING;
-    if (unique) return this.resolveUnique(model, index.name, hashes);
+    if (unique) return this.resolveUnique(model, index.name, hashes, also);
     return { in: hashes };
   }
 

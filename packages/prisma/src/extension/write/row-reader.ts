@@ -131,11 +131,19 @@ export class RowReader {
     ) as Promise<Args | null>;
   }
 
-  /** During an index rotation: the index value a unique input must name (the row's own), else the current one. */
-  async storedIndexValue(model: ModelMeta, column: string, candidates: readonly string[]): Promise<string> {
+  /**
+   * During an index rotation: the index value a unique input must name (the row's own), else
+   * the current one. `also`: the other parts of a compound unique input, which the row holds too.
+   */
+  async storedIndexValue(
+    model: ModelMeta,
+    column: string,
+    candidates: readonly string[],
+    also: Args = {},
+  ): Promise<string> {
     const row = (await sideQuery(this.base, (client) =>
       delegate(client, this.view.delegateName(model)).findFirst({
-        where: { [column]: { in: candidates } },
+        where: { ...also, [column]: { in: candidates } },
         select: { [column]: true },
       }),
     )) as Args | null;
