@@ -71,6 +71,7 @@ const schema: HushfieldSchema = {
         id: field('id', { isId: true, type: 'Int' }),
         name: field('name'),
         owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }),
+        memo: field('memo', { kind: 'object', type: 'Memo', relationModel: 'Memo', isRequired: false }),
       },
       encrypted: { name: { name: 'name', dbName: 'name', mode: 'strict', optional: false } },
       blindIndexes: {},
@@ -100,7 +101,19 @@ const schema: HushfieldSchema = {
         }),
       },
       encrypted: { text: { name: 'text', dbName: 'text', mode: 'strict', optional: false } },
-      blindIndexes: {},
+      blindIndexes: {
+        // Keyed per scope: a lookup must name the owner in the same where.
+        textIdx: {
+          name: 'textIdx',
+          dbName: 'text_idx',
+          source: 'text',
+          normalize: [],
+          bits: 256,
+          unique: false,
+          optional: false,
+          perScope: true,
+        },
+      },
       uniqueIndexes: [],
     },
   },
@@ -183,6 +196,17 @@ describe('guardQuery', () => {
       operation: 'update',
     });
     expect(() => guard('Person', 'create', { data: { id: '1', email: 'a' } })).not.toThrow();
+  });
+});
+
+describe('guardQuery: a to-one relation filter', () => {
+  it('reads its direct filters as one where: the scope beside a per-scope lookup counts', () => {
+    expect(() => guard('Pet', 'findMany', { where: { memo: { ownerId: 'p1', text: 'x' } } })).not.toThrow();
+    expect(() => guard('Pet', 'findMany', { where: { memo: { is: { ownerId: 'p1', text: 'x' } } } })).not.toThrow();
+    expect(refusal(() => guard('Pet', 'findMany', { where: { memo: { text: 'x' } } }))).toMatchObject({
+      model: 'Memo',
+      field: 'text',
+    });
   });
 });
 

@@ -138,11 +138,14 @@ class Guard {
   private relationFilter(target: ModelMeta, value: unknown): void {
     if (!isPlainObject(value)) return;
     // Wrapper keys mixed with direct filters are invalid for Prisma, whose error would echo
-    // every value: each part is checked (and rewritten) as what it would mean.
+    // every value: each part is checked (and rewritten) as what it would mean; the direct
+    // filters together, as one where (a per-scope lookup finds its scope beside it).
+    const direct: Args = {};
     for (const [key, inner] of Object.entries(value)) {
       if (RELATION_FILTERS.has(key)) this.where(target, inner, 'nested');
-      else this.where(target, { [key]: inner }, 'nested');
+      else direct[key] = inner;
     }
+    if (Object.keys(direct).length > 0) this.where(target, direct, 'nested');
   }
 
   /** A filter on an encrypted field or (meaning its plaintext) on its blind-index column. */
