@@ -290,7 +290,10 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       update: { notes: 'from the upsert' },
     });
     expect(row).toMatchObject({ tenantId: 'acme', name: 'U', notes: 'from the upsert' });
-    // Sealed for the row as it is (its tenant, its id), so any client reads it.
+    // Stored as an envelope, sealed for the row as it is (its tenant, its id): any client reads it.
+    const [kept] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [id]);
+    expect(kept.notes).not.toContain('from the upsert');
+    expect(h.prisma.$hushfield.crypto.isEnvelope(kept.notes)).toBe(true);
     const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } });
     expect(read.notes).toBe('from the upsert');
   });

@@ -70,7 +70,7 @@ const catalog = {
   scopeCascade: (model: string, field: string, operation: string) =>
     `${operation} would change ${model}.${field} of existing rows through their foreign key (a cascading update), ` +
     "moving them to another encryption scope with their values still under the old scope's key; " +
-    'this column cannot be updated while such rows exist',
+    'hushfield refuses any update of this column (it cannot see which rows would follow it)',
   nestedUpdateShape: (model: string, _field: string, operation: string) =>
     `a nested "${operation}" of ${model} mixes the { where, data } form with fields of its own, and ${model} has ` +
     'no field named data: refused before Prisma could echo its arguments, plaintext included, in a validation error',

@@ -52,6 +52,7 @@ export class SchemaView {
   private readonly writePlans = new Map<string, WritePlan>();
   private readonly keySources = new Map<string, readonly { relation: string; target: ModelMeta; toField: string }[]>();
   private scopeCarriers: Map<string, { child: ModelMeta; relation: string }> | undefined;
+  private readonly scopeRelationCache = new Map<string, readonly string[]>();
 
   constructor(readonly schema: HushfieldSchema) {}
 
@@ -88,14 +89,18 @@ export class SchemaView {
    * The relation fields of `model` through which its scope changes: the one its scope is taken
    * from, and every other whose foreign key holds the scope field.
    */
-  scopeRelations(model: ModelMeta): string[] {
+  scopeRelations(model: ModelMeta): readonly string[] {
+    const known = this.scopeRelationCache.get(model.name);
+    if (known !== undefined) return known;
     const scope = model.scopeField;
-    if (scope === undefined) return [];
     const relations = new Set<string>(model.scopeRelation === undefined ? [] : [model.scopeRelation]);
     for (const meta of Object.values(model.fields)) {
-      if (meta.kind === 'object' && meta.relationFromFields?.includes(scope)) relations.add(meta.name);
+      if (scope !== undefined && meta.kind === 'object' && meta.relationFromFields?.includes(scope))
+        relations.add(meta.name);
     }
-    return [...relations];
+    const list = scope === undefined ? [] : [...relations];
+    this.scopeRelationCache.set(model.name, list);
+    return list;
   }
 
   /** The model a relation field leads to, or `undefined` when `field` is not a relation. */
