@@ -3,6 +3,7 @@
  * a value to its key version, model, field and row. Layouts are those of `encodeFields`
  * (length-prefixed, see length-prefixed.ts) and are part of the envelope format (envelope.ts).
  */
+import { Buffer } from 'node:buffer';
 import { FORMAT_VERSION } from './envelope';
 import { encodeFields } from './length-prefixed';
 
@@ -12,16 +13,12 @@ import { encodeFields } from './length-prefixed';
  * hold names only (nothing secret) and are bounded: when full they start over.
  */
 const AD_CACHE_MAX = 1024;
-const dekAads = new Map<string, Buffer>();
+/** key id → key version → DEK associated data. */
+const dekAads = new Map<string, Map<number, Buffer>>();
+let dekAadCount = 0;
 /** model → field → key id → key version → prefix: lookups of existing strings, no id to build. */
 const valuePrefixes = new Map<string, Map<string, Map<string, Map<number, Buffer>>>>();
 let valuePrefixCount = 0;
-
-function remember(cache: Map<string, Buffer>, id: string, value: Buffer): Buffer {
-  if (cache.size >= AD_CACHE_MAX) cache.clear();
-  cache.set(id, value);
-  return value;
-}
 
 function child<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   let value = map.get(key);
@@ -44,11 +41,17 @@ let lastDekAad: Buffer = Buffer.alloc(0);
  */
 export function dekAad(keyId: string, version: number): Buffer {
   if (version === lastDekVersion && keyId === lastDekKeyId) return lastDekAad;
-  // Lengths first, so no two (keyId, version) pairs share an id whatever their characters.
-  const id = `${keyId.length}$${keyId}${version}`;
-  const aad =
-    dekAads.get(id) ??
-    remember(dekAads, id, encodeFields([{ u8: FORMAT_VERSION }, 'hushfield/dek', keyId, { u32: version }]));
+  // Looked up by the strings and numbers the caller holds: no id is built per row.
+  let aad = dekAads.get(keyId)?.get(version);
+  if (aad === undefined) {
+    if (dekAadCount >= AD_CACHE_MAX) {
+      dekAads.clear();
+      dekAadCount = 0;
+    }
+    aad = encodeFields([{ u8: FORMAT_VERSION }, 'hushfield/dek', keyId, { u32: version }]);
+    child(dekAads, keyId, () => new Map<number, Buffer>()).set(version, aad);
+    dekAadCount++;
+  }
   lastDekKeyId = keyId;
   lastDekVersion = version;
   lastDekAad = aad;

@@ -16,6 +16,38 @@ export interface ResolvedKey {
 /** Marks a scope key the first pass found neither held nor cached: resolved before the second. */
 export const AWAITED: ResolvedKey = Object.freeze({});
 
+/** A scope key version as one decrypt pass meets it: its id, and when its cached copy expires. */
+export interface PassKey {
+  /** The {@link scopeKeyId} of the version, built once per pass. */
+  readonly id: string;
+  /** `performance.now()` time at which the key cache drops the key, once asked. */
+  expiresAt: number | undefined;
+}
+
+/**
+ * The scope key versions one decrypt pass meets, by key id and version: a row finds its
+ * version's id and expiry with two map lookups of values it already holds, instead of
+ * building and hashing an id string per row.
+ */
+export class PassKeys {
+  readonly #byKeyId = new Map<string, Map<number, PassKey>>();
+
+  /** The entry of (`keyId`, `version`), created on first use. */
+  get(keyId: string, version: number): PassKey {
+    let byVersion = this.#byKeyId.get(keyId);
+    if (byVersion === undefined) {
+      byVersion = new Map();
+      this.#byKeyId.set(keyId, byVersion);
+    }
+    let entry = byVersion.get(version);
+    if (entry === undefined) {
+      entry = { id: scopeKeyId(keyId, version), expiresAt: undefined };
+      byVersion.set(version, entry);
+    }
+    return entry;
+  }
+}
+
 /** Values of a first decrypt pass left for the second, and the scope keys they need. */
 export interface Waiting {
   readonly indexes: number[];

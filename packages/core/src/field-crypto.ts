@@ -4,6 +4,7 @@
  * blind indexes. The keyring is reached only through the key hierarchy's cache: at most one
  * call per scope key version per TTL, however many rows.
  */
+import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
@@ -22,15 +23,7 @@ import { DekPool, type DekPoolOptions } from './dek-pool';
 import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
 import { parseBinaryEnvelope } from './binary-envelope';
-import {
-  describeEnvelope,
-  HeaderMemo,
-  isEnvelope,
-  parseEnvelope,
-  scopeKeyId,
-  scopeKeyOf,
-  type ParsedEnvelope,
-} from './envelope';
+import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, scopeKeyOf, type ParsedEnvelope } from './envelope';
 import {
   ConfigError,
   DecryptionError,
@@ -68,7 +61,7 @@ import {
   type RowEncryptor,
   type UnsafeDeterminism,
 } from './row-encryptor';
-import { AWAITED, noteKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
+import { AWAITED, noteKeys, type PassKey, PassKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
 import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
@@ -752,8 +745,9 @@ export class FieldCrypto {
     // after value (each is handed to the cipher before the next is written): no allocation per value.
     const memo = new HeaderMemo(passScratch);
     const aadScratch = aadPassScratch;
-    // When each scope key's cached copy expires (a row's DEK is cached no longer): looked up once per pass.
-    const keyExpiry = new Map<string, number>();
+    // Each scope key version's id and, once asked, when its cached copy expires (a row's DEK is
+    // cached no longer): looked up once per pass.
+    const passKeys = new PassKeys();
     let waiting: Waiting | undefined;
     let lastId: string | undefined;
     let dek: Buffer | undefined;
@@ -781,22 +775,20 @@ export class FieldCrypto {
             dek = deks?.peek(lastId);
             if (dek !== undefined) deks!.hits++;
             else {
-              const unwrapped = this.#unwrapRow(envelope, keys);
+              const passKey = passKeys.get(envelope.keyId, envelope.version);
+              const unwrapped = this.#unwrapRow(envelope, passKey.id, keys);
               if (unwrapped !== MISS && deks !== undefined) deks.misses++;
               // The second pass holds every key the values it sees name: fail closed if not.
               if (unwrapped === MISS && indexes !== undefined) failure = new Error('scope key not resolved');
               else if (unwrapped === MISS) {
                 waits = true;
-                waiting = { indexes: [], keys: new Set([scopeKeyId(envelope.keyId, envelope.version)]) };
+                waiting = { indexes: [], keys: new Set([passKey.id]) };
               } else if (Buffer.isBuffer(unwrapped)) {
                 dek = unwrapped;
                 // The cache takes this very buffer (no copy per row on a cold read) and zeroes it
                 // when it drops it; nothing is added before the row changes, so it stays valid.
                 // Refused if a key was destroyed since the call began: then this pass owns it.
-                if (
-                  deks === undefined ||
-                  !deks.set(lastId, unwrapped, generation, this.#keyTtlMemo(envelope, keyExpiry))
-                )
+                if (deks === undefined || !deks.set(lastId, unwrapped, generation, this.#keyTtlMemo(envelope, passKey)))
                   owned = true;
               } else failure = unwrapped.error;
             }
@@ -832,9 +824,12 @@ export class FieldCrypto {
    * first use): a new buffer, `{ error: null }` when it fails to authenticate, `{ error }` when
    * the key could not be resolved, or `MISS` when the key is neither held nor cached.
    */
-  #unwrapRow(envelope: ParsedEnvelope, keys: Map<string, ResolvedKey>): Buffer | { error: unknown } | typeof MISS {
+  #unwrapRow(
+    envelope: ParsedEnvelope,
+    id: string,
+    keys: Map<string, ResolvedKey>,
+  ): Buffer | { error: unknown } | typeof MISS {
     const { keyId, version } = envelope;
-    const id = scopeKeyId(keyId, version);
     let entry = keys.get(id);
     if (entry === AWAITED) return MISS;
     if (entry === undefined) {
@@ -856,17 +851,13 @@ export class FieldCrypto {
   }
 
   /**
-   * Like {@link FieldCrypto.#keyTtl}, reading each scope key's expiry once per pass (`expiry`)
+   * Like {@link FieldCrypto.#keyTtl}, reading each scope key's expiry once per pass (into `passKey`)
    * and the clock per row, so a DEK is still cached no longer than its scope key.
    */
-  #keyTtlMemo(envelope: ParsedEnvelope, expiry: Map<string, number>): number {
-    const id = scopeKeyId(envelope.keyId, envelope.version);
-    let at = expiry.get(id);
-    if (at === undefined) {
-      at = performance.now() + this.#keyTtl(envelope);
-      expiry.set(id, at);
-    }
-    return at - performance.now();
+  #keyTtlMemo(envelope: ParsedEnvelope, passKey: PassKey): number {
+    const now = performance.now();
+    passKey.expiresAt ??= now + this.#keyTtl(envelope);
+    return passKey.expiresAt - now;
   }
 
   /**
