@@ -21,9 +21,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // On the per-value paths: Node's global `Buffer` is an accessor on globalThis, so every use
+    // calls a getter (about 10 ns, several times a value); the imported binding is a plain load.
+    files: ['packages/{core,prisma,cli}/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: "Import it: import { Buffer } from 'node:buffer' (the global is a getter)." },
+      ],
+    },
   },
   {
     // Type-level tests: values exist to be checked by the compiler, not used.

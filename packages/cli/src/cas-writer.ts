@@ -7,6 +7,7 @@
  * elsewhere (SQLite) one transaction of `updateMany` calls. If the batch fails
  * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
  */
+import { Buffer } from 'node:buffer';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { BasePrismaClient } from './config';
 import { MysqlCasWriter } from './cas-writer-mysql';

@@ -5,6 +5,7 @@
  * (`reencrypt`), or write plaintext back (`decrypt`, for `readonly` fields). A row that is
  * rewritten gets one fresh DEK for all its encrypted fields. Nothing here touches the database.
  */
+import { Buffer } from 'node:buffer';
 import type { BlindIndexSpec, DecryptItem, FieldCrypto, HushfieldError, MatchIndexSpec } from '@hushfield/core';
 import { DecryptionError, matchFingerprint, matchPositionVersion, normalizerVersion } from '@hushfield/core';
 import { blindIndexSpec, isPerScopeIndex, matchIndexSpec, sealTyped, typedItems, typedPlain } from '@hushfield/prisma';

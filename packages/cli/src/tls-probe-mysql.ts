@@ -6,6 +6,7 @@
  * packet (its capabilities with `CLIENT_SSL`, before any credentials), and the TLS handshake
  * follows on the same socket.
  */
+import { Buffer } from 'node:buffer';
 import type { ConnectionTls, ServerCertificate } from './tls-probe';
 import { probeCertificate } from './tls-probe';
 import { messages } from './messages';

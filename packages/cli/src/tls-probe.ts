@@ -7,6 +7,7 @@
  * in `tls-probe-mysql.ts`), then `tls.connect({ socket })`. The probe reads the certificate
  * without trusting it (doctor reports, it does not verify). SQLite is a file: TLS does not apply.
  */
+import { Buffer } from 'node:buffer';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';

@@ -3,6 +3,7 @@
  * 128-bit tags, associated data always supplied. Misuse (wrong key or nonce size, missing
  * associated data) is refused here, once, for every caller.
  */
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { needs, needsBytes } from './preconditions';
 import { randomSecret } from './random-pool';

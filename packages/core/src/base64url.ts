@@ -9,6 +9,7 @@
  * before calling.
  */
 
+import { Buffer } from 'node:buffer';
 import { hasWideChar } from './utf8';
 
 /** The number of characters that encode `bytes` bytes without padding. */

@@ -15,6 +15,7 @@
  * A row's text and binary envelopes share its DEK: the wrapped DEK is the same bytes, and the
  * DEK cache names it the same way (`<keyId>$<version>$<base64url(wrappedDek)>`).
  */
+import { Buffer } from 'node:buffer';
 import { PACKED_OVERHEAD } from './aead';
 import {
   dekId,

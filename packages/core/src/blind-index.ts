@@ -19,6 +19,7 @@
  *   u32be(scope key version)`, and the value is `s<scope key version>.n<normalizer version>.<digest>`.
  *   Destroying the scope's key (a shred) destroys every per-scope index key derived from it.
  */
+import { Buffer } from 'node:buffer';
 import { createHmac, hkdfSync } from 'node:crypto';
 import { decodeCanonicalBase64url, decodedLength, encodedLength } from './base64url';
 import { readDecimal } from './envelope';

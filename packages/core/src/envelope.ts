@@ -19,6 +19,7 @@
  * whole input) before looking further, and rejects the whole string on any deviation with
  * `EnvelopeFormatError`.
  */
+import { Buffer } from 'node:buffer';
 import { NONCE_BYTES, PACKED_OVERHEAD, TAG_BYTES } from './aead';
 import { decodeCanonicalBase64url, decodeCanonicalBase64urlInto, decodedLength, encodedLength } from './base64url';
 import { EnvelopeFormatError } from './errors';

@@ -7,6 +7,7 @@
  * Callers get a copy of the cached key and own it (zero it when done): a key a caller is still
  * using is never zeroed under it by an expiry or a destroy elsewhere.
  */
+import { Buffer } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
 import { inspect } from 'node:util';
 import { ConfigError } from './errors';

@@ -3,6 +3,7 @@
  * context that binds a wrapped key to its id, kind, scope and version, times the call, emits
  * one audit event, counts it, and turns any failure into a `KeyringError`.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from './aead';
 import type { AuditEmitter } from './audit-emitter';

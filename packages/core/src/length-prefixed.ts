@@ -3,6 +3,7 @@
  * written as a 4-byte big-endian length followed by its UTF-8 bytes, so no two different
  * sequences of fields encode to the same bytes ("ab","c" ≠ "a","bc").
  */
+import { Buffer } from 'node:buffer';
 
 /** One field of a length-prefixed encoding. */
 export type Field = string | { readonly u32: number } | { readonly u8: number };

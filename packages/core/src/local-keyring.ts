@@ -8,6 +8,7 @@
  * `lp("hushfield/local-keyring/v1") ‖ u32(pair count) ‖ (lp(name) ‖ lp(value))*` over the
  * encryption context sorted by name, so a wrapped key presented with any other context fails.
  */
+import { Buffer } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';

@@ -23,6 +23,7 @@
  * superset of the matches: no false negatives, some false positives); the caller decrypts the
  * candidates and keeps only the real matches.
  */
+import { Buffer } from 'node:buffer';
 import { createHmac, hkdfSync } from 'node:crypto';
 import { encodeFields } from './length-prefixed';
 import { needs, needsInteger, needsName } from './preconditions';

@@ -2,6 +2,7 @@
  * Misuse checks, written once. Every public function states its preconditions with
  * {@link needs}; a failed one throws an {@link InvalidArgumentError} naming the argument.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from './errors';
 import { messages } from './messages';
 

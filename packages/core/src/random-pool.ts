@@ -5,6 +5,7 @@
  * byte is ever handed out twice, and the pool never keeps a copy of a secret it handed out.
  * (Node's `randomUUID` caches entropy the same way.)
  */
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import { needs } from './preconditions';
 

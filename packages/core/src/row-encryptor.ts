@@ -3,6 +3,7 @@
  * encrypted field of that row. The envelope header (prefix, key id, version, wrapped DEK) is
  * built once and shared by the row's values.
  */
+import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import { KEY_BYTES, randomNonce, sealParts, TAG_BYTES } from './aead';
 import { KIND_TAGS, valueAad, type ValueType } from './associated-data';

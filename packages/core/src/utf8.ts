@@ -5,7 +5,7 @@
  * outside V8's heap), and for ASCII the bytes and the string are the same either way. Short
  * values take the plain path: there is nothing to win.
  */
-import { isAscii } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 
 /** Values at least this long (characters or bytes) try the ASCII path first. */
 const FAST_FROM = 64 * 1024;

@@ -2,6 +2,7 @@
  * The two AEAD layers of an envelope: the per-row DEK wrapped under the scope key, and the value
  * sealed under the DEK. Synchronous, allocation-light: this is the hot path of every read.
  */
+import { Buffer } from 'node:buffer';
 import { KEY_BYTES, openPacked, randomNonce, sealPacked, sealParts, sealPieces, TAG_BYTES } from './aead';
 import { encodedLength } from './base64url';
 import { dekAad } from './associated-data';

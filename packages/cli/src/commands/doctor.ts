@@ -8,6 +8,7 @@
  * the store holds and decrypt, checkpoint model present). An unreadable sampled value fails
  * the check: tampering shows up here, and in full with `status --verify`.
  */
+import { Buffer } from 'node:buffer';
 import type { DecryptItem, Keyring, StoredKey } from '@hushfield/core';
 import { resolveLazy } from '../config';
 import type { CommandContext } from '../context';

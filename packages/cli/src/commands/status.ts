@@ -9,6 +9,7 @@
  * With `--verify` it exits {@link ExitCode.Partial} (3) when it finds values the application
  * cannot read, so that monitoring catches tampering: see {@link unreadableValues}.
  */
+import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
 import { isPerScopeIndex, matchIndexSpec, typedItems } from '@hushfield/prisma';

@@ -11,6 +11,7 @@
  * from {@link WrittenEnvelopes} (the plaintext the caller gave, for exactly that envelope, model,
  * field and row id) instead of being decrypted again.
  */
+import { Buffer } from 'node:buffer';
 import {
   DecryptionError,
   type DecryptItem,
