@@ -211,6 +211,36 @@ describe('fieldEncryption: per-scope blind indexes', () => {
     expect((await h.prisma.contact.findFirst({ where: { orgId: a, email: 'new@rotate.test' } }))?.id).toBe(fresh.id);
   });
 
+  it('groups by the index within one organization, and refuses a grouping that could span organizations', async () => {
+    const [a, b] = [await org('ps-group-a'), await org('ps-group-b')];
+    await contact(a, 'ada@group.test');
+    await contact(a, 'bob@group.test');
+    await contact(b, ' ADA@group.test');
+    // One email in two organizations has two index values: grouping by the index alone would
+    // return two groups for it. Refused before any query is sent.
+    const sent = h.queries.length;
+    await expect(
+      h.prisma.contact.groupBy({ by: ['emailIdx'], where: { orgId: { in: [a, b] } }, _count: { _all: true } }),
+    ).rejects.toMatchObject({ name: UnsupportedQueryError.name, model: 'Contact', field: 'emailIdx' });
+    await expect(h.prisma.contact.findMany({ distinct: ['emailIdx'] })).rejects.toBeInstanceOf(UnsupportedQueryError);
+    expect(h.queries.length).toBe(sent);
+    // With the organization grouped by too, or one organization in the where, groups stay within it.
+    const groups = await h.prisma.contact.groupBy({
+      by: ['orgId', 'emailIdx'],
+      where: { orgId: { in: [a, b] } },
+      _count: { _all: true },
+    });
+    expect(groups.map((group) => [group.orgId, group._count._all]).sort()).toEqual(
+      [
+        [a, 1],
+        [a, 1],
+        [b, 1],
+      ].sort(),
+    );
+    const distinct = await h.prisma.contact.findMany({ where: { orgId: a }, distinct: ['emailIdx'] });
+    expect(distinct.map((row) => row.email).sort()).toEqual(['ada@group.test', 'bob@group.test']);
+  });
+
   it('costs no keyring call per row or lookup once the scope key is cached', async () => {
     const a = await org('ps-calls');
     await contact(a, 'warm@calls.test');

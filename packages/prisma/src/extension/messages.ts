@@ -67,6 +67,10 @@ const catalog = {
   nestedOperation: (model: string, _field: string, operation: string) =>
     `"${operation}" is not a nested write Prisma knows (under a relation to ${model}, which holds encrypted ` +
     'fields): refused before Prisma could echo its arguments, plaintext included, in a validation error',
+  scopeGroup: (model: string, field: string, operation: string) =>
+    `${model}.${field} is a per-scope blind index: equal values of different scopes have different index ` +
+    `values, so "${operation}" by it would split their groups; add the model's scope field to it, or give ` +
+    'the scope field one value in the where',
   scopeCascade: (model: string, field: string, operation: string) =>
     `${operation} would change ${model}.${field} of existing rows through their foreign key (a cascading update), ` +
     "moving them to another encryption scope with their values still under the old scope's key; " +
@@ -128,6 +132,7 @@ export function unsupported(
     | 'nestedOperation'
     | 'nestedUpdateShape'
     | 'scopeCascade'
+    | 'scopeGroup'
     | 'fieldReference',
   model: string,
   field: string,

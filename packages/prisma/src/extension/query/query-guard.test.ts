@@ -197,6 +197,34 @@ describe('guardQuery', () => {
     });
     expect(() => guard('Person', 'create', { data: { id: '1', email: 'a' } })).not.toThrow();
   });
+
+  it('groups by a per-scope index only where groups cannot span scopes', () => {
+    // Equal texts of two owners have different index values: grouping by the index alone splits them.
+    for (const args of [{ distinct: ['textIdx'] }, { where: { ownerId: { in: ['p1'] } }, distinct: ['textIdx'] }]) {
+      expect(refusal(() => guard('Memo', 'findMany', args))).toMatchObject({
+        model: 'Memo',
+        field: 'textIdx',
+        operation: 'distinct',
+      });
+    }
+    expect(refusal(() => guard('Memo', 'groupBy', { by: ['textIdx'], _count: true }))).toMatchObject({
+      field: 'textIdx',
+      operation: 'groupBy by',
+    });
+    expect(refusal(() => guard('Person', 'findMany', { include: { memos: { distinct: ['textIdx'] } } }))).toMatchObject(
+      { model: 'Memo', operation: 'distinct' },
+    );
+    // With the scope field grouped by too, or one scope given in the where, groups stay within a scope.
+    expect(() => guard('Memo', 'findMany', { distinct: ['ownerId', 'textIdx'] })).not.toThrow();
+    expect(() => guard('Memo', 'findMany', { where: { ownerId: 'p1' }, distinct: ['textIdx'] })).not.toThrow();
+    expect(() => guard('Memo', 'groupBy', { by: ['textIdx', 'ownerId'], _count: true })).not.toThrow();
+    expect(() =>
+      guard('Memo', 'groupBy', { where: { AND: [{ ownerId: { equals: 'p1' } }] }, by: ['textIdx'], _count: true }),
+    ).not.toThrow();
+    expect(() =>
+      guard('Person', 'findMany', { include: { memos: { where: { ownerId: 'p1' }, distinct: ['textIdx'] } } }),
+    ).not.toThrow();
+  });
 });
 
 describe('guardQuery: a to-one relation filter', () => {

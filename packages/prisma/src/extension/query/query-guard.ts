@@ -62,7 +62,7 @@ class Guard {
     if (!root && args.where !== undefined) this.where(model, args.where, 'nested');
     if (args.orderBy !== undefined) this.orderBy(model, args.orderBy);
     if (args.cursor !== undefined) this.where(model, args.cursor, 'unique');
-    if (args.distinct !== undefined) this.distinct(model, args.distinct);
+    if (args.distinct !== undefined) this.distinct(model, args.distinct, args.where);
     for (const key of SELECTION_KEYS) {
       const selection = args[key];
       if (isPlainObject(selection)) this.selection(model, selection);
@@ -248,24 +248,35 @@ class Guard {
     }
   }
 
-  private distinct(model: ModelMeta, distinct: unknown): void {
-    for (const field of asList(distinct)) {
-      if (typeof field !== 'string') continue;
-      if (this.view.encrypted(model, field)) throw unsupported('ordering', model.name, field, 'distinct');
-      const index = this.view.blindIndex(model, field);
-      if (index !== undefined && index.bits < 256) throw unsupported('truncated', model.name, field, 'distinct');
-    }
+  private distinct(model: ModelMeta, distinct: unknown, where: unknown): void {
+    this.grouping(model, asList(distinct), where, 'distinct');
   }
 
   private groupBy(model: ModelMeta, args: Args): void {
-    for (const field of asList(args.by)) {
-      if (typeof field !== 'string') continue;
-      if (this.view.encrypted(model, field)) throw unsupported('ordering', model.name, field, 'groupBy by');
-      const index = this.view.blindIndex(model, field);
-      if (index !== undefined && index.bits < 256) throw unsupported('truncated', model.name, field, 'groupBy by');
-    }
+    this.grouping(model, asList(args.by), args.where, 'groupBy by');
     if (isPlainObject(args.having)) this.having(model, args.having);
     this.aggregate(model, args);
+  }
+
+  /**
+   * Fields a read groups rows by (`distinct`, `groupBy` `by`). Never an encrypted field (that
+   * groups by ciphertext); a blind-index column only at full length (a truncated one merges
+   * groups by collision) and, when it is keyed per scope, only where groups cannot span scopes:
+   * the scope field is grouped by too, or the where pins one scope. Equal values of different
+   * scopes have different per-scope index values, so one group would come back split.
+   */
+  private grouping(model: ModelMeta, fields: readonly unknown[], where: unknown, operation: string): void {
+    const scopeField = model.scopeField;
+    const withinScope = () =>
+      scopeField !== undefined && (fields.includes(scopeField) || scopeOfWhere(model, where) !== undefined);
+    for (const field of fields) {
+      if (typeof field !== 'string') continue;
+      if (this.view.encrypted(model, field)) throw unsupported('ordering', model.name, field, operation);
+      const index = this.view.blindIndex(model, field);
+      if (index === undefined) continue;
+      if (index.bits < 256) throw unsupported('truncated', model.name, field, operation);
+      if (isPerScopeIndex(index) && !withinScope()) throw unsupported('scopeGroup', model.name, field, operation);
+    }
   }
 
   private having(model: ModelMeta, having: Args): void {
