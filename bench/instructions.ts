@@ -16,13 +16,16 @@
  * path; `pnpm bench` still says what a read costs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/environment';
 
 const CORE_DIR = join(REPO_ROOT, 'packages/core');
-/** Builds of other revisions live inside the package, so they resolve its dependencies. */
-const REV_DIR = join(CORE_DIR, '.bench-rev');
+/**
+ * Builds of other revisions: under node_modules, where neither git nor Jest looks (a second
+ * `@hushfield/core` package or its tests anywhere else in the tree would be found by Jest).
+ */
+const REV_DIR = join(REPO_ROOT, 'node_modules/.cache/hushfield-bench-rev');
 const WORKLOAD = join(REPO_ROOT, 'bench/instructions/workload.cjs');
 
 interface Options {
@@ -57,8 +60,15 @@ function buildRevision(rev: string): string {
   if (existsSync(entry)) return entry;
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
-  const archive = execFileSync('git', ['archive', sha, 'packages/core', 'tsconfig.base.json'], { cwd: REPO_ROOT });
+  const archive = execFileSync(
+    'git',
+    ['archive', sha, 'packages/core/src', 'packages/core/tsconfig.json', 'tsconfig.base.json'],
+    { cwd: REPO_ROOT },
+  );
   execFileSync('tar', ['-x', '-C', root], { input: archive });
+  // Its dependencies, for the compiler and for node: the working tree's (the revisions compared
+  // are meant to differ in core's code, not in lru-cache's).
+  symlinkSync(join(CORE_DIR, 'node_modules'), join(root, 'packages/core/node_modules'));
   execFileSync('npx', ['tsc', '-p', join(root, 'packages/core/tsconfig.json')], { cwd: REPO_ROOT, stdio: 'inherit' });
   return entry;
 }
