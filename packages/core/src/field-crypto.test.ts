@@ -143,7 +143,8 @@ describe('FieldCrypto', () => {
   });
 
   it('computes versioned blind indexes', async () => {
-    const { crypto } = setup();
+    const { crypto, keyring, keyStore } = setup();
+    const fresh = () => new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
     const spec = {
       model: 'users',
       field: 'emailIdx',
@@ -158,6 +159,12 @@ describe('FieldCrypto', () => {
     const all = await crypto.blindIndexAll(spec, 'ada@example.com');
     expect(all.map((v) => crypto.blindIndexVersion(v))).toEqual([2, 1]);
     expect(all[1]).toBe(a);
+    // Again with every key cached (computed in place, without a key-store read): the same values.
+    const list = jest.spyOn(keyStore, 'list');
+    expect(await crypto.blindIndexAll(spec, 'ada@example.com')).toEqual(all);
+    expect(list).not.toHaveBeenCalled();
+    // And as a reader with nothing cached computes them.
+    expect(await fresh().blindIndexAll(spec, 'ada@example.com')).toEqual(all);
   });
 
   it('refuses a blind index of a lone surrogate before reading any key (it would hash as U+FFFD)', async () => {

@@ -451,8 +451,29 @@ export class FieldCrypto {
         }),
       );
     }
+    const warm = this.#cachedBlindIndexAll(spec, value);
+    if (warm !== undefined) return warm;
     const versions = await this.#keys.indexRootVersions();
     return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
+  }
+
+  /**
+   * The shared index's values of `value` under every live root version, computed with the
+   * cached index keys themselves (no copy, no await per version): `undefined` unless the root
+   * versions and every version's index key are cached. A lookup's usual case.
+   */
+  #cachedBlindIndexAll(spec: BlindIndexSpec, value: string): string[] | undefined {
+    const versions = this.#keys.cachedIndexRootVersions();
+    if (versions === undefined) return undefined;
+    const values: string[] = [];
+    for (const stored of versions) {
+      const computed = this.#indexKeys.use(indexKeyId(stored, spec), (key) =>
+        computeBlindIndex(key, spec, stored.version, value),
+      );
+      if (computed === MISS) return undefined;
+      values.push(computed);
+    }
+    return values;
   }
 
   /**
