@@ -1,6 +1,6 @@
 /**
  * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/instructions.ts`, options
- * `[--rev <git rev>]... [--rows <n>] [--dek-cache off]`.
+ * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off]`.
  *
  * Counts the CPU instructions of one cold `decryptMany` pass (bench/instructions/workload.cjs:
  * rows × 3 values, ten scopes) under valgrind's callgrind, for the bare-crypto floor (a DEK
@@ -31,23 +31,27 @@ const WORKLOAD = join(REPO_ROOT, 'bench/instructions/workload.cjs');
 interface Options {
   readonly revs: string[];
   readonly rows: number;
+  /** Encrypted fields a row: 3 as `findMany` of users, 1 as the posts an `include` loads. */
+  readonly fields: number;
   readonly dekCache: 'on' | 'off';
 }
 
 function parseArgs(argv: readonly string[]): Options {
   const revs: string[] = [];
   let rows = 3_000;
+  let fields = 3;
   let dekCache: 'on' | 'off' = 'on';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
     if (arg === '--rev' && value !== undefined) revs.push(value);
     else if (arg === '--rows' && Number.isSafeInteger(Number(value)) && Number(value) > 0) rows = Number(value);
+    else if (arg === '--fields' && ['1', '2', '3'].includes(value)) fields = Number(value);
     else if (arg === '--dek-cache' && value === 'off') dekCache = 'off';
     else throw new Error(`unknown argument ${arg} (see the comment at the top of bench/instructions.ts)`);
     i++;
   }
-  return { revs, rows, dekCache };
+  return { revs, rows, fields, dekCache };
 }
 
 /** Builds core as of `rev` (its `packages/core` and the base tsconfig) and returns its entry point. */
@@ -84,6 +88,7 @@ function instructions(entry: string | undefined, passes: number, options: Option
         ...process.env,
         ...(entry === undefined ? { FLOOR: '1' } : { CORE: entry }),
         ROWS: String(options.rows),
+        FIELDS: String(options.fields),
         PASSES: String(passes),
         DEK_CACHE: options.dekCache,
       },
@@ -109,9 +114,10 @@ function main(): void {
     ...options.revs.map((rev): [string, string] => [rev, buildRevision(rev)]),
     ['working tree', join(CORE_DIR, 'dist/index.js')],
   ];
-  const values = options.rows * 3;
+  const values = options.rows * options.fields;
+  const rows = options.rows.toLocaleString('en-US');
   console.log(
-    `one cold decryptMany pass of ${values.toLocaleString('en-US')} values (${options.rows.toLocaleString('en-US')} rows × 3, ten scopes, DEK cache ${options.dekCache})`,
+    `one cold decryptMany pass of ${values.toLocaleString('en-US')} values (${rows} rows × ${options.fields}, ten scopes, DEK cache ${options.dekCache})`,
   );
   let first: number | undefined;
   for (const [name, entry] of builds) {

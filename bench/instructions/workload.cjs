@@ -1,6 +1,6 @@
 /**
- * The workload `bench/instructions.ts` runs under callgrind: seals ROWS rows of three text
- * fields in ten scopes (one DEK per row, row id bound), then decrypts them all PASSES times,
+ * The workload `bench/instructions.ts` runs under callgrind: seals ROWS rows of FIELDS (1 to 3)
+ * text fields in ten scopes (one DEK per row, row id bound), then decrypts them all PASSES times,
  * each pass with a fresh `FieldCrypto` (cold: scope keys loaded, every DEK unwrapped and
  * cached) as `findMany` does. Plain CommonJS against a built core (CORE, a path to its
  * `index.js`), so nothing is transpiled under valgrind. Keys and data are fixed except the
@@ -26,14 +26,15 @@ function open(key, sealed, aad) {
   return body;
 }
 
-function floor(rows, passes) {
+function floor(rows, passes, fields) {
   const scopeKey = Buffer.alloc(32, 7);
   const aad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
   const sealedRows = [];
   for (let i = 0; i < rows; i++) {
     const dek = randomBytes(32);
     const values = [`user.${i}@example.com`, '123-45-0000', `Some notes about customer number ${i} that run a while.`];
-    sealedRows.push({ wrapped: seal(scopeKey, dek, aad), fields: values.map((v) => seal(dek, Buffer.from(v), aad)) });
+    const sealed = values.slice(0, fields).map((v) => seal(dek, Buffer.from(v), aad));
+    sealedRows.push({ wrapped: seal(scopeKey, dek, aad), fields: sealed });
   }
   for (let pass = 0; pass < passes; pass++) {
     for (const row of sealedRows) {
@@ -47,7 +48,8 @@ function floor(rows, passes) {
 async function main() {
   const rows = Number(process.env.ROWS);
   const passes = Number(process.env.PASSES);
-  if (process.env.FLOOR === '1') return floor(rows, passes);
+  const fields = Number(process.env.FIELDS);
+  if (process.env.FLOOR === '1') return floor(rows, passes, fields);
   const { FieldCrypto, LocalKeyring, MemoryKeyStore } = require(process.env.CORE);
   const keyring = new LocalKeyring(Buffer.alloc(32, 7));
   const keyStore = new MemoryKeyStore();
@@ -62,7 +64,7 @@ async function main() {
       ssn: `123-45-${String(i % 10_000).padStart(4, '0')}`,
       notes: `Some notes about customer number ${i} that run a while.`,
     };
-    for (const [field, value] of Object.entries(values)) {
+    for (const [field, value] of Object.entries(values).slice(0, fields)) {
       const ctx = { model: 'users', field, rowId };
       items.push({ value: encryptor.encrypt(value, ctx), ctx });
     }
