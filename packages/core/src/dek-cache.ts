@@ -19,7 +19,6 @@ export function dekCacheId(envelope: ParsedEnvelope): string {
 export class DekCache {
   readonly #lru: LRUCache<string, Buffer>;
   readonly #ttlMs: number;
-  readonly #setOptions: LRUCache.SetOptions<string, Buffer, unknown> = {};
   #lastSweep = Date.now();
   #generation = 0;
   hits = 0;
@@ -65,11 +64,8 @@ export class DekCache {
    */
   set(id: string, dek: Buffer, generation: number = this.#generation, ttlMs: number = this.#ttlMs): boolean {
     if (generation !== this.#generation || !(ttlMs > 0)) return false;
-    if (ttlMs < this.#ttlMs) {
-      // One options object for every set: a cold read sets a DEK per row.
-      this.#setOptions.ttl = Math.max(1, Math.floor(ttlMs));
-      this.#lru.set(id, dek, this.#setOptions);
-    } else this.#lru.set(id, dek);
+    if (ttlMs < this.#ttlMs) this.#lru.set(id, dek, { ttl: Math.max(1, Math.floor(ttlMs)) });
+    else this.#lru.set(id, dek);
     return true;
   }
 
