@@ -71,6 +71,9 @@ const catalog = {
     `${model}.${field} is a per-scope blind index: equal values of different scopes have different index ` +
     `values, so "${operation}" by it would split their groups; add the model's scope field to it, or give ` +
     'the scope field one value in the where',
+  migratingGroup: (model: string, field: string, operation: string) =>
+    `${model}.${field} is a per-scope blind index still migrating from the shared one: rows hold values of ` +
+    `either kind, so "${operation}" by it would split groups; run hushfield reencrypt, then mark it perScope: true`,
   scopeCascade: (model: string, field: string, operation: string) =>
     `${operation} would change ${model}.${field} of existing rows through their foreign key (a cascading update), ` +
     "moving them to another encryption scope with their values still under the old scope's key; " +
@@ -133,6 +136,7 @@ export function unsupported(
     | 'nestedUpdateShape'
     | 'scopeCascade'
     | 'scopeGroup'
+    | 'migratingGroup'
     | 'fieldReference',
   model: string,
   field: string,

@@ -225,6 +225,24 @@ describe('guardQuery', () => {
       guard('Person', 'findMany', { include: { memos: { where: { ownerId: 'p1' }, distinct: ['textIdx'] } } }),
     ).not.toThrow();
   });
+
+  it('refuses grouping by a per-scope index still migrating from the shared one, even within a scope', () => {
+    const migrating: HushfieldSchema = structuredClone(schema);
+    const memo = migrating.models.Memo as { blindIndexes: Record<string, { perScope?: true | 'migrating' }> };
+    memo.blindIndexes.textIdx.perScope = 'migrating';
+    const migratingView = new SchemaView(migrating);
+    expect(
+      refusal(() =>
+        guardQuery(
+          migratingView,
+          migrating.models.Memo,
+          'findMany',
+          { where: { ownerId: 'p1' }, distinct: ['textIdx'] },
+          false,
+        ),
+      ),
+    ).toMatchObject({ model: 'Memo', field: 'textIdx', operation: 'distinct' });
+  });
 });
 
 describe('guardQuery: a to-one relation filter', () => {

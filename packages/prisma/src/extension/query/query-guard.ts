@@ -263,7 +263,8 @@ class Guard {
    * groups by ciphertext); a blind-index column only at full length (a truncated one merges
    * groups by collision) and, when it is keyed per scope, only where groups cannot span scopes:
    * the scope field is grouped by too, or the where pins one scope. Equal values of different
-   * scopes have different per-scope index values, so one group would come back split.
+   * scopes have different per-scope index values, so one group would come back split; and while
+   * the index is still `migrating` from the shared one, even within one scope.
    */
   private grouping(model: ModelMeta, fields: readonly unknown[], where: unknown, operation: string): void {
     const scopeField = model.scopeField;
@@ -275,6 +276,8 @@ class Guard {
       const index = this.view.blindIndex(model, field);
       if (index === undefined) continue;
       if (index.bits < 256) throw unsupported('truncated', model.name, field, operation);
+      // Still moving from the shared index: a scope's rows hold values of either family.
+      if (index.perScope === 'migrating') throw unsupported('migratingGroup', model.name, field, operation);
       if (isPerScopeIndex(index) && !withinScope()) throw unsupported('scopeGroup', model.name, field, operation);
     }
   }
