@@ -98,6 +98,28 @@ describe('PrismaKeyStore', () => {
     expect(await store.getVersion(stored.keyId, 1.5)).toBeNull();
   });
 
+  it('finds several versions by key id at once, across queries of 100, leaving out those it does not hold', async () => {
+    const scopes = Array.from({ length: 120 }, () => freshScope());
+    const stored = [];
+    for (const scope of scopes) stored.push(await store.insert(newKey(scope)));
+    stored.push(await store.rotate(newKey(scopes[0], 2)));
+    const refs = [
+      ...stored.map(({ keyId, version }) => ({ keyId, version })),
+      { keyId: stored[1].keyId, version: 2 },
+      { keyId: 'no-such-key', version: 1 },
+      { keyId: stored[2].keyId, version: 1.5 },
+      { keyId: stored[3].keyId, version: 0 },
+    ];
+    const found = await store.getVersions(refs);
+    const byVersion = (key: { keyId: string; version: number }) => `${key.keyId}/${key.version}`;
+    expect(found.map(byVersion).sort()).toEqual(stored.map(byVersion).sort());
+    // As stored, the first scope's version 1 retired by the rotation.
+    const first = found.find((key) => key.keyId === stored[0].keyId && key.version === 1);
+    expect(first).toEqual(await store.getVersion(stored[0].keyId, 1));
+    expect(first?.state).toBe('retired');
+    expect(await store.getVersions([])).toEqual([]);
+  });
+
   it('rejects a second copy of a version, of a key id version, or a second active key', async () => {
     const scope = freshScope();
     const first = newKey(scope);

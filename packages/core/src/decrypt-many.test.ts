@@ -44,10 +44,54 @@ describe('FieldCrypto.decryptMany', () => {
     expect(reader.stats()).toMatchObject({ keyringCalls: 3, dekMisses: 12, dekHits: 1 });
   });
 
-  it('returns a key store failure in place for its scope only', async () => {
+  it('looks up the scope keys a cold read needs in one key-store call, not one a scope', async () => {
+    const scopes = ['s1', 's2', 's3', 's4', 's5'];
+    const { keyring, keyStore, items, expected } = await written(20, scopes);
+    const batches = jest.spyOn(keyStore, 'getVersions');
+    const single = jest.spyOn(keyStore, 'getVersion');
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(batches).toHaveBeenCalledTimes(1);
+    expect(batches.mock.calls[0][0]).toHaveLength(scopes.length);
+    expect(single).not.toHaveBeenCalled();
+    expect(reader.stats()).toMatchObject({ keyringCalls: scopes.length });
+  });
+
+  it('with a key store that cannot look up several keys at once, asks for each', async () => {
+    const { keyring, keyStore, items, expected } = await written(6, ['a', 'b', 'c']);
+    const single = jest.spyOn(keyStore, 'getVersion');
+    const reader = new FieldCrypto({
+      keyring,
+      // The same store without its optional `getVersions`.
+      keyStore: new Proxy(keyStore, {
+        get: (target, name: keyof MemoryKeyStore) =>
+          name === 'getVersions' ? undefined : (target[name] as () => unknown).bind(target),
+      }),
+      cache: { ttlMs: 60_000 },
+    });
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(single).toHaveBeenCalledTimes(3);
+  });
+
+  it('does not use a key-store row the batch returned for another key version', async () => {
+    const { keyring, keyStore, items, expected } = await written(4, ['one', 'two']);
+    const one = (await keyStore.getActive('scope', 'one'))!;
+    const two = (await keyStore.getActive('scope', 'two'))!;
+    // A store answering with scope one's row under scope two's key id and version.
+    jest.spyOn(keyStore, 'getVersions').mockResolvedValue([one, { ...one, keyId: two.keyId }]);
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const results = await reader.decryptMany(items);
+    results.forEach((result, i) => {
+      if (Math.floor(i / 3) % 2 === 0) expect(result).toBe(expected[i]);
+      else expect(result).toBeInstanceOf(HushfieldError);
+    });
+  });
+
+  it('returns a key store failure in place for its scope only, a failed batch lookup asked again key by key', async () => {
     const { keyring, keyStore, items, expected } = await written(6, ['ok', 'broken']);
     const broken = (await keyStore.getActive('scope', 'broken'))!.keyId;
     const getVersion = keyStore.getVersion.bind(keyStore);
+    const batches = jest.spyOn(keyStore, 'getVersions').mockRejectedValue(new Error('connection reset'));
     jest
       .spyOn(keyStore, 'getVersion')
       .mockImplementation((keyId, version) =>
@@ -59,6 +103,7 @@ describe('FieldCrypto.decryptMany', () => {
       if (Math.floor(i / 3) % 2 === 0) expect(result).toBe(expected[i]);
       else expect(result).toBeInstanceOf(HushfieldError);
     });
+    expect(batches).toHaveBeenCalledTimes(1);
   });
 
   it('checks every value of a row left for the second pass: malformed items and a tampered value fail in place', async () => {

@@ -358,13 +358,16 @@ export class FieldCrypto {
       // across the await would outlive the young generation and make the garbage collector copy it.
       const waiting = this.#decryptPass(items, undefined, out, keys, generation);
       if (waiting === undefined) return out;
+      // The scope keys not cached, looked up in the key store together.
+      const ids = [...waiting.keys];
+      const refs = ids.map(scopeKeyOf);
+      const loads = this.#keys.scopeKeyMaterials(refs);
       await Promise.all(
-        [...waiting.keys].map(async (id) => {
-          const { keyId, version } = scopeKeyOf(id);
+        ids.map(async (id, i) => {
           try {
-            keys.set(id, { key: await this.#keys.scopeKeyMaterial(keyId, version) });
+            keys.set(id, { key: await loads[i] });
           } catch (error) {
-            keys.set(id, { error: keyLoadFailure(error, { keyId, version }) });
+            keys.set(id, { error: keyLoadFailure(error, refs[i]) });
           }
         }),
       );

@@ -22,7 +22,7 @@ import {
   type KeyCacheCounters,
   type KeyCacheOptions,
 } from './key-cache';
-import type { KeyFilter, KeyKind, KeyStore, StoredKey } from './key-store';
+import type { KeyFilter, KeyKind, KeyStore, KeyVersionRef, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
 import { messages } from './messages';
@@ -208,13 +208,51 @@ export class KeyHierarchy {
    */
   scopeKeyMaterial(keyId: string, version: number): Promise<Buffer> {
     return this.#keys.get(cacheId(keyId, version), () =>
-      keyLoadSpan({ keyId, kind: 'scope', version }, async () => {
-        const stored = await this.#store.getVersion(keyId, version);
-        if (stored === null || stored.kind !== 'scope')
-          throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
-        return { key: await this.#unwrap(stored), owner: ownerOf(stored.kind, stored.scope) };
-      }),
+      this.#loadScopeKey(keyId, version, () => this.#store.getVersion(keyId, version)),
     );
+  }
+
+  /**
+   * @internal The material of each scope key version in `refs`, as {@link
+   * KeyHierarchy.scopeKeyMaterial} gives it, one promise per ref in order. Those not cached are
+   * looked up in the key store together when it has `getVersions` (one query for a read of
+   * rows in many scopes, instead of one a scope), and one by one if that lookup fails; each
+   * is unwrapped on its own.
+   */
+  scopeKeyMaterials(refs: readonly KeyVersionRef[]): Promise<Buffer>[] {
+    const store = this.#store;
+    if (refs.length < 2 || store.getVersions === undefined) {
+      return refs.map(({ keyId, version }) => this.scopeKeyMaterial(keyId, version));
+    }
+    // Asked once, by the first ref the cache has to load (none when all are cached by now).
+    let found: Promise<Map<string, StoredKey> | undefined> | undefined;
+    const lookup = async (keyId: string, version: number): Promise<StoredKey | null> => {
+      found ??= store.getVersions!(refs).then(
+        (rows) => new Map(rows.map((row) => [cacheId(row.keyId, row.version), row])),
+        // Each key is then looked up on its own, so that a failure stays its own scope's.
+        () => undefined,
+      );
+      const byId = await found;
+      return byId === undefined ? store.getVersion(keyId, version) : (byId.get(cacheId(keyId, version)) ?? null);
+    };
+    return refs.map(({ keyId, version }) =>
+      this.#keys.get(cacheId(keyId, version), () => this.#loadScopeKey(keyId, version, () => lookup(keyId, version))),
+    );
+  }
+
+  /** Loads (with `find`) and unwraps scope key `keyId` version `version`, for the key cache. */
+  #loadScopeKey(
+    keyId: string,
+    version: number,
+    find: () => Promise<StoredKey | null>,
+  ): Promise<{ key: Buffer; owner: string }> {
+    return keyLoadSpan({ keyId, kind: 'scope', version }, async () => {
+      const stored = await find();
+      if (stored === null || stored.kind !== 'scope' || stored.keyId !== keyId || stored.version !== version) {
+        throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
+      }
+      return { key: await this.#unwrap(stored), owner: ownerOf(stored.kind, stored.scope) };
+    });
   }
 
   /**

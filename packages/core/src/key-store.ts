@@ -38,6 +38,12 @@ export interface NewStoredKey {
   readonly keyringId: string;
 }
 
+/** One key version as an envelope names it: what {@link KeyStore.getVersions} looks up. */
+export interface KeyVersionRef {
+  readonly keyId: string;
+  readonly version: number;
+}
+
 /** Filter for {@link KeyStore.list}; every given property must match. */
 export interface KeyFilter {
   readonly kind?: KeyKind;
@@ -55,6 +61,12 @@ export interface KeyStore {
   getActive(kind: KeyKind, scope: string): Promise<StoredKey | null>;
   /** One version by key id (as found in an envelope), or `null`. */
   getVersion(keyId: string, version: number): Promise<StoredKey | null>;
+  /**
+   * Optional: several versions by key id in one lookup, in any order; those not found (or not
+   * valid versions) are left out. A cold read of rows in many scopes then asks the store once
+   * instead of once a scope; without it, {@link KeyStore.getVersion} is called for each.
+   */
+  getVersions?(refs: readonly KeyVersionRef[]): Promise<StoredKey[]>;
   /** All versions matching `filter`, ordered by kind, scope, version. */
   list(filter?: KeyFilter): Promise<StoredKey[]>;
   /**

@@ -20,6 +20,12 @@ describe('MemoryKeyStore', () => {
     expect(await store.getVersion('k1', 1)).toMatchObject({ wrappedKey: 'w1' });
     expect(await store.getVersion('k1', 2)).toBeNull();
     expect((await store.list()).map((k) => k.kind)).toEqual(['index', 'scope']);
+    const found = await store.getVersions([
+      { keyId: 'i1', version: 1 },
+      { keyId: 'k1', version: 2 },
+      { keyId: 'k1', version: 1 },
+    ]);
+    expect(found.map((k) => k.keyId)).toEqual(['i1', 'k1']);
   });
 
   it('rejects a second key for the same version, even when inserted concurrently', async () => {

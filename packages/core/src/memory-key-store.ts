@@ -5,7 +5,7 @@
  * as the Prisma-backed store does under concurrent writers.
  */
 import { KeyConflictError } from './errors';
-import type { KeyFilter, KeyKind, KeyStore, NewStoredKey, StoredKey } from './key-store';
+import type { KeyFilter, KeyKind, KeyStore, KeyVersionRef, NewStoredKey, StoredKey } from './key-store';
 import { messages } from './messages';
 import { needs, needsInteger } from './preconditions';
 
@@ -29,6 +29,16 @@ export class MemoryKeyStore implements KeyStore {
   /** One version by key id, or `null`. */
   async getVersion(keyId: string, version: number): Promise<StoredKey | null> {
     return this.#byVersion.get(`${keyId}\u0000${version}`) ?? null;
+  }
+
+  /** Several versions by key id, in the order asked; those not found are left out. */
+  async getVersions(refs: readonly KeyVersionRef[]): Promise<StoredKey[]> {
+    const found: StoredKey[] = [];
+    for (const { keyId, version } of refs) {
+      const key = this.#byVersion.get(`${keyId}\u0000${version}`);
+      if (key !== undefined) found.push(key);
+    }
+    return found;
   }
 
   /** All versions matching `filter`, ordered by kind, scope, version. */

@@ -16,6 +16,7 @@ import {
   type KeyFilter,
   type KeyKind,
   type KeyStore,
+  type KeyVersionRef,
   type NewStoredKey,
   type StoredKey,
 } from '@hushfield/core';
@@ -40,6 +41,14 @@ export class TransactionKeyStore implements KeyStore {
 
   getVersion(keyId: string, version: number): Promise<StoredKey | null> {
     return this.read((store) => store.getVersion(keyId, version));
+  }
+
+  getVersions(refs: readonly KeyVersionRef[]): Promise<StoredKey[]> {
+    return this.read(async (store) => {
+      if (store.getVersions !== undefined) return store.getVersions(refs);
+      const found = await Promise.all(refs.map(({ keyId, version }) => store.getVersion(keyId, version)));
+      return found.filter((key): key is StoredKey => key !== null);
+    });
   }
 
   list(filter?: KeyFilter): Promise<StoredKey[]> {

@@ -14,6 +14,7 @@ import {
   type KeyKind,
   type KeyState,
   type KeyStore,
+  type KeyVersionRef,
   type NewStoredKey,
   type StoredKey,
 } from '@hushfield/core';
@@ -65,6 +66,8 @@ const SELECT = {
 const KINDS: readonly KeyKind[] = ['index', 'scope'];
 const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
 const MAX_VERSION = 2 ** 31 - 1;
+/** Key versions one {@link PrismaKeyStore.getVersions} query asks for (its `OR` list). */
+const VERSIONS_PER_QUERY = 100;
 
 function needs(condition: boolean, argument: string, requirement: string): void {
   if (!condition) throw new InvalidArgumentError(messages.invalidArgument(argument, requirement), argument);
@@ -138,6 +141,24 @@ export class PrismaKeyStore implements KeyStore {
     if (!Number.isSafeInteger(version) || version < 1 || version > MAX_VERSION) return null;
     const row = await this.#keys().findFirst({ where: { keyId, version }, select: SELECT });
     return row === null ? null : this.#toStored(row);
+  }
+
+  /**
+   * Several versions by key id, in queries of up to 100, in any order; those not found (or not
+   * valid versions) are left out.
+   */
+  async getVersions(refs: readonly KeyVersionRef[]): Promise<StoredKey[]> {
+    const valid = refs.filter(
+      ({ keyId, version }) =>
+        typeof keyId === 'string' && Number.isSafeInteger(version) && version >= 1 && version <= MAX_VERSION,
+    );
+    const found: StoredKey[] = [];
+    for (let i = 0; i < valid.length; i += VERSIONS_PER_QUERY) {
+      const or = valid.slice(i, i + VERSIONS_PER_QUERY).map(({ keyId, version }) => ({ keyId, version }));
+      const rows = await this.#keys().findMany({ where: { OR: or }, select: SELECT });
+      for (const row of rows) found.push(this.#toStored(row));
+    }
+    return found;
   }
 
   /** All versions matching `filter`, ordered by kind, scope (code points), version. */

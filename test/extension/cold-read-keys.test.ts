@@ -1,0 +1,65 @@
+/**
+ * A cold read of rows in many scopes looks their scope keys up in the key store together: one
+ * query, not one a scope (each was a round trip, and on a pool of ten connections a read of a
+ * hundred tenants queued behind itself). Each key is still unwrapped and checked on its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { KeyStoreError } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
+import { createHarness, expectNoPlaintextIn, type Harness } from './support';
+
+let h: Harness;
+const tenants = Array.from({ length: 6 }, (_, i) => `cold-${i}-${randomBytes(3).toString('hex')}`);
+const emailOf = (tenant: string) => `owner@${tenant}.example.com`;
+
+beforeAll(async () => {
+  h = await createHarness();
+  for (const tenantId of tenants) {
+    await h.prisma.user.create({ data: { tenantId, name: tenantId, email: emailOf(tenantId), notes: 'n' } });
+  }
+});
+afterAll(async () => {
+  await expectNoPlaintextIn(h.db, 'users', tenants.map(emailOf));
+  await h.close();
+});
+
+const keyStoreReads = (queries: readonly { query: string }[]) =>
+  queries.filter((q) => q.query.includes('hushfield_keys') && /^\s*SELECT/i.test(q.query));
+
+it('reads the scope keys of six tenants with one key-store query', async () => {
+  const fresh = h.fresh();
+  const users = await fresh.prisma.user.findMany({ where: { tenantId: { in: tenants } }, orderBy: { name: 'asc' } });
+  expect(users.map((user) => user.email)).toEqual([...tenants].sort().map(emailOf));
+  expect(keyStoreReads(fresh.queries)).toHaveLength(1);
+  expect(fresh.prisma.$hushfield.stats()).toMatchObject({ keyringCalls: tenants.length });
+});
+
+it('asks key by key when the batch lookup fails, and a failing key fails only its rows', async () => {
+  const broken = tenants[2];
+  class FlakyStore extends PrismaKeyStore {
+    override async getVersions(): Promise<never> {
+      throw new Error('Connection terminated unexpectedly');
+    }
+    override async getVersion(keyId: string, version: number) {
+      const key = await super.getVersion(keyId, version);
+      if (key?.scope === broken) throw new Error('Connection terminated unexpectedly');
+      return key;
+    }
+  }
+  const fresh = h.fresh({ onDecryptError: 'null', keyStore: new FlakyStore(h.base) });
+  const error = await fresh.prisma.user.findMany({ where: { tenantId: { in: tenants } } }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  // A key-store outage is never read as a value that failed to decrypt.
+  expect(error).toBeInstanceOf(KeyStoreError);
+  const others = await fresh.prisma.user.findMany({
+    where: { tenantId: { in: tenants.filter((tenant) => tenant !== broken) } },
+  });
+  expect(others.map((user) => user.email).sort()).toEqual(
+    tenants
+      .filter((tenant) => tenant !== broken)
+      .map(emailOf)
+      .sort(),
+  );
+});
