@@ -120,6 +120,20 @@ describe('PrismaKeyStore', () => {
     expect(await store.getVersions([])).toEqual([]);
   });
 
+  it('finds the active versions of several scopes at once, across queries of 100, leaving out scopes without one', async () => {
+    const scopes = Array.from({ length: 110 }, () => freshScope());
+    for (const scope of scopes) await store.insert(newKey(scope));
+    const rotated = await store.rotate(newKey(scopes[0], 2));
+    await store.destroy('scope', scopes[1]);
+    const asked = [...scopes, scopes[2], freshScope()];
+    const found = await store.getActives('scope', asked);
+    expect(found.map((key) => key.scope).sort()).toEqual(scopes.filter((scope) => scope !== scopes[1]).sort());
+    expect(found.every((key) => key.state === 'active' && key.kind === 'scope')).toBe(true);
+    expect(found.find((key) => key.scope === scopes[0])).toEqual(rotated);
+    expect(await store.getActives('index', scopes)).toEqual([]);
+    expect(await store.getActives('scope', [])).toEqual([]);
+  });
+
   it('rejects a second copy of a version, of a key id version, or a second active key', async () => {
     const scope = freshScope();
     const first = newKey(scope);

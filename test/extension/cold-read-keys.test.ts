@@ -2,6 +2,7 @@
  * A cold read of rows in many scopes looks their scope keys up in the key store together: one
  * query, not one a scope (each was a round trip, and on a pool of ten connections a read of a
  * hundred tenants queued behind itself). Each key is still unwrapped and checked on its own.
+ * A `createMany` across tenants looks their active keys up together the same way.
  */
 import { randomBytes } from 'node:crypto';
 import { KeyStoreError } from '@hushfield/core';
@@ -11,6 +12,8 @@ import { createHarness, expectNoPlaintextIn, type Harness } from './support';
 let h: Harness;
 const tenants = Array.from({ length: 6 }, (_, i) => `cold-${i}-${randomBytes(3).toString('hex')}`);
 const emailOf = (tenant: string) => `owner@${tenant}.example.com`;
+/** Every email written, none of which may be stored in plaintext. */
+const emails = tenants.map(emailOf);
 
 beforeAll(async () => {
   h = await createHarness();
@@ -19,7 +22,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await expectNoPlaintextIn(h.db, 'users', tenants.map(emailOf));
+  await expectNoPlaintextIn(h.db, 'users', emails);
   await h.close();
 });
 
@@ -62,4 +65,42 @@ it('asks key by key when the batch lookup fails, and a failing key fails only it
       .map(emailOf)
       .sort(),
   );
+});
+
+it('a createMany across tenants with keys looks their active keys up together', async () => {
+  const fresh = h.fresh();
+  await fresh.prisma.$hushfield.prepare();
+  const before = keyStoreReads(fresh.queries).length;
+  const rows = tenants.map((tenantId) => ({
+    tenantId,
+    name: `${tenantId}-2`,
+    email: `second@${tenantId}.example.com`,
+  }));
+  emails.push(...rows.map((row) => row.email));
+  expect(await fresh.prisma.user.createMany({ data: rows })).toEqual({ count: tenants.length });
+  const reads = keyStoreReads(fresh.queries).slice(before);
+  expect(reads).toHaveLength(1);
+  // Each key is unwrapped on its own, once.
+  expect(fresh.prisma.$hushfield.stats()).toMatchObject({ keyringCalls: 1 + tenants.length });
+  const back = await h.fresh().prisma.user.findMany({ where: { name: { in: rows.map((row) => row.name) } } });
+  expect(back.map((user) => user.email).sort()).toEqual(rows.map((row) => row.email).sort());
+});
+
+it('a createMany with a new tenant among known ones still creates its key on first use', async () => {
+  const fresh = h.fresh();
+  const newcomer = `cold-new-${randomBytes(3).toString('hex')}`;
+  const rows = [...tenants.slice(0, 3), newcomer].map((tenantId) => ({
+    tenantId,
+    name: `${tenantId}-3`,
+    email: `third@${tenantId}.example.com`,
+  }));
+  emails.push(...rows.map((row) => row.email));
+  expect(await fresh.prisma.user.createMany({ data: rows })).toEqual({ count: rows.length });
+  const keys = await h.db.query<{ state: string }>(
+    `SELECT state FROM hushfield_keys WHERE kind = 'scope' AND scope = $1`,
+    [newcomer],
+  );
+  expect(keys).toEqual([{ state: 'active' }]);
+  const back = await h.fresh().prisma.user.findMany({ where: { name: { in: rows.map((row) => row.name) } } });
+  expect(back.map((user) => user.email).sort()).toEqual(rows.map((row) => row.email).sort());
 });

@@ -250,6 +250,18 @@ export class FieldCrypto {
     observeCaches(this);
   }
 
+  /**
+   * Looks up the active keys of `scopes` not cached yet, together (one key-store query when
+   * the key store has `getActives`), before rows in those scopes are written: a `createMany`
+   * across many scopes then asks once instead of once a scope. Creates nothing and makes no
+   * keyring call; a scope without a key, or a failed lookup, is left to {@link
+   * FieldCrypto.rowEncryptor}, which creates or reports it.
+   * @example await crypto.prefetchScopes(rows.map((row) => row.tenantId));
+   */
+  prefetchScopes(scopes: Iterable<string>): Promise<void> {
+    return this.#keys.prefetchActiveScopes(scopes);
+  }
+
   /** A row encryptor with a fresh DEK under `scope`'s active key (created on first use). */
   async rowEncryptor(scope: string): Promise<RowEncryptor> {
     return this.cachedRowEncryptor(scope) ?? this.#loadedRowEncryptor(scope, undefined);

@@ -27,7 +27,7 @@ import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
 import { messages } from './messages';
 import { rewrapKeys } from './rewrap';
-import { needs, needsName } from './preconditions';
+import { isName, needs, needsName } from './preconditions';
 import { keyLoadSpan } from './telemetry';
 
 /** How often first use of a scope tries to create its key when a concurrent creation conflicts (backoff 20–160 ms). */
@@ -118,6 +118,39 @@ export class KeyHierarchy {
   async activeScopeKey(scope: string): Promise<{ keyId: string; scope: string; version: number }> {
     const { keyId, version } = await this.#activeKey('scope', scope);
     return { keyId, scope, version };
+  }
+
+  /**
+   * Looks up the active keys of those of `scopes` not cached, in one key-store call when the
+   * store has `getActives` and two or more are missing, and caches them: rows then written in
+   * those scopes find their key without a lookup each. A scope without a key is left to be
+   * created on first use, and a failed lookup to each scope's own (so a failure is reported
+   * where it matters); no keyring call is made (a key is unwrapped on first use).
+   */
+  async prefetchActiveScopes(scopes: Iterable<string>): Promise<void> {
+    const store = this.#store;
+    if (store.getActives === undefined) return;
+    const missing = new Set<string>();
+    for (const scope of scopes) {
+      const id = `scope\u0000${scope}`;
+      if (isName(scope, MAX_SCOPE_BYTES) && !this.#active.has(id) && !this.#pendingActive.has(id)) missing.add(scope);
+    }
+    if (missing.size < 2) return;
+    const epoch = this.#epoch;
+    let found: StoredKey[];
+    try {
+      found = await store.getActives('scope', [...missing]);
+    } catch {
+      return;
+    }
+    if (epoch !== this.#epoch) return;
+    for (const stored of found) {
+      // Only what was asked, exactly (a case-insensitive collation may answer more).
+      if (stored.kind !== 'scope' || stored.state !== 'active' || !missing.has(stored.scope)) continue;
+      const id = `scope\u0000${stored.scope}`;
+      const cached = this.#active.get(id);
+      if (cached === undefined || cached.version < stored.version) this.#active.set(id, stored);
+    }
   }
 
   /**

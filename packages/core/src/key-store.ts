@@ -67,6 +67,13 @@ export interface KeyStore {
    * instead of once a scope; without it, {@link KeyStore.getVersion} is called for each.
    */
   getVersions?(refs: readonly KeyVersionRef[]): Promise<StoredKey[]>;
+  /**
+   * Optional: the active versions of several scopes of `kind` in one lookup, in any order;
+   * scopes without one are left out. A cold write of rows in many scopes (a `createMany`) then
+   * asks the store once instead of once a scope; without it, {@link KeyStore.getActive} is
+   * called for each.
+   */
+  getActives?(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]>;
   /** All versions matching `filter`, ordered by kind, scope, version. */
   list(filter?: KeyFilter): Promise<StoredKey[]>;
   /**

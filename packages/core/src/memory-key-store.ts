@@ -31,6 +31,16 @@ export class MemoryKeyStore implements KeyStore {
     return this.#byVersion.get(`${keyId}\u0000${version}`) ?? null;
   }
 
+  /** The active versions of several scopes of `kind`, in the order asked; scopes without one are left out. */
+  async getActives(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]> {
+    const found: StoredKey[] = [];
+    for (const scope of scopes) {
+      const key = this.#findActive(kind, scope);
+      if (key !== null) found.push(key);
+    }
+    return found;
+  }
+
   /** Several versions by key id, in the order asked; those not found are left out. */
   async getVersions(refs: readonly KeyVersionRef[]): Promise<StoredKey[]> {
     const found: StoredKey[] = [];

@@ -27,12 +27,14 @@ export function needsBytes(value: unknown, length: number, argument: string): as
 /** Asserts `value` is a string of 1..`maxBytes` UTF-8 bytes. */
 export function needsName(value: unknown, maxBytes: number, argument: string): asserts value is string {
   needs(typeof value === 'string' && value.length > 0, argument, 'must be a non-empty string');
+  needs(isName(value, maxBytes), argument, `must be at most ${maxBytes} bytes of UTF-8`);
+}
+
+/** Whether `value` is a name {@link needsName} accepts: a non-empty string of at most `maxBytes` bytes of UTF-8. */
+export function isName(value: unknown, maxBytes: number): value is string {
+  if (typeof value !== 'string' || value.length === 0) return false;
   // A UTF-16 code unit is at most 3 UTF-8 bytes: short names need no byte count.
-  needs(
-    value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes,
-    argument,
-    `must be at most ${maxBytes} bytes of UTF-8`,
-  );
+  return value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes;
 }
 
 /** Asserts `value` is an integer in `[min, max]`. */

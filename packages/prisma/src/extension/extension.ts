@@ -148,6 +148,7 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
       stats: () => crypto.stats(),
       prepare: async (scopes = []) => {
         await crypto.keys.indexRootVersions();
+        await crypto.prefetchScopes(scopes);
         for (const scope of scopes) (await crypto.rowEncryptor(scope)).dispose();
       },
     };

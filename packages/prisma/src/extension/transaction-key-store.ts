@@ -43,6 +43,14 @@ export class TransactionKeyStore implements KeyStore {
     return this.read((store) => store.getVersion(keyId, version));
   }
 
+  getActives(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]> {
+    return this.read(async (store) => {
+      if (store.getActives !== undefined) return store.getActives(kind, scopes);
+      const found = await Promise.all(scopes.map((scope) => store.getActive(kind, scope)));
+      return found.filter((key): key is StoredKey => key !== null);
+    });
+  }
+
   getVersions(refs: readonly KeyVersionRef[]): Promise<StoredKey[]> {
     return this.read(async (store) => {
       if (store.getVersions !== undefined) return store.getVersions(refs);

@@ -66,7 +66,7 @@ const SELECT = {
 const KINDS: readonly KeyKind[] = ['index', 'scope'];
 const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
 const MAX_VERSION = 2 ** 31 - 1;
-/** Key versions one {@link PrismaKeyStore.getVersions} query asks for (its `OR` list). */
+/** Key versions (or scopes) one {@link PrismaKeyStore.getVersions} (or `getActives`) query asks for. */
 const VERSIONS_PER_QUERY = 100;
 
 function needs(condition: boolean, argument: string, requirement: string): void {
@@ -141,6 +141,22 @@ export class PrismaKeyStore implements KeyStore {
     if (!Number.isSafeInteger(version) || version < 1 || version > MAX_VERSION) return null;
     const row = await this.#keys().findFirst({ where: { keyId, version }, select: SELECT });
     return row === null ? null : this.#toStored(row);
+  }
+
+  /**
+   * The active versions of several scopes of `kind`, in queries of up to 100 scopes, in any
+   * order; scopes without one are left out.
+   */
+  async getActives(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]> {
+    needs(KINDS.includes(kind), 'kind', "must be 'scope' or 'index'");
+    const asked = [...new Set(scopes.filter((scope) => typeof scope === 'string' && scope.length > 0))];
+    const found: StoredKey[] = [];
+    for (let i = 0; i < asked.length; i += VERSIONS_PER_QUERY) {
+      const where = { kind, state: 'active', scope: { in: asked.slice(i, i + VERSIONS_PER_QUERY) } };
+      const rows = await this.#keys().findMany({ where, select: SELECT });
+      for (const row of rows) found.push(this.#toStored(row));
+    }
+    return found;
   }
 
   /**

@@ -249,9 +249,13 @@ export class OperationHandler {
         return { args: out, encryptor: step.encryptor };
       case 'createMany':
       case 'createManyAndReturn':
-        out.data = Array.isArray(args.data)
-          ? await Promise.all(args.data.map((row) => step.encryptor.create(model, row)))
-          : await step.encryptor.create(model, args.data);
+        if (Array.isArray(args.data)) {
+          // The rows' scope keys looked up together, not once a scope.
+          await this.crypto.prefetchScopes(step.encryptor.givenScopes(model, args.data));
+          out.data = await Promise.all(args.data.map((row) => step.encryptor.create(model, row)));
+        } else {
+          out.data = await step.encryptor.create(model, args.data);
+        }
         return { args: out, encryptor: step.encryptor };
       case 'update':
         return this.prepareUpdate(step);

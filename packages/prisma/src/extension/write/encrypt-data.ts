@@ -309,6 +309,26 @@ export class DataEncryptor {
     return scopeString(model, model.scopeField, plainOf(data[model.scopeField]));
   }
 
+  /**
+   * The scopes `rows` (creates of `model`) give in their scope field, for those that write an
+   * encrypted value: what a `createMany` can look up together before sealing its rows. A value
+   * that is not a valid scope is left out (its row reports it when sealed).
+   */
+  givenScopes(model: ModelMeta, rows: readonly unknown[]): Set<string> {
+    const scopes = new Set<string>();
+    if (model.scopeField === undefined) return scopes;
+    for (const row of rows) {
+      if (!isPlainObject(row) || !this.writesEncrypted(model, row)) continue;
+      try {
+        const scope = this.givenScope(model, row);
+        if (scope !== undefined) scopes.add(scope);
+      } catch {
+        // Refused with its own error when the row is sealed.
+      }
+    }
+    return scopes;
+  }
+
   /** The id of a row being created, generated (and written into `data`) for bound models. */
   private ensureId(model: ModelMeta, data: Args): string | undefined {
     const id = this.view.idField(model);
