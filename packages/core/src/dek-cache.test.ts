@@ -29,6 +29,51 @@ describe('DekCache', () => {
     expect({ hits: cache.hits, misses: cache.misses, size: cache.size }).toEqual({ hits: 1, misses: 1, size: 2 });
   });
 
+  it('evicts the oldest DEK not used since eviction last passed over it, zeroing only that one', () => {
+    const cache = new DekCache(3, 60_000);
+    const deks = [1, 2, 3, 4, 5].map((n) => Buffer.alloc(32, n));
+    const zeroed = () => deks.map((dek) => dek.every((byte) => byte === 0));
+    ['a', 'b', 'c'].forEach((id, i) => cache.set(id, deks[i]));
+    cache.get('a');
+    cache.get('b');
+    cache.set('d', deks[3]);
+    expect(zeroed()).toEqual([false, false, true, false, false]);
+    // Every entry used: one round clears the marks, then one of them goes, never the new one.
+    cache.get('a');
+    cache.get('b');
+    cache.get('d');
+    cache.set('e', deks[4]);
+    expect(cache.peek('e')).toBe(deks[4]);
+    expect(cache.size).toBe(3);
+    const held = ['a', 'b', 'd'].map((id) => cache.peek(id) !== undefined);
+    expect(held.filter(Boolean)).toHaveLength(2);
+    expect(zeroed().filter(Boolean)).toHaveLength(2);
+  });
+
+  it('zeroes the DEK a set replaces, but not the one set again', () => {
+    const cache = new DekCache(3, 60_000);
+    const first = Buffer.alloc(32, 1);
+    const second = Buffer.alloc(32, 2);
+    cache.set('a', first);
+    cache.set('a', first);
+    expect(first.every((byte) => byte === 1)).toBe(true);
+    cache.set('a', second);
+    expect(first.every((byte) => byte === 0)).toBe(true);
+    expect(cache.get('a')).toBe(second);
+    expect(cache.size).toBe(1);
+  });
+
+  it('zeroes every DEK on clear, and refuses a set begun before it', () => {
+    const cache = new DekCache(3, 60_000);
+    const dek = Buffer.alloc(32, 1);
+    const generation = cache.generation;
+    cache.set('a', dek);
+    cache.clear();
+    expect(dek.every((byte) => byte === 0)).toBe(true);
+    expect(cache.size).toBe(0);
+    expect(cache.set('b', Buffer.alloc(32, 2), generation)).toBe(false);
+  });
+
   it('expires DEKs after the TTL, zeroing them on the next sweep', async () => {
     const cache = new DekCache(10, 20);
     const dek = Buffer.alloc(32, 7);
