@@ -104,3 +104,19 @@ it('a createMany with a new tenant among known ones still creates its key on fir
   const back = await h.fresh().prisma.user.findMany({ where: { name: { in: rows.map((row) => row.name) } } });
   expect(back.map((user) => user.email).sort()).toEqual(rows.map((row) => row.email).sort());
 });
+
+it('looks keys up together inside an interactive transaction too (through it, on one connection)', async () => {
+  const fresh = h.fresh();
+  const rows = tenants.map((tenantId) => ({
+    tenantId,
+    name: `${tenantId}-4`,
+    email: `fourth@${tenantId}.example.com`,
+  }));
+  emails.push(...rows.map((row) => row.email));
+  const read = await fresh.prisma.$transaction(async (tx) => {
+    await tx.user.createMany({ data: rows });
+    return tx.user.findMany({ where: { name: { in: rows.map((row) => row.name) } } });
+  });
+  expect(read.map((user) => user.email).sort()).toEqual(rows.map((row) => row.email).sort());
+  expect(keyStoreReads(fresh.queries).filter((q) => /"?scope"? IN|`scope` IN/i.test(q.query))).toHaveLength(1);
+});

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, EnvelopeFormatError, HushfieldError, InvalidArgumentError } from './errors';
+import {
+  DecryptionError,
+  EnvelopeFormatError,
+  HushfieldError,
+  InvalidArgumentError,
+  KeyNotFoundError,
+  KeyStoreError,
+} from './errors';
 import { keyPrefixLength, parseEnvelope } from './envelope';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
@@ -71,6 +78,58 @@ describe('FieldCrypto.decryptMany', () => {
     });
     expect(await reader.decryptMany(items)).toEqual(expected);
     expect(single).toHaveBeenCalledTimes(3);
+  });
+
+  it('asks on its own for a key the batch left out, before calling it not found', async () => {
+    const { keyring, keyStore, items, expected } = await written(6, ['a', 'b', 'c']);
+    const getVersions = keyStore.getVersions.bind(keyStore);
+    // A store that drops a row under load (as a batch read may hand back unprocessed keys).
+    jest.spyOn(keyStore, 'getVersions').mockImplementation(async (refs) => (await getVersions(refs)).slice(1));
+    const single = jest.spyOn(keyStore, 'getVersion');
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    expect(await reader.decryptMany(items)).toEqual(expected);
+    expect(single).toHaveBeenCalledTimes(1);
+  });
+
+  it('falls back key by key when the batch throws at once or answers garbage', async () => {
+    for (const broken of [
+      () => {
+        throw new Error('not connected');
+      },
+      async () => [null, 'row'] as never,
+      async () => 'rows' as never,
+    ]) {
+      const { keyring, keyStore, items, expected } = await written(4, ['a', 'b']);
+      const batches = jest.spyOn(keyStore, 'getVersions').mockImplementation(broken);
+      const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+      expect(await reader.decryptMany(items)).toEqual(expected);
+      expect(batches).toHaveBeenCalledTimes(1);
+    }
+  });
+
+  it('keeps both causes when the batch and the key on its own fail', async () => {
+    const { keyring, keyStore, items } = await written(2, ['a', 'b']);
+    const first = new Error('current transaction is aborted');
+    const then = new Error('connection reset');
+    jest.spyOn(keyStore, 'getVersions').mockRejectedValue(first);
+    jest.spyOn(keyStore, 'getVersion').mockRejectedValue(then);
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const [result] = await reader.decryptMany(items);
+    expect(result).toBeInstanceOf(KeyStoreError);
+    expect(((result as Error).cause as AggregateError).errors).toEqual([first, then]);
+  });
+
+  it('does not use a row whose key id differs from the one asked for, if only in case', async () => {
+    const { keyring, keyStore, items } = await written(1, ['only']);
+    const stored = (await keyStore.getActive('scope', 'only'))!;
+    const swapped = stored.keyId.replace(/[a-zA-Z]/, (c) =>
+      c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase(),
+    );
+    expect(swapped).not.toBe(stored.keyId);
+    jest.spyOn(keyStore, 'getVersion').mockResolvedValue({ ...stored, keyId: swapped });
+    const reader = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const results = await reader.decryptMany(items);
+    for (const result of results) expect(result).toBeInstanceOf(KeyNotFoundError);
   });
 
   it('does not use a key-store row the batch returned for another key version', async () => {

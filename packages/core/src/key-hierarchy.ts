@@ -87,7 +87,10 @@ export class KeyHierarchy {
   #indexVersionsLoading: Promise<StoredKey[]> | undefined;
   readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
   readonly #rotateListeners: ((scope: string) => void)[] = [];
-  /** Bumped by every destroy, so a first-use lookup that raced one does not cache its result. */
+  /**
+   * Bumped by every destroy, cache clear and rewrap, so a lookup that raced one does not cache
+   * its result.
+   */
   #epoch = 0;
 
   /** @throws ConfigError when `cache.ttlMs` is missing */
@@ -121,11 +124,11 @@ export class KeyHierarchy {
   }
 
   /**
-   * Looks up the active keys of those of `scopes` not cached, in one key-store call when the
-   * store has `getActives` and two or more are missing, and caches them: rows then written in
-   * those scopes find their key without a lookup each. A scope without a key is left to be
-   * created on first use, and a failed lookup to each scope's own (so a failure is reported
-   * where it matters); no keyring call is made (a key is unwrapped on first use).
+   * @internal Looks up the active keys of those of `scopes` not cached, in one key-store call
+   * when the store has `getActives` and two or more are missing, and caches them: rows then
+   * written in those scopes find their key without a lookup each. A scope without a key is
+   * left to be created on first use, and a failed lookup to each scope's own (so a failure is
+   * reported where it matters); no keyring call is made (a key is unwrapped on first use).
    */
   async prefetchActiveScopes(scopes: Iterable<string>): Promise<void> {
     const store = this.#store;
@@ -137,19 +140,18 @@ export class KeyHierarchy {
     }
     if (missing.size < 2) return;
     const epoch = this.#epoch;
-    let found: StoredKey[];
     try {
-      found = await store.getActives('scope', [...missing]);
+      const found = await store.getActives('scope', [...missing]);
+      if (epoch !== this.#epoch) return;
+      for (const stored of found) {
+        // Only what was asked, exactly (a case-insensitive collation may answer more).
+        if (stored?.kind !== 'scope' || stored.state !== 'active' || !missing.has(stored.scope)) continue;
+        const id = `scope\u0000${stored.scope}`;
+        const cached = this.#active.get(id);
+        if (cached === undefined || cached.version < stored.version) this.#active.set(id, stored);
+      }
     } catch {
-      return;
-    }
-    if (epoch !== this.#epoch) return;
-    for (const stored of found) {
-      // Only what was asked, exactly (a case-insensitive collation may answer more).
-      if (stored.kind !== 'scope' || stored.state !== 'active' || !missing.has(stored.scope)) continue;
-      const id = `scope\u0000${stored.scope}`;
-      const cached = this.#active.get(id);
-      if (cached === undefined || cached.version < stored.version) this.#active.set(id, stored);
+      // Nothing more cached: each scope's own lookup runs, and reports its own failure.
     }
   }
 
@@ -218,6 +220,7 @@ export class KeyHierarchy {
       keyringFor: (stored) => this.#keyringFor(stored),
     });
     this.#keyring = newKeyring;
+    this.#epoch++;
     this.#active.clear();
     this.#indexVersions.clear();
     this.#scopeVersions.clear();
@@ -249,8 +252,9 @@ export class KeyHierarchy {
    * @internal The material of each scope key version in `refs`, as {@link
    * KeyHierarchy.scopeKeyMaterial} gives it, one promise per ref in order. Those not cached are
    * looked up in the key store together when it has `getVersions` (one query for a read of
-   * rows in many scopes, instead of one a scope), and one by one if that lookup fails; each
-   * is unwrapped on its own.
+   * rows in many scopes, instead of one a scope), one by one if that lookup fails, and a key
+   * the lookup left out is asked for on its own before it is called not found; each is
+   * unwrapped on its own.
    */
   scopeKeyMaterials(refs: readonly KeyVersionRef[]): Promise<Buffer>[] {
     const store = this.#store;
@@ -258,15 +262,24 @@ export class KeyHierarchy {
       return refs.map(({ keyId, version }) => this.scopeKeyMaterial(keyId, version));
     }
     // Asked once, by the first ref the cache has to load (none when all are cached by now).
-    let found: Promise<Map<string, StoredKey> | undefined> | undefined;
+    let found: Promise<Map<string, StoredKey> | Error> | undefined;
     const lookup = async (keyId: string, version: number): Promise<StoredKey | null> => {
-      found ??= store.getVersions!(refs).then(
-        (rows) => new Map(rows.map((row) => [cacheId(row.keyId, row.version), row])),
-        // Each key is then looked up on its own, so that a failure stays its own scope's.
-        () => undefined,
-      );
+      found ??= Promise.resolve()
+        .then(() => store.getVersions!(refs))
+        .then((rows) => new Map(rows.filter((row) => row != null).map((row) => [cacheId(row.keyId, row.version), row])))
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
       const byId = await found;
-      return byId === undefined ? store.getVersion(keyId, version) : (byId.get(cacheId(keyId, version)) ?? null);
+      // A row the batch left out is asked for on its own (a store may drop rows under load).
+      if (!(byId instanceof Error)) return byId.get(cacheId(keyId, version)) ?? store.getVersion(keyId, version);
+      // The batch failed: each key is looked up on its own, so that a failure stays its own
+      // scope's; if that fails too, both causes are kept (in a transaction the batch's came first).
+      try {
+        return await store.getVersion(keyId, version);
+      } catch (error) {
+        throw new AggregateError([byId, error], 'the key store failed to look up several keys, then this one', {
+          cause: error,
+        });
+      }
     };
     return refs.map(({ keyId, version }) =>
       this.#keys.get(cacheId(keyId, version), () => this.#loadScopeKey(keyId, version, () => lookup(keyId, version))),
@@ -385,6 +398,7 @@ export class KeyHierarchy {
 
   /** Drops and zeroes every cached key (e.g. at shutdown); later uses unwrap again. */
   clearCache(): void {
+    this.#epoch++;
     this.#keys.clear();
     this.#active.clear();
     this.#indexVersions.clear();

@@ -64,14 +64,17 @@ export interface KeyStore {
   /**
    * Optional: several versions by key id in one lookup, in any order; those not found (or not
    * valid versions) are left out. A cold read of rows in many scopes then asks the store once
-   * instead of once a scope; without it, {@link KeyStore.getVersion} is called for each.
+   * instead of once a scope; without it, {@link KeyStore.getVersion} is called for each. A row
+   * for a key id or version not asked for exactly is ignored, and a key left out is asked for
+   * with `getVersion` before it is reported not found.
    */
   getVersions?(refs: readonly KeyVersionRef[]): Promise<StoredKey[]>;
   /**
    * Optional: the active versions of several scopes of `kind` in one lookup, in any order;
    * scopes without one are left out. A cold write of rows in many scopes (a `createMany`) then
    * asks the store once instead of once a scope; without it, {@link KeyStore.getActive} is
-   * called for each.
+   * called for each. Rows for scopes not asked for exactly (as a case-insensitive collation
+   * may return), or not `active`, are ignored; a scope left out is looked up on its own.
    */
   getActives?(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]>;
   /** All versions matching `filter`, ordered by kind, scope, version. */

@@ -68,6 +68,50 @@ describe('FieldCrypto.prefetchScopes', () => {
     (await crypto.rowEncryptor('y')).dispose();
   });
 
+  it('caches nothing a cache clear overtook while the lookup ran', async () => {
+    const { keyStore, crypto } = await withScopes(['x', 'y']);
+    const getActives = keyStore.getActives.bind(keyStore);
+    jest.spyOn(keyStore, 'getActives').mockImplementationOnce(async (kind, scopes) => {
+      const found = await getActives(kind, scopes);
+      crypto.clearCaches();
+      return found;
+    });
+    await crypto.prefetchScopes(['x', 'y']);
+    const single = jest.spyOn(keyStore, 'getActive');
+    (await crypto.rowEncryptor('x')).dispose();
+    expect(single).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the newer version when a rotation overtook the lookup', async () => {
+    const { keyStore, crypto } = await withScopes(['x', 'y']);
+    const getActives = keyStore.getActives.bind(keyStore);
+    jest.spyOn(keyStore, 'getActives').mockImplementationOnce(async (kind, scopes) => {
+      const found = await getActives(kind, scopes);
+      await crypto.keys.rotateScope('x');
+      return found;
+    });
+    await crypto.prefetchScopes(['x', 'y']);
+    const row = await crypto.rowEncryptor('x');
+    const envelope = row.encrypt('after the rotation', ctx);
+    row.dispose();
+    expect(crypto.describe(envelope).version).toBe(2);
+  });
+
+  it('ignores retired, index and malformed rows, and a store that answers garbage', async () => {
+    const { keyStore, crypto } = await withScopes(['p', 'q']);
+    const p = (await keyStore.getActive('scope', 'p'))!;
+    const q = (await keyStore.getActive('scope', 'q'))!;
+    jest
+      .spyOn(keyStore, 'getActives')
+      .mockResolvedValueOnce([{ ...p, state: 'retired' }, { ...q, kind: 'index' }, null as never]);
+    await crypto.prefetchScopes(['p', 'q']);
+    jest.spyOn(keyStore, 'getActives').mockResolvedValueOnce('rows' as never);
+    await crypto.prefetchScopes(['p', 'q']);
+    const single = jest.spyOn(keyStore, 'getActive');
+    for (const scope of ['p', 'q']) (await crypto.rowEncryptor(scope)).dispose();
+    expect(single.mock.calls.map(([, scope]) => scope)).toEqual(['p', 'q']);
+  });
+
   it('uses only the rows it asked for, whatever else the store answers', async () => {
     const { keyStore, crypto } = await withScopes(['p', 'q', 'other']);
     const other = (await keyStore.getActive('scope', 'other'))!;

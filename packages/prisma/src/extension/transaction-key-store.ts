@@ -30,7 +30,7 @@ const message = (scope: string) =>
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {
   constructor(
-    private readonly base: KeyStore,
+    private readonly base: PrismaKeyStore,
     private readonly model: string,
     private readonly singleConnection: boolean,
   ) {}
@@ -44,19 +44,11 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   getActives(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]> {
-    return this.read(async (store) => {
-      if (store.getActives !== undefined) return store.getActives(kind, scopes);
-      const found = await Promise.all(scopes.map((scope) => store.getActive(kind, scope)));
-      return found.filter((key): key is StoredKey => key !== null);
-    });
+    return this.read((store) => store.getActives(kind, scopes));
   }
 
   getVersions(refs: readonly KeyVersionRef[]): Promise<StoredKey[]> {
-    return this.read(async (store) => {
-      if (store.getVersions !== undefined) return store.getVersions(refs);
-      const found = await Promise.all(refs.map(({ keyId, version }) => store.getVersion(keyId, version)));
-      return found.filter((key): key is StoredKey => key !== null);
-    });
+    return this.read((store) => store.getVersions(refs));
   }
 
   list(filter?: KeyFilter): Promise<StoredKey[]> {
@@ -89,7 +81,7 @@ export class TransactionKeyStore implements KeyStore {
     return this.base.replaceWrapped(keyId, version, expected, wrapped, keyringId);
   }
 
-  private read<T>(fn: (store: KeyStore) => Promise<T>): Promise<T> {
+  private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
     if (currentTransaction() === undefined) return fn(this.base);
     return sideQuery({}, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
   }

@@ -66,8 +66,8 @@ const SELECT = {
 const KINDS: readonly KeyKind[] = ['index', 'scope'];
 const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
 const MAX_VERSION = 2 ** 31 - 1;
-/** Key versions (or scopes) one {@link PrismaKeyStore.getVersions} (or `getActives`) query asks for. */
-const VERSIONS_PER_QUERY = 100;
+/** Key versions one {@link PrismaKeyStore.getVersions} query asks for, or scopes one `getActives` query does. */
+const KEYS_PER_QUERY = 100;
 
 function needs(condition: boolean, argument: string, requirement: string): void {
   if (!condition) throw new InvalidArgumentError(messages.invalidArgument(argument, requirement), argument);
@@ -151,8 +151,8 @@ export class PrismaKeyStore implements KeyStore {
     needs(KINDS.includes(kind), 'kind', "must be 'scope' or 'index'");
     const asked = [...new Set(scopes.filter((scope) => typeof scope === 'string' && scope.length > 0))];
     const found: StoredKey[] = [];
-    for (let i = 0; i < asked.length; i += VERSIONS_PER_QUERY) {
-      const where = { kind, state: 'active', scope: { in: asked.slice(i, i + VERSIONS_PER_QUERY) } };
+    for (let i = 0; i < asked.length; i += KEYS_PER_QUERY) {
+      const where = { kind, state: 'active', scope: { in: asked.slice(i, i + KEYS_PER_QUERY) } };
       const rows = await this.#keys().findMany({ where, select: SELECT });
       for (const row of rows) found.push(this.#toStored(row));
     }
@@ -169,8 +169,8 @@ export class PrismaKeyStore implements KeyStore {
         typeof keyId === 'string' && Number.isSafeInteger(version) && version >= 1 && version <= MAX_VERSION,
     );
     const found: StoredKey[] = [];
-    for (let i = 0; i < valid.length; i += VERSIONS_PER_QUERY) {
-      const or = valid.slice(i, i + VERSIONS_PER_QUERY).map(({ keyId, version }) => ({ keyId, version }));
+    for (let i = 0; i < valid.length; i += KEYS_PER_QUERY) {
+      const or = valid.slice(i, i + KEYS_PER_QUERY).map(({ keyId, version }) => ({ keyId, version }));
       const rows = await this.#keys().findMany({ where: { OR: or }, select: SELECT });
       for (const row of rows) found.push(this.#toStored(row));
     }
