@@ -1,6 +1,7 @@
 /**
  * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/instructions.ts`, options
- * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off]`.
+ * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off]`, or
+ * `--prisma findmany|include [--rows <n>] [--children <n>]`.
  *
  * Counts the CPU instructions of one cold `decryptMany` pass (bench/instructions/workload.cjs:
  * rows × 3 values, ten scopes) under valgrind's callgrind, for the bare-crypto floor (a DEK
@@ -14,10 +15,22 @@
  * passes' compilation by V8 (which would otherwise count as part of a pass) are left out.
  * Instructions are not time (cache misses are not counted), so this ranks changes to the code
  * path; `pnpm bench` still says what a read costs.
+ *
+ * With `--prisma`, the count is of `pnpm bench prisma`'s own cold read ratio, whole: plain
+ * Prisma's `findMany` (with `include: { posts: true }` for `include`) on plaintext rows, the
+ * same call through a cold hushfield client on sealed rows, and the floor's bare crypto for the
+ * same values (bench/instructions/prisma-workload.ts, in separate processes). PostgreSQL runs
+ * outside valgrind, so what is counted is the Node process: Prisma, the driver, the extension
+ * and core; `(hushfield − plain) / floor` is the bench's "added / floor" in instructions. The
+ * rows are seeded in two new databases on TEST_DATABASE_URL (else PostgreSQL on
+ * 127.0.0.1:5432), dropped afterwards. Defaults: 1,000 users, or 100 users × 10 posts (a pass
+ * is averaged over twenty, see PRISMA_PASSES: about ten minutes for each shape).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { seedPrismaWorkload } from './instructions/prisma-seed';
 import { REPO_ROOT } from './lib/environment';
 
 const CORE_DIR = join(REPO_ROOT, 'packages/core');
@@ -27,6 +40,16 @@ const CORE_DIR = join(REPO_ROOT, 'packages/core');
  */
 const REV_DIR = join(REPO_ROOT, 'node_modules/.cache/hushfield-bench-rev');
 const WORKLOAD = join(REPO_ROOT, 'bench/instructions/workload.cjs');
+/** Bundles of bench/instructions/prisma-workload.ts, one directory a run. */
+const BUNDLE_DIR = join(REPO_ROOT, 'node_modules/.cache/hushfield-bench-instructions');
+const PRISMA_WORKLOAD = join(REPO_ROOT, 'bench/instructions/prisma-workload.ts');
+/**
+ * Through Prisma, a pass is the mean of passes 11 to 30: V8 is still compiling Prisma's and the
+ * driver's code into the tenth pass (a plain pass of 1,000 rows counted 90 M instructions
+ * between passes 3 and 5, 40 M between 10 and 15), and garbage collections of the old
+ * generation land every few passes, so twenty are averaged.
+ */
+const PRISMA_PASSES = { from: 10, to: 30 } as const;
 
 interface Options {
   readonly revs: string[];
@@ -34,24 +57,37 @@ interface Options {
   /** Encrypted fields a row: 3 as `findMany` of users, 1 as the posts an `include` loads. */
   readonly fields: number;
   readonly dekCache: 'on' | 'off';
+  /** With `--prisma`: the whole `findMany` through Prisma, of this shape. */
+  readonly prisma?: 'findmany' | 'include';
+  /** With `--prisma include`: posts per user. */
+  readonly children: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   const revs: string[] = [];
-  let rows = 3_000;
+  let rows: number | undefined;
   let fields = 3;
   let dekCache: 'on' | 'off' = 'on';
+  let prisma: Options['prisma'];
+  let children = 10;
+  const count = (value: string | undefined) => Number.isSafeInteger(Number(value)) && Number(value) > 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
     if (arg === '--rev' && value !== undefined) revs.push(value);
-    else if (arg === '--rows' && Number.isSafeInteger(Number(value)) && Number(value) > 0) rows = Number(value);
+    else if (arg === '--rows' && count(value)) rows = Number(value);
     else if (arg === '--fields' && ['1', '2', '3'].includes(value)) fields = Number(value);
     else if (arg === '--dek-cache' && value === 'off') dekCache = 'off';
+    else if (arg === '--prisma' && (value === 'findmany' || value === 'include')) prisma = value;
+    else if (arg === '--children' && count(value)) children = Number(value);
     else throw new Error(`unknown argument ${arg} (see the comment at the top of bench/instructions.ts)`);
     i++;
   }
-  return { revs, rows, fields, dekCache };
+  if (prisma !== undefined && (revs.length > 0 || fields !== 3 || dekCache !== 'on')) {
+    throw new Error('--prisma counts the working tree as it is: --rev, --fields and --dek-cache do not apply');
+  }
+  const defaultRows = prisma === 'include' ? 100 : prisma === 'findmany' ? 1_000 : 3_000;
+  return { revs, rows: rows ?? defaultRows, fields, dekCache, prisma, children };
 }
 
 /** Builds core as of `rev` (its `packages/core` and the base tsconfig) and returns its entry point. */
@@ -77,24 +113,12 @@ function buildRevision(rev: string): string {
   return entry;
 }
 
-/** Instructions callgrind collected for a run of the workload with `passes` passes. */
-function instructions(entry: string | undefined, passes: number, options: Options): number {
+/** Instructions callgrind collected running `script` with `env` (node single-threaded, predictable). */
+function collect(script: string, env: Record<string, string>): number {
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', 'node', '--single-threaded', '--predictable', WORKLOAD],
-    {
-      cwd: CORE_DIR,
-      env: {
-        ...process.env,
-        ...(entry === undefined ? { FLOOR: '1' } : { CORE: entry }),
-        ROWS: String(options.rows),
-        FIELDS: String(options.fields),
-        PASSES: String(passes),
-        DEK_CACHE: options.dekCache,
-      },
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
+    ['--tool=callgrind', '--callgrind-out-file=/dev/null', 'node', '--single-threaded', '--predictable', script],
+    { cwd: CORE_DIR, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const collected = /Collected\s*:\s*([\d,]+)/.exec(run.stderr ?? '');
   if (run.status !== 0 || collected === null) {
@@ -103,11 +127,15 @@ function instructions(entry: string | undefined, passes: number, options: Option
   return Number(collected[1].replaceAll(',', ''));
 }
 
-function main(): void {
-  const options = parseArgs(process.argv.slice(2));
-  if (spawnSync('valgrind', ['--version']).status !== 0) {
-    throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
-  }
+/** Instructions of one pass: a run of `to` passes less a run of `from`, divided by `to − from`. */
+function pass(script: string, env: Record<string, string>, from = 3, to = 5): number {
+  return (
+    (collect(script, { ...env, PASSES: String(to) }) - collect(script, { ...env, PASSES: String(from) })) / (to - from)
+  );
+}
+
+/** `decryptMany` alone: the floor, each `--rev` and the working tree's core. */
+function countCore(options: Options): void {
   execFileSync('npx', ['tsc', '-b', CORE_DIR], { cwd: REPO_ROOT, stdio: 'inherit' });
   const builds: [string, string | undefined][] = [
     ['floor', undefined],
@@ -121,15 +149,82 @@ function main(): void {
   );
   let first: number | undefined;
   for (const [name, entry] of builds) {
-    const three = instructions(entry, 3, options);
-    const five = instructions(entry, 5, options);
-    const pass = (five - three) / 2;
-    first ??= pass;
-    const relative = pass === first ? '' : `  ${(pass / first).toFixed(2)}× the floor`;
+    const count = pass(WORKLOAD, {
+      ...(entry === undefined ? { FLOOR: '1' } : { CORE: entry }),
+      ROWS: String(options.rows),
+      FIELDS: String(options.fields),
+      DEK_CACHE: options.dekCache,
+    });
+    first ??= count;
+    const relative = count === first ? '' : `  ${(count / first).toFixed(2)}× the floor`;
     console.log(
-      `${name.padEnd(14)} ${(pass / 1e6).toFixed(1).padStart(8)} M instructions a pass, ${Math.round(pass / values).toLocaleString('en-US')} a value${relative}`,
+      `${name.padEnd(14)} ${(count / 1e6).toFixed(1).padStart(8)} M instructions a pass, ${Math.round(count / values).toLocaleString('en-US')} a value${relative}`,
     );
   }
 }
 
-main();
+/** The whole cold `findMany` through Prisma: plain, hushfield and the floor, as `pnpm bench prisma` compares them. */
+async function countPrisma(shape: 'findmany' | 'include', options: Options): Promise<void> {
+  // Its own directory per run: each valgrind run loads the file again, so two runs at once
+  // must not share it.
+  mkdirSync(BUNDLE_DIR, { recursive: true });
+  const bundle = join(mkdtempSync(join(BUNDLE_DIR, 'run-')), 'prisma-workload.cjs');
+  buildSync({
+    entryPoints: [PRISMA_WORKLOAD],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    tsconfig: join(REPO_ROOT, 'bench/tsconfig.json'),
+    // The packages' own sources (bench/tsconfig.json maps @hushfield/*), their dependencies and
+    // the generated client are bundled, each dependency as its package resolves it; Prisma's
+    // runtime (which loads its query compiler from its own files) and the driver stay outside.
+    external: ['@prisma/*', 'pg', 'pg-*'],
+    logLevel: 'warning',
+  });
+  const children = shape === 'include' ? options.children : 0;
+  const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const seeded = await seedPrismaWorkload(serverUrl, options.rows, children);
+  try {
+    const env = {
+      SHAPE: shape,
+      ROWS: String(options.rows),
+      CHILDREN: String(children),
+      PLAIN_URL: seeded.plainUrl,
+      ENCRYPTED_URL: seeded.encryptedUrl,
+      ROOT_KEY: seeded.rootKey,
+    };
+    const what =
+      shape === 'include'
+        ? `${options.rows} users including ${options.rows * children} posts`
+        : `${options.rows} users × 3 values`;
+    console.log(`one cold findMany pass through Prisma on PostgreSQL: ${what}`);
+    const counts = { plain: 0, hushfield: 0, floor: 0 };
+    for (const name of ['plain', 'hushfield', 'floor'] as const) {
+      counts[name] = pass(bundle, { ...env, CASE: name }, PRISMA_PASSES.from, PRISMA_PASSES.to);
+      console.log(`${name.padEnd(10)} ${(counts[name] / 1e6).toFixed(1).padStart(8)} M instructions a pass`);
+    }
+    const added = counts.hushfield - counts.plain;
+    console.log(
+      `added     ${(added / 1e6).toFixed(1).padStart(8)} M instructions a pass: ${(added / counts.floor).toFixed(2)}× the floor`,
+    );
+  } finally {
+    await seeded.close();
+    rmSync(dirname(bundle), { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
+  }
+  if (options.prisma === undefined) countCore(options);
+  else await countPrisma(options.prisma, options);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+/**
+ * The workload `bench/instructions.ts --prisma <shape>` runs under callgrind, bundled first by
+ * esbuild into one CommonJS file (nothing is transpiled under valgrind). One process runs one
+ * case, PASSES passes of it:
+ * - `plain`: the base client's `user.findMany` on PLAIN_URL, whose rows hold plaintext;
+ * - `hushfield`: the same call through a cold extended client on ENCRYPTED_URL (a new
+ *   `FieldCrypto` each pass, as `pnpm bench`'s cold read: scope keys from the key store, every
+ *   DEK unwrapped);
+ * - `floor`: the bare `node:crypto` calls for the same values (bench/lib/bare-crypto.ts), on
+ *   buffers in memory: per user a DEK unwrap and three decrypts, per post an unwrap and one.
+ * SHAPE is `findmany` (ROWS users, three encrypted values each) or `include` (ROWS users with
+ * CHILDREN posts each, one encrypted value a post). ROOT_KEY is the hex key of the
+ * `LocalKeyring` the rows were sealed under.
+ */
+import { randomBytes } from 'node:crypto';
+import { FieldCrypto, LocalKeyring } from '@hushfield/core';
+import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../../prisma/generated/client/client';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
+import { type BareRow, bareReadRow, bareWriteRow } from '../lib/bare-crypto';
+import { userInput } from '../lib/fixtures';
+import { postBody } from '../lib/seed-users';
+import { SEED } from './prisma-seed';
+
+type Shape = 'findmany' | 'include';
+
+interface Workload {
+  readonly shape: Shape;
+  readonly rows: number;
+  readonly children: number;
+  readonly passes: number;
+}
+
+/** The query every case's pass makes (the floor excepted). */
+function queryOf(shape: Shape): object {
+  return shape === 'include' ? { include: { posts: true } } : {};
+}
+
+/** Fails unless `out` is the whole result, every encrypted value opened. */
+function verify(out: readonly Record<string, unknown>[], workload: Workload): void {
+  if (out.length !== workload.rows) throw new Error(`expected ${workload.rows} rows, got ${out.length}`);
+  for (const row of out) {
+    if (typeof row.email !== 'string' || !row.email.endsWith('@example.com')) {
+      throw new Error('a user came back without its email decrypted');
+    }
+    if (workload.shape !== 'include') continue;
+    const posts = row.posts as { body: unknown }[];
+    if (posts.length !== workload.children || posts.some((post) => !String(post.body).startsWith('Post '))) {
+      throw new Error('a user came back without its posts decrypted');
+    }
+  }
+}
+
+async function clientPasses(workload: Workload, encrypted: boolean): Promise<void> {
+  const url = encrypted ? process.env.ENCRYPTED_URL : process.env.PLAIN_URL;
+  const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const keyring = new LocalKeyring(Buffer.from(process.env.ROOT_KEY ?? '', 'hex'));
+  const query = queryOf(workload.shape);
+  try {
+    for (let pass = 0; pass < workload.passes; pass++) {
+      let users: { findMany(args: object): Promise<Record<string, unknown>[]> } = base.user;
+      if (encrypted) {
+        // As bench/lib/prisma-clients.ts `encryptedClient`: a cold cache every pass.
+        const crypto = new FieldCrypto({ keyring, keyStore: new PrismaKeyStore(base), cache: { ttlMs: 3_600_000 } });
+        users = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto })).user as typeof users;
+      }
+      const out = await users.findMany(query);
+      if (encrypted) verify(out, workload);
+    }
+  } finally {
+    await base.$disconnect();
+  }
+}
+
+function floorPasses(workload: Workload): void {
+  const scopeKey = randomBytes(32);
+  const aad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
+  const rows: BareRow[] = [];
+  for (let i = 0; i < workload.rows; i++) {
+    const user = userInput(i, SEED.tag, SEED.tenants);
+    rows.push(bareWriteRow(scopeKey, [user.email, user.ssn, user.notes], aad));
+    if (workload.shape !== 'include') continue;
+    for (let k = 0; k < workload.children; k++) rows.push(bareWriteRow(scopeKey, [postBody(i, k)], aad));
+  }
+  for (let pass = 0; pass < workload.passes; pass++) {
+    for (const row of rows) bareReadRow(scopeKey, row, aad);
+  }
+}
+
+async function main(): Promise<void> {
+  const shape = process.env.SHAPE === 'include' ? 'include' : 'findmany';
+  const workload: Workload = {
+    shape,
+    rows: Number(process.env.ROWS),
+    children: Number(process.env.CHILDREN),
+    passes: Number(process.env.PASSES),
+  };
+  const which = process.env.CASE;
+  if (which === 'floor') floorPasses(workload);
+  else if (which === 'plain' || which === 'hushfield') await clientPasses(workload, which === 'hushfield');
+  else throw new Error(`unknown CASE ${which}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
