@@ -126,7 +126,7 @@ export class DekCache {
     return entry.dek;
   }
 
-  /** Drops one entry: the first neither used since last passed over nor expired, else the first expired. */
+  /** Drops (zeroes) the first entry, in insertion order, that is expired or not used since eviction last passed it. */
   #evictOne(): void {
     const now = performance.now();
     for (const [id, entry] of this.#entries) {
