@@ -17,6 +17,8 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   /** Run once after each of the extension's reads of a user, while set. */
   let afterRead: (() => Promise<void>) | undefined;
   let client: SealedClient;
+  /** The arguments of the last `organization.update` the extension sent. */
+  let sent: unknown;
 
   beforeAll(async () => {
     h = await createHarness();
@@ -38,10 +40,35 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
             return row;
           },
         },
+        // The extension reads a post to find its author before a nested update of the author.
+        post: {
+          async findUnique({ args, query }) {
+            const row = await query(args);
+            if (afterRead !== undefined) await afterRead();
+            return row;
+          },
+        },
+        member: {
+          async findUnique({ args, query }) {
+            const row = await query(args);
+            if (afterRead !== undefined) await afterRead();
+            return row;
+          },
+        },
       },
     });
     const extension = fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring });
-    client = hooked.$extends(extension) as unknown as SealedClient;
+    // Query extensions run in the order they were added: this one sees what hushfield sends.
+    client = hooked.$extends(extension).$extends({
+      query: {
+        organization: {
+          async update({ args, query }) {
+            sent = args;
+            return query(args);
+          },
+        },
+      },
+    }) as unknown as SealedClient;
   });
 
   const fail = (promise: Promise<unknown>) =>
@@ -296,5 +323,122 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     expect(h.prisma.$hushfield.crypto.isEnvelope(kept.notes)).toBe(true);
     const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } });
     expect(read.notes).toBe('from the upsert');
+  });
+
+  describe('nested update of a row read first (through its parent, or by its where)', () => {
+    async function createPost(tenantId: string, email: string): Promise<{ postId: number; authorId: string }> {
+      const authorId = await createUser(tenantId, email);
+      const post = await h.prisma.post.create({ data: { title: 'T', body: 'B', authorId } });
+      return { postId: post.id, authorId };
+    }
+
+    it.each([
+      ['the data itself', 1, (notes: string) => ({ notes })],
+      ['{ where, data }', 2, (notes: string) => ({ where: { name: 'U' }, data: { notes } })],
+    ])(
+      "to-one update given as %s: seals under the new tenant's key when the row moves after the read",
+      async (_form, n, update) => {
+        const { postId, authorId } = await createPost('nested-old', `${n}-nested@example.com`);
+        await createUser('nested-new', `${n}-nested-new@example.com`);
+        afterRead = async () => {
+          afterRead = undefined;
+          await moveTo(authorId, 'nested-new');
+        };
+        const updated = await client.post.update({
+          where: { id: postId },
+          data: { author: { update: update('nested after') } },
+          include: { author: true },
+        });
+        expect(updated.author).toMatchObject({ id: authorId, tenantId: 'nested-new', notes: 'nested after' });
+        const [row] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [authorId]);
+        expect(row.notes).not.toContain('nested after');
+        expect(await keyScopeOf(row.notes)).toBe('nested-new');
+        expect(await h.fresh().prisma.user.findUnique({ where: { id: authorId } })).toMatchObject({
+          notes: 'nested after',
+        });
+      },
+    );
+
+    it('gives up with RowMovedError naming the nested model when the row moves every time, writing nothing', async () => {
+      const { postId, authorId } = await createPost('nested-x', 'nested-pingpong@example.com');
+      await createUser('nested-y', 'nested-y@example.com');
+      const before = await stored(authorId);
+      afterRead = async () => {
+        const [row] = await h.db.query<{ tenantId: string }>('SELECT "tenantId" FROM users WHERE id = $1', [authorId]);
+        await moveTo(authorId, row.tenantId === 'nested-x' ? 'nested-y' : 'nested-x');
+      };
+      const error = await fail(
+        client.post.update({
+          where: { id: postId },
+          data: { title: 'never', author: { update: { notes: 'never written' } } },
+        }),
+      );
+      afterRead = undefined;
+      expect(error).toBeInstanceOf(RowMovedError);
+      expect(error).toMatchObject({ code: 'HUSHFIELD_ROW_MOVED', model: 'User', operation: 'update', attempts: 3 });
+      expect((error as Error).message).not.toContain('never written');
+      expect((await stored(authorId)).email).toBe(before.email);
+      const [post] = await h.db.query<{ title: string }>('SELECT title FROM posts WHERE id = $1', [postId]);
+      expect(post.title).toBe('T');
+    });
+
+    it('reports a row deleted after the read as Prisma does, without retrying', async () => {
+      const { postId, authorId } = await createPost('nested-gone', 'nested-gone@example.com');
+      let reads = 0;
+      afterRead = async () => {
+        if (reads++ === 0) await h.db.query('DELETE FROM posts WHERE id = $1', [postId]);
+      };
+      const error = await fail(
+        client.post.update({ where: { id: postId }, data: { author: { update: { notes: 'late' } } } }),
+      );
+      afterRead = undefined;
+      expect(error).not.toBeInstanceOf(RowMovedError);
+      expect(error).toMatchObject({ code: 'P2025' });
+      expect(reads).toBe(2); // the read through the post, then the author's, to see it has not moved
+      expect((await stored(authorId)).tenantId).toBe('nested-gone');
+    });
+
+    it("to-many update: narrowed to the row's organization and id as read", async () => {
+      const org = await h.prisma.organization.create({
+        data: { slug: 'nested-many', members: { create: { email: 'm@nested.test', emailIdx: computedBlindIndex } } },
+        include: { members: true },
+      });
+      const memberId = org.members[0].id;
+      const updated = await client.organization.update({
+        where: { id: org.id },
+        data: { members: { update: { where: { id: memberId }, data: { email: 'm2@nested.test' } } } },
+        include: { members: true },
+      });
+      expect(updated.members[0]).toMatchObject({ id: memberId, email: 'm2@nested.test' });
+      const nested = (sent as { data: { members: { update: { where: Record<string, unknown> } } } }).data.members.update
+        .where;
+      expect(nested).toMatchObject({ id: memberId, AND: [{ id: memberId, orgId: org.id }] });
+    });
+
+    it('to-many update of a row moved to another organization after the read: not found, nothing written', async () => {
+      const org = await h.prisma.organization.create({
+        data: { slug: 'nested-from', members: { create: { email: 'mv@nested.test', emailIdx: computedBlindIndex } } },
+        include: { members: true },
+      });
+      const other = await h.prisma.organization.create({ data: { slug: 'nested-to', legalName: 'To' } });
+      const memberId = org.members[0].id;
+      const [before] = await h.db.query<{ email: string }>('SELECT email FROM members WHERE id = $1', [memberId]);
+      afterRead = async () => {
+        afterRead = undefined;
+        await h.db.query('UPDATE members SET org_id = $1 WHERE id = $2', [other.id, memberId]);
+      };
+      const error = await fail(
+        client.organization.update({
+          where: { id: org.id },
+          data: { members: { update: { where: { id: memberId }, data: { email: 'mv2@nested.test' } } } },
+        }),
+      );
+      expect(error).toMatchObject({ code: 'P2025' });
+      const [after] = await h.db.query<{ email: string; org_id: string }>(
+        'SELECT email, org_id FROM members WHERE id = $1',
+        [memberId],
+      );
+      expect(after).toEqual({ email: before.email, org_id: other.id });
+    });
   });
 });

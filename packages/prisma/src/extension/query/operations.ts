@@ -130,8 +130,8 @@ export class OperationHandler {
    * The `$allOperations` hook.
    * @param recall - whether an update may take a row's scope from {@link KnownScopes}
    * @param attempt - how many times this operation was sent before (its row had moved)
-   * @throws RowMovedError when an update's row moved to another scope between the read of its
-   *   scope and the write, {@link MAX_ATTEMPTS} times
+   * @throws RowMovedError when an update's row (or a nested update's) moved to another scope
+   *   between the read of its scope and the write, {@link MAX_ATTEMPTS} times
    */
   async handle(params: QueryParams, recall = true, attempt = 1): Promise<unknown> {
     const model = this.view.model(params.model);
@@ -168,10 +168,11 @@ export class OperationHandler {
         this.known.forget(model, recalled);
         return this.handle(params, false);
       }
-      // Not when "not found" came from elsewhere (a nested write), nor in a batch, which cannot be sent again.
-      if (guarded === undefined || batch) throw error;
-      if (!(await this.reader.moved(model, guarded.where, guarded.guard))) throw error;
-      if (attempt >= MAX_ATTEMPTS) throw rowMoved(model.name, operation, attempt);
+      // Not in a batch, which cannot be sent again, nor when no row read first has moved since.
+      if (batch) throw error;
+      const moved = await this.movedRow(model, guarded, prepared.encryptor);
+      if (moved === undefined) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw rowMoved(moved.name, operation, attempt);
       return this.handle(params, false, attempt + 1);
     }
     if (!returnsRows) return result;
@@ -196,6 +197,23 @@ export class OperationHandler {
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
     return result;
+  }
+
+  /**
+   * After a write reported "not found": the model of a row it was narrowed to (the top-level
+   * row, or a nested update's) that another client has moved since it was read, or `undefined`
+   * when none has (the row is gone, or "not found" came from elsewhere).
+   */
+  private async movedRow(
+    model: ModelMeta,
+    guarded: Guarded | undefined,
+    encryptor: DataEncryptor,
+  ): Promise<ModelMeta | undefined> {
+    if (guarded !== undefined && (await this.reader.moved(model, guarded.where, guarded.guard))) return model;
+    for (const { model: nested, guard } of encryptor.guarded) {
+      if (guard.row !== undefined && (await this.reader.moved(nested, guard.row, guard.values))) return nested;
+    }
+    return undefined;
   }
 
   /** Rewritten arguments, or (for expanded updateMany) the finished result. */

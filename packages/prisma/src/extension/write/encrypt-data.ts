@@ -29,6 +29,26 @@ export interface RowContext {
   readonly scope: string;
   /** The row id, bound into the associated data when the model is bound. */
   readonly rowId?: string;
+  /** Set when the context was read from the row before the write (see {@link RowGuard}). */
+  readonly guard?: RowGuard;
+}
+
+/**
+ * What a write sealed for a row read beforehand adds to its where, so that it matches nothing
+ * (rather than leave values sealed under the old scope) should another client move the row
+ * between the read and the write.
+ */
+export interface RowGuard {
+  /** The stored scope value, and a bound row's id, exactly as the database returned them. */
+  readonly values: Args;
+  /** A unique where naming the row wherever it moved (its id), to tell a moved row from a gone one. */
+  readonly row?: Args;
+}
+
+/** A nested write narrowed by a {@link RowGuard}: the model, and the guard it was narrowed by. */
+export interface GuardedWrite {
+  readonly model: ModelMeta;
+  readonly guard: RowGuard;
 }
 
 /** Reads what a nested update needs (id and scope) of the row a unique where names. */
@@ -58,6 +78,12 @@ interface NestedWritePlace {
 /** Encrypts write data; stateless apart from its collaborators. */
 export class DataEncryptor {
   private readonly services: RowServices;
+  /**
+   * The nested updates this encryptor narrowed to the rows' scope as read: when the write then
+   * reports "not found", the caller reads them again to tell a moved row (send the write again)
+   * from a missing one.
+   */
+  readonly guarded: GuardedWrite[] = [];
 
   constructor(
     private readonly view: SchemaView,
@@ -439,29 +465,35 @@ export class DataEncryptor {
   ): Promise<Args> {
     const located = this.locatedRow(target, place);
     // A to-one update given as the data itself (not `{ where?, data }`).
-    if (parts.update === item)
-      return this.update(
-        target,
-        item,
-        await this.contextFor(target, undefined, item, 'update', place),
-        'update',
-        undefined,
-        located,
-      );
+    if (parts.update === item) {
+      const context = await this.contextFor(target, undefined, item, 'update', place);
+      const data = await this.update(target, item, context, 'update', undefined, located);
+      // Wrapped as `{ where, data }` to carry the guard, unless the target has a field of that name.
+      const wrappable = target.fields.data === undefined && target.fields.where === undefined;
+      return context?.guard !== undefined && wrappable ? this.narrowed(target, { data }, context.guard) : data;
+    }
     const where =
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const row = place.list ? this.updatedRow(target, where) : located;
-    const data = await this.update(
-      target,
-      item.data,
-      await this.contextFor(target, where, item.data, 'update', place),
-      'update',
-      undefined,
-      row,
-    );
+    const context = await this.contextFor(target, where, item.data, 'update', place);
+    const data = await this.update(target, item.data, context, 'update', undefined, row);
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
-    return out;
+    return context?.guard === undefined ? out : this.narrowed(target, out, context.guard);
+  }
+
+  /**
+   * A nested update of a row whose scope (and bound id) were read first, narrowed to them: if
+   * another client moves the row in between, the write matches nothing and fails whole (nested
+   * writes are one transaction) instead of leaving values sealed under the old scope's key.
+   */
+  private narrowed(target: ModelMeta, item: Args, guard: RowGuard): Args {
+    this.guarded.push({ model: target, guard });
+    const where = isPlainObject(item.where) ? item.where : undefined;
+    return {
+      ...item,
+      where: where === undefined ? { ...guard.values } : { ...where, AND: [...asList(where.AND), guard.values] },
+    };
   }
 
   private async nestedUpdateMany(target: ModelMeta, item: Args, parts: NestedWriteParts): Promise<Args> {

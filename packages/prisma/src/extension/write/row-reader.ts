@@ -19,7 +19,10 @@ export class RowReader {
     private readonly base: AnyClient,
   ) {}
 
-  /** Id and scope of the row a nested write's unique where names (read only when not given). */
+  /**
+   * Id and scope of the row a nested write's unique where names (read only when not given),
+   * with the {@link RowGuard} of what was read.
+   */
   async nestedContext(model: ModelMeta, where: Args): Promise<RowContext> {
     const id = this.view.idField(model);
     const givenId = id !== undefined && typeof where[id] === 'string' ? (where[id] as string) : undefined;
@@ -27,7 +30,7 @@ export class RowReader {
       return { scope: 'default', rowId: givenId };
     }
     const row = await this.read(model, where, this.idAndScope(model));
-    return row === null ? { scope: 'default' } : this.contextOf(model, row);
+    return row === null ? { scope: 'default' } : this.guardedContextOf(model, row);
   }
 
   /**
@@ -94,7 +97,10 @@ export class RowReader {
     return Object.keys(guard).length === 0 ? undefined : guard;
   }
 
-  /** Id and scope of the row the to-one `relation` of the row `where` names points to, or `undefined`. */
+  /**
+   * Id and scope of the row the to-one `relation` of the row `where` names points to, or
+   * `undefined`, with the {@link RowGuard} of what was read.
+   */
   async relatedContext(
     model: ModelMeta,
     where: Args,
@@ -103,7 +109,16 @@ export class RowReader {
   ): Promise<RowContext | undefined> {
     const parent = await this.read(model, where, { [relation]: { select: this.idAndScope(target) } });
     const child = parent?.[relation];
-    return isPlainObject(child) ? this.contextOf(target, child) : undefined;
+    return isPlainObject(child) ? this.guardedContextOf(target, child) : undefined;
+  }
+
+  /** {@link RowReader.contextOf}, with the guard a write sealed for it adds to its where. */
+  private guardedContextOf(model: ModelMeta, row: Args): RowContext {
+    const values = this.guardOf(model, row);
+    if (values === undefined) return this.contextOf(model, row);
+    const id = this.view.idField(model);
+    const named = id !== undefined && row[id] != null ? { [id]: row[id] } : undefined;
+    return { ...this.contextOf(model, row), guard: { values, row: named } };
   }
 
   /** `fields` of the row a (rewritten) unique where names, or `null`: the value a related create takes. */
