@@ -440,5 +440,110 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       );
       expect(after).toEqual({ email: before.email, org_id: other.id });
     });
+
+    describe('nested upsert whose row another client creates after the read found none', () => {
+      async function orgWithNoMember(slug: string): Promise<string> {
+        return (await h.prisma.organization.create({ data: { slug } })).id;
+      }
+
+      /**
+       * "Another client's" member, sealed as it would be and kept aside: the returned function
+       * inserts it (raw SQL, as the hook runs inside the extension's own read).
+       */
+      async function memberKeptAside(data: {
+        id?: string;
+        orgId: string;
+        email: string;
+      }): Promise<() => Promise<void>> {
+        const { id } = await h.prisma.member.create({ data: { ...data, emailIdx: computedBlindIndex } });
+        const [row] = await h.db.query<Record<string, unknown>>('SELECT * FROM members WHERE id = $1', [id]);
+        await h.db.query('DELETE FROM members WHERE id = $1', [id]);
+        const columns = Object.keys(row);
+        return async () => {
+          await h.db.query(
+            `INSERT INTO members (${columns.map((column) => `"${column}"`).join(', ')}) ` +
+              `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+            columns.map((column) => row[column]),
+          );
+        };
+      }
+
+      it('fails as a racing upsert does in Prisma (P2002), leaving the other row as written', async () => {
+        const orgId = await orgWithNoMember('upsert-race-org');
+        const email = 'upsert-race@member.test';
+        const insert = await memberKeptAside({ orgId, email });
+        afterRead = async () => {
+          afterRead = undefined;
+          await insert();
+        };
+        const error = await fail(
+          client.organization.update({
+            where: { id: orgId },
+            data: {
+              members: {
+                upsert: {
+                  where: { emailIdx: email },
+                  create: { email, emailIdx: computedBlindIndex },
+                  update: { email: 'UPSERT-RACE@member.test' },
+                },
+              },
+            },
+          }),
+        );
+        expect(error).toMatchObject({ code: 'P2002' });
+        const members = await h.fresh().prisma.member.findMany({ where: { orgId } });
+        expect(members.map((m) => m.email)).toEqual([email]);
+      });
+
+      it('updates the row the create names (its id in the where), sealed for its organization and id', async () => {
+        const orgId = await orgWithNoMember('upsert-race-id');
+        const id = 'cupsertrace0000000000000id';
+        const insert = await memberKeptAside({ id, orgId, email: 'first@member.test' });
+        afterRead = async () => {
+          afterRead = undefined;
+          await insert();
+        };
+        await client.organization.update({
+          where: { id: orgId },
+          data: {
+            members: {
+              upsert: {
+                where: { id },
+                create: { id, email: 'created@member.test', emailIdx: computedBlindIndex },
+                update: { email: 'updated@member.test' },
+              },
+            },
+          },
+        });
+        const [row] = await h.db.query<{ email: string; org_id: string }>(
+          'SELECT email, org_id FROM members WHERE id = $1',
+          [id],
+        );
+        expect(row.org_id).toBe(orgId);
+        expect(row.email).not.toContain('updated@');
+        expect(await keyScopeOf(row.email)).toBe(orgId);
+        expect(await h.fresh().prisma.member.findUnique({ where: { id } })).toMatchObject({
+          email: 'updated@member.test',
+        });
+      });
+
+      it('creates the row when none appears, as before', async () => {
+        const orgId = await orgWithNoMember('upsert-norace');
+        const updated = await client.organization.update({
+          where: { id: orgId },
+          data: {
+            members: {
+              upsert: {
+                where: { emailIdx: 'norace@member.test' },
+                create: { email: 'norace@member.test', emailIdx: computedBlindIndex },
+                update: { email: 'never@member.test' },
+              },
+            },
+          },
+          include: { members: true },
+        });
+        expect(updated.members.map((m) => m.email)).toEqual(['norace@member.test']);
+      });
+    });
   });
 });

@@ -440,21 +440,50 @@ export class DataEncryptor {
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
-    const update = await this.update(
-      target,
-      item.update,
-      await this.contextFor(target, where, item.update, 'upsert', place),
-      'upsert',
-      undefined,
-      row,
-    );
+    let context = await this.contextFor(target, where, item.update, 'upsert', place);
+    // No row to update was found: one another client creates before the upsert runs would take
+    // the update branch. It is sealed for the row the create makes, and the where narrowed to
+    // that row's scope and id, so any other row fails the upsert (P2002) instead.
+    const pinned =
+      place.list && draft !== undefined && context !== undefined && this.needsRowContext(target) && !context.guard
+        ? await this.createdRow(draft)
+        : undefined;
+    if (pinned !== undefined) context = pinned.context;
+    const update = await this.update(target, item.update, context, 'upsert', undefined, row);
     const out: Args = {
       ...item,
       create: draft === undefined ? item.create : await this.create(target, item.create, draft, true),
       update,
     };
     if (where !== undefined) out.where = where;
+    if (pinned !== undefined && isPlainObject(out.where)) {
+      out.where = { ...out.where, AND: [...asList(out.where.AND), pinned.values] };
+    }
     return out;
+  }
+
+  /**
+   * The context and stored values (scope, bound id) of the row `draft` creates, or `undefined`
+   * when they cannot be known before the write.
+   */
+  private async createdRow(draft: CreateDraft): Promise<{ context: RowContext; values: Args } | undefined> {
+    const { model } = draft;
+    const values: Args = {};
+    const id = this.view.idField(model);
+    let rowId: string | undefined;
+    if (model.bindRowId && id !== undefined) {
+      const value = await draft.value(id);
+      if (value === undefined || value === null) return undefined;
+      values[id] = value;
+      rowId = typeof value === 'string' ? storedForm(model, id, value) : String(value);
+    }
+    const field = model.scopeField;
+    if (field === undefined) return { context: { scope: 'default', rowId }, values };
+    const value = await draft.value(field);
+    const scope = scopeString(model, field, value);
+    if (scope === undefined) return undefined;
+    values[field] = value;
+    return { context: { scope, rowId }, values };
   }
 
   private async nestedUpdate(
