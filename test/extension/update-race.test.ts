@@ -441,6 +441,31 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       expect(after).toEqual({ email: before.email, org_id: other.id });
     });
 
+    it("a create under an updated row is sealed for the row's scope as written, when it moved after the read", async () => {
+      const org = await h.prisma.organization.create({
+        data: { slug: 'pin-from', members: { create: { email: 'pin@nested.test', emailIdx: computedBlindIndex } } },
+        include: { members: true },
+      });
+      const other = await h.prisma.organization.create({ data: { slug: 'pin-to', legalName: 'Pin To' } });
+      const memberId = org.members[0].id;
+      afterRead = async () => {
+        afterRead = undefined;
+        await h.db.query('UPDATE members SET org_id = $1 WHERE id = $2', [other.id, memberId]);
+      };
+      // The invoice takes its organization from the member, read before the update is sent.
+      await client.member.update({ where: { id: memberId }, data: { invoices: { create: { memo: 'pinned memo' } } } });
+      const [invoice] = await h.db.query<{ id: string; org_id: string; memo: string }>(
+        'SELECT id, org_id, memo FROM invoices WHERE member_id = $1',
+        [memberId],
+      );
+      expect(invoice.org_id).toBe(other.id);
+      expect(invoice.memo).not.toContain('pinned memo');
+      expect(await keyScopeOf(invoice.memo)).toBe(other.id);
+      expect(await h.fresh().prisma.invoice.findUnique({ where: { id: invoice.id } })).toMatchObject({
+        memo: 'pinned memo',
+      });
+    });
+
     describe('nested upsert whose row another client creates after the read found none', () => {
       async function orgWithNoMember(slug: string): Promise<string> {
         return (await h.prisma.organization.create({ data: { slug } })).id;

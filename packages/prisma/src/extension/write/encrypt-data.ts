@@ -79,9 +79,9 @@ interface NestedWritePlace {
 export class DataEncryptor {
   private readonly services: RowServices;
   /**
-   * The nested updates this encryptor narrowed to the rows' scope as read: when the write then
-   * reports "not found", the caller reads them again to tell a moved row (send the write again)
-   * from a missing one.
+   * The rows this encryptor narrowed a write to, as read (a nested update's scope and id, an
+   * updated row's value a create under it took): when the write then reports "not found", the
+   * caller reads them again to tell a moved row (send the write again) from a missing one.
    */
   readonly guarded: GuardedWrite[] = [];
 
@@ -99,6 +99,7 @@ export class DataEncryptor {
       prepare: withoutPlaceholders,
       rewrite,
       read: readFields ?? (async () => null),
+      guard: (model, guard) => this.guarded.push({ model, guard }),
     };
   }
 

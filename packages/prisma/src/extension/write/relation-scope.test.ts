@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@hushfield/core';
 import type { FieldMeta, HushfieldSchema, IdGeneration, ModelMeta } from '../../metadata';
-import { CreateDraft, type RowServices } from './relation-scope';
+import type { RowGuard } from './encrypt-data';
+import { CreateDraft, type RowServices, UpdatedRow } from './relation-scope';
 import { type Args, SchemaView } from '../schema-view';
 
 const scalar = (name: string, type = 'String'): FieldMeta => ({
@@ -56,15 +57,19 @@ const view = new SchemaView({
   models: { Team: team, Player: player, Ledger: ledger, Entry: entry },
 } as HushfieldSchema);
 
-function services(rows: Record<string, Args> = {}): RowServices & { reads: number } {
+function services(rows: Record<string, Args> = {}): RowServices & { reads: number; guards: [string, RowGuard][] } {
   const result = {
     reads: 0,
+    guards: [] as [string, RowGuard][],
     view,
     prepare: (_model: ModelMeta, data: Args) => ({ ...data }),
     rewrite: async (_model: ModelMeta, where: unknown) => where,
     read: async (_model: ModelMeta, where: Args) => {
       result.reads++;
       return rows[String(where.slug)] ?? null;
+    },
+    guard: (model: ModelMeta, guard: RowGuard) => {
+      result.guards.push([model.name, guard]);
     },
   };
   return result;
@@ -144,5 +149,41 @@ describe('CreateDraft: the scope of a row being created', () => {
   it('a connect naming no row is refused with a typed error', async () => {
     const draft = new CreateDraft(player, { team: { connect: { slug: 'none' } } }, services());
     await expect(draft.scope()).rejects.toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'Player.team' });
+  });
+});
+
+describe('UpdatedRow: the values an updated row gives the rows created under it', () => {
+  it('reads a value the where does not name once, and narrows the where (and records the guard) to it', async () => {
+    const svc = services({ a: { id: 't1', slug: 'a' } });
+    const where: Args = { slug: 'a' };
+    const row = new UpdatedRow(team, svc, { where });
+    expect(await row.child('players', { name: 'p' }).scope()).toBe('t1');
+    expect(await row.value('id')).toBe('t1');
+    expect(svc.reads).toBe(1);
+    expect(where).toEqual({ slug: 'a', AND: [{ id: 't1' }] });
+    expect(svc.guards).toEqual([['Team', { values: { id: 't1' }, row: { id: 't1' } }]]);
+  });
+
+  it('does not read, narrow or guard when the where names the value', async () => {
+    const svc = services();
+    const where: Args = { id: 't2' };
+    expect(await new UpdatedRow(team, svc, { where }).value('id')).toBe('t2');
+    expect(svc.reads).toBe(0);
+    expect(where).toEqual({ id: 't2' });
+    expect(svc.guards).toEqual([]);
+  });
+
+  it("an upsert's where is not narrowed to a row read (it would create instead), only to its create's value when no row", async () => {
+    const found = services({ a: { id: 't3', slug: 'a' } });
+    const upsertWhere: Args = { slug: 'a' };
+    const fallback = new CreateDraft(team, { slug: 'a' }, found);
+    expect(await new UpdatedRow(team, found, { where: upsertWhere, fallback }).value('id')).toBe('t3');
+    expect(upsertWhere).toEqual({ slug: 'a' });
+    expect(found.guards).toEqual([]);
+    const missing = services();
+    const noRowWhere: Args = { slug: 'b' };
+    const created = new CreateDraft(team, { id: 'c1', slug: 'b' }, missing);
+    expect(await new UpdatedRow(team, missing, { where: noRowWhere, fallback: created }).value('id')).toBe('c1');
+    expect(noRowWhere).toEqual({ slug: 'b', id: 'c1' });
   });
 });

@@ -18,12 +18,14 @@
  * sealed or written.
  */
 import type { ModelMeta } from '../../metadata';
+import type { RowGuard } from './encrypt-data';
 import { storedForm } from './canonical-values';
 import { scopeValue } from './seen-rows';
 import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from '../messages';
 import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import { asList } from '../query/arg-shapes';
 
 /** What the rows need from the extension: the schema, where rewriting and reads of its own. */
 export interface RowServices {
@@ -34,6 +36,8 @@ export interface RowServices {
   rewrite(model: ModelMeta, where: unknown, position: Position): Promise<unknown>;
   /** Reads `fields` of the row a rewritten unique where names, or `null`. */
   read(model: ModelMeta, where: Args, fields: readonly string[]): Promise<Args | null>;
+  /** Records that a write was narrowed to values read from a row (see {@link RowGuard}). */
+  guard(model: ModelMeta, guard: RowGuard): void;
 }
 
 /** Calls on the way to a value, so that a relation cycle ends instead of waiting on itself. */
@@ -266,17 +270,32 @@ export class UpdatedRow extends RelatedRow {
     if (where !== undefined) {
       const named = exactIn(this.model, where, field);
       if (named !== undefined) return named;
-      const row = await this.services.read(this.model, where, [field]);
-      if (row !== null) return row[field] === null ? undefined : row[field];
-      if (fallback === undefined) return undefined;
-      const value = await fallback.value(field, path);
-      if (value !== undefined) where[field] = value;
-      return value;
+      const id = this.services.view.idField(this.model);
+      const row = await this.services.read(this.model, where, id === undefined ? [field] : [field, id]);
+      if (row === null || row[field] === null) return row === null ? this.fromFallback(field, path) : undefined;
+      // An update (not an upsert, whose narrowed where would create a row instead) is narrowed to
+      // the value read: should another client change it before the write, rows created under
+      // this one with values sealed for it fail with the write instead of taking the new value.
+      if (fallback === undefined) {
+        where.AND = [...asList(where.AND), { [field]: row[field] }];
+        const named = id !== undefined && row[id] != null ? { [id]: row[id] } : undefined;
+        this.services.guard(this.model, { values: { [field]: row[field] }, row: named });
+      }
+      return row[field];
     }
     const located = await locate?.();
     if (located === undefined) return undefined;
     if (field === this.model.scopeField) return located.scope;
     return field === this.services.view.idField(this.model) ? located.rowId : undefined;
+  }
+
+  /** An upsert's value of `field` when no row matches its where: the created row's, pinned in the where. */
+  private async fromFallback(field: string, path: Path): Promise<unknown> {
+    const { where, fallback } = this.options;
+    if (where === undefined || fallback === undefined) return undefined;
+    const value = await fallback.value(field, path);
+    if (value !== undefined) where[field] = value;
+    return value;
   }
 }
 
