@@ -241,6 +241,43 @@ describe('fieldEncryption: per-scope blind indexes', () => {
     expect(distinct.map((row) => row.email).sort()).toEqual(['ada@group.test', 'bob@group.test']);
   });
 
+  it("allows a nested distinct by the index along the organization's own relation: one parent's rows share its scope", async () => {
+    // What makes it sound: Prisma applies a nested distinct per parent. Two users with a post
+    // titled alike each keep theirs (were it applied across parents, one would lose it).
+    const users = await Promise.all(
+      ['one', 'two'].map((name) =>
+        h.prisma.user.create({
+          data: {
+            tenantId: 'ps-distinct',
+            name,
+            email: `${name}@distinct.test`,
+            emailIdx: computedBlindIndex,
+            posts: { create: [{ title: 'same title', body: 'b' }] },
+          },
+        }),
+      ),
+    );
+    const loaded = await h.prisma.user.findMany({
+      where: { id: { in: users.map((user) => user.id) } },
+      include: { posts: { distinct: ['title'] } },
+    });
+    expect(loaded.map((user) => user.posts.length)).toEqual([1, 1]);
+
+    const [a, b] = [await org('ps-nested-a'), await org('ps-nested-b')];
+    await contact(a, 'ada@nested.test');
+    await contact(a, 'bob@nested.test');
+    await contact(b, ' ADA@nested.test');
+    const orgs = await h.prisma.organization.findMany({
+      where: { id: { in: [a, b] } },
+      orderBy: { slug: 'asc' },
+      include: { contacts: { distinct: ['emailIdx'] } },
+    });
+    expect(orgs.map((o) => o.contacts.map((c) => c.email).sort())).toEqual([
+      ['ada@nested.test', 'bob@nested.test'],
+      [' ADA@nested.test'],
+    ]);
+  });
+
   it('costs no keyring call per row or lookup once the scope key is cached', async () => {
     const a = await org('ps-calls');
     await contact(a, 'warm@calls.test');

@@ -32,7 +32,21 @@ const schema: HushfieldSchema = {
         ssnIdx: field('ssnIdx'),
         note: field('note'),
         pets: field('pets', { kind: 'object', type: 'Pet', isList: true, relationModel: 'Pet' }),
-        memos: field('memos', { kind: 'object', type: 'Memo', isList: true, relationModel: 'Memo' }),
+        memos: field('memos', {
+          kind: 'object',
+          type: 'Memo',
+          isList: true,
+          relationModel: 'Memo',
+          relationName: 'MemoOwner',
+        }),
+        // Memos this person wrote: the foreign key does not hold the memo's scope (its owner).
+        authored: field('authored', {
+          kind: 'object',
+          type: 'Memo',
+          isList: true,
+          relationModel: 'Memo',
+          relationName: 'MemoAuthor',
+        }),
       },
       encrypted: {
         email: { name: 'email', dbName: 'email', mode: 'strict', optional: false },
@@ -89,7 +103,24 @@ const schema: HushfieldSchema = {
         id: field('id', { isId: true }),
         ownerId: field('ownerId'),
         text: field('text'),
-        owner: field('owner', { kind: 'object', type: 'Person', relationModel: 'Person' }),
+        owner: field('owner', {
+          kind: 'object',
+          type: 'Person',
+          relationModel: 'Person',
+          relationName: 'MemoOwner',
+          // The owner's team, which the reviewer relation below references too.
+          relationFromFields: ['ownerId'],
+          relationToFields: ['teamId'],
+        }),
+        authorId: field('authorId'),
+        author: field('author', {
+          kind: 'object',
+          type: 'Person',
+          relationModel: 'Person',
+          relationName: 'MemoAuthor',
+          relationFromFields: ['authorId'],
+          relationToFields: ['id'],
+        }),
         // A second relation whose foreign key also holds the scope.
         reviewerId: field('reviewerId'),
         reviewer: field('reviewer', {
@@ -211,7 +242,20 @@ describe('guardQuery', () => {
       field: 'textIdx',
       operation: 'groupBy by',
     });
-    expect(refusal(() => guard('Person', 'findMany', { include: { memos: { distinct: ['textIdx'] } } }))).toMatchObject(
+    // Along a relation whose foreign key does not hold the scope, one parent's rows span scopes.
+    expect(
+      refusal(() => guard('Person', 'findMany', { include: { authored: { distinct: ['textIdx'] } } })),
+    ).toMatchObject({ model: 'Memo', operation: 'distinct' });
+    expect(
+      refusal(() => guard('Person', 'findMany', { select: { authored: { where: {}, distinct: ['textIdx'] } } })),
+    ).toMatchObject({ model: 'Memo', operation: 'distinct' });
+    // Along the scope relation, the rows of one parent share its scope (Prisma's distinct is per parent).
+    expect(() => guard('Person', 'findMany', { include: { memos: { distinct: ['textIdx'] } } })).not.toThrow();
+    expect(() =>
+      guard('Person', 'findMany', { select: { memos: { select: { id: true }, distinct: ['textIdx'] } } }),
+    ).not.toThrow();
+    // ... but not at the root, nor in a groupBy.
+    expect(refusal(() => guard('Memo', 'findMany', { include: { owner: true }, distinct: ['textIdx'] }))).toMatchObject(
       { model: 'Memo', operation: 'distinct' },
     );
     // With the scope field grouped by too, or one scope given in the where, groups stay within a scope.

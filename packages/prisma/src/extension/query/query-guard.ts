@@ -57,12 +57,16 @@ class Guard {
     }
   }
 
-  /** orderBy, cursor, distinct and nested selections of a read (root or nested). */
-  private read(model: ModelMeta, args: Args, root: boolean): void {
+  /**
+   * orderBy, cursor, distinct and nested selections of a read (root or nested).
+   * @param oneScope - a nested read along a relation whose foreign key holds the scope field:
+   *   the rows one parent loads all have the parent's scope
+   */
+  private read(model: ModelMeta, args: Args, root: boolean, oneScope = false): void {
     if (!root && args.where !== undefined) this.where(model, args.where, 'nested');
     if (args.orderBy !== undefined) this.orderBy(model, args.orderBy);
     if (args.cursor !== undefined) this.where(model, args.cursor, 'unique');
-    if (args.distinct !== undefined) this.distinct(model, args.distinct, args.where);
+    if (args.distinct !== undefined) this.distinct(model, args.distinct, args.where, oneScope);
     for (const key of SELECTION_KEYS) {
       const selection = args[key];
       if (isPlainObject(selection)) this.selection(model, selection);
@@ -81,8 +85,21 @@ class Guard {
         continue;
       }
       const target = this.view.relationTarget(model, key);
-      if (target !== undefined && isPlainObject(value)) this.read(target, value, false);
+      if (target !== undefined && isPlainObject(value)) this.read(target, value, false, this.holdsScope(model, key));
     }
+  }
+
+  /**
+   * Whether the rows `model`'s relation `relation` loads for one parent share one scope: the
+   * related model's side of the relation holds its scope field in its foreign key, so each row
+   * has the scope value of the parent's referenced field. (Prisma applies a nested `distinct`
+   * per parent; test/extension/per-scope-index.test.ts checks that it still does.)
+   */
+  private holdsScope(model: ModelMeta, relation: string): boolean {
+    const back = this.view.backRelation(model, relation);
+    const scopeField = back?.model.scopeField;
+    if (back === undefined || scopeField === undefined || !this.view.isListRelation(model, relation)) return false;
+    return back.field.relationFromFields?.includes(scopeField) === true;
   }
 
   /** @param scoped - whether an enclosing where already names the scope (see `where-scope.ts`) */
@@ -248,8 +265,8 @@ class Guard {
     }
   }
 
-  private distinct(model: ModelMeta, distinct: unknown, where: unknown): void {
-    this.grouping(model, asList(distinct), where, 'distinct');
+  private distinct(model: ModelMeta, distinct: unknown, where: unknown, oneScope: boolean): void {
+    this.grouping(model, asList(distinct), where, 'distinct', oneScope);
   }
 
   private groupBy(model: ModelMeta, args: Args): void {
@@ -262,14 +279,21 @@ class Guard {
    * Fields a read groups rows by (`distinct`, `groupBy` `by`). Never an encrypted field (that
    * groups by ciphertext); a blind-index column only at full length (a truncated one merges
    * groups by collision) and, when it is keyed per scope, only where groups cannot span scopes:
-   * the scope field is grouped by too, or the where pins one scope. Equal values of different
+   * the scope field is grouped by too, the where pins one scope, or (`oneScope`) a nested read
+   * loads the rows of one parent along the relation that holds the scope. Equal values of different
    * scopes have different per-scope index values, so one group would come back split; and while
    * the index is still `migrating` from the shared one, even within one scope.
    */
-  private grouping(model: ModelMeta, fields: readonly unknown[], where: unknown, operation: string): void {
+  private grouping(
+    model: ModelMeta,
+    fields: readonly unknown[],
+    where: unknown,
+    operation: string,
+    oneScope = false,
+  ): void {
     const scopeField = model.scopeField;
     const withinScope = () =>
-      scopeField !== undefined && (fields.includes(scopeField) || scopeOfWhere(model, where) !== undefined);
+      scopeField !== undefined && (oneScope || fields.includes(scopeField) || scopeOfWhere(model, where) !== undefined);
     for (const field of fields) {
       if (typeof field !== 'string') continue;
       if (this.view.encrypted(model, field)) throw unsupported('ordering', model.name, field, operation);
