@@ -3,7 +3,8 @@
 // The integration suites that touch a database run once per provider (Jest projects
 // `postgresql`, `mysql`, `sqlite`): everything runs on PostgreSQL; the extension, key-store and
 // CLI suites run again on MariaDB/MySQL and on SQLite, with `prisma/generated/...` mapped to
-// that provider's generated client (see test/support/provider.ts). HUSHFIELD_TEST_PROVIDER
+// that provider's generated client (see test/support/provider.ts); the project `libsql` runs
+// the extension and key-store suites on SQLite through the libSQL adapter. HUSHFIELD_TEST_PROVIDER
 // set in the environment runs that one project only. The MySQL project runs where a server
 // answers: TEST_MYSQL_URL, else a container when a Docker engine is there (global-setup.ts),
 // else it is left out with a notice.
@@ -41,6 +42,18 @@ function matrixProject(provider) {
   };
 }
 
+/**
+ * The extension and key-store suites once more on SQLite through @prisma/adapter-libsql (its
+ * own adapter name, its own error codes). Not the CLI suites: several migrator workers in one
+ * process on one local libSQL file stall on the file lock (see packages/cli/README.md).
+ */
+const libsql = {
+  ...matrixProject('sqlite'),
+  displayName: 'libsql',
+  testMatch: ['<rootDir>/test/extension/**/*.test.ts', '<rootDir>/test/key-store*.test.ts'],
+  setupFiles: ['<rootDir>/test/support/provider-libsql.ts'],
+};
+
 /** Whether the MySQL project has a server to run on (see global-setup.ts). */
 function mysqlAvailable() {
   if (process.env.TEST_MYSQL_URL) return true;
@@ -61,6 +74,7 @@ const projects = [
   ...(!chosen || chosen === 'postgresql' ? [postgresql] : []),
   ...((!chosen || chosen === 'mysql') && mysqlAvailable() ? [matrixProject('mysql')] : []),
   ...(!chosen || chosen === 'sqlite' ? [matrixProject('sqlite')] : []),
+  ...(!chosen || chosen === 'libsql' ? [libsql] : []),
 ];
 
 /** @type {import('jest').Config} */

@@ -198,6 +198,10 @@ async function createMariadb(serverUrl: string): Promise<TestDatabase> {
 async function createSqlite(): Promise<TestDatabase> {
   const { default: Database } = await import('better-sqlite3');
   const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
+  // The Jest project `libsql` runs the sqlite suites through @prisma/adapter-libsql (Turso's
+  // driver) instead; the test's own SQL still goes through better-sqlite3, on the same file.
+  const libsql = process.env.HUSHFIELD_SQLITE_DRIVER === 'libsql';
+  const { PrismaLibSql } = await import('@prisma/adapter-libsql');
   const file = join(tmpdir(), `hushfield_test_${randomBytes(6).toString('hex')}.db`);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -207,7 +211,9 @@ async function createSqlite(): Promise<TestDatabase> {
     backend: 'sqlite',
     provider: 'sqlite',
     url: `file:${file}`,
-    adapter: () => new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 }),
+    adapter: libsql
+      ? () => new PrismaLibSql({ url: `file:${file}`, timeout: 10_000 }) as unknown as SqlDriverAdapterFactory
+      : () => new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 }),
     query: async <T>(sql: string, params: unknown[] = []) => {
       const rewritten = positional(sql, params);
       const statement = db.prepare(rewritten.sql);

@@ -17,6 +17,7 @@ export const TEST_PROVIDERS: readonly TestProvider[] = ['postgresql', 'mysql', '
 export function testProvider(): TestProvider {
   const chosen = process.env.HUSHFIELD_TEST_PROVIDER;
   if (chosen === 'mysql' || chosen === 'sqlite') return chosen;
+  if (chosen === 'libsql') return 'sqlite';
   return 'postgresql';
 }
 

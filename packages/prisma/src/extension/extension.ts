@@ -54,8 +54,9 @@ export interface FieldEncryptionOptions {
    */
   readonly onDecryptError?: OnDecryptError;
   /**
-   * Whether the database driver has a single connection (PGlite). Detected from the adapter
-   * name when absent; decides whether keys may be created inside an interactive transaction.
+   * Whether the database driver has a single connection, or one writer (PGlite, SQLite, libSQL,
+   * D1). Detected from the adapter name when absent; decides whether keys may be created inside
+   * an interactive transaction.
    */
   readonly singleConnection?: boolean;
   /**
@@ -114,7 +115,8 @@ const DEFAULT_CACHE: KeyCacheOptions = { ttlMs: 5 * 60_000, maxEntries: 1000 };
 
 function isSingleConnection(client: AnyClient): boolean {
   const adapter = (client._engineConfig as { adapter?: { adapterName?: string } } | undefined)?.adapter;
-  return /pglite|sqlite|d1/i.test(adapter?.adapterName ?? '');
+  // libSQL (a local file, or Turso's server) takes one writer at a time too.
+  return /pglite|sqlite|libsql|d1/i.test(adapter?.adapterName ?? '');
 }
 
 /**

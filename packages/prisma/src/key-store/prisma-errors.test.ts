@@ -11,6 +11,17 @@ describe('Prisma error recognition', () => {
     expect(isWriteConflict({ code: 'P2002' })).toBe(false);
   });
 
+  it("recognises SQLite's SQLITE_BUSY under P1008, as better-sqlite3 and libSQL report it", () => {
+    const busy = (cause: Record<string, unknown>) => ({ code: 'P1008', meta: { driverAdapterError: { cause } } });
+    expect(isWriteConflict(busy({ originalCode: 'SQLITE_BUSY' }))).toBe(true);
+    expect(isWriteConflict(busy({ originalCode: 'SQLITE_BUSY_SNAPSHOT' }))).toBe(true);
+    // libSQL: the numeric code, the name at the start of the message.
+    expect(isWriteConflict(busy({ originalCode: '5', originalMessage: 'SQLITE_BUSY: database is locked' }))).toBe(true);
+    expect(isWriteConflict(busy({ originalCode: '5', originalMessage: 'database is locked' }))).toBe(false);
+    expect(isWriteConflict(busy({ originalCode: '1', originalMessage: 'SQLITE_ERROR: no such table' }))).toBe(false);
+    expect(isWriteConflict({ code: 'P1008' })).toBe(false);
+  });
+
   it.each([null, undefined, 'P2002', 2002, new Error('P2002'), { code: 2002 }])('ignores %p', (value) => {
     expect(isUniqueViolation(value)).toBe(false);
     expect(isWriteConflict(value)).toBe(false);

@@ -15,18 +15,24 @@ export function isUniqueViolation(error: unknown): boolean {
 
 /**
  * P2034: the transaction lost a write conflict or deadlock to a concurrent one. On SQLite the
- * same loss arrives as `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT` (a read transaction that another connection's write
- * overtook cannot become a write transaction), which Prisma reports as a timeout (P1008).
+ * same loss arrives as `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT` (a read transaction that another
+ * connection's write overtook cannot become a write transaction), which Prisma reports as a
+ * timeout (P1008): better-sqlite3 gives that name as the code, libSQL its number (5, or 517 for
+ * the snapshot case) and the name at the start of its message.
  */
 export function isWriteConflict(error: unknown): boolean {
-  const driver = driverCode(error);
-  return codeOf(error) === 'P2034' || (typeof driver === 'string' && driver.startsWith('SQLITE_BUSY'));
+  if (codeOf(error) === 'P2034') return true;
+  const cause = driverCause(error);
+  return [cause?.originalCode, cause?.originalMessage].some(
+    (text) => typeof text === 'string' && text.startsWith('SQLITE_BUSY'),
+  );
 }
 
-/** The database's own error code under a Prisma error from a driver adapter, if any. */
-function driverCode(error: unknown): unknown {
+/** What the database itself reported under a Prisma error from a driver adapter, if anything. */
+function driverCause(error: unknown): { originalCode?: unknown; originalMessage?: unknown } | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const adapterError = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta
-    ?.driverAdapterError;
-  return adapterError?.cause?.originalCode;
+  const adapterError = (
+    error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; originalMessage?: unknown } } } }
+  ).meta?.driverAdapterError;
+  return adapterError?.cause;
 }
