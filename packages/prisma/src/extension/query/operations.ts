@@ -72,6 +72,8 @@ interface Guarded {
   /** The where without the guard: names the row wherever it moved. */
   readonly where: Args;
   readonly guard: Args;
+  /** The read found no row: the guard matches none, and a row found now was created since. */
+  readonly absent?: true;
 }
 
 /** An operation's rewritten arguments, and what its result is checked or retried by. */
@@ -172,7 +174,13 @@ export class OperationHandler {
       if (batch) throw error;
       const moved = await this.movedRow(model, guarded, prepared.encryptor);
       if (moved === undefined) throw error;
-      if (attempt >= MAX_ATTEMPTS) throw rowMoved(moved.name, operation, attempt);
+      // In an interactive transaction Prisma runs a write's nested parts on the transaction's
+      // connection without a savepoint: those that ran before a nested row's guard failed stay
+      // applied, and sending the write again would apply them twice. The caller's transaction
+      // must roll back instead. (The operation's own row is checked before anything is written.)
+      const interactive = params.__internalParams?.transaction?.kind === 'itx';
+      if (attempt >= MAX_ATTEMPTS || (moved.nested && interactive))
+        throw rowMoved(moved.model.name, operation, attempt);
       return this.handle(params, false, attempt + 1);
     }
     if (!returnsRows) return result;
@@ -200,18 +208,23 @@ export class OperationHandler {
   }
 
   /**
-   * After a write reported "not found": the model of a row it was narrowed to (the top-level
-   * row, or a nested update's) that another client has moved since it was read, or `undefined`
-   * when none has (the row is gone, or "not found" came from elsewhere).
+   * After a write reported "not found": a row it was narrowed to (the operation's own, a nested
+   * update's, or a row its creates took a value from) that another client has moved (or
+   * created) since it was read, or `undefined` when none has (the row is gone, or "not found"
+   * came from elsewhere).
    */
   private async movedRow(
     model: ModelMeta,
     guarded: Guarded | undefined,
     encryptor: DataEncryptor,
-  ): Promise<ModelMeta | undefined> {
-    if (guarded !== undefined && (await this.reader.moved(model, guarded.where, guarded.guard))) return model;
-    for (const { model: nested, guard } of encryptor.guarded) {
-      if (guard.row !== undefined && (await this.reader.moved(nested, guard.row, guard.values))) return nested;
+  ): Promise<{ model: ModelMeta; nested: boolean } | undefined> {
+    if (guarded !== undefined && (await this.reader.moved(model, guarded.where, guarded.guard, guarded.absent))) {
+      return { model, nested: false };
+    }
+    for (const { model: other, guard, nested } of encryptor.guarded) {
+      if (guard.row !== undefined && (await this.reader.moved(other, guard.row, guard.values, guard.absent))) {
+        return { model: other, nested };
+      }
     }
     return undefined;
   }
@@ -314,7 +327,7 @@ export class OperationHandler {
         : await this.reader.context(model, out.where as Args, args.data);
     // Read first: the update must still find the row with the id and scope its values are sealed for.
     if (context.guard !== undefined) {
-      guarded = { where: out.where as Args, guard: context.guard };
+      guarded = { where: out.where as Args, guard: context.guard, absent: context.absent };
       out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
     }
     const locate = (relation: string, target: ModelMeta) =>

@@ -29,26 +29,41 @@ export interface RowContext {
   readonly scope: string;
   /** The row id, bound into the associated data when the model is bound. */
   readonly rowId?: string;
-  /** Set when the context was read from the row before the write (see {@link RowGuard}). */
+  /**
+   * Set when the context was read from the row before the write (see {@link RowGuard}): what
+   * was read, or, when the read found no row, a guard that matches no row.
+   */
   readonly guard?: RowGuard;
+  /** The read found no row: the scope is `default` and nothing was read. */
+  readonly missing?: true;
 }
 
 /**
  * What a write sealed for a row read beforehand adds to its where, so that it matches nothing
  * (rather than leave values sealed under the old scope) should another client move the row
- * between the read and the write.
+ * between the read and the write, or create it when the read found none.
  */
 export interface RowGuard {
-  /** The stored scope value, and a bound row's id, exactly as the database returned them. */
+  /**
+   * The stored scope value, and a bound row's id, exactly as the database returned them (or
+   * any other column the write's values were derived from); with `absent`, a condition no row meets.
+   */
   readonly values: Args;
-  /** A unique where naming the row wherever it moved (its id), to tell a moved row from a gone one. */
+  /** A unique where naming the row wherever it moved, to tell a moved row from a gone one. */
   readonly row?: Args;
+  /** The read found no row: a row that `row` finds now was created since. */
+  readonly absent?: true;
 }
 
-/** A nested write narrowed by a {@link RowGuard}: the model, and the guard it was narrowed by. */
+/** A write narrowed by a {@link RowGuard}: the model, the guard, and whether the row is nested. */
 export interface GuardedWrite {
   readonly model: ModelMeta;
   readonly guard: RowGuard;
+  /**
+   * A row under the operation's own (a nested write, or a create's parent below the top level):
+   * a write that fails on it may have applied other nested parts already (see operations.ts).
+   */
+  readonly nested: boolean;
 }
 
 /** Reads what a nested update needs (id and scope) of the row a unique where names. */
@@ -99,7 +114,7 @@ export class DataEncryptor {
       prepare: withoutPlaceholders,
       rewrite,
       read: readFields ?? (async () => null),
-      guard: (model, guard) => this.guarded.push({ model, guard }),
+      guard: (model, guard, nested) => this.guarded.push({ model, guard, nested }),
     };
   }
 
@@ -194,9 +209,16 @@ export class DataEncryptor {
     return out;
   }
 
-  /** A row being updated, as the parent of its nested creates: `where` names it (rewritten). */
-  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft): UpdatedRow {
-    return new UpdatedRow(model, this.services, { where: isPlainObject(where) ? where : undefined, fallback });
+  /**
+   * A row being updated, as the parent of its nested creates: `where` names it (rewritten).
+   * @param nested - a nested write's row, not the operation's own
+   */
+  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft, nested = false): UpdatedRow {
+    return new UpdatedRow(model, this.services, {
+      where: isPlainObject(where) ? where : undefined,
+      fallback,
+      nested,
+    });
   }
 
   /**
@@ -440,15 +462,13 @@ export class DataEncryptor {
     const where =
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
-    const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
+    const row = place.list ? this.updatedRow(target, where, draft, true) : this.locatedRow(target, place);
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
     // No row to update was found: one another client creates before the upsert runs would take
     // the update branch. It is sealed for the row the create makes, and the where narrowed to
     // that row's scope and id, so any other row fails the upsert (P2002) instead.
     const pinned =
-      place.list && draft !== undefined && context !== undefined && this.needsRowContext(target) && !context.guard
-        ? await this.createdRow(draft)
-        : undefined;
+      place.list && draft !== undefined && context?.missing === true ? await this.createdRow(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
     const update = await this.update(target, item.update, context, 'upsert', undefined, row);
     const out: Args = {
@@ -498,27 +518,30 @@ export class DataEncryptor {
     if (parts.update === item) {
       const context = await this.contextFor(target, undefined, item, 'update', place);
       const data = await this.update(target, item, context, 'update', undefined, located);
+      const guard = context?.guard ?? located.locatedGuard;
       // Wrapped as `{ where, data }` to carry the guard, unless the target has a field of that name.
       const wrappable = target.fields.data === undefined && target.fields.where === undefined;
-      return context?.guard !== undefined && wrappable ? this.narrowed(target, { data }, context.guard) : data;
+      return guard !== undefined && wrappable ? this.narrowed(target, { data }, guard) : data;
     }
     const where =
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
-    const row = place.list ? this.updatedRow(target, where) : located;
+    const row = place.list ? this.updatedRow(target, where, undefined, true) : located;
     const context = await this.contextFor(target, where, item.data, 'update', place);
     const data = await this.update(target, item.data, context, 'update', undefined, row);
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
-    return context?.guard === undefined ? out : this.narrowed(target, out, context.guard);
+    const guard = context?.guard ?? (place.list ? undefined : located.locatedGuard);
+    return guard === undefined ? out : this.narrowed(target, out, guard);
   }
 
   /**
    * A nested update of a row whose scope (and bound id) were read first, narrowed to them: if
-   * another client moves the row in between, the write matches nothing and fails whole (nested
-   * writes are one transaction) instead of leaving values sealed under the old scope's key.
+   * another client moves the row in between, the write matches nothing and fails instead of
+   * leaving values sealed under the old scope's key. (A row the read did not find is narrowed
+   * to match none, so that one created in between is not written with values sealed for none.)
    */
   private narrowed(target: ModelMeta, item: Args, guard: RowGuard): Args {
-    this.guarded.push({ model: target, guard });
+    this.guarded.push({ model: target, guard, nested: true });
     const where = isPlainObject(item.where) ? item.where : undefined;
     return {
       ...item,

@@ -57,10 +57,12 @@ const view = new SchemaView({
   models: { Team: team, Player: player, Ledger: ledger, Entry: entry },
 } as HushfieldSchema);
 
-function services(rows: Record<string, Args> = {}): RowServices & { reads: number; guards: [string, RowGuard][] } {
+function services(
+  rows: Record<string, Args> = {},
+): RowServices & { reads: number; guards: [string, RowGuard, boolean][] } {
   const result = {
     reads: 0,
-    guards: [] as [string, RowGuard][],
+    guards: [] as [string, RowGuard, boolean][],
     view,
     prepare: (_model: ModelMeta, data: Args) => ({ ...data }),
     rewrite: async (_model: ModelMeta, where: unknown) => where,
@@ -68,8 +70,8 @@ function services(rows: Record<string, Args> = {}): RowServices & { reads: numbe
       result.reads++;
       return rows[String(where.slug)] ?? null;
     },
-    guard: (model: ModelMeta, guard: RowGuard) => {
-      result.guards.push([model.name, guard]);
+    guard: (model: ModelMeta, guard: RowGuard, nested: boolean) => {
+      result.guards.push([model.name, guard, nested]);
     },
   };
   return result;
@@ -161,7 +163,19 @@ describe('UpdatedRow: the values an updated row gives the rows created under it'
     expect(await row.value('id')).toBe('t1');
     expect(svc.reads).toBe(1);
     expect(where).toEqual({ slug: 'a', AND: [{ id: 't1' }] });
-    expect(svc.guards).toEqual([['Team', { values: { id: 't1' }, row: { id: 't1' } }]]);
+    // Re-read by the where as given: an id pinned would not tell that the slug names another row now.
+    expect(svc.guards).toEqual([['Team', { values: { id: 't1' }, row: { slug: 'a' } }, false]]);
+    const nested = services({ b: { id: 't9', slug: 'b' } });
+    await new UpdatedRow(team, nested, { where: { slug: 'b' }, nested: true }).value('id');
+    expect(nested.guards).toEqual([['Team', { values: { id: 't9' }, row: { slug: 'b' } }, true]]);
+  });
+
+  it('keeps the guard of a row found through its parent once a create under it took a value', async () => {
+    const guard = { values: { id: 't4' }, row: { id: 't4' } };
+    const row = new UpdatedRow(team, services(), { locate: async () => ({ scope: 't4', rowId: 't4', guard }) });
+    expect(row.locatedGuard).toBeUndefined();
+    expect(await row.child('players', { name: 'p' }).scope()).toBe('t4');
+    expect(row.locatedGuard).toBe(guard);
   });
 
   it('does not read, narrow or guard when the where names the value', async () => {

@@ -36,8 +36,11 @@ export interface RowServices {
   rewrite(model: ModelMeta, where: unknown, position: Position): Promise<unknown>;
   /** Reads `fields` of the row a rewritten unique where names, or `null`. */
   read(model: ModelMeta, where: Args, fields: readonly string[]): Promise<Args | null>;
-  /** Records that a write was narrowed to values read from a row (see {@link RowGuard}). */
-  guard(model: ModelMeta, guard: RowGuard): void;
+  /**
+   * Records that a write was narrowed to values read from a row (see {@link RowGuard});
+   * `nested`: the row is a nested write's, not the operation's own.
+   */
+  guard(model: ModelMeta, guard: RowGuard, nested: boolean): void;
 }
 
 /** Calls on the way to a value, so that a relation cycle ends instead of waiting on itself. */
@@ -246,17 +249,25 @@ export interface UpdatedRowOptions {
   /** The (rewritten) unique where naming the row, when there is one. */
   readonly where?: Args;
   /** Id and scope of a to-one related row, found through its parent (no where of its own). */
-  readonly locate?: () => Promise<{ scope: string; rowId?: string } | undefined>;
+  readonly locate?: () => Promise<{ scope: string; rowId?: string; guard?: RowGuard } | undefined>;
   /**
    * An upsert's create: when no row matches the where, the update's nested writes do not run
    * unless a row is created meanwhile, so the values are the created row's, and the where is
    * narrowed to them (a row created meanwhile with other values makes the write fail).
    */
   readonly fallback?: CreateDraft;
+  /** The row is a nested write's, not the operation's own (see {@link RowServices.guard}). */
+  readonly nested?: boolean;
 }
 
 /** A row being updated, whose values a create under it takes: from its where, else read once. */
 export class UpdatedRow extends RelatedRow {
+  /**
+   * The guard of the row found through its parent (`locate`), once a create under it took a
+   * value from it: the update of that row must be narrowed to it (see encrypt-data.ts).
+   */
+  locatedGuard?: RowGuard;
+
   constructor(
     model: ModelMeta,
     services: RowServices,
@@ -270,21 +281,26 @@ export class UpdatedRow extends RelatedRow {
     if (where !== undefined) {
       const named = exactIn(this.model, where, field);
       if (named !== undefined) return named;
-      const id = this.services.view.idField(this.model);
-      const row = await this.services.read(this.model, where, id === undefined ? [field] : [field, id]);
+      const row = await this.services.read(this.model, where, [field]);
       if (row === null || row[field] === null) return row === null ? this.fromFallback(field, path) : undefined;
       // An update (not an upsert, whose narrowed where would create a row instead) is narrowed to
       // the value read: should another client change it before the write, rows created under
       // this one with values sealed for it fail with the write instead of taking the new value.
       if (fallback === undefined) {
+        // The where as given names the row wherever it moved (its id would not tell a move of the id).
+        const asGiven = { ...where };
         where.AND = [...asList(where.AND), { [field]: row[field] }];
-        const named = id !== undefined && row[id] != null ? { [id]: row[id] } : undefined;
-        this.services.guard(this.model, { values: { [field]: row[field] }, row: named });
+        this.services.guard(
+          this.model,
+          { values: { [field]: row[field] }, row: asGiven },
+          this.options.nested === true,
+        );
       }
       return row[field];
     }
     const located = await locate?.();
     if (located === undefined) return undefined;
+    this.locatedGuard ??= located.guard;
     if (field === this.model.scopeField) return located.scope;
     return field === this.services.view.idField(this.model) ? located.rowId : undefined;
   }

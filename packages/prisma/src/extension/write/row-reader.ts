@@ -30,7 +30,16 @@ export class RowReader {
       return { scope: 'default', rowId: givenId };
     }
     const row = await this.read(model, where, this.idAndScope(model));
-    return row === null ? { scope: 'default' } : this.guardedContextOf(model, row);
+    if (row !== null) return this.guardedContextOf(model, row);
+    // Prisma reports the missing row; one created in between must not take values sealed for none.
+    const values = this.nothing(model);
+    return { scope: 'default', missing: true, guard: values && { values, row: where, absent: true } };
+  }
+
+  /** A where condition no row meets (its id in an empty list), or `undefined` without a single id field. */
+  private nothing(model: ModelMeta): Args | undefined {
+    const id = this.view.idField(model);
+    return id === undefined ? undefined : { [id]: { in: [] } };
   }
 
   /**
@@ -48,7 +57,7 @@ export class RowReader {
     model: ModelMeta,
     where: Args,
     data: unknown,
-  ): Promise<{ row: RowContext; data: unknown; guard?: Args }> {
+  ): Promise<{ row: RowContext; data: unknown; guard?: Args; absent?: true }> {
     if (!isPlainObject(data)) return { row: { scope: 'default' }, data };
     const scopeField = model.scopeField;
     const movesScope = scopeField !== undefined && plainOf(data[scopeField]) !== undefined;
@@ -65,7 +74,11 @@ export class RowReader {
         : typeof given === 'string'
           ? storedForm(model, scopeField as string, given)
           : String(given);
-    if (row === null) return { row: { scope: newScope ?? 'default' }, data }; // Prisma reports the missing row
+    if (row === null) {
+      // Prisma reports the missing row; one created in between must not take values sealed for none.
+      const nothing = this.nothing(model);
+      return { row: { scope: newScope ?? 'default' }, data, ...(nothing && { guard: nothing, absent: true }) };
+    }
     const current = this.contextOf(model, row);
     const guard = this.guardOf(model, row);
     if (newScope === undefined || newScope === current.scope) return { row: current, data, guard };
@@ -78,13 +91,18 @@ export class RowReader {
   }
 
   /**
-   * Whether the row `where` names no longer has the id or scope of `guard` (see {@link context}):
+   * Whether the row `where` names no longer has the values of `guard` (see {@link context}):
    * then a write narrowed to `guard` found nothing because the row moved, not because it is
-   * gone or something else failed. A missing row is not a moved one.
+   * gone or something else failed. A missing row is not a moved one; with `absent` (the first
+   * read found no row), a row found now is.
    */
-  async moved(model: ModelMeta, where: Args, guard: Args): Promise<boolean> {
-    const row = await this.read(model, where, this.idAndScope(model));
+  async moved(model: ModelMeta, where: Args, guard: Args, absent = false): Promise<boolean> {
+    const select = this.idAndScope(model);
+    for (const field of Object.keys(guard)) select[field] = true;
+    const row = await this.read(model, where, select);
     if (row === null) return false;
+    // A row the first read did not find has been created since.
+    if (absent) return true;
     return Object.entries(guard).some(([field, value]) => String(row[field]) !== String(value));
   }
 
