@@ -25,6 +25,10 @@ async function connect(url: string): Promise<PostgresClient> {
       password: decodeURIComponent(parsed.password),
       database: parsed.pathname.slice(1),
     });
+  } else if (provider === 'sqlite' && process.env.HUSHFIELD_SQLITE_DRIVER === 'libsql') {
+    // The Jest project `libsql`: the child races through the same driver as its parent.
+    const { PrismaLibSql } = await import('@prisma/adapter-libsql');
+    adapter = new PrismaLibSql({ url, timeout: 10_000 }) as unknown as SqlDriverAdapterFactory;
   } else if (provider === 'sqlite') {
     const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
     adapter = new PrismaBetterSqlite3({ url, timeout: 10_000 });

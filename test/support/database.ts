@@ -200,8 +200,11 @@ async function createSqlite(): Promise<TestDatabase> {
   const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
   // The Jest project `libsql` runs the sqlite suites through @prisma/adapter-libsql (Turso's
   // driver) instead; the test's own SQL still goes through better-sqlite3, on the same file.
+  // libSQL waits for a locked file without returning to the event loop, so a client in this
+  // process holding the lock cannot release it meanwhile: such a wait always lasts the whole
+  // busy timeout, kept short here (the key-store races take 9 s with 2 s, 32 s with 10 s).
   const libsql = process.env.HUSHFIELD_SQLITE_DRIVER === 'libsql';
-  const { PrismaLibSql } = await import('@prisma/adapter-libsql');
+  const { PrismaLibSql } = libsql ? await import('@prisma/adapter-libsql') : { PrismaLibSql: undefined };
   const file = join(tmpdir(), `hushfield_test_${randomBytes(6).toString('hex')}.db`);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -212,7 +215,7 @@ async function createSqlite(): Promise<TestDatabase> {
     provider: 'sqlite',
     url: `file:${file}`,
     adapter: libsql
-      ? () => new PrismaLibSql({ url: `file:${file}`, timeout: 10_000 }) as unknown as SqlDriverAdapterFactory
+      ? () => new PrismaLibSql!({ url: `file:${file}`, timeout: 2_000 }) as unknown as SqlDriverAdapterFactory
       : () => new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 }),
     query: async <T>(sql: string, params: unknown[] = []) => {
       const rewritten = positional(sql, params);

@@ -175,12 +175,13 @@ export class OperationHandler {
       const moved = await this.movedRow(model, guarded, prepared.encryptor);
       if (moved === undefined) throw error;
       // In an interactive transaction Prisma runs a write's nested parts on the transaction's
-      // connection without a savepoint: those that ran before a nested row's guard failed stay
-      // applied, and sending the write again would apply them twice. The caller's transaction
-      // must roll back instead. (The operation's own row is checked before anything is written.)
+      // connection without a savepoint: those that ran before the guard failed (a nested row's,
+      // or the operation's own after a nested create its foreign key needs) stay applied, and
+      // sending the write again would apply them twice. The caller's transaction must roll back.
       const interactive = params.__internalParams?.transaction?.kind === 'itx';
-      if (attempt >= MAX_ATTEMPTS || (moved.nested && interactive))
-        throw rowMoved(moved.model.name, operation, attempt);
+      const written = args.data ?? args.update;
+      const nestedWrites = isPlainObject(written) && this.writesRelations(model, written);
+      if (attempt >= MAX_ATTEMPTS || (interactive && nestedWrites)) throw rowMoved(moved.name, operation, attempt);
       return this.handle(params, false, attempt + 1);
     }
     if (!returnsRows) return result;
@@ -217,13 +218,13 @@ export class OperationHandler {
     model: ModelMeta,
     guarded: Guarded | undefined,
     encryptor: DataEncryptor,
-  ): Promise<{ model: ModelMeta; nested: boolean } | undefined> {
+  ): Promise<ModelMeta | undefined> {
     if (guarded !== undefined && (await this.reader.moved(model, guarded.where, guarded.guard, guarded.absent))) {
-      return { model, nested: false };
+      return model;
     }
-    for (const { model: other, guard, nested } of encryptor.guarded) {
+    for (const { model: other, guard } of encryptor.guarded) {
       if (guard.row !== undefined && (await this.reader.moved(other, guard.row, guard.values, guard.absent))) {
-        return { model: other, nested };
+        return other;
       }
     }
     return undefined;
@@ -330,8 +331,10 @@ export class OperationHandler {
       guarded = { where: out.where as Args, guard: context.guard, absent: context.absent };
       out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
     }
+    // Through the where without the guard: a row the first read did not find may be there now.
+    const unguarded = (guarded?.where ?? out.where) as Args;
     const locate = (relation: string, target: ModelMeta) =>
-      this.reader.relatedContext(model, out.where as Args, relation, target);
+      this.reader.relatedContext(model, unguarded, relation, target);
     out.data = await encryptor.update(
       model,
       context.data,

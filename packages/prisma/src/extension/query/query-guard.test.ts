@@ -254,7 +254,13 @@ describe('guardQuery', () => {
     expect(() =>
       guard('Person', 'findMany', { select: { memos: { select: { id: true }, distinct: ['textIdx'] } } }),
     ).not.toThrow();
-    // ... but not at the root, nor in a groupBy.
+    // ... nor where the relations are joined into one query (relationLoadStrategy: 'join'),
+    expect(
+      refusal(() =>
+        guard('Person', 'findMany', { relationLoadStrategy: 'join', include: { memos: { distinct: ['textIdx'] } } }),
+      ),
+    ).toMatchObject({ model: 'Memo', operation: 'distinct' });
+    // ... nor at the root.
     expect(refusal(() => guard('Memo', 'findMany', { include: { owner: true }, distinct: ['textIdx'] }))).toMatchObject(
       { model: 'Memo', operation: 'distinct' },
     );

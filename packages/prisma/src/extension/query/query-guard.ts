@@ -37,6 +37,9 @@ export function guardQuery(view: SchemaView, model: ModelMeta, operation: string
 }
 
 class Guard {
+  /** Whether nested reads load each parent's rows on their own (see {@link Guard.holdsScope}). */
+  private perParent = true;
+
   constructor(
     private readonly view: SchemaView,
     private readonly batch: boolean,
@@ -46,6 +49,9 @@ class Guard {
     // inside a batch $transaction the extension cannot list truncated-index candidates first
     if (args.where !== undefined)
       this.where(model, args.where, this.batch ? 'nested' : operationWherePosition(operation));
+    // Nested reads joined in one query (`relationLoadStrategy: 'join'`) are not relied on to
+    // apply a nested `distinct` per parent: only the default strategy is tested to.
+    this.perParent = args.relationLoadStrategy !== 'join';
     this.read(model, args, true);
     if (operation === 'groupBy') this.groupBy(model, args);
     if (operation === 'aggregate') this.aggregate(model, args);
@@ -85,7 +91,9 @@ class Guard {
         continue;
       }
       const target = this.view.relationTarget(model, key);
-      if (target !== undefined && isPlainObject(value)) this.read(target, value, false, this.holdsScope(model, key));
+      if (target !== undefined && isPlainObject(value)) {
+        this.read(target, value, false, this.perParent && this.holdsScope(model, key));
+      }
     }
   }
 

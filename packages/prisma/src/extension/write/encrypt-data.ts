@@ -55,15 +55,10 @@ export interface RowGuard {
   readonly absent?: true;
 }
 
-/** A write narrowed by a {@link RowGuard}: the model, the guard, and whether the row is nested. */
+/** A write narrowed by a {@link RowGuard}: the model of the row, and the guard. */
 export interface GuardedWrite {
   readonly model: ModelMeta;
   readonly guard: RowGuard;
-  /**
-   * A row under the operation's own (a nested write, or a create's parent below the top level):
-   * a write that fails on it may have applied other nested parts already (see operations.ts).
-   */
-  readonly nested: boolean;
 }
 
 /** Reads what a nested update needs (id and scope) of the row a unique where names. */
@@ -114,7 +109,7 @@ export class DataEncryptor {
       prepare: withoutPlaceholders,
       rewrite,
       read: readFields ?? (async () => null),
-      guard: (model, guard, nested) => this.guarded.push({ model, guard, nested }),
+      guard: (model, guard) => this.guarded.push({ model, guard }),
     };
   }
 
@@ -209,16 +204,9 @@ export class DataEncryptor {
     return out;
   }
 
-  /**
-   * A row being updated, as the parent of its nested creates: `where` names it (rewritten).
-   * @param nested - a nested write's row, not the operation's own
-   */
-  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft, nested = false): UpdatedRow {
-    return new UpdatedRow(model, this.services, {
-      where: isPlainObject(where) ? where : undefined,
-      fallback,
-      nested,
-    });
+  /** A row being updated, as the parent of its nested creates: `where` names it (rewritten). */
+  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft): UpdatedRow {
+    return new UpdatedRow(model, this.services, { where: isPlainObject(where) ? where : undefined, fallback });
   }
 
   /**
@@ -403,13 +391,26 @@ export class DataEncryptor {
     locate: RelatedLocator | undefined,
     parent: RelatedRow,
   ): Promise<void> {
+    // One read per relation: the context a nested update is sealed for and the one its creates
+    // take their scope from must be the same read (the guard checks that one).
+    const located = new Map<string, Promise<RowContext | undefined>>();
+    const locateOnce: RelatedLocator | undefined =
+      locate &&
+      ((relation, target) => {
+        let found = located.get(relation);
+        if (found === undefined) {
+          found = locate(relation, target);
+          located.set(relation, found);
+        }
+        return found;
+      });
     for (const { name: key, target, list } of this.view.writePlan(model).relations) {
       const value = data[key];
       if (!isPlainObject(value)) continue;
       const out: Args = {};
       for (const [op, arg] of Object.entries(value)) {
         const many = Array.isArray(arg);
-        const place = { relation: key, list, locate, parent };
+        const place = { relation: key, list, locate: locateOnce, parent };
         const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, place)));
         out[op] = many ? items : items[0];
       }
@@ -462,7 +463,7 @@ export class DataEncryptor {
     const where =
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
-    const row = place.list ? this.updatedRow(target, where, draft, true) : this.locatedRow(target, place);
+    const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
     // No row to update was found: one another client creates before the upsert runs would take
     // the update branch. It is sealed for the row the create makes, and the where narrowed to
@@ -525,7 +526,7 @@ export class DataEncryptor {
     }
     const where =
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
-    const row = place.list ? this.updatedRow(target, where, undefined, true) : located;
+    const row = place.list ? this.updatedRow(target, where) : located;
     const context = await this.contextFor(target, where, item.data, 'update', place);
     const data = await this.update(target, item.data, context, 'update', undefined, row);
     const out: Args = { ...item, data };
@@ -541,7 +542,7 @@ export class DataEncryptor {
    * to match none, so that one created in between is not written with values sealed for none.)
    */
   private narrowed(target: ModelMeta, item: Args, guard: RowGuard): Args {
-    this.guarded.push({ model: target, guard, nested: true });
+    this.guarded.push({ model: target, guard });
     const where = isPlainObject(item.where) ? item.where : undefined;
     return {
       ...item,

@@ -36,11 +36,8 @@ export interface RowServices {
   rewrite(model: ModelMeta, where: unknown, position: Position): Promise<unknown>;
   /** Reads `fields` of the row a rewritten unique where names, or `null`. */
   read(model: ModelMeta, where: Args, fields: readonly string[]): Promise<Args | null>;
-  /**
-   * Records that a write was narrowed to values read from a row (see {@link RowGuard});
-   * `nested`: the row is a nested write's, not the operation's own.
-   */
-  guard(model: ModelMeta, guard: RowGuard, nested: boolean): void;
+  /** Records that a write was narrowed to values read from a row (see {@link RowGuard}). */
+  guard(model: ModelMeta, guard: RowGuard): void;
 }
 
 /** Calls on the way to a value, so that a relation cycle ends instead of waiting on itself. */
@@ -256,8 +253,6 @@ export interface UpdatedRowOptions {
    * narrowed to them (a row created meanwhile with other values makes the write fail).
    */
   readonly fallback?: CreateDraft;
-  /** The row is a nested write's, not the operation's own (see {@link RowServices.guard}). */
-  readonly nested?: boolean;
 }
 
 /** A row being updated, whose values a create under it takes: from its where, else read once. */
@@ -290,11 +285,7 @@ export class UpdatedRow extends RelatedRow {
         // The where as given names the row wherever it moved (its id would not tell a move of the id).
         const asGiven = { ...where };
         where.AND = [...asList(where.AND), { [field]: row[field] }];
-        this.services.guard(
-          this.model,
-          { values: { [field]: row[field] }, row: asGiven },
-          this.options.nested === true,
-        );
+        this.services.guard(this.model, { values: { [field]: row[field] }, row: asGiven });
       }
       return row[field];
     }

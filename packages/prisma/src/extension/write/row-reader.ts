@@ -130,12 +130,16 @@ export class RowReader {
     return isPlainObject(child) ? this.guardedContextOf(target, child) : undefined;
   }
 
-  /** {@link RowReader.contextOf}, with the guard a write sealed for it adds to its where. */
+  /**
+   * {@link RowReader.contextOf}, with the guard a write sealed for it adds to its where: the
+   * scope value, and the id whether or not the model is bound (a to-one row found through its
+   * parent is the parent's no longer when the parent was pointed at another row meanwhile).
+   */
   private guardedContextOf(model: ModelMeta, row: Args): RowContext {
-    const values = this.guardOf(model, row);
-    if (values === undefined) return this.contextOf(model, row);
     const id = this.view.idField(model);
     const named = id !== undefined && row[id] != null ? { [id]: row[id] } : undefined;
+    const values = { ...this.guardOf(model, row), ...named };
+    if (Object.keys(values).length === 0) return this.contextOf(model, row);
     return { ...this.contextOf(model, row), guard: { values, row: named } };
   }
 

@@ -72,7 +72,12 @@ export async function updateEachRow(
           returned.push(...rowsBack);
         }
         // Nothing matched: the row left the caller's where or is gone (skip it), or it moved (again).
-        if (touched > 0 || context.guard === undefined || !(await reader.moved(model, where, context.guard))) break;
+        if (
+          touched > 0 ||
+          context.guard === undefined ||
+          !(await reader.moved(model, where, context.guard, context.absent))
+        )
+          break;
         if (attempt >= MAX_ATTEMPTS) throw rowMoved(model.name, operation, attempt);
       }
     }
