@@ -465,9 +465,10 @@ export class DataEncryptor {
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.updatedRow(target, where, draft) : this.locatedRow(target, place);
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
-    // No row to update was found: one another client creates before the upsert runs would take
-    // the update branch. It is sealed for the row the create makes, and the where narrowed to
-    // that row's scope and id, so any other row fails the upsert (P2002) instead.
+    // The read found no row to update: one another client creates before the upsert runs would
+    // take the update branch. It is sealed for the row the create makes, and the where narrowed
+    // to that row's scope (and bound id), so that any other row sends the upsert to its create
+    // branch instead (which fails with P2002 where that row holds the where's unique value).
     const pinned =
       place.list && draft !== undefined && context?.missing === true ? await this.createdRow(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
