@@ -33,7 +33,8 @@ export class RowReader {
     if (row !== null) return this.guardedContextOf(model, row);
     // Prisma reports the missing row; one created in between must not take values sealed for none.
     const values = this.nothing(model);
-    return { scope: 'default', missing: true, guard: values && { values, row: where, absent: true } };
+    // A copy: the caller may narrow `where` itself before the write.
+    return { scope: 'default', missing: true, guard: values && { values, row: { ...where }, absent: true } };
   }
 
   /** A where condition no row meets (its id in an empty list), or `undefined` without a single id field. */
@@ -51,7 +52,8 @@ export class RowReader {
    * When a row was read, `guard` holds the id (of a bound model) and the scope value it had,
    * exactly as the database returned them: the write must add it to its where, so that it
    * matches nothing (rather than sealing under the old scope) should another client move the
-   * row between this read and the write.
+   * row between this read and the write. When the read found no row, `guard` matches none and
+   * `absent` is set: a row another client creates meanwhile is not given values sealed for none.
    */
   async context(
     model: ModelMeta,
