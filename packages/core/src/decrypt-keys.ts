@@ -11,6 +11,8 @@ import { MISS } from './key-cache';
 export interface ResolvedKey {
   readonly key?: Buffer;
   readonly error?: unknown;
+  /** The scope the key belongs to, when known (see `KeyHierarchy.cachedScopeOf`). */
+  readonly scope?: string;
 }
 
 /** Marks a scope key the first pass found neither held nor cached: resolved before the second. */
@@ -22,6 +24,8 @@ export interface PassKey {
   readonly id: string;
   /** `performance.now()` time at which the key cache drops the key, once asked. */
   expiresAt: number | undefined;
+  /** The scope the key belongs to, once asked and known. */
+  scope?: string;
 }
 
 /**
@@ -59,14 +63,14 @@ export interface Waiting {
  * Leaves `items[from..]` for the second pass and notes the scope keys they name that are
  * neither held nor cached, reading only each value's key prefix: the second pass parses and
  * checks every value, and a malformed one names no key here. `cachedCopy` returns a copy of a
- * cached key (the caller's to zero) or `MISS`.
+ * cached key (the caller's to zero) with its scope, or `MISS`.
  */
 export function noteKeys(
   items: readonly { value: unknown }[],
   from: number,
   waiting: Waiting,
   keys: Map<string, ResolvedKey>,
-  cachedCopy: (keyId: string, version: number) => Buffer | typeof MISS,
+  cachedCopy: (keyId: string, version: number) => ResolvedKey | typeof MISS,
 ): void {
   let lastPrefix = '\u0000';
   for (let i = from; i < items.length; i++) {
@@ -88,7 +92,7 @@ export function noteKeys(
     if (keys.has(id)) continue;
     const { keyId, version } = scopeKeyOf(id);
     const copy = cachedCopy(keyId, version);
-    if (copy !== MISS) keys.set(id, { key: copy });
+    if (copy !== MISS) keys.set(id, copy);
     else {
       keys.set(id, AWAITED);
       waiting.keys.add(id);

@@ -23,6 +23,8 @@ export interface ValueLocation {
   readonly model?: string;
   readonly field?: string;
   readonly rowId?: string;
+  /** The scope of the value's row, when the read named it (`FieldContext.scope`). */
+  readonly scope?: string;
 }
 
 /** Base class of every error hushfield throws. */
@@ -42,12 +44,18 @@ export class DecryptionError extends HushfieldError {
   readonly model?: string;
   readonly field?: string;
   readonly rowId?: string;
+  /**
+   * Set when the value was refused because its key is not a key of its row's scope (this
+   * scope): copied from another scope's row, or the row's scope column was changed.
+   */
+  readonly otherScope?: string;
 
-  constructor(message: string, location: ValueLocation = {}, options?: { cause?: unknown }) {
+  constructor(message: string, location: ValueLocation = {}, options?: { cause?: unknown; otherScope?: string }) {
     super('HUSHFIELD_DECRYPTION_FAILED', message, options);
     this.model = location.model;
     this.field = location.field;
     this.rowId = location.rowId;
+    if (options?.otherScope !== undefined) this.otherScope = options.otherScope;
   }
 }
 

@@ -328,12 +328,18 @@ export class FieldCrypto {
     if (deks !== undefined) {
       deks.sweep();
       const cachedDek = deks.get(parsed.dekId);
-      if (cachedDek !== undefined) return this.#open(parsed, ctx, cachedDek);
+      // A row's scope is checked against its key's, known while the key is cached (else loaded below).
+      const keyScope = ctx.scope === undefined ? undefined : this.#keys.cachedScopeOf(parsed.keyId, parsed.version);
+      if (cachedDek !== undefined && (ctx.scope === undefined || keyScope !== undefined)) {
+        this.#checkScope(parsed, ctx, keyScope);
+        return this.#open(parsed, ctx, cachedDek);
+      }
     }
     // Warm path: the scope key is cached, so no await and no key copy.
-    const warm = this.#keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey) =>
-      this.#unwrapAndOpen(parsed, ctx, scopeKey, generation),
-    );
+    const warm = this.#keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey, keyScope) => {
+      this.#checkScope(parsed, ctx, keyScope);
+      return this.#unwrapAndOpen(parsed, ctx, scopeKey, generation);
+    });
     if (warm !== MISS) return warm;
     let scopeKey: Buffer;
     try {
@@ -342,6 +348,7 @@ export class FieldCrypto {
       throw this.#failed(keyLoadFailure(error, parsed, ctx), parsed, ctx);
     }
     try {
+      this.#checkScope(parsed, ctx, this.#keys.cachedScopeOf(parsed.keyId, parsed.version));
       return this.#unwrapAndOpen(parsed, ctx, scopeKey, generation);
     } finally {
       scopeKey.fill(0);
@@ -377,7 +384,8 @@ export class FieldCrypto {
       await Promise.all(
         ids.map(async (id, i) => {
           try {
-            keys.set(id, { key: await loads[i] });
+            const key = await loads[i];
+            keys.set(id, { key, scope: this.#keys.cachedScopeOf(refs[i].keyId, refs[i].version) });
           } catch (error) {
             keys.set(id, { error: keyLoadFailure(error, refs[i]) });
           }
@@ -791,6 +799,9 @@ export class FieldCrypto {
     // Why the current row's DEK is unavailable: a key error, or `null` when it failed to unwrap.
     let failure: unknown;
     let waits = false;
+    // The key version a row's scope was last checked against (values of a row share it).
+    let checkedKeyId: string | undefined;
+    let checkedKey: { version: number; pass: PassKey } | undefined;
     const count = indexes === undefined ? items.length : indexes.length;
     try {
       for (let n = 0; n < count; n++) {
@@ -830,13 +841,30 @@ export class FieldCrypto {
             }
           }
           if (dek !== undefined) {
+            if (ctx.scope !== undefined) {
+              if (envelope.keyId !== checkedKeyId || envelope.version !== checkedKey!.version) {
+                checkedKeyId = envelope.keyId;
+                checkedKey = { version: envelope.version, pass: passKeys.get(envelope.keyId, envelope.version) };
+              }
+              const keyScope = this.#passScope(envelope, checkedKey!.pass, keys);
+              if (keyScope === undefined && indexes === undefined) {
+                // The DEK was cached, its key no longer is: this value and the rest wait for the key.
+                const id = checkedKey!.pass.id;
+                waiting = { indexes: [i], keys: new Set() };
+                if (!keys.has(id)) {
+                  keys.set(id, AWAITED);
+                  waiting.keys.add(id);
+                }
+                noteKeys(items, i + 1, waiting, keys, this.#cachedCopy);
+                return waiting;
+              }
+              this.#checkScope(envelope, ctx, keyScope);
+            }
             out[i] = this.#open(envelope, ctx, dek, aadScratch);
           } else if (waits) {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
-            noteKeys(items, i + 1, waiting!, keys, (keyId, version) =>
-              this.#keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey)),
-            );
+            noteKeys(items, i + 1, waiting!, keys, this.#cachedCopy);
             return waiting;
           } else if (failure !== null) {
             out[i] = this.#failed(located(failure, ctx), envelope, ctx);
@@ -869,16 +897,42 @@ export class FieldCrypto {
     let entry = keys.get(id);
     if (entry === AWAITED) return MISS;
     if (entry === undefined) {
-      const copy = this.#keys.withCachedScopeKey(keyId, version, (scopeKey) => Buffer.from(scopeKey));
+      const copy = this.#cachedCopy(keyId, version);
       if (copy === MISS) {
         keys.set(id, AWAITED);
         return MISS;
       }
-      entry = { key: copy };
+      entry = copy;
       keys.set(id, entry);
     }
     if (entry.key === undefined) return { error: entry.error };
     return unwrapDek(entry.key, envelope) ?? { error: null };
+  }
+
+  /** A copy of a cached scope key, with its scope, for one call's own use; `MISS` when not cached. */
+  readonly #cachedCopy = (keyId: string, version: number): ResolvedKey | typeof MISS =>
+    this.#keys.withCachedScopeKey(keyId, version, (scopeKey, scope) => ({ key: Buffer.from(scopeKey), scope }));
+
+  /**
+   * The scope of the envelope's key as this call knows it (its own copy of the key, else the key
+   * cache), remembered in `passKey`; `undefined` while the key is neither held nor cached.
+   */
+  #passScope(envelope: ParsedEnvelope, passKey: PassKey, keys: Map<string, ResolvedKey>): string | undefined {
+    passKey.scope ??= keys.get(passKey.id)?.scope ?? this.#keys.cachedScopeOf(envelope.keyId, envelope.version);
+    return passKey.scope;
+  }
+
+  /**
+   * Throws (counted as a failed decrypt) when `ctx` names the row's scope and the envelope's key
+   * is not that scope's, or its scope (`keyScope`) is not known.
+   */
+  #checkScope(envelope: ParsedEnvelope, ctx: FieldContext, keyScope: string | undefined): void {
+    if (ctx.scope === undefined || keyScope === ctx.scope) return;
+    const error =
+      keyScope === undefined
+        ? new DecryptionError(messages.scopeUnknown(ctx, envelope.keyId, envelope.version), ctx)
+        : new DecryptionError(messages.otherScope(ctx, envelope.keyId), ctx, { otherScope: ctx.scope });
+    throw this.#failed(error, envelope, ctx);
   }
 
   /** How long the envelope's scope key stays cached: its DEKs are cached no longer. */

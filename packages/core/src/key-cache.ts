@@ -142,18 +142,26 @@ export class KeyCache {
    * run during the call, so no expiry or destroy zeroes the key under `use`; `use` must not
    * keep the buffer, modify it or hand it out.
    * @param owner - when given, an entry loaded for another owner is a {@link MISS}
-   * @returns what `use` returned, or {@link MISS}
+   * @returns what `use` returned (it is also given the entry's owner), or {@link MISS}
    */
-  use<T>(id: string, use: (key: Buffer) => T, owner?: string): T | typeof MISS {
+  use<T>(id: string, use: (key: Buffer, owner: string | undefined) => T, owner?: string): T | typeof MISS {
     const entry = this.#lru.get(id);
     if (entry === undefined || (owner !== undefined && entry.owner !== owner)) return MISS;
     this.#hits++;
     entry.uses++;
     try {
-      return use(entry.key);
+      return use(entry.key, entry.owner);
     } finally {
       if (this.#maxUses !== undefined && entry.uses >= this.#maxUses) this.#lru.delete(id);
     }
+  }
+
+  /**
+   * What the cached key for `id` was loaded for (see {@link KeyCache.get}'s `owner`), or
+   * `undefined` when it is not cached or its load said nothing. Neither a hit nor a use.
+   */
+  ownerOf(id: string): string | undefined {
+    return this.#lru.peek(id)?.owner;
   }
 
   /**

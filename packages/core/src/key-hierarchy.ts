@@ -69,6 +69,13 @@ function ownerOf(kind: KeyKind, scope: string): string {
   return `${kind}\u0000${scope}`;
 }
 
+const SCOPE_OWNER = ownerOf('scope', '');
+
+/** The scope a scope key's {@link ownerOf} names, or `undefined` for another kind or no owner. */
+function scopeOfOwner(owner: string | undefined): string | undefined {
+  return owner !== undefined && owner.startsWith(SCOPE_OWNER) ? owner.slice(SCOPE_OWNER.length) : undefined;
+}
+
 /** Scope keys, the index root key, and their lifecycle. */
 export class KeyHierarchy {
   readonly #store: KeyStore;
@@ -306,8 +313,21 @@ export class KeyHierarchy {
    * synchronously and without a copy (see `KeyCache.use`); {@link MISS} when it is not cached
    * (no I/O: the caller falls back to {@link KeyHierarchy.scopeKeyMaterial}).
    */
-  withCachedScopeKey<T>(keyId: string, version: number, use: (key: Buffer) => T): T | typeof MISS {
-    return this.#keys.use(cacheId(keyId, version), use);
+  withCachedScopeKey<T>(
+    keyId: string,
+    version: number,
+    use: (key: Buffer, scope: string | undefined) => T,
+  ): T | typeof MISS {
+    return this.#keys.use(cacheId(keyId, version), (key, owner) => use(key, scopeOfOwner(owner)));
+  }
+
+  /**
+   * @internal The scope whose key-store row scope key `keyId` version `version` was unwrapped
+   * from (its wrap context binds the scope), while that key is cached; otherwise `undefined`
+   * (no I/O). Neither a hit nor a use of the key.
+   */
+  cachedScopeOf(keyId: string, version: number): string | undefined {
+    return scopeOfOwner(this.#keys.ownerOf(cacheId(keyId, version)));
   }
 
   /**

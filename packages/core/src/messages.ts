@@ -24,6 +24,12 @@ export const messages = {
   keyStoreFailed: (keyId: string, version: number, location: { model?: string; field?: string; rowId?: string }) =>
     `the key store failed while reading key ${keyId} version ${version}${where(location)}; ` +
     'the value was not read (retry when the database answers)',
+  otherScope: (location: { model?: string; field?: string; rowId?: string; scope?: string }, keyId: string) =>
+    `value is sealed under key ${keyId}, which is not a key of its row's scope "${location.scope}"${where(location)}: ` +
+    "it was copied from another scope's row, or the row's scope column was changed outside the extension",
+  scopeUnknown: (location: { model?: string; field?: string; rowId?: string }, keyId: string, version: number) =>
+    `the scope of key ${keyId} version ${version} could not be established${where(location)} ` +
+    '(the key left the cache during the read); read the value again',
   dekUnwrapFailed: (location: { model?: string; field?: string; rowId?: string }) =>
     `the value's data key failed to unwrap${where(location)}: the envelope was tampered with ` +
     'or its key store entry does not match it',

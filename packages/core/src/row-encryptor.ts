@@ -26,6 +26,13 @@ export interface FieldContext extends ValueType {
   model: string;
   field: string;
   rowId?: string;
+  /**
+   * On decrypt only (encrypt ignores it): the scope of the row the value was read from. A
+   * value sealed under another scope's key then fails with `DecryptionError` instead of
+   * opening: a value copied from another tenant's row, or a row whose scope column was changed
+   * outside the extension. Not part of the associated data (the scope key id is).
+   */
+  scope?: string;
 }
 
 /** Encrypts the fields of one row write under one fresh DEK. */
@@ -64,6 +71,11 @@ export function checkContext(ctx: FieldContext): void {
     ctx.rowId === undefined || (typeof ctx.rowId === 'string' && ctx.rowId.length <= 1024),
     'ctx.rowId',
     'must be a string of at most 1024 characters when given',
+  );
+  needs(
+    ctx.scope === undefined || (typeof ctx.scope === 'string' && ctx.scope.length > 0),
+    'ctx.scope',
+    'must be a non-empty string when given',
   );
   const { kind, index, count } = ctx;
   if (kind === undefined && index === undefined && count === undefined) return;

@@ -10,9 +10,16 @@ import type { EncryptedFieldMeta, ModelMeta } from './metadata';
 /**
  * The associated-data context of `field` in a row of `model` whose bound row id is `rowId`
  * (see {@link boundRowId}).
+ * @param scope - on a read, the scope of the row the value was read from: a value sealed under
+ *   another scope's key then fails to decrypt (see core's `FieldContext.scope`)
  */
-export function valueContext(model: ModelMeta, field: EncryptedFieldMeta, rowId: string | undefined): FieldContext {
-  return { model: model.dbName, field: field.dbName, rowId };
+export function valueContext(
+  model: ModelMeta,
+  field: EncryptedFieldMeta,
+  rowId: string | undefined,
+  scope?: string,
+): FieldContext {
+  return { model: model.dbName, field: field.dbName, rowId, scope };
 }
 
 /**

@@ -64,6 +64,14 @@ export interface FieldEncryptionOptions {
    * `'refuse'` (default, a ConfigError before the query) or `'warn'` (README, "Node upgrades and Unicode").
    */
   readonly unicodeMismatch?: 'refuse' | 'warn';
+  /**
+   * Scoped models whose `@encryption(scope: ...)` was added or changed and whose stored values
+   * `hushfield reencrypt --rescope` has not moved to their rows' scopes yet. Every other scoped
+   * model's values must be sealed under their own row's scope key: a value sealed under
+   * another scope's (copied from another tenant's row, or a scope column changed in SQL) fails
+   * with `DecryptionError`. Listed models skip that check; remove them once the migration ran.
+   */
+  readonly migratingScopes?: readonly string[];
 }
 
 /** What the extended client gains as `prisma.$hushfield`. */
@@ -124,7 +132,8 @@ function isSingleConnection(client: AnyClient): boolean {
  * @param options - schema and keys; see {@link FieldEncryptionOptions}
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
  *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
- * @throws ConfigError when neither `keyring` nor `crypto` is given, or the schema is not the generator's
+ * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
+ *   generator's, or `migratingScopes` names a model that is not a scoped model of it
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
@@ -138,10 +147,11 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   if (options.crypto === undefined && options.keyring === undefined) {
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
   }
+  const migratingScopes = checkedMigratingScopes(schema, options.migratingScopes);
   const extension = Prisma.defineExtension((client) => {
     const base = client as unknown as AnyClient;
     const crypto = options.crypto ?? createCrypto(options, base);
-    const view = new SchemaView(schema);
+    const view = new SchemaView(schema, { migratingScopes });
     const decryptor = new ResultDecryptor(view, crypto, options.onDecryptError ?? 'throw');
     const handler = new OperationHandler(view, crypto, decryptor, base);
     const baseTransaction = base.$transaction as (...args: unknown[]) => Promise<unknown>;
@@ -180,6 +190,26 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   });
   // The result types are stated, not computed: the query extension is what returns null.
   return extension as unknown as HushfieldExtension<DecryptErrorResults<S, E>>;
+}
+
+/**
+ * `migratingScopes`, checked against the schema.
+ * @throws ConfigError when it is not a list of scoped models of the schema
+ */
+function checkedMigratingScopes(schema: HushfieldSchema, models: unknown): readonly string[] {
+  if (models === undefined) return [];
+  const valid =
+    Array.isArray(models) &&
+    models.every(
+      (name) =>
+        typeof name === 'string' && Object.hasOwn(schema.models, name) && schema.models[name].scopeField !== undefined,
+    );
+  if (!valid) {
+    throw new ConfigError(
+      'fieldEncryption: `migratingScopes` must list models of the schema that have a scope (@encryption(scope: ...))',
+    );
+  }
+  return models as string[];
 }
 
 function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {

@@ -97,6 +97,11 @@ const catalog = {
   connectOrCreateConflict: (model: string, relation: string, field: string) =>
     `${model}.${relation}: the connectOrCreate's where and create give ${field} different values, ` +
     "so the row's encryption scope would depend on which one runs; make them agree",
+  otherScope: (model: string, field: string, rowId: string | undefined, scope: string) =>
+    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} is sealed under a key that is not ` +
+    `its row's scope "${scope}": copied from another scope's row, or the row's scope column was changed ` +
+    "outside the extension (after adding or changing the model's scope, list it in migratingScopes " +
+    'until `hushfield reencrypt --rescope` has run)',
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',
@@ -195,6 +200,21 @@ export function relatedRowMissing(model: string, relation: string, target: strin
 /** A create's connectOrCreate on the relation its scope comes from could link rows of two scopes. */
 export function connectOrCreateConflict(model: string, relation: string, field: string): InvalidArgumentError {
   return new InvalidArgumentError(catalog.connectOrCreateConflict(model, relation, field), `${model}.${relation}`);
+}
+
+/** A value is sealed under a key of another scope than its row's `scope`; `cause` is core's error. */
+export function otherScope(
+  model: string,
+  field: string,
+  rowId: string | undefined,
+  scope: string,
+  cause: unknown,
+): DecryptionError {
+  return new DecryptionError(
+    catalog.otherScope(model, field, rowId, scope),
+    { model, field, rowId },
+    { cause, otherScope: scope },
+  );
 }
 
 /** A value failed to decrypt; `cause` is core's typed error. */

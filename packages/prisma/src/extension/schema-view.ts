@@ -54,7 +54,27 @@ export class SchemaView {
   private scopeCarriers: Map<string, { child: ModelMeta; relation: string }> | undefined;
   private readonly scopeRelationCache = new Map<string, readonly string[]>();
 
-  constructor(readonly schema: HushfieldSchema) {}
+  private readonly migratingScopes: ReadonlySet<string>;
+
+  /**
+   * @param options.migratingScopes - scoped models whose values may still be sealed under
+   *   another scope's key (see `FieldEncryptionOptions.migratingScopes`)
+   */
+  constructor(
+    readonly schema: HushfieldSchema,
+    options: { readonly migratingScopes?: readonly string[] } = {},
+  ) {
+    this.migratingScopes = new Set(options.migratingScopes);
+  }
+
+  /**
+   * The scope field whose value a read of `model` checks its values' scope key against, or
+   * `undefined` (an unscoped model, whose values all belong to `default`, or one listed in
+   * `migratingScopes`).
+   */
+  checkedScopeField(model: ModelMeta): string | undefined {
+    return this.migratingScopes.has(model.name) ? undefined : model.scopeField;
+  }
 
   /** The model, or `undefined` for a model the schema does not describe. */
   model(name: string | undefined): ModelMeta | undefined {

@@ -1,8 +1,9 @@
 /**
  * Decrypts results on the way out. Walks a result (one row, a list, nested relation loads at
  * any depth), collects every stored envelope with its location (model, field, row id for
- * bound models) and decrypts them all with ONE `FieldCrypto.decryptMany` call: each distinct
- * key is resolved once per result, never once per row. Values that are not envelopes are
+ * bound models, the row's scope for scoped ones) and decrypts them all with ONE
+ * `FieldCrypto.decryptMany` call: each distinct key is resolved once per result, never once
+ * per row. Values that are not envelopes are
  * refused in `strict` mode and passed through as legacy plaintext in `migrating` and
  * `readonly` mode, except values in prisma-field-encryption's ciphertext format, which are
  * refused in every mode (the CLI imports them).
@@ -25,8 +26,9 @@ import {
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
 import { valueContext } from '../../value-context';
-import { decryptFailed, foreignCiphertext, notEnvelope } from '../messages';
+import { decryptFailed, foreignCiphertext, notEnvelope, otherScope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
+import { scopeString } from '../write/relation-scope';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
 
 /** What to do with a value that fails to decrypt (keyring and key-store outages always throw). */
@@ -39,8 +41,11 @@ interface ReadPlace {
 }
 
 interface ModelPlan {
+  readonly model: ModelMeta;
   readonly places: readonly ReadPlace[];
   readonly boundId?: string;
+  /** The scope field a row's values are checked against (see `SchemaView.checkedScopeField`). */
+  readonly scopeField?: string;
   readonly relations: readonly [string, ModelPlan][];
 }
 
@@ -49,6 +54,7 @@ interface TypedValue {
   readonly row: Args;
   readonly place: ReadPlace;
   readonly rowId: string | undefined;
+  readonly scope: string | undefined;
   readonly first: number;
   readonly count: number;
 }
@@ -156,7 +162,14 @@ export class ResultDecryptor {
   }
 
   /** Collects a `Json`, `Bytes` or `String[]` value: its items, or a failure when strict and not sealed. */
-  private collectTyped(row: Args, place: ReadPlace, rowId: string | undefined, value: unknown, batch: Batch): void {
+  private collectTyped(
+    row: Args,
+    place: ReadPlace,
+    rowId: string | undefined,
+    scope: string | undefined,
+    value: unknown,
+    batch: Batch,
+  ): void {
     const { model, field } = place;
     if (!isSealedValue(field, value, (text) => this.crypto.isEnvelope(text), isBinaryEnvelope)) {
       // Legacy plaintext passes in migrating and readonly mode; a list half sealed never does.
@@ -170,8 +183,8 @@ export class ResultDecryptor {
     }
     const count = itemCount(field, value);
     if (count === 0) return;
-    batch.typed.push({ row, place, rowId, first: batch.items.length, count });
-    for (const item of typedItems(field, value, valueContext(model, field, rowId))) {
+    batch.typed.push({ row, place, rowId, scope, first: batch.items.length, count });
+    for (const item of typedItems(field, value, valueContext(model, field, rowId, scope))) {
       batch.rows.push(undefined);
       batch.places.push(place);
       batch.items.push(item);
@@ -190,14 +203,15 @@ export class ResultDecryptor {
   }
 
   private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
-    const { places, boundId } = plan;
+    const { places, boundId, scopeField } = plan;
     const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
+    const scope = scopeField === undefined ? undefined : scopeString(plan.model, scopeField, row[scopeField]);
     for (let f = 0; f < places.length; f++) {
       const place = places[f];
       const { model, field } = place;
       const value = row[field.name];
       if (field.type !== undefined) {
-        if (value !== null && value !== undefined) this.collectTyped(row, place, rowId, value, batch);
+        if (value !== null && value !== undefined) this.collectTyped(row, place, rowId, scope, value, batch);
         continue;
       }
       if (typeof value !== 'string') continue;
@@ -215,7 +229,7 @@ export class ResultDecryptor {
       }
       batch.rows.push(row);
       batch.places.push(place);
-      batch.items.push({ value, ctx: valueContext(model, field, rowId) });
+      batch.items.push({ value, ctx: valueContext(model, field, rowId, scope) });
     }
     const { relations } = plan;
     for (let r = 0; r < relations.length; r++) {
@@ -224,14 +238,16 @@ export class ResultDecryptor {
     }
   }
 
-  /** Per model, once: its encrypted fields, bound id field and relations that can hold ciphertext. */
+  /** Per model, once: its encrypted fields, bound id and scope fields, and relations that can hold ciphertext. */
   private planFor(model: ModelMeta): ModelPlan {
     const known = this.plans.get(model.name);
     if (known !== undefined) return known;
     const relations: [string, ModelPlan][] = [];
     const plan: ModelPlan = {
+      model,
       places: Object.values(model.encrypted).map((field) => ({ model, field })),
       boundId: model.bindRowId ? this.view.idField(model) : undefined,
+      scopeField: this.view.checkedScopeField(model),
       relations,
     };
     // Registered before its relations are planned, so a relation cycle ends here.
@@ -264,6 +280,9 @@ function located({ model, field }: ReadPlace, rowId: string | undefined, error: 
   }
   if (error instanceof KeyringError || (error instanceof DecryptionError && error.model === model.name)) {
     return error;
+  }
+  if (error instanceof DecryptionError && error.otherScope !== undefined) {
+    return otherScope(model.name, field.name, rowId, error.otherScope, error);
   }
   return decryptFailed(model.name, field.name, rowId, error);
 }

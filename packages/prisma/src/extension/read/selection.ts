@@ -1,6 +1,7 @@
 /**
  * Makes sure a read returns what decryption needs: the row id of every bound model whose
- * encrypted fields are selected (the id is part of the associated data). What was added is stripped from
+ * encrypted fields are selected (the id is part of the associated data), and the scope of every
+ * scoped model's (its values' key must be that scope's). What was added is stripped from
  * the result again, so callers get exactly the shape Prisma declares for their selection.
  */
 import type { ModelMeta } from '../../metadata';
@@ -40,6 +41,8 @@ export function ensureSelected(
   const id = view.idField(model);
   const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name));
   if (model.bindRowId && id !== undefined && encryptedReturned && !needs.includes(id)) needs.push(id);
+  const scope = view.checkedScopeField(model);
+  if (scope !== undefined && encryptedReturned && !needs.includes(scope)) needs.push(scope);
   for (const field of needs) {
     if (isReturned(out, field)) continue;
     if (isPlainObject(out.select)) out.select = { ...out.select, [field]: true };
@@ -54,7 +57,7 @@ export function ensureSelected(
       const target = view.relationTarget(model, field);
       if (target === undefined || !view.isSensitive(target)) continue;
       const nested = isPlainObject(value) ? value : {};
-      if (!hasShape(nested) && !target.bindRowId) continue;
+      if (!hasShape(nested) && !target.bindRowId && view.checkedScopeField(target) === undefined) continue;
       const inner = ensureSelected(view, target, nested);
       if (inner.strip.fields.length > 0 || Object.keys(inner.strip.relations).length > 0) {
         copy[field] = inner.args;
