@@ -33,6 +33,19 @@ export type BulkSummary = Pick<
   | 'rowsPerSecond'
 >;
 
+/**
+ * Values of a model sealed under another scope's key than their row's, as `status --verify` and
+ * `doctor` report them: what can put them there, and what moves them when it was a scope change.
+ */
+function otherScopeHint(model: string, count: number): string {
+  return (
+    `${model}: ${count} value(s) sealed under another scope's key than their row's: copied from another ` +
+    "scope's row, or the row's scope column was changed outside the extension; if the model's " +
+    `@encryption(scope: ...) was added or changed, \`hushfield reencrypt --model ${model} --rescope\` moves them ` +
+    "to their rows' scopes"
+  );
+}
+
 /** A check's level as `doctor` prints it, padded so that the check names line up. */
 const LEVEL_LABELS = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;
 
@@ -144,6 +157,11 @@ export const messages = {
     updateFailed: () => 'update failed (e.g. a unique blind index collides with another row)',
     emptyScope: () => 'scope field is empty',
     pfeWithoutKey: () => 'holds a prisma-field-encryption value: pass --from-pfe-key to import it',
+    /** A value of a scoped model sealed under a key that is not one of its row's scope (`scope`). */
+    otherScope: (scope: string) =>
+      `sealed under another scope's key than its row's scope ${JSON.stringify(scope)}: copied from another ` +
+      "scope's row, or the row's scope column was changed outside the extension; left as it is (if the " +
+      "model's @encryption(scope: ...) was added or changed, rerun with --rescope)",
   },
 
   /** Importing prisma-field-encryption values (`pfe-import.ts`); keys are counted or numbered, never shown. */
@@ -305,6 +323,7 @@ export const messages = {
         field.malformed ? `${field.malformed} malformed` : '',
         `${field.nulls} null`,
         field.unreadable ? `${Object.values(field.unreadable).reduce((a, b) => a + b, 0)} unreadable` : '',
+        field.otherScope ? `${field.otherScope} under another scope's key than their row's` : '',
       ].filter(Boolean);
       return `  ${field.field} (${field.mode}): ${parts.join(', ')}`;
     },
@@ -361,6 +380,8 @@ export const messages = {
         : `keyring ${health.keyringId}: FAILED ${health.error?.message} [${health.error?.code}]`,
     /** The keyring round trip got back other bytes than it wrapped. */
     roundTripMismatch: () => 'unwrapped bytes differ from the wrapped ones',
+    /** `count` values of `model` sealed under another scope's key than their row's (`--verify`). */
+    otherScope: (model: string, count: number) => otherScopeHint(model, count),
     verified: (unreadable: number) =>
       unreadable === 0
         ? 'verify: every value is readable (values under destroyed scopes aside)'
@@ -433,13 +454,20 @@ export const messages = {
       `${model}: columns match the schema metadata; sampled ${rows} row(s)` +
       `${destroyed ? `, ${destroyed} value(s) under destroyed scopes` : ''}`,
     /** `codes`: failures by error code. */
-    undecryptable: (model: string, failed: number, sampled: number, codes: Readonly<Record<string, number>>) =>
+    undecryptable: (
+      model: string,
+      failed: number,
+      sampled: number,
+      codes: Readonly<Record<string, number>>,
+      otherScope: number,
+    ) =>
       `${model}: ${failed} of ${sampled} sampled value(s) fail to decrypt ` +
       `(${Object.entries(codes)
         .map(([code, count]) => `${code}: ${count}`)
         .join(', ')}): ` +
       'tampered, moved, or wrapped ' +
-      'under a key this keyring cannot open; `hushfield status --verify` counts them all',
+      'under a key this keyring cannot open; `hushfield status --verify` counts them all' +
+      (otherScope > 0 ? `. ${otherScopeHint(model, otherScope)}` : ''),
     columnsUnreadable: (model: string, reason: string) =>
       `${model}: cannot read its encrypted columns (${reason}); regenerate the client and metadata`,
     noIndexKey: () =>

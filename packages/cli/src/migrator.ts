@@ -57,6 +57,8 @@ export interface MigrateOptions {
   readonly batchSize: number;
   readonly concurrency: number;
   readonly dryRun: boolean;
+  /** Move values sealed under another scope's key than their row's (`--rescope`; see `PlanContext.rescope`). */
+  readonly rescope?: boolean;
   readonly resume: ResumePolicy;
   readonly pfe?: PfeImporter;
   readonly progress: Progress;
@@ -390,7 +392,7 @@ async function keysRotatedSince(keyStore: KeyStore, since: Date): Promise<boolea
 }
 
 async function planContext(options: MigrateOptions): Promise<PlanContext> {
-  const { crypto, keyStore, model, mode, dryRun, pfe } = options;
+  const { crypto, keyStore, model, mode, dryRun, rescope, pfe } = options;
   const indexVersions = new Map<string, number | null>();
   if (mode === 'reencrypt') {
     const indexKey = dryRun ? await keyStore.getActive('index', 'default') : null;
@@ -413,7 +415,7 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
     }
     return crypto.keys.activeScopeKey(scope);
   };
-  return { model, crypto, mode, pfe, dryRun, activeKey, indexVersions };
+  return { model, crypto, mode, pfe, dryRun, rescope, activeKey, indexVersions };
 }
 
 /** Retries `work` while the keyring reports a retryable failure, with exponential backoff. */

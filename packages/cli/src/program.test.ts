@@ -42,6 +42,15 @@ test('--help lists every command and exits 0', async () => {
   for (const command of ['status', 'reencrypt', 'decrypt', 'keys', 'doctor']) expect(result.stdout).toContain(command);
 });
 
+test.each(['reencrypt', 'decrypt'])('%s --help documents --rescope', async (command) => {
+  const result = await cli([command, '--help']);
+  expect(result.code).toBe(ExitCode.Ok);
+  // Commander wraps the description to the terminal width.
+  const text = result.stdout.replace(/\s+/g, ' ');
+  expect(text).toContain("--rescope after a model's @encryption(scope: ...) was added or changed: ");
+  expect(text).toContain("values sealed under another scope's key than their row's (without it they fail their row)");
+});
+
 test.each([
   [['frobnicate']],
   [['reencrypt', '--nope']],

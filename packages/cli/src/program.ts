@@ -136,6 +136,12 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--batch <n>', 'rows per batch (one read, one write statement)', positiveInt('--batch'), 1000)
       .option('--concurrency <n>', 'batches in flight at once', positiveInt('--concurrency'), 2)
       .option('--dry-run', 'count what would change; write nothing, create no keys', false)
+      .option(
+        '--rescope',
+        `after a model's @encryption(scope: ...) was added or changed: ${name === 'decrypt' ? 'decrypt' : 'move'} ` +
+          "values sealed under another scope's key than their row's (without it they fail their row)",
+        false,
+      )
       .addOption(
         new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'),
       )
@@ -175,6 +181,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             batch: o.batch as number,
             concurrency: o.concurrency as number,
             dryRun: Boolean(o.dryRun),
+            rescope: Boolean(o.rescope),
             resume,
             keyringAttempts: o.keyringAttempts as number,
             signal: options.signal,

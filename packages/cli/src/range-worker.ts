@@ -42,6 +42,8 @@ export interface RangeWorkerOptions {
   readonly concurrency: number;
   readonly keyringAttempts?: number;
   readonly pfe?: PfeImporter;
+  /** Move values sealed under another scope's key than their row's (`--rescope`; see `PlanContext.rescope`). */
+  readonly rescope?: boolean;
   /** How often the run's state is read (pause) and, every third of a lease, the lease renewed. */
   readonly pollMs?: number;
   /** Aborted on Ctrl-C: finish the batch, give the range back, stop. */
@@ -210,6 +212,7 @@ async function runRange(
       batchSize: options.batchSize,
       concurrency: options.concurrency,
       dryRun: false,
+      rescope: options.rescope,
       resume: 'auto',
       pfe: options.pfe,
       keyringAttempts: options.keyringAttempts,

@@ -65,6 +65,13 @@ export interface PlanContext {
   readonly indexVersions: ReadonlyMap<string, number | null>;
   /** Count what would change, without decrypting, encrypting or creating keys. */
   readonly dryRun?: boolean;
+  /**
+   * Take values sealed under another scope's key than their row's (`--rescope`: the model's
+   * `@encryption(scope: ...)` was added or changed) and move them to the row's scope. Without
+   * it such a value of a scoped model fails its row: it may have been copied from another
+   * tenant's row, and moving it would make the copy readable there.
+   */
+  readonly rescope?: boolean;
 }
 
 /** Fields the planner reads from each row (besides the key). */
@@ -128,6 +135,8 @@ interface BatchScope {
   readonly matches: PlannedMatch[];
   /** The active key of a scope, asked once per batch. */
   readonly activeKey: (scope: string) => Promise<{ keyId: string; version: number } | null>;
+  /** Whether a sealed value must be under its row's scope key (see {@link checksScope}). */
+  readonly checkScope: boolean;
   readonly tally: PlanTally;
 }
 
@@ -178,6 +187,7 @@ async function classifyBatch(rows: readonly Record<string, unknown>[], context: 
       if (!active.has(name)) active.set(name, context.activeKey(name));
       return active.get(name) as Promise<{ keyId: string; version: number } | null>;
     },
+    checkScope: checksScope(context),
     tally: emptyTally(),
   };
   const works: RowWork[] = [];
@@ -193,7 +203,7 @@ async function classifyBatch(rows: readonly Record<string, unknown>[], context: 
 
 /** The work one row needs, a failure when it cannot be handled, or null when it is current. */
 async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Promise<RowWork | RowFailure | null> {
-  const { model, crypto, mode } = batch.context;
+  const { model, crypto, mode, dryRun } = batch.context;
   const scopeValue = model.scopeField ? row[model.scopeField] : 'default';
   if (scopeValue === null || scopeValue === undefined || scopeValue === '') {
     return {
@@ -233,6 +243,14 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     }
     if (mode === 'decrypt') {
       if (source === 'plain') continue;
+      if (batch.checkScope && dryRun && source === 'envelope') {
+        // A dry run opens nothing: the scope check the run's decrypt makes is made here instead.
+        const refused = await needsMove(field, value, work.scope, batch);
+        if (typeof refused === 'object') {
+          blocked ??= { key: rowKeyText(model, row), field: field.name, ...refused };
+          continue;
+        }
+      }
       work.fields.push(field);
       work.rewrite = true;
       work.reasons.decrypted++;
@@ -274,7 +292,8 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
 /**
  * Whether an envelope must move to its scope's active key version: `'moved'`, `'malformed'`
  * (rewritten so that decrypting it reports the failure), false when current, or the error
- * of a scope that cannot be written (destroyed). A keyring failure throws: it stops the batch.
+ * of a scope that cannot be written (destroyed) or, when the batch checks scopes, of a value
+ * under another scope's key. A keyring failure throws: it stops the batch.
  */
 async function needsMove(
   field: EncryptedFieldMeta,
@@ -292,8 +311,22 @@ async function needsMove(
     if (!isHushfieldError(error) || isOutage(error)) throw error;
     return { code: error.code, message: error.message };
   }
+  // Every version of a scope's key has the scope's key id: another id is another scope's key
+  // (and, while the scope has no key, any id is).
+  if (batch.checkScope && described.some((named) => named.keyId !== target?.keyId)) {
+    return { code: 'HUSHFIELD_DECRYPTION_FAILED', message: messages.migrate.otherScope(scope) };
+  }
   const stale = described.some((named) => named.keyId !== target?.keyId || named.version !== target.version);
   return !target || stale ? 'moved' : false;
+}
+
+/**
+ * Whether the plan checks that a model's sealed values are under their row's scope key: for a
+ * scoped model, unless `--rescope` (an unscoped model's rows are all in scope `default`, as the
+ * extension reads them).
+ */
+function checksScope(context: PlanContext): boolean {
+  return context.model.scopeField !== undefined && context.rescope !== true;
 }
 
 /**
@@ -453,6 +486,7 @@ async function indexValues(
 /** Decrypts every source value a row's new values need (one `decryptMany` per batch). */
 async function decryptSources(works: RowWork[], context: PlanContext): Promise<void> {
   const { model, crypto } = context;
+  const checkScope = checksScope(context);
   const items: DecryptItem[] = [];
   // Each value's items are items[first, first + count) (a list has one per element).
   const targets: { work: RowWork; field: EncryptedFieldMeta; first: number; count: number }[] = [];
@@ -480,7 +514,8 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
           work.plaintext.set(name, error as HushfieldError);
         }
       } else {
-        const own = typedItems(field, stored, fieldContext(model, field, work.row));
+        const ctx = fieldContext(model, field, work.row, checkScope ? work.scope : undefined);
+        const own = typedItems(field, stored, ctx);
         targets.push({ work, field, first: items.length, count: own.length });
         items.push(...own);
       }
@@ -500,7 +535,7 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
   for (const { work, field, first, count } of targets) {
     const opened = results.slice(first, first + count);
     const failed = opened.find((result) => isHushfieldError(result));
-    if (failed !== undefined) work.plaintext.set(field.name, failed);
+    if (failed !== undefined) work.plaintext.set(field.name, inCliWords(failed, model, field));
     else {
       try {
         work.plaintext.set(field.name, typedPlain(field, opened as (string | Buffer)[]));
@@ -512,6 +547,17 @@ async function decryptSources(works: RowWork[], context: PlanContext): Promise<v
       }
     }
   }
+}
+
+/** A value refused for its scope, told as the plan tells it (see {@link needsMove}); other errors as they are. */
+function inCliWords(error: HushfieldError, model: ModelMeta, field: EncryptedFieldMeta): HushfieldError {
+  if (!(error instanceof DecryptionError) || error.otherScope === undefined) return error;
+  const { otherScope } = error;
+  return new DecryptionError(
+    messages.migrate.otherScope(otherScope),
+    { model: model.name, field: field.name },
+    { cause: error, otherScope },
+  );
 }
 
 /** A row's primary key as failures name it (built only when needed: most rows never fail). */

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       concurrency: data.concurrency,
       keyringAttempts: data.keyringAttempts,
       pfe: data.fromPfeKey && data.fromPfeKey.length > 0 ? new PfeImporter(data.fromPfeKey) : undefined,
+      rescope: data.rescope,
       pollMs: data.pollMs,
       signal: stop.signal,
       throttle: take,

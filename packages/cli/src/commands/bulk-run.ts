@@ -25,6 +25,11 @@ export interface BulkOptions {
   readonly batch: number;
   readonly concurrency: number;
   readonly dryRun: boolean;
+  /**
+   * Move (or, for `decrypt`, open) values sealed under another scope's key than their row's:
+   * after a model's `@encryption(scope: ...)` was added or changed. Without it they fail their row.
+   */
+  readonly rescope?: boolean;
   readonly resume: ResumePolicy;
   readonly fromPfeKey?: readonly string[];
   readonly quiet?: boolean;
@@ -84,6 +89,7 @@ async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptio
         batchSize: options.batch,
         concurrency: options.concurrency,
         dryRun: options.dryRun,
+        rescope: options.rescope,
         resume: options.resume,
         keyringAttempts: options.keyringAttempts,
         signal: options.signal,

@@ -21,7 +21,7 @@ import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
 import { typedItems } from '@hushfield/prisma';
-import { classifyStored, describeStored, fieldContext } from '../value-context';
+import { classifyStored, describeStored, fieldContext, isOtherScope, rowScope } from '../value-context';
 import { delegateOf } from '../walker';
 
 /** Options of `doctor`. */
@@ -231,11 +231,12 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
   const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const crypto = await ctx.crypto();
   for (const model of ctx.models()) {
+    // The scope field too: a sampled value's key is checked against its row's scope, as the extension reads it.
+    const scope = model.scopeField === undefined ? [] : [model.scopeField];
     const select = Object.fromEntries(
-      [...model.idFields, ...Object.keys(model.encrypted), ...Object.keys(model.blindIndexes)].map((field) => [
-        field,
-        true,
-      ]),
+      [...model.idFields, ...Object.keys(model.encrypted), ...Object.keys(model.blindIndexes), ...scope].map(
+        (field) => [field, true],
+      ),
     );
     try {
       const rows = await delegateOf(client, model.name).findMany({ select, take: 100 });
@@ -252,11 +253,11 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
             const key = known.get(`${named[0].keyId}\u0000${named[0].version}`);
             if (!key) unknown++;
             else if (key.state === 'destroyed') destroyed++;
-            else toVerify.push(...typedItems(field, value, fieldContext(model, field, row)));
+            else toVerify.push(...typedItems(field, value, fieldContext(model, field, row, rowScope(model, row))));
           }
         }
       }
-      const unreadable = await unreadableCodes(crypto, toVerify);
+      const { codes: unreadable, otherScope } = await unreadableCodes(crypto, toVerify);
       const failed = Object.values(unreadable).reduce((a, b) => a + b, 0);
       if (unknown > 0) {
         add({ check: 'schema', level: 'fail', message: messages.doctor.unknownKeys(model.name, unknown) });
@@ -268,8 +269,13 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
         add({
           check: 'values',
           level: 'fail',
-          message: messages.doctor.undecryptable(model.name, failed, toVerify.length, unreadable),
-          detail: { model: model.name, sampled: toVerify.length, unreadable },
+          message: messages.doctor.undecryptable(model.name, failed, toVerify.length, unreadable, otherScope),
+          detail: {
+            model: model.name,
+            sampled: toVerify.length,
+            unreadable,
+            ...(otherScope > 0 ? { otherScope } : {}),
+          },
         });
       }
     } catch (error) {
@@ -286,17 +292,22 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
   }
 }
 
-/** Decrypts the sampled values and counts the failures by error code (no plaintext is kept). */
+/**
+ * Decrypts the sampled values and counts the failures by error code, and those sealed under
+ * another scope's key than their row's (no plaintext is kept).
+ */
 async function unreadableCodes(
   crypto: Awaited<ReturnType<CommandContext['crypto']>>,
   items: readonly DecryptItem[],
-): Promise<Record<string, number>> {
+): Promise<{ codes: Record<string, number>; otherScope: number }> {
   const codes: Record<string, number> = {};
-  if (items.length === 0) return codes;
+  let otherScope = 0;
+  if (items.length === 0) return { codes, otherScope };
   for (const result of await crypto.decryptMany(items)) {
     if (typeof result === 'string' || Buffer.isBuffer(result)) continue;
     const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
     codes[code] = (codes[code] ?? 0) + 1;
+    if (isOtherScope(result)) otherScope++;
   }
-  return codes;
+  return { codes, otherScope };
 }

@@ -64,6 +64,8 @@ export interface ThreadData {
   readonly concurrency: number;
   readonly keyringAttempts?: number;
   readonly fromPfeKey?: readonly string[];
+  /** `--rescope` (see `BulkOptions.rescope`). */
+  readonly rescope?: boolean;
   readonly pollMs?: number;
 }
 
@@ -272,6 +274,7 @@ async function runHere(
         batchSize: options.batch,
         concurrency: options.concurrency,
         keyringAttempts: options.keyringAttempts,
+        rescope: options.rescope,
         pollMs: scale.pollMs,
         signal: options.signal,
         throttle: bucket ? (rows, signal) => bucket.take(rows, signal) : undefined,
@@ -320,6 +323,7 @@ function startThread(
     concurrency: options.concurrency,
     keyringAttempts: options.keyringAttempts,
     fromPfeKey: options.fromPfeKey,
+    rescope: options.rescope,
     pollMs: scale.pollMs,
   };
   const worker = startWorker(data);

@@ -22,7 +22,7 @@ import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isHushfieldError } from '../output';
 import { messages } from '../messages';
 import { BucketCounter, type BucketReport } from './index-buckets';
-import { classifyStored, describeStored, fieldContext } from '../value-context';
+import { classifyStored, describeStored, fieldContext, isOtherScope, rowScope } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
 /** Options of `status`. */
@@ -54,6 +54,13 @@ export interface FieldStatus {
   versions: { scope: string; keyId: string; version: number; state: string; count: number }[];
   /** With `--verify`: values that failed to decrypt, by error code. */
   unreadable?: Record<string, number>;
+  /**
+   * With `--verify`, when any: values of a scoped model sealed under another scope's key than
+   * their row's (copied from another scope's row, a scope column changed in SQL, or a scope
+   * annotation added or changed and not moved yet by `reencrypt --rescope`). Counted in
+   * `unreadable` too.
+   */
+  otherScope?: number;
 }
 
 /** Counts for one blind index. */
@@ -125,9 +132,10 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
     ? models.reduce((sum, model) => sum + model.fields.reduce((n, field) => n + unreadableValues(field), 0), 0)
     : undefined;
   const verify = unreadable === undefined ? {} : { verify: { unreadable } };
-  ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () =>
-    human(models, summary, keyring, unreadable),
-  );
+  ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () => [
+    ...human(models, summary, keyring, unreadable),
+    ...otherScopeHints(models),
+  ]);
   if (!keyring.ok) return ExitCode.Failure;
   return unreadable ? ExitCode.Partial : ExitCode.Ok;
 }
@@ -187,6 +195,8 @@ async function modelStatus(
     ...fields.map((field) => field.name),
     ...indexes.map((index) => index.name),
     ...matches.map(({ meta }) => meta.name),
+    // `--verify` checks each value's key against its row's scope, as the extension reads it.
+    ...(model.scopeField === undefined ? [] : [model.scopeField]),
   ];
   for await (const rows of walkBatches(delegateOf(client, model.name), {
     idFields: model.idFields,
@@ -218,7 +228,10 @@ async function modelStatus(
         } else if (key.state === 'active') counts.current++;
         else counts.retired++;
         if (options.verify && key && key.state !== 'destroyed')
-          toVerify.push({ items: typedItems(field, value, fieldContext(model, field, row)), field: counts });
+          toVerify.push({
+            items: typedItems(field, value, fieldContext(model, field, row, rowScope(model, row))),
+            field: counts,
+          });
       });
       if (destroyed) status.rowsDestroyed++;
       indexes.forEach((index, i) => {
@@ -251,6 +264,7 @@ async function modelStatus(
         const code = isHushfieldError(failed) ? failed.code : 'UNKNOWN';
         const unreadable = field.unreadable as Record<string, number>;
         unreadable[code] = (unreadable[code] ?? 0) + 1;
+        if (isOtherScope(failed)) field.otherScope = (field.otherScope ?? 0) + 1;
       }
     }
   }
@@ -299,6 +313,14 @@ function human(
   lines.push(messages.status.keyring(keyring));
   if (unreadable !== undefined) lines.push(messages.status.verified(unreadable));
   return lines;
+}
+
+/** Per model with values under another scope's key than their row's: how many, and what moves them. */
+function otherScopeHints(models: readonly ModelStatus[]): string[] {
+  return models.flatMap((model) => {
+    const count = model.fields.reduce((n, field) => n + (field.otherScope ?? 0), 0);
+    return count > 0 ? [messages.run.hint(messages.status.otherScope(model.model, count))] : [];
+  });
 }
 
 /** Counts one row's match-index value: by index root version, missing, or under other parameters. */
