@@ -103,6 +103,31 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
     expect(error).toMatchObject({ model: 'Member', field: 'email' });
   });
 
+  it('checks the candidates of a truncated blind-index lookup (a count or update by it learns nothing of another scope)', async () => {
+    const user = await h.prisma.user.create({
+      data: {
+        emailIdx: computedBlindIndex,
+        tenantId: 't-ssn',
+        name: 'S',
+        email: 'ssn@example.com',
+        ssn: '123-45-6789',
+      },
+    });
+    expect(await h.prisma.user.count({ where: { ssn: '123-45-6789', tenantId: 't-ssn' } })).toBe(1);
+    await h.db.query('UPDATE users SET "tenantId" = $1 WHERE id = $2', ['t-ssn-other', user.id]);
+    await expect(h.prisma.user.count({ where: { ssn: '123-45-6789', tenantId: 't-ssn-other' } })).rejects.toThrow(
+      DecryptionError,
+    );
+  });
+
+  it('fails closed on a row whose scope column holds no scope', async () => {
+    const { a } = await tickets('empty');
+    await h.db.query("UPDATE tickets SET tenant_id = '' WHERE id = $1", [a.id]);
+    const error = await fail(h.prisma.ticket.findUnique({ where: { id: a.id } }));
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect((error as Error).message).toMatch(/no valid tenantId/);
+  });
+
   it("checks Json and Bytes values against their row's scope too", async () => {
     const doc = await h.prisma.document.create({
       data: { tenantId: 'doc-a', title: 't', body: { secret: 'json' }, blob: Buffer.from('bytes') },

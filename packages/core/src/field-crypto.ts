@@ -342,13 +342,14 @@ export class FieldCrypto {
     });
     if (warm !== MISS) return warm;
     let scopeKey: Buffer;
+    let keyScope: string | undefined;
     try {
-      scopeKey = await this.#keys.scopeKeyMaterial(parsed.keyId, parsed.version);
+      ({ key: scopeKey, scope: keyScope } = await this.#keys.scopedKeyMaterial(parsed.keyId, parsed.version));
     } catch (error) {
       throw this.#failed(keyLoadFailure(error, parsed, ctx), parsed, ctx);
     }
     try {
-      this.#checkScope(parsed, ctx, this.#keys.cachedScopeOf(parsed.keyId, parsed.version));
+      this.#checkScope(parsed, ctx, keyScope);
       return this.#unwrapAndOpen(parsed, ctx, scopeKey, generation);
     } finally {
       scopeKey.fill(0);
@@ -384,8 +385,7 @@ export class FieldCrypto {
       await Promise.all(
         ids.map(async (id, i) => {
           try {
-            const key = await loads[i];
-            keys.set(id, { key, scope: this.#keys.cachedScopeOf(refs[i].keyId, refs[i].version) });
+            keys.set(id, await loads[i]);
           } catch (error) {
             keys.set(id, { error: keyLoadFailure(error, refs[i]) });
           }
@@ -799,6 +799,8 @@ export class FieldCrypto {
     // Why the current row's DEK is unavailable: a key error, or `null` when it failed to unwrap.
     let failure: unknown;
     let waits = false;
+    // Whether the current row's DEK came from the DEK cache (counted as a hit).
+    let hit = false;
     // The key version a row's scope was last checked against (values of a row share it).
     let checkedKeyId: string | undefined;
     let checkedKey: { version: number; pass: PassKey } | undefined;
@@ -820,7 +822,8 @@ export class FieldCrypto {
             waits = false;
             // Counted once the row is decided: a row left for the second pass is counted there.
             dek = deks?.peek(lastId);
-            if (dek !== undefined) deks!.hits++;
+            hit = dek !== undefined;
+            if (hit) deks!.hits++;
             else {
               const passKey = passKeys.get(envelope.keyId, envelope.version);
               const unwrapped = this.#unwrapRow(envelope, passKey.id, keys);
@@ -847,8 +850,16 @@ export class FieldCrypto {
                 checkedKey = { version: envelope.version, pass: passKeys.get(envelope.keyId, envelope.version) };
               }
               const keyScope = this.#passScope(envelope, checkedKey!.pass, keys);
+              const keyError = keys.get(checkedKey!.pass.id)?.error;
+              if (keyScope === undefined && keyError !== undefined) {
+                // The DEK was cached, its key failed to load: that failure is the value's.
+                out[i] = this.#failed(located(keyError, ctx), envelope, ctx);
+                continue;
+              }
               if (keyScope === undefined && indexes === undefined) {
-                // The DEK was cached, its key no longer is: this value and the rest wait for the key.
+                // The DEK was cached, its key no longer is: this value and the rest wait for the
+                // key (the row's DEK-cache hit is counted in the second pass, as it is used there).
+                if (hit) deks!.hits--;
                 const id = checkedKey!.pass.id;
                 waiting = { indexes: [i], keys: new Set() };
                 if (!keys.has(id)) {

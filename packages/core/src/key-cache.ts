@@ -108,18 +108,26 @@ export class KeyCache {
    * @returns a copy the caller owns and should zero
    */
   async get(id: string, load: () => Promise<Buffer | Owned>, owner?: string): Promise<Buffer> {
-    const cached = this.peek(id, owner);
+    return (await this.getOwned(id, load, owner)).key;
+  }
+
+  /**
+   * Like {@link KeyCache.get}, with what the key was loaded for, as the entry or the load that
+   * gave the key said it (not read from the cache again: other loads may have evicted it since).
+   */
+  async getOwned(id: string, load: () => Promise<Buffer | Owned>, owner?: string): Promise<Owned> {
+    const cached = this.#peekOwned(id, owner);
     if (cached !== undefined) return cached;
     this.#misses++;
-    if (owner !== undefined && (this.#lru.peek(id)?.owner ?? owner) !== owner) return this.#loadAlone(load);
+    if (owner !== undefined && (this.#lru.peek(id)?.owner ?? owner) !== owner) return this.#loadAlone(load, owner);
     const pending = this.#pending.get(id);
     if (pending !== undefined && owner !== undefined && pending.owner !== undefined && pending.owner !== owner) {
-      return this.#loadAlone(load);
+      return this.#loadAlone(load, owner);
     }
     const loaded = await (pending?.key ?? this.#startLoad(id, load, owner));
     // A load that did not say its owner beforehand says it with its key.
-    if (owner !== undefined && loaded.owner !== owner) return this.#loadAlone(load);
-    return Buffer.from(loaded.key);
+    if (owner !== undefined && loaded.owner !== owner) return this.#loadAlone(load, owner);
+    return { key: Buffer.from(loaded.key), owner: loaded.owner };
   }
 
   /**
@@ -127,13 +135,17 @@ export class KeyCache {
    * @param owner - when given, an entry loaded for another owner is not returned
    */
   peek(id: string, owner?: string): Buffer | undefined {
+    return this.#peekOwned(id, owner)?.key;
+  }
+
+  #peekOwned(id: string, owner: string | undefined): Owned | undefined {
     const entry = this.#lru.get(id);
     if (entry === undefined || (owner !== undefined && entry.owner !== owner)) return undefined;
     this.#hits++;
     const copy = Buffer.from(entry.key);
     entry.uses++;
     if (this.#maxUses !== undefined && entry.uses >= this.#maxUses) this.#lru.delete(id);
-    return copy;
+    return { key: copy, owner: entry.owner };
   }
 
   /**
@@ -226,10 +238,10 @@ export class KeyCache {
   }
 
   /** Runs `load` for one caller, caching nothing. @returns the key (the caller's to zero) */
-  async #loadAlone(load: () => Promise<Buffer | Owned>): Promise<Buffer> {
+  async #loadAlone(load: () => Promise<Buffer | Owned>, owner: string | undefined): Promise<Owned> {
     this.#loads++;
     const loaded = await load();
-    return Buffer.isBuffer(loaded) ? loaded : loaded.key;
+    return Buffer.isBuffer(loaded) ? { key: loaded, owner } : loaded;
   }
 
   #startLoad(id: string, load: () => Promise<Buffer | Owned>, owner: string | undefined): Promise<Owned> {

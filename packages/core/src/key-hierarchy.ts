@@ -71,6 +71,16 @@ function ownerOf(kind: KeyKind, scope: string): string {
 
 const SCOPE_OWNER = ownerOf('scope', '');
 
+/** A scope key's material (a copy the receiver owns and zeroes) and the scope it belongs to. */
+export interface ScopedKey {
+  readonly key: Buffer;
+  readonly scope: string | undefined;
+}
+
+function scopedKey({ key, owner }: { key: Buffer; owner?: string }): ScopedKey {
+  return { key, scope: scopeOfOwner(owner) };
+}
+
 /** The scope a scope key's {@link ownerOf} names, or `undefined` for another kind or no owner. */
 function scopeOfOwner(owner: string | undefined): string | undefined {
   return owner !== undefined && owner.startsWith(SCOPE_OWNER) ? owner.slice(SCOPE_OWNER.length) : undefined;
@@ -250,23 +260,34 @@ export class KeyHierarchy {
    * @throws KeyDestroyedError, KeyNotFoundError, KeyringError
    */
   scopeKeyMaterial(keyId: string, version: number): Promise<Buffer> {
-    return this.#keys.get(cacheId(keyId, version), () =>
-      this.#loadScopeKey(keyId, version, () => this.#store.getVersion(keyId, version)),
+    return this.scopedKeyMaterial(keyId, version).then(({ key }) => key);
+  }
+
+  /**
+   * @internal Like {@link KeyHierarchy.scopeKeyMaterial}, with the scope the key belongs to (as
+   * its key-store row names it, which its wrap context binds; `undefined` if the cache did not
+   * say).
+   */
+  async scopedKeyMaterial(keyId: string, version: number): Promise<ScopedKey> {
+    return scopedKey(
+      await this.#keys.getOwned(cacheId(keyId, version), () =>
+        this.#loadScopeKey(keyId, version, () => this.#store.getVersion(keyId, version)),
+      ),
     );
   }
 
   /**
-   * @internal The material of each scope key version in `refs`, as {@link
-   * KeyHierarchy.scopeKeyMaterial} gives it, one promise per ref in order. Those not cached are
+   * @internal The material of each scope key version in `refs`, with its scope, as {@link
+   * KeyHierarchy.scopedKeyMaterial} gives it, one promise per ref in order. Those not cached are
    * looked up in the key store together when it has `getVersions` (one query for a read of
    * rows in many scopes, instead of one a scope), one by one if that lookup fails, and a key
    * the lookup left out is asked for on its own before it is called not found; each is
    * unwrapped on its own.
    */
-  scopeKeyMaterials(refs: readonly KeyVersionRef[]): Promise<Buffer>[] {
+  scopeKeyMaterials(refs: readonly KeyVersionRef[]): Promise<ScopedKey>[] {
     const store = this.#store;
     if (refs.length < 2 || store.getVersions === undefined) {
-      return refs.map(({ keyId, version }) => this.scopeKeyMaterial(keyId, version));
+      return refs.map(({ keyId, version }) => this.scopedKeyMaterial(keyId, version));
     }
     // Asked once, by the first ref the cache has to load (none when all are cached by now).
     let found: Promise<Map<string, StoredKey> | Error> | undefined;
@@ -289,7 +310,9 @@ export class KeyHierarchy {
       }
     };
     return refs.map(({ keyId, version }) =>
-      this.#keys.get(cacheId(keyId, version), () => this.#loadScopeKey(keyId, version, () => lookup(keyId, version))),
+      this.#keys
+        .getOwned(cacheId(keyId, version), () => this.#loadScopeKey(keyId, version, () => lookup(keyId, version)))
+        .then(scopedKey),
     );
   }
 

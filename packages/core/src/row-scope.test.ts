@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, InvalidArgumentError } from './errors';
+import { DecryptionError, InvalidArgumentError, KeyStoreError } from './errors';
 import { parseEnvelope } from './envelope';
 import { FieldCrypto, type DecryptItem, type FieldCryptoOptions } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
@@ -24,7 +24,7 @@ async function sealed(scopes: readonly string[]) {
   }
   const reader = (options: Partial<FieldCryptoOptions> = {}) =>
     new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, ...options });
-  return { rows, reader };
+  return { rows, reader, keyStore };
 }
 
 /** The items of `row` read as values of a row in `scope`. */
@@ -84,6 +84,43 @@ describe('the scope of a value read (ctx.scope)', () => {
     expectOtherScope(results[2], keyIdOf(t1[0]), 't2');
     expect(crypto.stats().keyringCalls).toBe(calls + 1);
     expect(crypto.stats().dekHits).toBeGreaterThan(0);
+  });
+
+  it('opens a cold read of more scopes than the key cache holds (each key arrives with its scope)', async () => {
+    const scopes = ['t1', 't2', 't3', 't4', 't5'];
+    const { rows, reader } = await sealed(scopes);
+    const crypto = reader({ cache: { ttlMs: 60_000, maxEntries: 2 } });
+    const items = scopes.flatMap((scope) => readAs(rows.get(scope)!, scope));
+    const expected = scopes.flatMap((scope) => [`secret a of ${scope}`, `secret b of ${scope}`]);
+    expect(await crypto.decryptMany(items)).toEqual(expected);
+    for (const [i, item] of items.entries())
+      expect(await crypto.decrypt(item.value as string, item.ctx)).toBe(expected[i]);
+  });
+
+  it("reports the key's own failure, not the scope, when a cached DEK's key cannot be loaded again", async () => {
+    const { rows, reader, keyStore } = await sealed(['t1', 't2']);
+    const crypto = reader({ cache: { ttlMs: 60_000, maxEntries: 1 } });
+    const t1 = readAs(rows.get('t1')!, 't1');
+    await crypto.decryptMany(t1);
+    await crypto.decryptMany(readAs(rows.get('t2')!, 't2'));
+    const down = new Error('the key store is down');
+    jest.spyOn(keyStore, 'getVersion').mockRejectedValue(down);
+    jest.spyOn(keyStore, 'getVersions').mockRejectedValue(down);
+    const results = await crypto.decryptMany(t1);
+    for (const result of results) expect(result).toBeInstanceOf(KeyStoreError);
+    await expect(crypto.decrypt(t1[0].value as string, t1[0].ctx)).rejects.toThrow(KeyStoreError);
+  });
+
+  it('counts one DEK-cache hit per row when a row waits for its key', async () => {
+    const { rows, reader } = await sealed(['t1', 't2']);
+    const crypto = reader({ cache: { ttlMs: 60_000, maxEntries: 1 } });
+    const t1 = readAs(rows.get('t1')!, 't1');
+    await crypto.decryptMany(t1);
+    await crypto.decryptMany(readAs(rows.get('t2')!, 't2'));
+    const before = crypto.stats();
+    expect(await crypto.decryptMany(t1)).toEqual(['secret a of t1', 'secret b of t1']);
+    expect(crypto.stats().dekHits - before.dekHits).toBe(1);
+    expect(crypto.stats().dekMisses).toBe(before.dekMisses);
   });
 
   it('decrypt and decryptBytes check it on every path: DEK cached, key cached, key loaded', async () => {

@@ -102,6 +102,10 @@ const catalog = {
     `its row's scope "${scope}": copied from another scope's row, or the row's scope column was changed ` +
     "outside the extension (after adding or changing the model's scope, list it in migratingScopes " +
     'until `hushfield reencrypt --rescope` has run)',
+  noRowScope: (model: string, field: string, rowId: string | undefined, scopeField: string) =>
+    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} cannot be checked against its row's ` +
+    `scope: the row holds no valid ${scopeField} (null or empty in the database, or left out by a ` +
+    `client-level omit: select ${scopeField}, or take it out of the client's omit)`,
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',
@@ -215,6 +219,16 @@ export function otherScope(
     { model, field, rowId },
     { cause, otherScope: scope },
   );
+}
+
+/** A value of a scoped model's row whose scope field holds no valid scope (or is absent): not opened. */
+export function noRowScope(
+  model: string,
+  field: string,
+  rowId: string | undefined,
+  scopeField: string,
+): DecryptionError {
+  return new DecryptionError(catalog.noRowScope(model, field, rowId, scopeField), { model, field, rowId });
 }
 
 /** A value failed to decrypt; `cause` is core's typed error. */

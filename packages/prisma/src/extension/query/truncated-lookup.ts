@@ -45,6 +45,9 @@ export async function narrowTruncated(options: {
   }
   const select: Args = { [id]: true };
   for (const condition of conditions) select[condition.field] = true;
+  // Each candidate's values are checked against its row's scope, as any read's are.
+  const scopeField = view.checkedScopeField(model);
+  if (scopeField !== undefined) select[scopeField] = true;
   const rows = (await sideQuery(base, (client) =>
     delegate(client, view.delegateName(model)).findMany({ where, select }),
   )) as Args[];

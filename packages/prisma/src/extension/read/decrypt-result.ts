@@ -26,7 +26,7 @@ import {
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
 import { valueContext } from '../../value-context';
-import { decryptFailed, foreignCiphertext, notEnvelope, otherScope } from '../messages';
+import { decryptFailed, foreignCiphertext, noRowScope, notEnvelope, otherScope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
 import { scopeString } from '../write/relation-scope';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
@@ -205,13 +205,17 @@ export class ResultDecryptor {
   private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
     const { places, boundId, scopeField } = plan;
     const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
-    const scope = scopeField === undefined ? undefined : scopeString(plan.model, scopeField, row[scopeField]);
+    const scope = scopeField === undefined ? undefined : rowScope(plan.model, scopeField, row);
+    // A checked model's row without a valid scope cannot be checked: its values fail closed.
+    const unchecked = scopeField !== undefined && scope === undefined;
     for (let f = 0; f < places.length; f++) {
       const place = places[f];
       const { model, field } = place;
       const value = row[field.name];
       if (field.type !== undefined) {
-        if (value !== null && value !== undefined) this.collectTyped(row, place, rowId, scope, value, batch);
+        if (value === null || value === undefined) continue;
+        if (unchecked) batch.failures.push([row, place, rowId, noRowScope(model.name, field.name, rowId, scopeField)]);
+        else this.collectTyped(row, place, rowId, scope, value, batch);
         continue;
       }
       if (typeof value !== 'string') continue;
@@ -225,6 +229,10 @@ export class ResultDecryptor {
       const known = batch.written?.plaintextOf(value, model.dbName, field.dbName, rowId);
       if (known !== undefined) {
         row[field.name] = known;
+        continue;
+      }
+      if (unchecked) {
+        batch.failures.push([row, place, rowId, noRowScope(model.name, field.name, rowId, scopeField)]);
         continue;
       }
       batch.rows.push(row);
@@ -260,6 +268,15 @@ export class ResultDecryptor {
   }
 }
 
+/** The scope `row` (of `model`) is in, or `undefined` when its scope field holds no valid scope or is absent. */
+function rowScope(model: ModelMeta, scopeField: string, row: Args): string | undefined {
+  try {
+    return scopeString(model, scopeField, row[scopeField]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** core's per-item error, re-thrown with the Prisma model and field names and the row id. */
 function located({ model, field }: ReadPlace, rowId: string | undefined, error: HushfieldError): HushfieldError {
   if (error instanceof KeyDestroyedError) {
@@ -278,11 +295,11 @@ function located({ model, field }: ReadPlace, rowId: string | undefined, error: 
       { cause: error.cause },
     );
   }
-  if (error instanceof KeyringError || (error instanceof DecryptionError && error.model === model.name)) {
-    return error;
-  }
   if (error instanceof DecryptionError && error.otherScope !== undefined) {
     return otherScope(model.name, field.name, rowId, error.otherScope, error);
+  }
+  if (error instanceof KeyringError || (error instanceof DecryptionError && error.model === model.name)) {
+    return error;
   }
   return decryptFailed(model.name, field.name, rowId, error);
 }
