@@ -1,10 +1,12 @@
 /**
  * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/instructions.ts`, options
- * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off]`, or
+ * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off] [--row-scope on]`, or
  * `--prisma findmany|include [--rows <n>] [--children <n>]`.
  *
  * Counts the CPU instructions of one cold `decryptMany` pass (bench/instructions/workload.cjs:
- * rows × 3 values, ten scopes) under valgrind's callgrind, for the bare-crypto floor (a DEK
+ * rows × 3 values, ten scopes; with `--row-scope on` each value's context names its row's scope,
+ * as the extension's reads of a scoped model do, which a core before the row-scope check
+ * ignores) under valgrind's callgrind, for the bare-crypto floor (a DEK
  * unwrap and three decrypts per row), for each `--rev` and for the working tree's core.
  *
  * Wall time on a shared 2-core machine moves ±10 % between identical runs, which hides a change
@@ -57,6 +59,8 @@ interface Options {
   /** Encrypted fields a row: 3 as `findMany` of users, 1 as the posts an `include` loads. */
   readonly fields: number;
   readonly dekCache: 'on' | 'off';
+  /** Each value's context names its row's scope (`FieldContext.scope`). */
+  readonly rowScope: boolean;
   /** With `--prisma`: the whole `findMany` through Prisma, of this shape. */
   readonly prisma?: 'findmany' | 'include';
   /** With `--prisma include`: posts per user. */
@@ -68,6 +72,7 @@ function parseArgs(argv: readonly string[]): Options {
   let rows: number | undefined;
   let fields = 3;
   let dekCache: 'on' | 'off' = 'on';
+  let rowScope = false;
   let prisma: Options['prisma'];
   let children = 10;
   const count = (value: string | undefined) => Number.isSafeInteger(Number(value)) && Number(value) > 0;
@@ -78,16 +83,19 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--rows' && count(value)) rows = Number(value);
     else if (arg === '--fields' && ['1', '2', '3'].includes(value)) fields = Number(value);
     else if (arg === '--dek-cache' && value === 'off') dekCache = 'off';
+    else if (arg === '--row-scope' && value === 'on') rowScope = true;
     else if (arg === '--prisma' && (value === 'findmany' || value === 'include')) prisma = value;
     else if (arg === '--children' && count(value)) children = Number(value);
     else throw new Error(`unknown argument ${arg} (see the comment at the top of bench/instructions.ts)`);
     i++;
   }
-  if (prisma !== undefined && (revs.length > 0 || fields !== 3 || dekCache !== 'on')) {
-    throw new Error('--prisma counts the working tree as it is: --rev, --fields and --dek-cache do not apply');
+  if (prisma !== undefined && (revs.length > 0 || fields !== 3 || dekCache !== 'on' || rowScope)) {
+    throw new Error(
+      '--prisma counts the working tree as it is: --rev, --fields, --dek-cache and --row-scope do not apply',
+    );
   }
   const defaultRows = prisma === 'include' ? 100 : prisma === 'findmany' ? 1_000 : 3_000;
-  return { revs, rows: rows ?? defaultRows, fields, dekCache, prisma, children };
+  return { revs, rows: rows ?? defaultRows, fields, dekCache, rowScope, prisma, children };
 }
 
 /** Builds core as of `rev` (its `packages/core` and the base tsconfig) and returns its entry point. */
@@ -145,7 +153,7 @@ function countCore(options: Options): void {
   const values = options.rows * options.fields;
   const rows = options.rows.toLocaleString('en-US');
   console.log(
-    `one cold decryptMany pass of ${values.toLocaleString('en-US')} values (${rows} rows × ${options.fields}, ten scopes, DEK cache ${options.dekCache})`,
+    `one cold decryptMany pass of ${values.toLocaleString('en-US')} values (${rows} rows × ${options.fields}, ten scopes, DEK cache ${options.dekCache}${options.rowScope ? ', row scope named' : ''})`,
   );
   let first: number | undefined;
   for (const [name, entry] of builds) {
@@ -154,6 +162,7 @@ function countCore(options: Options): void {
       ROWS: String(options.rows),
       FIELDS: String(options.fields),
       DEK_CACHE: options.dekCache,
+      ROW_SCOPE: options.rowScope ? '1' : '0',
     });
     first ??= count;
     const relative = count === first ? '' : `  ${(count / first).toFixed(2)}× the floor`;

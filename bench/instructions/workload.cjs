@@ -57,7 +57,8 @@ async function main() {
   const writer = new FieldCrypto({ keyring, keyStore, cache, dekCache: false });
   const items = [];
   for (let i = 0; i < rows; i++) {
-    const encryptor = await writer.rowEncryptor(`tenant-${i % 10}`);
+    const scope = `tenant-${i % 10}`;
+    const encryptor = await writer.rowEncryptor(scope);
     const rowId = `7d1f5c2e-3b7a-4a51-9d0c-${String(i).padStart(12, '0')}`;
     const values = {
       email: `user.${i}@example.com`,
@@ -65,7 +66,8 @@ async function main() {
       notes: `Some notes about customer number ${i} that run a while.`,
     };
     for (const [field, value] of Object.entries(values).slice(0, fields)) {
-      const ctx = { model: 'users', field, rowId };
+      const ctx =
+        process.env.ROW_SCOPE === '1' ? { model: 'users', field, rowId, scope } : { model: 'users', field, rowId };
       items.push({ value: encryptor.encrypt(value, ctx), ctx });
     }
     encryptor.dispose();

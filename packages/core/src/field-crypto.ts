@@ -327,13 +327,16 @@ export class FieldCrypto {
     const generation = deks?.generation;
     if (deks !== undefined) {
       deks.sweep();
-      const cachedDek = deks.get(parsed.dekId);
+      const cachedDek = deks.peek(parsed.dekId);
       // A row's scope is checked against its key's, known while the key is cached (else loaded below).
       const keyScope = ctx.scope === undefined ? undefined : this.#keys.cachedScopeOf(parsed.keyId, parsed.version);
       if (cachedDek !== undefined && (ctx.scope === undefined || keyScope !== undefined)) {
+        deks.hits++;
         this.#checkScope(parsed, ctx, keyScope);
         return this.#open(parsed, ctx, cachedDek);
       }
+      // Not cached, or its key is not: the DEK is unwrapped again.
+      deks.misses++;
     }
     // Warm path: the scope key is cached, so no await and no key copy.
     const warm = this.#keys.withCachedScopeKey(parsed.keyId, parsed.version, (scopeKey, keyScope) => {
@@ -852,7 +855,10 @@ export class FieldCrypto {
               const keyScope = this.#passScope(envelope, checkedKey!.pass, keys);
               const keyError = keys.get(checkedKey!.pass.id)?.error;
               if (keyScope === undefined && keyError !== undefined) {
-                // The DEK was cached, its key failed to load: that failure is the value's.
+                // The DEK was cached, its key failed to load: that failure is the value's (and
+                // the DEK went unused: the row's hit is taken back).
+                if (hit) deks!.hits--;
+                hit = false;
                 out[i] = this.#failed(located(keyError, ctx), envelope, ctx);
                 continue;
               }

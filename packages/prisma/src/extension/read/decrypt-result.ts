@@ -162,11 +162,16 @@ export class ResultDecryptor {
   }
 
   /** Collects a `Json`, `Bytes` or `String[]` value: its items, or a failure when strict and not sealed. */
+  /**
+   * @param scope - the row's scope, or with `unchecked` the name of its scope field, which holds
+   *   no valid scope: then a sealed value fails closed instead of being opened
+   */
   private collectTyped(
     row: Args,
     place: ReadPlace,
     rowId: string | undefined,
     scope: string | undefined,
+    unchecked: boolean,
     value: unknown,
     batch: Batch,
   ): void {
@@ -183,6 +188,10 @@ export class ResultDecryptor {
     }
     const count = itemCount(field, value);
     if (count === 0) return;
+    if (unchecked) {
+      batch.failures.push([row, place, rowId, noRowScope(model.name, field.name, rowId, scope as string)]);
+      return;
+    }
     batch.typed.push({ row, place, rowId, scope, first: batch.items.length, count });
     for (const item of typedItems(field, value, valueContext(model, field, rowId, scope))) {
       batch.rows.push(undefined);
@@ -213,9 +222,9 @@ export class ResultDecryptor {
       const { model, field } = place;
       const value = row[field.name];
       if (field.type !== undefined) {
-        if (value === null || value === undefined) continue;
-        if (unchecked) batch.failures.push([row, place, rowId, noRowScope(model.name, field.name, rowId, scopeField)]);
-        else this.collectTyped(row, place, rowId, scope, value, batch);
+        if (value !== null && value !== undefined) {
+          this.collectTyped(row, place, rowId, unchecked ? scopeField : scope, unchecked, value, batch);
+        }
         continue;
       }
       if (typeof value !== 'string') continue;

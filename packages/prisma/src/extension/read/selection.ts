@@ -39,7 +39,8 @@ export function ensureSelected(
   const strip: StripPlan = { fields: [], relations: {} };
   const needs: string[] = [...extra];
   const id = view.idField(model);
-  const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name));
+  // The extension's own extra fields (a re-check's source values) are decrypted too.
+  const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name) || extra.includes(name));
   if (model.bindRowId && id !== undefined && encryptedReturned && !needs.includes(id)) needs.push(id);
   const scope = view.checkedScopeField(model);
   if (scope !== undefined && encryptedReturned && !needs.includes(scope)) needs.push(scope);
