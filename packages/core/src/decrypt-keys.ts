@@ -99,3 +99,24 @@ export function noteKeys(
     }
   }
 }
+
+/**
+ * The first pass's result when the value at `i` must wait for scope key `id` (its DEK is cached,
+ * its key no longer is): it and every value after it are left for the second pass, with the
+ * keys they need noted (see {@link noteKeys}).
+ */
+export function waitFor(
+  items: readonly { value: unknown }[],
+  i: number,
+  id: string,
+  keys: Map<string, ResolvedKey>,
+  cachedCopy: (keyId: string, version: number) => ResolvedKey | typeof MISS,
+): Waiting {
+  const waiting: Waiting = { indexes: [i], keys: new Set() };
+  if (!keys.has(id)) {
+    keys.set(id, AWAITED);
+    waiting.keys.add(id);
+  }
+  noteKeys(items, i + 1, waiting, keys, cachedCopy);
+  return waiting;
+}

@@ -61,7 +61,7 @@ import {
   type RowEncryptor,
   type UnsafeDeterminism,
 } from './row-encryptor';
-import { AWAITED, noteKeys, type PassKey, PassKeys, type ResolvedKey, type Waiting } from './decrypt-keys';
+import { AWAITED, noteKeys, type PassKey, PassKeys, type ResolvedKey, type Waiting, waitFor } from './decrypt-keys';
 import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
@@ -804,9 +804,6 @@ export class FieldCrypto {
     let waits = false;
     // Whether the current row's DEK came from the DEK cache (counted as a hit).
     let hit = false;
-    // The key version a row's scope was last checked against (values of a row share it).
-    let checkedKeyId: string | undefined;
-    let checkedKey: { version: number; pass: PassKey } | undefined;
     const count = indexes === undefined ? items.length : indexes.length;
     try {
       for (let n = 0; n < count; n++) {
@@ -847,37 +844,15 @@ export class FieldCrypto {
             }
           }
           if (dek !== undefined) {
-            if (ctx.scope !== undefined) {
-              if (envelope.keyId !== checkedKeyId || envelope.version !== checkedKey!.version) {
-                checkedKeyId = envelope.keyId;
-                checkedKey = { version: envelope.version, pass: passKeys.get(envelope.keyId, envelope.version) };
-              }
-              const keyScope = this.#passScope(envelope, checkedKey!.pass, keys);
-              const keyError = keys.get(checkedKey!.pass.id)?.error;
-              if (keyScope === undefined && keyError !== undefined) {
-                // The DEK was cached, its key failed to load: that failure is the value's (and
-                // the DEK went unused: the row's hit is taken back).
-                if (hit) deks!.hits--;
-                hit = false;
-                out[i] = this.#failed(located(keyError, ctx), envelope, ctx);
-                continue;
-              }
-              if (keyScope === undefined && indexes === undefined) {
-                // The DEK was cached, its key no longer is: this value and the rest wait for the
-                // key (the row's DEK-cache hit is counted in the second pass, as it is used there).
-                if (hit) deks!.hits--;
-                const id = checkedKey!.pass.id;
-                waiting = { indexes: [i], keys: new Set() };
-                if (!keys.has(id)) {
-                  keys.set(id, AWAITED);
-                  waiting.keys.add(id);
-                }
-                noteKeys(items, i + 1, waiting, keys, this.#cachedCopy);
-                return waiting;
-              }
-              this.#checkScope(envelope, ctx, keyScope);
+            const refused =
+              ctx.scope === undefined ? undefined : this.#refusedScope(envelope, ctx, keys, passKeys, indexes);
+            if (refused === MISS) {
+              // The DEK was cached, its key no longer is: this value and the rest wait for the
+              // key (the row's DEK-cache hit is counted in the second pass, as it is used there).
+              if (hit) deks!.hits--;
+              return waitFor(items, i, passKeys.get(envelope.keyId, envelope.version).id, keys, this.#cachedCopy);
             }
-            out[i] = this.#open(envelope, ctx, dek, aadScratch);
+            out[i] = refused ?? this.#open(envelope, ctx, dek, aadScratch);
           } else if (waits) {
             waiting!.indexes.push(i);
             // From here on the first pass only notes the keys the rest of the values need.
@@ -929,6 +904,36 @@ export class FieldCrypto {
   /** A copy of a cached scope key, with its scope, for one call's own use; `MISS` when not cached. */
   readonly #cachedCopy = (keyId: string, version: number): ResolvedKey | typeof MISS =>
     this.#keys.withCachedScopeKey(keyId, version, (scopeKey, scope) => ({ key: Buffer.from(scopeKey), scope }));
+
+  /**
+   * Why a value whose DEK this pass holds must not be opened for `ctx.scope`: its key belongs to
+   * another scope (a counted `DecryptionError`), its key failed to load (that failure), or
+   * `MISS` when the key's scope is not known yet and the value must wait for the key (only the
+   * first pass, `indexes` undefined, waits; the second fails closed). `undefined`: open it.
+   * Kept out of {@link FieldCrypto.#decryptPass}, whose loop V8 optimizes as a whole.
+   */
+  #refusedScope(
+    envelope: ParsedEnvelope,
+    ctx: FieldContext,
+    keys: Map<string, ResolvedKey>,
+    passKeys: PassKeys,
+    indexes: readonly number[] | undefined,
+  ): HushfieldError | typeof MISS | undefined {
+    const passKey = passKeys.get(envelope.keyId, envelope.version);
+    const keyScope = this.#passScope(envelope, passKey, keys);
+    if (keyScope === ctx.scope) return undefined;
+    if (keyScope === undefined) {
+      const keyError = keys.get(passKey.id)?.error;
+      if (keyError !== undefined) return this.#failed(located(keyError, ctx), envelope, ctx);
+      if (indexes === undefined) return MISS;
+    }
+    try {
+      this.#checkScope(envelope, ctx, keyScope);
+    } catch (error) {
+      return error as HushfieldError;
+    }
+    return undefined;
+  }
 
   /**
    * The scope of the envelope's key as this call knows it (its own copy of the key, else the key
