@@ -1,7 +1,7 @@
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { ConfigError, DecryptionError, LocalKeyring } from '@hushfield/core';
 import { randomBytes } from 'node:crypto';
-import { createHarness, type Harness, hushfieldSchema } from './support';
+import { createHarness, expectNoPlaintextIn, type Harness, hushfieldSchema } from './support';
 
 /**
  * A read checks that each value is sealed under its own row's scope key: what tells a value
@@ -48,6 +48,8 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
     // Under onDecryptError: 'null' the copied value reads as null, never as the other tenant's text.
     const lenient = h.fresh({ onDecryptError: 'null' }).prisma;
     expect(await lenient.ticket.findUnique({ where: { id: b.id } })).toMatchObject({ subject: null });
+    // What the database holds is the copied envelope, never the text of either ticket.
+    await expectNoPlaintextIn(h.db, 'tickets', ['subject of a copy', 'subject of b copy']);
   });
 
   it('refuses the values of a row whose scope column was changed in SQL, bound or not', async () => {
