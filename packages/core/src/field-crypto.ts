@@ -55,6 +55,7 @@ import { needs } from './preconditions';
 import {
   checkContext,
   checkPlaintext,
+  checkRowScope,
   createRowEncryptor,
   freshDek,
   type FieldContext,
@@ -322,6 +323,7 @@ export class FieldCrypto {
   }
 
   async #decryptOne(envelope: string | Uint8Array, ctx: FieldContext): Promise<string | Buffer> {
+    if (ctx.scope !== undefined) checkRowScope(ctx);
     const parsed = this.#parse(envelope, ctx);
     const deks = this.#deks;
     const generation = deks?.generation;
@@ -919,6 +921,11 @@ export class FieldCrypto {
     passKeys: PassKeys,
     indexes: readonly number[] | undefined,
   ): HushfieldError | typeof MISS | undefined {
+    try {
+      checkRowScope(ctx);
+    } catch (error) {
+      return error as HushfieldError;
+    }
     const passKey = passKeys.get(envelope.keyId, envelope.version);
     const keyScope = this.#passScope(envelope, passKey, keys);
     if (keyScope === ctx.scope) return undefined;
