@@ -806,6 +806,9 @@ export class FieldCrypto {
     let waits = false;
     // Whether the current row's DEK came from the DEK cache (counted as a hit).
     let hit = false;
+    // The last scope and key id a value was found to match (see #refusedScope).
+    let checkedScope: string | undefined;
+    let checkedKeyId: string | undefined;
     const count = indexes === undefined ? items.length : indexes.length;
     try {
       for (let n = 0; n < count; n++) {
@@ -846,8 +849,16 @@ export class FieldCrypto {
             }
           }
           if (dek !== undefined) {
-            const refused =
-              ctx.scope === undefined ? undefined : this.#refusedScope(envelope, ctx, keys, passKeys, indexes);
+            // A key id belongs to one scope: once a value under it opened for a scope, the rest of
+            // the row's values (and a later row's under the same key and scope) need no second look.
+            let refused: HushfieldError | typeof MISS | undefined;
+            if (ctx.scope !== undefined && (ctx.scope !== checkedScope || envelope.keyId !== checkedKeyId)) {
+              refused = this.#refusedScope(envelope, ctx, keys, passKeys, indexes);
+              if (refused === undefined) {
+                checkedScope = ctx.scope;
+                checkedKeyId = envelope.keyId;
+              }
+            }
             if (refused === MISS) {
               // The DEK was cached, its key no longer is: this value and the rest wait for the
               // key (the row's DEK-cache hit is counted in the second pass, as it is used there).
