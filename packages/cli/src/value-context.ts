@@ -9,7 +9,7 @@ import type { EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
 
 /**
  * The associated-data context of `field` in `row`.
- * @param scope - on a read, the row's scope (see {@link rowScope}): a value sealed under another
+ * @param scope - on a read, the row's scope (`rowScope` of `@hushfield/prisma`): a value sealed under another
  *   scope's key then fails to decrypt (`DecryptionError` with `otherScope` set)
  */
 export function fieldContext(
@@ -19,19 +19,6 @@ export function fieldContext(
   scope?: string,
 ): FieldContext {
   return valueContext(model, field, boundRowId(model, row), scope);
-}
-
-/**
- * The scope a read of `row` checks its values' keys against, as the extension reads it: its
- * scope field's value, for a scoped model; `undefined` for an unscoped model (all its values
- * belong to `default`, and none can have come from a scoped model: the associated data binds
- * model and field) and for a row whose scope field is empty.
- */
-export function rowScope(model: ModelMeta, row: Record<string, unknown>): string | undefined {
-  if (model.scopeField === undefined) return undefined;
-  const value = row[model.scopeField];
-  if (typeof value === 'string' && value.length > 0) return value;
-  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : undefined;
 }
 
 /** Whether a decrypt failed because the value is sealed under another scope's key than its row's. */

@@ -945,12 +945,7 @@ export class FieldCrypto {
       if (keyError !== undefined) return this.#failed(located(keyError, ctx), envelope, ctx);
       if (indexes === undefined) return MISS;
     }
-    try {
-      this.#checkScope(envelope, ctx, keyScope);
-    } catch (error) {
-      return error as HushfieldError;
-    }
-    return undefined;
+    return this.#scopeError(envelope, ctx, keyScope);
   }
 
   /**
@@ -967,12 +962,16 @@ export class FieldCrypto {
    * is not that scope's, or its scope (`keyScope`) is not known.
    */
   #checkScope(envelope: ParsedEnvelope, ctx: FieldContext, keyScope: string | undefined): void {
-    if (ctx.scope === undefined || keyScope === ctx.scope) return;
+    if (ctx.scope !== undefined && keyScope !== ctx.scope) throw this.#scopeError(envelope, ctx, keyScope);
+  }
+
+  /** The counted error of a value whose key is not of `ctx.scope` (`keyScope`), or whose key's scope is unknown. */
+  #scopeError(envelope: ParsedEnvelope, ctx: FieldContext, keyScope: string | undefined): HushfieldError {
     const error =
       keyScope === undefined
         ? new DecryptionError(messages.scopeUnknown(ctx, envelope.keyId, envelope.version), ctx)
         : new DecryptionError(messages.otherScope(ctx, envelope.keyId), ctx, { otherScope: ctx.scope });
-    throw this.#failed(error, envelope, ctx);
+    return this.#failed(error, envelope, ctx);
   }
 
   /** How long the envelope's scope key stays cached: its DEKs are cached no longer. */

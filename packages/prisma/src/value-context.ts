@@ -5,6 +5,7 @@
  * extension and the CLI both build them here: values written by one must open under the other.
  */
 import type { FieldContext } from '@hushfield/core';
+import { scopeString } from './extension/write/relation-scope';
 import type { EncryptedFieldMeta, ModelMeta } from './metadata';
 
 /**
@@ -30,6 +31,21 @@ export function boundRowId(model: ModelMeta, row: Readonly<Record<string, unknow
   if (!model.bindRowId || model.idFields.length !== 1) return undefined;
   const id = row[model.idFields[0]];
   return id === null || id === undefined ? undefined : String(id);
+}
+
+/**
+ * The scope a read of `row` (of `model`) checks its values' keys against (`FieldContext.scope`),
+ * in the form writes seal under: its scope field's value, for a scoped model; `undefined` for an
+ * unscoped model, and for a row whose scope field holds no valid scope or is absent.
+ */
+export function rowScope(model: ModelMeta, row: Readonly<Record<string, unknown>>): string | undefined {
+  if (model.scopeField === undefined) return undefined;
+  try {
+    return scopeString(model, model.scopeField, row[model.scopeField]);
+  } catch {
+    // A `@db.Uuid` scope that is not a UUID names no scope.
+    return undefined;
+  }
 }
 
 /** The Prisma client property of a model (`User` → `user`, `APIKey` → `aPIKey`). */

@@ -25,10 +25,9 @@ import {
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
-import { valueContext } from '../../value-context';
+import { rowScope, valueContext } from '../../value-context';
 import { decryptFailed, foreignCiphertext, noRowScope, notEnvelope, otherScope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
-import { scopeString } from '../write/relation-scope';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
 
 /** What to do with a value that fails to decrypt (keyring and key-store outages always throw). */
@@ -214,7 +213,7 @@ export class ResultDecryptor {
   private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
     const { places, boundId, scopeField } = plan;
     const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
-    const scope = scopeField === undefined ? undefined : rowScope(plan.model, scopeField, row);
+    const scope = scopeField === undefined ? undefined : rowScope(plan.model, row);
     // A checked model's row without a valid scope cannot be checked: its values fail closed.
     const unchecked = scopeField !== undefined && scope === undefined;
     for (let f = 0; f < places.length; f++) {
@@ -274,15 +273,6 @@ export class ResultDecryptor {
       if (target !== undefined && this.view.isSensitive(target)) relations.push([name, this.planFor(target)]);
     }
     return plan;
-  }
-}
-
-/** The scope `row` (of `model`) is in, or `undefined` when its scope field holds no valid scope or is absent. */
-function rowScope(model: ModelMeta, scopeField: string, row: Args): string | undefined {
-  try {
-    return scopeString(model, scopeField, row[scopeField]);
-  } catch {
-    return undefined;
   }
 }
 
