@@ -11,9 +11,13 @@ const ALGORITHM = 'aes-256-gcm';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** Encrypts `plaintext` under `key` with a fresh nonce: `nonce ‖ ciphertext ‖ tag`. */
-export function bareSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+/** Encrypts `plaintext` under `key` with a fresh nonce (drawn here unless given): `nonce ‖ ciphertext ‖ tag`. */
+export function bareSeal(
+  key: Buffer,
+  plaintext: Buffer,
+  aad: Buffer,
+  nonce: Buffer = randomBytes(NONCE_BYTES),
+): Buffer {
   const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);
@@ -40,11 +44,18 @@ export interface BareRow {
 /**
  * Writes a row the bare way: fresh DEK, wrapped under `scopeKey`, each value sealed under it.
  * Values are strings in and out, as in a database column, so UTF-8 conversion is included.
+ * @param random - where the DEK and the nonces come from: `randomBytes` per draw unless given
+ *   (a pooled source, as hushfield's own, for a fair comparison with it)
  */
-export function bareWriteRow(scopeKey: Buffer, values: readonly string[], aad: Buffer): BareRow {
-  const dek = randomBytes(32);
-  const wrappedDek = bareSeal(scopeKey, dek, aad);
-  const fields = values.map((value) => bareSeal(dek, Buffer.from(value, 'utf8'), aad));
+export function bareWriteRow(
+  scopeKey: Buffer,
+  values: readonly string[],
+  aad: Buffer,
+  random: (bytes: number) => Buffer = randomBytes,
+): BareRow {
+  const dek = random(32);
+  const wrappedDek = bareSeal(scopeKey, dek, aad, random(NONCE_BYTES));
+  const fields = values.map((value) => bareSeal(dek, Buffer.from(value, 'utf8'), aad, random(NONCE_BYTES)));
   dek.fill(0);
   return { wrappedDek, fields };
 }

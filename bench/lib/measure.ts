@@ -46,15 +46,20 @@ export async function sample(
 /**
  * Several cases sampled in rounds: run 1 of every case, then run 2 of every case, ... so that
  * drift over the benchmark (thermal, a neighbour's load) hits every case alike.
+ * @param options.rotate - start each round one case later (round r with case r mod n), so that
+ *   no case always follows the same one (and pays for its garbage, or finds its table larger)
  * @returns samples per case name
  */
 export async function sampleInterleaved(
   plan: RunPlan,
   cases: Readonly<Record<string, { fn: (run: number) => unknown; before?: (run: number) => unknown }>>,
+  options: { rotate?: boolean } = {},
 ): Promise<Record<string, Samples>> {
   const result: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  const entries = Object.entries(cases);
   for (let run = 0; run < plan.warmup + plan.runs; run += 1) {
-    for (const [name, { fn, before }] of Object.entries(cases)) {
+    const first = options.rotate ? run % entries.length : 0;
+    for (const [name, { fn, before }] of [...entries.slice(first), ...entries.slice(0, first)]) {
       if (before) await before(run);
       const ms = await timeOnce(() => fn(run));
       if (run >= plan.warmup) result[name].push(ms);
