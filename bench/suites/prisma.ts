@@ -144,14 +144,15 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
       randomAt += bytes;
       return randomPool.subarray(randomAt - bytes, randomAt);
     };
-    const createKey = randomBytes(32);
-    const createIndexKey = randomBytes(32);
-    const createAad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
+    // Keys and associated data of every reference (creates here, lookups and updates below).
+    const indexKey = randomBytes(32);
+    const pointKey = randomBytes(32);
+    const pointAad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
     const referenceCreate = async (row: PlainUserInput): Promise<void> => {
       await plain.create({ data: row });
-      bareWriteRow(createKey, [row.email, row.ssn, row.notes], createAad, pooledRandom);
-      bareHmac(createIndexKey, row.email.trim().toLowerCase());
-      bareHmac(createIndexKey, row.ssn);
+      bareWriteRow(pointKey, [row.email, row.ssn, row.notes], pointAad, pooledRandom);
+      bareHmac(indexKey, row.email.trim().toLowerCase());
+      bareHmac(indexKey, row.ssn);
     };
     for (const row of plainUserInputs(0, warm, 'warm-ref', tenants)) await referenceCreate(row);
     const creates = await sampleInterleaved(
@@ -228,13 +229,10 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     const emailOf = (tag: string, j: number) => `user.${tag}.${String((j * 7919) % rows).padStart(6, '0')}@example.com`;
     const plainEmails = Array.from({ length: lookups }, (_, j) => emailOf('p', j));
     const encEmails = Array.from({ length: lookups }, (_, j) => emailOf('q', j));
-    // Plain Prisma plus the one HMAC a blind-index lookup cannot avoid, computed in place.
-    const indexKey = randomBytes(32);
-    // Reference, not a target: plain Prisma plus all the crypto the design cannot avoid, done in
-    // place on bare node:crypto (lib/bare-crypto.ts), so its calls run in the same cache state as
-    // hushfield's between round trips. Per row of the sealed table: its values, bare-sealed.
-    const pointKey = randomBytes(32);
-    const pointAad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
+    // Plain Prisma plus the one HMAC a blind-index lookup cannot avoid (under `indexKey`), computed
+    // in place. Reference, not a target: plain Prisma plus all the crypto the design cannot avoid,
+    // done in place on bare node:crypto (lib/bare-crypto.ts), so its calls run in the same cache
+    // state as hushfield's between round trips. Per row of the sealed table: its values, bare-sealed.
     const bareByEmail = new Map(
       userInputs(0, rows, 'q', tenants).map((row) => [
         row.email,
