@@ -55,6 +55,15 @@ async function scopeKeyId(scope: string): Promise<string> {
   return rows[0].key_id;
 }
 
+/** How many key versions `scope` has in `hushfield_keys`. */
+async function scopeKeyCount(scope: string): Promise<number> {
+  const rows = await world.db.query<{ key_id: string }>(
+    "SELECT key_id FROM hushfield_keys WHERE kind = 'scope' AND scope = $1",
+    [scope],
+  );
+  return rows.length;
+}
+
 /** The key id a stored envelope (`hfe$1$<keyId>$...`) names. */
 const keyIdOf = (envelope: string) => envelope.split('$')[2];
 
@@ -119,12 +128,14 @@ test('reencrypt reports the rows whose scope column was changed in SQL, bound id
   for (const dryRun of [['--dry-run'], []]) {
     const tickets = await world.runCli(['reencrypt', '--model', 'Ticket', ...dryRun, '--json']);
     expect(tickets.code).toBe(3);
-    // 'moved-b' has no key yet in the dry run, and a key of its own afterwards: never this value's.
+    // 'moved-b' has no key, and refusing its only row leaves it none, in a real run too.
     expectRefused(failureFor(tickets, `[${ticket.id}]`), 'subject', 'moved-b');
+    expect(await scopeKeyCount('moved-b')).toBe(0);
     const users = await world.runCli(['reencrypt', '--model', 'User', ...dryRun, '--json']);
     expect(users.code).toBe(3);
     expect(users.json.models[0]).toMatchObject({ failed: 1, written: 0 });
     expectRefused(failureFor(users, JSON.stringify([user.id])), 'email', 'user-b');
+    expect(await scopeKeyCount('user-b')).toBe(0);
     expect(JSON.stringify(users.json)).not.toContain('moved-user@example.com');
   }
   expect(await ticketRow(ticket.id)).toEqual(before);

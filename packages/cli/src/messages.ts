@@ -152,7 +152,6 @@ export const messages = {
       `${model}: pass ${pass}: re-reading ${rows} row(s) changed by another writer meanwhile`,
     keyringRetry: (model: string, reason: string, delayMs: number, attempt: number, attempts: number) =>
       `${model}: keyring unavailable (${reason}); retrying in ${delayMs} ms (attempt ${attempt}/${attempts})`,
-    scopeDestroyed: (scope: string) => `scope ${JSON.stringify(scope)} was destroyed (crypto-shredded)`,
     interrupted: () => 'interrupted: stopped after the last committed batch',
     updateFailed: () => 'update failed (e.g. a unique blind index collides with another row)',
     emptyScope: () => 'scope field is empty',

@@ -7,7 +7,6 @@
  * A scaled-out run (`range-worker.ts`) runs one {@link RangeTarget} at a time the same way,
  * its position kept in the range's row instead of the model's checkpoint.
  */
-import { KeyDestroyedError } from '@hushfield/core';
 import type { FieldCrypto, KeyStore } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CasWriter } from './cas-writer';
@@ -404,16 +403,11 @@ async function planContext(options: MigrateOptions): Promise<PlanContext> {
         indexVersions.set(name, version);
     }
   }
+  // Looked up, never created, in a dry run and a real one alike: a row the plan refuses must not
+  // leave its scope a key that holds nothing. Sealing a value creates the key it needs.
   const activeKey = async (scope: string) => {
-    if (dryRun) {
-      // Read-only: look the key up instead of letting the hierarchy create it.
-      const key = await keyStore.getActive('scope', scope);
-      if (key) return { keyId: key.keyId, version: key.version };
-      const destroyed = (await keyStore.list({ kind: 'scope', scope, state: 'destroyed' }))[0];
-      if (destroyed) throw new KeyDestroyedError(messages.migrate.scopeDestroyed(scope), destroyed);
-      return null;
-    }
-    return crypto.keys.activeScopeKey(scope);
+    const key = await crypto.keys.existingScopeKey(scope);
+    return key && { keyId: key.keyId, version: key.version };
   };
   return { model, crypto, mode, pfe, dryRun, rescope, activeKey, indexVersions };
 }

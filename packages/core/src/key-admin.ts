@@ -24,6 +24,14 @@ export class KeyAdmin {
   }
 
   /**
+   * The active key of `scope` if it has one, or null; never creates one (a destroyed scope
+   * throws `KeyDestroyedError`). For checks that must not leave a key behind when they refuse.
+   */
+  existingScopeKey(scope: string): Promise<{ keyId: string; scope: string; version: number } | null> {
+    return this.#keys.existingScopeKey(scope);
+  }
+
+  /**
    * Creates version 1 of `scope` (or, for a destroyed scope, its next version).
    * @throws KeyConflictError when the scope already has a live key
    */

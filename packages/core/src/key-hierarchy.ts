@@ -141,6 +141,27 @@ export class KeyHierarchy {
   }
 
   /**
+   * The active key of `scope` if it has one, or null: unlike {@link activeScopeKey} it never
+   * creates one, so a caller can refuse a row before the refusal leaves a key behind. A
+   * destroyed scope throws `KeyDestroyedError`, as a write to it would.
+   */
+  async existingScopeKey(scope: string): Promise<{ keyId: string; scope: string; version: number } | null> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const id = `scope\u0000${scope}`;
+    const epoch = this.#epoch;
+    const stored = this.#active.get(id) ?? (await this.#store.getActive('scope', scope));
+    if (stored === null) {
+      const versions = await this.#store.list({ kind: 'scope', scope });
+      const last = versions.at(-1);
+      if (last !== undefined && versions.every((key) => key.state === 'destroyed'))
+        throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
+      return null;
+    }
+    if (epoch === this.#epoch && !this.#active.has(id)) this.#active.set(id, stored);
+    return { keyId: stored.keyId, scope, version: stored.version };
+  }
+
+  /**
    * @internal Looks up the active keys of those of `scopes` not cached, in one key-store call
    * when the store has `getActives` and two or more are missing, and caches them: rows then
    * written in those scopes find their key without a lookup each. A scope without a key is
