@@ -25,7 +25,7 @@ import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import type { HushfieldSchema } from '../metadata';
 import { type OnDecryptError, ResultDecryptor } from './read/decrypt-result';
 import { OperationHandler, type QueryParams } from './query/operations';
-import { SchemaView } from './schema-view';
+import { type ClientOmit, isPlainObject, SchemaView } from './schema-view';
 import { type AnyClient, inTransaction } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';
 
@@ -72,6 +72,13 @@ export interface FieldEncryptionOptions {
    * with `DecryptionError`. Listed models skip that check; remove them once the migration ran.
    */
   readonly migratingScopes?: readonly string[];
+  /**
+   * The `omit` the client was created with (`new PrismaClient({ omit })`). A read that needs a
+   * field the client leaves out (a scoped model's scope field, a bound model's id) asks for it
+   * and strips it from the result again. Read from the client when absent; give it when the
+   * client is wrapped so that the extension cannot see it.
+   */
+  readonly omit?: ClientOmit;
 }
 
 /** What the extended client gains as `prisma.$hushfield`. */
@@ -127,13 +134,20 @@ function isSingleConnection(client: AnyClient): boolean {
   return /pglite|sqlite|libsql|d1/i.test(adapter?.adapterName ?? '');
 }
 
+/** The client's own `omit` (Prisma keeps the constructor's option as `_globalOmit`), or none. */
+function clientOmitOf(client: AnyClient): ClientOmit | undefined {
+  const omit = client._globalOmit;
+  return isPlainObject(omit) ? (omit as ClientOmit) : undefined;
+}
+
 /**
  * The hushfield client extension.
  * @param options - schema and keys; see {@link FieldEncryptionOptions}
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
  *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
  * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
- *   generator's, or `migratingScopes` names a model that is not a scoped model of it
+ *   generator's, `migratingScopes` names a model that is not a scoped model of it, or `omit`
+ *   is not an object
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
@@ -148,10 +162,13 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
   }
   const migratingScopes = checkedMigratingScopes(schema, options.migratingScopes);
+  if (options.omit !== undefined && !isPlainObject(options.omit)) {
+    throw new ConfigError("fieldEncryption: `omit` must be the client's omit option (`{ user: { field: true } }`)");
+  }
   const extension = Prisma.defineExtension((client) => {
     const base = client as unknown as AnyClient;
     const crypto = options.crypto ?? createCrypto(options, base);
-    const view = new SchemaView(schema, { migratingScopes });
+    const view = new SchemaView(schema, { migratingScopes, clientOmit: options.omit ?? clientOmitOf(base) });
     const decryptor = new ResultDecryptor(view, crypto, options.onDecryptError ?? 'throw');
     const handler = new OperationHandler(view, crypto, decryptor, base);
     const baseTransaction = base.$transaction as (...args: unknown[]) => Promise<unknown>;

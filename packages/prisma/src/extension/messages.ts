@@ -105,7 +105,7 @@ const catalog = {
   noRowScope: (model: string, field: string, rowId: string | undefined, scopeField: string) =>
     `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} cannot be checked against its row's ` +
     `scope: the row holds no valid ${scopeField} (null or empty in the database, or left out by a ` +
-    `client-level omit: select ${scopeField}, or take it out of the client's omit)`,
+    `client-level omit the extension cannot see: give fieldEncryption the client's omit, or select ${scopeField})`,
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',

@@ -44,6 +44,9 @@ export interface WritePlan {
   readonly relations: readonly { readonly name: string; readonly target: ModelMeta; readonly list: boolean }[];
 }
 
+/** A client-level `omit`: per model (lowercase first letter, as Prisma keys it), the fields left out. */
+export type ClientOmit = Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+
 /** Lookups over one schema; built once per extension. */
 export class SchemaView {
   private readonly sensitive = new Map<string, boolean>();
@@ -55,16 +58,29 @@ export class SchemaView {
   private readonly scopeRelationCache = new Map<string, readonly string[]>();
 
   private readonly migratingScopes: ReadonlySet<string>;
+  private readonly clientOmit: ClientOmit;
 
   /**
    * @param options.migratingScopes - scoped models whose values may still be sealed under
    *   another scope's key (see `FieldEncryptionOptions.migratingScopes`)
+   * @param options.clientOmit - the client's own `omit` (`new PrismaClient({ omit })`)
    */
   constructor(
     readonly schema: HushfieldSchema,
-    options: { readonly migratingScopes?: readonly string[] } = {},
+    options: { readonly migratingScopes?: readonly string[]; readonly clientOmit?: ClientOmit } = {},
   ) {
     this.migratingScopes = new Set(options.migratingScopes);
+    this.clientOmit = options.clientOmit ?? {};
+  }
+
+  /**
+   * Whether the client leaves `field` of `model` out of every result unless a query asks for
+   * it (a client-level `omit`, keyed like Prisma's by the model's name with a lowercase first letter).
+   */
+  omittedByClient(model: ModelMeta, field: string): boolean {
+    const key = model.name.charAt(0).toLowerCase() + model.name.slice(1);
+    const fields = Object.hasOwn(this.clientOmit, key) ? this.clientOmit[key] : undefined;
+    return isPlainObject(fields) && Object.hasOwn(fields, field) && fields[field] === true;
   }
 
   /**

@@ -76,4 +76,16 @@ describe('ensureSelected', () => {
     const { strip } = ensureSelected(view, user, { select: { posts: { select: { body: true } } } });
     expect(planAt(strip, ['select', 'posts'])).toEqual({ fields: ['id'], relations: {} });
   });
+
+  it("asks for a field the client's own omit leaves out, unless the query settles it", () => {
+    const omitting = new SchemaView(view.schema, { clientOmit: { user: { id: true }, post: { id: true } } });
+    const { args, strip } = ensureSelected(omitting, user, { include: { posts: true } });
+    expect(args).toEqual({ omit: { id: false }, include: { posts: { omit: { id: false } } } });
+    expect(strip).toEqual({ fields: ['id'], relations: { posts: { fields: ['id'], relations: {} } } });
+    // The query's own omit (either way) overrides the client's, as in Prisma.
+    expect(ensureSelected(omitting, user, { omit: { id: false } }).strip.fields).toEqual([]);
+    expect(ensureSelected(omitting, user, { omit: { id: true } }).args).toEqual({ omit: { id: false } });
+    // Without encrypted fields in the result, nothing is needed.
+    expect(ensureSelected(omitting, user, { omit: { email: true } }).strip.fields).toEqual([]);
+  });
 });

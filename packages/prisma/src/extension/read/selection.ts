@@ -14,10 +14,15 @@ export interface StripPlan {
   readonly relations: Record<string, StripPlan>;
 }
 
-/** Whether `field` will be in the result of a read with these arguments. */
-export function isReturned(args: Args, field: string): boolean {
+/**
+ * Whether `field` will be in the result of a read with these arguments.
+ * @param omittedByClient - whether the client's own `omit` leaves it out (a query's `omit` of
+ *   the field, true or false, overrides that, as in Prisma)
+ */
+export function isReturned(args: Args, field: string, omittedByClient = false): boolean {
   if (isPlainObject(args.select)) return Boolean(args.select[field]);
-  return !(isPlainObject(args.omit) && args.omit[field] === true);
+  if (isPlainObject(args.omit) && args.omit[field] !== undefined) return args.omit[field] !== true;
+  return !omittedByClient;
 }
 
 /** Whether `args` select or include anything nested (relations or an explicit scalar list). */
@@ -40,14 +45,15 @@ export function ensureSelected(
   const needs: string[] = [...extra];
   const id = view.idField(model);
   // The extension's own extra fields (a re-check's source values) are decrypted too.
-  const encryptedReturned = Object.keys(model.encrypted).some((name) => isReturned(args, name) || extra.includes(name));
+  const returned = (field: string, from: Args) => isReturned(from, field, view.omittedByClient(model, field));
+  const encryptedReturned = Object.keys(model.encrypted).some((name) => returned(name, args) || extra.includes(name));
   if (model.bindRowId && id !== undefined && encryptedReturned && !needs.includes(id)) needs.push(id);
   const scope = view.checkedScopeField(model);
   if (scope !== undefined && encryptedReturned && !needs.includes(scope)) needs.push(scope);
   for (const field of needs) {
-    if (isReturned(out, field)) continue;
+    if (returned(field, out)) continue;
     if (isPlainObject(out.select)) out.select = { ...out.select, [field]: true };
-    else if (isPlainObject(out.omit)) out.omit = { ...out.omit, [field]: false };
+    else out.omit = { ...(isPlainObject(out.omit) ? out.omit : {}), [field]: false };
     strip.fields.push(field);
   }
   for (const key of SELECTION_KEYS) {
