@@ -3,7 +3,8 @@
  * unnest`), MySQL/MariaDB (one `UPDATE ... JOIN` per batch, read back when some rows lost) and
  * SQLite (`updateMany` per row in one transaction): outcomes exact per row in mixed batches, a
  * change of case or trailing space still a lost race (on MySQL under a case-insensitive
- * collation too), one bad row failing alone, Bytes compared as bytes, Json batches exact.
+ * collation too), non-ASCII text compared by its text (on MySQL in a latin1 column too), one
+ * bad row failing alone, Bytes compared as bytes, Json batches exact.
  */
 import { MysqlCasWriter } from '../../packages/cli/src/cas-writer-mysql';
 import { PostgresCasWriter, PrismaCasWriter, createCasWriter } from '../../packages/cli/src/cas-writer';
@@ -106,6 +107,24 @@ describe(`CAS writes on ${provider}`, () => {
       expect((await rows()).slice(0, 2).map((row) => row.email)).toEqual(['E1@X', 'e2@x ']);
     } finally {
       if (provider === 'mysql') await db.query('ALTER TABLE customers MODIFY email TEXT COLLATE utf8mb4_bin NOT NULL');
+    }
+  });
+
+  test('non-ASCII text compares by its text, in a legacy latin1 column too (MySQL)', async () => {
+    if (provider === 'mysql')
+      await db.query('ALTER TABLE customers MODIFY email TEXT CHARACTER SET latin1 COLLATE latin1_swedish_ci NOT NULL');
+    try {
+      await db.query("UPDATE customers SET email = 'é1@x' WHERE id = 1");
+      await db.query("UPDATE customers SET email = 'Zoë2@x' WHERE id = 2");
+      // The application changed row 3 only in an accent, which latin1_swedish_ci ignores.
+      await db.query("UPDATE customers SET email = 'é3@x' WHERE id = 3");
+      const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
+      const outcomes = await writer.write([rewrite(1, 'é1@x'), rewrite(2, 'Zoë2@x'), rewrite(3, 'e3@x'), rewrite(4)]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'applied', 'lost', 'applied']);
+      expect((await rows()).slice(0, 4).map((row) => row.email)).toEqual(['E1', 'E2', 'é3@x', 'E4']);
+    } finally {
+      if (provider === 'mysql')
+        await db.query('ALTER TABLE customers MODIFY email TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL');
     }
   });
 

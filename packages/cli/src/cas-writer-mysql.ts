@@ -13,7 +13,9 @@
  *
  * String values are compared as bytes (`CAST(... AS BINARY)`): under a case- or
  * accent-insensitive collation, or a PAD SPACE one, `'Alice' = 'alice '` holds, and an
- * application write changing only that would be overwritten. NULLs compare with `<=>`.
+ * application write changing only that would be overwritten. Both sides are converted to
+ * `utf8mb4` first, so a column in another character set compares by its text, as the driver
+ * read it. NULLs compare with `<=>`.
  *
  * A batch with a Json field is written row by row, each in its own transaction: the row's
  * String columns are read `FOR UPDATE` and compared exactly in JavaScript, then `updateMany`
@@ -109,9 +111,11 @@ export class MysqlCasWriter implements CasWriter {
     const table = quoteMysqlIdent(this.model.dbName);
     const keyJoin = idFields.map((field, i) => `t.${column(field)} = v.k${i}`);
     // A column written is compared too (`casColumns`), so `o` holds its old value and `n` its new one.
+    // Both sides as UTF-8 bytes: a column in another character set (a legacy `latin1` one) holds
+    // other bytes for the same text than the UTF-8 the driver sent and read.
     const same = (field: string, ref: string) =>
       this.model.fields[field]?.type === 'String'
-        ? `CAST(t.${column(field)} AS BINARY) <=> CAST(${ref} AS BINARY)`
+        ? `CAST(CONVERT(t.${column(field)} USING utf8mb4) AS BINARY) <=> CAST(CONVERT(${ref} USING utf8mb4) AS BINARY)`
         : `t.${column(field)} <=> ${ref}`;
 
     const updateValues: unknown[] = [];
