@@ -399,6 +399,7 @@ describe('FieldCrypto secrecy', () => {
       'clearCache',
       'createScope',
       'destroyScope',
+      'existingScopeKey',
       'indexRootVersions',
       'list',
       'rewrap',
