@@ -259,7 +259,7 @@ export interface UpdatedRowOptions {
 export class UpdatedRow extends RelatedRow {
   /**
    * The guard of the row found through its parent (`locate`), once a create under it took a
-   * value from it: the update of that row must be narrowed to it (see encrypt-data.ts).
+   * value from it: the update of that row must be narrowed to it (see nested-writes.ts).
    */
   locatedGuard?: RowGuard;
 

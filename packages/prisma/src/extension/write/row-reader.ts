@@ -7,7 +7,8 @@
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
 import type { ResultDecryptor } from '../read/decrypt-result';
-import { plainOf, type RowContext } from './encrypt-data';
+import type { RowContext } from './encrypt-data';
+import { plainOf } from './row-sealer';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 

@@ -20,7 +20,7 @@
  */
 import type { ModelMeta } from '../../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
-import { fieldPlainOf, plainOf } from './encrypt-data';
+import { fieldPlainOf, plainOf } from './row-sealer';
 import { isNullWrite } from '../../typed-values';
 import { asList } from '../query/arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';

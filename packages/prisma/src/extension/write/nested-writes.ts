@@ -1,0 +1,264 @@
+/**
+ * Nested writes under a relation of a row being created or updated (create, createMany,
+ * connectOrCreate, upsert, update, updateMany, set, connect, disconnect, delete, deleteMany):
+ * their wheres rewritten to blind indexes, their data sealed for the row each one writes, a
+ * nested update narrowed to the scope (and bound id) read for it, a connectOrCreate to the
+ * parent's scope. The rows' own data goes back through the {@link RowWriter} (the
+ * `DataEncryptor` of the top-level write).
+ */
+import type { ModelMeta } from '../../metadata';
+import { scopeMissing } from '../messages';
+import { asList, nestedWriteParts, type NestedWriteParts } from '../query/arg-shapes';
+import type { RelatedLocator, RowContext, RowContextResolver, RowGuard, WhereRewrite } from './encrypt-data';
+import { type CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
+import { storedForm } from './canonical-values';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+
+/** What nested writes need of the encryptor of the top-level write: a row's own data. */
+export interface RowWriter {
+  /** A created row's data, sealed (`nested`: its scopes are already known). */
+  create(model: ModelMeta, data: unknown, draft?: CreateDraft, nested?: boolean): Promise<Args>;
+  /** An updated row's data, sealed for `context`. */
+  update(
+    model: ModelMeta,
+    data: unknown,
+    context: RowContext | undefined,
+    operation: string,
+    locate?: RelatedLocator,
+    row?: RelatedRow,
+  ): Promise<Args>;
+  /** A row being updated, as the parent of its nested creates. */
+  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft): UpdatedRow;
+  /** Whether `data` writes a value that needs the row's scope. */
+  writesEncrypted(model: ModelMeta, data: Args): boolean;
+  /** Whether a write to `model` must know the row (bound id or scope field). */
+  needsRowContext(model: ModelMeta): boolean;
+}
+
+/** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
+interface NestedWritePlace {
+  readonly relation: string;
+  readonly list: boolean;
+  readonly locate?: RelatedLocator;
+  /** The row whose relation this is: creates under it take their scope from it. */
+  readonly parent: RelatedRow;
+}
+
+/** Walks the nested writes of one top-level write. */
+export class NestedWrites {
+  constructor(
+    private readonly view: SchemaView,
+    private readonly writer: RowWriter,
+    private readonly services: RowServices,
+    private readonly rewrite: WhereRewrite,
+    private readonly resolveRow: RowContextResolver,
+  ) {}
+
+  /** Nested writes under relation fields of `data` (modified in place with rewritten copies). */
+  async write(model: ModelMeta, data: Args, locate: RelatedLocator | undefined, parent: RelatedRow): Promise<void> {
+    // One read per relation: the context a nested update is sealed for and the one its creates
+    // take their scope from must be the same read (the guard checks that one).
+    const located = new Map<string, Promise<RowContext | undefined>>();
+    const locateOnce: RelatedLocator | undefined =
+      locate &&
+      ((relation, target) => {
+        let found = located.get(relation);
+        if (found === undefined) {
+          found = locate(relation, target);
+          located.set(relation, found);
+        }
+        return found;
+      });
+    for (const { name: key, target, list } of this.view.writePlan(model).relations) {
+      const value = data[key];
+      if (!isPlainObject(value)) continue;
+      const out: Args = {};
+      for (const [op, arg] of Object.entries(value)) {
+        const many = Array.isArray(arg);
+        const place = { relation: key, list, locate: locateOnce, parent };
+        const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, place)));
+        out[op] = many ? items : items[0];
+      }
+      data[key] = out;
+    }
+  }
+
+  private async nested(target: ModelMeta, op: string, item: unknown, place: NestedWritePlace): Promise<unknown> {
+    if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
+    const parts = nestedWriteParts(op, item, place.list);
+    const created = (data: unknown) =>
+      isPlainObject(data) ? this.writer.create(target, data, place.parent.child(place.relation, data), true) : data;
+    switch (op) {
+      case 'create':
+        return created(item);
+      case 'createMany':
+        return { ...item, data: await Promise.all(parts.creates.map(created)) };
+      case 'connect':
+      case 'set':
+      case 'disconnect':
+      case 'delete':
+      case 'deleteMany':
+        return this.rewrite(target, item, (parts.where as NonNullable<NestedWriteParts['where']>).position);
+      case 'connectOrCreate': {
+        const scoped = await this.inParentScope(target, item.where, place);
+        const where = await this.rewrite(
+          target,
+          scoped,
+          (parts.where as NonNullable<NestedWriteParts['where']>).position,
+        );
+        return { where, create: await created(item.create) };
+      }
+      case 'upsert':
+        return this.nestedUpsert(target, item, place, parts);
+      case 'update':
+        return this.nestedUpdate(target, item, place, parts);
+      case 'updateMany':
+        return this.nestedUpdateMany(target, item, parts);
+      default:
+        return item;
+    }
+  }
+
+  private async nestedUpsert(
+    target: ModelMeta,
+    item: Args,
+    place: NestedWritePlace,
+    parts: NestedWriteParts,
+  ): Promise<Args> {
+    const where =
+      parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
+    const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
+    const row = place.list ? this.writer.updatedRow(target, where, draft) : this.locatedRow(target, place);
+    let context = await this.contextFor(target, where, item.update, 'upsert', place);
+    // The read found no row to update: one another client creates before the upsert runs would
+    // take the update branch. It is sealed for the row the create makes, and the where narrowed
+    // to that row's scope (and bound id), so that any other row sends the upsert to its create
+    // branch instead (which fails with P2002 where that row holds the where's unique value).
+    const pinned =
+      place.list && draft !== undefined && context?.missing === true ? await this.createdRow(draft) : undefined;
+    if (pinned !== undefined) context = pinned.context;
+    const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
+    const out: Args = {
+      ...item,
+      create: draft === undefined ? item.create : await this.writer.create(target, item.create, draft, true),
+      update,
+    };
+    if (where !== undefined) out.where = where;
+    if (pinned !== undefined && isPlainObject(out.where)) {
+      out.where = { ...out.where, AND: [...asList(out.where.AND), pinned.values] };
+    }
+    return out;
+  }
+
+  /**
+   * The context and stored values (scope, bound id) of the row `draft` creates, or `undefined`
+   * when they cannot be known before the write.
+   */
+  private async createdRow(draft: CreateDraft): Promise<{ context: RowContext; values: Args } | undefined> {
+    const { model } = draft;
+    const values: Args = {};
+    const id = this.view.idField(model);
+    let rowId: string | undefined;
+    if (model.bindRowId && id !== undefined) {
+      const value = await draft.value(id);
+      if (value === undefined || value === null) return undefined;
+      values[id] = value;
+      rowId = typeof value === 'string' ? storedForm(model, id, value) : String(value);
+    }
+    const field = model.scopeField;
+    if (field === undefined) return { context: { scope: 'default', rowId }, values };
+    const value = await draft.value(field);
+    const scope = scopeString(model, field, value);
+    if (scope === undefined) return undefined;
+    values[field] = value;
+    return { context: { scope, rowId }, values };
+  }
+
+  private async nestedUpdate(
+    target: ModelMeta,
+    item: Args,
+    place: NestedWritePlace,
+    parts: NestedWriteParts,
+  ): Promise<Args> {
+    const located = this.locatedRow(target, place);
+    // A to-one update given as the data itself (not `{ where?, data }`).
+    if (parts.update === item) {
+      const context = await this.contextFor(target, undefined, item, 'update', place);
+      const data = await this.writer.update(target, item, context, 'update', undefined, located);
+      const guard = context?.guard ?? located.locatedGuard;
+      // Wrapped as `{ where, data }` to carry the guard, unless the target has a field of that name.
+      const wrappable = target.fields.data === undefined && target.fields.where === undefined;
+      return guard !== undefined && wrappable ? this.narrowed(target, { data }, guard) : data;
+    }
+    const where =
+      parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
+    const row = place.list ? this.writer.updatedRow(target, where) : located;
+    const context = await this.contextFor(target, where, item.data, 'update', place);
+    const data = await this.writer.update(target, item.data, context, 'update', undefined, row);
+    const out: Args = { ...item, data };
+    if (where !== undefined) out.where = where;
+    const guard = context?.guard ?? (place.list ? undefined : located.locatedGuard);
+    return guard === undefined ? out : this.narrowed(target, out, guard);
+  }
+
+  /**
+   * A nested update of a row whose scope (and bound id) were read first, narrowed to them: if
+   * another client moves the row in between, the write matches nothing and fails instead of
+   * leaving values sealed under the old scope's key. (A row the read did not find is narrowed
+   * to match none, so that one created in between is not written with values sealed for none.)
+   */
+  private narrowed(target: ModelMeta, item: Args, guard: RowGuard): Args {
+    this.services.guard(target, guard);
+    const where = isPlainObject(item.where) ? item.where : undefined;
+    return {
+      ...item,
+      where: where === undefined ? { ...guard.values } : { ...where, AND: [...asList(where.AND), guard.values] },
+    };
+  }
+
+  private async nestedUpdateMany(target: ModelMeta, item: Args, parts: NestedWriteParts): Promise<Args> {
+    const where = await this.rewrite(target, item.where, parts.where?.position ?? 'nested');
+    const data = isPlainObject(item.data) ? item.data : {};
+    const context = this.writer.needsRowContext(target) ? undefined : { scope: 'default' };
+    return { ...item, where, data: await this.writer.update(target, data, context, 'updateMany') };
+  }
+
+  /**
+   * A nested connectOrCreate's where, when the relation sets the linked row's scope field:
+   * narrowed to the parent's value, so that it links only a row already in that scope (and
+   * otherwise creates one) instead of moving a row from another scope without re-encrypting it.
+   */
+  private async inParentScope(target: ModelMeta, where: unknown, place: NestedWritePlace): Promise<unknown> {
+    const scope = target.scopeField;
+    if (scope === undefined || !isPlainObject(where) || Object.keys(target.encrypted).length === 0) return where;
+    const back = this.view.backRelation(place.parent.model, place.relation)?.field;
+    const index = back?.relationFromFields?.indexOf(scope) ?? -1;
+    const referenced = index >= 0 ? back?.relationToFields?.[index] : undefined;
+    if (referenced === undefined) return where;
+    const value = await place.parent.value(referenced);
+    if (value === undefined) throw scopeMissing(target.name, scope);
+    return { ...where, AND: [...asList(where.AND), { [scope]: value }] };
+  }
+
+  /** A to-one related row being updated through its parent (no unique where of its own). */
+  private locatedRow(target: ModelMeta, place: NestedWritePlace): UpdatedRow {
+    const locate = place.locate;
+    return new UpdatedRow(target, this.services, { locate: locate && (() => locate(place.relation, target)) });
+  }
+
+  /** Row context for a nested update of `target`: only resolved when encrypted fields are written. */
+  private async contextFor(
+    target: ModelMeta,
+    where: unknown,
+    data: unknown,
+    operation: string,
+    place: NestedWritePlace,
+  ): Promise<RowContext | undefined> {
+    if (!isPlainObject(data) || !this.writer.writesEncrypted(target, data)) return undefined;
+    // unbound, unscoped models need nothing from the row
+    if (!this.writer.needsRowContext(target)) return { scope: 'default' };
+    if (!place.list) return place.locate?.(place.relation, target); // to-one: through the parent
+    if (!isPlainObject(where)) return undefined;
+    return this.resolveRow(target, where, operation);
+  }
+}
