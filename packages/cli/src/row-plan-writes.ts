@@ -1,0 +1,107 @@
+/**
+ * The last stage of a batch plan: computes the new stored values of each classified row whose
+ * sources could be read (envelopes sealed under one fresh DEK per row, plaintext for `decrypt`,
+ * rebuilt blind and match indexes) and the compare-and-swap write that stores them.
+ */
+import type { BlindIndexSpec, FieldCrypto, HushfieldError } from '@hushfield/core';
+import { sealTyped } from '@hushfield/prisma';
+import type { BlindIndexMeta } from '@hushfield/prisma';
+import { fieldContext } from './value-context';
+import type { RowWrite } from './cas-writer';
+import { isHushfieldError } from './output';
+import { addTally, isOutage, plannedColumns, rowKeyText } from './row-plan';
+import type { PlanContext } from './row-plan';
+import { hasKeys } from './row-plan-classify';
+import type { ClassifiedBatch, RowWork } from './row-plan-classify';
+import { keyOf } from './walker';
+
+/** Computes the new stored values of every classified row whose sources could be read. */
+export async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Promise<RowWrite[]> {
+  const { model, crypto, mode } = context;
+  const columns = plannedColumns(model);
+  const specs = new Map(batch.indexes.map((index) => [index.meta, index.spec]));
+  const writes: RowWrite[] = [];
+  for (const work of batch.works) {
+    const failure = unreadable(work.plaintext);
+    if (failure) {
+      batch.failures.push({
+        key: rowKeyText(model, work.row),
+        field: failure[0],
+        code: failure[1].code,
+        message: failure[1].message,
+      });
+      continue;
+    }
+    if (work.rewrite && mode === 'decrypt') {
+      for (const field of work.fields) work.data[field.name] = work.plaintext.get(field.name);
+    } else if (work.rewrite) {
+      let encryptor: Awaited<ReturnType<FieldCrypto['rowEncryptor']>>;
+      try {
+        encryptor = await crypto.rowEncryptor(work.scope);
+      } catch (error) {
+        if (!isHushfieldError(error) || isOutage(error)) throw error;
+        batch.failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
+        continue;
+      }
+      try {
+        for (const field of work.fields) {
+          const ctx = fieldContext(model, field, work.row);
+          work.data[field.name] = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
+        }
+      } finally {
+        encryptor.dispose();
+      }
+    }
+    const indexed = await indexValues(work, specs, crypto);
+    if (indexed !== undefined) {
+      // The row is left whole (no envelope rewritten without its index).
+      batch.failures.push({ key: rowKeyText(model, work.row), code: indexed.code, message: indexed.message });
+      continue;
+    }
+    for (const planned of work.matches) {
+      const source = work.plaintext.get(planned.meta.source);
+      if (typeof source !== 'string') continue;
+      work.data[planned.meta.name] = await crypto.matchIndex(planned.spec, source);
+      work.reasons.indexed++;
+    }
+    if (!hasKeys(work.data)) continue;
+    addTally(batch.tally, work.reasons);
+    const expected: Record<string, unknown> = {};
+    for (const field of columns) expected[field] = work.row[field] ?? null;
+    writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
+  }
+  return writes;
+}
+
+/**
+ * Puts the rebuilt blind indexes of `work` into its data (per-scope ones under the row's
+ * scope), or returns why one cannot be computed (its scope cannot be written). A keyring
+ * failure throws: it stops the batch.
+ */
+async function indexValues(
+  work: RowWork,
+  specs: ReadonlyMap<BlindIndexMeta, BlindIndexSpec>,
+  crypto: FieldCrypto,
+): Promise<{ code: string; message: string } | undefined> {
+  for (const index of work.indexes) {
+    const source = work.plaintext.get(index.source);
+    if (typeof source !== 'string') continue;
+    let value: string;
+    try {
+      value = await crypto.blindIndex(specs.get(index) as BlindIndexSpec, source, work.scope);
+    } catch (error) {
+      if (!isHushfieldError(error) || isOutage(error)) throw error;
+      return { code: error.code, message: error.message };
+    }
+    if (value === work.row[index.name]) continue;
+    work.data[index.name] = value;
+    work.reasons.indexed++;
+  }
+  return undefined;
+}
+
+/** The first source value that could not be read, if any. */
+function unreadable(plaintext: Map<string, unknown>): [string, HushfieldError] | undefined {
+  for (const entry of plaintext) if (isHushfieldError(entry[1])) return entry as [string, HushfieldError];
+  return undefined;
+}
