@@ -1,0 +1,227 @@
+/**
+ * Which key versions the key hierarchy uses, cached for the key cache's TTL so that warm writes
+ * and index lookups cost no key-store query: the active version of each scope and of the index
+ * root (created on first use, one lookup in flight per scope, several scopes' in one key-store
+ * call), and the live versions a blind-index lookup matches. A lookup that raced a destroy,
+ * cache clear or rewrap does not cache its result. Holds stored (wrapped) keys only.
+ */
+import { LRUCache } from 'lru-cache';
+import { KeyConflictError, KeyDestroyedError } from './errors';
+import { EXACT_TTL_CLOCK } from './key-cache';
+import type { KeyKind, KeyStore, StoredKey } from './key-store';
+import { messages } from './messages';
+import { isName, needsName } from './preconditions';
+
+/** How often first use of a scope tries to create its key when a concurrent creation conflicts (backoff 20–160 ms). */
+const CREATE_ATTEMPTS = 5;
+
+/** The scope every index root key lives in. */
+export const INDEX_SCOPE = 'default';
+/** Longest scope accepted, in UTF-8 bytes. */
+export const MAX_SCOPE_BYTES = 1024;
+
+/** The active and live key versions of scopes and of the index root, as the key store last said. */
+export class KeyVersions {
+  readonly #store: KeyStore;
+  readonly #create: (kind: KeyKind, scope: string) => Promise<StoredKey>;
+  /** (kind, scope) → active version, so writes cost no key-store query while warm. */
+  readonly #active: LRUCache<string, StoredKey>;
+  readonly #pendingActive = new Map<string, Promise<StoredKey>>();
+  /** Live index root versions, newest first. */
+  readonly #indexVersions: LRUCache<string, StoredKey[]>;
+  /** scope → its live scope key versions, active first (per-scope index lookups); never empty. */
+  readonly #scopeVersions: LRUCache<string, StoredKey[]>;
+  #indexVersionsLoading: Promise<StoredKey[]> | undefined;
+  /**
+   * Bumped by every destroy, cache clear and rewrap, so a lookup that raced one does not cache
+   * its result.
+   */
+  #epoch = 0;
+
+  /**
+   * @internal Built by KeyHierarchy.
+   * @param cache - the key cache's checked options: versions are cached as long, and as many
+   * @param create - creates the first version of (kind, scope) on its first use
+   *   (`KeyConflictError` when another writer created one first)
+   */
+  constructor(
+    store: KeyStore,
+    cache: { readonly ttlMs: number; readonly maxEntries: number },
+    create: (kind: KeyKind, scope: string) => Promise<StoredKey>,
+  ) {
+    this.#store = store;
+    this.#create = create;
+    this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+    this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+    this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+  }
+
+  /** The active version of (kind, scope), created on first use; one lookup in flight per scope. */
+  active(kind: KeyKind, scope: string): Promise<StoredKey> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const id = `${kind}\u0000${scope}`;
+    const cached = this.#active.get(id);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let pending = this.#pendingActive.get(id);
+    if (pending === undefined) {
+      pending = this.#loadActive(kind, scope).finally(() => this.#pendingActive.delete(id));
+      this.#pendingActive.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
+    const epoch = this.#epoch;
+    let stored = await this.#store.getActive(kind, scope);
+    for (let attempt = 1; stored === null; attempt++) {
+      try {
+        stored = await this.#create(kind, scope);
+      } catch (error) {
+        if (!(error instanceof KeyConflictError)) throw error;
+        // Another process created it first: use theirs. Its write may not be visible yet (on
+        // SQLite with a rollback journal a competing writer's busy lock is seen before its
+        // commit), or it may have rolled back: read again, then create again, a few times.
+        stored = await this.#store.getActive(kind, scope);
+        if (stored !== null) break;
+        if (attempt >= CREATE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+        stored = await this.#store.getActive(kind, scope);
+      }
+    }
+    if (epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
+    return stored;
+  }
+
+  /** The cached active version of `scope`'s key, or `undefined` (no I/O). */
+  cachedActive(scope: string): StoredKey | undefined {
+    return this.#active.get(`scope\u0000${scope}`);
+  }
+
+  /**
+   * The active key of `scope` if it has one, or null: unlike {@link KeyVersions.active} it never
+   * creates one, so a caller can refuse a row before the refusal leaves a key behind. A
+   * destroyed scope throws `KeyDestroyedError`, as a write to it would.
+   */
+  async existing(scope: string): Promise<{ keyId: string; scope: string; version: number } | null> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const id = `scope\u0000${scope}`;
+    const epoch = this.#epoch;
+    const stored = this.#active.get(id) ?? (await this.#store.getActive('scope', scope));
+    if (stored === null) {
+      const versions = await this.#store.list({ kind: 'scope', scope });
+      const last = versions.at(-1);
+      if (last !== undefined && versions.every((key) => key.state === 'destroyed'))
+        throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
+      return null;
+    }
+    if (epoch === this.#epoch && !this.#active.has(id)) this.#active.set(id, stored);
+    return { keyId: stored.keyId, scope, version: stored.version };
+  }
+
+  /**
+   * Looks up the active keys of those of `scopes` not cached, in one key-store call when the
+   * store has `getActives` and two or more are missing, and caches them: rows then written in
+   * those scopes find their key without a lookup each. A scope without a key is left to be
+   * created on first use, and a failed lookup to each scope's own (so a failure is reported
+   * where it matters); no keyring call is made (a key is unwrapped on first use).
+   */
+  async prefetchActiveScopes(scopes: Iterable<string>): Promise<void> {
+    const store = this.#store;
+    if (store.getActives === undefined) return;
+    const missing = new Set<string>();
+    for (const scope of scopes) {
+      const id = `scope\u0000${scope}`;
+      if (isName(scope, MAX_SCOPE_BYTES) && !this.#active.has(id) && !this.#pendingActive.has(id)) missing.add(scope);
+    }
+    if (missing.size < 2) return;
+    const epoch = this.#epoch;
+    try {
+      const found = await store.getActives('scope', [...missing]);
+      if (epoch !== this.#epoch) return;
+      for (const stored of found) {
+        // Only what was asked, exactly (a case-insensitive collation may answer more).
+        if (stored?.kind !== 'scope' || stored.state !== 'active' || !missing.has(stored.scope)) continue;
+        const id = `scope\u0000${stored.scope}`;
+        const cached = this.#active.get(id);
+        if (cached === undefined || cached.version < stored.version) this.#active.set(id, stored);
+      }
+    } catch {
+      // Nothing more cached: each scope's own lookup runs, and reports its own failure.
+    }
+  }
+
+  /** The cached live index root versions, newest first, or `undefined` (no I/O). */
+  cachedIndexRootVersions(): StoredKey[] | undefined {
+    return this.#indexVersions.get(INDEX_SCOPE);
+  }
+
+  /** Live index root versions, newest (active) first; version 1 created on first use. */
+  indexRootVersions(): Promise<StoredKey[]> {
+    const cached = this.#indexVersions.get(INDEX_SCOPE);
+    if (cached !== undefined) return Promise.resolve(cached);
+    // Single flight: a cold createMany of thousands of rows asks once, not once a row (which
+    // exhausted a connection pool of 10 on MariaDB).
+    this.#indexVersionsLoading ??= this.#loadIndexRootVersions().finally(() => {
+      this.#indexVersionsLoading = undefined;
+    });
+    return this.#indexVersionsLoading;
+  }
+
+  async #loadIndexRootVersions(): Promise<StoredKey[]> {
+    await this.active('index', INDEX_SCOPE);
+    const live = (await this.#store.list({ kind: 'index', scope: INDEX_SCOPE }))
+      .filter((key) => key.state !== 'destroyed')
+      .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
+    this.#indexVersions.set(INDEX_SCOPE, live);
+    return live;
+  }
+
+  /**
+   * The live (active and retired) versions of `scope`'s key, active first, without creating
+   * one: empty when the scope has no key or was destroyed. A per-scope index lookup matches
+   * every one of them. Cached for the TTL when non-empty (a scope created by another process
+   * is seen at once; a rotation there within the TTL, as for the index root).
+   */
+  async liveScopeVersions(scope: string): Promise<StoredKey[]> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const cached = this.#scopeVersions.get(scope);
+    if (cached !== undefined) return cached;
+    const epoch = this.#epoch;
+    const live = (await this.#store.list({ kind: 'scope', scope }))
+      .filter((key) => key.state !== 'destroyed')
+      .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
+    if (live.length > 0 && epoch === this.#epoch) this.#scopeVersions.set(scope, live);
+    return live;
+  }
+
+  /** Records `next`, which this process rotated (kind, scope) to, as its active version. */
+  rotated(kind: KeyKind, scope: string, next: StoredKey): void {
+    this.#active.set(`${kind}\u0000${scope}`, next);
+    if (kind === 'scope') this.#scopeVersions.delete(scope);
+  }
+
+  /** Forgets the live versions of `scope` (a version was added), to be read again. */
+  forgetLiveVersions(scope: string): void {
+    this.#scopeVersions.delete(scope);
+  }
+
+  /** Forgets the live index root versions (a version was added), to be read again. */
+  forgetIndexVersions(): void {
+    this.#indexVersions.clear();
+  }
+
+  /** Forgets everything about `scope`, which was destroyed; lookups in flight do not cache. */
+  forgetScope(scope: string): void {
+    this.#epoch++;
+    this.#active.delete(`scope\u0000${scope}`);
+    this.#scopeVersions.delete(scope);
+  }
+
+  /** Forgets every version (cache clear, rewrap); lookups in flight do not cache. */
+  clear(): void {
+    this.#epoch++;
+    this.#active.clear();
+    this.#indexVersions.clear();
+    this.#scopeVersions.clear();
+  }
+}
