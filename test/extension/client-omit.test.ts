@@ -79,6 +79,18 @@ describe('fieldEncryption on a client with its own omit', () => {
       select: { members: { select: { email: true } } },
     });
     expect(selected).toEqual({ members: [{ email: 'omit-member@example.com' }] });
+    // A relation the query leaves out stays out (`include: { members: isAdmin }`).
+    const notAdmin = false as boolean;
+    const hidden = await prisma.organization.findUniqueOrThrow({
+      where: { id: org.id },
+      include: { members: notAdmin },
+    });
+    expect(hidden).not.toHaveProperty('members');
+    const skipped = await prisma.organization.findUniqueOrThrow({
+      where: { id: org.id },
+      select: { slug: true, members: false },
+    });
+    expect(skipped).toEqual({ slug: 'omit-org' });
   });
 
   it("still refuses a value copied from another tenant's row", async () => {

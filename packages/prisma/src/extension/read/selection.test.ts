@@ -85,6 +85,16 @@ describe('ensureSelected', () => {
     // The query's own omit (either way) overrides the client's, as in Prisma.
     expect(ensureSelected(omitting, user, { omit: { id: false } }).strip.fields).toEqual([]);
     expect(ensureSelected(omitting, user, { omit: { id: true } }).args).toEqual({ omit: { id: false } });
+    // A relation left out (false, undefined) stays out.
+    for (const posts of [false, undefined]) {
+      expect(ensureSelected(omitting, user, { include: { posts } }).args).toEqual({
+        omit: { id: false },
+        include: { posts },
+      });
+      expect(ensureSelected(omitting, user, { select: { email: true, posts } }).args).toEqual({
+        select: { email: true, posts, id: true },
+      });
+    }
     // Without encrypted fields in the result, nothing is needed.
     expect(ensureSelected(omitting, user, { omit: { email: true } }).strip.fields).toEqual([]);
   });

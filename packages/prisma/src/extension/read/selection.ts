@@ -61,6 +61,8 @@ export function ensureSelected(
     if (!isPlainObject(selection)) continue;
     const copy: Args = { ...selection };
     for (const [field, value] of Object.entries(selection)) {
+      // `false`, `undefined` or `Prisma.skip` leave the relation out: nothing to add to it.
+      if (value !== true && !isPlainObject(value)) continue;
       const target = view.relationTarget(model, field);
       if (target === undefined || !view.isSensitive(target)) continue;
       const nested = isPlainObject(value) ? value : {};
