@@ -128,6 +128,34 @@ describe(`CAS writes on ${provider}`, () => {
     }
   });
 
+  test('a byte the column’s character set does not map (read as "?") is never matched (MySQL)', async () => {
+    if (provider !== 'mysql') return;
+    await db.query('ALTER TABLE customers MODIFY phone TEXT CHARACTER SET cp1251 NULL');
+    try {
+      // 0x98 is unmapped in cp1251: it reads as '?'. 0xE6 is 'ж'.
+      await db.query("UPDATE customers SET phone = _binary x'98' WHERE id = 1");
+      await db.query("UPDATE customers SET phone = _binary x'E6' WHERE id = 2");
+      const [read] = await db.query<{ phone: string }>('SELECT phone FROM customers WHERE id = 1');
+      expect(read.phone).toBe('?');
+      const write = (id: number, phone: string): RowWrite => ({
+        key: [id],
+        expected: { email: `e${id}@x`, phone, emailIdx: null },
+        data: { email: `E${id}`, emailIdx: `i${id}` },
+      });
+      const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);
+      const outcomes = await writer.write([write(1, '?'), write(2, 'ж'), write(3, 'p3')]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['lost', 'applied', 'applied']);
+      const [kept] = await db.query<{ hex: string; email: string }>(
+        'SELECT HEX(phone) AS hex, email FROM customers WHERE id = 1',
+      );
+      expect(kept).toEqual({ hex: '98', email: 'e1@x' });
+    } finally {
+      // The unmapped byte cannot be converted back: the rows go first (the next test inserts its own).
+      await db.query('DELETE FROM customers');
+      await db.query('ALTER TABLE customers MODIFY phone TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL');
+    }
+  });
+
   test('a unique violation fails only its own row', async () => {
     await db.query("UPDATE customers SET email_idx = 'taken' WHERE id = 8");
     const writer = await createCasWriter(prisma as unknown as BasePrismaClient, customer);

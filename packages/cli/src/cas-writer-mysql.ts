@@ -13,9 +13,11 @@
  *
  * String values are compared as bytes (`CAST(... AS BINARY)`): under a case- or
  * accent-insensitive collation, or a PAD SPACE one, `'Alice' = 'alice '` holds, and an
- * application write changing only that would be overwritten. Both sides are converted to
- * `utf8mb4` first, so a column in another character set compares by its text, as the driver
- * read it. NULLs compare with `<=>`.
+ * application write changing only that would be overwritten. The value read (UTF-8, as the
+ * driver returned it) is converted into the column's character set before its bytes are
+ * compared with the column's: a legacy `latin1` (or `cp1250`...) column then compares by its
+ * text, and a byte its character set does not map (which the driver read as `?`) never
+ * matches, so such a row counts as a lost race and is left as it is. NULLs compare with `<=>`.
  *
  * A batch with a Json field is written row by row, each in its own transaction: the row's
  * String columns are read `FOR UPDATE` and compared exactly in JavaScript, then `updateMany`
@@ -43,8 +45,14 @@ export function quoteMysqlIdent(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
+/** A character set name as `information_schema` gives it, safe to write into `CONVERT(... USING name)`. */
+const CHARSET_NAME = /^[a-z0-9_]{1,64}$/;
+
 /** One `UPDATE ... JOIN (SELECT ... UNION ALL ...)` per batch (MySQL/MariaDB). */
 export class MysqlCasWriter implements CasWriter {
+  /** Column name → character set of the table's text columns, read once. */
+  #charsets: Promise<Map<string, string>> | undefined;
+
   constructor(
     private readonly client: RawClient,
     private readonly model: ModelMeta,
@@ -52,6 +60,10 @@ export class MysqlCasWriter implements CasWriter {
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
+    // Unknown (no access to information_schema): bytes compared as sent, so non-ASCII text in a
+    // legacy column counts as a lost race, never as a match.
+    this.#charsets ??= this.columnCharsets().catch(() => new Map<string, string>());
+    await this.#charsets;
     const { expected, set } = casColumns(writes);
     if ([...expected, ...set].some((field) => this.model.fields[field]?.type === 'Json')) {
       const outcomes: WriteOutcome[] = [];
@@ -100,6 +112,21 @@ export class MysqlCasWriter implements CasWriter {
     );
   }
 
+  /** The character set of each text column of the model's table (in the connection's database). */
+  private async columnCharsets(): Promise<Map<string, string>> {
+    const rows = await this.client.$queryRawUnsafe<{ name: string; charset: string | null }[]>(
+      'SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS charset FROM information_schema.COLUMNS ' +
+        'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      this.model.dbName,
+    );
+    const charsets = new Map<string, string>();
+    for (const { name, charset } of rows) {
+      const lower = charset?.toLowerCase();
+      if (lower !== undefined && CHARSET_NAME.test(lower)) charsets.set(name, lower);
+    }
+    return charsets;
+  }
+
   /** Writes `writes` in one transaction; returns the indexes (within `writes`) of the rows written. */
   private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
     const { expected, set } = casColumns(writes);
@@ -111,12 +138,15 @@ export class MysqlCasWriter implements CasWriter {
     const table = quoteMysqlIdent(this.model.dbName);
     const keyJoin = idFields.map((field, i) => `t.${column(field)} = v.k${i}`);
     // A column written is compared too (`casColumns`), so `o` holds its old value and `n` its new one.
-    // Both sides as UTF-8 bytes: a column in another character set (a legacy `latin1` one) holds
-    // other bytes for the same text than the UTF-8 the driver sent and read.
-    const same = (field: string, ref: string) =>
-      this.model.fields[field]?.type === 'String'
-        ? `CAST(CONVERT(t.${column(field)} USING utf8mb4) AS BINARY) <=> CAST(CONVERT(${ref} USING utf8mb4) AS BINARY)`
-        : `t.${column(field)} <=> ${ref}`;
+    // The value as the column's own character set holds it: a legacy `latin1` column holds other
+    // bytes for the same text than the UTF-8 the driver sent and read.
+    const charsets = (await this.#charsets) as Map<string, string>;
+    const same = (field: string, ref: string) => {
+      if (this.model.fields[field]?.type !== 'String') return `t.${column(field)} <=> ${ref}`;
+      const charset = charsets.get(this.model.fields[field]?.dbName ?? field);
+      const value = charset === undefined ? ref : `CONVERT(${ref} USING ${charset})`;
+      return `CAST(t.${column(field)} AS BINARY) <=> CAST(${value} AS BINARY)`;
+    };
 
     const updateValues: unknown[] = [];
     const updateRows = writes.map((write, index) => {
