@@ -96,7 +96,11 @@ describeOn(['postgresql'], 'match indexes are PostgreSQL integer arrays with a G
         expect(await h.prisma.person.count({ where: { name: { [kind]: query } } })).toBe(expected(kind, query).length);
         // Neither the query text nor any of its n-grams reaches the database.
         // Values travel as parameters; the SQL text is Prisma's own (table and column names).
-        const params = h.queries.map((q) => q.params).join('\n');
+        // Row ids (random UUIDs, which may hold "ace" by chance) are left out of the search.
+        const params = h.queries
+          .map((q) => q.params)
+          .join('\n')
+          .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>');
         for (const gram of [query, query.slice(0, 3), query.slice(-3)]) {
           if (params.includes(gram)) throw new Error(`the logged parameters hold "${gram}" of the query "${query}"`);
         }
