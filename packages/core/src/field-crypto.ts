@@ -1,60 +1,32 @@
 /**
  * `FieldCrypto`: the facade the Prisma extension and the CLI use. Encrypts the fields of one
  * row write under one fresh DEK, decrypts single values and whole result sets, and computes
- * blind indexes. The keyring is reached only through the key hierarchy's cache: at most one
- * call per scope key version per TTL, however many rows.
+ * blind and match indexes (in `index-crypto.ts`). The keyring is reached only through the key
+ * hierarchy's cache: at most one call per scope key version per TTL, however many rows.
  */
 import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
-import {
-  checkSpec,
-  computeBlindIndex,
-  deriveIndexKey,
-  deriveScopedIndexKey,
-  blindIndexVersion,
-  parseBlindIndex,
-  type BlindIndexParts,
-  type BlindIndexSpec,
-} from './blind-index';
+import type { BlindIndexParts, BlindIndexSpec } from './blind-index';
 import { DekCache } from './dek-cache';
 import { DekPool, type DekPoolOptions } from './dek-pool';
 import { decryptSampleRate, sampled, type AuditDecryptsOption } from './decrypt-sampling';
 import { valueAad } from './associated-data';
 import { parseBinaryEnvelope } from './binary-envelope';
 import { describeEnvelope, HeaderMemo, isEnvelope, parseEnvelope, scopeKeyOf, type ParsedEnvelope } from './envelope';
-import {
-  ConfigError,
-  DecryptionError,
-  EnvelopeFormatError,
-  HushfieldError,
-  KeyDestroyedError,
-  KeyStoreError,
-} from './errors';
-import { KeyCache, MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
-import {
-  checkMatchSpec,
-  codePointLength,
-  deriveMatchKey,
-  MAX_MATCH_ROOT_VERSION,
-  matchFingerprint,
-  matchPositions,
-  queryGrams,
-  valueGrams,
-  type MatchIndexSpec,
-  type MatchKind,
-} from './match-index';
+import { DecryptionError, EnvelopeFormatError, HushfieldError, KeyDestroyedError, KeyStoreError } from './errors';
+import { IndexCrypto } from './index-crypto';
+import { MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
+import type { MatchIndexSpec, MatchKind } from './match-index';
 import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
-import type { KeyStore, StoredKey } from './key-store';
+import type { KeyStore } from './key-store';
 import type { Keyring } from './keyring';
 import { messages } from './messages';
-import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
 import {
   checkContext,
-  checkPlaintext,
   checkRowScope,
   createRowEncryptor,
   freshDek,
@@ -75,10 +47,6 @@ import { openValue, unwrapDek } from './value-cipher';
  */
 const passScratch = Buffer.allocUnsafe(16 * 1024);
 const aadPassScratch = Buffer.allocUnsafe(2048);
-
-/** Text of U+0000–U+007F only. */
-// eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 /** Options of {@link FieldCrypto}. */
 export interface FieldCryptoOptions {
@@ -136,35 +104,6 @@ export interface DecryptItem {
 }
 
 /**
- * Cache id of one derived index key; lengths keep the parts apart whatever characters they
- * hold. Keys derived from a scope key (per-scope indexes) start with `s`, then the scope key id
- * (see {@link scopedKeyPrefix}).
- */
-function indexKeyId(
-  stored: { keyId: string; version: number },
-  spec: Pick<BlindIndexSpec, 'model' | 'field' | 'name' | 'perScope'>,
-): string {
-  const { model, field, name } = spec;
-  const id = `${stored.keyId.length}$${stored.keyId}${stored.version}$${model.length}$${model}${field.length}$${field}${name}`;
-  return spec.perScope === true ? `s${id}` : id;
-}
-
-/** The start of the cache id of every per-scope index key derived from scope key `keyId`. */
-function scopedKeyPrefix(keyId: string): string {
-  return `s${keyId.length}$${keyId}`;
-}
-
-/** What a match-index column stores for `value`: the fingerprint, then the sorted positions. */
-function storedMatch(key: Buffer, spec: MatchIndexSpec, rootVersion: number, value: string): number[] {
-  return [matchFingerprint(spec), ...matchPositions(key, spec, rootVersion, valueGrams(spec, value))];
-}
-
-/** Cache id of one derived match key: `m` keeps it apart from blind-index key ids. */
-function matchKeyId(stored: StoredKey, spec: MatchIndexSpec): string {
-  return `m${spec.tokens}.${spec.bits}.${spec.hashes}.${spec.fold}$${indexKeyId(stored, spec)}`;
-}
-
-/**
  * A failure to load key material for a value: hushfield's own errors as they are (located), any
  * other (the key store's database) as a {@link KeyStoreError}, transient.
  */
@@ -202,13 +141,11 @@ export class FieldCrypto {
   readonly #keys: KeyHierarchy;
   readonly #deks: DekCache | undefined;
   readonly #pool: DekPool | undefined;
-  readonly #indexKeys: KeyCache;
+  /** Blind and match indexes, and their derived keys (see `index-crypto.ts`). */
+  readonly #index: IndexCrypto;
   readonly #audit: AuditEmitter;
   /** Fraction of successful decrypts audited (0: off). */
   readonly #auditDecrypts: number;
-  readonly #unicodeMismatch: 'refuse' | 'warn';
-  /** Normalizers already warned about (`'warn'` policy): one warning each per process. */
-  static readonly #warned = new Set<string>();
 
   /** @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid */
   constructor(options: FieldCryptoOptions) {
@@ -232,12 +169,6 @@ export class FieldCrypto {
       this.#keys.onDestroy((keyIds) => pool.flushKeys(keyIds));
       this.#keys.onRotate((scope) => pool.flush([scope]));
     }
-    this.#indexKeys = new KeyCache({ ttlMs: cache.ttlMs, maxEntries: cache.maxEntries });
-    // Per-scope index keys die with their scope key (here at once; elsewhere with its TTL).
-    this.#keys.onDestroy((keyIds) => {
-      const prefixes = keyIds.map(scopedKeyPrefix);
-      this.#indexKeys.deleteWhere((id) => prefixes.some((prefix) => id.startsWith(prefix)));
-    });
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#auditDecrypts = this.#audit.enabled ? decryptSampleRate(options.auditDecrypts) : 0;
     needs(
@@ -247,7 +178,7 @@ export class FieldCrypto {
       'options.unicodeMismatch',
       "must be 'refuse' or 'warn'",
     );
-    this.#unicodeMismatch = options.unicodeMismatch ?? 'refuse';
+    this.#index = new IndexCrypto(this.#keys, cache, options.unicodeMismatch ?? 'refuse');
     observeCaches(this);
   }
 
@@ -418,19 +349,8 @@ export class FieldCrypto {
    * (`spec.perScope`), under the active key of `scope` (created on first use, as for a write).
    * @throws InvalidArgumentError when `spec` is invalid or a per-scope index is given no scope
    */
-  async blindIndex(spec: BlindIndexSpec, value: string, scope?: string): Promise<string> {
-    const warm = this.cachedBlindIndex(spec, value, scope);
-    if (warm !== undefined) return warm;
-    if (spec.perScope === true) {
-      const material = await this.#keys.activeScopeKeyMaterial(scope as string);
-      try {
-        return this.#scopedBlindIndex(material.key, spec, material, value);
-      } finally {
-        material.key.fill(0);
-      }
-    }
-    const [current] = await this.#keys.indexRootVersions();
-    return this.#blindIndexUnder(current, spec, value);
+  blindIndex(spec: BlindIndexSpec, value: string, scope?: string): Promise<string> {
+    return this.#index.blindIndex(spec, value, scope);
   }
 
   /**
@@ -441,20 +361,7 @@ export class FieldCrypto {
    * @example const index = crypto.cachedBlindIndex(spec, email) ?? (await crypto.blindIndex(spec, email));
    */
   cachedBlindIndex(spec: BlindIndexSpec, value: string, scope?: string): string | undefined {
-    this.#checkIndex(spec, value, scope);
-    if (spec.perScope === true) {
-      const warm = this.#keys.withCachedActiveScopeKey(scope as string, (material) =>
-        this.#scopedBlindIndex(material.key, spec, material, value),
-      );
-      return warm === MISS ? undefined : warm;
-    }
-    const versions = this.#keys.cachedIndexRootVersions();
-    if (versions === undefined) return undefined;
-    const stored = versions[0];
-    const warm = this.#indexKeys.use(indexKeyId(stored, spec), (key) =>
-      computeBlindIndex(key, spec, stored.version, value),
-    );
-    return warm === MISS ? undefined : warm;
+    return this.#index.cachedBlindIndex(spec, value, scope);
   }
 
   /**
@@ -463,45 +370,8 @@ export class FieldCrypto {
    * when the scope has no key or was destroyed (nothing can match; no key is created).
    * @throws InvalidArgumentError when `spec` is invalid or a per-scope index is given no scope
    */
-  async blindIndexAll(spec: BlindIndexSpec, value: string, scope?: string): Promise<string[]> {
-    this.#checkIndex(spec, value, scope);
-    if (spec.perScope === true) {
-      const versions = await this.#keys.liveScopeVersions(scope as string);
-      return Promise.all(
-        versions.map(async (stored) => {
-          // For this scope only: a key-store row relabelled to it cannot lend it another scope's cached key.
-          const key = await this.#keys.versionMaterial(stored);
-          try {
-            return this.#scopedBlindIndex(key, spec, stored, value);
-          } finally {
-            key.fill(0);
-          }
-        }),
-      );
-    }
-    const warm = this.#cachedBlindIndexAll(spec, value);
-    if (warm !== undefined) return warm;
-    const versions = await this.#keys.indexRootVersions();
-    return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
-  }
-
-  /**
-   * The shared index's values of `value` under every live root version, computed with the
-   * cached index keys themselves (no copy, no await per version): `undefined` unless the root
-   * versions and every version's index key are cached. A lookup's usual case.
-   */
-  #cachedBlindIndexAll(spec: BlindIndexSpec, value: string): string[] | undefined {
-    const versions = this.#keys.cachedIndexRootVersions();
-    if (versions === undefined) return undefined;
-    const values: string[] = [];
-    for (const stored of versions) {
-      const computed = this.#indexKeys.use(indexKeyId(stored, spec), (key) =>
-        computeBlindIndex(key, spec, stored.version, value),
-      );
-      if (computed === MISS) return undefined;
-      values.push(computed);
-    }
-    return values;
+  blindIndexAll(spec: BlindIndexSpec, value: string, scope?: string): Promise<string[]> {
+    return this.#index.blindIndexAll(spec, value, scope);
   }
 
   /**
@@ -510,11 +380,8 @@ export class FieldCrypto {
    * @throws InvalidArgumentError on a bad spec, a lone surrogate, or a value longer than
    *   `spec.maxLength` code points (the message names the field, never the value)
    */
-  async matchIndex(spec: MatchIndexSpec, value: string): Promise<number[]> {
-    const warm = this.cachedMatchIndex(spec, value);
-    if (warm !== undefined) return warm;
-    const [current] = await this.#keys.indexRootVersions();
-    return this.#withMatchKey(current, spec, (key) => storedMatch(key, spec, current.version, value));
+  matchIndex(spec: MatchIndexSpec, value: string): Promise<number[]> {
+    return this.#index.matchIndex(spec, value);
   }
 
   /**
@@ -522,12 +389,7 @@ export class FieldCrypto {
    * derived match key are cached; `undefined` (no I/O) when a key must be loaded first.
    */
   cachedMatchIndex(spec: MatchIndexSpec, value: string): number[] | undefined {
-    this.#checkMatchValue(spec, value, 'value');
-    const versions = this.#keys.cachedIndexRootVersions();
-    if (versions === undefined) return undefined;
-    const stored = versions[0];
-    const warm = this.#indexKeys.use(matchKeyId(stored, spec), (key) => storedMatch(key, spec, stored.version, value));
-    return warm === MISS ? undefined : warm;
+    return this.#index.cachedMatchIndex(spec, value);
   }
 
   /**
@@ -536,21 +398,13 @@ export class FieldCrypto {
    * one n-gram (the caller refuses it).
    * @throws InvalidArgumentError on a bad spec or a lone surrogate in `query`
    */
-  async matchQueryAll(spec: MatchIndexSpec, kind: MatchKind, query: string): Promise<number[][] | null> {
-    this.#checkMatchValue(spec, query, 'query');
-    const ngrams = queryGrams(spec, kind, query);
-    if (ngrams === null) return null;
-    const versions = await this.#keys.indexRootVersions();
-    return Promise.all(
-      versions.map((stored) =>
-        this.#withMatchKey(stored, spec, (key) => matchPositions(key, spec, stored.version, ngrams)),
-      ),
-    );
+  matchQueryAll(spec: MatchIndexSpec, kind: MatchKind, query: string): Promise<number[][] | null> {
+    return this.#index.matchQueryAll(spec, kind, query);
   }
 
   /** The index root version embedded in a stored blind index value, or `null`. */
   blindIndexVersion(indexValue: string): number | null {
-    return blindIndexVersion(indexValue);
+    return this.#index.blindIndexVersion(indexValue);
   }
 
   /**
@@ -559,13 +413,13 @@ export class FieldCrypto {
    * one's is stale (`reencrypt` rebuilds it).
    */
   describeBlindIndex(indexValue: string): BlindIndexParts | null {
-    return parseBlindIndex(indexValue);
+    return this.#index.describeBlindIndex(indexValue);
   }
 
   /** Drops and zeroes every cached scope key, index key and DEK (e.g. at shutdown). */
   clearCaches(): void {
     this.#keys.clearCache();
-    this.#indexKeys.clear();
+    this.#index.clearCache();
     this.#deks?.clear();
     this.#pool?.flush();
   }
@@ -593,112 +447,6 @@ export class FieldCrypto {
   /** Prints counters only. */
   [inspect.custom](): string {
     return `FieldCrypto ${inspect(this.stats())}`;
-  }
-
-  /**
-   * Checks a spec, and that this runtime normalizes `value` as pinned. ASCII text normalizes
-   * the same under every Unicode version (its case mappings and its NFC/NFKC forms never
-   * change), so only a value with a non-ASCII character can differ.
-   * @throws InvalidArgumentError on a bad spec or value; ConfigError on a Unicode mismatch under `'refuse'`
-   */
-  #checkIndex(spec: BlindIndexSpec, value: string, scope: string | undefined): void {
-    checkSpec(spec);
-    if (spec.perScope === true) needs(typeof scope === 'string', 'scope', 'must be given for a per-scope index');
-    // Before any key lookup (a query): a lone surrogate would be hashed as U+FFFD.
-    checkPlaintext(value, 'value');
-    this.#checkUnicode(`${spec.model}.${spec.name}`, spec.normalize, value);
-  }
-
-  /** Refuses (or warns about) a non-ASCII value under normalizers this runtime's Unicode data would change. */
-  #checkUnicode(index: string, normalizers: BlindIndexSpec['normalize'], value: string): void {
-    const mismatches = unicodeMismatches(normalizers);
-    if (mismatches.length === 0 || (typeof value === 'string' && ASCII_ONLY.test(value))) return;
-    const [{ normalizer, pinned, runtime }] = mismatches;
-    const message = messages.unicodeMismatch(index, normalizer, pinned, runtime);
-    if (this.#unicodeMismatch === 'refuse') throw new ConfigError(message);
-    const id = `${normalizer}\u0000${runtime}`;
-    if (!FieldCrypto.#warned.has(id)) {
-      FieldCrypto.#warned.add(id);
-      process.emitWarning(message, { code: 'HUSHFIELD_UNICODE' });
-    }
-  }
-
-  #checkMatchValue(spec: MatchIndexSpec, value: string, what: string): void {
-    checkMatchSpec(spec);
-    checkPlaintext(value, what);
-    needs(
-      codePointLength(value) <= spec.maxLength,
-      `${spec.model}.${spec.field}`,
-      `is longer than the ${spec.maxLength} code points its match index ${spec.name} takes (maxLength)`,
-    );
-    if (spec.fold === 'case') this.#checkUnicode(`${spec.model}.${spec.name}`, ['lowercase@1'], value);
-  }
-
-  #withMatchKey<T>(stored: StoredKey, spec: MatchIndexSpec, use: (key: Buffer) => T): Promise<T> {
-    needs(
-      stored.version <= MAX_MATCH_ROOT_VERSION,
-      'index root version',
-      `must be at most ${MAX_MATCH_ROOT_VERSION} for match indexes`,
-    );
-    return this.#withIndexKey(
-      matchKeyId(stored, spec),
-      stored,
-      (root) => deriveMatchKey(root, spec, stored.version),
-      use,
-    );
-  }
-
-  #blindIndexUnder(stored: StoredKey, spec: BlindIndexSpec, value: string): Promise<string> {
-    return this.#withIndexKey(
-      indexKeyId(stored, spec),
-      stored,
-      (root) => deriveIndexKey(root, spec, stored.version),
-      (key) => computeBlindIndex(key, spec, stored.version, value),
-    );
-  }
-
-  /**
-   * Runs `use` with a key derived from an index root version (cached under `cacheId`; derived
-   * from the unwrapped root on a miss, the root zeroed at once), zeroing the lent copy after.
-   */
-  async #withIndexKey<T>(
-    cacheId: string,
-    stored: StoredKey,
-    derive: (root: Buffer) => Buffer,
-    use: (key: Buffer) => T,
-  ): Promise<T> {
-    const key = await this.#indexKeys.get(cacheId, async () => {
-      const root = await this.#keys.versionMaterial(stored);
-      try {
-        return derive(root);
-      } finally {
-        root.fill(0);
-      }
-    });
-    try {
-      return use(key);
-    } finally {
-      key.fill(0);
-    }
-  }
-
-  /**
-   * A per-scope index value under one scope key version, which the caller holds (so it was
-   * unwrapped for this scope). The derived key is cached no longer than that scope key is.
-   */
-  #scopedBlindIndex(
-    scopeKey: Buffer,
-    spec: BlindIndexSpec,
-    version: { keyId: string; version: number },
-    value: string,
-  ): string {
-    const id = indexKeyId(version, spec);
-    const warm = this.#indexKeys.use(id, (key) => computeBlindIndex(key, spec, version.version, value));
-    if (warm !== MISS) return warm;
-    const key = deriveScopedIndexKey(scopeKey, spec, version.keyId, version.version);
-    const computed = computeBlindIndex(key, spec, version.version, value);
-    this.#indexKeys.put(id, key, undefined, this.#keys.scopeKeyRemainingTtl(version.keyId, version.version));
-    return computed;
   }
 
   /**
