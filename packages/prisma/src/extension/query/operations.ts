@@ -22,6 +22,7 @@ import { WhereRewriter } from './rewrite-where';
 import { RowReader } from '../write/row-reader';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { ensureSelected, planAt, stripAdded } from '../read/selection';
+import { withoutSkips } from './skip';
 import { WrittenEnvelopes } from '../write/written-envelopes';
 import { type AnyClient, isBypassed } from '../transaction-context';
 import { dropMismatches, narrowTruncated } from './truncated-lookup';
@@ -139,7 +140,8 @@ export class OperationHandler {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
-    const args = params.args ?? {};
+    // `Prisma.skip` means "not given": taken out before anything reads the arguments.
+    const args = withoutSkips(params.args ?? {});
     const batch = params.__internalParams?.transaction?.kind === 'batch';
     guardQuery(this.view, model, operation, args, batch);
     const rewriter = new WhereRewriter(this.view, this.crypto, (m, column, candidates, also) =>
