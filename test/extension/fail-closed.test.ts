@@ -249,6 +249,18 @@ describe('fieldEncryption: fails closed before any query', () => {
       field: 'ssn',
       operation: 'name in',
     });
+    // The encrypted or index column compared with another one, either way round.
+    for (const [field, where] of [
+      ['email', { email: { equals: fields.name } }],
+      ['emailIdx', { emailIdx: fields.name }],
+      ['ssn', { ssn: { not: { equals: fields.notes } } }],
+    ] as const) {
+      await refuses(() => h.prisma.user.findMany({ where } as never), {
+        model: 'User',
+        field,
+        operation: `${field === 'ssn' ? 'notes' : 'name'} equals`,
+      });
+    }
     // A reference to a plain column is Prisma's business.
     expect(await h.prisma.user.findMany({ where: { name: { equals: fields.name } } as never })).toHaveLength(1);
   });

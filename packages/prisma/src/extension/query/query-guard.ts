@@ -119,6 +119,10 @@ class Guard {
       if (isLogicalKey(key)) {
         for (const item of asList(value)) this.where(model, item, logicalPosition(key, position), inScope);
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
+        // Compared with another column: the comparison would read this one's ciphertext as is.
+        forEachReference(value, (reference, operation) => {
+          throw unsupported('fieldReference', model.name, key, `${reference.name} ${operation}`);
+        });
         this.fieldFilter(model, key, value, position, inScope);
       } else if (this.view.relationTarget(model, key) !== undefined) {
         this.relationFilter(this.view.relationTarget(model, key) as ModelMeta, value);
@@ -146,18 +150,11 @@ class Guard {
    * as is and match nothing, silently.
    */
   private fieldReferences(key: string, filter: unknown): void {
-    const check = (value: unknown, operation: string) => {
-      if (!isFieldReference(value)) return;
+    forEachReference(filter, (value, operation) => {
       const target = this.view.model(value.modelName);
       if (target !== undefined && this.isProtected(target, value.name))
         throw unsupported('fieldReference', target.name, value.name, `${key} ${operation}`);
-    };
-    check(filter, 'equals');
-    if (!isPlainObject(filter)) return;
-    for (const [operation, value] of Object.entries(filter)) {
-      if (operation === 'not' && isPlainObject(value)) this.fieldReferences(key, value);
-      else for (const item of asList(value)) check(item, operation);
-    }
+    });
   }
 
   private relationFilter(target: ModelMeta, value: unknown): void {
@@ -433,6 +430,19 @@ class Guard {
       this.view.blindIndex(model, field) !== undefined ||
       this.view.matchIndex(model, field) !== undefined
     );
+  }
+}
+
+/** Calls `visit` with each field reference a column's filter compares the column with, and the operation. */
+function forEachReference(
+  filter: unknown,
+  visit: (reference: { modelName: string; name: string }, operation: string) => void,
+): void {
+  if (isFieldReference(filter)) visit(filter, 'equals');
+  if (!isPlainObject(filter)) return;
+  for (const [operation, value] of Object.entries(filter)) {
+    if (operation === 'not' && isPlainObject(value)) forEachReference(value, visit);
+    else for (const item of asList(value)) if (isFieldReference(item)) visit(item, operation);
   }
 }
 
