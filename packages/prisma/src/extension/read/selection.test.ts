@@ -85,6 +85,7 @@ describe('ensureSelected', () => {
     // The query's own omit (either way) overrides the client's, as in Prisma.
     expect(ensureSelected(omitting, user, { omit: { id: false } }).strip.fields).toEqual([]);
     expect(ensureSelected(omitting, user, { omit: { id: true } }).args).toEqual({ omit: { id: false } });
+    expect(ensureSelected(omitting, user, { omit: { id: undefined } }).strip.fields).toEqual([]);
     // A relation left out (false, undefined) stays out.
     for (const posts of [false, undefined]) {
       expect(ensureSelected(omitting, user, { include: { posts } }).args).toEqual({

@@ -21,7 +21,8 @@ export interface StripPlan {
  */
 export function isReturned(args: Args, field: string, omittedByClient = false): boolean {
   if (isPlainObject(args.select)) return Boolean(args.select[field]);
-  if (isPlainObject(args.omit) && args.omit[field] !== undefined) return args.omit[field] !== true;
+  // Prisma spreads the query's omit over the client's: a key given, even `undefined`, wins.
+  if (isPlainObject(args.omit) && Object.hasOwn(args.omit, field)) return args.omit[field] !== true;
   return !omittedByClient;
 }
 
