@@ -6,9 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { LeaseLostError, RunStore, dialectOf } from '../../packages/cli/src/run-store';
+import { LeaseLostError, RunStore } from '../../packages/cli/src/run-store';
 import type { BasePrismaClient } from '../../packages/cli/src/config';
-import type { PlannedRange } from '../../packages/cli/src/run-store';
+import { dialectOf } from '../../packages/cli/src/run-dialects';
+import type { PlannedRange } from '../../packages/cli/src/run-records';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';

@@ -6,7 +6,7 @@
  * through them. An error's own message passed on (`reason`) is one already made safe (see
  * `describeError` in `output.ts`).
  */
-import type { MigrateResult } from './migrator';
+import type { MigrateResult } from './migrator-result';
 import type { PlanMode } from './row-plan';
 import type { BucketReport } from './commands/index-buckets';
 import type { FieldStatus, IndexStatus, MatchIndexStatus, ModelStatus } from './commands/status';

@@ -5,7 +5,9 @@
  * passes. Up to `concurrency` batches are planned and written at once; the checkpoint only
  * advances past a batch when every batch before it committed, so a killed run never skips.
  * A scaled-out run (`range-worker.ts`) runs one {@link RangeTarget} at a time the same way,
- * its position kept in the range's row instead of the model's checkpoint.
+ * its position kept in the range's row instead of the model's checkpoint. Where a run starts
+ * is decided in `migrator-resume.ts`, what it asks of the keyring is in `migrator-keys.ts`,
+ * and what it did is a {@link MigrateResult} (`migrator-result.ts`).
  */
 import type { FieldCrypto, KeyStore } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
@@ -14,35 +16,17 @@ import { CheckpointStore, MAX_PENDING, checkpointId } from './checkpoint';
 import type { Checkpoint, CheckpointDetail, CheckpointState } from './checkpoint';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
+import { planContext, sleep, withKeyringRetry } from './migrator-keys';
+import { emptyResult } from './migrator-result';
+import type { MigrateResult } from './migrator-result';
+import { rangeStart, startingPoint } from './migrator-resume';
+import type { RangeTarget, ResumePolicy } from './migrator-resume';
 import { describeError, isHushfieldError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
-import { emptyTally, planBatch, plannedColumns } from './row-plan';
-import { currentIndexVersions } from './value-context';
+import { planBatch, plannedColumns } from './row-plan';
 import type { PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
 import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, readAhead, walkBatches } from './walker';
-
-/** How to treat an existing checkpoint: resume an unfinished one unless keys rotated since (`auto`). */
-export type ResumePolicy = 'auto' | 'resume' | 'restart';
-
-/**
- * One primary-key range of a scaled-out run: where to start, where to stop, and how its
- * position is saved (in `hushfield_ranges`, fenced by the lease, see `run-store.ts`).
- */
-export interface RangeTarget {
-  /** Encoded key the range starts after (its lower bound); null from the first row. */
-  readonly lo: string | null;
-  /** Encoded last key of the range (inclusive); null: to the end of the table. */
-  readonly hi: string | null;
-  /** Rows the range held when it was planned (for progress). */
-  readonly rows: number;
-  /** Encoded key of the last committed row of an earlier owner; null when it has not started. */
-  readonly cursor: string | null;
-  readonly processed: number;
-  readonly detail: CheckpointDetail;
-  /** Saves the range's position; rejects (lease lost) when another worker took it over. */
-  save(cursor: string | null, processed: number, detail: CheckpointDetail, state: CheckpointState): Promise<void>;
-}
 
 /** Options of one model's run. */
 export interface MigrateOptions {
@@ -80,33 +64,6 @@ export interface MigrateOptions {
   readonly range?: RangeTarget;
   /** Waits until `rows` more rows may be read (a rate cap); called before each batch. */
   readonly throttle?: (rows: number) => Promise<void>;
-}
-
-/** What one model's run did. */
-export interface MigrateResult extends PlanTally {
-  readonly model: string;
-  /** Rows read in this run. */
-  scanned: number;
-  /** Rows written (or, in a dry run, that would be). */
-  written: number;
-  /** Rows skipped because their checkpoint said they were done. */
-  resumedFrom: string | null;
-  /** CAS misses (each re-read later). */
-  lostRaces: number;
-  /** Rows still not done after the last pass because of lost races. */
-  pending: number;
-  /** Rows left undone by errors, including those of the unfinished run this one resumed. */
-  failed: number;
-  readonly failures: RowFailure[];
-  /**
-   * Set when more rows lost races than the run (or the resumed run's checkpoint) could hold
-   * for re-reading: rows before the cursor may still be stale, so a full pass (`--restart`) is needed.
-   */
-  pendingOverflow?: boolean;
-  elapsedMs: number;
-  rowsPerSecond: number;
-  /** Set when the run stopped early (keyring down after all attempts, database gone). */
-  stopped?: { code: string; name: string; message: string };
 }
 
 const MAX_REPORTED_FAILURES = 100;
@@ -343,94 +300,6 @@ class ModelRun {
   }
 }
 
-/** A range's position as a checkpoint: after its cursor, else after its lower bound. */
-function rangeStart(range: RangeTarget): Checkpoint {
-  return {
-    id: '',
-    cursor: range.cursor ?? range.lo,
-    state: 'running',
-    processed: range.processed,
-    detail: range.detail,
-    updatedAt: new Date(),
-  };
-}
-
-/** The checkpoint to resume from, or null to start from the first row. */
-async function startingPoint(options: MigrateOptions, id: string): Promise<Checkpoint | null> {
-  const { checkpoints, resume, dryRun, log } = options;
-  if (!checkpoints) return null;
-  if (resume === 'restart') {
-    if (!dryRun && (await checkpoints.clear(id))) log(messages.migrate.checkpointCleared(options.model.name));
-    return null;
-  }
-  const existing = await checkpoints.get(id);
-  if (!existing || existing.state !== 'running') {
-    if (resume === 'resume') log(messages.migrate.nothingToResume(options.model.name));
-    return null;
-  }
-  if (
-    resume === 'auto' &&
-    options.mode === 'reencrypt' &&
-    (await keysRotatedSince(options.keyStore, new Date(existing.detail.startedAt)))
-  ) {
-    log(messages.migrate.rotatedSince(options.model.name, existing.detail.startedAt));
-    return null;
-  }
-  if (existing.detail.pendingOverflow) {
-    log(messages.migrate.pendingOverflow(options.model.name));
-  }
-  const savedAt = existing.updatedAt.toISOString();
-  log(messages.migrate.resuming(options.model.name, existing.cursor, existing.processed, savedAt));
-  return existing;
-}
-
-/** Whether a key version above 1 was created after `since` (rows before the cursor may be stale). */
-async function keysRotatedSince(keyStore: KeyStore, since: Date): Promise<boolean> {
-  const keys = await keyStore.list();
-  return keys.some((key) => key.version > 1 && key.createdAt.getTime() > since.getTime());
-}
-
-async function planContext(options: MigrateOptions): Promise<PlanContext> {
-  const { crypto, keyStore, model, mode, dryRun, rescope, pfe } = options;
-  const indexVersions = new Map<string, number | null>();
-  if (mode === 'reencrypt') {
-    const indexKey = dryRun ? await keyStore.getActive('index', 'default') : null;
-    for (const name of [...Object.keys(model.blindIndexes), ...Object.keys(model.matchIndexes ?? {})]) {
-      if (dryRun) indexVersions.set(name, indexKey?.version ?? null);
-    }
-    if (!dryRun) {
-      for (const [name, version] of await withKeyringRetry(options, () => currentIndexVersions(model, crypto)))
-        indexVersions.set(name, version);
-    }
-  }
-  // Looked up, never created, in a dry run and a real one alike: a row the plan refuses must not
-  // leave its scope a key that holds nothing. Sealing a value creates the key it needs.
-  const activeKey = async (scope: string) => {
-    const key = await crypto.keys.existingScopeKey(scope);
-    return key && { keyId: key.keyId, version: key.version };
-  };
-  return { model, crypto, mode, pfe, dryRun, rescope, activeKey, indexVersions };
-}
-
-/** Retries `work` while the keyring reports a retryable failure, with exponential backoff. */
-async function withKeyringRetry<T>(options: MigrateOptions, work: () => Promise<T>): Promise<T> {
-  const attempts = options.keyringAttempts ?? 5;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      const retryable =
-        isHushfieldError(error) &&
-        error.code === 'HUSHFIELD_KEYRING' &&
-        (error as { retryable?: boolean }).retryable === true;
-      if (!retryable || attempt >= attempts) throw error;
-      const delay = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
-      options.log(messages.migrate.keyringRetry(options.model.name, error.message, delay, attempt + 1, attempts));
-      await sleep(delay);
-    }
-  }
-}
-
 /** The run was interrupted (SIGINT/SIGTERM) between batches; its checkpoint is saved. */
 class InterruptedError extends Error {
   readonly code = 'INTERRUPTED';
@@ -439,25 +308,4 @@ class InterruptedError extends Error {
     super(messages.migrate.interrupted());
     this.name = 'InterruptedError';
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A model's result before any row of it was read (a run, or a range of a scaled-out run). */
-export function emptyResult(model: string): MigrateResult {
-  return {
-    model,
-    ...emptyTally(),
-    scanned: 0,
-    written: 0,
-    resumedFrom: null,
-    lostRaces: 0,
-    pending: 0,
-    failed: 0,
-    failures: [],
-    elapsedMs: 0,
-    rowsPerSecond: 0,
-  };
 }

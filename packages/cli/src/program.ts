@@ -23,7 +23,7 @@ import { reencryptCommand } from './commands/reencrypt';
 import { statusCommand } from './commands/status';
 import { runStatus, runsList, runsSetState } from './commands/runs';
 import type { BulkOptions } from './commands/bulk-run';
-import type { ResumePolicy } from './migrator';
+import type { ResumePolicy } from './migrator-resume';
 
 /** How `run` is wired: streams, working directory, and (for tests) a preloaded config. */
 export interface RunOptions {

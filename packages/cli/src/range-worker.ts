@@ -16,15 +16,17 @@ import { createCasWriter } from './cas-writer';
 import type { CasWriter } from './cas-writer';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
-import { emptyResult, migrateModel } from './migrator';
-import type { MigrateResult, RangeTarget } from './migrator';
+import { migrateModel } from './migrator';
+import { emptyResult } from './migrator-result';
+import type { MigrateResult } from './migrator-result';
+import type { RangeTarget } from './migrator-resume';
 import { describeError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
 import { abortableSleep } from './rate-limit';
 import type { PlanMode } from './row-plan';
+import type { RangeInfo } from './run-records';
 import { LeaseLostError, RunStore } from './run-store';
-import type { RangeInfo } from './run-store';
 
 /** What a worker needs to run ranges. */
 export interface RangeWorkerOptions {

@@ -1,7 +1,11 @@
 /**
- * The run coordinator's SQL for MySQL/MariaDB and SQLite (PostgreSQL's is in `run-store.ts`).
- * Statements are written with `$n` parameters like PostgreSQL's and renumbered to `?` in
- * order by {@link bindPositional}, so a parameter used twice is sent twice.
+ * The run coordinator's SQL, one {@link RunDialect} per database, which `run-store.ts` sends
+ * (to the client's database: {@link dialectOf}).
+ *
+ * PostgreSQL: a claim is one `UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`,
+ * lease times are `now()`. The other dialects' statements are written with `$n` parameters like
+ * PostgreSQL's and renumbered to `?` in order by {@link bindPositional}, so a parameter used
+ * twice is sent twice.
  *
  * MySQL/MariaDB (MySQL 8, MariaDB 10.6 or later): a claim is three statements in one
  * transaction, `SELECT ... FOR UPDATE SKIP LOCKED` (another claimer's locked range is skipped),
@@ -17,7 +21,118 @@
  * ISO-8601 text in the form the adapter writes `DateTime` values (`...T12:00:00.000+00:00`),
  * which compares in time order.
  */
-import type { RunDialect } from './run-store';
+import { ConfigError } from '@hushfield/core';
+import type { BasePrismaClient } from './config';
+import { messages } from './messages';
+
+/**
+ * A claim as three statements in one transaction, for databases without PostgreSQL's
+ * `UPDATE ... FROM (... FOR UPDATE SKIP LOCKED) RETURNING`: pick a free or expired range (params
+ * run id; returns its key with `previous`, `previous_state`), take it (params run id, model, seq,
+ * owner, lease seconds), read it back (params run id, model, seq).
+ */
+export interface ClaimSteps {
+  readonly pick: string;
+  readonly take: string;
+  readonly read: string;
+}
+
+/** The SQL of one database: statements with `$n` parameters. */
+export interface RunDialect {
+  readonly name: string;
+  /** `numbered`: sent as written; `positional`: renumbered to `?` in order (see `bindPositional`). */
+  readonly placeholders?: 'numbered' | 'positional';
+  /**
+   * The database has one writer at a time (SQLite): the store's writes run in transactions
+   * that lock the run first, so a write never lands inside another caller's open transaction
+   * on the same connection, and a claim holds the write lock from its first statement.
+   */
+  readonly exclusiveWrites?: boolean;
+  readonly insertRun: string;
+  readonly lockRun: string;
+  /**
+   * Run first, and (`[1]`) last, in `open`'s transactions (the run's insert, then its lock and
+   * planning): lets a process wait for another one's planning however long it takes (MySQL
+   * gives up a lock wait after `innodb_lock_wait_timeout`, 50 s by default; PostgreSQL waits).
+   */
+  readonly waitForPlanning?: readonly [string, string];
+  readonly selectRun: string;
+  readonly updateRunSettings: string;
+  readonly setRunState: string;
+  readonly countRanges: string;
+  /**
+   * Inserts a model's planned ranges: params run id, model, then four arrays (seq, lo, hi, rows);
+   * or, as a function of the number of ranges, params run id, model, then seq, lo, hi, rows of each.
+   */
+  readonly insertRange: string | ((ranges: number) => string);
+  readonly deleteRanges: string;
+  /** Claims the first free or expired range: params run id, owner, lease seconds (or {@link ClaimSteps}). */
+  readonly claim: string | ClaimSteps;
+  readonly liveLeases: string;
+  readonly renew: string;
+  readonly saveRange: string;
+  readonly releaseRange: string;
+  readonly poll: string;
+  readonly listRanges: string;
+  readonly listRuns: string;
+}
+
+const RANGE_COLUMNS =
+  'run_id, model, seq, lo, hi, rows, cursor, state, owner, lease_until, processed, detail, updated_at';
+
+/** PostgreSQL: `FOR UPDATE SKIP LOCKED`, `now()`, `$n` parameters. */
+export const postgresDialect: RunDialect = {
+  name: 'postgresql',
+  placeholders: 'numbered',
+  insertRun:
+    'INSERT INTO "hushfield_runs" (id, mode, state, detail, created_at, updated_at) ' +
+    "VALUES ($1, $2, 'running', $3, now(), now()) ON CONFLICT (id) DO NOTHING",
+  lockRun: 'SELECT id FROM "hushfield_runs" WHERE id = $1 FOR UPDATE',
+  selectRun: 'SELECT id, mode, state, detail, created_at, updated_at FROM "hushfield_runs" WHERE id = $1',
+  updateRunSettings: 'UPDATE "hushfield_runs" SET detail = $2, updated_at = now() WHERE id = $1',
+  setRunState: 'UPDATE "hushfield_runs" SET state = $2, updated_at = now() WHERE id = $1 AND state <> $2',
+  countRanges: 'SELECT count(*)::int AS n FROM "hushfield_ranges" WHERE run_id = $1 AND model = $2',
+  insertRange:
+    `INSERT INTO "hushfield_ranges" (${RANGE_COLUMNS}) ` +
+    "SELECT $1, $2, s, l, h, r, NULL, 'pending', NULL, NULL, 0, NULL, now() " +
+    'FROM unnest($3::int4[], $4::text[], $5::text[], $6::int4[]) AS v(s, l, h, r)',
+  deleteRanges: 'DELETE FROM "hushfield_ranges" WHERE run_id = $1',
+  // The subquery picks a free range and locks it, skipping ranges another claimer holds locked;
+  // the outer UPDATE re-checks the row after the lock, so two claimers never get the same range.
+  claim:
+    'UPDATE "hushfield_ranges" AS r SET state = \'claimed\', owner = $2, ' +
+    'lease_until = now() + make_interval(secs => $3), updated_at = now() ' +
+    'FROM (SELECT run_id, model, seq, owner AS previous, state AS previous_state FROM "hushfield_ranges" ' +
+    "WHERE run_id = $1 AND (state = 'pending' OR (state = 'claimed' AND lease_until < now())) " +
+    'ORDER BY model, seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c ' +
+    'WHERE r.run_id = c.run_id AND r.model = c.model AND r.seq = c.seq ' +
+    `RETURNING ${RANGE_COLUMNS.split(', ')
+      .map((column) => `r.${column}`)
+      .join(', ')}, c.previous, c.previous_state`,
+  liveLeases:
+    'SELECT count(*)::int AS n FROM "hushfield_ranges" ' +
+    "WHERE run_id = $1 AND state = 'claimed' AND lease_until >= now()",
+  renew:
+    'UPDATE "hushfield_ranges" SET lease_until = now() + make_interval(secs => $5), updated_at = now() ' +
+    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
+  saveRange:
+    'UPDATE "hushfield_ranges" SET cursor = $5, processed = $6, detail = $7, state = $8, ' +
+    "lease_until = CASE WHEN $8 = 'claimed' THEN lease_until ELSE NULL END, updated_at = now() " +
+    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
+  releaseRange:
+    'UPDATE "hushfield_ranges" SET state = \'pending\', lease_until = NULL, updated_at = now() ' +
+    "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
+  poll:
+    'SELECT u.id, u.mode, u.state, u.detail, u.created_at, u.updated_at, ' +
+    "count(*) FILTER (WHERE g.state = 'claimed' AND g.lease_until >= now())::int AS live, " +
+    "count(*) FILTER (WHERE g.state = 'claimed' AND g.lease_until >= now() AND left(g.owner, length($2)) = $2)::int AS own, " +
+    "count(*) FILTER (WHERE g.state IN ('pending', 'claimed'))::int AS open, " +
+    'coalesce(sum(g.processed), 0)::float8 AS processed, coalesce(sum(g.rows), 0)::float8 AS rows ' +
+    'FROM "hushfield_runs" u LEFT JOIN "hushfield_ranges" g ON g.run_id = u.id WHERE u.id = $1 ' +
+    'GROUP BY u.id, u.mode, u.state, u.detail, u.created_at, u.updated_at',
+  listRanges: `SELECT ${RANGE_COLUMNS} FROM "hushfield_ranges" WHERE run_id = $1 ORDER BY model, seq`,
+  listRuns: 'SELECT id, mode, state, detail, created_at, updated_at FROM "hushfield_runs" ORDER BY created_at DESC',
+};
 
 const MYSQL_NOW = 'UTC_TIMESTAMP(3)';
 const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')";
@@ -137,6 +252,15 @@ export const sqliteDialect: RunDialect = {
     `VALUES ($1, $2, 'running', $3, ${SQLITE_NOW}, ${SQLITE_NOW}) ON CONFLICT (id) DO NOTHING`,
   exclusiveWrites: true,
 };
+
+/** The dialect of the client's database. @throws ConfigError for one not supported. */
+export function dialectOf(client: BasePrismaClient): RunDialect {
+  const provider = (client as unknown as { _activeProvider?: string })._activeProvider ?? '';
+  if (provider === 'postgresql' || provider === 'postgres') return postgresDialect;
+  if (provider === 'mysql') return mysqlDialect;
+  if (provider === 'sqlite') return sqliteDialect;
+  throw new ConfigError(messages.runs.unsupportedDatabase(provider || 'unknown'));
+}
 
 const renumbered = new Map<string, { sql: string; order: number[] }>();
 

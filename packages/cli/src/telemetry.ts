@@ -4,7 +4,7 @@
  */
 import { inSpan } from '@hushfield/core';
 import type { Command } from 'commander';
-import type { MigrateResult } from './migrator';
+import type { MigrateResult } from './migrator-result';
 
 /** The command's path under `hushfield` (`keys rotate`). */
 function commandPath(command: Command): string {

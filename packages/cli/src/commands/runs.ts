@@ -9,8 +9,8 @@ import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { messages } from '../messages';
+import type { RangeInfo, RunInfo, RunState } from '../run-records';
 import { RunStore } from '../run-store';
-import type { RangeInfo, RunInfo, RunState } from '../run-store';
 
 /** `runs list`: every run, newest first. */
 export async function runsList(ctx: CommandContext): Promise<ExitCodeValue> {
