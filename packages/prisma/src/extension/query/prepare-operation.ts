@@ -1,0 +1,283 @@
+/**
+ * An operation's arguments made ready to send, before its query runs (`operations.ts` runs it
+ * and reads the result): its where rewritten to blind indexes, truncated- and match-index hits
+ * (and an *OrThrow read's full-length ones) first narrowed to the rows that really match,
+ * cursors and the wheres of nested reads rewritten, and its write data sealed operation by
+ * operation: a create's rows, an update's for the id and scope read first (or remembered from
+ * an earlier result), an upsert's for the row it may update, an updateMany's at once or row by
+ * row.
+ */
+import type { FieldCrypto } from '@hushfield/core';
+import type { ModelMeta } from '../../metadata';
+import type { ResultDecryptor } from '../read/decrypt-result';
+import { DataEncryptor } from '../write/encrypt-data';
+import { unsupported } from '../messages';
+import { exactValue, type GivenContext, type KnownScopes, rememberedContext } from '../write/seen-rows';
+import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
+import type { WhereRewriter } from './rewrite-where';
+import type { RowReader } from '../write/row-reader';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+import type { WrittenEnvelopes } from '../write/written-envelopes';
+import type { AnyClient } from '../transaction-context';
+import { narrowTruncated } from './truncated-lookup';
+import { updateEachRow } from '../write/update-each-row';
+
+/** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
+const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
+
+/** An update narrowed to the id and scope read before it (see {@link RowReader.context}). */
+export interface Guarded {
+  /** The where without the guard: names the row wherever it moved. */
+  readonly where: Args;
+  readonly guard: Args;
+  /** The read found no row: the guard matches none, and a row found now was created since. */
+  readonly absent?: true;
+}
+
+/** An operation's rewritten arguments, and what its result is checked or retried by. */
+export interface Prepared {
+  readonly args: Args;
+  readonly given?: GivenContext;
+  readonly recalled?: string;
+  readonly guarded?: Guarded;
+  readonly encryptor: DataEncryptor;
+}
+
+/** One write operation being prepared: its arguments, their rewritten copy and its encryptor. */
+interface WriteStep {
+  readonly model: ModelMeta;
+  readonly args: Args;
+  /** The rewritten arguments being built (modified in place). */
+  readonly out: Args;
+  readonly encryptor: DataEncryptor;
+  readonly batch: boolean;
+  readonly fluent: boolean;
+  /** Whether an update may take a row's scope from {@link KnownScopes}. */
+  readonly recall: boolean;
+}
+
+/** Whether `data` writes through a relation field (nested writes). */
+export function writesRelations(model: ModelMeta, data: Args): boolean {
+  for (const key of Object.keys(data)) if (model.fields[key]?.kind === 'object') return true;
+  return false;
+}
+
+/** Rewrites an operation's arguments and seals its write data; one per client, shared by its operations. */
+export class OperationPreparer {
+  constructor(
+    private readonly view: SchemaView,
+    private readonly crypto: FieldCrypto,
+    private readonly decryptor: ResultDecryptor,
+    private readonly base: AnyClient,
+    private readonly reader: RowReader,
+    /** The handler's remembered scopes: an update may take its row's scope from them. */
+    private readonly known: KnownScopes,
+  ) {}
+
+  private encryptorFor(rewriter: WhereRewriter, written?: WrittenEnvelopes): DataEncryptor {
+    return new DataEncryptor(
+      this.view,
+      this.crypto,
+      (model, where, position) => rewriter.where(model, where, position),
+      (model, where) => this.reader.nestedContext(model, where),
+      written,
+      (model, where, fields) => this.reader.fields(model, where, fields),
+    );
+  }
+
+  /** Rewritten arguments, or (for expanded updateMany) the finished result. */
+  async prepare(
+    model: ModelMeta,
+    operation: string,
+    args: Args,
+    rewriter: WhereRewriter,
+    {
+      batch,
+      fluent,
+      written,
+      recall,
+    }: { batch: boolean; fluent: boolean; written: WrittenEnvelopes | undefined; recall: boolean },
+  ): Promise<Prepared | { result: unknown }> {
+    const out: Args = { ...args };
+    const position = operationWherePosition(operation);
+    if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
+    // *OrThrow reads must throw when only a tampered row matched: their full-length hits are
+    // checked with the truncated ones, before the query (not in a batch, which cannot side-query).
+    const narrowed = [
+      ...(RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
+        ? [...rewriter.truncated, ...rewriter.fullLength]
+        : rewriter.truncated),
+      ...rewriter.matches,
+    ];
+    if (narrowed.length > 0) {
+      out.where = await narrowTruncated({
+        view: this.view,
+        decryptor: this.decryptor,
+        base: this.base,
+        model,
+        where: out.where,
+        conditions: narrowed,
+        batch,
+      });
+    }
+    await this.rewriteReads(model, out, rewriter);
+    const step: WriteStep = {
+      model,
+      args,
+      out,
+      encryptor: this.encryptorFor(rewriter, written),
+      batch,
+      fluent,
+      recall,
+    };
+    switch (operation) {
+      case 'create':
+        out.data = await step.encryptor.create(model, args.data);
+        return { args: out, encryptor: step.encryptor };
+      case 'createMany':
+      case 'createManyAndReturn':
+        if (Array.isArray(args.data)) {
+          // The rows' scope keys looked up together, not once a scope.
+          await this.crypto.prefetchScopes(step.encryptor.givenScopes(model, args.data));
+          out.data = await Promise.all(args.data.map((row) => step.encryptor.create(model, row)));
+        } else {
+          out.data = await step.encryptor.create(model, args.data);
+        }
+        return { args: out, encryptor: step.encryptor };
+      case 'update':
+        return this.prepareUpdate(step);
+      case 'upsert':
+        return this.prepareUpsert(step);
+      case 'updateMany':
+      case 'updateManyAndReturn':
+        return this.prepareUpdateMany(step, operation);
+      default:
+        return { args: out, encryptor: step.encryptor };
+    }
+  }
+
+  /**
+   * An update. A row this client has seen is not read first: it is written under the scope it
+   * last saw, which the update's where checks, and the row the update returns is checked too
+   * (not in a batch, not through the fluent API). Not with nested writes: a retry after "not
+   * found" must be the first attempt's twin. Any other row is read first, and the update is
+   * narrowed to the id and scope read.
+   */
+  private async prepareUpdate({ model, args, out, encryptor, batch, fluent, recall }: WriteStep): Promise<Prepared> {
+    let given: GivenContext | undefined;
+    let recalled: string | undefined;
+    let guarded: Guarded | undefined;
+    const direct = !batch && !fluent && isPlainObject(args.data) && encryptor.writesEncrypted(model, args.data);
+    const remembered =
+      direct && recall && !writesRelations(model, args.data as Args)
+        ? rememberedContext(this.view, model, out.where, args.data, this.known)
+        : undefined;
+    if (remembered !== undefined) {
+      ({ given } = remembered);
+      out.where = remembered.where;
+      recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
+    }
+    const context =
+      given !== undefined
+        ? { row: given.context, data: args.data, guard: undefined }
+        : await this.reader.context(model, out.where as Args, args.data);
+    // Read first: the update must still find the row with the id and scope its values are sealed for.
+    if (context.guard !== undefined) {
+      guarded = { where: out.where as Args, guard: context.guard, absent: context.absent };
+      out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
+    }
+    // Through the where without the guard: a row the first read did not find may be there now.
+    const unguarded = (guarded?.where ?? out.where) as Args;
+    const locate = (relation: string, target: ModelMeta) =>
+      this.reader.relatedContext(model, unguarded, relation, target);
+    out.data = await encryptor.update(
+      model,
+      context.data,
+      context.row,
+      'update',
+      locate,
+      encryptor.updatedRow(model, out.where),
+    );
+    return { args: out, given, recalled, guarded, encryptor };
+  }
+
+  /**
+   * An upsert. Its where cannot be narrowed to the scope read (it would create a row instead):
+   * the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
+   */
+  private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
+    const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
+    out.create = await encryptor.create(model, args.create, created);
+    const context = await this.reader.context(model, out.where as Args, args.update);
+    const id = this.view.idField(model);
+    let given: GivenContext | undefined;
+    // Checked whether or not a row was read: one another client creates between the read and
+    // the upsert takes the update branch, sealed for no row (no id, the default scope).
+    if (!batch && !fluent && id !== undefined && (model.scopeField !== undefined || model.bindRowId)) {
+      given = { context: context.row, fields: model.scopeField === undefined ? [id] : [id, model.scopeField] };
+    }
+    // Nested creates under the update take their scope from the row, or (none yet) the created one.
+    const row = encryptor.updatedRow(model, out.where, created);
+    out.update = await encryptor.update(model, context.data, context.row, 'upsert', undefined, row);
+    return { args: out, given, encryptor };
+  }
+
+  /** An updateMany: row by row when its values depend on each row's id or scope, else at once. */
+  private async prepareUpdateMany(
+    { model, args, out, encryptor, batch }: WriteStep,
+    operation: string,
+  ): Promise<Prepared | { result: unknown }> {
+    if (isPlainObject(args.data) && this.needsPerRow(model, args.data, encryptor)) {
+      if (batch) throw unsupported('rowContext', model.name, this.firstWritten(model, args.data), 'batch $transaction');
+      return {
+        result: await updateEachRow(
+          { view: this.view, decryptor: this.decryptor, reader: this.reader, encryptor, base: this.base },
+          model,
+          operation,
+          { ...out, data: args.data },
+        ),
+      };
+    }
+    out.data = await encryptor.update(model, args.data, { scope: 'default' }, operation);
+    return { args: out, encryptor };
+  }
+
+  /** Rewrites cursors and the wheres of nested reads (include/select at any depth, `_count`). */
+  private async rewriteReads(model: ModelMeta, args: Args, rewriter: WhereRewriter): Promise<void> {
+    if (args.cursor !== undefined) args.cursor = await rewriter.where(model, args.cursor, 'unique');
+    for (const key of SELECTION_KEYS) {
+      const selection = args[key];
+      if (!isPlainObject(selection)) continue;
+      const copy: Args = { ...selection };
+      for (const [field, value] of Object.entries(selection)) {
+        if (field === '_count' && isPlainObject(value) && isPlainObject(value.select)) {
+          const counts: Args = { ...value.select };
+          for (const [relation, countArgs] of Object.entries(value.select)) {
+            const target = this.view.relationTarget(model, relation);
+            if (target === undefined || !isPlainObject(countArgs) || countArgs.where === undefined) continue;
+            counts[relation] = { ...countArgs, where: await rewriter.where(target, countArgs.where, 'nested') };
+          }
+          copy[field] = { ...value, select: counts };
+          continue;
+        }
+        const target = this.view.relationTarget(model, field);
+        if (target === undefined || !isPlainObject(value) || !this.view.isSensitive(target)) continue;
+        const nested: Args = { ...value };
+        if (value.where !== undefined) nested.where = await rewriter.where(target, value.where, 'nested');
+        await this.rewriteReads(target, nested, rewriter);
+        copy[field] = nested;
+      }
+      args[key] = copy;
+    }
+  }
+
+  private needsPerRow(model: ModelMeta, data: Args, encryptor: DataEncryptor): boolean {
+    if (!encryptor.needsRowContext(model)) return false;
+    const movesScope = model.scopeField !== undefined && data[model.scopeField] !== undefined;
+    return encryptor.writesEncrypted(model, data) || (movesScope && Object.keys(model.encrypted).length > 0);
+  }
+
+  private firstWritten(model: ModelMeta, data: Args): string {
+    return Object.keys(model.encrypted).find((name) => data[name] !== undefined) ?? model.scopeField ?? '?';
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The guard's checks on the data a write sends (`data`, an upsert's `create` and `update`) and
+ * on its nested writes under relations, called from its walk (`query-guard.ts`), whose where
+ * check the wheres of nested writes go back to. Refused: writes to a blind- or match-index
+ * column, values that cannot be encrypted (not a string, lone surrogates, over the size cap,
+ * a list `push`), changing a bound row's id, and scope moves the extension cannot re-encrypt
+ * for: the scope field set by a nested update, or through a relation that holds it, or by a
+ * `connect` or `set` that links a row through it, or by a database cascade from the field it
+ * refers to.
+ */
+import { checkBytes, checkPlaintext } from '@hushfield/core';
+import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
+import { isPrismaNull, jsonText } from '../../typed-values';
+import { isComputedPlaceholder } from '../computed-index';
+import { blindIndexWrite, matchIndexWrite, notString, notTyped, unsupported } from '../messages';
+import { asList, NESTED_WRITE_OPERATIONS, nestedWriteParts, type WherePosition } from './arg-shapes';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
+
+/** The guard's where check, which the wheres of nested writes (connect, update...) go through. */
+export interface WhereGuard {
+  where(model: ModelMeta, where: unknown, position: WherePosition): void;
+}
+
+/**
+ * Write data, including nested writes under relations. An update may not change the id of
+ * a bound model: its stored ciphertexts name the old id (create a new row instead).
+ */
+export function guardData(
+  view: SchemaView,
+  guard: WhereGuard,
+  model: ModelMeta,
+  data: unknown,
+  updating: boolean,
+  nested = false,
+): void {
+  if (!isPlainObject(data)) return;
+  // Only a top-level update reads the row and re-encrypts it under the new scope.
+  const scope = model.scopeField;
+  if (
+    nested &&
+    updating &&
+    scope !== undefined &&
+    data[scope] !== undefined &&
+    Object.keys(model.encrypted).length > 0
+  ) {
+    throw unsupported('scopeMove', model.name, scope, 'update');
+  }
+  // Through the relation, the scope changes where the extension cannot see the new value.
+  if (updating && scope !== undefined && Object.keys(model.encrypted).length > 0) {
+    // Every relation whose foreign key holds the scope, not only the one the scope is taken from.
+    for (const relation of view.scopeRelations(model)) {
+      if (data[relation] !== undefined) throw unsupported('scopeRelation', model.name, relation, 'update');
+    }
+  }
+  for (const [key, value] of Object.entries(data)) {
+    if (value === undefined) continue;
+    const carried = updating ? view.scopeCarriedBy(model, key) : undefined;
+    if (carried !== undefined) {
+      const scope = carried.child.scopeField as string;
+      throw unsupported('scopeCascade', carried.child.name, scope, `updating ${model.name}.${key}`);
+    }
+    if (view.blindIndex(model, key)) {
+      if (isComputedPlaceholder(value)) continue;
+      throw blindIndexWrite(model.name, key);
+    }
+    if (view.matchIndex(model, key)) throw matchIndexWrite(model.name, key);
+    if (updating && model.bindRowId && model.idFields.includes(key) && Object.keys(model.encrypted).length > 0) {
+      throw unsupported('rekeyMany', model.name, key, 'update');
+    }
+    const encrypted = view.encrypted(model, key);
+    if (encrypted?.type !== undefined) {
+      typedWrite(model, encrypted, value);
+      continue;
+    }
+    if (encrypted) {
+      const plain = isPlainObject(value) && 'set' in value ? value.set : value;
+      if (plain !== null && typeof plain !== 'string') throw notString(model.name, key);
+      // Refused here, before the scope's key is read or created for it.
+      if (plain !== null) checkPlaintext(plain, `${model.name}.${key}`);
+      continue;
+    }
+    const target = view.relationTarget(model, key);
+    if (target !== undefined && isPlainObject(value)) {
+      nestedWrite(view, guard, target, value, movesScope(view, model, key, target), view.isListRelation(model, key));
+    }
+  }
+}
+
+/**
+ * Whether linking an existing row through `model.relation` sets that row's scope field (the
+ * foreign key on the other side carries it): a `connect` or `set` there would move rows to
+ * another scope without re-encrypting them.
+ */
+function movesScope(view: SchemaView, model: ModelMeta, relation: string, target: ModelMeta): boolean {
+  const scope = target.scopeField;
+  if (scope === undefined || Object.keys(target.encrypted).length === 0) return false;
+  return view.backRelation(model, relation)?.field.relationFromFields?.includes(scope) === true;
+}
+
+function nestedWrite(
+  view: SchemaView,
+  guard: WhereGuard,
+  target: ModelMeta,
+  ops: Args,
+  linksMoveScope: boolean,
+  list: boolean,
+): void {
+  for (const [op, value] of Object.entries(ops)) {
+    if (value === undefined) continue;
+    // A misspelt operation would reach Prisma, whose validation error prints the arguments.
+    if (!NESTED_WRITE_OPERATIONS.has(op) && view.isSensitive(target)) {
+      throw unsupported('nestedOperation', target.name, '', op);
+    }
+    if (linksMoveScope && (op === 'connect' || op === 'set'))
+      throw unsupported('scopeLink', target.name, target.scopeField as string, op);
+    for (const item of asList(value)) {
+      // To-one `{ data, ...fields }` is the target's own data only if it has a field `data`.
+      if (op === 'update' && !list && isPlainObject(item) && 'data' in item && target.fields.data === undefined) {
+        if (Object.keys(item).some((key) => key !== 'data' && key !== 'where'))
+          throw unsupported('nestedUpdateShape', target.name, '', op);
+      }
+      const parts = nestedWriteParts(op, item, list);
+      if (parts.where !== undefined) guard.where(target, parts.where.value, parts.where.position);
+      for (const row of parts.creates) guardData(view, guard, target, row, false);
+      if (parts.update !== undefined) guardData(view, guard, target, parts.update, true, true);
+    }
+  }
+}
+
+/**
+ * A value written to an encrypted `Json`, `Bytes` or `String[]` field, checked before anything is
+ * sent or any key read: a JSON-serializable value (or `Prisma.JsonNull`/`DbNull`) of at most
+ * 16 MiB serialized, a `Uint8Array` of at most 16 MiB, a list of strings written whole (`set`;
+ * `push` is refused). Plain `null` is left to Prisma, which decides what it means for the field.
+ */
+function typedWrite(model: ModelMeta, field: EncryptedFieldMeta, value: unknown): void {
+  const argument = `${model.name}.${field.name}`;
+  switch (field.type) {
+    case 'Json': {
+      if (value === null || isPrismaNull(value)) return;
+      let text: string | undefined;
+      try {
+        text = jsonText(value);
+      } catch {
+        text = undefined;
+      }
+      if (text === undefined) throw notTyped(model.name, field.name, 'a JSON value, Prisma.JsonNull or Prisma.DbNull');
+      checkPlaintext(text, argument);
+      return;
+    }
+    case 'Bytes': {
+      const plain = isPlainObject(value) && 'set' in value ? value.set : value;
+      if (plain === null) return;
+      if (!(plain instanceof Uint8Array)) throw notTyped(model.name, field.name, 'bytes (a Uint8Array) or null');
+      checkBytes(plain, argument);
+      return;
+    }
+    case 'String[]': {
+      if (isPlainObject(value)) {
+        const other = Object.keys(value).find((key) => key !== 'set' && value[key] !== undefined);
+        if (other !== undefined) throw unsupported('listPush', model.name, field.name, other);
+      }
+      const plain = isPlainObject(value) ? value.set : value;
+      if (plain === null || plain === undefined) return;
+      if (!Array.isArray(plain)) throw notTyped(model.name, field.name, 'a list of strings');
+      for (const item of plain) {
+        if (typeof item !== 'string') throw notTyped(model.name, field.name, 'a list of strings');
+        checkPlaintext(item, argument);
+      }
+      return;
+    }
+  }
+}
