@@ -26,6 +26,7 @@
 import type { ModelMeta } from '@hushfield/prisma';
 import { casColumns, casConditions, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
+import { messages } from './messages';
 import { delegateOf, keyWhere } from './walker';
 
 interface RawClient {
@@ -50,8 +51,8 @@ const CHARSET_NAME = /^[a-z0-9_]{1,64}$/;
 
 /** One `UPDATE ... JOIN (SELECT ... UNION ALL ...)` per batch (MySQL/MariaDB). */
 export class MysqlCasWriter implements CasWriter {
-  /** Column name → character set of the table's text columns, read once. */
-  #charsets: Promise<Map<string, string>> | undefined;
+  /** Column name (lower case) → character set of the table's columns (null: not text), read once. */
+  #charsets: Promise<Map<string, string | null>> | undefined;
 
   constructor(
     private readonly client: RawClient,
@@ -60,10 +61,15 @@ export class MysqlCasWriter implements CasWriter {
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
-    // Unknown (no access to information_schema): bytes compared as sent, so non-ASCII text in a
-    // legacy column counts as a lost race, never as a match.
-    this.#charsets ??= this.columnCharsets().catch(() => new Map<string, string>());
-    await this.#charsets;
+    // Read before the first batch; a failed read fails this batch (as any query of it would) and
+    // is not kept: the next batch reads again.
+    this.#charsets ??= this.columnCharsets();
+    try {
+      await this.#charsets;
+    } catch (error) {
+      this.#charsets = undefined;
+      throw error;
+    }
     const { expected, set } = casColumns(writes);
     if ([...expected, ...set].some((field) => this.model.fields[field]?.type === 'Json')) {
       const outcomes: WriteOutcome[] = [];
@@ -112,17 +118,22 @@ export class MysqlCasWriter implements CasWriter {
     );
   }
 
-  /** The character set of each text column of the model's table (in the connection's database). */
-  private async columnCharsets(): Promise<Map<string, string>> {
+  /**
+   * The character set of each column of the model's table (in the connection's database), by
+   * lower-case name (MySQL's column names are not case-sensitive); null for a column without one.
+   * @throws Error naming the character set when it is not a plain name (never written into SQL)
+   */
+  private async columnCharsets(): Promise<Map<string, string | null>> {
     const rows = await this.client.$queryRawUnsafe<{ name: string; charset: string | null }[]>(
       'SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS charset FROM information_schema.COLUMNS ' +
         'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
       this.model.dbName,
     );
-    const charsets = new Map<string, string>();
+    const charsets = new Map<string, string | null>();
     for (const { name, charset } of rows) {
-      const lower = charset?.toLowerCase();
-      if (lower !== undefined && CHARSET_NAME.test(lower)) charsets.set(name, lower);
+      const lower = charset === null ? null : charset.toLowerCase();
+      if (lower !== null && !CHARSET_NAME.test(lower)) throw new Error(messages.migrate.oddCharset(name, lower));
+      charsets.set(name.toLowerCase(), lower);
     }
     return charsets;
   }
@@ -140,11 +151,14 @@ export class MysqlCasWriter implements CasWriter {
     // A column written is compared too (`casColumns`), so `o` holds its old value and `n` its new one.
     // The value as the column's own character set holds it: a legacy `latin1` column holds other
     // bytes for the same text than the UTF-8 the driver sent and read.
-    const charsets = (await this.#charsets) as Map<string, string>;
+    const charsets = (await this.#charsets) as Map<string, string | null>;
     const same = (field: string, ref: string) => {
       if (this.model.fields[field]?.type !== 'String') return `t.${column(field)} <=> ${ref}`;
-      const charset = charsets.get(this.model.fields[field]?.dbName ?? field);
-      const value = charset === undefined ? ref : `CONVERT(${ref} USING ${charset})`;
+      const name = this.model.fields[field]?.dbName ?? field;
+      const charset = charsets.get(name.toLowerCase());
+      // A column the catalog does not list cannot be compared safely: refuse the batch.
+      if (charset === undefined) throw new Error(messages.migrate.unknownColumn(this.model.dbName, name));
+      const value = charset === null ? ref : `CONVERT(${ref} USING ${charset})`;
       return `CAST(t.${column(field)} AS BINARY) <=> CAST(${value} AS BINARY)`;
     };
 

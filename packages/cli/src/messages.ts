@@ -153,6 +153,10 @@ export const messages = {
     keyringRetry: (model: string, reason: string, delayMs: number, attempt: number, attempts: number) =>
       `${model}: keyring unavailable (${reason}); retrying in ${delayMs} ms (attempt ${attempt}/${attempts})`,
     interrupted: () => 'interrupted: stopped after the last committed batch',
+    oddCharset: (column: string, charset: string) =>
+      `column ${column}: information_schema names its character set ${JSON.stringify(charset)}, not a plain name`,
+    unknownColumn: (table: string, column: string) =>
+      `column ${table}.${column} is not in information_schema.COLUMNS for this database: its character set is unknown`,
     updateFailed: () => 'update failed (e.g. a unique blind index collides with another row)',
     emptyScope: () => 'scope field is empty',
     pfeWithoutKey: () => 'holds a prisma-field-encryption value: pass --from-pfe-key to import it',
