@@ -8,7 +8,8 @@ import { type Args, isPlainObject } from '../schema-view';
 
 /**
  * Whether `value` is `Prisma.skip`. Told by its shape (an instance with `ifUndefined`), not by
- * identity: a CommonJS and an ESM copy of Prisma's runtime each have their own.
+ * identity: the extension cannot import the very copy of Prisma's runtime (CommonJS or ESM)
+ * the application's client was generated against, and each copy has its own instance.
  */
 export function isSkip(value: unknown): boolean {
   return (
