@@ -19,7 +19,7 @@ export interface StripPlan {
  * @param omittedByClient - whether the client's own `omit` leaves it out (a query's `omit` of
  *   the field, true or false, overrides that, as in Prisma)
  */
-export function isReturned(args: Args, field: string, omittedByClient = false): boolean {
+function isReturned(args: Args, field: string, omittedByClient: boolean): boolean {
   if (isPlainObject(args.select)) return Boolean(args.select[field]);
   // Prisma spreads the query's omit over the client's: a key given, even `undefined`, wins.
   if (isPlainObject(args.omit) && Object.hasOwn(args.omit, field)) return args.omit[field] !== true;

@@ -14,7 +14,7 @@ import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from '../computed-index';
 import { unsupported } from '../messages';
 import { nestedCreates } from '../query/arg-shapes';
-import { NestedWrites, type RowWriter } from './nested-writes';
+import { NestedWrites } from './nested-writes';
 import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
@@ -76,7 +76,7 @@ export type WhereRewrite = (model: ModelMeta, where: unknown, position: Position
 export type FieldReader = (model: ModelMeta, where: Args, fields: readonly string[]) => Promise<Args | null>;
 
 /** Encrypts write data; stateless apart from its collaborators. */
-export class DataEncryptor implements RowWriter {
+export class DataEncryptor {
   private readonly services: RowServices;
   private readonly sealer: RowSealer;
   private readonly nested: NestedWrites;

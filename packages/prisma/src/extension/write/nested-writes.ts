@@ -9,31 +9,23 @@
 import type { ModelMeta } from '../../metadata';
 import { scopeMissing } from '../messages';
 import { asList, nestedWriteParts, type NestedWriteParts } from '../query/arg-shapes';
-import type { RelatedLocator, RowContext, RowContextResolver, RowGuard, WhereRewrite } from './encrypt-data';
+import type {
+  DataEncryptor,
+  RelatedLocator,
+  RowContext,
+  RowContextResolver,
+  RowGuard,
+  WhereRewrite,
+} from './encrypt-data';
 import { type CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
 import { storedForm } from './canonical-values';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
-/** What nested writes need of the encryptor of the top-level write: a row's own data. */
-export interface RowWriter {
-  /** A created row's data, sealed (`nested`: its scopes are already known). */
-  create(model: ModelMeta, data: unknown, draft?: CreateDraft, nested?: boolean): Promise<Args>;
-  /** An updated row's data, sealed for `context`. */
-  update(
-    model: ModelMeta,
-    data: unknown,
-    context: RowContext | undefined,
-    operation: string,
-    locate?: RelatedLocator,
-    row?: RelatedRow,
-  ): Promise<Args>;
-  /** A row being updated, as the parent of its nested creates. */
-  updatedRow(model: ModelMeta, where: unknown, fallback?: CreateDraft): UpdatedRow;
-  /** Whether `data` writes a value that needs the row's scope. */
-  writesEncrypted(model: ModelMeta, data: Args): boolean;
-  /** Whether a write to `model` must know the row (bound id or scope field). */
-  needsRowContext(model: ModelMeta): boolean;
-}
+/**
+ * What nested writes need of the encryptor of the top-level write: a row's own data
+ * (`create`, `update`), a row being updated as the parent of its creates, and its checks.
+ */
+export type RowWriter = Pick<DataEncryptor, 'create' | 'update' | 'updatedRow' | 'writesEncrypted' | 'needsRowContext'>;
 
 /** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
 interface NestedWritePlace {
