@@ -3,4 +3,5 @@
  * token, CKM_AES_GCM with the encryption context as associated data. Uses `pkcs11js`.
  */
 export { Pkcs11Keyring, type Pkcs11KeyringOptions, type Pkcs11KeyDescription } from './pkcs11-keyring';
-export type { PinSource, Pkcs11Module } from './pkcs11-token';
+export type { Pkcs11Module } from './pkcs11-module';
+export type { PinSource } from './pkcs11-token';

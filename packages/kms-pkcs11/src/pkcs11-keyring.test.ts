@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@hushfield/core';
 import { Pkcs11Keyring } from './pkcs11-keyring';
-import type { Pkcs11Module } from './pkcs11-token';
+import type { Pkcs11Module } from './pkcs11-module';
 
 /** A module that must never be called: these tests stop before the token. */
 const untouchable = new Proxy(

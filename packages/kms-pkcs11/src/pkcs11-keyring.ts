@@ -26,7 +26,8 @@ import {
 import { contextAad } from './aad';
 import { messages } from './messages';
 import { classifyPkcs11Error, describePkcs11Failure } from './pkcs11-errors';
-import { aesGcm, decrypt, encrypt, Pkcs11Token, type PinSource, type Pkcs11Module } from './pkcs11-token';
+import { aesGcm, decrypt, encrypt, type Pkcs11Module } from './pkcs11-module';
+import { Pkcs11Token, type PinSource } from './pkcs11-token';
 import { decodeWrappedGcm, encodeWrappedGcm, IV_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './wrapped-gcm';
 
 /** Options of {@link Pkcs11Keyring}. */
