@@ -59,6 +59,12 @@ const catalog = {
   scopeRequired: (model: string, field: string, scopeField: string) =>
     `${model}.${field} is looked up through a per-scope blind index, whose values are keyed by each row's scope: ` +
     `the same where must give ${model}.${scopeField} one value (an equality beside it or in an AND around it)`,
+  skipInList: (argument: string) =>
+    `Prisma.skip cannot be an element of a list (in ${argument}): Prisma refuses it too; ` +
+    'use null, or leave the element out',
+  skipSelect: (argument: string) =>
+    `${argument} is Prisma.skip, which selects nothing: Prisma refuses an empty select too; ` +
+    'leave select out to read every field',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   notTyped: (model: string, field: string, what: string) => `${model}.${field} is encrypted and takes ${what}`,
   typedFilter: (model: string, field: string, operation: string) =>
@@ -179,6 +185,19 @@ export function scopeRequired(model: string, field: string, scopeField: string):
  */
 export function notTyped(model: string, field: string, what: string): InvalidArgumentError {
   return new InvalidArgumentError(catalog.notTyped(model, field, what), `${model}.${field}`);
+}
+
+/**
+ * `Prisma.skip` as an element of a list in the operation's `argument` (`data`, `where`...),
+ * which Prisma refuses. Named by the argument only: a `Json` value's keys are plaintext.
+ */
+export function skipInList(argument: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.skipInList(argument), argument);
+}
+
+/** `select: Prisma.skip` at `path` (`include.posts.select`): an empty selection, which Prisma refuses. */
+export function skipSelect(path: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.skipSelect(path), path);
 }
 
 /** A caller passed a non-string value for an encrypted field. */
