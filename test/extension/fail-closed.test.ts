@@ -1,6 +1,7 @@
 import { computedBlindIndex, PrismaKeyStore } from '@hushfield/prisma';
 import { DecryptionError, KeyStoreError, UnsupportedQueryError } from '@hushfield/core';
 import { createHarness, type Harness } from './support';
+import { describeOn } from '../support/provider';
 
 describe('fieldEncryption: fails closed before any query', () => {
   let h: Harness;
@@ -263,6 +264,30 @@ describe('fieldEncryption: fails closed before any query', () => {
     }
     // A reference to a plain column is Prisma's business.
     expect(await h.prisma.user.findMany({ where: { name: { equals: fields.name } } as never })).toHaveLength(1);
+  });
+
+  describeOn(['postgresql'], 'match indexes are PostgreSQL integer arrays')('on a match-index column', () => {
+    const fields = () => (h.prisma.person as unknown as { fields: Record<string, unknown> }).fields;
+
+    it('refuses comparing a column with a match-index column through a field reference', async () => {
+      for (const [where, field, operation] of [
+        [{ tenantId: { equals: fields().nameMatch } }, 'nameMatch', 'tenantId equals'],
+        [{ id: { not: { in: [fields().cityMatch] } } }, 'cityMatch', 'id in'],
+        [{ OR: [{ tenantId: 'acme' }, { tenantId: fields().cityMatch }] }, 'cityMatch', 'tenantId equals'],
+      ] as const) {
+        await refuses(() => h.prisma.person.findMany({ where } as never), { model: 'Person', field, operation });
+      }
+    });
+
+    it('refuses comparing a match-index column with another column through a field reference', async () => {
+      for (const [where, field, operation] of [
+        [{ nameMatch: { equals: fields().cityMatch } }, 'nameMatch', 'cityMatch equals'],
+        [{ cityMatch: { hasSome: fields().nameMatch } }, 'cityMatch', 'nameMatch hasSome'],
+        [{ NOT: { nameMatch: { has: fields().tenantId } } }, 'nameMatch', 'tenantId has'],
+      ] as const) {
+        await refuses(() => h.prisma.person.findMany({ where } as never), { model: 'Person', field, operation });
+      }
+    });
   });
 
   it("a key-store outage while reading throws KeyStoreError, even with onDecryptError 'null'", async () => {

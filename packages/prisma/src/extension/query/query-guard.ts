@@ -126,7 +126,7 @@ class Guard implements WhereGuard {
       } else if (this.view.relationTarget(model, key) !== undefined) {
         this.relationFilter(this.view.relationTarget(model, key) as ModelMeta, value);
       } else {
-        this.fieldReferences(key, value);
+        this.fieldReferences(model, key, value);
         const compound = model.uniqueIndexes.find((unique) => unique.name === key);
         if (compound !== undefined && isPlainObject(value)) {
           for (const [field, part] of Object.entries(value)) {
@@ -144,12 +144,15 @@ class Guard implements WhereGuard {
   }
 
   /**
-   * A filter on a plain column comparing it with another column (`prisma.user.fields.email`):
-   * refused when that column holds ciphertext or a keyed index, which the comparison would read
-   * as is and match nothing, silently.
+   * A filter on a column that holds no ciphertext comparing it with another column
+   * (`prisma.user.fields.email`): refused when either column is a match index, or the other one
+   * holds ciphertext or a keyed index, which the comparison would read as is and match nothing,
+   * silently.
    */
-  private fieldReferences(key: string, filter: unknown): void {
+  private fieldReferences(model: ModelMeta, key: string, filter: unknown): void {
+    const matchIndex = this.view.matchIndex(model, key) !== undefined;
     forEachReference(filter, (value, operation) => {
+      if (matchIndex) throw unsupported('fieldReference', model.name, key, `${value.name} ${operation}`);
       const target = this.view.model(value.modelName);
       if (target !== undefined && isProtected(this.view, target, value.name))
         throw unsupported('fieldReference', target.name, value.name, `${key} ${operation}`);
