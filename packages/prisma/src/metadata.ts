@@ -120,6 +120,15 @@ export interface ModelMeta {
    * client-generated default or caller-supplied). Decided here, never by the stored value.
    */
   readonly bindRowId: boolean;
+  /**
+   * The field values are bound to instead of the id, named by `/// @encryption(bind: f)` on a
+   * model whose id the database assigns: a required unique `String` whose value is known before
+   * the write (a client-generated default, or given by the caller). Absent when values are
+   * bound to the id, or not bound. Read it through `boundField`, which covers both.
+   */
+  readonly bindField?: string;
+  /** How {@link ModelMeta.bindField} gets its value when the caller gives none. */
+  readonly bindGeneration?: IdGeneration;
   /** Field whose value names the scope key (`/// @encryption(scope: f)`); absent = `default`. */
   readonly scopeField?: string;
   /**

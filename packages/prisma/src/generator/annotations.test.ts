@@ -162,9 +162,19 @@ describe('field annotations', () => {
 describe('model annotations', () => {
   it('reads the scope field', () => {
     expect(parseAnnotations('A tenant-scoped model.\n@encryption(scope: tenantId)', 'model')).toEqual({
-      annotations: [{ kind: 'scope', field: 'tenantId' }],
+      annotations: [{ kind: 'model', scope: 'tenantId' }],
       problems: [],
     });
+  });
+
+  it('reads the bound field, alone or with the scope', () => {
+    expect(parseAnnotations('@encryption(bind: publicId)', 'model').annotations).toEqual([
+      { kind: 'model', bind: 'publicId' },
+    ]);
+    expect(parseAnnotations('@encryption(scope: orgId, bind: publicId)', 'model').annotations).toEqual([
+      { kind: 'model', scope: 'orgId', bind: 'publicId' },
+    ]);
+    expect(parseAnnotations('@encryption(bind: "not a name")', 'model').problems).toHaveLength(1);
   });
 
   it.each([

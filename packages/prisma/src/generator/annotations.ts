@@ -38,15 +38,20 @@ export interface CursorAnnotation {
   readonly kind: 'cursor';
 }
 
-/** Model level: `/// @encryption(scope: field)`. */
-export interface ScopeAnnotation {
-  readonly kind: 'scope';
-  readonly field: string;
+/**
+ * Model level: `/// @encryption(scope: field)`, `/// @encryption(bind: field)`, or both in one.
+ * `scope` names the field whose value names the scope key; `bind` the unique field, known
+ * before the write, that values are bound to on a model whose id the database assigns.
+ */
+export interface ModelAnnotation {
+  readonly kind: 'model';
+  readonly scope?: string;
+  readonly bind?: string;
 }
 
 /** Any annotation, typed. */
 export type Annotation =
-  EncryptedAnnotation | BlindIndexAnnotation | MatchIndexAnnotation | CursorAnnotation | ScopeAnnotation;
+  EncryptedAnnotation | BlindIndexAnnotation | MatchIndexAnnotation | CursorAnnotation | ModelAnnotation;
 
 /** Annotations found on one model or field, and the problems with the rest. */
 export interface ParsedAnnotations {
@@ -352,13 +357,20 @@ function pfeHash(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
   return { ok: { kind: 'blindIndex', source: source.ok, normalize: normalize.ok, bits: DEFAULT_BITS } };
 }
 
-function scope(raw: RawAnnotation): Checked<ScopeAnnotation> {
+function encryptionOf(raw: RawAnnotation): Checked<ModelAnnotation> {
   const query = noQuery(raw);
   if (query) return { problem: query };
-  const args = namedArgs(raw, ['scope']);
+  const args = namedArgs(raw, ['scope', 'bind']);
   if ('problem' in args) return args;
-  const field = fieldName(raw, 'scope', args.ok.get('scope'));
-  return 'problem' in field ? field : { ok: { kind: 'scope', field: field.ok } };
+  if (args.ok.size === 0) return { problem: messages.encryptionNeedsArgument() };
+  const named: { scope?: string; bind?: string } = {};
+  for (const arg of ['scope', 'bind'] as const) {
+    if (!args.ok.has(arg)) continue;
+    const field = fieldName(raw, arg, args.ok.get(arg));
+    if ('problem' in field) return field;
+    named[arg] = field.ok;
+  }
+  return { ok: { kind: 'model', ...named } };
 }
 
 function cursor(raw: RawAnnotation): Checked<CursorAnnotation> {
@@ -381,7 +393,7 @@ function interpret(raw: RawAnnotation, level: 'model' | 'field'): Checked<Annota
     case 'encryption:cursor':
       return cursor(raw);
     default:
-      return scope(raw);
+      return encryptionOf(raw);
   }
 }
 

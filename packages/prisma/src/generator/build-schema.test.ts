@@ -261,6 +261,118 @@ describe('id generation and row binding', () => {
   });
 });
 
+describe('@encryption(bind: f)', () => {
+  const receipt = (
+    publicId: FieldInit,
+    documentation = '@encryption(bind: publicId)',
+    extra: Partial<DmmfModel> = {},
+  ) =>
+    model(
+      'Receipt',
+      [
+        { name: 'id', type: 'Int', isId: true, default: { name: 'autoincrement', args: [] } },
+        { ...publicId },
+        { name: 'payee', documentation: '@encrypted' },
+      ],
+      { documentation, ...extra },
+    );
+  const unique = (init: Omit<FieldInit, 'name'> = {}): FieldInit => ({ name: 'publicId', isUnique: true, ...init });
+
+  it.each<[string, FieldInit, string]>([
+    ['a client-generated cuid', unique({ default: { name: 'cuid', args: [] } }), 'cuid'],
+    ['a client-generated uuid', unique({ default: { name: 'uuid', args: [] } }), 'uuid'],
+    ['a value the caller gives', unique(), 'none'],
+  ])('binds values to %s', (_label, publicId, generation) => {
+    expect(buildSchema(doc(receipt(publicId))).models.Receipt).toMatchObject({
+      idGeneration: 'autoincrement',
+      bindRowId: true,
+      bindField: 'publicId',
+      bindGeneration: generation,
+    });
+  });
+
+  it('takes a one-field @@unique, and scope and bind in one annotation or two', () => {
+    const fields: FieldInit = { name: 'publicId', default: { name: 'ulid', args: [] } };
+    const compound = { uniqueIndexes: [{ name: null, fields: ['publicId'] }] };
+    expect(buildSchema(doc(receipt(fields, undefined, compound))).models.Receipt.bindField).toBe('publicId');
+    const scoped = model(
+      'Receipt',
+      [
+        { name: 'id', type: 'Int', isId: true, default: { name: 'autoincrement', args: [] } },
+        unique({ default: { name: 'cuid', args: [] } }),
+        { name: 'orgId' },
+        { name: 'payee', documentation: '@encrypted' },
+      ],
+      { documentation: '@encryption(scope: orgId, bind: publicId)' },
+    );
+    expect(buildSchema(doc(scoped)).models.Receipt).toMatchObject({ scopeField: 'orgId', bindField: 'publicId' });
+    const twoLines = { ...scoped, documentation: '@encryption(scope: orgId)\n@encryption(bind: publicId)' };
+    expect(buildSchema(doc(twoLines)).models.Receipt).toMatchObject({ scopeField: 'orgId', bindField: 'publicId' });
+  });
+
+  it('leaves a model without bind as it was: no bound field in the schema', () => {
+    const plain = buildSchema(doc(receipt(unique(), '@encryption(scope: publicId)'))).models.Receipt;
+    expect(plain.bindRowId).toBe(false);
+    expect('bindField' in plain).toBe(false);
+  });
+
+  it.each<[string, DmmfModel, string]>([
+    [
+      'a missing field',
+      receipt(unique(), '@encryption(bind: nope)'),
+      'Receipt.nope: @encryption(bind: nope) names no field',
+    ],
+    ['a field that is not unique', receipt({ name: 'publicId' }), 'the bound field must be @unique (or the @id)'],
+    ['an optional field', receipt(unique({ isRequired: false })), 'a required String scalar (it is optional)'],
+    ['an Int field', receipt(unique({ type: 'Int' })), 'a required String scalar (it is Int)'],
+    ['a list', receipt(unique({ isList: true })), '(it is a list)'],
+    [
+      'a value the database chooses',
+      receipt(unique({ default: { name: 'dbgenerated', args: ['gen_random_uuid()'] } })),
+      'its value is chosen by the database (database) after the write',
+    ],
+    [
+      'an encrypted field',
+      receipt(unique({ documentation: '@encrypted' })),
+      'the bound field cannot be encrypted or an index',
+    ],
+    [
+      'a model whose id is bound already',
+      model(
+        'M',
+        [
+          { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
+          unique({ default: { name: 'cuid', args: [] } }),
+          { name: 's', documentation: '@encrypted' },
+        ],
+        { documentation: '@encryption(bind: publicId)' },
+      ),
+      'M.publicId: @encryption(bind: publicId): values are already bound to the id id',
+    ],
+    [
+      'a compound id',
+      receipt(unique(), undefined, {
+        fields: [
+          field({ name: 'a' }),
+          field({ name: 'b' }),
+          field({ name: 'publicId', isUnique: true }),
+          field({ name: 'payee', documentation: '@encrypted' }),
+        ],
+        primaryKey: { name: null, fields: ['a', 'b'] },
+      }),
+      'needs a model with a single @id',
+    ],
+    [
+      'two bind arguments',
+      receipt(unique(), '@encryption(bind: publicId)\n@encryption(bind: payee)'),
+      'Receipt: model has more than one @encryption(bind: ...)',
+    ],
+    ['no argument', receipt(unique(), '@encryption()'), '@encryption needs "scope" or "bind"'],
+  ])('refuses %s', (_label, m, problem) => {
+    expect(problemsOf(doc(m)).join('\n')).toContain(problem);
+  });
+});
+
 describe('encrypted field types', () => {
   it('accepts Json, Json?, Bytes, Bytes? and String[] and records their type (String has none)', () => {
     const m = user([

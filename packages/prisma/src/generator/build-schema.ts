@@ -143,6 +143,7 @@ class ModelBuilder {
   readonly warnings: string[] = [];
   private readonly fieldAnnotations = new Map<string, Annotation[]>();
   private scopeField: string | undefined;
+  private bindField: string | undefined;
 
   constructor(
     private readonly model: DmmfModel,
@@ -173,9 +174,12 @@ class ModelBuilder {
     const modelParsed = parseAnnotations(this.model.documentation, 'model');
     for (const problem of modelParsed.problems) this.report(null, problem);
     let annotated = modelParsed.annotations.length > 0;
-    const scopes = modelParsed.annotations.filter((a) => a.kind === 'scope');
+    const scopes = modelParsed.annotations.flatMap((a) => (a.kind === 'model' && a.scope ? [a.scope] : []));
     if (scopes.length > 1) this.report(null, messages.duplicateScope());
-    this.scopeField = scopes[0]?.field;
+    this.scopeField = scopes[0];
+    const binds = modelParsed.annotations.flatMap((a) => (a.kind === 'model' && a.bind ? [a.bind] : []));
+    if (binds.length > 1) this.report(null, messages.duplicateBind());
+    this.bindField = binds[0];
     for (const field of this.model.fields) {
       const parsed = parseAnnotations(field.documentation, 'field');
       for (const problem of parsed.problems) this.report(field.name, problem);
@@ -316,6 +320,40 @@ class ModelBuilder {
     if (this.fieldAnnotations.get(name)?.length) this.report(name, messages.scopeEncrypted(name));
   }
 
+  /**
+   * The binding of `@encryption(bind: f)`: the field and how it gets its value, when the field
+   * is a required unique String known before the write and the id is not bound already.
+   */
+  private bind(idBound: string | undefined, singleId: boolean): { bindField?: string; bindGeneration?: IdGeneration } {
+    const name = this.bindField;
+    if (name === undefined) return {};
+    const field = this.field(name);
+    if (!field) return this.reportBind(name, messages.bindMissing(name));
+    if (idBound !== undefined) return this.reportBind(name, messages.bindRedundant(name, idBound));
+    if (!singleId) return this.reportBind(name, messages.bindNoSingleId(name));
+    if (field.kind !== 'scalar')
+      return this.reportBind(name, messages.bindNotScalar(name, `it is a ${field.kind} field`));
+    if (field.isList) return this.reportBind(name, messages.bindNotScalar(name, 'it is a list'));
+    if (!field.isRequired) return this.reportBind(name, messages.bindNotScalar(name, 'it is optional'));
+    if (field.type !== 'String') return this.reportBind(name, messages.bindNotScalar(name, `it is ${field.type}`));
+    if (this.fieldAnnotations.get(name)?.length) return this.reportBind(name, messages.bindAnnotated(name));
+    const unique =
+      field.isUnique ||
+      field.isId ||
+      this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === name) ||
+      (this.model.primaryKey?.fields.length === 1 && this.model.primaryKey.fields[0] === name);
+    if (!unique) return this.reportBind(name, messages.bindNotUnique(name));
+    const generation = idGenerationOf(field);
+    if (!CLIENT_GENERATED.includes(generation))
+      return this.reportBind(name, messages.bindDatabaseGenerated(name, generation));
+    return { bindField: name, bindGeneration: generation };
+  }
+
+  private reportBind(field: string, problem: string): Record<string, never> {
+    this.report(field, problem);
+    return {};
+  }
+
   /** The relation whose foreign key is the scope field, if any (see `ModelMeta.scopeRelation`). */
   private scopeRelation(): { scopeRelation?: string } {
     const scope = this.scopeField;
@@ -351,12 +389,15 @@ class ModelBuilder {
     const idFields = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
     const idField = idFields.length === 1 ? this.field(idFields[0]) : undefined;
     const idGeneration = idField ? idGenerationOf(idField) : 'none';
+    const idBound = idField !== undefined && idField.type === 'String' && CLIENT_GENERATED.includes(idGeneration);
+    const bind = this.bind(idBound ? idField.name : undefined, idField !== undefined);
     return {
       name: this.model.name,
       dbName: this.model.dbName ?? this.model.name,
       idFields: [...idFields],
       idGeneration,
-      bindRowId: idField !== undefined && idField.type === 'String' && CLIENT_GENERATED.includes(idGeneration),
+      bindRowId: idBound || bind.bindField !== undefined,
+      ...bind,
       ...(this.scopeField !== undefined ? { scopeField: this.scopeField } : {}),
       ...this.scopeRelation(),
       fields,

@@ -122,6 +122,27 @@ export const messages = {
   scopeEncrypted: (field: string) =>
     `@encryption(scope: ${field}): the scope field cannot be encrypted or a blind index, its value names the key`,
   duplicateScope: () => 'model has more than one @encryption(scope: ...)',
+  encryptionNeedsArgument: () => '@encryption needs "scope" or "bind"',
+
+  // Binding to a field other than the id.
+  duplicateBind: () => 'model has more than one @encryption(bind: ...)',
+  bindMissing: (field: string) => `@encryption(bind: ${field}) names no field of this model`,
+  bindNotScalar: (field: string, why: string) =>
+    `@encryption(bind: ${field}): the bound field must be a required String scalar (${why})`,
+  bindAnnotated: (field: string) =>
+    `@encryption(bind: ${field}): the bound field cannot be encrypted or an index, its value is bound in the clear`,
+  bindNotUnique: (field: string) =>
+    `@encryption(bind: ${field}): the bound field must be @unique (or the @id): ` +
+    'a value bound to a field two rows share could be copied between them',
+  bindDatabaseGenerated: (field: string, generation: string) =>
+    `@encryption(bind: ${field}): its value is chosen by the database (${generation}) after the write, ` +
+    'so values written with the row cannot name it; use a client-generated default ' +
+    '(uuid(), cuid(), ulid(), nanoid()) or none (the caller gives it)',
+  bindNoSingleId: (field: string) =>
+    `@encryption(bind: ${field}) needs a model with a single @id: the extension finds the row it updates by its id`,
+  bindRedundant: (field: string, id: string) =>
+    `@encryption(bind: ${field}): values are already bound to the id ${id} (generated before the write); ` +
+    'bind names a field only on a model whose id the database assigns',
 
   // Key store model.
   keyStoreMissing: (model: string) =>
