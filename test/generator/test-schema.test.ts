@@ -125,6 +125,8 @@ describe('the generated metadata of the test schema', () => {
       'Document',
       'Person',
       'Ticket',
+      'Receipt',
+      'Voucher',
       'HushfieldKey',
       'HushfieldCheckpoint',
       'HushfieldRun',
@@ -166,6 +168,19 @@ describe('the generated metadata of the test schema', () => {
       blindIndexes: { emailIdx: { source: 'email', unique: true, optional: true } },
     });
     expect(models.HushfieldKey.encrypted).toEqual({});
+  });
+
+  it('binds Receipt to its public id and Voucher to its code, and neither to the id the database assigns', () => {
+    const { models } = result.schema!;
+    expect(models.Receipt).toMatchObject({
+      idGeneration: 'autoincrement',
+      bindRowId: true,
+      bindField: 'publicId',
+      bindGeneration: 'cuid',
+      scopeField: 'orgId',
+    });
+    expect(models.Voucher).toMatchObject({ bindRowId: true, bindField: 'code', bindGeneration: 'none' });
+    expect(models.Ticket.bindRowId).toBe(false);
   });
 
   it('describes the scopes of Organization, Member and Invoice and the foreign keys that carry them', () => {

@@ -6,7 +6,7 @@
  */
 import type { FieldContext } from '@hushfield/core';
 import { scopeString } from './extension/write/relation-scope';
-import type { EncryptedFieldMeta, ModelMeta } from './metadata';
+import type { EncryptedFieldMeta, IdGeneration, ModelMeta } from './metadata';
 
 /**
  * The associated-data context of `field` in a row of `model` whose bound row id is `rowId`
@@ -24,13 +24,29 @@ export function valueContext(
 }
 
 /**
- * The row id `model`'s values are bound to in `row`: its single id field as a string when the
- * model binds row ids, otherwise (or when the row does not hold the id) `undefined`.
+ * The field whose value `model`'s values are bound to: the one `@encryption(bind: f)` names, else
+ * the single id when the model binds its ids; `undefined` when the model binds nothing.
+ */
+export function boundField(model: ModelMeta): string | undefined {
+  if (!model.bindRowId) return undefined;
+  if (model.bindField !== undefined) return model.bindField;
+  return model.idFields.length === 1 ? model.idFields[0] : undefined;
+}
+
+/** How the value of {@link boundField} is generated when a create gives none. */
+export function boundGeneration(model: ModelMeta): IdGeneration {
+  return model.bindField !== undefined ? (model.bindGeneration ?? 'none') : model.idGeneration;
+}
+
+/**
+ * The value `model`'s values are bound to in `row` (its {@link boundField}) as a string, or
+ * `undefined` when the model binds nothing or the row does not hold the value.
  */
 export function boundRowId(model: ModelMeta, row: Readonly<Record<string, unknown>>): string | undefined {
-  if (!model.bindRowId || model.idFields.length !== 1) return undefined;
-  const id = row[model.idFields[0]];
-  return id === null || id === undefined ? undefined : String(id);
+  const field = boundField(model);
+  if (field === undefined) return undefined;
+  const value = row[field];
+  return value === null || value === undefined ? undefined : String(value);
 }
 
 /**

@@ -8,6 +8,7 @@
  *   fieldEncryption({ schema: hushfieldSchema, keyring: LocalKeyring.fromEnv() }),
  * );
  */
+import { boundField } from '../value-context';
 import { Prisma, type PrismaClientExtends } from '@prisma/client/extension';
 import type { DefaultArgs, InternalArgs } from '@prisma/client/runtime/client';
 import {
@@ -72,6 +73,14 @@ export interface FieldEncryptionOptions {
    * with `DecryptionError`. Listed models skip that check; remove them once the migration ran.
    */
   readonly migratingScopes?: readonly string[];
+  /**
+   * Models whose `@encryption(bind: ...)` was added and whose stored values
+   * `hushfield reencrypt --rebind` has not sealed again, bound, yet. A listed model's value that
+   * fails to open bound to its row is opened as it was sealed before, without the binding (so
+   * a value copied between two of its rows still opens until the migration ran); every other
+   * bound model's values must be bound. Remove them once the migration ran.
+   */
+  readonly migratingBindings?: readonly string[];
   /**
    * The `omit` the client was created with (`new PrismaClient({ omit })`). A read that needs a
    * field the client leaves out (a scoped model's scope field, a bound model's id) asks for it
@@ -146,8 +155,8 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
  *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
  * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
- *   generator's, `migratingScopes` names a model that is not a scoped model of it, or `omit`
- *   is not an object
+ *   generator's, `migratingScopes` names a model that is not a scoped model of it,
+ *   `migratingBindings` one whose values are not bound to a field, or `omit` is not an object
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
@@ -162,13 +171,18 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
   }
   const migratingScopes = checkedMigratingScopes(schema, options.migratingScopes);
+  const migratingBindings = checkedMigratingBindings(schema, options.migratingBindings);
   if (options.omit !== undefined && !isPlainObject(options.omit)) {
     throw new ConfigError("fieldEncryption: `omit` must be the client's omit option (`{ user: { field: true } }`)");
   }
   const extension = Prisma.defineExtension((client) => {
     const base = client as unknown as AnyClient;
     const crypto = options.crypto ?? createCrypto(options, base);
-    const view = new SchemaView(schema, { migratingScopes, clientOmit: options.omit ?? clientOmitOf(base) });
+    const view = new SchemaView(schema, {
+      migratingScopes,
+      migratingBindings,
+      clientOmit: options.omit ?? clientOmitOf(base),
+    });
     const decryptor = new ResultDecryptor(view, crypto, options.onDecryptError ?? 'throw');
     const handler = new OperationHandler(view, crypto, decryptor, base);
     const baseTransaction = base.$transaction as (...args: unknown[]) => Promise<unknown>;
@@ -224,6 +238,27 @@ function checkedMigratingScopes(schema: HushfieldSchema, models: unknown): reado
   if (!valid) {
     throw new ConfigError(
       'fieldEncryption: `migratingScopes` must list models of the schema that have a scope (@encryption(scope: ...))',
+    );
+  }
+  return models as string[];
+}
+
+/**
+ * `migratingBindings`, checked against the schema.
+ * @throws ConfigError when it is not a list of models of the schema that bind their values to a field
+ */
+function checkedMigratingBindings(schema: HushfieldSchema, models: unknown): readonly string[] {
+  if (models === undefined) return [];
+  const valid =
+    Array.isArray(models) &&
+    models.every(
+      (name) =>
+        typeof name === 'string' && Object.hasOwn(schema.models, name) && boundField(schema.models[name]) !== undefined,
+    );
+  if (!valid) {
+    throw new ConfigError(
+      'fieldEncryption: `migratingBindings` must list models of the schema whose values are bound to a field ' +
+        '(@encryption(bind: ...), or a client-generated id)',
     );
   }
   return models as string[];

@@ -58,18 +58,26 @@ export class SchemaView {
   private readonly scopeRelationCache = new Map<string, readonly string[]>();
 
   private readonly migratingScopes: ReadonlySet<string>;
+  private readonly migratingBindings: ReadonlySet<string>;
   private readonly clientOmit: ClientOmit;
 
   /**
    * @param options.migratingScopes - scoped models whose values may still be sealed under
    *   another scope's key (see `FieldEncryptionOptions.migratingScopes`)
+   * @param options.migratingBindings - bound models whose values may still be sealed without
+   *   the binding (see `FieldEncryptionOptions.migratingBindings`)
    * @param options.clientOmit - the client's own `omit` (`new PrismaClient({ omit })`)
    */
   constructor(
     readonly schema: HushfieldSchema,
-    options: { readonly migratingScopes?: readonly string[]; readonly clientOmit?: ClientOmit } = {},
+    options: {
+      readonly migratingScopes?: readonly string[];
+      readonly migratingBindings?: readonly string[];
+      readonly clientOmit?: ClientOmit;
+    } = {},
   ) {
     this.migratingScopes = new Set(options.migratingScopes);
+    this.migratingBindings = new Set(options.migratingBindings);
     this.clientOmit = options.clientOmit ?? {};
   }
 
@@ -90,6 +98,16 @@ export class SchemaView {
    */
   checkedScopeField(model: ModelMeta): string | undefined {
     return this.migratingScopes.has(model.name) ? undefined : model.scopeField;
+  }
+
+  /** Whether a value of `model` that fails to open bound may be opened without the binding (`migratingBindings`). */
+  migratingBinding(model: ModelMeta): boolean {
+    return this.migratingBindings.has(model.name);
+  }
+
+  /** Whether any model is listed in `migratingBindings`. */
+  get migratesBindings(): boolean {
+    return this.migratingBindings.size > 0;
   }
 
   /** The model, or `undefined` for a model the schema does not describe. */

@@ -7,6 +7,7 @@
  * meanwhile is sent again.
  */
 import type { FieldCrypto } from '@hushfield/core';
+import { boundField } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import type { DataEncryptor } from '../write/encrypt-data';
@@ -188,8 +189,8 @@ export class OperationHandler {
   /** The fields a re-check reads: the conditions' source fields, and the id they are bound to. */
   private recheckFields(model: ModelMeta, conditions: readonly { field: string }[]): string[] {
     const fields = conditions.map((condition) => condition.field);
-    const id = this.view.idField(model);
-    if (model.bindRowId && id !== undefined) fields.push(id);
+    const bound = boundField(model);
+    if (bound !== undefined) fields.push(bound);
     return fields;
   }
 

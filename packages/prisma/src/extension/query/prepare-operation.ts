@@ -7,6 +7,7 @@
  * an earlier result), an upsert's for the row it may update, an updateMany's at once or row by
  * row.
  */
+import { boundField } from '../../value-context';
 import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
@@ -175,7 +176,7 @@ export class OperationPreparer {
     if (remembered !== undefined) {
       ({ given } = remembered);
       out.where = remembered.where;
-      recalled = given.context.rowId ?? exactValue((out.where as Args)[this.view.idField(model) as string]);
+      recalled = exactValue((out.where as Args)[this.view.idField(model) as string]);
     }
     const context =
       given !== undefined
@@ -214,7 +215,9 @@ export class OperationPreparer {
     // Checked whether or not a row was read: one another client creates between the read and
     // the upsert takes the update branch, sealed for no row (no id, the default scope).
     if (!batch && !fluent && id !== undefined && (model.scopeField !== undefined || model.bindRowId)) {
-      given = { context: context.row, fields: model.scopeField === undefined ? [id] : [id, model.scopeField] };
+      const bound = boundField(model);
+      const fields = [id, ...(bound !== undefined && bound !== id ? [bound] : [])];
+      given = { context: context.row, fields: model.scopeField === undefined ? fields : [...fields, model.scopeField] };
     }
     // Nested creates under the update take their scope from the row, or (none yet) the created one.
     const row = encryptor.updatedRow(model, out.where, created);

@@ -11,6 +11,7 @@
 import { checkBytes, checkPlaintext } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isPrismaNull, jsonText } from '../../typed-values';
+import { boundField } from '../../value-context';
 import { isComputedPlaceholder } from '../computed-index';
 import { blindIndexWrite, matchIndexWrite, notString, notTyped, unsupported } from '../messages';
 import { asList, NESTED_WRITE_OPERATIONS, nestedWriteParts, type WherePosition } from './arg-shapes';
@@ -64,7 +65,7 @@ export function guardData(
       throw blindIndexWrite(model.name, key);
     }
     if (view.matchIndex(model, key)) throw matchIndexWrite(model.name, key);
-    if (updating && model.bindRowId && model.idFields.includes(key) && Object.keys(model.encrypted).length > 0) {
+    if (updating && key === boundField(model) && Object.keys(model.encrypted).length > 0) {
       throw unsupported('rekeyMany', model.name, key, 'update');
     }
     const encrypted = view.encrypted(model, key);

@@ -13,6 +13,7 @@
  * field and row id) instead of being decrypted again.
  */
 import { Buffer } from 'node:buffer';
+import { boundField } from '../../value-context';
 import {
   DecryptionError,
   type DecryptItem,
@@ -128,6 +129,7 @@ export class ResultDecryptor {
     const { rows, places, items, failures } = batch;
     if (items.length > 0) {
       const plain = await this.crypto.decryptMany(items);
+      if (this.view.migratesBindings) await this.openUnbound(items, places, plain);
       for (let i = 0; i < items.length; i++) {
         const row = rows[i];
         if (row === undefined) continue;
@@ -141,6 +143,33 @@ export class ResultDecryptor {
       if (destroyed !== undefined && error instanceof KeyDestroyedError) destroyed.add(row);
       else if (removed || (onError === 'null' && !isTransient(error))) row[place.field.name] = null;
       else throw located(place, rowId, error);
+    }
+  }
+
+  /**
+   * `migratingBindings`: opens again, without the binding, the items of a listed model that
+   * failed to open bound (sealed before its `@encryption(bind: ...)` was added), and puts what
+   * opens into `plain`. A value refused for its scope stays refused.
+   */
+  private async openUnbound(
+    items: readonly DecryptItem[],
+    places: readonly ReadPlace[],
+    plain: (string | Buffer | HushfieldError)[],
+  ): Promise<void> {
+    const again: DecryptItem[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const failed = plain[i];
+      if (!(failed instanceof DecryptionError) || failed.otherScope !== undefined) continue;
+      if (items[i].ctx.rowId === undefined || !this.view.migratingBinding(places[i].model)) continue;
+      again.push({ value: items[i].value, ctx: { ...items[i].ctx, rowId: undefined } });
+      at.push(i);
+    }
+    if (again.length === 0) return;
+    const opened = await this.crypto.decryptMany(again);
+    for (let j = 0; j < at.length; j++) {
+      const value = opened[j];
+      if (typeof value === 'string' || Buffer.isBuffer(value)) plain[at[j]] = value;
     }
   }
 
@@ -262,7 +291,7 @@ export class ResultDecryptor {
     const plan: ModelPlan = {
       model,
       places: Object.values(model.encrypted).map((field) => ({ model, field })),
-      boundId: model.bindRowId ? this.view.idField(model) : undefined,
+      boundId: boundField(model),
       scopeField: this.view.checkedScopeField(model),
       relations,
     };

@@ -5,6 +5,7 @@
  * the result again, so callers get exactly the shape Prisma declares for their selection.
  */
 import type { ModelMeta } from '../../metadata';
+import { boundField } from '../../value-context';
 import { SELECTION_KEYS } from '../query/arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
@@ -44,11 +45,11 @@ export function ensureSelected(
   const out: Args = { ...args };
   const strip: StripPlan = { fields: [], relations: {} };
   const needs: string[] = [...extra];
-  const id = view.idField(model);
+  const bound = boundField(model);
   // The extension's own extra fields (a re-check's source values) are decrypted too.
   const returned = (field: string, from: Args) => isReturned(from, field, view.omittedByClient(model, field));
   const encryptedReturned = Object.keys(model.encrypted).some((name) => returned(name, args) || extra.includes(name));
-  if (model.bindRowId && id !== undefined && encryptedReturned && !needs.includes(id)) needs.push(id);
+  if (bound !== undefined && encryptedReturned && !needs.includes(bound)) needs.push(bound);
   const scope = view.checkedScopeField(model);
   if (scope !== undefined && encryptedReturned && !needs.includes(scope)) needs.push(scope);
   for (const field of needs) {

@@ -8,6 +8,7 @@
  * indexes are still maintained, so equality lookups keep working across rows written before
  * and after the switch.
  */
+import { boundField, boundGeneration } from '../../value-context';
 import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
@@ -26,8 +27,13 @@ import type { WrittenEnvelopes } from './written-envelopes';
 export interface RowContext {
   /** The scope key to use (`default` for unscoped models). */
   readonly scope: string;
-  /** The row id, bound into the associated data when the model is bound. */
+  /**
+   * The value bound into the associated data when the model is bound: its bound field's (see
+   * `boundField`: the id, or the field `@encryption(bind: f)` names); the id otherwise.
+   */
   readonly rowId?: string;
+  /** The row's single id as read (as a string), when the context was read from the row. */
+  readonly id?: string;
   /**
    * Set when the context was read from the row before the write (see {@link RowGuard}): what
    * was read, or, when the read found no row, a guard that matches no row.
@@ -129,7 +135,7 @@ export class DataEncryptor {
     if (!nested && relations) await this.knowScopes(row);
     if (this.writesEncrypted(model, data)) {
       const scope = this.givenScope(model, out) ?? (await row.scope());
-      const context = { scope, rowId: this.ensureId(model, out) };
+      const context = { scope, rowId: this.ensureBound(model, out) };
       const pending = this.sealer.seal(model, out, context);
       if (pending !== undefined) await pending;
     } else if (this.touchesEncrypted(model, data)) {
@@ -173,7 +179,7 @@ export class DataEncryptor {
   /**
    * An update's data for one row whose context (scope, id) the caller resolved. `row` is the
    * updated row as the parent of the update's nested creates (where they take their scope).
-   * @throws UnsupportedQueryError when `data` changes the id of a bound model.
+   * @throws UnsupportedQueryError when `data` changes the field a bound model's values are bound to.
    */
   async update(
     model: ModelMeta,
@@ -187,9 +193,9 @@ export class DataEncryptor {
     const out = withoutPlaceholders(model, data);
     const relations = this.writesRelations(model, out);
     const self = row ?? new UpdatedRow(model, this.services);
-    const id = this.view.idField(model);
-    if (model.bindRowId && id !== undefined && data[id] !== undefined && context?.rowId !== undefined) {
-      if (plainOf(data[id]) !== context.rowId) throw unsupported('rekeyMany', model.name, id, operation);
+    const bound = boundField(model);
+    if (bound !== undefined && data[bound] !== undefined && context?.rowId !== undefined) {
+      if (plainOf(data[bound]) !== context.rowId) throw unsupported('rekeyMany', model.name, bound, operation);
     }
     if (this.writesEncrypted(model, data) && context === undefined) {
       const field = Object.keys(model.encrypted).find((name) => data[name] !== undefined) as string;
@@ -256,21 +262,24 @@ export class DataEncryptor {
     return scopes;
   }
 
-  /** The id of a row being created, generated (and written into `data`) for bound models. */
-  private ensureId(model: ModelMeta, data: Args): string | undefined {
-    const id = this.view.idField(model);
-    if (!model.bindRowId || id === undefined) return undefined;
-    const given = data[id];
+  /**
+   * The value a row being created binds its values to (its id, or the field `@encryption(bind: f)`
+   * names), generated and written into `data` when not given; `undefined` for unbound models.
+   */
+  private ensureBound(model: ModelMeta, data: Args): string | undefined {
+    const field = boundField(model);
+    if (field === undefined) return undefined;
+    const given = data[field];
     if (given !== undefined && given !== null) {
       if (typeof given !== 'string') return String(given);
-      // A caller's id is bound, and sent, in the form the database will return it in.
-      const stored = storedForm(model, id, given);
-      data[id] = stored;
+      // A caller's value is bound, and sent, in the form the database will return it in.
+      const stored = storedForm(model, field, given);
+      data[field] = stored;
       return stored;
     }
-    const generated = generateRowId(model.idGeneration);
+    const generated = generateRowId(boundGeneration(model));
     if (generated === undefined) return undefined;
-    data[id] = generated;
+    data[field] = generated;
     return generated;
   }
 }

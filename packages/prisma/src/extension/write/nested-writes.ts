@@ -6,6 +6,7 @@
  * parent's scope. The rows' own data goes back through the {@link RowWriter} (the
  * `DataEncryptor` of the top-level write).
  */
+import { boundField } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import { scopeMissing } from '../messages';
 import { asList, nestedWriteParts, type NestedWriteParts } from '../query/arg-shapes';
@@ -149,13 +150,13 @@ export class NestedWrites {
   private async createdRow(draft: CreateDraft): Promise<{ context: RowContext; values: Args } | undefined> {
     const { model } = draft;
     const values: Args = {};
-    const id = this.view.idField(model);
+    const bound = boundField(model);
     let rowId: string | undefined;
-    if (model.bindRowId && id !== undefined) {
-      const value = await draft.value(id);
+    if (bound !== undefined) {
+      const value = await draft.value(bound);
       if (value === undefined || value === null) return undefined;
-      values[id] = value;
-      rowId = typeof value === 'string' ? storedForm(model, id, value) : String(value);
+      values[bound] = value;
+      rowId = typeof value === 'string' ? storedForm(model, bound, value) : String(value);
     }
     const field = model.scopeField;
     if (field === undefined) return { context: { scope: 'default', rowId }, values };

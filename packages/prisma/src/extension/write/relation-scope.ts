@@ -17,6 +17,7 @@
  * A row whose scope cannot be known this way is refused (`scopeMissing`) before anything is
  * sealed or written.
  */
+import { boundField, boundGeneration } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import type { RowGuard } from './encrypt-data';
 import { storedForm } from './canonical-values';
@@ -153,8 +154,14 @@ export class CreateDraft extends RelatedRow {
     const given = this.data[field];
     if (given !== undefined && given !== null && !isPlainObject(given)) return given;
     const view = this.services.view;
-    if (field === view.idField(this.model)) {
-      const generated = generateRowId(this.model.idGeneration);
+    const generation =
+      field === boundField(this.model)
+        ? boundGeneration(this.model)
+        : field === view.idField(this.model)
+          ? this.model.idGeneration
+          : undefined;
+    if (generation !== undefined) {
+      const generated = generateRowId(generation);
       if (generated !== undefined) {
         this.data[field] = generated;
         return generated;
@@ -246,7 +253,7 @@ export interface UpdatedRowOptions {
   /** The (rewritten) unique where naming the row, when there is one. */
   readonly where?: Args;
   /** Id and scope of a to-one related row, found through its parent (no where of its own). */
-  readonly locate?: () => Promise<{ scope: string; rowId?: string; guard?: RowGuard } | undefined>;
+  readonly locate?: () => Promise<{ scope: string; rowId?: string; id?: string; guard?: RowGuard } | undefined>;
   /**
    * An upsert's create: when no row matches the where, the update's nested writes do not run
    * unless a row is created meanwhile, so the values are the created row's, and the where is
@@ -293,7 +300,8 @@ export class UpdatedRow extends RelatedRow {
     if (located === undefined) return undefined;
     this.locatedGuard ??= located.guard;
     if (field === this.model.scopeField) return located.scope;
-    return field === this.services.view.idField(this.model) ? located.rowId : undefined;
+    if (field === this.services.view.idField(this.model)) return located.id ?? located.rowId;
+    return field === boundField(this.model) ? located.rowId : undefined;
   }
 
   /** An upsert's value of `field` when no row matches its where: the created row's, pinned in the where. */

@@ -4,6 +4,7 @@
  * fields or the scope), and the index value a unique input must name during an index-key
  * rotation. They run in the caller's interactive transaction when there is one.
  */
+import { boundField, boundRowId } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
 import type { ResultDecryptor } from '../read/decrypt-result';
@@ -21,14 +22,15 @@ export class RowReader {
   ) {}
 
   /**
-   * Id and scope of the row a nested write's unique where names (read only when not given),
-   * with the {@link RowGuard} of what was read.
+   * Bound value and scope of the row a nested write's unique where names (read only when not
+   * given), with the {@link RowGuard} of what was read.
    */
   async nestedContext(model: ModelMeta, where: Args): Promise<RowContext> {
-    const id = this.view.idField(model);
-    const givenId = id !== undefined && typeof where[id] === 'string' ? (where[id] as string) : undefined;
-    if (model.scopeField === undefined && (givenId !== undefined || !model.bindRowId)) {
-      return { scope: 'default', rowId: givenId };
+    const bound = boundField(model);
+    const named = bound ?? this.view.idField(model);
+    const given = named !== undefined && typeof where[named] === 'string' ? (where[named] as string) : undefined;
+    if (model.scopeField === undefined && (given !== undefined || bound === undefined)) {
+      return { scope: 'default', rowId: given };
     }
     const row = await this.read(model, where, this.idAndScope(model));
     if (row !== null) return this.guardedContextOf(model, row);
@@ -90,7 +92,7 @@ export class RowReader {
     await this.decryptor.decryptOrThrow(model, row);
     const moved: Args = { ...data };
     for (const name of Object.keys(model.encrypted)) if (moved[name] === undefined) moved[name] = row[name];
-    return { row: { scope: newScope, rowId: current.rowId }, data: moved, guard };
+    return { row: { ...current, scope: newScope }, data: moved, guard };
   }
 
   /**
@@ -109,11 +111,11 @@ export class RowReader {
     return Object.entries(guard).some(([field, value]) => String(row[field]) !== String(value));
   }
 
-  /** The read values a write sealed for them must still find: the scope value, and a bound row's id. */
+  /** The read values a write sealed for them must still find: the scope value, and a bound row's bound value. */
   private guardOf(model: ModelMeta, row: Args): Args | undefined {
     const guard: Args = {};
-    const id = this.view.idField(model);
-    if (model.bindRowId && id !== undefined && row[id] != null) guard[id] = row[id];
+    const bound = boundField(model);
+    if (bound !== undefined && row[bound] != null) guard[bound] = row[bound];
     if (model.scopeField !== undefined) guard[model.scopeField] = row[model.scopeField];
     return Object.keys(guard).length === 0 ? undefined : guard;
   }
@@ -151,18 +153,24 @@ export class RowReader {
     return this.read(model, where, Object.fromEntries(fields.map((field) => [field, true])));
   }
 
+  /** What a row's context is read from: its id, its bound field, its scope field. */
   private idAndScope(model: ModelMeta): Args {
     const select: Args = {};
     const id = this.view.idField(model);
     if (id !== undefined) select[id] = true;
+    const bound = boundField(model);
+    if (bound !== undefined) select[bound] = true;
     if (model.scopeField !== undefined) select[model.scopeField] = true;
     return select;
   }
 
   private contextOf(model: ModelMeta, row: Args): RowContext {
-    const id = this.view.idField(model);
-    const rowId = id !== undefined && row[id] != null ? String(row[id]) : undefined;
-    return { scope: model.scopeField === undefined ? 'default' : String(row[model.scopeField]), rowId };
+    const idField = this.view.idField(model);
+    const id = idField !== undefined && row[idField] != null ? String(row[idField]) : undefined;
+    const bound = boundField(model);
+    // An unbound row's id stands in: nothing binds it, and rows created under this one take it.
+    const rowId = bound === undefined || bound === idField ? id : boundRowId(model, row);
+    return { scope: model.scopeField === undefined ? 'default' : String(row[model.scopeField]), rowId, id };
   }
 
   private read(model: ModelMeta, where: Args, select: Args): Promise<Args | null> {

@@ -18,6 +18,7 @@
  * real id and scope and written back at once, only if they still hold what this update wrote
  * (compare-and-swap, so a concurrent writer is never overwritten).
  */
+import { boundRowId } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { fieldPlainOf, plainOf } from './row-sealer';
@@ -100,6 +101,8 @@ export function rememberedContext(
   const id = view.idField(model);
   const scopeField = model.scopeField;
   if (id === undefined || scopeField === undefined || !isPlainObject(where) || !isPlainObject(data)) return undefined;
+  // The where names the id; the value a `@encryption(bind: f)` model binds is not remembered.
+  if (model.bindField !== undefined) return undefined;
   if (plainOf(data[scopeField]) !== undefined) return undefined;
   const rowId = exactValue(where[id]);
   const scope = rowId === undefined ? undefined : known.recall(model, rowId);
@@ -131,10 +134,9 @@ export async function checkGivenContext(options: {
 }): Promise<void> {
   const { view, model, given, data, sent, row } = options;
   if (!isPlainObject(row)) return;
-  const id = view.idField(model);
   const actual: RowContext = {
     scope: model.scopeField === undefined ? 'default' : String(row[model.scopeField]),
-    rowId: model.bindRowId && id !== undefined ? String(row[id]) : undefined,
+    rowId: boundRowId(model, row),
   };
   if (actual.scope === given.context.scope && actual.rowId === given.context.rowId) return;
   const plain: Args = {};
