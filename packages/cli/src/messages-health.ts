@@ -43,6 +43,7 @@ export const healthMessages = {
         `${field.nulls} null`,
         field.unreadable ? `${Object.values(field.unreadable).reduce((a, b) => a + b, 0)} unreadable` : '',
         field.otherScope ? `${field.otherScope} under another scope's key than their row's` : '',
+        field.unbound ? `${field.unbound} sealed before the binding` : '',
       ].filter(Boolean);
       return `  ${field.field} (${field.mode}): ${parts.join(', ')}`;
     },
@@ -101,6 +102,10 @@ export const healthMessages = {
     roundTripMismatch: () => 'unwrapped bytes differ from the wrapped ones',
     /** `count` values of `model` sealed under another scope's key than their row's (`--verify`). */
     otherScope: (model: string, count: number) => otherScopeHint(model, count),
+    /** `count` values of `model` that open only without its binding (`--verify`). */
+    unbound: (model: string, count: number) =>
+      `${model}: ${count} value(s) sealed before the model's @encryption(bind: ...) was added, without the ` +
+      `binding; \`hushfield reencrypt --model ${model} --rebind\` seals them again, bound to their rows`,
     verified: (unreadable: number) =>
       unreadable === 0
         ? 'verify: every value is readable (values under destroyed scopes aside)'

@@ -42,6 +42,8 @@ export interface MigrateOptions {
   readonly dryRun: boolean;
   /** Move values sealed under another scope's key than their row's (`--rescope`; see `PlanContext.rescope`). */
   readonly rescope?: boolean;
+  /** Open values sealed before the model's binding was added (`--rebind`; see `PlanContext.rebind`). */
+  readonly rebind?: boolean;
   readonly resume: ResumePolicy;
   readonly pfe?: PfeImporter;
   readonly progress: Progress;

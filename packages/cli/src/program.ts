@@ -142,6 +142,12 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
           "values sealed under another scope's key than their row's (without it they fail their row)",
         false,
       )
+      .option(
+        '--rebind',
+        `after a model's @encryption(bind: ...) was added: ${name === 'decrypt' ? 'decrypt' : 'seal again, bound,'} ` +
+          'values written before it, without the binding (without it they fail their row)',
+        false,
+      )
       .addOption(
         new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'),
       )
@@ -182,6 +188,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             concurrency: o.concurrency as number,
             dryRun: Boolean(o.dryRun),
             rescope: Boolean(o.rescope),
+            rebind: Boolean(o.rebind),
             resume,
             keyringAttempts: o.keyringAttempts as number,
             signal: options.signal,

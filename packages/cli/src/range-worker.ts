@@ -46,6 +46,8 @@ export interface RangeWorkerOptions {
   readonly pfe?: PfeImporter;
   /** Move values sealed under another scope's key than their row's (`--rescope`; see `PlanContext.rescope`). */
   readonly rescope?: boolean;
+  /** Open values sealed before the model's binding was added (`--rebind`; see `PlanContext.rebind`). */
+  readonly rebind?: boolean;
   /** How often the run's state is read (pause) and, every third of a lease, the lease renewed. */
   readonly pollMs?: number;
   /** Aborted on Ctrl-C: finish the batch, give the range back, stop. */
@@ -215,6 +217,7 @@ async function runRange(
       concurrency: options.concurrency,
       dryRun: false,
       rescope: options.rescope,
+      rebind: options.rebind,
       resume: 'auto',
       pfe: options.pfe,
       keyringAttempts: options.keyringAttempts,

@@ -5,7 +5,7 @@
  */
 import type { BlindIndexSpec, MatchIndexSpec } from '@hushfield/core';
 import { matchFingerprint } from '@hushfield/core';
-import { blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
+import { blindIndexSpec, boundField, matchIndexSpec } from '@hushfield/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta } from '@hushfield/prisma';
 import { classifyStored, describeStored } from './value-context';
 import { isHushfieldError } from './output';
@@ -63,6 +63,8 @@ export interface BatchScope {
   readonly activeKey: (scope: string) => Promise<{ keyId: string; version: number } | null>;
   /** Whether a sealed value must be under its row's scope key (see {@link checksScope}). */
   readonly checkScope: boolean;
+  /** Whether every envelope of the model is sealed again, bound (see {@link rebinds}). */
+  readonly rebind: boolean;
   readonly tally: PlanTally;
 }
 
@@ -102,6 +104,7 @@ export async function classifyBatch(
       return active.get(name) as Promise<{ keyId: string; version: number } | null>;
     },
     checkScope: checksScope(context),
+    rebind: rebinds(context),
     tally: emptyTally(),
   };
   const works: RowWork[] = [];
@@ -188,7 +191,11 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
         blocked ??= { key: rowKeyText(model, row), field: field.name, ...moved };
         continue;
       }
-      if (moved) {
+      if (batch.rebind && moved === false) {
+        // Current, but perhaps sealed before the binding: sealed again, bound.
+        work.rewrite = true;
+        work.reasons.moved++;
+      } else if (moved) {
         work.rewrite = true;
         // A malformed envelope is rewritten too: decryptMany then reports it as a failure.
         if (moved === 'moved') work.reasons.moved++;
@@ -241,6 +248,14 @@ async function needsMove(
  */
 export function checksScope(context: PlanContext): boolean {
   return context.model.scopeField !== undefined && context.rescope !== true;
+}
+
+/**
+ * Whether the plan opens values sealed without the model's binding (`--rebind`, see
+ * `PlanContext.rebind`): for a model that binds its values, and only then.
+ */
+export function rebinds(context: PlanContext): boolean {
+  return context.rebind === true && boundField(context.model) !== undefined;
 }
 
 /** Whether `record` has an own key. */

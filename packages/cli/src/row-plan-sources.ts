@@ -8,13 +8,13 @@ import type { DecryptItem, HushfieldError } from '@hushfield/core';
 import { DecryptionError } from '@hushfield/core';
 import { typedItems, typedPlain } from '@hushfield/prisma';
 import type { EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
-import { classifyStored, fieldContext, type StoredSource } from './value-context';
+import { classifyStored, fieldContext, type StoredSource, unboundItems } from './value-context';
 import { isHushfieldError } from './output';
 import { messages } from './messages';
 import type { PfeImporter } from './pfe-import';
 import { rowKeyText } from './row-plan';
 import type { PlanContext } from './row-plan';
-import { checksScope } from './row-plan-classify';
+import { checksScope, rebinds } from './row-plan-classify';
 import type { RowWork } from './row-plan-classify';
 
 /** Decrypts every source value a row's new values need (one `decryptMany` per batch). */
@@ -57,15 +57,8 @@ export async function decryptSources(works: RowWork[], context: PlanContext): Pr
   }
   // (An empty list has no items: it opens as an empty list, with no call.)
   const results = items.length === 0 ? [] : await crypto.decryptMany(items);
-  for (const result of results) {
-    // A keyring failure (throttling, outage) stops the batch; the run retries or stops cleanly.
-    if (
-      typeof result !== 'string' &&
-      !Buffer.isBuffer(result) &&
-      (!isHushfieldError(result) || result.code === 'HUSHFIELD_KEYRING')
-    )
-      throw result;
-  }
+  stopOnOutage(results);
+  if (rebinds(context)) await openUnbound(items, results, targets, context);
   for (const { work, field, first, count } of targets) {
     const opened = results.slice(first, first + count);
     const failed = opened.find((result) => isHushfieldError(result));
@@ -81,6 +74,43 @@ export async function decryptSources(works: RowWork[], context: PlanContext): Pr
       }
     }
   }
+}
+
+/** Throws a keyring failure (throttling, outage): it stops the batch, and the run retries or stops cleanly. */
+function stopOnOutage(results: readonly unknown[]): void {
+  for (const result of results) {
+    if (
+      typeof result !== 'string' &&
+      !Buffer.isBuffer(result) &&
+      (!isHushfieldError(result) || result.code === 'HUSHFIELD_KEYRING')
+    )
+      throw result;
+  }
+}
+
+/**
+ * `--rebind`: opens again, without the binding, each value that failed to open bound (sealed
+ * before the model's `@encryption(bind: ...)` was added), and puts what opens into `results`.
+ * A value refused for its scope stays refused: the binding does not change the scope check.
+ */
+async function openUnbound(
+  items: readonly DecryptItem[],
+  results: unknown[],
+  targets: readonly { first: number; count: number }[],
+  context: PlanContext,
+): Promise<void> {
+  const again: DecryptItem[] = [];
+  const at: number[] = [];
+  for (const { first, count } of targets) {
+    const own = results.slice(first, first + count);
+    if (!own.some((result) => result instanceof DecryptionError && result.otherScope === undefined)) continue;
+    again.push(...unboundItems(items.slice(first, first + count)));
+    for (let i = first; i < first + count; i++) at.push(i);
+  }
+  if (again.length === 0) return;
+  const opened = await context.crypto.decryptMany(again);
+  stopOnOutage(opened);
+  for (let i = 0; i < at.length; i++) if (!isHushfieldError(opened[i])) results[at[i]] = opened[i];
 }
 
 /**

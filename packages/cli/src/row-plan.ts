@@ -15,6 +15,7 @@ import type { PfeImporter } from './pfe-import';
 import { classifyBatch } from './row-plan-classify';
 import { decryptSources } from './row-plan-sources';
 import { computeWrites } from './row-plan-writes';
+import { contextColumns } from './value-context';
 import { encodeKey, keyOf } from './walker';
 
 /** Which command is planning. */
@@ -72,6 +73,14 @@ export interface PlanContext {
    * tenant's row, and moving it would make the copy readable there.
    */
   readonly rescope?: boolean;
+  /**
+   * Take values of a bound model (`boundField` of `@hushfield/prisma`) that were sealed without
+   * the binding (`--rebind`: the model's `@encryption(bind: ...)` was added since they were
+   * written): an envelope that fails to open bound is opened unbound, and `reencrypt` seals
+   * every envelope of the model again, bound (an envelope does not show whether it is bound).
+   * Without it such a value fails its row.
+   */
+  readonly rebind?: boolean;
 }
 
 /** Fields the planner reads from each row (besides the key). */
@@ -80,7 +89,8 @@ export function plannedColumns(model: ModelMeta): string[] {
     ...Object.keys(model.encrypted),
     ...Object.keys(model.blindIndexes),
     ...Object.keys(model.matchIndexes ?? {}),
-    ...(model.scopeField ? [model.scopeField] : []),
+    // An id-bound model's id is read anyway.
+    ...contextColumns(model),
   ];
 }
 

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       keyringAttempts: data.keyringAttempts,
       pfe: data.fromPfeKey && data.fromPfeKey.length > 0 ? new PfeImporter(data.fromPfeKey) : undefined,
       rescope: data.rescope,
+      rebind: data.rebind,
       pollMs: data.pollMs,
       signal: stop.signal,
       throttle: take,

@@ -31,6 +31,11 @@ export interface BulkOptions {
    * after a model's `@encryption(scope: ...)` was added or changed. Without it they fail their row.
    */
   readonly rescope?: boolean;
+  /**
+   * Open values of a model bound to a field (`@encryption(bind: ...)`) that were sealed before the
+   * binding was added, and (for `reencrypt`) seal every value again, bound. Without it they fail their row.
+   */
+  readonly rebind?: boolean;
   readonly resume: ResumePolicy;
   readonly fromPfeKey?: readonly string[];
   readonly quiet?: boolean;
@@ -91,6 +96,7 @@ async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptio
         concurrency: options.concurrency,
         dryRun: options.dryRun,
         rescope: options.rescope,
+        rebind: options.rebind,
         resume: options.resume,
         keyringAttempts: options.keyringAttempts,
         signal: options.signal,

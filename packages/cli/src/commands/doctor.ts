@@ -21,7 +21,7 @@ import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
 import { rowScope, typedItems } from '@hushfield/prisma';
-import { classifyStored, describeStored, fieldContext, isOtherScope } from '../value-context';
+import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf } from '../walker';
 
 /** Options of `doctor`. */
@@ -231,12 +231,15 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
   const known = new Map(keys.map((key) => [`${key.keyId}\u0000${key.version}`, key]));
   const crypto = await ctx.crypto();
   for (const model of ctx.models()) {
-    // The scope field too: a sampled value's key is checked against its row's scope, as the extension reads it.
-    const scope = model.scopeField === undefined ? [] : [model.scopeField];
+    // The scope field too (a sampled value's key is checked against its row's scope, as the
+    // extension reads it), and a bound field that is not the id.
     const select = Object.fromEntries(
-      [...model.idFields, ...Object.keys(model.encrypted), ...Object.keys(model.blindIndexes), ...scope].map(
-        (field) => [field, true],
-      ),
+      [
+        ...model.idFields,
+        ...Object.keys(model.encrypted),
+        ...Object.keys(model.blindIndexes),
+        ...contextColumns(model),
+      ].map((field) => [field, true]),
     );
     try {
       const rows = await delegateOf(client, model.name).findMany({ select, take: 100 });

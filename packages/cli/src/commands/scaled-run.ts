@@ -66,6 +66,8 @@ export interface ThreadData {
   readonly fromPfeKey?: readonly string[];
   /** `--rescope` (see `BulkOptions.rescope`). */
   readonly rescope?: boolean;
+  /** `--rebind` (see `BulkOptions.rebind`). */
+  readonly rebind?: boolean;
   readonly pollMs?: number;
 }
 
@@ -275,6 +277,7 @@ async function runHere(
         concurrency: options.concurrency,
         keyringAttempts: options.keyringAttempts,
         rescope: options.rescope,
+        rebind: options.rebind,
         pollMs: scale.pollMs,
         signal: options.signal,
         throttle: bucket ? (rows, signal) => bucket.take(rows, signal) : undefined,
@@ -324,6 +327,7 @@ function startThread(
     keyringAttempts: options.keyringAttempts,
     fromPfeKey: options.fromPfeKey,
     rescope: options.rescope,
+    rebind: options.rebind,
     pollMs: scale.pollMs,
   };
   const worker = startWorker(data);

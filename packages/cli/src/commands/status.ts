@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
+import { boundField, isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -22,7 +22,14 @@ import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isHushfieldError } from '../output';
 import { messages } from '../messages';
 import { BucketCounter, type BucketReport } from './index-buckets';
-import { classifyStored, describeStored, fieldContext, isOtherScope } from '../value-context';
+import {
+  classifyStored,
+  contextColumns,
+  describeStored,
+  fieldContext,
+  isOtherScope,
+  unboundItems,
+} from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
 /** Options of `status`. */
@@ -61,6 +68,12 @@ export interface FieldStatus {
    * `unreadable` too.
    */
   otherScope?: number;
+  /**
+   * With `--verify`, when any: values of a bound model that open only without the binding
+   * (sealed before its `@encryption(bind: ...)` was added, and not sealed again yet by
+   * `reencrypt --rebind`). Counted in `unreadable` too.
+   */
+  unbound?: number;
 }
 
 /** Counts for one blind index. */
@@ -135,6 +148,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () => [
     ...human(models, summary, keyring, unreadable),
     ...otherScopeHints(models),
+    ...unboundHints(models),
   ]);
   if (!keyring.ok) return ExitCode.Failure;
   return unreadable ? ExitCode.Partial : ExitCode.Ok;
@@ -195,8 +209,8 @@ async function modelStatus(
     ...fields.map((field) => field.name),
     ...indexes.map((index) => index.name),
     ...matches.map(({ meta }) => meta.name),
-    // `--verify` checks each value's key against its row's scope, as the extension reads it.
-    ...(model.scopeField === undefined ? [] : [model.scopeField]),
+    // `--verify` checks each value's key against its row's scope, and opens it bound, as the extension reads it.
+    ...contextColumns(model),
   ];
   for await (const rows of walkBatches(delegateOf(client, model.name), {
     idFields: model.idFields,
@@ -254,6 +268,7 @@ async function modelStatus(
     }
     if (toVerify.length > 0) {
       const results = await crypto.decryptMany(toVerify.flatMap(({ items }) => items));
+      const failures: { items: DecryptItem[]; field: FieldStatus }[] = [];
       let at = 0;
       for (const { items, field } of toVerify) {
         // A value is unreadable when any of its items (list elements) is; counted once.
@@ -265,7 +280,9 @@ async function modelStatus(
         const unreadable = field.unreadable as Record<string, number>;
         unreadable[code] = (unreadable[code] ?? 0) + 1;
         if (isOtherScope(failed)) field.otherScope = (field.otherScope ?? 0) + 1;
+        else if (boundField(model) !== undefined && isHushfieldError(failed)) failures.push({ items, field });
       }
+      await countUnbound(crypto, failures);
     }
   }
   bucketCounters.forEach((counter, i) => {
@@ -313,6 +330,31 @@ function human(
   lines.push(messages.status.keyring(keyring));
   if (unreadable !== undefined) lines.push(messages.status.verified(unreadable));
   return lines;
+}
+
+/**
+ * Of a bound model's values that failed to open, counts in their field's `unbound` those that
+ * open without the binding: sealed before it was added. A keyring failure is not counted.
+ */
+async function countUnbound(
+  crypto: FieldCrypto,
+  failures: readonly { items: DecryptItem[]; field: FieldStatus }[],
+): Promise<void> {
+  if (failures.length === 0) return;
+  const results = await crypto.decryptMany(failures.flatMap(({ items }) => unboundItems(items)));
+  let at = 0;
+  for (const { items, field } of failures) {
+    const opened = results.slice(at, (at += items.length)).every((r) => typeof r === 'string' || Buffer.isBuffer(r));
+    if (opened) field.unbound = (field.unbound ?? 0) + 1;
+  }
+}
+
+/** Per bound model with values sealed before its binding: how many, and what binds them. */
+function unboundHints(models: readonly ModelStatus[]): string[] {
+  return models.flatMap((model) => {
+    const count = model.fields.reduce((n, field) => n + (field.unbound ?? 0), 0);
+    return count > 0 ? [messages.run.hint(messages.status.unbound(model.model, count))] : [];
+  });
 }
 
 /** Per model with values under another scope's key than their row's: how many, and what moves them. */
