@@ -159,3 +159,32 @@ test('--rebind does not take a value sealed under another scope: the scope check
   },
   60_000,
 );
+
+test('decrypt opens values sealed before the binding only with --rebind', async () => {
+  const ids = await unboundReceipts('decrypt');
+  const receipt = schema.models.Receipt;
+  const readonly: HushfieldSchema = {
+    ...schema,
+    models: {
+      ...schema.models,
+      Receipt: {
+        ...receipt,
+        encrypted: { ...receipt.encrypted, memo: { ...receipt.encrypted.memo, mode: 'readonly' } },
+      },
+    },
+  };
+  const config = { schema: readonly };
+  const before = await storedRows(ids);
+  const refused = await world.runCli(['decrypt', '--model', 'Receipt', '--json'], { config });
+  expect(refused.code).toBe(3);
+  expect(refused.json.models[0].failures).toContainEqual(
+    expect.objectContaining({ key: `[${ids[0]}]`, field: 'memo', code: 'HUSHFIELD_DECRYPTION_FAILED' }),
+  );
+  expect(JSON.stringify(refused.json)).not.toContain('decrypt memo');
+  expect(await storedRows(ids)).toEqual(before);
+
+  const opened = await world.runCli(['decrypt', '--model', 'Receipt', '--rebind', '--json'], { config });
+  expect(opened.code).toBe(0);
+  const [row] = await world.db.query<{ memo: string }>('SELECT memo FROM receipts WHERE id = $1', [ids[0]]);
+  expect(row.memo).toBe('decrypt memo');
+});
