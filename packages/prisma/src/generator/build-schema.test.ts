@@ -368,6 +368,30 @@ describe('@encryption(bind: f)', () => {
       'Receipt: model has more than one @encryption(bind: ...)',
     ],
     ['no argument', receipt(unique(), '@encryption()'), '@encryption needs "scope" or "bind"'],
+    [
+      'a padded Char column',
+      receipt(unique({ nativeType: ['Char', ['30']], default: { name: 'cuid', args: [] } })),
+      'a @db.Char column does not return the value written exactly',
+    ],
+    ['a Citext column', receipt(unique({ nativeType: ['Citext', []] })), 'a @db.Citext column'],
+    [
+      "a relation's foreign key",
+      receipt(unique(), undefined, {
+        fields: [
+          field({ name: 'id', type: 'Int', isId: true, default: { name: 'autoincrement', args: [] } }),
+          field({ name: 'publicId', isUnique: true }),
+          field({
+            name: 'owner',
+            kind: 'object',
+            type: 'Owner',
+            relationFromFields: ['publicId'],
+            relationToFields: ['email'],
+          }),
+          field({ name: 'payee', documentation: '@encrypted' }),
+        ],
+      }),
+      'the bound field is a foreign key of the relation owner',
+    ],
   ])('refuses %s', (_label, m, problem) => {
     expect(problemsOf(doc(m)).join('\n')).toContain(problem);
   });

@@ -102,6 +102,11 @@ function encryptedTypeOf(field: DmmfField): 'String' | NonNullable<EncryptedFiel
 
 const CLIENT_GENERATED: readonly IdGeneration[] = ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid', 'none'];
 const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
+/**
+ * Text columns that do not return the value written (`Char` pads it) or match other forms of
+ * it (`Citext`): a field bound into the associated data must come back exactly as sealed.
+ */
+const UNSTABLE_TEXT = ['Char', 'NChar', 'Citext'];
 
 /** How a single id field gets its value, from its `@default`. */
 export function idGenerationOf(field: DmmfField): IdGeneration {
@@ -337,6 +342,11 @@ class ModelBuilder {
     if (!field.isRequired) return this.reportBind(name, messages.bindNotScalar(name, 'it is optional'));
     if (field.type !== 'String') return this.reportBind(name, messages.bindNotScalar(name, `it is ${field.type}`));
     if (this.fieldAnnotations.get(name)?.length) return this.reportBind(name, messages.bindAnnotated(name));
+    const native = field.nativeType?.[0];
+    if (native !== undefined && UNSTABLE_TEXT.includes(native))
+      return this.reportBind(name, messages.bindNativeType(name, native));
+    const relation = this.model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.includes(name));
+    if (relation) return this.reportBind(name, messages.bindForeignKey(name, relation.name));
     const unique =
       field.isUnique ||
       field.isId ||
