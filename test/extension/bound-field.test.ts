@@ -65,6 +65,21 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
     expectNoPlaintextInLog(h.queries, ['Payee One', 'first memo']);
   });
 
+  it('re-checks blind-index hits and counts candidates opened bound to their rows', async () => {
+    const created = await receipt('Checked Payee');
+    const found = await h.prisma.receipt.findFirstOrThrow({ where: { payee: 'checked payee' } });
+    expect(found).toMatchObject({ id: created.id, payee: 'Checked Payee' });
+    const unique = await h.prisma.receipt.findUniqueOrThrow({ where: { publicId: created.publicId } });
+    expect(unique.payee).toBe('Checked Payee');
+    expect(await h.prisma.receipt.count({ where: { payee: 'Checked Payee', orgId } })).toBe(1);
+    // Through a selection without the bound field, the re-check still opens the hit bound.
+    expect(
+      await h.prisma.receipt.findFirstOrThrow({ where: { payee: 'checked payee' }, select: { id: true } }),
+    ).toEqual({
+      id: created.id,
+    });
+  });
+
   it('takes a bound value the caller gives', async () => {
     const given = await h.prisma.receipt.create({
       data: { orgId, publicId: 'rcpt-given-1', payee: 'Given', payeeIdx: computedBlindIndex },
@@ -225,8 +240,9 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
 
   it('refuses a migratingBindings entry that is not a bound model of the schema', () => {
     const keyring = new LocalKeyring(randomBytes(32));
-    expect(() => fieldEncryption({ schema: hushfieldSchema, keyring, migratingBindings: ['User'] })).not.toThrow();
-    for (const migratingBindings of [['Nope'], ['Ticket'], 'Receipt']) {
+    expect(() => fieldEncryption({ schema: hushfieldSchema, keyring, migratingBindings: ['Receipt'] })).not.toThrow();
+    // User is bound to its client-generated id: its values were bound from their first write.
+    for (const migratingBindings of [['Nope'], ['Ticket'], ['User'], 'Receipt']) {
       expect(() =>
         fieldEncryption({ schema: hushfieldSchema, keyring, migratingBindings: migratingBindings as string[] }),
       ).toThrow(ConfigError);

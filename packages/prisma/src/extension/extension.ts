@@ -8,7 +8,6 @@
  *   fieldEncryption({ schema: hushfieldSchema, keyring: LocalKeyring.fromEnv() }),
  * );
  */
-import { boundField } from '../value-context';
 import { Prisma, type PrismaClientExtends } from '@prisma/client/extension';
 import type { DefaultArgs, InternalArgs } from '@prisma/client/runtime/client';
 import {
@@ -245,7 +244,7 @@ function checkedMigratingScopes(schema: HushfieldSchema, models: unknown): reado
 
 /**
  * `migratingBindings`, checked against the schema.
- * @throws ConfigError when it is not a list of models of the schema that bind their values to a field
+ * @throws ConfigError when it is not a list of models of the schema with `@encryption(bind: ...)`
  */
 function checkedMigratingBindings(schema: HushfieldSchema, models: unknown): readonly string[] {
   if (models === undefined) return [];
@@ -253,12 +252,12 @@ function checkedMigratingBindings(schema: HushfieldSchema, models: unknown): rea
     Array.isArray(models) &&
     models.every(
       (name) =>
-        typeof name === 'string' && Object.hasOwn(schema.models, name) && boundField(schema.models[name]) !== undefined,
+        typeof name === 'string' && Object.hasOwn(schema.models, name) && schema.models[name].bindField !== undefined,
     );
   if (!valid) {
     throw new ConfigError(
-      'fieldEncryption: `migratingBindings` must list models of the schema whose values are bound to a field ' +
-        '(@encryption(bind: ...), or a client-generated id)',
+      'fieldEncryption: `migratingBindings` must list models of the schema with @encryption(bind: ...) ' +
+        '(a model bound to its id has held bound values from its first write)',
     );
   }
   return models as string[];

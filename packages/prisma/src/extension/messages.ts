@@ -112,6 +112,8 @@ const catalog = {
     `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} cannot be checked against its row's ` +
     `scope: the row holds no valid ${scopeField} (null or empty in the database, or left out by a ` +
     `client-level omit the extension cannot see: give fieldEncryption the client's omit, or select ${scopeField})`,
+  noRowBinding: (model: string, field: string, bound: string) =>
+    `${model}.${field} cannot be opened: its values are bound to ${bound}, which the row read does not hold`,
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',
@@ -248,6 +250,11 @@ export function noRowScope(
   scopeField: string,
 ): DecryptionError {
   return new DecryptionError(catalog.noRowScope(model, field, rowId, scopeField), { model, field, rowId });
+}
+
+/** A value of a bound model's row that does not hold the field its values are bound to. */
+export function noRowBinding(model: string, field: string, bound: string): DecryptionError {
+  return new DecryptionError(catalog.noRowBinding(model, field, bound), { model, field });
 }
 
 /** A value failed to decrypt; `cause` is core's typed error. */

@@ -13,6 +13,7 @@
  * Cost: one extra query per lookup. Not available inside a batch `$transaction([...])`
  * (the extension cannot issue its own query there), where it fails closed.
  */
+import { boundField } from '../../value-context';
 import { matchesQuery, normalize } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
@@ -48,6 +49,9 @@ export async function narrowTruncated(options: {
   // Each candidate's values are checked against its row's scope, as any read's are.
   const scopeField = view.checkedScopeField(model);
   if (scopeField !== undefined) select[scopeField] = true;
+  // And opened bound to their row, as any read's are.
+  const bound = boundField(model);
+  if (bound !== undefined) select[bound] = true;
   const rows = (await sideQuery(base, (client) =>
     delegate(client, view.delegateName(model)).findMany({ where, select }),
   )) as Args[];

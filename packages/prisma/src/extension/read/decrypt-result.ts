@@ -27,7 +27,7 @@ import {
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
 import { rowScope, valueContext } from '../../value-context';
-import { decryptFailed, foreignCiphertext, noRowScope, notEnvelope, otherScope } from '../messages';
+import { decryptFailed, foreignCiphertext, noRowBinding, noRowScope, notEnvelope, otherScope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
 
@@ -242,6 +242,8 @@ export class ResultDecryptor {
   private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
     const { places, boundId, scopeField } = plan;
     const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
+    // A bound model's row without its bound value cannot be opened bound: its values fail closed.
+    if (boundId !== undefined && rowId === undefined) return this.unbound(plan, row, batch);
     const scope = scopeField === undefined ? undefined : rowScope(plan.model, row);
     // A checked model's row without a valid scope cannot be checked: its values fail closed.
     const unchecked = scopeField !== undefined && scope === undefined;
@@ -275,6 +277,28 @@ export class ResultDecryptor {
       batch.rows.push(row);
       batch.places.push(place);
       batch.items.push({ value, ctx: valueContext(model, field, rowId, scope) });
+    }
+    const { relations } = plan;
+    for (let r = 0; r < relations.length; r++) {
+      const value = row[relations[r][0]];
+      if (value != null) this.collect(relations[r][1], value, batch);
+    }
+  }
+
+  /**
+   * A row of a bound model that does not hold the value its values are bound to (a read that
+   * left it out; the extension selects it): each stored value fails, never opened without it.
+   */
+  private unbound(plan: ModelPlan, row: Args, batch: Batch): void {
+    for (const place of plan.places) {
+      const value = row[place.field.name];
+      if (value === null || value === undefined) continue;
+      batch.failures.push([
+        row,
+        place,
+        undefined,
+        noRowBinding(place.model.name, place.field.name, plan.boundId as string),
+      ]);
     }
     const { relations } = plan;
     for (let r = 0; r < relations.length; r++) {

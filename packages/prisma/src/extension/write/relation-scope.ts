@@ -300,7 +300,7 @@ export class UpdatedRow extends RelatedRow {
     if (located === undefined) return undefined;
     this.locatedGuard ??= located.guard;
     if (field === this.model.scopeField) return located.scope;
-    if (field === this.services.view.idField(this.model)) return located.id ?? located.rowId;
+    if (field === this.services.view.idField(this.model)) return located.id;
     return field === boundField(this.model) ? located.rowId : undefined;
   }
 

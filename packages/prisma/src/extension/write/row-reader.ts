@@ -26,11 +26,14 @@ export class RowReader {
    * given), with the {@link RowGuard} of what was read.
    */
   async nestedContext(model: ModelMeta, where: Args): Promise<RowContext> {
+    const id = this.view.idField(model);
     const bound = boundField(model);
-    const named = bound ?? this.view.idField(model);
-    const given = named !== undefined && typeof where[named] === 'string' ? (where[named] as string) : undefined;
-    if (model.scopeField === undefined && (given !== undefined || bound === undefined)) {
-      return { scope: 'default', rowId: given };
+    // An unscoped model bound to its id takes the id the where names, in its stored form; one
+    // bound to another field reads it (a where can match a form the database does not hold).
+    if (model.scopeField === undefined && bound === undefined)
+      return { scope: 'default', rowId: this.givenId(model, where) };
+    if (model.scopeField === undefined && bound === id && id !== undefined && typeof where[id] === 'string') {
+      return { scope: 'default', rowId: storedForm(model, id, where[id] as string) };
     }
     const row = await this.read(model, where, this.idAndScope(model));
     if (row !== null) return this.guardedContextOf(model, row);
@@ -38,6 +41,12 @@ export class RowReader {
     const values = this.nothing(model);
     // A copy: the caller may narrow `where` itself before the write.
     return { scope: 'default', missing: true, guard: values && { values, row: { ...where }, absent: true } };
+  }
+
+  /** The id a where names, as a string, when it names one. */
+  private givenId(model: ModelMeta, where: Args): string | undefined {
+    const id = this.view.idField(model);
+    return id !== undefined && typeof where[id] === 'string' ? (where[id] as string) : undefined;
   }
 
   /** A where condition no row meets (its id in an empty list), or `undefined` without a single id field. */
