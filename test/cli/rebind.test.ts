@@ -9,6 +9,7 @@
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import type { HushfieldSchema } from '@hushfield/prisma';
 import { DecryptionError } from '@hushfield/core';
+import { CheckpointStore, checkpointId } from '../../packages/cli/src/checkpoint';
 import { appClient, childProcessesReachDatabase, createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
 
@@ -78,6 +79,13 @@ test('without --rebind, values sealed before the binding stay as they are, and s
   expect(human.stdout).toContain("3 value(s) sealed before the model's @encryption(bind: ...) was added");
   expect(human.stdout).toContain('hushfield reencrypt --model Receipt --rebind');
   expect(human.stdout).not.toContain('refused payee');
+  const doctor = await world.runCli(['doctor', '--json']);
+  const values = doctor.json.checks.find(
+    (check: { check: string; detail?: { model?: string } }) =>
+      check.check === 'values' && check.detail?.model === 'Receipt',
+  );
+  expect(values.detail).toMatchObject({ unbound: 3 });
+  expect(values.message).toContain('hushfield reencrypt --model Receipt --rebind');
 });
 
 test('--rebind seals every value again, bound to its row, and the application reads them', async () => {
@@ -187,4 +195,26 @@ test('decrypt opens values sealed before the binding only with --rebind', async 
   expect(opened.code).toBe(0);
   const [row] = await world.db.query<{ memo: string }>('SELECT memo FROM receipts WHERE id = $1', [ids[0]]);
   expect(row.memo).toBe('decrypt memo');
+});
+
+test("a --rebind run does not resume a plain run's checkpoint: the rows before its cursor were never bound", async () => {
+  const ids = await unboundReceipts('resumed');
+  // A plain reencrypt interrupted after the first of these rows.
+  const store = new CheckpointStore(world.prisma);
+  const id = checkpointId('reencrypt', 'Receipt');
+  const started = await store.start(id, new Date());
+  await store.save(id, `[${ids[0]}]`, 1, { startedAt: started.detail.startedAt, pending: [] });
+  const run = await world.runCli(['reencrypt', '--model', 'Receipt', '--rebind']);
+  expect(run.code).toBe(3); // the copies the earlier tests left are still refused
+  expect(run.stdout + run.stderr).toContain(
+    'Receipt: the unfinished run was not given --rebind; starting from the first row',
+  );
+  const read = await appClient(world).receipt.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
+  expect(read.map((row) => row.payee)).toEqual(['resumed payee one', 'resumed payee two']);
+
+  // A --rebind run's own checkpoint is resumed, by a run with or without the flag.
+  const again = await store.start(id, new Date(), ['rebind']);
+  await store.save(id, `[${ids[0]}]`, 1, { startedAt: again.detail.startedAt, pending: [], flags: ['rebind'] });
+  const resumed = await world.runCli(['reencrypt', '--model', 'Receipt', '--json']);
+  expect(resumed.json.models[0].resumedFrom).toBe(`[${ids[0]}]`);
 });

@@ -22,7 +22,15 @@ export interface CheckpointDetail {
   readonly pendingOverflow?: boolean;
   /** Rows left undone by errors (unreadable values, constraint violations). */
   readonly failed?: number;
+  /**
+   * The flags that widen what the run takes (`rescope`, `rebind`): a run given one its
+   * checkpoint's run was not cannot resume it, as the rows before its cursor were not handled so.
+   */
+  readonly flags?: readonly RunFlag[];
 }
+
+/** A flag that widens what a `reencrypt` or `decrypt` run takes (`--rescope`, `--rebind`). */
+export type RunFlag = 'rescope' | 'rebind';
 
 /** One stored checkpoint. */
 export interface Checkpoint {
@@ -83,8 +91,12 @@ export class CheckpointStore {
   }
 
   /** Starts a fresh run: no cursor, nothing processed. */
-  async start(id: string, startedAt: Date): Promise<Checkpoint> {
-    const detail = serialize({ startedAt: startedAt.toISOString(), pending: [] });
+  async start(id: string, startedAt: Date, flags: readonly RunFlag[] = []): Promise<Checkpoint> {
+    const detail = serialize({
+      startedAt: startedAt.toISOString(),
+      pending: [],
+      ...(flags.length > 0 ? { flags } : {}),
+    });
     const fresh = { cursor: null, state: 'running', processed: 0, detail };
     return toCheckpoint(await this.delegate.upsert({ where: { id }, create: { id, ...fresh }, update: fresh }));
   }
@@ -126,6 +138,9 @@ export function parseDetail(text: string | null): CheckpointDetail {
           : [],
         ...(parsed.pendingOverflow ? { pendingOverflow: true } : {}),
         ...(typeof parsed.failed === 'number' ? { failed: parsed.failed } : {}),
+        ...(Array.isArray(parsed.flags)
+          ? { flags: parsed.flags.filter((flag): flag is RunFlag => flag === 'rescope' || flag === 'rebind') }
+          : {}),
       };
     } catch {
       // Resume from the cursor, forget pending keys.

@@ -56,6 +56,9 @@ export const bulkMessages = {
     unreadableJson: () => 'the value decrypted but is not JSON; it was not written by hushfield',
     checkpointCleared: (model: string) => `${model}: checkpoint cleared (--restart)`,
     nothingToResume: (model: string) => `${model}: no unfinished run to resume; starting from the first row`,
+    flagsSince: (model: string, flags: readonly string[]) =>
+      `${model}: the unfinished run was not given ${flags.map((flag) => `--${flag}`).join(' or ')}; ` +
+      'starting from the first row (the rows before its checkpoint were not handled so)',
     rotatedSince: (model: string, startedAt: string) =>
       `${model}: a key was rotated since the unfinished run started (${startedAt}); starting over ` +
       '(--resume forces resuming)',

@@ -20,6 +20,17 @@ function otherScopeHint(model: string, count: number): string {
   );
 }
 
+/**
+ * Values of a model with `@encryption(bind: ...)` that open only without the binding, as
+ * `status --verify` and `doctor` report them, and what binds them.
+ */
+function unboundHint(model: string, count: number): string {
+  return (
+    `${model}: ${count} value(s) sealed before the model's @encryption(bind: ...) was added, without the ` +
+    `binding; \`hushfield reencrypt --model ${model} --rebind\` seals them again, bound to their rows`
+  );
+}
+
 /** A check's level as `doctor` prints it, padded so that the check names line up. */
 const LEVEL_LABELS = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;
 
@@ -103,9 +114,7 @@ export const healthMessages = {
     /** `count` values of `model` sealed under another scope's key than their row's (`--verify`). */
     otherScope: (model: string, count: number) => otherScopeHint(model, count),
     /** `count` values of `model` that open only without its binding (`--verify`). */
-    unbound: (model: string, count: number) =>
-      `${model}: ${count} value(s) sealed before the model's @encryption(bind: ...) was added, without the ` +
-      `binding; \`hushfield reencrypt --model ${model} --rebind\` seals them again, bound to their rows`,
+    unbound: (model: string, count: number) => unboundHint(model, count),
     verified: (unreadable: number) =>
       unreadable === 0
         ? 'verify: every value is readable (values under destroyed scopes aside)'
@@ -184,6 +193,7 @@ export const healthMessages = {
       sampled: number,
       codes: Readonly<Record<string, number>>,
       otherScope: number,
+      unbound = 0,
     ) =>
       `${model}: ${failed} of ${sampled} sampled value(s) fail to decrypt ` +
       `(${Object.entries(codes)
@@ -191,7 +201,8 @@ export const healthMessages = {
         .join(', ')}): ` +
       'tampered, moved, or wrapped ' +
       'under a key this keyring cannot open; `hushfield status --verify` counts them all' +
-      (otherScope > 0 ? `. ${otherScopeHint(model, otherScope)}` : ''),
+      (otherScope > 0 ? `. ${otherScopeHint(model, otherScope)}` : '') +
+      (unbound > 0 ? `. ${unboundHint(model, unbound)}` : ''),
     columnsUnreadable: (model: string, reason: string) =>
       `${model}: cannot read its encrypted columns (${reason}); regenerate the client and metadata`,
     noIndexKey: () =>

@@ -5,7 +5,7 @@
  * the saved position of a scaled-out run's range, or from the first row.
  */
 import type { KeyStore } from '@hushfield/core';
-import type { Checkpoint, CheckpointDetail, CheckpointState } from './checkpoint';
+import type { Checkpoint, CheckpointDetail, CheckpointState, RunFlag } from './checkpoint';
 import { messages } from './messages';
 import type { MigrateOptions } from './migrator';
 
@@ -64,12 +64,23 @@ export async function startingPoint(options: MigrateOptions, id: string): Promis
     log(messages.migrate.rotatedSince(options.model.name, existing.detail.startedAt));
     return null;
   }
+  const missing = runFlags(options).filter((flag) => !(existing.detail.flags ?? []).includes(flag));
+  if (missing.length > 0) {
+    // The rows before its cursor were not handled as this run handles them.
+    log(messages.migrate.flagsSince(options.model.name, missing));
+    return null;
+  }
   if (existing.detail.pendingOverflow) {
     log(messages.migrate.pendingOverflow(options.model.name));
   }
   const savedAt = existing.updatedAt.toISOString();
   log(messages.migrate.resuming(options.model.name, existing.cursor, existing.processed, savedAt));
   return existing;
+}
+
+/** The flags of a run that widen what it takes (see `CheckpointDetail.flags`). */
+export function runFlags(options: Pick<MigrateOptions, 'rescope' | 'rebind'>): RunFlag[] {
+  return [...(options.rescope ? (['rescope'] as const) : []), ...(options.rebind ? (['rebind'] as const) : [])];
 }
 
 /** Whether a key version above 1 was created after `since` (rows before the cursor may be stale). */

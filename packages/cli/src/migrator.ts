@@ -13,13 +13,13 @@ import type { FieldCrypto, KeyStore } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CasWriter } from './cas-writer';
 import { CheckpointStore, MAX_PENDING, checkpointId } from './checkpoint';
-import type { Checkpoint, CheckpointDetail, CheckpointState } from './checkpoint';
+import type { Checkpoint, CheckpointDetail, CheckpointState, RunFlag } from './checkpoint';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
 import { planContext, sleep, withKeyringRetry } from './migrator-keys';
 import { emptyResult } from './migrator-result';
 import type { MigrateResult } from './migrator-result';
-import { rangeStart, startingPoint } from './migrator-resume';
+import { rangeStart, runFlags, startingPoint } from './migrator-resume';
 import type { RangeTarget, ResumePolicy } from './migrator-resume';
 import { describeError, isHushfieldError } from './output';
 import type { PfeImporter } from './pfe-import';
@@ -103,6 +103,8 @@ class ModelRun {
   private cursor: string | null = null;
   private processed = 0;
   private detailStartedAt: string;
+  /** The flags of the run the checkpoint belongs to (see `CheckpointDetail.flags`). */
+  private flags: readonly RunFlag[];
 
   constructor(private readonly options: MigrateOptions) {
     this.model = options.model;
@@ -111,6 +113,7 @@ class ModelRun {
     this.delegate = delegateOf(options.client, this.model.name);
     this.columns = plannedColumns(this.model);
     this.detailStartedAt = this.startedAt.toISOString();
+    this.flags = runFlags(options);
     this.maxPending = options.maxPending ?? MAX_PENDING;
   }
 
@@ -178,9 +181,13 @@ class ModelRun {
     // Rows the resumed run left undone lie before the cursor: this run cannot end as done.
     result.failed = start?.detail.failed ?? 0;
     if (start?.detail.pendingOverflow) result.pendingOverflow = true;
-    if (start) this.detailStartedAt = start.detail.startedAt;
-    else if (!options.dryRun && options.checkpoints) {
-      this.detailStartedAt = (await options.checkpoints.start(this.id, this.startedAt)).detail.startedAt;
+    if (start) {
+      this.detailStartedAt = start.detail.startedAt;
+      this.flags = start.detail.flags ?? [];
+    } else if (!options.dryRun && options.checkpoints) {
+      this.detailStartedAt = (
+        await options.checkpoints.start(this.id, this.startedAt, runFlags(options))
+      ).detail.startedAt;
     }
   }
 
@@ -190,6 +197,7 @@ class ModelRun {
       pending: [...this.pending.keys()],
       failed: this.result.failed,
       ...(this.result.pendingOverflow ? { pendingOverflow: true } : {}),
+      ...(this.flags.length > 0 ? { flags: this.flags } : {}),
     };
   }
 

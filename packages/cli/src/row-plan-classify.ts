@@ -5,7 +5,7 @@
  */
 import type { BlindIndexSpec, MatchIndexSpec } from '@hushfield/core';
 import { matchFingerprint } from '@hushfield/core';
-import { blindIndexSpec, boundField, matchIndexSpec } from '@hushfield/prisma';
+import { blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta } from '@hushfield/prisma';
 import { classifyStored, describeStored } from './value-context';
 import { isHushfieldError } from './output';
@@ -252,10 +252,11 @@ export function checksScope(context: PlanContext): boolean {
 
 /**
  * Whether the plan opens values sealed without the model's binding (`--rebind`, see
- * `PlanContext.rebind`): for a model that binds its values, and only then.
+ * `PlanContext.rebind`): for a model with `@encryption(bind: ...)`, and only then (a model bound
+ * to its id has held bound values from its first write, and a copy between its rows must stay refused).
  */
 export function rebinds(context: PlanContext): boolean {
-  return context.rebind === true && boundField(context.model) !== undefined;
+  return context.rebind === true && context.model.bindField !== undefined;
 }
 
 /** Whether `record` has an own key. */

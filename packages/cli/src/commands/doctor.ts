@@ -21,7 +21,14 @@ import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
 import { rowScope, typedItems } from '@hushfield/prisma';
-import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
+import {
+  classifyStored,
+  contextColumns,
+  describeStored,
+  fieldContext,
+  isOtherScope,
+  unboundItems,
+} from '../value-context';
 import { delegateOf } from '../walker';
 
 /** Options of `doctor`. */
@@ -260,7 +267,11 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
           }
         }
       }
-      const { codes: unreadable, otherScope } = await unreadableCodes(crypto, toVerify);
+      const {
+        codes: unreadable,
+        otherScope,
+        unbound,
+      } = await unreadableCodes(crypto, toVerify, model.bindField !== undefined);
       const failed = Object.values(unreadable).reduce((a, b) => a + b, 0);
       if (unknown > 0) {
         add({ check: 'schema', level: 'fail', message: messages.doctor.unknownKeys(model.name, unknown) });
@@ -272,12 +283,13 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
         add({
           check: 'values',
           level: 'fail',
-          message: messages.doctor.undecryptable(model.name, failed, toVerify.length, unreadable, otherScope),
+          message: messages.doctor.undecryptable(model.name, failed, toVerify.length, unreadable, otherScope, unbound),
           detail: {
             model: model.name,
             sampled: toVerify.length,
             unreadable,
             ...(otherScope > 0 ? { otherScope } : {}),
+            ...(unbound > 0 ? { unbound } : {}),
           },
         });
       }
@@ -302,15 +314,23 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
 async function unreadableCodes(
   crypto: Awaited<ReturnType<CommandContext['crypto']>>,
   items: readonly DecryptItem[],
-): Promise<{ codes: Record<string, number>; otherScope: number }> {
+  bindsField: boolean,
+): Promise<{ codes: Record<string, number>; otherScope: number; unbound: number }> {
   const codes: Record<string, number> = {};
   let otherScope = 0;
-  if (items.length === 0) return { codes, otherScope };
-  for (const result of await crypto.decryptMany(items)) {
+  if (items.length === 0) return { codes, otherScope, unbound: 0 };
+  const retry: DecryptItem[] = [];
+  const results = await crypto.decryptMany(items);
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i];
     if (typeof result === 'string' || Buffer.isBuffer(result)) continue;
     const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
     codes[code] = (codes[code] ?? 0) + 1;
     if (isOtherScope(result)) otherScope++;
+    else if (bindsField && isHushfieldError(result)) retry.push(items[i]);
   }
-  return { codes, otherScope };
+  // A model with @encryption(bind: ...): how many of the failures open without the binding.
+  const opened = retry.length === 0 ? [] : await crypto.decryptMany(unboundItems(retry));
+  const unbound = opened.filter((result) => typeof result === 'string' || Buffer.isBuffer(result)).length;
+  return { codes, otherScope, unbound };
 }

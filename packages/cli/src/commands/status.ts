@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { boundField, isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
+import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -280,7 +280,7 @@ async function modelStatus(
         const unreadable = field.unreadable as Record<string, number>;
         unreadable[code] = (unreadable[code] ?? 0) + 1;
         if (isOtherScope(failed)) field.otherScope = (field.otherScope ?? 0) + 1;
-        else if (boundField(model) !== undefined && isHushfieldError(failed)) failures.push({ items, field });
+        else if (model.bindField !== undefined && isHushfieldError(failed)) failures.push({ items, field });
       }
       await countUnbound(crypto, failures);
     }
