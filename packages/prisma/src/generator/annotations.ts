@@ -1,12 +1,27 @@
 /**
  * What the annotations mean: turns the tokenizer's raw annotations into typed ones, with the
  * `prisma-field-encryption` forms mapped onto ours, and reports every unknown name, argument
- * or value instead of ignoring it.
+ * or value instead of ignoring it. Which names are ours is `annotation-names.ts`'s to say; each
+ * argument's value is checked in `annotation-arguments.ts`.
  */
-import { isNormalizer, versionedName } from '@hushfield/core';
 import type { EncryptionMode, MatchIndexMeta, Normalizer } from '../metadata';
+import {
+  DEFAULT_BITS,
+  NORMALIZERS,
+  bits,
+  expected,
+  fieldName,
+  integer,
+  mode,
+  namedArgs,
+  noQuery,
+  normalizers,
+  perScope,
+  type Checked,
+} from './annotation-arguments';
+import { classifyName, closestName } from './annotation-names';
 import { messages } from './messages';
-import { tokenize, type NameClass, type RawAnnotation, type RawArgument, type RawValue } from './tokenizer';
+import { tokenize, type RawAnnotation, type RawArgument } from './tokenizer';
 
 /** `/// @encrypted`, `/// @encrypted(mode: ...)` or `/// @encrypted?mode=...`. */
 export interface EncryptedAnnotation {
@@ -59,130 +74,11 @@ export interface ParsedAnnotations {
   readonly problems: string[];
 }
 
-/** Every annotation name we read, as written. */
-export const ANNOTATION_NAMES = [
-  'encrypted',
-  'blindIndex',
-  'matchIndex',
-  'encryption',
-  'encryption:hash',
-  'encryption:cursor',
-] as const;
-
-/** Default blind-index length: the full HMAC-SHA256 output. */
-export const DEFAULT_BITS = 256;
-
 /** Match-index defaults: trigrams, a 1,024-bit filter, 3 positions per trigram, values up to 256 code points. */
 export const MATCH_DEFAULTS = { tokens: 3, bits: 1024, hashes: 3, maxLength: 256 } as const;
 
-const MODES: readonly EncryptionMode[] = ['strict', 'migrating', 'readonly'];
-/** Bare names, listed in messages; each may carry a version (`lowercase@1`). */
-const NORMALIZERS: readonly string[] = [
-  'lowercase',
-  'uppercase',
-  'trim',
-  'nfkc',
-  'nfc',
-  'digits',
-  'collapse-whitespace',
-];
-/** prisma-field-encryption's normalizers we cannot reproduce exactly, with the nearest of ours. */
-const UNSUPPORTED_PFE_NORMALIZERS: Readonly<Record<string, string>> = {
-  spaces: 'collapse-whitespace (which keeps one space instead of removing all)',
-  diacritics: 'nfkc (which keeps diacritics)',
-};
 /** prisma-field-encryption hash options that configure its unkeyed hash; the keyed index replaces it. */
 const IGNORED_PFE_HASH_OPTIONS = ['algorithm', 'inputEncoding', 'outputEncoding', 'salt', 'saltEnv'];
-
-/** Optimal-string-alignment distance (edits and adjacent transpositions), for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The known name closest to `name`. */
-export function closestName(name: string): string {
-  let best: string = ANNOTATION_NAMES[0];
-  for (const known of ANNOTATION_NAMES) {
-    if (editDistance(name.toLowerCase(), known.toLowerCase()) < editDistance(name.toLowerCase(), best.toLowerCase()))
-      best = known;
-  }
-  return best;
-}
-
-/**
- * Ours, a lookalike of ours (a typo that must not be silently ignored), or someone else's
- * (`@see`, `@deprecated`, `@namespace`...).
- */
-export function classifyName(name: string): NameClass {
-  if ((ANNOTATION_NAMES as readonly string[]).includes(name)) return 'ours';
-  const lower = name.toLowerCase();
-  if (
-    lower.startsWith('encr') ||
-    lower.includes('crypt') ||
-    lower.startsWith('blind') ||
-    lower.startsWith('match') ||
-    lower.startsWith('hushfield')
-  ) {
-    return 'lookalike';
-  }
-  const near = ANNOTATION_NAMES.some((known) => editDistance(lower, known.toLowerCase()) <= 2);
-  return near ? 'lookalike' : 'foreign';
-}
-
-type Checked<T> = { ok: T } | { problem: string };
-
-function namedArgs(raw: RawAnnotation, allowed: readonly string[]): Checked<Map<string, RawValue>> {
-  const args = new Map<string, RawValue>();
-  for (const arg of raw.args ?? []) {
-    if (arg.key === null) return { problem: messages.positionalArgument(raw.name, arg.value.text, allowed) };
-    if (!allowed.includes(arg.key)) return { problem: messages.unknownArgument(raw.name, arg.key, allowed) };
-    if (args.has(arg.key)) return { problem: messages.duplicateArgument(raw.name, arg.key) };
-    args.set(arg.key, arg.value);
-  }
-  return { ok: args };
-}
-
-function fieldName(raw: RawAnnotation, arg: string, value: RawValue | undefined): Checked<string> {
-  if (value === undefined) return { problem: messages.missingArgument(raw.name, arg) };
-  if (value.kind === 'number' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.text)) {
-    return { problem: messages.badFieldName(raw.name, arg, value.text) };
-  }
-  return { ok: value.text };
-}
-
-function mode(raw: RawAnnotation, text: string): Checked<EncryptionMode> {
-  return (MODES as readonly string[]).includes(text)
-    ? { ok: text as EncryptionMode }
-    : { problem: messages.badValue(raw.name, 'mode', text, MODES) };
-}
-
-function normalizers(raw: RawAnnotation, list: readonly string[]): Checked<Normalizer[]> {
-  const out: Normalizer[] = [];
-  for (const item of list) {
-    if (item in UNSUPPORTED_PFE_NORMALIZERS) {
-      return { problem: messages.unsupportedNormalizer(raw.name, item, UNSUPPORTED_PFE_NORMALIZERS[item]) };
-    }
-    if (!isNormalizer(item)) return { problem: messages.badValue(raw.name, 'normalize', item, NORMALIZERS) };
-    out.push(versionedName(item) as Normalizer);
-  }
-  const versions = new Set(out.map((name) => name.slice(name.indexOf('@') + 1)));
-  if (versions.size > 1) return { problem: messages.mixedNormalizerVersions(raw.name, out) };
-  return { ok: out };
-}
-
-function noQuery(raw: RawAnnotation): string | null {
-  return raw.query === null ? null : messages.unexpectedQuery(raw.name);
-}
 
 function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
   if (raw.args !== null && raw.query !== null) return { problem: messages.mixedForms(raw.name) };
@@ -210,29 +106,6 @@ function encrypted(raw: RawAnnotation): Checked<EncryptedAnnotation> {
   if (value === undefined) return { ok: { kind: 'encrypted', mode: 'strict' } };
   const checked = mode(raw, value.text);
   return 'problem' in checked ? checked : { ok: { kind: 'encrypted', mode: checked.ok } };
-}
-
-function bits(raw: RawAnnotation, value: RawValue | undefined): Checked<number> {
-  if (value === undefined) return { ok: DEFAULT_BITS };
-  const n = value.kind === 'number' ? Number(value.text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 256) return { problem: messages.badBits(raw.name, value.text) };
-  return { ok: n };
-}
-
-function expected(raw: RawAnnotation, value: RawValue | undefined): Checked<number | undefined> {
-  if (value === undefined) return { ok: undefined };
-  const n = value.kind === 'number' ? Number(value.text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) return { problem: messages.badExpected(raw.name, value.text) };
-  return { ok: n };
-}
-
-const PER_SCOPE_VALUES = ['true', 'false', 'migrating'];
-
-function perScope(raw: RawAnnotation, value: RawValue | undefined): Checked<true | 'migrating' | undefined> {
-  if (value === undefined || (value.kind === 'identifier' && value.text === 'false')) return { ok: undefined };
-  if (value.kind === 'identifier' && value.text === 'true') return { ok: true };
-  if (value.kind === 'identifier' && value.text === 'migrating') return { ok: 'migrating' };
-  return { problem: messages.badValue(raw.name, 'perScope', value.text, PER_SCOPE_VALUES) };
 }
 
 function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
@@ -270,21 +143,6 @@ function blindIndex(raw: RawAnnotation): Checked<BlindIndexAnnotation> {
     ...(scoped.ok === undefined ? {} : { perScope: scoped.ok }),
   };
   return { ok: index };
-}
-
-function integer(
-  raw: RawAnnotation,
-  name: string,
-  value: RawValue | undefined,
-  fallback: number,
-  valid: (n: number) => boolean,
-  rule: string,
-): Checked<number> {
-  if (value === undefined) return { ok: fallback };
-  const n = value.kind === 'number' ? Number(value.text) : NaN;
-  return Number.isSafeInteger(n) && valid(n)
-    ? { ok: n }
-    : { problem: messages.badMatchOption(raw.name, name, value.text, rule) };
 }
 
 function matchIndex(raw: RawAnnotation): Checked<MatchIndexAnnotation> {

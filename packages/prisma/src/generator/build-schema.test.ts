@@ -1,6 +1,7 @@
 import { ConfigError } from '@hushfield/core';
-import { buildSchema, idGenerationOf, readSettings, validateSchema } from './build-schema';
+import { buildSchema, readSettings, validateSchema } from './build-schema';
 import type { DmmfDefault, DmmfDocument, DmmfField, DmmfModel } from './dmmf';
+import { idGenerationOf } from './field-declaration';
 
 type FieldInit = Partial<DmmfField> & { name: string };
 

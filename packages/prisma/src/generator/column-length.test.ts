@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import { MIN_ENVELOPE_LENGTH, maxIndexLength, validateSchema } from './build-schema';
+import { validateSchema } from './build-schema';
 import type { DmmfDocument, DmmfField } from './dmmf';
+import { MIN_ENVELOPE_LENGTH, maxIndexLength } from './field-declaration';
 
 // The generator refuses length-limited columns that can never hold what core writes. These
 // tests tie its bounds to core's real output, so a change of the envelope format shows here.

@@ -1,6 +1,7 @@
 /**
  * The catalog of the generator's messages. Each problem is reported as `Model.field: ...`
- * (or `Model: ...`) by `validate.ts`; these say what is wrong and how to fix it.
+ * (or `Model: ...`) by `build-schema.ts` and the model checks it runs; these say what is wrong and
+ * how to fix it.
  */
 
 const list = (values: readonly string[]): string => values.join(', ');

@@ -1,0 +1,112 @@
+/**
+ * What a DMMF field's declaration says, as the checks in `model-builder.ts` read it: the value
+ * type `@encrypted` sees, the declared length of its column, how its value is generated, its
+ * relation; and the sizes they are held to (the shortest envelopes, the longest index value,
+ * the values per bucket of a truncated index).
+ */
+import { maxBlindIndexLength } from '@hushfield/core';
+import type { EncryptedFieldMeta, FieldMeta, IdGeneration } from '../metadata';
+import type { DmmfField } from './dmmf';
+
+/**
+ * Shortest envelope (core's format 1): `hfe$1$` + key id (≥ 1) + `$` + version (≥ 1) + `$` +
+ * wrapped DEK (80) + `$` + sealed empty value (38). Real ones are longer: the key ids hushfield
+ * creates have 12 characters, and the value adds 4/3 of its UTF-8 bytes.
+ */
+export const MIN_ENVELOPE_LENGTH = 6 + 1 + 1 + 1 + 1 + 80 + 1 + 38;
+
+/** What Prisma makes of a String without `@db` on MySQL: `VARCHAR(191)`. */
+export const MYSQL_DEFAULT_VARCHAR = 191;
+
+/**
+ * Longest blind-index value of `bits` (core's `maxBlindIndexLength`): `v` + root version
+ * (≤ 10 digits) + `.n` + normalizer version (≤ 3 digits) + `.` + base64url of ⌈bits / 8⌉ bytes.
+ */
+export function maxIndexLength(bits: number): number {
+  return maxBlindIndexLength(bits);
+}
+
+/** Fewest values per bucket of a truncated index below which most values are alone in theirs. */
+export const MIN_VALUES_PER_BUCKET = 2;
+/** Most values per bucket (candidate rows each lookup decrypts) before the generator warns. */
+export const MAX_VALUES_PER_BUCKET = 1000;
+
+/**
+ * The bit counts that give `expected` distinct values 2 to 1000 values per bucket on average
+ * (`expected / 2^bits`), as `[low, high]` (empty when low > high).
+ */
+export function suggestedBits(expected: number): [number, number] {
+  const low = Math.max(1, Math.ceil(Math.log2(expected / MAX_VALUES_PER_BUCKET)));
+  const high = Math.min(255, Math.floor(Math.log2(expected / MIN_VALUES_PER_BUCKET)));
+  return [low, high];
+}
+
+const LENGTH_LIMITED = ['VarChar', 'Char', 'NVarChar', 'NChar'];
+
+/** The declared maximum length of a `@db.VarChar(n)`-like column, or `null`. */
+export function declaredLength(field: DmmfField): { type: string; length: number } | null {
+  const [type, args] = field.nativeType ?? ['', []];
+  const length = Number(args[0]);
+  return LENGTH_LIMITED.includes(type) && Number.isSafeInteger(length) ? { type, length } : null;
+}
+
+/**
+ * Shortest binary envelope (core's binary-envelope.ts): `hfb` + version + key id length + key id
+ * (≥ 1) + key version (4) + wrapped DEK (60) + nonce and tag of an empty value (28).
+ */
+export const MIN_BINARY_ENVELOPE_BYTES = 3 + 1 + 1 + 1 + 4 + 60 + 28;
+
+/** The declared length of a binary native type: MySQL `BINARY(n)`, `VARBINARY(n)`. */
+export function binaryLength(field: DmmfField): { type: string; length: number } | null {
+  const [type, args] = field.nativeType ?? ['', []];
+  const length = Number(args[0]);
+  return (type === 'Binary' || type === 'VarBinary') && Number.isSafeInteger(length) ? { type, length } : null;
+}
+
+/** The value type of a field `@encrypted` can be on, or null: String, String[] (scalar lists), Json, Bytes. */
+export function encryptedTypeOf(field: DmmfField): 'String' | NonNullable<EncryptedFieldMeta['type']> | null {
+  if (field.kind !== 'scalar') return null;
+  if (field.type === 'String') return field.isList ? 'String[]' : 'String';
+  if (field.isList) return null;
+  return field.type === 'Json' || field.type === 'Bytes' ? field.type : null;
+}
+
+/**
+ * The id generations that leave the value to the client (a default Prisma computes, or the
+ * caller's own), so it is known before the write and values can be bound to it.
+ */
+export const CLIENT_GENERATED: readonly IdGeneration[] = ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid', 'none'];
+
+/** How a single id field gets its value, from its `@default`. */
+export function idGenerationOf(field: DmmfField): IdGeneration {
+  const d = field.default;
+  if (!field.hasDefaultValue || d === undefined) return 'none';
+  // A literal default or an unknown function is chosen outside the extension's view: not bindable.
+  if (typeof d !== 'object' || Array.isArray(d) || !('name' in d)) return 'database';
+  switch (d.name) {
+    case 'uuid':
+    case 'ulid':
+    case 'nanoid':
+    case 'autoincrement':
+      return d.name;
+    case 'cuid':
+      return d.args[0] === 2 ? 'cuid2' : 'cuid';
+    default:
+      return 'database';
+  }
+}
+
+/** What the metadata keeps of a relation field: the related model, and the foreign key when this side holds it. */
+export function relationOf(
+  field: DmmfField,
+): Pick<FieldMeta, 'relationModel' | 'relationName' | 'relationFromFields' | 'relationToFields'> {
+  const from = field.relationFromFields ?? [];
+  const to = field.relationToFields ?? [];
+  return {
+    relationModel: field.type,
+    ...(field.relationName ? { relationName: field.relationName } : {}),
+    ...(from.length > 0 && from.length === to.length
+      ? { relationFromFields: [...from], relationToFields: [...to] }
+      : {}),
+  };
+}

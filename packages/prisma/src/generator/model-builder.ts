@@ -1,0 +1,257 @@
+/**
+ * One model's part of the schema: reads the annotations of the model and its fields, checks
+ * each against the field it is on (the scope and bound fields are `row-identity.ts`'s), and
+ * builds the model's {@link ModelMeta}.
+ */
+import type { BlindIndexMeta, EncryptedFieldMeta, FieldMeta, MatchIndexMeta, ModelMeta } from '../metadata';
+import { parseAnnotations, type Annotation, type BlindIndexAnnotation, type MatchIndexAnnotation } from './annotations';
+import type { DmmfField, DmmfModel } from './dmmf';
+import {
+  CLIENT_GENERATED,
+  MAX_VALUES_PER_BUCKET,
+  MIN_BINARY_ENVELOPE_BYTES,
+  MIN_ENVELOPE_LENGTH,
+  MIN_VALUES_PER_BUCKET,
+  MYSQL_DEFAULT_VARCHAR,
+  binaryLength,
+  declaredLength,
+  encryptedTypeOf,
+  idGenerationOf,
+  maxIndexLength,
+  relationOf,
+  suggestedBits,
+} from './field-declaration';
+import { messages } from './messages';
+import { RowIdentity } from './row-identity';
+
+/**
+ * Interprets and checks the annotations of one model: {@link ModelBuilder.build} returns its
+ * metadata, and leaves every problem in `problems` and every warning in `warnings`.
+ */
+export class ModelBuilder {
+  readonly problems: string[] = [];
+  readonly warnings: string[] = [];
+  private readonly fieldAnnotations = new Map<string, Annotation[]>();
+  private scopeField: string | undefined;
+  private bindField: string | undefined;
+
+  constructor(
+    private readonly model: DmmfModel,
+    private readonly isKeyStore: boolean,
+    private readonly provider?: string,
+  ) {}
+
+  private report(field: string | null, problem: string): void {
+    this.problems.push(field === null ? `${this.model.name}: ${problem}` : `${this.model.name}.${field}: ${problem}`);
+  }
+
+  private warn(field: string, warning: string): void {
+    this.warnings.push(`${this.model.name}.${field}: ${warning}`);
+  }
+
+  private field(name: string): DmmfField | undefined {
+    return this.model.fields.find((f) => f.name === name);
+  }
+
+  private annotationOf<K extends Annotation['kind']>(
+    field: string,
+    kind: K,
+  ): Extract<Annotation, { kind: K }> | undefined {
+    return this.fieldAnnotations.get(field)?.find((a): a is Extract<Annotation, { kind: K }> => a.kind === kind);
+  }
+
+  private parse(): void {
+    const modelParsed = parseAnnotations(this.model.documentation, 'model');
+    for (const problem of modelParsed.problems) this.report(null, problem);
+    let annotated = modelParsed.annotations.length > 0;
+    const scopes = modelParsed.annotations.flatMap((a) => (a.kind === 'model' && a.scope ? [a.scope] : []));
+    if (scopes.length > 1) this.report(null, messages.duplicateScope());
+    this.scopeField = scopes[0];
+    const binds = modelParsed.annotations.flatMap((a) => (a.kind === 'model' && a.bind ? [a.bind] : []));
+    if (binds.length > 1) this.report(null, messages.duplicateBind());
+    this.bindField = binds[0];
+    for (const field of this.model.fields) {
+      const parsed = parseAnnotations(field.documentation, 'field');
+      for (const problem of parsed.problems) this.report(field.name, problem);
+      const meaningful = parsed.annotations.filter((a) => a.kind !== 'cursor');
+      if (meaningful.length > 1) {
+        this.report(field.name, messages.twoAnnotations(`@${meaningful[0].kind}`, `@${meaningful[1].kind}`));
+      }
+      annotated ||= meaningful.length > 0;
+      this.fieldAnnotations.set(field.name, meaningful.slice(0, 1));
+    }
+    if (this.isKeyStore && annotated) this.report(null, messages.keyStoreAnnotated(this.model.name));
+  }
+
+  private encrypted(field: DmmfField, mode: EncryptedFieldMeta['mode']): EncryptedFieldMeta {
+    const type = encryptedTypeOf(field);
+    if (type === null) this.report(field.name, messages.encryptedType(field.type, field.isList));
+    if (type === 'Bytes') {
+      const declared = binaryLength(field);
+      if (declared !== null && declared.length < MIN_BINARY_ENVELOPE_BYTES)
+        this.report(
+          field.name,
+          messages.binaryColumnTooShort(declared.type, declared.length, MIN_BINARY_ENVELOPE_BYTES),
+        );
+    }
+    if (field.isId || this.model.primaryKey?.fields.includes(field.name))
+      this.report(field.name, messages.encryptedId());
+    if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
+    const declared = declaredLength(field);
+    if (declared && declared.length < MIN_ENVELOPE_LENGTH) {
+      this.report(
+        field.name,
+        messages.columnTooShort('@encrypted', declared.type, declared.length, MIN_ENVELOPE_LENGTH, 'any envelope'),
+      );
+    }
+    if (this.provider === 'mysql' && type === 'String' && !field.nativeType) {
+      const fits = Math.floor(((MYSQL_DEFAULT_VARCHAR - MIN_ENVELOPE_LENGTH) * 3) / 4);
+      this.report(field.name, messages.mysqlDefaultVarchar(MYSQL_DEFAULT_VARCHAR, MIN_ENVELOPE_LENGTH, fits));
+    }
+    const relation = this.model.fields.find((f) => f.relationFromFields?.includes(field.name));
+    if (relation) this.report(field.name, messages.encryptedRelation(relation.name));
+    return {
+      name: field.name,
+      dbName: field.dbName ?? field.name,
+      mode,
+      optional: !field.isRequired,
+      ...(type !== null && type !== 'String' ? { type } : {}),
+    };
+  }
+
+  private blindIndex(field: DmmfField, index: BlindIndexAnnotation): BlindIndexMeta {
+    if (field.type !== 'String' || field.isList || field.kind !== 'scalar') {
+      this.report(field.name, messages.indexType(field.type, field.isList));
+    }
+    const source = this.field(index.source);
+    if (!source) this.report(field.name, messages.indexSourceMissing(index.source));
+    else if (!this.annotationOf(index.source, 'encrypted'))
+      this.report(field.name, messages.indexSourceNotEncrypted(index.source));
+    else if (encryptedTypeOf(source) !== 'String')
+      this.report(field.name, messages.indexSourceType(index.source, source.type + (source.isList ? '[]' : '')));
+    else if (field.isRequired && !source.isRequired)
+      this.report(field.name, messages.indexRequiredSourceOptional(index.source));
+    if (field.isId || this.model.primaryKey?.fields.includes(field.name)) this.report(field.name, messages.indexId());
+    if (field.hasDefaultValue) this.report(field.name, messages.indexDefault());
+    const declared = declaredLength(field);
+    if (declared && declared.length < maxIndexLength(index.bits)) {
+      const needed = maxIndexLength(index.bits);
+      this.report(
+        field.name,
+        messages.columnTooShort('@blindIndex', declared.type, declared.length, needed, `a ${index.bits}-bit index`),
+      );
+    }
+    if (index.bits < 256) {
+      const compound = this.model.uniqueIndexes.find((u) => u.fields.includes(field.name));
+      if (field.isUnique) this.report(field.name, messages.indexTruncatedUnique(index.bits, '@unique'));
+      if (compound)
+        this.report(
+          field.name,
+          messages.indexTruncatedUnique(index.bits, `part of @@unique([${compound.fields.join(', ')}])`),
+        );
+    }
+    if (index.expected !== undefined) this.checkBuckets(field, index.bits, index.expected);
+    if (index.perScope !== undefined && this.scopeField === undefined)
+      this.report(field.name, messages.indexPerScopeUnscoped());
+    const unique =
+      field.isUnique || this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === field.name);
+    return {
+      name: field.name,
+      dbName: field.dbName ?? field.name,
+      source: index.source,
+      normalize: index.normalize,
+      bits: index.bits,
+      ...(index.expected !== undefined ? { expected: index.expected } : {}),
+      ...(index.perScope !== undefined ? { perScope: index.perScope } : {}),
+      unique,
+      optional: !field.isRequired,
+    };
+  }
+
+  private matchIndex(field: DmmfField, index: MatchIndexAnnotation): MatchIndexMeta {
+    if (field.type !== 'Int' || !field.isList || field.kind !== 'scalar') {
+      this.report(field.name, messages.matchType(field.type, field.isList));
+    }
+    if (this.provider !== undefined && this.provider !== 'postgresql' && this.provider !== 'postgres')
+      this.report(field.name, messages.matchProvider(this.provider));
+    const source = this.field(index.source);
+    if (!source) this.report(field.name, messages.matchSourceMissing(index.source));
+    else if (!this.annotationOf(index.source, 'encrypted') || source.type !== 'String' || source.isList)
+      this.report(field.name, messages.matchSourceNotEncrypted(index.source));
+    if (field.hasDefaultValue) this.report(field.name, messages.matchDefault());
+    const ids = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
+    if (ids.length !== 1) this.report(field.name, messages.matchNoId());
+    const { tokens, bits, hashes, fold, maxLength } = index;
+    const dbName = field.dbName ?? field.name;
+    return { name: field.name, dbName, source: index.source, tokens, bits, hashes, fold, maxLength };
+  }
+
+  /** Warns when `expected` values would make buckets of `bits` too small (privacy) or too large (candidates). */
+  private checkBuckets(field: DmmfField, bits: number, expected: number): void {
+    const [low, high] = suggestedBits(expected);
+    const suggestion = high < 1 ? messages.tooFewForTruncation() : messages.bitsSuggestion(low, high);
+    if (bits === 256) return this.warn(field.name, messages.expectedAtFullLength(expected, suggestion));
+    const perBucket = expected / 2 ** bits;
+    if (perBucket < MIN_VALUES_PER_BUCKET)
+      this.warn(field.name, messages.bucketsTooSmall(bits, expected, perBucket, suggestion));
+    else if (perBucket > MAX_VALUES_PER_BUCKET)
+      this.warn(field.name, messages.bucketsTooLarge(bits, expected, perBucket, suggestion));
+  }
+
+  /** The model's metadata; meaningful only when `problems` stays empty. */
+  build(): ModelMeta {
+    this.parse();
+    const encrypted: Record<string, EncryptedFieldMeta> = {};
+    const blindIndexes: Record<string, BlindIndexMeta> = {};
+    const matchIndexes: Record<string, MatchIndexMeta> = {};
+    const fields: Record<string, FieldMeta> = {};
+    for (const field of this.model.fields) {
+      const annotation = this.fieldAnnotations.get(field.name)?.[0];
+      if (annotation?.kind === 'encrypted') encrypted[field.name] = this.encrypted(field, annotation.mode);
+      if (annotation?.kind === 'blindIndex') blindIndexes[field.name] = this.blindIndex(field, annotation);
+      if (annotation?.kind === 'matchIndex') matchIndexes[field.name] = this.matchIndex(field, annotation);
+      fields[field.name] = {
+        name: field.name,
+        dbName: field.dbName ?? field.name,
+        kind: field.kind,
+        type: field.type,
+        isList: field.isList,
+        isRequired: field.isRequired,
+        isId: field.isId,
+        ...(field.kind === 'object' ? relationOf(field) : {}),
+        ...(field.nativeType?.[0] === 'Uuid' ? { uuid: true } : {}),
+      };
+    }
+    const identity = new RowIdentity(
+      this.model,
+      this.fieldAnnotations,
+      this.scopeField,
+      this.bindField,
+      (field, problem) => this.report(field, problem),
+    );
+    identity.checkScope();
+    const idFields = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
+    const idField = idFields.length === 1 ? this.field(idFields[0]) : undefined;
+    const idGeneration = idField ? idGenerationOf(idField) : 'none';
+    const idBound = idField !== undefined && idField.type === 'String' && CLIENT_GENERATED.includes(idGeneration);
+    const bind = identity.bind(idBound ? idField.name : undefined, idField !== undefined);
+    return {
+      name: this.model.name,
+      dbName: this.model.dbName ?? this.model.name,
+      idFields: [...idFields],
+      idGeneration,
+      bindRowId: idBound || bind.bindField !== undefined,
+      ...bind,
+      ...(this.scopeField !== undefined ? { scopeField: this.scopeField } : {}),
+      ...identity.scopeRelation(),
+      fields,
+      encrypted,
+      blindIndexes,
+      ...(Object.keys(matchIndexes).length > 0 ? { matchIndexes } : {}),
+      uniqueIndexes: this.model.uniqueIndexes.map((u) => ({
+        name: u.name ?? u.fields.join('_'),
+        fields: [...u.fields],
+      })),
+    };
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A model's row identity as the associated data binds values to it: checks the fields named
+ * by `@encryption(scope: f)` and `@encryption(bind: f)` against the data model.
+ */
+import type { IdGeneration } from '../metadata';
+import type { Annotation } from './annotations';
+import type { DmmfField, DmmfModel } from './dmmf';
+import { CLIENT_GENERATED, idGenerationOf } from './field-declaration';
+import { messages } from './messages';
+
+const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
+/**
+ * Text columns that do not return the value written (`Char` pads it) or match other forms of
+ * it (`Citext`): a field bound into the associated data must come back exactly as sealed.
+ */
+const UNSTABLE_TEXT = ['Char', 'NChar', 'Citext'];
+
+/**
+ * The scope and bound fields of one model, checked once its annotations are read; each problem
+ * goes to `report` as `(field, message)`.
+ */
+export class RowIdentity {
+  constructor(
+    private readonly model: DmmfModel,
+    private readonly fieldAnnotations: ReadonlyMap<string, readonly Annotation[]>,
+    private readonly scopeField: string | undefined,
+    private readonly bindField: string | undefined,
+    private readonly report: (field: string, problem: string) => void,
+  ) {}
+
+  private field(name: string): DmmfField | undefined {
+    return this.model.fields.find((f) => f.name === name);
+  }
+
+  /** Reports a scope field that is missing, not a required String, Int or BigInt scalar, or annotated. */
+  checkScope(): void {
+    const name = this.scopeField;
+    if (name === undefined) return;
+    const field = this.field(name);
+    if (!field) return this.report(name, messages.scopeMissing(name));
+    if (field.kind !== 'scalar') this.report(name, messages.scopeNotScalar(name, `it is a ${field.kind} field`));
+    else if (field.isList) this.report(name, messages.scopeNotScalar(name, 'it is a list'));
+    else if (!field.isRequired) this.report(name, messages.scopeNotScalar(name, 'it is optional'));
+    else if (!SCOPE_TYPES.includes(field.type)) this.report(name, messages.scopeNotScalar(name, `it is ${field.type}`));
+    if (this.fieldAnnotations.get(name)?.length) this.report(name, messages.scopeEncrypted(name));
+  }
+
+  /**
+   * The binding of `@encryption(bind: f)`: the field and how it gets its value, when the field
+   * is a required unique String known before the write and the id is not bound already.
+   */
+  bind(idBound: string | undefined, singleId: boolean): { bindField?: string; bindGeneration?: IdGeneration } {
+    const name = this.bindField;
+    if (name === undefined) return {};
+    const field = this.field(name);
+    if (!field) return this.reportBind(name, messages.bindMissing(name));
+    if (idBound !== undefined) return this.reportBind(name, messages.bindRedundant(name, idBound));
+    if (!singleId) return this.reportBind(name, messages.bindNoSingleId(name));
+    if (field.kind !== 'scalar')
+      return this.reportBind(name, messages.bindNotScalar(name, `it is a ${field.kind} field`));
+    if (field.isList) return this.reportBind(name, messages.bindNotScalar(name, 'it is a list'));
+    if (!field.isRequired) return this.reportBind(name, messages.bindNotScalar(name, 'it is optional'));
+    if (field.type !== 'String') return this.reportBind(name, messages.bindNotScalar(name, `it is ${field.type}`));
+    if (this.fieldAnnotations.get(name)?.length) return this.reportBind(name, messages.bindAnnotated(name));
+    const native = field.nativeType?.[0];
+    if (native !== undefined && UNSTABLE_TEXT.includes(native))
+      return this.reportBind(name, messages.bindNativeType(name, native));
+    const relation = this.model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.includes(name));
+    if (relation) return this.reportBind(name, messages.bindForeignKey(name, relation.name));
+    const unique =
+      field.isUnique ||
+      field.isId ||
+      this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === name) ||
+      (this.model.primaryKey?.fields.length === 1 && this.model.primaryKey.fields[0] === name);
+    if (!unique) return this.reportBind(name, messages.bindNotUnique(name));
+    const generation = idGenerationOf(field);
+    if (!CLIENT_GENERATED.includes(generation))
+      return this.reportBind(name, messages.bindDatabaseGenerated(name, generation));
+    return { bindField: name, bindGeneration: generation };
+  }
+
+  private reportBind(field: string, problem: string): Record<string, never> {
+    this.report(field, problem);
+    return {};
+  }
+
+  /** The relation whose foreign key is the scope field, if any (see `ModelMeta.scopeRelation`). */
+  scopeRelation(): { scopeRelation?: string } {
+    const scope = this.scopeField;
+    if (scope === undefined) return {};
+    const relation = this.model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.includes(scope));
+    return relation ? { scopeRelation: relation.name } : {};
+  }
+}
