@@ -22,7 +22,7 @@ import {
   type KeyStore,
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
-import type { HushfieldSchema } from '../metadata';
+import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { type OnDecryptError, ResultDecryptor } from './read/decrypt-result';
 import { OperationHandler, type QueryParams } from './query/operations';
 import { type ClientOmit, isPlainObject, SchemaView } from './schema-view';
@@ -169,8 +169,19 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   if (options.crypto === undefined && options.keyring === undefined) {
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
   }
-  const migratingScopes = checkedMigratingScopes(schema, options.migratingScopes);
-  const migratingBindings = checkedMigratingBindings(schema, options.migratingBindings);
+  const migratingScopes = checkedModels(
+    schema,
+    options.migratingScopes,
+    (model) => model.scopeField !== undefined,
+    'fieldEncryption: `migratingScopes` must list models of the schema that have a scope (@encryption(scope: ...))',
+  );
+  const migratingBindings = checkedModels(
+    schema,
+    options.migratingBindings,
+    (model) => model.bindField !== undefined,
+    'fieldEncryption: `migratingBindings` must list models of the schema with @encryption(bind: ...) ' +
+      '(a model bound to its id has held bound values from its first write)',
+  );
   if (options.omit !== undefined && !isPlainObject(options.omit)) {
     throw new ConfigError("fieldEncryption: `omit` must be the client's omit option (`{ user: { field: true } }`)");
   }
@@ -223,43 +234,23 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
 }
 
 /**
- * `migratingScopes`, checked against the schema.
- * @throws ConfigError when it is not a list of scoped models of the schema
+ * A list option naming models (`migratingScopes`, `migratingBindings`), checked against the schema.
+ * @param takes - whether a model of the schema may be listed
+ * @throws ConfigError with `problem` when it is not a list of such models
  */
-function checkedMigratingScopes(schema: HushfieldSchema, models: unknown): readonly string[] {
+function checkedModels(
+  schema: HushfieldSchema,
+  models: unknown,
+  takes: (model: ModelMeta) => boolean,
+  problem: string,
+): readonly string[] {
   if (models === undefined) return [];
   const valid =
     Array.isArray(models) &&
     models.every(
-      (name) =>
-        typeof name === 'string' && Object.hasOwn(schema.models, name) && schema.models[name].scopeField !== undefined,
+      (name) => typeof name === 'string' && Object.hasOwn(schema.models, name) && takes(schema.models[name]),
     );
-  if (!valid) {
-    throw new ConfigError(
-      'fieldEncryption: `migratingScopes` must list models of the schema that have a scope (@encryption(scope: ...))',
-    );
-  }
-  return models as string[];
-}
-
-/**
- * `migratingBindings`, checked against the schema.
- * @throws ConfigError when it is not a list of models of the schema with `@encryption(bind: ...)`
- */
-function checkedMigratingBindings(schema: HushfieldSchema, models: unknown): readonly string[] {
-  if (models === undefined) return [];
-  const valid =
-    Array.isArray(models) &&
-    models.every(
-      (name) =>
-        typeof name === 'string' && Object.hasOwn(schema.models, name) && schema.models[name].bindField !== undefined,
-    );
-  if (!valid) {
-    throw new ConfigError(
-      'fieldEncryption: `migratingBindings` must list models of the schema with @encryption(bind: ...) ' +
-        '(a model bound to its id has held bound values from its first write)',
-    );
-  }
+  if (!valid) throw new ConfigError(problem);
   return models as string[];
 }
 
