@@ -292,6 +292,17 @@ describe('@encryption(bind: f)', () => {
     });
   });
 
+  it('takes a Text, VarChar or Uuid column', () => {
+    for (const native of [
+      ['Text', []],
+      ['VarChar', ['64']],
+      ['Uuid', []],
+    ] as const) {
+      const m = receipt(unique({ nativeType: [native[0], [...native[1]]], default: { name: 'uuid', args: [] } }));
+      expect(buildSchema(doc(m)).models.Receipt.bindField).toBe('publicId');
+    }
+  });
+
   it('takes a one-field @@unique, and scope and bind in one annotation or two', () => {
     const fields: FieldInit = { name: 'publicId', default: { name: 'ulid', args: [] } };
     const compound = { uniqueIndexes: [{ name: null, fields: ['publicId'] }] };
@@ -372,9 +383,10 @@ describe('@encryption(bind: f)', () => {
     [
       'a padded Char column',
       receipt(unique({ nativeType: ['Char', ['30']], default: { name: 'cuid', args: [] } })),
-      'a @db.Char column does not return the value written exactly',
+      'a @db.Char column does not return or compare the value written exactly',
     ],
     ['a Citext column', receipt(unique({ nativeType: ['Citext', []] })), 'a @db.Citext column'],
+    ['an Inet column', receipt(unique({ nativeType: ['Inet', []] })), 'a @db.Inet column'],
     [
       "a relation's foreign key",
       receipt(unique(), undefined, {

@@ -10,10 +10,11 @@ import { messages } from './messages';
 
 const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
 /**
- * Text columns that do not return the value written (`Char` pads it) or match other forms of
- * it (`Citext`): a field bound into the associated data must come back exactly as sealed.
+ * The text columns a bound field may have (besides none): they return the value written,
+ * exactly, and compare it exactly or (`Uuid`) in the canonical form the extension binds. Not
+ * `Char` (padded), `Citext` (compared case-insensitively), `Inet` (rewritten), `Bit`, `Xml`.
  */
-const UNSTABLE_TEXT = ['Char', 'NChar', 'Citext'];
+const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uuid'];
 
 /**
  * The scope and bound fields of one model, checked once its annotations are read; each problem
@@ -63,7 +64,7 @@ export class RowIdentity {
     if (field.type !== 'String') return this.reportBind(name, messages.bindNotScalar(name, `it is ${field.type}`));
     if (this.fieldAnnotations.get(name)?.length) return this.reportBind(name, messages.bindAnnotated(name));
     const native = field.nativeType?.[0];
-    if (native !== undefined && UNSTABLE_TEXT.includes(native))
+    if (native !== undefined && !EXACT_TEXT.includes(native))
       return this.reportBind(name, messages.bindNativeType(name, native));
     const relation = this.model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.includes(name));
     if (relation) return this.reportBind(name, messages.bindForeignKey(name, relation.name));
