@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { computedBlindIndex, fieldEncryption, type HushfieldSchema } from '@hushfield/prisma';
 import { ConfigError, DecryptionError, LocalKeyring, UnsupportedQueryError } from '@hushfield/core';
+import { PrismaClient } from '../../prisma/generated/client/client';
 import {
   createHarness,
   expectNoPlaintextIn,
@@ -9,6 +10,7 @@ import {
   hushfieldSchema,
   isEnvelope,
 } from './support';
+import { testProvider } from '../support/provider';
 
 /** The test schema as it was before `@encryption(bind: publicId)` was added to Receipt. */
 function unboundSchema(): HushfieldSchema {
@@ -73,11 +75,34 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
     expect(unique.payee).toBe('Checked Payee');
     expect(await h.prisma.receipt.count({ where: { payee: 'Checked Payee', orgId } })).toBe(1);
     // Through a selection without the bound field, the re-check still opens the hit bound.
-    expect(
-      await h.prisma.receipt.findFirstOrThrow({ where: { payee: 'checked payee' }, select: { id: true } }),
-    ).toEqual({
-      id: created.id,
-    });
+    // (findFirst is re-checked in place; findFirstOrThrow narrows the candidates by their values first.)
+    const selected = { where: { payee: 'checked payee' }, select: { id: true } } as const;
+    expect(await h.prisma.receipt.findFirst(selected)).toEqual({ id: created.id });
+    expect(await h.prisma.receipt.findFirstOrThrow(selected)).toEqual({ id: created.id });
+  });
+
+  it('fails a row read without its bound value closed, and reads it once told the client omits it', async () => {
+    const a = await receipt('Omitted', 'omitted memo');
+    const base = new PrismaClient({ adapter: h.db.adapter(), omit: { receipt: { publicId: true } } });
+    try {
+      // Told the client omits nothing, the extension does not ask for publicId: never opened unbound.
+      const told = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, omit: {} }));
+      const error = await told.receipt.findUnique({ where: { id: a.id } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DecryptionError);
+      expect((error as Error).message).toContain('its values are bound to publicId, which the row read does not hold');
+      expect((error as Error).message).not.toContain('Omitted');
+      const lenient = base.$extends(
+        fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, omit: {}, onDecryptError: 'null' }),
+      );
+      expect(await lenient.receipt.findUnique({ where: { id: a.id } })).toMatchObject({ payee: null, memo: null });
+      // Read from the client, the omit is honoured: publicId is asked for and stripped again.
+      const read = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }));
+      const row = await read.receipt.findUniqueOrThrow({ where: { id: a.id } });
+      expect(row).toMatchObject({ payee: 'Omitted', memo: 'omitted memo' });
+      expect('publicId' in row).toBe(false);
+    } finally {
+      await base.$disconnect();
+    }
   });
 
   it('takes a bound value the caller gives', async () => {
@@ -248,6 +273,37 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
       ).toThrow(ConfigError);
     }
   });
+
+  (testProvider() === 'mysql' ? it : it.skip)(
+    'seals a nested update of an unscoped bound model for the row as stored, not as a case-insensitive where names it',
+    async () => {
+      // Account is bound to its client-generated id; a collation that ignores case matches another form of it.
+      const user = await h.prisma.user.create({
+        data: {
+          tenantId: 't-case',
+          name: 'n',
+          email: 'case@example.com',
+          emailIdx: computedBlindIndex,
+          accounts: { create: { provider: 'p', externalId: 'ext-1', externalIdIdx: computedBlindIndex } },
+        },
+        include: { accounts: true },
+      });
+      const [account] = user.accounts;
+      await h.db.query('ALTER TABLE accounts MODIFY id VARCHAR(191) COLLATE utf8mb4_general_ci NOT NULL');
+      await h.prisma.user.update({
+        where: { id: user.id },
+        data: {
+          accounts: {
+            update: {
+              where: { id: account.id.toUpperCase() },
+              data: { externalId: 'ext-2', externalIdIdx: computedBlindIndex },
+            },
+          },
+        },
+      });
+      expect((await h.prisma.account.findUniqueOrThrow({ where: { id: account.id } })).externalId).toBe('ext-2');
+    },
+  );
 
   it('binds an unscoped model to a value the caller gives', async () => {
     const a = await h.prisma.voucher.create({ data: { code: 'voucher-a', secret: 'secret a' } });

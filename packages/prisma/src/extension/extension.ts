@@ -155,7 +155,7 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
  * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
  *   generator's, `migratingScopes` names a model that is not a scoped model of it,
- *   `migratingBindings` one whose values are not bound to a field, or `omit` is not an object
+ *   `migratingBindings` one without `@encryption(bind: ...)`, or `omit` is not an object
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },

@@ -113,7 +113,8 @@ const catalog = {
     `scope: the row holds no valid ${scopeField} (null or empty in the database, or left out by a ` +
     `client-level omit the extension cannot see: give fieldEncryption the client's omit, or select ${scopeField})`,
   noRowBinding: (model: string, field: string, bound: string) =>
-    `${model}.${field} cannot be opened: its values are bound to ${bound}, which the row read does not hold`,
+    `${model}.${field} cannot be opened: its values are bound to ${bound}, which the row read does not hold (left ` +
+    `out by a client-level omit the extension cannot see: give fieldEncryption the client's omit, or select ${bound})`,
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',

@@ -189,17 +189,16 @@ export class ResultDecryptor {
     }
   }
 
-  /** Collects a `Json`, `Bytes` or `String[]` value: its items, or a failure when strict and not sealed. */
   /**
-   * @param scope - the row's scope, or with `unchecked` the name of its scope field, which holds
-   *   no valid scope: then a sealed value fails closed instead of being opened
+   * Collects a `Json`, `Bytes` or `String[]` value: its items, or a failure when strict and not sealed.
+   * @param refused - why the row's sealed values cannot be opened (see {@link refusalOf}), if they cannot
    */
   private collectTyped(
     row: Args,
     place: ReadPlace,
     rowId: string | undefined,
     scope: string | undefined,
-    unchecked: boolean,
+    refused: Refusal | undefined,
     value: unknown,
     batch: Batch,
   ): void {
@@ -216,8 +215,8 @@ export class ResultDecryptor {
     }
     const count = itemCount(field, value);
     if (count === 0) return;
-    if (unchecked) {
-      batch.failures.push([row, place, rowId, noRowScope(model.name, field.name, rowId, scope as string)]);
+    if (refused !== undefined) {
+      batch.failures.push([row, place, rowId, refusal(refused, model.name, field.name, rowId)]);
       return;
     }
     batch.typed.push({ row, place, rowId, scope, first: batch.items.length, count });
@@ -242,18 +241,21 @@ export class ResultDecryptor {
   private collectRow(plan: ModelPlan, row: Args, batch: Batch): void {
     const { places, boundId, scopeField } = plan;
     const rowId = boundId !== undefined && row[boundId] != null ? String(row[boundId]) : undefined;
-    // A bound model's row without its bound value cannot be opened bound: its values fail closed.
-    if (boundId !== undefined && rowId === undefined) return this.unbound(plan, row, batch);
     const scope = scopeField === undefined ? undefined : rowScope(plan.model, row);
-    // A checked model's row without a valid scope cannot be checked: its values fail closed.
-    const unchecked = scopeField !== undefined && scope === undefined;
+    // A row whose sealed values cannot be opened as its model's policy says: they fail closed.
+    const refused =
+      boundId !== undefined && rowId === undefined
+        ? { binding: boundId }
+        : scopeField !== undefined && scope === undefined
+          ? { scope: scopeField }
+          : undefined;
     for (let f = 0; f < places.length; f++) {
       const place = places[f];
       const { model, field } = place;
       const value = row[field.name];
       if (field.type !== undefined) {
         if (value !== null && value !== undefined) {
-          this.collectTyped(row, place, rowId, unchecked ? scopeField : scope, unchecked, value, batch);
+          this.collectTyped(row, place, rowId, scope, refused, value, batch);
         }
         continue;
       }
@@ -270,35 +272,13 @@ export class ResultDecryptor {
         row[field.name] = known;
         continue;
       }
-      if (unchecked) {
-        batch.failures.push([row, place, rowId, noRowScope(model.name, field.name, rowId, scopeField)]);
+      if (refused !== undefined) {
+        batch.failures.push([row, place, rowId, refusal(refused, model.name, field.name, rowId)]);
         continue;
       }
       batch.rows.push(row);
       batch.places.push(place);
       batch.items.push({ value, ctx: valueContext(model, field, rowId, scope) });
-    }
-    const { relations } = plan;
-    for (let r = 0; r < relations.length; r++) {
-      const value = row[relations[r][0]];
-      if (value != null) this.collect(relations[r][1], value, batch);
-    }
-  }
-
-  /**
-   * A row of a bound model that does not hold the value its values are bound to (a read that
-   * left it out; the extension selects it): each stored value fails, never opened without it.
-   */
-  private unbound(plan: ModelPlan, row: Args, batch: Batch): void {
-    for (const place of plan.places) {
-      const value = row[place.field.name];
-      if (value === null || value === undefined) continue;
-      batch.failures.push([
-        row,
-        place,
-        undefined,
-        noRowBinding(place.model.name, place.field.name, plan.boundId as string),
-      ]);
     }
     const { relations } = plan;
     for (let r = 0; r < relations.length; r++) {
@@ -327,6 +307,19 @@ export class ResultDecryptor {
     }
     return plan;
   }
+}
+
+/**
+ * Why a row's sealed values cannot be opened: a bound model's row without its bound value
+ * (never opened unbound), or a checked model's row without a valid scope (never unchecked).
+ */
+type Refusal = { readonly binding: string } | { readonly scope: string };
+
+/** The failure of a sealed value of a row its {@link Refusal} names. */
+function refusal(refused: Refusal, model: string, field: string, rowId: string | undefined): DecryptionError {
+  return 'binding' in refused
+    ? noRowBinding(model, field, refused.binding)
+    : noRowScope(model, field, rowId, refused.scope);
 }
 
 /** core's per-item error, re-thrown with the Prisma model and field names and the row id. */

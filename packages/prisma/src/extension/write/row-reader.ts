@@ -22,18 +22,14 @@ export class RowReader {
   ) {}
 
   /**
-   * Bound value and scope of the row a nested write's unique where names (read only when not
-   * given), with the {@link RowGuard} of what was read.
+   * Bound value and scope of the row a nested write's unique where names (read unless the model
+   * is neither bound nor scoped), with the {@link RowGuard} of what was read.
    */
   async nestedContext(model: ModelMeta, where: Args): Promise<RowContext> {
-    const id = this.view.idField(model);
-    const bound = boundField(model);
-    // An unscoped model bound to its id takes the id the where names, in its stored form; one
-    // bound to another field reads it (a where can match a form the database does not hold).
-    if (model.scopeField === undefined && bound === undefined)
+    // An unbound, unscoped model needs nothing of the row; a bound one reads its bound value, as
+    // stored (a where can match a form the database does not hold: a case-insensitive collation).
+    if (model.scopeField === undefined && boundField(model) === undefined) {
       return { scope: 'default', rowId: this.givenId(model, where) };
-    if (model.scopeField === undefined && bound === id && id !== undefined && typeof where[id] === 'string') {
-      return { scope: 'default', rowId: storedForm(model, id, where[id] as string) };
     }
     const row = await this.read(model, where, this.idAndScope(model));
     if (row !== null) return this.guardedContextOf(model, row);
