@@ -205,7 +205,6 @@ test("a --rebind run does not resume a plain run's checkpoint: the rows before i
   const started = await store.start(id, new Date());
   await store.save(id, `[${ids[0]}]`, 1, { startedAt: started.detail.startedAt, pending: [] });
   const run = await world.runCli(['reencrypt', '--model', 'Receipt', '--rebind']);
-  expect(run.code).toBe(3); // the copies the earlier tests left are still refused
   expect(run.stdout + run.stderr).toContain(
     'Receipt: the unfinished run was not given --rebind; starting from the first row',
   );
@@ -217,4 +216,17 @@ test("a --rebind run does not resume a plain run's checkpoint: the rows before i
   await store.save(id, `[${ids[0]}]`, 1, { startedAt: again.detail.startedAt, pending: [], flags: ['rebind'] });
   const resumed = await world.runCli(['reencrypt', '--model', 'Receipt', '--json']);
   expect(resumed.json.models[0].resumedFrom).toBe(`[${ids[0]}]`);
+  // ...but the plain run's rows were not rebound: its checkpoint no longer says --rebind.
+  expect((await store.get(id))?.detail.flags).toBeUndefined();
+});
+
+(scaled ? test : test.skip)('every process of a scaled-out run must be given the same flags', async () => {
+  await unboundReceipts('same-flags');
+  const plain = await world.runCli(['reencrypt', '--model', 'Receipt', '--run', 'rebind-same-flags', '--json']);
+  expect(plain.json.run).toMatchObject({ id: 'rebind-same-flags' });
+  const joined = await world.runCli(['reencrypt', '--model', 'Receipt', '--run', 'rebind-same-flags', '--rebind']);
+  expect(joined.code).toBe(2);
+  expect(joined.stderr).toContain(
+    'run rebind-same-flags is a reencrypt run: give each of its processes that command and those flags',
+  );
 });

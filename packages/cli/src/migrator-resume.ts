@@ -78,9 +78,17 @@ export async function startingPoint(options: MigrateOptions, id: string): Promis
   return existing;
 }
 
-/** The flags of a run that widen what it takes (see `CheckpointDetail.flags`). */
-export function runFlags(options: Pick<MigrateOptions, 'rescope' | 'rebind'>): RunFlag[] {
-  return [...(options.rescope ? (['rescope'] as const) : []), ...(options.rebind ? (['rebind'] as const) : [])];
+/**
+ * The flags of a run that widen what it takes of its model (see `CheckpointDetail.flags`):
+ * those given that apply to it (`rescope` to a scoped model, `rebind` to one with
+ * `@encryption(bind: ...)`), so that a flag meant for another model restarts no checkpoint.
+ */
+export function runFlags(options: Pick<MigrateOptions, 'rescope' | 'rebind' | 'model'>): RunFlag[] {
+  const { model } = options;
+  return [
+    ...(options.rescope && model.scopeField !== undefined ? (['rescope'] as const) : []),
+    ...(options.rebind && model.bindField !== undefined ? (['rebind'] as const) : []),
+  ];
 }
 
 /** Whether a key version above 1 was created after `since` (rows before the cursor may be stale). */

@@ -183,7 +183,8 @@ class ModelRun {
     if (start?.detail.pendingOverflow) result.pendingOverflow = true;
     if (start) {
       this.detailStartedAt = start.detail.startedAt;
-      this.flags = start.detail.flags ?? [];
+      // What every row before the cursor was handled with: the flags both runs were given.
+      this.flags = (start.detail.flags ?? []).filter((flag) => this.flags.includes(flag));
     } else if (!options.dryRun && options.checkpoints) {
       this.detailStartedAt = (
         await options.checkpoints.start(this.id, this.startedAt, runFlags(options))

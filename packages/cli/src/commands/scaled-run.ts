@@ -111,9 +111,12 @@ export async function runScaled(
     ...(scale.maxRowsPerSecond !== undefined ? { maxRowsPerSecond: scale.maxRowsPerSecond } : {}),
     ...(scale.maxConcurrency !== undefined ? { maxConcurrency: scale.maxConcurrency } : {}),
   };
+  // The flags that widen what a run takes are part of its mode: every process of a run must be
+  // given the same ones, or rows and ranges would be handled differently, unseen.
+  const runMode = [mode, ...(options.rescope ? ['--rescope'] : []), ...(options.rebind ? ['--rebind'] : [])].join(' ');
   const { run, created } = await store.open(
     runId,
-    mode,
+    runMode,
     settings,
     models.map((model) => model.name),
     async (name) => {
@@ -132,7 +135,7 @@ export async function runScaled(
       return planned;
     },
   );
-  if (run.mode !== mode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode), 'run');
+  if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode), 'run');
   const ranges = await store.ranges(runId);
   if (run.state === 'done') {
     log(messages.runs.alreadyDone(runId));
