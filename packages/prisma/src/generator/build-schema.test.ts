@@ -292,10 +292,12 @@ describe('@encryption(bind: f)', () => {
     });
   });
 
-  it('takes a Text, VarChar or Uuid column', () => {
+  it('takes a Text, VarChar (long enough), Uuid, Citext or MySQL *Text column', () => {
     for (const native of [
       ['Text', []],
-      ['VarChar', ['64']],
+      ['VarChar', ['36']],
+      ['Citext', []],
+      ['LongText', []],
       ['Uuid', []],
     ] as const) {
       const m = receipt(unique({ nativeType: [native[0], [...native[1]]], default: { name: 'uuid', args: [] } }));
@@ -383,9 +385,14 @@ describe('@encryption(bind: f)', () => {
     [
       'a padded Char column',
       receipt(unique({ nativeType: ['Char', ['30']], default: { name: 'cuid', args: [] } })),
-      'a @db.Char column does not return or compare the value written exactly',
+      'a @db.Char column does not return the value as written',
     ],
-    ['a Citext column', receipt(unique({ nativeType: ['Citext', []] })), 'a @db.Citext column'],
+    [
+      'a VarChar too short for its generated values',
+      receipt(unique({ nativeType: ['VarChar', ['20']], default: { name: 'cuid', args: [] } })),
+      'VarChar(20) is shorter than the 25 characters of a cuid() value',
+    ],
+    ['an Xml column', receipt(unique({ nativeType: ['Xml', []] })), 'a @db.Xml column'],
     ['an Inet column', receipt(unique({ nativeType: ['Inet', []] })), 'a @db.Inet column'],
     [
       "a relation's foreign key",

@@ -140,8 +140,11 @@ export const messages = {
     'so values written with the row cannot name it; use a client-generated default ' +
     '(uuid(), cuid(), ulid(), nanoid()) or none (the caller gives it)',
   bindNativeType: (field: string, native: string) =>
-    `@encryption(bind: ${field}): a @db.${native} column does not return or compare the value written exactly ` +
-    '(padded, rewritten, or compared case-insensitively), and values are bound to it exactly; use a Text or VarChar column',
+    `@encryption(bind: ${field}): a @db.${native} column does not return the value as written (padded or ` +
+    'rewritten), and values are bound to it exactly; use a Text or VarChar column (VarChar(36) for a uuid)',
+  bindColumnTooShort: (field: string, type: string, length: number, generation: string, needed: number) =>
+    `@encryption(bind: ${field}): ${type}(${length}) is shorter than the ${needed} characters of a ${generation}() ` +
+    'value, which the database would cut or refuse; declare it at least that long',
   bindForeignKey: (field: string, relation: string) =>
     `@encryption(bind: ${field}): the bound field is a foreign key of the relation ${relation}, which a ` +
     'connect or a cascade can change without the extension seeing the new value; bind a field of the row itself',

@@ -5,16 +5,20 @@
 import type { IdGeneration } from '../metadata';
 import type { Annotation } from './annotations';
 import type { DmmfField, DmmfModel } from './dmmf';
-import { CLIENT_GENERATED, idGenerationOf } from './field-declaration';
+import { CLIENT_GENERATED, declaredLength, idGenerationOf } from './field-declaration';
 import { messages } from './messages';
 
 const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
 /**
- * The text columns a bound field may have (besides none): they return the value written,
- * exactly, and compare it exactly or (`Uuid`) in the canonical form the extension binds. Not
- * `Char` (padded), `Citext` (compared case-insensitively), `Inet` (rewritten), `Bit`, `Xml`.
+ * The text columns a bound field may have (besides none): they return the value as written (a
+ * `Uuid` in the canonical form the extension binds). Not `Char` (padded), `Inet` (rewritten),
+ * `Bit`, `VarBit`, `Xml`. How a column compares (`Citext`, a case-insensitive MySQL collation)
+ * does not matter: the extension binds the value read from the row, never a where's.
  */
-const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uuid'];
+const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uuid', 'Citext'];
+
+/** The length of the values each client-side generator makes (`row-ids.ts`), for a `VarChar(n)` bound field. */
+const GENERATED_LENGTH: Partial<Record<IdGeneration, number>> = { uuid: 36, cuid: 25, cuid2: 24, ulid: 26, nanoid: 21 };
 
 /**
  * The scope and bound fields of one model, checked once its annotations are read; each problem
@@ -77,6 +81,13 @@ export class RowIdentity {
     const generation = idGenerationOf(field);
     if (!CLIENT_GENERATED.includes(generation))
       return this.reportBind(name, messages.bindDatabaseGenerated(name, generation));
+    const declared = declaredLength(field);
+    const needed = GENERATED_LENGTH[generation];
+    if (declared !== null && needed !== undefined && declared.length < needed)
+      return this.reportBind(
+        name,
+        messages.bindColumnTooShort(name, declared.type, declared.length, generation, needed),
+      );
     return { bindField: name, bindGeneration: generation };
   }
 

@@ -191,7 +191,7 @@ export class ResultDecryptor {
 
   /**
    * Collects a `Json`, `Bytes` or `String[]` value: its items, or a failure when strict and not sealed.
-   * @param refused - why the row's sealed values cannot be opened (see {@link refusalOf}), if they cannot
+   * @param refused - why the row's sealed values cannot be opened (see {@link Refusal}), if they cannot
    */
   private collectTyped(
     row: Args,
