@@ -204,6 +204,7 @@ test("a --rebind run does not resume a plain run's checkpoint: the rows before i
   const id = checkpointId('reencrypt', 'Receipt');
   const started = await store.start(id, new Date());
   await store.save(id, `[${ids[0]}]`, 1, { startedAt: started.detail.startedAt, pending: [] });
+  // (Its exit code says nothing here: rows the earlier tests left copied fail whichever run meets them.)
   const run = await world.runCli(['reencrypt', '--model', 'Receipt', '--rebind']);
   expect(run.stdout + run.stderr).toContain(
     'Receipt: the unfinished run was not given --rebind; starting from the first row',
@@ -220,13 +221,42 @@ test("a --rebind run does not resume a plain run's checkpoint: the rows before i
   expect((await store.get(id))?.detail.flags).toBeUndefined();
 });
 
+test('--rebind restarts no checkpoint of a model it does not apply to', async () => {
+  // Customer has no @encryption(bind: ...): a plain run's checkpoint is resumed as usual.
+  const store = new CheckpointStore(world.prisma);
+  const id = checkpointId('reencrypt', 'Customer');
+  const started = await store.start(id, new Date());
+  await store.save(id, '[0]', 0, { startedAt: started.detail.startedAt, pending: [] });
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--rebind', '--json']);
+  expect(run.json.models[0].resumedFrom).toBe('[0]');
+});
+
 (scaled ? test : test.skip)('every process of a scaled-out run must be given the same flags', async () => {
   await unboundReceipts('same-flags');
   const plain = await world.runCli(['reencrypt', '--model', 'Receipt', '--run', 'rebind-same-flags', '--json']);
   expect(plain.json.run).toMatchObject({ id: 'rebind-same-flags' });
   const joined = await world.runCli(['reencrypt', '--model', 'Receipt', '--run', 'rebind-same-flags', '--rebind']);
+  const before = await world.db.query('SELECT mode, state, detail FROM hushfield_runs WHERE id = $1', [
+    'rebind-same-flags',
+  ]);
+  const restarted = await world.runCli([
+    'reencrypt',
+    '--model',
+    'Receipt',
+    '--run',
+    'rebind-same-flags',
+    '--rebind',
+    '--restart',
+    '--max-rows-per-second',
+    '7',
+  ]);
+  expect(restarted.code).toBe(2);
+  // Refused before it changed anything of the run: not restarted, no new caps.
+  expect(
+    await world.db.query('SELECT mode, state, detail FROM hushfield_runs WHERE id = $1', ['rebind-same-flags']),
+  ).toEqual(before);
   expect(joined.code).toBe(2);
   expect(joined.stderr).toContain(
-    'run rebind-same-flags is a reencrypt run: give each of its processes that command and those flags',
+    'run rebind-same-flags is a reencrypt run, and this process was started as reencrypt --rebind',
   );
 });

@@ -90,6 +90,7 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
       const error = await told.receipt.findUnique({ where: { id: a.id } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DecryptionError);
       expect((error as Error).message).toContain('its values are bound to publicId, which the row read does not hold');
+      expect((error as Error).message).toContain("give fieldEncryption the client's omit, or select publicId");
       expect((error as Error).message).not.toContain('Omitted');
       const lenient = base.$extends(
         fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, omit: {}, onDecryptError: 'null' }),
@@ -100,6 +101,34 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
       const row = await read.receipt.findUniqueOrThrow({ where: { id: a.id } });
       expect(row).toMatchObject({ payee: 'Omitted', memo: 'omitted memo' });
       expect('publicId' in row).toBe(false);
+    } finally {
+      await base.$disconnect();
+    }
+  });
+
+  it('refuses only sealed values of a row without its bound value: legacy plaintext of a migrating field passes', async () => {
+    const a = await receipt('Sealed Payee', 'sealed memo');
+    await h.db.query("UPDATE receipts SET payee = 'legacy payee' WHERE id = $1", [a.id]);
+    const receiptMeta = hushfieldSchema.models.Receipt;
+    const migrating = {
+      ...hushfieldSchema,
+      models: {
+        ...hushfieldSchema.models,
+        Receipt: {
+          ...receiptMeta,
+          encrypted: { ...receiptMeta.encrypted, payee: { ...receiptMeta.encrypted.payee, mode: 'migrating' } },
+        },
+      },
+    } as unknown as typeof hushfieldSchema;
+    const base = new PrismaClient({ adapter: h.db.adapter(), omit: { receipt: { publicId: true } } });
+    try {
+      const told = base.$extends(
+        fieldEncryption({ schema: migrating, keyring: h.keyring, omit: {}, onDecryptError: 'null' }),
+      );
+      expect(await told.receipt.findUnique({ where: { id: a.id } })).toMatchObject({
+        payee: 'legacy payee',
+        memo: null,
+      });
     } finally {
       await base.$disconnect();
     }

@@ -176,8 +176,9 @@ export const bulkMessages = {
       `${owner}: took over ${model} range ${seq} from ${from} (its lease expired)`,
     workerFailed: (owner: string, reason: string) => `${owner}: stopped: ${reason}`,
     workerExited: (owner: string) => `worker ${owner} exited without a result`,
-    otherMode: (id: string, mode: string) =>
-      `run ${id} is a ${mode} run: give each of its processes that command and those flags, or use another --run id`,
+    otherMode: (id: string, mode: string, given: string) =>
+      `run ${id} is a ${mode} run, and this process was started as ${given}: give each of its processes the same ` +
+      'command and flags, or use another --run id',
     /** The progress line of a run: the whole run's rows and rate, then this process's workers. */
     progress: (id: string, done: number, total: number, speed: number, eta: string, workers: string) =>
       `run ${id}: ${done}/${total} rows, ${speed} rows/s, ETA ${eta}${workers ? ` | here: ${workers}` : ''}`,

@@ -102,7 +102,15 @@ export async function runScaled(
   const log = (line: string) => {
     if (!options.quiet) ctx.out.streams.stderr.write(`${line}\n`);
   };
-  if (scale.restart && (await store.get(runId))) {
+  // The flags that widen what a run takes are part of its mode: every process of a run must be
+  // given the same ones, or rows and ranges would be handled differently, unseen. Checked before
+  // this process changes anything of the run (its ranges, caps or state).
+  const runMode = [mode, ...(options.rescope ? ['--rescope'] : []), ...(options.rebind ? ['--rebind'] : [])].join(' ');
+  const existing = await store.get(runId);
+  if (existing && existing.mode !== runMode) {
+    throw new InvalidArgumentError(messages.runs.otherMode(runId, existing.mode, runMode), 'run');
+  }
+  if (scale.restart && existing) {
     await store.clearRanges(runId);
     await store.setState(runId, 'running');
     log(messages.runs.restarted(runId));
@@ -111,9 +119,6 @@ export async function runScaled(
     ...(scale.maxRowsPerSecond !== undefined ? { maxRowsPerSecond: scale.maxRowsPerSecond } : {}),
     ...(scale.maxConcurrency !== undefined ? { maxConcurrency: scale.maxConcurrency } : {}),
   };
-  // The flags that widen what a run takes are part of its mode: every process of a run must be
-  // given the same ones, or rows and ranges would be handled differently, unseen.
-  const runMode = [mode, ...(options.rescope ? ['--rescope'] : []), ...(options.rebind ? ['--rebind'] : [])].join(' ');
   const { run, created } = await store.open(
     runId,
     runMode,
@@ -135,7 +140,8 @@ export async function runScaled(
       return planned;
     },
   );
-  if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode), 'run');
+  // Another process may have created the run since the check above.
+  if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode, runMode), 'run');
   const ranges = await store.ranges(runId);
   if (run.state === 'done') {
     log(messages.runs.alreadyDone(runId));
