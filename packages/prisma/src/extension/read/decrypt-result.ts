@@ -13,7 +13,6 @@
  * field and row id) instead of being decrypted again.
  */
 import { Buffer } from 'node:buffer';
-import { boundField } from '../../value-context';
 import {
   DecryptionError,
   type DecryptItem,
@@ -26,7 +25,7 @@ import {
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
-import { rowScope, valueContext } from '../../value-context';
+import { boundField, rowScope, valueContext } from '../../value-context';
 import { decryptFailed, foreignCiphertext, noRowBinding, noRowScope, notEnvelope, otherScope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
