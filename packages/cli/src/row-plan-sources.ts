@@ -6,9 +6,9 @@
 import { Buffer } from 'node:buffer';
 import type { DecryptItem, HushfieldError } from '@hushfield/core';
 import { DecryptionError } from '@hushfield/core';
-import { typedItems, typedPlain } from '@hushfield/prisma';
+import { typedItems, typedPlain, unboundItems } from '@hushfield/prisma';
 import type { EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
-import { classifyStored, fieldContext, type StoredSource, unboundItems } from './value-context';
+import { classifyStored, fieldContext, type StoredSource } from './value-context';
 import { isHushfieldError } from './output';
 import { messages } from './messages';
 import type { PfeImporter } from './pfe-import';

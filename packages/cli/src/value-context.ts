@@ -3,14 +3,7 @@
  * and the current version of each blind index, from the same definitions the extension uses
  * (`@hushfield/prisma`'s `valueContext` and `boundRowId`, and the key hierarchy).
  */
-import {
-  binaryKeyOf,
-  type DecryptItem,
-  DecryptionError,
-  type FieldContext,
-  type FieldCrypto,
-  isBinaryEnvelope,
-} from '@hushfield/core';
+import { binaryKeyOf, DecryptionError, type FieldContext, type FieldCrypto, isBinaryEnvelope } from '@hushfield/core';
 import { boundRowId, isCloakCiphertext, valueContext } from '@hushfield/prisma';
 import type { EncryptedFieldMeta, ModelMeta } from '@hushfield/prisma';
 
@@ -34,14 +27,6 @@ export function fieldContext(
  */
 export function contextColumns(model: ModelMeta): string[] {
   return [...(model.scopeField ? [model.scopeField] : []), ...(model.bindField ? [model.bindField] : [])];
-}
-
-/**
- * `items` as they were sealed before their model's binding was added: without the row id. What
- * `--rebind` and `status --verify` try on a bound model's value that fails to open bound.
- */
-export function unboundItems(items: readonly DecryptItem[]): DecryptItem[] {
-  return items.map((item) => ({ ...item, ctx: { ...item.ctx, rowId: undefined } }));
 }
 
 /** Whether a decrypt failed because the value is sealed under another scope's key than its row's. */

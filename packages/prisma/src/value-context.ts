@@ -4,7 +4,7 @@
  * because the stored value says so), and the client delegate a model is reached through. The
  * extension and the CLI both build them here: values written by one must open under the other.
  */
-import type { FieldContext } from '@hushfield/core';
+import type { DecryptItem, FieldContext } from '@hushfield/core';
 import { scopeString } from './extension/write/relation-scope';
 import type { EncryptedFieldMeta, IdGeneration, ModelMeta } from './metadata';
 
@@ -47,6 +47,15 @@ export function boundRowId(model: ModelMeta, row: Readonly<Record<string, unknow
   if (field === undefined) return undefined;
   const value = row[field];
   return value === null || value === undefined ? undefined : String(value);
+}
+
+/**
+ * `items` as they were sealed before their model's `@encryption(bind: ...)` was added: without
+ * the row id. What `migratingBindings` and the CLI's `--rebind` try on a value that fails to
+ * open bound, and never anything else.
+ */
+export function unboundItems(items: readonly DecryptItem[]): DecryptItem[] {
+  return items.map((item) => ({ ...item, ctx: { ...item.ctx, rowId: undefined } }));
 }
 
 /**

@@ -20,15 +20,8 @@ import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
-import { rowScope, typedItems } from '@hushfield/prisma';
-import {
-  classifyStored,
-  contextColumns,
-  describeStored,
-  fieldContext,
-  isOtherScope,
-  unboundItems,
-} from '../value-context';
+import { rowScope, typedItems, unboundItems } from '@hushfield/prisma';
+import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf } from '../walker';
 
 /** Options of `doctor`. */

@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
+import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems, unboundItems } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -22,14 +22,7 @@ import type { KeyStoreSummary, KeyringHealth } from '../health';
 import { isHushfieldError } from '../output';
 import { messages } from '../messages';
 import { BucketCounter, type BucketReport } from './index-buckets';
-import {
-  classifyStored,
-  contextColumns,
-  describeStored,
-  fieldContext,
-  isOtherScope,
-  unboundItems,
-} from '../value-context';
+import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 
 /** Options of `status`. */

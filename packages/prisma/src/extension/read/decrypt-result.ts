@@ -25,7 +25,7 @@ import {
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
-import { boundField, rowScope, valueContext } from '../../value-context';
+import { boundField, rowScope, unboundItems, valueContext } from '../../value-context';
 import { decryptFailed, foreignCiphertext, noRowBinding, noRowScope, notEnvelope, otherScope } from '../messages';
 import type { Args, SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
@@ -155,17 +155,15 @@ export class ResultDecryptor {
     places: readonly ReadPlace[],
     plain: (string | Buffer | HushfieldError)[],
   ): Promise<void> {
-    const again: DecryptItem[] = [];
     const at: number[] = [];
     for (let i = 0; i < items.length; i++) {
       const failed = plain[i];
       if (!(failed instanceof DecryptionError) || failed.otherScope !== undefined) continue;
       if (items[i].ctx.rowId === undefined || !this.view.migratingBinding(places[i].model)) continue;
-      again.push({ value: items[i].value, ctx: { ...items[i].ctx, rowId: undefined } });
       at.push(i);
     }
-    if (again.length === 0) return;
-    const opened = await this.crypto.decryptMany(again);
+    if (at.length === 0) return;
+    const opened = await this.crypto.decryptMany(unboundItems(at.map((i) => items[i])));
     for (let j = 0; j < at.length; j++) {
       const value = opened[j];
       if (typeof value === 'string' || Buffer.isBuffer(value)) plain[at[j]] = value;
