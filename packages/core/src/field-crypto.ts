@@ -35,6 +35,13 @@ import {
   type UnsafeDeterminism,
 } from './row-encryptor';
 import { AWAITED, noteKeys, type PassKey, PassKeys, type ResolvedKey, type Waiting, waitFor } from './decrypt-keys';
+import {
+  decryptThread,
+  parallelMinValues,
+  splitForThread,
+  takeThreadResult,
+  type ParallelDecryptOption,
+} from './parallel-decrypt';
 import { countDecrypted, countDecryptFailure, observeCaches } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
@@ -79,6 +86,14 @@ export interface FieldCryptoOptions {
    * between the two versions then differ from the stored ones).
    */
   unicodeMismatch?: 'refuse' | 'warn';
+  /**
+   * Large `decryptMany` calls (a `findMany` of thousands of rows) shared with one process-wide
+   * decrypt thread, which opens about half of their text values while the calling thread opens
+   * the rest: `{ minValues }` is the smallest call split. Default `{ minValues: 4096 }` on the
+   * main thread of a machine with more than one CPU; `false` keeps every decrypt on the calling
+   * thread. Calls that emit `value.decrypt` audit events are never split. README, "Large reads".
+   */
+  parallelDecrypt?: ParallelDecryptOption;
 }
 
 /** Counters of the key and DEK caches. */
@@ -146,6 +161,8 @@ export class FieldCrypto {
   readonly #audit: AuditEmitter;
   /** Fraction of successful decrypts audited (0: off). */
   readonly #auditDecrypts: number;
+  /** The smallest `decryptMany` call shared with the decrypt thread; `undefined`: none is. */
+  readonly #minParallel: number | undefined;
 
   /** @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid */
   constructor(options: FieldCryptoOptions) {
@@ -179,6 +196,7 @@ export class FieldCrypto {
       "must be 'refuse' or 'warn'",
     );
     this.#index = new IndexCrypto(this.#keys, cache, options.unicodeMismatch ?? 'refuse');
+    this.#minParallel = parallelMinValues(options.parallelDecrypt);
     observeCaches(this);
   }
 
@@ -310,28 +328,91 @@ export class FieldCrypto {
     // many rows as it takes), or why it could not be resolved; zeroed when the call ends.
     const keys = new Map<string, ResolvedKey>();
     try {
+      const split = this.#minParallel !== undefined && items.length >= this.#minParallel && this.#auditDecrypts === 0;
+      if (split && decryptThread.available() && (await this.#decryptSplit(items, out, keys, generation))) return out;
       // Nothing per value is kept between the passes but its index: per-value state held
       // across the await would outlive the young generation and make the garbage collector copy it.
       const waiting = this.#decryptPass(items, undefined, out, keys, generation);
       if (waiting === undefined) return out;
-      // The scope keys not cached, looked up in the key store together.
-      const ids = [...waiting.keys];
-      const refs = ids.map(scopeKeyOf);
-      const loads = this.#keys.scopeKeyMaterials(refs);
-      await Promise.all(
-        ids.map(async (id, i) => {
-          try {
-            keys.set(id, await loads[i]);
-          } catch (error) {
-            keys.set(id, { error: keyLoadFailure(error, refs[i]) });
-          }
-        }),
-      );
+      await this.#resolveKeys(waiting.keys, keys);
       this.#decryptPass(items, waiting.indexes, out, keys, generation);
       return out;
     } finally {
       for (const entry of keys.values()) entry.key?.fill(0);
     }
+  }
+
+  /**
+   * Starts the process-wide decrypt thread that large `decryptMany` calls share their work with
+   * (see `parallelDecrypt`), instead of on the first such call (which runs on the calling thread
+   * while the thread starts). Resolves whether calls will be split: `false` when this instance
+   * does not split them or the thread cannot start.
+   * @example await crypto.startDecryptThread(); // at start-up, before serving reads
+   */
+  async startDecryptThread(): Promise<boolean> {
+    return this.#minParallel !== undefined && (await decryptThread.start());
+  }
+
+  /** Looks up the scope keys `ids` (neither held nor cached) together, into `keys`: each its copy or why not. */
+  async #resolveKeys(ids: Iterable<string>, keys: Map<string, ResolvedKey>): Promise<void> {
+    const wanted = [...ids];
+    const refs = wanted.map(scopeKeyOf);
+    const loads = this.#keys.scopeKeyMaterials(refs);
+    await Promise.all(
+      wanted.map(async (id, i) => {
+        try {
+          keys.set(id, await loads[i]);
+        } catch (error) {
+          keys.set(id, { error: keyLoadFailure(error, refs[i]) });
+        }
+      }),
+    );
+  }
+
+  /**
+   * A large call shared with the decrypt thread: every scope key the values name is resolved
+   * first, the thread opens its share while this thread runs its own pass, and what the thread
+   * did not open is decrypted here, so errors, counters and the DEK cache follow this thread's
+   * rules alone. `false` (nothing decrypted yet, `keys` filled) when the thread is not ready or
+   * idle, or the call has too few text values to share.
+   */
+  async #decryptSplit(
+    items: readonly DecryptItem[],
+    out: (string | Buffer | HushfieldError)[],
+    keys: Map<string, ResolvedKey>,
+    generation: number | undefined,
+  ): Promise<boolean> {
+    const waiting: Waiting = { indexes: [], keys: new Set() };
+    noteKeys(items, 0, waiting, keys, this.#cachedCopy);
+    if (waiting.keys.size > 0) await this.#resolveKeys(waiting.keys, keys);
+    const deks = this.#deks;
+    // A row's DEK the cache holds goes with the job, so a warm read's share is not unwrapped again.
+    const cached = deks !== undefined && deks.size > 0 ? (id: string) => deks.peek(id) : undefined;
+    const split = splitForThread(items, keys, cached);
+    const running = split === undefined ? undefined : decryptThread.run(split.job);
+    if (running === undefined) return false;
+    if (deks !== undefined) deks.hits += split!.job.dekIds.length;
+    this.#decryptPass(items, split!.ownIndexes, out, keys, generation);
+    const result = await running;
+    if (result === undefined) {
+      this.#decryptPass(items, split!.threadIndexes, out, keys, generation);
+      return true;
+    }
+    const retry = takeThreadResult(
+      result,
+      split!,
+      out,
+      (i) => countDecrypted(items[i].ctx.model, items[i].ctx.field),
+      (id, dek) => {
+        if (deks === undefined || deks.peek(id) !== undefined) return;
+        deks.misses++;
+        const copy = Buffer.from(dek);
+        const { keyId, version } = scopeKeyOf(id.slice(0, id.lastIndexOf('$')));
+        if (!deks.set(id, copy, generation, this.#keys.scopeKeyRemainingTtl(keyId, version))) copy.fill(0);
+      },
+    );
+    if (retry.length > 0) this.#decryptPass(items, retry, out, keys, generation);
+    return true;
   }
 
   /** Cheap prefix test: whether `value` looks like an envelope (no parse, no decryption). */

@@ -18,6 +18,7 @@ export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
 export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { DekPoolOptions } from './dek-pool';
+export type { ParallelDecryptOption } from './parallel-decrypt';
 export type { FieldContext, RowEncryptor } from './row-encryptor';
 export { checkBytes, checkPlaintext } from './row-encryptor';
 export type { ValueKind, ValueType } from './associated-data';

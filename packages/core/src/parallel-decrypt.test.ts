@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditEvent } from './audit';
+import {
+  DecryptionError,
+  EnvelopeFormatError,
+  HushfieldError,
+  InvalidArgumentError,
+  KeyDestroyedError,
+} from './errors';
+import { FieldCrypto, type DecryptItem } from './field-crypto';
+import { LocalKeyring } from './local-keyring';
+import { MemoryKeyStore } from './memory-key-store';
+import { decryptThread, parallelMinValues, splitForThread } from './parallel-decrypt';
+import type { ResolvedKey } from './decrypt-keys';
+import { openJob, type OpenJob, type OpenResult } from './thread-open';
+
+/** `rows` rows of fields a, b, c, row r sealed under scope `scopes[r % scopes.length]` and read with that scope. */
+async function written(rows: number, scopes: string[]) {
+  const keyring = new LocalKeyring(randomBytes(32));
+  const keyStore = new MemoryKeyStore();
+  const writer = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, parallelDecrypt: false });
+  const items: DecryptItem[] = [];
+  for (let r = 0; r < rows; r++) {
+    const scope = scopes[r % scopes.length];
+    const row = await writer.rowEncryptor(scope);
+    for (const field of ['a', 'b', 'c']) {
+      const ctx = { model: 'users', field, rowId: `r${r}` };
+      items.push({ value: row.encrypt(`${field}${r}`, ctx), ctx: { ...ctx, scope } });
+    }
+    row.dispose();
+  }
+  const expected = items.map((item) => `${item.ctx.field}${item.ctx.rowId!.slice(1)}`);
+  const reader = (parallelDecrypt: { minValues: number } | false) =>
+    new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 }, parallelDecrypt });
+  return { writer, keyring, keyStore, items, expected, reader };
+}
+
+/** Each result as a comparable value: the text, or the error's class, code and message. */
+function shapes(results: readonly unknown[]) {
+  return results.map((value) =>
+    value instanceof HushfieldError ? [value.constructor.name, value.code, value.message] : value,
+  );
+}
+
+/** One character of the sealed part (after the last `$`) changed. */
+function tampered(envelope: string): string {
+  const at = envelope.length - 5;
+  return envelope.slice(0, at) + (envelope[at] === 'A' ? 'B' : 'A') + envelope.slice(at + 1);
+}
+
+describe('parallelMinValues', () => {
+  it('is off when false, takes a given minimum, refuses a bad one', () => {
+    expect(parallelMinValues(false)).toBeUndefined();
+    expect(parallelMinValues({ minValues: 10 })).toBe(10);
+    expect(parallelMinValues({})).toBe(4096);
+    expect(() => parallelMinValues({ minValues: 1 })).toThrow(/parallelDecrypt.minValues/);
+    expect(() => parallelMinValues({ minValues: 2.5 })).toThrow(/parallelDecrypt.minValues/);
+    expect(() => parallelMinValues(null as never)).toThrow(/parallelDecrypt/);
+  });
+});
+
+describe('splitForThread', () => {
+  const key = (scope: string): ResolvedKey => ({ key: randomBytes(32), scope });
+
+  it('gives the thread text values from the middle on and keeps bytes, list elements and the first half', () => {
+    const text = (i: number) => ({ value: `v${i}`, ctx: { model: 'm', field: 'f' } });
+    const items = [
+      ...[0, 1, 2, 3].map(text),
+      { value: 'v4', ctx: { model: 'm', field: 'f', rowId: 'r', scope: 's' } },
+      { value: new Uint8Array(3), ctx: { model: 'm', field: 'g', kind: 'bytes' as const } },
+      { value: 'v6', ctx: { model: 'm', field: 'h', kind: 'list' as const, index: 0, count: 1 } },
+      { value: 'v7', ctx: { model: 'm', field: 'j', kind: 'json' as const } },
+    ];
+    const keys = new Map<string, ResolvedKey>([
+      ['k$1', key('s')],
+      ['k$2', { error: new Error('gone') }],
+    ]);
+    const split = splitForThread(items, keys)!;
+    expect(split.ownIndexes).toEqual([0, 1, 2, 3, 5, 6]);
+    expect(split.threadIndexes).toEqual([4, 7]);
+    expect(split.job).toMatchObject({
+      values: ['v4', 'v7'],
+      models: ['m', 'm'],
+      fields: ['f', 'j'],
+      rowIds: ['r', null],
+      scopes: ['s', null],
+      kinds: [null, 'json'],
+      keyIds: ['k$1'],
+      keyScopes: ['s'],
+    });
+    expect(Buffer.from(split.job.keyBytes)).toEqual(keys.get('k$1')!.key);
+  });
+
+  it('does not split when the thread would get fewer than two values', () => {
+    const items = [
+      { value: 'v0', ctx: { model: 'm', field: 'f' } },
+      { value: 'v1', ctx: { model: 'm', field: 'f' } },
+      { value: new Uint8Array(3), ctx: { model: 'm', field: 'g', kind: 'bytes' as const } },
+    ];
+    expect(splitForThread(items, new Map())).toBeUndefined();
+    expect(splitForThread([...items, items[1], items[1]], new Map())?.threadIndexes).toEqual([3, 4]);
+  });
+});
+
+describe('openJob (what the decrypt thread runs), in process', () => {
+  // The thread's part runs here: `run` calls openJob in place of posting the job.
+  beforeEach(() => jest.spyOn(decryptThread, 'available').mockReturnValue(true));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('opens what authenticates, leaves every other value for the caller, and zeroes the keys it is handed', async () => {
+    const { items, expected, reader } = await written(6, ['s1', 's2']);
+    // Seven values for the calling thread, then seven for the thread's share.
+    const list: DecryptItem[] = [
+      ...items.slice(0, 7),
+      items[7],
+      { value: tampered(items[8].value as string), ctx: items[8].ctx },
+      // Row 3's value read as row 2's: its associated data names another row.
+      { value: items[9].value, ctx: items[7].ctx },
+      // Row 3 (scope s2) read as a row of another scope.
+      { value: items[10].value, ctx: { ...items[10].ctx, scope: 'elsewhere' } },
+      { value: 'hfe$1$nonsense', ctx: items[11].ctx },
+      { value: items[11].value, ctx: { ...items[11].ctx, model: '' } },
+      items[12],
+    ];
+    const seen: { job: OpenJob; keys: Buffer; result: OpenResult }[] = [];
+    jest.spyOn(decryptThread, 'run').mockImplementation((job) => {
+      const keys = Buffer.from(Buffer.from(job.keyBytes));
+      const result = openJob(job);
+      seen.push({ job, keys, result });
+      return Promise.resolve(result);
+    });
+    const results = await reader({ minValues: 2 }).decryptMany(list);
+    expect(seen).toHaveLength(1);
+    const [{ job, keys, result }] = seen;
+    expect(job.values).toEqual(list.slice(7).map((item) => item.value));
+    expect(result.plain).toEqual([expected[7], null, null, null, null, null, expected[12]]);
+    // One DEK per row unwrapped (rows 2, 3 and 4), each named once.
+    expect(result.dekIds).toHaveLength(3);
+    expect(new Set(result.dekIds).size).toBe(3);
+    expect(keys.some((byte) => byte !== 0)).toBe(true);
+    expect(Buffer.from(job.keyBytes).every((byte) => byte === 0)).toBe(true);
+    // The caller decrypted the rest itself: each failure typed, in place, as without the thread.
+    expect(shapes(results)).toEqual(shapes(await reader(false).decryptMany(list)));
+    expect(results.slice(0, 8)).toEqual(expected.slice(0, 8));
+    expect(results[8]).toBeInstanceOf(DecryptionError);
+    expect(results[9]).toBeInstanceOf(DecryptionError);
+    expect((results[10] as DecryptionError).otherScope).toBe('elsewhere');
+    expect(results[11]).toBeInstanceOf(EnvelopeFormatError);
+    expect(results[12]).toBeInstanceOf(InvalidArgumentError);
+    expect(results[13]).toBe(expected[12]);
+  });
+
+  it("gives the thread the DEKs the caller's cache holds, so a warm read's share unwraps none", async () => {
+    const { items, expected, reader } = await written(8, ['s1', 's2']);
+    const results: OpenResult[] = [];
+    const jobs: OpenJob[] = [];
+    jest.spyOn(decryptThread, 'run').mockImplementation((job) => {
+      jobs.push({ ...job, keyBytes: job.keyBytes.slice(0) });
+      results.push(openJob(job));
+      return Promise.resolve(results.at(-1));
+    });
+    const crypto = reader({ minValues: 2 });
+    expect(await crypto.decryptMany(items)).toEqual(expected);
+    // Cold: nothing given, the thread unwrapped its rows' DEKs (rows 4 to 7) and the cache took them.
+    expect(jobs[0].dekIds).toEqual([]);
+    expect(results[0].dekIds).toHaveLength(4);
+    const { dekMisses } = crypto.stats();
+    expect(await crypto.decryptMany(items)).toEqual(expected);
+    expect(jobs[1].dekIds.sort()).toEqual([...results[0].dekIds].sort());
+    expect(jobs[1].keyBytes.byteLength).toBe((jobs[1].keyIds.length + 4) * 32);
+    expect(results[1].dekIds).toEqual([]);
+    expect(crypto.stats().dekMisses).toBe(dekMisses);
+    // A given DEK opens only the envelopes that name it: row 5's values under row 4's header fail.
+    const mixed = [...items.slice(0, 12), { value: items[15].value, ctx: items[12].ctx }, ...items.slice(13)];
+    const opened = await crypto.decryptMany(mixed);
+    expect(opened[12]).toBeInstanceOf(DecryptionError);
+    expect(opened.filter((value) => typeof value === 'string')).toHaveLength(items.length - 1);
+  });
+
+  it('decrypts the whole share on the calling thread when the thread fails during the job', async () => {
+    const { items, expected, reader } = await written(10, ['s1']);
+    jest.spyOn(decryptThread, 'run').mockImplementation(() => Promise.resolve(undefined));
+    expect(await reader({ minValues: 2 }).decryptMany(items)).toEqual(expected);
+  });
+});
+
+describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('gives exactly what the calling thread alone gives, failures included, and caches the DEKs', async () => {
+    const { items, expected, reader } = await written(40, ['s1', 's2', 's3']);
+    const mixed: DecryptItem[] = items.map((item, i) => {
+      // Damage spread over both halves of the call.
+      if (i % 17 === 5) return { value: tampered(item.value as string), ctx: item.ctx };
+      if (i % 23 === 7) return { value: items[(i + 3) % items.length].value, ctx: item.ctx };
+      if (i % 29 === 11) return { value: item.value, ctx: { ...item.ctx, scope: 'elsewhere' } };
+      if (i % 31 === 13) return { value: 'hfe$1$x$1$notbase64', ctx: item.ctx };
+      return item;
+    });
+    const alone = await reader(false).decryptMany(mixed);
+    const shared = reader({ minValues: 2 });
+    expect(await shared.startDecryptThread()).toBe(true);
+    const run = jest.spyOn(decryptThread, 'run');
+    const split = await shared.decryptMany(mixed);
+    // The real thread took the second half.
+    expect(run.mock.results[0].value).toBeInstanceOf(Promise);
+    expect(shapes(split)).toEqual(shapes(alone));
+    const failures = split.filter((value) => value instanceof HushfieldError);
+    expect(failures.length).toBeGreaterThanOrEqual(8);
+    expect(failures.some((error) => error instanceof EnvelopeFormatError)).toBe(true);
+    expect(failures.some((error) => error instanceof DecryptionError)).toBe(true);
+    // Values the thread opened in the second half are there too, and their rows' DEKs were cached.
+    expect(split.slice(-3)).toEqual(expected.slice(-3));
+    // The last rows were the thread's: reading them one by one unwraps nothing.
+    const { dekMisses, dekHits } = shared.stats();
+    for (const item of items.slice(-9)) expect(await shared.decrypt(item.value as string, item.ctx)).toBeDefined();
+    expect(shared.stats()).toMatchObject({ dekMisses, dekHits: dekHits + 9 });
+  });
+
+  it("fails a shredded scope's values with KeyDestroyedError in both halves", async () => {
+    const { writer, items, reader } = await written(20, ['keep', 'shred']);
+    const shared = reader({ minValues: 2 });
+    expect(await shared.startDecryptThread()).toBe(true);
+    await writer.keys.destroyScope('shred');
+    const results = await shared.decryptMany(items);
+    items.forEach((item, i) => {
+      if (item.ctx.scope === 'shred') expect(results[i]).toBeInstanceOf(KeyDestroyedError);
+      else expect(typeof results[i]).toBe('string');
+    });
+  });
+
+  it('runs a second call made while the thread is busy on the calling thread, both correct', async () => {
+    const { items, expected, reader } = await written(60, ['s1', 's2']);
+    const shared = reader({ minValues: 2 });
+    expect(await shared.startDecryptThread()).toBe(true);
+    const run = jest.spyOn(decryptThread, 'run');
+    const [first, second] = await Promise.all([shared.decryptMany(items), shared.decryptMany(items)]);
+    expect(run.mock.results.map((result) => result.value instanceof Promise)).toEqual([true, false]);
+    expect(first).toEqual(expected);
+    expect(second).toEqual(expected);
+  });
+
+  it('never splits a call that audits each decrypt: every value emits its event', async () => {
+    const { items, expected, keyring, keyStore } = await written(10, ['s1']);
+    const events: AuditEvent[] = [];
+    const audited = new FieldCrypto({
+      keyring,
+      keyStore,
+      cache: { ttlMs: 60_000 },
+      parallelDecrypt: { minValues: 2 },
+      audit: { emit: (event) => void events.push(event) },
+      auditDecrypts: true,
+    });
+    expect(await audited.startDecryptThread()).toBe(true);
+    expect(await audited.decryptMany(items)).toEqual(expected);
+    expect(events.filter((event) => event.operation === 'value.decrypt')).toHaveLength(items.length);
+  });
+
+  it('does not start a thread for an instance that never splits', async () => {
+    const { reader } = await written(1, ['s1']);
+    expect(await reader(false).startDecryptThread()).toBe(false);
+  });
+});
+
+describe('the decrypt thread', () => {
+  it('keeps a job it cannot send: its keys are zeroed here, and the thread takes the next job', async () => {
+    expect(await decryptThread.start()).toBe(true);
+    const keyBytes = new Uint8Array(32).fill(7).buffer;
+    const job = { values: [() => 'not cloneable'], keyBytes } as unknown as OpenJob;
+    expect(decryptThread.run(job)).toBeUndefined();
+    expect(new Uint8Array(keyBytes).every((byte) => byte === 0)).toBe(true);
+    expect(decryptThread.available()).toBe(true);
+  });
+});

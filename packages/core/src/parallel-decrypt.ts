@@ -1,0 +1,286 @@
+/**
+ * Large reads split across a second thread. A `FieldCrypto.decryptMany` call of many values
+ * (a `findMany` of thousands of rows) keeps the calling thread busy for hundreds of
+ * milliseconds; with this, one process-wide decrypt thread opens about half of the text values
+ * (`thread-open.ts`) while the calling thread opens the rest, so the read takes about half as
+ * long and the event loop is held about half as long. The work is the same, only spread: it
+ * pays where a core is free, which is what a read of thousands of rows on a server with more
+ * than one CPU usually finds.
+ *
+ * What crosses to the thread: the values' envelopes and contexts, copies of the scope keys they
+ * name (in one buffer handed over, not copied, and zeroed by the thread when the job ends); what
+ * comes back: the texts it opened and the DEKs it unwrapped (handed over the same way, zeroed by
+ * the caller once the DEK cache has its copies). Both threads are one process: a memory dump
+ * finds the same kinds of secret it would without the thread.
+ */
+import { Buffer } from 'node:buffer';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { isMainThread, Worker } from 'node:worker_threads';
+import { KEY_BYTES } from './aead';
+import type { ResolvedKey } from './decrypt-keys';
+import { KEY_ID_START, keyPrefixLength, WRAPPED_DEK_CHARS } from './envelope';
+import { needs } from './preconditions';
+import type { FieldContext } from './row-encryptor';
+import type { OpenJob, OpenResult } from './thread-open';
+
+/**
+ * Option of `FieldCrypto`: `{ minValues }`, the smallest `decryptMany` call (in values) split
+ * with the decrypt thread. Default `{ minValues: 4096 }` on the main thread of a machine with
+ * more than one CPU, else `false` (every value decrypted on the calling thread).
+ */
+export type ParallelDecryptOption = { minValues?: number } | false;
+
+/** The default smallest call split with the thread: below it the hand-over costs more than it saves. */
+export const DEFAULT_MIN_VALUES = 4096;
+
+/** Share of a split call's text values the thread opens (the caller also prepares and merges the job). */
+const THREAD_SHARE = 0.5;
+
+/** The `minValues` in effect for `option`, or `undefined` when calls are never split. @throws InvalidArgumentError */
+export function parallelMinValues(option: ParallelDecryptOption | undefined): number | undefined {
+  if (option === false) return undefined;
+  if (option === undefined) return isMainThread && availableParallelism() > 1 ? DEFAULT_MIN_VALUES : undefined;
+  needs(option !== null && typeof option === 'object', 'options.parallelDecrypt', 'must be an object or false');
+  const min = option.minValues ?? DEFAULT_MIN_VALUES;
+  needs(Number.isSafeInteger(min) && min >= 2, 'options.parallelDecrypt.minValues', 'must be an integer of at least 2');
+  return min;
+}
+
+/** One split call: the job for the thread, which item each of its values is, and the items left here. */
+export interface Split {
+  readonly job: OpenJob;
+  readonly threadIndexes: number[];
+  readonly ownIndexes: number[];
+}
+
+/**
+ * Splits `items`: the thread takes text values (`String` and `Json`) from about the middle on,
+ * the calling thread keeps the rest (and every list element and `Bytes` value). `keys` must hold
+ * every scope key the values name (copies; the job gets copies of these, each `KEY_BYTES`), and
+ * `cachedDek`, when given, gives a row's DEK when the caller's DEK cache holds it (the job gets
+ * a copy), so a warm read's share is not unwrapped again. `undefined` when the thread would get fewer than
+ * two values.
+ */
+export function splitForThread(
+  items: readonly { value: unknown; ctx: FieldContext }[],
+  keys: ReadonlyMap<string, ResolvedKey>,
+  cachedDek?: (dekId: string) => Buffer | undefined,
+): Split | undefined {
+  const from = Math.floor(items.length * (1 - THREAD_SHARE));
+  const ownIndexes: number[] = [];
+  for (let i = 0; i < from; i++) ownIndexes.push(i);
+  const threadIndexes: number[] = [];
+  const values: string[] = [];
+  const models: string[] = [];
+  const fields: string[] = [];
+  const rowIds: (string | null)[] = [];
+  const scopes: (string | null)[] = [];
+  const kinds: ('json' | null)[] = [];
+  const rowDeks = cachedDek === undefined ? undefined : new RowDeks(cachedDek);
+  for (let i = from; i < items.length; i++) {
+    const item = items[i];
+    const ctx = item?.ctx;
+    const kind = ctx?.kind;
+    if (
+      typeof item?.value !== 'string' ||
+      typeof ctx !== 'object' ||
+      ctx === null ||
+      (kind !== undefined && kind !== 'json')
+    ) {
+      ownIndexes.push(i);
+      continue;
+    }
+    threadIndexes.push(i);
+    values.push(item.value);
+    models.push(ctx.model);
+    fields.push(ctx.field);
+    rowIds.push(ctx.rowId ?? null);
+    scopes.push(ctx.scope ?? null);
+    kinds.push(kind ?? null);
+    rowDeks?.note(item.value);
+  }
+  if (threadIndexes.length < 2) return undefined;
+  const keyIds: string[] = [];
+  const keyScopes: (string | null)[] = [];
+  const held: Buffer[] = [];
+  for (const [id, entry] of keys) {
+    if (entry.key?.length !== KEY_BYTES) continue;
+    keyIds.push(id);
+    keyScopes.push(entry.scope ?? null);
+    held.push(entry.key);
+  }
+  const dekIds = rowDeks?.ids ?? [];
+  if (rowDeks !== undefined) held.push(...rowDeks.deks);
+  const keyBytes = new ArrayBuffer(held.length * KEY_BYTES);
+  const view = new Uint8Array(keyBytes);
+  for (let k = 0; k < held.length; k++) view.set(held[k], k * KEY_BYTES);
+  return {
+    job: { values, models, fields, rowIds, scopes, kinds, keyIds, keyScopes, dekIds, keyBytes },
+    threadIndexes,
+    ownIndexes,
+  };
+}
+
+/**
+ * The cached DEKs of the rows a job's values belong to, each once: a row's values are
+ * consecutive and share their header (`hfe$1$<keyId>$<version>$<wrappedDek>$`), so only a
+ * value whose header differs from the last one's is looked up. Read from the text alone, before
+ * the thread parses it: a malformed value finds no DEK, or one the thread uses only for an
+ * envelope that parses to the same DEK id.
+ */
+class RowDeks {
+  readonly ids: string[] = [];
+  readonly deks: Buffer[] = [];
+  readonly #seen = new Set<string>();
+  readonly #cachedDek: (dekId: string) => Buffer | undefined;
+  #lastHeader = '\u0000';
+
+  constructor(cachedDek: (dekId: string) => Buffer | undefined) {
+    this.#cachedDek = cachedDek;
+  }
+
+  note(value: string): void {
+    if (value.startsWith(this.#lastHeader)) return;
+    const prefix = keyPrefixLength(value);
+    const end = prefix + WRAPPED_DEK_CHARS;
+    if (prefix === 0 || value.charCodeAt(end) !== 0x24) return;
+    this.#lastHeader = value.slice(0, end + 1);
+    const id = value.slice(KEY_ID_START, end);
+    if (this.#seen.has(id)) return;
+    this.#seen.add(id);
+    const dek = this.#cachedDek(id);
+    if (dek === undefined) return;
+    this.ids.push(id);
+    this.deks.push(dek);
+  }
+}
+
+/**
+ * Puts the thread's texts into `out` (calling `opened` for each) and offers each DEK it
+ * unwrapped to `cache` (which copies what it keeps), then zeroes the DEKs' buffer.
+ * @returns the items the thread did not open, for the calling thread to decrypt
+ */
+export function takeThreadResult(
+  result: OpenResult,
+  split: Split,
+  out: unknown[],
+  opened: (index: number) => void,
+  cache: (dekId: string, dek: Buffer) => void,
+): number[] {
+  const retry: number[] = [];
+  const { threadIndexes } = split;
+  for (let j = 0; j < threadIndexes.length; j++) {
+    const text = result.plain[j];
+    const i = threadIndexes[j];
+    if (typeof text === 'string') {
+      out[i] = text;
+      opened(i);
+    } else retry.push(i);
+  }
+  const deks = Buffer.from(result.deks);
+  try {
+    for (let d = 0; d < result.dekIds.length; d++)
+      cache(result.dekIds[d], deks.subarray(d * KEY_BYTES, (d + 1) * KEY_BYTES));
+  } finally {
+    deks.fill(0);
+  }
+  return retry;
+}
+
+/**
+ * The process-wide decrypt thread: started on first use, never holding the process open while
+ * idle, taking one job at a time. A call that finds it starting, busy or failed runs wholly on
+ * the calling thread instead of waiting; a thread that fails is not started again.
+ */
+class DecryptThread {
+  #worker: Worker | undefined;
+  #state: 'stopped' | 'starting' | 'ready' | 'busy' | 'failed' = 'stopped';
+  #ready: Promise<boolean> | undefined;
+  #pending: ((result: OpenResult | undefined) => void) | undefined;
+
+  /** Starts the thread if it is not started; resolves whether it is ready for jobs. */
+  start(): Promise<boolean> {
+    if (this.#ready !== undefined) return this.#ready;
+    this.#state = 'starting';
+    this.#ready = new Promise<boolean>((resolve) => {
+      let worker: Worker;
+      try {
+        worker = startThread();
+      } catch {
+        this.#state = 'failed';
+        resolve(false);
+        return;
+      }
+      this.#worker = worker;
+      worker.unref();
+      worker.on('message', (message: OpenResult | 'ready') => {
+        if (message === 'ready') {
+          this.#state = 'ready';
+          resolve(true);
+        } else this.#finish(message);
+      });
+      const fail = () => {
+        this.#state = 'failed';
+        this.#finish(undefined);
+        resolve(false);
+      };
+      worker.on('error', fail);
+      worker.on('exit', fail);
+    });
+    return this.#ready;
+  }
+
+  /** Whether a job would be taken now (ready and idle); starts the thread if it is not started. */
+  available(): boolean {
+    if (this.#state === 'stopped') void this.start();
+    return this.#state === 'ready';
+  }
+
+  /**
+   * Runs `job` when the thread is ready and idle (the job's key buffer is handed over);
+   * `undefined` otherwise (the job untouched), and starts the thread if it is not started.
+   * The promise gives `undefined` when the thread failed during the job.
+   */
+  run(job: OpenJob): Promise<OpenResult | undefined> | undefined {
+    if (!this.available()) return undefined;
+    const worker = this.#worker!;
+    this.#state = 'busy';
+    worker.ref();
+    const done = new Promise<OpenResult | undefined>((resolve) => (this.#pending = resolve));
+    try {
+      worker.postMessage(job, [job.keyBytes]);
+    } catch {
+      // Not sent: the keys are still this thread's to zero, and the call decrypts everything itself.
+      if (job.keyBytes.byteLength > 0) new Uint8Array(job.keyBytes).fill(0);
+      this.#finish(undefined);
+      return undefined;
+    }
+    return done;
+  }
+
+  #finish(result: OpenResult | undefined): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (this.#state === 'busy') this.#state = 'ready';
+    if (this.#state !== 'failed') this.#worker?.unref();
+    pending?.(result);
+  }
+}
+
+/**
+ * Starts `decrypt-thread.js` beside the compiled package; from the TypeScript sources (tests,
+ * development) through tsx's require hook, since a worker thread does not inherit its parent's
+ * loader. @throws when neither can be found
+ */
+function startThread(): Worker {
+  const compiled = join(__dirname, 'decrypt-thread.js');
+  if (existsSync(compiled)) return new Worker(compiled);
+  const source = join(__dirname, 'decrypt-thread.ts');
+  const hook = require.resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, { eval: true });
+}
+
+/** The process's decrypt thread. */
+export const decryptThread = new DecryptThread();
