@@ -20,6 +20,7 @@ import {
   type KeyCacheOptions,
   type Keyring,
   type KeyStore,
+  type ParallelDecryptOption,
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import type { HushfieldSchema, ModelMeta } from '../metadata';
@@ -64,6 +65,13 @@ export interface FieldEncryptionOptions {
    * `'refuse'` (default, a ConfigError before the query) or `'warn'` (README, "Node upgrades and Unicode").
    */
   readonly unicodeMismatch?: 'refuse' | 'warn';
+  /**
+   * Reads of many encrypted values (default: 4,096 or more in one result) shared with a decrypt
+   * thread, which opens about half of them while the query's own thread opens the rest:
+   * `{ minValues }`, or `false` to decrypt every value on the calling thread (README, "Large
+   * reads"). Not used when `crypto` is given (set it there).
+   */
+  readonly parallelDecrypt?: ParallelDecryptOption;
   /**
    * Scoped models whose `@encryption(scope: ...)` was added or changed and whose stored values
    * `hushfield reencrypt --rescope` has not moved to their rows' scopes yet. Every other scoped
@@ -271,5 +279,6 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     actor: options.actor,
     auditDecrypts: options.auditDecrypts,
     unicodeMismatch: options.unicodeMismatch,
+    parallelDecrypt: options.parallelDecrypt,
   });
 }

@@ -1,0 +1,82 @@
+import { computedBlindIndex } from '@hushfield/prisma';
+import { DecryptionError } from '@hushfield/core';
+import { decryptThread } from '../../packages/core/src/parallel-decrypt';
+import { createHarness, type Harness } from './support';
+
+/**
+ * Large reads shared with the decrypt thread (`parallelDecrypt`): through the extension, a read
+ * split between two threads returns what one thread returns, and a damaged value in the
+ * thread's half fails as it fails without the thread. `minValues: 2` splits every read here.
+ */
+describe('fieldEncryption: large reads on two threads', () => {
+  let h: Harness;
+  const tenantId = 'large-reads';
+  const rows = 24;
+
+  beforeAll(async () => {
+    h = await createHarness({ parallelDecrypt: { minValues: 2 } });
+    for (let r = 0; r < rows; r++) {
+      await h.prisma.user.create({
+        data: {
+          tenantId,
+          name: `user ${r}`,
+          email: `user${r}@large.example`,
+          emailIdx: computedBlindIndex,
+          ssn: `123-45-${String(r).padStart(4, '0')}`,
+          ssnIdx: computedBlindIndex,
+          notes: `notes of ${r}`,
+        },
+      });
+    }
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const read = (prisma: Harness['prisma']) =>
+    prisma.user.findMany({
+      where: { tenantId },
+      orderBy: { name: 'asc' },
+      select: { id: true, name: true, email: true, ssn: true, notes: true },
+    });
+
+  it('returns what a read on one thread returns, the second half opened by the thread', async () => {
+    const split = h.fresh({ parallelDecrypt: { minValues: 2 } }).prisma;
+    expect(await split.$hushfield.crypto.startDecryptThread()).toBe(true);
+    const run = jest.spyOn(decryptThread, 'run');
+    const shared = await read(split);
+    expect(run.mock.results.some((result) => result.value instanceof Promise)).toBe(true);
+    const alone = await read(h.fresh({ parallelDecrypt: false }).prisma);
+    expect(shared).toEqual(alone);
+    expect(shared).toHaveLength(rows);
+    for (const user of shared) {
+      const r = user.name.slice('user '.length);
+      expect(user).toMatchObject({ email: `user${r}@large.example`, notes: `notes of ${r}` });
+    }
+  });
+
+  it("fails a value copied between rows in the thread's half as it fails without the thread", async () => {
+    const users = await read(h.prisma);
+    // The last rows in the read's order are the thread's: copy one row's email over another's.
+    const [from, to] = [users[rows - 1], users[rows - 2]];
+    const [stored] = await h.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [from.id]);
+    await h.db.query('UPDATE users SET email = $1 WHERE id = $2', [stored.email, to.id]);
+    const failure = (prisma: Harness['prisma']) =>
+      read(prisma).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const split = h.fresh({ parallelDecrypt: { minValues: 2 } }).prisma;
+    expect(await split.$hushfield.crypto.startDecryptThread()).toBe(true);
+    const shared = await failure(split);
+    const alone = await failure(h.fresh({ parallelDecrypt: false }).prisma);
+    expect(shared).toBeInstanceOf(DecryptionError);
+    expect((shared as Error).message).toBe((alone as Error).message);
+    expect((shared as Error).message).toContain(to.id);
+    // Under onDecryptError: 'null' the copied value reads as null and every other value opens.
+    const nulls = await read(h.fresh({ parallelDecrypt: { minValues: 2 }, onDecryptError: 'null' }).prisma);
+    expect(nulls.find((user) => user.id === to.id)?.email).toBeNull();
+    expect(nulls.filter((user) => user.email === null)).toHaveLength(1);
+  });
+});
