@@ -76,8 +76,21 @@ describe('benchmarks at smoke-test sizes', () => {
     // (One round of creates at this size: its ratio has no range.)
     expect(reference.rows[0][3]).toMatch(/^\d+\.\d\d×/);
     for (const row of reference.rows.slice(1)) expect(row[3]).toMatch(/^\d+\.\d\d× \(/);
-    expect(reads.rows).toHaveLength(5); // plain, floor, decrypts alone, cold, warm
-    expect(include.rows).toHaveLength(3); // plain, floor, cold
+    // plain, floor, decrypts alone, cold, warm, and cold again on one thread (no decrypt thread)
+    expect(reads.rows.map((row) => row[0].split(' ')[0])).toEqual([
+      'plain',
+      'floor',
+      'for',
+      'hushfield',
+      'hushfield',
+      'hushfield',
+    ]);
+    expect(reads.rows[5][0]).toContain('one thread');
+    expect(include.rows).toHaveLength(4); // plain, floor, cold, cold on one thread
+    // Both read targets give the one-thread ratio beside the verdict's.
+    const readTargets = section.targets.filter((target) => /floor, cold/.test(target.target));
+    expect(readTargets).toHaveLength(2);
+    for (const target of readTargets) expect(target.measured).toMatch(/; one thread -?\d+\.\d\d×$/);
     // Cold reads resolve each of the 3 scope keys once through the keyring.
     expect(reads.notes?.[0]).toContain('keyring calls per cold read: 3');
     expect(scaling.rows.map((row) => row[0])).toEqual(['20', '60']);

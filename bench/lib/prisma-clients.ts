@@ -69,7 +69,13 @@ export interface EncryptedClient {
 export function encryptedClient(
   base: PrismaClient,
   keyring: Keyring,
-  options: { dekCache?: { maxEntries: number } | false; dekPool?: boolean; ttlMs?: number } = {},
+  options: {
+    dekCache?: { maxEntries: number } | false;
+    dekPool?: boolean;
+    ttlMs?: number;
+    /** `false`: every value decrypted on the calling thread (default: large reads shared with the decrypt thread). */
+    parallelDecrypt?: false;
+  } = {},
 ): EncryptedClient {
   const crypto = new FieldCrypto({
     keyring,
@@ -77,6 +83,7 @@ export function encryptedClient(
     cache: { ttlMs: options.ttlMs ?? 60 * 60_000 },
     ...(options.dekCache === undefined ? {} : { dekCache: options.dekCache }),
     ...(options.dekPool === true ? { dekPool: {} } : {}),
+    ...(options.parallelDecrypt === false ? { parallelDecrypt: false as const } : {}),
   });
   const { hushfieldSchema } = generatedFor(providerOf(base));
   const client = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto }));
