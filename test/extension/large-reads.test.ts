@@ -1,6 +1,7 @@
 import { computedBlindIndex } from '@hushfield/prisma';
 import { DecryptionError } from '@hushfield/core';
 import { decryptThread } from '../../packages/core/src/parallel-decrypt';
+import type { OpenResult } from '../../packages/core/src/thread-open';
 import { createHarness, type Harness } from './support';
 
 /**
@@ -46,7 +47,11 @@ describe('fieldEncryption: large reads on two threads', () => {
     expect(await split.$hushfield.crypto.startDecryptThread()).toBe(true);
     const run = jest.spyOn(decryptThread, 'run');
     const shared = await read(split);
-    expect(run.mock.results.some((result) => result.value instanceof Promise)).toBe(true);
+    // The thread took the second half of the values (3 per row) and opened every one of them.
+    const taken = run.mock.results.find((result) => result.value instanceof Promise);
+    const { plain } = (await taken!.value) as OpenResult;
+    expect(plain).toHaveLength((rows * 3) / 2);
+    expect(plain.every((text) => typeof text === 'string')).toBe(true);
     const alone = await read(h.fresh({ parallelDecrypt: false }).prisma);
     expect(shared).toEqual(alone);
     expect(shared).toHaveLength(rows);
@@ -69,7 +74,11 @@ describe('fieldEncryption: large reads on two threads', () => {
       );
     const split = h.fresh({ parallelDecrypt: { minValues: 2 } }).prisma;
     expect(await split.$hushfield.crypto.startDecryptThread()).toBe(true);
+    const run = jest.spyOn(decryptThread, 'run');
     const shared = await failure(split);
+    // The thread had the copied value and left it (and only it) for the query's thread.
+    const { plain } = (await run.mock.results.find((result) => result.value instanceof Promise)!.value) as OpenResult;
+    expect(plain.filter((text) => text === null)).toHaveLength(1);
     const alone = await failure(h.fresh({ parallelDecrypt: false }).prisma);
     expect(shared).toBeInstanceOf(DecryptionError);
     expect((shared as Error).message).toBe((alone as Error).message);

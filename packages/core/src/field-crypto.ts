@@ -389,18 +389,21 @@ export class FieldCrypto {
     // A row's DEK the cache holds goes with the job, so a warm read's share is not unwrapped again.
     const cached = deks !== undefined && deks.size > 0 ? (id: string) => deks.peek(id) : undefined;
     const split = splitForThread(items, keys, cached);
-    const running = split === undefined ? undefined : decryptThread.run(split.job);
+    if (split === undefined) return false;
+    // Taken by the thread, or zeroed by `run` when the thread became busy meanwhile.
+    const running = decryptThread.run(split.job);
     if (running === undefined) return false;
-    if (deks !== undefined) deks.hits += split!.job.dekIds.length;
-    this.#decryptPass(items, split!.ownIndexes, out, keys, generation);
+    this.#decryptPass(items, split.ownIndexes, out, keys, generation);
     const result = await running;
     if (result === undefined) {
-      this.#decryptPass(items, split!.threadIndexes, out, keys, generation);
+      this.#decryptPass(items, split.threadIndexes, out, keys, generation);
       return true;
     }
+    // The cached DEKs the thread was given count as hits once it used them (not when it failed).
+    if (deks !== undefined) deks.hits += split.job.dekIds.length;
     const retry = takeThreadResult(
       result,
-      split!,
+      split,
       out,
       (i) => countDecrypted(items[i].ctx.model, items[i].ctx.field),
       (id, dek) => {

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { AuditEvent } from './audit';
 import {
   DecryptionError,
@@ -10,7 +12,7 @@ import {
 import { FieldCrypto, type DecryptItem } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
-import { decryptThread, parallelMinValues, splitForThread } from './parallel-decrypt';
+import { decryptThread, parallelMinValues, splitForThread, takeThreadResult } from './parallel-decrypt';
 import type { ResolvedKey } from './decrypt-keys';
 import { openJob, type OpenJob, type OpenResult } from './thread-open';
 
@@ -182,6 +184,80 @@ describe('openJob (what the decrypt thread runs), in process', () => {
     jest.spyOn(decryptThread, 'run').mockImplementation(() => Promise.resolve(undefined));
     expect(await reader({ minValues: 2 }).decryptMany(items)).toEqual(expected);
   });
+
+  it('counts the DEK hits of a warm read once when the thread fails during the job', async () => {
+    const { items, expected, reader } = await written(10, ['s1']);
+    const alone = reader(false);
+    const shared = reader({ minValues: 2 });
+    const run = jest.spyOn(decryptThread, 'run').mockImplementation((job) => Promise.resolve(openJob(job)));
+    for (const crypto of [alone, shared]) expect(await crypto.decryptMany(items)).toEqual(expected);
+    run.mockImplementation(() => Promise.resolve(undefined));
+    for (const crypto of [alone, shared]) expect(await crypto.decryptMany(items)).toEqual(expected);
+    expect(shared.stats()).toMatchObject({ dekHits: alone.stats().dekHits, dekMisses: alone.stats().dekMisses });
+  });
+
+  it('keeps for the calling thread every context it would refuse: a null row id or scope, a stray index', async () => {
+    const { items, reader } = await written(10, ['s1', 's2']);
+    const odd: DecryptItem[] = items.map((item, i) => {
+      if (i === 20) return { value: item.value, ctx: { ...item.ctx, scope: null as unknown as string } };
+      if (i === 23) return { value: item.value, ctx: { ...item.ctx, rowId: null as unknown as string } };
+      if (i === 26) return { value: item.value, ctx: { ...item.ctx, index: 0, count: 1 } };
+      if (i === 29) return { value: item.value, ctx: { ...item.ctx, kind: 'json' as const, index: 0 } };
+      return item;
+    });
+    const jobs: OpenJob[] = [];
+    jest.spyOn(decryptThread, 'run').mockImplementation((job) => {
+      jobs.push(job);
+      return Promise.resolve(openJob(job));
+    });
+    const split = await reader({ minValues: 2 }).decryptMany(odd);
+    expect(jobs[0].values).not.toContain(items[20].value);
+    expect(jobs[0].values).toHaveLength(11);
+    expect(shapes(split)).toEqual(shapes(await reader(false).decryptMany(odd)));
+    for (const i of [20, 23, 26, 29]) expect(split[i]).toBeInstanceOf(InvalidArgumentError);
+  });
+
+  // Two guards hold this: the DEK cache's generation, and the destroyed key's remaining TTL (0).
+  it('caches no DEK the thread unwrapped when a scope key was destroyed during the call', async () => {
+    const { items, reader } = await written(10, ['s1', 's2']);
+    const crypto = reader({ minValues: 2 });
+    jest.spyOn(decryptThread, 'run').mockImplementation(async (job) => {
+      const result = openJob(job);
+      // Destroyed through the reader's own key admin, so its caches hear of it.
+      await crypto.keys.destroyScope('s2');
+      return result;
+    });
+    await crypto.decryptMany(items);
+    jest.restoreAllMocks();
+    // A row of scope s2 in the thread's half (row 9): its DEK must not open it from the cache now
+    // (read without naming the row's scope, so only the DEK cache could open it).
+    expect(items[27].ctx.scope).toBe('s2');
+    const unscoped = { ...items[27].ctx, scope: undefined };
+    await expect(crypto.decrypt(items[27].value as string, unscoped)).rejects.toBeInstanceOf(KeyDestroyedError);
+  });
+});
+
+describe('takeThreadResult', () => {
+  it('hands each DEK to the cache and zeroes the buffer they came in', () => {
+    const deks = new Uint8Array(64).fill(9);
+    const result: OpenResult = { plain: ['a', null], dekIds: ['d1', 'd2'], deks: deks.buffer };
+    const split = { job: {} as OpenJob, threadIndexes: [4, 7], ownIndexes: [] };
+    const out: unknown[] = [];
+    const cached: Buffer[] = [];
+    const opened: number[] = [];
+    const retry = takeThreadResult(
+      result,
+      split,
+      out,
+      (i) => opened.push(i),
+      (_id, dek) => cached.push(Buffer.from(dek)),
+    );
+    expect(retry).toEqual([7]);
+    expect(out[4]).toBe('a');
+    expect(opened).toEqual([4]);
+    expect(cached).toEqual([Buffer.alloc(32, 9), Buffer.alloc(32, 9)]);
+    expect(deks.every((byte) => byte === 0)).toBe(true);
+  });
 });
 
 describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
@@ -202,8 +278,11 @@ describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
     expect(await shared.startDecryptThread()).toBe(true);
     const run = jest.spyOn(decryptThread, 'run');
     const split = await shared.decryptMany(mixed);
-    // The real thread took the second half.
-    expect(run.mock.results[0].value).toBeInstanceOf(Promise);
+    // The real thread took the second half and opened the values there that authenticate.
+    const threadResult = (await run.mock.results[0].value) as OpenResult;
+    const opened = threadResult.plain.filter((text) => typeof text === 'string');
+    const intactInSecondHalf = mixed.slice(mixed.length / 2).filter((item, j) => item === items[mixed.length / 2 + j]);
+    expect(opened).toHaveLength(intactInSecondHalf.length);
     expect(shapes(split)).toEqual(shapes(alone));
     const failures = split.filter((value) => value instanceof HushfieldError);
     expect(failures.length).toBeGreaterThanOrEqual(8);
@@ -222,7 +301,11 @@ describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
     const shared = reader({ minValues: 2 });
     expect(await shared.startDecryptThread()).toBe(true);
     await writer.keys.destroyScope('shred');
+    const run = jest.spyOn(decryptThread, 'run');
     const results = await shared.decryptMany(items);
+    // The thread opened the kept scope's values of its half, and none of the shredded one's.
+    const threadResult = (await run.mock.results[0].value) as OpenResult;
+    expect(threadResult.plain.filter((text) => typeof text === 'string')).toHaveLength(15);
     items.forEach((item, i) => {
       if (item.ctx.scope === 'shred') expect(results[i]).toBeInstanceOf(KeyDestroyedError);
       else expect(typeof results[i]).toBe('string');
@@ -263,6 +346,35 @@ describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
 });
 
 describe('the decrypt thread', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('zeroes the keys of a job it does not take (the thread busy or starting)', () => {
+    jest.spyOn(decryptThread, 'available').mockReturnValue(false);
+    const keyBytes = new Uint8Array(64).fill(7).buffer;
+    expect(decryptThread.run({ keyBytes } as OpenJob)).toBeUndefined();
+    expect(new Uint8Array(keyBytes).every((byte) => byte === 0)).toBe(true);
+  });
+
+  it('never keeps the process alive: started, idle, or after a job', () => {
+    const source = join(__dirname, 'parallel-decrypt.ts');
+    const script = (useIt: string) =>
+      `const { decryptThread } = require(${JSON.stringify(source)});
+       decryptThread.start().then(async (ready) => { ${useIt} console.log('ready', ready); });`;
+    const job = `await decryptThread.run({ values: [], models: [], fields: [], rowIds: [], scopes: [], kinds: [],
+       keyIds: [], keyScopes: [], dekIds: [], keyBytes: new ArrayBuffer(0) });`;
+    for (const useIt of ['', job]) {
+      const child = spawnSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script(useIt)], {
+        timeout: 30_000,
+        encoding: 'utf8',
+      });
+      expect({ status: child.status, signal: child.signal, out: child.stdout.trim() }).toEqual({
+        status: 0,
+        signal: null,
+        out: 'ready true',
+      });
+    }
+  }, 60_000);
+
   it('keeps a job it cannot send: its keys are zeroed here, and the thread takes the next job', async () => {
     expect(await decryptThread.start()).toBe(true);
     const keyBytes = new Uint8Array(32).fill(7).buffer;
@@ -270,5 +382,17 @@ describe('the decrypt thread', () => {
     expect(decryptThread.run(job)).toBeUndefined();
     expect(new Uint8Array(keyBytes).every((byte) => byte === 0)).toBe(true);
     expect(decryptThread.available()).toBe(true);
+  });
+});
+
+describe('a decrypt thread that fails', () => {
+  it('answers its pending job with nothing, takes no more jobs, and reports that it cannot start', async () => {
+    expect(await decryptThread.start()).toBe(true);
+    // Not a job: openJob throws outside its per-value guard and the thread dies with it.
+    const running = decryptThread.run({ keyBytes: new ArrayBuffer(32) } as OpenJob);
+    expect(running).toBeInstanceOf(Promise);
+    expect(await running).toBeUndefined();
+    expect(decryptThread.available()).toBe(false);
+    expect(await decryptThread.start()).toBe(false);
   });
 });

@@ -56,6 +56,28 @@ export interface Split {
 }
 
 /**
+ * Whether the thread may take `item`: a text value (`String` or `Json`) whose context says
+ * nothing the job cannot carry as it is. Anything else (a `Bytes` value, a list element, a row
+ * id or scope given as something other than a string, a stray `index` or `count`) stays with
+ * the calling thread, whose checks report it: the job writes an absent property as `null`, so
+ * a `null` sent to the thread would read as absent there and pass a check it must fail.
+ */
+function threadable(
+  item: { value: unknown; ctx: FieldContext } | undefined,
+): item is { value: string; ctx: FieldContext } {
+  const ctx = item?.ctx;
+  if (typeof item?.value !== 'string' || typeof ctx !== 'object' || ctx === null) return false;
+  const { kind, rowId, scope, index, count } = ctx;
+  return (
+    (kind === undefined || kind === 'json') &&
+    (rowId === undefined || typeof rowId === 'string') &&
+    (scope === undefined || typeof scope === 'string') &&
+    index === undefined &&
+    count === undefined
+  );
+}
+
+/**
  * Splits `items`: the thread takes text values (`String` and `Json`) from about the middle on,
  * the calling thread keeps the rest (and every list element and `Bytes` value). `keys` must hold
  * every scope key the values name (copies; the job gets copies of these, each `KEY_BYTES`), and
@@ -81,24 +103,18 @@ export function splitForThread(
   const rowDeks = cachedDek === undefined ? undefined : new RowDeks(cachedDek);
   for (let i = from; i < items.length; i++) {
     const item = items[i];
-    const ctx = item?.ctx;
-    const kind = ctx?.kind;
-    if (
-      typeof item?.value !== 'string' ||
-      typeof ctx !== 'object' ||
-      ctx === null ||
-      (kind !== undefined && kind !== 'json')
-    ) {
+    if (!threadable(item)) {
       ownIndexes.push(i);
       continue;
     }
+    const { ctx } = item;
     threadIndexes.push(i);
     values.push(item.value);
     models.push(ctx.model);
     fields.push(ctx.field);
     rowIds.push(ctx.rowId ?? null);
     scopes.push(ctx.scope ?? null);
-    kinds.push(kind ?? null);
+    kinds.push(ctx.kind === 'json' ? 'json' : null);
     rowDeks?.note(item.value);
   }
   if (threadIndexes.length < 2) return undefined;
@@ -190,8 +206,8 @@ export function takeThreadResult(
 }
 
 /**
- * The process-wide decrypt thread: started on first use, never holding the process open while
- * idle, taking one job at a time. A call that finds it starting, busy or failed runs wholly on
+ * The process-wide decrypt thread: started on first use, holding the process open while it
+ * starts and during a job, never while idle, taking one job at a time. A call that finds it starting, busy or failed runs wholly on
  * the calling thread instead of waiting; a thread that fails is not started again.
  */
 class DecryptThread {
@@ -214,15 +230,17 @@ class DecryptThread {
         return;
       }
       this.#worker = worker;
-      worker.unref();
       worker.on('message', (message: OpenResult | 'ready') => {
         if (message === 'ready') {
           this.#state = 'ready';
+          // Held open while starting (a caller may await it), never while idle.
+          worker.unref();
           resolve(true);
         } else this.#finish(message);
       });
       const fail = () => {
         this.#state = 'failed';
+        this.#ready = Promise.resolve(false);
         this.#finish(undefined);
         resolve(false);
       };
@@ -239,12 +257,16 @@ class DecryptThread {
   }
 
   /**
-   * Runs `job` when the thread is ready and idle (the job's key buffer is handed over);
-   * `undefined` otherwise (the job untouched), and starts the thread if it is not started.
-   * The promise gives `undefined` when the thread failed during the job.
+   * Runs `job` when the thread is ready and idle, and takes its key buffer either way: handed
+   * to the thread, or zeroed here when the job is not taken (`undefined`: the thread is
+   * starting, busy or failed; it is started if it was not). The promise gives `undefined` when
+   * the thread failed during the job.
    */
   run(job: OpenJob): Promise<OpenResult | undefined> | undefined {
-    if (!this.available()) return undefined;
+    if (!this.available()) {
+      zero(job.keyBytes);
+      return undefined;
+    }
     const worker = this.#worker!;
     this.#state = 'busy';
     worker.ref();
@@ -253,7 +275,7 @@ class DecryptThread {
       worker.postMessage(job, [job.keyBytes]);
     } catch {
       // Not sent: the keys are still this thread's to zero, and the call decrypts everything itself.
-      if (job.keyBytes.byteLength > 0) new Uint8Array(job.keyBytes).fill(0);
+      zero(job.keyBytes);
       this.#finish(undefined);
       return undefined;
     }
@@ -267,6 +289,11 @@ class DecryptThread {
     if (this.#state !== 'failed') this.#worker?.unref();
     pending?.(result);
   }
+}
+
+/** Zeroes a job's key buffer unless it was handed to the thread (then it is detached, and empty here). */
+function zero(keyBytes: ArrayBuffer): void {
+  if (keyBytes.byteLength > 0) new Uint8Array(keyBytes).fill(0);
 }
 
 /**
