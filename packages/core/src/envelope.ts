@@ -39,8 +39,7 @@ export const MAX_KEY_ID_LENGTH = 64;
 export const MAX_KEY_VERSION = 2 ** 31 - 1;
 
 const SEPARATOR = '$';
-/** Characters of the wrapped DEK's base64url in an envelope's header. */
-export const WRAPPED_DEK_CHARS = encodedLength(WRAPPED_DEK_BYTES);
+const WRAPPED_DEK_CHARS = encodedLength(WRAPPED_DEK_BYTES);
 const MAX_SEALED_CHARS = encodedLength(MAX_PLAINTEXT_BYTES + PACKED_OVERHEAD);
 /** Longest string the parser looks at. */
 export const MAX_ENVELOPE_LENGTH =

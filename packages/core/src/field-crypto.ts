@@ -385,10 +385,7 @@ export class FieldCrypto {
     const waiting: Waiting = { indexes: [], keys: new Set() };
     noteKeys(items, 0, waiting, keys, this.#cachedCopy);
     if (waiting.keys.size > 0) await this.#resolveKeys(waiting.keys, keys);
-    const deks = this.#deks;
-    // A row's DEK the cache holds goes with the job, so a warm read's share is not unwrapped again.
-    const cached = deks !== undefined && deks.size > 0 ? (id: string) => deks.peek(id) : undefined;
-    const split = splitForThread(items, keys, cached);
+    const split = splitForThread(items, keys);
     if (split === undefined) return false;
     // Taken by the thread, or zeroed by `run` when the thread became busy meanwhile.
     const running = decryptThread.run(split.job);
@@ -399,8 +396,7 @@ export class FieldCrypto {
       this.#decryptPass(items, split.threadIndexes, out, keys, generation);
       return true;
     }
-    // The cached DEKs the thread was given count as hits once it used them (not when it failed).
-    if (deks !== undefined) deks.hits += split.job.dekIds.length;
+    const deks = this.#deks;
     const retry = takeThreadResult(
       result,
       split,

@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { KEY_BYTES } from './aead';
 import type { ResolvedKey } from './decrypt-keys';
-import { KEY_ID_START, keyPrefixLength, WRAPPED_DEK_CHARS } from './envelope';
 import { needs } from './preconditions';
 import type { FieldContext } from './row-encryptor';
 import type { OpenJob, OpenResult } from './thread-open';
@@ -80,15 +79,12 @@ function threadable(
 /**
  * Splits `items`: the thread takes text values (`String` and `Json`) from about the middle on,
  * the calling thread keeps the rest (and every list element and `Bytes` value). `keys` must hold
- * every scope key the values name (copies; the job gets copies of these, each `KEY_BYTES`), and
- * `cachedDek`, when given, gives a row's DEK when the caller's DEK cache holds it (the job gets
- * a copy), so a warm read's share is not unwrapped again. `undefined` when the thread would get fewer than
- * two values.
+ * every scope key the values name (copies; the job gets copies of these, each `KEY_BYTES`).
+ * `undefined` when the thread would get fewer than two values.
  */
 export function splitForThread(
   items: readonly { value: unknown; ctx: FieldContext }[],
   keys: ReadonlyMap<string, ResolvedKey>,
-  cachedDek?: (dekId: string) => Buffer | undefined,
 ): Split | undefined {
   const from = Math.floor(items.length * (1 - THREAD_SHARE));
   const ownIndexes: number[] = [];
@@ -100,7 +96,6 @@ export function splitForThread(
   const rowIds: (string | null)[] = [];
   const scopes: (string | null)[] = [];
   const kinds: ('json' | null)[] = [];
-  const rowDeks = cachedDek === undefined ? undefined : new RowDeks(cachedDek);
   for (let i = from; i < items.length; i++) {
     const item = items[i];
     if (!threadable(item)) {
@@ -115,7 +110,6 @@ export function splitForThread(
     rowIds.push(ctx.rowId ?? null);
     scopes.push(ctx.scope ?? null);
     kinds.push(ctx.kind === 'json' ? 'json' : null);
-    rowDeks?.note(item.value);
   }
   if (threadIndexes.length < 2) return undefined;
   const keyIds: string[] = [];
@@ -127,50 +121,14 @@ export function splitForThread(
     keyScopes.push(entry.scope ?? null);
     held.push(entry.key);
   }
-  const dekIds = rowDeks?.ids ?? [];
-  if (rowDeks !== undefined) held.push(...rowDeks.deks);
   const keyBytes = new ArrayBuffer(held.length * KEY_BYTES);
   const view = new Uint8Array(keyBytes);
   for (let k = 0; k < held.length; k++) view.set(held[k], k * KEY_BYTES);
   return {
-    job: { values, models, fields, rowIds, scopes, kinds, keyIds, keyScopes, dekIds, keyBytes },
+    job: { values, models, fields, rowIds, scopes, kinds, keyIds, keyScopes, keyBytes },
     threadIndexes,
     ownIndexes,
   };
-}
-
-/**
- * The cached DEKs of the rows a job's values belong to, each once: a row's values are
- * consecutive and share their header (`hfe$1$<keyId>$<version>$<wrappedDek>$`), so only a
- * value whose header differs from the last one's is looked up. Read from the text alone, before
- * the thread parses it: a malformed value finds no DEK, or one the thread uses only for an
- * envelope that parses to the same DEK id.
- */
-class RowDeks {
-  readonly ids: string[] = [];
-  readonly deks: Buffer[] = [];
-  readonly #seen = new Set<string>();
-  readonly #cachedDek: (dekId: string) => Buffer | undefined;
-  #lastHeader = '\u0000';
-
-  constructor(cachedDek: (dekId: string) => Buffer | undefined) {
-    this.#cachedDek = cachedDek;
-  }
-
-  note(value: string): void {
-    if (value.startsWith(this.#lastHeader)) return;
-    const prefix = keyPrefixLength(value);
-    const end = prefix + WRAPPED_DEK_CHARS;
-    if (prefix === 0 || value.charCodeAt(end) !== 0x24) return;
-    this.#lastHeader = value.slice(0, end + 1);
-    const id = value.slice(KEY_ID_START, end);
-    if (this.#seen.has(id)) return;
-    this.#seen.add(id);
-    const dek = this.#cachedDek(id);
-    if (dek === undefined) return;
-    this.ids.push(id);
-    this.deks.push(dek);
-  }
 }
 
 /**
@@ -207,8 +165,9 @@ export function takeThreadResult(
 
 /**
  * The process-wide decrypt thread: started on first use, holding the process open while it
- * starts and during a job, never while idle, taking one job at a time. A call that finds it starting, busy or failed runs wholly on
- * the calling thread instead of waiting; a thread that fails is not started again.
+ * starts and during a job, never while idle, taking one job at a time. A call that finds it
+ * starting, busy or failed runs wholly on the calling thread instead of waiting; a thread that
+ * fails is not started again.
  */
 class DecryptThread {
   #worker: Worker | undefined;

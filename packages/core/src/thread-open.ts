@@ -16,9 +16,8 @@ import { openValue, unwrapDek } from './value-cipher';
 
 /**
  * Text values to open, as parallel arrays (an array of strings clones far faster than an object
- * per value), the scope keys they may need, and the DEKs of their rows the caller's DEK cache
- * holds: `keyBytes` holds `KEY_BYTES` per id of `keyIds`, then per id of `dekIds`; it is
- * transferred, not copied, and zeroed by {@link openJob}.
+ * per value), and the scope keys they may need: `keyBytes` holds `KEY_BYTES` per id of
+ * `keyIds`, is transferred, not copied, and is zeroed by {@link openJob}.
  */
 export interface OpenJob {
   readonly values: string[];
@@ -32,8 +31,6 @@ export interface OpenJob {
   /** Scope key version ids (`scopeKeyId`), their scopes when known, and their bytes. */
   readonly keyIds: string[];
   readonly keyScopes: (string | null)[];
-  /** Rows' DEKs given by the caller (`ParsedEnvelope.dekId`), so the thread need not unwrap them. */
-  readonly dekIds: string[];
   readonly keyBytes: ArrayBuffer;
 }
 
@@ -66,11 +63,6 @@ export function openJob(job: OpenJob): OpenResult {
       scope: job.keyScopes[k],
     });
   }
-  const given = new Map<string, Buffer>();
-  const givenFrom = job.keyIds.length * KEY_BYTES;
-  for (let d = 0; d < job.dekIds.length; d++) {
-    given.set(job.dekIds[d], keyBytes.subarray(givenFrom + d * KEY_BYTES, givenFrom + (d + 1) * KEY_BYTES));
-  }
   const count = job.values.length;
   const plain: (string | null)[] = new Array(count).fill(null);
   const dekIds: string[] = [];
@@ -88,13 +80,10 @@ export function openJob(job: OpenJob): OpenResult {
           lastDekId = envelope.dekId;
           const entry = keys.get(scopeKeyId(envelope.keyId, envelope.version));
           keyScope = entry?.scope ?? null;
-          dek = given.get(envelope.dekId) ?? null;
-          if (dek === null && entry !== undefined) {
-            dek = unwrapDek(entry.key, envelope);
-            if (dek !== null) {
-              dekIds.push(envelope.dekId);
-              deks.push(dek);
-            }
+          dek = entry === undefined ? null : unwrapDek(entry.key, envelope);
+          if (dek !== null) {
+            dekIds.push(envelope.dekId);
+            deks.push(dek);
           }
         }
         // A key whose scope is not known here, or is another scope's, is the caller's to judge.
