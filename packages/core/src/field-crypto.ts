@@ -403,7 +403,12 @@ export class FieldCrypto {
       out,
       (i) => countDecrypted(items[i].ctx.model, items[i].ctx.field),
       (id, dek) => {
-        if (deks === undefined || deks.peek(id) !== undefined) return;
+        if (deks === undefined) return;
+        // Counted as the calling thread counts a row: a hit when the cache held its DEK already.
+        if (deks.peek(id) !== undefined) {
+          deks.hits++;
+          return;
+        }
         deks.misses++;
         const copy = Buffer.from(dek);
         const { keyId, version } = scopeKeyOf(id.slice(0, id.lastIndexOf('$')));

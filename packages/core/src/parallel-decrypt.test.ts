@@ -176,6 +176,7 @@ describe('openJob (what the decrypt thread runs), in process', () => {
       if (i === 23) return { value: item.value, ctx: { ...item.ctx, rowId: null as unknown as string } };
       if (i === 26) return { value: item.value, ctx: { ...item.ctx, index: 0, count: 1 } };
       if (i === 29) return { value: item.value, ctx: { ...item.ctx, kind: 'json' as const, index: 0 } };
+      if (i === 18) return { value: item.value, ctx: { ...item.ctx, count: 1 } };
       return item;
     });
     const jobs: OpenJob[] = [];
@@ -185,9 +186,9 @@ describe('openJob (what the decrypt thread runs), in process', () => {
     });
     const split = await reader({ minValues: 2 }).decryptMany(odd);
     expect(jobs[0].values).not.toContain(items[20].value);
-    expect(jobs[0].values).toHaveLength(11);
+    expect(jobs[0].values).toHaveLength(10);
     expect(shapes(split)).toEqual(shapes(await reader(false).decryptMany(odd)));
-    for (const i of [20, 23, 26, 29]) expect(split[i]).toBeInstanceOf(InvalidArgumentError);
+    for (const i of [18, 20, 23, 26, 29]) expect(split[i]).toBeInstanceOf(InvalidArgumentError);
   });
 
   // Two guards hold this: the DEK cache's generation, and the destroyed key's remaining TTL (0).
@@ -267,6 +268,20 @@ describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
     const { dekMisses, dekHits } = shared.stats();
     for (const item of items.slice(-9)) expect(await shared.decrypt(item.value as string, item.ctx)).toBeDefined();
     expect(shared.stats()).toMatchObject({ dekMisses, dekHits: dekHits + 9 });
+  });
+
+  it('counts DEK-cache hits and misses of a cold and a warm read as one thread does', async () => {
+    const { items, expected, reader } = await written(20, ['s1', 's2']);
+    const alone = reader(false);
+    const shared = reader({ minValues: 2 });
+    expect(await shared.startDecryptThread()).toBe(true);
+    const run = jest.spyOn(decryptThread, 'run');
+    for (let read = 0; read < 2; read++) {
+      for (const crypto of [alone, shared]) expect(await crypto.decryptMany(items)).toEqual(expected);
+      const { dekHits, dekMisses } = alone.stats();
+      expect(shared.stats()).toMatchObject({ dekHits, dekMisses });
+    }
+    expect(run.mock.results.filter((result) => result.value instanceof Promise)).toHaveLength(2);
   });
 
   it("fails a shredded scope's values with KeyDestroyedError in both halves", async () => {

@@ -2,10 +2,10 @@
  * Large reads split across a second thread. A `FieldCrypto.decryptMany` call of many values
  * (a `findMany` of thousands of rows) keeps the calling thread busy for hundreds of
  * milliseconds; with this, one process-wide decrypt thread opens about half of the text values
- * (`thread-open.ts`) while the calling thread opens the rest, so the read takes about half as
- * long and the event loop is held about half as long. The work is the same, only spread: it
- * pays where a core is free, which is what a read of thousands of rows on a server with more
- * than one CPU usually finds.
+ * (`thread-open.ts`) while the calling thread opens the rest, so the read and the time the
+ * event loop is held both take about 0.7 of what they took (the calling thread also prepares
+ * the job and takes its result). The work is the same plus the hand-over, only spread: it pays
+ * where a core is free (bench/FINDINGS.md, "Large reads on two threads").
  *
  * What crosses to the thread: the values' envelopes and contexts, copies of the scope keys they
  * name (in one buffer handed over, not copied, and zeroed by the thread when the job ends); what
@@ -33,6 +33,9 @@ export type ParallelDecryptOption = { minValues?: number } | false;
 
 /** The default smallest call split with the thread: below it the hand-over costs more than it saves. */
 export const DEFAULT_MIN_VALUES = 4096;
+
+/** How long the thread may take to start before it is given up (it then counts as failed). */
+const START_TIMEOUT_MS = 10_000;
 
 /** Share of a split call's text values the thread opens (the caller also prepares and merges the job). */
 const THREAD_SHARE = 0.5;
@@ -189,8 +192,12 @@ class DecryptThread {
         return;
       }
       this.#worker = worker;
+      // A thread that loads but never says it is ready is stopped (and counts as failed).
+      const starting = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS);
+      starting.unref();
       worker.on('message', (message: OpenResult | 'ready') => {
         if (message === 'ready') {
+          clearTimeout(starting);
           this.#state = 'ready';
           // Held open while starting (a caller may await it), never while idle.
           worker.unref();
@@ -198,6 +205,7 @@ class DecryptThread {
         } else this.#finish(message);
       });
       const fail = () => {
+        clearTimeout(starting);
         this.#state = 'failed';
         this.#ready = Promise.resolve(false);
         this.#finish(undefined);
@@ -205,6 +213,11 @@ class DecryptThread {
       };
       worker.on('error', fail);
       worker.on('exit', fail);
+      // A result that cannot be read here: the job gets nothing, and the thread is not used again.
+      worker.on('messageerror', () => {
+        fail();
+        void worker.terminate();
+      });
     });
     return this.#ready;
   }

@@ -35,8 +35,9 @@ export interface OpenJob {
 }
 
 /**
- * Each value's text, or `null` where it did not open here; and the DEKs unwrapped (one per
- * row, `KEY_BYTES` each in `deks`, named by `dekIds`) for the caller's DEK cache. `deks` is
+ * Each value's text, or `null` where it did not open here; and the DEKs unwrapped (one each
+ * time the DEK id changes from one value to the next, so once per row of consecutive values;
+ * `KEY_BYTES` each in `deks`, named by `dekIds`) for the caller's DEK cache. `deks` is
  * transferred to the caller, who zeroes it.
  */
 export interface OpenResult {
