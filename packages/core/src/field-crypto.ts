@@ -390,7 +390,14 @@ export class FieldCrypto {
     // Taken by the thread, or zeroed by `run` when the thread became busy meanwhile.
     const running = decryptThread.run(split.job);
     if (running === undefined) return false;
-    this.#decryptPass(items, split.ownIndexes, out, keys, generation);
+    try {
+      this.#decryptPass(items, split.ownIndexes, out, keys, generation);
+    } catch (error) {
+      // The thread's answer still holds the DEKs it unwrapped: zeroed, not left to the collector.
+      const lost = await running;
+      if (lost !== undefined) new Uint8Array(lost.deks).fill(0);
+      throw error;
+    }
     const result = await running;
     if (result === undefined) {
       this.#decryptPass(items, split.threadIndexes, out, keys, generation);

@@ -169,6 +169,24 @@ describe('openJob (what the decrypt thread runs), in process', () => {
     expect(shared.stats()).toMatchObject({ dekHits: alone.stats().dekHits, dekMisses: alone.stats().dekMisses });
   });
 
+  it("zeroes the DEKs of the thread's answer when the calling thread's own pass throws", async () => {
+    const { items, reader } = await written(10, ['s1']);
+    const answers: OpenResult[] = [];
+    jest.spyOn(decryptThread, 'run').mockImplementation((job) => {
+      answers.push(openJob(job));
+      return Promise.resolve(answers[0]);
+    });
+    // An item whose context cannot even be read: the calling thread's pass throws on it.
+    const hostile = Object.defineProperty({ value: items[0].value }, 'ctx', {
+      get: () => {
+        throw new Error('no context');
+      },
+    }) as DecryptItem;
+    await expect(reader({ minValues: 2 }).decryptMany([hostile, ...items.slice(1)])).rejects.toThrow('no context');
+    expect(answers[0].dekIds.length).toBeGreaterThan(0);
+    expect(new Uint8Array(answers[0].deks).every((byte) => byte === 0)).toBe(true);
+  });
+
   it('keeps for the calling thread every context it would refuse: a null row id or scope, a stray index', async () => {
     const { items, reader } = await written(10, ['s1', 's2']);
     const odd: DecryptItem[] = items.map((item, i) => {
