@@ -3,8 +3,9 @@
  * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off] [--row-scope on]`, or
  * `--prisma findmany|include [--rows <n>] [--children <n>]`.
  *
- * Counts the CPU instructions of one cold `decryptMany` pass (bench/instructions/workload.cjs:
- * rows × 3 values, ten scopes; with `--row-scope on` each value's context names its row's scope,
+ * Counts the CPU instructions of one cold `decryptMany` pass on one thread (`parallelDecrypt:
+ * false`, so the count is of the per-value path, not of a hand-over to the decrypt thread;
+ * bench/instructions/workload.cjs: rows × 3 values, ten scopes; with `--row-scope on` each value's context names its row's scope,
  * as the extension's reads of a scoped model do, which a core before the row-scope check
  * ignores) under valgrind's callgrind, for the bare-crypto floor (a DEK
  * unwrap and three decrypts per row), for each `--rev` and for the working tree's core.

@@ -62,7 +62,13 @@ async function clientPasses(workload: Workload, encrypted: boolean): Promise<voi
       let users: { findMany(args: object): Promise<Record<string, unknown>[]> } = base.user;
       if (encrypted) {
         // As bench/lib/prisma-clients.ts `encryptedClient`: a cold cache every pass.
-        const crypto = new FieldCrypto({ keyring, keyStore: new PrismaKeyStore(base), cache: { ttlMs: 3_600_000 } });
+        // On one thread: the count is of this process's main thread's path, as the bench's one-thread rows.
+        const crypto = new FieldCrypto({
+          keyring,
+          keyStore: new PrismaKeyStore(base),
+          cache: { ttlMs: 3_600_000 },
+          parallelDecrypt: false,
+        });
         users = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring, crypto })).user as typeof users;
       }
       const out = await users.findMany(query);
