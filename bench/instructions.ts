@@ -5,10 +5,10 @@
  *
  * Counts the CPU instructions of one cold `decryptMany` pass on one thread (`parallelDecrypt:
  * false`, so the count is of the per-value path, not of a hand-over to the decrypt thread;
- * bench/instructions/workload.cjs: rows × 3 values, ten scopes; with `--row-scope on` each value's context names its row's scope,
- * as the extension's reads of a scoped model do, which a core before the row-scope check
- * ignores) under valgrind's callgrind, for the bare-crypto floor (a DEK
- * unwrap and three decrypts per row), for each `--rev` and for the working tree's core.
+ * bench/instructions/workload.cjs: rows × 3 values, ten scopes; with `--row-scope on` each
+ * value's context names its row's scope, as the extension's reads of a scoped model do, which a
+ * core before the row-scope check ignores) under valgrind's callgrind, for the bare-crypto floor
+ * (a DEK unwrap and three decrypts per row), for each `--rev` and for the working tree's core.
  *
  * Wall time on a shared 2-core machine moves ±10 % between identical runs, which hides a change
  * worth a few percent; an instruction count does not move (node runs with `--single-threaded
