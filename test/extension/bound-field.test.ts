@@ -9,6 +9,7 @@ import {
   type Harness,
   hushfieldSchema,
   isEnvelope,
+  rejection,
 } from './support';
 import { testProvider } from '../support/provider';
 
@@ -39,12 +40,6 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
   afterAll(async () => {
     await h.close();
   });
-
-  const fail = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
 
   const receipt = (payee: string, memo?: string) =>
     h.prisma.receipt.create({ data: { orgId, payee, payeeIdx: computedBlindIndex, memo } });
@@ -149,7 +144,7 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
       a.id,
       b.id,
     ]);
-    const error = await fail(h.prisma.receipt.findUnique({ where: { id: b.id } }));
+    const error = await rejection(h.prisma.receipt.findUnique({ where: { id: b.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'Receipt', field: 'payee', rowId: b.publicId });
     expect((error as Error).message).not.toContain('Copied From');
@@ -219,7 +214,7 @@ describe('fieldEncryption: values bound to a field other than the id', () => {
 
   it('refuses an update that changes the bound value, and leaves the row as it was', async () => {
     const a = await receipt('Rekeyed');
-    const error = await fail(h.prisma.receipt.update({ where: { id: a.id }, data: { publicId: 'rcpt-other' } }));
+    const error = await rejection(h.prisma.receipt.update({ where: { id: a.id }, data: { publicId: 'rcpt-other' } }));
     expect(error).toBeInstanceOf(UnsupportedQueryError);
     expect((error as Error).message).toContain('Receipt.publicId');
     await expect(h.prisma.receipt.updateMany({ where: { id: a.id }, data: { publicId: 'x' } })).rejects.toThrow(

@@ -6,7 +6,7 @@
  */
 import { computedBlindIndex } from '@hushfield/prisma';
 import { HushfieldError, KeyringError } from '@hushfield/core';
-import { createHarness, type Harness } from './support';
+import { createHarness, type Harness, rejection } from './support';
 
 describe('fieldEncryption: a key-store row relabelled to another scope', () => {
   let h: Harness;
@@ -17,12 +17,6 @@ describe('fieldEncryption: a key-store row relabelled to another scope', () => {
   afterAll(async () => {
     await h.close();
   });
-
-  const fail = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
 
   async function keyIdOf(scope: string): Promise<string> {
     const [row] = await h.db.query<{ key_id: string }>(
@@ -50,7 +44,7 @@ describe('fieldEncryption: a key-store row relabelled to another scope', () => {
     // The attacker relabels the other tenant's key as the (new) victim's.
     await h.db.query(`UPDATE hushfield_keys SET scope = $1 WHERE key_id = $2`, [victim, otherKey]);
     const client = cold ? h.fresh().prisma : h.prisma;
-    const error = await fail(
+    const error = await rejection(
       client.user.create({
         data: { emailIdx: computedBlindIndex, tenantId: victim, name: 'V', email: `v-${cold}@example.com` },
       }),

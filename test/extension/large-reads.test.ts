@@ -2,7 +2,7 @@ import { computedBlindIndex } from '@hushfield/prisma';
 import { DecryptionError } from '@hushfield/core';
 import { decryptThread } from '../../packages/core/src/parallel-decrypt';
 import type { OpenResult } from '../../packages/core/src/thread-open';
-import { createHarness, type Harness } from './support';
+import { createHarness, type Harness, rejection } from './support';
 
 /**
  * Large reads shared with the decrypt thread (`parallelDecrypt`): through the extension, a read
@@ -67,11 +67,7 @@ describe('fieldEncryption: large reads on two threads', () => {
     const [from, to] = [users[rows - 1], users[rows - 2]];
     const [stored] = await h.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [from.id]);
     await h.db.query('UPDATE users SET email = $1 WHERE id = $2', [stored.email, to.id]);
-    const failure = (prisma: Harness['prisma']) =>
-      read(prisma).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const failure = (prisma: Harness['prisma']) => rejection(read(prisma));
     const split = h.fresh({ parallelDecrypt: { minValues: 2 } }).prisma;
     expect(await split.$hushfield.crypto.startDecryptThread()).toBe(true);
     const run = jest.spyOn(decryptThread, 'run');

@@ -1,7 +1,7 @@
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { ConfigError, DecryptionError, LocalKeyring } from '@hushfield/core';
 import { randomBytes } from 'node:crypto';
-import { createHarness, expectNoPlaintextIn, type Harness, hushfieldSchema } from './support';
+import { createHarness, expectNoPlaintextIn, type Harness, hushfieldSchema, rejection } from './support';
 
 /**
  * A read checks that each value is sealed under its own row's scope key: what tells a value
@@ -19,12 +19,6 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
     await h.close();
   });
 
-  const fail = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-
   const tickets = async (suffix: string) => {
     const a = await h.prisma.ticket.create({ data: { tenantId: `a-${suffix}`, subject: `subject of a ${suffix}` } });
     const b = await h.prisma.ticket.create({ data: { tenantId: `b-${suffix}`, subject: `subject of b ${suffix}` } });
@@ -37,7 +31,7 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
       a.id,
       b.id,
     ]);
-    const error = await fail(h.prisma.ticket.findUnique({ where: { id: b.id } }));
+    const error = await rejection(h.prisma.ticket.findUnique({ where: { id: b.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ code: 'HUSHFIELD_DECRYPTION_FAILED', model: 'Ticket', field: 'subject' });
     expect((error as Error).message).toContain('"b-copy"');
@@ -61,7 +55,7 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
       data: { emailIdx: computedBlindIndex, tenantId: 't-user', name: 'U', email: 'moved-user@example.com' },
     });
     await h.db.query('UPDATE users SET "tenantId" = \'t-other\' WHERE id = $1', [user.id]);
-    const error = await fail(h.prisma.user.findUnique({ where: { id: user.id } }));
+    const error = await rejection(h.prisma.user.findUnique({ where: { id: user.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'User', field: 'email', rowId: user.id });
     expect((error as Error).message).not.toContain('moved-user@example.com');
@@ -98,7 +92,7 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
     });
     expect(loaded?.members).toEqual([{ email: 'member@example.com' }]);
     await h.db.query('UPDATE members SET org_id = $1 WHERE id = $2', [two.id, member.id]);
-    const error = await fail(
+    const error = await rejection(
       h.prisma.organization.findUnique({ where: { id: two.id }, include: { members: { select: { email: true } } } }),
     );
     expect(error).toBeInstanceOf(DecryptionError);
@@ -125,7 +119,7 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
   it('fails closed on a row whose scope column holds no scope', async () => {
     const { a } = await tickets('empty');
     await h.db.query("UPDATE tickets SET tenant_id = '' WHERE id = $1", [a.id]);
-    const error = await fail(h.prisma.ticket.findUnique({ where: { id: a.id } }));
+    const error = await rejection(h.prisma.ticket.findUnique({ where: { id: a.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect((error as Error).message).toMatch(/no valid tenantId/);
   });
@@ -135,7 +129,7 @@ describe("fieldEncryption: a value must be sealed under its row's scope key", ()
       data: { tenantId: 'doc-a', title: 't', body: { secret: 'json' }, blob: Buffer.from('bytes') },
     });
     await h.db.query('UPDATE documents SET tenant_id = $1 WHERE id = $2', ['doc-b', doc.id]);
-    const error = await fail(h.prisma.document.findUnique({ where: { id: doc.id } }));
+    const error = await rejection(h.prisma.document.findUnique({ where: { id: doc.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'Document' });
   });

@@ -64,6 +64,14 @@ export async function createHarness(
   };
 }
 
+/** What `promise` rejects with, or `undefined` when it resolves: for asserting on an error's type and message. */
+export function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 /** Every text value of every column of every row of `table`, as the database stores it. */
 export async function tableText(db: TestDatabase, table: string): Promise<string[]> {
   const rows = await db.query<Record<string, unknown>>(`SELECT * FROM "${table}"`);

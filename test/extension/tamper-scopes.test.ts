@@ -1,7 +1,7 @@
 import { computedBlindIndex } from '@hushfield/prisma';
 import { randomBytes } from 'node:crypto';
 import { type AuditEvent, DecryptionError, KeyDestroyedError, LocalKeyring } from '@hushfield/core';
-import { CountingKeyring, createHarness, type Harness } from './support';
+import { CountingKeyring, createHarness, type Harness, rejection } from './support';
 
 describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
   let h: Harness;
@@ -14,12 +14,6 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
     await h.close();
   });
 
-  const fail = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-
   it('rejects a ciphertext moved to another row', async () => {
     const a = await h.prisma.user.create({
       data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'A', email: 'swap-a@example.com' },
@@ -28,7 +22,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
       data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'B', email: 'swap-b@example.com' },
     });
     await h.db.query('UPDATE users SET email = (SELECT email FROM users WHERE id = $1) WHERE id = $2', [a.id, b.id]);
-    const error = await fail(h.prisma.user.findUnique({ where: { id: b.id } }));
+    const error = await rejection(h.prisma.user.findUnique({ where: { id: b.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ code: 'HUSHFIELD_DECRYPTION_FAILED', model: 'User', field: 'email', rowId: b.id });
     expect((error as Error).message).not.toContain('swap-a@example.com');
@@ -40,7 +34,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
       data: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'C', email: 'col@example.com', notes: 'a note' },
     });
     await h.db.query('UPDATE users SET notes = email WHERE id = $1', [user.id]);
-    const error = await fail(h.prisma.user.findUnique({ where: { id: user.id } }));
+    const error = await rejection(h.prisma.user.findUnique({ where: { id: user.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'User', field: 'notes', rowId: user.id });
   });
@@ -54,7 +48,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
       user.id,
       post.id,
     ]);
-    const error = await fail(h.prisma.post.findUnique({ where: { id: post.id } }));
+    const error = await rejection(h.prisma.post.findUnique({ where: { id: post.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(error).toMatchObject({ model: 'Post', field: 'body' });
   });
@@ -79,7 +73,7 @@ describe('fieldEncryption: tampering, scopes and key-cache sharing', () => {
       },
     });
     expect(await h.prisma.$hushfield.crypto.keys.destroyScope('doomed')).toBeGreaterThan(0);
-    const error = await fail(h.prisma.user.findUnique({ where: { id: doomed.id } }));
+    const error = await rejection(h.prisma.user.findUnique({ where: { id: doomed.id } }));
     expect(error).toBeInstanceOf(KeyDestroyedError);
     expect(error).toMatchObject({ code: 'HUSHFIELD_KEY_DESTROYED', scope: 'doomed', model: 'User', rowId: doomed.id });
     expect(await h.prisma.user.findUnique({ where: { id: doomed.id }, select: { name: true } })).toEqual({

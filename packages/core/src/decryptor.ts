@@ -83,6 +83,11 @@ export class Decryptor {
     this.#minParallel = minParallel;
   }
 
+  /** Whether large `decryptMany` calls are shared with the decrypt thread (see `parallelDecrypt`). */
+  get splits(): boolean {
+    return this.#minParallel !== undefined;
+  }
+
   /** Decrypts one envelope for `ctx` (checked by the caller); see `FieldCrypto.decrypt`. */
   async decryptOne(envelope: string | Uint8Array, ctx: FieldContext): Promise<string | Buffer> {
     if (ctx.scope !== undefined) checkRowScope(ctx);

@@ -113,8 +113,6 @@ export class FieldCrypto {
   readonly #index: IndexCrypto;
   /** Single values and whole result sets (see `decryptor.ts`). */
   readonly #decryptor: Decryptor;
-  /** The smallest `decryptMany` call shared with the decrypt thread; `undefined`: none is. */
-  readonly #minParallel: number | undefined;
 
   /** @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid */
   constructor(options: FieldCryptoOptions) {
@@ -148,8 +146,8 @@ export class FieldCrypto {
       "must be 'refuse' or 'warn'",
     );
     this.#index = new IndexCrypto(this.#keys, cache, options.unicodeMismatch ?? 'refuse');
-    this.#minParallel = parallelMinValues(options.parallelDecrypt);
-    this.#decryptor = new Decryptor(this.#keys, this.#deks, audit, auditDecrypts, this.#minParallel);
+    const minParallel = parallelMinValues(options.parallelDecrypt);
+    this.#decryptor = new Decryptor(this.#keys, this.#deks, audit, auditDecrypts, minParallel);
     observeCaches(this);
   }
 
@@ -244,7 +242,7 @@ export class FieldCrypto {
    * @example await crypto.startDecryptThread(); // at start-up, before serving reads
    */
   async startDecryptThread(): Promise<boolean> {
-    return this.#minParallel !== undefined && (await decryptThread.start());
+    return this.#decryptor.splits && (await decryptThread.start());
   }
 
   /** Cheap prefix test: whether `value` looks like an envelope (no parse, no decryption). */

@@ -32,7 +32,7 @@ import type { OpenJob, OpenResult } from './thread-open';
 export type ParallelDecryptOption = { minValues?: number } | false;
 
 /** The default smallest call split with the thread: below it the hand-over costs more than it saves. */
-export const DEFAULT_MIN_VALUES = 4096;
+const DEFAULT_MIN_VALUES = 4096;
 
 /** How long the thread may take to start before it is given up (it then counts as failed). */
 const START_TIMEOUT_MS = 10_000;
