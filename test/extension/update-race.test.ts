@@ -340,6 +340,134 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     expect(read.notes).toBe('from the upsert');
   });
 
+  describe('upsert whose result cannot be checked (batch $transaction, fluent API): its where is pinned', () => {
+    /** Another client's row, sealed as it would be, kept aside: `insert()` puts it back. */
+    async function userKeptAside(tenantId: string, email: string): Promise<{ id: string; insert(): Promise<void> }> {
+      const id = await createUser(tenantId, email);
+      const [row] = await h.db.query<Record<string, unknown>>('SELECT * FROM users WHERE id = $1', [id]);
+      await h.db.query('DELETE FROM users WHERE id = $1', [id]);
+      const columns = Object.keys(row);
+      const insert = async () => {
+        await h.db.query(
+          `INSERT INTO users (${columns.map((column) => `"${column}"`).join(', ')}) ` +
+            `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+          columns.map((column) => row[column]),
+        );
+      };
+      return { id, insert };
+    }
+
+    it('batch: a row created after the read found none, under another id, fails as a racing upsert (P2002)', async () => {
+      const email = 'batch-race@example.com';
+      const other = await userKeptAside('acme', email);
+      afterRead = async () => {
+        afterRead = undefined;
+        await other.insert();
+      };
+      const error = await fail(
+        client.$transaction([
+          client.user.upsert({
+            where: { emailIdx: email },
+            create: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Batch', email },
+            update: { notes: 'from the batch upsert' },
+          }),
+        ]),
+      );
+      expect(error).toMatchObject({ code: 'P2002' });
+      const rows = await h.db.query<{ id: string; notes: string | null }>('SELECT id, notes FROM users WHERE id = $1', [
+        other.id,
+      ]);
+      expect(rows).toEqual([{ id: other.id, notes: null }]);
+      expect(await h.fresh().prisma.user.findUniqueOrThrow({ where: { emailIdx: email } })).toMatchObject({
+        id: other.id,
+        name: 'U',
+      });
+    });
+
+    it('batch: the row the create names, created after the read, is updated and sealed for its tenant and id', async () => {
+      const other = await userKeptAside('acme', 'batch-same@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await other.insert();
+      };
+      await client.$transaction([
+        client.user.upsert({
+          where: { id: other.id },
+          create: { id: other.id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'B', email: 'b@example.com' },
+          update: { notes: 'batch update' },
+        }),
+      ]);
+      const [row] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [other.id]);
+      expect(row.notes).not.toContain('batch update');
+      expect(await keyScopeOf(row.notes)).toBe('acme');
+      expect(await h.fresh().prisma.user.findUnique({ where: { id: other.id } })).toMatchObject({
+        email: 'batch-same@example.com',
+        notes: 'batch update',
+      });
+    });
+
+    it('batch: a create then an upsert of the same row updates it, readable afterwards', async () => {
+      const id = '3f6c1c52-5d0e-4c51-9a51-8d6f2f0b7a11';
+      const [, upserted] = await client.$transaction([
+        client.user.create({
+          data: { id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'C', email: 'c1@example.com' },
+        }),
+        client.user.upsert({
+          where: { id },
+          create: { id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'C', email: 'c2@example.com' },
+          update: { email: 'c3@example.com' },
+        }),
+      ]);
+      expect(upserted).toMatchObject({ id, email: 'c3@example.com' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 'c3@example.com' });
+    });
+
+    it('batch: a row moved to another tenant after the read is not given values sealed for the old one', async () => {
+      const id = await createUser('batch-old', 'batch-moved@example.com');
+      await createUser('batch-new', 'batch-new@example.com');
+      afterRead = async () => {
+        afterRead = undefined;
+        await moveTo(id, 'batch-new');
+      };
+      const error = await fail(
+        client.$transaction([
+          client.user.upsert({
+            where: { id },
+            create: { id, emailIdx: computedBlindIndex, tenantId: 'batch-old', name: 'N', email: 'n@example.com' },
+            update: { notes: 'sealed for the old tenant' },
+          }),
+        ]),
+      );
+      expect(error).toMatchObject({ code: 'P2002' });
+      const [row] = await h.db.query<{ tenantId: string; notes: string | null }>(
+        'SELECT "tenantId", notes FROM users WHERE id = $1',
+        [id],
+      );
+      expect(row).toEqual({ tenantId: 'batch-new', notes: null });
+    });
+
+    it('fluent: a row created after the read found none, under another id, fails as a racing upsert (P2002)', async () => {
+      const email = 'fluent-race@example.com';
+      const other = await userKeptAside('acme', email);
+      afterRead = async () => {
+        afterRead = undefined;
+        await other.insert();
+      };
+      const error = await fail(
+        client.user
+          .upsert({
+            where: { emailIdx: email },
+            create: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Fluent', email },
+            update: { notes: 'from the fluent upsert' },
+          })
+          .posts(),
+      );
+      expect(error).toMatchObject({ code: 'P2002' });
+      const [row] = await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [other.id]);
+      expect(row.notes).toBeNull();
+    });
+  });
+
   describe('nested update of a row read first (through its parent, or by its where)', () => {
     async function createPost(tenantId: string, email: string): Promise<{ postId: number; authorId: string }> {
       const authorId = await createUser(tenantId, email);

@@ -22,6 +22,7 @@ import type { WrittenEnvelopes } from '../write/written-envelopes';
 import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
+import { pinnedUpsert } from '../write/upsert-pin';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
@@ -205,23 +206,34 @@ export class OperationPreparer {
   /**
    * An upsert. Its where cannot be narrowed to the scope read (it would create a row instead):
    * the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
+   * In a batch, through the fluent API or without a single id field, where the result cannot
+   * be checked, the where is narrowed after all (see pinnedUpsert).
    */
   private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
     const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
     out.create = await encryptor.create(model, args.create, created);
     const context = await this.reader.context(model, out.where as Args, args.update);
     const id = this.view.idField(model);
+    const sealedFor = model.scopeField !== undefined || model.bindRowId;
     let given: GivenContext | undefined;
+    let row = context.row;
     // Checked whether or not a row was read: one another client creates between the read and
     // the upsert takes the update branch, sealed for no row (no id, the default scope).
-    if (!batch && !fluent && id !== undefined && (model.scopeField !== undefined || model.bindRowId)) {
+    if (!batch && !fluent && id !== undefined && sealedFor) {
       const bound = boundField(model);
       const fields = [id, ...(bound !== undefined && bound !== id ? [bound] : [])];
       given = { context: context.row, fields: model.scopeField === undefined ? fields : [...fields, model.scopeField] };
+    } else if (sealedFor) {
+      const pinned = await pinnedUpsert(model, args.update, context, created);
+      if (pinned !== undefined) {
+        if (pinned.context !== undefined) row = pinned.context;
+        const where = out.where as Args;
+        out.where = { ...where, AND: [...asList(where.AND), pinned.where] };
+      }
     }
     // Nested creates under the update take their scope from the row, or (none yet) the created one.
-    const row = encryptor.updatedRow(model, out.where, created);
-    out.update = await encryptor.update(model, context.data, context.row, 'upsert', undefined, row);
+    const updated = encryptor.updatedRow(model, out.where, created);
+    out.update = await encryptor.update(model, context.data, row, 'upsert', undefined, updated);
     return { args: out, given, encryptor };
   }
 

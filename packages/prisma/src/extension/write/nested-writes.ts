@@ -6,7 +6,6 @@
  * parent's scope. The rows' own data goes back through the {@link RowWriter} (the
  * `DataEncryptor` of the top-level write).
  */
-import { boundField } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import { scopeMissing } from '../messages';
 import { asList, nestedWriteParts, type NestedWriteParts } from '../query/arg-shapes';
@@ -18,8 +17,8 @@ import type {
   RowGuard,
   WhereRewrite,
 } from './encrypt-data';
-import { type CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
-import { storedForm } from './canonical-values';
+import { type RelatedRow, type RowServices, UpdatedRow } from './relation-scope';
+import { createdRowPin } from './upsert-pin';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
 /**
@@ -123,12 +122,9 @@ export class NestedWrites {
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.writer.updatedRow(target, where, draft) : this.locatedRow(target, place);
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
-    // The read found no row to update: one another client creates before the upsert runs would
-    // take the update branch. It is sealed for the row the create makes, and the where narrowed
-    // to that row's scope (and bound id), so that any other row sends the upsert to its create
-    // branch instead (which fails with P2002 where that row holds the where's unique value).
+    // The read found no row to update: see createdRowPin.
     const pinned =
-      place.list && draft !== undefined && context?.missing === true ? await this.createdRow(draft) : undefined;
+      place.list && draft !== undefined && context?.missing === true ? await createdRowPin(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
     const out: Args = {
@@ -141,30 +137,6 @@ export class NestedWrites {
       out.where = { ...out.where, AND: [...asList(out.where.AND), pinned.values] };
     }
     return out;
-  }
-
-  /**
-   * The context and stored values (scope, bound id) of the row `draft` creates, or `undefined`
-   * when they cannot be known before the write.
-   */
-  private async createdRow(draft: CreateDraft): Promise<{ context: RowContext; values: Args } | undefined> {
-    const { model } = draft;
-    const values: Args = {};
-    const bound = boundField(model);
-    let rowId: string | undefined;
-    if (bound !== undefined) {
-      const value = await draft.value(bound);
-      if (value === undefined || value === null) return undefined;
-      values[bound] = value;
-      rowId = typeof value === 'string' ? storedForm(model, bound, value) : String(value);
-    }
-    const field = model.scopeField;
-    if (field === undefined) return { context: { scope: 'default', rowId }, values };
-    const value = await draft.value(field);
-    const scope = scopeString(model, field, value);
-    if (scope === undefined) return undefined;
-    values[field] = value;
-    return { context: { scope, rowId }, values };
   }
 
   private async nestedUpdate(
