@@ -7,6 +7,7 @@
 import { computedBlindIndex } from '@hushfield/prisma';
 import { appClient, createCliWorld } from './support';
 import type { CliWorld } from './support';
+import { describeOn } from '../support/provider';
 
 let world: CliWorld;
 const ids: string[] = [];
@@ -71,6 +72,37 @@ test('status --verify exits 3 and counts what the application cannot read; witho
   expect((await world.runCli(['status', '--model', 'User', '--verify'])).code).toBe(0);
   const healthy = await world.runCli(['doctor', '--json']);
   expect(healthy.json.checks.filter((check: { check: string }) => check.check === 'values')).toEqual([]);
+});
+
+describeOn(['postgresql'], 'scalar lists (String[]) are a PostgreSQL feature')('a list field', () => {
+  test('status --verify and doctor count an unreadable list once, as one value, whatever its elements', async () => {
+    const app = appClient(world);
+    const doc = await app.document.create({
+      data: { tenantId: 'verify-list', title: 'T', body: { a: 1 }, tags: ['one', 'two', 'three'] },
+    });
+    // Two elements swapped in SQL: each is bound to its position, so both fail to decrypt.
+    await world.db.query('UPDATE documents SET tags = ARRAY[tags[2], tags[1], tags[3]] WHERE id = $1', [doc.id]);
+    try {
+      const verified = await world.runCli(['status', '--model', 'Document', '--verify', '--json']);
+      expect(verified.code).toBe(3);
+      expect(verified.json.verify).toEqual({ unreadable: 1 });
+      const tags = verified.json.models[0].fields.find((field: { field: string }) => field.field === 'tags');
+      expect(tags).toMatchObject({ unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } });
+
+      const doctor = await world.runCli(['doctor', '--json']);
+      const values = doctor.json.checks.filter((check: { check: string }) => check.check === 'values');
+      // Sampled: the body and the tags (the other fields are null), each one value.
+      expect(values).toEqual([
+        expect.objectContaining({
+          level: 'fail',
+          detail: { model: 'Document', sampled: 2, unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } },
+        }),
+      ]);
+      expect(values[0].message).toContain('Document: 1 of 2 sampled value(s) fail to decrypt');
+    } finally {
+      await world.db.query('DELETE FROM documents WHERE id = $1', [doc.id]);
+    }
+  });
 });
 
 test('values under a shredded scope do not make status --verify fail', async () => {

@@ -8,8 +8,7 @@
  * the store holds and decrypt, checkpoint model present). An unreadable sampled value fails
  * the check: tampering shows up here, and in full with `status --verify`.
  */
-import { Buffer } from 'node:buffer';
-import type { DecryptItem, Keyring, StoredKey } from '@hushfield/core';
+import type { Keyring, StoredKey } from '@hushfield/core';
 import { resolveLazy } from '../config';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -20,9 +19,10 @@ import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
-import { rowScope, typedItems, unboundItems } from '@hushfield/prisma';
+import { rowScope, typedItems } from '@hushfield/prisma';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf } from '../walker';
+import { opensUnbound, valueFailures, type ValueItems } from '../verify-values';
 
 /** Options of `doctor`. */
 export interface DoctorOptions {
@@ -245,7 +245,7 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
       const rows = await delegateOf(client, model.name).findMany({ select, take: 100 });
       let unknown = 0;
       let destroyed = 0;
-      const toVerify: DecryptItem[] = [];
+      const toVerify: ValueItems[] = [];
       for (const row of rows) {
         for (const field of Object.values(model.encrypted)) {
           const value = row[field.name];
@@ -256,7 +256,10 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
             const key = known.get(`${named[0].keyId}\u0000${named[0].version}`);
             if (!key) unknown++;
             else if (key.state === 'destroyed') destroyed++;
-            else toVerify.push(...typedItems(field, value, fieldContext(model, field, row, rowScope(model, row))));
+            else {
+              const context = fieldContext(model, field, row, rowScope(model, row));
+              toVerify.push({ items: typedItems(field, value, context) });
+            }
           }
         }
       }
@@ -301,29 +304,26 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
 }
 
 /**
- * Decrypts the sampled values and counts the failures by error code, and those sealed under
- * another scope's key than their row's (no plaintext is kept).
+ * Decrypts the sampled values and counts the unreadable ones by error code (a list's value
+ * once, by its first failing element), and those sealed under another scope's key than their
+ * row's (no plaintext is kept).
  */
 async function unreadableCodes(
   crypto: Awaited<ReturnType<CommandContext['crypto']>>,
-  items: readonly DecryptItem[],
+  values: readonly ValueItems[],
   bindsField: boolean,
 ): Promise<{ codes: Record<string, number>; otherScope: number; unbound: number }> {
   const codes: Record<string, number> = {};
   let otherScope = 0;
-  if (items.length === 0) return { codes, otherScope, unbound: 0 };
-  const retry: DecryptItem[] = [];
-  const results = await crypto.decryptMany(items);
-  for (let i = 0; i < results.length; i++) {
-    const result = results[i];
-    if (typeof result === 'string' || Buffer.isBuffer(result)) continue;
-    const code = isHushfieldError(result) ? result.code : 'UNKNOWN';
+  const retry: ValueItems[] = [];
+  (await valueFailures(crypto, values)).forEach((failed, i) => {
+    if (failed === undefined) return;
+    const code = isHushfieldError(failed) ? failed.code : 'UNKNOWN';
     codes[code] = (codes[code] ?? 0) + 1;
-    if (isOtherScope(result)) otherScope++;
-    else if (bindsField && isHushfieldError(result)) retry.push(items[i]);
-  }
+    if (isOtherScope(failed)) otherScope++;
+    else if (bindsField && isHushfieldError(failed)) retry.push(values[i]);
+  });
   // A model with @encryption(bind: ...): how many of the failures open without the binding.
-  const opened = retry.length === 0 ? [] : await crypto.decryptMany(unboundItems(retry));
-  const unbound = opened.filter((result) => typeof result === 'string' || Buffer.isBuffer(result)).length;
+  const unbound = (await opensUnbound(crypto, retry)).filter(Boolean).length;
   return { codes, otherScope, unbound };
 }

@@ -9,10 +9,9 @@
  * With `--verify` it exits {@link ExitCode.Partial} (3) when it finds values the application
  * cannot read, so that monitoring catches tampering: see {@link unreadableValues}.
  */
-import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems, unboundItems } from '@hushfield/prisma';
+import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -24,6 +23,7 @@ import { messages } from '../messages';
 import { BucketCounter, type BucketReport } from './index-buckets';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
+import { opensUnbound, valueFailures } from '../verify-values';
 
 /** Options of `status`. */
 export interface StatusOptions {
@@ -259,24 +259,21 @@ async function modelStatus(
       });
       matches.forEach(({ meta, fingerprint }, i) => countMatch(status.matchIndexes[i], row, meta, fingerprint));
     }
-    if (toVerify.length > 0) {
-      const results = await crypto.decryptMany(toVerify.flatMap(({ items }) => items));
-      const failures: { items: DecryptItem[]; field: FieldStatus }[] = [];
-      let at = 0;
-      for (const { items, field } of toVerify) {
-        // A value is unreadable when any of its items (list elements) is; counted once.
-        const failed = results
-          .slice(at, (at += items.length))
-          .find((r) => typeof r !== 'string' && !Buffer.isBuffer(r));
-        if (failed === undefined) continue;
-        const code = isHushfieldError(failed) ? failed.code : 'UNKNOWN';
-        const unreadable = field.unreadable as Record<string, number>;
-        unreadable[code] = (unreadable[code] ?? 0) + 1;
-        if (isOtherScope(failed)) field.otherScope = (field.otherScope ?? 0) + 1;
-        else if (model.bindField !== undefined && isHushfieldError(failed)) failures.push({ items, field });
-      }
-      await countUnbound(crypto, failures);
-    }
+    const failures = await valueFailures(crypto, toVerify);
+    const unboundCandidates: { items: readonly DecryptItem[]; field: FieldStatus }[] = [];
+    toVerify.forEach(({ items, field }, i) => {
+      const failed = failures[i];
+      if (failed === undefined) return;
+      const code = isHushfieldError(failed) ? failed.code : 'UNKNOWN';
+      const unreadable = field.unreadable as Record<string, number>;
+      unreadable[code] = (unreadable[code] ?? 0) + 1;
+      if (isOtherScope(failed)) field.otherScope = (field.otherScope ?? 0) + 1;
+      else if (model.bindField !== undefined && isHushfieldError(failed)) unboundCandidates.push({ items, field });
+    });
+    (await opensUnbound(crypto, unboundCandidates)).forEach((opens, i) => {
+      const { field } = unboundCandidates[i];
+      if (opens) field.unbound = (field.unbound ?? 0) + 1;
+    });
   }
   bucketCounters.forEach((counter, i) => {
     if (counter) status.indexes[i].buckets = counter.report();
@@ -323,23 +320,6 @@ function human(
   lines.push(messages.status.keyring(keyring));
   if (unreadable !== undefined) lines.push(messages.status.verified(unreadable));
   return lines;
-}
-
-/**
- * Of a bound model's values that failed to open, counts in their field's `unbound` those that
- * open without the binding: sealed before it was added. A keyring failure is not counted.
- */
-async function countUnbound(
-  crypto: FieldCrypto,
-  failures: readonly { items: DecryptItem[]; field: FieldStatus }[],
-): Promise<void> {
-  if (failures.length === 0) return;
-  const results = await crypto.decryptMany(failures.flatMap(({ items }) => unboundItems(items)));
-  let at = 0;
-  for (const { items, field } of failures) {
-    const opened = results.slice(at, (at += items.length)).every((r) => typeof r === 'string' || Buffer.isBuffer(r));
-    if (opened) field.unbound = (field.unbound ?? 0) + 1;
-  }
 }
 
 /** Per bound model with values sealed before its binding: how many, and what binds them. */
