@@ -100,6 +100,23 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   const moveTo = (id: string, tenantId: string) =>
     h.db.query('UPDATE users SET "tenantId" = $1 WHERE id = $2', [tenantId, id]);
 
+  /**
+   * "Another client's" row of `table`, sealed as it would be, kept aside: deleted now, and put
+   * back (raw SQL, as the hook runs inside the extension's own read) by the returned function.
+   */
+  async function keptAside(table: string, id: string | number): Promise<() => Promise<void>> {
+    const [row] = await h.db.query<Record<string, unknown>>(`SELECT * FROM ${table} WHERE id = $1`, [id]);
+    await h.db.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+    const columns = Object.keys(row);
+    return async () => {
+      await h.db.query(
+        `INSERT INTO ${table} (${columns.map((column) => `"${column}"`).join(', ')}) ` +
+          `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((column) => row[column]),
+      );
+    };
+  }
+
   /** The scope of the key an envelope (`hfe$1$keyId$...`) names, as the key store records it. */
   async function keyScopeOf(envelope: string): Promise<string> {
     const keys = await h.db.query<{ scope: string }>(
@@ -315,16 +332,10 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     // "Another client's" row, sealed as it would be, kept aside: it is inserted right after the
     // extension's read found no row, so Prisma takes the upsert's update branch.
     const id = await createUser('acme', email);
-    const [stored] = await h.db.query<Record<string, unknown>>('SELECT * FROM users WHERE id = $1', [id]);
-    await h.db.query('DELETE FROM users WHERE id = $1', [id]);
-    const columns = Object.keys(stored);
+    const insert = await keptAside('users', id);
     afterRead = async () => {
       afterRead = undefined;
-      await h.db.query(
-        `INSERT INTO users (${columns.map((column) => `"${column}"`).join(', ')}) ` +
-          `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-        columns.map((column) => stored[column]),
-      );
+      await insert();
     };
     const row = await client.user.upsert({
       where: { email },
@@ -341,20 +352,10 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
   });
 
   describe('upsert whose result cannot be checked (batch $transaction, fluent API): its where is pinned', () => {
-    /** Another client's row, sealed as it would be, kept aside: `insert()` puts it back. */
+    /** Another client's user, sealed as it would be, kept aside: `insert()` puts it back. */
     async function userKeptAside(tenantId: string, email: string): Promise<{ id: string; insert(): Promise<void> }> {
       const id = await createUser(tenantId, email);
-      const [row] = await h.db.query<Record<string, unknown>>('SELECT * FROM users WHERE id = $1', [id]);
-      await h.db.query('DELETE FROM users WHERE id = $1', [id]);
-      const columns = Object.keys(row);
-      const insert = async () => {
-        await h.db.query(
-          `INSERT INTO users (${columns.map((column) => `"${column}"`).join(', ')}) ` +
-            `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-          columns.map((column) => row[column]),
-        );
-      };
-      return { id, insert };
+      return { id, insert: await keptAside('users', id) };
     }
 
     it('batch: a row created after the read found none, under another id, fails as a racing upsert (P2002)', async () => {
@@ -481,16 +482,7 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
      */
     async function memberKeptAside(data: { id?: string; orgId: string; email: string }): Promise<() => Promise<void>> {
       const { id } = await h.prisma.member.create({ data: { ...data, emailIdx: computedBlindIndex } });
-      const [row] = await h.db.query<Record<string, unknown>>('SELECT * FROM members WHERE id = $1', [id]);
-      await h.db.query('DELETE FROM members WHERE id = $1', [id]);
-      const columns = Object.keys(row);
-      return async () => {
-        await h.db.query(
-          `INSERT INTO members (${columns.map((column) => `"${column}"`).join(', ')}) ` +
-            `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-          columns.map((column) => row[column]),
-        );
-      };
+      return keptAside('members', id);
     }
 
     it.each([
