@@ -16,7 +16,17 @@ import type { KeyHierarchy } from './key-hierarchy';
 import { messages } from './messages';
 import { needs } from './preconditions';
 import { checkContext, checkRowScope, type FieldContext } from './row-encryptor';
-import { AWAITED, noteKeys, type PassKey, PassKeys, type ResolvedKey, type Waiting, waitFor } from './decrypt-keys';
+import {
+  AWAITED,
+  type KeyUse,
+  keysToResolve,
+  noteKeys,
+  type PassKey,
+  PassKeys,
+  type ResolvedKey,
+  type Waiting,
+  waitFor,
+} from './decrypt-keys';
 import { decryptThread, splitForThread, takeThreadResult } from './parallel-decrypt';
 import { countDecrypted, countDecryptFailure } from './telemetry';
 import { decodeUtf8 } from './utf8';
@@ -170,11 +180,12 @@ export class Decryptor {
   }
 
   /**
-   * A large call shared with the decrypt thread: every scope key the values name is resolved
-   * first, the thread opens its share while this thread runs its own pass, and what the thread
-   * did not open is decrypted here, so errors, counters and the DEK cache follow this thread's
-   * rules alone. `false` (nothing decrypted yet, `keys` filled) when the thread is not ready or
-   * idle, or the call has too few text values to share.
+   * A large call shared with the decrypt thread: the scope keys one thread would look up are
+   * resolved first, the thread opens its share while this thread runs its own pass, and what the
+   * thread did not open is decrypted here, so errors, counters, the DEK cache and the key store's
+   * lookups follow this thread's rules alone. `false` (nothing decrypted yet, `keys` filled) when
+   * the thread is not ready or idle, the call has too few text values to share, or one thread
+   * would open a value by its row's cached DEK without looking up its key (nothing looked up yet).
    */
   async #decryptSplit(
     items: readonly DecryptItem[],
@@ -184,7 +195,16 @@ export class Decryptor {
   ): Promise<boolean> {
     const waiting: Waiting = { indexes: [], keys: new Set() };
     noteKeys(items, 0, waiting, keys, this.#cachedCopy);
-    if (waiting.keys.size > 0) await this.#resolveKeys(waiting.keys, keys);
+    if (waiting.keys.size > 0) {
+      // Marked awaited, which the passes take for a key looked up already: only those resolved are.
+      for (const id of waiting.keys) keys.delete(id);
+      // The keys one thread would look up, no more. A value that one thread opens by its row's
+      // cached DEK, its key not looked up (the key was evicted before its DEKs, or shredded
+      // elsewhere), would here need that DEK to outlive the awaits: such a rare call runs there alone.
+      const resolve = keysToResolve(items, waiting.keys, (i) => this.#keyUse(items[i]));
+      if (resolve === undefined) return false;
+      if (resolve.size > 0) await this.#resolveKeys(resolve, keys);
+    }
     const split = splitForThread(items, keys);
     if (split === undefined) return false;
     // Taken by the thread, or zeroed by `run` when the thread became busy meanwhile.
@@ -224,6 +244,21 @@ export class Decryptor {
     );
     if (retry.length > 0) this.#decryptPass(items, retry, out, keys, generation);
     return true;
+  }
+
+  /** What decrypting `item`, whose scope key is neither held nor cached, takes of that key (see {@link KeyUse}). */
+  #keyUse(item: DecryptItem): KeyUse {
+    try {
+      const { ctx } = item;
+      checkContext(ctx);
+      const envelope = ctx.kind === 'bytes' ? parseBinaryEnvelope(item.value) : parseEnvelope(item.value);
+      if (this.#deks?.peek(envelope.dekId) === undefined) return 'key';
+      if (ctx.scope === undefined) return 'dek';
+      checkRowScope(ctx);
+      return 'key';
+    } catch {
+      return 'none';
+    }
   }
 
   /**

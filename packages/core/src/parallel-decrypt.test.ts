@@ -229,6 +229,128 @@ describe('openJob (what the decrypt thread runs), in process', () => {
   });
 });
 
+describe('a split read asks the key store what one thread asks it', () => {
+  // The thread's part runs here: `run` calls openJob in place of posting the job.
+  beforeEach(() => {
+    jest.spyOn(decryptThread, 'available').mockReturnValue(true);
+    jest.spyOn(decryptThread, 'run').mockImplementation((job) => Promise.resolve(openJob(job)));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  /**
+   * Rows of scopes s1, s2 and s3, and readers whose key cache holds one key: s1's rows read
+   * without naming their scope, then s2's naming it, then s3's, leave the DEKs of s1's and
+   * s2's rows cached and only s3's key (as many scopes in use as keys cached would).
+   */
+  async function evicted() {
+    const { items, expected, keyring, keyStore } = await written(30, ['s1', 's2', 's3']);
+    const read = items.map((item) =>
+      item.ctx.scope === 's1' ? { value: item.value, ctx: { ...item.ctx, scope: undefined } } : item,
+    );
+    const of = (scope: string) => read.filter((_, i) => items[i].ctx.scope === scope);
+    const reader = async (parallelDecrypt: { minValues: number } | false) => {
+      const crypto = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000, maxEntries: 1 }, parallelDecrypt });
+      for (const scope of ['s1', 's2', 's3']) await crypto.decryptMany(of(scope));
+      return crypto;
+    };
+    const expectedOf = (scope: string) => expected.filter((_, i) => items[i].ctx.scope === scope);
+    return { keyStore, of, expectedOf, reader };
+  }
+
+  /** What one read of `list` gives, and the key-store lookups and keyring calls it made. */
+  async function lookups(crypto: FieldCrypto, keyStore: MemoryKeyStore, list: DecryptItem[]) {
+    const one = jest.spyOn(keyStore, 'getVersion');
+    const many = jest.spyOn(keyStore, 'getVersions');
+    const { keyringCalls } = crypto.stats();
+    const results = shapes(await crypto.decryptMany(list));
+    const made = {
+      keyStore: one.mock.calls.length + many.mock.calls.length,
+      keyring: crypto.stats().keyringCalls - keyringCalls,
+    };
+    one.mockRestore();
+    many.mockRestore();
+    return { results, made };
+  }
+
+  it('looks up no scope key, as one thread does not, when every row it names has its DEK cached', async () => {
+    const { keyStore, of, expectedOf, reader } = await evicted();
+    const alone = await lookups(await reader(false), keyStore, of('s1'));
+    const split = await lookups(await reader({ minValues: 2 }), keyStore, of('s1'));
+    expect(alone).toEqual({ results: expectedOf('s1'), made: { keyStore: 0, keyring: 0 } });
+    expect(split).toEqual(alone);
+  });
+
+  it('reads every value while the key store fails, as one thread does, without asking it', async () => {
+    const { keyStore, of, expectedOf, reader } = await evicted();
+    for (const parallelDecrypt of [false, { minValues: 2 }] as const) {
+      const crypto = await reader(parallelDecrypt);
+      const one = jest.spyOn(keyStore, 'getVersion').mockRejectedValue(new Error('key store down'));
+      const many = jest.spyOn(keyStore, 'getVersions').mockRejectedValue(new Error('key store down'));
+      expect(await crypto.decryptMany(of('s1'))).toEqual(expectedOf('s1'));
+      expect([one.mock.calls.length, many.mock.calls.length]).toEqual([0, 0]);
+      one.mockRestore();
+      many.mockRestore();
+    }
+  });
+
+  it('does not wait for a key store that never answers, as one thread does not', async () => {
+    const { keyStore, of, expectedOf, reader } = await evicted();
+    const crypto = await reader({ minValues: 2 });
+    const hang = () => new Promise<never>(() => undefined);
+    jest.spyOn(keyStore, 'getVersion').mockImplementation(hang);
+    jest.spyOn(keyStore, 'getVersions').mockImplementation(hang);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still waiting'), 2000)));
+    const read = await Promise.race([crypto.decryptMany(of('s1')), gaveUp]);
+    clearTimeout(timer);
+    expect(read).toEqual(expectedOf('s1'));
+  });
+
+  it('looks up what one thread looks up when some rows need their key and others do not, in either order', async () => {
+    const { keyStore, of, reader } = await evicted();
+    // s1's rows need no key (unscoped, DEKs cached); s2's name their scope, which only the key confirms.
+    for (const list of [
+      [...of('s1'), ...of('s2')],
+      [...of('s2'), ...of('s1')],
+    ]) {
+      const alone = await lookups(await reader(false), keyStore, list);
+      const split = await lookups(await reader({ minValues: 2 }), keyStore, list);
+      expect(alone.results.every((value) => typeof value === 'string')).toBe(true);
+      expect(split).toEqual(alone);
+    }
+  });
+
+  it('looks up no key that only a value refused before its key names, as one thread does not', async () => {
+    const { items, keyStore, reader } = await written(20, ['s1']);
+    // A stored value that is not an envelope, though it starts like one naming key `x`.
+    const list = [...items.slice(0, 40), { value: 'hfe$1$x$1$notbase64', ctx: items[40].ctx }, ...items.slice(41)];
+    const run = jest.mocked(decryptThread.run);
+    const reads = [];
+    for (const parallelDecrypt of [false, { minValues: 2 }] as const) {
+      const crypto = reader(parallelDecrypt);
+      await crypto.decryptMany(items);
+      run.mockClear();
+      reads.push(await lookups(crypto, keyStore, list));
+    }
+    expect(reads[0].made).toEqual({ keyStore: 0, keyring: 0 });
+    expect(reads[1]).toEqual(reads[0]);
+    expect(reads[1].results[40]).toEqual(expect.arrayContaining(['EnvelopeFormatError']));
+    // Still shared with the thread: only a value opened by a cached DEK under a key not looked up keeps a call here.
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('still splits a read whose every scope key it needs is cached or needed', async () => {
+    const { keyStore, of, expectedOf, reader } = await evicted();
+    const crypto = await reader({ minValues: 2 });
+    const run = jest.mocked(decryptThread.run);
+    run.mockClear();
+    // s3's key is cached; s2's rows name their scope, so its key is needed.
+    const { results } = await lookups(crypto, keyStore, [...of('s2'), ...of('s3')]);
+    expect(results).toEqual([...expectedOf('s2'), ...expectedOf('s3')]);
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('takeThreadResult', () => {
   it('hands each DEK to the cache and zeroes the buffer they came in', () => {
     const deks = new Uint8Array(64).fill(9);
