@@ -70,6 +70,13 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
             return row;
           },
         },
+        setting: {
+          async findUnique({ args, query }) {
+            const row = await query(args);
+            if (afterRead !== undefined) await afterRead();
+            return row;
+          },
+        },
       },
     });
     const extension = fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, migratingScopes: MOVED_IN_SQL });
@@ -467,6 +474,84 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       const [row] = await h.db.query<{ notes: string | null }>('SELECT notes FROM users WHERE id = $1', [other.id]);
       expect(row.notes).toBeNull();
     });
+  });
+
+  describe('upsert of a model without a single id field (Setting: organization and name)', () => {
+    /** An organization, and its setting `name` inserted by "another client" (no value) when `afterRead` runs. */
+    async function settingAppearing(slug: string, name: string): Promise<string> {
+      const orgId = (await h.prisma.organization.create({ data: { slug } })).id;
+      afterRead = async () => {
+        afterRead = undefined;
+        await h.db.query('INSERT INTO settings (org_id, name) VALUES ($1, $2)', [orgId, name]);
+      };
+      return orgId;
+    }
+
+    /** The stored value of a setting, checked sealed under its organization's key, and as a new client reads it. */
+    async function settingValue(orgId: string, name: string): Promise<string | null | undefined> {
+      const [row] = await h.db.query<{ value: string }>('SELECT value FROM settings WHERE org_id = $1 AND name = $2', [
+        orgId,
+        name,
+      ]);
+      expect(await keyScopeOf(row.value)).toBe(orgId);
+      return (await h.fresh().prisma.setting.findUnique({ where: { orgId_name: { orgId, name } } }))?.value;
+    }
+
+    it.each([
+      ['alone', false],
+      ['in a batch $transaction', true],
+    ])('%s: a row created after the read found none is updated, sealed for its organization', async (_, batch) => {
+      const orgId = await settingAppearing(`setting-race-${String(batch)}`, 'theme');
+      const upsert = client.setting.upsert({
+        where: { orgId_name: { orgId, name: 'theme' } },
+        create: { orgId, name: 'theme', value: 'created' },
+        update: { value: 'updated' },
+      });
+      await (batch ? client.$transaction([upsert]) : upsert);
+      expect(await settingValue(orgId, 'theme')).toBe('updated');
+    });
+
+    it('update: a row created after the read found none is read again and updated, sealed for its organization', async () => {
+      const orgId = await settingAppearing('setting-update-race', 'tz');
+      await client.setting.update({ where: { orgId_name: { orgId, name: 'tz' } }, data: { value: 'UTC' } });
+      expect(await settingValue(orgId, 'tz')).toBe('UTC');
+    });
+
+    it('batch: an organization created first, then its setting upserted with the scope from a connect', async () => {
+      const orgId = '0b6f2d0e-8a4b-4c7e-9b1a-5d2e3f4a5b6c';
+      const slug = 'setting-batch-org';
+      await client.$transaction([
+        client.organization.create({ data: { id: orgId, slug } }),
+        client.setting.upsert({
+          where: { orgId_name: { orgId, name: 'locale' } },
+          create: { name: 'locale', org: { connect: { slug } } },
+          update: { value: 'never' },
+        }),
+      ]);
+      await client.$transaction([
+        client.setting.upsert({
+          where: { orgId_name: { orgId, name: 'locale' } },
+          create: { name: 'locale', org: { connect: { slug } } },
+          update: { value: 'fr' },
+        }),
+      ]);
+      expect(await settingValue(orgId, 'locale')).toBe('fr');
+    });
+  });
+
+  it('batch: a create, then an upsert of that row whose update writes the same tenant, updates it', async () => {
+    const id = '6a0f7c3e-2b1d-4e5f-8a9b-0c1d2e3f4a5b';
+    const create = { id, emailIdx: computedBlindIndex, tenantId: 'acme', name: 'S', email: 's1@example.com' };
+    const [, upserted] = await client.$transaction([
+      client.user.create({ data: create }),
+      client.user.upsert({
+        where: { id },
+        create: { ...create, email: 's2@example.com' },
+        update: { tenantId: 'acme', email: 's3@example.com' },
+      }),
+    ]);
+    expect(upserted).toMatchObject({ id, tenantId: 'acme', email: 's3@example.com' });
+    expect(await h.fresh().prisma.user.findUnique({ where: { id } })).toMatchObject({ email: 's3@example.com' });
   });
 
   describe('nested update of a row read first (through its parent, or by its where)', () => {

@@ -124,6 +124,7 @@ describe('the generated metadata of the test schema', () => {
       'Contact',
       'Document',
       'Person',
+      'Setting',
       'Ticket',
       'Receipt',
       'Voucher',

@@ -45,10 +45,13 @@ export class RowReader {
     return id !== undefined && typeof where[id] === 'string' ? (where[id] as string) : undefined;
   }
 
-  /** A where condition no row meets (its id in an empty list), or `undefined` without a single id field. */
+  /**
+   * A where condition no row meets (its id, or without a single id field its scope or bound
+   * field, in an empty list), or `undefined` on a model with none of them.
+   */
   private nothing(model: ModelMeta): Args | undefined {
-    const id = this.view.idField(model);
-    return id === undefined ? undefined : { [id]: { in: [] } };
+    const field = this.view.idField(model) ?? model.scopeField ?? boundField(model);
+    return field === undefined ? undefined : { [field]: { in: [] } };
   }
 
   /**
@@ -60,8 +63,9 @@ export class RowReader {
    * When a row was read, `guard` holds the id (of a bound model) and the scope value it had,
    * exactly as the database returned them: the write must add it to its where, so that it
    * matches nothing (rather than sealing under the old scope) should another client move the
-   * row between this read and the write. When the read found no row, `guard` matches none and
-   * `absent` is set: a row another client creates meanwhile is not given values sealed for none.
+   * row between this read and the write. When the read found no row, `absent` is set and
+   * `guard` matches none: a row another client creates meanwhile is not given values sealed
+   * for none.
    */
   async context(
     model: ModelMeta,
@@ -87,7 +91,7 @@ export class RowReader {
     if (row === null) {
       // Prisma reports the missing row; one created in between must not take values sealed for none.
       const nothing = this.nothing(model);
-      return { row: { scope: newScope ?? 'default' }, data, ...(nothing && { guard: nothing, absent: true }) };
+      return { row: { scope: newScope ?? 'default' }, data, absent: true, ...(nothing && { guard: nothing }) };
     }
     const current = this.contextOf(model, row);
     const guard = this.guardOf(model, row);

@@ -7,6 +7,7 @@
  * instead of being given values sealed for another row. Nested upserts pin to the row their
  * create makes; top-level ones whose result cannot be checked afterwards, see pinnedUpsert.
  */
+import { InvalidArgumentError } from '@hushfield/core';
 import { boundField } from '../../value-context';
 import { storedForm } from './canonical-values';
 import type { RowContext } from './encrypt-data';
@@ -50,11 +51,14 @@ export async function createdRowPin(draft: CreateDraft): Promise<CreatedRowPin |
  * branch is then sealed for, so that the branch never writes values sealed for another row:
  * - the read found the row: the scope (and bound value) read, as an update is narrowed. A row
  *   moved in between sends the upsert to its create branch;
- * - it found none: the row the create makes (see createdRowPin), or, when that cannot be
- *   known before the write or the update moves the scope, no row at all: the upsert creates.
- *   A row another client (or an earlier write of the batch) creates in between then sends it to
- *   the create branch, which fails with P2002 where that row holds the where's unique value.
- * `undefined` when nothing can be added (no single id field to match no row with).
+ * - it found none: the row the create makes (see createdRowPin). When that row cannot be known
+ *   before the write (its bound value is assigned by the database, or its scope comes from a
+ *   row the batch creates first), or the update writes another scope than the create's, no row
+ *   at all: the upsert creates.
+ * A row created or moved in between then sends the upsert to its create branch, which fails
+ * with P2002 where the create repeats the where's unique value, and otherwise creates a row,
+ * as an upsert whose where matches nothing does.
+ * `undefined` when nothing can be added (no row was read).
  */
 export async function pinnedUpsert(
   model: ModelMeta,
@@ -63,9 +67,18 @@ export async function pinnedUpsert(
   created: CreateDraft | undefined,
 ): Promise<{ where: Args; context?: RowContext } | undefined> {
   if (read.absent !== true) return read.guard === undefined ? undefined : { where: read.guard };
+  let pin: CreatedRowPin | undefined;
+  try {
+    pin = created === undefined ? undefined : await createdRowPin(created);
+  } catch (error) {
+    // The create's scope comes from a row not there yet (the create of an earlier write of the batch).
+    if (!(error instanceof InvalidArgumentError)) throw error;
+  }
+  // An update that writes the scope field is sealed for the scope it writes (read.row).
   const field = model.scopeField;
-  const movesScope = field !== undefined && isPlainObject(update) && plainOf(update[field]) !== undefined;
-  const pin = created === undefined || movesScope ? undefined : await createdRowPin(created);
-  if (pin !== undefined) return { where: pin.values, context: pin.context };
+  const writesScope = field !== undefined && isPlainObject(update) && plainOf(update[field]) !== undefined;
+  if (pin !== undefined && (!writesScope || pin.context.scope === read.row.scope)) {
+    return { where: pin.values, context: pin.context };
+  }
   return read.guard === undefined ? undefined : { where: read.guard };
 }
