@@ -1,6 +1,6 @@
 import { computedBlindIndex } from '@hushfield/prisma';
 import { DecryptionError } from '@hushfield/core';
-import { decryptThread } from '../../packages/core/src/parallel-decrypt';
+import { decryptThread } from '../../packages/core/src/thread-host';
 import type { OpenResult } from '../../packages/core/src/thread-open';
 import { createHarness, type Harness, rejection } from './support';
 

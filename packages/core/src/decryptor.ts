@@ -27,7 +27,8 @@ import {
   type Waiting,
   waitFor,
 } from './decrypt-keys';
-import { decryptThread, splitForThread, takeThreadResult } from './parallel-decrypt';
+import { splitForThread, takeThreadResult } from './parallel-decrypt';
+import { decryptThread } from './thread-host';
 import { countDecrypted, countDecryptFailure } from './telemetry';
 import { decodeUtf8 } from './utf8';
 import { openValue, unwrapDek } from './value-cipher';
@@ -182,8 +183,9 @@ export class Decryptor {
   /**
    * A large call shared with the decrypt thread: the scope keys one thread would look up are
    * resolved first, the thread opens its share while this thread runs its own pass, and what the
-   * thread did not open is decrypted here, so errors, counters, the DEK cache and the key store's
-   * lookups follow this thread's rules alone. `false` (nothing decrypted yet, `keys` filled) when
+   * thread did not open (all of its share when it fails or misses its deadline) is decrypted
+   * here, so errors, counters, the DEK cache and the key store's lookups follow this thread's
+   * rules alone. `false` (nothing decrypted yet, `keys` filled) when
    * the thread is not ready or idle, the call has too few text values to share, or one thread
    * would open a value by its row's cached DEK without looking up its key (nothing looked up yet).
    */
@@ -207,43 +209,42 @@ export class Decryptor {
     }
     const split = splitForThread(items, keys);
     if (split === undefined) return false;
-    // Taken by the thread, or zeroed by `run` when the thread became busy meanwhile.
+    // Taken by the thread, or its buffers zeroed by `run` when the thread became busy meanwhile.
     const running = decryptThread.run(split.job);
     if (running === undefined) return false;
     try {
+      const started = performance.now();
       this.#decryptPass(items, split.ownIndexes, out, keys, generation);
-    } catch (error) {
-      // The thread's answer still holds the DEKs it unwrapped: zeroed, not left to the collector.
-      const lost = await running;
-      if (lost !== undefined) new Uint8Array(lost.deks).fill(0);
-      throw error;
-    }
-    const result = await running;
-    if (result === undefined) {
-      this.#decryptPass(items, split.threadIndexes, out, keys, generation);
+      const result = await decryptThread.answer(running, performance.now() - started);
+      if (result === undefined) {
+        this.#decryptPass(items, split.threadIndexes, out, keys, generation);
+        return true;
+      }
+      const deks = this.#deks;
+      const retry = takeThreadResult(
+        result,
+        split,
+        out,
+        (i) => countDecrypted(items[i].ctx.model, items[i].ctx.field),
+        (id, dek) => {
+          if (deks === undefined) return;
+          // Counted as the calling thread counts a row: a hit when the cache held its DEK already.
+          if (deks.peek(id) !== undefined) {
+            deks.hits++;
+            return;
+          }
+          deks.misses++;
+          const copy = Buffer.from(dek);
+          const { keyId, version } = scopeKeyOf(id.slice(0, id.lastIndexOf('$')));
+          if (!deks.set(id, copy, generation, this.#keys.scopeKeyRemainingTtl(keyId, version))) copy.fill(0);
+        },
+      );
+      if (retry.length > 0) this.#decryptPass(items, retry, out, keys, generation);
       return true;
+    } finally {
+      // Zeroes the job's keys and DEKs whatever became of it (a job still running is abandoned).
+      decryptThread.end(running, split.job);
     }
-    const deks = this.#deks;
-    const retry = takeThreadResult(
-      result,
-      split,
-      out,
-      (i) => countDecrypted(items[i].ctx.model, items[i].ctx.field),
-      (id, dek) => {
-        if (deks === undefined) return;
-        // Counted as the calling thread counts a row: a hit when the cache held its DEK already.
-        if (deks.peek(id) !== undefined) {
-          deks.hits++;
-          return;
-        }
-        deks.misses++;
-        const copy = Buffer.from(dek);
-        const { keyId, version } = scopeKeyOf(id.slice(0, id.lastIndexOf('$')));
-        if (!deks.set(id, copy, generation, this.#keys.scopeKeyRemainingTtl(keyId, version))) copy.fill(0);
-      },
-    );
-    if (retry.length > 0) this.#decryptPass(items, retry, out, keys, generation);
-    return true;
   }
 
   /** What decrypting `item`, whose scope key is neither held nor cached, takes of that key (see {@link KeyUse}). */

@@ -33,7 +33,8 @@ import {
   type RowEncryptor,
   type UnsafeDeterminism,
 } from './row-encryptor';
-import { decryptThread, parallelMinValues, type ParallelDecryptOption } from './parallel-decrypt';
+import { parallelMinValues, type ParallelDecryptOption } from './parallel-decrypt';
+import { decryptThread } from './thread-host';
 import { observeCaches } from './telemetry';
 
 /** Options of {@link FieldCrypto}. */

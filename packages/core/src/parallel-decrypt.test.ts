@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { AuditEvent } from './audit';
 import {
   DecryptionError,
@@ -12,7 +13,8 @@ import {
 import { FieldCrypto, type DecryptItem } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
-import { decryptThread, parallelMinValues, splitForThread, takeThreadResult } from './parallel-decrypt';
+import { parallelMinValues, splitForThread, takeThreadResult } from './parallel-decrypt';
+import { DecryptThread, decryptThread } from './thread-host';
 import type { ResolvedKey } from './decrypt-keys';
 import { openJob, type OpenJob, type OpenResult } from './thread-open';
 
@@ -42,6 +44,28 @@ function shapes(results: readonly unknown[]) {
   return results.map((value) =>
     value instanceof HushfieldError ? [value.constructor.name, value.code, value.message] : value,
   );
+}
+
+/** Whether every byte of `bytes` is zero (and it has any). */
+function zeroed(bytes: ArrayBufferLike | Uint8Array): boolean {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  return view.length > 0 && view.every((byte) => byte === 0);
+}
+
+/** An empty job with the shared buffers a split allocates: `keys` scope keys, room for `values` DEKs. */
+function emptyJob(keys: number, values: number): OpenJob {
+  return {
+    values: [],
+    models: [],
+    fields: [],
+    rowIds: [],
+    scopes: [],
+    kinds: [],
+    keyIds: [],
+    keyScopes: [],
+    keyBytes: new SharedArrayBuffer(keys * 32),
+    dekBytes: new SharedArrayBuffer(values * 32),
+  };
 }
 
 /** One character of the sealed part (after the last `$`) changed. */
@@ -90,7 +114,11 @@ describe('splitForThread', () => {
       keyIds: ['k$1'],
       keyScopes: ['s'],
     });
+    expect(split.job.keyBytes).toBeInstanceOf(SharedArrayBuffer);
     expect(Buffer.from(split.job.keyBytes)).toEqual(keys.get('k$1')!.key);
+    // Room for a DEK per value, the most the thread can unwrap.
+    expect(split.job.dekBytes).toBeInstanceOf(SharedArrayBuffer);
+    expect(split.job.dekBytes.byteLength).toBe(2 * 32);
   });
 
   it('does not split when the thread would get fewer than two values', () => {
@@ -109,7 +137,7 @@ describe('openJob (what the decrypt thread runs), in process', () => {
   beforeEach(() => jest.spyOn(decryptThread, 'available').mockReturnValue(true));
   afterEach(() => jest.restoreAllMocks());
 
-  it('opens what authenticates, leaves every other value for the caller, and zeroes the keys it is handed', async () => {
+  it('opens what authenticates, leaves the rest for the caller, and the shared keys and DEKs end zeroed', async () => {
     const { items, expected, reader } = await written(6, ['s1', 's2']);
     // Seven values for the calling thread, then seven for the thread's share.
     const list: DecryptItem[] = [
@@ -124,23 +152,25 @@ describe('openJob (what the decrypt thread runs), in process', () => {
       { value: items[11].value, ctx: { ...items[11].ctx, model: '' } },
       items[12],
     ];
-    const seen: { job: OpenJob; keys: Buffer; result: OpenResult }[] = [];
+    const seen: { job: OpenJob; keys: Buffer; deks: Buffer; result: OpenResult }[] = [];
     jest.spyOn(decryptThread, 'run').mockImplementation((job) => {
       const keys = Buffer.from(Buffer.from(job.keyBytes));
       const result = openJob(job);
-      seen.push({ job, keys, result });
+      seen.push({ job, keys, deks: Buffer.from(Buffer.from(job.dekBytes)), result });
       return Promise.resolve(result);
     });
     const results = await reader({ minValues: 2 }).decryptMany(list);
     expect(seen).toHaveLength(1);
-    const [{ job, keys, result }] = seen;
+    const [{ job, keys, deks, result }] = seen;
     expect(job.values).toEqual(list.slice(7).map((item) => item.value));
     expect(result.plain).toEqual([expected[7], null, null, null, null, null, expected[12]]);
-    // One DEK per row unwrapped (rows 2, 3 and 4), each named once.
+    // One DEK per row unwrapped (rows 2, 3 and 4), each named once, in the first three slots.
     expect(result.dekIds).toHaveLength(3);
     expect(new Set(result.dekIds).size).toBe(3);
+    for (let d = 0; d < 7; d++) expect(zeroed(deks.subarray(d * 32, (d + 1) * 32))).toBe(d >= 3);
     expect(keys.some((byte) => byte !== 0)).toBe(true);
-    expect(Buffer.from(job.keyBytes).every((byte) => byte === 0)).toBe(true);
+    expect(zeroed(job.keyBytes)).toBe(true);
+    expect(zeroed(job.dekBytes)).toBe(true);
     // The caller decrypted the rest itself: each failure typed, in place, as without the thread.
     expect(shapes(results)).toEqual(shapes(await reader(false).decryptMany(list)));
     expect(results.slice(0, 8)).toEqual(expected.slice(0, 8));
@@ -169,10 +199,12 @@ describe('openJob (what the decrypt thread runs), in process', () => {
     expect(shared.stats()).toMatchObject({ dekHits: alone.stats().dekHits, dekMisses: alone.stats().dekMisses });
   });
 
-  it("zeroes the DEKs of the thread's answer when the calling thread's own pass throws", async () => {
+  it("zeroes the DEKs the thread wrote when the calling thread's own pass throws", async () => {
     const { items, reader } = await written(10, ['s1']);
     const answers: OpenResult[] = [];
+    const jobs: OpenJob[] = [];
     jest.spyOn(decryptThread, 'run').mockImplementation((job) => {
+      jobs.push(job);
       answers.push(openJob(job));
       return Promise.resolve(answers[0]);
     });
@@ -184,7 +216,8 @@ describe('openJob (what the decrypt thread runs), in process', () => {
     }) as DecryptItem;
     await expect(reader({ minValues: 2 }).decryptMany([hostile, ...items.slice(1)])).rejects.toThrow('no context');
     expect(answers[0].dekIds.length).toBeGreaterThan(0);
-    expect(new Uint8Array(answers[0].deks).every((byte) => byte === 0)).toBe(true);
+    expect(zeroed(jobs[0].dekBytes)).toBe(true);
+    expect(zeroed(jobs[0].keyBytes)).toBe(true);
   });
 
   it('keeps for the calling thread every context it would refuse: a null row id or scope, a stray index', async () => {
@@ -352,10 +385,13 @@ describe('a split read asks the key store what one thread asks it', () => {
 });
 
 describe('takeThreadResult', () => {
-  it('hands each DEK to the cache and zeroes the buffer they came in', () => {
-    const deks = new Uint8Array(64).fill(9);
-    const result: OpenResult = { plain: ['a', null], dekIds: ['d1', 'd2'], deks: deks.buffer };
-    const split = { job: {} as OpenJob, threadIndexes: [4, 7], ownIndexes: [] };
+  it("hands the cache each DEK the thread wrote in the job's shared buffer, by its slot", () => {
+    const job = emptyJob(0, 3);
+    const deks = new Uint8Array(job.dekBytes);
+    deks.fill(9, 0, 32);
+    deks.fill(8, 32, 64);
+    const result: OpenResult = { plain: ['a', null], dekIds: ['d1', 'd2'] };
+    const split = { job, threadIndexes: [4, 7], ownIndexes: [] };
     const out: unknown[] = [];
     const cached: Buffer[] = [];
     const opened: number[] = [];
@@ -369,8 +405,7 @@ describe('takeThreadResult', () => {
     expect(retry).toEqual([7]);
     expect(out[4]).toBe('a');
     expect(opened).toEqual([4]);
-    expect(cached).toEqual([Buffer.alloc(32, 9), Buffer.alloc(32, 9)]);
-    expect(deks.every((byte) => byte === 0)).toBe(true);
+    expect(cached).toEqual([Buffer.alloc(32, 9), Buffer.alloc(32, 8)]);
   });
 });
 
@@ -408,6 +443,20 @@ describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
     const { dekMisses, dekHits } = shared.stats();
     for (const item of items.slice(-9)) expect(await shared.decrypt(item.value as string, item.ctx)).toBeDefined();
     expect(shared.stats()).toMatchObject({ dekMisses, dekHits: dekHits + 9 });
+  });
+
+  it('leaves the shared key and DEK buffers of the job zeroed once the read is done', async () => {
+    const { items, expected, reader } = await written(20, ['s1', 's2']);
+    const shared = reader({ minValues: 2 });
+    expect(await shared.startDecryptThread()).toBe(true);
+    const run = jest.spyOn(decryptThread, 'run');
+    expect(await shared.decryptMany(items)).toEqual(expected);
+    const [[job]] = run.mock.calls;
+    // The thread unwrapped its rows' DEKs (10 rows) into the DEK buffer, with two scope keys.
+    expect(((await run.mock.results[0].value) as OpenResult).dekIds).toHaveLength(10);
+    expect(job.keyBytes.byteLength).toBe(2 * 32);
+    expect(zeroed(job.keyBytes)).toBe(true);
+    expect(zeroed(job.dekBytes)).toBe(true);
   });
 
   it('counts DEK-cache hits and misses of a cold and a warm read as one thread does', async () => {
@@ -478,18 +527,19 @@ describe('the decrypt thread', () => {
 
   it('zeroes the keys of a job it does not take (the thread busy or starting)', () => {
     jest.spyOn(decryptThread, 'available').mockReturnValue(false);
-    const keyBytes = new Uint8Array(64).fill(7).buffer;
-    expect(decryptThread.run({ keyBytes } as OpenJob)).toBeUndefined();
-    expect(new Uint8Array(keyBytes).every((byte) => byte === 0)).toBe(true);
+    const job = emptyJob(2, 2);
+    new Uint8Array(job.keyBytes).fill(7);
+    expect(decryptThread.run(job)).toBeUndefined();
+    expect(zeroed(job.keyBytes)).toBe(true);
   });
 
   it('never keeps the process alive: started, idle, or after a job', () => {
-    const source = join(__dirname, 'parallel-decrypt.ts');
+    const source = join(__dirname, 'thread-host.ts');
     const script = (useIt: string) =>
       `const { decryptThread } = require(${JSON.stringify(source)});
        decryptThread.start().then(async (ready) => { ${useIt} console.log('ready', ready); });`;
     const job = `await decryptThread.run({ values: [], models: [], fields: [], rowIds: [], scopes: [], kinds: [],
-       keyIds: [], keyScopes: [], keyBytes: new ArrayBuffer(0) });`;
+       keyIds: [], keyScopes: [], keyBytes: new SharedArrayBuffer(0), dekBytes: new SharedArrayBuffer(0) });`;
     for (const useIt of ['', job]) {
       const child = spawnSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script(useIt)], {
         timeout: 30_000,
@@ -505,19 +555,158 @@ describe('the decrypt thread', () => {
 
   it('keeps a job it cannot send: its keys are zeroed here, and the thread takes the next job', async () => {
     expect(await decryptThread.start()).toBe(true);
-    const keyBytes = new Uint8Array(32).fill(7).buffer;
-    const job = { values: [() => 'not cloneable'], keyBytes } as unknown as OpenJob;
+    const job = { ...emptyJob(1, 1), values: [() => 'not cloneable'] } as unknown as OpenJob;
+    new Uint8Array(job.keyBytes).fill(7);
     expect(decryptThread.run(job)).toBeUndefined();
-    expect(new Uint8Array(keyBytes).every((byte) => byte === 0)).toBe(true);
+    expect(zeroed(job.keyBytes)).toBe(true);
     expect(decryptThread.available()).toBe(true);
   });
+});
+
+describe('a decrypt thread that dies, hangs or answers late', () => {
+  const workers: Worker[] = [];
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await Promise.all(workers.splice(0).map((worker) => worker.terminate()));
+  });
+
+  /** A worker that says it is ready, then runs `onJob` (with `parentPort` and `job` in scope) on each job. */
+  const fake = (onJob: string) => () => {
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.on('message', (job) => { ${onJob} });
+       parentPort.postMessage('ready');`,
+      { eval: true },
+    );
+    workers.push(worker);
+    return worker;
+  };
+
+  /** Reads split with `thread` in place of the process's decrypt thread; returns the spy on `run`. */
+  function readThrough(thread: DecryptThread) {
+    for (const method of ['available', 'run', 'answer', 'end'] as const)
+      jest.spyOn(decryptThread, method).mockImplementation(thread[method].bind(thread) as never);
+    return jest.mocked(decryptThread.run);
+  }
+
+  /** `read`'s value, or 'still waiting' after `ms`. */
+  async function within<T>(ms: number, read: Promise<T>): Promise<T | 'still waiting'> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'still waiting'>((resolve) => (timer = setTimeout(() => resolve('still waiting'), ms)));
+    try {
+      return await Promise.race([read, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether `thread` takes jobs again within `ms`. */
+  async function readyAgain(thread: DecryptThread, ms: number): Promise<boolean> {
+    const until = performance.now() + ms;
+    while (!thread.available() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    return thread.available();
+  }
+
+  it.each([
+    ['exits', 'process.exit(1);'],
+    ['throws', "throw new Error('no');"],
+  ])('reads every value and zeroes the keys the job held when the thread %s during the job', async (_, onJob) => {
+    const thread = new DecryptThread(fake(onJob));
+    expect(await thread.start()).toBe(true);
+    const run = readThrough(thread);
+    const { items, expected, reader } = await written(10, ['s1', 's2']);
+    expect(await reader({ minValues: 2 }).decryptMany(items)).toEqual(expected);
+    const [[job]] = run.mock.calls;
+    expect(run.mock.results[0].value).toBeInstanceOf(Promise);
+    // The thread's memory is gone; the keys it was given were this thread's to zero.
+    expect(job.keyBytes.byteLength).toBe(2 * 32);
+    expect(zeroed(job.keyBytes)).toBe(true);
+    expect(zeroed(job.dekBytes)).toBe(true);
+    expect(thread.available()).toBe(false);
+  });
+
+  it('reads every value by about the deadline when the thread hangs, and reads here while it is stuck', async () => {
+    const thread = new DecryptThread(fake('for (;;);'), 300);
+    expect(await thread.start()).toBe(true);
+    const run = readThrough(thread);
+    const { items, expected, reader } = await written(10, ['s1']);
+    const crypto = reader({ minValues: 2 });
+    const started = performance.now();
+    expect(await within(10_000, crypto.decryptMany(items))).toEqual(expected);
+    const took = performance.now() - started;
+    // The deadline, and a margin for a loaded machine: bounded, where it used to wait for ever.
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(5000);
+    const [[job]] = run.mock.calls;
+    expect(zeroed(job.keyBytes)).toBe(true);
+    expect(zeroed(job.dekBytes)).toBe(true);
+    // Still busy with the abandoned job: the next read is not given to it, and does not wait.
+    expect(thread.available()).toBe(false);
+    expect(await within(1000, crypto.decryptMany(items))).toEqual(expected);
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('drops a late answer, zeroes what the thread wrote after the deadline, and gives it the next job', async () => {
+    // The first job is answered 1.5 s late (well past its 200 ms deadline), with texts that must
+    // not be taken, after DEK bytes are written into its buffer (as DEKs unwrapped after the
+    // caller zeroed it would be); later jobs at once, with nothing opened.
+    const thread = new DecryptThread(
+      fake(`const nothing = () => parentPort.postMessage({ plain: job.values.map(() => null), dekIds: [] });
+            if (globalThis.answered) return nothing();
+            globalThis.answered = true;
+            setTimeout(() => {
+              new Uint8Array(job.dekBytes).fill(9);
+              parentPort.postMessage({ plain: job.values.map(() => 'late'), dekIds: [] });
+            }, 1500);`),
+      200,
+    );
+    expect(await thread.start()).toBe(true);
+    const run = readThrough(thread);
+    const { items, expected, reader } = await written(10, ['s1']);
+    const crypto = reader({ minValues: 2 });
+    expect(await within(5000, crypto.decryptMany(items))).toEqual(expected);
+    expect(thread.available()).toBe(false);
+    expect(await readyAgain(thread, 5000)).toBe(true);
+    const [[late]] = run.mock.calls;
+    expect(zeroed(late.dekBytes)).toBe(true);
+    expect(await crypto.decryptMany(items)).toEqual(expected);
+    expect(run.mock.results.map((result) => result.value instanceof Promise)).toEqual([true, true]);
+  });
+
+  it('does not keep the process alive while it is stuck in an abandoned job', () => {
+    const source = join(__dirname, 'thread-host.ts');
+    const stuck = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', () => { for (;;); });
+      parentPort.postMessage('ready');`;
+    const script = `const { Worker } = require('node:worker_threads');
+      const { DecryptThread } = require(${JSON.stringify(source)});
+      const thread = new DecryptThread(() => new Worker(${JSON.stringify(stuck)}, { eval: true }), 100);
+      thread.start().then(async (ready) => {
+        const job = { values: ['a', 'b'], models: ['m', 'm'], fields: ['f', 'f'], rowIds: [null, null],
+          scopes: [null, null], kinds: [null, null], keyIds: [], keyScopes: [],
+          keyBytes: new SharedArrayBuffer(0), dekBytes: new SharedArrayBuffer(64) };
+        const running = thread.run(job);
+        const answer = await thread.answer(running, 0);
+        thread.end(running, job);
+        console.log(ready, answer, thread.available());
+      });`;
+    const child = spawnSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script], {
+      timeout: 20_000,
+      encoding: 'utf8',
+    });
+    expect({ status: child.status, signal: child.signal, out: child.stdout.trim() }).toEqual({
+      status: 0,
+      signal: null,
+      out: 'true undefined false',
+    });
+  }, 30_000);
 });
 
 describe('a decrypt thread that fails', () => {
   it('answers its pending job with nothing, takes no more jobs, and reports that it cannot start', async () => {
     expect(await decryptThread.start()).toBe(true);
     // Not a job: openJob throws outside its per-value guard and the thread dies with it.
-    const running = decryptThread.run({ keyBytes: new ArrayBuffer(32) } as OpenJob);
+    const running = decryptThread.run({ keyBytes: new SharedArrayBuffer(32) } as OpenJob);
     expect(running).toBeInstanceOf(Promise);
     expect(await running).toBeUndefined();
     expect(decryptThread.available()).toBe(false);

@@ -4,7 +4,9 @@
  * would (same parser, associated data, scope check and ciphers), and reports every other value
  * as not opened, for the calling thread to decrypt again with its own rules (typed errors,
  * counters, audit). It never decides a failure: a value it cannot open costs a second try, not
- * a weaker check. Plain data in and out, so a job crosses threads as a structured clone.
+ * a weaker check. Plain data in and out: a job's arrays cross threads as a structured clone, its
+ * two buffers are shared (`SharedArrayBuffer`), so the calling thread can zero them whatever
+ * becomes of the thread.
  */
 import { Buffer } from 'node:buffer';
 import { KEY_BYTES } from './aead';
@@ -16,8 +18,9 @@ import { openValue, unwrapDek } from './value-cipher';
 
 /**
  * Text values to open, as parallel arrays (an array of strings clones far faster than an object
- * per value), and the scope keys they may need: `keyBytes` holds `KEY_BYTES` per id of
- * `keyIds`, is transferred, not copied, and is zeroed by {@link openJob}.
+ * per value), the scope keys they may need, and where the DEKs unwrapped go. Both buffers are
+ * shared, not copied: the calling thread allocates them, keeps them, and zeroes them when the
+ * job is over for it, whatever became of the thread (which also zeroes the keys when it is done).
  */
 export interface OpenJob {
   readonly values: string[];
@@ -28,22 +31,25 @@ export interface OpenJob {
   readonly scopes: (string | null)[];
   /** `json` or `null` (a `String`); other kinds stay on the calling thread. */
   readonly kinds: (ValueKind | null)[];
-  /** Scope key version ids (`scopeKeyId`), their scopes when known, and their bytes. */
+  /** Scope key version ids (`scopeKeyId`), their scopes when known, and their bytes (`KEY_BYTES` each). */
   readonly keyIds: string[];
   readonly keyScopes: (string | null)[];
-  readonly keyBytes: ArrayBuffer;
+  readonly keyBytes: SharedArrayBuffer;
+  /**
+   * `KEY_BYTES` per value (no job unwraps more DEKs than it has values): slot `d` receives the
+   * DEK named by the result's `dekIds[d]`.
+   */
+  readonly dekBytes: SharedArrayBuffer;
 }
 
 /**
- * Each value's text, or `null` where it did not open here; and the DEKs unwrapped (one each
- * time the DEK id changes from one value to the next, so once per row of consecutive values;
- * `KEY_BYTES` each in `deks`, named by `dekIds`) for the caller's DEK cache. `deks` is
- * transferred to the caller, who zeroes it.
+ * Each value's text, or `null` where it did not open here; and the ids of the DEKs unwrapped
+ * (one each time the DEK id changes from one value to the next, so once per row of consecutive
+ * values), whose bytes are in the job's `dekBytes`, for the caller's DEK cache.
  */
 export interface OpenResult {
   readonly plain: (string | null)[];
   readonly dekIds: string[];
-  readonly deks: ArrayBuffer;
 }
 
 /** Sealed values and associated data are built in these, one value at a time (ciphertext and names only). */
@@ -51,12 +57,13 @@ const sealedScratch = Buffer.allocUnsafe(16 * 1024);
 const aadScratch = Buffer.allocUnsafe(2048);
 
 /**
- * Opens what it can of `job` and zeroes the job's keys and every DEK it held before it returns
- * (the DEKs it unwrapped are returned, copied into one new buffer). Never throws for a bad
- * value: that value is `null` in the result.
+ * Opens what it can of `job`, writing each DEK it unwraps into the job's `dekBytes` (its own copy
+ * zeroed at once; values are opened under the shared copy), and zeroes the job's keys before it
+ * returns. Never throws for a bad value: that value is `null` in the result.
  */
 export function openJob(job: OpenJob): OpenResult {
   const keyBytes = Buffer.from(job.keyBytes);
+  const dekBytes = Buffer.from(job.dekBytes);
   const keys = new Map<string, { key: Buffer; scope: string | null }>();
   for (let k = 0; k < job.keyIds.length; k++) {
     keys.set(job.keyIds[k], {
@@ -67,7 +74,6 @@ export function openJob(job: OpenJob): OpenResult {
   const count = job.values.length;
   const plain: (string | null)[] = new Array(count).fill(null);
   const dekIds: string[] = [];
-  const deks: Buffer[] = [];
   const memo = new HeaderMemo(sealedScratch);
   let lastDekId: string | undefined;
   let dek: Buffer | null = null;
@@ -79,13 +85,18 @@ export function openJob(job: OpenJob): OpenResult {
         const envelope = parseEnvelope(job.values[j], memo);
         if (envelope.dekId !== lastDekId) {
           lastDekId = envelope.dekId;
+          dek = null;
           const entry = keys.get(scopeKeyId(envelope.keyId, envelope.version));
           keyScope = entry?.scope ?? null;
-          dek = entry === undefined ? null : unwrapDek(entry.key, envelope);
-          if (dek !== null) {
+          const unwrapped = entry === undefined ? null : unwrapDek(entry.key, envelope);
+          // Room for one DEK per value: only a malformed job runs out (its values left to the caller).
+          const at = dekIds.length * KEY_BYTES;
+          if (unwrapped !== null && at + KEY_BYTES <= dekBytes.length) {
+            dek = dekBytes.subarray(at, at + KEY_BYTES);
+            dek.set(unwrapped);
             dekIds.push(envelope.dekId);
-            deks.push(dek);
           }
+          unwrapped?.fill(0);
         }
         // A key whose scope is not known here, or is another scope's, is the caller's to judge.
         if (dek === null || (ctx.scope !== undefined && ctx.scope !== keyScope)) continue;
@@ -94,10 +105,9 @@ export function openJob(job: OpenJob): OpenResult {
         // Malformed value or context: left for the calling thread, which reports it typed.
       }
     }
-    return { plain, dekIds, deks: packed(deks) };
+    return { plain, dekIds };
   } finally {
     keyBytes.fill(0);
-    for (const each of deks) each.fill(0);
   }
 }
 
@@ -128,11 +138,4 @@ function open(dek: Buffer, envelope: ParsedEnvelope, ctx: FieldContext): string 
   const text = decodeUtf8(bytes);
   bytes.fill(0);
   return text;
-}
-
-/** The DEKs copied into one new buffer, to transfer (the caller zeroes it and the originals). */
-function packed(deks: readonly Buffer[]): ArrayBuffer {
-  const out = new Uint8Array(new ArrayBuffer(deks.length * KEY_BYTES));
-  for (let d = 0; d < deks.length; d++) out.set(deks[d], d * KEY_BYTES);
-  return out.buffer;
 }
