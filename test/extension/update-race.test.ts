@@ -517,6 +517,26 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       expect(await settingValue(orgId, 'tz')).toBe('UTC');
     });
 
+    it("update of a setting that does not exist: Prisma's not found (P2025), nothing written", async () => {
+      const orgId = (await h.prisma.organization.create({ data: { slug: 'setting-missing' } })).id;
+      const where = { orgId_name: { orgId, name: 'none' } };
+      expect(await fail(client.setting.update({ where, data: { value: 'x' } }))).toMatchObject({ code: 'P2025' });
+      expect(await h.db.query('SELECT name FROM settings WHERE org_id = $1', [orgId])).toEqual([]);
+    });
+
+    it('batch: an update of the setting an earlier write of the batch creates fails (P2025), nothing written', async () => {
+      const orgId = (await h.prisma.organization.create({ data: { slug: 'setting-batch-update' } })).id;
+      const where = { orgId_name: { orgId, name: 'n' } };
+      const error = await fail(
+        client.$transaction([
+          client.setting.create({ data: { orgId, name: 'n', value: 'a' } }),
+          client.setting.update({ where, data: { value: 'b' } }),
+        ]),
+      );
+      expect(error).toMatchObject({ code: 'P2025' });
+      expect(await h.db.query('SELECT name FROM settings WHERE org_id = $1', [orgId])).toEqual([]);
+    });
+
     it('batch: an organization created first, then its setting upserted with the scope from a connect', async () => {
       const orgId = '0b6f2d0e-8a4b-4c7e-9b1a-5d2e3f4a5b6c';
       const slug = 'setting-batch-org';
