@@ -101,57 +101,6 @@ export function noteKeys(
 }
 
 /**
- * What decrypting one value takes of its scope key, as the calling thread's pass decides it:
- * `key` (its row's DEK is not cached, or the key must confirm the row's scope), `dek` (its
- * row's cached DEK alone), `none` (the pass refuses it before any key: its context or envelope).
- */
-export type KeyUse = 'key' | 'dek' | 'none';
-
-/**
- * The scope keys of `ids` (neither held nor cached) one thread looks up for `items`: its pass
- * waits at the first value that takes one of them (`use` tells what the value at an index
- * takes), and looks up every one that value and those after it name (see {@link noteKeys}).
- * `undefined` when a value before it opens by its row's cached DEK under a key not among them.
- */
-export function keysToResolve(
-  items: readonly { value: unknown }[],
-  ids: ReadonlySet<string>,
-  use: (index: number) => KeyUse,
-): Set<string> | undefined {
-  const resolve = new Set<string>();
-  const byDek = new Set<string>();
-  let waits = false;
-  let lastPrefix = '\u0000';
-  let lastId: string | undefined;
-  for (let i = 0; i < items.length && resolve.size < ids.size; i++) {
-    const value: unknown = items[i]?.value;
-    let id = lastId;
-    if (value instanceof Uint8Array) {
-      const named = binaryKeyOf(value);
-      id = named === null ? undefined : scopeKeyId(named.keyId, named.version);
-    } else if (typeof value !== 'string') id = undefined;
-    else if (!value.startsWith(lastPrefix)) {
-      const length = keyPrefixLength(value);
-      if (length === 0) id = undefined;
-      else {
-        lastPrefix = value.slice(0, length);
-        id = lastId = value.slice(KEY_ID_START, length - 1);
-      }
-    }
-    if (id === undefined || !ids.has(id)) continue;
-    if (!waits) {
-      const taken = use(i);
-      if (taken === 'dek') byDek.add(id);
-      if (taken !== 'key') continue;
-      waits = true;
-    }
-    resolve.add(id);
-  }
-  for (const id of byDek) if (!resolve.has(id)) return undefined;
-  return resolve;
-}
-
-/**
  * The first pass's result when the value at `i` must wait for scope key `id` (its DEK is cached,
  * its key no longer is): it and every value after it are left for the second pass, with the
  * keys they need noted (see {@link noteKeys}).

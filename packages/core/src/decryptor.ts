@@ -16,17 +16,7 @@ import type { KeyHierarchy } from './key-hierarchy';
 import { messages } from './messages';
 import { needs } from './preconditions';
 import { checkContext, checkRowScope, type FieldContext } from './row-encryptor';
-import {
-  AWAITED,
-  type KeyUse,
-  keysToResolve,
-  noteKeys,
-  type PassKey,
-  PassKeys,
-  type ResolvedKey,
-  type Waiting,
-  waitFor,
-} from './decrypt-keys';
+import { AWAITED, noteKeys, type PassKey, PassKeys, type ResolvedKey, type Waiting, waitFor } from './decrypt-keys';
 import { splitForThread, takeThreadResult } from './parallel-decrypt';
 import { decryptThread } from './thread-host';
 import { countDecrypted, countDecryptFailure } from './telemetry';
@@ -150,14 +140,29 @@ export class Decryptor {
     // many rows as it takes), or why it could not be resolved; zeroed when the call ends.
     const keys = new Map<string, ResolvedKey>();
     try {
-      const split = this.#minParallel !== undefined && items.length >= this.#minParallel && this.#auditDecrypts === 0;
-      if (split && decryptThread.available() && (await this.#decryptSplit(items, out, keys, generation))) return out;
+      const min = this.#auditDecrypts === 0 ? this.#minParallel : undefined;
+      // Shared with the decrypt thread at once when every key it names is cached (a warm read):
+      // the thread unwraps with copies of them. Else the key store is asked exactly as without
+      // the thread, by this thread's first pass, and what waited for keys is shared after.
+      if (min !== undefined && items.length >= min && decryptThread.available() && this.#allKeysCached(items)) {
+        const all: Waiting = { indexes: [], keys: new Set() };
+        noteKeys(items, 0, all, keys, this.#cachedCopy);
+        if (all.keys.size === 0 && (await this.#decryptSplit(items, all.indexes, out, keys, generation))) return out;
+        // A key evicted since, or nothing to share: the passes below, the keys copied so far kept.
+        for (const id of all.keys) keys.delete(id);
+      }
       // Nothing per value is kept between the passes but its index: per-value state held
       // across the await would outlive the young generation and make the garbage collector copy it.
       const waiting = this.#decryptPass(items, undefined, out, keys, generation);
       if (waiting === undefined) return out;
       await this.#resolveKeys(waiting.keys, keys);
-      this.#decryptPass(items, waiting.indexes, out, keys, generation);
+      const { indexes } = waiting;
+      const shared =
+        min !== undefined &&
+        indexes.length >= min &&
+        decryptThread.available() &&
+        (await this.#decryptSplit(items, indexes, out, keys, generation));
+      if (!shared) this.#decryptPass(items, indexes, out, keys, generation);
       return out;
     } finally {
       for (const entry of keys.values()) entry.key?.fill(0);
@@ -181,33 +186,21 @@ export class Decryptor {
   }
 
   /**
-   * A large call shared with the decrypt thread: the scope keys one thread would look up are
-   * resolved first, the thread opens its share while this thread runs its own pass, and what the
-   * thread did not open (all of its share when it fails or misses its deadline) is decrypted
-   * here, so errors, counters, the DEK cache and the key store's lookups follow this thread's
-   * rules alone. `false` (nothing decrypted yet, `keys` filled) when
-   * the thread is not ready or idle, the call has too few text values to share, or one thread
-   * would open a value by its row's cached DEK without looking up its key (nothing looked up yet).
+   * The values at `indexes` shared with the decrypt thread (`keys` holds every scope key they
+   * name, copied or resolved): the thread opens its share while this thread runs its own pass,
+   * and what the thread did not open (all of its share when it fails or misses its deadline) is
+   * decrypted here, so errors, counters and the DEK cache follow this thread's rules alone.
+   * `false` (nothing decrypted) when the thread is not ready or idle, or the values have too few
+   * text values to share.
    */
   async #decryptSplit(
     items: readonly DecryptItem[],
+    indexes: readonly number[],
     out: (string | Buffer | HushfieldError)[],
     keys: Map<string, ResolvedKey>,
     generation: number | undefined,
   ): Promise<boolean> {
-    const waiting: Waiting = { indexes: [], keys: new Set() };
-    noteKeys(items, 0, waiting, keys, this.#cachedCopy);
-    if (waiting.keys.size > 0) {
-      // Marked awaited, which the passes take for a key looked up already: only those resolved are.
-      for (const id of waiting.keys) keys.delete(id);
-      // The keys one thread would look up, no more. A value that one thread opens by its row's
-      // cached DEK, its key not looked up (the key was evicted before its DEKs, or shredded
-      // elsewhere), would here need that DEK to outlive the awaits: such a rare call runs there alone.
-      const resolve = keysToResolve(items, waiting.keys, (i) => this.#keyUse(items[i]));
-      if (resolve === undefined) return false;
-      if (resolve.size > 0) await this.#resolveKeys(resolve, keys);
-    }
-    const split = splitForThread(items, keys);
+    const split = splitForThread(items, indexes, keys);
     if (split === undefined) return false;
     // Taken by the thread, or its buffers zeroed by `run` when the thread became busy meanwhile.
     const running = decryptThread.run(split.job);
@@ -244,21 +237,6 @@ export class Decryptor {
     } finally {
       // Zeroes the job's keys and DEKs whatever became of it (a job still running is abandoned).
       decryptThread.end(running, split.job);
-    }
-  }
-
-  /** What decrypting `item`, whose scope key is neither held nor cached, takes of that key (see {@link KeyUse}). */
-  #keyUse(item: DecryptItem): KeyUse {
-    try {
-      const { ctx } = item;
-      checkContext(ctx);
-      const envelope = ctx.kind === 'bytes' ? parseBinaryEnvelope(item.value) : parseEnvelope(item.value);
-      if (this.#deks?.peek(envelope.dekId) === undefined) return 'key';
-      if (ctx.scope === undefined) return 'dek';
-      checkRowScope(ctx);
-      return 'key';
-    } catch {
-      return 'none';
     }
   }
 
@@ -422,6 +400,15 @@ export class Decryptor {
     }
     if (entry.key === undefined) return { error: entry.error };
     return unwrapDek(entry.key, envelope) ?? { error: null };
+  }
+
+  /** Whether every scope key `items` name is in the key cache (asked without using one: no hit, no use counted). */
+  #allKeysCached(items: readonly DecryptItem[]): boolean {
+    const probe: Waiting = { indexes: [], keys: new Set() };
+    const present = (keyId: string, version: number) =>
+      this.#keys.scopeKeyRemainingTtl(keyId, version) > 0 ? AWAITED : MISS;
+    noteKeys(items, 0, probe, new Map(), present);
+    return probe.keys.size === 0;
   }
 
   /** A copy of a cached scope key, with its scope, for one call's own use; `MISS` when not cached. */

@@ -78,18 +78,18 @@ function threadable(
 }
 
 /**
- * Splits `items`: the thread takes text values (`String` and `Json`) from about the middle on,
- * the calling thread keeps the rest (and every list element and `Bytes` value). `keys` must hold
- * every scope key the values name (copies; the job gets copies of these, each `KEY_BYTES`).
- * `undefined` when the thread would get fewer than two values.
+ * Splits the values of `items` at `indexes`: the thread takes text values (`String` and `Json`)
+ * from about the middle on, the calling thread keeps the rest (and every list element and
+ * `Bytes` value). `keys` must hold every scope key those values name (copies; the job gets
+ * copies of these, each `KEY_BYTES`). `undefined` when the thread would get fewer than two values.
  */
 export function splitForThread(
   items: readonly { value: unknown; ctx: FieldContext }[],
+  indexes: readonly number[],
   keys: ReadonlyMap<string, ResolvedKey>,
 ): Split | undefined {
-  const from = Math.floor(items.length * (1 - THREAD_SHARE));
-  const ownIndexes: number[] = [];
-  for (let i = 0; i < from; i++) ownIndexes.push(i);
+  const from = Math.floor(indexes.length * (1 - THREAD_SHARE));
+  const ownIndexes = indexes.slice(0, from);
   const threadIndexes: number[] = [];
   const values: string[] = [];
   const models: string[] = [];
@@ -97,7 +97,8 @@ export function splitForThread(
   const rowIds: (string | null)[] = [];
   const scopes: (string | null)[] = [];
   const kinds: ('json' | null)[] = [];
-  for (let i = from; i < items.length; i++) {
+  for (let n = from; n < indexes.length; n++) {
+    const i = indexes[n];
     const item = items[i];
     if (!threadable(item)) {
       ownIndexes.push(i);
