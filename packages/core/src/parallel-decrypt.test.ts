@@ -480,6 +480,23 @@ describe('takeThreadResult', () => {
     expect(opened).toEqual([4]);
     expect(cached).toEqual([Buffer.alloc(32, 9), Buffer.alloc(32, 8)]);
   });
+
+  it('believes no more DEK ids than the shared buffer has slots', () => {
+    const job = emptyJob(0, 2);
+    const result: OpenResult = { plain: [null, null], dekIds: ['d1', 'd2', 'd3'] };
+    const ids: string[] = [];
+    takeThreadResult(
+      result,
+      { job, threadIndexes: [0, 1], ownIndexes: [] },
+      [],
+      () => undefined,
+      (id, dek) => {
+        expect(dek).toHaveLength(32);
+        ids.push(id);
+      },
+    );
+    expect(ids).toEqual(['d1', 'd2']);
+  });
 });
 
 describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
@@ -699,8 +716,21 @@ describe('a decrypt thread that dies, hangs or answers late', () => {
     expect(thread.available()).toBe(false);
   });
 
+  it("takes a 'ready' said during a job for nothing: the thread stays busy with it", async () => {
+    const thread = new DecryptThread(
+      fake("parentPort.postMessage('ready'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);"),
+    );
+    expect(await thread.start()).toBe(true);
+    const job = emptyJob(1, 2);
+    const running = thread.run(job)!;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(thread.available()).toBe(false);
+    thread.end(running, job);
+    expect(await running).toBeUndefined();
+  });
+
   it('reads every value by about the deadline when the thread hangs, and reads here while it is stuck', async () => {
-    const thread = new DecryptThread(fake('for (;;);'), 300);
+    const thread = new DecryptThread(fake('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);'), 300);
     expect(await thread.start()).toBe(true);
     const run = readThrough(thread);
     const { items, expected, reader } = await written(10, ['s1']);
@@ -750,7 +780,7 @@ describe('a decrypt thread that dies, hangs or answers late', () => {
   it('does not keep the process alive while it is stuck in an abandoned job', () => {
     const source = join(__dirname, 'thread-host.ts');
     const stuck = `const { parentPort } = require('node:worker_threads');
-      parentPort.on('message', () => { for (;;); });
+      parentPort.on('message', () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
       parentPort.postMessage('ready');`;
     const script = `const { Worker } = require('node:worker_threads');
       const { DecryptThread } = require(${JSON.stringify(source)});

@@ -158,7 +158,8 @@ export function takeThreadResult(
     } else retry.push(i);
   }
   const deks = Buffer.from(split.job.dekBytes);
-  for (let d = 0; d < result.dekIds.length; d++)
-    cache(result.dekIds[d], deks.subarray(d * KEY_BYTES, (d + 1) * KEY_BYTES));
+  // No more ids than the buffer has slots: an answer that names more is not believed past them.
+  const count = Math.min(result.dekIds.length, Math.floor(deks.length / KEY_BYTES));
+  for (let d = 0; d < count; d++) cache(result.dekIds[d], deks.subarray(d * KEY_BYTES, (d + 1) * KEY_BYTES));
   return retry;
 }

@@ -17,7 +17,7 @@ const START_TIMEOUT_MS = 10_000;
  * abandoned and the caller decrypts the thread's share itself: a thread that hangs does not hang
  * the read.
  */
-const MIN_DEADLINE_MS = 1000;
+const MIN_DEADLINE_MS = 2000;
 
 /**
  * See {@link MIN_DEADLINE_MS}: the thread's share is about as large as the caller's, so it is
@@ -73,6 +73,8 @@ export class DecryptThread {
       starting.unref();
       worker.on('message', (message: OpenResult | 'ready') => {
         if (message === 'ready') {
+          // Said once, on starting: never taken for an answer, nor to make a busy thread ready.
+          if (this.#state !== 'starting') return;
           clearTimeout(starting);
           this.#state = 'ready';
           // Held open while starting (a caller may await it), never while idle.
