@@ -29,6 +29,9 @@ import { openValue, unwrapDek } from './value-cipher';
  * it parses the next, so one process-wide pair serves them all (allocated once: a buffer per
  * pass cost a point read more than it saved). They hold ciphertext and names only.
  */
+/** A key `#allKeysCached` found in the key cache: noted, not copied. */
+const PRESENT: ResolvedKey = Object.freeze({});
+
 const passScratch = Buffer.allocUnsafe(16 * 1024);
 const aadPassScratch = Buffer.allocUnsafe(2048);
 
@@ -405,8 +408,9 @@ export class Decryptor {
   /** Whether every scope key `items` name is in the key cache (asked without using one: no hit, no use counted). */
   #allKeysCached(items: readonly DecryptItem[]): boolean {
     const probe: Waiting = { indexes: [], keys: new Set() };
+    // Into a map of its own, thrown away: a cached key is noted as present, with no copy taken.
     const present = (keyId: string, version: number) =>
-      this.#keys.scopeKeyRemainingTtl(keyId, version) > 0 ? AWAITED : MISS;
+      this.#keys.scopeKeyRemainingTtl(keyId, version) > 0 ? PRESENT : MISS;
     noteKeys(items, 0, probe, new Map(), present);
     return probe.keys.size === 0;
   }
