@@ -104,4 +104,50 @@ describe('DekCache', () => {
     expect(doomed.every((byte) => byte === 0)).toBe(true);
     expect(kept.every((byte) => byte === 2)).toBe(true);
   });
+
+  it('evicts as a clock that scans from the oldest entry on every eviction would, over thousands of operations', () => {
+    // The reference: the same clock, with a fresh iterator (from the oldest entry) per eviction.
+    // It zeroes nothing: every DEK it holds must be untouched, every other one zeroed by the cache.
+    const reference = new Map<string, { dek: Buffer; used: boolean }>();
+    const referenceSet = (id: string, dek: Buffer) => {
+      const previous = reference.delete(id);
+      for (const [oldest, entry] of !previous && reference.size >= 8 ? reference : []) {
+        reference.delete(oldest);
+        if (!entry.used) break;
+        entry.used = false;
+        reference.set(oldest, entry);
+      }
+      reference.set(id, { dek, used: false });
+    };
+    const cache = new DekCache(8, 60_000);
+    const deks: Buffer[] = [];
+    const zeroed = (dek: Buffer) => dek.every((byte) => byte === 0);
+    let seed = 11;
+    const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let step = 0; step < 5_000; step++) {
+      const keyId = `k${random(4)}`;
+      const id = `${keyId}$1$${random(10)}`;
+      const op = random(20);
+      if (op < 9) {
+        const dek = Buffer.alloc(32, 1);
+        deks.push(dek);
+        cache.set(id, dek);
+        referenceSet(id, dek);
+      } else if (op < 18) {
+        const entry = reference.get(id);
+        if (entry !== undefined) entry.used = true;
+        expect([step, cache.get(id)]).toEqual([step, entry?.dek]);
+      } else if (op === 18) {
+        cache.dropKeys([keyId]);
+        for (const held of reference.keys()) if (held.startsWith(`${keyId}$`)) reference.delete(held);
+      } else if (random(10) === 0) {
+        cache.clear();
+        reference.clear();
+      }
+      const dropped = [...reference.values()].filter((entry) => zeroed(entry.dek));
+      expect([step, cache.size, dropped.length]).toEqual([step, reference.size, 0]);
+    }
+    const held = new Set([...reference.values()].map((entry) => entry.dek));
+    expect(deks.filter((dek) => !held.has(dek) && !zeroed(dek))).toEqual([]);
+  });
 });

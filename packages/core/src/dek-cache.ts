@@ -32,6 +32,14 @@ export class DekCache {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
   readonly #ttlMs: number;
+  /**
+   * The clock's hand: an iterator over the entries, kept from one eviction to the next. Every
+   * entry it has passed was dropped or moved to the end, so the next one it yields is the oldest.
+   * A new iterator per eviction would first step over every slot the `Map` still keeps for a
+   * deleted entry (V8 frees them only when it rehashes), thousands per eviction once the cache is
+   * full and each insert evicts.
+   */
+  #hand: Iterator<[string, Entry]> | undefined;
   #lastSweep = Date.now();
   #generation = 0;
   hits = 0;
@@ -112,6 +120,7 @@ export class DekCache {
     this.#generation++;
     for (const entry of this.#entries.values()) entry.dek.fill(0);
     this.#entries.clear();
+    this.#hand = undefined;
   }
 
   /** The DEK of `id` unless absent or expired (then dropped), marked used. */
@@ -129,7 +138,10 @@ export class DekCache {
   /** Drops (zeroes) the first entry, in insertion order, that is expired or not used since eviction last passed it. */
   #evictOne(): void {
     const now = performance.now();
-    for (const [id, entry] of this.#entries) {
+    // Only called on a full cache: the hand always has an entry ahead of it.
+    this.#hand ??= this.#entries.entries();
+    for (let next = this.#hand.next(); next.done !== true; next = this.#hand.next()) {
+      const [id, entry] = next.value;
       this.#entries.delete(id);
       if (entry.used && entry.expires > now) {
         // A second chance: to the end, unmarked. After one round every entry is unmarked.

@@ -153,4 +153,26 @@ describe('KnownScopes', () => {
     expect(known.recall(model('User'), 'a')).toBe('t');
     expect(known.recall(model('User'), 'c')).toBe('t');
   });
+
+  it('evicts as a list in recency order would, over thousands of remembers and forgets', () => {
+    const known = new KnownScopes(8);
+    const recency: string[] = []; // least recently remembered first
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let step = 0; step < 5_000; step++) {
+      const id = `r${random(30)}`;
+      if (recency.includes(id)) recency.splice(recency.indexOf(id), 1);
+      if (random(5) === 0) {
+        known.forget(model('User'), id);
+      } else {
+        known.remember(model('User'), id, step);
+        recency.push(id);
+        if (recency.length > 8) recency.shift();
+      }
+      for (let r = 0; r < 30; r++) {
+        const expected = recency.includes(`r${r}`) ? expect.any(Number) : undefined;
+        expect([step, r, known.recall(model('User'), `r${r}`)]).toEqual([step, r, expected]);
+      }
+    }
+  });
 });

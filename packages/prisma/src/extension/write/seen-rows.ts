@@ -46,6 +46,13 @@ export function scopeValue(value: unknown): ScopeValue | undefined {
 /** Recently seen (model, row id) → scope value, exactly as the database returned both. */
 export class KnownScopes {
   private readonly byRow = new Map<string, ScopeValue>();
+  /**
+   * An iterator over the keys, kept from one eviction to the next: every key it has passed was
+   * deleted (evicted, forgotten or re-inserted as the newest), so the next one is the oldest. A
+   * new iterator per eviction would first step over every slot the `Map` still keeps for a
+   * deleted key (V8 frees them only when it rehashes), thousands per call once it is full.
+   */
+  private oldest: Iterator<string> | undefined;
 
   constructor(private readonly max: number = KNOWN_SCOPES_MAX) {}
 
@@ -54,7 +61,10 @@ export class KnownScopes {
     const key = `${model.name}\u0000${rowId}`;
     this.byRow.delete(key); // re-inserted as the newest
     this.byRow.set(key, scope);
-    if (this.byRow.size > this.max) this.byRow.delete(this.byRow.keys().next().value as string);
+    if (this.byRow.size <= this.max) return;
+    // Over the bound: the iterator has a key ahead of it (never runs off the end).
+    this.oldest ??= this.byRow.keys();
+    this.byRow.delete(this.oldest.next().value as string);
   }
 
   /** The scope value last seen for the row, if remembered. */
