@@ -37,7 +37,8 @@ export class DekCache {
    * entry it has passed was dropped or moved to the end, so the next one it yields is the oldest.
    * A new iterator per eviction would first step over every slot the `Map` still keeps for a
    * deleted entry (V8 frees them only when it rehashes), thousands per eviction once the cache is
-   * full and each insert evicts.
+   * full and each insert evicts. Dropped by the calls that scan every entry anyway (sweep,
+   * dropKeys, clear): a hand left behind a rehash keeps the old table's dropped entries reachable.
    */
   #hand: Iterator<[string, Entry]> | undefined;
   #lastSweep = Date.now();
@@ -97,6 +98,7 @@ export class DekCache {
     const now = Date.now();
     if (now - this.#lastSweep < this.#ttlMs) return;
     this.#lastSweep = now;
+    this.#hand = undefined;
     const clock = performance.now();
     for (const [id, entry] of this.#entries) if (entry.expires <= clock) this.#drop(id, entry);
   }
@@ -104,6 +106,7 @@ export class DekCache {
   /** Drops (zeroes) every DEK under one of `keyIds`. */
   dropKeys(keyIds: readonly string[]): void {
     this.#generation++;
+    this.#hand = undefined;
     const prefixes = keyIds.map((keyId) => `${keyId}$`);
     for (const [id, entry] of this.#entries) {
       if (prefixes.some((prefix) => id.startsWith(prefix))) this.#drop(id, entry);
@@ -138,7 +141,8 @@ export class DekCache {
   /** Drops (zeroes) the first entry, in insertion order, that is expired or not used since eviction last passed it. */
   #evictOne(): void {
     const now = performance.now();
-    // Only called on a full cache: the hand always has an entry ahead of it.
+    // Only called on a full cache (maxEntries >= 1, as FieldCrypto requires): the hand always has
+    // an entry ahead of it.
     this.#hand ??= this.#entries.entries();
     for (let next = this.#hand.next(); next.done !== true; next = this.#hand.next()) {
       const [id, entry] = next.value;

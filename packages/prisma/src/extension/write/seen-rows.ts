@@ -47,12 +47,13 @@ export function scopeValue(value: unknown): ScopeValue | undefined {
 export class KnownScopes {
   private readonly byRow = new Map<string, ScopeValue>();
   /**
-   * An iterator over the keys, kept from one eviction to the next: every key it has passed was
-   * deleted (evicted, forgotten or re-inserted as the newest), so the next one is the oldest. A
-   * new iterator per eviction would first step over every slot the `Map` still keeps for a
-   * deleted key (V8 frees them only when it rehashes), thousands per call once it is full.
+   * The eviction's hand: an iterator over the keys, kept from one eviction to the next. Every
+   * key it has passed was deleted (evicted, forgotten or re-inserted as the newest), so the next
+   * one is the oldest. A new iterator per eviction would first step over every slot the `Map`
+   * still keeps for a deleted key (V8 frees them only when it rehashes), thousands per call once
+   * it is full.
    */
-  private oldest: Iterator<string> | undefined;
+  private hand: Iterator<string> | undefined;
 
   constructor(private readonly max: number = KNOWN_SCOPES_MAX) {}
 
@@ -62,9 +63,9 @@ export class KnownScopes {
     this.byRow.delete(key); // re-inserted as the newest
     this.byRow.set(key, scope);
     if (this.byRow.size <= this.max) return;
-    // Over the bound: the iterator has a key ahead of it (never runs off the end).
-    this.oldest ??= this.byRow.keys();
-    this.byRow.delete(this.oldest.next().value as string);
+    // Over the bound: the key just set is ahead of the hand, which never runs off the end.
+    this.hand ??= this.byRow.keys();
+    this.byRow.delete(this.hand.next().value as string);
   }
 
   /** The scope value last seen for the row, if remembered. */
