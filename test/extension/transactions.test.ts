@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { ConfigError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
@@ -64,6 +65,28 @@ describe('fieldEncryption: $transaction', () => {
     ).rejects.toThrow('roll back');
     expect(await h.prisma.user.findFirst({ where: { email: 'gone@example.com' } })).toBeNull();
     expectNoPlaintextInLog(h.queries, ['itx@example.com', 'itx note', '000-11-2222', 'gone@example.com']);
+  });
+
+  it('enters no async context outside interactive transactions (on Node 20 one hooks every promise)', async () => {
+    const run = jest.spyOn(AsyncLocalStorage.prototype, 'run');
+    try {
+      const { prisma } = h.fresh();
+      // The extension's own queries: key lookups (cold caches), the read of an unseen row's
+      // scope before an update, the candidates of a truncated-index lookup. (An updateMany that
+      // re-seals row by row opens a transaction of its own, and so enters one.)
+      const user = await prisma.user.findFirstOrThrow({ where: { email: 'tx@example.com' } });
+      const { prisma: other } = h.fresh();
+      await other.user.update({ where: { id: user.id }, data: { notes: 'no context' } });
+      await other.user.findFirst({ where: { ssn: '000-11-2222' } });
+      // What each context entered held (the calls themselves hold clients, too large to print).
+      const stores = () => run.mock.calls.map(([store]) => Object.keys(store as object).join(','));
+      expect(stores()).toEqual([]);
+      // The spy sees the context an interactive transaction enters.
+      await prisma.$transaction(async (tx) => tx.user.findFirst({ where: { email: 'tx@example.com' } }));
+      expect(stores()).toEqual(['scope']);
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it('resolves keys through the transaction when the cache is cold (no deadlock on a single connection)', async () => {

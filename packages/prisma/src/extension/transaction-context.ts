@@ -7,7 +7,9 @@
  *
  * The extended client's `$transaction` runs the callback inside an AsyncLocalStorage context
  * holding the transaction client; queries issued here while `bypass` is set pass through
- * the extension untouched.
+ * the extension untouched. Outside interactive transactions no context is ever entered (the
+ * extension's own queries go to the client it was applied to), so an application that opens
+ * none pays nothing for it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -49,8 +51,10 @@ export function isBypassed(): boolean {
  */
 export function sideQuery<T>(base: AnyClient, fn: (client: AnyClient) => Promise<T>): Promise<T> {
   const scope = currentTransaction();
+  // `base` does not run the extension: no context is needed, and none is entered. On Node 20
+  // the first context entered makes every promise of the process call a hook from then on.
+  if (scope === undefined) return fn(base);
   // `await` inside the context: Prisma's promises are lazy and run where they are awaited.
-  if (scope === undefined) return storage.run({ bypass: true }, async () => await fn(base));
   return storage.run({ scope, bypass: true }, async () => await fn(scope.tx));
 }
 
