@@ -13,7 +13,8 @@
  * Wall time on a shared 2-core machine moves ±10 % between identical runs, which hides a change
  * worth a few percent; an instruction count does not move (node runs with `--single-threaded
  * --predictable`, so V8 compiles and collects garbage on the one thread, in the same order every
- * run: the same build gives the same count within about 0.5 %). A pass is the difference
+ * run: the same build at the same path gives the same count within about 0.5 %; its path alone
+ * moves it 1-4 %, see the README). A pass is the difference
  * between a run of five passes and a run of three, halved: the sealing, start-up and the first
  * passes' compilation by V8 (which would otherwise count as part of a pass) are left out.
  * Instructions are not time (cache misses are not counted), so this ranks changes to the code

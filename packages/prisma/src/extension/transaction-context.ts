@@ -7,9 +7,9 @@
  *
  * The extended client's `$transaction` runs the callback inside an AsyncLocalStorage context
  * holding the transaction client; queries issued here while `bypass` is set pass through
- * the extension untouched. Outside interactive transactions no context is ever entered (the
+ * the extension untouched. Outside interactive transactions no context is entered (the
  * extension's own queries go to the client it was applied to), so an application that opens
- * none pays nothing for it.
+ * none pays nothing for it; an updateMany that re-seals row by row opens its own transaction.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
