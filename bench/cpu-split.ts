@@ -2,12 +2,14 @@
  * Where the CPU of one `hushfield reencrypt` run goes: the CLI process (per thread) against the
  * PostgreSQL backends serving it, read from /proc every 100 ms while the run goes (Linux only;
  * a backend's last 100 ms before it exits are missed). Seeds `rows` legacy plaintext customers
- * in a scratch database, runs the CLI from source with the given arguments, and prints one JSON
+ * in a scratch database, runs the built CLI with the given arguments, and prints one JSON
  * line: CPU seconds by side and by thread, whole run and from the first row written (`steady`).
  *
  *   tsx --tsconfig bench/tsconfig.json bench/cpu-split.ts <rows> [CLI args...]
  *   e.g. bench/cpu-split.ts 100000 --run p1 --workers 1 --range-rows 5000
  */
+// First: the packages are measured as built (dist/), so the build is brought up to date.
+import './lib/built';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,7 +50,6 @@ async function main(): Promise<void> {
     const key = randomBytes(32).toString('base64');
     const env = {
       ...process.env,
-      TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json'),
       DATABASE_URL: db.url,
       HUSHFIELD_BENCH_KEY: key,
     };
@@ -58,9 +59,7 @@ async function main(): Promise<void> {
         [
           // Node flags for the CLI only (e.g. --trace-gc; its stdout is then kept in CPU_SPLIT_STDOUT).
           ...(process.env.CPU_SPLIT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-          '--import',
-          'tsx',
-          join(REPO_ROOT, 'packages/cli/src/bin.ts'),
+          join(REPO_ROOT, 'packages/cli/dist/bin.js'),
           ...args,
           '--json',
           '--config',

@@ -18,10 +18,12 @@
  *
  * Uses TEST_DATABASE_URL (else PostgreSQL on 127.0.0.1:5432). Prints a report; writes nothing.
  */
+// First: the packages are measured as built (dist/), so the build is brought up to date.
+import './lib/built';
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import { OperationHandler, type QueryParams } from '../packages/prisma/src/extension/query/operations';
+import { OperationHandler, type QueryParams } from '../packages/prisma/dist/extension/query/operations';
 import type { PrismaClient } from '../prisma/generated/client/client';
 import { createTestDatabase } from '../test/support/database';
 import { plainUserInputs, userInputs } from './lib/fixtures';

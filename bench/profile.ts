@@ -6,6 +6,8 @@
  * Scenarios: value-16, value-4k, value-1m, blind-index, findmany, findmany-warm, findunique, create,
  * reencrypt (the CLI's `run()` in this process on 20,000 legacy `Customer` rows per iteration).
  */
+// First: the packages are measured as built (dist/), so the build is brought up to date.
+import './lib/built';
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector';
 import { Client } from 'pg';

@@ -4,6 +4,8 @@
  * interleaved rounds, median µs per call. Run it on two trees (with and without the re-check)
  * to compare: `TEST_DATABASE_URL=... pnpm exec tsx --tsconfig bench/tsconfig.json bench/recheck.ts`.
  */
+// First: the packages are measured as built (dist/), so the build is brought up to date.
+import './lib/built';
 import { randomBytes } from 'node:crypto';
 import { LocalKeyring } from '@hushfield/core';
 import { computedBlindIndex } from '@hushfield/prisma';

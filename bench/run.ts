@@ -5,6 +5,8 @@
  * scratch database of the MariaDB/MySQL server `TEST_MYSQL_URL` names (default: the local one),
  * `prisma-sqlite` on a SQLite file. See bench/README.md.
  */
+// First: the packages are measured as built (dist/), so the build is brought up to date.
+import './lib/built';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

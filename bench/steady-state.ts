@@ -13,9 +13,11 @@
  * Uses TEST_DATABASE_URL (else PostgreSQL on 127.0.0.1:5432) to seal 2,000 rows and warm the
  * client up. Prints a report; writes nothing.
  */
+// First: the packages are measured as built (dist/), so the build is brought up to date.
+import './lib/built';
 import { randomBytes } from 'node:crypto';
 import { LocalKeyring } from '@hushfield/core';
-import { OperationHandler, type QueryParams } from '../packages/prisma/src/extension/query/operations';
+import { OperationHandler, type QueryParams } from '../packages/prisma/dist/extension/query/operations';
 import type { PrismaClient } from '../prisma/generated/client/client';
 import { createTestDatabase } from '../test/support/database';
 import { userInputs } from './lib/fixtures';

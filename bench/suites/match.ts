@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { LocalKeyring, matchesQuery, type MatchIndexSpec } from '@hushfield/core';
 import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
 import { FieldCrypto } from '@hushfield/core';
-import { deriveMatchKey, matchPositions, queryGrams, valueGrams } from '../../packages/core/src/match-index';
+import { deriveMatchKey, matchPositions, queryGrams, valueGrams } from '../../packages/core/dist/match-index';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import type { TestDatabase } from '../../test/support/database';

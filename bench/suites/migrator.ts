@@ -40,7 +40,7 @@ interface Observed {
   readonly written: number;
 }
 
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'src', 'bin.ts');
+const CLI = join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const CONFIG = join(__dirname, '..', 'migrator', 'hushfield.config.ts');
 const TARGET_ROWS_PER_SECOND = 5_000;
 /** Peak RSS at the long size within this factor of the normal size counts as flat. */
@@ -71,13 +71,12 @@ async function verify(db: TestDatabase, rows: number): Promise<void> {
   }
 }
 
-/** Runs the CLI from source (tsx) with the benchmark's config, measured from outside. */
+/** Runs the CLI as built (`pnpm build`) with the benchmark's config, measured from outside. */
 async function runCli(db: TestDatabase, key: string, args: readonly string[]): Promise<MeasuredRun> {
-  const run = await runMeasured(process.execPath, ['--import', 'tsx', CLI, ...args, '--json', '--config', CONFIG], {
+  const run = await runMeasured(process.execPath, [CLI, ...args, '--json', '--config', CONFIG], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      TSX_TSCONFIG_PATH: join(__dirname, '..', 'tsconfig.json'),
       DATABASE_URL: db.url,
       HUSHFIELD_BENCH_KEY: key,
     },
@@ -172,7 +171,7 @@ export async function runMigratorBench(options: MigratorBenchOptions): Promise<S
       notes: [
         `Up to ${maxRuns} runs, no new run started after ${budgetMs / 1000} s (keeps \`pnpm bench\` under 10 minutes when the migrator is slow).`,
         'Each run starts from plaintext rows inserted with SQL, an empty key store and no checkpoint; afterwards every row is checked in the database (blind index set, sampled values are envelopes).',
-        `The CLI runs from source through tsx (\`node --import tsx packages/cli/src/bin.ts reencrypt --model Customer --json --config bench/migrator/hushfield.config.ts\`) with its defaults (batches of 1,000, 2 in flight, the next batch read ahead). Peak RSS from ${observed[0].run.peakSource}.`,
+        `The CLI runs as built (\`node packages/cli/dist/bin.js reencrypt --model Customer --json --config bench/migrator/hushfield.config.ts\`) with its defaults (batches of 1,000, 2 in flight, the next batch read ahead). Peak RSS from ${observed[0].run.peakSource}.`,
         ...(long
           ? []
           : ['The 1,000,000-row run is only done by `pnpm bench --long` (or `pnpm bench migrator --long`).']),
@@ -316,7 +315,7 @@ async function scaledRuns(
     columns: ['configuration', 'rows/s (steady)', 'vs 1 worker', 'wall time', 'peak RSS per process', 'RSS per worker'],
     rows: [line(one), line(two), line(procs)],
     notes: [
-      "Rows/s are read from the run's ranges in the database (rows checkpointed between 10% and 90% of the table), so thread and process start-up (tsx compiling the sources, loading the config) are left out; wall time includes them.",
+      "Rows/s are read from the run's ranges in the database (rows checkpointed between 10% and 90% of the table), so thread and process start-up (loading the CLI and its config) are left out; wall time includes them.",
       `Ranges of ${count(rangeRowsFor(rows))} rows, batches of 1,000, 2 batches in flight per worker, local root key, PostgreSQL on the same 2-core machine (its CPU is shared with the CLI).`,
       `Projection for 10⁹ rows at the best rate measured here (${count(Math.round(best))} rows/s): ${hours(best)} on this one 2-core machine; ` +
         `with k such machines (one process per core each) about ${hours(best)}/k while the database keeps up. Assumptions: per-row cost as here (two fields and one blind index, no KMS round trip per row: one data key per row, scope keys cached), ` +

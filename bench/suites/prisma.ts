@@ -21,7 +21,7 @@ import { insertEncryptedUsers, insertPlainUsers, insertPosts, postBody } from '.
 import { count, ms, ratio, ratioRange, us, type Section, type Table, type TargetCheck } from '../lib/report';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
 // Internal: the re-check a full-length blind-index hit goes through (timed in place, see below).
-import { dropMismatches } from '../../packages/prisma/src/extension/query/truncated-lookup';
+import { dropMismatches } from '../../packages/prisma/dist/extension/query/truncated-lookup';
 import { runScaling } from './prisma-scaling';
 
 /** The driver adapter the section's client uses, by provider. */
