@@ -7,6 +7,7 @@
  * projection for 10⁹ rows.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEnvelope } from '@hushfield/core';
 import type { TestDatabase } from '../../test/support/database';
@@ -73,6 +74,7 @@ async function verify(db: TestDatabase, rows: number): Promise<void> {
 
 /** Runs the CLI as built (`pnpm build`) with the benchmark's config, measured from outside. */
 async function runCli(db: TestDatabase, key: string, args: readonly string[]): Promise<MeasuredRun> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` (the benchmark runs the built CLI)`);
   const run = await runMeasured(process.execPath, [CLI, ...args, '--json', '--config', CONFIG], {
     cwd: REPO_ROOT,
     env: {
