@@ -344,7 +344,7 @@ export async function runPrismaBench(options: PrismaBenchOptions): Promise<Secti
     const bareRows: BareRow[] = written.map((row) => bareWriteRow(scopeKey, [row.email, row.ssn, row.notes], aad));
     // For reference, not a target: the decrypts alone, DEKs unwrapped beforehand as a warm cache holds them.
     const bareDeks = bareRows.map((row) => bareOpen(scopeKey, row.wrappedDek, aad));
-    // Cold, warm and floor runs alternate, so load from elsewhere hits all three alike.
+    // Plain, cold, warm and floor runs alternate, so load from elsewhere hits them all alike.
     const coldCalls: number[] = [];
     const warmClient = encryptedClient(base, keyring);
     verifyRead(await warmClient.users.findMany(sealedRead), written);
