@@ -334,11 +334,16 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       });
     });
   });
-  it('an upsert whose row another client creates after the read seals its update for that row', async () => {
-    const email = 'upsert-race@example.com';
-    // "Another client's" row, sealed as it would be, kept aside: it is inserted right after the
-    // extension's read found no row, so Prisma takes the upsert's update branch.
-    const id = await createUser('acme', email);
+  // "Another client's" row, sealed as it would be, kept aside: it is inserted right after the
+  // extension's read found no row, so Prisma takes the upsert's update branch. That branch is
+  // sealed for the row the create makes; a row of another tenant is sealed again for its own.
+  it.each([
+    ['that row', 'upsert-race-acme', 'upsert-race-acme'],
+    ["that row's tenant, not the create's", 'upsert-race-acme', 'upsert-race-globex'],
+  ])('an upsert whose row another client creates after the read seals its update for %s', async (_, made, theirs) => {
+    const email = `${theirs}@example.com`;
+    await createUser(made, `${made}-for-${theirs}@example.com`);
+    const id = await createUser(theirs, email);
     const insert = await keptAside('users', id);
     afterRead = async () => {
       afterRead = undefined;
@@ -346,14 +351,14 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     };
     const row = await client.user.upsert({
       where: { email },
-      create: { emailIdx: computedBlindIndex, tenantId: 'acme', name: 'Upsert', email },
+      create: { emailIdx: computedBlindIndex, tenantId: made, name: 'Upsert', email },
       update: { notes: 'from the upsert' },
     });
-    expect(row).toMatchObject({ tenantId: 'acme', name: 'U', notes: 'from the upsert' });
+    expect(row).toMatchObject({ id, tenantId: theirs, name: 'U', notes: 'from the upsert' });
     // Stored as an envelope, sealed for the row as it is (its tenant, its id): any client reads it.
     const [kept] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [id]);
     expect(kept.notes).not.toContain('from the upsert');
-    expect(h.prisma.$hushfield.crypto.isEnvelope(kept.notes)).toBe(true);
+    expect(await keyScopeOf(kept.notes)).toBe(theirs);
     const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } });
     expect(read.notes).toBe('from the upsert');
   });

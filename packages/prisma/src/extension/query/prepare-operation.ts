@@ -22,7 +22,7 @@ import type { WrittenEnvelopes } from '../write/written-envelopes';
 import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
-import { pinnedUpsert } from '../write/upsert-pin';
+import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
@@ -217,12 +217,16 @@ export class OperationPreparer {
     const sealedFor = model.scopeField !== undefined || model.bindRowId;
     let given: GivenContext | undefined;
     let row = context.row;
+    // No row to update: the update branch is sealed for the row the create makes (see createdRowContext).
+    if (context.absent === true && created !== undefined && sealedFor) {
+      row = (await createdRowContext(created, args.update)) ?? row;
+    }
     // Checked whether or not a row was read: one another client creates between the read and
-    // the upsert takes the update branch, sealed for no row (no id, the default scope).
+    // the upsert takes the update branch, sealed for the row read or the one the create makes.
     if (!batch && !fluent && id !== undefined && sealedFor) {
       const bound = boundField(model);
       const fields = [id, ...(bound !== undefined && bound !== id ? [bound] : [])];
-      given = { context: context.row, fields: model.scopeField === undefined ? fields : [...fields, model.scopeField] };
+      given = { context: row, fields: model.scopeField === undefined ? fields : [...fields, model.scopeField] };
     } else if (sealedFor) {
       const pinned = await pinnedUpsert(model, args.update, context, created);
       if (pinned !== undefined) {

@@ -22,28 +22,86 @@ export interface CreatedRowPin {
   readonly values: Args;
 }
 
+/** The row a create makes, as far as it can be known before the write. */
+interface CreatedRow {
+  /** The scope, in the form keys are named by; `undefined` when it cannot be known. */
+  readonly scope?: string;
+  /** The bound value, as stored (see `boundRowId`); `undefined` when the database assigns it. */
+  readonly rowId?: string;
+  /** The scope field and bound field with the values the create writes to them. */
+  readonly values: Args;
+}
+
 /**
- * The context and stored values (scope, bound value) of the row `draft` creates, or
- * `undefined` when they cannot be known before the write (an id the database assigns).
+ * The row `draft` creates: its scope and bound value (generated on the client when the data
+ * does not give it and the model's default allows, as the create itself does).
  */
-export async function createdRowPin(draft: CreateDraft): Promise<CreatedRowPin | undefined> {
+async function createdRow(draft: CreateDraft): Promise<CreatedRow> {
   const { model } = draft;
   const values: Args = {};
   const bound = boundField(model);
   let rowId: string | undefined;
   if (bound !== undefined) {
-    const value = await draft.value(bound);
-    if (value === undefined || value === null) return undefined;
-    values[bound] = value;
-    rowId = typeof value === 'string' ? storedForm(model, bound, value) : String(value);
+    const value = await knownValue(draft, bound);
+    if (value !== undefined && value !== null) {
+      values[bound] = value;
+      rowId = typeof value === 'string' ? storedForm(model, bound, value) : String(value);
+    }
   }
   const field = model.scopeField;
-  if (field === undefined) return { context: { scope: 'default', rowId }, values };
-  const value = await draft.value(field);
+  if (field === undefined) return { scope: 'default', rowId, values };
+  const value = await knownValue(draft, field);
   const scope = scopeString(model, field, value);
-  if (scope === undefined) return undefined;
-  values[field] = value;
-  return { context: { scope, rowId }, values };
+  if (scope !== undefined) values[field] = value;
+  return { scope, rowId, values };
+}
+
+/**
+ * The value `draft` gives `field`, or `undefined` when it comes from a row not there yet (a
+ * row an earlier write of a batch creates).
+ */
+async function knownValue(draft: CreateDraft, field: string): Promise<unknown> {
+  try {
+    return await draft.value(field);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * The context and stored values (scope, bound value) of the row `draft` creates, or
+ * `undefined` when they cannot be known before the write (an id the database assigns).
+ */
+export async function createdRowPin(draft: CreateDraft): Promise<CreatedRowPin | undefined> {
+  const made = await createdRow(draft);
+  if (made.scope === undefined) return undefined;
+  if (boundField(draft.model) !== undefined && made.rowId === undefined) return undefined;
+  return { context: { scope: made.scope, rowId: made.rowId }, values: made.values };
+}
+
+/**
+ * What an upsert's update branch is sealed for when the read found no row to update: the row
+ * the create makes, its scope and (when known before the write) its bound value. The branch
+ * then only runs on a row created in between, which is checked or pinned (see pinnedUpsert);
+ * sealing it for the create's row rather than for no row means no key is created for the
+ * `default` scope, which no row of a scoped model has. `undefined` when the create's scope
+ * cannot be known before the write, or the update writes the scope field (it is sealed for
+ * the scope it writes) or the bound field (which must not be sealed for another value).
+ */
+export async function createdRowContext(draft: CreateDraft, update: unknown): Promise<RowContext | undefined> {
+  if (writesScope(draft.model, update)) return undefined;
+  const made = await createdRow(draft);
+  if (made.scope === undefined) return undefined;
+  const bound = boundField(draft.model);
+  const writesBound = bound !== undefined && isPlainObject(update) && update[bound] !== undefined;
+  return { scope: made.scope, rowId: writesBound ? undefined : made.rowId };
+}
+
+/** Whether an update's data writes the model's scope field. */
+function writesScope(model: ModelMeta, update: unknown): boolean {
+  const field = model.scopeField;
+  return field !== undefined && isPlainObject(update) && plainOf(update[field]) !== undefined;
 }
 
 /**
@@ -67,17 +125,9 @@ export async function pinnedUpsert(
   created: CreateDraft | undefined,
 ): Promise<{ where: Args; context?: RowContext } | undefined> {
   if (read.absent !== true) return read.guard === undefined ? undefined : { where: read.guard };
-  let pin: CreatedRowPin | undefined;
-  try {
-    pin = created === undefined ? undefined : await createdRowPin(created);
-  } catch (error) {
-    // The create's scope comes from a row not there yet (the create of an earlier write of the batch).
-    if (!(error instanceof InvalidArgumentError)) throw error;
-  }
+  const pin = created === undefined ? undefined : await createdRowPin(created);
   // An update that writes the scope field is sealed for the scope it writes (read.row).
-  const field = model.scopeField;
-  const writesScope = field !== undefined && isPlainObject(update) && plainOf(update[field]) !== undefined;
-  if (pin !== undefined && (!writesScope || pin.context.scope === read.row.scope)) {
+  if (pin !== undefined && (!writesScope(model, update) || pin.context.scope === read.row.scope)) {
     return { where: pin.values, context: pin.context };
   }
   return read.guard === undefined ? undefined : { where: read.guard };
