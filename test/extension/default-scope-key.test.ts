@@ -101,6 +101,18 @@ describe('fieldEncryption: writes to scoped models make no key for the `default`
     expect(await scopeKeys()).toContain(org.id);
   });
 
+  it("an upsert whose create makes its scope's row through a nested create seals for that row's real id", async () => {
+    const { prisma } = h.fresh();
+    const before = new Set(await scopeKeys());
+    const made = await prisma.setting.upsert({
+      where: { orgId_name: { orgId: 'keys-no-such-org', name: 'n' } },
+      create: { name: 'n', org: { create: { slug: 'keys-nested-org' } } },
+      update: { value: 'w' },
+    });
+    // A key for a scope no row has (an id generated for the nested create and never sent) is not made.
+    expect((await scopeKeys()).filter((scope) => !before.has(scope))).toEqual([made.orgId]);
+  });
+
   /** A named query; the name shows in the failure message. */
   type Step = [string, () => Promise<unknown>];
 

@@ -362,6 +362,41 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } });
     expect(read.notes).toBe('from the upsert');
   });
+  it("an upsert selecting no encrypted field still seals the racing row's update for that row's tenant", async () => {
+    const email = 'upsert-race-select@example.com';
+    const id = await createUser('upsert-race-select-theirs', email);
+    const insert = await keptAside('users', id);
+    afterRead = async () => {
+      afterRead = undefined;
+      await insert();
+    };
+    const row = await client.user.upsert({
+      where: { email },
+      create: { emailIdx: computedBlindIndex, tenantId: 'upsert-race-select-made', name: 'Upsert', email },
+      update: { notes: 'from the upsert' },
+      select: { id: true, tenantId: true },
+    });
+    expect(row).toEqual({ id, tenantId: 'upsert-race-select-theirs' });
+    const [kept] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [id]);
+    expect(await keyScopeOf(kept.notes)).toBe('upsert-race-select-theirs');
+  });
+  it("a racing row that is the create's own (same id, same tenant) is not sealed again and reads back", async () => {
+    const email = 'upsert-race-same@example.com';
+    const id = await createUser('upsert-race-same', email);
+    const insert = await keptAside('users', id);
+    afterRead = async () => {
+      afterRead = undefined;
+      await insert();
+    };
+    const row = await client.user.upsert({
+      where: { id },
+      create: { id, emailIdx: computedBlindIndex, tenantId: 'upsert-race-same', name: 'Upsert', email },
+      update: { notes: 'from the upsert' },
+    });
+    expect(row).toMatchObject({ id, tenantId: 'upsert-race-same', notes: 'from the upsert' });
+    const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { id } });
+    expect(read.notes).toBe('from the upsert');
+  });
 
   describe('upsert whose result cannot be checked (batch $transaction, fluent API): its where is pinned', () => {
     /** Another client's user, sealed as it would be, kept aside: `insert()` puts it back. */

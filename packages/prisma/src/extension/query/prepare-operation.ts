@@ -211,7 +211,9 @@ export class OperationPreparer {
    */
   private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
     const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
-    out.create = await encryptor.create(model, args.create, created);
+    // The row the create makes is worked out (createdRowContext, pinnedUpsert) before the create
+    // is sealed: sealing replaces the draft's nested writes with their sealed copies, through
+    // which a value (an id generated for a nested create) would be worked out again, differently.
     const context = await this.reader.context(model, out.where as Args, args.update);
     const id = this.view.idField(model);
     const sealedFor = model.scopeField !== undefined || model.bindRowId;
@@ -235,6 +237,7 @@ export class OperationPreparer {
         out.where = { ...where, AND: [...asList(where.AND), pinned.where] };
       }
     }
+    out.create = await encryptor.create(model, args.create, created);
     // Nested creates under the update take their scope from the row, or (none yet) the created one.
     const updated = encryptor.updatedRow(model, out.where, created);
     out.update = await encryptor.update(model, context.data, row, 'upsert', undefined, updated);

@@ -164,7 +164,8 @@ export async function checkGivenContext(options: {
   // values): nothing of this write to re-seal, no query needed. Compared on text envelopes
   // only; with typed values the conditional update below decides.
   const values = Object.entries(written);
-  if (values.every(([name, value]) => typeof value === 'string' && row[name] !== value)) return;
+  // A field the caller's select leaves out tells nothing: the conditional update below decides.
+  if (values.every(([name, value]) => typeof value === 'string' && name in row && row[name] !== value)) return;
   const resealed = await options.encryptor.update(model, plain, actual, 'update');
   // A Json, Bytes or list field is compared through `equals` (a Json field takes no bare value).
   const where: Args = {};
