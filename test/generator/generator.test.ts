@@ -183,10 +183,12 @@ describe('prisma generate with a valid schema', () => {
     );
     expect(summary).toEqual({
       ByUuid: ['uuid', true],
+      ByUuid7: ['uuid7', true],
       ByCuid: ['cuid', true],
       ByCuid2: ['cuid2', true],
       ByUlid: ['ulid', true],
       ByNanoid: ['nanoid', true],
+      ByNanoid16: ['nanoid(16)', true],
       BySequence: ['autoincrement', false],
       ByDatabase: ['database', false],
       ByCaller: ['none', true],

@@ -11,8 +11,13 @@ export type EncryptionMode = 'strict' | 'migrating' | 'readonly';
 /** Blind-index normalizers (pinned, versioned names such as `lowercase@1`), applied in order on write and on query. */
 export type { Normalizer };
 
-/** How a model's single id field gets its value. */
-export type IdGeneration = 'uuid' | 'cuid' | 'cuid2' | 'ulid' | 'nanoid' | 'autoincrement' | 'none' | 'database';
+/**
+ * How a model's single id field (or its bound field) gets its value: a client-side default
+ * (`uuid7` for `uuid(7)`, `cuid2` for `cuid(2)`, `nanoid(n)` for a `nanoid` of another size
+ * than 21), `autoincrement`, the caller (`none`) or another database default (`database`).
+ */
+export type IdGeneration =
+  'uuid' | 'uuid7' | 'cuid' | 'cuid2' | 'ulid' | 'nanoid' | `nanoid(${number})` | 'autoincrement' | 'none' | 'database';
 
 /** A field marked `/// @encrypted`. */
 export interface EncryptedFieldMeta {

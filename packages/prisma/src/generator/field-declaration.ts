@@ -7,6 +7,7 @@
 import { maxBlindIndexLength } from '@hushfield/core';
 import type { EncryptedFieldMeta, FieldMeta, IdGeneration } from '../metadata';
 import type { DmmfField } from './dmmf';
+import { nanoidSize } from '../id-generation';
 
 /**
  * Shortest envelope (core's format 1): `hfe$1$` + key id (≥ 1) + `$` + version (≥ 1) + `$` +
@@ -71,12 +72,6 @@ export function encryptedTypeOf(field: DmmfField): 'String' | NonNullable<Encryp
   return field.type === 'Json' || field.type === 'Bytes' ? field.type : null;
 }
 
-/**
- * The id generations that leave the value to the client (a default Prisma computes, or the
- * caller's own), so it is known before the write and values can be bound to it.
- */
-export const CLIENT_GENERATED: readonly IdGeneration[] = ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid', 'none'];
-
 /** How a single id field gets its value, from its `@default`. */
 export function idGenerationOf(field: DmmfField): IdGeneration {
   const d = field.default;
@@ -84,13 +79,17 @@ export function idGenerationOf(field: DmmfField): IdGeneration {
   // A literal default or an unknown function is chosen outside the extension's view: not bindable.
   if (typeof d !== 'object' || Array.isArray(d) || !('name' in d)) return 'database';
   switch (d.name) {
-    case 'uuid':
     case 'ulid':
-    case 'nanoid':
     case 'autoincrement':
       return d.name;
+    case 'uuid':
+      return d.args[0] === 7 ? 'uuid7' : 'uuid';
     case 'cuid':
       return d.args[0] === 2 ? 'cuid2' : 'cuid';
+    case 'nanoid': {
+      const size = d.args[0];
+      return typeof size === 'number' && size !== nanoidSize('nanoid') ? `nanoid(${size})` : 'nanoid';
+    }
     default:
       return 'database';
   }

@@ -138,12 +138,12 @@ export const messages = {
   bindDatabaseGenerated: (field: string, generation: string) =>
     `@encryption(bind: ${field}): its value is chosen by the database (${generation}) after the write, ` +
     'so values written with the row cannot name it; use a client-generated default ' +
-    '(uuid(), cuid(), ulid(), nanoid()) or none (the caller gives it)',
+    '(uuid(), cuid(), ulid(), nanoid(), or a size or version of one) or none (the caller gives it)',
   bindNativeType: (field: string, native: string) =>
     `@encryption(bind: ${field}): a @db.${native} column does not return the value as written (padded or ` +
     'rewritten), and values are bound to it exactly; use a Text or VarChar column (VarChar(36) for a uuid)',
-  bindColumnTooShort: (field: string, type: string, length: number, generation: string, needed: number) =>
-    `@encryption(bind: ${field}): ${type}(${length}) is shorter than the ${needed} characters of a ${generation}() ` +
+  bindColumnTooShort: (field: string, type: string, length: number, call: string, needed: number) =>
+    `@encryption(bind: ${field}): ${type}(${length}) is shorter than the ${needed} characters of a ${call} ` +
     'value, which the database would cut or refuse; declare it at least that long',
   bindForeignKey: (field: string, relation: string) =>
     `@encryption(bind: ${field}): the bound field is a foreign key of the relation ${relation}, which a ` +

@@ -7,7 +7,6 @@ import type { BlindIndexMeta, EncryptedFieldMeta, FieldMeta, MatchIndexMeta, Mod
 import { parseAnnotations, type Annotation, type BlindIndexAnnotation, type MatchIndexAnnotation } from './annotations';
 import type { DmmfField, DmmfModel } from './dmmf';
 import {
-  CLIENT_GENERATED,
   MAX_VALUES_PER_BUCKET,
   MIN_BINARY_ENVELOPE_BYTES,
   MIN_ENVELOPE_LENGTH,
@@ -23,6 +22,7 @@ import {
 } from './field-declaration';
 import { messages } from './messages';
 import { RowIdentity } from './row-identity';
+import { isClientGenerated } from '../id-generation';
 
 /**
  * Interprets and checks the annotations of one model: {@link ModelBuilder.build} returns its
@@ -233,7 +233,7 @@ export class ModelBuilder {
     const idFields = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
     const idField = idFields.length === 1 ? this.field(idFields[0]) : undefined;
     const idGeneration = idField ? idGenerationOf(idField) : 'none';
-    const idBound = idField !== undefined && idField.type === 'String' && CLIENT_GENERATED.includes(idGeneration);
+    const idBound = idField !== undefined && idField.type === 'String' && isClientGenerated(idGeneration);
     const bind = identity.bind(idBound ? idField.name : undefined, idField !== undefined);
     return {
       name: this.model.name,

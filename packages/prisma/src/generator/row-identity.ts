@@ -5,7 +5,8 @@
 import type { IdGeneration } from '../metadata';
 import type { Annotation } from './annotations';
 import type { DmmfField, DmmfModel } from './dmmf';
-import { CLIENT_GENERATED, declaredLength, idGenerationOf } from './field-declaration';
+import { declaredLength, idGenerationOf } from './field-declaration';
+import { defaultCall, generatedLength, isClientGenerated } from '../id-generation';
 import { messages } from './messages';
 
 const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
@@ -16,9 +17,6 @@ const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
  * does not matter: the extension binds the value read from the row, never a where's.
  */
 const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uuid', 'Citext'];
-
-/** The length of the values each client-side generator makes (`row-ids.ts`), for a `VarChar(n)` bound field. */
-const GENERATED_LENGTH: Partial<Record<IdGeneration, number>> = { uuid: 36, cuid: 25, cuid2: 24, ulid: 26, nanoid: 21 };
 
 /**
  * The scope and bound fields of one model, checked once its annotations are read; each problem
@@ -79,14 +77,13 @@ export class RowIdentity {
       (this.model.primaryKey?.fields.length === 1 && this.model.primaryKey.fields[0] === name);
     if (!unique) return this.reportBind(name, messages.bindNotUnique(name));
     const generation = idGenerationOf(field);
-    if (!CLIENT_GENERATED.includes(generation))
-      return this.reportBind(name, messages.bindDatabaseGenerated(name, generation));
+    if (!isClientGenerated(generation)) return this.reportBind(name, messages.bindDatabaseGenerated(name, generation));
     const declared = declaredLength(field);
-    const needed = GENERATED_LENGTH[generation];
+    const needed = generatedLength(generation);
     if (declared !== null && needed !== undefined && declared.length < needed)
       return this.reportBind(
         name,
-        messages.bindColumnTooShort(name, declared.type, declared.length, generation, needed),
+        messages.bindColumnTooShort(name, declared.type, declared.length, defaultCall(generation), needed),
       );
     return { bindField: name, bindGeneration: generation };
   }

@@ -9,6 +9,22 @@ describe('generateRowId', () => {
     expect(generateRowId('nanoid')).toMatch(/^[A-Za-z0-9_-]{21}$/);
   });
 
+  it('makes the version and size the default names: uuid(7), nanoid(n)', () => {
+    // RFC 9562: version nibble 7, variant bits 10.
+    expect(generateRowId('uuid7')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(generateRowId('nanoid(12)')).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(generateRowId('nanoid(64)')).toMatch(/^[A-Za-z0-9_-]{64}$/);
+  });
+
+  it('puts the time of creation in the first 48 bits of a uuid(7)', () => {
+    const before = Date.now();
+    const id = generateRowId('uuid7') as string;
+    const after = Date.now();
+    const time = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(after);
+  });
+
   it('returns undefined where only the database can make the id', () => {
     expect(generateRowId('autoincrement')).toBeUndefined();
     expect(generateRowId('database')).toBeUndefined();
@@ -16,7 +32,7 @@ describe('generateRowId', () => {
   });
 
   it('never repeats an id across many draws', () => {
-    for (const kind of ['uuid', 'cuid', 'cuid2', 'ulid', 'nanoid'] as const) {
+    for (const kind of ['uuid', 'uuid7', 'cuid', 'cuid2', 'ulid', 'nanoid', 'nanoid(12)'] as const) {
       const ids = new Set(Array.from({ length: 2000 }, () => generateRowId(kind)));
       expect(ids.size).toBe(2000);
     }

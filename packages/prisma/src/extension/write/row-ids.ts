@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IdGeneration } from '../../metadata';
+import { nanoidSize } from '../../id-generation';
 
 const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -35,6 +36,19 @@ function ulid(): string {
   return head + randomString(CROCKFORD, 16);
 }
 
+/**
+ * A UUID version 7 (RFC 9562, section 5.7): 48-bit big-endian Unix time in milliseconds, then
+ * the version and variant bits around 74 random bits, so ids sort by creation time.
+ */
+function uuid7(): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(Date.now(), 0, 6);
+  bytes[6] = 0x70 | (bytes[6] & 0x0f);
+  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** A cuid (v1 layout): `c`, base36 time (8), counter (4), 12 random base36 characters. */
 function cuid(): string {
   cuidCounter = (cuidCounter + 1) % 36 ** 4;
@@ -50,15 +64,18 @@ export function generateRowId(generation: IdGeneration): string | undefined {
   switch (generation) {
     case 'uuid':
       return randomUUID();
+    case 'uuid7':
+      return uuid7();
     case 'cuid':
       return cuid();
     case 'cuid2':
       return randomString(BASE36.slice(10), 1) + randomString(BASE36, 23);
     case 'ulid':
       return ulid();
-    case 'nanoid':
-      return randomString(NANOID, 21);
-    default:
-      return undefined;
+    default: {
+      // nanoid(), of 21 characters or the size its default names
+      const size = nanoidSize(generation);
+      return size === undefined ? undefined : randomString(NANOID, size);
+    }
   }
 }
