@@ -31,7 +31,7 @@ export function generatedLength(generation: IdGeneration): number | undefined {
   return FIXED_LENGTH[generation] ?? nanoidSize(generation);
 }
 
-/** The `@default(...)` a generation stands for, as the schema writes it: `uuid(7)`, `cuid(2)`, `nanoid(12)`, `ulid()`. */
+/** The `@default(...)` a generation stands for, as the schema writes it: `uuid(7)`, `cuid(2)`, `nanoid(12)`... */
 export function defaultCall(generation: IdGeneration): string {
   if (generation === 'uuid7') return 'uuid(7)';
   if (generation === 'cuid2') return 'cuid(2)';
