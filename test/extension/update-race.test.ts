@@ -334,9 +334,21 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
       });
     });
   });
-  // "Another client's" row, sealed as it would be, kept aside: it is inserted right after the
-  // extension's read found no row, so Prisma takes the upsert's update branch. That branch is
-  // sealed for the row the create makes; a row of another tenant is sealed again for its own.
+  /**
+   * "Another client's" user `id`, sealed as it would be, kept aside now and inserted right
+   * after the extension's next read: a read that finds no row, so Prisma then takes the
+   * upsert's update branch on it.
+   */
+  async function insertedAfterRead(id: string): Promise<void> {
+    const insert = await keptAside('users', id);
+    afterRead = async () => {
+      afterRead = undefined;
+      await insert();
+    };
+  }
+
+  // The update branch is sealed for the row the create makes; a row of another tenant (or
+  // another id) is sealed again for its own.
   it.each([
     ['that row', 'upsert-race-acme', 'upsert-race-acme'],
     ["that row's tenant, not the create's", 'upsert-race-acme', 'upsert-race-globex'],
@@ -344,11 +356,7 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     const email = `${theirs}@example.com`;
     await createUser(made, `${made}-for-${theirs}@example.com`);
     const id = await createUser(theirs, email);
-    const insert = await keptAside('users', id);
-    afterRead = async () => {
-      afterRead = undefined;
-      await insert();
-    };
+    await insertedAfterRead(id);
     const row = await client.user.upsert({
       where: { email },
       create: { emailIdx: computedBlindIndex, tenantId: made, name: 'Upsert', email },
@@ -362,14 +370,11 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     const read = await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } });
     expect(read.notes).toBe('from the upsert');
   });
+
   it("an upsert selecting no encrypted field still seals the racing row's update for that row's tenant", async () => {
     const email = 'upsert-race-select@example.com';
     const id = await createUser('upsert-race-select-theirs', email);
-    const insert = await keptAside('users', id);
-    afterRead = async () => {
-      afterRead = undefined;
-      await insert();
-    };
+    await insertedAfterRead(id);
     const row = await client.user.upsert({
       where: { email },
       create: { emailIdx: computedBlindIndex, tenantId: 'upsert-race-select-made', name: 'Upsert', email },
@@ -380,14 +385,11 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     const [kept] = await h.db.query<{ notes: string }>('SELECT notes FROM users WHERE id = $1', [id]);
     expect(await keyScopeOf(kept.notes)).toBe('upsert-race-select-theirs');
   });
+
   it("a racing row that is the create's own (same id, same tenant) is not sealed again and reads back", async () => {
     const email = 'upsert-race-same@example.com';
     const id = await createUser('upsert-race-same', email);
-    const insert = await keptAside('users', id);
-    afterRead = async () => {
-      afterRead = undefined;
-      await insert();
-    };
+    await insertedAfterRead(id);
     const row = await client.user.upsert({
       where: { id },
       create: { id, emailIdx: computedBlindIndex, tenantId: 'upsert-race-same', name: 'Upsert', email },
