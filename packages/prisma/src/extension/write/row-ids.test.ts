@@ -25,6 +25,38 @@ describe('generateRowId', () => {
     expect(time).toBeLessThanOrEqual(after);
   });
 
+  it('sorts uuid(7)s in the order they were made, within a millisecond and when the clock steps back', () => {
+    // Later than any id made so far in this process, whose last time the generator keeps.
+    const base = Date.now() + 60_000;
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(base);
+      const sameMs = Array.from({ length: 1000 }, () => generateRowId('uuid7') as string);
+      now.mockReturnValue(base - 1_000);
+      const stepBack = generateRowId('uuid7') as string;
+      now.mockReturnValue(base + 1);
+      const next = generateRowId('uuid7') as string;
+      const all = [...sameMs, stepBack, next];
+      for (let i = 1; i < all.length; i++) expect(all[i] > all[i - 1]).toBe(true);
+      // The time field holds the millisecond the clock gave (kept, not stepped back).
+      const time = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+      expect(new Set(sameMs.map(time))).toEqual(new Set([base]));
+      expect(time(stepBack)).toBe(base);
+      expect(time(next)).toBe(base + 1);
+      for (const id of all) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // The 32-bit counter, read back from the bits around version and variant, counts by one.
+      const counter = (id: string) => {
+        const b = Buffer.from(id.replace(/-/g, ''), 'hex');
+        return (((b[6] & 0x0f) << 28) | (b[7] << 20) | ((b[8] & 0x3f) << 14) | (b[9] << 6) | (b[10] >> 2)) >>> 0;
+      };
+      const counts = [...sameMs, stepBack].map(counter);
+      expect(counts[0]).toBeLessThan(2 ** 31);
+      for (let i = 1; i < counts.length; i++) expect(counts[i] - counts[i - 1]).toBe(1);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
   it('returns undefined where only the database can make the id', () => {
     expect(generateRowId('autoincrement')).toBeUndefined();
     expect(generateRowId('database')).toBeUndefined();

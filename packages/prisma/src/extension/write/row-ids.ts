@@ -36,15 +36,33 @@ function ulid(): string {
   return head + randomString(CROCKFORD, 16);
 }
 
+/** The time of the last uuid(7) and its counter (see uuid7). */
+const uuid7Clock = { ms: -1, counter: 0 };
+
 /**
- * A UUID version 7 (RFC 9562, section 5.7): 48-bit big-endian Unix time in milliseconds, then
- * the version and variant bits around 74 random bits, so ids sort by creation time.
+ * A UUID version 7 (RFC 9562, section 5.7): 48-bit big-endian Unix time in milliseconds, then a
+ * 32-bit counter (section 6.2, method 1) and 42 random bits around the version and variant bits.
+ * The counter starts at a random value below 2^31 each millisecond and counts up within it, so
+ * ids this process makes sort in the order they were made, even within a millisecond or when
+ * the clock steps back (the last time is kept until the clock passes it).
  */
 function uuid7(): string {
   const bytes = randomBytes(16);
-  bytes.writeUIntBE(Date.now(), 0, 6);
-  bytes[6] = 0x70 | (bytes[6] & 0x0f);
-  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const now = Date.now();
+  if (now > uuid7Clock.ms || uuid7Clock.counter === 0xffffffff) {
+    // A new millisecond, or the counter is spent: the next millisecond, borrowed if need be.
+    uuid7Clock.ms = Math.max(now, uuid7Clock.ms + (now > uuid7Clock.ms ? 0 : 1));
+    uuid7Clock.counter = bytes.readUInt32BE(6) >>> 1;
+  } else {
+    uuid7Clock.counter += 1;
+  }
+  const { ms, counter } = uuid7Clock;
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes[6] = 0x70 | (counter >>> 28);
+  bytes[7] = (counter >>> 20) & 0xff;
+  bytes[8] = 0x80 | ((counter >>> 14) & 0x3f);
+  bytes[9] = (counter >>> 6) & 0xff;
+  bytes[10] = ((counter << 2) & 0xfc) | (bytes[10] & 0x03);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
