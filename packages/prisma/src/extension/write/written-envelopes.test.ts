@@ -112,12 +112,11 @@ describe('a write reading back what it sealed', () => {
       args: { where: { id: 'u1' }, create: { id: 'u1', tenantId: 't1', email: 'a@b.c', notes: 'new' }, update: {} },
       query: async (args) => ({ ...(args.create as object), notes: stored }),
     };
-    // upsert reads the row's scope first, and whether the row exists (an existing one is updated
-    // instead); this handler's base client has none, so stub the reads: no row, the upsert is sent
-    const reader = (handler as unknown as { reader: { context: () => Promise<unknown>; fields: () => unknown } })
-      .reader;
-    reader.context = async () => ({ row: { scope: 't1', rowId: 'u1' }, data: {} });
-    reader.fields = async () => null;
+    // upsert reads the row's scope first; this handler's base client has none, so stub the read
+    (handler as unknown as { reader: { context: () => Promise<unknown> } }).reader.context = async () => ({
+      row: { scope: 't1', rowId: 'u1' },
+      data: {},
+    });
     expect(await handler.handle(update)).toMatchObject({ email: 'a@b.c', notes: 'older notes' });
     expect(decrypted).toEqual(['notes']);
   });
