@@ -113,36 +113,6 @@ describe('fieldEncryption: writes to scoped models make no key for the `default`
     expect((await scopeKeys()).filter((scope) => !before.has(scope))).toEqual([made.orgId]);
   });
 
-  it('an upsert whose row exists is sent as an update: no key for a scope only its create names', async () => {
-    const { prisma } = h.fresh();
-    // `scope: id`: a create that does not give the id has one generated, and its own scope.
-    const ensure = (update: { legalName?: string }) =>
-      prisma.organization.upsert({
-        where: { slug: 'keys-ensured' },
-        create: { slug: 'keys-ensured', legalName: 'Ensured' },
-        update,
-      });
-    const org = await ensure({});
-    const afterCreate = await scopeKeys();
-    expect(afterCreate).toContain(org.id);
-    expect(await ensure({})).toMatchObject({ id: org.id, legalName: 'Ensured' });
-    expect(await ensure({ legalName: 'Renamed' })).toMatchObject({ id: org.id, legalName: 'Renamed' });
-    // A user of one tenant, upserted with a create that names another.
-    const user = await prisma.user.create({
-      data: { emailIdx: computedBlindIndex, tenantId: 'keys-ensured-t', name: 'E', email: 'ensured@example.com' },
-    });
-    const upserted = await prisma.user.upsert({
-      where: { email: 'ensured@example.com' },
-      create: { emailIdx: computedBlindIndex, tenantId: 'keys-only-created', name: 'C', email: 'ensured@example.com' },
-      update: { notes: 'updated' },
-    });
-    expect(upserted).toMatchObject({ id: user.id, tenantId: 'keys-ensured-t', name: 'E', notes: 'updated' });
-    expect(await scopeKeys()).toEqual([...afterCreate, 'keys-ensured-t'].sort());
-    expect(await h.fresh().prisma.organization.findUniqueOrThrow({ where: { id: org.id } })).toMatchObject({
-      legalName: 'Renamed',
-    });
-  });
-
   /** A named query; the name shows in the failure message. */
   type Step = [string, () => Promise<unknown>];
 

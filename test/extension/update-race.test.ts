@@ -400,26 +400,6 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
     expect(read.notes).toBe('from the upsert');
   });
 
-  it('an upsert whose row another client deletes after the read creates it, as Prisma would', async () => {
-    const email = 'upsert-race-deleted@example.com';
-    const id = await createUser('upsert-race-deleted', email);
-    afterRead = async () => {
-      afterRead = undefined;
-      await h.db.query('DELETE FROM users WHERE id = $1', [id]);
-    };
-    // The row was found, so the upsert is sent as an update; that finds none, and the upsert is sent.
-    const row = await client.user.upsert({
-      where: { email },
-      create: { emailIdx: computedBlindIndex, tenantId: 'upsert-race-deleted', name: 'Recreated', email },
-      update: { notes: 'from the upsert' },
-    });
-    expect(row).toMatchObject({ tenantId: 'upsert-race-deleted', name: 'Recreated', notes: null });
-    expect(row.id).not.toBe(id);
-    const [stored] = await h.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [row.id]);
-    expect(await keyScopeOf(stored.email)).toBe('upsert-race-deleted');
-    expect(await h.fresh().prisma.user.findUniqueOrThrow({ where: { email } })).toMatchObject({ name: 'Recreated' });
-  });
-
   describe('upsert whose result cannot be checked (batch $transaction, fluent API): its where is pinned', () => {
     /** Another client's user, sealed as it would be, kept aside: `insert()` puts it back. */
     async function userKeptAside(tenantId: string, email: string): Promise<{ id: string; insert(): Promise<void> }> {

@@ -21,7 +21,7 @@ import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { ensureSelected, planAt, stripAdded } from '../read/selection';
 import { withoutSkips } from './skip';
 import { WrittenEnvelopes } from '../write/written-envelopes';
-import { type AnyClient, delegate, isBypassed, sideQuery } from '../transaction-context';
+import { type AnyClient, isBypassed } from '../transaction-context';
 import { dropMismatches } from './truncated-lookup';
 
 /** What Prisma hands a `$allOperations` query extension. */
@@ -87,11 +87,10 @@ export class OperationHandler {
    * The `$allOperations` hook.
    * @param recall - whether an update may take a row's scope from {@link KnownScopes}
    * @param attempt - how many times this operation was sent before (its row had moved)
-   * @param updateFound - whether an upsert whose row exists may be sent as an update (see {@link upsertAsUpdate})
    * @throws RowMovedError when an update's row (or a nested update's) moved to another scope
    *   between the read of its scope and the write, {@link MAX_ATTEMPTS} times
    */
-  async handle(params: QueryParams, recall = true, attempt = 1, updateFound = true): Promise<unknown> {
+  async handle(params: QueryParams, recall = true, attempt = 1): Promise<unknown> {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
@@ -107,17 +106,8 @@ export class OperationHandler {
     const written = returnsRows ? new WrittenEnvelopes() : undefined;
     const dataPath = params.__internalParams?.dataPath ?? [];
     const fluent = dataPath.length > 0;
-    const interactive = params.__internalParams?.transaction?.kind === 'itx';
-    const prepared = await this.preparer.prepare(model, operation, args, rewriter, {
-      batch,
-      fluent,
-      written,
-      recall,
-      // Not when sending it again could apply nested writes twice (see upsertAsUpdate).
-      updateFound: updateFound && !(interactive && isPlainObject(args.update) && writesRelations(model, args.update)),
-    });
+    const prepared = await this.preparer.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });
     if ('result' in prepared) return prepared.result;
-    if ('updateInstead' in prepared) return this.upsertAsUpdate(params, model, args, recall);
     const { given, recalled, guarded } = prepared;
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
     const recheck =
@@ -144,6 +134,7 @@ export class OperationHandler {
       // connection without a savepoint: those that ran before the guard failed (a nested row's,
       // or the operation's own after a nested create its foreign key needs) stay applied, and
       // sending the write again would apply them twice. The caller's transaction must roll back.
+      const interactive = params.__internalParams?.transaction?.kind === 'itx';
       const written = args.data ?? args.update;
       const nestedWrites = isPlainObject(written) && writesRelations(model, written);
       if (attempt >= MAX_ATTEMPTS || (interactive && nestedWrites)) throw rowMoved(moved.name, operation, attempt);
@@ -171,35 +162,6 @@ export class OperationHandler {
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
     return result;
-  }
-
-  /**
-   * An upsert whose row exists (see `OperationPreparer.prepareUpsert`), sent as the update it
-   * is: through this handler as an `update` of the same where, data, selection and transaction,
-   * so it is read, narrowed, checked, re-sent and decrypted as an update is. Its create is not
-   * sealed, since it would not run. Should the row be gone by the time the update is sent
-   * (Prisma's "not found"), the upsert is sent as an upsert, and creates it. Not done in an
-   * interactive transaction when the update writes through relations: the update's nested
-   * parts that ran before "not found" would stay applied and run again.
-   */
-  private async upsertAsUpdate(params: QueryParams, model: ModelMeta, args: Args, recall: boolean): Promise<unknown> {
-    const updateArgs: Args = { ...args, data: args.update };
-    delete updateArgs.create;
-    delete updateArgs.update;
-    const name = this.view.delegateName(model);
-    const asUpdate: QueryParams = {
-      ...params,
-      operation: 'update',
-      args: updateArgs,
-      // The client the extension was applied to (or the caller's transaction), as its own reads are.
-      query: (sent) => sideQuery(this.base, (client) => delegate(client, name).update(sent)),
-    };
-    try {
-      return await this.handle(asUpdate, recall);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      return this.handle(params, recall, 1, false);
-    }
   }
 
   /**

@@ -56,13 +56,6 @@ interface WriteStep {
   readonly fluent: boolean;
   /** Whether an update may take a row's scope from {@link KnownScopes}. */
   readonly recall: boolean;
-  /** Whether an upsert whose row exists may be sent as an update (see prepareUpsert). */
-  readonly updateFound: boolean;
-}
-
-/** An upsert whose row exists, to be sent as the update it is (see `OperationPreparer.prepareUpsert`). */
-export interface UpdateInstead {
-  readonly updateInstead: true;
 }
 
 /** Whether `data` writes through a relation field (nested writes). */
@@ -105,15 +98,8 @@ export class OperationPreparer {
       fluent,
       written,
       recall,
-      updateFound = false,
-    }: {
-      batch: boolean;
-      fluent: boolean;
-      written: WrittenEnvelopes | undefined;
-      recall: boolean;
-      updateFound?: boolean;
-    },
-  ): Promise<Prepared | UpdateInstead | { result: unknown }> {
+    }: { batch: boolean; fluent: boolean; written: WrittenEnvelopes | undefined; recall: boolean },
+  ): Promise<Prepared | { result: unknown }> {
     const out: Args = { ...args };
     const position = operationWherePosition(operation);
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
@@ -145,7 +131,6 @@ export class OperationPreparer {
       batch,
       fluent,
       recall,
-      updateFound,
     };
     switch (operation) {
       case 'create':
@@ -223,29 +208,15 @@ export class OperationPreparer {
    * the row it returns is checked, and re-sealed if it moved in between (see checkGivenContext).
    * In a batch, through the fluent API or without a single id field, where the result cannot
    * be checked, the where is narrowed after all (see pinnedUpsert).
-   *
-   * Where the result can be checked, an upsert whose create would be sealed and whose row
-   * exists is not sent as an upsert at all ({@link UpdateInstead}): its create branch, which
-   * would not run, would still have to be sealed, for the create's scope (a key made for a
-   * scope no row has: a scope id generated for the create, or a tenant only the create names).
    */
-  private async prepareUpsert(step: WriteStep): Promise<Prepared | UpdateInstead> {
-    const { model, args, out, encryptor, batch, fluent } = step;
+  private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
+    const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
     // The row the create makes is worked out (createdRowContext, pinnedUpsert) before the create
     // is sealed: sealing replaces the draft's nested writes with their sealed copies, through
     // which a value (an id generated for a nested create) would be worked out again, differently.
     const context = await this.reader.context(model, out.where as Args, args.update);
     const id = this.view.idField(model);
     const sealedFor = model.scopeField !== undefined || model.bindRowId;
-    if (step.updateFound && !batch && !fluent && id !== undefined && sealedFor && this.sealsCreate(step)) {
-      // The read above answers when it ran (a guard); otherwise the row's id is read.
-      const found =
-        context.guard !== undefined
-          ? context.absent !== true
-          : (await this.reader.fields(model, out.where as Args, [id])) !== null;
-      if (found) return { updateInstead: true };
-    }
-    const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
     let given: GivenContext | undefined;
     let row = context.row;
     // No row to update: the update branch is sealed for the row the create makes (see createdRowContext).
@@ -271,12 +242,6 @@ export class OperationPreparer {
     const updated = encryptor.updatedRow(model, out.where, created);
     out.update = await encryptor.update(model, context.data, row, 'upsert', undefined, updated);
     return { args: out, given, encryptor };
-  }
-
-  /** Whether an upsert's create seals anything: it writes an encrypted field, or writes through a relation. */
-  private sealsCreate({ model, args, encryptor }: WriteStep): boolean {
-    const create = args.create;
-    return isPlainObject(create) && (encryptor.touchesEncrypted(model, create) || writesRelations(model, create));
   }
 
   /** An updateMany: row by row when its values depend on each row's id or scope, else at once. */
