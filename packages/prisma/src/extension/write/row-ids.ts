@@ -51,7 +51,7 @@ function uuid7(): string {
   const now = Date.now();
   if (now > uuid7Clock.ms || uuid7Clock.counter === 0xffffffff) {
     // A new millisecond, or the counter is spent: the next millisecond, borrowed if need be.
-    uuid7Clock.ms = Math.max(now, uuid7Clock.ms + (now > uuid7Clock.ms ? 0 : 1));
+    uuid7Clock.ms = now > uuid7Clock.ms ? now : uuid7Clock.ms + 1;
     uuid7Clock.counter = bytes.readUInt32BE(6) >>> 1;
   } else {
     uuid7Clock.counter += 1;
