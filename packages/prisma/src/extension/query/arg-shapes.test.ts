@@ -97,6 +97,10 @@ describe('nested writes', () => {
       connect: { id: 4 },
       upsert: { where: { id: 5 }, create: { n: 5 }, update: {} },
     };
-    expect(nestedCreates(ops, true)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(nestedCreates(ops, true)).toEqual([
+      { data: { n: 1 } },
+      { data: { n: 2 } },
+      { data: { n: 3 }, existing: { id: 9 } },
+    ]);
   });
 });

@@ -151,13 +151,28 @@ export const NESTED_WRITE_OPERATIONS = new Set([
 /** Nested-write operations whose items always create rows (an `upsert`'s create only may). */
 const CREATING_OPERATIONS = ['create', 'createMany', 'connectOrCreate'] as const;
 
-/** The data of every row the nested writes `ops` under one relation field always create (objects only). */
-export function nestedCreates(ops: Args, list: boolean): Args[] {
-  const rows: Args[] = [];
+/** A row a nested write creates: its data, and for a `connectOrCreate`, the where naming the row it links instead. */
+export interface NestedCreate {
+  readonly data: Args;
+  /** The `connectOrCreate`'s unique where (as given): while it names a row, the create does not run. */
+  readonly existing?: Args;
+}
+
+/** Every row the nested writes `ops` under one relation field always create (objects only). */
+export function nestedCreates(ops: Args, list: boolean): NestedCreate[] {
+  const rows: NestedCreate[] = [];
   for (const operation of CREATING_OPERATIONS) {
     for (const item of asList(ops[operation])) {
-      for (const row of nestedWriteParts(operation, item, list).creates) if (isPlainObject(row)) rows.push(row);
+      const parts = nestedWriteParts(operation, item, list);
+      const existing = operation === 'connectOrCreate' ? connectWhere(parts) : undefined;
+      for (const data of parts.creates) if (isPlainObject(data)) rows.push(existing ? { data, existing } : { data });
     }
   }
   return rows;
+}
+
+/** A `connectOrCreate`'s where, when it is an object. */
+function connectWhere(parts: NestedWriteParts): Args | undefined {
+  const where = parts.where?.value;
+  return isPlainObject(where) ? where : undefined;
 }

@@ -11,7 +11,8 @@ import { boundField } from '../../value-context';
 import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
-import { DataEncryptor } from '../write/encrypt-data';
+import { DataEncryptor, type RowContext } from '../write/encrypt-data';
+import type { ExistingRow } from '../write/relation-scope';
 import { unsupported } from '../messages';
 import { exactValue, type GivenContext, type KnownScopes, rememberedContext } from '../write/seen-rows';
 import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
@@ -210,12 +211,14 @@ export class OperationPreparer {
    * be checked, the where is narrowed after all (see pinnedUpsert).
    */
   private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
-    const created = isPlainObject(args.create) ? encryptor.draft(model, args.create) : undefined;
+    const context = await this.reader.context(model, out.where as Args, args.update);
+    const id = this.view.idField(model);
+    const created = isPlainObject(args.create)
+      ? encryptor.draft(model, args.create, batch ? undefined : this.upsertedRow(model, out.where as Args, context))
+      : undefined;
     // The row the create makes is worked out (createdRowContext, pinnedUpsert) before the create
     // is sealed: sealing replaces the draft's nested writes with their sealed copies, through
     // which a value (an id generated for a nested create) would be worked out again, differently.
-    const context = await this.reader.context(model, out.where as Args, args.update);
-    const id = this.view.idField(model);
     const sealedFor = model.scopeField !== undefined || model.bindRowId;
     let given: GivenContext | undefined;
     let row = context.row;
@@ -242,6 +245,28 @@ export class OperationPreparer {
     const updated = encryptor.updatedRow(model, out.where, created);
     out.update = await encryptor.update(model, context.data, row, 'upsert', undefined, updated);
     return { args: out, given, encryptor };
+  }
+
+  /**
+   * The row an upsert updates, which its create stands in for (see {@link ExistingRow}): a
+   * `scope: id` create that leaves its id to the default takes the row's id, so that sealing the
+   * create (which runs only once the row is gone) makes no scope key for an id no row will have.
+   * The row read for the update's context, else one read, made only when the create asks.
+   * `undefined` when the read found no row. Not in a batch: read before the batch runs, the row
+   * may be one an earlier write of the batch deletes, whose id the create would then take again.
+   */
+  private upsertedRow(
+    model: ModelMeta,
+    where: Args,
+    context: { row: RowContext; absent?: true },
+  ): ExistingRow | undefined {
+    if (context.absent === true) return undefined;
+    const id = this.view.idField(model);
+    return async (field) => {
+      if (field === id && context.row.id !== undefined) return context.row.id;
+      const row = await this.reader.fields(model, where, [field]);
+      return row?.[field];
+    };
   }
 
   /** An updateMany: row by row when its values depend on each row's id or scope, else at once. */

@@ -16,7 +16,14 @@ import { isComputedPlaceholder } from '../computed-index';
 import { unsupported } from '../messages';
 import { nestedCreates } from '../query/arg-shapes';
 import { NestedWrites } from './nested-writes';
-import { CreateDraft, type RelatedRow, type RowServices, scopeString, UpdatedRow } from './relation-scope';
+import {
+  CreateDraft,
+  type ExistingRow,
+  type RelatedRow,
+  type RowServices,
+  scopeString,
+  UpdatedRow,
+} from './relation-scope';
 import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
 import { plainOf, RowSealer } from './row-sealer';
@@ -116,9 +123,12 @@ export class DataEncryptor {
     this.nested = new NestedWrites(view, this, this.services, rewrite, resolveRow);
   }
 
-  /** The row a create's `data` makes, for {@link DataEncryptor.create} and for an upsert's update to fall back on. */
-  draft(model: ModelMeta, data: Args): CreateDraft {
-    return new CreateDraft(model, data, this.services);
+  /**
+   * The row a create's `data` makes, for {@link DataEncryptor.create} and for an upsert's update to fall back on.
+   * @param existing - the row an upsert found to update, which its create stands in for
+   */
+  draft(model: ModelMeta, data: Args, existing?: ExistingRow): CreateDraft {
+    return new CreateDraft(model, data, this.services, undefined, existing);
   }
 
   /**
@@ -160,7 +170,9 @@ export class DataEncryptor {
     for (const { name, list } of data === undefined ? [] : this.view.writePlan(row.model).relations) {
       const ops = (data as Args)[name];
       if (!isPlainObject(ops)) continue;
-      for (const item of nestedCreates(ops, list)) pending.push(this.knowScopes(row.child(name, item)));
+      for (const item of nestedCreates(ops, list)) {
+        pending.push(this.knowScopes(row.child(name, item.data, item.existing)));
+      }
     }
     await Promise.all(pending);
   }
@@ -171,7 +183,9 @@ export class DataEncryptor {
     for (const { name, list } of this.view.writePlan(row.model).relations) {
       const ops = data[name];
       if (!isPlainObject(ops)) continue;
-      for (const item of nestedCreates(ops, list)) pending.push(this.knowScopes(row.child(name, item)));
+      for (const item of nestedCreates(ops, list)) {
+        pending.push(this.knowScopes(row.child(name, item.data, item.existing)));
+      }
     }
     await Promise.all(pending);
   }

@@ -78,13 +78,15 @@ export class NestedWrites {
   private async nested(target: ModelMeta, op: string, item: unknown, place: NestedWritePlace): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
     const parts = nestedWriteParts(op, item, place.list);
-    const created = (data: unknown) =>
-      isPlainObject(data) ? this.writer.create(target, data, place.parent.child(place.relation, data), true) : data;
+    const created = (data: unknown, existing?: Args) =>
+      isPlainObject(data)
+        ? this.writer.create(target, data, place.parent.child(place.relation, data, existing), true)
+        : data;
     switch (op) {
       case 'create':
         return created(item);
       case 'createMany':
-        return { ...item, data: await Promise.all(parts.creates.map(created)) };
+        return { ...item, data: await Promise.all(parts.creates.map((data) => created(data))) };
       case 'connect':
       case 'set':
       case 'disconnect':
@@ -98,7 +100,8 @@ export class NestedWrites {
           scoped,
           (parts.where as NonNullable<NestedWriteParts['where']>).position,
         );
-        return { where, create: await created(item.create) };
+        const given = isPlainObject(item.where) ? item.where : undefined;
+        return { where, create: await created(item.create, given) };
       }
       case 'upsert':
         return this.nestedUpsert(target, item, place, parts);

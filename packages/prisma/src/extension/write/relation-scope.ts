@@ -41,6 +41,13 @@ export interface RowServices {
   guard(model: ModelMeta, guard: RowGuard): void;
 }
 
+/**
+ * The row a create stands in for: the one a `connectOrCreate`'s where names, or the one an
+ * upsert found to update. The create runs only if that row is not there when the write runs.
+ * Gives the row's value of a field, or `undefined` when there is no such row.
+ */
+export type ExistingRow = (field: string) => Promise<unknown>;
+
 /** Calls on the way to a value, so that a relation cycle ends instead of waiting on itself. */
 type Path = ReadonlySet<string>;
 
@@ -86,8 +93,11 @@ export abstract class RelatedRow {
 
   protected abstract find(field: string, path: Path): Promise<unknown>;
 
-  /** The row created by `item` under this row's relation `relation` (one per item). */
-  child(relation: string, item: Args): CreateDraft {
+  /**
+   * The row created by `item` under this row's relation `relation` (one per item).
+   * @param existing - a `connectOrCreate`'s where (as given), when `item` is its create
+   */
+  child(relation: string, item: Args, existing?: Args): CreateDraft {
     this.children ??= new Map();
     let byItem = this.children.get(relation);
     if (byItem === undefined) {
@@ -97,7 +107,9 @@ export abstract class RelatedRow {
     let draft = byItem.get(item);
     if (draft === undefined) {
       const target = this.services.view.relationTarget(this.model, relation) as ModelMeta;
-      draft = new CreateDraft(target, item, this.services, { row: this, relation });
+      const services = this.services;
+      const standsIn = existing && ((field: string) => readValue(services, target, existing, field));
+      draft = new CreateDraft(target, item, services, { row: this, relation }, standsIn);
       byItem.set(item, draft);
     }
     return draft;
@@ -123,15 +135,33 @@ export interface ParentLink {
 export class CreateDraft extends RelatedRow {
   readonly data: Args;
   private scopePromise?: Promise<string>;
+  private existingValues?: Map<string, Promise<unknown>>;
 
+  /** @param existing - the row the create stands in for, when there is one (see {@link ExistingRow}) */
   constructor(
     model: ModelMeta,
     data: Args,
     services: RowServices,
     readonly parent?: ParentLink,
+    private readonly existing?: ExistingRow,
   ) {
     super(model, services);
     this.data = services.prepare(model, data);
+  }
+
+  /**
+   * The value of `field` in the row this create stands in for (read once per field), `undefined`
+   * when that row is not there, or no promise when the create stands in for no row.
+   */
+  existingValue(field: string): Promise<unknown> | undefined {
+    if (this.existing === undefined) return undefined;
+    this.existingValues ??= new Map();
+    let known = this.existingValues.get(field);
+    if (known === undefined) {
+      known = this.existing(field).then((value) => (value === null ? undefined : value));
+      this.existingValues.set(field, known);
+    }
+    return known;
   }
 
   /**
@@ -161,6 +191,14 @@ export class CreateDraft extends RelatedRow {
           ? this.model.idGeneration
           : undefined;
     if (generation !== undefined) {
+      // `scope: id`: a create standing in for a row that is there runs only once that row is
+      // gone, and takes its id. A fresh id would make a scope key that no row will ever have,
+      // one per write (and a connectOrCreate's create an id other than the one linked).
+      const existing = field === this.model.scopeField ? await this.existingValue(field) : undefined;
+      if (existing !== undefined) {
+        this.data[field] = existing;
+        return existing;
+      }
       const generated = generateRowId(generation);
       if (generated !== undefined) {
         this.data[field] = generated;
@@ -185,15 +223,15 @@ export class CreateDraft extends RelatedRow {
     const ops = this.data[relation] as Args;
     if (isPlainObject(ops.create)) return this.child(relation, ops.create).value(toField, path);
     if (isPlainObject(ops.connect)) {
-      const value = await this.lookup(target, ops.connect, toField);
+      const value = await readValue(this.services, target, ops.connect, toField);
       if (value === undefined) throw relatedRowMissing(this.model.name, relation, target.name);
       this.pin(relation, 'connect', toField, value);
       return value;
     }
     if (isPlainObject(ops.connectOrCreate) && isPlainObject(ops.connectOrCreate.where)) {
       const { where, create } = ops.connectOrCreate;
-      const draft = isPlainObject(create) ? this.child(relation, create) : undefined;
-      const found = await this.lookup(target, where, toField);
+      const draft = isPlainObject(create) ? this.child(relation, create, where) : undefined;
+      const found = await (draft?.existingValue(toField) ?? readValue(this.services, target, where, toField));
       let value = found;
       if (draft !== undefined) {
         // The create must make a row with the same value, should it run after all.
@@ -217,16 +255,6 @@ export class CreateDraft extends RelatedRow {
   assign(field: string, value: unknown): void {
     this.data[field] = value;
     this.settle(field, value);
-  }
-
-  /** `toField` of the row `where` names: from the where itself, else one read; `undefined` when no row. */
-  private async lookup(target: ModelMeta, where: Args, toField: string): Promise<unknown> {
-    const named = exactIn(target, where, toField);
-    if (named !== undefined) return named;
-    const rewritten = (await this.services.rewrite(target, where, 'unique')) as Args;
-    const row = await this.services.read(target, rewritten, [toField]);
-    const value = row?.[toField];
-    return value === null ? undefined : value;
   }
 
   /** Narrows a connect's (or connectOrCreate's) where to the value the row was sealed for. */
@@ -333,4 +361,14 @@ function exactIn(model: ModelMeta, where: Args, field: string): unknown {
     }
   }
   return undefined;
+}
+
+/** `field` of the row `where` names: from the where itself, else one read; `undefined` when no row. */
+async function readValue(services: RowServices, model: ModelMeta, where: Args, field: string): Promise<unknown> {
+  const named = exactIn(model, where, field);
+  if (named !== undefined) return named;
+  const rewritten = (await services.rewrite(model, where, 'unique')) as Args;
+  const row = await services.read(model, rewritten, [field]);
+  const value = row?.[field];
+  return value === null ? undefined : value;
 }
