@@ -10,8 +10,10 @@
  * Races are made deterministic by a query hook on the client hushfield extends: right after
  * the extension's own read of the organization, "another client" (SQL) changes it.
  */
+import { randomUUID } from 'node:crypto';
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { createHarness, type Harness, hushfieldSchema, rejection, type SealedClient } from './support';
+import { describeOn } from '../support/provider';
 
 describe('fieldEncryption: a create standing in for an existing row takes its scope (scope: id)', () => {
   let h: Harness;
@@ -163,6 +165,29 @@ describe('fieldEncryption: a create standing in for an existing row takes its sc
     expect(await scopeKeys()).toContain(again.id);
   });
 
+  it('an organization whose scope was shredded, its row kept: an ensure upsert still answers, its create under a fresh id', async () => {
+    const org = await client.organization.create({ data: { slug: 'ensure-shredded', legalName: 'Shredded' } });
+    await h.prisma.$hushfield.crypto.keys.destroyScope(org.id);
+    // A client that has not cached the organization's key (this one's cache would still seal for it).
+    const cold = h.fresh().prisma;
+    // The create cannot be sealed for the shredded scope; it runs only if the row is gone, so
+    // it is sealed for a fresh id instead, as before it stood in for the row.
+    const kept = await cold.organization.upsert({ ...ensure('ensure-shredded'), select: { id: true, slug: true } });
+    expect(kept).toEqual({ id: org.id, slug: 'ensure-shredded' });
+    expect(await storedOrgs('ensure-shredded')).toHaveLength(1);
+    // A nested create under it too.
+    const nested = await h.fresh().prisma.organization.upsert({
+      where: { slug: 'ensure-shredded' },
+      create: {
+        slug: 'ensure-shredded',
+        members: { create: { email: 'x@shredded.test', emailIdx: computedBlindIndex } },
+      },
+      update: {},
+      select: { id: true },
+    });
+    expect(nested).toEqual({ id: org.id });
+  });
+
   it('in a batch, read before an earlier write deletes the row, the create takes a fresh id', async () => {
     const org = await client.organization.create({ data: { slug: 'ensure-batch', legalName: 'Batch' } });
     const [, made] = await client.$transaction([
@@ -198,6 +223,21 @@ describe('fieldEncryption: a create standing in for an existing row takes its sc
     expect(await storedOrgs('link-existing')).toEqual([expect.objectContaining({ id: org.id })]);
   });
 
+  it("connectOrCreate whose where gives the id makes its organization with that id, as the where's value", async () => {
+    const id = randomUUID();
+    const member = await client.member.create({
+      data: {
+        email: 'given@link.test',
+        emailIdx: computedBlindIndex,
+        org: { connectOrCreate: { where: { id }, create: { slug: 'link-given', legalName: 'Given' } } },
+      },
+    });
+    expect(member.orgId).toBe(id);
+    const [stored] = await storedOrgs('link-given');
+    expect(stored.id).toBe(id);
+    expect(await keyScopeOf(stored.legal_name)).toBe(id);
+  });
+
   it('connectOrCreate of a missing organization creates it, then links it', async () => {
     const before = new Set(await scopeKeys());
     const link = (email: string) =>
@@ -218,4 +258,49 @@ describe('fieldEncryption: a create standing in for an existing row takes its sc
     const [stored] = await storedOrgs('link-new');
     expect(await keyScopeOf(stored.legal_name)).toBe(first.orgId);
   });
+
+  describeOn(['postgresql', 'mysql'], 'SQLite has no createMany skipDuplicates')(
+    'a createMany with skipDuplicates: a skipped row takes the id of the row whose unique value it repeats',
+    () => {
+      const seed = (slugs: readonly string[]) => slugs.map((slug) => ({ slug, legalName: `${slug} Ltd` }));
+
+      it('a seed run again makes no key for the rows it skips, and one for each row it adds', async () => {
+        const first = await client.organization.createMany({ data: seed(['seed-a', 'seed-b']), skipDuplicates: true });
+        expect(first.count).toBe(2);
+        const before = await scopeKeys();
+        for (let i = 0; i < 2; i++) {
+          const again = await client.organization.createMany({
+            data: seed(['seed-a', 'seed-b']),
+            skipDuplicates: true,
+          });
+          expect(again.count).toBe(0);
+        }
+        expect(await scopeKeys()).toEqual(before);
+        // A new row among skipped ones gets a fresh id and a key of its own (MySQL has no createManyAndReturn).
+        const more = await client.organization.createMany({
+          data: seed(['seed-a', 'seed-c', 'seed-b']),
+          skipDuplicates: true,
+        });
+        expect(more.count).toBe(1);
+        const added = (await scopeKeys()).filter((scope) => !before.includes(scope));
+        const [made] = await storedOrgs('seed-c');
+        expect(added).toEqual([made.id]);
+        for (const slug of ['seed-a', 'seed-b', 'seed-c']) {
+          const [stored] = await storedOrgs(slug);
+          expect(await keyScopeOf(stored.legal_name)).toBe(stored.id);
+        }
+      });
+
+      it('a row whose scope was shredded, kept: the seed still runs, its skipped row sealed for a fresh id', async () => {
+        await client.organization.createMany({ data: seed(['seed-shred']), skipDuplicates: true });
+        const [org] = await storedOrgs('seed-shred');
+        await h.prisma.$hushfield.crypto.keys.destroyScope(org.id);
+        const cold = h.fresh().prisma;
+        expect(await cold.organization.createMany({ data: seed(['seed-shred']), skipDuplicates: true })).toEqual({
+          count: 0,
+        });
+        expect(await storedOrgs('seed-shred')).toEqual([expect.objectContaining({ id: org.id })]);
+      });
+    },
+  );
 });

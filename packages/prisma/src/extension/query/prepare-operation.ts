@@ -8,11 +8,11 @@
  * row.
  */
 import { boundField } from '../../value-context';
-import type { FieldCrypto } from '@hushfield/core';
+import { type FieldCrypto, KeyDestroyedError } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import { DataEncryptor, type RowContext } from '../write/encrypt-data';
-import type { ExistingRow } from '../write/relation-scope';
+import type { CreateDraft, ExistingRow } from '../write/relation-scope';
 import { unsupported } from '../messages';
 import { exactValue, type GivenContext, type KnownScopes, rememberedContext } from '../write/seen-rows';
 import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
@@ -23,6 +23,7 @@ import type { WrittenEnvelopes } from '../write/written-envelopes';
 import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
+import { skippedRows } from '../write/skipped-rows';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
@@ -142,7 +143,18 @@ export class OperationPreparer {
         if (Array.isArray(args.data)) {
           // The rows' scope keys looked up together, not once a scope.
           await this.crypto.prefetchScopes(step.encryptor.givenScopes(model, args.data));
-          out.data = await Promise.all(args.data.map((row) => step.encryptor.create(model, row)));
+          // Not in a batch, read before an earlier write of it may delete the row (see upsertedRow).
+          const skipped =
+            args.skipDuplicates === true && !batch
+              ? skippedRows(this.view, model, args.data, (m, where, fields) => this.reader.rows(m, where, fields))
+              : undefined;
+          out.data = await Promise.all(
+            args.data.map(async (row, index) => {
+              if (skipped === undefined || !isPlainObject(row)) return step.encryptor.create(model, row);
+              const draft = step.encryptor.draft(model, row, skipped(index));
+              return (await sealStandIn(step.encryptor, model, row, draft)).data;
+            }),
+          );
         } else {
           out.data = await step.encryptor.create(model, args.data);
         }
@@ -213,7 +225,7 @@ export class OperationPreparer {
   private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
     const context = await this.reader.context(model, out.where as Args, args.update);
     const id = this.view.idField(model);
-    const created = isPlainObject(args.create)
+    let created = isPlainObject(args.create)
       ? encryptor.draft(model, args.create, batch ? undefined : this.upsertedRow(model, out.where as Args, context))
       : undefined;
     // The row the create makes is worked out (createdRowContext, pinnedUpsert) before the create
@@ -240,7 +252,7 @@ export class OperationPreparer {
         out.where = { ...where, AND: [...asList(where.AND), pinned.where] };
       }
     }
-    out.create = await encryptor.create(model, args.create, created);
+    ({ data: out.create, draft: created } = await sealStandIn(encryptor, model, args.create, created));
     // Nested creates under the update take their scope from the row, or (none yet) the created one.
     const updated = encryptor.updatedRow(model, out.where, created);
     out.update = await encryptor.update(model, context.data, row, 'upsert', undefined, updated);
@@ -326,5 +338,26 @@ export class OperationPreparer {
 
   private firstWritten(model: ModelMeta, data: Args): string {
     return Object.keys(model.encrypted).find((name) => data[name] !== undefined) ?? model.scopeField ?? '?';
+  }
+}
+
+/**
+ * Seals a create that may stand in for an existing row (see {@link ExistingRow}). When it took
+ * the id of a row that is kept while its scope was shredded, it cannot be sealed for that id;
+ * it runs only once the row is gone, so it is drafted again and sealed for a fresh id instead,
+ * as a create that stands in for no row.
+ */
+async function sealStandIn(
+  encryptor: DataEncryptor,
+  model: ModelMeta,
+  data: unknown,
+  draft: CreateDraft | undefined,
+): Promise<{ data: Args; draft: CreateDraft | undefined }> {
+  try {
+    return { data: await encryptor.create(model, data, draft), draft };
+  } catch (error) {
+    if (!(error instanceof KeyDestroyedError) || draft?.tookExisting !== true) throw error;
+    const fresh = encryptor.draft(model, data as Args);
+    return { data: await encryptor.create(model, data, fresh), draft: fresh };
   }
 }

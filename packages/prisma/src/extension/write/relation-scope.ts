@@ -136,6 +136,7 @@ export class CreateDraft extends RelatedRow {
   readonly data: Args;
   private scopePromise?: Promise<string>;
   private existingValues?: Map<string, Promise<unknown>>;
+  private took = false;
 
   /** @param existing - the row the create stands in for, when there is one (see {@link ExistingRow}) */
   constructor(
@@ -147,6 +148,11 @@ export class CreateDraft extends RelatedRow {
   ) {
     super(model, services);
     this.data = services.prepare(model, data);
+  }
+
+  /** Whether the create took the id of the row it stands in for (see {@link CreateDraft.existingValue}). */
+  get tookExisting(): boolean {
+    return this.took;
   }
 
   /**
@@ -197,6 +203,7 @@ export class CreateDraft extends RelatedRow {
       const existing = field === this.model.scopeField ? await this.existingValue(field) : undefined;
       if (existing !== undefined) {
         this.data[field] = existing;
+        this.took = true;
         return existing;
       }
       const generated = generateRowId(generation);
