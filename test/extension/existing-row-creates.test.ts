@@ -13,7 +13,6 @@
 import { randomUUID } from 'node:crypto';
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { createHarness, type Harness, hushfieldSchema, rejection, type SealedClient } from './support';
-import { describeOn } from '../support/provider';
 
 describe('fieldEncryption: a create standing in for an existing row takes its scope (scope: id)', () => {
   let h: Harness;
@@ -258,49 +257,4 @@ describe('fieldEncryption: a create standing in for an existing row takes its sc
     const [stored] = await storedOrgs('link-new');
     expect(await keyScopeOf(stored.legal_name)).toBe(first.orgId);
   });
-
-  describeOn(['postgresql', 'mysql'], 'SQLite has no createMany skipDuplicates')(
-    'a createMany with skipDuplicates: a skipped row takes the id of the row whose unique value it repeats',
-    () => {
-      const seed = (slugs: readonly string[]) => slugs.map((slug) => ({ slug, legalName: `${slug} Ltd` }));
-
-      it('a seed run again makes no key for the rows it skips, and one for each row it adds', async () => {
-        const first = await client.organization.createMany({ data: seed(['seed-a', 'seed-b']), skipDuplicates: true });
-        expect(first.count).toBe(2);
-        const before = await scopeKeys();
-        for (let i = 0; i < 2; i++) {
-          const again = await client.organization.createMany({
-            data: seed(['seed-a', 'seed-b']),
-            skipDuplicates: true,
-          });
-          expect(again.count).toBe(0);
-        }
-        expect(await scopeKeys()).toEqual(before);
-        // A new row among skipped ones gets a fresh id and a key of its own (MySQL has no createManyAndReturn).
-        const more = await client.organization.createMany({
-          data: seed(['seed-a', 'seed-c', 'seed-b']),
-          skipDuplicates: true,
-        });
-        expect(more.count).toBe(1);
-        const added = (await scopeKeys()).filter((scope) => !before.includes(scope));
-        const [made] = await storedOrgs('seed-c');
-        expect(added).toEqual([made.id]);
-        for (const slug of ['seed-a', 'seed-b', 'seed-c']) {
-          const [stored] = await storedOrgs(slug);
-          expect(await keyScopeOf(stored.legal_name)).toBe(stored.id);
-        }
-      });
-
-      it('a row whose scope was shredded, kept: the seed still runs, its skipped row sealed for a fresh id', async () => {
-        await client.organization.createMany({ data: seed(['seed-shred']), skipDuplicates: true });
-        const [org] = await storedOrgs('seed-shred');
-        await h.prisma.$hushfield.crypto.keys.destroyScope(org.id);
-        const cold = h.fresh().prisma;
-        expect(await cold.organization.createMany({ data: seed(['seed-shred']), skipDuplicates: true })).toEqual({
-          count: 0,
-        });
-        expect(await storedOrgs('seed-shred')).toEqual([expect.objectContaining({ id: org.id })]);
-      });
-    },
-  );
 });

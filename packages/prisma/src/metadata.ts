@@ -109,12 +109,6 @@ export interface FieldMeta {
    * lower-case form of whatever UUID form was written, so the extension binds that form.
    */
   readonly uuid?: boolean;
-  /**
-   * A scalar field with a unique constraint of its own (`@unique`, not `@@unique`, which is in
-   * `uniqueIndexes`). Absent in metadata generated before it was added: nothing then relies on it
-   * but the skipped rows of a `createMany` with `skipDuplicates`, which then take fresh ids.
-   */
-  readonly isUnique?: true;
 }
 
 /** One model as the extension sees it. Names are Prisma names unless called `dbName`. */

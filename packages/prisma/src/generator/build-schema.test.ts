@@ -85,14 +85,6 @@ describe('buildSchema', () => {
     expect('perScope' in shared.models.User.blindIndexes.emailIdx).toBe(false);
   });
 
-  it('marks a scalar field with a unique constraint of its own, and no other field', () => {
-    const meta = buildSchema(doc(user([{ name: 'handle', isUnique: true }, { name: 'nickname' }]))).models.User;
-    expect(meta.fields.handle.isUnique).toBe(true);
-    expect(meta.fields.emailIdx.isUnique).toBe(true);
-    expect('isUnique' in meta.fields.nickname).toBe(false);
-    expect('isUnique' in meta.fields.id).toBe(false);
-  });
-
   it('records the relation whose foreign key is the scope field, and none when there is no such relation', () => {
     const tenant = model('Tenant', [
       { name: 'id', isId: true },

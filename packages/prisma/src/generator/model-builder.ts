@@ -220,7 +220,6 @@ export class ModelBuilder {
         isId: field.isId,
         ...(field.kind === 'object' ? relationOf(field) : {}),
         ...(field.nativeType?.[0] === 'Uuid' ? { uuid: true } : {}),
-        ...(field.isUnique && field.kind === 'scalar' ? { isUnique: true } : {}),
       };
     }
     const identity = new RowIdentity(

@@ -23,7 +23,6 @@ import type { WrittenEnvelopes } from '../write/written-envelopes';
 import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
-import { skippedRows } from '../write/skipped-rows';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
@@ -143,18 +142,7 @@ export class OperationPreparer {
         if (Array.isArray(args.data)) {
           // The rows' scope keys looked up together, not once a scope.
           await this.crypto.prefetchScopes(step.encryptor.givenScopes(model, args.data));
-          // Not in a batch, read before an earlier write of it may delete the row (see upsertedRow).
-          const skipped =
-            args.skipDuplicates === true && !batch
-              ? skippedRows(this.view, model, args.data, (m, where, fields) => this.reader.rows(m, where, fields))
-              : undefined;
-          out.data = await Promise.all(
-            args.data.map(async (row, index) => {
-              if (skipped === undefined || !isPlainObject(row)) return step.encryptor.create(model, row);
-              const draft = step.encryptor.draft(model, row, skipped(index));
-              return (await sealStandIn(step.encryptor, model, row, draft)).data;
-            }),
-          );
+          out.data = await Promise.all(args.data.map((row) => step.encryptor.create(model, row)));
         } else {
           out.data = await step.encryptor.create(model, args.data);
         }

@@ -162,14 +162,6 @@ export class RowReader {
     return this.read(model, where, Object.fromEntries(fields.map((field) => [field, true])));
   }
 
-  /** `fields` of every row a (rewritten) where matches. */
-  rows(model: ModelMeta, where: Args, fields: readonly string[]): Promise<Args[]> {
-    const select = Object.fromEntries(fields.map((field) => [field, true]));
-    return sideQuery(this.base, (client) =>
-      delegate(client, this.view.delegateName(model)).findMany({ where, select }),
-    ) as Promise<Args[]>;
-  }
-
   /** What a row's context is read from: its id, its bound field, its scope field. */
   private idAndScope(model: ModelMeta): Args {
     const select: Args = {};
