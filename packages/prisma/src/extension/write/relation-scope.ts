@@ -12,7 +12,8 @@
  *   the row a `connect` / `connectOrCreate` names: given in the where, or read with one query.
  *   The where is then narrowed to that value, so the write fails rather than link a row whose
  *   value changed in between, and a `connectOrCreate` creates its row with the same value;
- * - `scope: id` takes the id, generated on the client when the create gives none.
+ * - `scope: id` takes the id, generated on the client when the create gives none, unless the
+ *   create stands in for a row that is there (see {@link ExistingRow}): it then takes that row's.
  *
  * A row whose scope cannot be known this way is refused (`scopeMissing`) before anything is
  * sealed or written.
