@@ -3,6 +3,7 @@ import {
   isLogicalKey,
   isRootPosition,
   logicalPosition,
+  narrowed,
   nestedCreates,
   nestedWriteParts,
   operationWherePosition,
@@ -102,5 +103,54 @@ describe('nested writes', () => {
       { data: { n: 2 } },
       { data: { n: 3 }, existing: { id: 9 } },
     ]);
+  });
+});
+
+describe('narrowed', () => {
+  it("sets the condition's keys beside a where that has none of them", () => {
+    expect(narrowed({ id: 'u1' }, { tenantId: 't1' })).toEqual({ id: 'u1', tenantId: 't1' });
+    expect(narrowed({ email: 'e', AND: [{ name: 'n' }] }, { id: 'u1', tenantId: 7 })).toEqual({
+      email: 'e',
+      AND: [{ name: 'n' }],
+      id: 'u1',
+      tenantId: 7,
+    });
+  });
+
+  it('sets them beside a where that gives the very same primitive values', () => {
+    expect(narrowed({ id: 'u1' }, { id: 'u1', tenantId: 't1' })).toEqual({ id: 'u1', tenantId: 't1' });
+  });
+
+  it('adds an AND conjunct when a key is there with another value, a filter object, or is logical', () => {
+    // a filter object (the guard of a row read as absent) never goes beside: on a unique field
+    // Prisma's unique input takes a plain value only
+    expect(narrowed({ email: 'e' }, { id: { in: [] } })).toEqual({ email: 'e', AND: [{ id: { in: [] } }] });
+    expect(narrowed({ email: 'e' }, { tenantId: null })).toEqual({ email: 'e', AND: [{ tenantId: null }] });
+    // a where's own null is a filter (IS NULL), never taken for an absent key
+    expect(narrowed({ email: 'e', tenantId: null }, { tenantId: 't1' })).toEqual({
+      email: 'e',
+      tenantId: null,
+      AND: [{ tenantId: 't1' }],
+    });
+    expect(narrowed({ id: 'U1' }, { id: 'u1', tenantId: 't1' })).toEqual({
+      id: 'U1',
+      AND: [{ id: 'u1', tenantId: 't1' }],
+    });
+    expect(narrowed({ id: '7' }, { id: 7 })).toEqual({ id: '7', AND: [{ id: 7 }] });
+    expect(narrowed({ tenantId: { in: ['t1'] } }, { tenantId: 't1' })).toEqual({
+      tenantId: { in: ['t1'] },
+      AND: [{ tenantId: 't1' }],
+    });
+    expect(narrowed({ id: 'u1', AND: { name: 'n' } }, { AND: [{ tenantId: 't1' }] })).toEqual({
+      id: 'u1',
+      AND: [{ name: 'n' }, { AND: [{ tenantId: 't1' }] }],
+    });
+  });
+
+  it('leaves the where it was given unchanged', () => {
+    const where = { id: 'u1', AND: [{ name: 'n' }] };
+    narrowed(where, { tenantId: 't1' });
+    narrowed(where, { id: 'u2' });
+    expect(where).toEqual({ id: 'u1', AND: [{ name: 'n' }] });
   });
 });

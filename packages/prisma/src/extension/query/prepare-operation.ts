@@ -15,7 +15,7 @@ import { DataEncryptor, type RowContext } from '../write/encrypt-data';
 import type { CreateDraft, ExistingRow } from '../write/relation-scope';
 import { unsupported } from '../messages';
 import { exactValue, type GivenContext, type KnownScopes, rememberedContext } from '../write/seen-rows';
-import { asList, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
+import { asList, narrowed, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
 import type { WhereRewriter } from './rewrite-where';
 import type { RowReader } from '../write/row-reader';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
@@ -187,7 +187,7 @@ export class OperationPreparer {
     // Read first: the update must still find the row with the id and scope its values are sealed for.
     if (context.guard !== undefined) {
       guarded = { where: out.where as Args, guard: context.guard, absent: context.absent };
-      out.where = { ...guarded.where, AND: [...asList(guarded.where.AND), context.guard] };
+      out.where = narrowed(guarded.where, context.guard);
     }
     // Through the where without the guard: a row the first read did not find may be there now.
     const unguarded = (guarded?.where ?? out.where) as Args;

@@ -37,14 +37,21 @@ describe('rememberedContext', () => {
   it('seals for the remembered id and scope and narrows the where to that scope', () => {
     expect(rememberedContext(view, user, { id: 'u1' }, { notes: 'n' }, known)).toEqual({
       given: { context: { scope: 't1', rowId: 'u1' }, fields: ['id', 'tenantId'] },
-      where: { id: 'u1', AND: [{ tenantId: 't1' }] },
+      where: { id: 'u1', tenantId: 't1' },
     });
   });
 
   it('narrows with the scope value as the database returned it (a number for an Int column)', () => {
     const remembered = rememberedContext(view, user, { id: 'u7' }, { notes: 'n' }, known);
-    expect(remembered?.where).toEqual({ id: 'u7', AND: [{ tenantId: 7 }] });
+    expect(remembered?.where).toEqual({ id: 'u7', tenantId: 7 });
     expect(remembered?.given.context.scope).toBe('7');
+  });
+
+  it('narrows beside conditions of its own, leaving them as given', () => {
+    expect(
+      rememberedContext(view, user, { id: 'u1', AND: { name: 'Ann' }, OR: [{ name: 'Bo' }] }, { notes: 'n' }, known)
+        ?.where,
+    ).toEqual({ id: 'u1', AND: { name: 'Ann' }, OR: [{ name: 'Bo' }], tenantId: 't1' });
   });
 
   it('keeps a where that names the remembered scope itself as it is', () => {

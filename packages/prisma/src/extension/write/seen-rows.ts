@@ -23,7 +23,7 @@ import type { ModelMeta } from '../../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { fieldPlainOf, plainOf } from './row-sealer';
 import { isNullWrite } from '../../typed-values';
-import { asList } from '../query/arg-shapes';
+import { narrowed } from '../query/arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 
@@ -122,7 +122,7 @@ export function rememberedContext(
   if (named !== undefined && named !== scope) return undefined;
   return {
     given: { context: { scope: String(scope), rowId: model.bindRowId ? rowId : undefined }, fields: [id, scopeField] },
-    where: named === undefined ? { ...where, AND: [...asList(where.AND), { [scopeField]: scope }] } : where,
+    where: named === undefined ? narrowed(where, { [scopeField]: scope }) : where,
   };
 }
 
