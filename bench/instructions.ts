@@ -1,7 +1,7 @@
 /**
  * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/instructions.ts`, options
  * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off] [--row-scope on]`, or
- * `--prisma findmany|include [--rows <n>] [--children <n>]`.
+ * `--prisma findmany|include|findunique|update [--rows <n>] [--children <n>]`.
  *
  * Counts the CPU instructions of one cold `decryptMany` pass on one thread (`parallelDecrypt:
  * false`, so the count is of the per-value path, not of a hand-over to the decrypt thread;
@@ -29,6 +29,12 @@
  * rows are seeded in two new databases on TEST_DATABASE_URL (else PostgreSQL on
  * 127.0.0.1:5432), dropped afterwards. Defaults: 1,000 users, or 100 users × 10 posts (a pass
  * is averaged over twenty, see PRISMA_PASSES: about ten minutes for each shape).
+ *
+ * `--prisma findunique|update` counts `pnpm bench prisma`'s point operations the same way, plain
+ * against hushfield (no floor), `--rows` of them a pass (default 100) through one warm client
+ * (see POINT_PASSES): instructions an operation, and hushfield's added instructions. Timing
+ * cannot tell a change of a few per cent to a point operation on this machine; this count can,
+ * though it leaves out what the CPU caches do (bench/FINDINGS.md). About ten minutes a case.
  */
 // First: the packages are measured as built (dist/), so the build is brought up to date.
 import './lib/built';
@@ -56,6 +62,17 @@ const PRISMA_WORKLOAD = join(REPO_ROOT, 'bench/instructions/prisma-workload.ts')
  * generation land every few passes, so twenty are averaged.
  */
 const PRISMA_PASSES = { from: 10, to: 30 } as const;
+/**
+ * Point operations: a pass (100 operations by default) is the mean of passes 31 to 60, through
+ * one client. V8 is still compiling into the thousands of operations: between passes 4 and 12
+ * its optimizing compiler took half of hushfield's count and of plain Prisma's (an update
+ * counted 3.49 M and 1.91 M instructions there, 1.12 M and 0.68 M between passes 30 and 60).
+ */
+const POINT_PASSES = { from: 30, to: 60 } as const;
+
+/** The shapes `--prisma` counts. */
+type PrismaShape = 'findmany' | 'include' | 'findunique' | 'update';
+const PRISMA_SHAPES: readonly PrismaShape[] = ['findmany', 'include', 'findunique', 'update'];
 
 interface Options {
   readonly revs: string[];
@@ -65,8 +82,8 @@ interface Options {
   readonly dekCache: 'on' | 'off';
   /** Each value's context names its row's scope (`FieldContext.scope`). */
   readonly rowScope: boolean;
-  /** With `--prisma`: the whole `findMany` through Prisma, of this shape. */
-  readonly prisma?: 'findmany' | 'include';
+  /** With `--prisma`: the whole `findMany` through Prisma, of this shape, or a point operation. */
+  readonly prisma?: PrismaShape;
   /** With `--prisma include`: posts per user. */
   readonly children: number;
 }
@@ -88,7 +105,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--fields' && ['1', '2', '3'].includes(value)) fields = Number(value);
     else if (arg === '--dek-cache' && value === 'off') dekCache = 'off';
     else if (arg === '--row-scope' && value === 'on') rowScope = true;
-    else if (arg === '--prisma' && (value === 'findmany' || value === 'include')) prisma = value;
+    else if (arg === '--prisma' && PRISMA_SHAPES.includes(value as PrismaShape)) prisma = value as PrismaShape;
     else if (arg === '--children' && count(value)) children = Number(value);
     else throw new Error(`unknown argument ${arg} (see the comment at the top of bench/instructions.ts)`);
     i++;
@@ -98,7 +115,7 @@ function parseArgs(argv: readonly string[]): Options {
       '--prisma counts the working tree as it is: --rev, --fields, --dek-cache and --row-scope do not apply',
     );
   }
-  const defaultRows = prisma === 'include' ? 100 : prisma === 'findmany' ? 1_000 : 3_000;
+  const defaultRows = prisma === undefined ? 3_000 : prisma === 'findmany' ? 1_000 : 100;
   return { revs, rows: rows ?? defaultRows, fields, dekCache, rowScope, prisma, children };
 }
 
@@ -177,7 +194,7 @@ function countCore(options: Options): void {
 }
 
 /** The whole cold `findMany` through Prisma: plain, hushfield and the floor, as `pnpm bench prisma` compares them. */
-async function countPrisma(shape: 'findmany' | 'include', options: Options): Promise<void> {
+async function countPrisma(shape: PrismaShape, options: Options): Promise<void> {
   // Its own directory per run: each valgrind run loads the file again, so two runs at once
   // must not share it.
   mkdirSync(BUNDLE_DIR, { recursive: true });
@@ -208,6 +225,19 @@ async function countPrisma(shape: 'findmany' | 'include', options: Options): Pro
       ENCRYPTED_URL: seeded.encryptedUrl,
       ROOT_KEY: seeded.rootKey,
     };
+    if (shape === 'findunique' || shape === 'update') {
+      console.log(`${shape} through Prisma on PostgreSQL: instructions an operation (${options.rows} a pass)`);
+      const each = { plain: 0, hushfield: 0 };
+      for (const name of ['plain', 'hushfield'] as const) {
+        each[name] = pass(bundle, { ...env, CASE: name }, POINT_PASSES.from, POINT_PASSES.to) / options.rows;
+        console.log(`${name.padEnd(10)} ${Math.round(each[name]).toLocaleString('en-US').padStart(10)}`);
+      }
+      const added = each.hushfield - each.plain;
+      console.log(
+        `added     ${Math.round(added).toLocaleString('en-US').padStart(10)}: hushfield ${(each.hushfield / each.plain).toFixed(2)}× plain`,
+      );
+      return;
+    }
     const what =
       shape === 'include'
         ? `${options.rows} users including ${options.rows * children} posts`

@@ -9,8 +9,14 @@
  * - `floor`: the bare `node:crypto` calls for the same values (bench/lib/bare-crypto.ts), on
  *   buffers in memory: per user a DEK unwrap and three decrypts, per post an unwrap and one.
  * SHAPE is `findmany` (ROWS users, three encrypted values each) or `include` (ROWS users with
- * CHILDREN posts each, one encrypted value a post). ROOT_KEY is the hex key of the
- * `LocalKeyring` the rows were sealed under.
+ * CHILDREN posts each, one encrypted value a post), or a point operation, `pnpm bench prisma`'s
+ * own, ROWS of them a pass, through one client kept across passes (warm, as the bench's):
+ * - `findunique`: plain, the HMAC of the email then `findUnique` by `emailIdx` (the plaintext
+ *   email, as the bench's plain rows); hushfield, `findUnique({ where: { email } })`;
+ * - `update`: the row's `notes` by id, every row updated once before the first pass (hushfield
+ *   then knows its id and scope).
+ * The floor is counted for the reads only. ROOT_KEY is the hex key of the `LocalKeyring` the
+ * rows were sealed under.
  */
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring } from '@hushfield/core';
@@ -18,12 +24,12 @@ import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
-import { type BareRow, bareReadRow, bareWriteRow } from '../lib/bare-crypto';
+import { type BareRow, bareHmac, bareReadRow, bareWriteRow } from '../lib/bare-crypto';
 import { userInput } from '../lib/fixtures';
 import { postBody } from '../lib/seed-users';
 import { SEED } from './prisma-seed';
 
-type Shape = 'findmany' | 'include';
+type Shape = 'findmany' | 'include' | 'findunique' | 'update';
 
 interface Workload {
   readonly shape: Shape;
@@ -79,6 +85,47 @@ async function clientPasses(workload: Workload, encrypted: boolean): Promise<voi
   }
 }
 
+/** The point operations of `findunique` and `update`: ROWS a pass, one client for all passes. */
+async function pointPasses(workload: Workload, encrypted: boolean): Promise<void> {
+  const url = encrypted ? process.env.ENCRYPTED_URL : process.env.PLAIN_URL;
+  const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const keyring = new LocalKeyring(Buffer.from(process.env.ROOT_KEY ?? '', 'hex'));
+  const indexKey = randomBytes(32);
+  try {
+    const rows = await base.user.findMany({ select: { id: true }, orderBy: { id: 'asc' }, take: workload.rows });
+    const ids = rows.map((row) => row.id);
+    const emails = Array.from({ length: ids.length }, (_, i) => userInput(i, SEED.tag, SEED.tenants).email);
+    type Users = {
+      findUnique(args: object): Promise<Record<string, unknown> | null>;
+      update(args: object): Promise<unknown>;
+    };
+    const users = (encrypted
+      ? base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring })).user
+      : base.user) as unknown as Users;
+    const update = (id: string, pass: number) =>
+      users.update({ where: { id }, data: { notes: `notes of pass ${pass}` } });
+    if (workload.shape === 'update') for (const id of ids) await update(id, -1);
+    for (let pass = 0; pass < workload.passes; pass++) {
+      for (let i = 0; i < ids.length; i++) {
+        if (workload.shape === 'update') {
+          await update(ids[i], pass);
+          continue;
+        }
+        const email = emails[i];
+        let row: Record<string, unknown> | null;
+        if (encrypted) row = await users.findUnique({ where: { email } });
+        else {
+          bareHmac(indexKey, email.trim().toLowerCase());
+          row = await users.findUnique({ where: { emailIdx: email } });
+        }
+        if (row === null || (encrypted && row.email !== email)) throw new Error(`a lookup of ${email} missed`);
+      }
+    }
+  } finally {
+    await base.$disconnect();
+  }
+}
+
 function floorPasses(workload: Workload): void {
   const scopeKey = randomBytes(32);
   const aad = Buffer.from('hushfield/v1|users|email|0123456789abcdef|7d1f5c2e-3b7a-4a51-9d0c-2f6f0f3b9a11');
@@ -95,7 +142,8 @@ function floorPasses(workload: Workload): void {
 }
 
 async function main(): Promise<void> {
-  const shape = process.env.SHAPE === 'include' ? 'include' : 'findmany';
+  const shapes: readonly Shape[] = ['findmany', 'include', 'findunique', 'update'];
+  const shape = shapes.find((name) => name === process.env.SHAPE) ?? 'findmany';
   const workload: Workload = {
     shape,
     rows: Number(process.env.ROWS),
@@ -104,8 +152,9 @@ async function main(): Promise<void> {
   };
   const which = process.env.CASE;
   if (which === 'floor') floorPasses(workload);
-  else if (which === 'plain' || which === 'hushfield') await clientPasses(workload, which === 'hushfield');
-  else throw new Error(`unknown CASE ${which}`);
+  else if (which !== 'plain' && which !== 'hushfield') throw new Error(`unknown CASE ${which}`);
+  else if (shape === 'findunique' || shape === 'update') await pointPasses(workload, which === 'hushfield');
+  else await clientPasses(workload, which === 'hushfield');
 }
 
 main().catch((error: unknown) => {

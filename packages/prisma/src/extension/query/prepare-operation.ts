@@ -106,20 +106,20 @@ export class OperationPreparer {
     if (args.where !== undefined) out.where = await rewriter.where(model, args.where, position);
     // *OrThrow reads must throw when only a tampered row matched: their full-length hits are
     // checked with the truncated ones, before the query (not in a batch, which cannot side-query).
-    const narrowed = [
+    const candidates = [
       ...(RECHECKED_FIRST.has(operation) && !batch && !fluent && this.view.idField(model) !== undefined
         ? [...rewriter.truncated, ...rewriter.fullLength]
         : rewriter.truncated),
       ...rewriter.matches,
     ];
-    if (narrowed.length > 0) {
+    if (candidates.length > 0) {
       out.where = await narrowTruncated({
         view: this.view,
         decryptor: this.decryptor,
         base: this.base,
         model,
         where: out.where,
-        conditions: narrowed,
+        conditions: candidates,
         batch,
       });
     }
