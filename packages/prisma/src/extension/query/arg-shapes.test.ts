@@ -147,6 +147,15 @@ describe('narrowed', () => {
     });
   });
 
+  it("keeps a where's own __proto__ key a key, as a spread does", () => {
+    const where = JSON.parse('{"id": "u1", "__proto__": {"polluted": true}}') as Record<string, unknown>;
+    const out = narrowed(where, { tenantId: 't1' });
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.hasOwn(out, '__proto__')).toBe(true);
+    expect((out as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(out).toMatchObject({ id: 'u1', tenantId: 't1' });
+  });
+
   it('leaves the where it was given unchanged', () => {
     const where = { id: 'u1', AND: [{ name: 'n' }] };
     narrowed(where, { tenantId: 't1' });

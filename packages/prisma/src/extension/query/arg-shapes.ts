@@ -80,12 +80,18 @@ export function asList(value: unknown): unknown[] {
  * with the scope beside the id (bench/where-shape.ts, bench/FINDINGS.md).
  */
 export function narrowed(where: Args, condition: Args): Args {
-  const beside = Object.entries(condition).every(
-    ([key, value]) =>
-      (typeof value === 'string' || typeof value === 'number') && (where[key] === undefined || where[key] === value),
-  );
-  if (beside) return { ...where, ...condition };
-  return { ...where, AND: [...asList(where.AND), condition] };
+  for (const key of Object.keys(condition)) {
+    const value = condition[key];
+    const plain = typeof value === 'string' || typeof value === 'number';
+    if (!plain || (where[key] !== undefined && where[key] !== value)) {
+      return { ...where, AND: [...asList(where.AND), condition] };
+    }
+  }
+  // Not `{ ...where, ...condition }`: on Node 20 a spread followed by more keys takes V8's slow
+  // path (about 0.7 µs against 0.06 µs for a where of one key). Spread after all when the where
+  // has an own `__proto__` key, which assignment would take for the copy's prototype.
+  if (Object.hasOwn(where, '__proto__')) return { ...where, ...condition };
+  return Object.assign({}, where, condition);
 }
 
 /** What one item of a nested-write operation under a relation field holds. */
