@@ -151,9 +151,25 @@ describe('narrowed', () => {
     const where = JSON.parse('{"id": "u1", "__proto__": {"polluted": true}}') as Record<string, unknown>;
     const out = narrowed(where, { tenantId: 't1' });
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
-    expect(Object.hasOwn(out, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ polluted: true });
     expect((out as { polluted?: unknown }).polluted).toBeUndefined();
     expect(out).toMatchObject({ id: 'u1', tenantId: 't1' });
+  });
+
+  it('never loses a key to a setter someone put on Object.prototype', () => {
+    for (const name of ['tenantId', 'email']) {
+      Object.defineProperty(Object.prototype, name, { set() {}, get() {}, configurable: true });
+      try {
+        const out = narrowed({ id: 'u1', email: 'e' }, { tenantId: 't1' });
+        expect(Object.getOwnPropertyDescriptors(out)).toMatchObject({
+          id: { value: 'u1' },
+          email: { value: 'e' },
+          tenantId: { value: 't1' },
+        });
+      } finally {
+        delete (Object.prototype as Record<string, unknown>)[name];
+      }
+    }
   });
 
   it('leaves the where it was given unchanged', () => {
