@@ -34,7 +34,8 @@
  * against hushfield (no floor), `--rows` of them a pass (default 100) through one warm client
  * (see POINT_PASSES): instructions an operation, and hushfield's added instructions. Timing
  * cannot tell a change of a few per cent to a point operation on this machine; this count can,
- * though it leaves out what the CPU caches do (bench/FINDINGS.md). About ten minutes a case.
+ * though it leaves out what the CPU caches do (bench/FINDINGS.md). About ten minutes for both
+ * cases.
  */
 // First: the packages are measured as built (dist/), so the build is brought up to date.
 import './lib/built';

@@ -7,7 +7,7 @@
  * update lands, or fails as Prisma does, on every provider.
  */
 import { fieldEncryption } from '@hushfield/prisma';
-import { createHarness, type Harness, hushfieldSchema, rejection, type SealedClient } from './support';
+import { createHarness, type Harness, hushfieldSchema, isEnvelope, rejection, type SealedClient } from './support';
 
 describe('fieldEncryption: the where an update is narrowed to', () => {
   let h: Harness;
@@ -51,9 +51,13 @@ describe('fieldEncryption: the where an update is narrowed to', () => {
     });
   }
 
-  /** The notes as a client with cold caches reads them. */
+  /** The notes as a client with cold caches reads them, after checking the database holds an envelope. */
   async function storedNotes(id: string): Promise<unknown> {
-    return (await h.fresh().prisma.user.findUniqueOrThrow({ where: { id } })).notes;
+    const [raw] = await h.db.query<{ notes: unknown }>('SELECT "notes" FROM "users" WHERE "id" = $1', [id]);
+    expect(isEnvelope(raw.notes)).toBe(true);
+    const notes = (await h.fresh().prisma.user.findUniqueOrThrow({ where: { id } })).notes;
+    expect(String(raw.notes)).not.toContain(String(notes));
+    return notes;
   }
 
   it('a row this client has seen: its scope beside the id, no AND', async () => {
