@@ -46,6 +46,8 @@ const RETURNS_ROWS = new Set([
   'upsert',
   'delete',
 ]);
+/** Operations that only read: they seal nothing, so there are no envelopes of their own to recognize. */
+const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany']);
 /** Reads whose full-length blind-index hits are re-checked on the decrypted result (and dropped if they differ). */
 const RECHECKED = new Set(['findUnique', 'findFirst', 'findMany']);
 /** Operations returning one row, whose id and scope are remembered (see {@link KnownScopes}). */
@@ -103,7 +105,7 @@ export class OperationHandler {
     );
     const returnsRows = RETURNS_ROWS.has(operation);
     // A write that returns rows gets its own envelopes back: they are not decrypted again.
-    const written = returnsRows ? new WrittenEnvelopes() : undefined;
+    const written = returnsRows && !READS.has(operation) ? new WrittenEnvelopes() : undefined;
     const dataPath = params.__internalParams?.dataPath ?? [];
     const fluent = dataPath.length > 0;
     const prepared = await this.preparer.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });

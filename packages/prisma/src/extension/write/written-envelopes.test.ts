@@ -57,6 +57,34 @@ describe('WrittenEnvelopes', () => {
     expect(sealed.plaintextOf('env-1', 'users', 'email', undefined)).toBeUndefined();
     expect(sealed.plaintextOf('env-1', 'posts', 'email', 'row-1')).toBeUndefined();
   });
+
+  it('answers the same way once it holds more envelopes than it lists (a batch write)', () => {
+    const sealed = new WrittenEnvelopes();
+    const rows = Array.from({ length: 20 }, (_, i) => `row-${i}`);
+    for (const row of rows) {
+      sealed.add(`env-${row}-email`, `email of ${row}`, 'users', 'email', row);
+      sealed.add(`env-${row}-notes`, `notes of ${row}`, 'users', 'notes', row);
+    }
+    expect(sealed.size).toBe(40);
+    for (const row of rows) {
+      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', row)).toBe(`email of ${row}`);
+      expect(sealed.plaintextOf(`env-${row}-notes`, 'users', 'notes', row)).toBe(`notes of ${row}`);
+      // The envelope of another field or row of the same write is not answered for this one.
+      expect(sealed.plaintextOf(`env-${row}-notes`, 'users', 'email', row)).toBeUndefined();
+      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', 'row-x')).toBeUndefined();
+    }
+    expect(sealed.plaintextOf('env-row-0-email', 'posts', 'email', 'row-0')).toBeUndefined();
+  });
+
+  it('compares envelopes by content, not by the string object', () => {
+    const sealed = new WrittenEnvelopes();
+    const envelope = ['hfe$1$key$1$', 'AAAA$', 'BBBB'].join('');
+    sealed.add(envelope, 'secret', 'users', 'email', 'row-1');
+    // The database hands back an equal string, not the one that was sent.
+    const returned = Buffer.from(envelope, 'latin1').toString('latin1');
+    expect(sealed.plaintextOf(returned, 'users', 'email', 'row-1')).toBe('secret');
+    expect(sealed.plaintextOf(`${returned.slice(0, -1)}C`, 'users', 'email', 'row-1')).toBeUndefined();
+  });
 });
 
 describe('a write reading back what it sealed', () => {
