@@ -1,7 +1,7 @@
 /**
  * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/instructions.ts`, options
  * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off] [--row-scope on]`, or
- * `--prisma findmany|include|findunique|update [--rows <n>] [--children <n>]`.
+ * `--prisma findmany|include|findunique|update|create [--rows <n>] [--children <n>]`.
  *
  * Counts the CPU instructions of one cold `decryptMany` pass on one thread (`parallelDecrypt:
  * false`, so the count is of the per-value path, not of a hand-over to the decrypt thread;
@@ -30,12 +30,11 @@
  * 127.0.0.1:5432), dropped afterwards. Defaults: 1,000 users, or 100 users × 10 posts (a pass
  * is averaged over twenty, see PRISMA_PASSES: about ten minutes for each shape).
  *
- * `--prisma findunique|update` counts `pnpm bench prisma`'s point operations the same way, plain
+ * `--prisma findunique|update|create` counts `pnpm bench prisma`'s point operations the same way, plain
  * against hushfield (no floor), `--rows` of them a pass (default 100) through one warm client
  * (see POINT_PASSES): instructions an operation, and hushfield's added instructions. Timing
  * cannot tell a change of a few per cent to a point operation on this machine; this count can,
- * though it leaves out what the CPU caches do (bench/FINDINGS.md). About ten minutes for both
- * cases.
+ * though it leaves out what the CPU caches do (bench/FINDINGS.md). About five minutes a case.
  */
 // First: the packages are measured as built (dist/), so the build is brought up to date.
 import './lib/built';
@@ -72,8 +71,8 @@ const PRISMA_PASSES = { from: 10, to: 30 } as const;
 const POINT_PASSES = { from: 30, to: 60 } as const;
 
 /** The shapes `--prisma` counts. */
-type PrismaShape = 'findmany' | 'include' | 'findunique' | 'update';
-const PRISMA_SHAPES: readonly PrismaShape[] = ['findmany', 'include', 'findunique', 'update'];
+type PrismaShape = 'findmany' | 'include' | 'findunique' | 'update' | 'create';
+const PRISMA_SHAPES: readonly PrismaShape[] = ['findmany', 'include', 'findunique', 'update', 'create'];
 
 interface Options {
   readonly revs: string[];
@@ -226,7 +225,7 @@ async function countPrisma(shape: PrismaShape, options: Options): Promise<void> 
       ENCRYPTED_URL: seeded.encryptedUrl,
       ROOT_KEY: seeded.rootKey,
     };
-    if (shape === 'findunique' || shape === 'update') {
+    if (shape === 'findunique' || shape === 'update' || shape === 'create') {
       console.log(`${shape} through Prisma on PostgreSQL: instructions an operation (${options.rows} a pass)`);
       const each = { plain: 0, hushfield: 0 };
       for (const name of ['plain', 'hushfield'] as const) {

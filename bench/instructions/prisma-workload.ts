@@ -14,7 +14,9 @@
  * - `findunique`: plain, the HMAC of the email then `findUnique` by `emailIdx` (the plaintext
  *   email, as the bench's plain rows); hushfield, `findUnique({ where: { email } })`;
  * - `update`: the row's `notes` by id, every row updated once before the first pass (hushfield
- *   then knows its id and scope).
+ *   then knows its id and scope);
+ * - `create`: ROWS new users a pass, one by one (plain, as the bench's plain rows: index columns
+ *   holding plaintext; hushfield, sealed under a fresh DEK of the row's scope, two blind indexes).
  * The floor is counted for the reads only. ROOT_KEY is the hex key of the `LocalKeyring` the
  * rows were sealed under.
  */
@@ -25,11 +27,11 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import { type BareRow, bareHmac, bareReadRow, bareWriteRow } from '../lib/bare-crypto';
-import { userInput } from '../lib/fixtures';
+import { plainUserInput, userInput } from '../lib/fixtures';
 import { postBody } from '../lib/seed-users';
 import { SEED } from './prisma-seed';
 
-type Shape = 'findmany' | 'include' | 'findunique' | 'update';
+type Shape = 'findmany' | 'include' | 'findunique' | 'update' | 'create';
 
 interface Workload {
   readonly shape: Shape;
@@ -85,7 +87,7 @@ async function clientPasses(workload: Workload, encrypted: boolean): Promise<voi
   }
 }
 
-/** The point operations of `findunique` and `update`: ROWS a pass, one client for all passes. */
+/** The point operations of `findunique`, `update` and `create`: ROWS a pass, one client for all passes. */
 async function pointPasses(workload: Workload, encrypted: boolean): Promise<void> {
   const url = encrypted ? process.env.ENCRYPTED_URL : process.env.PLAIN_URL;
   const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
@@ -98,6 +100,7 @@ async function pointPasses(workload: Workload, encrypted: boolean): Promise<void
     type Users = {
       findUnique(args: object): Promise<Record<string, unknown> | null>;
       update(args: object): Promise<unknown>;
+      create(args: object): Promise<Record<string, unknown>>;
     };
     const users = (encrypted
       ? base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring })).user
@@ -106,6 +109,17 @@ async function pointPasses(workload: Workload, encrypted: boolean): Promise<void
       users.update({ where: { id }, data: { notes: `notes of pass ${pass}` } });
     if (workload.shape === 'update') for (const id of ids) await update(id, -1);
     for (let pass = 0; pass < workload.passes; pass++) {
+      if (workload.shape === 'create') {
+        for (let i = 0; i < workload.rows; i++) {
+          // A tag per process and pass keeps every email (and plain index value) unique: the
+          // counts run this workload twice on the same database.
+          const tag = `c${process.pid}p${pass}`;
+          const data = encrypted ? userInput(i, tag, SEED.tenants) : plainUserInput(i, tag, SEED.tenants);
+          const row = await users.create({ data });
+          if (row.email !== data.email) throw new Error(`a create of ${data.email} came back as ${String(row.email)}`);
+        }
+        continue;
+      }
       for (let i = 0; i < ids.length; i++) {
         if (workload.shape === 'update') {
           await update(ids[i], pass);
@@ -142,7 +156,7 @@ function floorPasses(workload: Workload): void {
 }
 
 async function main(): Promise<void> {
-  const shapes: readonly Shape[] = ['findmany', 'include', 'findunique', 'update'];
+  const shapes: readonly Shape[] = ['findmany', 'include', 'findunique', 'update', 'create'];
   const shape = shapes.find((name) => name === process.env.SHAPE) ?? 'findmany';
   const workload: Workload = {
     shape,
@@ -153,7 +167,8 @@ async function main(): Promise<void> {
   const which = process.env.CASE;
   if (which === 'floor') floorPasses(workload);
   else if (which !== 'plain' && which !== 'hushfield') throw new Error(`unknown CASE ${which}`);
-  else if (shape === 'findunique' || shape === 'update') await pointPasses(workload, which === 'hushfield');
+  else if (shape === 'findunique' || shape === 'update' || shape === 'create')
+    await pointPasses(workload, which === 'hushfield');
   else await clientPasses(workload, which === 'hushfield');
 }
 
