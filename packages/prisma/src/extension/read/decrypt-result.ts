@@ -264,13 +264,13 @@ export class ResultDecryptor {
           batch.failures.push([row, place, rowId, foreignCiphertext(model.name, field.name, rowId)]);
         continue;
       }
-      const known = batch.written?.plaintextOf(value, model.dbName, field.dbName, rowId);
-      if (known !== undefined) {
-        row[field.name] = known;
-        continue;
-      }
       if (refused !== undefined) {
         batch.failures.push([row, place, rowId, refusal(refused, model.name, field.name, rowId)]);
+        continue;
+      }
+      const known = batch.written?.plaintextOf(value, model.dbName, field.dbName, rowId, scope);
+      if (known !== undefined) {
+        row[field.name] = known;
         continue;
       }
       batch.rows.push(row);

@@ -94,7 +94,7 @@ export class RowSealer {
           continue;
         }
         const stored = encryptor.encrypt(plain as string, ctx);
-        this.written?.add(stored, plain as string, model.dbName, meta.dbName, rowId);
+        this.written?.add(stored, plain as string, model.dbName, meta.dbName, rowId, encryptor.scope);
         const value = data[meta.name];
         data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;
       }

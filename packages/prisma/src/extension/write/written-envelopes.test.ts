@@ -49,41 +49,64 @@ function setup() {
 describe('WrittenEnvelopes', () => {
   it('answers only the exact envelope, model, field and row id it recorded', () => {
     const sealed = new WrittenEnvelopes();
-    sealed.add('env-1', 'secret', 'users', 'email', 'row-1');
-    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-1')).toBe('secret');
-    expect(sealed.plaintextOf('env-2', 'users', 'email', 'row-1')).toBeUndefined();
-    expect(sealed.plaintextOf('env-1', 'users', 'notes', 'row-1')).toBeUndefined();
-    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-2')).toBeUndefined();
-    expect(sealed.plaintextOf('env-1', 'users', 'email', undefined)).toBeUndefined();
-    expect(sealed.plaintextOf('env-1', 'posts', 'email', 'row-1')).toBeUndefined();
+    sealed.add('env-1', 'secret', 'users', 'email', 'row-1', 't1');
+    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-1', 't1')).toBe('secret');
+    expect(sealed.plaintextOf('env-2', 'users', 'email', 'row-1', 't1')).toBeUndefined();
+    expect(sealed.plaintextOf('env-1', 'users', 'notes', 'row-1', 't1')).toBeUndefined();
+    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-2', 't1')).toBeUndefined();
+    expect(sealed.plaintextOf('env-1', 'users', 'email', undefined, 't1')).toBeUndefined();
+    expect(sealed.plaintextOf('env-1', 'posts', 'email', 'row-1', 't1')).toBeUndefined();
+  });
+
+  it('answers a row of another scope only when the read does not check the scope', () => {
+    const sealed = new WrittenEnvelopes();
+    sealed.add('env-1', 'secret', 'users', 'email', 'row-1', 't1');
+    // Decrypting would refuse it for the row's scope: it is decrypted (and refused) instead.
+    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-1', 't2')).toBeUndefined();
+    // A model whose reads check no scope (unscoped, or its scopes being migrated).
+    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-1', undefined)).toBe('secret');
+  });
+
+  it('keeps only the last of an envelope recorded twice', () => {
+    const sealed = new WrittenEnvelopes();
+    sealed.add('env-1', 'first', 'users', 'email', 'row-1', 't1');
+    sealed.add('env-1', 'second', 'users', 'notes', 'row-1', 't1');
+    expect(sealed.size).toBe(1);
+    expect(sealed.plaintextOf('env-1', 'users', 'email', 'row-1', 't1')).toBeUndefined();
+    expect(sealed.plaintextOf('env-1', 'users', 'notes', 'row-1', 't1')).toBe('second');
   });
 
   it('answers the same way once it holds more envelopes than it lists (a batch write)', () => {
     const sealed = new WrittenEnvelopes();
     const rows = Array.from({ length: 20 }, (_, i) => `row-${i}`);
     for (const row of rows) {
-      sealed.add(`env-${row}-email`, `email of ${row}`, 'users', 'email', row);
-      sealed.add(`env-${row}-notes`, `notes of ${row}`, 'users', 'notes', row);
+      sealed.add(`env-${row}-email`, `email of ${row}`, 'users', 'email', row, 't1');
+      sealed.add(`env-${row}-notes`, `notes of ${row}`, 'users', 'notes', row, 't1');
     }
     expect(sealed.size).toBe(40);
     for (const row of rows) {
-      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', row)).toBe(`email of ${row}`);
-      expect(sealed.plaintextOf(`env-${row}-notes`, 'users', 'notes', row)).toBe(`notes of ${row}`);
-      // The envelope of another field or row of the same write is not answered for this one.
-      expect(sealed.plaintextOf(`env-${row}-notes`, 'users', 'email', row)).toBeUndefined();
-      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', 'row-x')).toBeUndefined();
+      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', row, 't1')).toBe(`email of ${row}`);
+      expect(sealed.plaintextOf(`env-${row}-notes`, 'users', 'notes', row, 't1')).toBe(`notes of ${row}`);
+      // The envelope of another field, row or scope of the same write is not answered for this one.
+      expect(sealed.plaintextOf(`env-${row}-notes`, 'users', 'email', row, 't1')).toBeUndefined();
+      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', 'row-x', 't1')).toBeUndefined();
+      expect(sealed.plaintextOf(`env-${row}-email`, 'users', 'email', row, 't2')).toBeUndefined();
     }
-    expect(sealed.plaintextOf('env-row-0-email', 'posts', 'email', 'row-0')).toBeUndefined();
+    expect(sealed.plaintextOf('env-row-0-email', 'posts', 'email', 'row-0', 't1')).toBeUndefined();
+    // Recorded again once in the Map: replaced there too.
+    sealed.add('env-row-0-email', 'again', 'users', 'email', 'row-0', 't1');
+    expect(sealed.size).toBe(40);
+    expect(sealed.plaintextOf('env-row-0-email', 'users', 'email', 'row-0', 't1')).toBe('again');
   });
 
   it('compares envelopes by content, not by the string object', () => {
     const sealed = new WrittenEnvelopes();
     const envelope = ['hfe$1$key$1$', 'AAAA$', 'BBBB'].join('');
-    sealed.add(envelope, 'secret', 'users', 'email', 'row-1');
+    sealed.add(envelope, 'secret', 'users', 'email', 'row-1', 't1');
     // The database hands back an equal string, not the one that was sent.
     const returned = Buffer.from(envelope, 'latin1').toString('latin1');
-    expect(sealed.plaintextOf(returned, 'users', 'email', 'row-1')).toBe('secret');
-    expect(sealed.plaintextOf(`${returned.slice(0, -1)}C`, 'users', 'email', 'row-1')).toBeUndefined();
+    expect(sealed.plaintextOf(returned, 'users', 'email', 'row-1', 't1')).toBe('secret');
+    expect(sealed.plaintextOf(`${returned.slice(0, -1)}C`, 'users', 'email', 'row-1', 't1')).toBeUndefined();
   });
 });
 
@@ -120,6 +143,21 @@ describe('a write reading back what it sealed', () => {
     );
     await expect(swapped).rejects.toBeInstanceOf(DecryptionError);
     expect(decrypted.sort()).toEqual(['email', 'notes']);
+  });
+
+  it('decrypts an envelope returned in a row of another scope, and refuses it', async () => {
+    const { handler, decrypted } = setup();
+    // e.g. a trigger that moved the row to another tenant as it was written
+    const moved = handler.handle(create(async (args) => ({ ...(args.data as object), tenantId: 't2' })));
+    await expect(moved).rejects.toBeInstanceOf(DecryptionError);
+    expect(decrypted.sort()).toEqual(['email', 'notes']);
+  });
+
+  it('refuses its own envelopes in a row returned without its scope, as a read would', async () => {
+    const { handler, decrypted } = setup();
+    const unscoped = handler.handle(create(async (args) => ({ ...(args.data as object), tenantId: null })));
+    await expect(unscoped).rejects.toThrow(/tenantId/);
+    expect(decrypted).toEqual([]);
   });
 
   it('decrypts an envelope returned for another row id, and refuses it', async () => {
