@@ -10,7 +10,8 @@
  *
  * A write's own result carries back the envelopes the write just sealed: those are answered
  * from {@link WrittenEnvelopes} (the plaintext the caller gave, for exactly that envelope, model,
- * field and row id) instead of being decrypted again.
+ * field and row id, in a row of the scope it was sealed for) instead of being decrypted again;
+ * a row whose values would be refused (no scope, no bound id) is refused first.
  */
 import { Buffer } from 'node:buffer';
 import {
