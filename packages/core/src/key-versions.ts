@@ -6,7 +6,7 @@
  * cache clear or rewrap does not cache its result. Holds stored (wrapped) keys only.
  */
 import { LRUCache } from 'lru-cache';
-import { KeyConflictError, KeyDestroyedError } from './errors';
+import { KeyConflictError, KeyDestroyedError, KeyStoreError } from './errors';
 import { EXACT_TTL_CLOCK } from './key-cache';
 import type { KeyKind, KeyStore, StoredKey } from './key-store';
 import { messages } from './messages';
@@ -14,6 +14,18 @@ import { isName, needsName } from './preconditions';
 
 /** How often first use of a scope tries to create its key when a concurrent creation conflicts (backoff 20–160 ms). */
 const CREATE_ATTEMPTS = 5;
+
+/**
+ * Refuses a key the store answered for an active-key lookup unless it is exactly what was asked
+ * for: a key table whose scope column compares case- or accent-insensitively (MySQL's default
+ * collations) answers `acme`'s key when asked for `Acme`'s, and sealing under it would put one
+ * scope's values under another's key (which reads then refuse, and a shred of either destroys).
+ * @throws KeyStoreError naming both scopes
+ */
+function checkAnswer(kind: KeyKind, scope: string, stored: StoredKey): void {
+  if (stored.kind === kind && stored.scope === scope && stored.state === 'active') return;
+  throw new KeyStoreError(messages.keyStoreOtherScope(kind, scope, stored), stored);
+}
 
 /** The scope every index root key lives in. */
 export const INDEX_SCOPE = 'default';
@@ -88,6 +100,7 @@ export class KeyVersions {
         stored = await this.#store.getActive(kind, scope);
       }
     }
+    checkAnswer(kind, scope, stored);
     if (epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
     return stored;
   }
@@ -114,6 +127,7 @@ export class KeyVersions {
         throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
       return null;
     }
+    checkAnswer('scope', scope, stored);
     if (epoch === this.#epoch && !this.#active.has(id)) this.#active.set(id, stored);
     return { keyId: stored.keyId, scope, version: stored.version };
   }

@@ -42,6 +42,9 @@ export const messages = {
   keyNotFound: (keyId: string, version?: number) =>
     version === undefined ? `no key ${keyId} in the key store` : `no key ${keyId} version ${version} in the key store`,
   scopeNotFound: (kind: string, scope: string) => `no ${kind} key for scope "${scope}" in the key store`,
+  keyStoreOtherScope: (kind: string, scope: string, answered: { kind: string; scope: string; state: string }) =>
+    `the key store answered the ${answered.state} ${answered.kind} key of scope "${answered.scope}" when asked for the active ${kind} key of scope "${scope}": ` +
+    'nothing is sealed under it (a case- or accent-insensitive collation on the key table compares the two scopes as equal; give its scope column a binary collation, or write each scope in one form)',
   wrongKind: (keyId: string, version: number, expected: string) =>
     `key ${keyId} version ${version} is not a ${expected} key`,
   scopeExists: (kind: string, scope: string) => `a ${kind} key for scope "${scope}" already exists`,

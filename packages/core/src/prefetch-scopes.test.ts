@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KeyDestroyedError } from './errors';
+import { KeyDestroyedError, KeyStoreError } from './errors';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
@@ -122,5 +122,47 @@ describe('FieldCrypto.prefetchScopes', () => {
     const single = jest.spyOn(keyStore, 'getActive');
     for (const scope of ['p', 'q']) (await crypto.rowEncryptor(scope)).dispose();
     expect(single.mock.calls.map(([, scope]) => scope)).toEqual(['p', 'q']);
+  });
+});
+
+describe('an active-key lookup answered for another scope', () => {
+  /** A key store whose scope column compares case-insensitively, as MySQL's default collations do. */
+  function caseInsensitive(keyStore: MemoryKeyStore): void {
+    const getActive = keyStore.getActive.bind(keyStore);
+    jest
+      .spyOn(keyStore, 'getActive')
+      .mockImplementation(
+        async (kind, scope) => (await getActive(kind, scope)) ?? getActive(kind, scope.toLowerCase()),
+      );
+  }
+
+  it('refuses to seal under it: a typed error naming both scopes, and no value or key written', async () => {
+    const { keyStore, crypto } = await withScopes(['acme']);
+    caseInsensitive(keyStore);
+    const write = crypto.rowEncryptor('Acme');
+    await expect(write).rejects.toBeInstanceOf(KeyStoreError);
+    await expect(crypto.rowEncryptor('Acme')).rejects.toThrow(/scope "acme" when asked for .* scope "Acme"/);
+    expect((await keyStore.list({ kind: 'scope' })).map((key) => key.scope)).toEqual(['acme']);
+    // The scope asked for exactly still writes and reads.
+    const row = await crypto.rowEncryptor('acme');
+    expect(await crypto.decrypt(row.encrypt('v', ctx), { ...ctx, scope: 'acme' })).toBe('v');
+    row.dispose();
+  });
+
+  it('refuses it where a caller asks whether a scope has a key', async () => {
+    const { keyStore, crypto } = await withScopes(['acme']);
+    caseInsensitive(keyStore);
+    await expect(crypto.keys.existingScopeKey('Acme')).rejects.toBeInstanceOf(KeyStoreError);
+    expect(await crypto.keys.existingScopeKey('acme')).toMatchObject({ scope: 'acme' });
+  });
+
+  it('refuses a key of another kind or state, as a broken store might answer', async () => {
+    const { keyStore, crypto } = await withScopes(['p']);
+    const p = (await keyStore.getActive('scope', 'p'))!;
+    jest.spyOn(keyStore, 'getActive').mockResolvedValueOnce({ ...p, state: 'retired' });
+    await expect(crypto.rowEncryptor('p')).rejects.toBeInstanceOf(KeyStoreError);
+    jest.spyOn(keyStore, 'getActive').mockResolvedValueOnce({ ...p, kind: 'index' });
+    await expect(crypto.rowEncryptor('p')).rejects.toBeInstanceOf(KeyStoreError);
+    (await crypto.rowEncryptor('p')).dispose();
   });
 });

@@ -10,8 +10,9 @@
  *
  * A write's own result carries back the envelopes the write just sealed: those are answered
  * from {@link WrittenEnvelopes} (the plaintext the caller gave, for exactly that envelope, model,
- * field and row id, in a row of the scope it was sealed for) instead of being decrypted again;
- * a row whose values would be refused (no scope, no bound id) is refused first.
+ * field and row id, in a row of the scope it was sealed for when the read checks the row's
+ * scope) instead of being decrypted again; a row whose values would be refused (no scope, no
+ * bound id) is refused first.
  */
 import { Buffer } from 'node:buffer';
 import {
