@@ -57,7 +57,11 @@ export interface KeyFilter {
  * concurrent first use of a scope from several processes yields exactly one active key.
  */
 export interface KeyStore {
-  /** The active version of (kind, scope), or `null` if none was ever created. */
+  /**
+   * The active version of (kind, scope), or `null` if none was ever created. A key answered for
+   * another kind or scope than asked exactly (as a case-insensitive collation may return), or
+   * not `active`, is refused with `KeyStoreError`: nothing is sealed under it.
+   */
   getActive(kind: KeyKind, scope: string): Promise<StoredKey | null>;
   /** One version by key id (as found in an envelope), or `null`. */
   getVersion(keyId: string, version: number): Promise<StoredKey | null>;
