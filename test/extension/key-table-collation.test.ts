@@ -43,5 +43,24 @@ describeOn(['mysql'], 'collations that compare scopes as equal are a MySQL/Maria
       const second = await other.user.create(user('acme', 'grace@acme.example'));
       expect(await h.prisma.user.findUnique({ where: { id: second.id } })).toMatchObject({ notes: 'prefers tea' });
     });
+
+    it("refuses to rotate or shred a scope whose key table answers another scope's keys, and changes none", async () => {
+      const first = await h.prisma.user.create(user('acme', 'rotated@acme.example'));
+      const keys = h.fresh().prisma.$hushfield.crypto.keys;
+      const before = await h.db.query<{ scope: string; version: number; state: string }>(
+        "SELECT `scope`, `version`, `state` FROM `hushfield_keys` WHERE `kind` = 'scope' ORDER BY `version`",
+      );
+      await expect(keys.rotateScope('Acme')).rejects.toThrow(/when asked for the active scope key of scope "Acme"/);
+      await expect(keys.destroyScope('ACME')).rejects.toThrow(/listed keys of scope "acme" when asked for .*"ACME"/);
+      const after = await h.db.query<{ scope: string; version: number; state: string }>(
+        "SELECT `scope`, `version`, `state` FROM `hushfield_keys` WHERE `kind` = 'scope' ORDER BY `version`",
+      );
+      expect(after).toEqual(before);
+      // acme's own rotation and reads are untouched.
+      await keys.rotateScope('acme');
+      expect(await h.fresh().prisma.user.findUnique({ where: { id: first.id } })).toMatchObject({
+        email: 'rotated@acme.example',
+      });
+    });
   },
 );

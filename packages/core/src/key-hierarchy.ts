@@ -12,11 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
-import { KeyConflictError, KeyDestroyedError, KeyNotFoundError } from './errors';
+import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyStoreError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
 import { KeyLoader, cacheId, ownerOf, scopeOfOwner, type ScopedKey } from './key-loader';
 import type { KeyFilter, KeyKind, KeyStore, KeyVersionRef, StoredKey } from './key-store';
-import { INDEX_SCOPE, KeyVersions, MAX_SCOPE_BYTES } from './key-versions';
+import { checkActiveAnswer, INDEX_SCOPE, KeyVersions, MAX_SCOPE_BYTES } from './key-versions';
 import type { Keyring } from './keyring';
 import { KeyringCalls, type KeySlot } from './keyring-calls';
 import { messages } from './messages';
@@ -130,6 +130,9 @@ export class KeyHierarchy {
   async destroyScope(scope: string): Promise<number> {
     needsName(scope, MAX_SCOPE_BYTES, 'scope');
     const versions = await this.#store.list({ kind: 'scope', scope });
+    // A key table that compares scopes loosely lists (and would destroy) another scope's keys.
+    const other = versions.find((key) => key.kind !== 'scope' || key.scope !== scope);
+    if (other !== undefined) throw new KeyStoreError(messages.keyStoreOtherScopeListed(scope, other.scope), other);
     const keyIds = [...new Set(versions.map((key) => key.keyId))];
     const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0] };
     const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
@@ -340,6 +343,7 @@ export class KeyHierarchy {
       }
       throw new KeyNotFoundError(messages.scopeNotFound(kind, scope), { keyId: `${kind}:${scope}` });
     }
+    checkActiveAnswer(kind, scope, current, 'nothing is rotated');
     const slot: KeySlot = { keyId: current.keyId, kind, scope, version: current.version + 1 };
     const next = await this.#persist(slot, 'key.rotate', (key) => this.#store.rotate(key));
     this.#versions.rotated(kind, scope, next);

@@ -18,14 +18,18 @@ const CREATE_ATTEMPTS = 5;
 /**
  * Refuses a key the store answered for an active-key lookup unless it is exactly what was asked
  * for: a key table whose scope column compares case- or accent-insensitively (MySQL's default
- * collations) answers `acme`'s key when asked for `Acme`'s, and sealing under it would put one
- * scope's values under another's key (which reads then refuse, and a shred of either destroys).
+ * collations), or ignores trailing spaces, answers `acme`'s key when asked for `Acme`'s, and
+ * sealing under it would put one scope's values under another's key (which reads then refuse,
+ * and a shred of either destroys); rotating it would retire the other scope's key.
+ * @param refused - what the caller does not do with it, for the message
  * @throws KeyStoreError naming both scopes
  */
-function checkAnswer(kind: KeyKind, scope: string, stored: StoredKey): void {
+export function checkActiveAnswer(kind: KeyKind, scope: string, stored: StoredKey, refused: string): void {
   if (stored.kind === kind && stored.scope === scope && stored.state === 'active') return;
-  throw new KeyStoreError(messages.keyStoreOtherScope(kind, scope, stored), stored);
+  throw new KeyStoreError(messages.keyStoreOtherScope(kind, scope, stored, refused), stored);
 }
+
+const NOT_SEALED = 'nothing is sealed under it';
 
 /** The scope every index root key lives in. */
 export const INDEX_SCOPE = 'default';
@@ -100,7 +104,7 @@ export class KeyVersions {
         stored = await this.#store.getActive(kind, scope);
       }
     }
-    checkAnswer(kind, scope, stored);
+    checkActiveAnswer(kind, scope, stored, NOT_SEALED);
     if (epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
     return stored;
   }
@@ -127,7 +131,7 @@ export class KeyVersions {
         throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
       return null;
     }
-    checkAnswer('scope', scope, stored);
+    checkActiveAnswer('scope', scope, stored, NOT_SEALED);
     if (epoch === this.#epoch && !this.#active.has(id)) this.#active.set(id, stored);
     return { keyId: stored.keyId, scope, version: stored.version };
   }

@@ -12,6 +12,12 @@ function where(location: { model?: string; field?: string; rowId?: string }): st
 }
 
 /** Error messages, by error. */
+
+/** Why a key store answers for a scope other than the one asked, and what to do about it. */
+const SAME_SCOPES =
+  ' (the key table compares the two scopes as equal: give its scope column a binary collation that does not ignore' +
+  " trailing spaces, such as MySQL's utf8mb4_0900_bin or MariaDB's utf8mb4_nopad_bin, or write each scope in one form)";
+
 export const messages = {
   invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
 
@@ -42,9 +48,16 @@ export const messages = {
   keyNotFound: (keyId: string, version?: number) =>
     version === undefined ? `no key ${keyId} in the key store` : `no key ${keyId} version ${version} in the key store`,
   scopeNotFound: (kind: string, scope: string) => `no ${kind} key for scope "${scope}" in the key store`,
-  keyStoreOtherScope: (kind: string, scope: string, answered: { kind: string; scope: string; state: string }) =>
-    `the key store answered the ${answered.state} ${answered.kind} key of scope "${answered.scope}" when asked for the active ${kind} key of scope "${scope}": ` +
-    'nothing is sealed under it (a case- or accent-insensitive collation on the key table compares the two scopes as equal; give its scope column a binary collation, or write each scope in one form)',
+  keyStoreOtherScope: (
+    kind: string,
+    scope: string,
+    answered: { kind: string; scope: string; state: string },
+    refused: string,
+  ) =>
+    `the key store answered the ${answered.state} ${answered.kind} key of scope "${answered.scope}" when asked for the active ${kind} key of scope "${scope}": ${refused}` +
+    (answered.scope === scope ? '' : SAME_SCOPES),
+  keyStoreOtherScopeListed: (scope: string, listed: string) =>
+    `the key store listed keys of scope "${listed}" when asked for those of scope "${scope}": nothing was destroyed${SAME_SCOPES}`,
   wrongKind: (keyId: string, version: number, expected: string) =>
     `key ${keyId} version ${version} is not a ${expected} key`,
   scopeExists: (kind: string, scope: string) => `a ${kind} key for scope "${scope}" already exists`,

@@ -149,6 +149,22 @@ describe('an active-key lookup answered for another scope', () => {
     row.dispose();
   });
 
+  it("refuses to rotate or shred a scope on another scope's keys, and changes none", async () => {
+    const { keyStore, crypto } = await withScopes(['acme']);
+    caseInsensitive(keyStore);
+    const list = keyStore.list.bind(keyStore);
+    jest
+      .spyOn(keyStore, 'list')
+      .mockImplementation((filter) =>
+        list(filter?.scope === undefined ? filter : { ...filter, scope: filter.scope.toLowerCase() }),
+      );
+    const before = await list({});
+    await expect(crypto.keys.rotateScope('Acme')).rejects.toBeInstanceOf(KeyStoreError);
+    await expect(crypto.keys.destroyScope('Acme')).rejects.toThrow(/listed keys of scope "acme" when asked .*"Acme"/);
+    expect(await list({})).toEqual(before);
+    expect((await crypto.keys.rotateScope('acme')).version).toBe(2);
+  });
+
   it('refuses it where a caller asks whether a scope has a key', async () => {
     const { keyStore, crypto } = await withScopes(['acme']);
     caseInsensitive(keyStore);
