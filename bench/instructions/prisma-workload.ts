@@ -116,7 +116,8 @@ async function pointPasses(workload: Workload, encrypted: boolean): Promise<void
           const tag = `c${process.pid}p${pass}`;
           const data = encrypted ? userInput(i, tag, SEED.tenants) : plainUserInput(i, tag, SEED.tenants);
           const row = await users.create({ data });
-          if (row.email !== data.email) throw new Error(`a create of ${data.email} came back as ${String(row.email)}`);
+          if (row.email !== data.email)
+            throw new Error(`create ${i} of pass ${pass} came back without its email as given`);
         }
         continue;
       }
@@ -132,7 +133,7 @@ async function pointPasses(workload: Workload, encrypted: boolean): Promise<void
           bareHmac(indexKey, email.trim().toLowerCase());
           row = await users.findUnique({ where: { emailIdx: email } });
         }
-        if (row === null || (encrypted && row.email !== email)) throw new Error(`a lookup of ${email} missed`);
+        if (row === null || (encrypted && row.email !== email)) throw new Error(`lookup ${i} of pass ${pass} missed`);
       }
     }
   } finally {
