@@ -6,7 +6,8 @@
 //   - scalar lists (`String[]`, `Int[]`) and the indexes over them are dropped with their
 //     annotations: neither database has a list column (so no `@matchIndex`, no encrypted
 //     `String[]` there: the generator refuses both, with the reason);
-//   - `@db.Uuid` becomes `@db.Char(36)` on MySQL and goes on SQLite;
+//   - `@db.Uuid` becomes `@db.Char(36)` on MySQL; SQLite has no native types, so every `@db.`
+//     attribute goes there;
 //   - on MySQL every String column that no key, index or relation uses becomes `@db.Text`:
 //     an envelope is longer than the default VARCHAR(191) for all but short values (the generator
 //     refuses an encrypted field left at the default). Keyed columns (blind indexes among them)
@@ -75,7 +76,7 @@ function deriveModel(model, lines, provider, referenced) {
       }
       let rewritten = line;
       if (provider === 'mysql') rewritten = rewritten.replace('@db.Uuid', '@db.Char(36)');
-      else rewritten = rewritten.replace(/\s*@db\.Uuid/, '');
+      else rewritten = rewritten.replace(/\s*@db\.\w+(\([^)]*\))?/, '');
       const isKeyed = keyed.has(name) || referenced.has(`${model}.${name}`);
       if (provider === 'mysql' && type === 'String' && !list && !isKeyed && !/@db\./.test(rewritten)) {
         const text = LONG_TEXT.has(`${model}.${name}`) ? '@db.MediumText' : '@db.Text';

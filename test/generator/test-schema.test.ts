@@ -128,6 +128,7 @@ describe('the generated metadata of the test schema', () => {
       'Ticket',
       'Receipt',
       'Voucher',
+      'Locker',
       'HushfieldKey',
       'HushfieldCheckpoint',
       'HushfieldRun',
@@ -155,6 +156,10 @@ describe('the generated metadata of the test schema', () => {
       fields: { id: { uuid: true }, tenantId: { uuid: true } },
     });
     expect(models.Device.fields.serial.uuid).toBeUndefined();
+    expect(models.Locker).toMatchObject({
+      scopeField: 'siteCode',
+      fields: { siteCode: { dbName: 'site_code', maxLength: 8, fixedLength: 'pads' } },
+    });
     expect(models.Post.scopeField).toBeUndefined();
     expect(models.Account).toMatchObject({
       idGeneration: 'cuid',

@@ -109,6 +109,17 @@ export interface FieldMeta {
    * lower-case form of whatever UUID form was written, so the extension binds that form.
    */
   readonly uuid?: boolean;
+  /**
+   * The most characters the column holds (`@db.VarChar(n)`, `@db.Char(n)`): the database
+   * refuses a longer value, or cuts its trailing spaces to fit. Recorded for `String` fields.
+   */
+  readonly maxLength?: number;
+  /**
+   * The column is fixed-length text (`@db.Char(n)`), which returns a value shorter than
+   * `maxLength` in another form: PostgreSQL pads it with spaces (`pads`), MySQL and MariaDB
+   * strip its trailing spaces (`trims`); `either` when the generator did not know the provider.
+   */
+  readonly fixedLength?: 'pads' | 'trims' | 'either';
 }
 
 /** One model as the extension sees it. Names are Prisma names unless called `dbName`. */

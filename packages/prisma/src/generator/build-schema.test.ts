@@ -625,6 +625,12 @@ describe('schema validation', () => {
     ['a relation scope field', user([{ name: 'tenantId', kind: 'object', type: 'Tenant' }]), '(it is a object field)'],
     ['a DateTime scope field', user([{ name: 'tenantId', type: 'DateTime' }]), '(it is DateTime)'],
     [
+      'an Inet scope column, which rewrites its values',
+      user([{ name: 'tenantId', nativeType: ['Inet', []] }]),
+      'User.tenantId: @encryption(scope: tenantId): a @db.Inet column does not return every value as written',
+    ],
+    ['a VarBit scope column', user([{ name: 'tenantId', nativeType: ['VarBit', ['16']] }]), 'a @db.VarBit column'],
+    [
       'an encrypted scope field',
       user([{ name: 'tenantId', documentation: '@encrypted' }]),
       'User.tenantId: @encryption(scope: tenantId): the scope field cannot be encrypted',
@@ -642,6 +648,39 @@ describe('schema validation', () => {
   it('accepts ordinary documentation and foreign @tags', () => {
     const m = user([{ name: 'tenantId', documentation: 'The tenant, see @see Tenant.\nWrite to ops@example.com.' }]);
     expect(validateSchema(doc(m)).problems).toEqual([]);
+  });
+
+  it('accepts a scope column that returns its values as written, or whose changes the extension refuses', () => {
+    for (const nativeType of [
+      ['Text', []],
+      ['VarChar', ['64']],
+      ['Char', ['36']],
+      ['Uuid', []],
+      ['Citext', []],
+    ] as [string, string[]][])
+      expect(validateSchema(doc(user([{ name: 'tenantId', nativeType }]))).problems).toEqual([]);
+  });
+
+  it("records a String column's declared length, and what the provider's Char(n) does to a shorter value", () => {
+    const lengths = (provider: string | undefined) => {
+      const m = user([
+        { name: 'tenantId', nativeType: ['Char', ['8']] },
+        { name: 'region', nativeType: ['VarChar', ['16']] },
+        { name: 'note', nativeType: ['Text', []] },
+        { name: 'email', documentation: '@encrypted', nativeType: ['Text', []] },
+      ]);
+      const { schema } = validateSchema(doc(m), provider === undefined ? {} : { provider });
+      const { fields } = schema!.models.User;
+      return [fields.tenantId, fields.region, fields.note, fields.id].map((f) => [f.maxLength, f.fixedLength]);
+    };
+    expect(lengths('postgresql')).toEqual([
+      [8, 'pads'],
+      [16, undefined],
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
+    expect(lengths('mysql')[0]).toEqual([8, 'trims']);
+    expect(lengths(undefined)[0]).toEqual([8, 'either']);
   });
 
   it('accepts an Int or BigInt scope field', () => {

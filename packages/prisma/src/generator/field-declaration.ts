@@ -109,3 +109,28 @@ export function relationOf(
       : {}),
   };
 }
+
+/** Providers whose `CHAR(n)` returns a shorter value padded with spaces to `n`. */
+const PADDING_PROVIDERS = ['postgresql', 'postgres', 'cockroachdb', 'sqlserver'];
+
+/**
+ * What the metadata keeps of a `String` column's declared length (see `FieldMeta.maxLength`,
+ * `FieldMeta.fixedLength`); empty for other fields. `provider` decides what a `Char(n)` does
+ * to a shorter value; when it is not known, the extension refuses what either would change.
+ */
+export function textColumnOf(
+  field: DmmfField,
+  provider: string | undefined,
+): Pick<FieldMeta, 'maxLength' | 'fixedLength'> {
+  if (field.kind !== 'scalar' || field.type !== 'String' || field.isList) return {};
+  const declared = declaredLength(field);
+  if (declared === null) return {};
+  if (declared.type !== 'Char' && declared.type !== 'NChar') return { maxLength: declared.length };
+  return { maxLength: declared.length, fixedLength: shorterCharValues(provider) };
+}
+
+/** What `provider`'s `CHAR(n)` returns for a value shorter than `n`. */
+function shorterCharValues(provider: string | undefined): NonNullable<FieldMeta['fixedLength']> {
+  if (provider === 'mysql') return 'trims';
+  return provider !== undefined && PADDING_PROVIDERS.includes(provider) ? 'pads' : 'either';
+}

@@ -122,6 +122,9 @@ export const messages = {
     `@encryption(scope: ${field}): the scope field must be a required String, Int or BigInt scalar (${why})`,
   scopeEncrypted: (field: string) =>
     `@encryption(scope: ${field}): the scope field cannot be encrypted or a blind index, its value names the key`,
+  scopeNativeType: (field: string, native: string) =>
+    `@encryption(scope: ${field}): a @db.${native} column does not return every value as written, and the ` +
+    'scope key is picked by the value the row returns; use a Text, VarChar, Char or Uuid column',
   duplicateScope: () => 'model has more than one @encryption(scope: ...)',
   encryptionNeedsArgument: () => '@encryption needs "scope" or "bind"',
 

@@ -19,6 +19,7 @@ import {
   maxIndexLength,
   relationOf,
   suggestedBits,
+  textColumnOf,
 } from './field-declaration';
 import { messages } from './messages';
 import { RowIdentity } from './row-identity';
@@ -220,6 +221,7 @@ export class ModelBuilder {
         isId: field.isId,
         ...(field.kind === 'object' ? relationOf(field) : {}),
         ...(field.nativeType?.[0] === 'Uuid' ? { uuid: true } : {}),
+        ...textColumnOf(field, this.provider),
       };
     }
     const identity = new RowIdentity(

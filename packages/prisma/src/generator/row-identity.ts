@@ -17,6 +17,12 @@ const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
  * does not matter: the extension binds the value read from the row, never a where's.
  */
 const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uuid', 'Citext'];
+/**
+ * The text columns a scope field may have (besides none): the exact ones, and `Char`, whose
+ * values the extension refuses where the column would return them in another form (padded on
+ * PostgreSQL, trailing spaces stripped on MySQL). Not `Inet`, `Bit`, `VarBit`, `Xml`.
+ */
+const SCOPE_TEXT = [...EXACT_TEXT, 'Char'];
 
 /**
  * The scope and bound fields of one model, checked once its annotations are read; each problem
@@ -35,7 +41,10 @@ export class RowIdentity {
     return this.model.fields.find((f) => f.name === name);
   }
 
-  /** Reports a scope field that is missing, not a required String, Int or BigInt scalar, or annotated. */
+  /**
+   * Reports a scope field that is missing, not a required String, Int or BigInt scalar, of a
+   * text column type that rewrites its values, or annotated.
+   */
   checkScope(): void {
     const name = this.scopeField;
     if (name === undefined) return;
@@ -45,6 +54,8 @@ export class RowIdentity {
     else if (field.isList) this.report(name, messages.scopeNotScalar(name, 'it is a list'));
     else if (!field.isRequired) this.report(name, messages.scopeNotScalar(name, 'it is optional'));
     else if (!SCOPE_TYPES.includes(field.type)) this.report(name, messages.scopeNotScalar(name, `it is ${field.type}`));
+    else if (field.type === 'String' && field.nativeType && !SCOPE_TEXT.includes(field.nativeType[0]))
+      this.report(name, messages.scopeNativeType(name, field.nativeType[0]));
     if (this.fieldAnnotations.get(name)?.length) this.report(name, messages.scopeEncrypted(name));
   }
 

@@ -55,3 +55,59 @@ describe('storedForm', () => {
     expect(attempt).not.toThrow(/secret-looking-id/);
   });
 });
+
+describe('storedForm of a declared-length column', () => {
+  const model = {
+    name: 'Locker',
+    fields: {
+      pg: { name: 'pg', maxLength: 8, fixedLength: 'pads' },
+      my: { name: 'my', maxLength: 8, fixedLength: 'trims' },
+      unknown: { name: 'unknown', maxLength: 8, fixedLength: 'either' },
+      varchar: { name: 'varchar', maxLength: 8 },
+    },
+  } as unknown as ModelMeta;
+  const refused = (field: string, value: string, why: RegExp) => {
+    const attempt = () => storedForm(model, field, value);
+    expect(attempt).toThrow(InvalidArgumentError);
+    expect(attempt).toThrow(why);
+    expect(attempt).toThrow(new RegExp(`Locker\\.${field}`));
+    if (value.trim().length > 0) expect(attempt).not.toThrow(value.trim());
+  };
+
+  it('passes a value every column returns as written', () => {
+    for (const field of ['pg', 'my', 'unknown', 'varchar'])
+      expect(storedForm(model, field, 'site-042')).toBe('site-042');
+    // eight characters, ten UTF-16 units: the databases count characters
+    expect(storedForm(model, 'pg', 'ab😀cde😀f')).toBe('ab😀cde😀f');
+    expect(storedForm(model, 'varchar', 'ab😀cde😀f')).toBe('ab😀cde😀f');
+  });
+
+  it('refuses a value shorter than a padding Char(n), which PostgreSQL would read back padded', () => {
+    refused('pg', 'acme', /pads a value of fewer than 8 characters/);
+    refused('unknown', 'acme', /PostgreSQL pads/);
+    refused('pg', 'a😀cde😀f', /pads/);
+    // the same value in MySQL's Char or a VarChar comes back as written
+    expect(storedForm(model, 'my', 'acme')).toBe('acme');
+    expect(storedForm(model, 'varchar', 'acme')).toBe('acme');
+  });
+
+  it('refuses trailing spaces in a trimming Char(n), which MySQL would read back without them', () => {
+    refused('my', 'acme ', /without its trailing spaces/);
+    refused('my', 'site-04 ', /trailing spaces/);
+    refused('unknown', 'site-04 ', /MySQL and MariaDB return/);
+    expect(storedForm(model, 'pg', 'site-04 ')).toBe('site-04 ');
+    expect(storedForm(model, 'varchar', 'acme ')).toBe('acme ');
+  });
+
+  it('refuses a value longer than the column, which the database refuses or cuts (trailing spaces silently)', () => {
+    for (const field of ['pg', 'my', 'unknown', 'varchar']) {
+      refused(field, 'site-0420', /more than 8 characters/);
+      refused(field, 'site-042  ', /more than 8 characters/);
+    }
+  });
+
+  it('names the column type in the message', () => {
+    expect(() => storedForm(model, 'pg', 'x')).toThrow(/is a Char\(8\) column/);
+    expect(() => storedForm(model, 'varchar', 'site-0420')).toThrow(/is a VarChar\(8\) column/);
+  });
+});

@@ -1,12 +1,15 @@
 /**
  * The form in which the database will hold a row's id or scope value, so that what the
  * extension binds into the associated data (the row id) or picks a key by (the scope) is what
- * a later read gets back. Only `@db.Uuid` columns rewrite what they are given: PostgreSQL
+ * a later read gets back. `@db.Uuid` columns rewrite what they are given: PostgreSQL
  * accepts upper case, braces and missing hyphens but stores and returns the canonical
- * lower-case hyphenated form. Other columns store the value as written.
+ * lower-case hyphenated form, which the extension uses instead. A `@db.Char(n)` column returns
+ * some values in another form (padded, or without trailing spaces), and a `VarChar(n)` cuts
+ * trailing spaces beyond `n`: those values are refused, so that a scope is always named as
+ * the caller wrote it. Other columns store the value as written.
  */
-import type { ModelMeta } from '../../metadata';
-import { notUuid } from '../messages';
+import type { FieldMeta, ModelMeta } from '../../metadata';
+import { notAsStored, notUuid } from '../messages';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -28,12 +31,49 @@ export function canonicalUuid(value: string): string | undefined {
 
 /**
  * `value` of `model.field` as the database will hold it.
- * @throws InvalidArgumentError when the column is `@db.Uuid` and `value` is not a UUID (it
- *   would fail in the database anyway; this fails before anything is sealed or sent)
+ * @throws InvalidArgumentError when the column would not return it as written and the extension
+ *   cannot give the form it would: not a UUID for a `@db.Uuid` column (it would fail in the
+ *   database anyway), longer than a `VarChar(n)` or `Char(n)` holds, shorter than a PostgreSQL
+ *   `Char(n)` (padded when read), or ending in a space for a MySQL `Char(n)` (stripped when
+ *   read). These fail before anything is sealed or sent: a value sealed for a scope or row id
+ *   the row then reads back in another form could never be decrypted.
  */
 export function storedForm(model: ModelMeta, field: string, value: string): string {
-  if (model.fields[field]?.uuid !== true) return value;
-  const canonical = canonicalUuid(value);
-  if (canonical === undefined) throw notUuid(model.name, field);
-  return canonical;
+  const meta = model.fields[field];
+  if (meta === undefined) return value;
+  if (meta.uuid === true) {
+    const canonical = canonicalUuid(value);
+    if (canonical === undefined) throw notUuid(model.name, field);
+    return canonical;
+  }
+  if (meta.maxLength !== undefined) checkLength(model, field, value, meta.maxLength, meta.fixedLength);
+  return value;
+}
+
+/** Refuses `value` where a column of `maxLength` characters (fixed-length as `fixed` says) would change it. */
+function checkLength(
+  model: ModelMeta,
+  field: string,
+  value: string,
+  maxLength: number,
+  fixed: FieldMeta['fixedLength'],
+): void {
+  const column = `${fixed === undefined ? 'VarChar' : 'Char'}(${maxLength})`;
+  const refuse = (why: string) => notAsStored(model.name, field, column, why);
+  // Both databases count characters (code points); a string has at least as many UTF-16 units.
+  const counted = value.length > maxLength || fixed === 'pads' || fixed === 'either';
+  const characters = counted ? [...value].length : value.length;
+  if (characters > maxLength)
+    throw refuse(`the value has more than ${maxLength} characters, which the database refuses or cuts to fit`);
+  // With the provider unknown (`either`), both databases' changes are refused, each named.
+  if ((fixed === 'pads' || fixed === 'either') && characters < maxLength)
+    throw refuse(
+      `${fixed === 'pads' ? 'the database' : 'PostgreSQL'} pads a value of fewer than ${maxLength} characters ` +
+        `with spaces when it returns it; give all ${maxLength}, or declare the column VarChar(${maxLength})`,
+    );
+  if ((fixed === 'trims' || fixed === 'either') && value.endsWith(' '))
+    throw refuse(
+      `${fixed === 'trims' ? 'the database returns' : 'MySQL and MariaDB return'} a Char value without its ` +
+        `trailing spaces; give one that does not end in a space, or declare the column VarChar(${maxLength})`,
+    );
 }

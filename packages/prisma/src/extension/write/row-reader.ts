@@ -78,9 +78,7 @@ export class RowReader {
     const writes = Object.keys(model.encrypted).some((name) => data[name] !== undefined);
     if (!writes && !movesScope) return { row: { scope: 'default' }, data };
     if (!model.bindRowId && scopeField === undefined) return { row: { scope: 'default' }, data };
-    const select = this.idAndScope(model);
-    if (movesScope) for (const name of Object.keys(model.encrypted)) select[name] = true;
-    const row = await this.read(model, where, select);
+    // The new scope is checked (a value its column would not return as written is refused) before the read.
     const given = movesScope ? plainOf(data[scopeField as string]) : undefined;
     const newScope =
       given === undefined
@@ -88,6 +86,9 @@ export class RowReader {
         : typeof given === 'string'
           ? storedForm(model, scopeField as string, given)
           : String(given);
+    const select = this.idAndScope(model);
+    if (movesScope) for (const name of Object.keys(model.encrypted)) select[name] = true;
+    const row = await this.read(model, where, select);
     if (row === null) {
       // Prisma reports the missing row; one created in between must not take values sealed for none.
       const nothing = this.nothing(model);

@@ -1,0 +1,135 @@
+/**
+ * A scope in a fixed-length column (`Locker.siteCode String @db.Char(8)`). PostgreSQL returns a
+ * shorter code padded with spaces to eight characters; MySQL and MariaDB return a code without
+ * its trailing spaces. A value sealed under the scope as written would then be read back under
+ * another scope and refused: the write used to land, and its values were lost. Such codes are
+ * now refused with a typed error before anything is sealed or sent; codes the column returns as
+ * written work as before.
+ */
+import { InvalidArgumentError } from '@hushfield/core';
+import { computedBlindIndex } from '@hushfield/prisma';
+import { describeOn, testProvider } from '../support/provider';
+import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+
+const owners = ['Ada Lovelace', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov', 'Alan Kay'];
+const locker = (siteCode: string, owner: string) => ({ data: { siteCode, owner, ownerIdx: computedBlindIndex } });
+
+describeOn(['postgresql', 'mysql'], 'SQLite has no fixed-length column type')('a scope in a Char(8) column', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await expectNoPlaintextIn(h.db, 'lockers', owners);
+    await h.close();
+  });
+
+  const keyScopes = async () =>
+    (await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE kind = 'scope' ORDER BY scope`)).map(
+      (row) => row.scope,
+    );
+  const lockerRows = async () =>
+    h.db.query<{ site_code: string; owner: string }>('SELECT site_code, owner FROM lockers ORDER BY site_code');
+
+  /** Asserts that `attempt` is refused as `why` says, sending nothing to the lockers table and creating no key. */
+  async function expectRefused(attempt: (client: Harness['prisma']) => Promise<unknown>, why: RegExp): Promise<void> {
+    const client = h.fresh();
+    const rowsBefore = await lockerRows();
+    const keysBefore = await keyScopes();
+    const error = await attempt(client.prisma).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/Locker\.siteCode is a Char\(8\) column/);
+    expect((error as Error).message).toMatch(why);
+    for (const owner of owners) expect((error as Error).message).not.toContain(owner);
+    expect(client.queries.filter((q) => q.query.includes('lockers'))).toEqual([]);
+    expectNoPlaintextInLog(client.queries, owners);
+    expect(await lockerRows()).toEqual(rowsBefore);
+    expect(await keyScopes()).toEqual(keysBefore);
+  }
+
+  it('writes and reads back a code of all eight characters, from a fresh client, by id and by index', async () => {
+    const created = await h.prisma.locker.create(locker('SITE-001', owners[0]));
+    expect(created).toMatchObject({ siteCode: 'SITE-001', owner: owners[0] });
+    const [stored] = await h.db.query<{ owner: string }>('SELECT owner FROM lockers WHERE id = $1', [created.id]);
+    expect(isEnvelope(stored.owner)).toBe(true);
+    const fresh = h.fresh().prisma;
+    expect(await fresh.locker.findUnique({ where: { id: created.id } })).toMatchObject({ owner: owners[0] });
+    expect(
+      await fresh.locker.findMany({
+        where: { siteCode: 'SITE-001', ownerIdx: ' ada lovelace ' },
+        select: { id: true },
+      }),
+    ).toEqual([{ id: created.id }]);
+    expect(await keyScopes()).toContain('SITE-001');
+  });
+
+  it('refuses a code longer than the column in a create, before anything is sent', async () => {
+    await expectRefused((p) => p.locker.create(locker('SITE-0001', owners[1])), /more than 8 characters/);
+    // the extra characters being spaces does not help: the database would cut them silently
+    await expectRefused((p) => p.locker.create(locker('SITE-001  ', owners[1])), /more than 8 characters/);
+  });
+
+  if (testProvider() === 'postgresql') {
+    it('refuses a shorter code, which PostgreSQL would read back padded, in a create, a createMany and an update', async () => {
+      await expectRefused((p) => p.locker.create(locker('acme', owners[1])), /pads a value of fewer than 8/);
+      await expectRefused(
+        (p) =>
+          p.locker.createMany({
+            data: [locker('SITE-002', owners[2]).data, locker('acme', owners[3]).data],
+          }),
+        /pads a value of fewer than 8/,
+      );
+      const row = await h.prisma.locker.create(locker('SITE-003', owners[2]));
+      await expectRefused(
+        (p) => p.locker.update({ where: { id: row.id }, data: { siteCode: 'acme' } }),
+        /give all 8, or declare the column VarChar\(8\)/,
+      );
+      expect(await h.fresh().prisma.locker.findUnique({ where: { id: row.id } })).toMatchObject({
+        siteCode: 'SITE-003',
+        owner: owners[2],
+      });
+    });
+
+    it("refuses a per-scope index lookup naming a shorter code, whose key is not the rows' scope key", async () => {
+      await expectRefused(
+        (p) => p.locker.findMany({ where: { siteCode: 'SITE', ownerIdx: owners[0] } }),
+        /pads a value of fewer than 8/,
+      );
+    });
+
+    it('keeps a code ending in a space that fills the column, which PostgreSQL returns as written', async () => {
+      const row = await h.prisma.locker.create(locker('SITE-04 ', owners[4]));
+      expect(await h.fresh().prisma.locker.findUnique({ where: { id: row.id } })).toMatchObject({
+        siteCode: 'SITE-04 ',
+        owner: owners[4],
+      });
+    });
+  } else {
+    it('keeps a shorter code, which MySQL returns as written', async () => {
+      const row = await h.prisma.locker.create(locker('acme', owners[3]));
+      expect(await h.fresh().prisma.locker.findUnique({ where: { id: row.id } })).toMatchObject({
+        siteCode: 'acme',
+        owner: owners[3],
+      });
+      expect(await keyScopes()).toContain('acme');
+    });
+
+    it('refuses a code ending in a space, which MySQL would read back without it, in a create and an update', async () => {
+      await expectRefused((p) => p.locker.create(locker('acme ', owners[4])), /without its trailing spaces/);
+      await expectRefused((p) => p.locker.create(locker('SITE-04 ', owners[4])), /does not end in a space/);
+      const row = await h.prisma.locker.create(locker('SITE-005', owners[4]));
+      await expectRefused(
+        (p) => p.locker.update({ where: { id: row.id }, data: { siteCode: 'SITE-5 ' } }),
+        /trailing spaces/,
+      );
+      expect(await h.fresh().prisma.locker.findUnique({ where: { id: row.id } })).toMatchObject({
+        siteCode: 'SITE-005',
+        owner: owners[4],
+      });
+    });
+  }
+});
