@@ -683,6 +683,58 @@ describe('schema validation', () => {
     expect(lengths(undefined)[0]).toEqual([8, 'either']);
   });
 
+  it('rejects an encrypted Bytes field in a fixed-length BINARY(n), which pads it with zero bytes', () => {
+    const blob = (nativeType: [string, string[]]) =>
+      user([
+        { name: 'email', documentation: '@encrypted', nativeType: ['Text', []] },
+        { name: 'blob', type: 'Bytes', isRequired: false, documentation: '@encrypted', nativeType },
+      ]);
+    expect(validateSchema(doc(blob(['Binary', ['200']])), { provider: 'mysql' }).problems).toEqual([
+      'User.blob: @encrypted column is @db.Binary(200), which stores a shorter value padded with zero bytes, and ' +
+        'binary envelopes vary in length: no value would decrypt; use @db.VarBinary(n) or a BLOB type',
+    ]);
+    expect(validateSchema(doc(blob(['VarBinary', ['200']])), { provider: 'mysql' }).problems).toEqual([]);
+    expect(validateSchema(doc(blob(['LongBlob', []])), { provider: 'mysql' }).problems).toEqual([]);
+  });
+
+  it('rejects a bound id generated on the client that its Char(n) column pads or any column cannot hold', () => {
+    const withId = (generated: DmmfDefault, nativeType: [string, string[]]) =>
+      doc(
+        user([
+          { name: 'id', isId: true, default: generated, nativeType },
+          { name: 'email', documentation: '@encrypted', nativeType: ['Text', []] },
+        ]),
+      );
+    const cuid: DmmfDefault = { name: 'cuid', args: [] };
+    const uuid: DmmfDefault = { name: 'uuid', args: [] };
+    expect(validateSchema(withId(cuid, ['Char', ['36']]), { provider: 'postgresql' }).problems).toEqual([
+      "User.id: the row id is bound into the model's encrypted values and generated on the client as cuid() " +
+        '(25 characters), which a @db.Char(36) column returns padded with spaces, so no value would decrypt; ' +
+        'declare @db.Char(25) or @db.Text',
+    ]);
+    expect(validateSchema(withId(cuid, ['Char', ['36']]), {}).problems).toHaveLength(1);
+    expect(validateSchema(withId(uuid, ['VarChar', ['30']]), { provider: 'postgresql' }).problems).toEqual([
+      expect.stringContaining(
+        'as uuid() (36 characters), which a @db.VarChar(30) column cannot hold; declare @db.VarChar(36)',
+      ),
+    ]);
+    // MySQL's CHAR returns a shorter id as written; a full-length Char, a VarChar or Text hold any.
+    expect(validateSchema(withId(cuid, ['Char', ['36']]), { provider: 'mysql' }).problems).toEqual([]);
+    expect(validateSchema(withId(uuid, ['Char', ['36']]), { provider: 'postgresql' }).problems).toEqual([]);
+    expect(validateSchema(withId(cuid, ['VarChar', ['36']]), { provider: 'postgresql' }).problems).toEqual([]);
+    // an id the database assigns is not bound, so its column is not checked
+    expect(
+      validateSchema(
+        doc(
+          user([{ name: 'id', isId: true, default: { name: 'dbgenerated', args: [] }, nativeType: ['Char', ['36']] }]),
+        ),
+        {
+          provider: 'postgresql',
+        },
+      ).problems,
+    ).toEqual([]);
+  });
+
   it('accepts an Int or BigInt scope field', () => {
     expect(buildSchema(doc(user([{ name: 'tenantId', type: 'BigInt' }]))).models.User.scopeField).toBe('tenantId');
   });

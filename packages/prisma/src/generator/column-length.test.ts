@@ -129,6 +129,16 @@ describe('length-limited columns', () => {
     expect(problems(null, null, 256, 'sqlite')).toEqual([]);
   });
 
+  it('rejects an encrypted @db.Char where the provider pads shorter values (envelopes vary in length)', () => {
+    const padded =
+      'User.email: @encrypted column is @db.Char(600), which returns a shorter value padded with spaces ' +
+      '(PostgreSQL, SQL Server), and envelopes vary in length: no value would decrypt; use @db.Text or @db.VarChar(n)';
+    expect(problems(['Char', ['600']], null, 256, 'postgresql')).toEqual([padded]);
+    expect(problems(['Char', ['600']], null)).toEqual([padded]);
+    // MySQL returns a CHAR value without trailing spaces, which an envelope never has
+    expect(problems(['Char', ['255']], null, 256, 'mysql')).toEqual([]);
+  });
+
   it('accepts wide enough, unbounded and other native types', () => {
     expect(problems(['VarChar', ['1024']], ['VarChar', ['64']])).toEqual([]);
     expect(problems(['Text', []], ['VarChar', []])).toEqual([]);

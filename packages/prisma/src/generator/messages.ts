@@ -56,6 +56,12 @@ export const messages = {
   binaryColumnTooShort: (nativeType: string, length: number, needed: number) =>
     `@encrypted column is @db.${nativeType}(${length}), too short for a binary envelope ` +
     `(at least ${needed} bytes); use a BLOB or bytea column`,
+  encryptedFixedChar: (nativeType: string, length: number) =>
+    `@encrypted column is @db.${nativeType}(${length}), which returns a shorter value padded with spaces ` +
+    '(PostgreSQL, SQL Server), and envelopes vary in length: no value would decrypt; use @db.Text or @db.VarChar(n)',
+  encryptedFixedBinary: (length: number) =>
+    `@encrypted column is @db.Binary(${length}), which stores a shorter value padded with zero bytes, and ` +
+    'binary envelopes vary in length: no value would decrypt; use @db.VarBinary(n) or a BLOB type',
   indexSourceType: (source: string, type: string) =>
     `@blindIndex source "${source}" is a ${type} field; blind indexes are computed from String fields only`,
   encryptedId: () =>
@@ -148,6 +154,11 @@ export const messages = {
   bindColumnTooShort: (field: string, type: string, length: number, call: string, needed: number) =>
     `@encryption(bind: ${field}): ${type}(${length}) is shorter than the ${needed} characters of a ${call} ` +
     'value, which the database would cut or refuse; declare it at least that long',
+  idColumnLength: (type: string, length: number, call: string, needed: number) =>
+    `the row id is bound into the model's encrypted values and generated on the client as ${call} ` +
+    `(${needed} characters), which a @db.${type}(${length}) column ` +
+    (needed > length ? 'cannot hold' : 'returns padded with spaces, so no value would decrypt') +
+    `; declare @db.${type === 'Char' ? 'Char' : 'VarChar'}(${needed}) or @db.Text`,
   bindForeignKey: (field: string, relation: string) =>
     `@encryption(bind: ${field}): the bound field is a foreign key of the relation ${relation}, which a ` +
     'connect or a cascade can change without the extension seeing the new value; bind a field of the row itself',

@@ -3,7 +3,14 @@
  * each against the field it is on (the scope and bound fields are `row-identity.ts`'s), and
  * builds the model's {@link ModelMeta}.
  */
-import type { BlindIndexMeta, EncryptedFieldMeta, FieldMeta, MatchIndexMeta, ModelMeta } from '../metadata';
+import type {
+  BlindIndexMeta,
+  EncryptedFieldMeta,
+  FieldMeta,
+  IdGeneration,
+  MatchIndexMeta,
+  ModelMeta,
+} from '../metadata';
 import { parseAnnotations, type Annotation, type BlindIndexAnnotation, type MatchIndexAnnotation } from './annotations';
 import type { DmmfField, DmmfModel } from './dmmf';
 import {
@@ -23,7 +30,7 @@ import {
 } from './field-declaration';
 import { messages } from './messages';
 import { RowIdentity } from './row-identity';
-import { isClientGenerated } from '../id-generation';
+import { defaultCall, generatedLength, isClientGenerated } from '../id-generation';
 
 /**
  * Interprets and checks the annotations of one model: {@link ModelBuilder.build} returns its
@@ -94,11 +101,16 @@ export class ModelBuilder {
           field.name,
           messages.binaryColumnTooShort(declared.type, declared.length, MIN_BINARY_ENVELOPE_BYTES),
         );
+      // MySQL's BINARY(n) pads a shorter value with zero bytes, and keeps them when it returns it.
+      if (declared?.type === 'Binary') this.report(field.name, messages.encryptedFixedBinary(declared.length));
     }
     if (field.isId || this.model.primaryKey?.fields.includes(field.name))
       this.report(field.name, messages.encryptedId());
     if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
     const declared = declaredLength(field);
+    // A Char(n) pads a shorter envelope with spaces where the provider pads (or may: unknown).
+    if (declared && type === 'String' && (textColumnOf(field, this.provider).fixedLength ?? 'trims') !== 'trims')
+      this.report(field.name, messages.encryptedFixedChar(declared.type, declared.length));
     if (declared && declared.length < MIN_ENVELOPE_LENGTH) {
       this.report(
         field.name,
@@ -199,6 +211,20 @@ export class ModelBuilder {
       this.warn(field.name, messages.bucketsTooLarge(bits, expected, perBucket, suggestion));
   }
 
+  /**
+   * Reports a bound id generated on the client that its column would not return as generated:
+   * longer than a `VarChar(n)`/`Char(n)`, or shorter than a `Char(n)` that pads (a value the
+   * caller gives is checked when it is written, by the extension's `storedForm`).
+   */
+  private checkGeneratedId(field: DmmfField, generation: IdGeneration): void {
+    const declared = declaredLength(field);
+    const needed = generatedLength(generation);
+    if (declared === null || needed === undefined || needed === declared.length) return;
+    const pads = (textColumnOf(field, this.provider).fixedLength ?? 'trims') !== 'trims';
+    if (needed > declared.length || pads)
+      this.report(field.name, messages.idColumnLength(declared.type, declared.length, defaultCall(generation), needed));
+  }
+
   /** The model's metadata; meaningful only when `problems` stays empty. */
   build(): ModelMeta {
     this.parse();
@@ -236,6 +262,7 @@ export class ModelBuilder {
     const idField = idFields.length === 1 ? this.field(idFields[0]) : undefined;
     const idGeneration = idField ? idGenerationOf(idField) : 'none';
     const idBound = idField !== undefined && idField.type === 'String' && isClientGenerated(idGeneration);
+    if (idBound) this.checkGeneratedId(idField, idGeneration);
     const bind = identity.bind(idBound ? idField.name : undefined, idField !== undefined);
     return {
       name: this.model.name,
