@@ -4,6 +4,7 @@ CREATE TABLE "lockers" (
     "site_code" CHAR(8) NOT NULL,
     "owner" TEXT NOT NULL,
     "owner_idx" TEXT NOT NULL,
+    "note" VARCHAR(300),
 
     CONSTRAINT "lockers_pkey" PRIMARY KEY ("id")
 );

@@ -4,6 +4,7 @@ CREATE TABLE `lockers` (
     `site_code` CHAR(8) NOT NULL,
     `owner` TEXT NOT NULL,
     `owner_idx` VARCHAR(191) NOT NULL,
+    `note` VARCHAR(300) NULL,
 
     INDEX `lockers_owner_idx_idx`(`owner_idx`),
     PRIMARY KEY (`id`)

@@ -3,7 +3,8 @@ CREATE TABLE "lockers" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "site_code" TEXT NOT NULL,
     "owner" TEXT NOT NULL,
-    "owner_idx" TEXT NOT NULL
+    "owner_idx" TEXT NOT NULL,
+    "note" TEXT
 );
 
 -- CreateIndex

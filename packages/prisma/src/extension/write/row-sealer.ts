@@ -11,6 +11,7 @@ import { valueContext } from '../../value-context';
 import type { RowContext } from './encrypt-data';
 import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
+import { sealedTooLong } from '../messages';
 
 /** Seals rows' encrypted fields and fills their indexes; stateless apart from its collaborators. */
 export class RowSealer {
@@ -94,6 +95,9 @@ export class RowSealer {
           continue;
         }
         const stored = encryptor.encrypt(plain as string, ctx);
+        const maxLength = model.fields[meta.name]?.maxLength;
+        // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
+        if (maxLength !== undefined && stored.length > maxLength) throw sealedTooLong(model, meta.name, maxLength);
         this.written?.add(stored, plain as string, model.dbName, meta.dbName, rowId, encryptor.scope);
         const value = data[meta.name];
         data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;

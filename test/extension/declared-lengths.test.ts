@@ -1,10 +1,16 @@
 /**
- * A scope in a fixed-length column (`Locker.siteCode String @db.Char(8)`). PostgreSQL returns a
- * shorter code padded with spaces to eight characters; MySQL and MariaDB return a code without
- * its trailing spaces. A value sealed under the scope as written would then be read back under
+ * Columns of a declared length (`Locker`).
+ *
+ * A scope in a fixed-length column (`siteCode String @db.Char(8)`): PostgreSQL returns a shorter
+ * code padded with spaces to eight characters; MySQL and MariaDB return a code without its
+ * trailing spaces. A value sealed under the scope as written would then be read back under
  * another scope and refused: the write used to land, and its values were lost. Such codes are
  * now refused with a typed error before anything is sealed or sent; codes the column returns as
  * written work as before.
+ *
+ * An encrypted value whose envelope outgrows its `VarChar(300)` column (`note`) is refused before
+ * the write is sent, where the database would refuse it after, or (MySQL without a strict
+ * `sql_mode`) cut it and lose it.
  */
 import { InvalidArgumentError } from '@hushfield/core';
 import { computedBlindIndex } from '@hushfield/prisma';
@@ -133,3 +139,53 @@ describeOn(['postgresql', 'mysql'], 'SQLite has no fixed-length column type')('a
     });
   }
 });
+
+describeOn(['postgresql', 'mysql'], 'SQLite columns have no length')(
+  'an encrypted value in a VarChar(300) column',
+  () => {
+    let h: Harness;
+
+    beforeAll(async () => {
+      h = await createHarness();
+    });
+    afterAll(async () => {
+      await expectNoPlaintextIn(h.db, 'lockers', owners);
+      await h.close();
+    });
+
+    const longNote = 'n'.repeat(200);
+
+    it('is refused before anything is sent when its envelope outgrows the column, and the caller keeps its data', async () => {
+      const client = h.fresh();
+      const data = { siteCode: 'SITE-101', owner: owners[0], ownerIdx: computedBlindIndex, note: longNote };
+      const error = await client.prisma.locker.create({ data }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as Error).message).toMatch(
+        /Locker\.note: the sealed value is longer than its VarChar\(300\) column/,
+      );
+      expect((error as Error).message).not.toContain(longNote.slice(0, 20));
+      expect((error as Error).message).not.toContain(owners[0]);
+      expect(data).toEqual({ siteCode: 'SITE-101', owner: owners[0], ownerIdx: computedBlindIndex, note: longNote });
+      expect(client.queries.filter((q) => q.query.includes('lockers'))).toEqual([]);
+      expect(await h.db.query('SELECT id FROM lockers')).toEqual([]);
+    });
+
+    it('is refused in an update too, leaving the row as it was; a value whose envelope fits is written', async () => {
+      const row = await h.prisma.locker.create({
+        data: { siteCode: 'SITE-102', owner: owners[1], ownerIdx: computedBlindIndex, note: 'short' },
+      });
+      await expect(h.prisma.locker.update({ where: { id: row.id }, data: { note: longNote } })).rejects.toThrow(
+        /sealed value is longer than its VarChar\(300\) column/,
+      );
+      // about 120 bytes seal to under 300 characters
+      await h.prisma.locker.update({ where: { id: row.id }, data: { note: 'm'.repeat(100) } });
+      expect(await h.fresh().prisma.locker.findUnique({ where: { id: row.id } })).toMatchObject({
+        owner: owners[1],
+        note: 'm'.repeat(100),
+      });
+    });
+  },
+);
