@@ -77,6 +77,11 @@ describeOn(['postgresql', 'mysql'], 'SQLite has no fixed-length column type')('a
     await expectRefused((p) => p.locker.create(locker('SITE-0001', owners[1])), /more than 8 characters/);
     // the extra characters being spaces does not help: the database would cut them silently
     await expectRefused((p) => p.locker.create(locker('SITE-001  ', owners[1])), /more than 8 characters/);
+    // an updateMany moving rows to such a code is refused before it lists them
+    await expectRefused(
+      (p) => p.locker.updateMany({ where: { siteCode: 'SITE-001' }, data: { siteCode: 'SITE-0002' } }),
+      /more than 8 characters/,
+    );
   });
 
   if (testProvider() === 'postgresql') {
@@ -100,11 +105,22 @@ describeOn(['postgresql', 'mysql'], 'SQLite has no fixed-length column type')('a
       });
     });
 
-    it("refuses a per-scope index lookup naming a shorter code, whose key is not the rows' scope key", async () => {
-      await expectRefused(
-        (p) => p.locker.findMany({ where: { siteCode: 'SITE', ownerIdx: owners[0] } }),
-        /pads a value of fewer than 8/,
-      );
+    it('reads by a shorter code, as PostgreSQL compares it: padded, per-scope index lookups included', async () => {
+      const row = await h.prisma.locker.create(locker('SITE    ', owners[3]));
+      const fresh = h.fresh().prisma;
+      expect(await fresh.locker.findMany({ where: { siteCode: 'SITE' }, select: { id: true } })).toEqual([
+        { id: row.id },
+      ]);
+      // the index is keyed by the scope the rows hold, 'SITE    ', which the lookup pads the filter to
+      expect(
+        await fresh.locker.findMany({
+          where: { siteCode: 'SITE', ownerIdx: owners[3].toLowerCase() },
+          select: { id: true },
+        }),
+      ).toEqual([{ id: row.id }]);
+      expect(await fresh.locker.count({ where: { siteCode: { equals: 'SITE' } } })).toBe(1);
+      // a code longer than the column matches nothing, and is not refused in a read
+      expect(await fresh.locker.findMany({ where: { siteCode: 'SITE-0001', ownerIdx: owners[3] } })).toEqual([]);
     });
 
     it('keeps a code ending in a space that fills the column, which PostgreSQL returns as written', async () => {
@@ -122,6 +138,11 @@ describeOn(['postgresql', 'mysql'], 'SQLite has no fixed-length column type')('a
         owner: owners[3],
       });
       expect(await keyScopes()).toContain('acme');
+      // MySQL compares a CHAR without trailing spaces: a filter with them finds the row, by index too
+      const fresh = h.fresh().prisma;
+      expect(
+        await fresh.locker.findMany({ where: { siteCode: 'acme  ', ownerIdx: owners[3] }, select: { id: true } }),
+      ).toEqual([{ id: row.id }]);
     });
 
     it('refuses a code ending in a space, which MySQL would read back without it, in a create and an update', async () => {

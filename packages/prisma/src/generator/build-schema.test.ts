@@ -657,6 +657,8 @@ describe('schema validation', () => {
       ['Char', ['36']],
       ['Uuid', []],
       ['Citext', []],
+      ['NVarChar', ['64']], // SQL Server
+      ['String', ['64']], // CockroachDB
     ] as [string, string[]][])
       expect(validateSchema(doc(user([{ name: 'tenantId', nativeType }]))).problems).toEqual([]);
   });
@@ -680,6 +682,11 @@ describe('schema validation', () => {
       [undefined, undefined],
     ]);
     expect(lengths('mysql')[0]).toEqual([8, 'trims']);
+    // `@db.Char` without a length is CHAR(1)
+    const single = validateSchema(doc(user([{ name: 'tenantId', nativeType: ['Char', []] }])), {
+      provider: 'postgresql',
+    });
+    expect(single.schema?.models.User.fields.tenantId).toMatchObject({ maxLength: 1, fixedLength: 'pads' });
     expect(lengths(undefined)[0]).toEqual([8, 'either']);
   });
 

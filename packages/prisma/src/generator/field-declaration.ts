@@ -44,10 +44,13 @@ export function suggestedBits(expected: number): [number, number] {
 
 const LENGTH_LIMITED = ['VarChar', 'Char', 'NVarChar', 'NChar'];
 
-/** The declared maximum length of a `@db.VarChar(n)`-like column, or `null`. */
+/**
+ * The declared maximum length of a `@db.VarChar(n)`-like column, or `null`. A `@db.Char` without
+ * a length is `CHAR(1)` in SQL.
+ */
 export function declaredLength(field: DmmfField): { type: string; length: number } | null {
   const [type, args] = field.nativeType ?? ['', []];
-  const length = Number(args[0]);
+  const length = args.length === 0 && (type === 'Char' || type === 'NChar') ? 1 : Number(args[0]);
   return LENGTH_LIMITED.includes(type) && Number.isSafeInteger(length) ? { type, length } : null;
 }
 

@@ -18,11 +18,12 @@ const SCOPE_TYPES = ['String', 'Int', 'BigInt'];
  */
 const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uuid', 'Citext'];
 /**
- * The text columns a scope field may have (besides none): the exact ones, and `Char`, whose
- * values the extension refuses where the column would return them in another form (padded on
- * PostgreSQL, trailing spaces stripped on MySQL). Not `Inet`, `Bit`, `VarBit`, `Xml`.
+ * The text columns a scope field may not have: they return values in another form than written
+ * (`Inet` rewrites addresses, `Bit`/`VarBit` and `Xml` normalize, PostgreSQL's one-byte "char"
+ * keeps one byte). A `Char(n)` may: the extension refuses the values it would return otherwise
+ * (padded on PostgreSQL, without trailing spaces on MySQL).
  */
-const SCOPE_TEXT = [...EXACT_TEXT, 'Char'];
+const SCOPE_REWRITING = ['Inet', 'Bit', 'VarBit', 'Xml', 'CatalogSingleChar'];
 
 /**
  * The scope and bound fields of one model, checked once its annotations are read; each problem
@@ -54,7 +55,7 @@ export class RowIdentity {
     else if (field.isList) this.report(name, messages.scopeNotScalar(name, 'it is a list'));
     else if (!field.isRequired) this.report(name, messages.scopeNotScalar(name, 'it is optional'));
     else if (!SCOPE_TYPES.includes(field.type)) this.report(name, messages.scopeNotScalar(name, `it is ${field.type}`));
-    else if (field.type === 'String' && field.nativeType && !SCOPE_TEXT.includes(field.nativeType[0]))
+    else if (field.type === 'String' && field.nativeType && SCOPE_REWRITING.includes(field.nativeType[0]))
       this.report(name, messages.scopeNativeType(name, field.nativeType[0]));
     if (this.fieldAnnotations.get(name)?.length) this.report(name, messages.scopeEncrypted(name));
   }

@@ -8,29 +8,37 @@
  * is a conjunct of all of them. It does not hold across a relation filter (another model).
  */
 import type { ModelMeta } from '../../metadata';
-import { scopeString } from '../write/relation-scope';
+import { filteredForm } from '../write/canonical-values';
 import { asList } from './arg-shapes';
 import { isPlainObject } from '../schema-view';
 
 /**
- * The scope `where` names exactly for `model` (as the key store names it), or `undefined`.
+ * The scope `where` names exactly for `model` (as the key store names it: the form the rows it
+ * matches hold, see `filteredForm`), or `undefined`.
  * @throws InvalidArgumentError when a `@db.Uuid` scope column is given a value that is not a UUID
  */
 export function scopeOfWhere(model: ModelMeta, where: unknown): string | undefined {
   const field = model.scopeField;
   if (field === undefined || !isPlainObject(where)) return undefined;
-  const direct = scopeString(model, field, equalityValue(where[field]));
+  const direct = filteredScope(model, field, equalityValue(where[field]));
   if (direct !== undefined) return direct;
   for (const unique of model.uniqueIndexes) {
     const compound = where[unique.name];
     if (!unique.fields.includes(field) || !isPlainObject(compound)) continue;
-    const part = scopeString(model, field, compound[field]);
+    const part = filteredScope(model, field, compound[field]);
     if (part !== undefined) return part;
   }
   for (const conjunct of asList(where.AND)) {
     const inner = scopeOfWhere(model, conjunct);
     if (inner !== undefined) return inner;
   }
+  return undefined;
+}
+
+/** The scope key name the rows a filter's `value` for the scope field matches have, if it names one. */
+function filteredScope(model: ModelMeta, field: string, value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0) return filteredForm(model, field, value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
-import { canonicalUuid, storedForm } from './canonical-values';
+import { canonicalUuid, filteredForm, storedForm } from './canonical-values';
 
 const CANONICAL = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
 
@@ -109,5 +109,29 @@ describe('storedForm of a declared-length column', () => {
   it('names the column type in the message', () => {
     expect(() => storedForm(model, 'pg', 'x')).toThrow(/is a Char\(8\) column/);
     expect(() => storedForm(model, 'varchar', 'site-0420')).toThrow(/is a VarChar\(8\) column/);
+  });
+});
+
+describe('filteredForm', () => {
+  const model = {
+    name: 'Locker',
+    fields: {
+      pg: { name: 'pg', maxLength: 8, fixedLength: 'pads' },
+      my: { name: 'my', maxLength: 8, fixedLength: 'trims' },
+      unknown: { name: 'unknown', maxLength: 8, fixedLength: 'either' },
+      varchar: { name: 'varchar', maxLength: 8 },
+      id: { name: 'id', uuid: true },
+    },
+  } as unknown as ModelMeta;
+
+  it('gives the form the rows a filter matches hold, refusing nothing a read may ask', () => {
+    expect(filteredForm(model, 'pg', 'acme')).toBe('acme    ');
+    expect(filteredForm(model, 'pg', 'a😀')).toBe('a😀      ');
+    expect(filteredForm(model, 'pg', 'SITE-0001')).toBe('SITE-0001');
+    expect(filteredForm(model, 'my', 'acme  ')).toBe('acme');
+    expect(filteredForm(model, 'unknown', 'acme ')).toBe('acme ');
+    expect(filteredForm(model, 'varchar', 'acme ')).toBe('acme ');
+    expect(filteredForm(model, 'id', CANONICAL.toUpperCase())).toBe(CANONICAL);
+    expect(() => filteredForm(model, 'id', 'nope')).toThrow(InvalidArgumentError);
   });
 });

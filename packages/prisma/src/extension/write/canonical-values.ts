@@ -77,3 +77,23 @@ function checkLength(
         `trailing spaces; give one that does not end in a space, or declare the column VarChar(${maxLength})`,
     );
 }
+
+/**
+ * The form in which the rows that an equality filter on `model.field` with `value` matches hold
+ * the value, for picking a where's scope key (a per-scope index lookup): a PostgreSQL `Char(n)`
+ * compares a shorter value padded with spaces (`acme` matches `acme    `), MySQL and MariaDB
+ * compare a `CHAR` without its trailing spaces, a uuid column in its canonical form. Unlike
+ * {@link storedForm} it refuses nothing a filter may give: a read names no key a write would create.
+ * @throws InvalidArgumentError when the column is `@db.Uuid` and `value` is not a UUID (the
+ *   database would refuse the query)
+ */
+export function filteredForm(model: ModelMeta, field: string, value: string): string {
+  const meta = model.fields[field];
+  if (meta === undefined) return value;
+  if (meta.uuid === true) return storedForm(model, field, value);
+  if (meta.maxLength === undefined) return value;
+  if (meta.fixedLength === 'trims') return value.replace(/ +$/, '');
+  if (meta.fixedLength !== 'pads' || value.length >= meta.maxLength * 2) return value;
+  const characters = [...value].length;
+  return characters < meta.maxLength ? value + ' '.repeat(meta.maxLength - characters) : value;
+}

@@ -10,6 +10,8 @@ import type { DataEncryptor } from './encrypt-data';
 import { asList } from '../query/arg-shapes';
 import { rowMoved, unsupported } from '../messages';
 import type { RowReader } from './row-reader';
+import { plainOf } from './row-sealer';
+import { storedForm } from './canonical-values';
 import type { Args, SchemaView } from '../schema-view';
 import { ensureSelected, stripAdded } from '../read/selection';
 import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from '../transaction-context';
@@ -40,6 +42,9 @@ export async function updateEachRow(
     const field = Object.keys(model.encrypted).find((name) => data[name] !== undefined) ?? model.scopeField ?? '?';
     throw unsupported('rowContext', model.name, field, operation);
   }
+  // A new scope its column would not return as written is refused before any row is listed.
+  const newScope = model.scopeField === undefined ? undefined : plainOf(data[model.scopeField]);
+  if (typeof newScope === 'string') storedForm(model, model.scopeField as string, newScope);
   const name = view.delegateName(model);
   const shaped = operation === 'updateManyAndReturn' ? ensureSelected(view, model, args) : undefined;
   const query = shaped?.args ?? args;
