@@ -44,7 +44,7 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
   }
 
   const expectNoSecret = (error: Error) => {
-    const text = `${error.message}\n${JSON.stringify(error)}`;
+    const text = `${error.message}\n${error.stack}\n${JSON.stringify(error)}`;
     for (const secret of secrets) expect(text.includes(secret)).toBe(false);
   };
 
@@ -67,5 +67,46 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       h.prisma.user.findMany({ where: { accounts: { some: { provider: 'github' }, externalId } } as never }),
     );
     expectNoSecret(toMany);
+  });
+
+  it('takes the values of encrypted fields out of the error of a shape it does not rewrite (arrays for objects)', async () => {
+    const notes = ['zed', 'notes', 'kept'].join('-');
+    const shapes: [string, () => Promise<unknown>][] = [
+      ['a where array', () => h.prisma.user.findMany({ where: [{ email }] } as never)],
+      ['an array inside OR', () => h.prisma.user.findMany({ where: { OR: [[{ email }]] } } as never)],
+      ['a relation filter array', () => h.prisma.post.findMany({ where: { author: { is: [{ email }] } } } as never)],
+      ['a some array', () => h.prisma.user.findMany({ where: { accounts: { some: [{ externalId }] } } } as never)],
+      ['a count where array', () => h.prisma.user.count({ where: [{ email }] } as never)],
+      ['an update where array', () => h.prisma.user.updateMany({ where: [{ email }], data: { name: 'z' } } as never)],
+      [
+        'a data array',
+        () =>
+          h.prisma.user.create({
+            data: [{ tenantId: 'acme', name: 'n', email, emailIdx: computedBlindIndex }],
+          } as never),
+      ],
+      ['an updateMany data array', () => h.prisma.user.updateMany({ where: {}, data: [{ notes }] } as never)],
+      [
+        'a nested create array of arrays',
+        () =>
+          h.prisma.user.create({
+            data: {
+              tenantId: 'acme',
+              name: 'n',
+              email: 'other@example.com',
+              emailIdx: computedBlindIndex,
+              accounts: { create: [[{ provider: 'gitlab', externalId, externalIdIdx: computedBlindIndex }]] },
+            },
+          } as never),
+      ],
+      ['a cursor array', () => h.prisma.user.findMany({ cursor: [{ emailIdx: email }] } as never)],
+    ];
+    for (const [shape, call] of shapes) {
+      const error = await failure(call);
+      // still Prisma's error, with its class and explanation: only the values are withheld
+      expect([shape, error.constructor.name]).toEqual([shape, expect.stringMatching(/^PrismaClient/)]);
+      const text = `${error.message}\n${error.stack}`;
+      for (const secret of [...secrets, notes]) expect([shape, text.includes(secret)]).toEqual([shape, false]);
+    }
   });
 });

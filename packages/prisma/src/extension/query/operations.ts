@@ -23,6 +23,7 @@ import { withoutSkips } from './skip';
 import { WrittenEnvelopes } from '../write/written-envelopes';
 import { type AnyClient, isBypassed } from '../transaction-context';
 import { dropMismatches } from './truncated-lookup';
+import { redactPlaintexts } from './redact-error';
 
 /** What Prisma hands a `$allOperations` query extension. */
 export interface QueryParams {
@@ -108,7 +109,13 @@ export class OperationHandler {
     const written = returnsRows && !READS.has(operation) ? new WrittenEnvelopes() : undefined;
     const dataPath = params.__internalParams?.dataPath ?? [];
     const fluent = dataPath.length > 0;
-    const prepared = await this.preparer.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });
+    let prepared: Awaited<ReturnType<OperationPreparer['prepare']>>;
+    try {
+      prepared = await this.preparer.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });
+    } catch (error) {
+      // Its reads take the caller's where: one Prisma refuses is quoted in Prisma's error.
+      throw redactPlaintexts(error, this.view, params.args);
+    }
     if ('result' in prepared) return prepared.result;
     const { given, recalled, guarded } = prepared;
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
@@ -122,7 +129,8 @@ export class OperationHandler {
     try {
       result = await params.query(queryArgs);
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      // A shape the extension does not rewrite reaches Prisma as written: its error must not quote it.
+      if (!isNotFound(error)) throw redactPlaintexts(error, this.view, params.args);
       if (recalled !== undefined) {
         // The row moved to another scope (or is gone): forget it and read it the usual way.
         this.known.forget(model, recalled);
