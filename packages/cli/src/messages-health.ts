@@ -175,6 +175,34 @@ export const healthMessages = {
       `${foreign.map(([id, count]) => `${count} key version(s) wrapped by ${id}`).join(', ')}; ` +
       `the configured keyring is ${keyringId} (finish \`keys rewrap\` or configure a MultiKeyring)`,
     keyStoreUnavailable: (reason: string) => `key store unavailable: ${reason}`,
+    columnsFit: () => "the columns of hushfield's models have types and collations the extension can use",
+    columnsUnread: (reason: string) => `could not read the database's column types: ${reason}`,
+    columnsNotApplicable: () => 'SQLite declares no column lengths or collations: nothing to check',
+    encryptedPadded: (model: string, field: string, table: string, column: string) =>
+      `${model}.${field}: ${table}.${column} is CHAR in the database, which returns a shorter value padded with ` +
+      'spaces; envelopes vary in length, so no value written there decrypts: ALTER it to TEXT or VARCHAR',
+    encryptedBinary: (model: string, field: string, table: string, column: string) =>
+      `${model}.${field}: ${table}.${column} is BINARY in the database, which pads a shorter value with zero ` +
+      'bytes; binary envelopes vary in length, so no value written there decrypts: ALTER it to VARBINARY or a BLOB',
+    identityFixedLength: (model: string, field: string, table: string, column: string, mysql: boolean) =>
+      `${model}.${field}: ${table}.${column} is CHAR in the database, but the schema does not declare @db.Char(n), ` +
+      (mysql
+        ? 'so the extension does not refuse a value ending in a space, which the column returns without it'
+        : 'so the extension does not refuse a value shorter than the column, which it returns padded') +
+      ' (values sealed for the value as written would not decrypt): declare @db.Char(n) and regenerate, or ALTER it to VARCHAR',
+    indexCollation: (model: string, field: string, collation: string) =>
+      `${model}.${field}: the blind-index column compares case-insensitively (${collation}): index values are ` +
+      'case-sensitive, so a unique index may refuse two different ones; use utf8mb4_bin',
+    keyScopeColumn: (table: string, column: string, type: string, collation: string | null) =>
+      `${table}.${column} (the key table's scope) is ${type}${collation ? ` in ${collation}` : ''}: ` +
+      (type === 'char' || type === 'character'
+        ? 'a fixed-length column returns scopes in another form than written; ALTER it to VARCHAR'
+        : "asked for one scope's key it answers another's (a write, rotation or shred of that scope is then " +
+          'refused); use a binary collation, utf8mb4_0900_bin (MySQL) or utf8mb4_nopad_bin (MariaDB)'),
+    notStrict: () =>
+      "the session's sql_mode is not strict (no STRICT_TRANS_TABLES): the database cuts an over-long value " +
+      'instead of refusing it, and a cut envelope never decrypts (the extension refuses over-long envelopes only ' +
+      'for columns the schema declares a length for); enable strict mode',
     checkpointModel: () => 'HushfieldCheckpoint model present (reencrypt can resume)',
     runModels: () => 'HushfieldRun and HushfieldRange models present (reencrypt --run / --workers can scale out)',
     noRunModels: () =>

@@ -14,6 +14,7 @@ import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { ExitCodeValue } from '../exit-codes';
 import { keyStoreSummary, keyringRoundTrip } from '../health';
+import { type DatabaseColumns, judgeColumns, readColumns } from '../column-checks';
 import { missingUrlHint } from '../env-file';
 import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
@@ -71,6 +72,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
   );
   await otherKeyringChecks(ctx, await ctx.keyring(), add);
   if (reachable) await consistencyChecks(ctx, keyring.keyringId, add);
+  if (reachable) await columnChecks(ctx, add);
 
   const failed = checks.some((check) => check.level === 'fail');
   ctx.out.result({ command: 'doctor', ok: !failed, checks }, () => [
@@ -78,6 +80,26 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     messages.doctor.outcome(failed),
   ]);
   return failed ? ExitCode.Failure : ExitCode.Ok;
+}
+
+/** The database's own column types and collations against what the extension needs (`column-checks.ts`). */
+async function columnChecks(ctx: CommandContext, add: (check: Check) => void): Promise<void> {
+  let database: DatabaseColumns | null;
+  try {
+    database = await readColumns(await ctx.client());
+  } catch (error) {
+    add({ check: 'columns', level: 'warn', message: messages.doctor.columnsUnread(describeError(error).message) });
+    return;
+  }
+  if (database === null) {
+    add({ check: 'columns', level: 'skip', message: messages.doctor.columnsNotApplicable() });
+    return;
+  }
+  const findings = judgeColumns(ctx.schema, database);
+  for (const finding of findings) add({ check: 'columns', ...finding, detail: { ...finding.detail } });
+  if (findings.length === 0) {
+    add({ check: 'columns', level: 'ok', message: messages.doctor.columnsFit() });
+  }
 }
 
 async function tlsChecks(

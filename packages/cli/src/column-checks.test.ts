@@ -1,0 +1,63 @@
+import type { HushfieldSchema } from '@hushfield/prisma';
+import { judgeColumns, type ColumnFact } from './column-checks';
+
+const schema = {
+  formatVersion: 1,
+  keyStoreModel: 'HushfieldKey',
+  models: {
+    Ticket: {
+      name: 'Ticket',
+      dbName: 'tickets',
+      scopeField: 'tenantId',
+      bindRowId: false,
+      fields: { tenantId: { name: 'tenantId', dbName: 'tenant_id' }, subject: { name: 'subject', dbName: 'subject' } },
+      encrypted: { subject: { name: 'subject', dbName: 'subject' } },
+      blindIndexes: {},
+    },
+    HushfieldKey: {
+      name: 'HushfieldKey',
+      dbName: 'hushfield_keys',
+      bindRowId: false,
+      fields: { scope: { name: 'scope', dbName: 'scope' } },
+      encrypted: {},
+      blindIndexes: {},
+    },
+  },
+} as unknown as HushfieldSchema;
+
+const column = (table: string, name: string, type: string, collation: string | null = null): ColumnFact => ({
+  table,
+  column: name,
+  type,
+  collation,
+});
+
+describe('judgeColumns', () => {
+  it('finds nothing wrong with text columns in binary collations under a strict sql_mode', () => {
+    const columns = [
+      column('tickets', 'tenant_id', 'varchar', 'utf8mb4_bin'),
+      column('tickets', 'subject', 'text', 'utf8mb4_bin'),
+      column('hushfield_keys', 'scope', 'varchar', 'utf8mb4_bin'),
+    ];
+    expect(judgeColumns(schema, { provider: 'mysql', columns, strict: true })).toEqual([]);
+  });
+
+  it('warns of a MySQL session that cuts over-long values instead of refusing them', () => {
+    expect(judgeColumns(schema, { provider: 'mysql', columns: [], strict: false })).toEqual([
+      expect.objectContaining({ level: 'warn', message: expect.stringContaining('sql_mode is not strict') }),
+    ]);
+  });
+
+  it('fails a PostgreSQL key table scope of fixed length, and an encrypted column that pads', () => {
+    const columns = [
+      column('hushfield_keys', 'scope', 'character'),
+      column('tickets', 'subject', 'character'),
+      column('tickets', 'tenant_id', 'text'),
+    ];
+    const findings = judgeColumns(schema, { provider: 'postgresql', columns, strict: true });
+    expect(findings.map((f) => [f.level, f.detail.column ?? f.detail.table])).toEqual([
+      ['fail', 'subject'],
+      ['fail', 'scope'],
+    ]);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * `doctor`'s column checks: the columns the extension writes envelopes and index values to, or
+ * picks keys and binds values by, as the database itself declares them (`information_schema`),
+ * against what the extension needs of them. The generator checks the schema's `@db` types; a
+ * migration written by hand, or a column altered since, is only seen here. What fails:
+ * - an encrypted `String` in a PostgreSQL `character(n)` (padded with spaces when read: no
+ *   envelope decrypts), an encrypted `Bytes` in a MySQL `BINARY(n)` (padded with zero bytes);
+ * - a scope, bound or bound-id column of fixed length that the schema does not declare
+ *   `@db.Char(n)`, on PostgreSQL (the extension cannot refuse a value the column would pad);
+ * - the key table's `scope` column in a case-insensitive MySQL collation (a tenant's key
+ *   lookups answered with another's key: refused, so that tenant cannot write).
+ *
+ * What warns: the same undeclared fixed-length column on MySQL (values ending in a space), a
+ * blind-index column in a case-insensitive collation, and a MySQL session without a strict
+ * `sql_mode` (an over-long value is cut, not refused). SQLite declares no lengths: skipped.
+ */
+import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
+import { boundField } from '@hushfield/prisma';
+import { messages } from './messages';
+
+/** One column as the database declares it. */
+export interface ColumnFact {
+  readonly table: string;
+  readonly column: string;
+  /** `information_schema` data type, lower case: `character`, `char`, `binary`, `text`... */
+  readonly type: string;
+  readonly collation: string | null;
+}
+
+/** What the database says of its columns, for {@link judgeColumns}. */
+export interface DatabaseColumns {
+  readonly provider: 'postgresql' | 'mysql';
+  readonly columns: readonly ColumnFact[];
+  /** MySQL: whether the session's `sql_mode` is strict (an over-long value is refused, not cut). */
+  readonly strict: boolean;
+}
+
+/** One problem {@link judgeColumns} found. */
+export interface ColumnFinding {
+  readonly level: 'fail' | 'warn';
+  readonly message: string;
+  readonly detail: Readonly<Record<string, string>>;
+}
+
+interface RawClient {
+  readonly _activeProvider?: string;
+  $queryRawUnsafe<T>(sql: string): Promise<T>;
+}
+
+/** Reads the columns of the connection's schema (PostgreSQL) or database (MySQL); `null` on SQLite. */
+export async function readColumns(client: object): Promise<DatabaseColumns | null> {
+  const raw = client as RawClient;
+  if (raw._activeProvider === 'sqlite' || typeof raw.$queryRawUnsafe !== 'function') return null;
+  if (raw._activeProvider === 'mysql') {
+    const rows = await raw.$queryRawUnsafe<Record<string, unknown>[]>(
+      'SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS d, COLLATION_NAME AS k ' +
+        'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()',
+    );
+    const [mode] = await raw.$queryRawUnsafe<{ m: string }[]>('SELECT @@SESSION.sql_mode AS m');
+    return { provider: 'mysql', columns: rows.map(fact), strict: /STRICT_(TRANS|ALL)_TABLES/.test(mode?.m ?? '') };
+  }
+  const rows = await raw.$queryRawUnsafe<Record<string, unknown>[]>(
+    'SELECT table_name AS t, column_name AS c, data_type AS d, collation_name AS k ' +
+      'FROM information_schema.columns WHERE table_schema = current_schema()',
+  );
+  return { provider: 'postgresql', columns: rows.map(fact), strict: true };
+}
+
+function fact(row: Record<string, unknown>): ColumnFact {
+  const collation = row.k;
+  return {
+    table: String(row.t),
+    column: String(row.c),
+    type: String(row.d).toLowerCase(),
+    collation: typeof collation === 'string' ? collation : null,
+  };
+}
+
+/** A collation that compares `a` and `A` (or `é` and `e`) as equal: MySQL's `_ci`/`_ai` ones. */
+function ignoresCase(collation: string | null): boolean {
+  return collation !== null && /_(ci|ai)(_|$)/.test(collation);
+}
+
+/** The problems of `database`'s columns for the models of `schema` (empty when all fit). */
+export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns): ColumnFinding[] {
+  const byColumn = new Map(database.columns.map((c) => [`${c.table}\u0000${c.column}`, c]));
+  const findings: ColumnFinding[] = [];
+  const mysql = database.provider === 'mysql';
+  const fixedText = mysql ? 'char' : 'character';
+  for (const model of Object.values(schema.models)) {
+    const column = (field: string) => byColumn.get(`${model.dbName}\u0000${model.fields[field]?.dbName ?? field}`);
+    const add = (level: ColumnFinding['level'], field: string, fact: ColumnFact, message: string) =>
+      findings.push({
+        level,
+        message,
+        detail: { model: model.name, field, table: fact.table, column: fact.column, type: fact.type },
+      });
+    for (const meta of Object.values(model.encrypted)) {
+      const fact = column(meta.name);
+      if (fact === undefined) continue;
+      if (meta.type === undefined && fact.type === 'character')
+        add('fail', meta.name, fact, messages.doctor.encryptedPadded(model.name, meta.name, fact.table, fact.column));
+      if (meta.type === 'Bytes' && fact.type === 'binary')
+        add('fail', meta.name, fact, messages.doctor.encryptedBinary(model.name, meta.name, fact.table, fact.column));
+    }
+    for (const field of identityFields(model)) {
+      const fact = column(field);
+      if (fact === undefined || fact.type !== fixedText || model.fields[field]?.fixedLength !== undefined) continue;
+      add(
+        mysql ? 'warn' : 'fail',
+        field,
+        fact,
+        messages.doctor.identityFixedLength(model.name, field, fact.table, fact.column, mysql),
+      );
+    }
+    if (!mysql) continue;
+    for (const index of Object.keys(model.blindIndexes)) {
+      const fact = column(index);
+      if (fact !== undefined && ignoresCase(fact.collation))
+        add('warn', index, fact, messages.doctor.indexCollation(model.name, index, fact.collation as string));
+    }
+  }
+  const keyModel = schema.models[schema.keyStoreModel];
+  const scope = keyModel
+    ? byColumn.get(`${keyModel.dbName}\u0000${keyModel.fields.scope?.dbName ?? 'scope'}`)
+    : undefined;
+  if (scope !== undefined && (scope.type === fixedText || (mysql && ignoresCase(scope.collation)))) {
+    findings.push({
+      level: 'fail',
+      message: messages.doctor.keyScopeColumn(scope.table, scope.column, scope.type, scope.collation),
+      detail: { table: scope.table, column: scope.column, type: scope.type, collation: scope.collation ?? '' },
+    });
+  }
+  if (mysql && !database.strict) findings.push({ level: 'warn', message: messages.doctor.notStrict(), detail: {} });
+  return findings;
+}
+
+/** The fields whose values name a row's scope or are bound into its values: scope, bound field, bound id. */
+function identityFields(model: ModelMeta): string[] {
+  const fields = new Set<string>();
+  if (model.scopeField !== undefined) fields.add(model.scopeField);
+  const bound = boundField(model);
+  if (bound !== undefined) fields.add(bound);
+  return [...fields];
+}
