@@ -66,7 +66,12 @@ describe(`the ${testProvider()} migrations`, () => {
       for (const field of encrypted) {
         const column = byName.get(field.dbName)!;
         if (['json', 'longtext', 'longblob'].includes(column.type)) continue;
-        expect([model.name, field.dbName, column.type]).toEqual([model.name, field.dbName, 'text']);
+        // A column the schema bounds (`@db.VarChar(n)`: Locker.note) keeps its bound.
+        const declared = Object.values(model.fields as Record<string, { dbName: string; maxLength?: number }>).find(
+          (f) => f.dbName === field.dbName,
+        )?.maxLength;
+        const expected = declared === undefined ? 'text' : `varchar(${declared})`;
+        expect([model.name, field.dbName, column.type]).toEqual([model.name, field.dbName, expected]);
         checked++;
       }
       const indexes = Object.values(

@@ -258,20 +258,17 @@ export class DataEncryptor {
 
   /**
    * The scopes `rows` (creates of `model`) give in their scope field, for those that write an
-   * encrypted value: what a `createMany` can look up together before sealing its rows. A value
-   * that is not a valid scope is left out (its row reports it when sealed).
+   * encrypted value: what a `createMany` can look up together before sealing its rows.
+   * @throws InvalidArgumentError for a value its column would not hold as written (see
+   *   `storedForm`): here, before any row is sealed and any scope key is made for one
    */
   givenScopes(model: ModelMeta, rows: readonly unknown[]): Set<string> {
     const scopes = new Set<string>();
     if (model.scopeField === undefined) return scopes;
     for (const row of rows) {
       if (!isPlainObject(row) || !this.writesEncrypted(model, row)) continue;
-      try {
-        const scope = this.givenScope(model, row);
-        if (scope !== undefined) scopes.add(scope);
-      } catch {
-        // Refused with its own error when the row is sealed.
-      }
+      const scope = this.givenScope(model, row);
+      if (scope !== undefined) scopes.add(scope);
     }
     return scopes;
   }
