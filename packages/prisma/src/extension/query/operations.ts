@@ -70,6 +70,15 @@ function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025';
 }
 
+/**
+ * An update that moves its row to another scope returned the row still in the old one: the
+ * database matched nothing under the guard (see `Guarded.movesTo`). Handled as Prisma's "not
+ * found" (`P2025`), and never reaches the caller (a `RowMovedError` does, when retries run out).
+ */
+class MoveNotApplied extends Error {
+  readonly code = 'P2025';
+}
+
 /** Runs model operations through hushfield. */
 export class OperationHandler {
   private readonly reader: RowReader;
@@ -121,13 +130,21 @@ export class OperationHandler {
     // Full-length index hits of a read are compared with the decrypted values (see dropMismatches).
     const recheck =
       RECHECKED.has(operation) && !fluent && rewriter.fullLength.length > 0 ? rewriter.fullLength : undefined;
-    const extra = [...(given?.fields ?? []), ...(recheck === undefined ? [] : this.recheckFields(model, recheck))];
+    const moveCheck = guarded?.movesTo !== undefined && !batch && !fluent ? guarded.movesTo : undefined;
+    const extra = [
+      ...(given?.fields ?? []),
+      ...(recheck === undefined ? [] : this.recheckFields(model, recheck)),
+      ...(moveCheck === undefined ? [] : [moveCheck.field]),
+    ];
     const { args: queryArgs, strip } = returnsRows
       ? ensureSelected(this.view, model, prepared.args, extra)
       : { args: prepared.args, strip: undefined };
     let result: unknown;
     try {
       result = await params.query(queryArgs);
+      // A move the database did not apply (see Guarded.movesTo) is handled as Prisma's "not found".
+      if (moveCheck !== undefined && isPlainObject(result) && String(result[moveCheck.field]) !== moveCheck.scope)
+        throw new MoveNotApplied();
     } catch (error) {
       // A shape the extension does not rewrite reaches Prisma as written: its error must not quote it.
       if (!isNotFound(error)) throw redactPlaintexts(error, this.view, params.args);
@@ -139,7 +156,7 @@ export class OperationHandler {
       // Not in a batch, which cannot be sent again, nor when no row read first has moved since.
       if (batch) throw error;
       const moved = await this.movedRow(model, guarded, prepared.encryptor);
-      if (moved === undefined) throw error;
+      if (moved === undefined) throw error instanceof MoveNotApplied ? rowMoved(model.name, operation, attempt) : error;
       // In an interactive transaction Prisma runs a write's nested parts on the transaction's
       // connection without a savepoint: those that ran before the guard failed (a nested row's,
       // or the operation's own after a nested create its foreign key needs) stay applied, and

@@ -35,6 +35,12 @@ export interface Guarded {
   readonly guard: Args;
   /** The read found no row: the guard matches none, and a row found now was created since. */
   readonly absent?: true;
+  /**
+   * The scope an update moves the row to. The row it returns must have it: on MySQL Prisma
+   * selects the row first, then updates it by id under the guard, and returns the row even when
+   * the guard no longer matched (a write committed in between), so no "not found" tells.
+   */
+  readonly movesTo?: { readonly field: string; readonly scope: string };
 }
 
 /** An operation's rewritten arguments, and what its result is checked or retried by. */
@@ -186,7 +192,11 @@ export class OperationPreparer {
         : await this.reader.context(model, out.where as Args, args.data);
     // Read first: the update must still find the row with the id and scope its values are sealed for.
     if (context.guard !== undefined) {
-      guarded = { where: out.where as Args, guard: context.guard, absent: context.absent };
+      const field = model.scopeField;
+      const moves = field !== undefined && context.guard[field] !== undefined && context.guard[field] !== null;
+      const movesTo =
+        moves && String(context.guard[field]) !== context.row.scope ? { field, scope: context.row.scope } : undefined;
+      guarded = { where: out.where as Args, guard: context.guard, absent: context.absent, movesTo };
       out.where = narrowed(guarded.where, context.guard);
     }
     // Through the where without the guard: a row the first read did not find may be there now.

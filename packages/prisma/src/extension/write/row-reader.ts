@@ -4,6 +4,7 @@
  * fields or the scope), and the index value a unique input must name during an index-key
  * rotation. They run in the caller's interactive transaction when there is one.
  */
+import { Buffer } from 'node:buffer';
 import { boundField, boundRowId } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
@@ -98,11 +99,31 @@ export class RowReader {
     const guard = this.guardOf(model, row);
     if (newScope === undefined || newScope === current.scope) return { row: current, data, guard };
     // Every value is written back under the new scope: one that fails to decrypt must stop the
-    // write, never be written back as null over what is stored.
+    // write, never be written back as null over what is stored. The update must also still find
+    // the envelopes it read: a write of those fields in between (another client's, or an earlier
+    // one of the same batch) would otherwise be undone by the old values written back.
+    const carried = this.carriedGuard(model, data, row);
     await this.decryptor.decryptOrThrow(model, row);
     const moved: Args = { ...data };
     for (const name of Object.keys(model.encrypted)) if (moved[name] === undefined) moved[name] = row[name];
-    return { row: { ...current, scope: newScope }, data: moved, guard };
+    return { row: { ...current, scope: newScope }, data: moved, guard: { ...guard, ...carried } };
+  }
+
+  /**
+   * The envelopes, as read, of the encrypted fields a scope move writes back without the caller
+   * giving them, in the form a where compares them (a `Json`, `Bytes` or list field through
+   * `equals`, which is what it takes). A typed field read as SQL NULL is left out: its filter
+   * takes Prisma's own null markers, which the extension does not hold.
+   */
+  private carriedGuard(model: ModelMeta, data: Args, row: Args): Args {
+    const carried: Args = {};
+    for (const meta of Object.values(model.encrypted)) {
+      const value = row[meta.name];
+      if (data[meta.name] !== undefined || value === undefined) continue;
+      if (meta.type === undefined) carried[meta.name] = value;
+      else if (value !== null) carried[meta.name] = { equals: value };
+    }
+    return carried;
   }
 
   /**
@@ -118,7 +139,7 @@ export class RowReader {
     if (row === null) return false;
     // A row the first read did not find has been created since.
     if (absent) return true;
-    return Object.entries(guard).some(([field, value]) => String(row[field]) !== String(value));
+    return Object.entries(guard).some(([field, value]) => !sameValue(row[field], value));
   }
 
   /** The read values a write sealed for them must still find: the scope value, and a bound row's bound value. */
@@ -207,4 +228,13 @@ export class RowReader {
     )) as Args | null;
     return typeof row?.[column] === 'string' ? (row[column] as string) : candidates[0];
   }
+}
+
+/** Whether a value read now is the one a guard holds (a plain value, or `{ equals }` of a typed field). */
+function sameValue(read: unknown, guarded: unknown): boolean {
+  const expected = isPlainObject(guarded) && 'equals' in guarded ? guarded.equals : guarded;
+  if (Buffer.isBuffer(read) || read instanceof Uint8Array)
+    return expected instanceof Uint8Array && Buffer.compare(Buffer.from(read), Buffer.from(expected)) === 0;
+  if (Array.isArray(read)) return JSON.stringify(read) === JSON.stringify(expected);
+  return String(read) === String(expected);
 }

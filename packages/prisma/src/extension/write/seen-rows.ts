@@ -149,7 +149,10 @@ export async function checkGivenContext(options: {
     scope: model.scopeField === undefined ? 'default' : String(row[model.scopeField]),
     rowId: boundRowId(model, row),
   };
-  if (actual.scope === given.context.scope && actual.rowId === given.context.rowId) return;
+  // An unbound row's context carries its id as a stand-in (rows created under it take it), but
+  // nothing binds it: only a bound row's id (or bound value) must match.
+  const sameRow = !model.bindRowId || actual.rowId === given.context.rowId;
+  if (actual.scope === given.context.scope && sameRow) return;
   const plain: Args = {};
   const written: Args = {};
   for (const meta of view.writePlan(model).encrypted) {
