@@ -21,7 +21,7 @@
 import { boundField, boundGeneration } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import type { RowGuard } from './encrypt-data';
-import { storedForm } from './canonical-values';
+import { filteredForm, storedForm } from './canonical-values';
 import { scopeValue } from './seen-rows';
 import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from '../messages';
 import type { Position } from '../query/rewrite-where';
@@ -357,18 +357,33 @@ export function scopeString(model: ModelMeta, field: string, value: unknown): st
   return undefined;
 }
 
-/** The value a unique where gives `field` exactly (directly or in a compound unique), else `undefined`. */
+/**
+ * The value a unique where gives `field` exactly (directly or in a compound unique), else
+ * `undefined`: also when the database may match the where to a row holding another form of the
+ * value (see {@link comparedLoosely}), whose own form must then be read.
+ */
 function exactIn(model: ModelMeta, where: Args, field: string): unknown {
   const direct = scopeValue(where[field]);
-  if (direct !== undefined) return direct;
+  if (direct !== undefined) return comparedLoosely(model, field, direct) ? undefined : direct;
   for (const unique of model.uniqueIndexes) {
     const compound = where[unique.name];
     if (unique.fields.includes(field) && isPlainObject(compound)) {
       const part = scopeValue(compound[field]);
-      if (part !== undefined) return part;
+      if (part !== undefined) return comparedLoosely(model, field, part) ? undefined : part;
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a where's `value` for `field` may match a row that holds another form of it: one with
+ * trailing spaces (MySQL's and MariaDB's PAD SPACE collations, `utf8mb4_bin` among them, ignore
+ * them), or one shorter than a PostgreSQL `Char(n)` (compared padded). A uuid column's forms are
+ * canonicalized instead (`storedForm`).
+ */
+function comparedLoosely(model: ModelMeta, field: string, value: unknown): boolean {
+  if (typeof value !== 'string' || model.fields[field]?.uuid === true) return false;
+  return value.endsWith(' ') || filteredForm(model, field, value) !== value;
 }
 
 /** `field` of the row `where` names: from the where itself, else one read; `undefined` when no row. */
