@@ -56,16 +56,20 @@ describe('storedForm', () => {
   });
 });
 
+/** Columns of eight characters: PostgreSQL's Char, MySQL's, a provider not known, a VarChar; and a uuid. */
+const lockerModel = {
+  name: 'Locker',
+  fields: {
+    pg: { name: 'pg', maxLength: 8, fixedLength: 'pads' },
+    my: { name: 'my', maxLength: 8, fixedLength: 'trims' },
+    unknown: { name: 'unknown', maxLength: 8, fixedLength: 'either' },
+    varchar: { name: 'varchar', maxLength: 8 },
+    id: { name: 'id', uuid: true },
+  },
+} as unknown as ModelMeta;
+
 describe('storedForm of a declared-length column', () => {
-  const model = {
-    name: 'Locker',
-    fields: {
-      pg: { name: 'pg', maxLength: 8, fixedLength: 'pads' },
-      my: { name: 'my', maxLength: 8, fixedLength: 'trims' },
-      unknown: { name: 'unknown', maxLength: 8, fixedLength: 'either' },
-      varchar: { name: 'varchar', maxLength: 8 },
-    },
-  } as unknown as ModelMeta;
+  const model = lockerModel;
   const refused = (field: string, value: string, why: RegExp) => {
     const attempt = () => storedForm(model, field, value);
     expect(attempt).toThrow(InvalidArgumentError);
@@ -113,16 +117,7 @@ describe('storedForm of a declared-length column', () => {
 });
 
 describe('filteredForm', () => {
-  const model = {
-    name: 'Locker',
-    fields: {
-      pg: { name: 'pg', maxLength: 8, fixedLength: 'pads' },
-      my: { name: 'my', maxLength: 8, fixedLength: 'trims' },
-      unknown: { name: 'unknown', maxLength: 8, fixedLength: 'either' },
-      varchar: { name: 'varchar', maxLength: 8 },
-      id: { name: 'id', uuid: true },
-    },
-  } as unknown as ModelMeta;
+  const model = lockerModel;
 
   it('gives the form the rows a filter matches hold, refusing nothing a read may ask', () => {
     expect(filteredForm(model, 'pg', 'acme')).toBe('acme    ');
