@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { ConfigError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+import { testProvider } from '../support/provider';
 
 describe('fieldEncryption: $transaction', () => {
   let h: Harness;
@@ -142,4 +143,29 @@ describe('fieldEncryption: $transaction', () => {
     });
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe('late@example.com');
   });
+
+  // SQLite has one writer at a time: the other client's update would wait for this transaction to end.
+  (testProvider() === 'sqlite' ? it.skip : it)(
+    "leaves another client's operation, started inside the callback and not awaited there, out of the transaction",
+    async () => {
+      const user = await h.prisma.user.create({
+        data: { emailIdx: computedBlindIndex, tenantId: 'own', name: 'Own', email: 'own@example.com' },
+      });
+      const other = h.fresh().prisma;
+      let pending!: Promise<unknown>;
+      await h.prisma.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: user.id }, data: { name: 'Own in tx' } });
+        // Started here, it runs once the transaction has ended: its read of the row must not go
+        // to this transaction's client (closed by then), but to its own.
+        pending = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+          other.user.update({ where: { id: user.id }, data: { notes: 'from the other client' } }),
+        );
+      });
+      await expect(pending).resolves.toMatchObject({ name: 'Own in tx', notes: 'from the other client' });
+      expect(await h.fresh().prisma.user.findUnique({ where: { id: user.id } })).toMatchObject({
+        name: 'Own in tx',
+        notes: 'from the other client',
+      });
+    },
+  );
 });

@@ -223,7 +223,7 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
         if (typeof first !== 'function') return baseTransaction.apply(self, args);
         const callback = first as (tx: AnyClient) => Promise<unknown>;
         // `await` inside the context: a lazy PrismaPromise returned by the callback must run in it.
-        const run = (tx: AnyClient) => inTransaction(tx, async () => await callback(tx));
+        const run = (tx: AnyClient) => inTransaction(tx, base, async () => await callback(tx));
         return baseTransaction.apply(self, [run, ...rest]);
       },
     } as object;
@@ -268,6 +268,7 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     options.keyStore ??
     new TransactionKeyStore(
       new PrismaKeyStore(base, { model }),
+      base,
       model,
       options.singleConnection ?? isSingleConnection(base),
     );

@@ -20,6 +20,12 @@ export type AnyClient = Record<string, unknown>;
 export interface TransactionScope {
   /** The transaction client Prisma handed to the callback. */
   readonly tx: AnyClient;
+  /**
+   * The client the extension was applied to, whose `$transaction` opened it. Only that client's
+   * own queries join the transaction: an operation of another client started inside the
+   * callback (and not awaited there) runs on its own connection, as it would without hushfield.
+   */
+  readonly owner: AnyClient;
 }
 
 interface Context {
@@ -29,14 +35,15 @@ interface Context {
 
 const storage = new AsyncLocalStorage<Context>();
 
-/** Runs `fn` with `tx` as the current interactive transaction. */
-export function inTransaction<T>(tx: AnyClient, fn: () => T): T {
-  return storage.run({ scope: { tx } }, fn);
+/** Runs `fn` with `tx`, opened by `owner` (see {@link TransactionScope.owner}), as the current transaction. */
+export function inTransaction<T>(tx: AnyClient, owner: AnyClient, fn: () => T): T {
+  return storage.run({ scope: { tx, owner } }, fn);
 }
 
-/** The current interactive transaction, if the caller is inside one. */
-export function currentTransaction(): TransactionScope | undefined {
-  return storage.getStore()?.scope;
+/** The current interactive transaction of `owner`, if the caller is inside one it opened. */
+export function currentTransaction(owner: AnyClient): TransactionScope | undefined {
+  const scope = storage.getStore()?.scope;
+  return scope?.owner === owner ? scope : undefined;
 }
 
 /** Whether the current query was issued by the extension itself and must pass through. */
@@ -46,11 +53,11 @@ export function isBypassed(): boolean {
 
 /**
  * Runs `fn` with a client for the extension's own queries: the current transaction client
- * (bypassing the extension) when inside an interactive transaction, else `base` (the client
- * the extension was applied to, which does not run it).
+ * (bypassing the extension) when inside an interactive transaction `base` opened, else `base`
+ * (the client the extension was applied to, which does not run it).
  */
 export function sideQuery<T>(base: AnyClient, fn: (client: AnyClient) => Promise<T>): Promise<T> {
-  const scope = currentTransaction();
+  const scope = currentTransaction(base);
   // `base` does not run the extension: no context is needed, and none is entered. On Node 20
   // the first context entered makes every promise of the process call a hook from then on.
   if (scope === undefined) return fn(base);

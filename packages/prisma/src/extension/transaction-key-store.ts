@@ -21,7 +21,7 @@ import {
   type StoredKey,
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
-import { currentTransaction, sideQuery } from './transaction-context';
+import { type AnyClient, currentTransaction, sideQuery } from './transaction-context';
 
 const message = (scope: string) =>
   `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +
@@ -29,8 +29,13 @@ const message = (scope: string) =>
 
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {
+  /**
+   * @param owner - the client the extension was applied to: only its interactive transactions
+   *   are joined (see `TransactionScope.owner`)
+   */
   constructor(
     private readonly base: PrismaKeyStore,
+    private readonly owner: AnyClient,
     private readonly model: string,
     private readonly singleConnection: boolean,
   ) {}
@@ -82,12 +87,12 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
-    if (currentTransaction() === undefined) return fn(this.base);
-    return sideQuery({}, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+    if (currentTransaction(this.owner) === undefined) return fn(this.base);
+    return sideQuery(this.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
   }
 
   private refuseInTransaction(scope: string): void {
-    if (this.singleConnection && currentTransaction() !== undefined) throw new ConfigError(message(scope));
+    if (this.singleConnection && currentTransaction(this.owner) !== undefined) throw new ConfigError(message(scope));
   }
 
   /** Prints no client internals. */

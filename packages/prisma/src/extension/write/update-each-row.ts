@@ -91,12 +91,12 @@ export async function updateEachRow(
     if (shaped !== undefined) stripAdded(returned, shaped.strip);
     return returned;
   };
-  if (currentTransaction() !== undefined) return sideQuery(base, run);
+  if (currentTransaction(base) !== undefined) return sideQuery(base, run);
   const transaction = base.$transaction as (
     fn: (tx: AnyClient) => Promise<unknown>,
     options?: { isolationLevel?: string },
   ) => Promise<unknown>;
-  return transaction.call(base, (tx) => inTransaction(tx, () => sideQuery(base, run)), ownIsolation(base));
+  return transaction.call(base, (tx) => inTransaction(tx, base, () => sideQuery(base, run)), ownIsolation(base));
 }
 
 /**
