@@ -8,6 +8,7 @@
  * updates it by id under the where, and returns the row even when the where no longer matched:
  * a move whose returned row is still in the old scope is retried too.
  */
+import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { createHarness, expectNoPlaintextIn, type Harness } from './support';
@@ -82,6 +83,37 @@ it('fails a batch whose scope move would write back values an earlier write of t
       tenantId: 't2',
       subject: 'new subject',
       detail: 'd',
+    });
+  },
+);
+
+(testProvider() === 'sqlite' ? it.skip : it)(
+  'keeps concurrent writes of Json and Bytes fields (null before) while a scope move waits, and moves them',
+  async () => {
+    const document = await h.prisma.document.create({ data: { tenantId: 't1', title: 'doc', body: { v: 1 } } });
+    const mover = h.fresh().prisma;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const moving = gate.then(() => mover.document.update({ where: { id: document.id }, data: { tenantId: 't2' } }));
+    await h.prisma.$transaction(async (tx) => {
+      await tx.document.update({
+        where: { id: document.id },
+        data: { body: { v: 2 }, meta: { kept: true }, blob: Buffer.from('kept bytes') },
+      });
+      open();
+      await sleep(700);
+    });
+    await moving;
+    const read = await h.fresh().prisma.document.findUnique({ where: { id: document.id } });
+    expect(read).toMatchObject({ tenantId: 't2', body: { v: 2 }, meta: { kept: true } });
+    expect(Buffer.from(read!.blob!).toString()).toBe('kept bytes');
+    // and a move with nothing written in between is not retried over its SQL NULLs
+    const quiet = await h.prisma.document.create({ data: { tenantId: 't1', title: 'quiet', body: { v: 1 } } });
+    await h.fresh().prisma.document.update({ where: { id: quiet.id }, data: { tenantId: 't2' } });
+    expect(await h.fresh().prisma.document.findUnique({ where: { id: quiet.id } })).toMatchObject({
+      tenantId: 't2',
+      meta: null,
+      blob: null,
     });
   },
 );

@@ -5,9 +5,11 @@
  * rotation. They run in the caller's interactive transaction when there is one.
  */
 import { Buffer } from 'node:buffer';
+import { DbNull } from '@prisma/client/runtime/client';
 import { boundField, boundRowId } from '../../value-context';
-import type { ModelMeta } from '../../metadata';
+import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
+import { isPrismaNull } from '../../typed-values';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import type { RowContext } from './encrypt-data';
 import { plainOf } from './row-sealer';
@@ -111,17 +113,17 @@ export class RowReader {
 
   /**
    * The envelopes, as read, of the encrypted fields a scope move writes back without the caller
-   * giving them, in the form a where compares them (a `Json`, `Bytes` or list field through
-   * `equals`, which is what it takes). A typed field read as SQL NULL is left out: its filter
-   * takes Prisma's own null markers, which the extension does not hold.
+   * giving them, in the form a where compares them (see {@link storedValueFilter}).
    */
   private carriedGuard(model: ModelMeta, data: Args, row: Args): Args {
     const carried: Args = {};
     for (const meta of Object.values(model.encrypted)) {
       const value = row[meta.name];
       if (data[meta.name] !== undefined || value === undefined) continue;
-      if (meta.type === undefined) carried[meta.name] = value;
-      else if (value !== null) carried[meta.name] = { equals: value };
+      // A list read empty may be SQL NULL or '{}' (Prisma reads both as []); one filter cannot
+      // match both, so it is not compared (a list written in between is then undone).
+      if (meta.type === 'String[]' && Array.isArray(value) && value.length === 0) continue;
+      carried[meta.name] = storedValueFilter(meta, value);
     }
     return carried;
   }
@@ -230,9 +232,23 @@ export class RowReader {
   }
 }
 
-/** Whether a value read now is the one a guard holds (a plain value, or `{ equals }` of a typed field). */
+/**
+ * The where filter matching exactly the stored value `value` of the encrypted field `meta`: the
+ * value itself for text and `Bytes`; `equals` for a `Json` field (which takes no bare value, and
+ * SQL NULL as `Prisma.DbNull`) and a list (`isEmpty` for an empty one, which `equals` misses on
+ * PostgreSQL).
+ */
+export function storedValueFilter(meta: EncryptedFieldMeta, value: unknown): unknown {
+  if (meta.type === undefined || (meta.type === 'Bytes' && value === null)) return value;
+  if (meta.type === 'String[]' && Array.isArray(value) && value.length === 0) return { isEmpty: true };
+  return { equals: value === null && meta.type === 'Json' ? DbNull : value };
+}
+
+/** Whether a value read now is the one a guard holds (a plain value, or a filter of {@link storedValueFilter}). */
 function sameValue(read: unknown, guarded: unknown): boolean {
+  if (isPlainObject(guarded) && guarded.isEmpty === true) return Array.isArray(read) && read.length === 0;
   const expected = isPlainObject(guarded) && 'equals' in guarded ? guarded.equals : guarded;
+  if (isPrismaNull(expected, 'DbNull')) return read === null;
   if (Buffer.isBuffer(read) || read instanceof Uint8Array)
     return expected instanceof Uint8Array && Buffer.compare(Buffer.from(read), Buffer.from(expected)) === 0;
   if (Array.isArray(read)) return JSON.stringify(read) === JSON.stringify(expected);

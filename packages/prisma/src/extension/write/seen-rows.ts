@@ -22,6 +22,7 @@ import { boundRowId } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import type { DataEncryptor, RowContext } from './encrypt-data';
 import { fieldPlainOf, plainOf } from './row-sealer';
+import { storedValueFilter } from './row-reader';
 import { isNullWrite } from '../../typed-values';
 import { narrowed } from '../query/arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
@@ -170,10 +171,10 @@ export async function checkGivenContext(options: {
   // A field the caller's select leaves out tells nothing: the conditional update below decides.
   if (values.every(([name, value]) => typeof value === 'string' && name in row && row[name] !== value)) return;
   const resealed = await options.encryptor.update(model, plain, actual, 'update');
-  // A Json, Bytes or list field is compared through `equals` (a Json field takes no bare value).
+  // A Json or list field is compared through `equals` (a Json field takes no bare value).
   const where: Args = {};
   for (const [name, value] of Object.entries(written))
-    where[name] = view.encrypted(model, name)?.type === undefined ? value : { equals: value };
+    where[name] = storedValueFilter(view.encrypted(model, name)!, value);
   for (const field of given.fields) where[field] = row[field];
   const { count } = (await sideQuery(options.base, (client) =>
     delegate(client, view.delegateName(model)).updateMany({ where, data: resealed }),
