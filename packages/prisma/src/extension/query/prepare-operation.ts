@@ -17,7 +17,7 @@ import { unsupported } from '../messages';
 import { exactValue, type GivenContext, type KnownScopes, rememberedContext } from '../write/seen-rows';
 import { asList, narrowed, operationWherePosition, SELECTION_KEYS } from './arg-shapes';
 import type { WhereRewriter } from './rewrite-where';
-import type { RowReader } from '../write/row-reader';
+import { type RowReader, updateGuard } from '../write/row-reader';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
 import type { AnyClient } from '../transaction-context';
@@ -191,13 +191,14 @@ export class OperationPreparer {
         ? { row: given.context, data: args.data, guard: undefined }
         : await this.reader.context(model, out.where as Args, args.data);
     // Read first: the update must still find the row with the id and scope its values are sealed for.
-    if (context.guard !== undefined) {
+    const guard = updateGuard(context);
+    if (guard !== undefined) {
       const field = model.scopeField;
-      const moves = field !== undefined && context.guard[field] !== undefined && context.guard[field] !== null;
+      const moves = field !== undefined && guard[field] !== undefined && guard[field] !== null;
       const movesTo =
-        moves && String(context.guard[field]) !== context.row.scope ? { field, scope: context.row.scope } : undefined;
-      guarded = { where: out.where as Args, guard: context.guard, absent: context.absent, movesTo };
-      out.where = narrowed(guarded.where, context.guard);
+        moves && String(guard[field]) !== context.row.scope ? { field, scope: context.row.scope } : undefined;
+      guarded = { where: out.where as Args, guard, absent: context.absent, movesTo };
+      out.where = narrowed(guarded.where, guard);
     }
     // Through the where without the guard: a row the first read did not find may be there now.
     const unguarded = (guarded?.where ?? out.where) as Args;

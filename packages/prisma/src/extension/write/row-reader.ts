@@ -74,7 +74,7 @@ export class RowReader {
     model: ModelMeta,
     where: Args,
     data: unknown,
-  ): Promise<{ row: RowContext; data: unknown; guard?: Args; absent?: true }> {
+  ): Promise<{ row: RowContext; data: unknown; guard?: Args; carried?: Args; absent?: true }> {
     if (!isPlainObject(data)) return { row: { scope: 'default' }, data };
     const scopeField = model.scopeField;
     const movesScope = scopeField !== undefined && plainOf(data[scopeField]) !== undefined;
@@ -101,14 +101,15 @@ export class RowReader {
     const guard = this.guardOf(model, row);
     if (newScope === undefined || newScope === current.scope) return { row: current, data, guard };
     // Every value is written back under the new scope: one that fails to decrypt must stop the
-    // write, never be written back as null over what is stored. The update must also still find
-    // the envelopes it read: a write of those fields in between (another client's, or an earlier
-    // one of the same batch) would otherwise be undone by the old values written back.
+    // write, never be written back as null over what is stored. An update must also still find
+    // the envelopes it read (`carried`, added to its guard: see {@link updateGuard}): a write of
+    // those fields in between (another client's, or an earlier one of the same batch) would
+    // otherwise be undone by the old values written back.
     const carried = this.carriedGuard(model, data, row);
     await this.decryptor.decryptOrThrow(model, row);
     const moved: Args = { ...data };
     for (const name of Object.keys(model.encrypted)) if (moved[name] === undefined) moved[name] = row[name];
-    return { row: { ...current, scope: newScope }, data: moved, guard: { ...guard, ...carried } };
+    return { row: { ...current, scope: newScope }, data: moved, guard, carried };
   }
 
   /**
@@ -253,4 +254,15 @@ function sameValue(read: unknown, guarded: unknown): boolean {
     return expected instanceof Uint8Array && Buffer.compare(Buffer.from(read), Buffer.from(expected)) === 0;
   if (Array.isArray(read)) return JSON.stringify(read) === JSON.stringify(expected);
   return String(read) === String(expected);
+}
+
+/**
+ * The guard an update (not an upsert) of a row read by {@link RowReader.context} is narrowed to:
+ * its id and scope, and for a scope move the envelopes it carries to the new scope. An upsert
+ * takes the id and scope alone: narrowed to envelopes that changed, it would create a row.
+ */
+export function updateGuard(context: { guard?: Args; carried?: Args }): Args | undefined {
+  return context.carried === undefined || context.guard === undefined
+    ? context.guard
+    : { ...context.guard, ...context.carried };
 }

@@ -9,7 +9,7 @@ import type { ResultDecryptor } from '../read/decrypt-result';
 import type { DataEncryptor } from './encrypt-data';
 import { asList } from '../query/arg-shapes';
 import { rowMoved, unsupported } from '../messages';
-import type { RowReader } from './row-reader';
+import { type RowReader, updateGuard } from './row-reader';
 import { plainOf } from './row-sealer';
 import { storedForm } from './canonical-values';
 import type { Args, SchemaView } from '../schema-view';
@@ -64,7 +64,8 @@ export async function updateEachRow(
         const context = await reader.context(model, where, data);
         const sealed = await encryptor.update(model, context.data, context.row, operation);
         // Narrowed to the scope read: a row another client moved since is not sealed under the old one.
-        const narrowed = [...asList(query.where), where, ...(context.guard === undefined ? [] : [context.guard])];
+        const guard = updateGuard(context);
+        const narrowed = [...asList(query.where), where, ...(guard === undefined ? [] : [guard])];
         const single: Args = { ...query, where: { AND: narrowed }, data: sealed };
         delete single.limit;
         let touched: number;
@@ -77,12 +78,7 @@ export async function updateEachRow(
           returned.push(...rowsBack);
         }
         // Nothing matched: the row left the caller's where or is gone (skip it), or it moved (again).
-        if (
-          touched > 0 ||
-          context.guard === undefined ||
-          !(await reader.moved(model, where, context.guard, context.absent))
-        )
-          break;
+        if (touched > 0 || guard === undefined || !(await reader.moved(model, where, guard, context.absent))) break;
         if (attempt >= MAX_ATTEMPTS) throw rowMoved(model.name, operation, attempt);
       }
     }
