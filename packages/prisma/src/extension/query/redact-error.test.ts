@@ -4,17 +4,17 @@ import type { SchemaView } from '../schema-view';
 const view = {
   schema: {
     models: {
-      User: { encrypted: { email: {}, notes: {} }, blindIndexes: { emailIdx: {} } },
+      User: { encrypted: { email: {}, notes: {}, body: {} }, blindIndexes: { emailIdx: {} } },
       Person: { encrypted: {}, blindIndexes: {}, matchIndexes: { nameMatch: {} } },
     },
   },
 } as unknown as SchemaView;
 
 describe('redactText', () => {
-  it('takes a value out where it is quoted, JSON-escaped or bare, and a short one only where quoted', () => {
-    const text = 'email: "a\\"b@x.io"\nnotes: \'tea\' and tea-time\nname: "tea"\nbare a"b@x.io here';
-    expect(redactText(text, ['a"b@x.io', 'tea'])).toBe(
-      `email: "${REDACTED}"\nnotes: '${REDACTED}' and tea-time\nname: "${REDACTED}"\nbare ${REDACTED} here`,
+  it('takes a string out where it is quoted, raw or JSON-escaped, and leaves bare words alone', () => {
+    const text = 'email: "a\\"b@x.io"\nnotes: \'tea\' and tea-time\nname: "tea"\nArgument `data`: bare a"b@x.io';
+    expect(redactText(text, ['a"b@x.io', 'tea', 'Argument'])).toBe(
+      `email: "${REDACTED}"\nnotes: '${REDACTED}' and tea-time\nname: "${REDACTED}"\nArgument \`data\`: bare a"b@x.io`,
     );
   });
 });
@@ -45,5 +45,39 @@ describe('redactPlaintexts', () => {
     redactPlaintexts(error, view, { where: { id: 'x@y.z' } });
     expect(error.message).toBe('email: "x@y.z"');
     expect(redactPlaintexts('not an error', view, { where: { email: 'x' } })).toBe('not an error');
+  });
+
+  it('takes out numbers, dates and each line of a multi-line value, as Prisma prints them', () => {
+    const error = new Error(
+      'data: [{ body: { pin: 4242424242, born: new Date("1971-02-03T04:05:06.789Z") } }]\n' +
+        '  notes: "zed\u2028       secret@x.io"\n    at file.ts:4242:7',
+    );
+    const args = {
+      data: [{ body: { pin: 4242424242, born: new Date('1971-02-03T04:05:06.789Z') }, notes: 'zed\u2028secret@x.io' }],
+    };
+    redactPlaintexts(error, view, args);
+    expect(error.message).not.toContain('4242424242');
+    expect(error.message).not.toContain('1971-02-03');
+    expect(error.message).not.toContain('secret@x.io');
+    expect(error.message).toContain('file.ts:4242:7');
+  });
+
+  it('never throws: a frozen error, or one with a read-only message, is replaced by a redacted copy', () => {
+    class QuotaError extends Error {
+      readonly code = 'Q1';
+    }
+    const frozen = Object.freeze(new QuotaError('bad where [{"email":"zed@example.com"}]'));
+    const out = redactPlaintexts(frozen, view, { where: [{ email: 'zed@example.com' }] }) as Error & { code: string };
+    expect(out).not.toBe(frozen);
+    expect(out.message).toBe(`bad where [{"email":"${REDACTED}"}]`);
+    expect([out.name, out.code]).toEqual(['Error', 'Q1']);
+    expect(out.stack).not.toContain('zed@example.com');
+  });
+
+  it('redacts the errors an AggregateError holds', () => {
+    const inner = new Error('email: "zed@example.com"');
+    const aggregate = new AggregateError([inner], 'two failures');
+    redactPlaintexts(aggregate, view, { where: { email: 'zed@example.com' } });
+    expect(inner.message).toBe(`email: "${REDACTED}"`);
   });
 });

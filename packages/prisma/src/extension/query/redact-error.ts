@@ -12,30 +12,37 @@ import type { SchemaView } from '../schema-view';
 /** What stands in for a value taken out of a message. */
 export const REDACTED = '[hushfield: value withheld]';
 
-/** How deep an error's `cause` chain is redacted. */
-const MAX_CAUSES = 4;
+/** How deep an error's `cause` chain (and an `AggregateError`'s errors) is redacted. */
+const MAX_DEPTH = 4;
 
-/** Below this length a value is only taken out where it is quoted: bare, it would match ordinary words. */
-const MIN_BARE_LENGTH = 4;
+/** Below this length a fragment of a multi-line value is not taken out bare: it would match ordinary words. */
+const MIN_FRAGMENT_LENGTH = 4;
+
+/**
+ * A value to take out of a message: a string, printed quoted (as Prisma and databases print
+ * text); a number, printed bare; and, for a value spanning lines (Prisma re-indents the text
+ * after a line separator, so no quoted form matches), each of its lines.
+ */
+interface Secret {
+  readonly text: string;
+  readonly bare: boolean;
+}
 
 /**
  * `error`, with every value that `args` gives an encrypted, blind-index or match-index field (of
  * any model: nested writes and relation filters reach other models) taken out of its message and
- * stack; `error` itself (same class, same code), changed in place, so callers' checks still hold.
+ * stack, and its causes'. The error itself (same class, same code), changed in place, so callers'
+ * checks still hold; a copy with the redacted message (same name and code) when it cannot be
+ * changed (frozen, or a read-only message). Never throws.
  */
 export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  const secrets = new Set<string>();
-  collect(args, sensitiveNames(view), false, secrets, 0);
-  if (secrets.size === 0) return error;
+  const found = new Map<string, Secret>();
+  collect(args, sensitiveNames(view), false, found, 0);
+  if (found.size === 0) return error;
   // Longest first: a value containing another is taken out whole.
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < MAX_CAUSES; depth++) {
-    redactError(current, ordered);
-    current = current.cause;
-  }
-  return error;
+  const secrets = [...found.values()].sort((a, b) => b.text.length - a.text.length);
+  return redactDeep(error, secrets, 0);
 }
 
 const namesCache = new WeakMap<SchemaView, ReadonlySet<string>>();
@@ -56,12 +63,13 @@ function sensitiveNames(view: SchemaView): ReadonlySet<string> {
   return names;
 }
 
-/** Adds to `out` every string under a sensitive key of `value` (at any depth below it, filters included). */
-function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, out: Set<string>, depth: number): void {
+/** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
+function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, out: Map<string, Secret>, depth: number) {
   if (depth > 64) return;
-  if (typeof value === 'string') {
-    if (inside && value.length > 0) out.add(value);
-    return;
+  if (inside) {
+    if (typeof value === 'string') return addString(value, out);
+    if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), out);
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : addString(value.toISOString(), out);
   }
   if (Array.isArray(value)) {
     for (const item of value) collect(item, names, inside, out, depth + 1);
@@ -72,28 +80,85 @@ function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, ou
   for (const [key, item] of Object.entries(value)) collect(item, names, inside || names.has(key), out, depth + 1);
 }
 
-function redactError(error: Error, secrets: readonly string[]): void {
-  const message = redactText(error.message, secrets);
-  if (message !== error.message) error.message = message;
-  if (typeof error.stack === 'string') {
-    const stack = redactText(error.stack, secrets);
-    if (stack !== error.stack) error.stack = stack;
+function addString(text: string, out: Map<string, Secret>): void {
+  if (text.length === 0) return;
+  out.set(`q${text}`, { text, bare: false });
+  const lines = text.split(/[\n\r\u2028\u2029]/);
+  if (lines.length > 1) for (const line of lines) if (line.trim().length >= MIN_FRAGMENT_LENGTH) addBare(line, out);
+}
+
+function addBare(text: string, out: Map<string, Secret>): void {
+  out.set(`b${text}`, { text, bare: true });
+}
+
+/** `error` redacted, or a redacted copy of it, with its causes and aggregated errors redacted too. */
+function redactDeep(error: Error, secrets: readonly Secret[], depth: number): Error {
+  let out = redactOwn(error, secrets);
+  if (depth + 1 >= MAX_DEPTH) return out;
+  const cause = out.cause;
+  if (cause instanceof Error) {
+    const redacted = redactDeep(cause, secrets, depth + 1);
+    if (redacted !== cause && !assign(out, 'cause', redacted)) out = copyOf(out, out.message);
+  }
+  if (out instanceof AggregateError && Array.isArray(out.errors)) {
+    const before: unknown[] = out.errors;
+    const errors = before.map((item) => (item instanceof Error ? redactDeep(item, secrets, depth + 1) : item));
+    if (errors.some((item, i) => item !== before[i]) && !assign(out, 'errors', errors)) out = copyOf(out, out.message);
+  }
+  return out;
+}
+
+/** `error` with its own message and stack redacted: in place when it can be changed, else a copy. */
+function redactOwn(error: Error, secrets: readonly Secret[]): Error {
+  const message = redactText(String(error.message), secrets);
+  const stack = typeof error.stack === 'string' ? redactText(error.stack, secrets) : undefined;
+  const changed = message !== error.message || (stack !== undefined && stack !== error.stack);
+  if (!changed) return error;
+  if (assign(error, 'message', message) && (stack === undefined || assign(error, 'stack', stack))) return error;
+  return copyOf(error, message);
+}
+
+/** Sets `error[key]`, reporting whether it now holds `value` (a frozen error, a getter: no). */
+function assign(error: Error, key: 'message' | 'stack' | 'cause' | 'errors', value: unknown): boolean {
+  try {
+    (error as unknown as Record<string, unknown>)[key] = value;
+    return (error as unknown as Record<string, unknown>)[key] === value;
+  } catch {
+    return false;
   }
 }
 
+/** A plain `Error` standing in for `error`: its name and code, the redacted `message`, no cause. */
+function copyOf(error: Error, message: string): Error {
+  const copy = new Error(message);
+  copy.name = error.name;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  return copy;
+}
+
 /**
- * `text` with each secret taken out where it is quoted (as Prisma and databases print values),
- * and bare when long enough.
+ * `text` with each secret taken out: a string where it is quoted (raw or JSON-escaped, in double
+ * or single quotes, as Prisma and databases print values), a bare one (a number, a line of a
+ * multi-line value) where no letter, digit or dot adjoins it.
  */
-export function redactText(text: string, secrets: readonly string[]): string {
+export function redactText(text: string, secrets: readonly Secret[] | readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    for (const form of new Set([escaped, secret])) {
+  for (const entry of secrets) {
+    const secret: Secret = typeof entry === 'string' ? { text: entry, bare: false } : entry;
+    if (secret.bare) {
+      out = out.replace(new RegExp(`(?<![\\w.])${escapeRegExp(secret.text)}(?![\\w])`, 'g'), REDACTED);
+      continue;
+    }
+    const escaped = JSON.stringify(secret.text).slice(1, -1);
+    for (const form of new Set([escaped, secret.text])) {
       out = out.split(`"${form}"`).join(`"${REDACTED}"`);
       out = out.split(`'${form}'`).join(`'${REDACTED}'`);
-      if (form.length >= MIN_BARE_LENGTH) out = out.split(form).join(REDACTED);
     }
   }
   return out;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
