@@ -63,22 +63,33 @@ describeOn(['postgresql', 'mysql'], 'SQLite declares no column lengths or collat
     expect(byField['Locker.siteCode']).toBeUndefined();
   });
 
-  (mysql ? it : it.skip)('fails a case-insensitive key table scope and warns of a case-insensitive index', async () => {
-    await world.db.query(
-      'ALTER TABLE `hushfield_keys` MODIFY `scope` VARCHAR(191) NOT NULL COLLATE utf8mb4_general_ci',
-    );
-    await world.db.query('ALTER TABLE `users` MODIFY `ssn_idx` VARCHAR(191) NULL COLLATE utf8mb4_unicode_ci');
-    const { checks } = await columnChecks();
-    expect(checks).toContainEqual(
-      expect.objectContaining({
-        level: 'fail',
-        message: expect.stringMatching(
-          /hushfield_keys\.scope \(the key table's scope\) is varchar in utf8mb4_general_ci/,
-        ),
-      }),
-    );
-    expect(checks).toContainEqual(
-      expect.objectContaining({ level: 'warn', detail: expect.objectContaining({ field: 'ssnIdx' }) }),
-    );
-  });
+  (mysql ? it : it.skip)(
+    'fails a case-insensitive key table scope and warns of a case-insensitive index or scope column',
+    async () => {
+      await world.db.query(
+        'ALTER TABLE `hushfield_keys` MODIFY `scope` VARCHAR(191) NOT NULL COLLATE utf8mb4_general_ci',
+      );
+      await world.db.query('ALTER TABLE `users` MODIFY `ssn_idx` VARCHAR(191) NULL COLLATE utf8mb4_unicode_ci');
+      await world.db.query('ALTER TABLE `tickets` MODIFY `tenant_id` VARCHAR(191) NOT NULL COLLATE utf8mb4_general_ci');
+      const { checks } = await columnChecks();
+      expect(checks).toContainEqual(
+        expect.objectContaining({
+          level: 'fail',
+          message: expect.stringMatching(
+            /hushfield_keys\.scope \(the key table's scope\) is varchar in utf8mb4_general_ci/,
+          ),
+        }),
+      );
+      expect(checks).toContainEqual(
+        expect.objectContaining({ level: 'warn', detail: expect.objectContaining({ field: 'ssnIdx' }) }),
+      );
+      // a scope column that compares case-insensitively: a connect differing in case would seal under another scope
+      expect(checks).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: expect.stringContaining('tickets.tenant_id compares case-insensitively (utf8mb4_general_ci)'),
+        }),
+      );
+    },
+  );
 });

@@ -114,6 +114,16 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
       );
     }
     if (!mysql) continue;
+    const identities = [...identityFields(model).map((name) => ({ model, name })), ...scopeSources(schema, model)];
+    for (const { model: owner, name } of identities) {
+      const fact = byColumn.get(`${owner.dbName}\u0000${owner.fields[name]?.dbName ?? name}`);
+      if (fact === undefined || !ignoresCase(fact.collation)) continue;
+      findings.push({
+        level: 'warn',
+        message: messages.doctor.identityCollation(owner.name, name, fact.table, fact.column, fact.collation as string),
+        detail: { model: owner.name, field: name, table: fact.table, column: fact.column, type: fact.type },
+      });
+    }
     for (const index of Object.keys(model.blindIndexes)) {
       const fact = column(index);
       if (fact !== undefined && ignoresCase(fact.collation))
@@ -133,6 +143,17 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
   }
   if (mysql && !database.strict) findings.push({ level: 'warn', message: messages.doctor.notStrict(), detail: {} });
   return findings;
+}
+
+/**
+ * The columns a scoped model's scope is taken from in a connect (the referenced columns of its
+ * scope relation): a where on them is trusted as the scope value.
+ */
+function scopeSources(schema: HushfieldSchema, model: ModelMeta): { model: ModelMeta; name: string }[] {
+  const relation = model.scopeRelation === undefined ? undefined : model.fields[model.scopeRelation];
+  const target = relation?.relationModel === undefined ? undefined : schema.models[relation.relationModel];
+  if (target === undefined) return [];
+  return (relation?.relationToFields ?? []).map((name) => ({ model: target, name }));
 }
 
 /** The fields whose values name a row's scope or are bound into its values: scope, bound field, bound id. */

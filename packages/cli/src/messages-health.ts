@@ -190,6 +190,10 @@ export const healthMessages = {
         ? 'so the extension does not refuse a value ending in a space, which the column returns without it'
         : 'so the extension does not refuse a value shorter than the column, which it returns padded') +
       ' (values sealed for the value as written would not decrypt): declare @db.Char(n) and regenerate, or ALTER it to VARCHAR',
+    identityCollation: (model: string, field: string, table: string, column: string, collation: string) =>
+      `${model}.${field}: ${table}.${column} compares case-insensitively (${collation}): a where that differs ` +
+      "in case finds the row, but the extension takes the where's value as the scope (a connect by id, say), and " +
+      'values sealed under it do not decrypt; use utf8mb4_bin',
     indexCollation: (model: string, field: string, collation: string) =>
       `${model}.${field}: the blind-index column compares case-insensitively (${collation}): index values are ` +
       'case-sensitive, so a unique index may refuse two different ones; use utf8mb4_bin',
