@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { computedBlindIndex } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { ConfigError } from '@hushfield/core';
-import { createHarness, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+import { createHarness, expectNoPlaintextInLog, type Harness, hushfieldSchema, isEnvelope } from './support';
 import { testProvider } from '../support/provider';
 
 describe('fieldEncryption: $transaction', () => {
@@ -168,4 +168,21 @@ describe('fieldEncryption: $transaction', () => {
       });
     },
   );
+
+  it('reads keys inside the transaction of a client that shares its crypto, over another base (no wait on one connection)', async () => {
+    const { base, prisma: first } = h.fresh();
+    await first.user.create({
+      data: { emailIdx: computedBlindIndex, tenantId: 'shared', name: 'S', email: 'shared@example.com' },
+    });
+    // A second client, hushfield applied over another extension, sharing the first one's crypto.
+    const second = base
+      .$extends({ name: 'other', query: { $allModels: { $allOperations: ({ args, query }) => query(args) } } })
+      .$extends(fieldEncryption({ schema: hushfieldSchema, crypto: first.$hushfield.crypto }));
+    first.$hushfield.crypto.clearCaches();
+    const read = await second.$transaction(
+      async (tx) => tx.user.findFirst({ where: { email: 'shared@example.com' } }),
+      { timeout: 8000 },
+    );
+    expect(read).toMatchObject({ email: 'shared@example.com' });
+  });
 });

@@ -196,6 +196,8 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   const extension = Prisma.defineExtension((client) => {
     const base = client as unknown as AnyClient;
     const crypto = options.crypto ?? createCrypto(options, base);
+    // A crypto shared with another client: its key store joins this client's transactions too.
+    cryptoOwners.get(crypto)?.add(base);
     const view = new SchemaView(schema, {
       migratingScopes,
       migratingBindings,
@@ -262,17 +264,21 @@ function checkedModels(
   return models as string[];
 }
 
+/** The clients whose interactive transactions the key store of a crypto the extension made joins. */
+const cryptoOwners = new WeakMap<FieldCrypto, Set<AnyClient>>();
+
 function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {
   const model = options.schema.keyStoreModel;
+  const owners = new Set<AnyClient>([base]);
   const keyStore =
     options.keyStore ??
     new TransactionKeyStore(
       new PrismaKeyStore(base, { model }),
-      base,
+      owners,
       model,
       options.singleConnection ?? isSingleConnection(base),
     );
-  return new FieldCrypto({
+  const crypto = new FieldCrypto({
     keyring: options.keyring as Keyring,
     keyStore,
     cache: options.cache ?? DEFAULT_CACHE,
@@ -282,4 +288,6 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     unicodeMismatch: options.unicodeMismatch,
     parallelDecrypt: options.parallelDecrypt,
   });
+  cryptoOwners.set(crypto, owners);
+  return crypto;
 }

@@ -40,6 +40,14 @@ export function inTransaction<T>(tx: AnyClient, owner: AnyClient, fn: () => T): 
   return storage.run({ scope: { tx, owner } }, fn);
 }
 
+/**
+ * The current interactive transaction of any client the extension was applied to: what the key
+ * store joins (a `crypto` can serve several clients).
+ */
+export function anyTransaction(): TransactionScope | undefined {
+  return storage.getStore()?.scope;
+}
+
 /** The current interactive transaction of `owner`, if the caller is inside one it opened. */
 export function currentTransaction(owner: AnyClient): TransactionScope | undefined {
   const scope = storage.getStore()?.scope;

@@ -21,7 +21,7 @@ import {
   type StoredKey,
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
-import { type AnyClient, currentTransaction, sideQuery } from './transaction-context';
+import { type AnyClient, anyTransaction, sideQuery, type TransactionScope } from './transaction-context';
 
 const message = (scope: string) =>
   `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +
@@ -30,12 +30,12 @@ const message = (scope: string) =>
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {
   /**
-   * @param owner - the client the extension was applied to: only its interactive transactions
-   *   are joined (see `TransactionScope.owner`)
+   * @param owners - the clients (as the extension was applied to them) whose interactive
+   *   transactions this store joins; the extension adds each client that shares the crypto
    */
   constructor(
     private readonly base: PrismaKeyStore,
-    private readonly owner: AnyClient,
+    private readonly owners: Set<AnyClient>,
     private readonly model: string,
     private readonly singleConnection: boolean,
   ) {}
@@ -87,12 +87,23 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
-    if (currentTransaction(this.owner) === undefined) return fn(this.base);
-    return sideQuery(this.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+    const scope = this.transaction();
+    if (scope === undefined) return fn(this.base);
+    return sideQuery(scope.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+  }
+
+  /**
+   * The current interactive transaction, when one of the clients this store serves opened it: a
+   * `crypto` shared between clients (option `crypto`) reads its keys through this one store, and
+   * on a single-connection driver a read outside the caller's transaction would wait for it.
+   */
+  private transaction(): TransactionScope | undefined {
+    const scope = anyTransaction();
+    return scope !== undefined && this.owners.has(scope.owner) ? scope : undefined;
   }
 
   private refuseInTransaction(scope: string): void {
-    if (this.singleConnection && currentTransaction(this.owner) !== undefined) throw new ConfigError(message(scope));
+    if (this.singleConnection && this.transaction() !== undefined) throw new ConfigError(message(scope));
   }
 
   /** Prints no client internals. */
