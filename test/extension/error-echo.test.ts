@@ -101,11 +101,15 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       ],
       ['a cursor array', () => h.prisma.user.findMany({ cursor: [{ emailIdx: email }] } as never)],
       [
-        'numbers and dates in a Json value, in a data array',
+        'numbers, dates and keys in a Json value, in a data array',
         () =>
           h.prisma.document.create({
             data: [
-              { tenantId: 'acme', title: 't', body: { pin: 4242424242, born: new Date('1971-02-03T04:05:06.789Z') } },
+              {
+                tenantId: 'acme',
+                title: 't',
+                body: { pin: 4242424242, born: new Date('1971-02-03T04:05:06.789Z'), 'acct-9931-key': true },
+              },
             ],
           } as never),
       ],
@@ -115,7 +119,7 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       // still Prisma's error, with its class and explanation: only the values are withheld
       expect([shape, error.constructor.name]).toEqual([shape, expect.stringMatching(/^PrismaClient/)]);
       const text = `${error.message}\n${error.stack}`;
-      for (const secret of [...secrets, notes, '4242424242', '1971-02-03'])
+      for (const secret of [...secrets, notes, '4242424242', '1971-02-03', 'acct-9931-key'])
         expect([shape, secret, text.includes(secret)]).toEqual([shape, secret, false]);
     }
   });

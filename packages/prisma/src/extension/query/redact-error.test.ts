@@ -80,4 +80,20 @@ describe('redactPlaintexts', () => {
     redactPlaintexts(aggregate, view, { where: { email: 'zed@example.com' } });
     expect(inner.message).toBe(`email: "${REDACTED}"`);
   });
+
+  it("takes out a JSON value's keys, but not filter operators nor the words of an ordinary message", () => {
+    const error = new Error(
+      'body: { acct-9931-secretkey: true }\nemail: { equals: "zed@example.com" }\n' +
+        'Unique constraint failed on the fields: (`id`)\n    at file.ts:4242:7',
+    );
+    const args = {
+      data: [{ body: { 'acct-9931-secretkey': true }, notes: 'Unique\nconstraint\nfailed\nfields' }],
+      where: { email: { equals: 'zed@example.com' }, body: { pin: 4242 } },
+    };
+    redactPlaintexts(error, view, args);
+    expect(error.message).toBe(
+      `body: { ${REDACTED}: true }\nemail: { equals: "${REDACTED}" }\n` +
+        'Unique constraint failed on the fields: (`id`)\n    at file.ts:4242:7',
+    );
+  });
 });

@@ -18,14 +18,39 @@ const MAX_DEPTH = 4;
 /** Below this length a fragment of a multi-line value is not taken out bare: it would match ordinary words. */
 const MIN_FRAGMENT_LENGTH = 4;
 
+/** Prisma's filter and update operators: keys under a sensitive field that are not a JSON value's. */
+const FILTER_KEYS = new Set([
+  'equals',
+  'not',
+  'notIn',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'mode',
+  'hasSome',
+  'hasEvery',
+  'isEmpty',
+  'push',
+  'path',
+  'string_contains',
+  'string_starts_with',
+  'string_ends_with',
+  'array_contains',
+  'array_starts_with',
+  'array_ends_with',
+  'isSet',
+  'unset',
+]);
+
 /**
  * A value to take out of a message: a string, printed quoted (as Prisma and databases print
- * text); a number, printed bare; and, for a value spanning lines (Prisma re-indents the text
- * after a line separator, so no quoted form matches), each of its lines.
+ * text); a number and a JSON value's key, printed bare; and, for a value spanning lines (Prisma
+ * re-indents the text after U+2028 and U+2029, so no quoted form matches), each of its lines.
  */
 interface Secret {
   readonly text: string;
-  readonly bare: boolean;
+  /** `quoted`: a string; `number`: printed bare; `word`: a JSON key or a line, printed bare. */
+  readonly form: 'quoted' | 'number' | 'word';
 }
 
 /**
@@ -68,7 +93,7 @@ function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, ou
   if (depth > 64) return;
   if (inside) {
     if (typeof value === 'string') return addString(value, out);
-    if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), out);
+    if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), 'number', out);
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : addString(value.toISOString(), out);
   }
   if (Array.isArray(value)) {
@@ -77,18 +102,24 @@ function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, ou
   }
   // Any object, not only plain ones: a class instance given as data is echoed by Prisma too.
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || value instanceof Date) return;
-  for (const [key, item] of Object.entries(value)) collect(item, names, inside || names.has(key), out, depth + 1);
+  for (const [key, item] of Object.entries(value)) {
+    // A JSON value's keys are its plaintext too; Prisma prints them bare (`{ acct-9931: true }`).
+    if (inside && key.length >= MIN_FRAGMENT_LENGTH && !FILTER_KEYS.has(key)) addBare(key, 'word', out);
+    collect(item, names, inside || names.has(key), out, depth + 1);
+  }
 }
 
 function addString(text: string, out: Map<string, Secret>): void {
   if (text.length === 0) return;
-  out.set(`q${text}`, { text, bare: false });
-  const lines = text.split(/[\n\r\u2028\u2029]/);
-  if (lines.length > 1) for (const line of lines) if (line.trim().length >= MIN_FRAGMENT_LENGTH) addBare(line, out);
+  out.set(`q${text}`, { text, form: 'quoted' });
+  // JSON.stringify escapes \n and \r; Prisma breaks the printed line at U+2028 and U+2029 only.
+  const lines = text.split(/[\u2028\u2029]/);
+  if (lines.length > 1)
+    for (const line of lines) if (line.trim().length >= MIN_FRAGMENT_LENGTH) addBare(line, 'word', out);
 }
 
-function addBare(text: string, out: Map<string, Secret>): void {
-  out.set(`b${text}`, { text, bare: true });
+function addBare(text: string, form: 'number' | 'word', out: Map<string, Secret>): void {
+  out.set(`${form}${text}`, { text, form });
 }
 
 /** `error` redacted, or a redacted copy of it, with its causes and aggregated errors redacted too. */
@@ -140,14 +171,16 @@ function copyOf(error: Error, message: string): Error {
 /**
  * `text` with each secret taken out: a string where it is quoted (raw or JSON-escaped, in double
  * or single quotes, as Prisma and databases print values), a bare one (a number, a line of a
- * multi-line value) where no letter, digit or dot adjoins it.
+ * multi-line value, a JSON key) where no letter, digit, dot or hyphen adjoins it, nor, around a
+ * number, a colon (a stack frame's `file:line:column`).
  */
 export function redactText(text: string, secrets: readonly Secret[] | readonly string[]): string {
   let out = text;
   for (const entry of secrets) {
-    const secret: Secret = typeof entry === 'string' ? { text: entry, bare: false } : entry;
-    if (secret.bare) {
-      out = out.replace(new RegExp(`(?<![\\w.])${escapeRegExp(secret.text)}(?![\\w])`, 'g'), REDACTED);
+    const secret: Secret = typeof entry === 'string' ? { text: entry, form: 'quoted' } : entry;
+    if (secret.form !== 'quoted') {
+      const [before, after] = secret.form === 'number' ? ['\\w.:-', '\\w.:'] : ['\\w.-', '\\w-'];
+      out = out.replace(new RegExp(`(?<![${before}])${escapeRegExp(secret.text)}(?![${after}])`, 'g'), REDACTED);
       continue;
     }
     const escaped = JSON.stringify(secret.text).slice(1, -1);
