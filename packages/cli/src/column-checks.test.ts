@@ -60,4 +60,42 @@ describe('judgeColumns', () => {
       ['fail', 'scope'],
     ]);
   });
+
+  it('reports a column once, however many scope relations reference it', () => {
+    const withRelations = {
+      ...schema,
+      models: {
+        ...schema.models,
+        Org: {
+          name: 'Org',
+          dbName: 'orgs',
+          scopeField: 'id',
+          bindRowId: true,
+          idFields: ['id'],
+          fields: { id: { name: 'id', dbName: 'id' } },
+          encrypted: {},
+          blindIndexes: {},
+        },
+        Member: {
+          name: 'Member',
+          dbName: 'members',
+          scopeField: 'orgId',
+          scopeRelation: 'org',
+          bindRowId: false,
+          fields: {
+            orgId: { name: 'orgId', dbName: 'org_id' },
+            org: { name: 'org', kind: 'object', relationModel: 'Org', relationToFields: ['id'] },
+          },
+          encrypted: {},
+          blindIndexes: {},
+        },
+      },
+    } as unknown as HushfieldSchema;
+    const columns = [
+      column('orgs', 'id', 'varchar', 'utf8mb4_general_ci'),
+      column('members', 'org_id', 'varchar', 'utf8mb4_bin'),
+    ];
+    const findings = judgeColumns(withRelations, { provider: 'mysql', columns, strict: true });
+    expect(findings.map((f) => [f.level, f.detail.table, f.detail.column])).toEqual([['warn', 'orgs', 'id']]);
+  });
 });

@@ -142,7 +142,8 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
     });
   }
   if (mysql && !database.strict) findings.push({ level: 'warn', message: messages.doctor.notStrict(), detail: {} });
-  return findings;
+  // A column several models reach (an id that scope relations reference) is reported once.
+  return [...new Map(findings.map((finding) => [`${finding.level}\u0000${finding.message}`, finding])).values()];
 }
 
 /**
