@@ -134,6 +134,28 @@ it('never turns a batch upsert that moves a row into the create of a second row'
   expect(await h.fresh().prisma.ticket.findUnique({ where: { id: ticket.id } })).toMatchObject({ tenantId: 't2' });
 });
 
+it('moves rows with updateMany to a scope that has no key yet, on every driver, without prepare()', async () => {
+  const client = h.fresh().prisma;
+  const tenant = `fresh-${Date.now()}`;
+  const first = await client.ticket.create({ data: { tenantId: 'from', subject: 'one', detail: 'd1' } });
+  const second = await client.ticket.create({ data: { tenantId: 'from', subject: 'two', detail: 'd2' } });
+  // On SQLite, PGlite and libSQL the transaction updateMany opens cannot make the key itself.
+  await expect(client.ticket.updateMany({ where: { tenantId: 'from' }, data: { tenantId: tenant } })).resolves.toEqual({
+    count: 2,
+  });
+  const read = await h.fresh().prisma.ticket.findMany({ where: { id: { in: [first.id, second.id] } } });
+  expect(read.map((row) => [row.tenantId, row.subject]).sort()).toEqual([
+    [tenant, 'one'],
+    [tenant, 'two'],
+  ]);
+  // a move that matches no row makes no key
+  await client.ticket.updateMany({ where: { tenantId: 'nobody' }, data: { tenantId: `${tenant}-none` } });
+  const keys = await h.db.query<{ scope: string }>('SELECT scope FROM hushfield_keys WHERE scope = $1', [
+    `${tenant}-none`,
+  ]);
+  expect(keys).toEqual([]);
+});
+
 it("returns an upsert's moved values: an unbound row's id is not compared as if it were bound", async () => {
   const ticket = await h.prisma.ticket.create({ data: { tenantId: 't1', subject: 'old subject', detail: 'd' } });
   const client = h.fresh();

@@ -289,7 +289,14 @@ export class OperationPreparer {
       if (batch) throw unsupported('rowContext', model.name, this.firstWritten(model, args.data), 'batch $transaction');
       return {
         result: await updateEachRow(
-          { view: this.view, decryptor: this.decryptor, reader: this.reader, encryptor, base: this.base },
+          {
+            view: this.view,
+            crypto: this.crypto,
+            decryptor: this.decryptor,
+            reader: this.reader,
+            encryptor,
+            base: this.base,
+          },
           model,
           operation,
           { ...out, data: args.data },

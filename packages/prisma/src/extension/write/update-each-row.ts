@@ -4,6 +4,7 @@
  * matching rows are listed and updated one by one, all in one transaction (the caller's
  * interactive transaction, or a new one on the base client).
  */
+import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import type { DataEncryptor } from './encrypt-data';
@@ -19,6 +20,7 @@ import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery 
 /** Collaborators of {@link updateEachRow}. */
 export interface UpdateEachRowDeps {
   readonly view: SchemaView;
+  readonly crypto: FieldCrypto;
   readonly decryptor: ResultDecryptor;
   readonly reader: RowReader;
   readonly encryptor: DataEncryptor;
@@ -43,9 +45,21 @@ export async function updateEachRow(
     throw unsupported('rowContext', model.name, field, operation);
   }
   // A new scope its column would not return as written is refused before any row is listed.
-  const newScope = model.scopeField === undefined ? undefined : plainOf(data[model.scopeField]);
-  if (typeof newScope === 'string') storedForm(model, model.scopeField as string, newScope);
+  const given = model.scopeField === undefined ? undefined : plainOf(data[model.scopeField]);
+  const newScope =
+    typeof given === 'string'
+      ? storedForm(model, model.scopeField as string, given)
+      : typeof given === 'number' || typeof given === 'bigint'
+        ? String(given)
+        : undefined;
   const name = view.delegateName(model);
+  if (newScope !== undefined && currentTransaction(base) === undefined) {
+    // The transaction opened below cannot make a scope key on a single-connection driver (SQLite,
+    // PGlite, libSQL: the key is committed on another connection, and there is none), so the new
+    // scope's key is made first, once some row is known to move to it.
+    const some = await delegate(base, name).findFirst({ where: args.where, select: { [id]: true } });
+    if (some !== null) (await deps.crypto.rowEncryptor(newScope)).dispose();
+  }
   const shaped = operation === 'updateManyAndReturn' ? ensureSelected(view, model, args) : undefined;
   const query = shaped?.args ?? args;
   const run = async (client: AnyClient): Promise<unknown> => {
