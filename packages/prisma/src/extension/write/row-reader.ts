@@ -245,12 +245,14 @@ export function storedValueFilter(meta: EncryptedFieldMeta, value: unknown): unk
   return { equals: value === null && meta.type === 'Json' ? DbNull : value };
 }
 
-/** Whether a value read now is the one a guard holds (a plain value, or a filter of {@link storedValueFilter}). */
+/**
+ * Whether a value read now is the one a guard holds: a plain value, or an `equals` filter of
+ * {@link storedValueFilter} (a guard never holds its `isEmpty`: a list read empty is not compared).
+ */
 function sameValue(read: unknown, guarded: unknown): boolean {
-  if (isPlainObject(guarded) && guarded.isEmpty === true) return Array.isArray(read) && read.length === 0;
   const expected = isPlainObject(guarded) && 'equals' in guarded ? guarded.equals : guarded;
   if (isPrismaNull(expected, 'DbNull')) return read === null;
-  if (Buffer.isBuffer(read) || read instanceof Uint8Array)
+  if (read instanceof Uint8Array)
     return expected instanceof Uint8Array && Buffer.compare(Buffer.from(read), Buffer.from(expected)) === 0;
   if (Array.isArray(read)) return JSON.stringify(read) === JSON.stringify(expected);
   return String(read) === String(expected);

@@ -12,7 +12,7 @@ import { asList } from '../query/arg-shapes';
 import { rowMoved, unsupported } from '../messages';
 import { type RowReader, updateGuard } from './row-reader';
 import { plainOf } from './row-sealer';
-import { storedForm } from './canonical-values';
+import { scopeString } from './relation-scope';
 import type { Args, SchemaView } from '../schema-view';
 import { ensureSelected, stripAdded } from '../read/selection';
 import { type AnyClient, currentTransaction, delegate, inTransaction, sideQuery } from '../transaction-context';
@@ -45,13 +45,8 @@ export async function updateEachRow(
     throw unsupported('rowContext', model.name, field, operation);
   }
   // A new scope its column would not return as written is refused before any row is listed.
-  const given = model.scopeField === undefined ? undefined : plainOf(data[model.scopeField]);
-  const newScope =
-    typeof given === 'string'
-      ? storedForm(model, model.scopeField as string, given)
-      : typeof given === 'number' || typeof given === 'bigint'
-        ? String(given)
-        : undefined;
+  const { scopeField } = model;
+  const newScope = scopeField === undefined ? undefined : scopeString(model, scopeField, plainOf(data[scopeField]));
   const name = view.delegateName(model);
   if (newScope !== undefined && currentTransaction(base) === undefined) {
     // The transaction opened below cannot make a scope key on a single-connection driver (SQLite,
