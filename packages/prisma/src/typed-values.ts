@@ -35,12 +35,27 @@ export function isNullWrite(field: EncryptedFieldMeta, value: unknown): boolean 
 /**
  * The JSON text a `Json` value is sealed as: `Prisma.JsonNull` is `null`; anything else is
  * `JSON.stringify(value)` (whose output is always well-formed UTF-16), or `undefined` when the
- * value has no JSON form (a function, a symbol...).
+ * value has no JSON form (a function, a symbol...). A byte array (`Buffer`, `Uint8Array`, any
+ * `ArrayBuffer` view) anywhere in the value is written as its base64 text, as Prisma writes it
+ * to a plain `Json` column (rather than a Buffer's `toJSON` form or a typed array's index keys).
  * @throws TypeError from `JSON.stringify` (a BigInt, a cycle): callers turn it into a typed error
  */
 export function jsonText(value: unknown): string | undefined {
   if (isPrismaNull(value, 'JsonNull')) return 'null';
-  return JSON.stringify(value) as string | undefined;
+  return JSON.stringify(value, prismaJsonReplacer) as string | undefined;
+}
+
+/**
+ * `JSON.stringify`'s replacer mirroring Prisma's serialization of JSON input: an `ArrayBuffer`
+ * view becomes base64. Read from the holder (`this[key]`), since `JSON.stringify` has already
+ * replaced a Buffer by its `toJSON()` form when the replacer sees `value`.
+ */
+function prismaJsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  if (ArrayBuffer.isView(original)) {
+    return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64');
+  }
+  return value;
 }
 
 /**
