@@ -1,8 +1,10 @@
 /**
  * An encrypted Json field stores what plain Prisma would store in a plain Json column for the
  * same input: byte arrays (Buffer, Uint8Array) inside a JSON value are written by Prisma as
- * base64 strings, and must read back so through the extension too.
+ * base64 strings, and a Decimal given as the whole value as a JSON number; they must read back
+ * so through the extension too.
  */
+import { Prisma } from '../../prisma/generated/client/client';
 import { createHarness, type Harness } from './support';
 
 describe('encrypted Json values serialize as Prisma serializes them', () => {
@@ -25,6 +27,8 @@ describe('encrypted Json values serialize as Prisma serializes them', () => {
     ['a Uint8Array inside an object', { key: new Uint8Array([9, 8, 7]) }],
     ['byte arrays inside a list', [Buffer.from('ab'), new Uint8Array([0])]],
     ['a Buffer at the top', Buffer.from([1, 2, 3])],
+    ['a Decimal at the top (a JSON number to Prisma)', new Prisma.Decimal('2.5')],
+    ['a Decimal inside an object (its string)', { amount: new Prisma.Decimal('-0.001') }],
   ])('%s', async (_what, value) => {
     const expected = await viaPrisma(value);
     const created = await h.prisma.document.create({ data: { tenantId: 'acme', title: 't', body: value as never } });

@@ -12,6 +12,7 @@
  *   the list's length, so reordering, truncating or extending a stored list fails to decrypt.
  *   The number of elements (and each element's length) stays visible, as a string's length does.
  */
+import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldContext, RowEncryptor } from '@hushfield/core';
 import type { EncryptedFieldMeta } from './metadata';
 
@@ -42,7 +43,23 @@ export function isNullWrite(field: EncryptedFieldMeta, value: unknown): boolean 
  */
 export function jsonText(value: unknown): string | undefined {
   if (isPrismaNull(value, 'JsonNull')) return 'null';
+  // A Decimal given as the whole value is a JSON number to Prisma (inside an object or a list,
+  // its `toJSON` string, as JSON.stringify writes it): its digits in plain notation.
+  if (isDecimal(value) && value.isFinite()) return value.toFixed();
   return JSON.stringify(value, prismaJsonReplacer) as string | undefined;
+}
+
+/** Whether `value` is a decimal.js `Decimal` (`Prisma.Decimal`), recognized as Prisma recognizes one. */
+function isDecimal(value: unknown): value is { toFixed(): string; isFinite(): boolean } {
+  if (value === null || typeof value !== 'object') return false;
+  const d = value as { s?: unknown; e?: unknown; d?: unknown; toFixed?: unknown; isFinite?: unknown };
+  return (
+    typeof d.s === 'number' &&
+    typeof d.e === 'number' &&
+    Array.isArray(d.d) &&
+    typeof d.toFixed === 'function' &&
+    typeof d.isFinite === 'function'
+  );
 }
 
 /**
