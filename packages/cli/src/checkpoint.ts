@@ -23,6 +23,11 @@ export interface CheckpointDetail {
   /** Rows left undone by errors (unreadable values, constraint violations). */
   readonly failed?: number;
   /**
+   * Plaintext values found in `strict` fields (left alone, unreadable through the extension):
+   * kept so that a resumed run still reports those before its cursor and does not end as done.
+   */
+  readonly strictPlaintext?: number;
+  /**
    * The flags that widen what the run takes (`rescope`, `rebind`): a run given one its
    * checkpoint's run was not cannot resume it, as the rows before its cursor were not handled so.
    */
@@ -138,6 +143,7 @@ export function parseDetail(text: string | null): CheckpointDetail {
           : [],
         ...(parsed.pendingOverflow ? { pendingOverflow: true } : {}),
         ...(typeof parsed.failed === 'number' ? { failed: parsed.failed } : {}),
+        ...(typeof parsed.strictPlaintext === 'number' ? { strictPlaintext: parsed.strictPlaintext } : {}),
         ...(Array.isArray(parsed.flags)
           ? { flags: parsed.flags.filter((flag): flag is RunFlag => flag === 'rescope' || flag === 'rebind') }
           : {}),

@@ -165,7 +165,9 @@ class ModelRun {
       result.stopped = describeError(error);
       return this.finish();
     }
-    const complete = this.pending.size === 0 && result.failed === 0 && !result.pendingOverflow;
+    // Plaintext left in a strict field is unreadable through the extension: the model is not done.
+    const complete =
+      this.pending.size === 0 && result.failed === 0 && result.strictPlaintext === 0 && !result.pendingOverflow;
     await this.save(complete ? 'done' : 'partial');
     options.progress.stop();
     return this.finish();
@@ -180,6 +182,8 @@ class ModelRun {
     result.resumedFrom = this.cursor;
     // Rows the resumed run left undone lie before the cursor: this run cannot end as done.
     result.failed = start?.detail.failed ?? 0;
+    // So are the plaintext values it found in strict fields (left alone, still unreadable).
+    result.strictPlaintext = start?.detail.strictPlaintext ?? 0;
     if (start?.detail.pendingOverflow) result.pendingOverflow = true;
     if (start) {
       this.detailStartedAt = start.detail.startedAt;
@@ -197,6 +201,7 @@ class ModelRun {
       startedAt: this.detailStartedAt,
       pending: [...this.pending.keys()],
       failed: this.result.failed,
+      ...(this.result.strictPlaintext > 0 ? { strictPlaintext: this.result.strictPlaintext } : {}),
       ...(this.result.pendingOverflow ? { pendingOverflow: true } : {}),
       ...(this.flags.length > 0 ? { flags: this.flags } : {}),
     };

@@ -246,6 +246,7 @@ async function runRange(
     delete result.pendingOverflow;
     result.pending = 0;
     result.failed = 0;
+    result.strictPlaintext = 0;
     result.failures.length = 0;
     return { result, finished: false, stop: false };
   }
