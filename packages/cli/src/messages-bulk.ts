@@ -167,6 +167,8 @@ export const bulkMessages = {
     planned: (model: string, ranges: number, rows: number) => `${model}: ${rows} rows in ${ranges} range(s)`,
     restarted: (id: string) => `run ${id}: ranges cleared (--restart); planning again`,
     alreadyDone: (id: string) => `run ${id} is done (--restart runs it again)`,
+    partialRanges: (id: string, ranges: number) =>
+      `run ${id}: ${ranges} range(s) finished with rows left undone (status --run ${id} lists them; a new --run id, or --restart, takes them again)`,
     paused: (id: string) =>
       `run ${id} is paused: workers finish their batch, give their ranges back and wait (hushfield runs resume ${id})`,
     resumed: (id: string) => `run ${id} resumed`,

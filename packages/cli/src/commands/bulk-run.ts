@@ -121,9 +121,11 @@ export function reportBulk(
   results: readonly MigrateResult[],
   extra: Record<string, unknown> = {},
   extraLines: readonly string[] = [],
+  /** Rows left undone elsewhere (ranges another process of a scaled-out run finished `partial`). */
+  undoneElsewhere = false,
 ): ExitCodeValue {
   // Plaintext left in a strict field is unreadable through the extension: the run is not done.
-  const incomplete = results.some(
+  const incomplete = undoneElsewhere || results.some(
     (result) =>
       result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true,
   );

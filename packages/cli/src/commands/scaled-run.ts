@@ -145,7 +145,17 @@ export async function runScaled(
   const ranges = await store.ranges(runId);
   if (run.state === 'done') {
     log(messages.runs.alreadyDone(runId));
-    return reportBulk(ctx, mode, false, [], { run: { id: runId, state: 'done', ranges: ranges.length } });
+    const partial = ranges.filter((range) => range.state === 'partial').length;
+    if (partial > 0) log(messages.runs.partialRanges(runId, partial));
+    return reportBulk(
+      ctx,
+      mode,
+      false,
+      [],
+      { run: { id: runId, state: 'done', ranges: ranges.length, partial } },
+      [],
+      partial > 0,
+    );
   }
 
   const threads = scale.workers !== undefined && scale.launch !== undefined;
@@ -189,6 +199,10 @@ export async function runScaled(
   }
   const elapsedMs = Date.now() - startedAt;
   const final = await store.poll(runId, prefix).catch(() => null);
+  // Ranges any process of the run (this one, or one killed before) finished with rows left undone.
+  const partial = final
+    ? (await store.ranges(runId).catch(() => [])).filter((range) => range.state === 'partial').length
+    : 0;
   if (final) progress.sample(final.processed, final.rows, rowsByWorker, true);
 
   const byModel = new Map<string, MigrateResult>();
@@ -208,7 +222,7 @@ export async function runScaled(
     id: runId,
     created,
     state: final?.run.state ?? run.state,
-    ranges: { total: ranges.length, open: final?.open ?? null },
+    ranges: { total: ranges.length, open: final?.open ?? null, partial },
     processed: final?.processed ?? null,
     rows,
     elapsedMs,
@@ -236,7 +250,8 @@ export async function runScaled(
       ),
     ),
   ];
-  return reportBulk(ctx, mode, false, results, { run: summary }, lines);
+  if (partial > 0) lines.push(messages.runs.partialRanges(runId, partial));
+  return reportBulk(ctx, mode, false, results, { run: summary }, lines, partial > 0);
 }
 
 /** The model's ranges: `rangeRows` rows each, in primary-key order, the last one open-ended. */
