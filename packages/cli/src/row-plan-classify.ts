@@ -20,6 +20,11 @@ export interface RowWork {
   scope: string;
   fields: EncryptedFieldMeta[];
   rewrite: boolean;
+  /**
+   * Whether a value of the row is sealed under another scope's key than its row's (moved by
+   * `--rescope`): its per-scope blind indexes are keyed by that scope's key too and move with it.
+   */
+  rescoped: boolean;
   indexes: BlindIndexMeta[];
   matches: PlannedMatch[];
   /** Plaintext by field: a string, or the value of a Json, Bytes or String[] field; or why it could not be read. */
@@ -138,6 +143,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     scope: String(scopeValue),
     fields: [],
     rewrite: false,
+    rescoped: false,
     indexes: [],
     matches: [],
     plaintext: new Map(),
@@ -197,8 +203,9 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
         work.reasons.moved++;
       } else if (moved) {
         work.rewrite = true;
+        if (moved === 'rescoped') work.rescoped = true;
         // A malformed envelope is rewritten too: decryptMany then reports it as a failure.
-        if (moved === 'moved') work.reasons.moved++;
+        if (moved !== 'malformed') work.reasons.moved++;
       }
     }
   }
@@ -211,7 +218,8 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
 }
 
 /**
- * Whether an envelope must move to its scope's active key version: `'moved'`, `'malformed'`
+ * Whether an envelope must move to its scope's active key version: `'moved'`, `'rescoped'`
+ * (it is under another scope's key, which only a `--rescope` run moves), `'malformed'`
  * (rewritten so that decrypting it reports the failure), false when current, or the error
  * of a scope that cannot be written (destroyed) or, when the batch checks scopes, of a value
  * under another scope's key. A keyring failure throws: it stops the batch.
@@ -221,7 +229,7 @@ async function needsMove(
   value: unknown,
   scope: string,
   batch: BatchScope,
-): Promise<'moved' | 'malformed' | false | { code: string; message: string }> {
+): Promise<'moved' | 'rescoped' | 'malformed' | false | { code: string; message: string }> {
   const described = describeStored(field, value, batch.context.crypto);
   if (described === null) return 'malformed';
   if (described.length === 0) return false;
@@ -237,7 +245,9 @@ async function needsMove(
   if (batch.checkScope && described.some((named) => named.keyId !== target?.keyId)) {
     return { code: 'HUSHFIELD_DECRYPTION_FAILED', message: messages.migrate.otherScope(scope) };
   }
-  const stale = described.some((named) => named.keyId !== target?.keyId || named.version !== target.version);
+  // Under another scope's key (`--rescope`): moved to the row's scope, per-scope indexes too.
+  if (described.some((named) => named.keyId !== target?.keyId)) return 'rescoped';
+  const stale = described.some((named) => named.version !== target?.version);
   return !target || stale ? 'moved' : false;
 }
 

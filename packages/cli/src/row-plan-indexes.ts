@@ -34,6 +34,8 @@ export async function staleIndexes(work: RowWork, batch: BatchScope, strictPlain
     if (current === undefined) continue;
     if (
       parts === null ||
+      // Keyed by the key of the scope its envelope is moved from (`--rescope`): the version alone cannot tell.
+      (perScope && work.rescoped) ||
       current === null ||
       parts.perScope !== perScope ||
       parts.rootVersion !== current ||
