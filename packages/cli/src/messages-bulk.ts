@@ -79,6 +79,8 @@ export const bulkMessages = {
     unknownColumn: (table: string, column: string) =>
       `column ${table}.${column} is not in information_schema.COLUMNS for this database: its character set is unknown`,
     updateFailed: () => 'update failed (e.g. a unique blind index collides with another row)',
+    shreddedMeanwhile: (scope: string) =>
+      `the key of scope "${scope}" that sealed this row's values was destroyed (shredded) while the run read it: not written`,
     emptyScope: () => 'scope field is empty',
     pfeWithoutKey: () => 'holds a prisma-field-encryption value: pass --from-pfe-key to import it',
     /** A value of a scoped model sealed under a key that is not one of its row's scope (`scope`). */

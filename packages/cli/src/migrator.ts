@@ -9,9 +9,9 @@
  * is decided in `migrator-resume.ts`, what it asks of the keyring is in `migrator-keys.ts`,
  * and what it did is a {@link MigrateResult} (`migrator-result.ts`).
  */
-import type { FieldCrypto, KeyStore } from '@hushfield/core';
+import type { FieldCrypto, KeyStore, KeyVersionRef, StoredKey } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
-import type { CasWriter } from './cas-writer';
+import type { CasWriter, RowWrite } from './cas-writer';
 import { CheckpointStore, MAX_PENDING, checkpointId } from './checkpoint';
 import type { Checkpoint, CheckpointDetail, CheckpointState, RunFlag } from './checkpoint';
 import type { BasePrismaClient } from './config';
@@ -25,7 +25,8 @@ import { describeError, isHushfieldError } from './output';
 import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
 import { planBatch, plannedColumns } from './row-plan';
-import type { PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
+import type { BatchPlan, PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
+import { classifyStored, describeStored } from './value-context';
 import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, readAhead, walkBatches } from './walker';
 
 /** Options of one model's run. */
@@ -263,6 +264,7 @@ class ModelRun {
   private async processBatch(rows: Record<string, unknown>[], context: PlanContext): Promise<void> {
     const { options, result, pending } = this;
     const plan = await planBatch(rows, context);
+    if (!options.dryRun) await this.dropShredded(plan);
     const outcomes = options.dryRun ? [] : await options.writer.write(plan.writes);
     result.scanned += rows.length;
     for (const key of Object.keys(plan.tally) as (keyof PlanTally)[]) result[key] += plan.tally[key];
@@ -285,6 +287,58 @@ class ModelRun {
         this.fail({ key: encodeKey(key), code, message: messages.migrate.updateFailed() });
       }
     });
+  }
+
+  /**
+   * Takes out of `plan` (as failed rows) the writes whose values were read under a scope key
+   * destroyed since: the run's key cache may still hold a key another process shredded (for up
+   * to its TTL), and a row planned from it must not carry that scope's data on (as plaintext
+   * written back by `decrypt`, under another scope by `--rescope`, or into a rebuilt index).
+   * One key-store lookup per batch, just before its write.
+   */
+  private async dropShredded(plan: BatchPlan): Promise<void> {
+    if (plan.writes.length === 0) return;
+    const { options, model } = this;
+    const fields = Object.values(model.encrypted);
+    const refs = new Map<string, KeyVersionRef>();
+    const sources = plan.writes.map((write) => {
+      const named: string[] = [];
+      for (const field of fields) {
+        const value = write.expected[field.name];
+        if (value === null || value === undefined) continue;
+        if (classifyStored(field, value, options.crypto) !== 'envelope') continue;
+        for (const ref of describeStored(field, value, options.crypto) ?? []) {
+          const id = `${ref.keyId}:${ref.version}`;
+          refs.set(id, ref);
+          named.push(id);
+        }
+      }
+      return named;
+    });
+    if (refs.size === 0) return;
+    const { keyStore } = options;
+    const stored = keyStore.getVersions
+      ? await keyStore.getVersions([...refs.values()])
+      : (await Promise.all([...refs.values()].map((ref) => keyStore.getVersion(ref.keyId, ref.version)))).filter(
+          (key): key is StoredKey => key !== null,
+        );
+    const destroyed = new Map<string, string>();
+    for (const key of stored)
+      if (key.state === 'destroyed' && refs.has(`${key.keyId}:${key.version}`))
+        destroyed.set(`${key.keyId}:${key.version}`, key.scope);
+    if (destroyed.size === 0) return;
+    const kept: RowWrite[] = [];
+    plan.writes.forEach((write, i) => {
+      const hit = sources[i].find((id) => destroyed.has(id));
+      if (hit === undefined) kept.push(write);
+      else
+        plan.failures.push({
+          key: encodeKey(write.key),
+          code: 'HUSHFIELD_KEY_DESTROYED',
+          message: messages.migrate.shreddedMeanwhile(destroyed.get(hit) as string),
+        });
+    });
+    plan.writes.splice(0, plan.writes.length, ...kept);
   }
 
   /** Holds a row for re-reading; past `maxPending` rows, notes that a full pass is needed instead. */
