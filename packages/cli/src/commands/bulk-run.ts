@@ -125,10 +125,12 @@ export function reportBulk(
   undoneElsewhere = false,
 ): ExitCodeValue {
   // Plaintext left in a strict field is unreadable through the extension: the run is not done.
-  const incomplete = undoneElsewhere || results.some(
-    (result) =>
-      result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true,
-  );
+  const incomplete =
+    undoneElsewhere ||
+    results.some(
+      (result) =>
+        result.failed > 0 || result.pending > 0 || result.strictPlaintext > 0 || result.pendingOverflow === true,
+    );
   const stopped = results.find((result) => result.stopped);
   const stop = stopped?.stopped ? { model: stopped.model, ...stopped.stopped } : undefined;
   // Encrypting adopted plaintext cannot reach the copies made before: say so wherever it happens.

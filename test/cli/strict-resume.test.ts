@@ -1,5 +1,5 @@
 /**
- * Hunt: plaintext in a `strict` field makes a run exit 3 (the table is not done). A run killed
+ * Plaintext in a `strict` field makes a run exit 3 (the table is not done). A run killed
  * after it passed such a row, then resumed, must not forget it: the resumed run must not end
  * `done` with exit 0 while the row stays unreadable through the extension.
  */
@@ -14,7 +14,7 @@ const STRICT_ID = '00000000-0000-4000-8000-000000000000'; // sorts first
 const LEGACY_EMAIL = 'legacy.strict@example.org';
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-const multiProcess = childProcessesReachDatabase('hunt-strict-resume.test');
+const multiProcess = childProcessesReachDatabase('strict-resume.test');
 
 beforeAll(async () => {
   world = await createCliWorld();

@@ -1,5 +1,5 @@
 /**
- * Hunt: `reencrypt --rescope` moves a value to its row's scope key; a per-scope blind index of
+ * `reencrypt --rescope` moves a value to its row's scope key; a per-scope blind index of
  * that value (keyed by the scope key) must move with it, or lookups in the row's scope miss it
  * and the index stays keyed by the old scope's key (which a shred of the row's scope then does
  * not reach).

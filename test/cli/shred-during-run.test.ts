@@ -1,5 +1,5 @@
 /**
- * Hunt: a scope shredded (by another process: its own key cache) while `decrypt` runs. The
+ * A scope shredded (by another process: its own key cache) while `decrypt` runs. The
  * shred must win: no value of the shredded scope may be written back as plaintext after it
  * (the decrypt run still holds the scope key in its cache, for up to `cache.ttlMs`).
  */

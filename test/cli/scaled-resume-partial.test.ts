@@ -1,5 +1,5 @@
 /**
- * Hunt: a scaled-out run whose process was killed after it finished a range `partial` (rows it
+ * A scaled-out run whose process was killed after it finished a range `partial` (rows it
  * could not handle), then resumed with the same `--run`: the resuming process finishes the run
  * and must not report success (exit 0) while the run holds rows left undone.
  */
@@ -12,7 +12,7 @@ const ROWS = 6000;
 const PFE = 'v1.aesgcm256.0f0e0d0c.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 let world: CliWorld;
 let sandbox: CliSandbox | undefined;
-const multiProcess = childProcessesReachDatabase('hunt-scaled-resume.test');
+const multiProcess = childProcessesReachDatabase('scaled-resume-partial.test');
 
 beforeAll(async () => {
   world = await createCliWorld();
@@ -31,14 +31,24 @@ afterAll(async () => {
 
 async function ranges(): Promise<{ seq: number; state: string }[]> {
   return world.db.query<{ seq: number; state: string }>(
-    `SELECT seq, state FROM hushfield_ranges WHERE run_id = 'hunt-run' ORDER BY seq`,
+    `SELECT seq, state FROM hushfield_ranges WHERE run_id = 'resumed-run' ORDER BY seq`,
   );
 }
 
 (multiProcess ? test : test.skip)(
   'the process that resumes and finishes the run exits 3 when a range of the killed process ended partial',
   async () => {
-    const args = ['reencrypt', '--model', 'Customer', '--run', 'hunt-run', '--range-rows', '1000', '--lease-seconds', '2'];
+    const args = [
+      'reencrypt',
+      '--model',
+      'Customer',
+      '--run',
+      'resumed-run',
+      '--range-rows',
+      '1000',
+      '--lease-seconds',
+      '2',
+    ];
     const run = (sandbox as CliSandbox).spawn([...args, '--batch', '50', '--max-rows-per-second', '2000']);
     const started = Date.now();
     for (;;) {
@@ -62,7 +72,7 @@ async function ranges(): Promise<{ seq: number; state: string }[]> {
 );
 
 (multiProcess ? test : test.skip)('joining the finished run again does not report it clean either', async () => {
-  const again = await world.runCli(['reencrypt', '--model', 'Customer', '--run', 'hunt-run', '--json']);
+  const again = await world.runCli(['reencrypt', '--model', 'Customer', '--run', 'resumed-run', '--json']);
   expect((await ranges()).find((range) => range.seq === 0)?.state).toBe('partial');
   expect(again.code).toBe(3);
 });
