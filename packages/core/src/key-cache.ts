@@ -58,6 +58,11 @@ interface Entry {
 export interface Owned {
   readonly key: Buffer;
   readonly owner?: string;
+  /**
+   * From a load only: cache the key no longer than this (the key was unwrapped from a stored
+   * row read this long before the cache's TTL ran out); nothing is cached when not positive.
+   */
+  readonly ttlMs?: number;
 }
 
 /** Validates cache options. @throws ConfigError without a positive `ttlMs` or with bad bounds. */
@@ -254,12 +259,14 @@ export class KeyCache {
     this.#pending.set(id, flight);
     // Registered before any waiter's continuation, so the entry is cached before they resume.
     pending.then(
-      ({ key, owner: loadedFor }) => {
-        if (this.#pending.get(id) === flight) {
+      ({ key, owner: loadedFor, ttlMs }) => {
+        if (this.#pending.get(id) === flight && (ttlMs === undefined || ttlMs > 0)) {
           this.#pending.delete(id);
-          this.#lru.set(id, { key, uses: 0, owner: loadedFor });
+          this.#lru.set(id, { key, uses: 0, owner: loadedFor }, ttlMs === undefined ? undefined : { ttl: ttlMs });
         } else {
-          // delete() raced this load: serve the waiters, cache nothing, zero once they copied.
+          if (this.#pending.get(id) === flight) this.#pending.delete(id);
+          // delete() raced this load, or its stored row is as old as the TTL: serve the waiters,
+          // cache nothing, zero once they copied.
           setImmediate(() => key.fill(0));
         }
       },

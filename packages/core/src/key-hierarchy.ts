@@ -181,7 +181,8 @@ export class KeyHierarchy {
   /** @internal The active key of `scope` with its material (created on first use). */
   async activeScopeKeyMaterial(scope: string): Promise<KeyMaterial> {
     const stored = await this.#versions.active('scope', scope);
-    return { keyId: stored.keyId, scope, version: stored.version, key: await this.#loader.material(stored) };
+    const key = await this.#loader.material(stored, this.#versions.trustedFor(stored));
+    return { keyId: stored.keyId, scope, version: stored.version, key };
   }
 
   /**
@@ -279,7 +280,7 @@ export class KeyHierarchy {
    * and scope (a copy the caller zeroes).
    */
   versionMaterial(stored: StoredKey): Promise<Buffer> {
-    return this.#loader.material(stored);
+    return this.#loader.material(stored, this.#versions.trustedFor(stored));
   }
 
   /** @internal Called with the key ids of a scope this process destroyed. */

@@ -65,14 +65,19 @@ export class KeyLoader {
   /**
    * The material of one stored key version, used only if it was unwrapped for that row's kind
    * and scope (a copy the caller zeroes).
+   * @param ttlMs - how much longer `stored` may be trusted (it was read from the key store a
+   *   while ago and cached): the unwrapped key is cached no longer, so a key evicted early
+   *   (`maxUses`, `maxEntries`) is not unwrapped again from a wrapped key another process has
+   *   since erased (a shred) and cached for a fresh TTL
    */
-  material(stored: StoredKey): Promise<Buffer> {
+  material(stored: StoredKey, ttlMs?: number): Promise<Buffer> {
     // Unwrapped for this row's kind and scope, or (cached for another) unwrapped again under
     // this row's wrap context, which fails if the row was relabelled.
+    const owner = ownerOf(stored.kind, stored.scope);
     return this.#keys.get(
       cacheId(stored.keyId, stored.version),
-      () => keyLoadSpan(stored, () => this.#unwrap(stored)),
-      ownerOf(stored.kind, stored.scope),
+      () => keyLoadSpan(stored, async () => ({ key: await this.#unwrap(stored), owner, ttlMs })),
+      owner,
     );
   }
 

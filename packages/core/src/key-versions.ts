@@ -48,6 +48,9 @@ export class KeyVersions {
   /** scope → its live scope key versions, active first (per-scope index lookups); never empty. */
   readonly #scopeVersions: LRUCache<string, StoredKey[]>;
   #indexVersionsLoading: Promise<StoredKey[]> | undefined;
+  /** When each stored key held here was read from the key store (`performance.now()`). */
+  readonly #readAt = new WeakMap<StoredKey, number>();
+  readonly #ttlMs: number;
   /**
    * Bumped by every destroy, cache clear and rewrap, so a lookup that raced one does not cache
    * its result.
@@ -67,9 +70,26 @@ export class KeyVersions {
   ) {
     this.#store = store;
     this.#create = create;
+    this.#ttlMs = cache.ttlMs;
     this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
     this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
     this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+  }
+
+  /** Notes that `stored` was read from the key store now. @returns `stored` */
+  #read<T extends StoredKey | null>(stored: T): T {
+    if (stored !== null) this.#readAt.set(stored, performance.now());
+    return stored;
+  }
+
+  /**
+   * How much longer a stored key held here may be trusted (milliseconds until the TTL since it
+   * was read from the key store runs out), or `undefined` when it was not read here. A key
+   * unwrapped from it must not be cached longer: the stored row may have been destroyed since.
+   */
+  trustedFor(stored: StoredKey): number | undefined {
+    const readAt = this.#readAt.get(stored);
+    return readAt === undefined ? undefined : readAt + this.#ttlMs - performance.now();
   }
 
   /** The active version of (kind, scope), created on first use; one lookup in flight per scope. */
@@ -88,20 +108,20 @@ export class KeyVersions {
 
   async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
     const epoch = this.#epoch;
-    let stored = await this.#store.getActive(kind, scope);
+    let stored = this.#read(await this.#store.getActive(kind, scope));
     for (let attempt = 1; stored === null; attempt++) {
       try {
-        stored = await this.#create(kind, scope);
+        stored = this.#read(await this.#create(kind, scope));
       } catch (error) {
         if (!(error instanceof KeyConflictError)) throw error;
         // Another process created it first: use theirs. Its write may not be visible yet (on
         // SQLite with a rollback journal a competing writer's busy lock is seen before its
         // commit), or it may have rolled back: read again, then create again, a few times.
-        stored = await this.#store.getActive(kind, scope);
+        stored = this.#read(await this.#store.getActive(kind, scope));
         if (stored !== null) break;
         if (attempt >= CREATE_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
-        stored = await this.#store.getActive(kind, scope);
+        stored = this.#read(await this.#store.getActive(kind, scope));
       }
     }
     checkActiveAnswer(kind, scope, stored, NOT_SEALED);
@@ -123,7 +143,7 @@ export class KeyVersions {
     needsName(scope, MAX_SCOPE_BYTES, 'scope');
     const id = `scope\u0000${scope}`;
     const epoch = this.#epoch;
-    const stored = this.#active.get(id) ?? (await this.#store.getActive('scope', scope));
+    const stored = this.#active.get(id) ?? this.#read(await this.#store.getActive('scope', scope));
     if (stored === null) {
       const versions = await this.#store.list({ kind: 'scope', scope });
       const last = versions.at(-1);
@@ -161,7 +181,7 @@ export class KeyVersions {
         if (stored?.kind !== 'scope' || stored.state !== 'active' || !missing.has(stored.scope)) continue;
         const id = `scope\u0000${stored.scope}`;
         const cached = this.#active.get(id);
-        if (cached === undefined || cached.version < stored.version) this.#active.set(id, stored);
+        if (cached === undefined || cached.version < stored.version) this.#active.set(id, this.#read(stored));
       }
     } catch {
       // Nothing more cached: each scope's own lookup runs, and reports its own failure.
@@ -189,6 +209,7 @@ export class KeyVersions {
     await this.active('index', INDEX_SCOPE);
     const live = (await this.#store.list({ kind: 'index', scope: INDEX_SCOPE }))
       .filter((key) => key.state !== 'destroyed')
+      .map((key) => this.#read(key))
       .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
     this.#indexVersions.set(INDEX_SCOPE, live);
     return live;
@@ -207,6 +228,7 @@ export class KeyVersions {
     const epoch = this.#epoch;
     const live = (await this.#store.list({ kind: 'scope', scope }))
       .filter((key) => key.state !== 'destroyed')
+      .map((key) => this.#read(key))
       .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
     if (live.length > 0 && epoch === this.#epoch) this.#scopeVersions.set(scope, live);
     return live;
@@ -214,7 +236,7 @@ export class KeyVersions {
 
   /** Records `next`, which this process rotated (kind, scope) to, as its active version. */
   rotated(kind: KeyKind, scope: string, next: StoredKey): void {
-    this.#active.set(`${kind}\u0000${scope}`, next);
+    this.#active.set(`${kind}\u0000${scope}`, this.#read(next));
     if (kind === 'scope') this.#scopeVersions.delete(scope);
   }
 
