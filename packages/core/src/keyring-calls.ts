@@ -55,6 +55,14 @@ function wrappedElsewhere(error: unknown, keyring: Keyring, stored: StoredKey): 
   );
 }
 
+/** A keyring answer that is not what the contract promises: a typed error, before anything is stored. */
+function badAnswer(keyring: Keyring, operation: KeyringError['operation'], what: string): KeyringError {
+  return new KeyringError(messages.keyringFailed(keyring.id, operation, `it returned ${what}`), {
+    keyringId: keyring.id,
+    operation,
+  });
+}
+
 /** Audited, counted keyring calls. */
 export class KeyringCalls {
   #count = 0;
@@ -70,8 +78,20 @@ export class KeyringCalls {
   async generate(keyring: Keyring, slot: KeySlot): Promise<{ key: Buffer; wrapped: Buffer }> {
     const context = wrapContext(slot);
     if (typeof keyring.generateKey === 'function') {
-      const generated = await this.#call(keyring, 'generate', slot, () => keyring.generateKey!(context));
-      return { key: generated.plaintextKey, wrapped: generated.wrappedKey };
+      return this.#call(keyring, 'generate', slot, async () => {
+        const generated = await keyring.generateKey!(context);
+        const key: unknown = generated?.plaintextKey;
+        const wrapped: unknown = generated?.wrappedKey;
+        if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
+          if (Buffer.isBuffer(key)) key.fill(0);
+          throw badAnswer(keyring, 'generate', 'a key that is not 32 bytes');
+        }
+        if (!Buffer.isBuffer(wrapped) || wrapped.length === 0) {
+          key.fill(0);
+          throw badAnswer(keyring, 'generate', 'no wrapped key');
+        }
+        return { key, wrapped };
+      });
     }
     const key = randomBytes(KEY_BYTES);
     try {
@@ -84,7 +104,11 @@ export class KeyringCalls {
 
   /** Wraps `key` for `slot`. */
   wrap(keyring: Keyring, slot: KeySlot, key: Buffer): Promise<Buffer> {
-    return this.#call(keyring, 'wrap', slot, () => keyring.wrapKey(key, wrapContext(slot)));
+    return this.#call(keyring, 'wrap', slot, async () => {
+      const wrapped: unknown = await keyring.wrapKey(key, wrapContext(slot));
+      if (!Buffer.isBuffer(wrapped) || wrapped.length === 0) throw badAnswer(keyring, 'wrap', 'no wrapped key');
+      return wrapped;
+    });
   }
 
   /** Unwraps a stored key version (which must not be destroyed). */
