@@ -28,18 +28,34 @@ async function write(crypto: FieldCrypto) {
 
 describe('garbage from a keyring on key creation', () => {
   it.each([
-    ['generateKey: 16-byte plaintext key', { generateKey: async () => ({ plaintextKey: randomBytes(16), wrappedKey: randomBytes(60) }) }],
-    ['generateKey: plaintext key not a buffer', { generateKey: async () => ({ plaintextKey: 'x'.repeat(32), wrappedKey: randomBytes(60) }) }],
+    [
+      'generateKey: 16-byte plaintext key',
+      { generateKey: async () => ({ plaintextKey: randomBytes(16), wrappedKey: randomBytes(60) }) },
+    ],
+    [
+      'generateKey: plaintext key not a buffer',
+      { generateKey: async () => ({ plaintextKey: 'x'.repeat(32), wrappedKey: randomBytes(60) }) },
+    ],
     ['generateKey: wrapped key missing', { generateKey: async () => ({ plaintextKey: randomBytes(32) }) }],
-    ['generateKey: wrapped key empty', { generateKey: async () => ({ plaintextKey: randomBytes(32), wrappedKey: Buffer.alloc(0) }) }],
+    [
+      'generateKey: wrapped key empty',
+      { generateKey: async () => ({ plaintextKey: randomBytes(32), wrappedKey: Buffer.alloc(0) }) },
+    ],
     ['wrapKey returns undefined', { wrapKey: async () => undefined }],
     ['wrapKey returns empty buffer', { wrapKey: async () => Buffer.alloc(0) }],
     ['wrapKey returns a string', { wrapKey: async () => 'abc' }],
   ])('%s: a typed error, nothing stored', async (_name, over) => {
     const keyStore = new MemoryKeyStore();
-    const crypto = new FieldCrypto({ keyring: keyringWith(over as Partial<Keyring>), keyStore, cache: { ttlMs: 60_000 } });
+    const crypto = new FieldCrypto({
+      keyring: keyringWith(over as Partial<Keyring>),
+      keyStore,
+      cache: { ttlMs: 60_000 },
+    });
     const result = await write(crypto).catch((error: unknown) => error);
     const stored = await keyStore.list({});
-    expect({ error: result instanceof HushfieldError ? 'typed' : result, stored: stored.length }).toEqual({ error: 'typed', stored: 0 });
+    expect({ error: result instanceof HushfieldError ? 'typed' : result, stored: stored.length }).toEqual({
+      error: 'typed',
+      stored: 0,
+    });
   });
 });

@@ -41,8 +41,7 @@ describe('shred elsewhere with a key evicted before its active pointer expires',
       await app.decrypt(b, ctx('2'));
       const c = await seal(admin, 'C', 'c', '7');
       await app.decrypt(c, ctx('7'));
-    }
-    else {
+    } else {
       await seal(app, 'A', 'x', '3').catch(() => undefined);
       await seal(app, 'A', 'x', '4').catch(() => undefined);
     }
