@@ -36,7 +36,7 @@ test('after --rescope, the per-scope index of a moved value is under its new sco
   const found = await fresh.contact.findFirst({ where: { orgId: b.id, email: 'moved@example.org' } });
   expect(found?.id).toBe(contact.id);
 
-  // A second plain run finds nothing to do, yet the index still is not under org B's key.
+  // A second plain run finds nothing to do: the index is under org B's key already.
   const again = await world.runCli(['reencrypt', '--model', 'Contact', '--json']);
   expect(again.json.models[0].written).toBe(0);
 });

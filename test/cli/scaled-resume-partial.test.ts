@@ -66,6 +66,7 @@ async function ranges(): Promise<{ seq: number; state: string }[]> {
     expect(row.email).toBe(PFE); // left undone, as the killed process reported before it died
     expect((await ranges()).find((range) => range.seq === 0)?.state).toBe('partial');
     expect(resumed.json.run.state).toBe('done');
+    expect(resumed.json.run.ranges).toMatchObject({ total: 7, partial: 1 });
     expect(resumed.code).toBe(3);
   },
   300_000,
@@ -75,4 +76,6 @@ async function ranges(): Promise<{ seq: number; state: string }[]> {
   const again = await world.runCli(['reencrypt', '--model', 'Customer', '--run', 'resumed-run', '--json']);
   expect((await ranges()).find((range) => range.seq === 0)?.state).toBe('partial');
   expect(again.code).toBe(3);
+  // The summary counts them where a run that worked does (`run.ranges.partial`).
+  expect(again.json.run.ranges).toMatchObject({ total: 7, partial: 1 });
 });

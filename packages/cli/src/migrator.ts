@@ -328,17 +328,25 @@ class ModelRun {
         destroyed.set(`${key.keyId}:${key.version}`, key.scope);
     if (destroyed.size === 0) return;
     const kept: RowWrite[] = [];
+    const keptTallies: PlanTally[] = [];
     plan.writes.forEach((write, i) => {
       const hit = sources[i].find((id) => destroyed.has(id));
-      if (hit === undefined) kept.push(write);
-      else
-        plan.failures.push({
-          key: encodeKey(write.key),
-          code: 'HUSHFIELD_KEY_DESTROYED',
-          message: messages.migrate.shreddedMeanwhile(destroyed.get(hit) as string),
-        });
+      if (hit === undefined) {
+        kept.push(write);
+        if (plan.tallies[i]) keptTallies.push(plan.tallies[i]);
+        return;
+      }
+      // Not written: what it would have counted for is taken out of the batch's tally.
+      const counted = plan.tallies[i];
+      if (counted) for (const key of Object.keys(counted) as (keyof PlanTally)[]) plan.tally[key] -= counted[key];
+      plan.failures.push({
+        key: encodeKey(write.key),
+        code: 'HUSHFIELD_KEY_DESTROYED',
+        message: messages.migrate.shreddedMeanwhile(destroyed.get(hit) as string),
+      });
     });
     plan.writes.splice(0, plan.writes.length, ...kept);
+    plan.tallies.splice(0, plan.tallies.length, ...keptTallies);
   }
 
   /** Holds a row for re-reading; past `maxPending` rows, notes that a full pass is needed instead. */

@@ -10,13 +10,20 @@ import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
 import { isHushfieldError } from './output';
 import { addTally, isOutage, plannedColumns, rowKeyText } from './row-plan';
-import type { PlanContext } from './row-plan';
+import type { PlanContext, PlanTally } from './row-plan';
 import { hasKeys } from './row-plan-classify';
 import type { ClassifiedBatch, RowWork } from './row-plan-classify';
 import { keyOf } from './walker';
 
-/** Computes the new stored values of every classified row whose sources could be read. */
-export async function computeWrites(batch: ClassifiedBatch, context: PlanContext): Promise<RowWrite[]> {
+/**
+ * Computes the new stored values of every classified row whose sources could be read.
+ * @param tallies - filled with what each write counts for in the batch's tally, in the order of the writes
+ */
+export async function computeWrites(
+  batch: ClassifiedBatch,
+  context: PlanContext,
+  tallies: PlanTally[] = [],
+): Promise<RowWrite[]> {
   const { model, crypto, mode } = context;
   const columns = plannedColumns(model);
   const specs = new Map(batch.indexes.map((index) => [index.meta, index.spec]));
@@ -69,6 +76,7 @@ export async function computeWrites(batch: ClassifiedBatch, context: PlanContext
     const expected: Record<string, unknown> = {};
     for (const field of columns) expected[field] = work.row[field] ?? null;
     writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
+    tallies.push(work.reasons);
   }
   return writes;
 }

@@ -52,6 +52,11 @@ export interface BatchPlan {
   readonly wouldWrite: number;
   readonly failures: RowFailure[];
   readonly tally: PlanTally;
+  /**
+   * What each of `writes` counts for in `tally`, in the same order: a write taken out of the
+   * plan after planning (its key was destroyed meanwhile) takes its counts out too.
+   */
+  readonly tallies: PlanTally[];
 }
 
 /** What a plan needs besides the rows. */
@@ -107,11 +112,12 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
       work.reasons.indexed += work.indexes.length + work.matches.length;
       addTally(batch.tally, work.reasons);
     }
-    return { writes: [], failures: batch.failures, tally: batch.tally, wouldWrite: batch.works.length };
+    return { writes: [], failures: batch.failures, tally: batch.tally, tallies: [], wouldWrite: batch.works.length };
   }
   await decryptSources(batch.works, context);
-  const writes = await computeWrites(batch, context);
-  return { writes, failures: batch.failures, tally: batch.tally, wouldWrite: writes.length };
+  const tallies: PlanTally[] = [];
+  const writes = await computeWrites(batch, context, tallies);
+  return { writes, failures: batch.failures, tally: batch.tally, tallies, wouldWrite: writes.length };
 }
 
 /** A row's primary key as failures name it (built only when needed: most rows never fail). */

@@ -152,7 +152,7 @@ export async function runScaled(
       mode,
       false,
       [],
-      { run: { id: runId, state: 'done', ranges: ranges.length, partial } },
+      { run: { id: runId, state: 'done', ranges: { total: ranges.length, open: 0, partial } } },
       [],
       partial > 0,
     );
