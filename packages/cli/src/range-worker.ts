@@ -254,6 +254,13 @@ async function runRange(
   await store.release(range, owner).catch(() => undefined);
   if (paused && !options.signal?.aborted) {
     delete result.stopped;
+    // What the range's saved detail carries on (rows left undone, strict plaintext, rows to
+    // re-read) is reported by whichever worker claims the range again, this one included:
+    // counted here too, it would be counted twice.
+    delete result.pendingOverflow;
+    result.pending = 0;
+    result.failed = 0;
+    result.strictPlaintext = 0;
     return { result, finished: false, stop: false };
   }
   return { result, finished: false, stop: true };
