@@ -1,7 +1,8 @@
 /**
  * `pnpm exec tsx --tsconfig bench/tsconfig.json bench/instructions.ts`, options
  * `[--rev <git rev>]... [--rows <n>] [--fields 1|2|3] [--dek-cache off] [--row-scope on]`, or
- * `--prisma findmany|include|findunique|update|create [--rows <n>] [--children <n>]`.
+ * `--prisma findmany|include|findunique|update|create [--rows <n>] [--children <n>]`, or
+ * `--handler findunique|update|create [--rows <n>]`.
  *
  * Counts the CPU instructions of one cold `decryptMany` pass on one thread (`parallelDecrypt:
  * false`, so the count is of the per-value path, not of a hand-over to the decrypt thread;
@@ -35,6 +36,16 @@
  * (see POINT_PASSES): instructions an operation, and hushfield's added instructions. Timing
  * cannot tell a change of a few per cent to a point operation on this machine; this count can,
  * though it leaves out what the CPU caches do (bench/FINDINGS.md). About five minutes a case.
+ * Each point operation is also counted through a client extended with a query extension that
+ * does nothing but call `query(args)` (`noop`): what Prisma's extension mechanism costs any
+ * extension.
+ *
+ * `--handler findunique|update|create [--rows <n>]` counts the extension's handler alone, with
+ * Prisma's query answered from memory, against the bare `node:crypto` calls the design
+ * requires of the same operation (bench/instructions/handler-workload.ts): instructions an
+ * operation, `--rows` of them a pass (default 1,000), a pass being the mean of passes 11 to 20.
+ * `handler − floor` is hushfield's own code; the floor is the design's crypto. No database; about
+ * three minutes a shape.
  */
 // First: the packages are measured as built (dist/), so the build is brought up to date.
 import './lib/built';
@@ -55,6 +66,9 @@ const WORKLOAD = join(REPO_ROOT, 'bench/instructions/workload.cjs');
 /** Bundles of bench/instructions/prisma-workload.ts, one directory a run. */
 const BUNDLE_DIR = join(REPO_ROOT, 'node_modules/.cache/hushfield-bench-instructions');
 const PRISMA_WORKLOAD = join(REPO_ROOT, 'bench/instructions/prisma-workload.ts');
+const HANDLER_WORKLOAD = join(REPO_ROOT, 'bench/instructions/handler-workload.ts');
+/** The handler alone: a pass (1,000 operations by default) is the mean of passes 11 to 20. */
+const HANDLER_PASSES = { from: 10, to: 20 } as const;
 /**
  * Through Prisma, a pass is the mean of passes 11 to 30: V8 is still compiling Prisma's and the
  * driver's code into the tenth pass (a plain pass of 1,000 rows counted 90 M instructions
@@ -86,7 +100,13 @@ interface Options {
   readonly prisma?: PrismaShape;
   /** With `--prisma include`: posts per user. */
   readonly children: number;
+  /** With `--handler`: the extension's handler alone, against its bare crypto. */
+  readonly handler?: HandlerShape;
 }
+
+/** The point operations `--handler` counts. */
+type HandlerShape = 'findunique' | 'update' | 'create';
+const HANDLER_SHAPES: readonly HandlerShape[] = ['findunique', 'update', 'create'];
 
 function parseArgs(argv: readonly string[]): Options {
   const revs: string[] = [];
@@ -96,6 +116,7 @@ function parseArgs(argv: readonly string[]): Options {
   let rowScope = false;
   let prisma: Options['prisma'];
   let children = 10;
+  let handler: Options['handler'];
   const count = (value: string | undefined) => Number.isSafeInteger(Number(value)) && Number(value) > 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -107,16 +128,20 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--row-scope' && value === 'on') rowScope = true;
     else if (arg === '--prisma' && PRISMA_SHAPES.includes(value as PrismaShape)) prisma = value as PrismaShape;
     else if (arg === '--children' && count(value)) children = Number(value);
+    else if (arg === '--handler' && HANDLER_SHAPES.includes(value as HandlerShape)) handler = value as HandlerShape;
     else throw new Error(`unknown argument ${arg} (see the comment at the top of bench/instructions.ts)`);
     i++;
   }
-  if (prisma !== undefined && (revs.length > 0 || fields !== 3 || dekCache !== 'on' || rowScope)) {
+  const whole = prisma !== undefined || handler !== undefined;
+  if (whole && (revs.length > 0 || fields !== 3 || dekCache !== 'on' || rowScope)) {
     throw new Error(
-      '--prisma counts the working tree as it is: --rev, --fields, --dek-cache and --row-scope do not apply',
+      '--prisma and --handler count the working tree as it is: --rev, --fields, --dek-cache and --row-scope do not apply',
     );
   }
-  const defaultRows = prisma === undefined ? 3_000 : prisma === 'findmany' ? 1_000 : 100;
-  return { revs, rows: rows ?? defaultRows, fields, dekCache, rowScope, prisma, children };
+  if (prisma !== undefined && handler !== undefined) throw new Error('give --prisma or --handler, not both');
+  const defaultRows =
+    handler !== undefined ? 1_000 : prisma === undefined ? 3_000 : prisma === 'findmany' ? 1_000 : 100;
+  return { revs, rows: rows ?? defaultRows, fields, dekCache, rowScope, prisma, children, handler };
 }
 
 /** Builds core as of `rev` (its `packages/core` and the base tsconfig) and returns its entry point. */
@@ -193,14 +218,15 @@ function countCore(options: Options): void {
   }
 }
 
-/** The whole cold `findMany` through Prisma: plain, hushfield and the floor, as `pnpm bench prisma` compares them. */
-async function countPrisma(shape: PrismaShape, options: Options): Promise<void> {
-  // Its own directory per run: each valgrind run loads the file again, so two runs at once
-  // must not share it.
+/**
+ * `entry` bundled by esbuild into one CommonJS file in a directory of its own (each valgrind run
+ * loads the file again, so two runs at once must not share it).
+ */
+function bundled(entry: string): string {
   mkdirSync(BUNDLE_DIR, { recursive: true });
-  const bundle = join(mkdtempSync(join(BUNDLE_DIR, 'run-')), 'prisma-workload.cjs');
+  const bundle = join(mkdtempSync(join(BUNDLE_DIR, 'run-')), 'workload.cjs');
   buildSync({
-    entryPoints: [PRISMA_WORKLOAD],
+    entryPoints: [entry],
     outfile: bundle,
     bundle: true,
     platform: 'node',
@@ -213,6 +239,34 @@ async function countPrisma(shape: PrismaShape, options: Options): Promise<void> 
     external: ['@prisma/*', 'pg', 'pg-*'],
     logLevel: 'warning',
   });
+  return bundle;
+}
+
+/** The extension's handler alone against the bare crypto of the same point operation. */
+function countHandler(shape: HandlerShape, options: Options): void {
+  const bundle = bundled(HANDLER_WORKLOAD);
+  try {
+    console.log(
+      `${shape}, the extension's handler alone (query answered from memory): instructions an operation (${options.rows} a pass)`,
+    );
+    const env = { SHAPE: shape, ROWS: String(options.rows) };
+    const each = { handler: 0, floor: 0 };
+    for (const name of ['handler', 'floor'] as const) {
+      each[name] = pass(bundle, { ...env, CASE: name }, HANDLER_PASSES.from, HANDLER_PASSES.to) / options.rows;
+      console.log(`${name.padEnd(10)} ${Math.round(each[name]).toLocaleString('en-US').padStart(10)}`);
+    }
+    const own = each.handler - each.floor;
+    console.log(
+      `own       ${Math.round(own).toLocaleString('en-US').padStart(10)}: hushfield's code, ${(each.handler / each.floor).toFixed(2)}× the floor`,
+    );
+  } finally {
+    rmSync(dirname(bundle), { recursive: true, force: true });
+  }
+}
+
+/** The whole cold `findMany` through Prisma: plain, hushfield and the floor, as `pnpm bench prisma` compares them. */
+async function countPrisma(shape: PrismaShape, options: Options): Promise<void> {
+  const bundle = bundled(PRISMA_WORKLOAD);
   const children = shape === 'include' ? options.children : 0;
   const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const seeded = await seedPrismaWorkload(serverUrl, options.rows, children);
@@ -227,8 +281,8 @@ async function countPrisma(shape: PrismaShape, options: Options): Promise<void> 
     };
     if (shape === 'findunique' || shape === 'update' || shape === 'create') {
       console.log(`${shape} through Prisma on PostgreSQL: instructions an operation (${options.rows} a pass)`);
-      const each = { plain: 0, hushfield: 0 };
-      for (const name of ['plain', 'hushfield'] as const) {
+      const each = { plain: 0, noop: 0, hushfield: 0 };
+      for (const name of ['plain', 'noop', 'hushfield'] as const) {
         each[name] = pass(bundle, { ...env, CASE: name }, POINT_PASSES.from, POINT_PASSES.to) / options.rows;
         console.log(`${name.padEnd(10)} ${Math.round(each[name]).toLocaleString('en-US').padStart(10)}`);
       }
@@ -263,7 +317,8 @@ async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) {
     throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
   }
-  if (options.prisma === undefined) countCore(options);
+  if (options.handler !== undefined) countHandler(options.handler, options);
+  else if (options.prisma === undefined) countCore(options);
   else await countPrisma(options.prisma, options);
 }
 

@@ -7,7 +7,9 @@
  *   `FieldCrypto` each pass, as `pnpm bench`'s cold read: scope keys from the key store, every
  *   DEK unwrapped);
  * - `floor`: the bare `node:crypto` calls for the same values (bench/lib/bare-crypto.ts), on
- *   buffers in memory: per user a DEK unwrap and three decrypts, per post an unwrap and one.
+ *   buffers in memory: per user a DEK unwrap and three decrypts, per post an unwrap and one;
+ * - `noop` (point operations only): `plain`'s calls through a client whose query extension
+ *   only calls `query(args)`, which is what Prisma's extension mechanism costs any extension.
  * SHAPE is `findmany` (ROWS users, three encrypted values each) or `include` (ROWS users with
  * CHILDREN posts each, one encrypted value a post), or a point operation, `pnpm bench prisma`'s
  * own, ROWS of them a pass, through one client kept across passes (warm, as the bench's):
@@ -87,8 +89,11 @@ async function clientPasses(workload: Workload, encrypted: boolean): Promise<voi
   }
 }
 
-/** The point operations of `findunique`, `update` and `create`: ROWS a pass, one client for all passes. */
-async function pointPasses(workload: Workload, encrypted: boolean): Promise<void> {
+/**
+ * The point operations of `findunique`, `update` and `create`: ROWS a pass, one client for all passes.
+ * @param noop - through a query extension that only calls `query(args)` (plain rows, as `plain`)
+ */
+async function pointPasses(workload: Workload, encrypted: boolean, noop = false): Promise<void> {
   const url = encrypted ? process.env.ENCRYPTED_URL : process.env.PLAIN_URL;
   const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
   const keyring = new LocalKeyring(Buffer.from(process.env.ROOT_KEY ?? '', 'hex'));
@@ -104,7 +109,9 @@ async function pointPasses(workload: Workload, encrypted: boolean): Promise<void
     };
     const users = (encrypted
       ? base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring })).user
-      : base.user) as unknown as Users;
+      : noop
+        ? base.$extends({ query: { $allOperations: ({ args, query }) => query(args) } }).user
+        : base.user) as unknown as Users;
     const update = (id: string, pass: number) =>
       users.update({ where: { id }, data: { notes: `notes of pass ${pass}` } });
     if (workload.shape === 'update') for (const id of ids) await update(id, -1);
@@ -167,6 +174,8 @@ async function main(): Promise<void> {
   };
   const which = process.env.CASE;
   if (which === 'floor') floorPasses(workload);
+  else if (which === 'noop' && (shape === 'findunique' || shape === 'update' || shape === 'create'))
+    await pointPasses(workload, false, true);
   else if (which !== 'plain' && which !== 'hushfield') throw new Error(`unknown CASE ${which}`);
   else if (shape === 'findunique' || shape === 'update' || shape === 'create')
     await pointPasses(workload, which === 'hushfield');
