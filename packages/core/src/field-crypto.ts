@@ -287,6 +287,27 @@ export class FieldCrypto {
   }
 
   /**
+   * Reads the live blind-index root versions from the key store again, for a lookup through a
+   * shared blind index that found nothing: another process may have added a version (`keys
+   * rotate --index`) since this one last read them. Rate-limited: at most one key-store query
+   * per second whatever the number of callers (a more recent read is answer enough).
+   * @returns whether a version appeared that the previous read did not name: the lookup may
+   *   have missed a row indexed under it, and is worth running again
+   * @example if ((await find()) === null && (await crypto.refreshIndexVersions())) return find();
+   */
+  refreshIndexVersions(): Promise<boolean> {
+    return this.#keys.refreshIndexRootVersions();
+  }
+
+  /**
+   * How many blind-index root versions this process knows to be live, without I/O (0 when they
+   * are not cached). More than one while an index-key rotation is under way.
+   */
+  cachedIndexVersionCount(): number {
+    return this.#keys.cachedIndexRootVersions()?.length ?? 0;
+  }
+
+  /**
    * What the match-index column stores for `value` under the current index root version: the
    * parameters' fingerprint (negative), then the sorted positions.
    * @throws InvalidArgumentError on a bad spec, a lone surrogate, or a value longer than

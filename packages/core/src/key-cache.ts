@@ -21,6 +21,13 @@ export interface KeyCacheOptions {
   maxEntries?: number;
   /** Drop a key after it served this many cache hits. Default: unlimited. */
   maxUses?: number;
+  /**
+   * How long the list of live blind-index root versions is trusted before it is read from the
+   * key store again, in milliseconds (one key-store query per interval, no keyring call): how
+   * soon this process matches and writes a version another process added with
+   * `keys rotate --index`. Default 30,000; never longer than `ttlMs`.
+   */
+  indexVersionsTtlMs?: number;
 }
 
 /** Counters readable by the caller. */
@@ -65,6 +72,9 @@ export interface Owned {
   readonly ttlMs?: number;
 }
 
+/** Default of {@link KeyCacheOptions.indexVersionsTtlMs}. */
+export const DEFAULT_INDEX_VERSIONS_TTL_MS = 30_000;
+
 /** Validates cache options. @throws ConfigError without a positive `ttlMs` or with bad bounds. */
 export function checkCacheOptions(
   options: KeyCacheOptions | undefined,
@@ -79,7 +89,11 @@ export function checkCacheOptions(
   if (maxUses !== undefined && (!Number.isSafeInteger(maxUses) || maxUses < 1)) {
     throw new ConfigError(messages.cacheBound('cache.maxUses'));
   }
-  return { ttlMs, maxEntries, maxUses };
+  const indexVersionsTtlMs = options?.indexVersionsTtlMs ?? DEFAULT_INDEX_VERSIONS_TTL_MS;
+  if (!Number.isSafeInteger(indexVersionsTtlMs) || indexVersionsTtlMs < 1) {
+    throw new ConfigError(messages.cacheBound('cache.indexVersionsTtlMs'));
+  }
+  return { ttlMs, maxEntries, maxUses, indexVersionsTtlMs: Math.min(indexVersionsTtlMs, ttlMs) };
 }
 
 /** A TTL-bounded, size-bounded, single-flight cache of 32-byte keys by string id. */

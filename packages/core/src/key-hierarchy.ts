@@ -266,6 +266,14 @@ export class KeyHierarchy {
   }
 
   /**
+   * @internal Reads the live index root versions again, rate-limited (see
+   * `KeyVersions.refreshIndexRootVersions`). @returns whether a version appeared
+   */
+  refreshIndexRootVersions(): Promise<boolean> {
+    return this.#versions.refreshIndexRootVersions();
+  }
+
+  /**
    * @internal The live (active and retired) versions of `scope`'s key, active first, without
    * creating one: empty when the scope has no key or was destroyed. A per-scope index lookup
    * matches every one of them.

@@ -12,6 +12,13 @@ import type { KeyKind, KeyStore, StoredKey } from './key-store';
 import { messages } from './messages';
 import { isName, needsName } from './preconditions';
 
+/**
+ * Least time between two reads of the live index root versions that a lookup which may have
+ * missed asks for ({@link KeyVersions.refreshIndexRootVersions}): a stream of genuine misses
+ * costs at most one key-store query per interval, not one per lookup.
+ */
+export const INDEX_VERSIONS_REFRESH_MS = 1_000;
+
 /** How often first use of a scope tries to create its key when a concurrent creation conflicts (backoff 20–160 ms). */
 const CREATE_ATTEMPTS = 5;
 
@@ -48,6 +55,8 @@ export class KeyVersions {
   /** scope → its live scope key versions, active first (per-scope index lookups); never empty. */
   readonly #scopeVersions: LRUCache<string, StoredKey[]>;
   #indexVersionsLoading: Promise<StoredKey[]> | undefined;
+  /** The live index root versions last read (kept past their TTL), and when. */
+  #lastIndexVersions: { readonly versions: readonly StoredKey[]; readonly at: number } | undefined;
   /** When each stored key held here was read from the key store (`performance.now()`). */
   readonly #readAt = new WeakMap<StoredKey, number>();
   readonly #ttlMs: number;
@@ -60,19 +69,21 @@ export class KeyVersions {
   /**
    * @internal Built by KeyHierarchy.
    * @param cache - the key cache's checked options: versions are cached as long, and as many
+   *   (the live index root versions for `indexVersionsTtlMs`, when shorter)
    * @param create - creates the first version of (kind, scope) on its first use
    *   (`KeyConflictError` when another writer created one first)
    */
   constructor(
     store: KeyStore,
-    cache: { readonly ttlMs: number; readonly maxEntries: number },
+    cache: { readonly ttlMs: number; readonly maxEntries: number; readonly indexVersionsTtlMs?: number },
     create: (kind: KeyKind, scope: string) => Promise<StoredKey>,
   ) {
     this.#store = store;
     this.#create = create;
     this.#ttlMs = cache.ttlMs;
     this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
-    this.#indexVersions = new LRUCache({ max: 1, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+    const indexTtl = Math.min(cache.ttlMs, cache.indexVersionsTtlMs ?? cache.ttlMs);
+    this.#indexVersions = new LRUCache({ max: 1, ttl: indexTtl, ...EXACT_TTL_CLOCK });
     this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
   }
 
@@ -212,7 +223,26 @@ export class KeyVersions {
       .map((key) => this.#read(key))
       .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
     this.#indexVersions.set(INDEX_SCOPE, live);
+    this.#lastIndexVersions = { versions: live, at: performance.now() };
     return live;
+  }
+
+  /**
+   * Reads the live index root versions again, for a lookup that found nothing and may have
+   * missed a version another process added since this one last read them; at most once per
+   * {@link INDEX_VERSIONS_REFRESH_MS} (a read more recent than that, by any caller, is answer
+   * enough). Costs nothing while no lookup misses.
+   * @returns whether the versions read name one the versions read before did not (the lookup
+   *   is worth running again)
+   */
+  async refreshIndexRootVersions(): Promise<boolean> {
+    const last = this.#lastIndexVersions;
+    if (last !== undefined && performance.now() - last.at < INDEX_VERSIONS_REFRESH_MS) return false;
+    if (this.#indexVersionsLoading === undefined) this.#indexVersions.clear();
+    const live = await this.indexRootVersions();
+    if (last === undefined) return false;
+    const known = new Set(last.versions.map((key) => `${key.keyId}\u0000${key.version}`));
+    return live.some((key) => !known.has(`${key.keyId}\u0000${key.version}`));
   }
 
   /**

@@ -62,6 +62,13 @@ const ONE_ROW = new Set([
   'upsert',
 ]);
 
+/**
+ * Operations whose "nothing found" (null, or Prisma's P2025) can be a lookup through a blind
+ * index that missed a version another process added: run once more when the versions read
+ * again name a new one (see {@link OperationHandler.missedIndexVersion}).
+ */
+const MISS_REDONE = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'update', 'delete']);
+
 /** How many times an update is read and sent while its row keeps moving to another scope. */
 const MAX_ATTEMPTS = 3;
 
@@ -99,10 +106,12 @@ export class OperationHandler {
    * The `$allOperations` hook.
    * @param recall - whether an update may take a row's scope from {@link KnownScopes}
    * @param attempt - how many times this operation was sent before (its row had moved)
+   * @param refreshed - whether the index versions were read again after this operation found
+   *   nothing (it is not run a third time)
    * @throws RowMovedError when an update's row (or a nested update's) moved to another scope
    *   between the read of its scope and the write, {@link MAX_ATTEMPTS} times
    */
-  async handle(params: QueryParams, recall = true, attempt = 1): Promise<unknown> {
+  async handle(params: QueryParams, recall = true, attempt = 1, refreshed = false): Promise<unknown> {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
     const { operation } = params;
@@ -155,8 +164,6 @@ export class OperationHandler {
       }
       // Not in a batch, which cannot be sent again, nor when no row read first has moved since.
       if (batch) throw error;
-      const moved = await this.movedRow(model, guarded, prepared.encryptor);
-      if (moved === undefined) throw error instanceof MoveNotApplied ? rowMoved(model.name, operation, attempt) : error;
       // In an interactive transaction Prisma runs a write's nested parts on the transaction's
       // connection without a savepoint: those that ran before the guard failed (a nested row's,
       // or the operation's own after a nested create its foreign key needs) stay applied, and
@@ -164,8 +171,20 @@ export class OperationHandler {
       const interactive = params.__internalParams?.transaction?.kind === 'itx';
       const written = args.data ?? args.update;
       const nestedWrites = isPlainObject(written) && writesRelations(model, written);
+      if (
+        !(error instanceof MoveNotApplied) &&
+        !(interactive && nestedWrites) &&
+        (await this.missedIndexVersion(operation, rewriter, refreshed))
+      ) {
+        return this.handle(params, recall, attempt, true);
+      }
+      const moved = await this.movedRow(model, guarded, prepared.encryptor);
+      if (moved === undefined) throw error instanceof MoveNotApplied ? rowMoved(model.name, operation, attempt) : error;
       if (attempt >= MAX_ATTEMPTS || (interactive && nestedWrites)) throw rowMoved(moved.name, operation, attempt);
       return this.handle(params, false, attempt + 1);
+    }
+    if (result === null && !batch && (await this.missedIndexVersion(operation, rewriter, refreshed))) {
+      return this.handle(params, recall, attempt, true);
     }
     if (!returnsRows) return result;
     if (given !== undefined) {
@@ -189,6 +208,19 @@ export class OperationHandler {
     const plan = strip === undefined ? undefined : planAt(strip, dataPath);
     if (plan !== undefined) stripAdded(result, plan);
     return result;
+  }
+
+  /**
+   * Whether `operation`, which found nothing through a shared blind index, may have missed rows
+   * indexed under a version another process added since this one last read the live versions
+   * (their cache outlives a rotation elsewhere): they are read again (at most once a second,
+   * whatever the number of misses; see `FieldCrypto.refreshIndexVersions`), and when a new one
+   * appeared the operation is worth running again, once. A lookup that found its row costs
+   * nothing more.
+   */
+  private async missedIndexVersion(operation: string, rewriter: WhereRewriter, refreshed: boolean): Promise<boolean> {
+    if (refreshed || !rewriter.sharedIndex || !MISS_REDONE.has(operation)) return false;
+    return this.crypto.refreshIndexVersions();
   }
 
   /**

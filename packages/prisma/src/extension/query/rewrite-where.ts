@@ -81,6 +81,11 @@ export class WhereRewriter {
   readonly fullLength: TruncatedCondition[] = [];
   /** Root-level match-index conditions found while rewriting (the guard allows no others). */
   readonly matches: MatchCondition[] = [];
+  /**
+   * Whether a filter went through a shared (not per-scope) blind index: a lookup that found
+   * nothing may then have missed a version added by another process since this one read them.
+   */
+  sharedIndex = false;
 
   constructor(
     private readonly view: SchemaView,
@@ -279,9 +284,13 @@ export class WhereRewriter {
     scope: string | undefined,
   ): Promise<string[]> {
     const spec = blindIndexSpec(model, index);
-    if (!isPerScopeIndex(index)) return this.crypto.blindIndexAll(spec, value);
+    if (!isPerScopeIndex(index)) {
+      this.sharedIndex = true;
+      return this.crypto.blindIndexAll(spec, value);
+    }
     const scoped = await this.crypto.blindIndexAll(spec, value, scope);
     if (index.perScope !== 'migrating') return scoped;
+    this.sharedIndex = true;
     return [...scoped, ...(await this.crypto.blindIndexAll({ ...spec, perScope: false }, value))];
   }
 
