@@ -24,6 +24,7 @@ import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
+import { checkUniqueAcrossVersions } from '../write/unique-across-versions';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
@@ -130,6 +131,16 @@ export class OperationPreparer {
       });
     }
     await this.rewriteReads(model, out, rewriter);
+    // During an index-key rotation a `@unique` index's constraint sees one version only.
+    await checkUniqueAcrossVersions({
+      view: this.view,
+      crypto: this.crypto,
+      base: this.base,
+      model,
+      operation,
+      args,
+      where: out.where,
+    });
     const step: WriteStep = {
       model,
       args,

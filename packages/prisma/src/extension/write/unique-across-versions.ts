@@ -1,0 +1,106 @@
+/**
+ * A `@unique` blind index while several index root versions are live (after `keys rotate
+ * --index`, until `reencrypt` has rebuilt the index): a value written under the active
+ * version differs from the same value stored under an older one, so the database's constraint
+ * cannot see them as equal. Before a write of such a field, one side query (in the caller's
+ * interactive transaction when there is one) looks for another row holding the value under
+ * another live version, and the write is refused as plain Prisma refuses a duplicate (P2002).
+ * With one live version (the usual case) nothing is queried.
+ */
+import { Prisma } from '@prisma/client/extension';
+import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client';
+import type { FieldCrypto } from '@hushfield/core';
+import type { BlindIndexMeta, ModelMeta } from '../../metadata';
+import { isLogicalKey } from '../query/arg-shapes';
+import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
+import { type AnyClient, delegate, sideQuery } from '../transaction-context';
+import { fieldPlainOf } from './row-sealer';
+
+/** Write operations whose data may give a `@unique` blind index's source. */
+const WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+]);
+
+/** What {@link checkUniqueAcrossVersions} needs. */
+export interface UniqueCheck {
+  readonly view: SchemaView;
+  readonly crypto: FieldCrypto;
+  readonly base: AnyClient;
+  readonly model: ModelMeta;
+  readonly operation: string;
+  readonly args: Args;
+  /** The operation's where, rewritten to index values: the rows it writes, which may hold the value already. */
+  readonly where?: unknown;
+}
+
+/**
+ * Refuses a write of a `@unique` shared blind index's source when another row holds the same
+ * value under another live index version (see the file comment). Costs nothing unless the
+ * write gives such a field and this process knows more than one live version.
+ * @throws PrismaClientKnownRequestError P2002 (`meta.target`: the index column), as Prisma's
+ *   own for a duplicate: before anything is written
+ */
+export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<void> {
+  const { view, crypto, model, operation, args } = check;
+  // `skipDuplicates` asks for duplicates to be dropped, not refused: left to the constraint.
+  if (!WRITES.has(operation) || args.skipDuplicates === true) return;
+  const rows = operation === 'upsert' ? [args.create, args.update] : Array.isArray(args.data) ? args.data : [args.data];
+  const written: { index: BlindIndexMeta; values: string[] }[] = [];
+  for (const row of rows) {
+    if (!isPlainObject(row)) continue;
+    for (const meta of view.writePlan(model).encrypted) {
+      const plain = row[meta.name] === undefined ? undefined : fieldPlainOf(meta, row[meta.name]);
+      if (typeof plain !== 'string') continue;
+      for (const { index, spec } of view.indexSpecs(model, meta.name)) {
+        if (!index.unique || isPerScopeIndex(index)) continue;
+        // The usual case ends here, without I/O: one live version, which the constraint covers.
+        if (crypto.cachedIndexVersionCount() === 1) return;
+        const [, ...others] = await crypto.blindIndexAll(spec, plain);
+        if (others.length > 0) written.push({ index, values: others });
+      }
+    }
+  }
+  if (written.length === 0) return;
+  const held: Args = { OR: written.map(({ index, values }) => ({ [index.name]: { in: values } })) };
+  const where = check.where === undefined ? held : { AND: [held, { NOT: asWhereInput(model, check.where) }] };
+  const select = Object.fromEntries(written.map(({ index }) => [index.name, true]));
+  const row = (await sideQuery(check.base, (client) =>
+    delegate(client, view.delegateName(model)).findFirst({ where, select }),
+  )) as Args | null;
+  if (row === null) return;
+  const taken = written.find(({ index, values }) => values.includes(row[index.name] as string)) ?? written[0];
+  throw duplicate(model, taken.index);
+}
+
+/**
+ * A unique where as a filter: a compound unique input (`provider_externalIdIdx: { ... }`),
+ * which a filter does not take, spread into its fields.
+ */
+function asWhereInput(model: ModelMeta, where: unknown): unknown {
+  if (!isPlainObject(where)) return where;
+  const out: Args = {};
+  for (const [key, value] of Object.entries(where)) {
+    if (!isLogicalKey(key) && model.fields[key] === undefined && isPlainObject(value)) Object.assign(out, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Prisma's unique-constraint error (P2002) naming the index column, never a value. */
+function duplicate(model: ModelMeta, index: BlindIndexMeta): PrismaClientKnownRequestError {
+  return new PrismaClientKnownRequestError(
+    `Unique constraint failed on the fields: (\`${index.dbName}\`): another row holds this value of ` +
+      `${model.name}.${index.source} under another live blind-index version (an index-key rotation is under way)`,
+    {
+      code: 'P2002',
+      clientVersion: Prisma.prismaVersion.client,
+      meta: { modelName: model.name, target: [index.dbName] },
+    },
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * A `@unique` blind index while several index root versions are live (README, "Key rotation"
+ * → "Blind-index keys"): a write whose value another row holds under another live version is
+ * refused as Prisma refuses a duplicate (P2002), before anything is written; with one live
+ * version no query is added.
+ */
+import { computedBlindIndex } from '@hushfield/prisma';
+import { createHarness, expectNoPlaintextInLog, rejection, type Harness } from './support';
+
+describe('@unique blind index across live index versions', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const user = (email: string, name: string) => ({
+    data: { tenantId: 'uq', name, email, emailIdx: computedBlindIndex },
+  });
+  const users = () => h.base.user.count();
+  /** Queries of data tables since `mark` (key-store reads aside). */
+  const dataQueries = (mark: number) => h.queries.slice(mark).filter((q) => !q.query.includes('hushfield_keys')).length;
+  const expectDuplicate = (error: unknown) => {
+    expect(error).toMatchObject({
+      name: 'PrismaClientKnownRequestError',
+      code: 'P2002',
+      meta: { modelName: 'User', target: ['email_idx'] },
+    });
+    expect(String((error as Error).message)).not.toContain('ann@uq.test');
+  };
+
+  it('refuses a value another row holds under another live version, and queries nothing more with one version', async () => {
+    const { prisma } = h;
+    const ann = await prisma.user.create(user('ann@uq.test', 'ann'));
+    const bob = await prisma.user.create(user('bob@uq.test', 'bob'));
+    let mark = h.queries.length;
+    await prisma.user.create(user('one@uq.test', 'one'));
+    const oneVersion = dataQueries(mark);
+
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    mark = h.queries.length;
+    await prisma.user.create(user('two@uq.test', 'two'));
+    expect(dataQueries(mark)).toBe(oneVersion + 1); // the one side query
+
+    const count = await users();
+    const stored = await h.base.user.findUnique({ where: { id: bob.id } });
+    expectDuplicate(await rejection(prisma.user.create(user(' ANN@uq.test', 'dup'))));
+    expectDuplicate(await rejection(prisma.user.createMany({ data: [user('ann@uq.test', 'dup').data] })));
+    expectDuplicate(await rejection(prisma.user.update({ where: { id: bob.id }, data: { email: 'ann@uq.test' } })));
+    expectDuplicate(
+      await rejection(
+        prisma.user.upsert({
+          where: { emailIdx: 'new@uq.test' },
+          create: user('ann@uq.test', 'dup').data,
+          update: {},
+        }),
+      ),
+    );
+    expectDuplicate(await rejection(prisma.$transaction(async (tx) => tx.user.create(user('ann@uq.test', 'dup')))));
+    expect(await users()).toBe(count);
+    expect(await h.base.user.findUnique({ where: { id: bob.id } })).toEqual(stored);
+
+    // The row that holds the value may write it again; other values go through.
+    await prisma.user.update({ where: { id: ann.id }, data: { email: 'ann@uq.test', notes: 'kept' } });
+    await prisma.user.upsert({
+      where: { emailIdx: 'ann@uq.test' },
+      create: user('ann@uq.test', 'x').data,
+      update: { email: 'ann@uq.test' },
+    });
+    await prisma.user.update({ where: { id: bob.id }, data: { email: 'bob2@uq.test' } });
+    expect((await prisma.user.findUnique({ where: { emailIdx: 'ann@uq.test' } }))?.notes).toBe('kept');
+    expect(await users()).toBe(count);
+    expectNoPlaintextInLog(h.queries, ['ann@uq.test', 'bob2@uq.test']);
+  });
+});
