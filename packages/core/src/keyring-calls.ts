@@ -122,6 +122,8 @@ export class KeyringCalls {
         throw wrappedElsewhere(error, keyring, stored) ?? error;
       }
       if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
+        // Whatever came back may be key material all the same: zeroed before it is dropped.
+        if (Buffer.isBuffer(key)) key.fill(0);
         throw new KeyringError(messages.keyringFailed(keyring.id, 'unwrap', 'it returned a key that is not 32 bytes'), {
           keyringId: keyring.id,
           operation: 'unwrap',

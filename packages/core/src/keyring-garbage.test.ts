@@ -59,3 +59,32 @@ describe('garbage from a keyring on key creation', () => {
     });
   });
 });
+
+describe('garbage from a keyring on unwrap', () => {
+  it.each([
+    ['31 bytes', 31],
+    ['33 bytes', 33],
+    ['64 bytes', 64],
+  ])('unwrapKey returning a key of %s: a typed error, and the returned key is zeroed', async (_name, length) => {
+    const keyStore = new MemoryKeyStore();
+    const writer = new FieldCrypto({ keyring: keyringWith({}), keyStore, cache: { ttlMs: 60_000 } });
+    const stored = await write(writer);
+    const returned: Buffer[] = [];
+    const reader = new FieldCrypto({
+      keyring: keyringWith({
+        id: (await keyStore.list({}))[0].keyringId,
+        unwrapKey: async () => {
+          const key = randomBytes(length);
+          returned.push(key);
+          return key;
+        },
+      }),
+      keyStore,
+      cache: { ttlMs: 60_000 },
+    });
+    const result = await reader.decrypt(stored, ctx).catch((error: unknown) => error);
+    expect(result).toBeInstanceOf(HushfieldError);
+    expect(returned.length).toBeGreaterThan(0);
+    expect(returned.map((key) => key.equals(Buffer.alloc(length)))).toEqual(returned.map(() => true));
+  });
+});
