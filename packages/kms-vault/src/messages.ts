@@ -13,6 +13,8 @@ export const messages = {
     `keyring ${keyringId} cannot unwrap: the wrapped key is malformed (${reason})`,
   wrongKey: (keyringId: string, storedKey: string) =>
     `keyring ${keyringId} cannot unwrap: the key was wrapped by Transit key ${JSON.stringify(storedKey)}, not this keyring's`,
+  tokenSourceFailed: (keyringId: string, operation: string, reason: string) =>
+    `keyring ${keyringId} cannot ${operation}: its auth token or secret id function failed or returned no token (${reason})`,
   unexpectedResponse: (path: string, reason: string) => `Vault ${path} returned an unexpected response: ${reason}`,
 } as const;
 

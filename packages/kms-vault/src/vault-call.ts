@@ -232,10 +232,30 @@ async function tokenOrFail(
   try {
     return await request.auth!.token(request.operation);
   } catch (error) {
-    const code: VaultErrorCode = error instanceof VaultKeyringError ? error.vaultCode : 'AuthFailed';
-    emit(settings, request, { success: false, latencyMs: performance.now() - started, attempts, failure: { code } });
-    throw error;
+    // A token or secret id function that throws (or yields no token) is the caller's code: its
+    // error may quote a secret, so only its name is kept, in a typed error naming the keyring.
+    const typed =
+      error instanceof VaultKeyringError
+        ? error
+        : new VaultKeyringError(messages.tokenSourceFailed(settings.keyringId, request.operation, errorName(error)), {
+            keyringId: settings.keyringId,
+            operation: request.operation,
+            vaultCode: 'AuthFailed',
+          });
+    emit(settings, request, {
+      success: false,
+      latencyMs: performance.now() - started,
+      attempts,
+      failure: { code: typed.vaultCode },
+    });
+    throw typed;
   }
+}
+
+/** The class name of what a token source threw (`TypeError`, ...), never its message. */
+function errorName(error: unknown): string {
+  const name = error instanceof Error ? error.name : undefined;
+  return name !== undefined && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'unknown error';
 }
 
 /** A typed error for a 2xx answer that lacks what it should hold. */

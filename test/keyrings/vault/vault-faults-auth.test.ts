@@ -4,6 +4,7 @@
  * sleep that records the backoff instead of waiting.
  */
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { type AuditEvent } from '@hushfield/core';
 import { VaultKeyringError, VaultTransitKeyring, type VaultTransitKeyringOptions } from '@hushfield/kms-vault';
 import { startVaultServer, type VaultServer } from './server';
@@ -226,6 +227,26 @@ describe('VaultTransitKeyring faults and authentication', () => {
       expect(vault.count('auth/approle/login')).toBe(2);
       expect(vault.count('decrypt/hushfield')).toBe(2);
       expect(events.at(-1)).toMatchObject({ outcome: 'success', detail: { attempts: 2 } });
+    });
+
+    it.each([
+      ['a token function that throws', { token: () => Promise.reject(new Error('EACCES /run/vault-token s.SECRET')) }],
+      ['a token function that returns no token', { token: () => '' }],
+      [
+        'a secret id function that throws',
+        { appRole: { roleId: 'role-x', secretId: () => Promise.reject(new TypeError('secret-id s.SECRET')) } },
+      ],
+    ])('reports %s as a final AuthFailed naming the keyring, without its text', async (_name, auth) => {
+      const ring = keyring({ auth: auth as VaultTransitKeyringOptions['auth'] });
+      const error = await failure(ring.wrapKey(randomBytes(32), context));
+      expect(error).toMatchObject({ vaultCode: 'AuthFailed', retryable: false, operation: 'wrap', keyringId: ring.id });
+      expect(error.message).toContain(ring.id);
+      expect(error.cause).toBeUndefined();
+      expect(inspect(error) + JSON.stringify(error)).not.toContain('SECRET');
+      expect(vault.requests).toHaveLength(0);
+      expect(events).toMatchObject([
+        { operation: 'keyring.wrap', outcome: 'failure', detail: { vaultErrorCode: 'AuthFailed' } },
+      ]);
     });
 
     it('calls a token function again after a 403, but treats a 403 on a fixed token as final', async () => {
