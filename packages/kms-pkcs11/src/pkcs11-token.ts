@@ -154,7 +154,26 @@ export class Pkcs11Token {
         return free;
       }
       if (this.#sessions.length === 0) await abortable(this.#ready(), signal);
-      else await abortable(new Promise<void>((resolve) => this.#waiters.push(resolve)), signal);
+      else await this.#waitForCheckin(signal);
+    }
+  }
+
+  /**
+   * Waits for a session to be checked in. A caller that stops waiting (timeout) leaves the
+   * queue, and a wake it was already handed goes to the next waiter: otherwise the freed
+   * session would wake nobody and a live caller would wait out its own deadline.
+   */
+  async #waitForCheckin(signal: AbortSignal): Promise<void> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.#waiters.push(wake);
+    try {
+      await abortable(woken, signal);
+    } catch (error) {
+      const index = this.#waiters.indexOf(wake);
+      if (index >= 0) this.#waiters.splice(index, 1);
+      else this.#waiters.shift()?.();
+      throw error;
     }
   }
 

@@ -229,6 +229,32 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
     });
   });
 
+  describe('sessions under load', () => {
+    it('hands a freed session to a caller still waiting, not to one that stopped waiting', async () => {
+      const { module, slow } = countingModule();
+      const ring = keyring({ module, sessions: 1, timeoutMs: 400, retry: { maxAttempts: 1 } });
+      const plaintext = randomBytes(32);
+      const wrapped = await ring.wrapKey(plaintext, context);
+      slow('C_Decrypt', 700);
+      // Holds the only session for ~700 ms (its caller gives up at 400 ms).
+      const holder = failure(ring.unwrapKey(wrapped, context));
+      // Waits for the session and gives up at 400 ms.
+      const gaveUp = failure(ring.unwrapKey(wrapped, context));
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      // Waits from 450 ms; the session is free at ~700 ms, well before its own 850 ms deadline.
+      const waiting = ring.unwrapKey(wrapped, context);
+      expect((await waiting).equals(plaintext)).toBe(true);
+      expect(await holder).toMatchObject({
+        retryable: true,
+        message: expect.stringContaining('no answer within 400 ms'),
+      });
+      expect(await gaveUp).toMatchObject({
+        retryable: true,
+        message: expect.stringContaining('no answer within 400 ms'),
+      });
+    });
+  });
+
   /**
    * The real SoftHSM module (initialised once, finalised by the keyrings' library path users
    * or left to process exit), wrapped to count calls and inject faults.
