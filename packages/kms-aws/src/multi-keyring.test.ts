@@ -28,6 +28,24 @@ describe('MultiKeyring', () => {
     expect(() => new MultiKeyring([local], { unwrap: 'random' as never })).toThrow(InvalidArgumentError);
   });
 
+  const local = new LocalKeyring(randomBytes(32));
+  it.each([
+    ['an undefined member', undefined],
+    ['a member without an id', { wrapKey: local.wrapKey.bind(local), unwrapKey: local.unwrapKey.bind(local) }],
+    ['a member with an empty id', { ...wrapOnly(local), id: '' }],
+    ['a member without unwrapKey', { id: 'no-unwrap', wrapKey: local.wrapKey.bind(local) }],
+    ['a member id over 512 bytes', new LocalKeyring(randomBytes(32), { id: 'x'.repeat(513) })],
+    ['a member id over 512 UTF-8 bytes', new LocalKeyring(randomBytes(32), { id: 'é'.repeat(257) })],
+  ])('refuses at construction %s (not a failure at the first wrap)', (_name, member) => {
+    expect(() => new MultiKeyring([local, member as Keyring])).toThrow(InvalidArgumentError);
+  });
+
+  it('accepts a member id of 512 bytes, the most the stored format holds', async () => {
+    const multi = new MultiKeyring([new LocalKeyring(randomBytes(32), { id: 'x'.repeat(512) })]);
+    const key = randomBytes(32);
+    expect((await multi.unwrapKey(await multi.wrapKey(key, context), context)).equals(key)).toBe(true);
+  });
+
   it('labels each copy with the member that made it, and each member unwraps its own copy', async () => {
     const a = new LocalKeyring(randomBytes(32), { id: 'local:a' });
     const b = new LocalKeyring(randomBytes(32), { id: 'local:b' });

@@ -13,7 +13,13 @@ import {
   type Keyring,
 } from '@hushfield/core';
 import { messages } from './messages';
-import { decodeWrappedCopies, encodeWrappedCopies, MAX_MEMBERS, type WrappedCopy } from './multi-keyring-format';
+import {
+  decodeWrappedCopies,
+  encodeWrappedCopies,
+  MAX_ID_BYTES,
+  MAX_MEMBERS,
+  type WrappedCopy,
+} from './multi-keyring-format';
 
 /** Options of {@link MultiKeyring}. */
 export interface MultiKeyringOptions {
@@ -32,6 +38,23 @@ function describeError(keyringId: string, error: unknown): string {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof KeyringError ? error.message : typeof code === 'string' ? code : 'failed';
   return `${keyringId}: ${message}`;
+}
+
+/** A member must be a keyring whose id the stored format can label a copy with. */
+function checkMember(member: Keyring, index: number): void {
+  const argument = `keyrings[${index}]`;
+  if (
+    typeof member !== 'object' ||
+    member === null ||
+    typeof member.wrapKey !== 'function' ||
+    typeof member.unwrapKey !== 'function'
+  ) {
+    throw new InvalidArgumentError(`${argument} must be a keyring (with wrapKey and unwrapKey)`, 'keyrings');
+  }
+  const id: unknown = member.id;
+  if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) {
+    throw new InvalidArgumentError(`${argument}.id must be a string of 1 to ${MAX_ID_BYTES} UTF-8 bytes`, 'keyrings');
+  }
 }
 
 /**
@@ -57,11 +80,15 @@ export class MultiKeyring implements Keyring {
   readonly #members: readonly Keyring[];
   readonly #strategy: 'in-order' | 'parallel';
 
-  /** @throws InvalidArgumentError without members, with more than 16, or with duplicate ids */
+  /**
+   * @throws InvalidArgumentError without members, with more than 16, with duplicate ids, or with
+   *   a member that is not a keyring (no `wrapKey`/`unwrapKey`) or whose id is not 1 to 512 UTF-8 bytes
+   */
   constructor(keyrings: readonly Keyring[], options: MultiKeyringOptions = {}) {
     if (!Array.isArray(keyrings) || keyrings.length < 1 || keyrings.length > MAX_MEMBERS) {
       throw new InvalidArgumentError(`keyrings must hold 1 to ${MAX_MEMBERS} keyrings`, 'keyrings');
     }
+    keyrings.forEach(checkMember);
     const ids = keyrings.map((keyring) => keyring.id);
     if (new Set(ids).size !== ids.length) throw new InvalidArgumentError('keyrings must have distinct ids', 'keyrings');
     if (options.unwrap !== undefined && options.unwrap !== 'in-order' && options.unwrap !== 'parallel') {
