@@ -34,6 +34,8 @@ export function describeFailure(code: VaultErrorCode, status: number | undefined
       return `no answer within ${timeoutMs} ms`;
     case 'NetworkError':
       return 'Vault could not be reached';
+    case 'Redirected':
+      return `Vault redirected the call (a standby node?), which is not followed with the token: set address to the active node or a load balancer${http}`;
     case 'PermissionDenied':
       return `permission denied: the token is invalid, expired or its policy lacks this path${http}`;
     case 'AuthFailed':

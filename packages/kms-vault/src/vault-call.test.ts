@@ -23,6 +23,8 @@ describe('Vault failure classification', () => {
     ).toBe('KeyVersionInvalid');
     expect(classifyResponse(400, { errors: ['encryption key not found'] })).toBe('KeyNotFound');
     expect(classifyResponse(400, undefined)).toBe('BadRequest');
+    expect(classifyResponse(307, undefined)).toBe('Redirected');
+    expect(classifyResponse(308, { errors: [] })).toBe('Redirected');
     // A 400 whose text mentions a retryable condition stays final.
     expect(classifyResponse(400, { errors: ['rate limit'] })).toBe('BadRequest');
   });

@@ -96,6 +96,9 @@ export function classifyResponse(status: number, body: unknown): VaultErrorCode 
   // 412: a performance standby has not caught up yet; retry as for 5xx.
   if (status >= 500 || status === 412) return 'ServerError';
   if (status === 404) return 'KeyNotFound';
+  // A standby (not a performance standby) redirects to the active node. The token is not sent
+  // after a redirect to wherever it points: the address must name the active node or a balancer.
+  if (status >= 300 && status < 400) return 'Redirected';
   return phrase !== undefined && !RETRYABLE_VAULT_CODES.has(phrase) ? phrase : 'BadRequest';
 }
 
@@ -135,7 +138,8 @@ async function attempt(
       method: request.method,
       headers,
       body,
-      redirect: 'error',
+      // Not followed: the token would go to whatever host the answer names.
+      redirect: 'manual',
       signal: AbortSignal.timeout(settings.timeoutMs),
     });
     const parsed = await readBody(response);

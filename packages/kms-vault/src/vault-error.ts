@@ -25,6 +25,7 @@ export type VaultErrorCode =
   | 'MalformedWrappedKey'
   | 'WrongKey'
   | 'BadRequest'
+  | 'Redirected'
   | 'UnexpectedResponse';
 
 /** The retryable {@link VaultErrorCode}s. */

@@ -41,7 +41,9 @@ interface AppRole {
 /** A fault the next matching requests get instead of an answer. */
 export type VaultFault =
   | { readonly status: 429 | 500 | 502 | 503 | 412; readonly errors?: readonly string[]; readonly retryAfter?: number }
-  | { readonly hangMs: number };
+  | { readonly hangMs: number }
+  /** A redirect (as a standby that is not a performance standby answers) to `location`. */
+  | { readonly redirect: 307 | 308; readonly location: string };
 
 /** One request as the server saw it (no body values, which may hold plaintext keys). */
 export interface SeenRequest {
@@ -326,6 +328,8 @@ export async function startVaultServer(): Promise<VaultServer> {
       if ('hangMs' in injected) {
         await new Promise((resolve) => setTimeout(resolve, injected.hangMs).unref());
         if (response.destroyed || request.socket.destroyed) return;
+      } else if ('redirect' in injected) {
+        return send(response, injected.redirect, { errors: [] }, { location: injected.location });
       } else {
         const errors =
           injected.errors ??

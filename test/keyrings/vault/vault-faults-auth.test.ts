@@ -128,6 +128,16 @@ describe('VaultTransitKeyring faults and authentication', () => {
       expect(sleeps).toHaveLength(3);
     });
 
+    it('does not follow a redirect (the token would go where it points), and does not retry it', async () => {
+      const ring = keyring();
+      vault.inject({ redirect: 307, location: 'http://127.0.0.1:9/v1/transit/encrypt/hushfield' }, 1);
+      const error = await failure(ring.wrapKey(randomBytes(32), context));
+      expect(error).toMatchObject({ vaultCode: 'Redirected', retryable: false, httpStatus: 307 });
+      expect(error.message).toContain('redirected');
+      expect(vault.count('encrypt/hushfield')).toBe(1);
+      expect(sleeps).toEqual([]);
+    });
+
     it('does not retry final errors (bad ciphertext, retired version)', async () => {
       const ring = keyring();
       const wrapped = await ring.wrapKey(randomBytes(32), context);
