@@ -329,6 +329,41 @@ describe('@encryption(bind: f)', () => {
     expect(buildSchema(doc(twoLines)).models.Receipt).toMatchObject({ scopeField: 'orgId', bindField: 'publicId' });
   });
 
+  it('binds a field unique together with the scope field: a compound @@id or @@unique, in either order', () => {
+    const setting = (extra: Partial<DmmfModel>) =>
+      model('Setting', [{ name: 'orgId' }, { name: 'name' }, { name: 'value', documentation: '@encrypted' }], {
+        documentation: '@encryption(scope: orgId, bind: name)',
+        ...extra,
+      });
+    for (const fields of [
+      ['orgId', 'name'],
+      ['name', 'orgId'],
+    ]) {
+      expect(buildSchema(doc(setting({ primaryKey: { name: null, fields } }))).models.Setting).toMatchObject({
+        idFields: fields,
+        idGeneration: 'none',
+        bindRowId: true,
+        bindField: 'name',
+        bindGeneration: 'none',
+        scopeField: 'orgId',
+      });
+    }
+    const withId = model(
+      'Setting',
+      [
+        { name: 'id', type: 'Int', isId: true, default: { name: 'autoincrement', args: [] } },
+        { name: 'orgId' },
+        { name: 'name' },
+        { name: 'value', documentation: '@encrypted' },
+      ],
+      {
+        documentation: '@encryption(scope: orgId, bind: name)',
+        uniqueIndexes: [{ name: null, fields: ['name', 'orgId'] }],
+      },
+    );
+    expect(buildSchema(doc(withId)).models.Setting).toMatchObject({ bindRowId: true, bindField: 'name' });
+  });
+
   it('leaves a model without bind as it was: no bound field in the schema', () => {
     const plain = buildSchema(doc(receipt(unique(), '@encryption(scope: publicId)'))).models.Receipt;
     expect(plain.bindRowId).toBe(false);
@@ -379,7 +414,31 @@ describe('@encryption(bind: f)', () => {
         ],
         primaryKey: { name: null, fields: ['a', 'b'] },
       }),
-      'needs a model with a single @id',
+      'on a model with a compound @@id needs @encryption(scope: ...) too',
+    ],
+    [
+      'a field unique only together with a field that is not the scope',
+      model(
+        'Setting',
+        [{ name: 'orgId' }, { name: 'team' }, { name: 'name' }, { name: 'v', documentation: '@encrypted' }],
+        {
+          documentation: '@encryption(scope: orgId, bind: name)',
+          primaryKey: { name: null, fields: ['team', 'name'] },
+        },
+      ),
+      'or unique together with the scope field (@@id or @@unique([orgId, name]))',
+    ],
+    [
+      'a field unique only together with the scope and a third field',
+      model(
+        'Setting',
+        [{ name: 'orgId' }, { name: 'team' }, { name: 'name' }, { name: 'v', documentation: '@encrypted' }],
+        {
+          documentation: '@encryption(scope: orgId, bind: name)',
+          primaryKey: { name: null, fields: ['orgId', 'team', 'name'] },
+        },
+      ),
+      'or unique together with the scope field',
     ],
     [
       'two bind arguments',

@@ -141,9 +141,10 @@ export const messages = {
     `@encryption(bind: ${field}): the bound field must be a required String scalar (${why})`,
   bindAnnotated: (field: string) =>
     `@encryption(bind: ${field}): the bound field cannot be encrypted or an index, its value is bound in the clear`,
-  bindNotUnique: (field: string) =>
-    `@encryption(bind: ${field}): the bound field must be @unique (or the @id): ` +
-    'a value bound to a field two rows share could be copied between them',
+  bindNotUnique: (field: string, scope: string | undefined) =>
+    `@encryption(bind: ${field}): the bound field must be @unique (or the @id)` +
+    (scope === undefined ? '' : `, or unique together with the scope field (@@id or @@unique([${scope}, ${field}]))`) +
+    ': a value bound to a field two rows of one scope share could be copied between them',
   bindDatabaseGenerated: (field: string, generation: string) =>
     `@encryption(bind: ${field}): its value is chosen by the database (${generation}) after the write, ` +
     'so values written with the row cannot name it; use a client-generated default ' +
@@ -163,7 +164,8 @@ export const messages = {
     `@encryption(bind: ${field}): the bound field is a foreign key of the relation ${relation}, which a ` +
     'connect or a cascade can change without the extension seeing the new value; bind a field of the row itself',
   bindNoSingleId: (field: string) =>
-    `@encryption(bind: ${field}) needs a model with a single @id: the extension finds the row it updates by its id`,
+    `@encryption(bind: ${field}) on a model with a compound @@id needs @encryption(scope: ...) too: ` +
+    'bind the field that is unique together with the scope field',
   bindRedundant: (field: string, id: string) =>
     `@encryption(bind: ${field}): values are already bound to the id ${id} (generated before the write); ` +
     'bind names a field only on a model whose id the database assigns',

@@ -62,7 +62,9 @@ export class RowIdentity {
 
   /**
    * The binding of `@encryption(bind: f)`: the field and how it gets its value, when the field
-   * is a required unique String known before the write and the id is not bound already.
+   * is a required String known before the write, unique alone or together with the scope field
+   * (see {@link RowIdentity.identifiesRow}), and the id is not bound already. A model with a
+   * compound id must be scoped: its rows are then told apart by scope and bound value.
    */
   bind(idBound: string | undefined, singleId: boolean): { bindField?: string; bindGeneration?: IdGeneration } {
     const name = this.bindField;
@@ -70,7 +72,7 @@ export class RowIdentity {
     const field = this.field(name);
     if (!field) return this.reportBind(name, messages.bindMissing(name));
     if (idBound !== undefined) return this.reportBind(name, messages.bindRedundant(name, idBound));
-    if (!singleId) return this.reportBind(name, messages.bindNoSingleId(name));
+    if (!singleId && this.scopeField === undefined) return this.reportBind(name, messages.bindNoSingleId(name));
     if (field.kind !== 'scalar')
       return this.reportBind(name, messages.bindNotScalar(name, `it is a ${field.kind} field`));
     if (field.isList) return this.reportBind(name, messages.bindNotScalar(name, 'it is a list'));
@@ -82,12 +84,7 @@ export class RowIdentity {
       return this.reportBind(name, messages.bindNativeType(name, native));
     const relation = this.model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.includes(name));
     if (relation) return this.reportBind(name, messages.bindForeignKey(name, relation.name));
-    const unique =
-      field.isUnique ||
-      field.isId ||
-      this.model.uniqueIndexes.some((u) => u.fields.length === 1 && u.fields[0] === name) ||
-      (this.model.primaryKey?.fields.length === 1 && this.model.primaryKey.fields[0] === name);
-    if (!unique) return this.reportBind(name, messages.bindNotUnique(name));
+    if (!this.identifiesRow(field)) return this.reportBind(name, messages.bindNotUnique(name, this.scopeField));
     const generation = idGenerationOf(field);
     if (!isClientGenerated(generation)) return this.reportBind(name, messages.bindDatabaseGenerated(name, generation));
     const declared = declaredLength(field);
@@ -98,6 +95,24 @@ export class RowIdentity {
         messages.bindColumnTooShort(name, declared.type, declared.length, defaultCall(generation), needed),
       );
     return { bindField: name, bindGeneration: generation };
+  }
+
+  /**
+   * Whether the bound field's value tells its row from every other the key could open: it is
+   * unique alone, or together with the scope field (a compound `@@id` or `@@unique` of exactly
+   * those two, in either order). A value copied to another row of the scope then meets another
+   * bound value; one copied to another scope fails the read's scope check (`FieldContext.scope`).
+   */
+  private identifiesRow(field: DmmfField): boolean {
+    const exactly = (fields: readonly string[] | undefined, expected: readonly string[]) =>
+      fields !== undefined && fields.length === expected.length && expected.every((name) => fields.includes(name));
+    const keys = [
+      ...this.model.uniqueIndexes.map((u) => u.fields),
+      ...(this.model.primaryKey ? [this.model.primaryKey.fields] : []),
+    ];
+    if (field.isUnique || field.isId || keys.some((fields) => exactly(fields, [field.name]))) return true;
+    const scope = this.scopeField;
+    return scope !== undefined && scope !== field.name && keys.some((fields) => exactly(fields, [scope, field.name]));
   }
 
   private reportBind(field: string, problem: string): Record<string, never> {
