@@ -138,9 +138,11 @@ export interface ModelMeta {
   readonly bindRowId: boolean;
   /**
    * The field values are bound to instead of the id, named by `/// @encryption(bind: f)` on a
-   * model whose id the database assigns: a required unique `String` whose value is known before
-   * the write (a client-generated default, or given by the caller). Absent when values are
-   * bound to the id, or not bound. Read it through `boundField`, which covers both.
+   * model whose id is not bound (the database assigns it, or it is compound): a required
+   * `String` whose value is known before the write (a client-generated default, or given by the
+   * caller), unique alone or together with the scope field (then the read's scope check tells
+   * the scopes apart). Absent when values are bound to the id, or not bound. Read it through
+   * `boundField`, which covers both.
    */
   readonly bindField?: string;
   /** How {@link ModelMeta.bindField} gets its value when the caller gives none. */
