@@ -22,11 +22,16 @@
  * A batch with a Json field is written row by row, each in its own transaction: the row's
  * String columns are read `FOR UPDATE` and compared exactly in JavaScript, then `updateMany`
  * with every condition (Prisma's own JSON comparison) writes it, the row still locked.
+ *
+ * Given a {@link ShredGuard}, each transaction first checks (the key rows locked for share)
+ * that no key the rows were read under was shredded (`shred-guard.ts`).
  */
 import type { ModelMeta } from '@hushfield/prisma';
 import { casColumns, casConditions, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
 import { messages } from './messages';
+import { guardedWrite } from './shred-guard';
+import type { ShredGuard } from './shred-guard';
 import { delegateOf, keyWhere } from './walker';
 
 interface RawClient {
@@ -53,11 +58,15 @@ const CHARSET_NAME = /^[a-z0-9_]{1,64}$/;
 export class MysqlCasWriter implements CasWriter {
   /** Column name (lower case) → character set of the table's columns (null: not text), read once. */
   #charsets: Promise<Map<string, string | null>> | undefined;
+  readonly guardsShreds: boolean;
 
   constructor(
     private readonly client: RawClient,
     private readonly model: ModelMeta,
-  ) {}
+    private readonly guard?: ShredGuard,
+  ) {
+    this.guardsShreds = guard !== undefined;
+  }
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
@@ -75,7 +84,7 @@ export class MysqlCasWriter implements CasWriter {
       const outcomes: WriteOutcome[] = [];
       for (const write of writes) {
         try {
-          outcomes.push((await this.writeLocked(write)) ? { status: 'applied' } : { status: 'lost' });
+          outcomes.push(await this.writeLocked(write));
         } catch (error) {
           outcomes.push({ status: 'error', error });
         }
@@ -90,9 +99,9 @@ export class MysqlCasWriter implements CasWriter {
   /**
    * One row of a batch with a Json field, in its own transaction: its String columns as read
    * must be exactly those locked now (`FOR UPDATE`), then `updateMany` checks every condition
-   * (Json as Prisma compares it) and writes. @returns whether it applied
+   * (Json as Prisma compares it) and writes. @returns its outcome
    */
-  private writeLocked(write: RowWrite): Promise<boolean> {
+  private async writeLocked(write: RowWrite): Promise<WriteOutcome> {
     const strings = Object.keys(write.expected).filter((field) => {
       const meta = this.model.fields[field];
       return meta?.type === 'String' && !meta.isList;
@@ -103,19 +112,22 @@ export class MysqlCasWriter implements CasWriter {
       `FROM ${quoteMysqlIdent(this.model.dbName)} WHERE ` +
       this.model.idFields.map((field) => `${column(field)} = ?`).join(' AND ') +
       ' FOR UPDATE';
-    return this.client.$transaction(
-      async (tx) => {
-        const [row] = await tx.$queryRawUnsafe<Record<string, string | null>[]>(lock, ...write.key);
-        if (row === undefined) return false;
-        if (strings.some((field, i) => (row[`s${i}`] ?? null) !== (write.expected[field] ?? null))) return false;
-        const { count } = await delegateOf(tx, this.model.name).updateMany({
-          where: { ...keyWhere(this.model.idFields, write.key), ...casConditions(this.model, write.expected) },
-          data: { ...write.data },
-        });
-        return count === 1;
-      },
+    const outcomes = await this.client.$transaction(
+      (tx) =>
+        guardedWrite(tx, this.guard, [write], async () => {
+          const [row] = await tx.$queryRawUnsafe<Record<string, string | null>[]>(lock, ...write.key);
+          if (row === undefined) return new Set<number>();
+          if (strings.some((field, i) => (row[`s${i}`] ?? null) !== (write.expected[field] ?? null)))
+            return new Set<number>();
+          const { count } = await delegateOf(tx, this.model.name).updateMany({
+            where: { ...keyWhere(this.model.idFields, write.key), ...casConditions(this.model, write.expected) },
+            data: { ...write.data },
+          });
+          return new Set<number>(count === 1 ? [0] : []);
+        }),
       { timeout: 60_000, maxWait: 60_000 },
     );
+    return outcomes.get(0) ?? { status: 'lost' };
   }
 
   /**
@@ -138,8 +150,19 @@ export class MysqlCasWriter implements CasWriter {
     return charsets;
   }
 
-  /** Writes `writes` in one transaction; returns the indexes (within `writes`) of the rows written. */
-  private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
+  /**
+   * Writes `writes` in one transaction (the guard's check first); returns the outcome of each row
+   * (by index within `writes`) that did not lose its race.
+   */
+  private statement(writes: readonly RowWrite[]): Promise<Map<number, WriteOutcome>> {
+    return this.client.$transaction((tx) => guardedWrite(tx, this.guard, writes, (kept) => this.update(tx, kept)), {
+      timeout: 120_000,
+      maxWait: 60_000,
+    });
+  }
+
+  /** In `tx`, writes `writes`; returns the indexes (within `writes`) of the rows written. */
+  private async update(tx: RawClient, writes: readonly RowWrite[]): Promise<Set<number>> {
     const { expected, set } = casColumns(writes);
     const idFields = this.model.idFields;
     const nullable = (value: unknown) => (value === undefined ? null : value);
@@ -185,30 +208,21 @@ export class MysqlCasWriter implements CasWriter {
       ' WHERE ' +
       expected.map((field, i) => same(field, `v.o${i}`)).join(' AND ');
 
-    return this.client.$transaction(
-      async (tx) => {
-        const matched = await tx.$executeRawUnsafe(update, ...updateValues);
-        if (matched === writes.length) return new Set(writes.map((_, i) => i));
-        if (matched === 0) return new Set<number>();
-        // Some rows lost: which ones hold what was just written (still locked by this transaction)?
-        const readValues: unknown[] = [];
-        const readRows = writes.map((write, index) => {
-          readValues.push(
-            index,
-            ...idFields.map((_, i) => write.key[i]),
-            ...set.map((field) => newValue(write, field)),
-          );
-          return index === 0
-            ? `SELECT ? AS i, ${[...idFields.map((_, i) => `? AS k${i}`), ...set.map((_, i) => `? AS n${i}`)].join(', ')}`
-            : `SELECT ${Array.from({ length: 1 + idFields.length + set.length }, () => '?').join(', ')}`;
-        });
-        const read =
-          `SELECT v.i AS i FROM ${table} AS t JOIN (${readRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} ` +
-          `WHERE ${set.map((field, i) => same(field, `v.n${i}`)).join(' AND ')}`;
-        const rows = await tx.$queryRawUnsafe<{ i: number | bigint }[]>(read, ...readValues);
-        return new Set(rows.map((row) => Number(row.i)));
-      },
-      { timeout: 120_000, maxWait: 60_000 },
-    );
+    const matched = await tx.$executeRawUnsafe(update, ...updateValues);
+    if (matched === writes.length) return new Set(writes.map((_, i) => i));
+    if (matched === 0) return new Set<number>();
+    // Some rows lost: which ones hold what was just written (still locked by this transaction)?
+    const readValues: unknown[] = [];
+    const readRows = writes.map((write, index) => {
+      readValues.push(index, ...idFields.map((_, i) => write.key[i]), ...set.map((field) => newValue(write, field)));
+      return index === 0
+        ? `SELECT ? AS i, ${[...idFields.map((_, i) => `? AS k${i}`), ...set.map((_, i) => `? AS n${i}`)].join(', ')}`
+        : `SELECT ${Array.from({ length: 1 + idFields.length + set.length }, () => '?').join(', ')}`;
+    });
+    const read =
+      `SELECT v.i AS i FROM ${table} AS t JOIN (${readRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} ` +
+      `WHERE ${set.map((field, i) => same(field, `v.n${i}`)).join(' AND ')}`;
+    const rows = await tx.$queryRawUnsafe<{ i: number | bigint }[]>(read, ...readValues);
+    return new Set(rows.map((row) => Number(row.i)));
   }
 }

@@ -6,11 +6,16 @@
  * RETURNING` statement; on MySQL/MariaDB one `UPDATE ... JOIN` (`cas-writer-mysql.ts`);
  * elsewhere (SQLite) one transaction of `updateMany` calls. If the batch fails
  * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
+ * Given a {@link ShredGuard}, each statement runs in a transaction that first checks, with
+ * the key rows locked, that no key the rows were read under was shredded (`shred-guard.ts`).
  */
 import { Buffer } from 'node:buffer';
 import type { ModelMeta } from '@hushfield/prisma';
+import type { KeyVersionRef } from '@hushfield/core';
 import type { BasePrismaClient } from './config';
 import { MysqlCasWriter } from './cas-writer-mysql';
+import { guardedWrite } from './shred-guard';
+import type { ShredGuard, SqlRunner } from './shred-guard';
 import { delegateOf, keyWhere } from './walker';
 
 /** One row's update: its key, what was read (the CAS condition), and what to write. */
@@ -20,62 +25,114 @@ export interface RowWrite {
   readonly expected: Readonly<Record<string, unknown>>;
   /** Prisma field → new value. */
   readonly data: Readonly<Record<string, unknown>>;
+  /**
+   * The scope-key versions the row's stored envelopes name (as the planner parsed them): a
+   * writer with a {@link ShredGuard} does not write the row once one of them is destroyed.
+   */
+  readonly keys?: readonly KeyVersionRef[];
 }
 
-/** Per-row outcome, in input order. */
+/**
+ * Per-row outcome, in input order. `shredded`: not written, a key its values were read under
+ * was destroyed (in `scope`) before the write.
+ */
 export type WriteOutcome =
-  { readonly status: 'applied' } | { readonly status: 'lost' } | { readonly status: 'error'; readonly error: unknown };
+  | { readonly status: 'applied' }
+  | { readonly status: 'lost' }
+  | { readonly status: 'shredded'; readonly scope: string }
+  | { readonly status: 'error'; readonly error: unknown };
 
 /** Writes batches of rows of one model with compare-and-swap. */
 export interface CasWriter {
   write(writes: readonly RowWrite[]): Promise<WriteOutcome[]>;
+  /** Whether the writer checks, in each write's transaction, that the rows' keys were not shredded. */
+  readonly guardsShreds?: boolean;
 }
 
-interface RawClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+interface RawClient extends SqlRunner {
   $transaction(queries: readonly Promise<unknown>[]): Promise<unknown[]>;
+  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
   _activeProvider?: string;
 }
+
+/** How long a batch's transaction may wait for a connection and run (a shred it waits for is short). */
+const TRANSACTION_OPTIONS = { timeout: 120_000, maxWait: 60_000 };
 
 /** Rows per statement: bounds the size of one array parameter and of one failed statement's redo. */
 const MAX_ROWS_PER_STATEMENT = 5_000;
 
-/** The fastest CAS writer the client's database supports. */
-export async function createCasWriter(client: BasePrismaClient, model: ModelMeta): Promise<CasWriter> {
+/**
+ * The fastest CAS writer the client's database supports.
+ * @param guard - checks, in each write's transaction, that no key the rows were read under was shredded
+ */
+export async function createCasWriter(
+  client: BasePrismaClient,
+  model: ModelMeta,
+  guard?: ShredGuard,
+): Promise<CasWriter> {
   const raw = client as unknown as RawClient;
   const provider = raw._activeProvider ?? '';
   if ((provider === 'postgresql' || provider === 'postgres') && typeof raw.$queryRawUnsafe === 'function') {
     const { types, collations } = await columnCatalog(raw, model.dbName);
-    if (types.size > 0) return new PostgresCasWriter(raw, model, types, collations);
+    if (types.size > 0) return new PostgresCasWriter(raw, model, types, collations, guard);
   }
   if (provider === 'mysql' && typeof raw.$queryRawUnsafe === 'function') {
-    return new MysqlCasWriter(client as never, model);
+    return new MysqlCasWriter(client as never, model, guard);
   }
-  return new PrismaCasWriter(client, model);
+  return new PrismaCasWriter(client, model, guard);
 }
 
-/** One `updateMany` per row, all in one batch transaction (any Prisma database). */
+/**
+ * One `updateMany` per row, all in one transaction (any Prisma database): a batch transaction,
+ * or with a guard an interactive one that checks the rows' keys first.
+ */
 export class PrismaCasWriter implements CasWriter {
+  readonly guardsShreds: boolean;
+
   constructor(
     private readonly client: BasePrismaClient,
     private readonly model: ModelMeta,
-  ) {}
+    private readonly guard?: ShredGuard,
+  ) {
+    this.guardsShreds = guard !== undefined;
+  }
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
-    const delegate = delegateOf(this.client, this.model.name);
-    const request = (write: RowWrite) =>
-      delegate.updateMany({
+    const raw = this.client as unknown as RawClient;
+    const request = (client: unknown, write: RowWrite) =>
+      delegateOf(client as BasePrismaClient, this.model.name).updateMany({
         where: { ...keyWhere(this.model.idFields, write.key), ...this.conditions(write.expected) },
         data: { ...write.data },
       });
+    const { guard } = this;
+    if (guard !== undefined) {
+      const guarded = (rows: readonly RowWrite[]) =>
+        raw.$transaction(
+          (tx) =>
+            guardedWrite(tx, guard, rows, async (kept) => {
+              const applied = new Set<number>();
+              for (const [i, write] of kept.entries()) if ((await request(tx, write)).count === 1) applied.add(i);
+              return applied;
+            }),
+          TRANSACTION_OPTIONS,
+        );
+      try {
+        const outcomes = await guarded(writes);
+        return writes.map((_, i) => outcomes.get(i) ?? { status: 'lost' });
+      } catch {
+        return writeOneByOne(writes, async (write) => (await guarded([write])).get(0) ?? { status: 'lost' });
+      }
+    }
     try {
-      const results = (await (this.client as unknown as RawClient).$transaction(writes.map(request))) as {
+      const results = (await raw.$transaction(writes.map((write) => request(this.client, write)))) as {
         count: number;
       }[];
       return results.map((result) => (result.count === 1 ? { status: 'applied' } : { status: 'lost' }));
     } catch {
-      return writeOneByOne(writes, async (write) => (await request(write)).count === 1);
+      return writeOneByOne(writes, async (write) =>
+        (await request(this.client, write)).count === 1 ? { status: 'applied' } : { status: 'lost' },
+      );
     }
   }
 
@@ -103,16 +160,29 @@ export function casConditions(model: ModelMeta, expected: Readonly<Record<string
 
 /** One `UPDATE ... FROM unnest(...) RETURNING` statement per batch (PostgreSQL). */
 export class PostgresCasWriter implements CasWriter {
+  readonly guardsShreds: boolean;
+
   constructor(
     private readonly client: RawClient,
     private readonly model: ModelMeta,
     private readonly types: ReadonlyMap<string, string>,
     /** Column name → its collation as SQL (`"schema"."name"`), for columns declared with one. */
     private readonly collations: ReadonlyMap<string, string> = new Map(),
-  ) {}
+    private readonly guard?: ShredGuard,
+  ) {
+    this.guardsShreds = guard !== undefined;
+  }
 
   write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
-    return writeInStatements(writes, MAX_ROWS_PER_STATEMENT, (chunk) => this.statement(chunk));
+    const { guard } = this;
+    return writeInStatements(writes, MAX_ROWS_PER_STATEMENT, async (chunk) => {
+      if (guard === undefined) return applied(await this.statement(this.client, chunk));
+      // The key check and the statement in one transaction: a shred waits for it, or is seen.
+      return this.client.$transaction(
+        (tx) => guardedWrite(tx, guard, chunk, (kept) => this.statement(tx, kept)),
+        TRANSACTION_OPTIONS,
+      );
+    });
   }
 
   /**
@@ -120,7 +190,7 @@ export class PostgresCasWriter implements CasWriter {
    * as one array parameter per column (`unnest($1::type[], ...)`), so the statement text and
    * the parameter count do not grow with the batch.
    */
-  private async statement(writes: readonly RowWrite[]): Promise<Set<number>> {
+  private async statement(client: SqlRunner, writes: readonly RowWrite[]): Promise<Set<number>> {
     const { expected, set } = casColumns(writes);
     const idFields = this.model.idFields;
     const params: unknown[] = [];
@@ -191,7 +261,7 @@ export class PostgresCasWriter implements CasWriter {
         ...range,
       ].join(' AND ') +
       ' RETURNING v.i';
-    const rows = await this.client.$queryRawUnsafe<{ i: number }[]>(sql, ...params);
+    const rows = await client.$queryRawUnsafe<{ i: number }[]>(sql, ...params);
     return new Set(rows.map((row) => Number(row.i)));
   }
 
@@ -265,27 +335,32 @@ interface Carrier {
 
 /**
  * Writes `writes` in statements of at most `size` rows through `statement`, which returns the
- * indexes (within the rows it got) of those it wrote: the others lost their race. A statement
- * that fails is redone row by row, so one bad row fails alone.
+ * outcome of each row (by index within the rows it got) that did not lose its race: applied, or
+ * shredded. A statement that fails is redone row by row, so one bad row fails alone.
  */
 export async function writeInStatements(
   writes: readonly RowWrite[],
   size: number,
-  statement: (rows: readonly RowWrite[]) => Promise<ReadonlySet<number>>,
+  statement: (rows: readonly RowWrite[]) => Promise<ReadonlyMap<number, WriteOutcome>>,
 ): Promise<WriteOutcome[]> {
   const outcomes: WriteOutcome[] = [];
   for (let at = 0; at < writes.length; at += size) {
     const chunk = writes.slice(at, at + size);
     try {
-      const applied = await statement(chunk);
-      outcomes.push(
-        ...chunk.map((_, i): WriteOutcome => (applied.has(i) ? { status: 'applied' } : { status: 'lost' })),
-      );
+      const done = await statement(chunk);
+      outcomes.push(...chunk.map((_, i): WriteOutcome => done.get(i) ?? { status: 'lost' }));
     } catch {
-      outcomes.push(...(await writeOneByOne(chunk, async (write) => (await statement([write])).size === 1)));
+      outcomes.push(
+        ...(await writeOneByOne(chunk, async (write) => (await statement([write])).get(0) ?? { status: 'lost' })),
+      );
     }
   }
   return outcomes;
+}
+
+/** The rows a statement wrote (by index) as their outcomes. */
+export function applied(indexes: ReadonlySet<number>): Map<number, WriteOutcome> {
+  return new Map([...indexes].map((i) => [i, { status: 'applied' }]));
 }
 
 /**
@@ -306,12 +381,12 @@ export function casColumns(writes: readonly RowWrite[]): { expected: string[]; s
 /** Writes rows one at a time (a batch failed): each row's outcome, an error kept as its own. */
 export async function writeOneByOne(
   writes: readonly RowWrite[],
-  one: (write: RowWrite) => Promise<boolean>,
+  one: (write: RowWrite) => Promise<WriteOutcome>,
 ): Promise<WriteOutcome[]> {
   const outcomes: WriteOutcome[] = [];
   for (const write of writes) {
     try {
-      outcomes.push((await one(write)) ? { status: 'applied' } : { status: 'lost' });
+      outcomes.push(await one(write));
     } catch (error) {
       outcomes.push({ status: 'error', error });
     }

@@ -5,6 +5,8 @@
 import { userInfo } from 'node:os';
 import { FieldCrypto } from '@hushfield/core';
 import type { ActorContext, AuditSink, KeyStore, Keyring } from '@hushfield/core';
+import { createShredGuard } from './shred-guard';
+import type { ShredGuard } from './shred-guard';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
 import { ConfigError, InvalidArgumentError } from '@hushfield/core';
@@ -82,6 +84,14 @@ export class CommandContext {
       return new PrismaKeyStore(client, { model: this.schema.keyStoreModel });
     })();
     return this.keyStorePromise;
+  }
+
+  /**
+   * The check bulk writes make, in their own transaction, that no key their rows were read
+   * under was shredded: for the default key store only (see `shred-guard.ts`).
+   */
+  async shredGuard(): Promise<ShredGuard | undefined> {
+    return createShredGuard(await this.client(), this.schema, this.loaded.config.keyStore !== undefined);
   }
 
   /** One `FieldCrypto` for the whole invocation (one key cache). */

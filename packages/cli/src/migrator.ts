@@ -26,7 +26,7 @@ import type { PfeImporter } from './pfe-import';
 import type { Progress } from './progress';
 import { planBatch, plannedColumns } from './row-plan';
 import type { BatchPlan, PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
-import { classifyStored, describeStored } from './value-context';
+import { refId } from './shred-guard';
 import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, readAhead, walkBatches } from './walker';
 
 /** Options of one model's run. */
@@ -264,7 +264,8 @@ class ModelRun {
   private async processBatch(rows: Record<string, unknown>[], context: PlanContext): Promise<void> {
     const { options, result, pending } = this;
     const plan = await planBatch(rows, context);
-    if (!options.dryRun) await this.dropShredded(plan);
+    // A writer that guards its writes checks the keys in the write's own transaction instead.
+    if (!options.dryRun && !options.writer.guardsShreds) await this.dropShredded(plan);
     const outcomes = options.dryRun ? [] : await options.writer.write(plan.writes);
     result.scanned += rows.length;
     for (const key of Object.keys(plan.tally) as (keyof PlanTally)[]) result[key] += plan.tally[key];
@@ -280,6 +281,11 @@ class ModelRun {
       else if (outcome.status === 'lost') {
         result.lostRaces++;
         this.holdPending(encodeKey(key), [...key]);
+      } else if (outcome.status === 'shredded') {
+        // Not written: what it would have counted for is taken out of the tally.
+        const counted = plan.tallies[i];
+        if (counted) for (const name of Object.keys(counted) as (keyof PlanTally)[]) result[name] -= counted[name];
+        this.fail(shreddedFailure(key, outcome.scope));
       } else {
         const code = isHushfieldError(outcome.error)
           ? outcome.error.code
@@ -294,29 +300,15 @@ class ModelRun {
    * destroyed since: the run's key cache may still hold a key another process shredded (for up
    * to its TTL), and a row planned from it must not carry that scope's data on (as plaintext
    * written back by `decrypt`, under another scope by `--rescope`, or into a rebuilt index).
-   * One key-store lookup per batch, just before its write.
+   * One key-store lookup per batch, just before its write: for a writer without a
+   * `ShredGuard` (a key store the configuration supplies), so a shred landing between
+   * this lookup and the write is not seen.
    */
   private async dropShredded(plan: BatchPlan): Promise<void> {
-    if (plan.writes.length === 0) return;
-    const { options, model } = this;
-    const fields = Object.values(model.encrypted);
     const refs = new Map<string, KeyVersionRef>();
-    const sources = plan.writes.map((write) => {
-      const named: string[] = [];
-      for (const field of fields) {
-        const value = write.expected[field.name];
-        if (value === null || value === undefined) continue;
-        if (classifyStored(field, value, options.crypto) !== 'envelope') continue;
-        for (const ref of describeStored(field, value, options.crypto) ?? []) {
-          const id = `${ref.keyId}:${ref.version}`;
-          refs.set(id, ref);
-          named.push(id);
-        }
-      }
-      return named;
-    });
+    for (const write of plan.writes) for (const ref of write.keys ?? []) refs.set(refId(ref), ref);
     if (refs.size === 0) return;
-    const { keyStore } = options;
+    const { keyStore } = this.options;
     const stored = keyStore.getVersions
       ? await keyStore.getVersions([...refs.values()])
       : (await Promise.all([...refs.values()].map((ref) => keyStore.getVersion(ref.keyId, ref.version)))).filter(
@@ -324,13 +316,12 @@ class ModelRun {
         );
     const destroyed = new Map<string, string>();
     for (const key of stored)
-      if (key.state === 'destroyed' && refs.has(`${key.keyId}:${key.version}`))
-        destroyed.set(`${key.keyId}:${key.version}`, key.scope);
+      if (key.state === 'destroyed' && refs.has(refId(key))) destroyed.set(refId(key), key.scope);
     if (destroyed.size === 0) return;
     const kept: RowWrite[] = [];
     const keptTallies: PlanTally[] = [];
     plan.writes.forEach((write, i) => {
-      const hit = sources[i].find((id) => destroyed.has(id));
+      const hit = write.keys?.find((ref) => destroyed.has(refId(ref)));
       if (hit === undefined) {
         kept.push(write);
         if (plan.tallies[i]) keptTallies.push(plan.tallies[i]);
@@ -339,11 +330,7 @@ class ModelRun {
       // Not written: what it would have counted for is taken out of the batch's tally.
       const counted = plan.tallies[i];
       if (counted) for (const key of Object.keys(counted) as (keyof PlanTally)[]) plan.tally[key] -= counted[key];
-      plan.failures.push({
-        key: encodeKey(write.key),
-        code: 'HUSHFIELD_KEY_DESTROYED',
-        message: messages.migrate.shreddedMeanwhile(destroyed.get(hit) as string),
-      });
+      plan.failures.push(shreddedFailure(write.key, destroyed.get(refId(hit)) as string));
     });
     plan.writes.splice(0, plan.writes.length, ...kept);
     plan.tallies.splice(0, plan.tallies.length, ...keptTallies);
@@ -376,6 +363,11 @@ class ModelRun {
       result.scanned = scannedBefore; // re-reads are not new rows
     }
   }
+}
+
+/** A row not written because a key its values were read under was shredded (in `scope`) meanwhile. */
+function shreddedFailure(key: readonly unknown[], scope: string): RowFailure {
+  return { key: encodeKey(key), code: 'HUSHFIELD_KEY_DESTROYED', message: messages.migrate.shreddedMeanwhile(scope) };
 }
 
 /** The run was interrupted (SIGINT/SIGTERM) between batches; its checkpoint is saved. */

@@ -13,6 +13,7 @@
 import type { FieldCrypto, KeyStore } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import { createCasWriter } from './cas-writer';
+import type { ShredGuard } from './shred-guard';
 import type { CasWriter } from './cas-writer';
 import type { BasePrismaClient } from './config';
 import { messages } from './messages';
@@ -33,6 +34,8 @@ export interface RangeWorkerOptions {
   readonly client: BasePrismaClient;
   readonly crypto: FieldCrypto;
   readonly keyStore: KeyStore;
+  /** Checks, in each batch write's transaction, that no key its rows were read under was shredded. */
+  readonly shredGuard?: ShredGuard;
   /** The run's models (by Prisma model name). */
   readonly models: readonly ModelMeta[];
   readonly mode: PlanMode;
@@ -122,7 +125,7 @@ export async function runRangeWorker(options: RangeWorkerOptions): Promise<Worke
           ),
         );
       let writer = writers.get(model.name);
-      if (!writer) writers.set(model.name, (writer = await createCasWriter(options.client, model)));
+      if (!writer) writers.set(model.name, (writer = await createCasWriter(options.client, model, options.shredGuard)));
       const outcome = await runRange(options, store, range, model, writer);
       add(byModel, outcome.result);
       result.rows += outcome.result.scanned;

@@ -3,10 +3,10 @@
  * encrypt, move, import or write back, which blind and match indexes to rebuild or clear) and
  * which rows cannot be handled, without decrypting or encrypting anything.
  */
-import type { BlindIndexSpec, MatchIndexSpec } from '@hushfield/core';
+import type { BlindIndexSpec, FieldCrypto, KeyVersionRef, MatchIndexSpec } from '@hushfield/core';
 import { matchFingerprint } from '@hushfield/core';
 import { blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
-import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta } from '@hushfield/prisma';
+import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import { classifyStored, describeStored } from './value-context';
 import { isHushfieldError } from './output';
 import { messages } from './messages';
@@ -31,6 +31,11 @@ export interface RowWork {
   plaintext: Map<string, unknown>;
   data: Record<string, unknown>;
   reasons: PlanTally;
+  /**
+   * The scope-key versions the row's stored envelopes name, every encrypted field's (what its
+   * write is checked against: none may have been shredded since); empty in a dry run.
+   */
+  keys: KeyVersionRef[];
 }
 
 /** A blind index the plan may rebuild, with what the batch needs of it computed once. */
@@ -149,6 +154,13 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     plaintext: new Map(),
     data: {},
     reasons: emptyTally(),
+    keys: [],
+  };
+  // Each envelope's key references, parsed once: to classify the row and to check its write.
+  const described = new Map<string, KeyVersionRef[] | null>();
+  const describe = (field: EncryptedFieldMeta, value: unknown) => {
+    if (!described.has(field.name)) described.set(field.name, describeStored(field, value, crypto));
+    return described.get(field.name) as KeyVersionRef[] | null;
   };
   for (const field of batch.relevant) {
     const value = row[field.name];
@@ -168,7 +180,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
       if (source === 'plain') continue;
       if (batch.checkScope && dryRun && source === 'envelope') {
         // A dry run opens nothing: the scope check the run's decrypt makes is made here instead.
-        const refused = await needsMove(field, value, work.scope, batch);
+        const refused = await needsMove(describe(field, value), work.scope, batch);
         if (typeof refused === 'object') {
           blocked ??= { key: rowKeyText(model, row), field: field.name, ...refused };
           continue;
@@ -192,7 +204,7 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
       work.rewrite = true;
       work.reasons.imported++;
     } else {
-      const moved = await needsMove(field, value, work.scope, batch);
+      const moved = await needsMove(describe(field, value), work.scope, batch);
       if (typeof moved === 'object') {
         blocked ??= { key: rowKeyText(model, row), field: field.name, ...moved };
         continue;
@@ -214,23 +226,41 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
     await staleIndexes(work, batch, strictPlain);
     staleMatches(work, batch, strictPlain);
   }
-  return work.rewrite || work.indexes.length > 0 || work.matches.length > 0 || hasKeys(work.data) ? work : null;
+  if (!(work.rewrite || work.indexes.length > 0 || work.matches.length > 0 || hasKeys(work.data))) return null;
+  if (!dryRun) work.keys = keyReferences(model, row, crypto, describe);
+  return work;
+}
+
+/** The scope-key versions the envelopes of every encrypted field of `row` name (malformed ones name none). */
+function keyReferences(
+  model: ModelMeta,
+  row: Record<string, unknown>,
+  crypto: FieldCrypto,
+  describe: (field: EncryptedFieldMeta, value: unknown) => KeyVersionRef[] | null,
+): KeyVersionRef[] {
+  const keys: KeyVersionRef[] = [];
+  for (const field of Object.values(model.encrypted)) {
+    const value = row[field.name];
+    if (value === null || value === undefined) continue;
+    if (classifyStored(field, value, crypto) !== 'envelope') continue;
+    keys.push(...(describe(field, value) ?? []));
+  }
+  return keys;
 }
 
 /**
- * Whether an envelope must move to its scope's active key version: `'moved'`, `'rescoped'`
- * (it is under another scope's key, which only a `--rescope` run moves), `'malformed'`
- * (rewritten so that decrypting it reports the failure), false when current, or the error
+ * Whether an envelope (the key versions it names, `describeStored`) must move to its scope's
+ * active key version: `'moved'`, `'rescoped'` (it is under another scope's key, which only a
+ * `--rescope` run moves), `'malformed'` (rewritten so that decrypting it reports the
+ * failure; `described` is null), false when current, or the error
  * of a scope that cannot be written (destroyed) or, when the batch checks scopes, of a value
  * under another scope's key. A keyring failure throws: it stops the batch.
  */
 async function needsMove(
-  field: EncryptedFieldMeta,
-  value: unknown,
+  described: readonly KeyVersionRef[] | null,
   scope: string,
   batch: BatchScope,
 ): Promise<'moved' | 'rescoped' | 'malformed' | false | { code: string; message: string }> {
-  const described = describeStored(field, value, batch.context.crypto);
   if (described === null) return 'malformed';
   if (described.length === 0) return false;
   let target: { keyId: string; version: number } | null;

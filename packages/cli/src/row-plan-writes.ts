@@ -75,7 +75,7 @@ export async function computeWrites(
     addTally(batch.tally, work.reasons);
     const expected: Record<string, unknown> = {};
     for (const field of columns) expected[field] = work.row[field] ?? null;
-    writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data });
+    writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data, keys: work.keys });
     tallies.push(work.reasons);
   }
   return writes;

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       client: await ctx.client(),
       crypto: await ctx.crypto(),
       keyStore: await ctx.keyStore(),
+      shredGuard: await ctx.shredGuard(),
       models: bulkModels(ctx, data.mode),
       mode: data.mode,
       runId: data.runId,

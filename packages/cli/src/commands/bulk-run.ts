@@ -71,6 +71,7 @@ async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptio
   const client = await ctx.client();
   const crypto = await ctx.crypto();
   const keyStore = await ctx.keyStore();
+  const guard = await ctx.shredGuard();
   const checkpoints = new CheckpointStore(client);
   const io = ctx.out.streams;
   const progress = createProgress(io.stderr, { tty: io.stderrIsTTY, quiet: options.quiet });
@@ -91,7 +92,7 @@ async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptio
         pfe,
         progress,
         log,
-        writer: await createCasWriter(client, model),
+        writer: await createCasWriter(client, model, guard),
         batchSize: options.batch,
         concurrency: options.concurrency,
         dryRun: options.dryRun,

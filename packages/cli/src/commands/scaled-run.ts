@@ -284,6 +284,7 @@ async function runHere(
   const client = await ctx.client();
   const crypto = await ctx.crypto();
   const keyStore = await ctx.keyStore();
+  const shredGuard = await ctx.shredGuard();
   const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
   return Promise.all(
     owners.map((owner) =>
@@ -291,6 +292,7 @@ async function runHere(
         client,
         crypto,
         keyStore,
+        shredGuard,
         models,
         mode,
         runId,
