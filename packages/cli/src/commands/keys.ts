@@ -12,6 +12,7 @@ import { resolveKeyringSource } from '../keyring-source';
 import { messages } from '../messages';
 import { confirmTyped } from '../prompt';
 import { delegateOf, walkBatches } from '../walker';
+import { classifyStored, describeStored } from '../value-context';
 
 /** A stored key as the CLI shows it (no wrapped material). */
 export interface KeyView {
@@ -181,6 +182,7 @@ export async function countRowsUnder(
     const where = model.scopeField ? { [model.scopeField]: scopeValue(model, scope) } : undefined;
     if (where && Object.values(where)[0] === undefined) continue;
     const fields = Object.keys(model.encrypted);
+    const metas = Object.values(model.encrypted);
     let count = 0;
     for await (const rows of walkBatches(delegateOf(client, model.name), {
       idFields: model.idFields,
@@ -189,14 +191,12 @@ export async function countRowsUnder(
       where,
     })) {
       for (const row of rows) {
-        const hit = fields.some((field) => {
-          const value = row[field];
-          if (typeof value !== 'string' || !crypto.isEnvelope(value)) return false;
-          try {
-            return keyIds.has(crypto.describe(value).keyId);
-          } catch {
+        // Every type of sealed value: a string (or Json string) envelope, a Bytes one, a String[] list's.
+        const hit = metas.some((field) => {
+          const value = row[field.name];
+          if (value === null || value === undefined || classifyStored(field, value, crypto) !== 'envelope')
             return false;
-          }
+          return (describeStored(field, value, crypto) ?? []).some((ref) => keyIds.has(ref.keyId));
         });
         if (hit) count++;
       }
