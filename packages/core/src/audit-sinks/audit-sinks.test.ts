@@ -84,6 +84,28 @@ describe('BatchingAuditSink', () => {
     warning.mockRestore();
   });
 
+  it('writes a failed batch again one event at a time: an event the writer refuses is dropped alone', async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const written: string[] = [];
+    const sink = new BatchingAuditSink(
+      async (events) => {
+        if (events.some((e) => e.keyId === 'k3')) throw new RangeError('value too long for column');
+        written.push(...events.map((e) => e.keyId!));
+      },
+      { batchSize: 5 },
+    );
+    try {
+      for (let n = 1; n <= 5; n++) sink.emit(event(n));
+      await sink.flush();
+      expect(written).toEqual(['k1', 'k2', 'k4', 'k5']);
+      expect(sink.written).toBe(4);
+      expect(sink.dropped).toBe(1);
+      expect(String(warning.mock.calls[0][0])).toContain('a write failed (RangeError)');
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
   it('drops and counts a batch whose write fails, and keeps going', async () => {
     const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     let fail = true;

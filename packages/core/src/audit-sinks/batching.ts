@@ -1,8 +1,9 @@
 /**
  * An audit sink that queues events and writes them in batches through an async `write` (a
  * database, a log service). `emit` never waits and never throws, so auditing never blocks or
- * fails a read: the queue is bounded, and events that do not fit, or whose batch failed to
- * write, are dropped and counted (`dropped`, metric `hushfield.audit.dropped`).
+ * fails a read: the queue is bounded, and events that do not fit, or that failed to write (a
+ * failed batch is written again one event at a time, so one refused event loses only itself),
+ * are dropped and counted (`dropped`, metric `hushfield.audit.dropped`).
  */
 import type { AuditEvent, AuditSink } from '../audit';
 import { needs } from '../preconditions';
@@ -56,7 +57,7 @@ export class BatchingAuditSink implements AuditSink {
     this.#name = options.name ?? 'batching';
   }
 
-  /** Events dropped so far (queue full, or their batch failed to write). */
+  /** Events dropped so far (queue full, or failed to write, alone as well as in their batch). */
   get dropped(): number {
     return this.#dropped;
   }
@@ -107,7 +108,23 @@ export class BatchingAuditSink implements AuditSink {
         await this.#write(batch);
         this.#written += batch.length;
       } catch (error) {
-        this.#drop(batch.length, error);
+        if (batch.length === 1) this.#drop(1, error);
+        else await this.#writeOneByOne(batch);
+      }
+    }
+  }
+
+  /**
+   * A failed batch, written again one event at a time: an event the writer refuses (a value
+   * longer than its column, say) is dropped alone, not with every other event of its batch.
+   */
+  async #writeOneByOne(batch: AuditEvent[]): Promise<void> {
+    for (const event of batch) {
+      try {
+        await this.#write([event]);
+        this.#written++;
+      } catch (error) {
+        this.#drop(1, error);
       }
     }
   }
