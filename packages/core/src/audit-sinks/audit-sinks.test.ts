@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import type { AuditEvent } from '../audit';
 import { BatchingAuditSink } from './batching';
 import { JsonLinesAuditSink } from './json-lines';
@@ -39,6 +39,48 @@ describe('JsonLinesAuditSink', () => {
     for (let n = 0; n < 20; n++) sink.emit(event(n));
     expect(sink.dropped).toBeGreaterThan(10);
     expect(stream.writableLength).toBeLessThan(400);
+  });
+
+  it('close waits for lines a slow stream is still writing (below its high-water mark: no drain event)', async () => {
+    const lines: string[] = [];
+    const slow = new Writable({
+      write(chunk, _encoding, callback) {
+        setTimeout(() => {
+          lines.push(String(chunk));
+          callback();
+        }, 20);
+      },
+    });
+    const sink = new JsonLinesAuditSink(slow);
+    sink.emit(event(1));
+    sink.emit(event(2));
+    const closed = await Promise.race([
+      sink.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1_000)),
+    ]);
+    expect(closed).toBe('closed');
+    expect(lines.map((line) => JSON.parse(line).keyId)).toEqual(['k1', 'k2']);
+  });
+
+  it('counts every line lost when the file cannot be written, those already buffered included', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hushfield-audit-')), 'missing-dir', 'audit.jsonl');
+    const sink = new JsonLinesAuditSink(path);
+    for (let n = 0; n < 3; n++) sink.emit(event(n));
+    await sink.close();
+    sink.emit(event(4));
+    expect(sink.dropped).toBe(4);
+  });
+
+  it('counts lines buffered behind a write the stream fails', async () => {
+    const failing = new Writable({
+      write(_chunk, _encoding, callback) {
+        setTimeout(() => callback(new Error('EIO')), 5);
+      },
+    });
+    const sink = new JsonLinesAuditSink(failing);
+    for (let n = 0; n < 3; n++) sink.emit(event(n));
+    await sink.close();
+    expect(sink.dropped).toBe(3);
   });
 
   it('rejects a target that is neither a path nor a stream', () => {

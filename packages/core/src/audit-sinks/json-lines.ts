@@ -1,7 +1,8 @@
 /**
  * An audit sink that appends one JSON object per line to a file or a stream (for a log
  * shipper). Writes are buffered by the stream; when more than `maxBufferedBytes` wait to be
- * written (a stalled disk or pipe) new events are dropped and counted, never queued without bound.
+ * written (a stalled disk or pipe) new events are dropped and counted, never queued without bound;
+ * lines lost when the stream fails (those still buffered then too) are counted as well.
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -32,6 +33,10 @@ export class JsonLinesAuditSink implements AuditSink {
   readonly #maxBuffered: number;
   #dropped = 0;
   #failed = false;
+  /** Lines handed to the stream whose write has not called back yet. */
+  #pending = 0;
+  /** `close()` calls waiting for `#pending` to reach 0. */
+  #idle: (() => void)[] = [];
 
   /**
    * @param target a file path (opened for append, created if missing) or a writable stream
@@ -62,19 +67,32 @@ export class JsonLinesAuditSink implements AuditSink {
   /** Appends `event`; never waits, never throws. */
   emit(event: AuditEvent): void {
     if (this.#failed || this.#stream.writableLength > this.#maxBuffered) {
-      this.#dropped++;
-      countAuditDropped('json-lines');
+      this.#drop();
       return;
     }
-    this.#stream.write(auditEventLine(event));
+    this.#pending++;
+    // A line still buffered when the stream fails is lost: its callback says so, and it is counted.
+    this.#stream.write(auditEventLine(event), (error) => {
+      if (error) this.#drop();
+      if (--this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    });
   }
 
-  /** Waits until buffered lines are written; closes the file if this sink opened it. */
+  /**
+   * Waits until every line emitted so far is written (or known lost, and counted); closes the
+   * file if this sink opened it.
+   */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.#owned) this.#stream.end(resolve);
-      else if (this.#stream.writableLength === 0) resolve();
-      else this.#stream.once('drain', resolve);
+      // Not 'drain': a stream emits it only after a write that passed its high-water mark.
+      if (this.#owned) this.#stream.end(() => resolve());
+      else if (this.#pending === 0) resolve();
+      else this.#idle.push(resolve);
     });
+  }
+
+  #drop(): void {
+    this.#dropped++;
+    countAuditDropped('json-lines');
   }
 }
