@@ -154,7 +154,7 @@ export class DecryptPass {
           }
         } catch (error) {
           // A malformed value fails before `failed` counts it (which every other failure passes).
-          if (error instanceof EnvelopeFormatError) countDecryptFailure(error.code, ctx.model, ctx.field);
+          if (error instanceof EnvelopeFormatError) this.malformed(error, ctx);
           out[i] = located(error, ctx);
         }
       }
@@ -277,16 +277,28 @@ export class DecryptPass {
     return error;
   }
 
-  #auditValue(envelope: ParsedEnvelope, ctx: FieldContext, outcome: 'success' | 'failure', errorCode?: string): void {
+  /**
+   * A value that is not an envelope (truncated, tampered header): counted, and audited when
+   * decrypts are, as a failure naming no key (none could be read from it).
+   */
+  malformed(error: EnvelopeFormatError, ctx: FieldContext): void {
+    countDecryptFailure(error.code, ctx.model, ctx.field);
+    if (this.#auditDecrypts > 0) this.#auditValue(undefined, ctx, 'failure', error.code);
+  }
+
+  #auditValue(
+    envelope: ParsedEnvelope | undefined,
+    ctx: FieldContext,
+    outcome: 'success' | 'failure',
+    errorCode?: string,
+  ): void {
     const detail: Record<string, string | number> = { model: ctx.model, field: ctx.field };
     if (this.#auditDecrypts < 1 && outcome === 'success') detail.sampleRate = this.#auditDecrypts;
     if (ctx.rowId !== undefined) detail.rowId = ctx.rowId;
     this.#audit.emit({
       operation: 'value.decrypt',
       outcome,
-      keyId: envelope.keyId,
-      kind: 'scope',
-      version: envelope.version,
+      ...(envelope === undefined ? {} : { keyId: envelope.keyId, kind: 'scope' as const, version: envelope.version }),
       detail,
       ...(errorCode === undefined ? {} : { errorCode }),
     });

@@ -49,6 +49,20 @@ describe('auditDecrypts sampling', () => {
     expect(decrypts().filter((event) => event.outcome === 'failure')).toHaveLength(50);
   });
 
+  it('audits a malformed value (a tampered or truncated envelope) as a failure, through decrypt and decryptMany', async () => {
+    const { crypto, items, decrypts } = await setup({ sample: 0.01 });
+    const truncated = String(items[0].value).slice(0, 20);
+    await expect(crypto.decrypt(truncated, ctx('r0'))).rejects.toMatchObject({ code: 'HUSHFIELD_ENVELOPE_FORMAT' });
+    const [result] = await crypto.decryptMany([{ value: 'hfe$1$x$1$y$z', ctx: ctx('r1') }]);
+    expect(result).toMatchObject({ code: 'HUSHFIELD_ENVELOPE_FORMAT' });
+    const failures = decrypts().filter((event) => event.outcome === 'failure');
+    expect(failures.map((event) => [event.errorCode, event.detail])).toEqual([
+      ['HUSHFIELD_ENVELOPE_FORMAT', { model: 'users', field: 'email', rowId: 'r0' }],
+      ['HUSHFIELD_ENVELOPE_FORMAT', { model: 'users', field: 'email', rowId: 'r1' }],
+    ]);
+    expect(JSON.stringify(failures)).not.toContain(truncated);
+  });
+
   it('audits every value with true, without a sampleRate', async () => {
     const { crypto, items, decrypts } = await setup(true);
     await crypto.decryptMany(items.slice(0, 10));

@@ -21,7 +21,6 @@ import { keyLoadFailure, scopeError } from './decrypt-errors';
 import { DecryptPass } from './decrypt-pass';
 import { DecryptSplit } from './decrypt-split';
 import { decryptThread } from './thread-host';
-import { countDecryptFailure } from './telemetry';
 import { unwrapDek } from './value-cipher';
 
 /**
@@ -194,12 +193,12 @@ export class Decryptor {
     }
   }
 
-  /** Parses an envelope to decrypt for `ctx`; a malformed one is counted as a decrypt failure. */
+  /** Parses an envelope to decrypt for `ctx`; a malformed one is counted (and audited) as a decrypt failure. */
   #parse(envelope: string | Uint8Array, ctx: FieldContext): ParsedEnvelope {
     try {
       return ctx.kind === 'bytes' ? parseBinaryEnvelope(envelope) : parseEnvelope(envelope);
     } catch (error) {
-      if (error instanceof EnvelopeFormatError) countDecryptFailure(error.code, ctx.model, ctx.field);
+      if (error instanceof EnvelopeFormatError) this.#pass.malformed(error, ctx);
       throw error;
     }
   }
