@@ -234,6 +234,36 @@ describe('KeyHierarchy', () => {
     expect(await keys.rewrap(new CountingKeyring(randomBytes(32), 'new'))).toEqual({ rewrapped: 0, skipped: 1 });
   });
 
+  it('audits a rewrap that lost to a concurrent destroy as not done, never as a success', async () => {
+    const keyStore = new MemoryKeyStore();
+    const old = new LocalKeyring(randomBytes(32));
+    const writer = new KeyHierarchy({ keyring: old, keyStore, cache: { ttlMs: 60_000 } });
+    await writer.activeScopeKey('a');
+    let shred: (() => Promise<unknown>) | undefined = () => writer.destroyScope('a');
+    // The old keyring, which lets an operator shred 'a' while the rewrap holds its unwrapped key.
+    const racing: Keyring = {
+      id: old.id,
+      wrapKey: (key, context) => old.wrapKey(key, context),
+      async unwrapKey(wrapped, context) {
+        const key = await old.unwrapKey(wrapped, context);
+        const run = shred;
+        shred = undefined;
+        await run?.();
+        return key;
+      },
+    };
+    const { keys, events } = setup(racing, keyStore);
+    expect(await keys.rewrap(new LocalKeyring(randomBytes(32)))).toEqual({ rewrapped: 0, skipped: 1 });
+    const rewraps = events.filter((event) => event.operation === 'key.rewrap');
+    expect(rewraps).toHaveLength(1);
+    expect(rewraps[0]).toMatchObject({
+      scope: 'a',
+      version: 1,
+      outcome: 'failure',
+      errorCode: 'HUSHFIELD_KEY_CONFLICT',
+    });
+  });
+
   it('audits create, rotate, unwrap and destroy with outcome, latency and actor, never key material', async () => {
     const { keys, events } = setup();
     const { keyId } = await keys.activeScopeKey('s');

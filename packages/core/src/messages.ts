@@ -65,6 +65,8 @@ export const messages = {
     `${kind} key for scope "${scope}" version ${version} already exists`,
   rotateConflict: (kind: string, scope: string, version: number) =>
     `cannot rotate ${kind} key for scope "${scope}" to version ${version}: another writer rotated first`,
+  rewrapConflict: (kind: string, keyId: string, version: number) =>
+    `${kind} key ${keyId} version ${version} was not re-wrapped: it changed (rotated, destroyed or re-wrapped) since it was read`,
 
   keyringFailed: (keyringId: string, operation: string, reason: string) =>
     `keyring ${keyringId} failed to ${operation}: ${reason}`,
