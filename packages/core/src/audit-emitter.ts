@@ -1,7 +1,8 @@
 /**
  * Delivers audit events to the configured sink, stamping time and actor. A sink that throws or
  * rejects is reported as a process warning (naming the error class only) and never fails the
- * operation being audited.
+ * operation being audited; an `actor()` that throws is warned about the same way, and the event
+ * is delivered without an actor.
  */
 import type { ActorContext, AuditEvent, AuditSink } from './audit';
 
@@ -28,7 +29,7 @@ export class AuditEmitter {
     const sink = this.#sink;
     if (sink === undefined) return;
     try {
-      const actor = this.#actor?.();
+      const actor = this.#actorOrNone();
       const event: AuditEvent =
         actor === undefined ? { time: new Date(), ...draft } : { time: new Date(), ...draft, actor };
       const result = sink.emit(event);
@@ -59,6 +60,23 @@ export class AuditEmitter {
         ...(typeof errorCode === 'string' ? { errorCode } : {}),
       });
       throw error;
+    }
+  }
+
+  /**
+   * The actor context, or none when `actor()` throws: the event is still recorded (a keyring
+   * call made outside a request is audited all the same) and the failure is warned about.
+   */
+  #actorOrNone(): ActorContext | undefined {
+    try {
+      return this.#actor?.();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : typeof error;
+      process.emitWarning(
+        `hushfield audit actor() failed (${name}); the event is recorded without an actor`,
+        'HushfieldAuditWarning',
+      );
+      return undefined;
     }
   }
 
