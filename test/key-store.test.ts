@@ -148,6 +148,23 @@ describe('PrismaKeyStore', () => {
     expect(await rows(other)).toEqual([]);
   });
 
+  it('refuses a scope its column cannot hold with a typed error, storing nothing (MySQL: VARCHAR(191))', async () => {
+    const scope = `${freshScope()}-${'x'.repeat(300)}`;
+    const key = newKey(scope, 1, { keyId: `k-long-${counter}` });
+    if (db.provider !== 'mysql') {
+      await store.insert(key);
+      expect((await rows(scope)).map((row) => row.scope)).toEqual([scope]);
+      return;
+    }
+    const error = await rejection(store.insert(key));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'key.scope' });
+    expect((error as Error).message).toContain('column');
+    expect((error as Error).message).not.toContain('x'.repeat(50));
+    expect(inspect(error)).not.toContain(key.wrappedKey);
+    expect(await db.query('SELECT key_id FROM hushfield_keys WHERE key_id = $1', [key.keyId])).toEqual([]);
+  });
+
   it('never puts a wrapped key into a conflict message', async () => {
     const scope = freshScope();
     await store.insert(newKey(scope));

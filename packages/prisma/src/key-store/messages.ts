@@ -16,6 +16,9 @@ export const messages = {
   versionExists: (operation: string, kind: string, scope: string, version: number) =>
     `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: that version already exists ` +
     '(another writer created it first)',
+  tooLong: (model: string, argument: string, length: number | undefined) =>
+    `${argument}${length === undefined ? '' : ` (${length} characters)`} is longer than its column in ${model} ` +
+    'holds (on MySQL a String column is VARCHAR(191) unless declared longer); the key was not stored',
   badRow: (model: string, keyId: string, version: number) =>
     `${model} row for key ${keyId} version ${version} has an unknown kind or state; the key store was edited by hand`,
 } as const;

@@ -28,11 +28,25 @@ export function isWriteConflict(error: unknown): boolean {
   );
 }
 
+/**
+ * P2000: a value is longer than its column holds (MySQL's default `VARCHAR(191)`). @returns the
+ * column's database name when the driver named it, `''` when it did not, `undefined` for any
+ * other error.
+ */
+export function tooLongColumn(error: unknown): string | undefined {
+  if (codeOf(error) !== 'P2000') return undefined;
+  const column = driverCause(error)?.column;
+  return typeof column === 'string' ? column : '';
+}
+
+interface DriverCause {
+  readonly originalCode?: unknown;
+  readonly originalMessage?: unknown;
+  readonly column?: unknown;
+}
+
 /** What the database itself reported under a Prisma error from a driver adapter, if anything. */
-function driverCause(error: unknown): { originalCode?: unknown; originalMessage?: unknown } | undefined {
+function driverCause(error: unknown): DriverCause | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const adapterError = (
-    error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; originalMessage?: unknown } } } }
-  ).meta?.driverAdapterError;
-  return adapterError?.cause;
+  return (error as { meta?: { driverAdapterError?: { cause?: DriverCause } } }).meta?.driverAdapterError?.cause;
 }

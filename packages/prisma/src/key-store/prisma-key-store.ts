@@ -19,7 +19,7 @@ import {
   type StoredKey,
 } from '@hushfield/core';
 import { messages } from './messages';
-import { isUniqueViolation, isWriteConflict } from './prisma-errors';
+import { isUniqueViolation, isWriteConflict, tooLongColumn } from './prisma-errors';
 
 /** Options of {@link PrismaKeyStore}. */
 export interface PrismaKeyStoreOptions {
@@ -66,6 +66,19 @@ const SELECT = {
 const KINDS: readonly KeyKind[] = ['index', 'scope'];
 const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
 const MAX_VERSION = 2 ** 31 - 1;
+/**
+ * The text columns of a new key that a column too short can refuse, by their default database
+ * names and their field names (a schema may map them otherwise: then the error names `key`).
+ */
+const TEXT_COLUMNS: Readonly<Record<string, 'keyId' | 'scope' | 'wrappedKey' | 'keyringId'>> = {
+  key_id: 'keyId',
+  keyId: 'keyId',
+  scope: 'scope',
+  wrapped_key: 'wrappedKey',
+  wrappedKey: 'wrappedKey',
+  keyring_id: 'keyringId',
+  keyringId: 'keyringId',
+};
 /** Key versions one {@link PrismaKeyStore.getVersions} query asks for, or scopes one `getActives` query does. */
 const KEYS_PER_QUERY = 100;
 
@@ -292,6 +305,13 @@ export class PrismaKeyStore implements KeyStore {
         throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), {
           cause: error,
         });
+      }
+      const column = tooLongColumn(error);
+      if (column !== undefined) {
+        const property = TEXT_COLUMNS[column];
+        const argument = property === undefined ? 'key' : `key.${property}`;
+        const length = property === undefined ? undefined : key[property].length;
+        throw new InvalidArgumentError(messages.tooLong(this.#model, argument, length), argument);
       }
       throw error;
     }
