@@ -76,6 +76,15 @@ const projects = [
   ...(!chosen || chosen === 'sqlite' ? [matrixProject('sqlite')] : []),
   ...(!chosen || chosen === 'libsql' ? [libsql] : []),
 ];
+// With no project left, Jest would run the root config without its transform and fail on the
+// TypeScript of global-setup.ts, naming neither the provider nor what is missing.
+if (projects.length === 0) {
+  throw new Error(
+    chosen === 'mysql'
+      ? 'HUSHFIELD_TEST_PROVIDER=mysql needs a server: set TEST_MYSQL_URL (mysql://root@127.0.0.1:3306) or run a Docker engine'
+      : `HUSHFIELD_TEST_PROVIDER=${chosen} is not a test provider: use postgresql, mysql, sqlite or libsql`,
+  );
+}
 
 /** @type {import('jest').Config} */
 module.exports = {
