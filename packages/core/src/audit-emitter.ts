@@ -2,9 +2,33 @@
  * Delivers audit events to the configured sink, stamping time and actor. A sink that throws or
  * rejects is reported as a process warning (naming the error class only) and never fails the
  * operation being audited; an `actor()` that throws is warned about the same way, and the event
- * is delivered without an actor.
+ * is delivered without an actor. A sink (or `actor()`) that fails on every event warns at once,
+ * then at most once per {@link WARNING_INTERVAL_MS} with the number of failures since: a flood
+ * of warnings would bury everything else the process logs.
  */
 import type { ActorContext, AuditEvent, AuditSink } from './audit';
+
+/** Least time between two warnings about the same kind of failure of one emitter. */
+export const WARNING_INTERVAL_MS = 60_000;
+
+/** Failures of one kind since the last warning about them, and when that warning went out. */
+class WarningThrottle {
+  #unreported = 0;
+  #warnedAt: number | undefined;
+
+  constructor(private readonly now: () => number) {}
+
+  /** Counts one failure; @returns how many to report now, or 0 while the last warning is recent. */
+  failed(): number {
+    this.#unreported++;
+    const now = this.now();
+    if (this.#warnedAt !== undefined && now - this.#warnedAt < WARNING_INTERVAL_MS) return 0;
+    this.#warnedAt = now;
+    const count = this.#unreported;
+    this.#unreported = 0;
+    return count;
+  }
+}
 
 /** An audit event before the emitter stamps `time` and `actor`. */
 export type AuditDraft = Omit<AuditEvent, 'time' | 'actor'>;
@@ -14,9 +38,15 @@ export class AuditEmitter {
   readonly #sink: AuditSink | undefined;
   readonly #actor: (() => ActorContext | undefined) | undefined;
 
-  constructor(sink?: AuditSink, actor?: () => ActorContext | undefined) {
+  readonly #sinkFailures: WarningThrottle;
+  readonly #actorFailures: WarningThrottle;
+
+  /** @param now - the clock warnings are spaced by (milliseconds; tests pass their own) */
+  constructor(sink?: AuditSink, actor?: () => ActorContext | undefined, now: () => number = () => performance.now()) {
     this.#sink = sink;
     this.#actor = actor;
+    this.#sinkFailures = new WarningThrottle(now);
+    this.#actorFailures = new WarningThrottle(now);
   }
 
   /** Whether a sink is configured (lets hot paths skip building events). */
@@ -71,17 +101,33 @@ export class AuditEmitter {
     try {
       return this.#actor?.();
     } catch (error) {
-      const name = error instanceof Error ? error.name : typeof error;
-      process.emitWarning(
-        `hushfield audit actor() failed (${name}); the event is recorded without an actor`,
-        'HushfieldAuditWarning',
-      );
+      const count = this.#actorFailures.failed();
+      if (count > 0) {
+        process.emitWarning(
+          `hushfield audit actor() failed (${errorName(error)}); ${times(count)} recorded without an actor`,
+          'HushfieldAuditWarning',
+        );
+      }
       return undefined;
     }
   }
 
   #report(error: unknown): void {
-    const name = error instanceof Error ? error.name : typeof error;
-    process.emitWarning(`hushfield audit sink failed (${name}); the event was dropped`, 'HushfieldAuditWarning');
+    const count = this.#sinkFailures.failed();
+    if (count === 0) return;
+    process.emitWarning(
+      `hushfield audit sink failed (${errorName(error)}); ${times(count)} dropped`,
+      'HushfieldAuditWarning',
+    );
   }
+}
+
+/** The class of what was thrown, never its message (which may quote values). */
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/** "the event was" / "n events since the last warning were". */
+function times(count: number): string {
+  return count === 1 ? 'the event was' : `${count} events since the last warning were`;
 }
