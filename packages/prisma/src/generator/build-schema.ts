@@ -9,6 +9,7 @@ import type { DmmfDocument } from './dmmf';
 import { checkKeyStoreModel } from './key-store-model';
 import { messages } from './messages';
 import { ModelBuilder } from './model-builder';
+import { checkEnums } from './stray-annotations';
 
 /** Settings from the `generator hushfield { ... }` block. */
 export interface GeneratorSettings {
@@ -52,6 +53,7 @@ export function readSettings(config: Readonly<Record<string, string | readonly s
 export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): Validation {
   const keyStoreModel = settings.keyStoreModel ?? DEFAULT_KEY_STORE_MODEL;
   const problems = checkKeyStoreModel(dmmf.datamodel.models, keyStoreModel);
+  problems.push(...checkEnums(dmmf.datamodel.enums ?? []));
   const warnings: string[] = [];
   const models: Record<string, ModelMeta> = {};
   for (const model of dmmf.datamodel.models) {

@@ -43,7 +43,14 @@ export interface DmmfModel {
   readonly documentation?: string;
 }
 
+/** One enum: checked only for annotations, which mean nothing on an enum or its values. */
+export interface DmmfEnum {
+  readonly name: string;
+  readonly values: readonly { readonly name: string; readonly documentation?: string }[];
+  readonly documentation?: string;
+}
+
 /** What `buildSchema` needs from the generator options' `dmmf`. */
 export interface DmmfDocument {
-  readonly datamodel: { readonly models: readonly DmmfModel[] };
+  readonly datamodel: { readonly models: readonly DmmfModel[]; readonly enums?: readonly DmmfEnum[] };
 }

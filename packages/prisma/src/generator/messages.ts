@@ -49,6 +49,10 @@ export const messages = {
   twoAnnotations: (first: string, second: string) =>
     `a field can carry one of @encrypted, @blindIndex or @matchIndex, found ${first} and ${second}`,
 
+  annotatedEnum: (name: string, where: 'enum' | 'enum value') =>
+    `@${name} on an ${where} does nothing: an enum column holds the enum's value names, which cannot be ` +
+    'encrypted; hushfield annotations go on model fields (to encrypt the value, make the field a String)',
+
   // Encrypted fields.
   encryptedType: (type: string, isList: boolean) =>
     `@encrypted is only supported on String, String[], Json and Bytes fields, not ${type}${isList ? '[]' : ''}` +
