@@ -72,6 +72,10 @@ export const messages = {
     '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
   encryptedDefault: () =>
     '@encrypted field has a @default, which the database would store as plaintext; remove the default',
+  encryptedUnique: (constraint: string) =>
+    `@encrypted field is ${constraint}, which the database checks on the ciphertext: every envelope differs, ` +
+    'even of one value, so duplicates would pass; remove the constraint and put it on a full-length blind index ' +
+    'of the field (/// @blindIndex(source: <field>) on a String @unique column)',
   columnTooShort: (annotation: string, nativeType: string, length: number, needed: number, what: string) =>
     `${annotation} column is @db.${nativeType}(${length}), too short for ${what} (at least ${needed} characters); ` +
     'widen it or drop the length',

@@ -107,6 +107,10 @@ export class ModelBuilder {
     if (field.isId || this.model.primaryKey?.fields.includes(field.name))
       this.report(field.name, messages.encryptedId());
     if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
+    // Every envelope differs (fresh data key and nonce), so a constraint on the column never fires.
+    if (field.isUnique) this.report(field.name, messages.encryptedUnique('@unique'));
+    for (const unique of this.model.uniqueIndexes.filter((u) => u.fields.includes(field.name)))
+      this.report(field.name, messages.encryptedUnique(`part of @@unique([${unique.fields.join(', ')}])`));
     const declared = declaredLength(field);
     // A Char(n) pads a shorter envelope with spaces where the provider pads (or may: unknown).
     if (declared && type === 'String' && (textColumnOf(field, this.provider).fixedLength ?? 'trims') !== 'trims')
