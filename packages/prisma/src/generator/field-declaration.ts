@@ -55,6 +55,31 @@ export function declaredLength(field: DmmfField): { type: string; length: number
 }
 
 /**
+ * String native types that store any ASCII text as written (some up to a length, checked apart):
+ * envelopes and index values fit. Not `Uuid`, `Inet`, `Bit`, `VarBit` (they parse the value and
+ * refuse an envelope), `Xml`, nor PostgreSQL's one-byte `"char"` (`CatalogSingleChar`).
+ */
+const TEXT_NATIVE_TYPES = [
+  'Text',
+  'VarChar',
+  'Char',
+  'NVarChar',
+  'NChar',
+  'NText',
+  'Citext',
+  'TinyText',
+  'MediumText',
+  'LongText',
+];
+
+/** The `@db` type of a `String` field that cannot hold an envelope or an index value, or null. */
+export function nonTextNativeType(field: DmmfField): string | null {
+  const native = field.nativeType?.[0];
+  if (field.type !== 'String' || native === undefined) return null;
+  return TEXT_NATIVE_TYPES.includes(native) ? null : native;
+}
+
+/**
  * Shortest binary envelope (core's binary-envelope.ts): `hfb` + version + key id length + key id
  * (≥ 1) + key version (4) + wrapped DEK (60) + nonce and tag of an empty value (28).
  */

@@ -76,6 +76,9 @@ export const messages = {
     `@encrypted field is ${constraint}, which the database checks on the ciphertext: every envelope differs, ` +
     'even of one value, so duplicates would pass; remove the constraint and put it on a full-length blind index ' +
     'of the field (/// @blindIndex(source: <field>) on a String @unique column)',
+  notTextColumn: (annotation: string, native: string, what: string) =>
+    `${annotation} column is @db.${native}, which cannot hold ${what} (the database parses or rewrites the ` +
+    'value, so every write would fail or no value would read back); use @db.Text or @db.VarChar(n)',
   columnTooShort: (annotation: string, nativeType: string, length: number, needed: number, what: string) =>
     `${annotation} column is @db.${nativeType}(${length}), too short for ${what} (at least ${needed} characters); ` +
     'widen it or drop the length',

@@ -24,6 +24,7 @@ import {
   encryptedTypeOf,
   idGenerationOf,
   maxIndexLength,
+  nonTextNativeType,
   relationOf,
   suggestedBits,
   textColumnOf,
@@ -104,6 +105,8 @@ export class ModelBuilder {
       // MySQL's BINARY(n) pads a shorter value with zero bytes, and keeps them when it returns it.
       if (declared?.type === 'Binary') this.report(field.name, messages.encryptedFixedBinary(declared.length));
     }
+    const native = nonTextNativeType(field);
+    if (native !== null) this.report(field.name, messages.notTextColumn('@encrypted', native, 'an envelope'));
     if (field.isId || this.model.primaryKey?.fields.includes(field.name))
       this.report(field.name, messages.encryptedId());
     if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
@@ -140,6 +143,8 @@ export class ModelBuilder {
     if (field.type !== 'String' || field.isList || field.kind !== 'scalar') {
       this.report(field.name, messages.indexType(field.type, field.isList));
     }
+    const native = nonTextNativeType(field);
+    if (native !== null) this.report(field.name, messages.notTextColumn('@blindIndex', native, 'an index value'));
     const source = this.field(index.source);
     if (!source) this.report(field.name, messages.indexSourceMissing(index.source));
     else if (!this.annotationOf(index.source, 'encrypted'))
