@@ -9,7 +9,7 @@ import type { DmmfDocument } from './dmmf';
 import { checkKeyStoreModel } from './key-store-model';
 import { messages } from './messages';
 import { ModelBuilder } from './model-builder';
-import { checkEnums } from './stray-annotations';
+import { checkEnums, checkSchemaText } from './stray-annotations';
 
 /** Settings from the `generator hushfield { ... }` block. */
 export interface GeneratorSettings {
@@ -48,12 +48,15 @@ export function readSettings(config: Readonly<Record<string, string | readonly s
 
 /**
  * Interprets and validates every annotation of the data model.
+ * @param datamodel the schema text (`GeneratorOptions.datamodel`), to find annotations the DMMF
+ *   drops: in `//` comments, on `@ignore`d and `Unsupported` fields, `@@ignore`d models, views.
  * @returns the schema, or (with `schema: null`) one `Model.field: ...` message per problem.
  */
-export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}): Validation {
+export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings = {}, datamodel?: string): Validation {
   const keyStoreModel = settings.keyStoreModel ?? DEFAULT_KEY_STORE_MODEL;
   const problems = checkKeyStoreModel(dmmf.datamodel.models, keyStoreModel);
   problems.push(...checkEnums(dmmf.datamodel.enums ?? []));
+  if (datamodel !== undefined) problems.push(...checkSchemaText(datamodel));
   const warnings: string[] = [];
   const models: Record<string, ModelMeta> = {};
   for (const model of dmmf.datamodel.models) {

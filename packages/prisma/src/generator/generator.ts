@@ -24,14 +24,19 @@ export function manifest(): GeneratorManifest {
  * @throws ConfigError on an invalid generator block or schema annotations.
  */
 export async function generate(
-  options: Pick<GeneratorOptions, 'generator' | 'dmmf' | 'schemaPath'> & Partial<Pick<GeneratorOptions, 'datasources'>>,
+  options: Pick<GeneratorOptions, 'generator' | 'dmmf' | 'schemaPath'> &
+    Partial<Pick<GeneratorOptions, 'datasources' | 'datamodel'>>,
 ): Promise<void> {
   const output = options.generator.output?.value;
   if (!output) throw new ConfigError(messages.report([messages.noOutput()]));
   const { settings, problems } = readSettings(options.generator.config);
   if (problems.length > 0) throw new ConfigError(messages.report(problems));
   const provider = options.datasources?.[0]?.activeProvider;
-  const result = validateSchema(options.dmmf, provider === undefined ? settings : { ...settings, provider });
+  const result = validateSchema(
+    options.dmmf,
+    provider === undefined ? settings : { ...settings, provider },
+    options.datamodel,
+  );
   // Prisma passes a generator's stdout through (stderr carries its JSON-RPC).
   if (result.warnings.length > 0) process.stdout.write(`${messages.warnings(result.warnings)}\n`);
   if (result.schema === null) throw new ConfigError(messages.report(result.problems));

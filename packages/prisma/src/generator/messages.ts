@@ -49,6 +49,16 @@ export const messages = {
   twoAnnotations: (first: string, second: string) =>
     `a field can carry one of @encrypted, @blindIndex or @matchIndex, found ${first} and ${second}`,
 
+  commentedAnnotation: (annotation: string) =>
+    `"// ${annotation}" is an ordinary comment, which Prisma does not pass to generators, so it does nothing; ` +
+    'hushfield annotations are documentation comments: write it with three slashes (///)',
+  annotatedLeftOut: (name: string, level: 'model' | 'field', why: string) =>
+    `@${name} on a ${level} Prisma leaves out of its client (${why}) does nothing: the extension never sees its ` +
+    `values; ${why === 'Unsupported' ? 'give it a type Prisma supports (String, Json, Bytes)' : `remove ${why}`} ` +
+    'to protect them, or remove the annotation',
+  annotatedView: (name: string) =>
+    `@${name} on a view cannot work: values are bound to the table and column they were written to, so a ` +
+    "view's copy of them never decrypts; read them through the table's model",
   annotatedEnum: (name: string, where: 'enum' | 'enum value') =>
     `@${name} on an ${where} does nothing: an enum column holds the enum's value names, which cannot be ` +
     'encrypted; hushfield annotations go on model fields (to encrypt the value, make the field a String)',
