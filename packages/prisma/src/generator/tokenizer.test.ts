@@ -56,6 +56,21 @@ describe('annotation tokenizer', () => {
     expect(problems).toEqual([]);
   });
 
+  it('finds an annotation after any whitespace, a no-break space too', () => {
+    const { annotations, problems } = tokenize('The e-mail address\u00a0@encrypted', classify);
+    expect(problems).toEqual([]);
+    expect(annotations.map((a) => a.name)).toEqual(['encrypted']);
+  });
+
+  it.each(['Email (@encrypted)', 'Email,@encrypted', '`@encrypted`', '*@encrypted*', '"@encrypt"'])(
+    'reports an annotation glued to punctuation in %s instead of skipping it',
+    (doc) => {
+      const { annotations, problems } = tokenize(doc, classify);
+      expect(annotations).toEqual([]);
+      expect(problems).toHaveLength(1);
+    },
+  );
+
   it('reports a lookalike name instead of skipping it', () => {
     expect(tokenize('@encrpyted', classify).problems).toEqual([{ name: 'encrpyted', reason: 'lookalike', detail: '' }]);
   });

@@ -10,8 +10,9 @@
  * pair       := KEY [ '=' VALUE ]                   URL-query style (prisma-field-encryption)
  * ```
  * An `@` starts an annotation only at the start of a line or after whitespace, so e-mail
- * addresses in ordinary prose are not annotations. Names the caller does not claim (`@see`,
- * `@deprecated`) are skipped with the rest of their line's prose.
+ * addresses in ordinary prose are not annotations; one of ours glued to punctuation
+ * (`(@encrypted)`, `` `@encrypted` ``) is reported rather than skipped. Names the caller does
+ * not claim (`@see`, `@deprecated`) are skipped with the rest of their line's prose.
  */
 
 /** A scalar value written inside an annotation's parentheses. */
@@ -62,7 +63,9 @@ export interface TokenizeResult {
 
 const MAX_DOCUMENTATION_LENGTH = 64 * 1024;
 
-const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r';
+const isSpace = (c: string): boolean => /^\s$/u.test(c);
+/** Characters of an e-mail address's local part or a URL before its `@`: such an `@` is not an annotation. */
+const isAddressPart = (c: string): boolean => /^[\p{L}\p{N}._%+\-/:]$/u.test(c);
 const isIdentStart = (c: string): boolean => /^[A-Za-z_]$/.test(c);
 const isIdentPart = (c: string): boolean => /^[A-Za-z0-9_-]$/.test(c);
 const isNamePart = (c: string): boolean => /^[A-Za-z0-9_:]$/.test(c);
@@ -197,7 +200,9 @@ export function tokenize(documentation: string | undefined, classify: (name: str
     while (!s.atEnd()) {
       const c = s.peek();
       const startsWord = s.pos === 0 || isSpace(line[s.pos - 1]);
-      if (c !== '@' || !startsWord) {
+      // After punctuation (`(@encrypted)`, a code span) an `@` is no address: one of ours is reported.
+      const glued = !startsWord && !isAddressPart(line[s.pos - 1]);
+      if (c !== '@' || !(startsWord || glued)) {
         s.pos++;
         continue;
       }
@@ -206,6 +211,12 @@ export function tokenize(documentation: string | undefined, classify: (name: str
       const name = s.take(isNamePart);
       const kind = name ? classify(name) : 'foreign';
       if (kind === 'foreign') continue;
+      if (glued) {
+        const detail = `write it at the start of a line or after a space, not after "${line[start - 1]}"`;
+        problems.push({ name, reason: 'syntax', detail: `${detail} in "${line.slice(start).trim()}"` });
+        s.take((ch) => !isSpace(ch));
+        continue;
+      }
       if (kind === 'lookalike') {
         problems.push({ name, reason: 'lookalike', detail: '' });
         s.take((ch) => !isSpace(ch));
