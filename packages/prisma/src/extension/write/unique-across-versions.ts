@@ -42,7 +42,8 @@ export interface UniqueCheck {
 /**
  * Refuses a write of a `@unique` shared blind index's source when another row holds the same
  * value under another live index version (see the file comment). Costs nothing unless the
- * write gives such a field and this process knows more than one live version.
+ * write gives such a field and this process knows more than one live version. An upsert's
+ * branch that runs is checked, not the other: one more side query tells which.
  * @throws PrismaClientKnownRequestError P2002 (`meta.target`: the index column), as Prisma's
  *   own for a duplicate: before anything is written
  */
@@ -50,8 +51,38 @@ export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<voi
   const { view, crypto, model, operation, args } = check;
   // `skipDuplicates` asks for duplicates to be dropped, not refused: left to the constraint.
   if (!WRITES.has(operation) || args.skipDuplicates === true) return;
-  const rows = operation === 'upsert' ? [args.create, args.update] : Array.isArray(args.data) ? args.data : [args.data];
-  const written: { index: BlindIndexMeta; values: string[] }[] = [];
+  if (operation !== 'upsert') {
+    const rows = Array.isArray(args.data) ? args.data : [args.data];
+    return refuseHeld(check, await heldElsewhere(view, crypto, model, rows));
+  }
+  // An upsert writes one branch only: `update` when its where finds a row, else `create`.
+  const updated = await heldElsewhere(view, crypto, model, [args.update]);
+  const created = await heldElsewhere(view, crypto, model, [args.create]);
+  if (updated.length === 0 && created.length === 0) return;
+  const found = await sideQuery(check.base, (client) =>
+    delegate(client, view.delegateName(model)).count({ where: asWhereInput(model, check.where), take: 1 }),
+  );
+  return refuseHeld(check, found === 0 ? created : updated);
+}
+
+/** A `@unique` shared index a write gives values for, and its values under the other live versions. */
+interface Written {
+  readonly index: BlindIndexMeta;
+  readonly values: string[];
+}
+
+/**
+ * The `@unique` shared blind indexes that `rows` give a source value for, with that value's
+ * index values under the live versions other than the active one: none (and no I/O) while
+ * this process knows one live version.
+ */
+async function heldElsewhere(
+  view: SchemaView,
+  crypto: FieldCrypto,
+  model: ModelMeta,
+  rows: readonly unknown[],
+): Promise<Written[]> {
+  const written: Written[] = [];
   for (const row of rows) {
     if (!isPlainObject(row)) continue;
     for (const meta of view.writePlan(model).encrypted) {
@@ -60,13 +91,19 @@ export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<voi
       for (const { index, spec } of view.indexSpecs(model, meta.name)) {
         if (!index.unique || isPerScopeIndex(index)) continue;
         // The usual case ends here, without I/O: one live version, which the constraint covers.
-        if (crypto.cachedIndexVersionCount() === 1) return;
+        if (crypto.cachedIndexVersionCount() === 1) return [];
         const [, ...others] = await crypto.blindIndexAll(spec, plain);
         if (others.length > 0) written.push({ index, values: others });
       }
     }
   }
+  return written;
+}
+
+/** Refuses the write when a row other than those its where names holds one of `written`'s values. */
+async function refuseHeld(check: UniqueCheck, written: readonly Written[]): Promise<void> {
   if (written.length === 0) return;
+  const { view, model } = check;
   const held: Args = { OR: written.map(({ index, values }) => ({ [index.name]: { in: values } })) };
   const where = check.where === undefined ? held : { AND: [held, { NOT: asWhereInput(model, check.where) }] };
   const select = Object.fromEntries(written.map(({ index }) => [index.name, true]));
