@@ -6,8 +6,9 @@
  * live versions is read again after `cache.indexVersionsTtlMs` whatever the key cache's TTL,
  * so lists and writes follow too.
  */
-import { computedBlindIndex } from '@hushfield/prisma';
-import { createHarness, type Harness } from './support';
+import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
+import { createPrisma } from '../support/database';
+import { createHarness, hushfieldSchema, type Harness } from './support';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Past the one-second floor between two reads of the versions after a miss. */
@@ -83,5 +84,41 @@ describe('blind-index versions added by another process', () => {
     expect(await app.user.count({ where: { email: 'bea@rot.test' } })).toBe(1);
     const cal = await app.user.create(user('cal@rot.test', 'cal'));
     expect(await storedVersion(cal.id)).toBe(current.version + 1);
+  });
+
+  it('runs again a lookup that missed while in flight when another read of the versions named a new one meanwhile', async () => {
+    // A findUnique held between the extension and the database: it hashed under the versions
+    // known before another lookup's miss read them again.
+    const { prisma: base } = createPrisma(h.db);
+    let hold: Promise<void> | undefined;
+    const app = base
+      .$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, cache: { ttlMs: 300_000 } }))
+      .$extends({
+        query: {
+          user: {
+            async findUnique({ args, query }) {
+              const wait = hold;
+              hold = undefined;
+              if (wait !== undefined) await wait;
+              return query(args);
+            },
+          },
+        },
+      });
+    try {
+      const dee = await app.user.create(user('dee@rot.test', 'dee'));
+      const admin = h.fresh().prisma;
+      await admin.$hushfield.crypto.keys.rotateIndexKey();
+      await admin.user.update({ where: { id: dee.id }, data: { email: 'dee@rot.test' } });
+      await sleep(PAST_REFRESH_FLOOR);
+      let release!: () => void;
+      hold = new Promise((resolve) => (release = resolve));
+      const inFlight = app.user.findUnique({ where: { emailIdx: 'dee@rot.test' } }).then((row) => row);
+      expect(await app.user.findUnique({ where: { emailIdx: 'nobody@rot.test' } })).toBeNull();
+      release();
+      expect((await inFlight)?.id).toBe(dee.id);
+    } finally {
+      await base.$disconnect();
+    }
   });
 });

@@ -22,7 +22,7 @@ import { MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
 import type { MatchIndexSpec, MatchKind } from './match-index';
 import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
-import type { KeyStore } from './key-store';
+import type { KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
 import { needs } from './preconditions';
 import {
@@ -104,6 +104,12 @@ export interface CacheStats {
  * row.dispose();
  * await crypto.decrypt(stored, { model: 'users', field: 'email', rowId: id }); // 'ada@example.com'
  */
+/** The blind-index root versions known at one moment: see {@link FieldCrypto.indexVersionsMark}. */
+export interface IndexVersionsMark {
+  /** @internal */
+  readonly versions: readonly StoredKey[] | undefined;
+}
+
 export class FieldCrypto {
   /** The key lifecycle (create, rotate, destroy, rewrap, list); never key material. */
   readonly keys: KeyAdmin;
@@ -287,16 +293,28 @@ export class FieldCrypto {
   }
 
   /**
+   * A mark of the blind-index root versions this process knows now, without I/O: taken before
+   * a lookup, then given to {@link refreshIndexVersions} if it finds nothing.
+   */
+  indexVersionsMark(): IndexVersionsMark {
+    return { versions: this.#keys.lastIndexRootVersions() };
+  }
+
+  /**
    * Reads the live blind-index root versions from the key store again, for a lookup through a
    * shared blind index that found nothing: another process may have added a version (`keys
    * rotate --index`) since this one last read them. Rate-limited: at most one key-store query
    * per second whatever the number of callers (a more recent read is answer enough).
-   * @returns whether a version appeared that the previous read did not name: the lookup may
-   *   have missed a row indexed under it, and is worth running again
-   * @example if ((await find()) === null && (await crypto.refreshIndexVersions())) return find();
+   * @param since - {@link indexVersionsMark} taken before the lookup: a read made while it ran
+   *   (by another caller's miss, or on expiry) may name a version it did not hash under
+   * @returns whether a version appeared that `since` (without it, the previous read) did not
+   *   name: the lookup may have missed a row indexed under it, and is worth running again
+   * @example
+   * const mark = crypto.indexVersionsMark();
+   * if ((await find()) === null && (await crypto.refreshIndexVersions(mark))) return find();
    */
-  refreshIndexVersions(): Promise<boolean> {
-    return this.#keys.refreshIndexRootVersions();
+  refreshIndexVersions(since?: IndexVersionsMark): Promise<boolean> {
+    return this.#keys.refreshIndexRootVersions(since?.versions);
   }
 
   /**

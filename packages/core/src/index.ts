@@ -15,7 +15,7 @@ export { KeyHierarchy } from './key-hierarchy';
 export { KeyAdmin } from './key-admin';
 export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
-export type { FieldCryptoOptions, CacheStats, DecryptItem } from './field-crypto';
+export type { FieldCryptoOptions, CacheStats, DecryptItem, IndexVersionsMark } from './field-crypto';
 export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { DekPoolOptions } from './dek-pool';
 export type { ParallelDecryptOption } from './parallel-decrypt';

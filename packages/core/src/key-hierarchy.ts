@@ -269,8 +269,13 @@ export class KeyHierarchy {
    * @internal Reads the live index root versions again, rate-limited (see
    * `KeyVersions.refreshIndexRootVersions`). @returns whether a version appeared
    */
-  refreshIndexRootVersions(): Promise<boolean> {
-    return this.#versions.refreshIndexRootVersions();
+  refreshIndexRootVersions(since?: readonly StoredKey[]): Promise<boolean> {
+    return this.#versions.refreshIndexRootVersions(since);
+  }
+
+  /** @internal The live index root versions read last, without I/O (see `KeyVersions.lastIndexRootVersions`). */
+  lastIndexRootVersions(): readonly StoredKey[] | undefined {
+    return this.#versions.lastIndexRootVersions();
   }
 
   /**

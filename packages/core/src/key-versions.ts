@@ -228,21 +228,38 @@ export class KeyVersions {
   }
 
   /**
+   * The live index root versions this process read last (kept past their TTL), without I/O:
+   * what a lookup starting now hashes its value under, or an older list. `undefined` before
+   * the first read.
+   */
+  lastIndexRootVersions(): readonly StoredKey[] | undefined {
+    return this.#lastIndexVersions?.versions;
+  }
+
+  /**
    * Reads the live index root versions again, for a lookup that found nothing and may have
    * missed a version another process added since this one last read them; at most once per
    * {@link INDEX_VERSIONS_REFRESH_MS} (a read more recent than that, by any caller, is answer
    * enough). Costs nothing while no lookup misses.
-   * @returns whether the versions read name one the versions read before did not (the lookup
-   *   is worth running again)
+   * @param since - the versions known when the lookup started ({@link lastIndexRootVersions}):
+   *   a read made since, by another caller or on expiry, may already name a version the lookup
+   *   did not hash under. Without it, the versions read before this call.
+   * @returns whether the versions read name one `since` did not (the lookup is worth running
+   *   again)
    */
-  async refreshIndexRootVersions(): Promise<boolean> {
+  async refreshIndexRootVersions(since?: readonly StoredKey[]): Promise<boolean> {
     const last = this.#lastIndexVersions;
+    const before = since ?? last?.versions;
+    if (before === undefined) {
+      await this.indexRootVersions();
+      return false;
+    }
+    const known = new Set(before.map((key) => `${key.keyId}\u0000${key.version}`));
+    const named = (live: readonly StoredKey[]) => live.some((key) => !known.has(`${key.keyId}\u0000${key.version}`));
+    if (last !== undefined && last.versions !== before && named(last.versions)) return true;
     if (last !== undefined && performance.now() - last.at < INDEX_VERSIONS_REFRESH_MS) return false;
     if (this.#indexVersionsLoading === undefined) this.#indexVersions.clear();
-    const live = await this.indexRootVersions();
-    if (last === undefined) return false;
-    const known = new Set(last.versions.map((key) => `${key.keyId}\u0000${key.version}`));
-    return live.some((key) => !known.has(`${key.keyId}\u0000${key.version}`));
+    return named(await this.indexRootVersions());
   }
 
   /**

@@ -6,7 +6,7 @@
  * whose plaintext differs, strip what was added. An update whose row moved to another scope
  * meanwhile is sent again.
  */
-import type { FieldCrypto } from '@hushfield/core';
+import type { FieldCrypto, IndexVersionsMark } from '@hushfield/core';
 import { boundField } from '../../value-context';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
@@ -122,6 +122,8 @@ export class OperationHandler {
     const rewriter = new WhereRewriter(this.view, this.crypto, (m, column, candidates, also) =>
       this.reader.storedIndexValue(m, column, candidates, also),
     );
+    // The index versions known before the lookup hashes its values (see missedIndexVersion).
+    const versions = this.crypto.indexVersionsMark();
     const returnsRows = RETURNS_ROWS.has(operation);
     // A write that returns rows gets its own envelopes back: they are not decrypted again.
     const written = returnsRows && !READS.has(operation) ? new WrittenEnvelopes() : undefined;
@@ -174,7 +176,7 @@ export class OperationHandler {
       if (
         !(error instanceof MoveNotApplied) &&
         !(interactive && nestedWrites) &&
-        (await this.missedIndexVersion(operation, rewriter, refreshed))
+        (await this.missedIndexVersion(operation, rewriter, refreshed, versions))
       ) {
         return this.handle(params, recall, attempt, true);
       }
@@ -183,7 +185,7 @@ export class OperationHandler {
       if (attempt >= MAX_ATTEMPTS || (interactive && nestedWrites)) throw rowMoved(moved.name, operation, attempt);
       return this.handle(params, false, attempt + 1);
     }
-    if (result === null && !batch && (await this.missedIndexVersion(operation, rewriter, refreshed))) {
+    if (result === null && !batch && (await this.missedIndexVersion(operation, rewriter, refreshed, versions))) {
       return this.handle(params, recall, attempt, true);
     }
     if (!returnsRows) return result;
@@ -215,12 +217,19 @@ export class OperationHandler {
    * indexed under a version another process added since this one last read the live versions
    * (their cache outlives a rotation elsewhere): they are read again (at most once a second,
    * whatever the number of misses; see `FieldCrypto.refreshIndexVersions`), and when a new one
-   * appeared the operation is worth running again, once. A lookup that found its row costs
-   * nothing more.
+   * appeared the operation is worth running again, once. New since `versions` (known before the
+   * lookup hashed its values), not since the last read: a lookup in flight while another's miss
+   * (or an expiry) read the versions again hashed under the old list. A lookup that found its
+   * row costs nothing more.
    */
-  private async missedIndexVersion(operation: string, rewriter: WhereRewriter, refreshed: boolean): Promise<boolean> {
+  private async missedIndexVersion(
+    operation: string,
+    rewriter: WhereRewriter,
+    refreshed: boolean,
+    versions: IndexVersionsMark,
+  ): Promise<boolean> {
     if (refreshed || !rewriter.sharedIndex || !MISS_REDONE.has(operation)) return false;
-    return this.crypto.refreshIndexVersions();
+    return this.crypto.refreshIndexVersions(versions);
   }
 
   /**
