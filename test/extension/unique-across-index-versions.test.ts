@@ -106,4 +106,18 @@ describe('@unique blind index across live index versions', () => {
     );
     expect((await prisma.user.findUnique({ where: { id: ada.id } }))?.email).toBe('ada@uq.test');
   });
+
+  it('lets an update that finds no row through, as plain Prisma does: count 0, or P2025', async () => {
+    const { prisma } = h;
+    await prisma.user.create(user('eve@uq.test', 'eve'));
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    expect(await prisma.user.updateMany({ where: { name: 'nobody' }, data: { email: 'eve@uq.test' } })).toEqual({
+      count: 0,
+    });
+    expect(
+      await rejection(
+        prisma.user.update({ where: { id: '00000000-0000-4000-8000-000000000000' }, data: { email: 'eve@uq.test' } }),
+      ),
+    ).toMatchObject({ code: 'P2025' });
+  });
 });

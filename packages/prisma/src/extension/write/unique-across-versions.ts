@@ -53,7 +53,7 @@ export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<voi
   if (!WRITES.has(operation) || args.skipDuplicates === true) return;
   if (operation !== 'upsert') {
     const rows = Array.isArray(args.data) ? args.data : [args.data];
-    return refuseHeld(check, await heldElsewhere(view, crypto, model, rows));
+    return refuseHeld(check, await heldElsewhere(view, crypto, model, rows), !operation.startsWith('create'));
   }
   // An upsert writes one branch only: `update` when its where finds a row, else `create`.
   const updated = await heldElsewhere(view, crypto, model, [args.update]);
@@ -62,7 +62,7 @@ export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<voi
   const found = await sideQuery(check.base, (client) =>
     delegate(client, view.delegateName(model)).count({ where: asWhereInput(model, check.where), take: 1 }),
   );
-  return refuseHeld(check, found === 0 ? created : updated);
+  return refuseHeld(check, found === 0 ? created : updated, false);
 }
 
 /** A `@unique` shared index a write gives values for, and its values under the other live versions. */
@@ -100,8 +100,12 @@ async function heldElsewhere(
   return written;
 }
 
-/** Refuses the write when a row other than those its where names holds one of `written`'s values. */
-async function refuseHeld(check: UniqueCheck, written: readonly Written[]): Promise<void> {
+/**
+ * Refuses the write when a row other than those its where names holds one of `written`'s values.
+ * @param updates - whether the write updates the rows its where finds: one that finds none
+ *   writes nothing (Prisma answers P2025, or a count of 0), and is not refused
+ */
+async function refuseHeld(check: UniqueCheck, written: readonly Written[], updates: boolean): Promise<void> {
   if (written.length === 0) return;
   const { view, model } = check;
   const held: Args = { OR: written.map(({ index, values }) => ({ [index.name]: { in: values } })) };
@@ -111,6 +115,12 @@ async function refuseHeld(check: UniqueCheck, written: readonly Written[]): Prom
     delegate(client, view.delegateName(model)).findFirst({ where, select }),
   )) as Args | null;
   if (row === null) return;
+  if (updates && check.where !== undefined) {
+    const found = await sideQuery(check.base, (client) =>
+      delegate(client, view.delegateName(model)).count({ where: asWhereInput(model, check.where), take: 1 }),
+    );
+    if (found === 0) return;
+  }
   const taken = written.find(({ index, values }) => values.includes(row[index.name] as string)) ?? written[0];
   throw duplicate(model, taken.index);
 }
