@@ -120,4 +120,18 @@ describe('@unique blind index across live index versions', () => {
       ),
     ).toMatchObject({ code: 'P2025' });
   });
+
+  it('refuses a holder whose column the where filters on is NULL (SQL NOT would have let it through)', async () => {
+    const { prisma } = h;
+    // fay's ssn is NULL: a where on ssn is NULL for her row, not false.
+    const fay = await prisma.user.create(user('fay@uq.test', 'fay'));
+    const gus = await prisma.user.create({ data: { ...user('gus@uq.test', 'gus').data, ssn: '123-45-6789' } });
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    const stored = await h.base.user.findUnique({ where: { id: gus.id } });
+    expectDuplicate(
+      await rejection(prisma.user.updateMany({ where: { ssn: '123456789' }, data: { email: 'fay@uq.test' } })),
+    );
+    expect(await h.base.user.findUnique({ where: { id: gus.id } })).toEqual(stored);
+    expect((await prisma.user.findUnique({ where: { id: fay.id } }))?.email).toBe('fay@uq.test');
+  });
 });

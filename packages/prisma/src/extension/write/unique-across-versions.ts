@@ -102,26 +102,37 @@ async function heldElsewhere(
 
 /**
  * Refuses the write when a row other than those its where names holds one of `written`'s values.
+ * The rows holding them are compared with those of them the where names, by their index
+ * columns (unique: each holds one of the values), instead of being filtered out with
+ * `NOT where`: SQL's `NOT` drops a row for which the where is NULL (a nullable column it filters
+ * on is NULL there), which would let such a holder through.
  * @param updates - whether the write updates the rows its where finds: one that finds none
  *   writes nothing (Prisma answers P2025, or a count of 0), and is not refused
  */
 async function refuseHeld(check: UniqueCheck, written: readonly Written[], updates: boolean): Promise<void> {
   if (written.length === 0) return;
   const { view, model } = check;
+  const rows = (client: AnyClient) => delegate(client, view.delegateName(model));
   const held: Args = { OR: written.map(({ index, values }) => ({ [index.name]: { in: values } })) };
-  const where = check.where === undefined ? held : { AND: [held, { NOT: asWhereInput(model, check.where) }] };
   const select = Object.fromEntries(written.map(({ index }) => [index.name, true]));
-  const row = (await sideQuery(check.base, (client) =>
-    delegate(client, view.delegateName(model)).findFirst({ where, select }),
-  )) as Args | null;
-  if (row === null) return;
-  if (updates && check.where !== undefined) {
-    const found = await sideQuery(check.base, (client) =>
-      delegate(client, view.delegateName(model)).count({ where: asWhereInput(model, check.where), take: 1 }),
-    );
-    if (found === 0) return;
+  const identity = (row: Args): string => JSON.stringify(written.map(({ index }) => row[index.name] ?? null));
+  let holders = (await sideQuery(check.base, (client) => rows(client).findMany({ where: held, select }))) as Args[];
+  if (holders.length === 0) return;
+  if (check.where !== undefined) {
+    const where = asWhereInput(model, check.where);
+    const own = (await sideQuery(check.base, (client) =>
+      rows(client).findMany({ where: { AND: [where, held] }, select }),
+    )) as Args[];
+    const ownIdentities = new Set(own.map(identity));
+    holders = holders.filter((row) => !ownIdentities.has(identity(row)));
+    if (holders.length === 0) return;
+    if (updates && own.length === 0) {
+      const found = await sideQuery(check.base, (client) => rows(client).count({ where, take: 1 }));
+      if (found === 0) return;
+    }
   }
-  const taken = written.find(({ index, values }) => values.includes(row[index.name] as string)) ?? written[0];
+  const holder = holders[0];
+  const taken = written.find(({ index, values }) => values.includes(holder[index.name] as string)) ?? written[0];
   throw duplicate(model, taken.index);
 }
 
