@@ -22,14 +22,16 @@ describe('typed values', () => {
       expect(isPrismaNull(other)).toBe(false);
   });
 
-  it('serializes Json as Prisma does, JsonNull as null, and treats only null and DbNull as SQL NULL', () => {
+  it('serializes Json as Prisma does, null and JsonNull as null, and treats only DbNull as SQL NULL for Json', () => {
     expect(jsonText(JsonNull)).toBe('null');
+    expect(jsonText(null)).toBe('null');
     expect(jsonText({ a: [1, 'x', null], b: undefined })).toBe('{"a":[1,"x",null]}');
     expect(jsonText('\uD800')).toBe('"\\ud800"');
-    expect(jsonText(() => 1)).toBeUndefined();
-    expect(() => jsonText({ n: 1n })).toThrow(TypeError);
+    expect(() => jsonText(() => 1)).toThrow(TypeError);
+    expect(jsonText({ n: 1n })).toBe('{"n":"1"}');
     expect(isNullWrite(meta('Json'), DbNull)).toBe(true);
     expect(isNullWrite(meta('Json'), JsonNull)).toBe(false);
+    expect(isNullWrite(meta('Json'), null)).toBe(false);
     expect(isNullWrite(meta('Bytes'), null)).toBe(true);
     expect(isNullWrite(meta(), DbNull)).toBe(false);
   });

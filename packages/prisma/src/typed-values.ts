@@ -3,10 +3,11 @@
  * `Bytes` or `String[]` value is sealed under a row's DEK and opened again. Shared by the
  * extension and the CLI, so that values written by one open under the other.
  *
- * - `Json`: the value is serialized (`JSON.stringify`, as Prisma serializes it) and sealed as
- *   one text envelope bound as `json`; the column holds that envelope as a JSON string, valid
- *   in `json`/`jsonb`. `Prisma.JsonNull` is sealed as the JSON text `null` (the database cannot
- *   tell it from any other value); `Prisma.DbNull` stays SQL NULL, like null in other fields.
+ * - `Json`: the value is serialized as Prisma serializes it for a plain `Json` column
+ *   (json-input.ts) and sealed as one text envelope bound as `json`; the column holds that
+ *   envelope as a JSON string, valid in `json`/`jsonb`. `null` and `Prisma.JsonNull` are sealed
+ *   as the JSON text `null` (the database cannot tell it from any other value);
+ *   `Prisma.DbNull` stays SQL NULL, like null in other fields.
  * - `Bytes`: one binary envelope (core's binary-envelope.ts), bound as `bytes`.
  * - `String[]`: each element sealed as a text envelope bound as `list` with its position and
  *   the list's length, so reordering, truncating or extending a stored list fails to decrypt.
@@ -14,65 +15,33 @@
  */
 import { Buffer } from 'node:buffer';
 import type { DecryptItem, FieldContext, RowEncryptor } from '@hushfield/core';
+import { isNullMarker, prismaJsonText } from './json-input';
 import type { EncryptedFieldMeta } from './metadata';
 
 /** Whether `value` is one of Prisma's null markers named `name` (`JsonNull`, `DbNull`, `AnyNull`). */
 export function isPrismaNull(value: unknown, name?: 'JsonNull' | 'DbNull' | 'AnyNull'): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const marker = value as { _getNamespace?: unknown; _getName?: unknown };
-  if (typeof marker._getNamespace !== 'function' || typeof marker._getName !== 'function') return false;
-  if ((marker._getNamespace as () => string)() !== 'NullTypes') return false;
-  return name === undefined || (marker._getName as () => string)() === name;
+  return isNullMarker(value, name);
 }
 
 /**
  * Whether a written value means SQL NULL for this field: `null`, or `Prisma.DbNull` for `Json`.
- * (A `Json` field's `Prisma.JsonNull` is a value, sealed like any other.)
+ * (A `Json` field's `null` and `Prisma.JsonNull` are JSON null to Prisma, a value sealed like any
+ * other, on an optional field too.)
  */
 export function isNullWrite(field: EncryptedFieldMeta, value: unknown): boolean {
-  return value === null || (field.type === 'Json' && isPrismaNull(value, 'DbNull'));
+  return field.type === 'Json' ? isPrismaNull(value, 'DbNull') : value === null;
 }
 
 /**
- * The JSON text a `Json` value is sealed as: `Prisma.JsonNull` is `null`; anything else is
- * `JSON.stringify(value)` (whose output is always well-formed UTF-16), or `undefined` when the
- * value has no JSON form (a function, a symbol...). A byte array (`Buffer`, `Uint8Array`, any
- * `ArrayBuffer` view) anywhere in the value is written as its base64 text, as Prisma writes it
- * to a plain `Json` column (rather than a Buffer's `toJSON` form or a typed array's index keys).
- * @throws TypeError from `JSON.stringify` (a BigInt, a cycle): callers turn it into a typed error
+ * The JSON text a `Json` value is sealed as: what Prisma stores for it in a plain `Json` column
+ * (json-input.ts has the rules: `null` and `Prisma.JsonNull` are `null`, a `BigInt` its digits
+ * as a string, a byte array its base64 text, a null marker inside a value its name...), always
+ * well-formed UTF-16.
+ * @throws JsonInputError (a `TypeError`) when Prisma would refuse the value: `undefined` in a
+ *   list, a function or symbol, an invalid `Date`, a cycle; callers turn it into a typed error
  */
-export function jsonText(value: unknown): string | undefined {
-  if (isPrismaNull(value, 'JsonNull')) return 'null';
-  // A Decimal given as the whole value is a JSON number to Prisma (inside an object or a list,
-  // its `toJSON` string, as JSON.stringify writes it): its digits in plain notation.
-  if (isDecimal(value) && value.isFinite()) return value.toFixed();
-  return JSON.stringify(value, prismaJsonReplacer) as string | undefined;
-}
-
-/** Whether `value` is a decimal.js `Decimal` (`Prisma.Decimal`), recognized as Prisma recognizes one. */
-function isDecimal(value: unknown): value is { toFixed(): string; isFinite(): boolean } {
-  if (value === null || typeof value !== 'object') return false;
-  const d = value as { s?: unknown; e?: unknown; d?: unknown; toFixed?: unknown; isFinite?: unknown };
-  return (
-    typeof d.s === 'number' &&
-    typeof d.e === 'number' &&
-    Array.isArray(d.d) &&
-    typeof d.toFixed === 'function' &&
-    typeof d.isFinite === 'function'
-  );
-}
-
-/**
- * `JSON.stringify`'s replacer mirroring Prisma's serialization of JSON input: an `ArrayBuffer`
- * view becomes base64. Read from the holder (`this[key]`), since `JSON.stringify` has already
- * replaced a Buffer by its `toJSON()` form when the replacer sees `value`.
- */
-function prismaJsonReplacer(this: unknown, key: string, value: unknown): unknown {
-  const original = (this as Record<string, unknown>)[key];
-  if (ArrayBuffer.isView(original)) {
-    return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64');
-  }
-  return value;
+export function jsonText(value: unknown): string {
+  return prismaJsonText(value);
 }
 
 /**
@@ -87,7 +56,7 @@ export function sealTyped(
 ): string | Buffer | string[] {
   switch (field.type) {
     case 'Json':
-      return encryptor.encrypt(jsonText(plain) as string, { ...ctx, kind: 'json' });
+      return encryptor.encrypt(jsonText(plain), { ...ctx, kind: 'json' });
     case 'Bytes':
       return encryptor.encryptBytes(plain as Uint8Array, { ...ctx, kind: 'bytes' });
     case 'String[]': {

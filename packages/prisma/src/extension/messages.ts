@@ -68,6 +68,9 @@ const catalog = {
     'leave select out to read every field',
   notString: (model: string, field: string) => `${model}.${field} is encrypted and takes a string or null`,
   notTyped: (model: string, field: string, what: string) => `${model}.${field} is encrypted and takes ${what}`,
+  notJson: (model: string, field: string, reason: string) =>
+    `${model}.${field} is encrypted and takes a JSON value, Prisma.JsonNull or Prisma.DbNull; ` +
+    `this one holds ${reason}, which Prisma refuses for a plain Json field too`,
   typedFilter: (model: string, field: string, operation: string) =>
     `${model}.${field} is encrypted and sealed whole: "${operation}" cannot be answered from its ciphertext ` +
     '(only null checks are; a JSON null is sealed like any other value), filter after reading instead',
@@ -195,6 +198,14 @@ export function scopeRequired(model: string, field: string, scopeField: string):
  */
 export function notTyped(model: string, field: string, what: string): InvalidArgumentError {
   return new InvalidArgumentError(catalog.notTyped(model, field, what), `${model}.${field}`);
+}
+
+/**
+ * A value of an encrypted `Json` field that Prisma would refuse (json-input.ts). `reason` names
+ * what it holds (`a function`), never the value or its keys, which are plaintext.
+ */
+export function notJson(model: string, field: string, reason: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.notJson(model, field, reason), `${model}.${field}`);
 }
 
 /**

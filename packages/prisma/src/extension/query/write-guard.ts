@@ -10,10 +10,11 @@
  */
 import { checkBytes, checkPlaintext } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
+import { JsonInputError } from '../../json-input';
 import { isPrismaNull, jsonText } from '../../typed-values';
 import { boundField } from '../../value-context';
 import { isComputedPlaceholder } from '../computed-index';
-import { blindIndexWrite, matchIndexWrite, notString, notTyped, unsupported } from '../messages';
+import { blindIndexWrite, matchIndexWrite, notJson, notString, notTyped, unsupported } from '../messages';
 import { asList, NESTED_WRITE_OPERATIONS, nestedWriteParts, type WherePosition } from './arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
@@ -130,22 +131,26 @@ function nestedWrite(
 
 /**
  * A value written to an encrypted `Json`, `Bytes` or `String[]` field, checked before anything is
- * sent or any key read: a JSON-serializable value (or `Prisma.JsonNull`/`DbNull`) of at most
- * 16 MiB serialized, a `Uint8Array` of at most 16 MiB, a list of strings written whole (`set`;
- * `push` is refused). Plain `null` is left to Prisma, which decides what it means for the field.
+ * sent or any key read: a value Prisma serializes to JSON (json-input.ts; or `null`,
+ * `Prisma.JsonNull`/`DbNull`) of at most 16 MiB serialized, a `Uint8Array` of at most 16 MiB, a
+ * list of strings written whole (`set`; `push` is refused). Plain `null` is left to Prisma,
+ * which decides what it means for the field (a `Json` field's `null` is JSON null, sealed).
  */
 function typedWrite(model: ModelMeta, field: EncryptedFieldMeta, value: unknown): void {
   const argument = `${model.name}.${field.name}`;
   switch (field.type) {
     case 'Json': {
-      if (value === null || isPrismaNull(value)) return;
-      let text: string | undefined;
+      // `null` is JSON null to Prisma (sealed); `DbNull` is SQL NULL, or refused by Prisma on a required field.
+      if (value === null || isPrismaNull(value, 'JsonNull') || isPrismaNull(value, 'DbNull')) return;
+      if (isPrismaNull(value, 'AnyNull'))
+        throw notJson(model.name, field.name, 'Prisma.AnyNull, which is only a filter');
+      let text: string;
       try {
         text = jsonText(value);
-      } catch {
-        text = undefined;
+      } catch (e) {
+        if (e instanceof JsonInputError) throw notJson(model.name, field.name, e.reason);
+        throw e;
       }
-      if (text === undefined) throw notTyped(model.name, field.name, 'a JSON value, Prisma.JsonNull or Prisma.DbNull');
       checkPlaintext(text, argument);
       return;
     }

@@ -4,6 +4,7 @@
  * blind and match indexes of the written fields are computed from the plaintext. Synchronous
  * when every key it needs is cached (see {@link RowSealer.seal}).
  */
+import { JsonNull } from '@prisma/client/runtime/client';
 import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isNullWrite, sealTyped } from '../../typed-values';
@@ -151,7 +152,11 @@ export function plainOf(value: unknown): unknown {
   return isPlainObject(value) && 'set' in value ? value.set : value;
 }
 
-/** The plaintext of a write to an encrypted field: as {@link plainOf}, but a `Json` value is the value itself. */
+/**
+ * The plaintext of a write to an encrypted field: as {@link plainOf}, but a `Json` value is the
+ * value itself, and its `null` (JSON null to Prisma, not SQL NULL) is `Prisma.JsonNull`.
+ */
 export function fieldPlainOf(meta: EncryptedFieldMeta, value: unknown): unknown {
-  return meta.type === 'Json' ? value : plainOf(value);
+  if (meta.type !== 'Json') return plainOf(value);
+  return value === null ? JsonNull : value;
 }
