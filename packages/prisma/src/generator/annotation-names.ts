@@ -40,6 +40,12 @@ export function closestName(name: string): string {
   return best;
 }
 
+/** Whether `name` is within two edits (any case) of one of ours: a misspelling rather than another word. */
+export function isNearName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return ANNOTATION_NAMES.some((known) => editDistance(lower, known.toLowerCase()) <= 2);
+}
+
 /**
  * Ours, a lookalike of ours (a typo that must not be silently ignored), or someone else's
  * (`@see`, `@deprecated`, `@namespace`...).
@@ -56,6 +62,5 @@ export function classifyName(name: string): NameClass {
   ) {
     return 'lookalike';
   }
-  const near = ANNOTATION_NAMES.some((known) => editDistance(lower, known.toLowerCase()) <= 2);
-  return near ? 'lookalike' : 'foreign';
+  return isNearName(name) ? 'lookalike' : 'foreign';
 }

@@ -1,3 +1,4 @@
+import { classifyName } from './annotation-names';
 import { tokenize, type NameClass } from './tokenizer';
 
 const ours = ['encrypted', 'blindIndex', 'encryption', 'encryption:hash'];
@@ -68,6 +69,13 @@ describe('annotation tokenizer', () => {
       const { annotations, problems } = tokenize(doc, classify);
       expect(annotations).toEqual([]);
       expect(problems).toHaveLength(1);
+    },
+  );
+
+  it.each(['Handle, e.g. "@matchmaker"', 'Follow us (@cryptopunks)', '`@blindspot` on X'])(
+    'leaves a handle glued to punctuation alone in %s when it is no near misspelling of ours',
+    (doc) => {
+      expect(tokenize(doc, classifyName)).toEqual({ annotations: [], problems: [] });
     },
   );
 

@@ -11,9 +11,11 @@
  * ```
  * An `@` starts an annotation only at the start of a line or after whitespace, so e-mail
  * addresses in ordinary prose are not annotations; one of ours glued to punctuation
- * (`(@encrypted)`, `` `@encrypted` ``) is reported rather than skipped. Names the caller does
- * not claim (`@see`, `@deprecated`) are skipped with the rest of their line's prose.
+ * (`(@encrypted)`, `` `@encrypted` ``), or a misspelling of one, is reported rather than
+ * skipped (a handle such as `"@matchmaker"` is prose). Names the caller does not claim (`@see`,
+ * `@deprecated`) are skipped with the rest of their line's prose.
  */
+import { isNearName } from './annotation-names';
 
 /** A scalar value written inside an annotation's parentheses. */
 export interface RawValue {
@@ -211,6 +213,8 @@ export function tokenize(documentation: string | undefined, classify: (name: str
       const name = s.take(isNamePart);
       const kind = name ? classify(name) : 'foreign';
       if (kind === 'foreign') continue;
+      // A handle in prose (`"@matchmaker"`, `(@cryptopunks)`): only ours or a misspelling of one is reported.
+      if (glued && kind === 'lookalike' && !isNearName(name)) continue;
       if (glued) {
         const detail = `write it at the start of a line or after a space, not after "${line[start - 1]}"`;
         problems.push({ name, reason: 'syntax', detail: `${detail} in "${line.slice(start).trim()}"` });
