@@ -148,6 +148,54 @@ describe('BatchingAuditSink', () => {
     }
   });
 
+  it('during an outage drops a failed batch after a few single writes fail, not one failing write per event', async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    let calls = 0;
+    const sink = new BatchingAuditSink(
+      async () => {
+        calls++;
+        throw new Error('connection refused');
+      },
+      { batchSize: 100 },
+    );
+    try {
+      for (let n = 0; n < 300; n++) sink.emit(event(n));
+      await sink.close();
+      expect(sink.dropped).toBe(300);
+      expect(sink.written).toBe(0);
+      // Each batch: its own write, then 3 single writes before the rest is dropped.
+      expect(calls).toBe(3 * (1 + 3));
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
+  it('keeps writing a failed batch one by one after its first events were refused, once one went through', async () => {
+    const written: string[] = [];
+    const refused = new Set(['k1', 'k2', 'k3', 'k5']);
+    const sink = new BatchingAuditSink(
+      async (events) => {
+        if (events.some((e) => refused.has(e.keyId!))) throw new RangeError('value too long for column');
+        written.push(...events.map((e) => e.keyId!));
+      },
+      { batchSize: 6 },
+    );
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      for (let n = 1; n <= 6; n++) sink.emit(event(n));
+      await sink.flush();
+      // The first three fail alone too: taken for an outage, the rest of the batch is dropped.
+      expect(written).toEqual([]);
+      expect(sink.dropped).toBe(6);
+      refused.delete('k1');
+      for (let n = 1; n <= 6; n++) sink.emit(event(n));
+      await sink.flush();
+      expect(written).toEqual(['k1', 'k4', 'k6']);
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
   it('drops and counts a batch whose write fails, and keeps going', async () => {
     const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     let fail = true;

@@ -9,6 +9,12 @@ import type { AuditEvent, AuditSink } from '../audit';
 import { needs } from '../preconditions';
 import { countAuditDropped } from '../telemetry';
 
+/**
+ * Events of a failed batch that fail again alone, first in a row, after which the writer is
+ * taken to be failing every write (an outage) and the rest of the batch is dropped unwritten.
+ */
+const OUTAGE_FAILURES = 3;
+
 /** Options of {@link BatchingAuditSink}. */
 export interface BatchingAuditSinkOptions {
   /** Events held at most while waiting to be written; default 10,000. Beyond it, new events are dropped. */
@@ -117,13 +123,22 @@ export class BatchingAuditSink implements AuditSink {
   /**
    * A failed batch, written again one event at a time: an event the writer refuses (a value
    * longer than its column, say) is dropped alone, not with every other event of its batch.
+   * When the first {@link OUTAGE_FAILURES} of them all fail too, the writer is failing whatever it
+   * is given (the database is down): the rest of the batch is dropped without a write each,
+   * which would cost the failing database a batch's worth of writes and `close()` as many
+   * timeouts.
    */
   async #writeOneByOne(batch: AuditEvent[]): Promise<void> {
-    for (const event of batch) {
+    let anyWritten = false;
+    for (let i = 0; i < batch.length; i++) {
       try {
-        await this.#write([event]);
+        await this.#write([batch[i]]);
         this.#written++;
+        anyWritten = true;
       } catch (error) {
+        const rest = batch.length - i - 1;
+        // Only before any went through: after that, a failure is one event's, not the writer's.
+        if (!anyWritten && i + 1 >= OUTAGE_FAILURES && rest > 0) return this.#drop(1 + rest, error);
         this.#drop(1, error);
       }
     }
