@@ -24,7 +24,7 @@ import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
-import { checkUniqueAcrossVersions } from '../write/unique-across-versions';
+import { checkUniqueAcrossVersions, mayCheckAcrossVersions } from '../write/unique-across-versions';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
@@ -132,15 +132,17 @@ export class OperationPreparer {
     }
     await this.rewriteReads(model, out, rewriter);
     // During an index-key rotation a `@unique` index's constraint sees one version only.
-    await checkUniqueAcrossVersions({
-      view: this.view,
-      crypto: this.crypto,
-      base: this.base,
-      model,
-      operation,
-      args,
-      where: out.where,
-    });
+    if (mayCheckAcrossVersions(this.crypto, operation)) {
+      await checkUniqueAcrossVersions({
+        view: this.view,
+        crypto: this.crypto,
+        base: this.base,
+        model,
+        operation,
+        args,
+        where: out.where,
+      });
+    }
     const step: WriteStep = {
       model,
       args,

@@ -27,6 +27,15 @@ const WRITES = new Set([
   'upsert',
 ]);
 
+/**
+ * Whether {@link checkUniqueAcrossVersions} may have anything to check, without I/O: false for
+ * a read, and while this process knows one live index version (the usual case), so that a
+ * write does not walk its fields or await for nothing.
+ */
+export function mayCheckAcrossVersions(crypto: FieldCrypto, operation: string): boolean {
+  return WRITES.has(operation) && crypto.cachedIndexVersionCount() !== 1;
+}
+
 /** What {@link checkUniqueAcrossVersions} needs. */
 export interface UniqueCheck {
   readonly view: SchemaView;
@@ -50,7 +59,7 @@ export interface UniqueCheck {
 export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<void> {
   const { view, crypto, model, operation, args } = check;
   // `skipDuplicates` asks for duplicates to be dropped, not refused: left to the constraint.
-  if (!WRITES.has(operation) || args.skipDuplicates === true) return;
+  if (!mayCheckAcrossVersions(crypto, operation) || args.skipDuplicates === true) return;
   if (operation !== 'upsert') {
     const rows = Array.isArray(args.data) ? args.data : [args.data];
     return refuseHeld(check, await heldElsewhere(view, crypto, model, rows), !operation.startsWith('create'));
