@@ -123,4 +123,45 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
         expect([shape, secret, text.includes(secret)]).toEqual([shape, secret, false]);
     }
   });
+
+  it('takes out the value given under a mistyped encrypted field name, which Prisma echoes as an unknown argument', async () => {
+    const typed = ['ana', 'typo.example'].join('@');
+    const ssn = ['078', '05', '1120'].join('-');
+    const shapes: [string, () => Promise<unknown>][] = [
+      [
+        'a create',
+        () =>
+          h.prisma.user.create({
+            data: { tenantId: 'acme', name: 'n', emial: typed, emailIdx: computedBlindIndex },
+          } as never),
+      ],
+      ['a where', () => h.prisma.user.findMany({ where: { Email: typed } } as never)],
+      ['an update', () => h.prisma.user.updateMany({ where: {}, data: { snn: ssn } } as never)],
+      ['a filter', () => h.prisma.user.findMany({ where: { e_mail: { equals: typed } } } as never)],
+      [
+        'a nested create',
+        () =>
+          h.prisma.user.create({
+            data: {
+              tenantId: 'acme',
+              name: 'n',
+              email: 'other@example.com',
+              emailIdx: computedBlindIndex,
+              accounts: { create: { provider: 'gitlab', externalID: typed, externalIdIdx: computedBlindIndex } },
+            },
+          } as never),
+      ],
+    ];
+    for (const [shape, call] of shapes) {
+      const error = await failure(call);
+      expect([shape, error.constructor.name]).toEqual([shape, expect.stringMatching(/^PrismaClient/)]);
+      const text = `${error.message}\n${error.stack}`;
+      for (const secret of [typed, ssn]) expect([shape, secret, text.includes(secret)]).toEqual([shape, secret, false]);
+    }
+    // A value under a field that exists and is not sensitive stays in the message, to debug by.
+    const error = await failure(() =>
+      h.prisma.user.findMany({ where: { tenantId: 'kept-tenant', emial: typed } } as never),
+    );
+    expect(error.message).toContain('kept-tenant');
+  });
 });

@@ -1,11 +1,28 @@
 import { REDACTED, redactPlaintexts, redactText } from './redact-error';
 import type { SchemaView } from '../schema-view';
 
+function fieldsNamed(...names: string[]): Record<string, object> {
+  return Object.fromEntries(names.map((name) => [name, { name }]));
+}
+
 const view = {
   schema: {
     models: {
-      User: { encrypted: { email: {}, notes: {}, body: {} }, blindIndexes: { emailIdx: {} } },
-      Person: { encrypted: {}, blindIndexes: {}, matchIndexes: { nameMatch: {} } },
+      User: {
+        encrypted: { email: {}, notes: {}, body: {} },
+        blindIndexes: { emailIdx: {} },
+        fields: fieldsNamed('id', 'name', 'email', 'notes', 'body', 'emailIdx', 'posts'),
+        idFields: ['id'],
+        uniqueIndexes: [],
+      },
+      Person: {
+        encrypted: {},
+        blindIndexes: {},
+        matchIndexes: { nameMatch: {} },
+        fields: fieldsNamed('orgId', 'name', 'nameMatch'),
+        idFields: ['orgId', 'name'],
+        uniqueIndexes: [{ name: 'orgId_nameMatch', fields: ['orgId', 'nameMatch'] }],
+      },
     },
   },
 } as unknown as SchemaView;
@@ -94,6 +111,22 @@ describe('redactPlaintexts', () => {
     expect(error.message).toBe(
       `body: { ${REDACTED}: true }\nemail: { equals: "${REDACTED}" }\n` +
         'Unique constraint failed on the fields: (`id`)\n    at file.ts:4242:7',
+    );
+  });
+
+  it("withholds a value under a name that is neither the schema's nor Prisma's (a mistyped field), not one under a known field", () => {
+    const error = new Error(
+      'where: { name: "zed", Email: "zed@example.com", orgId_name: { orgId: "o-1" } }\n' +
+        'data: { emial: { set: "typed@example.com" }, orgId_nameMatch: "o-2" }',
+    );
+    const args = {
+      where: { name: 'zed', Email: 'zed@example.com', orgId_name: { orgId: 'o-1' } },
+      data: { emial: { set: 'typed@example.com' }, orgId_nameMatch: 'o-2' },
+    };
+    redactPlaintexts(error, view, args);
+    expect(error.message).toBe(
+      `where: { name: "zed", Email: "${REDACTED}", orgId_name: { orgId: "o-1" } }\n` +
+        `data: { emial: { set: "${REDACTED}" }, orgId_nameMatch: "o-2" }`,
     );
   });
 });

@@ -5,7 +5,9 @@
  * the invalid ones it has met (see `query-guard.ts`); a shape it does not know (an array where
  * Prisma expects an object: `where: [{ email }]`, `data: [{ ... }]`) reaches Prisma as written.
  * When the query then fails, the values the caller gave for encrypted fields and their indexes
- * are taken out of the error's message and stack (and of its causes') before it is rethrown.
+ * are taken out of the error's message and stack (and of its causes') before it is rethrown; so
+ * are those given under a name that is neither a field of the schema nor one of Prisma's keys
+ * (`emial`, `Email`: a mistyped field, which Prisma echoes as an unknown argument with its value).
  */
 import type { SchemaView } from '../schema-view';
 
@@ -43,6 +45,22 @@ const FILTER_KEYS = new Set([
 ]);
 
 /**
+ * Prisma's own argument names that are not fields: operation arguments, nested writes, relation
+ * filters, update operators, ordering and aggregates. A name neither here nor a field of the
+ * schema is a mistake (Prisma refuses it), and its value is withheld in case it was meant for an
+ * encrypted field.
+ */
+const PRISMA_KEYS = new Set([
+  ...FILTER_KEYS,
+  ...['where', 'data', 'select', 'include', 'omit', 'orderBy', 'cursor', 'take', 'skip', 'distinct'],
+  ...['relationLoadStrategy', 'by', 'having', '_count', '_avg', '_sum', '_min', '_max', '_all', '_relevance'],
+  ...['create', 'createMany', 'connectOrCreate', 'connect', 'disconnect', 'set', 'update', 'updateMany'],
+  ...['upsert', 'delete', 'deleteMany', 'skipDuplicates', 'limit'],
+  ...['AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot', 'in', 'lt', 'lte', 'gt', 'gte', 'search', 'has'],
+  ...['increment', 'decrement', 'multiply', 'divide', 'sort', 'nulls', 'fields'],
+]);
+
+/**
  * A value to take out of a message: a string, printed quoted (as Prisma and databases print
  * text); a number and a JSON value's key, printed bare; and, for a value spanning lines (Prisma
  * re-indents the text after U+2028 and U+2029, so no quoted form matches), each of its lines.
@@ -63,33 +81,49 @@ interface Secret {
 export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const found = new Map<string, Secret>();
-  collect(args, sensitiveNames(view), false, found, 0);
+  collect(args, namesOf(view), false, found, 0);
   if (found.size === 0) return error;
   // Longest first: a value containing another is taken out whole.
   const secrets = [...found.values()].sort((a, b) => b.text.length - a.text.length);
   return redactDeep(error, secrets, 0);
 }
 
-const namesCache = new WeakMap<SchemaView, ReadonlySet<string>>();
+/** The schema's names, as {@link collect} tells a sensitive key by them. */
+interface Names {
+  /** Names whose values are plaintext (or index input) in some model of the schema. */
+  readonly sensitive: ReadonlySet<string>;
+  /** Every field name of the schema, and its compound id and unique inputs' names. */
+  readonly known: ReadonlySet<string>;
+}
 
-/** The field names whose values are plaintext (or index input) in some model of the schema. */
-function sensitiveNames(view: SchemaView): ReadonlySet<string> {
+const namesCache = new WeakMap<SchemaView, Names>();
+
+function namesOf(view: SchemaView): Names {
   let names = namesCache.get(view);
   if (names === undefined) {
-    const all = new Set<string>();
+    const sensitive = new Set<string>();
+    const known = new Set<string>();
     for (const model of Object.values(view.schema.models)) {
-      for (const name of Object.keys(model.encrypted)) all.add(name);
-      for (const name of Object.keys(model.blindIndexes)) all.add(name);
-      for (const name of Object.keys(model.matchIndexes ?? {})) all.add(name);
+      for (const name of Object.keys(model.encrypted)) sensitive.add(name);
+      for (const name of Object.keys(model.blindIndexes)) sensitive.add(name);
+      for (const name of Object.keys(model.matchIndexes ?? {})) sensitive.add(name);
+      for (const name of Object.keys(model.fields)) known.add(name);
+      for (const { name } of model.uniqueIndexes) known.add(name);
+      known.add(model.idFields.join('_'));
     }
-    names = all;
+    names = { sensitive, known };
     namesCache.set(view, names);
   }
   return names;
 }
 
+/** Whether a value under `key` is withheld: a sensitive field's, or a name the schema and Prisma do not have. */
+function isSensitiveKey(key: string, names: Names): boolean {
+  return names.sensitive.has(key) || (!names.known.has(key) && !PRISMA_KEYS.has(key));
+}
+
 /** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
-function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, out: Map<string, Secret>, depth: number) {
+function collect(value: unknown, names: Names, inside: boolean, out: Map<string, Secret>, depth: number) {
   if (depth > 64) return;
   if (inside) {
     if (typeof value === 'string') return addString(value, out);
@@ -105,7 +139,7 @@ function collect(value: unknown, names: ReadonlySet<string>, inside: boolean, ou
   for (const [key, item] of Object.entries(value)) {
     // A JSON value's keys are its plaintext too; Prisma prints them bare (`{ acct-9931: true }`).
     if (inside && key.length >= MIN_FRAGMENT_LENGTH && !FILTER_KEYS.has(key)) addBare(key, 'word', out);
-    collect(item, names, inside || names.has(key), out, depth + 1);
+    collect(item, names, inside || isSensitiveKey(key, names), out, depth + 1);
   }
 }
 
