@@ -9,8 +9,9 @@
  *   Changing any parameter changes the key, so a value indexed under other parameters never
  *   matches (`reencrypt` rebuilds it).
  * - Tokens: the value's code points, each folded on its own (`fold: 'case'` lower-cases one
- *   code point at a time, so that "x contains y" implies "fold(x) contains fold(y)"), framed by
- *   U+0002 (start) and U+0003 (end); every run of `tokens` consecutive code points is an n-gram.
+ *   code point at a time, so that "x contains y" implies "fold(x) contains fold(y)"), then the
+ *   code points of that folded text (`İ` folds to two), framed by U+0002 (start) and U+0003
+ *   (end); every run of `tokens` consecutive code points is an n-gram.
  * - Bits: for each distinct n-gram, HMAC-SHA256(per-index key, UTF-8 of the n-gram); its first
  *   `hashes` big-endian 32-bit words, each modulo `bits` (a power of two), are set positions.
  * - Stored: each position as `rootVersion × 65536 + position`, sorted, no repeats, so the root
@@ -95,11 +96,16 @@ export function deriveMatchKey(indexRoot: Buffer, spec: MatchIndexSpec, rootVers
   return Buffer.from(hkdfSync('sha256', indexRoot, SALT, info, 32));
 }
 
-/** `value`'s code points, each folded on its own. */
+/**
+ * `value`'s code points, each folded on its own. A code point whose lower case is longer (`İ`
+ * U+0130 → `i` U+0069 + U+0307) yields each of its code points, so the n-grams are those of
+ * the folded text, which the exact check compares.
+ */
 function foldedCodePoints(value: string, fold: MatchFold): string[] {
-  const points = Array.from(value);
-  if (fold === 'case') for (let i = 0; i < points.length; i++) points[i] = points[i].toLowerCase();
-  return points;
+  if (fold === 'none') return Array.from(value);
+  let folded = '';
+  for (const point of value) folded += point.toLowerCase();
+  return Array.from(folded);
 }
 
 /** The distinct n-grams of a framed sequence of (folded) code points. */
