@@ -161,5 +161,95 @@ describeOn(['postgresql'], 'match indexes are PostgreSQL integer arrays with a G
       }
       expect(wrong).toEqual([]);
     }, 300_000);
+
+    it('count, findFirst, pages, cursors and other filters give what the same query on the matching rows gives', async () => {
+      const cases: [Kind, string, boolean][] = [
+        ['contains', 'ist', true],
+        ['contains', 'sta', false],
+        ['startsWith', 'Ada', false],
+        ['endsWith', 'ΕΥΣ', true],
+        ['contains', '😀 s', false],
+        ['contains', 'AFÉ', true],
+        ['contains', 'lov', true],
+      ];
+      for (const [kind, query, insensitive] of cases) {
+        const filter = { [kind]: query, ...(insensitive ? { mode: 'insensitive' as const } : {}) };
+        let want: string[];
+        try {
+          want = expected('name', kind, query, insensitive);
+          await h.prisma.person.count({ where: { name: filter } });
+        } catch {
+          continue; // refused (too short): checked above
+        }
+        const label = `${kind} ${query} ${insensitive}`;
+        expect([label, await h.prisma.person.count({ where: { name: filter } })]).toEqual([label, want.length]);
+        const first = await h.prisma.person.findFirst({ where: { name: filter }, orderBy: { id: 'desc' } });
+        expect([label, first?.id ?? null]).toEqual([label, want.length === 0 ? null : want[want.length - 1]]);
+        // Pages of 3 by id, by skip and by cursor, cover the matching rows exactly once, in order.
+        const bySkip: string[] = [];
+        for (let skip = 0; skip < want.length + 3; skip += 3) {
+          const page = await h.prisma.person.findMany({
+            where: { name: filter },
+            orderBy: { id: 'asc' },
+            skip,
+            take: 3,
+            select: { id: true },
+          });
+          bySkip.push(...page.map((r) => r.id));
+        }
+        expect([label, bySkip]).toEqual([label, want]);
+        const byCursor: string[] = [];
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await h.prisma.person.findMany({
+            where: { name: filter },
+            orderBy: { id: 'asc' },
+            take: 3,
+            ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }),
+            select: { id: true },
+          });
+          if (page.length === 0) break;
+          byCursor.push(...page.map((r) => r.id));
+          cursor = page[page.length - 1].id;
+        }
+        expect([label, byCursor]).toEqual([label, want]);
+        // With other filters: on the scope, on the other encrypted field, under AND.
+        const inT0 = await h.prisma.person.findMany({
+          where: { AND: [{ tenantId: 't0' }, { name: filter }], city: { not: null } },
+          select: { id: true },
+        });
+        const t0 = new Set(
+          (await h.base.person.findMany({ where: { tenantId: 't0', city: { not: null } }, select: { id: true } })).map(
+            (r) => r.id,
+          ),
+        );
+        expect([label, ids(inT0)]).toEqual([label, want.filter((id) => t0.has(id))]);
+        const grouped = await h.prisma.person.groupBy({ by: ['tenantId'], where: { name: filter }, _count: true });
+        expect([label, grouped.reduce((n, g) => n + g._count, 0)]).toEqual([label, want.length]);
+      }
+    }, 300_000);
+
+    it('updateMany and deleteMany touch exactly the matching rows', async () => {
+      for (const [kind, query, insensitive] of [
+        ['contains', 'i̇st', true],
+        ['endsWith', 'ΣΣΕΥΣ', false],
+        ['startsWith', 'caf', true],
+      ] as [Kind, string, boolean][]) {
+        const filter = { [kind]: query, ...(insensitive ? { mode: 'insensitive' as const } : {}) };
+        const want = expected('name', kind, query, insensitive);
+        const marker = `touched ${kind}`;
+        const updated = await h.prisma.person.updateMany({ where: { name: filter }, data: { tenantId: marker } });
+        expect(updated.count).toBe(want.length);
+        const touched = await h.base.person.findMany({ where: { tenantId: marker }, select: { id: true } });
+        expect(ids(touched)).toEqual(want);
+      }
+      const query = 'lovelace';
+      const want = expected('name', 'contains', query, true);
+      const deleted = await h.prisma.person.deleteMany({ where: { name: { contains: query, mode: 'insensitive' } } });
+      expect(deleted.count).toBe(want.length);
+      const left = new Set((await h.base.person.findMany({ select: { id: true } })).map((r) => r.id));
+      expect(want.filter((id) => left.has(id))).toEqual([]);
+      expect(left.size).toBe(rows.length - want.length);
+    }, 120_000);
   },
 );

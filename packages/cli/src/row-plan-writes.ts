@@ -62,14 +62,8 @@ export async function computeWrites(
     const indexed = await indexValues(work, specs, crypto);
     if (indexed !== undefined) {
       // The row is left whole (no envelope rewritten without its index).
-      batch.failures.push({ key: rowKeyText(model, work.row), code: indexed.code, message: indexed.message });
+      batch.failures.push({ key: rowKeyText(model, work.row), ...indexed });
       continue;
-    }
-    for (const planned of work.matches) {
-      const source = work.plaintext.get(planned.meta.source);
-      if (typeof source !== 'string') continue;
-      work.data[planned.meta.name] = await crypto.matchIndex(planned.spec, source);
-      work.reasons.indexed++;
     }
     if (!hasKeys(work.data)) continue;
     addTally(batch.tally, work.reasons);
@@ -82,15 +76,16 @@ export async function computeWrites(
 }
 
 /**
- * Puts the rebuilt blind indexes of `work` into its data (per-scope ones under the row's
- * scope), or returns why one cannot be computed (its scope cannot be written). A keyring
- * failure throws: it stops the batch.
+ * Puts the rebuilt blind and match indexes of `work` into its data (per-scope ones under the
+ * row's scope), or returns why one cannot be computed (its scope cannot be written, or its
+ * value is longer than a match index's `maxLength`, as a value indexed before the index was
+ * added can be). A keyring failure throws: it stops the batch.
  */
 async function indexValues(
   work: RowWork,
   specs: ReadonlyMap<BlindIndexMeta, BlindIndexSpec>,
   crypto: FieldCrypto,
-): Promise<{ code: string; message: string } | undefined> {
+): Promise<{ field?: string; code: string; message: string } | undefined> {
   for (const index of work.indexes) {
     const source = work.plaintext.get(index.source);
     if (typeof source !== 'string') continue;
@@ -103,6 +98,17 @@ async function indexValues(
     }
     if (value === work.row[index.name]) continue;
     work.data[index.name] = value;
+    work.reasons.indexed++;
+  }
+  for (const planned of work.matches) {
+    const source = work.plaintext.get(planned.meta.source);
+    if (typeof source !== 'string') continue;
+    try {
+      work.data[planned.meta.name] = await crypto.matchIndex(planned.spec, source);
+    } catch (error) {
+      if (!isHushfieldError(error) || isOutage(error)) throw error;
+      return { field: planned.meta.source, code: error.code, message: error.message };
+    }
     work.reasons.indexed++;
   }
   return undefined;
