@@ -2,7 +2,9 @@
  * Truncated blind indexes (`bits` < 256) collide on purpose: an index match is only a
  * candidate. Before the caller's query runs, the candidates are listed (id and the indexed
  * fields, in the caller's transaction when there is one), decrypted, and compared on the
- * normalized plaintext; the caller's where is then narrowed to the ids that really match.
+ * normalized plaintext; the caller's where is then narrowed to the ids that really match (when
+ * more than a few hundred do, away from the ids of the candidates that did not: the database
+ * caps bind parameters).
  * The caller's own query keeps its orderBy, skip, take, cursor and selection, so findFirst,
  * take/skip pagination, count, updateMany and deleteMany are all exact, and findUnique can
  * never return (or an update touch) a row that only collided.
@@ -22,6 +24,9 @@ import { asList } from './arg-shapes';
 import type { MatchCondition, TruncatedCondition } from './rewrite-where';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { delegate, sideQuery, type AnyClient } from '../transaction-context';
+
+/** Most matching ids a narrowed where names before it names the rejected candidates instead. */
+const MAX_NAMED_IDS = 500;
 
 /**
  * Narrows `where` (already rewritten) to the rows whose decrypted values really match: the
@@ -59,11 +64,18 @@ export async function narrowTruncated(options: {
   // another scope's lookup that shares its bucket does not fail.
   const destroyed = new Set<Args>();
   await decryptor.decrypt(model, rows, undefined, false, destroyed);
-  const matching = rows.filter(
-    (row) => !destroyed.has(row) && conditions.every((condition) => matches(row, condition)),
-  );
-  const ids = matching.map((row) => row[id]);
-  return { ...where, AND: [...asList(where.AND), { [id]: { in: ids } }] };
+  const ids: unknown[] = [];
+  const rejected: unknown[] = [];
+  for (const row of rows) {
+    const ok = !destroyed.has(row) && conditions.every((condition) => matches(row, condition));
+    (ok ? ids : rejected).push(row[id]);
+  }
+  // Many matches (a common n-gram, a value many rows share) are named by the few candidates
+  // that did not match: each id is a bind parameter, and Prisma caps them (SQLite 999,
+  // PostgreSQL 32,766). The where still holds the index condition, so this names the same rows
+  // (but for one that became a candidate since, as a listed row changed since stays named).
+  const narrowing = ids.length > MAX_NAMED_IDS && rejected.length < ids.length ? { notIn: rejected } : { in: ids };
+  return { ...where, AND: [...asList(where.AND), { [id]: narrowing }] };
 }
 
 /**
