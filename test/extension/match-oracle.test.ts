@@ -229,6 +229,33 @@ describeOn(['postgresql'], 'match indexes are PostgreSQL integer arrays with a G
       }
     }, 300_000);
 
+    it('a unique where with a match filter names the row only when its value matches', async () => {
+      const row = await h.prisma.person.create({ data: { tenantId: 't0', name: 'Unique Zebra', city: 'Zagreb' } });
+      const other = await h.fresh().prisma.person.findUnique({ where: { id: row.id, name: { contains: 'Lion' } } });
+      expect(other).toBeNull();
+      expect(await h.prisma.person.findUnique({ where: { id: row.id, name: { contains: 'Lion' } } })).toBeNull();
+      const missed = await h.prisma.person
+        .update({ where: { id: row.id, name: { contains: 'Lion' } }, data: { name: 'Unique Lion' } })
+        .catch((e: unknown) => e);
+      expect((missed as { code?: string }).code).toBe('P2025');
+      const deleted = await h.prisma.person
+        .delete({ where: { id: row.id, name: { endsWith: 'Lion' } } })
+        .catch((e: unknown) => e);
+      expect((deleted as { code?: string }).code).toBe('P2025');
+      const updated = await h.prisma.person.update({
+        where: { id: row.id, name: { contains: 'zeb', mode: 'insensitive' } },
+        data: { name: 'Unique Lion' },
+      });
+      expect(updated.name).toBe('Unique Lion');
+      const upserted = await h.prisma.person.upsert({
+        where: { id: row.id, name: { startsWith: 'Unique L' } },
+        create: { tenantId: 't0', name: 'never' },
+        update: { city: 'Lagos' },
+      });
+      expect(upserted).toMatchObject({ id: row.id, city: 'Lagos' });
+      await h.prisma.person.delete({ where: { id: row.id, name: { endsWith: 'Lion' } } });
+    });
+
     it('updateMany and deleteMany touch exactly the matching rows', async () => {
       for (const [kind, query, insensitive] of [
         ['contains', 'i̇st', true],
