@@ -256,6 +256,18 @@ describeOn(['postgresql'], 'match indexes are PostgreSQL integer arrays with a G
       await h.prisma.person.delete({ where: { id: row.id, name: { endsWith: 'Lion' } } });
     });
 
+    it('inside an interactive transaction, sees the rows the transaction wrote', async () => {
+      const found = await h.prisma.$transaction(async (tx) => {
+        await tx.person.create({ data: { tenantId: 't1', name: 'Uncommitted Quokka' } });
+        const inside = await tx.person.findMany({ where: { name: { contains: 'quokka', mode: 'insensitive' } } });
+        const count = await tx.person.count({ where: { name: { endsWith: 'Quokka' } } });
+        await tx.person.deleteMany({ where: { name: { startsWith: 'Uncommitted' } } });
+        return { names: inside.map((p) => p.name), count };
+      });
+      expect(found).toEqual({ names: ['Uncommitted Quokka'], count: 1 });
+      expect(await h.prisma.person.count({ where: { name: { contains: 'Quokka' } } })).toBe(0);
+    });
+
     it('updateMany and deleteMany touch exactly the matching rows', async () => {
       for (const [kind, query, insensitive] of [
         ['contains', 'i̇st', true],
