@@ -1,0 +1,165 @@
+/**
+ * Encrypted fields written and read through the relation shapes beyond one-to-many: a one-to-one
+ * relation whose foreign key carries the scope (Organization → Billing), a self relation (a
+ * Folder tree) and a many-to-many relation (Folder ↔ Label). Asserted on what the database
+ * stores, on the key each value is sealed under, and through a client with cold caches.
+ */
+import { computedBlindIndex } from '@hushfield/prisma';
+import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+
+type Row = Record<string, string | null>;
+
+/** The key id an envelope names (`hfe$1$<keyId>$<version>$...`). */
+const keyIdOf = (envelope: string | null) => (envelope as string).split('$')[2];
+
+describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
+  let h: Harness;
+  const secrets = [
+    'DE00 1111',
+    'DE00 2222',
+    'DE00 3333',
+    'Shapes Ltd',
+    'Root folder',
+    'Child folder',
+    'Grandchild folder',
+    'Renamed child',
+    'Renamed root',
+    'label red',
+    'label blue',
+    'label green',
+    'label lime',
+  ];
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => {
+    for (const table of ['organizations', 'billings', 'folders', 'labels']) {
+      await expectNoPlaintextIn(h.db, table, secrets);
+    }
+    expectNoPlaintextInLog(h.queries, secrets);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** The key id of the scope key of `scope`. */
+  async function scopeKeyId(scope: string): Promise<string | null> {
+    const [row] = await h.db.query<Row>("SELECT key_id FROM hushfield_keys WHERE kind = 'scope' AND scope = $1", [
+      scope,
+    ]);
+    return row?.key_id ?? null;
+  }
+
+  it('one-to-one: nested create, to-one update and upsert of the existing row, sealed under the parent', async () => {
+    const org = await h.prisma.organization.create({
+      data: { slug: 'shapes', legalName: 'Shapes Ltd', billing: { create: { iban: 'DE00 1111' } } },
+      include: { billing: true },
+    });
+    expect(org.billing?.iban).toBe('DE00 1111');
+    await h.prisma.organization.update({ where: { id: org.id }, data: { billing: { update: { iban: 'DE00 2222' } } } });
+    await h.prisma.organization.update({
+      where: { slug: 'shapes' },
+      data: { billing: { upsert: { create: { iban: 'DE00 9999' }, update: { iban: 'DE00 3333' } } } },
+    });
+    const [stored] = await h.db.query<Row>('SELECT id, org_id, iban FROM billings');
+    expect(stored.org_id).toBe(org.id);
+    expect(isEnvelope(stored.iban)).toBe(true);
+    expect(keyIdOf(stored.iban)).toBe(await scopeKeyId(org.id));
+    const fresh = h.fresh().prisma;
+    const read = await fresh.organization.findUniqueOrThrow({ where: { id: org.id }, include: { billing: true } });
+    expect(read.billing).toMatchObject({ id: stored.id, iban: 'DE00 3333' });
+    expect(await fresh.billing.findUniqueOrThrow({ where: { orgId: org.id } }).org()).toMatchObject({
+      legalName: 'Shapes Ltd',
+    });
+  });
+
+  it('self relation: nested creates three levels deep, relation filters both ways, nested and to-one updates', async () => {
+    const root = await h.prisma.folder.create({
+      data: {
+        tenantId: 'shapes',
+        name: 'Root folder',
+        nameIdx: computedBlindIndex,
+        children: {
+          create: {
+            tenantId: 'shapes',
+            name: 'Child folder',
+            nameIdx: computedBlindIndex,
+            children: { create: { tenantId: 'shapes', name: 'Grandchild folder', nameIdx: computedBlindIndex } },
+          },
+        },
+      },
+      include: { children: { include: { children: true } } },
+    });
+    expect(root.children[0].children[0].name).toBe('Grandchild folder');
+    const child = root.children[0];
+    const stored = await h.db.query<Row>('SELECT id, name FROM folders');
+    expect(stored).toHaveLength(3);
+    for (const row of stored) expect(keyIdOf(row.name)).toBe(await scopeKeyId('shapes'));
+
+    const withGrandchild = await h.prisma.folder.findMany({
+      where: { children: { some: { name: 'grandchild folder' } } },
+    });
+    expect(withGrandchild.map((f) => f.id)).toEqual([child.id]);
+    const underRoot = await h.prisma.folder.findMany({ where: { parent: { is: { name: 'Root folder' } } } });
+    expect(underRoot.map((f) => f.id)).toEqual([child.id]);
+
+    await h.prisma.folder.update({
+      where: { id: root.id },
+      data: { children: { update: { where: { id: child.id }, data: { name: 'Renamed child' } } } },
+    });
+    await h.prisma.folder.update({ where: { id: child.id }, data: { parent: { update: { name: 'Renamed root' } } } });
+    const read = await h.fresh().prisma.folder.findUniqueOrThrow({
+      where: { id: child.id },
+      include: { parent: true, children: true },
+    });
+    expect(read).toMatchObject({ name: 'Renamed child', parent: { name: 'Renamed root' } });
+    expect(read.children.map((f) => f.name)).toEqual(['Grandchild folder']);
+  });
+
+  it('many-to-many: nested create, connect, update, set, relation filters and counts', async () => {
+    const folder = await h.prisma.folder.create({
+      data: {
+        tenantId: 'labels',
+        name: 'Root folder',
+        nameIdx: computedBlindIndex,
+        labels: {
+          create: [
+            { tenantId: 'labels', text: 'label red', textIdx: computedBlindIndex },
+            { tenantId: 'labels', text: 'label blue', textIdx: computedBlindIndex },
+          ],
+        },
+      },
+      include: { labels: true },
+    });
+    expect(folder.labels.map((l) => l.text).sort()).toEqual(['label blue', 'label red']);
+    const green = await h.prisma.label.create({
+      data: {
+        tenantId: 'labels',
+        text: 'label green',
+        textIdx: computedBlindIndex,
+        folders: { connect: { id: folder.id } },
+      },
+    });
+    const found = await h.prisma.folder.findMany({
+      where: { labels: { some: { text: 'LABEL GREEN' } } },
+      include: { labels: { where: { text: 'label green' } } },
+    });
+    expect(found.map((f) => f.labels.map((l) => l.text))).toEqual([['label green']]);
+    expect(await h.prisma.folder.count({ where: { labels: { none: { text: 'label green' } } } })).toBe(3);
+
+    await h.prisma.folder.update({
+      where: { id: folder.id },
+      data: { labels: { update: { where: { id: green.id }, data: { text: 'label lime' } } } },
+    });
+    await h.prisma.folder.update({ where: { id: folder.id }, data: { labels: { set: [{ id: green.id }] } } });
+    const [stored] = await h.db.query<Row>('SELECT text FROM labels WHERE id = $1', [green.id]);
+    expect(keyIdOf(stored.text)).toBe(await scopeKeyId('labels'));
+    const read = await h.fresh().prisma.folder.findUniqueOrThrow({
+      where: { id: folder.id },
+      include: { labels: true, _count: { select: { labels: { where: { text: 'label lime' } } } } },
+    });
+    expect(read.labels.map((l) => l.text)).toEqual(['label lime']);
+    expect(read._count.labels).toBe(1);
+  });
+});
