@@ -5,7 +5,15 @@
  * stores, on the key each value is sealed under, and through a client with cold caches.
  */
 import { computedBlindIndex } from '@hushfield/prisma';
-import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+import { UnsupportedQueryError } from '@hushfield/core';
+import {
+  createHarness,
+  expectNoPlaintextIn,
+  expectNoPlaintextInLog,
+  type Harness,
+  isEnvelope,
+  rejection,
+} from './support';
 
 type Row = Record<string, string | null>;
 
@@ -18,6 +26,8 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
     'DE00 1111',
     'DE00 2222',
     'DE00 3333',
+    'DE00 4444',
+    'DE00 5555',
     'Shapes Ltd',
     'Root folder',
     'Child folder',
@@ -74,6 +84,29 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
     });
   });
 
+  it('one-to-one: a nested upsert where the parent has no related row creates it, sealed for the row it makes', async () => {
+    const org = await h.prisma.organization.create({ data: { slug: 'no-billing' } });
+    const updated = await h.prisma.organization.update({
+      where: { id: org.id },
+      data: { billing: { upsert: { create: { iban: 'DE00 4444' }, update: { iban: 'DE00 5555' } } } },
+      include: { billing: true },
+    });
+    expect(updated.billing?.iban).toBe('DE00 4444');
+    const [stored] = await h.db.query<Row>('SELECT id, iban FROM billings WHERE org_id = $1', [org.id]);
+    expect(keyIdOf(stored.iban)).toBe(await scopeKeyId(org.id));
+    const read = await h.fresh().prisma.billing.findUniqueOrThrow({ where: { orgId: org.id } });
+    expect(read).toMatchObject({ id: stored.id, iban: 'DE00 4444' });
+    // The row is there now: the same upsert updates it.
+    await h.prisma.organization.update({
+      where: { id: org.id },
+      data: { billing: { upsert: { create: { iban: 'DE00 4444' }, update: { iban: 'DE00 5555' } } } },
+    });
+    expect(await h.fresh().prisma.billing.findUniqueOrThrow({ where: { orgId: org.id } })).toMatchObject({
+      id: stored.id,
+      iban: 'DE00 5555',
+    });
+  });
+
   it('self relation: nested creates three levels deep, relation filters both ways, nested and to-one updates', async () => {
     const root = await h.prisma.folder.create({
       data: {
@@ -117,6 +150,37 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
     expect(read.children.map((f) => f.name)).toEqual(['Grandchild folder']);
   });
 
+  it('a to-one upsert through a foreign key the parent holds updates a linked row, and creates none it would not link', async () => {
+    const orphan = await h.prisma.folder.create({
+      data: { tenantId: 'upsert-parent', name: 'Child folder', nameIdx: computedBlindIndex },
+    });
+    const upsert = (name: string) =>
+      h.prisma.folder.update({
+        where: { id: orphan.id },
+        data: {
+          parent: {
+            upsert: {
+              create: { tenantId: 'upsert-parent', name, nameIdx: computedBlindIndex },
+              update: { name },
+            },
+          },
+        },
+        include: { parent: true },
+      });
+    // Prisma creates the row of a to-one upsert with a where without linking it: refused, nothing made.
+    expect(await rejection(upsert('Root folder'))).toBeInstanceOf(UnsupportedQueryError);
+    expect(await h.prisma.folder.count({ where: { tenantId: 'upsert-parent' } })).toBe(1);
+    await h.prisma.folder.update({
+      where: { id: orphan.id },
+      data: { parent: { create: { tenantId: 'upsert-parent', name: 'Root folder', nameIdx: computedBlindIndex } } },
+    });
+    expect((await upsert('Renamed root')).parent?.name).toBe('Renamed root');
+    const read = await h
+      .fresh()
+      .prisma.folder.findUniqueOrThrow({ where: { id: orphan.id }, include: { parent: true } });
+    expect(read.parent?.name).toBe('Renamed root');
+  });
+
   it('many-to-many: nested create, connect, update, set, relation filters and counts', async () => {
     const folder = await h.prisma.folder.create({
       data: {
@@ -146,7 +210,8 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
       include: { labels: { where: { text: 'label green' } } },
     });
     expect(found.map((f) => f.labels.map((l) => l.text))).toEqual([['label green']]);
-    expect(await h.prisma.folder.count({ where: { labels: { none: { text: 'label green' } } } })).toBe(3);
+    const none = (text: string) => h.prisma.folder.count({ where: { tenantId: 'labels', labels: { none: { text } } } });
+    expect([await none('label green'), await none('label purple')]).toEqual([0, 1]);
 
     await h.prisma.folder.update({
       where: { id: folder.id },

@@ -125,9 +125,17 @@ export class NestedWrites {
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.writer.updatedRow(target, where, draft) : this.locatedRow(target, place);
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
-    // The read found no row to update: see createdRowPin.
-    const pinned =
-      place.list && draft !== undefined && context?.missing === true ? await createdRowPin(draft) : undefined;
+    // The read found no row to update (a to-many where that names none, or a to-one relation
+    // that holds none, its parent read): see createdRowPin. Not when the foreign key is the
+    // parent's: Prisma does not link the row that an upsert with a where creates there.
+    const none = place.list
+      ? context?.missing === true
+      : context === undefined &&
+        place.locate !== undefined &&
+        this.holdsKey(place) &&
+        isPlainObject(item.update) &&
+        this.writer.writesEncrypted(target, item.update);
+    const pinned = none && draft !== undefined ? await createdRowPin(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
     const out: Args = {
@@ -136,8 +144,11 @@ export class NestedWrites {
       update,
     };
     if (where !== undefined) out.where = where;
-    if (pinned !== undefined && isPlainObject(out.where)) {
-      out.where = { ...out.where, AND: [...asList(out.where.AND), pinned.values] };
+    if (pinned !== undefined) {
+      // A to-one upsert may have no where: the pin is its where then.
+      out.where = isPlainObject(out.where)
+        ? { ...out.where, AND: [...asList(out.where.AND), pinned.values] }
+        : { ...pinned.values };
     }
     return out;
   }
@@ -206,6 +217,12 @@ export class NestedWrites {
     const value = await place.parent.value(referenced);
     if (value === undefined) throw scopeMissing(target.name, scope);
     return { ...where, AND: [...asList(where.AND), { [scope]: value }] };
+  }
+
+  /** Whether the rows under a relation hold its foreign key (not the parent, as a to-one relation may). */
+  private holdsKey(place: NestedWritePlace): boolean {
+    const back = this.view.backRelation(place.parent.model, place.relation)?.field;
+    return (back?.relationFromFields?.length ?? 0) > 0;
   }
 
   /** A to-one related row being updated through its parent (no unique where of its own). */
