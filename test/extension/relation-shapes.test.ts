@@ -28,6 +28,9 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
     'DE00 3333',
     'DE00 4444',
     'DE00 5555',
+    'DE00 6666',
+    'DE00 7777',
+    'Renamed Ltd',
     'Shapes Ltd',
     'Root folder',
     'Child folder',
@@ -105,6 +108,24 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
       id: stored.id,
       iban: 'DE00 5555',
     });
+  });
+
+  it('a nested update of the row a scope relation points to writes its values and moves nothing', async () => {
+    const org = await h.prisma.organization.create({
+      data: { slug: 'through-billing', legalName: 'Shapes Ltd', billing: { create: { iban: 'DE00 6666' } } },
+      include: { billing: true },
+    });
+    const billing = org.billing as { id: string };
+    await h.prisma.billing.update({
+      where: { id: billing.id },
+      data: { iban: 'DE00 7777', org: { update: { legalName: 'Renamed Ltd' } } },
+    });
+    const [stored] = await h.db.query<Row>('SELECT legal_name FROM organizations WHERE id = $1', [org.id]);
+    expect(keyIdOf(stored.legal_name)).toBe(await scopeKeyId(org.id));
+    const read = await h
+      .fresh()
+      .prisma.billing.findUniqueOrThrow({ where: { id: billing.id }, include: { org: true } });
+    expect(read).toMatchObject({ orgId: org.id, iban: 'DE00 7777', org: { legalName: 'Renamed Ltd' } });
   });
 
   it('self relation: nested creates three levels deep, relation filters both ways, nested and to-one updates', async () => {

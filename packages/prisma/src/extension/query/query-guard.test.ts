@@ -340,6 +340,25 @@ describe('guardQuery: the scope set through a relation', () => {
     );
   });
 
+  it('allows a nested update of the related row, which links nothing', () => {
+    const data = { text: 't', owner: { update: { note: 'n' } } };
+    expect(() => guard('Memo', 'update', { where: { id: 'm1' }, data })).not.toThrow();
+    const wrapped = { owner: { update: { where: { id: 'p1' }, data: { note: 'n' } } } };
+    expect(() => guard('Memo', 'update', { where: { id: 'm1' }, data: wrapped })).not.toThrow();
+    // One that changes the referenced field would cascade to the row's scope: still refused.
+    const cascading = { owner: { update: { teamId: 't2' } } };
+    expect(refusal(() => guard('Memo', 'update', { where: { id: 'm1' }, data: cascading }))).toMatchObject({
+      model: 'Memo',
+      field: 'ownerId',
+    });
+    // Beside an operation that links another row, still refused.
+    const linking = { owner: { update: { note: 'n' }, connect: { id: 'p2' } } };
+    expect(refusal(() => guard('Memo', 'update', { where: { id: 'm1' }, data: linking }))).toMatchObject({
+      model: 'Memo',
+      field: 'owner',
+    });
+  });
+
   it('allows a create that connects the relation (the scope comes from the scope field)', () => {
     expect(() => guard('Memo', 'create', { data: { ownerId: 'p1', text: 't' } })).not.toThrow();
   });

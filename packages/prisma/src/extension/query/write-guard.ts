@@ -6,7 +6,7 @@
  * a list `push`), changing a bound row's id, and scope moves the extension cannot re-encrypt
  * for: the scope field set by a nested update, or through a relation that holds it, or by a
  * `connect` or `set` that links a row through it, or by a database cascade from the field it
- * refers to.
+ * refers to. A nested `update` of the row such a relation points to links nothing: allowed.
  */
 import { checkBytes, checkPlaintext } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
@@ -51,7 +51,8 @@ export function guardData(
   if (updating && scope !== undefined && Object.keys(model.encrypted).length > 0) {
     // Every relation whose foreign key holds the scope, not only the one the scope is taken from.
     for (const relation of view.scopeRelations(model)) {
-      if (data[relation] !== undefined) throw unsupported('scopeRelation', model.name, relation, 'update');
+      if (data[relation] !== undefined && !updatesOnly(data[relation]))
+        throw unsupported('scopeRelation', model.name, relation, 'update');
     }
   }
   for (const [key, value] of Object.entries(data)) {
@@ -86,6 +87,16 @@ export function guardData(
       nestedWrite(view, guard, target, value, movesScope(view, model, key, target), view.isListRelation(model, key));
     }
   }
+}
+
+/**
+ * Whether the nested writes under a to-one relation only update the row it points to: they
+ * link no other row, so the foreign key (and the scope it holds) stays as it is. What the
+ * update writes there is checked as any nested update (a change of the referenced field is
+ * refused as a cascade to this row's scope).
+ */
+function updatesOnly(ops: unknown): boolean {
+  return isPlainObject(ops) && Object.entries(ops).every(([op, value]) => op === 'update' || value === undefined);
 }
 
 /**
