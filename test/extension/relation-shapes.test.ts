@@ -30,6 +30,8 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
     'DE00 5555',
     'DE00 6666',
     'DE00 7777',
+    'DE00 8888',
+    'DE00 9999',
     'Renamed Ltd',
     'Shapes Ltd',
     'Root folder',
@@ -126,6 +128,36 @@ describe('fieldEncryption: one-to-one, self and many-to-many relations', () => {
       .fresh()
       .prisma.billing.findUniqueOrThrow({ where: { id: billing.id }, include: { org: true } });
     expect(read).toMatchObject({ orgId: org.id, iban: 'DE00 7777', org: { legalName: 'Renamed Ltd' } });
+  });
+
+  it("a top-level upsert's update writes the row's to-one relation as an update does", async () => {
+    const org = await h.prisma.organization.create({
+      data: { slug: 'ensure-billing', billing: { create: { iban: 'DE00 8888' } } },
+    });
+    const ensure = (iban: string) =>
+      h.prisma.organization.upsert({
+        where: { slug: 'ensure-billing' },
+        create: { slug: 'ensure-billing', billing: { create: { iban } } },
+        update: { billing: { update: { iban } } },
+        include: { billing: true },
+      });
+    expect((await ensure('DE00 9999')).billing?.iban).toBe('DE00 9999');
+    const [stored] = await h.db.query<Row>('SELECT iban FROM billings WHERE org_id = $1', [org.id]);
+    expect(keyIdOf(stored.iban)).toBe(await scopeKeyId(org.id));
+    expect(await h.fresh().prisma.billing.findUniqueOrThrow({ where: { orgId: org.id } })).toMatchObject({
+      iban: 'DE00 9999',
+    });
+    // No row yet: the create runs, the update's nested upsert is sealed for the row its create makes.
+    const made = await h.prisma.organization.upsert({
+      where: { slug: 'ensure-new' },
+      create: { slug: 'ensure-new', billing: { create: { iban: 'DE00 8888' } } },
+      update: { billing: { upsert: { create: { iban: 'DE00 8888' }, update: { iban: 'DE00 9999' } } } },
+      include: { billing: true },
+    });
+    expect(made.billing?.iban).toBe('DE00 8888');
+    expect(await h.fresh().prisma.billing.findUniqueOrThrow({ where: { orgId: made.id } })).toMatchObject({
+      iban: 'DE00 8888',
+    });
   });
 
   it('self relation: nested creates three levels deep, relation filters both ways, nested and to-one updates', async () => {

@@ -235,7 +235,9 @@ export class OperationPreparer {
    * be checked, the where is narrowed after all (see pinnedUpsert).
    */
   private async prepareUpsert({ model, args, out, encryptor, batch, fluent }: WriteStep): Promise<Prepared> {
-    const context = await this.reader.context(model, out.where as Args, args.update);
+    // As given (not pinned below): the row its update's to-one relations are read through.
+    const where = out.where as Args;
+    const context = await this.reader.context(model, where, args.update);
     const id = this.view.idField(model);
     let created = isPlainObject(args.create)
       ? encryptor.draft(model, args.create, batch ? undefined : this.upsertedRow(model, out.where as Args, context))
@@ -260,14 +262,15 @@ export class OperationPreparer {
       const pinned = await pinnedUpsert(model, args.update, context, created);
       if (pinned !== undefined) {
         if (pinned.context !== undefined) row = pinned.context;
-        const where = out.where as Args;
         out.where = { ...where, AND: [...asList(where.AND), pinned.where] };
       }
     }
     ({ data: out.create, draft: created } = await sealStandIn(encryptor, model, args.create, created));
     // Nested creates under the update take their scope from the row, or (none yet) the created one.
     const updated = encryptor.updatedRow(model, out.where, created);
-    out.update = await encryptor.update(model, context.data, row, 'upsert', undefined, updated);
+    // Its to-one relations are found as an update's are: through the row (none when it is missing).
+    const locate = (relation: string, target: ModelMeta) => this.reader.relatedContext(model, where, relation, target);
+    out.update = await encryptor.update(model, context.data, row, 'upsert', locate, updated);
     return { args: out, given, encryptor };
   }
 
