@@ -277,6 +277,26 @@ describe('KeyHierarchy', () => {
       expect(typeof event.latencyMs).toBe('number');
     }
     expect(events[0]).toMatchObject({ keyId, kind: 'scope', version: 1, keyringId: 'counting:1' });
+    expect(events[4]).toMatchObject({ keyId, kind: 'scope', detail: { versions: 2 } });
+  });
+
+  it('names every key id a destroyed scope held, should its versions carry more than one', async () => {
+    const keyStore = new MemoryKeyStore();
+    const { keys, events } = setup(new CountingKeyring(), keyStore);
+    const first = await keys.activeScopeKey('s');
+    const stored = (await keyStore.list({ kind: 'scope', scope: 's' }))[0];
+    const { kind, scope, keyringId } = stored;
+    await keyStore.rotate({
+      kind,
+      scope,
+      keyringId,
+      wrappedKey: stored.wrappedKey ?? '',
+      keyId: 'other-id',
+      version: 2,
+    });
+    await keys.destroyScope('s');
+    const destroy = events.find((event) => event.operation === 'key.destroy');
+    expect(destroy?.detail).toEqual({ versions: 2, keyIds: `${first.keyId},other-id` });
   });
 
   it('audits unwraps and failed keyring calls with the error code', async () => {

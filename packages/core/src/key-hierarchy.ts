@@ -134,7 +134,9 @@ export class KeyHierarchy {
     const other = versions.find((key) => key.kind !== 'scope' || key.scope !== scope);
     if (other !== undefined) throw new KeyStoreError(messages.keyStoreOtherScopeListed(scope, other.scope), other);
     const keyIds = [...new Set(versions.map((key) => key.keyId))];
-    const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0] };
+    // Every key id and how many versions, should a scope's versions carry more than one id.
+    const detail = { versions: versions.length, ...(keyIds.length > 1 ? { keyIds: keyIds.join(',') } : {}) };
+    const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0], detail };
     const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
     this.#versions.forgetScope(scope);
     // Re-read: a version rotated in between the two calls was destroyed too and must be evicted.
