@@ -216,4 +216,39 @@ describe('BatchingAuditSink', () => {
     expect(String(warning.mock.calls[0][0])).toContain('a write failed (TypeError)');
     warning.mockRestore();
   });
+
+  it('close gives up on a write that never returns after closeTimeoutMs, dropping and counting what is left', async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const sink = new BatchingAuditSink(() => new Promise<void>(() => undefined), { batchSize: 3, closeTimeoutMs: 50 });
+    try {
+      for (let n = 0; n < 7; n++) sink.emit(event(n));
+      const started = Date.now();
+      await sink.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // The batch in flight (3) and the four queued behind it.
+      expect([sink.dropped, sink.written, sink.pending]).toEqual([7, 0, 0]);
+      expect(String(warning.mock.calls[0][0])).toContain('close() waited 50 ms');
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
+  it('close still waits for a slow write that returns within closeTimeoutMs', async () => {
+    const written: string[] = [];
+    const sink = new BatchingAuditSink(
+      async (events) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        written.push(...events.map((e) => e.keyId!));
+      },
+      { batchSize: 2, closeTimeoutMs: 5_000 },
+    );
+    for (let n = 0; n < 5; n++) sink.emit(event(n));
+    await sink.close();
+    expect(written).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+    expect([sink.dropped, sink.written]).toEqual([0, 5]);
+  });
+
+  it('refuses a closeTimeoutMs that is not a positive integer', () => {
+    expect(() => new BatchingAuditSink(async () => undefined, { closeTimeoutMs: 0 })).toThrow(/closeTimeoutMs/);
+  });
 });

@@ -25,6 +25,12 @@ export interface BatchingAuditSinkOptions {
   readonly flushIntervalMs?: number;
   /** Name in warnings and in the drop metric's `hushfield.audit.sink` attribute; default `batching`. */
   readonly name?: string;
+  /**
+   * Longest wait of {@link BatchingAuditSink.close} for the queue to be written, in ms; default
+   * 10,000. Past it (a write that never returns), what is left is dropped and counted, and
+   * `close()` resolves: a shutdown does not hang on its audit sink.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -46,9 +52,14 @@ export class BatchingAuditSink implements AuditSink {
   readonly #batchSize: number;
   readonly #intervalMs: number;
   readonly #name: string;
+  readonly #closeTimeoutMs: number;
   #queue: AuditEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
+  /** Events of the batch being written, counted as dropped should `close()` give up on them. */
+  #inFlight = 0;
+  /** Set when `close()` gave up waiting: a write that returns later is neither counted nor followed. */
+  #abandoned = false;
   #dropped = 0;
   #written = 0;
   #warned = false;
@@ -61,6 +72,7 @@ export class BatchingAuditSink implements AuditSink {
     this.#batchSize = positive(options.batchSize, 100, 'options.batchSize');
     this.#intervalMs = positive(options.flushIntervalMs, 1_000, 'options.flushIntervalMs');
     this.#name = options.name ?? 'batching';
+    this.#closeTimeoutMs = positive(options.closeTimeoutMs, 10_000, 'options.closeTimeoutMs');
   }
 
   /** Events dropped so far (queue full, or failed to write, alone as well as in their batch). */
@@ -102,20 +114,39 @@ export class BatchingAuditSink implements AuditSink {
     await this.#flushing;
   }
 
-  /** Flushes; call at shutdown. */
-  close(): Promise<void> {
-    return this.flush();
+  /**
+   * Flushes; call at shutdown. Waits at most `closeTimeoutMs`: past it, the events not yet
+   * written (queued, and the batch whose write has not returned, which may still store them
+   * when it does) are dropped and counted. Never rejects.
+   */
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.#closeTimeoutMs);
+    });
+    const gaveUp = await Promise.race([this.flush().then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (!gaveUp) return;
+    this.#abandoned = true;
+    const left = this.#queue.length + this.#inFlight;
+    this.#queue = [];
+    this.#inFlight = 0;
+    if (left > 0) this.#drop(left, `close() waited ${this.#closeTimeoutMs} ms for a write that did not return`);
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
+    while (this.#queue.length > 0 && !this.#abandoned) {
       const batch = this.#queue.splice(0, this.#batchSize);
+      this.#inFlight = batch.length;
       try {
         await this.#write(batch);
-        this.#written += batch.length;
+        if (!this.#abandoned) this.#written += batch.length;
       } catch (error) {
-        if (batch.length === 1) this.#drop(1, error);
+        if (this.#abandoned) return;
+        if (batch.length === 1) this.#drop(1, reasonOf(error));
         else await this.#writeOneByOne(batch);
+      } finally {
+        this.#inFlight = 0;
       }
     }
   }
@@ -130,28 +161,35 @@ export class BatchingAuditSink implements AuditSink {
    */
   async #writeOneByOne(batch: AuditEvent[]): Promise<void> {
     let anyWritten = false;
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < batch.length && !this.#abandoned; i++) {
+      this.#inFlight = batch.length - i;
       try {
         await this.#write([batch[i]]);
+        if (this.#abandoned) return;
         this.#written++;
         anyWritten = true;
       } catch (error) {
+        if (this.#abandoned) return;
         const rest = batch.length - i - 1;
         // Only before any went through: after that, a failure is one event's, not the writer's.
-        if (!anyWritten && i + 1 >= OUTAGE_FAILURES && rest > 0) return this.#drop(1 + rest, error);
-        this.#drop(1, error);
+        if (!anyWritten && i + 1 >= OUTAGE_FAILURES && rest > 0) return this.#drop(1 + rest, reasonOf(error));
+        this.#drop(1, reasonOf(error));
       }
     }
   }
 
-  #drop(count: number, error?: unknown): void {
+  /** @param why - what the warning says (default: the queue is full) */
+  #drop(count: number, why = 'its queue is full'): void {
     this.#dropped += count;
     countAuditDropped(this.#name, count);
     if (this.#warned) return;
     // One warning per sink: a database outage would otherwise warn per batch.
     this.#warned = true;
-    const reason = error instanceof Error ? error.name : 'error';
-    const why = error === undefined ? 'its queue is full' : `a write failed (${reason})`;
     process.emitWarning(`hushfield audit sink '${this.#name}' is dropping events: ${why}`, 'HushfieldAuditWarning');
   }
+}
+
+/** A failed write, as a warning says it: the error's class name, never its message. */
+function reasonOf(error: unknown): string {
+  return `a write failed (${error instanceof Error ? error.name : 'error'})`;
 }
