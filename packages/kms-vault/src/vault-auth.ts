@@ -12,7 +12,7 @@
  */
 import { InvalidArgumentError } from '@hushfield/core';
 import { callVault, type KeyringOperation, type TokenSource, type VaultCallSettings } from './vault-call';
-import { VaultKeyringError } from './vault-error';
+import { SecretSourceTimeout, VaultKeyringError } from './vault-error';
 import { messages } from './messages';
 
 /** A secret given directly or by a (possibly async) function, called when it is needed. */
@@ -37,8 +37,18 @@ export interface VaultAppRoleAuth {
 /** How the keyring authenticates to Vault. */
 export type VaultAuthOptions = VaultTokenAuth | VaultAppRoleAuth;
 
-async function resolveSecret(source: SecretSource): Promise<string> {
-  return typeof source === 'function' ? await source() : source;
+/** The secret `source` gives: a function's answer within `timeoutMs`. */
+async function resolveSecret(source: SecretSource, timeoutMs: number): Promise<string> {
+  if (typeof source !== 'function') return source;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SecretSourceTimeout(timeoutMs)), timeoutMs).unref();
+  });
+  try {
+    return await Promise.race([Promise.resolve(source()), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function needsSecret(value: unknown, argument: string): void {
@@ -64,10 +74,13 @@ export function checkMount(value: unknown, argument: string): string {
 /** Token source for {@link VaultTokenAuth}. */
 class StaticToken implements TokenSource {
   #current: Promise<string> | undefined;
-  constructor(private readonly source: SecretSource) {}
+  constructor(
+    private readonly source: SecretSource,
+    private readonly timeoutMs: number,
+  ) {}
 
   token(): Promise<string> {
-    this.#current ??= resolveSecret(this.source).then((token) => {
+    this.#current ??= resolveSecret(this.source, this.timeoutMs).then((token) => {
       if (typeof token !== 'string' || token.length === 0)
         throw new InvalidArgumentError('auth.token returned no token', 'auth.token');
       return token;
@@ -130,7 +143,7 @@ class AppRoleToken implements TokenSource {
         // An expired or revoked token cannot be renewed: log in again.
       }
     }
-    const secretId = await resolveSecret(this.options.secretId);
+    const secretId = await resolveSecret(this.options.secretId, this.settings.timeoutMs);
     this.#lease = await this.#call(operation, `auth/${this.#mount}/login`, () =>
       Buffer.from(JSON.stringify({ role_id: this.options.roleId, secret_id: secretId })),
     );
@@ -188,7 +201,7 @@ export function createTokenSource(auth: VaultAuthOptions, settings: VaultCallSet
   }
   if (auth !== null && typeof auth === 'object' && 'token' in auth) {
     needsSecret(auth.token, 'auth.token');
-    return new StaticToken(auth.token);
+    return new StaticToken(auth.token, settings.timeoutMs);
   }
   throw new InvalidArgumentError('auth must be { token } or { appRole: { roleId, secretId } }', 'auth');
 }

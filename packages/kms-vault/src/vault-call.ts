@@ -16,7 +16,7 @@ import {
 } from '@hushfield/core';
 import { describeFailure, messages } from './messages';
 import { backoffDelay, parseRetryAfter, type ResolvedRetryOptions } from './retry';
-import { RETRYABLE_VAULT_CODES, VaultKeyringError, type VaultErrorCode } from './vault-error';
+import { RETRYABLE_VAULT_CODES, SecretSourceTimeout, VaultKeyringError, type VaultErrorCode } from './vault-error';
 
 /** `KeyringError['operation']`. */
 export type KeyringOperation = KeyringError['operation'];
@@ -241,7 +241,7 @@ async function tokenOrFail(
     const typed =
       error instanceof VaultKeyringError
         ? error
-        : new VaultKeyringError(messages.tokenSourceFailed(settings.keyringId, request.operation, errorName(error)), {
+        : new VaultKeyringError(messages.tokenSourceFailed(settings.keyringId, request.operation, reasonOf(error)), {
             keyringId: settings.keyringId,
             operation: request.operation,
             vaultCode: 'AuthFailed',
@@ -254,6 +254,11 @@ async function tokenOrFail(
     });
     throw typed;
   }
+}
+
+/** Why a token source failed: it did not answer in time, or the class name of what it threw, never its message. */
+function reasonOf(error: unknown): string {
+  return error instanceof SecretSourceTimeout ? error.message : errorName(error);
 }
 
 /** The class name of what a token source threw (`TypeError`, ...), never its message. */

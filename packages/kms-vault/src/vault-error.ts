@@ -63,3 +63,15 @@ export class VaultKeyringError extends KeyringError {
     if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
   }
 }
+
+/**
+ * What a token or secret id function that has not returned within the keyring's `timeoutMs`
+ * fails with: the call fails (as `AuthFailed`) instead of waiting on it forever, and the
+ * function is called again next time.
+ */
+export class SecretSourceTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'SecretSourceTimeout';
+  }
+}

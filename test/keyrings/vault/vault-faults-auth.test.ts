@@ -259,6 +259,29 @@ describe('VaultTransitKeyring faults and authentication', () => {
       ]);
     });
 
+    it.each([
+      ['a token function', { token: () => new Promise<string>(() => undefined) }],
+      ['a secret id function', { appRole: { roleId: 'role-x', secretId: () => new Promise<string>(() => undefined) } }],
+    ])(
+      'fails with AuthFailed after timeoutMs when %s never returns, and calls it again next time',
+      async (_n, auth) => {
+        const ring = keyring({ auth: auth as VaultTransitKeyringOptions['auth'], timeoutMs: 50 });
+        const started = Date.now();
+        const error = await failure(ring.wrapKey(randomBytes(32), context));
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(error).toMatchObject({
+          vaultCode: 'AuthFailed',
+          retryable: false,
+          operation: 'wrap',
+          keyringId: ring.id,
+        });
+        expect(error.message).toContain('no answer within 50 ms');
+        expect(vault.requests).toHaveLength(0);
+        await failure(ring.wrapKey(randomBytes(32), context));
+        expect(events).toHaveLength(2);
+      },
+    );
+
     it('calls a token function again after a 403, but treats a 403 on a fixed token as final', async () => {
       const first = vault.createToken(paths);
       const second = vault.createToken(paths);
