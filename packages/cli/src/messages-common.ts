@@ -15,6 +15,7 @@ export const commonMessages = {
   /** Argument parsing and the diagnostics every command shares (`program.ts`, `output.ts`). */
   run: {
     positiveInteger: (option: string) => `${option} must be a positive integer`,
+    commandRequired: () => 'a command is required (hushfield --help lists them)',
     hint: (hint: string) => `hint: ${hint}`,
     warning: (line: string) => `warning: ${line}`,
     error: (reason: string, code: string) => `error: ${reason} [${code}]`,

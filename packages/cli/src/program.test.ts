@@ -64,6 +64,27 @@ test.each([
   expect(result.code).toBe(ExitCode.Usage);
 });
 
+test.each([
+  [['frobnicate', '--json']],
+  [['status', '--json', '--nope']],
+  [['--json', 'reencrypt', '--batch', '0']],
+  [['reencrypt', '--resume', '--restart', '--json']],
+  [['keys', 'create', '--json']],
+  [['--json']],
+])('%j prints its usage error as one JSON document on stdout (exit 2)', async (args) => {
+  const result = await cli(args, untouchable);
+  expect(result.code).toBe(ExitCode.Usage);
+  const parsed = JSON.parse(result.stdout) as { error: { code: string; name: string; message: string } };
+  expect(parsed.error).toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', name: 'InvalidArgumentError' });
+  expect(parsed.error.message).not.toBe('');
+  // Without --json the message stays on stderr, as before.
+  const human = await cli(
+    args.filter((arg) => arg !== '--json'),
+    untouchable,
+  );
+  expect(human.stdout).toBe('');
+});
+
 test('keys rotate needs exactly one target', async () => {
   const result = await cli(['keys', 'rotate', '--json'], untouchable);
   expect(result.code).toBe(ExitCode.Usage);

@@ -4,6 +4,7 @@
  * in-process with their own streams.
  */
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from '@hushfield/core';
 import { loadConfig } from './config';
 import { missingUrlHint } from './env-file';
 import type { LoadedConfig } from './config';
@@ -48,6 +49,18 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 type Action = (ctx: CommandContext, options: Record<string, unknown>) => Promise<ExitCodeValue>;
+
+/** Whether `--json` is among the arguments (before a `--` that ends the options). */
+function jsonRequested(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** Commander's parse error as the usage error every other bad argument is. */
+function usageError(error: CommanderError): InvalidArgumentError {
+  const message = error.code === 'commander.help' ? messages.run.commandRequired() : error.message;
+  return new InvalidArgumentError(message.replace(/^error: /, ''), 'argv');
+}
 
 /**
  * Runs the CLI with `argv` (arguments after the program name).
@@ -319,8 +332,11 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return ExitCode.Ok;
+    // Commander has written its message to stderr; `--json` promises one document on stdout too.
+    if (jsonRequested(argv)) new Output(io, true).error(usageError(error));
+    return ExitCode.Usage;
   }
   return exitCode;
 }
