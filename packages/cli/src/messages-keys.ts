@@ -9,6 +9,7 @@ export const keysMessages = {
   /** `keys list | create | rotate | rewrap | shred` (`commands/keys.ts`, `keyring-source.ts`). */
   keys: {
     badKind: () => '--kind must be scope or index',
+    badState: () => '--state must be active, retired or destroyed',
     none: () => 'no keys',
     /** `row`: the key's line of the `keys list` table. */
     created: (row: string) => `created ${row}`,

@@ -59,6 +59,8 @@ test.each([
   [['reencrypt', '--resume', '--restart']],
   [['keys', 'create']],
   [['keys', 'shred']],
+  [['keys', 'list', '--kind', 'scopes']],
+  [['keys', 'list', '--state', 'destroy']],
 ])('%j is a usage error (exit 2)', async (args) => {
   const result = await cli(args, untouchable);
   expect(result.code).toBe(ExitCode.Usage);

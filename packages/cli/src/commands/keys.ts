@@ -63,6 +63,8 @@ function line(key: KeyView): string {
   return table([key], false)[0];
 }
 
+const KEY_STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
+
 /** `keys list [--scope S] [--kind K] [--state S]`. */
 export async function keysList(
   ctx: CommandContext,
@@ -70,6 +72,9 @@ export async function keysList(
 ): Promise<ExitCodeValue> {
   if (options.kind && options.kind !== 'scope' && options.kind !== 'index') {
     throw new InvalidArgumentError(messages.keys.badKind(), 'kind');
+  }
+  if (options.state && !(KEY_STATES as readonly string[]).includes(options.state)) {
+    throw new InvalidArgumentError(messages.keys.badState(), 'state');
   }
   const keys = (
     await (
