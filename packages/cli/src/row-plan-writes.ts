@@ -8,6 +8,7 @@ import { sealTyped } from '@hushfield/prisma';
 import type { BlindIndexMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
+import { messages } from './messages';
 import { isHushfieldError } from './output';
 import { addTally, isOutage, plannedColumns, rowKeyText } from './row-plan';
 import type { PlanContext, PlanTally } from './row-plan';
@@ -50,13 +51,31 @@ export async function computeWrites(
         batch.failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
+      let tooLong: string | undefined;
       try {
         for (const field of work.fields) {
           const ctx = fieldContext(model, field, work.row);
-          work.data[field.name] = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
+          const sealed = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
+          // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
+          const maxLength = model.fields[field.name]?.maxLength;
+          if (typeof sealed === 'string' && maxLength !== undefined && sealed.length > maxLength) {
+            tooLong = field.name;
+            break;
+          }
+          work.data[field.name] = sealed;
         }
       } finally {
         encryptor.dispose();
+      }
+      if (tooLong !== undefined) {
+        const column = `${model.fields[tooLong].fixedLength === undefined ? 'VarChar' : 'Char'}(${model.fields[tooLong].maxLength})`;
+        batch.failures.push({
+          key: rowKeyText(model, work.row),
+          field: tooLong,
+          code: 'HUSHFIELD_INVALID_ARGUMENT',
+          message: messages.migrate.sealedTooLong(column),
+        });
+        continue;
       }
     }
     const indexed = await indexValues(work, specs, crypto);
