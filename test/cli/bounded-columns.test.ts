@@ -1,14 +1,15 @@
 /**
- * `reencrypt` into a bounded column (`@db.VarChar(n)`): an envelope longer than the column
- * fails its row, which keeps its plaintext, as the extension refuses such a write. Without the
- * check PostgreSQL and a strict MySQL refused the batch's statement, and MySQL without a strict
- * `sql_mode` cut the envelope to fit: the plaintext was replaced by a value that never decrypts.
+ * `reencrypt` into a bounded column (`@db.VarChar(n)`, MySQL's TEXT): an envelope longer than
+ * the column fails its row, which keeps its plaintext, as the extension refuses such a write.
+ * Without the check PostgreSQL and a strict MySQL refused the batch's statement, and MySQL
+ * without a strict `sql_mode` cut the envelope to fit: the plaintext was replaced by a value
+ * that never decrypts.
  */
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import type { HushfieldSchema } from '@hushfield/prisma';
 import { createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
-import { describeOn } from '../support/provider';
+import { describeOn, testProvider } from '../support/provider';
 import { PrismaClient as MysqlClient } from '../../prisma/mysql/generated/client/client';
 
 let world: CliWorld;
@@ -43,18 +44,38 @@ describeOn(['postgresql', 'mysql'], 'SQLite does not enforce VARCHAR lengths')(
   () => {
     beforeAll(async () => {
       world = await createCliWorld();
-      await world.db.query(
-        world.db.provider === 'mysql'
-          ? 'ALTER TABLE customers MODIFY email VARCHAR(200) NOT NULL'
-          : 'ALTER TABLE customers ALTER COLUMN email TYPE varchar(200)',
-      );
     }, 60_000);
 
     afterAll(async () => {
       await world?.close();
     });
 
+    const onMysql = testProvider() === 'mysql' ? test : test.skip;
+
+    onMysql(
+      'fails a row whose envelope outgrows its MySQL TEXT column (65,535 bytes) and leaves its plaintext',
+      async () => {
+        const long = `${'t'.repeat(60_000)}@example.com`;
+        await world.db.query('INSERT INTO customers (email) VALUES ($1)', [long]);
+        const result = await world.runCli(['reencrypt', '--model', 'Customer', '--json'], {
+          config: { prisma: lenientMysqlClient },
+        });
+        expect(result.code).toBe(3);
+        expect(result.json.models[0].failures).toEqual([
+          expect.objectContaining({ field: 'email', code: 'HUSHFIELD_INVALID_ARGUMENT' }),
+        ]);
+        expect(result.json.models[0].failures[0].message).toContain('Text (65535 bytes)');
+        expect((await world.db.query<{ email: string }>('SELECT email FROM customers'))[0].email).toBe(long);
+        await world.db.query('DELETE FROM customers');
+      },
+    );
+
     test('fails a row whose envelope outgrows the column and leaves its plaintext; the other rows are encrypted', async () => {
+      await world.db.query(
+        world.db.provider === 'mysql'
+          ? 'ALTER TABLE customers MODIFY email VARCHAR(200) NOT NULL'
+          : 'ALTER TABLE customers ALTER COLUMN email TYPE varchar(200)',
+      );
       const long = `${'a'.repeat(170)}@example.com`;
       await world.db.query("INSERT INTO customers (email) VALUES ('short@example.com'), ($1)", [long]);
       const lenient = world.db.provider === 'mysql' ? { prisma: lenientMysqlClient } : {};

@@ -4,7 +4,7 @@
  * rebuilt blind and match indexes) and the compare-and-swap write that stores them.
  */
 import type { BlindIndexSpec, FieldCrypto, HushfieldError } from '@hushfield/core';
-import { sealTyped } from '@hushfield/prisma';
+import { columnCapacity, sealTyped } from '@hushfield/prisma';
 import type { BlindIndexMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
@@ -51,15 +51,15 @@ export async function computeWrites(
         batch.failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
-      let tooLong: string | undefined;
+      let tooLong: { field: string; column: string } | undefined;
       try {
         for (const field of work.fields) {
           const ctx = fieldContext(model, field, work.row);
           const sealed = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
           // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
-          const maxLength = model.fields[field.name]?.maxLength;
-          if (typeof sealed === 'string' && maxLength !== undefined && sealed.length > maxLength) {
-            tooLong = field.name;
+          const capacity = columnCapacity(model.fields[field.name]);
+          if (typeof sealed === 'string' && capacity !== undefined && sealed.length > capacity.limit) {
+            tooLong = { field: field.name, column: capacity.column };
             break;
           }
           work.data[field.name] = sealed;
@@ -68,12 +68,11 @@ export async function computeWrites(
         encryptor.dispose();
       }
       if (tooLong !== undefined) {
-        const column = `${model.fields[tooLong].fixedLength === undefined ? 'VarChar' : 'Char'}(${model.fields[tooLong].maxLength})`;
         batch.failures.push({
           key: rowKeyText(model, work.row),
-          field: tooLong,
+          field: tooLong.field,
           code: 'HUSHFIELD_INVALID_ARGUMENT',
-          message: messages.migrate.sealedTooLong(column),
+          message: messages.migrate.sealedTooLong(tooLong.column),
         });
         continue;
       }

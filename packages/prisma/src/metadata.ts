@@ -115,6 +115,12 @@ export interface FieldMeta {
    */
   readonly maxLength?: number;
   /**
+   * The most bytes a MySQL `TINYTEXT`/`TEXT`/`MEDIUMTEXT` column holds (`@db.TinyText`,
+   * `@db.Text`, `@db.MediumText`: 255, 65,535, 16,777,215): MySQL refuses a longer value, or,
+   * without a strict `sql_mode`, cuts it to fit. Recorded for `String` fields on MySQL.
+   */
+  readonly maxBytes?: number;
+  /**
    * The column is fixed-length text (`@db.Char(n)`), which returns a value shorter than
    * `maxLength` in another form: PostgreSQL pads it with spaces (`pads`), MySQL and MariaDB
    * strip its trailing spaces (`trims`); `either` when the generator did not know the provider.

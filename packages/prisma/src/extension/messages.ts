@@ -240,11 +240,11 @@ export function notAsStored(model: string, field: string, column: string, why: s
 }
 
 /**
- * The envelope of a value is longer than its `VarChar(n)`/`Char(n)` column: refused before the
- * write is sent. The message names the column's length, never the value's.
+ * The envelope of a value is longer than its column holds (a `VarChar(n)`/`Char(n)`, a MySQL
+ * TEXT type; `column` as {@link columnCapacity} names it): refused before the write is sent.
+ * The message names the column, never the value.
  */
-export function sealedTooLong(model: ModelMeta, field: string, maxLength: number): InvalidArgumentError {
-  const column = `${model.fields[field]?.fixedLength === undefined ? 'VarChar' : 'Char'}(${maxLength})`;
+export function sealedTooLong(model: ModelMeta, field: string, column: string): InvalidArgumentError {
   return new InvalidArgumentError(catalog.sealedTooLong(model.name, field, column), `${model.name}.${field}`);
 }
 

@@ -749,6 +749,21 @@ describe('schema validation', () => {
     expect(lengths(undefined)[0]).toEqual([8, 'either']);
   });
 
+  it("records the bytes a MySQL TEXT type holds, and nothing for PostgreSQL's unbounded TEXT", () => {
+    const bytes = (provider: string) => {
+      const m = user([
+        { name: 'email', documentation: '@encrypted', nativeType: ['Text', []] },
+        { name: 'tiny', isRequired: false, documentation: '@encrypted', nativeType: ['TinyText', []] },
+        { name: 'medium', isRequired: false, documentation: '@encrypted', nativeType: ['MediumText', []] },
+        { name: 'long', isRequired: false, documentation: '@encrypted', nativeType: ['LongText', []] },
+      ]);
+      const { fields } = validateSchema(doc(m), { provider }).schema!.models.User;
+      return [fields.email, fields.tiny, fields.medium, fields.long].map((f) => f.maxBytes);
+    };
+    expect(bytes('mysql')).toEqual([65_535, 255, 16_777_215, undefined]);
+    expect(bytes('postgresql')[0]).toBeUndefined();
+  });
+
   it('rejects an encrypted Bytes field in a fixed-length BINARY(n), which pads it with zero bytes', () => {
     const blob = (nativeType: [string, string[]]) =>
       user([

@@ -138,19 +138,28 @@ export function relationOf(
   };
 }
 
+/** The bytes MySQL's bounded TEXT types hold (`LONGTEXT`, 4 GiB, is left out: no value is that long). */
+const MYSQL_TEXT_BYTES: ReadonlyMap<string, number> = new Map([
+  ['TinyText', 255],
+  ['Text', 65_535],
+  ['MediumText', 16_777_215],
+]);
+
 /** Providers whose `CHAR(n)` returns a shorter value padded with spaces to `n`. */
 const PADDING_PROVIDERS = ['postgresql', 'postgres', 'cockroachdb', 'sqlserver'];
 
 /**
  * What the metadata keeps of a `String` column's declared length (see `FieldMeta.maxLength`,
- * `FieldMeta.fixedLength`); empty for other fields. `provider` decides what a `Char(n)` does
+ * `FieldMeta.fixedLength`, `FieldMeta.maxBytes`); empty for other fields. `provider` decides what a `Char(n)` does
  * to a shorter value; when it is not known, the extension refuses what either would change.
  */
 export function textColumnOf(
   field: DmmfField,
   provider: string | undefined,
-): Pick<FieldMeta, 'maxLength' | 'fixedLength'> {
+): Pick<FieldMeta, 'maxLength' | 'fixedLength' | 'maxBytes'> {
   if (field.kind !== 'scalar' || field.type !== 'String' || field.isList) return {};
+  const bytes = provider === 'mysql' ? MYSQL_TEXT_BYTES.get(field.nativeType?.[0] ?? '') : undefined;
+  if (bytes !== undefined) return { maxBytes: bytes };
   const declared = declaredLength(field);
   if (declared === null) return {};
   if (declared.type !== 'Char' && declared.type !== 'NChar') return { maxLength: declared.length };

@@ -12,6 +12,7 @@ import { valueContext } from '../../value-context';
 import type { RowContext } from './encrypt-data';
 import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
+import { columnCapacity } from '../../column-capacity';
 import { sealedTooLong } from '../messages';
 
 /** Seals rows' encrypted fields and fills their indexes; stateless apart from its collaborators. */
@@ -96,9 +97,10 @@ export class RowSealer {
           continue;
         }
         const stored = encryptor.encrypt(plain as string, ctx);
-        const maxLength = model.fields[meta.name]?.maxLength;
+        const capacity = columnCapacity(model.fields[meta.name]);
         // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
-        if (maxLength !== undefined && stored.length > maxLength) throw sealedTooLong(model, meta.name, maxLength);
+        if (capacity !== undefined && stored.length > capacity.limit)
+          throw sealedTooLong(model, meta.name, capacity.column);
         this.written?.add(stored, plain as string, model.dbName, meta.dbName, rowId, encryptor.scope);
         const value = data[meta.name];
         data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;

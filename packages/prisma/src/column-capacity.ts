@@ -1,0 +1,37 @@
+/**
+ * How long a sealed value its column holds. A database refuses a longer value, or (MySQL
+ * without a strict `sql_mode`) cuts it to fit, and a cut envelope never decrypts: the extension
+ * and the CLI refuse to write one instead.
+ */
+import type { FieldMeta } from './metadata';
+
+/** What a bounded column holds: its limit in characters of an envelope (ASCII), and its type as the schema names it. */
+export interface ColumnCapacity {
+  readonly limit: number;
+  readonly column: string;
+}
+
+const MYSQL_TEXT_NAMES: ReadonlyMap<number, string> = new Map([
+  [255, 'TinyText'],
+  [65_535, 'Text'],
+  [16_777_215, 'MediumText'],
+]);
+
+/**
+ * The capacity of `field`'s column, or `undefined` when it holds any envelope: a
+ * `VarChar(n)`/`Char(n)` (`maxLength` characters) or a MySQL TEXT type (`maxBytes` bytes, one
+ * per character of an envelope).
+ * @param field - the field's metadata (`ModelMeta.fields[name]`), or `undefined`
+ * @example columnCapacity(model.fields.note) // { limit: 300, column: 'VarChar(300)' }
+ */
+export function columnCapacity(field: FieldMeta | undefined): ColumnCapacity | undefined {
+  if (field?.maxLength !== undefined) {
+    const type = field.fixedLength === undefined ? 'VarChar' : 'Char';
+    return { limit: field.maxLength, column: `${type}(${field.maxLength})` };
+  }
+  if (field?.maxBytes !== undefined) {
+    const name = MYSQL_TEXT_NAMES.get(field.maxBytes) ?? 'text';
+    return { limit: field.maxBytes, column: `${name} (${field.maxBytes} bytes)` };
+  }
+  return undefined;
+}
