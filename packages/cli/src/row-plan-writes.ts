@@ -58,7 +58,7 @@ export async function computeWrites(
           const sealed = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
           // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
           const capacity = columnCapacity(model.fields[field.name]);
-          if (typeof sealed === 'string' && capacity !== undefined && sealed.length > capacity.limit) {
+          if (!Array.isArray(sealed) && capacity !== undefined && sealed.length > capacity.limit) {
             tooLong = { field: field.name, column: capacity.column };
             break;
           }

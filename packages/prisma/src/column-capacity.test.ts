@@ -18,9 +18,10 @@ describe('columnCapacity', () => {
     expect(columnCapacity(field({ maxLength: 8, fixedLength: 'pads' }))).toEqual({ limit: 8, column: 'Char(8)' });
   });
 
-  it('names a MySQL TEXT type by its bytes', () => {
+  it('names a MySQL TEXT or binary type by its bytes', () => {
     expect(columnCapacity(field({ maxBytes: 65_535 }))).toEqual({ limit: 65_535, column: 'Text (65535 bytes)' });
     expect(columnCapacity(field({ maxBytes: 255 }))?.column).toBe('TinyText (255 bytes)');
+    expect(columnCapacity(field({ type: 'Bytes', maxBytes: 300 }))?.column).toBe('binary (300 bytes)');
   });
 
   it('is undefined for a column that holds any envelope, or no field', () => {

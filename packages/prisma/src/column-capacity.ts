@@ -5,7 +5,10 @@
  */
 import type { FieldMeta } from './metadata';
 
-/** What a bounded column holds: its limit in characters of an envelope (ASCII), and its type as the schema names it. */
+/**
+ * What a bounded column holds: its limit (characters of a text envelope, which are ASCII, or
+ * bytes of a binary one) and its type as messages name it.
+ */
 export interface ColumnCapacity {
   readonly limit: number;
   readonly column: string;
@@ -19,8 +22,9 @@ const MYSQL_TEXT_NAMES: ReadonlyMap<number, string> = new Map([
 
 /**
  * The capacity of `field`'s column, or `undefined` when it holds any envelope: a
- * `VarChar(n)`/`Char(n)` (`maxLength` characters) or a MySQL TEXT type (`maxBytes` bytes, one
- * per character of an envelope).
+ * `VarChar(n)`/`Char(n)` (`maxLength` characters), a MySQL TEXT type (`maxBytes` bytes, one
+ * per character of an envelope) or a bounded MySQL binary type (`maxBytes` bytes of a binary
+ * envelope).
  * @param field - the field's metadata (`ModelMeta.fields[name]`), or `undefined`
  * @example columnCapacity(model.fields.note) // { limit: 300, column: 'VarChar(300)' }
  */
@@ -30,7 +34,7 @@ export function columnCapacity(field: FieldMeta | undefined): ColumnCapacity | u
     return { limit: field.maxLength, column: `${type}(${field.maxLength})` };
   }
   if (field?.maxBytes !== undefined) {
-    const name = MYSQL_TEXT_NAMES.get(field.maxBytes) ?? 'text';
+    const name = field.type === 'Bytes' ? 'binary' : (MYSQL_TEXT_NAMES.get(field.maxBytes) ?? 'text');
     return { limit: field.maxBytes, column: `${name} (${field.maxBytes} bytes)` };
   }
   return undefined;

@@ -115,9 +115,10 @@ export interface FieldMeta {
    */
   readonly maxLength?: number;
   /**
-   * The most bytes a MySQL `TINYTEXT`/`TEXT`/`MEDIUMTEXT` column holds (`@db.TinyText`,
-   * `@db.Text`, `@db.MediumText`: 255, 65,535, 16,777,215): MySQL refuses a longer value, or,
-   * without a strict `sql_mode`, cuts it to fit. Recorded for `String` fields on MySQL.
+   * The most bytes a bounded MySQL column holds: `@db.TinyText`, `@db.Text`, `@db.MediumText`
+   * for a `String` (255, 65,535, 16,777,215), `@db.VarBinary(n)`, `@db.TinyBlob`, `@db.Blob`,
+   * `@db.MediumBlob` for a `Bytes`. MySQL refuses a longer value, or, without a strict
+   * `sql_mode`, cuts it to fit. Recorded on MySQL only.
    */
   readonly maxBytes?: number;
   /**

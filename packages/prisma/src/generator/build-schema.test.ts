@@ -764,6 +764,20 @@ describe('schema validation', () => {
     expect(bytes('postgresql')[0]).toBeUndefined();
   });
 
+  it('records the bytes a MySQL VARBINARY(n) or bounded BLOB holds for an encrypted Bytes field', () => {
+    const bytes = (nativeType: [string, string[]]) => {
+      const m = user([
+        { name: 'email', documentation: '@encrypted', nativeType: ['Text', []] },
+        { name: 'blob', type: 'Bytes', isRequired: false, documentation: '@encrypted', nativeType },
+      ]);
+      return validateSchema(doc(m), { provider: 'mysql' }).schema!.models.User.fields.blob.maxBytes;
+    };
+    expect(bytes(['VarBinary', ['300']])).toBe(300);
+    expect(bytes(['Blob', []])).toBe(65_535);
+    expect(bytes(['TinyBlob', []])).toBe(255);
+    expect(bytes(['LongBlob', []])).toBeUndefined();
+  });
+
   it('rejects an encrypted Bytes field in a fixed-length BINARY(n), which pads it with zero bytes', () => {
     const blob = (nativeType: [string, string[]]) =>
       user([

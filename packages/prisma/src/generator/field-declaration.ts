@@ -138,12 +138,28 @@ export function relationOf(
   };
 }
 
-/** The bytes MySQL's bounded TEXT types hold (`LONGTEXT`, 4 GiB, is left out: no value is that long). */
+/** The bytes MySQL's bounded TEXT and BLOB types hold (`LONG...`, 4 GiB, are left out: no value is that long). */
 const MYSQL_TEXT_BYTES: ReadonlyMap<string, number> = new Map([
   ['TinyText', 255],
   ['Text', 65_535],
   ['MediumText', 16_777_215],
 ]);
+const MYSQL_BLOB_BYTES: ReadonlyMap<string, number> = new Map([
+  ['TinyBlob', 255],
+  ['Blob', 65_535],
+  ['MediumBlob', 16_777_215],
+]);
+
+/**
+ * The bytes a `Bytes` field's MySQL column holds (`FieldMeta.maxBytes`: `VarBinary(n)` or a
+ * bounded BLOB), or nothing for other fields and providers.
+ */
+export function binaryColumnOf(field: DmmfField, provider: string | undefined): Pick<FieldMeta, 'maxBytes'> {
+  if (provider !== 'mysql' || field.kind !== 'scalar' || field.type !== 'Bytes' || field.isList) return {};
+  const declared = binaryLength(field);
+  const bytes = declared?.type === 'VarBinary' ? declared.length : MYSQL_BLOB_BYTES.get(field.nativeType?.[0] ?? '');
+  return bytes === undefined ? {} : { maxBytes: bytes };
+}
 
 /** Providers whose `CHAR(n)` returns a shorter value padded with spaces to `n`. */
 const PADDING_PROVIDERS = ['postgresql', 'postgres', 'cockroachdb', 'sqlserver'];

@@ -19,6 +19,7 @@ import {
   MIN_ENVELOPE_LENGTH,
   MIN_VALUES_PER_BUCKET,
   MYSQL_DEFAULT_VARCHAR,
+  binaryColumnOf,
   binaryLength,
   declaredLength,
   encryptedTypeOf,
@@ -257,6 +258,7 @@ export class ModelBuilder {
         ...(field.kind === 'object' ? relationOf(field) : {}),
         ...(field.nativeType?.[0] === 'Uuid' ? { uuid: true } : {}),
         ...textColumnOf(field, this.provider),
+        ...binaryColumnOf(field, this.provider),
       };
     }
     const identity = new RowIdentity(

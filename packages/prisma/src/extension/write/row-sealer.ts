@@ -92,6 +92,9 @@ export class RowSealer {
         const ctx = valueContext(model, meta, rowId);
         if (meta.type !== undefined) {
           const stored = sealTyped(encryptor, meta, plain, ctx);
+          const capacity = meta.type === 'Bytes' ? columnCapacity(model.fields[meta.name]) : undefined;
+          if (capacity !== undefined && stored.length > capacity.limit)
+            throw sealedTooLong(model, meta.name, capacity.column);
           const value = data[meta.name];
           data[meta.name] = meta.type !== 'Json' && isPlainObject(value) ? { set: stored } : stored;
           continue;

@@ -1,8 +1,9 @@
 /**
- * MySQL's TEXT holds 65,535 bytes (TINYTEXT 255, MEDIUMTEXT 16 MiB): an envelope longer than
- * its column is refused before the write is sent, as one longer than a `VarChar(n)` is. Without
- * the check a strict `sql_mode` failed the write with Prisma's raw P2000, and a lenient one cut
- * the envelope to fit: the row was stored, and its value never decrypted again.
+ * MySQL's TEXT holds 65,535 bytes (TINYTEXT 255, MEDIUMTEXT 16 MiB), a BLOB or VARBINARY(n)
+ * as many: an envelope longer than its column is refused before the write is sent, as one
+ * longer than a `VarChar(n)` is. Without the check a strict `sql_mode` failed the write with
+ * Prisma's raw P2000, and a lenient one cut the envelope to fit: the row was stored, and its
+ * value never decrypted again.
  */
 import { randomBytes } from 'node:crypto';
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
@@ -17,8 +18,8 @@ let db: TestDatabase;
 const keyring = new LocalKeyring(randomBytes(32));
 const clients: PrismaClient[] = [];
 
-/** An extended client whose session has `sqlMode`. */
-function client(sqlMode: string) {
+/** An extended client whose session has `sqlMode`, on `schema`. */
+function client(sqlMode: string, schema: typeof hushfieldSchema = hushfieldSchema) {
   const url = new URL(db.url!);
   const base = new PrismaClient({
     adapter: new PrismaMariaDb({
@@ -32,7 +33,7 @@ function client(sqlMode: string) {
     }),
   });
   clients.push(base);
-  return base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring }));
+  return base.$extends(fieldEncryption({ schema, keyring }));
 }
 
 describeOn(['mysql'], 'TEXT of a bounded size is MySQL’s')('an envelope longer than a MySQL TEXT column', () => {
@@ -76,5 +77,22 @@ describeOn(['mysql'], 'TEXT of a bounded size is MySQL’s')('an envelope longer
       InvalidArgumentError,
     );
     expect((await client('STRICT_TRANS_TABLES').user.findUnique({ where: { id: row.id } }))?.notes).toBe(notes);
+  });
+
+  it('refuses a Bytes value whose binary envelope outgrows its TINYBLOB before anything is sent', async () => {
+    await db.query('ALTER TABLE documents MODIFY `blob` TINYBLOB NULL');
+    // The metadata the generator writes for `blob Bytes? @db.TinyBlob`.
+    const bounded = JSON.parse(JSON.stringify(hushfieldSchema)) as typeof hushfieldSchema;
+    (bounded.models.Document.fields.blob as { maxBytes?: number }).maxBytes = 255;
+    const prisma = client('NO_ENGINE_SUBSTITUTION', bounded);
+    const data = { tenantId: 't', title: 'b', body: {}, blob: new Uint8Array(200) };
+    await expect(prisma.document.create({ data })).rejects.toThrow(
+      /Document\.blob: the sealed value is longer than its binary \(255 bytes\) column/,
+    );
+    expect(await db.query('SELECT id FROM documents')).toEqual([]);
+    const fits = await prisma.document.create({ data: { ...data, blob: new Uint8Array(100) } });
+    expect((await client('STRICT_TRANS_TABLES').document.findUnique({ where: { id: fits.id } }))?.blob).toEqual(
+      new Uint8Array(100),
+    );
   });
 });
