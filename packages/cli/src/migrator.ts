@@ -277,14 +277,18 @@ class ModelRun {
     }
     outcomes.forEach((outcome, i) => {
       const key = plan.writes[i].key;
-      if (outcome.status === 'applied') result.written++;
-      else if (outcome.status === 'lost') {
+      if (outcome.status === 'applied') {
+        result.written++;
+        return;
+      }
+      // Not written: what it would have counted for is taken out of the tally (a row that lost
+      // a race counts when a later pass writes it).
+      const counted = plan.tallies[i];
+      if (counted) for (const name of Object.keys(counted) as (keyof PlanTally)[]) result[name] -= counted[name];
+      if (outcome.status === 'lost') {
         result.lostRaces++;
         this.holdPending(encodeKey(key), [...key]);
       } else if (outcome.status === 'shredded') {
-        // Not written: what it would have counted for is taken out of the tally.
-        const counted = plan.tallies[i];
-        if (counted) for (const name of Object.keys(counted) as (keyof PlanTally)[]) result[name] -= counted[name];
         this.fail(shreddedFailure(key, outcome.scope));
       } else {
         const code = isHushfieldError(outcome.error)
