@@ -42,6 +42,19 @@ export interface KeyMaterial {
   readonly key: Buffer;
 }
 
+/** The member keyrings of a keyring made of others (a `members` list, as MultiKeyring has), or none. */
+function membersOf(keyring: Keyring): readonly Keyring[] {
+  const members = (keyring as { members?: unknown }).members;
+  if (!Array.isArray(members)) return [];
+  return members.filter(
+    (member): member is Keyring =>
+      typeof member === 'object' &&
+      member !== null &&
+      typeof (member as Keyring).id === 'string' &&
+      typeof (member as Keyring).unwrapKey === 'function',
+  );
+}
+
 /** Scope keys, the index root key, and their lifecycle. */
 export class KeyHierarchy {
   readonly #store: KeyStore;
@@ -73,6 +86,10 @@ export class KeyHierarchy {
     this.#store = options.keyStore;
     this.#keyring = options.keyring;
     this.#keyrings.set(options.keyring.id, options.keyring);
+    // A keyring made of others (MultiKeyring): a key one member wrapped alone (before or after a
+    // `keys rewrap` to it) is unwrapped with that member, as the key store's keyringId names it.
+    for (const member of membersOf(options.keyring))
+      if (!this.#keyrings.has(member.id)) this.#keyrings.set(member.id, member);
     this.#audit = new AuditEmitter(options.audit, options.actor);
     this.#calls = new KeyringCalls(this.#audit);
     this.#keys = new KeyCache(options.cache);
