@@ -23,6 +23,12 @@ export interface CliCacheOptions {
   readonly ttlMs: number;
   readonly maxEntries?: number;
   readonly maxUses?: number;
+  /**
+   * How long the list of live blind-index root versions is trusted before it is read again, in
+   * ms (core's `indexVersionsTtlMs`): how soon a long run writes a version another process added
+   * with `keys rotate --index`. Default 30,000; never longer than `ttlMs`.
+   */
+  readonly indexVersionsTtlMs?: number;
 }
 
 /** What `hushfield.config.ts` default-exports (build it with {@link defineConfig}). */
