@@ -71,6 +71,12 @@ test('keyring calls and value decrypts land in the table; audit lists them by sc
   expect(human.stdout).toMatch(/key\.create success {2}scope=tenant-b/);
   expect(human.stdout).toContain('actor=user:alice,requestId:r-1');
   expect((await world.runCli(['audit', '--since', 'yesterday'])).code).toBe(2);
+  // The model PrismaAuditSink was given, when it is not the default: named, and checked.
+  expect((await world.runCli(['audit', '--model', 'HushfieldAuditEvent', '--json'])).json.events.length).toBe(
+    rows.length,
+  );
+  const unknown = await world.runCli(['audit', '--model', 'AuditTrail', '--json']);
+  expect([unknown.code, unknown.json.error.name]).toEqual([2, 'ConfigError']);
 });
 
 test('a stalled audit table never blocks a read: the queue is bounded and drops are counted', async () => {

@@ -316,9 +316,14 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--until <time>', 'before this time: ISO 8601, or a duration ago')
     .option('--operation <op>', 'only this operation (keyring.unwrap, key.destroy, value.decrypt, ...)')
     .option('--limit <n>', 'newest events shown at most', positiveInt('--limit'), 100)
+    .option(
+      '--model <name>',
+      "the audit log's Prisma model, when PrismaAuditSink was given another (default HushfieldAuditEvent)",
+    )
     .action(
       wrap((ctx, o) =>
         auditCommand(ctx, {
+          model: o.model as string | undefined,
           scope: o.scope as string | undefined,
           actor: o.actor as string | undefined,
           since: o.since as string | undefined,
