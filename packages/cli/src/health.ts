@@ -64,11 +64,14 @@ export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}
   }
 }
 
-/** Delivers one event; a failing sink is ignored (an audit sink must never break a check). */
+/**
+ * Delivers one event; a failing sink is ignored (an audit sink must never break a check), and
+ * an `actor()` that throws leaves the event without an actor rather than losing it.
+ */
 function emit(audit: HealthAudit, event: Omit<AuditEvent, 'time' | 'actor' | 'detail'>): void {
   if (!audit.sink) return;
   try {
-    const actor = audit.actor?.();
+    const actor = actorOrNone(audit);
     const delivered = audit.sink.emit({
       ...event,
       time: new Date(),
@@ -79,6 +82,14 @@ function emit(audit: HealthAudit, event: Omit<AuditEvent, 'time' | 'actor' | 'de
       (delivered as Promise<void>).catch(() => undefined);
   } catch {
     // ignored, see above
+  }
+}
+
+function actorOrNone(audit: HealthAudit): ActorContext | undefined {
+  try {
+    return audit.actor?.();
+  } catch {
+    return undefined;
   }
 }
 
