@@ -96,6 +96,8 @@ describe('the binary envelope', () => {
       ['version 0', Buffer.concat([good.subarray(0, 8), Buffer.alloc(4), good.subarray(12)])],
       ['version above 2^31-1', Buffer.concat([good.subarray(0, 8), Buffer.from('80000000', 'hex'), good.subarray(12)])],
       ['too short', good.subarray(0, good.length - 1)],
+      // Within the whole-envelope cap (sized for a 64-character key id), past the 16 MiB value cap.
+      ['a value of 16 MiB + 1', Buffer.concat([good, Buffer.alloc(MAX_PLAINTEXT_BYTES + 1)])],
     ];
     for (const [label, value] of bad) {
       let thrown: unknown;

@@ -105,6 +105,8 @@ export function parseBinaryEnvelope(bytes: unknown): ParsedEnvelope {
   const dekStart = 5 + idLength + 4;
   const sealedStart = dekStart + WRAPPED_DEK_BYTES;
   if (buffer.length < sealedStart + PACKED_OVERHEAD) reject('too short');
+  // The whole-envelope cap allows for the longest key id: a shorter one must not lend a longer value.
+  if (buffer.length - sealedStart > MAX_PLAINTEXT_BYTES + PACKED_OVERHEAD) reject('sealed value is too long');
   const keyId = buffer.toString('latin1', 5, 5 + idLength);
   if (!KEY_ID_CHARS.test(keyId)) reject('key id has a bad character');
   const version = buffer.readUInt32BE(5 + idLength);
