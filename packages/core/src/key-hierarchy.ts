@@ -14,7 +14,7 @@ import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter } from './audit-emitter';
 import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyStoreError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
-import { KeyLoader, cacheId, ownerOf, scopeOfOwner, type ScopedKey } from './key-loader';
+import { KeyLoader, cacheId, isScopeOwner, ownerOf, scopeOfOwner, type ScopedKey } from './key-loader';
 import type { KeyFilter, KeyKind, KeyStore, KeyVersionRef, StoredKey } from './key-store';
 import { checkActiveAnswer, INDEX_SCOPE, KeyVersions, MAX_SCOPE_BYTES } from './key-versions';
 import type { Keyring } from './keyring';
@@ -239,7 +239,10 @@ export class KeyHierarchy {
     version: number,
     use: (key: Buffer, scope: string | undefined) => T,
   ): T | typeof MISS {
-    return this.#keys.use(cacheId(keyId, version), (key, owner) => use(key, scopeOfOwner(owner)));
+    const id = cacheId(keyId, version);
+    // An index root key cached under this id is no scope key: the caller loads it, and is refused.
+    if (!isScopeOwner(this.#keys.ownerOf(id))) return MISS;
+    return this.#keys.use(id, (key, owner) => use(key, scopeOfOwner(owner)));
   }
 
   /**

@@ -34,8 +34,22 @@ export interface ScopedKey {
   readonly scope: string | undefined;
 }
 
-function scopedKey({ key, owner }: { key: Buffer; owner?: string }): ScopedKey {
+/**
+ * A cached or loaded key as a scope key: refused (zeroed, `KeyNotFoundError`) when it was
+ * unwrapped for another kind (the index root key shares the key cache's id space), as it is
+ * when the key store's row says so, so an envelope naming the index root key never opens.
+ */
+function scopedKey({ key, owner }: { key: Buffer; owner?: string }, keyId: string, version: number): ScopedKey {
+  if (!isScopeOwner(owner)) {
+    key.fill(0);
+    throw new KeyNotFoundError(messages.keyNotFound(keyId, version), { keyId, version });
+  }
   return { key, scope: scopeOfOwner(owner) };
+}
+
+/** Whether a cached key's owner ({@link ownerOf}) allows its use as a scope key: a scope's, or unsaid. */
+export function isScopeOwner(owner: string | undefined): boolean {
+  return owner === undefined || owner.startsWith(SCOPE_OWNER);
 }
 
 /** The scope a scope key's {@link ownerOf} names, or `undefined` for another kind or no owner. */
@@ -92,6 +106,8 @@ export class KeyLoader {
       await this.#keys.getOwned(cacheId(keyId, version), () =>
         this.#loadScopeKey(keyId, version, () => this.#store.getVersion(keyId, version)),
       ),
+      keyId,
+      version,
     );
   }
 
@@ -131,7 +147,7 @@ export class KeyLoader {
     return refs.map(({ keyId, version }) =>
       this.#keys
         .getOwned(cacheId(keyId, version), () => this.#loadScopeKey(keyId, version, () => lookup(keyId, version)))
-        .then(scopedKey),
+        .then((owned) => scopedKey(owned, keyId, version)),
     );
   }
 

@@ -12,9 +12,11 @@ import {
   KeyringError,
 } from './errors';
 import { FieldCrypto } from './field-crypto';
+import { wrapContext } from './keyring-calls';
 import type { KeyStore, NewStoredKey, StoredKey } from './key-store';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
+import { createRowEncryptor } from './row-encryptor';
 
 const ctx = { model: 'users', field: 'email', rowId: 'row-1' };
 
@@ -117,6 +119,28 @@ describe('tampering', () => {
     const error = await reader.decrypt(a, ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyringError);
     expect((error as KeyringError).operation).toBe('unwrap');
+  });
+
+  it('never uses the blind-index root key as a scope key, cached or not', async () => {
+    const { crypto, keyring, keyStore } = setup();
+    // Computing a blind index caches the index root key, under its key id and version.
+    const spec = { model: 'users', field: 'email', name: 'email_idx', normalize: [], bits: 256 };
+    await crypto.blindIndex(spec, 'ada@example.com');
+    const [root] = await keyStore.list({ kind: 'index' });
+    // An envelope naming the index root key, its DEK wrapped under that key (as if it were a scope key).
+    const key = await keyring.unwrapKey(Buffer.from(root.wrappedKey!, 'base64'), wrapContext(root));
+    const row = createRowEncryptor({ keyId: root.keyId, scope: 'default', version: root.version, key });
+    const forged = row.encrypt('ada@example.com', ctx);
+    row.dispose();
+    key.fill(0);
+    const fresh = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    for (const reader of [crypto, fresh]) {
+      for (const read of [ctx, { ...ctx, scope: 'default' }]) {
+        await expect(reader.decrypt(forged, read)).rejects.toThrow(KeyNotFoundError);
+        const [many] = await reader.decryptMany([{ value: forged, ctx: read }]);
+        expect(many).toBeInstanceOf(KeyNotFoundError);
+      }
+    }
   });
 
   it('a destroyed scope cannot decrypt, in this process or a fresh one', async () => {
