@@ -239,10 +239,10 @@ export class KeyHierarchy {
     version: number,
     use: (key: Buffer, scope: string | undefined) => T,
   ): T | typeof MISS {
-    const id = cacheId(keyId, version);
     // An index root key cached under this id is no scope key: the caller loads it, and is refused.
-    if (!isScopeOwner(this.#keys.ownerOf(id))) return MISS;
-    return this.#keys.use(id, (key, owner) => use(key, scopeOfOwner(owner)));
+    return this.#keys.use(cacheId(keyId, version), (key, owner) =>
+      isScopeOwner(owner) ? use(key, scopeOfOwner(owner)) : MISS,
+    );
   }
 
   /**
