@@ -3,7 +3,14 @@
  * while the caller's transaction holds the connection must not wait for another connection:
  * on a single-connection driver (PGlite) it would wait for the transaction, which waits for
  * the lookup, forever. So while an interactive transaction of the extended client runs,
- * key-store reads go through that transaction (they see every committed key).
+ * key-store reads go through that transaction.
+ *
+ * A transaction whose reads see a snapshot (`REPEATABLE READ`, MySQL's default, or
+ * `SERIALIZABLE`) does not see a key committed after its first read: one this process just
+ * created (below), or one a concurrent writer created first. A read there that finds nothing
+ * (no active key, no such version, no key of the scope) is asked again of the base store on a
+ * driver with other connections: keys are committed at once, and the loser of a race to create
+ * a scope's first key must find the winner's.
  *
  * Key creation never joins the caller's transaction: a key created there would vanish on
  * rollback while this process keeps it cached, and values written with it later would be
@@ -40,14 +47,17 @@ export class TransactionKeyStore implements KeyStore {
     private readonly singleConnection: boolean,
   ) {}
 
-  getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
-    return this.read((store) => store.getActive(kind, scope));
+  async getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
+    const found = await this.read((store) => store.getActive(kind, scope));
+    return found === null && this.beyondSnapshot() ? this.base.getActive(kind, scope) : found;
   }
 
-  getVersion(keyId: string, version: number): Promise<StoredKey | null> {
-    return this.read((store) => store.getVersion(keyId, version));
+  async getVersion(keyId: string, version: number): Promise<StoredKey | null> {
+    const found = await this.read((store) => store.getVersion(keyId, version));
+    return found === null && this.beyondSnapshot() ? this.base.getVersion(keyId, version) : found;
   }
 
+  // A key these leave out is asked for again with getActive or getVersion (below).
   getActives(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]> {
     return this.read((store) => store.getActives(kind, scopes));
   }
@@ -56,8 +66,9 @@ export class TransactionKeyStore implements KeyStore {
     return this.read((store) => store.getVersions(refs));
   }
 
-  list(filter?: KeyFilter): Promise<StoredKey[]> {
-    return this.read((store) => store.list(filter));
+  async list(filter?: KeyFilter): Promise<StoredKey[]> {
+    const found = await this.read((store) => store.list(filter));
+    return found.length === 0 && this.beyondSnapshot() ? this.base.list(filter) : found;
   }
 
   insert(key: NewStoredKey): Promise<StoredKey> {
@@ -100,6 +111,15 @@ export class TransactionKeyStore implements KeyStore {
   private transaction(): TransactionScope | undefined {
     const scope = anyTransaction();
     return scope !== undefined && this.owners.has(scope.owner) ? scope : undefined;
+  }
+
+  /**
+   * Whether a read that found nothing in the current transaction is asked again outside it: on a
+   * driver with other connections, inside a transaction this store joins (whose snapshot may
+   * predate the key).
+   */
+  private beyondSnapshot(): boolean {
+    return !this.singleConnection && this.transaction() !== undefined;
   }
 
   private refuseInTransaction(scope: string): void {

@@ -1,0 +1,113 @@
+/**
+ * Key lookups inside interactive transactions whose reads see a snapshot (`REPEATABLE READ`,
+ * MySQL's default, and `SERIALIZABLE`): keys are created on another connection and committed at
+ * once, after the snapshot was taken, so the transaction itself cannot see them.
+ */
+import { computedBlindIndex } from '@hushfield/prisma';
+import { createHarness, type Harness } from './support';
+import { testBackend } from '../support/database';
+import { describeOn } from '../support/provider';
+
+// PGlite and SQLite have one connection: there no key is created inside a transaction.
+const multiConnection = testBackend() !== 'pglite';
+
+describeOn(['postgresql', 'mysql'], 'SQLite has one writer and no isolation levels')(
+  'fieldEncryption: keys created beside a snapshot transaction',
+  () => {
+    let h: Harness;
+
+    beforeAll(async () => {
+      h = await createHarness();
+      await h.prisma.user.create({
+        data: { emailIdx: computedBlindIndex, tenantId: 'seed', name: 'Seed', email: 'seed@example.com' },
+      });
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    (multiConnection ? it : it.skip)(
+      'two REPEATABLE READ transactions creating the first key of one scope both commit, readable in a fresh process',
+      async () => {
+        const clients = [h.fresh().prisma, h.fresh().prisma];
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const reads: Promise<void>[] = [];
+        const attempts = clients.map((prisma, i) => {
+          let read!: () => void;
+          reads.push(new Promise<void>((resolve) => (read = resolve)));
+          return prisma.$transaction(
+            async (tx) => {
+              // The snapshot is taken here, before either key exists.
+              await tx.user.findFirst({ where: { tenantId: 'seed' } });
+              read();
+              await gate;
+              return tx.user.create({
+                data: { emailIdx: computedBlindIndex, tenantId: 'race', name: `R${i}`, email: `r${i}@example.com` },
+              });
+            },
+            { isolationLevel: 'RepeatableRead', timeout: 15_000 },
+          );
+        });
+        await Promise.all(reads);
+        release();
+        const outcomes = await Promise.allSettled(attempts);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+        const rows = await h.fresh().prisma.user.findMany({ where: { tenantId: 'race' }, orderBy: { name: 'asc' } });
+        expect(rows.map((row) => row.email)).toEqual(['r0@example.com', 'r1@example.com']);
+      },
+      30_000,
+    );
+
+    (multiConnection ? it : it.skip)(
+      'a per-scope lookup in a REPEATABLE READ transaction finds the row it created under a new scope key',
+      async () => {
+        const { prisma } = h.fresh();
+        const org = await prisma.organization.create({ data: { slug: 'snapshot-org' } });
+        const found = await prisma.$transaction(
+          async (tx) => {
+            await tx.organization.findFirst({ where: { slug: 'snapshot-org' } });
+            const created = await tx.contact.create({
+              data: { orgId: org.id, email: 'snap@example.com', emailIdx: computedBlindIndex },
+            });
+            const again = await tx.contact.findFirst({ where: { orgId: org.id, email: 'snap@example.com' } });
+            return { created, again };
+          },
+          { isolationLevel: 'RepeatableRead', timeout: 15_000 },
+        );
+        expect(found.again?.id).toBe(found.created.id);
+      },
+    );
+
+    (multiConnection ? it : it.skip)(
+      'creates the first index root key inside a REPEATABLE READ transaction, and finds the row by it',
+      async () => {
+        // A database without any key yet.
+        const empty = await createHarness();
+        try {
+          const found = await empty.prisma.$transaction(
+            async (tx) => {
+              await tx.organization.findFirst({});
+              const created = await tx.user.create({
+                data: { emailIdx: computedBlindIndex, tenantId: 'first', name: 'First', email: 'first@example.com' },
+              });
+              const again = await tx.user.findFirst({ where: { email: 'first@example.com' } });
+              return { created, again };
+            },
+            { isolationLevel: 'RepeatableRead', timeout: 15_000 },
+          );
+          expect(found.again?.id).toBe(found.created.id);
+          expect((await empty.prisma.user.findFirst({ where: { email: 'first@example.com' } }))?.id).toBe(
+            found.created.id,
+          );
+          expect((await empty.fresh().prisma.user.findFirst({ where: { email: 'first@example.com' } }))?.id).toBe(
+            found.created.id,
+          );
+        } finally {
+          await empty.close();
+        }
+      },
+      30_000,
+    );
+  },
+);
