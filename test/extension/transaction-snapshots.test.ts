@@ -80,6 +80,29 @@ describeOn(['postgresql', 'mysql'], 'SQLite has one writer and no isolation leve
     );
 
     (multiConnection ? it : it.skip)(
+      'a SERIALIZABLE transaction creates the first key of a scope without waiting for its own read locks',
+      async () => {
+        const { prisma } = h.fresh();
+        const started = Date.now();
+        const created = await prisma.$transaction(
+          async (tx) => {
+            await tx.user.findFirst({ where: { tenantId: 'seed' } });
+            return tx.user.create({
+              data: { emailIdx: computedBlindIndex, tenantId: 'serial', name: 'Ser', email: 'ser@example.com' },
+            });
+          },
+          { isolationLevel: 'Serializable', timeout: 8_000 },
+        );
+        // On MySQL a SERIALIZABLE read locks the key rows it read (or the gap where one would be).
+        expect(Date.now() - started).toBeLessThan(4_000);
+        expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: created.id } })).email).toBe(
+          'ser@example.com',
+        );
+      },
+      30_000,
+    );
+
+    (multiConnection ? it : it.skip)(
       'creates the first index root key inside a REPEATABLE READ transaction, and finds the row by it',
       async () => {
         // A database without any key yet.

@@ -224,8 +224,15 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
         const [first, ...rest] = args;
         if (typeof first !== 'function') return baseTransaction.apply(self, args);
         const callback = first as (tx: AnyClient) => Promise<unknown>;
+        const isolationLevel = (rest[0] as { isolationLevel?: unknown } | undefined)?.isolationLevel;
         // `await` inside the context: a lazy PrismaPromise returned by the callback must run in it.
-        const run = (tx: AnyClient) => inTransaction(tx, base, async () => await callback(tx));
+        const run = (tx: AnyClient) =>
+          inTransaction(
+            tx,
+            base,
+            async () => await callback(tx),
+            typeof isolationLevel === 'string' ? isolationLevel : undefined,
+          );
         return baseTransaction.apply(self, [run, ...rest]);
       },
     } as object;

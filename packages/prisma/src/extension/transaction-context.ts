@@ -26,6 +26,8 @@ export interface TransactionScope {
    * callback (and not awaited there) runs on its own connection, as it would without hushfield.
    */
   readonly owner: AnyClient;
+  /** The `isolationLevel` the transaction was opened with, when the caller gave one. */
+  readonly isolationLevel?: string;
 }
 
 interface Context {
@@ -35,9 +37,12 @@ interface Context {
 
 const storage = new AsyncLocalStorage<Context>();
 
-/** Runs `fn` with `tx`, opened by `owner` (see {@link TransactionScope.owner}), as the current transaction. */
-export function inTransaction<T>(tx: AnyClient, owner: AnyClient, fn: () => T): T {
-  return storage.run({ scope: { tx, owner } }, fn);
+/**
+ * Runs `fn` with `tx`, opened by `owner` (see {@link TransactionScope.owner}) at `isolationLevel`
+ * (when given), as the current transaction.
+ */
+export function inTransaction<T>(tx: AnyClient, owner: AnyClient, fn: () => T, isolationLevel?: string): T {
+  return storage.run({ scope: { tx, owner, isolationLevel } }, fn);
 }
 
 /**

@@ -10,7 +10,10 @@
  * created (below), or one a concurrent writer created first. A read there that finds nothing
  * (no active key, no such version, no key of the scope) is asked again of the base store on a
  * driver with other connections: keys are committed at once, and the loser of a race to create
- * a scope's first key must find the winner's.
+ * a scope's first key must find the winner's. In a `SERIALIZABLE` transaction key-store reads
+ * do not join it there at all: on MySQL such a read locks the key rows it read, or the gap where
+ * a scope's missing key would go, and the key's creation on the other connection would wait for
+ * the caller's transaction until it timed out.
  *
  * Key creation never joins the caller's transaction: a key created there would vanish on
  * rollback while this process keeps it cached, and values written with it later would be
@@ -99,7 +102,9 @@ export class TransactionKeyStore implements KeyStore {
 
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
     const scope = this.transaction();
-    if (scope === undefined) return fn(this.base);
+    if (scope === undefined || (!this.singleConnection && scope.isolationLevel === 'Serializable')) {
+      return fn(this.base);
+    }
     return sideQuery(scope.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
   }
 
