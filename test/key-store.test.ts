@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ConfigError, InvalidArgumentError, KeyConflictError, type NewStoredKey } from '@hushfield/core';
+import { ConfigError, InvalidArgumentError, KeyConflictError, KeyStoreError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
-import { createPrisma, createTestDatabase, type TestDatabase } from './support/database';
+import { createPrisma, createTestDatabase, testBackend, type TestDatabase } from './support/database';
 
 interface Row {
   key_id: string;
@@ -292,6 +292,30 @@ describe('PrismaKeyStore', () => {
     expect(inspect(store)).toBe("PrismaKeyStore { model: 'HushfieldKey' }");
     expect(JSON.stringify(store)).toBe('{"model":"HushfieldKey"}');
   });
+
+  // One connection (PGlite, SQLite): no other connection can hold the lock.
+  (testBackend() === 'pglite' || testBackend() === 'sqlite' ? it.skip : it)(
+    'reports an insert whose own transaction timed out behind a lock as a KeyStoreError, storing nothing',
+    async () => {
+      const scope = freshScope();
+      // Another connection holds the key table (or the gap the new key goes into) past the
+      // 5 s the store's own transaction may take.
+      await db.query('BEGIN');
+      if (db.provider === 'mysql') {
+        await db.query('SELECT key_id FROM hushfield_keys WHERE kind = $1 AND scope = $2 FOR UPDATE', ['scope', scope]);
+      } else {
+        await db.query('LOCK TABLE hushfield_keys IN SHARE ROW EXCLUSIVE MODE');
+      }
+      const released = new Promise((resolve) => setTimeout(resolve, 6_500)).then(() => db.query('ROLLBACK'));
+      const error = await rejection(store.insert(newKey(scope)));
+      await released;
+      expect(error).toBeInstanceOf(KeyStoreError);
+      expect(error).toMatchObject({ keyId: `k-${scope}`, version: 1 });
+      expect(await rows(scope)).toEqual([]);
+      expect((await store.insert(newKey(scope))).version).toBe(1);
+    },
+    20_000,
+  );
 
   it('reports a row edited by hand to an unknown state instead of trusting it', async () => {
     const scope = freshScope();

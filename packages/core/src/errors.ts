@@ -124,8 +124,9 @@ export class KeyNotFoundError extends HushfieldError {
 }
 
 /**
- * The key store failed under a read of key material (its database errored or timed out): a
- * transient outage, not a verdict on the value, so it is never read as `null`. The database's
+ * The key store failed under a read of key material (its database errored or timed out), or
+ * a key write's own transaction timed out (nothing stored): a transient outage, not a verdict
+ * on the value, so it is never read as `null`. The database's
  * own error is the `cause`; the message names the key and the value's location only.
  */
 export class KeyStoreError extends HushfieldError {

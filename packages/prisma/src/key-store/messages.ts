@@ -19,6 +19,9 @@ export const messages = {
   tooLong: (model: string, argument: string, length: number | undefined) =>
     `${argument}${length === undefined ? '' : ` (${length} characters)`} is longer than its column in ${model} ` +
     'holds (on MySQL a String column is VARCHAR(191) unless declared longer); the key was not stored',
+  expired: (operation: string, kind: string, scope: string, version: number) =>
+    `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: the key store's transaction ` +
+    'timed out (another connection held a lock on the key table); nothing was stored',
   badRow: (model: string, keyId: string, version: number) =>
     `${model} row for key ${keyId} version ${version} has an unknown kind or state; the key store was edited by hand`,
 } as const;

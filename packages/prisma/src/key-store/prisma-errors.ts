@@ -14,6 +14,14 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
+ * P2028: the store's own transaction ended (it ran past its timeout, e.g. waiting for a lock
+ * another connection held on the key table) before it committed; nothing was stored.
+ */
+export function isExpiredTransaction(error: unknown): boolean {
+  return codeOf(error) === 'P2028';
+}
+
+/**
  * P2034: the transaction lost a write conflict or deadlock to a concurrent one. On SQLite the
  * same loss arrives as `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT` (a read transaction that another
  * connection's write overtook cannot become a write transaction), which Prisma reports as a

@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   KeyConflictError,
   type KeyFilter,
+  KeyStoreError,
   type KeyKind,
   type KeyState,
   type KeyStore,
@@ -19,7 +20,7 @@ import {
   type StoredKey,
 } from '@hushfield/core';
 import { messages } from './messages';
-import { isUniqueViolation, isWriteConflict, tooLongColumn } from './prisma-errors';
+import { isExpiredTransaction, isUniqueViolation, isWriteConflict, tooLongColumn } from './prisma-errors';
 
 /** Options of {@link PrismaKeyStore}. */
 export interface PrismaKeyStoreOptions {
@@ -200,7 +201,8 @@ export class PrismaKeyStore implements KeyStore {
   /**
    * Inserts `key` as the active version of its (kind, scope).
    * @throws KeyConflictError when that version or key-id version exists, or (kind, scope)
-   *   already has an active version.
+   *   already has an active version; KeyStoreError when the store's own transaction timed out
+   *   (nothing stored).
    */
   async insert(key: NewStoredKey): Promise<StoredKey> {
     checkNewKey(key);
@@ -212,7 +214,7 @@ export class PrismaKeyStore implements KeyStore {
           select: { version: true },
         });
         if (active !== null) throw new KeyConflictError(messages.alreadyActive(key.kind, key.scope));
-        return this.#toStored(await keys.create({ data: this.#row(key), select: SELECT }));
+        return this.#created(key, 'insert', await keys.create({ data: this.#row(key), select: SELECT }));
       }),
     );
   }
@@ -220,7 +222,8 @@ export class PrismaKeyStore implements KeyStore {
   /**
    * In one transaction: retires the active version `next.version - 1` and inserts `next`.
    * @throws KeyConflictError when that version is not the active one (another writer rotated
-   *   first) or `next` already exists.
+   *   first) or `next` already exists; KeyStoreError when the store's own transaction timed out
+   *   (nothing stored).
    */
   async rotate(next: NewStoredKey): Promise<StoredKey> {
     checkNewKey(next);
@@ -235,7 +238,7 @@ export class PrismaKeyStore implements KeyStore {
         if (retired.count !== 1) {
           throw new KeyConflictError(messages.rotateLost(next.kind, next.scope, next.version));
         }
-        return this.#toStored(await keys.create({ data: this.#row(next), select: SELECT }));
+        return this.#created(next, 'rotate', await keys.create({ data: this.#row(next), select: SELECT }));
       }),
     );
   }
@@ -301,6 +304,14 @@ export class PrismaKeyStore implements KeyStore {
     try {
       return await write();
     } catch (error) {
+      if (isExpiredTransaction(error)) {
+        throw new KeyStoreError(
+          messages.expired(operation, key.kind, key.scope, key.version),
+          key,
+          {},
+          { cause: error },
+        );
+      }
       if (isUniqueViolation(error) || isWriteConflict(error)) {
         throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), {
           cause: error,
@@ -315,6 +326,15 @@ export class PrismaKeyStore implements KeyStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * The row `create` returned. On MySQL a create still waiting when its transaction timed out
+   * returns `null` instead of failing: the transaction rolled back, nothing was stored.
+   */
+  #created(key: NewStoredKey, operation: 'insert' | 'rotate', row: KeyRow | null): StoredKey {
+    if (row === null) throw new KeyStoreError(messages.expired(operation, key.kind, key.scope, key.version), key);
+    return this.#toStored(row);
   }
 
   #toStored(row: KeyRow): StoredKey {
