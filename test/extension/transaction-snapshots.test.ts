@@ -4,7 +4,8 @@
  * once, after the snapshot was taken, so the transaction itself cannot see them.
  */
 import { computedBlindIndex } from '@hushfield/prisma';
-import { createHarness, type Harness } from './support';
+import { KeyDestroyedError } from '@hushfield/core';
+import { createHarness, type Harness, rejection } from './support';
 import { testBackend } from '../support/database';
 import { describeOn } from '../support/provider';
 
@@ -100,6 +101,27 @@ describeOn(['postgresql', 'mysql'], 'SQLite has one writer and no isolation leve
         );
       },
       30_000,
+    );
+
+    (multiConnection ? it : it.skip)(
+      'a scope shredded inside a REPEATABLE READ transaction stays shredded: its key is not cached again from the snapshot',
+      async () => {
+        const user = await h.prisma.user.create({
+          data: { emailIdx: computedBlindIndex, tenantId: 'doomed', name: 'Doomed', email: 'doomed@example.com' },
+        });
+        const { prisma } = h.fresh();
+        const inside = await prisma.$transaction(
+          async (tx) => {
+            await tx.user.count({ where: { tenantId: 'doomed' } });
+            await prisma.$hushfield.crypto.keys.destroyScope('doomed');
+            return rejection(tx.user.findUnique({ where: { id: user.id } }));
+          },
+          { isolationLevel: 'RepeatableRead', timeout: 15_000 },
+        );
+        expect(inside).toBeInstanceOf(KeyDestroyedError);
+        // "The process that shreds evicts and zeroes the keys at once" (README, "Crypto-shredding").
+        expect(await rejection(prisma.user.findUnique({ where: { id: user.id } }))).toBeInstanceOf(KeyDestroyedError);
+      },
     );
 
     (multiConnection ? it : it.skip)(

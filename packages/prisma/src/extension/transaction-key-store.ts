@@ -13,7 +13,10 @@
  * a scope's first key must find the winner's. In a `SERIALIZABLE` transaction key-store reads
  * do not join it there at all: on MySQL such a read locks the key rows it read, or the gap where
  * a scope's missing key would go, and the key's creation on the other connection would wait for
- * the caller's transaction until it timed out.
+ * the caller's transaction until it timed out. Nor do they after this process wrote the key
+ * store during the transaction (created, rotated or destroyed a key): its snapshot then no
+ * longer says what the key store holds, and a scope destroyed there would be read back as live
+ * and its key cached again.
  *
  * Key creation never joins the caller's transaction: a key created there would vanish on
  * rollback while this process keeps it cached, and values written with it later would be
@@ -50,6 +53,9 @@ export class TransactionKeyStore implements KeyStore {
     private readonly singleConnection: boolean,
   ) {}
 
+  /** The transactions during which this process wrote the key store (see {@link read}). */
+  private readonly written = new WeakSet<TransactionScope>();
+
   async getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
     const found = await this.read((store) => store.getActive(kind, scope));
     return found === null && this.beyondSnapshot() ? this.base.getActive(kind, scope) : found;
@@ -75,17 +81,17 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   insert(key: NewStoredKey): Promise<StoredKey> {
-    this.refuseInTransaction(key.scope);
+    this.beforeWrite(key.scope);
     return this.base.insert(key);
   }
 
   rotate(next: NewStoredKey): Promise<StoredKey> {
-    this.refuseInTransaction(next.scope);
+    this.beforeWrite(next.scope);
     return this.base.rotate(next);
   }
 
   destroy(kind: KeyKind, scope: string): Promise<number> {
-    this.refuseInTransaction(scope);
+    this.beforeWrite(scope);
     return this.base.destroy(kind, scope);
   }
 
@@ -96,13 +102,16 @@ export class TransactionKeyStore implements KeyStore {
     wrapped: string,
     keyringId: string,
   ): Promise<boolean> {
-    this.refuseInTransaction('*');
+    this.beforeWrite('*');
     return this.base.replaceWrapped(keyId, version, expected, wrapped, keyringId);
   }
 
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
     const scope = this.transaction();
-    if (scope === undefined || (!this.singleConnection && scope.isolationLevel === 'Serializable')) {
+    if (
+      scope === undefined ||
+      (!this.singleConnection && (scope.isolationLevel === 'Serializable' || this.written.has(scope)))
+    ) {
       return fn(this.base);
     }
     return sideQuery(scope.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
@@ -127,8 +136,12 @@ export class TransactionKeyStore implements KeyStore {
     return !this.singleConnection && this.transaction() !== undefined;
   }
 
-  private refuseInTransaction(scope: string): void {
-    if (this.singleConnection && this.transaction() !== undefined) throw new ConfigError(message(scope));
+  /** Refuses a key-store write inside a transaction on one connection; notes one on several. */
+  private beforeWrite(scope: string): void {
+    const transaction = this.transaction();
+    if (transaction === undefined) return;
+    if (this.singleConnection) throw new ConfigError(message(scope));
+    this.written.add(transaction);
   }
 
   /** Prints no client internals. */
