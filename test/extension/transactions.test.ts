@@ -144,6 +144,22 @@ describe('fieldEncryption: $transaction', () => {
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe('late@example.com');
   });
 
+  it('an updateMany outside any transaction writes rows whose scope has no key yet (none is made inside its own)', async () => {
+    // Organizations without a legal name hold no encrypted value: their scopes have no key yet.
+    const created = [
+      await h.prisma.organization.create({ data: { slug: 'keyless-1' } }),
+      await h.prisma.organization.create({ data: { slug: 'keyless-2' } }),
+    ];
+    const { prisma } = h.fresh();
+    const updated = await prisma.organization.updateMany({
+      where: { slug: { startsWith: 'keyless-' } },
+      data: { legalName: 'Keyless Ltd' },
+    });
+    expect(updated.count).toBe(2);
+    const read = await h.fresh().prisma.organization.findMany({ where: { id: { in: created.map((org) => org.id) } } });
+    expect(read.map((org) => org.legalName)).toEqual(['Keyless Ltd', 'Keyless Ltd']);
+  });
+
   // SQLite has one writer at a time: the other client's update would wait for this transaction to end.
   (testProvider() === 'sqlite' ? it.skip : it)(
     "leaves another client's operation, started inside the callback and not awaited there, out of the transaction",

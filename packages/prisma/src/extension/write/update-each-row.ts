@@ -48,12 +48,17 @@ export async function updateEachRow(
   const { scopeField } = model;
   const newScope = scopeField === undefined ? undefined : scopeString(model, scopeField, plainOf(data[scopeField]));
   const name = view.delegateName(model);
-  if (newScope !== undefined && currentTransaction(base) === undefined) {
+  if (scopeField !== undefined && currentTransaction(base) === undefined) {
     // The transaction opened below cannot make a scope key on a single-connection driver (SQLite,
-    // PGlite, libSQL: the key is committed on another connection, and there is none), so the new
-    // scope's key is made first, once some row is known to move to it.
-    const some = await delegate(base, name).findFirst({ where: args.where, select: { [id]: true } });
-    if (some !== null) (await deps.crypto.rowEncryptor(newScope)).dispose();
+    // PGlite, libSQL: the key is committed on another connection, and there is none), so the keys
+    // it seals under are made first: the new scope's, once some row is known to move to it, else
+    // those of the matching rows' scopes (a scope whose rows hold no encrypted value has none yet).
+    if (newScope !== undefined) {
+      const some = await delegate(base, name).findFirst({ where: args.where, select: { [id]: true } });
+      if (some !== null) (await deps.crypto.rowEncryptor(newScope)).dispose();
+    } else {
+      await makeScopeKeys(deps, name, scopeField, args.where);
+    }
   }
   const shaped = operation === 'updateManyAndReturn' ? ensureSelected(view, model, args) : undefined;
   const query = shaped?.args ?? args;
@@ -102,6 +107,23 @@ export async function updateEachRow(
     options?: { isolationLevel?: string },
   ) => Promise<unknown>;
   return transaction.call(base, (tx) => inTransaction(tx, base, () => sideQuery(base, run)), ownIsolation(base));
+}
+
+/**
+ * Makes (or loads) the active key of every scope a row matching `where` has, outside any
+ * transaction: one query for the scopes, one key-store lookup per 100 of them not cached, and a
+ * key created for each that has none.
+ */
+async function makeScopeKeys(deps: UpdateEachRowDeps, name: string, scopeField: string, where: unknown): Promise<void> {
+  const rows = (await delegate(deps.base, name).findMany({
+    where,
+    select: { [scopeField]: true },
+    distinct: [scopeField],
+  })) as Args[];
+  // The row's scope as an update of it is sealed under (see RowReader), never a key for null.
+  const scopes = rows.filter((row) => row[scopeField] != null).map((row) => String(row[scopeField]));
+  await deps.crypto.prefetchScopes(scopes);
+  for (const scope of scopes) await deps.crypto.keys.activeScopeKey(scope);
 }
 
 /**
