@@ -185,6 +185,13 @@ describe('fieldEncryption: $transaction', () => {
     },
   );
 
+  it('refuses to be applied to a client already extended with hushfield (values would be sealed twice)', () => {
+    const { prisma } = h.fresh();
+    expect(() => prisma.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }))).toThrow(
+      ConfigError,
+    );
+  });
+
   it('reads keys inside the transaction of a client that shares its crypto, over another base (no wait on one connection)', async () => {
     const { base, prisma: first } = h.fresh();
     await first.user.create({

@@ -163,7 +163,8 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
  * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
  *   generator's, `migratingScopes` names a model that is not a scoped model of it,
- *   `migratingBindings` one without `@encryption(bind: ...)`, or `omit` is not an object
+ *   `migratingBindings` one without `@encryption(bind: ...)`, or `omit` is not an object; and
+ *   from `$extends` when the client is already extended with hushfield
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
@@ -195,6 +196,14 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   }
   const extension = Prisma.defineExtension((client) => {
     const base = client as unknown as AnyClient;
+    // Applied twice, every value would be sealed twice, and a client extended once would read
+    // the inner envelope as the value.
+    if (base.$hushfield !== undefined) {
+      throw new ConfigError(
+        'fieldEncryption: the client is already extended with hushfield; apply fieldEncryption once, ' +
+          'to the base PrismaClient (other extensions may come before or after it)',
+      );
+    }
     const crypto = options.crypto ?? createCrypto(options, base);
     // A crypto shared with another client: its key store joins this client's transactions too.
     cryptoOwners.get(crypto)?.add(base);
