@@ -185,6 +185,29 @@ describe('fieldEncryption: $transaction', () => {
     },
   );
 
+  it("an updateMany re-sealing row by row outlasts Prisma's default 5 s transaction timeout", async () => {
+    const { base } = h.fresh();
+    // Each row's UPDATE takes 2 s: three rows take longer than Prisma's default timeout.
+    const slow = base
+      .$extends({
+        query: {
+          ticket: {
+            updateMany: async ({ args, query }) => {
+              await new Promise((resolve) => setTimeout(resolve, 2_000));
+              return query(args);
+            },
+          },
+        },
+      })
+      .$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }));
+    for (const subject of ['slow 1', 'slow 2', 'slow 3'])
+      await slow.ticket.create({ data: { tenantId: 'slow', subject } });
+    const updated = await slow.ticket.updateMany({ where: { tenantId: 'slow' }, data: { detail: 'patient' } });
+    expect(updated.count).toBe(3);
+    const read = await h.fresh().prisma.ticket.findMany({ where: { tenantId: 'slow' } });
+    expect(read.map((ticket) => ticket.detail)).toEqual(['patient', 'patient', 'patient']);
+  }, 30_000);
+
   it('refuses to be applied to a client already extended with hushfield (values would be sealed twice)', () => {
     const { prisma } = h.fresh();
     expect(() => prisma.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }))).toThrow(

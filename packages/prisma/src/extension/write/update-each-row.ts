@@ -30,6 +30,13 @@ export interface UpdateEachRowDeps {
 /** How many times a row is read and updated while it keeps moving to another scope. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Timeout of the transaction opened here, in milliseconds. Prisma's default (5 s) is meant for
+ * callbacks that may leak; this one ends when its rows are written, and thousands of rows take
+ * longer than that. A caller who needs more opens an interactive transaction of their own.
+ */
+const OWN_TRANSACTION_TIMEOUT_MS = 10 * 60_000;
+
 /** Runs `operation` (rewritten `args`, plaintext `args.data`) row by row; returns what Prisma would. */
 export async function updateEachRow(
   deps: UpdateEachRowDeps,
@@ -104,9 +111,12 @@ export async function updateEachRow(
   if (currentTransaction(base) !== undefined) return sideQuery(base, run);
   const transaction = base.$transaction as (
     fn: (tx: AnyClient) => Promise<unknown>,
-    options?: { isolationLevel?: string },
+    options?: { isolationLevel?: string; timeout?: number },
   ) => Promise<unknown>;
-  return transaction.call(base, (tx) => inTransaction(tx, base, () => sideQuery(base, run)), ownIsolation(base));
+  return transaction.call(base, (tx) => inTransaction(tx, base, () => sideQuery(base, run)), {
+    ...ownIsolation(base),
+    timeout: OWN_TRANSACTION_TIMEOUT_MS,
+  });
 }
 
 /**
