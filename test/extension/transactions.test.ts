@@ -215,6 +215,26 @@ describe('fieldEncryption: $transaction', () => {
     );
   });
 
+  it('leaves an operation of the same client, not sent through the transaction client, out of the transaction', async () => {
+    const user = await h.prisma.user.create({
+      data: { emailIdx: computedBlindIndex, tenantId: 'outer', name: 'Outer', email: 'outer@example.com' },
+    });
+    // Cold caches: the later update must look up its key and read the row's scope.
+    const { prisma } = h.fresh();
+    let pending!: Promise<unknown>;
+    await prisma.$transaction(async (tx) => {
+      await tx.user.findUniqueOrThrow({ where: { id: user.id }, select: { id: true } });
+      // `prisma`, not `tx`: Prisma runs it on its own connection, once the transaction has ended.
+      pending = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+        prisma.user.update({ where: { id: user.id }, data: { notes: 'after the transaction' } }),
+      );
+    });
+    await expect(pending).resolves.toMatchObject({ notes: 'after the transaction' });
+    expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).notes).toBe(
+      'after the transaction',
+    );
+  });
+
   it('reads keys inside the transaction of a client that shares its crypto, over another base (no wait on one connection)', async () => {
     const { base, prisma: first } = h.fresh();
     await first.user.create({

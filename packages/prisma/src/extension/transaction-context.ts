@@ -59,6 +59,16 @@ export function currentTransaction(owner: AnyClient): TransactionScope | undefin
   return scope?.owner === owner ? scope : undefined;
 }
 
+/**
+ * Runs `fn` outside any transaction context: for an operation of a client that opened the
+ * current transaction but was not sent through the transaction client (`prisma.user...` inside
+ * the callback, or started there and run after it). Prisma runs it on its own connection, and
+ * so must the extension's own queries for it.
+ */
+export function outsideTransaction<T>(fn: () => T): T {
+  return storage.run({}, fn);
+}
+
 /** Whether the current query was issued by the extension itself and must pass through. */
 export function isBypassed(): boolean {
   return storage.getStore()?.bypass === true;
