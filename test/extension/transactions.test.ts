@@ -233,6 +233,17 @@ describe('fieldEncryption: $transaction', () => {
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).notes).toBe(
       'after the transaction',
     );
+    // The same with a client sharing the crypto (its key store joins this client's transactions).
+    const { base } = h.fresh();
+    const sharing = base.$extends(fieldEncryption({ schema: hushfieldSchema, crypto: prisma.$hushfield.crypto }));
+    prisma.$hushfield.crypto.clearCaches();
+    await prisma.$transaction(async (tx) => {
+      await tx.user.findUniqueOrThrow({ where: { id: user.id }, select: { id: true } });
+      pending = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+        sharing.user.update({ where: { id: user.id }, data: { notes: 'from the sharing client' } }),
+      );
+    });
+    await expect(pending).resolves.toMatchObject({ notes: 'from the sharing client' });
   });
 
   it('reads keys inside the transaction of a client that shares its crypto, over another base (no wait on one connection)', async () => {

@@ -60,10 +60,10 @@ export function currentTransaction(owner: AnyClient): TransactionScope | undefin
 }
 
 /**
- * Runs `fn` outside any transaction context: for an operation of a client that opened the
- * current transaction but was not sent through the transaction client (`prisma.user...` inside
- * the callback, or started there and run after it). Prisma runs it on its own connection, and
- * so must the extension's own queries for it.
+ * Runs `fn` outside any transaction context: for an operation started inside a transaction's
+ * callback but not sent through the transaction client (`prisma.user...` there, run then or
+ * after the transaction). Prisma runs it on its own connection, and so must the extension's own
+ * queries for it, key lookups included.
  */
 export function outsideTransaction<T>(fn: () => T): T {
   return storage.run({}, fn);

@@ -21,7 +21,7 @@ import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { ensureSelected, planAt, stripAdded } from '../read/selection';
 import { withoutSkips } from './skip';
 import { WrittenEnvelopes } from '../write/written-envelopes';
-import { type AnyClient, currentTransaction, isBypassed, outsideTransaction } from '../transaction-context';
+import { type AnyClient, anyTransaction, isBypassed, outsideTransaction } from '../transaction-context';
 import { dropMismatches } from './truncated-lookup';
 import { redactPlaintexts } from './redact-error';
 
@@ -114,9 +114,10 @@ export class OperationHandler {
   async handle(params: QueryParams, recall = true, attempt = 1, refreshed = false): Promise<unknown> {
     const model = this.view.model(params.model);
     if (isBypassed() || model === undefined || !this.view.isSensitive(model)) return params.query(params.args);
-    // Inside its client's transaction callback but not sent through the transaction client:
-    // Prisma runs it outside the transaction, which may have ended by then.
-    if (params.__internalParams?.transaction?.kind !== 'itx' && currentTransaction(this.base) !== undefined) {
+    // Inside a transaction callback (of this client, or one sharing its crypto, whose key store
+    // joins it) but not sent through the transaction client: Prisma runs it outside the
+    // transaction, which may have ended by then.
+    if (params.__internalParams?.transaction?.kind !== 'itx' && anyTransaction() !== undefined) {
       return outsideTransaction(() => this.handle(params, recall, attempt, refreshed));
     }
     const { operation } = params;
