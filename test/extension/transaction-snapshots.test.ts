@@ -3,9 +3,10 @@
  * MySQL's default, and `SERIALIZABLE`): keys are created on another connection and committed at
  * once, after the snapshot was taken, so the transaction itself cannot see them.
  */
-import { computedBlindIndex } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { KeyDestroyedError } from '@hushfield/core';
-import { createHarness, type Harness, rejection } from './support';
+import { createHarness, type Harness, hushfieldSchema, rejection } from './support';
+import { PrismaClient } from '../../prisma/generated/client/client';
 import { testBackend } from '../support/database';
 import { describeOn } from '../support/provider';
 
@@ -99,6 +100,36 @@ describeOn(['postgresql', 'mysql'], 'SQLite has one writer and no isolation leve
         expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: created.id } })).email).toBe(
           'ser@example.com',
         );
+      },
+      30_000,
+    );
+
+    (multiConnection ? it : it.skip)(
+      'a client whose transactions default to SERIALIZABLE creates the first key of a scope in one without waiting',
+      async () => {
+        const base = new PrismaClient({
+          adapter: h.db.adapter(),
+          transactionOptions: { isolationLevel: 'Serializable' },
+        });
+        try {
+          const prisma = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }));
+          const started = Date.now();
+          const created = await prisma.$transaction(
+            async (tx) => {
+              await tx.user.findFirst({ where: { tenantId: 'seed' } });
+              return tx.user.create({
+                data: { emailIdx: computedBlindIndex, tenantId: 'serial-default', name: 'S', email: 'sd@example.com' },
+              });
+            },
+            { timeout: 8_000 },
+          );
+          expect(Date.now() - started).toBeLessThan(4_000);
+          expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: created.id } })).email).toBe(
+            'sd@example.com',
+          );
+        } finally {
+          await base.$disconnect();
+        }
       },
       30_000,
     );

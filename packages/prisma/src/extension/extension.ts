@@ -150,6 +150,15 @@ function isSingleConnection(client: AnyClient): boolean {
   return /pglite|sqlite|libsql|d1/i.test(adapter?.adapterName ?? '');
 }
 
+/**
+ * The isolation level the client opens transactions at when a `$transaction` names none (the
+ * constructor's `transactionOptions`, which Prisma keeps in `_engineConfig`), if it has one.
+ */
+function defaultIsolation(client: AnyClient): unknown {
+  const config = client._engineConfig as { transactionOptions?: { isolationLevel?: unknown } } | undefined;
+  return config?.transactionOptions?.isolationLevel;
+}
+
 /** The client's own `omit` (Prisma keeps the constructor's option as `_globalOmit`), or none. */
 function clientOmitOf(client: AnyClient): ClientOmit | undefined {
   const omit = client._globalOmit;
@@ -233,7 +242,8 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
         const [first, ...rest] = args;
         if (typeof first !== 'function') return baseTransaction.apply(self, args);
         const callback = first as (tx: AnyClient) => Promise<unknown>;
-        const isolationLevel = (rest[0] as { isolationLevel?: unknown } | undefined)?.isolationLevel;
+        const isolationLevel =
+          (rest[0] as { isolationLevel?: unknown } | undefined)?.isolationLevel ?? defaultIsolation(base);
         // `await` inside the context: a lazy PrismaPromise returned by the callback must run in it.
         const run = (tx: AnyClient) =>
           inTransaction(
