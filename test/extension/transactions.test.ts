@@ -208,6 +208,23 @@ describe('fieldEncryption: $transaction', () => {
     expect(read.map((ticket) => ticket.detail)).toEqual(['patient', 'patient', 'patient']);
   }, 30_000);
 
+  (testProvider() === 'sqlite' ? it : it.skip)(
+    'refuses a shred or rotation inside an interactive transaction on one connection, saying to run it outside',
+    async () => {
+      const { prisma } = h.fresh();
+      await prisma.$hushfield.prepare(['kept']);
+      for (const operation of [
+        () => prisma.$hushfield.crypto.keys.destroyScope('kept'),
+        () => prisma.$hushfield.crypto.keys.rotateScope('kept'),
+      ]) {
+        const error = await prisma.$transaction(() => operation()).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).not.toContain('prepare');
+        expect((error as Error).message).toContain('outside the transaction');
+      }
+    },
+  );
+
   it('refuses to be applied to a client already extended with hushfield (values would be sealed twice)', () => {
     const { prisma } = h.fresh();
     expect(() => prisma.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }))).toThrow(

@@ -36,9 +36,16 @@ import {
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import { type AnyClient, anyTransaction, sideQuery, type TransactionScope } from './transaction-context';
 
-const message = (scope: string) =>
-  `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +
-  'database driver; call `await prisma.$hushfield.prepare([scope])` before the transaction';
+/** What a key-store write refused inside a transaction on one connection was. */
+type KeyWrite = 'create' | 'rotate' | 'destroy' | 'rewrap';
+
+const message = (write: KeyWrite, scope: string) =>
+  write === 'create'
+    ? `cannot create a key for scope "${scope}" inside an interactive transaction on a single-connection ` +
+      'database driver; call `await prisma.$hushfield.prepare([scope])` before the transaction'
+    : `cannot ${write} ${write === 'rewrap' ? 'keys' : `the key of scope "${scope}"`} inside an interactive ` +
+      'transaction on a single-connection database driver (the key store is written on another connection); ' +
+      'run it outside the transaction';
 
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {
@@ -81,17 +88,17 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   insert(key: NewStoredKey): Promise<StoredKey> {
-    this.beforeWrite(key.scope);
+    this.beforeWrite('create', key.scope);
     return this.base.insert(key);
   }
 
   rotate(next: NewStoredKey): Promise<StoredKey> {
-    this.beforeWrite(next.scope);
+    this.beforeWrite('rotate', next.scope);
     return this.base.rotate(next);
   }
 
   destroy(kind: KeyKind, scope: string): Promise<number> {
-    this.beforeWrite(scope);
+    this.beforeWrite('destroy', scope);
     return this.base.destroy(kind, scope);
   }
 
@@ -102,7 +109,7 @@ export class TransactionKeyStore implements KeyStore {
     wrapped: string,
     keyringId: string,
   ): Promise<boolean> {
-    this.beforeWrite('*');
+    this.beforeWrite('rewrap', '*');
     return this.base.replaceWrapped(keyId, version, expected, wrapped, keyringId);
   }
 
@@ -137,10 +144,10 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   /** Refuses a key-store write inside a transaction on one connection; notes one on several. */
-  private beforeWrite(scope: string): void {
+  private beforeWrite(write: KeyWrite, scope: string): void {
     const transaction = this.transaction();
     if (transaction === undefined) return;
-    if (this.singleConnection) throw new ConfigError(message(scope));
+    if (this.singleConnection) throw new ConfigError(message(write, scope));
     this.written.add(transaction);
   }
 
