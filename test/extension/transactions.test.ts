@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
 import { ConfigError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextInLog, type Harness, hushfieldSchema, isEnvelope } from './support';
 import { testProvider } from '../support/provider';
@@ -100,6 +100,18 @@ describe('fieldEncryption: $transaction', () => {
       { timeout: 15_000 },
     );
     expect(result.notes).toBe('cold');
+  });
+
+  it('resolves keys through the transaction with the key store given explicitly over the base client, as by default', async () => {
+    const { base } = h.fresh();
+    // docs/key-store.md: "keyStore: new PrismaKeyStore(base), // the default when keyStore is omitted"
+    const prisma = base.$extends(
+      fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, keyStore: new PrismaKeyStore(base) }),
+    );
+    const found = await prisma.$transaction(async (tx) => tx.user.findFirst({ where: { email: 'tx@example.com' } }), {
+      timeout: 8_000,
+    });
+    expect(found?.email).toBe('tx@example.com');
   });
 
   it('creates a new scope key outside the transaction, or asks for prepare() on a single connection', async () => {

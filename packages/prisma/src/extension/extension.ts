@@ -294,16 +294,20 @@ function checkedModels(
 const cryptoOwners = new WeakMap<FieldCrypto, Set<AnyClient>>();
 
 function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {
-  const model = options.schema.keyStoreModel;
   const owners = new Set<AnyClient>([base]);
+  const given = options.keyStore;
+  // A PrismaKeyStore over this very client, given explicitly, is the default store and joins
+  // its transactions too (else a lookup in one would wait for it on a single connection).
+  const store =
+    given === undefined
+      ? new PrismaKeyStore(base, { model: options.schema.keyStoreModel })
+      : given instanceof PrismaKeyStore && given.isOver(base)
+        ? given
+        : undefined;
   const keyStore =
-    options.keyStore ??
-    new TransactionKeyStore(
-      new PrismaKeyStore(base, { model }),
-      owners,
-      model,
-      options.singleConnection ?? isSingleConnection(base),
-    );
+    store === undefined
+      ? (given as KeyStore)
+      : new TransactionKeyStore(store, owners, store.model, options.singleConnection ?? isSingleConnection(base));
   const crypto = new FieldCrypto({
     keyring: options.keyring as Keyring,
     keyStore,

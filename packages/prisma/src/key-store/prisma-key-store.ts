@@ -270,6 +270,20 @@ export class PrismaKeyStore implements KeyStore {
     return result.count === 1;
   }
 
+  /**
+   * @internal Whether this store queries `client` itself: the extension applied to that client
+   * then routes its lookups through the client's interactive transactions, as it does for the
+   * store it makes by default.
+   */
+  isOver(client: unknown): boolean {
+    return this.#client === client;
+  }
+
+  /** @internal The key-store model's name. */
+  get model(): string {
+    return this.#model;
+  }
+
   /** Names the model only. */
   toJSON(): object {
     return { model: this.#model };
