@@ -1,8 +1,8 @@
 /**
  * `updateMany` of encrypted fields writes row by row in one transaction the extension opens
- * (README, "Isolation and locking"). That transaction takes the client's own
- * `transactionOptions` (Prisma's 5 s timeout unless they say otherwise): past its timeout the
- * call fails with Prisma's P2028 and nothing of it is written.
+ * (README, "Isolation and locking"). That transaction runs for up to 10 minutes, or for the
+ * client's own `transactionOptions.timeout` when it sets one: past it the call fails with
+ * Prisma's P2028 and nothing of it is written.
  */
 import { randomBytes } from 'node:crypto';
 import { LocalKeyring } from '@hushfield/core';

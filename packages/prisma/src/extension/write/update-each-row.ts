@@ -31,11 +31,28 @@ export interface UpdateEachRowDeps {
 const MAX_ATTEMPTS = 3;
 
 /**
- * Timeout of the transaction opened here, in milliseconds. Prisma's default (5 s) is meant for
- * callbacks that may leak; this one ends when its rows are written, and thousands of rows take
- * longer than that. A caller who needs more opens an interactive transaction of their own.
+ * Timeout of the transaction opened here, in milliseconds, unless the client's
+ * `transactionOptions` name another than Prisma's default (5 s, {@link PRISMA_DEFAULT_TIMEOUT_MS}).
+ * That default is meant for callbacks that may leak; this one ends when its rows are written,
+ * and thousands of rows take longer than that. A caller who needs more opens an interactive
+ * transaction of their own, or sets the client's timeout.
  */
 const OWN_TRANSACTION_TIMEOUT_MS = 10 * 60_000;
+
+/** The interactive-transaction timeout Prisma gives a client whose `transactionOptions` set none. */
+const PRISMA_DEFAULT_TIMEOUT_MS = 5_000;
+
+/**
+ * The timeout of the transaction opened here: the client's own (`transactionOptions.timeout`,
+ * which Prisma keeps in `_engineConfig`) when it set one, else {@link OWN_TRANSACTION_TIMEOUT_MS}.
+ */
+function ownTimeout(base: AnyClient): number {
+  const config = (base as { _engineConfig?: { transactionOptions?: { timeout?: unknown } } })._engineConfig;
+  const timeout = config?.transactionOptions?.timeout;
+  return typeof timeout === 'number' && timeout > 0 && timeout !== PRISMA_DEFAULT_TIMEOUT_MS
+    ? timeout
+    : OWN_TRANSACTION_TIMEOUT_MS;
+}
 
 /** Runs `operation` (rewritten `args`, plaintext `args.data`) row by row; returns what Prisma would. */
 export async function updateEachRow(
@@ -115,7 +132,7 @@ export async function updateEachRow(
   ) => Promise<unknown>;
   return transaction.call(base, (tx) => inTransaction(tx, base, () => sideQuery(base, run)), {
     ...ownIsolation(base),
-    timeout: OWN_TRANSACTION_TIMEOUT_MS,
+    timeout: ownTimeout(base),
   });
 }
 
