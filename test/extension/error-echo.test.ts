@@ -151,6 +151,21 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
             },
           } as never),
       ],
+      // A field of another model (Organization.slug), not of the one it is given for.
+      ['a create under another model', () => h.prisma.user.create({ data: { slug: typed } } as never)],
+      [
+        'a nested create under another model',
+        () =>
+          h.prisma.user.create({
+            data: {
+              tenantId: 'acme',
+              name: 'n',
+              email: 'other@example.com',
+              emailIdx: computedBlindIndex,
+              accounts: { create: { provider: 'gitlab', slug: typed, externalIdIdx: computedBlindIndex } },
+            },
+          } as never),
+      ],
     ];
     for (const [shape, call] of shapes) {
       const error = await failure(call);
@@ -163,5 +178,18 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       h.prisma.user.findMany({ where: { tenantId: 'kept-tenant', emial: typed } } as never),
     );
     expect(error.message).toContain('kept-tenant');
+    // And under a relation, a field of its target.
+    const nested = await failure(() =>
+      h.prisma.user.create({
+        data: {
+          tenantId: 'acme',
+          name: 'n',
+          email: 'other@example.com',
+          emailIdx: computedBlindIndex,
+          accounts: { create: { provider: 'kept-provider', slug: typed, externalIdIdx: computedBlindIndex } },
+        },
+      } as never),
+    );
+    expect(nested.message).toContain('kept-provider');
   });
 });

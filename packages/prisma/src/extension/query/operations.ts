@@ -140,7 +140,7 @@ export class OperationHandler {
       prepared = await this.preparer.prepare(model, operation, args, rewriter, { batch, fluent, written, recall });
     } catch (error) {
       // Its reads take the caller's where: one Prisma refuses is quoted in Prisma's error.
-      throw redactPlaintexts(error, this.view, params.args);
+      throw redactPlaintexts(error, this.view, params.args, model);
     }
     if ('result' in prepared) return prepared.result;
     const { given, recalled, guarded } = prepared;
@@ -164,7 +164,7 @@ export class OperationHandler {
         throw new MoveNotApplied();
     } catch (error) {
       // A shape the extension does not rewrite reaches Prisma as written: its error must not quote it.
-      if (!isNotFound(error)) throw redactPlaintexts(error, this.view, params.args);
+      if (!isNotFound(error)) throw redactPlaintexts(error, this.view, params.args, model);
       if (recalled !== undefined) {
         // The row moved to another scope (or is gone): forget it and read it the usual way.
         this.known.forget(model, recalled);

@@ -129,4 +129,21 @@ describe('redactPlaintexts', () => {
         `data: { emial: { set: "${REDACTED}" }, orgId_nameMatch: "o-2" }`,
     );
   });
+
+  it("withholds a value under another model's field when the operation's model is given, and follows relations to their target", () => {
+    const posts = { name: 'posts', kind: 'object', type: 'Person' };
+    const models = view.schema.models as unknown as Record<string, { fields: Record<string, object> }>;
+    const user = { ...models.User, fields: { ...models.User.fields, posts } };
+    const scoped = {
+      schema: { models: { ...models, User: user } },
+      relationTarget: (_: unknown, key: string) => (key === 'posts' ? models.Person : undefined),
+    } as unknown as SchemaView;
+    const error = new Error('data: { orgId: "o-1", posts: { create: { orgId: "o-2", id: "p-1" } } }');
+    const args = { data: { orgId: 'o-1', posts: { create: { orgId: 'o-2', id: 'p-1' } } } };
+    redactPlaintexts(error, scoped, args, user as never);
+    // orgId is Person's field, not User's; id is User's, not Person's.
+    expect(error.message).toBe(
+      `data: { orgId: "${REDACTED}", posts: { create: { orgId: "o-2", id: "${REDACTED}" } } }`,
+    );
+  });
 });

@@ -6,9 +6,11 @@
  * Prisma expects an object: `where: [{ email }]`, `data: [{ ... }]`) reaches Prisma as written.
  * When the query then fails, the values the caller gave for encrypted fields and their indexes
  * are taken out of the error's message and stack (and of its causes') before it is rethrown; so
- * are those given under a name that is neither a field of the schema nor one of Prisma's keys
- * (`emial`, `Email`: a mistyped field, which Prisma echoes as an unknown argument with its value).
+ * are those given under a name that is neither a field of the model it is given for (of the
+ * schema, where that model is not known) nor one of Prisma's keys (`emial`, `Email`, another
+ * model's field: a mistaken field, which Prisma echoes as an unknown argument with its value).
  */
+import type { ModelMeta } from '../../metadata';
 import type { SchemaView } from '../schema-view';
 
 /** What stands in for a value taken out of a message. */
@@ -73,15 +75,19 @@ interface Secret {
 
 /**
  * `error`, with every value that `args` gives an encrypted, blind-index or match-index field (of
- * any model: nested writes and relation filters reach other models) taken out of its message and
- * stack, and its causes'. The error itself (same class, same code), changed in place, so callers'
- * checks still hold; a copy with the redacted message (same name and code) when it cannot be
- * changed (frozen, or a read-only message). Never throws.
+ * any model: nested writes and relation filters reach other models), or gives under a name that
+ * is not a field of the model it is given for, taken out of its message and stack, and its
+ * causes'. The error itself (same class, same code), changed in place, so callers' checks still
+ * hold; a copy with the redacted message (same name and code) when it cannot be changed (frozen,
+ * or a read-only message). Never throws.
+ * @param model - the model the operation runs on, whose fields (and its relations' targets'
+ *   fields, down nested writes and filters) are the names `args` may use; without it, any
+ *   model's field names pass
  */
-export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown): unknown {
+export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown, model?: ModelMeta): unknown {
   if (!(error instanceof Error)) return error;
   const found = new Map<string, Secret>();
-  collect(args, namesOf(view), false, found, 0);
+  collect(args, { view, names: namesOf(view), model }, false, found, 0);
   if (found.size === 0) return error;
   // Longest first: a value containing another is taken out whole.
   const secrets = [...found.values()].sort((a, b) => b.text.length - a.text.length);
@@ -117,13 +123,36 @@ function namesOf(view: SchemaView): Names {
   return names;
 }
 
-/** Whether a value under `key` is withheld: a sensitive field's, or a name the schema and Prisma do not have. */
-function isSensitiveKey(key: string, names: Names): boolean {
-  return names.sensitive.has(key) || (!names.known.has(key) && !PRISMA_KEYS.has(key));
+/**
+ * Where {@link collect} is in the arguments: the schema's names, and the model whose fields the
+ * keys at this level are (`undefined` below a scalar field, or when the caller did not say).
+ */
+interface Walk {
+  readonly view: SchemaView;
+  readonly names: Names;
+  readonly model: ModelMeta | undefined;
+}
+
+/**
+ * Where a value under `key` is walked on: `undefined` when it is withheld (a sensitive field's,
+ * or a name that neither the model, or the schema where the model is not known, nor Prisma
+ * has), else with the model its keys belong to (a relation's target; the same model under one of
+ * Prisma's keys or a compound unique input; none under a scalar field).
+ */
+function step(key: string, walk: Walk): Walk | undefined {
+  const { view, names, model } = walk;
+  if (names.sensitive.has(key)) return undefined;
+  if (model === undefined) return names.known.has(key) || PRISMA_KEYS.has(key) ? walk : undefined;
+  const field = Object.hasOwn(model.fields, key) ? model.fields[key] : undefined;
+  if (field !== undefined)
+    return { view, names, model: field.kind === 'object' ? view.relationTarget(model, key) : undefined };
+  if (PRISMA_KEYS.has(key) || model.idFields.join('_') === key || model.uniqueIndexes.some((u) => u.name === key))
+    return walk;
+  return undefined;
 }
 
 /** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
-function collect(value: unknown, names: Names, inside: boolean, out: Map<string, Secret>, depth: number) {
+function collect(value: unknown, walk: Walk, inside: boolean, out: Map<string, Secret>, depth: number) {
   if (depth > 64) return;
   if (inside) {
     if (typeof value === 'string') return addString(value, out);
@@ -131,7 +160,7 @@ function collect(value: unknown, names: Names, inside: boolean, out: Map<string,
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : addString(value.toISOString(), out);
   }
   if (Array.isArray(value)) {
-    for (const item of value) collect(item, names, inside, out, depth + 1);
+    for (const item of value) collect(item, walk, inside, out, depth + 1);
     return;
   }
   // Any object, not only plain ones: a class instance given as data is echoed by Prisma too.
@@ -139,7 +168,8 @@ function collect(value: unknown, names: Names, inside: boolean, out: Map<string,
   for (const [key, item] of Object.entries(value)) {
     // A JSON value's keys are its plaintext too; Prisma prints them bare (`{ acct-9931: true }`).
     if (inside && key.length >= MIN_FRAGMENT_LENGTH && !FILTER_KEYS.has(key)) addBare(key, 'word', out);
-    collect(item, names, inside || isSensitiveKey(key, names), out, depth + 1);
+    const next = inside ? walk : step(key, walk);
+    collect(item, next ?? walk, inside || next === undefined, out, depth + 1);
   }
 }
 
