@@ -299,6 +299,17 @@ describe('KeyHierarchy', () => {
     expect(destroy?.detail).toEqual({ versions: 2, keyIds: `${first.keyId},other-id` });
   });
 
+  it('counts in a key.destroy event the versions the key store destroyed, not those it listed first', async () => {
+    const { keys, events } = setup();
+    await keys.activeScopeKey('s');
+    await keys.rotateScope('s');
+    expect(await keys.destroyScope('s')).toBe(2);
+    // Shredded again: nothing left to destroy.
+    expect(await keys.destroyScope('s')).toBe(0);
+    const destroys = events.filter((event) => event.operation === 'key.destroy');
+    expect(destroys.map((event) => event.detail?.versions)).toEqual([2, 0]);
+  });
+
   it('audits unwraps and failed keyring calls with the error code', async () => {
     const keyring = new CountingKeyring();
     const keyStore = new MemoryKeyStore();

@@ -150,11 +150,21 @@ export class KeyHierarchy {
     // A key table that compares scopes loosely lists (and would destroy) another scope's keys.
     const other = versions.find((key) => key.kind !== 'scope' || key.scope !== scope);
     if (other !== undefined) throw new KeyStoreError(messages.keyStoreOtherScopeListed(scope, other.scope), other);
-    const keyIds = [...new Set(versions.map((key) => key.keyId))];
-    // Every key id and how many versions, should a scope's versions carry more than one id.
-    const detail = { versions: versions.length, ...(keyIds.length > 1 ? { keyIds: keyIds.join(',') } : {}) };
+    const live = versions.filter((key) => key.state !== 'destroyed');
+    const keyIds = [...new Set((live.length > 0 ? live : versions).map((key) => key.keyId))];
+    // Every key id and how many versions, should a scope's versions carry more than one id. The
+    // count is the store's answer, set before the event is sent: versions destroyed by an
+    // earlier shred are listed too, and one rotated in between is destroyed without being listed.
+    const detail: { versions: number; keyIds?: string } = {
+      versions: live.length,
+      ...(keyIds.length > 1 ? { keyIds: keyIds.join(',') } : {}),
+    };
     const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0], detail };
-    const count = await this.#audit.timed(draft, () => this.#store.destroy('scope', scope));
+    const count = await this.#audit.timed(draft, async () => {
+      const destroyed = await this.#store.destroy('scope', scope);
+      detail.versions = destroyed;
+      return destroyed;
+    });
     this.#versions.forgetScope(scope);
     // Re-read: a version rotated in between the two calls was destroyed too and must be evicted.
     const all = [...versions, ...(await this.#store.list({ kind: 'scope', scope }))];
