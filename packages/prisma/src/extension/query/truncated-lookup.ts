@@ -7,7 +7,9 @@
  * caps bind parameters).
  * The caller's own query keeps its orderBy, skip, take, cursor and selection, so findFirst,
  * take/skip pagination, count, updateMany and deleteMany are all exact, and findUnique can
- * never return (or an update touch) a row that only collided.
+ * never return (or an update touch) a row that only collided; but for one another transaction
+ * makes a candidate between the two queries when the where names the rejected candidates.
+ * When both lists are past the database's cap, the query fails (Prisma's P2029).
  *
  * Candidates whose scope was shredded are skipped (they cannot match); any other failure to
  * decrypt a candidate throws, as for any read.
