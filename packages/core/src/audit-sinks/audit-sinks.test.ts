@@ -228,6 +228,9 @@ describe('BatchingAuditSink', () => {
       // The batch in flight (3) and the four queued behind it.
       expect([sink.dropped, sink.written, sink.pending]).toEqual([7, 0, 0]);
       expect(String(warning.mock.calls[0][0])).toContain('close() waited 50 ms');
+      // Closed for good: a later event is counted as dropped, not queued behind the hung write.
+      sink.emit(event(8));
+      expect([sink.dropped, sink.pending]).toEqual([8, 0]);
     } finally {
       warning.mockRestore();
     }

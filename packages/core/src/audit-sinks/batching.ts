@@ -90,8 +90,15 @@ export class BatchingAuditSink implements AuditSink {
     return this.#queue.length;
   }
 
-  /** Queues `event`; never waits, never throws. */
+  /**
+   * Queues `event`; never waits, never throws. After a `close()` that gave up on a write that
+   * did not return, the sink stays closed: events are dropped and counted, not queued behind it.
+   */
   emit(event: AuditEvent): void {
+    if (this.#abandoned) {
+      this.#drop(1, 'it was closed while a write had not returned');
+      return;
+    }
     if (this.#queue.length >= this.#maxQueue) {
       this.#drop(1);
       return;
