@@ -91,6 +91,10 @@ describe('blind-index versions added by another process', () => {
     // known before another lookup's miss read them again.
     const { prisma: base } = createPrisma(h.db);
     let hold: Promise<void> | undefined;
+    let held!: () => void;
+    // The other lookup starts only once this one is held: under load it could otherwise reach
+    // the hold first, and wait for a release that comes after it.
+    const holding = new Promise<void>((resolve) => (held = resolve));
     const app = base
       .$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, cache: { ttlMs: 300_000 } }))
       .$extends({
@@ -99,7 +103,10 @@ describe('blind-index versions added by another process', () => {
             async findUnique({ args, query }) {
               const wait = hold;
               hold = undefined;
-              if (wait !== undefined) await wait;
+              if (wait !== undefined) {
+                held();
+                await wait;
+              }
               return query(args);
             },
           },
@@ -114,6 +121,7 @@ describe('blind-index versions added by another process', () => {
       let release!: () => void;
       hold = new Promise((resolve) => (release = resolve));
       const inFlight = app.user.findUnique({ where: { emailIdx: 'dee@rot.test' } }).then((row) => row);
+      await holding;
       expect(await app.user.findUnique({ where: { emailIdx: 'nobody@rot.test' } })).toBeNull();
       release();
       expect((await inFlight)?.id).toBe(dee.id);
