@@ -54,9 +54,9 @@ export const bulkMessages = {
   /** The bulk engine of `reencrypt` and `decrypt` (`migrator.ts`, `row-plan.ts`); lines start with the model. */
   migrate: {
     unreadableJson: () => 'the value decrypted but is not JSON; it was not written by hushfield',
-    sealedTooLong: (column: string) =>
+    sealedTooLong: (column: string, larger: string) =>
       `the sealed value is longer than its ${column} column holds, which the database would refuse, or cut to ` +
-      'fit (a cut envelope never decrypts); the row was left as it is: declare a longer column, or @db.Text',
+      `fit (a cut envelope never decrypts); the row was left as it is: declare a longer column (${larger})`,
     checkpointCleared: (model: string) => `${model}: checkpoint cleared (--restart)`,
     nothingToResume: (model: string) => `${model}: no unfinished run to resume; starting from the first row`,
     flagsSince: (model: string, flags: readonly string[]) =>

@@ -51,7 +51,7 @@ export async function computeWrites(
         batch.failures.push({ key: rowKeyText(model, work.row), code: error.code, message: error.message });
         continue;
       }
-      let tooLong: { field: string; column: string } | undefined;
+      let tooLong: { field: string; column: string; larger: string } | undefined;
       try {
         for (const field of work.fields) {
           const ctx = fieldContext(model, field, work.row);
@@ -59,7 +59,7 @@ export async function computeWrites(
           // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
           const capacity = columnCapacity(model.fields[field.name]);
           if (!Array.isArray(sealed) && capacity !== undefined && sealed.length > capacity.limit) {
-            tooLong = { field: field.name, column: capacity.column };
+            tooLong = { field: field.name, column: capacity.column, larger: capacity.larger };
             break;
           }
           work.data[field.name] = sealed;
@@ -72,7 +72,7 @@ export async function computeWrites(
           key: rowKeyText(model, work.row),
           field: tooLong.field,
           code: 'HUSHFIELD_INVALID_ARGUMENT',
-          message: messages.migrate.sealedTooLong(tooLong.column),
+          message: messages.migrate.sealedTooLong(tooLong.column, tooLong.larger),
         });
         continue;
       }

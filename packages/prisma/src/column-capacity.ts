@@ -12,7 +12,21 @@ import type { FieldMeta } from './metadata';
 export interface ColumnCapacity {
   readonly limit: number;
   readonly column: string;
+  /** The native type attribute of the next larger column, which messages suggest (`@db.MediumText`). */
+  readonly larger: string;
 }
+
+/** The next larger MySQL type of each bounded TEXT and BLOB size. */
+const LARGER_TEXT: ReadonlyMap<number, string> = new Map([
+  [255, '@db.Text'],
+  [65_535, '@db.MediumText'],
+  [16_777_215, '@db.LongText'],
+]);
+const LARGER_BLOB: ReadonlyMap<number, string> = new Map([
+  [255, '@db.Blob'],
+  [65_535, '@db.MediumBlob'],
+  [16_777_215, '@db.LongBlob'],
+]);
 
 const MYSQL_TEXT_NAMES: ReadonlyMap<number, string> = new Map([
   [255, 'TinyText'],
@@ -26,16 +40,18 @@ const MYSQL_TEXT_NAMES: ReadonlyMap<number, string> = new Map([
  * per character of an envelope) or a bounded MySQL binary type (`maxBytes` bytes of a binary
  * envelope).
  * @param field - the field's metadata (`ModelMeta.fields[name]`), or `undefined`
- * @example columnCapacity(model.fields.note) // { limit: 300, column: 'VarChar(300)' }
+ * @example columnCapacity(model.fields.note) // { limit: 300, column: 'VarChar(300)', larger: '@db.Text' }
  */
 export function columnCapacity(field: FieldMeta | undefined): ColumnCapacity | undefined {
   if (field?.maxLength !== undefined) {
     const type = field.fixedLength === undefined ? 'VarChar' : 'Char';
-    return { limit: field.maxLength, column: `${type}(${field.maxLength})` };
+    return { limit: field.maxLength, column: `${type}(${field.maxLength})`, larger: '@db.Text' };
   }
   if (field?.maxBytes !== undefined) {
-    const name = field.type === 'Bytes' ? 'binary' : (MYSQL_TEXT_NAMES.get(field.maxBytes) ?? 'text');
-    return { limit: field.maxBytes, column: `${name} (${field.maxBytes} bytes)` };
+    const bytes = field.type === 'Bytes';
+    const name = bytes ? 'binary' : (MYSQL_TEXT_NAMES.get(field.maxBytes) ?? 'text');
+    const larger = (bytes ? LARGER_BLOB : LARGER_TEXT).get(field.maxBytes) ?? (bytes ? '@db.Blob' : '@db.Text');
+    return { limit: field.maxBytes, column: `${name} (${field.maxBytes} bytes)`, larger };
   }
   return undefined;
 }

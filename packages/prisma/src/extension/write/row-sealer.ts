@@ -93,8 +93,7 @@ export class RowSealer {
         if (meta.type !== undefined) {
           const stored = sealTyped(encryptor, meta, plain, ctx);
           const capacity = meta.type === 'Bytes' ? columnCapacity(model.fields[meta.name]) : undefined;
-          if (capacity !== undefined && stored.length > capacity.limit)
-            throw sealedTooLong(model, meta.name, capacity.column);
+          if (capacity !== undefined && stored.length > capacity.limit) throw sealedTooLong(model, meta.name, capacity);
           const value = data[meta.name];
           data[meta.name] = meta.type !== 'Json' && isPlainObject(value) ? { set: stored } : stored;
           continue;
@@ -102,8 +101,7 @@ export class RowSealer {
         const stored = encryptor.encrypt(plain as string, ctx);
         const capacity = columnCapacity(model.fields[meta.name]);
         // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
-        if (capacity !== undefined && stored.length > capacity.limit)
-          throw sealedTooLong(model, meta.name, capacity.column);
+        if (capacity !== undefined && stored.length > capacity.limit) throw sealedTooLong(model, meta.name, capacity);
         this.written?.add(stored, plain as string, model.dbName, meta.dbName, rowId, encryptor.scope);
         const value = data[meta.name];
         data[meta.name] = isPlainObject(value) && 'set' in value ? { set: stored } : stored;

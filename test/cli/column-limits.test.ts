@@ -1,0 +1,80 @@
+/**
+ * Adopting plaintext whose envelope outgrows its MySQL/MariaDB `TEXT` column (`Customer.phone`,
+ * 65,535 bytes): a 50,000-byte value fits as plaintext, its envelope (about 67 KB) does not.
+ * MariaDB's `UPDATE … JOIN (SELECT ? …)` stored such a parameter cut to its length modulo 64 KiB,
+ * without an error or a warning, even under a strict `sql_mode`: `reencrypt` replaced the
+ * plaintext with an envelope that never decrypts and reported the row written. Such a row is now
+ * reported as failed (`HUSHFIELD_INVALID_ARGUMENT`, naming the field, never the value) and left
+ * as it was, and the run goes on with the others.
+ */
+import { PrismaMariaDb } from '@prisma/adapter-mariadb';
+import { PrismaClient } from '../../prisma/generated/client/client';
+import { describeOn } from '../support/provider';
+import { appClient, createCliWorld } from './support';
+import type { CliWorld } from './support';
+
+const long = (mark: string) => `${mark}:${'7'.repeat(50_000)}`;
+
+describeOn(['mysql'], 'TEXT has a byte limit on MySQL and MariaDB only')('adopting a value too long for TEXT', () => {
+  let world: CliWorld;
+
+  beforeAll(async () => {
+    world = await createCliWorld();
+  }, 120_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  /** Inserts one long and one short plaintext row, runs reencrypt, and checks that only the long one is left. */
+  async function adopt(mark: string, prisma?: () => PrismaClient): Promise<void> {
+    await world.db.query('DELETE FROM customers');
+    await world.db.query('INSERT INTO customers (email, phone) VALUES ($1, $2), ($3, $4)', [
+      `${mark}-long@example.com`,
+      long(mark),
+      `${mark}-short@example.com`,
+      `${mark} 555`,
+    ]);
+    const result = await world.runCli(['reencrypt', '--model', 'Customer', '--json'], {
+      ...(prisma ? { config: { prisma } } : {}),
+    });
+    expect(result.stdout + result.stderr).not.toContain('7777777777');
+    expect(result.code).toBe(3);
+    const [report] = result.json.models;
+    expect(report).toMatchObject({ model: 'Customer', written: 1, failed: 1 });
+    expect(report.failures).toEqual([expect.objectContaining({ field: 'phone', code: 'HUSHFIELD_INVALID_ARGUMENT' })]);
+    expect(report.failures[0].message).toMatch(
+      /the sealed value is longer than its Text \(65535 bytes\) column holds.*\(@db\.MediumText\)/,
+    );
+    // The long row is left as it was (its plaintext, for a longer column), the short one is encrypted.
+    const [row] = await world.db.query<{ email: string; phone: string }>(
+      'SELECT email, phone FROM customers WHERE phone = $1',
+      [long(mark)],
+    );
+    expect(row).toEqual({ email: `${mark}-long@example.com`, phone: long(mark) });
+    const app = appClient(world);
+    expect(
+      await app.customer.findFirst({ where: { email: `${mark}-short@example.com` }, select: { phone: true } }),
+    ).toEqual({ phone: `${mark} 555` });
+  }
+
+  it('leaves such a row as it was and reports it, under a strict sql_mode', async () => {
+    await adopt('strict');
+  });
+
+  it('leaves it too in a session without a strict sql_mode', async () => {
+    const url = new URL(world.db.url);
+    const lax = () =>
+      new PrismaClient({
+        adapter: new PrismaMariaDb({
+          host: url.hostname,
+          port: Number(url.port || 3306),
+          user: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+          database: url.pathname.slice(1),
+          connectionLimit: 2,
+          initSql: "SET SESSION sql_mode = ''",
+        } as ConstructorParameters<typeof PrismaMariaDb>[0]),
+      });
+    await adopt('lax', lax);
+  });
+});
