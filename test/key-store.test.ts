@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, InvalidArgumentError, KeyConflictError, KeyStoreError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
-import { createPrisma, createTestDatabase, testBackend, type TestDatabase } from './support/database';
+import { PrismaClient } from '../prisma/generated/client/client';
+import {
+  createPrisma,
+  createTestDatabase,
+  nonStrictMysqlAdapter,
+  testBackend,
+  type TestDatabase,
+} from './support/database';
 
 interface Row {
   key_id: string;
@@ -163,6 +170,32 @@ describe('PrismaKeyStore', () => {
     expect((error as Error).message).not.toContain('x'.repeat(50));
     expect(inspect(error)).not.toContain(key.wrappedKey);
     expect(await db.query('SELECT key_id FROM hushfield_keys WHERE key_id = $1', [key.keyId])).toEqual([]);
+  });
+
+  it('refuses a scope its column would cut, in a MySQL session without a strict sql_mode, storing nothing', async () => {
+    if (db.provider !== 'mysql') return;
+    // Without STRICT_TRANS_TABLES MySQL and MariaDB store the first 191 characters. The row left
+    // would hold the key of another scope, that of the scope the cut text names: a tenant with
+    // that id could never write (its key would not unwrap), and a shred of it would destroy both.
+    const prefix = `${freshScope()}-`.padEnd(191, 'y');
+    const key = newKey(`${prefix}-and-more`, 1, { keyId: `k-cut-${counter}` });
+    const lax = new PrismaClient({ adapter: nonStrictMysqlAdapter(db) });
+    try {
+      const error = await rejection(new PrismaKeyStore(lax).insert(key));
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT', argument: 'key.scope' });
+      expect((error as Error).message).not.toContain(prefix);
+      expect(await db.query('SELECT key_id FROM hushfield_keys WHERE key_id = $1', [key.keyId])).toEqual([]);
+      expect(await rows(prefix)).toEqual([]);
+      // the rotation of a scope that fits to a version whose key id the column would cut
+      const scope = freshScope();
+      await store.insert(newKey(scope));
+      const next = newKey(scope, 2, { keyId: `k-${scope}-`.padEnd(200, 'z') });
+      expect(await rejection(new PrismaKeyStore(lax).rotate(next))).toMatchObject({ argument: 'key.keyId' });
+      expect((await rows(scope)).map((row) => [row.version, row.state])).toEqual([[1, 'active']]);
+    } finally {
+      await lax.$disconnect();
+    }
   });
 
   it('never puts a wrapped key into a conflict message', async () => {

@@ -232,6 +232,27 @@ async function createSqlite(): Promise<TestDatabase> {
   };
 }
 
+/**
+ * A driver adapter on the MySQL/MariaDB database `db` whose sessions have no strict `sql_mode`,
+ * as some servers are configured: there the database cuts an over-long value to fit instead of
+ * refusing it.
+ */
+export function nonStrictMysqlAdapter(db: TestDatabase): SqlDriverAdapterFactory {
+  if (db.provider !== 'mysql') throw new Error('a sql_mode is a MySQL/MariaDB setting');
+  const url = new URL(db.url);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
+  const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
+  return new PrismaMariaDb({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.slice(1),
+    connectionLimit: 2,
+    initSql: "SET SESSION sql_mode = ''",
+  } as ConstructorParameters<typeof PrismaMariaDb>[0]);
+}
+
 /** A query Prisma sent, as its query log reports it. */
 export interface LoggedQuery {
   readonly query: string;

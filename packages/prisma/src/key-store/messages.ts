@@ -22,6 +22,10 @@ export const messages = {
   expired: (operation: string, kind: string, scope: string, version: number) =>
     `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: the key store's transaction ` +
     'timed out (another connection held a lock on the key table); nothing was stored',
+  storedOtherwise: (model: string, argument: string, length: number) =>
+    `${argument} (${length} characters) came back from ${model} otherwise than given: its column cut it to fit ` +
+    '(MySQL without a strict sql_mode: a String column is VARCHAR(191) unless declared longer) or changed it; ' +
+    'the key was not stored',
   badRow: (model: string, keyId: string, version: number) =>
     `${model} row for key ${keyId} version ${version} has an unknown kind or state; the key store was edited by hand`,
 } as const;

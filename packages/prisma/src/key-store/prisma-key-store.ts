@@ -310,6 +310,24 @@ export class PrismaKeyStore implements KeyStore {
     };
   }
 
+  /**
+   * `row`, the key just created from `key` as the database returned it.
+   * @throws InvalidArgumentError when it holds any of `key`'s texts otherwise than given: MySQL
+   *   without a strict `sql_mode` cuts a value longer than its column (a scope cut so would name
+   *   another scope's key). Thrown inside the write's transaction, so nothing is stored.
+   */
+  #asGiven(key: NewStoredKey, row: KeyRow): KeyRow {
+    for (const property of ['keyId', 'scope', 'wrappedKey', 'keyringId'] as const) {
+      if (row[property] === key[property]) continue;
+      const argument = `key.${property}`;
+      throw new InvalidArgumentError(
+        messages.storedOtherwise(this.#model, argument, [...key[property]].length),
+        argument,
+      );
+    }
+    return row;
+  }
+
   async #conflictsAsKeyConflict(
     key: NewStoredKey,
     operation: 'insert' | 'rotate',
@@ -335,7 +353,7 @@ export class PrismaKeyStore implements KeyStore {
       if (column !== undefined) {
         const property = TEXT_COLUMNS[column];
         const argument = property === undefined ? 'key' : `key.${property}`;
-        const length = property === undefined ? undefined : key[property].length;
+        const length = property === undefined ? undefined : [...key[property]].length;
         throw new InvalidArgumentError(messages.tooLong(this.#model, argument, length), argument);
       }
       throw error;
@@ -348,7 +366,7 @@ export class PrismaKeyStore implements KeyStore {
    */
   #created(key: NewStoredKey, operation: 'insert' | 'rotate', row: KeyRow | null): StoredKey {
     if (row === null) throw new KeyStoreError(messages.expired(operation, key.kind, key.scope, key.version), key);
-    return this.#toStored(row);
+    return this.#toStored(this.#asGiven(key, row));
   }
 
   #toStored(row: KeyRow): StoredKey {
