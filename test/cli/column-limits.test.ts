@@ -6,11 +6,17 @@
  * plaintext with an envelope that never decrypts and reported the row written. Such a row is now
  * reported as failed (`HUSHFIELD_INVALID_ARGUMENT`, naming the field, never the value) and left
  * as it was, and the run goes on with the others.
+ *
+ * In a column that holds such values (`@db.LongText`), the same statement cut every text
+ * parameter over 64 KiB of its `UNION ALL` rows: an envelope was stored cut (the plaintext
+ * lost, reported written), and a plaintext read that long never matched (reported as a lost
+ * race, run after run). Text values now travel as bytes, which MariaDB keeps whole.
  */
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { describeOn } from '../support/provider';
-import { appClient, createCliWorld } from './support';
+import { fieldEncryption, type HushfieldSchema } from '@hushfield/prisma';
+import { appClient, countRows, createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
 
 const long = (mark: string) => `${mark}:${'7'.repeat(50_000)}`;
@@ -78,3 +84,45 @@ describeOn(['mysql'], 'TEXT has a byte limit on MySQL and MariaDB only')('adopti
     await adopt('lax', lax);
   });
 });
+
+describeOn(['mysql'], "MariaDB's UPDATE … JOIN is the MySQL writer's")(
+  'adopting values over 64 KiB in LONGTEXT',
+  () => {
+    let world: CliWorld;
+    // The schema of an application that declares the column `@db.LongText`: no byte limit to check.
+    const models = JSON.parse(JSON.stringify(schema.models)) as HushfieldSchema['models'];
+    delete (models.Customer.fields.phone as { maxBytes?: number }).maxBytes;
+    const longText = { ...schema, models } as HushfieldSchema;
+    // 50,000 bytes (an envelope of about 67 KB) and 80,000 bytes (as much again)
+    const values = ['a', 'b', 'c', 'd'].map((mark, i) => `${mark}:${'é'.repeat(i % 2 === 0 ? 25_000 : 40_000)}`);
+
+    beforeAll(async () => {
+      world = await createCliWorld();
+      await world.db.query('ALTER TABLE customers MODIFY phone LONGTEXT NULL');
+    }, 120_000);
+    afterAll(async () => {
+      await world?.close();
+    });
+
+    it('encrypts every row of a batch in place, and the application reads each value back', async () => {
+      await world.db.query('INSERT INTO customers (email, phone) VALUES ($1, $2)', ['short@example.com', '555']);
+      for (const [i, phone] of values.entries())
+        await world.db.query('INSERT INTO customers (email, phone) VALUES ($1, $2)', [`long-${i}@example.com`, phone]);
+      const result = await world.runCli(['reencrypt', '--model', 'Customer', '--json'], {
+        config: { schema: longText },
+      });
+      // Each value as the application reads it: none cut, none left in plaintext.
+      const app = world.prisma.$extends(
+        fieldEncryption({ schema: longText, keyring: world.keyring, onDecryptError: 'null' }),
+      );
+      const read = await app.customer.findMany({ orderBy: { id: 'asc' }, select: { phone: true } });
+      expect(read.map((row) => row.phone?.slice(0, 8) ?? null)).toEqual(
+        ['555', ...values].map((value) => value.slice(0, 8)),
+      );
+      expect(read.map((row) => row.phone)).toEqual(['555', ...values]);
+      expect(await countRows(world.db, "customers WHERE phone NOT LIKE 'hfe$%'")).toBe(0);
+      expect(result.code).toBe(0);
+      expect(result.json.models[0]).toMatchObject({ written: values.length + 1, failed: 0, lostRaces: 0 });
+    });
+  },
+);

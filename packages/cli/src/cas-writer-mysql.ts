@@ -18,6 +18,9 @@
  * compared with the column's: a legacy `latin1` (or `cp1250`...) column then compares by its
  * text, and a byte its character set does not map (which the driver read as `?`) never
  * matches, so such a row counts as a lost race and is left as it is. NULLs compare with `<=>`.
+ * Text values travel as their UTF-8 bytes, read back with `CONVERT(? USING utf8mb4)`: MariaDB
+ * cuts a text parameter of the derived table to its length modulo 64 KiB without a word, which
+ * lost every value over 64 KiB (an envelope cut, or a value read that never matched).
  *
  * A batch with a Json field is written row by row, each in its own transaction: the row's
  * String columns are read `FOR UPDATE` and compared exactly in JavaScript, then `updateMany`
@@ -26,6 +29,7 @@
  * Given a {@link ShredGuard}, each transaction first checks (the key rows locked for share)
  * that no key the rows were read under was shredded (`shred-guard.ts`).
  */
+import { Buffer } from 'node:buffer';
 import type { ModelMeta } from '@hushfield/prisma';
 import { casColumns, casConditions, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
@@ -185,22 +189,29 @@ export class MysqlCasWriter implements CasWriter {
       return `CAST(t.${column(field)} AS BINARY) <=> CAST(${value} AS BINARY)`;
     };
 
+    // A text value travels as its UTF-8 bytes: MariaDB cuts a text parameter of a UNION ALL
+    // derived table to its length modulo 64 KiB, silently (a binary one it keeps whole).
+    const text = (field: string) => this.model.fields[field]?.type === 'String';
+    const placeholder = (field: string) => (text(field) ? 'CONVERT(? USING utf8mb4)' : '?');
+    const carried = (field: string, value: unknown) =>
+      text(field) && typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
     const updateValues: unknown[] = [];
     const updateRows = writes.map((write, index) => {
       updateValues.push(
         index,
         ...idFields.map((_, i) => write.key[i]),
-        ...expected.map((field) => nullable(write.expected[field])),
-        ...set.map((field) => newValue(write, field)),
+        ...expected.map((field) => carried(field, nullable(write.expected[field]))),
+        ...set.map((field) => carried(field, newValue(write, field))),
       );
+      const columns = [...expected, ...set].map(placeholder);
       return index === 0
         ? 'SELECT ? AS i, ' +
             [
               ...idFields.map((_, i) => `? AS k${i}`),
-              ...expected.map((_, i) => `? AS o${i}`),
-              ...set.map((_, i) => `? AS n${i}`),
+              ...expected.map((_, i) => `${columns[i]} AS o${i}`),
+              ...set.map((_, i) => `${columns[expected.length + i]} AS n${i}`),
             ].join(', ')
-        : `SELECT ${Array.from({ length: 1 + idFields.length + expected.length + set.length }, () => '?').join(', ')}`;
+        : `SELECT ${['?', ...idFields.map(() => '?'), ...columns].join(', ')}`;
     });
     const update =
       `UPDATE ${table} AS t JOIN (${updateRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} SET ` +
@@ -214,10 +225,17 @@ export class MysqlCasWriter implements CasWriter {
     // Some rows lost: which ones hold what was just written (still locked by this transaction)?
     const readValues: unknown[] = [];
     const readRows = writes.map((write, index) => {
-      readValues.push(index, ...idFields.map((_, i) => write.key[i]), ...set.map((field) => newValue(write, field)));
+      readValues.push(
+        index,
+        ...idFields.map((_, i) => write.key[i]),
+        ...set.map((field) => carried(field, newValue(write, field))),
+      );
       return index === 0
-        ? `SELECT ? AS i, ${[...idFields.map((_, i) => `? AS k${i}`), ...set.map((_, i) => `? AS n${i}`)].join(', ')}`
-        : `SELECT ${Array.from({ length: 1 + idFields.length + set.length }, () => '?').join(', ')}`;
+        ? 'SELECT ? AS i, ' +
+            [...idFields.map((_, i) => `? AS k${i}`), ...set.map((field, i) => `${placeholder(field)} AS n${i}`)].join(
+              ', ',
+            )
+        : `SELECT ${['?', ...idFields.map(() => '?'), ...set.map(placeholder)].join(', ')}`;
     });
     const read =
       `SELECT v.i AS i FROM ${table} AS t JOIN (${readRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} ` +
