@@ -64,6 +64,29 @@ describeOn(['postgresql', 'mysql'], 'SQLite declares no column lengths or collat
   });
 
   (mysql ? it : it.skip)(
+    'reads a column whose name the database spells in another case, as MySQL matches it',
+    async () => {
+      // MySQL's column names are not case-sensitive: the application reads and writes these as before.
+      await world.db.query(
+        'ALTER TABLE `contacts` CHANGE `phone_idx` `PHONE_IDX` TEXT NULL COLLATE utf8mb4_general_ci',
+      );
+      await world.db.query(
+        'ALTER TABLE `people` CHANGE `tenant_id` `Tenant_Id` TEXT NOT NULL COLLATE utf8mb4_general_ci',
+      );
+      const { checks } = await columnChecks();
+      expect(checks).toContainEqual(
+        expect.objectContaining({ level: 'warn', detail: expect.objectContaining({ field: 'phoneIdx' }) }),
+      );
+      expect(checks).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: expect.stringContaining('people.Tenant_Id compares case-insensitively (utf8mb4_general_ci)'),
+        }),
+      );
+    },
+  );
+
+  (mysql ? it : it.skip)(
     'fails a case-insensitive key table scope and warns of a case-insensitive index or scope column',
     async () => {
       await world.db.query(

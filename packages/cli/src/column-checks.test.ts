@@ -42,6 +42,20 @@ describe('judgeColumns', () => {
     expect(judgeColumns(schema, { provider: 'mysql', columns, strict: true })).toEqual([]);
   });
 
+  it('finds a MySQL column (and table) the database spells in another case, and only on MySQL', () => {
+    const columns = [
+      column('Tickets', 'Tenant_ID', 'varchar', 'utf8mb4_general_ci'),
+      column('HUSHFIELD_KEYS', 'SCOPE', 'varchar', 'utf8mb4_general_ci'),
+    ];
+    const findings = judgeColumns(schema, { provider: 'mysql', columns, strict: true });
+    expect(findings.map((f) => [f.level, f.detail.column])).toEqual([
+      ['warn', 'Tenant_ID'],
+      ['fail', 'SCOPE'],
+    ]);
+    const postgres = [column('Tickets', 'Tenant_ID', 'character')];
+    expect(judgeColumns(schema, { provider: 'postgresql', columns: postgres, strict: true })).toEqual([]);
+  });
+
   it('warns of a MySQL session that cuts over-long values instead of refusing them', () => {
     expect(judgeColumns(schema, { provider: 'mysql', columns: [], strict: false })).toEqual([
       expect.objectContaining({ level: 'warn', message: expect.stringContaining('sql_mode is not strict') }),

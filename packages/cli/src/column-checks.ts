@@ -83,12 +83,12 @@ function ignoresCase(collation: string | null): boolean {
 
 /** The problems of `database`'s columns for the models of `schema` (empty when all fit). */
 export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns): ColumnFinding[] {
-  const byColumn = new Map(database.columns.map((c) => [`${c.table}\u0000${c.column}`, c]));
-  const findings: ColumnFinding[] = [];
   const mysql = database.provider === 'mysql';
+  const find = columnFinder(database.columns, mysql);
+  const findings: ColumnFinding[] = [];
   const fixedText = mysql ? 'char' : 'character';
   for (const model of Object.values(schema.models)) {
-    const column = (field: string) => byColumn.get(`${model.dbName}\u0000${model.fields[field]?.dbName ?? field}`);
+    const column = (field: string) => find(model.dbName, model.fields[field]?.dbName ?? field);
     const add = (level: ColumnFinding['level'], field: string, fact: ColumnFact, message: string) =>
       findings.push({
         level,
@@ -116,7 +116,7 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
     if (!mysql) continue;
     const identities = [...identityFields(model).map((name) => ({ model, name })), ...scopeSources(schema, model)];
     for (const { model: owner, name } of identities) {
-      const fact = byColumn.get(`${owner.dbName}\u0000${owner.fields[name]?.dbName ?? name}`);
+      const fact = find(owner.dbName, owner.fields[name]?.dbName ?? name);
       if (fact === undefined || !ignoresCase(fact.collation)) continue;
       findings.push({
         level: 'warn',
@@ -131,9 +131,7 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
     }
   }
   const keyModel = schema.models[schema.keyStoreModel];
-  const scope = keyModel
-    ? byColumn.get(`${keyModel.dbName}\u0000${keyModel.fields.scope?.dbName ?? 'scope'}`)
-    : undefined;
+  const scope = keyModel ? find(keyModel.dbName, keyModel.fields.scope?.dbName ?? 'scope') : undefined;
   if (scope !== undefined && (scope.type === fixedText || (mysql && ignoresCase(scope.collation)))) {
     findings.push({
       level: 'fail',
@@ -144,6 +142,24 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
   if (mysql && !database.strict) findings.push({ level: 'warn', message: messages.doctor.notStrict(), detail: {} });
   // A column several models reach (an id that scope relations reference) is reported once.
   return [...new Map(findings.map((finding) => [`${finding.level}\u0000${finding.message}`, finding])).values()];
+}
+
+/**
+ * Looks a column up by table and column name as the schema spells them. On MySQL, whose column
+ * names are not case-sensitive (nor table names, under `lower_case_table_names`), a name the
+ * database spells in another case is the same column: found when no exact spelling is.
+ */
+function columnFinder(
+  columns: readonly ColumnFact[],
+  mysql: boolean,
+): (table: string, column: string) => ColumnFact | undefined {
+  const exact = new Map(columns.map((c) => [`${c.table}\u0000${c.column}`, c]));
+  const folded = new Map<string, ColumnFact>();
+  if (mysql) for (const c of columns) folded.set(`${c.table}\u0000${c.column}`.toLowerCase(), c);
+  return (table, column) => {
+    const key = `${table}\u0000${column}`;
+    return exact.get(key) ?? (mysql ? folded.get(key.toLowerCase()) : undefined);
+  };
 }
 
 /**
