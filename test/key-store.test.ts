@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, InvalidArgumentError, KeyConflictError, KeyStoreError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
+import Database from 'better-sqlite3';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../prisma/generated/client/client';
 import {
   createPrisma,
@@ -195,6 +197,26 @@ describe('PrismaKeyStore', () => {
       expect((await rows(scope)).map((row) => [row.version, row.state])).toEqual([[1, 'active']]);
     } finally {
       await lax.$disconnect();
+    }
+  });
+
+  it('says a key that could not be written for a locked file was not written, not that it exists (SQLite)', async () => {
+    if (db.provider !== 'sqlite') return;
+    const scope = freshScope();
+    // Another connection holds the file's write lock for longer than this client waits.
+    const holder = new Database(db.url.replace(/^file:/, ''));
+    const busy = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: db.url, timeout: 200 }) });
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      const error = await rejection(new PrismaKeyStore(busy).insert(newKey(scope)));
+      holder.exec('ROLLBACK');
+      expect(error).toBeInstanceOf(KeyConflictError);
+      expect((error as Error).message).not.toMatch(/already exists|created it first/);
+      expect((error as Error).message).toMatch(/busy|lock/);
+      expect(await rows(scope)).toEqual([]);
+    } finally {
+      holder.close();
+      await busy.$disconnect();
     }
   });
 

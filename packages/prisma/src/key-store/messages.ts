@@ -16,6 +16,10 @@ export const messages = {
   versionExists: (operation: string, kind: string, scope: string, version: number) =>
     `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: that version already exists ` +
     '(another writer created it first)',
+  writeConflict: (operation: string, kind: string, scope: string, version: number) =>
+    `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: a concurrent transaction held the ` +
+    'key table (a deadlock or write conflict, or SQLite busy: another connection holds the write lock); ' +
+    'nothing was stored',
   tooLong: (model: string, argument: string, length: number | undefined) =>
     `${argument}${length === undefined ? '' : ` (${length} characters)`} is longer than its column in ${model} ` +
     'holds (on MySQL a String column is VARCHAR(191) unless declared longer); the key was not stored',

@@ -344,8 +344,14 @@ export class PrismaKeyStore implements KeyStore {
           { cause: error },
         );
       }
-      if (isUniqueViolation(error) || isWriteConflict(error)) {
+            if (isUniqueViolation(error)) {
         throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), {
+          cause: error,
+        });
+      }
+      // Lost to another transaction, which may have written that version or anything else.
+      if (isWriteConflict(error)) {
+        throw new KeyConflictError(messages.writeConflict(operation, key.kind, key.scope, key.version), {
           cause: error,
         });
       }
