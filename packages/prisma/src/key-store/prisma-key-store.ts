@@ -209,12 +209,15 @@ export class PrismaKeyStore implements KeyStore {
     return this.#conflictsAsKeyConflict(key, 'insert', () =>
       this.#client.$transaction(async (tx) => {
         const keys = this.#keys(tx);
+        // Written before it reads: on SQLite with a rollback journal, transactions that read and
+        // then write deadlock each other (each one's read lock keeps the other from committing).
+        const created = this.#created(key, 'insert', await keys.create({ data: this.#row(key), select: SELECT }));
         const active = await keys.findFirst({
-          where: { kind: key.kind, scope: key.scope, state: 'active' },
+          where: { kind: key.kind, scope: key.scope, state: 'active', NOT: { version: key.version } },
           select: { version: true },
         });
         if (active !== null) throw new KeyConflictError(messages.alreadyActive(key.kind, key.scope));
-        return this.#created(key, 'insert', await keys.create({ data: this.#row(key), select: SELECT }));
+        return created;
       }),
     );
   }
@@ -344,7 +347,7 @@ export class PrismaKeyStore implements KeyStore {
           { cause: error },
         );
       }
-            if (isUniqueViolation(error)) {
+      if (isUniqueViolation(error)) {
         throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), {
           cause: error,
         });
