@@ -124,5 +124,15 @@ describeOn(['mysql'], "MariaDB's UPDATE … JOIN is the MySQL writer's")(
       expect(result.code).toBe(0);
       expect(result.json.models[0]).toMatchObject({ written: values.length + 1, failed: 0, lostRaces: 0 });
     });
+
+    it('decrypts them back in place, every value whole', async () => {
+      const readonly = JSON.parse(JSON.stringify(longText)) as HushfieldSchema;
+      (readonly.models.Customer.encrypted.phone as { mode: string }).mode = 'readonly';
+      const result = await world.runCli(['decrypt', '--model', 'Customer', '--json'], { config: { schema: readonly } });
+      expect(result.code).toBe(0);
+      expect(result.json.models[0]).toMatchObject({ failed: 0, lostRaces: 0 });
+      const stored = await world.db.query<{ phone: string }>('SELECT phone FROM customers ORDER BY id');
+      expect(stored.map((row) => row.phone)).toEqual(['555', ...values]);
+    });
   },
 );
