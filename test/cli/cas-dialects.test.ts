@@ -205,6 +205,37 @@ describe(`CAS writes on ${provider}`, () => {
     ]);
   });
 
+  test('a Json value stored in another formatting than Prisma writes is compared by its value', async () => {
+    // Written by another tool (Python's json.dumps puts spaces after ':' and ','): on SQLite,
+    // which compared the column's text with Prisma's, such a row was a lost race on every pass.
+    await db.query('DELETE FROM documents');
+    for (const id of ['d1', 'd2', 'd3'])
+      await db.query('INSERT INTO documents (id, tenant_id, title, body, meta) VALUES ($1, $2, $3, $4, $5)', [
+        id,
+        't',
+        id,
+        `{"v": "${id}",  "n": [1, 2.5]}`,
+        `{ "k": true }`,
+      ]);
+    // The application rewrites d3's body after the read: that one is still a lost race.
+    await prisma.document.update({ where: { id: 'd3' }, data: { body: { v: 'app', n: [1, 2.5] } } });
+    const writer = await createCasWriter(prisma as unknown as BasePrismaClient, document);
+    const outcomes = await writer.write(
+      ['d1', 'd2', 'd3'].map((id) => ({
+        key: [id],
+        expected: { title: id, body: { v: id, n: [1, 2.5] }, meta: { k: true } },
+        data: { body: { v: `new-${id}` }, meta: { k: false } },
+      })),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'applied', 'lost']);
+    const stored = await prisma.document.findMany({ orderBy: { id: 'asc' }, select: { body: true, meta: true } });
+    expect(stored).toEqual([
+      { body: { v: 'new-d1' }, meta: { k: false } },
+      { body: { v: 'new-d2' }, meta: { k: false } },
+      { body: { v: 'app', n: [1, 2.5] }, meta: { k: true } },
+    ]);
+  });
+
   test('a batch with Json: a String changed only in case or trailing space is still a lost race', async () => {
     if (provider === 'mysql')
       await db.query('ALTER TABLE documents MODIFY title TEXT COLLATE utf8mb4_unicode_ci NOT NULL');

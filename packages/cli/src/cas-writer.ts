@@ -10,6 +10,7 @@
  * the key rows locked, that no key the rows were read under was shredded (`shred-guard.ts`).
  */
 import { Buffer } from 'node:buffer';
+import { isDeepStrictEqual } from 'node:util';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { KeyVersionRef } from '@hushfield/core';
 import type { BasePrismaClient } from './config';
@@ -85,9 +86,16 @@ export async function createCasWriter(
 /**
  * One `updateMany` per row, all in one transaction (any Prisma database): a batch transaction,
  * or with a guard an interactive one that checks the rows' keys first.
+ *
+ * SQLite compares a Json column as text, with the JSON text Prisma makes of the value: a value
+ * another tool wrote (`{"a": 1}`, spaced) never matched the value read, and its row was a lost
+ * race on every pass. There each row's Json values are read again in the transaction, which
+ * holds the database's write lock, and compared by value before its `updateMany`.
  */
 export class PrismaCasWriter implements CasWriter {
   readonly guardsShreds: boolean;
+  /** The model's Json fields, compared by value here rather than by Prisma (SQLite). */
+  readonly #jsonByValue: ReadonlySet<string>;
 
   constructor(
     private readonly client: BasePrismaClient,
@@ -95,17 +103,40 @@ export class PrismaCasWriter implements CasWriter {
     private readonly guard?: ShredGuard,
   ) {
     this.guardsShreds = guard !== undefined;
+    const sqlite = (client as unknown as RawClient)._activeProvider === 'sqlite';
+    const json = Object.values(model.fields).filter((field) => field.type === 'Json' && !field.isList);
+    this.#jsonByValue = new Set(sqlite ? json.map((field) => field.name) : []);
   }
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
     const raw = this.client as unknown as RawClient;
-    const request = (client: unknown, write: RowWrite) =>
+    const update = (client: unknown, write: RowWrite) =>
       delegateOf(client as BasePrismaClient, this.model.name).updateMany({
         where: { ...keyWhere(this.model.idFields, write.key), ...this.conditions(write.expected) },
         data: { ...write.data },
       });
+    const request = async (client: unknown, write: RowWrite) =>
+      (await this.jsonUnchanged(client, write)) ? update(client, write) : { count: 0 };
     const { guard } = this;
+    if (guard === undefined && writes.some((write) => this.jsonCompared(write).length > 0)) {
+      // An interactive transaction that takes the write lock before it reads (as the guard does).
+      const locked = (rows: readonly RowWrite[]) =>
+        raw.$transaction(async (tx) => {
+          await this.takeWriteLock(tx);
+          const applied = new Set<number>();
+          for (const [i, write] of rows.entries()) if ((await request(tx, write)).count === 1) applied.add(i);
+          return applied;
+        }, TRANSACTION_OPTIONS);
+      try {
+        const outcomes = await locked(writes);
+        return writes.map((_, i) => (outcomes.has(i) ? { status: 'applied' } : { status: 'lost' }));
+      } catch {
+        return writeOneByOne(writes, async (write) =>
+          (await locked([write])).has(0) ? { status: 'applied' } : { status: 'lost' },
+        );
+      }
+    }
     if (guard !== undefined) {
       const guarded = (rows: readonly RowWrite[]) =>
         raw.$transaction(
@@ -125,19 +156,46 @@ export class PrismaCasWriter implements CasWriter {
       }
     }
     try {
-      const results = (await raw.$transaction(writes.map((write) => request(this.client, write)))) as {
+      const results = (await raw.$transaction(writes.map((write) => update(this.client, write)))) as {
         count: number;
       }[];
       return results.map((result) => (result.count === 1 ? { status: 'applied' } : { status: 'lost' }));
     } catch {
       return writeOneByOne(writes, async (write) =>
-        (await request(this.client, write)).count === 1 ? { status: 'applied' } : { status: 'lost' },
+        (await update(this.client, write)).count === 1 ? { status: 'applied' } : { status: 'lost' },
       );
     }
   }
 
+  /** The row's CAS conditions Prisma checks: all but the Json values compared by value. */
   private conditions(expected: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    return casConditions(this.model, expected);
+    const conditions = casConditions(this.model, expected);
+    for (const name of this.#jsonByValue) delete conditions[name];
+    return conditions;
+  }
+
+  /** The Json fields of `write` compared by value: those read non-null (`casConditions` compares no null). */
+  private jsonCompared(write: RowWrite): string[] {
+    return [...this.#jsonByValue].filter((name) => write.expected[name] !== undefined && write.expected[name] !== null);
+  }
+
+  /** Whether the row still holds, by value, the Json values `write` read (true when it compares none). */
+  private async jsonUnchanged(client: unknown, write: RowWrite): Promise<boolean> {
+    const fields = this.jsonCompared(write);
+    if (fields.length === 0) return true;
+    const row = (await delegateOf(client as BasePrismaClient, this.model.name).findMany({
+      where: keyWhere(this.model.idFields, write.key),
+      select: Object.fromEntries(fields.map((name) => [name, true])),
+      take: 1,
+    })) as Record<string, unknown>[];
+    return row.length === 1 && fields.every((name) => isDeepStrictEqual(row[0][name], write.expected[name]));
+  }
+
+  /** Takes SQLite's write lock in `tx` with a write that changes nothing, before its first read. */
+  private async takeWriteLock(tx: SqlRunner): Promise<void> {
+    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    const id = quote(this.model.fields[this.model.idFields[0]]?.dbName ?? this.model.idFields[0]);
+    await tx.$executeRawUnsafe(`UPDATE ${quote(this.model.dbName)} SET ${id} = ${id} WHERE 0`);
   }
 }
 
