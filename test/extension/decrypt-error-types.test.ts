@@ -1,7 +1,8 @@
 /**
  * The extended client's result types under `onDecryptError` (issue 11): with `'null'` every
- * encrypted field reads `string | null` (at any depth, in transactions, in a delete's result),
- * plaintext columns keep their types, and the default stays `string`. The checks are in
+ * encrypted field reads `string | null` (`Json`, `Bytes`, `String[]` ones their own type or
+ * `null`; at any depth, in transactions, in a delete's result), plaintext columns keep their
+ * types, and the default stays `string`. The checks are in
  * `test/types/decrypt-error.ts`, compiled here with the repository's TypeScript.
  */
 import { execFile } from 'node:child_process';

@@ -277,6 +277,19 @@ describe.each(backends)('encrypted Json, Bytes and String[] fields on %s', (back
       expect((await read(a.id)).body).toEqual({ who: 'a' });
     });
 
+    it("reads a value that fails as null under onDecryptError: 'null', the others as their own types", async () => {
+      const stored = await raw(a.id);
+      await setRaw(a.id, 'tags', [stored.tags![1], stored.tags![0], stored.tags![2]]);
+      const lenient = h.fresh({ onDecryptError: 'null' }).prisma;
+      const doc = await lenient.document.findUniqueOrThrow({ where: { id: a.id } });
+      await setRaw(a.id, 'tags', stored.tags);
+      expect(doc.tags).toBeNull();
+      // typed `JsonValue | null`, `Bytes | null`: a string method here would not compile
+      expect(doc.body).toEqual({ who: 'a' });
+      expect(doc.blob).toBeInstanceOf(Uint8Array);
+      expect(doc.note).toBe('na');
+    });
+
     it('fails when list elements are reordered, dropped, repeated or taken from another row', async () => {
       const tags = (await raw(a.id)).tags!;
       const other = (await raw(b.id)).tags!;

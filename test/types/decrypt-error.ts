@@ -63,6 +63,20 @@ export async function nullReadsAreTyped(): Promise<void> {
   void email;
 }
 
+export async function typedFieldsKeepTheirTypes(): Promise<void> {
+  const sealed = await strict.document.findFirstOrThrow();
+  const doc = await lenient.document.findFirstOrThrow();
+  // Json, Bytes and String[] read as their own type, or null: never as a string
+  expectType<Equals<typeof doc.body, typeof sealed.body | null>>();
+  expectType<Equals<typeof doc.meta, typeof sealed.meta>>();
+  expectType<Equals<typeof doc.blob, typeof sealed.blob>>();
+  expectType<Equals<typeof doc.tags, typeof sealed.tags | null>>();
+  expectType<Equals<typeof doc.note, string | null>>();
+  const [picked] = await lenient.document.findMany({ select: { tags: true, blob: true } });
+  expectType<Equals<typeof picked.tags, string[] | null>>();
+  expectType<Equals<typeof picked.blob, typeof sealed.blob>>();
+}
+
 export async function unknownSettingIsNullable(): Promise<void> {
   const user = await either.user.findFirstOrThrow();
   expectType<Equals<typeof user.email, string | null>>();

@@ -9,7 +9,7 @@
  * );
  */
 import { Prisma, type PrismaClientExtends } from '@prisma/client/extension';
-import type { DefaultArgs, InternalArgs } from '@prisma/client/runtime/client';
+import type { Bytes, DefaultArgs, InternalArgs, JsonValue } from '@prisma/client/runtime/client';
 import {
   type ActorContext,
   type AuditDecryptsOption,
@@ -51,7 +51,8 @@ export interface FieldEncryptionOptions {
   /**
    * `throw` (default): a value that fails to decrypt throws a typed error. `null`: it reads
    * as `null` instead (keyring outages still throw: they are transient, not data loss), and
-   * the extended client's result types say so: every encrypted field is `string | null`.
+   * the extended client's result types say so: every encrypted field is `string | null` (a
+   * `Json`, `Bytes` or `String[]` one its own type or `null`).
    */
   readonly onDecryptError?: OnDecryptError;
   /**
@@ -111,9 +112,22 @@ export interface HushfieldClientApi {
 }
 
 /**
- * Each encrypted field of each model of the schema `S` typed `string | null`, in the shape of
- * a result extension (`{ user: { email: { compute } } }`): what reads return under
- * `onDecryptError: 'null'`.
+ * What an encrypted field of value type `T` (an `EncryptedFieldMeta`'s `type`; absent for
+ * `String`) reads as under `onDecryptError: 'null'`: its own type, or `null`.
+ */
+type NullableValue<T> = T extends 'Json'
+  ? JsonValue | null
+  : T extends 'Bytes'
+    ? Bytes | null
+    : T extends 'String[]'
+      ? string[] | null
+      : string | null;
+
+/**
+ * Each encrypted field of each model of the schema `S` typed as its value or `null` (`string |
+ * null`; `JsonValue | null`, `Bytes | null`, `string[] | null` for `Json`, `Bytes`, `String[]`),
+ * in the shape of a result extension (`{ user: { email: { compute } } }`): what reads return
+ * under `onDecryptError: 'null'`.
  */
 export type NullableEncryptedFields<S extends HushfieldSchema> = {
   -readonly [
@@ -121,7 +135,9 @@ export type NullableEncryptedFields<S extends HushfieldSchema> = {
       ? never
       : Uncapitalize<M & string>
   ]: {
-    -readonly [F in keyof S['models'][M]['encrypted']]: { compute: () => string | null };
+    -readonly [F in keyof S['models'][M]['encrypted']]: {
+      compute: () => NullableValue<S['models'][M]['encrypted'][F]['type']>;
+    };
   };
 };
 
@@ -169,7 +185,7 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  * The hushfield client extension.
  * @param options - schema and keys; see {@link FieldEncryptionOptions}
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
- *   with `onDecryptError: 'null'` its results type every encrypted field `string | null`
+ *   with `onDecryptError: 'null'` its results type every encrypted field nullable (`string | null`...)
  * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
  *   generator's, `migratingScopes` names a model that is not a scoped model of it,
  *   `migratingBindings` one without `@encryption(bind: ...)`, or `omit` is not an object; and
