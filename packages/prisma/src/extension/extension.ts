@@ -186,14 +186,19 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  * @param options - schema and keys; see {@link FieldEncryptionOptions}
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
  *   with `onDecryptError: 'null'` its results type every encrypted field nullable (`string | null`...)
- * @throws ConfigError when neither `keyring` nor `crypto` is given, the schema is not the
- *   generator's, `migratingScopes` names a model that is not a scoped model of it,
- *   `migratingBindings` one without `@encryption(bind: ...)`, or `omit` is not an object; and
- *   from `$extends` when the client is already extended with hushfield
+ * @throws ConfigError when `options` is not an object, neither `keyring` nor `crypto` is given,
+ *   `crypto` is not a `FieldCrypto`, `onDecryptError` not `'throw'` or `'null'`,
+ *   `singleConnection` not a boolean, the schema is not the generator's, `migratingScopes`
+ *   names a model that is not a scoped model of it, `migratingBindings` one without
+ *   `@encryption(bind: ...)`, or `omit` is not an object; and from `$extends` when the client
+ *   is already extended with hushfield
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
 ): HushfieldExtension<DecryptErrorResults<S, E>> {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('fieldEncryption: options must be an object');
+  }
   const { schema } = options;
   if (schema?.formatVersion !== 1 || typeof schema.models !== 'object') {
     throw new ConfigError(
@@ -202,6 +207,18 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   }
   if (options.crypto === undefined && options.keyring === undefined) {
     throw new ConfigError('fieldEncryption: give `keyring` (and optionally `keyStore`, `cache`) or a shared `crypto`');
+  }
+  if (options.crypto !== undefined && !isFieldCrypto(options.crypto)) {
+    throw new ConfigError(
+      'fieldEncryption: `crypto` must be a FieldCrypto (`new FieldCrypto(...)` of @hushfield/core)',
+    );
+  }
+  const onDecryptError: unknown = options.onDecryptError;
+  if (onDecryptError !== undefined && onDecryptError !== 'throw' && onDecryptError !== 'null') {
+    throw new ConfigError("fieldEncryption: `onDecryptError` must be 'throw' or 'null'");
+  }
+  if (options.singleConnection !== undefined && typeof options.singleConnection !== 'boolean') {
+    throw new ConfigError('fieldEncryption: `singleConnection` must be true or false');
   }
   const migratingScopes = checkedModels(
     schema,
@@ -304,6 +321,21 @@ function checkedModels(
     );
   if (!valid) throw new ConfigError(problem);
   return models as string[];
+}
+
+/**
+ * Whether `value` is a `FieldCrypto`: by its methods, so that one made by another copy of
+ * `@hushfield/core` (a CLI's, say) is taken too.
+ */
+function isFieldCrypto(value: unknown): value is FieldCrypto {
+  const crypto = value as Partial<FieldCrypto> | null;
+  return (
+    typeof crypto === 'object' &&
+    crypto !== null &&
+    typeof crypto.decryptMany === 'function' &&
+    typeof crypto.rowEncryptor === 'function' &&
+    typeof crypto.stats === 'function'
+  );
 }
 
 /** The clients whose interactive transactions the key store of a crypto the extension made joins. */
