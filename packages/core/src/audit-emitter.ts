@@ -7,6 +7,7 @@
  * of warnings would bury everything else the process logs.
  */
 import type { ActorContext, AuditEvent, AuditSink } from './audit';
+import { needs } from './preconditions';
 
 /** Least time between two warnings about the same kind of failure of one emitter. */
 export const WARNING_INTERVAL_MS = 60_000;
@@ -28,6 +29,28 @@ class WarningThrottle {
     this.#unreported = 0;
     return count;
   }
+}
+
+/**
+ * Checks the `audit` and `actor` options where they are given: a sink without `emit` (a bare
+ * function, say) would lose every event with a warning only, so it is refused up front.
+ * @param prefix - how the caller names its options object (`options`)
+ * @throws InvalidArgumentError when `audit` is given and has no `emit()`, or `actor` is given and is not a function
+ */
+export function checkAuditOptions(
+  options: { readonly audit?: unknown; readonly actor?: unknown },
+  prefix = 'options',
+): void {
+  const { audit, actor } = options;
+  needs(
+    audit === undefined ||
+      ((typeof audit === 'object' || typeof audit === 'function') &&
+        audit !== null &&
+        typeof (audit as Partial<AuditSink>).emit === 'function'),
+    `${prefix}.audit`,
+    'must be an AuditSink (an object with emit(event))',
+  );
+  needs(actor === undefined || typeof actor === 'function', `${prefix}.actor`, 'must be a function');
 }
 
 /** An audit event before the emitter stamps `time` and `actor`. */

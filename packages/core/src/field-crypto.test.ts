@@ -7,6 +7,7 @@ import {
   DecryptionError,
   EnvelopeFormatError,
   HushfieldError,
+  InvalidArgumentError,
   KeyDestroyedError,
   KeyStoreError,
 } from './errors';
@@ -87,6 +88,26 @@ describe('FieldCrypto', () => {
   it('refuses to be configured without a cache TTL', () => {
     const keyring = new LocalKeyring(randomBytes(32));
     expect(() => new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: {} as never })).toThrow(ConfigError);
+  });
+
+  it('refuses an audit sink without emit(), or an actor that is not a function, with InvalidArgumentError', async () => {
+    const keyring = new LocalKeyring(randomBytes(32));
+    const make = (options: object) => () =>
+      new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 }, ...options });
+    // A function given as the sink (a natural slip in JavaScript) lost every event, warning only.
+    for (const audit of [(event: AuditEvent) => void event, {}, 'audit', null]) {
+      expect(make({ audit })).toThrow(InvalidArgumentError);
+      expect(make({ audit })).toThrow('options.audit must be an AuditSink (an object with emit(event))');
+    }
+    for (const actor of [{ user: 'ada' }, 'ada', null]) {
+      expect(make({ audit: { emit: () => undefined }, actor })).toThrow('options.actor must be a function');
+    }
+    expect(
+      () => new KeyHierarchy({ keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 1 }, audit: {} as never }),
+    ).toThrow(InvalidArgumentError);
+    const { crypto, events } = setup({ actor: () => ({ user: 'ada' }) });
+    (await crypto.rowEncryptor('default')).dispose();
+    expect(events.map((event) => event.actor)).toContainEqual({ user: 'ada' });
   });
 
   it('writes one wrapped DEK for all fields of a row and a fresh one per row', async () => {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
-import { AuditEmitter } from './audit-emitter';
+import { AuditEmitter, checkAuditOptions } from './audit-emitter';
 import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyStoreError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
 import { KeyLoader, cacheId, isScopeOwner, ownerOf, scopeOfOwner, type ScopedKey } from './key-loader';
@@ -83,6 +83,7 @@ export class KeyHierarchy {
       'must be a KeyStore',
     );
     const cache = checkCacheOptions(options.cache);
+    checkAuditOptions(options);
     this.#store = options.keyStore;
     this.#keyring = options.keyring;
     this.#keyrings.set(options.keyring.id, options.keyring);
