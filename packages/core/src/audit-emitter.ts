@@ -34,23 +34,26 @@ class WarningThrottle {
 /**
  * Checks the `audit` and `actor` options where they are given: a sink without `emit` (a bare
  * function, say) would lose every event with a warning only, so it is refused up front.
- * @param prefix - how the caller names its options object (`options`)
+ * @param prefix - how the caller names its options object in errors (`options`), if it does
  * @throws InvalidArgumentError when `audit` is given and has no `emit()`, or `actor` is given and is not a function
+ * @example
+ * checkAuditOptions(options); // in a keyring's constructor
  */
 export function checkAuditOptions(
   options: { readonly audit?: unknown; readonly actor?: unknown },
-  prefix = 'options',
+  prefix?: string,
 ): void {
   const { audit, actor } = options;
+  const named = (option: string) => (prefix === undefined ? option : `${prefix}.${option}`);
   needs(
     audit === undefined ||
       ((typeof audit === 'object' || typeof audit === 'function') &&
         audit !== null &&
         typeof (audit as Partial<AuditSink>).emit === 'function'),
-    `${prefix}.audit`,
+    named('audit'),
     'must be an AuditSink (an object with emit(event))',
   );
-  needs(actor === undefined || typeof actor === 'function', `${prefix}.actor`, 'must be a function');
+  needs(actor === undefined || typeof actor === 'function', named('actor'), 'must be a function');
 }
 
 /** An audit event before the emitter stamps `time` and `actor`. */

@@ -69,6 +69,7 @@ export type {
   ResolvedKeyringRetryOptions,
 } from './remote-keyring-call';
 export { wrapContext, type KeySlot } from './keyring-calls';
+export { checkAuditOptions } from './audit-emitter';
 export { encodeEncryptionContext, MAX_CONTEXT_BYTES } from './canonical-context';
 export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';
 export * from './audit-sinks';

@@ -83,7 +83,7 @@ export class KeyHierarchy {
       'must be a KeyStore',
     );
     const cache = checkCacheOptions(options.cache);
-    checkAuditOptions(options);
+    checkAuditOptions(options, 'options');
     this.#store = options.keyStore;
     this.#keyring = options.keyring;
     this.#keyrings.set(options.keyring.id, options.keyring);

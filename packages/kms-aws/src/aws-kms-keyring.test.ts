@@ -19,6 +19,13 @@ describe('AwsKmsKeyring configuration', () => {
     expect(() => new AwsKmsKeyring({ keyId: arn, retry: { maxAttempts: 0 } })).toThrow('retry.maxAttempts');
     expect(() => new AwsKmsKeyring({ keyId: arn, trustedAccountIds: ['1234'] })).toThrow('trustedAccountIds must be');
     expect(() => new AwsKmsKeyring({ keyId: arn, trustedAccountIds: [] })).toThrow(InvalidArgumentError);
+    // a sink without emit() would lose every event with a warning only
+    expect(() => new AwsKmsKeyring({ keyId: arn, audit: (() => undefined) as never })).toThrow(
+      'audit must be an AuditSink',
+    );
+    expect(() => new AwsKmsKeyring({ keyId: arn, audit: { emit() {} }, actor: 'ada' as never })).toThrow(
+      'actor must be a function',
+    );
   });
 
   it('refuses malformed wrapped bytes and non-string context values before calling KMS', async () => {

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-kms';
 import {
   callRemoteKeyring,
+  checkAuditOptions,
   InvalidArgumentError,
   KeyringError,
   resolveKeyringTimeout,
@@ -130,13 +131,14 @@ export class AwsKmsKeyring implements Keyring {
   readonly #trust: TrustedAccounts;
   #region: Promise<string> | undefined;
 
-  /** @throws InvalidArgumentError for an empty `keyId` or out-of-range timeout/retry settings */
+  /** @throws InvalidArgumentError for an empty `keyId`, out-of-range timeout/retry settings or a bad `audit`/`actor` */
   constructor(options: AwsKmsKeyringOptions) {
     const keyId = options?.keyId;
     if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > 2048) {
       throw new InvalidArgumentError('keyId must be a KMS key ARN, alias or key id', 'keyId');
     }
     const timeoutMs = resolveKeyringTimeout(options.timeoutMs);
+    checkAuditOptions(options);
     this.keyId = keyId;
     this.id = `aws-kms:${keyId}`;
     const arn = parseKmsArn(keyId);

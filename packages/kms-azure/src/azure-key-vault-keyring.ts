@@ -15,6 +15,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { CryptographyClient, type CryptographyClientOptions } from '@azure/keyvault-keys';
 import {
   callRemoteKeyring,
+  checkAuditOptions,
   InvalidArgumentError,
   KeyringError,
   resolveKeyringRetry,
@@ -111,6 +112,7 @@ export class AzureKeyVaultKeyring implements Keyring {
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('options must be an object', 'options');
     }
+    checkAuditOptions(options);
     this.vaultUrl = checkVaultUrl(options.vaultUrl).origin;
     if (!isKeyName(options.keyName)) {
       throw new InvalidArgumentError('keyName must be 1 to 127 letters, digits and dashes', 'keyName');

@@ -10,6 +10,7 @@ import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { inspect } from 'node:util';
 import {
   callRemoteKeyring,
+  checkAuditOptions,
   encodeEncryptionContext,
   InvalidArgumentError,
   KeyringError,
@@ -146,7 +147,7 @@ export class GcpKmsKeyring implements Keyring {
   readonly #settings: RemoteKeyringSettings;
   readonly #callOptions: { timeout: number; retry: null };
 
-  /** @throws InvalidArgumentError for a `keyName` that is not a CryptoKey name, or bad timeout/retry settings */
+  /** @throws InvalidArgumentError for a `keyName` that is not a CryptoKey name, or bad timeout/retry/audit settings */
   constructor(options: GcpKmsKeyringOptions) {
     const keyName = parseCryptoKeyName(options?.keyName);
     if (keyName === undefined) {
@@ -164,6 +165,7 @@ export class GcpKmsKeyring implements Keyring {
     this.keyName = keyName;
     this.id = options.id ?? `gcp-kms:${keyName}`;
     const timeoutMs = resolveKeyringTimeout(options.timeoutMs);
+    checkAuditOptions(options);
     this.#settings = {
       keyringId: this.id,
       service: 'Google Cloud KMS',

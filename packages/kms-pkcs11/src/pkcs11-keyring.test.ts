@@ -30,6 +30,10 @@ describe('Pkcs11Keyring configuration', () => {
     expect(() => new Pkcs11Keyring({ ...base, sessions: 0 })).toThrow('sessions must be an integer from 1 to 64');
     expect(() => new Pkcs11Keyring({ ...base, module: 42 as never })).toThrow(InvalidArgumentError);
     expect(() => new Pkcs11Keyring({ ...base, timeoutMs: -1 })).toThrow('timeoutMs');
+    expect(() => new Pkcs11Keyring({ ...base, audit: (() => undefined) as never })).toThrow(
+      'audit must be an AuditSink',
+    );
+    expect(() => new Pkcs11Keyring({ ...base, actor: 'ada' as never })).toThrow('actor must be a function');
   });
 
   it('refuses bad arguments and malformed wrapped bytes before calling the token', async () => {

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
   callRemoteKeyring,
+  checkAuditOptions,
   InvalidArgumentError,
   KeyringError,
   resolveKeyringRetry,
@@ -107,6 +108,7 @@ export class Pkcs11Keyring implements Keyring {
   constructor(options: Pkcs11KeyringOptions) {
     this.tokenLabel = checkLabel(options?.tokenLabel, 'tokenLabel');
     this.keyLabel = checkLabel(options.keyLabel, 'keyLabel');
+    checkAuditOptions(options);
     const sessions = options.sessions ?? 2;
     if (!Number.isSafeInteger(sessions) || sessions < 1 || sessions > 64) {
       throw new InvalidArgumentError('sessions must be an integer from 1 to 64', 'sessions');

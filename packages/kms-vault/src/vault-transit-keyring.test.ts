@@ -41,6 +41,8 @@ describe('VaultTransitKeyring configuration', () => {
       [{ auth: { token: '' } }, 'auth.token'],
       [{ auth: { appRole: { roleId: '', secretId: 'x' } } }, 'auth.appRole.roleId'],
       [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
+      [{ audit: (() => undefined) as never }, 'audit must be an AuditSink'],
+      [{ audit: { emit() {} }, actor: 'ada' as never }, 'actor must be a function'],
     ];
     for (const [options, message] of bad) {
       expect(() => new VaultTransitKeyring({ ...base, ...options })).toThrow(InvalidArgumentError);

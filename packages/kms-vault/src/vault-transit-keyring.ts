@@ -7,6 +7,7 @@
  */
 import { inspect } from 'node:util';
 import {
+  checkAuditOptions,
   InvalidArgumentError,
   type ActorContext,
   type AuditSink,
@@ -180,6 +181,7 @@ export class VaultTransitKeyring implements Keyring {
   constructor(options: VaultTransitKeyringOptions) {
     if (options === null || typeof options !== 'object')
       throw new InvalidArgumentError('options must be an object', 'options');
+    checkAuditOptions(options);
     const address = checkAddress(options.address, options.allowInsecureHttp === true);
     this.keyName = checkKeyName(options.keyName);
     this.mount = checkMount(options.mount ?? 'transit', 'mount');

@@ -332,6 +332,8 @@ describe('AzureKeyVaultKeyring configuration and the authentication challenge', 
     [{ credential: {} }, 'credential'],
     [{ timeoutMs: 0 }, 'timeoutMs'],
     [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
+    [{ audit: () => undefined }, 'audit'], // a sink without emit() would lose every event
+    [{ actor: 'ada' }, 'actor'],
   ])('refuses %j (naming %s)', (override, argument) => {
     expect(() => new AzureKeyVaultKeyring({ ...base(), ...(override as object) })).toThrow(
       expect.objectContaining({ argument }),

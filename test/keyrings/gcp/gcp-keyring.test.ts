@@ -223,6 +223,8 @@ describe('GcpKmsKeyring against the Cloud KMS fake', () => {
     }
     expect(() => fakeKeyring(fake, { timeoutMs: 0 })).toThrow('timeoutMs');
     expect(() => fakeKeyring(fake, { retry: { maxAttempts: 0 } })).toThrow('retry.maxAttempts');
+    expect(() => fakeKeyring(fake, { audit: (() => undefined) as never })).toThrow('audit must be an AuditSink');
+    expect(() => fakeKeyring(fake, { actor: 'ada' as never })).toThrow('actor must be a function');
   });
 
   it('puts no key material, plaintext or ciphertext in errors, audit events or inspect output', async () => {
