@@ -127,7 +127,8 @@ type NullableValue<T> = T extends 'Json'
  * Each encrypted field of each model of the schema `S` typed as its value or `null` (`string |
  * null`; `JsonValue | null`, `Bytes | null`, `string[] | null` for `Json`, `Bytes`, `String[]`),
  * in the shape of a result extension (`{ user: { email: { compute } } }`): what reads return
- * under `onDecryptError: 'null'`.
+ * under `onDecryptError: 'null'`. Needs the generated schema's own type: a `HushfieldSchema`
+ * names no field, and gives no change.
  */
 export type NullableEncryptedFields<S extends HushfieldSchema> = {
   -readonly [
