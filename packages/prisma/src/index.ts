@@ -7,8 +7,10 @@ export {
   type DecryptErrorResults,
   fieldEncryption,
   type FieldEncryptionOptions,
+  type FieldEncryptionSettings,
   type HushfieldClientApi,
   type HushfieldExtension,
+  type KeyringOrCrypto,
   type NullableEncryptedFields,
 } from './extension/extension';
 export { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from './extension/schema-view';

@@ -30,8 +30,14 @@ import { type ClientOmit, isPlainObject, SchemaView } from './schema-view';
 import { type AnyClient, inTransaction } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';
 
-/** Options of {@link fieldEncryption}. */
-export interface FieldEncryptionOptions {
+/**
+ * Options of {@link fieldEncryption}: {@link FieldEncryptionSettings} with a `keyring` or a
+ * shared `crypto`, one of which the extension needs.
+ */
+export type FieldEncryptionOptions = FieldEncryptionSettings & KeyringOrCrypto;
+
+/** The options of {@link fieldEncryption}, `keyring` and `crypto` optional each. */
+export interface FieldEncryptionSettings {
   /** The generator's output (`hushfieldSchema` from the generated module). */
   readonly schema: HushfieldSchema;
   /** The root keyring (KMS, or `LocalKeyring` for development). Not needed when `crypto` is given. */
@@ -97,6 +103,12 @@ export interface FieldEncryptionOptions {
    */
   readonly omit?: ClientOmit;
 }
+
+/**
+ * The part of {@link FieldEncryptionOptions} the runtime needs one of: a `keyring`, or a shared
+ * `crypto` (which then stands for `keyring`, `keyStore` and `cache`).
+ */
+export type KeyringOrCrypto = { readonly keyring: Keyring } | { readonly crypto: FieldCrypto };
 
 /** What the extended client gains as `prisma.$hushfield`. */
 export interface HushfieldClientApi {

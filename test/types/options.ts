@@ -1,0 +1,31 @@
+/**
+ * Type-level checks of `fieldEncryption`'s options, compiled (never run) by
+ * `decrypt-error-types.test.ts`: what the runtime refuses in every case does not compile.
+ * Each `@ts-expect-error` must meet an error: an unused one fails the compilation too.
+ */
+import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
+import { fieldEncryption, type FieldEncryptionOptions } from '@hushfield/prisma';
+import { hushfieldSchema } from '../../prisma/generated/hushfield';
+
+const keyring = new LocalKeyring(Buffer.alloc(32));
+const crypto = new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 } });
+declare const partial: Partial<FieldEncryptionOptions>;
+
+export function keyringOrCrypto(): void {
+  fieldEncryption({ schema: hushfieldSchema, keyring });
+  fieldEncryption({ schema: hushfieldSchema, keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000 } });
+  fieldEncryption({ schema: hushfieldSchema, crypto });
+  fieldEncryption({ ...partial, schema: hushfieldSchema, keyring });
+  // options built apart, typed as the options type, as a wrapper would
+  const options: FieldEncryptionOptions = { schema: hushfieldSchema, keyring, onDecryptError: 'null' };
+  fieldEncryption(options);
+  fieldEncryption({ ...options, cache: { ttlMs: 1000 } });
+  const shared: FieldEncryptionOptions = { schema: hushfieldSchema, crypto };
+  fieldEncryption(shared);
+  // @ts-expect-error neither keyring nor crypto: ConfigError at run time, whatever else is given
+  fieldEncryption({ schema: hushfieldSchema });
+  // @ts-expect-error neither keyring nor crypto
+  fieldEncryption({ schema: hushfieldSchema, cache: { ttlMs: 1000 }, onDecryptError: 'null' });
+  // @ts-expect-error a misspelled option
+  fieldEncryption({ schema: hushfieldSchema, keyring, auditDecrypt: true });
+}
