@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent } from './audit';
-import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
+import { InvalidArgumentError, KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
 import { KeyHierarchy } from './key-hierarchy';
 import type { EncryptionContext, Keyring } from './keyring';
 import { LocalKeyring } from './local-keyring';
@@ -44,6 +44,26 @@ function setup(keyring: Keyring = new CountingKeyring(), keyStore = new MemoryKe
 }
 
 describe('KeyHierarchy', () => {
+  it('refuses a keyring without a string id or an unwrapKey, here and in rewrap, with InvalidArgumentError', async () => {
+    const local = new LocalKeyring(randomBytes(32));
+    const wrapKey = (key: Buffer, context: EncryptionContext) => local.wrapKey(key, context);
+    const unwrapKey = (wrapped: Buffer, context: EncryptionContext) => local.unwrapKey(wrapped, context);
+    // Taken before: keys were stored naming no keyring, or written by a keyring that cannot read them.
+    const bad = [
+      { wrapKey, unwrapKey },
+      { id: '', wrapKey, unwrapKey },
+      { id: 7, wrapKey, unwrapKey },
+      { id: 'x', wrapKey },
+    ];
+    for (const keyring of bad) {
+      expect(() => setup(keyring as never)).toThrow(InvalidArgumentError);
+      expect(() => setup(keyring as never)).toThrow('options.keyring must be a Keyring');
+    }
+    const { keys } = setup(local);
+    for (const keyring of bad)
+      await expect(keys.rewrap(keyring as never)).rejects.toThrow('newKeyring must be a Keyring');
+  });
+
   it('creates a scope key on first use, wrapped with a context naming key id, scope and version', async () => {
     const { keys, keyStore, keyring } = setup();
     const active = await keys.activeScopeKey('tenant-1');

@@ -55,6 +55,22 @@ function membersOf(keyring: Keyring): readonly Keyring[] {
   );
 }
 
+/**
+ * Whether `value` has what a {@link Keyring} needs here: a non-empty string `id` (stored with
+ * every key it wraps) and both `wrapKey` and `unwrapKey`.
+ */
+function isKeyring(value: unknown): value is Keyring {
+  const keyring = value as Partial<Keyring> | null | undefined;
+  return (
+    (typeof keyring === 'object' || typeof keyring === 'function') &&
+    keyring !== null &&
+    typeof keyring.id === 'string' &&
+    keyring.id.length > 0 &&
+    typeof keyring.wrapKey === 'function' &&
+    typeof keyring.unwrapKey === 'function'
+  );
+}
+
 /** Scope keys, the index root key, and their lifecycle. */
 export class KeyHierarchy {
   readonly #store: KeyStore;
@@ -70,13 +86,13 @@ export class KeyHierarchy {
   readonly #destroyListeners: ((keyIds: readonly string[]) => void)[] = [];
   readonly #rotateListeners: ((scope: string) => void)[] = [];
 
-  /** @throws ConfigError when `cache.ttlMs` is missing */
+  /**
+   * @throws ConfigError when `cache.ttlMs` is missing
+   * @throws InvalidArgumentError when `keyring` has no string `id`, `wrapKey` or `unwrapKey`, `keyStore`
+   *   is not a key store, or `audit`/`actor` are not a sink and a function
+   */
   constructor(options: KeyHierarchyOptions) {
-    needs(
-      options?.keyring !== undefined && typeof options.keyring.wrapKey === 'function',
-      'options.keyring',
-      'must be a Keyring',
-    );
+    needs(isKeyring(options?.keyring), 'options.keyring', 'must be a Keyring');
     needs(
       options.keyStore !== undefined && typeof options.keyStore.getActive === 'function',
       'options.keyStore',
@@ -188,9 +204,10 @@ export class KeyHierarchy {
    * `newKeyring`.
    * @returns how many versions were re-wrapped, and how many skipped (already under
    *   `newKeyring`, or changed concurrently)
+   * @throws InvalidArgumentError when `newKeyring` has no string `id`, `wrapKey` or `unwrapKey`
    */
   async rewrap(newKeyring: Keyring): Promise<{ rewrapped: number; skipped: number }> {
-    needs(newKeyring !== undefined && typeof newKeyring.wrapKey === 'function', 'newKeyring', 'must be a Keyring');
+    needs(isKeyring(newKeyring), 'newKeyring', 'must be a Keyring');
     this.#keyrings.set(newKeyring.id, newKeyring);
     const result = await rewrapKeys(newKeyring, {
       store: this.#store,
