@@ -91,6 +91,12 @@ export interface CacheStats {
   dekPoolReady: number;
 }
 
+/** The blind-index root versions known at one moment: see {@link FieldCrypto.indexVersionsMark}. */
+export interface IndexVersionsMark {
+  /** @internal */
+  readonly versions: readonly StoredKey[] | undefined;
+}
+
 /**
  * Field-level envelope encryption and blind indexes over a keyring and a key store.
  * @example
@@ -104,12 +110,6 @@ export interface CacheStats {
  * row.dispose();
  * await crypto.decrypt(stored, { model: 'users', field: 'email', rowId: id }); // 'ada@example.com'
  */
-/** The blind-index root versions known at one moment: see {@link FieldCrypto.indexVersionsMark}. */
-export interface IndexVersionsMark {
-  /** @internal */
-  readonly versions: readonly StoredKey[] | undefined;
-}
-
 export class FieldCrypto {
   /** The key lifecycle (create, rotate, destroy, rewrap, list); never key material. */
   readonly keys: KeyAdmin;
