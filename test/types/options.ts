@@ -29,3 +29,11 @@ export function keyringOrCrypto(): void {
   // @ts-expect-error a misspelled option
   fieldEncryption({ schema: hushfieldSchema, keyring, auditDecrypt: true });
 }
+
+export function sharedCrypto(): void {
+  fieldEncryption({ schema: hushfieldSchema, crypto, keyring, onDecryptError: 'null', migratingScopes: ['Invoice'] });
+  // @ts-expect-error the crypto's own audit sink is used: this one would receive nothing
+  fieldEncryption({ schema: hushfieldSchema, crypto, audit: { emit: () => undefined } });
+  // @ts-expect-error the crypto's cache is used
+  fieldEncryption({ schema: hushfieldSchema, crypto, cache: { ttlMs: 1000 } });
+}

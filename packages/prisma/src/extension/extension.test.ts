@@ -34,6 +34,27 @@ describe('fieldEncryption options given from JavaScript', () => {
     expect(untyped({ schema, crypto })).not.toThrow();
   });
 
+  it('refuses, beside a shared crypto, the options that crypto stands for (they were ignored)', () => {
+    const crypto = new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000 } });
+    const ignored = {
+      keyStore: new MemoryKeyStore(),
+      cache: { ttlMs: 1000 },
+      audit: { emit: () => undefined },
+      actor: () => ({ user: 'ada' }),
+      auditDecrypts: true,
+      unicodeMismatch: 'warn',
+      parallelDecrypt: false,
+      singleConnection: true,
+    };
+    for (const [name, value] of Object.entries(ignored)) {
+      expect(thrown(untyped({ schema, crypto, [name]: value }))).toEqual(
+        configError(`fieldEncryption: \`${name}\` is the shared crypto's setting: give it to that FieldCrypto`),
+      );
+    }
+    // the keyring the crypto was made with may be named too
+    expect(untyped({ schema, crypto, keyring })).not.toThrow();
+  });
+
   it("refuses an onDecryptError other than 'throw' or 'null' with ConfigError", () => {
     for (const onDecryptError of ['nul', 'Null', null, false, true])
       expect(thrown(untyped({ schema, keyring, onDecryptError }))).toEqual(

@@ -46,7 +46,10 @@ export interface FieldEncryptionSettings {
   readonly keyStore?: KeyStore;
   /** Key cache. Default `{ ttlMs: 300_000, maxEntries: 1000 }`. */
   readonly cache?: KeyCacheOptions;
-  /** Share one `FieldCrypto` (e.g. with the CLI) instead of `keyring`/`keyStore`/`cache`. */
+  /**
+   * Share one `FieldCrypto` (e.g. with the CLI) instead of `keyring`/`keyStore`/`cache`. Its own
+   * settings apply: the options it stands for are refused beside it (see {@link KeyringOrCrypto}).
+   */
   readonly crypto?: FieldCrypto;
   /** Receives keyring and key lifecycle audit events. */
   readonly audit?: AuditSink;
@@ -76,7 +79,7 @@ export interface FieldEncryptionSettings {
    * Reads of many encrypted values (default: 4,096 or more in one result) shared with a decrypt
    * thread, which opens about half of them while the query's own thread opens the rest:
    * `{ minValues }`, or `false` to decrypt every value on the calling thread (README, "Large
-   * reads"). Not used when `crypto` is given (set it there).
+   * reads"). Refused beside `crypto` (set it there).
    */
   readonly parallelDecrypt?: ParallelDecryptOption;
   /**
@@ -106,9 +109,28 @@ export interface FieldEncryptionSettings {
 
 /**
  * The part of {@link FieldEncryptionOptions} the runtime needs one of: a `keyring`, or a shared
- * `crypto` (which then stands for `keyring`, `keyStore` and `cache`).
+ * `crypto`, which then brings its own key store, cache, audit sink and decrypt settings:
+ * `keyStore`, `cache`, `audit`, `actor`, `auditDecrypts`, `unicodeMismatch`, `parallelDecrypt`
+ * and `singleConnection` are refused beside it.
  */
-export type KeyringOrCrypto = { readonly keyring: Keyring } | { readonly crypto: FieldCrypto };
+export type KeyringOrCrypto =
+  | { readonly keyring: Keyring }
+  | ({ readonly crypto: FieldCrypto } & { readonly [K in (typeof CRYPTO_SETTINGS)[number]]?: undefined });
+
+/**
+ * The options a shared `crypto` stands for: given beside it they would be ignored (an audit
+ * sink receiving nothing, a shorter cache TTL not applied), so they are refused.
+ */
+const CRYPTO_SETTINGS = [
+  'keyStore',
+  'cache',
+  'audit',
+  'actor',
+  'auditDecrypts',
+  'unicodeMismatch',
+  'parallelDecrypt',
+  'singleConnection',
+] as const;
 
 /** What the extended client gains as `prisma.$hushfield`. */
 export interface HushfieldClientApi {
@@ -200,8 +222,9 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
  *   with `onDecryptError: 'null'` its results type every encrypted field nullable (`string | null`...)
  * @throws ConfigError when `options` is not an object, neither `keyring` nor `crypto` is given,
- *   `crypto` is not a `FieldCrypto`, `onDecryptError` not `'throw'` or `'null'`,
- *   `singleConnection` not a boolean, the schema is not the generator's, `migratingScopes`
+ *   `crypto` is not a `FieldCrypto` or comes with an option it stands for (see
+ *   {@link KeyringOrCrypto}), `onDecryptError` is not `'throw'` or `'null'`, `singleConnection`
+ *   not a boolean, the schema is not the generator's, `migratingScopes`
  *   names a model that is not a scoped model of it, `migratingBindings` one without
  *   `@encryption(bind: ...)`, or `omit` is not an object; and from `$extends` when the client
  *   is already extended with hushfield
@@ -224,6 +247,12 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   if (options.crypto !== undefined && !isFieldCrypto(options.crypto)) {
     throw new ConfigError(
       'fieldEncryption: `crypto` must be a FieldCrypto (`new FieldCrypto(...)` of @hushfield/core)',
+    );
+  }
+  const ignored = CRYPTO_SETTINGS.find((name) => options.crypto !== undefined && options[name] !== undefined);
+  if (ignored !== undefined) {
+    throw new ConfigError(
+      `fieldEncryption: \`${ignored}\` is the shared crypto's setting: give it to that FieldCrypto`,
     );
   }
   const onDecryptError: unknown = options.onDecryptError;
