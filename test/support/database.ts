@@ -238,7 +238,7 @@ async function createSqlite(): Promise<TestDatabase> {
  * refusing it.
  */
 export function nonStrictMysqlAdapter(db: TestDatabase): SqlDriverAdapterFactory {
-  if (db.provider !== 'mysql') throw new Error('a sql_mode is a MySQL/MariaDB setting');
+  if (db.provider !== 'mysql' || db.url === undefined) throw new Error('a sql_mode is a MySQL/MariaDB setting');
   const url = new URL(db.url);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
   const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
