@@ -91,7 +91,12 @@ export class CommandContext {
    * under was shredded: for the default key store only (see `shred-guard.ts`).
    */
   async shredGuard(): Promise<ShredGuard | undefined> {
-    return createShredGuard(await this.client(), this.schema, this.loaded.config.keyStore !== undefined);
+    const client = await this.client();
+    // A PrismaKeyStore the config makes on the CLI's own client for the schema's key-store model
+    // is the default one written out (the config sample's `(client) => new PrismaKeyStore(client)`).
+    const store = this.loaded.config.keyStore === undefined ? undefined : await this.keyStore();
+    const own = store instanceof PrismaKeyStore && store.isOver(client) && store.model === this.schema.keyStoreModel;
+    return createShredGuard(client, this.schema, store !== undefined && !own);
   }
 
   /** One `FieldCrypto` for the whole invocation (one key cache). */
