@@ -35,6 +35,16 @@ describe('KeyCache', () => {
     expect(() => new KeyCache(options as never)).toThrow('cache.ttlMs is required');
   });
 
+  it('refuses a ttlMs longer than a timer holds (about 24.8 days)', () => {
+    // lru-cache's purge timer then fired after 1 ms and re-armed, every millisecond for each
+    // cached key, with a TimeoutOverflowWarning each time.
+    for (const ttlMs of [2 ** 31, 30 * 86_400_000, Number.MAX_SAFE_INTEGER]) {
+      expect(() => new KeyCache({ ttlMs })).toThrow(ConfigError);
+      expect(() => new KeyCache({ ttlMs })).toThrow('cache.ttlMs must be at most 2147483647 ms (about 24 days)');
+    }
+    expect(() => new KeyCache({ ttlMs: 2 ** 31 - 1 })).not.toThrow();
+  });
+
   it('refuses a bad maxEntries or maxUses', () => {
     expect(() => new KeyCache({ ttlMs: 10, maxEntries: 0 })).toThrow(ConfigError);
     expect(() => new KeyCache({ ttlMs: 10, maxUses: 1.5 })).toThrow(ConfigError);

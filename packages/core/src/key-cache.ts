@@ -15,7 +15,7 @@ import { messages } from './messages';
 
 /** Configuration of the key cache. `ttlMs` is required. */
 export interface KeyCacheOptions {
-  /** How long an unwrapped key stays cached, in milliseconds. Required. */
+  /** How long an unwrapped key stays cached, in milliseconds: required, at most 2³¹−1 (about 24.8 days). */
   ttlMs: number;
   /** Most keys held at once (least recently used dropped first). Default 1000. */
   maxEntries?: number;
@@ -75,6 +75,9 @@ export interface Owned {
 /** Default of {@link KeyCacheOptions.indexVersionsTtlMs}. */
 export const DEFAULT_INDEX_VERSIONS_TTL_MS = 30_000;
 
+/** The longest `ttlMs`: what a Node timer holds (2³¹−1 ms, about 24.8 days). */
+const MAX_TTL_MS = 2 ** 31 - 1;
+
 /** Validates cache options. @throws ConfigError without a positive `ttlMs` or with bad bounds. */
 export function checkCacheOptions(
   options: KeyCacheOptions | undefined,
@@ -82,6 +85,9 @@ export function checkCacheOptions(
   const ttlMs = options?.ttlMs;
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0)
     throw new ConfigError(messages.cacheTtlRequired());
+  // lru-cache purges expired keys with a timer, which holds at most this: past it, Node fires
+  // the timer after 1 ms, and lru-cache re-arms it, every millisecond, for every cached key.
+  if (ttlMs > MAX_TTL_MS) throw new ConfigError(messages.cacheTtlTooLong(MAX_TTL_MS));
   const maxEntries = options?.maxEntries ?? 1000;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
     throw new ConfigError(messages.cacheBound('cache.maxEntries'));

@@ -84,6 +84,7 @@ export const messages = {
 
   cacheTtlRequired: () => 'cache.ttlMs is required: a positive number of milliseconds keys stay cached',
   cacheBound: (option: string) => `${option} must be a positive integer`,
+  cacheTtlTooLong: (max: number) => `cache.ttlMs must be at most ${max} ms (about 24 days)`,
   envMissing: (variable: string) => `environment variable ${variable} is not set (expected a base64 256-bit key)`,
   keyEncoding: (source: string) => `${source} does not hold a base64 256-bit key`,
   keyFileExists: (path: string) => `refusing to overwrite existing key file ${path}`,
