@@ -128,5 +128,9 @@ describe('DekPool', () => {
     expect(() => new DekPool({ perScope: 0 })).toThrow(InvalidArgumentError);
     expect(() => new DekPool({ maxScopes: 1.5 })).toThrow(InvalidArgumentError);
     expect(() => new DekPool({ maxAgeMs: -1 })).toThrow(InvalidArgumentError);
+    // past what a timer holds, the sweep timer fired and re-armed every millisecond
+    expect(() => new DekPool({ maxAgeMs: 2 ** 31 })).toThrow(
+      'options.dekPool.maxAgeMs must be a positive number of at most',
+    );
   });
 });

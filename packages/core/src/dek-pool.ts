@@ -65,7 +65,12 @@ export function checkDekPoolOptions(options: DekPoolOptions): Required<DekPoolOp
     'must be an integer from 1 to 64',
   );
   needs(Number.isSafeInteger(maxScopes) && maxScopes >= 1, 'options.dekPool.maxScopes', 'must be a positive integer');
-  needs(Number.isFinite(maxAgeMs) && maxAgeMs > 0, 'options.dekPool.maxAgeMs', 'must be a positive number');
+  // The sweep timer holds at most 2³¹−1 ms: past it, it would fire and re-arm every millisecond.
+  needs(
+    Number.isFinite(maxAgeMs) && maxAgeMs > 0 && maxAgeMs <= 2 ** 31 - 1,
+    'options.dekPool.maxAgeMs',
+    `must be a positive number of at most ${2 ** 31 - 1}`,
+  );
   return { perScope, maxScopes, maxAgeMs };
 }
 

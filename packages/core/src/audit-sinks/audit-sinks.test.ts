@@ -91,6 +91,29 @@ describe('JsonLinesAuditSink', () => {
 });
 
 describe('BatchingAuditSink', () => {
+  it('refuses a closeTimeoutMs or flushIntervalMs longer than a timer holds (about 24.8 days)', async () => {
+    for (const ms of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
+      expect(() => new BatchingAuditSink(async () => undefined, { closeTimeoutMs: ms })).toThrow(
+        'options.closeTimeoutMs must be a positive integer of at most 2147483647',
+      );
+      expect(() => new BatchingAuditSink(async () => undefined, { flushIntervalMs: ms })).toThrow(
+        'options.flushIntervalMs must be a positive integer of at most 2147483647',
+      );
+    }
+    // The longest a timer holds: close() waits for the slow write, as it does by default.
+    const written: AuditEvent[] = [];
+    const sink = new BatchingAuditSink(
+      async (events) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        written.push(...events);
+      },
+      { closeTimeoutMs: 2 ** 31 - 1 },
+    );
+    for (let n = 0; n < 3; n++) sink.emit(event(n));
+    await sink.close();
+    expect([written.length, sink.dropped]).toEqual([3, 0]);
+  });
+
   it('writes full batches at once and the rest on flush', async () => {
     const batches: number[] = [];
     const sink = new BatchingAuditSink(async (events) => void batches.push(events.length), { batchSize: 3 });

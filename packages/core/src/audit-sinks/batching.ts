@@ -33,9 +33,23 @@ export interface BatchingAuditSinkOptions {
   readonly closeTimeoutMs?: number;
 }
 
+/** The longest wait a Node timer holds (2³¹−1 ms, about 24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   needs(Number.isSafeInteger(value) && value > 0, name, 'must be a positive integer');
+  return value;
+}
+
+/** A wait in ms a timer will hold: a longer `closeTimeoutMs` made `close()` give up after 1 ms. */
+function timerMs(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  needs(
+    Number.isSafeInteger(value) && value > 0 && value <= MAX_TIMER_MS,
+    name,
+    `must be a positive integer of at most ${MAX_TIMER_MS}`,
+  );
   return value;
 }
 
@@ -64,15 +78,18 @@ export class BatchingAuditSink implements AuditSink {
   #written = 0;
   #warned = false;
 
-  /** @throws InvalidArgumentError when `write` is not a function or a bound is not a positive integer */
+  /**
+   * @throws InvalidArgumentError when `write` is not a function or a bound is not a positive
+   *   integer (`flushIntervalMs` and `closeTimeoutMs` at most 2³¹−1, what a timer holds)
+   */
   constructor(write: (events: AuditEvent[]) => Promise<void>, options: BatchingAuditSinkOptions = {}) {
     needs(typeof write === 'function', 'write', 'must be a function');
     this.#write = write;
     this.#maxQueue = positive(options.maxQueue, 10_000, 'options.maxQueue');
     this.#batchSize = positive(options.batchSize, 100, 'options.batchSize');
-    this.#intervalMs = positive(options.flushIntervalMs, 1_000, 'options.flushIntervalMs');
+    this.#intervalMs = timerMs(options.flushIntervalMs, 1_000, 'options.flushIntervalMs');
     this.#name = options.name ?? 'batching';
-    this.#closeTimeoutMs = positive(options.closeTimeoutMs, 10_000, 'options.closeTimeoutMs');
+    this.#closeTimeoutMs = timerMs(options.closeTimeoutMs, 10_000, 'options.closeTimeoutMs');
   }
 
   /** Events dropped so far (queue full, or failed to write, alone as well as in their batch). */
