@@ -95,7 +95,7 @@ export class CommandContext {
     // A PrismaKeyStore the config makes on the CLI's own client for the schema's key-store model
     // is the default one written out (the config sample's `(client) => new PrismaKeyStore(client)`).
     const store = this.loaded.config.keyStore === undefined ? undefined : await this.keyStore();
-    const own = store instanceof PrismaKeyStore && store.isOver(client) && store.model === this.schema.keyStoreModel;
+    const own = store instanceof PrismaKeyStore && store.isOver(client, this.schema.keyStoreModel);
     return createShredGuard(client, this.schema, store !== undefined && !own);
   }
 

@@ -274,12 +274,13 @@ export class PrismaKeyStore implements KeyStore {
   }
 
   /**
-   * @internal Whether this store queries `client` itself: the extension applied to that client
-   * then routes its lookups through the client's interactive transactions, as it does for the
-   * store it makes by default.
+   * @internal Whether this store queries `client` itself (and, given `model`, that key-store
+   * model): the store the extension and the CLI would make by default, written out. The
+   * extension applied to that client then routes its lookups through the client's interactive
+   * transactions; the CLI's bulk runs keep their shred guard on it.
    */
-  isOver(client: unknown): boolean {
-    return this.#client === client;
+  isOver(client: unknown, model?: string): boolean {
+    return this.#client === client && (model === undefined || this.#model === model);
   }
 
   /** @internal The key-store model's name. */
