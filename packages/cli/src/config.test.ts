@@ -31,6 +31,35 @@ test('finds hushfield.config.ts next to prisma.config.ts from a subdirectory', (
   expect(findConfigPath(join(dir, 'src', 'deep'))).toBe(join(dir, 'hushfield.config.ts'));
 });
 
+test.each(['cts', 'mts', 'js', 'mjs', 'cjs'])(
+  'finds hushfield.config.%s next to a prisma.config of the same extension from a subdirectory',
+  (ext) => {
+    // Prisma loads prisma.config.{ts,mts,cts,js,mjs,cjs}: each marks the project's directory.
+    writeFileSync(join(dir, `prisma.config.${ext}`), 'module.exports = {};');
+    writeFileSync(join(dir, `hushfield.config.${ext}`), 'module.exports = {};');
+    mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+    expect(findConfigPath(join(dir, 'src', 'deep'))).toBe(join(dir, `hushfield.config.${ext}`));
+  },
+);
+
+test('does not walk past a prisma.config.cts to a parent project', () => {
+  writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
+  writeFileSync(join(dir, 'hushfield.config.ts'), CONFIG);
+  const project = join(dir, 'app');
+  mkdirSync(join(project, 'src'), { recursive: true });
+  writeFileSync(join(project, 'prisma.config.cts'), 'module.exports = {};');
+  expect(() => findConfigPath(join(project, 'src'))).toThrow(ConfigError);
+});
+
+test('loads a CommonJS TypeScript config (hushfield.config.cts) through jiti', async () => {
+  writeFileSync(join(dir, 'prisma.config.cts'), 'module.exports = {};');
+  writeFileSync(join(dir, 'hushfield.config.cts'), CONFIG);
+  const loaded = await loadConfig(dir);
+  expect(loaded.path).toBe(join(dir, 'hushfield.config.cts'));
+  expect((loaded.config.keyring as { id: string }).id).toBe('test:1');
+  expect((loaded.module.spare as { id: string }).id).toBe('test:2');
+});
+
 test('stops at the prisma.config.ts directory and says how to point elsewhere', () => {
   writeFileSync(join(dir, 'prisma.config.ts'), 'export default {};');
   expect(() => findConfigPath(dir)).toThrow(ConfigError);

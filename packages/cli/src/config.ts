@@ -77,9 +77,11 @@ export interface LoadedConfig {
   readonly envFile?: EnvFile;
 }
 
+// The extensions Prisma 7 loads `prisma.config.*` with (its config loader's list).
 const CONFIG_NAMES = [
   'hushfield.config.ts',
   'hushfield.config.mts',
+  'hushfield.config.cts',
   'hushfield.config.js',
   'hushfield.config.mjs',
   'hushfield.config.cjs',
@@ -87,6 +89,7 @@ const CONFIG_NAMES = [
 const PRISMA_CONFIG_NAMES = [
   'prisma.config.ts',
   'prisma.config.mts',
+  'prisma.config.cts',
   'prisma.config.js',
   'prisma.config.mjs',
   'prisma.config.cjs',
