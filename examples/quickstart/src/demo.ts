@@ -80,7 +80,8 @@ async function main(argv: readonly string[]): Promise<void> {
     await shredTenant(context, hushfield);
     await cacheCounters(context);
     console.log(`\n${bold('Done.')} The database and root key stay in ${where(dataDir())} and ${where(keyFile())}:`);
-    say('run `pnpm demo` again to see the shredded tenant still unreadable, or `pnpm demo --reset` to start over.');
+    say('run `pnpm demo` again to see the shredded tenant still unreadable, or `pnpm demo --reset` to start over');
+    say('(without pnpm installed: `npx -y pnpm@12.4.2 demo` and `npx -y pnpm@12.4.2 demo --reset`).');
   } finally {
     await clinic.base.$disconnect();
     await db.close();

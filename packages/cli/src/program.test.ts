@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -114,4 +114,11 @@ test('a failure outside the user’s control exits 1', async () => {
   const result = await cli(['keys', 'list'], untouchable);
   expect(result.code).toBe(ExitCode.Failure);
   expect(result.stderr).toContain('client must not be built');
+});
+
+test.each(['--version', '-V'])('%s prints the package version and exits 0', async (flag) => {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  const result = await cli([flag], untouchable);
+  expect(result.code).toBe(ExitCode.Ok);
+  expect(result.stdout.trim()).toBe(version);
 });

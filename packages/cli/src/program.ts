@@ -3,6 +3,8 @@
  * runs one command and returns its exit code; it never calls `process.exit`, so tests run it
  * in-process with their own streams.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { InvalidArgumentError } from '@hushfield/core';
 import { loadConfig } from './config';
@@ -54,6 +56,12 @@ type Action = (ctx: CommandContext, options: Record<string, unknown>) => Promise
 function jsonRequested(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The version in this package's package.json (one directory above `src/` and `dist/`). */
+function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
 /** Commander's parse error as the usage error every other bad argument is. */
@@ -109,6 +117,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       'env file to read first (default: the .env next to the config file, if any); the environment wins',
     )
     .option('--json', 'print one JSON document on stdout')
+    .version(cliVersion(), '-V, --version', "print this package's version")
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
