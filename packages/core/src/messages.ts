@@ -91,6 +91,11 @@ export const messages = {
   keyFileRead: (path: string) => `cannot read key file ${path}`,
   keyFileWrite: (path: string) => `cannot write key file ${path}`,
 
+  decryptThreadNotStarted: (why: string) =>
+    `hushfield: the decrypt thread of large reads did not start (${why}); they are decrypted on the calling ` +
+    `thread, which is slower. A bundle (esbuild, webpack, Next.js) that folds @hushfield/core into one file ` +
+    `leaves the thread's script behind: keep @hushfield/core external (esbuild external, webpack externals, ` +
+    `Next.js serverExternalPackages) and install it beside the bundle, or set parallelDecrypt: false`,
   unicodeMismatch: (index: string, normalizer: string, pinned: string, runtime: string) =>
     `blind index ${index}: normalizer ${normalizer} is pinned to Unicode ${pinned}, but this runtime ` +
     `(Node ${process.version}) has Unicode ${runtime}, so its index values could differ from the stored ones; ` +

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { messages } from './messages';
 import type { OpenJob, OpenResult } from './thread-open';
 
 /** How long the thread may take to start before it is given up (it then counts as failed). */
@@ -62,8 +63,9 @@ export class DecryptThread {
       let worker: Worker;
       try {
         worker = this.#startWorker();
-      } catch {
+      } catch (e) {
         this.#state = 'failed';
+        warnNotStarted(e);
         resolve(false);
         return;
       }
@@ -82,7 +84,8 @@ export class DecryptThread {
           resolve(true);
         } else this.#finish(message);
       });
-      const fail = () => {
+      const fail = (e?: unknown) => {
+        if (this.#state === 'starting') warnNotStarted(e);
         clearTimeout(starting);
         this.#state = 'failed';
         this.#ready = Promise.resolve(false);
@@ -90,7 +93,7 @@ export class DecryptThread {
         resolve(false);
       };
       worker.on('error', fail);
-      worker.on('exit', fail);
+      worker.on('exit', (code) => fail(new Error(`it exited with code ${code}`)));
       // A result that cannot be read here: the job gets nothing, and the thread is not used again.
       worker.on('messageerror', () => {
         fail();
@@ -187,6 +190,19 @@ export class DecryptThread {
   }
 }
 
+/**
+ * Says once per process that the decrypt thread did not start, and what to do: large reads then
+ * run on the calling thread, which is correct but slower. The usual cause is a bundler (esbuild,
+ * webpack, Next.js) that folded `@hushfield/core` into one file, leaving its thread script behind.
+ */
+function warnNotStarted(cause: unknown): void {
+  if (warned) return;
+  warned = true;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  process.emitWarning(messages.decryptThreadNotStarted(why.replace(/\s+/g, ' ')), { code: 'HUSHFIELD_DECRYPT_THREAD' });
+}
+let warned = false;
+
 /** Zeroes a job's shared buffers. */
 function zero(job: OpenJob): void {
   new Uint8Array(job.keyBytes).fill(0);
@@ -196,12 +212,13 @@ function zero(job: OpenJob): void {
 /**
  * Starts `decrypt-thread.js` beside the compiled package; from the TypeScript sources (tests,
  * development) through tsx's require hook, since a worker thread does not inherit its parent's
- * loader. @throws when neither can be found
+ * loader. @throws when neither is there (a bundle that folded the package in)
  */
 function startThread(): Worker {
   const compiled = join(__dirname, 'decrypt-thread.js');
   if (existsSync(compiled)) return new Worker(compiled);
   const source = join(__dirname, 'decrypt-thread.ts');
+  if (!existsSync(source)) throw new Error(`its script decrypt-thread.js is not in ${__dirname}`);
   const hook = require.resolve('tsx/cjs');
   return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, { eval: true });
 }
