@@ -96,7 +96,14 @@ describe('blind-index versions added by another process', () => {
     // the hold first, and wait for a release that comes after it.
     const holding = new Promise<void>((resolve) => (held = resolve));
     const app = base
-      .$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, cache: { ttlMs: 300_000 } }))
+      .$extends(
+        fieldEncryption({
+          schema: hushfieldSchema,
+          keyring: h.keyring,
+          cache: { ttlMs: 300_000 },
+          unsafeQueryExtensionsAfter: true,
+        }),
+      )
       .$extends({
         query: {
           user: {

@@ -28,17 +28,20 @@ describe('fieldEncryption: the where an update is narrowed to', () => {
     // A new client for each test: it has seen no row until the test writes or reads one.
     const { base } = h.fresh();
     testBase = base;
-    // Query extensions run in the order they were added: this one sees what hushfield sends.
-    client = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring })).$extends({
-      query: {
-        user: {
-          update({ args, query }) {
-            sent.push(args.where);
-            return query(args);
+    // Query extensions run in the order they were added: this one sees what hushfield sends
+    // (unsafeQueryExtensionsAfter: it only observes).
+    client = base
+      .$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, unsafeQueryExtensionsAfter: true }))
+      .$extends({
+        query: {
+          user: {
+            update({ args, query }) {
+              sent.push(args.where);
+              return query(args);
+            },
           },
         },
-      },
-    }) as unknown as SealedClient;
+      }) as unknown as SealedClient;
   });
   afterEach(async () => {
     await testBase?.$disconnect();

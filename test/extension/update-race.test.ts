@@ -79,8 +79,14 @@ describe('fieldEncryption: a row moved to another tenant between the read and th
         },
       },
     });
-    const extension = fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, migratingScopes: MOVED_IN_SQL });
-    // Query extensions run in the order they were added: this one sees what hushfield sends.
+    const extension = fieldEncryption({
+      schema: hushfieldSchema,
+      keyring: h.keyring,
+      migratingScopes: MOVED_IN_SQL,
+      unsafeQueryExtensionsAfter: true,
+    });
+    // Query extensions run in the order they were added: this one sees what hushfield sends
+    // (unsafeQueryExtensionsAfter: it only observes).
     client = hooked.$extends(extension).$extends({
       query: {
         organization: {

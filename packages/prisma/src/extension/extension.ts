@@ -29,6 +29,7 @@ import { OperationHandler, type QueryParams } from './query/operations';
 import { type ClientOmit, isPlainObject, SchemaView } from './schema-view';
 import { type AnyClient, inTransaction } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';
+import { guardedExtends } from './later-extensions';
 
 /**
  * Options of {@link fieldEncryption}: {@link FieldEncryptionSettings} with a `keyring` or a
@@ -70,6 +71,13 @@ export interface FieldEncryptionSettings {
    * an interactive transaction.
    */
   readonly singleConnection?: boolean;
+  /**
+   * Takes a query extension on an encrypted model added after this one (`$extends` of the
+   * extended client), which is otherwise a `ConfigError`. Unsafe: such an extension runs on what
+   * hushfield sends, so a where or data it adds goes to the database unencrypted, and it sees
+   * ciphertext as results. Only for one that observes without changing (a test's spy).
+   */
+  readonly unsafeQueryExtensionsAfter?: boolean;
   /**
    * A blind index whose normalizers are pinned to another Unicode version than this runtime's:
    * `'refuse'` (default, a ConfigError before the query) or `'warn'` (README, "Node upgrades and Unicode").
@@ -227,7 +235,8 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  *   not a boolean, the schema is not the generator's, `migratingScopes`
  *   names a model that is not a scoped model of it, `migratingBindings` one without
  *   `@encryption(bind: ...)`, or `omit` is not an object; and from `$extends` when the client
- *   is already extended with hushfield
+ *   is already extended with hushfield, or (on the extended client) for a query extension on an
+ *   encrypted model, `$allModels` or `$allOperations` added after it (add it before)
  */
 export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
   options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
@@ -262,6 +271,9 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
   if (options.singleConnection !== undefined && typeof options.singleConnection !== 'boolean') {
     throw new ConfigError('fieldEncryption: `singleConnection` must be true or false');
   }
+  if (options.unsafeQueryExtensionsAfter !== undefined && typeof options.unsafeQueryExtensionsAfter !== 'boolean') {
+    throw new ConfigError('fieldEncryption: `unsafeQueryExtensionsAfter` must be true or false');
+  }
   const migratingScopes = checkedModels(
     schema,
     options.migratingScopes,
@@ -285,7 +297,7 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
     if (base.$hushfield !== undefined) {
       throw new ConfigError(
         'fieldEncryption: the client is already extended with hushfield; apply fieldEncryption once, ' +
-          'to the base PrismaClient (other extensions may come before or after it)',
+          'to the base PrismaClient (query extensions before it; result and model extensions on either side)',
       );
     }
     const crypto = options.crypto ?? createCrypto(options, base);
@@ -330,9 +342,12 @@ export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptEr
         return baseTransaction.apply(self, [run, ...rest]);
       },
     } as object;
+    // Query extensions must come before this one (later-extensions.ts).
+    const guard =
+      options.unsafeQueryExtensionsAfter === true ? {} : { $extends: guardedExtends(schema, base.$extends) };
     return client.$extends({
       name: 'hushfield',
-      client: { $hushfield: api, ...transaction },
+      client: { $hushfield: api, ...transaction, ...guard },
       query: {
         $allModels: {
           $allOperations: (params) => handler.handle(params as unknown as QueryParams),
