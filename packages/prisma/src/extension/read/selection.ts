@@ -27,6 +27,19 @@ function isReturned(args: Args, field: string, omittedByClient: boolean): boolea
   return !omittedByClient;
 }
 
+/**
+ * Whether `args` select a computed field of a result extension (a key that is no field of the
+ * model): its `needs` may name encrypted fields, which Prisma adds to the query only after the
+ * query extensions have run.
+ */
+function selectsComputed(model: ModelMeta, args: Args): boolean {
+  const select = args.select;
+  if (!isPlainObject(select)) return false;
+  return Object.entries(select).some(
+    ([key, value]) => value === true && key !== '_count' && !Object.hasOwn(model.fields, key),
+  );
+}
+
 /** Whether `args` select or include anything nested (relations or an explicit scalar list). */
 function hasShape(args: Args): boolean {
   return isPlainObject(args.select) || isPlainObject(args.include) || isPlainObject(args.omit);
@@ -48,7 +61,9 @@ export function ensureSelected(
   const bound = boundField(model);
   // The extension's own extra fields (a re-check's source values) are decrypted too.
   const returned = (field: string, from: Args) => isReturned(from, field, view.omittedByClient(model, field));
-  const encryptedReturned = Object.keys(model.encrypted).some((name) => returned(name, args) || extra.includes(name));
+  const encryptedReturned =
+    Object.keys(model.encrypted).some((name) => returned(name, args) || extra.includes(name)) ||
+    selectsComputed(model, args);
   if (bound !== undefined && encryptedReturned && !needs.includes(bound)) needs.push(bound);
   const scope = view.checkedScopeField(model);
   if (scope !== undefined && encryptedReturned && !needs.includes(scope)) needs.push(scope);
