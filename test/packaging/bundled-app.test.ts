@@ -82,4 +82,28 @@ describe('a bundled app', () => {
     expect(JSON.parse(out)).toEqual({ right: true, thread: true });
     expect(err).not.toMatch(/HUSHFIELD_DECRYPT_THREAD/);
   }, 120_000);
+
+  it('a bundled CLI asked for --workers: a ConfigError says why, not a missing tsx', () => {
+    writeFileSync(
+      join(dir, 'cli.ts'),
+      `import { startWorker } from ${JSON.stringify(join(ROOT, 'packages/cli/dist/commands/scaled-run.js'))};
+      try { startWorker({} as never); process.stdout.write('started'); }
+      catch (e) { process.stdout.write(JSON.stringify([(e as Error).constructor.name, (e as Error).message])); }
+      process.exit(0);`,
+    );
+    const outfile = join(dir, 'cli.js');
+    buildSync({
+      entryPoints: [join(dir, 'cli.ts')],
+      bundle: true,
+      platform: 'node',
+      outfile,
+      logLevel: 'silent',
+      nodePaths: [join(ROOT, 'node_modules'), join(ROOT, 'packages/cli/node_modules')],
+    });
+    const child = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 60_000 });
+    const [name, message] = JSON.parse(child.stdout) as [string, string];
+    expect(name).toBe('ConfigError');
+    expect(message).toMatch(/worker-thread\.js/);
+    expect(message).toMatch(/--run/);
+  }, 120_000);
 });

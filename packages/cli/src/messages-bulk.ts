@@ -162,6 +162,9 @@ export const bulkMessages = {
       'run without --run/--workers',
     leaseLost: (model: string, seq: number) =>
       `${model} range ${seq}: lease taken over by another worker; leaving the range to it`,
+    noWorkerScript: (dir: string) =>
+      `--workers: the worker script worker-thread.js is not in ${dir} (is @hushfield/cli bundled into one file?); ` +
+      'run the installed CLI (its dist/ as published), or scale out with processes instead: start each with the same --run <id>',
     badRunId: () => '--run must be 1-100 letters, digits, dots, dashes, underscores or colons',
     dryRun: () => '--dry-run cannot be combined with --run or --workers (a dry run writes no checkpoint)',
     controlNeedsRun: (option: string) => `${option} needs --run <id>`,

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { InvalidArgumentError } from '@hushfield/core';
+import { ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import type { ExitCodeValue } from '../exit-codes';
@@ -318,11 +318,13 @@ async function runHere(
  * Starts a worker thread on `worker-thread.js` beside the compiled CLI; when the CLI runs from
  * its TypeScript sources (under tsx: tests, development), the thread registers tsx's require
  * hook first, since Node does not hand a parent's loader hooks to worker threads.
+ * @throws ConfigError when neither is there (the CLI bundled into one file)
  */
 export function startWorker(data: ThreadData): Worker {
   const compiled = join(__dirname, '..', 'worker-thread.js');
   if (existsSync(compiled)) return new Worker(compiled, { workerData: data });
   const source = join(__dirname, '..', 'worker-thread.ts');
+  if (!existsSync(source)) throw new ConfigError(messages.runs.noWorkerScript(join(__dirname, '..')));
   const hook = require.resolve('tsx/cjs');
   return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, {
     eval: true,
