@@ -85,6 +85,12 @@ describe('FieldCrypto', () => {
     await expect(reader.decrypt(sealed, users)).rejects.toBeInstanceOf(KeyStoreError);
   });
 
+  it.each([null, undefined, 'keyring'])('refuses options %p that are not an object, naming FieldCrypto', (options) => {
+    const make = () => new FieldCrypto(options as never);
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow(/^FieldCrypto: options must be an object, got (null|undefined|string)$/);
+  });
+
   it('refuses to be configured without a cache TTL', () => {
     const keyring = new LocalKeyring(randomBytes(32));
     expect(() => new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: {} as never })).toThrow(ConfigError);

@@ -24,7 +24,7 @@ import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
-import { needs } from './preconditions';
+import { checkOptionsObject, needs } from './preconditions';
 import {
   checkContext,
   createRowEncryptor,
@@ -121,9 +121,13 @@ export class FieldCrypto {
   /** Single values and whole result sets (see `decryptor.ts`). */
   readonly #decryptor: Decryptor;
 
-  /** @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid */
+  /**
+   * @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid
+   * @throws InvalidArgumentError when `options` is not an object, or `keyring`, `keyStore`,
+   *   `audit` or `actor` is not what it names
+   */
   constructor(options: FieldCryptoOptions) {
-    needs(options !== null && typeof options === 'object', 'options', 'must be an object');
+    checkOptionsObject(options, 'FieldCrypto', true);
     const cache = checkCacheOptions(options.cache);
     this.#keys = new KeyHierarchy(options);
     this.keys = new KeyAdmin(this.#keys);

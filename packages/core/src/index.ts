@@ -70,6 +70,7 @@ export type {
 } from './remote-keyring-call';
 export { wrapContext, type KeySlot } from './keyring-calls';
 export { checkAuditOptions } from './audit-emitter';
+export { checkOptionsObject } from './preconditions';
 export { encodeEncryptionContext, MAX_CONTEXT_BYTES } from './canonical-context';
 export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';
 export * from './audit-sinks';

@@ -54,6 +54,14 @@ describe('LocalKeyring', () => {
     expect(() => new LocalKeyring(randomBytes(16))).toThrow('rootKey must be a Buffer of 32 bytes');
   });
 
+  it.each([null, 42, 'local:dev', ['id']])('refuses options %p that are not an object, naming the class', (options) => {
+    const make = () => new LocalKeyring(randomBytes(32), options as unknown as { id?: string });
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow(
+      /^LocalKeyring: options must be an object \(or left out\), got (null|number|string|an array)$/,
+    );
+  });
+
   it('copies the root key, so the caller may zero its buffer', async () => {
     const root = randomBytes(32);
     const keyring = new LocalKeyring(root);

@@ -18,7 +18,7 @@ import { ConfigError, KeyringError } from './errors';
 import type { EncryptionContext, GeneratedKey, Keyring } from './keyring';
 import { encodeEncryptionContext } from './canonical-context';
 import { messages } from './messages';
-import { needs, needsBytes } from './preconditions';
+import { checkOptionsObject, needs, needsBytes } from './preconditions';
 
 const WRAP_VERSION = 0x01;
 const DOMAIN = 'hushfield/local-keyring/v1';
@@ -65,10 +65,12 @@ export class LocalKeyring implements Keyring {
   /**
    * @param rootKey - 32 bytes; copied, so the caller may zero its buffer
    * @param options.id - overrides the fingerprint-derived id
-   * @throws InvalidArgumentError when `rootKey` is not a 32-byte Buffer
+   * @throws InvalidArgumentError when `rootKey` is not a 32-byte Buffer, `options` is not an object
+   *   or `options.id` not a non-empty string
    */
   constructor(rootKey: Buffer, options: { id?: string } = {}) {
     needsBytes(rootKey, KEY_BYTES, 'rootKey');
+    checkOptionsObject(options, 'LocalKeyring');
     needs(
       options.id === undefined || (typeof options.id === 'string' && options.id.length > 0),
       'options.id',

@@ -20,6 +20,9 @@ const SAME_SCOPES =
 
 export const messages = {
   invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
+  // Names the type only: an options argument given by mistake may be a secret (a key, a PIN).
+  optionsNotObject: (owner: string, got: string, optional: boolean) =>
+    `${owner}: options must be an object${optional ? ' (or left out)' : ''}, got ${got}`,
 
   envelope: (reason: string) => `not a valid hushfield envelope: ${reason}`,
   unsupportedFormat: (version: number) => `unsupported hushfield envelope format version ${version}`,

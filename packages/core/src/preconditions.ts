@@ -45,3 +45,22 @@ export function needsInteger(value: unknown, min: number, max: number, argument:
     `must be an integer from ${min} to ${max}`,
   );
 }
+
+/**
+ * Asserts that an options argument is an object or absent, so that `null` or a stray value
+ * (a key, a string) fails as a typed error naming its owner, not as a `TypeError` on a property
+ * read, and is never silently taken for "no options".
+ * @param options - the options argument as given
+ * @param owner - what takes it, e.g. `'LocalKeyring'`
+ * @param required - whether `options` may be left out (`undefined`); default: it may
+ * @throws InvalidArgumentError `"<owner>: options must be an object (or left out), got <type>"`
+ *   (the type, never the value) when `options` is not a non-array object (nor `undefined`, unless
+ *   `required`)
+ * @example checkOptionsObject(options, 'MultiKeyring');
+ */
+export function checkOptionsObject(options: unknown, owner: string, required = false): void {
+  if (options === undefined && !required) return;
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) return;
+  const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options;
+  throw new InvalidArgumentError(messages.optionsNotObject(owner, got, !required), 'options');
+}

@@ -11,6 +11,15 @@ describe('AwsKmsKeyring configuration', () => {
     keyring.destroy();
   });
 
+  it.each([null, 42, 'not-options'])(
+    'refuses options %p that are not an object with a typed error naming AwsKmsKeyring',
+    (options) => {
+      const make = () => new AwsKmsKeyring(options as never);
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(new RegExp(`^AwsKmsKeyring: options must be an object, got (null|number|string)$`));
+    },
+  );
+
   it('names the bad argument', () => {
     expect(() => new AwsKmsKeyring({ keyId: '' })).toThrow(InvalidArgumentError);
     expect(() => new AwsKmsKeyring({ keyId: arn, timeoutMs: 0 })).toThrow(

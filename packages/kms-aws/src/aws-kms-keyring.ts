@@ -14,6 +14,7 @@ import {
   type KMSClientConfig,
 } from '@aws-sdk/client-kms';
 import {
+  checkOptionsObject,
   callRemoteKeyring,
   checkAuditOptions,
   InvalidArgumentError,
@@ -131,9 +132,13 @@ export class AwsKmsKeyring implements Keyring {
   readonly #trust: TrustedAccounts;
   #region: Promise<string> | undefined;
 
-  /** @throws InvalidArgumentError for an empty `keyId`, out-of-range timeout/retry settings or a bad `audit`/`actor` */
+  /**
+   * @throws InvalidArgumentError for `options` that are not an object, an empty `keyId`,
+   *   out-of-range timeout/retry settings or a bad `audit`/`actor`
+   */
   constructor(options: AwsKmsKeyringOptions) {
-    const keyId = options?.keyId;
+    checkOptionsObject(options, 'AwsKmsKeyring', true);
+    const keyId = options.keyId;
     if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > 2048) {
       throw new InvalidArgumentError('keyId must be a KMS key ARN, alias or key id', 'keyId');
     }

@@ -21,6 +21,17 @@ function wrapOnly(inner: LocalKeyring): Keyring {
 }
 
 describe('MultiKeyring', () => {
+  it.each([null, 42, 'not-options'])(
+    'refuses options %p that are not an object with a typed error naming MultiKeyring',
+    (options) => {
+      const make = () => new MultiKeyring([new LocalKeyring(randomBytes(32))], options as never);
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(
+        new RegExp(`^MultiKeyring: options must be an object \\(or left out\\), got (null|number|string)$`),
+      );
+    },
+  );
+
   it('refuses no members, duplicate ids and unknown strategies', () => {
     const local = new LocalKeyring(randomBytes(32));
     expect(() => new MultiKeyring([])).toThrow(InvalidArgumentError);

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
+  checkOptionsObject,
   InvalidArgumentError,
   KeyringError,
   type EncryptionContext,
@@ -81,14 +82,16 @@ export class MultiKeyring implements Keyring {
   readonly #strategy: 'in-order' | 'parallel';
 
   /**
-   * @throws InvalidArgumentError without members, with more than 16, with duplicate ids, or with
-   *   a member that is not a keyring (no `wrapKey`/`unwrapKey`) or whose id is not 1 to 512 UTF-8 bytes
+   * @throws InvalidArgumentError without members, with more than 16, with duplicate ids, with
+   *   a member that is not a keyring (no `wrapKey`/`unwrapKey`) or whose id is not 1 to 512 UTF-8
+   *   bytes, or with `options` that are not an object or an unknown `unwrap`
    */
   constructor(keyrings: readonly Keyring[], options: MultiKeyringOptions = {}) {
     if (!Array.isArray(keyrings) || keyrings.length < 1 || keyrings.length > MAX_MEMBERS) {
       throw new InvalidArgumentError(`keyrings must hold 1 to ${MAX_MEMBERS} keyrings`, 'keyrings');
     }
     keyrings.forEach(checkMember);
+    checkOptionsObject(options, 'MultiKeyring');
     const ids = keyrings.map((keyring) => keyring.id);
     if (new Set(ids).size !== ids.length) throw new InvalidArgumentError('keyrings must have distinct ids', 'keyrings');
     if (options.unwrap !== undefined && options.unwrap !== 'in-order' && options.unwrap !== 'parallel') {

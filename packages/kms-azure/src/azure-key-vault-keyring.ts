@@ -14,6 +14,7 @@ import { inspect } from 'node:util';
 import type { TokenCredential } from '@azure/core-auth';
 import { CryptographyClient, type CryptographyClientOptions } from '@azure/keyvault-keys';
 import {
+  checkOptionsObject,
   callRemoteKeyring,
   checkAuditOptions,
   InvalidArgumentError,
@@ -109,9 +110,7 @@ export class AzureKeyVaultKeyring implements Keyring {
 
   /** @throws InvalidArgumentError naming the bad option */
   constructor(options: AzureKeyVaultKeyringOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError('options must be an object', 'options');
-    }
+    checkOptionsObject(options, 'AzureKeyVaultKeyring', true);
     checkAuditOptions(options);
     this.vaultUrl = checkVaultUrl(options.vaultUrl).origin;
     if (!isKeyName(options.keyName)) {

@@ -9,6 +9,7 @@
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { inspect } from 'node:util';
 import {
+  checkOptionsObject,
   callRemoteKeyring,
   checkAuditOptions,
   encodeEncryptionContext,
@@ -147,9 +148,13 @@ export class GcpKmsKeyring implements Keyring {
   readonly #settings: RemoteKeyringSettings;
   readonly #callOptions: { timeout: number; retry: null };
 
-  /** @throws InvalidArgumentError for a `keyName` that is not a CryptoKey name, or bad timeout/retry/audit settings */
+  /**
+   * @throws InvalidArgumentError for `options` that are not an object, a `keyName` that is not a
+   *   CryptoKey name, or bad timeout/retry/audit settings
+   */
   constructor(options: GcpKmsKeyringOptions) {
-    const keyName = parseCryptoKeyName(options?.keyName);
+    checkOptionsObject(options, 'GcpKmsKeyring', true);
+    const keyName = parseCryptoKeyName(options.keyName);
     if (keyName === undefined) {
       throw new InvalidArgumentError(
         'keyName must be a CryptoKey name: projects/<project>/locations/<location>/keyRings/<keyRing>/cryptoKeys/<key>',

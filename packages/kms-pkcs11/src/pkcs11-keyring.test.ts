@@ -21,6 +21,15 @@ describe('Pkcs11Keyring configuration', () => {
     expect(new Pkcs11Keyring({ ...base, id: 'hsm-eu' }).id).toBe('hsm-eu');
   });
 
+  it.each([null, 42, 'not-options'])(
+    'refuses options %p that are not an object with a typed error naming Pkcs11Keyring',
+    (options) => {
+      const make = () => new Pkcs11Keyring(options as never);
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(new RegExp(`^Pkcs11Keyring: options must be an object, got (null|number|string)$`));
+    },
+  );
+
   it('names the bad argument', () => {
     expect(() => new Pkcs11Keyring({ ...base, tokenLabel: '' })).toThrow(
       'tokenLabel must be a string of 1 to 64 bytes',

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
+  checkOptionsObject,
   callRemoteKeyring,
   checkAuditOptions,
   InvalidArgumentError,
@@ -102,11 +103,12 @@ export class Pkcs11Keyring implements Keyring {
   readonly #settings: RemoteKeyringSettings;
 
   /**
-   * @throws InvalidArgumentError for bad labels, session count or timeout/retry settings;
-   *   whatever loading the library throws
+   * @throws InvalidArgumentError for `options` that are not an object, bad labels, session count
+   *   or timeout/retry settings; whatever loading the library throws
    */
   constructor(options: Pkcs11KeyringOptions) {
-    this.tokenLabel = checkLabel(options?.tokenLabel, 'tokenLabel');
+    checkOptionsObject(options, 'Pkcs11Keyring', true);
+    this.tokenLabel = checkLabel(options.tokenLabel, 'tokenLabel');
     this.keyLabel = checkLabel(options.keyLabel, 'keyLabel');
     checkAuditOptions(options);
     const sessions = options.sessions ?? 2;

@@ -26,6 +26,15 @@ describe('VaultTransitKeyring configuration', () => {
     expect(inspect(new VaultTransitKeyring(base))).not.toContain('hvs.');
   });
 
+  it.each([null, 42, 'not-options'])(
+    'refuses options %p that are not an object with a typed error naming VaultTransitKeyring',
+    (options) => {
+      const make = () => new VaultTransitKeyring(options as never);
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(new RegExp(`^VaultTransitKeyring: options must be an object, got (null|number|string)$`));
+    },
+  );
+
   it('names the bad option', () => {
     const bad: Array<[Partial<VaultTransitKeyringOptions>, string]> = [
       [{ address: 'ftp://vault' }, 'address'],

@@ -7,6 +7,7 @@
  */
 import { inspect } from 'node:util';
 import {
+  checkOptionsObject,
   checkAuditOptions,
   InvalidArgumentError,
   type ActorContext,
@@ -179,8 +180,7 @@ export class VaultTransitKeyring implements Keyring {
 
   /** @throws InvalidArgumentError naming the bad option */
   constructor(options: VaultTransitKeyringOptions) {
-    if (options === null || typeof options !== 'object')
-      throw new InvalidArgumentError('options must be an object', 'options');
+    checkOptionsObject(options, 'VaultTransitKeyring', true);
     checkAuditOptions(options);
     const address = checkAddress(options.address, options.allowInsecureHttp === true);
     this.keyName = checkKeyName(options.keyName);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import type { AuditEvent } from '../audit';
+import { InvalidArgumentError } from '../errors';
 import { BatchingAuditSink } from './batching';
 import { JsonLinesAuditSink } from './json-lines';
 
@@ -16,6 +17,12 @@ const event = (n: number): AuditEvent => ({
 });
 
 describe('JsonLinesAuditSink', () => {
+  it.each([null, 7, 'audit.jsonl'])('refuses options %p that are not an object, naming the class', (options) => {
+    const make = () => new JsonLinesAuditSink(new PassThrough(), options as unknown as object);
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow(/^JsonLinesAuditSink: options must be an object \(or left out\), got (null|number|string)$/);
+  });
+
   it('appends one JSON object per line to a file, time in ISO 8601', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'hushfield-audit-')), 'audit.jsonl');
     const sink = new JsonLinesAuditSink(path);
@@ -91,6 +98,12 @@ describe('JsonLinesAuditSink', () => {
 });
 
 describe('BatchingAuditSink', () => {
+  it.each([null, 1000, 'batch'])('refuses options %p that are not an object, naming the class', (options) => {
+    const make = () => new BatchingAuditSink(async () => {}, options as unknown as object);
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow(/^BatchingAuditSink: options must be an object \(or left out\), got (null|number|string)$/);
+  });
+
   it('refuses a closeTimeoutMs or flushIntervalMs longer than a timer holds (about 24.8 days)', async () => {
     for (const ms of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
       expect(() => new BatchingAuditSink(async () => undefined, { closeTimeoutMs: ms })).toThrow(

@@ -6,7 +6,7 @@
  * are dropped and counted (`dropped`, metric `hushfield.audit.dropped`).
  */
 import type { AuditEvent, AuditSink } from '../audit';
-import { needs } from '../preconditions';
+import { checkOptionsObject, needs } from '../preconditions';
 import { countAuditDropped } from '../telemetry';
 
 /**
@@ -79,11 +79,13 @@ export class BatchingAuditSink implements AuditSink {
   #warned = false;
 
   /**
-   * @throws InvalidArgumentError when `write` is not a function or a bound is not a positive
-   *   integer (`flushIntervalMs` and `closeTimeoutMs` at most 2³¹−1, what a timer holds)
+   * @throws InvalidArgumentError when `write` is not a function, `options` is not an object, or a
+   *   bound is not a positive integer (`flushIntervalMs` and `closeTimeoutMs` at most 2³¹−1, what
+   *   a timer holds)
    */
   constructor(write: (events: AuditEvent[]) => Promise<void>, options: BatchingAuditSinkOptions = {}) {
     needs(typeof write === 'function', 'write', 'must be a function');
+    checkOptionsObject(options, new.target.name);
     this.#write = write;
     this.#maxQueue = positive(options.maxQueue, 10_000, 'options.maxQueue');
     this.#batchSize = positive(options.batchSize, 100, 'options.batchSize');

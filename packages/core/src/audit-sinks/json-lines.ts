@@ -7,7 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { AuditEvent, AuditSink } from '../audit';
-import { needs } from '../preconditions';
+import { checkOptionsObject, needs } from '../preconditions';
 import { countAuditDropped } from '../telemetry';
 
 /** Options of {@link JsonLinesAuditSink}. */
@@ -40,7 +40,7 @@ export class JsonLinesAuditSink implements AuditSink {
 
   /**
    * @param target a file path (opened for append, created if missing) or a writable stream
-   * @throws InvalidArgumentError on a bad target or bound
+   * @throws InvalidArgumentError on a bad target, options that are not an object, or a bad bound
    */
   constructor(target: string | Writable, options: JsonLinesAuditSinkOptions = {}) {
     needs(
@@ -48,6 +48,7 @@ export class JsonLinesAuditSink implements AuditSink {
       'target',
       'must be a file path or a writable stream',
     );
+    checkOptionsObject(options, 'JsonLinesAuditSink');
     const max = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     needs(Number.isSafeInteger(max) && max > 0, 'options.maxBufferedBytes', 'must be a positive integer');
     this.#maxBuffered = max;

@@ -4,7 +4,7 @@
  * read (bounded queue, drops counted in `dropped` and metric `hushfield.audit.dropped`), and
  * `listAuditEvents`, the query behind `hushfield audit`.
  */
-import { BatchingAuditSink, ConfigError, InvalidArgumentError } from '@hushfield/core';
+import { BatchingAuditSink, checkOptionsObject, ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { AuditEvent, AuditOperation, BatchingAuditSinkOptions } from '@hushfield/core';
 import { messages } from './messages';
 
@@ -70,6 +70,8 @@ function toRow(event: AuditEvent): object {
  * Writes audit events to the `HushfieldAuditEvent` model in batches.
  * @param client a base (unextended) PrismaClient whose schema has the model
  * @throws ConfigError when the client has no such model
+ * @throws InvalidArgumentError when `options` is not an object, `options.model` not a model name,
+ *   or a bound is not a positive integer
  * @example
  * const audit = new PrismaAuditSink(basePrisma);
  * const prisma = basePrisma.$extends(fieldEncryption({ schema, keyring, keyStore, audit }));
@@ -77,6 +79,7 @@ function toRow(event: AuditEvent): object {
  */
 export class PrismaAuditSink extends BatchingAuditSink {
   constructor(client: unknown, options: PrismaAuditSinkOptions = {}) {
+    checkOptionsObject(options, 'PrismaAuditSink');
     const delegate = delegateOf(client, options.model ?? 'HushfieldAuditEvent');
     super(
       async (events) => {

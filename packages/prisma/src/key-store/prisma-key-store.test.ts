@@ -45,6 +45,17 @@ describe('PrismaKeyStore configuration', () => {
     expect(() => new PrismaKeyStore(client)).toThrow('no model HushfieldKey');
   });
 
+  it.each([null, 42, 'not-options'])(
+    'refuses options %p that are not an object with a typed error naming PrismaKeyStore',
+    (options) => {
+      const make = () => new PrismaKeyStore(recordingClient().client, options as never);
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(
+        new RegExp(`^PrismaKeyStore: options must be an object \\(or left out\\), got (null|number|string)$`),
+      );
+    },
+  );
+
   it('refuses a model option that is not a model name', () => {
     expect(() => new PrismaKeyStore(recordingClient().client, { model: 'a b' })).toThrow(InvalidArgumentError);
   });

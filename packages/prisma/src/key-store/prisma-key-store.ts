@@ -7,6 +7,7 @@
  */
 import { inspect } from 'node:util';
 import {
+  checkOptionsObject,
   ConfigError,
   InvalidArgumentError,
   KeyConflictError,
@@ -122,9 +123,11 @@ export class PrismaKeyStore implements KeyStore {
    * @param client a base (unextended) PrismaClient whose schema has the key-store model.
    * @param options `model`: the key-store model's name, default `HushfieldKey`.
    * @throws ConfigError when the client has no such model.
+   * @throws InvalidArgumentError when `options` is not an object or `options.model` not a model name.
    * @example const keyStore = new PrismaKeyStore(prisma);
    */
   constructor(client: unknown, options: PrismaKeyStoreOptions = {}) {
+    checkOptionsObject(options, 'PrismaKeyStore');
     const model = options.model ?? 'HushfieldKey';
     needs(typeof model === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(model), 'options.model', 'must be a model name');
     this.#model = model;
