@@ -97,3 +97,19 @@ test('validation names the missing or bad property', () => {
   expect(() => validateConfig({ schema, keyring, prisma, cache: {} })).toThrow(/'cache.ttlMs'/);
   expect(validateConfig({ schema, keyring, prisma }).schema).toBe(schema);
 });
+
+test.each([
+  ['cache', null, /^config: 'cache' must be an object with ttlMs/],
+  ['keyrings', null, /^config: 'keyrings' must be an object of keyrings by name/],
+  ['keyrings', 'backup', /^config: 'keyrings' must be an object of keyrings by name/],
+  ['keyrings', { backup: 42 }, /^config: 'keyrings.backup' must be a Keyring or a function returning one/],
+  ['keyStore', 'HushfieldKey', /^config: 'keyStore' must be a KeyStore or a function of the client returning one/],
+  ['databaseUrl', 5432, /^config: 'databaseUrl' must be a connection string/],
+])('a %s of %p is a ConfigError naming it, not a TypeError or ignored', (property, value, message) => {
+  const schema = { formatVersion: 1, keyStoreModel: 'HushfieldKey', models: {} };
+  const keyring = { id: 'x', wrapKey: async () => Buffer.alloc(0), unwrapKey: async () => Buffer.alloc(0) };
+  const prisma = () => ({ $disconnect: async () => undefined });
+  const validate = () => validateConfig({ schema, keyring, prisma, [property]: value });
+  expect(validate).toThrow(ConfigError);
+  expect(validate).toThrow(message);
+});

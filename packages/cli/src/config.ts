@@ -160,10 +160,35 @@ export function validateConfig(config: unknown, source = 'config'): HushfieldCon
   if (typeof candidate.prisma !== 'function') {
     throw new ConfigError(messages.config.prisma(source));
   }
-  if (candidate.cache !== undefined && !(typeof candidate.cache.ttlMs === 'number' && candidate.cache.ttlMs > 0)) {
-    throw new ConfigError(messages.config.cacheTtl(source));
+  if (candidate.cache !== undefined) {
+    if (!isObject(candidate.cache)) throw new ConfigError(messages.config.cache(source));
+    if (!(typeof candidate.cache.ttlMs === 'number' && candidate.cache.ttlMs > 0)) {
+      throw new ConfigError(messages.config.cacheTtl(source));
+    }
+  }
+  // Checked here, not when a command first uses them: `doctor` would take a string's characters
+  // for named keyrings, and `keys rewrap --to-keyring` would look for the name elsewhere.
+  if (candidate.keyrings !== undefined) {
+    if (!isObject(candidate.keyrings)) throw new ConfigError(messages.config.keyrings(source));
+    for (const [name, keyring] of Object.entries(candidate.keyrings)) {
+      if (!isObject(keyring) && typeof keyring !== 'function') {
+        throw new ConfigError(messages.config.namedKeyring(source, name));
+      }
+    }
+  }
+  const keyStore: unknown = candidate.keyStore;
+  if (keyStore !== undefined && !isObject(keyStore) && typeof keyStore !== 'function') {
+    throw new ConfigError(messages.config.keyStore(source));
+  }
+  if (candidate.databaseUrl !== undefined && typeof candidate.databaseUrl !== 'string') {
+    throw new ConfigError(messages.config.databaseUrl(source));
   }
   return candidate as HushfieldConfig;
+}
+
+/** Whether `value` is an object (not `null`, not an array). */
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Resolves a {@link Lazy} value. */

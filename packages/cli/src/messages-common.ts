@@ -35,6 +35,13 @@ export const commonMessages = {
     keyring: (source: string) => `${source}: 'keyring' must be a Keyring or a function returning one`,
     prisma: (source: string) => `${source}: 'prisma' must be a function returning a base PrismaClient`,
     cacheTtl: (source: string) => `${source}: 'cache.ttlMs' must be a positive number of milliseconds`,
+    cache: (source: string) => `${source}: 'cache' must be an object with ttlMs (or left out)`,
+    keyrings: (source: string) => `${source}: 'keyrings' must be an object of keyrings by name (or left out)`,
+    namedKeyring: (source: string, name: string) =>
+      `${source}: 'keyrings.${name}' must be a Keyring or a function returning one`,
+    keyStore: (source: string) =>
+      `${source}: 'keyStore' must be a KeyStore or a function of the client returning one (or left out)`,
+    databaseUrl: (source: string) => `${source}: 'databaseUrl' must be a connection string (or left out)`,
     extendedClient: (path: string) =>
       `${path}: 'prisma' returned a hushfield-extended client; return the base PrismaClient ` +
       '(without $extends(fieldEncryption(...)))',
