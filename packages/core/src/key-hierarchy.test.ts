@@ -401,3 +401,50 @@ describe('KeyHierarchy', () => {
     expect(printed).not.toContain(String(material[0]) + ', ' + String(material[1]));
   });
 });
+
+describe('KeyHierarchy with a keyring made of others', () => {
+  /** A keyring built as a function object, which the hierarchy takes as its own keyring too. */
+  function functionKeyring(id: string): Keyring {
+    const local = new LocalKeyring(randomBytes(32), { id });
+    return Object.assign(function keyring() {}, {
+      id,
+      wrapKey: (key: Buffer, context: EncryptionContext) => local.wrapKey(key, context),
+      unwrapKey: (wrapped: Buffer, context: EncryptionContext) => local.unwrapKey(wrapped, context),
+    });
+  }
+
+  /** A composite keyring (as MultiKeyring) whose own format no member's copy is in. */
+  function composite(members: readonly unknown[]): Keyring {
+    return {
+      id: 'composite(test)',
+      members,
+      wrapKey: async () => Buffer.from('composite'),
+      unwrapKey: async () => {
+        throw new Error('not a composite copy');
+      },
+    } as Keyring;
+  }
+
+  it.each([
+    ['an object', (id: string) => new LocalKeyring(randomBytes(32), { id }) as Keyring],
+    ['a function object', functionKeyring],
+  ])('unwraps a key its member (%s) wrapped alone with that member', async (_kind, make) => {
+    const keyStore = new MemoryKeyStore();
+    const member = make('member:1');
+    const before = new KeyHierarchy({ keyring: member, keyStore, cache: { ttlMs: 60_000 } });
+    const created = await before.activeScopeKeyMaterial('tenant-1');
+    const after = new KeyHierarchy({ keyring: composite([member]), keyStore, cache: { ttlMs: 60_000 } });
+    const read = await after.scopeKeyMaterial(created.keyId, created.version);
+    expect(read.equals(created.key)).toBe(true);
+  });
+
+  it('takes no member that is not a keyring by the check the keyring itself passes (here: no wrapKey)', async () => {
+    const keyStore = new MemoryKeyStore();
+    const member = new LocalKeyring(randomBytes(32), { id: 'member:1' });
+    const before = new KeyHierarchy({ keyring: member, keyStore, cache: { ttlMs: 60_000 } });
+    const created = await before.activeScopeKeyMaterial('tenant-1');
+    const unwrapOnly = { id: 'member:1', unwrapKey: (w: Buffer, c: EncryptionContext) => member.unwrapKey(w, c) };
+    const after = new KeyHierarchy({ keyring: composite([unwrapOnly]), keyStore, cache: { ttlMs: 60_000 } });
+    await expect(after.scopeKeyMaterial(created.keyId, created.version)).rejects.toThrow(KeyringError);
+  });
+});

@@ -42,17 +42,13 @@ export interface KeyMaterial {
   readonly key: Buffer;
 }
 
-/** The member keyrings of a keyring made of others (a `members` list, as MultiKeyring has), or none. */
+/**
+ * The member keyrings of a keyring made of others (a `members` list, as MultiKeyring has), or
+ * none: only members that are keyrings by the same check as the keyring itself ({@link isKeyring}).
+ */
 function membersOf(keyring: Keyring): readonly Keyring[] {
   const members = (keyring as { members?: unknown }).members;
-  if (!Array.isArray(members)) return [];
-  return members.filter(
-    (member): member is Keyring =>
-      typeof member === 'object' &&
-      member !== null &&
-      typeof (member as Keyring).id === 'string' &&
-      typeof (member as Keyring).unwrapKey === 'function',
-  );
+  return Array.isArray(members) ? members.filter(isKeyring) : [];
 }
 
 /**
