@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { classifyAzureError, describeAzureFailure, ResultRejected } from './azure-errors';
 
 const restError = (statusCode: number, extra: object = {}) => ({ name: 'RestError', statusCode, ...extra });
@@ -59,5 +61,26 @@ describe('classifying Key Vault failures', () => {
     expect(describeAzureFailure('Timeout', 250)).toBe('no answer within 250 ms');
     expect(describeAzureFailure('ECONNRESET', 1)).toBe('Key Vault could not be reached (ECONNRESET)');
     expect(describeAzureFailure('HTTP409', 1)).toBe('HTTP409');
+  });
+});
+
+describe("the README's error table", () => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('| `azureCode` |')).split('\n\n')[0];
+  /** The codes `AzureErrorCode` lists, read from its declaration. */
+  const declared = [
+    .../export type AzureErrorCode =([^;]*);/
+      .exec(readFileSync(join(__dirname, 'azure-errors.ts'), 'utf8'))![1]
+      .matchAll(/'(\w+)'/g),
+  ].map((match) => match[1]);
+
+  it.each(declared)('names %s', (code) => {
+    expect(table).toContain(`\`${code}\``);
+  });
+
+  it('names the code of any other HTTP status, as classified', () => {
+    const { code } = classifyAzureError(restError(409), false);
+    expect(code).toBe('HTTP409');
+    expect(table).toContain('`HTTP<status>`');
   });
 });

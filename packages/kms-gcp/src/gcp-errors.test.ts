@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { classifyGcpError, describeGcpFailure, GcpResponseError } from './gcp-errors';
 
 /** What the REST transport's HTTP client throws for a non-2xx answer (its message is Google's body). */
@@ -67,5 +69,22 @@ describe('describeGcpFailure', () => {
     expect(describeGcpFailure('Timeout', 250)).toBe('no answer within 250 ms');
     expect(describeGcpFailure('ECONNRESET', 1)).toBe('Cloud KMS could not be reached (ECONNRESET)');
     expect(describeGcpFailure('ABORTED', 1)).toBe('Cloud KMS answered ABORTED');
+  });
+});
+
+describe("the README's error table", () => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('| Code | When | Retried |')).split('\n\n')[0];
+  // gRPC status codes 1 to 16 (0 is OK), the keyring's own timeout, and the response checks.
+  const codes = [
+    ...Array.from({ length: 16 }, (_, index) => classifyGcpError({ code: index + 1 }, false).code),
+    classifyGcpError(new Error('aborted'), true).code,
+    ...(['ChecksumMismatch', 'ChecksumUnverified', 'UnexpectedResponse'] as const).map(
+      (gcpCode) => classifyGcpError(new GcpResponseError(gcpCode, 'reason'), false).code,
+    ),
+  ];
+
+  it.each(codes)('names %s', (code) => {
+    expect(table).toContain(`\`${code}\``);
   });
 });
