@@ -4,7 +4,7 @@
  * Each `@ts-expect-error` must meet an error: an unused one fails the compilation too.
  */
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import { fieldEncryption, type FieldEncryptionOptions } from '@hushfield/prisma';
+import { fieldEncryption, type FieldEncryptionOptions, type HushfieldSchema } from '@hushfield/prisma';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
 
 const keyring = new LocalKeyring(Buffer.alloc(32));
@@ -28,6 +28,20 @@ export function keyringOrCrypto(): void {
   fieldEncryption({ schema: hushfieldSchema, cache: { ttlMs: 1000 }, onDecryptError: 'null' });
   // @ts-expect-error a misspelled option
   fieldEncryption({ schema: hushfieldSchema, keyring, auditDecrypt: true });
+}
+
+export function migratingModels(): void {
+  fieldEncryption({ schema: hushfieldSchema, keyring, migratingScopes: ['User', 'Invoice'] });
+  fieldEncryption({ schema: hushfieldSchema, keyring, migratingBindings: ['Setting', 'Voucher'] });
+  // @ts-expect-error a misspelled model: ConfigError at run time
+  fieldEncryption({ schema: hushfieldSchema, keyring, migratingScopes: ['Usr'] });
+  // @ts-expect-error a model without @encryption(scope: ...): ConfigError at run time
+  fieldEncryption({ schema: hushfieldSchema, keyring, migratingScopes: ['Post'] });
+  // @ts-expect-error a model without @encryption(bind: ...): ConfigError at run time
+  fieldEncryption({ schema: hushfieldSchema, keyring, migratingBindings: ['User'] });
+  // a schema typed only as HushfieldSchema names no model: any string, checked at run time
+  const untyped: HushfieldSchema = hushfieldSchema;
+  fieldEncryption({ schema: untyped, keyring, migratingScopes: ['User'], migratingBindings: ['Voucher'] });
 }
 
 export function sharedCrypto(): void {

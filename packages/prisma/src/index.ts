@@ -11,6 +11,7 @@ export {
   type HushfieldClientApi,
   type HushfieldExtension,
   type KeyringOrCrypto,
+  type MigratingModels,
   type NullableEncryptedFields,
 } from './extension/extension';
 export { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from './extension/schema-view';

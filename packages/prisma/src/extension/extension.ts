@@ -195,6 +195,35 @@ export type HushfieldExtension<R = {}> = (
   client: any, // as Prisma's own defineExtension types it
 ) => PrismaClientExtends<InternalArgs<R, {}, {}, { $hushfield: HushfieldClientApi }> & DefaultArgs>;
 
+/**
+ * The models of schema `S` whose meta has `K` (`'scopeField'`: `@encryption(scope: ...)`;
+ * `'bindField'`: `@encryption(bind: ...)`), by name. Any string when `S` is typed only as
+ * `HushfieldSchema` (its model names unknown): the runtime check then stands alone.
+ */
+type ModelNameWith<S extends HushfieldSchema, K extends string> = string extends keyof S['models']
+  ? string
+  : { [M in keyof S['models']]: S['models'][M] extends { readonly [P in K]: string } ? M : never }[keyof S['models']] &
+      string;
+
+/**
+ * A list of model names `L` checked against the models it may name (`Allowed`): when its names
+ * are known (literals), each must be one of them; a list typed only as `string[]` (options
+ * built elsewhere) is left to the runtime check.
+ */
+type CheckedNames<L extends readonly string[], Allowed extends string> = string extends L[number]
+  ? L
+  : L & readonly Allowed[];
+
+/**
+ * What `migratingScopes` (`L`) and `migratingBindings` (`B`) may list for the generated schema
+ * `S`: its scoped models and its models with `@encryption(bind: ...)`, so a misspelled or unfit
+ * model is a type error as well as a ConfigError.
+ */
+export interface MigratingModels<S extends HushfieldSchema, L extends readonly string[], B extends readonly string[]> {
+  readonly migratingScopes?: CheckedNames<L, ModelNameWith<S, 'scopeField'>>;
+  readonly migratingBindings?: CheckedNames<B, ModelNameWith<S, 'bindField'>>;
+}
+
 /** The result-type changes `onDecryptError: E` implies for schema `S` (none unless `E` may be `'null'`). */
 export type DecryptErrorResults<S extends HushfieldSchema, E extends OnDecryptError> = 'null' extends E
   ? NullableEncryptedFields<S>
@@ -226,7 +255,9 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
 
 /**
  * The hushfield client extension.
- * @param options - schema and keys; see {@link FieldEncryptionOptions}
+ * @param options - schema and keys; see {@link FieldEncryptionOptions} (with the generated
+ *   schema, `migratingScopes`/`migratingBindings` written as literal names are checked against
+ *   its models by type too: {@link MigratingModels})
  * @returns an extension for `prisma.$extends(...)`; the extended client has `$hushfield`, and
  *   with `onDecryptError: 'null'` its results type every encrypted field nullable (`string | null`...)
  * @throws ConfigError when `options` is not an object, neither `keyring` nor `crypto` is given,
@@ -238,8 +269,13 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  *   is already extended with hushfield, or (on the extended client) for a query extension on an
  *   encrypted model, `$allModels` or `$allOperations` added after it (add it before)
  */
-export function fieldEncryption<S extends HushfieldSchema, E extends OnDecryptError = 'throw'>(
-  options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E },
+export function fieldEncryption<
+  S extends HushfieldSchema,
+  E extends OnDecryptError = 'throw',
+  const L extends readonly string[] = readonly string[],
+  const B extends readonly string[] = readonly string[],
+>(
+  options: FieldEncryptionOptions & { readonly schema: S; readonly onDecryptError?: E } & MigratingModels<S, L, B>,
 ): HushfieldExtension<DecryptErrorResults<S, E>> {
   if (options === null || typeof options !== 'object') {
     throw new ConfigError('fieldEncryption: options must be an object');
