@@ -91,6 +91,26 @@ describe('FieldCrypto', () => {
     expect(make).toThrow(/^FieldCrypto: options must be an object, got (null|undefined|string)$/);
   });
 
+  it.each([null, 'yes', 5, { sample: 2 }, { sample: '0.1' }])(
+    'refuses auditDecrypts %p with InvalidArgumentError, with or without an audit sink',
+    (auditDecrypts) => {
+      const keyring = new LocalKeyring(randomBytes(32));
+      for (const audit of [undefined, { emit: () => undefined }]) {
+        const options = { keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000 }, audit };
+        expect(() => new FieldCrypto({ ...options, auditDecrypts: auditDecrypts as never })).toThrow(
+          'options.auditDecrypts.sample must be a number greater than 0 and at most 1',
+        );
+      }
+    },
+  );
+
+  it('refuses a null keyStore with InvalidArgumentError, not a TypeError', () => {
+    const keyring = new LocalKeyring(randomBytes(32));
+    const make = () => new FieldCrypto({ keyring, keyStore: null as never, cache: { ttlMs: 1000 } });
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow('options.keyStore must be a KeyStore');
+  });
+
   it('refuses to be configured without a cache TTL', () => {
     const keyring = new LocalKeyring(randomBytes(32));
     expect(() => new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: {} as never })).toThrow(ConfigError);

@@ -148,7 +148,9 @@ export class FieldCrypto {
       this.#keys.onRotate((scope) => pool.flush([scope]));
     }
     const audit = new AuditEmitter(options.audit, options.actor);
-    const auditDecrypts = audit.enabled ? decryptSampleRate(options.auditDecrypts) : 0;
+    // Checked with or without a sink: a wrong value is refused, not ignored until a sink is added.
+    const sampleRate = decryptSampleRate(options.auditDecrypts);
+    const auditDecrypts = audit.enabled ? sampleRate : 0;
     needs(
       options.unicodeMismatch === undefined ||
         options.unicodeMismatch === 'refuse' ||

@@ -90,7 +90,7 @@ export class KeyHierarchy {
   constructor(options: KeyHierarchyOptions) {
     needs(isKeyring(options?.keyring), 'options.keyring', 'must be a Keyring');
     needs(
-      options.keyStore !== undefined && typeof options.keyStore.getActive === 'function',
+      typeof (options.keyStore as Partial<KeyStore> | null | undefined)?.getActive === 'function',
       'options.keyStore',
       'must be a KeyStore',
     );
