@@ -17,6 +17,12 @@ const event = (n: number): AuditEvent => ({
 });
 
 describe('JsonLinesAuditSink', () => {
+  it('refuses an empty file path at construction (every event would be dropped)', () => {
+    const make = () => new JsonLinesAuditSink('');
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow('target must be a file path or a writable stream');
+  });
+
   it.each([null, 7, 'audit.jsonl'])('refuses options %p that are not an object, naming the class', (options) => {
     const make = () => new JsonLinesAuditSink(new PassThrough(), options as unknown as object);
     expect(make).toThrow(InvalidArgumentError);

@@ -44,7 +44,9 @@ export class JsonLinesAuditSink implements AuditSink {
    */
   constructor(target: string | Writable, options: JsonLinesAuditSinkOptions = {}) {
     needs(
-      typeof target === 'string' || (target !== null && typeof target?.write === 'function'),
+      typeof target === 'string'
+        ? target.length > 0
+        : target !== null && typeof (target as Partial<Writable> | undefined)?.write === 'function',
       'target',
       'must be a file path or a writable stream',
     );
