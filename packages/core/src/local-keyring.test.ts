@@ -77,6 +77,15 @@ describe('LocalKeyring', () => {
     expect(new LocalKeyring(root, { id: 'dev' }).id).toBe('dev');
   });
 
+  it.each([null, 42, { variable: 'HUSHFIELD_LOCAL_KEY' }])(
+    'refuses a variable name %p that is not a string, naming the argument (not as an unset variable)',
+    (variable) => {
+      const read = () => LocalKeyring.fromEnv(variable as never);
+      expect(read).toThrow(InvalidArgumentError);
+      expect(read).toThrow('variable must be a non-empty string');
+    },
+  );
+
   it('reads a base64 key from an environment variable', () => {
     const root = randomBytes(32);
     process.env.HUSHFIELD_TEST_KEY = root.toString('base64');

@@ -87,8 +87,10 @@ export class LocalKeyring implements Keyring {
   /**
    * Reads a base64 root key from an environment variable.
    * @throws ConfigError when the variable is unset or not a base64 256-bit key
+   * @throws InvalidArgumentError when `variable` is not a non-empty string
    */
   static fromEnv(variable = 'HUSHFIELD_LOCAL_KEY'): LocalKeyring {
+    needs(typeof variable === 'string' && variable.length > 0, 'variable', 'must be a non-empty string');
     const text = process.env[variable];
     if (text === undefined || text === '') throw new ConfigError(messages.envMissing(variable));
     return LocalKeyring.#fromEncoded(text, `environment variable ${variable}`);
