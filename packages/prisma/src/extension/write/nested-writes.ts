@@ -18,6 +18,7 @@ import type {
   WhereRewrite,
 } from './encrypt-data';
 import { type RelatedRow, type RowServices, UpdatedRow } from './relation-scope';
+import { noRowCondition } from './row-reader';
 import { createdRowPin } from './upsert-pin';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 
@@ -162,22 +163,46 @@ export class NestedWrites {
     const located = this.locatedRow(target, place);
     // A to-one update given as the data itself (not `{ where?, data }`).
     if (parts.update === item) {
-      const context = await this.contextFor(target, undefined, item, 'update', place);
-      const data = await this.writer.update(target, item, context, 'update', undefined, located);
-      const guard = context?.guard ?? located.locatedGuard;
       // Wrapped as `{ where, data }` to carry the guard, unless the target has a field of that name.
       const wrappable = target.fields.data === undefined && target.fields.where === undefined;
+      const context = await this.toOneContext(target, item, place, wrappable);
+      const data = await this.writer.update(target, item, context, 'update', undefined, located);
+      const guard = context?.guard ?? located.locatedGuard;
       return guard !== undefined && wrappable ? this.narrowed(target, { data }, guard) : data;
     }
     const where =
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const row = place.list ? this.writer.updatedRow(target, where) : located;
-    const context = await this.contextFor(target, where, item.data, 'update', place);
+    const context = place.list
+      ? await this.contextFor(target, where, item.data, 'update', place)
+      : await this.toOneContext(target, item.data, place, true);
     const data = await this.writer.update(target, item.data, context, 'update', undefined, row);
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
     const guard = context?.guard ?? (place.list ? undefined : located.locatedGuard);
     return guard === undefined ? out : this.narrowed(target, out, guard);
+  }
+
+  /**
+   * The row context of a to-one nested update that writes `data`: read through the parent. When
+   * the parent holds no related row, Prisma answers the update with "record not found" (P2025):
+   * the values are sealed for no row (scope `default`) and the update narrowed to match none
+   * (see {@link narrowed}), so that Prisma still answers it, and a row linked in between is not
+   * written with them. Left unresolved (refused, `rowContext`) where the update cannot be
+   * narrowed (`narrowable` false, or a model without a field to narrow by) or its parent cannot
+   * be read (deeper than the top-level row's own relations).
+   */
+  private async toOneContext(
+    target: ModelMeta,
+    data: unknown,
+    place: NestedWritePlace,
+    narrowable: boolean,
+  ): Promise<RowContext | undefined> {
+    const context = await this.contextFor(target, undefined, data, 'update', place);
+    if (context !== undefined || place.locate === undefined || !narrowable || !isPlainObject(data)) return context;
+    if (!this.writer.writesEncrypted(target, data)) return undefined;
+    const none = noRowCondition(this.view, target);
+    return none && { scope: 'default', missing: true, guard: { values: none, absent: true } };
   }
 
   /**

@@ -16,6 +16,15 @@ import { plainOf } from './row-sealer';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 
+/**
+ * A where condition no row of `model` meets (its id, or without a single id field its scope or
+ * bound field, in an empty list), or `undefined` on a model with none of them.
+ */
+export function noRowCondition(view: SchemaView, model: ModelMeta): Args | undefined {
+  const field = view.idField(model) ?? model.scopeField ?? boundField(model);
+  return field === undefined ? undefined : { [field]: { in: [] } };
+}
+
 /** Reads what encryption needs from existing rows. */
 export class RowReader {
   constructor(
@@ -48,13 +57,8 @@ export class RowReader {
     return id !== undefined && typeof where[id] === 'string' ? (where[id] as string) : undefined;
   }
 
-  /**
-   * A where condition no row meets (its id, or without a single id field its scope or bound
-   * field, in an empty list), or `undefined` on a model with none of them.
-   */
   private nothing(model: ModelMeta): Args | undefined {
-    const field = this.view.idField(model) ?? model.scopeField ?? boundField(model);
-    return field === undefined ? undefined : { [field]: { in: [] } };
+    return noRowCondition(this.view, model);
   }
 
   /**
