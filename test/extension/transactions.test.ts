@@ -156,6 +156,50 @@ describe('fieldEncryption: $transaction', () => {
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe('late@example.com');
   });
 
+  it('creates a row whose scope is its own id generated on the client inside an interactive transaction, on every driver', async () => {
+    const { prisma } = h.fresh();
+    const created = await prisma.$transaction(
+      (tx) =>
+        tx.organization.create({
+          data: {
+            slug: 'own-scope-tx',
+            legalName: 'Own Scope Ltd',
+            members: { create: { email: 'own@example.com', emailIdx: computedBlindIndex } },
+          },
+          include: { members: true },
+        }),
+      { timeout: 15_000 },
+    );
+    expect(created.members.map((m) => m.email)).toEqual(['own@example.com']);
+    const [row] = await h.db.query<{ legal_name: string }>('SELECT legal_name FROM organizations WHERE id = $1', [
+      created.id,
+    ]);
+    expect(isEnvelope(row.legal_name)).toBe(true);
+    const keys = await h.db.query<{ scope: string }>(`SELECT scope FROM hushfield_keys WHERE scope = $1`, [created.id]);
+    expect(keys).toHaveLength(1);
+    const read = await h.fresh().prisma.organization.findUniqueOrThrow({
+      where: { id: created.id },
+      include: { members: true },
+    });
+    expect(read).toMatchObject({ legalName: 'Own Scope Ltd', members: [{ email: 'own@example.com' }] });
+    // Rolled back: the row and its scope's key are gone together.
+    let lost = '';
+    await expect(
+      prisma.$transaction(async (tx) => {
+        lost = (await tx.organization.create({ data: { slug: 'own-scope-lost', legalName: 'Lost Ltd' } })).id;
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await h.db.query(`SELECT scope FROM hushfield_keys WHERE scope = $1`, [lost])).toHaveLength(
+      h.db.backend === 'pglite' || h.db.backend === 'sqlite' ? 0 : 1,
+    );
+    expect(await h.prisma.organization.findUnique({ where: { id: lost } })).toBeNull();
+    // The same client creates a row with that id again: sealed under a key the store holds.
+    await prisma.organization.create({ data: { id: lost, slug: 'own-scope-lost', legalName: 'Lost Ltd' } });
+    expect((await h.fresh().prisma.organization.findUniqueOrThrow({ where: { id: lost } })).legalName).toBe('Lost Ltd');
+    expectNoPlaintextInLog(h.queries, ['Own Scope Ltd', 'own@example.com', 'Lost Ltd']);
+  });
+
   it('an updateMany outside any transaction writes rows whose scope has no key yet (none is made inside its own)', async () => {
     // Organizations without a legal name hold no encrypted value: their scopes have no key yet.
     const created = [

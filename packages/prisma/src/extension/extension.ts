@@ -27,7 +27,7 @@ import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { type OnDecryptError, ResultDecryptor } from './read/decrypt-result';
 import { OperationHandler, type QueryParams } from './query/operations';
 import { type ClientOmit, isPlainObject, SchemaView } from './schema-view';
-import { type AnyClient, inTransaction } from './transaction-context';
+import { type AnyClient, inTransaction, type TransactionScope } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';
 import { guardedExtends } from './later-extensions';
 
@@ -367,15 +367,24 @@ export function fieldEncryption<
         const callback = first as (tx: AnyClient) => Promise<unknown>;
         const isolationLevel =
           (rest[0] as { isolationLevel?: unknown } | undefined)?.isolationLevel ?? defaultIsolation(base);
+        let opened: TransactionScope | undefined;
         // `await` inside the context: a lazy PrismaPromise returned by the callback must run in it.
         const run = (tx: AnyClient) =>
           inTransaction(
             tx,
             base,
-            async () => await callback(tx),
+            async (scope) => {
+              opened = scope;
+              return await callback(tx);
+            },
             typeof isolationLevel === 'string' ? isolationLevel : undefined,
           );
-        return baseTransaction.apply(self, [run, ...rest]);
+        return baseTransaction.apply(self, [run, ...rest]).catch((error: unknown) => {
+          // A key created inside (see transaction-key-store.ts) was rolled back with it: this
+          // process must not keep it cached, nor seal anything more under it.
+          if (opened?.createdKeys === true) crypto.clearCaches();
+          throw error;
+        });
       },
     } as object;
     // Query extensions must come before this one (later-extensions.ts).

@@ -28,6 +28,13 @@ export interface TransactionScope {
   readonly owner: AnyClient;
   /** The `isolationLevel` the transaction was opened with, when the caller gave one. */
   readonly isolationLevel?: string;
+  /**
+   * Scopes that are the ids of rows created in this transaction, generated on the client for
+   * them (`scope: id`): no other writer can know one before the transaction commits.
+   */
+  readonly generatedScopes: Set<string>;
+  /** Whether a scope key was created inside this transaction (it vanishes if it rolls back). */
+  createdKeys: boolean;
 }
 
 interface Context {
@@ -41,8 +48,22 @@ const storage = new AsyncLocalStorage<Context>();
  * Runs `fn` with `tx`, opened by `owner` (see {@link TransactionScope.owner}) at `isolationLevel`
  * (when given), as the current transaction.
  */
-export function inTransaction<T>(tx: AnyClient, owner: AnyClient, fn: () => T, isolationLevel?: string): T {
-  return storage.run({ scope: { tx, owner, isolationLevel } }, fn);
+export function inTransaction<T>(
+  tx: AnyClient,
+  owner: AnyClient,
+  fn: (scope: TransactionScope) => T,
+  isolationLevel?: string,
+): T {
+  const scope: TransactionScope = { tx, owner, isolationLevel, generatedScopes: new Set(), createdKeys: false };
+  return storage.run({ scope }, () => fn(scope));
+}
+
+/**
+ * Notes that `scope` is the id just generated on the client for a row being created in the
+ * current interactive transaction, if any (see {@link TransactionScope.generatedScopes}).
+ */
+export function noteGeneratedScope(scope: string): void {
+  storage.getStore()?.scope?.generatedScopes.add(scope);
 }
 
 /**

@@ -18,11 +18,16 @@
  * longer says what the key store holds, and a scope destroyed there would be read back as live
  * and its key cached again.
  *
- * Key creation never joins the caller's transaction: a key created there would vanish on
+ * Key creation does not join the caller's transaction: a key created there would vanish on
  * rollback while this process keeps it cached, and values written with it later would be
  * lost. It runs on the base client (its own connection, committed at once). On a
  * single-connection driver that is impossible inside a transaction, so it fails with a
- * `ConfigError` telling the caller to prepare the scope first (`prisma.$hushfield.prepare`).
+ * `ConfigError` telling the caller to prepare the scope first (`prisma.$hushfield.prepare`),
+ * with one exception: the scope of a row created in the transaction whose id, its scope
+ * (`scope: id`), was generated on the client for it. No other writer can know that scope
+ * before the transaction commits, so its key is written inside the transaction, and commits or
+ * rolls back with the row; on a rollback the extension drops its caches, so that nothing is
+ * sealed under the vanished key again.
  */
 import {
   ConfigError,
@@ -46,6 +51,15 @@ const message = (write: KeyWrite, scope: string) =>
     : `cannot ${write} ${write === 'rewrap' ? 'keys' : `the key of scope "${scope}"`} inside an interactive ` +
       'transaction on a single-connection database driver (the key store is written on another connection); ' +
       'run it outside the transaction';
+
+/**
+ * The transaction client `tx` as a client whose own transactions (the key store's insert runs
+ * one) are the caller's transaction: atomic already, and the only connection there is.
+ */
+function joined(tx: AnyClient): AnyClient {
+  const run = (fn: (client: AnyClient) => Promise<unknown>) => fn(tx);
+  return new Proxy(tx, { get: (target, name) => (name === '$transaction' ? run : target[name as string]) });
+}
 
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {
@@ -88,6 +102,18 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   insert(key: NewStoredKey): Promise<StoredKey> {
+    const transaction = this.transaction();
+    if (
+      transaction !== undefined &&
+      this.singleConnection &&
+      key.kind === 'scope' &&
+      transaction.generatedScopes.has(key.scope)
+    ) {
+      // The scope of a row being created with an id generated for it: the key is written with
+      // the row, on the one connection, and rolls back with it (see the top of this file).
+      transaction.createdKeys = true;
+      return sideQuery(transaction.owner, (tx) => new PrismaKeyStore(joined(tx), { model: this.model }).insert(key));
+    }
     this.beforeWrite('create', key.scope);
     return this.base.insert(key);
   }

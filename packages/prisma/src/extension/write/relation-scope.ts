@@ -28,6 +28,7 @@ import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { asList } from '../query/arg-shapes';
+import { noteGeneratedScope } from '../transaction-context';
 
 /** What the rows need from the extension: the schema, where rewriting and reads of its own. */
 export interface RowServices {
@@ -210,6 +211,9 @@ export class CreateDraft extends RelatedRow {
       const generated = generateRowId(generation);
       if (generated !== undefined) {
         this.data[field] = generated;
+        // The row's scope, which no other writer knows: its key may be made in a transaction.
+        const scope = field === this.model.scopeField ? scopeString(this.model, field, generated) : undefined;
+        if (scope !== undefined) noteGeneratedScope(scope);
         return generated;
       }
     }
