@@ -156,6 +156,36 @@ describeOn(['postgresql', 'mysql'], 'SQLite has one writer and no isolation leve
     );
 
     (multiConnection ? it : it.skip)(
+      'index versions read in a REPEATABLE READ snapshot are not cached for lookups outside it',
+      async () => {
+        const user = (email: string) => ({
+          data: { tenantId: 'snap-rot', name: email, email, emailIdx: computedBlindIndex },
+        });
+        const app = h.fresh({ cache: { ttlMs: 300_000 } }).prisma;
+        const ann = await app.user.create(user('ann@snap.test'));
+        // Past the floor between two reads of the versions after a miss (index-rotation-elsewhere).
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
+        const admin = h.fresh().prisma;
+        const inside = await app.$transaction(
+          async (tx) => {
+            await tx.user.count({ where: { tenantId: 'snap-rot' } }); // the snapshot is taken here
+            // Another process rotates the index key and moves ann's index value (as reencrypt does).
+            await admin.$hushfield.crypto.keys.rotateIndexKey();
+            await admin.user.update({ where: { id: ann.id }, data: { email: 'ann@snap.test' } });
+            // A miss inside: the versions are read again, in the snapshot (no new version there).
+            return tx.user.findUnique({ where: { emailIdx: 'nobody@snap.test' } });
+          },
+          { isolationLevel: 'RepeatableRead', timeout: 15_000 },
+        );
+        expect(inside).toBeNull();
+        // Outside, at once: the versions the snapshot named must not stand for the live ones.
+        expect((await app.user.findUnique({ where: { emailIdx: 'ann@snap.test' } }))?.id).toBe(ann.id);
+        expect((await app.user.findFirst({ where: { email: 'ann@snap.test' } }))?.id).toBe(ann.id);
+      },
+      30_000,
+    );
+
+    (multiConnection ? it : it.skip)(
       'creates the first index root key inside a REPEATABLE READ transaction, and finds the row by it',
       async () => {
         // A database without any key yet.

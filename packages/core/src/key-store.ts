@@ -84,6 +84,13 @@ export interface KeyStore {
   /** All versions matching `filter`, ordered by kind, scope, version. */
   list(filter?: KeyFilter): Promise<StoredKey[]>;
   /**
+   * Optional: whether reads made now see a snapshot that may predate keys committed since (a
+   * store that joins the caller's `REPEATABLE READ` or `SERIALIZABLE` transaction). Their
+   * answers then serve the current call only: the key hierarchy caches nothing they say, so
+   * that a snapshot's versions never stand for the live ones outside it. Absent: `false`.
+   */
+  readsSnapshot?(): boolean;
+  /**
    * Inserts version 1 (or any version) in state `active`.
    * @throws KeyConflictError when (kind, scope, version) or (keyId, version) already exists.
    */

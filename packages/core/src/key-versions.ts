@@ -87,6 +87,14 @@ export class KeyVersions {
     this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
   }
 
+  /**
+   * Whether the key store's reads now see a snapshot (see `KeyStore.readsSnapshot`): what they
+   * answer is then used by the current call and cached nowhere.
+   */
+  #inSnapshot(): boolean {
+    return this.#store.readsSnapshot?.() === true;
+  }
+
   /** Notes that `stored` was read from the key store now. @returns `stored` */
   #read<T extends StoredKey | null>(stored: T): T {
     if (stored !== null) this.#readAt.set(stored, performance.now());
@@ -119,6 +127,7 @@ export class KeyVersions {
 
   async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
     const epoch = this.#epoch;
+    const shared = !this.#inSnapshot();
     let stored = this.#read(await this.#store.getActive(kind, scope));
     for (let attempt = 1; stored === null; attempt++) {
       try {
@@ -136,7 +145,7 @@ export class KeyVersions {
       }
     }
     checkActiveAnswer(kind, scope, stored, NOT_SEALED);
-    if (epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
+    if (shared && epoch === this.#epoch) this.#active.set(`${kind}\u0000${scope}`, stored);
     return stored;
   }
 
@@ -154,6 +163,7 @@ export class KeyVersions {
     needsName(scope, MAX_SCOPE_BYTES, 'scope');
     const id = `scope\u0000${scope}`;
     const epoch = this.#epoch;
+    const shared = !this.#inSnapshot();
     const stored = this.#active.get(id) ?? this.#read(await this.#store.getActive('scope', scope));
     if (stored === null) {
       const versions = await this.#store.list({ kind: 'scope', scope });
@@ -163,7 +173,7 @@ export class KeyVersions {
       return null;
     }
     checkActiveAnswer('scope', scope, stored, NOT_SEALED);
-    if (epoch === this.#epoch && !this.#active.has(id)) this.#active.set(id, stored);
+    if (shared && epoch === this.#epoch && !this.#active.has(id)) this.#active.set(id, stored);
     return { keyId: stored.keyId, scope, version: stored.version };
   }
 
@@ -176,7 +186,8 @@ export class KeyVersions {
    */
   async prefetchActiveScopes(scopes: Iterable<string>): Promise<void> {
     const store = this.#store;
-    if (store.getActives === undefined) return;
+    // Prefetching only fills the cache, which a snapshot's answers must not.
+    if (store.getActives === undefined || this.#inSnapshot()) return;
     const missing = new Set<string>();
     for (const scope of scopes) {
       const id = `scope\u0000${scope}`;
@@ -208,6 +219,8 @@ export class KeyVersions {
   indexRootVersions(): Promise<StoredKey[]> {
     const cached = this.#indexVersions.get(INDEX_SCOPE);
     if (cached !== undefined) return Promise.resolve(cached);
+    // Read for this call alone: neither cached nor shared with callers outside the snapshot.
+    if (this.#inSnapshot()) return this.#loadIndexRootVersions(false);
     // Single flight: a cold createMany of thousands of rows asks once, not once a row (which
     // exhausted a connection pool of 10 on MariaDB).
     this.#indexVersionsLoading ??= this.#loadIndexRootVersions().finally(() => {
@@ -216,12 +229,14 @@ export class KeyVersions {
     return this.#indexVersionsLoading;
   }
 
-  async #loadIndexRootVersions(): Promise<StoredKey[]> {
+  /** @param shared - whether what is read is cached (not read in a snapshot) */
+  async #loadIndexRootVersions(shared = true): Promise<StoredKey[]> {
     await this.active('index', INDEX_SCOPE);
     const live = (await this.#store.list({ kind: 'index', scope: INDEX_SCOPE }))
       .filter((key) => key.state !== 'destroyed')
       .map((key) => this.#read(key))
       .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
+    if (!shared) return live;
     this.#indexVersions.set(INDEX_SCOPE, live);
     this.#lastIndexVersions = { versions: live, at: performance.now() };
     return live;
@@ -273,11 +288,12 @@ export class KeyVersions {
     const cached = this.#scopeVersions.get(scope);
     if (cached !== undefined) return cached;
     const epoch = this.#epoch;
+    const shared = !this.#inSnapshot();
     const live = (await this.#store.list({ kind: 'scope', scope }))
       .filter((key) => key.state !== 'destroyed')
       .map((key) => this.#read(key))
       .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
-    if (live.length > 0 && epoch === this.#epoch) this.#scopeVersions.set(scope, live);
+    if (shared && live.length > 0 && epoch === this.#epoch) this.#scopeVersions.set(scope, live);
     return live;
   }
 

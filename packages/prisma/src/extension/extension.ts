@@ -247,6 +247,18 @@ function defaultIsolation(client: AnyClient): unknown {
   return config?.transactionOptions?.isolationLevel;
 }
 
+/**
+ * Whether a transaction of the client opened at no isolation level reads a snapshot: at the
+ * client's default level when it has one, else at its database's (MySQL and MariaDB `REPEATABLE
+ * READ`, SQLite and CockroachDB `SERIALIZABLE`; PostgreSQL and SQL Server `READ COMMITTED`).
+ */
+function snapshotByDefault(client: AnyClient): boolean {
+  const level = defaultIsolation(client);
+  if (typeof level === 'string') return level === 'RepeatableRead' || level === 'Snapshot' || level === 'Serializable';
+  const provider = (client._engineConfig as { activeProvider?: unknown } | undefined)?.activeProvider;
+  return provider === 'mysql' || provider === 'sqlite' || provider === 'cockroachdb';
+}
+
 /** The client's own `omit` (Prisma keeps the constructor's option as `_globalOmit`), or none. */
 function clientOmitOf(client: AnyClient): ClientOmit | undefined {
   const omit = client._globalOmit;
@@ -457,7 +469,13 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
   const keyStore =
     store === undefined
       ? (given as KeyStore)
-      : new TransactionKeyStore(store, owners, store.model, options.singleConnection ?? isSingleConnection(base));
+      : new TransactionKeyStore(
+          store,
+          owners,
+          store.model,
+          options.singleConnection ?? isSingleConnection(base),
+          snapshotByDefault(base),
+        );
   const crypto = new FieldCrypto({
     keyring: options.keyring as Keyring,
     keyStore,

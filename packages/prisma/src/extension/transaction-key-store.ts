@@ -41,6 +41,9 @@ import {
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import { type AnyClient, anyTransaction, sideQuery, type TransactionScope } from './transaction-context';
 
+/** The isolation levels whose reads see a snapshot taken at the transaction's first read. */
+const SNAPSHOT_LEVELS: ReadonlySet<string> = new Set(['RepeatableRead', 'Snapshot', 'Serializable']);
+
 /** What a key-store write refused inside a transaction on one connection was. */
 type KeyWrite = 'create' | 'rotate' | 'destroy' | 'rewrap';
 
@@ -66,12 +69,15 @@ export class TransactionKeyStore implements KeyStore {
   /**
    * @param owners - the clients (as the extension was applied to them) whose interactive
    *   transactions this store joins; the extension adds each client that shares the crypto
+   * @param snapshotByDefault - whether a transaction opened without an isolation level reads a
+   *   snapshot (MySQL's `REPEATABLE READ`, SQLite's `SERIALIZABLE`)
    */
   constructor(
     private readonly base: PrismaKeyStore,
     private readonly owners: Set<AnyClient>,
     private readonly model: string,
     private readonly singleConnection: boolean,
+    private readonly snapshotByDefault: boolean,
   ) {}
 
   /** The transactions during which this process wrote the key store (see {@link read}). */
@@ -139,15 +145,34 @@ export class TransactionKeyStore implements KeyStore {
     return this.base.replaceWrapped(keyId, version, expected, wrapped, keyringId);
   }
 
+  /**
+   * Whether reads made now see the snapshot of a caller's transaction (`REPEATABLE READ`,
+   * `SERIALIZABLE`, or the database's default when that is one): the key hierarchy then caches
+   * nothing they answer (a version added since would stay unseen outside the transaction).
+   */
+  readsSnapshot(): boolean {
+    const scope = this.joined();
+    if (scope === undefined) return false;
+    const level = scope.isolationLevel;
+    return level === undefined ? this.snapshotByDefault : SNAPSHOT_LEVELS.has(level);
+  }
+
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
+    const scope = this.joined();
+    if (scope === undefined) return fn(this.base);
+    return sideQuery(scope.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+  }
+
+  /** The current transaction, when key-store reads join it (see the top of this file). */
+  private joined(): TransactionScope | undefined {
     const scope = this.transaction();
     if (
       scope === undefined ||
       (!this.singleConnection && (scope.isolationLevel === 'Serializable' || this.written.has(scope)))
     ) {
-      return fn(this.base);
+      return undefined;
     }
-    return sideQuery(scope.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+    return scope;
   }
 
   /**
