@@ -392,29 +392,33 @@ describe('KeyHierarchy', () => {
     expect(list.mock.calls.filter(([filter]) => filter?.kind === 'index').length).toBeLessThanOrEqual(2);
   });
 
-  it('caches no version a key store read in a snapshot (readsSnapshot), and caches again once out of it', async () => {
+  it('caches no version a key store read in a snapshot for the process (currentSnapshot), and caches again once out of it', async () => {
     const store = new MemoryKeyStore();
-    let snapshot = false;
-    Object.assign(store, { readsSnapshot: () => snapshot });
+    let snapshot: object | undefined;
+    Object.assign(store, { currentSnapshot: () => snapshot });
     const { keys } = setup(new CountingKeyring(), store);
-    snapshot = true;
+    snapshot = {};
     expect((await keys.indexRootVersions()).map((k) => k.version)).toEqual([1]);
     expect(await keys.liveScopeVersions('s')).toEqual([]);
     await keys.activeScopeKey('s');
     const list = jest.spyOn(store, 'list');
     const getActive = jest.spyOn(store, 'getActive');
-    // What the snapshot said is read again each time, in it and out of it.
+    // What the snapshot said is read again in another snapshot and out of it (active versions
+    // are cached for their snapshot alone).
+    await keys.activeScopeKey('s');
+    expect(getActive).toHaveBeenCalledTimes(0);
+    snapshot = {};
     await keys.indexRootVersions();
     await keys.liveScopeVersions('s');
     await keys.activeScopeKey('s');
-    snapshot = false;
+    snapshot = undefined;
     await keys.indexRootVersions();
     await keys.liveScopeVersions('s');
     await keys.activeScopeKey('s');
     expect(list).toHaveBeenCalledTimes(4);
     expect(getActive).toHaveBeenCalledTimes(4); // the index root's active version too
     // Read outside a snapshot: cached, and a snapshot reader uses the cache too.
-    snapshot = true;
+    snapshot = {};
     await keys.indexRootVersions();
     await keys.liveScopeVersions('s');
     await keys.activeScopeKey('s');

@@ -84,12 +84,14 @@ export interface KeyStore {
   /** All versions matching `filter`, ordered by kind, scope, version. */
   list(filter?: KeyFilter): Promise<StoredKey[]>;
   /**
-   * Optional: whether reads made now see a snapshot that may predate keys committed since (a
-   * store that joins the caller's `REPEATABLE READ` or `SERIALIZABLE` transaction). Their
-   * answers then serve the current call only: the key hierarchy caches nothing they say, so
-   * that a snapshot's versions never stand for the live ones outside it. Absent: `false`.
+   * Optional: the snapshot reads made now see, when it may predate keys committed since (a
+   * store that joins the caller's `REPEATABLE READ` or `SERIALIZABLE` transaction), as an
+   * object that stands for it (the same one for every read in it), else `undefined`. What such
+   * reads answer is never cached for the process, so that a snapshot's versions never stand for
+   * the live ones outside it: active versions are cached for the snapshot alone, live version
+   * lists not at all. Absent: no read sees a snapshot.
    */
-  readsSnapshot?(): boolean;
+  currentSnapshot?(): object | undefined;
   /**
    * Inserts version 1 (or any version) in state `active`.
    * @throws KeyConflictError when (kind, scope, version) or (keyId, version) already exists.

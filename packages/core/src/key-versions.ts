@@ -88,11 +88,30 @@ export class KeyVersions {
   }
 
   /**
-   * Whether the key store's reads now see a snapshot (see `KeyStore.readsSnapshot`): what they
-   * answer is then used by the current call and cached nowhere.
+   * Active versions read in a snapshot, by snapshot (see `KeyStore.currentSnapshot`): its own
+   * cache, dropped with it, never the process's.
    */
+  readonly #snapshotActive = new WeakMap<object, Map<string, Promise<StoredKey>>>();
+
+  /** The snapshot the key store's reads see now (see `KeyStore.currentSnapshot`), if any. */
+  #snapshot(): object | undefined {
+    const snapshot = this.#store.currentSnapshot?.();
+    return typeof snapshot === 'object' && snapshot !== null ? snapshot : undefined;
+  }
+
+  /** Whether the key store's reads see a snapshot now: what they answer is cached nowhere shared. */
   #inSnapshot(): boolean {
-    return this.#store.readsSnapshot?.() === true;
+    return this.#snapshot() !== undefined;
+  }
+
+  /** The active versions read in `snapshot` (see {@link #snapshotActive}). */
+  #activeIn(snapshot: object): Map<string, Promise<StoredKey>> {
+    let found = this.#snapshotActive.get(snapshot);
+    if (found === undefined) {
+      found = new Map();
+      this.#snapshotActive.set(snapshot, found);
+    }
+    return found;
   }
 
   /** Notes that `stored` was read from the key store now. @returns `stored` */
@@ -117,6 +136,19 @@ export class KeyVersions {
     const id = `${kind}\u0000${scope}`;
     const cached = this.#active.get(id);
     if (cached !== undefined) return Promise.resolve(cached);
+    const snapshot = this.#snapshot();
+    if (snapshot !== undefined) {
+      // Looked up once in the snapshot, for it alone (neither cached for the process nor shared
+      // with lookups outside it).
+      const inSnapshot = this.#activeIn(snapshot);
+      let known = inSnapshot.get(id);
+      if (known === undefined) {
+        known = this.#loadActive(kind, scope, false);
+        inSnapshot.set(id, known);
+        known.catch(() => inSnapshot.delete(id));
+      }
+      return known;
+    }
     let pending = this.#pendingActive.get(id);
     if (pending === undefined) {
       pending = this.#loadActive(kind, scope).finally(() => this.#pendingActive.delete(id));
@@ -125,9 +157,9 @@ export class KeyVersions {
     return pending;
   }
 
-  async #loadActive(kind: KeyKind, scope: string): Promise<StoredKey> {
+  /** @param shared - whether what is read is cached for the process (not read in a snapshot) */
+  async #loadActive(kind: KeyKind, scope: string, shared = true): Promise<StoredKey> {
     const epoch = this.#epoch;
-    const shared = !this.#inSnapshot();
     let stored = this.#read(await this.#store.getActive(kind, scope));
     for (let attempt = 1; stored === null; attempt++) {
       try {
@@ -186,12 +218,15 @@ export class KeyVersions {
    */
   async prefetchActiveScopes(scopes: Iterable<string>): Promise<void> {
     const store = this.#store;
-    // Prefetching only fills the cache, which a snapshot's answers must not.
-    if (store.getActives === undefined || this.#inSnapshot()) return;
+    if (store.getActives === undefined) return;
+    // Read in a snapshot: cached for the snapshot alone (see active).
+    const snapshot = this.#snapshot();
+    const inSnapshot = snapshot === undefined ? undefined : this.#activeIn(snapshot);
     const missing = new Set<string>();
     for (const scope of scopes) {
       const id = `scope\u0000${scope}`;
-      if (isName(scope, MAX_SCOPE_BYTES) && !this.#active.has(id) && !this.#pendingActive.has(id)) missing.add(scope);
+      const pending = inSnapshot === undefined ? this.#pendingActive.has(id) : inSnapshot.has(id);
+      if (isName(scope, MAX_SCOPE_BYTES) && !this.#active.has(id) && !pending) missing.add(scope);
     }
     if (missing.size < 2) return;
     const epoch = this.#epoch;
@@ -202,6 +237,10 @@ export class KeyVersions {
         // Only what was asked, exactly (a case-insensitive collation may answer more).
         if (stored?.kind !== 'scope' || stored.state !== 'active' || !missing.has(stored.scope)) continue;
         const id = `scope\u0000${stored.scope}`;
+        if (inSnapshot !== undefined) {
+          if (!inSnapshot.has(id)) inSnapshot.set(id, Promise.resolve(this.#read(stored)));
+          continue;
+        }
         const cached = this.#active.get(id);
         if (cached === undefined || cached.version < stored.version) this.#active.set(id, this.#read(stored));
       }

@@ -146,15 +146,16 @@ export class TransactionKeyStore implements KeyStore {
   }
 
   /**
-   * Whether reads made now see the snapshot of a caller's transaction (`REPEATABLE READ`,
-   * `SERIALIZABLE`, or the database's default when that is one): the key hierarchy then caches
-   * nothing they answer (a version added since would stay unseen outside the transaction).
+   * The caller's transaction, when reads made now join it and see its snapshot (`REPEATABLE
+   * READ`, `SERIALIZABLE`, or the database's default when that is one): the key hierarchy then
+   * caches nothing they answer for the process (a version added since would stay unseen
+   * outside the transaction).
    */
-  readsSnapshot(): boolean {
+  currentSnapshot(): object | undefined {
     const scope = this.joined();
-    if (scope === undefined) return false;
+    if (scope === undefined) return undefined;
     const level = scope.isolationLevel;
-    return level === undefined ? this.snapshotByDefault : SNAPSHOT_LEVELS.has(level);
+    return (level === undefined ? this.snapshotByDefault : SNAPSHOT_LEVELS.has(level)) ? scope : undefined;
   }
 
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
