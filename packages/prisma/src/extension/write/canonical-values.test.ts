@@ -116,6 +116,24 @@ describe('storedForm of a declared-length column', () => {
   });
 });
 
+describe('storedForm of a MySQL TEXT-family column', () => {
+  const model = {
+    name: 'Ticket',
+    fields: { tiny: { name: 'tiny', type: 'String', maxBytes: 255 } },
+  } as unknown as ModelMeta;
+
+  it('counts bytes of UTF-8, not characters: refuses what TinyText would cut, passes what fits exactly', () => {
+    expect(storedForm(model, 'tiny', '€'.repeat(85))).toBe('€'.repeat(85));
+    expect(storedForm(model, 'tiny', 'a'.repeat(255))).toBe('a'.repeat(255));
+    for (const value of ['€'.repeat(86), 'a'.repeat(256), `${'a'.repeat(254)}é`]) {
+      const attempt = () => storedForm(model, 'tiny', value);
+      expect(attempt).toThrow(InvalidArgumentError);
+      expect(attempt).toThrow(/Ticket\.tiny is a TinyText \(255 bytes\) column.*more than 255 bytes/);
+      expect(attempt).not.toThrow(value);
+    }
+  });
+});
+
 describe('filteredForm', () => {
   const model = lockerModel;
 

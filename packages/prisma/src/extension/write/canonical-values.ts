@@ -5,9 +5,12 @@
  * accepts upper case, braces and missing hyphens but stores and returns the canonical
  * lower-case hyphenated form, which the extension uses instead. A `@db.Char(n)` column returns
  * some values in another form (padded, or without trailing spaces), and a `VarChar(n)` cuts
- * trailing spaces beyond `n`: those values are refused, so that a scope is always named as
+ * trailing spaces beyond `n` (a MySQL TEXT type, in a session without a strict `sql_mode`,
+ * whatever is beyond its byte limit): those values are refused, so that a scope is always named as
  * the caller wrote it. Other columns store the value as written.
  */
+import { Buffer } from 'node:buffer';
+import { columnCapacity } from '../../column-capacity';
 import type { FieldMeta, ModelMeta } from '../../metadata';
 import { notAsStored, notUuid } from '../messages';
 
@@ -33,7 +36,8 @@ export function canonicalUuid(value: string): string | undefined {
  * `value` of `model.field` as the database will hold it.
  * @throws InvalidArgumentError when the column would not return it as written and the extension
  *   cannot give the form it would: not a UUID for a `@db.Uuid` column (it would fail in the
- *   database anyway), longer than a `VarChar(n)` or `Char(n)` holds, shorter than a PostgreSQL
+ *   database anyway), longer than a `VarChar(n)` or `Char(n)` holds (or, in bytes, a MySQL
+ *   `TinyText`/`Text`/`MediumText`), shorter than a PostgreSQL
  *   `Char(n)` (padded when read), or ending in a space for a MySQL `Char(n)` (stripped when
  *   read). These fail before anything is sealed or sent: a value sealed for a scope or row id
  *   the row then reads back in another form could never be decrypted.
@@ -47,7 +51,25 @@ export function storedForm(model: ModelMeta, field: string, value: string): stri
     return canonical;
   }
   if (meta.maxLength !== undefined) checkLength(model, field, value, meta.maxLength, meta.fixedLength);
+  if (meta.maxBytes !== undefined && meta.type !== 'Bytes') checkBytes(model, field, value, meta.maxBytes);
   return value;
+}
+
+/**
+ * Refuses `value` where a MySQL TEXT-family column of `maxBytes` bytes (`TinyText`: 255) would
+ * cut it, or refuse it: its limit is in bytes of utf8mb4, so a value of few characters may
+ * outgrow it, and the key table's `VARCHAR(191)` (counted in characters) takes its scope.
+ */
+function checkBytes(model: ModelMeta, field: string, value: string, maxBytes: number): void {
+  // A string of n UTF-16 units is at most 3n bytes of UTF-8: count only when it may not fit.
+  if (value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes) return;
+  const column = columnCapacity(model.fields[field])?.column ?? `text (${maxBytes} bytes)`;
+  throw notAsStored(
+    model.name,
+    field,
+    column,
+    `the value has more than ${maxBytes} bytes in UTF-8, which the database refuses or cuts to fit`,
+  );
 }
 
 /** Refuses `value` where a column of `maxLength` characters (fixed-length as `fixed` says) would change it. */
