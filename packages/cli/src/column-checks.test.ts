@@ -37,9 +37,55 @@ describe('judgeColumns', () => {
     const columns = [
       column('tickets', 'tenant_id', 'varchar', 'utf8mb4_bin'),
       column('tickets', 'subject', 'text', 'utf8mb4_bin'),
-      column('hushfield_keys', 'scope', 'varchar', 'utf8mb4_bin'),
+      column('hushfield_keys', 'scope', 'varchar', 'utf8mb4_nopad_bin'),
     ];
     expect(judgeColumns(schema, { provider: 'mysql', columns, strict: true })).toEqual([]);
+    const mysql8 = [column('hushfield_keys', 'scope', 'varchar', 'utf8mb4_0900_bin')];
+    expect(judgeColumns(schema, { provider: 'mysql', columns: mysql8, strict: true })).toEqual([]);
+  });
+
+  it('warns of a key table scope in a collation that ignores trailing spaces, naming it and the fix', () => {
+    for (const collation of ['utf8mb4_bin', 'latin1_bin', 'utf8mb4_unicode_520_ci']) {
+      const columns = [column('hushfield_keys', 'scope', 'varchar', collation)];
+      const [finding, ...rest] = judgeColumns(schema, { provider: 'mysql', columns, strict: true });
+      // a case-insensitive one fails first, and says so
+      if (collation.endsWith('_ci')) {
+        expect(finding).toMatchObject({ level: 'fail' });
+        continue;
+      }
+      expect(rest).toEqual([]);
+      expect(finding).toMatchObject({
+        level: 'warn',
+        detail: { table: 'hushfield_keys', column: 'scope', collation },
+        message: expect.stringMatching(
+          new RegExp(`hushfield_keys\\.scope .* ${collation}, which ignores trailing spaces.*utf8mb4_nopad_bin`),
+        ),
+      });
+    }
+    const sqlite = [column('hushfield_keys', 'scope', 'text', 'RTRIM')];
+    expect(judgeColumns(schema, { provider: 'sqlite', columns: sqlite, strict: true })).toEqual([
+      expect.objectContaining({ level: 'warn', message: expect.stringMatching(/RTRIM.*without its COLLATE clause/) }),
+    ]);
+  });
+
+  it('judges SQLite collations only: NOCASE scope and key scope, not CHAR types', () => {
+    const columns = [
+      column('tickets', 'tenant_id', 'char(16)', 'NOCASE'),
+      column('tickets', 'subject', 'character', null),
+      column('hushfield_keys', 'scope', 'text', 'NOCASE'),
+    ];
+    const findings = judgeColumns(schema, { provider: 'sqlite', columns, strict: true });
+    expect(findings.map((f) => [f.level, f.detail.column, f.detail.collation])).toEqual([
+      ['warn', 'tenant_id', 'NOCASE'],
+      ['fail', 'scope', 'NOCASE'],
+    ]);
+    expect(
+      judgeColumns(schema, {
+        provider: 'sqlite',
+        columns: [column('tickets', 'tenant_id', 'text', 'BINARY')],
+        strict: true,
+      }),
+    ).toEqual([]);
   });
 
   it('finds a MySQL column (and table) the database spells in another case, and only on MySQL', () => {

@@ -7,16 +7,20 @@
  *   envelope decrypts), an encrypted `Bytes` in a MySQL `BINARY(n)` (padded with zero bytes);
  * - a scope, bound or bound-id column of fixed length that the schema does not declare
  *   `@db.Char(n)`, on PostgreSQL (the extension cannot refuse a value the column would pad);
- * - the key table's `scope` column in a case-insensitive MySQL collation (a tenant's key
- *   lookups answered with another's key: refused, so that tenant cannot write).
+ * - the key table's `scope` column in a case-insensitive collation, MySQL's `_ci` or SQLite's
+ *   `NOCASE` (a tenant's key lookups answered with another's key: refused, so that tenant cannot write).
  *
  * What warns: the same undeclared fixed-length column on MySQL (values ending in a space), a
- * blind-index column in a case-insensitive collation, and a MySQL session without a strict
- * `sql_mode` (an over-long value is cut, not refused). SQLite declares no lengths: skipped.
+ * blind-index, scope or bound column in a case-insensitive collation, the key table's `scope` in
+ * one that ignores trailing spaces (MySQL's and MariaDB's PAD SPACE collations, `utf8mb4_bin`
+ * among them; SQLite's `RTRIM`: `acme` and `acme ` share a key row, and the second is refused),
+ * and a MySQL session without a strict `sql_mode` (an over-long value is cut, not refused).
+ * SQLite declares no lengths: only its collations (each column's `COLLATE` clause) are judged.
  */
 import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
 import { boundField } from '@hushfield/prisma';
 import { messages } from './messages';
+import { declaredCollations } from './sqlite-collations';
 
 /** One column as the database declares it. */
 export interface ColumnFact {
@@ -24,12 +28,13 @@ export interface ColumnFact {
   readonly column: string;
   /** `information_schema` data type, lower case: `character`, `char`, `binary`, `text`... */
   readonly type: string;
+  /** MySQL: `information_schema`'s collation name; SQLite: the declared one, upper case (`NOCASE`); `null` for none. */
   readonly collation: string | null;
 }
 
 /** What the database says of its columns, for {@link judgeColumns}. */
 export interface DatabaseColumns {
-  readonly provider: 'postgresql' | 'mysql';
+  readonly provider: 'postgresql' | 'mysql' | 'sqlite';
   readonly columns: readonly ColumnFact[];
   /** MySQL: whether the session's `sql_mode` is strict (an over-long value is refused, not cut). */
   readonly strict: boolean;
@@ -44,13 +49,17 @@ export interface ColumnFinding {
 
 interface RawClient {
   readonly _activeProvider?: string;
-  $queryRawUnsafe<T>(sql: string): Promise<T>;
+  $queryRawUnsafe<T>(sql: string, ...values: unknown[]): Promise<T>;
 }
 
-/** Reads the columns of the connection's schema (PostgreSQL) or database (MySQL); `null` on SQLite. */
+/**
+ * Reads the columns of the connection's schema (PostgreSQL), database (MySQL) or main database
+ * file (SQLite); `null` for a client that runs no raw SQL.
+ */
 export async function readColumns(client: object): Promise<DatabaseColumns | null> {
   const raw = client as RawClient;
-  if (raw._activeProvider === 'sqlite' || typeof raw.$queryRawUnsafe !== 'function') return null;
+  if (typeof raw.$queryRawUnsafe !== 'function') return null;
+  if (raw._activeProvider === 'sqlite') return { provider: 'sqlite', columns: await sqliteColumns(raw), strict: true };
   if (raw._activeProvider === 'mysql') {
     const rows = await raw.$queryRawUnsafe<Record<string, unknown>[]>(
       'SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS d, COLLATION_NAME AS k ' +
@@ -66,6 +75,35 @@ export async function readColumns(client: object): Promise<DatabaseColumns | nul
   return { provider: 'postgresql', columns: rows.map(fact), strict: true };
 }
 
+/**
+ * SQLite's columns, each with the collation its declaration names, or a unique index's when that
+ * is another (the index then refuses values its collation deems equal).
+ */
+async function sqliteColumns(raw: RawClient): Promise<ColumnFact[]> {
+  const tables = await raw.$queryRawUnsafe<{ name: string; sql: string | null }[]>(
+    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'",
+  );
+  const facts: ColumnFact[] = [];
+  for (const table of tables) {
+    const declared = declaredCollations(table.sql ?? '');
+    const columns = await raw.$queryRawUnsafe<{ name: string; type: string }[]>(
+      'SELECT name, type FROM pragma_table_info(?)',
+      table.name,
+    );
+    const indexed = await raw.$queryRawUnsafe<{ name: string; coll: string }[]>(
+      'SELECT x.name AS name, x.coll AS coll FROM pragma_index_list(?) AS l, pragma_index_xinfo(l.name) AS x ' +
+        'WHERE l."unique" = 1 AND x.key = 1 AND x.name IS NOT NULL AND upper(x.coll) <> \'BINARY\'',
+      table.name,
+    );
+    const unique = new Map(indexed.map((row) => [row.name, String(row.coll).toUpperCase()]));
+    for (const column of columns) {
+      const collation = declared.get(column.name) ?? unique.get(column.name) ?? null;
+      facts.push({ table: table.name, column: column.name, type: String(column.type).toLowerCase(), collation });
+    }
+  }
+  return facts;
+}
+
 function fact(row: Record<string, unknown>): ColumnFact {
   const collation = row.k;
   return {
@@ -76,14 +114,26 @@ function fact(row: Record<string, unknown>): ColumnFact {
   };
 }
 
-/** A collation that compares `a` and `A` (or `é` and `e`) as equal: MySQL's `_ci`/`_ai` ones. */
+/** A collation that compares `a` and `A` (or `é` and `e`) as equal: MySQL's `_ci`/`_ai` ones, SQLite's `NOCASE`. */
 function ignoresCase(collation: string | null): boolean {
-  return collation !== null && /_(ci|ai)(_|$)/.test(collation);
+  return collation !== null && (collation === 'NOCASE' || /_(ci|ai)(_|$)/.test(collation));
+}
+
+/**
+ * A collation that compares `a` and `a ` as equal: SQLite's `RTRIM`, and MySQL's and MariaDB's
+ * PAD SPACE ones, which are every one but MariaDB's `_nopad_` and MySQL 8's `_0900_` collations
+ * (MariaDB 10.11 has no `PAD_ATTRIBUTE` to read: their names say it).
+ */
+function ignoresTrailingSpaces(collation: string | null, provider: DatabaseColumns['provider']): boolean {
+  if (collation === null || provider === 'postgresql') return false;
+  if (provider === 'sqlite') return collation === 'RTRIM';
+  return collation !== 'binary' && !/(^|_)(nopad|0900)(_|$)/.test(collation);
 }
 
 /** The problems of `database`'s columns for the models of `schema` (empty when all fit). */
 export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns): ColumnFinding[] {
   const mysql = database.provider === 'mysql';
+  const sqlite = database.provider === 'sqlite';
   const find = columnFinder(database.columns, mysql);
   const findings: ColumnFinding[] = [];
   const fixedText = mysql ? 'char' : 'character';
@@ -95,6 +145,10 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
         message,
         detail: { model: model.name, field, table: fact.table, column: fact.column, type: fact.type },
       });
+    if (sqlite) {
+      judgeCollations(schema, model, find, database.provider, findings);
+      continue;
+    }
     for (const meta of Object.values(model.encrypted)) {
       const fact = column(meta.name);
       if (fact === undefined) continue;
@@ -113,35 +167,82 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
         messages.doctor.identityFixedLength(model.name, field, fact.table, fact.column, mysql),
       );
     }
-    if (!mysql) continue;
-    const identities = [...identityFields(model).map((name) => ({ model, name })), ...scopeSources(schema, model)];
-    for (const { model: owner, name } of identities) {
-      const fact = find(owner.dbName, owner.fields[name]?.dbName ?? name);
-      if (fact === undefined || !ignoresCase(fact.collation)) continue;
-      findings.push({
-        level: 'warn',
-        message: messages.doctor.identityCollation(owner.name, name, fact.table, fact.column, fact.collation as string),
-        detail: { model: owner.name, field: name, table: fact.table, column: fact.column, type: fact.type },
-      });
-    }
-    for (const index of Object.keys(model.blindIndexes)) {
-      const fact = column(index);
-      if (fact !== undefined && ignoresCase(fact.collation))
-        add('warn', index, fact, messages.doctor.indexCollation(model.name, index, fact.collation as string));
-    }
+    if (mysql) judgeCollations(schema, model, find, database.provider, findings);
   }
   const keyModel = schema.models[schema.keyStoreModel];
   const scope = keyModel ? find(keyModel.dbName, keyModel.fields.scope?.dbName ?? 'scope') : undefined;
-  if (scope !== undefined && (scope.type === fixedText || (mysql && ignoresCase(scope.collation)))) {
+  const collates = mysql || sqlite;
+  const detail = (fact: ColumnFact) => ({
+    table: fact.table,
+    column: fact.column,
+    type: fact.type,
+    collation: fact.collation ?? '',
+  });
+  if (scope !== undefined && ((!sqlite && scope.type === fixedText) || (collates && ignoresCase(scope.collation)))) {
     findings.push({
       level: 'fail',
-      message: messages.doctor.keyScopeColumn(scope.table, scope.column, scope.type, scope.collation),
-      detail: { table: scope.table, column: scope.column, type: scope.type, collation: scope.collation ?? '' },
+      message: messages.doctor.keyScopeColumn(
+        scope.table,
+        scope.column,
+        scope.type,
+        scope.collation,
+        database.provider,
+      ),
+      detail: detail(scope),
+    });
+  } else if (scope !== undefined && ignoresTrailingSpaces(scope.collation, database.provider)) {
+    findings.push({
+      level: 'warn',
+      message: messages.doctor.keyScopePadded(scope.table, scope.column, scope.collation as string, database.provider),
+      detail: detail(scope),
     });
   }
   if (mysql && !database.strict) findings.push({ level: 'warn', message: messages.doctor.notStrict(), detail: {} });
   // A column several models reach (an id that scope relations reference) is reported once.
   return [...new Map(findings.map((finding) => [`${finding.level}\u0000${finding.message}`, finding])).values()];
+}
+
+/**
+ * Warns of `model`'s scope, bound and blind-index columns (and the columns its scope relation
+ * references) in a case-insensitive collation.
+ */
+function judgeCollations(
+  schema: HushfieldSchema,
+  model: ModelMeta,
+  find: (table: string, column: string) => ColumnFact | undefined,
+  provider: DatabaseColumns['provider'],
+  findings: ColumnFinding[],
+): void {
+  const warn = (owner: ModelMeta, field: string, fact: ColumnFact, message: string) =>
+    findings.push({
+      level: 'warn',
+      message,
+      detail: {
+        model: owner.name,
+        field,
+        table: fact.table,
+        column: fact.column,
+        type: fact.type,
+        collation: fact.collation ?? '',
+      },
+    });
+  const identities = [...identityFields(model).map((name) => ({ model, name })), ...scopeSources(schema, model)];
+  for (const { model: owner, name } of identities) {
+    const fact = find(owner.dbName, owner.fields[name]?.dbName ?? name);
+    if (fact === undefined || !ignoresCase(fact.collation)) continue;
+    const collation = fact.collation as string;
+    warn(
+      owner,
+      name,
+      fact,
+      messages.doctor.identityCollation(owner.name, name, fact.table, fact.column, collation, provider),
+    );
+  }
+  for (const index of Object.keys(model.blindIndexes)) {
+    const fact = find(model.dbName, model.fields[index]?.dbName ?? index);
+    if (fact !== undefined && ignoresCase(fact.collation))
+      warn(model, index, fact, messages.doctor.indexCollation(model.name, index, fact.collation as string, provider));
+  }
 }
 
 /**

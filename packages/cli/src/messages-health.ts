@@ -32,6 +32,16 @@ function unboundHint(model: string, count: number): string {
 }
 
 /** A check's level as `doctor` prints it, padded so that the check names line up. */
+/**
+ * The fix for a column whose collation compares loosely: on MySQL `use <mysql>`; on SQLite,
+ * which cannot alter a column, a rebuilt table that declares it without its COLLATE clause.
+ */
+function binaryCollation(provider: string, mysql: string): string {
+  return provider === 'sqlite'
+    ? 'declare the column without its COLLATE clause (SQLite then compares BINARY), rebuilding the table'
+    : `use ${mysql}`;
+}
+
 const LEVEL_LABELS = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;
 
 /** Messages of `status` and `doctor`, by command. */
@@ -177,7 +187,7 @@ export const healthMessages = {
     keyStoreUnavailable: (reason: string) => `key store unavailable: ${reason}`,
     columnsFit: () => "the columns of hushfield's models have types and collations the extension can use",
     columnsUnread: (reason: string) => `could not read the database's column types: ${reason}`,
-    columnsNotApplicable: () => 'SQLite declares no column lengths or collations: nothing to check',
+    columnsNotApplicable: () => 'this client runs no raw SQL: column types and collations not checked',
     encryptedPadded: (model: string, field: string, table: string, column: string) =>
       `${model}.${field}: ${table}.${column} is CHAR in the database, which returns a shorter value padded with ` +
       'spaces; envelopes vary in length, so no value written there decrypts: ALTER it to TEXT or VARCHAR',
@@ -190,19 +200,32 @@ export const healthMessages = {
         ? 'so the extension does not refuse a value ending in a space, which the column returns without it'
         : 'so the extension does not refuse a value shorter than the column, which it returns padded') +
       ' (values sealed for the value as written would not decrypt): declare @db.Char(n) and regenerate, or ALTER it to VARCHAR',
-    identityCollation: (model: string, field: string, table: string, column: string, collation: string) =>
+    identityCollation: (
+      model: string,
+      field: string,
+      table: string,
+      column: string,
+      collation: string,
+      provider: string,
+    ) =>
       `${model}.${field}: ${table}.${column} compares case-insensitively (${collation}): a where that differs ` +
       "in case finds the row, but the extension takes the where's value as the scope (a connect by id, say), and " +
-      'values sealed under it do not decrypt; use utf8mb4_bin',
-    indexCollation: (model: string, field: string, collation: string) =>
+      `values sealed under it do not decrypt; ${binaryCollation(provider, 'utf8mb4_bin')}`,
+    indexCollation: (model: string, field: string, collation: string, provider: string) =>
       `${model}.${field}: the blind-index column compares case-insensitively (${collation}): index values are ` +
-      'case-sensitive, so a unique index may refuse two different ones; use utf8mb4_bin',
-    keyScopeColumn: (table: string, column: string, type: string, collation: string | null) =>
+      'case-sensitive, so a unique index may refuse two different ones and a lookup list rows of another value; ' +
+      binaryCollation(provider, 'utf8mb4_bin'),
+    keyScopeColumn: (table: string, column: string, type: string, collation: string | null, provider: string) =>
       `${table}.${column} (the key table's scope) is ${type}${collation ? ` in ${collation}` : ''}: ` +
       (type === 'char' || type === 'character'
         ? 'a fixed-length column returns scopes in another form than written; ALTER it to VARCHAR'
         : "asked for one scope's key it answers another's (a write, rotation or shred of that scope is then " +
-          'refused); use a binary collation, utf8mb4_0900_bin (MySQL) or utf8mb4_nopad_bin (MariaDB)'),
+          `refused); ${binaryCollation(provider, 'utf8mb4_0900_bin (MySQL) or utf8mb4_nopad_bin (MariaDB)')}`),
+    keyScopePadded: (table: string, column: string, collation: string, provider: string) =>
+      `${table}.${column} (the key table's scope) is in ${collation}, which ignores trailing spaces: scopes ` +
+      '"acme" and "acme " share one key row, so asked for one\'s key it answers the other\'s (its writes, ' +
+      'rotations and shreds are refused, and creating its key clashes on the unique index); ' +
+      binaryCollation(provider, 'utf8mb4_0900_bin (MySQL) or utf8mb4_nopad_bin (MariaDB)'),
     notStrict: () =>
       "the session's sql_mode is not strict (no STRICT_TRANS_TABLES): the database cuts an over-long value " +
       'instead of refusing it, and a cut envelope never decrypts (the extension refuses over-long envelopes only ' +
