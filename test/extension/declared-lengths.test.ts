@@ -210,3 +210,71 @@ describeOn(['postgresql', 'mysql'], 'SQLite columns have no length')(
     });
   },
 );
+
+describeOn(['postgresql'], 'only PostgreSQL has list columns')(
+  'an encrypted String[] in a varchar(300)[] column',
+  () => {
+    let h: Harness;
+    const secretCode = 'gate-code-'.padEnd(200, '7');
+
+    beforeAll(async () => {
+      h = await createHarness();
+    });
+    afterAll(async () => {
+      await expectNoPlaintextIn(h.db, 'lockers', [...owners, secretCode.slice(0, 30), 'door-4711']);
+      await h.close();
+    });
+
+    /** Asserts that `attempt` is refused before anything is written, naming the column, not the value. */
+    async function expectRefused(attempt: (client: Harness['prisma']) => Promise<unknown>): Promise<void> {
+      const client = h.fresh();
+      const before = await h.db.query('SELECT id, codes FROM lockers ORDER BY id');
+      const error = await attempt(client.prisma).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ argument: 'Locker.codes' });
+      expect((error as Error).message).toMatch(
+        /Locker\.codes: the sealed value is longer than its VarChar\(300\) column/,
+      );
+      expect((error as Error).message).not.toContain(secretCode.slice(0, 20));
+      // An update reads the row's scope first; no write reaches the table, and no element of the list.
+      const writes = client.queries.filter((q) => q.query.includes('lockers') && !q.query.startsWith('SELECT'));
+      expect(writes).toEqual([]);
+      expectNoPlaintextInLog(client.queries, ['door-4711', secretCode.slice(0, 30)]);
+      expect(await h.db.query('SELECT id, codes FROM lockers ORDER BY id')).toEqual(before);
+    }
+
+    it('refuses an element whose envelope outgrows the element column in a create, before anything is sent', async () => {
+      await expectRefused((prisma) =>
+        prisma.locker.create({
+          data: {
+            siteCode: 'SITE-201',
+            owner: owners[2],
+            ownerIdx: computedBlindIndex,
+            codes: ['door-4711', secretCode],
+          },
+        }),
+      );
+    });
+
+    it('refuses it in an update too, and writes a list whose envelopes fit, which a fresh client reads back', async () => {
+      const row = await h.prisma.locker.create({
+        data: { siteCode: 'SITE-202', owner: owners[3], ownerIdx: computedBlindIndex, codes: ['door-4711'] },
+      });
+      await expectRefused((prisma) =>
+        prisma.locker.update({ where: { id: row.id }, data: { codes: { set: ['door-4711', secretCode] } } }),
+      );
+      await expectRefused((prisma) =>
+        prisma.locker.updateMany({ where: { id: row.id }, data: { codes: [secretCode] } }),
+      );
+      const [raw] = await h.db.query<{ codes: string[] }>('SELECT codes FROM lockers WHERE id = $1', [row.id]);
+      expect(raw?.codes).toHaveLength(1);
+      expect(raw?.codes.every((element) => isEnvelope(element) && element.length <= 300)).toBe(true);
+      expect(await h.fresh().prisma.locker.findUnique({ where: { id: row.id } })).toMatchObject({
+        codes: ['door-4711'],
+      });
+    });
+  },
+);

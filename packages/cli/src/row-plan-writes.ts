@@ -4,7 +4,7 @@
  * rebuilt blind and match indexes) and the compare-and-swap write that stores them.
  */
 import type { BlindIndexSpec, FieldCrypto, HushfieldError } from '@hushfield/core';
-import { columnCapacity, sealTyped } from '@hushfield/prisma';
+import { columnCapacity, overCapacity, sealTyped } from '@hushfield/prisma';
 import type { BlindIndexMeta } from '@hushfield/prisma';
 import { fieldContext } from './value-context';
 import type { RowWrite } from './cas-writer';
@@ -58,7 +58,7 @@ export async function computeWrites(
           const sealed = sealTyped(encryptor, field, work.plaintext.get(field.name), ctx);
           // A database cuts an over-long value (MySQL without a strict sql_mode), and a cut envelope never decrypts.
           const capacity = columnCapacity(model.fields[field.name]);
-          if (!Array.isArray(sealed) && capacity !== undefined && sealed.length > capacity.limit) {
+          if (capacity !== undefined && overCapacity(sealed, capacity)) {
             tooLong = { field: field.name, column: capacity.column, larger: capacity.larger };
             break;
           }

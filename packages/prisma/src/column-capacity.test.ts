@@ -1,4 +1,4 @@
-import { columnCapacity } from './column-capacity';
+import { columnCapacity, overCapacity } from './column-capacity';
 import type { FieldMeta } from './metadata';
 
 const field = (extra: Partial<FieldMeta>): FieldMeta => ({
@@ -44,5 +44,18 @@ describe('columnCapacity', () => {
   it('is undefined for a column that holds any envelope, or no field', () => {
     expect(columnCapacity(field({}))).toBeUndefined();
     expect(columnCapacity(undefined)).toBeUndefined();
+  });
+});
+
+describe('overCapacity', () => {
+  const capacity = columnCapacity(field({ maxLength: 10 }))!;
+
+  it('bounds an envelope, and each envelope of a list alone (not their sum)', () => {
+    expect(overCapacity('x'.repeat(10), capacity)).toBe(false);
+    expect(overCapacity('x'.repeat(11), capacity)).toBe(true);
+    expect(overCapacity(['x'.repeat(10), 'y'.repeat(10)], capacity)).toBe(false);
+    expect(overCapacity(['x', 'y'.repeat(11)], capacity)).toBe(true);
+    expect(overCapacity([], capacity)).toBe(false);
+    expect(overCapacity(Buffer.alloc(11), capacity)).toBe(true);
   });
 });

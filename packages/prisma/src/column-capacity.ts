@@ -55,3 +55,19 @@ export function columnCapacity(field: FieldMeta | undefined): ColumnCapacity | u
   }
   return undefined;
 }
+
+/**
+ * Whether a sealed value (an envelope, or a `String[]`'s envelopes, each bounded alone) is longer
+ * than `capacity` holds.
+ * @param sealed - what `sealTyped` or an encryptor returned for the field
+ * @param capacity - the field's {@link columnCapacity}
+ * @example overCapacity(['v1.…', 'v1.…'], columnCapacity(model.fields.codes)!) // false when each fits
+ */
+export function overCapacity(
+  sealed: { readonly length: number } | readonly { readonly length: number }[],
+  capacity: ColumnCapacity,
+): boolean {
+  return Array.isArray(sealed)
+    ? sealed.some((element: { readonly length: number }) => element.length > capacity.limit)
+    : sealed.length > capacity.limit;
+}

@@ -20,7 +20,7 @@ export { isPrismaNull, isSealedValue, itemCount, jsonText, sealTyped, typedItems
 export { isCloakCiphertext } from './extension/read/decrypt-result';
 export type { OnDecryptError } from './extension/read/decrypt-result';
 export { computedBlindIndex } from './extension/computed-index';
-export { columnCapacity, type ColumnCapacity } from './column-capacity';
+export { columnCapacity, type ColumnCapacity, overCapacity } from './column-capacity';
 export { canonicalUuid } from './extension/write/canonical-values';
 export { PrismaKeyStore, type PrismaKeyStoreOptions } from './key-store/prisma-key-store';
 export { buildSchema, validateSchema, type GeneratorSettings, type Validation } from './generator/build-schema';

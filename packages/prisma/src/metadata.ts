@@ -111,7 +111,8 @@ export interface FieldMeta {
   readonly uuid?: boolean;
   /**
    * The most characters the column holds (`@db.VarChar(n)`, `@db.Char(n)`): the database
-   * refuses a longer value, or cuts its trailing spaces to fit. Recorded for `String` fields.
+   * refuses a longer value, or cuts its trailing spaces to fit. Recorded for `String` fields,
+   * and for `String[]` ones as the bound of each element (`varchar(n)[]`).
    */
   readonly maxLength?: number;
   /**

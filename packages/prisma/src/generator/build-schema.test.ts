@@ -529,6 +529,17 @@ describe('encrypted field types', () => {
       expect.stringContaining('User.tags: @encrypted column is @db.VarChar(40)'),
     ]);
   });
+
+  it("records a list's element bound, which the extension checks each envelope against, and refuses padded elements", () => {
+    const m = user([{ name: 'tags', isList: true, nativeType: ['VarChar', ['300']], documentation: '@encrypted' }]);
+    const { schema, problems } = validateSchema(doc(m), { provider: 'postgresql' });
+    expect(problems).toEqual([]);
+    expect(schema!.models.User.fields.tags).toMatchObject({ isList: true, maxLength: 300 });
+    const padded = user([{ name: 'tags', isList: true, nativeType: ['Char', ['300']], documentation: '@encrypted' }]);
+    expect(validateSchema(doc(padded), { provider: 'postgresql' }).problems).toEqual([
+      expect.stringContaining('User.tags: @encrypted column is @db.Char(300), which returns a shorter value padded'),
+    ]);
+  });
 });
 
 describe('schema validation', () => {

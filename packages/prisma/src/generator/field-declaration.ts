@@ -173,7 +173,8 @@ export function textColumnOf(
   field: DmmfField,
   provider: string | undefined,
 ): Pick<FieldMeta, 'maxLength' | 'fixedLength' | 'maxBytes'> {
-  if (field.kind !== 'scalar' || field.type !== 'String' || field.isList) return {};
+  // A list's bound is its elements' (PostgreSQL `varchar(n)[]`); MySQL has no list columns.
+  if (field.kind !== 'scalar' || field.type !== 'String') return {};
   const bytes = provider === 'mysql' ? MYSQL_TEXT_BYTES.get(field.nativeType?.[0] ?? '') : undefined;
   if (bytes !== undefined) return { maxBytes: bytes };
   const declared = declaredLength(field);

@@ -117,7 +117,11 @@ export class ModelBuilder {
       this.report(field.name, messages.encryptedUnique(`part of @@unique([${unique.fields.join(', ')}])`));
     const declared = declaredLength(field);
     // A Char(n) pads a shorter envelope with spaces where the provider pads (or may: unknown).
-    if (declared && type === 'String' && (textColumnOf(field, this.provider).fixedLength ?? 'trims') !== 'trims')
+    if (
+      declared &&
+      (type === 'String' || type === 'String[]') &&
+      (textColumnOf(field, this.provider).fixedLength ?? 'trims') !== 'trims'
+    )
       this.report(field.name, messages.encryptedFixedChar(declared.type, declared.length));
     if (declared && declared.length < MIN_ENVELOPE_LENGTH) {
       this.report(

@@ -12,7 +12,7 @@ import { valueContext } from '../../value-context';
 import type { RowContext } from './encrypt-data';
 import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
-import { columnCapacity } from '../../column-capacity';
+import { columnCapacity, overCapacity } from '../../column-capacity';
 import { sealedTooLong } from '../messages';
 
 /** Seals rows' encrypted fields and fills their indexes; stateless apart from its collaborators. */
@@ -92,8 +92,10 @@ export class RowSealer {
         const ctx = valueContext(model, meta, rowId);
         if (meta.type !== undefined) {
           const stored = sealTyped(encryptor, meta, plain, ctx);
-          const capacity = meta.type === 'Bytes' ? columnCapacity(model.fields[meta.name]) : undefined;
-          if (capacity !== undefined && stored.length > capacity.limit) throw sealedTooLong(model, meta.name, capacity);
+          // A Bytes column's bound is the envelope's, a String[] one's each element's (`varchar(n)[]`).
+          const bounded = meta.type === 'Bytes' || meta.type === 'String[]';
+          const capacity = bounded ? columnCapacity(model.fields[meta.name]) : undefined;
+          if (capacity !== undefined && overCapacity(stored, capacity)) throw sealedTooLong(model, meta.name, capacity);
           const value = data[meta.name];
           data[meta.name] = meta.type !== 'Json' && isPlainObject(value) ? { set: stored } : stored;
           continue;

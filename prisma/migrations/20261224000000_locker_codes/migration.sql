@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "lockers" ADD COLUMN     "codes" VARCHAR(300)[];
