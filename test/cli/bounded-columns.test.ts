@@ -5,10 +5,10 @@
  * without a strict `sql_mode` cut the envelope to fit: the plaintext was replaced by a value
  * that never decrypts.
  */
-import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import type { HushfieldSchema } from '@hushfield/prisma';
 import { createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
+import { nonStrictMysqlAdapter } from '../support/database';
 import { describeOn, testProvider } from '../support/provider';
 import { PrismaClient as MysqlClient } from '../../prisma/mysql/generated/client/client';
 
@@ -25,18 +25,7 @@ function boundedSchema(): HushfieldSchema {
 
 /** A client whose session cuts over-long values instead of refusing them (MySQL without a strict sql_mode). */
 function lenientMysqlClient(): MysqlClient {
-  const url = new URL(world.db.url!);
-  return new MysqlClient({
-    adapter: new PrismaMariaDb({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username || 'root'),
-      password: decodeURIComponent(url.password),
-      database: url.pathname.slice(1),
-      connectionLimit: 2,
-      sessionVariables: { sql_mode: 'NO_ENGINE_SUBSTITUTION' },
-    }),
-  });
+  return new MysqlClient({ adapter: nonStrictMysqlAdapter(world.db, 'NO_ENGINE_SUBSTITUTION') });
 }
 
 describeOn(['postgresql', 'mysql'], 'SQLite does not enforce VARCHAR lengths')(

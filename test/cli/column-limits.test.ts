@@ -12,8 +12,8 @@
  * lost, reported written), and a plaintext read that long never matched (reported as a lost
  * race, run after run). Text values now travel as bytes, which MariaDB keeps whole.
  */
-import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaClient } from '../../prisma/generated/client/client';
+import { nonStrictMysqlAdapter } from '../support/database';
 import { describeOn } from '../support/provider';
 import { fieldEncryption, type HushfieldSchema } from '@hushfield/prisma';
 import { appClient, countRows, createCliWorld, schema } from './support';
@@ -68,20 +68,7 @@ describeOn(['mysql'], 'TEXT has a byte limit on MySQL and MariaDB only')('adopti
   });
 
   it('leaves it too in a session without a strict sql_mode', async () => {
-    const url = new URL(world.db.url);
-    const lax = () =>
-      new PrismaClient({
-        adapter: new PrismaMariaDb({
-          host: url.hostname,
-          port: Number(url.port || 3306),
-          user: decodeURIComponent(url.username),
-          password: decodeURIComponent(url.password),
-          database: url.pathname.slice(1),
-          connectionLimit: 2,
-          initSql: "SET SESSION sql_mode = ''",
-        } as ConstructorParameters<typeof PrismaMariaDb>[0]),
-      });
-    await adopt('lax', lax);
+    await adopt('lax', () => new PrismaClient({ adapter: nonStrictMysqlAdapter(world.db) }));
   });
 });
 

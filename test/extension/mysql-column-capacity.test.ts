@@ -6,12 +6,11 @@
  * value never decrypted again.
  */
 import { randomBytes } from 'node:crypto';
-import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { InvalidArgumentError, LocalKeyring } from '@hushfield/core';
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { PrismaClient } from '../../prisma/mysql/generated/client/client';
 import { hushfieldSchema } from '../../prisma/mysql/generated/hushfield';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, nonStrictMysqlAdapter, type TestDatabase } from '../support/database';
 import { describeOn } from '../support/provider';
 
 let db: TestDatabase;
@@ -20,18 +19,7 @@ const clients: PrismaClient[] = [];
 
 /** An extended client whose session has `sqlMode`, on `schema`. */
 function client(sqlMode: string, schema: typeof hushfieldSchema = hushfieldSchema) {
-  const url = new URL(db.url!);
-  const base = new PrismaClient({
-    adapter: new PrismaMariaDb({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username || 'root'),
-      password: decodeURIComponent(url.password),
-      database: url.pathname.slice(1),
-      connectionLimit: 2,
-      sessionVariables: { sql_mode: sqlMode },
-    }),
-  });
+  const base = new PrismaClient({ adapter: nonStrictMysqlAdapter(db, sqlMode) });
   clients.push(base);
   return base.$extends(fieldEncryption({ schema, keyring }));
 }
@@ -50,6 +38,8 @@ describeOn(['mysql'], 'TEXT of a bounded size is MySQL’s')('an envelope longer
     'is refused with InvalidArgumentError before anything is sent (sql_mode %s)',
     async (sqlMode) => {
       const prisma = client(sqlMode);
+      // The session really has that mode (the lenient one cuts, the strict one refuses).
+      expect(await prisma.$queryRawUnsafe<{ m: string }[]>('SELECT @@SESSION.sql_mode AS m')).toEqual([{ m: sqlMode }]);
       const notes = 'n'.repeat(50_000);
       const email = `${sqlMode.toLowerCase()}@example.com`;
       const error = await prisma.user

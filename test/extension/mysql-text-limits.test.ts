@@ -8,8 +8,8 @@
  */
 import { InvalidArgumentError } from '@hushfield/core';
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
-import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaClient } from '../../prisma/generated/client/client';
+import { nonStrictMysqlAdapter } from '../support/database';
 import { describeOn } from '../support/provider';
 import { createHarness, expectNoPlaintextIn, type Harness, hushfieldSchema, rejection } from './support';
 
@@ -24,19 +24,8 @@ describeOn(['mysql'], 'TEXT has a byte limit on MySQL and MariaDB only')('an enc
 
   beforeAll(async () => {
     h = await createHarness();
-    const url = new URL(h.db.url);
     // A session without a strict sql_mode, where MariaDB cuts an over-long value to fit.
-    lax = new PrismaClient({
-      adapter: new PrismaMariaDb({
-        host: url.hostname,
-        port: Number(url.port || 3306),
-        user: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password),
-        database: url.pathname.slice(1),
-        connectionLimit: 2,
-        initSql: "SET SESSION sql_mode = ''",
-      } as ConstructorParameters<typeof PrismaMariaDb>[0]),
-    });
+    lax = new PrismaClient({ adapter: nonStrictMysqlAdapter(h.db) });
   });
   afterAll(async () => {
     await expectNoPlaintextIn(h.db, 'users', [tooLong.slice(0, 40), fits.slice(0, 40)]);

@@ -236,9 +236,12 @@ async function createSqlite(): Promise<TestDatabase> {
  * A driver adapter on the MySQL/MariaDB database `db` whose sessions have no strict `sql_mode`,
  * as some servers are configured: there the database cuts an over-long value to fit instead of
  * refusing it.
+ * @param sqlMode - the sessions' `sql_mode` (none by default); a test that compares the two
+ *   behaviours passes a strict one (`STRICT_TRANS_TABLES`) for its other case
  */
-export function nonStrictMysqlAdapter(db: TestDatabase): SqlDriverAdapterFactory {
+export function nonStrictMysqlAdapter(db: TestDatabase, sqlMode = ''): SqlDriverAdapterFactory {
   if (db.provider !== 'mysql' || db.url === undefined) throw new Error('a sql_mode is a MySQL/MariaDB setting');
+  if (!/^[A-Z_,]*$/.test(sqlMode)) throw new Error(`not a sql_mode: ${sqlMode}`);
   const url = new URL(db.url);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
   const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
@@ -249,7 +252,7 @@ export function nonStrictMysqlAdapter(db: TestDatabase): SqlDriverAdapterFactory
     password: decodeURIComponent(url.password),
     database: url.pathname.slice(1),
     connectionLimit: 2,
-    initSql: "SET SESSION sql_mode = ''",
+    initSql: `SET SESSION sql_mode = '${sqlMode}'`,
   } as ConstructorParameters<typeof PrismaMariaDb>[0]);
 }
 
