@@ -148,6 +148,10 @@ describe('doctor: column checks', () => {
       await sqliteCollate(world.db, 'users', 'ssn_idx', 'NOCASE');
       await sqliteCollate(world.db, 'tickets', 'tenant_id', 'nocase');
       await sqliteCollate(world.db, 'hushfield_keys', 'scope', 'RTRIM');
+      // A unique index comparing by another collation than its column's refuses values that collation equates.
+      await world.db.query(
+        'CREATE UNIQUE INDEX "customers_email_idx_nocase" ON "customers"("email_idx" COLLATE NOCASE)',
+      );
       const { checks } = await columnChecks();
       expect(checks).toContainEqual(
         expect.objectContaining({
@@ -159,6 +163,12 @@ describe('doctor: column checks', () => {
         expect.objectContaining({
           level: 'warn',
           message: expect.stringContaining('tickets.tenant_id compares case-insensitively (NOCASE)'),
+        }),
+      );
+      expect(checks).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          detail: expect.objectContaining({ model: 'Customer', field: 'emailIdx', collation: 'NOCASE' }),
         }),
       );
       expect(checks).toContainEqual(
