@@ -162,8 +162,13 @@ export async function runScaled(
   const count = scale.workers ?? 1;
   const prefix = `${hostname()}:${process.pid}:`;
   log(messages.runs.started(runId, created, ranges.length, count));
+  // The run's rate cap, if it has one now or gets one later (any process may set it): every
+  // worker asks through `throttle`, which waits only while there is a bucket.
+  const burst = Math.max(options.batch, 1);
   const cap = run.settings.maxRowsPerSecond;
-  const bucket = cap !== undefined ? new TokenBucket(cap, Math.max(options.batch, 1)) : undefined;
+  let bucket = cap !== undefined ? new TokenBucket(cap, burst) : undefined;
+  const throttle = (rows: number, signal?: AbortSignal): Promise<void> =>
+    bucket ? bucket.take(rows, signal) : Promise.resolve();
   const progress = new RunProgress(runId, log, { quiet: options.quiet === true });
   const rowsByWorker = new Map<string, number>();
   const owners = Array.from({ length: count }, (_, i) => `${prefix}w${i + 1}`);
@@ -178,10 +183,11 @@ export async function runScaled(
       .then((poll) => {
         if (!poll) return;
         const runCap = poll.run.settings.maxRowsPerSecond;
-        if (bucket && runCap !== undefined) {
+        if (runCap !== undefined) {
           const share =
             poll.ownLeases > 0 && poll.liveLeases > 0 ? poll.ownLeases / poll.liveLeases : 1 / (poll.liveLeases + 1);
-          bucket.setRate(runCap * share);
+          if (bucket) bucket.setRate(runCap * share);
+          else bucket = new TokenBucket(runCap * share, burst);
         }
         progress.sample(poll.processed, poll.rows, rowsByWorker);
       })
@@ -192,8 +198,8 @@ export async function runScaled(
   let workers: WorkerResult[];
   try {
     workers = threads
-      ? await Promise.all(owners.map((owner) => startThread(owner, runId, mode, options, scale, bucket, onRows, log)))
-      : await runHere(owners, runId, mode, runModels, ctx, options, scale, bucket, onRows, log);
+      ? await Promise.all(owners.map((owner) => startThread(owner, runId, mode, options, scale, throttle, onRows, log)))
+      : await runHere(owners, runId, mode, runModels, ctx, options, scale, throttle, onRows, log);
   } finally {
     clearInterval(monitor);
   }
@@ -277,7 +283,7 @@ async function runHere(
   ctx: CommandContext,
   options: BulkOptions,
   scale: ScaleOptions,
-  bucket: TokenBucket | undefined,
+  throttle: (rows: number, signal?: AbortSignal) => Promise<void>,
   onRows: (owner: string, rows: number) => void,
   log: (line: string) => void,
 ): Promise<WorkerResult[]> {
@@ -306,7 +312,7 @@ async function runHere(
         rebind: options.rebind,
         pollMs: scale.pollMs,
         signal: options.signal,
-        throttle: bucket ? (rows, signal) => bucket.take(rows, signal) : undefined,
+        throttle,
         onRows: (rows) => onRows(owner, rows),
         log,
       }),
@@ -339,7 +345,7 @@ function startThread(
   mode: PlanMode,
   options: BulkOptions,
   scale: ScaleOptions,
-  bucket: TokenBucket | undefined,
+  throttle: (rows: number, signal?: AbortSignal) => Promise<void>,
   onRows: (owner: string, rows: number) => void,
   log: (line: string) => void,
 ): Promise<WorkerResult> {
@@ -369,8 +375,7 @@ function startThread(
       else if (message.type === 'result') result = message.result;
       else if (message.type === 'take') {
         const grant = () => worker.postMessage({ type: 'grant', id: message.id } satisfies MainMessage);
-        if (bucket) void bucket.take(message.rows, options.signal).then(grant);
-        else grant();
+        void throttle(message.rows, options.signal).then(grant);
       }
     });
     const failed = (error: unknown): WorkerResult => ({ ...emptyWorkerResult(owner), stopped: describeError(error) });

@@ -1,0 +1,92 @@
+/**
+ * The run's caps are stored with the run, and a process that joins with a new cap changes it
+ * for every process already working on the run, including one started without any cap.
+ */
+import { childProcessesReachDatabase, createCliWorld, appClient, insertRows } from './support';
+import type { CliWorld } from './support';
+import { createSandbox } from './spawn-cli';
+import type { CliSandbox, SpawnedCli } from './spawn-cli';
+
+const ROWS = 6_000;
+const RUN = 'cap-later';
+let world: CliWorld;
+let sandbox: CliSandbox | undefined;
+const multiProcess = childProcessesReachDatabase('scale-cap-join.test');
+const spawned: SpawnedCli[] = [];
+
+beforeAll(async () => {
+  world = await createCliWorld();
+  if (!multiProcess) return;
+  await insertRows(world.db, 'customers', ['email', 'phone'], ROWS, (i) => [`user${i}@example.com`, `555-${i}`]);
+  // The scope and index keys exist before any worker starts.
+  await appClient(world).customer.update({ where: { id: 1 }, data: { email: 'first@example.net' } });
+  sandbox = createSandbox(world.db.url as string, world.rootKey.toString('base64'));
+}, 120_000);
+
+afterAll(async () => {
+  for (const child of spawned) child.child.kill('SIGKILL');
+  await Promise.all(spawned.map((child) => child.done));
+  sandbox?.remove();
+  await world?.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function progress(): Promise<{ processed: number; claimed: number; cap: number | undefined }> {
+  const [row] = await world.db.query<{ processed: unknown; claimed: unknown }>(
+    `SELECT coalesce(sum(processed), 0) AS processed,
+            coalesce(sum(CASE WHEN state = 'claimed' THEN 1 ELSE 0 END), 0) AS claimed
+       FROM hushfield_ranges WHERE run_id = $1`,
+    [RUN],
+  );
+  const [run] = await world.db.query<{ detail: string | null }>('SELECT detail FROM hushfield_runs WHERE id = $1', [
+    RUN,
+  ]);
+  const cap = (JSON.parse(run?.detail ?? '{}') as { maxRowsPerSecond?: number }).maxRowsPerSecond;
+  return { processed: Number(row.processed), claimed: Number(row.claimed), cap };
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+(multiProcess ? test : test.skip)(
+  'a process started without a cap follows the --max-rows-per-second another process sets on the run',
+  async () => {
+    const CAP = 100;
+    const args = ['reencrypt', '--model', 'Customer', '--run', RUN, '--range-rows', '500', '--batch', '100'];
+    // The first process has no cap, with two worker threads.
+    const first = (sandbox as CliSandbox).spawn([...args, '--workers', '2']);
+    spawned.push(first);
+    await until('the first process to commit rows', async () => (await progress()).processed >= 500);
+    const before = { at: performance.now(), ...(await progress()) };
+    await sleep(2_000);
+    const after = { at: performance.now(), ...(await progress()) };
+    const uncapped = ((after.processed - before.processed) * 1000) / (after.at - before.at);
+    // Paused while the second process joins with a cap, so the first one cannot finish meanwhile.
+    expect((await world.runCli(['runs', 'pause', RUN])).code).toBe(0);
+    await until('the ranges to be released', async () => (await progress()).claimed === 0, 30_000);
+    const second = (sandbox as CliSandbox).spawn([...args, '--max-rows-per-second', String(CAP)]);
+    spawned.push(second);
+    await until('the cap to be stored with the run', async () => (await progress()).cap === CAP);
+    expect((await world.runCli(['runs', 'resume', RUN])).code).toBe(0);
+
+    // Past the first seconds (each process's first poll), the run's rows/s as checkpointed.
+    await sleep(2_500);
+    const start = { at: performance.now(), ...(await progress()) };
+    await sleep(5_000);
+    const end = { at: performance.now(), ...(await progress()) };
+    const measured = ((end.processed - start.processed) * 1000) / (end.at - start.at);
+    process.stdout.write(
+      `scale-cap-join: ${Math.round(measured)} rows/s under a cap of ${CAP} set by a joiner (${Math.round(uncapped)} rows/s before)\n`,
+    );
+    expect(end.processed).toBeLessThan(ROWS);
+    expect(measured).toBeGreaterThan(CAP * 0.5);
+    expect(measured).toBeLessThan(CAP * 1.5);
+  },
+  120_000,
+);
