@@ -175,6 +175,9 @@ export const bulkMessages = {
     planned: (model: string, ranges: number, rows: number) => `${model}: ${rows} rows in ${ranges} range(s)`,
     restarted: (id: string) => `run ${id}: ranges cleared (--restart); planning again`,
     alreadyDone: (id: string) => `run ${id} is done (--restart runs it again)`,
+    doneWithout: (id: string, models: readonly string[]) =>
+      `run ${id} is done and holds no ranges of ${models.join(', ')}: a finished run takes no new model ` +
+      '(start it under a new --run id, or pass --restart to plan the whole run again)',
     partialRanges: (id: string, ranges: number) =>
       `run ${id}: ${ranges} range(s) finished with rows left undone (status --run ${id} lists them; a new --run id, or --restart, takes them again)`,
     paused: (id: string) =>

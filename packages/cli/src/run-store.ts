@@ -121,7 +121,8 @@ export class RunStore {
    * Opens run `id` (creating it when new, with `settings`; an existing run's settings are
    * replaced by those given) and plans the ranges of each model that has none yet, under a
    * lock on the run's row: the first process plans, the others wait and find the ranges.
-   * `plan` lists a model's ranges; it runs at most once per model and run.
+   * `plan` lists a model's ranges; it runs at most once per model and run. A run that is
+   * `done` gets no new ranges: no worker would claim them.
    * @returns the run, and whether this call created it
    */
   async open(
@@ -150,6 +151,11 @@ export class RunStore {
       await this.execute(tx, dialect.lockRun, id);
       if (inserted === 0 && hasSettings(settings)) {
         await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(settings));
+      }
+      const [row] = await this.query<RunRow>(tx, dialect.selectRun, id);
+      if (row && toRun(row).state === 'done') {
+        if (wait) await this.execute(tx, wait[1]);
+        return;
       }
       for (const model of models) {
         const [{ n }] = await this.query<{ n: number }>(tx, dialect.countRanges, id, model);

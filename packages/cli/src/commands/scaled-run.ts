@@ -144,6 +144,17 @@ export async function runScaled(
   if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode, runMode), 'run');
   const ranges = await store.ranges(runId);
   if (run.state === 'done') {
+    // A model this process was asked to run that the finished run never held would be left as it is.
+    const missing = models.filter((model) => !ranges.some((range) => range.model === model.name));
+    if (missing.length > 0) {
+      throw new InvalidArgumentError(
+        messages.runs.doneWithout(
+          runId,
+          missing.map((model) => model.name),
+        ),
+        'run',
+      );
+    }
     log(messages.runs.alreadyDone(runId));
     const partial = ranges.filter((range) => range.state === 'partial').length;
     if (partial > 0) log(messages.runs.partialRanges(runId, partial));
