@@ -77,15 +77,17 @@ async function main(): Promise<void> {
     });
     post({ type: 'result', result });
   } finally {
-    await ctx.close();
-    port.close();
+    await ctx.close().catch(() => undefined);
   }
 }
 
-main().catch((error: unknown) => {
-  post({
-    type: 'result',
-    result: { ...emptyWorkerResult(data.owner), stopped: describeError(error) },
-  });
-  port.close();
-});
+// The port closes only after the result is posted: a failure to open the client, keyring or key
+// store here reaches the main thread with its reason (a message posted on a closed port is lost).
+main()
+  .catch((error: unknown) => {
+    post({
+      type: 'result',
+      result: { ...emptyWorkerResult(data.owner), stopped: describeError(error) },
+    });
+  })
+  .finally(() => port.close());
