@@ -101,7 +101,7 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       );
     });
 
-    test('open plans each model once (first caller), keeps settings with the run', async () => {
+    test('open plans each model once (first caller), keeps settings with the run, a new cap changing only itself', async () => {
       const a = store();
       const b = store();
       let planned = 0;
@@ -130,8 +130,11 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       );
       expect(Number(stored[0].n)).toBe(1200);
       expect((await b.get('plan-once'))?.settings).toEqual({ maxConcurrency: 4 });
+      // A process given one cap changes that cap for all, and keeps the run's other one.
       await b.open('plan-once', 'reencrypt', { maxRowsPerSecond: 50 }, ['Customer'], planner);
-      expect((await a.get('plan-once'))?.settings).toEqual({ maxRowsPerSecond: 50 });
+      expect((await a.get('plan-once'))?.settings).toEqual({ maxConcurrency: 4, maxRowsPerSecond: 50 });
+      await a.open('plan-once', 'reencrypt', { maxConcurrency: 2 }, ['Customer'], planner);
+      expect((await b.get('plan-once'))?.settings).toEqual({ maxConcurrency: 2, maxRowsPerSecond: 50 });
       expect(planned).toBe(1);
     });
 

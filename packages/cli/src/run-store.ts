@@ -118,8 +118,8 @@ export class RunStore {
   }
 
   /**
-   * Opens run `id` (creating it when new, with `settings`; an existing run's settings are
-   * replaced by those given) and plans the ranges of each model that has none yet, under a
+   * Opens run `id` (creating it when new, with `settings`; each setting given replaces the
+   * existing run's, the others are kept) and plans the ranges of each model that has none yet, under a
    * lock on the run's row: the first process plans, the others wait and find the ranges.
    * `plan` lists a model's ranges; it runs at most once per model and run. A run that is
    * `done` gets no new ranges: no worker would claim them.
@@ -149,10 +149,12 @@ export class RunStore {
     await this.transaction(async (tx) => {
       if (wait) await this.execute(tx, wait[0]);
       await this.execute(tx, dialect.lockRun, id);
-      if (inserted === 0 && hasSettings(settings)) {
-        await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(settings));
-      }
       const [row] = await this.query<RunRow>(tx, dialect.selectRun, id);
+      if (inserted === 0 && hasSettings(settings)) {
+        // A cap given changes that cap; the run's other one stays as it is.
+        const merged = { ...(row ? toRun(row).settings : {}), ...settings };
+        await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(merged));
+      }
       if (row && toRun(row).state === 'done') {
         if (wait) await this.execute(tx, wait[1]);
         return;
