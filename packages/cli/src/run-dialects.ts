@@ -3,7 +3,7 @@
  * (to the client's database: {@link dialectOf}).
  *
  * PostgreSQL: a claim is one `UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`,
- * lease times are `now()`. The other dialects' statements are written with `$n` parameters like
+ * lease times are `now()` in UTC. The other dialects' statements are written with `$n` parameters like
  * PostgreSQL's and renumbered to `?` in order by {@link bindPositional}, so a parameter used
  * twice is sent twice.
  *
@@ -80,30 +80,36 @@ export interface RunDialect {
 const RANGE_COLUMNS =
   'run_id, model, seq, lo, hi, rows, cursor, state, owner, lease_until, processed, detail, updated_at';
 
-/** PostgreSQL: `FOR UPDATE SKIP LOCKED`, `now()`, `$n` parameters. */
+/**
+ * The time on PostgreSQL: the transaction's `now()` as UTC, the clock Prisma keeps `DateTime`
+ * (`timestamp(3)`) columns in, whatever the session's time zone.
+ */
+const PG_NOW = "(now() AT TIME ZONE 'UTC')";
+
+/** PostgreSQL: `FOR UPDATE SKIP LOCKED`, {@link PG_NOW}, `$n` parameters. */
 export const postgresDialect: RunDialect = {
   name: 'postgresql',
   placeholders: 'numbered',
   insertRun:
     'INSERT INTO "hushfield_runs" (id, mode, state, detail, created_at, updated_at) ' +
-    "VALUES ($1, $2, 'running', $3, now(), now()) ON CONFLICT (id) DO NOTHING",
+    `VALUES ($1, $2, 'running', $3, ${PG_NOW}, ${PG_NOW}) ON CONFLICT (id) DO NOTHING`,
   lockRun: 'SELECT id FROM "hushfield_runs" WHERE id = $1 FOR UPDATE',
   selectRun: 'SELECT id, mode, state, detail, created_at, updated_at FROM "hushfield_runs" WHERE id = $1',
-  updateRunSettings: 'UPDATE "hushfield_runs" SET detail = $2, updated_at = now() WHERE id = $1',
-  setRunState: 'UPDATE "hushfield_runs" SET state = $2, updated_at = now() WHERE id = $1 AND state <> $2',
+  updateRunSettings: `UPDATE "hushfield_runs" SET detail = $2, updated_at = ${PG_NOW} WHERE id = $1`,
+  setRunState: `UPDATE "hushfield_runs" SET state = $2, updated_at = ${PG_NOW} WHERE id = $1 AND state <> $2`,
   countRanges: 'SELECT count(*)::int AS n FROM "hushfield_ranges" WHERE run_id = $1 AND model = $2',
   insertRange:
     `INSERT INTO "hushfield_ranges" (${RANGE_COLUMNS}) ` +
-    "SELECT $1, $2, s, l, h, r, NULL, 'pending', NULL, NULL, 0, NULL, now() " +
+    `SELECT $1, $2, s, l, h, r, NULL, 'pending', NULL, NULL, 0, NULL, ${PG_NOW} ` +
     'FROM unnest($3::int4[], $4::text[], $5::text[], $6::int4[]) AS v(s, l, h, r)',
   deleteRanges: 'DELETE FROM "hushfield_ranges" WHERE run_id = $1',
   // The subquery picks a free range and locks it, skipping ranges another claimer holds locked;
   // the outer UPDATE re-checks the row after the lock, so two claimers never get the same range.
   claim:
     'UPDATE "hushfield_ranges" AS r SET state = \'claimed\', owner = $2, ' +
-    'lease_until = now() + make_interval(secs => $3), updated_at = now() ' +
+    `lease_until = ${PG_NOW} + make_interval(secs => $3), updated_at = ${PG_NOW} ` +
     'FROM (SELECT run_id, model, seq, owner AS previous, state AS previous_state FROM "hushfield_ranges" ' +
-    "WHERE run_id = $1 AND (state = 'pending' OR (state = 'claimed' AND lease_until < now())) " +
+    `WHERE run_id = $1 AND (state = 'pending' OR (state = 'claimed' AND lease_until < ${PG_NOW})) ` +
     'ORDER BY model, seq LIMIT 1 FOR UPDATE SKIP LOCKED) AS c ' +
     'WHERE r.run_id = c.run_id AND r.model = c.model AND r.seq = c.seq ' +
     `RETURNING ${RANGE_COLUMNS.split(', ')
@@ -111,21 +117,21 @@ export const postgresDialect: RunDialect = {
       .join(', ')}, c.previous, c.previous_state`,
   liveLeases:
     'SELECT count(*)::int AS n FROM "hushfield_ranges" ' +
-    "WHERE run_id = $1 AND state = 'claimed' AND lease_until >= now()",
+    `WHERE run_id = $1 AND state = 'claimed' AND lease_until >= ${PG_NOW}`,
   renew:
-    'UPDATE "hushfield_ranges" SET lease_until = now() + make_interval(secs => $5), updated_at = now() ' +
+    `UPDATE "hushfield_ranges" SET lease_until = ${PG_NOW} + make_interval(secs => $5), updated_at = ${PG_NOW} ` +
     "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
   saveRange:
     'UPDATE "hushfield_ranges" SET cursor = $5, processed = $6, detail = $7, state = $8, ' +
-    "lease_until = CASE WHEN $8 = 'claimed' THEN lease_until ELSE NULL END, updated_at = now() " +
+    `lease_until = CASE WHEN $8 = 'claimed' THEN lease_until ELSE NULL END, updated_at = ${PG_NOW} ` +
     "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
   releaseRange:
-    'UPDATE "hushfield_ranges" SET state = \'pending\', lease_until = NULL, updated_at = now() ' +
+    `UPDATE "hushfield_ranges" SET state = 'pending', lease_until = NULL, updated_at = ${PG_NOW} ` +
     "WHERE run_id = $1 AND model = $2 AND seq = $3 AND owner = $4 AND state = 'claimed'",
   poll:
     'SELECT u.id, u.mode, u.state, u.detail, u.created_at, u.updated_at, ' +
-    "count(*) FILTER (WHERE g.state = 'claimed' AND g.lease_until >= now())::int AS live, " +
-    "count(*) FILTER (WHERE g.state = 'claimed' AND g.lease_until >= now() AND left(g.owner, length($2)) = $2)::int AS own, " +
+    `count(*) FILTER (WHERE g.state = 'claimed' AND g.lease_until >= ${PG_NOW})::int AS live, ` +
+    `count(*) FILTER (WHERE g.state = 'claimed' AND g.lease_until >= ${PG_NOW} AND left(g.owner, length($2)) = $2)::int AS own, ` +
     "count(*) FILTER (WHERE g.state IN ('pending', 'claimed'))::int AS open, " +
     'coalesce(sum(g.processed), 0)::float8 AS processed, coalesce(sum(g.rows), 0)::float8 AS rows ' +
     'FROM "hushfield_runs" u LEFT JOIN "hushfield_ranges" g ON g.run_id = u.id WHERE u.id = $1 ' +
