@@ -122,3 +122,15 @@ test.each(['--version', '-V'])('%s prints the package version and exits 0', asyn
   expect(result.code).toBe(ExitCode.Ok);
   expect(result.stdout.trim()).toBe(version);
 });
+
+test.each([
+  [['reencrypt', '--lease-seconds', '5'], '--lease-seconds shapes'],
+  [['decrypt', '--range-rows', '100', '--lease-seconds', '5'], '--lease-seconds and --range-rows shape'],
+])('%j without --run or --workers is a usage error, not ignored', async (args, message) => {
+  const result = await cli(args, untouchable);
+  expect(result.code).toBe(ExitCode.Usage);
+  expect(result.stderr).toContain(message);
+  const json = await cli([...args, '--json'], untouchable);
+  expect(json.code).toBe(ExitCode.Usage);
+  expect(JSON.parse(json.stdout).error.message).toContain('a scaled-out run only');
+});

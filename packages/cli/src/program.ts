@@ -64,6 +64,11 @@ function cliVersion(): string {
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
+/** The command-line flag of a commander option key (`leaseSeconds` → `--lease-seconds`). */
+function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
 /** Commander's parse error as the usage error every other bad argument is. */
 function usageError(error: CommanderError): InvalidArgumentError {
   const message = error.code === 'commander.help' ? messages.run.commandRequired() : error.message;
@@ -200,6 +205,12 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
         30,
       )
       .option('--range-rows <n>', 'rows per range when a run is planned', positiveInt('--range-rows'), 50_000)
+      .hook('preAction', (command) => {
+        // They shape a scaled-out run only: given alone they would be ignored without a word.
+        const given = ['leaseSeconds', 'rangeRows'].filter((key) => command.getOptionValueSource(key) === 'cli');
+        const scaled = ['run', 'workers', 'maxConcurrency'].some((key) => command.getOptionValue(key) !== undefined);
+        if (given.length > 0 && !scaled) command.error(`error: ${messages.run.scaledOnly(given.map(flagOf))}`);
+      })
       .action(
         wrap((ctx, o) => {
           const resume: ResumePolicy = o.restart ? 'restart' : o.resume ? 'resume' : 'auto';

@@ -151,6 +151,16 @@ export async function runRangeWorker(options: RangeWorkerOptions): Promise<Worke
 }
 
 /**
+ * How often a working range's heartbeat ticks: every `pollMs` (the run's state, for a pause),
+ * and at least three times a lease, so that the renewal due every third of `--lease-seconds`
+ * lands before the lease runs out (`--lease-seconds 1` with the 1 s poll renewed at the very
+ * moment the lease expired, and another worker took the range over from a live one).
+ */
+export function heartbeatMs(pollMs: number, leaseSeconds: number): number {
+  return Math.max(1, Math.min(pollMs, Math.floor((leaseSeconds * 1000) / 3)));
+}
+
+/**
  * Runs one claimed range. A heartbeat renews the lease and watches for a pause; either a
  * pause, a lost lease or Ctrl-C stops the range after its batches in flight committed.
  */
@@ -169,6 +179,7 @@ async function runRange(
   let paused = false;
   let renewedAt = Date.now();
   let beating = false;
+  const tick = heartbeatMs(options.pollMs ?? 1000, leaseSeconds);
   const heartbeat = setInterval(() => {
     if (beating) return;
     beating = true;
@@ -192,7 +203,7 @@ async function runRange(
         beating = false;
       }
     })();
-  }, options.pollMs ?? 1000);
+  }, tick);
   const target: RangeTarget = {
     lo: range.lo,
     hi: range.hi,
