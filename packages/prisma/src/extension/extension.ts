@@ -30,6 +30,7 @@ import { type ClientOmit, isPlainObject, SchemaView } from './schema-view';
 import { type AnyClient, inTransaction, type TransactionScope } from './transaction-context';
 import { TransactionKeyStore } from './transaction-key-store';
 import { guardedExtends } from './later-extensions';
+import { unextendedClient } from './unextended-client';
 
 /**
  * Options of {@link fieldEncryption}: {@link FieldEncryptionSettings} with a `keyring` or a
@@ -458,21 +459,25 @@ const cryptoOwners = new WeakMap<FieldCrypto, Set<AnyClient>>();
 function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {
   const owners = new Set<AnyClient>([base]);
   const given = options.keyStore;
-  // A PrismaKeyStore over this very client, given explicitly, is the default store and joins
-  // its transactions too (else a lookup in one would wait for it on a single connection).
-  const store =
+  // The key store skips the application's query extensions (written for its own models, a
+  // `$allModels` tenant filter would fail on the key-store model): it queries the root client.
+  const root = unextendedClient(base)?.client ?? base;
+  // A PrismaKeyStore over this very client (or its root), given explicitly, is the default
+  // store and joins its transactions too (else a lookup in one would wait for it on a single
+  // connection).
+  const model =
     given === undefined
-      ? new PrismaKeyStore(base, { model: options.schema.keyStoreModel })
-      : given instanceof PrismaKeyStore && given.isOver(base)
-        ? given
+      ? options.schema.keyStoreModel
+      : given instanceof PrismaKeyStore && (given.isOver(base) || given.isOver(root))
+        ? given.model
         : undefined;
   const keyStore =
-    store === undefined
+    model === undefined
       ? (given as KeyStore)
       : new TransactionKeyStore(
-          store,
+          new PrismaKeyStore(root, { model }),
           owners,
-          store.model,
+          model,
           options.singleConnection ?? isSingleConnection(base),
           snapshotByDefault(base),
         );

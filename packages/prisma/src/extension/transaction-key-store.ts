@@ -28,6 +28,12 @@
  * before the transaction commits, so its key is written inside the transaction, and commits or
  * rolls back with the row; on a rollback the extension drops its caches, so that nothing is
  * sealed under the vanished key again.
+ *
+ * Inside a transaction as outside, key-store queries skip the application's query extensions
+ * (a tenant filter on `$allModels` would add a field the key-store model lacks): they go to
+ * the transaction client of the root PrismaClient, bound to the caller's transaction
+ * (unextended-client.ts). Only when Prisma offers no way there do they go through the caller's
+ * transaction client, query extensions included.
  */
 import {
   ConfigError,
@@ -40,6 +46,7 @@ import {
 } from '@hushfield/core';
 import { PrismaKeyStore } from '../key-store/prisma-key-store';
 import { type AnyClient, anyTransaction, sideQuery, type TransactionScope } from './transaction-context';
+import { unextendedClient, unextendedTransaction } from './unextended-client';
 
 /** The isolation levels whose reads see a snapshot taken at the transaction's first read. */
 const SNAPSHOT_LEVELS: ReadonlySet<string> = new Set(['RepeatableRead', 'Snapshot', 'Serializable']);
@@ -64,9 +71,27 @@ function joined(tx: AnyClient): AnyClient {
   return new Proxy(tx, { get: (target, name) => (name === '$transaction' ? run : target[name as string]) });
 }
 
+/**
+ * The transaction client the key store queries inside `scope`: the root client's, bound to the
+ * same transaction, when it can be reached; else the transaction client itself.
+ */
+function keyStoreClient(scope: TransactionScope): AnyClient {
+  let client = plainClients.get(scope);
+  if (client === undefined) {
+    const depth = unextendedClient(scope.owner)?.depth;
+    client = (depth === undefined ? undefined : unextendedTransaction(scope.tx, depth)) ?? scope.tx;
+    plainClients.set(scope, client);
+  }
+  return client;
+}
+
+const plainClients = new WeakMap<TransactionScope, AnyClient>();
+
 /** Routes reads through the current interactive transaction; writes through the base store. */
 export class TransactionKeyStore implements KeyStore {
   /**
+   * @param base - the store outside transactions, over the root PrismaClient (without the
+   *   application's extensions) when it can be reached
    * @param owners - the clients (as the extension was applied to them) whose interactive
    *   transactions this store joins; the extension adds each client that shares the crypto
    * @param snapshotByDefault - whether a transaction opened without an isolation level reads a
@@ -118,7 +143,9 @@ export class TransactionKeyStore implements KeyStore {
       // The scope of a row being created with an id generated for it: the key is written with
       // the row, on the one connection, and rolls back with it (see the top of this file).
       transaction.createdKeys = true;
-      return sideQuery(transaction.owner, (tx) => new PrismaKeyStore(joined(tx), { model: this.model }).insert(key));
+      return sideQuery(transaction.owner, () =>
+        new PrismaKeyStore(joined(keyStoreClient(transaction)), { model: this.model }).insert(key),
+      );
     }
     this.beforeWrite('create', key.scope);
     return this.base.insert(key);
@@ -161,7 +188,7 @@ export class TransactionKeyStore implements KeyStore {
   private read<T>(fn: (store: PrismaKeyStore) => Promise<T>): Promise<T> {
     const scope = this.joined();
     if (scope === undefined) return fn(this.base);
-    return sideQuery(scope.owner, (tx) => fn(new PrismaKeyStore(tx, { model: this.model })));
+    return sideQuery(scope.owner, () => fn(new PrismaKeyStore(keyStoreClient(scope), { model: this.model })));
   }
 
   /** The current transaction, when key-store reads join it (see the top of this file). */
