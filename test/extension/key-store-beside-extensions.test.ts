@@ -118,4 +118,42 @@ describe('the default key store beside $allModels query extensions', () => {
     );
     expect(read.map((u) => [u.tenantId, u.email, u.domain])).toEqual([['t-nested', 'hedy@example.com', 'example.com']]);
   });
+
+  it('writes a key inside the transaction, beside the row whose generated id is its scope, past the extensions', async () => {
+    const seen: string[] = [];
+    const watch = Prisma.defineExtension({
+      query: {
+        $allModels: {
+          $allOperations({ model, args, query }) {
+            seen.push(model);
+            return query(args);
+          },
+        },
+      },
+    });
+    const prisma = h
+      .fresh()
+      .base.$extends(watch)
+      .$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring }));
+    const org = await prisma.$transaction(
+      (tx) => tx.organization.create({ data: { slug: 'watched-org', legalName: 'Watched Ltd' } }),
+      { timeout: 15_000 },
+    );
+    let lost = '';
+    await expect(
+      prisma.$transaction(async (tx) => {
+        lost = (await tx.organization.create({ data: { slug: 'watched-lost', legalName: 'Lost Ltd' } })).id;
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(seen).toContain('Organization');
+    expect(seen).not.toContain('HushfieldKey');
+    const keys = (scope: string) => h.db.query(`SELECT scope FROM hushfield_keys WHERE scope = $1`, [scope]);
+    expect(await keys(org.id)).toHaveLength(1);
+    // On one connection the key was written in the transaction, and rolled back with the row.
+    expect(await keys(lost)).toHaveLength(h.db.backend === 'pglite' || h.db.backend === 'sqlite' ? 0 : 1);
+    expect((await h.fresh().prisma.organization.findUniqueOrThrow({ where: { id: org.id } })).legalName).toBe(
+      'Watched Ltd',
+    );
+  });
 });

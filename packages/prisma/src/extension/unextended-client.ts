@@ -47,7 +47,7 @@ export function unextendedClient(client: AnyClient): Unextended | undefined {
  * transaction client of the client fieldEncryption made (its `$hushfield` marks it) or of one
  * extended from it or below it; `depth`: how many `$extends` the client fieldEncryption was
  * applied to sits above the root ({@link unextendedClient}). `undefined` when a step has no
- * `$parent`.
+ * `$parent`, or the client reached is not bound to the same transaction as `tx`.
  */
 export function unextendedTransaction(tx: AnyClient, depth: number): AnyClient | undefined {
   let current: AnyClient | undefined = tx;
@@ -57,5 +57,17 @@ export function unextendedTransaction(tx: AnyClient, depth: number): AnyClient |
   }
   // ...then as many steps as that client is above the root.
   for (let step = 0; step < depth && current !== undefined; step++) current = parentOf(current);
-  return current;
+  // Only a client of the same transaction: anything else would read outside it (and on one
+  // connection wait for it).
+  return current !== undefined && transactionId(current) !== undefined && transactionId(current) === transactionId(tx)
+    ? current
+    : undefined;
+}
+
+/** Where Prisma keeps a transaction client's transaction (a registered symbol). */
+const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context');
+
+/** The id of the transaction a transaction client is bound to, or `undefined`. */
+function transactionId(client: AnyClient): unknown {
+  return ((client as Record<symbol, unknown>)[TRANSACTION_SCOPE] as { txId?: unknown } | undefined)?.txId;
 }
