@@ -1,4 +1,4 @@
-import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption, PrismaAuditSink } from '@hushfield/prisma';
 import { Prisma } from '../../prisma/generated/client/client';
 import { createHarness, type Harness, hushfieldSchema, isEnvelope } from './support';
 
@@ -38,6 +38,10 @@ describe('the default key store beside $allModels query extensions', () => {
             const given = args as { where?: object; data?: object };
             if (WHERE_OPERATIONS.has(operation)) return query({ ...given, where: { ...given.where, tenantId } });
             if (operation === 'create') return query({ ...given, data: { ...given.data, tenantId } });
+            if (operation === 'createMany') {
+              const rows = given.data as object[];
+              return query({ ...given, data: rows.map((row) => ({ ...row, tenantId })) });
+            }
             return query(args);
           },
         },
@@ -155,5 +159,18 @@ describe('the default key store beside $allModels query extensions', () => {
     expect((await h.fresh().prisma.organization.findUniqueOrThrow({ where: { id: org.id } })).legalName).toBe(
       'Watched Ltd',
     );
+  });
+
+  it('writes audit events through a PrismaAuditSink given the app client, past its extensions', async () => {
+    const app = h.fresh().base.$extends(tenant('t-audit')).$extends(softDelete);
+    const audit = new PrismaAuditSink(app);
+    const prisma = app.$extends(fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, audit }));
+    await prisma.user.create({ data: user('alan') });
+    await audit.close();
+    const events = await h.db.query<{ operation: string; scope: string | null }>(
+      `SELECT operation, scope FROM hushfield_audit_events WHERE scope = 't-audit'`,
+    );
+    expect(events.map((e) => e.operation)).toContain('key.create');
+    expect(audit.dropped).toBe(0);
   });
 });

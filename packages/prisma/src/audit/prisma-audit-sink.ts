@@ -7,6 +7,8 @@
 import { BatchingAuditSink, checkOptionsObject, ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { AuditEvent, AuditOperation, BatchingAuditSinkOptions } from '@hushfield/core';
 import { messages } from './messages';
+import { type AnyClient } from '../extension/transaction-context';
+import { unextendedClient } from '../extension/unextended-client';
 
 /** Options of {@link PrismaAuditSink}. */
 export interface PrismaAuditSinkOptions extends BatchingAuditSinkOptions {
@@ -41,7 +43,11 @@ function delegateOf(client: unknown, model: string): AuditDelegate {
     throw new InvalidArgumentError(messages.invalidArgument('options.model', 'must be a model name'), 'options.model');
   }
   const name = model[0].toLowerCase() + model.slice(1);
-  const delegate = (client as Record<string, unknown> | null)?.[name] as Partial<AuditDelegate> | undefined;
+  // The app's query extensions (a tenant filter on `$allModels`) are written for its own models,
+  // not this one: the log is written and read on the client they extend.
+  const root =
+    typeof client === 'object' && client !== null ? unextendedClient(client as AnyClient)?.client : undefined;
+  const delegate = ((root ?? client) as Record<string, unknown> | null)?.[name] as Partial<AuditDelegate> | undefined;
   if (typeof delegate?.createMany !== 'function' || typeof delegate.findMany !== 'function') {
     throw new ConfigError(messages.noModel(model));
   }
@@ -68,7 +74,8 @@ function toRow(event: AuditEvent): object {
 
 /**
  * Writes audit events to the `HushfieldAuditEvent` model in batches.
- * @param client a base (unextended) PrismaClient whose schema has the model
+ * @param client a PrismaClient whose schema has the model; events are written on the client it
+ *   was extended from, past its query extensions
  * @throws ConfigError when the client has no such model
  * @throws InvalidArgumentError when `options` is not an object, `options.model` not a model name,
  *   or a bound is not a positive integer
