@@ -242,6 +242,35 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       expect(again).toMatchObject({ seq: 0, cursor: '7', processed: 7, owner: 'p1:w3', tookOverFrom: null });
     });
 
+    test('a run is marked done only while no range is open, so a model planned in at that moment is not stranded', async () => {
+      const worker = store();
+      const planner = store();
+      const post = (count: number): PlannedRange[] => plan(count).map((range) => ({ ...range, model: 'Post' }));
+      await worker.open('strand', 'reencrypt', {}, ['Customer'], async () => plan(2));
+      for (;;) {
+        const range = await worker.claim('strand', 'w1', 30);
+        if (!range) break;
+        await worker.save(range, 'w1', null, range.rows, DETAIL, 'done');
+      }
+      // The last worker sees no open range ...
+      expect((await worker.poll('strand', 'w1'))?.open).toBe(0);
+      // ... another process plans a new model into the run ...
+      await planner.open('strand', 'reencrypt', {}, ['Customer', 'Post'], async () => post(2));
+      // ... and the worker's "done" must not bury those ranges.
+      expect(await worker.setState('strand', 'done')).toBe(false);
+      expect((await planner.get('strand'))?.state).toBe('running');
+      expect(await planner.claim('strand', 'p1', 30)).toMatchObject({ model: 'Post', seq: 0 });
+
+      // The other order: done first, then the planner finds the run done and plans nothing into it.
+      await worker.open('strand-2', 'reencrypt', {}, ['Customer'], async () => plan(1));
+      const only = await worker.claim('strand-2', 'w1', 30);
+      await worker.save(only!, 'w1', null, 100, DETAIL, 'done');
+      expect(await worker.setState('strand-2', 'done')).toBe(true);
+      const late = await planner.open('strand-2', 'reencrypt', {}, ['Customer', 'Post'], async () => post(2));
+      expect(late.run.state).toBe('done');
+      expect((await planner.ranges('strand-2')).map((range) => range.model)).toEqual(['Customer']);
+    });
+
     test('pause and resume are stored with the run, seen by another client', async () => {
       const a = store();
       const b = store();

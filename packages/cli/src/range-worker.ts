@@ -93,7 +93,12 @@ export async function runRangeWorker(options: RangeWorkerOptions): Promise<Worke
     while (!options.signal?.aborted) {
       const poll = await store.poll(options.runId, options.owner);
       if (!poll) throw new Error(messages.runs.noSuchRun(options.runId));
-      if (poll.run.state === 'done' || poll.open === 0) break;
+      if (poll.run.state === 'done') break;
+      if (poll.open === 0) {
+        // Done unless another process planned a model's ranges into the run meanwhile: then claim them.
+        if (await store.setState(options.runId, 'done')) break;
+        continue;
+      }
       if (poll.run.state === 'paused') {
         if (!notedPause) options.log(messages.runs.paused(options.runId));
         notedPause = true;
@@ -136,10 +141,6 @@ export async function runRangeWorker(options: RangeWorkerOptions): Promise<Worke
       }
     }
     if (options.signal?.aborted && !result.stopped) result.stopped = interrupted();
-    if (!result.stopped) {
-      const poll = await store.poll(options.runId, options.owner);
-      if (poll && poll.open === 0) await store.setState(options.runId, 'done');
-    }
   } catch (error) {
     result.stopped = describeError(error);
   }

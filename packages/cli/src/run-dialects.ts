@@ -59,6 +59,12 @@ export interface RunDialect {
   readonly selectRun: string;
   readonly updateRunSettings: string;
   readonly setRunState: string;
+  /**
+   * Marks the run `done` when no range of it is open (`pending`, `claimed`): params run id. Sent
+   * after {@link lockRun} in one transaction, so a process planning ranges into the run (under
+   * the same lock) either goes first, and the run stays open, or finds it done and plans nothing.
+   */
+  readonly finishRun: string;
   readonly countRanges: string;
   /**
    * Inserts a model's planned ranges: params run id, model, then four arrays (seq, lo, hi, rows);
@@ -97,6 +103,9 @@ export const postgresDialect: RunDialect = {
   selectRun: 'SELECT id, mode, state, detail, created_at, updated_at FROM "hushfield_runs" WHERE id = $1',
   updateRunSettings: `UPDATE "hushfield_runs" SET detail = $2, updated_at = ${PG_NOW} WHERE id = $1`,
   setRunState: `UPDATE "hushfield_runs" SET state = $2, updated_at = ${PG_NOW} WHERE id = $1 AND state <> $2`,
+  finishRun:
+    `UPDATE "hushfield_runs" SET state = 'done', updated_at = ${PG_NOW} WHERE id = $1 AND state <> 'done' ` +
+    "AND NOT EXISTS (SELECT 1 FROM \"hushfield_ranges\" WHERE run_id = $1 AND state IN ('pending', 'claimed'))",
   countRanges: 'SELECT count(*)::int AS n FROM "hushfield_ranges" WHERE run_id = $1 AND model = $2',
   insertRange:
     `INSERT INTO "hushfield_ranges" (${RANGE_COLUMNS}) ` +
@@ -174,6 +183,9 @@ function sharedDialect(
     selectRun: `SELECT id, mode, ${q('state')}, detail, created_at, updated_at FROM ${runs} WHERE id = $1`,
     updateRunSettings: `UPDATE ${runs} SET detail = $2, updated_at = ${now} WHERE id = $1`,
     setRunState: `UPDATE ${runs} SET ${q('state')} = $2, updated_at = ${now} WHERE id = $1 AND ${q('state')} <> $2`,
+    finishRun:
+      `UPDATE ${runs} SET ${q('state')} = 'done', updated_at = ${now} WHERE id = $1 AND ${q('state')} <> 'done' ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${ranges} WHERE ${q('run_id')} = $1 AND ${q('state')} IN ('pending', 'claimed'))`,
     countRanges: `SELECT count(*) AS n FROM ${ranges} WHERE ${q('run_id')} = $1 AND ${q('model')} = $2`,
     // Parameters: run id, model, then seq, lo, hi, rows of each range.
     insertRange: (count: number) =>

@@ -122,7 +122,8 @@ export class RunStore {
    * existing run's, the others are kept) and plans the ranges of each model that has none yet, under a
    * lock on the run's row: the first process plans, the others wait and find the ranges.
    * `plan` lists a model's ranges; it runs at most once per model and run. A run that is
-   * `done` gets no new ranges: no worker would claim them.
+   * `done` gets no new ranges: no worker would claim them (and {@link setState} marks it done
+   * only with no range open, under the same lock, so the two never cross).
    * @returns the run, and whether this call created it
    */
   async open(
@@ -193,9 +194,21 @@ export class RunStore {
     return this.write(id, this.dialect.deleteRanges, id);
   }
 
-  /** Sets the run's state. @returns whether it changed */
+  /**
+   * Sets the run's state. `done` is set only while no range of the run is open, checked under
+   * the run's row lock: another process may be planning a model's ranges into the run (`open`,
+   * under the same lock) at the moment its last worker finishes, and a run marked done over
+   * them would leave them pending with no worker to claim them.
+   * @returns whether it changed (false for `done` while ranges are open)
+   */
   async setState(id: string, state: RunState): Promise<boolean> {
-    return (await this.write(id, this.dialect.setRunState, id, state)) > 0;
+    if (state !== 'done') return (await this.write(id, this.dialect.setRunState, id, state)) > 0;
+    // A transaction on every database: the lock, then the check and the update in one statement,
+    // which (PostgreSQL's read committed) reads the ranges as committed once the lock is held.
+    return this.transaction(async (tx) => {
+      await this.execute(tx, this.dialect.lockRun, id);
+      return (await this.execute(tx, this.dialect.finishRun, id)) > 0;
+    }, WAIT_FOR_WRITER);
   }
 
   /**
