@@ -271,6 +271,37 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       expect((await planner.ranges('strand-2')).map((range) => range.model)).toEqual(['Customer']);
     });
 
+    test('--restart (open with restart) clears the ranges and plans again in one step, keeping a pause', async () => {
+      const a = store();
+      let planned = 0;
+      const planner = async () => {
+        planned++;
+        return plan(2);
+      };
+      await a.open('restart-paused', 'reencrypt', {}, ['Customer'], planner);
+      const range = await a.claim('restart-paused', 'w1', 30);
+      await a.save(range!, 'w1', '5', 5, DETAIL, 'claimed');
+      expect(await a.setState('restart-paused', 'paused')).toBe(true);
+      const reopened = await a.open('restart-paused', 'reencrypt', {}, ['Customer'], planner, { restart: true });
+      expect(planned).toBe(2);
+      expect(reopened.run.state).toBe('paused');
+      expect((await a.ranges('restart-paused')).map((r) => [r.seq, r.state, r.processed])).toEqual([
+        [0, 'pending', 0],
+        [1, 'pending', 0],
+      ]);
+      // A finished run is planned again and running.
+      await a.setState('restart-paused', 'running');
+      for (;;) {
+        const next = await a.claim('restart-paused', 'w1', 30);
+        if (!next) break;
+        await a.save(next, 'w1', null, next.rows, DETAIL, 'done');
+      }
+      expect(await a.setState('restart-paused', 'done')).toBe(true);
+      const again = await a.open('restart-paused', 'reencrypt', {}, ['Customer'], planner, { restart: true });
+      expect(again.run.state).toBe('running');
+      expect(planned).toBe(3);
+    });
+
     test('pause and resume are stored with the run, seen by another client', async () => {
       const a = store();
       const b = store();

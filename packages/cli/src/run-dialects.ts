@@ -65,6 +65,8 @@ export interface RunDialect {
    * the same lock) either goes first, and the run stays open, or finds it done and plans nothing.
    */
   readonly finishRun: string;
+  /** A finished run planned again (`--restart`) is running again; a paused one stays paused: params run id. */
+  readonly reopenRun: string;
   readonly countRanges: string;
   /**
    * Inserts a model's planned ranges: params run id, model, then four arrays (seq, lo, hi, rows);
@@ -106,6 +108,7 @@ export const postgresDialect: RunDialect = {
   finishRun:
     `UPDATE "hushfield_runs" SET state = 'done', updated_at = ${PG_NOW} WHERE id = $1 AND state <> 'done' ` +
     "AND NOT EXISTS (SELECT 1 FROM \"hushfield_ranges\" WHERE run_id = $1 AND state IN ('pending', 'claimed'))",
+  reopenRun: `UPDATE "hushfield_runs" SET state = 'running', updated_at = ${PG_NOW} WHERE id = $1 AND state = 'done'`,
   countRanges: 'SELECT count(*)::int AS n FROM "hushfield_ranges" WHERE run_id = $1 AND model = $2',
   insertRange:
     `INSERT INTO "hushfield_ranges" (${RANGE_COLUMNS}) ` +
@@ -186,6 +189,7 @@ function sharedDialect(
     finishRun:
       `UPDATE ${runs} SET ${q('state')} = 'done', updated_at = ${now} WHERE id = $1 AND ${q('state')} <> 'done' ` +
       `AND NOT EXISTS (SELECT 1 FROM ${ranges} WHERE ${q('run_id')} = $1 AND ${q('state')} IN ('pending', 'claimed'))`,
+    reopenRun: `UPDATE ${runs} SET ${q('state')} = 'running', updated_at = ${now} WHERE id = $1 AND ${q('state')} = 'done'`,
     countRanges: `SELECT count(*) AS n FROM ${ranges} WHERE ${q('run_id')} = $1 AND ${q('model')} = $2`,
     // Parameters: run id, model, then seq, lo, hi, rows of each range.
     insertRange: (count: number) =>

@@ -124,6 +124,8 @@ export class RunStore {
    * `plan` lists a model's ranges; it runs at most once per model and run. A run that is
    * `done` gets no new ranges: no worker would claim them (and {@link setState} marks it done
    * only with no range open, under the same lock, so the two never cross).
+   * With `restart` (`--restart`) the run's ranges are deleted and planned again in the same
+   * transaction; a done run runs again, a paused one stays paused until resumed.
    * @returns the run, and whether this call created it
    */
   async open(
@@ -132,6 +134,7 @@ export class RunStore {
     settings: RunSettings,
     models: readonly string[],
     plan: (model: string) => Promise<PlannedRange[]>,
+    options: { readonly restart?: boolean } = {},
   ): Promise<{ run: RunInfo; created: boolean }> {
     const { dialect } = this;
     // The run's row is inserted on its own, before the transaction that locks it: on MySQL, an
@@ -150,6 +153,10 @@ export class RunStore {
     await this.transaction(async (tx) => {
       if (wait) await this.execute(tx, wait[0]);
       await this.execute(tx, dialect.lockRun, id);
+      if (options.restart) {
+        await this.execute(tx, dialect.deleteRanges, id);
+        await this.execute(tx, dialect.reopenRun, id);
+      }
       const [row] = await this.query<RunRow>(tx, dialect.selectRun, id);
       if (inserted === 0 && hasSettings(settings)) {
         // A cap given changes that cap; the run's other one stays as it is.
@@ -189,7 +196,7 @@ export class RunStore {
     return { run: (await this.get(id)) as RunInfo, created: inserted > 0 };
   }
 
-  /** Deletes the run's ranges (`--restart`): the next `open` plans them again. */
+  /** Deletes the run's ranges: the next `open` plans them again (`--restart` does both at once: `open`'s `restart`). */
   async clearRanges(id: string): Promise<number> {
     return this.write(id, this.dialect.deleteRanges, id);
   }

@@ -110,11 +110,9 @@ export async function runScaled(
   if (existing && existing.mode !== runMode) {
     throw new InvalidArgumentError(messages.runs.otherMode(runId, existing.mode, runMode), 'run');
   }
-  if (scale.restart && existing) {
-    await store.clearRanges(runId);
-    await store.setState(runId, 'running');
-    log(messages.runs.restarted(runId));
-  }
+  // --restart clears the ranges and plans them again in open's transaction (a finished run runs
+  // again; a paused one stays paused until `runs resume`).
+  if (scale.restart && existing) log(messages.runs.restarted(runId));
   const settings: RunSettings = {
     ...(scale.maxRowsPerSecond !== undefined ? { maxRowsPerSecond: scale.maxRowsPerSecond } : {}),
     ...(scale.maxConcurrency !== undefined ? { maxConcurrency: scale.maxConcurrency } : {}),
@@ -139,6 +137,7 @@ export async function runScaled(
       );
       return planned;
     },
+    { restart: scale.restart && existing !== null },
   );
   // Another process may have created the run since the check above.
   if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode, runMode), 'run');
