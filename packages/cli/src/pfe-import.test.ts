@@ -63,3 +63,11 @@ test('prints no key under inspect or JSON', () => {
   expect(JSON.stringify(importer)).not.toContain(secret);
   expect(JSON.stringify(importer)).toBe('{"keys":1}');
 });
+
+test('names its keys by the fingerprints cloak writes into each value, sorted and once each', () => {
+  const fingerprintOf = (k: string) => encryptStringSync('x', k).split('.')[2];
+  const importer = new PfeImporter([other, key, other]);
+  expect(importer.fingerprints).toEqual([fingerprintOf(key), fingerprintOf(other)].sort());
+  expect(new PfeImporter([key, other]).fingerprints).toEqual(importer.fingerprints);
+  expect(importer.fingerprints.join()).not.toContain(key.slice('k1.aesgcm256.'.length, 20));
+});

@@ -65,6 +65,15 @@ export class PfeImporter {
     }
   }
 
+  /**
+   * The keys' cloak fingerprints (the first 8 bytes of each key's SHA-256, in hex), sorted: what
+   * every cloak value stores in the clear to name its key, so they reveal nothing the database
+   * does not hold already. A scaled-out run records them to check the keys of a joining process.
+   */
+  get fingerprints(): string[] {
+    return Object.keys(this.keychain).sort();
+  }
+
   /** Never prints keys. */
   toJSON(): { keys: number } {
     return { keys: this.size };

@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
@@ -105,7 +105,16 @@ export async function runScaled(
   // The flags that widen what a run takes are part of its mode: every process of a run must be
   // given the same ones, or rows and ranges would be handled differently, unseen. Checked before
   // this process changes anything of the run (its ranges, caps or state).
-  const runMode = [mode, ...(options.rescope ? ['--rescope'] : []), ...(options.rebind ? ['--rebind'] : [])].join(' ');
+  // --from-pfe-key is recorded by a digest of its keys' cloak fingerprints (which every cloak
+  // value stores already), never the keys: a process given other keys, or none, would fail the
+  // rows it claims. A digest, not the list, keeps the mode short (a `String` is VARCHAR(191) on MySQL).
+  const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
+  const runMode = [
+    mode,
+    ...(options.rescope ? ['--rescope'] : []),
+    ...(options.rebind ? ['--rebind'] : []),
+    ...(pfe ? [pfeMode(pfe)] : []),
+  ].join(' ');
   const existing = await store.get(runId);
   if (existing && existing.mode !== runMode) {
     throw new InvalidArgumentError(messages.runs.otherMode(runId, existing.mode, runMode), 'run');
@@ -268,6 +277,15 @@ export async function runScaled(
   ];
   if (partial > 0) lines.push(messages.runs.partialRanges(runId, partial));
   return reportBulk(ctx, mode, false, results, { run: summary }, lines, partial > 0);
+}
+
+/**
+ * How a run records `--from-pfe-key`: the number of keys and the first 16 hex digits of the
+ * SHA-256 of their sorted cloak fingerprints, e.g. `--from-pfe-key(2 keys, set 9c41d07e5a2b3f60)`.
+ */
+export function pfeMode(pfe: PfeImporter): string {
+  const set = createHash('sha256').update(pfe.fingerprints.join(',')).digest('hex').slice(0, 16);
+  return `--from-pfe-key(${pfe.size} key${pfe.size === 1 ? '' : 's'}, set ${set})`;
 }
 
 /** The model's ranges: `rangeRows` rows each, in primary-key order, the last one open-ended. */
