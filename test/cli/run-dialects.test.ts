@@ -269,6 +269,10 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       const late = await planner.open('strand-2', 'reencrypt', {}, ['Customer', 'Post'], async () => post(2));
       expect(late.run.state).toBe('done');
       expect((await planner.ranges('strand-2')).map((range) => range.model)).toEqual(['Customer']);
+      // A pause or resume that read the run before it finished leaves it done.
+      expect(await planner.setState('strand-2', 'paused')).toBe(false);
+      expect(await planner.setState('strand-2', 'running')).toBe(false);
+      expect((await worker.get('strand-2'))?.state).toBe('done');
     });
 
     test('--restart (open with restart) clears the ranges and plans again in one step, keeping a pause', async () => {

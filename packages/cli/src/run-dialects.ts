@@ -58,6 +58,10 @@ export interface RunDialect {
   readonly waitForPlanning?: readonly [string, string];
   readonly selectRun: string;
   readonly updateRunSettings: string;
+  /**
+   * Pauses or resumes a run that is not done: params run id, state. A finished run stays done
+   * (a pause or resume that read it before its last worker finished must not reopen it).
+   */
   readonly setRunState: string;
   /**
    * Marks the run `done` when no range of it is open (`pending`, `claimed`): params run id. Sent
@@ -104,7 +108,7 @@ export const postgresDialect: RunDialect = {
   lockRun: 'SELECT id FROM "hushfield_runs" WHERE id = $1 FOR UPDATE',
   selectRun: 'SELECT id, mode, state, detail, created_at, updated_at FROM "hushfield_runs" WHERE id = $1',
   updateRunSettings: `UPDATE "hushfield_runs" SET detail = $2, updated_at = ${PG_NOW} WHERE id = $1`,
-  setRunState: `UPDATE "hushfield_runs" SET state = $2, updated_at = ${PG_NOW} WHERE id = $1 AND state <> $2`,
+  setRunState: `UPDATE "hushfield_runs" SET state = $2, updated_at = ${PG_NOW} WHERE id = $1 AND state NOT IN ($2, 'done')`,
   finishRun:
     `UPDATE "hushfield_runs" SET state = 'done', updated_at = ${PG_NOW} WHERE id = $1 AND state <> 'done' ` +
     "AND NOT EXISTS (SELECT 1 FROM \"hushfield_ranges\" WHERE run_id = $1 AND state IN ('pending', 'claimed'))",
@@ -185,7 +189,7 @@ function sharedDialect(
     lockRun,
     selectRun: `SELECT id, mode, ${q('state')}, detail, created_at, updated_at FROM ${runs} WHERE id = $1`,
     updateRunSettings: `UPDATE ${runs} SET detail = $2, updated_at = ${now} WHERE id = $1`,
-    setRunState: `UPDATE ${runs} SET ${q('state')} = $2, updated_at = ${now} WHERE id = $1 AND ${q('state')} <> $2`,
+    setRunState: `UPDATE ${runs} SET ${q('state')} = $2, updated_at = ${now} WHERE id = $1 AND ${q('state')} NOT IN ($2, 'done')`,
     finishRun:
       `UPDATE ${runs} SET ${q('state')} = 'done', updated_at = ${now} WHERE id = $1 AND ${q('state')} <> 'done' ` +
       `AND NOT EXISTS (SELECT 1 FROM ${ranges} WHERE ${q('run_id')} = $1 AND ${q('state')} IN ('pending', 'claimed'))`,

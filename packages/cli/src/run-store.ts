@@ -202,11 +202,12 @@ export class RunStore {
   }
 
   /**
-   * Sets the run's state. `done` is set only while no range of the run is open, checked under
+   * Sets the run's state. A done run keeps it (`--restart` reopens it: `open`'s `restart`).
+   * `done` is set only while no range of the run is open, checked under
    * the run's row lock: another process may be planning a model's ranges into the run (`open`,
    * under the same lock) at the moment its last worker finishes, and a run marked done over
    * them would leave them pending with no worker to claim them.
-   * @returns whether it changed (false for `done` while ranges are open)
+   * @returns whether it changed (false for `done` while ranges are open, and for a done run)
    */
   async setState(id: string, state: RunState): Promise<boolean> {
     if (state !== 'done') return (await this.write(id, this.dialect.setRunState, id, state)) > 0;

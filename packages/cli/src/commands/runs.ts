@@ -25,7 +25,8 @@ export async function runsSetState(ctx: CommandContext, id: string, state: Extra
   const run = await store.get(id);
   if (!run) throw new InvalidArgumentError(messages.runs.noSuchRun(id), 'run');
   const changed = run.state !== 'done' && (await store.setState(id, state));
-  const now = changed ? state : run.state;
+  // Unchanged: the state as it is now (the run may have finished since it was read).
+  const now = changed ? state : ((await store.get(id))?.state ?? run.state);
   ctx.out.result({ id, state: now, changed }, () => [messages.runs.stateSet(id, now, changed)]);
   return ExitCode.Ok;
 }
