@@ -60,7 +60,7 @@ describe('a bundled app', () => {
       encoding: 'utf8',
       timeout: 60_000,
       // The external form finds @hushfield/core where an installed app would: in node_modules.
-      // No NODE_OPTIONS: scripts/jest.js passes --no-warnings=..., which silences every warning on Node 20.
+      // No NODE_OPTIONS: the bundle runs as an app would, without the test runner's flags.
       env: { ...process.env, NODE_OPTIONS: '', NODE_PATH: join(ROOT, 'packages/cli/node_modules') },
     });
     return { status: child.status, out: child.stdout, err: child.stderr };
