@@ -16,7 +16,8 @@ export type HushfieldErrorCode =
   | 'HUSHFIELD_CONFIG'
   | 'HUSHFIELD_UNSUPPORTED_QUERY'
   | 'HUSHFIELD_INVALID_ARGUMENT'
-  | 'HUSHFIELD_ROW_MOVED';
+  | 'HUSHFIELD_ROW_MOVED'
+  | 'HUSHFIELD_AUDIT_UNWRITTEN';
 
 /** Where a failing value lives; all optional because core does not always know. */
 export interface ValueLocation {
@@ -205,5 +206,27 @@ export class RowMovedError extends HushfieldError {
     this.model = details.model;
     this.operation = details.operation;
     this.attempts = details.attempts;
+  }
+}
+
+/**
+ * An audit sink's `close()` gave up waiting for its writer (a write that did not return within
+ * `closeTimeoutMs`): `unwritten` events (the batch in flight and those queued behind it) are not
+ * known to be written. The sink keeps them and goes on writing should the write return; an
+ * application that exits now loses them.
+ */
+export class AuditUnwrittenError extends HushfieldError {
+  /** The sink's `name`. */
+  readonly sink: string;
+  /** Events not written when `close()` gave up. */
+  readonly unwritten: number;
+  /** How long `close()` waited, in ms. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, details: { sink: string; unwritten: number; timeoutMs: number }) {
+    super('HUSHFIELD_AUDIT_UNWRITTEN', message);
+    this.sink = details.sink;
+    this.unwritten = details.unwritten;
+    this.timeoutMs = details.timeoutMs;
   }
 }

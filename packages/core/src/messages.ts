@@ -108,4 +108,8 @@ export const messages = {
     "(option unicodeMismatch: 'warn')",
 
   encryptorDisposed: () => 'was disposed; create a new one with rowEncryptor(scope)',
+
+  auditUnwritten: (sink: string, unwritten: number, timeoutMs: number) =>
+    `audit sink '${sink}': close() waited ${timeoutMs} ms for a write that did not return; ` +
+    `${unwritten} event${unwritten === 1 ? ' is' : 's are'} not written (kept, and written should the write return)`,
 } as const;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import type { AuditEvent } from '../audit';
-import { InvalidArgumentError } from '../errors';
+import { AuditUnwrittenError, InvalidArgumentError } from '../errors';
 import { BatchingAuditSink } from './batching';
 import { JsonLinesAuditSink } from './json-lines';
 
@@ -259,23 +259,58 @@ describe('BatchingAuditSink', () => {
     warning.mockRestore();
   });
 
-  it('close gives up on a write that never returns after closeTimeoutMs, dropping and counting what is left', async () => {
-    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const sink = new BatchingAuditSink(() => new Promise<void>(() => undefined), { batchSize: 3, closeTimeoutMs: 50 });
-    try {
-      for (let n = 0; n < 7; n++) sink.emit(event(n));
-      const started = Date.now();
-      await sink.close();
-      expect(Date.now() - started).toBeLessThan(2_000);
-      // The batch in flight (3) and the four queued behind it.
-      expect([sink.dropped, sink.written, sink.pending]).toEqual([7, 0, 0]);
-      expect(String(warning.mock.calls[0][0])).toContain('close() waited 50 ms');
-      // Closed for good: a later event is counted as dropped, not queued behind the hung write.
-      sink.emit(event(8));
-      expect([sink.dropped, sink.pending]).toEqual([8, 0]);
-    } finally {
-      warning.mockRestore();
+  it('close rejects after closeTimeoutMs on a write that never returns, naming how many events are unwritten', async () => {
+    const sink = new BatchingAuditSink(() => new Promise<void>(() => undefined), {
+      batchSize: 3,
+      closeTimeoutMs: 50,
+      name: 'audit-db',
+    });
+    for (let n = 0; n < 7; n++) sink.emit(event(n));
+    const started = Date.now();
+    const error = await sink.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error).toBeInstanceOf(AuditUnwrittenError);
+    // The batch in flight (3) and the four queued behind it.
+    expect(error).toMatchObject({ code: 'HUSHFIELD_AUDIT_UNWRITTEN', sink: 'audit-db', unwritten: 7, timeoutMs: 50 });
+    expect((error as Error).message).toBe(
+      "audit sink 'audit-db': close() waited 50 ms for a write that did not return; 7 events are not written " +
+        '(kept, and written should the write return)',
+    );
+    // Nothing was thrown away: the four queued events wait behind the hung write.
+    expect([sink.dropped, sink.written, sink.pending]).toEqual([0, 0, 4]);
+  });
+
+  it('keeps what close gave up on and writes it once the hung write returns', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    let calls = 0;
+    const sink = new BatchingAuditSink(
+      async (events) => {
+        if (calls++ === 0) await gate;
+        written.push(...events.map((e) => e.keyId!));
+      },
+      { batchSize: 3, closeTimeoutMs: 30 },
+    );
+    for (let n = 0; n < 5; n++) sink.emit(event(n));
+    await expect(sink.close()).rejects.toMatchObject({ unwritten: 5 });
+    sink.emit(event(5));
+    release();
+    await sink.close();
+    expect(written).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
+    expect([sink.dropped, sink.written, sink.pending]).toEqual([0, 6, 0]);
+  });
+
+  it('refuses a name that is not a non-empty string of at most 64 bytes', () => {
+    for (const name of ['', 42, null, { toString: () => 'x' }, 'n'.repeat(65), 'é'.repeat(33)]) {
+      const make = () => new BatchingAuditSink(async () => undefined, { name: name as string });
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(/^options\.name must be/);
     }
+    expect(() => new BatchingAuditSink(async () => undefined, { name: 'n'.repeat(64) })).not.toThrow();
   });
 
   it('close still waits for a slow write that returns within closeTimeoutMs', async () => {

@@ -3,10 +3,13 @@
  * database, a log service). `emit` never waits and never throws, so auditing never blocks or
  * fails a read: the queue is bounded, and events that do not fit, or that failed to write (a
  * failed batch is written again one event at a time, so one refused event loses only itself),
- * are dropped and counted (`dropped`, metric `hushfield.audit.dropped`).
+ * are dropped and counted (`dropped`, metric `hushfield.audit.dropped`). `close()` waits a bounded
+ * time and says, with a typed error, how many events it could not see written.
  */
 import type { AuditEvent, AuditSink } from '../audit';
-import { checkOptionsObject, needs } from '../preconditions';
+import { AuditUnwrittenError } from '../errors';
+import { messages } from '../messages';
+import { checkOptionsObject, needs, needsName } from '../preconditions';
 import { countAuditDropped } from '../telemetry';
 
 /**
@@ -23,15 +26,23 @@ export interface BatchingAuditSinkOptions {
   readonly batchSize?: number;
   /** Longest wait before a partial batch is written, in ms; default 1,000. */
   readonly flushIntervalMs?: number;
-  /** Name in warnings and in the drop metric's `hushfield.audit.sink` attribute; default `batching`. */
+  /**
+   * Name in warnings, in {@link AuditUnwrittenError} and in the drop metric's
+   * `hushfield.audit.sink` attribute: a string of 1 to {@link MAX_SINK_NAME_BYTES} UTF-8 bytes;
+   * default `batching`.
+   */
   readonly name?: string;
   /**
    * Longest wait of {@link BatchingAuditSink.close} for the queue to be written, in ms; default
-   * 10,000. Past it (a write that never returns), what is left is dropped and counted, and
-   * `close()` resolves: a shutdown does not hang on its audit sink.
+   * 10,000. Past it (a write that never returns), `close()` rejects with an
+   * {@link AuditUnwrittenError} naming how many events are not written, so a shutdown does not
+   * hang on its audit sink, nor lose events without saying so.
    */
   readonly closeTimeoutMs?: number;
 }
+
+/** Longest `name` of a sink, in UTF-8 bytes (it goes into warnings and a metric attribute). */
+export const MAX_SINK_NAME_BYTES = 64;
 
 /** The longest wait a Node timer holds (2³¹−1 ms, about 24.8 days): a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -70,18 +81,16 @@ export class BatchingAuditSink implements AuditSink {
   #queue: AuditEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
-  /** Events of the batch being written, counted as dropped should `close()` give up on them. */
+  /** Events of the batch being written, counted as unwritten should `close()` give up on them. */
   #inFlight = 0;
-  /** Set when `close()` gave up waiting: a write that returns later is neither counted nor followed. */
-  #abandoned = false;
   #dropped = 0;
   #written = 0;
   #warned = false;
 
   /**
-   * @throws InvalidArgumentError when `write` is not a function, `options` is not an object, or a
-   *   bound is not a positive integer (`flushIntervalMs` and `closeTimeoutMs` at most 2³¹−1, what
-   *   a timer holds)
+   * @throws InvalidArgumentError when `write` is not a function, `options` is not an object,
+   *   `name` is not a string of 1 to {@link MAX_SINK_NAME_BYTES} bytes, or a bound is not a
+   *   positive integer (`flushIntervalMs` and `closeTimeoutMs` at most 2³¹−1, what a timer holds)
    */
   constructor(write: (events: AuditEvent[]) => Promise<void>, options: BatchingAuditSinkOptions = {}) {
     needs(typeof write === 'function', 'write', 'must be a function');
@@ -90,6 +99,7 @@ export class BatchingAuditSink implements AuditSink {
     this.#maxQueue = positive(options.maxQueue, 10_000, 'options.maxQueue');
     this.#batchSize = positive(options.batchSize, 100, 'options.batchSize');
     this.#intervalMs = timerMs(options.flushIntervalMs, 1_000, 'options.flushIntervalMs');
+    if (options.name !== undefined) needsName(options.name, MAX_SINK_NAME_BYTES, 'options.name');
     this.#name = options.name ?? 'batching';
     this.#closeTimeoutMs = timerMs(options.closeTimeoutMs, 10_000, 'options.closeTimeoutMs');
   }
@@ -109,15 +119,8 @@ export class BatchingAuditSink implements AuditSink {
     return this.#queue.length;
   }
 
-  /**
-   * Queues `event`; never waits, never throws. After a `close()` that gave up on a write that
-   * did not return, the sink stays closed: events are dropped and counted, not queued behind it.
-   */
+  /** Queues `event`; never waits, never throws. */
   emit(event: AuditEvent): void {
-    if (this.#abandoned) {
-      this.#drop(1, 'it was closed while a write had not returned');
-      return;
-    }
     if (this.#queue.length >= this.#maxQueue) {
       this.#drop(1);
       return;
@@ -141,34 +144,38 @@ export class BatchingAuditSink implements AuditSink {
   }
 
   /**
-   * Flushes; call at shutdown. Waits at most `closeTimeoutMs`: past it, the events not yet
-   * written (queued, and the batch whose write has not returned, which may still store them
-   * when it does) are dropped and counted. Never rejects.
+   * Flushes; call at shutdown. Waits at most `closeTimeoutMs` for the queue to be written.
+   * @throws AuditUnwrittenError past `closeTimeoutMs` (a write that did not return), naming how
+   *   many events are not written: the batch in flight and those queued behind it. Nothing is
+   *   dropped: the sink keeps them, and writes them should the write return (a later `close()`
+   *   waits for them again); a process that exits now loses them.
    */
   async close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: a hung write may hold nothing open, and the process must not exit in silence.
     const timedOut = new Promise<true>((resolve) => {
       timer = setTimeout(() => resolve(true), this.#closeTimeoutMs);
     });
     const gaveUp = await Promise.race([this.flush().then(() => false), timedOut]);
     clearTimeout(timer);
     if (!gaveUp) return;
-    this.#abandoned = true;
-    const left = this.#queue.length + this.#inFlight;
-    this.#queue = [];
-    this.#inFlight = 0;
-    if (left > 0) this.#drop(left, `close() waited ${this.#closeTimeoutMs} ms for a write that did not return`);
+    const unwritten = this.#queue.length + this.#inFlight;
+    if (unwritten === 0) return;
+    throw new AuditUnwrittenError(messages.auditUnwritten(this.#name, unwritten, this.#closeTimeoutMs), {
+      sink: this.#name,
+      unwritten,
+      timeoutMs: this.#closeTimeoutMs,
+    });
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#abandoned) {
+    while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#batchSize);
       this.#inFlight = batch.length;
       try {
         await this.#write(batch);
-        if (!this.#abandoned) this.#written += batch.length;
+        this.#written += batch.length;
       } catch (error) {
-        if (this.#abandoned) return;
         if (batch.length === 1) this.#drop(1, reasonOf(error));
         else await this.#writeOneByOne(batch);
       } finally {
@@ -187,15 +194,13 @@ export class BatchingAuditSink implements AuditSink {
    */
   async #writeOneByOne(batch: AuditEvent[]): Promise<void> {
     let anyWritten = false;
-    for (let i = 0; i < batch.length && !this.#abandoned; i++) {
+    for (let i = 0; i < batch.length; i++) {
       this.#inFlight = batch.length - i;
       try {
         await this.#write([batch[i]]);
-        if (this.#abandoned) return;
         this.#written++;
         anyWritten = true;
       } catch (error) {
-        if (this.#abandoned) return;
         const rest = batch.length - i - 1;
         // Only before any went through: after that, a failure is one event's, not the writer's.
         if (!anyWritten && i + 1 >= OUTAGE_FAILURES && rest > 0) return this.#drop(1 + rest, reasonOf(error));

@@ -78,11 +78,12 @@ function toRow(event: AuditEvent): object {
  *   was extended from, past its query extensions
  * @throws ConfigError when the client has no such model
  * @throws InvalidArgumentError when `options` is not an object, `options.model` not a model name,
- *   or a bound is not a positive integer
+ *   `options.name` not a string of 1 to 64 bytes, or a bound is not a positive integer
  * @example
  * const audit = new PrismaAuditSink(basePrisma);
  * const prisma = basePrisma.$extends(fieldEncryption({ schema, keyring, keyStore, audit }));
- * process.on('beforeExit', () => audit.close());
+ * // close() rejects (AuditUnwrittenError, with the count) when a write hangs past closeTimeoutMs
+ * process.on('beforeExit', () => audit.close().catch((error: Error) => console.error(error.message)));
  */
 export class PrismaAuditSink extends BatchingAuditSink {
   constructor(client: unknown, options: PrismaAuditSinkOptions = {}) {
@@ -92,7 +93,7 @@ export class PrismaAuditSink extends BatchingAuditSink {
       async (events) => {
         await delegate.createMany({ data: events.map(toRow) });
       },
-      { name: 'prisma', ...options },
+      { ...options, name: options.name ?? 'prisma' },
     );
   }
 }
