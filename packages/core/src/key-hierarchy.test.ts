@@ -4,6 +4,7 @@ import type { AuditEvent } from './audit';
 import { InvalidArgumentError, KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
 import { KeyHierarchy } from './key-hierarchy';
 import type { EncryptionContext, Keyring } from './keyring';
+import type { KeyKind } from './key-store';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
 
@@ -317,6 +318,25 @@ describe('KeyHierarchy', () => {
     await keys.destroyScope('s');
     const destroy = events.find((event) => event.operation === 'key.destroy');
     expect(destroy?.detail).toEqual({ versions: 2, keyIds: `${first.keyId},other-id` });
+  });
+
+  it('names in its key.destroy event the key id of a version rotated in between the listing and the destroy', async () => {
+    // The store's destroy runs after another writer added version 2 under another key id.
+    class RacedStore extends MemoryKeyStore {
+      override async destroy(kind: KeyKind, scope: string): Promise<number> {
+        const stored = (await this.list({ kind: 'scope', scope }))[0];
+        const { keyringId, wrappedKey } = stored;
+        await this.rotate({ kind, scope, keyringId, wrappedKey: wrappedKey ?? '', keyId: 'rotated-id', version: 2 });
+        return super.destroy(kind, scope);
+      }
+    }
+    const keyStore = new RacedStore();
+    const { keys, events } = setup(new CountingKeyring(), keyStore);
+    const first = await keys.activeScopeKey('s');
+    expect(await keys.destroyScope('s')).toBe(2);
+    const destroy = events.find((event) => event.operation === 'key.destroy');
+    expect(destroy).toMatchObject({ outcome: 'success', keyId: first.keyId });
+    expect(destroy?.detail).toEqual({ versions: 2, keyIds: `${first.keyId},rotated-id` });
   });
 
   it('counts in a key.destroy event the versions the key store destroyed, not those it listed first', async () => {

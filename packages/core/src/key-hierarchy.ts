@@ -167,20 +167,28 @@ export class KeyHierarchy {
     const keyIds = [...new Set((live.length > 0 ? live : versions).map((key) => key.keyId))];
     // Every key id and how many versions, should a scope's versions carry more than one id. The
     // count is the store's answer, set before the event is sent: versions destroyed by an
-    // earlier shred are listed too, and one rotated in between is destroyed without being listed.
+    // earlier shred are listed too.
     const detail: { versions: number; keyIds?: string } = {
       versions: live.length,
       ...(keyIds.length > 1 ? { keyIds: keyIds.join(',') } : {}),
     };
     const draft = { operation: 'key.destroy' as const, kind: 'scope' as const, scope, keyId: keyIds[0], detail };
+    let after: StoredKey[] | undefined;
     const count = await this.#audit.timed(draft, async () => {
       const destroyed = await this.#store.destroy('scope', scope);
       detail.versions = destroyed;
+      // Re-read before the event is sent: a version rotated in between the two calls was destroyed
+      // too, and the event names its key id. A failed re-read is not the destroy's failure.
+      after = await this.#store.list({ kind: 'scope', scope }).catch(() => undefined);
+      const listed = new Set(versions.map((key) => cacheId(key.keyId, key.version)));
+      const rotated = (after ?? []).filter((key) => !listed.has(cacheId(key.keyId, key.version)));
+      const named = [...new Set([...keyIds, ...rotated.map((key) => key.keyId)])];
+      if (named.length > 1) detail.keyIds = named.join(',');
       return destroyed;
     });
     this.#versions.forgetScope(scope);
-    // Re-read: a version rotated in between the two calls was destroyed too and must be evicted.
-    const all = [...versions, ...(await this.#store.list({ kind: 'scope', scope }))];
+    // The re-read's versions are evicted too (read again here if it failed).
+    const all = [...versions, ...(after ?? (await this.#store.list({ kind: 'scope', scope })))];
     for (const key of all) this.#keys.delete(cacheId(key.keyId, key.version));
     for (const listener of this.#destroyListeners) listener([...new Set(all.map((key) => key.keyId))]);
     return count;
