@@ -49,3 +49,33 @@ test('key lifecycle and health-check keyring calls are audited with the actor, w
   const serialized = JSON.stringify(events);
   for (const key of wrapped) expect(serialized).not.toContain(key);
 });
+
+test('with an audit sink, a command whose actor() throws or yields no actor stops before any key event', async () => {
+  const events: AuditEvent[] = [];
+  const audit = { emit: (event: AuditEvent) => void events.push(event) };
+  expect((await world.runCli(['keys', 'create', '--scope', 'tenant-actor'], { config: { audit } })).code).toBe(0);
+  const before = events.length;
+  const throwing = {
+    audit,
+    actor: () => {
+      throw new TypeError('no session for ops-secret-user');
+    },
+  };
+  for (const args of [['keys', 'shred', '--scope', 'tenant-actor', '--yes'], ['doctor'], ['status']]) {
+    const result = await world.runCli(args, { config: throwing });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("'actor' threw TypeError");
+    expect(result.stderr).not.toContain('ops-secret-user');
+  }
+  const none = await world.runCli(['keys', 'shred', '--scope', 'tenant-actor', '--yes'], {
+    config: { audit, actor: () => undefined },
+  });
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain("'actor' returned no actor");
+  // Nothing ran: no event, and the scope's key is still live.
+  expect(events.length).toBe(before);
+  const states = await world.db.query<{ state: string }>(
+    "SELECT state FROM hushfield_keys WHERE scope = 'tenant-actor'",
+  );
+  expect(states.map((row) => row.state)).toEqual(['active']);
+});

@@ -27,6 +27,7 @@ export class CommandContext {
   private keyringPromise?: Promise<Keyring>;
   private keyStorePromise?: Promise<KeyStore>;
   private cryptoPromise?: Promise<FieldCrypto>;
+  private actorChecked = false;
 
   constructor(loaded: LoadedConfig, out: Output) {
     this.loaded = loaded;
@@ -111,16 +112,45 @@ export class CommandContext {
         // data keys would only cost time and memory.
         dekCache: false,
         audit: config.audit,
-        actor: config.actor ?? defaultActor,
+        actor: this.checkedActor(),
         unicodeMismatch: config.unicodeMismatch,
       });
     })();
     return this.cryptoPromise;
   }
 
-  /** Audit sink and actor for keyring calls the CLI makes itself (health checks). */
+  /**
+   * Audit sink and actor for keyring calls the CLI makes itself (health checks).
+   * @throws ConfigError when an audit sink is configured and `actor()` throws or yields no actor
+   */
   get audit(): { sink?: AuditSink; actor: () => ActorContext | undefined } {
-    return { sink: this.loaded.config.audit, actor: this.loaded.config.actor ?? defaultActor };
+    return { sink: this.loaded.config.audit, actor: this.checkedActor() };
+  }
+
+  /**
+   * The configured actor (or the default), called once up front when an audit sink is
+   * configured: an `actor()` that throws, or yields no actor, would leave every key event of
+   * the command (a shred, say) without anyone named, so the command stops before any of them.
+   * @throws ConfigError naming what was wrong (the error's class, never its message)
+   */
+  private checkedActor(): () => ActorContext | undefined {
+    const actor = this.loaded.config.actor ?? defaultActor;
+    if (this.actorChecked || this.loaded.config.audit === undefined) return actor;
+    let value: unknown;
+    try {
+      value = actor();
+    } catch (error) {
+      throw new ConfigError(messages.config.actorFailed(`threw ${error instanceof Error ? error.name : typeof error}`));
+    }
+    const isActor =
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.keys(value).length > 0 &&
+      Object.values(value).every((field) => typeof field === 'string');
+    if (!isActor) throw new ConfigError(messages.config.actorFailed('returned no actor (an object of strings)'));
+    this.actorChecked = true;
+    return actor;
   }
 
   /** Disconnects the Prisma client if it was opened. */

@@ -3,19 +3,41 @@ import { type AuditEvent, LocalKeyring } from '@hushfield/core';
 import { keyringRoundTrip } from './health';
 
 describe('keyringRoundTrip', () => {
-  it('audits both calls, without an actor when actor() throws rather than losing the events', async () => {
+  it('audits both calls when actor() throws, each saying its actor failed, and warns', async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const events: AuditEvent[] = [];
+      const keyring = new LocalKeyring(randomBytes(32));
+      const health = await keyringRoundTrip(keyring, {
+        sink: { emit: (event) => void events.push(event) },
+        actor: () => {
+          throw new RangeError('no request in scope for user secret-name');
+        },
+      });
+      expect(health.ok).toBe(true);
+      expect(events.map((event) => [event.operation, event.outcome, event.actor, event.detail])).toEqual([
+        ['keyring.wrap', 'success', undefined, { purpose: 'health-check', actorFailed: 'RangeError' }],
+        ['keyring.unwrap', 'success', undefined, { purpose: 'health-check', actorFailed: 'RangeError' }],
+      ]);
+      expect(warning).toHaveBeenCalledWith(
+        expect.stringContaining('actor() failed (RangeError)'),
+        'HushfieldAuditWarning',
+      );
+      expect(JSON.stringify([events, warning.mock.calls])).not.toContain('secret-name');
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
+  it('stamps the actor on both calls', async () => {
     const events: AuditEvent[] = [];
-    const keyring = new LocalKeyring(randomBytes(32));
-    const health = await keyringRoundTrip(keyring, {
+    await keyringRoundTrip(new LocalKeyring(randomBytes(32)), {
       sink: { emit: (event) => void events.push(event) },
-      actor: () => {
-        throw new Error('no request in scope');
-      },
+      actor: () => ({ user: 'ops-alice' }),
     });
-    expect(health.ok).toBe(true);
-    expect(events.map((event) => [event.operation, event.outcome, event.actor])).toEqual([
-      ['keyring.wrap', 'success', undefined],
-      ['keyring.unwrap', 'success', undefined],
+    expect(events.map((event) => [event.actor, event.detail])).toEqual([
+      [{ user: 'ops-alice' }, { purpose: 'health-check' }],
+      [{ user: 'ops-alice' }, { purpose: 'health-check' }],
     ]);
   });
 });

@@ -65,18 +65,20 @@ export async function keyringRoundTrip(keyring: Keyring, audit: HealthAudit = {}
 }
 
 /**
- * Delivers one event; a failing sink is ignored (an audit sink must never break a check), and
- * an `actor()` that throws leaves the event without an actor rather than losing it.
+ * Delivers one event; a failing sink is ignored (an audit sink must never break a check). An
+ * `actor()` that throws (the CLI checked it once before the command, so it failed since) does
+ * not lose the event, nor the actor in silence: the event says so (`detail.actorFailed`, the
+ * error's class) and a process warning is emitted.
  */
 function emit(audit: HealthAudit, event: Omit<AuditEvent, 'time' | 'actor' | 'detail'>): void {
   if (!audit.sink) return;
   try {
-    const actor = actorOrNone(audit);
+    const actor = actorOrFailure(audit);
     const delivered = audit.sink.emit({
       ...event,
       time: new Date(),
-      detail: { purpose: 'health-check' },
-      ...(actor ? { actor } : {}),
+      detail: { purpose: 'health-check', ...('failed' in actor ? { actorFailed: actor.failed } : {}) },
+      ...('actor' in actor && actor.actor !== undefined ? { actor: actor.actor } : {}),
     });
     if (delivered && typeof (delivered as Promise<void>).catch === 'function')
       (delivered as Promise<void>).catch(() => undefined);
@@ -85,11 +87,17 @@ function emit(audit: HealthAudit, event: Omit<AuditEvent, 'time' | 'actor' | 'de
   }
 }
 
-function actorOrNone(audit: HealthAudit): ActorContext | undefined {
+function actorOrFailure(audit: HealthAudit): { actor: ActorContext | undefined } | { failed: string } {
   try {
-    return audit.actor?.();
-  } catch {
-    return undefined;
+    return { actor: audit.actor?.() };
+  } catch (error) {
+    // The class only: the message may quote anything.
+    const failed = error instanceof Error ? error.name : typeof error;
+    process.emitWarning(
+      `hushfield audit actor() failed (${failed}); a health-check event was recorded without an actor`,
+      'HushfieldAuditWarning',
+    );
+    return { failed };
   }
 }
 

@@ -49,6 +49,9 @@ export const commonMessages = {
       '(without $extends(fieldEncryption(...)))',
     unknownModel: (model: string, known: readonly string[]) => `unknown model ${model} (known: ${known.join(', ')})`,
     noEncryptedFields: (model: string) => `model ${model} has no encrypted fields`,
+    actorFailed: (what: string) =>
+      `'actor' ${what}: with an audit sink configured, every key and keyring event the CLI causes ` +
+      'names who ran it, so the command does not run without one',
   },
 
   /** The `.env` file read before the configuration (`env-file.ts`). */
