@@ -191,6 +191,25 @@ describe('AwsKmsKeyring under KMS faults', () => {
     expect(error.message).toContain('DescribeKey');
   });
 
+  it('bounds a credentials provider that never returns by timeoutMs: a retryable KeyringError, not a hang', async () => {
+    let asked = 0;
+    const credentials = () => {
+      asked++;
+      return new Promise<never>(() => undefined);
+    };
+    const ring = keyring({
+      timeoutMs: 150,
+      retry: { maxAttempts: 2, sleep: async () => undefined },
+      clientConfig: { endpoint: emulator.endpoint, region: emulator.region, credentials },
+    });
+    const started = performance.now();
+    const error = await failure(ring.wrapKey(randomBytes(32), context));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error).toMatchObject({ retryable: true, operation: 'wrap' });
+    expect(asked).toBeGreaterThanOrEqual(1);
+    expect(emulator.calls.get('Encrypt')).toBe(0);
+  });
+
   it('keeps working when the audit sink throws', async () => {
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {

@@ -127,6 +127,41 @@ describe('callRemoteKeyring', () => {
     });
   });
 
+  it('stops waiting for an attempt that ignores its signal and never settles, after timeoutMs', async () => {
+    const ring = settings({
+      timeoutMs: 20,
+      retry: resolveKeyringRetry({ maxAttempts: 2, sleep: async () => undefined }),
+    });
+    let attempts = 0;
+    const started = Date.now();
+    const error = await callRemoteKeyring(ring, { operation: 'wrap', remoteOperation: 'encrypt', key: 'k' }, () => {
+      attempts++;
+      return new Promise<Buffer>(() => undefined);
+    }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(attempts).toBe(2);
+    expect(error).toBeInstanceOf(KeyringError);
+    expect(error).toMatchObject({
+      retryable: true,
+      message: 'Test KMS encrypt with key k failed after 2 attempts: reason Timeout',
+    });
+  });
+
+  it('zeroes the key bytes of an attempt that answers after it was given up on', async () => {
+    const ring = settings({ timeoutMs: 20, retry: resolveKeyringRetry({ maxAttempts: 1 }) });
+    const late = Buffer.alloc(32, 9);
+    let answer!: (key: Buffer) => void;
+    const error = await callRemoteKeyring(
+      ring,
+      { operation: 'unwrap', remoteOperation: 'decrypt', key: 'k' },
+      () => new Promise<Buffer>((resolve) => (answer = resolve)),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ retryable: true });
+    answer(late);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late.equals(Buffer.alloc(32))).toBe(true);
+  });
+
   it('survives an audit sink that throws', async () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const ring = settings({

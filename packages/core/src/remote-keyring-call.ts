@@ -169,7 +169,8 @@ export function remoteCallFailedMessage(
 
 /**
  * Runs `send` until it succeeds, fails for good, or runs out of attempts.
- * @param send - performs one attempt; must honour `signal` (abort the request when it fires)
+ * @param send - performs one attempt; should honour `signal` (abort the request when it fires):
+ *   the call stops waiting for it when `signal` fires all the same
  * @throws KeyringError naming the service, operation and key; `retryable` when throttled,
  *   timed out or unreachable. The underlying error is not attached (it may carry request details).
  * @example
@@ -191,7 +192,7 @@ export async function callRemoteKeyring<T>(
     }, settings.timeoutMs);
     let failure: KeyringFailure;
     try {
-      const result = await send(controller.signal);
+      const result = await boundedBy(send(controller.signal), controller.signal);
       clearTimeout(timer);
       emit(settings, target, { success: true, latencyMs: performance.now() - started, attempts: attempt });
       return result;
@@ -216,6 +217,41 @@ export async function callRemoteKeyring<T>(
       ),
       { keyringId: settings.keyringId, operation: target.operation, retryable: failure.retryable },
     );
+  }
+}
+
+/**
+ * `attempt`, or a rejection as soon as `signal` fires: a `send` that does not honour the signal
+ * (a credential or PIN callback that never returns, a client that ignores `abortSignal`) must
+ * not hold the call past its timeout. What such an attempt returns later nobody reads: key
+ * bytes in it are zeroed.
+ */
+function boundedBy<T>(attempt: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(new Error('the attempt timed out'));
+      attempt.then(zeroLate, () => undefined);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    attempt.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Zeroes the bytes of an answer nobody waits for any more (a late unwrap's key). */
+function zeroLate(value: unknown): void {
+  if (value instanceof Uint8Array) value.fill(0);
+  else if (typeof value === 'object' && value !== null) {
+    for (const field of Object.values(value)) if (field instanceof Uint8Array) field.fill(0);
   }
 }
 

@@ -133,6 +133,25 @@ describe('AzureKeyVaultKeyring faults', () => {
     expect(error.message).toContain('no answer within 200 ms');
   });
 
+  it('bounds a credential whose getToken never returns by timeoutMs: a retryable Timeout, not a hang', async () => {
+    let asked = 0;
+    const credential = {
+      getToken: () => {
+        asked++;
+        return new Promise<never>(() => undefined);
+      },
+    };
+    const ring = keyring({ credential, timeoutMs: 200, retry: { maxAttempts: 2, sleep: async () => undefined } });
+    const started = performance.now();
+    const error = await failure(ring.wrapKey(randomBytes(32), context));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error).toMatchObject({ azureCode: 'Timeout', retryable: true, operation: 'wrap' });
+    expect(error.message).toContain('after 2 attempts: no answer within 200 ms');
+    expect(asked).toBeGreaterThanOrEqual(1);
+    expect(fake.count('/wrapkey')).toBeLessThanOrEqual(2); // challenges only: no token was ever sent
+    expect(events.at(-1)).toMatchObject({ outcome: 'failure', detail: { attempts: 2, kmsErrorCode: 'Timeout' } });
+  });
+
   it('retries a connection reset by Key Vault', async () => {
     const ring = keyring();
     const key = randomBytes(32);
