@@ -5,3 +5,4 @@
 export { Pkcs11Keyring, type Pkcs11KeyringOptions, type Pkcs11KeyDescription } from './pkcs11-keyring';
 export type { Pkcs11Module } from './pkcs11-module';
 export type { PinSource } from './pkcs11-token';
+export { Pkcs11KeyringError, type Pkcs11ErrorCode } from './pkcs11-errors';

@@ -5,7 +5,49 @@
  * `KeyringError` message uses. PIN failures are never retried: tokens lock after a few.
  */
 import * as pkcs11js from 'pkcs11js';
-import { type KeyringFailure } from '@hushfield/core';
+import { KeyringError, type KeyringFailure } from '@hushfield/core';
+
+/**
+ * What failed, as {@link Pkcs11KeyringError.pkcs11Code} names it: the `CKR_*` name of the token's
+ * return value, or one of this package's own codes (see the README's error table).
+ */
+export type Pkcs11ErrorCode =
+  | 'Timeout'
+  | 'PinRefused'
+  | 'PinSourceTimeout'
+  | 'PinSourceFailed'
+  | 'TokenNotFound'
+  | 'KeyNotFound'
+  | 'KeyAmbiguous'
+  | 'KeyUnfit'
+  | 'Closed'
+  | 'MalformedWrappedKey'
+  | 'UnexpectedOutput'
+  | 'UnknownError'
+  | `CKR_${string}`;
+
+/**
+ * A failed PKCS#11 keyring call: a core `KeyringError` (`HUSHFIELD_KEYRING`) with the classified
+ * failure. Never holds the PIN, key material or wrapped bytes, and no `cause` (a PIN function's
+ * error may quote the PIN).
+ */
+export class Pkcs11KeyringError extends KeyringError {
+  /** The classified failure: a `CKR_*` name or one of this package's codes. */
+  readonly pkcs11Code: Pkcs11ErrorCode;
+
+  constructor(
+    message: string,
+    details: {
+      keyringId: string;
+      operation: KeyringError['operation'];
+      pkcs11Code: Pkcs11ErrorCode;
+      retryable?: boolean;
+    },
+  ) {
+    super(message, details);
+    this.pkcs11Code = details.pkcs11Code;
+  }
+}
 
 /** A token or key this package refuses to use (not a PKCS#11 return value). Not retried. */
 export class Pkcs11SetupError extends Error {
@@ -75,8 +117,9 @@ export function returnValueName(error: unknown): string | undefined {
 
 /** Classifies what one attempt threw. */
 export function classifyPkcs11Error(error: unknown, timedOut: boolean): KeyringFailure {
-  if (timedOut) return { code: 'Timeout', retryable: true };
+  // A setup error stands even when the attempt timed out: it says why (a PIN function that did not answer).
   if (error instanceof Pkcs11SetupError) return { code: error.setupCode, retryable: false };
+  if (timedOut) return { code: 'Timeout', retryable: true };
   const name = returnValueName(error);
   if (name !== undefined) return { code: name, retryable: RETRYABLE.has(name) };
   return { code: 'UnknownError', retryable: false };
@@ -121,6 +164,12 @@ export function describePkcs11Failure(code: string, timeoutMs: number): string {
       return 'the key is not a 256-bit AES key that is sensitive and allows encrypt and decrypt';
     case 'Timeout':
       return `no answer within ${timeoutMs} ms`;
+    case 'Closed':
+      return 'the keyring was closed (close()); create a new one';
+    case 'PinSourceTimeout':
+      return `the PIN function gave no PIN within ${timeoutMs} ms (it is called again on the next call)`;
+    case 'PinSourceFailed':
+      return 'the PIN function threw or gave no PIN (it is called again on the next call)';
     default:
       return code;
   }

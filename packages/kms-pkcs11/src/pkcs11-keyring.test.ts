@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@hushfield/core';
+import { Pkcs11KeyringError } from './pkcs11-errors';
 import { Pkcs11Keyring } from './pkcs11-keyring';
 import type { Pkcs11Module } from './pkcs11-module';
 
@@ -55,6 +56,82 @@ describe('Pkcs11Keyring configuration', () => {
       code: 'HUSHFIELD_KEYRING',
       operation: 'unwrap',
       retryable: false,
+      pkcs11Code: 'MalformedWrappedKey',
     });
+  });
+});
+
+describe('Pkcs11Keyring PIN function', () => {
+  /** A token that is present; anything past finding its slot (the login) must not be reached. */
+  const present = new Proxy(
+    {
+      C_GetSlotList: () => [Buffer.from([1])],
+      C_GetTokenInfo: () => ({ label: 'hsm' + ' '.repeat(29) }),
+    } as Record<string, unknown>,
+    {
+      get: (target, name) =>
+        target[name as string] ??
+        (() => {
+          throw new Error(`called ${String(name)}`);
+        }),
+    },
+  ) as unknown as Pkcs11Module;
+
+  it('fails a call with a typed, final error when the PIN function does not answer within timeoutMs, and asks it again on the next call', async () => {
+    let asked = 0;
+    const keyring = new Pkcs11Keyring({
+      ...base,
+      module: present,
+      pin: () => {
+        asked++;
+        return new Promise<string>(() => undefined);
+      },
+      timeoutMs: 40,
+    });
+    for (let call = 1; call <= 2; call++) {
+      const started = Date.now();
+      const error = await keyring.wrapKey(Buffer.alloc(32, 7), { keyId: 'k' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(error).toBeInstanceOf(Pkcs11KeyringError);
+      expect(error).toMatchObject({
+        code: 'HUSHFIELD_KEYRING',
+        operation: 'wrap',
+        retryable: false,
+        pkcs11Code: 'PinSourceTimeout',
+      });
+      expect((error as Error).message).toBe(
+        'PKCS#11 C_Encrypt with key hsm/root failed after 1 attempt: the PIN function gave no PIN within 40 ms ' +
+          '(it is called again on the next call)',
+      );
+      expect(asked).toBe(call);
+    }
+  });
+
+  it('fails a call with a typed error when the PIN function throws, without its message, and asks it again next time', async () => {
+    let asked = 0;
+    const keyring = new Pkcs11Keyring({
+      ...base,
+      module: present,
+      pin: () => {
+        asked++;
+        throw new Error('vault path secret/hsm-pin-9876 unreadable');
+      },
+    });
+    for (let call = 1; call <= 2; call++) {
+      const error = await keyring.wrapKey(Buffer.alloc(32, 7), {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'HUSHFIELD_KEYRING', retryable: false, pkcs11Code: 'PinSourceFailed' });
+      expect((error as Error).message).toContain(
+        'the PIN function threw or gave no PIN (it is called again on the next call)',
+      );
+      expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('9876');
+      expect((error as Error).cause).toBeUndefined();
+      expect(asked).toBe(call);
+    }
   });
 });

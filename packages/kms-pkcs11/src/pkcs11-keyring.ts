@@ -22,12 +22,13 @@ import {
   type GeneratedKey,
   type Keyring,
   type KeyringRetryOptions,
+  type KeyringFailure,
   type RemoteCallTarget,
   type RemoteKeyringSettings,
 } from '@hushfield/core';
 import { contextAad } from './aad';
 import { messages } from './messages';
-import { classifyPkcs11Error, describePkcs11Failure } from './pkcs11-errors';
+import { classifyPkcs11Error, describePkcs11Failure, Pkcs11KeyringError, type Pkcs11ErrorCode } from './pkcs11-errors';
 import { aesGcm, decrypt, encrypt, type Pkcs11Module } from './pkcs11-module';
 import { Pkcs11Token, type PinSource } from './pkcs11-token';
 import { decodeWrappedGcm, encodeWrappedGcm, IV_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './wrapped-gcm';
@@ -145,13 +146,14 @@ export class Pkcs11Keyring implements Keyring {
       pin: options.pin,
       keyLabel: this.keyLabel,
       sessions,
+      pinTimeoutMs: timeoutMs,
     });
   }
 
   /**
    * Wraps a key with CKM_AES_GCM inside the token, binding `context` as associated data.
    * @throws InvalidArgumentError for an empty or oversized key or a non-string context value
-   * @throws KeyringError when the token refuses or is unavailable
+   * @throws Pkcs11KeyringError when the token refuses or is unavailable
    */
   async wrapKey(plaintextKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     if (!Buffer.isBuffer(plaintextKey) || plaintextKey.length === 0 || plaintextKey.length > MAX_PLAINTEXT_BYTES) {
@@ -167,7 +169,7 @@ export class Pkcs11Keyring implements Keyring {
    * Generates a 256-bit key with `crypto.randomBytes` and wraps it in the token. (A token's
    * C_GenerateKey would make a key object that must then be extracted; the host's CSPRNG is
    * used instead, as `LocalKeyring` does.)
-   * @throws KeyringError when the token refuses or is unavailable
+   * @throws Pkcs11KeyringError when the token refuses or is unavailable
    */
   async generateKey(context: EncryptionContext): Promise<GeneratedKey> {
     const plaintextKey = randomBytes(GENERATED_KEY_BYTES);
@@ -181,16 +183,17 @@ export class Pkcs11Keyring implements Keyring {
 
   /**
    * Unwraps with CKM_AES_GCM inside the token; the tag check covers the context.
-   * @throws KeyringError when the bytes are malformed or tampered with, the context differs,
+   * @throws Pkcs11KeyringError when the bytes are malformed or tampered with, the context differs,
    *   or the token refuses or is unavailable
    */
   async unwrapKey(wrappedKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     const aad = contextAad(context);
     const parsed = decodeWrappedGcm(wrappedKey);
     if (!parsed.ok) {
-      throw new KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), {
+      throw new Pkcs11KeyringError(messages.malformedWrappedKey(this.id, parsed.reason), {
         keyringId: this.id,
         operation: 'unwrap',
+        pkcs11Code: 'MalformedWrappedKey',
       });
     }
     const { iv, sealed } = parsed.value;
@@ -200,7 +203,7 @@ export class Pkcs11Keyring implements Keyring {
       key: this.#keyName(),
       context,
     };
-    const plaintext = await callRemoteKeyring(this.#settings, target, (signal) =>
+    const plaintext = await this.#call(target, (signal) =>
       this.#token.run(
         signal,
         (module, session, key) => decrypt(module, session, key, aesGcm(iv, aad), sealed, sealed.length),
@@ -209,9 +212,10 @@ export class Pkcs11Keyring implements Keyring {
     );
     if (plaintext.length !== sealed.length - TAG_BYTES) {
       plaintext.fill(0);
-      throw new KeyringError(messages.unexpectedOutput(this.id, 'C_Decrypt'), {
+      throw new Pkcs11KeyringError(messages.unexpectedOutput(this.id, 'C_Decrypt'), {
         keyringId: this.id,
         operation: 'unwrap',
+        pkcs11Code: 'UnexpectedOutput',
       });
     }
     return plaintext;
@@ -219,7 +223,7 @@ export class Pkcs11Keyring implements Keyring {
 
   /**
    * The key's token, label and attributes, e.g. for `hushfield doctor`; logs in if needed.
-   * @throws KeyringError (operation `describe`) when the token, the PIN or the key is refused
+   * @throws Pkcs11KeyringError (operation `describe`) when the token, the PIN or the key is refused
    */
   async describeKey(): Promise<Pkcs11KeyDescription> {
     const target: RemoteCallTarget = {
@@ -227,7 +231,7 @@ export class Pkcs11Keyring implements Keyring {
       remoteOperation: 'C_GetAttributeValue',
       key: this.#keyName(),
     };
-    const attributes = await callRemoteKeyring(this.#settings, target, (signal) => this.#token.attributes(signal));
+    const attributes = await this.#call(target, (signal) => this.#token.attributes(signal));
     return {
       tokenLabel: this.tokenLabel,
       keyLabel: this.keyLabel,
@@ -252,6 +256,38 @@ export class Pkcs11Keyring implements Keyring {
     return { id: this.id, tokenLabel: this.tokenLabel, keyLabel: this.keyLabel };
   }
 
+  /**
+   * One operation through core's retry loop. An attempt that timed out while the token waited
+   * for the PIN function is that function's failure, final (`PinSourceTimeout`), not the
+   * token's retryable `Timeout`: retrying would wait for it again.
+   */
+  async #call<T>(target: RemoteCallTarget, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let signal: AbortSignal | undefined;
+    let last: KeyringFailure | undefined;
+    const settings: RemoteKeyringSettings = {
+      ...this.#settings,
+      classify: (error, timedOut) =>
+        (last =
+          timedOut && signal !== undefined && this.#token.gaveUpOnPin(signal)
+            ? { code: 'PinSourceTimeout', retryable: false }
+            : classifyPkcs11Error(error, timedOut)),
+    };
+    try {
+      return await callRemoteKeyring(settings, target, (attempt) => {
+        signal = attempt;
+        return send(attempt);
+      });
+    } catch (error) {
+      if (!(error instanceof KeyringError) || last === undefined) throw error;
+      throw new Pkcs11KeyringError(error.message, {
+        keyringId: this.id,
+        operation: target.operation,
+        pkcs11Code: last.code as Pkcs11ErrorCode,
+        retryable: error.retryable,
+      });
+    }
+  }
+
   #keyName(): string {
     return `${this.tokenLabel}/${this.keyLabel}`;
   }
@@ -260,13 +296,17 @@ export class Pkcs11Keyring implements Keyring {
     const aad = contextAad(context);
     const iv = randomBytes(IV_BYTES);
     const target: RemoteCallTarget = { operation, remoteOperation: 'C_Encrypt', key: this.#keyName(), context };
-    const sealed = await callRemoteKeyring(this.#settings, target, (signal) =>
+    const sealed = await this.#call(target, (signal) =>
       this.#token.run(signal, (module, session, key) =>
         encrypt(module, session, key, aesGcm(iv, aad), plaintextKey, plaintextKey.length + TAG_BYTES),
       ),
     );
     if (sealed.length !== plaintextKey.length + TAG_BYTES) {
-      throw new KeyringError(messages.unexpectedOutput(this.id, 'C_Encrypt'), { keyringId: this.id, operation });
+      throw new Pkcs11KeyringError(messages.unexpectedOutput(this.id, 'C_Encrypt'), {
+        keyringId: this.id,
+        operation,
+        pkcs11Code: 'UnexpectedOutput',
+      });
     }
     return encodeWrappedGcm(iv, sealed);
   }

@@ -6,7 +6,6 @@
  * session is reopened and the key looked up again.
  */
 import * as pkcs11js from 'pkcs11js';
-import { InvalidArgumentError } from '@hushfield/core';
 import { PIN_FAILURES, Pkcs11SetupError, RESET_SESSIONS, returnValueName } from './pkcs11-errors';
 import { acquireModule, releaseModule, type Pkcs11Module } from './pkcs11-module';
 
@@ -25,6 +24,8 @@ export interface TokenLocation {
   readonly keyLabel: string;
   /** Sessions opened on the token (concurrent operations). */
   readonly sessions: number;
+  /** Longest wait for a PIN function's answer, in ms (the keyring's `timeoutMs`). */
+  readonly pinTimeoutMs: number;
 }
 
 interface Session {
@@ -44,6 +45,12 @@ export class Pkcs11Token {
   #opening: Promise<void> | undefined;
   #waiters: (() => void)[] = [];
   #pinRefused = false;
+  /** Whether the open in progress waits for the PIN function. */
+  #awaitingPin = false;
+  /** Counts abandoned opens: one whose PIN comes after it was abandoned opens nothing. */
+  #generation = 0;
+  /** Signals of attempts that timed out waiting for the PIN function. */
+  readonly #pinTimedOut = new WeakSet<AbortSignal>();
   #closed = false;
 
   /** @throws whatever loading the library throws (a missing file, not a PKCS#11 module) */
@@ -65,7 +72,25 @@ export class Pkcs11Token {
   ): Promise<T> {
     if (this.#closed) throw new Pkcs11SetupError('Closed');
     if (this.#pinRefused) throw new Pkcs11SetupError('PinRefused');
-    await abortable(this.#ready(), signal);
+    // Told at once (the caller's timeout is classified as soon as the signal fires): the PIN
+    // function had not answered when the attempt's time ran out.
+    const onAbort = (): void => {
+      if (!this.#awaitingPin) return;
+      this.#pinTimedOut.add(signal);
+      // The next call opens afresh and asks the PIN function again; the login waiting on this
+      // answer is abandoned (it opens nothing should the answer come).
+      this.#opening = undefined;
+      this.#awaitingPin = false;
+      this.#generation++;
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await abortable(this.#ready(), signal);
+    } catch (error) {
+      throw this.#pinTimedOut.has(signal) ? new Pkcs11SetupError('PinSourceTimeout') : error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
     const session = await this.#checkout(signal);
     const key = this.#key as pkcs11js.Handle;
     // Async wrapper: a PKCS#11 call that throws synchronously (C_EncryptInit) must still free the session.
@@ -80,6 +105,11 @@ export class Pkcs11Token {
       if (signal.aborted) work.then(discard, () => undefined);
       throw error;
     }
+  }
+
+  /** Whether the attempt of `signal` timed out waiting for the PIN function. */
+  gaveUpOnPin(signal: AbortSignal): boolean {
+    return this.#pinTimedOut.has(signal);
   }
 
   /** Reads attributes of the key (for `describeKey`). */
@@ -111,9 +141,12 @@ export class Pkcs11Token {
 
   #ready(): Promise<void> {
     if (this.#sessions.length > 0 && this.#key !== undefined) return Promise.resolve();
-    this.#opening ??= this.#open().finally(() => {
-      this.#opening = undefined;
-    });
+    if (this.#opening === undefined) {
+      const opening = this.#open().finally(() => {
+        if (this.#opening === opening) this.#opening = undefined;
+      });
+      this.#opening = opening;
+    }
     return this.#opening;
   }
 
@@ -123,7 +156,15 @@ export class Pkcs11Token {
       .C_GetSlotList(true)
       .find((candidate) => module.C_GetTokenInfo(candidate).label.trimEnd() === this.#location.tokenLabel);
     if (slot === undefined) throw new Pkcs11SetupError('TokenNotFound');
-    const pin = await readPin(this.#location.pin);
+    const generation = this.#generation;
+    this.#awaitingPin = true;
+    let pin: string;
+    try {
+      pin = await readPin(this.#location.pin, this.#location.pinTimeoutMs);
+    } finally {
+      if (generation === this.#generation) this.#awaitingPin = false;
+    }
+    if (generation !== this.#generation) throw new Pkcs11SetupError('PinSourceTimeout');
     const sessions: Session[] = [];
     try {
       for (let i = 0; i < this.#location.sessions; i++) {
@@ -236,10 +277,30 @@ function findKey(module: Pkcs11Module, session: pkcs11js.Handle, label: string):
   return found[0];
 }
 
-async function readPin(source: PinSource): Promise<string> {
-  const pin = typeof source === 'function' ? await source() : source;
-  if (typeof pin !== 'string' || pin.length === 0 || pin.length > 256)
-    throw new InvalidArgumentError('pin must yield a non-empty string', 'pin');
+/**
+ * The PIN `source` gives. A function has `timeoutMs` to answer: one that never does would
+ * otherwise hold the login, and every call after it, for good. Its failures become setup codes
+ * (not retried; the function is asked again on the next call); what it threw is not kept, since
+ * its text may quote the PIN.
+ */
+async function readPin(source: PinSource, timeoutMs: number): Promise<string> {
+  let pin: unknown = source;
+  if (typeof source === 'function') {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Pkcs11SetupError('PinSourceTimeout')), timeoutMs);
+    });
+    try {
+      pin = await Promise.race([(async () => source())(), late]);
+    } catch (error) {
+      throw error instanceof Pkcs11SetupError ? error : new Pkcs11SetupError('PinSourceFailed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (typeof pin !== 'string' || pin.length === 0 || pin.length > 256) {
+    throw new Pkcs11SetupError('PinSourceFailed');
+  }
   return pin;
 }
 
