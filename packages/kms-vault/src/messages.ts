@@ -16,6 +16,9 @@ export const messages = {
   tokenSourceFailed: (keyringId: string, operation: string, reason: string) =>
     `keyring ${keyringId} cannot ${operation}: its auth token or secret id function failed or returned no token (${reason})`,
   unexpectedResponse: (path: string, reason: string) => `Vault ${path} returned an unexpected response: ${reason}`,
+  keyNotDerived: (keyringId: string, keyName: string) =>
+    `keyring ${keyringId}: Transit key ${JSON.stringify(keyName)} is not derived, so Vault would ignore the context and ` +
+    "bind nothing; create the key with derived=true, or set contextBinding: 'associated-data' for an AEAD key",
 } as const;
 
 /** Why a Vault call failed, in words. */

@@ -53,6 +53,11 @@ export interface VaultRequest {
   readonly auth?: TokenSource;
   /** Audited keyring calls: the context names the key id, scope and version. */
   readonly audit?: { readonly context: EncryptionContext; readonly vaultKey: string };
+  /**
+   * A check made before a keyring call, on its behalf: neither its success nor these expected
+   * failures are audit events (the caller acts on them); any other failure is the call's.
+   */
+  readonly check?: { readonly expected: readonly VaultErrorCode[] };
 }
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -164,6 +169,19 @@ async function attempt(
   }
 }
 
+/**
+ * Audits a call refused by this package after Vault answered (one event, as for any failure).
+ * @param code - why it was refused, e.g. `KeyNotDerived`
+ */
+export function auditRefusal(
+  settings: VaultCallSettings,
+  request: VaultRequest,
+  code: VaultErrorCode,
+  latencyMs: number,
+): void {
+  emit(settings, request, { success: false, latencyMs, attempts: 1, failure: { code } });
+}
+
 function emit(
   settings: VaultCallSettings,
   request: VaultRequest,
@@ -196,7 +214,8 @@ export async function callVault(settings: VaultCallSettings, request: VaultReque
     const token = request.auth === undefined ? undefined : await tokenOrFail(settings, request, started, attempts);
     const result = await attempt(settings, request, token);
     if (result.ok) {
-      emit(settings, request, { success: true, latencyMs: performance.now() - started, attempts });
+      if (request.check === undefined)
+        emit(settings, request, { success: true, latencyMs: performance.now() - started, attempts });
       return result.body;
     }
     const failure = result.failure;
@@ -214,7 +233,8 @@ export async function callVault(settings: VaultCallSettings, request: VaultReque
       await settings.retry.sleep(backoffDelay(settings.retry, retries, failure.retryAfterMs));
       continue;
     }
-    emit(settings, request, { success: false, latencyMs: performance.now() - started, attempts, failure });
+    if (request.check?.expected.includes(failure.code) !== true)
+      emit(settings, request, { success: false, latencyMs: performance.now() - started, attempts, failure });
     throw new VaultKeyringError(
       messages.callFailed(request.path, describeFailure(failure.code, failure.status, settings.timeoutMs), attempts),
       {

@@ -21,6 +21,7 @@ export type VaultErrorCode =
   | 'KeyVersionRetired'
   | 'KeyVersionInvalid'
   | 'ContextRequired'
+  | 'KeyNotDerived'
   | 'InvalidCiphertext'
   | 'MalformedWrappedKey'
   | 'WrongKey'

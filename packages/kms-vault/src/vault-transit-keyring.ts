@@ -5,6 +5,7 @@
  * key (default), or as `associated_data` of an AEAD key (Vault 1.13+/OpenBao), both the
  * base64 of `encodeContext` (see `context-encoding.ts`).
  */
+import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
   checkOptionsObject,
@@ -20,6 +21,7 @@ import { messages } from './messages';
 import { resolveRetryOptions, type RetryOptions } from './retry';
 import { checkMount, createTokenSource, type VaultAuthOptions } from './vault-auth';
 import {
+  auditRefusal,
   callVault,
   unexpectedResponse,
   type TokenSource,
@@ -44,8 +46,8 @@ export interface VaultTransitKeyringOptions {
   /**
    * How the encryption context is bound:
    * - `'derived'` (default): sent as `context`; the Transit key must be created with
-   *   `derived=true` (Vault then refuses calls without it). A non-derived key ignores `context`:
-   *   check with {@link VaultTransitKeyring.describeKey}.
+   *   `derived=true` (Vault then refuses calls without it). A non-derived key would ignore
+   *   `context`: the first call checks, and fails with `vaultCode: 'KeyNotDerived'` on one.
    * - `'associated-data'`: sent as `associated_data` (AES-GCM / ChaCha20 keys, Vault 1.13+, OpenBao).
    */
   readonly contextBinding?: 'derived' | 'associated-data';
@@ -177,6 +179,8 @@ export class VaultTransitKeyring implements Keyring {
   readonly #tokens: TokenSource;
   readonly #binding: 'derived' | 'associated-data';
   readonly #keyVersion?: number;
+  /** The first-use check that a `derived` binding is backed by a derived key (see `#checkDerived`). */
+  #derivation: Promise<void> | undefined;
 
   /** @throws InvalidArgumentError naming the bad option */
   constructor(options: VaultTransitKeyringOptions) {
@@ -220,7 +224,8 @@ export class VaultTransitKeyring implements Keyring {
   /**
    * Wraps a key with Transit `encrypt`, binding `context` (and pinning `keyVersion` if set).
    * @throws InvalidArgumentError for an empty or oversized key or a non-string context value
-   * @throws VaultKeyringError when Vault refuses or cannot be reached
+   * @throws VaultKeyringError when Vault refuses or cannot be reached; `KeyNotDerived` when the
+   *   binding is `derived` and the Transit key is not
    */
   async wrapKey(plaintextKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     if (!Buffer.isBuffer(plaintextKey) || plaintextKey.length === 0 || plaintextKey.length > MAX_PLAINTEXT_BYTES) {
@@ -230,6 +235,7 @@ export class VaultTransitKeyring implements Keyring {
       );
     }
     const bound = contextParameter(context);
+    await this.#checkDerived('wrap', context);
     const request = this.#request('wrap', 'encrypt', context, () =>
       this.#body(
         {
@@ -263,7 +269,8 @@ export class VaultTransitKeyring implements Keyring {
    * Unwraps with Transit `decrypt`, passing the same `context`.
    * @throws VaultKeyringError (`vaultCode`): `MalformedWrappedKey` or `WrongKey` before any call;
    *   `InvalidCiphertext` when tampered or presented with another context; `KeyVersionRetired`
-   *   below `min_decryption_version`; retryable codes when Vault is sealed, throttled or unreachable
+   *   below `min_decryption_version`; `KeyNotDerived` when the binding is `derived` and the
+   *   Transit key is not; retryable codes when Vault is sealed, throttled or unreachable
    */
   async unwrapKey(wrappedKey: Buffer, context: EncryptionContext): Promise<Buffer> {
     const bound = contextParameter(context);
@@ -282,6 +289,7 @@ export class VaultTransitKeyring implements Keyring {
         vaultCode: 'WrongKey',
       });
     }
+    await this.#checkDerived('unwrap', context, parsed.value.ciphertext);
     const request = this.#request('unwrap', 'decrypt', context, () =>
       this.#body({ ciphertext: parsed.value.ciphertext }, bound),
     );
@@ -348,6 +356,69 @@ export class VaultTransitKeyring implements Keyring {
       auth: this.#tokens,
       audit: { context, vaultKey: this.keyName },
     };
+  }
+
+  /**
+   * With the `derived` binding, checks once (per keyring) that the Transit key is derived: a
+   * key that is not ignores `context`, and every wrapped key would be bound to nothing. The
+   * check is the same call without a context, which a derived key refuses (`ContextRequired`)
+   * whatever the caller's policy lets it read: `encrypt` of a throwaway key before the first
+   * wrap, `decrypt` of the stored ciphertext before the first unwrap (whatever it returns is
+   * zeroed). A key that answers (or, for `decrypt`, tries and fails to authenticate) is refused
+   * for good (`KeyNotDerived`: derivation is fixed when a key is created); any other failure is
+   * thrown as the call's own, and the check runs again.
+   * A passed check is no audit event of its own (Vault's audit device sees it); a failed one is
+   * the call's failure event.
+   */
+  #checkDerived(operation: 'wrap' | 'unwrap', context: EncryptionContext, ciphertext?: string): Promise<void> {
+    if (this.#binding !== 'derived') return Promise.resolve();
+    const check = (this.#derivation ??= this.#probeDerived(operation, context, ciphertext));
+    check.catch((error: unknown) => {
+      const verdict = error instanceof VaultKeyringError && error.vaultCode === 'KeyNotDerived';
+      if (!verdict && this.#derivation === check) this.#derivation = undefined;
+    });
+    return check;
+  }
+
+  async #probeDerived(
+    operation: 'wrap' | 'unwrap',
+    context: EncryptionContext,
+    ciphertext: string | undefined,
+  ): Promise<void> {
+    const started = performance.now();
+    const throwaway = randomBytes(32);
+    const request: VaultRequest = {
+      audit: { context, vaultKey: this.keyName },
+      check: { expected: ['ContextRequired', 'InvalidCiphertext'] },
+      operation,
+      method: 'POST',
+      path: `${this.mount}/${ciphertext === undefined ? 'encrypt' : 'decrypt'}/${this.keyName}`,
+      body: () =>
+        Buffer.from(
+          JSON.stringify(ciphertext === undefined ? { plaintext: throwaway.toString('base64') } : { ciphertext }),
+          'utf8',
+        ),
+      auth: this.#tokens,
+    };
+    try {
+      const answer = await callVault(this.#settings, request);
+      const plaintext = (answer.data as { plaintext?: unknown } | undefined)?.plaintext;
+      if (typeof plaintext === 'string') decodePlaintext(plaintext)?.fill(0);
+    } catch (error) {
+      if (!(error instanceof VaultKeyringError)) throw error;
+      if (error.vaultCode === 'ContextRequired') return;
+      // A derived key refuses a call without a context before it tries to decrypt: one that
+      // tried (and failed, as for a key wrapped with associated data) is not derived either.
+      if (error.vaultCode !== 'InvalidCiphertext' || ciphertext === undefined) throw error;
+    } finally {
+      throwaway.fill(0);
+    }
+    auditRefusal(this.#settings, request, 'KeyNotDerived', performance.now() - started);
+    throw new VaultKeyringError(messages.keyNotDerived(this.id, this.keyName), {
+      keyringId: this.id,
+      operation,
+      vaultCode: 'KeyNotDerived',
+    });
   }
 
   #body(fields: Record<string, unknown>, bound: string): Buffer {

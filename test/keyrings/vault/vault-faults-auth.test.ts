@@ -57,6 +57,9 @@ describe('VaultTransitKeyring faults and authentication', () => {
     it('retries through 429 and 503 with backoff, honouring Retry-After', async () => {
       const ring = keyring();
       const key = randomBytes(32);
+      await ring.wrapKey(key, context); // the first use's check that the key is derived
+      vault.reset();
+      events.length = 0;
       vault.inject({ status: 429, retryAfter: 1 }, 1);
       vault.inject({ status: 503 }, 2);
       const wrapped = await ring.wrapKey(key, context);
@@ -182,6 +185,7 @@ describe('VaultTransitKeyring faults and authentication', () => {
       await ring.wrapKey(randomBytes(32), context);
       expect(vault.requests.map((r) => [r.path, r.namespace])).toEqual([
         ['auth/approle/login', 'ops'],
+        ['transit/encrypt/hushfield', 'ops'], // the first use's check that the key is derived
         ['transit/encrypt/hushfield', 'ops'],
       ]);
       const elsewhere = keyring({

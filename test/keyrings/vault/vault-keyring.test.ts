@@ -59,6 +59,7 @@ describe('VaultTransitKeyring against a Transit server', () => {
     expect((await ring.unwrapKey(wrapped, { ...context })).equals(key)).toBe(true);
     expect(vault.contexts).toEqual([contextParameter(context), contextParameter(context)]);
     expect(vault.requests.map((r) => `${r.method} ${r.path} ${r.bodyFields.join(',')}`)).toEqual([
+      'POST transit/encrypt/hushfield plaintext', // the first use's check that the key is derived
       'POST transit/encrypt/hushfield context,plaintext',
       'POST transit/decrypt/hushfield ciphertext,context',
     ]);
@@ -117,6 +118,57 @@ describe('VaultTransitKeyring against a Transit server', () => {
     });
   });
 
+  it('refuses on first use a key that is not derived when binding by derivation, which would bind nothing', async () => {
+    vault.createKey('not-derived');
+    const ring = keyring({ keyName: 'not-derived', auth: { token: vault.createToken(leastPrivilege('not-derived')) } });
+    const wrapError = await failure(ring.wrapKey(randomBytes(32), context));
+    expect(wrapError).toMatchObject({ vaultCode: 'KeyNotDerived', retryable: false, operation: 'wrap' });
+    expect(wrapError.message).toBe(
+      'keyring vault-transit:transit/not-derived: Transit key "not-derived" is not derived, so Vault would ignore the ' +
+        "context and bind nothing; create the key with derived=true, or set contextBinding: 'associated-data' for an AEAD key",
+    );
+    // No wrapped key under that key went out: the check came first, and is kept (a key's derivation never changes).
+    const encrypts = vault.requests.filter((r) => r.path.includes('/encrypt/')).length;
+    await failure(ring.wrapKey(randomBytes(32), context));
+    expect(vault.requests.filter((r) => r.path.includes('/encrypt/')).length).toBe(encrypts);
+
+    // A reader (decrypt only) of a key wrapped under it some other way is refused too, and gets no key.
+    const aead = keyring({
+      keyName: 'not-derived',
+      contextBinding: 'associated-data',
+      auth: { token: vault.rootToken },
+    });
+    const wrapped = await aead.wrapKey(randomBytes(32), context);
+    const reader = keyring({
+      keyName: 'not-derived',
+      auth: { token: vault.createToken(['transit/decrypt/not-derived']) },
+    });
+    expect(await failure(reader.unwrapKey(wrapped, context))).toMatchObject({
+      vaultCode: 'KeyNotDerived',
+      operation: 'unwrap',
+    });
+  });
+
+  it('checks derivation once per keyring, and a derived key passes', async () => {
+    const ring = keyring();
+    const key = randomBytes(32);
+    const wrapped = await ring.wrapKey(key, context);
+    expect((await ring.unwrapKey(wrapped, context)).equals(key)).toBe(true);
+    await ring.wrapKey(key, context);
+    // The probe without a context (refused by the derived key), then the three calls.
+    expect(vault.requests.map((r) => r.bodyFields)).toEqual([
+      ['plaintext'],
+      ['context', 'plaintext'],
+      ['ciphertext', 'context'],
+      ['context', 'plaintext'],
+    ]);
+    expect(events.map((e) => [e.operation, e.outcome])).toEqual([
+      ['keyring.wrap', 'success'],
+      ['keyring.unwrap', 'success'],
+      ['keyring.wrap', 'success'],
+    ]);
+  });
+
   it('reports (through describeKey) a key that is not derived, which would ignore the context', async () => {
     vault.createKey('plain-key');
     const root = keyring({ keyName: 'plain-key', auth: { token: vault.rootToken } });
@@ -156,7 +208,9 @@ describe('VaultTransitKeyring against a Transit server', () => {
     const v2 = await pinned.wrapKey(key, context);
     const v3 = await latest.wrapKey(key, context);
     expect(
-      vault.requests.filter((r) => r.path.includes('encrypt')).map((r) => r.bodyFields.includes('key_version')),
+      vault.requests
+        .filter((r) => r.path.includes('encrypt') && r.bodyFields.includes('context'))
+        .map((r) => r.bodyFields.includes('key_version')),
     ).toEqual([false, true, false]);
     expect(v2.toString('latin1')).toContain('vault:v2:');
     expect(v3.toString('latin1')).toContain('vault:v3:');
@@ -187,7 +241,7 @@ describe('VaultTransitKeyring against a Transit server', () => {
     const key = randomBytes(32);
     const wrapped = await ring.wrapKey(key, context);
     expect((await ring.unwrapKey(wrapped, context)).equals(key)).toBe(true);
-    expect(vault.requests.map((r) => r.namespace)).toEqual(['team-a', 'team-a']);
+    expect(vault.requests.map((r) => r.namespace)).toEqual(['team-a', 'team-a', 'team-a']);
     // The same Transit key name in the root namespace is another key: the namespace's token is refused there.
     expect(await failure(keyring({ auth: { token } }).unwrapKey(wrapped, context))).toMatchObject({
       vaultCode: 'PermissionDenied',
