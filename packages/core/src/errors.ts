@@ -67,7 +67,14 @@ export class EnvelopeFormatError extends HushfieldError {
   }
 }
 
-/** A keyring call failed. Names the keyring and operation, never the bytes involved. */
+/**
+ * A keyring call failed. Names the keyring and operation, never the bytes involved. The
+ * built-in keyrings throw it (or a subclass) themselves, with no `cause`. For an untyped error
+ * thrown by a keyring of your own, `cause` keeps that error's class name, its `code` and its
+ * stack frames only, not its message or other properties: the keyring was handed the key it
+ * wraps (or unwrapped one), and its error may carry it (an HTTP client's error holds the request
+ * body).
+ */
 export class KeyringError extends HushfieldError {
   readonly keyringId: string;
   readonly operation: 'wrap' | 'unwrap' | 'generate' | 'describe';

@@ -31,13 +31,34 @@ export function wrapContext(slot: KeySlot): EncryptionContext {
   };
 }
 
+/**
+ * What of a keyring's own (untyped) error is kept as `cause`: its class name, a short `code`
+ * (`ECONNRESET`) and its stack frames, never its message nor any other property. The keyring was
+ * handed the key it wraps, or unwrapped one, and its error may carry either: an HTTP client's
+ * error holds the request it failed on (body and all), and a message may quote anything. The
+ * built-in keyrings throw typed errors, which carry no key and are passed on as they are.
+ */
+function redactedCause(error: unknown): Error {
+  const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name) ? error.name : 'Error';
+  const code = (error as { code?: unknown } | null)?.code;
+  const keptCode = typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : undefined;
+  const cause = new Error(messages.keyringCauseWithheld(keptCode));
+  cause.name = name;
+  if (keptCode !== undefined) Object.assign(cause, { code: keptCode });
+  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
+  // Frames only: the stack's first lines repeat the message.
+  const frames = stack.split('\n').filter((line) => /^\s+at /.test(line));
+  cause.stack = [`${name}: ${cause.message}`, ...frames].join('\n');
+  return cause;
+}
+
 function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringError['operation']): HushfieldError {
   if (error instanceof HushfieldError) return error;
   const reason = error instanceof Error ? error.name : 'unknown error';
   return new KeyringError(
     messages.keyringFailed(keyring.id, operation, reason),
     { keyringId: keyring.id, operation },
-    { cause: error },
+    { cause: redactedCause(error) },
   );
 }
 
@@ -51,7 +72,7 @@ function wrappedElsewhere(error: unknown, keyring: Keyring, stored: StoredKey): 
   return new KeyringError(
     messages.keyringMismatch(stored, stored.keyringId, keyring.id),
     { keyringId: keyring.id, operation: 'unwrap', wrappedBy: stored.keyringId },
-    { cause: error },
+    { cause: error instanceof HushfieldError ? error : redactedCause(error) },
   );
 }
 

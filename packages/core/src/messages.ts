@@ -109,6 +109,9 @@ export const messages = {
 
   encryptorDisposed: () => 'was disposed; create a new one with rowEncryptor(scope)',
 
+  keyringCauseWithheld: (code: string | undefined) =>
+    `${code === undefined ? '' : `${code}: `}[message withheld: a keyring's error may carry the key it was given]`,
+
   auditUnwritten: (sink: string, unwritten: number, timeoutMs: number) =>
     `audit sink '${sink}': close() waited ${timeoutMs} ms for a write that did not return; ` +
     `${unwritten} event${unwritten === 1 ? ' is' : 's are'} not written (kept, and written should the write return)`,
