@@ -37,6 +37,9 @@ describe('Pkcs11Keyring configuration', () => {
     );
     expect(() => new Pkcs11Keyring({ ...base, keyLabel: 'x'.repeat(65) })).toThrow('keyLabel');
     expect(() => new Pkcs11Keyring({ ...base, pin: '' })).toThrow('pin must be');
+    expect(() => new Pkcs11Keyring({ ...base, pin: '1'.repeat(257) })).toThrow(
+      'pin must be a string of 1 to 256 characters or a function returning one',
+    );
     expect(() => new Pkcs11Keyring({ ...base, sessions: 0 })).toThrow('sessions must be an integer from 1 to 64');
     expect(() => new Pkcs11Keyring({ ...base, module: 42 as never })).toThrow(InvalidArgumentError);
     expect(() => new Pkcs11Keyring({ ...base, timeoutMs: -1 })).toThrow('timeoutMs');

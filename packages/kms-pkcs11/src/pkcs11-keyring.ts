@@ -116,8 +116,11 @@ export class Pkcs11Keyring implements Keyring {
     if (!Number.isSafeInteger(sessions) || sessions < 1 || sessions > 64) {
       throw new InvalidArgumentError('sessions must be an integer from 1 to 64', 'sessions');
     }
-    if (typeof options.pin !== 'function' && (typeof options.pin !== 'string' || options.pin.length === 0)) {
-      throw new InvalidArgumentError('pin must be a non-empty string or a function returning one', 'pin');
+    if (
+      typeof options.pin !== 'function' &&
+      (typeof options.pin !== 'string' || options.pin.length === 0 || options.pin.length > 256)
+    ) {
+      throw new InvalidArgumentError('pin must be a string of 1 to 256 characters or a function returning one', 'pin');
     }
     if (typeof options.module !== 'string' && (typeof options.module !== 'object' || options.module === null)) {
       throw new InvalidArgumentError('module must be a library path or a loaded pkcs11js module', 'module');
