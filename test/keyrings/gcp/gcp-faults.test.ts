@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent } from '@hushfield/core';
 import type { GcpKmsKeyringOptions } from '@hushfield/kms-gcp';
-import { fakeKeyring, KEY, KeyringPool, keyringFailure } from './client';
+import { PassThroughClient } from 'google-auth-library';
+import { fakeClientOptions, fakeKeyring, KEY, KeyringPool, keyringFailure } from './client';
 import { startCloudKmsFake, type CloudKmsFake, type RpcStatus } from './server';
 
 const context = { purpose: 'hushfield/index-key', keyId: 'k-7', scope: 'default', version: '2' };
@@ -45,6 +46,29 @@ describe('GcpKmsKeyring faults', () => {
   afterAll(async () => {
     await pool.close();
     await fake.stop();
+  });
+
+  it('bounds an auth client that never answers (a token refresh that hangs) by timeoutMs: a retryable Timeout', async () => {
+    let asked = 0;
+    // The REST transport sends every call through the auth client's fetch, which gets the token
+    // first: one whose refresh never returns, and ignores the call's cancellation, hangs there.
+    class HangingAuth extends PassThroughClient {
+      override fetch(): Promise<never> {
+        asked++;
+        return new Promise<never>(() => undefined);
+      }
+    }
+    const ring = keyring({
+      timeoutMs: 200,
+      retry: { maxAttempts: 2, sleep: async () => undefined },
+      clientOptions: { ...fakeClientOptions(fake), authClient: new HangingAuth() },
+    });
+    const started = performance.now();
+    const error = await keyringFailure(ring.wrapKey(randomBytes(32), context));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error).toMatchObject({ retryable: true, operation: 'wrap' });
+    expect(error.message).toContain('after 2 attempts: no answer within 200 ms');
+    expect(asked).toBeGreaterThanOrEqual(1);
   });
 
   it('retries through 429 RESOURCE_EXHAUSTED and 503 UNAVAILABLE with jittered backoff, then succeeds', async () => {
