@@ -13,11 +13,32 @@ describe('AuditEmitter', () => {
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ operation: 'keyring.unwrap', keyId: 'k1', scope: 'tenant-1' });
       expect(events[0].actor).toBeUndefined();
+      // The trail itself says the actor failed, rather than looking like an event nobody caused.
+      expect(events[0].detail).toEqual({ actorFailed: 'TypeError' });
+      emitter.emit({ operation: 'value.decrypt', outcome: 'success', keyId: 'k1', detail: { model: 'users' } });
+      expect(events[1].detail).toEqual({ model: 'users', actorFailed: 'TypeError' });
+      expect(JSON.stringify(events)).not.toContain('reading');
       expect(String(warning.mock.calls[0][0])).toContain('actor() failed (TypeError)');
       expect(String(warning.mock.calls[0][0])).not.toContain('reading');
     } finally {
       warning.mockRestore();
     }
+  });
+
+  it('adds no actorFailed when actor() answers, or when there is no actor()', () => {
+    const events: AuditEvent[] = [];
+    new AuditEmitter({ emit: (event) => void events.push(event) }, () => ({ user: 'ada' })).emit({
+      operation: 'key.create',
+      outcome: 'success',
+    });
+    new AuditEmitter({ emit: (event) => void events.push(event) }).emit({
+      operation: 'key.create',
+      outcome: 'success',
+    });
+    expect(events.map((event) => [event.actor, event.detail])).toEqual([
+      [{ user: 'ada' }, undefined],
+      [undefined, undefined],
+    ]);
   });
 
   it('warns about a sink failing on every event once, then once a minute with the count, not once per event', async () => {

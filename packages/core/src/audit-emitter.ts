@@ -2,9 +2,10 @@
  * Delivers audit events to the configured sink, stamping time and actor. A sink that throws or
  * rejects is reported as a process warning (naming the error class only) and never fails the
  * operation being audited; an `actor()` that throws is warned about the same way, and the event
- * is delivered without an actor. A sink (or `actor()`) that fails on every event warns at once,
- * then at most once per {@link WARNING_INTERVAL_MS} with the number of failures since: a flood
- * of warnings would bury everything else the process logs.
+ * is delivered without an actor, saying so (`detail.actorFailed`, the error's class name). A
+ * sink (or `actor()`) that fails on every event warns at once, then at most once per
+ * {@link WARNING_INTERVAL_MS} with the number of failures since: a flood of warnings would bury
+ * everything else the process logs.
  */
 import type { ActorContext, AuditEvent, AuditSink } from './audit';
 import { needs } from './preconditions';
@@ -85,9 +86,13 @@ export class AuditEmitter {
     const sink = this.#sink;
     if (sink === undefined) return;
     try {
-      const actor = this.#actorOrNone();
+      const actor = this.#actorOrFailure();
       const event: AuditEvent =
-        actor === undefined ? { time: new Date(), ...draft } : { time: new Date(), ...draft, actor };
+        'failed' in actor
+          ? { time: new Date(), ...draft, detail: { ...draft.detail, actorFailed: actor.failed } }
+          : actor.actor === undefined
+            ? { time: new Date(), ...draft }
+            : { time: new Date(), ...draft, actor: actor.actor };
       const result = sink.emit(event);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
         (result as Promise<void>).then(undefined, (error: unknown) => this.#report(error));
@@ -120,12 +125,13 @@ export class AuditEmitter {
   }
 
   /**
-   * The actor context, or none when `actor()` throws: the event is still recorded (a keyring
-   * call made outside a request is audited all the same) and the failure is warned about.
+   * The actor context, or the class name of what `actor()` threw: the event is still recorded
+   * (a keyring call made outside a request is audited all the same), says its actor failed, and
+   * the failure is warned about.
    */
-  #actorOrNone(): ActorContext | undefined {
+  #actorOrFailure(): { actor: ActorContext | undefined } | { failed: string } {
     try {
-      return this.#actor?.();
+      return { actor: this.#actor?.() };
     } catch (error) {
       const count = this.#actorFailures.failed();
       if (count > 0) {
@@ -134,7 +140,7 @@ export class AuditEmitter {
           'HushfieldAuditWarning',
         );
       }
-      return undefined;
+      return { failed: errorName(error) };
     }
   }
 
@@ -150,7 +156,9 @@ export class AuditEmitter {
 
 /** The class of what was thrown, never its message (which may quote values). */
 function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
+  if (!(error instanceof Error)) return typeof error;
+  // A class name, or nothing of it: an odd `name` is the thrower's text.
+  return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name) ? error.name : 'Error';
 }
 
 /** "the event was" / "n events since the last warning were". */
