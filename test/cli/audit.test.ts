@@ -3,7 +3,7 @@
  * its own health checks reach the configured sink with the CLI's actor, and carry no key
  * material.
  */
-import type { AuditEvent } from '@hushfield/core';
+import { BatchingAuditSink, type AuditEvent } from '@hushfield/core';
 import { createCliWorld } from './support';
 import type { CliWorld } from './support';
 
@@ -78,4 +78,37 @@ test('with an audit sink, a command whose actor() throws or yields no actor stop
     "SELECT state FROM hushfield_keys WHERE scope = 'tenant-actor'",
   );
   expect(states.map((row) => row.state)).toEqual(['active']);
+});
+
+describe('a queueing audit sink in the config (BatchingAuditSink, PrismaAuditSink)', () => {
+  it('has written every event of the command when the command returns, before the client is closed', async () => {
+    const written: AuditEvent[] = [];
+    // The defaults: a partial batch waits up to a second on an unref'd timer, which a CLI process
+    // exiting at once never reaches.
+    const audit = new BatchingAuditSink(async (events) => void written.push(...events), { name: 'cli-test' });
+    expect((await world.runCli(['keys', 'create', '--scope', 'tenant-queued'], { config: { audit } })).code).toBe(0);
+    const shred = await world.runCli(['keys', 'shred', '--scope', 'tenant-queued', '--yes'], { config: { audit } });
+    expect(shred.code).toBe(0);
+    expect(audit.pending).toBe(0);
+    expect(written.map((event) => event.operation)).toEqual(expect.arrayContaining(['key.create', 'key.destroy']));
+  });
+
+  it('fails the command (exit 1) when the sink cannot write its events, naming how many, after the result', async () => {
+    const audit = new BatchingAuditSink(() => new Promise<void>(() => undefined), {
+      name: 'hung-sink',
+      closeTimeoutMs: 50,
+    });
+    expect((await world.runCli(['keys', 'create', '--scope', 'tenant-hung'], { config: { audit } })).code).toBe(1);
+    const listed = await world.runCli(['keys', 'list', '--scope', 'tenant-hung', '--json'], { config: { audit } });
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain('HUSHFIELD_AUDIT_UNWRITTEN');
+    expect(listed.stderr).toContain('hung-sink');
+    // With --json, stdout still holds the command's one document.
+    expect(() => JSON.parse(listed.stdout) as unknown).not.toThrow();
+    // The command itself was done: the key exists.
+    const keys = await world.db.query<{ state: string }>(
+      "SELECT state FROM hushfield_keys WHERE scope = 'tenant-hung'",
+    );
+    expect(keys.map((row) => row.state)).toEqual(['active']);
+  });
 });

@@ -86,6 +86,15 @@ export class Output {
     this.io.stderr.write(`${messages.run.warning(line)}\n`);
   }
 
+  /**
+   * Reports a failure after the command printed its result: a line on stderr, with `--json` too
+   * (stdout already holds the command's one document).
+   */
+  errorAfterResult(error: unknown): void {
+    const described = describeError(error);
+    this.io.stderr.write(`${messages.run.error(described.message, described.code)}\n`);
+  }
+
   /** Reports a failure: `{ "error": ... }` on stdout with `--json`, a line on stderr otherwise. */
   error(error: unknown): void {
     const described = describeError(error);

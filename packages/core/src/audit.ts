@@ -39,4 +39,12 @@ export interface AuditEvent {
 /** Receives audit events. It must not throw; a failing sink is reported, never fatal. */
 export interface AuditSink {
   emit(event: AuditEvent): void | Promise<void>;
+  /**
+   * Optional: writes what the sink still holds, for a sink that queues events
+   * (`BatchingAuditSink`, `PrismaAuditSink`). The CLI awaits it at the end of every
+   * command, before it disconnects, so no event is lost when its process exits; an application
+   * calls it at shutdown. Rejects when events could not be written (`AuditUnwrittenError`);
+   * the sink stays usable afterwards.
+   */
+  close?(): Promise<void>;
 }
