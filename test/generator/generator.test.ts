@@ -214,4 +214,16 @@ describe('prisma generate with a valid schema', () => {
     expect(schema.models.EncryptionKey.dbName).toBe('encryption_keys');
     expect(schema.models.HushfieldKey).toBeUndefined();
   });
+
+  it('accepts one table name in two database schemas when only one of the models encrypts the column', () => {
+    const { models } = succeeded('valid/multi-schema.prisma');
+    expect(models.AuthUser.dbName).toBe('users');
+    expect(models.AuthUser.encrypted).toEqual({});
+    expect(models.Profile).toMatchObject({
+      dbName: 'users',
+      bindRowId: true,
+      encrypted: { email: { dbName: 'email' } },
+    });
+    expect(models.Session).toMatchObject({ dbName: 'sessions', idGeneration: 'uuid7', bindRowId: true });
+  });
 });

@@ -95,10 +95,13 @@ export async function generateFixture(fixture: string): Promise<GenerateResult> 
   const settings = directives(text, 'GENERATOR')
     .map((line) => `  ${line}\n`)
     .join('');
+  const datasource = directives(text, 'DATASOURCE')
+    .map((line) => `  ${line}\n`)
+    .join('');
   writeFileSync(
     join(dir, 'main.prisma'),
     `generator hushfield {\n  provider = "node ${GENERATOR_BIN}"\n  output   = "./generated"\n${settings}}\n\n` +
-      'datasource db {\n  provider = "postgresql"\n}\n',
+      `datasource db {\n  provider = "postgresql"\n${datasource}}\n`,
   );
   copyFileSync(join(FIXTURES, fixture), join(dir, 'models.prisma'));
   if (!directives(text, 'KEY-STORE').includes('none'))

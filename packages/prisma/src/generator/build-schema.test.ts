@@ -1098,3 +1098,39 @@ describe('@matchIndex in the generator', () => {
     expect(result.problems).toContainEqual(expect.stringContaining(message));
   });
 });
+
+describe('models of one table name in two database schemas (@@schema)', () => {
+  const account = (name: string, schema: string | null, fields: FieldInit[]): DmmfModel =>
+    model(name, [{ name: 'id', isId: true }, ...fields], { dbName: 'users', schema });
+  const email: FieldInit = { name: 'email', documentation: '@encrypted' };
+
+  it('refuses two that both encrypt a column of one name: a value copied between them would decrypt', () => {
+    const result = validateSchema(doc(account('AuthUser', 'auth', [email]), account('Profile', 'public', [email])));
+    expect(result.schema).toBeNull();
+    expect(result.problems).toEqual([
+      'Profile: its table and AuthUser\'s are both named "users" (in the database schemas "public" and "auth") ' +
+        'and both encrypt the column "email": values are bound to the table and column names, not the schema, so ' +
+        'a value copied from one table to the other would decrypt there; give one of the tables another name ' +
+        '(@@map) or encrypt the column in one model only',
+    ]);
+  });
+
+  it('compares column names, not Prisma field names', () => {
+    const mapped = account('Profile', 'public', [{ name: 'mail', dbName: 'email', documentation: '@encrypted' }]);
+    const result = validateSchema(doc(account('AuthUser', 'auth', [email]), mapped));
+    expect(result.problems).toEqual([expect.stringContaining('both encrypt the column "email"')]);
+  });
+
+  it.each([
+    ['only one of them encrypts', [email], [{ name: 'email' }]],
+    ['they encrypt columns of different names', [email], [{ name: 'phone', documentation: '@encrypted' }]],
+  ])('accepts them when %s', (_what, first: FieldInit[], second: FieldInit[]) => {
+    const result = validateSchema(doc(account('AuthUser', 'auth', first), account('Profile', 'public', second)));
+    expect(result.problems).toEqual([]);
+  });
+
+  it('accepts tables of other names, in one schema or in two', () => {
+    const other = model('Person', [{ name: 'id', isId: true }, email], { dbName: 'people', schema: 'public' });
+    expect(validateSchema(doc(account('AuthUser', 'auth', [email]), other)).problems).toEqual([]);
+  });
+});

@@ -9,6 +9,7 @@ import type { DmmfDocument } from './dmmf';
 import { checkKeyStoreModel } from './key-store-model';
 import { messages } from './messages';
 import { ModelBuilder } from './model-builder';
+import { checkSharedTables } from './shared-tables';
 import { checkEnums, checkSchemaText } from './stray-annotations';
 
 /** Settings from the `generator hushfield { ... }` block. */
@@ -65,6 +66,7 @@ export function validateSchema(dmmf: DmmfDocument, settings: GeneratorSettings =
     problems.push(...builder.problems);
     warnings.push(...builder.warnings);
   }
+  problems.push(...checkSharedTables(dmmf.datamodel.models, models));
   if (problems.length > 0) return { schema: null, problems, warnings };
   return { schema: { formatVersion: 1, keyStoreModel, models }, problems: [], warnings };
 }

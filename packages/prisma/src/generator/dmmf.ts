@@ -37,6 +37,8 @@ export interface DmmfField {
 export interface DmmfModel {
   readonly name: string;
   readonly dbName: string | null;
+  /** The database schema of a `@@schema` model (multi-schema datasources); absent or null otherwise. */
+  readonly schema?: string | null;
   readonly fields: readonly DmmfField[];
   readonly primaryKey: { readonly name: string | null; readonly fields: readonly string[] } | null;
   readonly uniqueIndexes: readonly { readonly name: string | null; readonly fields: readonly string[] }[];

@@ -191,6 +191,13 @@ export const messages = {
     `@encryption(bind: ${field}): values are already bound to the id ${id} (generated before the write); ` +
     'bind names a field only on a model whose id the database assigns',
 
+  // Models of one table name in two database schemas.
+  sharedTableName: (other: string, table: string, schemas: readonly [string, string], columns: readonly string[]) =>
+    `its table and ${other}'s are both named "${table}" (in the database schemas "${schemas[1]}" and ` +
+    `"${schemas[0]}") and both encrypt the column${columns.length === 1 ? '' : 's'} ${columns.map((c) => `"${c}"`).join(', ')}: ` +
+    'values are bound to the table and column names, not the schema, so a value copied from one table to the ' +
+    'other would decrypt there; give one of the tables another name (@@map) or encrypt the column in one model only',
+
   // Key store model.
   keyStoreMissing: (model: string) =>
     `the key-store model ${model} is missing; paste the HushfieldKey model from @hushfield/prisma's docs/key-store.md ` +
