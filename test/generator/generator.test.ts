@@ -215,6 +215,34 @@ describe('prisma generate with a valid schema', () => {
     expect(schema.models.HushfieldKey).toBeUndefined();
   });
 
+  it("reads a real application's shapes: other generators' annotations, models without a single id, @@map(name:)", () => {
+    const { models } = succeeded('valid/adopted-app.prisma');
+    const summary = Object.fromEntries(
+      Object.values(models)
+        .filter((m) => m.name !== 'HushfieldKey')
+        .map((m) => [m.name, [m.dbName, m.idFields, m.idGeneration, m.bindRowId, Object.keys(m.encrypted)]]),
+    );
+    expect(summary).toEqual({
+      MemberSecret: ['MemberSecret', [], 'none', false, ['hash']],
+      Member: ['members', ['id'], 'autoincrement', false, ['email', 'fullName', 'twoFactorSecret']],
+      Meeting: ['Meeting', ['id'], 'autoincrement', false, ['description']],
+      Credential: ['Credential', ['id'], 'autoincrement', false, ['key']],
+      Hook: ['Hook', ['id'], 'none', true, ['secret']],
+      Deployment: ['Deployment', ['id'], 'database', false, ['licenseKey']],
+      CalendarCache: ['CalendarCache', ['credentialId', 'key'], 'none', false, ['value']],
+    });
+    expect(models.Member.blindIndexes.emailIdx).toMatchObject({ dbName: 'email_idx', source: 'email', unique: true });
+    expect(models.Member.uniqueIndexes).toEqual([
+      { name: 'emailIdx', fields: ['emailIdx'] },
+      { name: 'emailIdx_handle', fields: ['emailIdx', 'handle'] },
+    ]);
+    expect(models.Member.fields.createdDate.dbName).toBe('created');
+    expect(models.Member.fields.movedFrom).toMatchObject({ kind: 'object', isList: true, relationModel: 'Member' });
+    expect(models.Meeting.fields.members).toMatchObject({ relationName: 'member_meeting', relationModel: 'Member' });
+    expect(models.Credential.encrypted.key.type).toBe('Json');
+    expect(models.Hook.uniqueIndexes).toEqual([{ name: 'hookIdentifier', fields: ['subscriberUrl', 'createdAt'] }]);
+  });
+
   it('accepts one table name in two database schemas when only one of the models encrypts the column', () => {
     const { models } = succeeded('valid/multi-schema.prisma');
     expect(models.AuthUser.dbName).toBe('users');
