@@ -237,6 +237,7 @@ describe('prisma generate with a valid schema', () => {
       { name: 'emailIdx_handle', fields: ['emailIdx', 'handle'] },
     ]);
     expect(models.Member.fields.createdDate.dbName).toBe('created');
+    expect(Object.values(models).filter((m) => 'schema' in m)).toEqual([]);
     expect(models.Member.fields.movedFrom).toMatchObject({ kind: 'object', isList: true, relationModel: 'Member' });
     expect(models.Meeting.fields.members).toMatchObject({ relationName: 'member_meeting', relationModel: 'Member' });
     expect(models.Credential.encrypted.key.type).toBe('Json');
@@ -246,6 +247,7 @@ describe('prisma generate with a valid schema', () => {
   it('accepts one table name in two database schemas when only one of the models encrypts the column', () => {
     const { models } = succeeded('valid/multi-schema.prisma');
     expect(models.AuthUser.dbName).toBe('users');
+    expect([models.AuthUser.schema, models.Profile.schema, models.Session.schema]).toEqual(['auth', 'public', 'auth']);
     expect(models.AuthUser.encrypted).toEqual({});
     expect(models.Profile).toMatchObject({
       dbName: 'users',

@@ -35,6 +35,7 @@ import { casColumns, casConditions, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
 import { messages } from './messages';
 import { guardedWrite } from './shred-guard';
+import { qualifiedTable } from './table-name';
 import type { ShredGuard } from './shred-guard';
 import { delegateOf, keyWhere } from './walker';
 
@@ -113,7 +114,7 @@ export class MysqlCasWriter implements CasWriter {
     const column = (field: string) => quoteMysqlIdent(this.model.fields[field]?.dbName ?? field);
     const lock =
       `SELECT ${['1 AS found', ...strings.map((field, i) => `${column(field)} AS s${i}`)].join(', ')} ` +
-      `FROM ${quoteMysqlIdent(this.model.dbName)} WHERE ` +
+      `FROM ${qualifiedTable(this.model, quoteMysqlIdent)} WHERE ` +
       this.model.idFields.map((field) => `${column(field)} = ?`).join(' AND ') +
       ' FOR UPDATE';
     const outcomes = await this.client.$transaction(
@@ -135,14 +136,16 @@ export class MysqlCasWriter implements CasWriter {
   }
 
   /**
-   * The character set of each column of the model's table (in the connection's database), by
-   * lower-case name (MySQL's column names are not case-sensitive); null for a column without one.
+   * The character set of each column of the model's table (in its `@@schema` database, else the
+   * connection's), by lower-case name (MySQL's column names are not case-sensitive); null for a
+   * column without one.
    * @throws Error naming the character set when it is not a plain name (never written into SQL)
    */
   private async columnCharsets(): Promise<Map<string, string | null>> {
     const rows = await this.client.$queryRawUnsafe<{ name: string; charset: string | null }[]>(
       'SELECT COLUMN_NAME AS name, CHARACTER_SET_NAME AS charset FROM information_schema.COLUMNS ' +
-        'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+        'WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
+      this.model.schema ?? null,
       this.model.dbName,
     );
     const charsets = new Map<string, string | null>();
@@ -173,7 +176,7 @@ export class MysqlCasWriter implements CasWriter {
     const newValue = (write: RowWrite, field: string) =>
       nullable(field in write.data ? write.data[field] : write.expected[field]);
     const column = (field: string) => quoteMysqlIdent(this.model.fields[field]?.dbName ?? field);
-    const table = quoteMysqlIdent(this.model.dbName);
+    const table = qualifiedTable(this.model, quoteMysqlIdent);
     const keyJoin = idFields.map((field, i) => `t.${column(field)} = v.k${i}`);
     // A column written is compared too (`casColumns`), so `o` holds its old value and `n` its new one.
     // The value as the column's own character set holds it: a legacy `latin1` column holds other

@@ -17,6 +17,7 @@ import type { BasePrismaClient } from './config';
 import { MysqlCasWriter } from './cas-writer-mysql';
 import { guardedWrite } from './shred-guard';
 import type { ShredGuard, SqlRunner } from './shred-guard';
+import { qualifiedTable } from './table-name';
 import { delegateOf, keyWhere } from './walker';
 
 /** One row's update: its key, what was read (the CAS condition), and what to write. */
@@ -74,7 +75,7 @@ export async function createCasWriter(
   const raw = client as unknown as RawClient;
   const provider = raw._activeProvider ?? '';
   if ((provider === 'postgresql' || provider === 'postgres') && typeof raw.$queryRawUnsafe === 'function') {
-    const { types, collations } = await columnCatalog(raw, model.dbName);
+    const { types, collations } = await columnCatalog(raw, model);
     if (types.size > 0) return new PostgresCasWriter(raw, model, types, collations, guard);
   }
   if (provider === 'mysql' && typeof raw.$queryRawUnsafe === 'function') {
@@ -195,7 +196,7 @@ export class PrismaCasWriter implements CasWriter {
   private async takeWriteLock(tx: SqlRunner): Promise<void> {
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
     const id = quote(this.model.fields[this.model.idFields[0]]?.dbName ?? this.model.idFields[0]);
-    await tx.$executeRawUnsafe(`UPDATE ${quote(this.model.dbName)} SET ${id} = ${id} WHERE 0`);
+    await tx.$executeRawUnsafe(`UPDATE ${qualifiedTable(this.model, quote)} SET ${id} = ${id} WHERE 0`);
   }
 }
 
@@ -310,7 +311,7 @@ export class PostgresCasWriter implements CasWriter {
       range.push(`${key} >= ${bound('ASC')}`, `${key} <= ${bound('DESC')}`);
     }
     const sql =
-      `UPDATE ${quoteIdent(this.model.dbName)} AS t SET ` +
+      `UPDATE ${qualifiedTable(this.model, quoteIdent)} AS t SET ` +
       set.map((field, i) => `${column(field)} = ${this.carrier(field).value(`v.n${i}`)}`).join(', ') +
       ` FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
       [
@@ -453,20 +454,21 @@ export async function writeOneByOne(
 }
 
 /**
- * For a table in the current schema: column name → PostgreSQL type name (`udt_name`), and
- * column name → collation as SQL for the columns declared with a collation other than the
- * database's default (`information_schema` names those only).
+ * For a model's table (in its `@@schema`, else the current schema): column name → PostgreSQL
+ * type name (`udt_name`), and column name → collation as SQL for the columns declared with a
+ * collation other than the database's default (`information_schema` names those only).
  */
 async function columnCatalog(
   client: RawClient,
-  table: string,
+  model: Pick<ModelMeta, 'dbName' | 'schema'>,
 ): Promise<{ types: Map<string, string>; collations: Map<string, string> }> {
   const rows = await client.$queryRawUnsafe<
     { column_name: string; udt_name: string; collation_schema: string | null; collation_name: string | null }[]
   >(
     'SELECT column_name, udt_name, collation_schema, collation_name FROM information_schema.columns ' +
-      'WHERE table_schema = current_schema() AND table_name = $1',
-    table,
+      'WHERE table_schema = COALESCE($2::text, current_schema()) AND table_name = $1',
+    model.dbName,
+    model.schema ?? null,
   );
   const collations = new Map<string, string>();
   for (const row of rows) {

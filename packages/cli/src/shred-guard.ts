@@ -19,6 +19,7 @@
 import type { HushfieldSchema } from '@hushfield/prisma';
 import type { BasePrismaClient } from './config';
 import type { RowWrite, WriteOutcome } from './cas-writer';
+import { qualifiedTable } from './table-name';
 
 /** What the guard sends SQL through: the batch write's transaction. */
 export interface SqlRunner {
@@ -68,7 +69,7 @@ export function createShredGuard(
       ? (name: string) => `\`${name.replace(/`/g, '``')}\``
       : (name: string) => `"${name.replace(/"/g, '""')}"`;
   const column = (field: string) => quote(model.fields[field]?.dbName ?? field);
-  return new KeyRowGuard(dialect, quote(model.dbName), {
+  return new KeyRowGuard(dialect, qualifiedTable(model, quote), {
     keyId: column('keyId'),
     version: column('version'),
     state: column('state'),

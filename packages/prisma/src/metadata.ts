@@ -135,6 +135,12 @@ export interface ModelMeta {
   readonly name: string;
   /** Table name (`@@map`), bound into the associated data. */
   readonly dbName: string;
+  /**
+   * The database schema of the model's table (`@@schema`, on a datasource with `schemas`);
+   * absent when the model has none, and its table is the connection's default schema's. Not
+   * bound into the associated data; tools that write SQL qualify the table name with it.
+   */
+  readonly schema?: string;
   /** Primary key field names (one, or several for `@@id`). */
   readonly idFields: readonly string[];
   /** How the single id field is generated (`none` when supplied by the caller). */

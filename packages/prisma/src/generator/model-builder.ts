@@ -282,6 +282,7 @@ export class ModelBuilder {
     return {
       name: this.model.name,
       dbName: this.model.dbName ?? this.model.name,
+      ...(this.model.schema ? { schema: this.model.schema } : {}),
       idFields: [...idFields],
       idGeneration,
       bindRowId: idBound || bind.bindField !== undefined,
