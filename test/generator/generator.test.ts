@@ -224,7 +224,7 @@ describe('prisma generate with a valid schema', () => {
     );
     expect(summary).toEqual({
       MemberSecret: ['MemberSecret', [], 'none', false, ['hash']],
-      Member: ['members', ['id'], 'autoincrement', false, ['email', 'fullName', 'twoFactorSecret']],
+      Member: ['members', ['id'], 'autoincrement', false, ['email', 'fullName', 'twoFactorSecret', 'phones']],
       Meeting: ['Meeting', ['id'], 'autoincrement', false, ['description']],
       Credential: ['Credential', ['id'], 'autoincrement', false, ['key']],
       Hook: ['Hook', ['id'], 'none', true, ['secret']],
@@ -241,6 +241,7 @@ describe('prisma generate with a valid schema', () => {
     expect(models.Member.fields.movedFrom).toMatchObject({ kind: 'object', isList: true, relationModel: 'Member' });
     expect(models.Meeting.fields.members).toMatchObject({ relationName: 'member_meeting', relationModel: 'Member' });
     expect(models.Credential.encrypted.key.type).toBe('Json');
+    expect(models.Member.encrypted.phones.type).toBe('String[]'); // @default([]): an empty list holds no plaintext
     expect(models.Hook.uniqueIndexes).toEqual([{ name: 'hookIdentifier', fields: ['subscriberUrl', 'createdAt'] }]);
   });
 

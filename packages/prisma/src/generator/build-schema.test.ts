@@ -1134,3 +1134,24 @@ describe('models of one table name in two database schemas (@@schema)', () => {
     expect(validateSchema(doc(account('AuthUser', 'auth', [email]), other)).problems).toEqual([]);
   });
 });
+
+describe('an @encrypted String[] with a default', () => {
+  const list = (init: Partial<FieldInit>) =>
+    user([{ name: 'phones', isList: true, documentation: '@encrypted', ...init }]);
+
+  it('accepts @default([]): an empty list holds no plaintext', () => {
+    const { schema, problems } = validateSchema(doc(list({ default: [] })));
+    expect(problems).toEqual([]);
+    expect(schema!.models.User.encrypted.phones).toMatchObject({ type: 'String[]', optional: false });
+  });
+
+  it.each([
+    ['a list with elements', list({ default: ['+1 555 0100'] })],
+    ['a String with an empty default', user([{ name: 'phone', default: '', documentation: '@encrypted' }])],
+    ['a Json list default', user([{ name: 'extra', type: 'Json', default: '[]', documentation: '@encrypted' }])],
+  ])('still refuses %s', (_what, document) => {
+    expect(validateSchema(doc(document)).problems).toEqual([
+      expect.stringContaining('@encrypted field has a @default'),
+    ]);
+  });
+});

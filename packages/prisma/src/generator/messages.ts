@@ -81,7 +81,8 @@ export const messages = {
   encryptedId: () =>
     '@encrypted cannot be on an @id field: the row id is bound into the ciphertext and must stay readable',
   encryptedDefault: () =>
-    '@encrypted field has a @default, which the database would store as plaintext; remove the default',
+    '@encrypted field has a @default, which the database would store as plaintext; remove the default ' +
+    '(a String[] may keep @default([]): an empty list holds no plaintext)',
   encryptedUnique: (constraint: string) =>
     `@encrypted field is ${constraint}, which the database checks on the ciphertext: every envelope differs, ` +
     'even of one value, so duplicates would pass; remove the constraint and put it on a full-length blind index ' +

@@ -110,7 +110,9 @@ export class ModelBuilder {
     if (native !== null) this.report(field.name, messages.notTextColumn('@encrypted', native, 'an envelope'));
     if (field.isId || this.model.primaryKey?.fields.includes(field.name))
       this.report(field.name, messages.encryptedId());
-    if (field.hasDefaultValue) this.report(field.name, messages.encryptedDefault());
+    // An empty list holds no plaintext, and reads back as a sealed list of no elements.
+    const emptyList = type === 'String[]' && Array.isArray(field.default) && field.default.length === 0;
+    if (field.hasDefaultValue && !emptyList) this.report(field.name, messages.encryptedDefault());
     // Every envelope differs (fresh data key and nonce), so a constraint on the column never fires.
     if (field.isUnique) this.report(field.name, messages.encryptedUnique('@unique'));
     for (const unique of this.model.uniqueIndexes.filter((u) => u.fields.includes(field.name)))
