@@ -381,6 +381,11 @@ describe('@encryption(bind: f)', () => {
     ['an Int field', receipt(unique({ type: 'Int' })), 'a required String scalar (it is Int)'],
     ['a list', receipt(unique({ isList: true })), '(it is a list)'],
     [
+      'a relation field',
+      receipt(unique({ kind: 'object', type: 'Order', relationFromFields: ['orderKey'] })),
+      'a required String scalar (it is a relation field)',
+    ],
+    [
       'a value the database chooses',
       receipt(unique({ default: { name: 'dbgenerated', args: ['gen_random_uuid()'] } })),
       'its value is chosen by the database (database) after the write',
@@ -592,6 +597,17 @@ describe('schema validation', () => {
       'User.tagsIdx: @blindIndex source "tags" is a String[] field',
     ],
     [
+      'an @encrypted relation field, which has no column',
+      user([{ name: 'org', kind: 'object', type: 'Org', documentation: '@encrypted' }]),
+      'User.org: @encrypted on a relation field does nothing: the relation to Org has no column of its own to ' +
+        'encrypt; annotate the fields of Org that hold the values',
+    ],
+    [
+      'an @encrypted enum field',
+      user([{ name: 'region', kind: 'enum', type: 'Region', documentation: '@encrypted' }]),
+      "User.region: @encrypted is only supported on String, String[], Json and Bytes fields, not Region (an enum): its column holds only the names of Region's values, never a ciphertext; to encrypt the value, make the field a String",
+    ],
+    [
       'an @encrypted id',
       user([{ name: 'id', isId: true, documentation: '@encrypted' }]),
       'User.id: @encrypted cannot be on an @id field',
@@ -692,7 +708,12 @@ describe('schema validation', () => {
       'User.tenantId: @encryption(scope: tenantId): the scope field must be a required String, Int or BigInt scalar (it is optional)',
     ],
     ['a list scope field', user([{ name: 'tenantId', isList: true }]), '(it is a list)'],
-    ['a relation scope field', user([{ name: 'tenantId', kind: 'object', type: 'Tenant' }]), '(it is a object field)'],
+    [
+      'a relation scope field',
+      user([{ name: 'tenantId', kind: 'object', type: 'Tenant', relationFromFields: ['tenantKey'] }]),
+      '(it is a relation field; name its foreign key, tenantKey)',
+    ],
+    ['an enum scope field', user([{ name: 'tenantId', kind: 'enum', type: 'Region' }]), '(it is an enum field)'],
     ['a DateTime scope field', user([{ name: 'tenantId', type: 'DateTime' }]), '(it is DateTime)'],
     [
       'an Inet scope column, which rewrites its values',

@@ -64,9 +64,15 @@ export const messages = {
     'encrypted; hushfield annotations go on model fields (to encrypt the value, make the field a String)',
 
   // Encrypted fields.
-  encryptedType: (type: string, isList: boolean) =>
+  encryptedType: (type: string, isList: boolean, isEnum = false) =>
     `@encrypted is only supported on String, String[], Json and Bytes fields, not ${type}${isList ? '[]' : ''}` +
-    ': its ciphertext is text or bytes, which a column of that type cannot hold',
+    (isEnum
+      ? ` (an enum): its column holds only the names of ${type}'s values, never a ciphertext; ` +
+        'to encrypt the value, make the field a String'
+      : ': its ciphertext is text or bytes, which a column of that type cannot hold'),
+  encryptedRelationField: (model: string) =>
+    `@encrypted on a relation field does nothing: the relation to ${model} has no column of its own to encrypt; ` +
+    `annotate the fields of ${model} that hold the values`,
   binaryColumnTooShort: (nativeType: string, length: number, needed: number) =>
     `@encrypted column is @db.${nativeType}(${length}), too short for a binary envelope ` +
     `(at least ${needed} bytes); use a BLOB or bytea column`,

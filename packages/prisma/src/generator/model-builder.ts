@@ -95,7 +95,9 @@ export class ModelBuilder {
 
   private encrypted(field: DmmfField, mode: EncryptedFieldMeta['mode']): EncryptedFieldMeta {
     const type = encryptedTypeOf(field);
-    if (type === null) this.report(field.name, messages.encryptedType(field.type, field.isList));
+    if (field.kind === 'object') this.report(field.name, messages.encryptedRelationField(field.type));
+    else if (type === null)
+      this.report(field.name, messages.encryptedType(field.type, field.isList, field.kind === 'enum'));
     if (type === 'Bytes') {
       const declared = binaryLength(field);
       if (declared !== null && declared.length < MIN_BINARY_ENVELOPE_BYTES)

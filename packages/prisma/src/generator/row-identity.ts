@@ -26,6 +26,19 @@ const EXACT_TEXT = ['Text', 'VarChar', 'TinyText', 'MediumText', 'LongText', 'Uu
 const SCOPE_REWRITING = ['Inet', 'Bit', 'VarBit', 'Xml', 'CatalogSingleChar'];
 
 /**
+ * Why a field that is not a scalar cannot be the scope or bound field, for the messages; for a
+ * scope, a relation's single foreign key is the field to name instead (a bound field cannot be one).
+ */
+function notScalar(field: DmmfField, role: 'scope' | 'bind'): string {
+  if (field.kind === 'enum') return 'it is an enum field';
+  if (field.kind === 'unsupported') return 'it is an Unsupported field';
+  const keys = field.relationFromFields ?? [];
+  return role === 'scope' && keys.length === 1
+    ? `it is a relation field; name its foreign key, ${keys[0]}`
+    : 'it is a relation field';
+}
+
+/**
  * The scope and bound fields of one model, checked once its annotations are read; each problem
  * goes to `report` as `(field, message)`.
  */
@@ -51,7 +64,7 @@ export class RowIdentity {
     if (name === undefined) return;
     const field = this.field(name);
     if (!field) return this.report(name, messages.scopeMissing(name));
-    if (field.kind !== 'scalar') this.report(name, messages.scopeNotScalar(name, `it is a ${field.kind} field`));
+    if (field.kind !== 'scalar') this.report(name, messages.scopeNotScalar(name, notScalar(field, 'scope')));
     else if (field.isList) this.report(name, messages.scopeNotScalar(name, 'it is a list'));
     else if (!field.isRequired) this.report(name, messages.scopeNotScalar(name, 'it is optional'));
     else if (!SCOPE_TYPES.includes(field.type)) this.report(name, messages.scopeNotScalar(name, `it is ${field.type}`));
@@ -73,8 +86,7 @@ export class RowIdentity {
     if (!field) return this.reportBind(name, messages.bindMissing(name));
     if (idBound !== undefined) return this.reportBind(name, messages.bindRedundant(name, idBound));
     if (!singleId && this.scopeField === undefined) return this.reportBind(name, messages.bindNoSingleId(name));
-    if (field.kind !== 'scalar')
-      return this.reportBind(name, messages.bindNotScalar(name, `it is a ${field.kind} field`));
+    if (field.kind !== 'scalar') return this.reportBind(name, messages.bindNotScalar(name, notScalar(field, 'bind')));
     if (field.isList) return this.reportBind(name, messages.bindNotScalar(name, 'it is a list'));
     if (!field.isRequired) return this.reportBind(name, messages.bindNotScalar(name, 'it is optional'));
     if (field.type !== 'String') return this.reportBind(name, messages.bindNotScalar(name, `it is ${field.type}`));
