@@ -2,12 +2,14 @@
  * A model in a database schema of its own (`@@schema`, emitted as `ModelMeta.schema`) whose
  * table shares its name with a table of the connection's default schema: the CLI's
  * compare-and-swap writes reach the model's table, never the other one, even where a row of the
- * other holds the same id and value (a profile table mirroring the auth server's users).
+ * other holds the same id and value (a profile table mirroring the auth server's users); and
+ * `doctor` judges the columns of the model's own table, not the other one's.
  */
 import { randomBytes } from 'node:crypto';
 import type { ModelMeta } from '@hushfield/prisma';
 import { MysqlCasWriter } from '../../packages/cli/src/cas-writer-mysql';
 import { PostgresCasWriter, createCasWriter } from '../../packages/cli/src/cas-writer';
+import { judgeColumns, readColumns } from '../../packages/cli/src/column-checks';
 import { describeOn, testProvider } from '../support/provider';
 import { createCliWorld } from './support';
 import type { CliWorld } from './support';
@@ -52,6 +54,9 @@ describeOn(['postgresql', 'mysql'], 'schemas of tables are PostgreSQL schemas an
       await world.db.query(mysql ? `CREATE DATABASE ${other}` : `CREATE SCHEMA ${other}`);
       for (const table of [`${other}.hf_members`, 'hf_members'])
         await world.db.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, email ${text})`);
+      // The model's own table pads its encrypted column (doctor fails it); the default schema's does not.
+      await world.db.query(`CREATE TABLE ${other}.hf_people (id INT PRIMARY KEY, email CHAR(200))`);
+      await world.db.query(`CREATE TABLE hf_people (id INT PRIMARY KEY, email ${text})`);
     });
 
     afterAll(async () => {
@@ -87,6 +92,34 @@ describeOn(['postgresql', 'mysql'], 'schemas of tables are PostgreSQL schemas an
       expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied']);
       expect(await emails('hf_members')).toEqual(['sealed-a', 'b@x']);
       expect(await emails(`${other}.hf_members`)).toEqual(['a@x', 'b@x']);
+    });
+
+    test("doctor reads the columns of the models' schemas, each under its schema", async () => {
+      const database = (await readColumns(world.prisma, [other]))!;
+      const people = database.columns.filter((fact) => fact.table === 'hf_people' && fact.column === 'email');
+      expect(people).toHaveLength(2);
+      expect(people.map((fact) => [fact.schema, fact.type])).toEqual(
+        expect.arrayContaining([
+          [other, mysql ? 'char' : 'character'],
+          [undefined, 'text'],
+        ]),
+      );
+    });
+
+    // A padded encrypted String is PostgreSQL's failure (MySQL's CHAR trims).
+    (mysql ? test.skip : test)('doctor judges the encrypted column of the model in its own schema', async () => {
+      const person = (schema: string | undefined): ModelMeta => ({
+        ...member(schema),
+        name: 'Person',
+        dbName: 'hf_people',
+      });
+      const judge = async (model: ModelMeta) =>
+        judgeColumns(
+          { formatVersion: 1, keyStoreModel: 'HushfieldKey', models: { Person: model } },
+          (await readColumns(world.prisma, model.schema === undefined ? [] : [model.schema]))!,
+        ).map((finding) => [finding.level, finding.detail.table, finding.detail.column]);
+      expect(await judge(person(other))).toEqual([['fail', 'hf_people', 'email']]);
+      expect(await judge(person(undefined))).toEqual([]);
     });
   },
 );

@@ -24,6 +24,8 @@ import { declaredCollations } from './sqlite-collations';
 
 /** One column as the database declares it. */
 export interface ColumnFact {
+  /** The table's database schema, when it is not the connection's own (a model's `@@schema`). */
+  readonly schema?: string;
   readonly table: string;
   readonly column: string;
   /** `information_schema` data type, lower case: `character`, `char`, `binary`, `text`... */
@@ -36,6 +38,8 @@ export interface ColumnFact {
 export interface DatabaseColumns {
   readonly provider: 'postgresql' | 'mysql' | 'sqlite';
   readonly columns: readonly ColumnFact[];
+  /** The connection's own schema (PostgreSQL) or database (MySQL): a model's `@@schema` naming it means no other. */
+  readonly defaultSchema?: string;
   /** MySQL: whether the session's `sql_mode` is strict (an over-long value is refused, not cut). */
   readonly strict: boolean;
 }
@@ -54,25 +58,43 @@ interface RawClient {
 
 /**
  * Reads the columns of the connection's schema (PostgreSQL), database (MySQL) or main database
- * file (SQLite); `null` for a client that runs no raw SQL.
+ * file (SQLite), and of the schemas (databases) `schemas` names (the models' `@@schema`s);
+ * `null` for a client that runs no raw SQL.
  */
-export async function readColumns(client: object): Promise<DatabaseColumns | null> {
+export async function readColumns(client: object, schemas: readonly string[] = []): Promise<DatabaseColumns | null> {
   const raw = client as RawClient;
   if (typeof raw.$queryRawUnsafe !== 'function') return null;
   if (raw._activeProvider === 'sqlite') return { provider: 'sqlite', columns: await sqliteColumns(raw), strict: true };
   if (raw._activeProvider === 'mysql') {
     const rows = await raw.$queryRawUnsafe<Record<string, unknown>[]>(
-      'SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS d, COLLATION_NAME AS k ' +
-        'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()',
+      'SELECT TABLE_SCHEMA AS s, DATABASE() AS cs, TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS d, ' +
+        'COLLATION_NAME AS k FROM information_schema.COLUMNS ' +
+        `WHERE TABLE_SCHEMA IN (${['DATABASE()', ...schemas.map(() => '?')].join(', ')})`,
+      ...schemas,
     );
-    const [mode] = await raw.$queryRawUnsafe<{ m: string }[]>('SELECT @@SESSION.sql_mode AS m');
-    return { provider: 'mysql', columns: rows.map(fact), strict: /STRICT_(TRANS|ALL)_TABLES/.test(mode?.m ?? '') };
+    const [session] = await raw.$queryRawUnsafe<{ m: string; db: string | null }[]>(
+      'SELECT @@SESSION.sql_mode AS m, DATABASE() AS db',
+    );
+    return {
+      provider: 'mysql',
+      columns: rows.map(fact),
+      ...(session?.db ? { defaultSchema: session.db } : {}),
+      strict: /STRICT_(TRANS|ALL)_TABLES/.test(session?.m ?? ''),
+    };
   }
   const rows = await raw.$queryRawUnsafe<Record<string, unknown>[]>(
-    'SELECT table_name AS t, column_name AS c, data_type AS d, collation_name AS k ' +
-      'FROM information_schema.columns WHERE table_schema = current_schema()',
+    'SELECT table_schema AS s, current_schema() AS cs, table_name AS t, column_name AS c, data_type AS d, ' +
+      'collation_name AS k FROM information_schema.columns ' +
+      'WHERE table_schema = current_schema() OR table_schema = ANY($1::text[])',
+    [...schemas],
   );
-  return { provider: 'postgresql', columns: rows.map(fact), strict: true };
+  const [current] = await raw.$queryRawUnsafe<{ cs: string | null }[]>('SELECT current_schema() AS cs');
+  return {
+    provider: 'postgresql',
+    columns: rows.map(fact),
+    ...(current?.cs ? { defaultSchema: current.cs } : {}),
+    strict: true,
+  };
 }
 
 /**
@@ -107,6 +129,7 @@ async function sqliteColumns(raw: RawClient): Promise<ColumnFact[]> {
 function fact(row: Record<string, unknown>): ColumnFact {
   const collation = row.k;
   return {
+    ...(row.s !== undefined && row.s !== row.cs ? { schema: String(row.s) } : {}),
     table: String(row.t),
     column: String(row.c),
     type: String(row.d).toLowerCase(),
@@ -134,11 +157,11 @@ function ignoresTrailingSpaces(collation: string | null, provider: DatabaseColum
 export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns): ColumnFinding[] {
   const mysql = database.provider === 'mysql';
   const sqlite = database.provider === 'sqlite';
-  const find = columnFinder(database.columns, mysql);
+  const find = columnFinder(database.columns, mysql, database.defaultSchema);
   const findings: ColumnFinding[] = [];
   const fixedText = mysql ? 'char' : 'character';
   for (const model of Object.values(schema.models)) {
-    const column = (field: string) => find(model.dbName, model.fields[field]?.dbName ?? field);
+    const column = (field: string) => find(model, model.fields[field]?.dbName ?? field);
     const add = (level: ColumnFinding['level'], field: string, fact: ColumnFact, message: string) =>
       findings.push({
         level,
@@ -170,7 +193,7 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
     if (mysql) judgeCollations(schema, model, find, database.provider, findings);
   }
   const keyModel = schema.models[schema.keyStoreModel];
-  const scope = keyModel ? find(keyModel.dbName, keyModel.fields.scope?.dbName ?? 'scope') : undefined;
+  const scope = keyModel ? find(keyModel, keyModel.fields.scope?.dbName ?? 'scope') : undefined;
   const collates = mysql || sqlite;
   const detail = (fact: ColumnFact) => ({
     table: fact.table,
@@ -209,7 +232,7 @@ export function judgeColumns(schema: HushfieldSchema, database: DatabaseColumns)
 function judgeCollations(
   schema: HushfieldSchema,
   model: ModelMeta,
-  find: (table: string, column: string) => ColumnFact | undefined,
+  find: Finder,
   provider: DatabaseColumns['provider'],
   findings: ColumnFinding[],
 ): void {
@@ -228,7 +251,7 @@ function judgeCollations(
     });
   const identities = [...identityFields(model).map((name) => ({ model, name })), ...scopeSources(schema, model)];
   for (const { model: owner, name } of identities) {
-    const fact = find(owner.dbName, owner.fields[name]?.dbName ?? name);
+    const fact = find(owner, owner.fields[name]?.dbName ?? name);
     if (fact === undefined || !ignoresCase(fact.collation)) continue;
     const collation = fact.collation as string;
     warn(
@@ -239,26 +262,29 @@ function judgeCollations(
     );
   }
   for (const index of Object.keys(model.blindIndexes)) {
-    const fact = find(model.dbName, model.fields[index]?.dbName ?? index);
+    const fact = find(model, model.fields[index]?.dbName ?? index);
     if (fact !== undefined && ignoresCase(fact.collation))
       warn(model, index, fact, messages.doctor.indexCollation(model.name, index, fact.collation as string, provider));
   }
 }
 
+/** Looks a column of a model's table up (`columnFinder`). */
+type Finder = (model: Pick<ModelMeta, 'dbName' | 'schema'>, column: string) => ColumnFact | undefined;
+
 /**
- * Looks a column up by table and column name as the schema spells them. On MySQL, whose column
- * names are not case-sensitive (nor table names, under `lower_case_table_names`), a name the
- * database spells in another case is the same column: found when no exact spelling is.
+ * Looks a column up by the model's table (in its `@@schema`, else the connection's) and column
+ * name as the schema spells them. On MySQL, whose column names are not case-sensitive (nor
+ * table names, under `lower_case_table_names`), a name the database spells in another case is
+ * the same column: found when no exact spelling is.
  */
-function columnFinder(
-  columns: readonly ColumnFact[],
-  mysql: boolean,
-): (table: string, column: string) => ColumnFact | undefined {
-  const exact = new Map(columns.map((c) => [`${c.table}\u0000${c.column}`, c]));
+function columnFinder(columns: readonly ColumnFact[], mysql: boolean, defaultSchema: string | undefined): Finder {
+  const keyOf = (schema: string | undefined, table: string, column: string) =>
+    `${schema === defaultSchema ? '' : (schema ?? '')}\u0000${table}\u0000${column}`;
+  const exact = new Map(columns.map((c) => [keyOf(c.schema, c.table, c.column), c]));
   const folded = new Map<string, ColumnFact>();
-  if (mysql) for (const c of columns) folded.set(`${c.table}\u0000${c.column}`.toLowerCase(), c);
-  return (table, column) => {
-    const key = `${table}\u0000${column}`;
+  if (mysql) for (const c of columns) folded.set(keyOf(c.schema, c.table, c.column).toLowerCase(), c);
+  return (model, column) => {
+    const key = keyOf(model.schema, model.dbName, column);
     return exact.get(key) ?? (mysql ? folded.get(key.toLowerCase()) : undefined);
   };
 }

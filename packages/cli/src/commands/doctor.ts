@@ -86,7 +86,8 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
 async function columnChecks(ctx: CommandContext, add: (check: Check) => void): Promise<void> {
   let database: DatabaseColumns | null;
   try {
-    database = await readColumns(await ctx.client());
+    const schemas = new Set(Object.values(ctx.schema.models).flatMap((model) => model.schema ?? []));
+    database = await readColumns(await ctx.client(), [...schemas]);
   } catch (error) {
     add({ check: 'columns', level: 'warn', message: messages.doctor.columnsUnread(describeError(error).message) });
     return;
