@@ -8,7 +8,7 @@
  * indexes are still maintained, so equality lookups keep working across rows written before
  * and after the switch.
  */
-import { boundField, boundGeneration } from '../../value-context';
+import { boundField } from '../../value-context';
 import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
@@ -25,7 +25,6 @@ import {
   UpdatedRow,
 } from './relation-scope';
 import type { Position } from '../query/rewrite-where';
-import { generateRowId } from './row-ids';
 import { plainOf, RowSealer } from './row-sealer';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
@@ -145,7 +144,7 @@ export class DataEncryptor {
     if (!nested && relations) await this.knowScopes(row);
     if (this.writesEncrypted(model, data)) {
       const scope = this.givenScope(model, out) ?? (await row.scope());
-      const context = { scope, rowId: this.ensureBound(model, out) };
+      const context = { scope, rowId: await this.ensureBound(model, out, row) };
       const pending = this.sealer.seal(model, out, context);
       if (pending !== undefined) await pending;
     } else if (this.touchesEncrypted(model, data)) {
@@ -275,9 +274,11 @@ export class DataEncryptor {
 
   /**
    * The value a row being created binds its values to (its id, or the field `@encryption(bind: f)`
-   * names), generated and written into `data` when not given; `undefined` for unbound models.
+   * names): given, else generated and written into `data`, else the related row's value the
+   * database fills it with when it is a foreign key (a profile's id that is its user's: the create
+   * nested under the user, or connecting it, gives none); `undefined` for unbound models.
    */
-  private ensureBound(model: ModelMeta, data: Args): string | undefined {
+  private async ensureBound(model: ModelMeta, data: Args, row: CreateDraft): Promise<string | undefined> {
     const field = boundField(model);
     if (field === undefined) return undefined;
     const given = data[field];
@@ -288,10 +289,10 @@ export class DataEncryptor {
       data[field] = stored;
       return stored;
     }
-    const generated = generateRowId(boundGeneration(model));
-    if (generated === undefined) return undefined;
-    data[field] = generated;
-    return generated;
+    const value = await row.value(field);
+    if (value === undefined || value === null) return undefined;
+    // Bound in the form this row's column will return it in (a @db.Uuid canonical, ...).
+    return typeof value === 'string' ? storedForm(model, field, value) : String(value);
   }
 }
 
