@@ -3,6 +3,7 @@
  * shape hushfield does not rewrite would therefore put an encrypted field's plaintext into an
  * error message (and the application's logs): such shapes are rewritten or refused first.
  */
+import { inspect } from 'node:util';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { InvalidArgumentError } from '@hushfield/core';
 import { createHarness, expectNoPlaintextInLog, type Harness } from './support';
@@ -191,5 +192,49 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       } as never),
     );
     expect(nested.message).toContain('kept-provider');
+  });
+
+  it("takes out a value under one of Prisma's operators misplaced among the fields, or a value where Prisma takes an object", async () => {
+    const typed = ['alice', 'example.com'].join('@');
+    const shapes: [string, () => Promise<unknown>][] = [
+      ['equals in a where', () => h.prisma.user.findMany({ where: { equals: typed } } as never)],
+      ['in in a where', () => h.prisma.user.findMany({ where: { tenantId: 'acme', in: [typed] } } as never)],
+      [
+        'set in a create',
+        () =>
+          h.prisma.user.create({
+            data: { tenantId: 'acme', name: 'n', set: typed, email: 'o@example.com', emailIdx: computedBlindIndex },
+          } as never),
+      ],
+      ['AND given a string', () => h.prisma.user.findMany({ where: { AND: typed } } as never)],
+      ['OR given strings', () => h.prisma.user.findMany({ where: { OR: [typed] } } as never)],
+      ['a relation given a string', () => h.prisma.post.findMany({ where: { author: typed } } as never)],
+      [
+        'in a batch transaction',
+        () => h.prisma.$transaction([h.prisma.user.findMany({ where: { emial: typed } } as never)]),
+      ],
+      [
+        'in an interactive transaction',
+        () => h.prisma.$transaction((tx) => tx.user.findMany({ where: { emial: typed } } as never)),
+      ],
+    ];
+    for (const [shape, call] of shapes) {
+      const error = await failure(call);
+      expect([shape, error.constructor.name]).toEqual([shape, expect.stringMatching(/^PrismaClient/)]);
+      // the message, String(error), and every own property (hidden ones too) of the error
+      const text = `${String(error)}\n${inspect(error, { showHidden: true, depth: 8 })}\n${JSON.stringify(error)}`;
+      expect([shape, text.includes(typed)]).toEqual([shape, false]);
+      // Prisma's explanation stays
+      expect([shape, error.message]).toEqual([shape, expect.stringMatching(/Unknown argument|Invalid value/)]);
+    }
+  });
+
+  it("keeps what tells the developer what is wrong: the mistyped name, Prisma's explanation, the model's other values", async () => {
+    const typed = ['alice', 'example.com'].join('@');
+    const error = await failure(() => h.prisma.user.findMany({ where: { name: 'kept-name', emial: typed } } as never));
+    expect(String(error)).not.toContain(typed);
+    expect(error.message).toContain('Unknown argument `emial`');
+    // User.name is not encrypted (another model's name is): its value stays
+    expect(error.message).toContain('kept-name');
   });
 });

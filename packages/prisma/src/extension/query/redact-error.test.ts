@@ -146,4 +146,50 @@ describe('redactPlaintexts', () => {
       `data: { orgId: "${REDACTED}", posts: { create: { orgId: "o-2", id: "${REDACTED}" } } }`,
     );
   });
+
+  it("withholds a value under one of Prisma's operators where the model's fields are expected (equals, in, set at the top of a where or data)", () => {
+    const user = view.schema.models.User;
+    const error = new Error(
+      'where: { equals: "zed@example.com", in: ["ana@example.com"] }\ndata: { set: "bo@example.com" }',
+    );
+    const args = { where: { equals: 'zed@example.com', in: ['ana@example.com'] }, data: { set: 'bo@example.com' } };
+    redactPlaintexts(error, view, args, user);
+    expect(error.message).toBe(`where: { equals: "${REDACTED}", in: ["${REDACTED}"] }\ndata: { set: "${REDACTED}" }`);
+    // under a scalar field the same operators are Prisma's, and that field's values stay
+    const kept = new Error('where: { name: { equals: "zed", in: ["bo"] } }');
+    redactPlaintexts(kept, view, { where: { name: { equals: 'zed', in: ['bo'] } }, data: { emial: 'x@y.z' } }, user);
+    expect(kept.message).toBe('where: { name: { equals: "zed", in: ["bo"] } }');
+  });
+
+  it('withholds a string, number or date where Prisma takes an object (AND: email, where: [email], a relation given a value)', () => {
+    const posts = { name: 'posts', kind: 'object', type: 'Person' };
+    const models = view.schema.models as unknown as Record<string, { fields: Record<string, object> }>;
+    const user = { ...models.User, fields: { ...models.User.fields, posts } };
+    const scoped = { ...view, relationTarget: () => models.Person } as unknown as SchemaView;
+    const error = new Error(
+      'where: { AND: "zed@example.com", OR: ["ana@example.com", 4242424242] }\ndata: { posts: "bo-secret" }',
+    );
+    const args = {
+      where: { AND: 'zed@example.com', OR: ['ana@example.com', 4242424242] },
+      data: { posts: 'bo-secret' },
+      take: 5,
+    };
+    redactPlaintexts(error, scoped, args, user as never);
+    expect(error.message).toBe(
+      `where: { AND: "${REDACTED}", OR: ["${REDACTED}", ${REDACTED}] }\ndata: { posts: "${REDACTED}" }`,
+    );
+  });
+
+  it("tells a model's own encrypted fields from another model's when the model is given: Person.email is not User's", () => {
+    const models = view.schema.models as unknown as Record<string, { fields: Record<string, object> }>;
+    const person = { ...models.Person, fields: { ...models.Person.fields, email: { name: 'email' } } };
+    const local = { schema: { models: { ...models, Person: person } } } as unknown as SchemaView;
+    const error = new Error('where: { email: "zed@example.com", nameMatch: "zed" }');
+    redactPlaintexts(error, local, { where: { email: 'zed@example.com', nameMatch: 'zed' } }, person as never);
+    expect(error.message).toBe(`where: { email: "zed@example.com", nameMatch: "${REDACTED}" }`);
+    // without the model, any model's encrypted field name is withheld
+    const unknown = new Error('where: { email: "zed@example.com" }');
+    redactPlaintexts(unknown, local, { where: { email: 'zed@example.com' } });
+    expect(unknown.message).toBe(`where: { email: "${REDACTED}" }`);
+  });
 });

@@ -8,7 +8,9 @@
  * are taken out of the error's message and stack (and of its causes') before it is rethrown; so
  * are those given under a name that is neither a field of the model it is given for (of the
  * schema, where that model is not known) nor one of Prisma's keys (`emial`, `Email`, another
- * model's field: a mistaken field, which Prisma echoes as an unknown argument with its value).
+ * model's field: a mistaken field, which Prisma echoes as an unknown argument with its value),
+ * under one of Prisma's operators where a model's fields go (`where: { equals }`, `data: { set }`),
+ * and a string, number or date where Prisma takes an object (`AND: email`, a relation field).
  */
 import type { ModelMeta } from '../../metadata';
 import type { SchemaView } from '../schema-view';
@@ -87,7 +89,7 @@ interface Secret {
 export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown, model?: ModelMeta): unknown {
   if (!(error instanceof Error)) return error;
   const found = new Map<string, Secret>();
-  collect(args, { view, names: namesOf(view), model }, false, found, 0);
+  collect(args, { view, names: namesOf(view), model, level: 'any' }, false, found, 0);
   if (found.size === 0) return error;
   // Longest first: a value containing another is taken out whole.
   const secrets = [...found.values()].sort((a, b) => b.text.length - a.text.length);
@@ -124,36 +126,82 @@ function namesOf(view: SchemaView): Names {
 }
 
 /**
- * Where {@link collect} is in the arguments: the schema's names, and the model whose fields the
- * keys at this level are (`undefined` below a scalar field, or when the caller did not say).
+ * Prisma's keys whose value must be an object (or a list of objects): a string, number or date
+ * given there is a misplaced value (`AND: email`), which Prisma echoes, and it is withheld.
+ */
+const OBJECT_KEYS = new Set([
+  ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
+  ...['create', 'createMany', 'connectOrCreate', 'connect', 'update', 'updateMany', 'upsert', 'deleteMany'],
+]);
+
+/** Prisma's keys whose object holds a model's fields (a where, written data, a unique input). */
+const FIELD_OBJECT_KEYS = new Set([
+  ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
+  ...['create', 'connect'],
+]);
+
+/**
+ * Where {@link collect} is in the arguments: the schema's names, the model whose fields the keys
+ * at this level are (`undefined` below a scalar field, or when the caller did not say), and what
+ * the object at this level holds: `fields` a model's fields (a where, written data: one of
+ * Prisma's operators there, `equals` or `set`, is a misplaced one), `scalar` a scalar field's
+ * filter or update, `any` operation arguments, a relation's filter or nested writes, a selection.
  */
 interface Walk {
   readonly view: SchemaView;
   readonly names: Names;
   readonly model: ModelMeta | undefined;
+  readonly level: 'fields' | 'scalar' | 'any';
+  /** Whether a value here must be an object or a list of objects (see {@link OBJECT_KEYS}). */
+  readonly objects?: boolean;
 }
 
 /**
  * Where a value under `key` is walked on: `undefined` when it is withheld (a sensitive field's,
  * or a name that neither the model, or the schema where the model is not known, nor Prisma
- * has), else with the model its keys belong to (a relation's target; the same model under one of
- * Prisma's keys or a compound unique input; none under a scalar field).
+ * has at this level), else with the model its keys belong to (a relation's target; the same
+ * model under one of Prisma's keys or a compound unique input; none under a scalar field).
  */
 function step(key: string, walk: Walk): Walk | undefined {
-  const { view, names, model } = walk;
-  if (names.sensitive.has(key)) return undefined;
-  if (model === undefined) return names.known.has(key) || PRISMA_KEYS.has(key) ? walk : undefined;
+  const { view, names, model, level } = walk;
+  const objects = OBJECT_KEYS.has(key) && level !== 'scalar';
+  if (model === undefined) {
+    if (names.sensitive.has(key)) return undefined;
+    return names.known.has(key) || PRISMA_KEYS.has(key) ? { ...walk, objects } : undefined;
+  }
   const field = Object.hasOwn(model.fields, key) ? model.fields[key] : undefined;
-  if (field !== undefined)
-    return { view, names, model: field.kind === 'object' ? view.relationTarget(model, key) : undefined };
-  if (PRISMA_KEYS.has(key) || model.idFields.join('_') === key || model.uniqueIndexes.some((u) => u.name === key))
-    return walk;
-  return undefined;
+  if (field !== undefined) {
+    if (isSensitive(model, key)) return undefined;
+    if (field.kind !== 'object') return { view, names, model: undefined, level: 'scalar' };
+    return { view, names, model: view.relationTarget(model, key), level: 'any', objects: true };
+  }
+  if (model.idFields.join('_') === key || model.uniqueIndexes.some((u) => u.name === key))
+    return { view, names, model, level: 'fields', objects: true };
+  if (level === 'fields')
+    return key === 'AND' || key === 'OR' || key === 'NOT' ? { ...walk, objects: true } : undefined;
+  if (!PRISMA_KEYS.has(key)) return undefined;
+  return { view, names, model, level: FIELD_OBJECT_KEYS.has(key) ? 'fields' : 'any', objects };
+}
+
+/** Whether `key` is an encrypted, blind-index or match-index field of `model`. */
+function isSensitive(model: ModelMeta, key: string): boolean {
+  return (
+    Object.hasOwn(model.encrypted, key) ||
+    Object.hasOwn(model.blindIndexes, key) ||
+    Object.hasOwn(model.matchIndexes ?? {}, key)
+  );
+}
+
+/** Whether `value` is one Prisma prints as a value (not an object or list). */
+function isScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || value instanceof Date;
 }
 
 /** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
 function collect(value: unknown, walk: Walk, inside: boolean, out: Map<string, Secret>, depth: number) {
   if (depth > 64) return;
+  // A value where Prisma takes an object (`AND: email`, `where: [email]`) is withheld like a sensitive one.
+  if (!inside && walk.objects === true && isScalar(value)) inside = true;
   if (inside) {
     if (typeof value === 'string') return addString(value, out);
     if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), 'number', out);
