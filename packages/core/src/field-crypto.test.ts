@@ -19,6 +19,16 @@ import { MemoryKeyStore } from './memory-key-store';
 
 const users = { model: 'users', field: 'email', rowId: 'row-1' };
 
+/** What `call` throws, or `undefined`. */
+function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 function setup(extra: Partial<ConstructorParameters<typeof FieldCrypto>[0]> = {}) {
   const keyring = new LocalKeyring(randomBytes(32));
   const keyStore = new MemoryKeyStore();
@@ -114,6 +124,35 @@ describe('FieldCrypto', () => {
   it('refuses to be configured without a cache TTL', () => {
     const keyring = new LocalKeyring(randomBytes(32));
     expect(() => new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: {} as never })).toThrow(ConfigError);
+  });
+
+  it('refuses null for an option with a default (it was taken as left out): null is no setting, false turns off', () => {
+    const keyring = new LocalKeyring(randomBytes(32));
+    const make = (options: object) => () =>
+      new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 60_000 }, ...options });
+    const refused: [object, typeof ConfigError | typeof InvalidArgumentError, string][] = [
+      [{ cache: null }, ConfigError, 'cache must be an object'],
+      [{ cache: { ttlMs: 60_000, maxEntries: null } }, ConfigError, 'cache.maxEntries must be a positive integer'],
+      [{ cache: { ttlMs: 60_000, maxUses: null } }, ConfigError, 'cache.maxUses must be a positive integer'],
+      [{ cache: { ttlMs: 60_000, indexVersionsTtlMs: null } }, ConfigError, 'cache.indexVersionsTtlMs must be'],
+      [{ dekCache: null }, InvalidArgumentError, 'options.dekCache must be { maxEntries } or false'],
+      [{ dekCache: { maxEntries: null } }, InvalidArgumentError, 'options.dekCache.maxEntries must be'],
+      [{ dekCache: {} }, InvalidArgumentError, 'options.dekCache.maxEntries must be'],
+      [{ dekPool: { perScope: null } }, InvalidArgumentError, 'options.dekPool.perScope must be'],
+      [{ parallelDecrypt: null }, InvalidArgumentError, 'options.parallelDecrypt must be an object or false'],
+      [{ parallelDecrypt: { minValues: null } }, InvalidArgumentError, 'options.parallelDecrypt.minValues must be'],
+    ];
+    for (const [options, type, message] of refused) {
+      expect([options, thrownBy(make(options))]).toEqual([options, expect.any(type)]);
+      expect(make(options)).toThrow(message);
+    }
+    for (const options of [
+      { dekCache: false },
+      { dekPool: false },
+      { parallelDecrypt: false },
+      { dekCache: undefined },
+    ])
+      expect(make(options)).not.toThrow();
   });
 
   it('refuses an audit sink without emit(), or an actor that is not a function, with InvalidArgumentError', async () => {

@@ -11,20 +11,21 @@ import { AuditEmitter } from './audit-emitter';
 import type { BlindIndexParts, BlindIndexSpec } from './blind-index';
 import { DekCache } from './dek-cache';
 import { DekPool, type DekPoolOptions } from './dek-pool';
-import { decryptSampleRate, type AuditDecryptsOption } from './decrypt-sampling';
+import type { AuditDecryptsOption } from './decrypt-sampling';
 import { type DecryptItem, Decryptor } from './decryptor';
 
 export type { DecryptItem } from './decryptor';
 import { describeEnvelope, isEnvelope } from './envelope';
 import type { HushfieldError } from './errors';
 import { IndexCrypto } from './index-crypto';
-import { MISS, checkCacheOptions, type KeyCacheOptions } from './key-cache';
+import { MISS, type KeyCacheOptions } from './key-cache';
 import type { MatchIndexSpec, MatchKind } from './match-index';
 import { KeyAdmin } from './key-admin';
 import { KeyHierarchy, type KeyMaterial } from './key-hierarchy';
 import type { KeyStore, StoredKey } from './key-store';
 import type { Keyring } from './keyring';
-import { checkOptionsObject, needs } from './preconditions';
+import { needs } from './preconditions';
+import { checkFieldCryptoOptions } from './field-crypto-options';
 import {
   checkContext,
   createRowEncryptor,
@@ -33,7 +34,7 @@ import {
   type RowEncryptor,
   type UnsafeDeterminism,
 } from './row-encryptor';
-import { parallelMinValues, type ParallelDecryptOption } from './parallel-decrypt';
+import type { ParallelDecryptOption } from './parallel-decrypt';
 import { decryptThread } from './thread-host';
 import { observeCaches } from './telemetry';
 
@@ -43,7 +44,10 @@ export interface FieldCryptoOptions {
   keyStore: KeyStore;
   /** Key cache; `ttlMs` is required (ConfigError without it). */
   cache: KeyCacheOptions;
-  /** Unwrapped per-row DEKs keyed by wrapped DEK; default `{ maxEntries: 10000 }`; `false` disables. */
+  /**
+   * Unwrapped per-row DEKs keyed by wrapped DEK; default `{ maxEntries: 10000 }`; `false` disables
+   * (`null` is refused).
+   */
   dekCache?: { maxEntries: number } | false;
   /**
    * Fresh DEKs prepared (drawn and wrapped) off the request path after a write, a few per scope,
@@ -122,44 +126,30 @@ export class FieldCrypto {
   readonly #decryptor: Decryptor;
 
   /**
-   * @throws ConfigError when `cache.ttlMs` is missing or a bound is invalid
-   * @throws InvalidArgumentError when `options` is not an object, or `keyring`, `keyStore`,
-   *   `audit` or `actor` is not what it names
+   * @throws ConfigError when `cache` is not an object, `cache.ttlMs` is missing or a bound is
+   *   invalid (`null` included)
+   * @throws InvalidArgumentError when `options` is not an object, or an option is not what it
+   *   names (`null` included: see {@link checkFieldCryptoOptions})
    */
   constructor(options: FieldCryptoOptions) {
-    checkOptionsObject(options, 'FieldCrypto', true);
-    const cache = checkCacheOptions(options.cache);
+    const checked = checkFieldCryptoOptions(options);
     this.#keys = new KeyHierarchy(options);
     this.keys = new KeyAdmin(this.#keys);
-    const dekOption = options.dekCache ?? { maxEntries: 10_000 };
-    if (dekOption !== false) {
-      needs(
-        Number.isSafeInteger(dekOption.maxEntries) && dekOption.maxEntries > 0,
-        'options.dekCache.maxEntries',
-        'must be a positive integer',
-      );
-      this.#deks = new DekCache(dekOption.maxEntries, cache.ttlMs);
-      this.#keys.onDestroy((keyIds) => this.#deks!.dropKeys(keyIds));
+    if (checked.dekCacheEntries !== undefined) {
+      const deks = new DekCache(checked.dekCacheEntries, checked.cache.ttlMs);
+      this.#deks = deks;
+      this.#keys.onDestroy((keyIds) => deks.dropKeys(keyIds));
     }
-    if (options.dekPool !== undefined && options.dekPool !== false) {
-      const pool = new DekPool(options.dekPool);
+    if (checked.dekPool !== undefined) {
+      const pool = new DekPool(checked.dekPool);
       this.#pool = pool;
       this.#keys.onDestroy((keyIds) => pool.flushKeys(keyIds));
       this.#keys.onRotate((scope) => pool.flush([scope]));
     }
     const audit = new AuditEmitter(options.audit, options.actor);
-    // Checked with or without a sink: a wrong value is refused, not ignored until a sink is added.
-    const sampleRate = decryptSampleRate(options.auditDecrypts);
-    const auditDecrypts = audit.enabled ? sampleRate : 0;
-    needs(
-      options.unicodeMismatch === undefined ||
-        options.unicodeMismatch === 'refuse' ||
-        options.unicodeMismatch === 'warn',
-      'options.unicodeMismatch',
-      "must be 'refuse' or 'warn'",
-    );
-    this.#index = new IndexCrypto(this.#keys, cache, options.unicodeMismatch ?? 'refuse');
-    const minParallel = parallelMinValues(options.parallelDecrypt);
+    const auditDecrypts = audit.enabled ? checked.auditDecryptsRate : 0;
+    this.#index = new IndexCrypto(this.#keys, checked.cache, checked.unicodeMismatch);
+    const minParallel = checked.minParallel;
     this.#decryptor = new Decryptor(this.#keys, this.#deks, audit, auditDecrypts, minParallel);
     observeCaches(this);
   }

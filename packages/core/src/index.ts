@@ -16,6 +16,8 @@ export { KeyAdmin } from './key-admin';
 export type { KeyHierarchyOptions } from './key-hierarchy';
 export { FieldCrypto } from './field-crypto';
 export type { FieldCryptoOptions, CacheStats, DecryptItem, IndexVersionsMark } from './field-crypto';
+export { checkFieldCryptoOptions } from './field-crypto-options';
+export type { CheckedCryptoOptions } from './field-crypto-options';
 export type { AuditDecryptsOption } from './decrypt-sampling';
 export type { DekPoolOptions } from './dek-pool';
 export type { ParallelDecryptOption } from './parallel-decrypt';

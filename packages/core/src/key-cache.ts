@@ -82,20 +82,24 @@ const MAX_TTL_MS = 2 ** 31 - 1;
 export function checkCacheOptions(
   options: KeyCacheOptions | undefined,
 ): Required<Omit<KeyCacheOptions, 'maxUses'>> & { maxUses?: number } {
-  const ttlMs = options?.ttlMs;
+  // `null` is no setting: a bound left out takes its default, one given as null is refused.
+  if (options === undefined) throw new ConfigError(messages.cacheTtlRequired());
+  if (options === null || typeof options !== 'object') throw new ConfigError(messages.cacheNotObject());
+  const ttlMs = options.ttlMs;
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0)
     throw new ConfigError(messages.cacheTtlRequired());
   // lru-cache purges expired keys with a timer, which holds at most this: past it, Node fires
   // the timer after 1 ms, and lru-cache re-arms it, every millisecond, for every cached key.
   if (ttlMs > MAX_TTL_MS) throw new ConfigError(messages.cacheTtlTooLong(MAX_TTL_MS));
-  const maxEntries = options?.maxEntries ?? 1000;
+  const maxEntries = options.maxEntries === undefined ? 1000 : options.maxEntries;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
     throw new ConfigError(messages.cacheBound('cache.maxEntries'));
-  const maxUses = options?.maxUses;
+  const maxUses = options.maxUses;
   if (maxUses !== undefined && (!Number.isSafeInteger(maxUses) || maxUses < 1)) {
     throw new ConfigError(messages.cacheBound('cache.maxUses'));
   }
-  const indexVersionsTtlMs = options?.indexVersionsTtlMs ?? DEFAULT_INDEX_VERSIONS_TTL_MS;
+  const indexVersionsTtlMs =
+    options.indexVersionsTtlMs === undefined ? DEFAULT_INDEX_VERSIONS_TTL_MS : options.indexVersionsTtlMs;
   if (!Number.isSafeInteger(indexVersionsTtlMs) || indexVersionsTtlMs < 1) {
     throw new ConfigError(messages.cacheBound('cache.indexVersionsTtlMs'));
   }

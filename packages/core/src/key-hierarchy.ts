@@ -55,7 +55,7 @@ function membersOf(keyring: Keyring): readonly Keyring[] {
  * Whether `value` has what a {@link Keyring} needs here: a non-empty string `id` (stored with
  * every key it wraps) and both `wrapKey` and `unwrapKey`.
  */
-function isKeyring(value: unknown): value is Keyring {
+export function isKeyring(value: unknown): value is Keyring {
   const keyring = value as Partial<Keyring> | null | undefined;
   return (
     (typeof keyring === 'object' || typeof keyring === 'function') &&

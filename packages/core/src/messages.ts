@@ -86,7 +86,8 @@ export const messages = {
     'another root key, or presented with another encryption context',
 
   cacheTtlRequired: () => 'cache.ttlMs is required: a positive number of milliseconds keys stay cached',
-  cacheBound: (option: string) => `${option} must be a positive integer`,
+  cacheNotObject: () => 'cache must be an object ({ ttlMs, maxEntries?, maxUses?, indexVersionsTtlMs? })',
+  cacheBound: (option: string) => `${option} must be a positive integer (leave it out for the default)`,
   cacheTtlTooLong: (max: number) => `cache.ttlMs must be at most ${max} ms (about 24 days)`,
   envMissing: (variable: string) => `environment variable ${variable} is not set (expected a base64 256-bit key)`,
   keyEncoding: (source: string) => `${source} does not hold a base64 256-bit key`,

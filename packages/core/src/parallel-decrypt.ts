@@ -43,7 +43,7 @@ export function parallelMinValues(option: ParallelDecryptOption | undefined): nu
   if (option === false) return undefined;
   if (option === undefined) return isMainThread && availableParallelism() > 1 ? DEFAULT_MIN_VALUES : undefined;
   needs(option !== null && typeof option === 'object', 'options.parallelDecrypt', 'must be an object or false');
-  const min = option.minValues ?? DEFAULT_MIN_VALUES;
+  const min = option.minValues === undefined ? DEFAULT_MIN_VALUES : option.minValues;
   needs(Number.isSafeInteger(min) && min >= 2, 'options.parallelDecrypt.minValues', 'must be an integer of at least 2');
   return min;
 }

@@ -72,4 +72,35 @@ describe('fieldEncryption options given from JavaScript', () => {
     for (const singleConnection of [true, false, undefined])
       expect(untyped({ schema, keyring, singleConnection })).not.toThrow();
   });
+
+  it('refuses a wrong keyring, keyStore, cache, audit or actor at the fieldEncryption() call, naming it, not when the client is extended', () => {
+    const wrong: [string, unknown, string, string][] = [
+      ['keyring', { id: 'k' }, 'InvalidArgumentError', 'options.keyring must be a Keyring'],
+      ['keyring', null, 'InvalidArgumentError', 'options.keyring must be a Keyring'],
+      ['keyStore', { get: () => undefined }, 'InvalidArgumentError', 'options.keyStore must be a KeyStore'],
+      ['keyStore', null, 'InvalidArgumentError', 'options.keyStore must be a KeyStore'],
+      ['cache', { maxEntries: 10 }, 'ConfigError', 'cache.ttlMs is required'],
+      ['cache', null, 'ConfigError', 'cache must be an object'],
+      ['cache', { ttlMs: 1000, maxEntries: null }, 'ConfigError', 'cache.maxEntries must be a positive integer'],
+      ['cache', { ttlMs: 1000, indexVersionsTtlMs: null }, 'ConfigError', 'cache.indexVersionsTtlMs must be'],
+      ['audit', { log: () => undefined }, 'InvalidArgumentError', 'options.audit must be an AuditSink'],
+      ['actor', 'ada', 'InvalidArgumentError', 'options.actor must be a function'],
+      ['auditDecrypts', { sample: 2 }, 'InvalidArgumentError', 'options.auditDecrypts.sample must be'],
+      ['unicodeMismatch', 'ignore', 'InvalidArgumentError', 'options.unicodeMismatch must be'],
+      ['parallelDecrypt', { minValues: null }, 'InvalidArgumentError', 'options.parallelDecrypt.minValues must be'],
+    ];
+    for (const [name, value, errorName, message] of wrong) {
+      const options = { schema, keyring, [name]: value };
+      const error = thrown(untyped(options)) as Error | undefined;
+      expect([name, value, error?.name, error?.message]).toEqual([
+        name,
+        value,
+        errorName,
+        expect.stringContaining(message),
+      ]);
+    }
+    const fine = { schema, keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 1000, maxEntries: 5 } };
+    expect(untyped(fine)).not.toThrow();
+    expect(untyped({ schema, keyring, audit: { emit: () => undefined }, actor: () => undefined })).not.toThrow();
+  });
 });

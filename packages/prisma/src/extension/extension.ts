@@ -15,8 +15,10 @@ import {
   type AuditDecryptsOption,
   type AuditSink,
   type CacheStats,
+  checkFieldCryptoOptions,
   ConfigError,
   FieldCrypto,
+  type FieldCryptoOptions,
   type KeyCacheOptions,
   type Keyring,
   type KeyStore,
@@ -46,7 +48,7 @@ export interface FieldEncryptionSettings {
   readonly keyring?: Keyring;
   /** Where wrapped keys live. Default: `PrismaKeyStore` on the client being extended. */
   readonly keyStore?: KeyStore;
-  /** Key cache. Default `{ ttlMs: 300_000, maxEntries: 1000 }`. */
+  /** Key cache. Default `{ ttlMs: 300_000, maxEntries: 1000 }`; `null` is refused (leave it out). */
   readonly cache?: KeyCacheOptions;
   /**
    * Share one `FieldCrypto` (e.g. with the CLI) instead of `keyring`/`keyStore`/`cache`. Its own
@@ -278,7 +280,11 @@ function clientOmitOf(client: AnyClient): ClientOmit | undefined {
  *   {@link KeyringOrCrypto}), `onDecryptError` is not `'throw'` or `'null'`, `singleConnection`
  *   not a boolean, the schema is not the generator's, `migratingScopes`
  *   names a model that is not a scoped model of it, `migratingBindings` one without
- *   `@encryption(bind: ...)`, or `omit` is not an object; and from `$extends` when the client
+ *   `@encryption(bind: ...)`, or `omit` is not an object
+ * @throws ConfigError or InvalidArgumentError naming the option when, without `crypto`, `keyring`,
+ *   `keyStore`, `cache`, `audit`, `actor`, `auditDecrypts`, `unicodeMismatch` or
+ *   `parallelDecrypt` is not what it names (`null` included: see `checkFieldCryptoOptions` of
+ *   @hushfield/core); and ConfigError from `$extends` when the client
  *   is already extended with hushfield, or (on the extended client) for a query extension on an
  *   encrypted model, `$allModels` or `$allOperations` added after it (add it before)
  */
@@ -313,6 +319,9 @@ export function fieldEncryption<
       `fieldEncryption: \`${ignored}\` is the shared crypto's setting: give it to that FieldCrypto`,
     );
   }
+  // Checked here, not when the client is extended (where the crypto is built, with a key store
+  // over that client): a wrong keyring, key store, cache or audit option fails at this call.
+  if (options.crypto === undefined) checkFieldCryptoOptions(cryptoOptions(options), 'optional');
   const onDecryptError: unknown = options.onDecryptError;
   if (onDecryptError !== undefined && onDecryptError !== 'throw' && onDecryptError !== 'null') {
     throw new ConfigError("fieldEncryption: `onDecryptError` must be 'throw' or 'null'");
@@ -456,6 +465,23 @@ function isFieldCrypto(value: unknown): value is FieldCrypto {
 /** The clients whose interactive transactions the key store of a crypto the extension made joins. */
 const cryptoOwners = new WeakMap<FieldCrypto, Set<AnyClient>>();
 
+/** The `FieldCrypto` options {@link fieldEncryption} is given, but for the key store. */
+function cryptoOptions(
+  options: FieldEncryptionOptions,
+): Omit<FieldCryptoOptions, 'keyStore'> & { keyStore?: KeyStore } {
+  return {
+    keyring: options.keyring as Keyring,
+    keyStore: options.keyStore,
+    // Left out, the default; `null` is no setting and is refused with the other bad values.
+    cache: options.cache === undefined ? DEFAULT_CACHE : options.cache,
+    audit: options.audit,
+    actor: options.actor,
+    auditDecrypts: options.auditDecrypts,
+    unicodeMismatch: options.unicodeMismatch,
+    parallelDecrypt: options.parallelDecrypt,
+  };
+}
+
 function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCrypto {
   const owners = new Set<AnyClient>([base]);
   const given = options.keyStore;
@@ -481,16 +507,7 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
           options.singleConnection ?? isSingleConnection(base),
           snapshotByDefault(base),
         );
-  const crypto = new FieldCrypto({
-    keyring: options.keyring as Keyring,
-    keyStore,
-    cache: options.cache ?? DEFAULT_CACHE,
-    audit: options.audit,
-    actor: options.actor,
-    auditDecrypts: options.auditDecrypts,
-    unicodeMismatch: options.unicodeMismatch,
-    parallelDecrypt: options.parallelDecrypt,
-  });
+  const crypto = new FieldCrypto({ ...cryptoOptions(options), keyStore });
   cryptoOwners.set(crypto, owners);
   return crypto;
 }
