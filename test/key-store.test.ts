@@ -423,3 +423,51 @@ describe('PrismaKeyStore under concurrent clients', () => {
     ]);
   });
 });
+
+describe('PrismaKeyStore: a scope holding U+0000', () => {
+  const nulScope = () => `${freshScope()}\u0000tail`;
+
+  it(
+    nulRefused()
+      ? 'refuses it with InvalidArgumentError before any query (PostgreSQL text cannot hold it, libSQL cuts text at it)'
+      : 'stores and finds it like any other scope (MySQL/MariaDB, and SQLite through better-sqlite3)',
+    async () => {
+      const scope = nulScope();
+      if (nulRefused()) {
+        const calls: [string, () => Promise<unknown>][] = [
+          ['getActive', () => store.getActive('scope', scope)],
+          ['getActives', () => store.getActives('scope', ['other', scope])],
+          ['list', () => store.list({ scope })],
+          ['insert', () => store.insert(newKey(scope))],
+          ['rotate', () => store.rotate(newKey(scope, 2))],
+          ['destroy', () => store.destroy('scope', scope)],
+        ];
+        for (const [name, call] of calls) {
+          const error = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect([name, error]).toEqual([name, expect.any(InvalidArgumentError)]);
+          expect((error as Error).message).toContain('must not contain a NUL character (U+0000)');
+        }
+        const prefix = `k-${scope.split('\u0000')[0]}%`;
+        expect(await db.query('SELECT key_id FROM hushfield_keys WHERE key_id LIKE $1', [prefix])).toEqual([]);
+        return;
+      }
+      await store.insert(newKey(scope));
+      expect((await store.getActive('scope', scope))?.scope).toBe(scope);
+      expect((await store.getActive('scope', scope.replace('\u0000', '')))?.scope).toBeUndefined();
+      expect(await store.destroy('scope', scope)).toBe(1);
+    },
+  );
+});
+
+/**
+ * Whether this run's database refuses U+0000 in text: PostgreSQL (a server, a container or
+ * PGlite), or libSQL, which cuts text at it.
+ */
+function nulRefused(): boolean {
+  return (
+    (testBackend() !== 'mariadb' && testBackend() !== 'sqlite') || process.env.HUSHFIELD_SQLITE_DRIVER === 'libsql'
+  );
+}

@@ -6,6 +6,9 @@
 /** Key-store messages, by problem. */
 export const messages = {
   invalidArgument: (argument: string, requirement: string) => `${argument} ${requirement}`,
+  nulInScope: (why: string) =>
+    `must not contain a NUL character (U+0000): ${why}, so no key of such a scope ` +
+    'can be stored (a scope comes from the scope field of the row written or looked up)',
   noModel: (model: string) =>
     `the Prisma client has no model ${model}: add the key-store model to the schema ` +
     "(see @hushfield/prisma's docs/key-store.md) and run prisma generate",

@@ -145,6 +145,7 @@ export class PrismaKeyStore implements KeyStore {
 
   /** The active version of (kind, scope), or `null`. */
   async getActive(kind: KeyKind, scope: string): Promise<StoredKey | null> {
+    this.#checkScope(scope, 'scope');
     const row = await this.#keys().findFirst({
       where: { kind, scope, state: 'active' },
       orderBy: { version: 'desc' },
@@ -167,6 +168,7 @@ export class PrismaKeyStore implements KeyStore {
   async getActives(kind: KeyKind, scopes: readonly string[]): Promise<StoredKey[]> {
     needs(KINDS.includes(kind), 'kind', "must be 'scope' or 'index'");
     const asked = [...new Set(scopes.filter((scope) => typeof scope === 'string' && scope.length > 0))];
+    for (const scope of asked) this.#checkScope(scope, 'scopes');
     const found: StoredKey[] = [];
     for (let i = 0; i < asked.length; i += KEYS_PER_QUERY) {
       const where = { kind, state: 'active', scope: { in: asked.slice(i, i + KEYS_PER_QUERY) } };
@@ -196,6 +198,7 @@ export class PrismaKeyStore implements KeyStore {
 
   /** All versions matching `filter`, ordered by kind, scope (code points), version. */
   async list(filter: KeyFilter = {}): Promise<StoredKey[]> {
+    this.#checkScope(filter.scope, 'filter.scope');
     const where = { kind: filter.kind, scope: filter.scope, state: filter.state };
     const rows = await this.#keys().findMany({ where, select: SELECT });
     return rows.map((row) => this.#toStored(row)).sort(compareKeys);
@@ -209,6 +212,7 @@ export class PrismaKeyStore implements KeyStore {
    */
   async insert(key: NewStoredKey): Promise<StoredKey> {
     checkNewKey(key);
+    this.#checkScope(key.scope, 'key.scope');
     return this.#conflictsAsKeyConflict(key, 'insert', () =>
       this.#client.$transaction(async (tx) => {
         const keys = this.#keys(tx);
@@ -233,6 +237,7 @@ export class PrismaKeyStore implements KeyStore {
    */
   async rotate(next: NewStoredKey): Promise<StoredKey> {
     checkNewKey(next);
+    this.#checkScope(next.scope, 'next.scope');
     needs(next.version >= 2, 'next.version', 'must be at least 2 (rotation follows version 1)');
     return this.#conflictsAsKeyConflict(next, 'rotate', () =>
       this.#client.$transaction(async (tx) => {
@@ -251,6 +256,7 @@ export class PrismaKeyStore implements KeyStore {
 
   /** Marks every version of (kind, scope) destroyed and erases its wrapped key. @returns how many. */
   async destroy(kind: KeyKind, scope: string): Promise<number> {
+    this.#checkScope(scope, 'scope');
     const result = await this.#keys().updateMany({
       where: { kind, scope, OR: [{ state: { not: 'destroyed' } }, { wrappedKey: { not: null } }] },
       data: { state: 'destroyed', wrappedKey: null, updatedAt: new Date() },
@@ -299,6 +305,30 @@ export class PrismaKeyStore implements KeyStore {
   /** Names the model only, never the client or any row. */
   [inspect.custom](): string {
     return `PrismaKeyStore { model: '${this.#model}' }`;
+  }
+
+  /**
+   * Refuses a scope holding U+0000 where the database cannot store it in text (PostgreSQL,
+   * CockroachDB: the query fails with the database's own error, 22021) or the driver cuts text
+   * at it (libSQL: the key would be stored under another scope, which the check of what came
+   * back refuses only after the write was sent). MySQL, MariaDB and SQLite through better-sqlite3
+   * store it like any character.
+   * @throws InvalidArgumentError naming `argument` (never the scope)
+   */
+  #checkScope(scope: unknown, argument: string): void {
+    if (typeof scope !== 'string' || !scope.includes('\u0000')) return;
+    const client = this.#client as {
+      _activeProvider?: unknown;
+      _engineConfig?: { activeProvider?: unknown; adapter?: { adapterName?: unknown } };
+    };
+    const provider = client._activeProvider ?? client._engineConfig?.activeProvider;
+    if (provider === 'postgresql' || provider === 'cockroachdb') {
+      needs(false, argument, messages.nulInScope(`${provider} text cannot hold one`));
+    }
+    const adapter = client._engineConfig?.adapter?.adapterName;
+    if (typeof adapter === 'string' && /libsql/i.test(adapter)) {
+      needs(false, argument, messages.nulInScope('the libSQL driver cuts text at one'));
+    }
   }
 
   #keys(tx: unknown = this.#client): KeyDelegate {
