@@ -141,14 +141,48 @@ describe('fieldEncryption: fails closed before any query', () => {
       operation: 'groupBy by',
     });
     await refuses(
-      () => h.prisma.user.groupBy({ by: ['tenantId'], having: { email: { _count: { gt: 1 } } } }) as Promise<unknown>,
+      () => h.prisma.user.groupBy({ by: ['tenantId'], having: { email: { _min: { gt: 'a' } } } }) as Promise<unknown>,
       { model: 'User', field: 'email', operation: 'groupBy having' },
+    );
+    await refuses(
+      () =>
+        h.prisma.user.groupBy({
+          by: ['tenantId'],
+          having: { OR: [{ notes: { _count: { gt: 1 }, equals: 'n' } }] },
+        }) as Promise<unknown>,
+      { model: 'User', field: 'notes', operation: 'groupBy having' },
+    );
+    await refuses(
+      () => h.prisma.user.groupBy({ by: ['tenantId'], having: { ssnIdx: { equals: 'x' } } }) as Promise<unknown>,
+      { model: 'User', field: 'ssnIdx', operation: 'groupBy having' },
     );
     await refuses(() => h.prisma.user.aggregate({ _max: { email: true } }), {
       model: 'User',
       field: 'email',
       operation: '_max',
     });
+  });
+
+  it('allows groupBy having and _count on the count of an encrypted field, which reveals no more than its column', async () => {
+    await h.prisma.user.create({
+      data: { tenantId: 'count-co', name: 'a', email: 'a@count.example', emailIdx: computedBlindIndex, notes: 'x' },
+    });
+    await h.prisma.user.create({
+      data: { tenantId: 'count-co', name: 'b', email: 'b@count.example', emailIdx: computedBlindIndex },
+    });
+    try {
+      const groups = await h.prisma.user.groupBy({
+        by: ['tenantId'],
+        where: { tenantId: { in: ['acme', 'count-co'] } },
+        having: { email: { _count: { gt: 1 } }, AND: [{ notes: { _count: { gte: 1 } } }] },
+        _count: { email: true, notes: true, ssn: true },
+        orderBy: { _count: { email: 'desc' } },
+      });
+      expect(groups).toEqual([{ tenantId: 'count-co', _count: { email: 2, notes: 1, ssn: 0 } }]);
+    } finally {
+      // the other tests here count on one user
+      await h.prisma.user.deleteMany({ where: { tenantId: 'count-co' } });
+    }
   });
 
   it('allows distinct and groupBy on a full-length blind index (equality only)', async () => {

@@ -2,7 +2,7 @@
  * The guard's checks on what a read orders, groups or aggregates by (`orderBy`, `distinct`,
  * `groupBy` `by` and `having`, `_min`/`_max`), called from its walk (`query-guard.ts`): never
  * an encrypted field, whose ciphertext orders and groups nothing; in orderBy and having no
- * blind- or match-index column either; in distinct and `by` a blind-index column only at full
+ * blind- or match-index column either (but for its `_count`); in distinct and `by` a blind-index column only at full
  * length and, when it is keyed per scope, only where groups cannot span scopes.
  */
 import type { ModelMeta } from '../../metadata';
@@ -92,14 +92,26 @@ function grouping(
   }
 }
 
+/**
+ * A groupBy's `having`: no protected field (see {@link isProtected}) but through `_count`, which
+ * counts a group's non-null values, what the stored column shows of each row anyway; any other
+ * condition on it (equality, a range, `_min`/`_max`) would compare ciphertext or index values.
+ */
 function guardHaving(view: SchemaView, model: ModelMeta, having: Args): void {
   for (const [key, value] of Object.entries(having)) {
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
       for (const item of asList(value)) if (isPlainObject(item)) guardHaving(view, model, item);
-    } else if (isProtected(view, model, key)) {
+    } else if (isProtected(view, model, key) && !countsOnly(value)) {
       throw unsupported('ordering', model.name, key, 'groupBy having');
     }
   }
+}
+
+/** Whether a field's `having` condition is on its `_count` alone (`{ _count: { gt: 1 } }`). */
+function countsOnly(condition: unknown): boolean {
+  if (!isPlainObject(condition)) return false;
+  const keys = Object.keys(condition);
+  return keys.length > 0 && keys.every((key) => key === '_count');
 }
 
 /** The `_min` and `_max` of an aggregate or groupBy: never of an encrypted field. */

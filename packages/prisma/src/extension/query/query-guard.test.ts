@@ -238,6 +238,23 @@ describe('guardQuery', () => {
         operation: 'distinct',
       });
     }
+    // A field's count in having reveals nothing its column does not; any other condition on it is refused.
+    expect(() =>
+      guard('Person', 'groupBy', {
+        by: ['id'],
+        having: { email: { _count: { gt: 1 } }, OR: [{ ssnIdx: { _count: {} } }] },
+      }),
+    ).not.toThrow();
+    for (const having of [
+      { email: { _count: { gt: 1 }, equals: 'x' } },
+      { email: { _min: { gt: 'a' } } },
+      { email: {} },
+      { NOT: { emailIdx: 'v1' } },
+    ]) {
+      expect(refusal(() => guard('Person', 'groupBy', { by: ['id'], having }))).toMatchObject({
+        operation: 'groupBy having',
+      });
+    }
     expect(refusal(() => guard('Memo', 'groupBy', { by: ['textIdx'], _count: true }))).toMatchObject({
       field: 'textIdx',
       operation: 'groupBy by',
