@@ -5,15 +5,15 @@
  * when every key it needs is cached (see {@link RowSealer.seal}).
  */
 import { JsonNull } from '@prisma/client/runtime/client';
-import type { FieldCrypto, RowEncryptor } from '@hushfield/core';
+import type { FieldCrypto, InvalidArgumentError, RowEncryptor } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isNullWrite, sealTyped } from '../../typed-values';
 import { valueContext } from '../../value-context';
 import type { RowContext } from './encrypt-data';
 import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
-import { columnCapacity, overCapacity } from '../../column-capacity';
-import { sealedTooLong } from '../messages';
+import { type ColumnCapacity, columnCapacity, overCapacity } from '../../column-capacity';
+import { listElementTooLong, sealedTooLong } from '../messages';
 
 /** Seals rows' encrypted fields and fills their indexes; stateless apart from its collaborators. */
 export class RowSealer {
@@ -95,7 +95,8 @@ export class RowSealer {
           // A Bytes column's bound is the envelope's, a String[] one's each element's (`varchar(n)[]`).
           const bounded = meta.type === 'Bytes' || meta.type === 'String[]';
           const capacity = bounded ? columnCapacity(model.fields[meta.name]) : undefined;
-          if (capacity !== undefined && overCapacity(stored, capacity)) throw sealedTooLong(model, meta.name, capacity);
+          if (capacity !== undefined && overCapacity(stored, capacity))
+            throw tooLong(model, meta.name, stored, capacity);
           const value = data[meta.name];
           data[meta.name] = meta.type !== 'Json' && isPlainObject(value) ? { set: stored } : stored;
           continue;
@@ -164,4 +165,14 @@ export function plainOf(value: unknown): unknown {
 export function fieldPlainOf(meta: EncryptedFieldMeta, value: unknown): unknown {
   if (meta.type !== 'Json') return plainOf(value);
   return value === null ? JsonNull : value;
+}
+
+/**
+ * The refusal of a sealed value longer than its column holds: of the list element that is, for a
+ * `String[]` (the caller gave a list, each element sealed and bounded alone).
+ */
+function tooLong(model: ModelMeta, field: string, stored: unknown, capacity: ColumnCapacity): InvalidArgumentError {
+  if (!Array.isArray(stored)) return sealedTooLong(model, field, capacity);
+  const index = stored.findIndex((element: { length: number }) => element.length > capacity.limit);
+  return listElementTooLong(model, field, index, stored.length, capacity);
 }
