@@ -236,6 +236,15 @@ describe.each(backends)('encrypted Json, Bytes and String[] fields on %s', (back
       await expect(query()).rejects.toThrow(type);
       expect([label, sent()]).toEqual([label, before]);
     }
+    // A list filter's refusal speaks of a list whose elements are sealed one by one, not of a value sealed whole.
+    for (const where of [{ tags: { has: 'a' } }, { tags: ['a'] }, { tags: { equals: ['a'] } }]) {
+      const error = await h.prisma.document.findMany({ where: where as never }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/^Document\.tags is an encrypted list, each element sealed on its own/);
+      expect(error?.message).not.toMatch(/sealed whole|JSON null/);
+    }
     // Null checks on Bytes are answered by the database.
     expect(await h.prisma.document.count({ where: { id: doc.id, blob: null } })).toBe(1);
     expect(await h.prisma.document.count({ where: { id: doc.id, blob: { not: null } } })).toBe(0);

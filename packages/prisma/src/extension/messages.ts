@@ -75,6 +75,10 @@ const catalog = {
   typedFilter: (model: string, field: string, operation: string) =>
     `${model}.${field} is encrypted and sealed whole: "${operation}" cannot be answered from its ciphertext ` +
     '(only null checks are; a JSON null is sealed like any other value), filter after reading instead',
+  listFilter: (model: string, field: string, operation: string) =>
+    `${model}.${field} is an encrypted list, each element sealed on its own under the row's key: "${operation}" ` +
+    'cannot be answered from the stored elements (no list filter can), so it was not sent; read the rows ' +
+    'and filter their lists after reading instead',
   nestedOperation: (model: string, _field: string, operation: string) =>
     `"${operation}" is not a nested write Prisma knows (under a relation to ${model}, which holds encrypted ` +
     'fields): refused before Prisma could echo its arguments, plaintext included, in a validation error',
@@ -165,6 +169,7 @@ export function unsupported(
     | 'scopeRelation'
     | 'scopeLink'
     | 'typedFilter'
+    | 'listFilter'
     | 'listPush'
     | 'nestedOperation'
     | 'nestedUpdateShape'

@@ -128,11 +128,13 @@ function typedFilter(model: ModelMeta, field: EncryptedFieldMeta, filter: unknow
   const isNullCheck = (value: unknown) =>
     field.type === 'Json' ? isPrismaNull(value, 'DbNull') : field.type === 'Bytes' && value === null;
   if (filter === null && field.type !== 'Json') return;
-  if (!isPlainObject(filter)) throw unsupported('typedFilter', model.name, field.name, 'equals');
+  // A list's elements are sealed one by one, not whole: its message says so.
+  const kind = field.type === 'String[]' ? 'listFilter' : 'typedFilter';
+  if (!isPlainObject(filter)) throw unsupported(kind, model.name, field.name, 'equals');
   for (const [operation, value] of Object.entries(filter)) {
     if (value === undefined) continue;
     if ((operation === 'equals' || operation === 'not') && isNullCheck(value)) continue;
     const named = isPrismaNull(value) ? `${operation} ${String(value)}` : operation;
-    throw unsupported('typedFilter', model.name, field.name, named);
+    throw unsupported(kind, model.name, field.name, named);
   }
 }
