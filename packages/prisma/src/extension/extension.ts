@@ -395,6 +395,7 @@ export function fieldEncryption<
           inTransaction(
             tx,
             base,
+            crypto,
             async (scope) => {
               opened = scope;
               return await callback(tx);
@@ -506,6 +507,8 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
           model,
           options.singleConnection ?? isSingleConnection(base),
           snapshotByDefault(base),
+          // The transactions it joins are those a client of this crypto opened (see cryptoOwners).
+          (opener) => cryptoOwners.get(opener as FieldCrypto) === owners,
         );
   const crypto = new FieldCrypto({ ...cryptoOptions(options), keyStore });
   cryptoOwners.set(crypto, owners);

@@ -26,6 +26,12 @@ export interface TransactionScope {
    * callback (and not awaited there) runs on its own connection, as it would without hushfield.
    */
   readonly owner: AnyClient;
+  /**
+   * The crypto of the extension that opened it: key lookups join it only when they are that
+   * crypto's (shared with other clients or not), never those of another `fieldEncryption` applied
+   * to the same base client.
+   */
+  readonly crypto: object;
   /** The `isolationLevel` the transaction was opened with, when the caller gave one. */
   readonly isolationLevel?: string;
   /**
@@ -45,16 +51,17 @@ interface Context {
 const storage = new AsyncLocalStorage<Context>();
 
 /**
- * Runs `fn` with `tx`, opened by `owner` (see {@link TransactionScope.owner}) at `isolationLevel`
- * (when given), as the current transaction.
+ * Runs `fn` with `tx`, opened by `owner` through the extension of `crypto` (see {@link
+ * TransactionScope}) at `isolationLevel` (when given), as the current transaction.
  */
 export function inTransaction<T>(
   tx: AnyClient,
   owner: AnyClient,
+  crypto: object,
   fn: (scope: TransactionScope) => T,
   isolationLevel?: string,
 ): T {
-  const scope: TransactionScope = { tx, owner, isolationLevel, generatedScopes: new Set(), createdKeys: false };
+  const scope: TransactionScope = { tx, owner, crypto, isolationLevel, generatedScopes: new Set(), createdKeys: false };
   return storage.run({ scope }, () => fn(scope));
 }
 

@@ -96,6 +96,10 @@ export class TransactionKeyStore implements KeyStore {
    *   transactions this store joins; the extension adds each client that shares the crypto
    * @param snapshotByDefault - whether a transaction opened without an isolation level reads a
    *   snapshot (MySQL's `REPEATABLE READ`, SQLite's `SERIALIZABLE`)
+   * @param serves - whether the crypto whose extension opened a transaction
+   *   ({@link TransactionScope.crypto}) is the one this store serves: another `fieldEncryption`
+   *   applied to the same base client opens transactions with the same owner, and its key
+   *   lookups must not see them
    */
   constructor(
     private readonly base: PrismaKeyStore,
@@ -103,6 +107,7 @@ export class TransactionKeyStore implements KeyStore {
     private readonly model: string,
     private readonly singleConnection: boolean,
     private readonly snapshotByDefault: boolean,
+    private readonly serves: (crypto: object) => boolean,
   ) {}
 
   /** The transactions during which this process wrote the key store (see {@link read}). */
@@ -210,7 +215,7 @@ export class TransactionKeyStore implements KeyStore {
    */
   private transaction(): TransactionScope | undefined {
     const scope = anyTransaction();
-    return scope !== undefined && this.owners.has(scope.owner) ? scope : undefined;
+    return scope !== undefined && this.owners.has(scope.owner) && this.serves(scope.crypto) ? scope : undefined;
   }
 
   /**

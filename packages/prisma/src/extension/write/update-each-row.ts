@@ -130,7 +130,7 @@ export async function updateEachRow(
     fn: (tx: AnyClient) => Promise<unknown>,
     options?: { isolationLevel?: string; timeout?: number },
   ) => Promise<unknown>;
-  return transaction.call(base, (tx) => inTransaction(tx, base, () => sideQuery(base, run)), {
+  return transaction.call(base, (tx) => inTransaction(tx, base, deps.crypto, () => sideQuery(base, run)), {
     ...ownIsolation(base),
     timeout: ownTimeout(base),
   });
