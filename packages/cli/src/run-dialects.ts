@@ -48,6 +48,26 @@ export interface RunDialect {
    * on the same connection, and a claim holds the write lock from its first statement.
    */
   readonly exclusiveWrites?: boolean;
+  /**
+   * The isolation level of the store's transactions, whatever the database's or session's
+   * default: `ReadCommitted` (Prisma's name), where each statement sees what was committed
+   * before it. The store's checks (no range open, the live leases, a model's ranges planned)
+   * run after the run's row lock is granted, and must see what the holder committed: under
+   * PostgreSQL's `repeatable read` or `serializable` (`default_transaction_isolation`) the
+   * transaction's snapshot is taken before the wait, and the checks decide on rows as they were
+   * (or fail with a serialization error); under MySQL's `SERIALIZABLE` the plain reads take
+   * shared locks on the ranges, which workers' claims skip and their saves wait for.
+   * Absent (SQLite): the database has one writer, and a transaction that takes the write lock
+   * first sees every commit before it.
+   */
+  readonly isolationLevel?: 'ReadCommitted';
+  /**
+   * A statement sent on its own runs in a transaction at {@link isolationLevel}: on PostgreSQL
+   * at `repeatable read` or `serializable` a lone `UPDATE` that waited for a row another
+   * transaction changed fails with a serialization error (a save whose range was taken over,
+   * a claim of a range another worker claimed) instead of finding the row changed.
+   */
+  readonly statementsInTransaction?: boolean;
   readonly insertRun: string;
   readonly lockRun: string;
   /**
@@ -102,6 +122,8 @@ const PG_NOW = "(now() AT TIME ZONE 'UTC')";
 export const postgresDialect: RunDialect = {
   name: 'postgresql',
   placeholders: 'numbered',
+  isolationLevel: 'ReadCommitted',
+  statementsInTransaction: true,
   insertRun:
     'INSERT INTO "hushfield_runs" (id, mode, state, detail, created_at, updated_at) ' +
     `VALUES ($1, $2, 'running', $3, ${PG_NOW}, ${PG_NOW}) ON CONFLICT (id) DO NOTHING`,
@@ -256,6 +278,10 @@ export const mysqlDialect: RunDialect = {
   // As long as open()'s transaction may last (an hour: planning walks the primary key), then
   // back to the server's value for whatever else the pooled connection runs.
   waitForPlanning: ['SET SESSION innodb_lock_wait_timeout = 3600', 'SET SESSION innodb_lock_wait_timeout = DEFAULT'],
+  // A lone UPDATE reads the latest row at any level on InnoDB; its default repeatable read
+  // would do for the transactions too (their first plain read comes after the run's lock), but
+  // not SERIALIZABLE sessions (see `isolationLevel`).
+  isolationLevel: 'ReadCommitted',
   // IGNORE: a run that exists is left as it is (0 rows affected), as PostgreSQL's ON CONFLICT DO NOTHING.
   insertRun:
     'INSERT IGNORE INTO `hushfield_runs` (id, mode, `state`, detail, created_at, updated_at) ' +

@@ -32,13 +32,20 @@ import type {
 import { bindPositional, dialectOf } from './run-dialects';
 import type { RunDialect } from './run-dialects';
 
+/** Options of Prisma's interactive `$transaction`. */
+interface TransactionOptions {
+  readonly timeout?: number;
+  readonly maxWait?: number;
+  readonly isolationLevel?: string;
+}
+
 /** Planning walks the primary-key index once: minutes on a table of a billion rows. */
 const PLANNING_WAIT = { timeout: 60 * 60_000, maxWait: 60_000 };
 
 interface RawClient {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
+  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 /** The lease was taken over by another worker (this one stalled past it): stop writing the range. */
@@ -87,29 +94,35 @@ export class RunStore {
 
   /**
    * Runs a write of the run `id`'s rows; on a single-writer database (see
-   * {@link RunDialect.exclusiveWrites}) in a transaction that takes the write lock first.
+   * {@link RunDialect.exclusiveWrites}) in a transaction that takes the write lock first, and
+   * where {@link RunDialect.statementsInTransaction} says so in a transaction of its own.
    */
   private async write(id: string, sql: string, ...values: unknown[]): Promise<number> {
-    if (!this.dialect.exclusiveWrites) return this.execute(this.raw, sql, ...values);
-    return this.transaction(async (tx) => {
-      await this.execute(tx, this.dialect.lockRun, id);
-      return this.execute(tx, sql, ...values);
-    }, WAIT_FOR_WRITER);
+    if (this.dialect.exclusiveWrites) {
+      return this.transaction(async (tx) => {
+        await this.execute(tx, this.dialect.lockRun, id);
+        return this.execute(tx, sql, ...values);
+      }, WAIT_FOR_WRITER);
+    }
+    if (this.dialect.statementsInTransaction) {
+      return this.transaction((tx) => this.execute(tx, sql, ...values), WAIT_FOR_WRITER);
+    }
+    return this.execute(this.raw, sql, ...values);
   }
 
   /**
-   * A transaction; on a single-writer database retried while SQLite answers busy at once. The
+   * A transaction at the dialect's {@link RunDialect.isolationLevel} (not the database's
+   * default: see there); on a single-writer database retried while SQLite answers busy at once. The
    * better-sqlite3 adapter runs a statement sent outside any transaction (a read of the next
    * batch) on the connection's open transaction, which then holds a snapshot: its first write
    * fails with SQLITE_BUSY_SNAPSHOT when another process wrote meanwhile, without waiting.
    */
-  private async transaction<T>(
-    work: (tx: RawClient) => Promise<T>,
-    options?: { timeout?: number; maxWait?: number },
-  ): Promise<T> {
+  private async transaction<T>(work: (tx: RawClient) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    const { isolationLevel } = this.dialect;
+    const settings = isolationLevel ? { ...options, isolationLevel } : options;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.raw.$transaction(work, options);
+        return await this.raw.$transaction(work, settings);
       } catch (error) {
         if (!this.dialect.exclusiveWrites || attempt >= BUSY_RETRIES || !isSqliteBusy(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * attempt) * Math.random()));
@@ -212,7 +225,8 @@ export class RunStore {
   async setState(id: string, state: RunState): Promise<boolean> {
     if (state !== 'done') return (await this.write(id, this.dialect.setRunState, id, state)) > 0;
     // A transaction on every database: the lock, then the check and the update in one statement,
-    // which (PostgreSQL's read committed) reads the ranges as committed once the lock is held.
+    // which (read committed, whatever the database's default) reads the ranges as committed once
+    // the lock is held.
     return this.transaction(async (tx) => {
       await this.execute(tx, this.dialect.lockRun, id);
       return (await this.execute(tx, this.dialect.finishRun, id)) > 0;
@@ -239,10 +253,12 @@ export class RunStore {
       return { ...row, previous: free.previous, previous_state: free.previous_state };
     };
     let row: ClaimedRow | undefined;
-    if (maxConcurrency === undefined && typeof steps === 'string') row = await claim(this.raw);
+    if (maxConcurrency === undefined && typeof steps === 'string' && !dialect.statementsInTransaction)
+      row = await claim(this.raw);
     else {
       // The cap counts live leases: claims of this run take turns on the run's row lock. A
-      // claim in steps is one transaction (on SQLite the lock is the database's write lock).
+      // claim in steps is one transaction (on SQLite the lock is the database's write lock), and
+      // so is PostgreSQL's one statement (`statementsInTransaction`).
       row = await this.transaction(async (tx) => {
         if (maxConcurrency === undefined && !dialect.exclusiveWrites) return claim(tx);
         await this.execute(tx, dialect.lockRun, id);
