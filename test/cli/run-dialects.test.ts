@@ -286,6 +286,8 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       const range = await a.claim('restart-paused', 'w1', 30);
       await a.save(range!, 'w1', '5', 5, DETAIL, 'claimed');
       expect(await a.setState('restart-paused', 'paused')).toBe(true);
+      // Paused, the worker gives its range back (a restart is refused while a lease is live).
+      await a.release(range!, 'w1');
       const reopened = await a.open('restart-paused', 'reencrypt', {}, ['Customer'], planner, { restart: true });
       expect(planned).toBe(2);
       expect(reopened.run.state).toBe('paused');

@@ -203,7 +203,7 @@ for (const level of LEVELS) {
         const held = await a.claim('fence', 'a:w1', 30);
         await a.save(held!, 'a:w1', '5', 5, DETAIL, 'claimed');
         let saved: Promise<void> | undefined;
-        const options = { restart: true };
+        const options = { restart: true, overLiveLeases: true };
         await restarter.open(
           'fence',
           'reencrypt',

@@ -174,6 +174,12 @@ export const bulkMessages = {
       `(another process joins with --run ${id}; Ctrl-C stops after the current batch)`,
     planned: (model: string, ranges: number, rows: number) => `${model}: ${rows} rows in ${ranges} range(s)`,
     restarted: (id: string) => `run ${id}: ranges cleared (--restart); planning again`,
+    restartLive: (id: string, leases: number) =>
+      `run ${id}: --restart would delete the ranges of ${leases} live lease(s) that workers of the run are ` +
+      `working on; nothing was changed. Pause the run first (hushfield runs pause ${id}: its workers finish ` +
+      `their batch and give their ranges back; the restarted run stays paused until hushfield runs resume ${id}), ` +
+      'or wait until those processes finish or their leases expire, or pass --force-restart to restart under ' +
+      'them (their workers lose their ranges and take the new ones; rows already written are kept)',
     alreadyDone: (id: string) => `run ${id} is done (--restart runs it again)`,
     doneWithout: (id: string, models: readonly string[]) =>
       `run ${id} is done and holds no ranges of ${models.join(', ')}: a finished run takes no new model ` +

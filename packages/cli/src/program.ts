@@ -200,6 +200,13 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
         new Option('--resume', 'resume the unfinished run even if keys were rotated since').conflicts('restart'),
       )
       .option('--restart', 'ignore the checkpoint and start from the first row')
+      .addOption(
+        new Option(
+          '--force-restart',
+          "--restart a scaled-out run even while other processes' workers hold live leases on its ranges " +
+            '(they lose them and take the new ones)',
+        ).conflicts('resume'),
+      )
       .option(
         '--keyring-attempts <n>',
         'tries per batch while the keyring is throttled or down, backing off from 0.5 s',
@@ -228,13 +235,15 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       .option('--range-rows <n>', 'rows per range when a run is planned', positiveInt('--range-rows'), 50_000)
       .hook('preAction', (command) => {
         // They shape a scaled-out run only: given alone they would be ignored without a word.
-        const given = ['leaseSeconds', 'rangeRows'].filter((key) => command.getOptionValueSource(key) === 'cli');
+        const given = ['leaseSeconds', 'rangeRows', 'forceRestart'].filter(
+          (key) => command.getOptionValueSource(key) === 'cli',
+        );
         const scaled = ['run', 'workers', 'maxConcurrency'].some((key) => command.getOptionValue(key) !== undefined);
         if (given.length > 0 && !scaled) command.error(`error: ${messages.run.scaledOnly(given.map(flagOf))}`);
       })
       .action(
         wrap((ctx, o) => {
-          const resume: ResumePolicy = o.restart ? 'restart' : o.resume ? 'resume' : 'auto';
+          const resume: ResumePolicy = o.restart || o.forceRestart ? 'restart' : o.resume ? 'resume' : 'auto';
           const scaled = o.run !== undefined || o.workers !== undefined || o.maxConcurrency !== undefined;
           return action(ctx, {
             model: o.model as string | undefined,
@@ -256,7 +265,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
                   rangeRows: o.rangeRows as number,
                   maxRowsPerSecond: o.maxRowsPerSecond as number | undefined,
                   maxConcurrency: o.maxConcurrency as number | undefined,
-                  restart: Boolean(o.restart),
+                  restart: Boolean(o.restart || o.forceRestart),
+                  forceRestart: Boolean(o.forceRestart),
                   // Worker threads load the config themselves; a preloaded one (tests) keeps them on this thread.
                   launch: options.config
                     ? undefined

@@ -12,6 +12,7 @@
  * claim holds the database's write lock). The records the store returns, and how its rows
  * read as them, are in `run-records.ts`.
  */
+import { InvalidArgumentError } from '@hushfield/core';
 import { serialize } from './checkpoint';
 import type { CheckpointDetail } from './checkpoint';
 import type { BasePrismaClient } from './config';
@@ -138,8 +139,12 @@ export class RunStore {
    * `done` gets no new ranges: no worker would claim them (and {@link setState} marks it done
    * only with no range open, under the same lock, so the two never cross).
    * With `restart` (`--restart`) the run's ranges are deleted and planned again in the same
-   * transaction; a done run runs again, a paused one stays paused until resumed.
+   * transaction; a done run runs again, a paused one stays paused until resumed. A restart is
+   * refused while another process's worker holds a live lease on a range (its range would be
+   * deleted under it), unless `overLiveLeases` (`--force-restart`): those workers then lose
+   * their ranges (`LeaseLostError` at their next save) and claim the new ones.
    * @returns the run, and whether this call created it
+   * @throws InvalidArgumentError for a restart while leases are live (nothing changed)
    */
   async open(
     id: string,
@@ -147,7 +152,7 @@ export class RunStore {
     settings: RunSettings,
     models: readonly string[],
     plan: (model: string) => Promise<PlannedRange[]>,
-    options: { readonly restart?: boolean } = {},
+    options: { readonly restart?: boolean; readonly overLiveLeases?: boolean } = {},
   ): Promise<{ run: RunInfo; created: boolean }> {
     const { dialect } = this;
     // The run's row is inserted on its own, before the transaction that locks it: on MySQL, an
@@ -167,6 +172,15 @@ export class RunStore {
       if (wait) await this.execute(tx, wait[0]);
       await this.execute(tx, dialect.lockRun, id);
       if (options.restart) {
+        if (!options.overLiveLeases) {
+          // A worker claiming without the run's lock (no --max-concurrency) at this very moment
+          // loses its range as under --force-restart: it stops it and claims a new one.
+          const [{ n }] = await this.query<{ n: number }>(tx, dialect.liveLeases, id);
+          if (Number(n) > 0) {
+            if (wait) await this.execute(tx, wait[1]);
+            throw new InvalidArgumentError(messages.runs.restartLive(id, Number(n)), 'restart');
+          }
+        }
         await this.execute(tx, dialect.deleteRanges, id);
         await this.execute(tx, dialect.reopenRun, id);
       }

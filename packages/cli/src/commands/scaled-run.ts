@@ -43,8 +43,10 @@ export interface ScaleOptions {
   readonly rangeRows: number;
   readonly maxRowsPerSecond?: number;
   readonly maxConcurrency?: number;
-  /** Clear the run's ranges and plan again. */
+  /** Clear the run's ranges and plan again (refused while other processes hold live leases). */
   readonly restart: boolean;
+  /** `--force-restart`: restart even under live leases (their workers lose their ranges). */
+  readonly forceRestart?: boolean;
   /** How often the run is polled (pause, leases, progress); default 1000 ms. */
   readonly pollMs?: number;
   /** Where worker threads load the configuration from; absent (a preloaded config): workers run on the main thread. */
@@ -120,8 +122,9 @@ export async function runScaled(
     throw new InvalidArgumentError(messages.runs.otherMode(runId, existing.mode, runMode), 'run');
   }
   // --restart clears the ranges and plans them again in open's transaction (a finished run runs
-  // again; a paused one stays paused until `runs resume`).
-  if (scale.restart && existing) log(messages.runs.restarted(runId));
+  // again; a paused one stays paused until `runs resume`), unless workers hold live leases.
+  const restart = scale.restart && existing !== null;
+  let announced = !restart;
   const settings: RunSettings = {
     ...(scale.maxRowsPerSecond !== undefined ? { maxRowsPerSecond: scale.maxRowsPerSecond } : {}),
     ...(scale.maxConcurrency !== undefined ? { maxConcurrency: scale.maxConcurrency } : {}),
@@ -132,6 +135,8 @@ export async function runScaled(
     settings,
     models.map((model) => model.name),
     async (name) => {
+      if (!announced) log(messages.runs.restarted(runId));
+      announced = true;
       const planned = await planRanges(
         client,
         models.find((model) => model.name === name) as ModelMeta,
@@ -146,7 +151,7 @@ export async function runScaled(
       );
       return planned;
     },
-    { restart: scale.restart && existing !== null },
+    { restart, overLiveLeases: scale.forceRestart === true },
   );
   // Another process may have created the run since the check above.
   if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode, runMode), 'run');
