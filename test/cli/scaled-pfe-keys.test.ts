@@ -66,7 +66,7 @@ test('a process joining with other keys, or none, is refused; the run keeps no k
   const [run] = await world.db.query<{ mode: string; detail: string | null }>(
     "SELECT mode, detail FROM hushfield_runs WHERE id = 'pfe'",
   );
-  expect(run.mode).toMatch(/^reencrypt --from-pfe-key\(1 key, set [0-9a-f]{16}\)$/);
+  expect(run.mode).toMatch(/^reencrypt --from-pfe-key\(1 key, set [0-9a-f]{16}\) schema [0-9a-f]{16}$/);
   for (const key of [KEY, OTHER_KEY]) {
     expect(`${run.mode} ${run.detail}`).not.toContain(key.slice('k1.aesgcm256.'.length));
   }

@@ -198,6 +198,10 @@ export const bulkMessages = {
     otherMode: (id: string, mode: string, given: string) =>
       `run ${id} is a ${mode} run, and this process was started as ${given}: give each of its processes the same ` +
       'command and flags, or use another --run id',
+    otherSchema: (id: string, mode: string, given: string) =>
+      `run ${id} was started with another hushfield schema (${mode}; this process: ${given}): every process of a ` +
+      'run needs the same generated schema (the same deploy): one with another would encrypt, index or decrypt the rows of the ranges it claims differently. ' +
+      'Run this one from the same build as the others, or use another --run id',
     /** The progress line of a run: the whole run's rows and rate, then this process's workers. */
     progress: (id: string, done: number, total: number, speed: number, eta: string, workers: string) =>
       `run ${id}: ${done}/${total} rows, ${speed} rows/s, ETA ${eta}${workers ? ` | here: ${workers}` : ''}`,

@@ -111,16 +111,18 @@ export async function runScaled(
   // value stores already), never the keys: a process given other keys, or none, would fail the
   // rows it claims. A digest, not the list, keeps the mode short (a `String` is VARCHAR(191) on MySQL).
   const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
+  // So is the schema the process was built with (its models' encrypted fields, modes, blind
+  // indexes, scopes and bindings, by a digest): a process of another deploy would encrypt,
+  // index or decrypt the ranges it claims differently, or stop on a model it does not know.
   const runMode = [
     mode,
     ...(options.rescope ? ['--rescope'] : []),
     ...(options.rebind ? ['--rebind'] : []),
     ...(pfe ? [pfeMode(pfe)] : []),
+    schemaMode(runModels),
   ].join(' ');
   const existing = await store.get(runId);
-  if (existing && existing.mode !== runMode) {
-    throw new InvalidArgumentError(messages.runs.otherMode(runId, existing.mode, runMode), 'run');
-  }
+  if (existing) checkMode(runId, existing.mode, runMode);
   // --restart clears the ranges and plans them again in open's transaction (a finished run runs
   // again; a paused one stays paused until `runs resume`), unless workers hold live leases.
   const restart = scale.restart && existing !== null;
@@ -154,7 +156,7 @@ export async function runScaled(
     { restart, overLiveLeases: scale.forceRestart === true },
   );
   // Another process may have created the run since the check above.
-  if (run.mode !== runMode) throw new InvalidArgumentError(messages.runs.otherMode(runId, run.mode, runMode), 'run');
+  checkMode(runId, run.mode, runMode);
   const ranges = await store.ranges(runId);
   if (run.state === 'done') {
     // A model this process was asked to run that the finished run never held would be left as it is.
@@ -291,6 +293,33 @@ export async function runScaled(
 export function pfeMode(pfe: PfeImporter): string {
   const set = createHash('sha256').update(pfe.fingerprints.join(',')).digest('hex').slice(0, 16);
   return `--from-pfe-key(${pfe.size} key${pfe.size === 1 ? '' : 's'}, set ${set})`;
+}
+
+/**
+ * How a run records the schema of its processes: `schema` and the first 16 hex digits of the
+ * SHA-256 of the models `mode` acts on (their metadata from the generated schema, by name).
+ */
+export function schemaMode(models: readonly ModelMeta[]): string {
+  const sorted = [...models].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return `schema ${createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16)}`;
+}
+
+const SCHEMA_MODE = / schema [0-9a-f]{16}$/;
+
+/**
+ * Refuses to join run `id` of mode `recorded` with mode `given` unless they are the same. A run
+ * started by an earlier version records no schema: it is joined on its flags alone.
+ * @throws InvalidArgumentError naming what differs
+ */
+export function checkMode(id: string, recorded: string, given: string): void {
+  if (recorded === given) return;
+  const flags = given.replace(SCHEMA_MODE, '');
+  if (!SCHEMA_MODE.test(recorded) && recorded === flags) return;
+  if (recorded.replace(SCHEMA_MODE, '') === flags) {
+    throw new InvalidArgumentError(messages.runs.otherSchema(id, recorded, given), 'run');
+  }
+  // The flags differ: they are what the user can change (the schema, if it differs too, follows).
+  throw new InvalidArgumentError(messages.runs.otherMode(id, recorded.replace(SCHEMA_MODE, ''), flags), 'run');
 }
 
 /** The model's ranges: `rangeRows` rows each, in primary-key order, the last one open-ended. */
