@@ -172,6 +172,40 @@ const separateClients = provider !== 'postgresql' || Boolean(process.env.TEST_DA
       30_000,
     );
 
+    (provider === 'mysql' ? test : test.skip)(
+      "on MySQL a planning that fails leaves the pooled connection's lock wait timeout as it was",
+      async () => {
+        // One connection, so the read after open() runs on the connection open() planned on.
+        const url = new URL(db.url as string);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
+        const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
+        const one = new PrismaClient({
+          adapter: new PrismaMariaDb({
+            host: url.hostname,
+            port: Number(url.port || 3306),
+            user: decodeURIComponent(url.username),
+            password: decodeURIComponent(url.password),
+            database: url.pathname.slice(1),
+            connectionLimit: 1,
+          }),
+        });
+        clients.push(one);
+        const timeout = async () =>
+          Number(
+            (await one.$queryRawUnsafe<{ t: number | bigint }[]>('SELECT @@SESSION.innodb_lock_wait_timeout AS t'))[0]
+              .t,
+          );
+        const before = await timeout();
+        const mine = new RunStore(one as unknown as BasePrismaClient);
+        const failing = mine.open('plan-fails', 'reencrypt', {}, ['Customer'], async () => {
+          throw new Error('the primary-key walk failed');
+        });
+        await expect(failing).rejects.toThrow('the primary-key walk failed');
+        expect(await timeout()).toBe(before);
+        expect(await mine.ranges('plan-fails')).toEqual([]);
+      },
+    );
+
     test('two concurrent claimers never get the same range, and together get every range', async () => {
       const setup = store();
       await setup.open('race', 'reencrypt', {}, ['Customer'], async () => plan(40));

@@ -159,68 +159,93 @@ export class RunStore {
     // INSERT that finds the row another transaction is inserting holds a shared lock on it,
     // and two such waiters asking for the exclusive lock next would deadlock.
     // It waits, too, while another process plans (its duplicate key meets the locked row).
-    const wait = dialect.waitForPlanning;
-    const inserted = wait
-      ? await this.transaction(async (tx) => {
-          await this.execute(tx, wait[0]);
-          const n = await this.execute(tx, dialect.insertRun, id, mode, JSON.stringify(settings));
-          await this.execute(tx, wait[1]);
-          return n;
-        }, PLANNING_WAIT)
+    const inserted = dialect.waitForPlanning
+      ? await this.transaction(
+          (tx) =>
+            this.waitingForPlanning(tx, () => this.execute(tx, dialect.insertRun, id, mode, JSON.stringify(settings))),
+          PLANNING_WAIT,
+        )
       : await this.write(id, dialect.insertRun, id, mode, JSON.stringify(settings));
-    await this.transaction(async (tx) => {
-      if (wait) await this.execute(tx, wait[0]);
-      await this.execute(tx, dialect.lockRun, id);
-      if (options.restart) {
-        if (!options.overLiveLeases) {
-          // A worker claiming without the run's lock (no --max-concurrency) at this very moment
-          // loses its range as under --force-restart: it stops it and claims a new one.
-          const [{ n }] = await this.query<{ n: number }>(tx, dialect.liveLeases, id);
-          if (Number(n) > 0) {
-            if (wait) await this.execute(tx, wait[1]);
-            throw new InvalidArgumentError(messages.runs.restartLive(id, Number(n)), 'restart');
-          }
-        }
-        await this.execute(tx, dialect.deleteRanges, id);
-        await this.execute(tx, dialect.reopenRun, id);
-      }
-      const [row] = await this.query<RunRow>(tx, dialect.selectRun, id);
-      if (inserted === 0 && hasSettings(settings)) {
-        // A cap given changes that cap; the run's other one stays as it is.
-        const merged = { ...(row ? toRun(row).settings : {}), ...settings };
-        await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(merged));
-      }
-      if (row && toRun(row).state === 'done') {
-        if (wait) await this.execute(tx, wait[1]);
-        return;
-      }
-      for (const model of models) {
-        const [{ n }] = await this.query<{ n: number }>(tx, dialect.countRanges, id, model);
-        if (Number(n) > 0) continue;
-        const ranges = await plan(model);
-        const insert = dialect.insertRange;
-        if (typeof insert === 'string') {
-          await this.execute(
-            tx,
-            insert,
-            id,
-            model,
-            ranges.map((range) => range.seq),
-            ranges.map((range) => range.lo),
-            ranges.map((range) => range.hi),
-            ranges.map((range) => range.rows),
-          );
-          continue;
-        }
-        for (let at = 0; at < ranges.length; at += RANGES_PER_INSERT) {
-          const some = ranges.slice(at, at + RANGES_PER_INSERT);
-          const values = some.flatMap((range) => [range.seq, range.lo, range.hi, range.rows]);
-          await this.execute(tx, insert(some.length), id, model, ...values);
-        }
-      }
-      if (wait) await this.execute(tx, wait[1]);
-    }, PLANNING_WAIT);
+    await this.transaction(
+      (tx) => this.waitingForPlanning(tx, () => this.plan(tx, id, inserted > 0, settings, models, plan, options)),
+      PLANNING_WAIT,
+    );
     return { run: (await this.get(id)) as RunInfo, created: inserted > 0 };
+  }
+
+  /**
+   * Runs `work` in `open`'s transaction `tx` with the dialect's {@link RunDialect.waitForPlanning}
+   * settings, set back afterwards also when `work` fails: the pooled connection goes on to run
+   * other statements (a session's lock wait timeout of an hour would outlive the run's planning).
+   */
+  private async waitingForPlanning<T>(tx: RawClient, work: () => Promise<T>): Promise<T> {
+    const wait = this.dialect.waitForPlanning;
+    if (!wait) return work();
+    await this.execute(tx, wait[0]);
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      await this.execute(tx, wait[1]).catch(() => undefined);
+      throw error;
+    }
+    await this.execute(tx, wait[1]);
+    return result;
+  }
+
+  /** `open`'s planning, in its transaction `tx`: see there. */
+  private async plan(
+    tx: RawClient,
+    id: string,
+    created: boolean,
+    settings: RunSettings,
+    models: readonly string[],
+    plan: (model: string) => Promise<PlannedRange[]>,
+    options: { readonly restart?: boolean; readonly overLiveLeases?: boolean },
+  ): Promise<void> {
+    const { dialect } = this;
+    await this.execute(tx, dialect.lockRun, id);
+    if (options.restart) {
+      if (!options.overLiveLeases) {
+        // A worker claiming without the run's lock (no --max-concurrency) at this very moment
+        // loses its range as under --force-restart: it stops it and claims a new one.
+        const [{ n }] = await this.query<{ n: number }>(tx, dialect.liveLeases, id);
+        if (Number(n) > 0) throw new InvalidArgumentError(messages.runs.restartLive(id, Number(n)), 'restart');
+      }
+      await this.execute(tx, dialect.deleteRanges, id);
+      await this.execute(tx, dialect.reopenRun, id);
+    }
+    const [row] = await this.query<RunRow>(tx, dialect.selectRun, id);
+    if (!created && hasSettings(settings)) {
+      // A cap given changes that cap; the run's other one stays as it is.
+      const merged = { ...(row ? toRun(row).settings : {}), ...settings };
+      await this.execute(tx, dialect.updateRunSettings, id, JSON.stringify(merged));
+    }
+    if (row && toRun(row).state === 'done') return;
+    for (const model of models) {
+      const [{ n }] = await this.query<{ n: number }>(tx, dialect.countRanges, id, model);
+      if (Number(n) > 0) continue;
+      const ranges = await plan(model);
+      const insert = dialect.insertRange;
+      if (typeof insert === 'string') {
+        await this.execute(
+          tx,
+          insert,
+          id,
+          model,
+          ranges.map((range) => range.seq),
+          ranges.map((range) => range.lo),
+          ranges.map((range) => range.hi),
+          ranges.map((range) => range.rows),
+        );
+        continue;
+      }
+      for (let at = 0; at < ranges.length; at += RANGES_PER_INSERT) {
+        const some = ranges.slice(at, at + RANGES_PER_INSERT);
+        const values = some.flatMap((range) => [range.seq, range.lo, range.hi, range.rows]);
+        await this.execute(tx, insert(some.length), id, model, ...values);
+      }
+    }
   }
 
   /** Deletes the run's ranges: the next `open` plans them again (`--restart` does both at once: `open`'s `restart`). */
