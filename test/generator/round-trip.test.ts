@@ -29,6 +29,7 @@ const SECRETS = [
   '078-05-1120',
   '555 0142',
   '555 0143',
+  '4567',
 ];
 
 // PGlite lives in this process, out of the app's reach: the run needs a server.
@@ -89,6 +90,9 @@ describeOn(['postgresql'], 'the schema has two PostgreSQL schemas')('an applicat
     expect(JSON.parse(app.out)).toMatchObject({
       connected: { mail: 'grace@example.com' },
       underUpdate: { mail: 'edsger@example.com' },
+      // Refused before anything was sent: the profile keeps its id and its values open.
+      renamed: 'HUSHFIELD_UNSUPPORTED_QUERY',
+      afterRename: { id: 'acme', taxId: 'GB 123 4567 89' },
     });
     // uuid(7): the extension made the session's id on the client, as the default would have.
     expect(read.sessions[0].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -99,6 +103,7 @@ describeOn(['postgresql'], 'the schema has two PostgreSQL schemas')('an applicat
       users: await db.query('SELECT * FROM rt_auth.users'),
       sessions: await db.query('SELECT * FROM rt_auth.sessions'),
       profiles: await db.query('SELECT * FROM public.rt_profiles'),
+      billing: await db.query('SELECT * FROM public.rt_billing'),
     };
     const stored = JSON.stringify(rows);
     for (const secret of SECRETS) expect(stored).not.toContain(secret);

@@ -83,6 +83,9 @@ export interface MatchIndexMeta {
   readonly maxLength: number;
 }
 
+/** A referential action of a relation (`onUpdate: Restrict`...). */
+export type ReferentialAction = 'Cascade' | 'Restrict' | 'NoAction' | 'SetNull' | 'SetDefault';
+
 /** A scalar or relation field of a model, enough for the extension to walk arguments. */
 export interface FieldMeta {
   readonly name: string;
@@ -104,6 +107,12 @@ export interface FieldMeta {
    */
   readonly relationFromFields?: readonly string[];
   readonly relationToFields?: readonly string[];
+  /**
+   * For the side of a relation that holds the foreign key: the `onUpdate` referential action
+   * written in the schema; absent when none is (Prisma's default, `Cascade`). A cascade that
+   * changes a bound id under its values is refused by the extension.
+   */
+  readonly relationOnUpdate?: ReferentialAction;
   /**
    * The column is a PostgreSQL `uuid` (`@db.Uuid`): the database keeps the canonical
    * lower-case form of whatever UUID form was written, so the extension binds that form.

@@ -40,7 +40,17 @@ async function main(): Promise<void> {
     data: { profile: { create: { mail: 'edsger@example.com', mailIdx: computedBlindIndex } } },
   });
   const underUpdate = await prisma.profile.findUnique({ where: { id: third } });
-  process.stdout.write(JSON.stringify({ created, read, connected, underUpdate }));
+  // A new id for the organization would cascade (ON UPDATE CASCADE, Prisma's default) to its
+  // billing's, which the billing's values are bound to.
+  await prisma.organization.create({
+    data: { id: 'acme', name: 'Acme', billing: { create: { taxId: 'GB 123 4567 89' } } },
+  });
+  const renamed = await prisma.organization.update({ where: { id: 'acme' }, data: { id: 'acme-2' } }).then(
+    () => 'updated',
+    (error: { code?: string }) => error.code,
+  );
+  const afterRename = await prisma.billing.findFirst();
+  process.stdout.write(JSON.stringify({ created, read, connected, underUpdate, renamed, afterRename }));
   await base.$disconnect();
 }
 

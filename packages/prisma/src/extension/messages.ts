@@ -93,6 +93,11 @@ const catalog = {
     `${operation} would change ${model}.${field} of existing rows through their foreign key (a cascading update), ` +
     "moving them to another encryption scope with their values still under the old scope's key; " +
     'hushfield refuses any update of this column (it cannot see which rows would follow it)',
+  bindingCascade: (model: string, field: string, operation: string) =>
+    `${operation} would change ${model}.${field} of existing rows through their foreign key (a cascading update), ` +
+    `and their encrypted values are bound to the old ${field}: they would no longer decrypt. hushfield refuses any ` +
+    `update of this column (it cannot see which rows would follow it); to change it, read the ${model} row through ` +
+    `the extension, delete it, change the id and create the ${model} row again with its values`,
   nestedUpdateShape: (model: string, _field: string, operation: string) =>
     `a nested "${operation}" of ${model} mixes the { where, data } form with fields of its own, and ${model} has ` +
     'no field named data: refused before Prisma could echo its arguments, plaintext included, in a validation error',
@@ -174,6 +179,7 @@ export function unsupported(
     | 'nestedOperation'
     | 'nestedUpdateShape'
     | 'scopeCascade'
+    | 'bindingCascade'
     | 'scopeGroup'
     | 'migratingGroup'
     | 'fieldReference',

@@ -13,7 +13,7 @@ import type {
   MatchIndexMeta,
   ModelMeta,
 } from '../metadata';
-import { delegateName } from '../value-context';
+import { boundField, delegateName } from '../value-context';
 
 /** Plain JSON-like object as Prisma passes arguments. */
 export type Args = Record<string, unknown>;
@@ -55,6 +55,7 @@ export class SchemaView {
   private readonly writePlans = new Map<string, WritePlan>();
   private readonly keySources = new Map<string, readonly { relation: string; target: ModelMeta; toField: string }[]>();
   private scopeCarriers: Map<string, { child: ModelMeta; relation: string }> | undefined;
+  private bindingCarriers: Map<string, { child: ModelMeta; field: string }> | undefined;
   private readonly scopeRelationCache = new Map<string, readonly string[]>();
 
   private readonly migratingScopes: ReadonlySet<string>;
@@ -137,6 +138,34 @@ export class SchemaView {
       this.scopeCarriers = carriers;
     }
     return this.scopeCarriers.get(`${model.name}\u0000${field}`);
+  }
+
+  /**
+   * The model whose bound field (its id: a profile whose id is its user's) is a foreign key to
+   * `model`.`field` through a relation whose update cascades (`onUpdate` not written, `Cascade`
+   * or `SetDefault`), if any: updating that field makes the database change the bound value of
+   * rows whose values are sealed bound to the old one. With `Restrict`, `NoAction` or `SetNull`
+   * the database refuses the update while such a row exists.
+   */
+  bindingCarriedBy(model: ModelMeta, field: string): { child: ModelMeta; field: string } | undefined {
+    if (this.bindingCarriers === undefined) {
+      const carriers = new Map<string, { child: ModelMeta; field: string }>();
+      for (const child of Object.values(this.schema.models)) {
+        const bound = boundField(child);
+        if (bound === undefined || Object.keys(child.encrypted).length === 0) continue;
+        for (const meta of Object.values(child.fields)) {
+          if (meta.kind !== 'object') continue;
+          const onUpdate = meta.relationOnUpdate ?? 'Cascade';
+          if (onUpdate !== 'Cascade' && onUpdate !== 'SetDefault') continue;
+          const at = meta.relationFromFields?.indexOf(bound) ?? -1;
+          const referenced = at < 0 ? undefined : meta.relationToFields?.[at];
+          if (referenced === undefined) continue;
+          carriers.set(`${meta.relationModel ?? meta.type}\u0000${referenced}`, { child, field: bound });
+        }
+      }
+      this.bindingCarriers = carriers;
+    }
+    return this.bindingCarriers.get(`${model.name}\u0000${field}`);
   }
 
   /**

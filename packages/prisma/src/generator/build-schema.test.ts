@@ -97,6 +97,31 @@ describe('buildSchema', () => {
     expect(buildSchema(doc(user())).models.User.scopeRelation).toBeUndefined();
   });
 
+  it("records a relation's onUpdate when the schema writes one (a cascade to a bound id is refused at run time)", () => {
+    const tenant = model('Tenant', [
+      { name: 'id', isId: true },
+      { name: 'users', kind: 'object', type: 'User', isList: true },
+    ]);
+    const relation = (extra: Partial<DmmfField>) =>
+      buildSchema(
+        doc(
+          user([
+            {
+              name: 'tenant',
+              kind: 'object',
+              type: 'Tenant',
+              relationFromFields: ['tenantId'],
+              relationToFields: ['id'],
+              ...extra,
+            },
+          ]),
+          tenant,
+        ),
+      ).models.User.fields.tenant;
+    expect(relation({ relationOnUpdate: 'Restrict' })).toMatchObject({ relationOnUpdate: 'Restrict' });
+    expect(relation({}).relationOnUpdate).toBeUndefined();
+  });
+
   it('describes models, encrypted fields, blind indexes, scope and ids', () => {
     const schema = buildSchema(doc(user([{ name: 'posts', kind: 'object', type: 'Post', isList: true }])));
     expect(schema.formatVersion).toBe(1);

@@ -27,6 +27,8 @@ export interface DmmfField {
   readonly relationName?: string;
   readonly relationFromFields?: readonly string[];
   readonly relationToFields?: readonly string[];
+  /** The relation's `onUpdate` when the schema writes one (`Cascade`, `Restrict`, `NoAction`, `SetNull`...). */
+  readonly relationOnUpdate?: string;
   /** `@db.VarChar(191)` is `['VarChar', ['191']]`. */
   readonly nativeType?: readonly [string, readonly string[]] | null;
   /** The `///` comment lines, without the slashes, joined by `\n`. */

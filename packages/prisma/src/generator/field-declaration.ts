@@ -5,7 +5,7 @@
  * the values per bucket of a truncated index).
  */
 import { maxBlindIndexLength } from '@hushfield/core';
-import type { EncryptedFieldMeta, FieldMeta, IdGeneration } from '../metadata';
+import type { EncryptedFieldMeta, FieldMeta, IdGeneration, ReferentialAction } from '../metadata';
 import type { DmmfField } from './dmmf';
 import { nanoidSize } from '../id-generation';
 
@@ -126,17 +126,24 @@ export function idGenerationOf(field: DmmfField): IdGeneration {
 /** What the metadata keeps of a relation field: the related model, and the foreign key when this side holds it. */
 export function relationOf(
   field: DmmfField,
-): Pick<FieldMeta, 'relationModel' | 'relationName' | 'relationFromFields' | 'relationToFields'> {
+): Pick<FieldMeta, 'relationModel' | 'relationName' | 'relationFromFields' | 'relationToFields' | 'relationOnUpdate'> {
   const from = field.relationFromFields ?? [];
   const to = field.relationToFields ?? [];
+  const onUpdate = REFERENTIAL_ACTIONS.find((action) => action === field.relationOnUpdate);
   return {
     relationModel: field.type,
     ...(field.relationName ? { relationName: field.relationName } : {}),
     ...(from.length > 0 && from.length === to.length
-      ? { relationFromFields: [...from], relationToFields: [...to] }
+      ? {
+          relationFromFields: [...from],
+          relationToFields: [...to],
+          ...(onUpdate ? { relationOnUpdate: onUpdate } : {}),
+        }
       : {}),
   };
 }
+
+const REFERENTIAL_ACTIONS: readonly ReferentialAction[] = ['Cascade', 'Restrict', 'NoAction', 'SetNull', 'SetDefault'];
 
 /** The bytes MySQL's bounded TEXT and BLOB types hold (`LONG...`, 4 GiB, are left out: no value is that long). */
 const MYSQL_TEXT_BYTES: ReadonlyMap<string, number> = new Map([

@@ -380,3 +380,106 @@ describe('guardQuery: the scope set through a relation', () => {
     expect(() => guard('Memo', 'create', { data: { ownerId: 'p1', text: 't' } })).not.toThrow();
   });
 });
+
+describe('guardQuery: a bound id that is a foreign key', () => {
+  // A profile whose id is its user's: its values are bound to that id.
+  const profiles = (onUpdate?: 'Cascade' | 'Restrict' | 'NoAction' | 'SetNull' | 'SetDefault', encrypted = true) => {
+    const models: HushfieldSchema['models'] = {
+      User: {
+        name: 'User',
+        dbName: 'users',
+        idFields: ['id'],
+        idGeneration: 'none',
+        bindRowId: false,
+        fields: {
+          id: field('id', { isId: true }),
+          name: field('name'),
+          profile: field('profile', { kind: 'object', type: 'Profile', relationModel: 'Profile', isRequired: false }),
+          posts: field('posts', { kind: 'object', type: 'Post', isList: true, relationModel: 'Post' }),
+        },
+        encrypted: {},
+        blindIndexes: {},
+        uniqueIndexes: [],
+      },
+      Post: {
+        name: 'Post',
+        dbName: 'posts',
+        idFields: ['id'],
+        idGeneration: 'autoincrement',
+        bindRowId: false,
+        fields: {
+          id: field('id', { isId: true, type: 'Int' }),
+          authorId: field('authorId'),
+          author: field('author', {
+            kind: 'object',
+            type: 'User',
+            relationModel: 'User',
+            relationFromFields: ['authorId'],
+            relationToFields: ['id'],
+          }),
+        },
+        encrypted: {},
+        blindIndexes: {},
+        uniqueIndexes: [],
+      },
+      Profile: {
+        name: 'Profile',
+        dbName: 'profiles',
+        idFields: ['id'],
+        idGeneration: 'none',
+        bindRowId: true,
+        fields: {
+          id: field('id', { isId: true }),
+          bio: field('bio'),
+          user: field('user', {
+            kind: 'object',
+            type: 'User',
+            relationModel: 'User',
+            relationFromFields: ['id'],
+            relationToFields: ['id'],
+            ...(onUpdate === undefined ? {} : { relationOnUpdate: onUpdate }),
+          }),
+        },
+        encrypted: encrypted ? { bio: { name: 'bio', dbName: 'bio', mode: 'strict', optional: true } } : {},
+        blindIndexes: {},
+        uniqueIndexes: [],
+      },
+    };
+    const fkSchema: HushfieldSchema = { formatVersion: 1, keyStoreModel: 'HushfieldKey', models };
+    const fkView = new SchemaView(fkSchema);
+    return (model: string, operation: string, args: Record<string, unknown>) =>
+      guardQuery(fkView, fkSchema.models[model], operation, args, false);
+  };
+
+  it('refuses changing the referenced id, which would cascade to the bound id under its values', () => {
+    for (const onUpdate of [undefined, 'Cascade', 'SetDefault'] as const) {
+      const check = profiles(onUpdate);
+      const error = refusal(() => check('User', 'update', { where: { id: 'u1' }, data: { id: 'u2' } }));
+      expect(error).toMatchObject({ model: 'Profile', field: 'id', operation: 'updating User.id' });
+      expect(error.message).toContain('read the Profile row through the extension, delete it');
+      refusal(() => check('User', 'updateMany', { where: {}, data: { id: { set: 'u2' } } }));
+      refusal(() =>
+        check('User', 'upsert', { where: { id: 'u1' }, create: { id: 'u1', name: 'n' }, update: { id: 'u2' } }),
+      );
+      // Nested under the row that references the user.
+      refusal(() => check('Post', 'update', { where: { id: 1 }, data: { author: { update: { id: 'u2' } } } }));
+      refusal(() =>
+        check('Post', 'update', {
+          where: { id: 1 },
+          data: { author: { update: { data: { id: 'u2' } } } },
+        }),
+      );
+    }
+  });
+
+  it('allows it when the relation does not cascade, or the child has nothing encrypted', () => {
+    for (const onUpdate of ['Restrict', 'NoAction', 'SetNull'] as const) {
+      expect(() => profiles(onUpdate)('User', 'update', { where: { id: 'u1' }, data: { id: 'u2' } })).not.toThrow();
+    }
+    expect(() =>
+      profiles(undefined, false)('User', 'update', { where: { id: 'u1' }, data: { id: 'u2' } }),
+    ).not.toThrow();
+    // Other fields of the user are not the profile's id.
+    expect(() => profiles()('User', 'update', { where: { id: 'u1' }, data: { name: 'n' } })).not.toThrow();
+  });
+});

@@ -6,7 +6,9 @@
  * a list `push`), changing a bound row's id, and scope moves the extension cannot re-encrypt
  * for: the scope field set by a nested update, or through a relation that holds it, or by a
  * `connect` or `set` that links a row through it, or by a database cascade from the field it
- * refers to. A nested `update` of the row such a relation points to links nothing: allowed.
+ * refers to; and likewise a change of the field a bound id (a profile's id that is its user's)
+ * refers to, which the database cascades to the id its values are bound to. A nested `update`
+ * of the row such a relation points to links nothing: allowed.
  */
 import { checkBytes, checkPlaintext } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
@@ -61,6 +63,10 @@ export function guardData(
     if (carried !== undefined) {
       const scope = carried.child.scopeField as string;
       throw unsupported('scopeCascade', carried.child.name, scope, `updating ${model.name}.${key}`);
+    }
+    const binding = updating ? view.bindingCarriedBy(model, key) : undefined;
+    if (binding !== undefined) {
+      throw unsupported('bindingCascade', binding.child.name, binding.field, `updating ${model.name}.${key}`);
     }
     if (view.blindIndex(model, key)) {
       if (isComputedPlaceholder(value)) continue;
