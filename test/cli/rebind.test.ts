@@ -76,7 +76,9 @@ test('without --rebind, values sealed before the binding stay as they are, and s
   const fields = status.json.models[0].fields as { field: string; unbound?: number }[];
   expect(Object.fromEntries(fields.map((field) => [field.field, field.unbound]))).toEqual({ payee: 2, memo: 1 });
   const human = await world.runCli(['status', '--model', 'Receipt', '--verify']);
-  expect(human.stdout).toContain("3 value(s) sealed before the model's @encryption(bind: ...) was added");
+  expect(human.stdout).toContain(
+    "3 value(s) sealed without the binding (before the model's @encryption(bind: ...) was added",
+  );
   expect(human.stdout).toContain('hushfield reencrypt --model Receipt --rebind');
   expect(human.stdout).not.toContain('refused payee');
   const doctor = await world.runCli(['doctor', '--json']);

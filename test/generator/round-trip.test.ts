@@ -30,6 +30,7 @@ const SECRETS = [
   '555 0142',
   '555 0143',
   '4567',
+  '7654',
 ];
 
 // PGlite lives in this process, out of the app's reach: the run needs a server.
@@ -93,6 +94,8 @@ describeOn(['postgresql'], 'the schema has two PostgreSQL schemas')('an applicat
       // Refused before anything was sent: the profile keeps its id and its values open.
       renamed: 'HUSHFIELD_UNSUPPORTED_QUERY',
       afterRename: { id: 'acme', taxId: 'GB 123 4567 89' },
+      legacy: 'HUSHFIELD_DECRYPTION_FAILED',
+      migrated: { id: 'globex', taxId: 'US 98 7654' },
     });
     // uuid(7): the extension made the session's id on the client, as the default would have.
     expect(read.sessions[0].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -44,6 +44,41 @@ export function migratingModels(): void {
   fieldEncryption({ schema: untyped, keyring, migratingScopes: ['User'], migratingBindings: ['Voucher'] });
 }
 
+/** A profile whose id is its user's: listed in migratingBindings (values sealed before its id was bound). */
+const foreignKeyBound = {
+  formatVersion: 1,
+  keyStoreModel: 'HushfieldKey',
+  models: {
+    User: {
+      ...hushfieldSchema.models.User,
+      fields: { ...hushfieldSchema.models.User.fields },
+    },
+    Profile: {
+      name: 'Profile',
+      dbName: 'profiles',
+      idFields: ['id'],
+      idGeneration: 'none',
+      bindRowId: true,
+      fields: {
+        id: { name: 'id', dbName: 'id', kind: 'scalar', type: 'String', isList: false, isRequired: true, isId: true },
+        user: {
+          ...{ name: 'user', dbName: 'user', kind: 'object', type: 'User', isList: false, isRequired: true },
+          ...{ isId: false, relationModel: 'User', relationFromFields: ['id'], relationToFields: ['id'] },
+        },
+      },
+      encrypted: { bio: { name: 'bio', dbName: 'bio', mode: 'strict', optional: true } },
+      blindIndexes: {},
+      uniqueIndexes: [],
+    },
+  },
+} as const satisfies HushfieldSchema;
+
+export function foreignKeyBoundModels(): void {
+  fieldEncryption({ schema: foreignKeyBound, keyring, migratingBindings: ['Profile'] });
+  // @ts-expect-error bound to its id, which is no foreign key: ConfigError at run time
+  fieldEncryption({ schema: foreignKeyBound, keyring, migratingBindings: ['User'] });
+}
+
 export function sharedCrypto(): void {
   fieldEncryption({ schema: hushfieldSchema, crypto, keyring, onDecryptError: 'null', migratingScopes: ['Invoice'] });
   // @ts-expect-error the crypto's own audit sink is used: this one would receive nothing

@@ -21,13 +21,14 @@ function otherScopeHint(model: string, count: number): string {
 }
 
 /**
- * Values of a model with `@encryption(bind: ...)` that open only without the binding, as
- * `status --verify` and `doctor` report them, and what binds them.
+ * Values of a model with `@encryption(bind: ...)`, or bound to an id that is a foreign key, that
+ * open only without the binding, as `status --verify` and `doctor` report them, and what binds them.
  */
 function unboundHint(model: string, count: number): string {
   return (
-    `${model}: ${count} value(s) sealed before the model's @encryption(bind: ...) was added, without the ` +
-    `binding; \`hushfield reencrypt --model ${model} --rebind\` seals them again, bound to their rows`
+    `${model}: ${count} value(s) sealed without the binding (before the model's @encryption(bind: ...) was ` +
+    'added, or, for an id that is a foreign key, created under the related row before hushfield bound that id); ' +
+    `\`hushfield reencrypt --model ${model} --rebind\` seals them again, bound to their rows`
   );
 }
 

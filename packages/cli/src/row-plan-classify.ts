@@ -5,7 +5,7 @@
  */
 import type { BlindIndexSpec, FieldCrypto, KeyVersionRef, MatchIndexSpec } from '@hushfield/core';
 import { matchFingerprint } from '@hushfield/core';
-import { blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
+import { bindingMayBeMissing, blindIndexSpec, matchIndexSpec } from '@hushfield/prisma';
 import type { BlindIndexMeta, EncryptedFieldMeta, MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import { classifyStored, describeStored } from './value-context';
 import { isHushfieldError } from './output';
@@ -292,11 +292,12 @@ export function checksScope(context: PlanContext): boolean {
 
 /**
  * Whether the plan opens values sealed without the model's binding (`--rebind`, see
- * `PlanContext.rebind`): for a model with `@encryption(bind: ...)`, and only then (a model bound
- * to its id has held bound values from its first write, and a copy between its rows must stay refused).
+ * `PlanContext.rebind`): for a model with `@encryption(bind: ...)` or bound to an id that is a
+ * foreign key, and only then (any other model bound to its id has held bound values from its
+ * first write, and a copy between its rows must stay refused).
  */
 export function rebinds(context: PlanContext): boolean {
-  return context.rebind === true && context.model.bindField !== undefined;
+  return context.rebind === true && bindingMayBeMissing(context.model);
 }
 
 /** Whether `record` has an own key. */

@@ -15,7 +15,15 @@ export {
   type NullableEncryptedFields,
 } from './extension/extension';
 export { blindIndexSpec, isPerScopeIndex, matchIndexSpec } from './extension/schema-view';
-export { boundField, boundRowId, delegateName, rowScope, unboundItems, valueContext } from './value-context';
+export {
+  bindingMayBeMissing,
+  boundField,
+  boundRowId,
+  delegateName,
+  rowScope,
+  unboundItems,
+  valueContext,
+} from './value-context';
 export { isPrismaNull, isSealedValue, itemCount, jsonText, sealTyped, typedItems, typedPlain } from './typed-values';
 export { isCloakCiphertext } from './extension/read/decrypt-result';
 export type { OnDecryptError } from './extension/read/decrypt-result';

@@ -33,6 +33,20 @@ export function boundField(model: ModelMeta): string | undefined {
   return model.idFields.length === 1 ? model.idFields[0] : undefined;
 }
 
+/**
+ * Whether values of `model` may be sealed without its binding, so that `migratingBindings` and
+ * the CLI's `--rebind` take it: a model with `@encryption(bind: ...)`, added to a model that held
+ * values, or one whose bound id is a foreign key (a profile whose id is its user's), whose creates
+ * nested under the related row, or connecting it, sealed without the id before the extension
+ * took it from that row. Any other bound model has held bound values from its first write.
+ */
+export function bindingMayBeMissing(model: ModelMeta): boolean {
+  if (model.bindField !== undefined) return true;
+  const field = boundField(model);
+  if (field === undefined) return false;
+  return Object.values(model.fields).some((meta) => meta.kind === 'object' && meta.relationFromFields?.includes(field));
+}
+
 /** How the value of {@link boundField} is generated when a create gives none. */
 export function boundGeneration(model: ModelMeta): IdGeneration {
   return model.bindField !== undefined ? (model.bindGeneration ?? 'none') : model.idGeneration;

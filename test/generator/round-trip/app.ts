@@ -9,9 +9,8 @@ import { hushfieldSchema } from './generated/hushfield';
 
 async function main(): Promise<void> {
   const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.ROUND_TRIP_URL! }) });
-  const prisma = base.$extends(
-    fieldEncryption({ schema: hushfieldSchema, keyring: new LocalKeyring(randomBytes(32)) }),
-  );
+  const keyring = new LocalKeyring(randomBytes(32));
+  const prisma = base.$extends(fieldEncryption({ schema: hushfieldSchema, keyring }));
   const id = '0b9d3c1e-5f1a-4c6e-9d2b-7a8e4f3c2d10';
   await prisma.authUser.create({
     data: {
@@ -50,7 +49,24 @@ async function main(): Promise<void> {
     (error: { code?: string }) => error.code,
   );
   const afterRename = await prisma.billing.findFirst();
-  process.stdout.write(JSON.stringify({ created, read, connected, underUpdate, renamed, afterRename }));
+  // A billing sealed without its id, as a nested create was before the id was bound: refused,
+  // and read while the model is listed in migratingBindings.
+  const models = { ...hushfieldSchema.models, Billing: { ...hushfieldSchema.models.Billing, bindRowId: false } };
+  const unbound = base.$extends(fieldEncryption({ schema: { ...hushfieldSchema, models }, keyring }));
+  await unbound.organization.create({
+    data: { id: 'globex', name: 'Globex', billing: { create: { taxId: 'US 98 7654' } } },
+  });
+  const legacy = await prisma.billing.findUnique({ where: { id: 'globex' } }).then(
+    () => 'read',
+    (error: { code?: string }) => error.code,
+  );
+  const migrating = base.$extends(
+    fieldEncryption({ schema: hushfieldSchema, keyring, migratingBindings: ['Billing'] }),
+  );
+  const migrated = await migrating.billing.findUnique({ where: { id: 'globex' } });
+  process.stdout.write(
+    JSON.stringify({ created, read, connected, underUpdate, renamed, afterRename, legacy, migrated }),
+  );
   await base.$disconnect();
 }
 

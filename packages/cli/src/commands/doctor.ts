@@ -20,7 +20,7 @@ import { messages } from '../messages';
 import { describeError, isHushfieldError } from '../output';
 import { classifyExpiry, connectionTls, probeServerCertificate, tcpTarget } from '../tls-probe';
 import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
-import { rowScope, typedItems } from '@hushfield/prisma';
+import { bindingMayBeMissing, rowScope, typedItems } from '@hushfield/prisma';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf } from '../walker';
 import { opensUnbound, valueFailures, type ValueItems } from '../verify-values';
@@ -290,7 +290,7 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
         codes: unreadable,
         otherScope,
         unbound,
-      } = await unreadableCodes(crypto, toVerify, model.bindField !== undefined);
+      } = await unreadableCodes(crypto, toVerify, bindingMayBeMissing(model));
       const failed = Object.values(unreadable).reduce((a, b) => a + b, 0);
       if (unknown > 0) {
         add({ check: 'schema', level: 'fail', message: messages.doctor.unknownKeys(model.name, unknown) });

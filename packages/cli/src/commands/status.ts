@@ -11,7 +11,7 @@
  */
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
-import { isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
+import { bindingMayBeMissing, isPerScopeIndex, matchIndexSpec, rowScope, typedItems } from '@hushfield/prisma';
 import type { MatchIndexMeta, ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -268,7 +268,7 @@ async function modelStatus(
       const unreadable = field.unreadable as Record<string, number>;
       unreadable[code] = (unreadable[code] ?? 0) + 1;
       if (isOtherScope(failed)) field.otherScope = (field.otherScope ?? 0) + 1;
-      else if (model.bindField !== undefined && isHushfieldError(failed)) unboundCandidates.push({ items, field });
+      else if (bindingMayBeMissing(model) && isHushfieldError(failed)) unboundCandidates.push({ items, field });
     });
     (await opensUnbound(crypto, unboundCandidates)).forEach((opens, i) => {
       const { field } = unboundCandidates[i];

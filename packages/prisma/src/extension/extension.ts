@@ -33,6 +33,7 @@ import { type AnyClient, inTransaction, type TransactionScope } from './transact
 import { TransactionKeyStore } from './transaction-key-store';
 import { guardedExtends } from './later-extensions';
 import { unextendedClient } from './unextended-client';
+import { bindingMayBeMissing } from '../value-context';
 
 /**
  * Options of {@link fieldEncryption}: {@link FieldEncryptionSettings} with a `keyring` or a
@@ -209,6 +210,32 @@ type ModelNameWith<S extends HushfieldSchema, K extends string> = string extends
       string;
 
 /**
+ * The models of schema `S` bound to a single id that a relation's foreign key holds (a profile
+ * whose id is its user's), by name: with the models of `@encryption(bind: ...)`, what
+ * `migratingBindings` may list (see `bindingMayBeMissing`).
+ */
+type ForeignKeyBoundModel<S extends HushfieldSchema> = string extends keyof S['models']
+  ? string
+  : {
+      [M in keyof S['models']]: S['models'][M] extends {
+        readonly bindRowId: true;
+        readonly idFields: readonly [infer Id];
+        readonly fields: infer F;
+      }
+        ? true extends {
+            [K in keyof F]: F[K] extends { readonly relationFromFields: readonly (infer From)[] }
+              ? Id extends From
+                ? true
+                : false
+              : false;
+          }[keyof F]
+          ? M
+          : never
+        : never;
+    }[keyof S['models']] &
+      string;
+
+/**
  * A list of model names `L` checked against the models it may name (`Allowed`): when its names
  * are known (literals), each must be one of them; a list typed only as `string[]` (options
  * built elsewhere) is left to the runtime check.
@@ -219,12 +246,13 @@ type CheckedNames<L extends readonly string[], Allowed extends string> = string 
 
 /**
  * What `migratingScopes` (`L`) and `migratingBindings` (`B`) may list for the generated schema
- * `S`: its scoped models and its models with `@encryption(bind: ...)`, so a misspelled or unfit
+ * `S`: its scoped models, and its models with `@encryption(bind: ...)` or bound to an id that is a
+ * foreign key, so a misspelled or unfit
  * model is a type error as well as a ConfigError.
  */
 export interface MigratingModels<S extends HushfieldSchema, L extends readonly string[], B extends readonly string[]> {
   readonly migratingScopes?: CheckedNames<L, ModelNameWith<S, 'scopeField'>>;
-  readonly migratingBindings?: CheckedNames<B, ModelNameWith<S, 'bindField'>>;
+  readonly migratingBindings?: CheckedNames<B, ModelNameWith<S, 'bindField'> | ForeignKeyBoundModel<S>>;
 }
 
 /** The result-type changes `onDecryptError: E` implies for schema `S` (none unless `E` may be `'null'`). */
@@ -341,9 +369,9 @@ export function fieldEncryption<
   const migratingBindings = checkedModels(
     schema,
     options.migratingBindings,
-    (model) => model.bindField !== undefined,
-    'fieldEncryption: `migratingBindings` must list models of the schema with @encryption(bind: ...) ' +
-      '(a model bound to its id has held bound values from its first write)',
+    bindingMayBeMissing,
+    'fieldEncryption: `migratingBindings` must list models of the schema with @encryption(bind: ...), or bound ' +
+      'to an id that is a foreign key (any other model bound to its id has held bound values from its first write)',
   );
   if (options.omit !== undefined && !isPlainObject(options.omit)) {
     throw new ConfigError("fieldEncryption: `omit` must be the client's omit option (`{ user: { field: true } }`)");
