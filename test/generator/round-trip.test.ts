@@ -93,6 +93,7 @@ describeOn(['postgresql'], 'the schema has two PostgreSQL schemas')('an applicat
       underUpdate: { mail: 'edsger@example.com' },
       // Refused before anything was sent: the profile keeps its id and its values open.
       renamed: 'HUSHFIELD_UNSUPPORTED_QUERY',
+      relinked: 'HUSHFIELD_UNSUPPORTED_QUERY',
       afterRename: { id: 'acme', taxId: 'GB 123 4567 89' },
       legacy: 'HUSHFIELD_DECRYPTION_FAILED',
       migrated: { id: 'globex', taxId: 'US 98 7654' },

@@ -48,6 +48,14 @@ async function main(): Promise<void> {
     () => 'updated',
     (error: { code?: string }) => error.code,
   );
+  // So would linking the billing to another organization: its id would become that one's.
+  await prisma.organization.create({ data: { id: 'initech', name: 'Initech' } });
+  const relinked = await prisma.billing
+    .update({ where: { id: 'acme' }, data: { organization: { connect: { id: 'initech' } } } })
+    .then(
+      () => 'updated',
+      (error: { code?: string }) => error.code,
+    );
   const afterRename = await prisma.billing.findFirst();
   // A billing sealed without its id, as a nested create was before the id was bound: refused,
   // and read while the model is listed in migratingBindings.
@@ -65,7 +73,7 @@ async function main(): Promise<void> {
   );
   const migrated = await migrating.billing.findUnique({ where: { id: 'globex' } });
   process.stdout.write(
-    JSON.stringify({ created, read, connected, underUpdate, renamed, afterRename, legacy, migrated }),
+    JSON.stringify({ created, read, connected, underUpdate, renamed, relinked, afterRename, legacy, migrated }),
   );
   await base.$disconnect();
 }

@@ -98,6 +98,14 @@ const catalog = {
     `and their encrypted values are bound to the old ${field}: they would no longer decrypt. hushfield refuses any ` +
     `update of this column (it cannot see which rows would follow it); to change it, read the ${model} row through ` +
     `the extension, delete it, change the id and create the ${model} row again with its values`,
+  bindingRelation: (model: string, field: string, operation: string) =>
+    `"${operation}" cannot write ${model}.${field}: its foreign key is the id the row's encrypted values are bound ` +
+    `to, and linking another row there would change that id, so the values would no longer decrypt; create a new ` +
+    `${model} row for the other one instead`,
+  bindingLink: (model: string, field: string, operation: string) =>
+    `a nested "${operation}" would set ${model}.${field} of an existing row to this row's, and the ${model} row's ` +
+    `encrypted values are bound to its ${field}, so they would no longer decrypt; create the ${model} row here ` +
+    '(a nested create or upsert) instead',
   nestedUpdateShape: (model: string, _field: string, operation: string) =>
     `a nested "${operation}" of ${model} mixes the { where, data } form with fields of its own, and ${model} has ` +
     'no field named data: refused before Prisma could echo its arguments, plaintext included, in a validation error',
@@ -180,6 +188,8 @@ export function unsupported(
     | 'nestedUpdateShape'
     | 'scopeCascade'
     | 'bindingCascade'
+    | 'bindingRelation'
+    | 'bindingLink'
     | 'scopeGroup'
     | 'migratingGroup'
     | 'fieldReference',

@@ -169,6 +169,20 @@ export class SchemaView {
   }
 
   /**
+   * The relation fields of `model` whose foreign key holds its bound field (a profile's `user`,
+   * when its id is its user's): writing one in an update, other than a nested update of the
+   * related row, sets the bound value without the extension seeing it. Empty for a model with
+   * nothing encrypted.
+   */
+  bindingRelations(model: ModelMeta): string[] {
+    const bound = boundField(model);
+    if (bound === undefined || Object.keys(model.encrypted).length === 0) return [];
+    return Object.values(model.fields)
+      .filter((meta) => meta.kind === 'object' && meta.relationFromFields?.includes(bound))
+      .map((meta) => meta.name);
+  }
+
+  /**
    * The relation fields of `model` through which its scope changes: the one its scope is taken
    * from, and every other whose foreign key holds the scope field.
    */

@@ -394,7 +394,13 @@ describe('guardQuery: a bound id that is a foreign key', () => {
         fields: {
           id: field('id', { isId: true }),
           name: field('name'),
-          profile: field('profile', { kind: 'object', type: 'Profile', relationModel: 'Profile', isRequired: false }),
+          profile: field('profile', {
+            kind: 'object',
+            type: 'Profile',
+            relationModel: 'Profile',
+            relationName: 'ProfileUser',
+            isRequired: false,
+          }),
           posts: field('posts', { kind: 'object', type: 'Post', isList: true, relationModel: 'Post' }),
         },
         encrypted: {},
@@ -435,6 +441,7 @@ describe('guardQuery: a bound id that is a foreign key', () => {
             kind: 'object',
             type: 'User',
             relationModel: 'User',
+            relationName: 'ProfileUser',
             relationFromFields: ['id'],
             relationToFields: ['id'],
             ...(onUpdate === undefined ? {} : { relationOnUpdate: onUpdate }),
@@ -481,5 +488,50 @@ describe('guardQuery: a bound id that is a foreign key', () => {
     ).not.toThrow();
     // Other fields of the user are not the profile's id.
     expect(() => profiles()('User', 'update', { where: { id: 'u1' }, data: { name: 'n' } })).not.toThrow();
+  });
+
+  it('refuses linking another row through the relation whose foreign key is the bound id, from either side', () => {
+    const check = profiles();
+    for (const link of [{ connect: { id: 'u2' } }, { create: { id: 'u2', name: 'n' } }, { connectOrCreate: {} }]) {
+      expect(refusal(() => check('Profile', 'update', { where: { id: 'u1' }, data: { user: link } }))).toMatchObject({
+        model: 'Profile',
+        field: 'user',
+      });
+    }
+    refusal(() =>
+      check('Profile', 'upsert', {
+        where: { id: 'u1' },
+        create: { bio: 'b' },
+        update: { user: { connect: { id: 'u2' } } },
+      }),
+    );
+    // From the user's side: linking an existing profile gives it the user's id.
+    for (const operation of ['create', 'update'] as const) {
+      for (const op of ['connect', 'connectOrCreate']) {
+        const data = { id: 'u3', profile: { [op]: { where: { id: 'p' }, create: { bio: 'b' } } } };
+        expect(refusal(() => check('User', operation, { where: { id: 'u1' }, data }))).toMatchObject({
+          model: 'Profile',
+          field: 'id',
+        });
+      }
+    }
+    // A nested update of the user, a nested create or upsert of the profile link nothing: allowed.
+    expect(() =>
+      check('Profile', 'update', { where: { id: 'u1' }, data: { bio: 'b', user: { update: { name: 'n' } } } }),
+    ).not.toThrow();
+    expect(() =>
+      check('User', 'update', {
+        where: { id: 'u1' },
+        data: { profile: { upsert: { create: { bio: 'b' }, update: { bio: 'c' } } } },
+      }),
+    ).not.toThrow();
+    expect(() => check('User', 'create', { data: { id: 'u4', profile: { create: { bio: 'b' } } } })).not.toThrow();
+    // Nothing encrypted in the profile: nothing bound to refuse for.
+    expect(() =>
+      profiles(undefined, false)('Profile', 'update', {
+        where: { id: 'u1' },
+        data: { user: { connect: { id: 'u2' } } },
+      }),
+    ).not.toThrow();
   });
 });

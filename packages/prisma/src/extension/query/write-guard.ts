@@ -7,7 +7,8 @@
  * for: the scope field set by a nested update, or through a relation that holds it, or by a
  * `connect` or `set` that links a row through it, or by a database cascade from the field it
  * refers to; and likewise a change of the field a bound id (a profile's id that is its user's)
- * refers to, which the database cascades to the id its values are bound to. A nested `update`
+ * refers to, which the database cascades to the id its values are bound to, and linking such a
+ * row to another related row, from either side, which sets its id. A nested `update`
  * of the row such a relation points to links nothing: allowed.
  */
 import { checkBytes, checkPlaintext } from '@hushfield/core';
@@ -57,6 +58,13 @@ export function guardData(
         throw unsupported('scopeRelation', model.name, relation, 'update');
     }
   }
+  // Linking another row through a relation whose foreign key is the bound id changes the id.
+  if (updating) {
+    for (const relation of view.bindingRelations(model)) {
+      if (data[relation] !== undefined && !updatesOnly(data[relation]))
+        throw unsupported('bindingRelation', model.name, relation, 'update');
+    }
+  }
   for (const [key, value] of Object.entries(data)) {
     if (value === undefined) continue;
     const carried = updating ? view.scopeCarriedBy(model, key) : undefined;
@@ -90,7 +98,15 @@ export function guardData(
     }
     const target = view.relationTarget(model, key);
     if (target !== undefined && isPlainObject(value)) {
-      nestedWrite(view, guard, target, value, movesScope(view, model, key, target), view.isListRelation(model, key));
+      nestedWrite(
+        view,
+        guard,
+        target,
+        value,
+        movesScope(view, model, key, target),
+        movesBinding(view, model, key, target),
+        view.isListRelation(model, key),
+      );
     }
   }
 }
@@ -116,12 +132,26 @@ function movesScope(view: SchemaView, model: ModelMeta, relation: string, target
   return view.backRelation(model, relation)?.field.relationFromFields?.includes(scope) === true;
 }
 
+/**
+ * Whether linking an existing row through `model.relation` sets that row's bound id (the foreign
+ * key on the other side is its id: a profile linked to a user takes the user's id), which its
+ * values are bound to.
+ */
+function movesBinding(view: SchemaView, model: ModelMeta, relation: string, target: ModelMeta): boolean {
+  const back = view.backRelation(model, relation);
+  return back !== undefined && view.bindingRelations(target).includes(back.field.name);
+}
+
+/** Nested operations that link an existing row to the parent (its foreign key then changes). */
+const LINKING = new Set(['connect', 'set', 'connectOrCreate']);
+
 function nestedWrite(
   view: SchemaView,
   guard: WhereGuard,
   target: ModelMeta,
   ops: Args,
   linksMoveScope: boolean,
+  linksMoveBinding: boolean,
   list: boolean,
 ): void {
   for (const [op, value] of Object.entries(ops)) {
@@ -132,6 +162,8 @@ function nestedWrite(
     }
     if (linksMoveScope && (op === 'connect' || op === 'set'))
       throw unsupported('scopeLink', target.name, target.scopeField as string, op);
+    if (linksMoveBinding && LINKING.has(op))
+      throw unsupported('bindingLink', target.name, boundField(target) ?? '', op);
     for (const item of asList(value)) {
       // To-one `{ data, ...fields }` is the target's own data only if it has a field `data`.
       if (op === 'update' && !list && isPlainObject(item) && 'data' in item && target.fields.data === undefined) {
