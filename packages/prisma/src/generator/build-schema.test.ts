@@ -1201,3 +1201,39 @@ describe('an @encrypted String[] with a default', () => {
     ]);
   });
 });
+
+describe('a model without an id', () => {
+  // A member's password apart from the member row, keyed by a unique foreign key.
+  const secret = (extra: FieldInit[] = []) =>
+    model('MemberSecret', [
+      { name: 'hash', documentation: '@encrypted' },
+      { name: 'memberId', isUnique: true },
+      { name: 'member', kind: 'object', type: 'Member', relationFromFields: ['memberId'], relationToFields: ['id'] },
+      ...extra,
+    ]);
+  const member = model('Member', [
+    { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
+    { name: 'secret', kind: 'object', type: 'MemberSecret', isRequired: false },
+  ]);
+
+  it('warns that its values are not bound to their rows, and how to bind them', () => {
+    const result = validateSchema(doc(secret(), member));
+    expect(result.schema?.models.MemberSecret.bindRowId).toBe(false);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^MemberSecret: .*no @id.*copied to another MemberSecret row/),
+    ]);
+    expect(result.warnings[0]).toContain('make memberId the @id (`memberId String @id`');
+    // An Int foreign key cannot be a bound id: only a new String id is suggested.
+    const intKey = secret().fields.map((f) => (f.name === 'memberId' ? { ...f, type: 'Int' } : f));
+    const warning = validateSchema(doc({ ...secret(), fields: intKey }, member)).warnings[0];
+    expect(warning).not.toContain('make memberId');
+    expect(warning).toContain('give it `id String @id @default(uuid())`');
+  });
+
+  it('warns of nothing once it has an id, or when it encrypts nothing', () => {
+    const withId = secret([{ name: 'id', isId: true, default: { name: 'cuid', args: [] } }]);
+    expect(validateSchema(doc(withId, member)).warnings).toEqual([]);
+    const plain = model('Note', [{ name: 'key', isUnique: true }, { name: 'text' }]);
+    expect(validateSchema(doc(plain, member)).warnings).toEqual([]);
+  });
+});

@@ -55,6 +55,21 @@ export class ModelBuilder {
     this.problems.push(field === null ? `${this.model.name}: ${problem}` : `${this.model.name}.${field}: ${problem}`);
   }
 
+  /** A required `@unique` String that is a relation's whole foreign key: what an id-less model could make its `@id`. */
+  private uniqueStringForeignKey(): string | undefined {
+    return this.model.fields.find(
+      (f) =>
+        f.kind === 'scalar' &&
+        f.type === 'String' &&
+        f.isRequired &&
+        !f.isList &&
+        f.isUnique &&
+        this.model.fields.some(
+          (r) => r.kind === 'object' && r.relationFromFields?.length === 1 && r.relationFromFields[0] === f.name,
+        ),
+    )?.name;
+  }
+
   private warn(field: string, warning: string): void {
     this.warnings.push(`${this.model.name}.${field}: ${warning}`);
   }
@@ -283,6 +298,8 @@ export class ModelBuilder {
     const idBound = idField !== undefined && idField.type === 'String' && isClientGenerated(idGeneration);
     if (idBound) this.checkGeneratedId(idField, idGeneration);
     const bind = identity.bind(idBound ? idField.name : undefined, idField !== undefined);
+    if (idFields.length === 0 && Object.keys(encrypted).length > 0 && bind.bindField === undefined)
+      this.warnings.push(`${this.model.name}: ${messages.noIdUnbound(this.model.name, this.uniqueStringForeignKey())}`);
     return {
       name: this.model.name,
       dbName: this.model.dbName ?? this.model.name,
