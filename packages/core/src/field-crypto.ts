@@ -95,7 +95,10 @@ export interface CacheStats {
   dekPoolReady: number;
 }
 
-/** The blind-index root versions known at one moment: see {@link FieldCrypto.indexVersionsMark}. */
+/**
+ * The blind-index root versions (or one scope's key versions) known at one moment: see
+ * {@link FieldCrypto.indexVersionsMark} and {@link FieldCrypto.scopeIndexVersionsMark}.
+ */
 export interface IndexVersionsMark {
   /** @internal */
   readonly versions: readonly StoredKey[] | undefined;
@@ -311,6 +314,28 @@ export class FieldCrypto {
    */
   refreshIndexVersions(since?: IndexVersionsMark): Promise<boolean> {
     return this.#keys.refreshIndexRootVersions(since?.versions);
+  }
+
+  /**
+   * A mark of the live versions of `scope`'s key this process knows now, without I/O: taken
+   * before a lookup through a per-scope blind index in `scope`, then given to
+   * {@link refreshScopeIndexVersions} if it finds nothing.
+   */
+  scopeIndexVersionsMark(scope: string): IndexVersionsMark {
+    return { versions: this.#keys.lastScopeVersions(scope) };
+  }
+
+  /**
+   * Reads the live versions of `scope`'s key again, for a lookup through a per-scope blind index
+   * that found nothing: another process may have rotated the scope's key (`keys rotate --scope`)
+   * and moved rows to the new version since this one last read them. As
+   * {@link refreshIndexVersions}: at most one key-store query per second per scope.
+   * @param since - {@link scopeIndexVersionsMark} taken before the lookup
+   * @returns whether a version appeared that `since` did not name: the lookup is worth running again
+   * @throws InvalidArgumentError when `scope` is not a valid scope name
+   */
+  refreshScopeIndexVersions(scope: string, since?: IndexVersionsMark): Promise<boolean> {
+    return this.#keys.refreshScopeVersions(scope, since?.versions);
   }
 
   /**

@@ -25,7 +25,9 @@ export interface KeyCacheOptions {
    * How long the list of live blind-index root versions is trusted before it is read from the
    * key store again, in milliseconds (one key-store query per interval, no keyring call): how
    * soon this process matches and writes a version another process added with
-   * `keys rotate --index`. Default 30,000; never longer than `ttlMs`.
+   * `keys rotate --index`. A scope's list of live key versions, which its per-scope blind-index
+   * lookups match, is trusted as long (after `keys rotate --scope` elsewhere). Default 30,000;
+   * never longer than `ttlMs`.
    */
   indexVersionsTtlMs?: number;
 }

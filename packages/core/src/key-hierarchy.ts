@@ -341,6 +341,20 @@ export class KeyHierarchy {
     return this.#versions.liveScopeVersions(scope);
   }
 
+  /** @internal The live versions of `scope` read last, without I/O (see `KeyVersions.lastScopeVersions`). */
+  lastScopeVersions(scope: string): readonly StoredKey[] | undefined {
+    return this.#versions.lastScopeVersions(scope);
+  }
+
+  /**
+   * @internal Reads the live versions of `scope` again after a per-scope index lookup missed,
+   * at most once a second per scope (see `KeyVersions.refreshScopeVersions`). @returns whether a
+   * version appeared
+   */
+  refreshScopeVersions(scope: string, since?: readonly StoredKey[]): Promise<boolean> {
+    return this.#versions.refreshScopeVersions(scope, since);
+  }
+
   /**
    * @internal The material of one stored key version (an index root version, or a version of
    * {@link KeyHierarchy.liveScopeVersions}), used only if it was unwrapped for that row's kind

@@ -13,9 +13,10 @@ import { messages } from './messages';
 import { isName, needsName } from './preconditions';
 
 /**
- * Least time between two reads of the live index root versions that a lookup which may have
- * missed asks for ({@link KeyVersions.refreshIndexRootVersions}): a stream of genuine misses
- * costs at most one key-store query per interval, not one per lookup.
+ * Least time between two reads of the live index root versions (or of one scope's live versions)
+ * that a lookup which may have missed asks for ({@link KeyVersions.refreshIndexRootVersions},
+ * {@link KeyVersions.refreshScopeVersions}): a stream of genuine misses costs at most one
+ * key-store query per interval (per scope), not one per lookup.
  */
 export const INDEX_VERSIONS_REFRESH_MS = 1_000;
 
@@ -54,6 +55,8 @@ export class KeyVersions {
   readonly #indexVersions: LRUCache<string, StoredKey[]>;
   /** scope → its live scope key versions, active first (per-scope index lookups); never empty. */
   readonly #scopeVersions: LRUCache<string, StoredKey[]>;
+  /** scope → its live scope key versions last read (kept past their TTL), and when. */
+  readonly #lastScopeVersions: LRUCache<string, { readonly versions: readonly StoredKey[]; readonly at: number }>;
   #indexVersionsLoading: Promise<StoredKey[]> | undefined;
   /** The live index root versions last read (kept past their TTL), and when. */
   #lastIndexVersions: { readonly versions: readonly StoredKey[]; readonly at: number } | undefined;
@@ -69,7 +72,8 @@ export class KeyVersions {
   /**
    * @internal Built by KeyHierarchy.
    * @param cache - the key cache's checked options: versions are cached as long, and as many
-   *   (the live index root versions for `indexVersionsTtlMs`, when shorter)
+   *   (the live index root versions, and a scope's live versions for its per-scope indexes, for
+   *   `indexVersionsTtlMs`, when shorter)
    * @param create - creates the first version of (kind, scope) on its first use
    *   (`KeyConflictError` when another writer created one first)
    */
@@ -84,7 +88,10 @@ export class KeyVersions {
     this.#active = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
     const indexTtl = Math.min(cache.ttlMs, cache.indexVersionsTtlMs ?? cache.ttlMs);
     this.#indexVersions = new LRUCache({ max: 1, ttl: indexTtl, ...EXACT_TTL_CLOCK });
-    this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlMs, ...EXACT_TTL_CLOCK });
+    // Per-scope index lookups follow a scope-key rotation elsewhere as shared ones follow an
+    // index-key rotation: within the shorter TTL (one key-store query per scope, no KMS call).
+    this.#scopeVersions = new LRUCache({ max: cache.maxEntries, ttl: indexTtl, ...EXACT_TTL_CLOCK });
+    this.#lastScopeVersions = new LRUCache({ max: cache.maxEntries });
   }
 
   /**
@@ -308,8 +315,7 @@ export class KeyVersions {
       await this.indexRootVersions();
       return false;
     }
-    const known = new Set(before.map((key) => `${key.keyId}\u0000${key.version}`));
-    const named = (live: readonly StoredKey[]) => live.some((key) => !known.has(`${key.keyId}\u0000${key.version}`));
+    const named = newVersionIn(before);
     if (last !== undefined && last.versions !== before && named(last.versions)) return true;
     if (last !== undefined && performance.now() - last.at < INDEX_VERSIONS_REFRESH_MS) return false;
     if (this.#indexVersionsLoading === undefined) this.#indexVersions.clear();
@@ -319,8 +325,9 @@ export class KeyVersions {
   /**
    * The live (active and retired) versions of `scope`'s key, active first, without creating
    * one: empty when the scope has no key or was destroyed. A per-scope index lookup matches
-   * every one of them. Cached for the TTL when non-empty (a scope created by another process
-   * is seen at once; a rotation there within the TTL, as for the index root).
+   * every one of them. Cached when non-empty for the index versions' TTL (a scope created by
+   * another process is seen at once; a rotation there within that TTL, or at once by a lookup
+   * that missed: {@link refreshScopeVersions}), as for the index root.
    */
   async liveScopeVersions(scope: string): Promise<StoredKey[]> {
     needsName(scope, MAX_SCOPE_BYTES, 'scope');
@@ -332,8 +339,41 @@ export class KeyVersions {
       .filter((key) => key.state !== 'destroyed')
       .map((key) => this.#read(key))
       .sort((a, b) => (a.state === 'active' ? -1 : b.state === 'active' ? 1 : b.version - a.version));
-    if (shared && live.length > 0 && epoch === this.#epoch) this.#scopeVersions.set(scope, live);
+    if (shared && live.length > 0 && epoch === this.#epoch) {
+      this.#scopeVersions.set(scope, live);
+      this.#lastScopeVersions.set(scope, { versions: live, at: performance.now() });
+    }
     return live;
+  }
+
+  /**
+   * The live versions of `scope`'s key this process read last (kept past their TTL), without
+   * I/O: what a per-scope index lookup starting now hashes its value under, or an older list.
+   * `undefined` before the first read, or while the scope has no key.
+   */
+  lastScopeVersions(scope: string): readonly StoredKey[] | undefined {
+    return this.#lastScopeVersions.peek(scope)?.versions;
+  }
+
+  /**
+   * Reads the live versions of `scope`'s key again, for a lookup through a per-scope index that
+   * found nothing and may have missed a version another process added (`keys rotate --scope`)
+   * since this one last read them; at most once per {@link INDEX_VERSIONS_REFRESH_MS} per scope.
+   * As {@link refreshIndexRootVersions}, for one scope.
+   * @param since - the versions known when the lookup started ({@link lastScopeVersions})
+   * @returns whether the versions read name one `since` did not (the lookup is worth running again)
+   */
+  async refreshScopeVersions(scope: string, since?: readonly StoredKey[]): Promise<boolean> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    const last = this.#lastScopeVersions.peek(scope);
+    const before = since ?? last?.versions;
+    // Not cached (no key yet, or read in a snapshot): the lookup read them itself just now.
+    if (before === undefined) return false;
+    const named = newVersionIn(before);
+    if (last !== undefined && last.versions !== before && named(last.versions)) return true;
+    if (last !== undefined && performance.now() - last.at < INDEX_VERSIONS_REFRESH_MS) return false;
+    this.#scopeVersions.delete(scope);
+    return named(await this.liveScopeVersions(scope));
   }
 
   /** Records `next`, which this process rotated (kind, scope) to, as its active version. */
@@ -357,6 +397,7 @@ export class KeyVersions {
     this.#epoch++;
     this.#active.delete(`scope\u0000${scope}`);
     this.#scopeVersions.delete(scope);
+    this.#lastScopeVersions.delete(scope);
   }
 
   /** Forgets every version (cache clear, rewrap); lookups in flight do not cache. */
@@ -365,5 +406,12 @@ export class KeyVersions {
     this.#active.clear();
     this.#indexVersions.clear();
     this.#scopeVersions.clear();
+    this.#lastScopeVersions.clear();
   }
+}
+
+/** Whether a list of live versions names one that `before` did not. */
+function newVersionIn(before: readonly StoredKey[]): (live: readonly StoredKey[]) => boolean {
+  const known = new Set(before.map((key) => `${key.keyId}\u0000${key.version}`));
+  return (live) => live.some((key) => !known.has(`${key.keyId}\u0000${key.version}`));
 }

@@ -219,10 +219,11 @@ export class OperationHandler {
   }
 
   /**
-   * Whether `operation`, which found nothing through a shared blind index, may have missed rows
-   * indexed under a version another process added since this one last read the live versions
-   * (their cache outlives a rotation elsewhere): they are read again (at most once a second,
-   * whatever the number of misses; see `FieldCrypto.refreshIndexVersions`), and when a new one
+   * Whether `operation`, which found nothing through a blind index, may have missed rows indexed
+   * under a version another process added since this one last read the live versions (the
+   * index root's for a shared index, the scope key's for a per-scope one; their cache outlives a
+   * rotation elsewhere): they are read again (at most once a second, per scope for per-scope
+   * indexes, whatever the number of misses; see `FieldCrypto.refreshIndexVersions`), and when a new one
    * appeared the operation is worth running again, once. New since `versions` (known before the
    * lookup hashed its values), not since the last read: a lookup in flight while another's miss
    * (or an expiry) read the versions again hashed under the old list. A lookup that found its
@@ -234,8 +235,13 @@ export class OperationHandler {
     refreshed: boolean,
     versions: IndexVersionsMark,
   ): Promise<boolean> {
-    if (refreshed || !rewriter.sharedIndex || !MISS_REDONE.has(operation)) return false;
-    return this.crypto.refreshIndexVersions(versions);
+    if (refreshed || !MISS_REDONE.has(operation)) return false;
+    let again = rewriter.sharedIndex && (await this.crypto.refreshIndexVersions(versions));
+    // Per-scope indexes, after a rotation of their scope's key elsewhere: the same, per scope.
+    for (const [scope, mark] of rewriter.scopedIndexes ?? []) {
+      if (await this.crypto.refreshScopeIndexVersions(scope, mark)) again = true;
+    }
+    return again;
   }
 
   /**

@@ -8,7 +8,7 @@
  * During an index-key rotation every live index version is matched (`in` over all of them);
  * a unique input can name only one value, so it names the one stored in the matching row.
  */
-import type { FieldCrypto, MatchIndexSpec, MatchKind } from '@hushfield/core';
+import type { FieldCrypto, IndexVersionsMark, MatchIndexSpec, MatchKind } from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../../metadata';
 import {
   asList,
@@ -86,6 +86,12 @@ export class WhereRewriter {
    * nothing may then have missed a version added by another process since this one read them.
    */
   sharedIndex = false;
+  /**
+   * The scopes a filter went through a per-scope blind index in, each with the versions of its
+   * key known before the index values were computed: a lookup that found nothing may have
+   * missed a version another process added (`keys rotate --scope`). Unset while none.
+   */
+  scopedIndexes: Map<string, IndexVersionsMark> | undefined;
 
   constructor(
     private readonly view: SchemaView,
@@ -287,6 +293,9 @@ export class WhereRewriter {
     if (!isPerScopeIndex(index)) {
       this.sharedIndex = true;
       return this.crypto.blindIndexAll(spec, value);
+    }
+    if (scope !== undefined && this.scopedIndexes?.has(scope) !== true) {
+      (this.scopedIndexes ??= new Map()).set(scope, this.crypto.scopeIndexVersionsMark(scope));
     }
     const scoped = await this.crypto.blindIndexAll(spec, value, scope);
     if (index.perScope !== 'migrating') return scoped;
