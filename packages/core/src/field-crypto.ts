@@ -339,6 +339,15 @@ export class FieldCrypto {
   }
 
   /**
+   * How many versions of `scope`'s key this process knows to be live, without I/O (0 when not
+   * known): more than one after a rotation of the scope's key, while its per-scope blind
+   * indexes match every live version.
+   */
+  cachedScopeIndexVersionCount(scope: string): number {
+    return this.#keys.cachedScopeVersionCount(scope);
+  }
+
+  /**
    * How many blind-index root versions this process knows to be live, without I/O (0 when they
    * are not cached). More than one while an index-key rotation is under way.
    */

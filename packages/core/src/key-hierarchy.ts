@@ -341,6 +341,14 @@ export class KeyHierarchy {
     return this.#versions.liveScopeVersions(scope);
   }
 
+  /**
+   * @internal How many live versions of `scope`'s key are known, without I/O (see
+   * `KeyVersions.cachedScopeVersionCount`).
+   */
+  cachedScopeVersionCount(scope: string): number {
+    return this.#versions.cachedScopeVersionCount(scope);
+  }
+
   /** @internal The live versions of `scope` read last, without I/O (see `KeyVersions.lastScopeVersions`). */
   lastScopeVersions(scope: string): readonly StoredKey[] | undefined {
     return this.#versions.lastScopeVersions(scope);

@@ -347,6 +347,17 @@ export class KeyVersions {
   }
 
   /**
+   * How many live versions of `scope`'s key this process knows, without I/O: the cached list's
+   * length, else 1 when the cached active version is version 1 (no rotation made another; one
+   * made elsewhere is seen within the TTL), else 0 (not known).
+   */
+  cachedScopeVersionCount(scope: string): number {
+    const cached = this.#scopeVersions.get(scope);
+    if (cached !== undefined) return cached.length;
+    return this.#active.get(`scope\u0000${scope}`)?.version === 1 ? 1 : 0;
+  }
+
+  /**
    * The live versions of `scope`'s key this process read last (kept past their TTL), without
    * I/O: what a per-scope index lookup starting now hashes its value under, or an older list.
    * `undefined` before the first read, or while the scope has no key.

@@ -24,7 +24,8 @@ import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
-import { checkUniqueAcrossVersions, mayCheckAcrossVersions } from '../write/unique-across-versions';
+import { givenScope, hasPerScopeUnique, mayHold } from '../write/indexed-uniques';
+import { checkCreatedRows, checkUniqueAcrossVersions, mayCheckAcrossVersions } from '../write/unique-across-versions';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
@@ -132,17 +133,8 @@ export class OperationPreparer {
     }
     await this.rewriteReads(model, out, rewriter);
     // During an index-key rotation a `@unique` index's constraint sees one version only.
-    if (mayCheckAcrossVersions(this.crypto, operation)) {
-      await checkUniqueAcrossVersions({
-        view: this.view,
-        crypto: this.crypto,
-        base: this.base,
-        model,
-        operation,
-        args,
-        where: out.where,
-      });
-    }
+    const unique = { view: this.view, crypto: this.crypto, base: this.base, model, operation, args, where: out.where };
+    if (mayCheckAcrossVersions(this.crypto, operation)) await checkUniqueAcrossVersions(unique);
     const step: WriteStep = {
       model,
       args,
@@ -152,6 +144,31 @@ export class OperationPreparer {
       fluent,
       recall,
     };
+    const prepared = await this.prepareWrite(step, operation);
+    // A per-scope one's after a rotation of the scope's key, now that the updated row's scope is known.
+    // (An upsert that finds no row to update: the scope its create gives.)
+    const scopes = step.encryptor.updatedScopes.filter((row) => row.model === model).map((row) => row.scope);
+    if (operation === 'upsert' && scopes.length === 0 && isPlainObject(args.create) && hasPerScopeUnique(model)) {
+      const given = givenScope(model, args.create);
+      if (given !== undefined) scopes.push(given);
+    }
+    if (!('result' in prepared) && scopes.length === 1 && this.crypto.cachedScopeIndexVersionCount(scopes[0]) !== 1) {
+      await checkUniqueAcrossVersions({ ...unique, scope: scopes[0] });
+    }
+    // Its creates (nested ones too), during a rotation: the constraint sees one version only.
+    const { created } = step.encryptor;
+    if (created.length > 0 && !('result' in prepared) && created.some((row) => mayHold(this.crypto, row))) {
+      const skipDuplicates = args.skipDuplicates === true;
+      const check = { view: this.view, crypto: this.crypto, base: this.base };
+      const dropped = await checkCreatedRows(check, created, skipDuplicates);
+      if (dropped.size > 0 && Array.isArray(out.data)) out.data = out.data.filter((row) => !dropped.has(row as Args));
+    }
+    return prepared;
+  }
+
+  /** Seals a write's data, operation by operation (see the file comment). */
+  private async prepareWrite(step: WriteStep, operation: string): Promise<Prepared | { result: unknown }> {
+    const { model, args, out } = step;
     switch (operation) {
       case 'create':
         out.data = await step.encryptor.create(model, args.data);
@@ -376,10 +393,10 @@ async function sealStandIn(
   draft: CreateDraft | undefined,
 ): Promise<{ data: Args; draft: CreateDraft | undefined }> {
   try {
-    return { data: await encryptor.create(model, data, draft), draft };
+    return { data: await encryptor.create(model, data, draft, false, true), draft };
   } catch (error) {
     if (!(error instanceof KeyDestroyedError) || draft?.tookExisting !== true) throw error;
     const fresh = encryptor.draft(model, data as Args);
-    return { data: await encryptor.create(model, data, fresh), draft: fresh };
+    return { data: await encryptor.create(model, data, fresh, false, true), draft: fresh };
   }
 }

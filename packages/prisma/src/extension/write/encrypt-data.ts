@@ -25,6 +25,7 @@ import {
   UpdatedRow,
 } from './relation-scope';
 import type { Position } from '../query/rewrite-where';
+import { type CreatedRow, hasPerScopeUnique, indexedUniques, writesIndexedUnique } from './indexed-uniques';
 import { plainOf, RowSealer } from './row-sealer';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from './written-envelopes';
@@ -98,6 +99,19 @@ export class DataEncryptor {
    * caller reads them again to tell a moved row (send the write again) from a missing one.
    */
   readonly guarded: GuardedWrite[] = [];
+  /**
+   * The rows this encryptor's write creates whatever it finds (not the create of an upsert or
+   * of a connectOrCreate), of models with a unique constraint on a blind index: checked for a
+   * duplicate held under another live key version before the write is sent
+   * (`unique-across-versions.ts`).
+   */
+  readonly created: CreatedRow[] = [];
+  /**
+   * The scopes of the rows this encryptor's write updates (at any depth) with a value of a
+   * unique constraint holding a per-scope index: such an update is checked across the scope's
+   * live key versions once its scope is known (`unique-across-versions.ts`).
+   */
+  readonly updatedScopes: { readonly model: ModelMeta; readonly scope: string }[] = [];
 
   /**
    * @param written - receives every envelope sealed, so the write's own result need not
@@ -134,9 +148,18 @@ export class DataEncryptor {
    * A create's data: id generated for bound models, scope from the scope field or, when the
    * data does not give it, from the related rows (see `relation-scope.ts`). A top-level
    * create knows every scope of its nested creates before it seals anything.
+   * @param conditional - whether the row is created only when a row is not found (an upsert's
+   *   or connectOrCreate's create, a nested createMany's with `skipDuplicates`): not in
+   *   {@link created}
    * @throws InvalidArgumentError when a row's scope cannot be known
    */
-  async create(model: ModelMeta, data: unknown, draft?: CreateDraft, nested = false): Promise<Args> {
+  async create(
+    model: ModelMeta,
+    data: unknown,
+    draft?: CreateDraft,
+    nested = false,
+    conditional = false,
+  ): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
     const row = draft ?? this.draft(model, data);
     const out = row.data;
@@ -147,6 +170,7 @@ export class DataEncryptor {
       const context = { scope, rowId: await this.ensureBound(model, out, row) };
       const pending = this.sealer.seal(model, out, context);
       if (pending !== undefined) await pending;
+      if (!conditional && indexedUniques(model).length > 0) this.created.push({ model, data, scope, out });
     } else if (this.touchesEncrypted(model, data)) {
       const pending = this.sealer.seal(model, out, { scope: 'default' });
       if (pending !== undefined) await pending;
@@ -215,6 +239,9 @@ export class DataEncryptor {
       throw unsupported('rowContext', model.name, field, operation);
     }
     if (relations) await this.knowNestedScopes(self, out);
+    if (context !== undefined && hasPerScopeUnique(model) && writesIndexedUnique(model, data)) {
+      this.updatedScopes.push({ model, scope: context.scope });
+    }
     if (this.touchesEncrypted(model, data)) await this.sealer.seal(model, out, context ?? { scope: 'default' });
     if (relations) await this.nested.write(model, out, locate, self);
     return out;

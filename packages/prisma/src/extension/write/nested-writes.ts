@@ -79,15 +79,18 @@ export class NestedWrites {
   private async nested(target: ModelMeta, op: string, item: unknown, place: NestedWritePlace): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
     const parts = nestedWriteParts(op, item, place.list);
-    const created = (data: unknown, existing?: Args) =>
+    const created = (data: unknown, existing?: Args, conditional = false) =>
       isPlainObject(data)
-        ? this.writer.create(target, data, place.parent.child(place.relation, data, existing), true)
+        ? this.writer.create(target, data, place.parent.child(place.relation, data, existing), true, conditional)
         : data;
     switch (op) {
       case 'create':
         return created(item);
       case 'createMany':
-        return { ...item, data: await Promise.all(parts.creates.map((data) => created(data))) };
+        return {
+          ...item,
+          data: await Promise.all(parts.creates.map((data) => created(data, undefined, item.skipDuplicates === true))),
+        };
       case 'connect':
       case 'set':
       case 'disconnect':
@@ -102,7 +105,7 @@ export class NestedWrites {
           (parts.where as NonNullable<NestedWriteParts['where']>).position,
         );
         const given = isPlainObject(item.where) ? item.where : undefined;
-        return { where, create: await created(item.create, given) };
+        return { where, create: await created(item.create, given, true) };
       }
       case 'upsert':
         return this.nestedUpsert(target, item, place, parts);
@@ -141,7 +144,7 @@ export class NestedWrites {
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
     const out: Args = {
       ...item,
-      create: draft === undefined ? item.create : await this.writer.create(target, item.create, draft, true),
+      create: draft === undefined ? item.create : await this.writer.create(target, item.create, draft, true, true),
       update,
     };
     if (where !== undefined) out.where = where;

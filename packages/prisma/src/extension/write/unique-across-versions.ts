@@ -1,39 +1,51 @@
 /**
- * A `@unique` blind index while several index root versions are live (after `keys rotate
- * --index`, until `reencrypt` has rebuilt the index): a value written under the active
+ * A unique constraint on a blind index (`@unique`, or a `@@unique` holding one) while several
+ * key versions of the index are live (after `keys rotate --index`, or `keys rotate --scope` for
+ * a per-scope index, until `reencrypt` has rebuilt it): a value written under the active
  * version differs from the same value stored under an older one, so the database's constraint
- * cannot see them as equal. Before a write of such a field, one side query (in the caller's
- * interactive transaction when there is one) looks for another row holding the value under
- * another live version, and the write is refused as plain Prisma refuses a duplicate (P2002).
- * With one live version (the usual case) nothing is queried.
+ * cannot see them as equal. Before a write of such a field (a create at any depth, an update,
+ * an upsert's branch that runs), one side query (in the caller's interactive transaction when
+ * there is one) looks for another row holding the values under another live version, and the
+ * write is refused as plain Prisma refuses a duplicate (P2002); a `createMany` with
+ * `skipDuplicates` drops such rows instead. With one live version (the usual case) nothing is
+ * queried.
  */
 import { Prisma } from '@prisma/client/extension';
 import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client';
 import type { FieldCrypto } from '@hushfield/core';
-import type { BlindIndexMeta, ModelMeta } from '../../metadata';
+import type { ModelMeta } from '../../metadata';
 import { isLogicalKey } from '../query/arg-shapes';
-import { type Args, isPerScopeIndex, isPlainObject, type SchemaView } from '../schema-view';
+import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
-import { fieldPlainOf } from './row-sealer';
+import {
+  type CreatedRow,
+  type Held,
+  heldFor,
+  holds,
+  mayHold,
+  givenScope,
+  type IndexedUnique,
+  indexedUniques,
+  writesIndexedUnique,
+} from './indexed-uniques';
 
-/** Write operations whose data may give a `@unique` blind index's source. */
-const WRITES = new Set([
-  'create',
-  'createMany',
-  'createManyAndReturn',
-  'update',
-  'updateMany',
-  'updateManyAndReturn',
-  'upsert',
-]);
+/** Top-level writes whose where names rows they update (their creates are checked as created rows). */
+const UPDATES = new Set(['update', 'updateMany', 'updateManyAndReturn', 'upsert']);
+
+/** Most rows read to learn the fields of a `@@unique` an update does not give. */
+const MAX_TARGETS = 1_000;
+
+/** Created rows checked in one query (an `OR` of their values). */
+const CHUNK = 200;
 
 /**
- * Whether {@link checkUniqueAcrossVersions} may have anything to check, without I/O: false for
- * a read, and while this process knows one live index version (the usual case), so that a
- * write does not walk its fields or await for nothing.
+ * Whether {@link checkUniqueAcrossVersions} may have anything to check for a shared index,
+ * without I/O: false for anything but an update or upsert, and while this process knows one
+ * live index version (the usual case), so that a write does not walk its fields or await for
+ * nothing. Per-scope indexes are checked once the row's scope is known ({@link UniqueCheck.scope}).
  */
 export function mayCheckAcrossVersions(crypto: FieldCrypto, operation: string): boolean {
-  return WRITES.has(operation) && crypto.cachedIndexVersionCount() !== 1;
+  return UPDATES.has(operation) && crypto.cachedIndexVersionCount() !== 1;
 }
 
 /** What {@link checkUniqueAcrossVersions} needs. */
@@ -46,103 +58,147 @@ export interface UniqueCheck {
   readonly args: Args;
   /** The operation's where, rewritten to index values: the rows it writes, which may hold the value already. */
   readonly where?: unknown;
+  /**
+   * Checks the constraints holding a per-scope index, for the updated row's scope (read when
+   * sealing the update), instead of those holding a shared one.
+   */
+  readonly scope?: string;
 }
 
 /**
- * Refuses a write of a `@unique` shared blind index's source when another row holds the same
- * value under another live index version (see the file comment). Costs nothing unless the
- * write gives such a field and this process knows more than one live version. An upsert's
- * branch that runs is checked, not the other: one more side query tells which.
- * @throws PrismaClientKnownRequestError P2002 (`meta.target`: the index column), as Prisma's
- *   own for a duplicate: before anything is written
+ * Refuses an update (or upsert) of a unique blind index's source when another row holds the
+ * same values under another live key version (see the file comment): a `@unique` index, or a
+ * `@@unique` holding one; shared ones, or with {@link UniqueCheck.scope} per-scope ones. Costs
+ * nothing unless the write gives such a field and this process knows more than one live
+ * version. An upsert's branch that runs is checked, not the other: one more side query tells
+ * which. Rows a write creates are checked by {@link checkCreatedRows}.
+ * @throws PrismaClientKnownRequestError P2002 (`meta.target`: the constraint's columns), as
+ *   Prisma's own for a duplicate: before anything is written
  */
 export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<void> {
-  const { view, crypto, model, operation, args } = check;
-  // `skipDuplicates` asks for duplicates to be dropped, not refused: left to the constraint.
-  if (!mayCheckAcrossVersions(crypto, operation) || args.skipDuplicates === true) return;
-  if (operation !== 'upsert') {
-    const rows = Array.isArray(args.data) ? args.data : [args.data];
-    return refuseHeld(check, await heldElsewhere(view, crypto, model, rows), !operation.startsWith('create'));
-  }
+  const { crypto, model, operation, args } = check;
+  if (!UPDATES.has(operation)) return;
+  if (operation !== 'upsert') return refuseHeld(check, await heldByUpdate(check, args.data), true);
   // An upsert writes one branch only: `update` when its where finds a row, else `create`.
-  const updated = await heldElsewhere(view, crypto, model, [args.update]);
-  const created = await heldElsewhere(view, crypto, model, [args.create]);
+  const updated = await heldByUpdate(check, args.update);
+  const only = check.scope === undefined ? 'shared' : 'perScope';
+  const created = isPlainObject(args.create)
+    ? await heldFor(crypto, { model, data: args.create, scope: givenScope(model, args.create), only })
+    : [];
   if (updated.length === 0 && created.length === 0) return;
   const found = await sideQuery(check.base, (client) =>
-    delegate(client, view.delegateName(model)).count({ where: asWhereInput(model, check.where), take: 1 }),
+    delegate(client, check.view.delegateName(model)).count({ where: asWhereInput(model, check.where), take: 1 }),
   );
   return refuseHeld(check, found === 0 ? created : updated, false);
 }
 
-/** A `@unique` shared index a write gives values for, and its values under the other live versions. */
-interface Written {
-  readonly index: BlindIndexMeta;
-  readonly values: string[];
+/**
+ * What the rows an update's where finds would hold once `data` is written: the fields of a
+ * constraint it does not give (a compound's others) are read from those rows first (one side
+ * query, only when needed).
+ */
+async function heldByUpdate(check: UniqueCheck, data: unknown): Promise<Held[]> {
+  const { view, crypto, model } = check;
+  if (!isPlainObject(data) || !writesIndexedUnique(model, data)) return [];
+  const only = check.scope === undefined ? 'shared' : 'perScope';
+  const scope = check.scope ?? givenScope(model, data);
+  const missing = new Set<string>();
+  for (const unique of indexedUniques(model)) {
+    if (!unique[only]) continue;
+    for (const field of unique.fields) {
+      const known = field === model.scopeField && only === 'perScope';
+      if (model.blindIndexes[field] === undefined && data[field] === undefined && !known) missing.add(field);
+    }
+  }
+  if (missing.size === 0 || check.where === undefined) return heldFor(crypto, { model, data, scope, only });
+  const select = Object.fromEntries([...missing].map((field) => [field, true]));
+  const targets = (await sideQuery(check.base, (client) =>
+    delegate(client, view.delegateName(model)).findMany({
+      where: asWhereInput(model, check.where),
+      select,
+      take: MAX_TARGETS,
+    }),
+  )) as Args[];
+  const held: Held[] = [];
+  for (const known of targets) held.push(...(await heldFor(crypto, { model, data, known, scope, only })));
+  return held;
 }
 
 /**
- * The `@unique` shared blind indexes that `rows` give a source value for, with that value's
- * index values under the live versions other than the active one: none (and no I/O) while
- * this process knows one live version.
+ * Refuses (or, with `skipDuplicates`, drops) a row a write creates when another row holds its
+ * values of a unique blind-index constraint under another live key version: one query per
+ * constraint and {@link CHUNK} rows, and none while one version is live.
+ * @returns the rows to drop (their sealed data), with `skipDuplicates`
+ * @throws PrismaClientKnownRequestError P2002 (`meta.target`: the constraint's columns), without
+ *   `skipDuplicates`: before anything is written
  */
-async function heldElsewhere(
-  view: SchemaView,
-  crypto: FieldCrypto,
-  model: ModelMeta,
-  rows: readonly unknown[],
-): Promise<Written[]> {
-  const written: Written[] = [];
+export async function checkCreatedRows(
+  check: Pick<UniqueCheck, 'view' | 'crypto' | 'base'>,
+  rows: readonly CreatedRow[],
+  skipDuplicates: boolean,
+): Promise<ReadonlySet<Args>> {
+  const dropped = new Set<Args>();
+  const groups = new Map<IndexedUnique, { model: ModelMeta; entries: { row: CreatedRow; held: Held }[] }>();
   for (const row of rows) {
-    if (!isPlainObject(row)) continue;
-    for (const meta of view.writePlan(model).encrypted) {
-      const plain = row[meta.name] === undefined ? undefined : fieldPlainOf(meta, row[meta.name]);
-      if (typeof plain !== 'string') continue;
-      for (const { index, spec } of view.indexSpecs(model, meta.name)) {
-        if (!index.unique || isPerScopeIndex(index)) continue;
-        // The usual case ends here, without I/O: one live version, which the constraint covers.
-        if (crypto.cachedIndexVersionCount() === 1) return [];
-        const [, ...others] = await crypto.blindIndexAll(spec, plain);
-        if (others.length > 0) written.push({ index, values: others });
+    if (!mayHold(check.crypto, row)) continue;
+    for (const held of await heldFor(check.crypto, row)) {
+      let group = groups.get(held.unique);
+      if (group === undefined) groups.set(held.unique, (group = { model: row.model, entries: [] }));
+      group.entries.push({ row, held });
+    }
+  }
+  for (const [unique, { model, entries }] of groups) {
+    const select = Object.fromEntries(unique.fields.map((field) => [field, true]));
+    for (let i = 0; i < entries.length; i += CHUNK) {
+      const chunk = entries.slice(i, i + CHUNK);
+      const holders = (await sideQuery(check.base, (client) =>
+        delegate(client, check.view.delegateName(model)).findMany({
+          where: { OR: chunk.map(({ held }) => held.where) },
+          select,
+        }),
+      )) as Args[];
+      for (const { row, held } of chunk) {
+        if (!holders.some((holder) => holds(held, holder))) continue;
+        if (!skipDuplicates) throw duplicate(model, unique);
+        dropped.add(row.out);
       }
     }
   }
-  return written;
+  return dropped;
 }
 
 /**
- * Refuses the write when a row other than those its where names holds one of `written`'s values.
- * The rows holding them are compared with those of them the where names, by their index
- * columns (unique: each holds one of the values), instead of being filtered out with
- * `NOT where`: SQL's `NOT` drops a row for which the where is NULL (a nullable column it filters
- * on is NULL there), which would let such a holder through.
+ * Refuses the write when a row other than those its where names holds the values of one of
+ * `held`. The rows holding them are compared with those of them the where names, by the
+ * constraint's columns (unique: each row holds other values), instead of being filtered out
+ * with `NOT where`: SQL's `NOT` drops a row for which the where is NULL (a nullable column it
+ * filters on is NULL there), which would let such a holder through.
  * @param updates - whether the write updates the rows its where finds: one that finds none
  *   writes nothing (Prisma answers P2025, or a count of 0), and is not refused
  */
-async function refuseHeld(check: UniqueCheck, written: readonly Written[], updates: boolean): Promise<void> {
-  if (written.length === 0) return;
+async function refuseHeld(check: UniqueCheck, held: readonly Held[], updates: boolean): Promise<void> {
   const { view, model } = check;
   const rows = (client: AnyClient) => delegate(client, view.delegateName(model));
-  const held: Args = { OR: written.map(({ index, values }) => ({ [index.name]: { in: values } })) };
-  const select = Object.fromEntries(written.map(({ index }) => [index.name, true]));
-  const identity = (row: Args): string => JSON.stringify(written.map(({ index }) => row[index.name] ?? null));
-  let holders = (await sideQuery(check.base, (client) => rows(client).findMany({ where: held, select }))) as Args[];
-  if (holders.length === 0) return;
-  if (check.where !== undefined) {
-    const where = asWhereInput(model, check.where);
-    const own = (await sideQuery(check.base, (client) =>
-      rows(client).findMany({ where: { AND: [where, held] }, select }),
-    )) as Args[];
-    const ownIdentities = new Set(own.map(identity));
-    holders = holders.filter((row) => !ownIdentities.has(identity(row)));
-    if (holders.length === 0) return;
-    if (updates && own.length === 0) {
-      const found = await sideQuery(check.base, (client) => rows(client).count({ where, take: 1 }));
-      if (found === 0) return;
+  for (const { unique, where: values } of held) {
+    const select = Object.fromEntries(unique.fields.map((field) => [field, true]));
+    const identity = (row: Args): string => unique.fields.map((field) => String(row[field] ?? '\u0000')).join('\u0000');
+    let holders = (await sideQuery(check.base, (client) => rows(client).findMany({ where: values, select }))) as Args[];
+    if (holders.length === 0) continue;
+    if (check.where !== undefined) {
+      const where = asWhereInput(model, check.where);
+      const own = (await sideQuery(check.base, (client) =>
+        rows(client).findMany({ where: { AND: [where, values] }, select }),
+      )) as Args[];
+      const ownIdentities = new Set(own.map(identity));
+      holders = holders.filter((row) => !ownIdentities.has(identity(row)));
+      if (holders.length === 0) continue;
+      if (updates && own.length === 0) {
+        const found = await sideQuery(check.base, (client) => rows(client).count({ where, take: 1 }));
+        if (found === 0) return;
+      }
     }
+    throw duplicate(model, unique);
   }
-  const holder = holders[0];
-  const taken = written.find(({ index, values }) => values.includes(holder[index.name] as string)) ?? written[0];
-  throw duplicate(model, taken.index);
 }
 
 /**
@@ -159,15 +215,17 @@ function asWhereInput(model: ModelMeta, where: unknown): unknown {
   return out;
 }
 
-/** Prisma's unique-constraint error (P2002) naming the index column, never a value. */
-function duplicate(model: ModelMeta, index: BlindIndexMeta): PrismaClientKnownRequestError {
+/** Prisma's unique-constraint error (P2002) naming the constraint's columns, never a value. */
+function duplicate(model: ModelMeta, unique: IndexedUnique): PrismaClientKnownRequestError {
+  const sources = unique.fields.map((field) => model.blindIndexes[field]?.source ?? field);
   return new PrismaClientKnownRequestError(
-    `Unique constraint failed on the fields: (\`${index.dbName}\`): another row holds this value of ` +
-      `${model.name}.${index.source} under another live blind-index version (an index-key rotation is under way)`,
+    `Unique constraint failed on the fields: (${unique.target.map((column) => `\`${column}\``).join(',')}): ` +
+      `another row holds these values of ${model.name}.(${sources.join(', ')}) under another live ` +
+      'blind-index key version (a key rotation is under way)',
     {
       code: 'P2002',
       clientVersion: Prisma.prismaVersion.client,
-      meta: { modelName: model.name, target: [index.dbName] },
+      meta: { modelName: model.name, target: [...unique.target] },
     },
   );
 }
