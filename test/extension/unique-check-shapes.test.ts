@@ -47,6 +47,15 @@ describe('unique blind-index values across live versions, in every write shape',
       },
     });
     expect(post.authorId).toBe(ann.id);
+    // A connectOrCreate whose where finds no row creates: ann's value is refused then, and only then.
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const viaId = (id: string) => ({
+      title: 'd',
+      body: 'b',
+      author: { connectOrCreate: { where: { id }, create: user('ann@shape.test', 'dup') } },
+    });
+    expectDuplicate(await rejection(prisma.post.create({ data: viaId(nobody) })), 'User', ['email_idx']);
+    expect((await prisma.post.create({ data: viaId(ann.id) })).authorId).toBe(ann.id);
     expect(await usersWith('ann@shape.test')).toBe(1);
     expectNoPlaintextInLog(h.queries, ['ann@shape.test', 'ANN@shape.test']);
   });
@@ -164,6 +173,27 @@ describe('unique blind-index values across live versions, in every write shape',
       'Contact',
       target,
     );
+    // Under the organization: a nested upsert's or connectOrCreate's create is refused when its
+    // where finds no row (it creates), not when it finds one (nothing is created).
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const nested = (id: string, op: 'upsert' | 'connectOrCreate') =>
+      prisma.organization.update({
+        where: { id: org },
+        data: {
+          contacts: {
+            [op]: {
+              where: { id },
+              create: { email: 'dee@shape.test', emailIdx: computedBlindIndex },
+              ...(op === 'upsert' ? { update: { phone: '555-0100' } } : {}),
+            },
+          },
+        },
+      });
+    expectDuplicate(await rejection(nested(nobody, 'upsert')), 'Contact', target);
+    expectDuplicate(await rejection(nested(nobody, 'connectOrCreate')), 'Contact', target);
+    await nested(eve.id, 'upsert');
+    await nested(eve.id, 'connectOrCreate');
+    expect((await prisma.contact.findUnique({ where: { id: eve.id } }))?.phone).toBe('555-0100');
     // The row holding it may write it again; the same email in another organization is no duplicate.
     await prisma.contact.update({ where: { id: dee.id }, data: { email: 'dee@shape.test' } });
     await prisma.contact.create({ data: { orgId: other, email: 'dee@shape.test', emailIdx: computedBlindIndex } });

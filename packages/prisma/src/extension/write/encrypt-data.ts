@@ -100,10 +100,10 @@ export class DataEncryptor {
    */
   readonly guarded: GuardedWrite[] = [];
   /**
-   * The rows this encryptor's write creates whatever it finds (not the create of an upsert or
-   * of a connectOrCreate), of models with a unique constraint on a blind index: checked for a
-   * duplicate held under another live key version before the write is sent
-   * (`unique-across-versions.ts`).
+   * The rows this encryptor's write creates (a connectOrCreate's and a nested upsert's with the
+   * where that must find no row; not a top-level upsert's), of models with a unique constraint
+   * on a blind index: checked for a duplicate held under another live key version before the
+   * write is sent (`unique-across-versions.ts`).
    */
   readonly created: CreatedRow[] = [];
   /**
@@ -148,9 +148,10 @@ export class DataEncryptor {
    * A create's data: id generated for bound models, scope from the scope field or, when the
    * data does not give it, from the related rows (see `relation-scope.ts`). A top-level
    * create knows every scope of its nested creates before it seals anything.
-   * @param conditional - whether the row is created only when a row is not found (an upsert's
-   *   or connectOrCreate's create, a nested createMany's with `skipDuplicates`): not in
-   *   {@link created}
+   * @param unless - for a row created only when a row is not found: the where (rewritten) that
+   *   must find none (a connectOrCreate's, a nested upsert's), kept in {@link created} with it;
+   *   `true` when there is none to ask (a top-level upsert's create, checked on its own, or a
+   *   nested createMany's with `skipDuplicates`): then not in {@link created}
    * @throws InvalidArgumentError when a row's scope cannot be known
    */
   async create(
@@ -158,7 +159,7 @@ export class DataEncryptor {
     data: unknown,
     draft?: CreateDraft,
     nested = false,
-    conditional = false,
+    unless?: Args | true,
   ): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
     const row = draft ?? this.draft(model, data);
@@ -170,7 +171,9 @@ export class DataEncryptor {
       const context = { scope, rowId: await this.ensureBound(model, out, row) };
       const pending = this.sealer.seal(model, out, context);
       if (pending !== undefined) await pending;
-      if (!conditional && indexedUniques(model).length > 0) this.created.push({ model, data, scope, out });
+      if (unless !== true && indexedUniques(model).length > 0) {
+        this.created.push({ model, data, scope, out, ...(unless === undefined ? {} : { unless }) });
+      }
     } else if (this.touchesEncrypted(model, data)) {
       const pending = this.sealer.seal(model, out, { scope: 'default' });
       if (pending !== undefined) await pending;

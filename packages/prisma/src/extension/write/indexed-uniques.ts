@@ -85,6 +85,11 @@ export interface WrittenRow {
 /** A row a write creates whatever it finds, as sealed (`out`, what is sent) and as given. */
 export interface CreatedRow extends WrittenRow {
   readonly out: Args;
+  /**
+   * A where (rewritten) that the row is created only when it finds no row (a connectOrCreate's,
+   * a nested upsert's): a duplicate is one only then.
+   */
+  readonly unless?: Args;
 }
 
 /**

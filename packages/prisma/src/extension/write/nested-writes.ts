@@ -79,9 +79,9 @@ export class NestedWrites {
   private async nested(target: ModelMeta, op: string, item: unknown, place: NestedWritePlace): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
     const parts = nestedWriteParts(op, item, place.list);
-    const created = (data: unknown, existing?: Args, conditional = false) =>
+    const created = (data: unknown, existing?: Args, unless?: Args | true) =>
       isPlainObject(data)
-        ? this.writer.create(target, data, place.parent.child(place.relation, data, existing), true, conditional)
+        ? this.writer.create(target, data, place.parent.child(place.relation, data, existing), true, unless)
         : data;
     switch (op) {
       case 'create':
@@ -89,7 +89,9 @@ export class NestedWrites {
       case 'createMany':
         return {
           ...item,
-          data: await Promise.all(parts.creates.map((data) => created(data, undefined, item.skipDuplicates === true))),
+          data: await Promise.all(
+            parts.creates.map((data) => created(data, undefined, item.skipDuplicates === true ? true : undefined)),
+          ),
         };
       case 'connect':
       case 'set':
@@ -105,7 +107,7 @@ export class NestedWrites {
           (parts.where as NonNullable<NestedWriteParts['where']>).position,
         );
         const given = isPlainObject(item.where) ? item.where : undefined;
-        return { where, create: await created(item.create, given, true) };
+        return { where, create: await created(item.create, given, isPlainObject(where) ? where : true) };
       }
       case 'upsert':
         return this.nestedUpsert(target, item, place, parts);
@@ -144,7 +146,10 @@ export class NestedWrites {
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
     const out: Args = {
       ...item,
-      create: draft === undefined ? item.create : await this.writer.create(target, item.create, draft, true, true),
+      create:
+        draft === undefined
+          ? item.create
+          : await this.writer.create(target, item.create, draft, true, isPlainObject(where) ? where : true),
       update,
     };
     if (where !== undefined) out.where = where;

@@ -138,6 +138,10 @@ export async function checkCreatedRows(
   skipDuplicates: boolean,
 ): Promise<ReadonlySet<Args>> {
   const dropped = new Set<Args>();
+  const found = async (client: AnyClient, row: CreatedRow): Promise<boolean> => {
+    const where = asWhereInput(row.model, row.unless);
+    return ((await delegate(client, check.view.delegateName(row.model)).count({ where, take: 1 })) as number) > 0;
+  };
   const groups = new Map<IndexedUnique, { model: ModelMeta; entries: { row: CreatedRow; held: Held }[] }>();
   for (const row of rows) {
     if (!mayHold(check.crypto, row)) continue;
@@ -159,6 +163,8 @@ export async function checkCreatedRows(
       )) as Args[];
       for (const { row, held } of chunk) {
         if (!holders.some((holder) => holds(held, holder))) continue;
+        // Created only when its where finds no row: when it finds one, nothing is created.
+        if (row.unless !== undefined && (await sideQuery(check.base, (client) => found(client, row)))) continue;
         if (!skipDuplicates) throw duplicate(model, unique);
         dropped.add(row.out);
       }
