@@ -101,4 +101,56 @@ describe('per-scope blind indexes', () => {
     );
     expect(() => crypto.cachedBlindIndex(spec, 'ada@example.com')).toThrow(InvalidArgumentError);
   });
+
+  describe('versions added by another process', () => {
+    /** Two FieldCrypto over one key store: two processes' caches. */
+    function twoProcesses() {
+      const { keyring, keyStore, crypto } = setup();
+      const other = new FieldCrypto({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+      const lists = jest.spyOn(keyStore, 'list');
+      return { crypto, other, lists };
+    }
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('a miss reads the scope versions again (at most once a second) and says when a new one appeared', async () => {
+      const { crypto, other, lists } = twoProcesses();
+      const old = await crypto.blindIndex(spec, 'ada@example.com', 'acme');
+      expect(await crypto.blindIndexAll(spec, 'ada@example.com', 'acme')).toEqual([old]);
+      expect(crypto.cachedScopeIndexVersionCount('acme')).toBe(1);
+      const mark = crypto.scopeIndexVersionsMark('acme');
+      await other.keys.rotateScope('acme');
+      // Within a second of the last read: answered from it, no key-store query.
+      let reads = lists.mock.calls.length;
+      expect(await crypto.refreshScopeIndexVersions('acme', mark)).toBe(false);
+      expect(lists.mock.calls.length).toBe(reads);
+      await sleep(1_050);
+      expect(await crypto.refreshScopeIndexVersions('acme', mark)).toBe(true);
+      const fresh = await other.blindIndex(spec, 'ada@example.com', 'acme');
+      expect(await crypto.blindIndexAll(spec, 'ada@example.com', 'acme')).toEqual([fresh, old]);
+      expect(crypto.cachedScopeIndexVersionCount('acme')).toBe(2);
+      // A lookup marked before that read learns of the new version from it, without another query.
+      reads = lists.mock.calls.length;
+      expect(await crypto.refreshScopeIndexVersions('acme', mark)).toBe(true);
+      expect(await crypto.refreshScopeIndexVersions('acme', crypto.scopeIndexVersionsMark('acme'))).toBe(false);
+      expect(lists.mock.calls.length).toBe(reads);
+    });
+
+    it('knows without I/O that a scope never rotated has one version, and nothing of one it never used', async () => {
+      const { crypto } = twoProcesses();
+      expect(crypto.cachedScopeIndexVersionCount('acme')).toBe(0);
+      await crypto.blindIndex(spec, 'ada@example.com', 'acme'); // the active version, not the list
+      expect(crypto.cachedScopeIndexVersionCount('acme')).toBe(1);
+      await crypto.keys.rotateScope('acme');
+      expect(crypto.cachedScopeIndexVersionCount('acme')).toBe(0); // version 2 active: the list must be read
+      await crypto.blindIndexAll(spec, 'ada@example.com', 'acme');
+      expect(crypto.cachedScopeIndexVersionCount('acme')).toBe(2);
+    });
+
+    it('a refresh for a scope never read, or with a bad scope, queries nothing or refuses', async () => {
+      const { crypto, lists } = twoProcesses();
+      expect(await crypto.refreshScopeIndexVersions('nobody', crypto.scopeIndexVersionsMark('nobody'))).toBe(false);
+      expect(lists).not.toHaveBeenCalled();
+      await expect(crypto.refreshScopeIndexVersions('')).rejects.toThrow(InvalidArgumentError);
+    });
+  });
 });
