@@ -173,6 +173,13 @@ describe('unique blind-index values across live versions, in every write shape',
       'Contact',
       target,
     );
+    const stored = await h.base.contact.findUnique({ where: { id: eve.id } });
+    expectDuplicate(
+      await rejection(prisma.contact.updateMany({ where: { id: eve.id }, data: { email: 'dee@shape.test' } })),
+      'Contact',
+      target,
+    );
+    expect(await h.base.contact.findUnique({ where: { id: eve.id } })).toEqual(stored);
     // Under the organization: a nested upsert's or connectOrCreate's create is refused when its
     // where finds no row (it creates), not when it finds one (nothing is created).
     const nobody = '00000000-0000-4000-8000-000000000000';

@@ -24,7 +24,7 @@ import type { AnyClient } from '../transaction-context';
 import { narrowTruncated } from './truncated-lookup';
 import { updateEachRow } from '../write/update-each-row';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
-import { givenScope, hasPerScopeUnique, mayHold } from '../write/indexed-uniques';
+import { givenScope, hasPerScopeUnique, mayHold, writesIndexedUnique } from '../write/indexed-uniques';
 import { checkCreatedRows, checkUniqueAcrossVersions, mayCheckAcrossVersions } from '../write/unique-across-versions';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
@@ -320,6 +320,16 @@ export class OperationPreparer {
   ): Promise<Prepared | { result: unknown }> {
     if (isPlainObject(args.data) && this.needsPerRow(model, args.data, encryptor)) {
       if (batch) throw unsupported('rowContext', model.name, this.firstWritten(model, args.data), 'batch $transaction');
+      // Each row's per-scope unique index values, under its scope's live versions.
+      const data = args.data;
+      const checkRow =
+        hasPerScopeUnique(model) && writesIndexedUnique(model, data)
+          ? async (where: Args, scope: string) => {
+              if (this.crypto.cachedScopeIndexVersionCount(scope) === 1) return;
+              const check = { view: this.view, crypto: this.crypto, base: this.base, model };
+              await checkUniqueAcrossVersions({ ...check, operation: 'update', args: { data }, where, scope });
+            }
+          : undefined;
       return {
         result: await updateEachRow(
           {
@@ -329,6 +339,7 @@ export class OperationPreparer {
             reader: this.reader,
             encryptor,
             base: this.base,
+            ...(checkRow === undefined ? {} : { checkRow }),
           },
           model,
           operation,

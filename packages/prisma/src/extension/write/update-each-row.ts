@@ -25,6 +25,11 @@ export interface UpdateEachRowDeps {
   readonly reader: RowReader;
   readonly encryptor: DataEncryptor;
   readonly base: AnyClient;
+  /**
+   * Checks a row's write before it is sent (in the transaction), given the where naming the row
+   * and its scope: the unique check of a per-scope index (`unique-across-versions.ts`).
+   */
+  readonly checkRow?: (where: Args, scope: string) => Promise<void>;
 }
 
 /** How many times a row is read and updated while it keeps moving to another scope. */
@@ -101,6 +106,7 @@ export async function updateEachRow(
       for (let attempt = 1; ; attempt++) {
         const context = await reader.context(model, where, data);
         const sealed = await encryptor.update(model, context.data, context.row, operation);
+        if (deps.checkRow !== undefined) await deps.checkRow(where, context.row.scope);
         // Narrowed to the scope read: a row another client moved since is not sealed under the old one.
         const guard = updateGuard(context);
         const narrowed = [...asList(query.where), where, ...(guard === undefined ? [] : [guard])];
