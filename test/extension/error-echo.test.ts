@@ -237,4 +237,42 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
     // User.name is not encrypted (another model's name is): its value stays
     expect(error.message).toContain('kept-name');
   });
+  it("takes out a value under one of Prisma's operators misplaced among an upsert's update fields, top-level and nested", async () => {
+    const typed = ['alice', 'example.com'].join('@');
+    const user = await h.prisma.user.findFirstOrThrow({ where: { tenantId: 'acme' } });
+    const shapes: [string, () => Promise<unknown>][] = [
+      [
+        'set in an upsert update',
+        () =>
+          h.prisma.user.upsert({
+            where: { id: user.id },
+            create: { tenantId: 'acme', name: 'n', email: 'o@example.com', emailIdx: computedBlindIndex },
+            update: { set: typed },
+          } as never),
+      ],
+      [
+        'set in a nested to-one update',
+        () =>
+          h.prisma.post.updateMany({
+            where: { title: 'none' },
+            data: { author: { update: { set: typed } } },
+          } as never),
+      ],
+      [
+        'equals in a nested upsert update',
+        () =>
+          h.prisma.user.update({
+            where: { id: user.id },
+            data: {
+              posts: { upsert: { where: { id: 1 }, create: { title: 't', body: 'b' }, update: { equals: typed } } },
+            },
+          } as never),
+      ],
+    ];
+    for (const [shape, call] of shapes) {
+      const error = await failure(call);
+      const text = `${String(error)}\n${inspect(error, { showHidden: true, depth: 8 })}\n${JSON.stringify(error)}`;
+      expect([shape, text.includes(typed)]).toEqual([shape, false]);
+    }
+  });
 });

@@ -144,14 +144,15 @@ const FIELD_OBJECT_KEYS = new Set([
  * Where {@link collect} is in the arguments: the schema's names, the model whose fields the keys
  * at this level are (`undefined` below a scalar field, or when the caller did not say), and what
  * the object at this level holds: `fields` a model's fields (a where, written data: one of
- * Prisma's operators there, `equals` or `set`, is a misplaced one), `scalar` a scalar field's
+ * Prisma's operators there, `equals` or `set`, is a misplaced one), `update` an `update`'s
+ * (an upsert's, or a nested one's): the model's fields or `{ where, data }`, `scalar` a scalar field's
  * filter or update, `any` operation arguments, a relation's filter or nested writes, a selection.
  */
 interface Walk {
   readonly view: SchemaView;
   readonly names: Names;
   readonly model: ModelMeta | undefined;
-  readonly level: 'fields' | 'scalar' | 'any';
+  readonly level: 'fields' | 'update' | 'scalar' | 'any';
   /** Whether a value here must be an object or a list of objects (see {@link OBJECT_KEYS}). */
   readonly objects?: boolean;
 }
@@ -179,8 +180,12 @@ function step(key: string, walk: Walk): Walk | undefined {
     return { view, names, model, level: 'fields', objects: true };
   if (level === 'fields')
     return key === 'AND' || key === 'OR' || key === 'NOT' ? { ...walk, objects: true } : undefined;
+  // An update's fields, or (nested) its `{ where, data }`.
+  if (level === 'update')
+    return key === 'where' || key === 'data' ? { view, names, model, level: 'fields', objects: true } : undefined;
   if (!PRISMA_KEYS.has(key)) return undefined;
-  return { view, names, model, level: FIELD_OBJECT_KEYS.has(key) ? 'fields' : 'any', objects };
+  const next = FIELD_OBJECT_KEYS.has(key) ? 'fields' : key === 'update' ? 'update' : 'any';
+  return { view, names, model, level: next, objects };
 }
 
 /** Whether `key` is an encrypted, blind-index or match-index field of `model`. */
