@@ -65,3 +65,20 @@ describe('SchemaView.isSensitive', () => {
     expect(view.isSensitive(b)).toBe(false);
   });
 });
+
+describe('SchemaView.bindingRelations', () => {
+  it("works out a model's relations whose foreign key is its bound id once, not on every write", () => {
+    const owner = { ...relation('owner', 'User', false), relationFromFields: ['id'], relationToFields: ['id'] };
+    const profile = model(
+      'Profile',
+      { bio: scalar('bio'), owner },
+      { bio: { name: 'bio', dbName: 'bio', mode: 'strict', optional: false } },
+    );
+    const bound = { ...profile, bindRowId: true };
+    const view = new SchemaView({ ...schema, models: { ...schema.models, Profile: bound } } as HushfieldSchema);
+    const first = view.bindingRelations(bound);
+    expect(first).toEqual(['owner']);
+    // The same list the second time: nothing walked or allocated per update.
+    expect(view.bindingRelations(bound)).toBe(first);
+  });
+});

@@ -57,6 +57,7 @@ export class SchemaView {
   private scopeCarriers: Map<string, { child: ModelMeta; relation: string }> | undefined;
   private bindingCarriers: Map<string, { child: ModelMeta; field: string }> | undefined;
   private readonly scopeRelationCache = new Map<string, readonly string[]>();
+  private readonly bindingRelationCache = new Map<string, readonly string[]>();
 
   private readonly migratingScopes: ReadonlySet<string>;
   private readonly migratingBindings: ReadonlySet<string>;
@@ -174,12 +175,19 @@ export class SchemaView {
    * related row, sets the bound value without the extension seeing it. Empty for a model with
    * nothing encrypted.
    */
-  bindingRelations(model: ModelMeta): string[] {
+  bindingRelations(model: ModelMeta): readonly string[] {
+    // Asked on every update, and for every relation a write names: worked out once per model.
+    const known = this.bindingRelationCache.get(model.name);
+    if (known !== undefined) return known;
     const bound = boundField(model);
-    if (bound === undefined || Object.keys(model.encrypted).length === 0) return [];
-    return Object.values(model.fields)
-      .filter((meta) => meta.kind === 'object' && meta.relationFromFields?.includes(bound))
-      .map((meta) => meta.name);
+    const list =
+      bound === undefined || Object.keys(model.encrypted).length === 0
+        ? []
+        : Object.values(model.fields)
+            .filter((meta) => meta.kind === 'object' && meta.relationFromFields?.includes(bound))
+            .map((meta) => meta.name);
+    this.bindingRelationCache.set(model.name, list);
+    return list;
   }
 
   /**
