@@ -153,6 +153,24 @@ export class CommandContext {
     return actor;
   }
 
+  /**
+   * Writes what the configured audit sink still queues (its `close()`, when it has one), so that
+   * the events of the command (a shred's `key.destroy`, a worker thread's `key.create`) are not
+   * lost when the process or thread ends. Call before {@link close}: a queueing sink may write
+   * through the client.
+   * @returns what `close()` rejected with (events not written), or `undefined`
+   */
+  async closeAuditSink(): Promise<unknown> {
+    const sink: AuditSink | undefined = this.loaded.config.audit;
+    if (typeof sink?.close !== 'function') return undefined;
+    try {
+      await sink.close();
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  }
+
   /** Disconnects the Prisma client if it was opened. */
   async close(): Promise<void> {
     if (!this.openedClient) return;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { InvalidArgumentError, type AuditSink } from '@hushfield/core';
+import { InvalidArgumentError } from '@hushfield/core';
 import { loadConfig } from './config';
 import { missingUrlHint } from './env-file';
 import type { LoadedConfig } from './config';
@@ -76,21 +76,6 @@ function usageError(error: CommanderError): InvalidArgumentError {
 }
 
 /**
- * Writes what the configured audit sink still queues (its `close()`, when it has one), so that
- * the events of the command (a shred's `key.destroy`) are not lost when the process exits.
- * @returns what `close()` rejected with (events not written), or `undefined`
- */
-async function closeAuditSink(sink: AuditSink | undefined): Promise<unknown> {
-  if (typeof sink?.close !== 'function') return undefined;
-  try {
-    await sink.close();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
-/**
  * Runs the CLI with `argv` (arguments after the program name).
  * @returns the process exit code ({@link ExitCode}).
  */
@@ -125,7 +110,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             : ExitCode.Failure;
       } finally {
         // The audit sink first: a queueing sink writes through the client closed next.
-        const unwritten = await closeAuditSink(ctx?.loaded.config.audit);
+        const unwritten = await ctx?.closeAuditSink();
         if (unwritten !== undefined) {
           out.errorAfterResult(unwritten);
           if (exitCode === ExitCode.Ok) exitCode = ExitCode.Failure;

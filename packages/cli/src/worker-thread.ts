@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     loaded,
     new Output({ stdout: quiet, stderr: quiet, stdin: quiet, stdinIsTTY: false, stderrIsTTY: false }, false),
   );
+  let sinkClosed = false;
   try {
     const result = await runRangeWorker({
       client: await ctx.client(),
@@ -75,8 +76,16 @@ async function main(): Promise<void> {
       onRows: (rows) => post({ type: 'rows', rows }),
       log: (line) => post({ type: 'log', line }),
     });
-    post({ type: 'result', result });
+    // The thread's own audit sink (built from the configuration) holds its key events: written
+    // before the result is posted, as the main thread's are at the end of the command.
+    const unwritten = await ctx.closeAuditSink();
+    sinkClosed = true;
+    post({
+      type: 'result',
+      result: unwritten === undefined || result.stopped ? result : { ...result, stopped: describeError(unwritten) },
+    });
   } finally {
+    if (!sinkClosed) await ctx.closeAuditSink();
     await ctx.close().catch(() => undefined);
   }
 }
