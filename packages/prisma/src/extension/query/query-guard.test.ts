@@ -535,3 +535,39 @@ describe('guardQuery: a bound id that is a foreign key', () => {
     ).not.toThrow();
   });
 });
+
+describe('guardQuery: the cost of the bound-id checks on ordinary writes', () => {
+  it('walks no relation back when the related model has no id bound through it (every write naming a relation)', () => {
+    const model = (name: string, fields: ModelMeta['fields']): ModelMeta => ({
+      name,
+      dbName: name.toLowerCase(),
+      idFields: ['id'],
+      idGeneration: 'uuid',
+      bindRowId: true,
+      fields: { id: field('id', { isId: true }), ...fields },
+      encrypted: {},
+      blindIndexes: {},
+      uniqueIndexes: [],
+    });
+    const relation = { kind: 'object' as const, relationName: 'NoteOwner' };
+    const owner = model('Owner', {
+      notes: field('notes', { ...relation, type: 'Note', relationModel: 'Note', isList: true }),
+    });
+    const note = model('Note', {
+      ownerId: field('ownerId'),
+      owner: field('owner', {
+        ...relation,
+        type: 'Owner',
+        relationModel: 'Owner',
+        relationFromFields: ['ownerId'],
+        relationToFields: ['id'],
+      }),
+    });
+    const local: HushfieldSchema = { formatVersion: 1, keyStoreModel: 'K', models: { Owner: owner, Note: note } };
+    const view = new SchemaView(local);
+    const back = jest.spyOn(view, 'backRelation');
+    guardQuery(view, owner, 'update', { where: { id: 'o' }, data: { notes: { connect: { id: 'n' } } } }, false);
+    guardQuery(view, note, 'create', { data: { owner: { connect: { id: 'o' } } } }, false);
+    expect(back).not.toHaveBeenCalled();
+  });
+});

@@ -138,8 +138,11 @@ function movesScope(view: SchemaView, model: ModelMeta, relation: string, target
  * values are bound to.
  */
 function movesBinding(view: SchemaView, model: ModelMeta, relation: string, target: ModelMeta): boolean {
+  // Asked for every relation every write names: most targets have no such relation to look for.
+  const relations = view.bindingRelations(target);
+  if (relations.length === 0) return false;
   const back = view.backRelation(model, relation);
-  return back !== undefined && view.bindingRelations(target).includes(back.field.name);
+  return back !== undefined && relations.includes(back.field.name);
 }
 
 /** Nested operations that link an existing row to the parent (its foreign key then changes). */
