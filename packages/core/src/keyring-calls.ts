@@ -39,7 +39,7 @@ export function wrapContext(slot: KeySlot): EncryptionContext {
  * built-in keyrings throw typed errors, which carry no key and are passed on as they are.
  */
 function redactedCause(error: unknown): Error {
-  const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name) ? error.name : 'Error';
+  const name = className(error);
   const code = (error as { code?: unknown } | null)?.code;
   const keptCode = typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : undefined;
   const cause = new Error(messages.keyringCauseWithheld(keptCode));
@@ -52,9 +52,15 @@ function redactedCause(error: unknown): Error {
   return cause;
 }
 
+/** The class name of what a keyring threw, or `Error` when its `name` is not one (the thrower's text). */
+function className(error: unknown): string {
+  return error instanceof Error && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name) ? error.name : 'Error';
+}
+
 function asKeyringError(error: unknown, keyring: Keyring, operation: KeyringError['operation']): HushfieldError {
   if (error instanceof HushfieldError) return error;
-  const reason = error instanceof Error ? error.name : 'unknown error';
+  // Sanitised as in the cause: the message goes to the same logs.
+  const reason = error instanceof Error ? className(error) : 'unknown error';
   return new KeyringError(
     messages.keyringFailed(keyring.id, operation, reason),
     { keyringId: keyring.id, operation },

@@ -101,4 +101,20 @@ describe("a custom keyring's own error", () => {
     const error = await failure(crypto(impostor, keyStore).decrypt(envelope, ctx));
     expect(error.cause).toBeUndefined();
   });
+
+  it('names an error whose name is not a class name (text set by the thrower) as Error in the message too', async () => {
+    let given: Buffer | undefined;
+    const keyring: Keyring = {
+      id: 'custom:named',
+      wrapKey: async (key: Buffer) => {
+        given = Buffer.from(key);
+        throw Object.assign(new Error('failed'), { name: `wrap of ${key.toString('base64')} failed` });
+      },
+      unwrapKey: async () => Buffer.alloc(32),
+    };
+    const error = await failure(crypto(keyring).rowEncryptor('tenant-b'));
+    const printed = inspect(error, { depth: 10 }) + JSON.stringify(error) + String(error.stack);
+    expect(printed).not.toContain(given!.toString('base64'));
+    expect(error.message).toBe('keyring custom:named failed to wrap: Error');
+  });
 });
