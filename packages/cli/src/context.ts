@@ -13,7 +13,7 @@ import { ConfigError, InvalidArgumentError } from '@hushfield/core';
 import type { BasePrismaClient, LoadedConfig } from './config';
 import { resolveLazy } from './config';
 import { messages } from './messages';
-import type { Output } from './output';
+import { errorClass, type Output } from './output';
 
 /** Default key cache of the CLI: long enough for a run, bounded. */
 export const DEFAULT_CACHE = { ttlMs: 5 * 60_000, maxEntries: 10_000 };
@@ -140,7 +140,7 @@ export class CommandContext {
     try {
       value = actor();
     } catch (error) {
-      throw new ConfigError(messages.config.actorFailed(`threw ${error instanceof Error ? error.name : typeof error}`));
+      throw new ConfigError(messages.config.actorFailed(`threw ${errorClass(error)}`));
     }
     const isActor =
       typeof value === 'object' &&

@@ -29,6 +29,23 @@ describe('keyringRoundTrip', () => {
     }
   });
 
+  it("names an actor() error whose name is not a class name (the thrower's text) as Error, in the events and the warning", async () => {
+    const warning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const events: AuditEvent[] = [];
+      await keyringRoundTrip(new LocalKeyring(randomBytes(32)), {
+        sink: { emit: (event) => void events.push(event) },
+        actor: () => {
+          throw Object.assign(new Error('no session'), { name: 'no session for token tok-secret-1' });
+        },
+      });
+      expect(events.map((event) => event.detail?.actorFailed)).toEqual(['Error', 'Error']);
+      expect(JSON.stringify([events, warning.mock.calls])).not.toContain('tok-secret-1');
+    } finally {
+      warning.mockRestore();
+    }
+  });
+
   it('stamps the actor on both calls', async () => {
     const events: AuditEvent[] = [];
     await keyringRoundTrip(new LocalKeyring(randomBytes(32)), {

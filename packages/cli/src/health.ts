@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ActorContext, AuditEvent, AuditSink, KeyStore, Keyring, StoredKey } from '@hushfield/core';
-import { describeError } from './output';
+import { describeError, errorClass } from './output';
 import { messages } from './messages';
 
 /** Outcome of the keyring round trip. */
@@ -92,7 +92,7 @@ function actorOrFailure(audit: HealthAudit): { actor: ActorContext | undefined }
     return { actor: audit.actor?.() };
   } catch (error) {
     // The class only: the message may quote anything.
-    const failed = error instanceof Error ? error.name : typeof error;
+    const failed = errorClass(error);
     process.emitWarning(
       `hushfield audit actor() failed (${failed}); a health-check event was recorded without an actor`,
       'HushfieldAuditWarning',

@@ -29,6 +29,15 @@ export function processIO(): CliIO {
   };
 }
 
+/**
+ * The class name of what was thrown, for where its message must not go (an `actor()` failure):
+ * `Error` when its `name` is not a class name (the thrower's text), `typeof` for a non-error.
+ */
+export function errorClass(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(error.name) ? error.name : 'Error';
+}
+
 /** A safe, one-line description of any thrown value, with its stable code when it has one. */
 export function describeError(error: unknown): { code: string; name: string; message: string } {
   if (isHushfieldError(error)) return { code: error.code, name: error.name, message: error.message };
