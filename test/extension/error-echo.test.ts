@@ -275,4 +275,17 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       expect([shape, text.includes(typed)]).toEqual([shape, false]);
     }
   });
+
+  it("takes out a value under one of Prisma's operators misplaced in a nested where (deleteMany, delete, disconnect, set)", async () => {
+    const typed = ['alice', 'example.com'].join('@');
+    const user = await h.prisma.user.findFirstOrThrow({ where: { tenantId: 'acme' } });
+    for (const op of ['deleteMany', 'delete', 'disconnect', 'set']) {
+      const where = op === 'deleteMany' ? { equals: typed } : [{ equals: typed }];
+      const error = await failure(() =>
+        h.prisma.user.update({ where: { id: user.id }, data: { posts: { [op]: where } } } as never),
+      );
+      const text = `${String(error)}\n${inspect(error, { showHidden: true, depth: 8 })}\n${JSON.stringify(error)}`;
+      expect([op, text.includes(typed)]).toEqual([op, false]);
+    }
+  });
 });

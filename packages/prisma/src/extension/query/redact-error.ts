@@ -134,10 +134,13 @@ const OBJECT_KEYS = new Set([
   ...['create', 'createMany', 'connectOrCreate', 'connect', 'update', 'updateMany', 'upsert', 'deleteMany'],
 ]);
 
-/** Prisma's keys whose object holds a model's fields (a where, written data, a unique input). */
+/**
+ * Prisma's keys whose object holds a model's fields (a where, written data, a unique input; the
+ * nested writes that take a where: `deleteMany`, `delete`, `disconnect`, `set`).
+ */
 const FIELD_OBJECT_KEYS = new Set([
   ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
-  ...['create', 'connect'],
+  ...['create', 'connect', 'deleteMany', 'delete', 'disconnect', 'set'],
 ]);
 
 /**
