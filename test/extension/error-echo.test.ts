@@ -288,4 +288,25 @@ describe('fieldEncryption: no plaintext in the errors of invalid argument shapes
       expect([op, text.includes(typed)]).toEqual([op, false]);
     }
   });
+
+  it("takes out a value under one of Prisma's operators misplaced among an operation's arguments", async () => {
+    const typed = ['alice', 'example.com'].join('@');
+    const user = await h.prisma.user.findFirstOrThrow({ where: { tenantId: 'acme' } });
+    const shapes: [string, () => Promise<unknown>][] = [
+      ['findMany', () => h.prisma.user.findMany({ equals: typed } as never)],
+      [
+        'a nested connectOrCreate',
+        () =>
+          h.prisma.user.update({
+            where: { id: user.id },
+            data: { posts: { connectOrCreate: { equals: typed } } },
+          } as never),
+      ],
+    ];
+    for (const [shape, call] of shapes) {
+      const error = await failure(call);
+      const text = `${String(error)}\n${inspect(error, { showHidden: true, depth: 8 })}\n${JSON.stringify(error)}`;
+      expect([shape, text.includes(typed)]).toEqual([shape, false]);
+    }
+  });
 });

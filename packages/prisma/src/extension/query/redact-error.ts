@@ -125,6 +125,12 @@ function namesOf(view: SchemaView): Names {
   return names;
 }
 
+/** Prisma's operators on one scalar field's value: taken only under such a field. */
+const SCALAR_OPERATORS = new Set([
+  ...FILTER_KEYS,
+  ...['in', 'lt', 'lte', 'gt', 'gte', 'has', 'increment', 'decrement', 'multiply', 'divide'],
+]);
+
 /**
  * Prisma's keys whose value must be an object (or a list of objects): a string, number or date
  * given there is a misplaced value (`AND: email`), which Prisma echoes, and it is withheld.
@@ -186,7 +192,9 @@ function step(key: string, walk: Walk): Walk | undefined {
   // An update's fields, or (nested) its `{ where, data }`.
   if (level === 'update')
     return key === 'where' || key === 'data' ? { view, names, model, level: 'fields', objects: true } : undefined;
-  if (!PRISMA_KEYS.has(key)) return undefined;
+  // A scalar field's filter or update operator among operation arguments, nested writes or a
+  // relation's filter is misplaced (`findMany({ equals })`): its value is withheld.
+  if (!PRISMA_KEYS.has(key) || SCALAR_OPERATORS.has(key)) return undefined;
   const next = FIELD_OBJECT_KEYS.has(key) ? 'fields' : key === 'update' ? 'update' : 'any';
   return { view, names, model, level: next, objects };
 }
