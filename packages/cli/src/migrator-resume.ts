@@ -5,6 +5,7 @@
  * the saved position of a scaled-out run's range, or from the first row.
  */
 import type { KeyStore } from '@hushfield/core';
+import { bindingMayBeMissing } from '@hushfield/prisma';
 import type { Checkpoint, CheckpointDetail, CheckpointState, RunFlag } from './checkpoint';
 import { messages } from './messages';
 import type { MigrateOptions } from './migrator';
@@ -81,13 +82,15 @@ export async function startingPoint(options: MigrateOptions, id: string): Promis
 /**
  * The flags of a run that widen what it takes of its model (see `CheckpointDetail.flags`):
  * those given that apply to it (`rescope` to a scoped model, `rebind` to one with
- * `@encryption(bind: ...)`), so that a flag meant for another model restarts no checkpoint.
+ * `@encryption(bind: ...)` or bound to an id that is a foreign key), so that a flag meant for
+ * another model restarts no checkpoint.
  */
 export function runFlags(options: Pick<MigrateOptions, 'rescope' | 'rebind' | 'model'>): RunFlag[] {
   const { model } = options;
   return [
     ...(options.rescope && model.scopeField !== undefined ? (['rescope'] as const) : []),
-    ...(options.rebind && model.bindField !== undefined ? (['rebind'] as const) : []),
+    // The models `--rebind` rebinds (see `rebinds` in row-plan-classify.ts).
+    ...(options.rebind && bindingMayBeMissing(model) ? (['rebind'] as const) : []),
   ];
 }
 
