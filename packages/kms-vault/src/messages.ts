@@ -18,7 +18,8 @@ export const messages = {
   unexpectedResponse: (path: string, reason: string) => `Vault ${path} returned an unexpected response: ${reason}`,
   keyNotDerived: (keyringId: string, keyName: string) =>
     `keyring ${keyringId}: Transit key ${JSON.stringify(keyName)} is not derived, so Vault would ignore the context and ` +
-    "bind nothing; create the key with derived=true, or set contextBinding: 'associated-data' for an AEAD key",
+    "bind nothing; create the key with derived=true, or set contextBinding: 'associated-data' for an AEAD key " +
+    '(keys wrapped under it before: unwrapUnboundKeys: true, then keys rewrap --to-keyring)',
 } as const;
 
 /** Why a Vault call failed, in words. */

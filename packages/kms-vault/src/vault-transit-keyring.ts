@@ -52,6 +52,14 @@ export interface VaultTransitKeyringOptions {
    */
   readonly contextBinding?: 'derived' | 'associated-data';
   /**
+   * Migration only, default `false`. With the `derived` binding on a Transit key created without
+   * `derived=true`, keys wrapped by releases before the first-use check were bound to nothing
+   * (Vault ignored the context), and the check now refuses them (`KeyNotDerived`). `true` lets
+   * {@link VaultTransitKeyring.unwrapKey} open them as they are, so that `hushfield keys rewrap
+   * --to-keyring` can move them to a keyring on a derived key; `wrapKey` stays refused.
+   */
+  readonly unwrapUnboundKeys?: boolean;
+  /**
    * Pins the key version new keys are wrapped under (`key_version` on `encrypt`). Default: the
    * latest. Unwrapping always uses the version recorded in each ciphertext.
    */
@@ -178,6 +186,7 @@ export class VaultTransitKeyring implements Keyring {
   readonly #settings: VaultCallSettings;
   readonly #tokens: TokenSource;
   readonly #binding: 'derived' | 'associated-data';
+  readonly #unwrapUnbound: boolean;
   readonly #keyVersion?: number;
   /** The first-use check that a `derived` binding is backed by a derived key (see `#checkDerived`). */
   #derivation: Promise<void> | undefined;
@@ -195,6 +204,10 @@ export class VaultTransitKeyring implements Keyring {
       throw new InvalidArgumentError("contextBinding must be 'derived' or 'associated-data'", 'contextBinding');
     }
     this.#binding = binding;
+    if (options.unwrapUnboundKeys !== undefined && typeof options.unwrapUnboundKeys !== 'boolean') {
+      throw new InvalidArgumentError('unwrapUnboundKeys must be a boolean', 'unwrapUnboundKeys');
+    }
+    this.#unwrapUnbound = options.unwrapUnboundKeys === true;
     if (options.keyVersion !== undefined) positiveInteger(options.keyVersion, 2 ** 31 - 1, 'keyVersion');
     this.#keyVersion = options.keyVersion;
     const timeoutMs = options.timeoutMs ?? 5_000;
@@ -372,6 +385,8 @@ export class VaultTransitKeyring implements Keyring {
    */
   #checkDerived(operation: 'wrap' | 'unwrap', context: EncryptionContext, ciphertext?: string): Promise<void> {
     if (this.#binding !== 'derived') return Promise.resolve();
+    // Opening keys wrapped unbound before the check existed, to move them (unwrapUnboundKeys).
+    if (operation === 'unwrap' && this.#unwrapUnbound) return Promise.resolve();
     const check = (this.#derivation ??= this.#probeDerived(operation, context, ciphertext));
     check.catch((error: unknown) => {
       const verdict = error instanceof VaultKeyringError && error.vaultCode === 'KeyNotDerived';

@@ -11,6 +11,7 @@ import {
   contextParameter,
   type VaultTransitKeyringOptions,
 } from '@hushfield/kms-vault';
+import { encodeWrappedKey } from '../../../packages/kms-vault/src/wrapped-key-format';
 import { startVaultServer, type VaultServer } from './server';
 
 const context = { purpose: 'hushfield/scope-key', keyId: 'k-1', scope: 'tenant-a', version: '1' };
@@ -125,7 +126,8 @@ describe('VaultTransitKeyring against a Transit server', () => {
     expect(wrapError).toMatchObject({ vaultCode: 'KeyNotDerived', retryable: false, operation: 'wrap' });
     expect(wrapError.message).toBe(
       'keyring vault-transit:transit/not-derived: Transit key "not-derived" is not derived, so Vault would ignore the ' +
-        "context and bind nothing; create the key with derived=true, or set contextBinding: 'associated-data' for an AEAD key",
+        "context and bind nothing; create the key with derived=true, or set contextBinding: 'associated-data' for an AEAD key " +
+        '(keys wrapped under it before: unwrapUnboundKeys: true, then keys rewrap --to-keyring)',
     );
     // No wrapped key under that key went out: the check came first, and is kept (a key's derivation never changes).
     const encrypts = vault.requests.filter((r) => r.path.includes('/encrypt/')).length;
@@ -147,6 +149,33 @@ describe('VaultTransitKeyring against a Transit server', () => {
       vaultCode: 'KeyNotDerived',
       operation: 'unwrap',
     });
+  });
+
+  it('with unwrapUnboundKeys, opens keys wrapped unbound by earlier releases so they can be moved; still wraps none', async () => {
+    vault.createKey('legacy');
+    // What a release before the first-use check sent: the context, which a non-derived key ignores.
+    const key = randomBytes(32);
+    const answer = await fetch(`${vault.address}/v1/transit/encrypt/legacy`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': vault.rootToken },
+      body: JSON.stringify({ plaintext: key.toString('base64'), context: contextParameter(context) }),
+    });
+    const { data } = (await answer.json()) as { data: { ciphertext: string } };
+    const wrapped = encodeWrappedKey('legacy', data.ciphertext);
+    const token = vault.createToken(leastPrivilege('legacy'));
+
+    const strict = keyring({ keyName: 'legacy', auth: { token } });
+    expect(await failure(strict.unwrapKey(wrapped, context))).toMatchObject({ vaultCode: 'KeyNotDerived' });
+
+    const mover = keyring({ keyName: 'legacy', auth: { token }, unwrapUnboundKeys: true });
+    expect((await mover.unwrapKey(wrapped, context)).equals(key)).toBe(true);
+    expect(await failure(mover.wrapKey(randomBytes(32), context))).toMatchObject({
+      vaultCode: 'KeyNotDerived',
+      operation: 'wrap',
+    });
+    expect(() => keyring({ unwrapUnboundKeys: 'yes' as unknown as boolean })).toThrow(
+      'unwrapUnboundKeys must be a boolean',
+    );
   });
 
   it('checks derivation once per keyring, and a derived key passes', async () => {
