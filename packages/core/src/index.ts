@@ -62,6 +62,7 @@ export {
   resolveKeyringRetry,
   resolveKeyringTimeout,
   RETRYABLE_NETWORK_CODES,
+  untilAborted,
 } from './remote-keyring-call';
 export type {
   KeyringFailure,

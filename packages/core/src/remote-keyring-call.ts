@@ -192,7 +192,10 @@ export async function callRemoteKeyring<T>(
     }, settings.timeoutMs);
     let failure: KeyringFailure;
     try {
-      const result = await boundedBy(send(controller.signal), controller.signal);
+      const result = await untilAborted(send(controller.signal), controller.signal, {
+        error: () => new Error('the attempt timed out'),
+        discard: zeroLate,
+      });
       clearTimeout(timer);
       emit(settings, target, { success: true, latencyMs: performance.now() - started, attempts: attempt });
       return result;
@@ -221,20 +224,24 @@ export async function callRemoteKeyring<T>(
 }
 
 /**
- * `attempt`, or a rejection as soon as `signal` fires: a `send` that does not honour the signal
- * (a credential or PIN callback that never returns, a client that ignores `abortSignal`) must
- * not hold the call past its timeout. What such an attempt returns later nobody reads: key
- * bytes in it are zeroed.
+ * `call`, or a rejection with `options.error()` as soon as `signal` fires: a promise that does
+ * not honour the signal (a credential or PIN callback that never returns, a client that ignores
+ * `abortSignal`) must not hold its caller past the timeout. What it answers later goes to
+ * `options.discard` (which zeroes key bytes in it), or nowhere. Used by keyring packages too.
  */
-function boundedBy<T>(attempt: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(
+  call: Promise<T>,
+  signal: AbortSignal,
+  options: { readonly error: () => Error; readonly discard?: (late: T) => void },
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
-      reject(new Error('the attempt timed out'));
-      attempt.then(zeroLate, () => undefined);
+      reject(options.error());
+      call.then(options.discard, () => undefined);
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    attempt.then(
+    call.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
         resolve(value);

@@ -24,6 +24,7 @@ import {
   type KeyringRetryOptions,
   type RemoteCallTarget,
   type RemoteKeyringSettings,
+  untilAborted,
 } from '@hushfield/core';
 import { classifyGcpError, describeGcpFailure, GcpResponseError } from './gcp-errors';
 import { decodeWrappedKey, encodeWrappedKey, type WrappedGcpKey } from './gcp-wrapped-key';
@@ -100,31 +101,6 @@ class AttemptAborted extends Error {
     super('aborted');
     this.name = 'AbortError';
   }
-}
-
-/**
- * Waits for `call` until `signal` fires. The client's promise cannot be cancelled; an answer
- * that arrives after the abort is handed to `discard` (which zeroes any plaintext in it).
- */
-function untilAborted<T>(call: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      reject(new AttemptAborted());
-      call.then(discard, () => undefined);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    call.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**
@@ -213,7 +189,7 @@ export class GcpKmsKeyring implements Keyring {
         },
         this.#callOptions,
       );
-      const [response] = await untilAborted(call, signal, () => undefined);
+      const [response] = await untilAborted(call, signal, { error: () => new AttemptAborted() });
       const version = parseCryptoKeyVersionName(response.name);
       const ciphertext = response.ciphertext;
       if (version === undefined || version.cryptoKey !== this.keyName || !(ciphertext instanceof Uint8Array)) {
@@ -260,8 +236,11 @@ export class GcpKmsKeyring implements Keyring {
         },
         this.#callOptions,
       );
-      const [response] = await untilAborted(call, signal, ([late]) => {
-        if (late.plaintext instanceof Uint8Array) late.plaintext.fill(0);
+      const [response] = await untilAborted(call, signal, {
+        error: () => new AttemptAborted(),
+        discard: ([late]) => {
+          if (late.plaintext instanceof Uint8Array) late.plaintext.fill(0);
+        },
       });
       const plaintext = response.plaintext;
       if (!(plaintext instanceof Uint8Array) || plaintext.length === 0 || plaintext.length > MAX_PLAINTEXT_BYTES) {

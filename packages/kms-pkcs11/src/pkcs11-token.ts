@@ -6,8 +6,12 @@
  * session is reopened and the key looked up again.
  */
 import * as pkcs11js from 'pkcs11js';
+import { untilAborted } from '@hushfield/core';
 import { PIN_FAILURES, Pkcs11SetupError, RESET_SESSIONS, returnValueName } from './pkcs11-errors';
 import { acquireModule, releaseModule, type Pkcs11Module } from './pkcs11-module';
+
+/** How a wait the caller gave up on (its signal fired) rejects. */
+const ABORTED = { error: () => new Error('aborted') };
 
 /** A secret given directly or by a (possibly async) function called when it is needed. */
 export type PinSource = string | (() => string | Promise<string>);
@@ -85,7 +89,7 @@ export class Pkcs11Token {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await abortable(this.#ready(), signal);
+      await untilAborted(this.#ready(), signal, ABORTED);
     } catch (error) {
       throw this.#pinTimedOut.has(signal) ? new Pkcs11SetupError('PinSourceTimeout') : error;
     } finally {
@@ -100,7 +104,7 @@ export class Pkcs11Token {
       if (name !== undefined && RESET_SESSIONS.has(name)) this.#reset();
     });
     try {
-      return await abortable(work, signal);
+      return await untilAborted(work, signal, ABORTED);
     } catch (error) {
       if (signal.aborted) work.then(discard, () => undefined);
       throw error;
@@ -194,7 +198,7 @@ export class Pkcs11Token {
         free.busy = true;
         return free;
       }
-      if (this.#sessions.length === 0) await abortable(this.#ready(), signal);
+      if (this.#sessions.length === 0) await untilAborted(this.#ready(), signal, ABORTED);
       else await this.#waitForCheckin(signal);
     }
   }
@@ -209,7 +213,7 @@ export class Pkcs11Token {
     const woken = new Promise<void>((resolve) => (wake = resolve));
     this.#waiters.push(wake);
     try {
-      await abortable(woken, signal);
+      await untilAborted(woken, signal, ABORTED);
     } catch (error) {
       const index = this.#waiters.indexOf(wake);
       if (index >= 0) this.#waiters.splice(index, 1);
@@ -314,23 +318,4 @@ function readUlong(value: unknown): number {
   if (value.length === 8) return Number(value.readBigUInt64LE());
   if (value.length === 4) return value.readUInt32LE();
   return -1;
-}
-
-/** `promise`, or a rejection when `signal` fires first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('aborted'));
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
