@@ -1,22 +1,7 @@
 import type { HushfieldSchema, ModelMeta } from '../metadata';
 import { SchemaView } from './schema-view';
+import { scalarField as scalar, relationField as relation } from '../metadata.fixture';
 
-const scalar = (name: string) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
-const relation = (name: string, target: string, isList: boolean) => ({
-  ...scalar(name),
-  kind: 'object' as const,
-  type: target,
-  isList,
-  relationModel: target,
-});
 const model = (name: string, fields: ModelMeta['fields'], encrypted: ModelMeta['encrypted'] = {}): ModelMeta => ({
   name,
   dbName: name.toLowerCase(),

@@ -2,17 +2,7 @@ import { UnsupportedQueryError } from '@hushfield/core';
 import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { guardQuery } from './query-guard';
 import { SchemaView } from '../schema-view';
-
-const field = (name: string, extra: Partial<ModelMeta['fields'][string]> = {}) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: false,
-  ...extra,
-});
+import { scalarField as field } from '../../metadata.fixture';
 
 const schema: HushfieldSchema = {
   formatVersion: 1,

@@ -3,16 +3,8 @@ import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
 import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { WhereRewriter } from './rewrite-where';
 import { blindIndexSpec, SchemaView } from '../schema-view';
+import { scalarField as scalar } from '../../metadata.fixture';
 
-const scalar = (name: string) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
 const person: ModelMeta = {
   name: 'Person',
   dbName: 'people',

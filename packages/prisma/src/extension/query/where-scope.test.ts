@@ -5,17 +5,7 @@ import { guardQuery } from './query-guard';
 import { WhereRewriter } from './rewrite-where';
 import { scopeOfWhere } from './where-scope';
 import { blindIndexSpec, SchemaView } from '../schema-view';
-
-const scalar = (name: string, extra: Partial<ModelMeta['fields'][string]> = {}) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-  ...extra,
-});
+import { scalarField as scalar } from '../../metadata.fixture';
 
 const member: ModelMeta = {
   name: 'Member',

@@ -1,23 +1,8 @@
 import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { SchemaView } from '../schema-view';
 import { ensureSelected, planAt, stripAdded } from './selection';
+import { scalarField as scalar, relationField as relation } from '../../metadata.fixture';
 
-const scalar = (name: string) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
-const relation = (name: string, target: string, isList: boolean) => ({
-  ...scalar(name),
-  kind: 'object' as const,
-  type: target,
-  isList,
-  relationModel: target,
-});
 const user: ModelMeta = {
   name: 'User',
   dbName: 'users',

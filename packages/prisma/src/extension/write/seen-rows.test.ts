@@ -5,16 +5,8 @@ import { ResultDecryptor } from '../read/decrypt-result';
 import { KnownScopes, rememberedContext } from './seen-rows';
 import { OperationHandler, type QueryParams } from '../query/operations';
 import { SchemaView } from '../schema-view';
+import { scalarField as scalar } from '../../metadata.fixture';
 
-const scalar = (name: string) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
 const user: ModelMeta = {
   name: 'User',
   dbName: 'users',

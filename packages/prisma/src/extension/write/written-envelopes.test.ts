@@ -5,16 +5,8 @@ import { ResultDecryptor } from '../read/decrypt-result';
 import { OperationHandler, type QueryParams } from '../query/operations';
 import { SchemaView } from '../schema-view';
 import { WrittenEnvelopes } from './written-envelopes';
+import { scalarField as scalar } from '../../metadata.fixture';
 
-const scalar = (name: string) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
 const strict = (name: string) => ({ name, dbName: name, mode: 'strict' as const, optional: false });
 const user: ModelMeta = {
   name: 'User',
