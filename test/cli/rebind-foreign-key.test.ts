@@ -89,3 +89,30 @@ test('values sealed without the row id are read through migratingBindings and bo
 test('a model bound to an id that is no foreign key is still refused in migratingBindings', () => {
   expect(() => client({ schema: foreignKeySchema, migratingBindings: ['User'] })).toThrow('migratingBindings');
 });
+
+test('an Int id that is a foreign key: values sealed without it are read through migratingBindings and bound by reencrypt --rebind', async () => {
+  // TicketNote's id is its ticket's (Int): bound since such ids are; notes written before were not.
+  const unboundNotes: HushfieldSchema = {
+    ...schema,
+    models: { ...schema.models, TicketNote: { ...schema.models.TicketNote, bindRowId: false } },
+  };
+  const ticket = await client({ schema }).ticket.create({ data: { tenantId: 't1', subject: 'rebind' } });
+  await client({ schema: unboundNotes }).ticketNote.create({ data: { id: ticket.id, body: 'written unbound' } });
+  const app = client({ schema });
+  await expect(app.ticketNote.findUnique({ where: { id: ticket.id } })).rejects.toThrow(DecryptionError);
+  const migrating = client({ schema, migratingBindings: ['TicketNote'] });
+  expect(await migrating.ticketNote.findUnique({ where: { id: ticket.id } })).toMatchObject({
+    body: 'written unbound',
+  });
+
+  const status = await world.runCli(['status', '--model', 'TicketNote', '--verify', '--json']);
+  const fields = status.json.models[0].fields as { field: string; unbound?: number }[];
+  expect(Object.fromEntries(fields.map((field) => [field.field, field.unbound]))).toEqual({ body: 1 });
+
+  const run = await world.runCli(['reencrypt', '--model', 'TicketNote', '--rebind', '--json']);
+  expect({ code: run.code, failed: run.json.models[0].failed }).toEqual({ code: 0, failed: 0 });
+  expect(await app.ticketNote.findUnique({ where: { id: ticket.id } })).toMatchObject({ body: 'written unbound' });
+  await expect(client({ schema: unboundNotes }).ticketNote.findUnique({ where: { id: ticket.id } })).rejects.toThrow(
+    DecryptionError,
+  );
+});

@@ -126,6 +126,7 @@ describe('the generated metadata of the test schema', () => {
       'Person',
       'Setting',
       'Ticket',
+      'TicketNote',
       'Receipt',
       'Voucher',
       'Locker',
@@ -190,6 +191,8 @@ describe('the generated metadata of the test schema', () => {
     });
     expect(models.Voucher).toMatchObject({ bindRowId: true, bindField: 'code', bindGeneration: 'none' });
     expect(models.Ticket.bindRowId).toBe(false);
+    // An Int id that is a foreign key (the ticket's): known before the write, so bound.
+    expect(models.TicketNote).toMatchObject({ idFields: ['id'], idGeneration: 'none', bindRowId: true });
   });
 
   it('describes the scopes of Organization, Member and Invoice and the foreign keys that carry them', () => {

@@ -102,6 +102,10 @@ const catalog = {
     `"${operation}" cannot write ${model}.${field}: its foreign key is the id the row's encrypted values are bound ` +
     `to, and linking another row there would change that id, so the values would no longer decrypt; create a new ` +
     `${model} row for the other one instead`,
+  bindingUnknown: (model: string, field: string, operation: string) =>
+    `cannot ${operation} ${model} here: its encrypted values are bound to ${field}, which the database takes from ` +
+    `a related row it assigns the id of in the same write, unknown before the values are sealed; create that ` +
+    `row first, then the ${model} row giving its ${field} or connecting it`,
   bindingLink: (model: string, field: string, operation: string) =>
     `a nested "${operation}" would set ${model}.${field} of an existing row to this row's, and the ${model} row's ` +
     `encrypted values are bound to its ${field}, so they would no longer decrypt; create the ${model} row here ` +
@@ -190,6 +194,7 @@ export function unsupported(
     | 'bindingCascade'
     | 'bindingRelation'
     | 'bindingLink'
+    | 'bindingUnknown'
     | 'scopeGroup'
     | 'migratingGroup'
     | 'fieldReference',

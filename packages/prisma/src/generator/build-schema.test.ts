@@ -280,6 +280,26 @@ describe('id generation and row binding', () => {
     expect(buildSchema(doc(m)).models.M.bindRowId).toBe(bound);
   });
 
+  // A 1:1 profile keyed by its user's id: known before the write (given, or the related row's).
+  it.each([
+    ['Int', 'Int'],
+    ['BigInt', 'BigInt'],
+    ['String', 'String'],
+  ])('binds rows of a %s id that is a foreign key', (_label, type) => {
+    const profile = model('Profile', [
+      { name: 'id', type, isId: true },
+      { name: 'bio', documentation: '@encrypted' },
+      { name: 'user', kind: 'object', type: 'Account', relationFromFields: ['id'], relationToFields: ['id'] },
+    ]);
+    const account = model('Account', [
+      { name: 'id', type, isId: true, default: type === 'String' ? undefined : { name: 'autoincrement', args: [] } },
+      { name: 'profile', kind: 'object', type: 'Profile', isRequired: false },
+    ]);
+    expect(buildSchema(doc(profile, account)).models.Profile).toMatchObject({ idGeneration: 'none', bindRowId: true });
+    // An Int id that no relation holds stays unbound: its stored values were sealed without it.
+    expect(buildSchema(doc(account)).models.Account.bindRowId).toBe(type === 'String');
+  });
+
   it('does not bind rows of a compound primary key', () => {
     const m = model('M', [{ name: 'a' }, { name: 'b' }, { name: 's', documentation: '@encrypted' }], {
       primaryKey: { name: null, fields: ['a', 'b'] },
@@ -1223,11 +1243,19 @@ describe('a model without an id', () => {
       expect.stringMatching(/^MemberSecret: .*no @id.*copied to another MemberSecret row/),
     ]);
     expect(result.warnings[0]).toContain('make memberId the @id (`memberId String @id`');
-    // An Int foreign key cannot be a bound id: only a new String id is suggested.
+    // An Int foreign key made the @id is bound as well (it is known before the write).
     const intKey = secret().fields.map((f) => (f.name === 'memberId' ? { ...f, type: 'Int' } : f));
     const warning = validateSchema(doc({ ...secret(), fields: intKey }, member)).warnings[0];
-    expect(warning).not.toContain('make memberId');
-    expect(warning).toContain('give it `id String @id @default(uuid())`');
+    expect(warning).toContain('make memberId the @id (`memberId Int @id`');
+    const asId = intKey.map((f) => (f.name === 'memberId' ? { ...f, isId: true, isUnique: false } : f));
+    const bound = validateSchema(doc({ ...secret(), fields: asId }, member));
+    expect(bound.warnings).toEqual([]);
+    expect(bound.schema?.models.MemberSecret.bindRowId).toBe(true);
+    // A unique field that is no foreign key is not suggested: only a new String id is.
+    const plainKey = secret().fields.filter((f) => f.name !== 'member');
+    const other = validateSchema(doc({ ...secret(), fields: plainKey }, member)).warnings[0];
+    expect(other).not.toContain('make memberId');
+    expect(other).toContain('give it `id String @id @default(uuid())`');
   });
 
   it('warns of nothing once it has an id, or when it encrypts nothing', () => {

@@ -117,13 +117,13 @@ export const messages = {
     'use the full length (omit bits) for unique lookups',
   indexRequiredSourceOptional: (source: string) =>
     `@blindIndex column is required but its source "${source}" is optional; make the column String?`,
-  noIdUnbound: (model: string, foreignKey: string | undefined) =>
+  noIdUnbound: (model: string, foreignKey: { name: string; type: string } | undefined) =>
     `the model has no @id, so its encrypted values are bound to the model and field only, not to their row: a ` +
     `value copied to another ${model} row opens there (one member's secret in another's row, say). To bind each ` +
     'value to its row, ' +
     (foreignKey === undefined
       ? ''
-      : `make ${foreignKey} the @id (\`${foreignKey} String @id\`; values already stored open through ` +
+      : `make ${foreignKey.name} the @id (\`${foreignKey.name} ${foreignKey.type} @id\`; values already stored open through ` +
         '`migratingBindings` until `hushfield reencrypt --rebind` has bound them), or, ') +
     'while the table holds no values, give it `id String @id @default(uuid())`',
   bucketsTooSmall: (bits: number, expected: number, perBucket: number, suggestion: string) =>

@@ -55,19 +55,43 @@ export class ModelBuilder {
     this.problems.push(field === null ? `${this.model.name}: ${problem}` : `${this.model.name}.${field}: ${problem}`);
   }
 
-  /** A required `@unique` String that is a relation's whole foreign key: what an id-less model could make its `@id`. */
-  private uniqueStringForeignKey(): string | undefined {
-    return this.model.fields.find(
+  /**
+   * A required `@unique` String, Int or BigInt that is a relation's whole foreign key: what an
+   * id-less model could make its `@id` (bound, see {@link idKnownBeforeWrite}).
+   */
+  private uniqueForeignKey(): { name: string; type: string } | undefined {
+    const field = this.model.fields.find(
       (f) =>
         f.kind === 'scalar' &&
-        f.type === 'String' &&
+        (f.type === 'String' || f.type === 'Int' || f.type === 'BigInt') &&
         f.isRequired &&
         !f.isList &&
         f.isUnique &&
-        this.model.fields.some(
-          (r) => r.kind === 'object' && r.relationFromFields?.length === 1 && r.relationFromFields[0] === f.name,
-        ),
-    )?.name;
+        !f.hasDefaultValue &&
+        this.isForeignKey(f.name),
+    );
+    return field === undefined ? undefined : { name: field.name, type: field.type };
+  }
+
+  /**
+   * Whether the single id `field` is known before the row is written, so its values can be bound
+   * to it: a String id the client generates or the caller gives, or an `Int`/`BigInt` id with no
+   * default that is a relation's foreign key (a profile keyed by its user's id: given, or taken
+   * from the related row), unless `@encryption(bind: ...)` names another field, as it could before
+   * such ids were bound. An `Int` id the caller gives that no relation holds is left unbound:
+   * values stored under it were sealed without it, and nothing would let them be bound again.
+   */
+  private idKnownBeforeWrite(field: DmmfField, generation: IdGeneration): boolean {
+    if (field.type === 'String') return isClientGenerated(generation);
+    if (field.type !== 'Int' && field.type !== 'BigInt') return false;
+    return generation === 'none' && this.bindField === undefined && this.isForeignKey(field.name);
+  }
+
+  /** Whether `name` is the single foreign key of one of the model's relations. */
+  private isForeignKey(name: string): boolean {
+    return this.model.fields.some(
+      (r) => r.kind === 'object' && r.relationFromFields?.length === 1 && r.relationFromFields[0] === name,
+    );
   }
 
   private warn(field: string, warning: string): void {
@@ -295,11 +319,11 @@ export class ModelBuilder {
     const idFields = this.model.primaryKey?.fields ?? this.model.fields.filter((f) => f.isId).map((f) => f.name);
     const idField = idFields.length === 1 ? this.field(idFields[0]) : undefined;
     const idGeneration = idField ? idGenerationOf(idField) : 'none';
-    const idBound = idField !== undefined && idField.type === 'String' && isClientGenerated(idGeneration);
-    if (idBound) this.checkGeneratedId(idField, idGeneration);
+    const idBound = idField !== undefined && this.idKnownBeforeWrite(idField, idGeneration);
+    if (idBound && idField.type === 'String') this.checkGeneratedId(idField, idGeneration);
     const bind = identity.bind(idBound ? idField.name : undefined, idField !== undefined);
     if (idFields.length === 0 && Object.keys(encrypted).length > 0 && bind.bindField === undefined)
-      this.warnings.push(`${this.model.name}: ${messages.noIdUnbound(this.model.name, this.uniqueStringForeignKey())}`);
+      this.warnings.push(`${this.model.name}: ${messages.noIdUnbound(this.model.name, this.uniqueForeignKey())}`);
     return {
       name: this.model.name,
       dbName: this.model.dbName ?? this.model.name,

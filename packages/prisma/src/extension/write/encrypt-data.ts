@@ -307,6 +307,9 @@ export class DataEncryptor {
    * names): given, else generated and written into `data`, else the related row's value the
    * database fills it with when it is a foreign key (a profile's id that is its user's: the create
    * nested under the user, or connecting it, gives none); `undefined` for unbound models.
+   * @throws UnsupportedQueryError when the model is bound and the value is not known before the
+   *   write (a note keyed by its ticket's id, created nested under a ticket whose id the database
+   *   assigns): sealed without it, the values would never open
    */
   private async ensureBound(model: ModelMeta, data: Args, row: CreateDraft): Promise<string | undefined> {
     const field = boundField(model);
@@ -320,7 +323,7 @@ export class DataEncryptor {
       return stored;
     }
     const value = await row.value(field);
-    if (value === undefined || value === null) return undefined;
+    if (value === undefined || value === null) throw unsupported('bindingUnknown', model.name, field, 'create');
     // Bound in the form this row's column will return it in (a @db.Uuid canonical, ...).
     return typeof value === 'string' ? storedForm(model, field, value) : String(value);
   }

@@ -1,0 +1,6 @@
+-- CreateTable
+CREATE TABLE "ticket_notes" (
+    "id" INTEGER NOT NULL PRIMARY KEY,
+    "body" TEXT NOT NULL,
+    CONSTRAINT "ticket_notes_id_fkey" FOREIGN KEY ("id") REFERENCES "tickets" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);

@@ -1,0 +1,115 @@
+import { fieldEncryption, type HushfieldSchema } from '@hushfield/prisma';
+import { DecryptionError, UnsupportedQueryError } from '@hushfield/core';
+import { createHarness, expectNoPlaintextIn, type Harness, hushfieldSchema, isEnvelope, rejection } from './support';
+
+/** The test schema as the generator described TicketNote before Int foreign-key ids were bound. */
+function unboundSchema(): HushfieldSchema {
+  const note = { ...hushfieldSchema.models.TicketNote, bindRowId: false };
+  const models = { ...hushfieldSchema.models, TicketNote: note } as unknown as HushfieldSchema['models'];
+  return { ...(hushfieldSchema as unknown as HushfieldSchema), models };
+}
+
+/**
+ * A model whose `Int` id is a foreign key (TicketNote, keyed by its ticket's id, as a one-to-one
+ * profile by its user's): the id is known before the write, given or taken from the ticket, so
+ * its values are bound to it as a String id's are, and a value copied to another note fails.
+ */
+describe('fieldEncryption: values bound to an Int id that is a foreign key', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const ticket = (subject: string) => h.prisma.ticket.create({ data: { tenantId: 'int-fk', subject } });
+  const storedBody = async (id: number) =>
+    (await h.db.query<{ body: string }>('SELECT body FROM ticket_notes WHERE id = $1', [id]))[0].body;
+  /** Copies note `from`'s stored body into note `to`, as someone with the database could. */
+  const copyBody = async (from: number, to: number) =>
+    h.db.query('UPDATE ticket_notes SET body = $1 WHERE id = $2', [await storedBody(from), to]);
+
+  it('binds every create: given id, connect, nested under the ticket, nested upsert and createMany', async () => {
+    const made: { id: number }[] = [];
+    for (const s of ['A', 'B', 'C', 'D', 'E']) made.push(await ticket(`subject ${s}`));
+    const [a, b, c, d, e] = made;
+    await h.prisma.ticketNote.create({ data: { id: a.id, body: 'given id' } });
+    await h.prisma.ticketNote.create({ data: { ticket: { connect: { id: b.id } }, body: 'connected' } });
+    await h.prisma.ticket.update({ where: { id: c.id }, data: { note: { create: { body: 'nested create' } } } });
+    await h.prisma.ticket.update({
+      where: { id: d.id },
+      data: { note: { upsert: { create: { body: 'nested upsert' }, update: { body: 'never' } } } },
+    });
+    await h.prisma.ticketNote.createMany({ data: [{ id: e.id, body: 'many' }] });
+
+    const ids = [a.id, b.id, c.id, d.id, e.id];
+    const notes = await h.prisma.ticketNote.findMany({ where: { id: { in: ids } } });
+    expect(ids.map((id) => notes.find((note) => note.id === id)?.body)).toEqual([
+      'given id',
+      'connected',
+      'nested create',
+      'nested upsert',
+      'many',
+    ]);
+    for (const id of ids) expect(isEnvelope(await storedBody(id))).toBe(true);
+    await expectNoPlaintextIn(h.db, 'ticket_notes', ['given id', 'connected', 'nested create', 'many']);
+
+    // Sealed with the id: the schema that does not bind it opens none of them.
+    const unbound = h.fresh({ schema: unboundSchema() }).prisma;
+    for (const id of ids) {
+      expect(await rejection(unbound.ticketNote.findUnique({ where: { id } }))).toBeInstanceOf(DecryptionError);
+    }
+  });
+
+  it('refuses a note created with its ticket, whose id the database assigns, before anything is sent', async () => {
+    const before = h.queries.length;
+    const tickets = await h.base.ticket.count({ where: { tenantId: 'int-fk' } });
+    const create = h.prisma.ticket.create({
+      data: { tenantId: 'int-fk', subject: 'with note', note: { create: { body: 'created with ticket' } } },
+    });
+    const error = await rejection(create);
+    expect(error).toBeInstanceOf(UnsupportedQueryError);
+    expect(String(error)).toContain('TicketNote');
+    expect(String(error)).not.toContain('created with ticket');
+    expect(h.queries.slice(before).filter((q) => /insert/i.test(q.query))).toEqual([]);
+    expect(await h.base.ticket.count({ where: { tenantId: 'int-fk' } })).toBe(tickets);
+  });
+
+  it('refuses a value copied to another note', async () => {
+    const [a, b] = await Promise.all([ticket('copy from'), ticket('copy to')]);
+    await h.prisma.ticketNote.create({ data: { id: a.id, body: 'secret of A' } });
+    await h.prisma.ticketNote.create({ data: { id: b.id, body: 'secret of B' } });
+    await copyBody(a.id, b.id);
+    const error = await rejection(h.prisma.ticketNote.findUnique({ where: { id: b.id } }));
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(String(error)).not.toContain('secret of A');
+    expect((await h.prisma.ticketNote.findUniqueOrThrow({ where: { id: a.id } })).body).toBe('secret of A');
+  });
+
+  it('refuses changing the id, linking another ticket, and changing the ticket id it cascades from', async () => {
+    const [a, b] = await Promise.all([ticket('kept'), ticket('other')]);
+    await h.prisma.ticketNote.create({ data: { id: a.id, body: 'kept note' } });
+    const writes = [
+      h.prisma.ticketNote.update({ where: { id: a.id }, data: { id: b.id } }),
+      h.prisma.ticketNote.update({ where: { id: a.id }, data: { id: { increment: 1 } } }),
+      h.prisma.ticketNote.update({ where: { id: a.id }, data: { ticket: { connect: { id: b.id } } } }),
+      h.prisma.ticket.update({ where: { id: a.id }, data: { id: a.id + 100_000 } }),
+    ];
+    for (const write of writes) expect(await rejection(write)).toBeInstanceOf(UnsupportedQueryError);
+    expect((await h.prisma.ticketNote.findUniqueOrThrow({ where: { id: a.id } })).body).toBe('kept note');
+  });
+
+  it('opens notes sealed before their ids were bound through migratingBindings', async () => {
+    const old = await ticket('sealed unbound');
+    await h.fresh({ schema: unboundSchema() }).prisma.ticketNote.create({ data: { id: old.id, body: 'old note' } });
+    expect(await rejection(h.prisma.ticketNote.findUnique({ where: { id: old.id } }))).toBeInstanceOf(DecryptionError);
+    const migrating = h.fresh({ migratingBindings: ['TicketNote'] }).prisma;
+    expect((await migrating.ticketNote.findUniqueOrThrow({ where: { id: old.id } })).body).toBe('old note');
+    // fieldEncryption takes it (a model whose id no relation holds is a ConfigError there).
+    expect(() =>
+      fieldEncryption({ schema: hushfieldSchema, keyring: h.keyring, migratingBindings: ['TicketNote'] }),
+    ).not.toThrow();
+  });
+});
