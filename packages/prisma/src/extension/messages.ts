@@ -121,6 +121,9 @@ const catalog = {
     'bound to its position and the list length); read the list and write it whole with set',
   notUuid: (model: string, field: string) =>
     `${model}.${field} is a uuid column and names the row's encryption context: give a UUID (any case, with or without hyphens or braces)`,
+  nulInBound: (model: string, field: string, why: string) =>
+    `${model}.${field} must not contain a NUL character (U+0000): ${why}, and the row's encrypted values are ` +
+    'bound to it, so they would never open; nothing was sealed or sent',
   notAsStored: (model: string, field: string, column: string, why: string) =>
     `${model}.${field} is a ${column} column and names the row's encryption context, which the row must ` +
     `return exactly as written: ${why}`,
@@ -261,6 +264,14 @@ export function notString(model: string, field: string): InvalidArgumentError {
 /** A value for a `@db.Uuid` id or scope column that is not a UUID. */
 export function notUuid(model: string, field: string): InvalidArgumentError {
   return new InvalidArgumentError(catalog.notUuid(model, field), `${model}.${field}`);
+}
+
+/**
+ * A bound value (a row id, or the field `@encryption(bind: f)` names) holding U+0000 where the
+ * database cannot store it as written (`why`, see `nulRefusal`). Names the field, never the value.
+ */
+export function nulInBound(model: string, field: string, why: string): InvalidArgumentError {
+  return new InvalidArgumentError(catalog.nulInBound(model, field, why), `${model}.${field}`);
 }
 
 /**

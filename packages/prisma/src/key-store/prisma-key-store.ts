@@ -21,6 +21,7 @@ import {
   type StoredKey,
 } from '@hushfield/core';
 import { messages } from './messages';
+import { nulRefusal } from '../text-nul';
 import { isExpiredTransaction, isUniqueViolation, isWriteConflict, tooLongColumn } from './prisma-errors';
 
 /** Options of {@link PrismaKeyStore}. */
@@ -317,18 +318,8 @@ export class PrismaKeyStore implements KeyStore {
    */
   #checkScope(scope: unknown, argument: string): void {
     if (typeof scope !== 'string' || !scope.includes('\u0000')) return;
-    const client = this.#client as {
-      _activeProvider?: unknown;
-      _engineConfig?: { activeProvider?: unknown; adapter?: { adapterName?: unknown } };
-    };
-    const provider = client._activeProvider ?? client._engineConfig?.activeProvider;
-    if (provider === 'postgresql' || provider === 'cockroachdb') {
-      needs(false, argument, messages.nulInScope(`${provider} text cannot hold one`));
-    }
-    const adapter = client._engineConfig?.adapter?.adapterName;
-    if (typeof adapter === 'string' && /libsql/i.test(adapter)) {
-      needs(false, argument, messages.nulInScope('the libSQL driver cuts text at one'));
-    }
+    const why = nulRefusal(this.#client);
+    if (why !== undefined) needs(false, argument, messages.nulInScope(why));
   }
 
   #keys(tx: unknown = this.#client): KeyDelegate {

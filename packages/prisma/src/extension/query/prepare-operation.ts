@@ -26,6 +26,7 @@ import { updateEachRow } from '../write/update-each-row';
 import { createdRowContext, pinnedUpsert } from '../write/upsert-pin';
 import { givenScope, hasPerScopeUnique, mayHold, writesIndexedUnique } from '../write/indexed-uniques';
 import { checkCreatedRows, checkUniqueAcrossVersions, mayCheckAcrossVersions } from '../write/unique-across-versions';
+import { nulRefusal } from '../../text-nul';
 
 /** Reads that must throw when nothing matches: their full-length hits are re-checked before the query. */
 const RECHECKED_FIRST = new Set(['findUniqueOrThrow', 'findFirstOrThrow']);
@@ -93,6 +94,7 @@ export class OperationPreparer {
       (model, where) => this.reader.nestedContext(model, where),
       written,
       (model, where, fields) => this.reader.fields(model, where, fields),
+      nulRefusal(this.base),
     );
   }
 

@@ -13,7 +13,7 @@ import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from '../computed-index';
-import { unsupported } from '../messages';
+import { nulInBound, unsupported } from '../messages';
 import { nestedCreates } from '../query/arg-shapes';
 import { NestedWrites } from './nested-writes';
 import {
@@ -124,6 +124,8 @@ export class DataEncryptor {
     resolveRow: RowContextResolver,
     written?: WrittenEnvelopes,
     readFields?: FieldReader,
+    /** Why the database cannot store text holding U+0000 as written (see `nulRefusal`), if it cannot. */
+    private readonly nulRefused?: string,
   ) {
     this.services = {
       view,
@@ -310,6 +312,8 @@ export class DataEncryptor {
    * @throws UnsupportedQueryError when the model is bound and the value is not known before the
    *   write (a note keyed by its ticket's id, created nested under a ticket whose id the database
    *   assigns): sealed without it, the values would never open
+   * @throws InvalidArgumentError for a value holding U+0000 where the database cannot store it
+   *   as written (PostgreSQL, libSQL): refused here, before anything is sealed or sent
    */
   private async ensureBound(model: ModelMeta, data: Args, row: CreateDraft): Promise<string | undefined> {
     const field = boundField(model);
@@ -317,6 +321,8 @@ export class DataEncryptor {
     const given = data[field];
     if (given !== undefined && given !== null) {
       if (typeof given !== 'string') return String(given);
+      if (this.nulRefused !== undefined && given.includes('\u0000'))
+        throw nulInBound(model.name, field, this.nulRefused);
       // A caller's value is bound, and sent, in the form the database will return it in.
       const stored = storedForm(model, field, given);
       data[field] = stored;
