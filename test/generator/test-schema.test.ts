@@ -126,6 +126,8 @@ describe('the generated metadata of the test schema', () => {
       'Person',
       'Setting',
       'Ticket',
+      'Team',
+      'TeamNote',
       'TicketNote',
       'Receipt',
       'Voucher',

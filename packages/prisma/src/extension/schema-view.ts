@@ -118,9 +118,10 @@ export class SchemaView {
   }
 
   /**
-   * The model whose scope column is a foreign key to `model`.`field` (through `relation`), if
-   * any: updating that field cascades (Prisma's default `onUpdate`) to the scope of rows whose
-   * values are sealed under it, or is refused by the database.
+   * The model whose scope column is a foreign key to `model`.`field` (through `relation`) whose
+   * update rewrites it (see {@link rewritesOnUpdate}), if any: updating that field makes the
+   * database change the scope of rows whose values are sealed under the old one. With `Restrict`
+   * or `NoAction` the database refuses the update while such a row exists.
    */
   scopeCarriedBy(model: ModelMeta, field: string): { child: ModelMeta; relation: string } | undefined {
     if (this.scopeCarriers === undefined) {
@@ -129,7 +130,7 @@ export class SchemaView {
         const scope = child.scopeField;
         if (scope === undefined || Object.keys(child.encrypted).length === 0) continue;
         for (const meta of Object.values(child.fields)) {
-          if (meta.kind !== 'object') continue;
+          if (meta.kind !== 'object' || !rewritesOnUpdate(meta)) continue;
           const at = meta.relationFromFields?.indexOf(scope) ?? -1;
           const referenced = at < 0 ? undefined : meta.relationToFields?.[at];
           if (referenced === undefined) continue;
@@ -143,10 +144,10 @@ export class SchemaView {
 
   /**
    * The model whose bound field (its id: a profile whose id is its user's) is a foreign key to
-   * `model`.`field` through a relation whose update cascades (`onUpdate` not written, `Cascade`
-   * or `SetDefault`), if any: updating that field makes the database change the bound value of
-   * rows whose values are sealed bound to the old one. With `Restrict`, `NoAction` or `SetNull`
-   * the database refuses the update while such a row exists.
+   * `model`.`field` through a relation whose update rewrites it (see {@link rewritesOnUpdate}),
+   * if any: updating that field makes the database change the bound value of rows whose values
+   * are sealed bound to the old one. With `Restrict` or `NoAction` the database refuses the
+   * update while such a row exists.
    */
   bindingCarriedBy(model: ModelMeta, field: string): { child: ModelMeta; field: string } | undefined {
     if (this.bindingCarriers === undefined) {
@@ -155,9 +156,7 @@ export class SchemaView {
         const bound = boundField(child);
         if (bound === undefined || Object.keys(child.encrypted).length === 0) continue;
         for (const meta of Object.values(child.fields)) {
-          if (meta.kind !== 'object') continue;
-          const onUpdate = meta.relationOnUpdate ?? 'Cascade';
-          if (onUpdate !== 'Cascade' && onUpdate !== 'SetDefault') continue;
+          if (meta.kind !== 'object' || !rewritesOnUpdate(meta)) continue;
           const at = meta.relationFromFields?.indexOf(bound) ?? -1;
           const referenced = at < 0 ? undefined : meta.relationToFields?.[at];
           if (referenced === undefined) continue;
@@ -423,4 +422,15 @@ export function pickMatchIndex(indexes: readonly MatchSpec[], insensitive: boole
 /** Whether an index's values are keyed per scope (`perScope: true` or `'migrating'`). */
 export function isPerScopeIndex(index: BlindIndexMeta): boolean {
   return index.perScope === true || index.perScope === 'migrating';
+}
+
+/**
+ * Whether updating the field a relation's foreign key references makes the database rewrite the
+ * foreign key of the rows holding it: `Cascade` (Prisma's default, when `onUpdate` is not written)
+ * copies the new value, `SetNull` and `SetDefault` replace it. `Restrict` and `NoAction` make the
+ * database refuse the update while such a row exists, so nothing of the row changes.
+ */
+export function rewritesOnUpdate(relation: FieldMeta): boolean {
+  const action = relation.relationOnUpdate ?? 'Cascade';
+  return action !== 'Restrict' && action !== 'NoAction';
 }

@@ -371,6 +371,61 @@ describe('guardQuery: the scope set through a relation', () => {
   });
 });
 
+describe('guardQuery: a scope column whose referenced field is updated', () => {
+  type Action = 'Cascade' | 'Restrict' | 'NoAction' | 'SetNull' | 'SetDefault';
+  /** The test schema with both relations whose foreign key holds Memo's scope declaring `onUpdate`. */
+  const withOnUpdate = (onUpdate: Action | undefined) => {
+    const memo = schema.models.Memo;
+    const fields = { ...memo.fields };
+    for (const name of ['owner', 'reviewer']) {
+      fields[name] = { ...fields[name], ...(onUpdate === undefined ? {} : { relationOnUpdate: onUpdate }) };
+    }
+    const changed: HushfieldSchema = { ...schema, models: { ...schema.models, Memo: { ...memo, fields } } };
+    const changedView = new SchemaView(changed);
+    return (model: string, operation: string, args: Record<string, unknown>) =>
+      guardQuery(changedView, changed.models[model], operation, args, false);
+  };
+  const updates: [string, Record<string, unknown>][] = [
+    ['update', { where: { id: 'p1' }, data: { teamId: 't2' } }],
+    ['updateMany', { where: {}, data: { teamId: { set: 't2' } } }],
+    ['upsert', { where: { id: 'p1' }, create: { id: 'p1', teamId: 't1' }, update: { teamId: 't2' } }],
+  ];
+
+  it('refuses it when the database would rewrite the scope: Cascade (the default), SetNull, SetDefault', () => {
+    for (const onUpdate of [undefined, 'Cascade', 'SetNull', 'SetDefault'] as const) {
+      const check = withOnUpdate(onUpdate);
+      for (const [operation, args] of updates) {
+        expect(refusal(() => check('Person', operation, args))).toMatchObject({ model: 'Memo', field: 'ownerId' });
+      }
+      // Nested under the memo, through the relation.
+      const nested = { where: { id: 'm1' }, data: { owner: { update: { teamId: 't2' } } } };
+      expect(refusal(() => check('Memo', 'update', nested))).toMatchObject({ model: 'Memo', field: 'ownerId' });
+    }
+  });
+
+  it('leaves it to the database when it refuses the update itself: Restrict, NoAction', () => {
+    for (const onUpdate of ['Restrict', 'NoAction'] as const) {
+      const check = withOnUpdate(onUpdate);
+      for (const [operation, args] of updates) expect(() => check('Person', operation, args)).not.toThrow();
+    }
+  });
+
+  it('refuses it when any relation holding the scope rewrites it, though another restricts', () => {
+    const memo = schema.models.Memo;
+    const fields = {
+      ...memo.fields,
+      owner: { ...memo.fields.owner, relationOnUpdate: 'Restrict' as const },
+      reviewer: { ...memo.fields.reviewer, relationOnUpdate: 'Cascade' as const },
+    };
+    const mixed: HushfieldSchema = { ...schema, models: { ...schema.models, Memo: { ...memo, fields } } };
+    const mixedView = new SchemaView(mixed);
+    const update = { where: { id: 'p1' }, data: { teamId: 't2' } };
+    expect(refusal(() => guardQuery(mixedView, mixed.models.Person, 'update', update, false))).toMatchObject({
+      model: 'Memo',
+    });
+  });
+});
+
 describe('guardQuery: a bound id that is a foreign key', () => {
   // A profile whose id is its user's: its values are bound to that id.
   const profiles = (onUpdate?: 'Cascade' | 'Restrict' | 'NoAction' | 'SetNull' | 'SetDefault', encrypted = true) => {
@@ -449,7 +504,7 @@ describe('guardQuery: a bound id that is a foreign key', () => {
   };
 
   it('refuses changing the referenced id, which would cascade to the bound id under its values', () => {
-    for (const onUpdate of [undefined, 'Cascade', 'SetDefault'] as const) {
+    for (const onUpdate of [undefined, 'Cascade', 'SetNull', 'SetDefault'] as const) {
       const check = profiles(onUpdate);
       const error = refusal(() => check('User', 'update', { where: { id: 'u1' }, data: { id: 'u2' } }));
       expect(error).toMatchObject({ model: 'Profile', field: 'id', operation: 'updating User.id' });
@@ -469,8 +524,8 @@ describe('guardQuery: a bound id that is a foreign key', () => {
     }
   });
 
-  it('allows it when the relation does not cascade, or the child has nothing encrypted', () => {
-    for (const onUpdate of ['Restrict', 'NoAction', 'SetNull'] as const) {
+  it('allows it when the database refuses the update itself (Restrict, NoAction), or the child has nothing encrypted', () => {
+    for (const onUpdate of ['Restrict', 'NoAction'] as const) {
       expect(() => profiles(onUpdate)('User', 'update', { where: { id: 'u1' }, data: { id: 'u2' } })).not.toThrow();
     }
     expect(() =>
