@@ -467,6 +467,13 @@ describe('@encryption(bind: f)', () => {
       'on a model with a compound @@id needs @encryption(scope: ...) too',
     ],
     [
+      'no id at all (told not of a compound @@id it does not have)',
+      receipt(unique(), undefined, {
+        fields: [field({ name: 'publicId', isUnique: true }), field({ name: 'payee', documentation: '@encrypted' })],
+      }),
+      'on a model without an @id needs @encryption(scope: ...) too',
+    ],
+    [
       'a field unique only together with a field that is not the scope',
       model(
         'Setting',

@@ -200,9 +200,13 @@ export const messages = {
   bindForeignKey: (field: string, relation: string) =>
     `@encryption(bind: ${field}): the bound field is a foreign key of the relation ${relation}, which a ` +
     'connect or a cascade can change without the extension seeing the new value; bind a field of the row itself',
-  bindNoSingleId: (field: string) =>
-    `@encryption(bind: ${field}) on a model with a compound @@id needs @encryption(scope: ...) too: ` +
-    'bind the field that is unique together with the scope field',
+  bindNoSingleId: (field: string, hasId: boolean) =>
+    hasId
+      ? `@encryption(bind: ${field}) on a model with a compound @@id needs @encryption(scope: ...) too: ` +
+        'bind the field that is unique together with the scope field'
+      : `@encryption(bind: ${field}) on a model without an @id needs @encryption(scope: ...) too (bind the ` +
+        `field that is unique together with the scope field), or make ${field} the @id instead of naming it ` +
+        'here: a String @id the caller gives or the client generates, or a foreign key, binds the values to it',
   bindRedundant: (field: string, id: string) =>
     `@encryption(bind: ${field}): values are already bound to the id ${id} (generated before the write); ` +
     'bind names a field only on a model whose id the database assigns',

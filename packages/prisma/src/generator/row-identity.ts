@@ -85,7 +85,10 @@ export class RowIdentity {
     const field = this.field(name);
     if (!field) return this.reportBind(name, messages.bindMissing(name));
     if (idBound !== undefined) return this.reportBind(name, messages.bindRedundant(name, idBound));
-    if (!singleId && this.scopeField === undefined) return this.reportBind(name, messages.bindNoSingleId(name));
+    if (!singleId && this.scopeField === undefined) {
+      const hasId = this.model.primaryKey != null || this.model.fields.some((f) => f.isId);
+      return this.reportBind(name, messages.bindNoSingleId(name, hasId));
+    }
     if (field.kind !== 'scalar') return this.reportBind(name, messages.bindNotScalar(name, notScalar(field, 'bind')));
     if (field.isList) return this.reportBind(name, messages.bindNotScalar(name, 'it is a list'));
     if (!field.isRequired) return this.reportBind(name, messages.bindNotScalar(name, 'it is optional'));
