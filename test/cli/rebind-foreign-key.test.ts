@@ -116,3 +116,24 @@ test('an Int id that is a foreign key: values sealed without it are read through
     DecryptionError,
   );
 });
+
+test('a BigInt id that is a foreign key: reencrypt --rebind binds the values written without it', async () => {
+  const unboundLabels: HushfieldSchema = {
+    ...schema,
+    models: { ...schema.models, ShipmentLabel: { ...schema.models.ShipmentLabel, bindRowId: false } },
+  };
+  const id = 9_007_199_254_740_995n;
+  await client({ schema }).shipment.create({ data: { id, ref: 'rebind' } });
+  await client({ schema: unboundLabels }).shipmentLabel.create({ data: { id, address: 'written unbound' } });
+  const app = client({ schema });
+  await expect(app.shipmentLabel.findUnique({ where: { id } })).rejects.toThrow(DecryptionError);
+  const migrating = client({ schema, migratingBindings: ['ShipmentLabel'] });
+  expect(await migrating.shipmentLabel.findUnique({ where: { id } })).toMatchObject({ address: 'written unbound' });
+
+  const run = await world.runCli(['reencrypt', '--model', 'ShipmentLabel', '--rebind', '--json']);
+  expect({ code: run.code, failed: run.json.models[0].failed }).toEqual({ code: 0, failed: 0 });
+  expect(await app.shipmentLabel.findUnique({ where: { id } })).toMatchObject({ address: 'written unbound' });
+  await expect(client({ schema: unboundLabels }).shipmentLabel.findUnique({ where: { id } })).rejects.toThrow(
+    DecryptionError,
+  );
+});

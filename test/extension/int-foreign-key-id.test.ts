@@ -113,3 +113,44 @@ describe('fieldEncryption: values bound to an Int id that is a foreign key', () 
     ).not.toThrow();
   });
 });
+
+/** ShipmentLabel: the same with a `BigInt` id, its shipment's, which the caller gives. */
+describe('fieldEncryption: values bound to a BigInt id that is a foreign key', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const storedAddress = async (id: bigint) =>
+    (await h.db.query<{ address: string }>('SELECT address FROM shipment_labels WHERE id = $1', [id.toString()]))[0]
+      .address;
+
+  it('binds given, connected and nested creates, and refuses a value copied to another label', async () => {
+    const big = 9_007_199_254_740_993n; // past Number.MAX_SAFE_INTEGER: kept exact
+    await h.prisma.shipment.create({ data: { id: big, ref: 'r1', label: { create: { address: '1 Nested Road' } } } });
+    await h.prisma.shipment.create({ data: { id: 2n, ref: 'r2' } });
+    await h.prisma.shipmentLabel.create({ data: { id: 2n, address: '2 Given Street' } });
+    await h.prisma.shipment.create({ data: { id: 3n, ref: 'r3' } });
+    await h.prisma.shipmentLabel.create({ data: { shipment: { connect: { id: 3n } }, address: '3 Connect Lane' } });
+
+    const labels = await h.prisma.shipmentLabel.findMany({ where: { id: { in: [big, 2n, 3n] } } });
+    expect(Object.fromEntries(labels.map((label) => [label.id.toString(), label.address]))).toEqual({
+      [big.toString()]: '1 Nested Road',
+      '2': '2 Given Street',
+      '3': '3 Connect Lane',
+    });
+    for (const id of [big, 2n, 3n]) expect(isEnvelope(await storedAddress(id))).toBe(true);
+    await expectNoPlaintextIn(h.db, 'shipment_labels', ['Nested Road', 'Given Street', 'Connect Lane']);
+
+    await h.db.query('UPDATE shipment_labels SET address = $1 WHERE id = $2', [await storedAddress(big), '2']);
+    expect(await rejection(h.prisma.shipmentLabel.findUnique({ where: { id: 2n } }))).toBeInstanceOf(DecryptionError);
+    expect((await h.prisma.shipmentLabel.findUniqueOrThrow({ where: { id: big } })).address).toBe('1 Nested Road');
+    expect(await rejection(h.prisma.shipment.update({ where: { id: 3n }, data: { id: 4n } }))).toBeInstanceOf(
+      UnsupportedQueryError,
+    );
+  });
+});

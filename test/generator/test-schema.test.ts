@@ -126,6 +126,8 @@ describe('the generated metadata of the test schema', () => {
       'Person',
       'Setting',
       'Ticket',
+      'Shipment',
+      'ShipmentLabel',
       'Team',
       'TeamNote',
       'TicketNote',
@@ -195,6 +197,9 @@ describe('the generated metadata of the test schema', () => {
     expect(models.Ticket.bindRowId).toBe(false);
     // An Int id that is a foreign key (the ticket's): known before the write, so bound.
     expect(models.TicketNote).toMatchObject({ idFields: ['id'], idGeneration: 'none', bindRowId: true });
+    expect(models.ShipmentLabel).toMatchObject({ idFields: ['id'], idGeneration: 'none', bindRowId: true });
+    // The shipment's own BigInt id the caller gives, which no relation holds: not bound.
+    expect(models.Shipment.bindRowId).toBe(false);
   });
 
   it('describes the scopes of Organization, Member and Invoice and the foreign keys that carry them', () => {
