@@ -28,10 +28,14 @@
  *
  * Given a {@link ShredGuard}, each transaction first checks (the key rows locked for share)
  * that no key the rows were read under was shredded (`shred-guard.ts`).
+ *
+ * Every transaction runs at read committed, whatever the session's level: under `SERIALIZABLE`
+ * the read-back and the guard's reads would take shared locks held to the end, and a deadlock
+ * with an application's writes more likely. One lost to a deadlock is run again (`retryConflicts`).
  */
 import { Buffer } from 'node:buffer';
 import type { ModelMeta } from '@hushfield/prisma';
-import { casColumns, casConditions, writeInStatements } from './cas-writer';
+import { casColumns, casConditions, retryConflicts, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
 import { messages } from './messages';
 import { guardedWrite } from './shred-guard';
@@ -42,7 +46,10 @@ import { delegateOf, keyWhere } from './walker';
 interface RawClient {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
+  $transaction<T>(
+    work: (tx: RawClient) => Promise<T>,
+    options?: { timeout?: number; maxWait?: number; isolationLevel?: string },
+  ): Promise<T>;
 }
 
 /** Parameters per statement: below the protocol's 65,535 placeholders. */
@@ -117,20 +124,22 @@ export class MysqlCasWriter implements CasWriter {
       `FROM ${qualifiedTable(this.model, quoteMysqlIdent)} WHERE ` +
       this.model.idFields.map((field) => `${column(field)} = ?`).join(' AND ') +
       ' FOR UPDATE';
-    const outcomes = await this.client.$transaction(
-      (tx) =>
-        guardedWrite(tx, this.guard, [write], async () => {
-          const [row] = await tx.$queryRawUnsafe<Record<string, string | null>[]>(lock, ...write.key);
-          if (row === undefined) return new Set<number>();
-          if (strings.some((field, i) => (row[`s${i}`] ?? null) !== (write.expected[field] ?? null)))
-            return new Set<number>();
-          const { count } = await delegateOf(tx, this.model.name).updateMany({
-            where: { ...keyWhere(this.model.idFields, write.key), ...casConditions(this.model, write.expected) },
-            data: { ...write.data },
-          });
-          return new Set<number>(count === 1 ? [0] : []);
-        }),
-      { timeout: 60_000, maxWait: 60_000 },
+    const outcomes = await retryConflicts(() =>
+      this.client.$transaction(
+        (tx) =>
+          guardedWrite(tx, this.guard, [write], async () => {
+            const [row] = await tx.$queryRawUnsafe<Record<string, string | null>[]>(lock, ...write.key);
+            if (row === undefined) return new Set<number>();
+            if (strings.some((field, i) => (row[`s${i}`] ?? null) !== (write.expected[field] ?? null)))
+              return new Set<number>();
+            const { count } = await delegateOf(tx, this.model.name).updateMany({
+              where: { ...keyWhere(this.model.idFields, write.key), ...casConditions(this.model, write.expected) },
+              data: { ...write.data },
+            });
+            return new Set<number>(count === 1 ? [0] : []);
+          }),
+        { timeout: 60_000, maxWait: 60_000, isolationLevel: 'ReadCommitted' },
+      ),
     );
     return outcomes.get(0) ?? { status: 'lost' };
   }
@@ -165,6 +174,7 @@ export class MysqlCasWriter implements CasWriter {
     return this.client.$transaction((tx) => guardedWrite(tx, this.guard, writes, (kept) => this.update(tx, kept)), {
       timeout: 120_000,
       maxWait: 60_000,
+      isolationLevel: 'ReadCommitted',
     });
   }
 

@@ -8,6 +8,15 @@
  * (a unique blind index collides, say), rows are written one by one to isolate the culprit.
  * Given a {@link ShredGuard}, each statement runs in a transaction that first checks, with
  * the key rows locked, that no key the rows were read under was shredded (`shred-guard.ts`).
+ *
+ * On PostgreSQL and MySQL/MariaDB every transaction of a writer runs at read committed, whatever
+ * the database's or session's default ({@link casTransactionOptions}), and on PostgreSQL a batch
+ * without a guard is one statement in such a transaction: an `UPDATE` that waited for a row an
+ * application changed then finds the row changed (a lost race), where under `repeatable read`
+ * or `serializable` it failed the whole batch with a serialization error (40001). A
+ * transaction that still fails on a write conflict or deadlock (two writers locking rows in
+ * different orders) is run again, a few times, before its rows are counted failed
+ * ({@link retryConflicts}): it rolled back whole, so nothing of it was written.
  */
 import { Buffer } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
@@ -51,14 +60,70 @@ export interface CasWriter {
   readonly guardsShreds?: boolean;
 }
 
+/** Options of Prisma's `$transaction`. */
+interface TransactionOptions {
+  readonly timeout?: number;
+  readonly maxWait?: number;
+  readonly isolationLevel?: string;
+}
+
 interface RawClient extends SqlRunner {
-  $transaction(queries: readonly Promise<unknown>[]): Promise<unknown[]>;
-  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
+  $transaction(queries: readonly Promise<unknown>[], options?: TransactionOptions): Promise<unknown[]>;
+  $transaction<T>(work: (tx: RawClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   _activeProvider?: string;
 }
 
 /** How long a batch's transaction may wait for a connection and run (a shred it waits for is short). */
 const TRANSACTION_OPTIONS = { timeout: 120_000, maxWait: 60_000 };
+
+/** Runs of a transaction that failed on a write conflict or deadlock, the first included. */
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * The isolation of a CAS writer's transactions on `client`'s database: read committed on
+ * PostgreSQL and MySQL/MariaDB, whatever the default (`default_transaction_isolation`, a
+ * session's `transaction_isolation`), so that a statement that waited for a row sees the row as
+ * committed, and a lock the shred guard waited for is read as the shred left it. Nothing
+ * elsewhere: SQLite's transactions are serializable, the writer's first statement takes its
+ * one write lock.
+ */
+export function casTransactionOptions(client: unknown): { isolationLevel?: 'ReadCommitted' } {
+  const provider = (client as { _activeProvider?: string } | null)?._activeProvider;
+  return provider === 'postgresql' || provider === 'postgres' || provider === 'mysql'
+    ? { isolationLevel: 'ReadCommitted' }
+    : {};
+}
+
+/**
+ * Whether `error` is a transaction lost to a concurrent one: a serialization failure or a
+ * deadlock (PostgreSQL 40001, 40P01; MySQL/MariaDB 1213), which rolled the transaction back.
+ * Prisma reports it as P2034, or (a raw statement) with the driver's error kind.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  const { code, meta } = (error ?? {}) as {
+    code?: unknown;
+    meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
+  };
+  if (code === 'P2034') return true;
+  const cause = meta?.driverAdapterError?.cause;
+  return cause?.kind === 'TransactionWriteConflict' || ['40001', '40P01', '1213'].includes(String(cause?.originalCode));
+}
+
+/**
+ * Runs `transaction` again (after a short random pause) while it fails on a write conflict or
+ * deadlock ({@link isWriteConflict}), at most {@link CONFLICT_ATTEMPTS} times in all; any other
+ * failure, or the last one, is thrown. Only for a transaction that rolls back whole on failure.
+ */
+export async function retryConflicts<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if (attempt >= CONFLICT_ATTEMPTS || !isWriteConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
 
 /** Rows per statement: bounds the size of one array parameter and of one failed statement's redo. */
 const MAX_ROWS_PER_STATEMENT = 5_000;
@@ -112,6 +177,7 @@ export class PrismaCasWriter implements CasWriter {
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
     const raw = this.client as unknown as RawClient;
+    const options = { ...TRANSACTION_OPTIONS, ...casTransactionOptions(raw) };
     const update = (client: unknown, write: RowWrite) =>
       delegateOf(client as BasePrismaClient, this.model.name).updateMany({
         where: { ...keyWhere(this.model.idFields, write.key), ...this.conditions(write.expected) },
@@ -123,12 +189,14 @@ export class PrismaCasWriter implements CasWriter {
     if (guard === undefined && writes.some((write) => this.jsonCompared(write).length > 0)) {
       // An interactive transaction that takes the write lock before it reads (as the guard does).
       const locked = (rows: readonly RowWrite[]) =>
-        raw.$transaction(async (tx) => {
-          await this.takeWriteLock(tx);
-          const applied = new Set<number>();
-          for (const [i, write] of rows.entries()) if ((await request(tx, write)).count === 1) applied.add(i);
-          return applied;
-        }, TRANSACTION_OPTIONS);
+        retryConflicts(() =>
+          raw.$transaction(async (tx) => {
+            await this.takeWriteLock(tx);
+            const applied = new Set<number>();
+            for (const [i, write] of rows.entries()) if ((await request(tx, write)).count === 1) applied.add(i);
+            return applied;
+          }, options),
+        );
       try {
         const outcomes = await locked(writes);
         return writes.map((_, i) => (outcomes.has(i) ? { status: 'applied' } : { status: 'lost' }));
@@ -140,14 +208,16 @@ export class PrismaCasWriter implements CasWriter {
     }
     if (guard !== undefined) {
       const guarded = (rows: readonly RowWrite[]) =>
-        raw.$transaction(
-          (tx) =>
-            guardedWrite(tx, guard, rows, async (kept) => {
-              const applied = new Set<number>();
-              for (const [i, write] of kept.entries()) if ((await request(tx, write)).count === 1) applied.add(i);
-              return applied;
-            }),
-          TRANSACTION_OPTIONS,
+        retryConflicts(() =>
+          raw.$transaction(
+            (tx) =>
+              guardedWrite(tx, guard, rows, async (kept) => {
+                const applied = new Set<number>();
+                for (const [i, write] of kept.entries()) if ((await request(tx, write)).count === 1) applied.add(i);
+                return applied;
+              }),
+            options,
+          ),
         );
       try {
         const outcomes = await guarded(writes);
@@ -156,14 +226,22 @@ export class PrismaCasWriter implements CasWriter {
         return writeOneByOne(writes, async (write) => (await guarded([write])).get(0) ?? { status: 'lost' });
       }
     }
+    // A batch transaction takes the isolation level, not the timeouts, of an interactive one.
+    const { isolationLevel } = options;
+    const batch = (rows: readonly RowWrite[]) =>
+      retryConflicts(
+        async () =>
+          (await raw.$transaction(
+            rows.map((write) => update(this.client, write)),
+            isolationLevel === undefined ? undefined : { isolationLevel },
+          )) as { count: number }[],
+      );
     try {
-      const results = (await raw.$transaction(writes.map((write) => update(this.client, write)))) as {
-        count: number;
-      }[];
+      const results = await batch(writes);
       return results.map((result) => (result.count === 1 ? { status: 'applied' } : { status: 'lost' }));
     } catch {
       return writeOneByOne(writes, async (write) =>
-        (await update(this.client, write)).count === 1 ? { status: 'applied' } : { status: 'lost' },
+        (await batch([write]))[0].count === 1 ? { status: 'applied' } : { status: 'lost' },
       );
     }
   }
@@ -234,14 +312,13 @@ export class PostgresCasWriter implements CasWriter {
 
   write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
     const { guard } = this;
-    return writeInStatements(writes, MAX_ROWS_PER_STATEMENT, async (chunk) => {
-      if (guard === undefined) return applied(await this.statement(this.client, chunk));
+    const options = { ...TRANSACTION_OPTIONS, isolationLevel: 'ReadCommitted' };
+    return writeInStatements(writes, MAX_ROWS_PER_STATEMENT, (chunk) =>
       // The key check and the statement in one transaction: a shred waits for it, or is seen.
-      return this.client.$transaction(
-        (tx) => guardedWrite(tx, guard, chunk, (kept) => this.statement(tx, kept)),
-        TRANSACTION_OPTIONS,
-      );
-    });
+      // Without a guard the statement alone, still in a transaction at read committed: sent on
+      // its own it would run at the database's default.
+      this.client.$transaction((tx) => guardedWrite(tx, guard, chunk, (kept) => this.statement(tx, kept)), options),
+    );
   }
 
   /**
@@ -395,7 +472,10 @@ interface Carrier {
 /**
  * Writes `writes` in statements of at most `size` rows through `statement`, which returns the
  * outcome of each row (by index within the rows it got) that did not lose its race: applied, or
- * shredded. A statement that fails is redone row by row, so one bad row fails alone.
+ * shredded. A statement lost to a write conflict or deadlock is run again
+ * ({@link retryConflicts}); one that fails otherwise is redone row by row (each row's retried
+ * so too), so one bad row fails alone.
+ * @param statement - writes the rows it is given in one transaction, which rolls back whole on failure
  */
 export async function writeInStatements(
   writes: readonly RowWrite[],
@@ -406,11 +486,14 @@ export async function writeInStatements(
   for (let at = 0; at < writes.length; at += size) {
     const chunk = writes.slice(at, at + size);
     try {
-      const done = await statement(chunk);
+      const done = await retryConflicts(() => statement(chunk));
       outcomes.push(...chunk.map((_, i): WriteOutcome => done.get(i) ?? { status: 'lost' }));
     } catch {
       outcomes.push(
-        ...(await writeOneByOne(chunk, async (write) => (await statement([write])).get(0) ?? { status: 'lost' })),
+        ...(await writeOneByOne(
+          chunk,
+          async (write) => (await retryConflicts(() => statement([write]))).get(0) ?? { status: 'lost' },
+        )),
       );
     }
   }

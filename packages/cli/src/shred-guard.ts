@@ -6,11 +6,14 @@
  *
  * A shred marks every version of a scope `destroyed` with one `UPDATE` of the key-store rows.
  * PostgreSQL (`FOR SHARE`) and MySQL/MariaDB (`LOCK IN SHARE MODE`): a shred that committed
- * before the lock is read (a locking read sees the latest committed row, whatever the
- * transaction's snapshot), one in progress is waited for and then read, and one that starts
- * later waits for the batch to commit. SQLite: the transaction first writes (a no-op `UPDATE`
- * of those rows), which takes the database's only write lock, so a shred runs wholly before
- * or wholly after the batch.
+ * before the lock is read, one in progress is waited for and then read, and one that starts
+ * later waits for the batch to commit. That holds at read committed, at which the CAS writers
+ * run their transactions whatever the database's default (`casTransactionOptions` in
+ * `cas-writer.ts`). On MySQL/MariaDB a locking read sees the latest committed row at any level;
+ * on PostgreSQL at `repeatable read` or `serializable` it does not: a row changed since the
+ * transaction's snapshot fails the read with a serialization error (40001) instead.
+ * SQLite: the transaction first writes (a no-op `UPDATE` of those rows), which takes the
+ * database's only write lock, so a shred runs wholly before or wholly after the batch.
  *
  * Only for the default key store (a `PrismaKeyStore` on the CLI's own client): a key store the
  * configuration supplies may live elsewhere, and its keys are checked just before the write
