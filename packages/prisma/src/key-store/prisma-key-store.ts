@@ -82,6 +82,12 @@ const TEXT_COLUMNS: Readonly<Record<string, 'keyId' | 'scope' | 'wrappedKey' | '
   keyring_id: 'keyringId',
   keyringId: 'keyringId',
 };
+/**
+ * `UPDATE`s one {@link PrismaKeyStore.destroy} sends at most: each one after the first destroys
+ * only versions a rotation committed while the one before waited, and such a rotation retires a
+ * version the destroy holds, which it cannot (two passes, in practice).
+ */
+const DESTROY_PASSES = 10;
 /** Key versions one {@link PrismaKeyStore.getVersions} query asks for, or scopes one `getActives` query does. */
 const KEYS_PER_QUERY = 100;
 
@@ -255,14 +261,30 @@ export class PrismaKeyStore implements KeyStore {
     );
   }
 
-  /** Marks every version of (kind, scope) destroyed and erases its wrapped key. @returns how many. */
+  /**
+   * Marks every version of (kind, scope) destroyed and erases its wrapped key, in one transaction
+   * at read committed (PostgreSQL, MySQL/MariaDB), whatever the database's default. A rotation of
+   * the scope in progress is waited for, and the version it adds is destroyed too: the `UPDATE`
+   * is sent again until one finds nothing left (PostgreSQL's waited for the retired version, but
+   * its snapshot, taken before the wait, did not hold the new one; at `repeatable read` or
+   * `serializable` it failed with a serialization error instead).
+   * @returns how many versions it destroyed
+   */
   async destroy(kind: KeyKind, scope: string): Promise<number> {
     this.#checkScope(scope, 'scope');
-    const result = await this.#keys().updateMany({
-      where: { kind, scope, OR: [{ state: { not: 'destroyed' } }, { wrappedKey: { not: null } }] },
-      data: { state: 'destroyed', wrappedKey: null, updatedAt: new Date() },
-    });
-    return result.count;
+    const where = { kind, scope, OR: [{ state: { not: 'destroyed' } }, { wrappedKey: { not: null } }] };
+    return this.#client.$transaction(async (tx) => {
+      let destroyed = 0;
+      for (let pass = 1; ; pass++) {
+        const { count } = await this.#keys(tx).updateMany({
+          where,
+          data: { state: 'destroyed', wrappedKey: null, updatedAt: new Date() },
+        });
+        destroyed += count;
+        // Each pass holds what it destroyed: a rotation must retire one of those, and cannot.
+        if (count === 0 || pass >= DESTROY_PASSES) return destroyed;
+      }
+    }, this.#readCommitted());
   }
 
   /** Compare-and-swap of one live version's wrapped key. @returns whether it was replaced. */
@@ -320,6 +342,20 @@ export class PrismaKeyStore implements KeyStore {
     if (typeof scope !== 'string' || !scope.includes('\u0000')) return;
     const why = nulRefusal(this.#client);
     if (why !== undefined) needs(false, argument, messages.nulInScope(why));
+  }
+
+  /**
+   * Options of the store's transaction that must see what the transactions it waited for
+   * committed: read committed on PostgreSQL and MySQL/MariaDB (`repeatable read` and
+   * `serializable` answer from a snapshot taken before the wait), nothing elsewhere (SQLite has
+   * one writer; other databases keep their default).
+   */
+  #readCommitted(): { isolationLevel: string } | undefined {
+    const client = this.#client as { _activeProvider?: unknown; _engineConfig?: { activeProvider?: unknown } };
+    const provider = client._activeProvider ?? client._engineConfig?.activeProvider;
+    return provider === 'postgresql' || provider === 'postgres' || provider === 'mysql'
+      ? { isolationLevel: 'ReadCommitted' }
+      : undefined;
   }
 
   #keys(tx: unknown = this.#client): KeyDelegate {

@@ -1,0 +1,139 @@
+/**
+ * `PrismaKeyStore.destroy` (what `keys shred` calls) waiting behind a rotation of the same scope
+ * (`keys rotate` in another process), on a database whose sessions may not default to read
+ * committed: a PostgreSQL database at read committed, `repeatable read` and `serializable`
+ * (`ALTER DATABASE ... SET default_transaction_isolation`, this test's own database only),
+ * MySQL/MariaDB's default (repeatable read) and `SERIALIZABLE` sessions. The rotation is
+ * held inside its transaction (the old version retired, the new one not yet inserted) until the
+ * shred waits for it; the shred must then destroy both versions, the one the rotation added too.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NewStoredKey } from '@hushfield/core';
+import { PrismaKeyStore } from '@hushfield/prisma';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient } from '../prisma/generated/client/client';
+import { createTestDatabase } from './support/database';
+import type { TestDatabase } from './support/database';
+import { testProvider } from './support/provider';
+
+const provider = testProvider();
+
+/** The isolation levels the shred runs under on this provider (null: the sessions' default). */
+const LEVELS: readonly (string | null)[] =
+  provider === 'postgresql'
+    ? [null, 'repeatable read', 'serializable']
+    : provider === 'mysql'
+      ? [null, 'SERIALIZABLE']
+      : [null];
+
+/** A MariaDB adapter on `db` whose sessions run at `level`. */
+function mysqlAdapter(db: TestDatabase, level: string): SqlDriverAdapterFactory {
+  const url = new URL(db.url as string);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
+  const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
+  return new PrismaMariaDb({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.slice(1),
+    connectionLimit: 4,
+    initSql: `SET SESSION TRANSACTION ISOLATION LEVEL ${level}`,
+  } as ConstructorParameters<typeof PrismaMariaDb>[0]);
+}
+
+/** Resolves once a session of this database (only this file uses it) waits for a lock on the key table. */
+async function waitingForLock(db: TestDatabase): Promise<void> {
+  for (let tries = 0; tries < 1200; tries++) {
+    const [{ n }] =
+      db.provider === 'postgresql'
+        ? await db.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() ' +
+              "AND wait_event_type = 'Lock' AND query LIKE '%hushfield_keys%'",
+          )
+        : await db.query<{ n: number | bigint }>(
+            'SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() ' +
+              "AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute') AND INFO LIKE '%UPDATE%hushfield_keys%'",
+          );
+    if (Number(n) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('no session of the test database waited for a lock on hushfield_keys');
+}
+
+function newKey(scope: string, version: number): NewStoredKey {
+  return {
+    keyId: `k-${scope}`,
+    kind: 'scope',
+    scope,
+    version,
+    wrappedKey: randomBytes(61).toString('base64'),
+    keyringId: 'local:test',
+  };
+}
+
+// SQLite: better-sqlite3 waits for the database's write lock synchronously, which would hold
+// this process's rotation too; its one writer is raced by processes in key-store-processes.test.ts.
+const describeHere = provider === 'sqlite' || provider === 'libsql' ? describe.skip : describe;
+
+for (const level of LEVELS) {
+  describeHere(`PrismaKeyStore.destroy on ${provider} at ${level ?? 'the default isolation level'}`, () => {
+    let db: TestDatabase;
+    let prisma: PrismaClient;
+
+    beforeAll(async () => {
+      db = await createTestDatabase();
+      if (provider === 'postgresql' && level) {
+        // This database only, before any client connects: the server's setting stays as it is.
+        const name = new URL(db.url as string).pathname.slice(1);
+        await db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
+      }
+      prisma = new PrismaClient({ adapter: provider === 'mysql' && level ? mysqlAdapter(db, level) : db.adapter() });
+    });
+
+    afterAll(async () => {
+      await prisma?.$disconnect();
+      await db?.close();
+    });
+
+    test('a shred waiting behind a rotation of its scope destroys every version, the rotated one too', async () => {
+      const scope = `shred-${randomBytes(3).toString('hex')}`;
+      const shredder = new PrismaKeyStore(prisma);
+      await shredder.insert(newKey(scope, 1));
+      let shred: Promise<number> | undefined;
+      // The rotation, inside its transaction with version 1 retired, starts the shred and goes
+      // on (inserts version 2, commits) only once the shred waits for it.
+      const rotatingBase = new PrismaClient({ adapter: db.adapter() });
+      const rotating = rotatingBase.$extends({
+        query: {
+          hushfieldKey: {
+            async create({ args, query }) {
+              if (shred === undefined) {
+                shred = shredder.destroy('scope', scope);
+                shred.catch(() => undefined);
+                await waitingForLock(db);
+              }
+              return query(args);
+            },
+          },
+        },
+      });
+      try {
+        await new PrismaKeyStore(rotating).rotate(newKey(scope, 2));
+      } finally {
+        await rotatingBase.$disconnect();
+      }
+      expect(shred).toBeDefined();
+      await expect(shred).resolves.toBe(2);
+      const rows = (await shredder.list({ kind: 'scope', scope })).map((key) => ({
+        version: key.version,
+        state: key.state,
+        wrappedKey: key.wrappedKey,
+      }));
+      expect(rows).toEqual([
+        { version: 1, state: 'destroyed', wrappedKey: null },
+        { version: 2, state: 'destroyed', wrappedKey: null },
+      ]);
+    });
+  });
+}
