@@ -6,9 +6,11 @@
  * MySQL/MariaDB's default (repeatable read) and `SERIALIZABLE` sessions. The rotation is
  * held inside its transaction (the old version retired, the new one not yet inserted) until the
  * shred waits for it; the shred must then destroy both versions, the one the rotation added too.
+ * The other way round, a rotation waiting behind a shred fails with `KeyConflictError` and
+ * stores nothing.
  */
 import { randomBytes } from 'node:crypto';
-import type { NewStoredKey } from '@hushfield/core';
+import { KeyConflictError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../prisma/generated/client/client';
@@ -77,7 +79,7 @@ function newKey(scope: string, version: number): NewStoredKey {
 const describeHere = provider === 'sqlite' || provider === 'libsql' ? describe.skip : describe;
 
 for (const level of LEVELS) {
-  describeHere(`PrismaKeyStore.destroy on ${provider} at ${level ?? 'the default isolation level'}`, () => {
+  describeHere(`PrismaKeyStore shred and rotation on ${provider} at ${level ?? 'the default isolation level'}`, () => {
     let db: TestDatabase;
     let prisma: PrismaClient;
 
@@ -134,6 +136,31 @@ for (const level of LEVELS) {
         { version: 1, state: 'destroyed', wrappedKey: null },
         { version: 2, state: 'destroyed', wrappedKey: null },
       ]);
+    });
+
+    test('a rotation waiting behind a shred of its scope fails with KeyConflictError and stores nothing', async () => {
+      const scope = `rotate-${randomBytes(3).toString('hex')}`;
+      const store = new PrismaKeyStore(prisma);
+      await store.insert(newKey(scope, 1));
+      const shredder = new PrismaClient({ adapter: db.adapter() });
+      let rotation: Promise<unknown> | undefined;
+      try {
+        await shredder.$transaction(async (tx) => {
+          // What destroy sends, held open until the rotation waits for it.
+          await tx.hushfieldKey.updateMany({
+            where: { kind: 'scope', scope },
+            data: { state: 'destroyed', wrappedKey: null },
+          });
+          rotation = store.rotate(newKey(scope, 2));
+          rotation.catch(() => undefined);
+          await waitingForLock(db);
+        });
+      } finally {
+        await shredder.$disconnect();
+      }
+      await expect(rotation).rejects.toBeInstanceOf(KeyConflictError);
+      const rows = (await store.list({ kind: 'scope', scope })).map((key) => [key.version, key.state, key.wrappedKey]);
+      expect(rows).toEqual([[1, 'destroyed', null]]);
     });
   });
 }
