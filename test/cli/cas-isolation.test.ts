@@ -10,7 +10,7 @@
  */
 import { PrismaKeyStore } from '@hushfield/prisma';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { createCasWriter, isWriteConflict } from '../../packages/cli/src/cas-writer';
+import { PrismaCasWriter, createCasWriter, isWriteConflict } from '../../packages/cli/src/cas-writer';
 import type { RowWrite } from '../../packages/cli/src/cas-writer';
 import { createShredGuard } from '../../packages/cli/src/shred-guard';
 import type { BasePrismaClient } from '../../packages/cli/src/config';
@@ -171,14 +171,19 @@ for (const level of LEVELS) {
     });
 
     (provider === 'sqlite' ? test.skip : test).each([
-      ['with', true],
-      ['without', false],
+      ['fastest', 'with', true],
+      ['fastest', 'without', false],
+      ['portable', 'with', true],
+      ['portable', 'without', false],
     ])(
-      "an application update committed while the batch (%s the guard) waits for its row: that row lost, the others in the batch's one transaction",
-      async (_with, guarded) => {
+      "an application update committed while the %s writer's batch (%s the guard) waits for its row: that row lost, the others in the batch's one transaction",
+      async (kind, _with, guarded) => {
         const writer = counted(prisma);
         const guard = guarded ? createShredGuard(prisma as never, schema, false) : undefined;
-        const cas = await createCasWriter(writer.client, customer, guard);
+        const cas =
+          kind === 'fastest'
+            ? await createCasWriter(writer.client, customer, guard)
+            : new PrismaCasWriter(writer.client, customer, guard);
         expect(cas.guardsShreds ?? false).toBe(guarded);
         const app = new PrismaClient({ adapter: db.adapter() });
         let written: ReturnType<typeof cas.write> | undefined;
