@@ -263,10 +263,10 @@ export class PrismaKeyStore implements KeyStore {
 
   /**
    * Marks every version of (kind, scope) destroyed and erases its wrapped key, in one transaction
-   * at read committed (PostgreSQL, MySQL/MariaDB), whatever the database's default. A rotation of
-   * the scope in progress is waited for, and the version it adds is destroyed too: the `UPDATE`
-   * is sent again until one finds nothing left (PostgreSQL's waited for the retired version, but
-   * its snapshot, taken before the wait, did not hold the new one; at `repeatable read` or
+   * (on PostgreSQL at read committed, whatever the database's default). A rotation of the scope
+   * in progress is waited for, and the version it adds is destroyed too: the `UPDATE` is sent
+   * again until one finds nothing left (PostgreSQL's waited for the retired version, but its
+   * snapshot, taken before the wait, did not hold the new one; at `repeatable read` or
    * `serializable` it failed with a serialization error instead).
    * @returns how many versions it destroyed
    */
@@ -346,16 +346,15 @@ export class PrismaKeyStore implements KeyStore {
 
   /**
    * Options of the store's transaction that must see what the transactions it waited for
-   * committed: read committed on PostgreSQL and MySQL/MariaDB (`repeatable read` and
-   * `serializable` answer from a snapshot taken before the wait), nothing elsewhere (SQLite has
-   * one writer; other databases keep their default).
+   * committed: read committed on PostgreSQL, whose `repeatable read` and `serializable` answer
+   * from a snapshot taken before the wait. Nothing elsewhere: an `UPDATE` on MySQL/MariaDB reads
+   * the latest committed rows at any level (and read committed would need a row-based binary
+   * log there), SQLite has one writer.
    */
   #readCommitted(): { isolationLevel: string } | undefined {
     const client = this.#client as { _activeProvider?: unknown; _engineConfig?: { activeProvider?: unknown } };
     const provider = client._activeProvider ?? client._engineConfig?.activeProvider;
-    return provider === 'postgresql' || provider === 'postgres' || provider === 'mysql'
-      ? { isolationLevel: 'ReadCommitted' }
-      : undefined;
+    return provider === 'postgresql' || provider === 'postgres' ? { isolationLevel: 'ReadCommitted' } : undefined;
   }
 
   #keys(tx: unknown = this.#client): KeyDelegate {
