@@ -162,5 +162,48 @@ for (const level of LEVELS) {
       const rows = (await store.list({ kind: 'scope', scope })).map((key) => [key.version, key.state, key.wrappedKey]);
       expect(rows).toEqual([[1, 'destroyed', null]]);
     });
+
+    // A deadlock made on purpose: another transaction holds version 2 and, once the shred holds
+    // version 1 and waits for version 2, asks for version 1. That session detects deadlocks late
+    // (its own deadlock_timeout), so the shred's is the transaction PostgreSQL rolls back.
+    (provider === 'postgresql' ? test : test.skip)(
+      'a shred rolled back by a deadlock is run again and destroys every version',
+      async () => {
+        const scope = `deadlock-${randomBytes(3).toString('hex')}`;
+        const store = new PrismaKeyStore(prisma);
+        await store.insert(newKey(scope, 1));
+        await store.rotate(newKey(scope, 2));
+        const other = new PrismaClient({ adapter: db.adapter() });
+        let shred: Promise<number> | undefined;
+        try {
+          await other.$transaction(
+            async (tx) => {
+              await tx.$executeRawUnsafe(`SET LOCAL deadlock_timeout = '20s'`);
+              const touch = (version: number) =>
+                tx.hushfieldKey.updateMany({ where: { scope, version }, data: { keyringId: 'local:test' } });
+              await touch(2);
+              shred = store.destroy('scope', scope);
+              shred.catch(() => undefined);
+              await waitingForLock(db);
+              await touch(1);
+            },
+            { timeout: 30_000 },
+          );
+        } finally {
+          await other.$disconnect();
+        }
+        await expect(shred).resolves.toBe(2);
+        const rows = (await store.list({ kind: 'scope', scope })).map((key) => [
+          key.version,
+          key.state,
+          key.wrappedKey,
+        ]);
+        expect(rows).toEqual([
+          [1, 'destroyed', null],
+          [2, 'destroyed', null],
+        ]);
+      },
+      30_000,
+    );
   });
 }

@@ -88,6 +88,8 @@ const TEXT_COLUMNS: Readonly<Record<string, 'keyId' | 'scope' | 'wrappedKey' | '
  * version the destroy holds, which it cannot (two passes, in practice).
  */
 const DESTROY_PASSES = 10;
+/** Runs of {@link PrismaKeyStore.destroy}'s transaction lost to a deadlock or write conflict, the first included. */
+const DESTROY_ATTEMPTS = 5;
 /** Key versions one {@link PrismaKeyStore.getVersions} query asks for, or scopes one `getActives` query does. */
 const KEYS_PER_QUERY = 100;
 
@@ -273,18 +275,29 @@ export class PrismaKeyStore implements KeyStore {
   async destroy(kind: KeyKind, scope: string): Promise<number> {
     this.#checkScope(scope, 'scope');
     const where = { kind, scope, OR: [{ state: { not: 'destroyed' } }, { wrappedKey: { not: null } }] };
-    return this.#client.$transaction(async (tx) => {
-      let destroyed = 0;
-      for (let pass = 1; ; pass++) {
-        const { count } = await this.#keys(tx).updateMany({
-          where,
-          data: { state: 'destroyed', wrappedKey: null, updatedAt: new Date() },
-        });
-        destroyed += count;
-        // Each pass holds what it destroyed: a rotation must retire one of those, and cannot.
-        if (count === 0 || pass >= DESTROY_PASSES) return destroyed;
+    const destroy = () =>
+      this.#client.$transaction(async (tx) => {
+        let destroyed = 0;
+        for (let pass = 1; ; pass++) {
+          const { count } = await this.#keys(tx).updateMany({
+            where,
+            data: { state: 'destroyed', wrappedKey: null, updatedAt: new Date() },
+          });
+          destroyed += count;
+          // Each pass holds what it destroyed: a rotation must retire one of those, and cannot.
+          if (count === 0 || pass >= DESTROY_PASSES) return destroyed;
+        }
+      }, this.#readCommitted());
+    // A deadlock with a bulk write locking the same key rows (in another order) rolled the whole
+    // transaction back: it is run again, a few times, before the error is thrown.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await destroy();
+      } catch (error) {
+        if (attempt >= DESTROY_ATTEMPTS || !isWriteConflict(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
-    }, this.#readCommitted());
+    }
   }
 
   /** Compare-and-swap of one live version's wrapped key. @returns whether it was replaced. */
