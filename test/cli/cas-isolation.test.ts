@@ -267,6 +267,49 @@ for (const level of LEVELS) {
       },
     );
 
+    // MySQL/MariaDB writes a batch with a Json field row by row, each row read FOR UPDATE first.
+    (provider === 'sqlite' ? test.skip : test)(
+      'a batch with a Json field: an application update committed while the batch waits for its row makes it a lost race',
+      async () => {
+        await db.query('DELETE FROM documents');
+        for (const id of ['d1', 'd2', 'd3'])
+          await db.query(`INSERT INTO documents (id, tenant_id, title, body) VALUES ($1, 't', $2, $3)`, [
+            id,
+            `title-${id}`,
+            JSON.stringify({ v: `old-${id}` }),
+          ]);
+        const writer = counted(prisma);
+        const cas = await createCasWriter(
+          writer.client,
+          schema.models.Document,
+          createShredGuard(prisma as never, schema, false),
+        );
+        const writes: RowWrite[] = ['d1', 'd2', 'd3'].map((id) => ({
+          key: [id],
+          expected: { title: `title-${id}`, body: { v: `old-${id}` } },
+          data: { body: { v: `new-${id}` } },
+          keys: [keyRef],
+        }));
+        const app = new PrismaClient({ adapter: db.adapter() });
+        let written: ReturnType<typeof cas.write> | undefined;
+        try {
+          await app.$transaction(async (tx) => {
+            await tx.document.update({ where: { id: 'd2' }, data: { body: { v: 'by-app' } } });
+            written = cas.write(writes);
+            written.catch(() => undefined);
+            await waitingForLock(db, 'documents');
+          });
+        } finally {
+          await app.$disconnect();
+        }
+        const outcomes = await written!;
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['applied', 'lost', 'applied']);
+        const bodies = await prisma.document.findMany({ orderBy: { id: 'asc' }, select: { body: true } });
+        expect(bodies.map((row) => row.body)).toEqual([{ v: 'new-d1' }, { v: 'by-app' }, { v: 'new-d3' }]);
+        expect(writer.failures).toEqual([]);
+      },
+    );
+
     // A deadlock made on purpose: the application holds row 3 and, once the batch holds row 1
     // and waits for row 3, asks for row 1. The application's session detects deadlocks late
     // (its own deadlock_timeout), so the batch's is the transaction PostgreSQL rolls back.
