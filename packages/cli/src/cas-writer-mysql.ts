@@ -138,7 +138,7 @@ export class MysqlCasWriter implements CasWriter {
             });
             return new Set<number>(count === 1 ? [0] : []);
           }),
-        { timeout: 60_000, maxWait: 60_000, isolationLevel: 'ReadCommitted' },
+        { timeout: 60_000, maxWait: 60_000 },
       ),
     );
     return outcomes.get(0) ?? { status: 'lost' };
@@ -174,7 +174,6 @@ export class MysqlCasWriter implements CasWriter {
     return this.client.$transaction((tx) => guardedWrite(tx, this.guard, writes, (kept) => this.update(tx, kept)), {
       timeout: 120_000,
       maxWait: 60_000,
-      isolationLevel: 'ReadCommitted',
     });
   }
 

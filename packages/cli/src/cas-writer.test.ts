@@ -63,9 +63,9 @@ describe('retryConflicts', () => {
 });
 
 describe('casTransactionOptions', () => {
-  test('read committed on PostgreSQL and MySQL/MariaDB, nothing elsewhere', () => {
+  test('read committed on PostgreSQL, nothing elsewhere', () => {
     expect(casTransactionOptions({ _activeProvider: 'postgresql' })).toEqual({ isolationLevel: 'ReadCommitted' });
-    expect(casTransactionOptions({ _activeProvider: 'mysql' })).toEqual({ isolationLevel: 'ReadCommitted' });
+    expect(casTransactionOptions({ _activeProvider: 'mysql' })).toEqual({});
     expect(casTransactionOptions({ _activeProvider: 'sqlite' })).toEqual({});
     expect(casTransactionOptions({})).toEqual({});
   });

@@ -81,17 +81,17 @@ const CONFLICT_ATTEMPTS = 5;
 
 /**
  * The isolation of a CAS writer's transactions on `client`'s database: read committed on
- * PostgreSQL and MySQL/MariaDB, whatever the default (`default_transaction_isolation`, a
- * session's `transaction_isolation`), so that a statement that waited for a row sees the row as
- * committed, and a lock the shred guard waited for is read as the shred left it. Nothing
- * elsewhere: SQLite's transactions are serializable, the writer's first statement takes its
- * one write lock.
+ * PostgreSQL, whatever the default (`default_transaction_isolation`), so that a statement that
+ * waited for a row sees the row as committed, and a lock the shred guard waited for is read as
+ * the shred left it. Nothing elsewhere: on MySQL/MariaDB a locking read and an `UPDATE` read the
+ * latest committed row at any level (test/cli/cas-isolation.test.ts passes there at the default
+ * and `SERIALIZABLE`), and read committed would make a statement-based binary log refuse the
+ * writes; SQLite's transactions are serializable, the writer's first statement takes its one
+ * write lock.
  */
 export function casTransactionOptions(client: unknown): { isolationLevel?: 'ReadCommitted' } {
   const provider = (client as { _activeProvider?: string } | null)?._activeProvider;
-  return provider === 'postgresql' || provider === 'postgres' || provider === 'mysql'
-    ? { isolationLevel: 'ReadCommitted' }
-    : {};
+  return provider === 'postgresql' || provider === 'postgres' ? { isolationLevel: 'ReadCommitted' } : {};
 }
 
 /**
