@@ -85,6 +85,8 @@ describe('fieldEncryption: values bound to an Int id that is a foreign key', () 
     const error = await rejection(h.prisma.ticketNote.findUnique({ where: { id: b.id } }));
     expect(error).toBeInstanceOf(DecryptionError);
     expect(String(error)).not.toContain('secret of A');
+    // Bound to the other note, it opens without the binding neither: not told to migrate.
+    expect(String(error)).not.toMatch(/migratingBindings/);
     expect((await h.prisma.ticketNote.findUniqueOrThrow({ where: { id: a.id } })).body).toBe('secret of A');
   });
 
@@ -104,7 +106,15 @@ describe('fieldEncryption: values bound to an Int id that is a foreign key', () 
   it('opens notes sealed before their ids were bound through migratingBindings', async () => {
     const old = await ticket('sealed unbound');
     await h.fresh({ schema: unboundSchema() }).prisma.ticketNote.create({ data: { id: old.id, body: 'old note' } });
-    expect(await rejection(h.prisma.ticketNote.findUnique({ where: { id: old.id } }))).toBeInstanceOf(DecryptionError);
+    const unlisted = await rejection(h.prisma.ticketNote.findUnique({ where: { id: old.id } }));
+    // The error says how to move it, and nothing of what opened without the binding.
+    expect(unlisted).toBeInstanceOf(DecryptionError);
+    expect(String(unlisted)).toMatch(
+      /sealed without the field .*migratingBindings.*reencrypt --model TicketNote --rebind/,
+    );
+    expect(JSON.stringify(unlisted, Object.getOwnPropertyNames(unlisted))).not.toContain('old note');
+    const nulled = h.fresh({ onDecryptError: 'null' }).prisma;
+    expect((await nulled.ticketNote.findUniqueOrThrow({ where: { id: old.id } })).body).toBeNull();
     const migrating = h.fresh({ migratingBindings: ['TicketNote'] }).prisma;
     expect((await migrating.ticketNote.findUniqueOrThrow({ where: { id: old.id } })).body).toBe('old note');
     // fieldEncryption takes it (a model whose id no relation holds is a ConfigError there).

@@ -158,6 +158,11 @@ const catalog = {
   decryptFailed: (model: string, field: string, rowId?: string) =>
     `${model}.${field} failed to decrypt${rowId === undefined ? '' : ` (row ${rowId})`}: tampered, moved ` +
     'to another row or column, or not an envelope',
+  sealedUnbound: (model: string, field: string, rowId?: string) =>
+    `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} was sealed without the field its values ` +
+    'are bound to (written before its @encryption(bind: ...) was added, or before hushfield bound its ' +
+    `foreign-key id): list ${model} in migratingBindings to read it, and run ` +
+    `\`hushfield reencrypt --model ${model} --rebind\` to bind it`,
   foreignCiphertext: (model: string, field: string, rowId?: string) =>
     `${model}.${field}${rowId === undefined ? '' : ` (row ${rowId})`} holds a prisma-field-encryption ` +
     '(@47ng/cloak) ciphertext, which is never returned as plaintext; import it with ' +
@@ -367,6 +372,14 @@ export function decryptFailed(
   cause?: unknown,
 ): DecryptionError {
   return new DecryptionError(catalog.decryptFailed(model, field, rowId), { model, field, rowId }, { cause });
+}
+
+/**
+ * A value of a bound model opens only without its binding, and the model is not listed in
+ * `migratingBindings`: what opened is not returned.
+ */
+export function sealedUnbound(model: string, field: string, rowId: string | undefined): DecryptionError {
+  return new DecryptionError(catalog.sealedUnbound(model, field, rowId), { model, field, rowId });
 }
 
 /** A strict-mode field holds something that is not an envelope. */

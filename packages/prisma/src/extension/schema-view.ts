@@ -13,7 +13,7 @@ import type {
   MatchIndexMeta,
   ModelMeta,
 } from '../metadata';
-import { boundField, delegateName } from '../value-context';
+import { bindingMayBeMissing, boundField, delegateName } from '../value-context';
 
 /** Plain JSON-like object as Prisma passes arguments. */
 export type Args = Record<string, unknown>;
@@ -62,6 +62,11 @@ export class SchemaView {
   private readonly migratingScopes: ReadonlySet<string>;
   private readonly migratingBindings: ReadonlySet<string>;
   private readonly clientOmit: ClientOmit;
+  /**
+   * Whether a model of the schema is bound to a field whose values may have been sealed without
+   * it (see `bindingMayBeMissing`): a read that fails to open one of them bound asks why.
+   */
+  readonly bindingsMayBeMissing: boolean;
 
   /**
    * @param options.migratingScopes - scoped models whose values may still be sealed under
@@ -81,6 +86,7 @@ export class SchemaView {
     this.migratingScopes = new Set(options.migratingScopes);
     this.migratingBindings = new Set(options.migratingBindings);
     this.clientOmit = options.clientOmit ?? {};
+    this.bindingsMayBeMissing = Object.values(schema.models).some(bindingMayBeMissing);
   }
 
   /**

@@ -27,8 +27,16 @@ import {
 } from '@hushfield/core';
 import type { EncryptedFieldMeta, ModelMeta } from '../../metadata';
 import { isSealedValue, itemCount, typedItems, typedPlain } from '../../typed-values';
-import { boundField, rowScope, unboundItems, valueContext } from '../../value-context';
-import { decryptFailed, foreignCiphertext, noRowBinding, noRowScope, notEnvelope, otherScope } from '../messages';
+import { bindingMayBeMissing, boundField, rowScope, unboundItems, valueContext } from '../../value-context';
+import {
+  decryptFailed,
+  foreignCiphertext,
+  noRowBinding,
+  noRowScope,
+  notEnvelope,
+  otherScope,
+  sealedUnbound,
+} from '../messages';
 import type { Args, SchemaView } from '../schema-view';
 import type { WrittenEnvelopes } from '../write/written-envelopes';
 
@@ -130,7 +138,7 @@ export class ResultDecryptor {
     const { rows, places, items, failures } = batch;
     if (items.length > 0) {
       const plain = await this.crypto.decryptMany(items);
-      if (this.view.migratesBindings) await this.openUnbound(items, places, plain);
+      if (this.view.bindingsMayBeMissing) await this.openUnbound(items, places, plain);
       for (let i = 0; i < items.length; i++) {
         const row = rows[i];
         if (row === undefined) continue;
@@ -148,9 +156,12 @@ export class ResultDecryptor {
   }
 
   /**
-   * `migratingBindings`: opens again, without the binding, the items of a listed model that
-   * failed to open bound (sealed before its `@encryption(bind: ...)` was added), and puts what
-   * opens into `plain`. A value refused for its scope stays refused.
+   * Opens again, without the binding, the items of a model whose values may have been sealed
+   * without it (`bindingMayBeMissing`: sealed before its `@encryption(bind: ...)` was added, or
+   * before hushfield bound its foreign-key id) that failed to open bound. For a model listed in
+   * `migratingBindings` what opens goes into `plain`; for any other, what opens is discarded and
+   * its failure says how to move it (`sealedUnbound`), where a value copied from another row fails
+   * both ways and keeps its own. A value refused for its scope stays refused.
    */
   private async openUnbound(
     items: readonly DecryptItem[],
@@ -161,14 +172,21 @@ export class ResultDecryptor {
     for (let i = 0; i < items.length; i++) {
       const failed = plain[i];
       if (!(failed instanceof DecryptionError) || failed.otherScope !== undefined) continue;
-      if (items[i].ctx.rowId === undefined || !this.view.migratingBinding(places[i].model)) continue;
+      if (items[i].ctx.rowId === undefined || !bindingMayBeMissing(places[i].model)) continue;
       at.push(i);
     }
     if (at.length === 0) return;
     const opened = await this.crypto.decryptMany(unboundItems(at.map((i) => items[i])));
     for (let j = 0; j < at.length; j++) {
       const value = opened[j];
-      if (typeof value === 'string' || Buffer.isBuffer(value)) plain[at[j]] = value;
+      if (typeof value !== 'string' && !Buffer.isBuffer(value)) continue;
+      const { model, field } = places[at[j]];
+      if (this.view.migratingBinding(model)) {
+        plain[at[j]] = value;
+      } else {
+        if (Buffer.isBuffer(value)) value.fill(0);
+        plain[at[j]] = sealedUnbound(model.name, field.name, items[at[j]].ctx.rowId);
+      }
     }
   }
 
