@@ -180,6 +180,32 @@ describe('redactPlaintexts', () => {
     );
   });
 
+  it("withholds a value where a relation's nested writes, filter, selection or ordering take none; keeps directions, counts and field names", () => {
+    const posts = { name: 'posts', kind: 'object', type: 'Person' };
+    const models = view.schema.models as unknown as Record<string, { fields: Record<string, object> }>;
+    const user = { ...models.User, fields: { ...models.User.fields, posts } };
+    const scoped = { ...view, relationTarget: () => models.Person } as unknown as SchemaView;
+    const error = new Error(
+      'where: { posts: { set: "a-secret" } }, data: { posts: { disconnect: "b-secret", skipDuplicates: "c-secret" } }\n' +
+        'include: { posts: { orderBy: { name: "desc" }, take: 5, skip: "d-secret", distinct: ["name", "e-secret"] } }\n' +
+        'select: { name: "f-secret", g-secret-by: true }, by: "g-secret-by"',
+    );
+    const args = {
+      where: { posts: { set: 'a-secret' } },
+      data: { posts: { disconnect: 'b-secret', createMany: { data: [], skipDuplicates: 'c-secret' } } },
+      include: { posts: { orderBy: { name: 'desc' }, take: 5, skip: 'd-secret', distinct: ['name', 'e-secret'] } },
+      select: { name: 'f-secret' },
+      by: 'g-secret-by',
+    };
+    redactPlaintexts(error, scoped, args, user as never);
+    const r = REDACTED;
+    expect(error.message).toBe(
+      `where: { posts: { set: "${r}" } }, data: { posts: { disconnect: "${r}", skipDuplicates: "${r}" } }\n` +
+        `include: { posts: { orderBy: { name: "desc" }, take: 5, skip: "${r}", distinct: ["name", "${r}"] } }\n` +
+        `select: { name: "${r}", ${r}: true }, by: "${r}"`,
+    );
+  });
+
   it("tells a model's own encrypted fields from another model's when the model is given: Person.email is not User's", () => {
     const models = view.schema.models as unknown as Record<string, { fields: Record<string, object> }>;
     const person = { ...models.Person, fields: { ...models.Person.fields, email: { name: 'email' } } };

@@ -10,7 +10,11 @@
  * schema, where that model is not known) nor one of Prisma's keys (`emial`, `Email`, another
  * model's field: a mistaken field, which Prisma echoes as an unknown argument with its value),
  * under one of Prisma's operators where a model's fields go (`where: { equals }`, `data: { set }`),
- * and a string, number or date where Prisma takes an object (`AND: email`, a relation field).
+ * and a string, number or date anywhere Prisma takes none: outside a scalar field's value and its
+ * operators, only a count (`take`), a direction (`orderBy`) and a field name (`distinct`, `by`)
+ * are kept, so one given to a relation (`posts: email`), a nested write (`set: email`,
+ * `connect: email`), a relation's filter or arguments (`some: email`, `orderBy: email`) or a
+ * selection (`select: { title: email }`) is withheld.
  */
 import type { ModelMeta } from '../../metadata';
 import type { SchemaView } from '../schema-view';
@@ -89,7 +93,13 @@ interface Secret {
 export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown, model?: ModelMeta): unknown {
   if (!(error instanceof Error)) return error;
   const found = new Map<string, Secret>();
-  collect(args, { view, names: namesOf(view), model, level: 'any' }, false, found, 0);
+  collect(
+    args,
+    { view, names: namesOf(view), model, level: 'any', keeps: model === undefined ? 'values' : undefined },
+    false,
+    found,
+    0,
+  );
   if (found.size === 0) return error;
   // Longest first: a value containing another is taken out whole.
   const secrets = [...found.values()].sort((a, b) => b.text.length - a.text.length);
@@ -134,6 +144,8 @@ const SCALAR_OPERATORS = new Set([
 /**
  * Prisma's keys whose value must be an object (or a list of objects): a string, number or date
  * given there is a misplaced value (`AND: email`), which Prisma echoes, and it is withheld.
+ * Used where the operation's model is not known; where it is, only the places listed in
+ * {@link Keeps} keep such a value.
  */
 const OBJECT_KEYS = new Set([
   ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
@@ -149,21 +161,42 @@ const FIELD_OBJECT_KEYS = new Set([
   ...['create', 'connect', 'deleteMany', 'delete', 'disconnect', 'set'],
 ]);
 
+/** Prisma's keys whose object names fields to return (or leave out) with `true`, or a relation's arguments. */
+const SELECTION_KEYS = new Set(['select', 'include', 'omit', '_count', '_avg', '_sum', '_min', '_max']);
+
+/** An ordering's keys other than fields: a direction with its nulls, a relation's count, aggregates, relevance. */
+const ORDER_KEYS = new Set(['sort', 'nulls', '_count', '_avg', '_sum', '_min', '_max', '_relevance', 'fields']);
+
+/** The words Prisma takes as values outside a field: directions, where nulls go, a relation load strategy. */
+const WORDS = new Set(['asc', 'desc', 'first', 'last', 'join', 'query']);
+
+/**
+ * Which string, number or date may stand where a walk is, outside a scalar field (below one, its
+ * values are kept): `values` any (where the model is not known), `counts` a number (`take`,
+ * `skip`), `words` a direction, a relation load strategy or the model's field name (`orderBy`,
+ * `distinct`, `by`). Anywhere else (a nested write, a relation's filter or arguments, a
+ * selection) such a value is misplaced, and Prisma echoes it: it is withheld.
+ */
+type Keeps = 'values' | 'counts' | 'words';
+
 /**
  * Where {@link collect} is in the arguments: the schema's names, the model whose fields the keys
  * at this level are (`undefined` below a scalar field, or when the caller did not say), and what
  * the object at this level holds: `fields` a model's fields (a where, written data: one of
  * Prisma's operators there, `equals` or `set`, is a misplaced one), `update` an `update`'s
  * (an upsert's, or a nested one's): the model's fields or `{ where, data }`, `scalar` a scalar field's
- * filter or update, `any` operation arguments, a relation's filter or nested writes, a selection.
+ * filter or update, `selection` the fields a `select`, `include` or `omit` names, `order` an
+ * `orderBy`'s, `any` operation arguments, a relation's filter, nested writes or arguments.
  */
 interface Walk {
   readonly view: SchemaView;
   readonly names: Names;
   readonly model: ModelMeta | undefined;
-  readonly level: 'fields' | 'update' | 'scalar' | 'any';
-  /** Whether a value here must be an object or a list of objects (see {@link OBJECT_KEYS}). */
-  readonly objects?: boolean;
+  readonly level: 'fields' | 'update' | 'scalar' | 'selection' | 'order' | 'any';
+  /** Which scalar value is kept here (see {@link Keeps}); none when unset, all at level `scalar`. */
+  readonly keeps?: Keeps;
+  /** Whether Prisma prints a value here as a key too: groupBy's `by` also becomes `select: { <by>: true }`. */
+  readonly printedAsKey?: boolean;
 }
 
 /**
@@ -174,29 +207,49 @@ interface Walk {
  */
 function step(key: string, walk: Walk): Walk | undefined {
   const { view, names, model, level } = walk;
-  const objects = OBJECT_KEYS.has(key) && level !== 'scalar';
   if (model === undefined) {
     if (names.sensitive.has(key)) return undefined;
-    return names.known.has(key) || PRISMA_KEYS.has(key) ? { ...walk, objects } : undefined;
+    if (!names.known.has(key) && !PRISMA_KEYS.has(key)) return undefined;
+    if (level === 'scalar') return walk;
+    return { ...walk, keeps: OBJECT_KEYS.has(key) ? undefined : 'values' };
   }
   const field = Object.hasOwn(model.fields, key) ? model.fields[key] : undefined;
   if (field !== undefined) {
     if (isSensitive(model, key)) return undefined;
+    const target = field.kind === 'object' ? view.relationTarget(model, key) : undefined;
+    // A field's value in a selection is `true`, a relation's its arguments.
+    if (level === 'selection') return target === undefined ? undefined : { view, names, model: target, level: 'any' };
+    if (level === 'order')
+      return target === undefined ? { ...walk, keeps: 'words' } : { view, names, model: target, level: 'order' };
     if (field.kind !== 'object') return { view, names, model: undefined, level: 'scalar' };
-    return { view, names, model: view.relationTarget(model, key), level: 'any', objects: true };
+    return { view, names, model: target, level: 'any' };
   }
+  if (level === 'selection') return key === '_count' ? { view, names, model, level: 'selection' } : undefined;
+  if (level === 'order') return ORDER_KEYS.has(key) ? { ...walk, keeps: 'words' } : undefined;
   if (model.idFields.join('_') === key || model.uniqueIndexes.some((u) => u.name === key))
-    return { view, names, model, level: 'fields', objects: true };
-  if (level === 'fields')
-    return key === 'AND' || key === 'OR' || key === 'NOT' ? { ...walk, objects: true } : undefined;
+    return { view, names, model, level: 'fields' };
+  if (level === 'fields') return key === 'AND' || key === 'OR' || key === 'NOT' ? walk : undefined;
   // An update's fields, or (nested) its `{ where, data }`.
   if (level === 'update')
-    return key === 'where' || key === 'data' ? { view, names, model, level: 'fields', objects: true } : undefined;
+    return key === 'where' || key === 'data' ? { view, names, model, level: 'fields' } : undefined;
   // A scalar field's filter or update operator among operation arguments, nested writes or a
   // relation's filter is misplaced (`findMany({ equals })`): its value is withheld.
   if (!PRISMA_KEYS.has(key) || SCALAR_OPERATORS.has(key)) return undefined;
-  const next = FIELD_OBJECT_KEYS.has(key) ? 'fields' : key === 'update' ? 'update' : 'any';
-  return { view, names, model, level: next, objects };
+  if (FIELD_OBJECT_KEYS.has(key)) return { view, names, model, level: 'fields' };
+  if (SELECTION_KEYS.has(key)) return { view, names, model, level: 'selection' };
+  if (key === 'orderBy') return { view, names, model, level: 'order' };
+  if (key === 'take' || key === 'skip' || key === 'limit') return { view, names, model, level: 'any', keeps: 'counts' };
+  if (key === 'distinct' || key === 'by' || key === 'relationLoadStrategy')
+    return { view, names, model, level: 'any', keeps: 'words', printedAsKey: key === 'by' };
+  return { view, names, model, level: key === 'update' ? 'update' : 'any' };
+}
+
+/** Whether the string, number or date `value` is kept where `walk` is (see {@link Keeps}). */
+function kept(value: unknown, walk: Walk): boolean {
+  if (walk.level === 'scalar' || walk.keeps === 'values') return true;
+  if (walk.keeps === 'counts') return typeof value === 'number' || typeof value === 'bigint';
+  if (walk.keeps !== 'words' || typeof value !== 'string') return false;
+  return WORDS.has(value) || (walk.model !== undefined && Object.hasOwn(walk.model.fields, value));
 }
 
 /** Whether `key` is an encrypted, blind-index or match-index field of `model`. */
@@ -216,8 +269,12 @@ function isScalar(value: unknown): boolean {
 /** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
 function collect(value: unknown, walk: Walk, inside: boolean, out: Map<string, Secret>, depth: number) {
   if (depth > 64) return;
-  // A value where Prisma takes an object (`AND: email`, `where: [email]`) is withheld like a sensitive one.
-  if (!inside && walk.objects === true && isScalar(value)) inside = true;
+  // A value where Prisma takes none (`AND: email`, `where: [email]`, `take: email`) is withheld like a sensitive one.
+  if (!inside && isScalar(value) && !kept(value, walk)) {
+    inside = true;
+    if (walk.printedAsKey === true && typeof value === 'string' && value.length >= MIN_FRAGMENT_LENGTH)
+      addBare(value, 'word', out);
+  }
   if (inside) {
     if (typeof value === 'string') return addString(value, out);
     if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), 'number', out);
