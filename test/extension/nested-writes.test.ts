@@ -16,6 +16,7 @@ describe('fieldEncryption: nested writes under relations', () => {
     'many body',
     'created author',
     'gh-coc',
+    'listed body',
   ];
 
   beforeAll(async () => {
@@ -124,5 +125,35 @@ describe('fieldEncryption: nested writes under relations', () => {
     expect((await h.fresh().prisma.user.findUniqueOrThrow({ where: { id: post.authorId } })).notes).toBe(
       'nested author note',
     );
+  });
+
+  it('refuses a nested updateMany whose data is not an object, as Prisma does, instead of running it with none', async () => {
+    const user = await h.prisma.user.create({
+      data: {
+        tenantId: 'acme',
+        emailIdx: computedBlindIndex,
+        name: 'Shapes',
+        email: 'shapes@example.com',
+        posts: { create: { title: 'kept', body: 'nested body' } },
+      },
+    });
+    for (const updateMany of [
+      { where: {}, data: 'retitled' },
+      { where: {}, data: [{ title: 'retitled', body: 'listed body' }] },
+      { where: {} },
+      [{ where: {}, data: 7 }],
+    ]) {
+      const error = await h.prisma.user
+        .update({ where: { id: user.id }, data: { posts: { updateMany } } } as never)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      const shape = JSON.stringify(updateMany);
+      expect([shape, (error as Error | undefined)?.constructor.name]).toEqual([shape, 'PrismaClientValidationError']);
+      expect(String(error)).not.toContain('listed body');
+    }
+    const posts = await h.prisma.post.findMany({ where: { authorId: user.id } });
+    expect(posts.map((p) => [p.title, p.body])).toEqual([['kept', 'nested body']]);
   });
 });

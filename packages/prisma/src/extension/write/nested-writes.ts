@@ -230,9 +230,9 @@ export class NestedWrites {
 
   private async nestedUpdateMany(target: ModelMeta, item: Args, parts: NestedWriteParts): Promise<Args> {
     const where = await this.rewrite(target, item.where, parts.where?.position ?? 'nested');
-    const data = isPlainObject(item.data) ? item.data : {};
     const context = this.writer.needsRowContext(target) ? undefined : { scope: 'default' };
-    return { ...item, where, data: await this.writer.update(target, data, context, 'updateMany') };
+    // Data that is not an object (a string, a list, none) is Prisma's to refuse: sent as given.
+    return { ...item, where, data: await this.writer.update(target, item.data, context, 'updateMany') };
   }
 
   /**
