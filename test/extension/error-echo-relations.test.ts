@@ -362,6 +362,58 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
     expect(await leaks(shapes)).toEqual([]);
   });
 
+  it("under a related model's encrypted field, where hushfield or Prisma refuses it", async () => {
+    const born = new Date('1971-02-03T04:05:06.789Z');
+    const shapes: [string, () => Promise<unknown>][] = [
+      [
+        'include: a range on body',
+        () => h.prisma.user.findMany({ include: { posts: { where: { body: { gt: typed } } } } } as never),
+      ],
+      [
+        'include: orderBy body',
+        () => h.prisma.user.findMany({ include: { posts: { orderBy: { body: typed } } } } as never),
+      ],
+      [
+        'include: cursor on body',
+        () => h.prisma.user.findMany({ include: { posts: { cursor: { body: typed } } } } as never),
+      ],
+      [
+        'select: body given a string',
+        () => h.prisma.user.findMany({ select: { posts: { select: { body: typed } } } } as never),
+      ],
+      [
+        'some: contains on body',
+        () => h.prisma.user.findMany({ where: { posts: { some: { body: { contains: typed } } } } } as never),
+      ],
+      [
+        'count: startsWith on body',
+        () => h.prisma.user.count({ where: { posts: { none: { body: { startsWith: typed } } } } } as never),
+      ],
+      [
+        'orderBy: a to-one encrypted field',
+        () => h.prisma.post.findMany({ orderBy: { author: { email: typed } } } as never),
+      ],
+      [
+        'groupBy: having an encrypted field',
+        () => h.prisma.user.groupBy({ by: ['tenantId'], having: { email: typed } } as never),
+      ],
+      ['aggregate: _min of an encrypted field', () => h.prisma.user.aggregate({ _min: { email: typed } } as never)],
+      [
+        'nested create: body a date',
+        () =>
+          h.prisma.user.update({
+            where: { id: userId },
+            data: { posts: { create: { title: 't', body: born, note: typed } } },
+          } as never),
+      ],
+      [
+        'nested set: a date',
+        () => h.prisma.user.update({ where: { id: userId }, data: { posts: { set: [born, typed] } } } as never),
+      ],
+    ];
+    expect(await leaks(shapes)).toEqual([]);
+  });
+
   it('in batch and interactive transactions', async () => {
     const shapes: [string, () => Promise<unknown>][] = [
       [
