@@ -99,6 +99,17 @@ describe(`encrypted Json values serialize as Prisma serializes them on ${testPro
         'an object with a $type key (taken as it is)',
         () => ({ o: { $type: 'x', at: new Date(0), b: Buffer.from([1]) } }),
       ],
+      // Prisma writes its query with a replacer: a BigInt is its digits, a byte array its base64.
+      ['BigInts under a toJSON result (its digits)', () => ({ a: { toJSON: () => ({ n: 5n, big: 2n ** 70n }) } })],
+      ['a toJSON result that is a BigInt', () => ({ a: { toJSON: () => -42n } })],
+      [
+        'a Uint8Array under a toJSON result (its base64)',
+        () => ({ a: { toJSON: () => ({ u: new Uint8Array([1, 250]) }) } }),
+      ],
+      [
+        'a BigInt and a Uint8Array under a $type object',
+        () => ({ o: { $type: 'x', n: -7n, u: new Uint8Array([1, 2, 250]) } }),
+      ],
     ])('%s', async (_what, make) => {
       const expected = await viaPrisma(field, make());
       expect(expected.stored.sqlNull).toBe(false);

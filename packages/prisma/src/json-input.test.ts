@@ -33,6 +33,11 @@ describe('prismaJsonText', () => {
       '{"a":{"b":{"type":"Buffer","data":[1]}}}',
     );
     expect(prismaJsonText({ $type: 'x', b: Buffer.from([1]) })).toBe('{"$type":"x","b":{"type":"Buffer","data":[1]}}');
+    // with Prisma's replacer: a BigInt its digits, a byte array without toJSON its base64
+    expect(prismaJsonText({ a: { toJSON: () => ({ n: -5n, u: new Uint8Array([1, 2]) }) } })).toBe(
+      '{"a":{"n":"-5","u":"AQI="}}',
+    );
+    expect(prismaJsonText({ $type: 'x', n: 2n ** 70n })).toBe('{"$type":"x","n":"1180591620717411303424"}');
   });
 
   it('lists enumerable keys as for...in does, leaving out undefined values and symbol keys', () => {
@@ -53,8 +58,9 @@ describe('prismaJsonText', () => {
     const cycle: Record<string, unknown> = { SECRET: 1 };
     cycle.self = cycle;
     expect(refusal(cycle)).toBe('a cycle');
-    expect(refusal({ a: { toJSON: () => 1n } })).toMatch(/BigInt/);
-    for (const value of [['SECRET', undefined], { f: () => 'SECRET' }, cycle]) {
+    const underToJson = { a: { toJSON: () => cycle } };
+    expect(refusal(underToJson)).toBe('a cycle under a toJSON result or a $type object');
+    for (const value of [['SECRET', undefined], { f: () => 'SECRET' }, cycle, underToJson]) {
       expect(() => prismaJsonText(value)).toThrow(TypeError);
       expect(() => prismaJsonText(value)).not.toThrow(/SECRET/);
     }

@@ -10,12 +10,14 @@
  *   `ArrayBuffer` view) its base64 text; a `Prisma.Decimal` its `toJSON` string (a number at
  *   the top); NaN and ±Infinity are JSON null, as `JSON.stringify` writes them.
  * - An object with a `toJSON` method is what that returns; an object with a `$type` property is
- *   taken as it is (Prisma's raw value): both are then written by plain `JSON.stringify`.
+ *   taken as it is (Prisma's raw value): both are then written by `JSON.stringify` with Prisma's
+ *   replacer, a `BigInt` its digits and an `ArrayBuffer` view (not a `Buffer`, whose own `toJSON`
+ *   comes first) its base64 text.
  * - Any other object is its enumerable string keys (inherited ones too, as `for...in` lists
  *   them) whose values are not `undefined`; symbol keys are left out.
  * - Refused, as Prisma refuses them: `undefined` as a list element (a hole in a sparse list
  *   too), a function or a symbol as a value, an invalid `Date`; and a cycle, on which Prisma's
- *   serializer overflows the stack.
+ *   serializer overflows the stack (or `JSON.stringify` throws).
  */
 import { Buffer } from 'node:buffer';
 
@@ -48,11 +50,20 @@ export function prismaJsonText(value: unknown): string {
   if (isDecimal(value) && value.isFinite()) return value.toFixed();
   const json = toJson(value, []);
   try {
-    return JSON.stringify(json);
+    return JSON.stringify(json, prismaReplacer);
   } catch {
-    // Only a `toJSON` result or a `$type` object, written by JSON.stringify as Prisma writes them.
-    throw new JsonInputError('a BigInt or a cycle under a toJSON result or a $type object');
+    // Only a cycle under a `toJSON` result or a `$type` object, which JSON.stringify writes as
+    // Prisma does (its error is not passed on: it names the keys on the cycle).
+    throw new JsonInputError('a cycle under a toJSON result or a $type object');
   }
+}
+
+/** The replacer Prisma's client writes its query with (a `toJSON` result and a `$type` object meet it). */
+function prismaReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (ArrayBuffer.isView(value))
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  return value;
 }
 
 /**
