@@ -7,10 +7,17 @@
  * never stored as plain JSON); `undefined` in a list, functions, symbols and invalid Dates are
  * refused before any query, by a typed error that shows no part of the value.
  */
-import { InvalidArgumentError } from '@hushfield/core';
+import { InvalidArgumentError, UnsupportedQueryError } from '@hushfield/core';
 import { Prisma } from '../../prisma/generated/client/client';
 import { testProvider } from '../support/provider';
-import { createHarness, expectNoPlaintextIn, expectNoPlaintextInLog, type Harness, isEnvelope } from './support';
+import {
+  createHarness,
+  expectNoPlaintextIn,
+  expectNoPlaintextInLog,
+  type Harness,
+  isEnvelope,
+  rejection,
+} from './support';
 
 type JsonField = 'body' | 'meta';
 
@@ -155,6 +162,39 @@ describe(`encrypted Json values serialize as Prisma serializes them on ${testPro
       expect(typeof row.json === 'string' && isEnvelope(row.json)).toBe(true);
       expect((await reader.prisma.document.findUniqueOrThrow({ where: { id: doc.id } }))[field]).toBeNull();
     });
+  });
+
+  it("differs from plain Prisma only as the README says: a BigInt beyond 64 bits as the whole value, jsonb's key order, and what jsonb cannot hold", async () => {
+    const big = 2n ** 70n + 1n;
+    // Plain Prisma cannot write it (nor any BigInt beyond 64 bits as the whole value): sealed as its digits.
+    await expect(create('base', 'body', big)).rejects.toBeInstanceOf(Prisma.PrismaClientUnknownRequestError);
+    await expect(create('base', 'body', -big)).rejects.toBeInstanceOf(Prisma.PrismaClientUnknownRequestError);
+    expect(await viaExtension('body', big)).toBe(String(big));
+    expect(await viaExtension('body', -big)).toBe(String(-big));
+    // A filter on it is refused (a sealed value is compared with nothing), naming no value.
+    const refused = await rejection(h.prisma.document.findMany({ where: { body: { equals: big } } } as never));
+    expect(refused).toBeInstanceOf(UnsupportedQueryError);
+    expect(`${String(refused)}\n${JSON.stringify(refused)}`).not.toContain(String(big));
+    // A sealed value reads back in the order it was written; jsonb reorders a plain column's keys.
+    const order = { beta: 1, alfa: { y: 2, b: 1 } };
+    const sealed = (await viaExtension('body', order)) as Record<string, Record<string, unknown>>;
+    expect([Object.keys(sealed), Object.keys(sealed.alfa)]).toEqual([
+      ['beta', 'alfa'],
+      ['y', 'b'],
+    ]);
+    const plain = (await viaPrisma('body', order)).read as Record<string, Record<string, unknown>>;
+    if (h.db.provider === 'postgresql')
+      expect([Object.keys(plain), Object.keys(plain.alfa)]).toEqual([
+        ['alfa', 'beta'],
+        ['b', 'y'],
+      ]);
+    // jsonb holds no U+0000 and no lone surrogate: a plain column refuses them, a sealed value holds them.
+    for (const value of [{ k: 'a\u0000b' }, { ['k\u0000']: 1 }, { k: 'x\ud800' }]) {
+      expect(await viaExtension('body', value)).toEqual(value);
+      // (MariaDB's json_valid check refuses the lone surrogate too; SQLite stores all three.)
+      if (h.db.provider === 'postgresql')
+        await expect(create('base', 'body', value)).rejects.toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    }
   });
 
   it('keeps Prisma.DbNull SQL NULL on the optional field and leaves it to Prisma to refuse on the required one', async () => {
