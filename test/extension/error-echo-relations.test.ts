@@ -414,6 +414,36 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
     expect(await leaks(shapes)).toEqual([]);
   });
 
+  it('through the fluent API, and as numbers and dates', async () => {
+    const one = () => h.prisma.user.findUnique({ where: { id: userId } });
+    const shapes: [string, () => Promise<unknown>][] = [
+      ['fluent: where a string', () => one().posts({ where: typed } as never)],
+      ['fluent: set in where', () => one().posts({ where: { author: { set: typed } } } as never)],
+      ['fluent: orderBy a string', () => one().posts({ orderBy: typed } as never)],
+      ['fluent: take a string', () => one().posts({ take: typed } as never)],
+      [
+        'fluent to-one: select a string',
+        () => h.prisma.post.findFirst({ where: { id: postId } }).author({ select: { name: typed } } as never),
+      ],
+    ];
+    expect(await leaks(shapes)).toEqual([]);
+    // Built, so that the source lines Prisma quotes do not hold them.
+    const pin = Number(['42424', '24242'].join(''));
+    const born = new Date(Date.UTC(1971, 1, 3, 4, 5, 6, 789));
+    for (const value of [pin, born]) {
+      for (const call of [
+        () => h.prisma.user.update({ where: { id: userId }, data: { posts: { set: value } } } as never),
+        () => h.prisma.user.findMany({ where: { posts: { some: value } } } as never),
+        () => h.prisma.user.findMany({ include: { posts: { orderBy: value } } } as never),
+        () => h.prisma.user.findMany({ include: { posts: { skip: born } } } as never),
+      ]) {
+        const text = everything(await call().catch((e: unknown) => e));
+        for (const secret of [String(pin), born.toISOString().slice(0, 10)])
+          expect([secret, text.includes(secret)]).toEqual([secret, false]);
+      }
+    }
+  });
+
   it('in batch and interactive transactions', async () => {
     const shapes: [string, () => Promise<unknown>][] = [
       [
