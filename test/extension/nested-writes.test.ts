@@ -156,4 +156,19 @@ describe('fieldEncryption: nested writes under relations', () => {
     const posts = await h.prisma.post.findMany({ where: { authorId: user.id } });
     expect(posts.map((p) => [p.title, p.body])).toEqual([['kept', 'nested body']]);
   });
+
+  it('refuses a nested createMany without data, as Prisma does, instead of creating nothing', async () => {
+    const user = await h.prisma.user.findFirstOrThrow({ where: { name: 'Shapes' }, include: { posts: true } });
+    for (const createMany of [{}, { skipDuplicates: true }, { data: null }]) {
+      const error = await h.prisma.user
+        .update({ where: { id: user.id }, data: { posts: { createMany } } } as never)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      const shape = JSON.stringify(createMany);
+      expect([shape, (error as Error | undefined)?.constructor.name]).toEqual([shape, 'PrismaClientValidationError']);
+    }
+    expect(await h.prisma.post.count({ where: { authorId: user.id } })).toBe(user.posts.length);
+  });
 });

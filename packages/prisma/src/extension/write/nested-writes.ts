@@ -87,6 +87,8 @@ export class NestedWrites {
       case 'create':
         return created(item);
       case 'createMany':
+        // No rows given (no data, null, a string) is Prisma's to refuse: sent as given.
+        if (!Array.isArray(item.data) && !isPlainObject(item.data)) return item;
         return {
           ...item,
           data: await Promise.all(
