@@ -1,4 +1,4 @@
-import { UnsupportedQueryError } from '@hushfield/core';
+import { InvalidArgumentError, UnsupportedQueryError } from '@hushfield/core';
 import type { HushfieldSchema, ModelMeta } from '../../metadata';
 import { guardQuery } from './query-guard';
 import { SchemaView } from '../schema-view';
@@ -299,6 +299,30 @@ describe('guardQuery', () => {
         ),
       ),
     ).toMatchObject({ model: 'Memo', field: 'textIdx', operation: 'distinct' });
+  });
+});
+
+describe('guardQuery: an encrypted String written with set', () => {
+  it('refuses { set } beside another key (Prisma refuses it, and sealing would drop the key), naming no value', () => {
+    const thrown = (data: Record<string, unknown>) => {
+      try {
+        guard('Person', 'update', { where: { id: 'p-1' }, data });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const email of [
+      { set: 'SECRET@x.io', x: 1 },
+      { set: 'SECRET@x.io', equals: 'SECRET@x.io' },
+    ]) {
+      const error = thrown({ email });
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).argument).toBe('Person.email');
+      expect(String(error)).not.toContain('SECRET');
+    }
+    expect(thrown({ email: { set: 'a@x.io', x: undefined } })).toBeUndefined();
+    expect(thrown({ email: { set: null } })).toBeUndefined();
   });
 });
 

@@ -90,7 +90,7 @@ export function guardData(
       continue;
     }
     if (encrypted) {
-      const plain = isPlainObject(value) && 'set' in value ? value.set : value;
+      const plain = setValue(value);
       if (plain !== null && typeof plain !== 'string') throw notString(model.name, key);
       // Refused here, before the scope's key is read or created for it.
       if (plain !== null) checkPlaintext(plain, `${model.name}.${key}`);
@@ -207,7 +207,7 @@ function typedWrite(model: ModelMeta, field: EncryptedFieldMeta, value: unknown)
       return;
     }
     case 'Bytes': {
-      const plain = isPlainObject(value) && 'set' in value ? value.set : value;
+      const plain = setValue(value);
       if (plain === null) return;
       if (!(plain instanceof Uint8Array)) throw notTyped(model.name, field.name, 'bytes (a Uint8Array) or null');
       checkBytes(plain, argument);
@@ -228,4 +228,14 @@ function typedWrite(model: ModelMeta, field: EncryptedFieldMeta, value: unknown)
       return;
     }
   }
+}
+
+/**
+ * The value an encrypted field is written: `value`, or what `{ set }` holds. An object with any
+ * other key beside `set` (which Prisma refuses, and sealing `set` alone would drop) is returned
+ * as it is, for the caller to refuse as no value of the field's type.
+ */
+function setValue(value: unknown): unknown {
+  if (!isPlainObject(value) || !('set' in value)) return value;
+  return Object.keys(value).every((key) => key === 'set' || value[key] === undefined) ? value.set : value;
 }
