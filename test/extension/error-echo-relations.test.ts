@@ -476,13 +476,16 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
     const error = (await h.prisma.user
       .findMany({
         where: { name: 'kept-name', posts: { set: typed } },
-        include: { posts: { where: { title: 'kept-title' }, orderBy: { title: 'desc' }, take: 37 } },
+        include: {
+          posts: { where: { title: 'kept-title' }, orderBy: { title: 'desc' }, take: 37 },
+          _count: { select: { posts: { where: { title: 'kept-count' } } } },
+        },
         distinct: ['tenantId'],
       } as never)
       .catch((e: unknown) => e)) as Error;
     expect(everything(error)).not.toContain(typed);
     expect(error.message).toContain('Unknown argument `set`');
-    for (const kept of ['"kept-name"', '"kept-title"', '"desc"', 'take: 37', '"tenantId"'])
+    for (const kept of ['"kept-name"', '"kept-title"', '"desc"', 'take: 37', '"tenantId"', '"kept-count"'])
       expect([kept, error.message.includes(kept)]).toEqual([kept, true]);
   });
 });

@@ -224,7 +224,8 @@ function step(key: string, walk: Walk): Walk | undefined {
     if (field.kind !== 'object') return { view, names, model: undefined, level: 'scalar' };
     return { view, names, model: target, level: 'any' };
   }
-  if (level === 'selection') return key === '_count' ? { view, names, model, level: 'selection' } : undefined;
+  // A relation count's `true`, or its `{ select }` of relations with their arguments.
+  if (level === 'selection') return key === '_count' ? { view, names, model, level: 'any' } : undefined;
   if (level === 'order') return ORDER_KEYS.has(key) ? { ...walk, keeps: 'words' } : undefined;
   if (model.idFields.join('_') === key || model.uniqueIndexes.some((u) => u.name === key))
     return { view, names, model, level: 'fields' };
