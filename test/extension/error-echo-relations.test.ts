@@ -444,6 +444,35 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
     }
   });
 
+  it('under a self relation and a many-to-many one', async () => {
+    const folder = () => ({ tenantId: 'acme', name: 'f', nameIdx: computedBlindIndex });
+    const shapes: [string, () => Promise<unknown>][] = [
+      [
+        'self: children set',
+        () => h.prisma.folder.create({ data: { ...folder(), children: { set: typed } } } as never),
+      ],
+      [
+        'self: parent connect',
+        () => h.prisma.folder.create({ data: { ...folder(), parent: { connect: typed } } } as never),
+      ],
+      ['self: children some', () => h.prisma.folder.findMany({ where: { children: { some: typed } } } as never)],
+      ['self: parent is', () => h.prisma.folder.findMany({ where: { parent: { is: typed } } } as never)],
+      [
+        'many-to-many: labels set',
+        () => h.prisma.folder.create({ data: { ...folder(), labels: { set: typed } } } as never),
+      ],
+      [
+        'many-to-many: labels include orderBy',
+        () => h.prisma.folder.findMany({ include: { labels: { orderBy: typed } } } as never),
+      ],
+      [
+        'many-to-many: folders disconnect',
+        () => h.prisma.label.updateMany({ where: {}, data: { folders: { disconnect: typed } } } as never),
+      ],
+    ];
+    expect(await leaks(shapes)).toEqual([]);
+  });
+
   it('in batch and interactive transactions', async () => {
     const shapes: [string, () => Promise<unknown>][] = [
       [
