@@ -135,6 +135,7 @@ describe('the generated metadata of the test schema', () => {
       'Voucher',
       'Locker',
       'Billing',
+      'Passport',
       'Folder',
       'Label',
       'HushfieldKey',
