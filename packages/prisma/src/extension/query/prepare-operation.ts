@@ -164,6 +164,7 @@ export class OperationPreparer {
       const check = { view: this.view, crypto: this.crypto, base: this.base };
       const dropped = await checkCreatedRows(check, created, skipDuplicates);
       if (dropped.size > 0 && Array.isArray(out.data)) out.data = out.data.filter((row) => !dropped.has(row as Args));
+      if (dropped.size > 0) step.encryptor.dropCreated(dropped);
     }
     return prepared;
   }

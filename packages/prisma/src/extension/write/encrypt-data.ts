@@ -112,6 +112,12 @@ export class DataEncryptor {
    * live key versions once its scope is known (`unique-across-versions.ts`).
    */
   readonly updatedScopes: { readonly model: ModelMeta; readonly scope: string }[] = [];
+  /**
+   * The data lists of this encryptor's nested `createMany`s with `skipDuplicates` (their rows
+   * are in {@link created}, marked `skip`): rows held under another live key version are
+   * dropped from them ({@link DataEncryptor.dropCreated}).
+   */
+  readonly skipLists: unknown[][] = [];
 
   /**
    * @param written - receives every envelope sealed, so the write's own result need not
@@ -152,8 +158,9 @@ export class DataEncryptor {
    * create knows every scope of its nested creates before it seals anything.
    * @param unless - for a row created only when a row is not found: the where (rewritten) that
    *   must find none (a connectOrCreate's, a nested upsert's), kept in {@link created} with it;
-   *   `true` when there is none to ask (a top-level upsert's create, checked on its own, or a
-   *   nested createMany's with `skipDuplicates`): then not in {@link created}
+   *   `true` when there is none to ask (a top-level upsert's create, checked on its own): then
+   *   not in {@link created}; `'skip'` for a row of a nested createMany with `skipDuplicates`,
+   *   kept in {@link created} to be dropped rather than refused
    * @throws InvalidArgumentError when a row's scope cannot be known
    */
   async create(
@@ -161,7 +168,7 @@ export class DataEncryptor {
     data: unknown,
     draft?: CreateDraft,
     nested = false,
-    unless?: Args | true,
+    unless?: Args | true | 'skip',
   ): Promise<Args> {
     if (!isPlainObject(data)) return data as Args;
     const row = draft ?? this.draft(model, data);
@@ -174,7 +181,8 @@ export class DataEncryptor {
       const pending = this.sealer.seal(model, out, context);
       if (pending !== undefined) await pending;
       if (unless !== true && indexedUniques(model).length > 0) {
-        this.created.push({ model, data, scope, out, ...(unless === undefined ? {} : { unless }) });
+        const when = unless === undefined ? {} : unless === 'skip' ? { skip: true as const } : { unless };
+        this.created.push({ model, data, scope, out, ...when });
       }
     } else if (this.touchesEncrypted(model, data)) {
       const pending = this.sealer.seal(model, out, { scope: 'default' });
@@ -250,6 +258,13 @@ export class DataEncryptor {
     if (this.touchesEncrypted(model, data)) await this.sealer.seal(model, out, context ?? { scope: 'default' });
     if (relations) await this.nested.write(model, out, locate, self);
     return out;
+  }
+
+  /** Drops `dropped` (rows {@link created} marked `skip`) from the lists of {@link skipLists}. */
+  dropCreated(dropped: ReadonlySet<Args>): void {
+    for (const list of this.skipLists) {
+      for (let i = list.length - 1; i >= 0; i--) if (dropped.has(list[i] as Args)) list.splice(i, 1);
+    }
   }
 
   /** A row being updated, as the parent of its nested creates: `where` names it (rewritten). */

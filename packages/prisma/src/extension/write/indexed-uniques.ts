@@ -90,6 +90,8 @@ export interface CreatedRow extends WrittenRow {
    * a nested upsert's): a duplicate is one only then.
    */
   readonly unless?: Args;
+  /** Dropped from the write rather than refused when held (a `createMany`'s with `skipDuplicates`). */
+  readonly skip?: true;
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
   RowGuard,
   WhereRewrite,
 } from './encrypt-data';
+import { indexedUniques } from './indexed-uniques';
 import { type RelatedRow, type RowServices, UpdatedRow } from './relation-scope';
 import { noRowCondition } from './row-reader';
 import { createdRowPin } from './upsert-pin';
@@ -26,7 +27,10 @@ import { type Args, isPlainObject, type SchemaView } from '../schema-view';
  * What nested writes need of the encryptor of the top-level write: a row's own data
  * (`create`, `update`), a row being updated as the parent of its creates, and its checks.
  */
-export type RowWriter = Pick<DataEncryptor, 'create' | 'update' | 'updatedRow' | 'writesEncrypted' | 'needsRowContext'>;
+export type RowWriter = Pick<
+  DataEncryptor,
+  'create' | 'update' | 'updatedRow' | 'writesEncrypted' | 'needsRowContext' | 'skipLists'
+>;
 
 /** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
 interface NestedWritePlace {
@@ -79,22 +83,22 @@ export class NestedWrites {
   private async nested(target: ModelMeta, op: string, item: unknown, place: NestedWritePlace): Promise<unknown> {
     if (!isPlainObject(item)) return item; // `delete: true`, `disconnect: true`
     const parts = nestedWriteParts(op, item, place.list);
-    const created = (data: unknown, existing?: Args, unless?: Args | true) =>
+    const created = (data: unknown, existing?: Args, unless?: Args | true | 'skip') =>
       isPlainObject(data)
         ? this.writer.create(target, data, place.parent.child(place.relation, data, existing), true, unless)
         : data;
     switch (op) {
       case 'create':
         return created(item);
-      case 'createMany':
+      case 'createMany': {
         // No rows given (no data, null, a string) is Prisma's to refuse: sent as given.
         if (!Array.isArray(item.data) && !isPlainObject(item.data)) return item;
-        return {
-          ...item,
-          data: await Promise.all(
-            parts.creates.map((data) => created(data, undefined, item.skipDuplicates === true ? true : undefined)),
-          ),
-        };
+        // With skipDuplicates, a row held under another live key version is dropped (after the check).
+        const skip = item.skipDuplicates === true;
+        const data = await Promise.all(parts.creates.map((row) => created(row, undefined, skip ? 'skip' : undefined)));
+        if (skip && indexedUniques(target).length > 0) this.writer.skipLists.push(data);
+        return { ...item, data };
+      }
       case 'connect':
       case 'set':
       case 'disconnect':

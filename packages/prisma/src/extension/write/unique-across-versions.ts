@@ -125,10 +125,11 @@ async function heldByUpdate(check: UniqueCheck, data: unknown): Promise<Held[]> 
 }
 
 /**
- * Refuses (or, with `skipDuplicates`, drops) a row a write creates when another row holds its
- * values of a unique blind-index constraint under another live key version: one query per
- * constraint and {@link CHUNK} rows, and none while one version is live.
- * @returns the rows to drop (their sealed data), with `skipDuplicates`
+ * Refuses (or, with `skipDuplicates` or for a row marked {@link CreatedRow.skip}, drops) a row a
+ * write creates when another row holds its values of a unique blind-index constraint under
+ * another live key version: one query per constraint and {@link CHUNK} rows, and none while one
+ * version is live.
+ * @returns the rows to drop (their sealed data)
  * @throws PrismaClientKnownRequestError P2002 (`meta.target`: the constraint's columns), without
  *   `skipDuplicates`: before anything is written
  */
@@ -165,7 +166,7 @@ export async function checkCreatedRows(
         if (!holders.some((holder) => holds(held, holder))) continue;
         // Created only when its where finds no row: when it finds one, nothing is created.
         if (row.unless !== undefined && (await sideQuery(check.base, (client) => found(client, row)))) continue;
-        if (!skipDuplicates) throw duplicate(model, unique);
+        if (!skipDuplicates && row.skip !== true) throw duplicate(model, unique);
         dropped.add(row.out);
       }
     }
