@@ -1,7 +1,8 @@
 /**
  * The check that refuses a duplicate of a unique blind-indexed value held under another live
  * key version (README, "Key rotation"), in the shapes beyond unique-check-shapes.test.ts: a
- * nested `createMany({ skipDuplicates })`. With one live version, it queries nothing for it.
+ * nested to-one upsert's create and a nested `createMany({ skipDuplicates })`. With one live
+ * version, neither queries anything for it.
  */
 import { computedBlindIndex } from '@hushfield/prisma';
 import { testProvider } from '../support/provider';
@@ -17,6 +18,7 @@ describe('unique blind-index values across live versions, in nested updates and 
   });
 
   const user = (email: string, name: string) => ({ tenantId: 'nest', name, email, emailIdx: computedBlindIndex });
+  const passport = (number: string) => ({ number, numberIdx: computedBlindIndex });
   const account = (provider: string, externalId: string) => ({
     provider,
     externalId,
@@ -30,6 +32,42 @@ describe('unique blind-index values across live versions, in nested updates and 
   const checkQueries = (mark: number, column: string) =>
     h.queries.slice(mark).filter((q) => new RegExp(`${column}\\W*\\s+IN\\s*\\(`, 'i').test(q.query));
 
+  it("refuses a nested to-one upsert's create of a held value when the relation holds no row, not when it updates", async () => {
+    const { prisma } = h;
+    const ivy = await prisma.user.create({
+      data: { ...user('ivy@nest.test', 'ivy'), passport: { create: passport('P-1001') } },
+    });
+    const val = await prisma.user.create({ data: user('val@nest.test', 'val') });
+    const wes = await prisma.user.create({
+      data: { ...user('wes@nest.test', 'wes'), passport: { create: passport('P-3003') } },
+    });
+    // One live version: the constraint sees a duplicate, and nothing is queried for it.
+    const mark = h.queries.length;
+    await prisma.user.update({
+      where: { id: val.id },
+      data: { passport: { upsert: { create: passport('P-2002'), update: { number: 'P-2002' } } } },
+    });
+    expect(checkQueries(mark, 'number_idx')).toEqual([]);
+    await h.base.passport.deleteMany({ where: { userId: val.id } });
+
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    const upsert = (id: string, create: string, update: string) =>
+      prisma.user.update({
+        where: { id },
+        data: { passport: { upsert: { create: passport(create), update: { number: update } } } },
+      });
+    expectDuplicate(await rejection(upsert(val.id, 'p-1001 ', 'P-4004')), 'Passport', ['number_idx']);
+    expect(await h.base.passport.count({ where: { userId: val.id } })).toBe(0);
+    // wes holds a passport: the upsert updates it, and its create (ivy's number) is never written.
+    await upsert(wes.id, 'P-1001', 'P-3004');
+    expect((await prisma.passport.findUnique({ where: { userId: wes.id } }))?.number).toBe('P-3004');
+    await upsert(val.id, 'P-6006', 'P-7007');
+    expect(await prisma.passport.count({ where: { number: 'P-1001' } })).toBe(1);
+    expect((await prisma.passport.findUnique({ where: { userId: ivy.id } }))?.number).toBe('P-1001');
+    expectNoPlaintextInLog(h.queries, ['P-1001', 'p-1001', 'P-3004']);
+  });
+
+  // SQLite has no skipDuplicates (Prisma refuses the argument).
   (testProvider() === 'sqlite' ? it.skip : it)(
     'drops from a nested createMany with skipDuplicates a row whose value another row holds under another live version',
     async () => {

@@ -7,6 +7,7 @@
  */
 import type { FieldCrypto } from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../../metadata';
+import { isLogicalKey } from '../query/arg-shapes';
 import { type Args, blindIndexSpec, isPerScopeIndex, isPlainObject } from '../schema-view';
 import { fieldPlainOf, plainOf } from './row-sealer';
 
@@ -201,4 +202,18 @@ export function holds(held: Held, row: Args): boolean {
     if (isPlainObject(wanted)) return (wanted.in as unknown[]).includes(value);
     return value !== null && value !== undefined && String(value) === String(wanted);
   });
+}
+
+/**
+ * A unique where as a filter: a compound unique input (`provider_externalIdIdx: { ... }`),
+ * which a filter does not take, spread into its fields.
+ */
+export function asWhereInput(model: ModelMeta, where: unknown): unknown {
+  if (!isPlainObject(where)) return where;
+  const out: Args = {};
+  for (const [key, value] of Object.entries(where)) {
+    if (!isLogicalKey(key) && model.fields[key] === undefined && isPlainObject(value)) Object.assign(out, value);
+    else out[key] = value;
+  }
+  return out;
 }

@@ -17,7 +17,7 @@ import type {
   RowGuard,
   WhereRewrite,
 } from './encrypt-data';
-import { indexedUniques } from './indexed-uniques';
+import { asWhereInput, indexedUniques } from './indexed-uniques';
 import { type RelatedRow, type RowServices, UpdatedRow } from './relation-scope';
 import { noRowCondition } from './row-reader';
 import { createdRowPin } from './upsert-pin';
@@ -136,6 +136,8 @@ export class NestedWrites {
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.writer.updatedRow(target, where, draft) : this.locatedRow(target, place);
+    // The row it updates when there is one: a to-many upsert's where, a to-one's related row.
+    const updates = this.updatedRows(target, where, place);
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
     // The read found no row to update (a to-many where that names none, or a to-one relation
     // that holds none, its parent read): see createdRowPin. Not when the foreign key is the
@@ -150,12 +152,11 @@ export class NestedWrites {
     const pinned = none && draft !== undefined ? await createdRowPin(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
+    // Its create runs when that row is not found (unknown: checked as if it ran).
+    const unless = place.list ? (isPlainObject(where) ? where : true) : updates;
     const out: Args = {
       ...item,
-      create:
-        draft === undefined
-          ? item.create
-          : await this.writer.create(target, item.create, draft, true, isPlainObject(where) ? where : true),
+      create: draft === undefined ? item.create : await this.writer.create(target, item.create, draft, true, unless),
       update,
     };
     if (where !== undefined) out.where = where;
@@ -242,6 +243,28 @@ export class NestedWrites {
   }
 
   /**
+   * A filter for the rows of `target` a nested write updates: its where (rewritten) and the link
+   * to the parent row, `{ <back relation>: { is | some: <the parent's filter> } }`. A to-one
+   * related row is named by the link alone; a to-many where by itself when the parent cannot be
+   * named (it is unique), but not an updateMany's (`many`). `undefined` when the rows cannot
+   * be named.
+   */
+  private updatedRows(target: ModelMeta, where: unknown, place: NestedWritePlace, many = false): Args | undefined {
+    const link = this.linkTo(place);
+    const own = isPlainObject(where) ? (asWhereInput(target, where) as Args) : undefined;
+    if (link === undefined) return place.list && !many ? own : undefined;
+    return own === undefined ? link : { AND: [own, link] };
+  }
+
+  /** A filter for the rows under the parent's relation `place.relation`, when the parent can be named. */
+  private linkTo(place: NestedWritePlace): Args | undefined {
+    const parent = place.parent instanceof UpdatedRow ? place.parent.filter : undefined;
+    const back = this.view.backRelation(place.parent.model, place.relation)?.field;
+    if (parent === undefined || back === undefined) return undefined;
+    return { [back.name]: back.isList ? { some: parent } : { is: parent } };
+  }
+
+  /**
    * A nested connectOrCreate's where, when the relation sets the linked row's scope field:
    * narrowed to the parent's value, so that it links only a row already in that scope (and
    * otherwise creates one) instead of moving a row from another scope without re-encrypting it.
@@ -267,7 +290,11 @@ export class NestedWrites {
   /** A to-one related row being updated through its parent (no unique where of its own). */
   private locatedRow(target: ModelMeta, place: NestedWritePlace): UpdatedRow {
     const locate = place.locate;
-    return new UpdatedRow(target, this.services, { locate: locate && (() => locate(place.relation, target)) });
+    const filter = this.linkTo(place);
+    return new UpdatedRow(target, this.services, {
+      locate: locate && (() => locate(place.relation, target)),
+      ...(filter === undefined ? {} : { filter }),
+    });
   }
 
   /** Row context for a nested update of `target`: only resolved when encrypted fields are written. */

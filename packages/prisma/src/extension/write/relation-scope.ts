@@ -26,6 +26,7 @@ import { scopeValue } from './seen-rows';
 import { connectOrCreateConflict, relatedRowMissing, scopeMissing } from '../messages';
 import type { Position } from '../query/rewrite-where';
 import { generateRowId } from './row-ids';
+import { asWhereInput } from './indexed-uniques';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { asList } from '../query/arg-shapes';
 import { noteGeneratedScope } from '../transaction-context';
@@ -292,6 +293,11 @@ export class CreateDraft extends RelatedRow {
 export interface UpdatedRowOptions {
   /** The (rewritten) unique where naming the row, when there is one. */
   readonly where?: Args;
+  /**
+   * A filter naming the row when it has no where: a to-one related row's link to its parent
+   * (`{ user: { is: <the parent's filter> } }`).
+   */
+  readonly filter?: Args;
   /** Id and scope of a to-one related row, found through its parent (no where of its own). */
   readonly locate?: () => Promise<{ scope: string; rowId?: string; id?: string; guard?: RowGuard } | undefined>;
   /**
@@ -316,6 +322,12 @@ export class UpdatedRow extends RelatedRow {
     private readonly options: UpdatedRowOptions = {},
   ) {
     super(model, services);
+  }
+
+  /** A filter naming the row (its where as a filter, else {@link UpdatedRowOptions.filter}), or `undefined`. */
+  get filter(): Args | undefined {
+    const { where, filter } = this.options;
+    return where === undefined ? filter : (asWhereInput(this.model, where) as Args);
   }
 
   protected async find(field: string, path: Path): Promise<unknown> {

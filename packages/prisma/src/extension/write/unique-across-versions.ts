@@ -14,10 +14,10 @@ import { Prisma } from '@prisma/client/extension';
 import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client';
 import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
-import { isLogicalKey } from '../query/arg-shapes';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 import {
+  asWhereInput,
   type CreatedRow,
   type Held,
   heldFor,
@@ -206,20 +206,6 @@ async function refuseHeld(check: UniqueCheck, held: readonly Held[], updates: bo
     }
     throw duplicate(model, unique);
   }
-}
-
-/**
- * A unique where as a filter: a compound unique input (`provider_externalIdIdx: { ... }`),
- * which a filter does not take, spread into its fields.
- */
-function asWhereInput(model: ModelMeta, where: unknown): unknown {
-  if (!isPlainObject(where)) return where;
-  const out: Args = {};
-  for (const [key, value] of Object.entries(where)) {
-    if (!isLogicalKey(key) && model.fields[key] === undefined && isPlainObject(value)) Object.assign(out, value);
-    else out[key] = value;
-  }
-  return out;
 }
 
 /** Prisma's unique-constraint error (P2002) naming the constraint's columns, never a value. */
