@@ -1,8 +1,9 @@
 /**
  * The check that refuses a duplicate of a unique blind-indexed value held under another live
  * key version (README, "Key rotation"), in the shapes beyond unique-check-shapes.test.ts: a
- * nested to-one upsert's create and a nested `createMany({ skipDuplicates })`. With one live
- * version, neither queries anything for it.
+ * nested to-one upsert's create, a nested `createMany({ skipDuplicates })`, and an update of
+ * the other field of a `@@unique` holding an index column. With one live version, none of
+ * them queries anything for it.
  */
 import { computedBlindIndex } from '@hushfield/prisma';
 import { testProvider } from '../support/provider';
@@ -115,4 +116,64 @@ describe('unique blind-index values across live versions, in nested updates and 
       expectNoPlaintextInLog(h.queries, ['ext-4242', 'ext-5151']);
     },
   );
+
+  it("refuses an update of a compound unique's other field when the new tuple is held under another live version", async () => {
+    const { prisma } = h;
+    const owner = await prisma.user.create({ data: user('cal@nest.test', 'cal') });
+    await prisma.account.create({ data: { ...account('github', 'ext-4242'), userId: owner.id } });
+    await prisma.account.create({ data: { ...account('gitlab', 'ext-7777'), userId: owner.id } });
+    const third = await prisma.account.create({ data: { ...account('gitlab', 'ext-5151'), userId: owner.id } });
+    const mark = h.queries.length;
+    await prisma.account.update({ where: { id: third.id }, data: { provider: 'bitbucket' } });
+    await prisma.account.updateMany({ where: { provider: 'bitbucket' }, data: { provider: 'gitlab' } });
+    expect(checkQueries(mark, 'external_id_idx')).toEqual([]);
+
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    // Written under the new version: github's, under the old one, is not seen by the constraint.
+    const other = await prisma.account.create({ data: { ...account('gitlab', 'ext-4242'), userId: owner.id } });
+    const stored = await h.base.account.findUnique({ where: { id: other.id } });
+    const target = ['provider', 'external_id_idx'];
+    const rotated = h.queries.length;
+    expectDuplicate(
+      await rejection(prisma.account.update({ where: { id: other.id }, data: { provider: 'github' } })),
+      'Account',
+      target,
+    );
+    expect(checkQueries(rotated, 'external_id_idx').length).toBeGreaterThan(0);
+    expectDuplicate(
+      await rejection(prisma.account.updateMany({ where: { provider: 'gitlab' }, data: { provider: 'github' } })),
+      'Account',
+      target,
+    );
+    expectDuplicate(
+      await rejection(
+        prisma.account.upsert({
+          where: { id: other.id },
+          create: { ...account('gitlab', 'ext-0000'), userId: owner.id },
+          update: { provider: { set: 'github' } },
+        }),
+      ),
+      'Account',
+      target,
+    );
+    expect(await h.base.account.findUnique({ where: { id: other.id } })).toEqual(stored);
+    // Two of the rows it writes, under different versions, would meet on one tuple.
+    await prisma.account.create({ data: { ...account('bitbucket', 'ext-7777'), userId: owner.id } });
+    expectDuplicate(
+      await rejection(
+        prisma.account.updateMany({
+          where: { provider: { in: ['gitlab', 'bitbucket'] }, externalId: 'ext-7777' },
+          data: { provider: 'gitea' },
+        }),
+      ),
+      'Account',
+      target,
+    );
+    expect(await h.base.account.count({ where: { provider: 'gitea' } })).toBe(0);
+    // Another provider is no duplicate; the row itself may keep its provider.
+    await prisma.account.update({ where: { id: other.id }, data: { provider: 'gitlab' } });
+    await prisma.account.update({ where: { id: third.id }, data: { provider: 'github' } });
+    expect(await prisma.account.count({ where: { provider: 'github' } })).toBe(2);
+    expectNoPlaintextInLog(h.queries, ['ext-4242', 'ext-5151', 'ext-7777']);
+  });
 });

@@ -135,7 +135,16 @@ export class OperationPreparer {
     }
     await this.rewriteReads(model, out, rewriter);
     // During an index-key rotation a `@unique` index's constraint sees one version only.
-    const unique = { view: this.view, crypto: this.crypto, base: this.base, model, operation, args, where: out.where };
+    const unique = {
+      view: this.view,
+      crypto: this.crypto,
+      decryptor: this.decryptor,
+      base: this.base,
+      model,
+      operation,
+      args,
+      where: out.where,
+    };
     if (mayCheckAcrossVersions(this.crypto, operation)) await checkUniqueAcrossVersions(unique);
     const step: WriteStep = {
       model,
@@ -329,7 +338,7 @@ export class OperationPreparer {
         hasPerScopeUnique(model) && writesIndexedUnique(model, data)
           ? async (where: Args, scope: string) => {
               if (this.crypto.cachedScopeIndexVersionCount(scope) === 1) return;
-              const check = { view: this.view, crypto: this.crypto, base: this.base, model };
+              const check = { view: this.view, crypto: this.crypto, decryptor: this.decryptor, base: this.base, model };
               await checkUniqueAcrossVersions({ ...check, operation: 'update', args: { data }, where, scope });
             }
           : undefined;

@@ -70,6 +70,20 @@ export function writesIndexedUnique(model: ModelMeta, data: Args): boolean {
   return false;
 }
 
+/**
+ * The {@link indexedUniques} of `model` whose tuple `data` changes: it gives the source of one of
+ * their index columns, or another of their fields (a compound's, whose index column then keeps
+ * its value but meets other rows).
+ */
+export function uniquesTouched(model: ModelMeta, data: Args): IndexedUnique[] {
+  return indexedUniques(model).filter((unique) =>
+    unique.fields.some((field) => {
+      const index = model.blindIndexes[field];
+      return (index === undefined ? data[field] : data[index.source]) !== undefined;
+    }),
+  );
+}
+
 /** What {@link heldFor} reads a written row from. */
 export interface WrittenRow {
   readonly model: ModelMeta;
@@ -81,6 +95,8 @@ export interface WrittenRow {
   readonly scope?: string;
   /** Only the constraints holding an index of this kind (default: all). */
   readonly only?: 'shared' | 'perScope';
+  /** Only these constraints (default: all). */
+  readonly among?: readonly IndexedUnique[];
 }
 
 /** A row a write creates whatever it finds, as sealed (`out`, what is sent) and as given. */
@@ -119,6 +135,7 @@ export async function heldFor(crypto: FieldCrypto, row: WrittenRow): Promise<Hel
   const held: Held[] = [];
   for (const unique of indexedUniques(row.model)) {
     if (row.only !== undefined && !unique[row.only]) continue;
+    if (row.among !== undefined && !row.among.includes(unique)) continue;
     const where = await uniqueWhere(crypto, row, unique);
     if (where !== undefined) held.push({ unique, where });
   }

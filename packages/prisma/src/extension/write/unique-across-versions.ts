@@ -14,6 +14,8 @@ import { Prisma } from '@prisma/client/extension';
 import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client';
 import type { FieldCrypto } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
+import type { ResultDecryptor } from '../read/decrypt-result';
+import { boundField } from '../../value-context';
 import { type Args, isPlainObject, type SchemaView } from '../schema-view';
 import { type AnyClient, delegate, sideQuery } from '../transaction-context';
 import {
@@ -25,8 +27,7 @@ import {
   mayHold,
   givenScope,
   type IndexedUnique,
-  indexedUniques,
-  writesIndexedUnique,
+  uniquesTouched,
 } from './indexed-uniques';
 
 /** Top-level writes whose where names rows they update (their creates are checked as created rows). */
@@ -52,6 +53,11 @@ export function mayCheckAcrossVersions(crypto: FieldCrypto, operation: string): 
 export interface UniqueCheck {
   readonly view: SchemaView;
   readonly crypto: FieldCrypto;
+  /**
+   * Opens the index sources of the rows an update writes another field of a compound unique
+   * of (their index values stay, but meet other rows): failing, the write fails with its error.
+   */
+  readonly decryptor: Pick<ResultDecryptor, 'decryptOrThrow'>;
   readonly base: AnyClient;
   readonly model: ModelMeta;
   readonly operation: string;
@@ -95,23 +101,41 @@ export async function checkUniqueAcrossVersions(check: UniqueCheck): Promise<voi
 /**
  * What the rows an update's where finds would hold once `data` is written: the fields of a
  * constraint it does not give (a compound's others) are read from those rows first (one side
- * query, only when needed).
+ * query, only when needed), and when it gives a compound's other field but not the source of
+ * its index column, that source is read and decrypted, its index value under every live
+ * version being what the row's tuple then holds.
+ * @throws PrismaClientKnownRequestError P2002 when two of those rows would hold the same values
  */
 async function heldByUpdate(check: UniqueCheck, data: unknown): Promise<Held[]> {
   const { view, crypto, model } = check;
-  if (!isPlainObject(data) || !writesIndexedUnique(model, data)) return [];
+  if (!isPlainObject(data)) return [];
   const only = check.scope === undefined ? 'shared' : 'perScope';
+  const among = uniquesTouched(model, data).filter((unique) => unique[only]);
+  if (among.length === 0) return [];
   const scope = check.scope ?? givenScope(model, data);
   const missing = new Set<string>();
-  for (const unique of indexedUniques(model)) {
-    if (!unique[only]) continue;
+  const sources = new Set<string>();
+  for (const unique of among) {
     for (const field of unique.fields) {
+      const index = model.blindIndexes[field];
+      if (index !== undefined) {
+        if (data[index.source] === undefined) sources.add(index.source);
+        continue;
+      }
       const known = field === model.scopeField && only === 'perScope';
-      if (model.blindIndexes[field] === undefined && data[field] === undefined && !known) missing.add(field);
+      if (data[field] === undefined && !known) missing.add(field);
     }
   }
-  if (missing.size === 0 || check.where === undefined) return heldFor(crypto, { model, data, scope, only });
-  const select = Object.fromEntries([...missing].map((field) => [field, true]));
+  if ((missing.size === 0 && sources.size === 0) || check.where === undefined) {
+    return heldFor(crypto, { model, data, scope, only, among });
+  }
+  const select: Args = Object.fromEntries([...missing, ...sources].map((field) => [field, true]));
+  if (sources.size > 0) {
+    // What the values read are opened with: the row's id, scope and bound field.
+    const id = view.idField(model);
+    const bound = boundField(model);
+    for (const field of [id, model.scopeField, bound]) if (field !== undefined) select[field] = true;
+  }
   const targets = (await sideQuery(check.base, (client) =>
     delegate(client, view.delegateName(model)).findMany({
       where: asWhereInput(model, check.where),
@@ -119,9 +143,28 @@ async function heldByUpdate(check: UniqueCheck, data: unknown): Promise<Held[]> 
       take: MAX_TARGETS,
     }),
   )) as Args[];
+  if (sources.size > 0) await check.decryptor.decryptOrThrow(model, targets);
   const held: Held[] = [];
-  for (const known of targets) held.push(...(await heldFor(crypto, { model, data, known, scope, only })));
+  const seen = new Map<IndexedUnique, Set<string>>();
+  for (const known of targets) {
+    const given = Object.fromEntries([...sources].map((source) => [source, known[source]]));
+    const row = sources.size === 0 ? data : { ...given, ...data };
+    for (const entry of await heldFor(crypto, { model, data: row, known, scope, only, among })) {
+      // Two rows of the write that would hold the same values, under different versions.
+      const values = JSON.stringify(entry.unique.fields.map((field) => heldValue(entry.where[field])));
+      let seenValues = seen.get(entry.unique);
+      if (seenValues === undefined) seen.set(entry.unique, (seenValues = new Set()));
+      if (sources.size > 0 && seenValues.has(values)) throw duplicate(model, entry.unique);
+      seenValues.add(values);
+      held.push(entry);
+    }
+  }
   return held;
+}
+
+/** A {@link Held} filter's value of a field, the same whatever order its versions come in. */
+function heldValue(wanted: unknown): unknown {
+  return isPlainObject(wanted) ? [...(wanted.in as unknown[])].map(String).sort() : String(wanted);
 }
 
 /**
@@ -176,35 +219,48 @@ export async function checkCreatedRows(
 
 /**
  * Refuses the write when a row other than those its where names holds the values of one of
- * `held`. The rows holding them are compared with those of them the where names, by the
- * constraint's columns (unique: each row holds other values), instead of being filtered out
- * with `NOT where`: SQL's `NOT` drops a row for which the where is NULL (a nullable column it
- * filters on is NULL there), which would let such a holder through.
+ * `held`: one query per constraint and {@link CHUNK} of them (an `OR` of their values), and one
+ * more when one is held. The rows holding them are compared with those of them the where names,
+ * by the constraint's columns (unique: each row holds other values), instead of being filtered
+ * out with `NOT where`: SQL's `NOT` drops a row for which the where is NULL (a nullable column
+ * it filters on is NULL there), which would let such a holder through.
  * @param updates - whether the write updates the rows its where finds: one that finds none
  *   writes nothing (Prisma answers P2025, or a count of 0), and is not refused
  */
 async function refuseHeld(check: UniqueCheck, held: readonly Held[], updates: boolean): Promise<void> {
   const { view, model } = check;
   const rows = (client: AnyClient) => delegate(client, view.delegateName(model));
-  for (const { unique, where: values } of held) {
+  const groups = new Map<IndexedUnique, Args[]>();
+  for (const { unique, where } of held) {
+    const group = groups.get(unique);
+    if (group === undefined) groups.set(unique, [where]);
+    else group.push(where);
+  }
+  for (const [unique, wheres] of groups) {
     const select = Object.fromEntries(unique.fields.map((field) => [field, true]));
     const identity = (row: Args): string => unique.fields.map((field) => String(row[field] ?? '\u0000')).join('\u0000');
-    let holders = (await sideQuery(check.base, (client) => rows(client).findMany({ where: values, select }))) as Args[];
-    if (holders.length === 0) continue;
-    if (check.where !== undefined) {
-      const where = asWhereInput(model, check.where);
-      const own = (await sideQuery(check.base, (client) =>
-        rows(client).findMany({ where: { AND: [where, values] }, select }),
+    for (let i = 0; i < wheres.length; i += CHUNK) {
+      const chunk = wheres.slice(i, i + CHUNK);
+      const values = chunk.length === 1 ? chunk[0] : { OR: chunk };
+      let holders = (await sideQuery(check.base, (client) =>
+        rows(client).findMany({ where: values, select }),
       )) as Args[];
-      const ownIdentities = new Set(own.map(identity));
-      holders = holders.filter((row) => !ownIdentities.has(identity(row)));
       if (holders.length === 0) continue;
-      if (updates && own.length === 0) {
-        const found = await sideQuery(check.base, (client) => rows(client).count({ where, take: 1 }));
-        if (found === 0) return;
+      if (check.where !== undefined) {
+        const where = asWhereInput(model, check.where);
+        const own = (await sideQuery(check.base, (client) =>
+          rows(client).findMany({ where: { AND: [where, values] }, select }),
+        )) as Args[];
+        const ownIdentities = new Set(own.map(identity));
+        holders = holders.filter((row) => !ownIdentities.has(identity(row)));
+        if (holders.length === 0) continue;
+        if (updates && own.length === 0) {
+          const found = await sideQuery(check.base, (client) => rows(client).count({ where, take: 1 }));
+          if (found === 0) return;
+        }
       }
+      throw duplicate(model, unique);
     }
-    throw duplicate(model, unique);
   }
 }
 
