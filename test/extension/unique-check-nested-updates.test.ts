@@ -1,7 +1,8 @@
 /**
  * The check that refuses a duplicate of a unique blind-indexed value held under another live
  * key version (README, "Key rotation"), in the shapes beyond unique-check-shapes.test.ts: a
- * nested to-one upsert's create, a nested `createMany({ skipDuplicates })`, and an update of
+ * nested to-one upsert's create, a nested `createMany({ skipDuplicates })`, nested updates
+ * (`update`, `updateMany`, an upsert's update, to-one and to-many), and a top-level update of
  * the other field of a `@@unique` holding an index column. With one live version, none of
  * them queries anything for it.
  */
@@ -62,10 +63,13 @@ describe('unique blind-index values across live versions, in nested updates and 
     // wes holds a passport: the upsert updates it, and its create (ivy's number) is never written.
     await upsert(wes.id, 'P-1001', 'P-3004');
     expect((await prisma.passport.findUnique({ where: { userId: wes.id } }))?.number).toBe('P-3004');
+    // Its update branch is checked too.
+    expectDuplicate(await rejection(upsert(wes.id, 'P-5005', 'P-1001')), 'Passport', ['number_idx']);
+    expect((await prisma.passport.findUnique({ where: { userId: wes.id } }))?.number).toBe('P-3004');
     await upsert(val.id, 'P-6006', 'P-7007');
     expect(await prisma.passport.count({ where: { number: 'P-1001' } })).toBe(1);
     expect((await prisma.passport.findUnique({ where: { userId: ivy.id } }))?.number).toBe('P-1001');
-    expectNoPlaintextInLog(h.queries, ['P-1001', 'p-1001', 'P-3004']);
+    expectNoPlaintextInLog(h.queries, ['P-1001', 'p-1001', 'P-3004', 'P-5005']);
   });
 
   // SQLite has no skipDuplicates (Prisma refuses the argument).
@@ -116,6 +120,165 @@ describe('unique blind-index values across live versions, in nested updates and 
       expectNoPlaintextInLog(h.queries, ['ext-4242', 'ext-5151']);
     },
   );
+
+  it("refuses a nested update, updateMany or upsert's update that writes a value another row holds", async () => {
+    const { prisma } = h;
+    const ann = await prisma.user.create({ data: user('ann@nest.test', 'ann') });
+    const bob = await prisma.user.create({ data: user('bob@nest.test', 'bob') });
+    const post = await prisma.post.create({ data: { title: 't', body: 'b', authorId: bob.id } });
+    await prisma.account.create({ data: { ...account('github', 'ext-4242'), userId: ann.id } });
+    const bobs = await prisma.account.create({ data: { ...account('github', 'ext-1111'), userId: bob.id } });
+    // One live version: nothing queried for the check.
+    const mark = h.queries.length;
+    await prisma.post.update({ where: { id: post.id }, data: { author: { update: { email: 'bob@nest.test' } } } });
+    await prisma.user.update({
+      where: { id: bob.id },
+      data: { accounts: { updateMany: { where: { provider: 'gitlab' }, data: { provider: 'gitlab' } } } },
+    });
+    await prisma.user.update({
+      where: { id: bob.id },
+      data: { accounts: { update: { where: { id: bobs.id }, data: { externalId: 'ext-1111' } } } },
+    });
+    expect(checkQueries(mark, 'email_idx')).toEqual([]);
+    expect(checkQueries(mark, 'external_id_idx')).toEqual([]);
+
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    // Written under the new version: ann's, under the old one, is not seen by the constraint.
+    const gitlab = await prisma.account.create({ data: { ...account('gitlab', 'ext-4242'), userId: bob.id } });
+    const storedBob = await h.base.user.findUnique({ where: { id: bob.id } });
+    const storedAccounts = await h.base.account.findMany({ where: { userId: bob.id }, orderBy: { id: 'asc' } });
+    // To-one update, as the data or as { data }, and to-one upsert's update: the author is bob.
+    expectDuplicate(
+      await rejection(
+        prisma.post.update({ where: { id: post.id }, data: { author: { update: { email: 'ann@nest.test' } } } }),
+      ),
+      'User',
+      ['email_idx'],
+    );
+    expectDuplicate(
+      await rejection(
+        prisma.post.update({
+          where: { id: post.id },
+          data: { author: { update: { data: { email: 'ANN@nest.test' } } } },
+        }),
+      ),
+      'User',
+      ['email_idx'],
+    );
+    expectDuplicate(
+      await rejection(
+        prisma.post.update({
+          where: { id: post.id },
+          data: { author: { upsert: { create: user('x@nest.test', 'x'), update: { email: 'ann@nest.test' } } } },
+        }),
+      ),
+      'User',
+      ['email_idx'],
+    );
+    // To-many update and upsert's update of bob's account to ann's value, and an updateMany
+    // of his gitlab account to github (ann's tuple): ann's account is not under bob.
+    const accounts = (op: string, item: object) =>
+      prisma.user.update({ where: { id: bob.id }, data: { accounts: { [op]: item } } });
+    const target = ['provider', 'external_id_idx'];
+    expectDuplicate(
+      await rejection(accounts('update', { where: { id: bobs.id }, data: { externalId: 'ext-4242' } })),
+      'Account',
+      target,
+    );
+    expectDuplicate(
+      await rejection(
+        accounts('upsert', {
+          where: { id: bobs.id },
+          create: account('gitlab', 'ext-2222'),
+          update: { externalId: 'ext-4242' },
+        }),
+      ),
+      'Account',
+      target,
+    );
+    expectDuplicate(
+      await rejection(accounts('updateMany', { where: { provider: 'gitlab' }, data: { provider: 'github' } })),
+      'Account',
+      target,
+    );
+    expectDuplicate(
+      await rejection(accounts('update', { where: { id: gitlab.id }, data: { provider: 'github' } })),
+      'Account',
+      target,
+    );
+    expect(await h.base.user.findUnique({ where: { id: bob.id } })).toEqual(storedBob);
+    expect(await h.base.account.findMany({ where: { userId: bob.id }, orderBy: { id: 'asc' } })).toEqual(
+      storedAccounts,
+    );
+    // The row that holds a value may write it again; other values go through.
+    await prisma.post.update({ where: { id: post.id }, data: { author: { update: { email: 'bob@nest.test' } } } });
+    await accounts('update', { where: { id: bobs.id }, data: { externalId: 'ext-3333' } });
+    await accounts('updateMany', { where: { provider: 'gitlab' }, data: { provider: 'gitea' } });
+    await prisma.user.update({
+      where: { id: ann.id },
+      data: { accounts: { updateMany: { where: { provider: 'github' }, data: { provider: 'github' } } } },
+    });
+    expect((await prisma.account.findUnique({ where: { id: bobs.id } }))?.externalId).toBe('ext-3333');
+    expect(await prisma.user.count({ where: { email: 'ann@nest.test' } })).toBe(1);
+    expect(await prisma.account.count({ where: { provider: 'github', externalId: 'ext-4242' } })).toBe(1);
+    expectNoPlaintextInLog(h.queries, ['ann@nest.test', 'ANN@nest.test', 'ext-4242']);
+  });
+
+  it('refuses a nested update of a passport (to-one, unbound) to a number another passport holds', async () => {
+    const { prisma } = h;
+    await prisma.user.create({ data: { ...user('ivy@nest.test', 'ivy'), passport: { create: passport('P-1001') } } });
+    const wes = await prisma.user.create({
+      data: { ...user('wes@nest.test', 'wes'), passport: { create: passport('P-3003') } },
+    });
+    const update = (number: string) =>
+      prisma.user.update({ where: { id: wes.id }, data: { passport: { update: { number } } } });
+    const mark = h.queries.length;
+    await update('P-3003');
+    expect(checkQueries(mark, 'number_idx')).toEqual([]);
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    const rotated = h.queries.length;
+    expectDuplicate(await rejection(update(' p-1001')), 'Passport', ['number_idx']);
+    // What the assertion above looks for is the check's query.
+    expect(checkQueries(rotated, 'number_idx').length).toBeGreaterThan(0);
+    await update('P-3003');
+    expect(await prisma.passport.count({ where: { number: 'P-1001' } })).toBe(1);
+  });
+
+  it('refuses a nested update of a per-scope index to a value another row of its scope holds after a scope rotation', async () => {
+    const { prisma } = h;
+    const org = (await prisma.organization.create({ data: { slug: 'nest-a' } })).id;
+    await prisma.contact.create({ data: { orgId: org, email: 'dee@nest.test', emailIdx: computedBlindIndex } });
+    const eve = await prisma.contact.create({
+      data: { orgId: org, email: 'eve@nest.test', emailIdx: computedBlindIndex },
+    });
+    const contacts = (op: string, item: object) =>
+      prisma.organization.update({ where: { id: org }, data: { contacts: { [op]: item } } });
+    const mark = h.queries.length;
+    await contacts('update', { where: { id: eve.id }, data: { email: 'eve@nest.test' } });
+    expect(checkQueries(mark, 'email_idx')).toEqual([]);
+    await prisma.$hushfield.crypto.keys.rotateScope(org);
+    const stored = await h.base.contact.findUnique({ where: { id: eve.id } });
+    const target = ['org_id', 'email_idx'];
+    expectDuplicate(
+      await rejection(contacts('update', { where: { id: eve.id }, data: { email: 'Dee@nest.test' } })),
+      'Contact',
+      target,
+    );
+    expectDuplicate(
+      await rejection(
+        contacts('upsert', {
+          where: { id: eve.id },
+          create: { email: 'x@nest.test', emailIdx: computedBlindIndex },
+          update: { email: 'dee@nest.test' },
+        }),
+      ),
+      'Contact',
+      target,
+    );
+    expect(await h.base.contact.findUnique({ where: { id: eve.id } })).toEqual(stored);
+    await contacts('update', { where: { id: eve.id }, data: { email: 'eve@nest.test' } });
+    expectNoPlaintextInLog(h.queries, ['dee@nest.test', 'Dee@nest.test']);
+  });
 
   it("refuses an update of a compound unique's other field when the new tuple is held under another live version", async () => {
     const { prisma } = h;

@@ -166,6 +166,8 @@ export class OperationPreparer {
     if (!('result' in prepared) && scopes.length === 1 && this.crypto.cachedScopeIndexVersionCount(scopes[0]) !== 1) {
       await checkUniqueAcrossVersions({ ...unique, scope: scopes[0] });
     }
+    // Its nested updates, under the live versions of their index keys (none queried with one).
+    if (!('result' in prepared)) await this.checkNestedUpdates(step.encryptor);
     // Its creates (nested ones too), during a rotation: the constraint sees one version only.
     const { created } = step.encryptor;
     if (created.length > 0 && !('result' in prepared) && created.some((row) => mayHold(this.crypto, row))) {
@@ -176,6 +178,30 @@ export class OperationPreparer {
       if (dropped.size > 0) step.encryptor.dropCreated(dropped);
     }
     return prepared;
+  }
+
+  /**
+   * Checks each nested update of a unique blind-index constraint's values (see
+   * `DataEncryptor.updatedNested`) as a top-level update of its rows: a shared index's while
+   * several index root versions are live, a per-scope one's while the row's scope has several.
+   */
+  private async checkNestedUpdates(encryptor: DataEncryptor): Promise<void> {
+    for (const { model, data, where, scope } of encryptor.updatedNested) {
+      const check = {
+        view: this.view,
+        crypto: this.crypto,
+        decryptor: this.decryptor,
+        base: this.base,
+        model,
+        operation: 'update',
+        args: { data },
+        where,
+      };
+      if (this.crypto.cachedIndexVersionCount() !== 1) await checkUniqueAcrossVersions(check);
+      if (scope !== undefined && hasPerScopeUnique(model) && this.crypto.cachedScopeIndexVersionCount(scope) !== 1) {
+        await checkUniqueAcrossVersions({ ...check, scope });
+      }
+    }
   }
 
   /** Seals a write's data, operation by operation (see the file comment). */

@@ -67,6 +67,20 @@ export interface RowGuard {
   readonly absent?: true;
 }
 
+/** A nested update of a unique constraint's values (see {@link DataEncryptor.updatedNested}). */
+export interface NestedUpdate {
+  readonly model: ModelMeta;
+  /** Its data as given (plaintext). */
+  readonly data: Args;
+  /**
+   * A filter (rewritten) for the rows it updates: its where, and the link to the parent row;
+   * `undefined` when they cannot be named (then every row holding its values is a holder).
+   */
+  readonly where?: Args;
+  /** The updated row's scope, when it was read (a per-scope index is checked under it). */
+  readonly scope?: string;
+}
+
 /** A write narrowed by a {@link RowGuard}: the model of the row, and the guard. */
 export interface GuardedWrite {
   readonly model: ModelMeta;
@@ -112,6 +126,12 @@ export class DataEncryptor {
    * live key versions once its scope is known (`unique-across-versions.ts`).
    */
   readonly updatedScopes: { readonly model: ModelMeta; readonly scope: string }[] = [];
+  /**
+   * The rows this encryptor's write updates under a relation (a nested update, updateMany or
+   * upsert's update) with a value of a unique constraint holding a blind index: checked across
+   * the live key versions before the write is sent (`unique-across-versions.ts`).
+   */
+  readonly updatedNested: NestedUpdate[] = [];
   /**
    * The data lists of this encryptor's nested `createMany`s with `skipDuplicates` (their rows
    * are in {@link created}, marked `skip`): rows held under another live key version are

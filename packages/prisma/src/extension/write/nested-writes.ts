@@ -17,7 +17,7 @@ import type {
   RowGuard,
   WhereRewrite,
 } from './encrypt-data';
-import { asWhereInput, indexedUniques } from './indexed-uniques';
+import { asWhereInput, indexedUniques, uniquesTouched } from './indexed-uniques';
 import { type RelatedRow, type RowServices, UpdatedRow } from './relation-scope';
 import { noRowCondition } from './row-reader';
 import { createdRowPin } from './upsert-pin';
@@ -29,7 +29,7 @@ import { type Args, isPlainObject, type SchemaView } from '../schema-view';
  */
 export type RowWriter = Pick<
   DataEncryptor,
-  'create' | 'update' | 'updatedRow' | 'writesEncrypted' | 'needsRowContext' | 'skipLists'
+  'create' | 'update' | 'updatedRow' | 'writesEncrypted' | 'needsRowContext' | 'updatedNested' | 'skipLists'
 >;
 
 /** Where a nested write sits: the relation, whether it is to-many, how to find a to-one row. */
@@ -120,7 +120,7 @@ export class NestedWrites {
       case 'update':
         return this.nestedUpdate(target, item, place, parts);
       case 'updateMany':
-        return this.nestedUpdateMany(target, item, parts);
+        return this.nestedUpdateMany(target, item, place, parts);
       default:
         return item;
     }
@@ -152,6 +152,7 @@ export class NestedWrites {
     const pinned = none && draft !== undefined ? await createdRowPin(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
+    this.noteUpdate(target, item.update, updates, context);
     // Its create runs when that row is not found (unknown: checked as if it ran).
     const unless = place.list ? (isPlainObject(where) ? where : true) : updates;
     const out: Args = {
@@ -182,6 +183,7 @@ export class NestedWrites {
       const wrappable = target.fields.data === undefined && target.fields.where === undefined;
       const context = await this.toOneContext(target, item, place, wrappable);
       const data = await this.writer.update(target, item, context, 'update', undefined, located);
+      this.noteUpdate(target, item, this.updatedRows(target, undefined, place), context);
       const guard = context?.guard ?? located.locatedGuard;
       return guard !== undefined && wrappable ? this.narrowed(target, { data }, guard) : data;
     }
@@ -192,6 +194,7 @@ export class NestedWrites {
       ? await this.contextFor(target, where, item.data, 'update', place)
       : await this.toOneContext(target, item.data, place, true);
     const data = await this.writer.update(target, item.data, context, 'update', undefined, row);
+    this.noteUpdate(target, item.data, this.updatedRows(target, where, place), context);
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
     const guard = context?.guard ?? (place.list ? undefined : located.locatedGuard);
@@ -235,15 +238,22 @@ export class NestedWrites {
     };
   }
 
-  private async nestedUpdateMany(target: ModelMeta, item: Args, parts: NestedWriteParts): Promise<Args> {
+  private async nestedUpdateMany(
+    target: ModelMeta,
+    item: Args,
+    place: NestedWritePlace,
+    parts: NestedWriteParts,
+  ): Promise<Args> {
     const where = await this.rewrite(target, item.where, parts.where?.position ?? 'nested');
     const context = this.writer.needsRowContext(target) ? undefined : { scope: 'default' };
     // Data that is not an object (a string, a list, none) is Prisma's to refuse: sent as given.
-    return { ...item, where, data: await this.writer.update(target, item.data, context, 'updateMany') };
+    const out = { ...item, where, data: await this.writer.update(target, item.data, context, 'updateMany') };
+    this.noteUpdate(target, item.data, this.updatedRows(target, where, place, true), context);
+    return out;
   }
 
   /**
-   * A filter for the rows of `target` a nested write updates: its where (rewritten) and the link
+   * A filter for the rows of `target` a nested update writes: its where (rewritten) and the link
    * to the parent row, `{ <back relation>: { is | some: <the parent's filter> } }`. A to-one
    * related row is named by the link alone; a to-many where by itself when the parent cannot be
    * named (it is unique), but not an updateMany's (`many`). `undefined` when the rows cannot
@@ -262,6 +272,20 @@ export class NestedWrites {
     const back = this.view.backRelation(place.parent.model, place.relation)?.field;
     if (parent === undefined || back === undefined) return undefined;
     return { [back.name]: back.isList ? { some: parent } : { is: parent } };
+  }
+
+  /**
+   * Keeps a nested update that writes a value of a unique constraint holding a blind index, to
+   * be checked across the live key versions once the write is prepared (no I/O here).
+   */
+  private noteUpdate(target: ModelMeta, data: unknown, where: Args | undefined, context?: RowContext): void {
+    if (!isPlainObject(data) || uniquesTouched(target, data).length === 0) return;
+    this.writer.updatedNested.push({
+      model: target,
+      data,
+      ...(where === undefined ? {} : { where }),
+      ...(context === undefined || context.missing === true ? {} : { scope: context.scope }),
+    });
   }
 
   /**
