@@ -136,8 +136,9 @@ export class NestedWrites {
       parts.where === undefined ? undefined : await this.rewrite(target, parts.where.value, parts.where.position);
     const draft = isPlainObject(item.create) ? place.parent.child(place.relation, item.create) : undefined;
     const row = place.list ? this.writer.updatedRow(target, where, draft) : this.locatedRow(target, place);
-    // The row it updates when there is one: a to-many upsert's where, a to-one's related row.
-    const updates = this.updatedRows(target, where, place);
+    // The row it updates when there is one: a to-many upsert's where, a to-one's related row
+    // (only asked for a model with a unique blind index: its update and create are checked).
+    const updates = indexedUniques(target).length > 0 ? this.updatedRows(target, where, place) : undefined;
     let context = await this.contextFor(target, where, item.update, 'upsert', place);
     // The read found no row to update (a to-many where that names none, or a to-one relation
     // that holds none, its parent read): see createdRowPin. Not when the foreign key is the
@@ -152,7 +153,7 @@ export class NestedWrites {
     const pinned = none && draft !== undefined ? await createdRowPin(draft) : undefined;
     if (pinned !== undefined) context = pinned.context;
     const update = await this.writer.update(target, item.update, context, 'upsert', undefined, row);
-    this.noteUpdate(target, item.update, updates, context);
+    this.noteUpdate(target, item.update, () => updates, context);
     // Its create runs when that row is not found (unknown: checked as if it ran).
     const unless = place.list ? (isPlainObject(where) ? where : true) : updates;
     const out: Args = {
@@ -183,7 +184,7 @@ export class NestedWrites {
       const wrappable = target.fields.data === undefined && target.fields.where === undefined;
       const context = await this.toOneContext(target, item, place, wrappable);
       const data = await this.writer.update(target, item, context, 'update', undefined, located);
-      this.noteUpdate(target, item, this.updatedRows(target, undefined, place), context);
+      this.noteUpdate(target, item, () => this.updatedRows(target, undefined, place), context);
       const guard = context?.guard ?? located.locatedGuard;
       return guard !== undefined && wrappable ? this.narrowed(target, { data }, guard) : data;
     }
@@ -194,7 +195,7 @@ export class NestedWrites {
       ? await this.contextFor(target, where, item.data, 'update', place)
       : await this.toOneContext(target, item.data, place, true);
     const data = await this.writer.update(target, item.data, context, 'update', undefined, row);
-    this.noteUpdate(target, item.data, this.updatedRows(target, where, place), context);
+    this.noteUpdate(target, item.data, () => this.updatedRows(target, where, place), context);
     const out: Args = { ...item, data };
     if (where !== undefined) out.where = where;
     const guard = context?.guard ?? (place.list ? undefined : located.locatedGuard);
@@ -248,7 +249,7 @@ export class NestedWrites {
     const context = this.writer.needsRowContext(target) ? undefined : { scope: 'default' };
     // Data that is not an object (a string, a list, none) is Prisma's to refuse: sent as given.
     const out = { ...item, where, data: await this.writer.update(target, item.data, context, 'updateMany') };
-    this.noteUpdate(target, item.data, this.updatedRows(target, where, place, true), context);
+    this.noteUpdate(target, item.data, () => this.updatedRows(target, where, place, true), context);
     return out;
   }
 
@@ -276,10 +277,12 @@ export class NestedWrites {
 
   /**
    * Keeps a nested update that writes a value of a unique constraint holding a blind index, to
-   * be checked across the live key versions once the write is prepared (no I/O here).
+   * be checked across the live key versions once the write is prepared (no I/O here). `rows`
+   * (see {@link updatedRows}) is asked only then.
    */
-  private noteUpdate(target: ModelMeta, data: unknown, where: Args | undefined, context?: RowContext): void {
+  private noteUpdate(target: ModelMeta, data: unknown, rows: () => Args | undefined, context?: RowContext): void {
     if (!isPlainObject(data) || uniquesTouched(target, data).length === 0) return;
+    const where = rows();
     this.writer.updatedNested.push({
       model: target,
       data,
@@ -314,10 +317,9 @@ export class NestedWrites {
   /** A to-one related row being updated through its parent (no unique where of its own). */
   private locatedRow(target: ModelMeta, place: NestedWritePlace): UpdatedRow {
     const locate = place.locate;
-    const filter = this.linkTo(place);
     return new UpdatedRow(target, this.services, {
       locate: locate && (() => locate(place.relation, target)),
-      ...(filter === undefined ? {} : { filter }),
+      filter: () => this.linkTo(place),
     });
   }
 

@@ -295,9 +295,9 @@ export interface UpdatedRowOptions {
   readonly where?: Args;
   /**
    * A filter naming the row when it has no where: a to-one related row's link to its parent
-   * (`{ user: { is: <the parent's filter> } }`).
+   * (`{ user: { is: <the parent's filter> } }`), worked out when asked.
    */
-  readonly filter?: Args;
+  readonly filter?: () => Args | undefined;
   /** Id and scope of a to-one related row, found through its parent (no where of its own). */
   readonly locate?: () => Promise<{ scope: string; rowId?: string; id?: string; guard?: RowGuard } | undefined>;
   /**
@@ -327,7 +327,7 @@ export class UpdatedRow extends RelatedRow {
   /** A filter naming the row (its where as a filter, else {@link UpdatedRowOptions.filter}), or `undefined`. */
   get filter(): Args | undefined {
     const { where, filter } = this.options;
-    return where === undefined ? filter : (asWhereInput(this.model, where) as Args);
+    return where === undefined ? filter?.() : (asWhereInput(this.model, where) as Args);
   }
 
   protected async find(field: string, path: Path): Promise<unknown> {
