@@ -339,4 +339,19 @@ describe('unique blind-index values across live versions, in nested updates and 
     expect(await prisma.account.count({ where: { provider: 'github' } })).toBe(2);
     expectNoPlaintextInLog(h.queries, ['ext-4242', 'ext-5151', 'ext-7777']);
   });
+
+  it("checks an update of a compound unique's other field over many rows with one query per 200 of them", async () => {
+    const { prisma } = h;
+    const owner = await prisma.user.create({ data: user('many@nest.test', 'many') });
+    await prisma.$hushfield.crypto.keys.rotateIndexKey();
+    const rows = Array.from({ length: 250 }, (_, i) => ({ ...account('gitlab', `ext-${9000 + i}`), userId: owner.id }));
+    await prisma.account.createMany({ data: rows });
+    const mark = h.queries.length;
+    expect(await prisma.account.updateMany({ where: { provider: 'gitlab' }, data: { provider: 'gitea' } })).toEqual({
+      count: 250,
+    });
+    // Two chunks of held values, no holder: nothing more asked.
+    expect(checkQueries(mark, 'external_id_idx')).toHaveLength(2);
+    expect(await prisma.account.count({ where: { provider: 'gitea' } })).toBe(250);
+  });
 });
