@@ -265,6 +265,45 @@ describe('PrismaKeyStore', () => {
     expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'active']]);
   });
 
+  it('adds a pending version after the active one, which stays active, and promotes it in one transaction', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    const pending = await store.addPending(newKey(scope, 2));
+    expect(pending).toMatchObject({ version: 2, state: 'pending' });
+    expect((await store.getActive('scope', scope))?.version).toBe(1);
+    expect((await store.list({ scope })).map((k) => `${k.version}:${k.state}`)).toEqual(['1:active', '2:pending']);
+    // A second pending version, one not after the active one, or a rotation over it: refused.
+    expect(await rejection(store.addPending(newKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.addPending(newKey(scope, 3)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.addPending(newKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.promote('scope', scope, 3))).toBeInstanceOf(KeyConflictError);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'active'],
+      [2, 'pending'],
+    ]);
+    expect(await store.promote('scope', scope, 2)).toMatchObject({ version: 2, state: 'active', keyId: `k-${scope}` });
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
+    expect(await rejection(store.promote('scope', scope, 2))).toBeInstanceOf(KeyConflictError);
+    expect((await store.getActive('scope', scope))?.version).toBe(2);
+  });
+
+  it('rolls a promotion back when the version before the pending one is no longer active', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    await store.addPending(newKey(scope, 2));
+    // Edited by hand (or destroyed meanwhile): the promotion must not leave two actives or none.
+    await db.query("UPDATE hushfield_keys SET state = 'retired' WHERE scope = $1 AND version = 1", [scope]);
+    expect(await rejection(store.promote('scope', scope, 2))).toBeInstanceOf(KeyConflictError);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'pending'],
+    ]);
+  });
+
   it('destroys every version of one scope, erasing the wrapped keys in the table', async () => {
     const scope = freshScope();
     const bystander = freshScope();
@@ -414,6 +453,31 @@ describe('PrismaKeyStore under concurrent clients', () => {
     await store.insert(newKey(scope));
     const outcomes = await Promise.allSettled(
       clients.map((client) => new PrismaKeyStore(client).rotate(newKey(scope, 2))),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(KeyConflictError);
+    expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
+  });
+});
+
+describe('PrismaKeyStore: promoting a pending version from several clients', () => {
+  const clients: ReturnType<typeof createPrisma>['prisma'][] = [];
+  beforeAll(() => {
+    for (let i = 0; i < 3; i++) clients.push(createPrisma(db).prisma);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.$disconnect()));
+  });
+
+  it('lets exactly one of several clients promote it', async () => {
+    const scope = freshScope();
+    await store.insert(newKey(scope));
+    await store.addPending(newKey(scope, 2));
+    const outcomes = await Promise.allSettled(
+      clients.map((client) => new PrismaKeyStore(client).promote('scope', scope, 2)),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(KeyConflictError);

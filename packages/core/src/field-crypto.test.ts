@@ -488,6 +488,8 @@ describe('FieldCrypto secrecy', () => {
       'existingScopeKey',
       'indexRootVersions',
       'list',
+      'promoteIndexKey',
+      'publishIndexKey',
       'rewrap',
       'rotateIndexKey',
       'rotateScope',

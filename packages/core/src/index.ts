@@ -10,7 +10,7 @@ export * from './audit';
 
 export { LocalKeyring } from './local-keyring';
 export { MemoryKeyStore } from './memory-key-store';
-export type { KeyCacheOptions } from './key-cache';
+export { DEFAULT_INDEX_VERSIONS_TTL_MS, type KeyCacheOptions } from './key-cache';
 export { KeyHierarchy } from './key-hierarchy';
 export { KeyAdmin } from './key-admin';
 export type { KeyHierarchyOptions } from './key-hierarchy';

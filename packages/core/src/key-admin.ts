@@ -56,9 +56,40 @@ export class KeyAdmin {
     return this.#keys.destroyScope(scope);
   }
 
-  /** Adds a new index root version (creating version 1 if there is none). */
+  /**
+   * Adds a new index root version, written at once (creating version 1 if there is none). Other
+   * processes write and match the old version alone until they read the live versions again:
+   * across processes, {@link KeyAdmin.publishIndexKey} then {@link KeyAdmin.promoteIndexKey}.
+   */
   rotateIndexKey(): Promise<StoredKey> {
     return this.#keys.rotateIndexKey();
+  }
+
+  /**
+   * Publishes a new index root version as `pending` (or returns the one already pending):
+   * matched by every process's lookups and unique checks once it reads the live versions again
+   * (within its `cache.indexVersionsTtlMs`), written by none until {@link KeyAdmin.promoteIndexKey}.
+   * With no index root yet, creates version 1, active.
+   * @throws ConfigError when the key store has no `addPending` and `promote`; KeyConflictError
+   *   when another writer rotated or published at the same time
+   * @example
+   * await keys.publishIndexKey();
+   * await sleep(31_000); // every process's cache.indexVersionsTtlMs, and a second
+   * await keys.promoteIndexKey();
+   */
+  publishIndexKey(): Promise<StoredKey> {
+    return this.#keys.publishIndexKey();
+  }
+
+  /**
+   * Makes the pending index root version the one written and retires the active one. Call it
+   * once every process has matched the pending version (at least the longest
+   * `cache.indexVersionsTtlMs` after {@link KeyAdmin.publishIndexKey}).
+   * @throws KeyNotFoundError when no version is pending; KeyConflictError when another writer
+   *   promoted or rotated first; ConfigError when the key store cannot hold pending versions
+   */
+  promoteIndexKey(): Promise<StoredKey> {
+    return this.#keys.promoteIndexKey();
   }
 
   /**

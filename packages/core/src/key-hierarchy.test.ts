@@ -1,7 +1,14 @@
 import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent } from './audit';
-import { InvalidArgumentError, KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyringError } from './errors';
+import {
+  ConfigError,
+  InvalidArgumentError,
+  KeyConflictError,
+  KeyDestroyedError,
+  KeyNotFoundError,
+  KeyringError,
+} from './errors';
 import { KeyHierarchy } from './key-hierarchy';
 import type { EncryptionContext, Keyring } from './keyring';
 import type { KeyKind } from './key-store';
@@ -401,6 +408,42 @@ describe('KeyHierarchy', () => {
     expect(v1).toMatchObject({ kind: 'index', scope: 'default', version: 1 });
     await keys.rotateIndexKey();
     expect((await keys.indexRootVersions()).map((k) => k.version)).toEqual([2, 1]);
+  });
+
+  it('publishes an index root version as pending: listed among the live versions after the active one, written only once promoted', async () => {
+    const { keys, keyStore, events } = setup();
+    const [v1] = await keys.indexRootVersions();
+    const pending = await keys.publishIndexKey();
+    expect(pending).toMatchObject({ kind: 'index', version: 2, state: 'pending' });
+    expect(await keys.publishIndexKey()).toEqual(pending); // an interrupted rotation resumes it
+    // Matched (listed), but the active version stays first: the one written.
+    expect((await keys.indexRootVersions()).map((k) => `${k.version}:${k.state}`)).toEqual(['1:active', '2:pending']);
+    expect((await keyStore.getActive('index', 'default'))?.version).toBe(v1.version);
+    await expect(keys.rotateIndexKey()).rejects.toBeInstanceOf(KeyConflictError);
+
+    const promoted = await keys.promoteIndexKey();
+    expect(promoted).toMatchObject({ version: 2, state: 'active' });
+    expect((await keys.indexRootVersions()).map((k) => `${k.version}:${k.state}`)).toEqual(['2:active', '1:retired']);
+    await expect(keys.promoteIndexKey()).rejects.toBeInstanceOf(KeyNotFoundError);
+    const rotations = events.filter((e) => e.operation === 'key.rotate' && e.kind === 'index');
+    expect(rotations.map((e) => [e.version, e.outcome, e.detail])).toEqual([
+      [2, 'success', { state: 'pending' }],
+      [2, 'failure', undefined], // the refused rotation, audited
+      [2, 'success', { state: 'active', promoted: true }],
+    ]);
+  });
+
+  it('refuses to publish with a key store that cannot hold pending versions, and creates version 1 active when there is none', async () => {
+    const store = new MemoryKeyStore();
+    const { keys: fresh } = setup(new CountingKeyring(), store);
+    expect(await fresh.publishIndexKey()).toMatchObject({ version: 1, state: 'active' });
+    const bare = Object.assign(Object.create(MemoryKeyStore.prototype) as MemoryKeyStore, {
+      addPending: undefined,
+      promote: undefined,
+    });
+    const { keys } = setup(new CountingKeyring(), bare);
+    await expect(keys.publishIndexKey()).rejects.toBeInstanceOf(ConfigError);
+    await expect(keys.promoteIndexKey()).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('lists the index root versions once for many concurrent cold callers (single flight)', async () => {

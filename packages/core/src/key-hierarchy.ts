@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { ActorContext, AuditSink } from './audit';
 import { AuditEmitter, checkAuditOptions } from './audit-emitter';
-import { KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyStoreError } from './errors';
+import { ConfigError, KeyConflictError, KeyDestroyedError, KeyNotFoundError, KeyStoreError } from './errors';
 import { KeyCache, MISS, checkCacheOptions, type KeyCacheCounters, type KeyCacheOptions } from './key-cache';
 import { KeyLoader, cacheId, isScopeOwner, ownerOf, scopeOfOwner, type ScopedKey } from './key-loader';
 import type { KeyFilter, KeyKind, KeyStore, KeyVersionRef, StoredKey } from './key-store';
@@ -194,12 +194,76 @@ export class KeyHierarchy {
     return count;
   }
 
-  /** Adds a new index root version (creating version 1 if there is none). */
+  /**
+   * Adds a new index root version and makes it the one written at once (creating version 1 if
+   * there is none). Other processes keep writing the old version, and match only it, until they
+   * read the live versions again (their `cache.indexVersionsTtlMs`): meanwhile a value one of
+   * them writes can duplicate, under a `@unique` index, a value written here under the new one,
+   * and their lookups miss rows moved to it. Across processes use {@link publishIndexKey}, wait
+   * that long, then {@link promoteIndexKey} (`hushfield keys rotate --index` does).
+   */
   async rotateIndexKey(): Promise<StoredKey> {
     const current = await this.#store.getActive('index', INDEX_SCOPE);
     const next = current === null ? await this.#create('index', INDEX_SCOPE) : await this.#rotate('index', INDEX_SCOPE);
     this.#versions.forgetIndexVersions();
     return next;
+  }
+
+  /**
+   * Publishes a new index root version as `pending`, or returns the one already pending: every
+   * process matches it in blind-index lookups and unique checks once it reads the live versions
+   * again (within its `cache.indexVersionsTtlMs`, or at once after a lookup misses), and none
+   * writes it until {@link promoteIndexKey}. With no index root yet, creates version 1, active
+   * (no value is indexed under another).
+   * @throws ConfigError when the key store has no `addPending` and `promote`; KeyConflictError
+   *   when another writer rotated or published at the same time
+   */
+  async publishIndexKey(): Promise<StoredKey> {
+    const store = this.#pendingStore();
+    const versions = await store.list({ kind: 'index', scope: INDEX_SCOPE });
+    const pending = versions.find(
+      (key) => key.kind === 'index' && key.scope === INDEX_SCOPE && key.state === 'pending',
+    );
+    if (pending !== undefined) return pending;
+    const current = await store.getActive('index', INDEX_SCOPE);
+    if (current === null) {
+      const first = await this.#create('index', INDEX_SCOPE);
+      this.#versions.forgetIndexVersions();
+      return first;
+    }
+    checkActiveAnswer('index', INDEX_SCOPE, current, 'nothing is published');
+    const slot: KeySlot = { keyId: current.keyId, kind: 'index', scope: INDEX_SCOPE, version: current.version + 1 };
+    const next = await this.#persist(slot, 'key.rotate', (key) => store.addPending(key), { state: 'pending' });
+    this.#versions.forgetIndexVersions();
+    return next;
+  }
+
+  /**
+   * Makes the pending index root version ({@link publishIndexKey}) the one written, and retires
+   * the active one. Call it only once every process has matched the pending version for its
+   * `cache.indexVersionsTtlMs`: a process then writes either version knowing both, so its unique
+   * check sees a value stored under the other, and its lookups find rows `reencrypt` moves.
+   * @returns the promoted version, now active
+   * @throws KeyNotFoundError when no version is pending; KeyConflictError when another writer
+   *   promoted or rotated first; ConfigError when the key store has no `addPending` and `promote`
+   */
+  async promoteIndexKey(): Promise<StoredKey> {
+    const store = this.#pendingStore();
+    const versions = await store.list({ kind: 'index', scope: INDEX_SCOPE });
+    const pending = versions.find(
+      (key) => key.kind === 'index' && key.scope === INDEX_SCOPE && key.state === 'pending',
+    );
+    if (pending === undefined) {
+      throw new KeyNotFoundError(messages.nothingPending('index', INDEX_SCOPE), { keyId: `index:${INDEX_SCOPE}` });
+    }
+    const { keyId, version } = pending;
+    const draft = { operation: 'key.rotate' as const, kind: 'index' as const, scope: INDEX_SCOPE, keyId, version };
+    const promoted = await this.#audit.timed({ ...draft, detail: { state: 'active', promoted: true } }, () =>
+      store.promote('index', INDEX_SCOPE, version),
+    );
+    this.#versions.rotated('index', INDEX_SCOPE, promoted);
+    this.#versions.forgetIndexVersions();
+    return promoted;
   }
 
   /**
@@ -403,6 +467,15 @@ export class KeyHierarchy {
     return `KeyHierarchy ${inspect(this.toJSON())}`;
   }
 
+  /** The key store, which must hold pending versions. @throws ConfigError when it cannot */
+  #pendingStore(): KeyStore & Required<Pick<KeyStore, 'addPending' | 'promote'>> {
+    const store = this.#store;
+    if (typeof store.addPending !== 'function' || typeof store.promote !== 'function') {
+      throw new ConfigError(messages.noPendingSupport());
+    }
+    return store as KeyStore & Required<Pick<KeyStore, 'addPending' | 'promote'>>;
+  }
+
   #keyringFor(stored: StoredKey): Keyring {
     return this.#keyrings.get(stored.keyringId) ?? this.#keyring;
   }
@@ -446,11 +519,13 @@ export class KeyHierarchy {
     slot: KeySlot,
     operation: 'key.create' | 'key.rotate',
     write: (key: Parameters<KeyStore['insert']>[0]) => Promise<StoredKey>,
+    detail?: Readonly<Record<string, string>>,
   ): Promise<StoredKey> {
     const keyring = this.#keyring;
     const { key, wrapped } = await this.#calls.generate(keyring, slot);
     try {
-      const stored = await this.#audit.timed({ operation, ...slot, keyringId: keyring.id }, () =>
+      const draft = { operation, ...slot, keyringId: keyring.id, ...(detail === undefined ? {} : { detail }) };
+      const stored = await this.#audit.timed(draft, () =>
         write({ ...slot, wrappedKey: wrapped.toString('base64'), keyringId: keyring.id }),
       );
       this.#keys.put(cacheId(stored.keyId, stored.version), key, ownerOf(stored.kind, stored.scope));

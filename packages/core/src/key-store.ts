@@ -7,8 +7,14 @@
 /** `scope`: encrypts per-row data keys. `index`: root of the blind-index key derivation. */
 export type KeyKind = 'scope' | 'index';
 
-/** Lifecycle: one `active` version per (kind, scope); `retired` still decrypts; `destroyed` never again. */
-export type KeyState = 'active' | 'retired' | 'destroyed';
+/**
+ * Lifecycle: one `active` version per (kind, scope), the one new values are written under;
+ * `pending`, at most one per (kind, scope) and newer than the active one, is matched by
+ * blind-index lookups and unique checks in every process but written by none until it is
+ * promoted (see {@link KeyStore.addPending}); `retired` still decrypts and matches;
+ * `destroyed` never again.
+ */
+export type KeyState = 'active' | 'pending' | 'retired' | 'destroyed';
 
 /** One version of one key, as stored. */
 export interface StoredKey {
@@ -103,6 +109,23 @@ export interface KeyStore {
    * @throws KeyConflictError when another writer rotated first.
    */
   rotate(next: NewStoredKey): Promise<StoredKey>;
+  /**
+   * Optional: inserts `next` (the active version + 1) as `pending`, leaving the active version
+   * as it is: every process that reads the live versions matches it, none writes it. Used for
+   * the index root key, so that a version is matched everywhere (after every process's
+   * `indexVersionsTtlMs`) before anyone writes it ({@link KeyStore.promote}). Without it,
+   * `KeyHierarchy.publishIndexKey` is refused with `ConfigError`.
+   * @throws KeyConflictError when `next.version` exists (a version already pending, or another
+   *   writer rotated) or is not the active version + 1.
+   */
+  addPending?(next: NewStoredKey): Promise<StoredKey>;
+  /**
+   * Optional (with {@link KeyStore.addPending}): in one transaction, marks the active version
+   * `version - 1` of (kind, scope) `retired` and the pending `version` `active`.
+   * @throws KeyConflictError when `version` is not pending or `version - 1` not active (another
+   *   writer promoted or rotated first); nothing changed.
+   */
+  promote?(kind: KeyKind, scope: string, version: number): Promise<StoredKey>;
   /**
    * Marks every version of (kind, scope) `destroyed` and erases its wrapped key material.
    * @returns the number of versions destroyed.

@@ -28,6 +28,20 @@ describe('MemoryKeyStore', () => {
     expect(found.map((k) => k.keyId)).toEqual(['i1', 'k1']);
   });
 
+  it('adds a pending version after the active one, and promotes it atomically: one wins of two', async () => {
+    const store = new MemoryKeyStore();
+    await store.insert(key(1));
+    await expect(store.addPending(key(3))).rejects.toBeInstanceOf(KeyConflictError);
+    expect(await store.addPending(key(2))).toMatchObject({ version: 2, state: 'pending' });
+    await expect(store.addPending(key(2))).rejects.toBeInstanceOf(KeyConflictError);
+    await expect(store.rotate(key(2))).rejects.toBeInstanceOf(KeyConflictError);
+    expect((await store.getActive('scope', 's'))?.version).toBe(1);
+    await expect(store.promote('scope', 's', 3)).rejects.toBeInstanceOf(KeyConflictError);
+    const results = await Promise.allSettled([store.promote('scope', 's', 2), store.promote('scope', 's', 2)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await store.list()).map((k) => `${k.version}:${k.state}`)).toEqual(['1:retired', '2:active']);
+  });
+
   it('rejects a second key for the same version, even when inserted concurrently', async () => {
     const store = new MemoryKeyStore();
     const results = await Promise.allSettled([store.insert(key(1)), store.insert({ ...key(1), keyId: 'k2' })]);

@@ -91,6 +91,41 @@ export class MemoryKeyStore implements KeyStore {
     return this.#put(next);
   }
 
+  /**
+   * Inserts `next` (the active version + 1) as pending, leaving the active version as it is.
+   * @throws KeyConflictError when `next.version` is not the active version + 1 or exists
+   */
+  async addPending(next: NewStoredKey): Promise<StoredKey> {
+    this.#check(next);
+    const current = this.#findActive(next.kind, next.scope);
+    if (current === null || current.version + 1 !== next.version) {
+      throw new KeyConflictError(messages.rotateConflict(next.kind, next.scope, next.version));
+    }
+    this.#refuseDuplicate(next);
+    return this.#put(next, 'pending');
+  }
+
+  /**
+   * Retires the active version `version - 1` of (kind, scope) and makes the pending `version`
+   * active, atomically.
+   * @throws KeyConflictError when `version` is not pending after an active `version - 1`
+   */
+  async promote(kind: KeyKind, scope: string, version: number): Promise<StoredKey> {
+    needsInteger(version, 2, 2 ** 31 - 1, 'version');
+    const current = this.#findActive(kind, scope);
+    const pending = [...this.#byVersion.values()].find(
+      (key) => key.kind === kind && key.scope === scope && key.version === version && key.state === 'pending',
+    );
+    if (current === null || current.version + 1 !== version || pending === undefined) {
+      throw new KeyConflictError(messages.promoteConflict(kind, scope, version));
+    }
+    const now = new Date();
+    this.#byVersion.set(this.#id(current), Object.freeze({ ...current, state: 'retired', updatedAt: now }));
+    const promoted: StoredKey = Object.freeze({ ...pending, state: 'active', updatedAt: now });
+    this.#byVersion.set(this.#id(promoted), promoted);
+    return promoted;
+  }
+
   /** Destroys every version of (kind, scope), erasing its wrapped keys. @returns how many. */
   async destroy(kind: KeyKind, scope: string): Promise<number> {
     let count = 0;
@@ -151,14 +186,14 @@ export class MemoryKeyStore implements KeyStore {
     }
   }
 
-  #put(key: NewStoredKey): StoredKey {
+  #put(key: NewStoredKey, state: 'active' | 'pending' = 'active'): StoredKey {
     const now = new Date();
     const stored: StoredKey = Object.freeze({
       keyId: key.keyId,
       kind: key.kind,
       scope: key.scope,
       version: key.version,
-      state: 'active',
+      state,
       wrappedKey: key.wrappedKey,
       keyringId: key.keyringId,
       createdAt: now,

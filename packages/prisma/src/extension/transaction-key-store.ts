@@ -52,7 +52,7 @@ import { unextendedClient, unextendedTransaction } from './unextended-client';
 const SNAPSHOT_LEVELS: ReadonlySet<string> = new Set(['RepeatableRead', 'Snapshot', 'Serializable']);
 
 /** What a key-store write refused inside a transaction on one connection was. */
-type KeyWrite = 'create' | 'rotate' | 'destroy' | 'rewrap';
+type KeyWrite = 'create' | 'rotate' | 'publish' | 'promote' | 'destroy' | 'rewrap';
 
 const message = (write: KeyWrite, scope: string) =>
   write === 'create'
@@ -159,6 +159,16 @@ export class TransactionKeyStore implements KeyStore {
   rotate(next: NewStoredKey): Promise<StoredKey> {
     this.beforeWrite('rotate', next.scope);
     return this.base.rotate(next);
+  }
+
+  addPending(next: NewStoredKey): Promise<StoredKey> {
+    this.beforeWrite('publish', next.scope);
+    return this.base.addPending(next);
+  }
+
+  promote(kind: KeyKind, scope: string, version: number): Promise<StoredKey> {
+    this.beforeWrite('promote', scope);
+    return this.base.promote(kind, scope, version);
   }
 
   destroy(kind: KeyKind, scope: string): Promise<number> {

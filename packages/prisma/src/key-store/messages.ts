@@ -16,6 +16,9 @@ export const messages = {
   rotateLost: (kind: string, scope: string, version: number) =>
     `cannot rotate ${kind} key for scope "${scope}" to version ${version}: version ${version - 1} ` +
     'is not the active one (another writer rotated first)',
+  promoteLost: (kind: string, scope: string, version: number) =>
+    `cannot promote ${kind} key for scope "${scope}" version ${version}: it is not pending after an active ` +
+    `version ${version - 1} (another writer promoted or rotated first); nothing changed`,
   versionExists: (operation: string, kind: string, scope: string, version: number) =>
     `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: that version already exists ` +
     '(another writer created it first)',

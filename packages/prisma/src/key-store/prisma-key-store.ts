@@ -67,7 +67,7 @@ const SELECT = {
   updatedAt: true,
 } as const;
 const KINDS: readonly KeyKind[] = ['index', 'scope'];
-const STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
+const STATES: readonly KeyState[] = ['active', 'pending', 'retired', 'destroyed'];
 const MAX_VERSION = 2 ** 31 - 1;
 /**
  * The text columns of a new key that a column too short can refuse, by their default database
@@ -264,6 +264,76 @@ export class PrismaKeyStore implements KeyStore {
   }
 
   /**
+   * In one transaction: inserts `next` as `pending`, after the active version `next.version - 1`,
+   * which stays active (see core's `KeyStore.addPending`).
+   * @throws KeyConflictError when `next` already exists (a version already pending, or another
+   *   writer rotated) or `next.version - 1` is not the active version; KeyStoreError when the
+   *   store's own transaction timed out (nothing stored).
+   */
+  async addPending(next: NewStoredKey): Promise<StoredKey> {
+    checkNewKey(next);
+    this.#checkScope(next.scope, 'next.scope');
+    needs(next.version >= 2, 'next.version', 'must be at least 2 (a pending version follows an active one)');
+    return this.#conflictsAsKeyConflict(next, 'publish', () =>
+      this.#client.$transaction(async (tx) => {
+        const keys = this.#keys(tx);
+        // Written before it reads, as insert is (SQLite's rollback journal).
+        const created = this.#created(
+          next,
+          'publish',
+          await keys.create({ data: this.#row(next, 'pending'), select: SELECT }),
+        );
+        const active = await keys.findFirst({
+          where: { kind: next.kind, scope: next.scope, state: 'active', version: next.version - 1 },
+          select: { version: true },
+        });
+        if (active === null) throw new KeyConflictError(messages.rotateLost(next.kind, next.scope, next.version));
+        return created;
+      }),
+    );
+  }
+
+  /**
+   * In one transaction: retires the active version `version - 1` of (kind, scope) and makes the
+   * pending `version` active (see core's `KeyStore.promote`).
+   * @throws KeyConflictError when `version` is not pending or `version - 1` not active (another
+   *   writer promoted or rotated first): nothing changed.
+   */
+  async promote(kind: KeyKind, scope: string, version: number): Promise<StoredKey> {
+    needs(KINDS.includes(kind), 'kind', "must be 'scope' or 'index'");
+    this.#checkScope(scope, 'scope');
+    needs(
+      Number.isSafeInteger(version) && version >= 2 && version <= MAX_VERSION,
+      'version',
+      `must be an integer from 2 to ${MAX_VERSION}`,
+    );
+    // Named as a missing key is (the key id is read inside the transaction).
+    const slot = { keyId: `${kind}:${scope}`, kind, scope, version };
+    return this.#conflictsAsKeyConflict(slot, 'promote', () =>
+      this.#client.$transaction(async (tx) => {
+        const keys = this.#keys(tx);
+        const now = new Date();
+        const retired = await keys.updateMany({
+          where: { kind, scope, version: version - 1, state: 'active' },
+          data: { state: 'retired', updatedAt: now },
+        });
+        const promoted = await keys.updateMany({
+          where: { kind, scope, version, state: 'pending' },
+          data: { state: 'active', updatedAt: now },
+        });
+        if (retired.count !== 1 || promoted.count !== 1) {
+          throw new KeyConflictError(messages.promoteLost(kind, scope, version));
+        }
+        const row = await keys.findFirst({ where: { kind, scope, version, state: 'active' }, select: SELECT });
+        if (row === null || row.kind !== kind || row.scope !== scope) {
+          throw new KeyConflictError(messages.promoteLost(kind, scope, version));
+        }
+        return this.#toStored(row);
+      }),
+    );
+  }
+
+  /**
    * Marks every version of (kind, scope) destroyed and erases its wrapped key, in one transaction
    * (on PostgreSQL at read committed, whatever the database's default). A rotation of the scope
    * in progress is waited for, and the version it adds is destroyed too: the `UPDATE` is sent
@@ -374,13 +444,13 @@ export class PrismaKeyStore implements KeyStore {
     return (tx as Record<string, KeyDelegate>)[this.#delegateName];
   }
 
-  #row(key: NewStoredKey): object {
+  #row(key: NewStoredKey, state: 'active' | 'pending' = 'active'): object {
     return {
       keyId: key.keyId,
       kind: key.kind,
       scope: key.scope,
       version: key.version,
-      state: 'active',
+      state,
       wrappedKey: key.wrappedKey,
       keyringId: key.keyringId,
     };
@@ -405,8 +475,8 @@ export class PrismaKeyStore implements KeyStore {
   }
 
   async #conflictsAsKeyConflict(
-    key: NewStoredKey,
-    operation: 'insert' | 'rotate',
+    key: Pick<NewStoredKey, 'keyId' | 'kind' | 'scope' | 'version'> & Partial<NewStoredKey>,
+    operation: 'insert' | 'rotate' | 'publish' | 'promote',
     write: () => Promise<StoredKey>,
   ): Promise<StoredKey> {
     try {
@@ -435,7 +505,7 @@ export class PrismaKeyStore implements KeyStore {
       if (column !== undefined) {
         const property = TEXT_COLUMNS[column];
         const argument = property === undefined ? 'key' : `key.${property}`;
-        const length = property === undefined ? undefined : [...key[property]].length;
+        const length = property === undefined ? undefined : [...(key[property] ?? '')].length;
         throw new InvalidArgumentError(messages.tooLong(this.#model, argument, length), argument);
       }
       throw error;
@@ -446,7 +516,7 @@ export class PrismaKeyStore implements KeyStore {
    * The row `create` returned. On MySQL a create still waiting when its transaction timed out
    * returns `null` instead of failing: the transaction rolled back, nothing was stored.
    */
-  #created(key: NewStoredKey, operation: 'insert' | 'rotate', row: KeyRow | null): StoredKey {
+  #created(key: NewStoredKey, operation: 'insert' | 'rotate' | 'publish', row: KeyRow | null): StoredKey {
     if (row === null) throw new KeyStoreError(messages.expired(operation, key.kind, key.scope, key.version), key);
     return this.#toStored(this.#asGiven(key, row));
   }
