@@ -39,7 +39,7 @@ test('create, rotate and list keys without printing key material', async () => {
   expect(again.json.error.code).toBe('HUSHFIELD_KEY_CONFLICT');
 
   expect((await world.runCli(['keys', 'rotate', '--scope', 'acme'])).stdout).toContain('run `hushfield reencrypt`');
-  const index = await world.runCli(['keys', 'rotate', '--index', '--json']);
+  const index = await world.runCli(['keys', 'rotate', '--index', '--wait', '200', '--json']);
   expect(index.code).toBe(0);
   expect(index.json.rotated[0].kind).toBe('index');
 

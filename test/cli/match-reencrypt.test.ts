@@ -61,7 +61,7 @@ describeOn(['postgresql'], 'match indexes are PostgreSQL integer arrays')('match
   });
 
   test('rebuilds match indexes under the new index root version after an index-key rotation', async () => {
-    const rotated = await world.runCli(['keys', 'rotate', '--index']);
+    const rotated = await world.runCli(['keys', 'rotate', '--index', '--wait', '200']);
     expect(rotated.code).toBe(0);
     const result = await world.runCli(['reencrypt', '--model', 'Person', '--json']);
     expect(result.code).toBe(0);

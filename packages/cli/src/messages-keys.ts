@@ -9,12 +9,17 @@ export const keysMessages = {
   /** `keys list | create | rotate | rewrap | shred` (`commands/keys.ts`, `keyring-source.ts`). */
   keys: {
     badKind: () => '--kind must be scope or index',
-    badState: () => '--state must be active, retired or destroyed',
+    badState: () => '--state must be active, pending, retired or destroyed',
     none: () => 'no keys',
     /** `row`: the key's line of the `keys list` table. */
     created: (row: string) => `created ${row}`,
     rotateTarget: () => 'keys rotate needs exactly one of --scope <scope>, --all or --index',
     rotated: (row: string) => `rotated ${row}`,
+    indexPending: (version: number, waitMs: number) =>
+      `index key v${version} published as pending: every process matches it once it reads the live versions ` +
+      `again (cache.indexVersionsTtlMs), none writes it yet; it becomes the version written in ` +
+      `${Math.ceil(waitMs / 1_000)} s (interrupted, run keys rotate --index again: it waits for the same version)`,
+    waitIndexOnly: () => '--wait applies to keys rotate --index only',
     rotateFailed: (scope: string, reason: string, code: string) => `FAILED scope ${scope}: ${reason} [${code}]`,
     rotatedNext: () => 'old versions still decrypt; run `hushfield reencrypt` to move data to the new version',
     nothingRotated: () => 'nothing rotated',

@@ -290,7 +290,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .description('list stored key versions (never their material)')
     .option('--scope <scope>', 'only this scope')
     .option('--kind <kind>', 'scope or index')
-    .option('--state <state>', 'active, retired or destroyed')
+    .option('--state <state>', 'active, pending, retired or destroyed')
     .action(
       wrap((ctx, o) =>
         keysList(ctx, {
@@ -310,10 +310,21 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .description('make a new active key version (old versions still decrypt until reencrypt moves the data)')
     .option('--scope <scope>', 'rotate this scope')
     .option('--all', 'rotate every scope with an active key')
-    .option('--index', 'rotate the blind-index root key')
+    .option('--index', 'rotate the blind-index root key (published as pending, written after --wait)')
+    .option(
+      '--wait <ms>',
+      'with --index: how long the new version stays pending, matched but not written (at least the ' +
+        "longest cache.indexVersionsTtlMs of any process; default 31000, or the config's + 1000 when longer)",
+      positiveInt('--wait'),
+    )
     .action(
       wrap((ctx, o) =>
-        keysRotate(ctx, { scope: o.scope as string | undefined, all: Boolean(o.all), index: Boolean(o.index) }),
+        keysRotate(ctx, {
+          scope: o.scope as string | undefined,
+          all: Boolean(o.all),
+          index: Boolean(o.index),
+          waitMs: o.wait as number | undefined,
+        }),
       ),
     );
   keys

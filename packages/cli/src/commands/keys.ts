@@ -2,7 +2,7 @@
  * `hushfield keys list | create | rotate | rewrap | shred`: the key lifecycle, through core's
  * `KeyHierarchy` (which audits every event). Never prints wrapped or unwrapped key material.
  */
-import { InvalidArgumentError } from '@hushfield/core';
+import { DEFAULT_INDEX_VERSIONS_TTL_MS, InvalidArgumentError } from '@hushfield/core';
 import type { FieldCrypto, KeyKind, KeyState, StoredKey } from '@hushfield/core';
 import { canonicalUuid, type ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
@@ -63,7 +63,7 @@ function line(key: KeyView): string {
   return table([key], false)[0];
 }
 
-const KEY_STATES: readonly KeyState[] = ['active', 'retired', 'destroyed'];
+const KEY_STATES: readonly KeyState[] = ['active', 'pending', 'retired', 'destroyed'];
 
 /** `keys list [--scope S] [--kind K] [--state S]`. */
 export async function keysList(
@@ -96,17 +96,42 @@ export async function keysCreate(ctx: CommandContext, options: { scope: string }
   return ExitCode.Ok;
 }
 
-/** `keys rotate --scope S | --all | --index`. */
+/**
+ * How long `keys rotate --index` leaves a new index root version pending by default: the longest
+ * time a process may go without reading the live versions again (core's default
+ * `indexVersionsTtlMs`, or the config's when longer), and a second for a read in flight.
+ */
+export function defaultIndexWaitMs(ctx: CommandContext): number {
+  const configured = ctx.loaded.config.cache?.indexVersionsTtlMs ?? 0;
+  return Math.max(DEFAULT_INDEX_VERSIONS_TTL_MS, configured) + 1_000;
+}
+
+/**
+ * `keys rotate --index`: publishes a new index root version as pending (or takes the one an
+ * interrupted run left pending), waits `waitMs` so that every process matches it, then makes it
+ * the version written. @returns the promoted version
+ */
+async function rotateIndex(ctx: CommandContext, crypto: FieldCrypto, waitMs: number): Promise<StoredKey> {
+  const published = await crypto.keys.publishIndexKey();
+  if (published.state !== 'pending') return published;
+  ctx.out.info(messages.keys.indexPending(published.version, waitMs));
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return crypto.keys.promoteIndexKey();
+}
+
+/** `keys rotate --scope S | --all | --index [--wait ms]`. */
 export async function keysRotate(
   ctx: CommandContext,
-  options: { scope?: string; all?: boolean; index?: boolean },
+  options: { scope?: string; all?: boolean; index?: boolean; waitMs?: number },
 ): Promise<ExitCodeValue> {
   const chosen = [options.scope !== undefined, Boolean(options.all), Boolean(options.index)].filter(Boolean).length;
   if (chosen !== 1) throw new InvalidArgumentError(messages.keys.rotateTarget(), 'scope');
+  if (options.waitMs !== undefined && !options.index)
+    throw new InvalidArgumentError(messages.keys.waitIndexOnly(), 'wait');
   const crypto = await ctx.crypto();
   const rotated: KeyView[] = [];
   const failed: { scope: string; code: string; message: string }[] = [];
-  if (options.index) rotated.push(view(await crypto.keys.rotateIndexKey()));
+  if (options.index) rotated.push(view(await rotateIndex(ctx, crypto, options.waitMs ?? defaultIndexWaitMs(ctx))));
   else {
     const scopes = options.all
       ? [...new Set((await crypto.keys.list({ kind: 'scope', state: 'active' })).map((key) => key.scope))]
