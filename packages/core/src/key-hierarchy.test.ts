@@ -433,6 +433,26 @@ describe('KeyHierarchy', () => {
     ]);
   });
 
+  it('two writers publishing and promoting at once share one pending version and both end on it', async () => {
+    const keyStore = new MemoryKeyStore();
+    const one = setup(new CountingKeyring(), keyStore).keys;
+    const keyring = new CountingKeyring();
+    await one.indexRootVersions();
+    const other = new KeyHierarchy({ keyring, keyStore, cache: { ttlMs: 60_000 } });
+    const [a, b] = await Promise.all([one.publishIndexKey(), other.publishIndexKey()]);
+    expect([a.version, a.state, b.version, b.state]).toEqual([2, 'pending', 2, 'pending']);
+    expect((await keyStore.list({ kind: 'index' })).map((k) => `${k.version}:${k.state}`)).toEqual([
+      '1:active',
+      '2:pending',
+    ]);
+    const [x, y] = await Promise.all([one.promoteIndexKey(), other.promoteIndexKey()]);
+    expect([x.version, x.state, y.version, y.state]).toEqual([2, 'active', 2, 'active']);
+    expect((await keyStore.list({ kind: 'index' })).map((k) => `${k.version}:${k.state}`)).toEqual([
+      '1:retired',
+      '2:active',
+    ]);
+  });
+
   it('refuses to publish with a key store that cannot hold pending versions, and creates version 1 active when there is none', async () => {
     const store = new MemoryKeyStore();
     const { keys: fresh } = setup(new CountingKeyring(), store);

@@ -210,13 +210,14 @@ export class KeyHierarchy {
   }
 
   /**
-   * Publishes a new index root version as `pending`, or returns the one already pending: every
-   * process matches it in blind-index lookups and unique checks once it reads the live versions
-   * again (within its `cache.indexVersionsTtlMs`, or at once after a lookup misses), and none
-   * writes it until {@link promoteIndexKey}. With no index root yet, creates version 1, active
-   * (no value is indexed under another).
+   * Publishes a new index root version as `pending`, or returns the one already pending (one
+   * another writer published at the same time too): every process matches it in blind-index
+   * lookups and unique checks once it reads the live versions again (within its
+   * `cache.indexVersionsTtlMs`, or at once after a lookup misses), and none writes it until
+   * {@link promoteIndexKey}. With no index root yet, creates version 1, active (no value is
+   * indexed under another).
    * @throws ConfigError when the key store has no `addPending` and `promote`; KeyConflictError
-   *   when another writer rotated or published at the same time
+   *   when another writer rotated at the same time
    */
   async publishIndexKey(): Promise<StoredKey> {
     const store = this.#pendingStore();
@@ -233,9 +234,19 @@ export class KeyHierarchy {
     }
     checkActiveAnswer('index', INDEX_SCOPE, current, 'nothing is published');
     const slot: KeySlot = { keyId: current.keyId, kind: 'index', scope: INDEX_SCOPE, version: current.version + 1 };
-    const next = await this.#persist(slot, 'key.rotate', (key) => store.addPending(key), { state: 'pending' });
-    this.#versions.forgetIndexVersions();
-    return next;
+    try {
+      return await this.#persist(slot, 'key.rotate', (key) => store.addPending(key), { state: 'pending' });
+    } catch (error) {
+      // Another writer published the same version first: that one is the version pending.
+      if (!(error instanceof KeyConflictError)) throw error;
+      const theirs = (await store.list({ kind: 'index', scope: INDEX_SCOPE })).find(
+        (key) => key.kind === 'index' && key.scope === INDEX_SCOPE && key.state === 'pending',
+      );
+      if (theirs?.version !== slot.version) throw error;
+      return theirs;
+    } finally {
+      this.#versions.forgetIndexVersions();
+    }
   }
 
   /**
@@ -243,9 +254,9 @@ export class KeyHierarchy {
    * the active one. Call it only once every process has matched the pending version for its
    * `cache.indexVersionsTtlMs`: a process then writes either version knowing both, so its unique
    * check sees a value stored under the other, and its lookups find rows `reencrypt` moves.
-   * @returns the promoted version, now active
+   * @returns the promoted version, now active (also when another writer promoted it meanwhile)
    * @throws KeyNotFoundError when no version is pending; KeyConflictError when another writer
-   *   promoted or rotated first; ConfigError when the key store has no `addPending` and `promote`
+   *   rotated first; ConfigError when the key store has no `addPending` and `promote`
    */
   async promoteIndexKey(): Promise<StoredKey> {
     const store = this.#pendingStore();
@@ -258,11 +269,22 @@ export class KeyHierarchy {
     }
     const { keyId, version } = pending;
     const draft = { operation: 'key.rotate' as const, kind: 'index' as const, scope: INDEX_SCOPE, keyId, version };
-    const promoted = await this.#audit.timed({ ...draft, detail: { state: 'active', promoted: true } }, () =>
-      store.promote('index', INDEX_SCOPE, version),
-    );
+    let promoted: StoredKey;
+    try {
+      promoted = await this.#audit.timed({ ...draft, detail: { state: 'active', promoted: true } }, () =>
+        store.promote('index', INDEX_SCOPE, version),
+      );
+    } catch (error) {
+      // Another writer promoted this same version first (two runs waited for it): done.
+      if (!(error instanceof KeyConflictError)) throw error;
+      const active = await store.getActive('index', INDEX_SCOPE);
+      if (active?.keyId !== keyId || active.version !== version) throw error;
+      checkActiveAnswer('index', INDEX_SCOPE, active, 'nothing is promoted');
+      promoted = active;
+    } finally {
+      this.#versions.forgetIndexVersions();
+    }
     this.#versions.rotated('index', INDEX_SCOPE, promoted);
-    this.#versions.forgetIndexVersions();
     return promoted;
   }
 
