@@ -165,7 +165,11 @@ describe('fieldEncryption: per-scope blind indexes', () => {
   it("a key-store row relabelled to another organization does not lend it that organization's cached key", async () => {
     const [a, b] = [await org('ps-relabel-a'), await org('ps-relabel-b')];
     const victim = await contact(a, 'rel@relabel.test'); // a's key is now cached
-    const decoy = await contact(b, 'decoy@relabel.test');
+    // Written by another process: this one has read nothing of b's keys (a write reads the
+    // scope's live versions, for the unique check across them, and would cache b's own).
+    const decoy = await h.fresh().prisma.contact.create({
+      data: { orgId: b, email: 'decoy@relabel.test', emailIdx: computedBlindIndex },
+    });
     await h.db.query('UPDATE contacts SET org_id = $1, email_idx = $2 WHERE id = $3', [
       b,
       (await stored(victim.id)).email_idx,

@@ -89,6 +89,23 @@ describe('per-scope index versions added by another process', () => {
     expect((await app.contact.delete(byEmail(b, 'bob@scope.test'))).id).toBe(inB.id);
   });
 
+  it('checks a per-scope unique write against a version another process added once indexVersionsTtlMs has passed, though its active key is still cached', async () => {
+    // A process that only writes the scope: its active version 1 is cached for cache.ttlMs, and
+    // it never looked the scope's live versions up.
+    const app = h.fresh({ cache: { ttlMs: 300_000, indexVersionsTtlMs: 1_000 } }).prisma;
+    const org = (await app.organization.create({ data: { slug: 'rot-scope-d' } })).id;
+    await app.contact.create(contact(org, 'amy@scope.test'));
+    const admin = h.fresh().prisma;
+    await admin.$hushfield.crypto.keys.rotateScope(org);
+    const bob = await admin.contact.create(contact(org, 'bob@scope.test'));
+    expect(await storedVersion(bob.id)).toBe(2);
+    await sleep(1_100);
+    const count = await h.base.contact.count({ where: { orgId: org } });
+    const error = await app.contact.create(contact(org, 'BOB@scope.test')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'P2002', meta: { modelName: 'Contact' } });
+    expect(await h.base.contact.count({ where: { orgId: org } })).toBe(count);
+  });
+
   it('lists under a scope key version another process added once indexVersionsTtlMs has passed', async () => {
     const app = h.fresh({ cache: { ttlMs: 300_000, indexVersionsTtlMs: 1_000 } }).prisma;
     const org = (await app.organization.create({ data: { slug: 'rot-scope-c' } })).id;

@@ -348,13 +348,12 @@ export class KeyVersions {
 
   /**
    * How many live versions of `scope`'s key this process knows, without I/O: the cached list's
-   * length, else 1 when the cached active version is version 1 (no rotation made another; one
-   * made elsewhere is seen within the TTL), else 0 (not known).
+   * length (read at most `indexVersionsTtlMs` ago), else 0 (not known: the caller reads it). Not
+   * inferred from a cached active version 1: that one is cached for the longer `ttlMs`, and a
+   * rotation elsewhere since then leaves it active here while another process writes version 2.
    */
   cachedScopeVersionCount(scope: string): number {
-    const cached = this.#scopeVersions.get(scope);
-    if (cached !== undefined) return cached.length;
-    return this.#active.get(`scope\u0000${scope}`)?.version === 1 ? 1 : 0;
+    return this.#scopeVersions.get(scope)?.length ?? 0;
   }
 
   /**
