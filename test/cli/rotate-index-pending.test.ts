@@ -74,14 +74,39 @@ test('publishes the version as pending, written by nobody (reencrypt included) u
   expect(await app.customer.count({ where: { email: { in: ['p4@example.org', 'new@example.org'] } } })).toBe(2);
 }, 60_000);
 
-test('resumes a version left pending by an interrupted run, and takes --wait with --index only', async () => {
+test('resumes a version left pending by an interrupted run', async () => {
   const crypto = world.crypto();
   const pending = await crypto.keys.publishIndexKey(); // as a run stopped during its wait leaves it
   expect(pending.state).toBe('pending');
   const rotated = await world.runCli(['keys', 'rotate', '--index', '--wait', '200', '--json']);
   expect(rotated.code).toBe(0);
   expect(rotated.json.rotated[0]).toMatchObject({ version: pending.version, state: 'active' });
-  const misplaced = await world.runCli(['keys', 'rotate', '--scope', 'acme', '--wait', '200', '--json']);
-  expect(misplaced.code).not.toBe(0);
-  expect(misplaced.json.error.code).toBe('HUSHFIELD_INVALID_ARGUMENT');
 });
+
+test('with --wait, publishes scope key versions as pending first, then promotes them; without it, rotates at once', async () => {
+  for (const scope of ['acme', 'initech'])
+    expect((await world.runCli(['keys', 'create', '--scope', scope])).code).toBe(0);
+  const scopeStates = async () =>
+    (
+      await world.db.query<{ scope: string; version: number; state: string }>(
+        "SELECT scope, version, state FROM hushfield_keys WHERE kind = 'scope' AND scope IN ('acme', 'initech') ORDER BY scope, version",
+      )
+    ).map((row) => `${row.scope}:${Number(row.version)}:${row.state}`);
+  const started = Date.now();
+  const rotating = world.runCli(['keys', 'rotate', '--all', '--wait', String(WAIT_MS), '--json']);
+  while (!(await scopeStates()).includes('initech:2:pending')) {
+    expect(Date.now() - started).toBeLessThan(WAIT_MS);
+    await sleep(50);
+  }
+  expect(await scopeStates()).toEqual(['acme:1:active', 'acme:2:pending', 'initech:1:active', 'initech:2:pending']);
+  const rotated = await rotating;
+  expect(Date.now() - started).toBeGreaterThanOrEqual(WAIT_MS);
+  expect(rotated.code).toBe(0);
+  expect(rotated.stderr).toMatch(/\d+ scope key version\(s\) published as pending/);
+  expect(await scopeStates()).toEqual(['acme:1:retired', 'acme:2:active', 'initech:1:retired', 'initech:2:active']);
+  const once = await world.runCli(['keys', 'rotate', '--scope', 'acme', '--json']);
+  expect(once.json.rotated[0]).toMatchObject({ scope: 'acme', version: 3, state: 'active' });
+  const missing = await world.runCli(['keys', 'rotate', '--scope', 'nobody', '--wait', '200', '--json']);
+  expect(missing.code).not.toBe(0);
+  expect(missing.json.error.code).toBe('HUSHFIELD_KEY_NOT_FOUND');
+}, 60_000);

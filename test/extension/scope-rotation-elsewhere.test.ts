@@ -106,6 +106,33 @@ describe('per-scope index versions added by another process', () => {
     expect(await h.base.contact.count({ where: { orgId: org } })).toBe(count);
   });
 
+  it('a scope key version published as pending is written by nobody, and once promoted a process still writing the old one refuses a duplicate of a value written under it', async () => {
+    const TTL = 2_000;
+    const app = h.fresh({ cache: { ttlMs: 300_000, indexVersionsTtlMs: TTL } }).prisma;
+    const org = (await app.organization.create({ data: { slug: 'rot-scope-e' } })).id;
+    await app.contact.create(contact(org, 'amy@scope.test'));
+    const admin = h.fresh().prisma;
+    expect(await admin.$hushfield.crypto.keys.publishScope(org)).toMatchObject({ version: 2, state: 'pending' });
+    const bob = await admin.contact.create(contact(org, 'bob@scope.test'));
+    expect(await storedVersion(bob.id)).toBe(1); // pending: the active version is written
+    const duplicate = (error: unknown) =>
+      expect(error).toMatchObject({ code: 'P2002', meta: { modelName: 'Contact' } });
+    duplicate(await app.contact.create(contact(org, 'bob@scope.test')).catch((e: unknown) => e));
+
+    await sleep(TTL + 100); // every process has read the pending version by its next write
+    const cid = await app.contact.create(contact(org, 'cid@scope.test'));
+    expect(app.$hushfield.crypto.cachedScopeIndexVersionCount(org)).toBe(2);
+    expect((await admin.$hushfield.crypto.keys.promoteScope(org)).state).toBe('active');
+    const dee = await admin.contact.create(contact(org, 'dee@scope.test'));
+    expect(await storedVersion(dee.id)).toBe(2);
+    // The app's active version 1 is cached for cache.ttlMs: it writes it, checking version 2.
+    duplicate(await app.contact.create(contact(org, ' DEE@scope.test')).catch((e: unknown) => e));
+    const eve = await app.contact.create(contact(org, 'eve@scope.test'));
+    expect(await storedVersion(eve.id)).toBe(1);
+    duplicate(await admin.contact.create(contact(org, 'eve@scope.test')).catch((e: unknown) => e));
+    expect(await storedVersion(cid.id)).toBe(1);
+  });
+
   it('lists under a scope key version another process added once indexVersionsTtlMs has passed', async () => {
     const app = h.fresh({ cache: { ttlMs: 300_000, indexVersionsTtlMs: 1_000 } }).prisma;
     const org = (await app.organization.create({ data: { slug: 'rot-scope-c' } })).id;

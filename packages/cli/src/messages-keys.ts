@@ -19,7 +19,11 @@ export const keysMessages = {
       `index key v${version} published as pending: every process matches it once it reads the live versions ` +
       `again (cache.indexVersionsTtlMs), none writes it yet; it becomes the version written in ` +
       `${Math.ceil(waitMs / 1_000)} s (interrupted, run keys rotate --index again: it waits for the same version)`,
-    waitIndexOnly: () => '--wait applies to keys rotate --index only',
+    scopesPending: (count: number, waitMs: number) =>
+      `${count} scope key version(s) published as pending: every process matches them in per-scope blind ` +
+      'indexes once it reads the live versions again (cache.indexVersionsTtlMs), none writes them yet; they ' +
+      `become the versions written in ${Math.ceil(waitMs / 1_000)} s (interrupted: keys list --state pending names ` +
+      'them; run keys rotate --scope <scope> --wait <ms> for each)',
     rotateFailed: (scope: string, reason: string, code: string) => `FAILED scope ${scope}: ${reason} [${code}]`,
     rotatedNext: () => 'old versions still decrypt; run `hushfield reencrypt` to move data to the new version',
     nothingRotated: () => 'nothing rotated',

@@ -313,8 +313,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option('--index', 'rotate the blind-index root key (published as pending, written after --wait)')
     .option(
       '--wait <ms>',
-      'with --index: how long the new version stays pending, matched but not written (at least the ' +
-        "longest cache.indexVersionsTtlMs of any process; default 31000, or the config's + 1000 when longer)",
+      'how long the new version stays pending, matched but not written (at least the longest ' +
+        "cache.indexVersionsTtlMs of any process); --index: default 31000, or the config's + 1000 when longer; " +
+        '--scope/--all: without it, the new version is active at once',
       positiveInt('--wait'),
     )
     .action(

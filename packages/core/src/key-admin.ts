@@ -93,6 +93,28 @@ export class KeyAdmin {
   }
 
   /**
+   * Publishes a new version of `scope`'s key as `pending`, or returns the one already pending:
+   * matched by every process's per-scope blind-index lookups and unique checks once it reads
+   * the scope's live versions again (within its `cache.indexVersionsTtlMs`), used for sealing
+   * and indexing by none until {@link KeyAdmin.promoteScope}.
+   * @throws KeyNotFoundError when the scope has no key; KeyDestroyedError when it was destroyed;
+   *   ConfigError when the key store cannot hold pending versions
+   */
+  publishScope(scope: string): Promise<StoredKey> {
+    return this.#keys.publishScope(scope);
+  }
+
+  /**
+   * Makes the pending version of `scope`'s key the active one and retires the old one. Call it
+   * at least the longest `cache.indexVersionsTtlMs` after {@link KeyAdmin.publishScope}.
+   * @throws KeyNotFoundError when no version is pending; KeyConflictError when another writer
+   *   rotated first
+   */
+  promoteScope(scope: string): Promise<StoredKey> {
+    return this.#keys.promoteScope(scope);
+  }
+
+  /**
    * Re-wraps every live key version under `newKeyring` (compare-and-swap per version).
    * @returns how many versions were re-wrapped, and how many skipped
    */

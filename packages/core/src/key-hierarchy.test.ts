@@ -433,6 +433,32 @@ describe('KeyHierarchy', () => {
     ]);
   });
 
+  it('publishes a scope key version as pending: matched by per-scope lookups, sealed and indexed under only once promoted', async () => {
+    const { keys, keyStore } = setup();
+    const v1 = await keys.activeScopeKey('acme');
+    await expect(keys.publishScope('nobody')).rejects.toBeInstanceOf(KeyNotFoundError);
+    await keys.activeScopeKey('gone');
+    await keys.destroyScope('gone');
+    await expect(keys.publishScope('gone')).rejects.toBeInstanceOf(KeyDestroyedError);
+    const pending = await keys.publishScope('acme');
+    expect(pending).toMatchObject({ kind: 'scope', scope: 'acme', version: 2, state: 'pending' });
+    expect((await keys.publishScope('acme')).version).toBe(2);
+    expect((await keys.liveScopeVersions('acme')).map((k) => `${k.version}:${k.state}`)).toEqual([
+      '1:active',
+      '2:pending',
+    ]);
+    expect((await keys.activeScopeKey('acme')).version).toBe(v1.version);
+    expect((await keys.activeScopeKeyMaterial('acme')).version).toBe(1);
+    const promoted = await keys.promoteScope('acme');
+    expect(promoted).toMatchObject({ version: 2, state: 'active' });
+    expect((await keys.activeScopeKey('acme')).version).toBe(2);
+    expect((await keyStore.list({ kind: 'scope', scope: 'acme' })).map((k) => `${k.version}:${k.state}`)).toEqual([
+      '1:retired',
+      '2:active',
+    ]);
+    await expect(keys.promoteScope('acme')).rejects.toBeInstanceOf(KeyNotFoundError);
+  });
+
   it('two writers publishing and promoting at once share one pending version and both end on it', async () => {
     const keyStore = new MemoryKeyStore();
     const one = setup(new CountingKeyring(), keyStore).keys;

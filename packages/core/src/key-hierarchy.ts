@@ -220,33 +220,22 @@ export class KeyHierarchy {
    *   when another writer rotated at the same time
    */
   async publishIndexKey(): Promise<StoredKey> {
-    const store = this.#pendingStore();
-    const versions = await store.list({ kind: 'index', scope: INDEX_SCOPE });
-    const pending = versions.find(
-      (key) => key.kind === 'index' && key.scope === INDEX_SCOPE && key.state === 'pending',
-    );
-    if (pending !== undefined) return pending;
-    const current = await store.getActive('index', INDEX_SCOPE);
-    if (current === null) {
-      const first = await this.#create('index', INDEX_SCOPE);
-      this.#versions.forgetIndexVersions();
-      return first;
-    }
-    checkActiveAnswer('index', INDEX_SCOPE, current, 'nothing is published');
-    const slot: KeySlot = { keyId: current.keyId, kind: 'index', scope: INDEX_SCOPE, version: current.version + 1 };
-    try {
-      return await this.#persist(slot, 'key.rotate', (key) => store.addPending(key), { state: 'pending' });
-    } catch (error) {
-      // Another writer published the same version first: that one is the version pending.
-      if (!(error instanceof KeyConflictError)) throw error;
-      const theirs = (await store.list({ kind: 'index', scope: INDEX_SCOPE })).find(
-        (key) => key.kind === 'index' && key.scope === INDEX_SCOPE && key.state === 'pending',
-      );
-      if (theirs?.version !== slot.version) throw error;
-      return theirs;
-    } finally {
-      this.#versions.forgetIndexVersions();
-    }
+    return this.#publish('index', INDEX_SCOPE);
+  }
+
+  /**
+   * Publishes a new version of `scope`'s key as `pending`, or returns the one already pending,
+   * as {@link publishIndexKey} does for the index root: every process matches it in its
+   * per-scope blind indexes' lookups and unique checks once it reads the scope's live versions
+   * again (within its `cache.indexVersionsTtlMs`), and none seals or indexes under it until
+   * {@link promoteScope}.
+   * @throws KeyNotFoundError when the scope has no key; KeyDestroyedError when it was
+   *   destroyed; ConfigError when the key store has no `addPending` and `promote`;
+   *   KeyConflictError when another writer rotated at the same time
+   */
+  async publishScope(scope: string): Promise<StoredKey> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    return this.#publish('scope', scope);
   }
 
   /**
@@ -259,33 +248,20 @@ export class KeyHierarchy {
    *   rotated first; ConfigError when the key store has no `addPending` and `promote`
    */
   async promoteIndexKey(): Promise<StoredKey> {
-    const store = this.#pendingStore();
-    const versions = await store.list({ kind: 'index', scope: INDEX_SCOPE });
-    const pending = versions.find(
-      (key) => key.kind === 'index' && key.scope === INDEX_SCOPE && key.state === 'pending',
-    );
-    if (pending === undefined) {
-      throw new KeyNotFoundError(messages.nothingPending('index', INDEX_SCOPE), { keyId: `index:${INDEX_SCOPE}` });
-    }
-    const { keyId, version } = pending;
-    const draft = { operation: 'key.rotate' as const, kind: 'index' as const, scope: INDEX_SCOPE, keyId, version };
-    let promoted: StoredKey;
-    try {
-      promoted = await this.#audit.timed({ ...draft, detail: { state: 'active', promoted: true } }, () =>
-        store.promote('index', INDEX_SCOPE, version),
-      );
-    } catch (error) {
-      // Another writer promoted this same version first (two runs waited for it): done.
-      if (!(error instanceof KeyConflictError)) throw error;
-      const active = await store.getActive('index', INDEX_SCOPE);
-      if (active?.keyId !== keyId || active.version !== version) throw error;
-      checkActiveAnswer('index', INDEX_SCOPE, active, 'nothing is promoted');
-      promoted = active;
-    } finally {
-      this.#versions.forgetIndexVersions();
-    }
-    this.#versions.rotated('index', INDEX_SCOPE, promoted);
-    return promoted;
+    return this.#promote('index', INDEX_SCOPE);
+  }
+
+  /**
+   * Makes the pending version of `scope`'s key ({@link publishScope}) the one written, and
+   * retires the active one. Other processes keep writing the old version until their cached
+   * active version expires (`cache.ttlMs`), checking across both.
+   * @returns the promoted version, now active (also when another writer promoted it meanwhile)
+   * @throws KeyNotFoundError when no version is pending; KeyConflictError when another writer
+   *   rotated first; ConfigError when the key store has no `addPending` and `promote`
+   */
+  async promoteScope(scope: string): Promise<StoredKey> {
+    needsName(scope, MAX_SCOPE_BYTES, 'scope');
+    return this.#promote('scope', scope);
   }
 
   /**
@@ -487,6 +463,76 @@ export class KeyHierarchy {
   /** Prints counters only. */
   [inspect.custom](): string {
     return `KeyHierarchy ${inspect(this.toJSON())}`;
+  }
+
+  /** See {@link publishIndexKey} and {@link publishScope}. */
+  async #publish(kind: KeyKind, scope: string): Promise<StoredKey> {
+    const store = this.#pendingStore();
+    const pendingIn = (versions: readonly StoredKey[]) =>
+      versions.find((key) => key.kind === kind && key.scope === scope && key.state === 'pending');
+    const versions = await store.list({ kind, scope });
+    const pending = pendingIn(versions);
+    if (pending !== undefined) return pending;
+    const current = await store.getActive(kind, scope);
+    if (current === null) {
+      if (kind === 'scope') {
+        const last = versions.at(-1);
+        if (last !== undefined) throw new KeyDestroyedError(messages.scopeDestroyedForWrite(scope), last);
+        throw new KeyNotFoundError(messages.scopeNotFound(kind, scope), { keyId: `${kind}:${scope}` });
+      }
+      const first = await this.#create(kind, scope);
+      this.#forgetVersions(kind, scope);
+      return first;
+    }
+    checkActiveAnswer(kind, scope, current, 'nothing is published');
+    const slot: KeySlot = { keyId: current.keyId, kind, scope, version: current.version + 1 };
+    try {
+      return await this.#persist(slot, 'key.rotate', (key) => store.addPending(key), { state: 'pending' });
+    } catch (error) {
+      // Another writer published the same version first: that one is the version pending.
+      if (!(error instanceof KeyConflictError)) throw error;
+      const theirs = pendingIn(await store.list({ kind, scope }));
+      if (theirs?.version !== slot.version) throw error;
+      return theirs;
+    } finally {
+      this.#forgetVersions(kind, scope);
+    }
+  }
+
+  /** See {@link promoteIndexKey} and {@link promoteScope}. */
+  async #promote(kind: KeyKind, scope: string): Promise<StoredKey> {
+    const store = this.#pendingStore();
+    const versions = await store.list({ kind, scope });
+    const pending = versions.find((key) => key.kind === kind && key.scope === scope && key.state === 'pending');
+    if (pending === undefined) {
+      throw new KeyNotFoundError(messages.nothingPending(kind, scope), { keyId: `${kind}:${scope}` });
+    }
+    const { keyId, version } = pending;
+    const draft = { operation: 'key.rotate' as const, kind, scope, keyId, version };
+    let promoted: StoredKey;
+    try {
+      promoted = await this.#audit.timed({ ...draft, detail: { state: 'active', promoted: true } }, () =>
+        store.promote(kind, scope, version),
+      );
+    } catch (error) {
+      // Another writer promoted this same version first (two runs waited for it): done.
+      if (!(error instanceof KeyConflictError)) throw error;
+      const active = await store.getActive(kind, scope);
+      if (active?.keyId !== keyId || active.version !== version) throw error;
+      checkActiveAnswer(kind, scope, active, 'nothing is promoted');
+      promoted = active;
+    } finally {
+      this.#forgetVersions(kind, scope);
+    }
+    this.#versions.rotated(kind, scope, promoted);
+    if (kind === 'scope') for (const listener of this.#rotateListeners) listener(scope);
+    return promoted;
+  }
+
+  /** Forgets the live versions of (kind, scope) read so far (a version was added or promoted). */
+  #forgetVersions(kind: KeyKind, scope: string): void {
+    if (kind === 'index') this.#versions.forgetIndexVersions();
+    else this.#versions.forgetLiveVersions(scope);
   }
 
   /** The key store, which must hold pending versions. @throws ConfigError when it cannot */

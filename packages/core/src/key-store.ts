@@ -112,9 +112,9 @@ export interface KeyStore {
   /**
    * Optional: inserts `next` (the active version + 1) as `pending`, leaving the active version
    * as it is: every process that reads the live versions matches it, none writes it. Used for
-   * the index root key, so that a version is matched everywhere (after every process's
-   * `indexVersionsTtlMs`) before anyone writes it ({@link KeyStore.promote}). Without it,
-   * `KeyHierarchy.publishIndexKey` is refused with `ConfigError`.
+   * the index root key and scope keys, so that a version is matched everywhere (after every
+   * process's `indexVersionsTtlMs`) before anyone writes it ({@link KeyStore.promote}). Without
+   * it, `KeyHierarchy.publishIndexKey` and `publishScope` are refused with `ConfigError`.
    * @throws KeyConflictError when `next.version` exists (a version already pending, or another
    *   writer rotated) or is not the active version + 1.
    */

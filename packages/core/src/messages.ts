@@ -72,8 +72,8 @@ export const messages = {
     `cannot promote ${kind} key for scope "${scope}" version ${version}: it is not pending after an active ` +
     `version ${version - 1} (another writer promoted or rotated first)`,
   noPendingSupport: () =>
-    'the key store has no addPending/promote: a pending index key version cannot be published with it ' +
-    '(rotateIndexKey makes the new version active at once)',
+    'the key store has no addPending/promote: a pending key version cannot be published with it ' +
+    '(rotateIndexKey and rotateScope make the new version active at once)',
   nothingPending: (kind: string, scope: string) => `no ${kind} key version for scope "${scope}" is pending`,
   rewrapConflict: (kind: string, keyId: string, version: number) =>
     `${kind} key ${keyId} version ${version} was not re-wrapped: it changed (rotated, destroyed or re-wrapped) since it was read`,

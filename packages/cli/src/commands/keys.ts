@@ -119,30 +119,50 @@ async function rotateIndex(ctx: CommandContext, crypto: FieldCrypto, waitMs: num
   return crypto.keys.promoteIndexKey();
 }
 
-/** `keys rotate --scope S | --all | --index [--wait ms]`. */
+/**
+ * `keys rotate --scope S | --all | --index [--wait ms]`: an index root version is published as
+ * pending and promoted after the wait (by default {@link defaultIndexWaitMs}); scope keys too
+ * when `--wait` is given, else in one step.
+ */
 export async function keysRotate(
   ctx: CommandContext,
   options: { scope?: string; all?: boolean; index?: boolean; waitMs?: number },
 ): Promise<ExitCodeValue> {
   const chosen = [options.scope !== undefined, Boolean(options.all), Boolean(options.index)].filter(Boolean).length;
   if (chosen !== 1) throw new InvalidArgumentError(messages.keys.rotateTarget(), 'scope');
-  if (options.waitMs !== undefined && !options.index)
-    throw new InvalidArgumentError(messages.keys.waitIndexOnly(), 'wait');
   const crypto = await ctx.crypto();
   const rotated: KeyView[] = [];
   const failed: { scope: string; code: string; message: string }[] = [];
+  /** Runs `step` for each scope: a failure stops `--scope`, and is reported per scope with `--all`. */
+  const eachScope = async (scopes: readonly string[], step: (scope: string) => Promise<void>) => {
+    for (const scope of scopes) {
+      try {
+        await step(scope);
+      } catch (error) {
+        if (!options.all) throw error;
+        failed.push({ scope, code: (error as { code?: string }).code ?? 'UNKNOWN', message: (error as Error).message });
+      }
+    }
+  };
   if (options.index) rotated.push(view(await rotateIndex(ctx, crypto, options.waitMs ?? defaultIndexWaitMs(ctx))));
   else {
     const scopes = options.all
       ? [...new Set((await crypto.keys.list({ kind: 'scope', state: 'active' })).map((key) => key.scope))]
       : [options.scope as string];
-    for (const scope of scopes) {
-      try {
-        rotated.push(view(await crypto.keys.rotateScope(scope)));
-      } catch (error) {
-        if (!options.all) throw error;
-        failed.push({ scope, code: (error as { code?: string }).code ?? 'UNKNOWN', message: (error as Error).message });
+    if (options.waitMs === undefined) {
+      await eachScope(scopes, async (scope) => void rotated.push(view(await crypto.keys.rotateScope(scope))));
+    } else {
+      // Every scope's new version pending at once, one wait, then each promoted.
+      const published: string[] = [];
+      await eachScope(scopes, async (scope) => {
+        await crypto.keys.publishScope(scope);
+        published.push(scope);
+      });
+      if (published.length > 0) {
+        ctx.out.info(messages.keys.scopesPending(published.length, options.waitMs));
+        await new Promise((resolve) => setTimeout(resolve, options.waitMs));
       }
+      await eachScope(published, async (scope) => void rotated.push(view(await crypto.keys.promoteScope(scope))));
     }
   }
   ctx.out.result({ command: 'keys rotate', rotated, failed }, () => [
