@@ -4,6 +4,7 @@
  * the version written (README, "Key rotation" → "Blind-index keys"): while it is pending every
  * process matches it and none writes it, `reencrypt` included.
  */
+import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCliWorld, appClient, insertRows, type CliWorld } from './support';
 
 let world: CliWorld;
@@ -110,3 +111,27 @@ test('with --wait, publishes scope key versions as pending first, then promotes 
   expect(missing.code).not.toBe(0);
   expect(missing.json.error.code).toBe('HUSHFIELD_KEY_NOT_FOUND');
 }, 60_000);
+
+test('with a key store that has no pending state, rotates the index key in one step and says so', async () => {
+  // A key store written before the pending state: PrismaKeyStore without addPending and promote.
+  const base = new PrismaKeyStore(world.prisma);
+  const legacy = new Proxy(base, {
+    get(target, property) {
+      if (property === 'addPending' || property === 'promote') return undefined;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const before = (await indexStates()).filter((state) => state.endsWith(':active'));
+  expect(before).toHaveLength(1);
+  const next = Number(before[0].split(':')[0]) + 1;
+  const started = Date.now();
+  const rotated = await world.runCli(['keys', 'rotate', '--index', '--json'], { config: { keyStore: legacy } });
+  expect(rotated.code).toBe(0);
+  expect(Date.now() - started).toBeLessThan(10_000); // no 31 s wait: nothing was pending
+  expect(rotated.json.rotated).toEqual([expect.objectContaining({ kind: 'index', version: next, state: 'active' })]);
+  expect(rotated.stderr).toContain('has no pending state');
+  const states = await indexStates();
+  expect(states).toContain(`${next}:active`);
+  expect(states.filter((state) => state.endsWith(':pending') || state.endsWith(':active'))).toEqual([`${next}:active`]);
+});

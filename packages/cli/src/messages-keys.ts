@@ -19,6 +19,10 @@ export const keysMessages = {
       `index key v${version} published as pending: every process matches it once it reads the live versions ` +
       `again (cache.indexVersionsTtlMs), none writes it yet; it becomes the version written in ` +
       `${Math.ceil(waitMs / 1_000)} s (interrupted, run keys rotate --index again: it waits for the same version)`,
+    noPendingState: () =>
+      'the configured key store has no pending state (addPending, promote): the new index key version is ' +
+      'active at once, so until every process reads it (cache.indexVersionsTtlMs) one still on the old ' +
+      'version checks nothing across versions; rotate at a quiet time, or add addPending and promote to the key store',
     scopesPending: (count: number, waitMs: number) =>
       `${count} scope key version(s) published as pending: every process matches them in per-scope blind ` +
       'indexes once it reads the live versions again (cache.indexVersionsTtlMs), none writes them yet; they ' +

@@ -109,9 +109,16 @@ export function defaultIndexWaitMs(ctx: CommandContext): number {
 /**
  * `keys rotate --index`: publishes a new index root version as pending (or takes the one an
  * interrupted run left pending), waits `waitMs` so that every process matches it, then makes it
- * the version written. @returns the promoted version
+ * the version written; with a key store that has no pending state (no `addPending` and
+ * `promote`), rotates in one step and warns. @returns the promoted version
  */
 async function rotateIndex(ctx: CommandContext, crypto: FieldCrypto, waitMs: number): Promise<StoredKey> {
+  const store = await ctx.keyStore();
+  if (typeof store.addPending !== 'function' || typeof store.promote !== 'function') {
+    // A key store written before the pending state: rotated in one step, as before, and said so.
+    ctx.out.warn(messages.keys.noPendingState());
+    return crypto.keys.rotateIndexKey();
+  }
   const published = await crypto.keys.publishIndexKey();
   if (published.state !== 'pending') return published;
   ctx.out.info(messages.keys.indexPending(published.version, waitMs));
