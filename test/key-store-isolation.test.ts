@@ -163,6 +163,86 @@ for (const level of LEVELS) {
       expect(rows).toEqual([[1, 'destroyed', null]]);
     });
 
+    // The publish (`keys rotate --scope --wait`) inserts the pending version before the shred's
+    // last pass, and checks that version 1 is still active after it, before the shred commits.
+    (provider === 'postgresql' ? test : test.skip)(
+      'a publish racing a shred of its scope leaves no pending version holding a key',
+      async () => {
+        const scope = `publish-${randomBytes(3).toString('hex')}`;
+        const store = new PrismaKeyStore(prisma);
+        await store.insert(newKey(scope, 1));
+        let lastPass!: () => void;
+        const lastPassSent = new Promise<void>((resolve) => (lastPass = resolve));
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        // The shred, held open after a pass that found nothing left, until the publish's next
+        // query has answered or waits for a lock.
+        const shredderBase = new PrismaClient({ adapter: db.adapter() });
+        const shredder = shredderBase.$extends({
+          query: {
+            hushfieldKey: {
+              async updateMany({ args, query }) {
+                const result = await query(args);
+                if (result.count === 0) {
+                  lastPass();
+                  await released;
+                }
+                return result;
+              },
+            },
+          },
+        });
+        let shred: Promise<number> | undefined;
+        const publishingBase = new PrismaClient({ adapter: db.adapter() });
+        const afterCreate = ({ args, query }: { args: unknown; query: (args: unknown) => Promise<unknown> }) => {
+          const answer = query(args);
+          if (shred !== undefined) {
+            const waited = waitingForLock(db).catch(() => undefined);
+            void Promise.race([
+              answer.then(
+                () => undefined,
+                () => undefined,
+              ),
+              waited,
+            ]).then(release);
+          }
+          return answer;
+        };
+        const publishing = publishingBase.$extends({
+          query: {
+            hushfieldKey: {
+              async create({ args, query }) {
+                const created = await query(args);
+                shred = new PrismaKeyStore(shredder).destroy('scope', scope);
+                shred.catch(() => undefined);
+                await lastPassSent;
+                return created;
+              },
+              findFirst: afterCreate as never,
+              updateMany: afterCreate as never,
+            },
+          },
+        });
+        let published: PromiseSettledResult<unknown>;
+        try {
+          [published] = await Promise.allSettled([new PrismaKeyStore(publishing).addPending(newKey(scope, 2))]);
+          await shred;
+        } finally {
+          release();
+          await publishingBase.$disconnect();
+          await shredderBase.$disconnect();
+        }
+        const rows = (await store.list({ kind: 'scope', scope })).map((key) => [
+          key.version,
+          key.state,
+          key.wrappedKey,
+        ]);
+        expect(rows.filter(([, state, wrappedKey]) => state !== 'destroyed' || wrappedKey !== null)).toEqual([]);
+        if (published.status === 'rejected') expect(published.reason).toBeInstanceOf(KeyConflictError);
+      },
+      30_000,
+    );
+
     // A deadlock made on purpose: another transaction holds version 2 and, once the shred holds
     // version 1 and waits for version 2, asks for version 1. That session detects deadlocks late
     // (its own deadlock_timeout), so the shred's is the transaction PostgreSQL rolls back.

@@ -283,10 +283,13 @@ export class PrismaKeyStore implements KeyStore {
           'publish',
           await keys.create({ data: this.#row(next, 'pending'), select: SELECT }),
         );
-        const active = await keys.findFirst({
-          where: { kind: next.kind, scope: next.scope, state: 'active', version: next.version - 1 },
-          select: { version: true },
-        });
+        const where = { kind: next.kind, scope: next.scope, state: 'active', version: next.version - 1 };
+        // Locks the active version, as rotate's retiring it does: a shred holding it is waited
+        // for (and then nothing is active), a shred coming after waits for this commit and then
+        // destroys the pending version too. A plain read would answer from before a shred not
+        // yet committed, whose last pass did not see this insert: the pending key would outlive it.
+        await keys.updateMany({ where, data: { state: 'active' } });
+        const active = await keys.findFirst({ where, select: { version: true } });
         if (active === null) throw new KeyConflictError(messages.rotateLost(next.kind, next.scope, next.version));
         return created;
       }),
