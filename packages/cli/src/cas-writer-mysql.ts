@@ -29,9 +29,10 @@
  * Given a {@link ShredGuard}, each transaction first checks (the key rows locked for share)
  * that no key the rows were read under was shredded (`shred-guard.ts`).
  *
- * Every transaction runs at read committed, whatever the session's level: under `SERIALIZABLE`
- * the read-back and the guard's reads would take shared locks held to the end, and a deadlock
- * with an application's writes more likely. One lost to a deadlock is run again (`retryConflicts`).
+ * Every transaction runs at the session's isolation level (not read committed, which a server
+ * logging statements, `binlog_format=STATEMENT`, refuses writes under): a locking read and an
+ * `UPDATE` read the latest committed row at any level (`casTransactionOptions` in `cas-writer.ts`).
+ * One lost to a deadlock is run again (`retryConflicts`).
  */
 import { Buffer } from 'node:buffer';
 import type { ModelMeta } from '@hushfield/prisma';
