@@ -114,7 +114,10 @@ export interface KeyStore {
    * as it is: every process that reads the live versions matches it, none writes it. Used for
    * the index root key and scope keys, so that a version is matched everywhere (after every
    * process's `indexVersionsTtlMs`) before anyone writes it ({@link KeyStore.promote}). Without
-   * it, `KeyHierarchy.publishIndexKey` and `publishScope` are refused with `ConfigError`.
+   * it, `KeyHierarchy.publishIndexKey` and `publishScope` are refused with `ConfigError`. Against
+   * a {@link KeyStore.destroy} of (kind, scope) at the same time it must, as `rotate` does, either
+   * fail or leave its version for the destroy to erase: never a pending version, key and all,
+   * outliving the destroy (`PrismaKeyStore` locks the active version before it checks it).
    * @throws KeyConflictError when `next.version` exists (a version already pending, or another
    *   writer rotated) or is not the active version + 1.
    */
