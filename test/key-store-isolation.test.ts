@@ -215,7 +215,8 @@ for (const level of LEVELS) {
                 const created = await query(args);
                 shred = new PrismaKeyStore(shredder).destroy('scope', scope);
                 shred.catch(() => undefined);
-                await lastPassSent;
+                // Its last pass, or (the active version locked first) a wait for this transaction.
+                await Promise.race([lastPassSent, waitingForLock(db)]);
                 return created;
               },
               findFirst: afterCreate as never,

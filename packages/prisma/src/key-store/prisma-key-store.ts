@@ -277,18 +277,19 @@ export class PrismaKeyStore implements KeyStore {
     return this.#conflictsAsKeyConflict(next, 'publish', () =>
       this.#client.$transaction(async (tx) => {
         const keys = this.#keys(tx);
-        // Written before it reads, as insert is (SQLite's rollback journal).
+        const where = { kind: next.kind, scope: next.scope, state: 'active', version: next.version - 1 };
+        // Written before it reads, as insert is (SQLite's rollback journal). The active version
+        // is locked first, as rotate's retiring it does: a shred (or rotation) holding it is
+        // waited for, and then nothing is active; one coming after waits for this commit, and a
+        // shred then destroys the pending version too. Inserting first and only reading the
+        // active version would answer from before a shred not yet committed, whose last pass did
+        // not see the insert: the pending key would outlive it.
+        await keys.updateMany({ where, data: { state: 'active' } });
         const created = this.#created(
           next,
           'publish',
           await keys.create({ data: this.#row(next, 'pending'), select: SELECT }),
         );
-        const where = { kind: next.kind, scope: next.scope, state: 'active', version: next.version - 1 };
-        // Locks the active version, as rotate's retiring it does: a shred holding it is waited
-        // for (and then nothing is active), a shred coming after waits for this commit and then
-        // destroys the pending version too. A plain read would answer from before a shred not
-        // yet committed, whose last pass did not see this insert: the pending key would outlive it.
-        await keys.updateMany({ where, data: { state: 'active' } });
         const active = await keys.findFirst({ where, select: { version: true } });
         if (active === null) throw new KeyConflictError(messages.rotateLost(next.kind, next.scope, next.version));
         return created;
