@@ -12,9 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { KeyConflictError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../prisma/generated/client/client';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase, isolatedMysqlAdapter } from './support/database';
 import type { TestDatabase } from './support/database';
 import { testProvider } from './support/provider';
 
@@ -27,22 +26,6 @@ const LEVELS: readonly (string | null)[] =
     : provider === 'mysql'
       ? [null, 'SERIALIZABLE']
       : [null];
-
-/** A MariaDB adapter on `db` whose sessions run at `level`. */
-function mysqlAdapter(db: TestDatabase, level: string): SqlDriverAdapterFactory {
-  const url = new URL(db.url as string);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
-  const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
-  return new PrismaMariaDb({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    database: url.pathname.slice(1),
-    connectionLimit: 4,
-    initSql: `SET SESSION TRANSACTION ISOLATION LEVEL ${level}`,
-  } as ConstructorParameters<typeof PrismaMariaDb>[0]);
-}
 
 /** Resolves once a session of this database (only this file uses it) waits for a lock on the key table. */
 async function waitingForLock(db: TestDatabase): Promise<void> {
@@ -90,7 +73,9 @@ for (const level of LEVELS) {
         const name = new URL(db.url as string).pathname.slice(1);
         await db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
       }
-      prisma = new PrismaClient({ adapter: provider === 'mysql' && level ? mysqlAdapter(db, level) : db.adapter() });
+      prisma = new PrismaClient({
+        adapter: provider === 'mysql' && level ? isolatedMysqlAdapter(db, level) : db.adapter(),
+      });
     });
 
     afterAll(async () => {

@@ -10,9 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BasePrismaClient } from '@hushfield/cli';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import type { TestDatabase } from '../support/database';
+import { isolatedMysqlAdapter } from '../support/database';
 import { testProvider } from '../support/provider';
 import { appClient, createCliWorld } from './support';
 import type { CliWorld } from './support';
@@ -25,22 +24,6 @@ const LEVELS: readonly (string | null)[] =
 
 /** A statement that writes `users`. */
 const USERS_WRITE = /^UPDATE\s+[`"]users[`"]/;
-
-/** A MariaDB adapter on `db` whose sessions run at `level`. */
-function mysqlAdapter(db: TestDatabase, level: string): SqlDriverAdapterFactory {
-  const url = new URL(db.url as string);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
-  const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
-  return new PrismaMariaDb({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    database: url.pathname.slice(1),
-    connectionLimit: 4,
-    initSql: `SET SESSION TRANSACTION ISOLATION LEVEL ${level}`,
-  } as ConstructorParameters<typeof PrismaMariaDb>[0]);
-}
 
 if (LEVELS.length === 0) {
   test.skip('SQLite has one writer: the batch holds its write lock, no application write lands inside it', () => {});
@@ -80,7 +63,7 @@ for (const level of LEVELS) {
       const latest = new Map<string, string>();
       let writes = 0;
       const base = new PrismaClient({
-        adapter: provider === 'mysql' && level ? mysqlAdapter(world.db, level) : world.db.adapter(),
+        adapter: provider === 'mysql' && level ? isolatedMysqlAdapter(world.db, level) : world.db.adapter(),
       });
       const client = base.$extends({
         query: {

@@ -12,8 +12,7 @@ import { LeaseLostError, RunStore } from '../../packages/cli/src/run-store';
 import type { BasePrismaClient } from '../../packages/cli/src/config';
 import type { PlannedRange } from '../../packages/cli/src/run-records';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase, isolatedMysqlAdapter } from '../support/database';
 import type { TestDatabase } from '../support/database';
 import { testProvider } from '../support/provider';
 
@@ -39,22 +38,6 @@ const LEVELS: readonly (string | null)[] =
     : provider === 'mysql'
       ? [null, 'SERIALIZABLE']
       : [null];
-
-/** A MariaDB adapter on `db` whose sessions run at `level`. */
-function mysqlAdapter(db: TestDatabase, level: string): SqlDriverAdapterFactory {
-  const url = new URL(db.url as string);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
-  const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
-  return new PrismaMariaDb({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    database: url.pathname.slice(1),
-    connectionLimit: 4,
-    initSql: `SET SESSION TRANSACTION ISOLATION LEVEL ${level}`,
-  } as ConstructorParameters<typeof PrismaMariaDb>[0]);
-}
 
 /**
  * Sessions of this database (only this test file uses it) that wait for a lock in a statement
@@ -99,7 +82,7 @@ for (const level of LEVELS) {
     const clients: PrismaClient[] = [];
     const store = (): RunStore => {
       if (provider === 'sqlite' && clients.length > 0) return new RunStore(clients[0] as unknown as BasePrismaClient);
-      const adapter = provider === 'mysql' && level ? mysqlAdapter(db, level) : db.adapter();
+      const adapter = provider === 'mysql' && level ? isolatedMysqlAdapter(db, level) : db.adapter();
       const client = new PrismaClient({ adapter });
       clients.push(client);
       return new RunStore(client as unknown as BasePrismaClient);

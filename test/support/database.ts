@@ -240,8 +240,22 @@ async function createSqlite(): Promise<TestDatabase> {
  *   behaviours passes a strict one (`STRICT_TRANS_TABLES`) for its other case
  */
 export function nonStrictMysqlAdapter(db: TestDatabase, sqlMode = ''): SqlDriverAdapterFactory {
-  if (db.provider !== 'mysql' || db.url === undefined) throw new Error('a sql_mode is a MySQL/MariaDB setting');
   if (!/^[A-Z_,]*$/.test(sqlMode)) throw new Error(`not a sql_mode: ${sqlMode}`);
+  return mysqlSessionAdapter(db, `SET SESSION sql_mode = '${sqlMode}'`, 2);
+}
+
+/**
+ * A MariaDB adapter on `db` (a MySQL test database) whose sessions run at the isolation level
+ * `level` (`SERIALIZABLE`, `READ COMMITTED`, ...), for the tests of what a session's level changes.
+ */
+export function isolatedMysqlAdapter(db: TestDatabase, level: string): SqlDriverAdapterFactory {
+  if (!/^[A-Z ]+$/.test(level)) throw new Error(`not an isolation level: ${level}`);
+  return mysqlSessionAdapter(db, `SET SESSION TRANSACTION ISOLATION LEVEL ${level}`, 4);
+}
+
+/** A MariaDB adapter on `db` whose every session first runs `initSql`. */
+function mysqlSessionAdapter(db: TestDatabase, initSql: string, connectionLimit: number): SqlDriverAdapterFactory {
+  if (db.provider !== 'mysql' || db.url === undefined) throw new Error('a session setting of MySQL/MariaDB');
   const url = new URL(db.url);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on MySQL
   const { PrismaMariaDb } = require('@prisma/adapter-mariadb') as typeof import('@prisma/adapter-mariadb');
@@ -251,8 +265,8 @@ export function nonStrictMysqlAdapter(db: TestDatabase, sqlMode = ''): SqlDriver
     user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
     database: url.pathname.slice(1),
-    connectionLimit: 2,
-    initSql: `SET SESSION sql_mode = '${sqlMode}'`,
+    connectionLimit,
+    initSql,
   } as ConstructorParameters<typeof PrismaMariaDb>[0]);
 }
 

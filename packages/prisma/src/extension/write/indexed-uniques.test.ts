@@ -1,15 +1,7 @@
 import type { BlindIndexMeta, ModelMeta } from '../../metadata';
 import { asWhereInput, indexedUniques, uniquesTouched } from './indexed-uniques';
+import { scalarField as scalar } from '../../metadata.fixture';
 
-const scalar = (name: string) => ({
-  name,
-  dbName: name,
-  kind: 'scalar' as const,
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
 const index = (name: string, source: string, unique: boolean): BlindIndexMeta => ({
   name,
   dbName: name,

@@ -3,16 +3,8 @@ import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
 import type { BlindIndexMeta, FieldMeta, HushfieldSchema, ModelMeta } from '../../metadata';
 import { DataEncryptor } from './encrypt-data';
 import { type Args, SchemaView } from '../schema-view';
+import { scalarField as scalar } from '../../metadata.fixture';
 
-const scalar = (name: string): FieldMeta => ({
-  name,
-  dbName: name,
-  kind: 'scalar',
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
 const relation = (name: string, target: string, relationName: string, key?: [string[], string[]]): FieldMeta => ({
   ...scalar(name),
   kind: 'object',
