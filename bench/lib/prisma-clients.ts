@@ -93,8 +93,8 @@ export function encryptedClient(
 /** Empties the tables a benchmark writes (key store excepted: scope keys stay warm). */
 export async function truncateUsers(db: TestDatabase): Promise<void> {
   if (db.provider === 'postgresql') {
-    await db.query('TRUNCATE users, posts, accounts');
+    await db.query('TRUNCATE users, posts, accounts, passports');
     return;
   }
-  for (const table of ['accounts', 'posts', 'users']) await db.query(`DELETE FROM ${table}`);
+  for (const table of ['accounts', 'posts', 'passports', 'users']) await db.query(`DELETE FROM ${table}`);
 }
