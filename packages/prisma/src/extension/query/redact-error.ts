@@ -4,20 +4,13 @@
  * may quote a value it refused. The extension rewrites every argument shape it knows and refuses
  * the invalid ones it has met (see `query-guard.ts`); a shape it does not know (an array where
  * Prisma expects an object: `where: [{ email }]`, `data: [{ ... }]`) reaches Prisma as written.
- * When the query then fails, the values the caller gave for encrypted fields and their indexes
- * are taken out of the error's message and stack (and of its causes') before it is rethrown; so
- * are those given under a name that is neither a field of the model it is given for (of the
- * schema, where that model is not known) nor one of Prisma's keys (`emial`, `Email`, another
- * model's field: a mistaken field, which Prisma echoes as an unknown argument with its value),
- * under one of Prisma's operators where a model's fields go (`where: { equals }`, `data: { set }`),
- * and a string, number or date anywhere Prisma takes none: outside a scalar field's value and its
- * operators, only a count (`take`), a direction (`orderBy`) and a field name (`distinct`, `by`)
- * are kept, so one given to a relation (`posts: email`), a nested write (`set: email`,
- * `connect: email`), a relation's filter or arguments (`some: email`, `orderBy: email`) or a
- * selection (`select: { title: email }`) is withheld.
+ * When the query then fails, the values of its arguments that Prisma may echo
+ * (`echoed-values.ts` says which) are taken out of the error's message and stack (and of its
+ * causes') before it is rethrown.
  */
 import type { ModelMeta } from '../../metadata';
 import type { SchemaView } from '../schema-view';
+import { echoedValues, type Secret } from './echoed-values';
 
 /** What stands in for a value taken out of a message. */
 export const REDACTED = '[hushfield: value withheld]';
@@ -25,64 +18,10 @@ export const REDACTED = '[hushfield: value withheld]';
 /** How deep an error's `cause` chain (and an `AggregateError`'s errors) is redacted. */
 const MAX_DEPTH = 4;
 
-/** Below this length a fragment of a multi-line value is not taken out bare: it would match ordinary words. */
-const MIN_FRAGMENT_LENGTH = 4;
-
-/** Prisma's filter and update operators: keys under a sensitive field that are not a JSON value's. */
-const FILTER_KEYS = new Set([
-  'equals',
-  'not',
-  'notIn',
-  'contains',
-  'startsWith',
-  'endsWith',
-  'mode',
-  'hasSome',
-  'hasEvery',
-  'isEmpty',
-  'push',
-  'path',
-  'string_contains',
-  'string_starts_with',
-  'string_ends_with',
-  'array_contains',
-  'array_starts_with',
-  'array_ends_with',
-  'isSet',
-  'unset',
-]);
-
-/**
- * Prisma's own argument names that are not fields: operation arguments, nested writes, relation
- * filters, update operators, ordering and aggregates. A name neither here nor a field of the
- * schema is a mistake (Prisma refuses it), and its value is withheld in case it was meant for an
- * encrypted field.
- */
-const PRISMA_KEYS = new Set([
-  ...FILTER_KEYS,
-  ...['where', 'data', 'select', 'include', 'omit', 'orderBy', 'cursor', 'take', 'skip', 'distinct'],
-  ...['relationLoadStrategy', 'by', 'having', '_count', '_avg', '_sum', '_min', '_max', '_all', '_relevance'],
-  ...['create', 'createMany', 'connectOrCreate', 'connect', 'disconnect', 'set', 'update', 'updateMany'],
-  ...['upsert', 'delete', 'deleteMany', 'skipDuplicates', 'limit'],
-  ...['AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot', 'in', 'lt', 'lte', 'gt', 'gte', 'search', 'has'],
-  ...['increment', 'decrement', 'multiply', 'divide', 'sort', 'nulls', 'fields'],
-]);
-
-/**
- * A value to take out of a message: a string, printed quoted (as Prisma and databases print
- * text); a number and a JSON value's key, printed bare; and, for a value spanning lines (Prisma
- * re-indents the text after U+2028 and U+2029, so no quoted form matches), each of its lines.
- */
-interface Secret {
-  readonly text: string;
-  /** `quoted`: a string; `number`: printed bare; `word`: a JSON key or a line, printed bare. */
-  readonly form: 'quoted' | 'number' | 'word';
-}
-
 /**
  * `error`, with every value that `args` gives an encrypted, blind-index or match-index field (of
- * any model: nested writes and relation filters reach other models), or gives under a name that
- * is not a field of the model it is given for, taken out of its message and stack, and its
+ * any model: nested writes and relation filters reach other models), or gives where Prisma
+ * takes none (see `echoed-values.ts`), taken out of its message and stack, and its
  * causes'. The error itself (same class, same code), changed in place, so callers' checks still
  * hold; a copy with the redacted message (same name and code) when it cannot be changed (frozen,
  * or a read-only message). Never throws.
@@ -92,220 +31,9 @@ interface Secret {
  */
 export function redactPlaintexts(error: unknown, view: SchemaView, args: unknown, model?: ModelMeta): unknown {
   if (!(error instanceof Error)) return error;
-  const found = new Map<string, Secret>();
-  collect(
-    args,
-    { view, names: namesOf(view), model, level: 'any', keeps: model === undefined ? 'values' : undefined },
-    false,
-    found,
-    0,
-  );
-  if (found.size === 0) return error;
-  // Longest first: a value containing another is taken out whole.
-  const secrets = [...found.values()].sort((a, b) => b.text.length - a.text.length);
+  const secrets = echoedValues(view, args, model);
+  if (secrets.length === 0) return error;
   return redactDeep(error, secrets, 0);
-}
-
-/** The schema's names, as {@link collect} tells a sensitive key by them. */
-interface Names {
-  /** Names whose values are plaintext (or index input) in some model of the schema. */
-  readonly sensitive: ReadonlySet<string>;
-  /** Every field name of the schema, and its compound id and unique inputs' names. */
-  readonly known: ReadonlySet<string>;
-}
-
-const namesCache = new WeakMap<SchemaView, Names>();
-
-function namesOf(view: SchemaView): Names {
-  let names = namesCache.get(view);
-  if (names === undefined) {
-    const sensitive = new Set<string>();
-    const known = new Set<string>();
-    for (const model of Object.values(view.schema.models)) {
-      for (const name of Object.keys(model.encrypted)) sensitive.add(name);
-      for (const name of Object.keys(model.blindIndexes)) sensitive.add(name);
-      for (const name of Object.keys(model.matchIndexes ?? {})) sensitive.add(name);
-      for (const name of Object.keys(model.fields)) known.add(name);
-      for (const { name } of model.uniqueIndexes) known.add(name);
-      known.add(model.idFields.join('_'));
-    }
-    names = { sensitive, known };
-    namesCache.set(view, names);
-  }
-  return names;
-}
-
-/** Prisma's operators on one scalar field's value: taken only under such a field. */
-const SCALAR_OPERATORS = new Set([
-  ...FILTER_KEYS,
-  ...['in', 'lt', 'lte', 'gt', 'gte', 'has', 'increment', 'decrement', 'multiply', 'divide'],
-]);
-
-/**
- * Prisma's keys whose value must be an object (or a list of objects): a string, number or date
- * given there is a misplaced value (`AND: email`), which Prisma echoes, and it is withheld.
- * Used where the operation's model is not known; where it is, only the places listed in
- * {@link Keeps} keep such a value.
- */
-const OBJECT_KEYS = new Set([
-  ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
-  ...['create', 'createMany', 'connectOrCreate', 'connect', 'update', 'updateMany', 'upsert', 'deleteMany'],
-]);
-
-/**
- * Prisma's keys whose object holds a model's fields (a where, written data, a unique input; the
- * nested writes that take a where: `deleteMany`, `delete`, `disconnect`, `set`).
- */
-const FIELD_OBJECT_KEYS = new Set([
-  ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
-  ...['create', 'connect', 'deleteMany', 'delete', 'disconnect', 'set'],
-]);
-
-/** Prisma's keys whose object names fields to return (or leave out) with `true`, or a relation's arguments. */
-const SELECTION_KEYS = new Set(['select', 'include', 'omit', '_count', '_avg', '_sum', '_min', '_max']);
-
-/** An ordering's keys other than fields: a direction with its nulls, a relation's count, aggregates, relevance. */
-const ORDER_KEYS = new Set(['sort', 'nulls', '_count', '_avg', '_sum', '_min', '_max', '_relevance', 'fields']);
-
-/** The words Prisma takes as values outside a field: directions, where nulls go, a relation load strategy. */
-const WORDS = new Set(['asc', 'desc', 'first', 'last', 'join', 'query']);
-
-/**
- * Which string, number or date may stand where a walk is, outside a scalar field (below one, its
- * values are kept): `values` any (where the model is not known), `counts` a number (`take`,
- * `skip`), `words` a direction, a relation load strategy or the model's field name (`orderBy`,
- * `distinct`, `by`). Anywhere else (a nested write, a relation's filter or arguments, a
- * selection) such a value is misplaced, and Prisma echoes it: it is withheld.
- */
-type Keeps = 'values' | 'counts' | 'words';
-
-/**
- * Where {@link collect} is in the arguments: the schema's names, the model whose fields the keys
- * at this level are (`undefined` below a scalar field, or when the caller did not say), and what
- * the object at this level holds: `fields` a model's fields (a where, written data: one of
- * Prisma's operators there, `equals` or `set`, is a misplaced one), `update` an `update`'s
- * (an upsert's, or a nested one's): the model's fields or `{ where, data }`, `scalar` a scalar field's
- * filter or update, `selection` the fields a `select`, `include` or `omit` names, `order` an
- * `orderBy`'s, `any` operation arguments, a relation's filter, nested writes or arguments.
- */
-interface Walk {
-  readonly view: SchemaView;
-  readonly names: Names;
-  readonly model: ModelMeta | undefined;
-  readonly level: 'fields' | 'update' | 'scalar' | 'selection' | 'order' | 'any';
-  /** Which scalar value is kept here (see {@link Keeps}); none when unset, all at level `scalar`. */
-  readonly keeps?: Keeps;
-  /** Whether Prisma prints a value here as a key too: groupBy's `by` also becomes `select: { <by>: true }`. */
-  readonly printedAsKey?: boolean;
-}
-
-/**
- * Where a value under `key` is walked on: `undefined` when it is withheld (a sensitive field's,
- * or a name that neither the model, or the schema where the model is not known, nor Prisma
- * has at this level), else with the model its keys belong to (a relation's target; the same
- * model under one of Prisma's keys or a compound unique input; none under a scalar field).
- */
-function step(key: string, walk: Walk): Walk | undefined {
-  const { view, names, model, level } = walk;
-  if (model === undefined) {
-    if (names.sensitive.has(key)) return undefined;
-    if (!names.known.has(key) && !PRISMA_KEYS.has(key)) return undefined;
-    if (level === 'scalar') return walk;
-    return { ...walk, keeps: OBJECT_KEYS.has(key) ? undefined : 'values' };
-  }
-  const field = Object.hasOwn(model.fields, key) ? model.fields[key] : undefined;
-  if (field !== undefined) {
-    if (isSensitive(model, key)) return undefined;
-    const target = field.kind === 'object' ? view.relationTarget(model, key) : undefined;
-    // A field's value in a selection is `true`, a relation's its arguments.
-    if (level === 'selection') return target === undefined ? undefined : { view, names, model: target, level: 'any' };
-    if (level === 'order')
-      return target === undefined ? { ...walk, keeps: 'words' } : { view, names, model: target, level: 'order' };
-    if (field.kind !== 'object') return { view, names, model: undefined, level: 'scalar' };
-    return { view, names, model: target, level: 'any' };
-  }
-  // A relation count's `true`, or its `{ select }` of relations with their arguments.
-  if (level === 'selection') return key === '_count' ? { view, names, model, level: 'any' } : undefined;
-  if (level === 'order') return ORDER_KEYS.has(key) ? { ...walk, keeps: 'words' } : undefined;
-  if (model.idFields.join('_') === key || model.uniqueIndexes.some((u) => u.name === key))
-    return { view, names, model, level: 'fields' };
-  if (level === 'fields') return key === 'AND' || key === 'OR' || key === 'NOT' ? walk : undefined;
-  // An update's fields, or (nested) its `{ where, data }`.
-  if (level === 'update')
-    return key === 'where' || key === 'data' ? { view, names, model, level: 'fields' } : undefined;
-  // A scalar field's filter or update operator among operation arguments, nested writes or a
-  // relation's filter is misplaced (`findMany({ equals })`): its value is withheld.
-  if (!PRISMA_KEYS.has(key) || SCALAR_OPERATORS.has(key)) return undefined;
-  if (FIELD_OBJECT_KEYS.has(key)) return { view, names, model, level: 'fields' };
-  if (SELECTION_KEYS.has(key)) return { view, names, model, level: 'selection' };
-  if (key === 'orderBy') return { view, names, model, level: 'order' };
-  if (key === 'take' || key === 'skip' || key === 'limit') return { view, names, model, level: 'any', keeps: 'counts' };
-  if (key === 'distinct' || key === 'by' || key === 'relationLoadStrategy')
-    return { view, names, model, level: 'any', keeps: 'words', printedAsKey: key === 'by' };
-  return { view, names, model, level: key === 'update' ? 'update' : 'any' };
-}
-
-/** Whether the string, number or date `value` is kept where `walk` is (see {@link Keeps}). */
-function kept(value: unknown, walk: Walk): boolean {
-  if (walk.level === 'scalar' || walk.keeps === 'values') return true;
-  if (walk.keeps === 'counts') return typeof value === 'number' || typeof value === 'bigint';
-  if (walk.keeps !== 'words' || typeof value !== 'string') return false;
-  return WORDS.has(value) || (walk.model !== undefined && Object.hasOwn(walk.model.fields, value));
-}
-
-/** Whether `key` is an encrypted, blind-index or match-index field of `model`. */
-function isSensitive(model: ModelMeta, key: string): boolean {
-  return (
-    Object.hasOwn(model.encrypted, key) ||
-    Object.hasOwn(model.blindIndexes, key) ||
-    Object.hasOwn(model.matchIndexes ?? {}, key)
-  );
-}
-
-/** Whether `value` is one Prisma prints as a value (not an object or list). */
-function isScalar(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || value instanceof Date;
-}
-
-/** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
-function collect(value: unknown, walk: Walk, inside: boolean, out: Map<string, Secret>, depth: number) {
-  if (depth > 64) return;
-  // A value where Prisma takes none (`AND: email`, `where: [email]`, `take: email`) is withheld like a sensitive one.
-  if (!inside && isScalar(value) && !kept(value, walk)) {
-    inside = true;
-    if (walk.printedAsKey === true && typeof value === 'string' && value.length >= MIN_FRAGMENT_LENGTH)
-      addBare(value, 'word', out);
-  }
-  if (inside) {
-    if (typeof value === 'string') return addString(value, out);
-    if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), 'number', out);
-    if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : addString(value.toISOString(), out);
-  }
-  if (Array.isArray(value)) {
-    for (const item of value) collect(item, walk, inside, out, depth + 1);
-    return;
-  }
-  // Any object, not only plain ones: a class instance given as data is echoed by Prisma too.
-  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || value instanceof Date) return;
-  for (const [key, item] of Object.entries(value)) {
-    // A JSON value's keys are its plaintext too; Prisma prints them bare (`{ acct-9931: true }`).
-    if (inside && key.length >= MIN_FRAGMENT_LENGTH && !FILTER_KEYS.has(key)) addBare(key, 'word', out);
-    const next = inside ? walk : step(key, walk);
-    collect(item, next ?? walk, inside || next === undefined, out, depth + 1);
-  }
-}
-
-function addString(text: string, out: Map<string, Secret>): void {
-  if (text.length === 0) return;
-  out.set(`q${text}`, { text, form: 'quoted' });
-  // JSON.stringify escapes \n and \r; Prisma breaks the printed line at U+2028 and U+2029 only.
-  const lines = text.split(/[\u2028\u2029]/);
-  if (lines.length > 1)
-    for (const line of lines) if (line.trim().length >= MIN_FRAGMENT_LENGTH) addBare(line, 'word', out);
-}
-
-function addBare(text: string, form: 'number' | 'word', out: Map<string, Secret>): void {
-  out.set(`${form}${text}`, { text, form });
 }
 
 /** `error` redacted, or a redacted copy of it, with its causes and aggregated errors redacted too. */
