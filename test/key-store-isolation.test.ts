@@ -15,6 +15,7 @@ import { PrismaKeyStore } from '@hushfield/prisma';
 import { PrismaClient } from '../prisma/generated/client/client';
 import { createTestDatabase, isolatedMysqlAdapter } from './support/database';
 import type { TestDatabase } from './support/database';
+import { waitingForLock } from './support/lock-wait';
 import { testProvider } from './support/provider';
 
 const provider = testProvider();
@@ -27,24 +28,8 @@ const LEVELS: readonly (string | null)[] =
       ? [null, 'SERIALIZABLE']
       : [null];
 
-/** Resolves once a session of this database (only this file uses it) waits for a lock on the key table. */
-async function waitingForLock(db: TestDatabase): Promise<void> {
-  for (let tries = 0; tries < 1200; tries++) {
-    const [{ n }] =
-      db.provider === 'postgresql'
-        ? await db.query<{ n: number }>(
-            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() ' +
-              "AND wait_event_type = 'Lock' AND query LIKE '%hushfield_keys%'",
-          )
-        : await db.query<{ n: number | bigint }>(
-            'SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() ' +
-              "AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute') AND INFO LIKE '%UPDATE%hushfield_keys%'",
-          );
-    if (Number(n) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('no session of the test database waited for a lock on hushfield_keys');
-}
+/** Resolves once a session waits for a lock on the key table (on MariaDB, in an update of it). */
+const keysLocked = (db: TestDatabase) => waitingForLock(db, 'hushfield_keys', '%UPDATE%hushfield_keys%');
 
 function newKey(scope: string, version: number): NewStoredKey {
   return {
@@ -98,7 +83,7 @@ for (const level of LEVELS) {
               if (shred === undefined) {
                 shred = shredder.destroy('scope', scope);
                 shred.catch(() => undefined);
-                await waitingForLock(db);
+                await keysLocked(db);
               }
               return query(args);
             },
@@ -138,7 +123,7 @@ for (const level of LEVELS) {
           });
           rotation = store.rotate(newKey(scope, 2));
           rotation.catch(() => undefined);
-          await waitingForLock(db);
+          await keysLocked(db);
         });
       } finally {
         await shredder.$disconnect();
@@ -182,7 +167,7 @@ for (const level of LEVELS) {
         const afterCreate = ({ args, query }: { args: unknown; query: (args: unknown) => Promise<unknown> }) => {
           const answer = query(args);
           if (shred !== undefined) {
-            const waited = waitingForLock(db).catch(() => undefined);
+            const waited = keysLocked(db).catch(() => undefined);
             void Promise.race([
               answer.then(
                 () => undefined,
@@ -201,7 +186,7 @@ for (const level of LEVELS) {
                 shred = new PrismaKeyStore(shredder).destroy('scope', scope);
                 shred.catch(() => undefined);
                 // Its last pass, or (the active version locked first) a wait for this transaction.
-                await Promise.race([lastPassSent, waitingForLock(db)]);
+                await Promise.race([lastPassSent, keysLocked(db)]);
                 return created;
               },
               findFirst: afterCreate as never,
@@ -250,7 +235,7 @@ for (const level of LEVELS) {
               await touch(2);
               shred = store.destroy('scope', scope);
               shred.catch(() => undefined);
-              await waitingForLock(db);
+              await keysLocked(db);
               await touch(1);
             },
             { timeout: 30_000 },

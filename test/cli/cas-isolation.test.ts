@@ -16,6 +16,7 @@ import type { BasePrismaClient } from '../../packages/cli/src/config';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { createTestDatabase, isolatedMysqlAdapter } from '../support/database';
 import type { TestDatabase } from '../support/database';
+import { waitingForLock } from '../support/lock-wait';
 import { testProvider } from '../support/provider';
 import { schema } from './support';
 
@@ -29,28 +30,6 @@ const LEVELS: readonly (string | null)[] =
     : provider === 'mysql'
       ? [null, 'SERIALIZABLE']
       : [null];
-
-/** Resolves once a session of this database (only this file uses it) waits for a lock on `table`. */
-async function waitingForLock(db: TestDatabase, table = 'customers'): Promise<void> {
-  if (db.provider === 'sqlite') return new Promise((resolve) => setImmediate(resolve));
-  for (let tries = 0; tries < 1200; tries++) {
-    const [{ n }] =
-      db.provider === 'postgresql'
-        ? await db.query<{ n: number }>(
-            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() ' +
-              "AND wait_event_type = 'Lock' AND query LIKE $1",
-            [`%${table}%`],
-          )
-        : await db.query<{ n: number | bigint }>(
-            'SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() ' +
-              "AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute') AND INFO LIKE $1",
-            [`%${table}%`],
-          );
-    if (Number(n) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no session of the test database waited for a lock on ${table}`);
-}
 
 interface Counted {
   readonly client: BasePrismaClient;
@@ -177,7 +156,7 @@ for (const level of LEVELS) {
             await tx.$executeRawUnsafe(`UPDATE customers SET email = 'by-app' WHERE id = 2`);
             written = cas.write(batch());
             written.catch(() => undefined);
-            await waitingForLock(db);
+            await waitingForLock(db, 'customers');
           });
         } finally {
           await app.$disconnect();
@@ -312,7 +291,7 @@ for (const level of LEVELS) {
               await tx.$executeRawUnsafe(`UPDATE customers SET email = 'by-app' WHERE id = 3`);
               written = cas.write(batch());
               written.catch(() => undefined);
-              await waitingForLock(db);
+              await waitingForLock(db, 'customers');
               await tx.$executeRawUnsafe(`UPDATE customers SET email = 'by-app' WHERE id = 1`);
             },
             { timeout: 30_000 },

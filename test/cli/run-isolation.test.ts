@@ -14,6 +14,7 @@ import type { PlannedRange } from '../../packages/cli/src/run-records';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { createTestDatabase, isolatedMysqlAdapter } from '../support/database';
 import type { TestDatabase } from '../support/database';
+import { waitingForLock } from '../support/lock-wait';
 import { testProvider } from '../support/provider';
 
 const DETAIL = { startedAt: '2026-12-07T00:00:00.000Z', pending: [] };
@@ -38,43 +39,6 @@ const LEVELS: readonly (string | null)[] =
     : provider === 'mysql'
       ? [null, 'SERIALIZABLE']
       : [null];
-
-/**
- * Sessions of this database (only this test file uses it) that wait for a lock in a statement
- * on `table`. MariaDB lists a prepared statement waiting for a row lock in its processlist,
- * though not always in `INNODB_TRX` as `LOCK WAIT`: there a session still running a statement
- * on `table` while the holder (idle in its transaction) keeps the lock is one that waits.
- */
-async function lockWaits(db: TestDatabase, table: string): Promise<number> {
-  if (db.provider === 'postgresql') {
-    const [{ n }] = await db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() ' +
-        "AND wait_event_type = 'Lock' AND query LIKE $1",
-      [`%${table}%`],
-    );
-    return Number(n);
-  }
-  const [{ n }] = await db.query<{ n: number | bigint }>(
-    'SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() ' +
-      "AND COMMAND IN ('Query', 'Execute') AND INFO LIKE $1",
-    [`%${table}%`],
-  );
-  return Number(n);
-}
-
-/**
- * Resolves once a session waits for a lock in a statement on `table`: the call started before
- * is queued behind the holder. On SQLite a call of the same client queues on the client's one
- * connection instead, which nothing shows: a turn of the event loop lets it start.
- */
-async function waitingForLock(db: TestDatabase, table: 'hushfield_runs' | 'hushfield_ranges'): Promise<void> {
-  if (db.provider === 'sqlite') return new Promise((resolve) => setImmediate(resolve));
-  for (let tries = 0; tries < 1200; tries++) {
-    if ((await lockWaits(db, table)) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no session of the test database waited for a lock on ${table}`);
-}
 
 for (const level of LEVELS) {
   describe(`RunStore on ${provider} at ${level ?? 'the default isolation level'}`, () => {
