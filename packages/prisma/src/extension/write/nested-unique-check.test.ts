@@ -1,19 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
-import type { BlindIndexMeta, FieldMeta, HushfieldSchema, ModelMeta } from '../../metadata';
+import type { BlindIndexMeta, HushfieldSchema, ModelMeta } from '../../metadata';
 import { DataEncryptor } from './encrypt-data';
 import { type Args, SchemaView } from '../schema-view';
-import { scalarField as scalar } from '../../metadata.fixture';
+import { modelMeta, namedRelationField as relation, scalarField as scalar } from '../../metadata.fixture';
 
-const relation = (name: string, target: string, relationName: string, key?: [string[], string[]]): FieldMeta => ({
-  ...scalar(name),
-  kind: 'object',
-  type: target,
-  isList: key === undefined,
-  relationModel: target,
-  relationName,
-  ...(key ? { relationFromFields: key[0], relationToFields: key[1] } : {}),
-});
 const uniqueIndex: BlindIndexMeta = {
   name: 'codeIdx',
   dbName: 'codeIdx',
@@ -24,43 +15,27 @@ const uniqueIndex: BlindIndexMeta = {
   optional: false,
 };
 /** An unscoped, unbound model under `Owner.<relation>`, with a `@unique` blind index or none. */
-const child = (name: string, unique: boolean): ModelMeta => ({
-  name,
-  dbName: name.toLowerCase(),
-  idFields: ['id'],
-  idGeneration: 'autoincrement',
-  bindRowId: false,
-  fields: Object.fromEntries(
+const child = (name: string, unique: boolean): ModelMeta =>
+  modelMeta(
+    name,
     [
       scalar('id'),
       scalar('title'),
       scalar('ownerId'),
       relation('owner', 'Owner', `${name}ToOwner`, [['ownerId'], ['id']]),
-    ]
-      .concat(unique ? [scalar('code'), scalar('codeIdx')] : [])
-      .map((field) => [field.name, field]),
-  ),
-  encrypted: unique
-    ? { code: { name: 'code', dbName: 'code', mode: 'strict', optional: false } }
-    : { title: { name: 'title', dbName: 'title', mode: 'strict', optional: false } },
-  blindIndexes: unique ? { codeIdx: uniqueIndex } : {},
-  uniqueIndexes: [],
-});
-const owner: ModelMeta = {
-  name: 'Owner',
-  dbName: 'owners',
-  idFields: ['id'],
-  idGeneration: 'autoincrement',
-  bindRowId: false,
-  fields: Object.fromEntries(
-    [scalar('id'), relation('notes', 'Note', 'NoteToOwner'), relation('badges', 'Badge', 'BadgeToOwner')].map(
-      (field) => [field.name, field],
-    ),
-  ),
-  encrypted: {},
-  blindIndexes: {},
-  uniqueIndexes: [],
-};
+    ].concat(unique ? [scalar('code'), scalar('codeIdx')] : []),
+    {
+      encrypted: unique
+        ? { code: { name: 'code', dbName: 'code', mode: 'strict', optional: false } }
+        : { title: { name: 'title', dbName: 'title', mode: 'strict', optional: false } },
+      blindIndexes: unique ? { codeIdx: uniqueIndex } : {},
+    },
+  );
+const owner = modelMeta(
+  'Owner',
+  [scalar('id'), relation('notes', 'Note', 'NoteToOwner'), relation('badges', 'Badge', 'BadgeToOwner')],
+  { dbName: 'owners' },
+);
 const note = child('Note', false);
 const badge = child('Badge', true);
 const view = new SchemaView({

@@ -3,39 +3,15 @@ import type { FieldMeta, HushfieldSchema, IdGeneration, ModelMeta } from '../../
 import type { RowGuard } from './encrypt-data';
 import { CreateDraft, type RowServices, UpdatedRow } from './relation-scope';
 import { type Args, SchemaView } from '../schema-view';
+import { modelMeta, namedRelationField as relation, scalarField as scalar } from '../../metadata.fixture';
 
-const scalar = (name: string, type = 'String'): FieldMeta => ({
-  name,
-  dbName: name,
-  kind: 'scalar',
-  type,
-  isList: false,
-  isRequired: true,
-  isId: name === 'id',
-});
-const relation = (name: string, target: string, relationName: string, key?: [string[], string[]]): FieldMeta => ({
-  ...scalar(name),
-  kind: 'object',
-  type: target,
-  isList: key === undefined,
-  relationModel: target,
-  relationName,
-  ...(key ? { relationFromFields: key[0], relationToFields: key[1] } : {}),
-});
-const model = (name: string, idGeneration: IdGeneration, fields: FieldMeta[], scopeField?: string): ModelMeta => ({
-  name,
-  dbName: name.toLowerCase(),
-  idFields: ['id'],
-  idGeneration,
-  bindRowId: idGeneration !== 'autoincrement',
-  ...(scopeField ? { scopeField } : {}),
-  fields: Object.fromEntries(
-    [scalar('id', idGeneration === 'autoincrement' ? 'Int' : 'String'), ...fields].map((f) => [f.name, f]),
-  ),
-  encrypted: { secret: { name: 'secret', dbName: 'secret', mode: 'strict', optional: true } },
-  blindIndexes: {},
-  uniqueIndexes: [],
-});
+const model = (name: string, idGeneration: IdGeneration, fields: FieldMeta[], scopeField?: string): ModelMeta =>
+  modelMeta(name, [scalar('id', { type: idGeneration === 'autoincrement' ? 'Int' : 'String' }), ...fields], {
+    idGeneration,
+    bindRowId: idGeneration !== 'autoincrement',
+    ...(scopeField ? { scopeField } : {}),
+    encrypted: { secret: { name: 'secret', dbName: 'secret', mode: 'strict', optional: true } },
+  });
 
 const team = model('Team', 'cuid', [scalar('slug'), relation('players', 'Player', 'PlayerToTeam')], 'id');
 const player = model(
@@ -48,7 +24,7 @@ const ledger = model('Ledger', 'autoincrement', [relation('entries', 'Entry', 'E
 const entry = model(
   'Entry',
   'uuid',
-  [scalar('ledgerId', 'Int'), relation('ledger', 'Ledger', 'EntryToLedger', [['ledgerId'], ['id']])],
+  [scalar('ledgerId', { type: 'Int' }), relation('ledger', 'Ledger', 'EntryToLedger', [['ledgerId'], ['id']])],
   'ledgerId',
 );
 const view = new SchemaView({
