@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { HushfieldError } from '@hushfield/core';
+import { Prisma } from '../../prisma/generated/client/client';
 import { createHarness, expectNoPlaintextInLog, type Harness } from './support';
 
 /** Everything of `error` a log could print: its text, every own property (hidden ones too), its causes. */
@@ -430,7 +431,10 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
     // Built, so that the source lines Prisma quotes do not hold them.
     const pin = Number(['42424', '24242'].join(''));
     const born = new Date(Date.UTC(1971, 1, 3, 4, 5, 6, 789));
-    for (const value of [pin, born]) {
+    // Printed by Prisma as `3131313131n` and `new Prisma.Decimal("5757.7575")`.
+    const big = BigInt(['31313', '13131'].join(''));
+    const amount = new Prisma.Decimal(['5757', '7575'].join('.'));
+    for (const value of [pin, born, big, amount]) {
       for (const call of [
         () => h.prisma.user.update({ where: { id: userId }, data: { posts: { set: value } } } as never),
         () => h.prisma.user.findMany({ where: { posts: { some: value } } } as never),
@@ -438,7 +442,7 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
         () => h.prisma.user.findMany({ include: { posts: { skip: born } } } as never),
       ]) {
         const text = everything(await call().catch((e: unknown) => e));
-        for (const secret of [String(pin), born.toISOString().slice(0, 10)])
+        for (const secret of [String(pin), born.toISOString().slice(0, 10), String(big), amount.toFixed()])
           expect([secret, text.includes(secret)]).toEqual([secret, false]);
       }
     }

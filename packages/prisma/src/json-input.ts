@@ -137,7 +137,7 @@ export function isNullMarker(value: unknown, name?: 'JsonNull' | 'DbNull' | 'Any
 }
 
 /** Whether `value` is a decimal.js `Decimal` (`Prisma.Decimal`), recognized as Prisma recognizes one. */
-function isDecimal(value: unknown): value is { toFixed(): string; isFinite(): boolean } {
+export function isDecimal(value: unknown): value is { toFixed(): string; isFinite(): boolean } {
   if (value === null || typeof value !== 'object') return false;
   const d = value as { s?: unknown; e?: unknown; d?: unknown; toFixed?: unknown; isFinite?: unknown };
   return (

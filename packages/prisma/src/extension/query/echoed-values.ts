@@ -6,12 +6,14 @@
  * the schema, where that model is not known) nor one of Prisma's keys (`emial`, `Email`, another
  * model's field: a mistaken field, which Prisma echoes as an unknown argument with its value);
  * those under one of Prisma's operators where a model's fields go (`where: { equals }`,
- * `data: { set }`); and a string, number or date anywhere Prisma takes none: outside a scalar
- * field's value and its operators, only a count (`take`), a direction (`orderBy`) and a field
- * name (`distinct`, `by`) are kept, so one given to a relation (`posts: email`), a nested write
- * (`set: email`, `connect: email`), a relation's filter or arguments (`some: email`,
- * `orderBy: email`) or a selection (`select: { title: email }`) is withheld.
+ * `data: { set }`); and a string, number (a bigint, a `Prisma.Decimal`) or date anywhere Prisma
+ * takes none: outside a scalar field's value and its operators, only a count (`take`), a
+ * direction (`orderBy`) and a field name (`distinct`, `by`) are kept, so one given to a relation
+ * (`posts: email`), a nested write (`set: email`, `connect: email`), a relation's filter or
+ * arguments (`some: email`, `orderBy: email`) or a selection (`select: { title: email }`) is
+ * withheld.
  */
+import { isDecimal } from '../../json-input';
 import type { ModelMeta } from '../../metadata';
 import type { SchemaView } from '../schema-view';
 
@@ -246,9 +248,15 @@ function isSensitive(model: ModelMeta, key: string): boolean {
   );
 }
 
-/** Whether `value` is one Prisma prints as a value (not an object or list). */
+/** Whether `value` is one Prisma prints as a value (not an object or list): a `Prisma.Decimal` too. */
 function isScalar(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || value instanceof Date;
+  return (
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    value instanceof Date ||
+    isDecimal(value)
+  );
 }
 
 /** Adds to `out` every value under a sensitive key of `value` (at any depth below it, filters and JSON included). */
@@ -264,13 +272,15 @@ function collect(value: unknown, walk: Walk, inside: boolean, out: Map<string, S
     if (typeof value === 'string') return addString(value, out);
     if (typeof value === 'number' || typeof value === 'bigint') return addBare(String(value), 'number', out);
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : addString(value.toISOString(), out);
+    // Printed `new Prisma.Decimal("<digits>")`; its sign, exponent and digit groups are no values of their own.
+    if (isDecimal(value)) return addString(value.toFixed(), out);
   }
   if (Array.isArray(value)) {
     for (const item of value) collect(item, walk, inside, out, depth + 1);
     return;
   }
   // Any object, not only plain ones: a class instance given as data is echoed by Prisma too.
-  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || value instanceof Date) return;
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || isScalar(value)) return;
   for (const [key, item] of Object.entries(value)) {
     // A JSON value's keys are its plaintext too; Prisma prints them bare (`{ acct-9931: true }`).
     if (inside && key.length >= MIN_FRAGMENT_LENGTH && !FILTER_KEYS.has(key)) addBare(key, 'word', out);

@@ -1,3 +1,4 @@
+import { Decimal } from '@prisma/client/runtime/client';
 import { REDACTED, redactPlaintexts, redactText } from './redact-error';
 import type { SchemaView } from '../schema-view';
 
@@ -77,6 +78,23 @@ describe('redactPlaintexts', () => {
     expect(error.message).not.toContain('1971-02-03');
     expect(error.message).not.toContain('secret@x.io');
     expect(error.message).toContain('file.ts:4242:7');
+  });
+
+  it('takes out a bigint as Prisma prints it, with its `n` suffix', () => {
+    const error = new Error('where: { posts: { some: 4242424242n } }\ndata: { body: 9191919191n }');
+    redactPlaintexts(error, view, { where: { posts: { some: 4242424242n } }, data: { body: 9191919191n } });
+    expect(error.message).toBe(`where: { posts: { some: ${REDACTED} } }\ndata: { body: ${REDACTED} }`);
+  });
+
+  it('takes out a Decimal as Prisma prints it, and keeps one given to a field that is not encrypted whole', () => {
+    const amount = new Decimal('4242.4242');
+    const error = new Error('where: [{ email: new Prisma.Decimal("4242.4242") }]');
+    redactPlaintexts(error, view, { where: [{ email: amount }] });
+    expect(error.message).toBe(`where: [{ email: new Prisma.Decimal("${REDACTED}") }]`);
+    // Its sign, exponent and digit groups are not values of its own: nothing else is taken out.
+    const kept = new Error('where: { id: 1, name: new Prisma.Decimal("12.5") }, take: 3');
+    redactPlaintexts(kept, view, { where: { id: 1, name: new Decimal('12.5') }, take: 3 }, view.schema.models.User);
+    expect(kept.message).toBe('where: { id: 1, name: new Prisma.Decimal("12.5") }, take: 3');
   });
 
   it('never throws: a frozen error, or one with a read-only message, is replaced by a redacted copy', () => {

@@ -86,15 +86,17 @@ function copyOf(error: Error, message: string): Error {
  * `text` with each secret taken out: a string where it is quoted (raw or JSON-escaped, in double
  * or single quotes, as Prisma and databases print values), a bare one (a number, a line of a
  * multi-line value, a JSON key) where no letter, digit, dot or hyphen adjoins it, nor, around a
- * number, a colon (a stack frame's `file:line:column`).
+ * number, a colon (a stack frame's `file:line:column`); a number with the `n` a bigint is printed with.
  */
 export function redactText(text: string, secrets: readonly Secret[] | readonly string[]): string {
   let out = text;
   for (const entry of secrets) {
     const secret: Secret = typeof entry === 'string' ? { text: entry, form: 'quoted' } : entry;
     if (secret.form !== 'quoted') {
-      const [before, after] = secret.form === 'number' ? ['\\w.:-', '\\w.:'] : ['\\w.-', '\\w-'];
-      out = out.replace(new RegExp(`(?<![${before}])${escapeRegExp(secret.text)}(?![${after}])`, 'g'), REDACTED);
+      // A bigint is printed with its suffix (`4242n`), taken out with it.
+      const [before, suffix, after] = secret.form === 'number' ? ['\\w.:-', 'n?', '\\w.:'] : ['\\w.-', '', '\\w-'];
+      const bare = new RegExp(`(?<![${before}])${escapeRegExp(secret.text)}${suffix}(?![${after}])`, 'g');
+      out = out.replace(bare, REDACTED);
       continue;
     }
     const escaped = JSON.stringify(secret.text).slice(1, -1);
