@@ -189,31 +189,18 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
   });
 
   it('in nested writes two levels deep', async () => {
+    const accountWithUser = (posts: unknown) => () =>
+      h.prisma.account.create({
+        data: {
+          provider: 'p',
+          externalId: 'x',
+          externalIdIdx: computedBlindIndex,
+          user: { create: { ...newUser(), posts } },
+        },
+      } as never);
     const shapes: [string, () => Promise<unknown>][] = [
-      [
-        'to-one then to-many: set',
-        () =>
-          h.prisma.account.create({
-            data: {
-              provider: 'p',
-              externalId: 'x',
-              externalIdIdx: computedBlindIndex,
-              user: { create: { ...newUser(), posts: { set: typed } } },
-            },
-          } as never),
-      ],
-      [
-        'to-one then to-many: connect a string',
-        () =>
-          h.prisma.account.create({
-            data: {
-              provider: 'p',
-              externalId: 'x',
-              externalIdIdx: computedBlindIndex,
-              user: { create: { ...newUser(), posts: { connect: typed } } },
-            },
-          } as never),
-      ],
+      ['to-one then to-many: set', accountWithUser({ set: typed })],
+      ['to-one then to-many: connect a string', accountWithUser({ connect: typed })],
       [
         'to-one update then to-many: disconnect a string',
         () =>
@@ -365,19 +352,11 @@ describe('fieldEncryption: no plaintext in the errors of misplaced values among 
 
   it("under a related model's encrypted field, where hushfield or Prisma refuses it", async () => {
     const born = new Date('1971-02-03T04:05:06.789Z');
+    const includePosts = (posts: unknown) => () => h.prisma.user.findMany({ include: { posts } } as never);
     const shapes: [string, () => Promise<unknown>][] = [
-      [
-        'include: a range on body',
-        () => h.prisma.user.findMany({ include: { posts: { where: { body: { gt: typed } } } } } as never),
-      ],
-      [
-        'include: orderBy body',
-        () => h.prisma.user.findMany({ include: { posts: { orderBy: { body: typed } } } } as never),
-      ],
-      [
-        'include: cursor on body',
-        () => h.prisma.user.findMany({ include: { posts: { cursor: { body: typed } } } } as never),
-      ],
+      ['include: a range on body', includePosts({ where: { body: { gt: typed } } })],
+      ['include: orderBy body', includePosts({ orderBy: { body: typed } })],
+      ['include: cursor on body', includePosts({ cursor: { body: typed } })],
       [
         'select: body given a string',
         () => h.prisma.user.findMany({ select: { posts: { select: { body: typed } } } } as never),

@@ -30,6 +30,10 @@ describe('unique blind-index values across live versions, in nested updates and 
     expect(error).toMatchObject({ name: 'PrismaClientKnownRequestError', code: 'P2002', meta: { modelName, target } });
     expect(String((error as Error).message)).not.toMatch(/@nest\.test|P-\d|ext-\d/i);
   };
+  /** Each call, one after the other, refused as a duplicate on `target` of `modelName`. */
+  const expectDuplicates = async (modelName: string, target: string[], calls: (() => Promise<unknown>)[]) => {
+    for (const call of calls) expectDuplicate(await rejection(call()), modelName, target);
+  };
   /** The index columns the check filters on with every live version's value (`IN`). */
   const checkQueries = (mark: number, column: string) =>
     h.queries.slice(mark).filter((q) => new RegExp(`${column}\\W*\\s+IN\\s*\\(`, 'i').test(q.query));
@@ -148,63 +152,34 @@ describe('unique blind-index values across live versions, in nested updates and 
     const storedBob = await h.base.user.findUnique({ where: { id: bob.id } });
     const storedAccounts = await h.base.account.findMany({ where: { userId: bob.id }, orderBy: { id: 'asc' } });
     // To-one update, as the data or as { data }, and to-one upsert's update: the author is bob.
-    expectDuplicate(
-      await rejection(
-        prisma.post.update({ where: { id: post.id }, data: { author: { update: { email: 'ann@nest.test' } } } }),
-      ),
+    const author = (item: object) => () => prisma.post.update({ where: { id: post.id }, data: { author: item } });
+    await expectDuplicates(
       'User',
       ['email_idx'],
-    );
-    expectDuplicate(
-      await rejection(
-        prisma.post.update({
-          where: { id: post.id },
-          data: { author: { update: { data: { email: 'ANN@nest.test' } } } },
-        }),
-      ),
-      'User',
-      ['email_idx'],
-    );
-    expectDuplicate(
-      await rejection(
-        prisma.post.update({
-          where: { id: post.id },
-          data: { author: { upsert: { create: user('x@nest.test', 'x'), update: { email: 'ann@nest.test' } } } },
-        }),
-      ),
-      'User',
-      ['email_idx'],
+      [
+        author({ update: { email: 'ann@nest.test' } }),
+        author({ update: { data: { email: 'ANN@nest.test' } } }),
+        author({ upsert: { create: user('x@nest.test', 'x'), update: { email: 'ann@nest.test' } } }),
+      ],
     );
     // To-many update and upsert's update of bob's account to ann's value, and an updateMany
     // of his gitlab account to github (ann's tuple): ann's account is not under bob.
     const accounts = (op: string, item: object) =>
       prisma.user.update({ where: { id: bob.id }, data: { accounts: { [op]: item } } });
-    const target = ['provider', 'external_id_idx'];
-    expectDuplicate(
-      await rejection(accounts('update', { where: { id: bobs.id }, data: { externalId: 'ext-4242' } })),
+    await expectDuplicates(
       'Account',
-      target,
-    );
-    expectDuplicate(
-      await rejection(
-        accounts('upsert', {
-          where: { id: bobs.id },
-          create: account('gitlab', 'ext-2222'),
-          update: { externalId: 'ext-4242' },
-        }),
-      ),
-      'Account',
-      target,
-    );
-    expectDuplicate(
-      await rejection(accounts('updateMany', { where: { provider: 'gitlab' }, data: { provider: 'github' } })),
-      'Account',
-      target,
-    );
-    expectDuplicate(
-      await rejection(accounts('update', { where: { id: gitlab.id }, data: { provider: 'github' } })),
-      'Account',
-      target,
+      ['provider', 'external_id_idx'],
+      [
+        () => accounts('update', { where: { id: bobs.id }, data: { externalId: 'ext-4242' } }),
+        () =>
+          accounts('upsert', {
+            where: { id: bobs.id },
+            create: account('gitlab', 'ext-2222'),
+            update: { externalId: 'ext-4242' },
+          }),
+        () => accounts('updateMany', { where: { provider: 'gitlab' }, data: { provider: 'github' } }),
+        () => accounts('update', { where: { id: gitlab.id }, data: { provider: 'github' } }),
+      ],
     );
     expect(await h.base.user.findUnique({ where: { id: bob.id } })).toEqual(storedBob);
     expect(await h.base.account.findMany({ where: { userId: bob.id }, orderBy: { id: 'asc' } })).toEqual(
@@ -258,22 +233,18 @@ describe('unique blind-index values across live versions, in nested updates and 
     expect(checkQueries(mark, 'email_idx')).toEqual([]);
     await prisma.$hushfield.crypto.keys.rotateScope(org);
     const stored = await h.base.contact.findUnique({ where: { id: eve.id } });
-    const target = ['org_id', 'email_idx'];
-    expectDuplicate(
-      await rejection(contacts('update', { where: { id: eve.id }, data: { email: 'Dee@nest.test' } })),
+    await expectDuplicates(
       'Contact',
-      target,
-    );
-    expectDuplicate(
-      await rejection(
-        contacts('upsert', {
-          where: { id: eve.id },
-          create: { email: 'x@nest.test', emailIdx: computedBlindIndex },
-          update: { email: 'dee@nest.test' },
-        }),
-      ),
-      'Contact',
-      target,
+      ['org_id', 'email_idx'],
+      [
+        () => contacts('update', { where: { id: eve.id }, data: { email: 'Dee@nest.test' } }),
+        () =>
+          contacts('upsert', {
+            where: { id: eve.id },
+            create: { email: 'x@nest.test', emailIdx: computedBlindIndex },
+            update: { email: 'dee@nest.test' },
+          }),
+      ],
     );
     expect(await h.base.contact.findUnique({ where: { id: eve.id } })).toEqual(stored);
     await contacts('update', { where: { id: eve.id }, data: { email: 'eve@nest.test' } });
@@ -303,22 +274,15 @@ describe('unique blind-index values across live versions, in nested updates and 
       target,
     );
     expect(checkQueries(rotated, 'external_id_idx').length).toBeGreaterThan(0);
-    expectDuplicate(
-      await rejection(prisma.account.updateMany({ where: { provider: 'gitlab' }, data: { provider: 'github' } })),
-      'Account',
-      target,
-    );
-    expectDuplicate(
-      await rejection(
+    await expectDuplicates('Account', target, [
+      () => prisma.account.updateMany({ where: { provider: 'gitlab' }, data: { provider: 'github' } }),
+      () =>
         prisma.account.upsert({
           where: { id: other.id },
           create: { ...account('gitlab', 'ext-0000'), userId: owner.id },
           update: { provider: { set: 'github' } },
         }),
-      ),
-      'Account',
-      target,
-    );
+    ]);
     expect(await h.base.account.findUnique({ where: { id: other.id } })).toEqual(stored);
     // Two of the rows it writes, under different versions, would meet on one tuple.
     await prisma.account.create({ data: { ...account('bitbucket', 'ext-7777'), userId: owner.id } });
