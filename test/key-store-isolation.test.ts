@@ -13,9 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { KeyConflictError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import { PrismaClient } from '../prisma/generated/client/client';
-import { createTestDatabase, isolatedMysqlAdapter } from './support/database';
+import { createTestDatabase } from './support/database';
 import type { TestDatabase } from './support/database';
-import { waitingForLock } from './support/lock-wait';
+import { adapterAt, setDefaultIsolation, waitingForLock } from './support/isolation';
 import { testProvider } from './support/provider';
 
 const provider = testProvider();
@@ -53,14 +53,8 @@ for (const level of LEVELS) {
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      if (provider === 'postgresql' && level) {
-        // This database only, before any client connects: the server's setting stays as it is.
-        const name = new URL(db.url as string).pathname.slice(1);
-        await db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
-      }
-      prisma = new PrismaClient({
-        adapter: provider === 'mysql' && level ? isolatedMysqlAdapter(db, level) : db.adapter(),
-      });
+      await setDefaultIsolation(db, level);
+      prisma = new PrismaClient({ adapter: adapterAt(db, level) });
     });
 
     afterAll(async () => {

@@ -14,9 +14,9 @@ import type { RowWrite } from '../../packages/cli/src/cas-writer';
 import { createShredGuard } from '../../packages/cli/src/shred-guard';
 import type { BasePrismaClient } from '../../packages/cli/src/config';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import { createTestDatabase, isolatedMysqlAdapter } from '../support/database';
+import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
-import { waitingForLock } from '../support/lock-wait';
+import { adapterAt, setDefaultIsolation, waitingForLock } from '../support/isolation';
 import { testProvider } from '../support/provider';
 import { schema } from './support';
 
@@ -95,14 +95,8 @@ for (const level of LEVELS) {
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      if (provider === 'postgresql' && level) {
-        // This database only, before the writer's client connects: the server's setting stays as it is.
-        const name = new URL(db.url as string).pathname.slice(1);
-        await db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
-      }
-      prisma = new PrismaClient({
-        adapter: provider === 'mysql' && level ? isolatedMysqlAdapter(db, level) : db.adapter(),
-      });
+      await setDefaultIsolation(db, level);
+      prisma = new PrismaClient({ adapter: adapterAt(db, level) });
       const stored = await new PrismaKeyStore(prisma).insert({
         keyId: 'k-iso',
         kind: 'scope',

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BasePrismaClient } from '@hushfield/cli';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import { isolatedMysqlAdapter } from '../support/database';
+import { adapterAt, setDefaultIsolation } from '../support/isolation';
 import { testProvider } from '../support/provider';
 import { appClient, createCliWorld } from './support';
 import type { CliWorld } from './support';
@@ -37,11 +37,8 @@ for (const level of LEVELS) {
 
     beforeAll(async () => {
       world = await createCliWorld();
-      if (provider === 'postgresql' && level) {
-        // This database only, before the CLI's clients connect: the server's setting stays as it is.
-        const name = new URL(world.db.url as string).pathname.slice(1);
-        await world.db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
-      }
+      // Before the CLI's clients connect.
+      await setDefaultIsolation(world.db, level);
       const users = Array.from({ length: 10 }, (_, i) => ({
         id: randomUUID(),
         tenantId: 't1',
@@ -62,9 +59,7 @@ for (const level of LEVELS) {
       const app = appClient(world); // made after the rotation: writes under the new version
       const latest = new Map<string, string>();
       let writes = 0;
-      const base = new PrismaClient({
-        adapter: provider === 'mysql' && level ? isolatedMysqlAdapter(world.db, level) : world.db.adapter(),
-      });
+      const base = new PrismaClient({ adapter: adapterAt(world.db, level) });
       const client = base.$extends({
         query: {
           async $allOperations({ args, query }) {

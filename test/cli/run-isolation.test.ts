@@ -12,9 +12,9 @@ import { LeaseLostError, RunStore } from '../../packages/cli/src/run-store';
 import type { BasePrismaClient } from '../../packages/cli/src/config';
 import type { PlannedRange } from '../../packages/cli/src/run-records';
 import { PrismaClient } from '../../prisma/generated/client/client';
-import { createTestDatabase, isolatedMysqlAdapter } from '../support/database';
+import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
-import { waitingForLock } from '../support/lock-wait';
+import { adapterAt, setDefaultIsolation, waitingForLock } from '../support/isolation';
 import { testProvider } from '../support/provider';
 
 const DETAIL = { startedAt: '2026-12-07T00:00:00.000Z', pending: [] };
@@ -46,19 +46,14 @@ for (const level of LEVELS) {
     const clients: PrismaClient[] = [];
     const store = (): RunStore => {
       if (provider === 'sqlite' && clients.length > 0) return new RunStore(clients[0] as unknown as BasePrismaClient);
-      const adapter = provider === 'mysql' && level ? isolatedMysqlAdapter(db, level) : db.adapter();
-      const client = new PrismaClient({ adapter });
+      const client = new PrismaClient({ adapter: adapterAt(db, level) });
       clients.push(client);
       return new RunStore(client as unknown as BasePrismaClient);
     };
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      if (provider === 'postgresql' && level) {
-        // This database only, before any client connects: the server's setting stays as it is.
-        const name = new URL(db.url as string).pathname.slice(1);
-        await db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
-      }
+      await setDefaultIsolation(db, level);
     });
 
     afterAll(async () => {

@@ -1,9 +1,33 @@
 /**
- * Waiting until a call started on one connection is blocked on a lock another holds, for the
- * isolation suites that drive a race in a fixed order: the holder goes on only once the database
- * shows the waiter queued behind it.
+ * What the isolation suites (cas-isolation, run-isolation, reencrypt-isolation,
+ * key-store-isolation) share: sessions at an isolation level other than PostgreSQL's read
+ * committed, and waiting until a call started on one connection is blocked on a lock another
+ * holds, so that a race is driven in a fixed order (the holder goes on only once the database
+ * shows the waiter queued behind it).
  */
-import type { TestDatabase } from './database';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { isolatedMysqlAdapter, type TestDatabase } from './database';
+
+/**
+ * Makes `level` (`repeatable read`, `serializable`) the default of the new sessions of the
+ * PostgreSQL database `db` (`ALTER DATABASE ... SET default_transaction_isolation`): this test's
+ * database only, the server's setting stays as it is. Call it before any client connects.
+ * Nothing on another provider, nor with `null` (the sessions' own default).
+ */
+export async function setDefaultIsolation(db: TestDatabase, level: string | null): Promise<void> {
+  if (db.provider !== 'postgresql' || level === null) return;
+  const name = new URL(db.url as string).pathname.slice(1);
+  await db.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = '${level}'`);
+}
+
+/**
+ * A driver adapter on `db` whose sessions run at `level`: on MySQL/MariaDB each session sets it
+ * (`isolatedMysqlAdapter`); elsewhere `db.adapter()`, PostgreSQL's sessions taking it from
+ * {@link setDefaultIsolation}. With `null`, the sessions' own default.
+ */
+export function adapterAt(db: TestDatabase, level: string | null): SqlDriverAdapterFactory {
+  return db.provider === 'mysql' && level !== null ? isolatedMysqlAdapter(db, level) : db.adapter();
+}
 
 /** How often, and how many times, the database is asked (30 s in all). */
 const POLL_MS = 25;
