@@ -14,51 +14,21 @@
  * withheld.
  */
 import { isDecimal } from '../../json-input';
+import {
+  FIELD_OBJECT_KEYS,
+  FILTER_KEYS,
+  OBJECT_KEYS,
+  ORDER_KEYS,
+  PRISMA_KEYS,
+  SCALAR_OPERATORS,
+  SELECTION_KEYS,
+  WORDS,
+} from './prisma-keys';
 import type { ModelMeta } from '../../metadata';
 import type { SchemaView } from '../schema-view';
 
 /** Below this length a fragment of a multi-line value is not taken out bare: it would match ordinary words. */
 const MIN_FRAGMENT_LENGTH = 4;
-
-/** Prisma's filter and update operators: keys under a sensitive field that are not a JSON value's. */
-const FILTER_KEYS = new Set([
-  'equals',
-  'not',
-  'notIn',
-  'contains',
-  'startsWith',
-  'endsWith',
-  'mode',
-  'hasSome',
-  'hasEvery',
-  'isEmpty',
-  'push',
-  'path',
-  'string_contains',
-  'string_starts_with',
-  'string_ends_with',
-  'array_contains',
-  'array_starts_with',
-  'array_ends_with',
-  'isSet',
-  'unset',
-]);
-
-/**
- * Prisma's own argument names that are not fields: operation arguments, nested writes, relation
- * filters, update operators, ordering and aggregates. A name neither here nor a field of the
- * schema is a mistake (Prisma refuses it), and its value is withheld in case it was meant for an
- * encrypted field.
- */
-const PRISMA_KEYS = new Set([
-  ...FILTER_KEYS,
-  ...['where', 'data', 'select', 'include', 'omit', 'orderBy', 'cursor', 'take', 'skip', 'distinct'],
-  ...['relationLoadStrategy', 'by', 'having', '_count', '_avg', '_sum', '_min', '_max', '_all', '_relevance'],
-  ...['create', 'createMany', 'connectOrCreate', 'connect', 'disconnect', 'set', 'update', 'updateMany'],
-  ...['upsert', 'delete', 'deleteMany', 'skipDuplicates', 'limit'],
-  ...['AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot', 'in', 'lt', 'lte', 'gt', 'gte', 'search', 'has'],
-  ...['increment', 'decrement', 'multiply', 'divide', 'sort', 'nulls', 'fields'],
-]);
 
 /**
  * A value to take out of a message: a string, printed quoted (as Prisma and databases print
@@ -102,6 +72,7 @@ interface Names {
 
 const namesCache = new WeakMap<SchemaView, Names>();
 
+/** The schema's {@link Names}, worked out once per view. */
 function namesOf(view: SchemaView): Names {
   let names = namesCache.get(view);
   if (names === undefined) {
@@ -120,41 +91,6 @@ function namesOf(view: SchemaView): Names {
   }
   return names;
 }
-
-/** Prisma's operators on one scalar field's value: taken only under such a field. */
-const SCALAR_OPERATORS = new Set([
-  ...FILTER_KEYS,
-  ...['in', 'lt', 'lte', 'gt', 'gte', 'has', 'increment', 'decrement', 'multiply', 'divide'],
-]);
-
-/**
- * Prisma's keys whose value must be an object (or a list of objects): a string, number or date
- * given there is a misplaced value (`AND: email`), which Prisma echoes, and it is withheld.
- * Used where the operation's model is not known; where it is, only the places listed in
- * {@link Keeps} keep such a value.
- */
-const OBJECT_KEYS = new Set([
-  ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
-  ...['create', 'createMany', 'connectOrCreate', 'connect', 'update', 'updateMany', 'upsert', 'deleteMany'],
-]);
-
-/**
- * Prisma's keys whose object holds a model's fields (a where, written data, a unique input; the
- * nested writes that take a where: `deleteMany`, `delete`, `disconnect`, `set`).
- */
-const FIELD_OBJECT_KEYS = new Set([
-  ...['where', 'data', 'cursor', 'having', 'AND', 'OR', 'NOT', 'some', 'every', 'none', 'is', 'isNot'],
-  ...['create', 'connect', 'deleteMany', 'delete', 'disconnect', 'set'],
-]);
-
-/** Prisma's keys whose object names fields to return (or leave out) with `true`, or a relation's arguments. */
-const SELECTION_KEYS = new Set(['select', 'include', 'omit', '_count', '_avg', '_sum', '_min', '_max']);
-
-/** An ordering's keys other than fields: a direction with its nulls, a relation's count, aggregates, relevance. */
-const ORDER_KEYS = new Set(['sort', 'nulls', '_count', '_avg', '_sum', '_min', '_max', '_relevance', 'fields']);
-
-/** The words Prisma takes as values outside a field: directions, where nulls go, a relation load strategy. */
-const WORDS = new Set(['asc', 'desc', 'first', 'last', 'join', 'query']);
 
 /**
  * Which string, number or date may stand where a walk is, outside a scalar field (below one, its
@@ -289,6 +225,7 @@ function collect(value: unknown, walk: Walk, inside: boolean, out: Map<string, S
   }
 }
 
+/** Adds `text` as a quoted value, and each line of it when it spans lines. */
 function addString(text: string, out: Map<string, Secret>): void {
   if (text.length === 0) return;
   out.set(`q${text}`, { text, form: 'quoted' });
@@ -298,6 +235,7 @@ function addString(text: string, out: Map<string, Secret>): void {
     for (const line of lines) if (line.trim().length >= MIN_FRAGMENT_LENGTH) addBare(line, 'word', out);
 }
 
+/** Adds `text` as printed bare: a number, or a word (a JSON key, a line). */
 function addBare(text: string, form: 'number' | 'word', out: Map<string, Secret>): void {
   out.set(`${form}${text}`, { text, form });
 }
