@@ -10,13 +10,14 @@
  * stores nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { KeyConflictError, type NewStoredKey } from '@hushfield/core';
+import { KeyConflictError } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import { PrismaClient } from '../prisma/generated/client/client';
 import { createTestDatabase } from './support/database';
 import type { TestDatabase } from './support/database';
 import { adapterAt, setDefaultIsolation, waitingForLock } from './support/isolation';
 import { testProvider } from './support/provider';
+import { newScopeKey } from './support/stored-keys';
 
 const provider = testProvider();
 
@@ -30,17 +31,6 @@ const LEVELS: readonly (string | null)[] =
 
 /** Resolves once a session waits for a lock on the key table (on MariaDB, in an update of it). */
 const keysLocked = (db: TestDatabase) => waitingForLock(db, 'hushfield_keys', '%UPDATE%hushfield_keys%');
-
-function newKey(scope: string, version: number): NewStoredKey {
-  return {
-    keyId: `k-${scope}`,
-    kind: 'scope',
-    scope,
-    version,
-    wrappedKey: randomBytes(61).toString('base64'),
-    keyringId: 'local:test',
-  };
-}
 
 // SQLite: better-sqlite3 waits for the database's write lock synchronously, which would hold
 // this process's rotation too; its one writer is raced by processes in key-store-processes.test.ts.
@@ -65,7 +55,7 @@ for (const level of LEVELS) {
     test('a shred waiting behind a rotation of its scope destroys every version, the rotated one too', async () => {
       const scope = `shred-${randomBytes(3).toString('hex')}`;
       const shredder = new PrismaKeyStore(prisma);
-      await shredder.insert(newKey(scope, 1));
+      await shredder.insert(newScopeKey(scope, 1));
       let shred: Promise<number> | undefined;
       // The rotation, inside its transaction with version 1 retired, starts the shred and goes
       // on (inserts version 2, commits) only once the shred waits for it.
@@ -85,7 +75,7 @@ for (const level of LEVELS) {
         },
       });
       try {
-        await new PrismaKeyStore(rotating).rotate(newKey(scope, 2));
+        await new PrismaKeyStore(rotating).rotate(newScopeKey(scope, 2));
       } finally {
         await rotatingBase.$disconnect();
       }
@@ -105,7 +95,7 @@ for (const level of LEVELS) {
     test('a rotation waiting behind a shred of its scope fails with KeyConflictError and stores nothing', async () => {
       const scope = `rotate-${randomBytes(3).toString('hex')}`;
       const store = new PrismaKeyStore(prisma);
-      await store.insert(newKey(scope, 1));
+      await store.insert(newScopeKey(scope, 1));
       const shredder = new PrismaClient({ adapter: db.adapter() });
       let rotation: Promise<unknown> | undefined;
       try {
@@ -115,7 +105,7 @@ for (const level of LEVELS) {
             where: { kind: 'scope', scope },
             data: { state: 'destroyed', wrappedKey: null },
           });
-          rotation = store.rotate(newKey(scope, 2));
+          rotation = store.rotate(newScopeKey(scope, 2));
           rotation.catch(() => undefined);
           await keysLocked(db);
         });
@@ -134,7 +124,7 @@ for (const level of LEVELS) {
       async () => {
         const scope = `publish-${randomBytes(3).toString('hex')}`;
         const store = new PrismaKeyStore(prisma);
-        await store.insert(newKey(scope, 1));
+        await store.insert(newScopeKey(scope, 1));
         let lastPass!: () => void;
         const lastPassSent = new Promise<void>((resolve) => (lastPass = resolve));
         let release!: () => void;
@@ -190,7 +180,7 @@ for (const level of LEVELS) {
         });
         let published: PromiseSettledResult<unknown>;
         try {
-          [published] = await Promise.allSettled([new PrismaKeyStore(publishing).addPending(newKey(scope, 2))]);
+          [published] = await Promise.allSettled([new PrismaKeyStore(publishing).addPending(newScopeKey(scope, 2))]);
           await shred;
         } finally {
           release();
@@ -216,8 +206,8 @@ for (const level of LEVELS) {
       async () => {
         const scope = `deadlock-${randomBytes(3).toString('hex')}`;
         const store = new PrismaKeyStore(prisma);
-        await store.insert(newKey(scope, 1));
-        await store.rotate(newKey(scope, 2));
+        await store.insert(newScopeKey(scope, 1));
+        await store.rotate(newScopeKey(scope, 2));
         const other = new PrismaClient({ adapter: db.adapter() });
         let shred: Promise<number> | undefined;
         try {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ConfigError, InvalidArgumentError, KeyConflictError, KeyStoreError, type NewStoredKey } from '@hushfield/core';
+import { ConfigError, InvalidArgumentError, KeyConflictError, KeyStoreError } from '@hushfield/core';
 import { PrismaKeyStore } from '@hushfield/prisma';
 import Database from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
@@ -17,6 +17,7 @@ import {
   testBackend,
   type TestDatabase,
 } from './support/database';
+import { newScopeKey } from './support/stored-keys';
 
 interface Row {
   key_id: string;
@@ -47,18 +48,6 @@ let counter = 0;
 /** A fresh scope per test, so tests share the database without seeing each other. */
 const freshScope = (): string => `scope-${++counter}-${randomBytes(3).toString('hex')}`;
 
-function newKey(scope: string, version = 1, overrides: Partial<NewStoredKey> = {}): NewStoredKey {
-  return {
-    keyId: `k-${scope}`,
-    kind: 'scope',
-    scope,
-    version,
-    wrappedKey: randomBytes(61).toString('base64'),
-    keyringId: 'local:test',
-    ...overrides,
-  };
-}
-
 const rows = (scope: string): Promise<Row[]> =>
   db.query<Row>(
     'SELECT key_id, kind, scope, version, state, wrapped_key, keyring_id FROM hushfield_keys WHERE scope = $1 ORDER BY kind, version',
@@ -77,7 +66,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe('PrismaKeyStore', () => {
   it('inserts an active key and stores exactly what it was given', async () => {
     const scope = freshScope();
-    const key = newKey(scope);
+    const key = newScopeKey(scope);
     const stored = await store.insert(key);
     expect(stored).toMatchObject({ ...key, state: 'active' });
     expect(stored.createdAt).toBeInstanceOf(Date);
@@ -98,7 +87,7 @@ describe('PrismaKeyStore', () => {
   it('finds the active key and versions by key id', async () => {
     const scope = freshScope();
     expect(await store.getActive('scope', scope)).toBeNull();
-    const stored = await store.insert(newKey(scope));
+    const stored = await store.insert(newScopeKey(scope));
     expect(await store.getActive('scope', scope)).toEqual(stored);
     expect(await store.getActive('index', scope)).toBeNull();
     expect(await store.getVersion(stored.keyId, 1)).toEqual(stored);
@@ -110,8 +99,8 @@ describe('PrismaKeyStore', () => {
   it('finds several versions by key id at once, across queries of 100, leaving out those it does not hold', async () => {
     const scopes = Array.from({ length: 120 }, () => freshScope());
     const stored = [];
-    for (const scope of scopes) stored.push(await store.insert(newKey(scope)));
-    stored.push(await store.rotate(newKey(scopes[0], 2)));
+    for (const scope of scopes) stored.push(await store.insert(newScopeKey(scope)));
+    stored.push(await store.rotate(newScopeKey(scopes[0], 2)));
     const refs = [
       ...stored.map(({ keyId, version }) => ({ keyId, version })),
       { keyId: stored[1].keyId, version: 2 },
@@ -131,8 +120,8 @@ describe('PrismaKeyStore', () => {
 
   it('finds the active versions of several scopes at once, across queries of 100, leaving out scopes without one', async () => {
     const scopes = Array.from({ length: 110 }, () => freshScope());
-    for (const scope of scopes) await store.insert(newKey(scope));
-    const rotated = await store.rotate(newKey(scopes[0], 2));
+    for (const scope of scopes) await store.insert(newScopeKey(scope));
+    const rotated = await store.rotate(newScopeKey(scopes[0], 2));
     await store.destroy('scope', scopes[1]);
     const asked = [...scopes, scopes[2], freshScope()];
     const found = await store.getActives('scope', asked);
@@ -145,21 +134,23 @@ describe('PrismaKeyStore', () => {
 
   it('rejects a second copy of a version, of a key id version, or a second active key', async () => {
     const scope = freshScope();
-    const first = newKey(scope);
+    const first = newScopeKey(scope);
     await store.insert(first);
-    const sameVersion = await rejection(store.insert(newKey(scope, 1, { keyId: 'other-id' })));
+    const sameVersion = await rejection(store.insert(newScopeKey(scope, 1, { keyId: 'other-id' })));
     expect(sameVersion).toBeInstanceOf(KeyConflictError);
     expect((sameVersion as KeyConflictError).code).toBe('HUSHFIELD_KEY_CONFLICT');
     const other = freshScope();
-    expect(await rejection(store.insert(newKey(other, 1, { keyId: first.keyId })))).toBeInstanceOf(KeyConflictError);
-    expect(await rejection(store.insert(newKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.insert(newScopeKey(other, 1, { keyId: first.keyId })))).toBeInstanceOf(
+      KeyConflictError,
+    );
+    expect(await rejection(store.insert(newScopeKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
     expect(await rows(scope)).toHaveLength(1);
     expect(await rows(other)).toEqual([]);
   });
 
   it('refuses a scope its column cannot hold with a typed error, storing nothing (MySQL: VARCHAR(191))', async () => {
     const scope = `${freshScope()}-${'x'.repeat(300)}`;
-    const key = newKey(scope, 1, { keyId: `k-long-${counter}` });
+    const key = newScopeKey(scope, 1, { keyId: `k-long-${counter}` });
     if (db.provider !== 'mysql') {
       await store.insert(key);
       expect((await rows(scope)).map((row) => row.scope)).toEqual([scope]);
@@ -180,7 +171,7 @@ describe('PrismaKeyStore', () => {
     // would hold the key of another scope, that of the scope the cut text names: a tenant with
     // that id could never write (its key would not unwrap), and a shred of it would destroy both.
     const prefix = `${freshScope()}-`.padEnd(191, 'y');
-    const key = newKey(`${prefix}-and-more`, 1, { keyId: `k-cut-${counter}` });
+    const key = newScopeKey(`${prefix}-and-more`, 1, { keyId: `k-cut-${counter}` });
     const lax = new PrismaClient({ adapter: nonStrictMysqlAdapter(db) });
     try {
       const error = await rejection(new PrismaKeyStore(lax).insert(key));
@@ -191,8 +182,8 @@ describe('PrismaKeyStore', () => {
       expect(await rows(prefix)).toEqual([]);
       // the rotation of a scope that fits to a version whose key id the column would cut
       const scope = freshScope();
-      await store.insert(newKey(scope));
-      const next = newKey(scope, 2, { keyId: `k-${scope}-`.padEnd(200, 'z') });
+      await store.insert(newScopeKey(scope));
+      const next = newScopeKey(scope, 2, { keyId: `k-${scope}-`.padEnd(200, 'z') });
       expect(await rejection(new PrismaKeyStore(lax).rotate(next))).toMatchObject({ argument: 'key.keyId' });
       expect((await rows(scope)).map((row) => [row.version, row.state])).toEqual([[1, 'active']]);
     } finally {
@@ -208,7 +199,7 @@ describe('PrismaKeyStore', () => {
     const busy = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: db.url, timeout: 200 }) });
     try {
       holder.exec('BEGIN IMMEDIATE');
-      const error = await rejection(new PrismaKeyStore(busy).insert(newKey(scope)));
+      const error = await rejection(new PrismaKeyStore(busy).insert(newScopeKey(scope)));
       holder.exec('ROLLBACK');
       expect(error).toBeInstanceOf(KeyConflictError);
       expect((error as Error).message).not.toMatch(/already exists|created it first/);
@@ -222,8 +213,8 @@ describe('PrismaKeyStore', () => {
 
   it('never puts a wrapped key into a conflict message', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
-    const duplicate = newKey(scope);
+    await store.insert(newScopeKey(scope));
+    const duplicate = newScopeKey(scope);
     const error = (await rejection(store.insert(duplicate))) as Error;
     expect(error.message).toContain(scope);
     expect(error.message).not.toContain(duplicate.wrappedKey);
@@ -231,8 +222,8 @@ describe('PrismaKeyStore', () => {
 
   it('rotates: retires the active version and inserts the next in one transaction', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
-    const next = await store.rotate(newKey(scope, 2));
+    await store.insert(newScopeKey(scope));
+    const next = await store.rotate(newScopeKey(scope, 2));
     expect(next).toMatchObject({ version: 2, state: 'active' });
     expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
       [1, 'retired'],
@@ -244,11 +235,11 @@ describe('PrismaKeyStore', () => {
 
   it('refuses a rotation from a version that is no longer active', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
-    await store.rotate(newKey(scope, 2));
-    expect(await rejection(store.rotate(newKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(KeyConflictError);
-    expect(await rejection(store.rotate(newKey(scope, 4)))).toBeInstanceOf(KeyConflictError);
-    expect(await rejection(store.rotate(newKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
+    await store.insert(newScopeKey(scope));
+    await store.rotate(newScopeKey(scope, 2));
+    expect(await rejection(store.rotate(newScopeKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newScopeKey(scope, 4)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newScopeKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
     expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
       [1, 'retired'],
       [2, 'active'],
@@ -257,26 +248,30 @@ describe('PrismaKeyStore', () => {
 
   it('rolls the retirement back when the new version cannot be inserted', async () => {
     const scope = freshScope();
-    const taken = newKey(freshScope(), 2, { keyId: 'taken-id' });
+    const taken = newScopeKey(freshScope(), 2, { keyId: 'taken-id' });
     await store.insert(taken);
-    await store.insert(newKey(scope));
+    await store.insert(newScopeKey(scope));
     // (keyId, version) collides with another scope's row: the insert fails after the retire ran.
-    expect(await rejection(store.rotate(newKey(scope, 2, { keyId: 'taken-id' })))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newScopeKey(scope, 2, { keyId: 'taken-id' })))).toBeInstanceOf(
+      KeyConflictError,
+    );
     expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([[1, 'active']]);
   });
 
   it('adds a pending version after the active one, which stays active, and promotes it in one transaction', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
-    const pending = await store.addPending(newKey(scope, 2));
+    await store.insert(newScopeKey(scope));
+    const pending = await store.addPending(newScopeKey(scope, 2));
     expect(pending).toMatchObject({ version: 2, state: 'pending' });
     expect((await store.getActive('scope', scope))?.version).toBe(1);
     expect((await store.list({ scope })).map((k) => `${k.version}:${k.state}`)).toEqual(['1:active', '2:pending']);
     // A second pending version, one not after the active one, or a rotation over it: refused.
-    expect(await rejection(store.addPending(newKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(KeyConflictError);
-    expect(await rejection(store.addPending(newKey(scope, 3)))).toBeInstanceOf(KeyConflictError);
-    expect(await rejection(store.addPending(newKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
-    expect(await rejection(store.rotate(newKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.addPending(newScopeKey(scope, 2, { keyId: 'late' })))).toBeInstanceOf(
+      KeyConflictError,
+    );
+    expect(await rejection(store.addPending(newScopeKey(scope, 3)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.addPending(newScopeKey(freshScope(), 2)))).toBeInstanceOf(KeyConflictError);
+    expect(await rejection(store.rotate(newScopeKey(scope, 2)))).toBeInstanceOf(KeyConflictError);
     expect(await rejection(store.promote('scope', scope, 3))).toBeInstanceOf(KeyConflictError);
     expect((await rows(scope)).map((r) => [r.version, r.state])).toEqual([
       [1, 'active'],
@@ -293,8 +288,8 @@ describe('PrismaKeyStore', () => {
 
   it('rolls a promotion back when the version before the pending one is no longer active', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
-    await store.addPending(newKey(scope, 2));
+    await store.insert(newScopeKey(scope));
+    await store.addPending(newScopeKey(scope, 2));
     // Edited by hand (or destroyed meanwhile): the promotion must not leave two actives or none.
     await db.query("UPDATE hushfield_keys SET state = 'retired' WHERE scope = $1 AND version = 1", [scope]);
     expect(await rejection(store.promote('scope', scope, 2))).toBeInstanceOf(KeyConflictError);
@@ -307,10 +302,10 @@ describe('PrismaKeyStore', () => {
   it('destroys every version of one scope, erasing the wrapped keys in the table', async () => {
     const scope = freshScope();
     const bystander = freshScope();
-    await store.insert(newKey(scope));
-    await store.rotate(newKey(scope, 2));
-    await store.insert(newKey(scope, 1, { kind: 'index', keyId: `i-${scope}` }));
-    await store.insert(newKey(bystander));
+    await store.insert(newScopeKey(scope));
+    await store.rotate(newScopeKey(scope, 2));
+    await store.insert(newScopeKey(scope, 1, { kind: 'index', keyId: `i-${scope}` }));
+    await store.insert(newScopeKey(bystander));
     expect(await store.destroy('scope', scope)).toBe(2);
     const after = await rows(scope);
     expect(after.filter((r) => r.kind === 'scope').map((r) => [r.state, r.wrapped_key])).toEqual([
@@ -325,14 +320,14 @@ describe('PrismaKeyStore', () => {
 
   it('accepts a new version of a destroyed scope, since nothing is active', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
+    await store.insert(newScopeKey(scope));
     await store.destroy('scope', scope);
-    expect(await store.insert(newKey(scope, 2))).toMatchObject({ version: 2, state: 'active' });
+    expect(await store.insert(newScopeKey(scope, 2))).toMatchObject({ version: 2, state: 'active' });
   });
 
   it('replaces a wrapped key only while it is still the expected one', async () => {
     const scope = freshScope();
-    const key = newKey(scope);
+    const key = newScopeKey(scope);
     await store.insert(key);
     expect(await store.replaceWrapped(key.keyId, 1, 'c3RhbGU=', 'bmV3', 'kms:new')).toBe(false);
     expect((await rows(scope))[0]).toMatchObject({ wrapped_key: key.wrappedKey, keyring_id: 'local:test' });
@@ -347,9 +342,9 @@ describe('PrismaKeyStore', () => {
   it('lists by filter in kind, scope (code point) and version order', async () => {
     const tag = randomBytes(3).toString('hex');
     const scopes = [`${tag}-b`, `${tag}-B`, `${tag}-é`, `${tag}-a`];
-    for (const scope of scopes) await store.insert(newKey(scope));
-    await store.rotate(newKey(`${tag}-a`, 2));
-    await store.insert(newKey(`${tag}-a`, 1, { kind: 'index', keyId: `i-${tag}` }));
+    for (const scope of scopes) await store.insert(newScopeKey(scope));
+    await store.rotate(newScopeKey(`${tag}-a`, 2));
+    await store.insert(newScopeKey(`${tag}-a`, 1, { kind: 'index', keyId: `i-${tag}` }));
     const mine = (await store.list()).filter((k) => k.scope.startsWith(tag));
     expect(mine.map((k) => `${k.kind}:${k.scope.slice(tag.length + 1)}:${k.version}`)).toEqual([
       'index:a:1',
@@ -374,9 +369,9 @@ describe('PrismaKeyStore', () => {
       { scope: '' },
       { kind: 'data' as never },
     ]) {
-      expect(await rejection(store.insert(newKey(scope, 1, bad)))).toBeInstanceOf(InvalidArgumentError);
+      expect(await rejection(store.insert(newScopeKey(scope, 1, bad)))).toBeInstanceOf(InvalidArgumentError);
     }
-    expect(await rejection(store.rotate(newKey(scope, 1)))).toBeInstanceOf(InvalidArgumentError);
+    expect(await rejection(store.rotate(newScopeKey(scope, 1)))).toBeInstanceOf(InvalidArgumentError);
     expect(await rows(scope)).toEqual([]);
   });
 
@@ -401,19 +396,19 @@ describe('PrismaKeyStore', () => {
         await db.query('LOCK TABLE hushfield_keys IN SHARE ROW EXCLUSIVE MODE');
       }
       const released = new Promise((resolve) => setTimeout(resolve, 6_500)).then(() => db.query('ROLLBACK'));
-      const error = await rejection(store.insert(newKey(scope)));
+      const error = await rejection(store.insert(newScopeKey(scope)));
       await released;
       expect(error).toBeInstanceOf(KeyStoreError);
       expect(error).toMatchObject({ keyId: `k-${scope}`, version: 1 });
       expect(await rows(scope)).toEqual([]);
-      expect((await store.insert(newKey(scope))).version).toBe(1);
+      expect((await store.insert(newScopeKey(scope))).version).toBe(1);
     },
     20_000,
   );
 
   it('reports a row edited by hand to an unknown state instead of trusting it', async () => {
     const scope = freshScope();
-    const key = await store.insert(newKey(scope));
+    const key = await store.insert(newScopeKey(scope));
     await db.query("UPDATE hushfield_keys SET state = 'paused' WHERE key_id = $1", [key.keyId]);
     expect(await rejection(store.getVersion(key.keyId, 1))).toBeInstanceOf(ConfigError);
   });
@@ -433,7 +428,9 @@ describe('PrismaKeyStore under concurrent clients', () => {
   it('lets exactly one of several clients insert version 1 of a scope', async () => {
     const scope = freshScope();
     const outcomes = await Promise.allSettled(
-      clients.map((client, i) => new PrismaKeyStore(client).insert(newKey(scope, 1, { keyId: `racer-${i}-${scope}` }))),
+      clients.map((client, i) =>
+        new PrismaKeyStore(client).insert(newScopeKey(scope, 1, { keyId: `racer-${i}-${scope}` })),
+      ),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -450,9 +447,9 @@ describe('PrismaKeyStore under concurrent clients', () => {
 
   it('lets exactly one of several clients rotate the same version', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
+    await store.insert(newScopeKey(scope));
     const outcomes = await Promise.allSettled(
-      clients.map((client) => new PrismaKeyStore(client).rotate(newKey(scope, 2))),
+      clients.map((client) => new PrismaKeyStore(client).rotate(newScopeKey(scope, 2))),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(KeyConflictError);
@@ -474,8 +471,8 @@ describe('PrismaKeyStore: promoting a pending version from several clients', () 
 
   it('lets exactly one of several clients promote it', async () => {
     const scope = freshScope();
-    await store.insert(newKey(scope));
-    await store.addPending(newKey(scope, 2));
+    await store.insert(newScopeKey(scope));
+    await store.addPending(newScopeKey(scope, 2));
     const outcomes = await Promise.allSettled(
       clients.map((client) => new PrismaKeyStore(client).promote('scope', scope, 2)),
     );
@@ -502,8 +499,8 @@ describe('PrismaKeyStore: a scope holding U+0000', () => {
           ['getActive', () => store.getActive('scope', scope)],
           ['getActives', () => store.getActives('scope', ['other', scope])],
           ['list', () => store.list({ scope })],
-          ['insert', () => store.insert(newKey(scope))],
-          ['rotate', () => store.rotate(newKey(scope, 2))],
+          ['insert', () => store.insert(newScopeKey(scope))],
+          ['rotate', () => store.rotate(newScopeKey(scope, 2))],
           ['destroy', () => store.destroy('scope', scope)],
         ];
         for (const [name, call] of calls) {
@@ -518,7 +515,7 @@ describe('PrismaKeyStore: a scope holding U+0000', () => {
         expect(await db.query('SELECT key_id FROM hushfield_keys WHERE key_id LIKE $1', [prefix])).toEqual([]);
         return;
       }
-      await store.insert(newKey(scope));
+      await store.insert(newScopeKey(scope));
       expect((await store.getActive('scope', scope))?.scope).toBe(scope);
       expect((await store.getActive('scope', scope.replace('\u0000', '')))?.scope).toBeUndefined();
       expect(await store.destroy('scope', scope)).toBe(1);
