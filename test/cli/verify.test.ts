@@ -30,7 +30,7 @@ afterAll(async () => {
 test('status --verify exits 0 while every value reads', async () => {
   const result = await world.runCli(['status', '--model', 'User', '--verify', '--json']);
   expect(result.code).toBe(0);
-  expect(result.json.verify).toEqual({ unreadable: 0 });
+  expect(result.json.verify).toEqual({ unreadable: 0, staleIndexValues: 0 });
 });
 
 test('status --verify exits 3 and counts what the application cannot read; without --verify it still exits 0', async () => {
@@ -45,7 +45,7 @@ test('status --verify exits 3 and counts what the application cannot read; witho
 
   const verified = await world.runCli(['status', '--model', 'User', '--verify', '--json']);
   expect(verified.code).toBe(3);
-  expect(verified.json.verify).toEqual({ unreadable: 2 });
+  expect(verified.json.verify).toEqual({ unreadable: 2, staleIndexValues: 0 });
   const email = verified.json.models[0].fields.find((field: { field: string }) => field.field === 'email');
   expect(email).toMatchObject({ plaintext: 1, unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } });
 
@@ -85,7 +85,7 @@ describeOn(['postgresql'], 'scalar lists (String[]) are a PostgreSQL feature')('
     try {
       const verified = await world.runCli(['status', '--model', 'Document', '--verify', '--json']);
       expect(verified.code).toBe(3);
-      expect(verified.json.verify).toEqual({ unreadable: 1 });
+      expect(verified.json.verify).toEqual({ unreadable: 1, staleIndexValues: 0 });
       const tags = verified.json.models[0].fields.find((field: { field: string }) => field.field === 'tags');
       expect(tags).toMatchObject({ unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } });
 

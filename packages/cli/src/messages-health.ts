@@ -94,7 +94,7 @@ export const healthMessages = {
           : '';
       return (
         `  ${index.index} (index of ${index.source}): ${versions || 'empty'}` +
-        `${index.missing ? `, ${index.missing} missing` : ''}${keyed}`
+        `${index.missing ? `, ${index.missing} missing` : ''}${index.stale ? `, ${index.stale} stale` : ''}${keyed}`
       );
     },
     /** A truncated blind index's bucket sizes (counts only). */
@@ -126,6 +126,10 @@ export const healthMessages = {
     otherScope: (model: string, count: number) => otherScopeHint(model, count),
     /** `count` values of `model` that open only without its binding (`--verify`). */
     unbound: (model: string, count: number) => unboundHint(model, count),
+    staleIndexes: (stale: number) =>
+      `verify: ${stale} blind-index value(s) that a lookup of their own row's value does not find (left from an ` +
+      'earlier value, or made under another normalize or bits); rotate the index key (keys rotate --index) and ' +
+      'run reencrypt to rebuild them; exit 3',
     verified: (unreadable: number) =>
       unreadable === 0
         ? 'verify: every value is readable (values under destroyed scopes aside)'
@@ -237,6 +241,12 @@ export const healthMessages = {
       'no HushfieldRun/HushfieldRange models: reencrypt --run and --workers need them; add them to schema.prisma ' +
       '(see the CLI README)',
     noCheckpointModel: () => 'no HushfieldCheckpoint model: reencrypt cannot checkpoint; add it to schema.prisma',
+    strayEnvelopes: (model: string, field: string, envelopes: number, sampled: number) =>
+      `${model}.${field} is not @encrypted in the schema, but ${envelopes} of ${sampled} sampled value(s) are ` +
+      'envelopes (was its annotation removed?): the application reads them as ciphertext, its writes store ' +
+      'plaintext there, and reencrypt no longer moves them off old keys; restore the annotation, and to leave ' +
+      'encryption switch it to mode: readonly and run hushfield decrypt',
+    strayUnread: (reason: string) => `could not sample the unencrypted fields for envelopes: ${reason}`,
     unknownKeys: (model: string, values: number) =>
       `${model}: ${values} sampled value(s) name keys the key store does not hold (wrong key store or database?)`,
     columnsMatch: (model: string, rows: number, destroyed: number) =>

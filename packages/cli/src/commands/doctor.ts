@@ -5,8 +5,9 @@
  * at 30/14/7 days, failure once expired); with `--require-tls`, TLS off is a failure; keyring
  * round trip; key store reachable and wrapped by the configured keyring; schema metadata
  * agreeing with the database and the key store (columns exist, sampled envelopes name keys
- * the store holds and decrypt, checkpoint model present). An unreadable sampled value fails
- * the check: tampering shows up here, and in full with `status --verify`.
+ * the store holds and decrypt, checkpoint model present, no envelopes in a field the schema does
+ * not encrypt). An unreadable sampled value fails the check: tampering shows up here, and in
+ * full with `status --verify`.
  */
 import type { Keyring, StoredKey } from '@hushfield/core';
 import { resolveLazy } from '../config';
@@ -24,6 +25,7 @@ import { bindingMayBeMissing, rowScope, typedItems } from '@hushfield/prisma';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf } from '../walker';
 import { opensUnbound, valueFailures, type ValueItems } from '../verify-values';
+import { findStrayEnvelopes } from '../stray-envelopes';
 
 /** Options of `doctor`. */
 export interface DoctorOptions {
@@ -323,6 +325,14 @@ async function consistencyChecks(ctx: CommandContext, keyringId: string, add: (c
     .some((model) => Object.values(model.blindIndexes).some((index) => index.perScope !== true));
   if (needsIndex && !keys.some((key) => key.kind === 'index' && key.state === 'active')) {
     add({ check: 'schema', level: 'warn', message: messages.doctor.noIndexKey() });
+  }
+  try {
+    for (const stray of await findStrayEnvelopes(client, ctx.schema, crypto)) {
+      const message = messages.doctor.strayEnvelopes(stray.model, stray.field, stray.envelopes, stray.sampled);
+      add({ check: 'schema', level: 'fail', message, detail: { ...stray } });
+    }
+  } catch (error) {
+    add({ check: 'schema', level: 'warn', message: messages.doctor.strayUnread(describeError(error).message) });
   }
 }
 

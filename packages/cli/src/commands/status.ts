@@ -2,12 +2,14 @@
  * `hushfield status`: what the stored data looks like, read-only. Per model and encrypted
  * field: nulls, plaintext, prisma-field-encryption values, malformed values, and envelopes by
  * scope-key version and state (active, retired, destroyed, unknown key), parsed with
- * `FieldCrypto.describe` (no decryption); `--verify` also decrypts to count unreadable values.
+ * `FieldCrypto.describe` (no decryption); `--verify` also decrypts to count unreadable values
+ * and blind-index values a lookup of their row's value would not find (`index-verify.ts`).
  * Per blind index: versions in use and missing values; `--index-buckets` adds the bucket sizes
  * of truncated indexes (counts only). Then key-store and keyring health.
  *
  * With `--verify` it exits {@link ExitCode.Partial} (3) when it finds values the application
- * cannot read, so that monitoring catches tampering: see {@link unreadableValues}.
+ * cannot read, so that monitoring catches tampering (see {@link unreadableValues}), or stale
+ * index values.
  */
 import type { DecryptItem, FieldCrypto, StoredKey } from '@hushfield/core';
 import { matchFingerprint, matchPositionVersion } from '@hushfield/core';
@@ -24,6 +26,7 @@ import { BucketCounter, type BucketReport } from './index-buckets';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
 import { opensUnbound, valueFailures } from '../verify-values';
+import { staleIndexValues } from '../index-verify';
 
 /** Options of `status`. */
 export interface StatusOptions {
@@ -84,6 +87,12 @@ export interface IndexStatus {
   keyed: { shared: number; perScope: number };
   /** Source set but index empty. */
   missing: number;
+  /**
+   * With `--verify`: index values a lookup of their own row's value does not find (left from an
+   * earlier value of the source, or made under another `normalize` or `bits`); `reencrypt` does
+   * not see them (see "Changing an encrypted schema" in the README).
+   */
+  stale?: number;
   /** With `--index-buckets`, for a truncated index: bucket sizes (counts only). */
   buckets?: BucketReport;
 }
@@ -123,7 +132,10 @@ export function unreadableValues(field: FieldStatus): number {
   return failed + field.malformed + field.unknownKey + field.pfe + (field.mode === 'strict' ? field.plaintext : 0);
 }
 
-/** Runs `status`. Exit 3 when `--verify` finds unreadable values, 1 when the keyring fails. */
+/**
+ * Runs `status`. Exit 3 when `--verify` finds unreadable values or stale blind-index values, 1
+ * when the keyring fails.
+ */
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<ExitCodeValue> {
   const selected = ctx.models(options.model);
   const client = await ctx.client();
@@ -137,14 +149,17 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   const unreadable = options.verify
     ? models.reduce((sum, model) => sum + model.fields.reduce((n, field) => n + unreadableValues(field), 0), 0)
     : undefined;
-  const verify = unreadable === undefined ? {} : { verify: { unreadable } };
+  const stale = options.verify
+    ? models.reduce((sum, model) => sum + model.indexes.reduce((n, index) => n + (index.stale ?? 0), 0), 0)
+    : undefined;
+  const verify = unreadable === undefined ? {} : { verify: { unreadable, staleIndexValues: stale } };
   ctx.out.result({ command: 'status', models, keyStore: summary, keyring, ...verify }, () => [
-    ...human(models, summary, keyring, unreadable),
+    ...human(models, summary, keyring, unreadable, stale),
     ...otherScopeHints(models),
     ...unboundHints(models),
   ]);
   if (!keyring.ok) return ExitCode.Failure;
-  return unreadable ? ExitCode.Partial : ExitCode.Ok;
+  return unreadable || stale ? ExitCode.Partial : ExitCode.Ok;
 }
 
 async function modelStatus(
@@ -185,6 +200,7 @@ async function modelStatus(
       versions: {},
       keyed: { shared: 0, perScope: 0 },
       missing: 0,
+      ...(options.verify ? { stale: 0 } : {}),
     })),
     matchIndexes: matches.map(({ meta }) => ({
       index: meta.name,
@@ -259,6 +275,11 @@ async function modelStatus(
       });
       matches.forEach(({ meta, fingerprint }, i) => countMatch(status.matchIndexes[i], row, meta, fingerprint));
     }
+    if (options.verify && indexes.length > 0) {
+      (await staleIndexValues(crypto, model, indexes, rows)).forEach((count, i) => {
+        status.indexes[i].stale = (status.indexes[i].stale ?? 0) + count;
+      });
+    }
     const failures = await valueFailures(crypto, toVerify);
     const unboundCandidates: { items: readonly DecryptItem[]; field: FieldStatus }[] = [];
     toVerify.forEach(({ items, field }, i) => {
@@ -296,6 +317,7 @@ function human(
   keyStore: KeyStoreSummary,
   keyring: KeyringHealth,
   unreadable?: number,
+  stale?: number,
 ): string[] {
   const lines: string[] = [];
   for (const model of models) {
@@ -319,6 +341,7 @@ function human(
   lines.push(messages.status.keyStore(keyStore));
   lines.push(messages.status.keyring(keyring));
   if (unreadable !== undefined) lines.push(messages.status.verified(unreadable));
+  if (stale) lines.push(messages.status.staleIndexes(stale));
   return lines;
 }
 

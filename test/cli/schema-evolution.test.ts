@@ -1,0 +1,206 @@
+/**
+ * A team changes its schema after data exists: an index added to an encrypted field, a
+ * plaintext column annotated strict instead of `migrating`, an `@encrypted` annotation removed
+ * instead of leaving through `readonly` + `decrypt`, an index's `bits` changed, a field retyped.
+ * Each is walked through the extension and the CLI with the schema metadata of the deploy
+ * before and after (a rolling deploy runs both), checked on what the database stores.
+ */
+import { DecryptionError } from '@hushfield/core';
+import type { HushfieldSchema } from '@hushfield/prisma';
+import { fieldEncryption } from '@hushfield/prisma';
+import { countRows, createCliWorld, schema } from './support';
+import type { CliWorld } from './support';
+
+let world: CliWorld;
+
+type MutableModels = Record<
+  string,
+  { encrypted: Record<string, { mode: string; type?: string }>; blindIndexes: object }
+>;
+
+/** The test schema as another deploy generated it: `edit` changes a copy of its models. */
+function deploy(edit: (models: MutableModels) => void): HushfieldSchema {
+  const models = JSON.parse(JSON.stringify(schema.models)) as MutableModels;
+  edit(models);
+  return { ...schema, models } as unknown as HushfieldSchema;
+}
+
+/** Customer before its `emailIdx` blind index was added. */
+const beforeIndex = deploy((models) => {
+  models.Customer.blindIndexes = {};
+});
+/** Customer.email with its `@encrypted` annotation (and so its index) removed. */
+const annotationRemoved = deploy((models) => {
+  models.Customer.blindIndexes = {};
+  delete models.Customer.encrypted.email;
+});
+/** Customer's `emailIdx` truncated to 252 bits: still 32 bytes, so reencrypt cannot tell. */
+const truncated = deploy((models) => {
+  (models.Customer.blindIndexes as Record<string, { bits: number; unique: boolean }>).emailIdx.bits = 252;
+});
+/** Customer.email retyped `Json` (its index dropped: an index's source is a `String`). */
+const retyped = deploy((models) => {
+  models.Customer.blindIndexes = {};
+  models.Customer.encrypted.email.type = 'Json';
+});
+/** Customer.email annotated strict over a column that still holds plaintext. */
+const strictAtOnce = deploy((models) => {
+  models.Customer.encrypted.email.mode = 'strict';
+});
+
+function app(deployed: HushfieldSchema) {
+  // The metadata is what changes between deploys; the client's types are the generated ones. Index
+  // versions are read again at once, so `keys rotate --index` needs no wait here.
+  return world.prisma.$extends(
+    fieldEncryption({
+      schema: deployed as typeof schema,
+      keyring: world.keyring,
+      cache: { ttlMs: 60_000, indexVersionsTtlMs: 1 },
+    }),
+  ) as unknown as typeof world.prisma;
+}
+
+beforeAll(async () => {
+  world = await createCliWorld();
+}, 60_000);
+
+afterEach(async () => {
+  await world.db.query('DELETE FROM customers');
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+test('an index added to an encrypted field misses rows until reencrypt fills it; status counts them', async () => {
+  const before = app(beforeIndex);
+  for (let i = 0; i < 3; i++) await before.customer.create({ data: { email: `c${i}@example.com` } });
+  expect(await world.db.query('SELECT email_idx FROM customers WHERE email_idx IS NOT NULL')).toEqual([]);
+
+  const after = app(schema);
+  // The documented gap: a lookup goes through the index only, so a row not yet indexed is missed.
+  await expect(after.customer.findFirst({ where: { email: 'c1@example.com' } })).resolves.toBeNull();
+  const status = await world.runCli(['status', '--model', 'Customer', '--json']);
+  expect(status.json.models[0].indexes[0]).toMatchObject({ index: 'emailIdx', missing: 3 });
+
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
+  expect(run.code).toBe(0);
+  expect(run.json.models[0]).toMatchObject({ indexed: 3, written: 3, failed: 0 });
+  await expect(after.customer.findFirst({ where: { email: 'c1@example.com' } })).resolves.toMatchObject({
+    email: 'c1@example.com',
+  });
+  const again = await world.runCli(['status', '--model', 'Customer', '--json']);
+  expect(again.json.models[0].indexes[0]).toMatchObject({ missing: 0 });
+});
+
+test('a plaintext column annotated strict fails its reads, typed and without the value, until adopted', async () => {
+  await world.db.query("INSERT INTO customers (email) VALUES ('legacy-secret@example.com')");
+  const strict = app(strictAtOnce);
+  const read = strict.customer.findMany();
+  await expect(read).rejects.toBeInstanceOf(DecryptionError);
+  const error = (await read.catch((caught: Error) => caught)) as Error;
+  expect(error.message).toMatch(/Customer/);
+  expect(`${error.message} ${error.stack} ${JSON.stringify(error)}`).not.toContain('legacy-secret');
+
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--json'], { config: { schema: strictAtOnce } });
+  expect(run.code).toBe(3);
+  expect(run.json.models[0]).toMatchObject({ strictPlaintext: 1, written: 0 });
+  expect(run.stdout + run.stderr).not.toContain('legacy-secret');
+  expect(await world.db.query('SELECT email FROM customers')).toEqual([{ email: 'legacy-secret@example.com' }]);
+
+  // The documented path: migrating, reencrypt, then strict.
+  expect((await world.runCli(['reencrypt', '--model', 'Customer', '--json'])).code).toBe(0);
+  await expect(strict.customer.findMany()).resolves.toMatchObject([{ email: 'legacy-secret@example.com' }]);
+});
+
+test('doctor fails a field whose @encrypted was removed while it holds envelopes, naming it and no value', async () => {
+  const encrypted = app(schema);
+  for (let i = 0; i < 3; i++) await encrypted.customer.create({ data: { email: `c${i}@example.com` } });
+  const removed = app(annotationRemoved);
+  // What the application sees once the annotation is gone: ciphertext on reads, plaintext stored on writes.
+  const [first] = await removed.customer.findMany({ orderBy: { id: 'asc' } });
+  expect(first.email.startsWith('hfe$')).toBe(true);
+  await removed.customer.create({ data: { email: 'plain@example.com' } });
+  expect(await countRows(world.db, "customers WHERE email = 'plain@example.com'")).toBe(1);
+
+  const doctor = await world.runCli(['doctor', '--json'], { config: { schema: annotationRemoved } });
+  expect(doctor.code).toBe(1);
+  const stray = doctor.json.checks.filter((check: { detail?: { field?: string } }) => check.detail?.field === 'email');
+  expect(stray).toEqual([
+    expect.objectContaining({
+      check: 'schema',
+      level: 'fail',
+      detail: { model: 'Customer', field: 'email', sampled: 4, envelopes: 3 },
+    }),
+  ]);
+  expect(stray[0].message).toMatch(/Customer\.email is not @encrypted .* 3 of 4 sampled value\(s\) are envelopes/);
+  expect(doctor.stdout + doctor.stderr).not.toMatch(/@example\.com|hfe\$1\$/);
+
+  // The annotated schema over the same rows has nothing stray: the plaintext row is legacy data.
+  const healthy = await world.runCli(['doctor', '--json']);
+  expect(healthy.json.checks.filter((check: { message: string }) => /not @encrypted/.test(check.message))).toEqual([]);
+});
+
+/** The stale blind-index values `status --verify` counts for Customer.emailIdx, and its exit code. */
+async function staleIndexValues(deployed: HushfieldSchema = schema): Promise<{ code: number; stale: number }> {
+  const status = await world.runCli(['status', '--model', 'Customer', '--verify', '--json'], {
+    config: { schema: deployed },
+  });
+  expect(status.stdout + status.stderr).not.toMatch(/@example\.com/);
+  return { code: status.code, stale: status.json.models[0].indexes[0].stale };
+}
+
+test.each([
+  ['without the index', beforeIndex],
+  ['without @encrypted (a plaintext write)', annotationRemoved],
+])(
+  'an index value left behind by a deploy %s is counted by status --verify and rebuilt after an index-key rotation',
+  async (_, older) => {
+    const current = app(schema);
+    const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
+    await current.customer.create({ data: { email: 'other@example.com' } });
+    // A process of the older deploy (a rolling deploy, a rollback) changes the value, not its index.
+    await app(older).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+    expect((await world.runCli(['reencrypt', '--model', 'Customer', '--json'])).code).toBe(0);
+
+    // reencrypt cannot see it without decrypting: the row is missed by its value, its old value is blocked.
+    await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toBeNull();
+    await expect(current.customer.create({ data: { email: 'old@example.com' } })).rejects.toThrow();
+    expect(await staleIndexValues()).toEqual({ code: 3, stale: 1 });
+
+    expect((await world.runCli(['keys', 'rotate', '--index', '--wait', '5', '--json'])).code).toBe(0);
+    const rebuilt = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
+    expect(rebuilt.json.models[0]).toMatchObject({ indexed: 2, failed: 0 });
+    await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toMatchObject({ id });
+    await current.customer.create({ data: { email: 'old@example.com' } });
+    expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+  },
+);
+
+test('status --verify counts index values made at other bits of the same length, which reencrypt keeps', async () => {
+  const current = app(schema);
+  for (let i = 0; i < 3; i++) await current.customer.create({ data: { email: `c${i}@example.com` } });
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--json'], { config: { schema: truncated } });
+  expect(run.json.models[0]).toMatchObject({ indexed: 0, written: 0 });
+  // Each 256-bit value differs from its 252-bit form unless its last four bits are all zero.
+  const { code, stale } = await staleIndexValues(truncated);
+  const zeroTails = (await world.db.query<{ email_idx: string }>('SELECT email_idx FROM customers')).filter(
+    ({ email_idx }) => (Buffer.from(email_idx.split('.')[2], 'base64url')[31] & 0x0f) === 0,
+  ).length;
+  expect({ code, stale }).toEqual({ code: stale > 0 ? 3 : 0, stale: 3 - zeroTails });
+  expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+});
+
+test('a value sealed as a String does not open once its field is retyped Json: reads fail typed, --verify counts it', async () => {
+  await app(schema).customer.create({ data: { email: 'typed@example.com' } });
+  const read = app(retyped).customer.findMany();
+  await expect(read).rejects.toBeInstanceOf(DecryptionError);
+  expect(`${((await read.catch((caught: Error) => caught)) as Error).message}`).not.toContain('typed@');
+  const status = await world.runCli(['status', '--model', 'Customer', '--verify', '--json'], {
+    config: { schema: retyped },
+  });
+  expect(status.code).toBe(3);
+  const email = status.json.models[0].fields.find((field: { field: string }) => field.field === 'email');
+  expect(email).toMatchObject({ unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } });
+  expect(status.stdout).not.toContain('typed@');
+});
