@@ -7,7 +7,7 @@
  */
 import { DecryptionError } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
-import { fieldEncryption } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { countRows, createCliWorld, schema } from './support';
 import type { CliWorld } from './support';
 
@@ -42,6 +42,10 @@ const truncated = deploy((models) => {
 const retyped = deploy((models) => {
   models.Customer.blindIndexes = {};
   models.Customer.encrypted.email.type = 'Json';
+});
+/** Contact before its per-scope `emailIdx` index. */
+const contactBeforeIndex = deploy((models) => {
+  models.Contact.blindIndexes = {};
 });
 /** Customer.email annotated strict over a column that still holds plaintext. */
 const strictAtOnce = deploy((models) => {
@@ -203,4 +207,29 @@ test('a value sealed as a String does not open once its field is retyped Json: r
   const email = status.json.models[0].fields.find((field: { field: string }) => field.field === 'email');
   expect(email).toMatchObject({ unreadable: { HUSHFIELD_DECRYPTION_FAILED: 1 } });
   expect(status.stdout).not.toContain('typed@');
+});
+
+test('a per-scope index value left behind is counted under its row scope, and rebuilt after a scope-key rotation', async () => {
+  const current = app(schema);
+  const org = await current.organization.create({ data: { slug: 'evolve-per-scope' } });
+  const contact = { orgId: org.id, emailIdx: computedBlindIndex };
+  const { id } = await current.contact.create({ data: { ...contact, email: 'old@example.com' } });
+  await current.contact.create({ data: { ...contact, email: 'other@example.com' } });
+  await app(contactBeforeIndex).contact.update({ where: { id }, data: { email: 'new@example.com' } });
+
+  const status = async () => {
+    const result = await world.runCli(['status', '--model', 'Contact', '--verify', '--json']);
+    expect(result.stdout).not.toMatch(/@example\.com/);
+    const email = result.json.models[0].indexes.find((index: { index: string }) => index.index === 'emailIdx');
+    return { code: result.code, stale: email.stale };
+  };
+  expect(await status()).toEqual({ code: 3, stale: 1 });
+  const lookup = { where: { orgId: org.id, email: 'new@example.com' } };
+  await expect(current.contact.findFirst(lookup)).resolves.toBeNull();
+
+  expect((await world.runCli(['keys', 'rotate', '--all', '--json'])).code).toBe(0);
+  expect((await world.runCli(['reencrypt', '--model', 'Contact', '--json'])).code).toBe(0);
+  expect(await status()).toEqual({ code: 0, stale: 0 });
+  await expect(current.contact.findFirst(lookup)).resolves.toMatchObject({ id });
+  await world.db.query('DELETE FROM organizations WHERE id = $1', [org.id]);
 });
