@@ -9,6 +9,7 @@ import { DecryptionError } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
 import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { countRows, createCliWorld, schema } from './support';
+import { describeOn } from '../support/provider';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -46,6 +47,10 @@ const retyped = deploy((models) => {
 /** Contact before its per-scope `emailIdx` index. */
 const contactBeforeIndex = deploy((models) => {
   models.Contact.blindIndexes = {};
+});
+/** Document's Json, Bytes and String[] fields with their `@encrypted` removed. */
+const documentUnannotated = deploy((models) => {
+  for (const field of ['body', 'blob', 'tags']) delete models.Document.encrypted[field];
 });
 /** Customer.email annotated strict over a column that still holds plaintext. */
 const strictAtOnce = deploy((models) => {
@@ -233,3 +238,32 @@ test('a per-scope index value left behind is counted under its row scope, and re
   await expect(current.contact.findFirst(lookup)).resolves.toMatchObject({ id });
   await world.db.query('DELETE FROM organizations WHERE id = $1', [org.id]);
 });
+
+describeOn(['postgresql'], 'String[] is a PostgreSQL scalar list; neither MySQL nor SQLite has one')(
+  'a Json, Bytes or String[] field',
+  () => {
+    it('doctor finds envelopes of every type in a field whose @encrypted was removed', async () => {
+      const doc = await app(schema).document.create({
+        data: { tenantId: 'evolve', title: 'T', body: { a: 1 }, blob: Buffer.from('bytes'), tags: ['x', 'y'] },
+      });
+      try {
+        const doctor = await world.runCli(['doctor', '--json'], { config: { schema: documentUnannotated } });
+        expect(doctor.code).toBe(1);
+        const stray = doctor.json.checks
+          .filter((check: { detail?: { model?: string; field?: string } }) => check.detail?.field !== undefined)
+          .map((check: { level: string; detail: object }) => ({ level: check.level, ...check.detail }));
+        expect(stray).toEqual(
+          ['body', 'blob', 'tags'].map((field) => ({
+            level: 'fail',
+            model: 'Document',
+            field,
+            sampled: 1,
+            envelopes: 1,
+          })),
+        );
+      } finally {
+        await world.db.query('DELETE FROM documents WHERE id = $1', [doc.id]);
+      }
+    });
+  },
+);
