@@ -176,6 +176,13 @@ test.each([
     await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toBeNull();
     await expect(current.customer.create({ data: { email: 'old@example.com' } })).rejects.toThrow();
     expect(await staleIndexValues()).toEqual({ code: 3, stale: 1 });
+    const human = await world.runCli(['status', '--model', 'Customer', '--verify']);
+    expect(human.code).toBe(3);
+    expect(human.stdout).toMatch(/emailIdx \(index of email\): v\d+: 2, 1 stale/);
+    expect(human.stdout).toContain(
+      "verify: 1 blind-index value(s) that a lookup of their own row's value does not find",
+    );
+    expect(human.stdout).not.toMatch(/@example\.com/);
 
     expect((await world.runCli(['keys', 'rotate', '--index', '--wait', '5', '--json'])).code).toBe(0);
     const rebuilt = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
