@@ -138,6 +138,8 @@ describe('the generated metadata of the test schema', () => {
       'Passport',
       'Folder',
       'Label',
+      'GiftCard',
+      'SeatHold',
       'HushfieldKey',
       'HushfieldCheckpoint',
       'HushfieldRun',

@@ -39,6 +39,7 @@ import type { ModelMeta } from '@hushfield/prisma';
 import { casColumns, casConditions, retryConflicts, writeInStatements } from './cas-writer';
 import type { CasWriter, RowWrite, WriteOutcome } from './cas-writer';
 import { messages } from './messages';
+import { rowKeyOf } from './row-key';
 import { guardedWrite } from './shred-guard';
 import { qualifiedTable } from './table-name';
 import type { ShredGuard } from './shred-guard';
@@ -72,6 +73,8 @@ export class MysqlCasWriter implements CasWriter {
   /** Column name (lower case) → character set of the table's columns (null: not text), read once. */
   #charsets: Promise<Map<string, string | null>> | undefined;
   readonly guardsShreds: boolean;
+  /** The fields a write's `key` holds (see `row-key.ts`). */
+  private readonly key: readonly string[];
 
   constructor(
     private readonly client: RawClient,
@@ -79,6 +82,7 @@ export class MysqlCasWriter implements CasWriter {
     private readonly guard?: ShredGuard,
   ) {
     this.guardsShreds = guard !== undefined;
+    this.key = rowKeyOf(model);
   }
 
   async write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
@@ -104,7 +108,7 @@ export class MysqlCasWriter implements CasWriter {
       }
       return outcomes;
     }
-    const perRow = 1 + this.model.idFields.length + expected.length + set.length;
+    const perRow = 1 + this.key.length + expected.length + set.length;
     const size = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS_PER_STATEMENT / perRow)));
     return writeInStatements(writes, size, (chunk) => this.statement(chunk));
   }
@@ -123,7 +127,7 @@ export class MysqlCasWriter implements CasWriter {
     const lock =
       `SELECT ${['1 AS found', ...strings.map((field, i) => `${column(field)} AS s${i}`)].join(', ')} ` +
       `FROM ${qualifiedTable(this.model, quoteMysqlIdent)} WHERE ` +
-      this.model.idFields.map((field) => `${column(field)} = ?`).join(' AND ') +
+      this.key.map((field) => `${column(field)} = ?`).join(' AND ') +
       ' FOR UPDATE';
     const outcomes = await retryConflicts(() =>
       this.client.$transaction(
@@ -134,7 +138,7 @@ export class MysqlCasWriter implements CasWriter {
             if (strings.some((field, i) => (row[`s${i}`] ?? null) !== (write.expected[field] ?? null)))
               return new Set<number>();
             const { count } = await delegateOf(tx, this.model.name).updateMany({
-              where: { ...keyWhere(this.model.idFields, write.key), ...casConditions(this.model, write.expected) },
+              where: { ...keyWhere(this.key, write.key), ...casConditions(this.model, write.expected) },
               data: { ...write.data },
             });
             return new Set<number>(count === 1 ? [0] : []);
@@ -181,13 +185,13 @@ export class MysqlCasWriter implements CasWriter {
   /** In `tx`, writes `writes`; returns the indexes (within `writes`) of the rows written. */
   private async update(tx: RawClient, writes: readonly RowWrite[]): Promise<Set<number>> {
     const { expected, set } = casColumns(writes);
-    const idFields = this.model.idFields;
+    const keyFields = this.key;
     const nullable = (value: unknown) => (value === undefined ? null : value);
     const newValue = (write: RowWrite, field: string) =>
       nullable(field in write.data ? write.data[field] : write.expected[field]);
     const column = (field: string) => quoteMysqlIdent(this.model.fields[field]?.dbName ?? field);
     const table = qualifiedTable(this.model, quoteMysqlIdent);
-    const keyJoin = idFields.map((field, i) => `t.${column(field)} = v.k${i}`);
+    const keyJoin = keyFields.map((field, i) => `t.${column(field)} = v.k${i}`);
     // A column written is compared too (`casColumns`), so `o` holds its old value and `n` its new one.
     // The value as the column's own character set holds it: a legacy `latin1` column holds other
     // bytes for the same text than the UTF-8 the driver sent and read.
@@ -212,7 +216,7 @@ export class MysqlCasWriter implements CasWriter {
     const updateRows = writes.map((write, index) => {
       updateValues.push(
         index,
-        ...idFields.map((_, i) => write.key[i]),
+        ...keyFields.map((_, i) => write.key[i]),
         ...expected.map((field) => carried(field, nullable(write.expected[field]))),
         ...set.map((field) => carried(field, newValue(write, field))),
       );
@@ -220,11 +224,11 @@ export class MysqlCasWriter implements CasWriter {
       return index === 0
         ? 'SELECT ? AS i, ' +
             [
-              ...idFields.map((_, i) => `? AS k${i}`),
+              ...keyFields.map((_, i) => `? AS k${i}`),
               ...expected.map((_, i) => `${columns[i]} AS o${i}`),
               ...set.map((_, i) => `${columns[expected.length + i]} AS n${i}`),
             ].join(', ')
-        : `SELECT ${['?', ...idFields.map(() => '?'), ...columns].join(', ')}`;
+        : `SELECT ${['?', ...keyFields.map(() => '?'), ...columns].join(', ')}`;
     });
     const update =
       `UPDATE ${table} AS t JOIN (${updateRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} SET ` +
@@ -240,15 +244,15 @@ export class MysqlCasWriter implements CasWriter {
     const readRows = writes.map((write, index) => {
       readValues.push(
         index,
-        ...idFields.map((_, i) => write.key[i]),
+        ...keyFields.map((_, i) => write.key[i]),
         ...set.map((field) => carried(field, newValue(write, field))),
       );
       return index === 0
         ? 'SELECT ? AS i, ' +
-            [...idFields.map((_, i) => `? AS k${i}`), ...set.map((field, i) => `${placeholder(field)} AS n${i}`)].join(
+            [...keyFields.map((_, i) => `? AS k${i}`), ...set.map((field, i) => `${placeholder(field)} AS n${i}`)].join(
               ', ',
             )
-        : `SELECT ${['?', ...idFields.map(() => '?'), ...set.map(placeholder)].join(', ')}`;
+        : `SELECT ${['?', ...keyFields.map(() => '?'), ...set.map(placeholder)].join(', ')}`;
     });
     const read =
       `SELECT v.i AS i FROM ${table} AS t JOIN (${readRows.join(' UNION ALL ')}) AS v ON ${keyJoin.join(' AND ')} ` +

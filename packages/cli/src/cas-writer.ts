@@ -28,6 +28,7 @@ import { guardedWrite } from './shred-guard';
 import type { ShredGuard, SqlRunner } from './shred-guard';
 import { qualifiedTable } from './table-name';
 import { delegateOf, keyWhere } from './walker';
+import { rowKeyOf } from './row-key';
 
 /** One row's update: its key, what was read (the CAS condition), and what to write. */
 export interface RowWrite {
@@ -162,6 +163,8 @@ export class PrismaCasWriter implements CasWriter {
   readonly guardsShreds: boolean;
   /** The model's Json fields, compared by value here rather than by Prisma (SQLite). */
   readonly #jsonByValue: ReadonlySet<string>;
+  /** The fields a write's `key` holds (see `row-key.ts`). */
+  private readonly key: readonly string[];
 
   constructor(
     private readonly client: BasePrismaClient,
@@ -169,6 +172,7 @@ export class PrismaCasWriter implements CasWriter {
     private readonly guard?: ShredGuard,
   ) {
     this.guardsShreds = guard !== undefined;
+    this.key = rowKeyOf(model);
     const sqlite = (client as unknown as RawClient)._activeProvider === 'sqlite';
     const json = Object.values(model.fields).filter((field) => field.type === 'Json' && !field.isList);
     this.#jsonByValue = new Set(sqlite ? json.map((field) => field.name) : []);
@@ -180,7 +184,7 @@ export class PrismaCasWriter implements CasWriter {
     const options = { ...TRANSACTION_OPTIONS, ...casTransactionOptions(raw) };
     const update = (client: unknown, write: RowWrite) =>
       delegateOf(client as BasePrismaClient, this.model.name).updateMany({
-        where: { ...keyWhere(this.model.idFields, write.key), ...this.conditions(write.expected) },
+        where: { ...keyWhere(this.key, write.key), ...this.conditions(write.expected) },
         data: { ...write.data },
       });
     const request = async (client: unknown, write: RowWrite) =>
@@ -263,7 +267,7 @@ export class PrismaCasWriter implements CasWriter {
     const fields = this.jsonCompared(write);
     if (fields.length === 0) return true;
     const row = (await delegateOf(client as BasePrismaClient, this.model.name).findMany({
-      where: keyWhere(this.model.idFields, write.key),
+      where: keyWhere(this.key, write.key),
       select: Object.fromEntries(fields.map((name) => [name, true])),
       take: 1,
     })) as Record<string, unknown>[];
@@ -273,7 +277,7 @@ export class PrismaCasWriter implements CasWriter {
   /** Takes SQLite's write lock in `tx` with a write that changes nothing, before its first read. */
   private async takeWriteLock(tx: SqlRunner): Promise<void> {
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-    const id = quote(this.model.fields[this.model.idFields[0]]?.dbName ?? this.model.idFields[0]);
+    const id = quote(this.model.fields[this.key[0]]?.dbName ?? this.key[0]);
     await tx.$executeRawUnsafe(`UPDATE ${qualifiedTable(this.model, quote)} SET ${id} = ${id} WHERE 0`);
   }
 }
@@ -298,6 +302,8 @@ export function casConditions(model: ModelMeta, expected: Readonly<Record<string
 /** One `UPDATE ... FROM unnest(...) RETURNING` statement per batch (PostgreSQL). */
 export class PostgresCasWriter implements CasWriter {
   readonly guardsShreds: boolean;
+  /** The fields a write's `key` holds (see `row-key.ts`). */
+  private readonly key: readonly string[];
 
   constructor(
     private readonly client: RawClient,
@@ -308,6 +314,7 @@ export class PostgresCasWriter implements CasWriter {
     private readonly guard?: ShredGuard,
   ) {
     this.guardsShreds = guard !== undefined;
+    this.key = rowKeyOf(model);
   }
 
   write(writes: readonly RowWrite[]): Promise<WriteOutcome[]> {
@@ -328,7 +335,7 @@ export class PostgresCasWriter implements CasWriter {
    */
   private async statement(client: SqlRunner, writes: readonly RowWrite[]): Promise<Set<number>> {
     const { expected, set } = casColumns(writes);
-    const idFields = this.model.idFields;
+    const keyFields = this.key;
     const params: unknown[] = [];
     const param = (value: unknown, field: string | null, array: boolean) => {
       params.push(array && field !== null ? (value as unknown[]).map(this.carrier(field).encode) : value);
@@ -342,7 +349,7 @@ export class PostgresCasWriter implements CasWriter {
         null,
         true,
       ),
-      ...idFields.map((field, i) =>
+      ...keyFields.map((field, i) =>
         param(
           writes.map((write) => write.key[i]),
           field,
@@ -367,7 +374,7 @@ export class PostgresCasWriter implements CasWriter {
     ];
     const names = [
       'i',
-      ...idFields.map((_, i) => `k${i}`),
+      ...keyFields.map((_, i) => `k${i}`),
       ...expected.map((_, i) => `o${i}`),
       ...set.map((_, i) => `n${i}`),
     ];
@@ -376,12 +383,12 @@ export class PostgresCasWriter implements CasWriter {
     // whatever order the writes come in) lets PostgreSQL use the primary-key index instead of
     // hashing the whole table for every batch.
     const range: string[] = [];
-    if (idFields.length === 1) {
-      const key = `t.${column(idFields[0])}`;
+    if (keyFields.length === 1) {
+      const key = `t.${column(keyFields[0])}`;
       const keys = arrays[1];
       // A text key declared with its own collation is compared in it: the bounds are sorted in
       // the same one, or a batch whose keys sort differently would match nothing.
-      const collation = this.collations.get(this.dbName(idFields[0]));
+      const collation = this.collations.get(this.dbName(keyFields[0]));
       const k = collation === undefined ? 'k' : `k COLLATE ${collation}`;
       // ORDER BY, not min()/max(): PostgreSQL 15 has no min(uuid).
       const bound = (order: string) => `(SELECT k FROM unnest(${keys}) AS k ORDER BY ${k} ${order} LIMIT 1)`;
@@ -392,7 +399,7 @@ export class PostgresCasWriter implements CasWriter {
       set.map((field, i) => `${column(field)} = ${this.carrier(field).value(`v.n${i}`)}`).join(', ') +
       ` FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')}) WHERE ` +
       [
-        ...idFields.map((field, i) => `t.${column(field)} = v.k${i}`),
+        ...keyFields.map((field, i) => `t.${column(field)} = v.k${i}`),
         ...expected.map((field, i) => this.carrier(field).matches(`t.${column(field)}`, `v.o${i}`)),
         ...range,
       ].join(' AND ') +

@@ -37,6 +37,14 @@ export const bulkMessages = {
     cursorArity: (values: number, keyFields: number) =>
       `cursor has ${values} values for a ${keyFields}-field key; rerun with --restart`,
     batchSize: () => 'batch size must be a positive integer',
+    noRowKey: (model: string) =>
+      `${model} has no @id and no unique criterion its rows can be walked by: a walk by an optional, encrypted or ` +
+      'indexed field could miss rows or see keys change under it, so nothing was read or written; give the model ' +
+      'an @id, or @unique (or @@unique) on required String, Int, BigInt, Float, Decimal or DateTime fields that ' +
+      'are not encrypted, blind or match indexes, or @updatedAt, then run `prisma generate`',
+    rowKeyNotGenerated: (model: string) =>
+      `${model} has no @id, and its hushfield metadata predates row keys for such models, so nothing was read or ` +
+      'written; run `prisma generate` with this version of @hushfield/prisma',
     noCheckpointModel: (model: string) =>
       `the Prisma client has no ${model} model: add it to schema.prisma (see the CLI README)`,
   },

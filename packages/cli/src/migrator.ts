@@ -28,6 +28,7 @@ import { planBatch, plannedColumns } from './row-plan';
 import type { BatchPlan, PlanContext, PlanMode, PlanTally, RowFailure } from './row-plan';
 import { refId } from './shred-guard';
 import { decodeKey, delegateOf, encodeKey, fetchByKeys, keyOf, readAhead, walkBatches } from './walker';
+import { rowKeyOf } from './row-key';
 
 /** Options of one model's run. */
 export interface MigrateOptions {
@@ -95,6 +96,8 @@ class ModelRun {
   private readonly result: MigrateResult;
   private readonly delegate: ReturnType<typeof delegateOf>;
   private readonly columns: string[];
+  /** The fields rows are walked, checkpointed and written by (see `row-key.ts`). */
+  private readonly key: readonly string[];
   /** Rows that lost a race, by encoded key: re-read on the next pass (at most `maxPending`). */
   private readonly pending = new Map<string, unknown[]>();
   private readonly maxPending: number;
@@ -112,6 +115,7 @@ class ModelRun {
     this.id = checkpointId(options.mode, options.model.name);
     this.result = emptyResult(this.model.name);
     this.delegate = delegateOf(options.client, this.model.name);
+    this.key = rowKeyOf(this.model);
     this.columns = plannedColumns(this.model);
     this.detailStartedAt = this.startedAt.toISOString();
     this.flags = runFlags(options);
@@ -131,7 +135,7 @@ class ModelRun {
       // Rows a killed run left pending come first, then the walk from the cursor.
       await this.retryPending(context, 1);
       const batches = walkBatches(this.delegate, {
-        idFields: this.model.idFields,
+        keyFields: this.key,
         select: this.columns,
         batchSize: options.batchSize,
         after: this.cursor ? decodeKey(this.cursor) : undefined,
@@ -150,7 +154,7 @@ class ModelRun {
         done.catch(() => undefined); // awaited in order by commitHead
         this.queue.push({
           done,
-          last: encodeKey(keyOf(rows[rows.length - 1], this.model.idFields)),
+          last: encodeKey(keyOf(rows[rows.length - 1], this.key)),
           size: rows.length,
         });
         while (this.queue.length >= Math.max(1, options.concurrency)) await this.commitHead();
@@ -269,7 +273,7 @@ class ModelRun {
     const outcomes = options.dryRun ? [] : await options.writer.write(plan.writes);
     result.scanned += rows.length;
     for (const key of Object.keys(plan.tally) as (keyof PlanTally)[]) result[key] += plan.tally[key];
-    if (pending.size > 0) for (const row of rows) pending.delete(encodeKey(keyOf(row, this.model.idFields)));
+    if (pending.size > 0) for (const row of rows) pending.delete(encodeKey(keyOf(row, this.key)));
     plan.failures.forEach((failure) => this.fail(failure));
     if (options.dryRun) {
       result.written += plan.wouldWrite;
@@ -359,8 +363,8 @@ class ModelRun {
     const keys = [...pending.values()];
     for (let i = 0; i < keys.length; i += options.batchSize) {
       const chunk = keys.slice(i, i + options.batchSize);
-      const rows = await fetchByKeys(this.delegate, model.idFields, chunk, this.columns);
-      const found = new Set(rows.map((row) => encodeKey(keyOf(row, model.idFields))));
+      const rows = await fetchByKeys(this.delegate, this.key, chunk, this.columns);
+      const found = new Set(rows.map((row) => encodeKey(keyOf(row, this.key))));
       for (const key of chunk) if (!found.has(encodeKey(key))) pending.delete(encodeKey(key)); // deleted meanwhile
       const scannedBefore = result.scanned;
       await withKeyringRetry(options, () => this.processBatch(rows, context));

@@ -15,6 +15,7 @@ import type { PlanContext, PlanTally } from './row-plan';
 import { hasKeys } from './row-plan-classify';
 import type { ClassifiedBatch, RowWork } from './row-plan-classify';
 import { keyOf } from './walker';
+import { rowKeyOf } from './row-key';
 
 /**
  * Computes the new stored values of every classified row whose sources could be read.
@@ -87,7 +88,7 @@ export async function computeWrites(
     addTally(batch.tally, work.reasons);
     const expected: Record<string, unknown> = {};
     for (const field of columns) expected[field] = work.row[field] ?? null;
-    writes.push({ key: keyOf(work.row, model.idFields), expected, data: work.data, keys: work.keys });
+    writes.push({ key: keyOf(work.row, rowKeyOf(model)), expected, data: work.data, keys: work.keys });
     tallies.push(work.reasons);
   }
   return writes;

@@ -17,6 +17,7 @@ import { decryptSources } from './row-plan-sources';
 import { computeWrites } from './row-plan-writes';
 import { contextColumns } from './value-context';
 import { encodeKey, keyOf } from './walker';
+import { rowKeyOf } from './row-key';
 
 /** Which command is planning. */
 export type PlanMode = 'reencrypt' | 'decrypt';
@@ -120,9 +121,9 @@ export async function planBatch(rows: readonly Record<string, unknown>[], contex
   return { writes, failures: batch.failures, tally: batch.tally, tallies, wouldWrite: writes.length };
 }
 
-/** A row's primary key as failures name it (built only when needed: most rows never fail). */
+/** A row's key (see `row-key.ts`) as failures name it (built only when needed: most rows never fail). */
 export function rowKeyText(model: ModelMeta, row: Record<string, unknown>): string {
-  return encodeKey(keyOf(row, model.idFields));
+  return encodeKey(keyOf(row, rowKeyOf(model)));
 }
 
 /** Adds the counts of `from` to `into`. */

@@ -1,7 +1,8 @@
 /**
- * Walks a model in primary-key order, one batch at a time, through the base Prisma client:
- * keyset pagination (`WHERE pk > last ORDER BY pk LIMIT n`), so memory stays flat however
- * large the table and a cursor (the last key) is all a checkpoint needs.
+ * Walks a model in row-key order (`row-key.ts`: its primary key, or a unique criterion), one
+ * batch at a time, through the base Prisma client: keyset pagination (`WHERE key > last ORDER
+ * BY key LIMIT n`), so memory stays flat however large the table and a cursor (the last key) is
+ * all a checkpoint needs.
  */
 import { InvalidArgumentError } from '@hushfield/core';
 import { delegateName } from '@hushfield/prisma';
@@ -23,9 +24,9 @@ export function delegateOf(client: object, model: string): ModelDelegate {
   return delegate as ModelDelegate;
 }
 
-/** The primary-key values of `row`, in `idFields` order. */
-export function keyOf(row: Record<string, unknown>, idFields: readonly string[]): unknown[] {
-  return idFields.map((field) => row[field]);
+/** The row-key values of `row`, in `keyFields` order. */
+export function keyOf(row: Record<string, unknown>, keyFields: readonly string[]): unknown[] {
+  return keyFields.map((field) => row[field]);
 }
 
 /** Serializes a key for checkpoints and maps (JSON; bigints and dates tagged). */
@@ -55,38 +56,38 @@ export function decodeKey(encoded: string): unknown[] {
   });
 }
 
-/** `WHERE` for keys strictly after `after` in lexicographic primary-key order. */
-export function afterWhere(idFields: readonly string[], after: readonly unknown[]): Record<string, unknown> {
-  if (after.length !== idFields.length) {
-    throw new InvalidArgumentError(messages.walk.cursorArity(after.length, idFields.length), 'cursor');
+/** `WHERE` for keys strictly after `after` in lexicographic row-key order. */
+export function afterWhere(keyFields: readonly string[], after: readonly unknown[]): Record<string, unknown> {
+  if (after.length !== keyFields.length) {
+    throw new InvalidArgumentError(messages.walk.cursorArity(after.length, keyFields.length), 'cursor');
   }
-  if (idFields.length === 1) return { [idFields[0]]: { gt: after[0] } };
-  const branches = idFields.map((field, i) => {
-    const equal = Object.fromEntries(idFields.slice(0, i).map((prefix, j) => [prefix, after[j]]));
+  if (keyFields.length === 1) return { [keyFields[0]]: { gt: after[0] } };
+  const branches = keyFields.map((field, i) => {
+    const equal = Object.fromEntries(keyFields.slice(0, i).map((prefix, j) => [prefix, after[j]]));
     return { ...equal, [field]: { gt: after[i] } };
   });
   return { OR: branches };
 }
 
-/** `WHERE` for keys up to and including `last` in lexicographic primary-key order (a range's end). */
-export function throughWhere(idFields: readonly string[], last: readonly unknown[]): Record<string, unknown> {
-  if (last.length !== idFields.length) {
-    throw new InvalidArgumentError(messages.walk.cursorArity(last.length, idFields.length), 'cursor');
+/** `WHERE` for keys up to and including `last` in lexicographic row-key order (a range's end). */
+export function throughWhere(keyFields: readonly string[], last: readonly unknown[]): Record<string, unknown> {
+  if (last.length !== keyFields.length) {
+    throw new InvalidArgumentError(messages.walk.cursorArity(last.length, keyFields.length), 'cursor');
   }
-  if (idFields.length === 1) return { [idFields[0]]: { lte: last[0] } };
-  const equal = (upTo: number) => Object.fromEntries(idFields.slice(0, upTo).map((prefix, j) => [prefix, last[j]]));
-  const branches = idFields.map((field, i) => ({ ...equal(i), [field]: { lt: last[i] } }));
-  return { OR: [...branches, equal(idFields.length)] };
+  if (keyFields.length === 1) return { [keyFields[0]]: { lte: last[0] } };
+  const equal = (upTo: number) => Object.fromEntries(keyFields.slice(0, upTo).map((prefix, j) => [prefix, last[j]]));
+  const branches = keyFields.map((field, i) => ({ ...equal(i), [field]: { lt: last[i] } }));
+  return { OR: [...branches, equal(keyFields.length)] };
 }
 
-/** `WHERE` matching exactly one primary key. */
-export function keyWhere(idFields: readonly string[], key: readonly unknown[]): Record<string, unknown> {
-  return Object.fromEntries(idFields.map((field, i) => [field, key[i]]));
+/** `WHERE` matching exactly one row key. */
+export function keyWhere(keyFields: readonly string[], key: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(keyFields.map((field, i) => [field, key[i]]));
 }
 
 /** Options of {@link walkBatches}. */
 export interface WalkOptions {
-  readonly idFields: readonly string[];
+  readonly keyFields: readonly string[];
   /** Fields to read (the key fields are added). */
   readonly select: readonly string[];
   readonly batchSize: number;
@@ -98,7 +99,7 @@ export interface WalkOptions {
   readonly where?: Record<string, unknown>;
 }
 
-/** Yields the model's rows in primary-key order, `batchSize` at a time. */
+/** Yields the model's rows in row-key order, `batchSize` at a time. */
 export async function* walkBatches(
   delegate: ModelDelegate,
   options: WalkOptions,
@@ -107,15 +108,15 @@ export async function* walkBatches(
     throw new InvalidArgumentError(messages.walk.batchSize(), 'batch');
   }
   const select = Object.fromEntries(
-    [...new Set([...options.idFields, ...options.select])].map((field) => [field, true]),
+    [...new Set([...options.keyFields, ...options.select])].map((field) => [field, true]),
   );
-  const orderBy = options.idFields.map((field) => ({ [field]: 'asc' }));
+  const orderBy = options.keyFields.map((field) => ({ [field]: 'asc' }));
   let after = options.after;
   for (;;) {
     const conditions = [
       options.where,
-      after ? afterWhere(options.idFields, after) : undefined,
-      options.upTo ? throughWhere(options.idFields, options.upTo) : undefined,
+      after ? afterWhere(options.keyFields, after) : undefined,
+      options.upTo ? throughWhere(options.keyFields, options.upTo) : undefined,
     ].filter(Boolean);
     const rows = await delegate.findMany({
       where: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { AND: conditions },
@@ -126,7 +127,7 @@ export async function* walkBatches(
     if (rows.length === 0) return;
     yield rows;
     if (rows.length < options.batchSize) return;
-    after = keyOf(rows[rows.length - 1], options.idFields);
+    after = keyOf(rows[rows.length - 1], options.keyFields);
   }
 }
 
@@ -154,30 +155,30 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
 }
 
 /**
- * Splits the model's rows, in primary-key order, into ranges of `rowsPerRange` rows: returns
+ * Splits the model's rows, in row-key order, into ranges of `rowsPerRange` rows: returns
  * the last key of every full range (encoded), found with one `OFFSET` step per range from the
  * previous boundary (an index-only walk of the table, once per run). The last range, from the
  * final boundary to the end of the table, also takes rows inserted later.
  */
 export async function rangeBoundaries(
   delegate: ModelDelegate,
-  idFields: readonly string[],
+  keyFields: readonly string[],
   rowsPerRange: number,
 ): Promise<string[]> {
-  const select = Object.fromEntries(idFields.map((field) => [field, true]));
-  const orderBy = idFields.map((field) => ({ [field]: 'asc' }));
+  const select = Object.fromEntries(keyFields.map((field) => [field, true]));
+  const orderBy = keyFields.map((field) => ({ [field]: 'asc' }));
   const boundaries: string[] = [];
   let after: unknown[] | undefined;
   for (;;) {
     const [row] = await delegate.findMany({
-      where: after ? afterWhere(idFields, after) : undefined,
+      where: after ? afterWhere(keyFields, after) : undefined,
       orderBy,
       skip: rowsPerRange - 1,
       take: 1,
       select,
     });
     if (!row) return boundaries;
-    after = keyOf(row, idFields);
+    after = keyOf(row, keyFields);
     // A range ending on the table's very last row would leave an empty last range: harmless.
     boundaries.push(encodeKey(after));
   }
@@ -186,18 +187,18 @@ export async function rangeBoundaries(
 /** Re-reads the rows with the given keys (for retrying lost races), in key order. */
 export async function fetchByKeys(
   delegate: ModelDelegate,
-  idFields: readonly string[],
+  keyFields: readonly string[],
   keys: readonly (readonly unknown[])[],
   select: readonly string[],
 ): Promise<Record<string, unknown>[]> {
   if (keys.length === 0) return [];
   const where =
-    idFields.length === 1
-      ? { [idFields[0]]: { in: keys.map((key) => key[0]) } }
-      : { OR: keys.map((key) => keyWhere(idFields, key)) };
+    keyFields.length === 1
+      ? { [keyFields[0]]: { in: keys.map((key) => key[0]) } }
+      : { OR: keys.map((key) => keyWhere(keyFields, key)) };
   return delegate.findMany({
     where,
-    orderBy: idFields.map((field) => ({ [field]: 'asc' })),
-    select: Object.fromEntries([...new Set([...idFields, ...select])].map((field) => [field, true])),
+    orderBy: keyFields.map((field) => ({ [field]: 'asc' })),
+    select: Object.fromEntries([...new Set([...keyFields, ...select])].map((field) => [field, true])),
   });
 }

@@ -152,6 +152,14 @@ export interface ModelMeta {
   readonly schema?: string;
   /** Primary key field names (one, or several for `@@id`). */
   readonly idFields: readonly string[];
+  /**
+   * On a model without an `@id`: the unique criterion the CLI walks, resumes, splits and writes
+   * its rows by (the first `@unique` or `@@unique` of required, ordered scalars that no rewrite
+   * changes), or `[]` when there is none and the CLI must refuse the model. Absent on a model with
+   * an `@id` (its `idFields` are the key), and in metadata generated before it was recorded.
+   * Binding is unaffected: values of an id-less model stay bound to model and field only.
+   */
+  readonly rowKeyFields?: readonly string[];
   /** How the single id field is generated (`none` when supplied by the caller). */
   readonly idGeneration: IdGeneration;
   /**

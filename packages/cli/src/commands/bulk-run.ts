@@ -12,6 +12,7 @@ import { migrateModel } from '../migrator';
 import type { MigrateResult } from '../migrator-result';
 import type { ResumePolicy } from '../migrator-resume';
 import { PfeImporter } from '../pfe-import';
+import { assertRowKeys } from '../row-key';
 import { createProgress } from '../progress';
 import type { PlanMode } from '../row-plan';
 import type { ModelMeta } from '@hushfield/prisma';
@@ -67,6 +68,7 @@ export function bulkModels(ctx: CommandContext, mode: PlanMode, only?: string): 
 
 async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptions): Promise<ExitCodeValue> {
   const models = bulkModels(ctx, mode, options.model);
+  assertRowKeys(models);
   const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
   const client = await ctx.client();
   const crypto = await ctx.crypto();

@@ -12,6 +12,7 @@ import { resolveKeyringSource } from '../keyring-source';
 import { messages } from '../messages';
 import { confirmTyped } from '../prompt';
 import { delegateOf, walkBatches } from '../walker';
+import { assertRowKeys, rowKeyOf } from '../row-key';
 import { classifyStored, describeStored } from '../value-context';
 
 /** A stored key as the CLI shows it (no wrapped material). */
@@ -234,15 +235,17 @@ export async function countRowsUnder(
   const client = await ctx.client();
   const counts: Record<string, number> = {};
   let total = 0;
-  for (const model of ctx.models()) {
-    if (!model.scopeField && scope !== 'default') continue;
+  const models = ctx.models().filter((model) => model.scopeField || scope === 'default');
+  // Before any row is read (and so before the shred that follows the count).
+  assertRowKeys(models);
+  for (const model of models) {
     const where = model.scopeField ? { [model.scopeField]: scopeValue(model, scope) } : undefined;
     if (where && Object.values(where)[0] === undefined) continue;
     const fields = Object.keys(model.encrypted);
     const metas = Object.values(model.encrypted);
     let count = 0;
     for await (const rows of walkBatches(delegateOf(client, model.name), {
-      idFields: model.idFields,
+      keyFields: rowKeyOf(model),
       select: fields,
       batchSize: 5000,
       where,

@@ -28,6 +28,7 @@ import type { PlanMode } from '../row-plan';
 import type { PlannedRange, RunSettings } from '../run-records';
 import { RunStore } from '../run-store';
 import { delegateOf, rangeBoundaries } from '../walker';
+import { assertRowKeys, rowKeyOf } from '../row-key';
 import type { BulkOptions } from './bulk-run';
 import { bulkModels, reportBulk } from './bulk-run';
 
@@ -99,6 +100,8 @@ export async function runScaled(
   const models = bulkModels(ctx, mode, options.model);
   // A run may hold ranges of models another process planned (`--model` picks what this one plans).
   const runModels = bulkModels(ctx, mode);
+  // Every model this run may walk has a row key, before any row or range is touched.
+  assertRowKeys(runModels);
   const client = await ctx.client();
   const store = new RunStore(client);
   const log = (line: string) => {
@@ -326,7 +329,7 @@ export function checkMode(id: string, recorded: string, given: string): void {
 export async function planRanges(client: object, model: ModelMeta, rangeRows: number): Promise<PlannedRange[]> {
   const delegate = delegateOf(client, model.name);
   const total = await delegate.count();
-  const boundaries = await rangeBoundaries(delegate, model.idFields, rangeRows);
+  const boundaries = await rangeBoundaries(delegate, rowKeyOf(model), rangeRows);
   return [...boundaries, null].map((hi, seq) => ({
     model: model.name,
     seq,

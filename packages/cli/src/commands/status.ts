@@ -25,6 +25,7 @@ import { messages } from '../messages';
 import { BucketCounter, type BucketReport } from './index-buckets';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf, walkBatches } from '../walker';
+import { assertRowKeys, rowKeyOf } from '../row-key';
 import { opensUnbound, valueFailures } from '../verify-values';
 import { staleIndexValues } from '../index-verify';
 
@@ -138,6 +139,7 @@ export function unreadableValues(field: FieldStatus): number {
  */
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<ExitCodeValue> {
   const selected = ctx.models(options.model);
+  assertRowKeys(selected);
   const client = await ctx.client();
   const keyStore = await ctx.keyStore();
   const crypto = await ctx.crypto();
@@ -222,7 +224,7 @@ async function modelStatus(
     ...contextColumns(model),
   ];
   for await (const rows of walkBatches(delegateOf(client, model.name), {
-    idFields: model.idFields,
+    keyFields: rowKeyOf(model),
     select,
     batchSize: options.batch,
   })) {

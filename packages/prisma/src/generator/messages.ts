@@ -126,6 +126,10 @@ export const messages = {
       : `make ${foreignKey.name} the @id (\`${foreignKey.name} ${foreignKey.type} @id\`; values already stored open through ` +
         '`migratingBindings` until `hushfield reencrypt --rebind` has bound them), or, ') +
     'while the table holds no values, give it `id String @id @default(uuid())`',
+  noRowKey: (model: string) =>
+    `the model has no @id and no unique criterion the hushfield CLI can walk its rows by, so \`hushfield reencrypt\`, ` +
+    `\`decrypt\`, \`status\` and \`keys shred\` refuse ${model}: give it an @id, or @unique (or @@unique) on required ` +
+    'String, Int, BigInt, Float, Decimal or DateTime fields that are not encrypted, blind or match indexes, or @updatedAt',
   bucketsTooSmall: (bits: number, expected: number, perBucket: number, suggestion: string) =>
     `@blindIndex with ${bits} bits and ${expected} expected values puts ~${round(perBucket)} values in each bucket: most values ` +
     `would sit alone in theirs, so the truncated index still tells them apart (privacy); ${suggestion}`,

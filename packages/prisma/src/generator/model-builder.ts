@@ -32,6 +32,7 @@ import {
 } from './field-declaration';
 import { messages } from './messages';
 import { RowIdentity } from './row-identity';
+import { chooseRowKey } from './row-key';
 import { defaultCall, generatedLength, isClientGenerated } from '../id-generation';
 
 /**
@@ -324,11 +325,17 @@ export class ModelBuilder {
     const bind = identity.bind(idBound ? idField.name : undefined, idField !== undefined);
     if (idFields.length === 0 && Object.keys(encrypted).length > 0 && bind.bindField === undefined)
       this.warnings.push(`${this.model.name}: ${messages.noIdUnbound(this.model.name, this.uniqueForeignKey())}`);
+    // A model without an @id is walked by the CLI by a unique criterion no rewrite of its changes.
+    const rewritten = new Set([...Object.keys(encrypted), ...Object.keys(blindIndexes), ...Object.keys(matchIndexes)]);
+    const rowKeyFields = idFields.length === 0 ? chooseRowKey(this.model, rewritten) : undefined;
+    if (rowKeyFields?.length === 0 && Object.keys(encrypted).length > 0)
+      this.warnings.push(`${this.model.name}: ${messages.noRowKey(this.model.name)}`);
     return {
       name: this.model.name,
       dbName: this.model.dbName ?? this.model.name,
       ...(this.model.schema ? { schema: this.model.schema } : {}),
       idFields: [...idFields],
+      ...(rowKeyFields !== undefined ? { rowKeyFields } : {}),
       idGeneration,
       bindRowId: idBound || bind.bindField !== undefined,
       ...bind,
