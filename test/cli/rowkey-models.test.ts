@@ -218,6 +218,28 @@ test('an interrupted reencrypt resumes after its checkpoint (a row key cursor) a
   expect(new Set(versions((await cards()).flatMap((row) => [row.pin, row.note])))).toEqual(new Set([target]));
 });
 
+test('a checkpoint whose cursor is not in the row key (one the walk by nothing left) is not resumed: the run starts over', async () => {
+  // What a run walked by the empty id left: a cursor of no values, in no fields.
+  await new CheckpointStore(world.prisma).save(
+    'reencrypt:GiftCard',
+    '[]',
+    4,
+    { startedAt: new Date().toISOString(), pending: [] },
+    'running',
+  );
+  const result = await world.runCli(['reencrypt', '--model', 'GiftCard', '--batch', '4', '--json']);
+  expect(result.code).toBe(0);
+  expect(result.json.models[0]).toMatchObject({ scanned: CARDS, failed: 0 });
+  expect(result.json.models[0].resumedFrom ?? null).toBeNull();
+  expect(result.stderr).toContain(
+    "GiftCard: the unfinished run's checkpoint is keyed by (), the model's rows now by (code)",
+  );
+  const [saved] = await world.db.query<{ detail: string }>(
+    `SELECT detail FROM hushfield_checkpoints WHERE id = 'reencrypt:GiftCard'`,
+  );
+  expect(JSON.parse(saved.detail)).toMatchObject({ keyFields: ['code'] });
+});
+
 describe('a model with no unique criterion the CLI can walk by', () => {
   const refused = withGiftCard((model) => ({ ...model, rowKeyFields: [] }));
 

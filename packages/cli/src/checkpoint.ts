@@ -32,6 +32,11 @@ export interface CheckpointDetail {
    * checkpoint's run was not cannot resume it, as the rows before its cursor were not handled so.
    */
   readonly flags?: readonly RunFlag[];
+  /**
+   * The fields the cursor and `pending` keys hold (the model's row key, see `row-key.ts`). Absent
+   * in checkpoints written before it was recorded: those of a model with an `@id` hold its id.
+   */
+  readonly keyFields?: readonly string[];
 }
 
 /** A flag that widens what a `reencrypt` or `decrypt` run takes (`--rescope`, `--rebind`). */
@@ -95,12 +100,18 @@ export class CheckpointStore {
     return row ? toCheckpoint(row) : null;
   }
 
-  /** Starts a fresh run: no cursor, nothing processed. */
-  async start(id: string, startedAt: Date, flags: readonly RunFlag[] = []): Promise<Checkpoint> {
+  /** Starts a fresh run: no cursor, nothing processed (its cursors to be in `keyFields`, when given). */
+  async start(
+    id: string,
+    startedAt: Date,
+    flags: readonly RunFlag[] = [],
+    keyFields?: readonly string[],
+  ): Promise<Checkpoint> {
     const detail = serialize({
       startedAt: startedAt.toISOString(),
       pending: [],
       ...(flags.length > 0 ? { flags } : {}),
+      ...(keyFields !== undefined ? { keyFields } : {}),
     });
     const fresh = { cursor: null, state: 'running', processed: 0, detail };
     return toCheckpoint(await this.delegate.upsert({ where: { id }, create: { id, ...fresh }, update: fresh }));
@@ -146,6 +157,9 @@ export function parseDetail(text: string | null): CheckpointDetail {
         ...(typeof parsed.strictPlaintext === 'number' ? { strictPlaintext: parsed.strictPlaintext } : {}),
         ...(Array.isArray(parsed.flags)
           ? { flags: parsed.flags.filter((flag): flag is RunFlag => flag === 'rescope' || flag === 'rebind') }
+          : {}),
+        ...(Array.isArray(parsed.keyFields) && parsed.keyFields.every((field) => typeof field === 'string')
+          ? { keyFields: parsed.keyFields }
           : {}),
       };
     } catch {

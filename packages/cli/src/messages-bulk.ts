@@ -67,6 +67,9 @@ export const bulkMessages = {
       `fit (a cut envelope never decrypts); the row was left as it is: declare a longer column (${larger})`,
     checkpointCleared: (model: string) => `${model}: checkpoint cleared (--restart)`,
     nothingToResume: (model: string) => `${model}: no unfinished run to resume; starting from the first row`,
+    keySince: (model: string, saved: readonly string[], now: readonly string[]) =>
+      `${model}: the unfinished run's checkpoint is keyed by (${saved.join(', ')}), the model's rows now by ` +
+      `(${now.join(', ')}); starting from the first row (its cursor would skip or repeat rows)`,
     flagsSince: (model: string, flags: readonly string[]) =>
       `${model}: the unfinished run was not given ${flags.map((flag) => `--${flag}`).join(' or ')}; ` +
       'starting from the first row (the rows before its checkpoint were not handled so)',

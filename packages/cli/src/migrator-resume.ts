@@ -8,6 +8,7 @@ import type { KeyStore } from '@hushfield/core';
 import { bindingMayBeMissing } from '@hushfield/prisma';
 import type { Checkpoint, CheckpointDetail, CheckpointState, RunFlag } from './checkpoint';
 import { messages } from './messages';
+import { rowKeyOf } from './row-key';
 import type { MigrateOptions } from './migrator';
 
 /** How to treat an existing checkpoint: resume an unfinished one unless keys rotated since (`auto`). */
@@ -63,6 +64,14 @@ export async function startingPoint(options: MigrateOptions, id: string): Promis
     (await keysRotatedSince(options.keyStore, new Date(existing.detail.startedAt)))
   ) {
     log(messages.migrate.rotatedSince(options.model.name, existing.detail.startedAt));
+    return null;
+  }
+  const keyFields = rowKeyOf(options.model);
+  // A cursor in other fields than the row key's would skip or repeat rows: an older checkpoint of a
+  // model with an @id holds its id; one of a model without (walked by nothing) is not trusted.
+  const saved = existing.detail.keyFields ?? (options.model.idFields.length > 0 ? options.model.idFields : undefined);
+  if (saved === undefined || saved.join('\u0000') !== keyFields.join('\u0000')) {
+    log(messages.migrate.keySince(options.model.name, saved ?? [], keyFields));
     return null;
   }
   const missing = runFlags(options).filter((flag) => !(existing.detail.flags ?? []).includes(flag));

@@ -196,7 +196,7 @@ class ModelRun {
       this.flags = (start.detail.flags ?? []).filter((flag) => this.flags.includes(flag));
     } else if (!options.dryRun && options.checkpoints) {
       this.detailStartedAt = (
-        await options.checkpoints.start(this.id, this.startedAt, runFlags(options))
+        await options.checkpoints.start(this.id, this.startedAt, runFlags(options), this.key)
       ).detail.startedAt;
     }
   }
@@ -209,6 +209,7 @@ class ModelRun {
       ...(this.result.strictPlaintext > 0 ? { strictPlaintext: this.result.strictPlaintext } : {}),
       ...(this.result.pendingOverflow ? { pendingOverflow: true } : {}),
       ...(this.flags.length > 0 ? { flags: this.flags } : {}),
+      keyFields: this.key,
     };
   }
 
