@@ -253,13 +253,24 @@ describe('a model with no unique criterion the CLI can walk by', () => {
     await world.db.query("INSERT INTO customers (email) VALUES ('refused@example.org')");
     const before = await cards();
     const result = await world.runCli(args, { config: { schema: refused } });
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
+    expect(result.json.error.code).toBe('HUSHFIELD_CONFIG');
     expect(result.stdout + result.stderr).toContain('GiftCard has no @id and no unique criterion');
     expect(result.stdout + result.stderr).toContain('@unique (or @@unique) on required');
     expect(await cards()).toEqual(before);
     expect(await countRows(world.db, "customers WHERE email = 'refused@example.org'")).toBe(1);
     expect(await countRows(world.db, "hushfield_checkpoints WHERE id = 'reencrypt:Customer'")).toBe(0);
     await world.db.query("DELETE FROM customers WHERE email = 'refused@example.org'");
+  });
+
+  test('doctor fails the schema check for it, naming the model', async () => {
+    const result = await world.runCli(['doctor', '--json'], { config: { schema: refused } });
+    expect(result.code).toBe(1);
+    const failed = result.json.checks.filter(
+      (check: { check: string; level: string }) => check.check === 'schema' && check.level === 'fail',
+    );
+    expect(failed).toEqual([expect.objectContaining({ detail: { model: 'GiftCard' } })]);
+    expect(failed[0].message).toContain('GiftCard has no @id and no unique criterion');
   });
 
   test('metadata generated before row keys were recorded is refused for it, and still works for models with an @id', async () => {
@@ -270,7 +281,7 @@ describe('a model with no unique criterion the CLI can walk by', () => {
     });
     const before = await cards();
     const result = await world.runCli(['reencrypt', '--model', 'GiftCard', '--json'], { config: { schema: old } });
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).toContain('run `prisma generate`');
     expect(await cards()).toEqual(before);
     const customers = await world.runCli(['reencrypt', '--model', 'Customer', '--json'], { config: { schema: old } });
@@ -281,7 +292,7 @@ describe('a model with no unique criterion the CLI can walk by', () => {
     const result = await world.runCli(['keys', 'shred', '--scope', 'default', '--yes', '--json'], {
       config: { schema: refused },
     });
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).toContain('GiftCard has no @id');
     const keys = await world.crypto().keys.list({ kind: 'scope', scope: 'default' });
     expect(keys.filter((key) => key.state === 'destroyed')).toEqual([]);

@@ -10,6 +10,7 @@
  * full with `status --verify`.
  */
 import type { Keyring, StoredKey } from '@hushfield/core';
+import { ConfigError } from '@hushfield/core';
 import { resolveLazy } from '../config';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../exit-codes';
@@ -24,6 +25,7 @@ import { mysqlTarget, probeMysqlCertificate } from '../tls-probe-mysql';
 import { bindingMayBeMissing, rowScope, typedItems } from '@hushfield/prisma';
 import { classifyStored, contextColumns, describeStored, fieldContext, isOtherScope } from '../value-context';
 import { delegateOf } from '../walker';
+import { rowKeyOf } from '../row-key';
 import { opensUnbound, valueFailures, type ValueItems } from '../verify-values';
 import { findStrayEnvelopes } from '../stray-envelopes';
 
@@ -73,6 +75,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
         },
   );
   await otherKeyringChecks(ctx, await ctx.keyring(), add);
+  rowKeyChecks(ctx, add);
   if (reachable) await consistencyChecks(ctx, keyring.keyringId, add);
   if (reachable) await columnChecks(ctx, add);
 
@@ -82,6 +85,18 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     messages.doctor.outcome(failed),
   ]);
   return failed ? ExitCode.Failure : ExitCode.Ok;
+}
+
+/** Fails each model the bulk commands would refuse: no `@id` and no unique criterion to walk by (`row-key.ts`). */
+function rowKeyChecks(ctx: CommandContext, add: (check: Check) => void): void {
+  for (const model of ctx.models()) {
+    try {
+      rowKeyOf(model);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      add({ check: 'schema', level: 'fail', message: error.message, detail: { model: model.name } });
+    }
+  }
 }
 
 /** The database's own column types and collations against what the extension needs (`column-checks.ts`). */
