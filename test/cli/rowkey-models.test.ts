@@ -6,6 +6,7 @@
  * with no such criterion is refused, naming it, before any row is read or written.
  */
 import { PassThrough } from 'node:stream';
+import { encryptStringSync, generateKey } from '@47ng/cloak';
 import { isEnvelope } from '@hushfield/core';
 import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
 import { PrismaKeyStore } from '@hushfield/prisma';
@@ -117,6 +118,39 @@ test('reencrypt walks a model keyed by a compound @@unique across batches and bu
   const last = await app.seatHold.findUnique({ where: { venue_seat: { venue: 'west', seat: SEATS } } });
   expect(last?.holder).toBe(`Holder ${total}`);
   expect(await app.seatHold.findFirst({ where: { holder: `holder ${total}` } })).toMatchObject({ venue: 'west' });
+});
+
+test('reencrypt --from-pfe-key imports prisma-field-encryption values from every batch of a compound-keyed model', async () => {
+  const key = generateKey();
+  const seats = Array.from({ length: SEATS }, (_, i) => i + 1);
+  // Every seat of the last venue in key order (west), spread over several batches; the index
+  // column holds what prisma-field-encryption kept there (its own hash), not a blind index.
+  for (const seat of seats) {
+    await world.db.query('UPDATE seat_holds SET holder = $1, holder_idx = $2 WHERE venue = $3 AND seat = $4', [
+      encryptStringSync(`Imported ${seat}`, key),
+      `pfe-hash-${seat}`,
+      'west',
+      seat,
+    ]);
+  }
+  const result = await world.runCli([
+    'reencrypt',
+    '--model',
+    'SeatHold',
+    '--batch',
+    '4',
+    '--from-pfe-key',
+    key,
+    '--json',
+  ]);
+  expect(result.code).toBe(0);
+  expect(result.json.models[0]).toMatchObject({ scanned: VENUES.length * SEATS, imported: SEATS, failed: 0 });
+  expect(result.stdout + result.stderr).not.toContain(key);
+  const stored = await world.db.query<{ holder: string }>("SELECT holder FROM seat_holds WHERE venue = 'west'");
+  expect(stored.every((row) => isEnvelope(row.holder))).toBe(true);
+  const app = appClient(world);
+  const found = await app.seatHold.findFirst({ where: { holder: `imported ${SEATS}` } });
+  expect(found).toMatchObject({ venue: 'west', seat: SEATS, holder: `Imported ${SEATS}` });
 });
 
 test('status --verify reads every row: it counts an unreadable value in the last batch', async () => {
