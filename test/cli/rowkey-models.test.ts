@@ -162,7 +162,7 @@ test('status --verify reads every row: it counts an unreadable value in the last
     const verified = await world.runCli(['status', '--model', 'GiftCard', '--verify', '--batch', '4', '--json']);
     expect(verified.code).toBe(3);
     expect(verified.json.models[0].rows).toBe(CARDS);
-    expect(verified.json.verify).toEqual({ unreadable: 1 });
+    expect(verified.json.verify).toEqual({ unreadable: 1, staleIndexValues: 0 });
   } finally {
     await world.db.query('UPDATE gift_cards SET note = $1 WHERE code = $2', [rows[rows.length - 1].note, last]);
   }
