@@ -129,7 +129,7 @@ export const messages = {
   noRowKey: (model: string) =>
     `the model has no @id and no unique criterion the hushfield CLI can walk its rows by, so \`hushfield reencrypt\`, ` +
     `\`decrypt\`, \`status\` and \`keys shred\` refuse ${model}: give it an @id, or @unique (or @@unique) on required ` +
-    'String, Int, BigInt, Float, Decimal or DateTime fields that are not encrypted, blind or match indexes, or @updatedAt',
+    'String, Int or BigInt fields that are not encrypted, blind or match indexes, or @updatedAt',
   bucketsTooSmall: (bits: number, expected: number, perBucket: number, suggestion: string) =>
     `@blindIndex with ${bits} bits and ${expected} expected values puts ~${round(perBucket)} values in each bucket: most values ` +
     `would sit alone in theirs, so the truncated index still tells them apart (privacy); ${suggestion}`,

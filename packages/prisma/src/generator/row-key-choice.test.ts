@@ -104,6 +104,9 @@ describe('the row key of a model without an @id', () => {
     ['a Boolean', { name: 'flag', type: 'Boolean', isUnique: true }],
     ['a Bytes field', { name: 'raw', type: 'Bytes', isUnique: true }],
     ['an optional field', { name: 'label', isUnique: true, isRequired: false }],
+    ['a Float (a @db.Real does not read back exactly)', { name: 'weight', type: 'Float', isUnique: true }],
+    ['a Decimal (compared as a double on MySQL)', { name: 'amount', type: 'Decimal', isUnique: true }],
+    ['a DateTime (read to the millisecond)', { name: 'issuedAt', type: 'DateTime', isUnique: true }],
   ] as [string, FieldInit][])('is never %s: none qualifies, [] is recorded and the generator warns', (_, unique) => {
     const { card: model, warnings } = generate(card([unique]));
     expect(model.rowKeyFields).toEqual([]);

@@ -5,14 +5,18 @@
 import type { DmmfField, DmmfModel } from './dmmf';
 
 /**
- * Types whose Prisma filters order values (`gt`, `lt`): keyset pagination needs them. Enums,
- * `Boolean` and `Bytes` filters only test equality.
+ * Types a row key may have: ordered by Prisma's filters (`gt`, `lt`, which keyset pagination
+ * needs; enums, `Boolean` and `Bytes` only test equality) and read back exactly, so that a
+ * compare-and-swap write by the key read matches its row. `Float` (a `@db.Real` compared with
+ * the double read), `DateTime` (Prisma reads milliseconds of a microsecond column) and `Decimal`
+ * (compared as a double on MySQL when sent as text) can miss it, and a missed row is taken for
+ * one deleted meanwhile.
  */
-const ORDERED_TYPES = new Set(['String', 'Int', 'BigInt', 'Float', 'Decimal', 'DateTime']);
+const KEY_TYPES = new Set(['String', 'Int', 'BigInt']);
 
 /**
  * The first unique criterion of `model` (its `@unique` fields in declaration order, then its
- * `@@unique`s) whose every field is a required, ordered scalar that keeps its value while the
+ * `@@unique`s) whose every field is a required `String`, `Int` or `BigInt` scalar that keeps its value while the
  * CLI rewrites the row: not encrypted, not a blind or match index (`rewritten` names those), not
  * `@updatedAt`. `[]` when none qualifies: a walk by any other criterion could miss rows (a NULL
  * is never "after" a cursor) or see a key change under it.
@@ -25,7 +29,7 @@ export function chooseRowKey(model: DmmfModel, rewritten: ReadonlySet<string>): 
     field.isRequired &&
     !field.isList &&
     field.isUpdatedAt !== true &&
-    ORDERED_TYPES.has(field.type) &&
+    KEY_TYPES.has(field.type) &&
     !rewritten.has(field.name);
   const candidates = [
     ...model.fields.filter((field) => field.isUnique).map((field) => [field.name]),
