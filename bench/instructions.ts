@@ -14,8 +14,7 @@
  * Wall time on a shared 2-core machine moves ±10 % between identical runs, which hides a change
  * worth a few percent; an instruction count does not move (node runs with `--single-threaded
  * --predictable`, so V8 compiles and collects garbage on the one thread, in the same order every
- * run: the same build at the same path gives the same count within about 0.5 %; its path alone
- * moves it 1-4 %, see the README). A pass is the difference
+ * run, with fixed hash and random seeds: see NODE_FLAGS and the README for how stable it is). A pass is the difference
  * between a run of five passes and a run of three, halved: the sealing, start-up and the first
  * passes' compilation by V8 (which would otherwise count as part of a pass) are left out.
  * Instructions are not time (cache misses are not counted), so this ranks changes to the code
@@ -43,7 +42,8 @@
  * `--handler findunique|update|create [--rows <n>]` counts the extension's handler alone, with
  * Prisma's query answered from memory, against the bare `node:crypto` calls the design
  * requires of the same operation (bench/instructions/handler-workload.ts): instructions an
- * operation, `--rows` of them a pass (default 1,000), a pass being the mean of passes 11 to 20.
+ * operation, `--rows` of them a pass (default 1,000), a pass being the mean of passes 11 to 20
+ * after a full garbage collection (see {@link settled}).
  * `handler − floor` is hushfield's own code; the floor is the design's crypto. No database; about
  * three minutes a shape.
  */
@@ -167,11 +167,19 @@ function buildRevision(rev: string): string {
   return entry;
 }
 
-/** Instructions callgrind collected running `script` with `env` (node single-threaded, predictable). */
+/**
+ * How node runs under callgrind: V8 compiles and collects garbage on the one thread, in the same
+ * order every run (`--single-threaded --predictable`), with fixed hash and random seeds (else
+ * each process draws its own, and the layout of every hash table with them), and `gc()` exposed
+ * for the workloads that take a SETTLE (see {@link settled}).
+ */
+const NODE_FLAGS = ['--single-threaded', '--predictable', '--hash-seed=1', '--random-seed=1', '--expose-gc'];
+
+/** Instructions callgrind collected running `script` with `env` (see {@link NODE_FLAGS}). */
 function collect(script: string, env: Record<string, string>): number {
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', 'node', '--single-threaded', '--predictable', script],
+    ['--tool=callgrind', '--callgrind-out-file=/dev/null', 'node', ...NODE_FLAGS, script],
     { cwd: CORE_DIR, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const collected = /Collected\s*:\s*([\d,]+)/.exec(run.stderr ?? '');
@@ -186,6 +194,17 @@ function pass(script: string, env: Record<string, string>, from = 3, to = 5): nu
   return (
     (collect(script, { ...env, PASSES: String(to) }) - collect(script, { ...env, PASSES: String(from) })) / (to - from)
   );
+}
+
+/**
+ * Like {@link pass}, both runs collecting garbage fully after pass `from` (the workload's
+ * SETTLE): the counted passes then start from the same heap, whatever the process allocated
+ * before them. Without it, the same build counted up to 11 % apart at different paths (the
+ * path's strings shift what is allocated at start-up, so when the collections fall: see
+ * bench/README.md).
+ */
+function settled(script: string, env: Record<string, string>, from: number, to: number): number {
+  return pass(script, { ...env, SETTLE: String(from) }, from, to);
 }
 
 /** `decryptMany` alone: the floor, each `--rev` and the working tree's core. */
@@ -252,7 +271,7 @@ function countHandler(shape: HandlerShape, options: Options): void {
     const env = { SHAPE: shape, ROWS: String(options.rows) };
     const each = { handler: 0, floor: 0 };
     for (const name of ['handler', 'floor'] as const) {
-      each[name] = pass(bundle, { ...env, CASE: name }, HANDLER_PASSES.from, HANDLER_PASSES.to) / options.rows;
+      each[name] = settled(bundle, { ...env, CASE: name }, HANDLER_PASSES.from, HANDLER_PASSES.to) / options.rows;
       console.log(`${name.padEnd(10)} ${Math.round(each[name]).toLocaleString('en-US').padStart(10)}`);
     }
     const own = each.handler - each.floor;

@@ -43,7 +43,16 @@ function pooled(bytes: number): Buffer {
   return out;
 }
 
-async function handlerPasses(shape: Shape, rows: number, passes: number): Promise<void> {
+/**
+ * The new users pass `pass` of `create` adds (none for the other shapes), made per pass: made all
+ * at once, the longer of a count's two runs would hold twice as many for all its passes, and its
+ * garbage collections would mark them.
+ */
+function newUsers(shape: Shape, rows: number, pass: number): ReturnType<typeof userInputs> {
+  return shape === 'create' ? userInputs(rows * (pass + 1), rows, 'c', 10) : [];
+}
+
+async function handlerPasses(shape: Shape, rows: number, passes: number, settle: number): Promise<void> {
   const keyring = new LocalKeyring(randomBytes(32));
   const crypto = new FieldCrypto({ keyring, keyStore: new MemoryKeyStore(), cache: { ttlMs: 3_600_000 } });
   const view = new SchemaView(hushfieldSchema, {});
@@ -72,18 +81,20 @@ async function handlerPasses(shape: Shape, rows: number, passes: number): Promis
   const ids: string[] = [];
   for (const data of users) ids.push((await run('create', { data: { ...data } })).id as string);
   for (const id of ids) await run('update', { where: { id }, data: { notes: 'notes before the passes' } });
-  const creates = userInputs(rows, rows * passes, 'c', 10);
   for (let pass = 0; pass < passes; pass++) {
+    if (pass === settle) collectGarbage();
+    const creates = newUsers(shape, rows, pass);
     for (let i = 0; i < rows; i++) {
-      if (shape === 'create') await run('create', { data: { ...creates[pass * rows + i] } });
+      if (shape === 'create') await run('create', { data: { ...creates[i] } });
       else if (shape === 'update') await run('update', { where: { id: ids[i] }, data: { notes: `notes ${pass}` } });
       else if ((await run('findUnique', { where: { email: users[i].email } })).email !== users[i].email)
         throw new Error(`lookup ${i} of pass ${pass} missed`);
     }
   }
+  if (passes === settle) collectGarbage();
 }
 
-function floorPasses(shape: Shape, rows: number, passes: number): void {
+function floorPasses(shape: Shape, rows: number, passes: number, settle: number): void {
   const scopeKey = randomBytes(32);
   const indexKey = randomBytes(32);
   const dek = randomBytes(32);
@@ -93,8 +104,9 @@ function floorPasses(shape: Shape, rows: number, passes: number): void {
     wrappedDek: bareSeal(scopeKey, dek, aad),
     fields: [user.email, user.ssn, user.notes].map((value) => bareSeal(dek, Buffer.from(value, 'utf8'), aad)),
   }));
-  const creates = userInputs(rows, rows * passes, 'c', 10);
   for (let pass = 0; pass < passes; pass++) {
+    if (pass === settle) collectGarbage();
+    const creates = newUsers(shape, rows, pass);
     for (let i = 0; i < rows; i++) {
       if (shape === 'findunique') {
         bareHmac(indexKey, users[i].email);
@@ -103,13 +115,19 @@ function floorPasses(shape: Shape, rows: number, passes: number): void {
         bareWriteRow(scopeKey, [`notes ${pass}`], aad, pooled);
         bareReadFields(dek, { wrappedDek: stored[i].wrappedDek, fields: stored[i].fields.slice(0, 2) }, aad);
       } else {
-        const user = creates[pass * rows + i];
+        const user = creates[i];
         bareWriteRow(scopeKey, [user.email, user.ssn, user.notes], aad, pooled);
         bareHmac(indexKey, user.email);
         bareHmac(indexKey, user.ssn);
       }
     }
   }
+  if (passes === settle) collectGarbage();
+}
+
+/** A full garbage collection (node runs with `--expose-gc`), or nothing without it. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 async function main(): Promise<void> {
@@ -118,8 +136,12 @@ async function main(): Promise<void> {
   if (shape === undefined) throw new Error(`unknown SHAPE ${process.env.SHAPE}`);
   const rows = Number(process.env.ROWS);
   const passes = Number(process.env.PASSES);
-  if (process.env.CASE === 'handler') await handlerPasses(shape, rows, passes);
-  else if (process.env.CASE === 'floor') floorPasses(shape, rows, passes);
+  // Both runs of a count collect garbage fully before pass SETTLE (the first counted one; the
+  // shorter run collects at its end, where its passes stop), so the counted passes start from
+  // the same heap whatever the process did before them.
+  const settle = process.env.SETTLE === undefined ? -1 : Number(process.env.SETTLE);
+  if (process.env.CASE === 'handler') await handlerPasses(shape, rows, passes, settle);
+  else if (process.env.CASE === 'floor') floorPasses(shape, rows, passes, settle);
   else throw new Error(`unknown CASE ${process.env.CASE}`);
 }
 
