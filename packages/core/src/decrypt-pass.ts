@@ -12,7 +12,7 @@ import type { DekCache } from './dek-cache';
 import { sampled } from './decrypt-sampling';
 import { valueAad } from './associated-data';
 import { parseBinaryEnvelope } from './binary-envelope';
-import { HeaderMemo, parseEnvelope, type ParsedEnvelope } from './envelope';
+import { HeaderMemo, parseEnvelope, type ParsedEnvelope, withWrappedDek } from './envelope';
 import { DecryptionError, EnvelopeFormatError, type HushfieldError } from './errors';
 import { MISS } from './key-cache';
 import type { KeyHierarchy } from './key-hierarchy';
@@ -94,7 +94,9 @@ export class DecryptPass {
         try {
           if (item === null || typeof item !== 'object') needs(false, `items[${i}]`, 'must be { value, ctx }');
           checkContext(ctx);
-          const envelope = ctx.kind === 'bytes' ? parseBinaryEnvelope(item.value) : parseEnvelope(item.value, memo);
+          // The wrapped DEK is decoded only if the DEK cache holds no DEK under its exact text.
+          let envelope =
+            ctx.kind === 'bytes' ? parseBinaryEnvelope(item.value) : parseEnvelope(item.value, memo, deks?.holds);
           if (envelope.dekId !== lastId) {
             if (owned) dek!.fill(0);
             lastId = envelope.dekId;
@@ -106,6 +108,8 @@ export class DecryptPass {
             hit = dek !== undefined;
             if (hit) deks!.hits++;
             else {
+              // Held but expired since the parse: decoded now (it was checked when it was cached).
+              envelope = withWrappedDek(envelope);
               const passKey = passKeys.get(envelope.keyId, envelope.version);
               const unwrapped = this.#unwrapRow(envelope, passKey.id, keys);
               if (unwrapped !== MISS && deks !== undefined) deks.misses++;

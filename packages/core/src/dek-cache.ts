@@ -59,6 +59,12 @@ export class DekCache {
     return dek;
   }
 
+  /**
+   * Whether an entry is held under `id`, perhaps expired (not counted, not marked used): a
+   * {@link DekCache.peek} may still miss it.
+   */
+  readonly holds = (id: string): boolean => this.#entries.has(id);
+
   /** Like {@link DekCache.get} without counting (a second look within one lookup). */
   peek(id: string): Buffer | undefined {
     return this.#live(id);

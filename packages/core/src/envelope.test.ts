@@ -2,7 +2,15 @@ import { createDecipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { EnvelopeFormatError } from './errors';
 import { dekAad, valueAad } from './associated-data';
-import { describeEnvelope, HeaderMemo, isEnvelope, MAX_ENVELOPE_LENGTH, parseEnvelope } from './envelope';
+import {
+  describeEnvelope,
+  HeaderMemo,
+  isEnvelope,
+  MAX_ENVELOPE_LENGTH,
+  parseEnvelope,
+  UNDECODED_DEK,
+  withWrappedDek,
+} from './envelope';
 import { encodeFields } from './length-prefixed';
 import { FieldCrypto } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
@@ -176,6 +184,27 @@ describe('parseEnvelope', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('skips decoding the wrapped DEK only when told its exact DEK id is cached, and decodes it on demand', () => {
+    const asked: string[] = [];
+    const held = parseEnvelope(good, undefined, (id) => {
+      asked.push(id);
+      return true;
+    });
+    expect(asked).toEqual([`${KEY_ID}$3$${WRAPPED_DEK}`]);
+    expect(held.wrappedDek).toBe(UNDECODED_DEK);
+    expect(held.wrappedDek).toHaveLength(0);
+    const plain = parseEnvelope(good);
+    expect(parseEnvelope(good, undefined, () => false)).toEqual(plain);
+    expect(withWrappedDek(held)).toEqual(plain);
+    expect(withWrappedDek(plain)).toBe(plain);
+  });
+
+  it('still rejects a malformed header when told its DEK is cached', () => {
+    // Everything but the wrapped DEK's decoding is checked first; a cached id is a checked one.
+    for (const text of [good.replace('$3$', '$03$'), good.replace(WRAPPED_DEK, WRAPPED_DEK.slice(1))])
+      expect(() => parseEnvelope(text, undefined, () => true)).toThrow(EnvelopeFormatError);
   });
 
   it('parses alike with and without a batch memo, whatever came before', () => {

@@ -57,11 +57,21 @@ export interface ParsedEnvelope {
   readonly sealedStart: number;
   /** `<keyId>$<version>$<wrappedDek>`: names the row's DEK (the DEK cache's key). */
   readonly dekId: string;
-  /** The wrapped DEK, decoded (60 bytes; shared by envelopes parsed with one `seen` map: never modify). */
+  /**
+   * The wrapped DEK, decoded (60 bytes; shared by envelopes parsed with one `seen` map: never
+   * modify), or {@link UNDECODED_DEK} when the parse was told its DEK is cached (see
+   * {@link parseEnvelope}'s `cached`; {@link withWrappedDek} decodes it).
+   */
   readonly wrappedDek: Buffer;
   /** The sealed value, decoded: nonce ‖ ciphertext ‖ tag. */
   readonly sealed: Buffer;
 }
+
+/**
+ * {@link ParsedEnvelope.wrappedDek} of an envelope whose wrapped DEK was not decoded, because the
+ * DEK cache held a DEK under its exact {@link ParsedEnvelope.dekId} (empty: no unwrap accepts it).
+ */
+export const UNDECODED_DEK: Buffer = Buffer.alloc(0);
 
 /** Cheap prefix test: whether `value` claims to be an envelope (no parse). */
 export function isEnvelope(value: unknown): value is string {
@@ -159,9 +169,14 @@ export class HeaderMemo {
 /**
  * Parses an envelope without decrypting it.
  * @param memo shared across the values of one batch, so a row's repeated header is parsed once
+ * @param cached whether the DEK cache holds a DEK under a `dekId`: then the wrapped DEK is not
+ *   decoded (`wrappedDek` is {@link UNDECODED_DEK}). The cache's ids are `dekId`s of envelopes
+ *   whose wrapped DEK decoded canonically and unwrapped (or that hushfield wrote), so a text that
+ *   matches one exactly is one that passed these checks: nothing is accepted that would not be.
+ *   A caller that then misses the cache (the entry expired meanwhile) calls {@link withWrappedDek}.
  * @throws EnvelopeFormatError on any deviation from the format (the only error it throws)
  */
-export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope {
+export function parseEnvelope(text: unknown, memo?: HeaderMemo, cached?: (dekId: string) => boolean): ParsedEnvelope {
   if (typeof text !== 'string') reject('not a string');
   if (text.length > MAX_ENVELOPE_LENGTH) reject('too long');
   const last = memo?.last;
@@ -208,8 +223,7 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
   let dekId = text.slice(keyIdStart, dekEnd);
   // V8 may keep a slice as a view of its parent string; copy it when the parent is large.
   if (text.length > FLATTEN_ABOVE) dekId = Buffer.from(dekId, 'latin1').toString('latin1');
-  const wrappedDek = decodeCanonicalBase64url(text, dekStart, dekEnd);
-  if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
+  const wrappedDek = cached?.(dekId) === true ? UNDECODED_DEK : decodeWrappedDek(text, dekStart, dekEnd);
 
   const sealedStart = dekEnd + 1;
   const sealed = parseSealed(text, sealedStart, memo?.scratch);
@@ -229,6 +243,26 @@ export function parseEnvelope(text: unknown, memo?: HeaderMemo): ParsedEnvelope 
     memo.lastHeader = text.slice(0, sealedStart);
   }
   return parsed;
+}
+
+/** The wrapped DEK at `[start, end)` of an envelope, decoded. */
+function decodeWrappedDek(text: string, start: number, end: number): Buffer {
+  const wrappedDek = decodeCanonicalBase64url(text, start, end);
+  if (wrappedDek === null) reject('wrapped data key is not canonical base64url');
+  return wrappedDek;
+}
+
+/**
+ * `envelope` with its wrapped DEK decoded: itself when it was, else a copy (a parse told its DEK
+ * was cached, whose caller then missed the cache).
+ * @throws EnvelopeFormatError when the wrapped DEK is not canonical base64url
+ */
+export function withWrappedDek(envelope: ParsedEnvelope): ParsedEnvelope {
+  if (envelope.wrappedDek !== UNDECODED_DEK) return envelope;
+  return {
+    ...envelope,
+    wrappedDek: decodeWrappedDek(envelope.text, envelope.dekStart, envelope.sealedStart - 1),
+  };
 }
 
 const KEY_PREFIX = `${ENVELOPE_PREFIX}${FORMAT_VERSION}${SEPARATOR}`;

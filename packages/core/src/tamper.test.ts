@@ -159,6 +159,30 @@ describe('tampering', () => {
     }
     expect((await keyStore.list({ scope: 'user-9' }))[0]).toMatchObject({ state: 'destroyed', wrappedKey: null });
   });
+
+  it("refuses a tampered wrapped DEK while the row's DEK is cached", async () => {
+    const { crypto } = setup();
+    const stored = (await crypto.rowEncryptor('default')).encrypt('ada@example.com', ctx);
+    // Read once more so the DEK cache holds the row's DEK under the untampered text.
+    await expect(crypto.decrypt(stored, ctx)).resolves.toBe('ada@example.com');
+    const parts = stored.split('$');
+    const wrapped = parts[4];
+    const withWrapped = (text: string) => [...parts.slice(0, 4), text, parts[5]].join('$');
+    // Standard base64's '+' where base64url has '-' or '_': the right length, not base64url.
+    const nonCanonical = withWrapped(`${wrapped.slice(0, -1)}+`);
+    // A canonical edit of the wrapped DEK's first character: a different, well-formed wrapped DEK.
+    const flipped = withWrapped((wrapped[0] === 'A' ? 'B' : 'A') + wrapped.slice(1));
+    const results = await crypto.decryptMany([
+      { value: stored, ctx },
+      { value: nonCanonical, ctx },
+      { value: flipped, ctx },
+    ]);
+    expect(results[0]).toBe('ada@example.com');
+    expect(results[1]).toBeInstanceOf(EnvelopeFormatError);
+    expect(results[2]).toBeInstanceOf(DecryptionError);
+    // The untampered value was a DEK-cache hit, so the hit path is the one exercised.
+    expect(crypto.stats().dekHits).toBeGreaterThanOrEqual(2);
+  });
 });
 
 /** A key store that serves another scope's wrapped key for one key id. */
