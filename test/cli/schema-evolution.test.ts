@@ -5,9 +5,13 @@
  * Each is walked through the extension and the CLI with the schema metadata of the deploy
  * before and after (a rolling deploy runs both), checked on what the database stores.
  */
+import { PassThrough } from 'node:stream';
 import { DecryptionError } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
-import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
+import { createCasWriter, type CasWriter } from '../../packages/cli/src/cas-writer';
+import { migrateModel } from '../../packages/cli/src/migrator';
+import { createProgress } from '../../packages/cli/src/progress';
 import { countRows, createCliWorld, schema } from './support';
 import { describeOn } from '../support/provider';
 import type { CliWorld } from './support';
@@ -159,10 +163,147 @@ async function staleIndexValues(deployed: HushfieldSchema = schema): Promise<{ c
   return { code: status.code, stale: status.json.models[0].indexes[0].stale };
 }
 
-test.each([
-  ['without the index', beforeIndex],
-  ['without @encrypted (a plaintext write)', annotationRemoved],
-])(
+test('a plaintext value written without @encrypted is encrypted by reencrypt with its index rebuilt, no key rotated', async () => {
+  const current = app(schema);
+  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
+  await current.customer.create({ data: { email: 'other@example.com' } });
+  // A process of a deploy without the annotation stores the new value as plaintext, its index left as it was.
+  await app(annotationRemoved).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  // And a row written by SQL holds plaintext and no index value.
+  const [{ email_idx: copied }] = await world.db.query<{ email_idx: string }>(
+    'SELECT email_idx FROM customers WHERE id = $1',
+    [id],
+  );
+  await world.db.query('INSERT INTO customers (email, email_idx) VALUES ($1, $2)', ['sql@example.com', null]);
+  const before = await world.db.query<{ id: number; email: string; email_idx: string | null }>(
+    'SELECT id, email, email_idx FROM customers ORDER BY id',
+  );
+  expect(before[0]).toMatchObject({ email: 'new@example.com', email_idx: copied });
+  expect(await staleIndexValues()).toEqual({ code: 3, stale: 1 });
+
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
+  expect(run.code).toBe(0);
+  expect(run.json.models[0]).toMatchObject({ encrypted: 2, indexed: 2, written: 2, failed: 0 });
+  expect(run.stdout + run.stderr).not.toMatch(/@example\.com/);
+  const after = await world.db.query<{ id: number; email: string; email_idx: string | null }>(
+    'SELECT id, email, email_idx FROM customers ORDER BY id',
+  );
+  expect(after.map((row) => row.email.startsWith('hfe$'))).toEqual([true, true, true]);
+  expect(after[0].email_idx).not.toBe(copied);
+  expect(after[1].email_idx).toBe(before[1].email_idx);
+  expect(after[2].email_idx).toEqual(expect.any(String));
+  await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toMatchObject({ id });
+  await expect(current.customer.findFirst({ where: { email: 'sql@example.com' } })).resolves.toMatchObject({
+    id: Number(after[2].id),
+  });
+  // The old value is no longer held by the unique index.
+  await current.customer.create({ data: { email: 'old@example.com' } });
+  expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+  // A second run finds nothing to do.
+  expect((await world.runCli(['reencrypt', '--model', 'Customer', '--json'])).json.models[0]).toMatchObject({
+    written: 0,
+  });
+});
+
+test('a stale index value of a row whose envelope reencrypt moves anyway is rebuilt with it', async () => {
+  const current = app(schema);
+  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
+  await current.customer.create({ data: { email: 'other@example.com' } });
+  await app(beforeIndex).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  const [{ email_idx: left }] = await world.db.query<{ email_idx: string }>(
+    'SELECT email_idx FROM customers WHERE id = $1',
+    [id],
+  );
+  expect(await staleIndexValues()).toEqual({ code: 3, stale: 1 });
+
+  // A scope-key rotation, not an index one: every envelope moves, and the index values are checked as they do.
+  expect((await world.runCli(['keys', 'rotate', '--all', '--json'])).code).toBe(0);
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--json']);
+  expect(run.json.models[0]).toMatchObject({ moved: 2, indexed: 1, written: 2, failed: 0 });
+  const [{ email_idx: rebuilt }] = await world.db.query<{ email_idx: string }>(
+    'SELECT email_idx FROM customers WHERE id = $1',
+    [id],
+  );
+  expect(rebuilt).not.toBe(left);
+  await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toMatchObject({ id });
+  await current.customer.create({ data: { email: 'old@example.com' } });
+  expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+});
+
+test('reencrypt --reindex rebuilds a stale index value without rotating a key, and writes no other row', async () => {
+  const current = app(schema);
+  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
+  await current.customer.create({ data: { email: 'other@example.com' } });
+  await app(beforeIndex).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  const before = await world.db.query<{ email: string; email_idx: string }>(
+    'SELECT email, email_idx FROM customers ORDER BY id',
+  );
+  expect(await staleIndexValues()).toEqual({ code: 3, stale: 1 });
+  // A plain run sees nothing to do: the stale value names the current index key.
+  expect((await world.runCli(['reencrypt', '--model', 'Customer', '--json'])).json.models[0]).toMatchObject({
+    written: 0,
+  });
+  const refused = await world.runCli(['reencrypt', '--model', 'Customer', '--reindex', '--dry-run']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/--reindex.*--dry-run|--dry-run.*--reindex/);
+  expect((await world.runCli(['decrypt', '--reindex'])).code).not.toBe(0);
+
+  const run = await world.runCli(['reencrypt', '--model', 'Customer', '--reindex', '--json']);
+  expect(run.code).toBe(0);
+  expect(run.json.models[0]).toMatchObject({ scanned: 2, indexed: 1, moved: 0, written: 1, failed: 0 });
+  expect(run.stdout + run.stderr).not.toMatch(/@example\.com/);
+  const after = await world.db.query<{ email: string; email_idx: string }>(
+    'SELECT email, email_idx FROM customers ORDER BY id',
+  );
+  // Only the index value changed: no envelope sealed again, the other row untouched.
+  expect(after.map((row) => row.email)).toEqual(before.map((row) => row.email));
+  expect(after[0].email_idx).not.toBe(before[0].email_idx);
+  expect(after[1]).toEqual(before[1]);
+  await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toMatchObject({ id });
+  await current.customer.create({ data: { email: 'old@example.com' } });
+  expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+  const again = await world.runCli(['reencrypt', '--model', 'Customer', '--reindex', '--json']);
+  expect(again.json.models[0]).toMatchObject({ scanned: 3, indexed: 0, written: 0 });
+});
+
+test('reencrypt --reindex loses its race to an application update of the row, which keeps its own value and index', async () => {
+  const current = app(schema);
+  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
+  await app(beforeIndex).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  const real = await createCasWriter(world.prisma, schema.models.Customer);
+  let raced = false;
+  // The application writes the row between the run's read and its write: the CAS must refuse the stale rebuild.
+  const racing: CasWriter = {
+    async write(batch) {
+      if (!raced) {
+        raced = true;
+        await current.customer.update({ where: { id }, data: { email: 'raced@example.com' } });
+      }
+      return real.write(batch);
+    },
+  };
+  const result = await migrateModel({
+    client: world.prisma,
+    crypto: world.crypto(),
+    keyStore: new PrismaKeyStore(world.prisma),
+    model: schema.models.Customer,
+    mode: 'reencrypt',
+    writer: racing,
+    batchSize: 10,
+    concurrency: 1,
+    dryRun: false,
+    reindex: true,
+    resume: 'auto',
+    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
+    log: () => undefined,
+  });
+  expect(result).toMatchObject({ lostRaces: 1, failed: 0, pending: 0 });
+  await expect(current.customer.findFirst({ where: { email: 'raced@example.com' } })).resolves.toMatchObject({ id });
+  await expect(current.customer.findFirst({ where: { email: 'new@example.com' } })).resolves.toBeNull();
+  expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+});
+
+test.each([['without the index', beforeIndex]])(
   'an index value left behind by a deploy %s is counted by status --verify and rebuilt after an index-key rotation',
   async (_, older) => {
     const current = app(schema);
@@ -205,6 +346,12 @@ test('status --verify counts index values made at other bits of the same length,
   ).length;
   expect({ code, stale }).toEqual({ code: stale > 0 ? 3 : 0, stale: 3 - zeroTails });
   expect(await staleIndexValues()).toEqual({ code: 0, stale: 0 });
+  // --reindex rebuilds them at the schema's bits, without a key rotation.
+  const reindexed = await world.runCli(['reencrypt', '--model', 'Customer', '--reindex', '--json'], {
+    config: { schema: truncated },
+  });
+  expect(reindexed.json.models[0]).toMatchObject({ indexed: 3 - zeroTails, written: 3 - zeroTails, failed: 0 });
+  expect(await staleIndexValues(truncated)).toEqual({ code: 0, stale: 0 });
 });
 
 test('a value sealed as a String does not open once its field is retyped Json: reads fail typed, --verify counts it', async () => {

@@ -28,7 +28,7 @@ export interface CheckpointDetail {
    */
   readonly strictPlaintext?: number;
   /**
-   * The flags that widen what the run takes (`rescope`, `rebind`): a run given one its
+   * The flags that widen what the run takes (`rescope`, `rebind`, `reindex`): a run given one its
    * checkpoint's run was not cannot resume it, as the rows before its cursor were not handled so.
    */
   readonly flags?: readonly RunFlag[];
@@ -39,8 +39,8 @@ export interface CheckpointDetail {
   readonly keyFields?: readonly string[];
 }
 
-/** A flag that widens what a `reencrypt` or `decrypt` run takes (`--rescope`, `--rebind`). */
-export type RunFlag = 'rescope' | 'rebind';
+/** A flag that widens what a `reencrypt` or `decrypt` run takes (`--rescope`, `--rebind`, `--reindex`). */
+export type RunFlag = 'rescope' | 'rebind' | 'reindex';
 
 /** One stored checkpoint. */
 export interface Checkpoint {
@@ -156,7 +156,11 @@ export function parseDetail(text: string | null): CheckpointDetail {
         ...(typeof parsed.failed === 'number' ? { failed: parsed.failed } : {}),
         ...(typeof parsed.strictPlaintext === 'number' ? { strictPlaintext: parsed.strictPlaintext } : {}),
         ...(Array.isArray(parsed.flags)
-          ? { flags: parsed.flags.filter((flag): flag is RunFlag => flag === 'rescope' || flag === 'rebind') }
+          ? {
+              flags: parsed.flags.filter(
+                (flag): flag is RunFlag => flag === 'rescope' || flag === 'rebind' || flag === 'reindex',
+              ),
+            }
           : {}),
         ...(Array.isArray(parsed.keyFields) && parsed.keyFields.every((field) => typeof field === 'string')
           ? { keyFields: parsed.keyFields }

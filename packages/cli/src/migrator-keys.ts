@@ -12,7 +12,7 @@ import { currentIndexVersions } from './value-context';
 
 /** What planning the model's batches needs: the index key versions (`reencrypt`) and the scope-key lookup. */
 export async function planContext(options: MigrateOptions): Promise<PlanContext> {
-  const { crypto, keyStore, model, mode, dryRun, rescope, rebind, pfe } = options;
+  const { crypto, keyStore, model, mode, dryRun, rescope, rebind, reindex, pfe } = options;
   const indexVersions = new Map<string, number | null>();
   if (mode === 'reencrypt') {
     const indexKey = dryRun ? await keyStore.getActive('index', 'default') : null;
@@ -30,7 +30,18 @@ export async function planContext(options: MigrateOptions): Promise<PlanContext>
     const key = await crypto.keys.existingScopeKey(scope);
     return key && { keyId: key.keyId, version: key.version };
   };
-  return { model, crypto, mode, pfe, dryRun, rescope, rebind, activeKey, indexVersions };
+  return {
+    model,
+    crypto,
+    mode,
+    pfe,
+    dryRun,
+    rescope,
+    rebind,
+    reindex: mode === 'reencrypt' && reindex === true,
+    activeKey,
+    indexVersions,
+  };
 }
 
 /** Retries `work` while the keyring reports a retryable failure, with exponential backoff. */

@@ -45,4 +45,13 @@ describe('runFlags', () => {
     const fields = { id: profile.fields.id, bio: profile.fields.bio };
     expect(runFlags({ model: { ...profile, fields }, rebind: true })).toEqual([]);
   });
+
+  it('records --reindex for a model with an index, and not for one without', () => {
+    // Else a run interrupted without --reindex is resumed by one with it, past rows it never reindexed.
+    const emailIdx = { name: 'emailIdx', source: 'bio', bits: 256, unique: false, normalize: [] };
+    const indexed = { ...profile, blindIndexes: { emailIdx } } as unknown as typeof profile;
+    expect(runFlags({ model: indexed, reindex: true })).toEqual(['reindex']);
+    expect(runFlags({ model: indexed })).toEqual([]);
+    expect(runFlags({ model: profile, reindex: true })).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import type { KeyStore } from '@hushfield/core';
 import { bindingMayBeMissing } from '@hushfield/prisma';
+import type { ModelMeta } from '@hushfield/prisma';
 import type { Checkpoint, CheckpointDetail, CheckpointState, RunFlag } from './checkpoint';
 import { messages } from './messages';
 import { rowKeyOf } from './row-key';
@@ -90,17 +91,24 @@ export async function startingPoint(options: MigrateOptions, id: string): Promis
 
 /**
  * The flags of a run that widen what it takes of its model (see `CheckpointDetail.flags`):
- * those given that apply to it (`rescope` to a scoped model, `rebind` to one with
+ * those given that apply to it (`rescope` to a scoped model, `reindex` to one with an index, `rebind` to one with
  * `@encryption(bind: ...)` or bound to an id that is a foreign key), so that a flag meant for
  * another model restarts no checkpoint.
  */
-export function runFlags(options: Pick<MigrateOptions, 'rescope' | 'rebind' | 'model'>): RunFlag[] {
+export function runFlags(options: Pick<MigrateOptions, 'rescope' | 'rebind' | 'reindex' | 'model'>): RunFlag[] {
   const { model } = options;
   return [
     ...(options.rescope && model.scopeField !== undefined ? (['rescope'] as const) : []),
     // The models `--rebind` rebinds (see `rebinds` in row-plan-classify.ts).
     ...(options.rebind && bindingMayBeMissing(model) ? (['rebind'] as const) : []),
+    // The models with an index `--reindex` recomputes.
+    ...(options.reindex && hasIndexes(model) ? (['reindex'] as const) : []),
   ];
+}
+
+/** Whether `model` has a blind or match index. */
+function hasIndexes(model: ModelMeta): boolean {
+  return Object.keys(model.blindIndexes).length + Object.keys(model.matchIndexes ?? {}).length > 0;
 }
 
 /** Whether a key version above 1 was created after `since` (rows before the cursor may be stale). */

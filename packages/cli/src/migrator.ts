@@ -46,6 +46,8 @@ export interface MigrateOptions {
   readonly rescope?: boolean;
   /** Open values sealed before the model's binding was added (`--rebind`; see `PlanContext.rebind`). */
   readonly rebind?: boolean;
+  /** Recompute every index value, writing those that differ (`reencrypt --reindex`; see `PlanContext.reindex`). */
+  readonly reindex?: boolean;
   readonly resume: ResumePolicy;
   readonly pfe?: PfeImporter;
   readonly progress: Progress;

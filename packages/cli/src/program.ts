@@ -237,6 +237,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
             dryRun: Boolean(o.dryRun),
             rescope: Boolean(o.rescope),
             rebind: Boolean(o.rebind),
+            reindex: Boolean(o.reindex),
             resume,
             keyringAttempts: o.keyringAttempts as number,
             signal: options.signal,
@@ -265,6 +266,13 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     'reencrypt',
     'encrypt legacy plaintext, move values to the active key versions, rebuild blind indexes, import prisma-field-encryption data',
     reencryptCommand,
+  ).addOption(
+    // A dry run opens no value, so it cannot tell which index values differ.
+    new Option(
+      '--reindex',
+      'recompute every blind and match index value from its decrypted field and write those that differ, ' +
+        'without rotating a key (values status --verify counts as stale)',
+    ).conflicts('dryRun'),
   );
   bulk('decrypt', 'write plaintext back for fields switched to readonly (the way out)', decryptCommand);
 

@@ -51,6 +51,8 @@ export interface RangeWorkerOptions {
   readonly rescope?: boolean;
   /** Open values sealed before the model's binding was added (`--rebind`; see `PlanContext.rebind`). */
   readonly rebind?: boolean;
+  /** Recompute every index value (`reencrypt --reindex`; see `PlanContext.reindex`). */
+  readonly reindex?: boolean;
   /** How often the run's state is read (pause) and, every third of a lease, the lease renewed. */
   readonly pollMs?: number;
   /** Aborted on Ctrl-C: finish the batch, give the range back, stop. */
@@ -233,6 +235,7 @@ async function runRange(
       dryRun: false,
       rescope: options.rescope,
       rebind: options.rebind,
+      reindex: options.reindex,
       resume: 'auto',
       pfe: options.pfe,
       keyringAttempts: options.keyringAttempts,

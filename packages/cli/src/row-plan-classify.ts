@@ -12,7 +12,7 @@ import { isHushfieldError } from './output';
 import { messages } from './messages';
 import { emptyTally, isOutage, rowKeyText } from './row-plan';
 import type { PlanContext, PlanTally, RowFailure } from './row-plan';
-import { staleIndexes, staleMatches } from './row-plan-indexes';
+import { everyIndex, recheckedIndexes, staleIndexes, staleMatches } from './row-plan-indexes';
 
 /** The work one row needs: what classifying it found, then its plaintext and new stored values. */
 export interface RowWork {
@@ -225,6 +225,9 @@ async function classifyRow(row: Record<string, unknown>, batch: BatchScope): Pro
   if (mode === 'reencrypt') {
     await staleIndexes(work, batch, strictPlain);
     staleMatches(work, batch, strictPlain);
+    // A dry run opens nothing, so it cannot tell whether a rewritten row's index values match.
+    if (batch.context.reindex && !dryRun) await everyIndex(work, batch, strictPlain);
+    else if (work.rewrite && !dryRun) recheckedIndexes(work, batch);
   }
   if (!(work.rewrite || work.indexes.length > 0 || work.matches.length > 0 || hasKeys(work.data))) return null;
   if (!dryRun) work.keys = keyReferences(model, row, crypto, describe);

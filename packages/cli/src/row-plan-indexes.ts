@@ -70,6 +70,43 @@ export function staleMatches(work: RowWork, batch: BatchScope, strictPlain: Read
   }
 }
 
+/**
+ * Adds to `work` every other index of a field the row rewrites (its plaintext is opened for the
+ * rewrite anyway): the writer recomputes each and writes only a value that differs from the
+ * stored one. An index value can be current by what it names and still be of an earlier value
+ * of its source (written by a deploy without the index or without `@encrypted`, or by SQL), so
+ * a lookup by the real value misses the row; encrypting legacy plaintext or importing a
+ * prisma-field-encryption value must never keep such a value.
+ */
+export function recheckedIndexes(work: RowWork, batch: BatchScope): void {
+  const rewritten = new Set(work.fields.map((field) => field.name));
+  for (const { meta, maintained } of batch.indexes) {
+    if (maintained && rewritten.has(meta.source) && !work.indexes.includes(meta)) work.indexes.push(meta);
+  }
+  for (const planned of batch.matches) {
+    if (planned.maintained && rewritten.has(planned.meta.source) && !work.matches.includes(planned))
+      work.matches.push(planned);
+  }
+}
+
+/**
+ * `--reindex`: adds to `work` every index of a maintained field that holds a value (strict
+ * plaintext left alone), to be recomputed and written only where it differs; none of a row whose
+ * scope cannot be written (destroyed: its values no longer open). A keyring failure throws.
+ */
+export async function everyIndex(work: RowWork, batch: BatchScope, strictPlain: ReadonlySet<string>): Promise<void> {
+  const holds = (source: string) => {
+    const value = work.row[source];
+    return value !== null && value !== undefined && !strictPlain.has(source);
+  };
+  const indexes = batch.indexes.filter((planned) => planned.maintained && holds(planned.meta.source));
+  const matches = batch.matches.filter((planned) => planned.maintained && holds(planned.meta.source));
+  if (indexes.length + matches.length === 0) return;
+  if ((await activeScopeVersion(work.scope, batch)) === undefined) return;
+  for (const { meta } of indexes) if (!work.indexes.includes(meta)) work.indexes.push(meta);
+  for (const planned of matches) if (!work.matches.includes(planned)) work.matches.push(planned);
+}
+
 /** The active version of `scope`'s key (null when it has none yet), or `undefined` when it cannot be written. */
 async function activeScopeVersion(scope: string, batch: BatchScope): Promise<number | null | undefined> {
   try {

@@ -122,15 +122,23 @@ async function indexValues(
   for (const planned of work.matches) {
     const source = work.plaintext.get(planned.meta.source);
     if (typeof source !== 'string') continue;
+    let value: number[];
     try {
-      work.data[planned.meta.name] = await crypto.matchIndex(planned.spec, source);
+      value = await crypto.matchIndex(planned.spec, source);
     } catch (error) {
       if (!isHushfieldError(error) || isOutage(error)) throw error;
       return { field: planned.meta.source, code: error.code, message: error.message };
     }
+    if (sameNumbers(value, work.row[planned.meta.name])) continue;
+    work.data[planned.meta.name] = value;
     work.reasons.indexed++;
   }
   return undefined;
+}
+
+/** Whether `stored` is the list `value`, element by element. */
+function sameNumbers(value: readonly number[], stored: unknown): boolean {
+  return Array.isArray(stored) && stored.length === value.length && value.every((n, i) => stored[i] === n);
 }
 
 /** The first source value that could not be read, if any. */

@@ -87,6 +87,13 @@ export interface PlanContext {
    * Without it such a value fails its row.
    */
   readonly rebind?: boolean;
+  /**
+   * `reencrypt --reindex`: recompute every blind and match index value of a maintained field
+   * from its opened plaintext, and write those that differ from the stored ones (a value left by
+   * a deploy without the index or without `@encrypted`, or by SQL, names a current key and
+   * looks current). Not in a dry run, which opens nothing.
+   */
+  readonly reindex?: boolean;
 }
 
 /** Fields the planner reads from each row (besides the key). */

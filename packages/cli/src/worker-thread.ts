@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       pfe: data.fromPfeKey && data.fromPfeKey.length > 0 ? new PfeImporter(data.fromPfeKey) : undefined,
       rescope: data.rescope,
       rebind: data.rebind,
+      reindex: data.reindex,
       pollMs: data.pollMs,
       signal: stop.signal,
       throttle: take,

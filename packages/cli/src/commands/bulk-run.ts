@@ -37,6 +37,12 @@ export interface BulkOptions {
    * binding was added, and (for `reencrypt`) seal every value again, bound. Without it they fail their row.
    */
   readonly rebind?: boolean;
+  /**
+   * `reencrypt` only: recompute every blind and match index value from its field's plaintext and
+   * write those that differ, without rotating a key (values left by a deploy without the index
+   * or without `@encrypted`, which `status --verify` counts as stale).
+   */
+  readonly reindex?: boolean;
   readonly resume: ResumePolicy;
   readonly fromPfeKey?: readonly string[];
   readonly quiet?: boolean;
@@ -100,6 +106,7 @@ async function runSingle(ctx: CommandContext, mode: PlanMode, options: BulkOptio
         dryRun: options.dryRun,
         rescope: options.rescope,
         rebind: options.rebind,
+        reindex: options.reindex,
         resume: options.resume,
         keyringAttempts: options.keyringAttempts,
         signal: options.signal,

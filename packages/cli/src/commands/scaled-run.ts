@@ -71,6 +71,8 @@ export interface ThreadData {
   readonly rescope?: boolean;
   /** `--rebind` (see `BulkOptions.rebind`). */
   readonly rebind?: boolean;
+  /** `--reindex` (see `BulkOptions.reindex`). */
+  readonly reindex?: boolean;
   readonly pollMs?: number;
 }
 
@@ -121,6 +123,7 @@ export async function runScaled(
     mode,
     ...(options.rescope ? ['--rescope'] : []),
     ...(options.rebind ? ['--rebind'] : []),
+    ...(options.reindex ? ['--reindex'] : []),
     ...(pfe ? [pfeMode(pfe)] : []),
     schemaMode(runModels),
   ].join(' ');
@@ -375,6 +378,7 @@ async function runHere(
         keyringAttempts: options.keyringAttempts,
         rescope: options.rescope,
         rebind: options.rebind,
+        reindex: options.reindex,
         pollMs: scale.pollMs,
         signal: options.signal,
         throttle,
@@ -427,6 +431,7 @@ function startThread(
     fromPfeKey: options.fromPfeKey,
     rescope: options.rescope,
     rebind: options.rebind,
+    reindex: options.reindex,
     pollMs: scale.pollMs,
   };
   const worker = startWorker(data);
