@@ -2,48 +2,11 @@ import { ConfigError } from '@hushfield/core';
 import { buildSchema, readSettings, validateSchema } from './build-schema';
 import type { DmmfDefault, DmmfDocument, DmmfField, DmmfModel } from './dmmf';
 import { idGenerationOf } from './field-declaration';
+import { dmmfField, dmmfModel, type FieldInit, keyStoreModel } from './dmmf.fixture';
 
-type FieldInit = Partial<DmmfField> & { name: string };
-
-function field(init: FieldInit): DmmfField {
-  return {
-    kind: 'scalar',
-    type: 'String',
-    isList: false,
-    isRequired: true,
-    isUnique: false,
-    isId: false,
-    hasDefaultValue: init.default !== undefined,
-    ...init,
-  };
-}
-
-function model(name: string, fields: FieldInit[], extra: Partial<DmmfModel> = {}): DmmfModel {
-  return { name, dbName: null, fields: fields.map(field), primaryKey: null, uniqueIndexes: [], ...extra };
-}
-
-const keyStore = (name = 'HushfieldKey'): DmmfModel =>
-  model(
-    name,
-    [
-      { name: 'id', isId: true, default: { name: 'uuid', args: [] } },
-      { name: 'keyId' },
-      { name: 'kind' },
-      { name: 'scope' },
-      { name: 'version', type: 'Int' },
-      { name: 'state' },
-      { name: 'wrappedKey', isRequired: false },
-      { name: 'keyringId' },
-      { name: 'createdAt', type: 'DateTime', default: { name: 'now', args: [] } },
-      { name: 'updatedAt', type: 'DateTime', isUpdatedAt: true },
-    ],
-    {
-      uniqueIndexes: [
-        { name: null, fields: ['kind', 'scope', 'version'] },
-        { name: null, fields: ['keyId', 'version'] },
-      ],
-    },
-  );
+const field = dmmfField;
+const model = dmmfModel;
+const keyStore = keyStoreModel;
 
 const doc = (...models: DmmfModel[]): DmmfDocument => ({ datamodel: { models: [...models, keyStore()] } });
 

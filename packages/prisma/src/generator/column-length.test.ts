@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto, LocalKeyring, MemoryKeyStore } from '@hushfield/core';
 import { validateSchema } from './build-schema';
-import type { DmmfDocument, DmmfField } from './dmmf';
+import type { DmmfDocument } from './dmmf';
 import { MIN_ENVELOPE_LENGTH, maxIndexLength } from './field-declaration';
+import { dmmfField, keyStoreModel } from './dmmf.fixture';
 
 // The generator refuses length-limited columns that can never hold what core writes. These
 // tests tie its bounds to core's real output, so a change of the envelope format shows here.
@@ -13,34 +14,8 @@ const crypto = new FieldCrypto({
   cache: { ttlMs: 60_000 },
 });
 
-const field = (init: Partial<DmmfField> & { name: string }): DmmfField => ({
-  kind: 'scalar',
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isUnique: false,
-  isId: false,
-  hasDefaultValue: false,
-  ...init,
-});
-
-const keyStoreModel = {
-  name: 'HushfieldKey',
-  dbName: null,
-  primaryKey: null,
-  uniqueIndexes: [
-    { name: null, fields: ['kind', 'scope', 'version'] },
-    { name: null, fields: ['keyId', 'version'] },
-  ],
-  fields: [
-    field({ name: 'id', isId: true, hasDefaultValue: true, default: { name: 'uuid', args: [] } }),
-    ...['keyId', 'kind', 'scope', 'state', 'keyringId'].map((name) => field({ name })),
-    field({ name: 'version', type: 'Int' }),
-    field({ name: 'wrappedKey', isRequired: false }),
-    field({ name: 'createdAt', type: 'DateTime', hasDefaultValue: true, default: { name: 'now', args: [] } }),
-    field({ name: 'updatedAt', type: 'DateTime', isUpdatedAt: true }),
-  ],
-};
+const field = dmmfField;
+const keyStore = keyStoreModel();
 
 function problems(
   email: [string, string[]] | null,
@@ -51,7 +26,7 @@ function problems(
   const document: DmmfDocument = {
     datamodel: {
       models: [
-        keyStoreModel,
+        keyStore,
         {
           name: 'User',
           dbName: null,

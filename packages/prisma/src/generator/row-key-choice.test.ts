@@ -1,40 +1,9 @@
 import { validateSchema } from './build-schema';
-import type { DmmfDocument, DmmfField, DmmfModel } from './dmmf';
+import type { DmmfDocument, DmmfModel } from './dmmf';
+import { dmmfField, type FieldInit, keyStoreModel } from './dmmf.fixture';
 
-type FieldInit = Partial<DmmfField> & { name: string };
-
-const field = (init: FieldInit): DmmfField => ({
-  kind: 'scalar',
-  type: 'String',
-  isList: false,
-  isRequired: true,
-  isUnique: false,
-  isId: false,
-  hasDefaultValue: false,
-  ...init,
-});
-
-const keyStore: DmmfModel = {
-  name: 'HushfieldKey',
-  dbName: null,
-  primaryKey: null,
-  fields: [
-    { name: 'id', isId: true, hasDefaultValue: true, default: { name: 'uuid', args: [] } },
-    { name: 'keyId' },
-    { name: 'kind' },
-    { name: 'scope' },
-    { name: 'version', type: 'Int' },
-    { name: 'state' },
-    { name: 'wrappedKey', isRequired: false },
-    { name: 'keyringId' },
-    { name: 'createdAt', type: 'DateTime', hasDefaultValue: true, default: { name: 'now', args: [] } },
-    { name: 'updatedAt', type: 'DateTime', isUpdatedAt: true },
-  ].map(field),
-  uniqueIndexes: [
-    { name: null, fields: ['kind', 'scope', 'version'] },
-    { name: null, fields: ['keyId', 'version'] },
-  ],
-};
+const field = dmmfField;
+const keyStore = keyStoreModel();
 
 /** An id-less `Card` with an encrypted `pin` and `fields`, its `@@unique`s `uniques`. */
 function card(fields: FieldInit[], uniques: string[][] = [], encrypted = true): DmmfDocument {
