@@ -400,11 +400,58 @@ describe('PrismaKeyStore', () => {
       await released;
       expect(error).toBeInstanceOf(KeyStoreError);
       expect(error).toMatchObject({ keyId: `k-${scope}`, version: 1 });
+      expect((error as Error).message).toMatch(/ran past its 5000 ms .*timeoutMs/);
       expect(await rows(scope)).toEqual([]);
       expect((await store.insert(newScopeKey(scope))).version).toBe(1);
     },
     20_000,
   );
+
+  // Prisma's own transactions wait 2 s to start; keys come with an application's first writes to
+  // new scopes, when its pool is busiest (seen in CI: a 4-connection pool, 2,000 rows in 3 scopes).
+  it("waits past Prisma's 2 s for a connection of a busy pool before giving up on a key", async () => {
+    const busy = new PrismaClient({ adapter: db.adapter({ connections: 1 }) });
+    try {
+      const scope = freshScope();
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      // The pool's one connection, held 3 s by the application's own transaction.
+      const application = busy.$transaction(
+        async (tx) => {
+          await tx.$queryRawUnsafe('SELECT 1');
+          holding();
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+        },
+        { maxWait: 10_000, timeout: 10_000 },
+      );
+      await held;
+      const stored = await new PrismaKeyStore(busy).insert(newScopeKey(scope));
+      await application;
+      expect(stored.version).toBe(1);
+      expect((await rows(scope)).map((row) => row.state)).toEqual(['active']);
+
+      // Past its own limit it gives up with a KeyStoreError naming the option, storing nothing.
+      const next = freshScope();
+      let holdingAgain!: () => void;
+      const heldAgain = new Promise<void>((resolve) => (holdingAgain = resolve));
+      const again = busy.$transaction(
+        async (tx) => {
+          await tx.$queryRawUnsafe('SELECT 1');
+          holdingAgain();
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+        },
+        { maxWait: 10_000, timeout: 10_000 },
+      );
+      await heldAgain;
+      const error = await rejection(new PrismaKeyStore(busy, { maxWaitMs: 300 }).insert(newScopeKey(next)));
+      await again;
+      expect(error).toBeInstanceOf(KeyStoreError);
+      expect((error as Error).message).toMatch(/could not start within 300 ms .*maxWaitMs/);
+      expect(await rows(next)).toEqual([]);
+    } finally {
+      await busy.$disconnect();
+    }
+  }, 20_000);
 
   it('reports a row edited by hand to an unknown state instead of trusting it', async () => {
     const scope = freshScope();

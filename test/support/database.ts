@@ -27,8 +27,11 @@ export interface TestDatabase {
   readonly provider: TestProvider;
   /** Connection string (absent on PGlite, which lives in this process). */
   readonly url?: string;
-  /** A Prisma driver adapter factory for this database. */
-  adapter(): SqlDriverAdapterFactory;
+  /**
+   * A Prisma driver adapter factory for this database; `connections` caps its pool on a server
+   * (PGlite and SQLite have one connection a client anyway).
+   */
+  adapter(options?: { connections?: number }): SqlDriverAdapterFactory;
   /**
    * Raw SQL, bypassing Prisma and hushfield: what the database really stores. Written as for
    * PostgreSQL (`$1` placeholders, double-quoted identifiers); on MySQL and SQLite the
@@ -115,7 +118,7 @@ async function createPostgres(kind: 'postgres' | 'container', serverUrl: string)
     backend: kind,
     provider: 'postgresql',
     url: connectionString,
-    adapter: () => new PrismaPg({ connectionString }),
+    adapter: ({ connections } = {}) => new PrismaPg({ connectionString, max: connections }),
     query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
     close: async () => {
       await client.end();
@@ -182,7 +185,8 @@ async function createMariadb(serverUrl: string): Promise<TestDatabase> {
     provider: 'mysql',
     url: url.toString(),
     // A few connections a client: test files make many clients, and the server allows 151 in all.
-    adapter: () => new PrismaMariaDb({ ...options, database: name, connectionLimit: 4 }),
+    adapter: ({ connections = 4 } = {}) =>
+      new PrismaMariaDb({ ...options, database: name, connectionLimit: connections }),
     query: async <T>(sql: string, params?: unknown[]) => {
       const rewritten = positional(sql, params);
       const result: unknown = await connection.query(rewritten.sql, rewritten.params);

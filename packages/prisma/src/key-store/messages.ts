@@ -29,9 +29,14 @@ export const messages = {
   tooLong: (model: string, argument: string, length: number | undefined) =>
     `${argument}${length === undefined ? '' : ` (${length} characters)`} is longer than its column in ${model} ` +
     'holds (on MySQL a String column is VARCHAR(191) unless declared longer); the key was not stored',
-  expired: (operation: string, kind: string, scope: string, version: number) =>
+  expired: (operation: string, kind: string, scope: string, version: number, timeoutMs: number) =>
     `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: the key store's transaction ` +
-    'timed out (another connection held a lock on the key table); nothing was stored',
+    `ran past its ${timeoutMs} ms (another connection held a lock on the key table; PrismaKeyStore's ` +
+    'timeoutMs sets the limit); nothing was stored',
+  notStarted: (operation: string, kind: string, scope: string, version: number, maxWaitMs: number) =>
+    `cannot ${operation} ${kind} key for scope "${scope}" version ${version}: the key store's transaction ` +
+    `could not start within ${maxWaitMs} ms (every connection of the client's pool stayed busy; a larger ` +
+    "pool or PrismaKeyStore's maxWaitMs lets it wait); nothing was stored",
   storedOtherwise: (model: string, argument: string, length: number) =>
     `${argument} (${length} characters) came back from ${model} otherwise than given: its column cut it to fit ` +
     '(MySQL without a strict sql_mode: a String column is VARCHAR(191) unless declared longer) or changed it; ' +

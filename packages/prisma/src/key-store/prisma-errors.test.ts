@@ -1,4 +1,4 @@
-import { isUniqueViolation, isWriteConflict } from './prisma-errors';
+import { isExpiredTransaction, isUniqueViolation, isUnstartedTransaction, isWriteConflict } from './prisma-errors';
 
 describe('Prisma error recognition', () => {
   it('recognises a unique-constraint violation by its P2002 code', () => {
@@ -22,8 +22,20 @@ describe('Prisma error recognition', () => {
     expect(isWriteConflict({ code: 'P1008' })).toBe(false);
   });
 
+  it('tells a transaction that never started (P2028, pool busy past maxWait) from one that ran too long', () => {
+    const p2028 = (message: string) => Object.assign(new Error(message), { code: 'P2028' });
+    const unstarted = p2028('Transaction API error: Unable to start a transaction in the given time.');
+    const expired = p2028('Transaction already closed: A query cannot be executed on an expired transaction.');
+    expect([isExpiredTransaction(unstarted), isUnstartedTransaction(unstarted)]).toEqual([true, true]);
+    expect([isExpiredTransaction(expired), isUnstartedTransaction(expired)]).toEqual([true, false]);
+    const otherCode = Object.assign(new Error('Unable to start a transaction in the given time.'), { code: 'P2034' });
+    expect(isUnstartedTransaction(otherCode)).toBe(false);
+    expect(isUnstartedTransaction({ code: 'P2028' })).toBe(false);
+  });
+
   it.each([null, undefined, 'P2002', 2002, new Error('P2002'), { code: 2002 }])('ignores %p', (value) => {
     expect(isUniqueViolation(value)).toBe(false);
     expect(isWriteConflict(value)).toBe(false);
+    expect(isUnstartedTransaction(value)).toBe(false);
   });
 });

@@ -22,6 +22,15 @@ export function isExpiredTransaction(error: unknown): boolean {
 }
 
 /**
+ * P2028 before the transaction began: no connection of the client's pool came free within the
+ * transaction's `maxWait`. Told from a transaction that ran too long only by Prisma's message.
+ */
+export function isUnstartedTransaction(error: unknown): boolean {
+  const message = isExpiredTransaction(error) ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && /unable to start a transaction/i.test(message);
+}
+
+/**
  * P2034: the transaction lost a write conflict or deadlock to a concurrent one. On SQLite the
  * same loss arrives as `SQLITE_BUSY` or `SQLITE_BUSY_SNAPSHOT` (a read transaction that another
  * connection's write overtook cannot become a write transaction), which Prisma reports as a

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { ConfigError, InvalidArgumentError, type NewStoredKey } from '@hushfield/core';
+import { ConfigError, InvalidArgumentError, KeyStoreError, type NewStoredKey } from '@hushfield/core';
 import { PrismaKeyStore } from './prisma-key-store';
 
 // The database behaviour is tested on PostgreSQL and PGlite in test/key-store*.test.ts; these
@@ -58,6 +58,50 @@ describe('PrismaKeyStore configuration', () => {
 
   it('refuses a model option that is not a model name', () => {
     expect(() => new PrismaKeyStore(recordingClient().client, { model: 'a b' })).toThrow(InvalidArgumentError);
+  });
+
+  it.each([
+    ['maxWaitMs', 0],
+    ['maxWaitMs', -1],
+    ['maxWaitMs', 1.5],
+    ['maxWaitMs', '10000'],
+    ['timeoutMs', Number.NaN],
+    ['timeoutMs', Infinity],
+    ['timeoutMs', null],
+  ])('refuses %s %p with a typed error naming the option', (option, value) => {
+    const make = () => new PrismaKeyStore(recordingClient().client, { [option]: value } as never);
+    expect(make).toThrow(InvalidArgumentError);
+    expect(make).toThrow(`options.${option}`);
+  });
+
+  it('gives every transaction of the store its wait and run limits: 10 s and 5 s unless told otherwise', async () => {
+    const seen: unknown[] = [];
+    const client = {
+      ...recordingClient().client,
+      $transaction: async (_fn: unknown, options: unknown) => {
+        seen.push(options);
+        throw Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), {
+          code: 'P2028',
+        });
+      },
+    };
+    const failure = (store: PrismaKeyStore) =>
+      store.insert(key).then(
+        () => {
+          throw new Error('the insert should have failed');
+        },
+        (error: Error) => error,
+      );
+    const byDefault = await failure(new PrismaKeyStore(client));
+    expect(byDefault).toBeInstanceOf(KeyStoreError);
+    expect(byDefault.message).toMatch(/could not start within 10000 ms .*maxWaitMs/);
+    await failure(new PrismaKeyStore(client, { maxWaitMs: 30_000, timeoutMs: 8_000 }));
+    await new PrismaKeyStore(client).destroy('scope', 'default').catch(() => undefined);
+    expect(seen).toEqual([
+      { maxWait: 10_000, timeout: 5_000 },
+      { maxWait: 30_000, timeout: 8_000 },
+      { maxWait: 10_000, timeout: 5_000 },
+    ]);
   });
 
   it('prints only the model name', () => {

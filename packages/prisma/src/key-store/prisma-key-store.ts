@@ -22,12 +22,30 @@ import {
 } from '@hushfield/core';
 import { messages } from './messages';
 import { nulRefusal } from '../text-nul';
-import { isExpiredTransaction, isUniqueViolation, isWriteConflict, tooLongColumn } from './prisma-errors';
+import {
+  isExpiredTransaction,
+  isUniqueViolation,
+  isUnstartedTransaction,
+  isWriteConflict,
+  tooLongColumn,
+} from './prisma-errors';
 
 /** Options of {@link PrismaKeyStore}. */
 export interface PrismaKeyStoreOptions {
   /** Prisma model name of the key store; default `HushfieldKey`. */
   readonly model?: string;
+  /**
+   * How long one of the store's transactions may wait to start (for a connection of the
+   * client's pool), in milliseconds; default 10,000, where Prisma's own default is 2,000. Keys
+   * are created with an application's first writes to new scopes, when its pool is busiest, and
+   * a key that could not be stored fails the write that needed it.
+   */
+  readonly maxWaitMs?: number;
+  /**
+   * How long one of the store's transactions may run once started (waiting for a lock another
+   * connection holds on the key table included), in milliseconds; default 5,000 (Prisma's).
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A key-store row as Prisma returns it. */
@@ -51,8 +69,15 @@ interface KeyDelegate {
   updateMany(args: object): Promise<{ count: number }>;
 }
 
+/** Options of an interactive transaction, as Prisma's `$transaction` takes them. */
+interface TransactionOptions {
+  readonly isolationLevel?: string;
+  readonly maxWait: number;
+  readonly timeout: number;
+}
+
 interface ClientLike {
-  $transaction<T>(fn: (tx: unknown) => Promise<T>, options?: { isolationLevel?: string }): Promise<T>;
+  $transaction<T>(fn: (tx: unknown) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 const SELECT = {
@@ -92,6 +117,10 @@ const DESTROY_PASSES = 10;
 const DESTROY_ATTEMPTS = 5;
 /** Key versions one {@link PrismaKeyStore.getVersions} query asks for, or scopes one `getActives` query does. */
 const KEYS_PER_QUERY = 100;
+/** Default of {@link PrismaKeyStoreOptions.maxWaitMs}. */
+const MAX_WAIT_MS = 10_000;
+/** Default of {@link PrismaKeyStoreOptions.timeoutMs}: Prisma's own. */
+const TIMEOUT_MS = 5_000;
 
 function needs(condition: boolean, argument: string, requirement: string): void {
   if (!condition) throw new InvalidArgumentError(messages.invalidArgument(argument, requirement), argument);
@@ -115,6 +144,17 @@ function checkNewKey(key: NewStoredKey): void {
   needs(typeof key.keyringId === 'string' && key.keyringId.length > 0, 'key.keyringId', 'must be a non-empty string');
 }
 
+/** `value` of the option `argument`, or `fallback` when not given. */
+function milliseconds(value: unknown, fallback: number, argument: string): number {
+  if (value === undefined) return fallback;
+  needs(
+    typeof value === 'number' && Number.isSafeInteger(value) && value > 0,
+    argument,
+    'must be a positive whole number of milliseconds',
+  );
+  return value as number;
+}
+
 /** Code-point order of scopes, the same in every database collation. */
 function compareKeys(a: StoredKey, b: StoredKey): number {
   if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
@@ -127,12 +167,15 @@ export class PrismaKeyStore implements KeyStore {
   readonly #client: ClientLike;
   readonly #model: string;
   readonly #delegateName: string;
+  readonly #transaction: TransactionOptions;
 
   /**
    * @param client a base (unextended) PrismaClient whose schema has the key-store model.
-   * @param options `model`: the key-store model's name, default `HushfieldKey`.
+   * @param options `model`: the key-store model's name, default `HushfieldKey`; `maxWaitMs` and
+   *   `timeoutMs`: how long the store's transactions may wait to start and run.
    * @throws ConfigError when the client has no such model.
-   * @throws InvalidArgumentError when `options` is not an object or `options.model` not a model name.
+   * @throws InvalidArgumentError when `options` is not an object, `options.model` not a model
+   *   name, or `options.maxWaitMs` or `options.timeoutMs` not a positive integer.
    * @example const keyStore = new PrismaKeyStore(prisma);
    */
   constructor(client: unknown, options: PrismaKeyStoreOptions = {}) {
@@ -141,6 +184,10 @@ export class PrismaKeyStore implements KeyStore {
     needs(typeof model === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(model), 'options.model', 'must be a model name');
     this.#model = model;
     this.#delegateName = model[0].toLowerCase() + model.slice(1);
+    this.#transaction = {
+      maxWait: milliseconds(options.maxWaitMs, MAX_WAIT_MS, 'options.maxWaitMs'),
+      timeout: milliseconds(options.timeoutMs, TIMEOUT_MS, 'options.timeoutMs'),
+    };
     const delegate = (client as Record<string, unknown> | null)?.[this.#delegateName] as
       Partial<KeyDelegate> | undefined;
     if (
@@ -223,7 +270,7 @@ export class PrismaKeyStore implements KeyStore {
     checkNewKey(key);
     this.#checkScope(key.scope, 'key.scope');
     return this.#conflictsAsKeyConflict(key, 'insert', () =>
-      this.#client.$transaction(async (tx) => {
+      this.#inTransaction(async (tx) => {
         const keys = this.#keys(tx);
         // Written before it reads: on SQLite with a rollback journal, transactions that read and
         // then write deadlock each other (each one's read lock keeps the other from committing).
@@ -249,7 +296,7 @@ export class PrismaKeyStore implements KeyStore {
     this.#checkScope(next.scope, 'next.scope');
     needs(next.version >= 2, 'next.version', 'must be at least 2 (rotation follows version 1)');
     return this.#conflictsAsKeyConflict(next, 'rotate', () =>
-      this.#client.$transaction(async (tx) => {
+      this.#inTransaction(async (tx) => {
         const keys = this.#keys(tx);
         const retired = await keys.updateMany({
           where: { kind: next.kind, scope: next.scope, version: next.version - 1, state: 'active' },
@@ -275,7 +322,7 @@ export class PrismaKeyStore implements KeyStore {
     this.#checkScope(next.scope, 'next.scope');
     needs(next.version >= 2, 'next.version', 'must be at least 2 (a pending version follows an active one)');
     return this.#conflictsAsKeyConflict(next, 'publish', () =>
-      this.#client.$transaction(async (tx) => {
+      this.#inTransaction(async (tx) => {
         const keys = this.#keys(tx);
         const where = { kind: next.kind, scope: next.scope, state: 'active', version: next.version - 1 };
         // Written before it reads, as insert is (SQLite's rollback journal). The active version
@@ -314,7 +361,7 @@ export class PrismaKeyStore implements KeyStore {
     // Named as a missing key is (the key id is read inside the transaction).
     const slot = { keyId: `${kind}:${scope}`, kind, scope, version };
     return this.#conflictsAsKeyConflict(slot, 'promote', () =>
-      this.#client.$transaction(async (tx) => {
+      this.#inTransaction(async (tx) => {
         const keys = this.#keys(tx);
         const now = new Date();
         const retired = await keys.updateMany({
@@ -350,7 +397,7 @@ export class PrismaKeyStore implements KeyStore {
     this.#checkScope(scope, 'scope');
     const where = { kind, scope, OR: [{ state: { not: 'destroyed' } }, { wrappedKey: { not: null } }] };
     const destroy = () =>
-      this.#client.$transaction(async (tx) => {
+      this.#inTransaction(async (tx) => {
         let destroyed = 0;
         for (let pass = 1; ; pass++) {
           const { count } = await this.#keys(tx).updateMany({
@@ -444,6 +491,11 @@ export class PrismaKeyStore implements KeyStore {
     return provider === 'postgresql' || provider === 'postgres' ? { isolationLevel: 'ReadCommitted' } : undefined;
   }
 
+  /** Runs `fn` in one of the client's interactive transactions, with the store's wait and run limits. */
+  #inTransaction<T>(fn: (tx: unknown) => Promise<T>, isolation?: { isolationLevel: string }): Promise<T> {
+    return this.#client.$transaction(fn, { ...this.#transaction, ...isolation });
+  }
+
   #keys(tx: unknown = this.#client): KeyDelegate {
     return (tx as Record<string, KeyDelegate>)[this.#delegateName];
   }
@@ -487,12 +539,10 @@ export class PrismaKeyStore implements KeyStore {
       return await write();
     } catch (error) {
       if (isExpiredTransaction(error)) {
-        throw new KeyStoreError(
-          messages.expired(operation, key.kind, key.scope, key.version),
-          key,
-          {},
-          { cause: error },
-        );
+        const message = isUnstartedTransaction(error)
+          ? messages.notStarted(operation, key.kind, key.scope, key.version, this.#transaction.maxWait)
+          : messages.expired(operation, key.kind, key.scope, key.version, this.#transaction.timeout);
+        throw new KeyStoreError(message, key, {}, { cause: error });
       }
       if (isUniqueViolation(error)) {
         throw new KeyConflictError(messages.versionExists(operation, key.kind, key.scope, key.version), {
@@ -521,7 +571,10 @@ export class PrismaKeyStore implements KeyStore {
    * returns `null` instead of failing: the transaction rolled back, nothing was stored.
    */
   #created(key: NewStoredKey, operation: 'insert' | 'rotate' | 'publish', row: KeyRow | null): StoredKey {
-    if (row === null) throw new KeyStoreError(messages.expired(operation, key.kind, key.scope, key.version), key);
+    if (row === null) {
+      const message = messages.expired(operation, key.kind, key.scope, key.version, this.#transaction.timeout);
+      throw new KeyStoreError(message, key);
+    }
     return this.#toStored(this.#asGiven(key, row));
   }
 
