@@ -98,4 +98,9 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   testTimeout: 60000,
+  // On two cores Jest runs in band (one worker or fewer): every file runs in Jest's own process,
+  // so a handle one failed file left open kept the whole run from exiting after its totals (CI,
+  // where a MariaDB suite's beforeAll failed, then hung until its 90-minute limit). Jest now exits
+  // once the totals are out, with a warning naming --detectOpenHandles to find such a handle.
+  forceExit: true,
 };
