@@ -16,6 +16,7 @@ export const commonMessages = {
   run: {
     positiveInteger: (option: string) => `${option} must be a positive integer`,
     commandRequired: () => 'a command is required (hushfield --help lists them)',
+    versionAlone: () => '--version (-V) takes no command: run hushfield --version',
     scaledOnly: (flags: readonly string[]) =>
       `${flags.join(' and ')} shape${flags.length === 1 ? 's' : ''} a scaled-out run only: add --run <id> or --workers <n> (or leave ${flags.length === 1 ? 'it' : 'them'} out)`,
     hint: (hint: string) => `hint: ${hint}`,

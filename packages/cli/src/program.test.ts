@@ -124,6 +124,26 @@ test.each(['--version', '-V'])('%s prints the package version and exits 0', asyn
 });
 
 test.each([
+  [['keys', 'rotate', '--scope', 'acme', '--version', '3']],
+  [['keys', 'retire', '--scope', 'acme', '--version', '1']],
+  [['reencrypt', '--model', 'User', '-V']],
+])('%j: a version flag after a command is a usage error, not the version printed with exit 0', async (args) => {
+  const result = await cli(args, untouchable);
+  expect(result.code).toBe(ExitCode.Usage);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toContain('hushfield --version');
+  const json = await cli([...args, '--json'], untouchable);
+  expect(json.code).toBe(ExitCode.Usage);
+  expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT' });
+});
+
+test('--version after global options (no command) still prints the version', async () => {
+  const result = await cli(['--dotenv', 'x.env', '--version'], untouchable);
+  expect(result.code).toBe(ExitCode.Ok);
+  expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+});
+
+test.each([
   [['reencrypt', '--lease-seconds', '5'], '--lease-seconds shapes'],
   [['decrypt', '--range-rows', '100', '--lease-seconds', '5'], '--lease-seconds and --range-rows shape'],
 ])('%j without --run or --workers is a usage error, not ignored', async (args, message) => {

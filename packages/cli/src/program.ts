@@ -58,6 +58,14 @@ function jsonRequested(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
+/** Whether `-V`/`--version` comes after a command name in `argv` (before any `--`). */
+function versionAfterCommand(argv: readonly string[], commands: ReadonlySet<string>): boolean {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  const at = args.findIndex((arg) => arg === '--version' || arg === '-V');
+  return at > 0 && args.slice(0, at).some((arg) => commands.has(arg));
+}
+
 /** The version in this package's package.json (one directory above `src/` and `dist/`). */
 function cliVersion(): string {
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
@@ -390,6 +398,12 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       ),
     );
 
+  // Commander takes `--version` anywhere: `keys rotate --scope S --version 3` printed the version
+  // and exited 0 without rotating, and so did a command that does not exist.
+  if (versionAfterCommand(argv, new Set(program.commands.map((command) => command.name())))) {
+    new Output(io, jsonRequested(argv)).error(new InvalidArgumentError(messages.run.versionAlone(), 'argv'));
+    return ExitCode.Usage;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
