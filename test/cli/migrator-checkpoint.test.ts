@@ -2,14 +2,10 @@
  * The checkpoint of a concurrent `reencrypt` run never moves past a batch that failed, even
  * when a later batch (running beside it) committed: a resumed run must not skip its rows.
  */
-import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCasWriter } from '../../packages/cli/src/cas-writer';
 import type { CasWriter } from '../../packages/cli/src/cas-writer';
 import { CheckpointStore, checkpointId } from '../../packages/cli/src/checkpoint';
-import { migrateModel } from '../../packages/cli/src/migrator';
-import { createProgress } from '../../packages/cli/src/progress';
-import { PassThrough } from 'node:stream';
-import { createCliWorld, schema, insertRows } from './support';
+import { createCliWorld, migrateQuietly, schema, insertRows } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -22,21 +18,13 @@ function run(options: {
   concurrency?: number;
   signal?: AbortSignal;
 }) {
-  return migrateModel({
-    client: world.prisma,
-    crypto: world.crypto(),
-    keyStore: new PrismaKeyStore(world.prisma),
+  return migrateQuietly(world, {
     model: schema.models.Customer,
-    mode: 'reencrypt',
     writer: options.writer,
     checkpoints: options.checkpoints,
     batchSize: options.batchSize ?? 2,
     concurrency: options.concurrency ?? 1,
-    dryRun: false,
-    resume: 'auto',
     signal: options.signal,
-    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
-    log: () => undefined,
   });
 }
 

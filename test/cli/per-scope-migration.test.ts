@@ -4,14 +4,11 @@
  * checkpoint, counted by `status` (shared vs per-scope values), and with no lookup gap while
  * the index is `perScope: migrating`.
  */
-import { PassThrough } from 'node:stream';
-import { fieldEncryption, type HushfieldSchema, PrismaKeyStore } from '@hushfield/prisma';
+import { fieldEncryption, type HushfieldSchema } from '@hushfield/prisma';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { createCasWriter, type CasWriter } from '../../packages/cli/src/cas-writer';
 import { CheckpointStore, checkpointId } from '../../packages/cli/src/checkpoint';
-import { migrateModel } from '../../packages/cli/src/migrator';
-import { createProgress } from '../../packages/cli/src/progress';
-import { createCliWorld, schema, type CliWorld } from './support';
+import { createCliWorld, createContacts, migrateQuietly, schema, type CliWorld } from './support';
 
 type PerScope = true | 'migrating' | undefined;
 
@@ -50,36 +47,13 @@ async function indexStatus(appSchema: HushfieldSchema) {
 
 /** One migrateModel run over Contact, as `reencrypt --model Contact` under `runSchema`. */
 function migrate(runSchema: HushfieldSchema, writer: CasWriter, signal?: AbortSignal) {
-  return migrateModel({
-    client: world.prisma,
-    crypto: world.crypto(),
-    keyStore: new PrismaKeyStore(world.prisma),
-    model: runSchema.models.Contact,
-    mode: 'reencrypt',
-    writer,
-    checkpoints: new CheckpointStore(world.prisma),
-    batchSize: 3,
-    concurrency: 1,
-    dryRun: false,
-    resume: 'auto',
-    signal,
-    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
-    log: () => undefined,
-  });
+  const checkpoints = new CheckpointStore(world.prisma);
+  return migrateQuietly(world, { model: runSchema.models.Contact, writer, checkpoints, batchSize: 3, signal });
 }
 
 beforeAll(async () => {
   world = await createCliWorld();
-  const shared = app(SHARED);
-  for (const slug of ['mig-a', 'mig-b']) {
-    const org = await shared.organization.create({ data: { slug } });
-    orgs.push(org.id);
-    for (let i = 0; i < 5; i++) {
-      await shared.contact.create({
-        data: { orgId: org.id, email: `c${i}@${slug}.test`, emailIdx: computedBlindIndex, phone: `555 010${i}` },
-      });
-    }
-  }
+  orgs.push(...(await createContacts(app(SHARED), ['mig-a', 'mig-b'], 5)));
 }, 120_000);
 
 afterAll(async () => {

@@ -5,17 +5,13 @@
  * the first batch only and reported success, leaving every later row under the old key. A model
  * with no such criterion is refused, naming it, before any row is read or written.
  */
-import { PassThrough } from 'node:stream';
 import { encryptStringSync, generateKey } from '@47ng/cloak';
 import { isEnvelope } from '@hushfield/core';
 import type { HushfieldSchema, ModelMeta } from '@hushfield/prisma';
-import { PrismaKeyStore } from '@hushfield/prisma';
 import { createCasWriter } from '../../packages/cli/src/cas-writer';
 import type { CasWriter } from '../../packages/cli/src/cas-writer';
 import { CheckpointStore } from '../../packages/cli/src/checkpoint';
-import { migrateModel } from '../../packages/cli/src/migrator';
-import { createProgress } from '../../packages/cli/src/progress';
-import { appClient, countRows, createCliWorld, insertRows, schema } from './support';
+import { appClient, countRows, createCliWorld, insertRows, migrateQuietly, schema } from './support';
 import type { CliWorld } from './support';
 
 const CARDS = 23;
@@ -222,22 +218,7 @@ test('an interrupted reencrypt resumes after its checkpoint (a row key cursor) a
     },
   };
   const run = (signal?: AbortSignal, casWriter: CasWriter = real) =>
-    migrateModel({
-      client: world.prisma,
-      crypto: world.crypto(),
-      keyStore: new PrismaKeyStore(world.prisma),
-      model,
-      mode: 'reencrypt',
-      writer: casWriter,
-      checkpoints,
-      batchSize: 4,
-      concurrency: 1,
-      dryRun: false,
-      resume: 'auto',
-      signal,
-      progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
-      log: () => undefined,
-    });
+    migrateQuietly(world, { model, writer: casWriter, checkpoints, batchSize: 4, signal });
   const stopped = await run(controller.signal, writer);
   expect(stopped.stopped).toBeTruthy();
   const [saved] = await world.db.query<{ cursor: string; processed: number }>(

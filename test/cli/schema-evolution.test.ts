@@ -5,14 +5,11 @@
  * Each is walked through the extension and the CLI with the schema metadata of the deploy
  * before and after (a rolling deploy runs both), checked on what the database stores.
  */
-import { PassThrough } from 'node:stream';
 import { DecryptionError } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
-import { computedBlindIndex, fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption } from '@hushfield/prisma';
 import { createCasWriter, type CasWriter } from '../../packages/cli/src/cas-writer';
-import { migrateModel } from '../../packages/cli/src/migrator';
-import { createProgress } from '../../packages/cli/src/progress';
-import { countRows, createCliWorld, schema } from './support';
+import { countRows, createCliWorld, migrateQuietly, schema } from './support';
 import { describeOn } from '../support/provider';
 import type { CliWorld } from './support';
 
@@ -163,17 +160,26 @@ async function staleIndexValues(deployed: HushfieldSchema = schema): Promise<{ c
   return { code: status.code, stale: status.json.models[0].indexes[0].stale };
 }
 
-test('a plaintext value written without @encrypted is encrypted by reencrypt with its index rebuilt, no key rotated', async () => {
-  const current = app(schema);
-  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
-  await current.customer.create({ data: { email: 'other@example.com' } });
-  // A process of a deploy without the annotation stores the new value as plaintext, its index left as it was.
-  await app(annotationRemoved).customer.update({ where: { id }, data: { email: 'new@example.com' } });
-  // And a row written by SQL holds plaintext and no index value.
-  const [{ email_idx: copied }] = await world.db.query<{ email_idx: string }>(
+/**
+ * Two customers written by the current deploy, then the first one's email changed to
+ * `new@example.com` by a process of the `older` deploy: its id and the index value it kept.
+ */
+async function leftByOlderDeploy(older: HushfieldSchema): Promise<{ id: number; left: string }> {
+  const { id } = await app(schema).customer.create({ data: { email: 'old@example.com' } });
+  await app(schema).customer.create({ data: { email: 'other@example.com' } });
+  await app(older).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  const [{ email_idx: left }] = await world.db.query<{ email_idx: string }>(
     'SELECT email_idx FROM customers WHERE id = $1',
     [id],
   );
+  return { id, left };
+}
+
+test('a plaintext value written without @encrypted is encrypted by reencrypt with its index rebuilt, no key rotated', async () => {
+  const current = app(schema);
+  // A process of a deploy without the annotation stores the new value as plaintext, its index left as it was.
+  const { id, left: copied } = await leftByOlderDeploy(annotationRemoved);
+  // And a row written by SQL holds plaintext and no index value.
   await world.db.query('INSERT INTO customers (email, email_idx) VALUES ($1, $2)', ['sql@example.com', null]);
   const before = await world.db.query<{ id: number; email: string; email_idx: string | null }>(
     'SELECT id, email, email_idx FROM customers ORDER BY id',
@@ -207,13 +213,7 @@ test('a plaintext value written without @encrypted is encrypted by reencrypt wit
 
 test('a stale index value of a row whose envelope reencrypt moves anyway is rebuilt with it', async () => {
   const current = app(schema);
-  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
-  await current.customer.create({ data: { email: 'other@example.com' } });
-  await app(beforeIndex).customer.update({ where: { id }, data: { email: 'new@example.com' } });
-  const [{ email_idx: left }] = await world.db.query<{ email_idx: string }>(
-    'SELECT email_idx FROM customers WHERE id = $1',
-    [id],
-  );
+  const { id, left } = await leftByOlderDeploy(beforeIndex);
   expect(await staleIndexValues()).toEqual({ code: 3, stale: 1 });
 
   // A scope-key rotation, not an index one: every envelope moves, and the index values are checked as they do.
@@ -232,9 +232,7 @@ test('a stale index value of a row whose envelope reencrypt moves anyway is rebu
 
 test('reencrypt --reindex rebuilds a stale index value without rotating a key, and writes no other row', async () => {
   const current = app(schema);
-  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
-  await current.customer.create({ data: { email: 'other@example.com' } });
-  await app(beforeIndex).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  const { id } = await leftByOlderDeploy(beforeIndex);
   const before = await world.db.query<{ email: string; email_idx: string }>(
     'SELECT email, email_idx FROM customers ORDER BY id',
   );
@@ -268,8 +266,7 @@ test('reencrypt --reindex rebuilds a stale index value without rotating a key, a
 
 test('reencrypt --reindex loses its race to an application update of the row, which keeps its own value and index', async () => {
   const current = app(schema);
-  const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
-  await app(beforeIndex).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+  const { id } = await leftByOlderDeploy(beforeIndex);
   const real = await createCasWriter(world.prisma, schema.models.Customer);
   let raced = false;
   // The application writes the row between the run's read and its write: the CAS must refuse the stale rebuild.
@@ -282,20 +279,11 @@ test('reencrypt --reindex loses its race to an application update of the row, wh
       return real.write(batch);
     },
   };
-  const result = await migrateModel({
-    client: world.prisma,
-    crypto: world.crypto(),
-    keyStore: new PrismaKeyStore(world.prisma),
+  const result = await migrateQuietly(world, {
     model: schema.models.Customer,
-    mode: 'reencrypt',
     writer: racing,
     batchSize: 10,
-    concurrency: 1,
-    dryRun: false,
     reindex: true,
-    resume: 'auto',
-    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
-    log: () => undefined,
   });
   expect(result).toMatchObject({ lostRaces: 1, failed: 0, pending: 0 });
   await expect(current.customer.findFirst({ where: { email: 'raced@example.com' } })).resolves.toMatchObject({ id });
@@ -307,10 +295,8 @@ test.each([['without the index', beforeIndex]])(
   'an index value left behind by a deploy %s is counted by status --verify and rebuilt after an index-key rotation',
   async (_, older) => {
     const current = app(schema);
-    const { id } = await current.customer.create({ data: { email: 'old@example.com' } });
-    await current.customer.create({ data: { email: 'other@example.com' } });
     // A process of the older deploy (a rolling deploy, a rollback) changes the value, not its index.
-    await app(older).customer.update({ where: { id }, data: { email: 'new@example.com' } });
+    const { id } = await leftByOlderDeploy(older);
     expect((await world.runCli(['reencrypt', '--model', 'Customer', '--json'])).code).toBe(0);
 
     // reencrypt cannot see it without decrypting: the row is missed by its value, its old value is blocked.

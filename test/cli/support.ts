@@ -7,9 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { FieldCrypto, LocalKeyring } from '@hushfield/core';
 import type { HushfieldSchema } from '@hushfield/prisma';
-import { PrismaKeyStore } from '@hushfield/prisma';
+import { computedBlindIndex, PrismaKeyStore } from '@hushfield/prisma';
 import { defineConfig, run } from '@hushfield/cli';
 import type { HushfieldConfig, LoadedConfig } from '@hushfield/cli';
+import { migrateModel } from '../../packages/cli/src/migrator';
+import type { MigrateOptions } from '../../packages/cli/src/migrator';
+import { createProgress } from '../../packages/cli/src/progress';
 import { PrismaClient } from '../../prisma/generated/client/client';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import { createTestDatabase, testBackend } from '../support/database';
@@ -148,6 +151,29 @@ function sharedClient(client: PrismaClient): PrismaClient {
   });
 }
 
+/** What {@link migrateQuietly} is given: the run's model, writer and batch size, and what else differs. */
+export type QuietMigration = Pick<MigrateOptions, 'model' | 'writer' | 'batchSize'> &
+  Partial<Omit<MigrateOptions, 'client' | 'crypto' | 'keyStore'>>;
+
+/**
+ * One `migrateModel` run on the world's client and key store, as `reencrypt` (one batch at a
+ * time, resumed from a checkpoint when given one) runs it, with no progress or log output.
+ */
+export function migrateQuietly(world: CliWorld, options: QuietMigration) {
+  return migrateModel({
+    client: world.prisma,
+    crypto: world.crypto(),
+    keyStore: new PrismaKeyStore(world.prisma),
+    mode: 'reencrypt',
+    concurrency: 1,
+    dryRun: false,
+    resume: 'auto',
+    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
+    log: () => undefined,
+    ...options,
+  });
+}
+
 /** An application client: the base client extended with hushfield, on its own FieldCrypto. */
 export function appClient(world: CliWorld) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed
@@ -166,4 +192,27 @@ export function childProcessesReachDatabase(what: string): boolean {
     `${what}: skipping: it needs a database server (TEST_DATABASE_URL, or a container) that child processes can reach; PGlite lives in this process\n`,
   );
   return false;
+}
+
+/**
+ * An organization for each of `slugs` with `count` contacts, created through `app` (their indexes
+ * computed): contact `i` of `slug` has email `c<i>@<slug>.test` and phone `555 010<i>`. Returns
+ * the organizations' ids, in order.
+ */
+export async function createContacts(
+  app: ReturnType<typeof appClient>,
+  slugs: readonly string[],
+  count: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const slug of slugs) {
+    const org = await app.organization.create({ data: { slug } });
+    ids.push(org.id);
+    for (let i = 0; i < count; i++) {
+      await app.contact.create({
+        data: { orgId: org.id, email: `c${i}@${slug}.test`, emailIdx: computedBlindIndex, phone: `555 010${i}` },
+      });
+    }
+  }
+  return ids;
 }

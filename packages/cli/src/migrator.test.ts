@@ -3,18 +3,13 @@
  * they must still run one at a time, only ever move forward, name committed batches only,
  * and a failed save must stop the run.
  */
-import { PassThrough } from 'node:stream';
 import { isEnvelope } from '@hushfield/core';
-import { PrismaKeyStore } from '@hushfield/prisma';
-import { createCliWorld, schema } from '../../../test/cli/support';
-import type { CliWorld } from '../../../test/cli/support';
+import { createCliWorld, migrateQuietly, schema } from '../../../test/cli/support';
+import type { CliWorld, QuietMigration } from '../../../test/cli/support';
 import { createCasWriter } from './cas-writer';
 import type { CasWriter } from './cas-writer';
 import { CheckpointStore } from './checkpoint';
 import type { CheckpointDetail, CheckpointState } from './checkpoint';
-import { migrateModel } from './migrator';
-import type { MigrateOptions } from './migrator';
-import { createProgress } from './progress';
 
 let world: CliWorld;
 
@@ -67,21 +62,13 @@ class ObservedStore extends CheckpointStore {
   }
 }
 
-async function run(checkpoints: CheckpointStore, overrides: Partial<MigrateOptions> = {}) {
-  return migrateModel({
-    client: world.prisma,
-    crypto: world.crypto(),
-    keyStore: new PrismaKeyStore(world.prisma),
+async function run(checkpoints: CheckpointStore, overrides: Partial<QuietMigration> = {}) {
+  return migrateQuietly(world, {
     model: schema.models.Customer,
-    mode: 'reencrypt',
     writer: await createCasWriter(world.prisma, schema.models.Customer),
     checkpoints,
     batchSize: 2,
     concurrency: 2,
-    dryRun: false,
-    resume: 'auto',
-    progress: createProgress(new PassThrough(), { tty: false, quiet: true }),
-    log: () => undefined,
     ...overrides,
   });
 }
