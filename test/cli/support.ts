@@ -41,7 +41,7 @@ export interface CliWorld {
   config(overrides?: Partial<HushfieldConfig>): LoadedConfig;
   runCli(
     args: readonly string[],
-    options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<HushfieldConfig> },
+    options?: { stdin?: string; stdinIsTTY?: boolean; config?: Partial<HushfieldConfig>; signal?: AbortSignal },
   ): Promise<CliResult>;
   /** A FieldCrypto on the same key store, like the application would have. */
   crypto(): FieldCrypto;
@@ -88,7 +88,7 @@ export async function createCliWorld(backend?: TestDatabase['backend']): Promise
 export async function runCliWith(
   loaded: LoadedConfig,
   args: readonly string[],
-  options: { stdin?: string; stdinIsTTY?: boolean } = {},
+  options: { stdin?: string; stdinIsTTY?: boolean; signal?: AbortSignal } = {},
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -100,6 +100,7 @@ export async function runCliWith(
   const code = await run(args, {
     io: { stdout, stderr, stdin, stdinIsTTY: options.stdinIsTTY ?? false, stderrIsTTY: false },
     config: loaded,
+    signal: options.signal,
   });
   const out = Buffer.concat(chunks.out).toString('utf8');
   let json: unknown;
