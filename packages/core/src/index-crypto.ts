@@ -35,6 +35,7 @@ import { messages } from './messages';
 import { unicodeMismatches } from './normalizers';
 import { needs } from './preconditions';
 import { checkPlaintext } from './row-encryptor';
+import { settleAll } from './settle-all';
 
 /** Text of U+0000–U+007F only. */
 // eslint-disable-next-line no-control-regex -- the range starts at U+0000 on purpose
@@ -150,7 +151,7 @@ export class IndexCrypto {
     this.#checkIndex(spec, value, scope);
     if (spec.perScope === true) {
       const versions = await this.#keys.liveScopeVersions(scope as string);
-      return Promise.all(
+      return settleAll(
         versions.map(async (stored) => {
           // For this scope only: a key-store row relabelled to it cannot lend it another scope's cached key.
           const key = await this.#keys.versionMaterial(stored);
@@ -165,7 +166,7 @@ export class IndexCrypto {
     const warm = this.#cachedBlindIndexAll(spec, value);
     if (warm !== undefined) return warm;
     const versions = await this.#keys.indexRootVersions();
-    return Promise.all(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
+    return settleAll(versions.map((stored) => this.#blindIndexUnder(stored, spec, value)));
   }
 
   /**
@@ -224,7 +225,7 @@ export class IndexCrypto {
     const ngrams = queryGrams(spec, kind, query);
     if (ngrams === null) return null;
     const versions = await this.#keys.indexRootVersions();
-    return Promise.all(
+    return settleAll(
       versions.map((stored) =>
         this.#withMatchKey(stored, spec, (key) => matchPositions(key, spec, stored.version, ngrams)),
       ),

@@ -74,6 +74,7 @@ export type {
 export { wrapContext, type KeySlot } from './keyring-calls';
 export { checkAuditOptions } from './audit-emitter';
 export { checkOptionsObject } from './preconditions';
+export { settleAll } from './settle-all';
 export { encodeEncryptionContext, MAX_CONTEXT_BYTES } from './canonical-context';
 export { TELEMETRY_NAME, inSpan, errorCode, countAuditDropped } from './telemetry';
 export * from './audit-sinks';

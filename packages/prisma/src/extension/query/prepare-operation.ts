@@ -8,7 +8,7 @@
  * row.
  */
 import { boundField } from '../../value-context';
-import { type FieldCrypto, KeyDestroyedError } from '@hushfield/core';
+import { type FieldCrypto, KeyDestroyedError, settleAll } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import type { ResultDecryptor } from '../read/decrypt-result';
 import { DataEncryptor, type RowContext } from '../write/encrypt-data';
@@ -216,7 +216,9 @@ export class OperationPreparer {
         if (Array.isArray(args.data)) {
           // The rows' scope keys looked up together, not once a scope.
           await this.crypto.prefetchScopes(step.encryptor.givenScopes(model, args.data));
-          out.data = await Promise.all(args.data.map((row) => step.encryptor.create(model, row)));
+          // Every row's work settled before a failure is thrown (see settleAll): a key creation
+          // still running would otherwise query the client after the caller's $disconnect.
+          out.data = await settleAll(args.data.map((row) => step.encryptor.create(model, row)));
         } else {
           out.data = await step.encryptor.create(model, args.data);
         }

@@ -8,7 +8,13 @@
  * During an index-key rotation every live index version is matched (`in` over all of them);
  * a unique input can name only one value, so it names the one stored in the matching row.
  */
-import type { FieldCrypto, IndexVersionsMark, MatchIndexSpec, MatchKind } from '@hushfield/core';
+import {
+  type FieldCrypto,
+  type IndexVersionsMark,
+  type MatchIndexSpec,
+  type MatchKind,
+  settleAll,
+} from '@hushfield/core';
 import type { BlindIndexMeta, ModelMeta } from '../../metadata';
 import {
   asList,
@@ -113,7 +119,7 @@ export class WhereRewriter {
       if (isLogicalKey(key)) {
         const inner = logicalPosition(key, position);
         out[key] = Array.isArray(value)
-          ? await Promise.all(value.map((item) => this.where(model, item, inner, inScope)))
+          ? await settleAll(value.map((item) => this.where(model, item, inner, inScope)))
           : await this.where(model, value, inner, inScope);
       } else if (this.view.encrypted(model, key) !== undefined || this.view.blindIndex(model, key) !== undefined) {
         const { match, rest } = this.splitMatch(model, key, value);
@@ -239,7 +245,7 @@ export class WhereRewriter {
       } else if (operation === 'in' || operation === 'notIn') {
         const plain = asList(value) as string[];
         if (operation === 'in') this.noteTruncated(index, plain, position);
-        indexPart[operation] = (await Promise.all(plain.map((v) => this.all(model, index, v, scope)))).flat();
+        indexPart[operation] = (await settleAll(plain.map((v) => this.all(model, index, v, scope)))).flat();
       } else if (operation === 'not' && typeof value === 'string') {
         const hashes = await this.all(model, index, value, scope);
         if (hashes.length === 1) indexPart.not = hashes[0];

@@ -9,7 +9,7 @@
  * and after the switch.
  */
 import { boundField } from '../../value-context';
-import type { FieldCrypto } from '@hushfield/core';
+import { type FieldCrypto, settleAll } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { storedForm } from './canonical-values';
 import { isComputedPlaceholder } from '../computed-index';
@@ -230,7 +230,7 @@ export class DataEncryptor {
         pending.push(this.knowScopes(row.child(name, item.data, item.existing)));
       }
     }
-    await Promise.all(pending);
+    await settleAll(pending);
   }
 
   /** Resolves the scopes of the rows an update's nested creates make under `row`. */
@@ -243,7 +243,7 @@ export class DataEncryptor {
         pending.push(this.knowScopes(row.child(name, item.data, item.existing)));
       }
     }
-    await Promise.all(pending);
+    await settleAll(pending);
   }
 
   /**

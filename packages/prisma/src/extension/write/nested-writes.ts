@@ -6,6 +6,7 @@
  * parent's scope. The rows' own data goes back through the {@link RowWriter} (the
  * `DataEncryptor` of the top-level write).
  */
+import { settleAll } from '@hushfield/core';
 import type { ModelMeta } from '../../metadata';
 import { scopeMissing } from '../messages';
 import { asList, nestedWriteParts, type NestedWriteParts } from '../query/arg-shapes';
@@ -73,7 +74,7 @@ export class NestedWrites {
       for (const [op, arg] of Object.entries(value)) {
         const many = Array.isArray(arg);
         const place = { relation: key, list, locate: locateOnce, parent };
-        const items = await Promise.all(asList(arg).map((item) => this.nested(target, op, item, place)));
+        const items = await settleAll(asList(arg).map((item) => this.nested(target, op, item, place)));
         out[op] = many ? items : items[0];
       }
       data[key] = out;
@@ -95,7 +96,7 @@ export class NestedWrites {
         if (!Array.isArray(item.data) && !isPlainObject(item.data)) return item;
         // With skipDuplicates, a row held under another live key version is dropped (after the check).
         const skip = item.skipDuplicates === true;
-        const data = await Promise.all(parts.creates.map((row) => created(row, undefined, skip ? 'skip' : undefined)));
+        const data = await settleAll(parts.creates.map((row) => created(row, undefined, skip ? 'skip' : undefined)));
         if (skip && indexedUniques(target).length > 0) this.writer.skipLists.push(data);
         return { ...item, data };
       }
