@@ -78,8 +78,12 @@ export async function createCliWorld(backend?: TestDatabase['backend']): Promise
       return new FieldCrypto({ keyring, keyStore: new PrismaKeyStore(prisma), cache: { ttlMs: 60_000 } });
     },
     async close() {
-      await prisma.$disconnect();
-      await db.close();
+      // The database's own connection is closed even when the client's disconnect fails.
+      try {
+        await prisma.$disconnect();
+      } finally {
+        await db.close();
+      }
     },
   };
 }

@@ -58,8 +58,10 @@ export async function createHarness(
     keyring,
     fresh: (extra) => make(extra),
     close: async () => {
-      for (const client of clients) await client.$disconnect();
+      // Every client and the database's own connection are closed, whichever of them fails.
+      const disconnected = await Promise.allSettled(clients.map((client) => client.$disconnect()));
       await db.close();
+      for (const outcome of disconnected) if (outcome.status === 'rejected') throw outcome.reason;
     },
   };
 }

@@ -63,13 +63,30 @@ export function testBackend(): TestDatabase['backend'] {
 
 /**
  * Creates and migrates a database for the calling test file, on `kind` when given (a file that
- * runs on every backend), else on the backend `global-setup.ts` chose.
+ * runs on every backend), else on the backend `global-setup.ts` chose. A migration that fails
+ * leaves nothing open: the connection is closed and the database dropped before the error is
+ * thrown (a `beforeAll` failing so has no `TestDatabase` for its `afterAll` to close, and an
+ * open connection would keep Jest from exiting).
+ * @param migrations - the SQL to apply instead of the provider's migrations (harness tests)
  */
-export async function createTestDatabase(kind: TestDatabase['backend'] = testBackend()): Promise<TestDatabase> {
-  if (kind === 'pglite') return createPglite();
-  if (kind === 'mariadb') return createMariadb(mysqlServerUrl());
-  if (kind === 'sqlite') return createSqlite();
-  return createPostgres(kind, process.env.TEST_DATABASE_URL as string);
+export async function createTestDatabase(
+  kind: TestDatabase['backend'] = testBackend(),
+  migrations?: readonly string[],
+): Promise<TestDatabase> {
+  if (kind === 'pglite') return createPglite(migrations);
+  if (kind === 'mariadb') return createMariadb(mysqlServerUrl(), migrations);
+  if (kind === 'sqlite') return createSqlite(migrations);
+  return createPostgres(kind, process.env.TEST_DATABASE_URL as string, migrations);
+}
+
+/** Runs `migrate`; when it throws, runs `close` (whose own failure is dropped) and rethrows. */
+async function migratedOrClosed(migrate: () => Promise<void>, close: () => Promise<void>): Promise<void> {
+  try {
+    await migrate();
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** An empty, randomly named database on a PostgreSQL server. */
@@ -108,12 +125,24 @@ export async function createEmptyDatabase(serverUrl: string): Promise<EmptyDatab
   };
 }
 
-async function createPostgres(kind: 'postgres' | 'container', serverUrl: string): Promise<TestDatabase> {
+async function createPostgres(
+  kind: 'postgres' | 'container',
+  serverUrl: string,
+  migrations: readonly string[] = migrationSql(),
+): Promise<TestDatabase> {
   const database = await createEmptyDatabase(serverUrl);
   const connectionString = database.url;
   const client = new Client({ connectionString });
-  await client.connect();
-  for (const sql of migrationSql()) await client.query(sql);
+  await migratedOrClosed(
+    async () => {
+      await client.connect();
+      for (const sql of migrations) await client.query(sql);
+    },
+    async () => {
+      await client.end().catch(() => undefined);
+      await database.drop();
+    },
+  );
   return {
     backend: kind,
     provider: 'postgresql',
@@ -121,17 +150,25 @@ async function createPostgres(kind: 'postgres' | 'container', serverUrl: string)
     adapter: ({ connections } = {}) => new PrismaPg({ connectionString, max: connections }),
     query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
     close: async () => {
-      await client.end();
-      await database.drop();
+      try {
+        await client.end();
+      } finally {
+        await database.drop();
+      }
     },
   };
 }
 
-async function createPglite(): Promise<TestDatabase> {
+async function createPglite(migrations: readonly string[] = migrationSql()): Promise<TestDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
   const db = new PGlite();
-  for (const sql of migrationSql()) await db.exec(sql);
+  await migratedOrClosed(
+    async () => {
+      for (const sql of migrations) await db.exec(sql);
+    },
+    () => db.close(),
+  );
   return {
     backend: 'pglite',
     provider: 'postgresql',
@@ -158,7 +195,10 @@ function positional(sql: string, params: readonly unknown[] = []): { sql: string
   return { sql: text, params: ordered };
 }
 
-async function createMariadb(serverUrl: string): Promise<TestDatabase> {
+async function createMariadb(
+  serverUrl: string,
+  migrations: readonly string[] = migrationSql(migrationsDir('mysql')),
+): Promise<TestDatabase> {
   const mariadb = await import('mariadb');
   const { PrismaMariaDb } = await import('@prisma/adapter-mariadb');
   const server = new URL(serverUrl);
@@ -175,9 +215,30 @@ async function createMariadb(serverUrl: string): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
-  const connection = await mariadb.createConnection({ ...options, database: name, multipleStatements: true });
-  for (const sql of migrationSql(migrationsDir('mysql'))) await connection.query(sql);
-  await connection.query("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES')");
+  const drop = async () => {
+    const again = await mariadb.createConnection(options);
+    try {
+      await again.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    } finally {
+      await again.end();
+    }
+  };
+  const connection = await mariadb
+    .createConnection({ ...options, database: name, multipleStatements: true })
+    .catch(async (error: unknown) => {
+      await drop().catch(() => undefined);
+      throw error;
+    });
+  await migratedOrClosed(
+    async () => {
+      for (const sql of migrations) await connection.query(sql);
+      await connection.query("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES')");
+    },
+    async () => {
+      await connection.end().catch(() => undefined);
+      await drop();
+    },
+  );
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
@@ -193,13 +254,18 @@ async function createMariadb(serverUrl: string): Promise<TestDatabase> {
       return (Array.isArray(result) ? [...result] : []) as T[];
     },
     close: async () => {
-      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await connection.end();
+      try {
+        await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      } finally {
+        await connection.end();
+      }
     },
   };
 }
 
-async function createSqlite(): Promise<TestDatabase> {
+async function createSqlite(
+  migrations: readonly string[] = migrationSql(migrationsDir('sqlite')),
+): Promise<TestDatabase> {
   const { default: Database } = await import('better-sqlite3');
   const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
   // The Jest project `libsql` runs the sqlite suites through @prisma/adapter-libsql (Turso's
@@ -211,9 +277,17 @@ async function createSqlite(): Promise<TestDatabase> {
   const { PrismaLibSql } = libsql ? await import('@prisma/adapter-libsql') : { PrismaLibSql: undefined };
   const file = join(tmpdir(), `hushfield_test_${randomBytes(6).toString('hex')}.db`);
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 10000');
-  for (const sql of migrationSql(migrationsDir('sqlite'))) db.exec(sql);
+  await migratedOrClosed(
+    async () => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 10000');
+      for (const sql of migrations) db.exec(sql);
+    },
+    async () => {
+      db.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    },
+  );
   return {
     backend: 'sqlite',
     provider: 'sqlite',
