@@ -9,7 +9,7 @@
  * is decided in `migrator-resume.ts`, what it asks of the keyring is in `migrator-keys.ts`,
  * and what it did is a {@link MigrateResult} (`migrator-result.ts`).
  */
-import type { FieldCrypto, KeyStore, KeyVersionRef, StoredKey } from '@hushfield/core';
+import { type FieldCrypto, type KeyStore, type KeyVersionRef, settleAll, type StoredKey } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CasWriter, RowWrite } from './cas-writer';
 import { CheckpointStore, MAX_PENDING, checkpointId } from './checkpoint';
@@ -322,7 +322,7 @@ class ModelRun {
     const { keyStore } = this.options;
     const stored = keyStore.getVersions
       ? await keyStore.getVersions([...refs.values()])
-      : (await Promise.all([...refs.values()].map((ref) => keyStore.getVersion(ref.keyId, ref.version)))).filter(
+      : (await settleAll([...refs.values()].map((ref) => keyStore.getVersion(ref.keyId, ref.version)))).filter(
           (key): key is StoredKey => key !== null,
         );
     const destroyed = new Map<string, string>();

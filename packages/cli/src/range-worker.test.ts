@@ -1,4 +1,4 @@
-import { heartbeatMs } from './range-worker';
+import { everyTick, heartbeatMs } from './range-worker';
 
 describe('heartbeatMs', () => {
   test('ticks at least three times a lease, so a renewal lands before the lease runs out', () => {
@@ -15,5 +15,44 @@ describe('heartbeatMs', () => {
   test('keeps the poll interval when leases are long (a pause still reaches the worker within it)', () => {
     expect(heartbeatMs(1000, 30)).toBe(1000);
     expect(heartbeatMs(250, 30)).toBe(250);
+  });
+});
+
+describe('everyTick', () => {
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  test('stop resolves only once the beat in flight finished, and no beat starts after it', async () => {
+    const events: string[] = [];
+    let beats = 0;
+    const stop = everyTick(5, async () => {
+      beats++;
+      events.push('beat started');
+      await sleep(100);
+      // A renewal after this point would query a client its caller may have closed.
+      events.push('beat finished');
+    });
+    await sleep(30);
+    await stop();
+    events.push('stopped');
+    await sleep(50);
+    expect(beats).toBe(1);
+    expect(events).toEqual(['beat started', 'beat finished', 'stopped']);
+  });
+
+  test('runs one beat at a time, and a beat that rejects neither stops the ticks nor stop()', async () => {
+    let beats = 0;
+    let concurrent = 0;
+    let most = 0;
+    const stop = everyTick(2, async () => {
+      beats++;
+      most = Math.max(most, ++concurrent);
+      await sleep(10);
+      concurrent--;
+      throw new Error('renewal failed');
+    });
+    await sleep(80);
+    await expect(stop()).resolves.toBeUndefined();
+    expect(most).toBe(1);
+    expect(beats).toBeGreaterThan(1);
   });
 });

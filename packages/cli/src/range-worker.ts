@@ -164,6 +164,29 @@ export function heartbeatMs(pollMs: number, leaseSeconds: number): number {
 }
 
 /**
+ * Runs `beat` every `tickMs`, one at a time (a tick finding one running is skipped). The
+ * returned `stop` clears the timer and resolves once a beat in flight finished: a range worker
+ * that returned while its heartbeat still ran had that heartbeat's lease renewal query the
+ * client after the command closed it, which reopened the client's pool (Prisma reconnects) and
+ * kept the process, or a `--workers` thread, from exiting.
+ * @param beat - never rejects (a rejection is dropped)
+ */
+export function everyTick(tickMs: number, beat: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= beat()
+      .catch(() => undefined)
+      .finally(() => {
+        running = undefined;
+      });
+  }, tickMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/**
  * Runs one claimed range. A heartbeat renews the lease and watches for a pause; either a
  * pause, a lost lease or Ctrl-C stops the range after its batches in flight committed.
  */
@@ -181,32 +204,24 @@ async function runRange(
   let lost = false;
   let paused = false;
   let renewedAt = Date.now();
-  let beating = false;
-  const tick = heartbeatMs(options.pollMs ?? 1000, leaseSeconds);
-  const heartbeat = setInterval(() => {
-    if (beating) return;
-    beating = true;
-    void (async () => {
-      try {
-        const run = await store.get(range.runId);
-        if (run?.state === 'paused') {
-          paused = true;
+  const stopHeartbeat = everyTick(heartbeatMs(options.pollMs ?? 1000, leaseSeconds), async () => {
+    try {
+      const run = await store.get(range.runId);
+      if (run?.state === 'paused') {
+        paused = true;
+        abort.abort();
+      }
+      if (Date.now() - renewedAt >= (leaseSeconds * 1000) / 3) {
+        if (await store.renew(range, owner, leaseSeconds)) renewedAt = Date.now();
+        else {
+          lost = true;
           abort.abort();
         }
-        if (Date.now() - renewedAt >= (leaseSeconds * 1000) / 3) {
-          if (await store.renew(range, owner, leaseSeconds)) renewedAt = Date.now();
-          else {
-            lost = true;
-            abort.abort();
-          }
-        }
-      } catch {
-        // A failed heartbeat is retried on the next tick; the lease outlives two missed ones.
-      } finally {
-        beating = false;
       }
-    })();
-  }, tick);
+    } catch {
+      // A failed heartbeat is retried on the next tick; the lease outlives two missed ones.
+    }
+  });
   const target: RangeTarget = {
     lo: range.lo,
     hi: range.hi,
@@ -251,7 +266,7 @@ async function runRange(
     options.log(error.message);
     return { result: emptyResult(model.name), finished: false, stop: false };
   } finally {
-    clearInterval(heartbeat);
+    await stopHeartbeat();
     options.signal?.removeEventListener('abort', onUserAbort);
   }
   const code = result.stopped?.code;
