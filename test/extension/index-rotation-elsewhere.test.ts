@@ -64,10 +64,15 @@ describe('blind-index versions added by another process', () => {
     }
     expect(keyQueries()).toBe(warm);
     await sleep(PAST_REFRESH_FLOOR);
+    const streamStart = performance.now();
     for (let i = 0; i < 30; i++) {
       expect(await app.user.findUnique({ where: { emailIdx: `nobody${i}@rot.test` } })).toBeNull();
     }
-    expect(keyQueries() - warm).toBe(1);
+    // One re-read for the first miss, and one more per second the stream lasted at most (30
+    // misses take well under a second on an idle machine, several on a loaded one).
+    const stream = performance.now() - streamStart;
+    expect(keyQueries() - warm).toBeGreaterThanOrEqual(1);
+    expect(keyQueries() - warm).toBeLessThanOrEqual(1 + Math.floor(stream / 1_000));
   });
 
   it('lists and writes under a version another process added once indexVersionsTtlMs has passed', async () => {

@@ -60,10 +60,15 @@ describe('per-scope index versions added by another process', () => {
     }
     expect(keyQueries()).toBe(warm);
     await sleep(PAST_REFRESH_FLOOR);
+    const streamStart = performance.now();
     for (let i = 0; i < 30; i++) {
       expect(await app.contact.findUnique(byEmail(org, `nobody${i}@scope.test`))).toBeNull();
     }
-    expect(keyQueries() - warm).toBe(1);
+    // One re-read for the first miss, and one more per second the stream lasted at most (30
+    // misses take well under a second on an idle machine, several on a loaded one).
+    const stream = performance.now() - streamStart;
+    expect(keyQueries() - warm).toBeGreaterThanOrEqual(1);
+    expect(keyQueries() - warm).toBeLessThanOrEqual(1 + Math.floor(stream / 1_000));
   });
 
   it('a miss in one scope does not hold back the re-read of another', async () => {
