@@ -51,9 +51,12 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60
 const maybe = multiProcess ? test : test.skip;
 
 maybe(
-  'two worker threads under --max-rows-per-second 800 read 800 rows/s within 10%',
+  'two worker threads under --max-rows-per-second 400 read 400 rows/s within 10%',
   async () => {
-    const CAP = 800;
+    // Well under what two threads do on a loaded 2-core machine (about 620 rows/s with two busy
+    // processes beside the test, 2,700 idle), so the rate measured is the cap's, not the
+    // machine's: 800 measured 623 rows/s there.
+    const CAP = 400;
     const run = (sandbox as CliSandbox).spawn([
       'reencrypt',
       '--model',
@@ -102,7 +105,8 @@ maybe(
     expect(measured).toBeGreaterThan(CAP * 0.9);
     expect(measured).toBeLessThan(CAP * 1.1);
   },
-  120_000,
+  // 30 s of capped rows, after two worker threads compile the CLI: 90 s and more on a loaded machine.
+  240_000,
 );
 
 maybe(
@@ -111,6 +115,8 @@ maybe(
     const RUN = 'paused';
     const args = ['reencrypt', '--model', 'Customer', '--run', RUN, '--max-rows-per-second', '1500'];
     const first = (sandbox as CliSandbox).spawn([...args, '--range-rows', '1000', '--batch', '200', '--json']);
+    let firstErr = '';
+    first.child.stderr?.on('data', (chunk: Buffer) => (firstErr += chunk.toString('utf8')));
     await until(
       'rows to be processed',
       async () => (await progress(RUN).catch(() => ({ processed: 0 }))).processed >= 2000,
@@ -119,7 +125,11 @@ maybe(
     const paused = await world.runCli(['runs', 'pause', RUN, '--json']);
     expect(paused.code).toBe(0);
     expect(paused.json).toMatchObject({ id: RUN, state: 'paused', changed: true });
-    // Workers finish their batch and give their range back.
+    // Workers finish their batch and give their range back. No claim counted is not enough: a
+    // worker that polled just before the pause and had finished its range claims one more (its
+    // heartbeat gives it back within a poll); once the worker says the run is paused, it claims
+    // nothing until the run resumes.
+    await until('the worker to wait for the resume', async () => firstErr.includes(`run ${RUN} is paused`), 30_000);
     await until('the ranges to be released', async () => (await progress(RUN)).claimed === 0, 30_000);
     const atPause = (await progress(RUN)).processed;
     expect(atPause).toBeLessThan(ROWS);
