@@ -216,13 +216,16 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
 
     it('times out a slow token, zeroes the late result, and keeps working', async () => {
       const { module, slow, late } = countingModule();
-      const ring = keyring({ module, timeoutMs: 50, retry: { maxAttempts: 1 } });
+      // A timeout the token's ordinary calls stay well within on a loaded machine too (with 50 ms,
+      // the first C_Encrypt timed out there), and a slow call well past it.
+      const ring = keyring({ module, timeoutMs: 1_000, retry: { maxAttempts: 1 } });
       const plaintext = randomBytes(32);
       const wrapped = await ring.wrapKey(plaintext, context);
-      slow('C_Decrypt', 300);
+      slow('C_Decrypt', 2_000);
       const error = await failure(ring.unwrapKey(wrapped, context));
-      expect(error).toMatchObject({ retryable: true, message: expect.stringContaining('no answer within 50 ms') });
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(error).toMatchObject({ retryable: true, message: expect.stringContaining('no answer within 1000 ms') });
+      for (const deadline = Date.now() + 30_000; late.length === 0 && Date.now() < deadline;)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       expect(late).toHaveLength(1);
       expect(late[0].equals(Buffer.alloc(32))).toBe(true);
       expect((await ring.unwrapKey(wrapped, context)).equals(plaintext)).toBe(true);
@@ -232,25 +235,26 @@ describeWithSoftHsm('Pkcs11Keyring on SoftHSM', () => {
   describe('sessions under load', () => {
     it('hands a freed session to a caller still waiting, not to one that stopped waiting', async () => {
       const { module, slow } = countingModule();
-      const ring = keyring({ module, sessions: 1, timeoutMs: 400, retry: { maxAttempts: 1 } });
+      // Timings that leave 500 ms on either side on a loaded machine (400 / 700 / 450 ms left 150 ms
+      // for the last caller's decrypt once the session was free, and its own timeout cut it off).
+      const ring = keyring({ module, sessions: 1, timeoutMs: 1_000, retry: { maxAttempts: 1 } });
       const plaintext = randomBytes(32);
       const wrapped = await ring.wrapKey(plaintext, context);
-      slow('C_Decrypt', 700);
-      // Holds the only session for ~700 ms (its caller gives up at 400 ms).
+      slow('C_Decrypt', 1_500);
+      // Holds the only session for ~1,500 ms (its caller gives up at 1,000 ms).
       const holder = failure(ring.unwrapKey(wrapped, context));
-      // Waits for the session and gives up at 400 ms.
-      const gaveUp = failure(ring.unwrapKey(wrapped, context));
-      await new Promise((resolve) => setTimeout(resolve, 450));
-      // Waits from 450 ms; the session is free at ~700 ms, well before its own 850 ms deadline.
+      // Waits for the session and gives up at 1,000 ms.
+      const gaveUp = await failure(ring.unwrapKey(wrapped, context));
+      // Waits from ~1,000 ms; the session is free at ~1,500 ms, well before its own ~2,000 ms deadline.
       const waiting = ring.unwrapKey(wrapped, context);
       expect((await waiting).equals(plaintext)).toBe(true);
       expect(await holder).toMatchObject({
         retryable: true,
-        message: expect.stringContaining('no answer within 400 ms'),
+        message: expect.stringContaining('no answer within 1000 ms'),
       });
-      expect(await gaveUp).toMatchObject({
+      expect(gaveUp).toMatchObject({
         retryable: true,
-        message: expect.stringContaining('no answer within 400 ms'),
+        message: expect.stringContaining('no answer within 1000 ms'),
       });
     });
   });
