@@ -51,12 +51,12 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60
 const maybe = multiProcess ? test : test.skip;
 
 maybe(
-  'two worker threads under --max-rows-per-second 400 read 400 rows/s within 10%',
+  'two worker threads under --max-rows-per-second 250 read 250 rows/s within 10%',
   async () => {
-    // Well under what two threads do on a loaded 2-core machine (about 620 rows/s with two busy
-    // processes beside the test, 2,700 idle), so the rate measured is the cap's, not the
-    // machine's: 800 measured 623 rows/s there.
-    const CAP = 400;
+    // Well under what two threads do on a loaded 2-core machine (with two busy processes beside
+    // Jest: about 620 rows/s on PostgreSQL, 320 on SQLite, 2,700 idle), so the rate measured is
+    // the cap's, not the machine's: 800 measured 623 rows/s there, and 400 on SQLite 318.
+    const CAP = 250;
     const run = (sandbox as CliSandbox).spawn([
       'reencrypt',
       '--model',
@@ -105,7 +105,7 @@ maybe(
     expect(measured).toBeGreaterThan(CAP * 0.9);
     expect(measured).toBeLessThan(CAP * 1.1);
   },
-  // 30 s of capped rows, after two worker threads compile the CLI: 90 s and more on a loaded machine.
+  // 48 s of capped rows, after two worker threads compile the CLI: 90 s and more on a loaded machine.
   240_000,
 );
 
