@@ -530,7 +530,8 @@ function createCrypto(options: FieldEncryptionOptions, base: AnyClient): FieldCr
     model === undefined
       ? (given as KeyStore)
       : new TransactionKeyStore(
-          new PrismaKeyStore(root, { model }),
+          // The limits the given store was made with (maxWaitMs, timeoutMs) are kept.
+          new PrismaKeyStore(root, { model, ...(given instanceof PrismaKeyStore ? given.limits : {}) }),
           owners,
           model,
           options.singleConnection ?? isSingleConnection(base),

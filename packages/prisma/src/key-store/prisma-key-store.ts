@@ -454,6 +454,14 @@ export class PrismaKeyStore implements KeyStore {
     return this.#model;
   }
 
+  /**
+   * @internal The {@link PrismaKeyStoreOptions.maxWaitMs} and `timeoutMs` this store's
+   * transactions run under: the extension makes its default store over the root client with them.
+   */
+  get limits(): { readonly maxWaitMs: number; readonly timeoutMs: number } {
+    return { maxWaitMs: this.#transaction.maxWait, timeoutMs: this.#transaction.timeout };
+  }
+
   /** Names the model only. */
   toJSON(): object {
     return { model: this.#model };
