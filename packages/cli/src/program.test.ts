@@ -137,8 +137,13 @@ test.each([
   expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'HUSHFIELD_INVALID_ARGUMENT' });
 });
 
-test('--version after global options (no command) still prints the version', async () => {
-  const result = await cli(['--dotenv', 'x.env', '--version'], untouchable);
+test.each([
+  [['--dotenv', 'x.env', '--version']],
+  // A file named as a command is the option's value, not a command.
+  [['--config', 'status', '--version']],
+  [['--dotenv', 'keys', '-V']],
+])('%j: --version after global options (no command) still prints the version', async (args) => {
+  const result = await cli(args, untouchable);
   expect(result.code).toBe(ExitCode.Ok);
   expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
 });

@@ -58,12 +58,22 @@ function jsonRequested(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
-/** Whether `-V`/`--version` comes after a command name in `argv` (before any `--`). */
+/** The global options that take a value (given as the next argument, or after `=`). */
+const GLOBAL_VALUE_OPTIONS: ReadonlySet<string> = new Set(['--config', '--dotenv']);
+
+/**
+ * Whether `-V`/`--version` comes after a command name in `argv` (before any `--`). A global
+ * option's value is not a command: `--config status --version` prints the version.
+ */
 function versionAfterCommand(argv: readonly string[], commands: ReadonlySet<string>): boolean {
-  const end = argv.indexOf('--');
-  const args = end === -1 ? argv : argv.slice(0, end);
-  const at = args.findIndex((arg) => arg === '--version' || arg === '-V');
-  return at > 0 && args.slice(0, at).some((arg) => commands.has(arg));
+  let command = false;
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i];
+    if (arg === '--version' || arg === '-V') return command;
+    if (!command && GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+    else if (commands.has(arg)) command = true;
+  }
+  return false;
 }
 
 /** The version in this package's package.json (one directory above `src/` and `dist/`). */
