@@ -411,40 +411,34 @@ describe('PrismaKeyStore', () => {
   // new scopes, when its pool is busiest (seen in CI: a 4-connection pool, 2,000 rows in 3 scopes).
   it("waits past Prisma's 2 s for a connection of a busy pool before giving up on a key", async () => {
     const busy = new PrismaClient({ adapter: db.adapter({ connections: 1 }) });
-    try {
-      const scope = freshScope();
+    /** Holds the pool's one connection in the application's own transaction for `ms`, once it holds it. */
+    const holdConnection = async (ms: number): Promise<{ released: Promise<unknown> }> => {
       let holding!: () => void;
       const held = new Promise<void>((resolve) => (holding = resolve));
-      // The pool's one connection, held 3 s by the application's own transaction.
-      const application = busy.$transaction(
+      const released = busy.$transaction(
         async (tx) => {
           await tx.$queryRawUnsafe('SELECT 1');
           holding();
-          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          await new Promise((resolve) => setTimeout(resolve, ms));
         },
         { maxWait: 10_000, timeout: 10_000 },
       );
       await held;
+      return { released };
+    };
+    try {
+      const scope = freshScope();
+      const first = await holdConnection(3_000);
       const stored = await new PrismaKeyStore(busy).insert(newScopeKey(scope));
-      await application;
+      await first.released;
       expect(stored.version).toBe(1);
       expect((await rows(scope)).map((row) => row.state)).toEqual(['active']);
 
       // Past its own limit it gives up with a KeyStoreError naming the option, storing nothing.
       const next = freshScope();
-      let holdingAgain!: () => void;
-      const heldAgain = new Promise<void>((resolve) => (holdingAgain = resolve));
-      const again = busy.$transaction(
-        async (tx) => {
-          await tx.$queryRawUnsafe('SELECT 1');
-          holdingAgain();
-          await new Promise((resolve) => setTimeout(resolve, 1_500));
-        },
-        { maxWait: 10_000, timeout: 10_000 },
-      );
-      await heldAgain;
+      const second = await holdConnection(1_500);
       const error = await rejection(new PrismaKeyStore(busy, { maxWaitMs: 300 }).insert(newScopeKey(next)));
-      await again;
+      await second.released;
       expect(error).toBeInstanceOf(KeyStoreError);
       expect((error as Error).message).toMatch(/could not start within 300 ms .*maxWaitMs/);
       expect(await rows(next)).toEqual([]);

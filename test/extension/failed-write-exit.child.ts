@@ -6,42 +6,9 @@
  * Run with `node --import tsx` and `TSX_TSCONFIG_PATH` mapping `@hushfield/*` to the sources.
  */
 import { randomBytes } from 'node:crypto';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { KeyStoreError, LocalKeyring, type NewStoredKey, type StoredKey } from '@hushfield/core';
-import { fieldEncryption, PrismaKeyStore, type HushfieldSchema } from '@hushfield/prisma';
-import type { PrismaClient as PostgresClient } from '../../prisma/generated/client/client';
-import { testProvider } from '../support/provider';
-
-/** The provider's generated client and schema on `url`, outside Jest (so without its module map). */
-async function connect(url: string): Promise<{ prisma: PostgresClient; schema: HushfieldSchema }> {
-  const provider = testProvider();
-  let adapter: SqlDriverAdapterFactory;
-  if (provider === 'mysql') {
-    const { PrismaMariaDb } = await import('@prisma/adapter-mariadb');
-    const parsed = new URL(url);
-    adapter = new PrismaMariaDb({
-      host: parsed.hostname,
-      port: Number(parsed.port || 3306),
-      user: decodeURIComponent(parsed.username),
-      password: decodeURIComponent(parsed.password),
-      database: parsed.pathname.slice(1),
-      connectionLimit: 4,
-    });
-  } else if (provider === 'sqlite' && process.env.HUSHFIELD_SQLITE_DRIVER === 'libsql') {
-    const { PrismaLibSql } = await import('@prisma/adapter-libsql');
-    adapter = new PrismaLibSql({ url, timeout: 10_000 }) as unknown as SqlDriverAdapterFactory;
-  } else if (provider === 'sqlite') {
-    const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
-    adapter = new PrismaBetterSqlite3({ url, timeout: 10_000 });
-  } else {
-    const { PrismaPg } = await import('@prisma/adapter-pg');
-    adapter = new PrismaPg({ connectionString: url });
-  }
-  const generated = provider === 'postgresql' ? '../../prisma/generated' : `../../prisma/${provider}/generated`;
-  const { PrismaClient } = (await import(`${generated}/client/client`)) as { PrismaClient: typeof PostgresClient };
-  const { hushfieldSchema } = (await import(`${generated}/hushfield`)) as { hushfieldSchema: HushfieldSchema };
-  return { prisma: new PrismaClient({ adapter }), schema: hushfieldSchema };
-}
+import { fieldEncryption, PrismaKeyStore } from '@hushfield/prisma';
+import { connectChild } from '../support/child-client';
 
 /** Fails the insert of `failing`'s key once the other two tenants' inserts run (300 ms each). */
 class FailingWhileOthersRun extends PrismaKeyStore {
@@ -75,7 +42,7 @@ class FailingWhileOthersRun extends PrismaKeyStore {
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
-  const { prisma, schema } = await connect(url);
+  const { prisma, schema } = await connectChild(url, { connectionLimit: 4 });
   const tenants = ['a', 'b', 'c'].map((name) => `exit-${name}-${randomBytes(3).toString('hex')}`);
   const app = prisma.$extends(
     fieldEncryption({
