@@ -38,6 +38,23 @@ export default tseslint.config(
     },
   },
   {
+    // Work that reaches a database or a keyring fans out with core's settleAll: Promise.all
+    // rejects while the rest still runs, and that work then queried a client its caller had
+    // closed, which reopened the pool and kept the process alive (see packages/core/src/settle-all.ts).
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Promise',
+          property: 'all',
+          message: "Use settleAll from '@hushfield/core': it rejects only once every started promise settled.",
+        },
+      ],
+    },
+  },
+  {
     // Type-level tests: values exist to be checked by the compiler, not used.
     files: ['test/types/**'],
     rules: { '@typescript-eslint/no-unused-vars': 'off' },

@@ -10,6 +10,7 @@ import type { AuditEmitter } from './audit-emitter';
 import type { DekCache } from './dek-cache';
 import { parseBinaryEnvelope } from './binary-envelope';
 import { parseEnvelope, scopeKeyOf, type ParsedEnvelope } from './envelope';
+import { settleAll } from './settle-all';
 import { DecryptionError, EnvelopeFormatError, type HushfieldError } from './errors';
 import { MISS } from './key-cache';
 import type { KeyHierarchy } from './key-hierarchy';
@@ -150,7 +151,7 @@ export class Decryptor {
     const wanted = [...ids];
     const refs = wanted.map(scopeKeyOf);
     const loads = this.#keys.scopeKeyMaterials(refs);
-    await Promise.all(
+    await settleAll(
       wanted.map(async (id, i) => {
         try {
           keys.set(id, await loads[i]);

@@ -17,6 +17,7 @@
  */
 export async function settleAll<T>(promises: readonly (T | PromiseLike<T>)[]): Promise<Awaited<T>[]> {
   try {
+    // eslint-disable-next-line no-restricted-properties -- the one place it is right: see above
     return await Promise.all(promises);
   } catch (error) {
     await Promise.allSettled(promises);

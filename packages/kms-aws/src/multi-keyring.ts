@@ -9,6 +9,7 @@ import {
   checkOptionsObject,
   InvalidArgumentError,
   KeyringError,
+  settleAll,
   type EncryptionContext,
   type GeneratedKey,
   type Keyring,
@@ -198,7 +199,7 @@ export class MultiKeyring implements Keyring {
     known: Map<string, Buffer>,
     operation: 'wrap' | 'generate',
   ): Promise<Buffer> {
-    const copies = await Promise.all(
+    const copies = await settleAll(
       this.#members.map(async (member): Promise<WrappedCopy> => {
         const done = known.get(member.id);
         if (done !== undefined) return { keyringId: member.id, wrappedKey: done };

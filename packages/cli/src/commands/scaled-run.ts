@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, InvalidArgumentError } from '@hushfield/core';
+import { ConfigError, InvalidArgumentError, settleAll } from '@hushfield/core';
 import type { ModelMeta } from '@hushfield/prisma';
 import type { CommandContext } from '../context';
 import type { ExitCodeValue } from '../exit-codes';
@@ -230,7 +230,7 @@ export async function runScaled(
   let workers: WorkerResult[];
   try {
     workers = threads
-      ? await Promise.all(owners.map((owner) => startThread(owner, runId, mode, options, scale, throttle, onRows, log)))
+      ? await settleAll(owners.map((owner) => startThread(owner, runId, mode, options, scale, throttle, onRows, log)))
       : await runHere(owners, runId, mode, runModels, ctx, options, scale, throttle, onRows, log);
   } finally {
     clearInterval(monitor);
@@ -360,30 +360,58 @@ async function runHere(
   const keyStore = await ctx.keyStore();
   const shredGuard = await ctx.shredGuard();
   const pfe = options.fromPfeKey && options.fromPfeKey.length > 0 ? new PfeImporter(options.fromPfeKey) : undefined;
-  return Promise.all(
-    owners.map((owner) =>
-      runRangeWorker({
-        client,
-        crypto,
-        keyStore,
-        shredGuard,
-        models,
-        mode,
-        runId,
-        owner,
-        pfe,
-        leaseSeconds: scale.leaseSeconds,
-        batchSize: options.batch,
-        concurrency: options.concurrency,
-        keyringAttempts: options.keyringAttempts,
-        rescope: options.rescope,
-        rebind: options.rebind,
-        reindex: options.reindex,
-        pollMs: scale.pollMs,
-        signal: options.signal,
-        throttle,
-        onRows: (rows) => onRows(owner, rows),
-        log,
+  return runStoppingOthers(
+    owners.map(
+      (owner) => (signal: AbortSignal) =>
+        runRangeWorker({
+          client,
+          crypto,
+          keyStore,
+          shredGuard,
+          models,
+          mode,
+          runId,
+          owner,
+          pfe,
+          leaseSeconds: scale.leaseSeconds,
+          batchSize: options.batch,
+          concurrency: options.concurrency,
+          keyringAttempts: options.keyringAttempts,
+          rescope: options.rescope,
+          rebind: options.rebind,
+          reindex: options.reindex,
+          pollMs: scale.pollMs,
+          signal,
+          throttle,
+          onRows: (rows) => onRows(owner, rows),
+          log,
+        }),
+    ),
+    options.signal,
+  );
+}
+
+/**
+ * Runs `workers` together on this event loop, each with a signal that aborts on `signal` (Ctrl-C)
+ * or when another worker throws. A worker that throws stops the others the way Ctrl-C would
+ * (after their batches in flight), and the call rejects with its error only once every worker
+ * returned: none still queries the client the command closes next.
+ * @internal exported for its unit test
+ * @param workers - each starts one worker, given the signal that stops it
+ * @param signal - the user's interrupt, if any
+ * @throws the first error a worker threw
+ */
+export function runStoppingOthers<T>(
+  workers: readonly ((signal: AbortSignal) => Promise<T>)[],
+  signal?: AbortSignal,
+): Promise<T[]> {
+  const failed = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+  return settleAll(
+    workers.map((start) =>
+      start(stop).catch((error: unknown) => {
+        failed.abort();
+        throw error;
       }),
     ),
   );
