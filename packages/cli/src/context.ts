@@ -171,8 +171,13 @@ export class CommandContext {
     }
   }
 
-  /** Disconnects the Prisma client if it was opened. */
+  /**
+   * Disconnects the Prisma client if it was opened, and zeroes the keys the invocation cached
+   * (with their expiry timers: a command run in a longer-lived process leaves neither behind).
+   */
   async close(): Promise<void> {
+    const crypto = await this.cryptoPromise?.catch(() => undefined);
+    crypto?.clearCaches();
     if (!this.openedClient) return;
     const client = await this.openedClient.catch(() => undefined);
     await client?.$disconnect().catch(() => undefined);

@@ -438,12 +438,27 @@ export function fieldEncryption<
         });
       },
     } as object;
+    // A crypto this extension made is its own: closing the client zeroes its cached keys and
+    // stops their expiry timers, instead of leaving both for the cache's TTL (5 minutes by
+    // default). A given `crypto` may serve other clients: the caller clears it.
+    const baseDisconnect = base.$disconnect as () => Promise<void>;
+    const disconnect = options.crypto
+      ? {}
+      : {
+          async $disconnect(this: unknown): Promise<void> {
+            try {
+              await baseDisconnect.apply(Prisma.getExtensionContext(this));
+            } finally {
+              crypto.clearCaches();
+            }
+          },
+        };
     // Query extensions must come before this one (later-extensions.ts).
     const guard =
       options.unsafeQueryExtensionsAfter === true ? {} : { $extends: guardedExtends(schema, base.$extends) };
     return client.$extends({
       name: 'hushfield',
-      client: { $hushfield: api, ...transaction, ...guard },
+      client: { $hushfield: api, ...transaction, ...disconnect, ...guard },
       query: {
         $allModels: {
           $allOperations: (params) => handler.handle(params as unknown as QueryParams),
