@@ -43,11 +43,14 @@ export async function createHarness(
 ): Promise<Harness> {
   const db = await createTestDatabase(backend);
   const keyring = options.keyring ?? new LocalKeyring(randomBytes(32));
-  const clients: PrismaClient[] = [];
+  // The extended clients, as an application closes them: their own $disconnect also zeroes the
+  // keys they cached (and stops those keys' expiry timers, which kept this file's modules alive).
+  const clients: { $disconnect(): Promise<void> }[] = [];
   const make = (extra: Partial<FieldEncryptionOptions> = {}) => {
     const { prisma: base, queries } = createPrisma(db);
-    clients.push(base);
-    return { base, queries, prisma: extend(base, { ...options, ...extra, keyring }) };
+    const prisma = extend(base, { ...options, ...extra, keyring });
+    clients.push(prisma);
+    return { base, queries, prisma };
   };
   const first = make();
   return {
