@@ -127,6 +127,9 @@ test.each([
   [['keys', 'rotate', '--scope', 'acme', '--version', '3']],
   [['keys', 'retire', '--scope', 'acme', '--version', '1']],
   [['reencrypt', '--model', 'User', '-V']],
+  // A word that names no command is taken for one: nothing was asked for that the version answers.
+  [['frobnicate', '--version']],
+  [['--config', 'x.ts', 'stauts', '-V']],
 ])('%j: a version flag after a command is a usage error, not the version printed with exit 0', async (args) => {
   const result = await cli(args, untouchable);
   expect(result.code).toBe(ExitCode.Usage);

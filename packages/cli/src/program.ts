@@ -62,16 +62,18 @@ function jsonRequested(argv: readonly string[]): boolean {
 const GLOBAL_VALUE_OPTIONS: ReadonlySet<string> = new Set(['--config', '--dotenv']);
 
 /**
- * Whether `-V`/`--version` comes after a command name in `argv` (before any `--`). A global
- * option's value is not a command: `--config status --version` prints the version.
+ * Whether `-V`/`--version` comes after a command word in `argv` (before any `--`): a command's
+ * name, or a word that names none (`hushfield frobnicate --version` printed the version and
+ * exited 0). A global option's value is not a command: `--config status --version` prints the
+ * version.
  */
-function versionAfterCommand(argv: readonly string[], commands: ReadonlySet<string>): boolean {
+function versionAfterCommand(argv: readonly string[]): boolean {
   let command = false;
   for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
     const arg = argv[i];
     if (arg === '--version' || arg === '-V') return command;
     if (!command && GLOBAL_VALUE_OPTIONS.has(arg)) i++;
-    else if (commands.has(arg)) command = true;
+    else if (!arg.startsWith('-')) command = true;
   }
   return false;
 }
@@ -410,7 +412,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 
   // Commander takes `--version` anywhere: `keys rotate --scope S --version 3` printed the version
   // and exited 0 without rotating, and so did a command that does not exist.
-  if (versionAfterCommand(argv, new Set(program.commands.map((command) => command.name())))) {
+  if (versionAfterCommand(argv)) {
     new Output(io, jsonRequested(argv)).error(new InvalidArgumentError(messages.run.versionAlone(), 'argv'));
     return ExitCode.Usage;
   }
