@@ -1,4 +1,4 @@
-import { everyTick, heartbeatMs } from './range-worker';
+import { followSignal, everyTick, heartbeatMs } from './range-worker';
 
 describe('heartbeatMs', () => {
   test('ticks at least three times a lease, so a renewal lands before the lease runs out', () => {
@@ -54,5 +54,33 @@ describe('everyTick', () => {
     await expect(stop()).resolves.toBeUndefined();
     expect(most).toBe(1);
     expect(beats).toBeGreaterThan(1);
+  });
+});
+
+describe('followSignal', () => {
+  test('aborts at once when the signal already aborted (a stop while the range was being claimed)', () => {
+    const stop = new AbortController();
+    stop.abort();
+    expect(followSignal(stop.signal).controller.signal.aborted).toBe(true);
+  });
+
+  test('aborts when the signal does, and no longer once released', () => {
+    const stop = new AbortController();
+    const followed = followSignal(stop.signal);
+    expect(followed.controller.signal.aborted).toBe(false);
+    stop.abort();
+    expect(followed.controller.signal.aborted).toBe(true);
+
+    const later = new AbortController();
+    const released = followSignal(later.signal);
+    released.release();
+    later.abort();
+    expect(released.controller.signal.aborted).toBe(false);
+  });
+
+  test('without a signal, never aborts by itself', () => {
+    const { controller, release } = followSignal(undefined);
+    release();
+    expect(controller.signal.aborted).toBe(false);
   });
 });

@@ -187,6 +187,21 @@ export function everyTick(tickMs: number, beat: () => Promise<void>): () => Prom
 }
 
 /**
+ * An `AbortController` that aborts when `signal` does, and at once when `signal` already has: a
+ * listener added to an aborted signal never runs, so a stop that came while the range was being
+ * claimed went unseen and the whole range was worked through. `release` stops following.
+ * @internal exported for its unit test
+ */
+export function followSignal(signal: AbortSignal | undefined): { controller: AbortController; release: () => void } {
+  const controller = new AbortController();
+  if (signal === undefined) return { controller, release: () => undefined };
+  const follow = () => controller.abort();
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener('abort', follow, { once: true });
+  return { controller, release: () => signal.removeEventListener('abort', follow) };
+}
+
+/**
  * Runs one claimed range. A heartbeat renews the lease and watches for a pause; either a
  * pause, a lost lease or Ctrl-C stops the range after its batches in flight committed.
  */
@@ -198,9 +213,7 @@ async function runRange(
   writer: CasWriter,
 ): Promise<{ result: MigrateResult; finished: boolean; stop: boolean }> {
   const { owner, leaseSeconds } = options;
-  const abort = new AbortController();
-  const onUserAbort = () => abort.abort();
-  options.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const { controller: abort, release } = followSignal(options.signal);
   let lost = false;
   let paused = false;
   let renewedAt = Date.now();
@@ -267,7 +280,7 @@ async function runRange(
     return { result: emptyResult(model.name), finished: false, stop: false };
   } finally {
     await stopHeartbeat();
-    options.signal?.removeEventListener('abort', onUserAbort);
+    release();
   }
   const code = result.stopped?.code;
   if (code === undefined) return { result, finished: true, stop: false };

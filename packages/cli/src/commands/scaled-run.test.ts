@@ -65,3 +65,16 @@ describe('runStoppingOthers (workers on the main thread)', () => {
     await expect(outcome).rejects.toBe(first);
   });
 });
+
+test('a worker that throws before returning its promise stops the others the same way', async () => {
+  const finished: string[] = [];
+  const failure = new Error('no worker');
+  const outcome = runStoppingOthers([
+    untilStopped(20, finished, 'w1'),
+    () => {
+      throw failure;
+    },
+  ]);
+  await expect(outcome).rejects.toBe(failure);
+  expect(finished).toEqual(['w1']);
+});

@@ -395,7 +395,9 @@ async function runHere(
  * Runs `workers` together on this event loop, each with a signal that aborts on `signal` (Ctrl-C)
  * or when another worker throws. A worker that throws stops the others the way Ctrl-C would
  * (after their batches in flight), and the call rejects with its error only once every worker
- * returned: none still queries the client the command closes next.
+ * returned: none still queries the client the command closes next. A guard: `runRangeWorker`
+ * reports its errors in its result (`stopped`) rather than throwing, and a worker stopped that
+ * way leaves the others to their ranges, as a failed process of a scaled run does.
  * @internal exported for its unit test
  * @param workers - each starts one worker, given the signal that stops it
  * @param signal - the user's interrupt, if any
@@ -408,12 +410,15 @@ export function runStoppingOthers<T>(
   const failed = new AbortController();
   const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
   return settleAll(
-    workers.map((start) =>
-      start(stop).catch((error: unknown) => {
+    // async: a worker that throws before returning its promise stops the others the same way.
+    workers.map(async (start) => {
+      try {
+        return await start(stop);
+      } catch (error) {
         failed.abort();
         throw error;
-      }),
-    ),
+      }
+    }),
   );
 }
 
