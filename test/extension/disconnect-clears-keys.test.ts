@@ -3,7 +3,8 @@
  * expiry timers: before, both outlived the client for the cache's TTL (five minutes by default),
  * and the timers kept the crypto, its key store and client reachable all that time. A client
  * used again after `$disconnect()` reconnects (as Prisma's do) and loads its keys again. A
- * `crypto` given in the options may serve other clients: closing one client leaves it as it is.
+ * `crypto` given in the options may serve other clients: closing one client leaves it as it is,
+ * and so does closing the client whose crypto another client (on another base client) was given.
  */
 import { randomBytes } from 'node:crypto';
 import { FieldCrypto } from '@hushfield/core';
@@ -59,4 +60,19 @@ test('a crypto given in the options keeps its cache when one of its clients disc
     crypto.clearCaches();
   }
   expect(crypto.stats().entries).toBe(0);
+});
+
+test("closing a client whose crypto a sibling client shares leaves the sibling's keys cached", async () => {
+  const owner = h.fresh();
+  const sibling = h
+    .fresh()
+    .base.$extends(fieldEncryption({ schema: hushfieldSchema, crypto: owner.prisma.$hushfield.crypto }));
+  await sibling.user.create({
+    data: { tenantId: `${tenant}-sibling`, name: 'sibling', email: 'sibling@disconnect.example.com', notes: 'n' },
+  });
+  const entries = owner.prisma.$hushfield.stats().entries;
+  expect(entries).toBeGreaterThan(0);
+  await owner.prisma.$disconnect();
+  expect(sibling.$hushfield.stats().entries).toBe(entries);
+  owner.prisma.$hushfield.crypto.clearCaches();
 });

@@ -208,6 +208,9 @@ export class DekPool {
     if (scopes === undefined) {
       this.#pending.clear();
       this.#scopes.clear();
+      // Nothing left to sweep: the timer would only keep the pool reachable until it fired.
+      clearTimeout(this.#sweepTimer);
+      this.#sweepTimer = undefined;
     } else {
       for (const scope of scopes) {
         this.#pending.delete(scope);

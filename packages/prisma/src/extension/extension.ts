@@ -440,7 +440,9 @@ export function fieldEncryption<
     } as object;
     // A crypto this extension made is its own: closing the client zeroes its cached keys and
     // stops their expiry timers, instead of leaving both for the cache's TTL (5 minutes by
-    // default). A given `crypto` may serve other clients: the caller clears it.
+    // default). A given `crypto` may serve other clients: the caller clears it, and so does the
+    // caller of one this extension made once another client was extended with it too (its
+    // `$hushfield.crypto` given to a sibling), which then still uses it.
     const baseDisconnect = base.$disconnect as () => Promise<void>;
     const disconnect = options.crypto
       ? {}
@@ -449,7 +451,7 @@ export function fieldEncryption<
             try {
               await baseDisconnect.apply(Prisma.getExtensionContext(this));
             } finally {
-              crypto.clearCaches();
+              if ((cryptoOwners.get(crypto)?.size ?? 1) <= 1) crypto.clearCaches();
             }
           },
         };
