@@ -48,7 +48,13 @@ export async function createHarness(
   const clients: { $disconnect(): Promise<void> }[] = [];
   const make = (extra: Partial<FieldEncryptionOptions> = {}) => {
     const { prisma: base, queries } = createPrisma(db);
-    const prisma = extend(base, { ...options, ...extra, keyring });
+    let prisma: SealedClient;
+    try {
+      prisma = extend(base, { ...options, ...extra, keyring });
+    } catch (error) {
+      void base.$disconnect();
+      throw error;
+    }
     clients.push(prisma);
     return { base, queries, prisma };
   };
