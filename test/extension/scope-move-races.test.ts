@@ -12,6 +12,7 @@ import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { computedBlindIndex } from '@hushfield/prisma';
 import { createHarness, expectNoPlaintextIn, type Harness } from './support';
+import { waitingForLock } from '../support/isolation';
 import { testProvider } from '../support/provider';
 
 let h: Harness;
@@ -20,6 +21,16 @@ const secrets = ['old@x.test', 'new@x.test', 'old notes', 'new notes', 'old subj
 beforeAll(async () => {
   h = await createHarness();
 });
+
+/**
+ * Until the mover's UPDATE of `table` waits for the row lock the caller's transaction holds:
+ * the mover has read the committed row by then. A fixed pause let the race not happen on a
+ * loaded machine (the transaction committed before the mover read), and the test passed without
+ * testing. Embedded PGlite runs one session at a time, which nothing shows: a pause there.
+ */
+function moverWaits(table: string): Promise<unknown> {
+  return h.db.backend === 'pglite' ? sleep(700) : waitingForLock(h.db, table, `%UPDATE%${table}%`);
+}
 afterAll(async () => {
   await expectNoPlaintextIn(h.db, 'users', secrets);
   await expectNoPlaintextIn(h.db, 'tickets', secrets);
@@ -75,7 +86,7 @@ it('fails a batch whose scope move would write back values an earlier write of t
       await tx.ticket.update({ where: { id: ticket.id }, data: { subject: 'new subject' } });
       open();
       // The mover reads the committed row meanwhile; its UPDATE then waits for this row's lock.
-      await sleep(700);
+      await moverWaits('tickets');
     });
     await moving;
     expect(await h.fresh().prisma.ticket.findUnique({ where: { id: ticket.id } })).toEqual({
@@ -101,7 +112,7 @@ it('fails a batch whose scope move would write back values an earlier write of t
         data: { body: { v: 2 }, meta: { kept: true }, blob: Buffer.from('kept bytes') },
       });
       open();
-      await sleep(700);
+      await moverWaits('documents');
     });
     await moving;
     const read = await h.fresh().prisma.document.findUnique({ where: { id: document.id } });
