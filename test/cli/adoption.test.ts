@@ -3,7 +3,7 @@
  * encrypted with its blind indexes filled, by `hushfield reencrypt`, checked on what the
  * database stores.
  */
-import { createCliWorld, countRows } from './support';
+import { createCliWorld, countRows, emailIndexSpec } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -73,13 +73,7 @@ test(
     expect(await crypto.decrypt(sample.email, { model: 'customers', field: 'email' })).toBe(
       '  Customer4242@Example.com ',
     );
-    const spec = {
-      model: 'customers',
-      field: 'email',
-      name: 'email_idx',
-      normalize: ['lowercase', 'trim'] as const,
-      bits: 256,
-    };
+    const spec = emailIndexSpec('customers');
     expect(await crypto.blindIndex(spec, 'customer4242@example.com')).toBe(sample.email_idx);
     expect(new Set(stored.map((row) => row.email_idx)).size).toBe(ROWS);
   },

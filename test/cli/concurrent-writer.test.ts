@@ -5,7 +5,7 @@
  * blind index matching.
  */
 import { randomUUID } from 'node:crypto';
-import { childProcessesReachDatabase, createCliWorld, appClient } from './support';
+import { childProcessesReachDatabase, createCliWorld, appClient, emailIndexSpec } from './support';
 import type { CliWorld } from './support';
 import { createSandbox } from './spawn-cli';
 import type { CliSandbox } from './spawn-cli';
@@ -98,13 +98,7 @@ afterAll(async () => {
     expect(stored).toHaveLength(USERS);
     const active = new Map<string, number>();
     for (const tenant of TENANTS) active.set(tenant, (await crypto.keys.activeScopeKey(tenant)).version);
-    const spec = {
-      model: 'users',
-      field: 'email',
-      name: 'email_idx',
-      normalize: ['lowercase', 'trim'] as const,
-      bits: 256,
-    };
+    const spec = emailIndexSpec('users');
     for (const row of stored) {
       expect(crypto.describe(row.email).version).toBe(active.get(row.tenantId));
       expect(crypto.describe(row.ssn).version).toBe(2);

@@ -4,7 +4,7 @@
  * mistaken for plaintext without the key.
  */
 import { encryptStringSync, generateKey } from '@47ng/cloak';
-import { createCliWorld } from './support';
+import { createCliWorld, emailIndexSpec } from './support';
 import type { CliWorld } from './support';
 
 let world: CliWorld;
@@ -82,13 +82,7 @@ test('imports every value with the right key (given as env:NAME), filling blind 
   const stored = await world.db.query<{ id: number; email: string; phone: string | null; email_idx: string }>(
     'SELECT id, email, phone, email_idx FROM customers ORDER BY id',
   );
-  const spec = {
-    model: 'customers',
-    field: 'email',
-    name: 'email_idx',
-    normalize: ['lowercase', 'trim'] as const,
-    bits: 256,
-  };
+  const spec = emailIndexSpec('customers');
   for (const [i, row] of stored.entries()) {
     expect(row.email.startsWith('hfe$')).toBe(true);
     expect(await crypto.decrypt(row.email, { model: 'customers', field: 'email' })).toBe(email(i));

@@ -145,6 +145,11 @@ export async function countRows(db: TestDatabase, from: string, params?: unknown
   return Number(row.n);
 }
 
+/** The test schema's `email_idx` blind index on the email of `model` (its table name), for recomputing a value. */
+export function emailIndexSpec(model: 'customers' | 'users') {
+  return { model, field: 'email', name: 'email_idx', normalize: ['lowercase', 'trim'] as const, bits: 256 };
+}
+
 /** A view of `client` whose `$disconnect` does nothing (the test keeps using it). */
 function sharedClient(client: PrismaClient): PrismaClient {
   return new Proxy(client, {
