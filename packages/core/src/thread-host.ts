@@ -70,8 +70,16 @@ export class DecryptThread {
         return;
       }
       this.#worker = worker;
-      // A thread that loads but never says it is ready is stopped (and counts as failed).
-      const starting = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS);
+      // A thread that loads but never says it is ready is stopped (and counts as failed). A
+      // calling thread that kept the event loop from turning (a synchronous driver's queries
+      // settle in microtasks) may have a 'ready' waiting behind this timer: it is read first.
+      const starting = setTimeout(
+        () =>
+          void turnOfEventLoop().then(async () => {
+            if (this.#state === 'starting') await worker.terminate();
+          }),
+        START_TIMEOUT_MS,
+      );
       starting.unref();
       worker.on('message', (message: OpenResult | 'ready') => {
         if (message === 'ready') {
@@ -107,6 +115,20 @@ export class DecryptThread {
   available(): boolean {
     if (this.#state === 'stopped') void this.start();
     return this.#state === 'ready';
+  }
+
+  /**
+   * {@link DecryptThread.available}, after one turn of the event loop when the thread is
+   * starting: its 'ready' is a message, read only when the loop turns, and a calling thread whose
+   * work settles in microtasks alone (a synchronous driver such as better-sqlite3, queries in a
+   * loop) would otherwise never see it. The turn costs tens of microseconds; the calls worth
+   * sharing take milliseconds.
+   */
+  async availableAfterTurn(): Promise<boolean> {
+    if (this.available()) return true;
+    if (this.#state !== 'starting') return false;
+    await turnOfEventLoop();
+    return this.available();
   }
 
   /**
@@ -202,6 +224,15 @@ function warnNotStarted(cause: unknown): void {
   process.emitWarning(messages.decryptThreadNotStarted(why.replace(/\s+/g, ' ')), { code: 'HUSHFIELD_DECRYPT_THREAD' });
 }
 let warned = false;
+
+/**
+ * Resolves after the event loop has gone through its poll phase at least once, where messages
+ * from the thread are read: two `setImmediate` hops, since the first may run in the check phase
+ * that follows the poll phase the caller is in.
+ */
+function turnOfEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
 
 /** Zeroes a job's shared buffers. */
 function zero(job: OpenJob): void {
