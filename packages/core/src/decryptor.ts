@@ -121,12 +121,7 @@ export class Decryptor {
       // Shared with the decrypt thread at once when every key it names is cached (a warm read):
       // the thread unwraps with copies of them. Else the key store is asked exactly as without
       // the thread, by this thread's first pass, and what waited for keys is shared after.
-      if (
-        min !== undefined &&
-        items.length >= min &&
-        (await decryptThread.availableAfterTurn()) &&
-        this.#split.allKeysCached(items)
-      ) {
+      if (min !== undefined && items.length >= min && decryptThread.available() && this.#split.allKeysCached(items)) {
         const all: Waiting = { indexes: [], keys: new Set() };
         noteKeys(items, 0, all, keys, this.#pass.cachedCopy);
         if (all.keys.size === 0 && (await this.#split.run(items, all.indexes, out, keys, generation))) return out;
@@ -142,7 +137,7 @@ export class Decryptor {
       const shared =
         min !== undefined &&
         indexes.length >= min &&
-        (await decryptThread.availableAfterTurn()) &&
+        decryptThread.available() &&
         (await this.#split.run(items, indexes, out, keys, generation));
       if (!shared) this.#pass.run(items, indexes, out, keys, generation);
       return out;

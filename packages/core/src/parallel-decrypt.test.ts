@@ -14,7 +14,7 @@ import { FieldCrypto, type DecryptItem } from './field-crypto';
 import { LocalKeyring } from './local-keyring';
 import { MemoryKeyStore } from './memory-key-store';
 import { parallelMinValues, splitForThread, takeThreadResult } from './parallel-decrypt';
-import { DecryptThread, decryptThread } from './thread-host';
+import { DecryptThread, decryptThread, startThread, type ReadyFlag } from './thread-host';
 import type { ResolvedKey } from './decrypt-keys';
 import { openJob, type OpenJob, type OpenResult } from './thread-open';
 
@@ -585,9 +585,8 @@ describe('FieldCrypto.decryptMany shared with the decrypt thread', () => {
     expect(await shared.startDecryptThread()).toBe(true);
     const run = jest.spyOn(decryptThread, 'run');
     const [first, second] = await Promise.all([shared.decryptMany(items), shared.decryptMany(items)]);
-    // One call's job taken; the other found the thread busy (before asking it, or when
-    // handing it its job, `undefined`) and ran here.
-    expect(run.mock.results.filter((result) => result.value instanceof Promise)).toHaveLength(1);
+    // The first call's job taken; the second found the thread busy and ran here.
+    expect(run.mock.results.map((result) => result.value instanceof Promise)).toEqual([true]);
     expect(first).toEqual(expected);
     expect(second).toEqual(expected);
   });
@@ -676,7 +675,7 @@ describe('a decrypt thread that dies, hangs or answers late', () => {
 
   /** Reads split with `thread` in place of the process's decrypt thread; returns the spy on `run`. */
   function readThrough(thread: DecryptThread) {
-    for (const method of ['available', 'availableAfterTurn', 'run', 'answer', 'end'] as const)
+    for (const method of ['available', 'run', 'answer', 'end'] as const)
       jest.spyOn(decryptThread, method).mockImplementation(thread[method].bind(thread) as never);
     return jest.mocked(decryptThread.run);
   }
@@ -717,70 +716,75 @@ describe('a decrypt thread that dies, hangs or answers late', () => {
     expect(thread.available()).toBe(false);
   });
 
-  /**
-   * A thread that says 'ready' and then flags `said` (so this thread can wait for it without
-   * letting the event loop turn), answering every job at once with nothing opened.
-   */
-  const flagging = (said: Int32Array) => () => {
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       parentPort.on('message', (job) => parentPort.postMessage({ plain: job.values.map(() => null), dekIds: [] }));
-       parentPort.postMessage('ready');
-       Atomics.store(workerData, 0, 1);
-       Atomics.notify(workerData, 0);`,
-      { eval: true, workerData: said },
-    );
-    workers.push(worker);
-    return worker;
+  /** The process's kind of thread (decrypt-thread.ts), its ready flag kept for this thread to wait on. */
+  const real = () => {
+    const started: { flag?: ReadyFlag } = {};
+    const start = (ready: ReadyFlag) => {
+      started.flag = ready;
+      const worker = startThread(ready);
+      workers.push(worker);
+      return worker;
+    };
+    return { start, started };
   };
 
-  it("reads a 'ready' the calling thread left unread while its work settled in microtasks alone", async () => {
-    // As an application on a synchronous driver (better-sqlite3) does: its queries resolve
-    // without the event loop turning, so the message saying the thread is ready waits unread.
-    const said = new Int32Array(new SharedArrayBuffer(4));
-    const thread = new DecryptThread(flagging(said));
+  /** Blocks this thread, its event loop unturned, until the thread's flag says it takes jobs. */
+  const waitUnturned = (flag: ReadyFlag | undefined) => expect(Atomics.wait(flag!, 0, 0, 20_000)).not.toBe('timed-out');
+
+  it("counts a thread ready once its flag says so, its 'ready' message still unread", async () => {
+    // As an application on a synchronous driver (better-sqlite3) runs: its queries settle in
+    // microtasks without the event loop turning, so the message saying the thread is ready waits.
+    const { start, started } = real();
+    const thread = new DecryptThread(start);
     expect(thread.available()).toBe(false); // starts it
-    expect(Atomics.wait(said, 0, 0, 20_000)).not.toBe('timed-out');
+    waitUnturned(started.flag);
     for (let i = 0; i < 100; i++) await Promise.resolve();
-    expect(thread.available()).toBe(false);
-    expect(await thread.availableAfterTurn()).toBe(true);
+    expect(thread.available()).toBe(true);
+    expect(await thread.start()).toBe(true);
   });
 
   it('shares a large read with a thread that became ready while the event loop did not turn', async () => {
     const { items, expected, reader } = await written(10, ['s1']);
     const crypto = reader({ minValues: 2 });
-    // Keys cached by a read on this thread alone, so that the read below needs no key store.
-    jest.spyOn(decryptThread, 'available').mockReturnValue(false);
-    expect(await crypto.decryptMany(items)).toEqual(expected);
-    jest.restoreAllMocks();
-    const said = new Int32Array(new SharedArrayBuffer(4));
-    const thread = new DecryptThread(flagging(said));
+    const { start, started } = real();
+    const thread = new DecryptThread(start);
     thread.available();
-    expect(Atomics.wait(said, 0, 0, 20_000)).not.toBe('timed-out');
+    waitUnturned(started.flag);
     const run = readThrough(thread);
     expect(await crypto.decryptMany(items)).toEqual(expected);
-    // Taken by the thread (which opened nothing: this thread read its share again).
-    expect(run).toHaveBeenCalledTimes(1);
-    expect(run.mock.results[0].value).toBeInstanceOf(Promise);
+    const [taken] = run.mock.results;
+    expect(taken.value).toBeInstanceOf(Promise);
+    const { plain } = (await taken.value) as OpenResult;
+    expect(plain.filter((text) => typeof text === 'string')).toHaveLength(15);
   });
 
-  it('is not given up as failed to start when its start-up outlived a calling thread that never yielded', async () => {
-    const said = new Int32Array(new SharedArrayBuffer(4));
-    const thread = new DecryptThread(flagging(said));
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+  it('is not stopped as failed to start when its start-up deadline falls due before its message is read', async () => {
+    const { start, started } = real();
+    const thread = new DecryptThread(start);
+    jest.useFakeTimers();
     try {
       thread.available();
-      expect(Atomics.wait(said, 0, 0, 20_000)).not.toBe('timed-out');
-      // The start-up deadline (10 s) falls due before the loop has read the 'ready' waiting for it.
+      waitUnturned(started.flag);
       jest.advanceTimersByTime(10_001);
     } finally {
       jest.useRealTimers();
     }
     expect(await thread.start()).toBe(true);
-    // Not stopped by the deadline that fell due while its 'ready' waited.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(thread.available()).toBe(true);
     expect(workers[0].threadId).toBeGreaterThan(0);
+  });
+
+  it('reads every value of a large read made under fake timers while the thread starts', async () => {
+    const { items, expected, reader } = await written(10, ['s1']);
+    const thread = new DecryptThread(real().start);
+    readThrough(thread);
+    jest.useFakeTimers();
+    try {
+      expect(await reader({ minValues: 2 }).decryptMany(items)).toEqual(expected);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it("takes a 'ready' said during a job for nothing: the thread stays busy with it", async () => {

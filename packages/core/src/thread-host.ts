@@ -36,21 +36,28 @@ const DEADLINE_OWN_PASSES = 10;
  * package's index does not export it): a test gives it a worker of its own and a short deadline.
  */
 export class DecryptThread {
-  readonly #startWorker: () => Worker;
+  readonly #startWorker: (ready: ReadyFlag) => Worker;
   readonly #minDeadlineMs: number;
   #worker: Worker | undefined;
   #state: 'stopped' | 'starting' | 'ready' | 'busy' | 'failed' = 'stopped';
   #ready: Promise<boolean> | undefined;
+  /**
+   * Set to 1 by the thread once it listens for jobs (see {@link ReadyFlag}), and what
+   * {@link DecryptThread.available} does with it while the thread is starting.
+   */
+  #readyFlag: ReadyFlag | undefined;
+  #becameReady: (() => void) | undefined;
   /** The job the thread is running (waited for, or abandoned), what `run` gave for it, and its caller's resolve. */
   #job: OpenJob | undefined;
   #running: Promise<OpenResult | undefined> | undefined;
   #pending: ((result: OpenResult | undefined) => void) | undefined;
 
   /**
-   * @param startWorker - starts the thread's `Worker` (which says `'ready'`, then answers each job)
+   * @param startWorker - starts the thread's `Worker`, which says `'ready'` (and sets the
+   *   {@link ReadyFlag} it is given, when it uses it), then answers each job
    * @param minDeadlineMs - the least a caller waits for an answer after its own pass ({@link MIN_DEADLINE_MS})
    */
-  constructor(startWorker: () => Worker = startThread, minDeadlineMs = MIN_DEADLINE_MS) {
+  constructor(startWorker: (ready: ReadyFlag) => Worker = startThread, minDeadlineMs = MIN_DEADLINE_MS) {
     this.#startWorker = startWorker;
     this.#minDeadlineMs = minDeadlineMs;
   }
@@ -61,8 +68,9 @@ export class DecryptThread {
     this.#state = 'starting';
     this.#ready = new Promise<boolean>((resolve) => {
       let worker: Worker;
+      const flag: ReadyFlag = new Int32Array(new SharedArrayBuffer(4));
       try {
-        worker = this.#startWorker();
+        worker = this.#startWorker(flag);
       } catch (e) {
         this.#state = 'failed';
         warnNotStarted(e);
@@ -70,31 +78,35 @@ export class DecryptThread {
         return;
       }
       this.#worker = worker;
-      // A thread that loads but never says it is ready is stopped (and counts as failed). A
-      // calling thread that kept the event loop from turning (a synchronous driver's queries
-      // settle in microtasks) may have a 'ready' waiting behind this timer: it is read first.
-      const starting = setTimeout(
-        () =>
-          void turnOfEventLoop().then(async () => {
-            if (this.#state === 'starting') await worker.terminate();
-          }),
-        START_TIMEOUT_MS,
-      );
+      // A thread that loads but never says it is ready is stopped (and counts as failed), unless
+      // its flag says it is: its 'ready' may still wait unread behind this timer.
+      const starting = setTimeout(() => {
+        if (!this.available() && this.#state === 'starting') void worker.terminate();
+      }, START_TIMEOUT_MS);
       starting.unref();
+      // Said once, on starting (by message or flag, whichever is read first): never taken for
+      // an answer, nor to make a busy thread ready.
+      const becameReady = () => {
+        if (this.#state !== 'starting') return;
+        clearTimeout(starting);
+        this.#state = 'ready';
+        this.#readyFlag = undefined;
+        this.#becameReady = undefined;
+        // Held open while starting (a caller may await it), never while idle.
+        worker.unref();
+        resolve(true);
+      };
+      this.#readyFlag = flag;
+      this.#becameReady = becameReady;
       worker.on('message', (message: OpenResult | 'ready') => {
-        if (message === 'ready') {
-          // Said once, on starting: never taken for an answer, nor to make a busy thread ready.
-          if (this.#state !== 'starting') return;
-          clearTimeout(starting);
-          this.#state = 'ready';
-          // Held open while starting (a caller may await it), never while idle.
-          worker.unref();
-          resolve(true);
-        } else this.#finish(message);
+        if (message === 'ready') becameReady();
+        else this.#finish(message);
       });
       const fail = (e?: unknown) => {
         if (this.#state === 'starting') warnNotStarted(e);
         clearTimeout(starting);
+        this.#readyFlag = undefined;
+        this.#becameReady = undefined;
         this.#state = 'failed';
         this.#ready = Promise.resolve(false);
         this.#finish(undefined);
@@ -111,24 +123,17 @@ export class DecryptThread {
     return this.#ready;
   }
 
-  /** Whether a job would be taken now (ready and idle); starts the thread if it is not started. */
+  /**
+   * Whether a job would be taken now (ready and idle); starts the thread if it is not started.
+   * A starting thread counts as ready once its flag says so: its 'ready' is a message, read only
+   * when the event loop turns, and a caller whose work settles in microtasks alone (a
+   * synchronous driver such as better-sqlite3, one query after another) would never read it.
+   */
   available(): boolean {
     if (this.#state === 'stopped') void this.start();
+    else if (this.#state === 'starting' && this.#readyFlag !== undefined && Atomics.load(this.#readyFlag, 0) === 1)
+      this.#becameReady?.();
     return this.#state === 'ready';
-  }
-
-  /**
-   * {@link DecryptThread.available}, after one turn of the event loop when the thread is
-   * starting: its 'ready' is a message, read only when the loop turns, and a calling thread whose
-   * work settles in microtasks alone (a synchronous driver such as better-sqlite3, queries in a
-   * loop) would otherwise never see it. The turn costs tens of microseconds; the calls worth
-   * sharing take milliseconds.
-   */
-  async availableAfterTurn(): Promise<boolean> {
-    if (this.available()) return true;
-    if (this.#state !== 'starting') return false;
-    await turnOfEventLoop();
-    return this.available();
   }
 
   /**
@@ -225,15 +230,6 @@ function warnNotStarted(cause: unknown): void {
 }
 let warned = false;
 
-/**
- * Resolves after the event loop has gone through its poll phase at least once, where messages
- * from the thread are read: two `setImmediate` hops, since the first may run in the check phase
- * that follows the poll phase the caller is in.
- */
-function turnOfEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-}
-
 /** Zeroes a job's shared buffers. */
 function zero(job: OpenJob): void {
   new Uint8Array(job.keyBytes).fill(0);
@@ -241,17 +237,29 @@ function zero(job: OpenJob): void {
 }
 
 /**
+ * One `Int32Array` over 4 shared bytes: 0 while the thread starts, 1 once it listens for jobs
+ * (set by `decrypt-thread.ts` right after it posts 'ready'), so that the calling thread can see
+ * it is ready without reading that message.
+ */
+export type ReadyFlag = Int32Array;
+
+/**
  * Starts `decrypt-thread.js` beside the compiled package; from the TypeScript sources (tests,
  * development) through tsx's require hook, since a worker thread does not inherit its parent's
- * loader. @throws when neither is there (a bundle that folded the package in)
+ * loader. Its `workerData` carries `ready`, the {@link ReadyFlag}. Exported for tests only, like
+ * {@link DecryptThread}. @throws when neither is there (a bundle that folded the package in)
  */
-function startThread(): Worker {
+export function startThread(ready: ReadyFlag): Worker {
+  const workerData = { ready };
   const compiled = join(__dirname, 'decrypt-thread.js');
-  if (existsSync(compiled)) return new Worker(compiled);
+  if (existsSync(compiled)) return new Worker(compiled, { workerData });
   const source = join(__dirname, 'decrypt-thread.ts');
   if (!existsSync(source)) throw new Error(`its script decrypt-thread.js is not in ${__dirname}`);
   const hook = require.resolve('tsx/cjs');
-  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, { eval: true });
+  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(source)});`, {
+    eval: true,
+    workerData,
+  });
 }
 
 /** The process's decrypt thread. */
