@@ -1,8 +1,7 @@
-import { computedBlindIndex } from '@hushfield/prisma';
 import { DecryptionError } from '@hushfield/core';
 import { decryptThread } from '../../packages/core/src/thread-host';
 import type { OpenResult } from '../../packages/core/src/thread-open';
-import { createHarness, type Harness, rejection } from './support';
+import { createHarness, createUsers, type Harness, readUsers, rejection } from './support';
 
 /**
  * Large reads shared with the decrypt thread (`parallelDecrypt`): through the extension, a read
@@ -16,31 +15,14 @@ describe('fieldEncryption: large reads on two threads', () => {
 
   beforeAll(async () => {
     h = await createHarness({ parallelDecrypt: { minValues: 2 } });
-    for (let r = 0; r < rows; r++) {
-      await h.prisma.user.create({
-        data: {
-          tenantId,
-          name: `user ${r}`,
-          email: `user${r}@large.example`,
-          emailIdx: computedBlindIndex,
-          ssn: `123-45-${String(r).padStart(4, '0')}`,
-          ssnIdx: computedBlindIndex,
-          notes: `notes of ${r}`,
-        },
-      });
-    }
+    await createUsers(h.prisma, tenantId, rows, 'large.example');
   });
   afterAll(async () => {
     await h.close();
   });
   afterEach(() => jest.restoreAllMocks());
 
-  const read = (prisma: Harness['prisma']) =>
-    prisma.user.findMany({
-      where: { tenantId },
-      orderBy: { name: 'asc' },
-      select: { id: true, name: true, email: true, ssn: true, notes: true },
-    });
+  const read = (prisma: Harness['prisma']) => readUsers(prisma, tenantId);
 
   it('returns what a read on one thread returns, the second half opened by the thread', async () => {
     const split = h.fresh({ parallelDecrypt: { minValues: 2 } }).prisma;

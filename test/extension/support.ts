@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isEnvelope, type Keyring, LocalKeyring } from '@hushfield/core';
-import { fieldEncryption, type FieldEncryptionOptions } from '@hushfield/prisma';
+import { computedBlindIndex, fieldEncryption, type FieldEncryptionOptions } from '@hushfield/prisma';
 import { hushfieldSchema } from '../../prisma/generated/hushfield';
 import { createPrisma, createTestDatabase, type LoggedQuery, type TestDatabase } from '../support/database';
 import type { PrismaClient } from '../../prisma/generated/client/client';
@@ -73,6 +73,35 @@ export async function createHarness(
       for (const outcome of disconnected) if (outcome.status === 'rejected') throw outcome.reason;
     },
   };
+}
+
+/**
+ * Creates `rows` users of tenant `tenantId` through `prisma` (named `user <r>`, email
+ * `user<r>@<domain>`, notes `notes of <r>`), for reads of many encrypted values.
+ */
+export async function createUsers(prisma: SealedClient, tenantId: string, rows: number, domain: string): Promise<void> {
+  for (let r = 0; r < rows; r++) {
+    await prisma.user.create({
+      data: {
+        tenantId,
+        name: `user ${r}`,
+        email: `user${r}@${domain}`,
+        emailIdx: computedBlindIndex,
+        ssn: `123-45-${String(r).padStart(4, '0')}`,
+        ssnIdx: computedBlindIndex,
+        notes: `notes of ${r}`,
+      },
+    });
+  }
+}
+
+/** The users of tenant `tenantId` by name, with their three encrypted fields. */
+export function readUsers(prisma: SealedClient, tenantId: string) {
+  return prisma.user.findMany({
+    where: { tenantId },
+    orderBy: { name: 'asc' },
+    select: { id: true, name: true, email: true, ssn: true, notes: true },
+  });
 }
 
 /** What `promise` rejects with, or `undefined` when it resolves: for asserting on an error's type and message. */

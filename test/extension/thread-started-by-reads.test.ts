@@ -1,6 +1,5 @@
-import { computedBlindIndex } from '@hushfield/prisma';
 import { decryptThread } from '../../packages/core/src/thread-host';
-import { createHarness, type Harness } from './support';
+import { createHarness, createUsers, type Harness, readUsers } from './support';
 
 /**
  * The decrypt thread started by large reads alone: a later large read is shared with it once it
@@ -15,31 +14,14 @@ describe('fieldEncryption: the decrypt thread started by reads alone', () => {
 
   beforeAll(async () => {
     h = await createHarness({ parallelDecrypt: { minValues: 2 } });
-    for (let r = 0; r < rows; r++) {
-      await h.prisma.user.create({
-        data: {
-          tenantId,
-          name: `user ${String(r).padStart(2, '0')}`,
-          email: `user${r}@started.example`,
-          emailIdx: computedBlindIndex,
-          ssn: `123-45-${String(r).padStart(4, '0')}`,
-          ssnIdx: computedBlindIndex,
-          notes: `notes of ${r}`,
-        },
-      });
-    }
+    await createUsers(h.prisma, tenantId, rows, 'started.example');
   });
   afterAll(async () => {
     await h.close();
   });
   afterEach(() => jest.restoreAllMocks());
 
-  const read = (prisma: Harness['prisma']) =>
-    prisma.user.findMany({
-      where: { tenantId },
-      orderBy: { name: 'asc' },
-      select: { id: true, name: true, email: true, ssn: true, notes: true },
-    });
+  const read = (prisma: Harness['prisma']) => readUsers(prisma, tenantId);
 
   it('shares a later read with the thread an earlier one started, with nothing else run in between', async () => {
     const alone = await read(h.fresh({ parallelDecrypt: false }).prisma);
