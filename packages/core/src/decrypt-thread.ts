@@ -11,11 +11,12 @@ if (port !== null) {
   port.on('message', (job: OpenJob) => {
     port.postMessage(openJob(job));
   });
-  port.postMessage('ready');
-  // The same, where the calling thread can read it without its event loop turning (thread-host.ts).
+  // Ready, where the calling thread can read it without its event loop turning (thread-host.ts),
+  // then as a message; jobs are listened for already.
   const ready: unknown = (workerData as { ready?: unknown } | null)?.ready;
   if (ready instanceof Int32Array) {
     Atomics.store(ready, 0, 1);
     Atomics.notify(ready, 0);
   }
+  port.postMessage('ready');
 }

@@ -752,6 +752,7 @@ describe('a decrypt thread that dies, hangs or answers late', () => {
     waitUnturned(started.flag);
     const run = readThrough(thread);
     expect(await crypto.decryptMany(items)).toEqual(expected);
+    expect(run).toHaveBeenCalledTimes(1);
     const [taken] = run.mock.results;
     expect(taken.value).toBeInstanceOf(Promise);
     const { plain } = (await taken.value) as OpenResult;

@@ -30,7 +30,8 @@ const DEADLINE_OWN_PASSES = 10;
 /**
  * The process-wide decrypt thread: started on first use, holding the process open while it
  * starts and during a job, never while idle or stuck, taking one job at a time. A call that finds
- * it starting, busy or failed runs wholly on the calling thread instead of waiting; a thread that
+ * it starting (its ready flag not yet set), busy or failed runs wholly on the calling thread
+ * instead of waiting; a thread that
  * fails is not started again. A job it does not answer in time is abandoned: it stays busy (and
  * takes no job) until it answers, and that late answer is dropped. Exported for tests only (the
  * package's index does not export it): a test gives it a worker of its own and a short deadline.
@@ -68,8 +69,9 @@ export class DecryptThread {
     this.#state = 'starting';
     this.#ready = new Promise<boolean>((resolve) => {
       let worker: Worker;
-      const flag: ReadyFlag = new Int32Array(new SharedArrayBuffer(4));
+      let flag: ReadyFlag;
       try {
+        flag = new Int32Array(new SharedArrayBuffer(4));
         worker = this.#startWorker(flag);
       } catch (e) {
         this.#state = 'failed';
