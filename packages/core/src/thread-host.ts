@@ -31,10 +31,10 @@ const DEADLINE_OWN_PASSES = 10;
  * The process-wide decrypt thread: started on first use, holding the process open while it
  * starts and during a job, never while idle or stuck, taking one job at a time. A call that finds
  * it starting (its ready flag not yet set), busy or failed runs wholly on the calling thread
- * instead of waiting; a thread that
- * fails is not started again. A job it does not answer in time is abandoned: it stays busy (and
- * takes no job) until it answers, and that late answer is dropped. Exported for tests only (the
- * package's index does not export it): a test gives it a worker of its own and a short deadline.
+ * instead of waiting; a thread that fails is not started again. A job it does not answer in time
+ * is abandoned: it stays busy (and takes no job) until it answers, and that late answer is
+ * dropped. Exported for tests only (the package's index does not export it): a test gives it a
+ * worker of its own and a short deadline.
  */
 export class DecryptThread {
   readonly #startWorker: (ready: ReadyFlag) => Worker;
@@ -240,7 +240,7 @@ function zero(job: OpenJob): void {
 
 /**
  * One `Int32Array` over 4 shared bytes: 0 while the thread starts, 1 once it listens for jobs
- * (set by `decrypt-thread.ts` right after it posts 'ready'), so that the calling thread can see
+ * (set by `decrypt-thread.ts` right before it posts 'ready'), so that the calling thread can see
  * it is ready without reading that message.
  */
 export type ReadyFlag = Int32Array;
